@@ -1,0 +1,72 @@
+//! The order timeline. Every state change appends one [`OrderEvent`]; nothing is ever edited.
+
+use crate::hold::{HoldOrigin, HoldReason};
+use crate::payment::PaymentStatus;
+use crate::procurement::Procurement;
+use serde::{Deserialize, Serialize};
+
+/// Who or what caused an event. Never holds personal data: a merchant is named by the API
+/// token's name, a system by its component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "name", rename_all = "snake_case")]
+pub enum Actor {
+    /// A store platform's webhook ("shopify", "woocommerce").
+    Store(String),
+    /// A merchant or operator acting through the API or CLI (token name).
+    Merchant(String),
+    /// dropflow itself (a worker, the router).
+    System(String),
+}
+
+impl Actor {
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Store(n) => format!("store:{n}"),
+            Actor::Merchant(n) => format!("merchant:{n}"),
+            Actor::System(n) => format!("system:{n}"),
+        }
+    }
+}
+
+/// What happened. Serialised with a `kind` tag; the store keeps the tag in its own column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OrderEvent {
+    /// The store told us about the order for the first time.
+    Received { topic: String },
+    /// A later snapshot from the store was applied.
+    StoreUpdated { topic: String },
+    /// A snapshot older than the one already applied arrived late and was ignored.
+    StaleUpdateIgnored { topic: String },
+    PaymentChanged {
+        from: PaymentStatus,
+        to: PaymentStatus,
+    },
+    HoldPlaced {
+        reason: HoldReason,
+        detail: String,
+        origin: HoldOrigin,
+    },
+    HoldReleased { reason: HoldReason },
+    Cancelled { reason: String },
+    /// Nothing stands between the order and buying it any more: routing was queued.
+    ReadyToOrder,
+    ProcurementChanged { from: Procurement, to: Procurement },
+}
+
+impl OrderEvent {
+    /// The tag, for the timeline table's `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OrderEvent::Received { .. } => "received",
+            OrderEvent::StoreUpdated { .. } => "store_updated",
+            OrderEvent::StaleUpdateIgnored { .. } => "stale_update_ignored",
+            OrderEvent::PaymentChanged { .. } => "payment_changed",
+            OrderEvent::HoldPlaced { .. } => "hold_placed",
+            OrderEvent::HoldReleased { .. } => "hold_released",
+            OrderEvent::Cancelled { .. } => "cancelled",
+            OrderEvent::ReadyToOrder => "ready_to_order",
+            OrderEvent::ProcurementChanged { .. } => "procurement_changed",
+        }
+    }
+}

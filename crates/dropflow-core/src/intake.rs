@@ -1,0 +1,92 @@
+//! The normalised form of a store order. Each platform transformer (Shopify, WooCommerce) maps
+//! its own payload into a [`StoreOrder`]; everything after that is platform-blind.
+
+use crate::money::Money;
+use crate::payment::PaymentStatus;
+use crate::reference::address::PostalAddress;
+use crate::reference::currency::Currency;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Which platform a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Shopify,
+    Woocommerce,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Shopify => "shopify",
+            Platform::Woocommerce => "woocommerce",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Platform> {
+        match s {
+            "shopify" => Some(Platform::Shopify),
+            "woocommerce" => Some(Platform::Woocommerce),
+            _ => None,
+        }
+    }
+}
+
+/// A snapshot of one order as the store sees it at `updated_at`. Every webhook topic about an
+/// order (created, updated, paid, cancelled) carries the whole order, so each is one snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreOrder {
+    /// The store's own id for the order (Shopify `id`, WooCommerce `id`), as text.
+    pub external_id: String,
+    /// What the merchant calls it ("#1001").
+    pub name: String,
+    pub currency: Currency,
+    pub total: Money,
+    pub payment_status: PaymentStatus,
+    /// Set when the store cancelled the order.
+    pub cancellation: Option<StoreCancellation>,
+    pub customer: Option<Customer>,
+    /// `None` for orders with nothing to ship (digital goods).
+    pub shipping_address: Option<PostalAddress>,
+    pub lines: Vec<StoreOrderLine>,
+    pub created_at: Option<DateTime<Utc>>,
+    /// When the store last changed the order; older snapshots than the one applied are stale.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl StoreOrder {
+    /// Whether anything in the order must be shipped (and so needs a valid address).
+    pub fn requires_shipping(&self) -> bool {
+        self.lines.iter().any(|l| l.requires_shipping)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCancellation {
+    /// The store's reason (`customer`, `fraud`, `inventory`, …) when it gives one.
+    pub reason: Option<String>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// One line of a store order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreOrderLine {
+    pub external_id: String,
+    pub product_id: Option<String>,
+    /// Shopify `variant_id`, WooCommerce `variation_id` (absent for simple products).
+    pub variant_id: Option<String>,
+    pub sku: Option<String>,
+    pub title: String,
+    pub quantity: u32,
+    pub unit_price: Money,
+    pub requires_shipping: bool,
+}

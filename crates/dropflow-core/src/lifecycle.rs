@@ -1,0 +1,350 @@
+//! The order's state across its axes and the one pure function that moves it.
+//!
+//! `transition(state, command)` returns the new state, the timeline events to append and the
+//! follow-up jobs to enqueue; the storage layer writes all three in one transaction. Nothing
+//! here reads a clock or a database, so every rule is testable in isolation (see the property
+//! tests at the bottom).
+
+use crate::event::OrderEvent;
+use crate::hold::{Hold, HoldOrigin, HoldReason};
+use crate::payment::PaymentStatus;
+use crate::procurement::Procurement;
+use crate::reference::address::AddressProblem;
+use crate::tab::Tab;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Everything that decides where an order stands. Each field is one axis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderState {
+    pub payment: PaymentStatus,
+    /// Active holds, at most one per reason, sorted by reason.
+    pub holds: Vec<Hold>,
+    /// Set once the order is cancelled (by the store or a merchant). Final: see `apply_snapshot`.
+    pub cancel_reason: Option<String>,
+    pub procurement: Procurement,
+    /// The merchant released an awaiting-payment hold (e.g. cash on delivery): do not re-hold.
+    pub payment_waived: bool,
+    /// Fingerprint of a shipping address the merchant accepted despite its problems; the hold
+    /// comes back only if the store sends a different address.
+    pub accepted_address: Option<String>,
+    /// Fingerprint of the shipping address in the last snapshot applied.
+    pub address_fingerprint: Option<String>,
+    /// The store's `updated_at` of the last snapshot applied, to ignore late deliveries.
+    pub store_updated_at: Option<DateTime<Utc>>,
+}
+
+/// What the store says about the order now, reduced to what the lifecycle needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSnapshot {
+    /// The webhook topic that carried it (`orders/paid`, `order.updated`, …), for the timeline.
+    pub topic: String,
+    pub payment: PaymentStatus,
+    /// `Some(reason)` when the store has cancelled the order.
+    pub cancellation: Option<String>,
+    /// What is wrong with the shipping address; empty when it is fine or nothing ships.
+    pub address_problems: Vec<AddressProblem>,
+    /// Identifies the address (a hash), so an accepted address is not re-held.
+    pub address_fingerprint: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Something that should happen to an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    ApplyStoreSnapshot(StoreSnapshot),
+    PlaceHold { reason: HoldReason, detail: String },
+    ReleaseHold { reason: HoldReason },
+    Cancel { reason: String },
+    SetProcurement(Procurement),
+}
+
+/// Work that must follow a transition, enqueued in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUp {
+    /// Split the order into supplier orders and place them.
+    RouteOrder,
+    /// The order was cancelled after purchasing started: cancel with the suppliers.
+    CancelSupplierOrders,
+}
+
+impl FollowUp {
+    /// The job-queue kind that carries this follow-up.
+    pub fn job_kind(self) -> &'static str {
+        match self {
+            FollowUp::RouteOrder => "order.route",
+            FollowUp::CancelSupplierOrders => "order.cancel_supplier_orders",
+        }
+    }
+}
+
+/// The result of a transition: the state to store, what to append, what to enqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub state: OrderState,
+    pub events: Vec<OrderEvent>,
+    pub follow_ups: Vec<FollowUp>,
+}
+
+impl Transition {
+    pub fn changed(&self) -> bool {
+        !self.events.is_empty()
+    }
+}
+
+/// Why a command does not apply to the order as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejected {
+    #[error("the order has no {0} hold")]
+    NoSuchHold(&'static str),
+    #[error("the order already has a {0} hold")]
+    AlreadyHeld(&'static str),
+    #[error("the order is cancelled")]
+    Cancelled,
+}
+
+impl OrderState {
+    /// Whether nothing stands between the order and buying it.
+    pub fn is_ready_to_order(&self) -> bool {
+        self.cancel_reason.is_none()
+            && self.holds.is_empty()
+            && self.payment.covers_purchase()
+            && self.procurement == Procurement::NotStarted
+    }
+
+    pub fn tab(&self) -> Tab {
+        Tab::of(self)
+    }
+
+    pub fn hold(&self, reason: HoldReason) -> Option<&Hold> {
+        self.holds.iter().find(|h| h.reason == reason)
+    }
+}
+
+/// The first snapshot of an order we have not seen before.
+pub fn receive(snapshot: StoreSnapshot) -> Transition {
+    let initial = OrderState {
+        payment: snapshot.payment,
+        holds: Vec::new(),
+        cancel_reason: None,
+        procurement: Procurement::NotStarted,
+        payment_waived: false,
+        accepted_address: None,
+        address_fingerprint: None,
+        store_updated_at: None,
+    };
+    let mut builder = Builder::new(initial);
+    builder.events.push(OrderEvent::Received {
+        topic: snapshot.topic.clone(),
+    });
+    // Readiness is judged against "not ready" so a first snapshot that is ready routes at once.
+    builder.apply_snapshot_body(&snapshot);
+    builder.finish(false)
+}
+
+/// Moves an existing order. Pure: same inputs, same output.
+pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Rejected> {
+    let was_ready = state.is_ready_to_order();
+    let mut builder = Builder::new(state.clone());
+    match command {
+        Command::ApplyStoreSnapshot(snapshot) => {
+            let stale = match (state.store_updated_at, snapshot.updated_at) {
+                (Some(applied), Some(incoming)) => incoming < applied,
+                (None, _) | (_, None) => false,
+            };
+            if stale {
+                builder.events.push(OrderEvent::StaleUpdateIgnored {
+                    topic: snapshot.topic,
+                });
+                return Ok(builder.finish(was_ready));
+            }
+            builder.events.push(OrderEvent::StoreUpdated {
+                topic: snapshot.topic.clone(),
+            });
+            builder.apply_snapshot_body(&snapshot);
+        }
+        Command::PlaceHold { reason, detail } => {
+            if builder.state.cancel_reason.is_some() {
+                return Err(Rejected::Cancelled);
+            }
+            if builder.state.hold(reason).is_some() {
+                return Err(Rejected::AlreadyHeld(reason.as_str()));
+            }
+            builder.place_hold(reason, detail, HoldOrigin::Merchant);
+        }
+        Command::ReleaseHold { reason } => {
+            if builder.state.hold(reason).is_none() {
+                return Err(Rejected::NoSuchHold(reason.as_str()));
+            }
+            // A merchant lifting a system hold is an override: remember it, so the next store
+            // snapshot does not put the same hold straight back.
+            match reason {
+                HoldReason::AwaitingPayment => builder.state.payment_waived = true,
+                HoldReason::IncorrectAddress => {
+                    builder.state.accepted_address = builder.state.address_fingerprint.clone()
+                }
+                HoldReason::HighRiskOfFraud | HoldReason::InventoryOutOfStock | HoldReason::Other => {}
+            }
+            builder.release_hold(reason);
+        }
+        Command::Cancel { reason } => {
+            if builder.state.cancel_reason.is_some() {
+                return Err(Rejected::Cancelled);
+            }
+            builder.cancel(reason);
+        }
+        Command::SetProcurement(to) => {
+            let from = builder.state.procurement;
+            if from != to {
+                builder.state.procurement = to;
+                builder
+                    .events
+                    .push(OrderEvent::ProcurementChanged { from, to });
+            }
+        }
+    }
+    Ok(builder.finish(was_ready))
+}
+
+/// Accumulates one transition.
+struct Builder {
+    state: OrderState,
+    events: Vec<OrderEvent>,
+    follow_ups: Vec<FollowUp>,
+}
+
+impl Builder {
+    fn new(state: OrderState) -> Self {
+        Builder {
+            state,
+            events: Vec::new(),
+            follow_ups: Vec::new(),
+        }
+    }
+
+    fn apply_snapshot_body(&mut self, snapshot: &StoreSnapshot) {
+        self.state.store_updated_at = snapshot.updated_at.or(self.state.store_updated_at);
+
+        if snapshot.payment != self.state.payment {
+            self.events.push(OrderEvent::PaymentChanged {
+                from: self.state.payment,
+                to: snapshot.payment,
+            });
+            self.state.payment = snapshot.payment;
+        }
+
+        // Cancellation is final here: WooCommerce lets a merchant move a cancelled order back
+        // to processing, but by then suppliers may have been told to cancel; reopening is a
+        // deliberate merchant action, not something a webhook does behind their back.
+        if let Some(reason) = &snapshot.cancellation {
+            if self.state.cancel_reason.is_none() {
+                self.cancel(reason.clone());
+            }
+        }
+        if self.state.cancel_reason.is_some() {
+            return;
+        }
+
+        let wants_payment_hold = !self.state.payment.covers_purchase()
+            && !self.state.payment.is_reversed()
+            && !self.state.payment_waived;
+        self.reconcile_system_hold(HoldReason::AwaitingPayment, wants_payment_hold, || {
+            format!(
+                "the customer's payment is {}",
+                snapshot.payment.as_str().replace('_', " ")
+            )
+        });
+
+        let address_accepted = snapshot.address_fingerprint.is_some()
+            && snapshot.address_fingerprint == self.state.accepted_address;
+        let wants_address_hold = !snapshot.address_problems.is_empty() && !address_accepted;
+        self.state.address_fingerprint = snapshot.address_fingerprint.clone();
+        self.reconcile_system_hold(HoldReason::IncorrectAddress, wants_address_hold, || {
+            describe_address_problems(&snapshot.address_problems)
+        });
+    }
+
+    /// Places a system hold that should be there, lifts a system hold whose cause is gone.
+    /// A merchant's hold of the same reason is never lifted by the system.
+    fn reconcile_system_hold(
+        &mut self,
+        reason: HoldReason,
+        wanted: bool,
+        detail: impl FnOnce() -> String,
+    ) {
+        match (self.state.hold(reason).map(|h| h.origin), wanted) {
+            (None, true) => self.place_hold(reason, detail(), HoldOrigin::System),
+            (Some(HoldOrigin::System), false) => self.release_hold(reason),
+            (Some(HoldOrigin::System), true) => {
+                let detail = detail();
+                let changed = self
+                    .state
+                    .hold(reason)
+                    .is_some_and(|h| h.detail != detail);
+                if changed {
+                    self.release_hold(reason);
+                    self.place_hold(reason, detail, HoldOrigin::System);
+                }
+            }
+            (Some(HoldOrigin::Merchant), _) | (None, false) => {}
+        }
+    }
+
+    fn place_hold(&mut self, reason: HoldReason, detail: String, origin: HoldOrigin) {
+        self.events.push(OrderEvent::HoldPlaced {
+            reason,
+            detail: detail.clone(),
+            origin,
+        });
+        self.state.holds.push(Hold {
+            reason,
+            detail,
+            origin,
+        });
+        self.state.holds.sort_by_key(|h| h.reason);
+    }
+
+    fn release_hold(&mut self, reason: HoldReason) {
+        self.state.holds.retain(|h| h.reason != reason);
+        self.events.push(OrderEvent::HoldReleased { reason });
+    }
+
+    fn cancel(&mut self, reason: String) {
+        self.state.cancel_reason = Some(reason.clone());
+        self.events.push(OrderEvent::Cancelled { reason });
+        if self.state.procurement != Procurement::NotStarted {
+            self.follow_ups.push(FollowUp::CancelSupplierOrders);
+        }
+    }
+
+    fn finish(mut self, was_ready: bool) -> Transition {
+        if !was_ready && self.state.is_ready_to_order() {
+            self.events.push(OrderEvent::ReadyToOrder);
+            self.follow_ups.push(FollowUp::RouteOrder);
+        }
+        Transition {
+            state: self.state,
+            events: self.events,
+            follow_ups: self.follow_ups,
+        }
+    }
+}
+
+/// The hold detail a merchant reads: every problem, field first.
+fn describe_address_problems(problems: &[AddressProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            let field = serde_json::to_value(p.field)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!("{field}: {}", p.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,245 @@
+use super::*;
+use crate::reference::address::{AddressField, AddressProblem};
+use chrono::TimeZone;
+use proptest::prelude::*;
+
+fn snapshot(payment: PaymentStatus) -> StoreSnapshot {
+    StoreSnapshot {
+        topic: "orders/create".into(),
+        payment,
+        cancellation: None,
+        address_problems: Vec::new(),
+        address_fingerprint: Some("addr-1".into()),
+        updated_at: None,
+    }
+}
+
+fn bad_address() -> Vec<AddressProblem> {
+    vec![AddressProblem {
+        field: AddressField::PostalCode,
+        message: "zip \"9501\" is not valid in US (e.g. 95014)".into(),
+    }]
+}
+
+fn apply(state: &OrderState, command: Command) -> Transition {
+    match transition(state, command) {
+        Ok(t) => t,
+        Err(e) => panic!("transition rejected: {e}"),
+    }
+}
+
+#[test]
+fn a_paid_order_with_a_good_address_is_ready_and_routes_at_once() {
+    let t = receive(snapshot(PaymentStatus::Paid));
+    assert_eq!(t.state.tab(), Tab::AwaitingOrder);
+    assert_eq!(t.follow_ups, vec![FollowUp::RouteOrder]);
+    assert!(t.events.contains(&OrderEvent::ReadyToOrder));
+}
+
+#[test]
+fn an_unpaid_order_waits_on_hold_until_paid() {
+    let t = receive(snapshot(PaymentStatus::Pending));
+    assert_eq!(t.state.tab(), Tab::OnHold);
+    assert_eq!(t.state.holds[0].reason, HoldReason::AwaitingPayment);
+    assert!(t.follow_ups.is_empty());
+
+    let mut paid = snapshot(PaymentStatus::Paid);
+    paid.topic = "orders/paid".into();
+    let t2 = apply(&t.state, Command::ApplyStoreSnapshot(paid));
+    assert!(t2.state.holds.is_empty());
+    assert_eq!(t2.state.tab(), Tab::AwaitingOrder);
+    assert_eq!(t2.follow_ups, vec![FollowUp::RouteOrder]);
+    assert!(t2.events.contains(&OrderEvent::HoldReleased {
+        reason: HoldReason::AwaitingPayment
+    }));
+}
+
+#[test]
+fn a_bad_address_holds_the_order_and_names_the_field() {
+    let mut s = snapshot(PaymentStatus::Paid);
+    s.address_problems = bad_address();
+    let t = receive(s);
+    let hold = t.state.hold(HoldReason::IncorrectAddress).cloned();
+    let Some(hold) = hold else {
+        panic!("no address hold")
+    };
+    assert!(hold.detail.starts_with("postal_code: zip"), "{}", hold.detail);
+    assert!(t.follow_ups.is_empty());
+}
+
+#[test]
+fn a_corrected_address_lifts_the_system_hold() {
+    let mut s = snapshot(PaymentStatus::Paid);
+    s.address_problems = bad_address();
+    let t = receive(s);
+    let mut fixed = snapshot(PaymentStatus::Paid);
+    fixed.address_fingerprint = Some("addr-2".into());
+    let t2 = apply(&t.state, Command::ApplyStoreSnapshot(fixed));
+    assert!(t2.state.holds.is_empty());
+    assert_eq!(t2.follow_ups, vec![FollowUp::RouteOrder]);
+}
+
+#[test]
+fn an_address_the_merchant_accepted_is_not_held_again_unless_it_changes() {
+    let mut s = snapshot(PaymentStatus::Paid);
+    s.address_problems = bad_address();
+    let t = receive(s.clone());
+    let released = apply(
+        &t.state,
+        Command::ReleaseHold {
+            reason: HoldReason::IncorrectAddress,
+        },
+    );
+    assert_eq!(released.follow_ups, vec![FollowUp::RouteOrder]);
+    let again = apply(&released.state, Command::ApplyStoreSnapshot(s.clone()));
+    assert!(again.state.holds.is_empty());
+
+    let mut moved = s;
+    moved.address_fingerprint = Some("addr-9".into());
+    let changed = apply(&again.state, Command::ApplyStoreSnapshot(moved));
+    assert!(changed.state.hold(HoldReason::IncorrectAddress).is_some());
+}
+
+#[test]
+fn a_store_cancellation_cancels_and_is_final() {
+    let t = receive(snapshot(PaymentStatus::Paid));
+    let mut c = snapshot(PaymentStatus::Paid);
+    c.cancellation = Some("customer".into());
+    let t2 = apply(&t.state, Command::ApplyStoreSnapshot(c));
+    assert_eq!(t2.state.tab(), Tab::Canceled);
+    let t3 = apply(&t2.state, Command::ApplyStoreSnapshot(snapshot(PaymentStatus::Paid)));
+    assert_eq!(t3.state.tab(), Tab::Canceled);
+    assert!(t3.follow_ups.is_empty());
+}
+
+#[test]
+fn cancelling_after_purchase_started_cancels_with_suppliers() {
+    let t = receive(snapshot(PaymentStatus::Paid));
+    let bought = apply(
+        &t.state,
+        Command::SetProcurement(Procurement::AwaitingShipment),
+    );
+    let c = apply(
+        &bought.state,
+        Command::Cancel {
+            reason: "merchant".into(),
+        },
+    );
+    assert_eq!(c.follow_ups, vec![FollowUp::CancelSupplierOrders]);
+}
+
+#[test]
+fn a_late_older_snapshot_is_ignored() {
+    let at = |h| chrono::Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).single();
+    let mut newer = snapshot(PaymentStatus::Paid);
+    newer.updated_at = at(12);
+    let t = receive(newer);
+    let mut older = snapshot(PaymentStatus::Pending);
+    older.updated_at = at(11);
+    let t2 = apply(&t.state, Command::ApplyStoreSnapshot(older));
+    assert_eq!(t2.state, t.state);
+    assert!(matches!(
+        t2.events.as_slice(),
+        [OrderEvent::StaleUpdateIgnored { .. }]
+    ));
+}
+
+#[test]
+fn releasing_a_hold_that_is_not_there_is_rejected() {
+    let t = receive(snapshot(PaymentStatus::Paid));
+    assert_eq!(
+        transition(
+            &t.state,
+            Command::ReleaseHold {
+                reason: HoldReason::HighRiskOfFraud
+            }
+        ),
+        Err(Rejected::NoSuchHold("high_risk_of_fraud"))
+    );
+}
+
+#[test]
+fn a_refunded_order_is_canceled_and_never_routed() {
+    let t = receive(snapshot(PaymentStatus::Refunded));
+    assert_eq!(t.state.tab(), Tab::Canceled);
+    assert!(t.follow_ups.is_empty());
+}
+
+fn any_payment() -> impl Strategy<Value = PaymentStatus> {
+    proptest::sample::select(PaymentStatus::ALL.to_vec())
+}
+fn any_reason() -> impl Strategy<Value = HoldReason> {
+    proptest::sample::select(HoldReason::ALL.to_vec())
+}
+fn any_procurement() -> impl Strategy<Value = Procurement> {
+    proptest::sample::select(Procurement::ALL.to_vec())
+}
+
+fn any_command() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        (any_payment(), any::<bool>(), any::<bool>(), 0u8..3).prop_map(
+            |(payment, cancelled, bad_addr, addr)| {
+                Command::ApplyStoreSnapshot(StoreSnapshot {
+                    topic: "orders/updated".into(),
+                    payment,
+                    cancellation: cancelled.then(|| "customer".to_string()),
+                    address_problems: if bad_addr { bad_address() } else { Vec::new() },
+                    address_fingerprint: Some(format!("addr-{addr}")),
+                    updated_at: None,
+                })
+            }
+        ),
+        any_reason().prop_map(|reason| Command::PlaceHold {
+            reason,
+            detail: "merchant".into()
+        }),
+        any_reason().prop_map(|reason| Command::ReleaseHold { reason }),
+        Just(Command::Cancel {
+            reason: "merchant".into()
+        }),
+        any_procurement().prop_map(Command::SetProcurement),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn invariants_hold_for_any_sequence_of_commands(
+        first in any_payment(),
+        commands in proptest::collection::vec(any_command(), 0..40),
+    ) {
+        let mut t = receive(snapshot(first));
+        let mut routed = usize::from(t.follow_ups.contains(&FollowUp::RouteOrder));
+        for command in commands {
+            let before = t.state.clone();
+            let was_cancelled = before.cancel_reason.is_some();
+            match transition(&before, command) {
+                Ok(next) => t = next,
+                Err(_) => continue,
+            }
+            // At most one hold per reason, kept sorted.
+            let mut reasons: Vec<_> = t.state.holds.iter().map(|h| h.reason).collect();
+            let sorted = { let mut r = reasons.clone(); r.sort(); r.dedup(); r };
+            prop_assert_eq!(&reasons, &sorted);
+            reasons.dedup();
+            // Cancellation is final.
+            if was_cancelled { prop_assert!(t.state.cancel_reason.is_some()); }
+            // Routing is asked for exactly when the order becomes ready.
+            let asks_route = t.follow_ups.contains(&FollowUp::RouteOrder);
+            prop_assert_eq!(asks_route, !before.is_ready_to_order() && t.state.is_ready_to_order());
+            if asks_route {
+                routed += 1;
+                prop_assert!(t.state.cancel_reason.is_none());
+                prop_assert!(t.state.holds.is_empty());
+                prop_assert!(t.state.payment.covers_purchase());
+            }
+            // The tab is a function of the state, and never All.
+            prop_assert_ne!(t.state.tab(), Tab::All);
+            if !t.state.holds.is_empty() && t.state.cancel_reason.is_none() && !t.state.payment.is_reversed() {
+                prop_assert_eq!(t.state.tab(), Tab::OnHold);
+            }
+            // Every change is on the timeline.
+            if t.state != before { prop_assert!(!t.events.is_empty()); }
+        }
+        let _ = routed;
+    }
+}

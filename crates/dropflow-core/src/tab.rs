@@ -1,0 +1,77 @@
+//! The merchant's tabs are views over the axes, never stored state of their own: one function
+//! decides, so a tab can never disagree with the order it shows. (Storage keeps the result in
+//! a column for indexing, always written from this function.)
+
+use crate::lifecycle::OrderState;
+use crate::procurement::Procurement;
+use serde::{Deserialize, Serialize};
+
+/// A tab of the orders page. Every order is in `All` and in exactly one other tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tab {
+    All,
+    /// Customer paid; no supplier order placed yet.
+    AwaitingOrder,
+    /// Placed with a supplier, not yet paid to the supplier.
+    AwaitingPayment,
+    /// Paid to the supplier, not yet shipped.
+    AwaitingShipment,
+    /// Shipped with tracking (and possibly delivered).
+    Fulfilled,
+    /// Cancelled, refunded or voided.
+    Canceled,
+    /// Routing or a supplier failed; a person must act.
+    Failed,
+    /// Held back: awaiting payment, bad address, fraud risk, stock, other.
+    OnHold,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 8] = [
+        Tab::All,
+        Tab::AwaitingOrder,
+        Tab::AwaitingPayment,
+        Tab::AwaitingShipment,
+        Tab::Fulfilled,
+        Tab::Canceled,
+        Tab::Failed,
+        Tab::OnHold,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tab::All => "all",
+            Tab::AwaitingOrder => "awaiting_order",
+            Tab::AwaitingPayment => "awaiting_payment",
+            Tab::AwaitingShipment => "awaiting_shipment",
+            Tab::Fulfilled => "fulfilled",
+            Tab::Canceled => "canceled",
+            Tab::Failed => "failed",
+            Tab::OnHold => "on_hold",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The one specific tab (never `All`) an order belongs to. Precedence: a cancelled or
+    /// reversed order is Canceled whatever else is true; a held order is On Hold; otherwise
+    /// the supplier axis decides.
+    pub fn of(state: &OrderState) -> Tab {
+        if state.cancel_reason.is_some() || state.payment.is_reversed() {
+            return Tab::Canceled;
+        }
+        if !state.holds.is_empty() {
+            return Tab::OnHold;
+        }
+        match state.procurement {
+            Procurement::NotStarted => Tab::AwaitingOrder,
+            Procurement::Failed => Tab::Failed,
+            Procurement::AwaitingSupplierPayment => Tab::AwaitingPayment,
+            Procurement::AwaitingShipment => Tab::AwaitingShipment,
+            Procurement::Shipped | Procurement::Delivered => Tab::Fulfilled,
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The dropflow service: everything with IO. The domain (types, state machines) lives in
+//! `dropflow-core`; this crate connects it to the world.
+//!
+//! A webhook's path through the code: [`http::webhooks`] verifies and parses it with
+//! [`platforms`], hands it to [`ingest`] which gathers concurrent deliveries into one durable
+//! commit through [`storage`], and answers 200 only after that commit. Work that follows an
+//! order change is a row in the [`jobs`] queue, written in the same transaction.
+
+/// Configuration: defaults, then a TOML file, then `DROPFLOW__SECTION__KEY` environment.
+pub mod config;
+/// Store platforms (Shopify, WooCommerce): signatures and payload transformers.
+pub mod platforms;
+/// SQL storage over SQLite (default) or PostgreSQL, one portable query layer.
+pub mod storage;
+/// Group-commit ingestion of store webhooks.
+pub mod ingest;
+/// The durable job queue's runner: claims with a lease, retries with backoff.
+pub mod jobs;
+/// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
+pub mod http;
+/// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).
+pub mod cli;
+/// Process wiring: builds the database, ingest writer, workers and HTTP server.
+pub mod app;
+/// `dropflow bench ingest`: measured throughput next to the machine's ceilings.
+pub mod bench;

@@ -1,0 +1,3 @@
+//! PLACEHOLDER — helper is writing this.
+pub mod shopify;
+pub mod woocommerce;
