@@ -33,11 +33,17 @@ impl Actor {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OrderEvent {
     /// The store told us about the order for the first time.
-    Received { topic: String },
+    Received {
+        topic: String,
+    },
     /// A later snapshot from the store was applied.
-    StoreUpdated { topic: String },
+    StoreUpdated {
+        topic: String,
+    },
     /// A snapshot older than the one already applied arrived late and was ignored.
-    StaleUpdateIgnored { topic: String },
+    StaleUpdateIgnored {
+        topic: String,
+    },
     PaymentChanged {
         from: PaymentStatus,
         to: PaymentStatus,
@@ -47,11 +53,18 @@ pub enum OrderEvent {
         detail: String,
         origin: HoldOrigin,
     },
-    HoldReleased { reason: HoldReason },
-    Cancelled { reason: String },
+    HoldReleased {
+        reason: HoldReason,
+    },
+    Cancelled {
+        reason: String,
+    },
     /// Nothing stands between the order and buying it any more: routing was queued.
     ReadyToOrder,
-    ProcurementChanged { from: Procurement, to: Procurement },
+    ProcurementChanged {
+        from: Procurement,
+        to: Procurement,
+    },
 }
 
 impl OrderEvent {

@@ -184,7 +184,9 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
                 HoldReason::IncorrectAddress => {
                     builder.state.accepted_address = builder.state.address_fingerprint.clone()
                 }
-                HoldReason::HighRiskOfFraud | HoldReason::InventoryOutOfStock | HoldReason::Other => {}
+                HoldReason::HighRiskOfFraud
+                | HoldReason::InventoryOutOfStock
+                | HoldReason::Other => {}
             }
             builder.release_hold(reason);
         }
@@ -278,10 +280,7 @@ impl Builder {
             (Some(HoldOrigin::System), false) => self.release_hold(reason),
             (Some(HoldOrigin::System), true) => {
                 let detail = detail();
-                let changed = self
-                    .state
-                    .hold(reason)
-                    .is_some_and(|h| h.detail != detail);
+                let changed = self.state.hold(reason).is_some_and(|h| h.detail != detail);
                 if changed {
                     self.release_hold(reason);
                     self.place_hold(reason, detail, HoldOrigin::System);

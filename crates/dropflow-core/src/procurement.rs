@@ -53,7 +53,9 @@ impl SupplierOrderStatus {
     }
 
     pub fn parse(s: &str) -> Option<SupplierOrderStatus> {
-        SupplierOrderStatus::ALL.into_iter().find(|x| x.as_str() == s)
+        SupplierOrderStatus::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 

@@ -1,1 +1,52 @@
-pub fn placeholder() {}
+//! The store side of dropflow's conversations, for tests and benchmarks: what Shopify and
+//! WooCommerce would send us, byte for byte (bodies, header sets, signatures).
+//!
+//! Everything here follows `shared/reference/protocols.md` (§1.1–1.5 Shopify, §2.1–2.3
+//! WooCommerce) and the shapes of the platforms' own fixtures in
+//! `crates/dropflow/tests/fixtures/`. It deliberately shares no code with the receiving side
+//! (`dropflow::platforms`): a sandbox that reused the receiver's signing or parsing would
+//! agree with it even when both are wrong.
+//!
+//! Payload builders are deterministic: the same order id always gives the same body, and
+//! distinct ids give distinct orders (line count, products, customer and address vary with
+//! the id), so a benchmark can mint many realistic orders reproducibly.
+
+mod catalog;
+pub mod shopify;
+pub mod woocommerce;
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Base64 (standard, padded) of HMAC-SHA256 over `body`: the signature both platforms put
+/// in a webhook header.
+fn base64_hmac_sha256(secret: &[u8], body: &[u8]) -> String {
+    // `new_from_slice` accepts keys of every length for HMAC; the fallback is unreachable and
+    // only there so this library never panics.
+    let digest = match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(mut mac) => {
+            mac.update(body);
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    };
+    base64::engine::general_purpose::STANDARD.encode(digest)
+}
+
+/// Serialises a JSON body the compact way both platforms send it.
+pub fn body_bytes(value: &serde_json::Value) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn known_hmac_vector() {
+        // python3: base64.b64encode(hmac.new(b'secret', b'body', hashlib.sha256).digest())
+        assert_eq!(
+            super::base64_hmac_sha256(b"secret", b"body"),
+            "3EaYNVf+oSe0OvchRn65s/3iM4/j4U9RlSqoR4wT01U="
+        );
+    }
+}

@@ -63,7 +63,11 @@ fn a_bad_address_holds_the_order_and_names_the_field() {
     let Some(hold) = hold else {
         panic!("no address hold")
     };
-    assert!(hold.detail.starts_with("postal_code: zip"), "{}", hold.detail);
+    assert!(
+        hold.detail.starts_with("postal_code: zip"),
+        "{}",
+        hold.detail
+    );
     assert!(t.follow_ups.is_empty());
 }
 
@@ -107,7 +111,10 @@ fn a_store_cancellation_cancels_and_is_final() {
     c.cancellation = Some("customer".into());
     let t2 = apply(&t.state, Command::ApplyStoreSnapshot(c));
     assert_eq!(t2.state.tab(), Tab::Canceled);
-    let t3 = apply(&t2.state, Command::ApplyStoreSnapshot(snapshot(PaymentStatus::Paid)));
+    let t3 = apply(
+        &t2.state,
+        Command::ApplyStoreSnapshot(snapshot(PaymentStatus::Paid)),
+    );
     assert_eq!(t3.state.tab(), Tab::Canceled);
     assert!(t3.follow_ups.is_empty());
 }

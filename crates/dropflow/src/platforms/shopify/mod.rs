@@ -1,1 +1,96 @@
-//! PLACEHOLDER
+//! Shopify webhooks: topics, signature check and the `orders/*` payload.
+//!
+//! A delivery is a POST whose body is the REST resource of the topic (for `orders/*` the bare
+//! Order object, *not* wrapped in `{"order": …}` as REST GET responses are) and whose
+//! `X-Shopify-Hmac-Sha256` header is the base64 HMAC-SHA256 of the raw body keyed with the
+//! app's client secret (`shared/reference/protocols.md` §1.1–1.5).
+//!
+//! During a secret rotation Shopify may sign with the old secret for up to an hour: callers
+//! holding two secrets call [`verify_webhook`] with each.
+
+mod transformers;
+
+#[cfg(test)]
+mod tests;
+
+use super::PayloadError;
+use dropflow_core::intake::StoreOrder;
+
+/// The webhook topics dropflow subscribes to (`X-Shopify-Topic`), including the three
+/// mandatory privacy topics every public app must answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    OrdersCreate,
+    OrdersUpdated,
+    OrdersPaid,
+    OrdersCancelled,
+    CustomersDataRequest,
+    CustomersRedact,
+    ShopRedact,
+    AppUninstalled,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 8] = [
+        Topic::OrdersCreate,
+        Topic::OrdersUpdated,
+        Topic::OrdersPaid,
+        Topic::OrdersCancelled,
+        Topic::CustomersDataRequest,
+        Topic::CustomersRedact,
+        Topic::ShopRedact,
+        Topic::AppUninstalled,
+    ];
+
+    /// The topic as Shopify writes it in `X-Shopify-Topic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::OrdersCreate => "orders/create",
+            Topic::OrdersUpdated => "orders/updated",
+            Topic::OrdersPaid => "orders/paid",
+            Topic::OrdersCancelled => "orders/cancelled",
+            Topic::CustomersDataRequest => "customers/data_request",
+            Topic::CustomersRedact => "customers/redact",
+            Topic::ShopRedact => "shop/redact",
+            Topic::AppUninstalled => "app/uninstalled",
+        }
+    }
+
+    /// Reads an `X-Shopify-Topic` value; `None` for topics we do not handle (the caller
+    /// acknowledges those with 200 and ignores them, so Shopify does not retry).
+    pub fn parse(topic: &str) -> Option<Topic> {
+        let topic = topic.trim();
+        Topic::ALL.into_iter().find(|t| t.as_str() == topic)
+    }
+
+    /// Whether the body is an Order resource that [`parse_order`] reads. Every order topic
+    /// carries the whole order, so each delivery is a full snapshot.
+    pub fn is_order_topic(self) -> bool {
+        match self {
+            Topic::OrdersCreate
+            | Topic::OrdersUpdated
+            | Topic::OrdersPaid
+            | Topic::OrdersCancelled => true,
+            Topic::CustomersDataRequest
+            | Topic::CustomersRedact
+            | Topic::ShopRedact
+            | Topic::AppUninstalled => false,
+        }
+    }
+}
+
+/// Whether `hmac_header` (`X-Shopify-Hmac-Sha256`) signs `body` under the app's client
+/// secret. `body` must be the raw bytes as received. Constant-time.
+pub fn verify_webhook(secret: &[u8], body: &[u8], hmac_header: &str) -> bool {
+    super::verify_base64_hmac_sha256(secret, body, hmac_header)
+}
+
+/// Parses the body of an `orders/*` webhook: the bare REST Order resource.
+///
+/// A REST GET response (`{"order": {…}}`) is deliberately *not* accepted: webhook bodies are
+/// never wrapped, so a wrapped body means a caller mixed up its sources; the error says so.
+/// Unknown fields are ignored (Shopify adds fields in every API version).
+pub fn parse_order(body: &[u8]) -> Result<StoreOrder, PayloadError> {
+    let order: transformers::Order = super::decode::json(body)?;
+    transformers::to_store_order(order)
+}

@@ -1,1 +1,103 @@
-//! PLACEHOLDER
+//! WooCommerce webhooks: topics, the unsigned ping, signature check and the order payload.
+//!
+//! A delivery is a POST of the REST v3 representation of the resource (the same JSON as
+//! `GET /wp-json/wc/v3/orders/<id>`), signed in `X-WC-Webhook-Signature` with the base64
+//! HMAC-SHA256 of the raw body keyed with the webhook's secret
+//! (`shared/reference/protocols.md` §2.1, §2.3). WooCommerce does not retry failed deliveries
+//! and disables a webhook after 5 consecutive failures, so a receiver must answer 2xx to
+//! everything it has verified, including topics it ignores and the ping.
+
+mod transformers;
+
+#[cfg(test)]
+mod tests;
+
+use super::PayloadError;
+use dropflow_core::intake::StoreOrder;
+
+/// The order topics (`X-WC-Webhook-Topic`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    OrderCreated,
+    OrderUpdated,
+    /// The body is only `{"id": <id>}`: read it with [`parse_order_id`].
+    OrderDeleted,
+    /// Newer WooCommerce versions, when an order comes back out of the trash.
+    OrderRestored,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 4] = [
+        Topic::OrderCreated,
+        Topic::OrderUpdated,
+        Topic::OrderDeleted,
+        Topic::OrderRestored,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::OrderCreated => "order.created",
+            Topic::OrderUpdated => "order.updated",
+            Topic::OrderDeleted => "order.deleted",
+            Topic::OrderRestored => "order.restored",
+        }
+    }
+
+    /// Reads an `X-WC-Webhook-Topic` value; `None` for topics we do not handle.
+    pub fn parse(topic: &str) -> Option<Topic> {
+        let topic = topic.trim();
+        Topic::ALL.into_iter().find(|t| t.as_str() == topic)
+    }
+
+    /// Whether the body is a whole order that [`parse_order`] reads.
+    pub fn carries_order(self) -> bool {
+        match self {
+            Topic::OrderCreated | Topic::OrderUpdated | Topic::OrderRestored => true,
+            Topic::OrderDeleted => false,
+        }
+    }
+}
+
+/// Whether a request is WooCommerce's ping: when a webhook is saved it POSTs the form body
+/// `webhook_id=<digits>`, *unsigned*, and expects 200; answering anything else makes the
+/// merchant's save fail.
+///
+/// The body's exact shape is what decides. The content type is only used to rule out a body
+/// declared as JSON: WordPress's HTTP client is not documented to set one on this request.
+/// A ping carries no data, so accepting it unsigned grants nothing.
+pub fn is_ping(content_type: Option<&str>, body: &[u8]) -> bool {
+    if let Some(ct) = content_type {
+        let media = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if media == "application/json" || media.ends_with("+json") {
+            return false;
+        }
+    }
+    let body = body.trim_ascii();
+    match body.strip_prefix(b"webhook_id=") {
+        Some(id) => !id.is_empty() && id.iter().all(u8::is_ascii_digit),
+        None => false,
+    }
+}
+
+/// Whether `signature_header` (`X-WC-Webhook-Signature`) signs `body` under the webhook's
+/// secret. `body` must be the raw bytes as received. Constant-time.
+pub fn verify_webhook(secret: &[u8], body: &[u8], signature_header: &str) -> bool {
+    super::verify_base64_hmac_sha256(secret, body, signature_header)
+}
+
+/// Parses an order body (`order.created`, `order.updated`, `order.restored`).
+pub fn parse_order(body: &[u8]) -> Result<StoreOrder, PayloadError> {
+    let order: transformers::Order = super::decode::json(body)?;
+    transformers::to_store_order(order)
+}
+
+/// The order id of any order body, including `order.deleted`'s bare `{"id": <id>}`.
+pub fn parse_order_id(body: &[u8]) -> Result<String, PayloadError> {
+    let reference: transformers::OrderRef = super::decode::json(body)?;
+    transformers::order_ref_id(reference)
+}

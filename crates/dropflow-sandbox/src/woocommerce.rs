@@ -1,0 +1,253 @@
+//! WooCommerce as a webhook sender: the `X-WC-Webhook-*` header set, the signature, the
+//! unsigned ping, and order bodies shaped like the REST v3 order (protocols.md §2.1, §2.3).
+
+use crate::catalog::{self, decimal};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+/// The site the sandbox pretends to be (`X-WC-Webhook-Source`: home URL with trailing `/`).
+pub const SITE_URL: &str = "https://sandbox-shop.example.com/";
+
+/// The content type of the ping body.
+pub const PING_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// `X-WC-Webhook-Signature` for `body`: base64 of HMAC-SHA256 keyed with the webhook secret.
+pub fn sign(secret: &[u8], body: &[u8]) -> String {
+    crate::base64_hmac_sha256(secret, body)
+}
+
+/// The body WooCommerce POSTs, unsigned, when a webhook is saved: `webhook_id=<id>`.
+pub fn ping_body(webhook_id: u64) -> Vec<u8> {
+    format!("webhook_id={webhook_id}").into_bytes()
+}
+
+/// One webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WooWebhook {
+    /// Site home URL with trailing `/`.
+    pub source: String,
+    /// `order.created`, `order.updated`, ...: `<resource>.<event>`.
+    pub topic: String,
+    /// The webhook's numeric id in the store.
+    pub webhook_id: u64,
+    /// Unique per delivery (WooCommerce hashes webhook id and time; any unique token will do).
+    pub delivery_id: String,
+    /// The raw body, exactly as signed.
+    pub body: Vec<u8>,
+}
+
+impl WooWebhook {
+    /// A fresh delivery from [`SITE_URL`] with a new delivery id.
+    pub fn new(topic: &str, webhook_id: u64, body: Vec<u8>) -> Self {
+        WooWebhook {
+            source: SITE_URL.to_string(),
+            topic: topic.to_string(),
+            webhook_id,
+            delivery_id: uuid::Uuid::now_v7().simple().to_string(),
+            body,
+        }
+    }
+
+    /// The headers of the delivery, signed with `secret`: `Content-Type`, WooCommerce's
+    /// `User-Agent`, and the seven `X-WC-Webhook-*` headers.
+    pub fn headers(&self, secret: &[u8]) -> Vec<(&'static str, String)> {
+        let (resource, event) = self
+            .topic
+            .split_once('.')
+            .unwrap_or((self.topic.as_str(), ""));
+        vec![
+            ("Content-Type", "application/json".to_string()),
+            (
+                "User-Agent",
+                "WooCommerce/8.9.3 Hookshot (WordPress/6.5.5)".to_string(),
+            ),
+            ("X-WC-Webhook-Source", self.source.clone()),
+            ("X-WC-Webhook-Topic", self.topic.clone()),
+            ("X-WC-Webhook-Resource", resource.to_string()),
+            ("X-WC-Webhook-Event", event.to_string()),
+            ("X-WC-Webhook-Signature", sign(secret, &self.body)),
+            ("X-WC-Webhook-ID", self.webhook_id.to_string()),
+            ("X-WC-Webhook-Delivery-ID", self.delivery_id.clone()),
+        ]
+    }
+}
+
+/// An order body for `order_id` with `status` passed through verbatim (`processing` for a
+/// paid order, `pending`, `cancelled`, ... or anything, to test unknown statuses): USD,
+/// 1–3 line items, a US shipping address with a real ZIP, flat-rate shipping. Everything but
+/// the arguments is derived from `order_id`, deterministically.
+///
+/// Line `price` is a JSON float (`21.99`) as WooCommerce sends it; `subtotal`/`total` are
+/// strings. About one order in four is a guest (`customer_id: 0`).
+pub fn order_payload(order_id: u64, status: &str) -> Value {
+    let plan = catalog::plan(order_id);
+    let created = site_time(plan.created_at);
+    let modified = site_time(plan.created_at + chrono::Duration::seconds(6));
+    let paid = matches!(status, "processing" | "completed" | "refunded");
+    let shipping_cents = 500;
+    let subtotal = plan.subtotal_cents();
+    let customer_id = if order_id % 4 == 0 {
+        0
+    } else {
+        catalog::child_id(order_id, 999)
+    };
+
+    let line_items: Vec<Value> = plan
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, (p, qty))| {
+            let line_cents = p.price_cents * i64::from(*qty);
+            json!({
+                "id": catalog::child_id(order_id, i as u64 + 1),
+                "name": format!("{} - {}", p.title, p.variant_title),
+                "product_id": p.product_id,
+                "variation_id": if i % 2 == 0 { p.variant_id } else { 0 },
+                "quantity": qty,
+                "tax_class": "",
+                "subtotal": decimal(line_cents),
+                "subtotal_tax": "0.00",
+                "total": decimal(line_cents),
+                "total_tax": "0.00",
+                "taxes": [],
+                "meta_data": [],
+                "sku": p.sku,
+                // A float, as PHP's json_encode writes it.
+                "price": p.price_cents as f64 / 100.0
+            })
+        })
+        .collect();
+
+    json!({
+        "id": order_id,
+        "parent_id": 0,
+        "number": order_id.to_string(),
+        "order_key": format!("wc_order_{:013x}", order_id),
+        "created_via": "checkout",
+        "version": "8.9.3",
+        "status": status,
+        "currency": "USD",
+        "date_created": created,
+        "date_created_gmt": created,
+        "date_modified": modified,
+        "date_modified_gmt": modified,
+        "discount_total": "0.00",
+        "discount_tax": "0.00",
+        "shipping_total": decimal(shipping_cents),
+        "shipping_tax": "0.00",
+        "cart_tax": "0.00",
+        "total": decimal(subtotal + shipping_cents),
+        "total_tax": "0.00",
+        "prices_include_tax": false,
+        "customer_id": customer_id,
+        "customer_ip_address": "",
+        "customer_user_agent": "",
+        "customer_note": "",
+        "billing": {
+            "first_name": plan.first_name,
+            "last_name": plan.last_name,
+            "company": "",
+            "address_1": plan.place.address1,
+            "address_2": "",
+            "city": plan.place.city,
+            "state": plan.place.province_code,
+            "postcode": plan.place.zip,
+            "country": "US",
+            "email": plan.email(),
+            "phone": plan.phone()
+        },
+        "shipping": {
+            "first_name": plan.first_name,
+            "last_name": plan.last_name,
+            "company": "",
+            "address_1": plan.place.address1,
+            "address_2": "",
+            "city": plan.place.city,
+            "state": plan.place.province_code,
+            "postcode": plan.place.zip,
+            "country": "US"
+        },
+        "payment_method": "stripe",
+        "payment_method_title": "Credit card",
+        "transaction_id": if paid { format!("ch_sbx{order_id}") } else { String::new() },
+        "date_paid": if paid { Value::from(created.clone()) } else { Value::Null },
+        "date_paid_gmt": if paid { Value::from(created.clone()) } else { Value::Null },
+        "date_completed": null,
+        "date_completed_gmt": null,
+        "cart_hash": "",
+        "meta_data": [],
+        "line_items": line_items,
+        "tax_lines": [],
+        "shipping_lines": [{
+            "id": catalog::child_id(order_id, 900),
+            "method_title": "Flat rate",
+            "method_id": "flat_rate",
+            "total": decimal(shipping_cents),
+            "total_tax": "0.00",
+            "taxes": [],
+            "meta_data": []
+        }],
+        "fee_lines": [],
+        "coupon_lines": [],
+        "refunds": [],
+        "_links": {
+            "self": [{"href": format!("{SITE_URL}wp-json/wc/v3/orders/{order_id}")}],
+            "collection": [{"href": format!("{SITE_URL}wp-json/wc/v3/orders")}]
+        }
+    })
+}
+
+/// WooCommerce writes dates without an offset; the sandbox site runs on UTC, so the local
+/// and `_gmt` fields agree.
+fn site_time(at: DateTime<Utc>) -> String {
+    at.naive_utc()
+        .and_utc()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+        .trim_end_matches('Z')
+        .to_string()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_the_documented_set_and_signed() {
+        let body = crate::body_bytes(&order_payload(727, "processing"));
+        let hook = WooWebhook::new("order.created", 12, body.clone());
+        let headers = hook.headers(b"whsec");
+        let get = |n: &str| headers.iter().find(|(k, _)| *k == n).unwrap().1.clone();
+        assert_eq!(get("X-WC-Webhook-Source"), SITE_URL);
+        assert_eq!(get("X-WC-Webhook-Topic"), "order.created");
+        assert_eq!(get("X-WC-Webhook-Resource"), "order");
+        assert_eq!(get("X-WC-Webhook-Event"), "created");
+        assert_eq!(get("X-WC-Webhook-Signature"), sign(b"whsec", &body));
+        assert_eq!(get("X-WC-Webhook-ID"), "12");
+        assert_eq!(get("X-WC-Webhook-Delivery-ID").len(), 32);
+        let wc = headers
+            .iter()
+            .filter(|(k, _)| k.starts_with("X-WC-Webhook-"));
+        assert_eq!(wc.count(), 7);
+        assert_eq!(ping_body(12), b"webhook_id=12");
+    }
+
+    #[test]
+    fn order_payload_is_consistent() {
+        for id in [1u64, 4, 727, 99_999] {
+            let order = order_payload(id, "processing");
+            let lines = order["line_items"].as_array().unwrap();
+            assert!((1..=3).contains(&lines.len()));
+            let cents =
+                |v: &Value| -> i64 { v.as_str().unwrap().replace('.', "").parse().unwrap() };
+            let subtotal: i64 = lines.iter().map(|l| cents(&l["subtotal"])).sum();
+            assert_eq!(cents(&order["total"]), subtotal + 500);
+            assert!(lines.iter().all(|l| l["price"].is_f64()));
+            assert!(!order["date_paid"].is_null());
+            let created = order["date_created_gmt"].as_str().unwrap();
+            assert_eq!(created.len(), "2024-03-22T19:28:02".len());
+        }
+        assert_eq!(order_payload(4, "pending")["customer_id"], 0);
+        assert!(order_payload(5, "pending")["date_paid"].is_null());
+    }
+}

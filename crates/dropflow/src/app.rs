@@ -1,0 +1,122 @@
+//! Process wiring: one `dropflow serve` process runs the HTTP server, the group-commit ingest
+//! writer and the job runner over one database. Tests and benchmarks start the same thing.
+
+use crate::config::Config;
+use crate::http::{self, store_directory::StoreDirectory, AppState};
+use crate::ingest::{Ingest, IngestConfig};
+use crate::jobs::{Registry, Runner, RunnerConfig};
+use crate::storage::Database;
+use anyhow::Context;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A running dropflow: where it listens and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: Database,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    runner: JoinHandle<()>,
+    ingest: JoinHandle<()>,
+}
+
+/// The process-wide Prometheus recorder (a process can hold only one).
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .clone()
+}
+
+/// Connects, migrates and starts everything. `registry` holds the job handlers this process
+/// runs.
+pub async fn start(config: &Config, registry: Registry) -> anyhow::Result<Running> {
+    let db = Database::connect(&config.database.url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open database {}",
+                crate::storage::redact_url(&config.database.url)
+            )
+        })?;
+    db.migrate().await.context("cannot apply migrations")?;
+    start_on(config, db, registry).await
+}
+
+/// Starts on an already connected and migrated database.
+pub async fn start_on(
+    config: &Config,
+    db: Database,
+    registry: Registry,
+) -> anyhow::Result<Running> {
+    let (ingest, ingest_task) = Ingest::start(
+        db.clone(),
+        IngestConfig {
+            max_batch: config.ingest.max_batch.max(1),
+            queue_depth: config.ingest.queue_depth.max(1),
+        },
+    );
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let runner = Runner::new(
+        db.clone(),
+        registry,
+        RunnerConfig {
+            concurrency: config.jobs.concurrency.max(1),
+            lease: Duration::from_secs(config.jobs.lease_secs.max(1)),
+            poll_interval: Duration::from_millis(config.jobs.poll_ms.max(10)),
+            ..RunnerConfig::default()
+        },
+    );
+    let runner_task = tokio::spawn(runner.run(shutdown_rx.clone()));
+
+    let state = AppState {
+        db: db.clone(),
+        ingest,
+        stores: Arc::new(StoreDirectory::default()),
+        metrics: metrics_handle(),
+        webhook_deadline: Duration::from_millis(config.http.webhook_deadline_ms),
+    };
+    let router = http::router(state, config.http.body_limit_bytes);
+    let listener = tokio::net::TcpListener::bind(&config.http.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+    let addr = listener.local_addr()?;
+    let mut server_shutdown = shutdown_rx;
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = server_shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "dropflow is listening");
+    Ok(Running {
+        addr,
+        db,
+        shutdown,
+        server,
+        runner: runner_task,
+        ingest: ingest_task,
+    })
+}
+
+impl Running {
+    /// Stops accepting requests, lets in-flight requests and jobs finish, then lets the ingest
+    /// writer drain (it stops when the last request handle is gone).
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        let _ = self.runner.await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.ingest).await;
+        self.db.close().await;
+    }
+
+    /// `http://ADDR`, for clients.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}

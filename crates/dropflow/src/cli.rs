@@ -1,0 +1,354 @@
+//! The `dropflow` command line. Exit codes: 0 success, 1 a negative answer (`address check`
+//! on an invalid address, nothing found), 2 an error.
+
+use crate::config::Config;
+use crate::storage::{self, Database};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use dropflow_core::intake::Platform;
+use dropflow_core::tab::Tab;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "dropflow", version, about = "Dropshipping order fulfilment")]
+pub struct Cli {
+    /// A TOML configuration file (default: ./dropflow.toml if present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL; overrides the configuration (sqlite://FILE or postgres://…).
+    #[arg(long, global = true)]
+    pub database: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API, the webhook intake and the job workers.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Look at orders.
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Manage stores.
+    #[command(subcommand)]
+    Stores(StoresCommand),
+    /// The job queue.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Postal-address checks.
+    #[command(subcommand)]
+    Address(AddressCommand),
+    /// Benchmarks that print measured figures next to this machine's ceilings.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// List orders in a tab, newest first.
+    List {
+        #[arg(long, default_value = "all")]
+        tab: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Order name, store order id or customer e-mail.
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Show one order with lines and timeline (by id or name, e.g. 1001).
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create an API token; the token is printed as the last line, once.
+    Create {
+        #[arg(long, default_value = "admin")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoresCommand {
+    /// Register a store so its webhooks are accepted.
+    Add {
+        #[arg(long)]
+        platform: String,
+        #[arg(long)]
+        domain: String,
+        /// The webhook signing secret (or set DROPFLOW_WEBHOOK_SECRET).
+        #[arg(long, env = "DROPFLOW_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
+    },
+    /// List registered stores.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs in one status.
+    List {
+        #[arg(long, default_value = "failed")]
+        status: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Re-queue a failed job.
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddressCommand {
+    /// Check a postal code against a country's format. Exit 0 valid, 1 not.
+    Check {
+        #[arg(long)]
+        country: String,
+        #[arg(long = "postal-code")]
+        postal_code: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Signed Shopify webhooks through the real HTTP stack into the database.
+    Ingest(crate::bench::IngestArgs),
+}
+
+/// Entry point used by `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(url) = &cli.database {
+        config.database.url = url.clone();
+    }
+    init_logging(&config);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DROPFLOW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn open(config: &Config) -> anyhow::Result<Database> {
+    let db = Database::connect(&config.database.url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open database {}",
+                storage::redact_url(&config.database.url)
+            )
+        })?;
+    db.migrate().await.context("cannot apply migrations")?;
+    Ok(db)
+}
+
+async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.http.listen = listen;
+            }
+            let running = crate::app::start(&config, crate::jobs::Registry::new()).await?;
+            println!("dropflow listening on {}", running.base_url());
+            wait_for_signal().await;
+            tracing::info!("shutting down");
+            running.stop().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            open(&config).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Orders(cmd) => orders(cmd, &open(&config).await?).await,
+        Command::Tokens(TokensCommand::Create { name }) => {
+            let db = open(&config).await?;
+            let token = storage::tokens::create(&db, &name).await?;
+            println!("API token {name:?} created; it is shown only once:");
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Stores(cmd) => stores(cmd, &open(&config).await?).await,
+        Command::Jobs(cmd) => jobs(cmd, &open(&config).await?).await,
+        Command::Address(AddressCommand::Check {
+            country,
+            postal_code,
+        }) => match dropflow_core::reference::address::check_postal_code(&country, &postal_code) {
+            Ok(()) => {
+                println!("valid");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(problem) => {
+                println!("invalid: {}", problem.message);
+                Ok(ExitCode::from(1))
+            }
+        },
+        Command::Bench(BenchCommand::Ingest(args)) => {
+            crate::bench::ingest(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn orders(cmd: OrdersCommand, db: &Database) -> anyhow::Result<ExitCode> {
+    match cmd {
+        OrdersCommand::List { tab, limit, search } => {
+            let tab = Tab::parse(&tab).with_context(|| format!("unknown tab {tab:?}"))?;
+            let query = storage::orders::ListQuery {
+                tab,
+                search,
+                store_id: None,
+                before: None,
+                limit,
+            };
+            let counts = storage::orders::tab_counts(db).await?;
+            let summary: Vec<String> = Tab::ALL
+                .iter()
+                .map(|t| format!("{} {}", t.as_str(), counts.get(t.as_str()).unwrap_or(&0)))
+                .collect();
+            println!("{}", summary.join(" | "));
+            for o in storage::orders::list(db, &query).await? {
+                let holds: Vec<&str> = o.holds.iter().map(|h| h.reason.as_str()).collect();
+                println!(
+                    "{}  {:<10} {:<18} {:>12} {}  payment={} {}",
+                    o.id,
+                    o.name,
+                    o.tab.as_str(),
+                    o.total_minor,
+                    o.currency,
+                    o.payment_status.as_str(),
+                    if holds.is_empty() {
+                        String::new()
+                    } else {
+                        format!("holds={}", holds.join(","))
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        OrdersCommand::Show { id } => {
+            let Some(order_id) = storage::orders::resolve(db, &id).await? else {
+                eprintln!("order {id:?} not found");
+                return Ok(ExitCode::from(1));
+            };
+            let Some(detail) = storage::orders::get(db, order_id).await? else {
+                eprintln!("order {id:?} not found");
+                return Ok(ExitCode::from(1));
+            };
+            println!("{}", serde_json::to_string_pretty(&detail)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn stores(cmd: StoresCommand, db: &Database) -> anyhow::Result<ExitCode> {
+    match cmd {
+        StoresCommand::Add {
+            platform,
+            domain,
+            secret,
+        } => {
+            let platform = Platform::parse(&platform).with_context(|| {
+                format!("unknown platform {platform:?}: use shopify or woocommerce")
+            })?;
+            let store = storage::stores::create(db, platform, &domain, &secret).await?;
+            println!("{}", store.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        StoresCommand::List => {
+            for s in storage::stores::list(db).await? {
+                println!("{}  {:<12} {}", s.id, s.platform.as_str(), s.domain);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn jobs(cmd: JobsCommand, db: &Database) -> anyhow::Result<ExitCode> {
+    match cmd {
+        JobsCommand::List { status, limit } => {
+            for j in storage::jobs::list(db, &status, limit).await? {
+                println!(
+                    "{:>8}  {:<32} {:<9} try {}/{}  {}",
+                    j.id,
+                    j.kind,
+                    j.status,
+                    j.attempts,
+                    j.max_attempts,
+                    j.last_error.unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        JobsCommand::Retry { id } => {
+            if storage::jobs::retry(db, id).await? {
+                println!("job {id} re-queued");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("job {id} does not exist or has not failed");
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,139 @@
+//! Configuration, in three layers: built-in defaults, then a TOML file (`--config PATH`, or
+//! `dropflow.toml` in the working folder if present), then `DROPFLOW__SECTION__KEY`
+//! environment variables (e.g. `DROPFLOW__DATABASE__URL`). The defaults need nothing: SQLite
+//! in the working folder, listening on localhost.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub ingest: IngestSettings,
+    pub jobs: JobSettings,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://dropflow.db` (default) or `postgres://user@host/db`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    pub listen: String,
+    /// Largest request body accepted; bigger ones get 413 before being read.
+    pub body_limit_bytes: usize,
+    /// A webhook not committed by then is answered 503 so the store retries (Shopify gives
+    /// up on a delivery after 5 s).
+    pub webhook_deadline_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    pub max_batch: usize,
+    pub queue_depth: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub concurrency: usize,
+    pub lease_secs: u64,
+    pub poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `dropflow=debug,sqlx=warn`.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database: DatabaseConfig {
+                url: "sqlite://dropflow.db".into(),
+            },
+            http: HttpConfig {
+                listen: "127.0.0.1:8080".into(),
+                body_limit_bytes: 2 * 1024 * 1024,
+                webhook_deadline_ms: 4000,
+            },
+            ingest: IngestSettings {
+                max_batch: 256,
+                queue_depth: 4096,
+            },
+            jobs: JobSettings {
+                concurrency: 8,
+                lease_secs: 60,
+                poll_ms: 250,
+            },
+            log: LogConfig {
+                format: "text".into(),
+                filter: "info,sqlx=warn".into(),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Loads the layers. An unknown key or a value of the wrong type fails, naming the key.
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("dropflow.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("dropflow.toml"))
+            }
+            None => {}
+        }
+        figment = figment.merge(Env::prefixed("DROPFLOW__").split("__"));
+        figment.extract().map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_which_overrides_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "custom.toml",
+                "[http]\nlisten = \"0.0.0.0:9000\"\n[database]\nurl = \"sqlite://file.db\"\n",
+            )?;
+            jail.set_env("DROPFLOW__DATABASE__URL", "postgres://x@localhost/db");
+            let config = Config::load(Some(Path::new("custom.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.http.listen, "0.0.0.0:9000");
+            assert_eq!(config.database.url, "postgres://x@localhost/db");
+            assert_eq!(config.jobs.concurrency, 8);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_it() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "[http]\nlisten_on = \"x\"\n")?;
+            match Config::load(Some(Path::new("bad.toml"))) {
+                Ok(_) => panic!("accepted an unknown key"),
+                Err(e) => assert!(e.to_string().contains("listen_on"), "{e}"),
+            }
+            Ok(())
+        });
+    }
+}

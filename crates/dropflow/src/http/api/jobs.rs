@@ -1,0 +1,61 @@
+use crate::http::auth::Merchant;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::AppState;
+use crate::storage::jobs::{self as queue, JobView};
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JobParams {
+    /// queued, running, succeeded or failed (default failed).
+    pub status: Option<String>,
+    /// 1–500 (default 100).
+    pub limit: Option<i64>,
+}
+
+const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
+
+/// Lists jobs in one status.
+#[utoipa::path(get, path = "/api/v1/jobs", params(JobParams), security(("bearer" = [])),
+    responses((status = 200, body = Vec<JobView>), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Query(params): Query<JobParams>,
+) -> Result<Json<Vec<JobView>>, ApiError> {
+    let status = params.status.as_deref().unwrap_or("failed");
+    if !STATUSES.contains(&status) {
+        return Err(ApiError::BadRequest(format!(
+            "unknown status {status:?}: use one of {}",
+            STATUSES.join(", ")
+        )));
+    }
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 500".into(),
+        ));
+    }
+    Ok(Json(queue::list(&state.db, status, limit).await?))
+}
+
+/// Puts a failed job back in the queue with a fresh set of tries.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "job id")),
+    responses((status = 200, body = Object), (status = 409, body = ErrorBody)))]
+pub async fn retry(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if queue::retry(&state.db, id).await? {
+        tracing::info!(job.id = id, by = %merchant, "failed job re-queued");
+        Ok(Json(serde_json::json!({ "id": id, "status": "queued" })))
+    } else {
+        Err(ApiError::Conflict(format!(
+            "job {id} does not exist or has not failed"
+        )))
+    }
+}

@@ -1,0 +1,8 @@
+//! `/api/v1`: every endpoint requires a Bearer API token ([`super::auth::Merchant`]).
+
+/// The job queue: list, retry failed jobs.
+pub mod jobs;
+/// Orders: tabs, search, detail with timeline, holds.
+pub mod orders;
+/// Registering and listing stores.
+pub mod stores;

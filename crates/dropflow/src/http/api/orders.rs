@@ -1,0 +1,211 @@
+use crate::http::auth::Merchant;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::AppState;
+use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail, OrderSummary};
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use dropflow_core::event::Actor;
+use dropflow_core::hold::HoldReason;
+use dropflow_core::ids::{OrderId, StoreId};
+use dropflow_core::lifecycle::{Command, Rejected};
+use dropflow_core::tab::Tab;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// all, awaiting_order, awaiting_payment, awaiting_shipment, fulfilled, canceled, failed,
+    /// on_hold (default all).
+    pub tab: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    /// Order name (`#1001` or `1001`), store order id, or customer e-mail.
+    pub q: Option<String>,
+    /// Only this store's orders.
+    pub store_id: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderPage {
+    pub orders: Vec<OrderSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+    /// Orders per tab (all stores).
+    pub counts: BTreeMap<String, i64>,
+}
+
+/// Lists orders in a tab, newest first, with keyset pagination.
+#[utoipa::path(get, path = "/api/v1/orders", params(ListParams), security(("bearer" = [])),
+    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Query(params): Query<ListParams>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let tab = match params.tab.as_deref() {
+        None | Some("") => Tab::All,
+        Some(t) => Tab::parse(t).ok_or_else(|| {
+            let names: Vec<&str> = Tab::ALL.iter().map(|t| t.as_str()).collect();
+            ApiError::BadRequest(format!(
+                "unknown tab {t:?}: use one of {}",
+                names.join(", ")
+            ))
+        })?,
+    };
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 500".into(),
+        ));
+    }
+    let before = params
+        .cursor
+        .as_deref()
+        .map(|c| c.parse::<OrderId>())
+        .transpose()
+        .map_err(|_| ApiError::BadRequest("cursor is not one this API returned".into()))?;
+    let store_id = params
+        .store_id
+        .as_deref()
+        .map(|s| s.parse::<StoreId>())
+        .transpose()
+        .map_err(|_| ApiError::BadRequest("store_id is not a store id".into()))?;
+    let query = ListQuery {
+        tab,
+        search: params.q,
+        store_id,
+        before,
+        limit,
+    };
+    let orders = store::list(&state.db, &query).await?;
+    let next_cursor = (orders.len() == limit as usize)
+        .then(|| orders.last().map(|o| o.id.to_string()))
+        .flatten();
+    let counts = store::tab_counts(&state.db).await?;
+    Ok(Json(OrderPage {
+        orders,
+        next_cursor,
+        counts,
+    }))
+}
+
+/// Orders per tab.
+#[utoipa::path(get, path = "/api/v1/orders/counts", security(("bearer" = [])),
+    responses((status = 200, body = BTreeMap<String, i64>), (status = 401, body = ErrorBody)))]
+pub async fn counts(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+) -> Result<Json<BTreeMap<String, i64>>, ApiError> {
+    Ok(Json(store::tab_counts(&state.db).await?))
+}
+
+/// One order with its lines and timeline. `id` may also be the order name (`1001`).
+#[utoipa::path(get, path = "/api/v1/orders/{id}", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id, or order name")),
+    responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let id = resolve(&state, &id).await?;
+    let detail = store::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
+    Ok(Json(detail))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHold {
+    /// awaiting_payment, incorrect_address, high_risk_of_fraud, inventory_out_of_stock, other.
+    pub reason: String,
+    /// Why, for whoever releases it.
+    pub detail: String,
+}
+
+/// Holds an order back from purchasing.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/holds", request_body = NewHold,
+    security(("bearer" = [])), params(("id" = String, Path, description = "order id")),
+    responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn place_hold(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path(id): Path<String>,
+    ApiJson(hold): ApiJson<NewHold>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let reason = parse_reason(&hold.reason)?;
+    if hold.detail.trim().is_empty() {
+        return Err(ApiError::Unprocessable(
+            "detail must say why the order is held".into(),
+        ));
+    }
+    let id = resolve(&state, &id).await?;
+    let command = Command::PlaceHold {
+        reason,
+        detail: hold.detail.trim().to_string(),
+    };
+    apply(&state, id, command, merchant).await
+}
+
+/// Releases a hold. Releasing a system hold (awaiting payment, incorrect address) is an
+/// override: the same hold is not placed again for the same payment state or address.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/holds/{reason}/release",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id"),
+        ("reason" = String, Path, description = "the hold's reason")),
+    responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn release_hold(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    Path((id, reason)): Path<(String, String)>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let reason = parse_reason(&reason)?;
+    let id = resolve(&state, &id).await?;
+    apply(&state, id, Command::ReleaseHold { reason }, merchant).await
+}
+
+async fn apply(
+    state: &AppState,
+    id: OrderId,
+    command: Command,
+    merchant: String,
+) -> Result<Json<OrderDetail>, ApiError> {
+    store::apply(&state.db, id, command, &Actor::Merchant(merchant))
+        .await
+        .map_err(|e| match e {
+            ApplyError::NotFound => ApiError::NotFound(format!("order {id} not found")),
+            ApplyError::Rejected(
+                r @ (Rejected::NoSuchHold(_) | Rejected::AlreadyHeld(_) | Rejected::Cancelled),
+            ) => ApiError::Conflict(r.to_string()),
+            ApplyError::Storage(s) => s.into(),
+        })?;
+    let detail = store::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
+    Ok(Json(detail))
+}
+
+fn parse_reason(text: &str) -> Result<HoldReason, ApiError> {
+    HoldReason::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = HoldReason::ALL.iter().map(|r| r.as_str()).collect();
+        ApiError::Unprocessable(format!(
+            "unknown hold reason {text:?}: use one of {}",
+            names.join(", ")
+        ))
+    })
+}
+
+async fn resolve(state: &AppState, reference: &str) -> Result<OrderId, ApiError> {
+    store::resolve(&state.db, reference)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {reference:?} not found")))
+}

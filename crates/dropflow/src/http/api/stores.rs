@@ -1,0 +1,97 @@
+use crate::http::auth::Merchant;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::AppState;
+use crate::storage::stores::{self, Store};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use dropflow_core::intake::Platform;
+use serde::{Deserialize, Serialize};
+
+/// Shortest webhook secret accepted: Shopify app secrets are 32 hex chars; anything much
+/// shorter is guessable.
+const MIN_SECRET_LEN: usize = 16;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStore {
+    /// `shopify` or `woocommerce`.
+    pub platform: String,
+    /// `my-shop.myshopify.com`, or the WooCommerce site URL (`https://shop.example/`).
+    pub domain: String,
+    /// The secret the platform signs webhooks with (Shopify app secret, WooCommerce webhook
+    /// secret). Stored; never returned.
+    pub webhook_secret: String,
+}
+
+/// A registered store (the secret is never shown).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StoreView {
+    pub id: String,
+    pub platform: String,
+    pub domain: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Store> for StoreView {
+    fn from(s: &Store) -> Self {
+        StoreView {
+            id: s.id.to_string(),
+            platform: s.platform.as_str().to_string(),
+            domain: s.domain.clone(),
+            created_at: crate::storage::codec::from_ms(s.created_at),
+        }
+    }
+}
+
+/// Registers a store so its webhooks are accepted.
+#[utoipa::path(post, path = "/api/v1/stores", request_body = NewStore,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = StoreView),
+        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    ApiJson(new): ApiJson<NewStore>,
+) -> Result<(StatusCode, Json<StoreView>), ApiError> {
+    let platform = Platform::parse(new.platform.trim()).ok_or_else(|| {
+        ApiError::Unprocessable(format!(
+            "platform {:?} is not supported: use \"shopify\" or \"woocommerce\"",
+            new.platform
+        ))
+    })?;
+    let domain = stores::normalize_domain(&new.domain);
+    if domain.is_empty() || domain.contains(char::is_whitespace) {
+        return Err(ApiError::Unprocessable(
+            "domain must be the shop's host name (e.g. my-shop.myshopify.com)".into(),
+        ));
+    }
+    if platform == Platform::Shopify && !domain.contains('.') {
+        return Err(ApiError::Unprocessable(format!(
+            "domain {domain:?} is not a host name"
+        )));
+    }
+    if new.webhook_secret.len() < MIN_SECRET_LEN {
+        return Err(ApiError::Unprocessable(format!(
+            "webhook_secret must be at least {MIN_SECRET_LEN} characters"
+        )));
+    }
+    let store = stores::create(&state.db, platform, &domain, &new.webhook_secret).await?;
+    tracing::info!(store.id = %store.id, platform = platform.as_str(), "store registered");
+    Ok((StatusCode::CREATED, Json(StoreView::from(&store))))
+}
+
+/// Lists registered stores.
+#[utoipa::path(get, path = "/api/v1/stores", security(("bearer" = [])),
+    responses((status = 200, body = Vec<StoreView>), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+) -> Result<Json<Vec<StoreView>>, ApiError> {
+    let stores = stores::list(&state.db).await?;
+    Ok(Json(stores.iter().map(StoreView::from).collect()))
+}

@@ -1,0 +1,67 @@
+//! The HTTP surface: store webhooks, the `/api/v1` merchant API (Bearer tokens), the OpenAPI
+//! document, health and Prometheus metrics.
+
+/// The `/api/v1` endpoints.
+pub mod api;
+/// Bearer-token authentication for `/api/v1`.
+pub mod auth;
+/// The one error type and its JSON shape.
+pub mod error;
+/// Body extractors whose rejections are JSON errors.
+pub mod extract;
+/// `/healthz`, `/readyz`, `/metrics`.
+pub mod health;
+/// The OpenAPI document.
+pub mod openapi;
+/// A cache of registered stores for webhook verification.
+pub mod store_directory;
+/// `POST /webhooks/shopify` and `POST /webhooks/woocommerce`.
+pub mod webhooks;
+
+use crate::ingest::Ingest;
+use crate::storage::Database;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub ingest: Ingest,
+    pub stores: Arc<store_directory::StoreDirectory>,
+    pub metrics: Option<PrometheusHandle>,
+    pub webhook_deadline: Duration,
+}
+
+/// The whole router.
+pub fn router(state: AppState, body_limit: usize) -> Router {
+    let api = Router::new()
+        .route("/stores", post(api::stores::create).get(api::stores::list))
+        .route("/orders", get(api::orders::list))
+        .route("/orders/counts", get(api::orders::counts))
+        .route("/orders/{id}", get(api::orders::show))
+        .route("/orders/{id}/holds", post(api::orders::place_hold))
+        .route(
+            "/orders/{id}/holds/{reason}/release",
+            post(api::orders::release_hold),
+        )
+        .route("/jobs", get(api::jobs::list))
+        .route("/jobs/{id}/retry", post(api::jobs::retry))
+        .route("/openapi.json", get(openapi::document));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/webhooks/shopify", post(webhooks::shopify))
+        .route("/webhooks/woocommerce", post(webhooks::woocommerce))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback(|| async { error::ApiError::NotFound("no such endpoint".into()) })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::Extension(extract::BodyLimit(body_limit)))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .with_state(state)
+}

@@ -1,0 +1,39 @@
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The API description served at `/api/v1/openapi.json`, generated from the handlers'
+/// annotations so it cannot drift from the code.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "dropflow", description = "Dropshipping order fulfilment: orders, holds, jobs."),
+    paths(
+        super::api::stores::create,
+        super::api::stores::list,
+        super::api::orders::list,
+        super::api::orders::counts,
+        super::api::orders::show,
+        super::api::orders::place_hold,
+        super::api::orders::release_hold,
+        super::api::jobs::list,
+        super::api::jobs::retry,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

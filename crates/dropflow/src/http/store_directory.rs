@@ -1,0 +1,47 @@
+//! Registered stores by (platform, domain), cached in memory: every webhook needs its store's
+//! secret, and a database read per webhook would cost more than the signature check. A miss
+//! or a failed signature re-reads the database, so a store registered (or a secret rotated) by
+//! another process is picked up without a restart.
+
+use crate::storage::stores::{self, Store};
+use crate::storage::{Database, Result};
+use dropflow_core::intake::Platform;
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+#[derive(Default)]
+pub struct StoreDirectory {
+    cache: RwLock<HashMap<(Platform, String), Store>>,
+}
+
+impl StoreDirectory {
+    /// The store, from the cache when `fresh` is false, else from the database.
+    pub async fn find(
+        &self,
+        db: &Database,
+        platform: Platform,
+        domain: &str,
+        fresh: bool,
+    ) -> Result<Option<Store>> {
+        let key = (platform, stores::normalize_domain(domain));
+        if !fresh {
+            if let Ok(cache) = self.cache.read() {
+                if let Some(store) = cache.get(&key) {
+                    return Ok(Some(store.clone()));
+                }
+            }
+        }
+        let found = stores::find_by_domain(db, platform, &key.1).await?;
+        if let Ok(mut cache) = self.cache.write() {
+            match &found {
+                Some(store) => {
+                    cache.insert(key, store.clone());
+                }
+                None => {
+                    cache.remove(&key);
+                }
+            }
+        }
+        Ok(found)
+    }
+}

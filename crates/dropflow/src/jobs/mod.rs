@@ -1,0 +1,242 @@
+//! The job runner: claims due jobs of the kinds it has handlers for, runs them, and records
+//! the outcome. Retries back off exponentially with jitter; after the last try a job is kept
+//! as `failed` (visible in `dropflow jobs list --status failed`, retryable), never dropped.
+//! Jobs of a kind with no handler in this process wait in the queue untouched.
+
+/// Exponential backoff with jitter.
+pub mod backoff;
+
+use crate::storage::jobs::{self as queue, ClaimedJob};
+use crate::storage::Database;
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// A job body. `anyhow` here on purpose: a job's failure is reported, not matched on.
+pub type Handler = Arc<dyn Fn(ClaimedJob) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// Which function runs which job kind.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<String, Handler>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register<F, Fut>(&mut self, kind: &str, handler: F)
+    where
+        F: Fn(ClaimedJob) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        self.handlers.insert(
+            kind.to_string(),
+            Arc::new(move |job| {
+                let handler = handler.clone();
+                Box::pin(async move { handler(job).await })
+            }),
+        );
+    }
+
+    pub fn kinds(&self) -> Vec<String> {
+        let mut kinds: Vec<String> = self.handlers.keys().cloned().collect();
+        kinds.sort();
+        kinds
+    }
+}
+
+/// Runner settings.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Jobs run at once in this process.
+    pub concurrency: usize,
+    /// How long a claim lasts without a heartbeat; a dead process's jobs return after it.
+    pub lease: Duration,
+    /// Sleep between polls when the queue is empty.
+    pub poll_interval: Duration,
+    pub backoff: backoff::Backoff,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        RunnerConfig {
+            concurrency: 8,
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(250),
+            backoff: backoff::Backoff::default(),
+        }
+    }
+}
+
+/// A process's job runner.
+pub struct Runner {
+    db: Database,
+    registry: Registry,
+    config: RunnerConfig,
+    /// Unique per process: leases are checked against it.
+    owner: String,
+}
+
+impl Runner {
+    pub fn new(db: Database, registry: Registry, config: RunnerConfig) -> Runner {
+        let owner = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7());
+        Runner {
+            db,
+            registry,
+            config,
+            owner,
+        }
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Runs until `shutdown` turns true, then waits for the jobs in flight.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let kinds = self.registry.kinds();
+        let kind_refs: Vec<&str> = kinds.iter().map(String::as_str).collect();
+        let mut in_flight = JoinSet::new();
+        let mut last_sweep = std::time::Instant::now();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while in_flight.try_join_next().is_some() {}
+            let free = self.config.concurrency.saturating_sub(in_flight.len());
+            let mut claimed = Vec::new();
+            if free > 0 && !kind_refs.is_empty() {
+                match queue::claim(
+                    &self.db,
+                    &self.owner,
+                    &kind_refs,
+                    free as i64,
+                    self.config.lease.as_millis() as i64,
+                )
+                .await
+                {
+                    Ok(jobs) => claimed = jobs,
+                    Err(error) => tracing::warn!(%error, "could not claim jobs"),
+                }
+            }
+            if last_sweep.elapsed() > Duration::from_secs(30) {
+                last_sweep = std::time::Instant::now();
+                if let Err(error) = queue::fail_abandoned(&self.db).await {
+                    tracing::warn!(%error, "could not sweep abandoned jobs");
+                }
+            }
+            let idle = claimed.is_empty();
+            for job in claimed {
+                let Some(handler) = self.registry.handlers.get(&job.kind).cloned() else {
+                    continue;
+                };
+                in_flight.spawn(execute(
+                    self.db.clone(),
+                    self.owner.clone(),
+                    self.config.clone(),
+                    handler,
+                    job,
+                ));
+            }
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+        while in_flight.join_next().await.is_some() {}
+    }
+}
+
+/// Runs one job with a heartbeat, then records success or failure.
+async fn execute(
+    db: Database,
+    owner: String,
+    config: RunnerConfig,
+    handler: Handler,
+    job: ClaimedJob,
+) {
+    let id = job.id;
+    let kind = job.kind.clone();
+    let attempt = job.attempt;
+    let max_attempts = job.max_attempts;
+    let heartbeat_db = db.clone();
+    let heartbeat_owner = owner.clone();
+    let lease_ms = config.lease.as_millis() as i64;
+    let heartbeat = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis((lease_ms / 3).max(10) as u64)).await;
+            match queue::heartbeat(&heartbeat_db, id, &heartbeat_owner, lease_ms).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => tracing::warn!(job.id = id, %error, "heartbeat failed"),
+            }
+        }
+    });
+    // A panicking job is a failed try, not a dead runner.
+    let outcome = tokio::spawn(handler(job)).await;
+    heartbeat.abort();
+    let result = match outcome {
+        Ok(Ok(())) => queue::complete(&db, id, &owner).await.map(|_| ()),
+        Ok(Err(error)) => {
+            record_failure(
+                &db,
+                &owner,
+                &config,
+                id,
+                attempt,
+                max_attempts,
+                &format!("{error:#}"),
+            )
+            .await
+        }
+        Err(join_error) => {
+            record_failure(
+                &db,
+                &owner,
+                &config,
+                id,
+                attempt,
+                max_attempts,
+                &format!("job panicked: {join_error}"),
+            )
+            .await
+        }
+    };
+    metrics::counter!("dropflow_jobs_finished_total", "kind" => kind.clone()).increment(1);
+    if let Err(error) = result {
+        tracing::error!(job.id = id, job.kind = %kind, %error, "could not record the job's outcome");
+    }
+}
+
+async fn record_failure(
+    db: &Database,
+    owner: &str,
+    config: &RunnerConfig,
+    id: i64,
+    attempt: i64,
+    max_attempts: i64,
+    error: &str,
+) -> crate::storage::Result<()> {
+    let retry_at = (attempt < max_attempts)
+        .then(|| crate::storage::now_ms() + config.backoff.delay(attempt).as_millis() as i64);
+    if retry_at.is_none() {
+        tracing::error!(
+            job.id = id,
+            job.attempt = attempt,
+            "job failed on its last try; kept as failed"
+        );
+    } else {
+        tracing::warn!(job.id = id, job.attempt = attempt, "job failed; will retry");
+    }
+    queue::fail(db, id, owner, error, retry_at)
+        .await
+        .map(|_| ())
+}

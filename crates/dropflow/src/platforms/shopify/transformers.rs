@@ -1,0 +1,299 @@
+//! Shopify's REST Order resource as it arrives (wire types), and its mapping into
+//! [`StoreOrder`]. Field names and meanings: `shared/reference/protocols.md` §1.5.
+//!
+//! Only the fields dropflow uses are declared; serde ignores the rest, so new fields Shopify
+//! adds in later API versions never break parsing. Required fields are `Option` here and
+//! checked in the mapping, so a missing one is reported with its JSON path.
+
+use crate::platforms::decode::{
+    self, currency, join_names, money, opt_text, quantity, required, timestamp_with_offset,
+    DecimalText, ExternalId,
+};
+use crate::platforms::PayloadError;
+use chrono::{DateTime, Utc};
+use dropflow_core::intake::{Customer, StoreCancellation, StoreOrder, StoreOrderLine};
+use dropflow_core::payment::PaymentStatus;
+use dropflow_core::reference::address::PostalAddress;
+use dropflow_core::reference::currency::Currency;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+/// The Order resource (webhook body of `orders/create`, `orders/updated`, `orders/paid`,
+/// `orders/cancelled`).
+#[derive(Debug, Deserialize)]
+#[serde(rename = "Order")]
+pub(super) struct Order {
+    id: Option<ExternalId>,
+    #[serde(default, deserialize_with = "opt_text")]
+    name: Option<String>,
+    order_number: Option<ExternalId>,
+    #[serde(default, deserialize_with = "opt_text")]
+    email: Option<String>,
+    /// Newer API versions; the address the customer gave at checkout.
+    #[serde(default, deserialize_with = "opt_text")]
+    contact_email: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    phone: Option<String>,
+    /// The shop currency: every plain amount (`total_price`, line `price`) is in it. The
+    /// customer's `presentment_currency` only appears inside the `*_set` money bags.
+    currency: Option<String>,
+    /// The order total as placed. Later refunds and edits show in `current_total_price`; the
+    /// placed total is what the customer agreed to pay, so that is the one we keep.
+    total_price: Option<DecimalText>,
+    financial_status: Option<String>,
+    cancelled_at: Option<String>,
+    cancel_reason: Option<String>,
+    customer: Option<WireCustomer>,
+    shipping_address: Option<WireAddress>,
+    line_items: Option<Vec<LineItem>>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    /// Present only when someone passed a REST response (`{"order": {…}}`) instead of a
+    /// webhook body; used to say so in the error.
+    order: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireCustomer {
+    id: Option<ExternalId>,
+    #[serde(default, deserialize_with = "opt_text")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    first_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    last_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireAddress {
+    #[serde(default, deserialize_with = "opt_text")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    first_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    last_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    company: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    address1: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    address2: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    city: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    province: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    province_code: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    zip: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    country_code: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    phone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LineItem {
+    id: Option<ExternalId>,
+    /// `null` for custom line items (no product in the catalogue).
+    product_id: Option<ExternalId>,
+    variant_id: Option<ExternalId>,
+    #[serde(default, deserialize_with = "opt_text")]
+    sku: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    title: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    name: Option<String>,
+    quantity: Option<i64>,
+    /// Unit price before discounts, in the shop currency.
+    price: Option<DecimalText>,
+    requires_shipping: Option<bool>,
+}
+
+/// Shopify's `financial_status` vocabulary, plus what may come that we do not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FinancialStatus {
+    Pending,
+    Authorized,
+    PartiallyPaid,
+    Paid,
+    PartiallyRefunded,
+    Refunded,
+    Voided,
+    /// GraphQL's `EXPIRED` display status (an authorization that lapsed uncaptured); may show
+    /// in REST payloads of newer API versions.
+    Expired,
+    /// Absent, `null`, or a value not listed in the REST Order docs.
+    Unknown,
+}
+
+impl FinancialStatus {
+    fn parse(status: Option<&str>) -> FinancialStatus {
+        match status.map(str::trim) {
+            Some("pending") => FinancialStatus::Pending,
+            Some("authorized") => FinancialStatus::Authorized,
+            Some("partially_paid") => FinancialStatus::PartiallyPaid,
+            Some("paid") => FinancialStatus::Paid,
+            Some("partially_refunded") => FinancialStatus::PartiallyRefunded,
+            Some("refunded") => FinancialStatus::Refunded,
+            Some("voided") => FinancialStatus::Voided,
+            Some("expired") => FinancialStatus::Expired,
+            Some(_) | None => FinancialStatus::Unknown,
+        }
+    }
+
+    fn payment_status(self) -> PaymentStatus {
+        match self {
+            FinancialStatus::Pending => PaymentStatus::Pending,
+            FinancialStatus::Authorized => PaymentStatus::Authorized,
+            FinancialStatus::PartiallyPaid => PaymentStatus::PartiallyPaid,
+            FinancialStatus::Paid => PaymentStatus::Paid,
+            FinancialStatus::PartiallyRefunded => PaymentStatus::PartiallyRefunded,
+            FinancialStatus::Refunded => PaymentStatus::Refunded,
+            FinancialStatus::Voided => PaymentStatus::Voided,
+            // The authorization lapsed: the money is no longer guaranteed, but nothing was
+            // reversed either (the merchant may charge again), so it is back to waiting.
+            FinancialStatus::Expired => PaymentStatus::Pending,
+            // A status we do not understand must never let us spend money on the order:
+            // Pending is the state in which nothing is bought and nothing is undone.
+            FinancialStatus::Unknown => PaymentStatus::Pending,
+        }
+    }
+}
+
+/// Maps a decoded Order into our normalised order, checking every field we rely on.
+pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
+    let Some(id) = order.id else {
+        if order.order.is_some() {
+            return Err(decode::invalid(
+                "(body)",
+                "this is a REST response wrapped in {\"order\": …}; a webhook body is the bare order",
+            ));
+        }
+        return Err(PayloadError::Missing { path: "id".into() });
+    };
+    let name = match (order.name, order.order_number) {
+        (Some(name), _) => name,
+        (None, Some(number)) => format!("#{}", number.0),
+        (None, None) => {
+            return Err(PayloadError::Missing {
+                path: "name".into(),
+            })
+        }
+    };
+    let currency = currency(&required(order.currency, "currency")?, "currency")?;
+    let total = money(
+        &required(order.total_price, "total_price")?.0,
+        currency,
+        "total_price",
+    )?;
+
+    let cancellation = match order.cancelled_at {
+        // `cancel_reason` without `cancelled_at` is not a cancellation (Shopify keeps the
+        // reason after an un-cancel in some flows); the timestamp is the signal.
+        Some(at) => Some(StoreCancellation {
+            reason: order.cancel_reason.filter(|r| !r.trim().is_empty()),
+            cancelled_at: Some(timestamp_with_offset(&at, "cancelled_at")?),
+        }),
+        None => None,
+    };
+
+    let lines = required(order.line_items, "line_items")?
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| to_line(line, &format!("line_items[{i}]"), currency))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    Ok(StoreOrder {
+        external_id: id.0,
+        name,
+        currency,
+        total,
+        payment_status: FinancialStatus::parse(order.financial_status.as_deref()).payment_status(),
+        cancellation,
+        customer: to_customer(
+            order.customer,
+            order.email.or(order.contact_email),
+            order.phone,
+        ),
+        shipping_address: order.shipping_address.map(to_address),
+        lines,
+        created_at: opt_timestamp(order.created_at, "created_at")?,
+        updated_at: opt_timestamp(order.updated_at, "updated_at")?,
+    })
+}
+
+fn opt_timestamp(text: Option<String>, path: &str) -> Result<Option<DateTime<Utc>>, PayloadError> {
+    text.map(|t| timestamp_with_offset(&t, path)).transpose()
+}
+
+fn to_line(line: LineItem, path: &str, currency: Currency) -> Result<StoreOrderLine, PayloadError> {
+    let id = required(line.id, format!("{path}.id"))?;
+    // `title` is the product's title; `name` adds the variant ("IPod Nano - 8gb - green").
+    // Either identifies the line for a human; the variant id identifies it for machines.
+    let title = required(line.title.or(line.name), format!("{path}.title"))?;
+    let qty_path = format!("{path}.quantity");
+    let quantity = quantity(required(line.quantity, qty_path.as_str())?, &qty_path)?;
+    let price_path = format!("{path}.price");
+    let unit_price = money(
+        &required(line.price, price_path.as_str())?.0,
+        currency,
+        &price_path,
+    )?;
+    Ok(StoreOrderLine {
+        external_id: id.0,
+        product_id: line.product_id.map(|p| p.0),
+        variant_id: line.variant_id.map(|v| v.0),
+        // Shopify sends `""` for products without a SKU; `opt_text` already made that None.
+        sku: line.sku,
+        title,
+        quantity,
+        unit_price,
+        // Absent only in trimmed payloads (`include_fields`); assuming shipping is the safe
+        // side: an address is then checked rather than skipped.
+        requires_shipping: line.requires_shipping.unwrap_or(true),
+    })
+}
+
+/// The order-level `email`/`phone` fill in what the customer record lacks (and stand in for
+/// it when `customer` is null, e.g. guest checkouts or apps without customer-data access).
+fn to_customer(
+    customer: Option<WireCustomer>,
+    email: Option<String>,
+    phone: Option<String>,
+) -> Option<Customer> {
+    let mapped = match customer {
+        Some(c) => Customer {
+            external_id: c.id.map(|id| id.0),
+            email: c.email.or(email),
+            first_name: c.first_name,
+            last_name: c.last_name,
+            phone: c.phone.or(phone),
+        },
+        None => Customer {
+            email,
+            phone,
+            ..Customer::default()
+        },
+    };
+    (mapped != Customer::default()).then_some(mapped)
+}
+
+fn to_address(a: WireAddress) -> PostalAddress {
+    PostalAddress {
+        name: a
+            .name
+            .or_else(|| join_names(a.first_name.as_deref(), a.last_name.as_deref())),
+        company: a.company,
+        address1: a.address1,
+        address2: a.address2,
+        city: a.city,
+        province: a.province,
+        province_code: a.province_code,
+        postal_code: a.zip,
+        country_code: a.country_code,
+        phone: a.phone,
+    }
+}

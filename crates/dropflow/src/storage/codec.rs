@@ -1,0 +1,26 @@
+//! Conversions between domain values and the two portable column types (BIGINT, TEXT).
+
+use super::StorageError;
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{de::DeserializeOwned, Serialize};
+
+pub fn to_json<T: Serialize>(value: &T) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+pub fn from_json<T: DeserializeOwned>(column: &str, text: &str) -> Result<T, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("{column}: {e}")))
+}
+
+pub fn ms(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+pub fn parse_id<T: std::str::FromStr>(column: &str, text: &str) -> Result<T, StorageError> {
+    text.parse()
+        .map_err(|_| StorageError::Corrupt(format!("{column}: {text:?} is not an id")))
+}

@@ -1,0 +1,273 @@
+//! The durable job queue's table. Our own small queue rather than apalis: apalis-sql pushes a
+//! job through its own pool connection, so a job could not be written in the same transaction
+//! as the order change that calls for it (and on SQLite that second writer would wait on ours).
+//! Here `enqueue` takes the caller's transaction: the job exists if and only if the change does.
+//!
+//! A claim takes a lease (owner + expiry) instead of holding a row lock through a slow supplier
+//! call; a lease that expires (the process died) makes the job claimable again. Completion and
+//! failure check the lease owner, so a worker whose lease was taken over cannot overwrite the
+//! new owner's outcome.
+
+use super::codec::{from_ms, to_json};
+use super::{now_ms, Database, Engine, Result, Tx};
+use chrono::{DateTime, Utc};
+use dropflow_core::ids::OrderId;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// Tries before a job is kept as failed.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+
+/// Writes a job inside the caller's transaction, runnable from `run_at_ms`.
+pub async fn enqueue(
+    tx: &mut Tx<'_>,
+    kind: &str,
+    payload: &serde_json::Value,
+    order_id: Option<OrderId>,
+    run_at_ms: i64,
+) -> Result<i64> {
+    let now = now_ms();
+    let row = sqlx::query(
+        "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, order_id,
+            created_at, updated_at)
+         VALUES ($1, $2, 'queued', 0, $3, $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(kind)
+    .bind(to_json(payload)?)
+    .bind(DEFAULT_MAX_ATTEMPTS)
+    .bind(run_at_ms)
+    .bind(order_id.map(|id| id.to_string()))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+/// A job handed to one worker until `lease_until`.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// Including this one.
+    pub attempt: i64,
+    pub max_attempts: i64,
+    pub order_id: Option<String>,
+}
+
+/// Claims up to `limit` runnable jobs of the given kinds for `owner`, leasing them for
+/// `lease_ms`. Runnable: queued and due, or running with an expired lease and tries left.
+pub async fn claim(
+    db: &Database,
+    owner: &str,
+    kinds: &[&str],
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<ClaimedJob>> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_ms();
+    let kind_params: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 5)).collect();
+    // PostgreSQL: several processes claim at once; SKIP LOCKED lets each take different rows
+    // instead of queueing behind (or double-claiming) the same ones. SQLite has one writer, so
+    // the UPDATE is already exclusive.
+    let lock = match db.engine {
+        Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+        Engine::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1,
+            lease_until = $2, updated_at = $3
+         WHERE id IN (
+            SELECT id FROM jobs
+            WHERE kind IN ({kinds})
+              AND ((status = 'queued' AND run_at <= $3)
+                OR (status = 'running' AND lease_until < $3 AND attempts < max_attempts))
+            ORDER BY run_at, id
+            LIMIT $4{lock})
+         RETURNING id, kind, payload, attempts, max_attempts, order_id",
+        kinds = kind_params.join(", ")
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(owner)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit);
+    for kind in kinds {
+        query = query.bind(*kind);
+    }
+    let rows = query.fetch_all(&db.writer).await?;
+    rows.iter().map(claimed_from_row).collect()
+}
+
+fn claimed_from_row(row: &AnyRow) -> Result<ClaimedJob> {
+    let payload: String = row.try_get("payload")?;
+    Ok(ClaimedJob {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        payload: super::codec::from_json("jobs.payload", &payload)?,
+        attempt: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        order_id: row.try_get("order_id")?,
+    })
+}
+
+/// Extends a lease the worker still holds; `false` if it lost it.
+pub async fn heartbeat(db: &Database, id: i64, owner: &str, lease_ms: i64) -> Result<bool> {
+    let result = sqlx::query(
+        "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
+    )
+    .bind(now_ms() + lease_ms)
+    .bind(id)
+    .bind(owner)
+    .execute(&db.writer)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Marks a job done; `false` if the lease was lost meanwhile (someone else owns it now).
+pub async fn complete(db: &Database, id: i64, owner: &str) -> Result<bool> {
+    let result = sqlx::query(
+        "UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_until = NULL,
+            last_error = NULL, updated_at = $1
+         WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .bind(owner)
+    .execute(&db.writer)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Records a failed try: back to the queue at `retry_at_ms`, or kept as `failed` when that
+/// was the last try (`retry_at_ms = None`). Never deleted.
+pub async fn fail(
+    db: &Database,
+    id: i64,
+    owner: &str,
+    error: &str,
+    retry_at_ms: Option<i64>,
+) -> Result<bool> {
+    let (status, run_at) = match retry_at_ms {
+        Some(at) => ("queued", Some(at)),
+        None => ("failed", None),
+    };
+    let result = sqlx::query(
+        "UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), last_error = $3,
+            lease_owner = NULL, lease_until = NULL, updated_at = $4
+         WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+    )
+    .bind(status)
+    .bind(run_at)
+    .bind(truncate(error, 2000))
+    .bind(now_ms())
+    .bind(id)
+    .bind(owner)
+    .execute(&db.writer)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Jobs whose lease expired on their last try (the process died mid-run) are kept as failed,
+/// visible, rather than left running forever.
+pub async fn fail_abandoned(db: &Database) -> Result<u64> {
+    let now = now_ms();
+    let result = sqlx::query(
+        "UPDATE jobs SET status = 'failed', lease_owner = NULL, lease_until = NULL,
+            last_error = COALESCE(last_error, '') || ' [lease expired on the last try]',
+            updated_at = $1
+         WHERE status = 'running' AND lease_until < $1 AND attempts >= max_attempts",
+    )
+    .bind(now)
+    .execute(&db.writer)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Puts a failed job back in the queue with a fresh set of tries.
+pub async fn retry(db: &Database, id: i64) -> Result<bool> {
+    let now = now_ms();
+    let result = sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1
+         WHERE id = $2 AND status = 'failed'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&db.writer)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// A job as shown to an operator.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobView {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub order_id: Option<String>,
+}
+
+/// Jobs in one status (`queued`, `running`, `succeeded`, `failed`), newest first.
+pub async fn list(db: &Database, status: &str, limit: i64) -> Result<Vec<JobView>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, order_id
+         FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(status)
+    .bind(limit)
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(JobView {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                status: r.try_get("status")?,
+                attempts: r.try_get("attempts")?,
+                max_attempts: r.try_get("max_attempts")?,
+                run_at: from_ms(r.try_get("run_at")?),
+                last_error: r.try_get("last_error")?,
+                order_id: r.try_get("order_id")?,
+            })
+        })
+        .collect()
+}
+
+/// Jobs for one order, oldest first.
+pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<JobView>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, order_id
+         FROM jobs WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(JobView {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                status: r.try_get("status")?,
+                attempts: r.try_get("attempts")?,
+                max_attempts: r.try_get("max_attempts")?,
+                run_at: from_ms(r.try_get("run_at")?),
+                last_error: r.try_get("last_error")?,
+                order_id: r.try_get("order_id")?,
+            })
+        })
+        .collect()
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}

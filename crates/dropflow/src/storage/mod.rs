@@ -1,0 +1,185 @@
+//! One portable SQL layer over SQLite and PostgreSQL, through sqlx's `Any` driver.
+//!
+//! Why `Any`: the queries are the same text on both engines (`$1` placeholders work on both,
+//! types are kept to BIGINT and TEXT), so there is one copy of every query and one contract
+//! test suite. Engine-specific code exists only where the engines really differ: the schema
+//! DDL (two migration folders), connection tuning, and job claiming (`FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL).
+//!
+//! SQLite has one writer. Writes go through a one-connection `writer` pool, so transactions
+//! never fight over the lock (no SQLITE_BUSY); reads use a separate pool and run beside it
+//! under WAL. On PostgreSQL both pools point at the same server.
+
+/// Shared row helpers: timestamps, JSON columns.
+pub mod codec;
+/// The durable job queue's tables: enqueue (inside a caller's transaction), claim, finish.
+pub mod jobs;
+/// Orders: the transactional `apply` call, listing, tab counts, detail with timeline.
+pub mod orders;
+/// Registered stores and their webhook secrets.
+pub mod stores;
+/// API tokens: created once, stored hashed.
+pub mod tokens;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use sqlx::Any as Db;
+/// A transaction on either engine.
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Storage failures, typed so callers can tell a conflict from a broken database.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// Both pools and the engine they talk to.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub engine: Engine,
+    /// Every write goes here (one connection on SQLite).
+    pub writer: AnyPool,
+    /// Reads: dashboards, API lists, CLI.
+    pub reader: AnyPool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Database {
+    /// Connects to `url` (`sqlite://file.db`, `postgres://…`). SQLite files are created when
+    /// missing, in WAL mode with `synchronous=FULL`: a commit is on disk before we answer.
+    pub async fn connect(url: &str) -> Result<Database> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else {
+            return Err(StorageError::UnsupportedUrl(redact_url(url)));
+        };
+        let options = AnyConnectOptions::from_str(&sqlite_create_mode(url, engine))?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+        let (writer, reader) = match engine {
+            Engine::Sqlite => {
+                let writer = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options.clone())
+                    .await?;
+                let reader = AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?;
+                (writer, reader)
+            }
+            Engine::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .connect_with(options)
+                    .await?;
+                (pool.clone(), pool)
+            }
+        };
+        Ok(Database {
+            engine,
+            writer,
+            reader,
+        })
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.engine {
+            Engine::Sqlite => &SQLITE_MIGRATIONS,
+            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.writer).await?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx<'static>> {
+        Ok(self.writer.begin().await?)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+/// sqlx opens SQLite files read-write but does not create them unless told (`mode=rwc`).
+fn sqlite_create_mode(url: &str, engine: Engine) -> String {
+    if engine == Engine::Sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    } else {
+        url.to_string()
+    }
+}
+
+/// A URL fit for logs and errors: the password, if any, replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every time column.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
