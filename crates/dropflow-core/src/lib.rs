@@ -4,25 +4,25 @@
 //! Read in this order: [`intake`] (what a store sends us, normalised), [`lifecycle`] (the
 //! transition function), [`tab`] (the merchant's views derived from the axes).
 
-/// Timeline events: what happened to an order, when, and who or what did it.
-pub mod event;
-/// Holds with typed reasons (Shopify's FulfillmentHoldReason vocabulary).
-pub mod hold;
 /// Identifiers: typed wrappers so an order id is never passed where a store id is meant.
 pub mod ids;
-/// A store order normalised from any platform's payload: the input to the lifecycle.
-pub mod intake;
-/// The order's whole state and the pure transition function over it.
-pub mod lifecycle;
 /// Money as integer minor units plus an ISO 4217 currency; never floats.
 pub mod money;
-/// Customer-payment axis (Shopify's `financial_status` vocabulary).
-pub mod payment;
-/// Supplier-order axis: one purchase per supplier, and the procurement summary over them.
-pub mod procurement;
 /// ISO reference data and postal-address rules, embedded at build time from `data/`.
 pub mod reference;
+/// A store order normalised from any platform's payload: the input to the lifecycle.
+pub mod intake;
+/// Customer-payment axis (Shopify's `financial_status` vocabulary).
+pub mod payment;
+/// Holds with typed reasons (Shopify's FulfillmentHoldReason vocabulary).
+pub mod hold;
+/// Supplier-order axis: one purchase per supplier, and the procurement summary over them.
+pub mod procurement;
 /// Shipment axis: one per shipping leg, with the normalised tracking vocabulary.
 pub mod shipment;
+/// Timeline events: what happened to an order, when, and who or what did it.
+pub mod event;
+/// The order's whole state and the pure transition function over it.
+pub mod lifecycle;
 /// The merchant's tabs, derived from the axes.
 pub mod tab;

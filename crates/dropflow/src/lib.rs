@@ -6,21 +6,21 @@
 //! commit through [`storage`], and answers 200 only after that commit. Work that follows an
 //! order change is a row in the [`jobs`] queue, written in the same transaction.
 
-/// Process wiring: builds the database, ingest writer, workers and HTTP server.
-pub mod app;
-/// `dropflow bench ingest`: measured throughput next to the machine's ceilings.
-pub mod bench;
-/// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).
-pub mod cli;
 /// Configuration: defaults, then a TOML file, then `DROPFLOW__SECTION__KEY` environment.
 pub mod config;
-/// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
-pub mod http;
-/// Group-commit ingestion of store webhooks.
-pub mod ingest;
-/// The durable job queue's runner: claims with a lease, retries with backoff.
-pub mod jobs;
 /// Store platforms (Shopify, WooCommerce): signatures and payload transformers.
 pub mod platforms;
 /// SQL storage over SQLite (default) or PostgreSQL, one portable query layer.
 pub mod storage;
+/// Group-commit ingestion of store webhooks.
+pub mod ingest;
+/// The durable job queue's runner: claims with a lease, retries with backoff.
+pub mod jobs;
+/// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
+pub mod http;
+/// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).
+pub mod cli;
+/// Process wiring: builds the database, ingest writer, workers and HTTP server.
+pub mod app;
+/// `dropflow bench ingest`: measured throughput next to the machine's ceilings.
+pub mod bench;
