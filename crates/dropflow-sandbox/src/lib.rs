@@ -39,6 +39,14 @@ pub fn body_bytes(value: &serde_json::Value) -> Vec<u8> {
     value.to_string().into_bytes()
 }
 
+/// `a` with the keys of `b` added (both objects); builders assemble large bodies in parts.
+fn merge(mut a: serde_json::Value, b: serde_json::Value) -> serde_json::Value {
+    if let (serde_json::Value::Object(a), serde_json::Value::Object(b)) = (&mut a, b) {
+        a.extend(b);
+    }
+    a
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

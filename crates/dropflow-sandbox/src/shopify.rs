@@ -149,7 +149,7 @@ pub fn order_payload(order_id: u64, name: &str, financial_status: &str) -> Value
         .collect();
 
     // Two halves merged: one `json!` this size exceeds the macro recursion limit.
-    let mut order = json!({
+    let head = json!({
         "id": order_id,
         "admin_graphql_api_id": format!("gid://shopify/Order/{order_id}"),
         "name": name,
@@ -225,10 +225,7 @@ pub fn order_payload(order_id: u64, name: &str, financial_status: &str) -> Value
         "fulfillments": [],
         "refunds": []
     });
-    if let (Value::Object(order), Value::Object(rest)) = (&mut order, rest) {
-        order.extend(rest);
-    }
-    order
+    crate::merge(head, rest)
 }
 
 /// Shopify writes order timestamps in the shop's time zone with its offset

@@ -393,3 +393,44 @@ fn webhook_signature() {
     assert!(!verify_webhook(b"secret", b"body", "%%%"));
     assert!(!verify_webhook(b"secret", b"bodY", header));
 }
+
+/// The sandbox (the store side used by integration tests and benchmarks) and this parser
+/// must agree on many distinct orders, signatures included.
+#[test]
+fn sandbox_orders_parse_and_verify() {
+    use dropflow_sandbox::shopify::{order_payload, ShopifyWebhook, SHOP_DOMAIN};
+    for id in (1..200u64).chain([u64::MAX]) {
+        let payload = order_payload(id, &format!("#{}", 1000 + id % 1000), "paid");
+        let hook = ShopifyWebhook::new(
+            "orders/create",
+            SHOP_DOMAIN,
+            dropflow_sandbox::body_bytes(&payload),
+        );
+        let headers = hook.headers(b"app-secret");
+        let header = |name: &str| headers.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert!(verify_webhook(
+            b"app-secret",
+            &hook.body,
+            &header("X-Shopify-Hmac-Sha256")
+        ));
+        assert_eq!(
+            Topic::parse(&header("X-Shopify-Topic")),
+            Some(Topic::OrdersCreate)
+        );
+
+        let order = parse_order(&hook.body).unwrap();
+        assert_eq!(order.external_id, id.to_string());
+        assert_eq!(order.payment_status, PaymentStatus::Paid);
+        assert!((1..=3).contains(&order.lines.len()));
+        let lines_total: i64 = order
+            .lines
+            .iter()
+            .map(|l| l.unit_price.minor * i64::from(l.quantity))
+            .sum();
+        assert_eq!(order.total.minor, lines_total + 499);
+        let address = order.shipping_address.unwrap();
+        assert_eq!(address.country_code.as_deref(), Some("US"));
+        assert_eq!(address.postal_code.as_ref().map(String::len), Some(5));
+        assert!(order.created_at.is_some());
+    }
+}

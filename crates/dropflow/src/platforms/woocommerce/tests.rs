@@ -359,3 +359,43 @@ fn webhook_signature() {
     assert!(!verify_webhook(b"secret", b"body", "not-base64"));
     assert!(!verify_webhook(b"secret", b"Body", header));
 }
+
+/// The sandbox (the store side used by integration tests and benchmarks) and this parser
+/// must agree on many distinct orders: float prices, guests, signatures and the ping.
+#[test]
+fn sandbox_orders_parse_and_verify() {
+    use dropflow_sandbox::woocommerce::{order_payload, ping_body, WooWebhook, PING_CONTENT_TYPE};
+    for id in 1..200u64 {
+        let payload = order_payload(id, "processing");
+        let hook = WooWebhook::new("order.created", 3, dropflow_sandbox::body_bytes(&payload));
+        let headers = hook.headers(b"wh-secret");
+        let header = |name: &str| headers.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert!(verify_webhook(
+            b"wh-secret",
+            &hook.body,
+            &header("X-WC-Webhook-Signature")
+        ));
+        assert_eq!(
+            Topic::parse(&header("X-WC-Webhook-Topic")),
+            Some(Topic::OrderCreated)
+        );
+        assert!(!is_ping(Some(&header("Content-Type")), &hook.body));
+
+        let order = parse_order(&hook.body).unwrap();
+        assert_eq!(order.external_id, id.to_string());
+        assert_eq!(order.name, format!("#{id}"));
+        assert_eq!(order.payment_status, PaymentStatus::Paid);
+        let lines_total: i64 = order
+            .lines
+            .iter()
+            .map(|l| l.unit_price.minor * i64::from(l.quantity))
+            .sum();
+        assert_eq!(order.total.minor, lines_total + 500);
+        assert_eq!(
+            order.customer.as_ref().unwrap().external_id.is_none(),
+            id % 4 == 0
+        );
+        assert!(order.requires_shipping());
+    }
+    assert!(is_ping(Some(PING_CONTENT_TYPE), &ping_body(3)));
+}
