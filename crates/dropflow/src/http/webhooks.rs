@@ -85,15 +85,11 @@ pub async fn woocommerce(
     })
     .await?;
 
-    match woocommerce::Topic::parse(topic) {
-        Some(woocommerce::Topic::OrderCreated) | Some(woocommerce::Topic::OrderUpdated) => {}
-        Some(_) | None => {
-            tracing::info!(
-                topic,
-                "ignoring a WooCommerce topic dropflow does not handle"
-            );
-            return Ok(ack("ignored", None));
-        }
+    // `order.deleted` carries only an id and follows a trash (which arrives as an
+    // `order.updated` with status `trash`, and cancels the order), so it is acknowledged only.
+    if !woocommerce::Topic::parse(topic).is_some_and(woocommerce::Topic::carries_order) {
+        tracing::info!(topic, "ignoring a WooCommerce topic that carries no order");
+        return Ok(ack("ignored", None));
     }
     let order = woocommerce::parse_order(&body)
         .map_err(|e| ApiError::Unprocessable(format!("not a WooCommerce order: {e}")))?;

@@ -1,6 +1,6 @@
 use super::snapshot::snapshot_of;
 use super::{Delivery, IngestConfig, IngestError, Outcome, Pending};
-use crate::storage::orders::{self, TabDeltas};
+use crate::storage::orders::{self, Cause, TabDeltas};
 use crate::storage::{now_ms, Database, StorageError, Tx};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::{OrderId, ReceiptId};
@@ -95,7 +95,10 @@ async fn write_delivery(
         return Ok(Outcome::Duplicate);
     }
 
-    let actor = Actor::Store(delivery.platform.as_str().to_string());
+    let cause = Cause {
+        actor: Actor::Store(delivery.platform.as_str().to_string()),
+        receipt: Some(receipt),
+    };
     let snapshot = snapshot_of(&delivery.order, &delivery.topic);
     match orders::find_for_update(tx, delivery.store_id, &delivery.order.external_id).await? {
         None => {
@@ -107,8 +110,7 @@ async fn write_delivery(
                 delivery.store_id,
                 &delivery.order,
                 &transition,
-                &actor,
-                Some(receipt),
+                &cause,
                 deltas,
             )
             .await?;
@@ -124,7 +126,7 @@ async fn write_delivery(
                     [dropflow_core::event::OrderEvent::StaleUpdateIgnored { .. }]
                 )
             {
-                orders::record_only(tx, current.id, &transition, &actor, Some(receipt)).await?;
+                orders::record_only(tx, current.id, &transition, &cause).await?;
                 return Ok(Outcome::Stale(current.id));
             }
             orders::update(
@@ -132,8 +134,7 @@ async fn write_delivery(
                 &current,
                 Some(&delivery.order),
                 &transition,
-                &actor,
-                Some(receipt),
+                &cause,
                 deltas,
             )
             .await?;

@@ -27,6 +27,14 @@ pub struct Versioned {
     pub version: i64,
 }
 
+/// Who or what caused a write, and the webhook delivery that carried it (if one did): every
+/// timeline event of the write records both.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    pub actor: Actor,
+    pub receipt: Option<ReceiptId>,
+}
+
 /// Changes to the per-tab counters accumulated over a transaction, written once at the end.
 #[derive(Debug, Default, Clone)]
 pub struct TabDeltas(BTreeMap<&'static str, i64>);
@@ -94,8 +102,7 @@ pub async fn insert(
     store_id: StoreId,
     order: &StoreOrder,
     transition: &Transition,
-    actor: &Actor,
-    receipt: Option<ReceiptId>,
+    cause: &Cause,
     deltas: &mut TabDeltas,
 ) -> Result<()> {
     let now = now_ms();
@@ -124,7 +131,7 @@ pub async fn insert(
     .execute(&mut **tx)
     .await?;
     insert_lines(tx, id, order).await?;
-    record(tx, id, transition, actor, receipt, now).await?;
+    record(tx, id, transition, cause, now).await?;
     deltas.created(state.tab());
     Ok(())
 }
@@ -137,8 +144,7 @@ pub async fn update(
     current: &Versioned,
     snapshot: Option<&StoreOrder>,
     transition: &Transition,
-    actor: &Actor,
-    receipt: Option<ReceiptId>,
+    cause: &Cause,
     deltas: &mut TabDeltas,
 ) -> Result<()> {
     let now = now_ms();
@@ -200,7 +206,7 @@ pub async fn update(
             insert_lines(tx, current.id, order).await?;
         }
     }
-    record(tx, current.id, transition, actor, receipt, now).await?;
+    record(tx, current.id, transition, cause, now).await?;
     deltas.moved(current.state.tab(), state.tab());
     Ok(())
 }
@@ -210,10 +216,9 @@ pub async fn record_only(
     tx: &mut Tx<'_>,
     id: OrderId,
     transition: &Transition,
-    actor: &Actor,
-    receipt: Option<ReceiptId>,
+    cause: &Cause,
 ) -> Result<()> {
-    record(tx, id, transition, actor, receipt, now_ms()).await
+    record(tx, id, transition, cause, now_ms()).await
 }
 
 async fn insert_lines(tx: &mut Tx<'_>, id: OrderId, order: &StoreOrder) -> Result<()> {
@@ -266,8 +271,7 @@ async fn record(
     tx: &mut Tx<'_>,
     id: OrderId,
     transition: &Transition,
-    actor: &Actor,
-    receipt: Option<ReceiptId>,
+    cause: &Cause,
     now: i64,
 ) -> Result<()> {
     if !transition.events.is_empty() {
@@ -290,7 +294,8 @@ async fn record(
             ));
         }
         let mut query = sqlx::query(&sql);
-        let actor = actor.label();
+        let actor = cause.actor.label();
+        let receipt = cause.receipt.map(|r| r.to_string());
         for event in &transition.events {
             query = query
                 .bind(id.to_string())
@@ -298,7 +303,7 @@ async fn record(
                 .bind(actor.clone())
                 .bind(event.kind())
                 .bind(to_json(event)?)
-                .bind(receipt.map(|r| r.to_string()));
+                .bind(receipt.clone());
         }
         query.execute(&mut **tx).await?;
     }
@@ -342,16 +347,11 @@ pub async fn apply(
         .ok_or(ApplyError::NotFound)?;
     let transition = lifecycle::transition(&current.state, command)?;
     let mut deltas = TabDeltas::default();
-    update(
-        &mut tx,
-        &current,
-        None,
-        &transition,
-        actor,
-        None,
-        &mut deltas,
-    )
-    .await?;
+    let cause = Cause {
+        actor: actor.clone(),
+        receipt: None,
+    };
+    update(&mut tx, &current, None, &transition, &cause, &mut deltas).await?;
     deltas.write(&mut tx).await?;
     tx.commit().await.map_err(StorageError::from)?;
     Ok(transition)
