@@ -208,12 +208,28 @@ fn float_price_is_read_exactly_when_subtotal_does_not_divide() {
     v["line_items"][1]["price"] = json!(0.1);
     assert_eq!(parse_value(&v).unwrap().lines[1].unit_price.minor, 10);
 
-    // A unit price that is not whole cents either way is an error, never a rounding.
+    // A unit price that is not whole cents either way is rounded from the exact subtotal
+    // rather than losing the order.
     let mut v = fixture(RETRIEVE);
     let line = &mut v["line_items"][0];
     line["quantity"] = json!(3);
     line["subtotal"] = json!("10.00");
     line["price"] = json!(10.0 / 3.0);
+    assert_eq!(parse_value(&v).unwrap().lines[0].unit_price.minor, 333);
+    let mut v = fixture(RETRIEVE);
+    let line = &mut v["line_items"][0];
+    line["quantity"] = json!(3);
+    line["subtotal"] = json!("20.00");
+    line["price"] = json!(20.0 / 3.0);
+    assert_eq!(parse_value(&v).unwrap().lines[0].unit_price.minor, 667);
+
+    // Without a subtotal, a price that is not whole cents is an error naming the field.
+    let mut v = fixture(RETRIEVE);
+    v["line_items"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("subtotal");
+    v["line_items"][0]["price"] = json!(10.0 / 3.0);
     let err = parse_value(&v).unwrap_err();
     assert_eq!(err.path(), Some("line_items[0].price"));
 }

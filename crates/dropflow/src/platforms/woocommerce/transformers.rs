@@ -269,16 +269,19 @@ fn to_line(
     })
 }
 
-/// The unit price, exactly.
+/// The unit price.
 ///
 /// Preferred: the string `subtotal` (line total before coupons) divided by the quantity, when
 /// it divides into whole minor units. That is the list unit price, the same meaning as
 /// Shopify's line `price`, and it never passed through a float.
 ///
-/// Otherwise: the `price` number, written as serde_json's shortest text (`21.99`) and parsed
-/// as a decimal. `price` is `total / quantity` (after coupons), and a value with more
-/// decimals than the currency has (`3.3333333333333335`) is an error rather than a silent
-/// rounding: money is never rounded here.
+/// Next: the `price` number, written as serde_json's shortest text (`21.99`) and parsed as a
+/// decimal, when that is whole minor units.
+///
+/// Last resort, an uneven split (10.00 for 3): the subtotal divided by the quantity, rounded
+/// half away from zero to the minor unit. Rejecting it would lose a real order (WooCommerce
+/// never retries, and disables a webhook after 5 failures), and the store shows the same
+/// rounded unit price.
 fn unit_price(
     subtotal: Option<DecimalText>,
     price: Option<NumberText>,
@@ -286,17 +289,35 @@ fn unit_price(
     currency: Currency,
     path: &str,
 ) -> Result<Money, PayloadError> {
-    if let Some(DecimalText(subtotal)) = subtotal {
-        let subtotal_path = format!("{path}.subtotal");
-        let line = money(&subtotal, currency, &subtotal_path)?;
-        let qty = i64::from(quantity);
-        if line.minor % qty == 0 {
-            return Ok(Money::new(line.minor / qty, currency));
+    let qty = i64::from(quantity);
+    let line = match subtotal {
+        Some(DecimalText(subtotal)) => {
+            let line = money(&subtotal, currency, &format!("{path}.subtotal"))?;
+            if line.minor % qty == 0 {
+                return Ok(Money::new(line.minor / qty, currency));
+            }
+            Some(line)
         }
-    }
+        None => None,
+    };
     let price_path = format!("{path}.price");
-    let NumberText(text) = required(price, price_path.as_str())?;
-    money(&text, currency, &price_path)
+    match (money_from_price(price, currency, &price_path), line) {
+        (Ok(unit), _) => Ok(unit),
+        (Err(_), Some(line)) => {
+            let doubled = 2 * line.minor;
+            Ok(Money::new((doubled + doubled.signum() * qty) / (2 * qty), currency))
+        }
+        (Err(error), None) => Err(error),
+    }
+}
+
+fn money_from_price(
+    price: Option<NumberText>,
+    currency: Currency,
+    path: &str,
+) -> Result<Money, PayloadError> {
+    let NumberText(text) = required(price, path)?;
+    money(&text, currency, path)
 }
 
 fn to_customer(external_id: Option<String>, billing: Option<Billing>) -> Option<Customer> {
