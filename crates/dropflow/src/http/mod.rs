@@ -49,6 +49,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             "/orders/{id}/holds/{reason}/release",
             post(api::orders::release_hold),
         )
+        .route("/receipts/{id}", get(api::orders::receipt))
         .route("/jobs", get(api::jobs::list))
         .route("/jobs/{id}/retry", post(api::jobs::retry))
         .route("/openapi.json", get(openapi::document));

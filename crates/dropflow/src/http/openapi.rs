@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         super::api::orders::show,
         super::api::orders::place_hold,
         super::api::orders::release_hold,
+        super::api::orders::receipt,
         super::api::jobs::list,
         super::api::jobs::retry,
     ),

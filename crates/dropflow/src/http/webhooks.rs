@@ -116,6 +116,7 @@ async fn submit(
         body,
         order,
     };
+    let started = std::time::Instant::now();
     let outcome = tokio::time::timeout(state.webhook_deadline, state.ingest.submit(delivery))
         .await
         .map_err(|_| ApiError::Unavailable("the order could not be stored in time; retry".into()))?
@@ -125,6 +126,8 @@ async fn submit(
                 ApiError::Unavailable("the order could not be stored; retry".into())
             }
         })?;
+    metrics::histogram!("dropflow_webhook_commit_wait_seconds")
+        .record(started.elapsed().as_secs_f64());
     metrics::counter!("dropflow_webhooks_total", "platform" => store.platform.as_str(), "outcome" => outcome_name(&outcome)).increment(1);
     Ok(match outcome {
         Outcome::Created(id) => ack("created", Some(id.to_string())),

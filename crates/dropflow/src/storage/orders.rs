@@ -613,14 +613,30 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
     }))
 }
 
-/// The raw body of a webhook delivery, for "show me what the store sent".
-pub async fn receipt_body(db: &Database, id: ReceiptId) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT body FROM webhook_receipts WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(&db.reader)
-        .await?;
-    Ok(match row {
-        Some(r) => Some(r.try_get("body")?),
-        None => None,
+/// A webhook delivery as received.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub id: String,
+    pub topic: String,
+    pub received_at: DateTime<Utc>,
+    /// The body exactly as the store sent it.
+    pub body: String,
+}
+
+/// The raw delivery a timeline event points at, for "show me what the store sent".
+pub async fn receipt(db: &Database, id: ReceiptId) -> Result<Option<Receipt>> {
+    let row =
+        sqlx::query("SELECT id, topic, received_at, body FROM webhook_receipts WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&db.reader)
+            .await?;
+    row.map(|r| {
+        Ok(Receipt {
+            id: r.try_get("id")?,
+            topic: r.try_get("topic")?,
+            received_at: from_ms(r.try_get("received_at")?),
+            body: r.try_get("body")?,
+        })
     })
+    .transpose()
 }

@@ -2,12 +2,14 @@ use crate::http::auth::Merchant;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 use crate::http::AppState;
-use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail, OrderSummary};
+use crate::storage::orders::{
+    self as store, ApplyError, ListQuery, OrderDetail, OrderSummary, Receipt,
+};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use dropflow_core::event::Actor;
 use dropflow_core::hold::HoldReason;
-use dropflow_core::ids::{OrderId, StoreId};
+use dropflow_core::ids::{OrderId, ReceiptId, StoreId};
 use dropflow_core::lifecycle::{Command, Rejected};
 use dropflow_core::tab::Tab;
 use serde::{Deserialize, Serialize};
@@ -208,4 +210,21 @@ async fn resolve(state: &AppState, reference: &str) -> Result<OrderId, ApiError>
     store::resolve(&state.db, reference)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {reference:?} not found")))
+}
+
+/// The webhook delivery a timeline entry points at (`receipt_id`), byte for byte.
+#[utoipa::path(get, path = "/api/v1/receipts/{id}", security(("bearer" = [])),
+    params(("id" = String, Path, description = "receipt id from a timeline entry")),
+    responses((status = 200, body = Receipt), (status = 404, body = ErrorBody)))]
+pub async fn receipt(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    Path(id): Path<String>,
+) -> Result<Json<Receipt>, ApiError> {
+    let not_found = || ApiError::NotFound(format!("receipt {id:?} not found"));
+    let receipt_id = id.parse::<ReceiptId>().map_err(|_| not_found())?;
+    store::receipt(&state.db, receipt_id)
+        .await?
+        .map(Json)
+        .ok_or_else(not_found)
 }

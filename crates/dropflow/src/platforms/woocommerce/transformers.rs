@@ -305,7 +305,10 @@ fn unit_price(
         (Ok(unit), _) => Ok(unit),
         (Err(_), Some(line)) => {
             let doubled = 2 * line.minor;
-            Ok(Money::new((doubled + doubled.signum() * qty) / (2 * qty), currency))
+            Ok(Money::new(
+                (doubled + doubled.signum() * qty) / (2 * qty),
+                currency,
+            ))
         }
         (Err(error), None) => Err(error),
     }
