@@ -120,8 +120,11 @@ pub enum AddressCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Signed Shopify webhooks through the real HTTP stack into the database.
+    /// Signed Shopify webhooks through the real HTTP stack into the database, next to two
+    /// ceilings (signature check only; one transaction per order) and the latency at 80 % load.
     Ingest(crate::bench::IngestArgs),
+    /// The orders page's queries (tab pages, keyset pages, tab counts) over many orders.
+    Tabs(crate::bench::TabsArgs),
 }
 
 /// Entry point used by `main`.
@@ -221,8 +224,11 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
-        Command::Bench(BenchCommand::Ingest(args)) => {
-            crate::bench::ingest(args).await?;
+        Command::Bench(bench) => {
+            match bench {
+                BenchCommand::Ingest(args) => crate::bench::ingest(args, &config).await?,
+                BenchCommand::Tabs(args) => crate::bench::tabs(args, &config).await?,
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

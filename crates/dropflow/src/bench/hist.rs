@@ -1,0 +1,153 @@
+//! Latency histograms (µs) and the small formatting helpers the reports share.
+
+use hdrhistogram::Histogram;
+
+/// Latencies in microseconds, 1 µs to 10 minutes, 3 significant digits.
+pub type Hist = Histogram<u64>;
+
+pub fn new_histogram() -> anyhow::Result<Hist> {
+    Ok(Histogram::new_with_bounds(1, 600_000_000, 3)?)
+}
+
+/// A percentile of a µs histogram, in ms (`None` when it is empty).
+pub fn ms_at(h: &Hist, quantile: f64) -> Option<f64> {
+    (!h.is_empty()).then(|| h.value_at_quantile(quantile) as f64 / 1000.0)
+}
+
+pub fn max_ms(h: &Hist) -> Option<f64> {
+    (!h.is_empty()).then(|| h.max() as f64 / 1000.0)
+}
+
+/// `12.34` or `-`.
+pub fn fmt_ms(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v < 10.0 => format!("{v:.3}"),
+        Some(v) => format!("{v:.1}"),
+        None => "-".into(),
+    }
+}
+
+/// `12,345` (a rate or a count, rounded).
+pub fn thousands(v: f64) -> String {
+    let n = v.round() as i64;
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// An aligned text table: the first column left-aligned, the others right-aligned.
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(header: &[&str]) -> Table {
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn print(&self) {
+        let columns = self.header.len();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate().take(columns) {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut out = String::new();
+            for (i, width) in widths.iter().enumerate() {
+                let cell = cells.get(i).map(String::as_str).unwrap_or("");
+                let pad = width.saturating_sub(cell.chars().count());
+                if i == 0 {
+                    out.push_str(cell);
+                    out.push_str(&" ".repeat(pad));
+                } else if i == columns - 1 {
+                    // The last column is free text (notes, targets): left-aligned.
+                    out.push_str("  ");
+                    out.push_str(cell);
+                } else {
+                    out.push_str("  ");
+                    out.push_str(&" ".repeat(pad));
+                    out.push_str(cell);
+                }
+            }
+            println!("{}", out.trim_end());
+        };
+        line(&self.header);
+        let total: usize = widths.iter().sum::<usize>() + 2 * (columns.saturating_sub(1));
+        println!("{}", "-".repeat(total.min(120)));
+        for row in &self.rows {
+            line(row);
+        }
+    }
+}
+
+/// CPU time used by this process's threads, grouped by thread name (Linux `/proc`; empty
+/// elsewhere). Tells where the time of a phase went: tokio workers (HTTP, parsing, the load
+/// generator, the writer task's side of sqlx), sqlx's SQLite worker threads (every SQLite
+/// statement runs there), others (the main thread: the scheduler of the open loop).
+pub fn cpu_by_thread() -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(path.join("comm")),
+            std::fs::read_to_string(path.join("stat")),
+        ) else {
+            continue;
+        };
+        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+        let (Some(user), Some(system)) = (ticks(11), ticks(12)) else {
+            continue;
+        };
+        // `comm` is cut to 15 bytes: "tokio-rt-worker", "sqlx-sqlite-wor".
+        let name = comm.trim();
+        let group = if name.starts_with("tokio-r") {
+            "tokio workers"
+        } else if name.starts_with("sqlx-sqlite") {
+            "sqlx sqlite worker"
+        } else {
+            "other"
+        };
+        // Clock ticks are 1/100 s on Linux.
+        *out.entry(group.to_string()).or_default() += (user + system) / 100.0;
+    }
+    out
+}
+
+/// CPU seconds spent per thread group between two `cpu_by_thread` samples.
+pub fn cpu_delta(
+    before: &std::collections::BTreeMap<String, f64>,
+    after: &std::collections::BTreeMap<String, f64>,
+) -> Vec<(String, f64)> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
+        .collect()
+}

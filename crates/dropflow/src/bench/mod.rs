@@ -1,0 +1,53 @@
+//! `dropflow bench …`: measured figures printed next to this machine's ceilings, measured in
+//! the same run, and the targets of issue 2. Nothing here asserts: a benchmark reports.
+//!
+//! - `ingest`: signed Shopify webhooks through the real HTTP stack into the database
+//!   (group commit), next to ceiling A (the same requests, signature check only) and ceiling B
+//!   (the same orders, one transaction each), then the acknowledgement latency at 80 % load.
+//! - `tabs`: the orders page's queries over a database filled with many orders.
+//!
+//! Each run works on fresh databases it creates and removes: SQLite files in a new temporary
+//! folder by default, or `dropflow_bench_<uuid>` databases on the PostgreSQL server named by
+//! `--database postgres://…`.
+
+mod hist;
+mod ingest;
+mod load;
+mod scratch;
+mod tabs;
+
+use crate::config::Config;
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Orders sent in the throughput measurement (each a distinct order and event).
+    #[arg(long, default_value_t = 20_000)]
+    pub orders: usize,
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Open-loop rate (orders/s) for the latency measurement; default 80 % of the measured
+    /// throughput.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Length of the open-loop latency measurement.
+    #[arg(long, default_value_t = 5)]
+    pub latency_seconds: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TabsArgs {
+    /// Orders to fill the database with.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+}
+
+/// `dropflow bench ingest`.
+pub async fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
+    ingest::run(args, config).await
+}
+
+/// `dropflow bench tabs`.
+pub async fn tabs(args: TabsArgs, config: &Config) -> anyhow::Result<()> {
+    tabs::run(args, config).await
+}

@@ -1,0 +1,104 @@
+//! Many deliveries at once (issue point 6: stored once, committed before the 200).
+
+use crate::support::*;
+use dropflow_sandbox::shopify::ShopifyWebhook;
+use futures::StreamExt;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Sends every hook, `in_flight` at a time; the acknowledgements' statuses in any order.
+async fn send_all(app: &TestApp, hooks: Vec<ShopifyWebhook>, in_flight: usize) -> Vec<Value> {
+    futures::stream::iter(hooks)
+        .map(|hook| async move {
+            let response = app.send_shopify(&hook, SHOPIFY_SECRET).await;
+            expect_json(response, StatusCode::OK).await
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await
+}
+
+fn tally(acks: &[Value]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for ack in acks {
+        *counts
+            .entry(ack["status"].as_str().unwrap_or("?").to_string())
+            .or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_distinct_orders_sent_at_once_are_all_created() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let hooks: Vec<ShopifyWebhook> = (1..=200u64)
+        .map(|i| shopify_hook("orders/create", &paid_order(10_000 + i, &format!("#{}", 10_000 + i))))
+        .collect();
+    let acks = send_all(&app, hooks, 32).await;
+    assert_eq!(tally(&acks), HashMap::from([("created".to_string(), 200)]));
+    let counts = app.counts().await;
+    assert_eq!((counts["all"], counts["awaiting_order"]), (200, 200));
+    assert_eq!(app.rows("orders").await, 200);
+    assert_eq!(app.rows("webhook_receipts").await, 200);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'order.route'").await,
+        200
+    );
+    let ids: std::collections::HashSet<&str> =
+        acks.iter().filter_map(|a| a["order_id"].as_str()).collect();
+    assert_eq!(ids.len(), 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_fifty_deliveries_sent_twice_at_once_make_fifty_orders() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let originals: Vec<ShopifyWebhook> = (1..=50u64)
+        .map(|i| shopify_hook("orders/create", &paid_order(20_000 + i, &format!("#{}", 20_000 + i))))
+        .collect();
+    let mut hooks = Vec::new();
+    for hook in &originals {
+        hooks.push(hook.clone());
+        hooks.push(hook.redelivery());
+    }
+    let acks = send_all(&app, hooks, 32).await;
+    assert_eq!(
+        tally(&acks),
+        HashMap::from([("created".to_string(), 50), ("duplicate".to_string(), 50)])
+    );
+    assert_eq!(app.rows("orders").await, 50);
+    assert_eq!(app.rows("webhook_receipts").await, 50);
+    assert_eq!(app.counts().await["all"], 50);
+    assert_eq!(app.rows("jobs").await, 50);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_and_update_events_of_one_order_arriving_together_make_one_order() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let mut hooks = Vec::new();
+    for i in 1..=50u64 {
+        let name = format!("#{}", 30_000 + i);
+        hooks.push(shopify_hook("orders/create", &paid_order(30_000 + i, &name)));
+        let later = shopify_order(30_000 + i, &name, "paid", "2024-05-01T10:30:00-05:00");
+        hooks.push(shopify_hook("orders/updated", &later));
+    }
+    let acks = send_all(&app, hooks, 32).await;
+    let counts = tally(&acks);
+    assert_eq!(counts.get("created"), Some(&50), "{counts:?}");
+    assert_eq!(
+        counts.get("updated").copied().unwrap_or(0) + counts.get("stale").copied().unwrap_or(0),
+        50,
+        "{counts:?}"
+    );
+    assert_eq!(app.rows("orders").await, 50);
+    assert_eq!(app.rows("webhook_receipts").await, 100);
+    assert_eq!(app.counts().await["all"], 50);
+    // However they interleaved, each order is ready exactly once.
+    assert_eq!(app.rows("jobs").await, 50);
+    app.stop().await;
+}

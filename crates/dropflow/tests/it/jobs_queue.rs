@@ -1,0 +1,480 @@
+//! The durable job queue (issue point 5): enqueued in the caller's transaction, claimed with
+//! a lease, retried with backoff, kept as failed and retryable, never run twice at once.
+
+use crate::support::*;
+use dropflow::jobs::backoff::Backoff;
+use dropflow::jobs::{Registry, Runner, RunnerConfig};
+use dropflow::storage::jobs as queue;
+use dropflow::storage::{now_ms, Database};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Quick settings: short lease, polling and backoff.
+fn quick(backoff_base_ms: u64, backoff_cap_ms: u64) -> RunnerConfig {
+    RunnerConfig {
+        concurrency: 8,
+        lease: Duration::from_secs(5),
+        poll_interval: Duration::from_millis(5),
+        backoff: Backoff {
+            base: Duration::from_millis(backoff_base_ms),
+            cap: Duration::from_millis(backoff_cap_ms),
+        },
+    }
+}
+
+/// A runner in the background; send `true` to stop it.
+fn start_runner(
+    db: Database,
+    registry: Registry,
+    config: RunnerConfig,
+) -> (watch::Sender<bool>, JoinHandle<()>) {
+    let (stop, stop_rx) = watch::channel(false);
+    let runner = Runner::new(db, registry, config);
+    (stop, tokio::spawn(runner.run(stop_rx)))
+}
+
+async fn stop_runner((stop, task): (watch::Sender<bool>, JoinHandle<()>)) {
+    let _ = stop.send(true);
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("runner stops")
+        .expect("runner did not panic");
+}
+
+async fn enqueue_one(db: &Database, kind: &str, payload: Value) -> i64 {
+    let mut tx = db.begin().await.expect("begin");
+    let id = queue::enqueue(&mut tx, kind, &payload, None, now_ms())
+        .await
+        .expect("enqueue");
+    tx.commit().await.expect("commit");
+    id
+}
+
+async fn status_of(db: &Database, id: i64) -> (String, i64, Option<String>) {
+    sqlx::query_as("SELECT status, attempts, last_error FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.reader)
+        .await
+        .expect("job row")
+}
+
+#[tokio::test]
+async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
+    let testdb = TestDb::create().await;
+    let db = testdb.connect().await;
+
+    let mut tx = db.begin().await.expect("begin");
+    let id = queue::enqueue(&mut tx, "demo", &json!({"n": 1}), None, now_ms())
+        .await
+        .expect("enqueue");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM jobs").await, 0);
+    let gone: Option<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.reader)
+        .await
+        .expect("query");
+    assert_eq!(gone, None);
+    assert!(queue::claim(&db, "w", &["demo"], 10, 1000).await.expect("claim").is_empty());
+
+    let mut tx = db.begin().await.expect("begin");
+    let id = queue::enqueue(&mut tx, "demo", &json!({"n": 2}), None, now_ms())
+        .await
+        .expect("enqueue");
+    tx.commit().await.expect("commit");
+    let queued = queue::list(&db, "queued", 10).await.expect("list");
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].id, id);
+    assert_eq!(queued[0].kind, "demo");
+    assert_eq!(queued[0].attempts, 0);
+    assert_eq!(queued[0].max_attempts, queue::DEFAULT_MAX_ATTEMPTS);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_claim_is_a_lease_that_only_its_owner_can_finish_until_it_expires() {
+    let testdb = TestDb::create().await;
+    let db = testdb.connect().await;
+    let id = enqueue_one(&db, "demo", json!({"hello": "world"})).await;
+
+    let first = queue::claim(&db, "owner-a", &["demo"], 10, 300).await.expect("claim");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].id, id);
+    assert_eq!(first[0].attempt, 1);
+    assert_eq!(first[0].payload, json!({"hello": "world"}));
+    assert_eq!(status_of(&db, id).await.0, "running");
+
+    // Leased: nobody else gets it.
+    assert!(queue::claim(&db, "owner-b", &["demo"], 10, 300).await.expect("claim").is_empty());
+    assert!(queue::heartbeat(&db, id, "owner-a", 300).await.expect("heartbeat"));
+    assert!(!queue::heartbeat(&db, id, "owner-b", 300).await.expect("heartbeat"));
+
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let second = queue::claim(&db, "owner-b", &["demo"], 10, 5000).await.expect("claim");
+    assert_eq!(second.len(), 1, "an expired lease is claimable again");
+    assert_eq!(second[0].id, id);
+    assert_eq!(second[0].attempt, 2);
+
+    // The first owner lost it: its outcome is not recorded.
+    assert!(!queue::complete(&db, id, "owner-a").await.expect("complete"));
+    assert!(!queue::fail(&db, id, "owner-a", "late", None).await.expect("fail"));
+    assert_eq!(status_of(&db, id).await.0, "running");
+    assert!(queue::complete(&db, id, "owner-b").await.expect("complete"));
+    let (status, attempts, error) = status_of(&db, id).await;
+    assert_eq!((status.as_str(), attempts, error), ("succeeded", 2, None));
+    // Done is done.
+    assert!(queue::claim(&db, "owner-c", &["demo"], 10, 300).await.expect("claim").is_empty());
+    db.close().await;
+}
+
+#[tokio::test]
+async fn claims_take_only_due_jobs_of_the_asked_kinds_up_to_the_limit() {
+    let testdb = TestDb::create().await;
+    let db = testdb.connect().await;
+    let mut tx = db.begin().await.expect("begin");
+    let later = queue::enqueue(&mut tx, "a", &json!({}), None, now_ms() + 60_000)
+        .await
+        .expect("enqueue");
+    let mut due = Vec::new();
+    for _ in 0..3 {
+        due.push(queue::enqueue(&mut tx, "a", &json!({}), None, now_ms()).await.expect("enqueue"));
+    }
+    let other = queue::enqueue(&mut tx, "b", &json!({}), None, now_ms()).await.expect("enqueue");
+    tx.commit().await.expect("commit");
+
+    assert!(queue::claim(&db, "w", &[], 10, 1000).await.expect("claim").is_empty());
+    let two = queue::claim(&db, "w", &["a"], 2, 1000).await.expect("claim");
+    assert_eq!(two.iter().map(|j| j.id).collect::<Vec<_>>(), due[..2]);
+    let rest = queue::claim(&db, "w", &["a"], 10, 1000).await.expect("claim");
+    assert_eq!(rest.iter().map(|j| j.id).collect::<Vec<_>>(), due[2..]);
+    assert_eq!(status_of(&db, later).await.0, "queued");
+    assert_eq!(status_of(&db, other).await.0, "queued");
+    let b = queue::claim(&db, "w", &["a", "b"], 10, 1000).await.expect("claim");
+    assert_eq!(b.iter().map(|j| j.id).collect::<Vec<_>>(), [other]);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_job_whose_lease_expired_on_its_last_try_is_kept_as_failed() {
+    let testdb = TestDb::create().await;
+    let db = testdb.connect().await;
+    let id = enqueue_one(&db, "demo", json!({})).await;
+    sqlx::query("UPDATE jobs SET max_attempts = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&db.writer)
+        .await
+        .expect("update");
+    assert_eq!(queue::claim(&db, "dead", &["demo"], 1, 1).await.expect("claim").len(), 1);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // No tries left: not claimable, and the sweep keeps it as failed.
+    assert!(queue::claim(&db, "alive", &["demo"], 1, 1000).await.expect("claim").is_empty());
+    assert_eq!(queue::fail_abandoned(&db).await.expect("sweep"), 1);
+    let (status, attempts, error) = status_of(&db, id).await;
+    assert_eq!((status.as_str(), attempts), ("failed", 1));
+    assert!(error.unwrap_or_default().contains("lease expired"));
+    assert!(queue::retry(&db, id).await.expect("retry"));
+    let (status, attempts, _) = status_of(&db, id).await;
+    assert_eq!((status.as_str(), attempts), ("queued", 0));
+    db.close().await;
+}
+
+#[tokio::test]
+async fn a_failing_job_is_retried_with_backoff_then_kept_failed_and_retryable_via_the_api() {
+    let app = TestApp::spawn().await;
+    let starts: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let succeed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut registry = Registry::new();
+    {
+        let starts = starts.clone();
+        let succeed = succeed.clone();
+        registry.register("supplier.place", move |job| {
+            let starts = starts.clone();
+            let succeed = succeed.clone();
+            async move {
+                let n = {
+                    let mut s = starts.lock().expect("lock");
+                    s.push(Instant::now());
+                    s.len()
+                };
+                if succeed.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Ok(());
+                }
+                anyhow::bail!("supplier said no (try {n} of {})", job.max_attempts)
+            }
+        });
+    }
+    let backoff = Backoff {
+        base: Duration::from_millis(4),
+        cap: Duration::from_millis(40),
+    };
+    let runner = start_runner(app.db.clone(), registry, quick(4, 40));
+    let id = enqueue_one(&app.db, "supplier.place", json!({"order": "x"})).await;
+
+    let db = app.db.clone();
+    let failed = eventually(Duration::from_secs(20), || {
+        let db = db.clone();
+        async move { status_of(&db, id).await.0 == "failed" }
+    })
+    .await;
+    assert!(failed, "the job did not end failed: {:?}", status_of(&app.db, id).await);
+    let times = starts.lock().expect("lock").clone();
+    assert_eq!(times.len(), 8, "tried max_attempts times");
+    for (i, pair) in times.windows(2).enumerate() {
+        let attempt = i as i64 + 1;
+        let waited = pair[1] - pair[0];
+        let least = backoff.nominal(attempt) / 2;
+        assert!(
+            waited + Duration::from_millis(2) >= least,
+            "try {} came {waited:?} after try {attempt}, sooner than {least:?}",
+            attempt + 1
+        );
+    }
+
+    let failed = app.api_json("/api/v1/jobs?status=failed").await;
+    let jobs = failed.as_array().expect("jobs");
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["id"], id);
+    assert_eq!(jobs[0]["kind"], "supplier.place");
+    assert_eq!(jobs[0]["status"], "failed");
+    assert_eq!(jobs[0]["attempts"], 8);
+    assert_eq!(jobs[0]["max_attempts"], 8);
+    assert_eq!(jobs[0]["last_error"], "supplier said no (try 8 of 8)");
+    // The default status is failed.
+    assert_eq!(app.api_json("/api/v1/jobs").await, failed);
+
+    succeed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let response = app.api_post_empty(&format!("/api/v1/jobs/{id}/retry")).await;
+    let body = expect_json(response, StatusCode::OK).await;
+    assert_eq!(body, json!({"id": id, "status": "queued"}));
+    let db = app.db.clone();
+    let done = eventually(Duration::from_secs(10), || {
+        let db = db.clone();
+        async move { status_of(&db, id).await.0 == "succeeded" }
+    })
+    .await;
+    assert!(done, "the retried job did not succeed");
+    assert_eq!(starts.lock().expect("lock").len(), 9);
+    let succeeded = app.api_json("/api/v1/jobs?status=succeeded").await;
+    assert_eq!(succeeded[0]["id"], id);
+    assert_eq!(succeeded[0]["attempts"], 1);
+    assert_eq!(app.api_json("/api/v1/jobs?status=failed").await, json!([]));
+
+    // Only a failed job can be retried.
+    let response = app.api_post_empty(&format!("/api/v1/jobs/{id}/retry")).await;
+    expect_error(response, StatusCode::CONFLICT, "conflict").await;
+    stop_runner(runner).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_panicking_job_counts_as_a_failed_try_and_the_runner_goes_on() {
+    let testdb = TestDb::create().await;
+    let db = testdb.connect().await;
+    let ran: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let mut registry = Registry::new();
+    registry.register("explode", |job| async move {
+        assert!(job.id < 0, "boom");
+        Ok(())
+    });
+    {
+        let ran = ran.clone();
+        registry.register("fine", move |job| {
+            let ran = ran.clone();
+            async move {
+                ran.lock().expect("lock").push(job.id);
+                Ok(())
+            }
+        });
+    }
+    let id = enqueue_one(&db, "explode", json!({})).await;
+    sqlx::query("UPDATE jobs SET max_attempts = 2 WHERE id = $1")
+        .bind(id)
+        .execute(&db.writer)
+        .await
+        .expect("update");
+    let runner = start_runner(db.clone(), registry, quick(2, 10));
+
+    let check = db.clone();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let db = check.clone();
+            async move { status_of(&db, id).await.0 == "failed" }
+        })
+        .await,
+        "{:?}",
+        status_of(&db, id).await
+    );
+    let (_, attempts, error) = status_of(&db, id).await;
+    assert_eq!(attempts, 2);
+    let error = error.unwrap_or_default();
+    assert!(error.contains("panicked"), "{error}");
+
+    let fine = enqueue_one(&db, "fine", json!({})).await;
+    let check = db.clone();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let db = check.clone();
+            async move { status_of(&db, fine).await.0 == "succeeded" }
+        })
+        .await
+    );
+    assert_eq!(*ran.lock().expect("lock"), [fine]);
+    stop_runner(runner).await;
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_runners_on_one_database_run_every_job_exactly_once() {
+    let testdb = TestDb::create().await;
+    let setup = testdb.connect().await;
+    let mut tx = setup.begin().await.expect("begin");
+    for n in 0..200 {
+        queue::enqueue(&mut tx, "count", &json!({"n": n}), None, now_ms())
+            .await
+            .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+
+    let runs: Arc<Mutex<HashMap<i64, Vec<&'static str>>>> = Arc::default();
+    let mut runners = Vec::new();
+    for label in ["runner-a", "runner-b"] {
+        let runs = runs.clone();
+        let mut registry = Registry::new();
+        registry.register("count", move |job| {
+            let runs = runs.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                runs.lock().expect("lock").entry(job.id).or_default().push(label);
+                Ok(())
+            }
+        });
+        // Its own pool, as a separate process would have.
+        let db = testdb.connect_raw().await;
+        runners.push((start_runner(db.clone(), registry, quick(5, 50)), db));
+    }
+
+    let check = setup.clone();
+    let all_done = eventually(Duration::from_secs(60), || {
+        let db = check.clone();
+        async move { scalar(&db, "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'").await == 200 }
+    })
+    .await;
+    for (runner, db) in runners {
+        stop_runner(runner).await;
+        db.close().await;
+    }
+    assert!(all_done, "{} of 200 jobs succeeded", scalar(&setup, "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'").await);
+    let runs = runs.lock().expect("lock");
+    assert_eq!(runs.len(), 200);
+    let twice: Vec<(&i64, &Vec<&str>)> = runs.iter().filter(|(_, r)| r.len() != 1).collect();
+    assert!(twice.is_empty(), "jobs run more than once: {twice:?}");
+    let by_a = runs.values().filter(|r| r[0] == "runner-a").count();
+    assert!(by_a > 0 && by_a < 200, "both runners took work (a ran {by_a})");
+    assert_eq!(scalar(&setup, "SELECT MAX(attempts) FROM jobs").await, 1);
+    setup.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_running_longer_than_its_lease_is_kept_by_its_heartbeat() {
+    let testdb = TestDb::create().await;
+    let setup = testdb.connect().await;
+    let id = enqueue_one(&setup, "slow", json!({})).await;
+    let runs: Arc<Mutex<Vec<&'static str>>> = Arc::default();
+    let mut runners = Vec::new();
+    for label in ["a", "b"] {
+        let runs = runs.clone();
+        let mut registry = Registry::new();
+        registry.register("slow", move |_job| {
+            let runs = runs.clone();
+            async move {
+                runs.lock().expect("lock").push(label);
+                tokio::time::sleep(Duration::from_millis(1200)).await;
+                Ok(())
+            }
+        });
+        let config = RunnerConfig {
+            lease: Duration::from_millis(300),
+            ..quick(5, 50)
+        };
+        let db = testdb.connect_raw().await;
+        runners.push((start_runner(db.clone(), registry, config), db));
+    }
+    let check = setup.clone();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let db = check.clone();
+            async move { status_of(&db, id).await.0 == "succeeded" }
+        })
+        .await
+    );
+    for (runner, db) in runners {
+        stop_runner(runner).await;
+        db.close().await;
+    }
+    assert_eq!(runs.lock().expect("lock").len(), 1, "ran once despite a 300 ms lease");
+    assert_eq!(status_of(&setup, id).await.1, 1);
+    setup.close().await;
+}
+
+#[tokio::test]
+async fn the_apps_runner_runs_the_route_job_that_ingest_queued() {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let mut registry = Registry::new();
+    {
+        let seen = seen.clone();
+        registry.register("order.route", move |job| {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .expect("lock")
+                    .push(json!({"payload": job.payload, "order_id": job.order_id}));
+                Ok(())
+            }
+        });
+    }
+    let app = TestApp::spawn_with(registry).await;
+    app.shopify_store().await;
+    let (_, ack) = app.shopify_order("orders/create", &paid_order(9901, "#9901")).await;
+    let id = ack["order_id"].as_str().expect("id").to_string();
+    let check = seen.clone();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let seen = check.clone();
+            async move { !seen.lock().expect("lock").is_empty() }
+        })
+        .await
+    );
+    let db = app.db.clone();
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let db = db.clone();
+            async move { scalar(&db, "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'").await == 1 }
+        })
+        .await
+    );
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        [json!({"payload": {"order_id": id}, "order_id": id})]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_job_without_a_handler_in_this_process_waits_untouched() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let (_, ack) = app.shopify_order("orders/create", &paid_order(9902, "#9902")).await;
+    let order_id = ack["order_id"].as_str().expect("id");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let queued = app.api_json("/api/v1/jobs?status=queued").await;
+    assert_eq!(queued.as_array().map(Vec::len), Some(1));
+    assert_eq!(queued[0]["kind"], "order.route");
+    assert_eq!(queued[0]["attempts"], 0);
+    assert_eq!(queued[0]["order_id"], order_id);
+    app.stop().await;
+}

@@ -1,0 +1,17 @@
+//! dropflow's integration tests: one binary, run against SQLite (default) or PostgreSQL
+//! (`DROPFLOW_TEST_DATABASE=postgres://…`). Every test gets its own database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod api_orders;
+mod api_stores;
+mod bad_input;
+mod cli;
+mod concurrency;
+mod jobs_queue;
+mod openapi_health;
+mod process;
+mod storage_contract;
+mod webhooks_shopify;
+mod webhooks_woocommerce;

@@ -1,0 +1,108 @@
+//! `/healthz`, `/readyz`, `/metrics` and the OpenAPI document (issue point 8), and starting
+//! from nothing but a database URL (point 4: migrations applied at start).
+
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn health_and_readiness_answer_200() {
+    let app = TestApp::spawn().await;
+    let health = expect_json(app.get("/healthz").await, StatusCode::OK).await;
+    assert_eq!(health, json!({"status": "ok"}));
+    let ready = expect_json(app.get("/readyz").await, StatusCode::OK).await;
+    assert_eq!(ready, json!({"status": "ready"}));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_webhooks_in_prometheus_text() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    app.shopify_order("orders/create", &paid_order(1, "#1")).await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("body");
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("dropflow_webhooks_total{")
+                && l.contains("platform=\"shopify\"")
+                && l.contains("outcome=\"created\"")
+        })
+        .unwrap_or_else(|| panic!("no created-webhook counter in:\n{text}"));
+    let value: f64 = line
+        .rsplit(' ')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("a number");
+    assert!(value >= 1.0, "{line}");
+    assert!(text.contains("# TYPE dropflow_webhooks_total counter"), "{text}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let app = TestApp::spawn().await;
+    // Public, like the health endpoints: it holds no data.
+    let response = app.get("/api/v1/openapi.json").await;
+    let doc: Value = expect_json(response, StatusCode::OK).await;
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "dropflow");
+    let paths = doc["paths"].as_object().expect("paths");
+    for path in [
+        "/api/v1/orders",
+        "/api/v1/orders/counts",
+        "/api/v1/orders/{id}",
+        "/api/v1/orders/{id}/holds",
+        "/api/v1/orders/{id}/holds/{reason}/release",
+        "/api/v1/stores",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{id}/retry",
+        "/api/v1/receipts/{id}",
+    ] {
+        assert!(paths.contains_key(path), "missing {path}");
+    }
+    assert!(paths["/api/v1/stores"]["post"].is_object());
+    assert!(paths["/api/v1/stores"]["get"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("bearer")
+    );
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn start_migrates_a_fresh_database_and_serves() {
+    let testdb = TestDb::create().await;
+    let config = test_config(&testdb);
+    let running = dropflow::app::start(&config, dropflow::jobs::Registry::new())
+        .await
+        .expect("start");
+    let client = reqwest::Client::new();
+    let ready = client
+        .get(format!("{}/readyz", running.base_url()))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(scalar(&running.db, "SELECT COUNT(*) FROM tab_counts").await, 8);
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn a_stopped_app_no_longer_listens() {
+    let app = TestApp::spawn().await;
+    let url = app.url("/healthz");
+    app.stop().await;
+    let result = reqwest::Client::new().get(url).send().await;
+    assert!(result.is_err(), "still answering after stop");
+}

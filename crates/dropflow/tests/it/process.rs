@@ -1,0 +1,290 @@
+//! The real `dropflow serve` binary as a separate process: killed in the middle of a burst of
+//! webhooks it must not lose an order it answered 200 for; and its logs must carry no personal
+//! data or secrets.
+
+use crate::support::*;
+use dropflow_sandbox::shopify::ShopifyWebhook;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dropflow");
+
+fn dropflow(db: &TestDb) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(db.dir.path())
+        .env_remove("DROPFLOW_LOG")
+        .args(["--database", &db.url]);
+    command
+}
+
+async fn register_store(db: &TestDb) {
+    let status = dropflow(db)
+        .args(["stores", "add", "--platform", "shopify", "--domain", SHOP])
+        .args(["--secret", SHOPIFY_SECRET])
+        .stdout(Stdio::null())
+        .status()
+        .await
+        .expect("run dropflow stores add");
+    assert!(status.success());
+}
+
+/// Starts `dropflow serve` on an ephemeral port; returns the child and its base URL.
+async fn serve(db: &TestDb, log: &str) -> (Child, String) {
+    let mut child = dropflow(db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DROPFLOW_LOG", log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn dropflow serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("serve printed its address in time")
+        .expect("read stdout")
+        .expect("a line");
+    let url = line
+        .strip_prefix("dropflow listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (child, url)
+}
+
+async fn send(client: &reqwest::Client, base: &str, hook: &ShopifyWebhook) -> Option<Value> {
+    let mut request = client.post(format!("{base}/webhooks/shopify"));
+    for (name, value) in hook.headers(SHOPIFY_SECRET.as_bytes()) {
+        request = request.header(name, value);
+    }
+    let response = request.body(hook.body.clone()).send().await.ok()?;
+    if response.status() != reqwest::StatusCode::OK {
+        return None;
+    }
+    response.json().await.ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_killed_mid_burst_loses_no_order_it_acknowledged() {
+    let db = TestDb::create().await;
+    register_store(&db).await;
+    let (mut child, base) = serve(&db, "warn").await;
+
+    const ORDERS: u64 = 4000;
+    const KILL_AFTER: usize = 300;
+    let hooks: Vec<ShopifyWebhook> = (0..ORDERS)
+        .map(|i| {
+            shopify_hook(
+                "orders/create",
+                &paid_order(7_000_000 + i, &format!("#K{i}")),
+            )
+        })
+        .collect();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+    let acked_count = Arc::new(AtomicUsize::new(0));
+    let pid = child.id().expect("pid");
+
+    // The killer: SIGKILL (no shutdown, no flush) once enough orders were acknowledged, while
+    // 32 more requests are in flight.
+    let killer = {
+        let acked_count = acked_count.clone();
+        tokio::spawn(async move {
+            while acked_count.load(Ordering::SeqCst) < KILL_AFTER {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+        })
+    };
+    futures::stream::iter(hooks.iter().enumerate())
+        .for_each_concurrent(32, |(i, hook)| {
+            let client = client.clone();
+            let base = base.clone();
+            let acknowledged = acknowledged.clone();
+            let acked_count = acked_count.clone();
+            async move {
+                if let Some(answer) = send(&client, &base, hook).await {
+                    assert_eq!(answer["status"], json!("created"), "{answer}");
+                    acknowledged
+                        .lock()
+                        .expect("lock")
+                        .insert(7_000_000 + i as u64);
+                    acked_count.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        })
+        .await;
+    killer.await.expect("killer");
+    let _ = child.wait().await;
+
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    assert!(
+        acknowledged.len() >= KILL_AFTER && acknowledged.len() < ORDERS as usize,
+        "the kill must land mid-burst: {} of {ORDERS} acknowledged",
+        acknowledged.len()
+    );
+
+    // Every acknowledged order is there after the crash, with its receipt and timeline.
+    let store = db.connect().await;
+    let stored: BTreeSet<u64> = sqlx::query_scalar::<_, String>("SELECT external_id FROM orders")
+        .fetch_all(&store.reader)
+        .await
+        .expect("read orders")
+        .iter()
+        .map(|id| id.parse().expect("numeric id"))
+        .collect();
+    let lost: Vec<&u64> = acknowledged.difference(&stored).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged orders lost: {lost:?}",
+        lost.len()
+    );
+    let orphans = scalar(
+        &store,
+        "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS
+           (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.kind = 'received')",
+    )
+    .await;
+    assert_eq!(orphans, 0, "an order was stored without its timeline");
+    store.close().await;
+
+    // Restarted, the store's retries of everything are taken once: acknowledged orders come
+    // back as duplicates, the rest are created, and nothing is doubled.
+    let (_child, base) = serve(&db, "warn").await;
+    let answers: Vec<(u64, Value)> = futures::stream::iter(hooks.iter().enumerate())
+        .map(|(i, hook)| {
+            let client = client.clone();
+            let base = base.clone();
+            async move {
+                let retry = hook.redelivery();
+                let answer = send(&client, &base, &retry)
+                    .await
+                    .expect("answered after restart");
+                (7_000_000 + i as u64, answer)
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let mut duplicates = 0usize;
+    for (id, answer) in answers {
+        if stored.contains(&id) {
+            assert_eq!(answer["status"], json!("duplicate"), "order {id}: {answer}");
+            duplicates += 1;
+        } else {
+            assert_eq!(answer["status"], json!("created"), "order {id}: {answer}");
+        }
+    }
+    assert_eq!(duplicates, stored.len());
+    let store = db.connect().await;
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM orders").await,
+        ORDERS as i64
+    );
+    assert_eq!(
+        scalar(&store, "SELECT n FROM tab_counts WHERE tab = 'all'").await,
+        ORDERS as i64
+    );
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_logs_carry_no_personal_data_or_secrets() {
+    let db = TestDb::create().await;
+    register_store(&db).await;
+    let token_output = dropflow(&db)
+        .args(["tokens", "create", "--name", "ops"])
+        .output()
+        .await
+        .expect("tokens create");
+    let token = String::from_utf8_lossy(&token_output.stdout)
+        .lines()
+        .last()
+        .expect("token line")
+        .to_string();
+    let (mut child, base) = serve(&db, "trace").await;
+    let client = reqwest::Client::new();
+
+    let personal = [
+        "Wilhelmina",
+        "Quixotesmith",
+        "wilhelmina.q@example.org",
+        "+1 555 867 5309",
+        "42 Hidden Orchard Lane",
+        "Apartment 9Z",
+    ];
+    let mut order = paid_order(8_100_001, "#P1");
+    let address = json!({
+        "first_name": personal[0], "last_name": personal[1],
+        "name": format!("{} {}", personal[0], personal[1]),
+        "address1": personal[4], "address2": personal[5], "city": "Cupertino",
+        "province": "California", "province_code": "CA", "zip": "9501",
+        "country": "United States", "country_code": "US", "phone": personal[3]
+    });
+    order["shipping_address"] = address.clone();
+    order["billing_address"] = address;
+    order["email"] = json!(personal[2]);
+    order["phone"] = json!(personal[3]);
+    order["customer"] = json!({"id": 1, "email": personal[2], "first_name": personal[0],
+        "last_name": personal[1], "phone": personal[3]});
+    // Accepted (held for its bad zip), then the same order broken in several ways.
+    let answer = send(&client, &base, &shopify_hook("orders/create", &order)).await;
+    assert!(answer.is_some(), "the order was accepted");
+    let mut broken = order.clone();
+    broken["line_items"][0]["quantity"] = json!(0);
+    broken["customer"]["email"] = json!(12);
+    let _ = send(&client, &base, &shopify_hook("orders/create", &broken)).await;
+    let mut bad_signature = shopify_hook("orders/updated", &order);
+    bad_signature.body.push(b' ');
+    let _ = send(&client, &base, &bad_signature).await;
+    let _ = client
+        .get(format!("{base}/api/v1/orders?q={}", encode(personal[2])))
+        .bearer_auth(&token)
+        .send()
+        .await;
+    let detail = client
+        .get(format!("{base}/api/v1/orders/P1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("detail");
+    assert_eq!(detail.status(), reqwest::StatusCode::OK);
+
+    child.start_kill().expect("kill");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .await
+        .expect("read stderr");
+    let _ = child.wait().await;
+    assert!(
+        stderr.contains("dropflow"),
+        "the server logged something: {stderr}"
+    );
+    for needle in personal
+        .iter()
+        .copied()
+        .chain([SHOPIFY_SECRET, token.as_str()])
+    {
+        assert!(
+            !stderr.contains(needle),
+            "the logs contain {needle:?}:\n{stderr}"
+        );
+    }
+}

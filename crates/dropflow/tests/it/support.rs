@@ -1,0 +1,469 @@
+//! The test harness: a fresh database per test (SQLite file or PostgreSQL database, chosen by
+//! `DROPFLOW_TEST_DATABASE`), a running dropflow on an ephemeral port, an API token, and
+//! helpers that speak to it the way stores and merchants do.
+
+use dropflow::config::Config;
+use dropflow::jobs::Registry;
+use dropflow::storage::{Database, Engine};
+use dropflow_sandbox::shopify::{self, ShopifyWebhook};
+use dropflow_sandbox::woocommerce::{self, WooWebhook};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use sqlx::Connection;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The Shopify shop every test store pretends to be unless told otherwise.
+pub const SHOP: &str = shopify::SHOP_DOMAIN;
+/// The app secret test Shopify stores are registered with.
+pub const SHOPIFY_SECRET: &str = "shpss_test_secret_0123456789abcdef";
+/// The webhook secret test WooCommerce stores are registered with.
+pub const WOO_SECRET: &str = "wc_webhook_secret_0123456789abcdef";
+/// The name of the API token the harness creates (the timeline's merchant actor).
+pub const TOKEN_NAME: &str = "it-tests";
+
+/// Which engine this run tests, from `DROPFLOW_TEST_DATABASE`.
+pub fn admin_postgres_url() -> Option<String> {
+    match std::env::var("DROPFLOW_TEST_DATABASE") {
+        Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url),
+        Ok(url) if url.is_empty() || url == "sqlite" => None,
+        Ok(other) => panic!("DROPFLOW_TEST_DATABASE must be unset, `sqlite` or a postgres:// URL, not {other:?}"),
+        Err(_) => None,
+    }
+}
+
+/// `url` with its database (path) component replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let host_start = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[host_start..].find('/') {
+        Some(slash) => &base[..host_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// One test's own empty database. Dropping it removes it (the SQLite folder, or the
+/// PostgreSQL database, forcibly).
+pub struct TestDb {
+    pub url: String,
+    pub engine: Engine,
+    /// Holds the SQLite file (and is a scratch folder for CLI runs on both engines).
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn create() -> TestDb {
+        sqlx::any::install_default_drivers();
+        let dir = tempfile::tempdir().expect("temp dir");
+        match admin_postgres_url() {
+            None => TestDb {
+                url: format!("sqlite://{}/t.db", dir.path().display()),
+                engine: Engine::Sqlite,
+                dir,
+                postgres: None,
+            },
+            Some(admin) => {
+                let name = format!("dropflow_test_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = sqlx::AnyConnection::connect(&admin)
+                    .await
+                    .expect("connect to the PostgreSQL admin URL");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create the test database");
+                let _ = conn.close().await;
+                TestDb {
+                    url: with_database(&admin, &name),
+                    engine: Engine::Postgres,
+                    dir,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+
+    /// A new connection (both pools) to this database, migrated.
+    pub async fn connect(&self) -> Database {
+        let db = Database::connect(&self.url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        db
+    }
+
+    /// A new connection without migrating.
+    pub async fn connect_raw(&self) -> Database {
+        Database::connect(&self.url).await.expect("connect")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop may run inside the test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The configuration tests run with: ephemeral port, quick job polling.
+pub fn test_config(db: &TestDb) -> Config {
+    let mut config = Config::default();
+    config.database.url = db.url.clone();
+    config.http.listen = "127.0.0.1:0".into();
+    config.jobs.poll_ms = 10;
+    config.jobs.lease_secs = 5;
+    config.jobs.concurrency = 4;
+    config
+}
+
+/// A running dropflow on its own database.
+pub struct TestApp {
+    pub base_url: String,
+    /// The app's own pools (writer and reader).
+    pub db: Database,
+    /// A valid API token.
+    pub token: String,
+    pub testdb: TestDb,
+    running: Option<dropflow::app::Running>,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_custom(Registry::new(), |_| {}).await
+    }
+
+    pub async fn spawn_with(registry: Registry) -> TestApp {
+        Self::spawn_custom(registry, |_| {}).await
+    }
+
+    pub async fn spawn_custom(registry: Registry, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let testdb = TestDb::create().await;
+        let mut config = test_config(&testdb);
+        configure(&mut config);
+        let db = testdb.connect().await;
+        let token = dropflow::storage::tokens::create(&db, TOKEN_NAME)
+            .await
+            .expect("create a token");
+        let running = dropflow::app::start_on(&config, db.clone(), registry)
+            .await
+            .expect("start dropflow");
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        TestApp {
+            base_url: running.base_url(),
+            db,
+            token,
+            testdb,
+            running: Some(running),
+            client,
+        }
+    }
+
+    /// Stops the server, the runner and the ingest writer, then removes the database.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn api_get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn api_post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// `POST` with no body at all (hold releases, job retries).
+    pub async fn api_post_empty(&self, path: &str) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// GET that must answer 200; the JSON body.
+    pub async fn api_json(&self, path: &str) -> Value {
+        let response = self.api_get(path).await;
+        expect_json(response, StatusCode::OK).await
+    }
+
+    /// Registers a store through the API (201 expected); its view.
+    pub async fn register_store(&self, platform: &str, domain: &str, secret: &str) -> Value {
+        let response = self
+            .api_post(
+                "/api/v1/stores",
+                &json!({"platform": platform, "domain": domain, "webhook_secret": secret}),
+            )
+            .await;
+        expect_json(response, StatusCode::CREATED).await
+    }
+
+    /// Registers a Shopify store; its id.
+    pub async fn register_shopify_store(&self, domain: &str, secret: &str) -> String {
+        let view = self.register_store("shopify", domain, secret).await;
+        view["id"].as_str().expect("store id").to_string()
+    }
+
+    /// Registers a WooCommerce store by its site URL; its id.
+    pub async fn register_woo_store(&self, site: &str, secret: &str) -> String {
+        let view = self.register_store("woocommerce", site, secret).await;
+        view["id"].as_str().expect("store id").to_string()
+    }
+
+    /// The default Shopify store ([`SHOP`], [`SHOPIFY_SECRET`]).
+    pub async fn shopify_store(&self) -> String {
+        self.register_shopify_store(SHOP, SHOPIFY_SECRET).await
+    }
+
+    /// POSTs raw bytes with exactly these headers.
+    pub async fn post_raw(&self, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Response {
+        let mut request = self.client.post(self.url(path)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        request.send().await.expect("POST")
+    }
+
+    /// Delivers a Shopify webhook signed with `secret`.
+    pub async fn send_shopify(&self, hook: &ShopifyWebhook, secret: &str) -> Response {
+        self.post_raw(
+            "/webhooks/shopify",
+            &hook.headers(secret.as_bytes()),
+            hook.body.clone(),
+        )
+        .await
+    }
+
+    /// Delivers `order` as `topic` from the default shop; must be answered 200. The delivery
+    /// and the answer.
+    pub async fn shopify_order(&self, topic: &str, order: &Value) -> (ShopifyWebhook, Value) {
+        let hook = shopify_hook(topic, order);
+        let response = self.send_shopify(&hook, SHOPIFY_SECRET).await;
+        let ack = expect_json(response, StatusCode::OK).await;
+        (hook, ack)
+    }
+
+    /// Delivers a WooCommerce webhook signed with `secret`.
+    pub async fn send_woo(&self, hook: &WooWebhook, secret: &str) -> Response {
+        self.post_raw(
+            "/webhooks/woocommerce",
+            &hook.headers(secret.as_bytes()),
+            hook.body.clone(),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/orders/{id}` (id or name), 200 expected.
+    pub async fn order_detail(&self, id: &str) -> Value {
+        self.api_json(&format!("/api/v1/orders/{}", encode(id))).await
+    }
+
+    /// Orders per tab.
+    pub async fn counts(&self) -> BTreeMap<String, i64> {
+        let value = self.api_json("/api/v1/orders/counts").await;
+        serde_json::from_value(value).expect("counts map")
+    }
+
+    /// `SELECT COUNT(*) …` (or any one-integer query) on the app's database.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        scalar(&self.db, sql).await
+    }
+
+    /// Rows in a table.
+    pub async fn rows(&self, table: &str) -> i64 {
+        self.scalar(&format!("SELECT COUNT(*) FROM {table}")).await
+    }
+
+    /// Jobs of `kind` for `order_id`.
+    pub async fn jobs_for(&self, order_id: &str, kind: &str) -> i64 {
+        let row: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE order_id = $1 AND kind = $2")
+                .bind(order_id)
+                .bind(kind)
+                .fetch_one(&self.db.reader)
+                .await
+                .expect("count jobs");
+        row
+    }
+}
+
+/// One integer from a query.
+pub async fn scalar(db: &Database, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(&db.reader)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// A fresh Shopify delivery of `order` as `topic` from [`SHOP`].
+pub fn shopify_hook(topic: &str, order: &Value) -> ShopifyWebhook {
+    ShopifyWebhook::new(topic, SHOP, dropflow_sandbox::body_bytes(order))
+}
+
+/// A sandbox Shopify order with fixed timestamps (`updated_at` as given, shop time).
+pub fn shopify_order(id: u64, name: &str, financial_status: &str, updated_at: &str) -> Value {
+    let mut order = shopify::order_payload(id, name, financial_status);
+    order["created_at"] = json!("2024-05-01T09:00:00-05:00");
+    order["updated_at"] = json!(updated_at);
+    order
+}
+
+/// A paid sandbox Shopify order, updated at a fixed time.
+pub fn paid_order(id: u64, name: &str) -> Value {
+    shopify_order(id, name, "paid", "2024-05-01T10:00:00-05:00")
+}
+
+/// A fresh WooCommerce delivery of `order` as `topic` from `source`.
+pub fn woo_hook(topic: &str, source: &str, order: &Value) -> WooWebhook {
+    let mut hook = WooWebhook::new(topic, 12, dropflow_sandbox::body_bytes(order));
+    hook.source = source.to_string();
+    hook
+}
+
+/// The JSON body, after checking the status.
+pub async fn expect_json(response: Response, status: StatusCode) -> Value {
+    let got = response.status();
+    let text = response.text().await.expect("body");
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+}
+
+/// Checks an error answer: the status, a JSON body `{"error": {"code", "message"}}` with this
+/// code, and a JSON content type. The message.
+pub async fn expect_error(response: Response, status: StatusCode, code: &str) -> String {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = expect_json(response, status).await;
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type:?} for {body}"
+    );
+    assert_eq!(body["error"]["code"], json!(code), "error code in {body}");
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error.message in {body}"))
+        .to_string();
+    assert!(!message.is_empty(), "empty error message in {body}");
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(1),
+        "only `error` at the top: {body}"
+    );
+    message
+}
+
+/// Percent-encodes what a path segment or query value needs here (`#`, `@`, `+`, space).
+pub fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A test fixture's text.
+pub fn fixture(relative: &str) -> String {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", relative]
+        .iter()
+        .collect();
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A fixture parsed as JSON.
+pub fn fixture_json(relative: &str) -> Value {
+    serde_json::from_str(&fixture(relative)).expect("fixture is JSON")
+}
+
+/// The kinds of an order's timeline entries, in order.
+pub fn timeline_kinds(detail: &Value) -> Vec<String> {
+    detail["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["kind"].as_str().expect("kind").to_string())
+        .collect()
+}
+
+/// Polls `check` until it is true or `timeout` passes; whether it became true.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A WooCommerce site URL as `X-WC-Webhook-Source` carries it.
+pub const WOO_SITE: &str = woocommerce::SITE_URL;
