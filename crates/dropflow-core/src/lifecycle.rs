@@ -109,8 +109,14 @@ impl OrderState {
     pub fn is_ready_to_order(&self) -> bool {
         self.cancel_reason.is_none()
             && self.holds.is_empty()
-            && self.payment.covers_purchase()
+            && self.payment_accepted()
             && self.procurement == Procurement::NotStarted
+    }
+
+    /// The store holds the customer's money, or the merchant chose to go ahead without it
+    /// (cash on delivery, an invoice): either way buying is allowed, unless it was reversed.
+    pub fn payment_accepted(&self) -> bool {
+        self.payment.covers_purchase() || (self.payment_waived && !self.payment.is_reversed())
     }
 
     pub fn tab(&self) -> Tab {

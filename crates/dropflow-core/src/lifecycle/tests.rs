@@ -166,6 +166,24 @@ fn releasing_a_hold_that_is_not_there_is_rejected() {
 }
 
 #[test]
+fn waiving_the_payment_hold_lets_an_unpaid_order_be_bought() {
+    let t = receive(snapshot(PaymentStatus::Pending));
+    let waived = apply(
+        &t.state,
+        Command::ReleaseHold {
+            reason: HoldReason::AwaitingPayment,
+        },
+    );
+    assert_eq!(waived.follow_ups, vec![FollowUp::RouteOrder]);
+    let again = apply(
+        &waived.state,
+        Command::ApplyStoreSnapshot(snapshot(PaymentStatus::Pending)),
+    );
+    assert!(again.state.holds.is_empty());
+    assert!(again.follow_ups.is_empty());
+}
+
+#[test]
 fn a_refunded_order_is_canceled_and_never_routed() {
     let t = receive(snapshot(PaymentStatus::Refunded));
     assert_eq!(t.state.tab(), Tab::Canceled);
@@ -237,7 +255,7 @@ proptest! {
                 routed += 1;
                 prop_assert!(t.state.cancel_reason.is_none());
                 prop_assert!(t.state.holds.is_empty());
-                prop_assert!(t.state.payment.covers_purchase());
+                prop_assert!(t.state.payment_accepted());
             }
             // The tab is a function of the state, and never All.
             prop_assert_ne!(t.state.tab(), Tab::All);

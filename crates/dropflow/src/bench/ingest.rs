@@ -3,14 +3,13 @@
 //! a plain one-transaction-per-order insert of the same rows), then the acknowledgement latency
 //! at 80 % of the measured throughput, open loop.
 
-use super::hist::{
-    cpu_by_thread, cpu_delta, fmt_ms, max_ms, ms_at, new_histogram, thousands, Hist, Table,
-};
+use super::hist::{fmt_ms, max_ms, ms_at, new_histogram, thousands, Hist, Table};
 use super::load::{self, LoadResult, Prepared};
 use super::scratch::Scratch;
+use super::sys::{self, Sample, Usage};
 use super::IngestArgs;
 use crate::config::Config;
-use crate::ingest::{Delivery, Outcome};
+use crate::ingest::{Delivery, Ingest, IngestConfig, Outcome};
 use crate::storage::{self, Database, Engine};
 use anyhow::Context;
 use dropflow_core::intake::Platform;
@@ -62,6 +61,9 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         engine_name(engine)
     );
     println!("databases: {}", scratch.location());
+    if let Some(load) = sys::load_average() {
+        println!("load average at start: {load} (the machine is shared; see perf-limits.md)");
+    }
 
     let built = Instant::now();
     let warmup_count = (2 * c).min(n);
@@ -83,11 +85,11 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
     );
 
     // ---- Ceiling A: the same requests, HTTP + HMAC check only.
-    println!("\n[1/4] ceiling A: signature check only …");
+    println!("\n[1/5] ceiling A: signature check only …");
     let ceiling_a = signature_only(&requests, &warmup, secret.as_bytes(), c).await?;
 
     // ---- dropflow end to end.
-    println!("[2/4] dropflow end to end …");
+    println!("[2/5] dropflow end to end …");
     let (db, url) = scratch.fresh("dropflow").await?;
     let durability = durability(&db).await?;
     storage::stores::create(
@@ -112,24 +114,21 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         println!("  warm-up problems: {}", warm.problems());
     }
     let metrics_before = scrape(&client, &base_url).await;
-    let cpu_before = cpu_by_thread();
+    let usage_before = Sample::now();
     let e2e = load::closed_loop(&client, &hook_url, requests.clone(), c, true).await?;
-    let cpu = cpu_delta(&cpu_before, &cpu_by_thread());
+    let usage = Sample::now().since(&usage_before);
     let metrics_after = scrape(&client, &base_url).await;
     let writer = WriterStats::between(&metrics_before, &metrics_after);
 
     // ---- Latency at 80 % of the measured throughput, open loop.
-    let rate = args
-        .rate
-        .unwrap_or(0.8 * e2e.per_second())
-        .max(1.0);
+    let rate = args.rate.unwrap_or(0.8 * e2e.per_second()).max(1.0);
     let rate_source = if args.rate.is_some() {
         "--rate".to_string()
     } else {
         format!("80 % of {}/s", thousands(e2e.per_second()))
     };
     println!(
-        "[3/4] open loop at {}/s ({rate_source}) for {} s …",
+        "[3/5] open loop at {}/s ({rate_source}) for {} s …",
         thousands(rate),
         args.latency_seconds
     );
@@ -148,11 +147,19 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         .await?
         .try_get("n")?;
     let expected_stored = warm.accepted + e2e.accepted + open.accepted;
+
+    // ---- Diagnostic: the group-commit writer alone, no HTTP (same orders, fresh database;
+    // dropflow is still up, idle, so its /metrics shows this writer's batches).
+    println!("[4/5] diagnostic: the group-commit writer alone …");
+    let metrics_before_alone = scrape(&client, &base_url).await;
+    let (alone, usage_alone) = writer_alone(scratch, &requests, &secret, c, config).await?;
+    let metrics_after_alone = scrape(&client, &base_url).await;
+    let writer_alone_stats = WriterStats::between(&metrics_before_alone, &metrics_after_alone);
     running.stop().await;
     db.close().await;
 
     // ---- Ceiling B: the same orders, one transaction each.
-    println!("[4/4] ceiling B: one transaction per order …");
+    println!("[5/5] ceiling B: one transaction per order …");
     let mut plains = vec![plain_insert(scratch, &requests, &secret, 1, "sequential").await?];
     if engine == Engine::Postgres {
         plains.push(plain_insert(scratch, &requests, &secret, c, "concurrent").await?);
@@ -199,7 +206,23 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         fmt_ms(ms_at(&ceiling_a.latency, 0.5)),
         fmt_ms(ms_at(&ceiling_a.latency, 0.99)),
         fmt_ms(max_ms(&ceiling_a.latency)),
-        format!("{} × 200, non-200: {}", ceiling_a.accepted, ceiling_a.problems()),
+        format!(
+            "{} × 200, non-200: {}",
+            ceiling_a.accepted,
+            ceiling_a.problems()
+        ),
+    ]);
+    table.row(vec![
+        "diagnostic: group-commit writer alone".into(),
+        thousands(alone.per_second()),
+        fmt_ms(ms_at(&alone.latency, 0.5)),
+        fmt_ms(ms_at(&alone.latency, 0.99)),
+        fmt_ms(max_ms(&alone.latency)),
+        format!(
+            "{} created in {:.2} s, {c} tasks calling Ingest::submit, no HTTP, no parsing",
+            alone.written,
+            alone.elapsed.as_secs_f64()
+        ),
     ]);
     for plain in &plains {
         let tasks = if plain.label == "sequential" {
@@ -236,7 +259,11 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
     table.print();
 
     println!();
-    for (phase, stats) in [("closed loop", &writer), ("open loop", &writer_open)] {
+    for (phase, stats) in [
+        ("closed loop", &writer),
+        ("open loop", &writer_open),
+        ("alone", &writer_alone_stats),
+    ] {
         if let Some(line) = stats.describe() {
             println!("ingest writer, {phase}: {line}");
         }
@@ -248,21 +275,13 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         1000.0 * ms_at(&round_trip, 0.5).unwrap_or(0.0),
         1000.0 * ms_at(&round_trip, 0.99).unwrap_or(0.0),
     );
-    if !cpu.is_empty() {
-        let wall = e2e.elapsed.as_secs_f64().max(1e-9);
-        let parts: Vec<String> = cpu
-            .iter()
-            .map(|(group, secs)| {
-                format!(
-                    "{group} {:.2} s ({:.0} % of one core, {:.0} µs/order)",
-                    secs,
-                    100.0 * secs / wall,
-                    1e6 * secs / e2e.accepted.max(1) as f64
-                )
-            })
-            .collect();
-        println!("CPU during the closed loop: {}", parts.join("; "));
-    }
+    print_usage("closed loop", &usage, e2e.elapsed, e2e.accepted);
+    print_usage(
+        "writer alone",
+        &usage_alone,
+        alone.elapsed,
+        alone.written as u64,
+    );
     println!(
         "orders stored by dropflow: {stored} (200 created answers: {expected_stored}{})",
         if stored as u64 == expected_stored {
@@ -356,6 +375,13 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         },
         "writer_round_trip_p50_us": ms_at(&round_trip, 0.5).map(|v| (v * 1000.0).round()),
         "writer_closed_loop": writer.json(),
+        "writer_alone": {
+            "orders_per_s": round1(alone.per_second()),
+            "p50_ms": ms_at(&alone.latency, 0.5),
+            "p99_ms": ms_at(&alone.latency, 0.99),
+            "writer": writer_alone_stats.json(),
+        },
+        "closed_loop_usage": usage_json(&usage, e2e.elapsed),
         "writer_open_loop": writer_open.json(),
         "gain_vs_plain": round3(gain),
         "share_of_signature_only": round3(http_share),
@@ -527,19 +553,7 @@ async fn plain_insert(
     )
     .await?;
     // Parsing is not part of this ceiling: done before the clock starts.
-    let mut deliveries = Vec::with_capacity(requests.len());
-    for request in requests {
-        deliveries.push(Delivery {
-            store_id: store.id,
-            platform: Platform::Shopify,
-            dedup_key: request.event_id.clone(),
-            topic: "orders/create".into(),
-            body: String::from_utf8(request.body.to_vec())?,
-            order: crate::platforms::shopify::parse_order(&request.body)
-                .map_err(|e| anyhow::anyhow!("a prepared order does not parse: {e}"))?,
-        });
-    }
-    let deliveries = Arc::new(deliveries);
+    let deliveries = Arc::new(deliveries(requests, store.id)?);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
@@ -580,6 +594,153 @@ async fn plain_insert(
         written,
         elapsed,
         latency,
+    })
+}
+
+/// The deliveries dropflow's webhook handler would make of the requests.
+fn deliveries(
+    requests: &[Prepared],
+    store_id: dropflow_core::ids::StoreId,
+) -> anyhow::Result<Vec<Delivery>> {
+    let mut out = Vec::with_capacity(requests.len());
+    for request in requests {
+        out.push(Delivery {
+            store_id,
+            platform: Platform::Shopify,
+            dedup_key: request.event_id.clone(),
+            topic: "orders/create".into(),
+            body: String::from_utf8(request.body.to_vec())?,
+            order: crate::platforms::shopify::parse_order(&request.body)
+                .map_err(|e| anyhow::anyhow!("a prepared order does not parse: {e}"))?,
+        });
+    }
+    Ok(out)
+}
+
+/// The group-commit writer (`Ingest`) on a fresh database, fed by `tasks` tasks that submit
+/// already parsed deliveries: what the writer can do when HTTP and parsing cost nothing.
+async fn writer_alone(
+    scratch: &mut Scratch,
+    requests: &[Prepared],
+    secret: &str,
+    tasks: usize,
+    config: &Config,
+) -> anyhow::Result<(Plain, Usage)> {
+    let (db, _) = scratch.fresh("writer-alone").await?;
+    let store = storage::stores::create(
+        &db,
+        Platform::Shopify,
+        dropflow_sandbox::shopify::SHOP_DOMAIN,
+        secret,
+    )
+    .await?;
+    let deliveries = Arc::new(deliveries(requests, store.id)?);
+    let (ingest, writer) = Ingest::start(
+        db.clone(),
+        IngestConfig {
+            max_batch: config.ingest.max_batch.max(1),
+            queue_depth: config.ingest.queue_depth.max(1),
+        },
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let usage_before = Sample::now();
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..tasks.max(1) {
+        let ingest = ingest.clone();
+        let deliveries = deliveries.clone();
+        let next = next.clone();
+        workers.spawn(async move {
+            let mut latency = new_histogram()?;
+            let mut written = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(delivery) = deliveries.get(i) else {
+                    break;
+                };
+                let delivery = delivery.clone();
+                let began = Instant::now();
+                match ingest.submit(delivery).await {
+                    Ok(Outcome::Created(_)) => written += 1,
+                    Ok(other) => anyhow::bail!("writer alone: unexpected outcome {other:?}"),
+                    Err(e) => anyhow::bail!("writer alone: {e}"),
+                }
+                latency.saturating_record((began.elapsed().as_micros() as u64).max(1));
+            }
+            anyhow::Ok((written, latency))
+        });
+    }
+    let mut written = 0;
+    let mut latency = new_histogram()?;
+    while let Some(joined) = workers.join_next().await {
+        let (w, h) = joined??;
+        written += w;
+        latency.add(&h)?;
+    }
+    let elapsed = started.elapsed();
+    // Before closing: the SQLite worker threads end with their connections.
+    let usage = Sample::now().since(&usage_before);
+    drop(ingest);
+    let _ = tokio::time::timeout(Duration::from_secs(10), writer).await;
+    db.close().await;
+    Ok((
+        Plain {
+            label: "writer alone",
+            written,
+            elapsed,
+            latency,
+        },
+        usage,
+    ))
+}
+
+fn print_usage(phase: &str, usage: &Usage, wall: Duration, orders: u64) {
+    if usage.threads.is_empty() {
+        return;
+    }
+    let wall = wall.as_secs_f64().max(1e-9);
+    let per_order = |secs: f64| 1e6 * secs / orders.max(1) as f64;
+    let parts: Vec<String> = usage
+        .threads
+        .iter()
+        .filter(|(_, secs)| *secs > 0.0)
+        .map(|(group, secs)| {
+            format!(
+                "{group} {:.0} % of a core ({:.0} µs/order)",
+                100.0 * secs / wall,
+                per_order(*secs)
+            )
+        })
+        .collect();
+    let others = (usage.machine_busy - usage.process_cpu()).max(0.0);
+    let switches: Vec<String> = usage
+        .switches
+        .iter()
+        .filter(|(_, n)| *n > 0.0)
+        .map(|(group, n)| format!("{group} {:.1}", n / orders.max(1) as f64))
+        .collect();
+    println!(
+        "CPU, {phase}: {}; this process {:.2} of {:.0} cores; other processes {:.2} cores \
+         (PostgreSQL's server counts here); context switches per order: {}; storage writes \
+         {:.1} MB ({:.1} KB/order, {:.0} MB/s)",
+        parts.join(", "),
+        usage.process_cpu() / wall,
+        usage.machine_total / wall,
+        others / wall,
+        switches.join(", "),
+        usage.write_bytes / 1e6,
+        usage.write_bytes / 1e3 / orders.max(1) as f64,
+        usage.write_bytes / 1e6 / wall,
+    );
+}
+
+fn usage_json(usage: &Usage, wall: Duration) -> serde_json::Value {
+    let wall = wall.as_secs_f64().max(1e-9);
+    json!({
+        "process_cores": round3(usage.process_cpu() / wall),
+        "other_processes_cores": round3((usage.machine_busy - usage.process_cpu()).max(0.0) / wall),
+        "threads_cores": usage.threads.iter().map(|(k, v)| (k.clone(), round3(v / wall))).collect::<BTreeMap<_, _>>(),
+        "storage_write_mb": round1(usage.write_bytes / 1e6),
     })
 }
 

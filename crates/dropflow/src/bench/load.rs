@@ -26,7 +26,11 @@ pub fn prepare(first: u64, count: usize, secret: &[u8]) -> anyhow::Result<Vec<Pr
     for i in 0..count as u64 {
         let order_id = first + i;
         // Nine in ten orders arrive paid, one in ten waits for payment (on hold).
-        let financial = if order_id % 10 == 0 { "pending" } else { "paid" };
+        let financial = if order_id % 10 == 0 {
+            "pending"
+        } else {
+            "paid"
+        };
         let body = dropflow_sandbox::body_bytes(&order_payload(
             order_id,
             &format!("#{}", 1000 + order_id % 1_000_000_000),

@@ -14,6 +14,7 @@ mod hist;
 mod ingest;
 mod load;
 mod scratch;
+mod sys;
 mod tabs;
 
 use crate::config::Config;

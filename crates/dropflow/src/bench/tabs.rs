@@ -144,7 +144,10 @@ fn kinds() -> anyhow::Result<Vec<Kind>> {
             Tab::OnHold,
             OrderState {
                 payment: PaymentStatus::Pending,
-                holds: vec![hold(HoldReason::AwaitingPayment, "the customer has not paid yet")],
+                holds: vec![hold(
+                    HoldReason::AwaitingPayment,
+                    "the customer has not paid yet",
+                )],
                 ..base.clone()
             },
         ),
@@ -162,7 +165,11 @@ fn kinds() -> anyhow::Result<Vec<Kind>> {
     let mut out = Vec::new();
     for (tab, state) in states {
         if state.tab() != tab {
-            bail!("fill state meant for {} lands in {}", tab.as_str(), state.tab().as_str());
+            bail!(
+                "fill state meant for {} lands in {}",
+                tab.as_str(),
+                state.tab().as_str()
+            );
         }
         out.push(Kind {
             tab,
@@ -196,7 +203,11 @@ fn templates() -> anyhow::Result<Vec<(Option<String>, Option<String>)>> {
         let order = crate::platforms::shopify::parse_order(&body)
             .map_err(|e| anyhow::anyhow!("a sandbox order does not parse: {e}"))?;
         out.push((
-            order.customer.as_ref().map(serde_json::to_string).transpose()?,
+            order
+                .customer
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
             order
                 .shipping_address
                 .as_ref()
@@ -310,7 +321,10 @@ async fn fill(db: &Database, url: &str, n: usize) -> anyhow::Result<Filled> {
                     .bind(rng.gen_range(1..4i64))
                     .bind(customer.clone())
                     .bind(address.clone())
-                    .bind(format!("buyer{}@example.com", rng.gen_range(0..(n as u64 / 3 + 1))))
+                    .bind(format!(
+                        "buyer{}@example.com",
+                        rng.gen_range(0..(n as u64 / 3 + 1))
+                    ))
                     .bind(at_ms - 5_000)
                     .bind(at_ms)
                     .bind(at_ms + rng.gen_range(0..86_400_000i64));
@@ -483,7 +497,11 @@ async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
     for tab in Tab::ALL {
         if let Some(h) = first.get(tab.as_str()) {
             all_first.add(h)?;
-            table.row(row(&format!("list first page, tab={}", tab.as_str()), h, verdict(h)));
+            table.row(row(
+                &format!("list first page, tab={}", tab.as_str()),
+                h,
+                verdict(h),
+            ));
         }
     }
     for tab in Tab::ALL {
@@ -496,9 +514,21 @@ async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
             ));
         }
     }
-    table.row(row("list first page, all tabs", &all_first, verdict(&all_first)));
-    table.row(row("list keyset page, all tabs", &all_keyset, verdict(&all_keyset)));
-    table.row(row("tab_counts (counter table)", &counts_h, verdict(&counts_h)));
+    table.row(row(
+        "list first page, all tabs",
+        &all_first,
+        verdict(&all_first),
+    ));
+    table.row(row(
+        "list keyset page, all tabs",
+        &all_keyset,
+        verdict(&all_keyset),
+    ));
+    table.row(row(
+        "tab_counts (counter table)",
+        &counts_h,
+        verdict(&counts_h),
+    ));
     table.row(row(
         "ceiling: bare SELECT id … WHERE tab=$1 ORDER BY id DESC LIMIT 50",
         &bare_first,
@@ -512,9 +542,7 @@ async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
     table.print();
     println!("(rows returned in total: {rows_seen}; `list` reads the summary columns and parses each row's state JSON)");
 
-    let hist_json = |h: &Hist| {
-        json!({"n": h.len(), "p50_ms": ms_at(h, 0.5), "p99_ms": ms_at(h, 0.99), "max_ms": max_ms(h)})
-    };
+    let hist_json = |h: &Hist| json!({"n": h.len(), "p50_ms": ms_at(h, 0.5), "p99_ms": ms_at(h, 0.99), "max_ms": max_ms(h)});
     let report = json!({
         "bench": "tabs",
         "engine": match engine { Engine::Sqlite => "SQLite", Engine::Postgres => "PostgreSQL" },

@@ -61,6 +61,9 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .fallback(|| async { error::ApiError::NotFound("no such endpoint".into()) })
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::MethodNotAllowed("this endpoint does not accept that method".into())
+        })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::Extension(extract::BodyLimit(body_limit)))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -22,7 +22,7 @@ pub(super) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, PayloadError> 
         match inner.classify() {
             serde_json::error::Category::Data => PayloadError::Invalid {
                 path,
-                reason: without_position(&inner),
+                reason: without_quoted_text(&without_position(&inner)),
             },
             serde_json::error::Category::Io
             | serde_json::error::Category::Syntax
@@ -53,6 +53,30 @@ fn without_position(err: &serde_json::Error) -> String {
         Some((message, _)) if err.line() != 0 => message.to_string(),
         _ => text,
     }
+}
+
+/// serde quotes the offending value (`invalid type: string "jane@example.com", expected …`).
+/// Strings are where names, e-mails and addresses live, so the quoted text is replaced: the
+/// path and the expected type say enough to fix the payload.
+fn without_quoted_text(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        out.push_str("\"…\"");
+        let mut escaped = false;
+        for inner in chars.by_ref() {
+            match (escaped, inner) {
+                (false, '\\') => escaped = true,
+                (false, '"') => break,
+                _ => escaped = false,
+            }
+        }
+    }
+    out
 }
 
 /// A required value, or [`PayloadError::Missing`] naming its path.
@@ -289,6 +313,23 @@ mod tests {
         email: Option<String>,
         price: Option<NumberText>,
         amount: Option<DecimalText>,
+    }
+
+    #[test]
+    fn type_errors_do_not_quote_the_text_that_was_sent() {
+        #[derive(Deserialize, Debug)]
+        struct Counted {
+            #[allow(dead_code)]
+            quantity: Option<u64>,
+        }
+        let err = json::<Counted>(br#"{"quantity": "jane \"q\" doe@example.com"}"#).unwrap_err();
+        let message = err.to_string();
+        assert!(!message.contains("jane"), "{message}");
+        assert!(!message.contains("example.com"), "{message}");
+        assert!(
+            message.starts_with("quantity: invalid type: string"),
+            "{message}"
+        );
     }
 
     #[test]

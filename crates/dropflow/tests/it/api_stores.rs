@@ -21,7 +21,10 @@ async fn registering_a_store_answers_201_without_the_secret() {
     let view: serde_json::Value = serde_json::from_str(&text).expect("json");
     assert_eq!(view["platform"], "shopify");
     assert_eq!(view["domain"], "my-shop.myshopify.com");
-    assert!(view["id"].as_str().is_some_and(|id| id.len() == 36), "{view}");
+    assert!(
+        view["id"].as_str().is_some_and(|id| id.len() == 36),
+        "{view}"
+    );
     assert!(view["created_at"].is_string());
     let mut keys: Vec<&String> = view.as_object().expect("object").keys().collect();
     keys.sort();
@@ -50,7 +53,8 @@ async fn registering_a_store_answers_201_without_the_secret() {
 #[tokio::test]
 async fn registering_the_same_store_twice_is_a_409() {
     let app = TestApp::spawn().await;
-    app.register_woo_store("https://shop.example/", SECRET).await;
+    app.register_woo_store("https://shop.example/", SECRET)
+        .await;
     let response = app
         .api_post(
             "/api/v1/stores",
@@ -69,20 +73,48 @@ async fn registering_the_same_store_twice_is_a_409() {
 async fn invalid_store_registrations_are_422_naming_the_problem() {
     let app = TestApp::spawn().await;
     let cases = [
-        (json!({"platform": "magento", "domain": "shop.example", "webhook_secret": SECRET}), "magento"),
-        (json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": "short"}), "webhook_secret"),
-        (json!({"platform": "shopify", "webhook_secret": SECRET}), "domain"),
-        (json!({"domain": "shop.example", "webhook_secret": SECRET}), "platform"),
-        (json!({"platform": "shopify", "domain": "shop.example"}), "webhook_secret"),
-        (json!({"platform": "shopify", "domain": "   ", "webhook_secret": SECRET}), "domain"),
-        (json!({"platform": "shopify", "domain": "localhost", "webhook_secret": SECRET}), "host name"),
-        (json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": SECRET, "admin": true}), "admin"),
-        (json!({"platform": "shopify", "domain": 42, "webhook_secret": SECRET}), "domain"),
+        (
+            json!({"platform": "magento", "domain": "shop.example", "webhook_secret": SECRET}),
+            "magento",
+        ),
+        (
+            json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": "short"}),
+            "webhook_secret",
+        ),
+        (
+            json!({"platform": "shopify", "webhook_secret": SECRET}),
+            "domain",
+        ),
+        (
+            json!({"domain": "shop.example", "webhook_secret": SECRET}),
+            "platform",
+        ),
+        (
+            json!({"platform": "shopify", "domain": "shop.example"}),
+            "webhook_secret",
+        ),
+        (
+            json!({"platform": "shopify", "domain": "   ", "webhook_secret": SECRET}),
+            "domain",
+        ),
+        (
+            json!({"platform": "shopify", "domain": "localhost", "webhook_secret": SECRET}),
+            "host name",
+        ),
+        (
+            json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": SECRET, "admin": true}),
+            "admin",
+        ),
+        (
+            json!({"platform": "shopify", "domain": 42, "webhook_secret": SECRET}),
+            "domain",
+        ),
     ];
     for (body, named) in cases {
         let response = app.api_post("/api/v1/stores", &body).await;
         let text_status = response.status();
-        let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        let message =
+            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains(named), "{body} ({text_status}): {message}");
         assert!(!message.contains(SECRET), "{message}");
     }
@@ -93,8 +125,13 @@ async fn invalid_store_registrations_are_422_naming_the_problem() {
 #[tokio::test]
 async fn a_store_registration_without_a_json_content_type_is_a_415() {
     let app = TestApp::spawn().await;
-    let body = json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": SECRET}).to_string();
-    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
+    let body = json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": SECRET})
+        .to_string();
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
         let mut request = app
             .client()
             .post(app.url("/api/v1/stores"))
@@ -104,8 +141,12 @@ async fn a_store_registration_without_a_json_content_type_is_a_415() {
             request = request.header("Content-Type", ct);
         }
         let response = request.send().await.expect("POST");
-        let message =
-            expect_error(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+        let message = expect_error(
+            response,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
         assert!(message.contains("application/json"), "{message}");
     }
     assert_eq!(app.rows("stores").await, 0);

@@ -34,7 +34,12 @@ async fn two_hundred_distinct_orders_sent_at_once_are_all_created() {
     let app = TestApp::spawn().await;
     app.shopify_store().await;
     let hooks: Vec<ShopifyWebhook> = (1..=200u64)
-        .map(|i| shopify_hook("orders/create", &paid_order(10_000 + i, &format!("#{}", 10_000 + i))))
+        .map(|i| {
+            shopify_hook(
+                "orders/create",
+                &paid_order(10_000 + i, &format!("#{}", 10_000 + i)),
+            )
+        })
         .collect();
     let acks = send_all(&app, hooks, 32).await;
     assert_eq!(tally(&acks), HashMap::from([("created".to_string(), 200)]));
@@ -43,7 +48,8 @@ async fn two_hundred_distinct_orders_sent_at_once_are_all_created() {
     assert_eq!(app.rows("orders").await, 200);
     assert_eq!(app.rows("webhook_receipts").await, 200);
     assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'order.route'").await,
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'order.route'")
+            .await,
         200
     );
     let ids: std::collections::HashSet<&str> =
@@ -57,7 +63,12 @@ async fn the_same_fifty_deliveries_sent_twice_at_once_make_fifty_orders() {
     let app = TestApp::spawn().await;
     app.shopify_store().await;
     let originals: Vec<ShopifyWebhook> = (1..=50u64)
-        .map(|i| shopify_hook("orders/create", &paid_order(20_000 + i, &format!("#{}", 20_000 + i))))
+        .map(|i| {
+            shopify_hook(
+                "orders/create",
+                &paid_order(20_000 + i, &format!("#{}", 20_000 + i)),
+            )
+        })
         .collect();
     let mut hooks = Vec::new();
     for hook in &originals {
@@ -83,7 +94,10 @@ async fn create_and_update_events_of_one_order_arriving_together_make_one_order(
     let mut hooks = Vec::new();
     for i in 1..=50u64 {
         let name = format!("#{}", 30_000 + i);
-        hooks.push(shopify_hook("orders/create", &paid_order(30_000 + i, &name)));
+        hooks.push(shopify_hook(
+            "orders/create",
+            &paid_order(30_000 + i, &name),
+        ));
         let later = shopify_order(30_000 + i, &name, "paid", "2024-05-01T10:30:00-05:00");
         hooks.push(shopify_hook("orders/updated", &later));
     }
@@ -99,6 +113,67 @@ async fn create_and_update_events_of_one_order_arriving_together_make_one_order(
     assert_eq!(app.rows("webhook_receipts").await, 100);
     assert_eq!(app.counts().await["all"], 50);
     // However they interleaved, each order is ready exactly once.
+    assert_eq!(app.rows("jobs").await, 50);
+    app.stop().await;
+}
+
+/// Two dropflow processes on one database (as behind a load balancer): the same event
+/// delivered to both, and a later update of the same order to the second, all at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_on_one_database_store_each_order_once() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let other = dropflow::app::start_on(
+        &test_config(&app.testdb),
+        app.testdb.connect_raw().await,
+        dropflow::jobs::Registry::new(),
+    )
+    .await
+    .expect("second process");
+    let other_url = other.base_url();
+
+    let mut sends = Vec::new();
+    for i in 1..=50u64 {
+        let name = format!("#{}", 40_000 + i);
+        let create = shopify_hook("orders/create", &paid_order(40_000 + i, &name));
+        let update = shopify_hook(
+            "orders/updated",
+            &shopify_order(40_000 + i, &name, "paid", "2024-05-01T10:30:00-05:00"),
+        );
+        sends.push((app.base_url.clone(), create.redelivery()));
+        sends.push((other_url.clone(), create));
+        sends.push((other_url.clone(), update));
+    }
+    let client = app.client().clone();
+    let acks: Vec<Value> = futures::stream::iter(sends)
+        .map(|(base, hook)| {
+            let client = client.clone();
+            async move {
+                let mut request = client
+                    .post(format!("{base}/webhooks/shopify"))
+                    .body(hook.body.clone());
+                for (name, value) in hook.headers(SHOPIFY_SECRET.as_bytes()) {
+                    request = request.header(name, value);
+                }
+                expect_json(request.send().await.expect("POST"), StatusCode::OK).await
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    let counts = tally(&acks);
+    assert_eq!(counts.get("created"), Some(&50), "{counts:?}");
+    assert_eq!(counts.get("duplicate"), Some(&50), "{counts:?}");
+    assert_eq!(
+        counts.get("updated").copied().unwrap_or(0) + counts.get("stale").copied().unwrap_or(0),
+        50,
+        "{counts:?}"
+    );
+    other.stop().await;
+    assert_eq!(app.rows("orders").await, 50);
+    assert_eq!(app.rows("webhook_receipts").await, 100);
+    assert_eq!(app.counts().await["all"], 50);
+    assert_eq!(app.counts().await["awaiting_order"], 50);
     assert_eq!(app.rows("jobs").await, 50);
     app.stop().await;
 }

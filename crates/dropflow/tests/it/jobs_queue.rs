@@ -80,7 +80,10 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
         .await
         .expect("query");
     assert_eq!(gone, None);
-    assert!(queue::claim(&db, "w", &["demo"], 10, 1000).await.expect("claim").is_empty());
+    assert!(queue::claim(&db, "w", &["demo"], 10, 1000)
+        .await
+        .expect("claim")
+        .is_empty());
 
     let mut tx = db.begin().await.expect("begin");
     let id = queue::enqueue(&mut tx, "demo", &json!({"n": 2}), None, now_ms())
@@ -102,7 +105,9 @@ async fn a_claim_is_a_lease_that_only_its_owner_can_finish_until_it_expires() {
     let db = testdb.connect().await;
     let id = enqueue_one(&db, "demo", json!({"hello": "world"})).await;
 
-    let first = queue::claim(&db, "owner-a", &["demo"], 10, 300).await.expect("claim");
+    let first = queue::claim(&db, "owner-a", &["demo"], 10, 300)
+        .await
+        .expect("claim");
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].id, id);
     assert_eq!(first[0].attempt, 1);
@@ -110,25 +115,39 @@ async fn a_claim_is_a_lease_that_only_its_owner_can_finish_until_it_expires() {
     assert_eq!(status_of(&db, id).await.0, "running");
 
     // Leased: nobody else gets it.
-    assert!(queue::claim(&db, "owner-b", &["demo"], 10, 300).await.expect("claim").is_empty());
-    assert!(queue::heartbeat(&db, id, "owner-a", 300).await.expect("heartbeat"));
-    assert!(!queue::heartbeat(&db, id, "owner-b", 300).await.expect("heartbeat"));
+    assert!(queue::claim(&db, "owner-b", &["demo"], 10, 300)
+        .await
+        .expect("claim")
+        .is_empty());
+    assert!(queue::heartbeat(&db, id, "owner-a", 300)
+        .await
+        .expect("heartbeat"));
+    assert!(!queue::heartbeat(&db, id, "owner-b", 300)
+        .await
+        .expect("heartbeat"));
 
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let second = queue::claim(&db, "owner-b", &["demo"], 10, 5000).await.expect("claim");
+    let second = queue::claim(&db, "owner-b", &["demo"], 10, 5000)
+        .await
+        .expect("claim");
     assert_eq!(second.len(), 1, "an expired lease is claimable again");
     assert_eq!(second[0].id, id);
     assert_eq!(second[0].attempt, 2);
 
     // The first owner lost it: its outcome is not recorded.
     assert!(!queue::complete(&db, id, "owner-a").await.expect("complete"));
-    assert!(!queue::fail(&db, id, "owner-a", "late", None).await.expect("fail"));
+    assert!(!queue::fail(&db, id, "owner-a", "late", None)
+        .await
+        .expect("fail"));
     assert_eq!(status_of(&db, id).await.0, "running");
     assert!(queue::complete(&db, id, "owner-b").await.expect("complete"));
     let (status, attempts, error) = status_of(&db, id).await;
     assert_eq!((status.as_str(), attempts, error), ("succeeded", 2, None));
     // Done is done.
-    assert!(queue::claim(&db, "owner-c", &["demo"], 10, 300).await.expect("claim").is_empty());
+    assert!(queue::claim(&db, "owner-c", &["demo"], 10, 300)
+        .await
+        .expect("claim")
+        .is_empty());
     db.close().await;
 }
 
@@ -142,19 +161,34 @@ async fn claims_take_only_due_jobs_of_the_asked_kinds_up_to_the_limit() {
         .expect("enqueue");
     let mut due = Vec::new();
     for _ in 0..3 {
-        due.push(queue::enqueue(&mut tx, "a", &json!({}), None, now_ms()).await.expect("enqueue"));
+        due.push(
+            queue::enqueue(&mut tx, "a", &json!({}), None, now_ms())
+                .await
+                .expect("enqueue"),
+        );
     }
-    let other = queue::enqueue(&mut tx, "b", &json!({}), None, now_ms()).await.expect("enqueue");
+    let other = queue::enqueue(&mut tx, "b", &json!({}), None, now_ms())
+        .await
+        .expect("enqueue");
     tx.commit().await.expect("commit");
 
-    assert!(queue::claim(&db, "w", &[], 10, 1000).await.expect("claim").is_empty());
-    let two = queue::claim(&db, "w", &["a"], 2, 1000).await.expect("claim");
+    assert!(queue::claim(&db, "w", &[], 10, 1000)
+        .await
+        .expect("claim")
+        .is_empty());
+    let two = queue::claim(&db, "w", &["a"], 2, 1000)
+        .await
+        .expect("claim");
     assert_eq!(two.iter().map(|j| j.id).collect::<Vec<_>>(), due[..2]);
-    let rest = queue::claim(&db, "w", &["a"], 10, 1000).await.expect("claim");
+    let rest = queue::claim(&db, "w", &["a"], 10, 1000)
+        .await
+        .expect("claim");
     assert_eq!(rest.iter().map(|j| j.id).collect::<Vec<_>>(), due[2..]);
     assert_eq!(status_of(&db, later).await.0, "queued");
     assert_eq!(status_of(&db, other).await.0, "queued");
-    let b = queue::claim(&db, "w", &["a", "b"], 10, 1000).await.expect("claim");
+    let b = queue::claim(&db, "w", &["a", "b"], 10, 1000)
+        .await
+        .expect("claim");
     assert_eq!(b.iter().map(|j| j.id).collect::<Vec<_>>(), [other]);
     db.close().await;
 }
@@ -169,10 +203,19 @@ async fn a_job_whose_lease_expired_on_its_last_try_is_kept_as_failed() {
         .execute(&db.writer)
         .await
         .expect("update");
-    assert_eq!(queue::claim(&db, "dead", &["demo"], 1, 1).await.expect("claim").len(), 1);
+    assert_eq!(
+        queue::claim(&db, "dead", &["demo"], 1, 1)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
     tokio::time::sleep(Duration::from_millis(20)).await;
     // No tries left: not claimable, and the sweep keeps it as failed.
-    assert!(queue::claim(&db, "alive", &["demo"], 1, 1000).await.expect("claim").is_empty());
+    assert!(queue::claim(&db, "alive", &["demo"], 1, 1000)
+        .await
+        .expect("claim")
+        .is_empty());
     assert_eq!(queue::fail_abandoned(&db).await.expect("sweep"), 1);
     let (status, attempts, error) = status_of(&db, id).await;
     assert_eq!((status.as_str(), attempts), ("failed", 1));
@@ -221,7 +264,11 @@ async fn a_failing_job_is_retried_with_backoff_then_kept_failed_and_retryable_vi
         async move { status_of(&db, id).await.0 == "failed" }
     })
     .await;
-    assert!(failed, "the job did not end failed: {:?}", status_of(&app.db, id).await);
+    assert!(
+        failed,
+        "the job did not end failed: {:?}",
+        status_of(&app.db, id).await
+    );
     let times = starts.lock().expect("lock").clone();
     assert_eq!(times.len(), 8, "tried max_attempts times");
     for (i, pair) in times.windows(2).enumerate() {
@@ -248,7 +295,9 @@ async fn a_failing_job_is_retried_with_backoff_then_kept_failed_and_retryable_vi
     assert_eq!(app.api_json("/api/v1/jobs").await, failed);
 
     succeed.store(true, std::sync::atomic::Ordering::SeqCst);
-    let response = app.api_post_empty(&format!("/api/v1/jobs/{id}/retry")).await;
+    let response = app
+        .api_post_empty(&format!("/api/v1/jobs/{id}/retry"))
+        .await;
     let body = expect_json(response, StatusCode::OK).await;
     assert_eq!(body, json!({"id": id, "status": "queued"}));
     let db = app.db.clone();
@@ -265,7 +314,9 @@ async fn a_failing_job_is_retried_with_backoff_then_kept_failed_and_retryable_vi
     assert_eq!(app.api_json("/api/v1/jobs?status=failed").await, json!([]));
 
     // Only a failed job can be retried.
-    let response = app.api_post_empty(&format!("/api/v1/jobs/{id}/retry")).await;
+    let response = app
+        .api_post_empty(&format!("/api/v1/jobs/{id}/retry"))
+        .await;
     expect_error(response, StatusCode::CONFLICT, "conflict").await;
     stop_runner(runner).await;
     app.stop().await;
@@ -349,7 +400,11 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
             let runs = runs.clone();
             async move {
                 tokio::time::sleep(Duration::from_millis(2)).await;
-                runs.lock().expect("lock").entry(job.id).or_default().push(label);
+                runs.lock()
+                    .expect("lock")
+                    .entry(job.id)
+                    .or_default()
+                    .push(label);
                 Ok(())
             }
         });
@@ -359,22 +414,36 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
     }
 
     let check = setup.clone();
-    let all_done = eventually(Duration::from_secs(60), || {
-        let db = check.clone();
-        async move { scalar(&db, "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'").await == 200 }
-    })
-    .await;
+    let all_done =
+        eventually(Duration::from_secs(60), || {
+            let db = check.clone();
+            async move {
+                scalar(&db, "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'").await == 200
+            }
+        })
+        .await;
     for (runner, db) in runners {
         stop_runner(runner).await;
         db.close().await;
     }
-    assert!(all_done, "{} of 200 jobs succeeded", scalar(&setup, "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'").await);
-    let runs = runs.lock().expect("lock");
+    assert!(
+        all_done,
+        "{} of 200 jobs succeeded",
+        scalar(
+            &setup,
+            "SELECT COUNT(*) FROM jobs WHERE status = 'succeeded'"
+        )
+        .await
+    );
+    let runs = runs.lock().expect("lock").clone();
     assert_eq!(runs.len(), 200);
     let twice: Vec<(&i64, &Vec<&str>)> = runs.iter().filter(|(_, r)| r.len() != 1).collect();
     assert!(twice.is_empty(), "jobs run more than once: {twice:?}");
     let by_a = runs.values().filter(|r| r[0] == "runner-a").count();
-    assert!(by_a > 0 && by_a < 200, "both runners took work (a ran {by_a})");
+    assert!(
+        by_a > 0 && by_a < 200,
+        "both runners took work (a ran {by_a})"
+    );
     assert_eq!(scalar(&setup, "SELECT MAX(attempts) FROM jobs").await, 1);
     setup.close().await;
 }
@@ -416,7 +485,11 @@ async fn a_job_running_longer_than_its_lease_is_kept_by_its_heartbeat() {
         stop_runner(runner).await;
         db.close().await;
     }
-    assert_eq!(runs.lock().expect("lock").len(), 1, "ran once despite a 300 ms lease");
+    assert_eq!(
+        runs.lock().expect("lock").len(),
+        1,
+        "ran once despite a 300 ms lease"
+    );
     assert_eq!(status_of(&setup, id).await.1, 1);
     setup.close().await;
 }
@@ -439,7 +512,9 @@ async fn the_apps_runner_runs_the_route_job_that_ingest_queued() {
     }
     let app = TestApp::spawn_with(registry).await;
     app.shopify_store().await;
-    let (_, ack) = app.shopify_order("orders/create", &paid_order(9901, "#9901")).await;
+    let (_, ack) = app
+        .shopify_order("orders/create", &paid_order(9901, "#9901"))
+        .await;
     let id = ack["order_id"].as_str().expect("id").to_string();
     let check = seen.clone();
     assert!(
@@ -468,7 +543,9 @@ async fn the_apps_runner_runs_the_route_job_that_ingest_queued() {
 async fn a_job_without_a_handler_in_this_process_waits_untouched() {
     let app = TestApp::spawn().await;
     app.shopify_store().await;
-    let (_, ack) = app.shopify_order("orders/create", &paid_order(9902, "#9902")).await;
+    let (_, ack) = app
+        .shopify_order("orders/create", &paid_order(9902, "#9902"))
+        .await;
     let order_id = ack["order_id"].as_str().expect("id");
     tokio::time::sleep(Duration::from_millis(150)).await;
     let queued = app.api_json("/api/v1/jobs?status=queued").await;

@@ -19,7 +19,8 @@ async fn health_and_readiness_answer_200() {
 async fn metrics_count_webhooks_in_prometheus_text() {
     let app = TestApp::spawn().await;
     app.shopify_store().await;
-    app.shopify_order("orders/create", &paid_order(1, "#1")).await;
+    app.shopify_order("orders/create", &paid_order(1, "#1"))
+        .await;
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("body");
@@ -37,7 +38,10 @@ async fn metrics_count_webhooks_in_prometheus_text() {
         .and_then(|v| v.parse().ok())
         .expect("a number");
     assert!(value >= 1.0, "{line}");
-    assert!(text.contains("# TYPE dropflow_webhooks_total counter"), "{text}");
+    assert!(
+        text.contains("# TYPE dropflow_webhooks_total counter"),
+        "{text}"
+    );
     app.stop().await;
 }
 
@@ -94,7 +98,10 @@ async fn start_migrates_a_fresh_database_and_serves() {
         .await
         .expect("GET");
     assert_eq!(ready.status(), StatusCode::OK);
-    assert_eq!(scalar(&running.db, "SELECT COUNT(*) FROM tab_counts").await, 8);
+    assert_eq!(
+        scalar(&running.db, "SELECT COUNT(*) FROM tab_counts").await,
+        8
+    );
     running.stop().await;
 }
 

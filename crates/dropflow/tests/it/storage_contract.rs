@@ -6,10 +6,10 @@ use dropflow::ingest::{Delivery, Ingest, IngestConfig, IngestError, Outcome};
 use dropflow::storage::orders::{self, ApplyError};
 use dropflow::storage::{stores, tokens, Database, Engine, StorageError};
 use dropflow_core::event::Actor;
+use dropflow_core::hold::HoldReason;
 use dropflow_core::ids::{OrderId, StoreId};
 use dropflow_core::intake::Platform;
 use dropflow_core::lifecycle::{Command, Rejected};
-use dropflow_core::hold::HoldReason;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Row;
@@ -48,7 +48,10 @@ async fn migrations_apply_once_and_again_without_change() {
         ]
     );
     assert!(counts.values().all(|n| *n == 0));
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM _sqlx_migrations").await, 1);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM _sqlx_migrations").await,
+        1
+    );
     db.ping().await.expect("ping");
     db.close().await;
     again.close().await;
@@ -111,17 +114,31 @@ async fn tokens_are_shown_once_stored_hashed_and_can_be_revoked() {
     assert!(token.starts_with("dfk_"), "{token}");
     assert_eq!(token.len(), 4 + 43);
     assert_ne!(tokens::create(&db, "ci").await.expect("create"), token);
-    assert_eq!(tokens::authenticate(&db, &token).await.expect("auth").as_deref(), Some("ci"));
+    assert_eq!(
+        tokens::authenticate(&db, &token)
+            .await
+            .expect("auth")
+            .as_deref(),
+        Some("ci")
+    );
 
     let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
         .fetch_all(&db.reader)
         .await
         .expect("hashes");
     assert_eq!(stored.len(), 2);
-    assert!(stored.iter().all(|h| h.len() == 64 && !h.contains(&token[4..])));
+    assert!(stored
+        .iter()
+        .all(|h| h.len() == 64 && !h.contains(&token[4..])));
 
-    assert_eq!(tokens::authenticate(&db, "dfk_nope").await.expect("auth"), None);
-    assert_eq!(tokens::authenticate(&db, &token[4..]).await.expect("auth"), None);
+    assert_eq!(
+        tokens::authenticate(&db, "dfk_nope").await.expect("auth"),
+        None
+    );
+    assert_eq!(
+        tokens::authenticate(&db, &token[4..]).await.expect("auth"),
+        None
+    );
     sqlx::query("UPDATE api_tokens SET revoked_at = 1")
         .execute(&db.writer)
         .await
@@ -134,13 +151,23 @@ async fn tokens_are_shown_once_stored_hashed_and_can_be_revoked() {
 async fn stores_are_unique_per_platform_and_normalised_domain() {
     let testdb = TestDb::create().await;
     let db = testdb.connect().await;
-    let store = stores::create(&db, Platform::Woocommerce, "HTTPS://Shop.Example/", "secret-0123456789")
-        .await
-        .expect("create");
+    let store = stores::create(
+        &db,
+        Platform::Woocommerce,
+        "HTTPS://Shop.Example/",
+        "secret-0123456789",
+    )
+    .await
+    .expect("create");
     assert_eq!(store.domain, "shop.example");
-    let error = stores::create(&db, Platform::Woocommerce, "shop.example", "another-secret-0123")
-        .await
-        .expect_err("duplicate");
+    let error = stores::create(
+        &db,
+        Platform::Woocommerce,
+        "shop.example",
+        "another-secret-0123",
+    )
+    .await
+    .expect_err("duplicate");
     assert!(matches!(error, StorageError::Conflict(_)), "{error}");
     let found = stores::find_by_domain(&db, Platform::Woocommerce, "http://shop.example")
         .await
@@ -148,20 +175,27 @@ async fn stores_are_unique_per_platform_and_normalised_domain() {
         .expect("found");
     assert_eq!(found.id, store.id);
     assert_eq!(found.webhook_secret, "secret-0123456789");
-    assert!(stores::find_by_domain(&db, Platform::Shopify, "shop.example")
-        .await
-        .expect("find")
-        .is_none());
+    assert!(
+        stores::find_by_domain(&db, Platform::Shopify, "shop.example")
+            .await
+            .expect("find")
+            .is_none()
+    );
     // Debug output never shows the secret.
     assert!(!format!("{found:?}").contains("secret-0123456789"));
 
-    stores::rotate_secret(&db, store.id, "rotated-secret-0123").await.expect("rotate");
+    stores::rotate_secret(&db, store.id, "rotated-secret-0123")
+        .await
+        .expect("rotate");
     let rotated = stores::find_by_domain(&db, Platform::Woocommerce, "shop.example")
         .await
         .expect("find")
         .expect("found");
     assert_eq!(rotated.webhook_secret, "rotated-secret-0123");
-    assert_eq!(rotated.previous_webhook_secret.as_deref(), Some("secret-0123456789"));
+    assert_eq!(
+        rotated.previous_webhook_secret.as_deref(),
+        Some("secret-0123456789")
+    );
     let missing = stores::rotate_secret(&db, StoreId::new(), "x-0123456789abcdef").await;
     assert!(matches!(missing, Err(StorageError::NotFound)));
     db.close().await;
@@ -171,16 +205,24 @@ async fn stores_are_unique_per_platform_and_normalised_domain() {
 async fn a_rotated_secret_is_picked_up_without_a_restart_and_the_old_one_still_works() {
     let app = TestApp::spawn().await;
     let id: StoreId = app.shopify_store().await.parse().expect("store id");
-    let (_, ack) = app.shopify_order("orders/create", &paid_order(1, "#1")).await;
+    let (_, ack) = app
+        .shopify_order("orders/create", &paid_order(1, "#1"))
+        .await;
     assert_eq!(ack["status"], "created");
 
     let new_secret = "shpss_rotated_secret_fedcba9876543210";
-    stores::rotate_secret(&app.db, id, new_secret).await.expect("rotate");
+    stores::rotate_secret(&app.db, id, new_secret)
+        .await
+        .expect("rotate");
     let hook = shopify_hook("orders/create", &paid_order(2, "#2"));
     let ack = expect_json(app.send_shopify(&hook, new_secret).await, StatusCode::OK).await;
     assert_eq!(ack["status"], "created");
     let hook = shopify_hook("orders/create", &paid_order(3, "#3"));
-    let ack = expect_json(app.send_shopify(&hook, SHOPIFY_SECRET).await, StatusCode::OK).await;
+    let ack = expect_json(
+        app.send_shopify(&hook, SHOPIFY_SECRET).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(ack["status"], "created");
     let hook = shopify_hook("orders/create", &paid_order(4, "#4"));
     expect_error(
@@ -197,36 +239,71 @@ async fn a_rotated_secret_is_picked_up_without_a_restart_and_the_old_one_still_w
 async fn write_one_stores_a_delivery_once_and_applies_later_snapshots() {
     let testdb = TestDb::create().await;
     let db = testdb.connect().await;
-    let store = stores::create(&db, Platform::Shopify, SHOP, SHOPIFY_SECRET).await.expect("store");
+    let store = stores::create(&db, Platform::Shopify, SHOP, SHOPIFY_SECRET)
+        .await
+        .expect("store");
 
     let first = delivery(store.id, "evt-1", &paid_order(10, "#10"));
-    let id = match dropflow::ingest::write_one(&db, &first).await.expect("write") {
+    let id = match dropflow::ingest::write_one(&db, &first)
+        .await
+        .expect("write")
+    {
         Outcome::Created(id) => id,
         other => panic!("{other:?}"),
     };
-    assert_eq!(dropflow::ingest::write_one(&db, &first).await.expect("write"), Outcome::Duplicate);
+    assert_eq!(
+        dropflow::ingest::write_one(&db, &first)
+            .await
+            .expect("write"),
+        Outcome::Duplicate
+    );
     let later = delivery(
         store.id,
         "evt-2",
         &shopify_order(10, "#10", "paid", "2024-05-01T11:00:00-05:00"),
     );
-    assert_eq!(dropflow::ingest::write_one(&db, &later).await.expect("write"), Outcome::Updated(id));
+    assert_eq!(
+        dropflow::ingest::write_one(&db, &later)
+            .await
+            .expect("write"),
+        Outcome::Updated(id)
+    );
     let older = delivery(
         store.id,
         "evt-3",
         &shopify_order(10, "#10", "pending", "2024-05-01T09:00:00-05:00"),
     );
-    assert_eq!(dropflow::ingest::write_one(&db, &older).await.expect("write"), Outcome::Stale(id));
+    assert_eq!(
+        dropflow::ingest::write_one(&db, &older)
+            .await
+            .expect("write"),
+        Outcome::Stale(id)
+    );
 
     let detail = orders::get(&db, id).await.expect("get").expect("found");
     assert_eq!(detail.summary.name, "#10");
     assert_eq!(
-        detail.timeline.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
-        ["received", "ready_to_order", "store_updated", "stale_update_ignored"]
+        detail
+            .timeline
+            .iter()
+            .map(|e| e.kind.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "received",
+            "ready_to_order",
+            "store_updated",
+            "stale_update_ignored"
+        ]
     );
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM webhook_receipts").await, 3);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM webhook_receipts").await,
+        3
+    );
     assert_eq!(orders::resolve(&db, "10").await.expect("resolve"), Some(id));
-    assert_eq!(orders::resolve(&db, "#10").await.expect("resolve"), Some(id));
+    assert_eq!(
+        orders::resolve(&db, "#10").await.expect("resolve"),
+        Some(id)
+    );
     assert_eq!(orders::resolve(&db, "#11").await.expect("resolve"), None);
     db.close().await;
 }
@@ -237,12 +314,28 @@ async fn a_delivery_that_cannot_be_stored_leaves_nothing_behind() {
     let db = testdb.connect().await;
     // No such store: the receipt's foreign key fails, after nothing else was written.
     let orphan = delivery(StoreId::new(), "evt-x", &paid_order(20, "#20"));
-    let error = dropflow::ingest::write_one(&db, &orphan).await.expect_err("no store");
+    let error = dropflow::ingest::write_one(&db, &orphan)
+        .await
+        .expect_err("no store");
     assert!(matches!(error, IngestError::Storage(_)), "{error}");
-    for table in ["orders", "order_lines", "order_events", "webhook_receipts", "jobs"] {
-        assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table}");
+    for table in [
+        "orders",
+        "order_lines",
+        "order_events",
+        "webhook_receipts",
+        "jobs",
+    ] {
+        assert_eq!(
+            scalar(&db, &format!("SELECT COUNT(*) FROM {table}")).await,
+            0,
+            "{table}"
+        );
     }
-    assert!(orders::tab_counts(&db).await.expect("counts").values().all(|n| *n == 0));
+    assert!(orders::tab_counts(&db)
+        .await
+        .expect("counts")
+        .values()
+        .all(|n| *n == 0));
     db.close().await;
 }
 
@@ -250,7 +343,9 @@ async fn a_delivery_that_cannot_be_stored_leaves_nothing_behind() {
 async fn one_bad_delivery_in_a_batch_does_not_take_its_neighbours_down() {
     let testdb = TestDb::create().await;
     let db = testdb.connect().await;
-    let store = stores::create(&db, Platform::Shopify, SHOP, SHOPIFY_SECRET).await.expect("store");
+    let store = stores::create(&db, Platform::Shopify, SHOP, SHOPIFY_SECRET)
+        .await
+        .expect("store");
     let (ingest, task) = Ingest::start(
         db.clone(),
         IngestConfig {
@@ -261,7 +356,11 @@ async fn one_bad_delivery_in_a_batch_does_not_take_its_neighbours_down() {
     let mut submissions = Vec::new();
     for i in 0..20u64 {
         let store_id = if i == 7 { StoreId::new() } else { store.id };
-        let d = delivery(store_id, &format!("evt-{i}"), &paid_order(100 + i, &format!("#{}", 100 + i)));
+        let d = delivery(
+            store_id,
+            &format!("evt-{i}"),
+            &paid_order(100 + i, &format!("#{}", 100 + i)),
+        );
         let ingest = ingest.clone();
         submissions.push(tokio::spawn(async move { ingest.submit(d).await }));
     }
@@ -278,7 +377,8 @@ async fn one_bad_delivery_in_a_batch_does_not_take_its_neighbours_down() {
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM orders").await, 19);
     assert_eq!(orders::tab_counts(&db).await.expect("counts")["all"], 19);
     drop(ingest);
-    task.await.expect("writer ends when the last handle is gone");
+    task.await
+        .expect("writer ends when the last handle is gone");
     db.close().await;
 }
 
@@ -286,28 +386,63 @@ async fn one_bad_delivery_in_a_batch_does_not_take_its_neighbours_down() {
 async fn apply_rejects_what_does_not_fit_the_order_and_writes_nothing() {
     let testdb = TestDb::create().await;
     let db = testdb.connect().await;
-    let store = stores::create(&db, Platform::Shopify, SHOP, SHOPIFY_SECRET).await.expect("store");
-    let Outcome::Created(id) = dropflow::ingest::write_one(&db, &delivery(store.id, "e", &paid_order(30, "#30")))
+    let store = stores::create(&db, Platform::Shopify, SHOP, SHOPIFY_SECRET)
         .await
-        .expect("write")
+        .expect("store");
+    let Outcome::Created(id) =
+        dropflow::ingest::write_one(&db, &delivery(store.id, "e", &paid_order(30, "#30")))
+            .await
+            .expect("write")
     else {
         panic!("not created");
     };
     let actor = Actor::Merchant("ops".into());
-    let missing = orders::apply(&db, OrderId::new(), Command::ReleaseHold { reason: HoldReason::Other }, &actor).await;
+    let missing = orders::apply(
+        &db,
+        OrderId::new(),
+        Command::ReleaseHold {
+            reason: HoldReason::Other,
+        },
+        &actor,
+    )
+    .await;
     assert!(matches!(missing, Err(ApplyError::NotFound)));
-    let rejected = orders::apply(&db, id, Command::ReleaseHold { reason: HoldReason::Other }, &actor).await;
-    assert!(matches!(rejected, Err(ApplyError::Rejected(Rejected::NoSuchHold("other")))));
+    let rejected = orders::apply(
+        &db,
+        id,
+        Command::ReleaseHold {
+            reason: HoldReason::Other,
+        },
+        &actor,
+    )
+    .await;
+    assert!(matches!(
+        rejected,
+        Err(ApplyError::Rejected(Rejected::NoSuchHold("other")))
+    ));
     let events = scalar(&db, "SELECT COUNT(*) FROM order_events").await;
     assert_eq!(events, 2);
 
-    let cancelled = orders::apply(&db, id, Command::Cancel { reason: "merchant".into() }, &actor)
-        .await
-        .expect("cancel");
+    let cancelled = orders::apply(
+        &db,
+        id,
+        Command::Cancel {
+            reason: "merchant".into(),
+        },
+        &actor,
+    )
+    .await
+    .expect("cancel");
     assert_eq!(cancelled.state.cancel_reason.as_deref(), Some("merchant"));
     let counts = orders::tab_counts(&db).await.expect("counts");
-    assert_eq!((counts["canceled"], counts["awaiting_order"], counts["all"]), (1, 0, 1));
+    assert_eq!(
+        (counts["canceled"], counts["awaiting_order"], counts["all"]),
+        (1, 0, 1)
+    );
     let detail = orders::get(&db, id).await.expect("get").expect("found");
-    assert_eq!(detail.timeline.last().map(|e| e.actor.as_str()), Some("merchant:ops"));
+    assert_eq!(
+        detail.timeline.last().map(|e| e.actor.as_str()),
+        Some("merchant:ops")
+    );
     db.close().await;
 }

@@ -28,7 +28,9 @@ pub fn admin_postgres_url() -> Option<String> {
     match std::env::var("DROPFLOW_TEST_DATABASE") {
         Ok(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Some(url),
         Ok(url) if url.is_empty() || url == "sqlite" => None,
-        Ok(other) => panic!("DROPFLOW_TEST_DATABASE must be unset, `sqlite` or a postgres:// URL, not {other:?}"),
+        Ok(other) => panic!(
+            "DROPFLOW_TEST_DATABASE must be unset, `sqlite` or a postgres:// URL, not {other:?}"
+        ),
         Err(_) => None,
     }
 }
@@ -119,9 +121,10 @@ impl Drop for TestDb {
             };
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await;
                     let _ = conn.close().await;
                 }
             });
@@ -269,8 +272,26 @@ impl TestApp {
         self.register_shopify_store(SHOP, SHOPIFY_SECRET).await
     }
 
+    /// The id of the store registered for [`SHOP`].
+    pub async fn shopify_store_id(&self) -> dropflow_core::ids::StoreId {
+        dropflow::storage::stores::find_by_domain(
+            &self.db,
+            dropflow_core::intake::Platform::Shopify,
+            SHOP,
+        )
+        .await
+        .expect("find store")
+        .expect("the Shopify store is registered")
+        .id
+    }
+
     /// POSTs raw bytes with exactly these headers.
-    pub async fn post_raw(&self, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Response {
         let mut request = self.client.post(self.url(path)).body(body);
         for (name, value) in headers {
             request = request.header(*name, value);
@@ -309,7 +330,8 @@ impl TestApp {
 
     /// `GET /api/v1/orders/{id}` (id or name), 200 expected.
     pub async fn order_detail(&self, id: &str) -> Value {
-        self.api_json(&format!("/api/v1/orders/{}", encode(id))).await
+        self.api_json(&format!("/api/v1/orders/{}", encode(id)))
+            .await
     }
 
     /// Orders per tab.

@@ -54,9 +54,27 @@ async fn the_python_api_order_fixture_is_stored_with_its_lines_payment_and_tab()
     assert_eq!(
         got,
         vec![
-            ("466157049".into(), "IPOD2008GREEN".into(), "39072856".into(), 1, 19900),
-            ("518995019".into(), "IPOD2008RED".into(), "49148385".into(), 1, 19900),
-            ("703073504".into(), "IPOD2008BLACK".into(), "457924702".into(), 1, 19900),
+            (
+                "466157049".into(),
+                "IPOD2008GREEN".into(),
+                "39072856".into(),
+                1,
+                19900
+            ),
+            (
+                "518995019".into(),
+                "IPOD2008RED".into(),
+                "49148385".into(),
+                1,
+                19900
+            ),
+            (
+                "703073504".into(),
+                "IPOD2008BLACK".into(),
+                "457924702".into(),
+                1,
+                19900
+            ),
         ]
     );
     assert!(lines.iter().all(|l| l["title"] == "IPod Nano - 8gb"));
@@ -115,7 +133,8 @@ async fn the_orders_list_fixture_without_line_items_is_refused_naming_the_field(
     for order in orders {
         let hook = shopify_hook("orders/create", order);
         let response = app.send_shopify(&hook, SHOPIFY_SECRET).await;
-        let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        let message =
+            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains("line_items"), "{message}");
     }
     assert_eq!(app.rows("orders").await, 0);
@@ -126,7 +145,9 @@ async fn the_orders_list_fixture_without_line_items_is_refused_naming_the_field(
     with_lines["line_items"] = fixture_order("shopify_python_api.order.json")["line_items"].clone();
     let (_, ack) = app.shopify_order("orders/create", &with_lines).await;
     assert_eq!(ack["status"], "created");
-    let detail = app.order_detail(ack["order_id"].as_str().expect("id")).await;
+    let detail = app
+        .order_detail(ack["order_id"].as_str().expect("id"))
+        .await;
     assert_eq!(detail["total_minor"], 59894);
     assert_eq!(detail["payment_status"], "partially_refunded");
     assert_eq!(detail["tab"], "awaiting_order");
@@ -168,7 +189,10 @@ async fn a_duplicate_shopify_delivery_is_stored_once() {
     assert_eq!(app.rows("webhook_receipts").await, 1);
     assert_eq!(app.rows("order_lines").await, line_count);
     let id = first["order_id"].as_str().expect("id");
-    assert_eq!(timeline_kinds(&app.order_detail(id).await), ["received", "ready_to_order"]);
+    assert_eq!(
+        timeline_kinds(&app.order_detail(id).await),
+        ["received", "ready_to_order"]
+    );
     assert_eq!(app.jobs_for(id, ROUTE).await, 1);
     assert_eq!(app.counts().await["all"], 1);
     app.stop().await;
@@ -185,10 +209,20 @@ async fn without_an_event_id_the_webhook_id_drops_duplicates() {
         .into_iter()
         .filter(|(name, _)| *name != "X-Shopify-Event-Id")
         .collect();
-    let first = app.post_raw("/webhooks/shopify", &headers, hook.body.clone()).await;
-    assert_eq!(expect_json(first, StatusCode::OK).await["status"], "created");
-    let second = app.post_raw("/webhooks/shopify", &headers, hook.body.clone()).await;
-    assert_eq!(expect_json(second, StatusCode::OK).await["status"], "duplicate");
+    let first = app
+        .post_raw("/webhooks/shopify", &headers, hook.body.clone())
+        .await;
+    assert_eq!(
+        expect_json(first, StatusCode::OK).await["status"],
+        "created"
+    );
+    let second = app
+        .post_raw("/webhooks/shopify", &headers, hook.body.clone())
+        .await;
+    assert_eq!(
+        expect_json(second, StatusCode::OK).await["status"],
+        "duplicate"
+    );
     assert_eq!(app.rows("orders").await, 1);
     assert_eq!(app.rows("webhook_receipts").await, 1);
     app.stop().await;
@@ -216,7 +250,9 @@ async fn a_wrong_hmac_is_401_and_nothing_is_stored() {
             *value = "not base64 at all!".into();
         }
     }
-    let response = app.post_raw("/webhooks/shopify", &headers, hook.body.clone()).await;
+    let response = app
+        .post_raw("/webhooks/shopify", &headers, hook.body.clone())
+        .await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
     assert_eq!(app.rows("orders").await, 0);
@@ -242,10 +278,14 @@ async fn each_missing_required_shopify_header_is_a_400_naming_it() {
             .into_iter()
             .filter(|(name, _)| *name != missing)
             .collect();
-        let response = app.post_raw("/webhooks/shopify", &headers, hook.body.clone()).await;
+        let response = app
+            .post_raw("/webhooks/shopify", &headers, hook.body.clone())
+            .await;
         let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
         assert!(
-            message.to_ascii_lowercase().contains(&missing.to_ascii_lowercase()),
+            message
+                .to_ascii_lowercase()
+                .contains(&missing.to_ascii_lowercase()),
             "{missing}: {message}"
         );
     }
@@ -253,9 +293,17 @@ async fn each_missing_required_shopify_header_is_a_400_naming_it() {
     let headers: Vec<(&str, String)> = hook
         .headers(SHOPIFY_SECRET.as_bytes())
         .into_iter()
-        .map(|(n, v)| if n == "X-Shopify-Topic" { (n, "  ".to_string()) } else { (n, v) })
+        .map(|(n, v)| {
+            if n == "X-Shopify-Topic" {
+                (n, "  ".to_string())
+            } else {
+                (n, v)
+            }
+        })
         .collect();
-    let response = app.post_raw("/webhooks/shopify", &headers, hook.body.clone()).await;
+    let response = app
+        .post_raw("/webhooks/shopify", &headers, hook.body.clone())
+        .await;
     let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
     assert!(message.contains("x-shopify-topic"), "{message}");
 
@@ -291,7 +339,10 @@ async fn the_shop_domain_header_matches_regardless_of_case() {
         dropflow_sandbox::body_bytes(&paid_order(5006, "#5006")),
     );
     let response = app.send_shopify(&hook, SHOPIFY_SECRET).await;
-    assert_eq!(expect_json(response, StatusCode::OK).await["status"], "created");
+    assert_eq!(
+        expect_json(response, StatusCode::OK).await["status"],
+        "created"
+    );
     app.stop().await;
 }
 
@@ -442,7 +493,9 @@ async fn a_bad_postal_code_puts_the_order_on_hold_naming_the_field() {
 
     // The merchant accepts the address as it is.
     let response = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/holds/incorrect_address/release"))
+        .api_post_empty(&format!(
+            "/api/v1/orders/{id}/holds/incorrect_address/release"
+        ))
         .await;
     let released = expect_json(response, StatusCode::OK).await;
     assert_eq!(released["tab"], "awaiting_order");
@@ -451,7 +504,10 @@ async fn a_bad_postal_code_puts_the_order_on_hold_naming_the_field() {
         timeline_kinds(&released),
         ["received", "hold_placed", "hold_released", "ready_to_order"]
     );
-    assert_eq!(released["timeline"][2]["actor"], format!("merchant:{TOKEN_NAME}"));
+    assert_eq!(
+        released["timeline"][2]["actor"],
+        format!("merchant:{TOKEN_NAME}")
+    );
     assert_eq!(released["timeline"][2]["receipt_id"], Value::Null);
     assert_eq!(app.jobs_for(&id, ROUTE).await, 1);
 
@@ -474,7 +530,9 @@ async fn an_address_in_an_unknown_country_is_held_naming_the_country() {
     let mut order = paid_order(6005, "#6005");
     order["shipping_address"]["country_code"] = json!("XX");
     let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let detail = app.order_detail(ack["order_id"].as_str().expect("id")).await;
+    let detail = app
+        .order_detail(ack["order_id"].as_str().expect("id"))
+        .await;
     assert_eq!(detail["tab"], "on_hold");
     let why = detail["holds"][0]["detail"].as_str().expect("detail");
     assert!(why.starts_with("country"), "{why}");
@@ -490,7 +548,11 @@ async fn timeline_events_point_at_the_raw_body_byte_for_byte() {
     order["note"] = json!("Laissez le colis à la porte — merci");
     let body = format!("{}\n", serde_json::to_string_pretty(&order).expect("json")).into_bytes();
     let hook = ShopifyWebhook::new("orders/create", SHOP, body.clone());
-    let ack = expect_json(app.send_shopify(&hook, SHOPIFY_SECRET).await, StatusCode::OK).await;
+    let ack = expect_json(
+        app.send_shopify(&hook, SHOPIFY_SECRET).await,
+        StatusCode::OK,
+    )
+    .await;
     let id = ack["order_id"].as_str().expect("id");
 
     let detail = app.order_detail(id).await;
@@ -499,13 +561,12 @@ async fn timeline_events_point_at_the_raw_body_byte_for_byte() {
     let receipt = timeline[0]["receipt_id"].as_str().expect("receipt id");
     assert!(timeline.iter().all(|e| e["receipt_id"] == json!(receipt)));
 
-    let (stored, topic, key): (String, String, String) = sqlx::query_as(
-        "SELECT body, topic, dedup_key FROM webhook_receipts WHERE id = $1",
-    )
-    .bind(receipt)
-    .fetch_one(&app.db.reader)
-    .await
-    .expect("receipt row");
+    let (stored, topic, key): (String, String, String) =
+        sqlx::query_as("SELECT body, topic, dedup_key FROM webhook_receipts WHERE id = $1")
+            .bind(receipt)
+            .fetch_one(&app.db.reader)
+            .await
+            .expect("receipt row");
     assert_eq!(stored.as_bytes(), body.as_slice());
     assert_eq!(topic, "orders/create");
     assert_eq!(key, hook.event_id);
@@ -515,9 +576,15 @@ async fn timeline_events_point_at_the_raw_body_byte_for_byte() {
     let served = expect_json(response, StatusCode::OK).await;
     assert_eq!(served["id"], json!(receipt));
     assert_eq!(served["topic"], "orders/create");
-    assert_eq!(served["body"].as_str().map(str::as_bytes), Some(body.as_slice()));
+    assert_eq!(
+        served["body"].as_str().map(str::as_bytes),
+        Some(body.as_slice())
+    );
     let unknown = uuid::Uuid::now_v7();
-    for path in [format!("/api/v1/receipts/{unknown}"), "/api/v1/receipts/nope".to_string()] {
+    for path in [
+        format!("/api/v1/receipts/{unknown}"),
+        "/api/v1/receipts/nope".to_string(),
+    ] {
         expect_error(app.api_get(&path).await, StatusCode::NOT_FOUND, "not_found").await;
     }
     expect_error(
@@ -539,7 +606,12 @@ async fn a_non_order_topic_with_a_valid_signature_is_acknowledged_and_ignored() 
         "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
         "orders_to_redact": [299938, 280263, 220458]
     });
-    for topic in ["customers/redact", "shop/redact", "app/uninstalled", "products/create"] {
+    for topic in [
+        "customers/redact",
+        "shop/redact",
+        "app/uninstalled",
+        "products/create",
+    ] {
         let hook = shopify_hook(topic, &redact);
         let response = app.send_shopify(&hook, SHOPIFY_SECRET).await;
         let ack = expect_json(response, StatusCode::OK).await;
@@ -584,5 +656,42 @@ async fn an_update_refreshes_the_lines_and_total_before_purchasing() {
     assert_eq!(lines[1]["quantity"], 4);
     assert_eq!(lines[1]["unit_price_minor"], 250);
     assert_eq!(app.jobs_for(&id, ROUTE).await, 1);
+    app.stop().await;
+}
+
+/// Shopify gives up after 5 s: a delivery not committed by the deadline is answered 503 so
+/// it is retried, and the write still stands (its retry is then a duplicate).
+#[tokio::test]
+async fn a_delivery_not_committed_by_the_deadline_is_a_503_and_still_stored() {
+    let app = TestApp::spawn_custom(dropflow::jobs::Registry::new(), |config| {
+        config.http.webhook_deadline_ms = 0;
+    })
+    .await;
+    app.shopify_store().await;
+    let hook = shopify_hook("orders/create", &paid_order(6100, "#6100"));
+    let response = app.send_shopify(&hook, SHOPIFY_SECRET).await;
+    let message = expect_error(response, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    assert!(message.contains("retry"), "{message}");
+    let db = app.db.clone();
+    let stored = eventually(std::time::Duration::from_secs(5), || {
+        let db = db.clone();
+        async move { scalar(&db, "SELECT COUNT(*) FROM orders").await == 1 }
+    })
+    .await;
+    assert!(stored, "the delivery was not written after the 503");
+    let written = dropflow::ingest::write_one(
+        &app.db,
+        &dropflow::ingest::Delivery {
+            store_id: app.shopify_store_id().await,
+            platform: dropflow_core::intake::Platform::Shopify,
+            dedup_key: hook.event_id.clone(),
+            topic: hook.topic.clone(),
+            body: String::from_utf8(hook.body.clone()).expect("utf-8"),
+            order: dropflow::platforms::shopify::parse_order(&hook.body).expect("order"),
+        },
+    )
+    .await
+    .expect("write");
+    assert_eq!(written, dropflow::ingest::Outcome::Duplicate);
     app.stop().await;
 }

@@ -35,7 +35,10 @@ async fn the_unsigned_ping_is_answered_200_and_stores_nothing() {
     let response = app
         .post_raw("/webhooks/woocommerce", &[], woocommerce::ping_body(12))
         .await;
-    assert_eq!(expect_json(response, StatusCode::OK).await["status"], "pong");
+    assert_eq!(
+        expect_json(response, StatusCode::OK).await["status"],
+        "pong"
+    );
     assert_eq!(app.rows("webhook_receipts").await, 0);
     assert_eq!(app.rows("orders").await, 0);
     app.stop().await;
@@ -63,7 +66,9 @@ async fn the_retrieve_order_fixture_is_stored_awaiting_order() {
     let orders = fixture_orders("woocommerce-rest-api-docs.retrieve-order.json");
     let ack = send_created(&app, WOO_SITE, &orders[0]).await;
     assert_eq!(ack["status"], "created");
-    let detail = app.order_detail(ack["order_id"].as_str().expect("id")).await;
+    let detail = app
+        .order_detail(ack["order_id"].as_str().expect("id"))
+        .await;
     assert_eq!(detail["external_id"], "727");
     assert_eq!(detail["name"], "#727");
     assert_eq!(detail["total_minor"], 2935);
@@ -88,7 +93,11 @@ async fn the_retrieve_order_fixture_is_stored_awaiting_order() {
     assert_eq!(lines[1]["unit_price_minor"], 1200);
     assert_eq!(timeline_kinds(&detail), ["received", "ready_to_order"]);
     assert!(detail["timeline"][0]["actor"] == "store:woocommerce");
-    assert_eq!(app.jobs_for(detail["id"].as_str().expect("id"), "order.route").await, 1);
+    assert_eq!(
+        app.jobs_for(detail["id"].as_str().expect("id"), "order.route")
+            .await,
+        1
+    );
     app.stop().await;
 }
 
@@ -136,7 +145,9 @@ async fn the_update_order_completed_fixture_is_stored_awaiting_order() {
     let orders = fixture_orders("woocommerce-rest-api-docs.update-order-completed.json");
     let ack = send_created(&app, WOO_SITE, &orders[0]).await;
     assert_eq!(ack["status"], "created");
-    let detail = app.order_detail(ack["order_id"].as_str().expect("id")).await;
+    let detail = app
+        .order_detail(ack["order_id"].as_str().expect("id"))
+        .await;
     assert_eq!(detail["name"], "#727");
     assert_eq!(detail["payment_status"], "paid");
     assert_eq!(detail["tab"], "awaiting_order");
@@ -201,8 +212,15 @@ async fn pending_and_on_hold_orders_wait_on_hold_for_payment() {
 async fn a_cancelled_woocommerce_order_lands_in_canceled() {
     let app = TestApp::spawn().await;
     app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let ack = send_created(&app, WOO_SITE, &woocommerce::order_payload(9102, "cancelled")).await;
-    let detail = app.order_detail(ack["order_id"].as_str().expect("id")).await;
+    let ack = send_created(
+        &app,
+        WOO_SITE,
+        &woocommerce::order_payload(9102, "cancelled"),
+    )
+    .await;
+    let detail = app
+        .order_detail(ack["order_id"].as_str().expect("id"))
+        .await;
     assert_eq!(detail["tab"], "canceled");
     assert_eq!(detail["cancel_reason"], "cancelled in store");
     app.stop().await;
@@ -212,7 +230,11 @@ async fn a_cancelled_woocommerce_order_lands_in_canceled() {
 async fn a_bad_woocommerce_signature_is_401_and_nothing_is_stored() {
     let app = TestApp::spawn().await;
     app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let hook = woo_hook("order.created", WOO_SITE, &woocommerce::order_payload(9103, "processing"));
+    let hook = woo_hook(
+        "order.created",
+        WOO_SITE,
+        &woocommerce::order_payload(9103, "processing"),
+    );
     let response = app.send_woo(&hook, "some-other-webhook-secret").await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
     // The Shopify-style header name is not a WooCommerce signature.
@@ -237,7 +259,11 @@ async fn a_bad_woocommerce_signature_is_401_and_nothing_is_stored() {
 async fn each_missing_woocommerce_header_is_a_400_naming_it() {
     let app = TestApp::spawn().await;
     app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let hook = woo_hook("order.created", WOO_SITE, &woocommerce::order_payload(9104, "processing"));
+    let hook = woo_hook(
+        "order.created",
+        WOO_SITE,
+        &woocommerce::order_payload(9104, "processing"),
+    );
     for missing in [
         "X-WC-Webhook-Signature",
         "X-WC-Webhook-Topic",
@@ -271,7 +297,12 @@ async fn an_unknown_woocommerce_site_is_a_404() {
         "https://not-registered.example/",
         &woocommerce::order_payload(9105, "processing"),
     );
-    expect_error(app.send_woo(&hook, WOO_SECRET).await, StatusCode::NOT_FOUND, "not_found").await;
+    expect_error(
+        app.send_woo(&hook, WOO_SECRET).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     assert_eq!(app.rows("orders").await, 0);
     app.stop().await;
 }
@@ -292,11 +323,14 @@ async fn a_source_with_a_trailing_slash_matches_a_store_registered_without_it() 
     );
     let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
     assert_eq!(ack["status"], "created");
-    let detail = app.order_detail(ack["order_id"].as_str().expect("id")).await;
+    let detail = app
+        .order_detail(ack["order_id"].as_str().expect("id"))
+        .await;
     assert_eq!(detail["store_id"], json!(store_id));
 
     // A store registered with the slash takes sources without it.
-    app.register_woo_store("https://other-shop.example.com/", WOO_SECRET).await;
+    app.register_woo_store("https://other-shop.example.com/", WOO_SECRET)
+        .await;
     let hook = woo_hook(
         "order.created",
         "https://other-shop.example.com",
@@ -311,7 +345,11 @@ async fn a_source_with_a_trailing_slash_matches_a_store_registered_without_it() 
 async fn a_replayed_woocommerce_delivery_is_stored_once() {
     let app = TestApp::spawn().await;
     app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let hook = woo_hook("order.created", WOO_SITE, &woocommerce::order_payload(9108, "processing"));
+    let hook = woo_hook(
+        "order.created",
+        WOO_SITE,
+        &woocommerce::order_payload(9108, "processing"),
+    );
     let first = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
     assert_eq!(first["status"], "created");
     let again = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
@@ -344,16 +382,59 @@ async fn a_woocommerce_order_missing_its_line_items_is_a_422_naming_them() {
     let mut order = woocommerce::order_payload(9110, "processing");
     order.as_object_mut().expect("object").remove("line_items");
     let hook = woo_hook("order.created", WOO_SITE, &order);
-    let message =
-        expect_error(app.send_woo(&hook, WOO_SECRET).await, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let message = expect_error(
+        app.send_woo(&hook, WOO_SECRET).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
     assert!(message.contains("line_items"), "{message}");
     let mut order = woocommerce::order_payload(9111, "processing");
     order["line_items"][0]["quantity"] = json!(0);
     let hook = woo_hook("order.created", WOO_SITE, &order);
-    let message =
-        expect_error(app.send_woo(&hook, WOO_SECRET).await, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let message = expect_error(
+        app.send_woo(&hook, WOO_SECRET).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
     assert!(message.contains("line_items[0].quantity"), "{message}");
     assert_eq!(app.rows("orders").await, 0);
     assert_eq!(app.rows("webhook_receipts").await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_trashed_order_stays_canceled_when_restored() {
+    let app = TestApp::spawn().await;
+    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let ack = send_created(
+        &app,
+        WOO_SITE,
+        &woocommerce::order_payload(9120, "processing"),
+    )
+    .await;
+    let id = ack["order_id"].as_str().expect("id").to_string();
+
+    let mut trashed = woocommerce::order_payload(9120, "trash");
+    trashed["date_modified_gmt"] = json!("2031-01-01T00:00:00");
+    let hook = woo_hook("order.updated", WOO_SITE, &trashed);
+    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    assert_eq!(ack["status"], "updated");
+    let detail = app.order_detail(&id).await;
+    assert_eq!(detail["tab"], "canceled");
+    assert_eq!(detail["cancel_reason"], "trashed in store");
+
+    let mut restored = woocommerce::order_payload(9120, "processing");
+    restored["date_modified_gmt"] = json!("2031-01-02T00:00:00");
+    let hook = woo_hook("order.restored", WOO_SITE, &restored);
+    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    assert_eq!(ack["status"], "updated");
+    let detail = app.order_detail(&id).await;
+    assert_eq!(
+        detail["tab"], "canceled",
+        "reopening is a merchant's decision"
+    );
+    assert_eq!(app.jobs_for(&id, "order.route").await, 1);
     app.stop().await;
 }

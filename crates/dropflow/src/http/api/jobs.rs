@@ -1,8 +1,9 @@
 use crate::http::auth::Merchant;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::AppState;
 use crate::storage::jobs::{self as queue, JobView};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
@@ -23,7 +24,7 @@ const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
 pub async fn list(
     State(state): State<AppState>,
     _merchant: Merchant,
-    Query(params): Query<JobParams>,
+    ApiQuery(params): ApiQuery<JobParams>,
 ) -> Result<Json<Vec<JobView>>, ApiError> {
     let status = params.status.as_deref().unwrap_or("failed");
     if !STATUSES.contains(&status) {
@@ -48,7 +49,7 @@ pub async fn list(
 pub async fn retry(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if queue::retry(&state.db, id).await? {
         tracing::info!(job.id = id, by = %merchant, "failed job re-queued");

@@ -1,11 +1,11 @@
 use crate::http::auth::Merchant;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::AppState;
 use crate::storage::orders::{
     self as store, ApplyError, ListQuery, OrderDetail, OrderSummary, Receipt,
 };
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use dropflow_core::event::Actor;
 use dropflow_core::hold::HoldReason;
@@ -47,7 +47,7 @@ pub struct OrderPage {
 pub async fn list(
     State(state): State<AppState>,
     _merchant: Merchant,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<OrderPage>, ApiError> {
     let tab = match params.tab.as_deref() {
         None | Some("") => Tab::All,
@@ -114,7 +114,7 @@ pub async fn counts(
 pub async fn show(
     State(state): State<AppState>,
     _merchant: Merchant,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     let id = resolve(&state, &id).await?;
     let detail = store::get(&state.db, id)
@@ -140,7 +140,7 @@ pub struct NewHold {
 pub async fn place_hold(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(hold): ApiJson<NewHold>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     let reason = parse_reason(&hold.reason)?;
@@ -168,7 +168,7 @@ pub async fn place_hold(
 pub async fn release_hold(
     State(state): State<AppState>,
     Merchant(merchant): Merchant,
-    Path((id, reason)): Path<(String, String)>,
+    ApiPath((id, reason)): ApiPath<(String, String)>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     let reason = parse_reason(&reason)?;
     let id = resolve(&state, &id).await?;
@@ -219,7 +219,7 @@ async fn resolve(state: &AppState, reference: &str) -> Result<OrderId, ApiError>
 pub async fn receipt(
     State(state): State<AppState>,
     _merchant: Merchant,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Receipt>, ApiError> {
     let not_found = || ApiError::NotFound(format!("receipt {id:?} not found"));
     let receipt_id = id.parse::<ReceiptId>().map_err(|_| not_found())?;
