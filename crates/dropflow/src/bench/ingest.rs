@@ -91,7 +91,6 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
     // ---- dropflow end to end.
     println!("[2/5] dropflow end to end …");
     let (db, url) = scratch.fresh("dropflow").await?;
-    let durability = durability(&db).await?;
     storage::stores::create(
         &db,
         Platform::Shopify,
@@ -99,6 +98,18 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         &secret,
     )
     .await?;
+    if let Ok(mode) = std::env::var("EXPERIMENT_SYNC") {
+        sqlx::query(&format!("PRAGMA synchronous = {mode}"))
+            .execute(&db.writer)
+            .await?;
+    }
+    if let Ok(mode) = std::env::var("EXPERIMENT_CKPT") {
+        sqlx::query(&format!("PRAGMA wal_autocheckpoint = {mode}"))
+            .execute(&db.writer)
+            .await?;
+    }
+    let durability = durability(&db).await?;
+    println!("EXPERIMENT: {durability}");
     let round_trip = round_trip(&db).await?;
     let mut app_config = config.clone();
     app_config.http.listen = "127.0.0.1:0".into();
@@ -338,7 +349,12 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         format!("ack p99 at {}/s (open loop)", thousands(rate)),
         format!("{} ms", fmt_ms(p99_open)),
         format!(
-            "≤ 25 ms at 80 % of the rate ({}{})",
+            "{}≤ 25 ms at 80 % of the rate ({}{})",
+            if engine == Engine::Sqlite {
+                ""
+            } else {
+                "set for SQLite, shown for reference: "
+            },
             verdict(p99_open.is_some_and(|p| p <= TARGET_P99_MS)),
             if engine == Engine::Sqlite && rate < 0.8 * TARGET_SQLITE_ORDERS_PER_S {
                 "; measured below the 4,000/s the SQLite target implies"

@@ -220,45 +220,44 @@ pub async fn closed_loop(
     Ok(total)
 }
 
-/// Sends the requests on a fixed schedule, `rate` per second, with at most `concurrency` in
-/// flight (a request whose turn comes while all are busy waits, and that wait counts).
+/// Sends the requests on a fixed schedule, `rate` per second in total, over `connections`
+/// connections (as wrk2 does): request `j` is due at `start + j / rate` and goes out on
+/// connection `j mod connections`. A connection still waiting for an earlier answer sends late,
+/// and its latency counts from when the request was due, so a stall shows in full (no
+/// coordinated omission).
 pub async fn open_loop(
     client: &reqwest::Client,
     url: &str,
     requests: Arc<Vec<Prepared>>,
     rate: f64,
-    concurrency: usize,
+    connections: usize,
 ) -> anyhow::Result<LoadResult> {
-    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut in_flight = tokio::task::JoinSet::new();
-    let mut result = LoadResult::empty()?;
-    let started = Instant::now() + Duration::from_millis(5);
-    for i in 0..requests.len() {
-        let scheduled = started + Duration::from_secs_f64(i as f64 / rate);
-        if scheduled > Instant::now() {
-            tokio::time::sleep_until(tokio::time::Instant::from_std(scheduled)).await;
-        }
-        let permit = slots.clone().acquire_owned().await?;
+    let connections = connections.max(1);
+    let started = Instant::now() + Duration::from_millis(20);
+    let mut workers = tokio::task::JoinSet::new();
+    for first in 0..connections {
         let client = client.clone();
         let url = url.to_string();
         let requests = requests.clone();
-        in_flight.spawn(async move {
-            let answer = match requests.get(i) {
-                Some(request) => send_one(&client, &url, request, true).await,
-                None => Answer::Failed,
-            };
-            drop(permit);
-            (answer, scheduled.elapsed().as_micros() as u64)
+        workers.spawn(async move {
+            let mut result = LoadResult::empty()?;
+            let mut j = first;
+            while let Some(request) = requests.get(j) {
+                let due = started + Duration::from_secs_f64(j as f64 / rate);
+                if due > Instant::now() {
+                    tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
+                }
+                let answer = send_one(&client, &url, request, true).await;
+                tally(&mut result, answer, due.elapsed().as_micros() as u64);
+                j += connections;
+            }
+            anyhow::Ok(result)
         });
-        while let Some(joined) = in_flight.try_join_next() {
-            let (answer, latency) = joined?;
-            tally(&mut result, answer, latency);
-        }
     }
-    while let Some(joined) = in_flight.join_next().await {
-        let (answer, latency) = joined?;
-        tally(&mut result, answer, latency);
+    let mut total = LoadResult::empty()?;
+    while let Some(joined) = workers.join_next().await {
+        total.merge(joined??)?;
     }
-    result.elapsed = started.elapsed();
-    Ok(result)
+    total.elapsed = started.elapsed();
+    Ok(total)
 }

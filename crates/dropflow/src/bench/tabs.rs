@@ -289,7 +289,12 @@ async fn fill(db: &Database, url: &str, n: usize) -> anyhow::Result<Filled> {
                     if p > 1 {
                         sql.push(',');
                     }
-                    sql.push_str(&format!("${}", b + p));
+                    // SQLite looks a numbered parameter's name up by a linear scan, so
+                    // thousands of `$n` in one statement cost O(n²) to bind: use `?` there.
+                    match db.engine {
+                        Engine::Sqlite => sql.push('?'),
+                        Engine::Postgres => sql.push_str(&format!("${}", b + p)),
+                    }
                 }
                 sql.push(')');
             }

@@ -1,10 +1,13 @@
 use super::snapshot::snapshot_of;
 use super::{Delivery, IngestConfig, IngestError, Outcome, Pending};
-use crate::storage::orders::{self, Cause, TabDeltas};
-use crate::storage::{now_ms, Database, StorageError, Tx};
-use dropflow_core::event::Actor;
-use dropflow_core::ids::{OrderId, ReceiptId};
+use crate::storage::orders::{self, Cause, Versioned};
+use crate::storage::receipts::{self, NewReceipt};
+use crate::storage::write_set::WriteSet;
+use crate::storage::{Database, StorageError};
+use dropflow_core::event::{Actor, OrderEvent};
+use dropflow_core::ids::{OrderId, ReceiptId, StoreId};
 use dropflow_core::lifecycle::{self, Command};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
@@ -58,87 +61,91 @@ pub async fn write_one(db: &Database, delivery: &Delivery) -> Result<Outcome, In
     Err(IngestError::Storage(error))
 }
 
+/// Writes a batch of deliveries in one transaction: one multi-row statement per table (see
+/// `storage::write_set`), plus one lookup of the orders they refer to per store.
 async fn write_batch(
     db: &Database,
     deliveries: &[&Delivery],
 ) -> Result<Vec<Outcome>, StorageError> {
     let mut tx = db.begin().await?;
-    let mut deltas = TabDeltas::default();
-    let mut outcomes = Vec::with_capacity(deliveries.len());
-    for delivery in deliveries {
-        outcomes.push(write_delivery(&mut tx, delivery, &mut deltas).await?);
+    let receipt_ids: Vec<ReceiptId> = deliveries.iter().map(|_| ReceiptId::new()).collect();
+    let new_receipts: Vec<NewReceipt> = deliveries
+        .iter()
+        .zip(&receipt_ids)
+        .map(|(d, id)| NewReceipt {
+            id: *id,
+            store_id: d.store_id,
+            dedup_key: &d.dedup_key,
+            topic: &d.topic,
+            body: &d.body,
+        })
+        .collect();
+    let fresh = receipts::insert_new(&mut tx, &new_receipts).await?;
+    let is_fresh = |i: usize| fresh.contains(&receipt_ids[i].to_string());
+
+    let mut wanted: BTreeMap<StoreId, Vec<&str>> = BTreeMap::new();
+    for (_, d) in deliveries.iter().enumerate().filter(|(i, _)| is_fresh(*i)) {
+        wanted
+            .entry(d.store_id)
+            .or_default()
+            .push(d.order.external_id.as_str());
     }
-    deltas.write(&mut tx).await?;
+    let mut stored: HashMap<(StoreId, String), Versioned> = HashMap::new();
+    for (store_id, external_ids) in wanted {
+        for (external_id, current) in
+            orders::find_many_for_update(&mut tx, store_id, &external_ids).await?
+        {
+            stored.insert((store_id, external_id), current);
+        }
+    }
+
+    let mut writes = WriteSet::new();
+    let mut outcomes = Vec::with_capacity(deliveries.len());
+    for (i, delivery) in deliveries.iter().enumerate() {
+        if !is_fresh(i) {
+            outcomes.push(Outcome::Duplicate);
+            continue;
+        }
+        let cause = Cause {
+            actor: Actor::Store(delivery.platform.as_str().to_string()),
+            receipt: Some(receipt_ids[i]),
+        };
+        let key = (delivery.store_id, delivery.order.external_id.clone());
+        let current = writes
+            .pending(key.0, &key.1)
+            .or_else(|| stored.get(&key).cloned());
+        outcomes.push(apply_delivery(&mut writes, delivery, current, &cause)?);
+    }
+    writes.flush(&mut tx).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
 
-async fn write_delivery(
-    tx: &mut Tx<'_>,
+/// Runs the lifecycle for one delivery against the order's current state (none: a new order).
+fn apply_delivery(
+    writes: &mut WriteSet,
     delivery: &Delivery,
-    deltas: &mut TabDeltas,
+    current: Option<Versioned>,
+    cause: &Cause,
 ) -> Result<Outcome, StorageError> {
-    let receipt = ReceiptId::new();
-    let inserted = sqlx::query(
-        "INSERT INTO webhook_receipts (id, store_id, dedup_key, topic, received_at, body)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (store_id, dedup_key) DO NOTHING",
-    )
-    .bind(receipt.to_string())
-    .bind(delivery.store_id.to_string())
-    .bind(&delivery.dedup_key)
-    .bind(&delivery.topic)
-    .bind(now_ms())
-    .bind(&delivery.body)
-    .execute(&mut **tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(Outcome::Duplicate);
-    }
-
-    let cause = Cause {
-        actor: Actor::Store(delivery.platform.as_str().to_string()),
-        receipt: Some(receipt),
-    };
     let snapshot = snapshot_of(&delivery.order, &delivery.topic);
-    match orders::find_for_update(tx, delivery.store_id, &delivery.order.external_id).await? {
-        None => {
-            let id = OrderId::new();
-            let transition = lifecycle::receive(snapshot);
-            orders::insert(
-                tx,
-                id,
-                delivery.store_id,
-                &delivery.order,
-                &transition,
-                &cause,
-                deltas,
-            )
-            .await?;
-            Ok(Outcome::Created(id))
-        }
-        Some(current) => {
-            let transition =
-                lifecycle::transition(&current.state, Command::ApplyStoreSnapshot(snapshot))
-                    .map_err(|e| StorageError::Conflict(e.to_string()))?;
-            if transition.state == current.state
-                && matches!(
-                    transition.events.as_slice(),
-                    [dropflow_core::event::OrderEvent::StaleUpdateIgnored { .. }]
-                )
-            {
-                orders::record_only(tx, current.id, &transition, &cause).await?;
-                return Ok(Outcome::Stale(current.id));
-            }
-            orders::update(
-                tx,
-                &current,
-                Some(&delivery.order),
-                &transition,
-                &cause,
-                deltas,
-            )
-            .await?;
-            Ok(Outcome::Updated(current.id))
-        }
+    let Some(current) = current else {
+        let id = OrderId::new();
+        let transition = lifecycle::receive(snapshot);
+        writes.insert(id, delivery.store_id, &delivery.order, &transition, cause)?;
+        return Ok(Outcome::Created(id));
+    };
+    writes.remember(delivery.store_id, &delivery.order.external_id, current.id);
+    let transition = lifecycle::transition(&current.state, Command::ApplyStoreSnapshot(snapshot))
+        .map_err(|e| StorageError::Conflict(e.to_string()))?;
+    let stale = matches!(
+        transition.events.as_slice(),
+        [OrderEvent::StaleUpdateIgnored { .. }]
+    );
+    if stale {
+        writes.record(current.id, &transition, cause)?;
+        return Ok(Outcome::Stale(current.id));
     }
+    writes.update(&current, Some(&delivery.order), &transition, cause)?;
+    Ok(Outcome::Updated(current.id))
 }

@@ -12,6 +12,10 @@
 
 /// Shared row helpers: timestamps, JSON columns.
 pub mod codec;
+/// Webhook deliveries kept verbatim; their unique key drops duplicates.
+pub mod receipts;
+/// Many order writes flushed with one multi-row statement per table.
+pub mod write_set;
 /// The durable job queue's tables: enqueue (inside a caller's transaction), claim, finish.
 pub mod jobs;
 /// Orders: the transactional `apply` call, listing, tab counts, detail with timeline.

@@ -1,14 +1,14 @@
 //! Orders: the writes that keep the axes, timeline, jobs and tab counts in one transaction,
 //! and the reads behind the orders page.
 
-use super::codec::{from_json, from_ms, ms, parse_id, to_json};
-use super::{jobs, now_ms, Database, Result, StorageError, Tx};
+use super::codec::{from_json, from_ms, parse_id};
+use super::write_set::WriteSet;
+use super::{Database, Result, StorageError, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::event::Actor;
 use dropflow_core::hold::Hold;
 use dropflow_core::ids::{OrderId, ReceiptId, StoreId};
 use dropflow_core::intake::Customer;
-use dropflow_core::intake::StoreOrder;
 use dropflow_core::lifecycle::{self, Command, OrderState, Rejected, Transition};
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::procurement::Procurement;
@@ -62,22 +62,6 @@ impl TabDeltas {
     }
 }
 
-/// Reads an order's state inside a write transaction, by the store's id for it.
-pub async fn find_for_update(
-    tx: &mut Tx<'_>,
-    store_id: StoreId,
-    external_id: &str,
-) -> Result<Option<Versioned>> {
-    let row = sqlx::query(
-        "SELECT id, state, version FROM orders WHERE store_id = $1 AND external_id = $2",
-    )
-    .bind(store_id.to_string())
-    .bind(external_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|r| versioned_from_row(&r)).transpose()
-}
-
 /// Reads an order's state inside a write transaction, by our id.
 pub async fn load_for_update(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Versioned>> {
     let row = sqlx::query("SELECT id, state, version FROM orders WHERE id = $1")
@@ -95,231 +79,29 @@ fn versioned_from_row(row: &AnyRow) -> Result<Versioned> {
     })
 }
 
-/// Inserts a new order from its first snapshot, with its lines, timeline and follow-up jobs.
-pub async fn insert(
+/// Reads many orders of one store inside a write transaction, by the store's ids for them.
+pub async fn find_many_for_update(
     tx: &mut Tx<'_>,
-    id: OrderId,
     store_id: StoreId,
-    order: &StoreOrder,
-    transition: &Transition,
-    cause: &Cause,
-    deltas: &mut TabDeltas,
-) -> Result<()> {
-    let now = now_ms();
-    let state = &transition.state;
-    sqlx::query(
-        "INSERT INTO orders (id, store_id, external_id, name, currency, total_minor, state, tab,
-            payment_status, procurement, version, customer, shipping_address, email,
-            store_created_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, $15, $15)",
-    )
-    .bind(id.to_string())
-    .bind(store_id.to_string())
-    .bind(&order.external_id)
-    .bind(&order.name)
-    .bind(order.currency.code())
-    .bind(order.total.minor)
-    .bind(to_json(state)?)
-    .bind(state.tab().as_str())
-    .bind(state.payment.as_str())
-    .bind(state.procurement.as_str())
-    .bind(order.customer.as_ref().map(to_json).transpose()?)
-    .bind(order.shipping_address.as_ref().map(to_json).transpose()?)
-    .bind(customer_email(order))
-    .bind(order.created_at.map(ms))
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    insert_lines(tx, id, order).await?;
-    record(tx, id, transition, cause, now).await?;
-    deltas.created(state.tab());
-    Ok(())
-}
-
-/// Writes a transition of an existing order. Fails with `Conflict` if the order changed since
-/// `current` was read (another process got there first): the caller re-reads and retries.
-/// `snapshot` refreshes the order's descriptive columns from the store when given.
-pub async fn update(
-    tx: &mut Tx<'_>,
-    current: &Versioned,
-    snapshot: Option<&StoreOrder>,
-    transition: &Transition,
-    cause: &Cause,
-    deltas: &mut TabDeltas,
-) -> Result<()> {
-    let now = now_ms();
-    let state = &transition.state;
-    let result = match snapshot {
-        Some(order) => {
-            sqlx::query(
-                "UPDATE orders SET state = $1, tab = $2, payment_status = $3, procurement = $4,
-                    version = version + 1, updated_at = $5, name = $6, total_minor = $7,
-                    customer = $8, shipping_address = $9, email = $10
-                 WHERE id = $11 AND version = $12",
-            )
-            .bind(to_json(state)?)
-            .bind(state.tab().as_str())
-            .bind(state.payment.as_str())
-            .bind(state.procurement.as_str())
-            .bind(now)
-            .bind(&order.name)
-            .bind(order.total.minor)
-            .bind(order.customer.as_ref().map(to_json).transpose()?)
-            .bind(order.shipping_address.as_ref().map(to_json).transpose()?)
-            .bind(customer_email(order))
-            .bind(current.id.to_string())
-            .bind(current.version)
-            .execute(&mut **tx)
-            .await?
-        }
-        None => {
-            sqlx::query(
-                "UPDATE orders SET state = $1, tab = $2, payment_status = $3, procurement = $4,
-                    version = version + 1, updated_at = $5
-                 WHERE id = $6 AND version = $7",
-            )
-            .bind(to_json(state)?)
-            .bind(state.tab().as_str())
-            .bind(state.payment.as_str())
-            .bind(state.procurement.as_str())
-            .bind(now)
-            .bind(current.id.to_string())
-            .bind(current.version)
-            .execute(&mut **tx)
-            .await?
-        }
-    };
-    if result.rows_affected() == 0 {
-        return Err(StorageError::Conflict(format!(
-            "order {} changed while this write was prepared",
-            current.id
-        )));
-    }
-    // Lines follow the store until purchasing starts; after that the supplier orders refer to
-    // them and an edit in the store needs a person (issue: order edits after purchase).
-    if let Some(order) = snapshot {
-        if state.procurement == Procurement::NotStarted && state.cancel_reason.is_none() {
-            sqlx::query("DELETE FROM order_lines WHERE order_id = $1")
-                .bind(current.id.to_string())
-                .execute(&mut **tx)
-                .await?;
-            insert_lines(tx, current.id, order).await?;
-        }
-    }
-    record(tx, current.id, transition, cause, now).await?;
-    deltas.moved(current.state.tab(), state.tab());
-    Ok(())
-}
-
-/// Records that a delivery about an order arrived but changed nothing (a stale update).
-pub async fn record_only(
-    tx: &mut Tx<'_>,
-    id: OrderId,
-    transition: &Transition,
-    cause: &Cause,
-) -> Result<()> {
-    record(tx, id, transition, cause, now_ms()).await
-}
-
-async fn insert_lines(tx: &mut Tx<'_>, id: OrderId, order: &StoreOrder) -> Result<()> {
-    if order.lines.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::from(
-        "INSERT INTO order_lines (order_id, position, external_id, product_id, variant_id, sku,
-            title, quantity, unit_price_minor, requires_shipping) VALUES ",
-    );
-    for i in 0..order.lines.len() {
-        let b = i * 10;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8,
-            b + 9,
-            b + 10
-        ));
-    }
-    let mut query = sqlx::query(&sql);
-    for (position, line) in order.lines.iter().enumerate() {
-        query = query
-            .bind(id.to_string())
-            .bind(position as i64)
-            .bind(&line.external_id)
-            .bind(&line.product_id)
-            .bind(&line.variant_id)
-            .bind(&line.sku)
-            .bind(&line.title)
-            .bind(i64::from(line.quantity))
-            .bind(line.unit_price.minor)
-            .bind(i64::from(line.requires_shipping));
-    }
-    query.execute(&mut **tx).await?;
-    Ok(())
-}
-
-/// Appends the transition's events and enqueues its follow-ups.
-async fn record(
-    tx: &mut Tx<'_>,
-    id: OrderId,
-    transition: &Transition,
-    cause: &Cause,
-    now: i64,
-) -> Result<()> {
-    if !transition.events.is_empty() {
-        let mut sql = String::from(
-            "INSERT INTO order_events (order_id, at, actor, kind, detail, receipt_id) VALUES ",
+    external_ids: &[&str],
+) -> Result<Vec<(String, Versioned)>> {
+    let mut found = Vec::new();
+    for chunk in external_ids.chunks(256) {
+        let params: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, state, version, external_id FROM orders
+             WHERE store_id = $1 AND external_id IN ({})",
+            params.join(", ")
         );
-        for i in 0..transition.events.len() {
-            let b = i * 6;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            ));
+        let mut query = sqlx::query(&sql).bind(store_id.to_string());
+        for id in chunk {
+            query = query.bind(*id);
         }
-        let mut query = sqlx::query(&sql);
-        let actor = cause.actor.label();
-        let receipt = cause.receipt.map(|r| r.to_string());
-        for event in &transition.events {
-            query = query
-                .bind(id.to_string())
-                .bind(now)
-                .bind(actor.clone())
-                .bind(event.kind())
-                .bind(to_json(event)?)
-                .bind(receipt.clone());
+        for row in query.fetch_all(&mut **tx).await? {
+            found.push((row.try_get("external_id")?, versioned_from_row(&row)?));
         }
-        query.execute(&mut **tx).await?;
     }
-    for follow_up in &transition.follow_ups {
-        let payload = serde_json::json!({ "order_id": id.to_string() });
-        jobs::enqueue(tx, follow_up.job_kind(), &payload, Some(id), now).await?;
-    }
-    Ok(())
-}
-
-fn customer_email(order: &StoreOrder) -> Option<String> {
-    order
-        .customer
-        .as_ref()
-        .and_then(|c| c.email.as_deref())
-        .map(|e| e.trim().to_ascii_lowercase())
+    Ok(found)
 }
 
 /// Why a merchant's command could not be applied.
@@ -346,13 +128,13 @@ pub async fn apply(
         .await?
         .ok_or(ApplyError::NotFound)?;
     let transition = lifecycle::transition(&current.state, command)?;
-    let mut deltas = TabDeltas::default();
     let cause = Cause {
         actor: actor.clone(),
         receipt: None,
     };
-    update(&mut tx, &current, None, &transition, &cause, &mut deltas).await?;
-    deltas.write(&mut tx).await?;
+    let mut writes = WriteSet::new();
+    writes.update(&current, None, &transition, &cause)?;
+    writes.flush(&mut tx).await?;
     tx.commit().await.map_err(StorageError::from)?;
     Ok(transition)
 }
@@ -611,32 +393,4 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
         lines,
         timeline,
     }))
-}
-
-/// A webhook delivery as received.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Receipt {
-    pub id: String,
-    pub topic: String,
-    pub received_at: DateTime<Utc>,
-    /// The body exactly as the store sent it.
-    pub body: String,
-}
-
-/// The raw delivery a timeline event points at, for "show me what the store sent".
-pub async fn receipt(db: &Database, id: ReceiptId) -> Result<Option<Receipt>> {
-    let row =
-        sqlx::query("SELECT id, topic, received_at, body FROM webhook_receipts WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&db.reader)
-            .await?;
-    row.map(|r| {
-        Ok(Receipt {
-            id: r.try_get("id")?,
-            topic: r.try_get("topic")?,
-            received_at: from_ms(r.try_get("received_at")?),
-            body: r.try_get("body")?,
-        })
-    })
-    .transpose()
 }

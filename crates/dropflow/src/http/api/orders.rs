@@ -2,9 +2,8 @@ use crate::http::auth::Merchant;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::AppState;
-use crate::storage::orders::{
-    self as store, ApplyError, ListQuery, OrderDetail, OrderSummary, Receipt,
-};
+use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail, OrderSummary};
+use crate::storage::receipts::{self, Receipt};
 use axum::extract::State;
 use axum::Json;
 use dropflow_core::event::Actor;
@@ -223,7 +222,7 @@ pub async fn receipt(
 ) -> Result<Json<Receipt>, ApiError> {
     let not_found = || ApiError::NotFound(format!("receipt {id:?} not found"));
     let receipt_id = id.parse::<ReceiptId>().map_err(|_| not_found())?;
-    store::receipt(&state.db, receipt_id)
+    receipts::get(&state.db, receipt_id)
         .await?
         .map(Json)
         .ok_or_else(not_found)

@@ -1,0 +1,89 @@
+//! Webhook deliveries kept verbatim. The unique `(store_id, dedup_key)` is what makes a
+//! re-delivered webhook a no-op; timeline events point at the receipt that caused them.
+
+use super::codec::from_ms;
+use super::{now_ms, Database, Result, Tx};
+use chrono::{DateTime, Utc};
+use dropflow_core::ids::{ReceiptId, StoreId};
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::HashSet;
+
+/// A delivery to keep.
+pub struct NewReceipt<'a> {
+    pub id: ReceiptId,
+    pub store_id: StoreId,
+    pub dedup_key: &'a str,
+    pub topic: &'a str,
+    pub body: &'a str,
+}
+
+/// Inserts the receipts that are new and returns their ids; a receipt whose dedup key was
+/// already stored (or appears earlier in `receipts`) is skipped and absent from the result.
+pub async fn insert_new(tx: &mut Tx<'_>, receipts: &[NewReceipt<'_>]) -> Result<HashSet<String>> {
+    let now = now_ms();
+    let mut inserted = HashSet::new();
+    for chunk in receipts.chunks(256) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO webhook_receipts (id, store_id, dedup_key, topic, received_at, body)
+             VALUES {} ON CONFLICT (store_id, dedup_key) DO NOTHING RETURNING id",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query
+                .bind(r.id.to_string())
+                .bind(r.store_id.to_string())
+                .bind(r.dedup_key)
+                .bind(r.topic)
+                .bind(now)
+                .bind(r.body);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            inserted.insert(row.try_get::<String, _>("id")?);
+        }
+    }
+    Ok(inserted)
+}
+
+/// A webhook delivery as received.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Receipt {
+    pub id: String,
+    pub topic: String,
+    pub received_at: DateTime<Utc>,
+    /// The body exactly as the store sent it.
+    pub body: String,
+}
+
+/// The raw delivery a timeline event points at, for "show me what the store sent".
+pub async fn get(db: &Database, id: ReceiptId) -> Result<Option<Receipt>> {
+    let row =
+        sqlx::query("SELECT id, topic, received_at, body FROM webhook_receipts WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&db.reader)
+            .await?;
+    row.map(|r| {
+        Ok(Receipt {
+            id: r.try_get("id")?,
+            topic: r.try_get("topic")?,
+            received_at: from_ms(r.try_get("received_at")?),
+            body: r.try_get("body")?,
+        })
+    })
+    .transpose()
+}
