@@ -86,7 +86,7 @@ pub async fn find_many_for_update(
     external_ids: &[&str],
 ) -> Result<Vec<(String, Versioned)>> {
     let mut found = Vec::new();
-    for chunk in external_ids.chunks(256) {
+    for chunk in super::write_set::chunks(external_ids) {
         let params: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, state, version, external_id FROM orders

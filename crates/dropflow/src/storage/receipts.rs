@@ -23,7 +23,7 @@ pub struct NewReceipt<'a> {
 pub async fn insert_new(tx: &mut Tx<'_>, receipts: &[NewReceipt<'_>]) -> Result<HashSet<String>> {
     let now = now_ms();
     let mut inserted = HashSet::new();
-    for chunk in receipts.chunks(256) {
+    for chunk in super::write_set::chunks(receipts) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 6;

@@ -287,16 +287,29 @@ fn placeholders(rows: usize, columns: usize) -> String {
     sql
 }
 
-/// Rows per statement: both engines allow far more parameters than this uses (SQLite 32,766,
-/// PostgreSQL 65,535), and a bounded statement keeps the prepared-statement cache small.
-const CHUNK: usize = 256;
+/// Splits rows into statements of 256, 128, …, 2, 1 rows. Each distinct row count is a
+/// distinct SQL text that the engine must prepare; with power-of-two sizes a table needs at
+/// most nine, so every statement stays in sqlx's prepared-statement cache (compiling a
+/// thousand-parameter INSERT afresh for every batch costs more than running it). 256 rows
+/// stay far below both engines' parameter limits (SQLite 32,766, PostgreSQL 65,535).
+pub(crate) fn chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let size = 1usize << rows.len().min(256).ilog2();
+        let (chunk, rest) = rows.split_at(size);
+        rows = rest;
+        Some(chunk)
+    })
+}
 
 async fn insert_orders(
     tx: &mut Tx<'_>,
     rows: &[(OrderId, StoreId, &OrderWrite, &Descriptive)],
     now: i64,
 ) -> Result<()> {
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in chunks(rows) {
         let sql = format!(
             "INSERT INTO orders (id, store_id, external_id, name, currency, total_minor, state,
                 tab, payment_status, procurement, version, customer, shipping_address, email,
@@ -387,7 +400,7 @@ async fn update_order(
 }
 
 async fn delete_lines(tx: &mut Tx<'_>, orders: &[OrderId]) -> Result<()> {
-    for chunk in orders.chunks(CHUNK) {
+    for chunk in chunks(orders) {
         let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "DELETE FROM order_lines WHERE order_id IN ({})",
@@ -403,7 +416,7 @@ async fn delete_lines(tx: &mut Tx<'_>, orders: &[OrderId]) -> Result<()> {
 }
 
 async fn insert_lines(tx: &mut Tx<'_>, lines: &[(OrderId, usize, &LineRow)]) -> Result<()> {
-    for chunk in lines.chunks(CHUNK) {
+    for chunk in chunks(lines) {
         let sql = format!(
             "INSERT INTO order_lines (order_id, position, external_id, product_id, variant_id,
                 sku, title, quantity, unit_price_minor, requires_shipping) VALUES {}",
@@ -429,7 +442,7 @@ async fn insert_lines(tx: &mut Tx<'_>, lines: &[(OrderId, usize, &LineRow)]) -> 
 }
 
 async fn insert_events(tx: &mut Tx<'_>, events: &[EventRow], now: i64) -> Result<()> {
-    for chunk in events.chunks(CHUNK) {
+    for chunk in chunks(events) {
         let sql = format!(
             "INSERT INTO order_events (order_id, at, actor, kind, detail, receipt_id) VALUES {}",
             placeholders(chunk.len(), 6)
@@ -450,7 +463,7 @@ async fn insert_events(tx: &mut Tx<'_>, events: &[EventRow], now: i64) -> Result
 }
 
 async fn insert_jobs(tx: &mut Tx<'_>, jobs: &[JobRow], now: i64) -> Result<()> {
-    for chunk in jobs.chunks(CHUNK) {
+    for chunk in chunks(jobs) {
         let sql = format!(
             "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, order_id,
                 created_at, updated_at) VALUES {}",
@@ -477,7 +490,17 @@ async fn insert_jobs(tx: &mut Tx<'_>, jobs: &[JobRow], now: i64) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::{chunks, placeholders};
+
+    #[test]
+    fn rows_split_into_power_of_two_statements() {
+        let rows: Vec<u32> = (0..300).collect();
+        let sizes: Vec<usize> = chunks(&rows).map(<[u32]>::len).collect();
+        assert_eq!(sizes, vec![256, 32, 8, 4]);
+        let sizes: Vec<usize> = chunks(&rows[..49]).map(<[u32]>::len).collect();
+        assert_eq!(sizes, vec![32, 16, 1]);
+        assert_eq!(chunks(&rows[..0]).count(), 0);
+    }
 
     #[test]
     fn placeholders_number_every_parameter_once() {
