@@ -18,6 +18,8 @@ pub mod payment;
 pub mod hold;
 /// Supplier-order axis: one purchase per supplier, and the procurement summary over them.
 pub mod procurement;
+/// What dropflow asks of a supplier and what it can answer, in no supplier's wire format.
+pub mod supplier;
 /// Shipment axis: one per shipping leg, with the normalised tracking vocabulary.
 pub mod shipment;
 /// Timeline events: what happened to an order, when, and who or what did it.

@@ -10,6 +10,8 @@
 pub mod config;
 /// Store platforms (Shopify, WooCommerce): signatures and payload transformers.
 pub mod platforms;
+/// Supplier connectors (AliExpress, CJ, manual vendor) behind one trait.
+pub mod suppliers;
 /// SQL storage over SQLite (default) or PostgreSQL, one portable query layer.
 pub mod storage;
 /// Group-commit ingestion of store webhooks.

@@ -1,0 +1,164 @@
+//! What dropflow asks of a supplier and what it can answer, independent of any supplier's
+//! wire format. Connectors (AliExpress, CJ, a manual vendor) map their own vocabulary onto
+//! these types; the routing and placing logic only ever sees these.
+//!
+//! The split between an *outcome* and an *error* matters: a supplier saying "out of stock" is
+//! an answer (`Ok(Placement::Rejected)`), not being able to talk to it is an error
+//! (`Err(SupplierError::Timeout)`), and after a timeout we do not know whether the order
+//! exists, so it must be looked up by our own reference before any retry.
+
+use crate::money::Money;
+use crate::procurement::SupplierOrderStatus;
+use crate::reference::address::PostalAddress;
+use crate::shipment::ShipmentStatus;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Which kind of supplier a connector speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupplierKind {
+    Aliexpress,
+    Cj,
+    /// A marketplace vendor who fulfils by hand (enters tracking in the dashboard).
+    Manual,
+}
+
+impl SupplierKind {
+    pub const ALL: [SupplierKind; 3] = [
+        SupplierKind::Aliexpress,
+        SupplierKind::Cj,
+        SupplierKind::Manual,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupplierKind::Aliexpress => "aliexpress",
+            SupplierKind::Cj => "cj",
+            SupplierKind::Manual => "manual",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SupplierKind> {
+        SupplierKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One item to buy: the supplier's product and SKU ids, and how many.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseLine {
+    pub supplier_product_id: String,
+    pub supplier_sku_id: String,
+    pub quantity: u32,
+    /// The cost we expect per unit (from the product mapping), for the price guard.
+    pub expected_unit_cost: Money,
+}
+
+/// One purchase from one supplier: what to buy and where to send it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseRequest {
+    /// Our own id for this attempt, sent as the supplier-side reference (AliExpress
+    /// `out_order_id`, CJ `orderNumber`): the key that finds the order again after a timeout.
+    pub attempt_id: String,
+    pub lines: Vec<PurchaseLine>,
+    /// The customer's address (the supplier ships straight to the customer).
+    pub ship_to: PostalAddress,
+    /// The customer's e-mail where the supplier requires one; otherwise `None`.
+    pub email: Option<String>,
+    /// The supplier's shipping method code, when the mapping chose one.
+    pub shipping_method: Option<String>,
+}
+
+/// Why a supplier refused a purchase. An answer, not a failure to talk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RejectReason {
+    OutOfStock { supplier_sku_id: String },
+    /// The supplier's price is above what we accept (price guard, or the supplier refused
+    /// the price we sent).
+    PriceChanged { supplier_sku_id: String, unit_cost: Money },
+    AddressRefused { detail: String },
+    /// The supplier does not ship this item to the destination.
+    NotDeliverable { detail: String },
+    /// The supplier already has an order with our reference (placed by an earlier attempt).
+    DuplicateReference,
+    Other { detail: String },
+}
+
+/// The supplier's answer to a purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Placement {
+    Placed(RemoteOrder),
+    Rejected(RejectReason),
+}
+
+/// A supplier order as the supplier reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteOrder {
+    /// The supplier's id for the order.
+    pub supplier_order_id: String,
+    /// Our reference as the supplier echoes it back, when it does.
+    pub attempt_id: Option<String>,
+    /// The supplier's status mapped onto ours (unknown statuses map to the least advanced
+    /// state that is safe, never to a later one).
+    pub status: SupplierOrderStatus,
+    /// The supplier's raw status text, for the timeline.
+    pub raw_status: String,
+    /// What the supplier charges, goods plus shipping, when known.
+    pub total_cost: Option<Money>,
+    pub tracking: Vec<Tracking>,
+}
+
+/// One tracking number the supplier reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tracking {
+    pub number: String,
+    /// The carrier as the supplier names it ("YunExpress", "USPS").
+    pub carrier: Option<String>,
+    pub status: ShipmentStatus,
+    /// A link the customer can follow, when the supplier gives one.
+    pub url: Option<String>,
+}
+
+/// The result of asking a supplier to take payment for an order (from our balance there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PaymentResult {
+    Paid,
+    /// The supplier-side balance is too low; the merchant must top it up.
+    InsufficientBalance,
+    Refused { detail: String },
+}
+
+/// Not being able to get an answer. Each variant says what a retry should do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SupplierError {
+    /// No answer in time: whatever we asked may or may not have happened.
+    #[error("the supplier did not answer in time")]
+    Timeout,
+    /// Too many requests; wait before the next one.
+    #[error("rate limited by the supplier (retry after {retry_after:?})")]
+    RateLimited { retry_after: Option<Duration> },
+    /// The supplier is down or answered 5xx: retry later.
+    #[error("the supplier is unavailable: {0}")]
+    Unavailable(String),
+    /// Our credentials were refused: a person must fix the settings; retrying will not help.
+    #[error("the supplier refused our credentials: {0}")]
+    Unauthorized(String),
+    /// The supplier answered something we cannot read: a bug on one side.
+    #[error("unexpected answer from the supplier: {0}")]
+    Protocol(String),
+}
+
+impl SupplierError {
+    /// Whether retrying the same call later can help.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SupplierError::Timeout
+            | SupplierError::RateLimited { .. }
+            | SupplierError::Unavailable(_) => true,
+            SupplierError::Unauthorized(_) | SupplierError::Protocol(_) => false,
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Supplier connectors: one directory per supplier (`mod.rs` for the calls, `transformers.rs`
+//! for every wire type and every mapping into `dropflow_core::supplier`). Connectors hold no
+//! order state; they hold only their configuration (base URL, credentials) and, where the
+//! supplier's auth needs it, a cached access token.
+//!
+//! Adding a supplier: one directory, one arm in `SupplierKind`, one config section, one test
+//! file.
+
+use dropflow_core::supplier::{
+    PaymentResult, Placement, PurchaseRequest, RemoteOrder, SupplierError, SupplierKind,
+};
+use futures::future::BoxFuture;
+
+/// What every supplier connector can do. Boxed futures rather than `async fn` in the trait so
+/// connectors can live behind `Arc<dyn Supplier>` in a registry chosen at run time.
+pub trait Supplier: Send + Sync {
+    fn kind(&self) -> SupplierKind;
+
+    /// Places a purchase. A timeout must surface as `SupplierError::Timeout`: the caller then
+    /// marks the attempt *placement unknown* and calls [`Supplier::find_by_reference`] before
+    /// trying again.
+    fn place<'a>(
+        &'a self,
+        request: &'a PurchaseRequest,
+    ) -> BoxFuture<'a, Result<Placement, SupplierError>>;
+
+    /// Looks an order up by our own reference (`attempt_id`): `None` if the supplier has no
+    /// order with it, which makes a new attempt safe.
+    fn find_by_reference<'a>(
+        &'a self,
+        attempt_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RemoteOrder>, SupplierError>>;
+
+    /// The supplier's current view of one of its orders, with tracking when shipped.
+    fn order<'a>(
+        &'a self,
+        supplier_order_id: &'a str,
+    ) -> BoxFuture<'a, Result<RemoteOrder, SupplierError>>;
+
+    /// Pays a placed order from our balance with the supplier.
+    fn pay<'a>(
+        &'a self,
+        supplier_order_id: &'a str,
+    ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>>;
+}
