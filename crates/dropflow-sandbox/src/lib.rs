@@ -14,6 +14,12 @@
 mod catalog;
 pub mod shopify;
 pub mod woocommerce;
+/// Fault injection shared by the supplier sandboxes: latency, timeouts, 5xx, 429.
+pub mod faults;
+/// An AliExpress dropshipping API (IOP `/sync`) stand-in, served over HTTP.
+pub mod aliexpress;
+/// A CJ Dropshipping API v2 stand-in, served over HTTP.
+pub mod cj;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
