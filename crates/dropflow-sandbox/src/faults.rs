@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What to do to the next requests.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Faults {
     /// Added to every answer.
     pub latency: Duration,
@@ -25,6 +25,22 @@ pub struct Faults {
     /// Whether a timed-out purchase is nevertheless placed (the nasty case: the order exists
     /// but the caller never heard).
     pub place_despite_timeout: bool,
+}
+
+impl Default for Faults {
+    /// No faults: answers at once, prices as listed.
+    fn default() -> Self {
+        Faults {
+            latency: Duration::ZERO,
+            timeout_rate: 0.0,
+            server_error_rate: 0.0,
+            rate_limit_rate: 0.0,
+            out_of_stock_rate: 0.0,
+            price_factor: 1.0,
+            address_rejection_rate: 0.0,
+            place_despite_timeout: false,
+        }
+    }
 }
 
 /// A shared, mutable set of faults.
