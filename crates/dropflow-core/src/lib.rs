@@ -20,6 +20,10 @@ pub mod hold;
 pub mod procurement;
 /// What dropflow asks of a supplier and what it can answer, in no supplier's wire format.
 pub mod supplier;
+/// Product mapping: store items to supplier offers (with bundles and backups).
+pub mod catalog;
+/// Routing: a paid order's lines to one purchase per supplier.
+pub mod routing;
 /// Shipment axis: one per shipping leg, with the normalised tracking vocabulary.
 pub mod shipment;
 /// Timeline events: what happened to an order, when, and who or what did it.

@@ -1,0 +1,65 @@
+//! Product mapping: which supplier offers can fulfil a store item. A store variant (or SKU)
+//! maps to one or more *components* (a bundle has several: a gift set is a mug and a box),
+//! and each component has one or more *offers*, alternatives that routing chooses between
+//! (a backup supplier takes over when the first is out of stock).
+
+use crate::money::Money;
+use crate::reference::country::CountryCode;
+use crate::supplier::SupplierKind;
+use serde::{Deserialize, Serialize};
+
+/// Which supplier account buys: the kind of supplier, and for manual vendors which vendor
+/// (two vendors are two suppliers, each gets its own supplier order).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SupplierRef {
+    pub kind: SupplierKind,
+    /// `default` for API suppliers (AliExpress, CJ); the vendor's handle for manual vendors.
+    pub account: String,
+}
+
+impl SupplierRef {
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.kind.as_str(), self.account)
+    }
+}
+
+/// One way to buy one component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub supplier: SupplierRef,
+    pub supplier_product_id: String,
+    pub supplier_sku_id: String,
+    pub unit_cost: Money,
+    /// Lower is preferred.
+    pub priority: i32,
+    /// Countries this offer ships to; empty means everywhere.
+    pub ships_to: Vec<CountryCode>,
+    /// Units available; `None` when the supplier does not say (treated as available).
+    pub stock: Option<u32>,
+    /// The supplier's product page, shown to a manual vendor.
+    pub product_url: Option<String>,
+}
+
+impl Offer {
+    pub fn ships_to(&self, country: Option<CountryCode>) -> bool {
+        self.ships_to.is_empty() || country.is_some_and(|c| self.ships_to.contains(&c))
+    }
+
+    pub fn has_stock_for(&self, quantity: u32) -> bool {
+        self.stock.is_none_or(|s| s >= quantity)
+    }
+}
+
+/// One part of a store item: how many supplier units one store unit needs, and the offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    /// Supplier units per store unit (a 2-pack sold as one item: 2).
+    pub quantity: u32,
+    pub offers: Vec<Offer>,
+}
+
+/// How one store item is bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub components: Vec<Component>,
+}

@@ -1,0 +1,170 @@
+//! Routing: turning a paid order's lines into one purchase per supplier. Pure: the caller
+//! looks the mappings up and writes the plan; this decides.
+//!
+//! Offer choice per component, in order: it must ship to the destination, it must have the
+//! stock, then the lowest priority number wins, then the lowest cost. A component that no
+//! offer can serve fails its line with the reason; the other lines are still planned, so a
+//! merchant fixing one mapping does not hold up the rest of the order.
+
+use crate::catalog::{Mapping, Offer, SupplierRef};
+use crate::money::Money;
+use crate::reference::country::CountryCode;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An order line as routing sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineToRoute {
+    pub position: u32,
+    pub variant_id: Option<String>,
+    pub sku: Option<String>,
+    pub quantity: u32,
+    pub requires_shipping: bool,
+}
+
+/// One supplier unit to buy, traced back to the order line it serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedItem {
+    pub line_position: u32,
+    pub supplier_product_id: String,
+    pub supplier_sku_id: String,
+    pub quantity: u32,
+    pub unit_cost: Money,
+    pub product_url: Option<String>,
+}
+
+/// Everything to buy from one supplier for this order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedPurchase {
+    pub supplier: SupplierRef,
+    pub items: Vec<PlannedItem>,
+}
+
+/// Why a line could not be routed, in words a merchant can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RouteFailure {
+    /// No mapping for the line's variant or SKU: add one, then retry.
+    NoMapping {
+        variant_id: Option<String>,
+        sku: Option<String>,
+    },
+    /// A mapping exists but has no offer for one of its components.
+    NoOffers { component: usize },
+    /// No offer ships to the destination country.
+    NotShippedTo {
+        country: Option<String>,
+        component: usize,
+    },
+    /// Offers ship there, but none has the stock.
+    OutOfStock { component: usize, needed: u32 },
+}
+
+/// A line that could not be routed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineFailure {
+    pub line_position: u32,
+    pub reason: RouteFailure,
+}
+
+/// The routing decision for one order.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RoutePlan {
+    /// One per supplier, ordered by supplier.
+    pub purchases: Vec<PlannedPurchase>,
+    pub failures: Vec<LineFailure>,
+}
+
+/// Plans the purchases for `lines` shipping to `country`. `mapping_for` finds a line's
+/// mapping (by variant, falling back to SKU: the caller decides the lookup).
+pub fn route(
+    lines: &[LineToRoute],
+    country: Option<CountryCode>,
+    mut mapping_for: impl FnMut(&LineToRoute) -> Option<Mapping>,
+) -> RoutePlan {
+    let mut by_supplier: BTreeMap<SupplierRef, Vec<PlannedItem>> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for line in lines {
+        let Some(mapping) = mapping_for(line) else {
+            failures.push(LineFailure {
+                line_position: line.position,
+                reason: RouteFailure::NoMapping {
+                    variant_id: line.variant_id.clone(),
+                    sku: line.sku.clone(),
+                },
+            });
+            continue;
+        };
+        // A line is bought whole or not at all: choose every component first.
+        let mut chosen: Vec<(&Offer, u32)> = Vec::new();
+        let mut failure = None;
+        for (index, component) in mapping.components.iter().enumerate() {
+            let needed = component.quantity.saturating_mul(line.quantity);
+            match choose(&component.offers, country, needed, index) {
+                Ok(offer) => chosen.push((offer, needed)),
+                Err(reason) => {
+                    failure = Some(reason);
+                    break;
+                }
+            }
+        }
+        if mapping.components.is_empty() {
+            failure = Some(RouteFailure::NoOffers { component: 0 });
+        }
+        match failure {
+            Some(reason) => failures.push(LineFailure {
+                line_position: line.position,
+                reason,
+            }),
+            None => {
+                for (offer, quantity) in chosen {
+                    by_supplier
+                        .entry(offer.supplier.clone())
+                        .or_default()
+                        .push(PlannedItem {
+                            line_position: line.position,
+                            supplier_product_id: offer.supplier_product_id.clone(),
+                            supplier_sku_id: offer.supplier_sku_id.clone(),
+                            quantity,
+                            unit_cost: offer.unit_cost,
+                            product_url: offer.product_url.clone(),
+                        });
+                }
+            }
+        }
+    }
+    RoutePlan {
+        purchases: by_supplier
+            .into_iter()
+            .map(|(supplier, items)| PlannedPurchase { supplier, items })
+            .collect(),
+        failures,
+    }
+}
+
+/// The best offer for `needed` units of one component, or the failure for that component.
+fn choose(
+    offers: &[Offer],
+    country: Option<CountryCode>,
+    needed: u32,
+    component: usize,
+) -> Result<&Offer, RouteFailure> {
+    if offers.is_empty() {
+        return Err(RouteFailure::NoOffers { component });
+    }
+    let shipping: Vec<&Offer> = offers.iter().filter(|o| o.ships_to(country)).collect();
+    if shipping.is_empty() {
+        return Err(RouteFailure::NotShippedTo {
+            country: country.map(|c| c.as_str().to_string()),
+            component,
+        });
+    }
+    shipping
+        .into_iter()
+        .filter(|o| o.has_stock_for(needed))
+        .min_by_key(|o| (o.priority, o.unit_cost.minor))
+        .ok_or(RouteFailure::OutOfStock { component, needed })
+}
+
+#[cfg(test)]
+mod tests;
