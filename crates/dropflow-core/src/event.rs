@@ -3,6 +3,7 @@
 use crate::hold::{HoldOrigin, HoldReason};
 use crate::payment::PaymentStatus;
 use crate::procurement::Procurement;
+use crate::routing::LineFailure;
 use serde::{Deserialize, Serialize};
 
 /// Who or what caused an event. Never holds personal data: a merchant is named by the API
@@ -65,6 +66,12 @@ pub enum OrderEvent {
         from: Procurement,
         to: Procurement,
     },
+    /// Some lines could not be routed to a supplier (no mapping, no stock, no shipping).
+    RoutingFailed {
+        failures: Vec<LineFailure>,
+    },
+    /// Every line is now routed (after a failure was fixed).
+    RoutingSucceeded,
 }
 
 impl OrderEvent {
@@ -80,6 +87,8 @@ impl OrderEvent {
             OrderEvent::Cancelled { .. } => "cancelled",
             OrderEvent::ReadyToOrder => "ready_to_order",
             OrderEvent::ProcurementChanged { .. } => "procurement_changed",
+            OrderEvent::RoutingFailed { .. } => "routing_failed",
+            OrderEvent::RoutingSucceeded => "routing_succeeded",
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::hold::{Hold, HoldOrigin, HoldReason};
 use crate::payment::PaymentStatus;
 use crate::procurement::Procurement;
 use crate::reference::address::AddressProblem;
+use crate::routing::LineFailure;
 use crate::tab::Tab;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,10 @@ pub struct OrderState {
     pub address_fingerprint: Option<String>,
     /// The store's `updated_at` of the last snapshot applied, to ignore late deliveries.
     pub store_updated_at: Option<DateTime<Utc>>,
+    /// Lines routing could not place with any supplier, with the reason; empty when every
+    /// line is routed. Non-empty puts the order in the Failed tab until a retry routes them.
+    #[serde(default)]
+    pub routing_failures: Vec<LineFailure>,
 }
 
 /// What the store says about the order now, reduced to what the lifecycle needs.
@@ -53,10 +58,21 @@ pub struct StoreSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     ApplyStoreSnapshot(StoreSnapshot),
-    PlaceHold { reason: HoldReason, detail: String },
-    ReleaseHold { reason: HoldReason },
-    Cancel { reason: String },
+    PlaceHold {
+        reason: HoldReason,
+        detail: String,
+    },
+    ReleaseHold {
+        reason: HoldReason,
+    },
+    Cancel {
+        reason: String,
+    },
     SetProcurement(Procurement),
+    /// The outcome of a routing run: the lines that could not be routed (empty: all were).
+    RecordRouting {
+        failures: Vec<LineFailure>,
+    },
 }
 
 /// Work that must follow a transition, enqueued in the same transaction.
@@ -139,6 +155,7 @@ pub fn receive(snapshot: StoreSnapshot) -> Transition {
         accepted_address: None,
         address_fingerprint: None,
         store_updated_at: None,
+        routing_failures: Vec::new(),
     };
     let mut builder = Builder::new(initial);
     builder.events.push(OrderEvent::Received {
@@ -201,6 +218,18 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
                 return Err(Rejected::Cancelled);
             }
             builder.cancel(reason);
+        }
+        Command::RecordRouting { failures } => {
+            if builder.state.routing_failures != failures {
+                builder.events.push(if failures.is_empty() {
+                    OrderEvent::RoutingSucceeded
+                } else {
+                    OrderEvent::RoutingFailed {
+                        failures: failures.clone(),
+                    }
+                });
+                builder.state.routing_failures = failures;
+            }
         }
         Command::SetProcurement(to) => {
             let from = builder.state.procurement;

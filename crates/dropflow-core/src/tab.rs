@@ -57,14 +57,17 @@ impl Tab {
     }
 
     /// The one specific tab (never `All`) an order belongs to. Precedence: a cancelled or
-    /// reversed order is Canceled whatever else is true; a held order is On Hold; otherwise
-    /// the supplier axis decides.
+    /// reversed order is Canceled whatever else is true; a held order is On Hold; an order
+    /// with lines routing could not place is Failed; otherwise the supplier axis decides.
     pub fn of(state: &OrderState) -> Tab {
         if state.cancel_reason.is_some() || state.payment.is_reversed() {
             return Tab::Canceled;
         }
         if !state.holds.is_empty() {
             return Tab::OnHold;
+        }
+        if !state.routing_failures.is_empty() {
+            return Tab::Failed;
         }
         match state.procurement {
             Procurement::NotStarted => Tab::AwaitingOrder,

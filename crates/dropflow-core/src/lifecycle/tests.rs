@@ -184,6 +184,33 @@ fn waiving_the_payment_hold_lets_an_unpaid_order_be_bought() {
 }
 
 #[test]
+fn a_routing_failure_puts_the_order_in_failed_until_a_retry_routes_it() {
+    let t = receive(snapshot(PaymentStatus::Paid));
+    let failure = crate::routing::LineFailure {
+        line_position: 1,
+        reason: crate::routing::RouteFailure::NoMapping {
+            variant_id: Some("v9".into()),
+            sku: None,
+        },
+    };
+    let failed = apply(
+        &t.state,
+        Command::RecordRouting {
+            failures: vec![failure],
+        },
+    );
+    assert_eq!(failed.state.tab(), Tab::Failed);
+    let fixed = apply(
+        &failed.state,
+        Command::RecordRouting {
+            failures: Vec::new(),
+        },
+    );
+    assert_eq!(fixed.state.tab(), Tab::AwaitingOrder);
+    assert_eq!(fixed.events, vec![OrderEvent::RoutingSucceeded]);
+}
+
+#[test]
 fn a_refunded_order_is_canceled_and_never_routed() {
     let t = receive(snapshot(PaymentStatus::Refunded));
     assert_eq!(t.state.tab(), Tab::Canceled);
@@ -202,6 +229,19 @@ fn any_procurement() -> impl Strategy<Value = Procurement> {
 
 fn any_command() -> impl Strategy<Value = Command> {
     prop_oneof![
+        any::<bool>().prop_map(|failed| Command::RecordRouting {
+            failures: if failed {
+                vec![crate::routing::LineFailure {
+                    line_position: 0,
+                    reason: crate::routing::RouteFailure::NoMapping {
+                        variant_id: None,
+                        sku: None,
+                    },
+                }]
+            } else {
+                Vec::new()
+            }
+        }),
         (any_payment(), any::<bool>(), any::<bool>(), 0u8..3).prop_map(
             |(payment, cancelled, bad_addr, addr)| {
                 Command::ApplyStoreSnapshot(StoreSnapshot {
