@@ -66,6 +66,10 @@ pub enum OrderEvent {
         from: Procurement,
         to: Procurement,
     },
+    /// Purchases were created for these suppliers (to be placed).
+    Routed {
+        suppliers: Vec<String>,
+    },
     /// Some lines could not be routed to a supplier (no mapping, no stock, no shipping).
     RoutingFailed {
         failures: Vec<LineFailure>,
@@ -87,6 +91,7 @@ impl OrderEvent {
             OrderEvent::Cancelled { .. } => "cancelled",
             OrderEvent::ReadyToOrder => "ready_to_order",
             OrderEvent::ProcurementChanged { .. } => "procurement_changed",
+            OrderEvent::Routed { .. } => "routed",
             OrderEvent::RoutingFailed { .. } => "routing_failed",
             OrderEvent::RoutingSucceeded => "routing_succeeded",
         }

@@ -26,6 +26,8 @@ pub mod catalog;
 pub mod routing;
 /// Shipment axis: one per shipping leg, with the normalised tracking vocabulary.
 pub mod shipment;
+/// Courier detection from the tracking number itself (patterns and check digits).
+pub mod tracking;
 /// Timeline events: what happened to an order, when, and who or what did it.
 pub mod event;
 /// The order's whole state and the pure transition function over it.

@@ -69,8 +69,10 @@ pub enum Command {
         reason: String,
     },
     SetProcurement(Procurement),
-    /// The outcome of a routing run: the lines that could not be routed (empty: all were).
+    /// The outcome of a routing run: the suppliers purchases were created for (labels such
+    /// as `aliexpress:default`), and the lines that could not be routed (empty: all were).
     RecordRouting {
+        routed_to: Vec<String>,
         failures: Vec<LineFailure>,
     },
 }
@@ -219,7 +221,15 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
             }
             builder.cancel(reason);
         }
-        Command::RecordRouting { failures } => {
+        Command::RecordRouting {
+            routed_to,
+            failures,
+        } => {
+            if !routed_to.is_empty() {
+                builder.events.push(OrderEvent::Routed {
+                    suppliers: routed_to,
+                });
+            }
             if builder.state.routing_failures != failures {
                 builder.events.push(if failures.is_empty() {
                     OrderEvent::RoutingSucceeded

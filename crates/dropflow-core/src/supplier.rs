@@ -73,16 +73,27 @@ pub struct PurchaseRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RejectReason {
-    OutOfStock { supplier_sku_id: String },
+    OutOfStock {
+        supplier_sku_id: String,
+    },
     /// The supplier's price is above what we accept (price guard, or the supplier refused
     /// the price we sent).
-    PriceChanged { supplier_sku_id: String, unit_cost: Money },
-    AddressRefused { detail: String },
+    PriceChanged {
+        supplier_sku_id: String,
+        unit_cost: Money,
+    },
+    AddressRefused {
+        detail: String,
+    },
     /// The supplier does not ship this item to the destination.
-    NotDeliverable { detail: String },
+    NotDeliverable {
+        detail: String,
+    },
     /// The supplier already has an order with our reference (placed by an earlier attempt).
     DuplicateReference,
-    Other { detail: String },
+    Other {
+        detail: String,
+    },
 }
 
 /// The supplier's answer to a purchase.
@@ -128,7 +139,9 @@ pub enum PaymentResult {
     Paid,
     /// The supplier-side balance is too low; the merchant must top it up.
     InsufficientBalance,
-    Refused { detail: String },
+    Refused {
+        detail: String,
+    },
 }
 
 /// Not being able to get an answer. Each variant says what a retry should do.

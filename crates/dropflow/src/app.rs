@@ -32,9 +32,18 @@ fn metrics_handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Connects, migrates and starts everything. `registry` holds the job handlers this process
-/// runs.
-pub async fn start(config: &Config, registry: Registry) -> anyhow::Result<Running> {
+/// The job handlers `dropflow serve` runs.
+pub fn production_jobs(db: &Database) -> Registry {
+    let mut registry = Registry::new();
+    crate::fulfilment::register(&mut registry, db);
+    registry
+}
+
+/// Connects, migrates and starts everything. `jobs` builds the handlers this process runs.
+pub async fn start(
+    config: &Config,
+    jobs: impl FnOnce(&Database) -> Registry,
+) -> anyhow::Result<Running> {
     let db = Database::connect(&config.database.url)
         .await
         .with_context(|| {
@@ -44,6 +53,7 @@ pub async fn start(config: &Config, registry: Registry) -> anyhow::Result<Runnin
             )
         })?;
     db.migrate().await.context("cannot apply migrations")?;
+    let registry = jobs(&db);
     start_on(config, db, registry).await
 }
 

@@ -45,6 +45,9 @@ pub enum Command {
     /// The job queue.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Recognise the courier from a tracking number (pattern and check digit).
+    #[command(subcommand)]
+    Tracking(TrackingCommand),
     /// Postal-address checks.
     #[command(subcommand)]
     Address(AddressCommand),
@@ -105,6 +108,17 @@ pub enum JobsCommand {
     },
     /// Re-queue a failed job.
     Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrackingCommand {
+    /// Print every courier format the number fits, with its check-digit outcome and tracking
+    /// URL. Exit 0 when one fits with a valid (or no) check digit, 1 otherwise.
+    Detect {
+        /// The tracking number; spaces and dashes are ignored, so it may be given in parts.
+        #[arg(required = true, num_args = 1..)]
+        number: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,7 +203,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             if let Some(listen) = listen {
                 config.http.listen = listen;
             }
-            let running = crate::app::start(&config, crate::jobs::Registry::new()).await?;
+            let running = crate::app::start(&config, crate::app::production_jobs).await?;
             println!("dropflow listening on {}", running.base_url());
             wait_for_signal().await;
             tracing::info!("shutting down");
@@ -211,6 +225,15 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Stores(cmd) => stores(cmd, &open(&config).await?).await,
         Command::Jobs(cmd) => jobs(cmd, &open(&config).await?).await,
+        Command::Tracking(TrackingCommand::Detect { number }) => {
+            let report = dropflow_core::tracking::report(&number.join(" "));
+            print!("{}", report.text);
+            Ok(if report.found {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Address(AddressCommand::Check {
             country,
             postal_code,

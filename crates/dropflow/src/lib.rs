@@ -16,6 +16,8 @@ pub mod suppliers;
 pub mod storage;
 /// Group-commit ingestion of store webhooks.
 pub mod ingest;
+/// Job handlers that carry orders through the supplier side (routing, …).
+pub mod fulfilment;
 /// The durable job queue's runner: claims with a lease, retries with backoff.
 pub mod jobs;
 /// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.

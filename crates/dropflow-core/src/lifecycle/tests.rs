@@ -196,6 +196,7 @@ fn a_routing_failure_puts_the_order_in_failed_until_a_retry_routes_it() {
     let failed = apply(
         &t.state,
         Command::RecordRouting {
+            routed_to: vec!["cj:default".into()],
             failures: vec![failure],
         },
     );
@@ -203,6 +204,7 @@ fn a_routing_failure_puts_the_order_in_failed_until_a_retry_routes_it() {
     let fixed = apply(
         &failed.state,
         Command::RecordRouting {
+            routed_to: Vec::new(),
             failures: Vec::new(),
         },
     );
@@ -230,6 +232,7 @@ fn any_procurement() -> impl Strategy<Value = Procurement> {
 fn any_command() -> impl Strategy<Value = Command> {
     prop_oneof![
         any::<bool>().prop_map(|failed| Command::RecordRouting {
+            routed_to: Vec::new(),
             failures: if failed {
                 vec![crate::routing::LineFailure {
                     line_position: 0,

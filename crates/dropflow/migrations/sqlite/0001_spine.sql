@@ -90,13 +90,17 @@ CREATE INDEX order_events_by_order ON order_events (order_id, id);
 CREATE TABLE supplier_orders (
     id TEXT PRIMARY KEY,
     order_id TEXT NOT NULL REFERENCES orders (id),
+    -- SupplierKind (aliexpress, cj, manual) and, for manual vendors, which vendor.
     supplier TEXT NOT NULL,
+    supplier_account TEXT NOT NULL,
     status TEXT NOT NULL,
     -- Our idempotency key sent to the supplier: reconciliation looks the order up by it.
     attempt_id TEXT NOT NULL UNIQUE,
     external_id TEXT,
     cost_minor BIGINT,
     currency TEXT,
+    -- The last thing that went wrong with this purchase, for the merchant.
+    last_error TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );

@@ -81,6 +81,7 @@ fn kinds() -> anyhow::Result<Vec<Kind>> {
         accepted_address: None,
         address_fingerprint: Some("3f1c9a0be27d5e84".into()),
         store_updated_at: Some(chrono::Utc::now()),
+        routing_failures: Vec::new(),
     };
     let hold = |reason: HoldReason, detail: &str| Hold {
         reason,

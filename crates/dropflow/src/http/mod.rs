@@ -41,10 +41,16 @@ pub struct AppState {
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let api = Router::new()
         .route("/stores", post(api::stores::create).get(api::stores::list))
+        .route(
+            "/stores/{store_id}/mappings",
+            axum::routing::put(api::mappings::put).get(api::mappings::list),
+        )
         .route("/orders", get(api::orders::list))
         .route("/orders/counts", get(api::orders::counts))
         .route("/orders/{id}", get(api::orders::show))
         .route("/orders/{id}/holds", post(api::orders::place_hold))
+        .route("/orders/{id}/route", post(api::orders::reroute))
+        .route("/orders/{id}/supplier-orders", get(api::orders::supplier_orders))
         .route(
             "/orders/{id}/holds/{reason}/release",
             post(api::orders::release_hold),

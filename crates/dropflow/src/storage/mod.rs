@@ -16,6 +16,10 @@ pub mod codec;
 pub mod receipts;
 /// Many order writes flushed with one multi-row statement per table.
 pub mod write_set;
+/// Product mappings: store items to supplier offers.
+pub mod catalog;
+/// Supplier orders created by routing, with the items they buy.
+pub mod supplier_orders;
 /// The durable job queue's tables: enqueue (inside a caller's transaction), claim, finish.
 pub mod jobs;
 /// Orders: the transactional `apply` call, listing, tab counts, detail with timeline.

@@ -71,6 +71,53 @@ pub async fn load_for_update(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Vers
     row.map(|r| versioned_from_row(&r)).transpose()
 }
 
+/// What routing needs to know about an order: its store, the destination country and lines.
+pub struct RoutingInput {
+    pub store_id: StoreId,
+    pub country: Option<dropflow_core::reference::country::CountryCode>,
+    pub lines: Vec<dropflow_core::routing::LineToRoute>,
+}
+
+pub async fn routing_input(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<RoutingInput>> {
+    let Some(row) = sqlx::query("SELECT store_id, shipping_address FROM orders WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let address: Option<PostalAddress> = row
+        .try_get::<Option<String>, _>("shipping_address")?
+        .map(|t| from_json("orders.shipping_address", &t))
+        .transpose()?;
+    let country = address
+        .and_then(|a| a.country_code)
+        .and_then(|c| dropflow_core::reference::country::CountryCode::from_alpha2(&c).ok());
+    let lines = sqlx::query(
+        "SELECT position, variant_id, sku, quantity, requires_shipping FROM order_lines
+         WHERE order_id = $1 ORDER BY position",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(dropflow_core::routing::LineToRoute {
+            position: u32::try_from(r.try_get::<i64, _>("position")?).unwrap_or(u32::MAX),
+            variant_id: r.try_get("variant_id")?,
+            sku: r.try_get("sku")?,
+            quantity: u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+            requires_shipping: r.try_get::<i64, _>("requires_shipping")? != 0,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(Some(RoutingInput {
+        store_id: parse_id("orders.store_id", &row.try_get::<String, _>("store_id")?)?,
+        country,
+        lines,
+    }))
+}
+
 fn versioned_from_row(row: &AnyRow) -> Result<Versioned> {
     Ok(Versioned {
         id: parse_id("orders.id", &row.try_get::<String, _>("id")?)?,

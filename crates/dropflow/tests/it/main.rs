@@ -12,6 +12,7 @@ mod concurrency;
 mod jobs_queue;
 mod openapi_health;
 mod process;
+mod routing;
 mod storage_contract;
 mod webhooks_shopify;
 mod webhooks_woocommerce;

@@ -88,7 +88,7 @@ async fn the_openapi_document_describes_the_api() {
 async fn start_migrates_a_fresh_database_and_serves() {
     let testdb = TestDb::create().await;
     let config = test_config(&testdb);
-    let running = dropflow::app::start(&config, dropflow::jobs::Registry::new())
+    let running = dropflow::app::start(&config, |_| dropflow::jobs::Registry::new())
         .await
         .expect("start");
     let client = reqwest::Client::new();

@@ -165,11 +165,21 @@ impl TestApp {
         Self::spawn_custom(registry, |_| {}).await
     }
 
+    /// With the job handlers `dropflow serve` runs (routing, …).
+    pub async fn spawn_production() -> TestApp {
+        Self::spawn_inner(None, |_| {}).await
+    }
+
     pub async fn spawn_custom(registry: Registry, configure: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_inner(Some(registry), configure).await
+    }
+
+    async fn spawn_inner(registry: Option<Registry>, configure: impl FnOnce(&mut Config)) -> TestApp {
         let testdb = TestDb::create().await;
         let mut config = test_config(&testdb);
         configure(&mut config);
         let db = testdb.connect().await;
+        let registry = registry.unwrap_or_else(|| dropflow::app::production_jobs(&db));
         let token = dropflow::storage::tokens::create(&db, TOKEN_NAME)
             .await
             .expect("create a token");

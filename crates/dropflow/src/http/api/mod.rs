@@ -1,5 +1,7 @@
 //! `/api/v1`: every endpoint requires a Bearer API token ([`super::auth::Merchant`]).
 
+/// Product mappings (store items to supplier offers).
+pub mod mappings;
 /// The job queue: list, retry failed jobs.
 pub mod jobs;
 /// Orders: tabs, search, detail with timeline, holds.

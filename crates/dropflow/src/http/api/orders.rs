@@ -4,6 +4,7 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::AppState;
 use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail, OrderSummary};
 use crate::storage::receipts::{self, Receipt};
+use crate::storage::supplier_orders::SupplierOrderView;
 use axum::extract::State;
 use axum::Json;
 use dropflow_core::event::Actor;
@@ -226,4 +227,46 @@ pub async fn receipt(
         .await?
         .map(Json)
         .ok_or_else(not_found)
+}
+
+/// Routes the order again (after a mapping was fixed): the lines not yet bought are planned
+/// anew. Queued as a job; answers at once.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/route", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 202, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn reroute(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    let id = resolve(&state, &id).await?;
+    let mut tx = state.db.begin().await?;
+    let payload = serde_json::json!({ "order_id": id.to_string() });
+    let job = crate::storage::jobs::enqueue(
+        &mut tx,
+        crate::fulfilment::route::JOB,
+        &payload,
+        Some(id),
+        crate::storage::now_ms(),
+    )
+    .await?;
+    tx.commit().await.map_err(crate::storage::StorageError::from)?;
+    tracing::info!(order.id = %id, by = %merchant, "routing queued by a merchant");
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "job_id": job, "status": "queued" })),
+    ))
+}
+
+/// The supplier orders of one order, with their items.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/supplier-orders", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Vec<SupplierOrderView>), (status = 404, body = ErrorBody)))]
+pub async fn supplier_orders(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<SupplierOrderView>>, ApiError> {
+    let id = resolve(&state, &id).await?;
+    Ok(Json(crate::storage::supplier_orders::for_order(&state.db, id).await?))
 }

@@ -1,0 +1,80 @@
+use crate::storage::orders::{self, Cause};
+use crate::storage::write_set::WriteSet;
+use crate::storage::{catalog, supplier_orders, Database};
+use anyhow::Context;
+use dropflow_core::event::Actor;
+use dropflow_core::ids::OrderId;
+use dropflow_core::lifecycle::{self, Command};
+use dropflow_core::routing;
+
+/// The job kind (the lifecycle's `FollowUp::RouteOrder`).
+pub const JOB: &str = "order.route";
+
+/// Routes the order named in the job payload (`{"order_id": …}`).
+pub async fn run(db: &Database, payload: &serde_json::Value) -> anyhow::Result<()> {
+    let order_id: OrderId = payload
+        .get("order_id")
+        .and_then(|v| v.as_str())
+        .context("the job payload has no order_id")?
+        .parse()
+        .context("the job payload's order_id is not an order id")?;
+    route(db, order_id).await
+}
+
+/// Plans and records the purchases for every line of the order not yet covered by a live
+/// supplier order, in one transaction with the order's transition.
+pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    let Some(current) = orders::load_for_update(&mut tx, order_id).await? else {
+        anyhow::bail!("order {order_id} does not exist");
+    };
+    let state = &current.state;
+    // Not ready any more (held, cancelled, payment reversed since the job was queued): the
+    // lifecycle queues routing again when it becomes ready.
+    if state.cancel_reason.is_some() || !state.holds.is_empty() || !state.payment_accepted() {
+        return Ok(());
+    }
+    let input = orders::routing_input(&mut tx, order_id)
+        .await?
+        .context("the order has no routing input")?;
+    let already = supplier_orders::routed_lines(&mut tx, order_id).await?;
+    let lines: Vec<routing::LineToRoute> = input
+        .lines
+        .into_iter()
+        .filter(|l| l.requires_shipping && !already.contains(&l.position))
+        .collect();
+    let mut mappings = Vec::with_capacity(lines.len());
+    for line in &lines {
+        mappings.push(
+            catalog::find(
+                &mut tx,
+                input.store_id,
+                line.variant_id.as_deref(),
+                line.sku.as_deref(),
+            )
+            .await?,
+        );
+    }
+    let plan = routing::route(&lines, input.country, |line| {
+        lines
+            .iter()
+            .position(|l| l.position == line.position)
+            .and_then(|i| mappings[i].clone())
+    });
+    supplier_orders::create_from_plan(&mut tx, order_id, &plan.purchases).await?;
+    let command = Command::RecordRouting {
+        routed_to: plan.purchases.iter().map(|p| p.supplier.label()).collect(),
+        failures: plan.failures,
+    };
+    let transition = lifecycle::transition(state, command)?;
+    let cause = Cause {
+        actor: Actor::System("router".into()),
+        receipt: None,
+    };
+    let mut writes = WriteSet::new();
+    writes.update(&current, None, &transition, &cause)?;
+    writes.flush(&mut tx).await?;
+    tx.commit().await?;
+    tracing::info!(order.id = %order_id, purchases = plan.purchases.len(), "order routed");
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! Product mappings, one row per store item (matched by variant id or by SKU).
+
+use super::codec::{from_json, from_ms, parse_id, to_json};
+use super::{now_ms, Database, Result, StorageError, Tx};
+use chrono::{DateTime, Utc};
+use dropflow_core::catalog::Mapping;
+use dropflow_core::ids::StoreId;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+/// What a store line is matched on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    Variant,
+    Sku,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Variant => "variant",
+            KeyKind::Sku => "sku",
+        }
+    }
+    fn parse(s: &str) -> Result<KeyKind> {
+        match s {
+            "variant" => Ok(KeyKind::Variant),
+            "sku" => Ok(KeyKind::Sku),
+            other => Err(StorageError::Corrupt(format!("mappings.key_kind {other:?}"))),
+        }
+    }
+}
+
+/// A stored mapping.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StoredMapping {
+    #[schema(value_type = String)]
+    pub store_id: StoreId,
+    pub key_kind: KeyKind,
+    pub key_value: String,
+    pub title: Option<String>,
+    #[schema(value_type = Object)]
+    pub mapping: Mapping,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Creates or replaces the mapping of one store item.
+pub async fn put(
+    db: &Database,
+    store_id: StoreId,
+    key_kind: KeyKind,
+    key_value: &str,
+    title: Option<&str>,
+    mapping: &Mapping,
+) -> Result<()> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO mappings (id, store_id, key_kind, key_value, title, components, created_at,
+            updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+         ON CONFLICT (store_id, key_kind, key_value)
+         DO UPDATE SET title = excluded.title, components = excluded.components,
+            updated_at = excluded.updated_at",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(store_id.to_string())
+    .bind(key_kind.as_str())
+    .bind(key_value)
+    .bind(title)
+    .bind(to_json(mapping)?)
+    .bind(now)
+    .execute(&db.writer)
+    .await?;
+    Ok(())
+}
+
+/// Every mapping of a store, by key.
+pub async fn list(db: &Database, store_id: StoreId) -> Result<Vec<StoredMapping>> {
+    let rows = sqlx::query(
+        "SELECT store_id, key_kind, key_value, title, components, updated_at FROM mappings
+         WHERE store_id = $1 ORDER BY key_kind, key_value",
+    )
+    .bind(store_id.to_string())
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredMapping {
+                store_id: parse_id("mappings.store_id", &r.try_get::<String, _>("store_id")?)?,
+                key_kind: KeyKind::parse(&r.try_get::<String, _>("key_kind")?)?,
+                key_value: r.try_get("key_value")?,
+                title: r.try_get("title")?,
+                mapping: from_json("mappings.components", &r.try_get::<String, _>("components")?)?,
+                updated_at: from_ms(r.try_get("updated_at")?),
+            })
+        })
+        .collect()
+}
+
+/// The mapping for a store line: by variant id first, then by SKU.
+pub async fn find(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    variant_id: Option<&str>,
+    sku: Option<&str>,
+) -> Result<Option<Mapping>> {
+    for (kind, value) in [(KeyKind::Variant, variant_id), (KeyKind::Sku, sku)] {
+        let Some(value) = value else { continue };
+        let row = sqlx::query(
+            "SELECT components FROM mappings
+             WHERE store_id = $1 AND key_kind = $2 AND key_value = $3",
+        )
+        .bind(store_id.to_string())
+        .bind(kind.as_str())
+        .bind(value)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = row {
+            return Ok(Some(from_json(
+                "mappings.components",
+                &row.try_get::<String, _>("components")?,
+            )?));
+        }
+    }
+    Ok(None)
+}

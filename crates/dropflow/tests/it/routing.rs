@@ -1,0 +1,165 @@
+//! Routing (issue 3, point 2): a paid order becomes one supplier order per supplier; an
+//! unmapped line fails with its reason and a retry after the mapping is fixed moves it on.
+
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn offer(supplier: &str, sku: &str, cost: &str, priority: i32, stock: Option<u32>) -> Value {
+    json!({
+        "supplier": supplier, "supplier_product_id": format!("prod-{sku}"),
+        "supplier_sku_id": sku, "unit_cost": cost, "currency": "USD",
+        "priority": priority, "stock": stock, "ships_to": ["US", "CA"]
+    })
+}
+
+async fn map_variant(app: &TestApp, store: &str, variant: &Value, components: Value) {
+    let body = json!({ "variant_id": variant.to_string().trim_matches('"'), "components": components });
+    let response = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
+        .bearer_auth(&app.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("put mapping");
+    expect_json(response, StatusCode::OK).await;
+}
+
+async fn supplier_orders(app: &TestApp, order_id: &str) -> Vec<Value> {
+    app.api_json(&format!("/api/v1/orders/{order_id}/supplier-orders"))
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn send_paid(app: &TestApp, order: &Value) -> String {
+    let (_, ack) = app.shopify_order("orders/create", order).await;
+    ack["order_id"].as_str().expect("order id").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_order_becomes_one_supplier_order_per_supplier() {
+    let app = TestApp::spawn_production().await;
+    let store = app.shopify_store().await;
+    let order = paid_order(9_100_001, "#R1");
+    let lines = order["line_items"].as_array().expect("lines").clone();
+    assert!(lines.len() >= 1);
+    // First line from AliExpress (backup CJ out of stock is not needed), the rest from CJ.
+    for (i, line) in lines.iter().enumerate() {
+        let supplier = if i == 0 { "aliexpress" } else { "cj" };
+        map_variant(
+            &app,
+            &store,
+            &line["variant_id"],
+            json!([{ "offers": [offer(supplier, &format!("sku-{i}"), "2.50", 1, Some(100))] }]),
+        )
+        .await;
+    }
+    let id = send_paid(&app, &order).await;
+    let routed = eventually(Duration::from_secs(10), || async {
+        !supplier_orders(&app, &id).await.is_empty()
+    })
+    .await;
+    assert!(routed, "the order was not routed");
+    let purchases = supplier_orders(&app, &id).await;
+    let expected = if lines.len() > 1 { 2 } else { 1 };
+    assert_eq!(purchases.len(), expected, "{purchases:?}");
+    for p in &purchases {
+        assert_eq!(p["status"], json!("awaiting_placement"));
+        assert_eq!(p["attempt_id"].as_str().map(str::len), Some(32));
+    }
+    let total_items: usize = purchases
+        .iter()
+        .map(|p| p["items"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(total_items, lines.len());
+    let detail = app.order_detail(&id).await;
+    assert!(timeline_kinds(&detail).contains(&"routed".to_string()));
+    assert_eq!(detail["tab"], json!("awaiting_order"));
+    // Each supplier order waits for its placement job.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'supplier_order.place'")
+            .await,
+        expected as i64
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_it_on() {
+    let app = TestApp::spawn_production().await;
+    let store = app.shopify_store().await;
+    let order = paid_order(9_100_002, "#R2");
+    let id = send_paid(&app, &order).await;
+    let failed = eventually(Duration::from_secs(10), || async {
+        app.order_detail(&id).await["tab"] == json!("failed")
+    })
+    .await;
+    assert!(failed, "an unmapped order must land in Failed");
+    let detail = app.order_detail(&id).await;
+    let failures = detail["state"]["routing_failures"].as_array().expect("failures");
+    assert_eq!(failures[0]["reason"]["kind"], json!("no_mapping"));
+    assert_eq!(app.counts().await["failed"], 1);
+
+    for line in order["line_items"].as_array().expect("lines") {
+        map_variant(
+            &app,
+            &store,
+            &line["variant_id"],
+            json!([{ "offers": [offer("cj", "any", "1.00", 0, None)] }]),
+        )
+        .await;
+    }
+    let response = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/route"))
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let moved = eventually(Duration::from_secs(10), || async {
+        app.order_detail(&id).await["tab"] == json!("awaiting_order")
+    })
+    .await;
+    assert!(moved, "the retry did not move the order on");
+    assert_eq!(supplier_orders(&app, &id).await.len(), 1);
+    let kinds = timeline_kinds(&app.order_detail(&id).await);
+    assert!(kinds.contains(&"routing_failed".to_string()));
+    assert!(kinds.contains(&"routing_succeeded".to_string()));
+    // Routing again buys nothing twice.
+    app.api_post_empty(&format!("/api/v1/orders/{id}/route")).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(supplier_orders(&app, &id).await.len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mapping_with_bad_fields_is_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let store = app.shopify_store().await;
+    for (components, field) in [
+        (json!([]), "components"),
+        (json!([{ "offers": [] }]), "components[0].offers"),
+        (
+            json!([{ "offers": [offer("ebay", "x", "1.00", 0, None)] }]),
+            "components[0].offers[0].supplier",
+        ),
+        (
+            json!([{ "offers": [offer("cj", "x", "1.001", 0, None)] }]),
+            "components[0].offers[0].unit_cost",
+        ),
+    ] {
+        let response = app
+            .client()
+            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
+            .bearer_auth(&app.token)
+            .json(&json!({ "variant_id": "1", "components": components }))
+            .send()
+            .await
+            .expect("put");
+        let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        assert!(message.contains(field), "{message} should name {field}");
+    }
+    assert_eq!(app.rows("mappings").await, 0);
+    app.stop().await;
+}
