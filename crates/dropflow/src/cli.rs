@@ -45,6 +45,9 @@ pub enum Command {
     /// The job queue.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Product mappings (store items to supplier offers) as CSV.
+    #[command(subcommand)]
+    Mappings(MappingsCommand),
     /// Recognise the courier from a tracking number (pattern and check digit).
     #[command(subcommand)]
     Tracking(TrackingCommand),
@@ -118,6 +121,24 @@ pub enum TrackingCommand {
         /// The tracking number; spaces and dashes are ignored, so it may be given in parts.
         #[arg(required = true, num_args = 1..)]
         number: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingsCommand {
+    /// Import mappings from a CSV file (one offer per row; see `mapping_csv`). Bad rows are
+    /// reported by line and skipped; the good ones are imported.
+    Import {
+        /// The store's domain (or id).
+        #[arg(long)]
+        store: String,
+        file: PathBuf,
+    },
+    /// Write a store's mappings as CSV (to standard output without a file).
+    Export {
+        #[arg(long)]
+        store: String,
+        file: Option<PathBuf>,
     },
 }
 
@@ -225,6 +246,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Stores(cmd) => stores(cmd, &open(&config).await?).await,
         Command::Jobs(cmd) => jobs(cmd, &open(&config).await?).await,
+        Command::Mappings(cmd) => mappings(cmd, &open(&config).await?).await,
         Command::Tracking(TrackingCommand::Detect { number }) => {
             let report = dropflow_core::tracking::report(&number.join(" "));
             print!("{}", report.text);
@@ -355,6 +377,85 @@ async fn jobs(cmd: JobsCommand, db: &Database) -> anyhow::Result<ExitCode> {
                 eprintln!("job {id} does not exist or has not failed");
                 Ok(ExitCode::from(1))
             }
+        }
+    }
+}
+
+async fn find_store(db: &Database, reference: &str) -> anyhow::Result<storage::stores::Store> {
+    let wanted = storage::stores::normalize_domain(reference);
+    storage::stores::list(db)
+        .await?
+        .into_iter()
+        .find(|s| s.domain == wanted || s.id.to_string() == reference)
+        .with_context(|| format!("no store {reference:?} is registered"))
+}
+
+async fn mappings(cmd: MappingsCommand, db: &Database) -> anyhow::Result<ExitCode> {
+    match cmd {
+        MappingsCommand::Import { store, file } => {
+            let store = find_store(db, &store).await?;
+            let text =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let rows = text
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                .saturating_sub(1);
+            let bar = indicatif::ProgressBar::new(rows as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let (parsed, errors) = crate::mapping_csv::parse(text.as_slice(), || bar.inc(1));
+            bar.set_message("saving");
+            for m in &parsed {
+                storage::catalog::put(
+                    db,
+                    store.id,
+                    m.key_kind,
+                    &m.key,
+                    m.title.as_deref(),
+                    &m.mapping,
+                )
+                .await?;
+            }
+            bar.finish_and_clear();
+            for e in &errors {
+                eprintln!("line {}: {}", e.line, e.message);
+            }
+            println!(
+                "{} mappings imported, {} rows skipped",
+                parsed.len(),
+                errors.len()
+            );
+            Ok(if errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        MappingsCommand::Export { store, file } => {
+            let store = find_store(db, &store).await?;
+            let out: Box<dyn std::io::Write> = match &file {
+                Some(path) => Box::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            let mut writer = csv::Writer::from_writer(out);
+            for m in storage::catalog::list(db, store.id).await? {
+                for row in crate::mapping_csv::rows_of(
+                    m.key_kind,
+                    &m.key_value,
+                    m.title.as_deref(),
+                    &m.mapping,
+                ) {
+                    writer.serialize(row)?;
+                }
+            }
+            writer.flush()?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -18,6 +18,8 @@ pub mod storage;
 pub mod ingest;
 /// Job handlers that carry orders through the supplier side (routing, …).
 pub mod fulfilment;
+/// Product mappings as CSV (`dropflow mappings import|export`).
+pub mod mapping_csv;
 /// The durable job queue's runner: claims with a lease, retries with backoff.
 pub mod jobs;
 /// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.

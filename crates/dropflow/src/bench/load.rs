@@ -26,7 +26,7 @@ pub fn prepare(first: u64, count: usize, secret: &[u8]) -> anyhow::Result<Vec<Pr
     for i in 0..count as u64 {
         let order_id = first + i;
         // Nine in ten orders arrive paid, one in ten waits for payment (on hold).
-        let financial = if order_id % 10 == 0 {
+        let financial = if order_id.is_multiple_of(10) {
             "pending"
         } else {
             "paid"

@@ -50,7 +50,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/orders/{id}", get(api::orders::show))
         .route("/orders/{id}/holds", post(api::orders::place_hold))
         .route("/orders/{id}/route", post(api::orders::reroute))
-        .route("/orders/{id}/supplier-orders", get(api::orders::supplier_orders))
+        .route(
+            "/orders/{id}/supplier-orders",
+            get(api::orders::supplier_orders),
+        )
         .route(
             "/orders/{id}/holds/{reason}/release",
             post(api::orders::release_hold),

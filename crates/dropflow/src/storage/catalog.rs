@@ -27,7 +27,9 @@ impl KeyKind {
         match s {
             "variant" => Ok(KeyKind::Variant),
             "sku" => Ok(KeyKind::Sku),
-            other => Err(StorageError::Corrupt(format!("mappings.key_kind {other:?}"))),
+            other => Err(StorageError::Corrupt(format!(
+                "mappings.key_kind {other:?}"
+            ))),
         }
     }
 }
@@ -91,7 +93,10 @@ pub async fn list(db: &Database, store_id: StoreId) -> Result<Vec<StoredMapping>
                 key_kind: KeyKind::parse(&r.try_get::<String, _>("key_kind")?)?,
                 key_value: r.try_get("key_value")?,
                 title: r.try_get("title")?,
-                mapping: from_json("mappings.components", &r.try_get::<String, _>("components")?)?,
+                mapping: from_json(
+                    "mappings.components",
+                    &r.try_get::<String, _>("components")?,
+                )?,
                 updated_at: from_ms(r.try_get("updated_at")?),
             })
         })

@@ -15,7 +15,8 @@ fn offer(supplier: &str, sku: &str, cost: &str, priority: i32, stock: Option<u32
 }
 
 async fn map_variant(app: &TestApp, store: &str, variant: &Value, components: Value) {
-    let body = json!({ "variant_id": variant.to_string().trim_matches('"'), "components": components });
+    let body =
+        json!({ "variant_id": variant.to_string().trim_matches('"'), "components": components });
     let response = app
         .client()
         .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
@@ -46,7 +47,7 @@ async fn a_paid_order_becomes_one_supplier_order_per_supplier() {
     let store = app.shopify_store().await;
     let order = paid_order(9_100_001, "#R1");
     let lines = order["line_items"].as_array().expect("lines").clone();
-    assert!(lines.len() >= 1);
+    assert!(!lines.is_empty());
     // First line from AliExpress (backup CJ out of stock is not needed), the rest from CJ.
     for (i, line) in lines.iter().enumerate() {
         let supplier = if i == 0 { "aliexpress" } else { "cj" };
@@ -100,7 +101,9 @@ async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_
     .await;
     assert!(failed, "an unmapped order must land in Failed");
     let detail = app.order_detail(&id).await;
-    let failures = detail["state"]["routing_failures"].as_array().expect("failures");
+    let failures = detail["state"]["routing_failures"]
+        .as_array()
+        .expect("failures");
     assert_eq!(failures[0]["reason"]["kind"], json!("no_mapping"));
     assert_eq!(app.counts().await["failed"], 1);
 
@@ -127,7 +130,8 @@ async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_
     assert!(kinds.contains(&"routing_failed".to_string()));
     assert!(kinds.contains(&"routing_succeeded".to_string()));
     // Routing again buys nothing twice.
-    app.api_post_empty(&format!("/api/v1/orders/{id}/route")).await;
+    app.api_post_empty(&format!("/api/v1/orders/{id}/route"))
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(supplier_orders(&app, &id).await.len(), 1);
     app.stop().await;
@@ -157,9 +161,65 @@ async fn a_mapping_with_bad_fields_is_refused_naming_the_field() {
             .send()
             .await
             .expect("put");
-        let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        let message =
+            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains(field), "{message} should name {field}");
     }
     assert_eq!(app.rows("mappings").await, 0);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mappings_import_from_csv_skipping_bad_rows_and_export_again() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let csv = "key_kind,key,title,component,component_quantity,supplier,account,supplier_product_id,supplier_sku_id,unit_cost,currency,priority,ships_to,stock,product_url\n\
+variant,111,Mug,0,1,aliexpress,,p1,s1,3.50,USD,1,US CA,10,\n\
+variant,111,Mug,0,1,cj,,p2,s2,4.00,USD,2,,,\n\
+variant,222,Bad,0,1,ebay,,p3,s3,1.00,USD,0,,,\n\
+sku,MUG-2,Mug two,0,2,manual,acme,p4,s4,0.50,EUR,0,,,https://example.test/p4\n";
+    let file = app.testdb.dir.path().join("mappings.csv");
+    std::fs::write(&file, csv).expect("write csv");
+    let bin = env!("CARGO_BIN_EXE_dropflow");
+    let output = std::process::Command::new(bin)
+        .args([
+            "--database",
+            &app.testdb.url,
+            "mappings",
+            "import",
+            "--store",
+            SHOP,
+        ])
+        .arg(&file)
+        .current_dir(app.testdb.dir.path())
+        .output()
+        .expect("run import");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("2 mappings imported, 1 rows skipped"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("line 4"), "{stderr}");
+    assert_eq!(app.rows("mappings").await, 2);
+
+    let output = std::process::Command::new(bin)
+        .args([
+            "--database",
+            &app.testdb.url,
+            "mappings",
+            "export",
+            "--store",
+            SHOP,
+        ])
+        .current_dir(app.testdb.dir.path())
+        .output()
+        .expect("run export");
+    assert!(output.status.success());
+    let exported = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(exported.lines().count(), 4, "{exported}");
+    assert!(exported.contains("sku,MUG-2,Mug two,0,2,manual,acme,p4,s4,0.50,EUR"));
+    assert!(exported.contains("variant,111,Mug,0,1,aliexpress,default,p1,s1,3.50,USD,1,US CA,10,"));
     app.stop().await;
 }

@@ -174,7 +174,10 @@ impl TestApp {
         Self::spawn_inner(Some(registry), configure).await
     }
 
-    async fn spawn_inner(registry: Option<Registry>, configure: impl FnOnce(&mut Config)) -> TestApp {
+    async fn spawn_inner(
+        registry: Option<Registry>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let testdb = TestDb::create().await;
         let mut config = test_config(&testdb);
         configure(&mut config);

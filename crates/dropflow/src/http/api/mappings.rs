@@ -131,7 +131,9 @@ fn blank(value: &Option<String>) -> Option<String> {
 /// Checks and converts the input, naming the first bad field by its path.
 pub fn to_mapping(components: &[ComponentInput]) -> Result<Mapping, ApiError> {
     if components.is_empty() {
-        return Err(ApiError::Unprocessable("components must not be empty".into()));
+        return Err(ApiError::Unprocessable(
+            "components must not be empty".into(),
+        ));
     }
     let mut out = Vec::with_capacity(components.len());
     for (c, component) in components.iter().enumerate() {
@@ -160,7 +162,8 @@ fn to_offer(offer: &OfferInput, at: &str) -> Result<Offer, ApiError> {
     let bad = |field: &str, why: String| ApiError::Unprocessable(format!("{at}.{field}: {why}"));
     let kind = SupplierKind::parse(offer.supplier.trim())
         .ok_or_else(|| bad("supplier", "use aliexpress, cj or manual".into()))?;
-    let currency = Currency::from_code(&offer.currency).map_err(|e| bad("currency", e.to_string()))?;
+    let currency =
+        Currency::from_code(&offer.currency).map_err(|e| bad("currency", e.to_string()))?;
     let unit_cost = Money::parse_decimal(&offer.unit_cost, currency)
         .map_err(|e| bad("unit_cost", e.to_string()))?;
     if unit_cost.minor < 0 {

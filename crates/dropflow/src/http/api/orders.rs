@@ -250,7 +250,9 @@ pub async fn reroute(
         crate::storage::now_ms(),
     )
     .await?;
-    tx.commit().await.map_err(crate::storage::StorageError::from)?;
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
     tracing::info!(order.id = %id, by = %merchant, "routing queued by a merchant");
     Ok((
         axum::http::StatusCode::ACCEPTED,
@@ -268,5 +270,7 @@ pub async fn supplier_orders(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<SupplierOrderView>>, ApiError> {
     let id = resolve(&state, &id).await?;
-    Ok(Json(crate::storage::supplier_orders::for_order(&state.db, id).await?))
+    Ok(Json(
+        crate::storage::supplier_orders::for_order(&state.db, id).await?,
+    ))
 }
