@@ -224,20 +224,7 @@ pub async fn list(db: &Database, status: &str, limit: i64) -> Result<Vec<JobView
     .bind(limit)
     .fetch_all(&db.reader)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(JobView {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                status: r.try_get("status")?,
-                attempts: r.try_get("attempts")?,
-                max_attempts: r.try_get("max_attempts")?,
-                run_at: from_ms(r.try_get("run_at")?),
-                last_error: r.try_get("last_error")?,
-                order_id: r.try_get("order_id")?,
-            })
-        })
-        .collect()
+    rows.iter().map(view_from_row).collect()
 }
 
 /// Jobs for one order, oldest first.
@@ -249,20 +236,20 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<JobView>>
     .bind(order_id.to_string())
     .fetch_all(&db.reader)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(JobView {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                status: r.try_get("status")?,
-                attempts: r.try_get("attempts")?,
-                max_attempts: r.try_get("max_attempts")?,
-                run_at: from_ms(r.try_get("run_at")?),
-                last_error: r.try_get("last_error")?,
-                order_id: r.try_get("order_id")?,
-            })
-        })
-        .collect()
+    rows.iter().map(view_from_row).collect()
+}
+
+fn view_from_row(r: &AnyRow) -> Result<JobView> {
+    Ok(JobView {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        max_attempts: r.try_get("max_attempts")?,
+        run_at: from_ms(r.try_get("run_at")?),
+        last_error: r.try_get("last_error")?,
+        order_id: r.try_get("order_id")?,
+    })
 }
 
 fn truncate(text: &str, max: usize) -> String {
