@@ -6,6 +6,9 @@
 //! Adding a supplier: one directory, one arm in `SupplierKind`, one config section, one test
 //! file.
 
+/// AliExpress Open Platform dropshipping API (IOP `/sync`).
+pub mod aliexpress;
+
 use dropflow_core::supplier::{
     PaymentResult, Placement, PurchaseRequest, RemoteOrder, SupplierError, SupplierKind,
 };
