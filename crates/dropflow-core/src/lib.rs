@@ -20,6 +20,8 @@ pub mod hold;
 pub mod procurement;
 /// What dropflow asks of a supplier and what it can answer, in no supplier's wire format.
 pub mod supplier;
+/// The merchant wallet as a double-entry ledger: every movement balances.
+pub mod ledger;
 /// Product mapping: store items to supplier offers (with bundles and backups).
 pub mod catalog;
 /// Routing: a paid order's lines to one purchase per supplier.

@@ -45,6 +45,15 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             "/stores/{store_id}/mappings",
             axum::routing::put(api::mappings::put).get(api::mappings::list),
         )
+        .route("/stores/{store_id}/wallet", get(api::wallet::show))
+        .route(
+            "/stores/{store_id}/wallet/top-ups",
+            post(api::wallet::top_up),
+        )
+        .route(
+            "/stores/{store_id}/wallet/entries",
+            get(api::wallet::entries),
+        )
         .route("/orders", get(api::orders::list))
         .route("/orders/counts", get(api::orders::counts))
         .route("/orders/{id}", get(api::orders::show))

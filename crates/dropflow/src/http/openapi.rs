@@ -22,6 +22,9 @@ use utoipa::{Modify, OpenApi};
         super::api::mappings::list,
         super::api::jobs::list,
         super::api::jobs::retry,
+        super::api::wallet::top_up,
+        super::api::wallet::show,
+        super::api::wallet::entries,
     ),
     modifiers(&BearerAuth)
 )]

@@ -28,6 +28,8 @@ pub mod orders;
 pub mod stores;
 /// API tokens: created once, stored hashed.
 pub mod tokens;
+/// The wallet ledger: postings that always balance.
+pub mod ledger;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

@@ -8,6 +8,8 @@
 
 /// AliExpress Open Platform dropshipping API (IOP `/sync`).
 pub mod aliexpress;
+/// CJ Dropshipping API v2.0 (token auth, createOrderV2, pay from balance, webhooks).
+pub mod cj;
 
 use dropflow_core::supplier::{
     PaymentResult, Placement, PurchaseRequest, RemoteOrder, SupplierError, SupplierKind,

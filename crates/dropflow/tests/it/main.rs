@@ -14,5 +14,6 @@ mod openapi_health;
 mod process;
 mod routing;
 mod storage_contract;
+mod wallet;
 mod webhooks_shopify;
 mod webhooks_woocommerce;

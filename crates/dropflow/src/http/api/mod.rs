@@ -8,3 +8,5 @@ pub mod jobs;
 pub mod orders;
 /// Registering and listing stores.
 pub mod stores;
+/// The merchant wallet: top-ups, balances, ledger entries.
+pub mod wallet;

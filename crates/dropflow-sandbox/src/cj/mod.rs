@@ -1,0 +1,229 @@
+//! A CJ Dropshipping API v2.0 stand-in, served over HTTP on `127.0.0.1:0`
+//! (`shared/reference/protocols.md` §4).
+//!
+//! What it does, as CJ does:
+//! - **auth**: `authentication/getAccessToken` (API key) issues an access token and a refresh
+//!   token with expiry dates; `refreshAccessToken` swaps a refresh token for a new pair (the
+//!   old refresh token is used up); every other path wants `CJ-Access-Token` and answers
+//!   `1600002` when it is missing and `1600001` when it is unknown or expired;
+//! - **orders**: `createOrderV2` keyed by `orderNumber` (a second order with the same number is
+//!   refused), `payType` 1/2/3, list (newest first, paged), detail, delete;
+//! - **payment**: `payBalance` / `payBalanceV2` draw the order total from a balance a test
+//!   can set; too little is refused with "Insufficient balance";
+//! - **shipping**: a paid order moves `UNSHIPPED` → `SHIPPED` (with a tracking number in its
+//!   line's real format) → `DELIVERED` as *sandbox time* passes (`time_scale`, or
+//!   [`CjSandbox::advance`]); `logistic/trackInfo` and `freightCalculate` answer;
+//! - **limits**: an optional per-second limit answered with `1600200`;
+//! - **webhooks**: with `webhook_url` set, signed `ORDER` and `LOGISTIC` messages are POSTed
+//!   as statuses change;
+//! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx, 429, out of stock, price
+//!   factor, address rejection, placing despite a timeout).
+//!
+//! Where CJ's documentation is silent (order and payment refusal codes, the exact webhook
+//! parameters), the sandbox's choices are marked in [`code`] and `webhooks`.
+
+mod catalog;
+mod clock;
+pub mod http_client;
+mod orders;
+mod routes;
+mod state;
+mod tracking;
+mod webhooks;
+
+pub use catalog::{variants, SandboxVariant, DEFAULT_STOCK};
+pub use state::code;
+pub use state::{AuthCalls, OrderSnapshot, WebhookDelivery};
+pub use webhooks::sign as webhook_sign;
+
+use crate::faults::FaultSwitch;
+use state::Shared;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How the sandbox behaves. `Default` is a well-funded account with CJ's real token lifetimes,
+/// real time, no rate limit and no webhooks.
+#[derive(Debug, Clone)]
+pub struct CjSandboxConfig {
+    /// The key getAccessToken accepts (CJ's format: `CJUserNum@api@xxxx`).
+    pub api_key: String,
+    /// The account's `openId`: returned with tokens, sent in webhooks, and the webhook
+    /// signing key.
+    pub open_id: u64,
+    /// Access-token lifetime, in real time (CJ: 15 days).
+    pub access_token_ttl: Duration,
+    /// Refresh-token lifetime, in real time (CJ: 180 days).
+    pub refresh_token_ttl: Duration,
+    /// Least time between two getAccessToken calls (CJ: 5 minutes); zero = no limit.
+    pub login_min_interval: Duration,
+    /// Calls per second (CJ's account levels: Free 1, Plus 2, Prime 4, Advanced 6); `None`
+    /// = unlimited, so benchmarks measure dropflow rather than the limit.
+    pub qps_limit: Option<u32>,
+    /// Sandbox seconds per real second (86 400 = a day a second).
+    pub time_scale: f64,
+    /// From payment to shipping, in sandbox time.
+    pub ship_after: Duration,
+    /// From shipping to delivery, in sandbox time.
+    pub deliver_after: Duration,
+    /// The starting balance, US cents.
+    pub balance_cents: i64,
+    /// Where to POST webhooks (`http://` only); `None` = no webhooks.
+    pub webhook_url: Option<String>,
+    /// How often (real time) to look for changes to announce.
+    pub webhook_tick: Duration,
+    /// How long a "timed out" request is held before the sandbox gives up on it.
+    pub timeout_hold: Duration,
+    /// What the sandbox sells; unlisted `vid`s are sold too (see [`SandboxVariant`]).
+    pub variants: Vec<SandboxVariant>,
+}
+
+impl Default for CjSandboxConfig {
+    fn default() -> Self {
+        const DAY: u64 = 86_400;
+        CjSandboxConfig {
+            api_key: "CJ4821937@api@0f5c2a9e7b3d4e1f8a6c5b2d9e0f7a31".to_string(),
+            open_id: 1_482_193_700,
+            access_token_ttl: Duration::from_secs(15 * DAY),
+            refresh_token_ttl: Duration::from_secs(180 * DAY),
+            login_min_interval: Duration::ZERO,
+            qps_limit: None,
+            time_scale: 1.0,
+            ship_after: Duration::from_secs(2 * DAY),
+            deliver_after: Duration::from_secs(8 * DAY),
+            balance_cents: 1_000_000,
+            webhook_url: None,
+            webhook_tick: Duration::from_millis(200),
+            timeout_hold: Duration::from_secs(30),
+            variants: variants(),
+        }
+    }
+}
+
+/// A running sandbox. Dropping it leaves the server running until the runtime ends; call
+/// [`CjSandbox::shutdown`] to stop it.
+pub struct CjSandbox {
+    /// `http://127.0.0.1:PORT/api2.0/v1`: what a client uses as CJ's base URL.
+    pub base_url: String,
+    /// Flip faults while the sandbox runs.
+    pub faults: FaultSwitch,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts a sandbox on `127.0.0.1` at a free port.
+pub async fn start(config: CjSandboxConfig) -> std::io::Result<CjSandbox> {
+    let faults = FaultSwitch::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let webhook_url = config.webhook_url.clone();
+    let shared = Arc::new(Shared::new(config, faults.clone()));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let app = routes::App {
+        shared: shared.clone(),
+        shutdown: shutdown_rx.clone(),
+    };
+    let router = routes::router(app);
+    let mut server_shutdown = shutdown_rx.clone();
+    let mut tasks = vec![tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = server_shutdown.changed().await;
+        });
+        // An accept error ends the sandbox; tests then see connection errors.
+        let _ = serve.await;
+    })];
+    if let Some(url) = webhook_url {
+        tasks.push(tokio::spawn(webhooks::run(
+            shared.clone(),
+            url,
+            shutdown_rx,
+        )));
+    }
+    Ok(CjSandbox {
+        base_url: format!("http://{address}{}", routes::BASE_PATH),
+        faults,
+        shared,
+        shutdown,
+        tasks,
+    })
+}
+
+impl CjSandbox {
+    /// The API key the sandbox accepts.
+    pub fn api_key(&self) -> &str {
+        &self.shared.config.api_key
+    }
+
+    /// The account's openId (the webhook signing key).
+    pub fn open_id(&self) -> u64 {
+        self.shared.config.open_id
+    }
+
+    pub fn set_balance_cents(&self, cents: i64) {
+        self.shared.set_balance_cents(cents);
+    }
+
+    pub fn balance_cents(&self) -> i64 {
+        self.shared.balance_cents()
+    }
+
+    /// How many orders carry this `orderNumber` (never more than one, if CJ's rule holds).
+    pub fn orders_with_number(&self, order_number: &str) -> usize {
+        self.shared.orders_with_number(order_number)
+    }
+
+    /// The order with this `orderNumber`, as it stands now.
+    pub fn order(&self, order_number: &str) -> Option<OrderSnapshot> {
+        self.shared.snapshot(order_number)
+    }
+
+    pub fn order_count(&self) -> usize {
+        self.shared.order_count()
+    }
+
+    pub fn auth_calls(&self) -> AuthCalls {
+        self.shared.auth_calls()
+    }
+
+    /// Every access token stops working (refresh tokens still work).
+    pub fn revoke_access_tokens(&self) {
+        self.shared.revoke_access_tokens();
+    }
+
+    /// Every token stops working; only a new getAccessToken helps.
+    pub fn revoke_all_tokens(&self) {
+        self.shared.revoke_all_tokens();
+    }
+
+    /// Moves sandbox time forward (orders ship and arrive without waiting).
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    pub fn set_stock(&self, vid: &str, stock: u64) {
+        self.shared.set_stock(vid, stock);
+    }
+
+    pub fn set_price_cents(&self, vid: &str, cents: i64) {
+        self.shared.set_price(vid, cents);
+    }
+
+    /// Every webhook POST so far (the last 10 000).
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.shared.deliveries()
+    }
+
+    /// Stops the server and the webhook sender; held requests end at once.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;

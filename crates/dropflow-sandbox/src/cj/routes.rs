@@ -1,0 +1,289 @@
+//! The HTTP surface: CJ's v2 paths under `/api2.0/v1`, each answering CJ's envelope
+//! `{code, result, message, data, requestId}`. Business refusals are HTTP 200 with a non-200
+//! `code` (as CJ's examples show); only injected faults use other HTTP statuses (429 with
+//! `Retry-After`, 5xx, a hold that outlasts any client timeout).
+//!
+//! Layers, outermost first: faults (every path), then the guard (token, then QPS) on every
+//! path but the three `authentication/*` ones.
+
+use super::state::{code, PayBy, Refusal, Shared};
+use crate::faults::FaultSwitch;
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// Where CJ's v2 API lives on its host.
+pub(crate) const BASE_PATH: &str = "/api2.0/v1";
+
+/// The header CJ reads the access token from.
+const TOKEN_HEADER: &str = "CJ-Access-Token";
+
+#[derive(Clone)]
+pub(crate) struct App {
+    pub shared: Arc<Shared>,
+    /// Turns true at shutdown, so held ("timed out") requests end.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+type Params = Query<HashMap<String, String>>;
+
+pub(crate) fn router(app: App) -> Router {
+    let guarded = Router::new()
+        .route("/shopping/order/createOrderV2", post(create_order))
+        .route("/shopping/order/list", get(list_orders))
+        .route("/shopping/order/getOrderDetail", get(order_detail))
+        .route("/shopping/order/deleteOrder", delete(delete_order))
+        .route("/shopping/pay/payBalance", post(pay_balance))
+        .route("/shopping/pay/payBalanceV2", post(pay_balance_v2))
+        .route("/shopping/pay/getBalance", get(get_balance))
+        .route("/logistic/trackInfo", get(track_info))
+        .route("/logistic/freightCalculate", post(freight))
+        .route("/product/variant/queryByVid", get(variant))
+        .route("/product/stock/queryByVid", get(stock))
+        .route("/setting/get", get(settings))
+        .route_layer(middleware::from_fn_with_state(app.clone(), guard));
+    let auth = Router::new()
+        .route("/authentication/getAccessToken", post(get_access_token))
+        .route(
+            "/authentication/refreshAccessToken",
+            post(refresh_access_token),
+        )
+        .route("/authentication/logout", post(logout));
+    Router::new()
+        .nest(BASE_PATH, guarded.merge(auth))
+        .fallback(unknown_path)
+        .layer(middleware::from_fn_with_state(app.clone(), faults))
+        .with_state(app)
+}
+
+// ---- envelope -------------------------------------------------------------------------
+
+fn envelope(code: i64, result: bool, message: &str, data: Value) -> Value {
+    json!({
+        "code": code,
+        "result": result,
+        "message": message,
+        "data": data,
+        "requestId": uuid::Uuid::now_v7().to_string(),
+    })
+}
+
+fn ok(data: Value) -> Response {
+    Json(envelope(code::SUCCESS, true, "Success", data)).into_response()
+}
+
+fn fail(refusal: Refusal) -> Response {
+    Json(envelope(refusal.code, false, &refusal.message, Value::Null)).into_response()
+}
+
+fn answer(result: Result<Value, Refusal>) -> Response {
+    match result {
+        Ok(data) => ok(data),
+        Err(refusal) => fail(refusal),
+    }
+}
+
+fn json_body(body: &Bytes) -> Result<Value, Refusal> {
+    serde_json::from_slice(body).map_err(|_| Refusal {
+        code: code::PARAM_ERROR,
+        message: "The request body is not valid JSON".to_string(),
+    })
+}
+
+fn param<'a>(params: &'a Params, name: &str) -> Result<&'a str, Refusal> {
+    params
+        .get(name)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Refusal {
+            code: code::PARAM_ERROR,
+            message: format!("{name} is required"),
+        })
+}
+
+// ---- layers ---------------------------------------------------------------------------
+
+/// Injects the fault switch's faults before anything else happens.
+async fn faults(State(app): State<App>, request: Request, next: Next) -> Response {
+    let faults = app.shared.faults.get();
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    if FaultSwitch::roll(faults.timeout_rate) {
+        // The nasty case: the order is placed, but the caller never hears so.
+        if faults.place_despite_timeout && request.uri().path().ends_with("/createOrderV2") {
+            let _placed = next.run(request).await;
+        }
+        let mut shutdown = app.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(app.shared.config.timeout_hold) => {}
+            _ = shutdown.changed() => {}
+        }
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    }
+    if FaultSwitch::roll(faults.server_error_rate) {
+        let status = match rand::random::<u8>() % 3 {
+            0 => StatusCode::INTERNAL_SERVER_ERROR,
+            1 => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let page = format!("<html><body><h1>{status}</h1></body></html>");
+        return (status, page).into_response();
+    }
+    if FaultSwitch::roll(faults.rate_limit_rate) {
+        let body = envelope(
+            code::TOO_MANY_REQUESTS,
+            false,
+            "Too Many Requests",
+            Value::Null,
+        );
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert("Retry-After", HeaderValue::from_static("1"));
+        return response;
+    }
+    next.run(request).await
+}
+
+/// The token check, then the per-second limit.
+async fn guard(State(app): State<App>, request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if let Err(refusal) = app.shared.check_token(token) {
+        return fail(refusal);
+    }
+    if let Err(refusal) = app.shared.admit() {
+        return fail(refusal);
+    }
+    next.run(request).await
+}
+
+async fn unknown_path() -> Response {
+    let body = envelope(404, false, "Not Found", Value::Null);
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+// ---- authentication -------------------------------------------------------------------
+
+async fn get_access_token(State(app): State<App>, body: Bytes) -> Response {
+    answer(json_body(&body).and_then(|b| {
+        let key = b.get("apiKey").and_then(Value::as_str).unwrap_or_default();
+        app.shared.login(key)
+    }))
+}
+
+async fn refresh_access_token(State(app): State<App>, body: Bytes) -> Response {
+    answer(json_body(&body).and_then(|b| {
+        let token = b
+            .get("refreshToken")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        app.shared.refresh(token)
+    }))
+}
+
+async fn logout(State(app): State<App>, request: Request) -> Response {
+    if let Some(token) = request
+        .headers()
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
+        app.shared.logout(token);
+    }
+    ok(json!(true))
+}
+
+// ---- orders and payment ---------------------------------------------------------------
+
+async fn create_order(State(app): State<App>, body: Bytes) -> Response {
+    answer(json_body(&body).and_then(|b| app.shared.create_order(&b)))
+}
+
+async fn list_orders(State(app): State<App>, params: Params) -> Response {
+    let number = |name: &str, default: u64| {
+        params
+            .get(name)
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(default)
+    };
+    ok(app
+        .shared
+        .list_orders(number("pageNum", 1), number("pageSize", 20)))
+}
+
+async fn order_detail(State(app): State<App>, params: Params) -> Response {
+    answer(param(&params, "orderId").and_then(|id| app.shared.order_detail(id)))
+}
+
+async fn delete_order(State(app): State<App>, params: Params) -> Response {
+    answer(
+        param(&params, "orderId")
+            .and_then(|id| app.shared.delete_order(id))
+            .map(|()| json!(true)),
+    )
+}
+
+async fn pay_balance(State(app): State<App>, body: Bytes) -> Response {
+    answer(json_body(&body).and_then(|b| {
+        let id = b.get("orderId").and_then(Value::as_str).unwrap_or_default();
+        app.shared.pay(PayBy::OrderId(id)).map(|()| Value::Null)
+    }))
+}
+
+async fn pay_balance_v2(State(app): State<App>, body: Bytes) -> Response {
+    answer(json_body(&body).and_then(|b| {
+        let id = b
+            .get("shipmentOrderId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        app.shared
+            .pay(PayBy::ShipmentOrderId(id))
+            .map(|()| Value::Null)
+    }))
+}
+
+async fn get_balance(State(app): State<App>) -> Response {
+    let cents = app.shared.balance_cents();
+    ok(json!({
+        "amount": super::orders::usd(cents),
+        "noWithdrawalAmount": 0.0,
+        "freezeAmount": 0.0,
+    }))
+}
+
+// ---- logistics, products, settings ----------------------------------------------------
+
+async fn track_info(State(app): State<App>, params: Params) -> Response {
+    answer(param(&params, "trackNumber").map(|n| app.shared.track_info(n)))
+}
+
+async fn freight(State(app): State<App>, body: Bytes) -> Response {
+    answer(json_body(&body).and_then(|b| app.shared.freight(&b)))
+}
+
+async fn variant(State(app): State<App>, params: Params) -> Response {
+    answer(param(&params, "vid").map(|vid| app.shared.variant(vid)))
+}
+
+async fn stock(State(app): State<App>, params: Params) -> Response {
+    answer(param(&params, "vid").map(|vid| app.shared.stock(vid)))
+}
+
+async fn settings(State(app): State<App>) -> Response {
+    ok(json!({
+        "qpsLimit": app.shared.config.qps_limit,
+        "quotaLimits": [],
+        "isSandbox": true,
+    }))
+}

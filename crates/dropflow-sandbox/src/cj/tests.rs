@@ -1,0 +1,249 @@
+//! The sandbox over real HTTP: envelopes, the token guard, faults, webhooks.
+
+use super::*;
+use crate::faults::Faults;
+use serde_json::{json, Value};
+use std::sync::Mutex;
+
+async fn call(
+    sandbox: &CjSandbox,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
+    let mut headers = vec![("Content-Type", "application/json".to_string())];
+    if let Some(t) = token {
+        headers.push(("CJ-Access-Token", t.to_string()));
+    }
+    let url = format!("{}/{path}", sandbox.base_url);
+    let bytes = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
+    let answer = http_client::send(method, &url, &headers, &bytes, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    (answer.status, value)
+}
+
+async fn login(sandbox: &CjSandbox) -> String {
+    let body = json!({"apiKey": sandbox.api_key()});
+    let (_, answer) = call(
+        sandbox,
+        "POST",
+        "authentication/getAccessToken",
+        None,
+        &body,
+    )
+    .await;
+    answer["data"]["accessToken"].as_str().unwrap().to_string()
+}
+
+fn order(number: &str) -> Value {
+    json!({
+        "orderNumber": number, "shippingCountryCode": "US", "shippingCountry": "United States",
+        "shippingProvince": "Texas", "shippingCity": "Austin", "shippingZip": "78701",
+        "shippingAddress": "500 Congress Avenue", "shippingCustomerName": "Alan Turing",
+        "shippingPhone": "+1-202-555-0100", "logisticName": "YunExpress",
+        "fromCountryCode": "CN", "payType": 3,
+        "products": [{"vid": "1424608152007086080", "quantity": 1}]
+    })
+}
+
+#[tokio::test]
+async fn speaks_cjs_envelope_and_guards_tokens() {
+    let sandbox = start(CjSandboxConfig::default()).await.unwrap();
+    let (status, missing) = call(
+        &sandbox,
+        "GET",
+        "shopping/pay/getBalance",
+        None,
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(missing["code"], code::TOKEN_EMPTY);
+    assert_eq!(missing["result"], false);
+
+    let token = login(&sandbox).await;
+    let (_, balance) = call(
+        &sandbox,
+        "GET",
+        "shopping/pay/getBalance",
+        Some(&token),
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(balance["code"], 200);
+    assert_eq!(balance["result"], true);
+    assert_eq!(balance["message"], "Success");
+    assert!(balance["requestId"].is_string());
+    assert_eq!(balance["data"]["amount"], json!(10000.0));
+
+    let (_, created) = call(
+        &sandbox,
+        "POST",
+        "shopping/order/createOrderV2",
+        Some(&token),
+        &order("H-1"),
+    )
+    .await;
+    assert_eq!(created["data"]["orderStatus"], "CREATED");
+    let (_, again) = call(
+        &sandbox,
+        "POST",
+        "shopping/order/createOrderV2",
+        Some(&token),
+        &order("H-1"),
+    )
+    .await;
+    assert_eq!(again["code"], code::ORDER_NUMBER_EXISTS);
+    assert_eq!(sandbox.orders_with_number("H-1"), 1);
+
+    let (status, _) = call(&sandbox, "GET", "no/such/path", Some(&token), &Value::Null).await;
+    assert_eq!(status, 404);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn injects_http_faults() {
+    let sandbox = start(CjSandboxConfig {
+        timeout_hold: Duration::from_millis(300),
+        ..CjSandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = login(&sandbox).await;
+    sandbox.faults.set(Faults {
+        rate_limit_rate: 1.0,
+        ..Faults::default()
+    });
+    let (status, body) = call(
+        &sandbox,
+        "GET",
+        "shopping/pay/getBalance",
+        Some(&token),
+        &Value::Null,
+    )
+    .await;
+    assert_eq!(status, 429);
+    assert_eq!(body["code"], code::TOO_MANY_REQUESTS);
+
+    sandbox.faults.set(Faults {
+        server_error_rate: 1.0,
+        ..Faults::default()
+    });
+    let (status, _) = call(
+        &sandbox,
+        "GET",
+        "shopping/pay/getBalance",
+        Some(&token),
+        &Value::Null,
+    )
+    .await;
+    assert!([500, 502, 503].contains(&status));
+
+    sandbox.faults.set(Faults {
+        timeout_rate: 1.0,
+        place_despite_timeout: true,
+        ..Faults::default()
+    });
+    let (status, _) = call(
+        &sandbox,
+        "POST",
+        "shopping/order/createOrderV2",
+        Some(&token),
+        &order("T-1"),
+    )
+    .await;
+    assert_eq!(status, 504);
+    assert_eq!(sandbox.orders_with_number("T-1"), 1);
+    sandbox.shutdown().await;
+}
+
+/// What a test receiver got: (`sign` header, body) per POST.
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+#[tokio::test]
+async fn posts_signed_webhooks_as_orders_move() {
+    let received: Received = Arc::default();
+    let sink = received.clone();
+    let receiver = axum::Router::new().route(
+        "/cj",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let sink = sink.clone();
+                async move {
+                    let sign = headers
+                        .get("sign")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    sink.lock().unwrap().push((sign, body.to_vec()));
+                    axum::Json(json!({"code": 200, "result": "success", "message": "ok"}))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cj", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+
+    let sandbox = start(CjSandboxConfig {
+        webhook_url: Some(url),
+        webhook_tick: Duration::from_millis(20),
+        ..CjSandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = login(&sandbox).await;
+    let (_, created) = call(
+        &sandbox,
+        "POST",
+        "shopping/order/createOrderV2",
+        Some(&token),
+        &order("W-1"),
+    )
+    .await;
+    let id = created["data"]["orderId"].as_str().unwrap().to_string();
+    call(
+        &sandbox,
+        "POST",
+        "shopping/pay/payBalance",
+        Some(&token),
+        &json!({"orderId": id}),
+    )
+    .await;
+    sandbox.advance(Duration::from_secs(20 * 86_400));
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while received.lock().unwrap().len() < 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = received.lock().unwrap().clone();
+    let types: Vec<String> = got
+        .iter()
+        .map(|(_, b)| {
+            let v: Value = serde_json::from_slice(b).unwrap();
+            format!(
+                "{}:{}",
+                v["type"].as_str().unwrap(),
+                v["params"]["orderStatus"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(types.contains(&"ORDER:CREATED".to_string()), "{types:?}");
+    assert!(types.contains(&"ORDER:DELIVERED".to_string()), "{types:?}");
+    assert!(types.contains(&"LOGISTIC:".to_string()), "{types:?}");
+    for (sign, body) in &got {
+        assert_eq!(sign, &webhook_sign(sandbox.open_id(), body));
+    }
+    assert!(sandbox
+        .webhook_deliveries()
+        .iter()
+        .all(|d| d.status == Some(200)));
+    sandbox.shutdown().await;
+}

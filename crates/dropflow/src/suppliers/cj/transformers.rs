@@ -1,0 +1,597 @@
+//! Every CJ wire type the connector reads or writes, and every mapping between CJ's vocabulary
+//! and `dropflow_core::supplier`. No IO here: the mappings are tested table by table.
+//!
+//! CJ is loose with JSON types (ids and amounts arrive as numbers or strings, `null` where a
+//! field does not apply), so wire fields are read through [`Loose`] and `Option`.
+
+use super::CjConfig;
+use dropflow_core::money::Money;
+use dropflow_core::procurement::SupplierOrderStatus;
+use dropflow_core::reference::country::CountryCode;
+use dropflow_core::reference::currency::Currency;
+use dropflow_core::shipment::ShipmentStatus;
+use dropflow_core::supplier::{
+    PurchaseLine, PurchaseRequest, RejectReason, RemoteOrder, SupplierError, Tracking,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// CJ's longest `orderNumber` (the V2 table says 50; the older Chinese page says 40).
+pub(crate) const MAX_ORDER_NUMBER: usize = 50;
+
+/// `payType` 3: create the order only. Payment is a separate call ([`super::Cj`]'s `pay`), so
+/// the merchant's auto-pay setting and the price guard decide, not CJ.
+const PAY_TYPE_CREATE_ONLY: u8 = 3;
+
+/// Codes for refusals CJ does not document (order and payment errors). These are the
+/// project sandbox's numbers; against the real API the message text is what gets read
+/// (see [`reject_reason`]), which is why both are checked.
+pub(crate) mod sandbox_code {
+    pub const ORDER_NUMBER_EXISTS: i64 = 1_603_101;
+    pub const OUT_OF_STOCK: i64 = 1_603_102;
+    pub const ADDRESS_INVALID: i64 = 1_603_103;
+    pub const LOGISTIC_UNAVAILABLE: i64 = 1_603_104;
+    pub const INSUFFICIENT_BALANCE: i64 = 1_603_201;
+}
+
+/// A JSON scalar CJ sends sometimes as a number, sometimes as a string.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Loose {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl Loose {
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Loose::Text(s) => s.trim().to_string(),
+            Loose::Number(n) => n.to_string(),
+        }
+    }
+
+    /// An amount in US dollars (CJ prices everything in USD), exactly when it has at most
+    /// two decimals, rounded to the cent otherwise (CJ's JSON floats can carry noise).
+    pub(crate) fn usd(&self) -> Option<Money> {
+        let usd = Currency::from_code("USD").ok()?;
+        let text = self.text();
+        Money::parse_decimal(&text, usd).ok().or_else(|| {
+            let value: f64 = text.parse().ok().filter(|v: &f64| v.is_finite())?;
+            Some(Money::new((value * 100.0).round() as i64, usd))
+        })
+    }
+}
+
+fn loose_text(value: &Option<Loose>) -> Option<String> {
+    value.as_ref().map(Loose::text).filter(|s| !s.is_empty())
+}
+
+fn present(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+// ---- order statuses -------------------------------------------------------------------
+
+/// CJ's `orderStatus` values (protocols.md §4.3; from third-party clients quoting CJ's docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CjOrderStatus {
+    /// Created (`payType` 3 stops here).
+    Created,
+    /// In CJ's cart, waiting for confirmation.
+    InCart,
+    /// Confirmed, waiting for payment.
+    Unpaid,
+    /// Paid; CJ is preparing it.
+    Unshipped,
+    Shipped,
+    Delivered,
+    Cancelled,
+    /// CJ's documented catch-all.
+    Other,
+    /// Anything CJ may add later.
+    Unknown(String),
+}
+
+impl CjOrderStatus {
+    /// Every documented value, as CJ writes it.
+    pub const DOCUMENTED: [&'static str; 8] = [
+        "CREATED",
+        "IN_CART",
+        "UNPAID",
+        "UNSHIPPED",
+        "SHIPPED",
+        "DELIVERED",
+        "CANCELLED",
+        "OTHER",
+    ];
+
+    pub fn parse(raw: &str) -> CjOrderStatus {
+        match raw.trim().to_ascii_uppercase().as_str() {
+            "CREATED" => CjOrderStatus::Created,
+            "IN_CART" => CjOrderStatus::InCart,
+            "UNPAID" => CjOrderStatus::Unpaid,
+            "UNSHIPPED" => CjOrderStatus::Unshipped,
+            "SHIPPED" => CjOrderStatus::Shipped,
+            "DELIVERED" => CjOrderStatus::Delivered,
+            // Both spellings appear in CJ material.
+            "CANCELLED" | "CANCELED" => CjOrderStatus::Cancelled,
+            "OTHER" => CjOrderStatus::Other,
+            other => CjOrderStatus::Unknown(other.to_string()),
+        }
+    }
+
+    /// Our supplier-order status for CJ's.
+    pub fn supplier_status(&self) -> SupplierOrderStatus {
+        match self {
+            // The order exists at CJ and waits for money from us in all three.
+            CjOrderStatus::Created | CjOrderStatus::InCart | CjOrderStatus::Unpaid => {
+                SupplierOrderStatus::AwaitingPayment
+            }
+            CjOrderStatus::Unshipped => SupplierOrderStatus::AwaitingShipment,
+            CjOrderStatus::Shipped => SupplierOrderStatus::Shipped,
+            CjOrderStatus::Delivered => SupplierOrderStatus::Delivered,
+            CjOrderStatus::Cancelled => SupplierOrderStatus::Cancelled,
+            // OTHER and anything unknown: the order *exists* (we read it from CJ), so
+            // AwaitingPlacement or PlacementUnknown would invite buying it again; Shipped or
+            // Delivered would fulfil the store order without a parcel. AwaitingPayment is
+            // the least advanced state that is true of an existing order, and its worst
+            // case is a pay call CJ refuses (which `pay` reads back from the order status).
+            CjOrderStatus::Other | CjOrderStatus::Unknown(_) => {
+                SupplierOrderStatus::AwaitingPayment
+            }
+        }
+    }
+
+    /// What the parcel's status is when all we know is the order's.
+    fn shipment_status(&self) -> ShipmentStatus {
+        match self {
+            // Shipped without scans seen yet (protocols.md §5.3: "SHIPPED (no scans)").
+            CjOrderStatus::Shipped => ShipmentStatus::InfoReceived,
+            CjOrderStatus::Delivered => ShipmentStatus::Delivered,
+            CjOrderStatus::Created
+            | CjOrderStatus::InCart
+            | CjOrderStatus::Unpaid
+            | CjOrderStatus::Unshipped
+            | CjOrderStatus::Cancelled
+            | CjOrderStatus::Other
+            | CjOrderStatus::Unknown(_) => ShipmentStatus::Pending,
+        }
+    }
+}
+
+// ---- tracking statuses ----------------------------------------------------------------
+
+/// The `trackingStatus` codes of CJ's LOGISTIC webhook (0–14, from a third-party
+/// transcription of CJ's docs; UNVERIFIED). Unknown codes are `Pending`, never final.
+pub fn tracking_status_from_code(code: i64) -> ShipmentStatus {
+    match code {
+        // No information yet.
+        0 => ShipmentStatus::Pending,
+        // Warehouse shipped out: the label exists, the carrier has not scanned it.
+        1 => ShipmentStatus::InfoReceived,
+        // Forwarder received / dispatched, international transit, arrived at destination,
+        // customs initiated / cleared, last-mile pickup.
+        2 | 4 | 5 | 6 | 7 | 8 | 9 => ShipmentStatus::InTransit,
+        // Forwarder return: the parcel is going the wrong way.
+        3 => ShipmentStatus::Exception,
+        10 => ShipmentStatus::OutForDelivery,
+        11 => ShipmentStatus::AvailableForPickup,
+        12 => ShipmentStatus::Delivered,
+        // "Delivery failed / exception": attention needed either way, and Exception does
+        // not claim a delivery attempt CJ may not have made.
+        13 => ShipmentStatus::Exception,
+        // Returned to sender.
+        14 => ShipmentStatus::Exception,
+        _ => ShipmentStatus::Pending,
+    }
+}
+
+/// `trackingStatus` as trackInfo writes it: a number, or a phrase. Phrases are matched on
+/// words, most specific first ("Last-Mile Pickup" is transit, "Ready For Pickup" is not).
+pub fn tracking_status_from_text(text: &str) -> ShipmentStatus {
+    let t = text.trim().to_ascii_lowercase();
+    if let Ok(code) = t.parse::<i64>() {
+        return tracking_status_from_code(code);
+    }
+    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
+    if has(&["out for delivery"]) {
+        ShipmentStatus::OutForDelivery
+    } else if has(&["delivery failed", "failed delivery", "attempt"]) {
+        ShipmentStatus::AttemptFail
+    } else if has(&["exception", "return", "fail"]) {
+        ShipmentStatus::Exception
+    } else if has(&["delivered"]) {
+        ShipmentStatus::Delivered
+    } else if has(&[
+        "ready for pickup",
+        "available for pickup",
+        "awaiting collection",
+    ]) {
+        ShipmentStatus::AvailableForPickup
+    } else if has(&["expired"]) {
+        ShipmentStatus::Expired
+    } else if has(&[
+        "transit",
+        "customs",
+        "arrived",
+        "dispatch",
+        "forwarder",
+        "pickup",
+        "departed",
+    ]) {
+        ShipmentStatus::InTransit
+    } else if has(&["shipped out", "info received", "label", "warehouse"]) {
+        ShipmentStatus::InfoReceived
+    } else {
+        ShipmentStatus::Pending
+    }
+}
+
+// ---- creating an order ----------------------------------------------------------------
+
+/// The createOrderV2 body for `request`, or why it cannot be sent at all.
+pub(crate) fn create_order_body(
+    request: &PurchaseRequest,
+    config: &CjConfig,
+) -> Result<Value, RejectReason> {
+    let reference = request.attempt_id.trim();
+    if reference.is_empty() || reference.chars().count() > MAX_ORDER_NUMBER {
+        return Err(RejectReason::Other {
+            detail: format!("our reference must be 1–{MAX_ORDER_NUMBER} characters for CJ"),
+        });
+    }
+    let products = merged_lines(&request.lines)?;
+    let address = &request.ship_to;
+    let country = address
+        .country_code
+        .as_deref()
+        .and_then(|c| CountryCode::from_alpha2(c).ok())
+        .ok_or_else(|| RejectReason::AddressRefused {
+            detail: "missing or unknown country code".to_string(),
+        })?;
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_string();
+    let province = match address.province.as_deref().map(str::trim) {
+        Some(p) if !p.is_empty() => p.to_string(),
+        _ => text(&address.province_code),
+    };
+    let logistic = request
+        .shipping_method
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .unwrap_or(&config.logistic_name);
+    Ok(json!({
+        "orderNumber": reference,
+        "shippingCountryCode": country.as_str(),
+        "shippingCountry": country.name(),
+        "shippingProvince": province,
+        "shippingCity": text(&address.city),
+        "shippingZip": text(&address.postal_code),
+        "shippingAddress": text(&address.address1),
+        "shippingAddress2": text(&address.address2),
+        "shippingCustomerName": text(&address.name),
+        "shippingPhone": text(&address.phone),
+        "email": request.email.as_deref().unwrap_or_default(),
+        "logisticName": logistic,
+        "fromCountryCode": config.from_country_code,
+        "payType": PAY_TYPE_CREATE_ONLY,
+        "products": products
+            .iter()
+            .map(|(vid, quantity)| json!({ "vid": vid, "quantity": quantity }))
+            .collect::<Vec<_>>(),
+    }))
+}
+
+/// One product entry per `vid` (a bundle may list the same variant twice).
+fn merged_lines(lines: &[PurchaseLine]) -> Result<Vec<(String, u32)>, RejectReason> {
+    let mut merged: Vec<(String, u32)> = Vec::new();
+    for line in lines {
+        let vid = line.supplier_sku_id.trim();
+        if vid.is_empty() || line.quantity == 0 {
+            return Err(RejectReason::Other {
+                detail: "a line has no CJ variant id (vid) or no quantity".to_string(),
+            });
+        }
+        match merged.iter_mut().find(|(v, _)| v == vid) {
+            Some((_, quantity)) => *quantity = quantity.saturating_add(line.quantity),
+            None => merged.push((vid.to_string(), line.quantity)),
+        }
+    }
+    if merged.is_empty() {
+        return Err(RejectReason::Other {
+            detail: "nothing to buy".to_string(),
+        });
+    }
+    Ok(merged)
+}
+
+/// createOrderV2's `data`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreatedOrder {
+    order_id: Option<Loose>,
+    order_number: Option<String>,
+    order_status: Option<String>,
+    order_amount: Option<Loose>,
+}
+
+/// The placed order, from createOrderV2's answer. The deprecated createOrder answered the
+/// bare order id as `data`, which is read too.
+pub(crate) fn placed_order(data: &Value, attempt_id: &str) -> Result<RemoteOrder, SupplierError> {
+    let bare = match data {
+        Value::String(id) => Some(id.trim().to_string()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
+    };
+    if let Some(id) = bare.filter(|id| !id.is_empty()) {
+        return Ok(remote(
+            id,
+            Some(attempt_id.to_string()),
+            "CREATED",
+            None,
+            Vec::new(),
+        ));
+    }
+    let created: CreatedOrder = decode(data, "createOrderV2")?;
+    let id = loose_text(&created.order_id).ok_or_else(|| {
+        SupplierError::Protocol("createOrderV2 answered without an orderId".to_string())
+    })?;
+    let raw = present(&created.order_status).unwrap_or_else(|| "CREATED".to_string());
+    Ok(remote(
+        id,
+        present(&created.order_number).or_else(|| Some(attempt_id.to_string())),
+        &raw,
+        created.order_amount.as_ref().and_then(Loose::usd),
+        Vec::new(),
+    ))
+}
+
+fn remote(
+    supplier_order_id: String,
+    attempt_id: Option<String>,
+    raw_status: &str,
+    total_cost: Option<Money>,
+    tracking: Vec<Tracking>,
+) -> RemoteOrder {
+    RemoteOrder {
+        supplier_order_id,
+        attempt_id,
+        status: CjOrderStatus::parse(raw_status).supplier_status(),
+        raw_status: raw_status.to_string(),
+        total_cost,
+        tracking,
+    }
+}
+
+/// Why CJ refused a purchase, from its code and message. CJ documents no codes for these, so
+/// the message is read too; the message text goes into the reason (which the merchant sees),
+/// never into logs.
+pub(crate) fn reject_reason(code: i64, message: &str, lines: &[PurchaseLine]) -> RejectReason {
+    let m = message.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
+    let detail = || format!("CJ {code}: {message}");
+    if code == sandbox_code::ORDER_NUMBER_EXISTS
+        || (has(&["order number", "ordernumber", "order no"])
+            && has(&["exist", "duplicate", "repeat", "used"]))
+    {
+        RejectReason::DuplicateReference
+    } else if code == sandbox_code::OUT_OF_STOCK
+        || has(&["out of stock", "inventory", "stock", "sold out"])
+    {
+        // The line the message names, else the only line, else the message says which.
+        let named = lines
+            .iter()
+            .find(|l| !l.supplier_sku_id.is_empty() && message.contains(&l.supplier_sku_id));
+        let sku = match (named, lines) {
+            (Some(line), _) | (None, [line]) => line.supplier_sku_id.clone(),
+            (None, _) => detail(),
+        };
+        RejectReason::OutOfStock {
+            supplier_sku_id: sku,
+        }
+    } else if code == sandbox_code::LOGISTIC_UNAVAILABLE
+        || has(&[
+            "logistic",
+            "not deliverable",
+            "cannot be delivered",
+            "not support",
+        ])
+    {
+        RejectReason::NotDeliverable { detail: detail() }
+    } else if code == sandbox_code::ADDRESS_INVALID
+        || has(&[
+            "address",
+            "zip",
+            "postal",
+            "province",
+            "city",
+            "country",
+            "phone",
+            "consignee",
+        ])
+    {
+        RejectReason::AddressRefused { detail: detail() }
+    } else {
+        RejectReason::Other { detail: detail() }
+    }
+}
+
+/// Whether a payment refusal means "top up your balance".
+pub(crate) fn is_insufficient_balance(code: i64, message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    code == sandbox_code::INSUFFICIENT_BALANCE
+        || (m.contains("balance") && (m.contains("insufficient") || m.contains("not enough")))
+}
+
+// ---- reading orders -------------------------------------------------------------------
+
+/// An order as list and getOrderDetail show it (the fields dropflow reads).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OrderDetail {
+    order_id: Option<Loose>,
+    order_num: Option<String>,
+    order_number: Option<String>,
+    order_status: Option<String>,
+    track_number: Option<String>,
+    tracking_url: Option<String>,
+    logistic_name: Option<String>,
+    order_amount: Option<Loose>,
+}
+
+impl OrderDetail {
+    /// Our reference as CJ echoes it (`orderNum` in lists, `orderNumber` elsewhere).
+    pub(crate) fn reference(&self) -> Option<String> {
+        present(&self.order_num).or_else(|| present(&self.order_number))
+    }
+
+    pub(crate) fn status(&self) -> CjOrderStatus {
+        CjOrderStatus::parse(self.order_status.as_deref().unwrap_or_default())
+    }
+
+    /// The tracking number, when CJ has given one.
+    pub(crate) fn track_number(&self) -> Option<String> {
+        present(&self.track_number)
+    }
+}
+
+/// shopping/order/list's `data`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OrderPage {
+    #[serde(default)]
+    pub list: Vec<OrderDetail>,
+    pub total: Option<Loose>,
+}
+
+impl OrderPage {
+    pub(crate) fn total(&self) -> Option<u64> {
+        self.total.as_ref().and_then(|t| t.text().parse().ok())
+    }
+}
+
+/// One entry of logistic/trackInfo's `data`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TrackInfo {
+    tracking_number: Option<String>,
+    logistic_name: Option<String>,
+    tracking_status: Option<Loose>,
+    last_mile_carrier: Option<String>,
+}
+
+impl TrackInfo {
+    fn status(&self) -> Option<ShipmentStatus> {
+        match self.tracking_status.as_ref()? {
+            Loose::Number(n) => n.as_i64().map(tracking_status_from_code),
+            Loose::Text(t) => Some(tracking_status_from_text(t)),
+        }
+    }
+
+    /// The entry as a [`Tracking`] on its own (for the tracking query).
+    pub(crate) fn tracking(&self) -> Option<Tracking> {
+        Some(Tracking {
+            number: present(&self.tracking_number)?,
+            carrier: present(&self.last_mile_carrier).or_else(|| present(&self.logistic_name)),
+            status: self.status().unwrap_or(ShipmentStatus::Pending),
+            url: None,
+        })
+    }
+}
+
+/// The order as dropflow sees it; `track` is trackInfo's entry for its number, when asked.
+pub(crate) fn remote_order(
+    detail: &OrderDetail,
+    track: Option<&TrackInfo>,
+) -> Result<RemoteOrder, SupplierError> {
+    let id = loose_text(&detail.order_id)
+        .ok_or_else(|| SupplierError::Protocol("CJ's order has no orderId".to_string()))?;
+    let status = detail.status();
+    let tracking = detail
+        .track_number()
+        .map(|number| {
+            let status = match (&status, track.and_then(TrackInfo::status)) {
+                // CJ's own "delivered" wins over a carrier feed that lags behind.
+                (CjOrderStatus::Delivered, _) => ShipmentStatus::Delivered,
+                (_, Some(from_carrier)) => from_carrier,
+                (order_status, None) => order_status.shipment_status(),
+            };
+            Tracking {
+                number,
+                carrier: track
+                    .and_then(|t| present(&t.last_mile_carrier))
+                    .or_else(|| present(&detail.logistic_name)),
+                status,
+                url: present(&detail.tracking_url),
+            }
+        })
+        .into_iter()
+        .collect();
+    Ok(remote(
+        id,
+        detail.reference(),
+        detail
+            .order_status
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or_default(),
+        detail.order_amount.as_ref().and_then(Loose::usd),
+        tracking,
+    ))
+}
+
+/// Tracking for an order status alone (webhooks that carry a number but no scans).
+pub(crate) fn tracking_for_status(
+    number: String,
+    carrier: Option<String>,
+    url: Option<String>,
+    status: &CjOrderStatus,
+) -> Tracking {
+    Tracking {
+        number,
+        carrier,
+        status: status.shipment_status(),
+        url,
+    }
+}
+
+/// A freight option from logistic/freightCalculate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreightOption {
+    /// The `logisticName` to order with.
+    pub logistic_name: String,
+    pub price: Money,
+    /// Days in transit as CJ writes them ("2-5").
+    pub aging: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FreightWire {
+    logistic_name: Option<String>,
+    logistic_price: Option<Loose>,
+    logistic_aging: Option<Loose>,
+}
+
+impl FreightWire {
+    pub(crate) fn option(&self) -> Option<FreightOption> {
+        Some(FreightOption {
+            logistic_name: present(&self.logistic_name)?,
+            price: self.logistic_price.as_ref()?.usd()?,
+            aging: loose_text(&self.logistic_aging),
+        })
+    }
+}
+
+/// Reads a `data` value into a wire type, naming the call in the error.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    data: &Value,
+    call: &str,
+) -> Result<T, SupplierError> {
+    serde_json::from_value(data.clone())
+        .map_err(|e| SupplierError::Protocol(format!("unexpected {call} answer from CJ: {e}")))
+}

@@ -1,0 +1,335 @@
+//! One HTTP exchange with CJ and what its answer means. CJ wraps every answer in
+//! `{code, result, message, data, requestId}` (protocols.md §4.1); whether error answers also
+//! carry a non-200 HTTP status is not documented, so both are read: the HTTP status first
+//! (429, 5xx), then the envelope's `code`.
+//!
+//! Everything here is either *no usable answer* ([`CallError::Supplier`], already in
+//! dropflow's vocabulary) or *CJ said no* ([`CallError::Api`], which each call site reads in
+//! its own terms: a refused purchase, a refused payment, a refused token).
+
+use dropflow_core::supplier::SupplierError;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::Value;
+use std::time::Duration;
+
+/// The header CJ reads the access token from.
+pub(crate) const TOKEN_HEADER: &str = "CJ-Access-Token";
+
+/// How long to wait after a rate-limit answer that names no time: CJ's limits are per second.
+const RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+
+/// CJ's codes (standard/ps-code.html, standard/limit.html).
+pub(crate) mod code {
+    pub const SUCCESS: i64 = 200;
+    /// "System busy": retry (CJ suggests at most 3 times).
+    pub const SYSTEM_BUSY: i64 = 1_600_000;
+    /// Invalid API key or access token.
+    pub const INVALID_TOKEN: i64 = 1_600_001;
+    /// Access token empty.
+    pub const TOKEN_EMPTY: i64 = 1_600_002;
+    /// "Too Many Requests" (the per-second limit and the daily quota).
+    pub const TOO_MANY_REQUESTS: i64 = 1_600_200;
+
+    /// The 16000xx block is CJ's authentication and authorisation block (1600001–1600011,
+    /// 1600030, 1600031 are documented there); 1600100 and above are request errors.
+    pub fn is_auth(code: i64) -> bool {
+        (1_600_001..1_600_100).contains(&code)
+    }
+
+    /// The token itself was refused (rather than the account): a new token may help.
+    pub fn is_token_refusal(code: i64) -> bool {
+        code == INVALID_TOKEN || code == TOKEN_EMPTY
+    }
+}
+
+/// Why a call gave no data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CallError {
+    /// No usable answer, or an answer that says "not now".
+    Supplier(SupplierError),
+    /// CJ answered and refused, with its code and message.
+    Api { code: i64, message: String },
+}
+
+impl CallError {
+    /// For calls where a refusal has no meaning of its own: an answer we cannot act on.
+    pub(crate) fn into_supplier(self) -> SupplierError {
+        match self {
+            CallError::Supplier(e) => e,
+            CallError::Api { code, message } => {
+                SupplierError::Protocol(format!("CJ refused the call ({code}): {message}"))
+            }
+        }
+    }
+}
+
+/// What to send: method, path below the base URL, query pairs, JSON body.
+#[derive(Debug, Clone)]
+pub(crate) struct Call<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<Value>,
+}
+
+impl<'a> Call<'a> {
+    pub(crate) fn get(path: &'a str, query: Vec<(&'static str, String)>) -> Self {
+        Call {
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+        }
+    }
+
+    pub(crate) fn post(path: &'a str, body: Value) -> Self {
+        Call {
+            method: Method::POST,
+            path,
+            query: Vec::new(),
+            body: Some(body),
+        }
+    }
+}
+
+/// The HTTP client and where CJ is. Holds no state of its own beyond reqwest's connection
+/// pool.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    client: Client,
+    base_url: String,
+    timeout: Duration,
+}
+
+impl Transport {
+    pub(crate) fn new(base_url: &str, timeout: Duration) -> Self {
+        // The builder only fails when the TLS backend cannot start; the plain client is the
+        // same minus the connect timeout, and every request carries its own timeout anyway.
+        let client = Client::builder()
+            .connect_timeout(timeout)
+            .build()
+            .unwrap_or_else(|_| Client::new());
+        Transport {
+            client,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            timeout,
+        }
+    }
+
+    /// Sends `call` (with the token when given) and returns the envelope's `data`.
+    pub(crate) async fn send(
+        &self,
+        call: &Call<'_>,
+        token: Option<&str>,
+    ) -> Result<Value, CallError> {
+        let url = format!("{}/{}", self.base_url, call.path.trim_start_matches('/'));
+        let mut request = self
+            .client
+            .request(call.method.clone(), url)
+            .timeout(self.timeout);
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if let Some(token) = token {
+            request = request.header(TOKEN_HEADER, token);
+        }
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| CallError::Supplier(transport_error(&e)))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| CallError::Supplier(transport_error(&e)))?;
+        read_answer(status, retry_after, &body)
+    }
+}
+
+/// A failed exchange in dropflow's terms. Only a refused connection proves the request was
+/// never received; anything else after sending (a timeout, a reset, a cut-off body) leaves
+/// the outcome unknown, which is what `Timeout` means to the caller.
+fn transport_error(error: &reqwest::Error) -> SupplierError {
+    if error.is_builder() {
+        SupplierError::Protocol(format!("cannot build the request: {error}"))
+    } else if error.is_connect() {
+        SupplierError::Unavailable("cannot connect to CJ".to_string())
+    } else {
+        SupplierError::Timeout
+    }
+}
+
+/// Reads an HTTP answer: status first, then the envelope.
+pub(crate) fn read_answer(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<Value, CallError> {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(CallError::Supplier(SupplierError::RateLimited {
+            retry_after: retry_after.or(Some(RATE_LIMIT_PAUSE)),
+        }));
+    }
+    if status.is_server_error() {
+        return Err(CallError::Supplier(SupplierError::Unavailable(format!(
+            "CJ answered HTTP {}",
+            status.as_u16()
+        ))));
+    }
+    let Some(envelope) = Envelope::read(body) else {
+        return Err(CallError::Supplier(
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                SupplierError::Unauthorized(format!("CJ answered HTTP {}", status.as_u16()))
+            } else {
+                SupplierError::Protocol(format!(
+                    "CJ answered HTTP {} without its envelope",
+                    status.as_u16()
+                ))
+            },
+        ));
+    };
+    if envelope.code == code::SUCCESS && envelope.result && status.is_success() {
+        return Ok(envelope.data);
+    }
+    match envelope.code {
+        code::SYSTEM_BUSY => Err(CallError::Supplier(SupplierError::Unavailable(
+            "CJ is busy (1600000)".to_string(),
+        ))),
+        code::TOO_MANY_REQUESTS => {
+            // The daily quota resets at a time CJ does not state; the per-second one at once.
+            let daily = envelope.message.to_ascii_lowercase().contains("daily");
+            Err(CallError::Supplier(SupplierError::RateLimited {
+                retry_after: if daily {
+                    None
+                } else {
+                    retry_after.or(Some(RATE_LIMIT_PAUSE))
+                },
+            }))
+        }
+        code => Err(CallError::Api {
+            code,
+            message: envelope.message,
+        }),
+    }
+}
+
+/// CJ's envelope, read leniently: `code` as a number or a numeric string, `result` absent
+/// meaning "go by the code".
+#[derive(Debug, Clone, PartialEq)]
+struct Envelope {
+    code: i64,
+    result: bool,
+    message: String,
+    data: Value,
+}
+
+impl Envelope {
+    fn read(body: &[u8]) -> Option<Envelope> {
+        let value: Value = serde_json::from_slice(body).ok()?;
+        let code = match value.get("code")? {
+            Value::Number(n) => n.as_i64()?,
+            Value::String(s) => s.trim().parse().ok()?,
+            _ => return None,
+        };
+        let result = match value.get("result") {
+            Some(Value::Bool(b)) => *b,
+            _ => code == code::SUCCESS,
+        };
+        Some(Envelope {
+            code,
+            result,
+            message: value
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            data: value.get("data").cloned().unwrap_or(Value::Null),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(status: u16, body: &Value) -> Result<Value, CallError> {
+        read_answer(
+            StatusCode::from_u16(status).unwrap(),
+            None,
+            body.to_string().as_bytes(),
+        )
+    }
+
+    #[test]
+    fn success_yields_data() {
+        let body = json!({"code": 200, "result": true, "message": "Success",
+            "data": "210711100018655344", "requestId": "9eddf3f5"});
+        assert_eq!(answer(200, &body), Ok(json!("210711100018655344")));
+        // A code as text still reads.
+        let text = json!({"code": "200", "result": true, "data": 1});
+        assert_eq!(answer(200, &text), Ok(json!(1)));
+    }
+
+    #[test]
+    fn errors_are_read_from_status_then_code() {
+        let busy = json!({"code": 1600000, "result": false, "message": "busy"});
+        assert!(matches!(
+            answer(200, &busy),
+            Err(CallError::Supplier(SupplierError::Unavailable(_)))
+        ));
+        let limited = json!({"code": 1600200, "result": false, "message": "Too Many Requests"});
+        assert_eq!(
+            answer(200, &limited),
+            Err(CallError::Supplier(SupplierError::RateLimited {
+                retry_after: Some(Duration::from_secs(1))
+            }))
+        );
+        let daily = json!({"code": 1600200, "result": false,
+            "message": "Too Many Requests, Sorry, you have reached the daily request limit"});
+        assert_eq!(
+            answer(200, &daily),
+            Err(CallError::Supplier(SupplierError::RateLimited {
+                retry_after: None
+            }))
+        );
+        assert!(matches!(
+            read_answer(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(7)), b""),
+            Err(CallError::Supplier(SupplierError::RateLimited { retry_after: Some(d) })) if d.as_secs() == 7
+        ));
+        assert!(matches!(
+            read_answer(StatusCode::BAD_GATEWAY, None, b"<html>"),
+            Err(CallError::Supplier(SupplierError::Unavailable(_)))
+        ));
+        assert!(matches!(
+            read_answer(StatusCode::UNAUTHORIZED, None, b""),
+            Err(CallError::Supplier(SupplierError::Unauthorized(_)))
+        ));
+        assert!(matches!(
+            read_answer(StatusCode::OK, None, b"not json"),
+            Err(CallError::Supplier(SupplierError::Protocol(_)))
+        ));
+        let refused = json!({"code": 1600001, "result": false, "message": "Invalid token"});
+        assert_eq!(
+            answer(200, &refused),
+            Err(CallError::Api {
+                code: 1600001,
+                message: "Invalid token".to_string()
+            })
+        );
+        // An HTTP error with a success code is still an error.
+        let odd = json!({"code": 200, "result": true, "data": null});
+        assert!(answer(400, &odd).is_err());
+        assert!(code::is_auth(1_600_031) && !code::is_auth(1_600_100) && !code::is_auth(200));
+    }
+}
