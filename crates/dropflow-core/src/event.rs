@@ -66,6 +66,12 @@ pub enum OrderEvent {
         from: Procurement,
         to: Procurement,
     },
+    /// One supplier order moved (placed, refused, paid, shipped…).
+    SupplierOrderChanged {
+        supplier: String,
+        status: crate::procurement::SupplierOrderStatus,
+        detail: Option<String>,
+    },
     /// Purchases were created for these suppliers (to be placed).
     Routed {
         suppliers: Vec<String>,
@@ -92,6 +98,7 @@ impl OrderEvent {
             OrderEvent::ReadyToOrder => "ready_to_order",
             OrderEvent::ProcurementChanged { .. } => "procurement_changed",
             OrderEvent::Routed { .. } => "routed",
+            OrderEvent::SupplierOrderChanged { .. } => "supplier_order_changed",
             OrderEvent::RoutingFailed { .. } => "routing_failed",
             OrderEvent::RoutingSucceeded => "routing_succeeded",
         }

@@ -75,6 +75,14 @@ pub enum Command {
         routed_to: Vec<String>,
         failures: Vec<LineFailure>,
     },
+    /// A supplier order moved (placed, refused, paid, shipped…); `procurement` is the new
+    /// summary over all of the order's supplier orders.
+    SupplierOrderChanged {
+        supplier: String,
+        status: crate::procurement::SupplierOrderStatus,
+        detail: Option<String>,
+        procurement: Procurement,
+    },
 }
 
 /// Work that must follow a transition, enqueued in the same transaction.
@@ -239,6 +247,26 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
                     }
                 });
                 builder.state.routing_failures = failures;
+            }
+        }
+        Command::SupplierOrderChanged {
+            supplier,
+            status,
+            detail,
+            procurement,
+        } => {
+            builder.events.push(OrderEvent::SupplierOrderChanged {
+                supplier,
+                status,
+                detail,
+            });
+            let from = builder.state.procurement;
+            if from != procurement {
+                builder.state.procurement = procurement;
+                builder.events.push(OrderEvent::ProcurementChanged {
+                    from,
+                    to: procurement,
+                });
             }
         }
         Command::SetProcurement(to) => {

@@ -35,7 +35,7 @@ fn metrics_handle() -> Option<PrometheusHandle> {
 /// The job handlers `dropflow serve` runs.
 pub fn production_jobs(db: &Database) -> Registry {
     let mut registry = Registry::new();
-    crate::fulfilment::register(&mut registry, db);
+    crate::fulfilment::register(&mut registry, db, Default::default());
     registry
 }
 

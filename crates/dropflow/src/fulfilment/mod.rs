@@ -5,12 +5,22 @@
 
 /// `order.route`: a ready order's lines become one supplier order per supplier.
 pub mod route;
+/// `supplier_order.place`: buys one supplier order, never twice.
+pub mod place;
 
 use crate::jobs::Registry;
 use crate::storage::Database;
 
-/// Registers every fulfilment handler this build has.
-pub fn register(registry: &mut Registry, db: &Database) {
+/// Registers every fulfilment handler this build has; `suppliers` are the connectors this
+/// process can buy through (a supplier order for a kind not among them waits, its job failing
+/// with the reason, until one is configured and the job retried).
+pub fn register(registry: &mut Registry, db: &Database, suppliers: place::Suppliers) {
+    let placing_db = db.clone();
+    registry.register(place::JOB, move |job| {
+        let db = placing_db.clone();
+        let suppliers = suppliers.clone();
+        async move { place::run(&db, &suppliers, &job.payload).await }
+    });
     let routing_db = db.clone();
     registry.register(route::JOB, move |job| {
         let db = routing_db.clone();

@@ -171,3 +171,109 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<SupplierO
     }
     Ok(views)
 }
+
+/// A supplier order with what placing it needs.
+#[derive(Debug, Clone)]
+pub struct ToPlace {
+    pub id: SupplierOrderId,
+    pub order_id: OrderId,
+    pub supplier: String,
+    pub supplier_account: String,
+    pub status: SupplierOrderStatus,
+    pub attempt_id: String,
+    pub items: Vec<SupplierOrderItem>,
+}
+
+/// Reads one supplier order and its items.
+pub async fn load(db: &Database, id: SupplierOrderId) -> Result<Option<ToPlace>> {
+    let Some(r) = sqlx::query(
+        "SELECT order_id, supplier, supplier_account, status, attempt_id FROM supplier_orders
+         WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&db.reader)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let status: String = r.try_get("status")?;
+    let view = for_order_items(db, id).await?;
+    Ok(Some(ToPlace {
+        id,
+        order_id: super::codec::parse_id(
+            "supplier_orders.order_id",
+            &r.try_get::<String, _>("order_id")?,
+        )?,
+        supplier: r.try_get("supplier")?,
+        supplier_account: r.try_get("supplier_account")?,
+        status: SupplierOrderStatus::parse(&status).ok_or_else(|| {
+            super::StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
+        })?,
+        attempt_id: r.try_get("attempt_id")?,
+        items: view,
+    }))
+}
+
+async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<SupplierOrderItem>> {
+    sqlx::query(
+        "SELECT line_position, supplier_product_id, supplier_sku_id, quantity,
+            unit_cost_minor, currency, product_url
+         FROM supplier_order_items WHERE supplier_order_id = $1 ORDER BY position",
+    )
+    .bind(id.to_string())
+    .fetch_all(&db.reader)
+    .await?
+    .iter()
+    .map(|i| {
+        Ok(SupplierOrderItem {
+            line_position: i.try_get("line_position")?,
+            supplier_product_id: i.try_get("supplier_product_id")?,
+            supplier_sku_id: i.try_get("supplier_sku_id")?,
+            quantity: i.try_get("quantity")?,
+            unit_cost_minor: i.try_get("unit_cost_minor")?,
+            currency: i.try_get("currency")?,
+            product_url: i.try_get("product_url")?,
+        })
+    })
+    .collect()
+}
+
+/// Records a supplier order's new status (and what the supplier told us) in the caller's
+/// transaction; returns the statuses of all the order's supplier orders afterwards.
+pub async fn set_status(
+    tx: &mut Tx<'_>,
+    id: SupplierOrderId,
+    status: SupplierOrderStatus,
+    external_id: Option<&str>,
+    cost_minor: Option<i64>,
+    last_error: Option<&str>,
+) -> Result<Vec<SupplierOrderStatus>> {
+    sqlx::query(
+        "UPDATE supplier_orders SET status = $1, external_id = COALESCE($2, external_id),
+            cost_minor = COALESCE($3, cost_minor), last_error = $4, updated_at = $5
+         WHERE id = $6",
+    )
+    .bind(status.as_str())
+    .bind(external_id)
+    .bind(cost_minor)
+    .bind(last_error)
+    .bind(now_ms())
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    let rows = sqlx::query(
+        "SELECT status FROM supplier_orders WHERE order_id =
+            (SELECT order_id FROM supplier_orders WHERE id = $1)",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let s: String = r.try_get("status")?;
+            SupplierOrderStatus::parse(&s).ok_or_else(|| {
+                super::StorageError::Corrupt(format!("supplier_orders.status {s:?}"))
+            })
+        })
+        .collect()
+}

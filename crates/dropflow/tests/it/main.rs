@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod jobs_queue;
 mod openapi_health;
+mod placing;
 mod process;
 mod routing;
 mod storage_contract;

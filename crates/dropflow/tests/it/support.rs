@@ -167,22 +167,23 @@ impl TestApp {
 
     /// With the job handlers `dropflow serve` runs (routing, …).
     pub async fn spawn_production() -> TestApp {
-        Self::spawn_inner(None, |_| {}).await
+        Self::spawn_jobs(dropflow::app::production_jobs, |_| {}).await
     }
 
     pub async fn spawn_custom(registry: Registry, configure: impl FnOnce(&mut Config)) -> TestApp {
-        Self::spawn_inner(Some(registry), configure).await
+        Self::spawn_jobs(move |_| registry, configure).await
     }
 
-    async fn spawn_inner(
-        registry: Option<Registry>,
+    /// With the job handlers `jobs` builds on the test's database.
+    pub async fn spawn_jobs(
+        jobs: impl FnOnce(&Database) -> Registry,
         configure: impl FnOnce(&mut Config),
     ) -> TestApp {
         let testdb = TestDb::create().await;
         let mut config = test_config(&testdb);
         configure(&mut config);
         let db = testdb.connect().await;
-        let registry = registry.unwrap_or_else(|| dropflow::app::production_jobs(&db));
+        let registry = jobs(&db);
         let token = dropflow::storage::tokens::create(&db, TOKEN_NAME)
             .await
             .expect("create a token");

@@ -1,0 +1,193 @@
+//! Placing (issue 3, point 4) against the in-project AliExpress and CJ sandboxes: a paid
+//! order becomes one placed purchase per supplier within seconds, and an unanswered attempt
+//! is reconciled before any retry, so nothing is bought twice.
+
+use crate::support::*;
+use dropflow::fulfilment::place::Suppliers;
+use dropflow::suppliers::aliexpress::{AliExpress, AliExpressConfig};
+use dropflow::suppliers::cj::{ApiKey, Cj, CjConfig};
+use dropflow::suppliers::Supplier;
+use dropflow_core::supplier::SupplierKind;
+use dropflow_sandbox::aliexpress::{self as ali_sandbox, AliExpressSandbox};
+use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox};
+use dropflow_sandbox::faults::Faults;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Sandboxes {
+    ali: AliExpressSandbox,
+    cj: CjSandbox,
+}
+
+async fn sandboxes() -> Sandboxes {
+    Sandboxes {
+        ali: ali_sandbox::start(Default::default())
+            .await
+            .expect("aliexpress sandbox"),
+        cj: cj_sandbox::start(Default::default())
+            .await
+            .expect("cj sandbox"),
+    }
+}
+
+fn suppliers(s: &Sandboxes) -> Suppliers {
+    let mut ali = AliExpressConfig::new(
+        s.ali.base_url.clone(),
+        s.ali.app_key(),
+        s.ali.app_secret(),
+        s.ali.access_token(),
+    );
+    ali.timeout_ms = 1_000;
+    let mut cj = CjConfig::new(&s.cj.base_url, ApiKey::new(s.cj.api_key()));
+    cj.timeout_ms = 1_000;
+    let mut map: HashMap<SupplierKind, Arc<dyn Supplier>> = HashMap::new();
+    map.insert(SupplierKind::Aliexpress, Arc::new(AliExpress::new(ali)));
+    map.insert(SupplierKind::Cj, Arc::new(Cj::new(cj)));
+    Arc::new(map)
+}
+
+async fn app_with(s: &Sandboxes) -> TestApp {
+    let connectors = suppliers(s);
+    TestApp::spawn_jobs(
+        move |db| {
+            let mut registry = dropflow::jobs::Registry::new();
+            dropflow::fulfilment::register(&mut registry, db, connectors);
+            registry
+        },
+        |_| {},
+    )
+    .await
+}
+
+/// Maps the order's first line to AliExpress's first catalogue offer and every other line to
+/// a CJ variant.
+async fn map_order(app: &TestApp, store: &str, order: &Value) {
+    let ali = &ali_sandbox::offers()[0];
+    for (i, line) in order["line_items"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .enumerate()
+    {
+        let offer = if i == 0 {
+            json!({ "supplier": "aliexpress", "supplier_product_id": ali.product_id,
+                "supplier_sku_id": ali.sku_id,
+                "unit_cost": format!("{}.{:02}", ali.unit_cost_cents / 100, ali.unit_cost_cents % 100),
+                "currency": ali.currency })
+        } else {
+            json!({ "supplier": "cj", "supplier_product_id": format!("cj-p{i}"),
+                "supplier_sku_id": format!("cj-v{i}"), "unit_cost": "2.00", "currency": "USD" })
+        };
+        let body = json!({ "variant_id": line["variant_id"].to_string().trim_matches('"'),
+            "components": [{ "offers": [offer] }] });
+        let response = app
+            .client()
+            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
+            .bearer_auth(&app.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("put mapping");
+        expect_json(response, StatusCode::OK).await;
+    }
+}
+
+async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
+    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn placed(p: &Value) -> bool {
+    !matches!(
+        p["status"].as_str(),
+        Some("awaiting_placement") | Some("placement_unknown")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_order_is_placed_with_each_supplier() {
+    let s = sandboxes().await;
+    let app = app_with(&s).await;
+    let store = app.shopify_store().await;
+    let order = paid_order(9_200_001, "#P1");
+    map_order(&app, &store, &order).await;
+    let (_, ack) = app.shopify_order("orders/create", &order).await;
+    let id = ack["order_id"].as_str().expect("id").to_string();
+    let done = eventually(Duration::from_secs(15), || async {
+        let p = purchases(&app, &id).await;
+        !p.is_empty() && p.iter().all(placed)
+    })
+    .await;
+    assert!(done, "not placed: {:?}", purchases(&app, &id).await);
+    for p in purchases(&app, &id).await {
+        assert!(
+            p["external_id"].as_str().is_some_and(|x| !x.is_empty()),
+            "{p}"
+        );
+        let attempt = p["attempt_id"].as_str().expect("attempt");
+        match p["supplier"].as_str() {
+            Some("aliexpress") => assert_eq!(s.ali.orders_placed(attempt), 1),
+            Some("cj") => assert_eq!(s.cj.orders_with_number(attempt), 1),
+            other => panic!("unexpected supplier {other:?}"),
+        }
+    }
+    let detail = app.order_detail(&id).await;
+    assert!(timeline_kinds(&detail).contains(&"supplier_order_changed".to_string()));
+    assert_ne!(detail["procurement"], json!("not_started"), "{detail}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
+    let s = sandboxes().await;
+    // Every AliExpress call times out, but the order is created anyway: the worst case.
+    s.ali.faults.set(Faults {
+        timeout_rate: 1.0,
+        place_despite_timeout: true,
+        ..Faults::default()
+    });
+    s.ali.set_fault_methods(&["aliexpress.ds.order.create"]);
+    let app = app_with(&s).await;
+    let store = app.shopify_store().await;
+    let mut order = paid_order(9_200_002, "#P2");
+    order["line_items"] = json!([order["line_items"][0].clone()]);
+    map_order(&app, &store, &order).await;
+    let (_, ack) = app.shopify_order("orders/create", &order).await;
+    let id = ack["order_id"].as_str().expect("id").to_string();
+    let unknown = eventually(Duration::from_secs(15), || async {
+        purchases(&app, &id)
+            .await
+            .first()
+            .map(|p| p["status"].clone())
+            == Some(json!("placement_unknown"))
+    })
+    .await;
+    assert!(unknown, "{:?}", purchases(&app, &id).await);
+    // The supplier recovers; the retry must not create a second order.
+    s.ali.faults.set(Faults::default());
+    // AliExpress cannot be asked by our reference, so the retry places again with the same
+    // reference; AliExpress refuses the duplicate, and the job records that a person must link
+    // the order. Nothing is bought twice.
+    let reason_recorded = eventually(Duration::from_secs(20), || async {
+        let jobs = format!(
+            "{}{}",
+            app.api_json("/api/v1/jobs?status=queued").await,
+            app.api_json("/api/v1/jobs?status=failed").await
+        );
+        jobs.contains("link it by hand")
+    })
+    .await;
+    let p = purchases(&app, &id).await;
+    let attempt = p[0]["attempt_id"].as_str().expect("attempt").to_string();
+    assert!(reason_recorded, "no reason recorded: {p:?}");
+    assert_eq!(p[0]["status"], json!("placement_unknown"));
+    assert_eq!(s.ali.orders_placed(&attempt), 1, "bought twice: {p:?}");
+    assert_eq!(s.ali.order_count(), 1);
+    app.stop().await;
+}
