@@ -33,7 +33,8 @@ pub fn thousands(v: f64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+        let left = digits.len() - i;
+        if i > 0 && left.rem_euclid(3) == 0 {
             out.push(',');
         }
         out.push(c);

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 pub struct Prepared {
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// The values `dropflow::ingest::Delivery` needs for the same delivery.
+    /// The event id: the dedup key of the `ingest::Delivery` this request becomes.
     pub event_id: String,
 }
 
@@ -26,10 +26,9 @@ pub fn prepare(first: u64, count: usize, secret: &[u8]) -> anyhow::Result<Vec<Pr
     for i in 0..count as u64 {
         let order_id = first + i;
         // Nine in ten orders arrive paid, one in ten waits for payment (on hold).
-        let financial = if order_id.is_multiple_of(10) {
-            "pending"
-        } else {
-            "paid"
+        let financial = match order_id % 10 {
+            0 => "pending",
+            _ => "paid",
         };
         let body = dropflow_sandbox::body_bytes(&order_payload(
             order_id,

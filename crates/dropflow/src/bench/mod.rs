@@ -41,6 +41,10 @@ pub struct TabsArgs {
     /// Orders to fill the database with.
     #[arg(long, default_value_t = 1_000_000)]
     pub orders: usize,
+    /// Keep the filled database afterwards (its location is printed), e.g. to look at query
+    /// plans.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// `dropflow bench ingest`.

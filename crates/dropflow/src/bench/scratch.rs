@@ -96,7 +96,7 @@ impl Scratch {
             }
             Kind::Postgres { admin_url, created } => {
                 let name = format!("dropflow_bench_{}", uuid::Uuid::now_v7().simple());
-                let mut admin = sqlx::postgres::PgConnection::connect(admin_url)
+                let mut admin = quiet_connect(admin_url)
                     .await
                     .with_context(|| format!("cannot connect to {}", redact_url(admin_url)))?;
                 admin
@@ -115,6 +115,18 @@ impl Scratch {
         Ok((db, url))
     }
 
+    /// What a kept run leaves behind (the run's databases, not removed).
+    pub fn kept(&self) -> String {
+        match &self.kind {
+            Kind::Sqlite { dir } => format!("SQLite files in {}", dir.display()),
+            Kind::Postgres { admin_url, created } => format!(
+                "PostgreSQL databases {} on {}",
+                created.join(", "),
+                redact_url(admin_url)
+            ),
+        }
+    }
+
     /// Removes every database this run created. Close their pools first.
     pub async fn cleanup(self) -> anyhow::Result<()> {
         match self.kind {
@@ -126,7 +138,7 @@ impl Scratch {
                 if created.is_empty() {
                     return Ok(());
                 }
-                let mut admin = sqlx::postgres::PgConnection::connect(&admin_url)
+                let mut admin = quiet_connect(&admin_url)
                     .await
                     .with_context(|| format!("cannot connect to {}", redact_url(&admin_url)))?;
                 for name in created {
@@ -140,6 +152,17 @@ impl Scratch {
         }
         Ok(())
     }
+}
+
+/// A connection for CREATE/DROP DATABASE, which may take over a second: not worth a
+/// slow-statement warning.
+async fn quiet_connect(url: &str) -> anyhow::Result<sqlx::postgres::PgConnection> {
+    use sqlx::ConnectOptions;
+    use std::str::FromStr;
+    Ok(sqlx::postgres::PgConnectOptions::from_str(url)?
+        .log_slow_statements(tracing::log::LevelFilter::Off, std::time::Duration::ZERO)
+        .connect()
+        .await?)
 }
 
 /// `url` with its database (path) replaced by `name`, keeping user, host and parameters.

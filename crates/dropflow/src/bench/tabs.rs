@@ -8,13 +8,14 @@ use super::hist::{fmt_ms, max_ms, ms_at, new_histogram, thousands, Hist, Table};
 use super::scratch::Scratch;
 use super::TabsArgs;
 use crate::config::Config;
+use crate::ingest::snapshot::snapshot_of;
 use crate::storage::orders::{self, ListQuery};
 use crate::storage::{self, Database, Engine};
 use anyhow::{bail, Context};
 use dropflow_core::hold::{Hold, HoldOrigin, HoldReason};
 use dropflow_core::ids::OrderId;
 use dropflow_core::intake::Platform;
-use dropflow_core::lifecycle::OrderState;
+use dropflow_core::lifecycle::{self, OrderState};
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::procurement::Procurement;
 use dropflow_core::tab::Tab;
@@ -37,6 +38,10 @@ const SAMPLES_PER_TAB: usize = 300;
 pub async fn run(args: TabsArgs, config: &Config) -> anyhow::Result<()> {
     let mut scratch = Scratch::new(&config.database.url)?;
     let outcome = measure(&args, &mut scratch).await;
+    if args.keep {
+        println!("kept: {}", scratch.kept());
+        return outcome;
+    }
     let cleaned = scratch.cleanup().await;
     outcome?;
     cleaned.context("the benchmark ran, but removing its database failed")
@@ -72,16 +77,18 @@ const OLDER: [(Tab, u32); 7] = [
 ];
 
 fn kinds() -> anyhow::Result<Vec<Kind>> {
-    let base = OrderState {
-        payment: PaymentStatus::Paid,
-        holds: Vec::new(),
-        cancel_reason: None,
-        procurement: Procurement::NotStarted,
-        payment_waived: false,
-        accepted_address: None,
-        address_fingerprint: Some("3f1c9a0be27d5e84".into()),
-        store_updated_at: Some(chrono::Utc::now()),
-        routing_failures: Vec::new(),
+    // The state a paid sandbox order gets on arrival (through the real lifecycle, so the
+    // states stay well-formed whatever fields `OrderState` grows), then moved along its axes.
+    let body = dropflow_sandbox::body_bytes(&dropflow_sandbox::shopify::order_payload(
+        1, "#1001", "paid",
+    ));
+    let order = crate::platforms::shopify::parse_order(&body)
+        .map_err(|e| anyhow::anyhow!("a sandbox order does not parse: {e}"))?;
+    let base = lifecycle::receive(snapshot_of(&order, "orders/create")).state;
+    let with = |change: &dyn Fn(&mut OrderState)| {
+        let mut state = base.clone();
+        change(&mut state);
+        state
     };
     let hold = |reason: HoldReason, detail: &str| Hold {
         reason,
@@ -89,78 +96,59 @@ fn kinds() -> anyhow::Result<Vec<Kind>> {
         origin: HoldOrigin::System,
     };
     let states = vec![
-        (Tab::AwaitingOrder, base.clone()),
+        (
+            Tab::AwaitingOrder,
+            with(&|s| s.procurement = Procurement::NotStarted),
+        ),
         (
             Tab::AwaitingPayment,
-            OrderState {
-                procurement: Procurement::AwaitingSupplierPayment,
-                ..base.clone()
-            },
+            with(&|s| s.procurement = Procurement::AwaitingSupplierPayment),
         ),
         (
             Tab::AwaitingShipment,
-            OrderState {
-                procurement: Procurement::AwaitingShipment,
-                ..base.clone()
-            },
+            with(&|s| s.procurement = Procurement::AwaitingShipment),
         ),
         (
             Tab::Fulfilled,
-            OrderState {
-                procurement: Procurement::Delivered,
-                ..base.clone()
-            },
+            with(&|s| s.procurement = Procurement::Delivered),
         ),
         (
             Tab::Fulfilled,
-            OrderState {
-                procurement: Procurement::Shipped,
-                ..base.clone()
-            },
+            with(&|s| s.procurement = Procurement::Shipped),
         ),
         (
             Tab::Canceled,
-            OrderState {
-                payment: PaymentStatus::Refunded,
-                cancel_reason: Some("customer".into()),
-                ..base.clone()
-            },
+            with(&|s| {
+                s.payment = PaymentStatus::Refunded;
+                s.cancel_reason = Some("customer".into());
+            }),
         ),
         (
             Tab::Canceled,
-            OrderState {
-                payment: PaymentStatus::Voided,
-                cancel_reason: Some("cancelled in the store".into()),
-                ..base.clone()
-            },
+            with(&|s| {
+                s.payment = PaymentStatus::Voided;
+                s.cancel_reason = Some("cancelled in the store".into());
+            }),
         ),
-        (
-            Tab::Failed,
-            OrderState {
-                procurement: Procurement::Failed,
-                ..base.clone()
-            },
-        ),
+        (Tab::Failed, with(&|s| s.procurement = Procurement::Failed)),
         (
             Tab::OnHold,
-            OrderState {
-                payment: PaymentStatus::Pending,
-                holds: vec![hold(
+            with(&|s| {
+                s.payment = PaymentStatus::Pending;
+                s.holds = vec![hold(
                     HoldReason::AwaitingPayment,
                     "the customer has not paid yet",
-                )],
-                ..base.clone()
-            },
+                )];
+            }),
         ),
         (
             Tab::OnHold,
-            OrderState {
-                holds: vec![hold(
+            with(&|s| {
+                s.holds = vec![hold(
                     HoldReason::IncorrectAddress,
                     "postal_code: \"9021\" does not match the format for US",
-                )],
-                ..base.clone()
-            },
+                )];
+            }),
         ),
     ];
     let mut out = Vec::new();
@@ -241,7 +229,15 @@ async fn fill(db: &Database, url: &str, n: usize) -> anyhow::Result<Filled> {
     let mut rng = StdRng::seed_from_u64(20_260_127);
 
     // A connection of its own, tuned for loading (and only for loading).
-    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    // Bulk statements and ANALYZE take seconds by design: no slow-statement warnings.
+    let mut conn = {
+        use sqlx::ConnectOptions;
+        use std::str::FromStr;
+        sqlx::any::AnyConnectOptions::from_str(url)?
+            .log_slow_statements(tracing::log::LevelFilter::Off, Duration::ZERO)
+            .connect()
+            .await?
+    };
     let note = match db.engine {
         Engine::Sqlite => {
             conn.execute(

@@ -127,6 +127,18 @@ impl Database {
             Engine::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
+                    // After five runs of a prepared statement PostgreSQL may switch to a
+                    // generic plan, which for a tab page scans the primary key backwards and
+                    // filters by tab (3.8 ms vs 0.36 ms for the index on (tab, id), measured
+                    // by `bench tabs`). Our statements are cheap to plan; always plan them for
+                    // the values at hand.
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("SET plan_cache_mode = force_custom_plan")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?;
                 (pool.clone(), pool)

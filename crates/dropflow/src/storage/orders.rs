@@ -134,10 +134,12 @@ pub async fn find_many_for_update(
 ) -> Result<Vec<(String, Versioned)>> {
     let mut found = Vec::new();
     for chunk in super::write_set::chunks(external_ids) {
-        let params: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let style = super::write_set::ParamStyle::of(tx);
+        let params: Vec<String> = (2..chunk.len() + 2).map(|i| style.param(i)).collect();
         let sql = format!(
             "SELECT id, state, version, external_id FROM orders
-             WHERE store_id = $1 AND external_id IN ({})",
+             WHERE store_id = {} AND external_id IN ({})",
+            style.param(1),
             params.join(", ")
         );
         let mut query = sqlx::query(&sql).bind(store_id.to_string());

@@ -24,24 +24,11 @@ pub async fn insert_new(tx: &mut Tx<'_>, receipts: &[NewReceipt<'_>]) -> Result<
     let now = now_ms();
     let mut inserted = HashSet::new();
     for chunk in super::write_set::chunks(receipts) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 6;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                )
-            })
-            .collect();
+        let values =
+            super::write_set::placeholders(super::write_set::ParamStyle::of(tx), chunk.len(), 6);
         let sql = format!(
             "INSERT INTO webhook_receipts (id, store_id, dedup_key, topic, received_at, body)
-             VALUES {} ON CONFLICT (store_id, dedup_key) DO NOTHING RETURNING id",
-            values.join(", ")
+             VALUES {values} ON CONFLICT (store_id, dedup_key) DO NOTHING RETURNING id"
         );
         let mut query = sqlx::query(&sql);
         for r in chunk {
