@@ -32,10 +32,33 @@ fn metrics_handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// The job handlers `dropflow serve` runs.
+/// The job handlers `dropflow serve` runs, without supplier connectors.
 pub fn production_jobs(db: &Database) -> Registry {
+    jobs_with_suppliers(db, &crate::config::SuppliersConfig::default())
+}
+
+/// The job handlers `dropflow serve` runs, buying through the configured suppliers.
+pub fn jobs_with_suppliers(db: &Database, suppliers: &crate::config::SuppliersConfig) -> Registry {
+    use crate::suppliers::Supplier;
+    use dropflow_core::supplier::SupplierKind;
+    let mut connectors: std::collections::HashMap<SupplierKind, Arc<dyn Supplier>> =
+        std::collections::HashMap::new();
+    if let Some(config) = &suppliers.aliexpress {
+        connectors.insert(
+            SupplierKind::Aliexpress,
+            Arc::new(crate::suppliers::aliexpress::AliExpress::new(
+                config.clone(),
+            )),
+        );
+    }
+    if let Some(config) = &suppliers.cj {
+        connectors.insert(
+            SupplierKind::Cj,
+            Arc::new(crate::suppliers::cj::Cj::new(config.clone())),
+        );
+    }
     let mut registry = Registry::new();
-    crate::fulfilment::register(&mut registry, db, Default::default());
+    crate::fulfilment::register(&mut registry, db, Arc::new(connectors));
     registry
 }
 

@@ -224,7 +224,11 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             if let Some(listen) = listen {
                 config.http.listen = listen;
             }
-            let running = crate::app::start(&config, crate::app::production_jobs).await?;
+            let suppliers = config.suppliers.clone();
+            let running = crate::app::start(&config, |db| {
+                crate::app::jobs_with_suppliers(db, &suppliers)
+            })
+            .await?;
             println!("dropflow listening on {}", running.base_url());
             wait_for_signal().await;
             tracing::info!("shutting down");

@@ -16,6 +16,18 @@ pub struct Config {
     pub ingest: IngestSettings,
     pub jobs: JobSettings,
     pub log: LogConfig,
+    /// Supplier connectors; a supplier without a section is not bought from by this process.
+    #[serde(default)]
+    pub suppliers: SuppliersConfig,
+}
+
+/// `[suppliers.aliexpress]`, `[suppliers.cj]`: credentials and endpoints of the suppliers
+/// this process places orders with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppliersConfig {
+    pub aliexpress: Option<crate::suppliers::aliexpress::AliExpressConfig>,
+    pub cj: Option<crate::suppliers::cj::CjConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -84,6 +96,7 @@ impl Default for Config {
                 format: "text".into(),
                 filter: "info,sqlx=warn".into(),
             },
+            suppliers: SuppliersConfig::default(),
         }
     }
 }
@@ -123,6 +136,29 @@ mod tests {
             assert_eq!(config.http.listen, "0.0.0.0:9000");
             assert_eq!(config.database.url, "postgres://x@localhost/db");
             assert_eq!(config.jobs.concurrency, 8);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn supplier_sections_come_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "suppliers.toml",
+                "[suppliers.cj]\nbase_url = \"http://127.0.0.1:9\"\n",
+            )?;
+            jail.set_env("DROPFLOW__SUPPLIERS__CJ__API_KEY", "CJ1@api@secret");
+            let config = Config::load(Some(Path::new("suppliers.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            let Some(cj) = config.suppliers.cj else {
+                panic!("the cj section was not read")
+            };
+            assert_eq!(cj.base_url, "http://127.0.0.1:9");
+            assert!(
+                !format!("{cj:?}").contains("secret"),
+                "the key must not print"
+            );
+            assert!(config.suppliers.aliexpress.is_none());
             Ok(())
         });
     }

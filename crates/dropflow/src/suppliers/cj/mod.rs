@@ -35,7 +35,7 @@ use dropflow_core::supplier::{
     SupplierKind, Tracking,
 };
 use futures::future::BoxFuture;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::Duration;
 use transformers::{OrderDetail, OrderPage, TrackInfo};
@@ -47,8 +47,10 @@ pub const DEFAULT_BASE_URL: &str = "https://developers.cjdropshipping.com/api2.0
 /// Orders per page when looking an order up by our reference.
 const PAGE_SIZE: u64 = 50;
 
-/// The CJ API key (`CJUserNum@api@xxxx`). `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+/// The CJ API key (`CJUserNum@api@xxxx`). `Debug` never shows it. `Serialize` writes it as
+/// is: only the layered configuration uses it, to carry a key read from the file or the
+/// environment.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ApiKey(String);
 
@@ -70,7 +72,7 @@ impl std::fmt::Debug for ApiKey {
 }
 
 /// How to reach CJ.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CjConfig {
     #[serde(default = "default_base_url")]
