@@ -187,6 +187,7 @@ async fn record(
     detail: Option<&str>,
 ) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
+    orders::lock(&mut tx, so.order_id).await?;
     let error = (status == SupplierOrderStatus::Rejected)
         .then_some(detail)
         .flatten();

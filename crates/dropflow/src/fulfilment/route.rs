@@ -25,6 +25,9 @@ pub async fn run(db: &Database, payload: &serde_json::Value) -> anyhow::Result<(
 /// supplier order, in one transaction with the order's transition.
 pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
+    // Two routing runs of one order (a hold placed and released queues a second) take turns,
+    // so the second sees the lines the first routed and buys nothing twice.
+    orders::lock(&mut tx, order_id).await?;
     let Some(current) = orders::load_for_update(&mut tx, order_id).await? else {
         anyhow::bail!("order {order_id} does not exist");
     };

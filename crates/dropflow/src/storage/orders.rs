@@ -62,6 +62,19 @@ impl TabDeltas {
     }
 }
 
+/// Takes the order's row lock for the rest of the transaction (a no-op write), so work that
+/// derives the order's state from other rows — the procurement summary over its supplier
+/// orders — sees every concurrent change to them. On PostgreSQL two placements of one order
+/// would otherwise each read the other's supplier order as it was before; SQLite's single
+/// writer already serialises them.
+pub async fn lock(tx: &mut Tx<'_>, id: OrderId) -> Result<()> {
+    sqlx::query("UPDATE orders SET version = version WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Reads an order's state inside a write transaction, by our id.
 pub async fn load_for_update(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Versioned>> {
     let row = sqlx::query("SELECT id, state, version FROM orders WHERE id = $1")
