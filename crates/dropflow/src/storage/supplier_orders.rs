@@ -133,27 +133,7 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<SupplierO
     let mut views = Vec::with_capacity(rows.len());
     for r in rows {
         let id: String = r.try_get("id")?;
-        let items = sqlx::query(
-            "SELECT line_position, supplier_product_id, supplier_sku_id, quantity,
-                unit_cost_minor, currency, product_url
-             FROM supplier_order_items WHERE supplier_order_id = $1 ORDER BY position",
-        )
-        .bind(&id)
-        .fetch_all(&db.reader)
-        .await?
-        .iter()
-        .map(|i| {
-            Ok(SupplierOrderItem {
-                line_position: i.try_get("line_position")?,
-                supplier_product_id: i.try_get("supplier_product_id")?,
-                supplier_sku_id: i.try_get("supplier_sku_id")?,
-                quantity: i.try_get("quantity")?,
-                unit_cost_minor: i.try_get("unit_cost_minor")?,
-                currency: i.try_get("currency")?,
-                product_url: i.try_get("product_url")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        let items = for_order_items(db, super::codec::parse_id("supplier_orders.id", &id)?).await?;
         views.push(SupplierOrderView {
             id,
             supplier: r.try_get("supplier")?,
