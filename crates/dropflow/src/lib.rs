@@ -12,6 +12,8 @@ pub mod config;
 pub mod platforms;
 /// Supplier connectors (AliExpress, CJ, manual vendor) behind one trait.
 pub mod suppliers;
+/// Carrier tracking services (17TRACK).
+pub mod carriers;
 /// SQL storage over SQLite (default) or PostgreSQL, one portable query layer.
 pub mod storage;
 /// Group-commit ingestion of store webhooks.

@@ -14,6 +14,7 @@
 //! Statuses from outside map onto our enums exhaustively; a status we do not know maps to the
 //! state that can do no harm (payment `Pending`: nothing is bought on it), never to "paid".
 
+pub mod admin;
 pub mod shopify;
 pub mod woocommerce;
 

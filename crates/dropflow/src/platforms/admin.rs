@@ -1,0 +1,97 @@
+//! Writing back to the store: marking (part of) an order fulfilled with a parcel's tracking.
+//!
+//! One implementation per platform (`shopify/admin.rs`: fulfillment orders + fulfillments,
+//! REST 2025-07; `woocommerce/admin.rs`: order note + status `completed`). Like the supplier
+//! connectors they hold only configuration (base URL, credentials) and never order state.
+//!
+//! A push may be repeated (a timeout, a crash before we recorded the answer): implementations
+//! look for a fulfilment already carrying the tracking number before creating one, so a
+//! repeat answers `AlreadyFulfilled` instead of fulfilling twice.
+
+use futures::future::BoxFuture;
+use std::time::Duration;
+
+/// One parcel to report to the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FulfilmentPush {
+    /// The store's own id of the order (Shopify `order.id`, WooCommerce order `id`).
+    pub store_order_id: String,
+    /// Our id for this parcel (the shipment id), for logs and idempotency.
+    pub reference: String,
+    pub tracking_number: String,
+    /// The carrier, as Shopify's list names it where it is on the list (protocols.md §1.8).
+    pub carrier: Option<String>,
+    pub tracking_url: Option<String>,
+    /// The store lines this parcel carries (store line item ids and quantities); empty means
+    /// everything that remains unfulfilled.
+    pub lines: Vec<PushLine>,
+    /// Whether the store should e-mail the customer (Shopify `notify_customer`, WooCommerce
+    /// `customer_note`).
+    pub notify_customer: bool,
+    /// This parcel is the order's last: WooCommerce moves the order to `completed` only then.
+    pub completes_order: bool,
+}
+
+/// One store line in a parcel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushLine {
+    /// The store's line item id (Shopify `line_items[].id`, WooCommerce `line_items[].id`).
+    pub store_line_id: String,
+    pub quantity: u32,
+}
+
+/// What the store did with a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// A fulfilment was created (Shopify fulfillment id, WooCommerce note id).
+    Fulfilled { store_fulfilment_id: String },
+    /// The store already had a fulfilment with this tracking number: nothing was created.
+    AlreadyFulfilled { store_fulfilment_id: Option<String> },
+}
+
+/// Not being able to complete the push. Each variant says whether a retry can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreApiError {
+    /// 429: wait `retry_after` (Shopify's `Retry-After`, fractional seconds) and try again.
+    #[error("rate limited by the store (retry after {retry_after:?})")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the store did not answer in time")]
+    Timeout,
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// Our credentials were refused: the merchant must fix the store's settings.
+    #[error("the store refused our credentials: {0}")]
+    Unauthorized(String),
+    /// The order (or a line) does not exist on the store.
+    #[error("not found on the store: {0}")]
+    NotFound(String),
+    /// The store understood and said no (e.g. nothing left to fulfil, order cancelled).
+    #[error("the store refused the fulfilment: {0}")]
+    Refused(String),
+    #[error("unexpected answer from the store: {0}")]
+    Protocol(String),
+}
+
+impl StoreApiError {
+    /// Whether retrying the same push later can help.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreApiError::RateLimited { .. }
+            | StoreApiError::Timeout
+            | StoreApiError::Unavailable(_) => true,
+            StoreApiError::Unauthorized(_)
+            | StoreApiError::NotFound(_)
+            | StoreApiError::Refused(_)
+            | StoreApiError::Protocol(_) => false,
+        }
+    }
+}
+
+/// A store's Admin API, as far as dropflow writes to it.
+pub trait StoreAdmin: Send + Sync {
+    /// Marks the parcel's lines fulfilled with its tracking.
+    fn push_fulfilment<'a>(
+        &'a self,
+        push: &'a FulfilmentPush,
+    ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>>;
+}
