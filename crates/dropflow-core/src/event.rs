@@ -82,6 +82,37 @@ pub enum OrderEvent {
     },
     /// Every line is now routed (after a failure was fixed).
     RoutingSucceeded,
+    /// Paying a supplier order failed; it waits in Awaiting Payment.
+    PaymentFailed {
+        supplier: String,
+        detail: String,
+    },
+    /// A person asked for something (place, pay, refresh); the actor says who.
+    ActionRequested {
+        action: String,
+    },
+    /// A supplier reported a parcel. `check` says whether the number fits a courier's format
+    /// and check digit (`valid`, `invalid`, `unrecognised`).
+    TrackingAdded {
+        supplier: String,
+        number: String,
+        carrier: Option<String>,
+        check: String,
+    },
+    /// A parcel's normalised tracking status changed.
+    TrackingChanged {
+        number: String,
+        status: crate::shipment::ShipmentStatus,
+    },
+    /// The store now shows the parcel as fulfilled with its tracking.
+    FulfilledOnStore {
+        number: String,
+    },
+    /// Writing a parcel back to the store failed for good (a person must act).
+    StorePushFailed {
+        number: String,
+        detail: String,
+    },
 }
 
 impl OrderEvent {
@@ -101,6 +132,12 @@ impl OrderEvent {
             OrderEvent::SupplierOrderChanged { .. } => "supplier_order_changed",
             OrderEvent::RoutingFailed { .. } => "routing_failed",
             OrderEvent::RoutingSucceeded => "routing_succeeded",
+            OrderEvent::PaymentFailed { .. } => "payment_failed",
+            OrderEvent::ActionRequested { .. } => "action_requested",
+            OrderEvent::TrackingAdded { .. } => "tracking_added",
+            OrderEvent::TrackingChanged { .. } => "tracking_changed",
+            OrderEvent::FulfilledOnStore { .. } => "fulfilled_on_store",
+            OrderEvent::StorePushFailed { .. } => "store_push_failed",
         }
     }
 }

@@ -10,15 +10,19 @@ pub enum HoldReason {
     HighRiskOfFraud,
     InventoryOutOfStock,
     Other,
+    /// A supplier's price at placing time is above the store's price guard: buy only after
+    /// the merchant accepts it (releasing the hold accepts the new price).
+    PriceIncreased,
 }
 
 impl HoldReason {
-    pub const ALL: [HoldReason; 5] = [
+    pub const ALL: [HoldReason; 6] = [
         HoldReason::AwaitingPayment,
         HoldReason::IncorrectAddress,
         HoldReason::HighRiskOfFraud,
         HoldReason::InventoryOutOfStock,
         HoldReason::Other,
+        HoldReason::PriceIncreased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -28,6 +32,7 @@ impl HoldReason {
             HoldReason::HighRiskOfFraud => "high_risk_of_fraud",
             HoldReason::InventoryOutOfStock => "inventory_out_of_stock",
             HoldReason::Other => "other",
+            HoldReason::PriceIncreased => "price_increased",
         }
     }
 

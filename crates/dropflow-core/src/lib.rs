@@ -36,3 +36,5 @@ pub mod event;
 pub mod lifecycle;
 /// The merchant's tabs, derived from the axes.
 pub mod tab;
+/// How often to ask suppliers and carriers, adapted to where an order stands.
+pub mod follow;

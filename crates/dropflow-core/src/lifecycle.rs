@@ -37,6 +37,9 @@ pub struct OrderState {
     /// line is routed. Non-empty puts the order in the Failed tab until a retry routes them.
     #[serde(default)]
     pub routing_failures: Vec<LineFailure>,
+    /// The merchant released a price-increased hold: buy at the supplier's new price.
+    #[serde(default)]
+    pub price_accepted: bool,
 }
 
 /// What the store says about the order now, reduced to what the lifecycle needs.
@@ -74,6 +77,14 @@ pub enum Command {
     RecordRouting {
         routed_to: Vec<String>,
         failures: Vec<LineFailure>,
+    },
+    /// Something happened that the timeline must show but that moves no axis (a payment
+    /// attempt failed, a parcel was reported, a person clicked Pay).
+    Record(Vec<OrderEvent>),
+    /// A supplier's price rose past the store's guard: hold the order (system hold, so a
+    /// merchant's release is remembered as accepting the price).
+    HoldForPrice {
+        detail: String,
     },
     /// A supplier order moved (placed, refused, paid, shipped…); `procurement` is the new
     /// summary over all of the order's supplier orders.
@@ -166,6 +177,7 @@ pub fn receive(snapshot: StoreSnapshot) -> Transition {
         address_fingerprint: None,
         store_updated_at: None,
         routing_failures: Vec::new(),
+        price_accepted: false,
     };
     let mut builder = Builder::new(initial);
     builder.events.push(OrderEvent::Received {
@@ -217,6 +229,7 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
                 HoldReason::IncorrectAddress => {
                     builder.state.accepted_address = builder.state.address_fingerprint.clone()
                 }
+                HoldReason::PriceIncreased => builder.state.price_accepted = true,
                 HoldReason::HighRiskOfFraud
                 | HoldReason::InventoryOutOfStock
                 | HoldReason::Other => {}
@@ -267,6 +280,16 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
                     from,
                     to: procurement,
                 });
+            }
+        }
+        Command::Record(events) => builder.events.extend(events),
+        Command::HoldForPrice { detail } => {
+            if builder.state.cancel_reason.is_some() {
+                return Err(Rejected::Cancelled);
+            }
+            if builder.state.hold(HoldReason::PriceIncreased).is_none() {
+                builder.state.price_accepted = false;
+                builder.place_hold(HoldReason::PriceIncreased, detail, HoldOrigin::System);
             }
         }
         Command::SetProcurement(to) => {

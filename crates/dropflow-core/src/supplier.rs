@@ -67,6 +67,18 @@ pub struct PurchaseRequest {
     pub email: Option<String>,
     /// The supplier's shipping method code, when the mapping chose one.
     pub shipping_method: Option<String>,
+    /// The store's price guard: refuse (`PriceChanged`, nothing bought) when a line's current
+    /// unit price is more than this many percent above `expected_unit_cost`. `None` = buy at
+    /// whatever the price is (no guard, or the merchant accepted the new price).
+    #[serde(default)]
+    pub price_guard_percent: Option<u32>,
+}
+
+/// Whether `current` is more than `percent` above `expected` (same currency only: a price in
+/// another currency cannot be compared without a rate, and is let through).
+pub fn above_price_guard(expected: Money, current: Money, percent: u32) -> bool {
+    current.currency == expected.currency
+        && i128::from(current.minor) * 100 > i128::from(expected.minor) * i128::from(100 + percent)
 }
 
 /// Why a supplier refused a purchase. An answer, not a failure to talk.

@@ -2,6 +2,8 @@
 //! writer and the job runner over one database. Tests and benchmarks start the same thing.
 
 use crate::config::Config;
+use crate::fulfilment::follower::FollowerConfig;
+use crate::fulfilment::Services;
 use crate::http::{self, store_directory::StoreDirectory, AppState};
 use crate::ingest::{Ingest, IngestConfig};
 use crate::jobs::{Registry, Runner, RunnerConfig};
@@ -22,6 +24,7 @@ pub struct Running {
     server: JoinHandle<std::io::Result<()>>,
     runner: JoinHandle<()>,
     ingest: JoinHandle<()>,
+    follower: Option<JoinHandle<()>>,
 }
 
 /// The process-wide Prometheus recorder (a process can hold only one).
@@ -37,13 +40,13 @@ pub fn production_jobs(db: &Database) -> Registry {
     jobs_with_suppliers(db, &crate::config::SuppliersConfig::default())
 }
 
-/// The job handlers `dropflow serve` runs, buying through the configured suppliers.
-pub fn jobs_with_suppliers(db: &Database, suppliers: &crate::config::SuppliersConfig) -> Registry {
+/// The supplier connectors configured in `[suppliers.*]`.
+pub fn suppliers_from(config: &crate::config::SuppliersConfig) -> crate::fulfilment::Suppliers {
     use crate::suppliers::Supplier;
     use dropflow_core::supplier::SupplierKind;
     let mut connectors: std::collections::HashMap<SupplierKind, Arc<dyn Supplier>> =
         std::collections::HashMap::new();
-    if let Some(config) = &suppliers.aliexpress {
+    if let Some(config) = &config.aliexpress {
         connectors.insert(
             SupplierKind::Aliexpress,
             Arc::new(crate::suppliers::aliexpress::AliExpress::new(
@@ -51,15 +54,55 @@ pub fn jobs_with_suppliers(db: &Database, suppliers: &crate::config::SuppliersCo
             )),
         );
     }
-    if let Some(config) = &suppliers.cj {
+    if let Some(config) = &config.cj {
         connectors.insert(
             SupplierKind::Cj,
             Arc::new(crate::suppliers::cj::Cj::new(config.clone())),
         );
     }
+    Arc::new(connectors)
+}
+
+/// Everything `dropflow serve` reaches outside the database, from its configuration.
+pub fn services_from(config: &Config, db: &Database) -> Services {
+    Services {
+        db: db.clone(),
+        suppliers: suppliers_from(&config.suppliers),
+        tracking: None,
+        admin: store_admins(),
+        cadence: config.follow.cadence(),
+    }
+}
+
+/// The Admin API connectors, by platform.
+pub fn store_admins() -> crate::fulfilment::AdminFactory {
+    Arc::new(|_platform, _access| None)
+}
+
+/// The job handlers `dropflow serve` runs, buying through the configured suppliers.
+pub fn jobs_with_suppliers(db: &Database, suppliers: &crate::config::SuppliersConfig) -> Registry {
+    let mut services = Services::bare(db);
+    services.suppliers = suppliers_from(suppliers);
     let mut registry = Registry::new();
-    crate::fulfilment::register(&mut registry, db, Arc::new(connectors));
+    crate::fulfilment::register(&mut registry, services);
     registry
+}
+
+/// Starts everything on a connected, migrated database, with the fulfilment handlers over
+/// `services` and the follower that queues supplier and carrier syncs when due.
+pub async fn start_with_services(
+    config: &Config,
+    services: Services,
+    follower: FollowerConfig,
+) -> anyhow::Result<Running> {
+    let mut registry = Registry::new();
+    crate::fulfilment::register(&mut registry, services.clone());
+    let mut running = start_on(config, services.db.clone(), registry).await?;
+    let shutdown = running.shutdown.subscribe();
+    running.follower = Some(tokio::spawn(crate::fulfilment::follower::run(
+        services, follower, shutdown,
+    )));
+    Ok(running)
 }
 
 /// Connects, migrates and starts everything. `jobs` builds the handlers this process runs.
@@ -134,6 +177,7 @@ pub async fn start_on(
         server,
         runner: runner_task,
         ingest: ingest_task,
+        follower: None,
     })
 }
 
@@ -144,6 +188,9 @@ impl Running {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
         let _ = self.runner.await;
+        if let Some(follower) = self.follower {
+            let _ = follower.await;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(10), self.ingest).await;
         self.db.close().await;
     }

@@ -224,11 +224,11 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             if let Some(listen) = listen {
                 config.http.listen = listen;
             }
-            let suppliers = config.suppliers.clone();
-            let running = crate::app::start(&config, |db| {
-                crate::app::jobs_with_suppliers(db, &suppliers)
-            })
-            .await?;
+            let db = open(&config).await?;
+            let services = crate::app::services_from(&config, &db);
+            let running =
+                crate::app::start_with_services(&config, services, config.follow.follower())
+                    .await?;
             println!("dropflow listening on {}", running.base_url());
             wait_for_signal().await;
             tracing::info!("shutting down");

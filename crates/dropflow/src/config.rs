@@ -19,6 +19,46 @@ pub struct Config {
     /// Supplier connectors; a supplier without a section is not bought from by this process.
     #[serde(default)]
     pub suppliers: SuppliersConfig,
+    /// How suppliers and parcels are followed.
+    #[serde(default)]
+    pub follow: FollowSettings,
+}
+
+/// `[follow]`: the follower's pace. Intervals adapt to each order's state
+/// (`dropflow_core::follow::Cadence`); `time_scale` shrinks them all, for demos against
+/// sandboxes whose time runs fast.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FollowSettings {
+    /// How often the follower looks for what is due.
+    pub tick_ms: u64,
+    /// Sandbox seconds per real second; 1 in production.
+    pub time_scale: f64,
+}
+
+impl Default for FollowSettings {
+    fn default() -> Self {
+        FollowSettings {
+            tick_ms: 1000,
+            time_scale: 1.0,
+        }
+    }
+}
+
+impl FollowSettings {
+    pub fn cadence(&self) -> dropflow_core::follow::Cadence {
+        dropflow_core::follow::Cadence {
+            time_scale: self.time_scale,
+            ..Default::default()
+        }
+    }
+
+    pub fn follower(&self) -> crate::fulfilment::follower::FollowerConfig {
+        crate::fulfilment::follower::FollowerConfig {
+            tick: std::time::Duration::from_millis(self.tick_ms.max(10)),
+            ..Default::default()
+        }
+    }
 }
 
 /// `[suppliers.aliexpress]`, `[suppliers.cj]`: credentials and endpoints of the suppliers
@@ -97,6 +137,7 @@ impl Default for Config {
                 filter: "info,sqlx=warn".into(),
             },
             suppliers: SuppliersConfig::default(),
+            follow: FollowSettings::default(),
         }
     }
 }

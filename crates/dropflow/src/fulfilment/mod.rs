@@ -1,29 +1,124 @@
-//! Job handlers that move orders through the supplier side: routing now; placing, paying,
-//! following and fulfilling as their connectors land. Each handler re-reads the order inside
-//! its transaction and does nothing when the order no longer calls for it, so a job that runs
-//! twice (a retry after a lost lease) is harmless.
+//! Job handlers that move orders through the supplier side: route, place, pay, follow the
+//! supplier, record parcels, write them back to the store, follow the carrier. Each handler
+//! re-reads what it acts on inside its transaction and does nothing when it no longer calls
+//! for it, so a job that runs twice (a retry after a lost lease) is harmless.
+//!
+//! Supplier and store calls never run inside a database transaction (SQLite has one writer;
+//! a slow supplier must not hold it): read, call, then write the answer in one transaction
+//! together with the order's transition and the follow-up jobs.
 
 /// `order.route`: a ready order's lines become one supplier order per supplier.
 pub mod route;
 /// `supplier_order.place`: buys one supplier order, never twice.
 pub mod place;
+/// `supplier_order.pay`: pays a placed supplier order from the wallet.
+pub mod pay;
+/// `supplier_order.sync` and the CJ webhook: the supplier's news applied to our records.
+pub mod sync;
+/// Parcels the suppliers report: recorded once, checked, queued for write-back and tracking.
+pub mod parcels;
+/// `shipment.push`: a parcel's tracking written back to the store.
+pub mod push;
+/// `shipments.track`: carrier status for a batch of parcels.
+pub mod track;
+/// `order.cancel_supplier_orders`: a cancelled order's unpaid purchases released.
+pub mod cancel;
+/// The follower: a periodic tick that queues syncs for whatever is due.
+pub mod follower;
+/// Wallet movements tied to a supplier order.
+mod wallet;
+/// One order transition inside a caller's transaction.
+mod order_tx;
 
+use crate::carriers::TrackingProvider;
 use crate::jobs::Registry;
+use crate::platforms::admin::StoreAdmin;
+use crate::storage::settings::AdminAccess;
 use crate::storage::Database;
+use dropflow_core::follow::Cadence;
+use dropflow_core::intake::Platform;
+use std::sync::Arc;
 
-/// Registers every fulfilment handler this build has; `suppliers` are the connectors this
-/// process can buy through (a supplier order for a kind not among them waits, its job failing
-/// with the reason, until one is configured and the job retried).
-pub fn register(registry: &mut Registry, db: &Database, suppliers: place::Suppliers) {
-    let placing_db = db.clone();
-    registry.register(place::JOB, move |job| {
-        let db = placing_db.clone();
-        let suppliers = suppliers.clone();
-        async move { place::run(&db, &suppliers, &job.payload).await }
-    });
-    let routing_db = db.clone();
+pub use place::Suppliers;
+
+/// Builds the Admin API client for a store from its platform and stored access.
+pub type AdminFactory =
+    Arc<dyn Fn(Platform, &AdminAccess) -> Option<Arc<dyn StoreAdmin>> + Send + Sync>;
+
+/// Everything the handlers reach outside the database.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Database,
+    pub suppliers: Suppliers,
+    /// The carrier tracking service; `None` = parcels are followed through the supplier only.
+    pub tracking: Option<Arc<dyn TrackingProvider>>,
+    pub admin: AdminFactory,
+    pub cadence: Cadence,
+}
+
+impl Services {
+    /// No suppliers, no carrier, no store write-back: what a bare `serve` has.
+    pub fn bare(db: &Database) -> Services {
+        Services {
+            db: db.clone(),
+            suppliers: Arc::new(std::collections::HashMap::new()),
+            tracking: None,
+            admin: Arc::new(|_, _| None),
+            cadence: Cadence::default(),
+        }
+    }
+}
+
+/// Registers every fulfilment handler. A supplier order for a supplier this process has no
+/// connector for waits, its job failing with the reason, until one is configured and the job
+/// retried; the same for a store without Admin API access.
+pub fn register(registry: &mut Registry, services: Services) {
+    let s = services.clone();
     registry.register(route::JOB, move |job| {
-        let db = routing_db.clone();
+        let db = s.db.clone();
         async move { route::run(&db, &job.payload).await }
     });
+    let s = services.clone();
+    registry.register(place::JOB, move |job| {
+        let s = s.clone();
+        async move { place::run(&s, &job.payload).await }
+    });
+    let s = services.clone();
+    registry.register(pay::JOB, move |job| {
+        let s = s.clone();
+        async move { pay::run(&s, &job.payload).await }
+    });
+    let s = services.clone();
+    registry.register(sync::JOB, move |job| {
+        let s = s.clone();
+        async move { sync::run(&s, &job.payload).await }
+    });
+    let s = services.clone();
+    registry.register(push::JOB, move |job| {
+        let s = s.clone();
+        async move { push::run(&s, &job.payload).await }
+    });
+    let s = services.clone();
+    registry.register(track::JOB, move |job| {
+        let s = s.clone();
+        async move { track::run(&s, &job.payload).await }
+    });
+    let s = services;
+    registry.register(cancel::JOB, move |job| {
+        let s = s.clone();
+        async move { cancel::run(&s, &job.payload).await }
+    });
+}
+
+/// Reads `{"supplier_order_id": …}` from a job payload.
+pub(crate) fn supplier_order_id(
+    payload: &serde_json::Value,
+) -> anyhow::Result<dropflow_core::ids::SupplierOrderId> {
+    use anyhow::Context;
+    payload
+        .get("supplier_order_id")
+        .and_then(|v| v.as_str())
+        .context("the job payload has no supplier_order_id")?
+        .parse()
+        .context("the job payload's supplier_order_id is not an id")
 }

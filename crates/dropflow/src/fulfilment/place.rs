@@ -1,27 +1,38 @@
 //! `supplier_order.place`: buys one supplier order.
 //!
-//! Never buy twice: before calling the supplier the attempt is marked *placement unknown*
-//! and committed, so a crash or a timeout during the call leaves that mark. A run that finds
-//! it first asks the supplier for the order by our attempt id; where the supplier cannot be
-//! asked (AliExpress has no such lookup) it places again with the SAME attempt id, which both
+//! Never buy twice: before calling the supplier the attempt is claimed by moving it to
+//! *placement unknown* (a compare-and-set, so two runners cannot both claim it) and committed,
+//! so a crash or a timeout during the call leaves that mark. A run that finds it first asks
+//! the supplier for the order by our attempt id; where the supplier cannot be asked
+//! (AliExpress has no such lookup) it places again with the SAME attempt id, which both
 //! AliExpress (`out_order_id`) and CJ (`orderNumber`) refuse as a duplicate if the first call
-//! went through. The supplier call itself runs outside any database transaction: SQLite has
-//! one writer, and a slow supplier must not hold it.
+//! went through.
+//!
+//! What the answer leads to, in one transaction with the order's transition:
+//! - placed: the wallet reserves the cost; with auto-pay on, paying is queued; the supplier
+//!   order is followed from now on;
+//! - price above the store's guard: nothing bought, the order held (`price_increased`) until
+//!   the merchant accepts the new price by releasing the hold;
+//! - out of stock: the offer is marked out of stock and routing runs again, so a backup offer
+//!   takes over (or the line goes to Failed with the reason when there is none);
+//! - any other refusal: Rejected with the supplier's reason (Failed tab).
 
-use crate::storage::orders::{self, Cause};
-use crate::storage::supplier_orders::{self, ToPlace};
-use crate::storage::write_set::WriteSet;
-use crate::storage::Database;
+use super::order_tx;
+use super::wallet::{self, Reserved};
+use super::Services;
+use crate::storage::supplier_orders::{self, SupplierOrder};
+use crate::storage::{catalog, orders, settings, Database};
 use crate::suppliers::Supplier;
 use anyhow::Context;
+use chrono::Utc;
 use dropflow_core::event::Actor;
-use dropflow_core::ids::SupplierOrderId;
-use dropflow_core::lifecycle::{self, Command};
+use dropflow_core::lifecycle::Command;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::{
-    Placement, PurchaseLine, PurchaseRequest, RejectReason, SupplierKind,
+    Placement, PurchaseLine, PurchaseRequest, RejectReason, RemoteOrder, SupplierError,
+    SupplierKind,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,25 +44,15 @@ pub const JOB: &str = supplier_orders::PLACE_JOB;
 pub type Suppliers = Arc<HashMap<SupplierKind, Arc<dyn Supplier>>>;
 
 /// Places the supplier order named in the payload (`{"supplier_order_id": …}`).
-pub async fn run(
-    db: &Database,
-    suppliers: &Suppliers,
-    payload: &serde_json::Value,
-) -> anyhow::Result<()> {
-    let id: SupplierOrderId = payload
-        .get("supplier_order_id")
-        .and_then(|v| v.as_str())
-        .context("the job payload has no supplier_order_id")?
-        .parse()
-        .context("the job payload's supplier_order_id is not an id")?;
-    place(db, suppliers, id).await
+pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
+    place(services, super::supplier_order_id(payload)?).await
 }
 
 pub async fn place(
-    db: &Database,
-    suppliers: &Suppliers,
-    id: SupplierOrderId,
+    services: &Services,
+    id: dropflow_core::ids::SupplierOrderId,
 ) -> anyhow::Result<()> {
+    let db = &services.db;
     let so = supplier_orders::load(db, id)
         .await?
         .with_context(|| format!("supplier order {id} does not exist"))?;
@@ -65,78 +66,65 @@ pub async fn place(
         | SupplierOrderStatus::Rejected
         | SupplierOrderStatus::Cancelled => return Ok(()),
     }
+    let detail = orders::get(db, so.order_id)
+        .await?
+        .with_context(|| format!("order {} does not exist", so.order_id))?;
+    if detail.state.cancel_reason.is_some() && so.status == SupplierOrderStatus::AwaitingPlacement {
+        return record(services, &so, outcome(SupplierOrderStatus::Cancelled), None).await;
+    }
+    if !detail.state.holds.is_empty() && so.status == SupplierOrderStatus::AwaitingPlacement {
+        // Held since it was routed: releasing the hold routes (and so places) it again.
+        return Ok(());
+    }
     let kind = SupplierKind::parse(&so.supplier)
         .with_context(|| format!("unknown supplier {:?}", so.supplier))?;
     if kind == SupplierKind::Manual {
         // A manual vendor buys and ships by hand: the order is now theirs to fulfil.
-        return record(
-            db,
-            &so,
-            SupplierOrderStatus::AwaitingShipment,
-            None,
-            None,
-            Some("handed to the vendor"),
-        )
-        .await;
+        let mut handed = outcome(SupplierOrderStatus::AwaitingShipment);
+        handed.detail = Some("handed to the vendor".into());
+        return record(services, &so, handed, None).await;
     }
-    let supplier = suppliers.get(&kind).cloned().with_context(|| {
+    let supplier = services.suppliers.get(&kind).cloned().with_context(|| {
         format!(
             "{} is not configured in this process: add its [suppliers] settings",
             kind.as_str()
         )
     })?;
-    let request = request_for(db, &so).await?;
+    let store_settings = settings::get(db, so.store_id).await?;
+    let guard = if detail.state.price_accepted {
+        None
+    } else {
+        store_settings.price_guard_percent
+    };
+    let request = request_for(&detail, &so, guard)?;
 
     if so.status == SupplierOrderStatus::PlacementUnknown {
         match supplier.find_by_reference(&so.attempt_id).await {
             Ok(Some(remote)) => {
-                let cost = remote.total_cost.map(|m| m.minor);
-                return record(
-                    db,
-                    &so,
-                    remote.status,
-                    Some(&remote.supplier_order_id),
-                    cost,
-                    Some("found by our reference after an unanswered attempt"),
-                )
-                .await;
+                let mut found = placed(remote);
+                found.detail = Some("found by our reference after an unanswered attempt".into());
+                return record(services, &so, found, Some(store_settings.auto_pay)).await;
             }
             // Not there: placing is safe. Cannot be asked: placing again with the same
             // reference is safe too, the supplier refuses a duplicate.
-            Ok(None) | Err(dropflow_core::supplier::SupplierError::Protocol(_)) => {}
+            Ok(None) | Err(SupplierError::Protocol(_)) => {}
             Err(error) => return Err(error.into()),
         }
-    } else {
-        mark_unknown(db, &so).await?;
+    } else if !claim(db, &so).await? {
+        return Ok(());
     }
 
     match supplier.place(&request).await {
         Ok(Placement::Placed(remote)) => {
-            let cost = remote.total_cost.map(|m| m.minor);
-            record(
-                db,
-                &so,
-                remote.status,
-                Some(&remote.supplier_order_id),
-                cost,
-                None,
-            )
-            .await
+            record(services, &so, placed(remote), Some(store_settings.auto_pay)).await
         }
         Ok(Placement::Rejected(RejectReason::DuplicateReference)) => {
             // An earlier attempt went through; find it to link it.
             match supplier.find_by_reference(&so.attempt_id).await {
                 Ok(Some(remote)) => {
-                    let cost = remote.total_cost.map(|m| m.minor);
-                    record(
-                        db,
-                        &so,
-                        remote.status,
-                        Some(&remote.supplier_order_id),
-                        cost,
-                        Some("an earlier attempt had gone through"),
-                    )
-                    .await
+                    let mut found = placed(remote);
+                    found.detail = Some("an earlier attempt had gone through".into());
+                    record(services, &so, found, Some(store_settings.auto_pay)).await
                 }
                 _ => anyhow::bail!(
                     "the supplier already has an order with reference {}: link it by hand",
@@ -144,83 +132,251 @@ pub async fn place(
                 ),
             }
         }
-        Ok(Placement::Rejected(reason)) => {
-            let detail = serde_json::to_string(&reason).unwrap_or_default();
-            record(
-                db,
-                &so,
-                SupplierOrderStatus::Rejected,
-                None,
-                None,
-                Some(&detail),
-            )
-            .await
-        }
+        Ok(Placement::Rejected(reason)) => refused(db, &so, reason).await,
         // Unanswered or refused to talk: the attempt stays *placement unknown* and the job is
         // retried with backoff; the retry reconciles before buying.
         Err(error) => Err(error.into()),
     }
 }
 
-async fn mark_unknown(db: &Database, so: &ToPlace) -> anyhow::Result<()> {
+/// Claims the attempt: awaiting placement → placement unknown, committed before the call.
+/// `false` when another runner got there first.
+async fn claim(db: &Database, so: &SupplierOrder) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
-    supplier_orders::set_status(
+    let claimed = supplier_orders::compare_and_set_status(
         &mut tx,
         so.id,
+        SupplierOrderStatus::AwaitingPlacement,
         SupplierOrderStatus::PlacementUnknown,
-        None,
-        None,
-        None,
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(claimed)
 }
 
-/// Writes the supplier order's new status and the order's transition in one transaction.
-async fn record(
-    db: &Database,
-    so: &ToPlace,
+/// A supplier order's new standing, as recorded.
+struct Outcome {
     status: SupplierOrderStatus,
-    external_id: Option<&str>,
-    cost_minor: Option<i64>,
-    detail: Option<&str>,
-) -> anyhow::Result<()> {
+    external_id: Option<String>,
+    cost: Option<Money>,
+    detail: Option<String>,
+}
+
+fn outcome(status: SupplierOrderStatus) -> Outcome {
+    Outcome {
+        status,
+        external_id: None,
+        cost: None,
+        detail: None,
+    }
+}
+
+fn placed(remote: RemoteOrder) -> Outcome {
+    Outcome {
+        status: remote.status,
+        external_id: Some(remote.supplier_order_id),
+        cost: remote.total_cost,
+        detail: None,
+    }
+}
+
+/// The supplier said no. Price and stock have their own way out (hold; backup offer).
+async fn refused(db: &Database, so: &SupplierOrder, reason: RejectReason) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
-    let error = (status == SupplierOrderStatus::Rejected)
-        .then_some(detail)
-        .flatten();
-    let statuses =
-        supplier_orders::set_status(&mut tx, so.id, status, external_id, cost_minor, error).await?;
-    let current = orders::load_for_update(&mut tx, so.order_id)
-        .await?
-        .with_context(|| format!("order {} does not exist", so.order_id))?;
-    let command = Command::SupplierOrderChanged {
-        supplier: format!("{}:{}", so.supplier, so.supplier_account),
-        status,
-        detail: detail.map(str::to_string),
-        procurement: Procurement::summarize(&statuses),
-    };
-    let transition = lifecycle::transition(&current.state, command)?;
-    let cause = Cause {
-        actor: Actor::System("placer".into()),
-        receipt: None,
-    };
-    let mut writes = WriteSet::new();
-    writes.update(&current, None, &transition, &cause)?;
-    writes.flush(&mut tx).await?;
+    wallet::release(&mut tx, db.engine, so).await?;
+    match &reason {
+        RejectReason::PriceChanged {
+            supplier_sku_id,
+            unit_cost,
+        } => {
+            let detail = format!(
+                "price increased: {} {} now costs {} (mapped at {}); release the hold to buy \
+                 at the new price",
+                so.supplier,
+                supplier_sku_id,
+                unit_cost,
+                so.items
+                    .iter()
+                    .find(|i| &i.supplier_sku_id == supplier_sku_id)
+                    .map(|i| format!("{} {}", i.unit_cost_minor, i.currency))
+                    .unwrap_or_default()
+            );
+            supplier_orders::set_status(
+                &mut tx,
+                so.id,
+                SupplierOrderStatus::AwaitingPlacement,
+                None,
+                None,
+                Some(&detail),
+            )
+            .await?;
+            order_tx::apply(
+                &mut tx,
+                so.order_id,
+                Command::HoldForPrice { detail },
+                Actor::System("placer".into()),
+            )
+            .await?;
+        }
+        RejectReason::OutOfStock { supplier_sku_id } => {
+            let marked =
+                catalog::mark_out_of_stock(&mut tx, so.store_id, &so.supplier, supplier_sku_id)
+                    .await?;
+            let detail = format!(
+                "out of stock at {}: {supplier_sku_id}{}",
+                so.label(),
+                if marked > 0 {
+                    "; routing again to a backup offer"
+                } else {
+                    ""
+                }
+            );
+            // Cancelled, not Rejected: routing replaces it, and the line fails with its
+            // reason if no other offer has stock.
+            let statuses = supplier_orders::set_status(
+                &mut tx,
+                so.id,
+                SupplierOrderStatus::Cancelled,
+                None,
+                None,
+                Some(&detail),
+            )
+            .await?;
+            order_tx::apply(
+                &mut tx,
+                so.order_id,
+                Command::SupplierOrderChanged {
+                    supplier: so.label(),
+                    status: SupplierOrderStatus::Cancelled,
+                    detail: Some(detail),
+                    procurement: Procurement::summarize(&statuses),
+                },
+                Actor::System("placer".into()),
+            )
+            .await?;
+            let payload = serde_json::json!({ "order_id": so.order_id.to_string() });
+            crate::storage::jobs::enqueue(
+                &mut tx,
+                super::route::JOB,
+                &payload,
+                Some(so.order_id),
+                Utc::now().timestamp_millis(),
+            )
+            .await?;
+        }
+        other => {
+            let detail = serde_json::to_string(other).unwrap_or_default();
+            let statuses = supplier_orders::set_status(
+                &mut tx,
+                so.id,
+                SupplierOrderStatus::Rejected,
+                None,
+                None,
+                Some(&detail),
+            )
+            .await?;
+            order_tx::apply(
+                &mut tx,
+                so.order_id,
+                Command::SupplierOrderChanged {
+                    supplier: so.label(),
+                    status: SupplierOrderStatus::Rejected,
+                    detail: Some(detail),
+                    procurement: Procurement::summarize(&statuses),
+                },
+                Actor::System("placer".into()),
+            )
+            .await?;
+        }
+    }
     tx.commit().await?;
-    tracing::info!(supplier_order.id = %so.id, status = status.as_str(), "supplier order updated");
+    tracing::info!(supplier_order.id = %so.id, "supplier refused the purchase");
     Ok(())
 }
 
-async fn request_for(db: &Database, so: &ToPlace) -> anyhow::Result<PurchaseRequest> {
-    let detail = orders::get(db, so.order_id)
-        .await?
-        .with_context(|| format!("order {} does not exist", so.order_id))?;
+/// Writes the supplier order's new status, the wallet movement and the order's transition in
+/// one transaction. `auto_pay` is `Some` when the purchase was just placed.
+async fn record(
+    services: &Services,
+    so: &SupplierOrder,
+    outcome: Outcome,
+    auto_pay: Option<bool>,
+) -> anyhow::Result<()> {
+    let db = &services.db;
+    let mut tx = db.begin().await?;
+    orders::lock(&mut tx, so.order_id).await?;
+    let mut so = so.clone();
+    if let Some(cost) = outcome.cost {
+        so.cost_minor = Some(cost.minor);
+        so.currency = Some(cost.currency.code().to_string());
+    }
+    let mut note = outcome.detail.clone();
+    if auto_pay.is_some() {
+        // Placed: the cost is known now, so this is when the wallet sets it aside.
+        match wallet::reserve(&mut tx, db.engine, &so, None).await? {
+            Reserved::Yes | Reserved::NoCost => {}
+            Reserved::InsufficientFunds(why) => {
+                note = Some(format!("payment failed: {why}"));
+            }
+        }
+        if outcome.status == SupplierOrderStatus::AwaitingShipment {
+            // The supplier took payment with the order (AliExpress `try_to_pay`).
+            if let (Some(cost), None) = (so.cost(), &note) {
+                wallet::capture(&mut tx, db.engine, &so, cost).await?;
+            }
+        }
+    }
+    let last_error = match outcome.status {
+        SupplierOrderStatus::Rejected => outcome.detail.as_deref(),
+        _ => note.as_deref().filter(|n| n.starts_with("payment failed")),
+    };
+    let statuses = supplier_orders::set_status(
+        &mut tx,
+        so.id,
+        outcome.status,
+        outcome.external_id.as_deref(),
+        so.cost_minor,
+        last_error,
+    )
+    .await?;
+    if outcome.status == SupplierOrderStatus::AwaitingPayment
+        && auto_pay == Some(true)
+        && last_error.is_none()
+    {
+        supplier_orders::enqueue_job(&mut tx, supplier_orders::PAY_JOB, so.id, so.order_id).await?;
+    }
+    let now = Utc::now();
+    let next = services
+        .cadence
+        .next_supplier_sync(outcome.status, Some(now), now)
+        .filter(|_| SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual));
+    supplier_orders::schedule_sync(&mut tx, so.id, next, false).await?;
+    order_tx::apply(
+        &mut tx,
+        so.order_id,
+        Command::SupplierOrderChanged {
+            supplier: so.label(),
+            status: outcome.status,
+            detail: note,
+            procurement: Procurement::summarize(&statuses),
+        },
+        Actor::System("placer".into()),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(supplier_order.id = %so.id, status = outcome.status.as_str(), "supplier order updated");
+    Ok(())
+}
+
+fn request_for(
+    detail: &orders::OrderDetail,
+    so: &SupplierOrder,
+    price_guard_percent: Option<u32>,
+) -> anyhow::Result<PurchaseRequest> {
     let ship_to = detail
         .shipping_address
+        .clone()
         .context("the order has no shipping address")?;
     let lines = so
         .items
@@ -239,7 +395,8 @@ async fn request_for(db: &Database, so: &ToPlace) -> anyhow::Result<PurchaseRequ
         attempt_id: so.attempt_id.clone(),
         lines,
         ship_to,
-        email: detail.customer.and_then(|c| c.email),
+        email: detail.customer.as_ref().and_then(|c| c.email.clone()),
         shipping_method: None,
+        price_guard_percent,
     })
 }

@@ -1,6 +1,6 @@
 use crate::storage::orders::{self, Cause};
 use crate::storage::write_set::WriteSet;
-use crate::storage::{catalog, supplier_orders, Database};
+use crate::storage::{catalog, settings, supplier_orders, Database};
 use anyhow::Context;
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
@@ -64,7 +64,17 @@ pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
             .position(|l| l.position == line.position)
             .and_then(|i| mappings[i].clone())
     });
-    supplier_orders::create_from_plan(&mut tx, order_id, &plan.purchases).await?;
+    let settings = settings::get_in(&mut tx, input.store_id).await?;
+    // Supplier orders routed earlier and not placed yet (set back by the price guard, or
+    // waiting for a Place click): placing them again is this run's job too.
+    let waiting = supplier_orders::awaiting_placement_in(&mut tx, order_id).await?;
+    supplier_orders::create_from_plan(&mut tx, order_id, &plan.purchases, settings.auto_order)
+        .await?;
+    if settings.auto_order {
+        for id in waiting {
+            supplier_orders::enqueue_job(&mut tx, supplier_orders::PLACE_JOB, id, order_id).await?;
+        }
+    }
     let command = Command::RecordRouting {
         routed_to: plan.purchases.iter().map(|p| p.supplier.label()).collect(),
         failures: plan.failures,

@@ -186,28 +186,13 @@ async fn execute(
     let result = match outcome {
         Ok(Ok(())) => queue::complete(&db, id, &owner).await.map(|_| ()),
         Ok(Err(error)) => {
-            record_failure(
-                &db,
-                &owner,
-                &config,
-                id,
-                attempt,
-                max_attempts,
-                &format!("{error:#}"),
-            )
-            .await
+            let retry = retry_at(Some(&error), &config, attempt, max_attempts);
+            record_failure(&db, &owner, id, retry, attempt, &format!("{error:#}")).await
         }
         Err(join_error) => {
-            record_failure(
-                &db,
-                &owner,
-                &config,
-                id,
-                attempt,
-                max_attempts,
-                &format!("job panicked: {join_error}"),
-            )
-            .await
+            let retry = retry_at(None, &config, attempt, max_attempts);
+            let message = format!("job panicked: {join_error}");
+            record_failure(&db, &owner, id, retry, attempt, &message).await
         }
     };
     metrics::counter!("dropflow_jobs_finished_total", "kind" => kind.clone()).increment(1);
@@ -216,17 +201,46 @@ async fn execute(
     }
 }
 
+/// A handler error that retrying cannot fix (credentials refused, the order gone): the job is
+/// kept as failed at once, listed and retryable by a person, instead of burning its tries.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct GiveUp(pub String);
+
+/// A handler error that says when to try again (a `Retry-After` from the other side).
+#[derive(Debug, thiserror::Error)]
+#[error("{message} (retry after {after:?})")]
+pub struct RetryAfter {
+    pub after: Duration,
+    pub message: String,
+}
+
+/// When to run a failed job again: never for [`GiveUp`], when asked for [`RetryAfter`]
+/// (still within the tries), otherwise the backoff.
+fn retry_at(
+    error: Option<&anyhow::Error>,
+    config: &RunnerConfig,
+    attempt: i64,
+    max_attempts: i64,
+) -> Option<i64> {
+    if attempt >= max_attempts || error.is_some_and(|e| e.downcast_ref::<GiveUp>().is_some()) {
+        return None;
+    }
+    let delay = error
+        .and_then(|e| e.downcast_ref::<RetryAfter>())
+        .map(|r| r.after)
+        .unwrap_or_else(|| config.backoff.delay(attempt));
+    Some(crate::storage::now_ms() + delay.as_millis() as i64)
+}
+
 async fn record_failure(
     db: &Database,
     owner: &str,
-    config: &RunnerConfig,
     id: i64,
+    retry_at: Option<i64>,
     attempt: i64,
-    max_attempts: i64,
     error: &str,
 ) -> crate::storage::Result<()> {
-    let retry_at = (attempt < max_attempts)
-        .then(|| crate::storage::now_ms() + config.backoff.delay(attempt).as_millis() as i64);
     if retry_at.is_none() {
         tracing::error!(
             job.id = id,

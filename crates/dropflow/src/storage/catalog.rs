@@ -130,3 +130,55 @@ pub async fn find(
     }
     Ok(None)
 }
+
+/// Sets the stock of every offer of `supplier` (a `SupplierKind` name) with this SKU to zero
+/// in the store's mappings, after the supplier refused a purchase as out of stock, so the next
+/// routing picks a backup offer. Returns how many mappings changed. The next mapping import
+/// (or a stock sync) sets the real figure again.
+pub async fn mark_out_of_stock(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    supplier: &str,
+    supplier_sku_id: &str,
+) -> Result<u64> {
+    // A text prefilter keeps this to the few mappings that can mention the SKU.
+    let rows = sqlx::query(
+        "SELECT id, components FROM mappings WHERE store_id = $1 AND components LIKE $2",
+    )
+    .bind(store_id.to_string())
+    .bind(format!("%{}%", supplier_sku_id.replace(['%', '_'], "")))
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut changed = 0;
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let mut mapping: Mapping = from_json(
+            "mappings.components",
+            &row.try_get::<String, _>("components")?,
+        )?;
+        let mut touched = false;
+        for offer in mapping
+            .components
+            .iter_mut()
+            .flat_map(|c| c.offers.iter_mut())
+        {
+            if offer.supplier.kind.as_str() == supplier
+                && offer.supplier_sku_id == supplier_sku_id
+                && offer.stock != Some(0)
+            {
+                offer.stock = Some(0);
+                touched = true;
+            }
+        }
+        if touched {
+            sqlx::query("UPDATE mappings SET components = $1, updated_at = $2 WHERE id = $3")
+                .bind(to_json(&mapping)?)
+                .bind(now_ms())
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}

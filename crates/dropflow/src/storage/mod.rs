@@ -30,6 +30,10 @@ pub mod stores;
 pub mod tokens;
 /// The wallet ledger: postings that always balance.
 pub mod ledger;
+/// Per-store automation settings and Admin API access.
+pub mod settings;
+/// Parcels reported by suppliers, and their write-back to the store.
+pub mod parcels;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

@@ -5,7 +5,7 @@
 use super::codec::from_ms;
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
-use dropflow_core::ids::{OrderId, SupplierOrderId};
+use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::routing::PlannedPurchase;
 use serde::Serialize;
@@ -15,11 +15,13 @@ use std::collections::BTreeSet;
 /// The job that places one supplier order.
 pub const PLACE_JOB: &str = "supplier_order.place";
 
-/// Writes the planned purchases as supplier orders and queues their placement.
+/// Writes the planned purchases as supplier orders and, with `place_now` (the store's
+/// auto-order), queues their placement.
 pub async fn create_from_plan(
     tx: &mut Tx<'_>,
     order_id: OrderId,
     purchases: &[PlannedPurchase],
+    place_now: bool,
 ) -> Result<Vec<SupplierOrderId>> {
     let now = now_ms();
     let mut ids = Vec::with_capacity(purchases.len());
@@ -69,8 +71,9 @@ pub async fn create_from_plan(
             .execute(&mut **tx)
             .await?;
         }
-        let payload = serde_json::json!({ "supplier_order_id": id.to_string() });
-        super::jobs::enqueue(tx, PLACE_JOB, &payload, Some(order_id), now).await?;
+        if place_now {
+            enqueue_job(tx, PLACE_JOB, id, order_id).await?;
+        }
         ids.push(id);
     }
     Ok(ids)
@@ -90,6 +93,42 @@ pub async fn routed_lines(tx: &mut Tx<'_>, order_id: OrderId) -> Result<BTreeSet
     rows.iter()
         .map(|r| Ok(u32::try_from(r.try_get::<i64, _>("line_position")?).unwrap_or(u32::MAX)))
         .collect()
+}
+
+/// The order's supplier orders still waiting to be placed, inside a write transaction.
+pub async fn awaiting_placement_in(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+) -> Result<Vec<SupplierOrderId>> {
+    let rows = sqlx::query(
+        "SELECT id FROM supplier_orders WHERE order_id = $1 AND status = 'awaiting_placement'",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| super::codec::parse_id("supplier_orders.id", &r.try_get::<String, _>("id")?))
+        .collect()
+}
+
+/// Moves a supplier order from `from` to `to` only if it is still in `from`: the claim that
+/// keeps two runners from placing one purchase at once. Whether it moved.
+pub async fn compare_and_set_status(
+    tx: &mut Tx<'_>,
+    id: SupplierOrderId,
+    from: SupplierOrderStatus,
+    to: SupplierOrderStatus,
+) -> Result<bool> {
+    let moved = sqlx::query(
+        "UPDATE supplier_orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+    )
+    .bind(to.as_str())
+    .bind(now_ms())
+    .bind(id.to_string())
+    .bind(from.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(moved.rows_affected() == 1)
 }
 
 /// One item of a supplier order, as shown.
@@ -117,6 +156,11 @@ pub struct SupplierOrderView {
     pub currency: Option<String>,
     pub last_error: Option<String>,
     pub items: Vec<SupplierOrderItem>,
+    pub placed_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// When we last asked the supplier about it, and when we will next (`null`: not followed).
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub next_sync_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -124,7 +168,8 @@ pub struct SupplierOrderView {
 pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<SupplierOrderView>> {
     let rows = sqlx::query(
         "SELECT id, supplier, supplier_account, status, attempt_id, external_id, cost_minor,
-            currency, last_error, created_at, updated_at
+            currency, last_error, placed_at, paid_at, last_synced_at, next_sync_at, created_at,
+            updated_at
          FROM supplier_orders WHERE order_id = $1 ORDER BY created_at, id",
     )
     .bind(order_id.to_string())
@@ -145,6 +190,10 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<SupplierO
             currency: r.try_get("currency")?,
             last_error: r.try_get("last_error")?,
             items,
+            placed_at: r.try_get::<Option<i64>, _>("placed_at")?.map(from_ms),
+            paid_at: r.try_get::<Option<i64>, _>("paid_at")?.map(from_ms),
+            last_synced_at: r.try_get::<Option<i64>, _>("last_synced_at")?.map(from_ms),
+            next_sync_at: r.try_get::<Option<i64>, _>("next_sync_at")?.map(from_ms),
             created_at: from_ms(r.try_get("created_at")?),
             updated_at: from_ms(r.try_get("updated_at")?),
         });
@@ -152,46 +201,155 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<SupplierO
     Ok(views)
 }
 
-/// A supplier order with what placing it needs.
+/// One supplier order with its items and the store it buys for: what placing, paying and
+/// following it need.
 #[derive(Debug, Clone)]
-pub struct ToPlace {
+pub struct SupplierOrder {
     pub id: SupplierOrderId,
     pub order_id: OrderId,
+    pub store_id: StoreId,
     pub supplier: String,
     pub supplier_account: String,
     pub status: SupplierOrderStatus,
     pub attempt_id: String,
+    pub external_id: Option<String>,
+    /// What the supplier charges (goods and shipping) once placed; the mapped estimate before.
+    pub cost_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub last_error: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
     pub items: Vec<SupplierOrderItem>,
 }
 
+impl SupplierOrder {
+    /// `aliexpress:default`: the label the timeline shows.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.supplier, self.supplier_account)
+    }
+
+    /// What the wallet reserves and captures for it, when the amount is known.
+    pub fn cost(&self) -> Option<dropflow_core::money::Money> {
+        let currency =
+            dropflow_core::reference::currency::Currency::from_code(self.currency.as_deref()?)
+                .ok()?;
+        Some(dropflow_core::money::Money::new(self.cost_minor?, currency))
+    }
+}
+
+const SUPPLIER_ORDER_COLUMNS: &str = "s.id, s.order_id, o.store_id, s.supplier,
+    s.supplier_account, s.status, s.attempt_id, s.external_id, s.cost_minor, s.currency,
+    s.last_error, s.paid_at";
+
 /// Reads one supplier order and its items.
-pub async fn load(db: &Database, id: SupplierOrderId) -> Result<Option<ToPlace>> {
-    let Some(r) = sqlx::query(
-        "SELECT order_id, supplier, supplier_account, status, attempt_id FROM supplier_orders
-         WHERE id = $1",
-    )
+pub async fn load(db: &Database, id: SupplierOrderId) -> Result<Option<SupplierOrder>> {
+    let Some(r) = sqlx::query(&format!(
+        "SELECT {SUPPLIER_ORDER_COLUMNS} FROM supplier_orders s
+         JOIN orders o ON o.id = s.order_id WHERE s.id = $1"
+    ))
     .bind(id.to_string())
     .fetch_optional(&db.reader)
     .await?
     else {
         return Ok(None);
     };
+    let items = for_order_items(db, id).await?;
+    from_row(&r, items).map(Some)
+}
+
+/// Finds a supplier order by the supplier's id for it, or by our attempt id (what CJ's
+/// webhooks carry as `orderNumber`).
+pub async fn find_by_supplier_ref(
+    db: &Database,
+    supplier: &str,
+    external_id: Option<&str>,
+    attempt_id: Option<&str>,
+) -> Result<Option<SupplierOrderId>> {
+    let row = sqlx::query(
+        "SELECT id FROM supplier_orders
+         WHERE supplier = $1 AND (external_id = $2 OR attempt_id = $3) LIMIT 1",
+    )
+    .bind(supplier)
+    .bind(external_id)
+    .bind(attempt_id)
+    .fetch_optional(&db.reader)
+    .await?;
+    row.map(|r| super::codec::parse_id("supplier_orders.id", &r.try_get::<String, _>("id")?))
+        .transpose()
+}
+
+/// The ids of an order's supplier orders in one of `statuses`.
+pub async fn ids_for_order(
+    db: &Database,
+    order_id: OrderId,
+    statuses: &[SupplierOrderStatus],
+) -> Result<Vec<SupplierOrderId>> {
+    let rows =
+        sqlx::query("SELECT id, status FROM supplier_orders WHERE order_id = $1 ORDER BY id")
+            .bind(order_id.to_string())
+            .fetch_all(&db.reader)
+            .await?;
+    let mut ids = Vec::new();
+    for r in rows {
+        let status: String = r.try_get("status")?;
+        if statuses.iter().any(|s| s.as_str() == status) {
+            ids.push(super::codec::parse_id(
+                "supplier_orders.id",
+                &r.try_get::<String, _>("id")?,
+            )?);
+        }
+    }
+    Ok(ids)
+}
+
+/// Supplier orders of a store waiting for payment whose last attempt failed for want of
+/// money: a top-up pays them.
+pub async fn unpaid_for_lack_of_funds(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+) -> Result<Vec<(SupplierOrderId, OrderId)>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.order_id FROM supplier_orders s JOIN orders o ON o.id = s.order_id
+         WHERE o.store_id = $1 AND s.status = 'awaiting_payment'
+           AND s.last_error LIKE 'payment failed: insufficient balance%'",
+    )
+    .bind(store_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                super::codec::parse_id("supplier_orders.id", &r.try_get::<String, _>("id")?)?,
+                super::codec::parse_id(
+                    "supplier_orders.order_id",
+                    &r.try_get::<String, _>("order_id")?,
+                )?,
+            ))
+        })
+        .collect()
+}
+
+fn from_row(r: &sqlx::any::AnyRow, items: Vec<SupplierOrderItem>) -> Result<SupplierOrder> {
     let status: String = r.try_get("status")?;
-    let view = for_order_items(db, id).await?;
-    Ok(Some(ToPlace {
-        id,
+    Ok(SupplierOrder {
+        id: super::codec::parse_id("supplier_orders.id", &r.try_get::<String, _>("id")?)?,
         order_id: super::codec::parse_id(
             "supplier_orders.order_id",
             &r.try_get::<String, _>("order_id")?,
         )?,
+        store_id: super::codec::parse_id("orders.store_id", &r.try_get::<String, _>("store_id")?)?,
         supplier: r.try_get("supplier")?,
         supplier_account: r.try_get("supplier_account")?,
         status: SupplierOrderStatus::parse(&status).ok_or_else(|| {
             super::StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
         })?,
         attempt_id: r.try_get("attempt_id")?,
-        items: view,
-    }))
+        external_id: r.try_get("external_id")?,
+        cost_minor: r.try_get("cost_minor")?,
+        currency: r.try_get("currency")?,
+        last_error: r.try_get("last_error")?,
+        paid_at: r.try_get::<Option<i64>, _>("paid_at")?.map(from_ms),
+        items,
+    })
 }
 
 async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<SupplierOrderItem>> {
@@ -228,16 +386,31 @@ pub async fn set_status(
     cost_minor: Option<i64>,
     last_error: Option<&str>,
 ) -> Result<Vec<SupplierOrderStatus>> {
+    let now = now_ms();
+    let placed = matches!(
+        status,
+        SupplierOrderStatus::AwaitingPayment | SupplierOrderStatus::AwaitingShipment
+    );
+    let paid = matches!(
+        status,
+        SupplierOrderStatus::AwaitingShipment
+            | SupplierOrderStatus::Shipped
+            | SupplierOrderStatus::Delivered
+    );
     sqlx::query(
         "UPDATE supplier_orders SET status = $1, external_id = COALESCE($2, external_id),
-            cost_minor = COALESCE($3, cost_minor), last_error = $4, updated_at = $5
-         WHERE id = $6",
+            cost_minor = COALESCE($3, cost_minor), last_error = $4, updated_at = $5,
+            placed_at = CASE WHEN $6 = 1 THEN COALESCE(placed_at, $5) ELSE placed_at END,
+            paid_at = CASE WHEN $7 = 1 THEN COALESCE(paid_at, $5) ELSE paid_at END
+         WHERE id = $8",
     )
     .bind(status.as_str())
     .bind(external_id)
     .bind(cost_minor)
     .bind(last_error)
-    .bind(now_ms())
+    .bind(now)
+    .bind(i64::from(placed))
+    .bind(i64::from(paid))
     .bind(id.to_string())
     .execute(&mut **tx)
     .await?;
@@ -256,4 +429,107 @@ pub async fn set_status(
             })
         })
         .collect()
+}
+
+/// Records a problem on a supplier order without moving it (a failed payment, a refused push).
+pub async fn set_last_error(
+    tx: &mut Tx<'_>,
+    id: SupplierOrderId,
+    last_error: Option<&str>,
+) -> Result<()> {
+    sqlx::query("UPDATE supplier_orders SET last_error = $1, updated_at = $2 WHERE id = $3")
+        .bind(last_error)
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Sets when the supplier order is next asked about (`None`: no more), and, with `synced`,
+/// that it was asked just now.
+pub async fn schedule_sync(
+    tx: &mut Tx<'_>,
+    id: SupplierOrderId,
+    next_sync_at: Option<DateTime<Utc>>,
+    synced: bool,
+) -> Result<()> {
+    let now = now_ms();
+    sqlx::query(
+        "UPDATE supplier_orders SET next_sync_at = $1,
+            last_synced_at = CASE WHEN $2 = 1 THEN $3 ELSE last_synced_at END
+         WHERE id = $4",
+    )
+    .bind(next_sync_at.map(|t| t.timestamp_millis()))
+    .bind(i64::from(synced))
+    .bind(now)
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` supplier orders whose next sync is due, pushing each one's next sync
+/// `lease_ms` ahead so no other process (or tick) claims it meanwhile, and queues a sync job
+/// for each, all in one transaction.
+pub async fn claim_due_syncs(
+    db: &Database,
+    now: DateTime<Utc>,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<usize> {
+    let now_ms = now.timestamp_millis();
+    let due = sqlx::query(
+        "SELECT id, order_id, next_sync_at FROM supplier_orders
+         WHERE next_sync_at IS NOT NULL AND next_sync_at <= $1
+         ORDER BY next_sync_at LIMIT $2",
+    )
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(&db.reader)
+    .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mut claimed = 0;
+    for r in &due {
+        let id: String = r.try_get("id")?;
+        let order_id: String = r.try_get("order_id")?;
+        let seen: i64 = r.try_get("next_sync_at")?;
+        // Only if nobody moved it since we read it: the compare makes the claim exclusive.
+        let moved = sqlx::query(
+            "UPDATE supplier_orders SET next_sync_at = $1 WHERE id = $2 AND next_sync_at = $3",
+        )
+        .bind(now_ms + lease_ms)
+        .bind(&id)
+        .bind(seen)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 1 {
+            let payload = serde_json::json!({ "supplier_order_id": id });
+            let order_id = super::codec::parse_id("supplier_orders.order_id", &order_id)?;
+            super::jobs::enqueue(&mut tx, SYNC_JOB, &payload, Some(order_id), now_ms).await?;
+            claimed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// The job that asks the supplier where one supplier order stands.
+pub const SYNC_JOB: &str = "supplier_order.sync";
+/// The job that pays one supplier order.
+pub const PAY_JOB: &str = "supplier_order.pay";
+
+/// Queues a job about one supplier order in the caller's transaction.
+pub async fn enqueue_job(
+    tx: &mut Tx<'_>,
+    kind: &str,
+    id: SupplierOrderId,
+    order_id: OrderId,
+) -> Result<()> {
+    let payload = serde_json::json!({ "supplier_order_id": id.to_string() });
+    super::jobs::enqueue(tx, kind, &payload, Some(order_id), now_ms()).await?;
+    Ok(())
 }

@@ -60,7 +60,9 @@ async fn app_with(s: &Sandboxes) -> TestApp {
     TestApp::spawn_jobs(
         move |db| {
             let mut registry = dropflow::jobs::Registry::new();
-            dropflow::fulfilment::register(&mut registry, db, connectors);
+            let mut services = dropflow::fulfilment::Services::bare(db);
+            services.suppliers = connectors;
+            dropflow::fulfilment::register(&mut registry, services);
             registry
         },
         |_| {},

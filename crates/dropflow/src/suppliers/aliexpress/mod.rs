@@ -419,6 +419,19 @@ impl AliExpress {
                 Ok(offer) => offer,
                 Err(reason) => return Ok(Placement::Rejected(reason.clone())),
             };
+            if let Some(percent) = request.price_guard_percent {
+                if dropflow_core::supplier::above_price_guard(
+                    line.expected_unit_cost,
+                    offer.unit_cost,
+                    percent,
+                ) {
+                    tracing::info!(attempt_id = %request.attempt_id, "aliexpress: price above the guard, not buying");
+                    return Ok(Placement::Rejected(RejectReason::PriceChanged {
+                        supplier_sku_id: line.supplier_sku_id.clone(),
+                        unit_cost: offer.unit_cost,
+                    }));
+                }
+            }
             let shipping = answer.shipping.as_ref().ok();
             costs.push(wire::times(offer.unit_cost, line.quantity));
             costs.push(shipping.and_then(|s| s.fee));

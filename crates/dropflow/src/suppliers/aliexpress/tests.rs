@@ -76,6 +76,7 @@ fn request(attempt: &str, offer: usize, quantity: u32) -> PurchaseRequest {
         ship_to: address(),
         email: None,
         shipping_method: None,
+        price_guard_percent: None,
     }
 }
 

@@ -191,7 +191,10 @@ impl Cj {
             Ok(body) => body,
             Err(reason) => return Ok(Placement::Rejected(reason)),
         };
-        if let Some(percent) = self.config.price_guard_percent {
+        if let Some(percent) = request
+            .price_guard_percent
+            .or(self.config.price_guard_percent)
+        {
             if let Some(reason) = self.price_check(request, percent).await? {
                 tracing::info!(attempt_id, "cj: price above the guard, not buying");
                 return Ok(Placement::Rejected(reason));
@@ -231,8 +234,7 @@ impl Cj {
             if price.currency != expected.currency {
                 continue;
             }
-            let limit = i128::from(expected.minor) * i128::from(100 + percent);
-            if i128::from(price.minor) * 100 > limit {
+            if dropflow_core::supplier::above_price_guard(expected, price, percent) {
                 return Ok(Some(RejectReason::PriceChanged {
                     supplier_sku_id: line.supplier_sku_id.clone(),
                     unit_cost: price,

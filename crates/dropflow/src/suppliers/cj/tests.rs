@@ -56,6 +56,7 @@ fn request(attempt_id: &str) -> PurchaseRequest {
         ship_to: address("US"),
         email: Some("grace@example.com".to_string()),
         shipping_method: None,
+        price_guard_percent: None,
     }
 }
 

@@ -1,0 +1,125 @@
+//! `shipment.push`: writes one parcel's tracking back to the store, marking the lines it
+//! carries fulfilled (Shopify: a fulfillment on the fulfillment order, with `notify_customer`
+//! as the store's settings say; WooCommerce: a note, and `completed` with the order's last
+//! parcel). A repeat is recognised by the store connector and answered `AlreadyFulfilled`.
+//!
+//! Transient failures (429 after the connector's own Retry-After waits, 5xx, timeouts) fail
+//! the job so the queue retries with backoff. A refusal that retrying cannot fix (no Admin API
+//! access, credentials refused, order gone) is put on the order's timeline for a person.
+
+use super::order_tx;
+use super::Services;
+use crate::jobs::{GiveUp, RetryAfter};
+use crate::platforms::admin::{FulfilmentPush, PushLine, PushOutcome, StoreApiError};
+use crate::storage::{orders, parcels, settings};
+use anyhow::Context;
+use dropflow_core::event::{Actor, OrderEvent};
+use dropflow_core::lifecycle::Command;
+
+/// The job kind.
+pub const JOB: &str = "shipment.push";
+
+pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
+    let id = payload
+        .get("shipment_id")
+        .and_then(|v| v.as_str())
+        .context("the job payload has no shipment_id")?;
+    push(services, id).await
+}
+
+pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
+    let db = &services.db;
+    let parcel = parcels::to_push(db, id)
+        .await?
+        .with_context(|| format!("shipment {id} does not exist"))?;
+    if parcel.pushed || parcel.number_check == "invalid" {
+        return Ok(());
+    }
+    let access = settings::admin_access(db, parcel.store_id)
+        .await?
+        .with_context(|| {
+            format!(
+                "store {} has no Admin API access: set it (PUT /api/v1/stores/{}/admin), then \
+                 retry this job",
+                parcel.store_id, parcel.store_id
+            )
+        })?;
+    let admin = (services.admin)(parcel.platform, &access).with_context(|| {
+        format!(
+            "no Admin API connector for {} stores in this build",
+            parcel.platform.as_str()
+        )
+    })?;
+    let store_settings = settings::get(db, parcel.store_id).await?;
+    let lines = match parcel.supplier_order_id {
+        Some(so) => parcels::store_lines(db, so).await?,
+        None => Vec::new(),
+    };
+    let request = FulfilmentPush {
+        store_order_id: parcel.store_order_id.clone(),
+        reference: parcel.id.clone(),
+        tracking_number: parcel.tracking_number.clone(),
+        carrier: parcel.carrier.clone(),
+        tracking_url: parcel.tracking_url.clone(),
+        lines: lines
+            .into_iter()
+            .map(|(store_line_id, quantity)| PushLine {
+                store_line_id,
+                quantity,
+            })
+            .collect(),
+        notify_customer: store_settings.notify_customer,
+        completes_order: parcels::completes_order(db, parcel.order_id, &parcel.id).await?,
+    };
+    match admin.push_fulfilment(&request).await {
+        Ok(outcome) => {
+            let store_id = match &outcome {
+                PushOutcome::Fulfilled {
+                    store_fulfilment_id,
+                } => Some(store_fulfilment_id.clone()),
+                PushOutcome::AlreadyFulfilled {
+                    store_fulfilment_id,
+                } => store_fulfilment_id.clone(),
+            };
+            let mut tx = db.begin().await?;
+            orders::lock(&mut tx, parcel.order_id).await?;
+            parcels::mark_pushed(&mut tx, &parcel.id, store_id.as_deref()).await?;
+            order_tx::apply(
+                &mut tx,
+                parcel.order_id,
+                Command::Record(vec![OrderEvent::FulfilledOnStore {
+                    number: parcel.tracking_number.clone(),
+                }]),
+                Actor::System("store-writer".into()),
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(shipment.id = %parcel.id, "tracking written back to the store");
+            Ok(())
+        }
+        Err(StoreApiError::RateLimited {
+            retry_after: Some(after),
+        }) => Err(RetryAfter {
+            after,
+            message: "the store is rate limiting us".into(),
+        }
+        .into()),
+        Err(error) if error.is_transient() => Err(error.into()),
+        Err(error) => {
+            let mut tx = db.begin().await?;
+            order_tx::apply(
+                &mut tx,
+                parcel.order_id,
+                Command::Record(vec![OrderEvent::StorePushFailed {
+                    number: parcel.tracking_number.clone(),
+                    detail: error.to_string(),
+                }]),
+                Actor::System("store-writer".into()),
+            )
+            .await?;
+            tx.commit().await?;
+            // Failed at once, listed and retryable once the cause is fixed.
+            Err(GiveUp(format!("the store refused the fulfilment: {error}")).into())
+        }
+    }
+}

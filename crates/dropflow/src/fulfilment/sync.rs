@@ -1,0 +1,194 @@
+//! `supplier_order.sync`: asks the supplier where one of its orders stands and applies the
+//! answer. The CJ webhook endpoint applies what CJ pushes through the same [`apply_remote`].
+//!
+//! The supplier's word only moves a supplier order forward (placed → paid → shipped →
+//! delivered): a late or repeated answer cannot undo progress. A supplier-side cancellation
+//! after we paid is a refusal the merchant must see (Failed), with the captured money
+//! refunded to the wallet.
+
+use super::order_tx;
+use super::wallet;
+use super::Services;
+use crate::storage::orders;
+use crate::storage::supplier_orders::{self, SupplierOrder};
+use anyhow::Context;
+use chrono::Utc;
+use dropflow_core::event::Actor;
+use dropflow_core::ids::SupplierOrderId;
+use dropflow_core::ledger::Operation;
+use dropflow_core::lifecycle::Command;
+use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::supplier::{RemoteOrder, SupplierKind};
+
+/// The job kind.
+pub const JOB: &str = supplier_orders::SYNC_JOB;
+
+pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
+    sync(services, super::supplier_order_id(payload)?).await
+}
+
+/// How far along a status is; `None` for the final refusals.
+fn progress(status: SupplierOrderStatus) -> Option<u8> {
+    match status {
+        SupplierOrderStatus::AwaitingPlacement | SupplierOrderStatus::PlacementUnknown => Some(0),
+        SupplierOrderStatus::AwaitingPayment => Some(1),
+        SupplierOrderStatus::AwaitingShipment => Some(2),
+        SupplierOrderStatus::Shipped => Some(3),
+        SupplierOrderStatus::Delivered => Some(4),
+        SupplierOrderStatus::Rejected | SupplierOrderStatus::Cancelled => None,
+    }
+}
+
+pub async fn sync(services: &Services, id: SupplierOrderId) -> anyhow::Result<()> {
+    let db = &services.db;
+    let so = supplier_orders::load(db, id)
+        .await?
+        .with_context(|| format!("supplier order {id} does not exist"))?;
+    let kind = SupplierKind::parse(&so.supplier);
+    let followed = matches!(
+        so.status,
+        SupplierOrderStatus::AwaitingPayment
+            | SupplierOrderStatus::AwaitingShipment
+            | SupplierOrderStatus::Shipped
+    );
+    let (Some(external_id), Some(supplier), true) = (
+        so.external_id.clone(),
+        kind.and_then(|k| services.suppliers.get(&k).cloned()),
+        followed,
+    ) else {
+        // Nothing to ask (a vendor updates by hand, or it is finished): stop following.
+        let mut tx = db.begin().await?;
+        supplier_orders::schedule_sync(&mut tx, so.id, None, false).await?;
+        tx.commit().await?;
+        return Ok(());
+    };
+    match supplier.order(&external_id).await {
+        Ok(remote) => apply_remote(services, &so, remote, Actor::System("follower".into())).await,
+        Err(error) if error.is_transient() => {
+            // Ask again at the usual pace; the job itself succeeded (the next tick retries).
+            tracing::warn!(supplier_order.id = %so.id, %error, "supplier did not answer the sync");
+            let now = Utc::now();
+            let next = services
+                .cadence
+                .next_supplier_sync(so.status, so.paid_at, now);
+            let mut tx = db.begin().await?;
+            supplier_orders::schedule_sync(&mut tx, so.id, next, false).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Applies the supplier's view of `so`: status (forward only), payment made at the supplier,
+/// new parcels; schedules the next sync. One transaction.
+pub async fn apply_remote(
+    services: &Services,
+    so: &SupplierOrder,
+    remote: RemoteOrder,
+    actor: Actor,
+) -> anyhow::Result<()> {
+    let db = &services.db;
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    orders::lock(&mut tx, so.order_id).await?;
+    // Re-read under the lock: a payment or a webhook may have moved it since.
+    let current = supplier_orders::load(db, so.id)
+        .await?
+        .with_context(|| format!("supplier order {} does not exist", so.id))?;
+    let mut so = current;
+    let mut target = so.status;
+    let mut detail = None;
+    match (progress(so.status), progress(remote.status)) {
+        (Some(have), Some(said)) if said > have => target = remote.status,
+        // The supplier cancelled (or refused) an order we hold as live.
+        (Some(have), None) if have >= 1 => {
+            target = SupplierOrderStatus::Rejected;
+            detail = Some(format!("the supplier reports it {}", remote.raw_status));
+        }
+        _ => {}
+    }
+    // Tracking can come before the status says shipped: a parcel means it left.
+    if !remote.tracking.is_empty()
+        && progress(target).is_some_and(|p| p < 3)
+        && progress(target).is_some_and(|p| p >= 1)
+    {
+        target = SupplierOrderStatus::Shipped;
+    }
+    if let Some(cost) = remote.total_cost {
+        if so.cost_minor.is_none() {
+            so.cost_minor = Some(cost.minor);
+            so.currency = Some(cost.currency.code().to_string());
+        }
+    }
+    let was_paid = progress(so.status).is_some_and(|p| p >= 2);
+    let now_paid = progress(target).is_some_and(|p| p >= 2);
+    if !was_paid && now_paid {
+        // Paid at the supplier outside our Pay (by hand in the supplier's buyer centre): the
+        // wallet still pays for it, so the merchant's balance tells the truth.
+        if let (wallet::Reserved::Yes, Some(cost)) = (
+            wallet::reserve(&mut tx, db.engine, &so, None).await?,
+            so.cost(),
+        ) {
+            wallet::capture(&mut tx, db.engine, &so, cost).await?;
+        }
+    }
+    if target == SupplierOrderStatus::Rejected && was_paid {
+        if let Some(cost) = so.cost() {
+            let refund = Operation::Refund {
+                amount: cost,
+                reference: so.attempt_id.clone(),
+            };
+            if let Err(error) =
+                crate::storage::ledger::post(&mut tx, db.engine, so.store_id, &refund).await
+            {
+                tracing::warn!(supplier_order.id = %so.id, %error, "no refund posted");
+            }
+        }
+    }
+    let mut events = Vec::new();
+    for parcel in &remote.tracking {
+        let recorded = super::parcels::record(&mut tx, &so, parcel, &services.cadence, now).await?;
+        events.extend(recorded.event);
+    }
+    let moved = target != so.status;
+    let statuses = if moved {
+        supplier_orders::set_status(
+            &mut tx,
+            so.id,
+            target,
+            None,
+            so.cost_minor,
+            detail.as_deref(),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    let paid_at = if now_paid {
+        so.paid_at.or(Some(now))
+    } else {
+        None
+    };
+    let next = services.cadence.next_supplier_sync(target, paid_at, now);
+    supplier_orders::schedule_sync(&mut tx, so.id, next, true).await?;
+    if !events.is_empty() {
+        order_tx::apply(&mut tx, so.order_id, Command::Record(events), actor.clone()).await?;
+    }
+    if moved {
+        order_tx::apply(
+            &mut tx,
+            so.order_id,
+            Command::SupplierOrderChanged {
+                supplier: so.label(),
+                status: target,
+                detail: detail.or(Some(remote.raw_status.clone())),
+                procurement: Procurement::summarize(&statuses),
+            },
+            actor,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! `shipments.track`: asks the carrier tracking service about a batch of parcels (claimed by
+//! the follower when due), applies the answers in one transaction, and moves what follows:
+//! the order's timeline, and a supplier order to delivered once all its parcels are.
+//!
+//! Numbers the service does not know yet are registered, and asked about at the next tick.
+
+use super::order_tx;
+use super::Services;
+use crate::jobs::{GiveUp, RetryAfter};
+use crate::storage::{orders, parcels, supplier_orders};
+use anyhow::Context;
+use chrono::Utc;
+use dropflow_core::event::{Actor, OrderEvent};
+use dropflow_core::lifecycle::Command;
+use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::shipment::ShipmentStatus;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The job kind.
+pub const JOB: &str = "shipments.track";
+
+pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
+    let numbers: Vec<String> = payload
+        .get("numbers")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .context("the job payload has no numbers")?;
+    track(services, &numbers).await
+}
+
+pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()> {
+    let provider = services
+        .tracking
+        .clone()
+        .ok_or_else(|| GiveUp("no carrier tracking service is configured".into()))?;
+    let updates = match provider.fetch(numbers).await {
+        Ok(updates) => updates,
+        Err(crate::carriers::TrackingApiError::RateLimited {
+            retry_after: Some(after),
+        }) => {
+            return Err(RetryAfter {
+                after,
+                message: "the tracking service is rate limiting us".into(),
+            }
+            .into())
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let known: BTreeSet<&str> = updates.iter().map(|u| u.number.as_str()).collect();
+    let unknown: Vec<crate::carriers::TrackRequest> = numbers
+        .iter()
+        .filter(|n| !known.contains(n.as_str()))
+        .map(|n| crate::carriers::TrackRequest {
+            number: n.clone(),
+            carrier: None,
+        })
+        .collect();
+    if !unknown.is_empty() {
+        provider.register(&unknown).await?;
+    }
+    let now = Utc::now();
+    let with_next: Vec<_> = updates
+        .into_iter()
+        .map(|u| {
+            let next = services.cadence.next_parcel_sync(u.status, now);
+            (u, next)
+        })
+        .collect();
+    let db = &services.db;
+    let mut tx = db.begin().await?;
+    let changes = parcels::apply_updates(&mut tx, &with_next).await?;
+    let mut by_order: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for change in changes {
+        by_order.entry(change.order_id).or_default().push(change);
+    }
+    for (order_id, changes) in by_order {
+        orders::lock(&mut tx, order_id).await?;
+        let events = changes
+            .iter()
+            .map(|c| OrderEvent::TrackingChanged {
+                number: c.number.clone(),
+                status: c.to,
+            })
+            .collect();
+        order_tx::apply(
+            &mut tx,
+            order_id,
+            Command::Record(events),
+            Actor::System("tracker".into()),
+        )
+        .await?;
+        let delivered: BTreeSet<_> = changes
+            .iter()
+            .filter(|c| c.to == ShipmentStatus::Delivered)
+            .filter_map(|c| c.supplier_order_id)
+            .collect();
+        for so in delivered {
+            if !parcels::all_delivered(&mut tx, so).await? {
+                continue;
+            }
+            let statuses = supplier_orders::set_status(
+                &mut tx,
+                so,
+                SupplierOrderStatus::Delivered,
+                None,
+                None,
+                None,
+            )
+            .await?;
+            supplier_orders::schedule_sync(&mut tx, so, None, true).await?;
+            order_tx::apply(
+                &mut tx,
+                order_id,
+                Command::SupplierOrderChanged {
+                    supplier: "carrier".into(),
+                    status: SupplierOrderStatus::Delivered,
+                    detail: Some("every parcel delivered".into()),
+                    procurement: Procurement::summarize(&statuses),
+                },
+                Actor::System("tracker".into()),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

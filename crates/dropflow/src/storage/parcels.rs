@@ -1,0 +1,369 @@
+//! Parcels (`shipments` rows) as suppliers report them, and their write-back to the store.
+//! (Carrier status updates in bulk live in `shipments.rs`.)
+
+use super::codec::{from_ms, parse_id};
+use super::{now_ms, Database, Result, Tx};
+use chrono::{DateTime, Utc};
+use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
+use dropflow_core::intake::Platform;
+use dropflow_core::shipment::ShipmentStatus;
+use serde::Serialize;
+use sqlx::Row;
+
+/// A parcel to write: what the supplier said plus what we worked out from the number.
+#[derive(Debug, Clone)]
+pub struct NewParcel<'a> {
+    pub order_id: OrderId,
+    pub supplier_order_id: SupplierOrderId,
+    pub leg: &'a str,
+    pub tracking_number: &'a str,
+    pub carrier: Option<&'a str>,
+    pub tracking_url: Option<&'a str>,
+    pub courier_detected: Option<&'a str>,
+    /// `valid`, `invalid` or `unrecognised`.
+    pub number_check: &'a str,
+    pub status: ShipmentStatus,
+    pub next_sync_at: Option<DateTime<Utc>>,
+}
+
+/// Inserts the parcel unless the supplier order already has one with this number; returns
+/// the new row's id, or `None` for a repeat.
+pub async fn insert_once(tx: &mut Tx<'_>, parcel: &NewParcel<'_>) -> Result<Option<String>> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = now_ms();
+    let inserted = sqlx::query(
+        "INSERT INTO shipments (id, order_id, supplier_order_id, leg, carrier, tracking_number,
+            status, tracking_url, courier_detected, number_check, next_sync_at, created_at,
+            updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+         ON CONFLICT (supplier_order_id, tracking_number) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(parcel.order_id.to_string())
+    .bind(parcel.supplier_order_id.to_string())
+    .bind(parcel.leg)
+    .bind(parcel.carrier)
+    .bind(parcel.tracking_number)
+    .bind(status_text(parcel.status))
+    .bind(parcel.tracking_url)
+    .bind(parcel.courier_detected)
+    .bind(parcel.number_check)
+    .bind(parcel.next_sync_at.map(|t| t.timestamp_millis()))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok((inserted.rows_affected() == 1).then_some(id))
+}
+
+/// The snake_case name the `status` column holds.
+pub fn status_text(status: ShipmentStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "pending".into())
+}
+
+/// Parses the `status` column.
+pub fn parse_status(text: &str) -> Option<ShipmentStatus> {
+    serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
+}
+
+/// A parcel as shown on the order page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ParcelView {
+    pub id: String,
+    pub supplier_order_id: Option<String>,
+    pub leg: String,
+    pub tracking_number: Option<String>,
+    pub carrier: Option<String>,
+    pub tracking_url: Option<String>,
+    /// The courier recognised from the number itself.
+    pub courier_detected: Option<String>,
+    /// `valid`, `invalid` (fails its check digit: not sent to the store) or `unrecognised`.
+    pub number_check: String,
+    pub status: String,
+    pub sub_status: Option<String>,
+    pub last_event: Option<String>,
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// When the store was told (marked fulfilled with this tracking).
+    pub pushed_at: Option<DateTime<Utc>>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub next_sync_at: Option<DateTime<Utc>>,
+}
+
+pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<ParcelView>> {
+    let rows = sqlx::query(
+        "SELECT id, supplier_order_id, leg, tracking_number, carrier, tracking_url,
+            courier_detected, number_check, status, sub_status, last_event, last_event_at,
+            pushed_at, last_synced_at, next_sync_at
+         FROM shipments WHERE order_id = $1 ORDER BY created_at, id",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let at = |c: &str| -> Result<Option<DateTime<Utc>>> {
+                Ok(r.try_get::<Option<i64>, _>(c)?.map(from_ms))
+            };
+            Ok(ParcelView {
+                id: r.try_get("id")?,
+                supplier_order_id: r.try_get("supplier_order_id")?,
+                leg: r.try_get("leg")?,
+                tracking_number: r.try_get("tracking_number")?,
+                carrier: r.try_get("carrier")?,
+                tracking_url: r.try_get("tracking_url")?,
+                courier_detected: r.try_get("courier_detected")?,
+                number_check: r.try_get("number_check")?,
+                status: r.try_get("status")?,
+                sub_status: r.try_get("sub_status")?,
+                last_event: r.try_get("last_event")?,
+                last_event_at: at("last_event_at")?,
+                pushed_at: at("pushed_at")?,
+                last_synced_at: at("last_synced_at")?,
+                next_sync_at: at("next_sync_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What writing one parcel back to its store needs.
+#[derive(Debug, Clone)]
+pub struct ToPush {
+    pub id: String,
+    pub order_id: OrderId,
+    pub store_id: StoreId,
+    pub platform: Platform,
+    pub store_order_id: String,
+    pub supplier_order_id: Option<SupplierOrderId>,
+    pub tracking_number: String,
+    pub carrier: Option<String>,
+    pub tracking_url: Option<String>,
+    pub number_check: String,
+    pub pushed: bool,
+}
+
+pub async fn to_push(db: &Database, id: &str) -> Result<Option<ToPush>> {
+    let Some(r) = sqlx::query(
+        "SELECT s.id, s.order_id, o.store_id, st.platform, o.external_id, s.supplier_order_id,
+            s.tracking_number, s.carrier, s.courier_detected, s.tracking_url, s.number_check,
+            s.pushed_at
+         FROM shipments s JOIN orders o ON o.id = s.order_id JOIN stores st ON st.id = o.store_id
+         WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.reader)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let platform: String = r.try_get("platform")?;
+    let carrier: Option<String> = r.try_get("carrier")?;
+    let detected: Option<String> = r.try_get("courier_detected")?;
+    Ok(Some(ToPush {
+        id: r.try_get("id")?,
+        order_id: parse_id("shipments.order_id", &r.try_get::<String, _>("order_id")?)?,
+        store_id: parse_id("orders.store_id", &r.try_get::<String, _>("store_id")?)?,
+        platform: Platform::parse(&platform)
+            .ok_or_else(|| super::StorageError::Corrupt(format!("stores.platform {platform:?}")))?,
+        store_order_id: r.try_get("external_id")?,
+        supplier_order_id: r
+            .try_get::<Option<String>, _>("supplier_order_id")?
+            .map(|s| parse_id("shipments.supplier_order_id", &s))
+            .transpose()?,
+        tracking_number: r
+            .try_get::<Option<String>, _>("tracking_number")?
+            .unwrap_or_default(),
+        carrier: carrier.or(detected),
+        tracking_url: r.try_get("tracking_url")?,
+        number_check: r.try_get("number_check")?,
+        pushed: r.try_get::<Option<i64>, _>("pushed_at")?.is_some(),
+    }))
+}
+
+/// The store lines a supplier order covers: (store line id, quantity), one per order line.
+pub async fn store_lines(
+    db: &Database,
+    supplier_order_id: SupplierOrderId,
+) -> Result<Vec<(String, u32)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT l.external_id, l.quantity, l.position
+         FROM supplier_order_items i
+         JOIN supplier_orders s ON s.id = i.supplier_order_id
+         JOIN order_lines l ON l.order_id = s.order_id AND l.position = i.line_position
+         WHERE i.supplier_order_id = $1 ORDER BY l.position",
+    )
+    .bind(supplier_order_id.to_string())
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("external_id")?,
+                u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+            ))
+        })
+        .collect()
+}
+
+/// Whether, once this parcel is pushed, the whole order is with the store: every live
+/// supplier order has shipped and every other parcel is pushed (or flagged, never pushed).
+pub async fn completes_order(db: &Database, order_id: OrderId, parcel_id: &str) -> Result<bool> {
+    let unshipped: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM supplier_orders WHERE order_id = $1
+         AND status NOT IN ('shipped', 'delivered', 'cancelled', 'rejected')",
+    )
+    .bind(order_id.to_string())
+    .fetch_one(&db.reader)
+    .await?
+    .try_get("n")?;
+    let unpushed: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM shipments WHERE order_id = $1 AND id <> $2
+         AND pushed_at IS NULL AND number_check <> 'invalid'",
+    )
+    .bind(order_id.to_string())
+    .bind(parcel_id)
+    .fetch_one(&db.reader)
+    .await?
+    .try_get("n")?;
+    Ok(unshipped == 0 && unpushed == 0)
+}
+
+/// Records that the store now shows the parcel fulfilled.
+pub async fn mark_pushed(
+    tx: &mut Tx<'_>,
+    id: &str,
+    store_fulfilment_id: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE shipments SET pushed_at = $1, store_fulfilment_id = $2, updated_at = $1
+         WHERE id = $3",
+    )
+    .bind(now_ms())
+    .bind(store_fulfilment_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Parcels due for a carrier check: claims up to `limit` (pushing their next check
+/// `lease_ms` ahead) and returns their numbers.
+pub async fn claim_due(
+    db: &Database,
+    now: DateTime<Utc>,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let now_ms = now.timestamp_millis();
+    let due = sqlx::query(
+        "SELECT id, tracking_number, next_sync_at FROM shipments
+         WHERE next_sync_at IS NOT NULL AND next_sync_at <= $1 AND tracking_number IS NOT NULL
+         ORDER BY next_sync_at LIMIT $2",
+    )
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(&db.reader)
+    .await?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = db.begin().await?;
+    let mut numbers = Vec::with_capacity(due.len());
+    for r in &due {
+        let id: String = r.try_get("id")?;
+        let seen: i64 = r.try_get("next_sync_at")?;
+        let moved = sqlx::query(
+            "UPDATE shipments SET next_sync_at = $1 WHERE id = $2 AND next_sync_at = $3",
+        )
+        .bind(now_ms + lease_ms)
+        .bind(&id)
+        .bind(seen)
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 1 {
+            numbers.push(r.try_get("tracking_number")?);
+        }
+    }
+    tx.commit().await?;
+    Ok(numbers)
+}
+
+/// Whether every live parcel of the supplier order has been delivered (and there is one).
+pub async fn all_delivered(tx: &mut Tx<'_>, supplier_order_id: SupplierOrderId) -> Result<bool> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS total,
+            COUNT(CASE WHEN status = 'delivered' THEN 1 END) AS delivered
+         FROM shipments WHERE supplier_order_id = $1 AND number_check <> 'invalid'",
+    )
+    .bind(supplier_order_id.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    let total: i64 = r.try_get("total")?;
+    let delivered: i64 = r.try_get("delivered")?;
+    Ok(total > 0 && delivered == total)
+}
+
+/// A parcel whose carrier status moved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub shipment_id: String,
+    pub order_id: OrderId,
+    pub supplier_order_id: Option<SupplierOrderId>,
+    pub number: String,
+    pub from: ShipmentStatus,
+    pub to: ShipmentStatus,
+}
+
+/// Applies carrier updates (each with its next check time) and returns the parcels whose
+/// status moved. Rows whose status, sub-status and last event are unchanged only get their
+/// sync times touched.
+pub async fn apply_updates(
+    tx: &mut Tx<'_>,
+    updates: &[(crate::carriers::TrackingUpdate, Option<DateTime<Utc>>)],
+) -> Result<Vec<StatusChange>> {
+    let now = now_ms();
+    let mut changes = Vec::new();
+    for (update, next) in updates {
+        let rows = sqlx::query(
+            "SELECT id, order_id, supplier_order_id, status FROM shipments
+             WHERE tracking_number = $1",
+        )
+        .bind(&update.number)
+        .fetch_all(&mut **tx)
+        .await?;
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            let from =
+                parse_status(&r.try_get::<String, _>("status")?).unwrap_or(ShipmentStatus::Pending);
+            sqlx::query(
+                "UPDATE shipments SET status = $1, sub_status = $2, last_event = $3,
+                    last_event_at = $4, last_synced_at = $5, next_sync_at = $6, updated_at = $5
+                 WHERE id = $7",
+            )
+            .bind(status_text(update.status))
+            .bind(&update.sub_status)
+            .bind(&update.last_event)
+            .bind(update.last_event_at.map(|t| t.timestamp_millis()))
+            .bind(now)
+            .bind(next.map(|t| t.timestamp_millis()))
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+            if from != update.status {
+                changes.push(StatusChange {
+                    shipment_id: id,
+                    order_id: parse_id("shipments.order_id", &r.try_get::<String, _>("order_id")?)?,
+                    supplier_order_id: r
+                        .try_get::<Option<String>, _>("supplier_order_id")?
+                        .map(|s| parse_id("shipments.supplier_order_id", &s))
+                        .transpose()?,
+                    number: update.number.clone(),
+                    from,
+                    to: update.status,
+                });
+            }
+        }
+    }
+    Ok(changes)
+}

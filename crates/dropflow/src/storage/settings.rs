@@ -1,0 +1,149 @@
+//! Per-store automation settings (`store_settings`) and the store's write-back credentials
+//! (`stores.admin_*`). A store without a settings row gets [`StoreSettings::default`]: buy and
+//! pay on their own, no price guard, tell the customer.
+
+use super::{now_ms, Database, Result, StorageError, Tx};
+use dropflow_core::ids::StoreId;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+/// What a store lets dropflow do without a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StoreSettings {
+    /// Place supplier orders as soon as an order is routed.
+    pub auto_order: bool,
+    /// Pay placed supplier orders from the wallet at once.
+    pub auto_pay: bool,
+    /// Hold instead of buying when a supplier's price is more than this many percent above
+    /// the mapped cost; `null` = no guard.
+    pub price_guard_percent: Option<u32>,
+    /// Let the store e-mail the customer when tracking is pushed.
+    pub notify_customer: bool,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            auto_order: true,
+            auto_pay: true,
+            price_guard_percent: None,
+            notify_customer: true,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT auto_order, auto_pay, price_guard_percent, notify_customer
+     FROM store_settings WHERE store_id = $1";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<StoreSettings> {
+    let guard: Option<i64> = row.try_get("price_guard_percent")?;
+    Ok(StoreSettings {
+        auto_order: row.try_get::<i64, _>("auto_order")? != 0,
+        auto_pay: row.try_get::<i64, _>("auto_pay")? != 0,
+        price_guard_percent: guard.map(|g| u32::try_from(g).unwrap_or(u32::MAX)),
+        notify_customer: row.try_get::<i64, _>("notify_customer")? != 0,
+    })
+}
+
+/// The store's settings (defaults when never set).
+pub async fn get(db: &Database, store_id: StoreId) -> Result<StoreSettings> {
+    let row = sqlx::query(SELECT)
+        .bind(store_id.to_string())
+        .fetch_optional(&db.reader)
+        .await?;
+    row.map(|r| from_row(&r))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// The store's settings, read inside a write transaction.
+pub async fn get_in(tx: &mut Tx<'_>, store_id: StoreId) -> Result<StoreSettings> {
+    let row = sqlx::query(SELECT)
+        .bind(store_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| from_row(&r))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// Replaces the store's settings; an unknown store is [`StorageError::NotFound`].
+pub async fn put(db: &Database, store_id: StoreId, settings: &StoreSettings) -> Result<()> {
+    let result = sqlx::query(
+        "INSERT INTO store_settings (store_id, auto_order, auto_pay, price_guard_percent,
+            notify_customer, updated_at)
+         SELECT id, $2, $3, $4, $5, $6 FROM stores WHERE id = $1
+         ON CONFLICT (store_id) DO UPDATE SET auto_order = excluded.auto_order,
+            auto_pay = excluded.auto_pay, price_guard_percent = excluded.price_guard_percent,
+            notify_customer = excluded.notify_customer, updated_at = excluded.updated_at",
+    )
+    .bind(store_id.to_string())
+    .bind(i64::from(settings.auto_order))
+    .bind(i64::from(settings.auto_pay))
+    .bind(settings.price_guard_percent.map(i64::from))
+    .bind(i64::from(settings.notify_customer))
+    .bind(now_ms())
+    .execute(&db.writer)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    Ok(())
+}
+
+/// How to reach a store's Admin API. Shopify: `key` is the access token, `secret` unused;
+/// WooCommerce: consumer key and secret. `Debug` never shows the key or secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminAccess {
+    pub url: String,
+    pub key: String,
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for AdminAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminAccess")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sets (or, with `None`, removes) the store's Admin API access.
+pub async fn set_admin_access(
+    db: &Database,
+    store_id: StoreId,
+    access: Option<&AdminAccess>,
+) -> Result<()> {
+    let result = sqlx::query(
+        "UPDATE stores SET admin_url = $1, admin_key = $2, admin_secret = $3 WHERE id = $4",
+    )
+    .bind(access.map(|a| a.url.clone()))
+    .bind(access.map(|a| a.key.clone()))
+    .bind(access.and_then(|a| a.secret.clone()))
+    .bind(store_id.to_string())
+    .execute(&db.writer)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    Ok(())
+}
+
+/// The store's Admin API access, if set.
+pub async fn admin_access(db: &Database, store_id: StoreId) -> Result<Option<AdminAccess>> {
+    let row = sqlx::query("SELECT admin_url, admin_key, admin_secret FROM stores WHERE id = $1")
+        .bind(store_id.to_string())
+        .fetch_optional(&db.reader)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let url: Option<String> = row.try_get("admin_url")?;
+    let key: Option<String> = row.try_get("admin_key")?;
+    Ok(match (url, key) {
+        (Some(url), Some(key)) => Some(AdminAccess {
+            url,
+            key,
+            secret: row.try_get("admin_secret")?,
+        }),
+        _ => None,
+    })
+}
