@@ -155,6 +155,8 @@ pub async fn start_on(
         stores: Arc::new(StoreDirectory::default()),
         metrics: metrics_handle(),
         webhook_deadline: Duration::from_millis(config.http.webhook_deadline_ms),
+        cadence: config.follow.cadence(),
+        cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
     };
     let router = http::router(state, config.http.body_limit_bytes);
     let listener = tokio::net::TcpListener::bind(&config.http.listen)

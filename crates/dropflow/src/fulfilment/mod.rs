@@ -28,7 +28,7 @@ pub mod follower;
 /// Wallet movements tied to a supplier order.
 mod wallet;
 /// One order transition inside a caller's transaction.
-mod order_tx;
+pub(crate) mod order_tx;
 
 use crate::carriers::TrackingProvider;
 use crate::jobs::Registry;
@@ -102,6 +102,11 @@ pub fn register(registry: &mut Registry, services: Services) {
     registry.register(track::JOB, move |job| {
         let s = s.clone();
         async move { track::run(&s, &job.payload).await }
+    });
+    let s = services.clone();
+    registry.register(sync::CJ_EVENT_JOB, move |job| {
+        let s = s.clone();
+        async move { sync::apply_cj_event(&s, &job.payload).await }
     });
     let s = services;
     registry.register(cancel::JOB, move |job| {

@@ -192,3 +192,76 @@ pub async fn apply_remote(
     tx.commit().await?;
     Ok(())
 }
+
+/// The job that applies one CJ webhook message (queued by `POST /webhooks/cj`).
+pub const CJ_EVENT_JOB: &str = "supplier.cj_event";
+
+/// Applies a CJ message: an order status change or a parcel update, like a sync would.
+pub async fn apply_cj_event(
+    services: &Services,
+    payload: &serde_json::Value,
+) -> anyhow::Result<()> {
+    use crate::suppliers::cj::webhook::{self, CjEvent};
+    let body = payload
+        .get("body")
+        .and_then(|v| v.as_str())
+        .context("the job payload has no body")?;
+    let event = webhook::parse_webhook(body.as_bytes())?;
+    let (order, status, raw_status, tracking) = match event {
+        CjEvent::OrderStatus {
+            order,
+            status,
+            raw_status,
+            tracking,
+            ..
+        } => (order, status, raw_status, tracking),
+        CjEvent::Logistics {
+            order, tracking, ..
+        } => (
+            order,
+            SupplierOrderStatus::Shipped,
+            "LOGISTIC".to_string(),
+            Some(tracking),
+        ),
+        CjEvent::Ignored { .. } => return Ok(()),
+    };
+    let Some(id) = supplier_orders::find_by_supplier_ref(
+        &services.db,
+        SupplierKind::Cj.as_str(),
+        order.supplier_order_id.as_deref(),
+        order.attempt_id.as_deref(),
+    )
+    .await?
+    else {
+        // Not one of ours (another tool on the same CJ account): nothing to do.
+        tracing::info!("cj webhook about an order we do not hold");
+        return Ok(());
+    };
+    let so = supplier_orders::load(&services.db, id)
+        .await?
+        .with_context(|| format!("supplier order {id} does not exist"))?;
+    let remote = RemoteOrder {
+        supplier_order_id: so.external_id.clone().unwrap_or_default(),
+        attempt_id: Some(so.attempt_id.clone()),
+        status,
+        raw_status,
+        total_cost: None,
+        tracking: tracking.clone().into_iter().collect(),
+    };
+    apply_remote(services, &so, remote, Actor::Store("cj".into())).await?;
+    // The parcel's own status, when CJ says where it is.
+    if let Some(parcel) = tracking {
+        let update = crate::carriers::TrackingUpdate {
+            number: dropflow_core::tracking::normalise(&parcel.number),
+            status: parcel.status,
+            sub_status: None,
+            last_event: None,
+            last_event_at: None,
+        };
+        let next = services.cadence.next_parcel_sync(parcel.status, Utc::now());
+        let mut tx = services.db.begin().await?;
+        crate::storage::parcels::apply_updates(&mut tx, &[(update, next)]).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}

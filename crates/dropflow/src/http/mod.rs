@@ -17,6 +17,8 @@ pub mod openapi;
 pub mod store_directory;
 /// `POST /webhooks/shopify` and `POST /webhooks/woocommerce`.
 pub mod webhooks;
+/// `POST /webhooks/cj`: what CJ pushes about our orders.
+pub mod supplier_webhooks;
 
 use crate::ingest::Ingest;
 use crate::storage::Database;
@@ -35,6 +37,11 @@ pub struct AppState {
     pub stores: Arc<store_directory::StoreDirectory>,
     pub metrics: Option<PrometheusHandle>,
     pub webhook_deadline: Duration,
+    /// How often parcels entered by hand are followed.
+    pub cadence: dropflow_core::follow::Cadence,
+    /// The CJ account's openId, the key of its webhook signatures; `None`: CJ webhooks are
+    /// not accepted.
+    pub cj_open_id: Option<String>,
 }
 
 /// The whole router.
@@ -59,6 +66,25 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/orders/{id}", get(api::orders::show))
         .route("/orders/{id}/holds", post(api::orders::place_hold))
         .route("/orders/{id}/route", post(api::orders::reroute))
+        .route("/orders/place", post(api::procurement::bulk_place))
+        .route("/orders/pay", post(api::procurement::bulk_pay))
+        .route("/orders/{id}/place", post(api::procurement::place))
+        .route("/orders/{id}/pay", post(api::procurement::pay))
+        .route("/orders/{id}/refresh", post(api::procurement::refresh))
+        .route("/orders/{id}/parcels", get(api::procurement::parcels_of))
+        .route("/supplier-orders/{id}/ship", post(api::procurement::ship))
+        .route(
+            "/supplier-orders/{id}/deliver",
+            post(api::procurement::deliver),
+        )
+        .route(
+            "/stores/{store_id}/settings",
+            get(api::settings::show).put(api::settings::put),
+        )
+        .route(
+            "/stores/{store_id}/admin",
+            axum::routing::put(api::settings::put_admin),
+        )
         .route(
             "/orders/{id}/supplier-orders",
             get(api::orders::supplier_orders),
@@ -75,6 +101,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .nest("/api/v1", api)
         .route("/webhooks/shopify", post(webhooks::shopify))
         .route("/webhooks/woocommerce", post(webhooks::woocommerce))
+        .route("/webhooks/cj", post(supplier_webhooks::cj))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

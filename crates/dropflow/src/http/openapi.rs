@@ -25,6 +25,17 @@ use utoipa::{Modify, OpenApi};
         super::api::wallet::top_up,
         super::api::wallet::show,
         super::api::wallet::entries,
+        super::api::procurement::place,
+        super::api::procurement::pay,
+        super::api::procurement::refresh,
+        super::api::procurement::bulk_place,
+        super::api::procurement::bulk_pay,
+        super::api::procurement::parcels_of,
+        super::api::procurement::ship,
+        super::api::procurement::deliver,
+        super::api::settings::show,
+        super::api::settings::put,
+        super::api::settings::put_admin,
     ),
     modifiers(&BearerAuth)
 )]

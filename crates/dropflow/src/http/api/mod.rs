@@ -10,3 +10,7 @@ pub mod orders;
 pub mod stores;
 /// The merchant wallet: top-ups, balances, ledger entries.
 pub mod wallet;
+/// Place, pay, refresh (one order or many); a vendor's tracking entry.
+pub mod procurement;
+/// Per-store settings and Admin API access.
+pub mod settings;

@@ -98,10 +98,23 @@ pub async fn top_up(
     )
     .await
     .map_err(post_error)?;
+    // Purchases that failed for want of money are paid now that there is some.
+    let waiting =
+        crate::storage::supplier_orders::unpaid_for_lack_of_funds(&mut tx, store_id).await?;
+    for (id, order_id) in &waiting {
+        crate::storage::supplier_orders::enqueue_job(
+            &mut tx,
+            crate::storage::supplier_orders::PAY_JOB,
+            *id,
+            *order_id,
+        )
+        .await?;
+    }
     tx.commit()
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!(store.id = %store_id, ledger.transaction = posted.transaction_id,
+        payments_queued = waiting.len(),
         by = %merchant, "wallet topped up");
     Ok((
         StatusCode::CREATED,
@@ -155,7 +168,7 @@ fn currency(code: &str) -> Result<Currency, ApiError> {
     Currency::from_code(code).map_err(|e| ApiError::Unprocessable(format!("currency: {e}")))
 }
 
-async fn known_store(state: &AppState, id: &str) -> Result<StoreId, ApiError> {
+pub(crate) async fn known_store(state: &AppState, id: &str) -> Result<StoreId, ApiError> {
     let not_found = || ApiError::NotFound(format!("store {id:?} not found"));
     let store_id: StoreId = id.parse().map_err(|_| not_found())?;
     let stores = crate::storage::stores::list(&state.db).await?;

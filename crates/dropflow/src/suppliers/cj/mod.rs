@@ -16,7 +16,7 @@
 mod auth;
 mod transformers;
 mod transport;
-mod webhook;
+pub mod webhook;
 
 #[cfg(test)]
 mod tests;
@@ -93,6 +93,10 @@ pub struct CjConfig {
     /// `PriceChanged` without creating anything at CJ. One extra call per line.
     #[serde(default)]
     pub price_guard_percent: Option<u32>,
+    /// The account's openId: the key CJ signs its webhooks with (`POST /webhooks/cj` is
+    /// refused until it is set).
+    #[serde(default)]
+    pub open_id: Option<String>,
     /// How many pages of recent orders [`Supplier::find_by_reference`] reads before giving up
     /// (CJ's list cannot be filtered by our reference).
     #[serde(default = "default_reference_pages")]
@@ -125,6 +129,7 @@ impl CjConfig {
             logistic_name: default_logistic_name(),
             from_country_code: default_from_country(),
             price_guard_percent: None,
+            open_id: None,
             reference_pages: default_reference_pages(),
         }
     }

@@ -1,0 +1,413 @@
+//! What a merchant (or a vendor) does to the supplier side of orders: place, pay, refresh —
+//! one order or many at once — and, for a manual vendor's purchase, enter the tracking number
+//! and mark it delivered. Placing, paying and refreshing are queued as jobs (the answer is
+//! 202 at once); who asked is on each order's timeline.
+
+use crate::fulfilment::{order_tx, parcels as parcel_rules};
+use crate::http::auth::Merchant;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::storage::parcels::{self, ParcelView};
+use crate::storage::supplier_orders::{self, SupplierOrder};
+use crate::storage::{orders, StorageError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use dropflow_core::event::{Actor, OrderEvent};
+use dropflow_core::ids::{OrderId, SupplierOrderId};
+use dropflow_core::lifecycle::Command;
+use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::shipment::ShipmentStatus;
+use dropflow_core::supplier::{SupplierKind, Tracking};
+use serde::{Deserialize, Serialize};
+
+/// An action on the supplier side of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Place,
+    Pay,
+    Refresh,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Place => "place",
+            Action::Pay => "pay",
+            Action::Refresh => "refresh",
+        }
+    }
+
+    /// The supplier-order statuses the action applies to, and the job it queues.
+    fn applies_to(self) -> (&'static [SupplierOrderStatus], &'static str) {
+        match self {
+            Action::Place => (
+                &[SupplierOrderStatus::AwaitingPlacement],
+                supplier_orders::PLACE_JOB,
+            ),
+            Action::Pay => (
+                &[SupplierOrderStatus::AwaitingPayment],
+                supplier_orders::PAY_JOB,
+            ),
+            Action::Refresh => (
+                &[
+                    SupplierOrderStatus::AwaitingPayment,
+                    SupplierOrderStatus::AwaitingShipment,
+                    SupplierOrderStatus::Shipped,
+                ],
+                supplier_orders::SYNC_JOB,
+            ),
+        }
+    }
+}
+
+/// What an action did to one order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ActionResult {
+    pub order_id: String,
+    /// `queued`, `nothing_to_do` or `not_found`.
+    pub outcome: String,
+    /// How many supplier orders the action was queued for.
+    pub supplier_orders: usize,
+    /// Why nothing was queued, when it was not.
+    pub message: Option<String>,
+}
+
+async fn act(
+    state: &AppState,
+    reference: &str,
+    action: Action,
+    merchant: &str,
+) -> Result<ActionResult, ApiError> {
+    let Some(order_id) = orders::resolve(&state.db, reference).await? else {
+        return Ok(ActionResult {
+            order_id: reference.to_string(),
+            outcome: "not_found".into(),
+            supplier_orders: 0,
+            message: Some(format!("order {reference:?} not found")),
+        });
+    };
+    let (statuses, job) = action.applies_to();
+    let ids = supplier_orders::ids_for_order(&state.db, order_id, statuses).await?;
+    if ids.is_empty() {
+        let tab = orders::get(&state.db, order_id)
+            .await?
+            .map(|d| d.summary.tab.as_str().replace('_', " "))
+            .unwrap_or_default();
+        return Ok(ActionResult {
+            order_id: order_id.to_string(),
+            outcome: "nothing_to_do".into(),
+            supplier_orders: 0,
+            message: Some(format!(
+                "no supplier order of this order can be {}: the order is in {tab}",
+                match action {
+                    Action::Place => "placed",
+                    Action::Pay => "paid",
+                    Action::Refresh => "refreshed",
+                }
+            )),
+        });
+    }
+    let mut tx = state.db.begin().await?;
+    for id in &ids {
+        supplier_orders::enqueue_job(&mut tx, job, *id, order_id).await?;
+    }
+    order_tx::apply(
+        &mut tx,
+        order_id,
+        Command::Record(vec![OrderEvent::ActionRequested {
+            action: action.name().into(),
+        }]),
+        Actor::Merchant(merchant.to_string()),
+    )
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(ActionResult {
+        order_id: order_id.to_string(),
+        outcome: "queued".into(),
+        supplier_orders: ids.len(),
+        message: None,
+    })
+}
+
+async fn act_one(
+    state: &AppState,
+    reference: &str,
+    action: Action,
+    merchant: &str,
+) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
+    let result = act(state, reference, action, merchant).await?;
+    match result.outcome.as_str() {
+        "not_found" => Err(ApiError::NotFound(result.message.unwrap_or_default())),
+        "nothing_to_do" => Err(ApiError::Conflict(result.message.unwrap_or_default())),
+        _ => Ok((StatusCode::ACCEPTED, Json(result))),
+    }
+}
+
+/// Places the order's supplier orders that wait for placing (auto-order off, or held back).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/place", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 202, body = ActionResult), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn place(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
+    act_one(&state, &id, Action::Place, &merchant).await
+}
+
+/// Pays the order's supplier orders that wait for payment, from the wallet (the "Pay" click).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/pay", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 202, body = ActionResult), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn pay(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
+    act_one(&state, &id, Action::Pay, &merchant).await
+}
+
+/// Asks the suppliers about the order now instead of at the next scheduled sync.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/refresh", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 202, body = ActionResult), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
+    act_one(&state, &id, Action::Refresh, &merchant).await
+}
+
+/// Many orders at once.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkInput {
+    /// Order ids or names, 1 to 500.
+    pub order_ids: Vec<String>,
+}
+
+/// The result for each order, in the order given.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkResult {
+    pub results: Vec<ActionResult>,
+}
+
+async fn bulk(
+    state: &AppState,
+    input: BulkInput,
+    action: Action,
+    merchant: &str,
+) -> Result<Json<BulkResult>, ApiError> {
+    if input.order_ids.is_empty() || input.order_ids.len() > 500 {
+        return Err(ApiError::Unprocessable(
+            "order_ids: give between 1 and 500 orders".into(),
+        ));
+    }
+    let mut results = Vec::with_capacity(input.order_ids.len());
+    for reference in &input.order_ids {
+        results.push(act(state, reference, action, merchant).await?);
+    }
+    Ok(Json(BulkResult { results }))
+}
+
+/// Bulk place: each order's waiting supplier orders are queued for placing.
+#[utoipa::path(post, path = "/api/v1/orders/place", request_body = BulkInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
+pub async fn bulk_place(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiJson(input): ApiJson<BulkInput>,
+) -> Result<Json<BulkResult>, ApiError> {
+    bulk(&state, input, Action::Place, &merchant).await
+}
+
+/// Bulk pay: each order's supplier orders awaiting payment are queued for paying.
+#[utoipa::path(post, path = "/api/v1/orders/pay", request_body = BulkInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
+pub async fn bulk_pay(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiJson(input): ApiJson<BulkInput>,
+) -> Result<Json<BulkResult>, ApiError> {
+    bulk(&state, input, Action::Pay, &merchant).await
+}
+
+/// The order's parcels with their tracking, check outcome and write-back state.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/parcels", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Vec<ParcelView>), (status = 404, body = ErrorBody)))]
+pub async fn parcels_of(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<ParcelView>>, ApiError> {
+    let order_id = resolve(&state, &id).await?;
+    Ok(Json(parcels::for_order(&state.db, order_id).await?))
+}
+
+async fn resolve(state: &AppState, reference: &str) -> Result<OrderId, ApiError> {
+    orders::resolve(&state.db, reference)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {reference:?} not found")))
+}
+
+/// A vendor's parcel.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipInput {
+    pub tracking_number: String,
+    /// The carrier's name; recognised from the number when left out.
+    pub carrier: Option<String>,
+    pub tracking_url: Option<String>,
+    /// Record a number that fails its courier's check digit anyway (it is still never sent
+    /// to the store).
+    #[serde(default)]
+    pub accept_unverified: bool,
+}
+
+async fn manual_supplier_order(state: &AppState, id: &str) -> Result<SupplierOrder, ApiError> {
+    let not_found = || ApiError::NotFound(format!("supplier order {id:?} not found"));
+    let id: SupplierOrderId = id.parse().map_err(|_| not_found())?;
+    let so = supplier_orders::load(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual) {
+        return Err(ApiError::Conflict(format!(
+            "supplier order {id} is bought from {}: its tracking comes from the supplier",
+            so.supplier
+        )));
+    }
+    Ok(so)
+}
+
+/// A vendor ships a manual supplier order: enters the tracking number (and carrier).
+#[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/ship", request_body = ShipInput,
+    security(("bearer" = [])), params(("id" = String, Path, description = "supplier order id")),
+    responses((status = 200, body = Vec<ParcelView>), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ship(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<ShipInput>,
+) -> Result<Json<Vec<ParcelView>>, ApiError> {
+    let so = manual_supplier_order(&state, &id).await?;
+    if !matches!(
+        so.status,
+        SupplierOrderStatus::AwaitingShipment | SupplierOrderStatus::Shipped
+    ) {
+        return Err(ApiError::Conflict(format!(
+            "supplier order {} is {}: only an order awaiting shipment can be shipped",
+            so.id,
+            so.status.as_str().replace('_', " ")
+        )));
+    }
+    let number = dropflow_core::tracking::normalise(&input.tracking_number);
+    if number.len() < 5 || number.len() > 50 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ApiError::Unprocessable(
+            "tracking_number: must be 5 to 50 letters and digits".into(),
+        ));
+    }
+    let (check, courier, _) = parcel_rules::check_number(&number);
+    if check == "invalid" && !input.accept_unverified {
+        return Err(ApiError::Unprocessable(format!(
+            "tracking_number: fails the check digit of {}: check it for a typo (or send \
+             accept_unverified: true to record it without sending it to the store)",
+            courier.unwrap_or("its courier")
+        )));
+    }
+    let now = Utc::now();
+    let parcel = Tracking {
+        number,
+        carrier: input
+            .carrier
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty()),
+        status: ShipmentStatus::InfoReceived,
+        url: input.tracking_url,
+    };
+    let actor = Actor::Merchant(merchant);
+    let mut tx = state.db.begin().await?;
+    orders::lock(&mut tx, so.order_id).await?;
+    let recorded = parcel_rules::record(&mut tx, &so, &parcel, &state.cadence, now)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(event) = recorded.event {
+        order_tx::apply(
+            &mut tx,
+            so.order_id,
+            Command::Record(vec![event]),
+            actor.clone(),
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    if so.status == SupplierOrderStatus::AwaitingShipment {
+        move_to(&mut tx, &so, SupplierOrderStatus::Shipped, actor).await?;
+    }
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(Json(parcels::for_order(&state.db, so.order_id).await?))
+}
+
+/// A vendor (or the merchant) marks a manual supplier order delivered.
+#[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/deliver", security(("bearer" = [])),
+    params(("id" = String, Path, description = "supplier order id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn deliver(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let so = manual_supplier_order(&state, &id).await?;
+    if so.status != SupplierOrderStatus::Shipped {
+        return Err(ApiError::Conflict(format!(
+            "supplier order {} is {}: only a shipped order can be delivered",
+            so.id,
+            so.status.as_str().replace('_', " ")
+        )));
+    }
+    let mut tx = state.db.begin().await?;
+    orders::lock(&mut tx, so.order_id).await?;
+    move_to(
+        &mut tx,
+        &so,
+        SupplierOrderStatus::Delivered,
+        Actor::Merchant(merchant),
+    )
+    .await?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn move_to(
+    tx: &mut crate::storage::Tx<'_>,
+    so: &SupplierOrder,
+    status: SupplierOrderStatus,
+    actor: Actor,
+) -> Result<(), ApiError> {
+    let statuses = supplier_orders::set_status(tx, so.id, status, None, None, None).await?;
+    order_tx::apply(
+        tx,
+        so.order_id,
+        Command::SupplierOrderChanged {
+            supplier: so.label(),
+            status,
+            detail: None,
+            procurement: Procurement::summarize(&statuses),
+        },
+        actor,
+    )
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(())
+}

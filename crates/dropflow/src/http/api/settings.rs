@@ -1,0 +1,91 @@
+//! Per-store settings (auto-order, auto-pay, price guard, customer notification) and the
+//! store's Admin API access for writing fulfilments back.
+
+use super::wallet::known_store;
+use crate::http::auth::Merchant;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::storage::settings::{self, AdminAccess, StoreSettings};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+/// The store's settings (defaults if never set: auto-order and auto-pay on, no price guard,
+/// customer notified).
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/settings", security(("bearer" = [])),
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    _merchant: Merchant,
+    ApiPath(store_id): ApiPath<String>,
+) -> Result<Json<StoreSettings>, ApiError> {
+    let store_id = known_store(&state, &store_id).await?;
+    Ok(Json(settings::get(&state.db, store_id).await?))
+}
+
+/// Replaces the store's settings (every field required).
+#[utoipa::path(put, path = "/api/v1/stores/{store_id}/settings", request_body = StoreSettings,
+    security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiPath(store_id): ApiPath<String>,
+    ApiJson(input): ApiJson<StoreSettings>,
+) -> Result<Json<StoreSettings>, ApiError> {
+    let store_id = known_store(&state, &store_id).await?;
+    if input.price_guard_percent.is_some_and(|p| p > 1000) {
+        return Err(ApiError::Unprocessable(
+            "price_guard_percent: must be between 0 and 1000".into(),
+        ));
+    }
+    settings::put(&state.db, store_id, &input).await?;
+    tracing::info!(store.id = %store_id, by = %merchant, "store settings changed");
+    Ok(Json(settings::get(&state.db, store_id).await?))
+}
+
+/// How to reach the store's Admin API.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminAccessInput {
+    /// The store's base URL (`https://shop.myshopify.com`, `https://shop.example.com`).
+    pub url: String,
+    /// Shopify: the Admin API access token. WooCommerce: the consumer key.
+    pub key: String,
+    /// WooCommerce: the consumer secret. Not used for Shopify.
+    pub secret: Option<String>,
+}
+
+/// Sets the store's Admin API access (write-only: never shown again).
+#[utoipa::path(put, path = "/api/v1/stores/{store_id}/admin", request_body = AdminAccessInput,
+    security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_admin(
+    State(state): State<AppState>,
+    Merchant(merchant): Merchant,
+    ApiPath(store_id): ApiPath<String>,
+    ApiJson(input): ApiJson<AdminAccessInput>,
+) -> Result<StatusCode, ApiError> {
+    let store_id = known_store(&state, &store_id).await?;
+    let url = input.url.trim().trim_end_matches('/');
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ApiError::Unprocessable(
+            "url: must start with https:// (or http:// for a local sandbox)".into(),
+        ));
+    }
+    if input.key.trim().is_empty() {
+        return Err(ApiError::Unprocessable("key: must not be empty".into()));
+    }
+    let access = AdminAccess {
+        url: url.to_string(),
+        key: input.key.trim().to_string(),
+        secret: input.secret.map(|s| s.trim().to_string()),
+    };
+    settings::set_admin_access(&state.db, store_id, Some(&access)).await?;
+    tracing::info!(store.id = %store_id, by = %merchant, "store admin access set");
+    Ok(StatusCode::NO_CONTENT)
+}
