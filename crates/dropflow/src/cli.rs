@@ -57,6 +57,27 @@ pub enum Command {
     /// Benchmarks that print measured figures next to this machine's ceilings.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Start dropflow with every sandbox and watch orders flow to delivered.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// How many orders to send.
+    #[arg(long, default_value_t = 200)]
+    pub orders: usize,
+    /// Orders per second.
+    #[arg(long, default_value_t = 50.0)]
+    pub rate: f64,
+    /// Run to the end, print the summary as JSON and exit (instead of serving on).
+    #[arg(long)]
+    pub json: bool,
+    /// No injected faults.
+    #[arg(long)]
+    pub no_faults: bool,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +294,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
+        Command::Demo(args) => demo(args).await,
         Command::Bench(bench) => {
             match bench {
                 BenchCommand::Ingest(args) => crate::bench::ingest(args, &config).await?,
@@ -485,4 +507,39 @@ async fn wait_for_signal() {
     {
         let _ = ctrl_c.await;
     }
+}
+
+async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let options = crate::demo::DemoOptions {
+        orders: args.orders,
+        rate: args.rate,
+        faults: !args.no_faults,
+        listen: args.listen,
+        progress: !args.json,
+        ..Default::default()
+    };
+    if !args.json {
+        println!(
+            "dropflow demo: {} orders at {}/s through AliExpress, CJ and a manual vendor \
+             (sandboxes; a day passes every {} s)",
+            options.orders,
+            options.rate,
+            86_400.0 / crate::demo::world::TIME_SCALE
+        );
+    }
+    let (world, summary) = crate::demo::run(&options).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        world.stop().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::demo::print_summary(&summary);
+    println!(
+        "\nthe API keeps serving at {}/api/v1 (token: {}); Ctrl-C to stop",
+        world.running.base_url(),
+        world.token
+    );
+    wait_for_signal().await;
+    world.stop().await;
+    Ok(ExitCode::SUCCESS)
 }

@@ -32,3 +32,5 @@ pub mod cli;
 pub mod app;
 /// `dropflow bench ingest`: measured throughput next to the machine's ceilings.
 pub mod bench;
+/// `dropflow demo`: every sandbox, orders flowing to delivered, a summary.
+pub mod demo;

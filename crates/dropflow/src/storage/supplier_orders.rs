@@ -533,3 +533,14 @@ pub async fn enqueue_job(
     super::jobs::enqueue(tx, kind, &payload, Some(order_id), now_ms()).await?;
     Ok(())
 }
+
+/// Manual-vendor supplier orders waiting for the vendor to ship (what a vendor's list shows).
+pub async fn ids_waiting_for_vendor(db: &Database) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT id FROM supplier_orders WHERE supplier = 'manual' AND status = 'awaiting_shipment'
+         ORDER BY created_at LIMIT 500",
+    )
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}

@@ -1,0 +1,141 @@
+//! `dropflow demo`: dropflow on SQLite with every sandbox, orders sent at a chosen rate,
+//! each followed through routing, placing, paying, shipping, write-back and delivery, with a
+//! live progress line and a summary at the end. Without `--json` it then keeps serving the
+//! API (URL and token printed) until Ctrl-C; with `--json` it prints the summary and exits.
+//!
+//! The same run is the 1,000-order end-to-end test (`tests/it/demo.rs`), which asserts the
+//! summary: so what the demo shows is what is tested.
+
+/// Sandboxes, dropflow, stores, wallets and mappings.
+pub mod world;
+/// Orders sent to the stores' webhooks; the manual vendor shipping.
+pub mod traffic;
+/// The end-of-run report.
+pub mod summary;
+
+use std::time::{Duration, Instant};
+pub use summary::Summary;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub orders: usize,
+    /// Orders per second.
+    pub rate: f64,
+    /// Inject faults (timeouts, 5xx, 429, stock-outs, refused addresses) into the sandboxes.
+    pub faults: bool,
+    /// Where dropflow listens (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// A database URL; default: a fresh SQLite file in a temporary folder.
+    pub database: Option<String>,
+    /// Starting balance of each store's wallet, in US dollars.
+    pub wallet_usd: i64,
+    /// Give up waiting for orders to finish after this long.
+    pub deadline: Duration,
+    /// Print a progress line every second (to standard error).
+    pub progress: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            orders: 200,
+            rate: 50.0,
+            faults: true,
+            listen: "127.0.0.1:8080".into(),
+            database: None,
+            wallet_usd: 1_000_000,
+            deadline: Duration::from_secs(600),
+            progress: true,
+        }
+    }
+}
+
+/// Runs the demo to the end and returns the world (still running) and the summary.
+pub async fn run(options: &DemoOptions) -> anyhow::Result<(world::World, Summary)> {
+    let world = world::World::start(options).await?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let started = Instant::now();
+    let (stop_vendor, vendor_stop) = tokio::sync::watch::channel(false);
+    let vendor = {
+        let client = client.clone();
+        let world_ref = &world;
+        async move { traffic::run_vendor(world_ref, &client, vendor_stop).await }
+    };
+    let drive = async {
+        traffic::send_orders(&world, &client, options.orders, options.rate).await?;
+        wait_until_done(&world, options, started).await?;
+        let _ = stop_vendor.send(true);
+        anyhow::Ok(())
+    };
+    let (driven, vendored) = tokio::join!(drive, vendor);
+    driven?;
+    vendored?;
+    let summary = summary::summarize(&world, started.elapsed().as_secs_f64()).await?;
+    Ok((world, summary))
+}
+
+async fn wait_until_done(
+    world: &world::World,
+    options: &DemoOptions,
+    started: Instant,
+) -> anyhow::Result<()> {
+    loop {
+        let left = summary::unfinished(&world.db).await?;
+        if options.progress {
+            let states = summary::states(&world.db).await?;
+            let line: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
+            eprintln!(
+                "[{:>5.1}s] {} · {left} still moving",
+                started.elapsed().as_secs_f64(),
+                line.join(" · ")
+            );
+        }
+        if left == 0 {
+            return Ok(());
+        }
+        if started.elapsed() > options.deadline {
+            anyhow::bail!(
+                "{left} orders had not finished after {:?}; the summary would be partial",
+                options.deadline
+            );
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Prints the summary for a person.
+pub fn print_summary(summary: &Summary) {
+    println!("\n{} orders in {:.1} s", summary.orders, summary.elapsed_s);
+    for (state, n) in &summary.by_state {
+        println!("  {state:<20} {n}");
+    }
+    if !summary.flagged_reasons.is_empty() {
+        println!("stopped short, with the reason:");
+        for (reason, n) in &summary.flagged_reasons {
+            println!("  {n:>5}  {reason}");
+        }
+    }
+    println!("faults met:");
+    for (fault, n) in &summary.faults_met {
+        println!("  {n:>5}  {fault}");
+    }
+    println!(
+        "placed:    p50 {:.0} ms, p99 {:.0} ms (webhook → every supplier order placed)",
+        summary.place_ms.p50, summary.place_ms.p99
+    );
+    println!(
+        "fulfilled: p50 {:.1} s, p99 {:.1} s (webhook → tracking on the store; sandbox days \
+         last {} s)",
+        summary.fulfil_ms.p50 / 1000.0,
+        summary.fulfil_ms.p99 / 1000.0,
+        86_400.0 / world::TIME_SCALE
+    );
+    println!(
+        "duplicate supplier orders: {} · ledger balanced: {} · shipped parcels missing on \
+         their store: {}",
+        summary.duplicate_supplier_orders, summary.ledger_balanced, summary.store_mismatches
+    );
+}

@@ -1,0 +1,257 @@
+//! What the demo reports: where every order ended up, how long placing and fulfilling took,
+//! which faults were met, and the three promises checked against the sandboxes themselves —
+//! nothing bought twice, the wallet balanced to the cent, every shipped parcel on its store.
+
+use super::world::World;
+use crate::storage::Database;
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub count: usize,
+    pub p50: f64,
+    pub p99: f64,
+}
+
+impl Percentiles {
+    pub fn of(mut values: Vec<f64>) -> Percentiles {
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| -> f64 {
+            if values.is_empty() {
+                return 0.0;
+            }
+            let i = ((values.len() as f64 - 1.0) * q).round() as usize;
+            values[i.min(values.len() - 1)]
+        };
+        Percentiles {
+            count: values.len(),
+            p50: at(0.50),
+            p99: at(0.99),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub orders: usize,
+    /// Orders per state: the dashboard's tabs, with delivered orders counted apart from
+    /// fulfilled ones still in transit.
+    pub by_state: BTreeMap<String, usize>,
+    /// Why the orders that stopped short stopped (hold details, supplier refusals, payment
+    /// failures), counted.
+    pub flagged_reasons: BTreeMap<String, usize>,
+    /// Faults the run met: jobs that needed more than one try, by kind; stock-outs replaced by
+    /// a backup offer; Shopify 429s.
+    pub faults_met: BTreeMap<String, u64>,
+    /// Purchases that exist more than once at a supplier for one attempt (must be 0).
+    pub duplicate_supplier_orders: usize,
+    /// The wallet's postings and running balances agree to the cent.
+    pub ledger_balanced: bool,
+    /// Shipped parcels with a valid number that the store does not show (must be 0).
+    pub store_mismatches: usize,
+    /// Webhook received → every supplier order of the order placed.
+    pub place_ms: Percentiles,
+    /// Webhook received → every parcel written back to the store.
+    pub fulfil_ms: Percentiles,
+    pub elapsed_s: f64,
+}
+
+/// Per-state counts, as the progress display shows them.
+pub async fn states(db: &Database) -> anyhow::Result<BTreeMap<String, usize>> {
+    let rows = sqlx::query(
+        "SELECT tab, procurement, COUNT(*) AS n FROM orders GROUP BY tab, procurement",
+    )
+    .fetch_all(&db.reader)
+    .await?;
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let tab: String = r.try_get("tab")?;
+        let procurement: String = r.try_get("procurement")?;
+        let n: i64 = r.try_get("n")?;
+        let state = if tab == "fulfilled" && procurement == "delivered" {
+            "delivered".to_string()
+        } else {
+            tab
+        };
+        *out.entry(state).or_insert(0) += n as usize;
+    }
+    Ok(out)
+}
+
+/// Orders not yet at an end: neither delivered with every parcel on the store, nor stopped
+/// with a reason (held, failed, cancelled, waiting for money).
+pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM orders o
+         WHERE o.tab NOT IN ('on_hold', 'failed', 'canceled')
+           AND NOT (o.procurement = 'delivered' AND NOT EXISTS (
+                SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.pushed_at IS NULL
+                  AND s.number_check <> 'invalid'))
+           AND NOT EXISTS (SELECT 1 FROM supplier_orders so WHERE so.order_id = o.id
+                AND so.status = 'awaiting_payment' AND so.last_error LIKE 'payment failed%')",
+    )
+    .fetch_one(&db.reader)
+    .await?;
+    Ok(row.try_get::<i64, _>("n")? as usize)
+}
+
+pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary> {
+    let db = &world.db;
+    let by_state = states(db).await?;
+    let orders = by_state.values().sum();
+
+    let mut flagged_reasons = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT so.last_error AS reason FROM supplier_orders so
+         WHERE so.last_error IS NOT NULL AND so.status IN ('rejected', 'awaiting_payment',
+            'awaiting_placement')",
+    )
+    .fetch_all(&db.reader)
+    .await?
+    {
+        let reason: String = r.try_get("reason")?;
+        *flagged_reasons.entry(reason_kind(&reason)).or_insert(0) += 1;
+    }
+    for r in sqlx::query("SELECT state FROM orders WHERE tab IN ('on_hold', 'failed')")
+        .fetch_all(&db.reader)
+        .await?
+    {
+        let state: dropflow_core::lifecycle::OrderState =
+            serde_json::from_str(&r.try_get::<String, _>("state")?)?;
+        for hold in &state.holds {
+            *flagged_reasons
+                .entry(format!("hold: {}", hold.reason.as_str()))
+                .or_insert(0) += 1;
+        }
+        for failure in &state.routing_failures {
+            let text = serde_json::to_value(&failure.reason)
+                .ok()
+                .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+                .unwrap_or_else(|| "routing".into());
+            *flagged_reasons
+                .entry(format!("routing: {text}"))
+                .or_insert(0) += 1;
+        }
+    }
+
+    let mut faults_met = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT kind, COUNT(*) AS n FROM jobs WHERE attempts > 1 GROUP BY kind",
+    )
+    .fetch_all(&db.reader)
+    .await?
+    {
+        let kind: String = r.try_get("kind")?;
+        faults_met.insert(format!("retried {kind}"), r.try_get::<i64, _>("n")? as u64);
+    }
+    let backups: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM supplier_orders WHERE last_error LIKE 'out of stock%'",
+    )
+    .fetch_one(&db.reader)
+    .await?
+    .try_get("n")?;
+    faults_met.insert("stock-outs replaced by a backup".into(), backups as u64);
+    faults_met.insert("shopify 429".into(), world.shopify.throttled_count());
+
+    let mut duplicate_supplier_orders = world.ali.duplicate_placements();
+    for r in sqlx::query("SELECT attempt_id FROM supplier_orders WHERE supplier = 'cj'")
+        .fetch_all(&db.reader)
+        .await?
+    {
+        let attempt: String = r.try_get("attempt_id")?;
+        duplicate_supplier_orders += world.cj.orders_with_number(&attempt).saturating_sub(1);
+    }
+
+    let mut store_mismatches = 0;
+    for r in sqlx::query(
+        "SELECT o.external_id, st.platform, s.tracking_number, s.pushed_at FROM shipments s
+         JOIN orders o ON o.id = s.order_id JOIN stores st ON st.id = o.store_id
+         WHERE s.number_check <> 'invalid'",
+    )
+    .fetch_all(&db.reader)
+    .await?
+    {
+        let external: String = r.try_get("external_id")?;
+        let platform: String = r.try_get("platform")?;
+        let number: String = r.try_get("tracking_number")?;
+        let Ok(order_id) = external.parse::<u64>() else {
+            store_mismatches += 1;
+            continue;
+        };
+        let on_store = match platform.as_str() {
+            "shopify" => world
+                .shopify
+                .fulfillments(order_id)
+                .iter()
+                .any(|f| f.tracking_number.as_deref() == Some(number.as_str())),
+            _ => world
+                .woo
+                .notes(order_id)
+                .iter()
+                .any(|n| n.note.contains(&number)),
+        };
+        if !on_store {
+            store_mismatches += 1;
+        }
+    }
+
+    let mut place = Vec::new();
+    for r in sqlx::query(
+        "SELECT MAX(so.placed_at) - MIN(o.created_at) AS ms FROM orders o
+         JOIN supplier_orders so ON so.order_id = o.id
+         WHERE so.status NOT IN ('cancelled', 'rejected', 'awaiting_placement',
+            'placement_unknown') AND so.placed_at IS NOT NULL
+         GROUP BY o.id",
+    )
+    .fetch_all(&db.reader)
+    .await?
+    {
+        place.push(r.try_get::<i64, _>("ms")? as f64);
+    }
+    let mut fulfil = Vec::new();
+    for r in sqlx::query(
+        "SELECT MAX(s.pushed_at) - MIN(o.created_at) AS ms FROM orders o
+         JOIN shipments s ON s.order_id = o.id
+         WHERE o.procurement IN ('shipped', 'delivered')
+         GROUP BY o.id HAVING COUNT(s.pushed_at) = COUNT(*)",
+    )
+    .fetch_all(&db.reader)
+    .await?
+    {
+        fulfil.push(r.try_get::<i64, _>("ms")? as f64);
+    }
+
+    Ok(Summary {
+        orders,
+        by_state,
+        flagged_reasons,
+        faults_met,
+        duplicate_supplier_orders,
+        ledger_balanced: crate::storage::ledger::check_balanced(db).await?,
+        store_mismatches,
+        place_ms: Percentiles::of(place),
+        fulfil_ms: Percentiles::of(fulfil),
+        elapsed_s,
+    })
+}
+
+/// The kind of a supplier-order problem, without the ids that make each message unique.
+fn reason_kind(reason: &str) -> String {
+    let kind = reason
+        .split([':', '{'])
+        .next()
+        .unwrap_or(reason)
+        .trim()
+        .to_string();
+    if reason.starts_with('{') {
+        serde_json::from_str::<serde_json::Value>(reason)
+            .ok()
+            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+            .map(|k| format!("supplier refused: {k}"))
+            .unwrap_or(kind)
+    } else {
+        kind
+    }
+}
