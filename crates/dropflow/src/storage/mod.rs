@@ -30,6 +30,8 @@ pub mod stores;
 pub mod tokens;
 /// The wallet ledger: postings that always balance.
 pub mod ledger;
+/// Parcels: carrier tracking updates applied in bulk.
+pub mod shipments;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
