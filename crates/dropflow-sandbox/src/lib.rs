@@ -20,6 +20,8 @@ pub mod faults;
 pub mod aliexpress;
 /// A CJ Dropshipping API v2 stand-in, served over HTTP.
 pub mod cj;
+/// A 17TRACK tracking API v2.2 stand-in, served over HTTP.
+pub mod track17;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};

@@ -23,7 +23,7 @@
 //! parameters), the sandbox's choices are marked in [`code`] and `webhooks`.
 
 mod catalog;
-mod clock;
+pub(crate) mod clock;
 pub mod http_client;
 mod orders;
 mod routes;

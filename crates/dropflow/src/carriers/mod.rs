@@ -4,6 +4,9 @@
 //! One directory per service (`track17/`: 17TRACK API v2.2). Connectors are stateless apart
 //! from configuration; they batch numbers as the service allows (17TRACK: 40 per call).
 
+/// 17TRACK API v2.2.
+pub mod track17;
+
 use chrono::{DateTime, Utc};
 use dropflow_core::shipment::ShipmentStatus;
 use futures::future::BoxFuture;

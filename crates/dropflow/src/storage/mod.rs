@@ -34,6 +34,8 @@ pub mod ledger;
 pub mod settings;
 /// Parcels reported by suppliers, and their write-back to the store.
 pub mod parcels;
+/// Parcels: carrier tracking updates applied in bulk.
+pub mod shipments;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

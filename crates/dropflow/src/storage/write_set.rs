@@ -319,12 +319,18 @@ pub(crate) fn placeholders(style: ParamStyle, rows: usize, columns: usize) -> St
 /// most nine, so every statement stays in sqlx's prepared-statement cache (compiling a
 /// thousand-parameter INSERT afresh for every batch costs more than running it). 256 rows
 /// stay far below both engines' parameter limits (SQLite 32,766, PostgreSQL 65,535).
-pub(crate) fn chunks<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+pub(crate) fn chunks<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    chunks_of(rows, 256)
+}
+
+/// [`chunks`] with another largest size (`max` ≥ 1; a power of two keeps every size one).
+pub(crate) fn chunks_of<T>(mut rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let max = max.max(1);
     std::iter::from_fn(move || {
         if rows.is_empty() {
             return None;
         }
-        let size = 1usize << rows.len().min(256).ilog2();
+        let size = 1usize << rows.len().min(max).ilog2();
         let (chunk, rest) = rows.split_at(size);
         rows = rest;
         Some(chunk)

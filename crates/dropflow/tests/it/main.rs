@@ -15,6 +15,7 @@ mod placing;
 mod process;
 mod routing;
 mod storage_contract;
+mod tracking_apply;
 mod wallet;
 mod webhooks_shopify;
 mod webhooks_woocommerce;

@@ -1,0 +1,154 @@
+//! A 17TRACK API v2.2 stand-in, served over HTTP on `127.0.0.1:0`
+//! (`shared/reference/protocols.md` §5.2).
+//!
+//! What it does, as 17TRACK does:
+//! - `POST /track/v2.2/register` and `POST /track/v2.2/gettrackinfo`, each taking a JSON array
+//!   `[{"number": …, "carrier": <int, optional>}]` of at most 40 items and answering
+//!   `{"code": 0, "data": {"accepted": […], "rejected": […]}}`; the header `17token` must carry
+//!   the key (else HTTP 401);
+//! - every registered number travels `NotFound` → `InfoReceived` → `InTransit` (sub-statuses
+//!   `PickedUp`, `Departure`, `Arrival`, `CustomsProcessing`) → `OutForDelivery` → its end
+//!   (`Delivered`, or for configurable shares `DeliveryFailure`, `Exception`,
+//!   `AvailableForPickup`) over [`Track17SandboxConfig::transit`] of *sandbox time*
+//!   (`time_scale`, or [`Track17Sandbox::advance`]); which end a number gets is a stable hash
+//!   of the number;
+//! - unregistered numbers are rejected by gettrackinfo (`-18019902`, a guessed code);
+//! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx, 429 with `Retry-After`),
+//!   and an optional per-second limit (429).
+//!
+//! Where the public material is silent (error codes beyond `-18010001`/`-18010002`, most of
+//! `track_info`), the guesses are marked in [`code`] and in `state.rs`.
+
+mod routes;
+mod state;
+
+pub use state::{code, Outcome, Track17Calls, MAX_NUMBERS_PER_CALL};
+
+use crate::faults::FaultSwitch;
+use state::Shared;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How the sandbox behaves. `Default`: real time, ten days from registration to the end of
+/// the journey, every parcel delivered, no rate limit.
+#[derive(Debug, Clone)]
+pub struct Track17SandboxConfig {
+    /// The key `17token` must carry.
+    pub api_key: String,
+    /// Sandbox seconds per real second (86 400 = a day a second).
+    pub time_scale: f64,
+    /// From registration to the journey's end, in sandbox time.
+    pub transit: Duration,
+    /// Share (0.0–1.0) of numbers whose journey ends in `DeliveryFailure`.
+    pub delivery_failure_share: f64,
+    /// Share of numbers whose journey ends in `Exception` (returned to sender).
+    pub exception_share: f64,
+    /// Share of numbers whose journey ends in `AvailableForPickup`.
+    pub pickup_share: f64,
+    /// Requests per second before 429; `None` = unlimited.
+    pub requests_per_second: Option<u32>,
+    /// How long a "timed out" request is held before the sandbox gives up on it.
+    pub timeout_hold: Duration,
+}
+
+impl Default for Track17SandboxConfig {
+    fn default() -> Self {
+        Track17SandboxConfig {
+            api_key: "17T-SANDBOX-3F9A2C7E5B1D4086A9E2".to_string(),
+            time_scale: 1.0,
+            transit: Duration::from_secs(10 * 86_400),
+            delivery_failure_share: 0.0,
+            exception_share: 0.0,
+            pickup_share: 0.0,
+            requests_per_second: None,
+            timeout_hold: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A running sandbox. Call [`Track17Sandbox::shutdown`] to stop it.
+pub struct Track17Sandbox {
+    /// `http://127.0.0.1:PORT/track/v2.2`: what a client uses as 17TRACK's base URL.
+    pub base_url: String,
+    /// Flip faults while the sandbox runs.
+    pub faults: FaultSwitch,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Starts a sandbox on `127.0.0.1` at a free port.
+pub async fn start(config: Track17SandboxConfig) -> std::io::Result<Track17Sandbox> {
+    let faults = FaultSwitch::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(config, faults.clone()));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let router = routes::router(routes::App {
+        shared: shared.clone(),
+        shutdown: shutdown_rx.clone(),
+    });
+    let mut server_shutdown = shutdown_rx;
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = server_shutdown.changed().await;
+        });
+        let _ = serve.await;
+    });
+    Ok(Track17Sandbox {
+        base_url: format!("http://{address}{}", routes::BASE_PATH),
+        faults,
+        shared,
+        shutdown,
+        task,
+    })
+}
+
+impl Track17Sandbox {
+    /// The key the sandbox accepts.
+    pub fn api_key(&self) -> &str {
+        &self.shared.config.api_key
+    }
+
+    /// How many numbers are registered.
+    pub fn registered_count(&self) -> usize {
+        self.shared.registered()
+    }
+
+    pub fn is_registered(&self, number: &str) -> bool {
+        self.shared.is_registered(number)
+    }
+
+    /// How a registered number's journey ends.
+    pub fn outcome(&self, number: &str) -> Option<Outcome> {
+        self.shared.outcome(number)
+    }
+
+    /// Calls made so far.
+    pub fn calls(&self) -> Track17Calls {
+        self.shared.calls()
+    }
+
+    /// Moves sandbox time forward (parcels travel without waiting).
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    /// From now on gettrackinfo answers this raw `latest_status` for `number` (which must be
+    /// registered to be answered at all), e.g. a status 17TRACK might add one day.
+    pub fn force_status(&self, number: &str, status: &str, sub_status: &str) {
+        self.shared.force_status(number, status, sub_status);
+    }
+
+    /// Stops the server; held requests end at once.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
