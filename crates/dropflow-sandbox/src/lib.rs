@@ -20,6 +20,10 @@ pub mod faults;
 pub mod aliexpress;
 /// A CJ Dropshipping API v2 stand-in, served over HTTP.
 pub mod cj;
+/// A Shopify REST Admin API stand-in (fulfillment orders, fulfillments), served over HTTP.
+pub mod shopify_admin;
+/// A WooCommerce REST API stand-in (orders, order notes), served over HTTP.
+pub mod woocommerce_admin;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
