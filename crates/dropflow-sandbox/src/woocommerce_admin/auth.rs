@@ -58,7 +58,11 @@ pub(crate) fn check(
     let basic = request
         .authorization
         .and_then(|h| h.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|pair| {
             pair.split_once(':')
@@ -144,9 +148,7 @@ pub(crate) fn check(
     }
     let nonce = get("oauth_nonce").unwrap_or_default();
     if !fresh_nonce(&format!("{}:{timestamp}:{nonce}", config.consumer_key)) {
-        return Err(auth_error(
-            "Invalid nonce - nonce has already been used.",
-        ));
+        return Err(auth_error("Invalid nonce - nonce has already been used."));
     }
     Ok(Scheme::OAuth)
 }
@@ -204,10 +206,8 @@ fn signature(
     params: &[(String, String)],
     secret: &str,
 ) -> String {
-    let sorted: BTreeMap<String, String> = params
-        .iter()
-        .map(|(k, v)| (encode(k), encode(v)))
-        .collect();
+    let sorted: BTreeMap<String, String> =
+        params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
     let joined = sorted
         .iter()
         .map(|(k, v)| format!("{k}={v}"))

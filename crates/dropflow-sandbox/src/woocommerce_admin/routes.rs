@@ -5,7 +5,7 @@ use super::auth::{self, Presented, Scheme};
 use super::state::{Refusal, Shared};
 use crate::faults::FaultSwitch;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -56,9 +56,8 @@ fn json_body(body: &Bytes) -> Result<Value, Refusal> {
     if body.is_empty() {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body).map_err(|_| {
-        super::state::refusal(400, "rest_invalid_json", "Invalid JSON body passed.")
-    })
+    serde_json::from_slice(body)
+        .map_err(|_| super::state::refusal(400, "rest_invalid_json", "Invalid JSON body passed."))
 }
 
 async fn faults(State(app): State<App>, request: Request, next: Next) -> Response {
@@ -81,7 +80,8 @@ async fn faults(State(app): State<App>, request: Request, next: Next) -> Respons
             _ => StatusCode::SERVICE_UNAVAILABLE,
         };
         // WordPress's fatal-error page is HTML, not the REST error shape.
-        let page = "<html><body><p>There has been a critical error on this website.</p></body></html>";
+        let page =
+            "<html><body><p>There has been a critical error on this website.</p></body></html>";
         let mut response = (status, page).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -120,9 +120,15 @@ async fn authenticate(State(app): State<App>, request: Request, next: Next) -> R
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_string();
+    // Inside `nest` the URI lost its prefix; the signature covers the full path.
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.0.path().to_string())
+        .unwrap_or_else(|| request.uri().path().to_string());
     let presented = Presented {
         method: request.method().as_str(),
-        url: format!("http://{host}{}", request.uri().path()),
+        url: format!("http://{host}{path}"),
         query: query_pairs(request.uri().query()),
         authorization: request
             .headers()

@@ -79,7 +79,11 @@ fn invalid_order() -> Refusal {
 }
 
 fn invalid_order_for_notes() -> Refusal {
-    refusal(404, "woocommerce_rest_order_invalid_id", "Invalid order ID.")
+    refusal(
+        404,
+        "woocommerce_rest_order_invalid_id",
+        "Invalid order ID.",
+    )
 }
 
 fn parse_id(id: &str) -> Option<u64> {
@@ -190,7 +194,10 @@ impl Shared {
             o.json
                 .get("meta_data")
                 .and_then(Value::as_array)
-                .and_then(|m| m.iter().find(|e| e.get("key").and_then(Value::as_str) == Some(key)))
+                .and_then(|m| {
+                    m.iter()
+                        .find(|e| e.get("key").and_then(Value::as_str) == Some(key))
+                })
                 .and_then(|e| e.get("value").cloned())
         })
     }
@@ -217,7 +224,11 @@ impl Shared {
     /// one without replaces the first entry with its key, or is added).
     pub fn update_order(&self, id: &str, body: &Value) -> Result<Value, Refusal> {
         let Some(changes) = body.as_object() else {
-            return Err(refusal(400, "rest_invalid_json", "Invalid JSON body passed."));
+            return Err(refusal(
+                400,
+                "rest_invalid_json",
+                "Invalid JSON body passed.",
+            ));
         };
         let new_status = match changes.get("status") {
             None => None,
@@ -236,7 +247,12 @@ impl Shared {
         let meta = match changes.get("meta_data") {
             None => Vec::new(),
             Some(Value::Array(entries)) => entries.clone(),
-            Some(_) => return Err(invalid_param("meta_data", "meta_data is not of type array.")),
+            Some(_) => {
+                return Err(invalid_param(
+                    "meta_data",
+                    "meta_data is not of type array.",
+                ))
+            }
         };
         for entry in &meta {
             if entry.get("key").and_then(Value::as_str).is_none() && entry.get("id").is_none() {
@@ -326,7 +342,9 @@ impl Shared {
         let order = parse_id(id)
             .and_then(|id| inner.orders.get(&id))
             .ok_or_else(invalid_order_for_notes)?;
-        Ok(Value::Array(order.notes.iter().rev().map(note_json).collect()))
+        Ok(Value::Array(
+            order.notes.iter().rev().map(note_json).collect(),
+        ))
     }
 
     pub fn add_note(&self, id: &str, body: &Value) -> Result<Value, Refusal> {
