@@ -21,9 +21,14 @@ pub struct TrackRequest {
 /// The service's answer for one number it was asked to follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Registration {
-    Accepted { number: String },
+    Accepted {
+        number: String,
+    },
     /// Refused with the service's reason (invalid number, quota, …).
-    Rejected { number: String, reason: String },
+    Rejected {
+        number: String,
+        reason: String,
+    },
 }
 
 /// Where one parcel is now.
