@@ -22,6 +22,10 @@ pub mod aliexpress;
 pub mod cj;
 /// A 17TRACK tracking API v2.2 stand-in, served over HTTP.
 pub mod track17;
+/// A Shopify REST Admin API stand-in (fulfillment orders, fulfillments), served over HTTP.
+pub mod shopify_admin;
+/// A WooCommerce REST API stand-in (orders, order notes), served over HTTP.
+pub mod woocommerce_admin;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};

@@ -8,13 +8,20 @@
 //! During a secret rotation Shopify may sign with the old secret for up to an hour: callers
 //! holding two secrets call [`verify_webhook`] with each.
 
+pub mod admin;
+mod admin_wire;
 mod transformers;
+
+#[cfg(test)]
+mod admin_tests;
 
 #[cfg(test)]
 mod tests;
 
 use super::PayloadError;
 use dropflow_core::intake::StoreOrder;
+
+pub use admin::ShopifyAdmin;
 
 /// The webhook topics dropflow subscribes to (`X-Shopify-Topic`), including the three
 /// mandatory privacy topics every public app must answer.

@@ -1,0 +1,175 @@
+//! A Shopify REST Admin API (2025-07) stand-in for fulfilling orders with tracking, served over
+//! HTTP on `127.0.0.1:0` (`shared/reference/protocols.md` §1.6, §1.9).
+//!
+//! What it does, as Shopify does:
+//! - **paths**: `GET /admin/api/2025-07/orders/{order_id}/fulfillment_orders.json`,
+//!   `POST /admin/api/2025-07/fulfillments.json`,
+//!   `GET /admin/api/2025-07/orders/{order_id}/fulfillments.json`;
+//! - **auth**: `X-Shopify-Access-Token` must be the configured token, else 401 with Shopify's
+//!   `{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`;
+//! - **orders**: registered by the test or demo ([`ShopifyAdminSandbox::add_order`]) from the
+//!   REST Order JSON that [`crate::shopify::order_payload`] builds; each gets one fulfillment
+//!   order (status `open` → `in_progress` → `closed` as it is fulfilled) with one line per line
+//!   item;
+//! - **fulfillments**: omitting `fulfillment_order_line_items` fulfils everything that remains
+//!   of that fulfillment order; partial quantities are supported; asking for more than remains,
+//!   or fulfilling a closed fulfillment order, is answered 422 `{"errors":[…]}`;
+//! - **rate limit**: a leaky bucket per store (size and leak rate configurable); every
+//!   authenticated response carries `X-Shopify-Shop-Api-Call-Limit: used/bucket`; a call that
+//!   does not fit is answered 429 with a fractional-seconds `Retry-After` (the time until one
+//!   call fits) and Shopify's "Exceeded 2 calls per second" body;
+//! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx, 429).
+//!
+//! Sandbox choices where the reference is silent: an unknown order or fulfillment order is 404
+//! `{"errors":"Not Found"}`; an unknown fulfillment order line id is 422; the 401 and the
+//! injected faults do not touch the bucket and carry no call-limit header.
+
+mod routes;
+mod state;
+
+pub use state::{FulfilledLine, FulfillmentRecord};
+
+use crate::faults::FaultSwitch;
+use serde_json::Value;
+use state::Shared;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The API version the sandbox serves (and the only one).
+pub const API_VERSION: &str = "2025-07";
+
+/// How the sandbox behaves. `Default` is a Standard-plan store: bucket 40, leak 2 calls/s.
+#[derive(Debug, Clone)]
+pub struct ShopifyAdminConfig {
+    /// The Admin API access token the store accepts (`shpat_…`).
+    pub access_token: String,
+    /// Calls the bucket holds.
+    pub bucket_size: u32,
+    /// Calls leaked per second.
+    pub leak_per_second: f64,
+    /// The store's id (`shop_id` in fulfillment orders).
+    pub shop_id: u64,
+    /// The one location every fulfillment order is assigned to.
+    pub location_id: u64,
+    /// How long a "timed out" request is held before the sandbox gives up on it.
+    pub timeout_hold: Duration,
+}
+
+impl Default for ShopifyAdminConfig {
+    fn default() -> Self {
+        ShopifyAdminConfig {
+            access_token: "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".to_string(),
+            bucket_size: 40,
+            leak_per_second: 2.0,
+            shop_id: 548_380_009,
+            location_id: 24_826_418,
+            timeout_hold: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A running sandbox. Call [`ShopifyAdminSandbox::shutdown`] to stop it.
+pub struct ShopifyAdminSandbox {
+    /// `http://127.0.0.1:PORT`: the shop's root (what `https://{shop}.myshopify.com` is);
+    /// the API lives under `/admin/api/2025-07/`.
+    pub base_url: String,
+    /// Flip faults while the sandbox runs.
+    pub faults: FaultSwitch,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Starts a sandbox on `127.0.0.1` at a free port.
+pub async fn start(config: ShopifyAdminConfig) -> std::io::Result<ShopifyAdminSandbox> {
+    let faults = FaultSwitch::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(config, faults.clone()));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let app = routes::App {
+        shared: shared.clone(),
+        shutdown: shutdown_rx.clone(),
+    };
+    let router = routes::router(app);
+    let mut server_shutdown = shutdown_rx;
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = server_shutdown.changed().await;
+        });
+        let _ = serve.await;
+    });
+    Ok(ShopifyAdminSandbox {
+        base_url: format!("http://{address}"),
+        faults,
+        shared,
+        shutdown,
+        task,
+    })
+}
+
+impl ShopifyAdminSandbox {
+    /// The access token the sandbox accepts.
+    pub fn access_token(&self) -> &str {
+        &self.shared.config.access_token
+    }
+
+    /// Registers an order from its REST Order JSON (bare or wrapped in `{"order": …}`), as
+    /// [`crate::shopify::order_payload`] builds it, and gives it one open fulfillment order.
+    /// Returns the order id. Registering the same id again replaces the order.
+    pub fn add_order(&self, order: &Value) -> Result<u64, String> {
+        self.shared.add_order(order)
+    }
+
+    /// The id of the order's fulfillment order.
+    pub fn fulfillment_order_id(&self, order_id: u64) -> Option<u64> {
+        self.shared.fulfillment_order_id(order_id)
+    }
+
+    /// The fulfillment order's status (`open`, `in_progress`, `closed`).
+    pub fn fulfillment_order_status(&self, order_id: u64) -> Option<String> {
+        self.shared.fulfillment_order_status(order_id)
+    }
+
+    /// What remains to fulfil of one line item.
+    pub fn fulfillable_quantity(&self, order_id: u64, line_item_id: u64) -> Option<u32> {
+        self.shared.fulfillable_quantity(order_id, line_item_id)
+    }
+
+    /// The order's fulfillments, oldest first.
+    pub fn fulfillments(&self, order_id: u64) -> Vec<FulfillmentRecord> {
+        self.shared.fulfillments(order_id)
+    }
+
+    /// Whether nothing is left to fulfil on the order.
+    pub fn is_fully_fulfilled(&self, order_id: u64) -> bool {
+        self.shared.is_fully_fulfilled(order_id)
+    }
+
+    /// Fulfillments created so far, over all orders.
+    pub fn fulfillment_count(&self) -> usize {
+        self.shared.fulfillment_count()
+    }
+
+    /// Requests answered 429 by the bucket (injected 429s not included).
+    pub fn throttled_count(&self) -> u64 {
+        self.shared.throttled_count()
+    }
+
+    /// Requests that got past the token check and the bucket.
+    pub fn admitted_count(&self) -> u64 {
+        self.shared.admitted_count()
+    }
+
+    /// Stops the server; held requests end at once.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;

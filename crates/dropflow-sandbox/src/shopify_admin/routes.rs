@@ -1,0 +1,151 @@
+//! The HTTP surface: three REST Admin paths under `/admin/api/2025-07`.
+//!
+//! Layers, outermost first: faults (every path), the access-token check, the leaky bucket
+//! (which stamps `X-Shopify-Shop-Api-Call-Limit` on every answer it admits or throttles).
+
+use super::state::{Admission, Refusal, Shared};
+use crate::faults::FaultSwitch;
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
+const CALL_LIMIT_HEADER: &str = "X-Shopify-Shop-Api-Call-Limit";
+const THROTTLED: &str =
+    "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.";
+
+#[derive(Clone)]
+pub(crate) struct App {
+    pub shared: Arc<Shared>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub(crate) fn router(app: App) -> Router {
+    let base = format!("/admin/api/{}", super::API_VERSION);
+    let api = Router::new()
+        .route(
+            "/orders/{order_id}/fulfillment_orders.json",
+            get(list_fulfillment_orders),
+        )
+        .route(
+            "/orders/{order_id}/fulfillments.json",
+            get(list_fulfillments),
+        )
+        .route("/fulfillments.json", post(create_fulfillment))
+        .route_layer(middleware::from_fn_with_state(app.clone(), bucket))
+        .route_layer(middleware::from_fn_with_state(app.clone(), token));
+    Router::new()
+        .nest(&base, api)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), faults))
+        .with_state(app)
+}
+
+fn answer(result: Result<Value, Refusal>, ok: StatusCode) -> Response {
+    match result {
+        Ok(body) => (ok, Json(body)).into_response(),
+        Err((status, body)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            Json(body),
+        )
+            .into_response(),
+    }
+}
+
+fn throttled(retry_after: f64) -> Response {
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(json!({ "errors": THROTTLED })),
+    )
+        .into_response();
+    // Fractional seconds, rounded up to the millisecond so waiting that long always suffices.
+    let seconds = (retry_after * 1000.0).ceil().max(1.0) / 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("{seconds}")) {
+        response.headers_mut().insert("Retry-After", value);
+    }
+    response
+}
+
+async fn faults(State(app): State<App>, request: Request, next: Next) -> Response {
+    let faults = app.shared.faults.get();
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    if FaultSwitch::roll(faults.timeout_rate) {
+        let mut shutdown = app.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(app.shared.config.timeout_hold) => {}
+            _ = shutdown.changed() => {}
+        }
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    }
+    if FaultSwitch::roll(faults.server_error_rate) {
+        let status = match rand::random::<u8>() % 3 {
+            0 => StatusCode::INTERNAL_SERVER_ERROR,
+            1 => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let body = json!({"errors": "Internal Server Error"});
+        return (status, Json(body)).into_response();
+    }
+    if FaultSwitch::roll(faults.rate_limit_rate) {
+        return throttled(0.2);
+    }
+    next.run(request).await
+}
+
+async fn token(State(app): State<App>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if given != Some(app.shared.config.access_token.as_str()) {
+        let body = json!({
+            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        });
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    next.run(request).await
+}
+
+async fn bucket(State(app): State<App>, request: Request, next: Next) -> Response {
+    let size = app.shared.config.bucket_size.max(1);
+    let (mut response, used) = match app.shared.admit() {
+        Admission::Admitted { used } => (next.run(request).await, used),
+        Admission::Throttled { retry_after } => (throttled(retry_after), size),
+    };
+    if let Ok(value) = HeaderValue::from_str(&format!("{used}/{size}")) {
+        response.headers_mut().insert(CALL_LIMIT_HEADER, value);
+    }
+    response
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"errors": "Not Found"}))).into_response()
+}
+
+async fn list_fulfillment_orders(State(app): State<App>, Path(order_id): Path<String>) -> Response {
+    answer(
+        app.shared.list_fulfillment_orders(&order_id),
+        StatusCode::OK,
+    )
+}
+
+async fn list_fulfillments(State(app): State<App>, Path(order_id): Path<String>) -> Response {
+    answer(app.shared.list_fulfillments(&order_id), StatusCode::OK)
+}
+
+async fn create_fulfillment(State(app): State<App>, body: Bytes) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        let errors = json!({"errors": {"fulfillment": "Required parameter missing or invalid"}});
+        return (StatusCode::BAD_REQUEST, Json(errors)).into_response();
+    };
+    answer(app.shared.create_fulfillment(&body), StatusCode::CREATED)
+}

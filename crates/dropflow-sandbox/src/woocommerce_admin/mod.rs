@@ -1,0 +1,150 @@
+//! A WooCommerce REST API (`/wp-json/wc/v3`) stand-in for marking orders shipped, served over
+//! HTTP on `127.0.0.1:0` (`shared/reference/protocols.md` §2.2, §2.3).
+//!
+//! What it does, as WooCommerce does:
+//! - **paths**: `GET|PUT|POST|PATCH /wp-json/wc/v3/orders/{id}` (update `status` and
+//!   `meta_data`), `GET|POST /wp-json/wc/v3/orders/{id}/notes` (a new note is 201 with `id`,
+//!   `author`, `date_created`, `note`, `customer_note`; lists are newest first);
+//! - **auth**: the sandbox speaks plain HTTP, where WooCommerce wants OAuth 1.0a one-legged
+//!   (`oauth_consumer_key`, `oauth_timestamp` within 15 minutes, `oauth_nonce` never reused,
+//!   `oauth_signature_method` `HMAC-SHA1` or `HMAC-SHA256`, `oauth_signature`; in the query
+//!   string or an `Authorization: OAuth …` header). HTTP Basic (consumer key as user, secret
+//!   as password) and `consumer_key`/`consumer_secret` query parameters — what WooCommerce
+//!   accepts over HTTPS — are accepted too unless [`WooAdminConfig::basic_over_http`] is off
+//!   (a store behind a TLS-terminating proxy). Refusals are 401 with WooCommerce's
+//!   `{"code":"woocommerce_rest_authentication_error","message":…,"data":{"status":401}}`;
+//! - **orders**: registered by the test or demo ([`WooAdminSandbox::add_order`]) from the
+//!   JSON [`crate::woocommerce::order_payload`] builds. A status change adds WooCommerce's
+//!   system note ("Order status changed from Processing to Completed.");
+//! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx as WordPress's HTML error
+//!   page, 429).
+
+mod auth;
+mod routes;
+mod state;
+
+pub use state::{AuthSeen, NoteRecord};
+
+use crate::faults::FaultSwitch;
+use serde_json::Value;
+use state::Shared;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How the sandbox behaves.
+#[derive(Debug, Clone)]
+pub struct WooAdminConfig {
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    /// Accept HTTP Basic / query-string credentials although the sandbox is plain HTTP.
+    pub basic_over_http: bool,
+    /// How far `oauth_timestamp` may be from now (WooCommerce: 15 minutes).
+    pub oauth_window: Duration,
+    /// How long a "timed out" request is held before the sandbox gives up on it.
+    pub timeout_hold: Duration,
+}
+
+impl Default for WooAdminConfig {
+    fn default() -> Self {
+        WooAdminConfig {
+            consumer_key: "ck_4f1e9a2b7c3d5e6f8a9b0c1d2e3f4a5b6c7d8e9f".to_string(),
+            consumer_secret: "cs_9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d".to_string(),
+            basic_over_http: true,
+            oauth_window: Duration::from_secs(15 * 60),
+            timeout_hold: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A running sandbox. Call [`WooAdminSandbox::shutdown`] to stop it.
+pub struct WooAdminSandbox {
+    /// `http://127.0.0.1:PORT`: the site's root; the API lives under `/wp-json/wc/v3/`.
+    pub base_url: String,
+    /// Flip faults while the sandbox runs.
+    pub faults: FaultSwitch,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Starts a sandbox on `127.0.0.1` at a free port.
+pub async fn start(config: WooAdminConfig) -> std::io::Result<WooAdminSandbox> {
+    let faults = FaultSwitch::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(config, faults.clone()));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let app = routes::App {
+        shared: shared.clone(),
+        shutdown: shutdown_rx.clone(),
+    };
+    let router = routes::router(app);
+    let mut server_shutdown = shutdown_rx;
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            let _ = server_shutdown.changed().await;
+        });
+        let _ = serve.await;
+    });
+    Ok(WooAdminSandbox {
+        base_url: format!("http://{address}"),
+        faults,
+        shared,
+        shutdown,
+        task,
+    })
+}
+
+impl WooAdminSandbox {
+    pub fn consumer_key(&self) -> &str {
+        &self.shared.config.consumer_key
+    }
+
+    pub fn consumer_secret(&self) -> &str {
+        &self.shared.config.consumer_secret
+    }
+
+    /// Registers an order from its REST JSON (as [`crate::woocommerce::order_payload`] builds
+    /// it). Returns the order id. Registering the same id again replaces the order and drops
+    /// its notes.
+    pub fn add_order(&self, order: &Value) -> Result<u64, String> {
+        self.shared.add_order(order)
+    }
+
+    /// The order's status now (`processing`, `completed`, …).
+    pub fn order_status(&self, order_id: u64) -> Option<String> {
+        self.shared.order_status(order_id)
+    }
+
+    /// The order as the API would answer it now.
+    pub fn order(&self, order_id: u64) -> Option<Value> {
+        self.shared.order(order_id)
+    }
+
+    /// The value of the order's meta entry `key`.
+    pub fn meta(&self, order_id: u64, key: &str) -> Option<Value> {
+        self.shared.meta(order_id, key)
+    }
+
+    /// The order's notes, oldest first (system notes included).
+    pub fn notes(&self, order_id: u64) -> Vec<NoteRecord> {
+        self.shared.notes(order_id)
+    }
+
+    /// How requests authenticated so far.
+    pub fn auth_seen(&self) -> AuthSeen {
+        self.shared.auth_seen()
+    }
+
+    /// Stops the server; held requests end at once.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;

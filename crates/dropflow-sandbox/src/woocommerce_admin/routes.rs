@@ -1,0 +1,183 @@
+//! The HTTP surface under `/wp-json/wc/v3`. Layers, outermost first: faults, then the auth
+//! check (every path).
+
+use super::auth::{self, Presented, Scheme};
+use super::state::{Refusal, Shared};
+use crate::faults::FaultSwitch;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub(crate) const BASE_PATH: &str = "/wp-json/wc/v3";
+
+#[derive(Clone)]
+pub(crate) struct App {
+    pub shared: Arc<Shared>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+pub(crate) fn router(app: App) -> Router {
+    let api = Router::new()
+        .route(
+            "/orders/{id}",
+            get(get_order)
+                .put(update_order)
+                .post(update_order)
+                .patch(update_order),
+        )
+        .route("/orders/{id}/notes", get(list_notes).post(add_note))
+        .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
+    Router::new()
+        .nest(BASE_PATH, api)
+        .fallback(no_route)
+        .layer(middleware::from_fn_with_state(app.clone(), faults))
+        .with_state(app)
+}
+
+fn answer(result: Result<Value, Refusal>, ok: StatusCode) -> Response {
+    match result {
+        Ok(body) => (ok, Json(body)).into_response(),
+        Err((status, body)) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            Json(body),
+        )
+            .into_response(),
+    }
+}
+
+fn json_body(body: &Bytes) -> Result<Value, Refusal> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body)
+        .map_err(|_| super::state::refusal(400, "rest_invalid_json", "Invalid JSON body passed."))
+}
+
+async fn faults(State(app): State<App>, request: Request, next: Next) -> Response {
+    let faults = app.shared.faults.get();
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    if FaultSwitch::roll(faults.timeout_rate) {
+        let mut shutdown = app.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(app.shared.config.timeout_hold) => {}
+            _ = shutdown.changed() => {}
+        }
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    }
+    if FaultSwitch::roll(faults.server_error_rate) {
+        let status = match rand::random::<u8>() % 3 {
+            0 => StatusCode::INTERNAL_SERVER_ERROR,
+            1 => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        // WordPress's fatal-error page is HTML, not the REST error shape.
+        let page =
+            "<html><body><p>There has been a critical error on this website.</p></body></html>";
+        let mut response = (status, page).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=UTF-8"),
+        );
+        return response;
+    }
+    if FaultSwitch::roll(faults.rate_limit_rate) {
+        let body = json!({"code": "rest_too_many_requests",
+            "message": "Too many requests.", "data": {"status": 429}});
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    }
+    next.run(request).await
+}
+
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (auth::decode(k), auth::decode(v)),
+            None => (auth::decode(p), String::new()),
+        })
+        .collect()
+}
+
+async fn authenticate(State(app): State<App>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    // Inside `nest` the URI lost its prefix; the signature covers the full path.
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.0.path().to_string())
+        .unwrap_or_else(|| request.uri().path().to_string());
+    let presented = Presented {
+        method: request.method().as_str(),
+        url: format!("http://{host}{path}"),
+        query: query_pairs(request.uri().query()),
+        authorization: request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok()),
+    };
+    let now = chrono::Utc::now().timestamp();
+    let shared = app.shared.clone();
+    let checked = auth::check(&app.shared.config, &presented, now, |nonce| {
+        shared.fresh_nonce(nonce)
+    });
+    match checked {
+        Ok(scheme) => {
+            app.shared
+                .count_auth(scheme == Scheme::OAuth, scheme == Scheme::Basic);
+            next.run(request).await
+        }
+        Err(refusal) => {
+            app.shared.count_auth(false, false);
+            answer(Err(refusal), StatusCode::OK)
+        }
+    }
+}
+
+async fn no_route() -> Response {
+    let body = json!({"code": "rest_no_route",
+        "message": "No route was found matching the URL and request method.",
+        "data": {"status": 404}});
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+async fn get_order(State(app): State<App>, Path(id): Path<String>) -> Response {
+    answer(app.shared.get_order(&id), StatusCode::OK)
+}
+
+async fn update_order(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> Response {
+    answer(
+        json_body(&body).and_then(|b| app.shared.update_order(&id, &b)),
+        StatusCode::OK,
+    )
+}
+
+async fn list_notes(State(app): State<App>, Path(id): Path<String>) -> Response {
+    answer(app.shared.list_notes(&id), StatusCode::OK)
+}
+
+async fn add_note(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> Response {
+    answer(
+        json_body(&body).and_then(|b| app.shared.add_note(&id, &b)),
+        StatusCode::CREATED,
+    )
+}
