@@ -68,7 +68,13 @@ pub fn services_from(config: &Config, db: &Database) -> Services {
     Services {
         db: db.clone(),
         suppliers: suppliers_from(&config.suppliers),
-        tracking: None,
+        tracking: config.tracking.track17.as_ref().map(|t| {
+            Arc::new(crate::carriers::track17::Track17::new(
+                &t.base_url,
+                &t.api_key,
+                Duration::from_millis(t.timeout_ms),
+            )) as Arc<dyn crate::carriers::TrackingProvider>
+        }),
         admin: store_admins(),
         cadence: config.follow.cadence(),
     }
@@ -76,7 +82,20 @@ pub fn services_from(config: &Config, db: &Database) -> Services {
 
 /// The Admin API connectors, by platform.
 pub fn store_admins() -> crate::fulfilment::AdminFactory {
-    Arc::new(|_platform, _access| None)
+    use crate::platforms::admin::StoreAdmin;
+    use dropflow_core::intake::Platform;
+    Arc::new(|platform, access| {
+        let timeout = Duration::from_secs(10);
+        let admin: Arc<dyn StoreAdmin> = match platform {
+            Platform::Shopify => Arc::new(crate::platforms::shopify::ShopifyAdmin::new(
+                &access.url,
+                &access.key,
+                timeout,
+            )),
+            Platform::Woocommerce => return None,
+        };
+        Some(admin)
+    })
 }
 
 /// The job handlers `dropflow serve` runs, buying through the configured suppliers.

@@ -78,6 +78,12 @@ pub struct DemoArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Keep the demo's data in this database (default: a temporary SQLite file).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Give up waiting for the orders to finish after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub deadline_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -516,6 +522,8 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         faults: !args.no_faults,
         listen: args.listen,
         progress: !args.json,
+        database: args.database,
+        deadline: std::time::Duration::from_secs(args.deadline_secs),
         ..Default::default()
     };
     if !args.json {

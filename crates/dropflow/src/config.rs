@@ -22,6 +22,16 @@ pub struct Config {
     /// How suppliers and parcels are followed.
     #[serde(default)]
     pub follow: FollowSettings,
+    /// The carrier tracking service; without one, parcels are followed through the supplier.
+    #[serde(default)]
+    pub tracking: TrackingConfig,
+}
+
+/// `[tracking.track17]`: 17TRACK API v2.2 key and endpoint.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingConfig {
+    pub track17: Option<crate::carriers::track17::Track17Config>,
 }
 
 /// `[follow]`: the follower's pace. Intervals adapt to each order's state
@@ -138,6 +148,7 @@ impl Default for Config {
             },
             suppliers: SuppliersConfig::default(),
             follow: FollowSettings::default(),
+            tracking: TrackingConfig::default(),
         }
     }
 }

@@ -164,9 +164,12 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         duplicate_supplier_orders += world.cj.orders_with_number(&attempt).saturating_sub(1);
     }
 
-    let mut store_mismatches = 0;
+    // Per supplier order: does the store show at least one of its valid parcels (Shopify
+    // carries one number per fulfilment; WooCommerce a note per parcel)?
+    let mut on_store_by_purchase: BTreeMap<String, bool> = BTreeMap::new();
     for r in sqlx::query(
-        "SELECT o.external_id, st.platform, s.tracking_number, s.pushed_at FROM shipments s
+        "SELECT o.external_id, st.platform, s.tracking_number, s.supplier_order_id
+         FROM shipments s
          JOIN orders o ON o.id = s.order_id JOIN stores st ON st.id = o.store_id
          WHERE s.number_check <> 'invalid'",
     )
@@ -176,8 +179,11 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         let external: String = r.try_get("external_id")?;
         let platform: String = r.try_get("platform")?;
         let number: String = r.try_get("tracking_number")?;
+        let purchase: String = r
+            .try_get::<Option<String>, _>("supplier_order_id")?
+            .unwrap_or_default();
+        let seen = on_store_by_purchase.entry(purchase).or_insert(false);
         let Ok(order_id) = external.parse::<u64>() else {
-            store_mismatches += 1;
             continue;
         };
         let on_store = match platform.as_str() {
@@ -192,10 +198,9 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
                 .iter()
                 .any(|n| n.note.contains(&number)),
         };
-        if !on_store {
-            store_mismatches += 1;
-        }
+        *seen |= on_store;
     }
+    let store_mismatches = on_store_by_purchase.values().filter(|seen| !**seen).count();
 
     let mut place = Vec::new();
     for r in sqlx::query(

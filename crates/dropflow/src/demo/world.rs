@@ -154,7 +154,7 @@ impl World {
         .await?;
         let woo_store = crate::storage::stores::create(
             &db,
-            Platform::WooCommerce,
+            Platform::Woocommerce,
             dropflow_sandbox::woocommerce::SITE_URL,
             WOO_SECRET,
         )

@@ -50,6 +50,9 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             parcel.platform.as_str()
         )
     })?;
+    if let Some(shared) = shared_fulfilment(db, &parcel).await? {
+        return record_shared(db, &parcel, shared).await;
+    }
     let store_settings = settings::get(db, parcel.store_id).await?;
     let lines = match parcel.supplier_order_id {
         Some(so) => parcels::store_lines(db, so).await?,
@@ -106,6 +109,10 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
         .into()),
         Err(error) if error.is_transient() => Err(error.into()),
         Err(error) => {
+            // A sibling parcel pushed meanwhile took the lines (Shopify: nothing left).
+            if let Some(shared) = shared_fulfilment(db, &parcel).await? {
+                return record_shared(db, &parcel, shared).await;
+            }
             let mut tx = db.begin().await?;
             order_tx::apply(
                 &mut tx,
@@ -122,4 +129,35 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             Err(GiveUp(format!("the store refused the fulfilment: {error}")).into())
         }
     }
+}
+
+/// Shopify carries one tracking number per fulfilment and a supplier order's lines are
+/// fulfilled once: when AliExpress splits a purchase into several packages, the first
+/// package's push fulfils the lines and the others are recorded against that fulfilment (all
+/// numbers stay on dropflow's order page). WooCommerce takes a note per package, so each is
+/// pushed.
+async fn shared_fulfilment(
+    db: &crate::storage::Database,
+    parcel: &parcels::ToPush,
+) -> anyhow::Result<Option<Option<String>>> {
+    if parcel.platform != dropflow_core::intake::Platform::Shopify {
+        return Ok(None);
+    }
+    let Some(so) = parcel.supplier_order_id else {
+        return Ok(None);
+    };
+    Ok(parcels::pushed_sibling(db, so, &parcel.id).await?)
+}
+
+async fn record_shared(
+    db: &crate::storage::Database,
+    parcel: &parcels::ToPush,
+    shared: Option<String>,
+) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    orders::lock(&mut tx, parcel.order_id).await?;
+    parcels::mark_pushed(&mut tx, &parcel.id, shared.as_deref()).await?;
+    tx.commit().await?;
+    tracing::info!(shipment.id = %parcel.id, "package recorded against its sibling's fulfilment");
+    Ok(())
 }

@@ -260,7 +260,7 @@ pub async fn apply_cj_event(
         };
         let next = services.cadence.next_parcel_sync(parcel.status, Utc::now());
         let mut tx = services.db.begin().await?;
-        crate::storage::parcels::apply_updates(&mut tx, &[(update, next)]).await?;
+        crate::storage::shipments::apply_tracking_updates(&mut tx, &[update], next).await?;
         tx.commit().await?;
     }
     Ok(())

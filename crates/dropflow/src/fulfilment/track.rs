@@ -7,7 +7,7 @@
 use super::order_tx;
 use super::Services;
 use crate::jobs::{GiveUp, RetryAfter};
-use crate::storage::{orders, parcels, supplier_orders};
+use crate::storage::{orders, parcels, shipments, supplier_orders};
 use anyhow::Context;
 use chrono::Utc;
 use dropflow_core::event::{Actor, OrderEvent};
@@ -57,17 +57,26 @@ pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()
     if !unknown.is_empty() {
         provider.register(&unknown).await?;
     }
+    let registered: Vec<String> = unknown.into_iter().map(|r| r.number).collect();
     let now = Utc::now();
-    let with_next: Vec<_> = updates
-        .into_iter()
-        .map(|u| {
-            let next = services.cadence.next_parcel_sync(u.status, now);
-            (u, next)
-        })
-        .collect();
+    let next = services
+        .cadence
+        .next_parcel_sync(ShipmentStatus::InTransit, now);
     let db = &services.db;
     let mut tx = db.begin().await?;
-    let changes = parcels::apply_updates(&mut tx, &with_next).await?;
+    let changes = shipments::apply_tracking_updates(&mut tx, &updates, next).await?;
+    let changed: BTreeSet<&str> = changes.iter().map(|c| c.tracking_number.as_str()).collect();
+    let quiet: Vec<String> = updates
+        .iter()
+        .filter(|u| !changed.contains(u.number.as_str()) && !u.status.is_final())
+        .map(|u| u.number.clone())
+        .collect();
+    parcels::reschedule(&mut tx, &quiet, next).await?;
+    // Just registered: ask soon, the service needs a moment to look them up.
+    let soon = services
+        .cadence
+        .next_parcel_sync(ShipmentStatus::OutForDelivery, now);
+    parcels::reschedule(&mut tx, &registered, soon).await?;
     let mut by_order: BTreeMap<_, Vec<_>> = BTreeMap::new();
     for change in changes {
         by_order.entry(change.order_id).or_default().push(change);
@@ -77,8 +86,8 @@ pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()
         let events = changes
             .iter()
             .map(|c| OrderEvent::TrackingChanged {
-                number: c.number.clone(),
-                status: c.to,
+                number: c.tracking_number.clone(),
+                status: c.new_status,
             })
             .collect();
         order_tx::apply(
@@ -90,7 +99,7 @@ pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()
         .await?;
         let delivered: BTreeSet<_> = changes
             .iter()
-            .filter(|c| c.to == ShipmentStatus::Delivered)
+            .filter(|c| c.new_status == ShipmentStatus::Delivered)
             .filter_map(|c| c.supplier_order_id)
             .collect();
         for so in delivered {

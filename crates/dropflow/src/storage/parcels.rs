@@ -304,66 +304,48 @@ pub async fn all_delivered(tx: &mut Tx<'_>, supplier_order_id: SupplierOrderId) 
     Ok(total > 0 && delivered == total)
 }
 
-/// A parcel whose carrier status moved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusChange {
-    pub shipment_id: String,
-    pub order_id: OrderId,
-    pub supplier_order_id: Option<SupplierOrderId>,
-    pub number: String,
-    pub from: ShipmentStatus,
-    pub to: ShipmentStatus,
+/// Pushes the next carrier check of parcels the service answered about without news: the
+/// bulk apply touches only changed rows, and the follower's claim left these a lease ahead.
+pub async fn reschedule(
+    tx: &mut Tx<'_>,
+    numbers: &[String],
+    next_sync_at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let now = now_ms();
+    for chunk in numbers.chunks(500) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE shipments SET next_sync_at = $1, last_synced_at = $2
+             WHERE tracking_number IN ({}) AND next_sync_at IS NOT NULL",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(next_sync_at.map(|t| t.timestamp_millis()))
+            .bind(now);
+        for number in chunk {
+            query = query.bind(number);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
-/// Applies carrier updates (each with its next check time) and returns the parcels whose
-/// status moved. Rows whose status, sub-status and last event are unchanged only get their
-/// sync times touched.
-pub async fn apply_updates(
-    tx: &mut Tx<'_>,
-    updates: &[(crate::carriers::TrackingUpdate, Option<DateTime<Utc>>)],
-) -> Result<Vec<StatusChange>> {
-    let now = now_ms();
-    let mut changes = Vec::new();
-    for (update, next) in updates {
-        let rows = sqlx::query(
-            "SELECT id, order_id, supplier_order_id, status FROM shipments
-             WHERE tracking_number = $1",
-        )
-        .bind(&update.number)
-        .fetch_all(&mut **tx)
-        .await?;
-        for r in rows {
-            let id: String = r.try_get("id")?;
-            let from =
-                parse_status(&r.try_get::<String, _>("status")?).unwrap_or(ShipmentStatus::Pending);
-            sqlx::query(
-                "UPDATE shipments SET status = $1, sub_status = $2, last_event = $3,
-                    last_event_at = $4, last_synced_at = $5, next_sync_at = $6, updated_at = $5
-                 WHERE id = $7",
-            )
-            .bind(status_text(update.status))
-            .bind(&update.sub_status)
-            .bind(&update.last_event)
-            .bind(update.last_event_at.map(|t| t.timestamp_millis()))
-            .bind(now)
-            .bind(next.map(|t| t.timestamp_millis()))
-            .bind(&id)
-            .execute(&mut **tx)
-            .await?;
-            if from != update.status {
-                changes.push(StatusChange {
-                    shipment_id: id,
-                    order_id: parse_id("shipments.order_id", &r.try_get::<String, _>("order_id")?)?,
-                    supplier_order_id: r
-                        .try_get::<Option<String>, _>("supplier_order_id")?
-                        .map(|s| parse_id("shipments.supplier_order_id", &s))
-                        .transpose()?,
-                    number: update.number.clone(),
-                    from,
-                    to: update.status,
-                });
-            }
-        }
-    }
-    Ok(changes)
+/// The store fulfilment of another parcel of the same supplier order already written back,
+/// if any (`Some(None)`: pushed, id unknown).
+pub async fn pushed_sibling(
+    db: &Database,
+    supplier_order_id: SupplierOrderId,
+    parcel_id: &str,
+) -> Result<Option<Option<String>>> {
+    let row = sqlx::query(
+        "SELECT store_fulfilment_id FROM shipments
+         WHERE supplier_order_id = $1 AND id <> $2 AND pushed_at IS NOT NULL LIMIT 1",
+    )
+    .bind(supplier_order_id.to_string())
+    .bind(parcel_id)
+    .fetch_optional(&db.reader)
+    .await?;
+    row.map(|r| r.try_get::<Option<String>, _>("store_fulfilment_id"))
+        .transpose()
+        .map_err(Into::into)
 }

@@ -9,6 +9,7 @@ mod api_stores;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod demo;
 mod jobs_queue;
 mod openapi_health;
 mod placing;
