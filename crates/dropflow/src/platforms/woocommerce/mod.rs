@@ -7,13 +7,20 @@
 //! and disables a webhook after 5 consecutive failures, so a receiver must answer 2xx to
 //! everything it has verified, including topics it ignores and the ping.
 
+pub mod admin;
+mod admin_wire;
 mod transformers;
+
+#[cfg(test)]
+mod admin_tests;
 
 #[cfg(test)]
 mod tests;
 
 use super::PayloadError;
 use dropflow_core::intake::StoreOrder;
+
+pub use admin::WooAdmin;
 
 /// The order topics (`X-WC-Webhook-Topic`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,277 @@
+//! Writing fulfilments back to WooCommerce over its REST API (`/wp-json/wc/v3`,
+//! protocols.md §2.2, §2.3).
+//!
+//! WooCommerce has no fulfilment object: a parcel is an order note ("Shipped via {carrier},
+//! tracking {number} {url}", e-mailed to the customer when `notify_customer`) plus the order
+//! meta entry `_dropflow_tracking` (every number reported so far); the order's last parcel
+//! also moves it to `completed`. A note already naming the tracking number means the push is
+//! a repeat: nothing new is written (but a missing meta entry or status from an interrupted
+//! earlier push is put right), and the answer is `AlreadyFulfilled`.
+//!
+//! Auth follows the transport, as WooCommerce does: over `https://` HTTP Basic with the
+//! consumer key and secret; over plain `http://` OAuth 1.0a one-legged (HMAC-SHA256, a fresh
+//! nonce and timestamp per request, in the query string).
+//!
+//! Logs carry the order id and our reference, never keys, addresses or e-mails.
+
+use super::admin_wire::{error_message, note_text, oauth_query, Note, Order, TRACKING_META_KEY};
+use crate::platforms::admin::{FulfilmentPush, PushOutcome, StoreAdmin, StoreApiError};
+use futures::future::BoxFuture;
+use rand::Rng as _;
+use reqwest::{Client, Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+const API_PATH: &str = "/wp-json/wc/v3";
+
+/// One site's REST API. Holds configuration only.
+#[derive(Clone)]
+pub struct WooAdmin {
+    client: Client,
+    /// The site's root (`https://shop.example`), no trailing slash.
+    base_url: String,
+    consumer_key: String,
+    consumer_secret: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for WooAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WooAdmin")
+            .field("base_url", &self.base_url)
+            .field("consumer_key", &"<redacted>")
+            .field("consumer_secret", &"<redacted>")
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl WooAdmin {
+    /// `base_url` is the site's root (the API is under `/wp-json/wc/v3`); `timeout` bounds
+    /// each HTTP call.
+    pub fn new(
+        base_url: &str,
+        consumer_key: &str,
+        consumer_secret: &str,
+        timeout: Duration,
+    ) -> Self {
+        let client = Client::builder()
+            .connect_timeout(timeout)
+            .build()
+            .unwrap_or_else(|_| Client::new());
+        WooAdmin {
+            client,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            consumer_key: consumer_key.to_string(),
+            consumer_secret: consumer_secret.to_string(),
+            timeout,
+        }
+    }
+
+    fn uses_basic_auth(&self) -> bool {
+        self.base_url.to_ascii_lowercase().starts_with("https://")
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, StoreApiError> {
+        let url = format!("{}{API_PATH}/{path}", self.base_url);
+        let mut request = if self.uses_basic_auth() {
+            self.client
+                .request(method, &url)
+                .basic_auth(&self.consumer_key, Some(&self.consumer_secret))
+        } else {
+            let signed_url = signing_url(&url)?;
+            let nonce: String = rand::thread_rng()
+                .sample_iter(&rand::distributions::Alphanumeric)
+                .take(32)
+                .map(char::from)
+                .collect();
+            let query = oauth_query(
+                method.as_str(),
+                &signed_url,
+                &self.consumer_key,
+                &self.consumer_secret,
+                chrono::Utc::now().timestamp(),
+                &nonce,
+            );
+            self.client.request(method, format!("{url}?{query}"))
+        };
+        request = request
+            .timeout(self.timeout)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|e| transport_error(&e))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(Duration::from_secs_f64);
+        let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
+        if !status.is_success() {
+            return Err(status_error(status, retry_after, &bytes));
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| StoreApiError::Protocol(format!("unreadable answer to {path}: {e}")))
+    }
+
+    async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {
+        let order_id = push.store_order_id.trim();
+        if order_id.is_empty() || !order_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(StoreApiError::NotFound(format!(
+                "order {order_id:?} (WooCommerce order ids are numbers)"
+            )));
+        }
+        let number = push.tracking_number.trim();
+        if number.is_empty() {
+            return Err(StoreApiError::Refused(
+                "a fulfilment needs a tracking number".to_string(),
+            ));
+        }
+        let order: Order = self
+            .call(Method::GET, &format!("orders/{order_id}"), None)
+            .await
+            .map_err(|e| match e {
+                StoreApiError::NotFound(_) => StoreApiError::NotFound(format!("order {order_id}")),
+                other => other,
+            })?;
+        if order.is_closed() {
+            return Err(StoreApiError::Refused(format!(
+                "the order is {}",
+                order.status
+            )));
+        }
+
+        let notes: Vec<Note> = self
+            .call(Method::GET, &format!("orders/{order_id}/notes"), None)
+            .await?;
+        let existing = notes.iter().find(|n| n.mentions(number)).map(|n| n.id);
+        let note_id = match existing {
+            Some(id) => id,
+            None => {
+                let body = json!({
+                    "note": note_text(push.carrier.as_deref(), number, push.tracking_url.as_deref()),
+                    "customer_note": push.notify_customer,
+                });
+                let created: Note = self
+                    .call(
+                        Method::POST,
+                        &format!("orders/{order_id}/notes"),
+                        Some(&body),
+                    )
+                    .await?;
+                created.id
+            }
+        };
+
+        let (meta_id, mut numbers) = order.tracking_meta();
+        let needs_meta = !numbers.iter().any(|n| n == number);
+        let needs_completion = push.completes_order && order.status != "completed";
+        if needs_meta || needs_completion {
+            let mut update = Map::new();
+            if needs_completion {
+                update.insert("status".into(), json!("completed"));
+            }
+            if needs_meta {
+                numbers.push(number.to_string());
+                let mut entry = Map::new();
+                if let Some(id) = meta_id {
+                    entry.insert("id".into(), json!(id));
+                }
+                entry.insert("key".into(), json!(TRACKING_META_KEY));
+                entry.insert("value".into(), json!(numbers));
+                update.insert("meta_data".into(), json!([entry]));
+            }
+            let _: Value = self
+                .call(
+                    Method::PUT,
+                    &format!("orders/{order_id}"),
+                    Some(&Value::Object(update)),
+                )
+                .await?;
+        }
+
+        if existing.is_some() {
+            tracing::info!(order_id, reference = %push.reference, note_id,
+                "woocommerce: tracking already noted; nothing new written");
+            Ok(PushOutcome::AlreadyFulfilled {
+                store_fulfilment_id: Some(note_id.to_string()),
+            })
+        } else {
+            tracing::info!(order_id, reference = %push.reference, note_id,
+                completed = needs_completion, "woocommerce: tracking noted");
+            Ok(PushOutcome::Fulfilled {
+                store_fulfilment_id: note_id.to_string(),
+            })
+        }
+    }
+}
+
+impl StoreAdmin for WooAdmin {
+    fn push_fulfilment<'a>(
+        &'a self,
+        push: &'a FulfilmentPush,
+    ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>> {
+        Box::pin(async move {
+            let result = self.push(push).await;
+            if let Err(error) = &result {
+                tracing::warn!(order_id = %push.store_order_id, reference = %push.reference,
+                    %error, "woocommerce: fulfilment push failed");
+            }
+            result
+        })
+    }
+}
+
+/// The URL as OAuth signs it: scheme, host, port unless the default, path; no query.
+fn signing_url(url: &str) -> Result<String, StoreApiError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| StoreApiError::Protocol(format!("bad store URL: {e}")))?;
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| StoreApiError::Protocol("store URL without a host".to_string()))?;
+    Ok(match parsed.port() {
+        Some(port) => format!("{}://{host}:{port}{}", parsed.scheme(), parsed.path()),
+        None => format!("{}://{host}{}", parsed.scheme(), parsed.path()),
+    })
+}
+
+fn transport_error(error: &reqwest::Error) -> StoreApiError {
+    if error.is_builder() {
+        StoreApiError::Protocol(format!("cannot build the request: {error}"))
+    } else if error.is_connect() {
+        StoreApiError::Unavailable("cannot connect to WooCommerce".to_string())
+    } else {
+        StoreApiError::Timeout
+    }
+}
+
+fn status_error(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> StoreApiError {
+    let message = || {
+        error_message(body)
+            .unwrap_or_else(|| format!("WooCommerce answered HTTP {}", status.as_u16()))
+    };
+    match status.as_u16() {
+        401 | 403 => StoreApiError::Unauthorized(message()),
+        404 => StoreApiError::NotFound(message()),
+        400 | 409 | 422 => StoreApiError::Refused(message()),
+        429 => StoreApiError::RateLimited { retry_after },
+        500..=599 => {
+            StoreApiError::Unavailable(format!("WooCommerce answered HTTP {}", status.as_u16()))
+        }
+        _ => StoreApiError::Protocol(format!(
+            "WooCommerce answered HTTP {}: {}",
+            status.as_u16(),
+            message()
+        )),
+    }
+}
