@@ -187,6 +187,9 @@ pub enum BenchCommand {
     Ingest(crate::bench::IngestArgs),
     /// The orders page's queries (tab pages, keyset pages, tab counts) over many orders.
     Tabs(crate::bench::TabsArgs),
+    /// Carrier tracking updates applied to many shipments (batched, change-detecting), next to
+    /// a bare one-column UPDATE ceiling.
+    Tracking(crate::bench::TrackingArgs),
 }
 
 /// Entry point used by `main`.
@@ -305,6 +308,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             match bench {
                 BenchCommand::Ingest(args) => crate::bench::ingest(args, &config).await?,
                 BenchCommand::Tabs(args) => crate::bench::tabs(args, &config).await?,
+                BenchCommand::Tracking(args) => crate::bench::tracking(args, &config).await?,
             }
             Ok(ExitCode::SUCCESS)
         }

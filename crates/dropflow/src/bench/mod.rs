@@ -5,6 +5,7 @@
 //!   (group commit), next to ceiling A (the same requests, signature check only) and ceiling B
 //!   (the same orders, one transaction each), then the acknowledgement latency at 80 % load.
 //! - `tabs`: the orders page's queries over a database filled with many orders.
+//! - `tracking`: carrier updates applied to many shipments, next to a bare UPDATE ceiling.
 //!
 //! Each run works on fresh databases it creates and removes: SQLite files in a new temporary
 //! folder by default, or `dropflow_bench_<uuid>` databases on the PostgreSQL server named by
@@ -16,6 +17,7 @@ mod load;
 mod scratch;
 mod sys;
 mod tabs;
+mod tracking;
 
 use crate::config::Config;
 
@@ -55,4 +57,22 @@ pub async fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
 /// `dropflow bench tabs`.
 pub async fn tabs(args: TabsArgs, config: &Config) -> anyhow::Result<()> {
     tabs::run(args, config).await
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrackingArgs {
+    /// Shipments to fill the database with (each gets one update).
+    #[arg(long, default_value_t = 100_000)]
+    pub shipments: usize,
+    /// Updates per transaction.
+    #[arg(long, default_value_t = 1_000)]
+    pub batch: usize,
+    /// Keep the filled database afterwards (its location is printed).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// `dropflow bench tracking`.
+pub async fn tracking(args: TrackingArgs, config: &Config) -> anyhow::Result<()> {
+    tracking::run(args, config).await
 }

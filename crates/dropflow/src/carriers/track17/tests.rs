@@ -82,7 +82,10 @@ async fn registers_and_follows_a_parcel_to_delivery_with_fast_time() {
         "{statuses:?}"
     );
     // Registering again is fine: 17TRACK follows it already.
-    let again = client.register(&requests(&[number.clone()])).await.unwrap();
+    let again = client
+        .register(&requests(std::slice::from_ref(&number)))
+        .await
+        .unwrap();
     assert_eq!(again, vec![Registration::Accepted { number }]);
     sandbox.shutdown().await;
 }
