@@ -92,7 +92,12 @@ pub fn store_admins() -> crate::fulfilment::AdminFactory {
                 &access.key,
                 timeout,
             )),
-            Platform::Woocommerce => return None,
+            Platform::Woocommerce => Arc::new(crate::platforms::woocommerce::WooAdmin::new(
+                &access.url,
+                &access.key,
+                access.secret.as_deref().unwrap_or_default(),
+                timeout,
+            )),
         };
         Some(admin)
     })
@@ -116,7 +121,7 @@ pub async fn start_with_services(
 ) -> anyhow::Result<Running> {
     let mut registry = Registry::new();
     crate::fulfilment::register(&mut registry, services.clone());
-    let mut running = start_on(config, services.db.clone(), registry).await?;
+    let mut running = launch(config, services.db.clone(), registry, services.cadence).await?;
     let shutdown = running.shutdown.subscribe();
     running.follower = Some(tokio::spawn(crate::fulfilment::follower::run(
         services, follower, shutdown,
@@ -148,6 +153,15 @@ pub async fn start_on(
     db: Database,
     registry: Registry,
 ) -> anyhow::Result<Running> {
+    launch(config, db, registry, config.follow.cadence()).await
+}
+
+async fn launch(
+    config: &Config,
+    db: Database,
+    registry: Registry,
+    cadence: dropflow_core::follow::Cadence,
+) -> anyhow::Result<Running> {
     let (ingest, ingest_task) = Ingest::start(
         db.clone(),
         IngestConfig {
@@ -174,7 +188,7 @@ pub async fn start_on(
         stores: Arc::new(StoreDirectory::default()),
         metrics: metrics_handle(),
         webhook_deadline: Duration::from_millis(config.http.webhook_deadline_ms),
-        cadence: config.follow.cadence(),
+        cadence,
         cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
     };
     let router = http::router(state, config.http.body_limit_bytes);

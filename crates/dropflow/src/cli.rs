@@ -205,6 +205,11 @@ pub fn main() -> ExitCode {
     if let Some(url) = &cli.database {
         config.database.url = url.clone();
     }
+    // The demo's screen is its progress line: only errors are logged there, unless the
+    // filter was set on purpose.
+    if matches!(cli.command, Command::Demo(_)) && std::env::var("DROPFLOW__LOG__FILTER").is_err() {
+        config.log.filter = "error".into();
+    }
     init_logging(&config);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

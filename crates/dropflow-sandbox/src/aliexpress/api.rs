@@ -136,7 +136,12 @@ pub(crate) fn create(shared: &Shared, params: &Params, faults: &Faults) -> Value
 
     let mut state = shared.lock();
     if let Some(reference) = out_order_id.as_ref().and_then(|r| state.references.get(r)) {
-        if now < reference.first_at + REPEAT_WINDOW {
+        let within = if shared.config.repeat_window_in_real_time {
+            reference.first_real.elapsed() < REPEAT_WINDOW
+        } else {
+            now < reference.first_at + REPEAT_WINDOW
+        };
+        if within {
             return create_refused(
                 "REPEATED_ORDER_ERROR",
                 "Order creation request was already handled successfully.",
@@ -269,10 +274,12 @@ pub(crate) fn create(shared: &Shared, params: &Params, faults: &Faults) -> Value
             .entry(reference)
             .or_insert_with(|| super::Reference {
                 first_at: now,
+                first_real: std::time::Instant::now(),
                 order_ids: Vec::new(),
                 placements: 0,
             });
         entry.first_at = now;
+        entry.first_real = std::time::Instant::now();
         entry.placements += 1;
         entry.order_ids.extend(&numbers);
     }

@@ -61,6 +61,10 @@ pub struct AliExpressSandboxConfig {
     /// How long a request picked for a timeout is held before it is dropped; longer than any
     /// client waits.
     pub timeout_hold: Duration,
+    /// Count the 24 h `out_order_id` repeat window in real time rather than sandbox time. A
+    /// demo compresses shipping days into seconds, not a client's retry delays: with fast
+    /// time and this off, a retry a few real seconds later would fall outside "24 hours".
+    pub repeat_window_in_real_time: bool,
 }
 
 impl Default for AliExpressSandboxConfig {
@@ -71,6 +75,7 @@ impl Default for AliExpressSandboxConfig {
             access_token: "sandbox-access-token".into(),
             time_scale: 1.0,
             timeout_hold: Duration::from_secs(30),
+            repeat_window_in_real_time: false,
         }
     }
 }
@@ -128,6 +133,8 @@ pub struct SandboxOrder {
 pub(crate) struct Reference {
     /// When the last order with it was created (the repeat window counts from here).
     pub first_at: Duration,
+    /// The same moment in real time.
+    pub first_real: std::time::Instant,
     pub order_ids: Vec<u64>,
     /// How many creates with it placed orders. More than one only after the 24 h window.
     pub placements: usize,
@@ -145,7 +152,7 @@ pub(crate) struct State {
 }
 
 pub(crate) struct Shared {
-    config: AliExpressSandboxConfig,
+    pub(crate) config: AliExpressSandboxConfig,
     faults: FaultSwitch,
     clock: Clock,
     state: Mutex<State>,

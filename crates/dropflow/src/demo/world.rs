@@ -77,6 +77,7 @@ impl World {
         let ali = ali_sandbox::start(AliExpressSandboxConfig {
             time_scale: TIME_SCALE,
             timeout_hold: Duration::from_secs(3),
+            repeat_window_in_real_time: true,
             ..Default::default()
         })
         .await?;

@@ -105,9 +105,22 @@ pub async fn place(
                 found.detail = Some("found by our reference after an unanswered attempt".into());
                 return record(services, &so, found, Some(store_settings.auto_pay)).await;
             }
-            // Not there: placing is safe. Cannot be asked: placing again with the same
-            // reference is safe too, the supplier refuses a duplicate.
-            Ok(None) | Err(SupplierError::Protocol(_)) => {}
+            // Not there: placing is safe.
+            Ok(None) => {}
+            // Cannot be asked: placing again with the same reference is safe while the
+            // supplier still refuses a repeat (AliExpress: 24 h); past half of that, a person
+            // must look.
+            Err(SupplierError::Protocol(_)) => {
+                if Utc::now() - so.updated_at > chrono::Duration::hours(12) {
+                    return Err(crate::jobs::GiveUp(format!(
+                        "attempt {} went unanswered over 12 hours ago and {} cannot be asked \
+                         about it: check the supplier's orders and link it by hand",
+                        so.attempt_id,
+                        kind.as_str()
+                    ))
+                    .into());
+                }
+            }
             Err(error) => return Err(error.into()),
         }
     } else if !claim(db, &so).await? {
@@ -126,10 +139,20 @@ pub async fn place(
                     found.detail = Some("an earlier attempt had gone through".into());
                     record(services, &so, found, Some(store_settings.auto_pay)).await
                 }
-                _ => anyhow::bail!(
-                    "the supplier already has an order with reference {}: link it by hand",
-                    so.attempt_id
-                ),
+                Ok(None) | Err(SupplierError::Protocol(_)) => {
+                    // Bought, but the supplier cannot tell us which order it is: flag it for
+                    // a person rather than retry (a retry can only be refused again).
+                    let mut flagged = outcome(SupplierOrderStatus::Rejected);
+                    flagged.detail = Some(format!(
+                        "placed by an attempt that went unanswered, and {} cannot be asked \
+                         which order it made: find reference {} in the supplier's orders and \
+                         link it by hand",
+                        kind.as_str(),
+                        so.attempt_id
+                    ));
+                    record(services, &so, flagged, None).await
+                }
+                Err(error) => Err(error.into()),
             }
         }
         Ok(Placement::Rejected(reason)) => refused(db, &so, reason).await,

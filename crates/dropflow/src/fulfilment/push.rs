@@ -113,6 +113,19 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             if let Some(shared) = shared_fulfilment(db, &parcel).await? {
                 return record_shared(db, &parcel, shared).await;
             }
+            // A sibling package still in flight may be the one that took the lines: ask
+            // again once it has landed.
+            if let (dropflow_core::intake::Platform::Shopify, Some(so)) =
+                (parcel.platform, parcel.supplier_order_id)
+            {
+                if parcels::has_unpushed_sibling(db, so, &parcel.id).await? {
+                    return Err(RetryAfter {
+                        after: std::time::Duration::from_secs(2),
+                        message: format!("{error}; a sibling package is being written back"),
+                    }
+                    .into());
+                }
+            }
             let mut tx = db.begin().await?;
             order_tx::apply(
                 &mut tx,

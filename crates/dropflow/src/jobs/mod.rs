@@ -223,14 +223,20 @@ fn retry_at(
     attempt: i64,
     max_attempts: i64,
 ) -> Option<i64> {
-    if attempt >= max_attempts || error.is_some_and(|e| e.downcast_ref::<GiveUp>().is_some()) {
+    if error.is_some_and(|e| e.downcast_ref::<GiveUp>().is_some()) {
         return None;
     }
-    let delay = error
-        .and_then(|e| e.downcast_ref::<RetryAfter>())
-        .map(|r| r.after)
-        .unwrap_or_else(|| config.backoff.delay(attempt));
-    Some(crate::storage::now_ms() + delay.as_millis() as i64)
+    // Being asked to wait is not failing: it may take more tries than the cap (a store's
+    // rate limit during a burst), up to four times as many, each at least a second apart.
+    if let Some(wait) = error.and_then(|e| e.downcast_ref::<RetryAfter>()) {
+        return (attempt < max_attempts.saturating_mul(4)).then(|| {
+            crate::storage::now_ms() + wait.after.max(Duration::from_secs(1)).as_millis() as i64
+        });
+    }
+    if attempt >= max_attempts {
+        return None;
+    }
+    Some(crate::storage::now_ms() + config.backoff.delay(attempt).as_millis() as i64)
 }
 
 async fn record_failure(

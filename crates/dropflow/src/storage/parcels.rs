@@ -349,3 +349,20 @@ pub async fn pushed_sibling(
         .transpose()
         .map_err(Into::into)
 }
+
+/// Whether another parcel of the same supplier order waits to be written back.
+pub async fn has_unpushed_sibling(
+    db: &Database,
+    supplier_order_id: SupplierOrderId,
+    parcel_id: &str,
+) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM shipments WHERE supplier_order_id = $1 AND id <> $2
+         AND pushed_at IS NULL AND number_check <> 'invalid'",
+    )
+    .bind(supplier_order_id.to_string())
+    .bind(parcel_id)
+    .fetch_one(&db.reader)
+    .await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}

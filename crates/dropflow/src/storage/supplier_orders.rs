@@ -218,6 +218,8 @@ pub struct SupplierOrder {
     pub currency: Option<String>,
     pub last_error: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
+    /// When the row last changed (for an attempt in doubt: when it was sent).
+    pub updated_at: DateTime<Utc>,
     pub items: Vec<SupplierOrderItem>,
 }
 
@@ -238,7 +240,7 @@ impl SupplierOrder {
 
 const SUPPLIER_ORDER_COLUMNS: &str = "s.id, s.order_id, o.store_id, s.supplier,
     s.supplier_account, s.status, s.attempt_id, s.external_id, s.cost_minor, s.currency,
-    s.last_error, s.paid_at";
+    s.last_error, s.paid_at, s.updated_at";
 
 /// Reads one supplier order and its items.
 pub async fn load(db: &Database, id: SupplierOrderId) -> Result<Option<SupplierOrder>> {
@@ -348,6 +350,7 @@ fn from_row(r: &sqlx::any::AnyRow, items: Vec<SupplierOrderItem>) -> Result<Supp
         currency: r.try_get("currency")?,
         last_error: r.try_get("last_error")?,
         paid_at: r.try_get::<Option<i64>, _>("paid_at")?.map(from_ms),
+        updated_at: from_ms(r.try_get("updated_at")?),
         items,
     })
 }
