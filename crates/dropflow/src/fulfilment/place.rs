@@ -13,7 +13,7 @@
 //!   order is followed from now on;
 //! - price above the store's guard: nothing bought, the order held (`price_increased`) until
 //!   the merchant accepts the new price by releasing the hold;
-//! - out of stock: the offer is marked out of stock and routing runs again, so a backup offer
+//! - out of stock: routing runs again without that offer for this order, so a backup offer
 //!   takes over (or the line goes to Failed with the reason when there is none);
 //! - any other refusal: Rejected with the supplier's reason (Failed tab).
 
@@ -21,7 +21,7 @@ use super::order_tx;
 use super::wallet::{self, Reserved};
 use super::Services;
 use crate::storage::supplier_orders::{self, SupplierOrder};
-use crate::storage::{catalog, orders, settings, Database};
+use crate::storage::{orders, settings, Database};
 use crate::suppliers::Supplier;
 use anyhow::Context;
 use chrono::Utc;
@@ -243,17 +243,9 @@ async fn refused(db: &Database, so: &SupplierOrder, reason: RejectReason) -> any
             .await?;
         }
         RejectReason::OutOfStock { supplier_sku_id } => {
-            let marked =
-                catalog::mark_out_of_stock(&mut tx, so.store_id, &so.supplier, supplier_sku_id)
-                    .await?;
             let detail = format!(
-                "out of stock at {}: {supplier_sku_id}{}",
-                so.label(),
-                if marked > 0 {
-                    "; routing again to a backup offer"
-                } else {
-                    ""
-                }
+                "out of stock at {}: {supplier_sku_id}; routing again to a backup offer",
+                so.label()
             );
             // Cancelled, not Rejected: routing replaces it, and the line fails with its
             // reason if no other offer has stock.

@@ -46,17 +46,31 @@ pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
         .into_iter()
         .filter(|l| l.requires_shipping && !already.contains(&l.position))
         .collect();
+    let refused = supplier_orders::out_of_stock_offers(&mut tx, order_id).await?;
     let mut mappings = Vec::with_capacity(lines.len());
     for line in &lines {
-        mappings.push(
-            catalog::find(
-                &mut tx,
-                input.store_id,
-                line.variant_id.as_deref(),
-                line.sku.as_deref(),
-            )
-            .await?,
-        );
+        let mut mapping = catalog::find(
+            &mut tx,
+            input.store_id,
+            line.variant_id.as_deref(),
+            line.sku.as_deref(),
+        )
+        .await?;
+        // An offer that refused this order as out of stock is out of stock for it.
+        for offer in mapping
+            .iter_mut()
+            .flat_map(|m| m.components.iter_mut())
+            .flat_map(|c| c.offers.iter_mut())
+        {
+            let key = (
+                offer.supplier.kind.as_str().to_string(),
+                offer.supplier_sku_id.clone(),
+            );
+            if refused.contains(&key) {
+                offer.stock = Some(0);
+            }
+        }
+        mappings.push(mapping);
     }
     let plan = routing::route(&lines, input.country, |line| {
         lines

@@ -187,7 +187,16 @@ async fn execute(
         Ok(Ok(())) => queue::complete(&db, id, &owner).await.map(|_| ()),
         Ok(Err(error)) => {
             let retry = retry_at(Some(&error), &config, attempt, max_attempts);
-            record_failure(&db, &owner, id, retry, attempt, &format!("{error:#}")).await
+            let recorded =
+                record_failure(&db, &owner, id, retry, attempt, &format!("{error:#}")).await;
+            if recorded.is_ok() && error.downcast_ref::<RetryAfter>().is_some() {
+                // A rate limit is the other side pacing us, not this job failing: the try
+                // does not count, so a burst of 429s cannot use up the tries a real fault
+                // would need.
+                queue::give_back_attempt(&db, id).await
+            } else {
+                recorded
+            }
         }
         Err(join_error) => {
             let retry = retry_at(None, &config, attempt, max_attempts);
@@ -226,12 +235,12 @@ fn retry_at(
     if error.is_some_and(|e| e.downcast_ref::<GiveUp>().is_some()) {
         return None;
     }
-    // Being asked to wait is not failing: it may take more tries than the cap (a store's
-    // rate limit during a burst), up to four times as many, each at least a second apart.
+    // Being asked to wait is not failing (the try is given back, see `execute`): wait as
+    // asked, at least a second.
     if let Some(wait) = error.and_then(|e| e.downcast_ref::<RetryAfter>()) {
-        return (attempt < max_attempts.saturating_mul(4)).then(|| {
-            crate::storage::now_ms() + wait.after.max(Duration::from_secs(1)).as_millis() as i64
-        });
+        return Some(
+            crate::storage::now_ms() + wait.after.max(Duration::from_secs(1)).as_millis() as i64,
+        );
     }
     if attempt >= max_attempts {
         return None;

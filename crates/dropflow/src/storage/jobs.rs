@@ -173,6 +173,18 @@ pub async fn fail(
 
 /// Jobs whose lease expired on their last try (the process died mid-run) are kept as failed,
 /// visible, rather than left running forever.
+/// Gives a queued job back the try it just used (it was told to wait, not refused).
+pub async fn give_back_attempt(db: &Database, id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET attempts = attempts - 1 WHERE id = $1 AND status = 'queued'
+         AND attempts > 0",
+    )
+    .bind(id)
+    .execute(&db.writer)
+    .await?;
+    Ok(())
+}
+
 pub async fn fail_abandoned(db: &Database) -> Result<u64> {
     let now = now_ms();
     let result = sqlx::query(

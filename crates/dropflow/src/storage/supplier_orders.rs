@@ -95,6 +95,25 @@ pub async fn routed_lines(tx: &mut Tx<'_>, order_id: OrderId) -> Result<BTreeSet
         .collect()
 }
 
+/// The offers (supplier kind, SKU) that refused this order as out of stock: routing it again
+/// leaves them out, so a backup offer takes over.
+pub async fn out_of_stock_offers(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+) -> Result<BTreeSet<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT s.supplier, i.supplier_sku_id FROM supplier_orders s
+         JOIN supplier_order_items i ON i.supplier_order_id = s.id
+         WHERE s.order_id = $1 AND s.status = 'cancelled' AND s.last_error LIKE 'out of stock%'",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("supplier")?, r.try_get("supplier_sku_id")?)))
+        .collect()
+}
+
 /// The order's supplier orders still waiting to be placed, inside a write transaction.
 pub async fn awaiting_placement_in(
     tx: &mut Tx<'_>,
