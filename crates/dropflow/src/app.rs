@@ -80,11 +80,20 @@ pub fn services_from(config: &Config, db: &Database) -> Services {
     }
 }
 
-/// The Admin API connectors, by platform.
+/// The Admin API connectors, by platform: one per store and credentials, kept, so the calls
+/// to one store share its pacing (Shopify's rate limit is per store).
 pub fn store_admins() -> crate::fulfilment::AdminFactory {
     use crate::platforms::admin::StoreAdmin;
     use dropflow_core::intake::Platform;
-    Arc::new(|platform, access| {
+    type Key = (Platform, String, String);
+    let cache: std::sync::Mutex<std::collections::HashMap<Key, Arc<dyn StoreAdmin>>> =
+        Default::default();
+    Arc::new(move |platform, access| {
+        let key = (platform, access.url.clone(), access.key.clone());
+        let mut cache = cache.lock().ok()?;
+        if let Some(admin) = cache.get(&key) {
+            return Some(admin.clone());
+        }
         let timeout = Duration::from_secs(10);
         let admin: Arc<dyn StoreAdmin> = match platform {
             Platform::Shopify => Arc::new(crate::platforms::shopify::ShopifyAdmin::new(
@@ -99,6 +108,7 @@ pub fn store_admins() -> crate::fulfilment::AdminFactory {
                 timeout,
             )),
         };
+        cache.insert(key, admin.clone());
         Some(admin)
     })
 }
@@ -177,6 +187,10 @@ async fn launch(
             concurrency: config.jobs.concurrency.max(1),
             lease: Duration::from_secs(config.jobs.lease_secs.max(1)),
             poll_interval: Duration::from_millis(config.jobs.poll_ms.max(10)),
+            backoff: crate::jobs::backoff::Backoff {
+                base: Duration::from_millis(config.jobs.backoff_base_ms.max(1)),
+                cap: Duration::from_millis(config.jobs.backoff_cap_ms.max(1)),
+            },
             ..RunnerConfig::default()
         },
     );

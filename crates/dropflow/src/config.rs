@@ -111,6 +111,19 @@ pub struct JobSettings {
     pub concurrency: usize,
     pub lease_secs: u64,
     pub poll_ms: u64,
+    /// The first retry's delay; each next one doubles, up to `backoff_cap_ms` (with jitter).
+    #[serde(default = "default_backoff_base_ms")]
+    pub backoff_base_ms: u64,
+    #[serde(default = "default_backoff_cap_ms")]
+    pub backoff_cap_ms: u64,
+}
+
+fn default_backoff_base_ms() -> u64 {
+    2_000
+}
+
+fn default_backoff_cap_ms() -> u64 {
+    3_600_000
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +154,8 @@ impl Default for Config {
                 concurrency: 8,
                 lease_secs: 60,
                 poll_ms: 250,
+                backoff_base_ms: default_backoff_base_ms(),
+                backoff_cap_ms: default_backoff_cap_ms(),
             },
             log: LogConfig {
                 format: "text".into(),

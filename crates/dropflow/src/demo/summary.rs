@@ -60,11 +60,10 @@ pub struct Summary {
 
 /// Per-state counts, as the progress display shows them.
 pub async fn states(db: &Database) -> anyhow::Result<BTreeMap<String, usize>> {
-    let rows = sqlx::query(
-        "SELECT tab, procurement, COUNT(*) AS n FROM orders GROUP BY tab, procurement",
-    )
-    .fetch_all(&db.reader)
-    .await?;
+    let rows =
+        sqlx::query("SELECT tab, procurement, COUNT(*) AS n FROM orders GROUP BY tab, procurement")
+            .fetch_all(&db.reader)
+            .await?;
     let mut out = BTreeMap::new();
     for r in rows {
         let tab: String = r.try_get("tab")?;
@@ -137,11 +136,9 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
     }
 
     let mut faults_met = BTreeMap::new();
-    for r in sqlx::query(
-        "SELECT kind, COUNT(*) AS n FROM jobs WHERE attempts > 1 GROUP BY kind",
-    )
-    .fetch_all(&db.reader)
-    .await?
+    for r in sqlx::query("SELECT kind, COUNT(*) AS n FROM jobs WHERE attempts > 1 GROUP BY kind")
+        .fetch_all(&db.reader)
+        .await?
     {
         let kind: String = r.try_get("kind")?;
         faults_met.insert(format!("retried {kind}"), r.try_get::<i64, _>("n")? as u64);

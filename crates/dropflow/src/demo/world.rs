@@ -26,7 +26,9 @@ use dropflow_core::ledger::Operation;
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::SupplierKind;
-use dropflow_sandbox::aliexpress::{self as ali_sandbox, AliExpressSandbox, AliExpressSandboxConfig};
+use dropflow_sandbox::aliexpress::{
+    self as ali_sandbox, AliExpressSandbox, AliExpressSandboxConfig,
+};
 use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox, CjSandboxConfig};
 use dropflow_sandbox::faults::Faults;
 use dropflow_sandbox::shopify_admin::{self, ShopifyAdminConfig, ShopifyAdminSandbox};
@@ -124,6 +126,9 @@ impl World {
         config.http.listen = options.listen.clone();
         config.jobs.concurrency = 16;
         config.jobs.poll_ms = 20;
+        // Sandbox faults clear in moments: retry within seconds, not the production hour.
+        config.jobs.backoff_base_ms = 250;
+        config.jobs.backoff_cap_ms = 5_000;
         let db = Database::connect(&config.database.url)
             .await
             .context("cannot open the demo database")?;

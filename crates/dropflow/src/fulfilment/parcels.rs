@@ -78,12 +78,13 @@ pub async fn record(
     let pushable = check != "invalid";
     if pushable {
         let payload = serde_json::json!({ "shipment_id": id });
-        crate::storage::jobs::enqueue(
+        crate::storage::jobs::enqueue_with_tries(
             tx,
             super::push::JOB,
             &payload,
             Some(so.order_id),
             now.timestamp_millis(),
+            super::push::TRIES,
         )
         .await?;
     } else {

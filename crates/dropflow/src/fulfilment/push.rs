@@ -18,6 +18,9 @@ use dropflow_core::lifecycle::Command;
 
 /// The job kind.
 pub const JOB: &str = "shipment.push";
+/// Tries before a write-back is left failed for a person: with the production backoff
+/// (doubling up to an hour) about a day of a store being down.
+pub const TRIES: i64 = 30;
 
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
     let id = payload

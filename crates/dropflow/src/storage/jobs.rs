@@ -27,6 +27,19 @@ pub async fn enqueue(
     order_id: Option<OrderId>,
     run_at_ms: i64,
 ) -> Result<i64> {
+    enqueue_with_tries(tx, kind, payload, order_id, run_at_ms, DEFAULT_MAX_ATTEMPTS).await
+}
+
+/// [`enqueue`] with its own number of tries, for work that must outlast a long outage on
+/// the other side (writing tracking back to a store: idempotent, and never to be lost).
+pub async fn enqueue_with_tries(
+    tx: &mut Tx<'_>,
+    kind: &str,
+    payload: &serde_json::Value,
+    order_id: Option<OrderId>,
+    run_at_ms: i64,
+    max_attempts: i64,
+) -> Result<i64> {
     let now = now_ms();
     let row = sqlx::query(
         "INSERT INTO jobs (kind, payload, status, attempts, max_attempts, run_at, order_id,
@@ -35,7 +48,7 @@ pub async fn enqueue(
     )
     .bind(kind)
     .bind(to_json(payload)?)
-    .bind(DEFAULT_MAX_ATTEMPTS)
+    .bind(max_attempts)
     .bind(run_at_ms)
     .bind(order_id.map(|id| id.to_string()))
     .bind(now)

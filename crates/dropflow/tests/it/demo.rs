@@ -8,8 +8,7 @@ use dropflow::demo::{self, DemoOptions};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_ledger_balances()
-{
+async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_ledger_balances() {
     let db = TestDb::create().await;
     let options = DemoOptions {
         orders: 1000,

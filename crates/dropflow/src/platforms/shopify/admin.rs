@@ -37,7 +37,13 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
 
 const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
 
-/// One store's Admin API. Holds configuration only.
+/// Calls in flight to one store at once. Shopify's bucket refills at 2–40 calls a second and
+/// answers 429 to the excess; a handful in flight keeps the bucket busy without a herd of
+/// callers all retrying into it together.
+const IN_FLIGHT_PER_STORE: usize = 4;
+
+/// One store's Admin API: configuration, plus the pacing shared by every call to the store
+/// (so keep one per store, see `app::store_admins`).
 #[derive(Clone)]
 pub struct ShopifyAdmin {
     client: Client,
@@ -45,6 +51,34 @@ pub struct ShopifyAdmin {
     base_url: String,
     access_token: String,
     timeout: Duration,
+    pacing: std::sync::Arc<Pacing>,
+}
+
+/// After a 429 every caller waits out the same `Retry-After`, instead of each finding out
+/// with its own 429.
+struct Pacing {
+    in_flight: tokio::sync::Semaphore,
+    blocked_until: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Pacing {
+    async fn wait_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let permit = self.in_flight.acquire().await.ok();
+        let until = self.blocked_until.lock().ok().and_then(|b| *b);
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+        permit
+    }
+
+    fn block_for(&self, wait: Duration) {
+        if let Ok(mut blocked) = self.blocked_until.lock() {
+            let until = tokio::time::Instant::now() + wait;
+            if blocked.is_none_or(|b| b < until) {
+                *blocked = Some(until);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for ShopifyAdmin {
@@ -72,6 +106,10 @@ impl ShopifyAdmin {
             base_url: base_url.trim_end_matches('/').to_string(),
             access_token: access_token.to_string(),
             timeout,
+            pacing: std::sync::Arc::new(Pacing {
+                in_flight: tokio::sync::Semaphore::new(IN_FLIGHT_PER_STORE),
+                blocked_until: std::sync::Mutex::new(None),
+            }),
         }
     }
 
@@ -98,7 +136,9 @@ impl ShopifyAdmin {
             if let Some(body) = body {
                 request = request.json(body);
             }
+            let turn = self.pacing.wait_turn().await;
             let response = request.send().await.map_err(|e| transport_error(&e))?;
+            drop(turn);
             let status = response.status();
             let retry_after = response
                 .headers()
@@ -108,6 +148,7 @@ impl ShopifyAdmin {
             let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
+                self.pacing.block_for(wait);
                 if attempt >= RATE_LIMIT_RETRIES || wait > MAX_INLINE_WAIT {
                     return Err(StoreApiError::RateLimited {
                         retry_after: Some(wait),
