@@ -191,7 +191,6 @@ async fn launch(
                 base: Duration::from_millis(config.jobs.backoff_base_ms.max(1)),
                 cap: Duration::from_millis(config.jobs.backoff_cap_ms.max(1)),
             },
-            ..RunnerConfig::default()
         },
     );
     let runner_task = tokio::spawn(runner.run(shutdown_rx.clone()));

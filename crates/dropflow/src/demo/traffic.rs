@@ -112,7 +112,7 @@ pub async fn run_vendor(
         for id in waiting {
             serial += 1;
             let good = s10(serial);
-            if serial % 20 == 0 {
+            if serial.is_multiple_of(20) {
                 let typo = format!("{}{}CN", &good[..10], (good.as_bytes()[10] - b'0' + 1) % 10);
                 let refused = ship(client, &base, &world.token, &id, &typo).await?;
                 anyhow::ensure!(
