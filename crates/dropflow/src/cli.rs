@@ -190,6 +190,8 @@ pub enum BenchCommand {
     /// Carrier tracking updates applied to many shipments (batched, change-detecting), next to
     /// a bare one-column UPDATE ceiling.
     Tracking(crate::bench::TrackingArgs),
+    /// Webhook → supplier order placed at a fixed rate, next to the supplier call alone.
+    Place(crate::bench::PlaceArgs),
 }
 
 /// Entry point used by `main`.
@@ -314,6 +316,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 BenchCommand::Ingest(args) => crate::bench::ingest(args, &config).await?,
                 BenchCommand::Tabs(args) => crate::bench::tabs(args, &config).await?,
                 BenchCommand::Tracking(args) => crate::bench::tracking(args, &config).await?,
+                BenchCommand::Place(args) => crate::bench::place(args, &config).await?,
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -6,6 +6,7 @@
 //!   (the same orders, one transaction each), then the acknowledgement latency at 80 % load.
 //! - `tabs`: the orders page's queries over a database filled with many orders.
 //! - `tracking`: carrier updates applied to many shipments, next to a bare UPDATE ceiling.
+//! - `place`: webhook → supplier order placed at a fixed rate, next to the supplier call alone.
 //!
 //! Each run works on fresh databases it creates and removes: SQLite files in a new temporary
 //! folder by default, or `dropflow_bench_<uuid>` databases on the PostgreSQL server named by
@@ -14,6 +15,7 @@
 mod hist;
 mod ingest;
 mod load;
+mod place;
 mod scratch;
 mod sys;
 mod tabs;
@@ -75,4 +77,11 @@ pub struct TrackingArgs {
 /// `dropflow bench tracking`.
 pub async fn tracking(args: TrackingArgs, config: &Config) -> anyhow::Result<()> {
     tracking::run(args, config).await
+}
+
+pub use place::PlaceArgs;
+
+/// `dropflow bench place`.
+pub async fn place(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
+    place::run(args, config).await
 }

@@ -25,7 +25,7 @@ use crate::storage::{orders, settings, Database};
 use crate::suppliers::Supplier;
 use anyhow::Context;
 use chrono::Utc;
-use dropflow_core::event::Actor;
+use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::lifecycle::Command;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
@@ -367,18 +367,33 @@ async fn record(
         .next_supplier_sync(outcome.status, Some(now), now)
         .filter(|_| SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual));
     supplier_orders::schedule_sync(&mut tx, so.id, next, false).await?;
+    let payment_failed = last_error
+        .filter(|e| e.starts_with("payment failed"))
+        .map(|detail| OrderEvent::PaymentFailed {
+            supplier: so.label(),
+            detail: detail.to_string(),
+        });
     order_tx::apply(
         &mut tx,
         so.order_id,
         Command::SupplierOrderChanged {
             supplier: so.label(),
             status: outcome.status,
-            detail: note,
+            detail: note.clone(),
             procurement: Procurement::summarize(&statuses),
         },
         Actor::System("placer".into()),
     )
     .await?;
+    if let Some(event) = payment_failed {
+        order_tx::apply(
+            &mut tx,
+            so.order_id,
+            Command::Record(vec![event]),
+            Actor::System("placer".into()),
+        )
+        .await?;
+    }
     tx.commit().await?;
     tracing::info!(supplier_order.id = %so.id, status = outcome.status.as_str(), "supplier order updated");
     Ok(())

@@ -118,6 +118,7 @@ async fn write_batch(
     }
     writes.flush(&mut tx).await?;
     tx.commit().await?;
+    db.jobs_queued.notify_one();
     Ok(outcomes)
 }
 

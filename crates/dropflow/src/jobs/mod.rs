@@ -147,6 +147,7 @@ impl Runner {
             if idle {
                 tokio::select! {
                     _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = self.db.jobs_queued.notified() => {}
                     _ = shutdown.changed() => {}
                 }
             }
@@ -184,7 +185,12 @@ async fn execute(
     let outcome = tokio::spawn(handler(job)).await;
     heartbeat.abort();
     let result = match outcome {
-        Ok(Ok(())) => queue::complete(&db, id, &owner).await.map(|_| ()),
+        Ok(Ok(())) => {
+            let done = queue::complete(&db, id, &owner).await.map(|_| ());
+            // A job's follow-ups (placing after routing, paying after placing) are ready now.
+            db.jobs_queued.notify_one();
+            done
+        }
         Ok(Err(error)) => {
             let retry = retry_at(Some(&error), &config, attempt, max_attempts);
             let recorded =

@@ -80,6 +80,9 @@ pub struct Database {
     pub writer: AnyPool,
     /// Reads: dashboards, API lists, CLI.
     pub reader: AnyPool,
+    /// Rung after a commit that queued jobs, so this process's job runner claims them at once
+    /// instead of at its next poll (other processes still find them by polling).
+    pub jobs_queued: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -154,6 +157,7 @@ impl Database {
             engine,
             writer,
             reader,
+            jobs_queued: Default::default(),
         })
     }
 

@@ -12,6 +12,7 @@ mod concurrency;
 mod demo;
 mod jobs_queue;
 mod openapi_health;
+mod paying;
 mod placing;
 mod process;
 mod routing;

@@ -1,0 +1,394 @@
+//! Paying, the price guard, clicks and bulk actions, store settings, a vendor's tracking entry
+//! and CJ's webhooks, against the in-project CJ sandbox.
+
+use crate::support::*;
+use dropflow::suppliers::cj::{ApiKey, Cj, CjConfig};
+use dropflow::suppliers::Supplier;
+use dropflow_core::supplier::SupplierKind;
+use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox, CjSandboxConfig};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn cj() -> CjSandbox {
+    cj_sandbox::start(CjSandboxConfig::default())
+        .await
+        .expect("cj sandbox")
+}
+
+async fn app_with(
+    cj: &CjSandbox,
+    configure: impl FnOnce(&mut dropflow::config::Config),
+) -> TestApp {
+    let mut config = CjConfig::new(&cj.base_url, ApiKey::new(cj.api_key()));
+    config.timeout_ms = 2_000;
+    let connector: Arc<dyn Supplier> = Arc::new(Cj::new(config));
+    TestApp::spawn_jobs(
+        move |db| {
+            let mut services = dropflow::fulfilment::Services::bare(db);
+            let mut map = HashMap::new();
+            map.insert(SupplierKind::Cj, connector);
+            services.suppliers = Arc::new(map);
+            let mut registry = dropflow::jobs::Registry::new();
+            dropflow::fulfilment::register(&mut registry, services);
+            registry
+        },
+        configure,
+    )
+    .await
+}
+
+/// Maps every line of `order` to the sandbox's first CJ variant (or to a manual vendor).
+async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: &str) {
+    let variant = &cj_sandbox::variants()[0];
+    for line in order["line_items"].as_array().expect("lines") {
+        let offer = json!({ "supplier": supplier, "account": "vendor-a",
+            "supplier_product_id": variant.pid, "supplier_sku_id": variant.vid,
+            "unit_cost": format!("{}.{:02}", variant.price_cents / 100, variant.price_cents % 100),
+            "currency": "USD" });
+        let body = json!({ "variant_id": line["variant_id"].to_string().trim_matches('"'),
+            "components": [{ "offers": [offer] }] });
+        let response = app
+            .client()
+            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
+            .bearer_auth(&app.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("put mapping");
+        expect_json(response, StatusCode::OK).await;
+    }
+}
+
+async fn put_settings(app: &TestApp, store: &str, settings: Value) {
+    let response = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{store}/settings")))
+        .bearer_auth(&app.token)
+        .json(&settings)
+        .send()
+        .await
+        .expect("put settings");
+    expect_json(response, StatusCode::OK).await;
+}
+
+async fn top_up(app: &TestApp, store: &str, amount: &str) {
+    let response = app
+        .api_post(
+            &format!("/api/v1/stores/{store}/wallet/top-ups"),
+            &json!({ "amount": amount, "currency": "USD" }),
+        )
+        .await;
+    expect_json(response, StatusCode::CREATED).await;
+}
+
+async fn purchase(app: &TestApp, id: &str) -> Value {
+    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
+        .await
+        .get(0)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+async fn wait_status(app: &TestApp, id: &str, status: &str) -> Value {
+    let reached = eventually(Duration::from_secs(15), || async {
+        purchase(app, id).await["status"] == json!(status)
+    })
+    .await;
+    let p = purchase(app, id).await;
+    assert!(reached, "never {status}: {p}");
+    p
+}
+
+async fn one_line_order(app: &TestApp, store: &str, id: u64, supplier: &str) -> String {
+    let mut order = paid_order(id, &format!("#{id}"));
+    order["line_items"] = json!([order["line_items"][0].clone()]);
+    map_to(app, store, &order, supplier).await;
+    let (_, ack) = app.shopify_order("orders/create", &order).await;
+    ack["order_id"].as_str().expect("order id").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_little_money_waits_in_awaiting_payment_and_a_top_up_pays_it() {
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    let id = one_line_order(&app, &store, 9_300_001, "cj").await;
+    let reached = eventually(Duration::from_secs(15), || async {
+        purchase(&app, &id).await["last_error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("payment failed: insufficient balance"))
+    })
+    .await;
+    let p = purchase(&app, &id).await;
+    assert!(reached, "{p}");
+    assert_eq!(p["status"], json!("awaiting_payment"));
+    let detail = app.order_detail(&id).await;
+    assert_eq!(detail["tab"], json!("awaiting_payment"), "{detail}");
+    assert!(timeline_kinds(&detail).contains(&"payment_failed".to_string()));
+
+    top_up(&app, &store, "1000.00").await;
+    let p = wait_status(&app, &id, "awaiting_shipment").await;
+    assert!(p["last_error"].is_null(), "{p}");
+    let cost = p["cost_minor"].as_i64().expect("cost");
+    let wallet = app
+        .api_json(&format!("/api/v1/stores/{store}/wallet?currency=USD"))
+        .await;
+    assert_eq!(wallet["reserved"], json!("0.00"), "{wallet}");
+    assert_eq!(
+        wallet["spent"],
+        json!(format!("{}.{:02}", cost / 100, cost % 100)),
+        "{wallet}"
+    );
+    assert_eq!(cj.order_count(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_above_the_guard_holds_the_order_until_the_merchant_accepts_it() {
+    let cj = cj().await;
+    let variant = &cj_sandbox::variants()[0];
+    cj.set_price_cents(&variant.vid, variant.price_cents * 2);
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    put_settings(
+        &app,
+        &store,
+        json!({ "auto_order": true, "auto_pay": false, "price_guard_percent": 10,
+            "notify_customer": true }),
+    )
+    .await;
+    let id = one_line_order(&app, &store, 9_300_002, "cj").await;
+    let held = eventually(Duration::from_secs(15), || async {
+        app.order_detail(&id).await["tab"] == json!("on_hold")
+    })
+    .await;
+    let detail = app.order_detail(&id).await;
+    assert!(held, "{detail}");
+    assert!(detail.to_string().contains("price_increased"), "{detail}");
+    assert_eq!(cj.order_count(), 0, "bought despite the guard");
+    assert_eq!(
+        purchase(&app, &id).await["status"],
+        json!("awaiting_placement")
+    );
+
+    let response = app
+        .api_post_empty(&format!(
+            "/api/v1/orders/{id}/holds/price_increased/release"
+        ))
+        .await;
+    expect_json(response, StatusCode::OK).await;
+    wait_status(&app, &id, "awaiting_payment").await;
+    assert_eq!(cj.order_count(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_auto_order_off_a_click_places_and_bulk_pay_pays() {
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    put_settings(
+        &app,
+        &store,
+        json!({ "auto_order": false, "auto_pay": false, "price_guard_percent": null,
+            "notify_customer": false }),
+    )
+    .await;
+    top_up(&app, &store, "500.00").await;
+    let id = one_line_order(&app, &store, 9_300_003, "cj").await;
+    wait_status(&app, &id, "awaiting_placement").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(cj.order_count(), 0, "placed without auto-order");
+    // Paying something not placed is refused, naming where the order is.
+    let refused = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/pay"))
+        .await;
+    expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+
+    let response = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/place"))
+        .await;
+    let queued = expect_json(response, StatusCode::ACCEPTED).await;
+    assert_eq!(queued["supplier_orders"], json!(1));
+    wait_status(&app, &id, "awaiting_payment").await;
+
+    let response = app
+        .api_post(
+            "/api/v1/orders/pay",
+            &json!({ "order_ids": [id, "no-such-order"] }),
+        )
+        .await;
+    let bulk = expect_json(response, StatusCode::OK).await;
+    assert_eq!(bulk["results"][0]["outcome"], json!("queued"), "{bulk}");
+    assert_eq!(bulk["results"][1]["outcome"], json!("not_found"), "{bulk}");
+    wait_status(&app, &id, "awaiting_shipment").await;
+    let detail = app.order_detail(&id).await;
+    assert_eq!(detail["tab"], json!("awaiting_shipment"), "{detail}");
+    assert!(timeline_kinds(&detail).contains(&"action_requested".to_string()));
+    let empty = app
+        .api_post("/api/v1/orders/place", &json!({ "order_ids": [] }))
+        .await;
+    expect_error(empty, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_enters_tracking_a_typo_is_refused_and_the_parcel_waits_for_the_store() {
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    let id = one_line_order(&app, &store, 9_300_004, "manual").await;
+    let p = wait_status(&app, &id, "awaiting_shipment").await;
+    let so = p["id"].as_str().expect("id").to_string();
+    let ship = |number: &'static str| {
+        let app = &app;
+        let so = so.clone();
+        async move {
+            app.api_post(
+                &format!("/api/v1/supplier-orders/{so}/ship"),
+                &json!({ "tracking_number": number, "carrier": "China Post" }),
+            )
+            .await
+        }
+    };
+    // RR123456785CN is a valid UPU S10 number; one digit off fails its check digit.
+    let message = expect_error(
+        ship("RR123456784CN").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    assert!(message.contains("check digit"), "{message}");
+    let parcels = expect_json(ship("RR123456785CN").await, StatusCode::OK).await;
+    assert_eq!(parcels[0]["number_check"], json!("valid"), "{parcels}");
+    assert_eq!(
+        parcels[0]["courier_detected"],
+        json!("China Post"),
+        "{parcels}"
+    );
+    assert_eq!(purchase(&app, &id).await["status"], json!("shipped"));
+    let detail = app.order_detail(&id).await;
+    assert_eq!(detail["tab"], json!("fulfilled"), "{detail}");
+    // No Admin API access for this store: the write-back fails visibly, retryable.
+    let flagged = eventually(Duration::from_secs(10), || async {
+        app.api_json("/api/v1/jobs?status=failed")
+            .await
+            .to_string()
+            .contains("no Admin API access")
+            || app
+                .api_json("/api/v1/jobs?status=queued")
+                .await
+                .to_string()
+                .contains("no Admin API access")
+    })
+    .await;
+    assert!(flagged);
+    // Shipping something bought from CJ by hand is refused.
+    let response = app
+        .api_post("/api/v1/supplier-orders/not-an-id/deliver", &json!({}))
+        .await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    let response = app
+        .api_post_empty(&format!("/api/v1/supplier-orders/{so}/deliver"))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(purchase(&app, &id).await["status"], json!("delivered"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_refuse_bad_values_and_unknown_stores() {
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    let defaults = app
+        .api_json(&format!("/api/v1/stores/{store}/settings"))
+        .await;
+    assert_eq!(defaults["auto_order"], json!(true), "{defaults}");
+    assert_eq!(defaults["price_guard_percent"], Value::Null);
+    let put = |path: String, body: Value| {
+        let app = &app;
+        async move {
+            app.client()
+                .put(app.url(&path))
+                .bearer_auth(&app.token)
+                .json(&body)
+                .send()
+                .await
+                .expect("put")
+        }
+    };
+    let bad = put(
+        format!("/api/v1/stores/{store}/settings"),
+        json!({ "auto_order": "yes", "auto_pay": true, "price_guard_percent": 5,
+            "notify_customer": true }),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = put(
+        "/api/v1/stores/01a22751-0000-7000-8000-000000000000/settings".into(),
+        json!({ "auto_order": true, "auto_pay": true, "price_guard_percent": null,
+            "notify_customer": true }),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let bad_url = put(
+        format!("/api/v1/stores/{store}/admin"),
+        json!({ "url": "ftp://x", "key": "k" }),
+    )
+    .await;
+    assert_eq!(bad_url.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = put(
+        format!("/api/v1/stores/{store}/admin"),
+        json!({ "url": "https://sandbox-store.myshopify.com", "key": "shpat_secret" }),
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+    // Written, never shown back.
+    let settings = app
+        .api_json(&format!("/api/v1/stores/{store}/settings"))
+        .await;
+    assert!(!settings.to_string().contains("shpat_secret"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cj_webhooks_are_taken_only_with_the_right_signature() {
+    let cj = cj().await;
+    let open_id = cj.open_id();
+    let base = cj.base_url.clone();
+    let key = cj.api_key().to_string();
+    let app = app_with(&cj, move |config| {
+        let mut c = CjConfig::new(&base, ApiKey::new(&key));
+        c.open_id = Some(open_id.to_string());
+        config.suppliers.cj = Some(c);
+    })
+    .await;
+    let body = json!({ "messageId": "m-1", "type": "ORDER", "messageType": "UPDATE",
+        "openId": open_id, "params": { "orderNumber": "not-ours", "cjOrderId": "CJ1",
+        "orderStatus": "SHIPPED", "trackNumber": "RR123456785CN" } })
+    .to_string();
+    let post = |sign: String| {
+        let app = &app;
+        let body = body.clone();
+        async move {
+            app.client()
+                .post(app.url("/webhooks/cj"))
+                .header("sign", sign)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+    let good = post(cj_sandbox::webhook_sign(open_id, body.as_bytes())).await;
+    assert_eq!(good.status(), StatusCode::OK);
+    assert!(good.text().await.unwrap().contains("success"));
+    let forged = post(cj_sandbox::webhook_sign(open_id + 1, body.as_bytes())).await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
