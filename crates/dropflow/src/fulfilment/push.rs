@@ -112,21 +112,24 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
         .into()),
         Err(error) if error.is_transient() => Err(error.into()),
         Err(error) => {
-            // A sibling parcel pushed meanwhile took the lines (Shopify: nothing left).
-            if let Some(shared) = shared_fulfilment(db, &parcel).await? {
-                return record_shared(db, &parcel, shared).await;
-            }
-            // A sibling package still in flight may be the one that took the lines: ask
-            // again once it has landed.
+            // A sibling package may have taken the lines (Shopify: nothing left): if it is
+            // written back, share its fulfilment; if it is still on its way, ask again.
+            // One read decides, so a sibling landing between two checks cannot slip by.
             if let (dropflow_core::intake::Platform::Shopify, Some(so)) =
                 (parcel.platform, parcel.supplier_order_id)
             {
-                if parcels::has_unpushed_sibling(db, so, &parcel.id).await? {
-                    return Err(RetryAfter {
-                        after: std::time::Duration::from_secs(2),
-                        message: format!("{error}; a sibling package is being written back"),
+                match parcels::sibling_state(db, so, &parcel.id).await? {
+                    parcels::Siblings::Pushed(shared) => {
+                        return record_shared(db, &parcel, shared).await
                     }
-                    .into());
+                    parcels::Siblings::InFlight => {
+                        return Err(RetryAfter {
+                            after: std::time::Duration::from_secs(2),
+                            message: format!("{error}; a sibling package is being written back"),
+                        }
+                        .into())
+                    }
+                    parcels::Siblings::None => {}
                 }
             }
             let mut tx = db.begin().await?;

@@ -350,19 +350,36 @@ pub async fn pushed_sibling(
         .map_err(Into::into)
 }
 
-/// Whether another parcel of the same supplier order waits to be written back.
-pub async fn has_unpushed_sibling(
+/// The other packages of a supplier order, seen in one read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Siblings {
+    /// One is written back (its store fulfilment id, when known).
+    Pushed(Option<String>),
+    /// Some exist, none written back yet.
+    InFlight,
+    None,
+}
+
+pub async fn sibling_state(
     db: &Database,
     supplier_order_id: SupplierOrderId,
     parcel_id: &str,
-) -> Result<bool> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM shipments WHERE supplier_order_id = $1 AND id <> $2
-         AND pushed_at IS NULL AND number_check <> 'invalid'",
+) -> Result<Siblings> {
+    let rows = sqlx::query(
+        "SELECT pushed_at, store_fulfilment_id FROM shipments
+         WHERE supplier_order_id = $1 AND id <> $2 AND number_check <> 'invalid'",
     )
     .bind(supplier_order_id.to_string())
     .bind(parcel_id)
-    .fetch_one(&db.reader)
+    .fetch_all(&db.reader)
     .await?;
-    Ok(row.try_get::<i64, _>("n")? > 0)
+    if rows.is_empty() {
+        return Ok(Siblings::None);
+    }
+    for r in &rows {
+        if r.try_get::<Option<i64>, _>("pushed_at")?.is_some() {
+            return Ok(Siblings::Pushed(r.try_get("store_fulfilment_id")?));
+        }
+    }
+    Ok(Siblings::InFlight)
 }
