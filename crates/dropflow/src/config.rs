@@ -25,6 +25,9 @@ pub struct Config {
     /// The carrier tracking service; without one, parcels are followed through the supplier.
     #[serde(default)]
     pub tracking: TrackingConfig,
+    /// E-mail: SMTP server or `.eml` folder, sender, merchant address.
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
 }
 
 /// `[tracking.track17]`: 17TRACK API v2.2 key and endpoint.
@@ -164,6 +167,7 @@ impl Default for Config {
             suppliers: SuppliersConfig::default(),
             follow: FollowSettings::default(),
             tracking: TrackingConfig::default(),
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }
