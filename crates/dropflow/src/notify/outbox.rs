@@ -231,4 +231,3 @@ fn truncate(text: &str, max: usize) -> String {
         None => text.to_string(),
     }
 }
-

@@ -141,12 +141,36 @@ macro_rules! mail_templates {
     };
 }
 
-mail_templates!(NewOrder, NewOrderText = "mail/new_order.txt", NewOrderHtml = "mail/new_order.html");
-mail_templates!(SupplierShipped, SupplierShippedText = "mail/supplier_shipped.txt", SupplierShippedHtml = "mail/supplier_shipped.html");
-mail_templates!(PaymentFailed, PaymentFailedText = "mail/payment_failed.txt", PaymentFailedHtml = "mail/payment_failed.html");
-mail_templates!(NeedsAttention, NeedsAttentionText = "mail/needs_attention.txt", NeedsAttentionHtml = "mail/needs_attention.html");
-mail_templates!(Shipped, ShippedText = "mail/shipped.txt", ShippedHtml = "mail/shipped.html");
-mail_templates!(Delivered, DeliveredText = "mail/delivered.txt", DeliveredHtml = "mail/delivered.html");
+mail_templates!(
+    NewOrder,
+    NewOrderText = "mail/new_order.txt",
+    NewOrderHtml = "mail/new_order.html"
+);
+mail_templates!(
+    SupplierShipped,
+    SupplierShippedText = "mail/supplier_shipped.txt",
+    SupplierShippedHtml = "mail/supplier_shipped.html"
+);
+mail_templates!(
+    PaymentFailed,
+    PaymentFailedText = "mail/payment_failed.txt",
+    PaymentFailedHtml = "mail/payment_failed.html"
+);
+mail_templates!(
+    NeedsAttention,
+    NeedsAttentionText = "mail/needs_attention.txt",
+    NeedsAttentionHtml = "mail/needs_attention.html"
+);
+mail_templates!(
+    Shipped,
+    ShippedText = "mail/shipped.txt",
+    ShippedHtml = "mail/shipped.html"
+);
+mail_templates!(
+    Delivered,
+    DeliveredText = "mail/delivered.txt",
+    DeliveredHtml = "mail/delivered.html"
+);
 
 impl MailBody {
     pub fn kind(&self) -> MailKind {
@@ -173,7 +197,10 @@ impl MailBody {
                     "Payment failed for order {}: {} to {}",
                     m.order_name, amount, m.supplier
                 ),
-                None => format!("Payment failed for order {} to {}", m.order_name, m.supplier),
+                None => format!(
+                    "Payment failed for order {} to {}",
+                    m.order_name, m.supplier
+                ),
             },
             MailBody::NeedsAttention(m) => format!("Order {} needs attention", m.order_name),
             MailBody::Shipped(m) => format!("Your order {} has shipped", m.order_name),
@@ -314,7 +341,12 @@ mod tests {
     fn every_mail_renders_both_parts_and_names_the_order() {
         for body in every_mail() {
             let r = body.render().unwrap();
-            assert!(r.subject.contains("#1001"), "{:?}: {}", body.kind(), r.subject);
+            assert!(
+                r.subject.contains("#1001"),
+                "{:?}: {}",
+                body.kind(),
+                r.subject
+            );
             assert!(r.text.contains("#1001"), "{:?}", body.kind());
             assert!(r.html.contains("#1001"), "{:?}", body.kind());
             assert!(r.html.starts_with("<!DOCTYPE html>"), "{:?}", body.kind());
@@ -332,7 +364,11 @@ mod tests {
             }
         }
         let r = every_mail()[0].render().unwrap();
-        assert!(r.html.contains("Ana &#60;b&#62;Bold&#60;/b&#62; &#38; Co"), "{}", r.html);
+        assert!(
+            r.html.contains("Ana &#60;b&#62;Bold&#60;/b&#62; &#38; Co"),
+            "{}",
+            r.html
+        );
         assert!(r.text.contains("Ana <b>Bold</b> & Co"), "{}", r.text);
     }
 
@@ -362,6 +398,9 @@ mod tests {
             reason: "r".into(),
         });
         let subject = body.subject();
-        assert!(!subject.contains('\n') && !subject.contains('\r'), "{subject}");
+        assert!(
+            !subject.contains('\n') && !subject.contains('\r'),
+            "{subject}"
+        );
     }
 }

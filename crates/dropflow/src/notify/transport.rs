@@ -164,7 +164,10 @@ fn classify(error: &lettre::transport::smtp::Error) -> SendError {
     let detail = error.to_string();
     if error.is_permanent() {
         SendError::Permanent {
-            summary: format!("smtp server refused the mail ({})", code.unwrap_or_default()),
+            summary: format!(
+                "smtp server refused the mail ({})",
+                code.unwrap_or_default()
+            ),
             detail,
         }
     } else if error.is_transient() {
