@@ -211,3 +211,68 @@ async fn write_eml(dir: &Path, mail: &OutboxMail, bytes: &[u8]) -> Result<(), Se
 pub fn eml_path(dir: &Path, id: i64, kind: &str) -> PathBuf {
     dir.join(format!("{id:010}-{kind}.eml"))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_from_the_url_without_printing_its_password() {
+        let config = NotifyConfig {
+            smtp_url: Some("smtp://mailer:hunter2@127.0.0.1:2525".into()),
+            ..Default::default()
+        };
+        let notifier = Notifier::from_config(&config).unwrap();
+        assert_eq!(notifier.describe(), "smtp smtp://mailer:***@127.0.0.1:2525");
+        assert!(!format!("{notifier:?}").contains("hunter2"));
+        let starttls = NotifyConfig {
+            smtp_url: Some("smtp://u:p@mail.example.com:587?tls=required".into()),
+            ..Default::default()
+        };
+        assert!(Notifier::from_config(&starttls).is_ok());
+    }
+
+    #[test]
+    fn files_by_default_and_a_bad_sender_is_refused() {
+        let notifier = Notifier::from_config(&NotifyConfig::default()).unwrap();
+        assert_eq!(notifier.describe(), "eml files in mail");
+        let bad = NotifyConfig {
+            from: "not an address".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Notifier::from_config(&bad),
+            Err(TransportError::From(_))
+        ));
+        let bad_url = NotifyConfig {
+            smtp_url: Some("ftp://x:secret@host".into()),
+            ..Default::default()
+        };
+        let error = Notifier::from_config(&bad_url).unwrap_err().to_string();
+        assert!(!error.contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn an_unparseable_recipient_is_refused_for_good() {
+        let notifier = Notifier::from_config(&NotifyConfig::default()).unwrap();
+        let mail = OutboxMail {
+            id: 1,
+            order_id: None,
+            recipient: "nobody".into(),
+            kind: "new_order".into(),
+            subject: "s".into(),
+            text_body: "t".into(),
+            html_body: "<p>h</p>".into(),
+            status: "queued".into(),
+            attempts: 0,
+            last_error: None,
+            created_at: 0,
+            sent_at: None,
+        };
+        assert!(matches!(
+            notifier.message(&mail),
+            Err(SendError::Permanent { .. })
+        ));
+    }
+}

@@ -322,7 +322,11 @@ async fn a_server_that_is_down_or_deferring_delays_mail_and_never_loses_it() {
         "sent after the server came back"
     );
     let sent = row(&db, id).await;
-    assert!(sent.attempts >= before + 2, "{} after {before}", sent.attempts);
+    assert!(
+        sent.attempts >= before + 2,
+        "{} after {before}",
+        sent.attempts
+    );
     assert!(sent.last_error.is_none());
     assert_message(&received[0].data, &sent);
     assert!(
