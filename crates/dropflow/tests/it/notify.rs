@@ -220,7 +220,7 @@ async fn every_template_arrives_over_smtp_once() {
             .filter(|r| r.text().contains(&format!("<outbox-{}-", row.id)))
             .collect();
         assert_eq!(got.len(), 1, "mail {} arrived once", row.id);
-        assert_eq!(got[0].rcpt_to, [row.recipient.clone()]);
+        assert_eq!(got[0].rcpt_to, std::slice::from_ref(&row.recipient));
         assert_eq!(got[0].mail_from, "alerts@shop.test");
         assert_message(&got[0].data, &row);
     }
