@@ -26,6 +26,8 @@ pub mod track17;
 pub mod shopify_admin;
 /// A WooCommerce REST API stand-in (orders, order notes), served over HTTP.
 pub mod woocommerce_admin;
+/// A small SMTP server that keeps what it receives, with switches to misbehave.
+pub mod smtp;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};

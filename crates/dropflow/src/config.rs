@@ -25,6 +25,9 @@ pub struct Config {
     /// The carrier tracking service; without one, parcels are followed through the supplier.
     #[serde(default)]
     pub tracking: TrackingConfig,
+    /// E-mail: SMTP server or `.eml` folder, sender, merchant address.
+    #[serde(default)]
+    pub notify: crate::notify::NotifyConfig,
 }
 
 /// `[tracking.track17]`: 17TRACK API v2.2 key and endpoint.
@@ -164,6 +167,7 @@ impl Default for Config {
             suppliers: SuppliersConfig::default(),
             follow: FollowSettings::default(),
             tracking: TrackingConfig::default(),
+            notify: crate::notify::NotifyConfig::default(),
         }
     }
 }
@@ -226,6 +230,39 @@ mod tests {
                 "the key must not print"
             );
             assert!(config.suppliers.aliexpress.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_notify_section_has_defaults_and_hides_its_credentials() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|e| figment::Error::from(e.to_string()))?;
+            assert!(
+                config.notify.smtp_url.is_none(),
+                "no SMTP server by default"
+            );
+            assert_eq!(config.notify.eml_dir, Path::new("mail"));
+            jail.create_file(
+                "mail.toml",
+                "[notify]\nsmtp_url = \"smtp://mailer:hunter2@127.0.0.1:2525\"\n\
+                 from = \"Shop <alerts@shop.test>\"\n",
+            )?;
+            jail.set_env("DROPFLOW__NOTIFY__MERCHANT_EMAIL", "owner@shop.test");
+            let config = Config::load(Some(Path::new("mail.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            let notify = &config.notify;
+            assert_eq!(notify.from, "Shop <alerts@shop.test>");
+            assert_eq!(notify.merchant_email.as_deref(), Some("owner@shop.test"));
+            assert_eq!(notify.eml_dir, Path::new("mail"));
+            let shown = format!("{config:?}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(!shown.contains("owner@shop.test"), "{shown}");
+            jail.create_file("typo.toml", "[notify]\nsmtp_host = \"x\"\n")?;
+            match Config::load(Some(Path::new("typo.toml"))) {
+                Ok(_) => panic!("accepted an unknown [notify] key"),
+                Err(e) => assert!(e.to_string().contains("smtp_host"), "{e}"),
+            }
             Ok(())
         });
     }

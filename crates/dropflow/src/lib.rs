@@ -24,6 +24,8 @@ pub mod fulfilment;
 pub mod mapping_csv;
 /// The durable job queue's runner: claims with a lease, retries with backoff.
 pub mod jobs;
+/// E-mail notifications: templates, a durable outbox, SMTP and `.eml` transports.
+pub mod notify;
 /// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
 pub mod http;
 /// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).

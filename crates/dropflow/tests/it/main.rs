@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod demo;
 mod jobs_queue;
+mod notify;
 mod openapi_health;
 mod paying;
 mod placing;

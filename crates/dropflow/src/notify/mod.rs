@@ -1,0 +1,569 @@
+//! E-mail notifications: which order events call for which mails ([`notifications_for`], a
+//! pure function), the mails' words ([`templates`]), a durable outbox written in the caller's
+//! transaction with an `outbox.send` job ([`enqueue`], [`outbox`]), and the ways out
+//! ([`transport`]: SMTP through lettre, or `.eml` files in a folder when no SMTP server is
+//! configured, so `serve` and the demo need nothing).
+//!
+//! A mail server that is down delays mail, never loses it: the outbox row stays `queued` and
+//! its job retries with the queue's backoff. A server that refuses a mail for good (a 5xx
+//! reply) fails it visibly (`failed`, with the reply, and the job kept failed and retryable).
+//! Mails hold personal data (addresses, names); logs carry only outbox ids, kinds and order
+//! ids.
+//!
+//! Wiring (the process does this, not this module): `notify::register(&mut registry,
+//! db.clone(), Notifier::from_config(&config.notify)?)` next to the other job handlers, and
+//! where order events are recorded, `notify::enqueue(tx, &notify::notifications_for(&event,
+//! &ctx))` in the same transaction.
+
+/// The `outbox` table and the `outbox.send` job handler.
+pub mod outbox;
+/// The mails' words: text and HTML templates.
+pub mod templates;
+/// Where mails go: SMTP (lettre) or `.eml` files.
+pub mod transport;
+
+use crate::jobs::Registry;
+use crate::storage::{Database, Tx};
+use dropflow_core::event::OrderEvent;
+use dropflow_core::hold::{HoldOrigin, HoldReason};
+use dropflow_core::ids::OrderId;
+use dropflow_core::money::Money;
+use dropflow_core::procurement::Procurement;
+use dropflow_core::routing::{LineFailure, RouteFailure};
+use dropflow_core::shipment::ShipmentStatus;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use templates::{
+    Delivered, LineSummary, MailBody, NeedsAttention, NewOrder, PaymentFailed, Shipped,
+    SupplierShipped, TrackingInfo,
+};
+pub use transport::{Notifier, SendError};
+
+/// The job kind that delivers one outbox row.
+pub const SEND_JOB: &str = "outbox.send";
+
+/// Which mail a row is (the outbox's `kind` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailKind {
+    /// To the merchant: an order arrived.
+    NewOrder,
+    /// To the merchant: a supplier shipped, with the domestic tracking.
+    SupplierShipped,
+    /// To the merchant: paying a supplier failed (balance too low), with the amount.
+    PaymentFailed,
+    /// To the merchant: a person must act (hold, routing failure, store write-back failure,
+    /// and the SLA flags of "needs attention").
+    NeedsAttention,
+    /// To the customer: shipped, with tracking number, carrier and link.
+    Shipped,
+    /// To the customer: delivered.
+    Delivered,
+    // Extension point (warehouse issue): `ParcelArrived` (arrived and inspected) and
+    // `ReadyForInternational` (fee options) to the merchant; see `templates`.
+}
+
+impl MailKind {
+    pub const ALL: [MailKind; 6] = [
+        MailKind::NewOrder,
+        MailKind::SupplierShipped,
+        MailKind::PaymentFailed,
+        MailKind::NeedsAttention,
+        MailKind::Shipped,
+        MailKind::Delivered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::NewOrder => "new_order",
+            MailKind::SupplierShipped => "supplier_shipped",
+            MailKind::PaymentFailed => "payment_failed",
+            MailKind::NeedsAttention => "needs_attention",
+            MailKind::Shipped => "shipped",
+            MailKind::Delivered => "delivered",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MailKind> {
+        MailKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether it goes to the customer (otherwise to the merchant).
+    pub fn to_customer(self) -> bool {
+        match self {
+            MailKind::Shipped | MailKind::Delivered => true,
+            MailKind::NewOrder
+            | MailKind::SupplierShipped
+            | MailKind::PaymentFailed
+            | MailKind::NeedsAttention => false,
+        }
+    }
+}
+
+/// One mail to send: who to, about which order, and what it says (rendered by [`enqueue`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub order_id: Option<OrderId>,
+    pub to: String,
+    pub body: MailBody,
+}
+
+impl Mail {
+    pub fn kind(&self) -> MailKind {
+        self.body.kind()
+    }
+}
+
+// The address and the body are personal data.
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail")
+            .field("order_id", &self.order_id)
+            .field("kind", &self.kind())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`notifications_for`] needs to know about the order beyond the event itself. The
+/// caller reads it in the same transaction as the event.
+#[derive(Clone, Default)]
+pub struct MailContext {
+    pub order_id: Option<OrderId>,
+    /// The store's name for the order (`#1001`): every subject says it.
+    pub order_name: String,
+    /// The store's name or domain, as the customer knows it.
+    pub store: String,
+    /// Where merchant mails go (`[notify] merchant_email`); none: no merchant mails.
+    pub merchant_email: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    /// Whether dropflow mails the customer itself (off when the store already does).
+    pub notify_customer: bool,
+    /// The order's lines, for the new-order mail.
+    pub lines: Vec<LineSummary>,
+    /// The order's total, for the new-order mail.
+    pub total: Option<Money>,
+    /// For a failed payment: what the supplier order costs.
+    pub amount_due: Option<Money>,
+    /// The parcel's tracking page when the caller knows a better one than the courier's.
+    pub tracking_url: Option<String>,
+}
+
+// Addresses and names are personal data.
+impl std::fmt::Debug for MailContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailContext")
+            .field("order_id", &self.order_id)
+            .field("notify_customer", &self.notify_customer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The mails one timeline event calls for (often none). Pure: no IO, no clock.
+///
+/// - `Received` → new order (merchant);
+/// - `TrackingAdded` → supplier shipped (merchant), and shipped (customer) unless the number
+///   fails its check digit (a typo would send the customer to someone else's parcel);
+/// - `TrackingChanged` to delivered → delivered (customer);
+/// - `PaymentFailed` → payment failed with the amount (merchant);
+/// - `HoldPlaced` by the system (except waiting for the customer's payment), `RoutingFailed`,
+///   procurement turning `Failed`, `StorePushFailed` → needs attention (merchant).
+///
+/// Customer mails only when `ctx.notify_customer` and the customer's address is known;
+/// merchant mails only when `ctx.merchant_email` is set.
+pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
+    let order_name = ctx.order_name.clone();
+    let mut mails = Vec::new();
+    let mut to_merchant = |body: MailBody| {
+        if let Some(to) = &ctx.merchant_email {
+            mails.push(Mail {
+                order_id: ctx.order_id,
+                to: to.clone(),
+                body,
+            });
+        }
+    };
+    let attention = |reason: String| {
+        MailBody::NeedsAttention(NeedsAttention {
+            order_name: order_name.clone(),
+            reason,
+        })
+    };
+    match event {
+        OrderEvent::Received { .. } => to_merchant(MailBody::NewOrder(NewOrder {
+            order_name: order_name.clone(),
+            store: ctx.store.clone(),
+            customer_name: ctx.customer_name.clone(),
+            lines: ctx.lines.clone(),
+            total: ctx.total.map(|t| t.to_string()),
+        })),
+        OrderEvent::TrackingAdded {
+            supplier,
+            number,
+            carrier,
+            check,
+        } => {
+            let tracking = tracking_info(number, carrier.as_deref(), ctx.tracking_url.as_deref());
+            to_merchant(MailBody::SupplierShipped(SupplierShipped {
+                order_name: order_name.clone(),
+                supplier: supplier.clone(),
+                tracking: tracking.clone(),
+            }));
+            if check != "invalid" {
+                mails.extend(to_customer(
+                    ctx,
+                    MailBody::Shipped(Shipped {
+                        order_name: order_name.clone(),
+                        store: ctx.store.clone(),
+                        customer_name: ctx.customer_name.clone(),
+                        tracking,
+                    }),
+                ));
+            }
+        }
+        OrderEvent::TrackingChanged {
+            number,
+            status: ShipmentStatus::Delivered,
+        } => mails.extend(to_customer(
+            ctx,
+            MailBody::Delivered(Delivered {
+                order_name: order_name.clone(),
+                store: ctx.store.clone(),
+                customer_name: ctx.customer_name.clone(),
+                tracking_number: Some(number.clone()),
+            }),
+        )),
+        OrderEvent::PaymentFailed { supplier, detail } => {
+            to_merchant(MailBody::PaymentFailed(PaymentFailed {
+                order_name: order_name.clone(),
+                supplier: supplier.clone(),
+                amount: ctx.amount_due.map(|a| a.to_string()),
+                insufficient_balance: detail.to_ascii_lowercase().contains("insufficient"),
+                reason: detail.clone(),
+            }))
+        }
+        OrderEvent::HoldPlaced {
+            reason,
+            detail,
+            origin: HoldOrigin::System,
+        } if *reason != HoldReason::AwaitingPayment => to_merchant(attention(format!(
+            "On hold ({}): {detail}",
+            reason.as_str().replace('_', " ")
+        ))),
+        OrderEvent::RoutingFailed { failures } => to_merchant(attention(format!(
+            "Some lines could not be routed to a supplier: {}.",
+            failures
+                .iter()
+                .map(describe_failure)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+        OrderEvent::ProcurementChanged {
+            to: Procurement::Failed,
+            ..
+        } => to_merchant(attention(
+            "A supplier refused or failed the purchase; choose another supplier or retry.".into(),
+        )),
+        OrderEvent::StorePushFailed { number, detail } => to_merchant(attention(format!(
+            "Tracking {number} could not be written back to the store: {detail}"
+        ))),
+        _ => {}
+    }
+    mails
+}
+
+/// A mail for a "needs attention" flag raised outside the timeline (the SLA checks of
+/// issue 5 item 6): to the merchant, when an address is set.
+pub fn needs_attention(ctx: &MailContext, reason: &str) -> Option<Mail> {
+    let to = ctx.merchant_email.clone()?;
+    Some(Mail {
+        order_id: ctx.order_id,
+        to,
+        body: MailBody::NeedsAttention(NeedsAttention {
+            order_name: ctx.order_name.clone(),
+            reason: reason.to_string(),
+        }),
+    })
+}
+
+fn to_customer(ctx: &MailContext, body: MailBody) -> Option<Mail> {
+    if !ctx.notify_customer {
+        return None;
+    }
+    let to = ctx.customer_email.clone()?;
+    Some(Mail {
+        order_id: ctx.order_id,
+        to,
+        body,
+    })
+}
+
+/// The number, the carrier (reported, or recognised from the number) and a page to follow
+/// it: the caller's, the courier's own, or 17TRACK's, which follows any carrier.
+fn tracking_info(number: &str, carrier: Option<&str>, url: Option<&str>) -> TrackingInfo {
+    let (_, courier, courier_url) = crate::fulfilment::parcels::check_number(number);
+    let carrier = carrier
+        .map(str::to_string)
+        .or_else(|| courier.map(str::to_string));
+    let url = url.map(str::to_string).or(courier_url).unwrap_or_else(|| {
+        let encoded: String = number
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        format!("https://t.17track.net/en#nums={encoded}")
+    });
+    TrackingInfo {
+        number: number.to_string(),
+        carrier,
+        url: Some(url),
+    }
+}
+
+fn describe_failure(failure: &LineFailure) -> String {
+    let line = failure.line_position + 1;
+    match &failure.reason {
+        RouteFailure::NoMapping { sku, .. } => match sku {
+            Some(sku) => format!("line {line} ({sku}) has no product mapping"),
+            None => format!("line {line} has no product mapping"),
+        },
+        RouteFailure::NoOffers { .. } => format!("line {line} has no supplier offer"),
+        RouteFailure::NotShippedTo { country, .. } => match country {
+            Some(country) => format!("no offer for line {line} ships to {country}"),
+            None => format!("no offer for line {line} ships to the address"),
+        },
+        RouteFailure::OutOfStock { needed, .. } => {
+            format!("line {line} is out of stock ({needed} needed)")
+        }
+    }
+}
+
+/// Errors of [`enqueue`].
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("could not render the {kind} mail: {source}")]
+    Render {
+        kind: &'static str,
+        source: askama::Error,
+    },
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+}
+
+/// Renders `mails` and writes each as an outbox row with its `outbox.send` job, inside the
+/// caller's transaction: the mails exist if and only if the change that called for them
+/// does. The new rows' ids.
+pub async fn enqueue(tx: &mut Tx<'_>, mails: &[Mail]) -> Result<Vec<i64>, NotifyError> {
+    let mut ids = Vec::with_capacity(mails.len());
+    for mail in mails {
+        let rendered = mail.body.render().map_err(|source| NotifyError::Render {
+            kind: mail.kind().as_str(),
+            source,
+        })?;
+        ids.push(outbox::insert(tx, mail.order_id, &mail.to, mail.kind(), &rendered).await?);
+    }
+    Ok(ids)
+}
+
+/// Registers the `outbox.send` handler, which delivers through `notifier`.
+pub fn register(registry: &mut Registry, db: Database, notifier: Notifier) {
+    let notifier = std::sync::Arc::new(notifier);
+    registry.register(SEND_JOB, move |job| {
+        let db = db.clone();
+        let notifier = notifier.clone();
+        async move { outbox::send_job(&db, &notifier, job).await }
+    });
+}
+
+/// `[notify]`: where mails go. No `smtp_url`: each mail is written as an `.eml` file into
+/// `eml_dir` instead, so nothing else is needed to run.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// `smtp://host:port` (plain), `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:pass@host:465` (TLS from the start). May carry credentials: never
+    /// printed.
+    pub smtp_url: Option<String>,
+    /// The sender, e.g. `Shop Alerts <alerts@example.com>`.
+    pub from: String,
+    /// Where `.eml` files go when there is no `smtp_url`.
+    pub eml_dir: PathBuf,
+    /// Where merchant mails go; none: no merchant mails.
+    pub merchant_email: Option<String>,
+    /// How long one SMTP conversation may take.
+    pub timeout_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            smtp_url: None,
+            from: "dropflow <dropflow@localhost>".into(),
+            eml_dir: PathBuf::from("mail"),
+            merchant_email: None,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+impl std::fmt::Debug for NotifyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyConfig")
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::storage::redact_url),
+            )
+            .field("from", &self.from)
+            .field("eml_dir", &self.eml_dir)
+            .field(
+                "merchant_email",
+                &self.merchant_email.as_ref().map(|_| "<set>"),
+            )
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use dropflow_core::reference::currency::Currency;
+
+    fn ctx() -> MailContext {
+        MailContext {
+            order_id: Some(OrderId::new()),
+            order_name: "#1001".into(),
+            store: "Shop".into(),
+            merchant_email: Some("merchant@example.com".into()),
+            customer_email: Some("ana@example.com".into()),
+            customer_name: Some("Ana".into()),
+            notify_customer: true,
+            amount_due: Some(Money::new(1234, Currency::from_code("USD").unwrap())),
+            ..Default::default()
+        }
+    }
+
+    fn kinds(mails: &[Mail]) -> Vec<(MailKind, &str)> {
+        mails.iter().map(|m| (m.kind(), m.to.as_str())).collect()
+    }
+
+    #[test]
+    fn events_map_to_mails() {
+        let c = ctx();
+        let m = "merchant@example.com";
+        let a = "ana@example.com";
+        let received = OrderEvent::Received {
+            topic: "orders/create".into(),
+        };
+        assert_eq!(
+            kinds(&notifications_for(&received, &c)),
+            [(MailKind::NewOrder, m)]
+        );
+        let tracking = OrderEvent::TrackingAdded {
+            supplier: "cj".into(),
+            number: "LP00123456789012".into(),
+            carrier: None,
+            check: "unrecognised".into(),
+        };
+        assert_eq!(
+            kinds(&notifications_for(&tracking, &c)),
+            [(MailKind::SupplierShipped, m), (MailKind::Shipped, a)]
+        );
+        let delivered = OrderEvent::TrackingChanged {
+            number: "LP00123456789012".into(),
+            status: ShipmentStatus::Delivered,
+        };
+        assert_eq!(
+            kinds(&notifications_for(&delivered, &c)),
+            [(MailKind::Delivered, a)]
+        );
+        let in_transit = OrderEvent::TrackingChanged {
+            number: "LP00123456789012".into(),
+            status: ShipmentStatus::InTransit,
+        };
+        assert!(notifications_for(&in_transit, &c).is_empty());
+        let failed = OrderEvent::PaymentFailed {
+            supplier: "cj".into(),
+            detail: "payment failed: insufficient balance with the supplier".into(),
+        };
+        let mails = notifications_for(&failed, &c);
+        assert_eq!(kinds(&mails), [(MailKind::PaymentFailed, m)]);
+        let MailBody::PaymentFailed(body) = &mails[0].body else {
+            panic!("not a payment mail")
+        };
+        assert!(body.insufficient_balance);
+        assert_eq!(body.amount.as_deref(), Some("12.34 USD"));
+        let hold = OrderEvent::HoldPlaced {
+            reason: HoldReason::PriceIncreased,
+            detail: "cj asks 14.00 USD, mapped 10.00 USD".into(),
+            origin: HoldOrigin::System,
+        };
+        assert_eq!(
+            kinds(&notifications_for(&hold, &c)),
+            [(MailKind::NeedsAttention, m)]
+        );
+        let awaiting = OrderEvent::HoldPlaced {
+            reason: HoldReason::AwaitingPayment,
+            detail: String::new(),
+            origin: HoldOrigin::System,
+        };
+        assert!(notifications_for(&awaiting, &c).is_empty());
+        let by_merchant = OrderEvent::HoldPlaced {
+            reason: HoldReason::Other,
+            detail: "checking".into(),
+            origin: HoldOrigin::Merchant,
+        };
+        assert!(notifications_for(&by_merchant, &c).is_empty());
+        assert!(notifications_for(&OrderEvent::ReadyToOrder, &c).is_empty());
+    }
+
+    #[test]
+    fn customer_mails_follow_the_store_choice_and_the_check_digit() {
+        let mut c = ctx();
+        let bad = OrderEvent::TrackingAdded {
+            supplier: "cj".into(),
+            number: "X".into(),
+            carrier: None,
+            check: "invalid".into(),
+        };
+        assert_eq!(
+            kinds(&notifications_for(&bad, &c)),
+            [(MailKind::SupplierShipped, "merchant@example.com")]
+        );
+        c.notify_customer = false;
+        let delivered = OrderEvent::TrackingChanged {
+            number: "X".into(),
+            status: ShipmentStatus::Delivered,
+        };
+        assert!(notifications_for(&delivered, &c).is_empty());
+        c.merchant_email = None;
+        let received = OrderEvent::Received { topic: "t".into() };
+        assert!(notifications_for(&received, &c).is_empty());
+    }
+
+    #[test]
+    fn tracking_always_has_a_link() {
+        let info = tracking_info("LP 0012/3", None, None);
+        assert_eq!(
+            info.url.as_deref(),
+            Some("https://t.17track.net/en#nums=LP00123")
+        );
+        let info = tracking_info("N1", Some("UPS"), Some("https://example.com/t/N1"));
+        assert_eq!(info.url.as_deref(), Some("https://example.com/t/N1"));
+        assert_eq!(info.carrier.as_deref(), Some("UPS"));
+    }
+
+    #[test]
+    fn debug_prints_no_credentials_or_addresses() {
+        let config = NotifyConfig {
+            smtp_url: Some("smtp://mailer:hunter2@smtp.example.com:587?tls=required".into()),
+            merchant_email: Some("boss@example.com".into()),
+            ..Default::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("boss@"), "{shown}");
+        let mail = &notifications_for(&OrderEvent::Received { topic: "t".into() }, &ctx())[0];
+        let shown = format!("{mail:?}");
+        assert!(!shown.contains("merchant@"), "{shown}");
+    }
+}

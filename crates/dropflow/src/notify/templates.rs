@@ -1,0 +1,406 @@
+//! The mails' words: one data struct per mail, a text and an HTML template for each
+//! (`crates/dropflow/templates/mail/*.{txt,html}`), and the subject, which always names the
+//! order.
+//!
+//! Why askama rather than minijinja: the templates are compiled into the binary and checked
+//! against these structs at build time (a misspelt field is a compile error, not a blank in a
+//! customer's mail), and escaping follows the file's extension, so every value in an `.html`
+//! template is HTML-escaped unless a template says otherwise (none does). It is also the
+//! engine issue 5 names for the dashboard, so the project keeps one template language.
+//!
+//! Adding a mail (the warehouse mails of a later issue — parcel arrived and inspected, ready
+//! for international shipping with its fee options — go this way): a data struct here, a
+//! variant in [`MailBody`] and in [`super::MailKind`], a pair of templates through
+//! `mail_templates!`, a subject in [`MailBody::subject`], and the event that calls for it in
+//! [`super::notifications_for`].
+
+use super::MailKind;
+use askama::Template;
+
+/// A parcel's tracking, as mails show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingInfo {
+    pub number: String,
+    /// The courier's name, when known.
+    pub carrier: Option<String>,
+    /// A page where the parcel can be followed.
+    pub url: Option<String>,
+}
+
+/// One order line, as the new-order mail lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineSummary {
+    pub title: String,
+    pub quantity: i64,
+}
+
+/// To the merchant: an order arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub order_name: String,
+    pub store: String,
+    pub customer_name: Option<String>,
+    pub lines: Vec<LineSummary>,
+    /// Formatted with its currency (`Money`'s `Display`).
+    pub total: Option<String>,
+}
+
+/// To the merchant: a supplier shipped (domestic tracking).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupplierShipped {
+    pub order_name: String,
+    pub supplier: String,
+    pub tracking: TrackingInfo,
+}
+
+/// To the merchant: paying a supplier failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentFailed {
+    pub order_name: String,
+    pub supplier: String,
+    /// What the supplier order costs, formatted with its currency.
+    pub amount: Option<String>,
+    /// The balance was too low (the merchant should top up, then Pay).
+    pub insufficient_balance: bool,
+    pub reason: String,
+}
+
+/// To the merchant: a person must act on an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedsAttention {
+    pub order_name: String,
+    pub reason: String,
+}
+
+/// To the customer: the order is on its way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipped {
+    pub order_name: String,
+    pub store: String,
+    pub customer_name: Option<String>,
+    pub tracking: TrackingInfo,
+}
+
+/// To the customer: the order arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub order_name: String,
+    pub store: String,
+    pub customer_name: Option<String>,
+    pub tracking_number: Option<String>,
+}
+
+/// What a mail says, before rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailBody {
+    NewOrder(NewOrder),
+    SupplierShipped(SupplierShipped),
+    PaymentFailed(PaymentFailed),
+    NeedsAttention(NeedsAttention),
+    Shipped(Shipped),
+    Delivered(Delivered),
+    // Extension point (warehouse issue): `ParcelArrived(ParcelArrived)`,
+    // `ReadyForInternational(ReadyForInternational { fee_options: Vec<FeeOption>, .. })`.
+}
+
+/// A rendered mail.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+// Bodies carry names and addresses: never printed whole.
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rendered")
+            .field("subject_chars", &self.subject.chars().count())
+            .field("text_bytes", &self.text.len())
+            .field("html_bytes", &self.html.len())
+            .finish()
+    }
+}
+
+/// A text and an HTML template over the same data (`m`); the HTML one also gets the subject
+/// as its page title.
+macro_rules! mail_templates {
+    ($data:ty, $text:ident = $text_path:literal, $html:ident = $html_path:literal) => {
+        #[derive(Template)]
+        #[template(path = $text_path)]
+        struct $text<'a> {
+            m: &'a $data,
+        }
+
+        #[derive(Template)]
+        #[template(path = $html_path)]
+        struct $html<'a> {
+            m: &'a $data,
+            title: &'a str,
+        }
+    };
+}
+
+mail_templates!(
+    NewOrder,
+    NewOrderText = "mail/new_order.txt",
+    NewOrderHtml = "mail/new_order.html"
+);
+mail_templates!(
+    SupplierShipped,
+    SupplierShippedText = "mail/supplier_shipped.txt",
+    SupplierShippedHtml = "mail/supplier_shipped.html"
+);
+mail_templates!(
+    PaymentFailed,
+    PaymentFailedText = "mail/payment_failed.txt",
+    PaymentFailedHtml = "mail/payment_failed.html"
+);
+mail_templates!(
+    NeedsAttention,
+    NeedsAttentionText = "mail/needs_attention.txt",
+    NeedsAttentionHtml = "mail/needs_attention.html"
+);
+mail_templates!(
+    Shipped,
+    ShippedText = "mail/shipped.txt",
+    ShippedHtml = "mail/shipped.html"
+);
+mail_templates!(
+    Delivered,
+    DeliveredText = "mail/delivered.txt",
+    DeliveredHtml = "mail/delivered.html"
+);
+
+impl MailBody {
+    pub fn kind(&self) -> MailKind {
+        match self {
+            MailBody::NewOrder(_) => MailKind::NewOrder,
+            MailBody::SupplierShipped(_) => MailKind::SupplierShipped,
+            MailBody::PaymentFailed(_) => MailKind::PaymentFailed,
+            MailBody::NeedsAttention(_) => MailKind::NeedsAttention,
+            MailBody::Shipped(_) => MailKind::Shipped,
+            MailBody::Delivered(_) => MailKind::Delivered,
+        }
+    }
+
+    /// The subject line: always names the order; one line, whatever the data holds.
+    pub fn subject(&self) -> String {
+        let subject = match self {
+            MailBody::NewOrder(m) => format!("New order {} from {}", m.order_name, m.store),
+            MailBody::SupplierShipped(m) => format!(
+                "Order {} shipped by {} (tracking {})",
+                m.order_name, m.supplier, m.tracking.number
+            ),
+            MailBody::PaymentFailed(m) => match &m.amount {
+                Some(amount) => format!(
+                    "Payment failed for order {}: {} to {}",
+                    m.order_name, amount, m.supplier
+                ),
+                None => format!(
+                    "Payment failed for order {} to {}",
+                    m.order_name, m.supplier
+                ),
+            },
+            MailBody::NeedsAttention(m) => format!("Order {} needs attention", m.order_name),
+            MailBody::Shipped(m) => format!("Your order {} has shipped", m.order_name),
+            MailBody::Delivered(m) => format!("Your order {} has been delivered", m.order_name),
+        };
+        one_line(&subject)
+    }
+
+    /// Subject, text and HTML.
+    pub fn render(&self) -> Result<Rendered, askama::Error> {
+        let subject = self.subject();
+        let title = subject.as_str();
+        let (text, html) = match self {
+            MailBody::NewOrder(m) => (
+                NewOrderText { m }.render()?,
+                NewOrderHtml { m, title }.render()?,
+            ),
+            MailBody::SupplierShipped(m) => (
+                SupplierShippedText { m }.render()?,
+                SupplierShippedHtml { m, title }.render()?,
+            ),
+            MailBody::PaymentFailed(m) => (
+                PaymentFailedText { m }.render()?,
+                PaymentFailedHtml { m, title }.render()?,
+            ),
+            MailBody::NeedsAttention(m) => (
+                NeedsAttentionText { m }.render()?,
+                NeedsAttentionHtml { m, title }.render()?,
+            ),
+            MailBody::Shipped(m) => (
+                ShippedText { m }.render()?,
+                ShippedHtml { m, title }.render()?,
+            ),
+            MailBody::Delivered(m) => (
+                DeliveredText { m }.render()?,
+                DeliveredHtml { m, title }.render()?,
+            ),
+        };
+        Ok(Rendered {
+            subject,
+            text: tidy_text(&text),
+            html,
+        })
+    }
+}
+
+/// Control characters (a newline in an order name) become spaces: a subject is one line.
+fn one_line(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    cleaned.trim().to_string()
+}
+
+/// Text bodies: at most one blank line in a row, no trailing spaces, ends with a newline.
+fn tidy_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = true;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            if !blank {
+                out.push('\n');
+            }
+            blank = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+            blank = false;
+        }
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn tracking() -> TrackingInfo {
+        TrackingInfo {
+            number: "LP00123456789012".into(),
+            carrier: Some("Cainiao".into()),
+            url: Some("https://t.17track.net/en#nums=LP00123456789012".into()),
+        }
+    }
+
+    /// One of each mail, with markup in every field a person or store can fill.
+    pub fn every_mail() -> Vec<MailBody> {
+        let name = Some("Ana <b>Bold</b> & Co".to_string());
+        vec![
+            MailBody::NewOrder(NewOrder {
+                order_name: "#1001".into(),
+                store: "shop<script>".into(),
+                customer_name: name.clone(),
+                lines: vec![LineSummary {
+                    title: "Mug <i>".into(),
+                    quantity: 2,
+                }],
+                total: Some("24.90 USD".into()),
+            }),
+            MailBody::SupplierShipped(SupplierShipped {
+                order_name: "#1001".into(),
+                supplier: "aliexpress".into(),
+                tracking: tracking(),
+            }),
+            MailBody::PaymentFailed(PaymentFailed {
+                order_name: "#1001".into(),
+                supplier: "cj".into(),
+                amount: Some("12.34 USD".into()),
+                insufficient_balance: true,
+                reason: "insufficient balance".into(),
+            }),
+            MailBody::NeedsAttention(NeedsAttention {
+                order_name: "#1001".into(),
+                reason: "No tracking 7 days after payment <late>".into(),
+            }),
+            MailBody::Shipped(Shipped {
+                order_name: "#1001".into(),
+                store: "Shop".into(),
+                customer_name: name.clone(),
+                tracking: tracking(),
+            }),
+            MailBody::Delivered(Delivered {
+                order_name: "#1001".into(),
+                store: "Shop".into(),
+                customer_name: name,
+                tracking_number: Some("LP00123456789012".into()),
+            }),
+        ]
+    }
+
+    #[test]
+    fn every_mail_renders_both_parts_and_names_the_order() {
+        for body in every_mail() {
+            let r = body.render().unwrap();
+            assert!(
+                r.subject.contains("#1001"),
+                "{:?}: {}",
+                body.kind(),
+                r.subject
+            );
+            assert!(r.text.contains("#1001"), "{:?}", body.kind());
+            assert!(r.html.contains("#1001"), "{:?}", body.kind());
+            assert!(r.html.starts_with("<!DOCTYPE html>"), "{:?}", body.kind());
+            assert!(!r.text.contains("<!DOCTYPE"), "{:?}", body.kind());
+            assert!(!r.text.contains("\n\n\n"), "{:?}: {}", body.kind(), r.text);
+        }
+    }
+
+    #[test]
+    fn html_escapes_what_people_and_stores_typed_and_text_keeps_it() {
+        for body in every_mail() {
+            let r = body.render().unwrap();
+            for raw in ["<b>", "<script>", "<i>", "<late>"] {
+                assert!(!r.html.contains(raw), "{:?} leaks {raw}", body.kind());
+            }
+        }
+        let r = every_mail()[0].render().unwrap();
+        assert!(
+            r.html.contains("Ana &#60;b&#62;Bold&#60;/b&#62; &#38; Co"),
+            "{}",
+            r.html
+        );
+        assert!(r.text.contains("Ana <b>Bold</b> & Co"), "{}", r.text);
+    }
+
+    #[test]
+    fn tracking_mails_carry_number_carrier_and_link() {
+        let r = every_mail()[4].render().unwrap();
+        for part in [&r.text, &r.html] {
+            assert!(part.contains("LP00123456789012"));
+            assert!(part.contains("Cainiao"));
+            assert!(part.contains("https://t.17track.net/en#nums=LP00123456789012"));
+        }
+    }
+
+    #[test]
+    fn payment_failed_says_the_amount() {
+        let r = every_mail()[2].render().unwrap();
+        assert!(r.subject.contains("12.34 USD"));
+        assert!(r.text.contains("Amount due: 12.34 USD"));
+        assert!(r.text.contains("Top up"));
+        assert!(r.html.contains("12.34 USD"));
+    }
+
+    #[test]
+    fn a_subject_is_one_line() {
+        let body = MailBody::NeedsAttention(NeedsAttention {
+            order_name: "#1\r\nBcc: x@example.com".into(),
+            reason: "r".into(),
+        });
+        let subject = body.subject();
+        assert!(
+            !subject.contains('\n') && !subject.contains('\r'),
+            "{subject}"
+        );
+    }
+}
