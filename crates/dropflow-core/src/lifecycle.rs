@@ -408,9 +408,10 @@ impl Builder {
     fn cancel(&mut self, reason: String) {
         self.state.cancel_reason = Some(reason.clone());
         self.events.push(OrderEvent::Cancelled { reason });
-        if self.state.procurement != Procurement::NotStarted {
-            self.follow_ups.push(FollowUp::CancelSupplierOrders);
-        }
+        // Always: the procurement summary counts purchases still waiting to be placed (auto-
+        // order off, a price hold) as not started, and those must be let go of too. The job
+        // finds nothing to do for an order never routed.
+        self.follow_ups.push(FollowUp::CancelSupplierOrders);
     }
 
     fn finish(mut self, was_ready: bool) -> Transition {

@@ -35,6 +35,13 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
     if so.status != SupplierOrderStatus::AwaitingPayment {
         return Ok(());
     }
+    let order = crate::storage::orders::purchase_view(db, so.order_id)
+        .await?
+        .with_context(|| format!("order {} does not exist", so.order_id))?;
+    if order.state.cancel_reason.is_some() {
+        // Cancelled since it was placed: never pay; the cancel job settles it.
+        return super::cancel::cancel(services, so.order_id).await;
+    }
     let external_id = so
         .external_id
         .clone()

@@ -66,10 +66,11 @@ pub async fn place(
         | SupplierOrderStatus::Rejected
         | SupplierOrderStatus::Cancelled => return Ok(()),
     }
-    let detail = orders::get(db, so.order_id)
+    let detail = orders::purchase_view(db, so.order_id)
         .await?
         .with_context(|| format!("order {} does not exist", so.order_id))?;
-    if detail.state.cancel_reason.is_some() && so.status == SupplierOrderStatus::AwaitingPlacement {
+    let cancelled = detail.state.cancel_reason.is_some();
+    if cancelled && so.status == SupplierOrderStatus::AwaitingPlacement {
         return record(services, &so, outcome(SupplierOrderStatus::Cancelled), None).await;
     }
     if !detail.state.holds.is_empty() && so.status == SupplierOrderStatus::AwaitingPlacement {
@@ -97,6 +98,39 @@ pub async fn place(
         store_settings.price_guard_percent
     };
     let request = request_for(&detail, &so, guard)?;
+
+    if so.status == SupplierOrderStatus::PlacementUnknown && cancelled {
+        // The order was cancelled while a placement was unanswered: settle the doubt, never
+        // buy. Found unpaid, it lapses at the supplier; not askable, a person must look.
+        let mut settled = match supplier.find_by_reference(&so.attempt_id).await {
+            Ok(Some(remote)) => {
+                let mut found = outcome(SupplierOrderStatus::Cancelled);
+                found.external_id = Some(remote.supplier_order_id);
+                found.detail = Some(
+                    "placed by an unanswered attempt after the order was cancelled; left \
+                     unpaid to lapse at the supplier"
+                        .into(),
+                );
+                found
+            }
+            Ok(None) => outcome(SupplierOrderStatus::Cancelled),
+            Err(SupplierError::Protocol(_)) => {
+                let mut flagged = outcome(SupplierOrderStatus::Rejected);
+                flagged.detail = Some(format!(
+                    "the order was cancelled while attempt {} was unanswered and {} cannot be \
+                     asked about it: check the supplier's orders and cancel it there",
+                    so.attempt_id,
+                    kind.as_str()
+                ));
+                flagged
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if settled.detail.is_none() {
+            settled.detail = Some("the order was cancelled".into());
+        }
+        return record(services, &so, settled, None).await;
+    }
 
     if so.status == SupplierOrderStatus::PlacementUnknown {
         match supplier.find_by_reference(&so.attempt_id).await {
@@ -400,7 +434,7 @@ async fn record(
 }
 
 fn request_for(
-    detail: &orders::OrderDetail,
+    detail: &orders::PurchaseView,
     so: &SupplierOrder,
     price_guard_percent: Option<u32>,
 ) -> anyhow::Result<PurchaseRequest> {

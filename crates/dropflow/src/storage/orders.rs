@@ -383,6 +383,36 @@ pub async fn resolve(db: &Database, reference: &str) -> Result<Option<OrderId>> 
     }
 }
 
+/// What buying for an order needs to know: its state, who gets it and where. One row, no
+/// lines or timeline (placing reads this for every purchase).
+pub struct PurchaseView {
+    pub state: OrderState,
+    pub customer: Option<Customer>,
+    pub shipping_address: Option<PostalAddress>,
+}
+
+pub async fn purchase_view(db: &Database, id: OrderId) -> Result<Option<PurchaseView>> {
+    let Some(row) =
+        sqlx::query("SELECT state, customer, shipping_address FROM orders WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&db.reader)
+            .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(PurchaseView {
+        state: from_json("orders.state", &row.try_get::<String, _>("state")?)?,
+        customer: row
+            .try_get::<Option<String>, _>("customer")?
+            .map(|t| from_json("orders.customer", &t))
+            .transpose()?,
+        shipping_address: row
+            .try_get::<Option<String>, _>("shipping_address")?
+            .map(|t| from_json("orders.shipping_address", &t))
+            .transpose()?,
+    }))
+}
+
 pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
     let Some(row) = sqlx::query(&format!(
         "SELECT {SUMMARY_COLUMNS}, customer, shipping_address FROM orders WHERE id = $1"

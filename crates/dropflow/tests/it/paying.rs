@@ -392,3 +392,34 @@ async fn cj_webhooks_are_taken_only_with_the_right_signature() {
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_order_lets_go_of_what_was_not_bought_and_nothing_is_placed() {
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    put_settings(
+        &app,
+        &store,
+        json!({ "auto_order": false, "auto_pay": true, "price_guard_percent": null,
+            "notify_customer": false }),
+    )
+    .await;
+    let id = one_line_order(&app, &store, 9_300_006, "cj").await;
+    wait_status(&app, &id, "awaiting_placement").await;
+
+    let mut cancelled = shopify_order(9_300_006, "#9300006", "voided", "2024-05-01T11:00:00-05:00");
+    cancelled["cancelled_at"] = json!("2024-05-01T11:00:00-05:00");
+    cancelled["cancel_reason"] = json!("customer");
+    app.shopify_order("orders/cancelled", &cancelled).await;
+    wait_status(&app, &id, "cancelled").await;
+
+    let refused = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/place"))
+        .await;
+    expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+    assert_eq!(cj.order_count(), 0, "bought for a cancelled order");
+    let detail = app.order_detail(&id).await;
+    assert_eq!(detail["tab"], json!("canceled"), "{detail}");
+    app.stop().await;
+}
