@@ -19,21 +19,30 @@ pub struct Prepared {
     pub event_id: String,
 }
 
-/// Signed `orders/create` deliveries for store order ids `first..first + count`.
+/// Signed `orders/create` deliveries for store order ids `first..first + count`; nine in ten
+/// arrive paid, one in ten waits for payment (on hold).
 pub fn prepare(first: u64, count: usize, secret: &[u8]) -> anyhow::Result<Vec<Prepared>> {
+    prepare_with(first, count, secret, |order_id| match order_id % 10 {
+        0 => "pending",
+        _ => "paid",
+    })
+}
+
+/// [`prepare`] with each order's `financial_status` chosen by `financial`.
+pub fn prepare_with(
+    first: u64,
+    count: usize,
+    secret: &[u8],
+    financial: impl Fn(u64) -> &'static str,
+) -> anyhow::Result<Vec<Prepared>> {
     use dropflow_sandbox::shopify::{order_payload, ShopifyWebhook, SHOP_DOMAIN};
     let mut out = Vec::with_capacity(count);
     for i in 0..count as u64 {
         let order_id = first + i;
-        // Nine in ten orders arrive paid, one in ten waits for payment (on hold).
-        let financial = match order_id % 10 {
-            0 => "pending",
-            _ => "paid",
-        };
         let body = dropflow_sandbox::body_bytes(&order_payload(
             order_id,
             &format!("#{}", 1000 + order_id % 1_000_000_000),
-            financial,
+            financial(order_id),
         ));
         let hook = ShopifyWebhook::new("orders/create", SHOP_DOMAIN, body);
         let mut headers = HeaderMap::new();

@@ -8,7 +8,7 @@
 //! bookkeeping add on top.
 
 use super::hist::{fmt_ms, max_ms, ms_at, new_histogram, thousands, Hist, Table};
-use super::load::{self, Prepared};
+use super::load;
 use super::scratch::Scratch;
 use crate::config::Config;
 use crate::fulfilment::follower::FollowerConfig;
@@ -26,7 +26,6 @@ use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::{PurchaseLine, PurchaseRequest, SupplierKind};
 use dropflow_sandbox::cj::{self as cj_sandbox, CjSandboxConfig};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -85,7 +84,7 @@ pub async fn run(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
     prepare_store(&db).await?;
 
     let first = 1_000_000u64;
-    let requests = Arc::new(paid_orders(first, args.orders)?);
+    let requests = Arc::new(load::prepare_with(first, args.orders, SECRET, |_| "paid")?);
     let client = load::client(args.connections)?;
     let sent_at_ms = Utc::now().timestamp_millis() + 20;
     let url = format!("{}/webhooks/shopify", running.base_url());
@@ -239,30 +238,6 @@ async fn prepare_store(db: &Database) -> anyhow::Result<()> {
         .await?;
     }
     Ok(())
-}
-
-/// Signed `orders/create` deliveries, all paid.
-fn paid_orders(first: u64, count: usize) -> anyhow::Result<Vec<Prepared>> {
-    use dropflow_sandbox::shopify::{order_payload, ShopifyWebhook, SHOP_DOMAIN};
-    let mut out = Vec::with_capacity(count);
-    for i in 0..count as u64 {
-        let id = first + i;
-        let body = dropflow_sandbox::body_bytes(&order_payload(id, &format!("#{id}"), "paid"));
-        let hook = ShopifyWebhook::new("orders/create", SHOP_DOMAIN, body);
-        let mut headers = HeaderMap::new();
-        for (name, value) in hook.headers(SECRET) {
-            headers.insert(
-                HeaderName::from_bytes(name.as_bytes())?,
-                HeaderValue::from_str(&value)?,
-            );
-        }
-        out.push(Prepared {
-            headers,
-            body: axum::body::Bytes::from(hook.body),
-            event_id: hook.event_id,
-        });
-    }
-    Ok(out)
 }
 
 /// Waits until every order has all its supplier orders placed; returns, per order (store

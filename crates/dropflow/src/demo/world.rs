@@ -15,9 +15,8 @@ use crate::fulfilment::Services;
 use crate::storage::settings::{self, AdminAccess, StoreSettings};
 use crate::storage::stores::Store;
 use crate::storage::{catalog, Database};
-use crate::suppliers::aliexpress::{AliExpress, AliExpressConfig};
-use crate::suppliers::cj::{ApiKey, Cj, CjConfig};
-use crate::suppliers::Supplier;
+use crate::suppliers::aliexpress::AliExpressConfig;
+use crate::suppliers::cj::{ApiKey, CjConfig};
 use anyhow::Context;
 use dropflow_core::catalog::{Component, Mapping, Offer, SupplierRef};
 use dropflow_core::follow::Cadence;
@@ -34,7 +33,6 @@ use dropflow_sandbox::faults::Faults;
 use dropflow_sandbox::shopify_admin::{self, ShopifyAdminConfig, ShopifyAdminSandbox};
 use dropflow_sandbox::track17::{self, Track17Sandbox, Track17SandboxConfig};
 use dropflow_sandbox::woocommerce_admin::{self, WooAdminConfig, WooAdminSandbox};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -226,6 +224,7 @@ impl World {
     }
 }
 
+/// The connectors `serve` would build, pointed at the sandboxes.
 fn suppliers(ali: &AliExpressSandbox, cj: &CjSandbox) -> crate::fulfilment::Suppliers {
     let mut ali_config = AliExpressConfig::new(
         ali.base_url.clone(),
@@ -237,13 +236,10 @@ fn suppliers(ali: &AliExpressSandbox, cj: &CjSandbox) -> crate::fulfilment::Supp
     ali_config.try_to_pay = true;
     let mut cj_config = CjConfig::new(&cj.base_url, ApiKey::new(cj.api_key()));
     cj_config.timeout_ms = 1_000;
-    let mut map: HashMap<SupplierKind, Arc<dyn Supplier>> = HashMap::new();
-    map.insert(
-        SupplierKind::Aliexpress,
-        Arc::new(AliExpress::new(ali_config)),
-    );
-    map.insert(SupplierKind::Cj, Arc::new(Cj::new(cj_config)));
-    Arc::new(map)
+    app::suppliers_from(&crate::config::SuppliersConfig {
+        aliexpress: Some(ali_config),
+        cj: Some(cj_config),
+    })
 }
 
 /// A few percent of everything goes wrong: unanswered calls (some of which went through),

@@ -8,7 +8,6 @@ use super::order_tx;
 use super::wallet;
 use super::Services;
 use crate::storage::{orders, supplier_orders};
-use anyhow::Context;
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
 use dropflow_core::lifecycle::Command;
@@ -18,12 +17,7 @@ use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 pub const JOB: &str = "order.cancel_supplier_orders";
 
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
-    let order_id: OrderId = payload
-        .get("order_id")
-        .and_then(|v| v.as_str())
-        .context("the job payload has no order_id")?
-        .parse()
-        .context("the job payload's order_id is not an order id")?;
+    let order_id = super::order_id(payload)?;
     cancel(services, order_id).await
 }
 

@@ -127,3 +127,14 @@ pub(crate) fn supplier_order_id(
         .parse()
         .context("the job payload's supplier_order_id is not an id")
 }
+
+/// Reads `{"order_id": …}` from a job payload.
+pub(crate) fn order_id(payload: &serde_json::Value) -> anyhow::Result<dropflow_core::ids::OrderId> {
+    use anyhow::Context;
+    payload
+        .get("order_id")
+        .and_then(|v| v.as_str())
+        .context("the job payload has no order_id")?
+        .parse()
+        .context("the job payload's order_id is not an order id")
+}

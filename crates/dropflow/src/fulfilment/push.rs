@@ -53,7 +53,7 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             parcel.platform.as_str()
         )
     })?;
-    if let Some(shared) = shared_fulfilment(db, &parcel).await? {
+    if let parcels::Siblings::Pushed(shared) = siblings(db, &parcel).await? {
         return record_shared(db, &parcel, shared).await;
     }
     let store_settings = settings::get(db, parcel.store_id).await?;
@@ -115,22 +115,18 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             // A sibling package may have taken the lines (Shopify: nothing left): if it is
             // written back, share its fulfilment; if it is still on its way, ask again.
             // One read decides, so a sibling landing between two checks cannot slip by.
-            if let (dropflow_core::intake::Platform::Shopify, Some(so)) =
-                (parcel.platform, parcel.supplier_order_id)
-            {
-                match parcels::sibling_state(db, so, &parcel.id).await? {
-                    parcels::Siblings::Pushed(shared) => {
-                        return record_shared(db, &parcel, shared).await
-                    }
-                    parcels::Siblings::InFlight => {
-                        return Err(RetryAfter {
-                            after: std::time::Duration::from_secs(2),
-                            message: format!("{error}; a sibling package is being written back"),
-                        }
-                        .into())
-                    }
-                    parcels::Siblings::None => {}
+            match siblings(db, &parcel).await? {
+                parcels::Siblings::Pushed(shared) => {
+                    return record_shared(db, &parcel, shared).await
                 }
+                parcels::Siblings::InFlight => {
+                    return Err(RetryAfter {
+                        after: std::time::Duration::from_secs(2),
+                        message: format!("{error}; a sibling package is being written back"),
+                    }
+                    .into())
+                }
+                parcels::Siblings::None => {}
             }
             let mut tx = db.begin().await?;
             order_tx::apply(
@@ -155,17 +151,16 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
 /// package's push fulfils the lines and the others are recorded against that fulfilment (all
 /// numbers stay on dropflow's order page). WooCommerce takes a note per package, so each is
 /// pushed.
-async fn shared_fulfilment(
+async fn siblings(
     db: &crate::storage::Database,
     parcel: &parcels::ToPush,
-) -> anyhow::Result<Option<Option<String>>> {
-    if parcel.platform != dropflow_core::intake::Platform::Shopify {
-        return Ok(None);
+) -> anyhow::Result<parcels::Siblings> {
+    match (parcel.platform, parcel.supplier_order_id) {
+        (dropflow_core::intake::Platform::Shopify, Some(so)) => {
+            Ok(parcels::sibling_state(db, so, &parcel.id).await?)
+        }
+        _ => Ok(parcels::Siblings::None),
     }
-    let Some(so) = parcel.supplier_order_id else {
-        return Ok(None);
-    };
-    Ok(parcels::pushed_sibling(db, so, &parcel.id).await?)
 }
 
 async fn record_shared(

@@ -12,12 +12,7 @@ pub const JOB: &str = "order.route";
 
 /// Routes the order named in the job payload (`{"order_id": …}`).
 pub async fn run(db: &Database, payload: &serde_json::Value) -> anyhow::Result<()> {
-    let order_id: OrderId = payload
-        .get("order_id")
-        .and_then(|v| v.as_str())
-        .context("the job payload has no order_id")?
-        .parse()
-        .context("the job payload's order_id is not an order id")?;
+    let order_id = super::order_id(payload)?;
     route(db, order_id).await
 }
 

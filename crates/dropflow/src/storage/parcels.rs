@@ -2,6 +2,7 @@
 //! (Carrier status updates in bulk live in `shipments.rs`.)
 
 use super::codec::{from_ms, parse_id};
+use super::shipments::status_text;
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
@@ -53,19 +54,6 @@ pub async fn insert_once(tx: &mut Tx<'_>, parcel: &NewParcel<'_>) -> Result<Opti
     .execute(&mut **tx)
     .await?;
     Ok((inserted.rows_affected() == 1).then_some(id))
-}
-
-/// The snake_case name the `status` column holds.
-pub fn status_text(status: ShipmentStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "pending".into())
-}
-
-/// Parses the `status` column.
-pub fn parse_status(text: &str) -> Option<ShipmentStatus> {
-    serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
 }
 
 /// A parcel as shown on the order page.
@@ -328,26 +316,6 @@ pub async fn reschedule(
         query.execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// The store fulfilment of another parcel of the same supplier order already written back,
-/// if any (`Some(None)`: pushed, id unknown).
-pub async fn pushed_sibling(
-    db: &Database,
-    supplier_order_id: SupplierOrderId,
-    parcel_id: &str,
-) -> Result<Option<Option<String>>> {
-    let row = sqlx::query(
-        "SELECT store_fulfilment_id FROM shipments
-         WHERE supplier_order_id = $1 AND id <> $2 AND pushed_at IS NOT NULL LIMIT 1",
-    )
-    .bind(supplier_order_id.to_string())
-    .bind(parcel_id)
-    .fetch_optional(&db.reader)
-    .await?;
-    row.map(|r| r.try_get::<Option<String>, _>("store_fulfilment_id"))
-        .transpose()
-        .map_err(Into::into)
 }
 
 /// The other packages of a supplier order, seen in one read.
