@@ -17,8 +17,10 @@ pub enum Tab {
     AwaitingPayment,
     /// Paid to the supplier, not yet shipped.
     AwaitingShipment,
-    /// Shipped with tracking (and possibly delivered).
+    /// Shipped with tracking, on its way.
     Fulfilled,
+    /// Every parcel delivered to the customer.
+    Delivered,
     /// Cancelled, refunded or voided.
     Canceled,
     /// Routing or a supplier failed; a person must act.
@@ -28,12 +30,13 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 8] = [
+    pub const ALL: [Tab; 9] = [
         Tab::All,
         Tab::AwaitingOrder,
         Tab::AwaitingPayment,
         Tab::AwaitingShipment,
         Tab::Fulfilled,
+        Tab::Delivered,
         Tab::Canceled,
         Tab::Failed,
         Tab::OnHold,
@@ -46,6 +49,7 @@ impl Tab {
             Tab::AwaitingPayment => "awaiting_payment",
             Tab::AwaitingShipment => "awaiting_shipment",
             Tab::Fulfilled => "fulfilled",
+            Tab::Delivered => "delivered",
             Tab::Canceled => "canceled",
             Tab::Failed => "failed",
             Tab::OnHold => "on_hold",
@@ -74,7 +78,8 @@ impl Tab {
             Procurement::Failed => Tab::Failed,
             Procurement::AwaitingSupplierPayment => Tab::AwaitingPayment,
             Procurement::AwaitingShipment => Tab::AwaitingShipment,
-            Procurement::Shipped | Procurement::Delivered => Tab::Fulfilled,
+            Procurement::Shipped => Tab::Fulfilled,
+            Procurement::Delivered => Tab::Delivered,
         }
     }
 }

@@ -39,6 +39,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    Users(UsersCommand),
     /// Manage stores.
     #[command(subcommand)]
     Stores(StoresCommand),
@@ -108,7 +111,35 @@ pub enum TokensCommand {
     Create {
         #[arg(long, default_value = "admin")]
         name: String,
+        /// The user the token acts as (with their role and stores); without it the token acts
+        /// as an owner of the default account.
+        #[arg(long)]
+        user: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user; the password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// owner, staff, warehouse or vendor.
+        #[arg(long)]
+        role: String,
+        /// A store (by domain) a staff user may see; repeat for several.
+        #[arg(long = "store")]
+        stores: Vec<String>,
+        /// The manual vendor (its handle in the product mappings) a vendor user acts for.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// The account (by name) for an owner, warehouse or vendor user; made if it does not
+        /// exist. Default: the account every command-line store is in.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List users (e-mail, role, account).
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +298,14 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 crate::app::start_with_services(&config, services, config.follow.follower())
                     .await?;
             println!("dropflow listening on {}", running.base_url());
+            if storage::accounts::user_count(&db).await? == 0 {
+                println!(
+                    "No dashboard user yet. Make the first one with:\n  \
+                     echo 'a long password' | dropflow users create --email you@example.com --role owner\n\
+                     then sign in at {}/",
+                    running.base_url()
+                );
+            }
             wait_for_signal().await;
             tracing::info!("shutting down");
             running.stop().await;
@@ -278,14 +317,24 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Orders(cmd) => orders(cmd, &open(&config).await?).await,
-        Command::Tokens(TokensCommand::Create { name }) => {
+        Command::Tokens(TokensCommand::Create { name, user }) => {
             let db = open(&config).await?;
-            let token = storage::tokens::create(&db, &name).await?;
+            let user_id = match user {
+                Some(email) => Some(
+                    storage::accounts::user_by_email(&db, &email)
+                        .await?
+                        .with_context(|| format!("no user with e-mail {email:?}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let (_, token) = storage::tokens::create_for(&db, &name, user_id.as_deref()).await?;
             println!("API token {name:?} created; it is shown only once:");
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Stores(cmd) => stores(cmd, &open(&config).await?).await,
+        Command::Users(cmd) => crate::cli_users::run(cmd, &open(&config).await?).await,
         Command::Jobs(cmd) => jobs(cmd, &open(&config).await?).await,
         Command::Mappings(cmd) => mappings(cmd, &open(&config).await?).await,
         Command::Tracking(TrackingCommand::Detect { number }) => {
@@ -328,13 +377,15 @@ async fn orders(cmd: OrdersCommand, db: &Database) -> anyhow::Result<ExitCode> {
         OrdersCommand::List { tab, limit, search } => {
             let tab = Tab::parse(&tab).with_context(|| format!("unknown tab {tab:?}"))?;
             let query = storage::orders::ListQuery {
+                scope: storage::accounts::Scope::Installation,
                 tab,
                 search,
                 store_id: None,
                 before: None,
                 limit,
             };
-            let counts = storage::orders::tab_counts(db).await?;
+            let counts =
+                storage::orders::tab_counts(db, &storage::accounts::Scope::Installation).await?;
             let summary: Vec<String> = Tab::ALL
                 .iter()
                 .map(|t| format!("{} {}", t.as_str(), counts.get(t.as_str()).unwrap_or(&0)))
@@ -360,7 +411,9 @@ async fn orders(cmd: OrdersCommand, db: &Database) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         OrdersCommand::Show { id } => {
-            let Some(order_id) = storage::orders::resolve(db, &id).await? else {
+            let Some(order_id) =
+                storage::orders::resolve(db, &storage::accounts::Scope::Installation, &id).await?
+            else {
                 eprintln!("order {id:?} not found");
                 return Ok(ExitCode::from(1));
             };
@@ -400,7 +453,10 @@ async fn stores(cmd: StoresCommand, db: &Database) -> anyhow::Result<ExitCode> {
 async fn jobs(cmd: JobsCommand, db: &Database) -> anyhow::Result<ExitCode> {
     match cmd {
         JobsCommand::List { status, limit } => {
-            for j in storage::jobs::list(db, &status, limit).await? {
+            for j in
+                storage::jobs::list(db, &storage::accounts::Scope::Installation, &status, limit)
+                    .await?
+            {
                 println!(
                     "{:>8}  {:<32} {:<9} try {}/{}  {}",
                     j.id,
@@ -414,7 +470,7 @@ async fn jobs(cmd: JobsCommand, db: &Database) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         JobsCommand::Retry { id } => {
-            if storage::jobs::retry(db, id).await? {
+            if storage::jobs::retry(db, &storage::accounts::Scope::Installation, id).await? {
                 println!("job {id} re-queued");
                 Ok(ExitCode::SUCCESS)
             } else {

@@ -30,6 +30,8 @@ pub mod notify;
 pub mod http;
 /// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).
 pub mod cli;
+/// `dropflow users`: dashboard users from the command line.
+pub mod cli_users;
 /// Process wiring: builds the database, ingest writer, workers and HTTP server.
 pub mod app;
 /// `dropflow bench ingest`: measured throughput next to the machine's ceilings.

@@ -56,25 +56,35 @@ struct Kind {
 }
 
 /// Tab shares (per mille) for the newest 5 % of orders and for older ones: recent orders are
-/// still moving, old ones are mostly fulfilled. Overall about 84 % fulfilled, 5 % cancelled.
-const RECENT: [(Tab, u32); 7] = [
+/// still moving, old ones are mostly delivered. Overall about 84 % fulfilled or delivered, 5 % cancelled.
+const RECENT: [(Tab, u32); 8] = [
     (Tab::AwaitingOrder, 300),
     (Tab::AwaitingPayment, 100),
     (Tab::AwaitingShipment, 250),
-    (Tab::Fulfilled, 150),
+    (Tab::Fulfilled, 120),
+    (Tab::Delivered, 30),
     (Tab::Canceled, 50),
     (Tab::Failed, 30),
     (Tab::OnHold, 120),
 ];
-const OLDER: [(Tab, u32); 7] = [
+const OLDER: [(Tab, u32); 8] = [
     (Tab::AwaitingOrder, 10),
     (Tab::AwaitingPayment, 5),
     (Tab::AwaitingShipment, 30),
-    (Tab::Fulfilled, 880),
+    (Tab::Fulfilled, 80),
+    (Tab::Delivered, 800),
     (Tab::Canceled, 50),
     (Tab::Failed, 5),
     (Tab::OnHold, 20),
 ];
+
+/// The merchant looking: an owner of the account the benchmark's store is in (the listing
+/// and counts go through the same scoping a real request does).
+fn owner_scope() -> crate::storage::accounts::Scope {
+    crate::storage::accounts::Scope::Account {
+        account_id: crate::storage::accounts::DEFAULT_ACCOUNT.to_string(),
+    }
+}
 
 fn kinds() -> anyhow::Result<Vec<Kind>> {
     // The state a paid sandbox order gets on arrival (through the real lifecycle, so the
@@ -109,7 +119,7 @@ fn kinds() -> anyhow::Result<Vec<Kind>> {
             with(&|s| s.procurement = Procurement::AwaitingShipment),
         ),
         (
-            Tab::Fulfilled,
+            Tab::Delivered,
             with(&|s| s.procurement = Procurement::Delivered),
         ),
         (
@@ -338,14 +348,12 @@ async fn fill(db: &Database, url: &str, n: usize) -> anyhow::Result<Filled> {
         tx.commit().await?;
     }
     let mut tx = conn.begin().await?;
-    sqlx::query("UPDATE tab_counts SET n = $1 WHERE tab = 'all'")
-        .bind(n as i64)
-        .execute(&mut *tx)
-        .await?;
-    for (tab, count) in &per_tab {
-        sqlx::query("UPDATE tab_counts SET n = $1 WHERE tab = $2")
-            .bind(*count)
-            .bind(*tab)
+    let all = [("all", n as i64)];
+    for (tab, count) in per_tab.iter().map(|(t, c)| (*t, *c)).chain(all) {
+        sqlx::query("INSERT INTO store_tab_counts (store_id, tab, n) VALUES ($1, $2, $3)")
+            .bind(store_id.clone())
+            .bind(tab)
+            .bind(count)
             .execute(&mut *tx)
             .await?;
     }
@@ -411,7 +419,7 @@ async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
         filled.analyze.as_secs_f64(),
         size.unwrap_or_else(|| "?".into())
     );
-    let counts = orders::tab_counts(&db).await?;
+    let counts = orders::tab_counts(&db, &owner_scope()).await?;
     let summary: Vec<String> = Tab::ALL
         .iter()
         .map(|t| {
@@ -481,7 +489,7 @@ async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
         }
         for _ in 0..4 {
             let t = Instant::now();
-            orders::tab_counts(&db).await?;
+            orders::tab_counts(&db, &owner_scope()).await?;
             record(&mut counts_h, t);
         }
     }
@@ -572,6 +580,7 @@ async fn list_page(db: &Database, tab: Tab, before: Option<OrderId>) -> anyhow::
     let page = orders::list(
         db,
         &ListQuery {
+            scope: owner_scope(),
             tab,
             search: None,
             store_id: None,

@@ -3,7 +3,7 @@
 
 /// The `/api/v1` endpoints.
 pub mod api;
-/// Bearer-token authentication for `/api/v1`.
+/// Who is calling (Bearer token → user, role, scope).
 pub mod auth;
 /// The one error type and its JSON shape.
 pub mod error;
@@ -94,6 +94,8 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             post(api::orders::release_hold),
         )
         .route("/receipts/{id}", get(api::orders::receipt))
+        .route("/tokens", post(api::tokens::create).get(api::tokens::list))
+        .route("/tokens/{id}", axum::routing::delete(api::tokens::revoke))
         .route("/jobs", get(api::jobs::list))
         .route("/jobs/{id}/retry", post(api::jobs::retry))
         .route("/openapi.json", get(openapi::document));

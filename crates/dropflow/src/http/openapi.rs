@@ -36,6 +36,9 @@ use utoipa::{Modify, OpenApi};
         super::api::settings::show,
         super::api::settings::put,
         super::api::settings::put_admin,
+        super::api::tokens::create,
+        super::api::tokens::list,
+        super::api::tokens::revoke,
     ),
     modifiers(&BearerAuth)
 )]

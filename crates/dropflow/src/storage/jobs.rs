@@ -213,17 +213,33 @@ pub async fn fail_abandoned(db: &Database) -> Result<u64> {
 }
 
 /// Puts a failed job back in the queue with a fresh set of tries.
-pub async fn retry(db: &Database, id: i64) -> Result<bool> {
+pub async fn retry(db: &Database, scope: &super::accounts::Scope, id: i64) -> Result<bool> {
     let now = now_ms();
-    let result = sqlx::query(
+    // $1 and $2 are numbers, bound first; the scope's text values follow from $3.
+    let mut binds = vec![String::new(), String::new()];
+    let visible = job_condition(scope, &mut binds);
+    let sql = format!(
         "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1
-         WHERE id = $2 AND status = 'failed'",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&db.writer)
-    .await?;
-    Ok(result.rows_affected() == 1)
+         WHERE id = $2 AND status = 'failed' AND {visible}"
+    );
+    let mut query = sqlx::query(&sql).bind(now).bind(id);
+    for bind in &binds[2..] {
+        query = query.bind(bind.as_str());
+    }
+    Ok(query.execute(&db.writer).await?.rows_affected() == 1)
+}
+
+/// Jobs a scope may see: those of its orders; jobs of no order (the follower's sweeps) belong
+/// to the installation and are shown to the default account's owners.
+fn job_condition(scope: &super::accounts::Scope, binds: &mut Vec<String>) -> String {
+    use super::accounts::{Scope, DEFAULT_ACCOUNT};
+    let orders = scope.order_condition("", binds);
+    let orderless = match scope {
+        Scope::Installation => "order_id IS NULL",
+        Scope::Account { account_id } if account_id == DEFAULT_ACCOUNT => "order_id IS NULL",
+        _ => "1 = 0",
+    };
+    format!("(order_id IN (SELECT id FROM orders WHERE {orders}) OR {orderless})")
 }
 
 /// A job as shown to an operator.
@@ -240,15 +256,24 @@ pub struct JobView {
 }
 
 /// Jobs in one status (`queued`, `running`, `succeeded`, `failed`), newest first.
-pub async fn list(db: &Database, status: &str, limit: i64) -> Result<Vec<JobView>> {
-    let rows = sqlx::query(
+pub async fn list(
+    db: &Database,
+    scope: &super::accounts::Scope,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<JobView>> {
+    let mut binds = vec![status.to_string()];
+    let visible = job_condition(scope, &mut binds);
+    let sql = format!(
         "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, order_id
-         FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2",
-    )
-    .bind(status)
-    .bind(limit)
-    .fetch_all(&db.reader)
-    .await?;
+         FROM jobs WHERE status = $1 AND {visible} ORDER BY id DESC LIMIT {}",
+        limit.clamp(1, 500)
+    );
+    let mut query = sqlx::query(&sql);
+    for bind in &binds {
+        query = query.bind(bind.as_str());
+    }
+    let rows = query.fetch_all(&db.reader).await?;
     rows.iter().map(view_from_row).collect()
 }
 

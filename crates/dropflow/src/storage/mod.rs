@@ -28,6 +28,10 @@ pub mod orders;
 pub mod stores;
 /// API tokens: created once, stored hashed.
 pub mod tokens;
+/// Accounts, users (argon2 passwords), roles and the scope of what each may see.
+pub mod accounts;
+/// Browser sessions and their CSRF tokens.
+pub mod sessions;
 /// The wallet ledger: postings that always balance.
 pub mod ledger;
 /// Per-store automation settings and Admin API access.

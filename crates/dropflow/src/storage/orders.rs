@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct Versioned {
     pub id: OrderId,
+    pub store_id: StoreId,
     pub state: OrderState,
     pub version: i64,
 }
@@ -35,28 +36,33 @@ pub struct Cause {
     pub receipt: Option<ReceiptId>,
 }
 
-/// Changes to the per-tab counters accumulated over a transaction, written once at the end.
+/// Changes to the per-store, per-tab counters accumulated over a transaction, written once at
+/// the end. Per store, so a user who sees some stores gets the counts of those stores.
 #[derive(Debug, Default, Clone)]
-pub struct TabDeltas(BTreeMap<&'static str, i64>);
+pub struct TabDeltas(BTreeMap<(StoreId, &'static str), i64>);
 
 impl TabDeltas {
-    pub fn created(&mut self, tab: Tab) {
-        *self.0.entry(Tab::All.as_str()).or_default() += 1;
-        *self.0.entry(tab.as_str()).or_default() += 1;
+    pub fn created(&mut self, store: StoreId, tab: Tab) {
+        *self.0.entry((store, Tab::All.as_str())).or_default() += 1;
+        *self.0.entry((store, tab.as_str())).or_default() += 1;
     }
-    pub fn moved(&mut self, from: Tab, to: Tab) {
+    pub fn moved(&mut self, store: StoreId, from: Tab, to: Tab) {
         if from != to {
-            *self.0.entry(from.as_str()).or_default() -= 1;
-            *self.0.entry(to.as_str()).or_default() += 1;
+            *self.0.entry((store, from.as_str())).or_default() -= 1;
+            *self.0.entry((store, to.as_str())).or_default() += 1;
         }
     }
     pub async fn write(&self, tx: &mut Tx<'_>) -> Result<()> {
-        for (tab, delta) in self.0.iter().filter(|(_, d)| **d != 0) {
-            sqlx::query("UPDATE tab_counts SET n = n + $1 WHERE tab = $2")
-                .bind(*delta)
-                .bind(*tab)
-                .execute(&mut **tx)
-                .await?;
+        for ((store, tab), delta) in self.0.iter().filter(|(_, d)| **d != 0) {
+            sqlx::query(
+                "INSERT INTO store_tab_counts (store_id, tab, n) VALUES ($1, $2, $3)
+                 ON CONFLICT (store_id, tab) DO UPDATE SET n = store_tab_counts.n + excluded.n",
+            )
+            .bind(store.to_string())
+            .bind(*tab)
+            .bind(*delta)
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
@@ -77,7 +83,7 @@ pub async fn lock(tx: &mut Tx<'_>, id: OrderId) -> Result<()> {
 
 /// Reads an order's state inside a write transaction, by our id.
 pub async fn load_for_update(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Versioned>> {
-    let row = sqlx::query("SELECT id, state, version FROM orders WHERE id = $1")
+    let row = sqlx::query("SELECT id, store_id, state, version FROM orders WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(&mut **tx)
         .await?;
@@ -134,6 +140,7 @@ pub async fn routing_input(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Routin
 fn versioned_from_row(row: &AnyRow) -> Result<Versioned> {
     Ok(Versioned {
         id: parse_id("orders.id", &row.try_get::<String, _>("id")?)?,
+        store_id: parse_id("orders.store_id", &row.try_get::<String, _>("store_id")?)?,
         state: from_json("orders.state", &row.try_get::<String, _>("state")?)?,
         version: row.try_get("version")?,
     })
@@ -150,7 +157,7 @@ pub async fn find_many_for_update(
         let style = super::write_set::ParamStyle::of(tx);
         let params: Vec<String> = (2..chunk.len() + 2).map(|i| style.param(i)).collect();
         let sql = format!(
-            "SELECT id, state, version, external_id FROM orders
+            "SELECT id, store_id, state, version, external_id FROM orders
              WHERE store_id = {} AND external_id IN ({})",
             style.param(1),
             params.join(", ")
@@ -233,6 +240,8 @@ pub struct OrderSummary {
 /// Which orders to list.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
+    /// Only orders this caller may see.
+    pub scope: super::accounts::Scope,
     pub tab: Tab,
     /// Exact order name (with or without `#`), store order id, or customer e-mail.
     pub search: Option<String>,
@@ -248,8 +257,9 @@ const SUMMARY_COLUMNS: &str =
 /// A page of orders, newest first. Keyset pagination on the time-ordered id, so every page
 /// costs the same however deep it is.
 pub async fn list(db: &Database, query: &ListQuery) -> Result<Vec<OrderSummary>> {
-    let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM orders WHERE 1 = 1");
     let mut binds: Vec<String> = Vec::new();
+    let scope = query.scope.order_condition("", &mut binds);
+    let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM orders WHERE {scope}");
     let mut param = |sql: &mut String, clause: &str, value: String| {
         binds.push(value);
         sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
@@ -308,14 +318,20 @@ fn summary_from_row(row: &AnyRow) -> Result<OrderSummary> {
     })
 }
 
-/// Orders per tab, from the counters (constant time at any number of orders).
-pub async fn tab_counts(db: &Database) -> Result<BTreeMap<String, i64>> {
-    let rows = sqlx::query("SELECT tab, n FROM tab_counts")
-        .fetch_all(&db.reader)
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get::<String, _>("tab")?, r.try_get::<i64, _>("n")?)))
-        .collect()
+/// Orders per tab that `scope` may see, every tab present (0 when empty). From the per-store
+/// counters: constant time at any number of orders.
+pub async fn tab_counts(
+    db: &Database,
+    scope: &super::accounts::Scope,
+) -> Result<BTreeMap<String, i64>> {
+    let mut counts: BTreeMap<String, i64> = Tab::ALL
+        .iter()
+        .map(|t| (t.as_str().to_string(), 0))
+        .collect();
+    for (tab, n) in scope.tab_counts(db).await? {
+        *counts.entry(tab).or_default() += n;
+    }
+    Ok(counts)
 }
 
 /// One order line as stored.
@@ -361,16 +377,29 @@ pub struct OrderDetail {
 }
 
 /// Finds an order by our id, or by its name (`#1001`) or store id when unambiguous.
-pub async fn resolve(db: &Database, reference: &str) -> Result<Option<OrderId>> {
-    if let Ok(id) = reference.parse::<OrderId>() {
-        return Ok(Some(id));
+pub async fn resolve(
+    db: &Database,
+    scope: &super::accounts::Scope,
+    reference: &str,
+) -> Result<Option<OrderId>> {
+    let mut binds = Vec::new();
+    let by_id = reference.parse::<OrderId>().is_ok();
+    let matching = if by_id {
+        binds.push(reference.to_string());
+        "id = $1".to_string()
+    } else {
+        let bare = reference.trim().trim_start_matches('#');
+        binds.push(format!("#{bare}"));
+        binds.push(bare.to_string());
+        "(name = $1 OR external_id = $2)".to_string()
+    };
+    let condition = scope.order_condition("", &mut binds);
+    let sql = format!("SELECT id FROM orders WHERE {matching} AND {condition} LIMIT 2");
+    let mut query = sqlx::query(&sql);
+    for bind in &binds {
+        query = query.bind(bind.as_str());
     }
-    let bare = reference.trim().trim_start_matches('#');
-    let rows = sqlx::query("SELECT id FROM orders WHERE name = $1 OR external_id = $2 LIMIT 2")
-        .bind(format!("#{bare}"))
-        .bind(bare)
-        .fetch_all(&db.reader)
-        .await?;
+    let rows = query.fetch_all(&db.reader).await?;
     match rows.as_slice() {
         [one] => Ok(Some(parse_id(
             "orders.id",

@@ -51,6 +51,8 @@ pub async fn insert_new(tx: &mut Tx<'_>, receipts: &[NewReceipt<'_>]) -> Result<
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub store_id: dropflow_core::ids::StoreId,
     pub topic: String,
     pub received_at: DateTime<Utc>,
     /// The body exactly as the store sent it.
@@ -59,14 +61,19 @@ pub struct Receipt {
 
 /// The raw delivery a timeline event points at, for "show me what the store sent".
 pub async fn get(db: &Database, id: ReceiptId) -> Result<Option<Receipt>> {
-    let row =
-        sqlx::query("SELECT id, topic, received_at, body FROM webhook_receipts WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&db.reader)
-            .await?;
+    let row = sqlx::query(
+        "SELECT id, store_id, topic, received_at, body FROM webhook_receipts WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&db.reader)
+    .await?;
     row.map(|r| {
         Ok(Receipt {
             id: r.try_get("id")?,
+            store_id: super::codec::parse_id(
+                "webhook_receipts.store_id",
+                &r.try_get::<String, _>("store_id")?,
+            )?,
             topic: r.try_get("topic")?,
             received_at: from_ms(r.try_get("received_at")?),
             body: r.try_get("body")?,

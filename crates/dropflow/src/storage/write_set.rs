@@ -49,8 +49,14 @@ struct LineRow {
 
 #[derive(Debug)]
 enum Origin {
-    New { store_id: StoreId },
-    Existing { version: i64, tab: Tab },
+    New {
+        store_id: StoreId,
+    },
+    Existing {
+        version: i64,
+        tab: Tab,
+        store_id: StoreId,
+    },
 }
 
 #[derive(Debug)]
@@ -98,6 +104,7 @@ impl WriteSet {
         let write = self.orders.get(&id)?;
         Some(Versioned {
             id,
+            store_id,
             state: write.state.clone(),
             version: match write.origin {
                 Origin::New { .. } => 0,
@@ -152,6 +159,7 @@ impl WriteSet {
                         origin: Origin::Existing {
                             version: current.version,
                             tab: current.state.tab(),
+                            store_id: current.store_id,
                         },
                         state: transition.state.clone(),
                         descriptive,
@@ -202,7 +210,7 @@ impl WriteSet {
             let tab = write.state.tab();
             match write.origin {
                 Origin::New { store_id } => {
-                    deltas.created(tab);
+                    deltas.created(store_id, tab);
                     if let Some(d) = &write.descriptive {
                         new_orders.push((*id, store_id, write, d));
                         lines.extend(d.lines.iter().enumerate().map(|(i, l)| (*id, i, l)));
@@ -211,8 +219,9 @@ impl WriteSet {
                 Origin::Existing {
                     version,
                     tab: before,
+                    store_id,
                 } => {
-                    deltas.moved(before, tab);
+                    deltas.moved(store_id, before, tab);
                     update_order(tx, *id, version, write, now).await?;
                     // Lines follow the store until purchasing starts; after that the supplier
                     // orders refer to them and an edit in the store needs a person.

@@ -90,7 +90,14 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
         .await
         .expect("enqueue");
     tx.commit().await.expect("commit");
-    let queued = queue::list(&db, "queued", 10).await.expect("list");
+    let queued = queue::list(
+        &db,
+        &dropflow::storage::accounts::Scope::Installation,
+        "queued",
+        10,
+    )
+    .await
+    .expect("list");
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].id, id);
     assert_eq!(queued[0].kind, "demo");
@@ -220,7 +227,11 @@ async fn a_job_whose_lease_expired_on_its_last_try_is_kept_as_failed() {
     let (status, attempts, error) = status_of(&db, id).await;
     assert_eq!((status.as_str(), attempts), ("failed", 1));
     assert!(error.unwrap_or_default().contains("lease expired"));
-    assert!(queue::retry(&db, id).await.expect("retry"));
+    assert!(
+        queue::retry(&db, &dropflow::storage::accounts::Scope::Installation, id)
+            .await
+            .expect("retry")
+    );
     let (status, attempts, _) = status_of(&db, id).await;
     assert_eq!((status.as_str(), attempts), ("queued", 0));
     db.close().await;

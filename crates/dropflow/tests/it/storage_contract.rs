@@ -32,7 +32,9 @@ async fn migrations_apply_once_and_again_without_change() {
     let db = testdb.connect().await;
     db.migrate().await.expect("second migrate is a no-op");
     let again = testdb.connect().await;
-    let counts = orders::tab_counts(&again).await.expect("counts");
+    let counts = orders::tab_counts(&again, &dropflow::storage::accounts::Scope::Installation)
+        .await
+        .expect("counts");
     let tabs: Vec<&str> = counts.keys().map(String::as_str).collect();
     assert_eq!(
         tabs,
@@ -42,6 +44,7 @@ async fn migrations_apply_once_and_again_without_change() {
             "awaiting_payment",
             "awaiting_shipment",
             "canceled",
+            "delivered",
             "failed",
             "fulfilled",
             "on_hold"
@@ -121,8 +124,8 @@ async fn tokens_are_shown_once_stored_hashed_and_can_be_revoked() {
         tokens::authenticate(&db, &token)
             .await
             .expect("auth")
-            .as_deref(),
-        Some("ci")
+            .map(|owner| owner.name),
+        Some("ci".to_string())
     );
 
     let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens")
@@ -134,19 +137,22 @@ async fn tokens_are_shown_once_stored_hashed_and_can_be_revoked() {
         .iter()
         .all(|h| h.len() == 64 && !h.contains(&token[4..])));
 
-    assert_eq!(
-        tokens::authenticate(&db, "dfk_nope").await.expect("auth"),
-        None
-    );
-    assert_eq!(
-        tokens::authenticate(&db, &token[4..]).await.expect("auth"),
-        None
-    );
+    assert!(tokens::authenticate(&db, "dfk_nope")
+        .await
+        .expect("auth")
+        .is_none());
+    assert!(tokens::authenticate(&db, &token[4..])
+        .await
+        .expect("auth")
+        .is_none());
     sqlx::query("UPDATE api_tokens SET revoked_at = 1")
         .execute(&db.writer)
         .await
         .expect("revoke");
-    assert_eq!(tokens::authenticate(&db, &token).await.expect("auth"), None);
+    assert!(tokens::authenticate(&db, &token)
+        .await
+        .expect("auth")
+        .is_none());
     db.close().await;
 }
 
@@ -302,12 +308,32 @@ async fn write_one_stores_a_delivery_once_and_applies_later_snapshots() {
         scalar(&db, "SELECT COUNT(*) FROM webhook_receipts").await,
         3
     );
-    assert_eq!(orders::resolve(&db, "10").await.expect("resolve"), Some(id));
     assert_eq!(
-        orders::resolve(&db, "#10").await.expect("resolve"),
+        orders::resolve(&db, &dropflow::storage::accounts::Scope::Installation, "10")
+            .await
+            .expect("resolve"),
         Some(id)
     );
-    assert_eq!(orders::resolve(&db, "#11").await.expect("resolve"), None);
+    assert_eq!(
+        orders::resolve(
+            &db,
+            &dropflow::storage::accounts::Scope::Installation,
+            "#10"
+        )
+        .await
+        .expect("resolve"),
+        Some(id)
+    );
+    assert_eq!(
+        orders::resolve(
+            &db,
+            &dropflow::storage::accounts::Scope::Installation,
+            "#11"
+        )
+        .await
+        .expect("resolve"),
+        None
+    );
     db.close().await;
 }
 
@@ -334,11 +360,13 @@ async fn a_delivery_that_cannot_be_stored_leaves_nothing_behind() {
             "{table}"
         );
     }
-    assert!(orders::tab_counts(&db)
-        .await
-        .expect("counts")
-        .values()
-        .all(|n| *n == 0));
+    assert!(
+        orders::tab_counts(&db, &dropflow::storage::accounts::Scope::Installation)
+            .await
+            .expect("counts")
+            .values()
+            .all(|n| *n == 0)
+    );
     db.close().await;
 }
 
@@ -378,7 +406,12 @@ async fn one_bad_delivery_in_a_batch_does_not_take_its_neighbours_down() {
     }
     assert_eq!((created, failed), (19, 1));
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM orders").await, 19);
-    assert_eq!(orders::tab_counts(&db).await.expect("counts")["all"], 19);
+    assert_eq!(
+        orders::tab_counts(&db, &dropflow::storage::accounts::Scope::Installation)
+            .await
+            .expect("counts")["all"],
+        19
+    );
     drop(ingest);
     task.await
         .expect("writer ends when the last handle is gone");
@@ -437,7 +470,9 @@ async fn apply_rejects_what_does_not_fit_the_order_and_writes_nothing() {
     .await
     .expect("cancel");
     assert_eq!(cancelled.state.cancel_reason.as_deref(), Some("merchant"));
-    let counts = orders::tab_counts(&db).await.expect("counts");
+    let counts = orders::tab_counts(&db, &dropflow::storage::accounts::Scope::Installation)
+        .await
+        .expect("counts");
     assert_eq!(
         (counts["canceled"], counts["awaiting_order"], counts["all"]),
         (1, 0, 1)

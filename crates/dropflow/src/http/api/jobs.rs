@@ -1,7 +1,8 @@
-use crate::http::auth::Merchant;
+use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::AppState;
+use crate::storage::accounts::Role;
 use crate::storage::jobs::{self as queue, JobView};
 use axum::extract::State;
 use axum::Json;
@@ -23,9 +24,10 @@ const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
     responses((status = 200, body = Vec<JobView>), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiQuery(params): ApiQuery<JobParams>,
 ) -> Result<Json<Vec<JobView>>, ApiError> {
+    caller.require(&[Role::Owner], "see the job queue")?;
     let status = params.status.as_deref().unwrap_or("failed");
     if !STATUSES.contains(&status) {
         return Err(ApiError::BadRequest(format!(
@@ -39,7 +41,9 @@ pub async fn list(
             "limit must be between 1 and 500".into(),
         ));
     }
-    Ok(Json(queue::list(&state.db, status, limit).await?))
+    Ok(Json(
+        queue::list(&state.db, &caller.scope, status, limit).await?,
+    ))
 }
 
 /// Puts a failed job back in the queue with a fresh set of tries.
@@ -48,11 +52,12 @@ pub async fn list(
     responses((status = 200, body = Object), (status = 409, body = ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if queue::retry(&state.db, id).await? {
-        tracing::info!(job.id = id, by = %merchant, "failed job re-queued");
+    caller.require(&[Role::Owner], "retry jobs")?;
+    if queue::retry(&state.db, &caller.scope, id).await? {
+        tracing::info!(job.id = id, "failed job re-queued");
         Ok(Json(serde_json::json!({ "id": id, "status": "queued" })))
     } else {
         Err(ApiError::Conflict(format!(

@@ -1,14 +1,14 @@
 //! Product mappings: which supplier offers fulfil a store item.
 
-use crate::http::auth::Merchant;
+use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
+use crate::storage::accounts::Role;
 use crate::storage::catalog::{self, KeyKind, StoredMapping};
 use axum::extract::State;
 use axum::Json;
 use dropflow_core::catalog::{Component, Mapping, Offer, SupplierRef};
-use dropflow_core::ids::StoreId;
 use dropflow_core::money::Money;
 use dropflow_core::reference::country::CountryCode;
 use dropflow_core::reference::currency::Currency;
@@ -64,11 +64,12 @@ pub struct OfferInput {
         (status = 422, body = ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<MappingInput>,
 ) -> Result<Json<StoredMapping>, ApiError> {
-    let store_id = known_store(&state, &store_id).await?;
+    caller.require(&[Role::Owner, Role::Staff], "change this")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
     let (key_kind, key_value) = match (blank(&input.variant_id), blank(&input.sku)) {
         (Some(v), _) => (KeyKind::Variant, v),
         (None, Some(s)) => (KeyKind::Sku, s),
@@ -102,22 +103,12 @@ pub async fn put(
     responses((status = 200, body = Vec<StoredMapping>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(store_id): ApiPath<String>,
 ) -> Result<Json<Vec<StoredMapping>>, ApiError> {
-    let store_id = known_store(&state, &store_id).await?;
+    caller.require(&[Role::Owner, Role::Staff], "see mappings")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
     Ok(Json(catalog::list(&state.db, store_id).await?))
-}
-
-async fn known_store(state: &AppState, id: &str) -> Result<StoreId, ApiError> {
-    let not_found = || ApiError::NotFound(format!("store {id:?} not found"));
-    let store_id: StoreId = id.parse().map_err(|_| not_found())?;
-    let stores = crate::storage::stores::list(&state.db).await?;
-    stores
-        .iter()
-        .any(|s| s.id == store_id)
-        .then_some(store_id)
-        .ok_or_else(not_found)
 }
 
 fn blank(value: &Option<String>) -> Option<String> {

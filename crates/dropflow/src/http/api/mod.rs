@@ -1,4 +1,5 @@
-//! `/api/v1`: every endpoint requires a Bearer API token ([`super::auth::Merchant`]).
+//! `/api/v1`: every endpoint requires a Bearer API token ([`super::auth::Caller`]), scoped
+//! to what the token's user may see..
 
 /// Product mappings (store items to supplier offers).
 pub mod mappings;
@@ -14,3 +15,5 @@ pub mod wallet;
 pub mod procurement;
 /// Per-store settings and Admin API access.
 pub mod settings;
+/// A user's own API tokens.
+pub mod tokens;

@@ -1,7 +1,8 @@
-use crate::http::auth::Merchant;
+use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::AppState;
+use crate::storage::accounts::Role;
 use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail, OrderSummary};
 use crate::storage::receipts::{self, Receipt};
 use crate::storage::supplier_orders::SupplierOrderView;
@@ -36,7 +37,7 @@ pub struct OrderPage {
     pub orders: Vec<OrderSummary>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
-    /// Orders per tab (all stores).
+    /// Orders per tab (every order the caller may see).
     pub counts: BTreeMap<String, i64>,
 }
 
@@ -46,7 +47,7 @@ pub struct OrderPage {
         (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<OrderPage>, ApiError> {
     let tab = match params.tab.as_deref() {
@@ -78,6 +79,7 @@ pub async fn list(
         .transpose()
         .map_err(|_| ApiError::BadRequest("store_id is not a store id".into()))?;
     let query = ListQuery {
+        scope: caller.scope.clone(),
         tab,
         search: params.q,
         store_id,
@@ -88,7 +90,7 @@ pub async fn list(
     let next_cursor = (orders.len() == limit as usize)
         .then(|| orders.last().map(|o| o.id.to_string()))
         .flatten();
-    let counts = store::tab_counts(&state.db).await?;
+    let counts = store::tab_counts(&state.db, &caller.scope).await?;
     Ok(Json(OrderPage {
         orders,
         next_cursor,
@@ -101,9 +103,9 @@ pub async fn list(
     responses((status = 200, body = BTreeMap<String, i64>), (status = 401, body = ErrorBody)))]
 pub async fn counts(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
 ) -> Result<Json<BTreeMap<String, i64>>, ApiError> {
-    Ok(Json(store::tab_counts(&state.db).await?))
+    Ok(Json(store::tab_counts(&state.db, &caller.scope).await?))
 }
 
 /// One order with its lines and timeline. `id` may also be the order name (`1001`).
@@ -113,10 +115,10 @@ pub async fn counts(
         (status = 401, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    let id = resolve(&state, &id).await?;
+    let id = resolve(&state, &caller, &id).await?;
     let detail = store::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
@@ -139,22 +141,23 @@ pub struct NewHold {
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn place_hold(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(hold): ApiJson<NewHold>,
 ) -> Result<Json<OrderDetail>, ApiError> {
+    caller.require(&[Role::Owner, Role::Staff], "hold orders")?;
     let reason = parse_reason(&hold.reason)?;
     if hold.detail.trim().is_empty() {
         return Err(ApiError::Unprocessable(
             "detail must say why the order is held".into(),
         ));
     }
-    let id = resolve(&state, &id).await?;
+    let id = resolve(&state, &caller, &id).await?;
     let command = Command::PlaceHold {
         reason,
         detail: hold.detail.trim().to_string(),
     };
-    apply(&state, id, command, merchant).await
+    apply(&state, id, command, caller.actor).await
 }
 
 /// Releases a hold. Releasing a system hold (awaiting payment, incorrect address) is an
@@ -167,12 +170,13 @@ pub async fn place_hold(
         (status = 409, body = ErrorBody)))]
 pub async fn release_hold(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath((id, reason)): ApiPath<(String, String)>,
 ) -> Result<Json<OrderDetail>, ApiError> {
+    caller.require(&[Role::Owner, Role::Staff], "release holds")?;
     let reason = parse_reason(&reason)?;
-    let id = resolve(&state, &id).await?;
-    apply(&state, id, Command::ReleaseHold { reason }, merchant).await
+    let id = resolve(&state, &caller, &id).await?;
+    apply(&state, id, Command::ReleaseHold { reason }, caller.actor).await
 }
 
 async fn apply(
@@ -206,8 +210,13 @@ fn parse_reason(text: &str) -> Result<HoldReason, ApiError> {
     })
 }
 
-async fn resolve(state: &AppState, reference: &str) -> Result<OrderId, ApiError> {
-    store::resolve(&state.db, reference)
+/// The order a path names (id, name or store order id), among those the caller may see.
+pub async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+) -> Result<OrderId, ApiError> {
+    store::resolve(&state.db, &caller.scope, reference)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {reference:?} not found")))
 }
@@ -218,15 +227,20 @@ async fn resolve(state: &AppState, reference: &str) -> Result<OrderId, ApiError>
     responses((status = 200, body = Receipt), (status = 404, body = ErrorBody)))]
 pub async fn receipt(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Receipt>, ApiError> {
+    caller.require(&[Role::Owner, Role::Staff], "read webhook receipts")?;
     let not_found = || ApiError::NotFound(format!("receipt {id:?} not found"));
     let receipt_id = id.parse::<ReceiptId>().map_err(|_| not_found())?;
-    receipts::get(&state.db, receipt_id)
+    let receipt = receipts::get(&state.db, receipt_id)
         .await?
-        .map(Json)
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    caller
+        .store(&state.db, receipt.store_id)
+        .await
+        .map_err(|_| not_found())?;
+    Ok(Json(receipt))
 }
 
 /// Routes the order again (after a mapping was fixed): the lines not yet bought are planned
@@ -236,10 +250,11 @@ pub async fn receipt(
     responses((status = 202, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn reroute(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
-    let id = resolve(&state, &id).await?;
+    caller.require(&[Role::Owner, Role::Staff], "route orders")?;
+    let id = resolve(&state, &caller, &id).await?;
     let mut tx = state.db.begin().await?;
     let payload = serde_json::json!({ "order_id": id.to_string() });
     let job = crate::storage::jobs::enqueue(
@@ -253,7 +268,7 @@ pub async fn reroute(
     tx.commit()
         .await
         .map_err(crate::storage::StorageError::from)?;
-    tracing::info!(order.id = %id, by = %merchant, "routing queued by a merchant");
+    tracing::info!(order.id = %id, "routing queued by a merchant");
     Ok((
         axum::http::StatusCode::ACCEPTED,
         Json(serde_json::json!({ "job_id": job, "status": "queued" })),
@@ -266,10 +281,10 @@ pub async fn reroute(
     responses((status = 200, body = Vec<SupplierOrderView>), (status = 404, body = ErrorBody)))]
 pub async fn supplier_orders(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<SupplierOrderView>>, ApiError> {
-    let id = resolve(&state, &id).await?;
+    let id = resolve(&state, &caller, &id).await?;
     Ok(Json(
         crate::storage::supplier_orders::for_order(&state.db, id).await?,
     ))

@@ -4,10 +4,11 @@
 //! 202 at once); who asked is on each order's timeline.
 
 use crate::fulfilment::{order_tx, parcels as parcel_rules};
-use crate::http::auth::Merchant;
+use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
+use crate::storage::accounts::{Role, Scope};
 use crate::storage::parcels::{self, ParcelView};
 use crate::storage::supplier_orders::{self, SupplierOrder};
 use crate::storage::{orders, StorageError};
@@ -25,14 +26,14 @@ use serde::{Deserialize, Serialize};
 
 /// An action on the supplier side of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
+pub enum Action {
     Place,
     Pay,
     Refresh,
 }
 
 impl Action {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Action::Place => "place",
             Action::Pay => "pay",
@@ -75,13 +76,18 @@ pub struct ActionResult {
     pub message: Option<String>,
 }
 
-async fn act(
+/// Queues `action` for one order's supplier orders (the Place / Pay / Refresh buttons).
+pub async fn act(
     state: &AppState,
     reference: &str,
     action: Action,
-    merchant: &str,
+    caller: &Caller,
 ) -> Result<ActionResult, ApiError> {
-    let Some(order_id) = orders::resolve(&state.db, reference).await? else {
+    caller.require(
+        &[Role::Owner, Role::Staff],
+        &format!("{} orders", action.name()),
+    )?;
+    let Some(order_id) = orders::resolve(&state.db, &caller.scope, reference).await? else {
         return Ok(ActionResult {
             order_id: reference.to_string(),
             outcome: "not_found".into(),
@@ -120,7 +126,7 @@ async fn act(
         Command::Record(vec![OrderEvent::ActionRequested {
             action: action.name().into(),
         }]),
-        Actor::Merchant(merchant.to_string()),
+        Actor::Merchant(caller.actor.clone()),
     )
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -137,9 +143,9 @@ async fn act_one(
     state: &AppState,
     reference: &str,
     action: Action,
-    merchant: &str,
+    caller: &Caller,
 ) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
-    let result = act(state, reference, action, merchant).await?;
+    let result = act(state, reference, action, caller).await?;
     match result.outcome.as_str() {
         "not_found" => Err(ApiError::NotFound(result.message.unwrap_or_default())),
         "nothing_to_do" => Err(ApiError::Conflict(result.message.unwrap_or_default())),
@@ -154,10 +160,10 @@ async fn act_one(
         (status = 409, body = ErrorBody)))]
 pub async fn place(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
-    act_one(&state, &id, Action::Place, &merchant).await
+    act_one(&state, &id, Action::Place, &caller).await
 }
 
 /// Pays the order's supplier orders that wait for payment, from the wallet (the "Pay" click).
@@ -167,10 +173,10 @@ pub async fn place(
         (status = 409, body = ErrorBody)))]
 pub async fn pay(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
-    act_one(&state, &id, Action::Pay, &merchant).await
+    act_one(&state, &id, Action::Pay, &caller).await
 }
 
 /// Asks the suppliers about the order now instead of at the next scheduled sync.
@@ -180,10 +186,10 @@ pub async fn pay(
         (status = 409, body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
-    act_one(&state, &id, Action::Refresh, &merchant).await
+    act_one(&state, &id, Action::Refresh, &caller).await
 }
 
 /// Many orders at once.
@@ -204,7 +210,7 @@ async fn bulk(
     state: &AppState,
     input: BulkInput,
     action: Action,
-    merchant: &str,
+    caller: &Caller,
 ) -> Result<Json<BulkResult>, ApiError> {
     if input.order_ids.is_empty() || input.order_ids.len() > 500 {
         return Err(ApiError::Unprocessable(
@@ -213,7 +219,7 @@ async fn bulk(
     }
     let mut results = Vec::with_capacity(input.order_ids.len());
     for reference in &input.order_ids {
-        results.push(act(state, reference, action, merchant).await?);
+        results.push(act(state, reference, action, caller).await?);
     }
     Ok(Json(BulkResult { results }))
 }
@@ -224,10 +230,10 @@ async fn bulk(
     responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
 pub async fn bulk_place(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiJson(input): ApiJson<BulkInput>,
 ) -> Result<Json<BulkResult>, ApiError> {
-    bulk(&state, input, Action::Place, &merchant).await
+    bulk(&state, input, Action::Place, &caller).await
 }
 
 /// Bulk pay: each order's supplier orders awaiting payment are queued for paying.
@@ -236,10 +242,10 @@ pub async fn bulk_place(
     responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
 pub async fn bulk_pay(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiJson(input): ApiJson<BulkInput>,
 ) -> Result<Json<BulkResult>, ApiError> {
-    bulk(&state, input, Action::Pay, &merchant).await
+    bulk(&state, input, Action::Pay, &caller).await
 }
 
 /// The order's parcels with their tracking, check outcome and write-back state.
@@ -248,17 +254,11 @@ pub async fn bulk_pay(
     responses((status = 200, body = Vec<ParcelView>), (status = 404, body = ErrorBody)))]
 pub async fn parcels_of(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<ParcelView>>, ApiError> {
-    let order_id = resolve(&state, &id).await?;
+    let order_id = super::orders::resolve(&state, &caller, &id).await?;
     Ok(Json(parcels::for_order(&state.db, order_id).await?))
-}
-
-async fn resolve(state: &AppState, reference: &str) -> Result<OrderId, ApiError> {
-    orders::resolve(&state.db, reference)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("order {reference:?} not found")))
 }
 
 /// A vendor's parcel.
@@ -275,12 +275,31 @@ pub struct ShipInput {
     pub accept_unverified: bool,
 }
 
-async fn manual_supplier_order(state: &AppState, id: &str) -> Result<SupplierOrder, ApiError> {
+/// A manual vendor's supplier order the caller may act on: the vendor it is routed to, or the
+/// owner or staff of its store. Anyone else: not found.
+async fn manual_supplier_order(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<SupplierOrder, ApiError> {
     let not_found = || ApiError::NotFound(format!("supplier order {id:?} not found"));
     let id: SupplierOrderId = id.parse().map_err(|_| not_found())?;
     let so = supplier_orders::load(&state.db, id)
         .await?
         .ok_or_else(not_found)?;
+    caller.require(
+        &[Role::Owner, Role::Staff, Role::Vendor],
+        "ship supplier orders",
+    )?;
+    caller
+        .order(&state.db, so.order_id)
+        .await
+        .map_err(|_| not_found())?;
+    if let Scope::Vendor { vendor, .. } = &caller.scope {
+        if so.supplier_account != *vendor {
+            return Err(not_found());
+        }
+    }
     if SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual) {
         return Err(ApiError::Conflict(format!(
             "supplier order {id} is bought from {}: its tracking comes from the supplier",
@@ -297,11 +316,23 @@ async fn manual_supplier_order(state: &AppState, id: &str) -> Result<SupplierOrd
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn ship(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ShipInput>,
 ) -> Result<Json<Vec<ParcelView>>, ApiError> {
-    let so = manual_supplier_order(&state, &id).await?;
+    let order_id = ship_supplier_order(&state, &caller, &id, input).await?;
+    Ok(Json(parcels::for_order(&state.db, order_id).await?))
+}
+
+/// Records a vendor's parcel on a manual supplier order and moves it to shipped; returns the
+/// order it belongs to.
+pub async fn ship_supplier_order(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: ShipInput,
+) -> Result<OrderId, ApiError> {
+    let so = manual_supplier_order(state, caller, id).await?;
     if !matches!(
         so.status,
         SupplierOrderStatus::AwaitingShipment | SupplierOrderStatus::Shipped
@@ -336,7 +367,7 @@ pub async fn ship(
         status: ShipmentStatus::InfoReceived,
         url: input.tracking_url,
     };
-    let actor = Actor::Merchant(merchant);
+    let actor = Actor::Merchant(caller.actor.clone());
     let mut tx = state.db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
     let recorded = parcel_rules::record(&mut tx, &so, &parcel, &state.cadence, now)
@@ -356,7 +387,7 @@ pub async fn ship(
         move_to(&mut tx, &so, SupplierOrderStatus::Shipped, actor).await?;
     }
     tx.commit().await.map_err(StorageError::from)?;
-    Ok(Json(parcels::for_order(&state.db, so.order_id).await?))
+    Ok(so.order_id)
 }
 
 /// A vendor (or the merchant) marks a manual supplier order delivered.
@@ -365,10 +396,20 @@ pub async fn ship(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn deliver(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let so = manual_supplier_order(&state, &id).await?;
+    deliver_supplier_order(&state, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Marks a manual supplier order delivered; returns the order it belongs to.
+pub async fn deliver_supplier_order(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<OrderId, ApiError> {
+    let so = manual_supplier_order(state, caller, id).await?;
     if so.status != SupplierOrderStatus::Shipped {
         return Err(ApiError::Conflict(format!(
             "supplier order {} is {}: only a shipped order can be delivered",
@@ -382,11 +423,11 @@ pub async fn deliver(
         &mut tx,
         &so,
         SupplierOrderStatus::Delivered,
-        Actor::Merchant(merchant),
+        Actor::Merchant(caller.actor.clone()),
     )
     .await?;
     tx.commit().await.map_err(StorageError::from)?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(so.order_id)
 }
 
 async fn move_to(

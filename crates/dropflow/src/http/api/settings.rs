@@ -1,11 +1,11 @@
 //! Per-store settings (auto-order, auto-pay, price guard, customer notification) and the
 //! store's Admin API access for writing fulfilments back.
 
-use super::wallet::known_store;
-use crate::http::auth::Merchant;
+use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
+use crate::storage::accounts::Role;
 use crate::storage::settings::{self, AdminAccess, StoreSettings};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,10 +19,11 @@ use serde::Deserialize;
     responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(store_id): ApiPath<String>,
 ) -> Result<Json<StoreSettings>, ApiError> {
-    let store_id = known_store(&state, &store_id).await?;
+    caller.require(&[Role::Owner, Role::Staff], "see this")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
     Ok(Json(settings::get(&state.db, store_id).await?))
 }
 
@@ -33,18 +34,19 @@ pub async fn show(
         (status = 422, body = ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<StoreSettings>,
 ) -> Result<Json<StoreSettings>, ApiError> {
-    let store_id = known_store(&state, &store_id).await?;
+    caller.require(&[Role::Owner], "change this")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
     if input.price_guard_percent.is_some_and(|p| p > 1000) {
         return Err(ApiError::Unprocessable(
             "price_guard_percent: must be between 0 and 1000".into(),
         ));
     }
     settings::put(&state.db, store_id, &input).await?;
-    tracing::info!(store.id = %store_id, by = %merchant, "store settings changed");
+    tracing::info!(store.id = %store_id, "store settings changed");
     Ok(Json(settings::get(&state.db, store_id).await?))
 }
 
@@ -66,11 +68,12 @@ pub struct AdminAccessInput {
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_admin(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<AdminAccessInput>,
 ) -> Result<StatusCode, ApiError> {
-    let store_id = known_store(&state, &store_id).await?;
+    caller.require(&[Role::Owner], "set store credentials")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
     let url = input.url.trim().trim_end_matches('/');
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(ApiError::Unprocessable(
@@ -86,6 +89,6 @@ pub async fn put_admin(
         secret: input.secret.map(|s| s.trim().to_string()),
     };
     settings::set_admin_access(&state.db, store_id, Some(&access)).await?;
-    tracing::info!(store.id = %store_id, by = %merchant, "store admin access set");
+    tracing::info!(store.id = %store_id, "store admin access set");
     Ok(StatusCode::NO_CONTENT)
 }

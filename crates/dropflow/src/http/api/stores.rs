@@ -1,7 +1,8 @@
-use crate::http::auth::Merchant;
+use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 use crate::http::AppState;
+use crate::storage::accounts::{self, Role};
 use crate::storage::stores::{self, Store};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -55,9 +56,10 @@ impl From<&Store> for StoreView {
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiJson(new): ApiJson<NewStore>,
 ) -> Result<(StatusCode, Json<StoreView>), ApiError> {
+    caller.require(&[Role::Owner], "register stores")?;
     let platform = Platform::parse(new.platform.trim()).ok_or_else(|| {
         ApiError::Unprocessable(format!(
             "platform {:?} is not supported: use \"shopify\" or \"woocommerce\"",
@@ -81,17 +83,24 @@ pub async fn create(
         )));
     }
     let store = stores::create(&state.db, platform, &domain, &new.webhook_secret).await?;
+    // Registered in the caller's account (a new store starts in the default account).
+    accounts::assign_store(&state.db, store.id, caller.account_id()).await?;
     tracing::info!(store.id = %store.id, platform = platform.as_str(), "store registered");
     Ok((StatusCode::CREATED, Json(StoreView::from(&store))))
 }
 
-/// Lists registered stores.
+/// Lists the stores the caller may see.
 #[utoipa::path(get, path = "/api/v1/stores", security(("bearer" = [])),
     responses((status = 200, body = Vec<StoreView>), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
 ) -> Result<Json<Vec<StoreView>>, ApiError> {
-    let stores = stores::list(&state.db).await?;
-    Ok(Json(stores.iter().map(StoreView::from).collect()))
+    let mut visible = Vec::new();
+    for store in stores::list(&state.db).await? {
+        if caller.scope.sees_store(&state.db, store.id).await? {
+            visible.push(StoreView::from(&store));
+        }
+    }
+    Ok(Json(visible))
 }

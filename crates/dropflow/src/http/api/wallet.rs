@@ -3,10 +3,11 @@
 //! Amounts travel as decimal strings in the currency's exponent ("100.00" USD, "100" JPY), the
 //! way the mapping API takes costs, so no float ever touches money.
 
-use crate::http::auth::Merchant;
+use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::AppState;
+use crate::storage::accounts::Role;
 use crate::storage::ledger::{self, Entry, PostError};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -75,11 +76,12 @@ pub struct EntryParams {
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn top_up(
     State(state): State<AppState>,
-    Merchant(merchant): Merchant,
+    caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<TopUpInput>,
 ) -> Result<(StatusCode, Json<WalletView>), ApiError> {
-    let store_id = known_store(&state, &store_id).await?;
+    caller.require(&[Role::Owner], "top up the wallet")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
     let currency = currency(&input.currency)?;
     let amount = Money::parse_decimal(&input.amount, currency)
         .map_err(|e| ApiError::Unprocessable(format!("amount: {e}")))?;
@@ -115,7 +117,7 @@ pub async fn top_up(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     tracing::info!(store.id = %store_id, ledger.transaction = posted.transaction_id,
         payments_queued = waiting.len(),
-        by = %merchant, "wallet topped up");
+        "wallet topped up");
     Ok((
         StatusCode::CREATED,
         Json(WalletView::new(store_id, &posted.balances)),
@@ -129,11 +131,12 @@ pub async fn top_up(
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiQuery(params): ApiQuery<WalletParams>,
 ) -> Result<Json<WalletView>, ApiError> {
-    let store_id = known_store(&state, &store_id).await?;
+    caller.require(&[Role::Owner, Role::Staff], "see this")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
     let code = params
         .currency
         .ok_or_else(|| ApiError::BadRequest("currency is required, e.g. ?currency=USD".into()))?;
@@ -148,11 +151,12 @@ pub async fn show(
         (status = 404, body = ErrorBody)))]
 pub async fn entries(
     State(state): State<AppState>,
-    _merchant: Merchant,
+    caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiQuery(params): ApiQuery<EntryParams>,
 ) -> Result<Json<Vec<Entry>>, ApiError> {
-    let store_id = known_store(&state, &store_id).await?;
+    caller.require(&[Role::Owner, Role::Staff], "see the ledger")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
     let limit = params.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest(
@@ -166,17 +170,6 @@ pub async fn entries(
 
 fn currency(code: &str) -> Result<Currency, ApiError> {
     Currency::from_code(code).map_err(|e| ApiError::Unprocessable(format!("currency: {e}")))
-}
-
-pub(crate) async fn known_store(state: &AppState, id: &str) -> Result<StoreId, ApiError> {
-    let not_found = || ApiError::NotFound(format!("store {id:?} not found"));
-    let store_id: StoreId = id.parse().map_err(|_| not_found())?;
-    let stores = crate::storage::stores::list(&state.db).await?;
-    stores
-        .iter()
-        .any(|s| s.id == store_id)
-        .then_some(store_id)
-        .ok_or_else(not_found)
 }
 
 /// A refusal by the ledger's rules is the caller's problem (409 for a repeat, 422 otherwise);
