@@ -57,6 +57,7 @@ async fn tab_counts_match_the_per_tab_listings() {
         ("awaiting_payment", 0),
         ("awaiting_shipment", 0),
         ("fulfilled", 0),
+        ("delivered", 0),
         ("canceled", 2),
         ("failed", 0),
         ("on_hold", 3),

@@ -80,7 +80,12 @@ async fn migrate_prepares_a_fresh_database() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(stdout(&out).contains("migrations applied"));
     let db = testdb.connect_raw().await;
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tab_counts").await, 8);
+    // The default account exists; per-store counters start empty (no store yet).
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM accounts").await, 1);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM store_tab_counts").await,
+        0
+    );
     db.close().await;
 }
 
@@ -288,4 +293,117 @@ async fn a_dropflow_toml_is_read_and_the_environment_overrides_it() {
         .expect("run");
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("listen_on"));
+}
+
+/// Runs `dropflow` with `stdin` piped in.
+async fn run_with_stdin(dir: &Path, database: &str, args: &[&str], stdin: &str) -> Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = command(dir)
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn dropflow");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.as_bytes())
+        .await
+        .expect("write stdin");
+    drop(input);
+    child.wait_with_output().await.expect("dropflow output")
+}
+
+#[tokio::test]
+async fn users_create_reads_the_password_from_stdin_and_a_user_token_acts_as_that_user() {
+    let testdb = TestDb::create().await;
+    let dir = testdb.dir.path();
+    let url = testdb.url.clone();
+    let added = run(
+        dir,
+        &url,
+        &[
+            "stores",
+            "add",
+            "--platform",
+            "shopify",
+            "--domain",
+            "a.myshopify.com",
+            "--secret",
+            SHOPIFY_SECRET,
+        ],
+    )
+    .await;
+    assert!(added.status.success(), "{added:?}");
+    let made = run_with_stdin(
+        dir,
+        &url,
+        &[
+            "users",
+            "create",
+            "--email",
+            "staff@a.test",
+            "--role",
+            "staff",
+            "--store",
+            "a.myshopify.com",
+        ],
+        "correct horse battery\n",
+    )
+    .await;
+    assert!(made.status.success(), "{made:?}");
+    assert!(stdout(&made).contains("staff@a.test"));
+    assert!(!String::from_utf8_lossy(&made.stderr).contains("correct horse"));
+
+    // No password on stdin, an unknown role, a staff user without a store: exit 2 with a reason.
+    for (args, input, needle) in [
+        (
+            vec!["users", "create", "--email", "o@a.test", "--role", "owner"],
+            "",
+            "standard input",
+        ),
+        (
+            vec!["users", "create", "--email", "o@a.test", "--role", "admin"],
+            "pw123456\n",
+            "unknown role",
+        ),
+        (
+            vec!["users", "create", "--email", "o@a.test", "--role", "staff"],
+            "pw123456\n",
+            "store",
+        ),
+    ] {
+        let refused = run_with_stdin(dir, &url, &args, input).await;
+        assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+
+    let token = run(
+        dir,
+        &url,
+        &["tokens", "create", "--name", "t", "--user", "staff@a.test"],
+    )
+    .await;
+    assert!(token.status.success(), "{token:?}");
+    let token = stdout(&token)
+        .lines()
+        .last()
+        .expect("token line")
+        .to_string();
+    let listed = run(dir, &url, &["users", "list"]).await;
+    assert!(
+        stdout(&listed).contains("staff@a.test\tstaff"),
+        "{listed:?}"
+    );
+
+    let db = testdb.connect().await;
+    let owner = dropflow::storage::tokens::authenticate(&db, &token)
+        .await
+        .expect("auth")
+        .expect("valid");
+    assert!(owner.user_id.is_some());
+    db.close().await;
 }

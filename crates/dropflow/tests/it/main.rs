@@ -4,6 +4,7 @@
 
 mod support;
 
+mod accounts;
 mod api_orders;
 mod api_stores;
 mod bad_input;

@@ -99,8 +99,8 @@ async fn start_migrates_a_fresh_database_and_serves() {
         .expect("GET");
     assert_eq!(ready.status(), StatusCode::OK);
     assert_eq!(
-        scalar(&running.db, "SELECT COUNT(*) FROM tab_counts").await,
-        8
+        scalar(&running.db, "SELECT COUNT(*) FROM accounts").await,
+        1
     );
     running.stop().await;
 }

@@ -195,7 +195,7 @@ async fn a_process_killed_mid_burst_loses_no_order_it_acknowledged() {
         ORDERS as i64
     );
     assert_eq!(
-        scalar(&store, "SELECT n FROM tab_counts WHERE tab = 'all'").await,
+        scalar(&store, "SELECT n FROM store_tab_counts WHERE tab = 'all'").await,
         ORDERS as i64
     );
     store.close().await;
