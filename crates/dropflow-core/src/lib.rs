@@ -38,3 +38,5 @@ pub mod lifecycle;
 pub mod tab;
 /// How often to ask suppliers and carriers, adapted to where an order stands.
 pub mod follow;
+/// The warehouse leg: rates, carrier choice, refunds, consolidation, inspection, stages.
+pub mod warehouse;

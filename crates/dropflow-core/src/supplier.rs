@@ -22,13 +22,17 @@ pub enum SupplierKind {
     Cj,
     /// A marketplace vendor who fulfils by hand (enters tracking in the dashboard).
     Manual,
+    /// A Taobao/1688-style marketplace bought from on the merchant's behalf; the seller
+    /// ships to dropflow's warehouse, not to the customer (issue 4).
+    Marketplace,
 }
 
 impl SupplierKind {
-    pub const ALL: [SupplierKind; 3] = [
+    pub const ALL: [SupplierKind; 4] = [
         SupplierKind::Aliexpress,
         SupplierKind::Cj,
         SupplierKind::Manual,
+        SupplierKind::Marketplace,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +40,7 @@ impl SupplierKind {
             SupplierKind::Aliexpress => "aliexpress",
             SupplierKind::Cj => "cj",
             SupplierKind::Manual => "manual",
+            SupplierKind::Marketplace => "marketplace",
         }
     }
 

@@ -20,6 +20,8 @@ pub mod faults;
 pub mod aliexpress;
 /// A CJ Dropshipping API v2 stand-in, served over HTTP.
 pub mod cj;
+/// A 1688 (Alibaba China) marketplace purchase API stand-in, served over HTTP.
+pub mod marketplace;
 /// A 17TRACK tracking API v2.2 stand-in, served over HTTP.
 pub mod track17;
 /// A Shopify REST Admin API stand-in (fulfillment orders, fulfillments), served over HTTP.

@@ -60,6 +60,14 @@ pub fn suppliers_from(config: &crate::config::SuppliersConfig) -> crate::fulfilm
             Arc::new(crate::suppliers::cj::Cj::new(config.clone())),
         );
     }
+    if let Some(config) = &config.marketplace {
+        connectors.insert(
+            SupplierKind::Marketplace,
+            Arc::new(crate::suppliers::marketplace::Marketplace::new(
+                config.clone(),
+            )),
+        );
+    }
     Arc::new(connectors)
 }
 

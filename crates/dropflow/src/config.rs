@@ -74,13 +74,14 @@ impl FollowSettings {
     }
 }
 
-/// `[suppliers.aliexpress]`, `[suppliers.cj]`: credentials and endpoints of the suppliers
+/// `[suppliers.aliexpress]`, `[suppliers.cj]`, `[suppliers.marketplace]`: credentials and endpoints of the suppliers
 /// this process places orders with.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SuppliersConfig {
     pub aliexpress: Option<crate::suppliers::aliexpress::AliExpressConfig>,
     pub cj: Option<crate::suppliers::cj::CjConfig>,
+    pub marketplace: Option<crate::suppliers::marketplace::MarketplaceConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

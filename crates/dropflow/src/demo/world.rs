@@ -239,6 +239,8 @@ fn suppliers(ali: &AliExpressSandbox, cj: &CjSandbox) -> crate::fulfilment::Supp
     app::suppliers_from(&crate::config::SuppliersConfig {
         aliexpress: Some(ali_config),
         cj: Some(cj_config),
+        // The warehouse flow is not in the demo yet (issue 4 wiring comes later).
+        marketplace: None,
     })
 }
 

@@ -10,6 +10,8 @@
 pub mod aliexpress;
 /// CJ Dropshipping API v2.0 (token auth, createOrderV2, pay from balance, webhooks).
 pub mod cj;
+/// A 1688-style marketplace (Alibaba China open platform): buys for the warehouse.
+pub mod marketplace;
 
 use dropflow_core::supplier::{
     PaymentResult, Placement, PurchaseRequest, RemoteOrder, SupplierError, SupplierKind,

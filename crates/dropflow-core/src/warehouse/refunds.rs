@@ -1,0 +1,264 @@
+//! Refund rules as data, by how far a warehouse order got, and the refund they give.
+//!
+//! Rounding: each part's share is rounded *down* to the minor unit (a refund never exceeds
+//! what was paid); the fixed deduction is then taken from the sum, never below zero.
+
+use crate::money::Money;
+use crate::reference::currency::Currency;
+use serde::{Deserialize, Serialize};
+
+/// The sample rules shipped with dropflow (`data/warehouse/refunds.toml`).
+pub const DEFAULT_REFUNDS_TOML: &str = include_str!("../../data/warehouse/refunds.toml");
+
+/// How far the order got when the refund is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStage {
+    BeforePurchase,
+    AfterPurchaseBeforeShipping,
+    AfterShipping,
+}
+
+impl RefundStage {
+    pub const ALL: [RefundStage; 3] = [
+        RefundStage::BeforePurchase,
+        RefundStage::AfterPurchaseBeforeShipping,
+        RefundStage::AfterShipping,
+    ];
+}
+
+/// What one stage refunds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRule {
+    pub stage: RefundStage,
+    pub product_percent: u32,
+    pub shipping_percent: u32,
+    pub service_fee_percent: u32,
+    /// Kept from the refund, minor units of the rules' currency.
+    #[serde(default)]
+    pub deduction: i64,
+    #[serde(default)]
+    pub deduction_label: String,
+}
+
+/// One rule per stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRules {
+    pub currency: Currency,
+    #[serde(rename = "rule")]
+    pub rules: Vec<RefundRule>,
+}
+
+/// What the merchant paid for the order's warehouse leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paid {
+    pub product: Money,
+    pub shipping: Money,
+    pub service_fee: Money,
+}
+
+/// The refund, part by part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundBreakdown {
+    pub stage: RefundStage,
+    pub product: Money,
+    pub shipping: Money,
+    pub service_fee: Money,
+    /// What was actually kept of the fixed deduction (no more than the parts' sum).
+    pub deduction: Money,
+    pub deduction_label: String,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefundError {
+    #[error("the refund rules cannot be read: {0}")]
+    Syntax(String),
+    #[error("the refund rules are invalid: {0}")]
+    Invalid(String),
+    #[error("no refund rule for stage {0:?}")]
+    NoRule(RefundStage),
+    #[error("paid amounts are in {paid}, the rules in {rules}")]
+    CurrencyMismatch { paid: String, rules: String },
+    #[error("a paid amount is negative")]
+    NegativePaid,
+}
+
+impl RefundRules {
+    pub fn from_toml(text: &str) -> Result<RefundRules, RefundError> {
+        let rules: RefundRules =
+            toml::from_str(text).map_err(|e| RefundError::Syntax(e.to_string()))?;
+        rules.validate()?;
+        Ok(rules)
+    }
+
+    pub fn defaults() -> Result<RefundRules, RefundError> {
+        RefundRules::from_toml(DEFAULT_REFUNDS_TOML)
+    }
+
+    /// Exactly one rule per stage, percentages 0–100, no negative deduction.
+    pub fn validate(&self) -> Result<(), RefundError> {
+        let mut problems = Vec::new();
+        for stage in RefundStage::ALL {
+            let n = self.rules.iter().filter(|r| r.stage == stage).count();
+            if n != 1 {
+                problems.push(format!("{stage:?} has {n} rules (exactly one needed)"));
+            }
+        }
+        for r in &self.rules {
+            for (name, p) in [
+                ("product_percent", r.product_percent),
+                ("shipping_percent", r.shipping_percent),
+                ("service_fee_percent", r.service_fee_percent),
+            ] {
+                if p > 100 {
+                    problems.push(format!("{:?}: {name} {p} is above 100", r.stage));
+                }
+            }
+            if r.deduction < 0 {
+                problems.push(format!("{:?}: deduction is negative", r.stage));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(RefundError::Invalid(problems.join("; ")))
+        }
+    }
+
+    /// The refund for `paid` at `stage`.
+    pub fn refund_for(
+        &self,
+        stage: RefundStage,
+        paid: &Paid,
+    ) -> Result<RefundBreakdown, RefundError> {
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| r.stage == stage)
+            .ok_or(RefundError::NoRule(stage))?;
+        let currency = self.currency;
+        for part in [paid.product, paid.shipping, paid.service_fee] {
+            if part.currency != currency {
+                return Err(RefundError::CurrencyMismatch {
+                    paid: part.currency.code().to_string(),
+                    rules: currency.code().to_string(),
+                });
+            }
+            if part.minor < 0 {
+                return Err(RefundError::NegativePaid);
+            }
+        }
+        let share = |m: Money, percent: u32| -> i64 {
+            // Floor: i128 avoids overflow, and both factors are non-negative.
+            i64::try_from(i128::from(m.minor) * i128::from(percent.min(100)) / 100).unwrap_or(0)
+        };
+        let product = share(paid.product, rule.product_percent);
+        let shipping = share(paid.shipping, rule.shipping_percent);
+        let service_fee = share(paid.service_fee, rule.service_fee_percent);
+        let gross = product.saturating_add(shipping).saturating_add(service_fee);
+        let deduction = rule.deduction.clamp(0, gross);
+        Ok(RefundBreakdown {
+            stage,
+            product: Money::new(product, currency),
+            shipping: Money::new(shipping, currency),
+            service_fee: Money::new(service_fee, currency),
+            deduction: Money::new(deduction, currency),
+            deduction_label: rule.deduction_label.clone(),
+            total: Money::new(gross - deduction, currency),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn usd(minor: i64) -> Money {
+        Money::new(minor, Currency::from_code("USD").unwrap())
+    }
+
+    fn paid(product: i64, shipping: i64, fee: i64) -> Paid {
+        Paid {
+            product: usd(product),
+            shipping: usd(shipping),
+            service_fee: usd(fee),
+        }
+    }
+
+    #[test]
+    fn default_rules_by_stage() {
+        let rules = RefundRules::defaults().unwrap();
+        let p = paid(2599, 1150, 199);
+        let before = rules.refund_for(RefundStage::BeforePurchase, &p).unwrap();
+        assert_eq!(before.total, usd(2599 + 1150 + 199));
+        let bought = rules
+            .refund_for(RefundStage::AfterPurchaseBeforeShipping, &p)
+            .unwrap();
+        assert_eq!(bought.service_fee, usd(0));
+        assert_eq!(bought.deduction, usd(150));
+        assert_eq!(bought.total, usd(2599 + 1150 - 150));
+        let shipped = rules.refund_for(RefundStage::AfterShipping, &p).unwrap();
+        // 50 % of 2599 = 1299.5, rounded down.
+        assert_eq!(shipped.product, usd(1299));
+        assert_eq!(shipped.total, usd(1299));
+    }
+
+    #[test]
+    fn deduction_never_makes_a_refund_negative() {
+        let rules = RefundRules::defaults().unwrap();
+        let r = rules
+            .refund_for(RefundStage::AfterPurchaseBeforeShipping, &paid(100, 0, 0))
+            .unwrap();
+        assert_eq!(r.deduction, usd(100));
+        assert_eq!(r.total, usd(0));
+    }
+
+    #[test]
+    fn wrong_currency_and_bad_rules_are_refused() {
+        let rules = RefundRules::defaults().unwrap();
+        let mut p = paid(1, 1, 1);
+        p.shipping = Money::new(1, Currency::from_code("EUR").unwrap());
+        assert!(matches!(
+            rules.refund_for(RefundStage::AfterShipping, &p),
+            Err(RefundError::CurrencyMismatch { .. })
+        ));
+        let text = DEFAULT_REFUNDS_TOML.replace("product_percent = 50", "product_percent = 150");
+        assert!(matches!(
+            RefundRules::from_toml(&text),
+            Err(RefundError::Invalid(m)) if m.contains("above 100")
+        ));
+        let missing = "currency = \"USD\"\n[[rule]]\nstage = \"after_shipping\"\nproduct_percent = 1\nshipping_percent = 0\nservice_fee_percent = 0\n";
+        assert!(matches!(
+            RefundRules::from_toml(missing),
+            Err(RefundError::Invalid(m)) if m.contains("BeforePurchase has 0 rules")
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn refunds_never_exceed_what_was_paid(
+            product in 0i64..1_000_000, shipping in 0i64..100_000, fee in 0i64..10_000,
+            pp in 0u32..=100, sp in 0u32..=100, fp in 0u32..=100, deduction in 0i64..5_000,
+        ) {
+            let rules = RefundRules {
+                currency: Currency::from_code("USD").unwrap(),
+                rules: RefundStage::ALL.iter().map(|s| RefundRule {
+                    stage: *s, product_percent: pp, shipping_percent: sp,
+                    service_fee_percent: fp, deduction, deduction_label: String::new(),
+                }).collect(),
+            };
+            for stage in RefundStage::ALL {
+                let r = rules.refund_for(stage, &paid(product, shipping, fee)).unwrap();
+                prop_assert!(r.total.minor >= 0);
+                prop_assert!(r.total.minor <= product + shipping + fee);
+                prop_assert!(r.product.minor <= product);
+                prop_assert_eq!(r.total.minor, r.product.minor + r.shipping.minor + r.service_fee.minor - r.deduction.minor);
+            }
+        }
+    }
+}

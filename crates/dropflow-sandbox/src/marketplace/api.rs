@@ -1,0 +1,328 @@
+//! The APIs the sandbox answers, in 1688's shapes.
+//!
+//! Real (1688 open platform, `com.alibaba.trade` namespace): the API names, the parameters
+//! (`flow`, `message`, `addressParam` {fullName, mobile, phone, postCode, provinceText,
+//! cityText, areaText, townText, address}, `cargoParamList` [{offerId, specId, quantity}],
+//! `outOrderId`; `tradeWithholdPreparePayParam` {orderId}; `webSite`, `orderId`; `tradeID`,
+//! `cancelReason`), fastCreateOrder's `result` {orderId, totalSuccessAmount, postFee} in fen,
+//! buyerView's `baseInfo` (status, totalAmount in yuan) and `nativeLogistics.logisticsItems`
+//! (logisticsCompanyName, logisticsCompanyNo, logisticsBillNo), and the status vocabulary.
+//!
+//! Modelled (1688 documents no such codes, or not publicly): the business error codes in
+//! [`code`], `outOrderId` being unique per live order and echoed in `baseInfo`, and the
+//! buyer balance that protocol pay draws from.
+
+use super::orders::{offers, Courier, Line, MarketplaceOffer, Order, COURIERS};
+use super::Shared;
+use crate::faults::Faults;
+use serde_json::{json, Value};
+
+pub const FAST_CREATE_ORDER: &str = "alibaba.trade.fastCreateOrder";
+pub const PREPARE_PAY: &str = "alibaba.trade.pay.protocolPay.preparePay";
+pub const BUYER_VIEW: &str = "alibaba.trade.get.buyerView";
+pub const BUYER_ORDER_LIST: &str = "alibaba.trade.getBuyerOrderList";
+pub const CANCEL: &str = "alibaba.trade.cancel";
+
+pub const APIS: [&str; 5] = [
+    FAST_CREATE_ORDER,
+    PREPARE_PAY,
+    BUYER_VIEW,
+    BUYER_ORDER_LIST,
+    CANCEL,
+];
+
+/// The sandbox's business error codes (modelled; see the module comment).
+pub mod code {
+    pub const STOCK_NOT_ENOUGH: &str = "ORDER_OFFER_STOCK_NOT_ENOUGH";
+    pub const OFFER_NOT_FOUND: &str = "ORDER_OFFER_NOT_EXIST";
+    pub const ADDRESS_INVALID: &str = "ORDER_ADDRESS_INVALID";
+    pub const DUPLICATE_OUT_ORDER_ID: &str = "ORDER_OUT_ORDER_ID_EXISTS";
+    pub const BAD_PARAM: &str = "PARAM_ERROR";
+    pub const BALANCE_NOT_ENOUGH: &str = "PAY_BALANCE_NOT_ENOUGH";
+    pub const ORDER_NOT_FOUND: &str = "ORDER_NOT_EXIST";
+    pub const STATUS_NOT_ALLOWED: &str = "ORDER_STATUS_NOT_ALLOW";
+}
+
+/// A parameter by name.
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn refused(code: &str, message: &str) -> Value {
+    json!({ "success": false, "code": code, "message": message })
+}
+
+fn yuan(fen: i64) -> Value {
+    // Yuan with two decimals as a JSON number, as buyerView writes amounts.
+    serde_json::Number::from_f64(fen as f64 / 100.0).map_or(Value::Null, Value::Number)
+}
+
+fn number(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn priced(fen: i64, faults: &Faults) -> i64 {
+    let factor = if faults.price_factor.is_finite() && faults.price_factor > 0.0 {
+        faults.price_factor
+    } else {
+        1.0
+    };
+    ((fen as f64) * factor).round() as i64
+}
+
+pub(crate) fn create(shared: &Shared, params: &[(String, String)], faults: &Faults) -> Value {
+    let address: Value = param(params, "addressParam")
+        .and_then(|a| serde_json::from_str(a).ok())
+        .unwrap_or(Value::Null);
+    let cargo: Vec<Value> = param(params, "cargoParamList")
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    if cargo.is_empty() {
+        return refused(code::BAD_PARAM, "cargoParamList is missing or empty");
+    }
+    let field = |name: &str| {
+        address
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim()
+    };
+    let address_ok = ["fullName", "provinceText", "cityText", "address"]
+        .iter()
+        .all(|f| !field(f).is_empty())
+        && (!field("mobile").is_empty() || !field("phone").is_empty());
+    if !address_ok || crate::faults::FaultSwitch::roll(faults.address_rejection_rate) {
+        return refused(
+            code::ADDRESS_INVALID,
+            "收货地址信息不完整 (receiving address incomplete)",
+        );
+    }
+    let out_order_id = param(params, "outOrderId")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let now = shared.clock.now();
+    let mut state = shared.lock();
+    if let Some(reference) = &out_order_id {
+        if let Some(existing) = state
+            .orders
+            .values()
+            .find(|o| o.out_order_id.as_ref() == Some(reference) && o.cancelled_at.is_none())
+        {
+            return refused(
+                code::DUPLICATE_OUT_ORDER_ID,
+                &format!("outOrderId already used by order {}", existing.id),
+            );
+        }
+    }
+    let mut lines = Vec::new();
+    for c in &cargo {
+        let offer_id = c.get("offerId").and_then(number).unwrap_or(0);
+        let spec_id = c.get("specId").and_then(Value::as_str).unwrap_or("").trim();
+        let quantity = c.get("quantity").and_then(number).unwrap_or(0);
+        let Some(offer) = state
+            .offers
+            .iter()
+            .find(|o| o.offer_id == offer_id && o.spec_id == spec_id)
+        else {
+            return refused(
+                code::OFFER_NOT_FOUND,
+                &format!("offer {offer_id} spec {spec_id} does not exist"),
+            );
+        };
+        let quantity = u32::try_from(quantity).unwrap_or(0);
+        if quantity == 0 {
+            return refused(code::BAD_PARAM, "quantity must be at least 1");
+        }
+        if offer.stock < quantity || crate::faults::FaultSwitch::roll(faults.out_of_stock_rate) {
+            return refused(
+                code::STOCK_NOT_ENOUGH,
+                &format!("库存不足 offer {offer_id} spec {spec_id}"),
+            );
+        }
+        lines.push(Line {
+            offer_id,
+            spec_id: spec_id.to_string(),
+            title: offer.title.clone(),
+            quantity,
+            unit_fen: priced(offer.price_fen, faults),
+        });
+    }
+    for line in &lines {
+        if let Some(o) = state
+            .offers
+            .iter_mut()
+            .find(|o| o.offer_id == line.offer_id && o.spec_id == line.spec_id)
+        {
+            o.stock -= line.quantity;
+        }
+    }
+    state.next_id += 7_919;
+    let id = state.next_id;
+    let courier: Courier = COURIERS
+        .get(usize::try_from(id % 5).unwrap_or(0))
+        .copied()
+        .unwrap_or(COURIERS[0]);
+    let order = Order {
+        id,
+        out_order_id: out_order_id.clone(),
+        lines,
+        post_fee_fen: shared.config.post_fee_fen,
+        created_at: now,
+        paid_at: None,
+        cancelled_at: None,
+        courier,
+    };
+    let (total, post) = (order.total_fen(), order.post_fee_fen);
+    state.orders.insert(id, order);
+    if let Some(reference) = out_order_id {
+        *state.placements.entry(reference).or_default() += 1;
+    }
+    json!({
+        "success": true,
+        "result": { "orderId": id.to_string(), "totalSuccessAmount": total, "postFee": post },
+    })
+}
+
+pub(crate) fn pay(shared: &Shared, params: &[(String, String)]) -> Value {
+    let order_id = param(params, "tradeWithholdPreparePayParam")
+        .and_then(|p| serde_json::from_str::<Value>(p).ok())
+        .and_then(|p| p.get("orderId").and_then(number));
+    let Some(order_id) = order_id else {
+        return refused(
+            code::BAD_PARAM,
+            "tradeWithholdPreparePayParam.orderId is missing",
+        );
+    };
+    let now = shared.clock.now();
+    let mut state = shared.lock();
+    let balance = state.balance_fen;
+    let Some(order) = state.orders.get_mut(&order_id) else {
+        return refused(code::ORDER_NOT_FOUND, "order does not exist");
+    };
+    if order.cancelled_at.is_some() || order.paid_at.is_some() {
+        return refused(code::STATUS_NOT_ALLOWED, "order is not waiting for payment");
+    }
+    let total = order.total_fen();
+    if balance < total {
+        return refused(code::BALANCE_NOT_ENOUGH, "余额不足 (balance not enough)");
+    }
+    order.paid_at = Some(now);
+    state.balance_fen -= total;
+    // Cross-border pay (跨境宝) is the channel 1688 uses for cross-border buyers.
+    json!({ "success": true, "result": { "payChannel": "kjpayV2", "paySuccess": true } })
+}
+
+fn view(order: &Order, shared: &Shared) -> Value {
+    let now = shared.clock.now();
+    let timing = shared.config.timing();
+    let status = order.status(now, &timing);
+    let logistics: Vec<Value> = match order.shipped_at(&timing) {
+        Some(at) if at <= now && order.cancelled_at.is_none() => vec![json!({
+            "logisticsCompanyName": order.courier.name,
+            "logisticsCompanyNo": order.courier.code,
+            "logisticsBillNo": super::orders::tracking_number(&order.courier, order.id),
+            "status": if status == "waitbuyerreceive" { "alreadysend" } else { "alreadysign" },
+            "deliveredTime": at.format("%Y%m%d%H%M%S000+0800").to_string(),
+        })],
+        _ => Vec::new(),
+    };
+    json!({
+        "baseInfo": {
+            "id": order.id,
+            "idOfStr": order.id.to_string(),
+            "status": status,
+            "outOrderId": order.out_order_id,
+            "totalAmount": yuan(order.total_fen()),
+            "sumProductPayment": yuan(order.product_fen()),
+            "shippingFee": yuan(order.post_fee_fen),
+            "createTime": order.created_at.format("%Y%m%d%H%M%S000+0800").to_string(),
+        },
+        "productItems": order.lines.iter().map(|l| json!({
+            "productID": l.offer_id,
+            "specId": l.spec_id,
+            "name": l.title,
+            "quantity": l.quantity,
+            "price": yuan(l.unit_fen),
+        })).collect::<Vec<_>>(),
+        "nativeLogistics": { "logisticsItems": logistics },
+    })
+}
+
+pub(crate) fn buyer_view(shared: &Shared, params: &[(String, String)]) -> Value {
+    let Some(order_id) = param(params, "orderId").and_then(|s| s.trim().parse::<u64>().ok()) else {
+        return refused(code::BAD_PARAM, "orderId is missing");
+    };
+    let state = shared.lock();
+    match state.orders.get(&order_id) {
+        Some(order) => json!({ "success": "true", "result": view(order, shared) }),
+        None => refused(code::ORDER_NOT_FOUND, "order does not exist"),
+    }
+}
+
+pub(crate) fn order_list(shared: &Shared, params: &[(String, String)]) -> Value {
+    let page = param(params, "page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let size = param(params, "pageSize")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(20)
+        .clamp(1, 50);
+    let state = shared.lock();
+    let result: Vec<Value> = state
+        .orders
+        .values()
+        .rev()
+        .skip((page - 1) * size)
+        .take(size)
+        .map(|o| view(o, shared))
+        .collect();
+    json!({ "result": result, "totalRecord": state.orders.len() })
+}
+
+pub(crate) fn cancel(shared: &Shared, params: &[(String, String)]) -> Value {
+    let Some(order_id) = param(params, "tradeID").and_then(|s| s.trim().parse::<u64>().ok()) else {
+        return refused(code::BAD_PARAM, "tradeID is missing");
+    };
+    let now = shared.clock.now();
+    let mut state = shared.lock();
+    let Some(order) = state.orders.get_mut(&order_id) else {
+        return refused(code::ORDER_NOT_FOUND, "order does not exist");
+    };
+    // 1688 cancels only unpaid orders through this API.
+    if order.paid_at.is_some() || order.cancelled_at.is_some() {
+        return refused(
+            code::STATUS_NOT_ALLOWED,
+            "only unpaid orders can be cancelled",
+        );
+    }
+    order.cancelled_at = Some(now);
+    let restock: Vec<(u64, String, u32)> = order
+        .lines
+        .iter()
+        .map(|l| (l.offer_id, l.spec_id.clone(), l.quantity))
+        .collect();
+    for (offer_id, spec_id, quantity) in restock {
+        if let Some(o) = state
+            .offers
+            .iter_mut()
+            .find(|o: &&mut MarketplaceOffer| o.offer_id == offer_id && o.spec_id == spec_id)
+        {
+            o.stock += quantity;
+        }
+    }
+    json!({ "success": true })
+}
+
+/// The starting catalogue.
+pub(crate) fn catalogue() -> Vec<MarketplaceOffer> {
+    offers()
+}

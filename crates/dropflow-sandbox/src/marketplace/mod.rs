@@ -1,0 +1,371 @@
+//! A 1688 (Alibaba China) open platform stand-in for buying at a marketplace on dropflow's
+//! behalf, served over HTTP on `127.0.0.1:0`.
+//!
+//! - **gateway**: `POST /openapi/param2/1/{namespace}/{api}/{appKey}` with form parameters,
+//!   signed with `_aop_signature` (see [`sign`]); a wrong app key or signature and a wrong
+//!   `access_token` are refused in the gateway's `{error_code, error_message}` shape. The
+//!   gateway codes used here (`gw.SignatureInvalid`, `gw.AccessTokenInvalid`,
+//!   `gw.QosAppFrequencyLimit`, `gw.APIUnsupported`) are modelled on 1688's `gw.*` family;
+//! - **orders**: fastCreateOrder (the receiving address is the warehouse, never the customer;
+//!   `outOrderId` refused while a live order holds it, so a retry never buys twice), protocol
+//!   pay from the buyer balance (cross-border pay channel), buyerView, getBuyerOrderList
+//!   (newest first, paged), cancel (unpaid only);
+//! - **time**: a paid order goes `waitsellersend` → `waitbuyerreceive` (a domestic parcel with
+//!   SF / YTO / ZTO / STO / Yunda tracking) → `confirm_goods` (signed for at the warehouse) →
+//!   `success` as *sandbox time* passes (`time_scale`, or [`MarketplaceSandbox::advance`]);
+//! - **faults**: the shared [`FaultSwitch`]: latency, timeouts (a held create may still be
+//!   carried out with `place_despite_timeout`), 5xx, 429 with `Retry-After`, out of stock,
+//!   price factor and address rejection on create.
+
+mod api;
+mod orders;
+pub mod sign;
+
+#[cfg(test)]
+mod tests;
+
+pub use api::{code, APIS, BUYER_ORDER_LIST, BUYER_VIEW, CANCEL, FAST_CREATE_ORDER, PREPARE_PAY};
+pub use orders::{offers, tracking_number, Courier, MarketplaceOffer, COURIERS};
+
+use crate::cj::clock::SandboxClock;
+use crate::faults::FaultSwitch;
+use axum::extract::{Form, Path, State as AxumState};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How the sandbox behaves.
+#[derive(Clone)]
+pub struct MarketplaceSandboxConfig {
+    pub app_key: String,
+    pub app_secret: String,
+    pub access_token: String,
+    /// Sandbox seconds per real second.
+    pub time_scale: f64,
+    /// From payment to the seller's shipment.
+    pub ship_after: Duration,
+    /// From shipment to arrival at the warehouse.
+    pub arrive_after: Duration,
+    /// From arrival to the order's settlement (`success`).
+    pub settle_after: Duration,
+    /// Domestic postage per order, fen.
+    pub post_fee_fen: i64,
+    /// The buyer account's starting balance, fen.
+    pub balance_fen: i64,
+    pub timeout_hold: Duration,
+}
+
+impl Default for MarketplaceSandboxConfig {
+    fn default() -> Self {
+        const DAY: u64 = 86_400;
+        MarketplaceSandboxConfig {
+            app_key: "3876512".into(),
+            app_secret: "sandbox-1688-secret".into(),
+            access_token: "sandbox-1688-token".into(),
+            time_scale: 1.0,
+            ship_after: Duration::from_secs(DAY),
+            arrive_after: Duration::from_secs(2 * DAY),
+            settle_after: Duration::from_secs(7 * DAY),
+            post_fee_fen: 600,
+            balance_fen: 5_000_000,
+            timeout_hold: Duration::from_secs(30),
+        }
+    }
+}
+
+impl MarketplaceSandboxConfig {
+    pub(crate) fn timing(&self) -> orders::Timing {
+        orders::Timing {
+            ship_after: self.ship_after,
+            arrive_after: self.arrive_after,
+            settle_after: self.settle_after,
+        }
+    }
+}
+
+impl std::fmt::Debug for MarketplaceSandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MarketplaceSandboxConfig")
+            .field("app_key", &self.app_key)
+            .field("time_scale", &self.time_scale)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct State {
+    pub offers: Vec<MarketplaceOffer>,
+    pub orders: BTreeMap<u64, orders::Order>,
+    /// Orders created per `outOrderId` (more than one live order would be a double buy).
+    pub placements: HashMap<String, usize>,
+    pub next_id: u64,
+    pub balance_fen: i64,
+    pub calls: HashMap<String, usize>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: MarketplaceSandboxConfig,
+    faults: FaultSwitch,
+    pub(crate) clock: SandboxClock,
+    state: Mutex<State>,
+    stopping: watch::Receiver<bool>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running sandbox; dropping it stops the server.
+pub struct MarketplaceSandbox {
+    /// `http://127.0.0.1:PORT`: what a client uses as the gateway's base URL.
+    pub base_url: String,
+    pub faults: FaultSwitch,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// A sandbox order at the current sandbox time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxOrder {
+    pub order_id: u64,
+    pub out_order_id: Option<String>,
+    pub status: &'static str,
+    pub total_fen: i64,
+    pub tracking_number: Option<String>,
+}
+
+pub async fn start(config: MarketplaceSandboxConfig) -> std::io::Result<MarketplaceSandbox> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let (stop, stopping) = watch::channel(false);
+    let faults = FaultSwitch::default();
+    let shared = Arc::new(Shared {
+        clock: SandboxClock::new(config.time_scale),
+        faults: faults.clone(),
+        state: Mutex::new(State {
+            offers: api::catalogue(),
+            orders: BTreeMap::new(),
+            placements: HashMap::new(),
+            next_id: 3_512_345_678_901_234,
+            balance_fen: config.balance_fen,
+            calls: HashMap::new(),
+        }),
+        config,
+        stopping: stopping.clone(),
+    });
+    let router = Router::new()
+        .route(
+            "/openapi/param2/1/{namespace}/{api}/{app_key}",
+            post(gateway),
+        )
+        .with_state(shared.clone());
+    let mut until_stopped = stopping;
+    let task = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = until_stopped.wait_for(|s| *s).await;
+        };
+        if let Err(error) = axum::serve(listener, router)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
+            eprintln!("marketplace sandbox stopped: {error}");
+        }
+    });
+    Ok(MarketplaceSandbox {
+        base_url: format!("http://{address}"),
+        faults,
+        shared,
+        stop,
+        task: Some(task),
+    })
+}
+
+impl MarketplaceSandbox {
+    pub fn app_key(&self) -> &str {
+        &self.shared.config.app_key
+    }
+    pub fn app_secret(&self) -> &str {
+        &self.shared.config.app_secret
+    }
+    pub fn access_token(&self) -> &str {
+        &self.shared.config.access_token
+    }
+
+    /// Orders ever created with this `outOrderId`.
+    pub fn orders_placed(&self, out_order_id: &str) -> usize {
+        self.shared
+            .lock()
+            .placements
+            .get(out_order_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Live (not cancelled) orders holding this `outOrderId`: more than one is a double buy.
+    pub fn live_orders(&self, out_order_id: &str) -> usize {
+        self.shared
+            .lock()
+            .orders
+            .values()
+            .filter(|o| o.out_order_id.as_deref() == Some(out_order_id) && o.cancelled_at.is_none())
+            .count()
+    }
+
+    pub fn orders(&self) -> Vec<SandboxOrder> {
+        let now = self.shared.clock.now();
+        let timing = self.shared.config.timing();
+        self.shared
+            .lock()
+            .orders
+            .values()
+            .map(|o| SandboxOrder {
+                order_id: o.id,
+                out_order_id: o.out_order_id.clone(),
+                status: o.status(now, &timing),
+                total_fen: o.total_fen(),
+                tracking_number: o
+                    .shipped_at(&timing)
+                    .filter(|at| *at <= now && o.cancelled_at.is_none())
+                    .map(|_| tracking_number(&o.courier, o.id)),
+            })
+            .collect()
+    }
+
+    pub fn balance_fen(&self) -> i64 {
+        self.shared.lock().balance_fen
+    }
+    pub fn set_balance_fen(&self, fen: i64) {
+        self.shared.lock().balance_fen = fen;
+    }
+
+    /// Sets an offer's stock (false if unknown).
+    pub fn set_stock(&self, offer_id: u64, stock: u32) -> bool {
+        let mut state = self.shared.lock();
+        match state.offers.iter_mut().find(|o| o.offer_id == offer_id) {
+            Some(o) => {
+                o.stock = stock;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn calls(&self, api: &str) -> usize {
+        self.shared.lock().calls.get(api).copied().unwrap_or(0)
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.shared.clock.advance(by);
+    }
+
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MarketplaceSandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn gateway_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error_code": code, "error_message": message, "exception": message })),
+    )
+        .into_response()
+}
+
+async fn gateway(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Path((namespace, api, app_key)): Path<(String, String, String)>,
+    Form(params): Form<Vec<(String, String)>>,
+) -> Response {
+    let faults = shared.faults.get();
+    *shared.lock().calls.entry(api.clone()).or_default() += 1;
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    if FaultSwitch::roll(faults.timeout_rate) {
+        if faults.place_despite_timeout && api == FAST_CREATE_ORDER {
+            let _ = answer(&shared, &namespace, &api, &app_key, &params, &faults);
+        }
+        let mut stopping = shared.stopping.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(shared.config.timeout_hold) => {}
+            _ = stopping.wait_for(|s| *s) => {}
+        }
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    }
+    if FaultSwitch::roll(faults.server_error_rate) {
+        return (StatusCode::BAD_GATEWAY, "upstream error").into_response();
+    }
+    if FaultSwitch::roll(faults.rate_limit_rate) {
+        let mut response = gateway_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "gw.QosAppFrequencyLimit",
+            "App call frequency limited, retry later",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        return response;
+    }
+    answer(&shared, &namespace, &api, &app_key, &params, &faults)
+}
+
+fn answer(
+    shared: &Shared,
+    namespace: &str,
+    api: &str,
+    app_key: &str,
+    params: &[(String, String)],
+    faults: &crate::faults::Faults,
+) -> Response {
+    let config = &shared.config;
+    if namespace != "com.alibaba.trade" || !APIS.contains(&api) {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "gw.APIUnsupported",
+            "API not supported",
+        );
+    }
+    let url_path = format!("param2/1/{namespace}/{api}/{app_key}");
+    let signature = api::param(params, "_aop_signature").unwrap_or("");
+    if app_key != config.app_key || !sign::verify(&config.app_secret, &url_path, params, signature)
+    {
+        return gateway_error(
+            StatusCode::BAD_REQUEST,
+            "gw.SignatureInvalid",
+            "Request signature is invalid",
+        );
+    }
+    if api::param(params, "access_token") != Some(config.access_token.as_str()) {
+        return gateway_error(
+            StatusCode::UNAUTHORIZED,
+            "gw.AccessTokenInvalid",
+            "access_token is invalid or expired",
+        );
+    }
+    let body = match api {
+        FAST_CREATE_ORDER => api::create(shared, params, faults),
+        PREPARE_PAY => api::pay(shared, params),
+        BUYER_VIEW => api::buyer_view(shared, params),
+        BUYER_ORDER_LIST => api::order_list(shared, params),
+        _ => api::cancel(shared, params),
+    };
+    Json(body).into_response()
+}

@@ -1,0 +1,416 @@
+//! A 1688-style marketplace (Alibaba China open platform, `com.alibaba.trade`): dropflow
+//! buys the goods on the merchant's behalf and the seller ships them to dropflow's warehouse
+//! (issue 4), so the receiving address is always the configured warehouse, never the
+//! customer's.
+//!
+//! Calls: `POST {base_url}/openapi/param2/1/com.alibaba.trade/{api}/{app_key}` with form
+//! parameters, `access_token`, `_aop_timestamp` and `_aop_signature` (see
+//! [`transformers::signature`]). Buying twice is prevented by `outOrderId` = our attempt id:
+//! a second create with it is refused (`Rejected(DuplicateReference)`) and
+//! [`Supplier::find_by_reference`] pages through the buyer's orders for it.
+//!
+//! Price guard: fastCreateOrder takes no price, so the new order (unpaid, cancellable) is read
+//! back, and when a unit price is above the guard it is cancelled and reported as
+//! `PriceChanged`; nothing is paid.
+//!
+//! Logs carry attempt ids, 1688 order ids and codes; never secrets, tokens or messages.
+
+mod transformers;
+
+#[cfg(test)]
+mod tests;
+
+pub use transformers::{courier_name, supplier_status};
+
+use super::Supplier;
+use dropflow_core::procurement::SupplierOrderStatus;
+use dropflow_core::supplier::{
+    above_price_guard, PaymentResult, Placement, PurchaseRequest, RejectReason, RemoteOrder,
+    SupplierError, SupplierKind,
+};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The gateway's production base URL.
+pub const DEFAULT_BASE_URL: &str = "https://gw.open.1688.com";
+const NAMESPACE: &str = "com.alibaba.trade";
+const PAGE_SIZE: u64 = 50;
+
+/// A credential; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Where sellers ship to: dropflow's warehouse, in 1688's address fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseAddress {
+    pub full_name: String,
+    pub mobile: String,
+    pub post_code: String,
+    pub province: String,
+    pub city: String,
+    pub area: String,
+    pub address: String,
+}
+
+/// `[suppliers.marketplace]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketplaceConfig {
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    pub app_key: String,
+    pub app_secret: Secret,
+    pub access_token: Secret,
+    pub warehouse: WarehouseAddress,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Used when the purchase carries no guard of its own.
+    #[serde(default)]
+    pub price_guard_percent: Option<u32>,
+    /// Pages of recent orders searched for our reference before refusing to guess.
+    #[serde(default = "default_reference_pages")]
+    pub reference_pages: u64,
+}
+
+fn default_base_url() -> String {
+    DEFAULT_BASE_URL.to_string()
+}
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+fn default_reference_pages() -> u64 {
+    10
+}
+
+/// Not a business answer: the transport, the gateway, or 1688's `success: false`.
+enum CallError {
+    Supplier(SupplierError),
+    Api { code: String, message: String },
+}
+
+impl CallError {
+    fn into_supplier(self) -> SupplierError {
+        match self {
+            CallError::Supplier(e) => e,
+            CallError::Api { code, message } => {
+                SupplierError::Protocol(format!("1688 refused the call ({code}): {message}"))
+            }
+        }
+    }
+}
+
+pub struct Marketplace {
+    config: MarketplaceConfig,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Marketplace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Marketplace")
+            .field("base_url", &self.config.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Marketplace {
+    pub fn new(config: MarketplaceConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.timeout_ms.max(1)))
+            .build()
+            .unwrap_or_default();
+        Marketplace { config, http }
+    }
+
+    async fn call(&self, api: &str, mut params: Vec<(String, String)>) -> Result<Value, CallError> {
+        let url_path = format!("param2/1/{NAMESPACE}/{api}/{}", self.config.app_key);
+        params.push(("access_token".into(), self.config.access_token.0.clone()));
+        params.push((
+            "_aop_timestamp".into(),
+            chrono::Utc::now().timestamp_millis().to_string(),
+        ));
+        let signature = transformers::signature(&self.config.app_secret.0, &url_path, &params);
+        params.push(("_aop_signature".into(), signature));
+        let url = format!(
+            "{}/openapi/{url_path}",
+            self.config.base_url.trim_end_matches('/')
+        );
+        let response = self
+            .http
+            .post(url)
+            .form(&params)
+            .send()
+            .await
+            .map_err(|e| {
+                CallError::Supplier(if e.is_timeout() {
+                    SupplierError::Timeout
+                } else {
+                    SupplierError::Unavailable(format!("1688 unreachable: {}", e.without_url()))
+                })
+            })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body: Value = match response.json().await {
+            Ok(body) => body,
+            Err(e) if e.is_timeout() => return Err(CallError::Supplier(SupplierError::Timeout)),
+            Err(_) => Value::Null,
+        };
+        let gateway_code = body["error_code"].as_str().unwrap_or("").to_string();
+        if status.as_u16() == 429 || gateway_code.contains("FrequencyLimit") {
+            return Err(CallError::Supplier(SupplierError::RateLimited {
+                retry_after: retry_after.or(Some(Duration::from_secs(1))),
+            }));
+        }
+        if status.is_server_error() {
+            return Err(CallError::Supplier(SupplierError::Unavailable(format!(
+                "1688 answered {status}"
+            ))));
+        }
+        if status.as_u16() == 401
+            || gateway_code.contains("Signature")
+            || gateway_code.contains("AccessToken")
+        {
+            return Err(CallError::Supplier(SupplierError::Unauthorized(format!(
+                "1688 gateway refused our credentials ({gateway_code})"
+            ))));
+        }
+        if !gateway_code.is_empty() || !status.is_success() {
+            return Err(CallError::Supplier(SupplierError::Protocol(format!(
+                "1688 gateway answered {status} {gateway_code}"
+            ))));
+        }
+        let success = match &body["success"] {
+            Value::Bool(b) => *b,
+            Value::String(s) => s == "true",
+            // getBuyerOrderList answers without a `success` flag.
+            Value::Null => body.get("result").is_some(),
+            _ => false,
+        };
+        if success {
+            Ok(body)
+        } else {
+            Err(CallError::Api {
+                code: body["code"].as_str().unwrap_or("").to_string(),
+                message: body["message"].as_str().unwrap_or("").to_string(),
+            })
+        }
+    }
+
+    async fn detail(&self, supplier_order_id: &str) -> Result<Value, SupplierError> {
+        let body = self
+            .call(
+                "alibaba.trade.get.buyerView",
+                vec![
+                    ("webSite".into(), "1688".into()),
+                    ("orderId".into(), supplier_order_id.to_string()),
+                ],
+            )
+            .await
+            .map_err(CallError::into_supplier)?;
+        Ok(body["result"].clone())
+    }
+
+    async fn cancel(&self, supplier_order_id: &str) -> Result<(), SupplierError> {
+        self.call(
+            "alibaba.trade.cancel",
+            vec![
+                ("webSite".into(), "1688".into()),
+                ("tradeID".into(), supplier_order_id.to_string()),
+                ("cancelReason".into(), "buyerCancel".into()),
+                ("remark".into(), "price above the merchant's guard".into()),
+            ],
+        )
+        .await
+        .map(|_| ())
+        .map_err(CallError::into_supplier)
+    }
+
+    async fn place_inner(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
+        let attempt_id = request.attempt_id.as_str();
+        let params = match transformers::create_params(request, &self.config) {
+            Ok(p) => p,
+            Err(reason) => return Ok(Placement::Rejected(reason)),
+        };
+        let body = match self.call("alibaba.trade.fastCreateOrder", params).await {
+            Ok(body) => body,
+            Err(CallError::Api { code, message }) => {
+                tracing::warn!(attempt_id, code, "marketplace: purchase refused");
+                return Ok(Placement::Rejected(transformers::reject_reason(
+                    &code,
+                    &message,
+                    &request.lines,
+                )));
+            }
+            Err(CallError::Supplier(e)) => return Err(e),
+        };
+        let order_id = body["result"]["orderId"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| body["result"]["orderId"].as_u64().map(|n| n.to_string()))
+            .ok_or_else(|| SupplierError::Protocol("fastCreateOrder without orderId".into()))?;
+        tracing::info!(attempt_id, order_id, "marketplace: order created");
+        let detail = self.detail(&order_id).await?;
+        if let Some(percent) = request
+            .price_guard_percent
+            .or(self.config.price_guard_percent)
+        {
+            let prices = transformers::unit_prices(&detail);
+            let above = request.lines.iter().find_map(|line| {
+                let (_, price) = prices
+                    .iter()
+                    .find(|(spec, _)| spec == line.supplier_sku_id.trim())?;
+                above_price_guard(line.expected_unit_cost, *price, percent).then(|| {
+                    RejectReason::PriceChanged {
+                        supplier_sku_id: line.supplier_sku_id.clone(),
+                        unit_cost: *price,
+                    }
+                })
+            });
+            if let Some(reason) = above {
+                // Unpaid, so cancelling is free; the reference is free again afterwards.
+                self.cancel(&order_id).await?;
+                tracing::info!(
+                    attempt_id,
+                    order_id,
+                    "marketplace: price above the guard, cancelled"
+                );
+                return Ok(Placement::Rejected(reason));
+            }
+        }
+        let mut order = transformers::remote_order(&detail)?;
+        order
+            .attempt_id
+            .get_or_insert_with(|| attempt_id.to_string());
+        Ok(Placement::Placed(order))
+    }
+
+    async fn find_inner(&self, attempt_id: &str) -> Result<Option<RemoteOrder>, SupplierError> {
+        let pages = self.config.reference_pages.max(1);
+        let mut cancelled: Option<RemoteOrder> = None;
+        for page in 1..=pages {
+            let body = self
+                .call(
+                    "alibaba.trade.getBuyerOrderList",
+                    vec![
+                        ("page".into(), page.to_string()),
+                        ("pageSize".into(), PAGE_SIZE.to_string()),
+                    ],
+                )
+                .await
+                .map_err(CallError::into_supplier)?;
+            let list = body["result"].as_array().cloned().unwrap_or_default();
+            for entry in &list {
+                let order = transformers::remote_order(entry)?;
+                if order.attempt_id.as_deref() != Some(attempt_id) {
+                    continue;
+                }
+                // A live order wins over one cancelled by the price guard.
+                if order.status != SupplierOrderStatus::Cancelled {
+                    return Ok(Some(order));
+                }
+                cancelled.get_or_insert(order);
+            }
+            let total = body["totalRecord"].as_u64().unwrap_or(0);
+            if (list.len() as u64) < PAGE_SIZE || page.saturating_mul(PAGE_SIZE) >= total {
+                return Ok(cancelled);
+            }
+        }
+        Err(SupplierError::Protocol(format!(
+            "order {attempt_id} is not among the {} most recent 1688 orders; it may still exist",
+            pages.saturating_mul(PAGE_SIZE)
+        )))
+    }
+
+    async fn pay_inner(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError> {
+        let id: u64 = supplier_order_id.trim().parse().map_err(|_| {
+            SupplierError::Protocol(format!("{supplier_order_id:?} is not a 1688 order id"))
+        })?;
+        let param = json!({ "orderId": id }).to_string();
+        match self
+            .call(
+                "alibaba.trade.pay.protocolPay.preparePay",
+                vec![("tradeWithholdPreparePayParam".into(), param)],
+            )
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(order_id = supplier_order_id, "marketplace: paid");
+                Ok(PaymentResult::Paid)
+            }
+            Err(CallError::Api { code, .. }) if code.contains("BALANCE") => {
+                Ok(PaymentResult::InsufficientBalance)
+            }
+            Err(CallError::Api { code, message }) => {
+                // Possibly paid by an earlier try whose answer was lost: ask the order.
+                let order = transformers::remote_order(&self.detail(supplier_order_id).await?)?;
+                match order.status {
+                    SupplierOrderStatus::AwaitingShipment
+                    | SupplierOrderStatus::Shipped
+                    | SupplierOrderStatus::Delivered => Ok(PaymentResult::Paid),
+                    SupplierOrderStatus::AwaitingPlacement
+                    | SupplierOrderStatus::PlacementUnknown
+                    | SupplierOrderStatus::AwaitingPayment
+                    | SupplierOrderStatus::Rejected
+                    | SupplierOrderStatus::Cancelled => Ok(PaymentResult::Refused {
+                        detail: format!("1688 {code}: {message}"),
+                    }),
+                }
+            }
+            Err(CallError::Supplier(e)) => Err(e),
+        }
+    }
+}
+
+impl Supplier for Marketplace {
+    fn kind(&self) -> SupplierKind {
+        SupplierKind::Marketplace
+    }
+
+    fn place<'a>(
+        &'a self,
+        request: &'a PurchaseRequest,
+    ) -> BoxFuture<'a, Result<Placement, SupplierError>> {
+        Box::pin(self.place_inner(request))
+    }
+
+    fn find_by_reference<'a>(
+        &'a self,
+        attempt_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RemoteOrder>, SupplierError>> {
+        Box::pin(self.find_inner(attempt_id))
+    }
+
+    fn order<'a>(
+        &'a self,
+        supplier_order_id: &'a str,
+    ) -> BoxFuture<'a, Result<RemoteOrder, SupplierError>> {
+        Box::pin(async move { transformers::remote_order(&self.detail(supplier_order_id).await?) })
+    }
+
+    fn pay<'a>(
+        &'a self,
+        supplier_order_id: &'a str,
+    ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>> {
+        Box::pin(self.pay_inner(supplier_order_id))
+    }
+}
