@@ -192,6 +192,7 @@ impl World {
                     auto_pay: true,
                     price_guard_percent: Some(15),
                     notify_customer: true,
+                    ..Default::default()
                 },
             )
             .await?;

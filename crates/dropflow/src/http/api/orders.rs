@@ -29,6 +29,8 @@ pub struct ListParams {
     pub store_id: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only orders flagged "needs attention" (default false).
+    pub needs_attention: Option<bool>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -83,12 +85,13 @@ pub async fn list(
         store_id,
         before,
         limit,
+        needs_attention: params.needs_attention.unwrap_or(false),
     };
     let orders = store::list(&state.db, &query).await?;
     let next_cursor = (orders.len() == limit as usize)
         .then(|| orders.last().map(|o| o.id.to_string()))
         .flatten();
-    let counts = store::tab_counts(&state.db).await?;
+    let counts = counts_with_attention(&state).await?;
     Ok(Json(OrderPage {
         orders,
         next_cursor,
@@ -103,7 +106,17 @@ pub async fn counts(
     State(state): State<AppState>,
     _merchant: Merchant,
 ) -> Result<Json<BTreeMap<String, i64>>, ApiError> {
-    Ok(Json(store::tab_counts(&state.db).await?))
+    Ok(Json(counts_with_attention(&state).await?))
+}
+
+/// The tab counts and `needs_attention`, the flagged orders (which are in other tabs too).
+async fn counts_with_attention(state: &AppState) -> Result<BTreeMap<String, i64>, ApiError> {
+    let mut counts = store::tab_counts(&state.db).await?;
+    counts.insert(
+        "needs_attention".into(),
+        store::attention_count(&state.db).await?,
+    );
+    Ok(counts)
 }
 
 /// One order with its lines and timeline. `id` may also be the order name (`1001`).
