@@ -36,6 +36,10 @@ use utoipa::{Modify, OpenApi};
         super::api::settings::show,
         super::api::settings::put,
         super::api::settings::put_admin,
+        super::api::webhook_endpoints::create,
+        super::api::webhook_endpoints::list,
+        super::api::webhook_endpoints::delete,
+        super::api::webhook_endpoints::replay,
     ),
     modifiers(&BearerAuth)
 )]

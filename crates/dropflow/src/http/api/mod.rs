@@ -14,3 +14,5 @@ pub mod wallet;
 pub mod procurement;
 /// Per-store settings and Admin API access.
 pub mod settings;
+/// Outbound webhook endpoints: add, list, remove, replay.
+pub mod webhook_endpoints;
