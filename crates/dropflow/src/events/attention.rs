@@ -368,9 +368,8 @@ async fn parcels(tx: &mut Tx<'_>, id: OrderId) -> Result<Vec<Parcel>> {
             let status: String = r.try_get("status")?;
             Ok(Parcel {
                 number: r.try_get("tracking_number")?,
-                status: crate::storage::shipments::parse_status(&status).ok_or_else(|| {
-                    StorageError::Corrupt(format!("shipments.status {status:?}"))
-                })?,
+                status: crate::storage::shipments::parse_status(&status)
+                    .ok_or_else(|| StorageError::Corrupt(format!("shipments.status {status:?}")))?,
                 moved_at: r.try_get("moved_at")?,
             })
         })

@@ -76,15 +76,14 @@ pub async fn advance(tx: &mut Tx<'_>, name: &str, owner: &str, from: i64, to: i6
 /// Puts the cursor at `to` whoever holds it (a merchant's replay): the holder's next
 /// compare-and-set fails and it starts again from here.
 pub async fn reset(db: &Database, name: &str, to: i64) -> Result<bool> {
-    let moved = sqlx::query(
-        "UPDATE event_cursors SET last_event_id = $1, updated_at = $2 WHERE name = $3",
-    )
-    .bind(to)
-    .bind(now_ms())
-    .bind(name)
-    .execute(&db.writer)
-    .await?
-    .rows_affected();
+    let moved =
+        sqlx::query("UPDATE event_cursors SET last_event_id = $1, updated_at = $2 WHERE name = $3")
+            .bind(to)
+            .bind(now_ms())
+            .bind(name)
+            .execute(&db.writer)
+            .await?
+            .rows_affected();
     Ok(moved == 1)
 }
 

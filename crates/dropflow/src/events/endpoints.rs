@@ -72,14 +72,12 @@ pub async fn create(db: &Database, store_id: StoreId, url: &str) -> Result<(Stri
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO event_cursors (name, last_event_id, updated_at) VALUES ($1, $2, $3)",
-    )
-    .bind(cursor_name(&id))
-    .bind(start)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("INSERT INTO event_cursors (name, last_event_id, updated_at) VALUES ($1, $2, $3)")
+        .bind(cursor_name(&id))
+        .bind(start)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok((id, secret))
 }
@@ -90,7 +88,10 @@ const COLUMNS: &str = "e.id, e.store_id, e.url, e.created_at, e.failures, e.last
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Endpoint> {
     Ok(Endpoint {
         id: r.try_get("id")?,
-        store_id: crate::storage::codec::parse_id("webhook_endpoints.store_id", &r.try_get::<String, _>("store_id")?)?,
+        store_id: crate::storage::codec::parse_id(
+            "webhook_endpoints.store_id",
+            &r.try_get::<String, _>("store_id")?,
+        )?,
         url: r.try_get("url")?,
         created_at: r.try_get("created_at")?,
         delivered_through: r.try_get("last_event_id")?,
@@ -175,7 +176,10 @@ pub async fn due(db: &Database, now: i64) -> Result<Vec<Target>> {
         .map(|r| {
             Ok(Target {
                 id: r.try_get("id")?,
-                store_id: crate::storage::codec::parse_id("webhook_endpoints.store_id", &r.try_get::<String, _>("store_id")?)?,
+                store_id: crate::storage::codec::parse_id(
+                    "webhook_endpoints.store_id",
+                    &r.try_get::<String, _>("store_id")?,
+                )?,
                 url: r.try_get("url")?,
                 secret: r.try_get("secret")?,
                 failures: r.try_get("failures")?,

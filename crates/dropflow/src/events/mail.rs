@@ -67,7 +67,10 @@ pub async fn context(
     else {
         return Ok(None);
     };
-    let store_id = crate::storage::codec::parse_id("orders.store_id", &order.try_get::<String, _>("store_id")?)?;
+    let store_id = crate::storage::codec::parse_id(
+        "orders.store_id",
+        &order.try_get::<String, _>("store_id")?,
+    )?;
     let settings = crate::storage::settings::get_in(tx, store_id).await?;
     let customer: Option<Customer> = order
         .try_get::<Option<String>, _>("customer")?
@@ -102,18 +105,16 @@ pub async fn context(
         _ => None,
     };
     let tracking_url = match event {
-        OrderEvent::TrackingAdded { number, .. } => {
-            sqlx::query(
-                "SELECT tracking_url FROM shipments WHERE order_id = $1 AND tracking_number = $2",
-            )
-            .bind(order_id)
-            .bind(number)
-            .fetch_optional(&mut **tx)
-            .await?
-            .map(|r| r.try_get::<Option<String>, _>("tracking_url"))
-            .transpose()?
-            .flatten()
-        }
+        OrderEvent::TrackingAdded { number, .. } => sqlx::query(
+            "SELECT tracking_url FROM shipments WHERE order_id = $1 AND tracking_number = $2",
+        )
+        .bind(order_id)
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get::<Option<String>, _>("tracking_url"))
+        .transpose()?
+        .flatten(),
         _ => None,
     };
     Ok(Some(MailContext {
@@ -147,8 +148,10 @@ async fn amount_due(tx: &mut Tx<'_>, order_id: &str, label: &str) -> Result<Opti
     let Some(row) = row else { return Ok(None) };
     let cost: Option<i64> = row.try_get("cost_minor")?;
     let currency: Option<String> = row.try_get("currency")?;
-    Ok(match (cost, currency.and_then(|c| Currency::from_code(&c).ok())) {
-        (Some(cost), Some(currency)) => Some(Money::new(cost, currency)),
-        _ => None,
-    })
+    Ok(
+        match (cost, currency.and_then(|c| Currency::from_code(&c).ok())) {
+            (Some(cost), Some(currency)) => Some(Money::new(cost, currency)),
+            _ => None,
+        },
+    )
 }

@@ -112,8 +112,7 @@ pub async fn consume_attention(
     config: &EventsConfig,
     owner: &str,
 ) -> Result<usize, ConsumeError> {
-    let Some((from, upto, events)) = next_batch(db, attention::CURSOR, owner, config).await?
-    else {
+    let Some((from, upto, events)) = next_batch(db, attention::CURSOR, owner, config).await? else {
         return Ok(0);
     };
     let mut tx = db.begin().await?;

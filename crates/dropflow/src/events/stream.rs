@@ -33,7 +33,13 @@ pub struct StoredEvent {
 /// The highest id a consumer at `after` may read up to now: the end of the unbroken run of
 /// ids after it (at most `limit` ids ahead), passing gaps older than `grace_ms`. `after`
 /// itself when there is nothing to read yet.
-pub async fn horizon(db: &Database, after: i64, limit: i64, grace_ms: i64, now: i64) -> Result<i64> {
+pub async fn horizon(
+    db: &Database,
+    after: i64,
+    limit: i64,
+    grace_ms: i64,
+    now: i64,
+) -> Result<i64> {
     let rows = sqlx::query("SELECT id, at FROM order_events WHERE id > $1 ORDER BY id LIMIT $2")
         .bind(after)
         .bind(limit)

@@ -73,7 +73,10 @@ pub async fn create(
     let url = check_url(&input.url)?;
     let (id, secret) = endpoints::create(&state.db, store_id, &url).await?;
     tracing::info!(store.id = %store_id, endpoint.id = %id, by = %merchant, "webhook endpoint added");
-    Ok((StatusCode::CREATED, Json(CreatedEndpoint { id, url, secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedEndpoint { id, url, secret }),
+    ))
 }
 
 /// The store's endpoints with their delivery state (never their secrets).
