@@ -196,7 +196,9 @@ async fn local_loop(
             Ok(n) => busy |= n > 0,
             Err(error) => tracing::warn!(%error, "the attention consumer failed; will retry"),
         }
-        if busy || last_sweep.is_none_or(|t| t.elapsed() >= config.sweep_every) {
+        // On its own clock, not after every batch: the SLA deadlines are hours, and orders
+        // an event touched are due at once, so the next sweep sees them.
+        if last_sweep.is_none_or(|t| t.elapsed() >= config.sweep_every) {
             last_sweep = Some(std::time::Instant::now());
             if let Err(error) = attention::sweep(&db, now_ms(), config.sweep_batch).await {
                 tracing::warn!(%error, "the needs-attention sweep failed; will retry");

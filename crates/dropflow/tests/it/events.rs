@@ -35,6 +35,8 @@ fn fast() -> EventsConfig {
             cap: Duration::from_millis(300),
         },
         webhook_timeout: Duration::from_secs(2),
+        // The tests sweep themselves, at the times they choose.
+        sweep_every: Duration::from_secs(3_600),
         ..Default::default()
     }
 }
@@ -407,10 +409,13 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
     assert_eq!(evaluate(&unpaid, &t, 1_000 * HOUR).reason, None);
 }
 
+/// One delivery as received: headers and raw body.
+type Delivery = (HeaderMap, Vec<u8>);
+
 /// A local receiver: records each delivery (headers and body), answers 500 while `failing`.
 #[derive(Clone, Default)]
 struct Receiver {
-    got: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    got: Arc<Mutex<Vec<Delivery>>>,
     failing: Arc<std::sync::atomic::AtomicBool>,
     refused: Arc<std::sync::atomic::AtomicUsize>,
 }
