@@ -40,6 +40,8 @@ pub struct OrderPage {
     pub next_cursor: Option<String>,
     /// Orders per tab (all stores).
     pub counts: BTreeMap<String, i64>,
+    /// Orders flagged "needs attention" (all stores; they are in other tabs too).
+    pub needs_attention: i64,
 }
 
 /// Lists orders in a tab, newest first, with keyset pagination.
@@ -91,11 +93,13 @@ pub async fn list(
     let next_cursor = (orders.len() == limit as usize)
         .then(|| orders.last().map(|o| o.id.to_string()))
         .flatten();
-    let counts = counts_with_attention(&state).await?;
+    let counts = store::tab_counts(&state.db).await?;
+    let needs_attention = store::attention_count(&state.db).await?;
     Ok(Json(OrderPage {
         orders,
         next_cursor,
         counts,
+        needs_attention,
     }))
 }
 
@@ -106,17 +110,7 @@ pub async fn counts(
     State(state): State<AppState>,
     _merchant: Merchant,
 ) -> Result<Json<BTreeMap<String, i64>>, ApiError> {
-    Ok(Json(counts_with_attention(&state).await?))
-}
-
-/// The tab counts and `needs_attention`, the flagged orders (which are in other tabs too).
-async fn counts_with_attention(state: &AppState) -> Result<BTreeMap<String, i64>, ApiError> {
-    let mut counts = store::tab_counts(&state.db).await?;
-    counts.insert(
-        "needs_attention".into(),
-        store::attention_count(&state.db).await?,
-    );
-    Ok(counts)
+    Ok(Json(store::tab_counts(&state.db).await?))
 }
 
 /// One order with its lines and timeline. `id` may also be the order name (`1001`).
