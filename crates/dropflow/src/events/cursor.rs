@@ -44,6 +44,18 @@ pub async fn claim(db: &Database, name: &str, owner: &str, lease_ms: i64) -> Res
     position(db, name).await
 }
 
+/// Where the cursor is, read without a lease (to see whether there is work before taking
+/// one: an idle consumer writes nothing).
+pub async fn peek(db: &Database, name: &str) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT last_event_id FROM event_cursors WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&db.reader)
+        .await?;
+    row.map(|r| r.try_get("last_event_id"))
+        .transpose()
+        .map_err(Into::into)
+}
+
 /// Where the cursor is.
 pub async fn position(db: &Database, name: &str) -> Result<Option<i64>> {
     let row = sqlx::query("SELECT last_event_id FROM event_cursors WHERE name = $1")

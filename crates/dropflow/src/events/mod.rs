@@ -133,6 +133,9 @@ async fn next_batch(
     owner: &str,
     config: &EventsConfig,
 ) -> Result<Option<(i64, i64, Vec<stream::StoredEvent>)>, ConsumeError> {
+    if !has_news(db, name, config).await? {
+        return Ok(None);
+    }
     let Some(from) = cursor::claim(db, name, owner, config.lease_ms).await? else {
         return Ok(None);
     };
@@ -142,6 +145,19 @@ async fn next_batch(
     }
     let events = stream::read(db, from, upto, None).await?;
     Ok(Some((from, upto, events)))
+}
+
+/// Whether events wait after the cursor `name` (read only: polling an idle stream writes
+/// nothing, which matters on SQLite's single writer).
+pub(crate) async fn has_news(
+    db: &Database,
+    name: &str,
+    config: &EventsConfig,
+) -> crate::storage::Result<bool> {
+    let Some(seen) = cursor::peek(db, name).await? else {
+        return Ok(false);
+    };
+    Ok(stream::horizon(db, seen, 1, config.gap_grace_ms, now_ms()).await? > seen)
 }
 
 /// Creates the built-in consumers' cursors at the stream's current end (when missing).

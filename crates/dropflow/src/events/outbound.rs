@@ -69,6 +69,9 @@ pub async fn turn(
     target: &Target,
 ) -> Result<Turn, StorageError> {
     let name = endpoints::cursor_name(&target.id);
+    if !super::has_news(db, &name, config).await? {
+        return Ok(Turn::Idle);
+    }
     let Some(from) = cursor::claim(db, &name, owner, config.lease_ms).await? else {
         return Ok(Turn::Idle);
     };

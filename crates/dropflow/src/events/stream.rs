@@ -43,7 +43,7 @@ pub async fn horizon(
     let rows = sqlx::query("SELECT id, at FROM order_events WHERE id > $1 ORDER BY id LIMIT $2")
         .bind(after)
         .bind(limit)
-        .fetch_all(&db.writer)
+        .fetch_all(&db.reader)
         .await?;
     let mut upto = after;
     for row in rows {
@@ -79,7 +79,7 @@ pub async fn read(
             )
             .bind(after)
             .bind(upto)
-            .fetch_all(&db.writer)
+            .fetch_all(&db.reader)
             .await?
         }
         Some(store) => {
@@ -91,7 +91,7 @@ pub async fn read(
             .bind(after)
             .bind(upto)
             .bind(store.to_string())
-            .fetch_all(&db.writer)
+            .fetch_all(&db.reader)
             .await?
         }
     };
@@ -112,7 +112,7 @@ pub async fn read(
 /// The newest event's id (0 when there is none): where a new consumer starts.
 pub async fn last_id(db: &Database) -> Result<i64> {
     let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS last FROM order_events")
-        .fetch_one(&db.writer)
+        .fetch_one(&db.reader)
         .await?;
     Ok(row.try_get("last")?)
 }
