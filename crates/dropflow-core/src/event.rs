@@ -113,6 +113,15 @@ pub enum OrderEvent {
         number: String,
         detail: String,
     },
+    /// An SLA check flagged the order for a person (not placed in time, no tracking, a
+    /// parcel that stopped moving, a carrier exception).
+    NeedsAttention {
+        reason: String,
+    },
+    /// The cause of the flag went away.
+    AttentionCleared {
+        reason: String,
+    },
 }
 
 impl OrderEvent {
@@ -138,6 +147,8 @@ impl OrderEvent {
             OrderEvent::TrackingChanged { .. } => "tracking_changed",
             OrderEvent::FulfilledOnStore { .. } => "fulfilled_on_store",
             OrderEvent::StorePushFailed { .. } => "store_push_failed",
+            OrderEvent::NeedsAttention { .. } => "needs_attention",
+            OrderEvent::AttentionCleared { .. } => "attention_cleared",
         }
     }
 }

@@ -25,6 +25,7 @@ pub struct Running {
     runner: JoinHandle<()>,
     ingest: JoinHandle<()>,
     follower: Option<JoinHandle<()>>,
+    events: Option<JoinHandle<()>>,
 }
 
 /// The process-wide Prometheus recorder (a process can hold only one).
@@ -139,12 +140,30 @@ pub async fn start_with_services(
 ) -> anyhow::Result<Running> {
     let mut registry = Registry::new();
     crate::fulfilment::register(&mut registry, services.clone());
+    // Mail: the outbox's sender (SMTP, or .eml files when none is configured) and the
+    // event consumers that write mails, flag orders and feed the merchants' webhooks.
+    let notifier = crate::notify::Notifier::from_config(&config.notify)
+        .context("cannot set up mail ([notify])")?;
+    crate::notify::register(&mut registry, services.db.clone(), notifier);
     let mut running = launch(config, services.db.clone(), registry, services.cadence).await?;
+    running.events = Some(tokio::spawn(crate::events::run(
+        services.db.clone(),
+        events_config(config),
+        running.shutdown.subscribe(),
+    )));
     let shutdown = running.shutdown.subscribe();
     running.follower = Some(tokio::spawn(crate::fulfilment::follower::run(
         services, follower, shutdown,
     )));
     Ok(running)
+}
+
+/// The event consumers' settings `serve` and the demo run with.
+pub fn events_config(config: &Config) -> crate::events::EventsConfig {
+    crate::events::EventsConfig {
+        merchant_email: config.notify.merchant_email.clone(),
+        ..Default::default()
+    }
 }
 
 /// Connects, migrates and starts everything. `jobs` builds the handlers this process runs.
@@ -234,6 +253,7 @@ async fn launch(
         runner: runner_task,
         ingest: ingest_task,
         follower: None,
+        events: None,
     })
 }
 
@@ -246,6 +266,9 @@ impl Running {
         let _ = self.runner.await;
         if let Some(follower) = self.follower {
             let _ = follower.await;
+        }
+        if let Some(events) = self.events {
+            let _ = events.await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), self.ingest).await;
         self.db.close().await;

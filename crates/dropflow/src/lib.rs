@@ -26,6 +26,8 @@ pub mod mapping_csv;
 pub mod jobs;
 /// E-mail notifications: templates, a durable outbox, SMTP and `.eml` transports.
 pub mod notify;
+/// Durable consumers of the order-event stream: mail, needs attention, outbound webhooks.
+pub mod events;
 /// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
 pub mod http;
 /// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).

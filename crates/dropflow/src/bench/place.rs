@@ -201,6 +201,7 @@ async fn prepare_store(db: &Database) -> anyhow::Result<()> {
             auto_pay: false,
             price_guard_percent: None,
             notify_customer: false,
+            ..Default::default()
         },
     )
     .await?;

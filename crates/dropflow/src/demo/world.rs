@@ -127,6 +127,12 @@ impl World {
         // Sandbox faults clear in moments: retry within seconds, not the production hour.
         config.jobs.backoff_base_ms = 250;
         config.jobs.backoff_cap_ms = 5_000;
+        // Mails go to .eml files next to the demo database (no SMTP server is configured).
+        config.notify.merchant_email = Some("merchant@demo.test".into());
+        config.notify.eml_dir = match &dir {
+            Some(dir) => dir.path().join("mail"),
+            None => std::env::temp_dir().join("dropflow-demo-mail"),
+        };
         let db = Database::connect(&config.database.url)
             .await
             .context("cannot open the demo database")?;
@@ -192,6 +198,7 @@ impl World {
                     auto_pay: true,
                     price_guard_percent: Some(15),
                     notify_customer: true,
+                    ..Default::default()
                 },
             )
             .await?;

@@ -52,6 +52,18 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             "/stores/{store_id}/mappings",
             axum::routing::put(api::mappings::put).get(api::mappings::list),
         )
+        .route(
+            "/stores/{store_id}/webhook-endpoints",
+            post(api::webhook_endpoints::create).get(api::webhook_endpoints::list),
+        )
+        .route(
+            "/stores/{store_id}/webhook-endpoints/{id}",
+            axum::routing::delete(api::webhook_endpoints::delete),
+        )
+        .route(
+            "/stores/{store_id}/webhook-endpoints/{id}/replay",
+            post(api::webhook_endpoints::replay),
+        )
         .route("/stores/{store_id}/wallet", get(api::wallet::show))
         .route(
             "/stores/{store_id}/wallet/top-ups",

@@ -39,6 +39,10 @@ use utoipa::{Modify, OpenApi};
         super::api::tokens::create,
         super::api::tokens::list,
         super::api::tokens::revoke,
+        super::api::webhook_endpoints::create,
+        super::api::webhook_endpoints::list,
+        super::api::webhook_endpoints::delete,
+        super::api::webhook_endpoints::replay,
     ),
     modifiers(&BearerAuth)
 )]

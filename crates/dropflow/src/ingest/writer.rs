@@ -119,6 +119,7 @@ async fn write_batch(
     writes.flush(&mut tx).await?;
     tx.commit().await?;
     db.jobs_queued.notify_one();
+    db.events_recorded.notify_waiters();
     Ok(outcomes)
 }
 

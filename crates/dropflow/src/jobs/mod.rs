@@ -189,6 +189,7 @@ async fn execute(
             let done = queue::complete(&db, id, &owner).await.map(|_| ());
             // A job's follow-ups (placing after routing, paying after placing) are ready now.
             db.jobs_queued.notify_one();
+            db.events_recorded.notify_waiters();
             done
         }
         Ok(Err(error)) => {

@@ -266,6 +266,8 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
         OrderEvent::StorePushFailed { number, detail } => to_merchant(attention(format!(
             "Tracking {number} could not be written back to the store: {detail}"
         ))),
+        // The SLA checks (`events::attention`) raise it with the reason already in words.
+        OrderEvent::NeedsAttention { reason } => to_merchant(attention(reason.clone())),
         _ => {}
     }
     mails

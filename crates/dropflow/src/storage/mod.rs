@@ -87,6 +87,9 @@ pub struct Database {
     /// Rung after a commit that queued jobs, so this process's job runner claims them at once
     /// instead of at its next poll (other processes still find them by polling).
     pub jobs_queued: std::sync::Arc<tokio::sync::Notify>,
+    /// Rung after a commit that may have recorded order events, so this process's event
+    /// consumers (`crate::events`) read them at once instead of at their next poll.
+    pub events_recorded: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -162,6 +165,7 @@ impl Database {
             writer,
             reader,
             jobs_queued: Default::default(),
+            events_recorded: Default::default(),
         })
     }
 

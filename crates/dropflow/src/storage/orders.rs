@@ -205,6 +205,7 @@ pub async fn apply(
     writes.update(&current, None, &transition, &cause)?;
     writes.flush(&mut tx).await?;
     tx.commit().await.map_err(StorageError::from)?;
+    db.events_recorded.notify_waiters();
     Ok(transition)
 }
 
@@ -249,6 +250,8 @@ pub struct ListQuery {
     /// Keyset cursor: list orders older than this one.
     pub before: Option<OrderId>,
     pub limit: u32,
+    /// Only orders flagged "needs attention" (`events::attention`).
+    pub needs_attention: bool,
 }
 
 const SUMMARY_COLUMNS: &str =
@@ -269,6 +272,10 @@ pub async fn list(db: &Database, query: &ListQuery) -> Result<Vec<OrderSummary>>
     }
     if let Some(store) = query.store_id {
         param(&mut sql, " AND store_id = ?", store.to_string());
+    }
+    if query.needs_attention {
+        // Served by the partial index `orders_needing_attention`.
+        sql.push_str(" AND attention_reason IS NOT NULL");
     }
     if let Some(before) = query.before {
         param(&mut sql, " AND id < ?", before.to_string());
@@ -332,6 +339,32 @@ pub async fn tab_counts(
         *counts.entry(tab).or_default() += n;
     }
     Ok(counts)
+}
+
+/// Orders flagged "needs attention" (counted over the partial index that holds only them).
+pub async fn attention_count(db: &Database, scope: &super::accounts::Scope) -> Result<i64> {
+    let mut binds = Vec::new();
+    let condition = scope.order_condition("", &mut binds);
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM orders WHERE attention_reason IS NOT NULL AND {condition}"
+    );
+    let mut query = sqlx::query(&sql);
+    for bind in &binds {
+        query = query.bind(bind.as_str());
+    }
+    Ok(query.fetch_one(&db.reader).await?.try_get("n")?)
+}
+
+/// Why an order needs attention and since when (epoch ms), if it does.
+pub async fn attention(db: &Database, id: OrderId) -> Result<Option<(String, i64)>> {
+    let row = sqlx::query("SELECT attention_reason, attention_since FROM orders WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&db.reader)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let reason: Option<String> = row.try_get("attention_reason")?;
+    let since: Option<i64> = row.try_get("attention_since")?;
+    Ok(reason.zip(since))
 }
 
 /// One order line as stored.

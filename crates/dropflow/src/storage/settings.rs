@@ -19,6 +19,44 @@ pub struct StoreSettings {
     pub price_guard_percent: Option<u32>,
     /// Let the store e-mail the customer when tracking is pushed.
     pub notify_customer: bool,
+    /// Needs attention when a paid order is not placed with every supplier within this many
+    /// hours of payment (1–8760, default 24).
+    #[serde(default = "default_place_within_hours")]
+    pub place_within_hours: u32,
+    /// Needs attention when a paid order has no tracking number this many days after payment
+    /// (1–365, default 7).
+    #[serde(default = "default_tracking_within_days")]
+    pub tracking_within_days: u32,
+    /// Needs attention when a parcel's tracking has not moved for this many hours (1–8760,
+    /// default 48).
+    #[serde(default = "default_stale_tracking_hours")]
+    pub stale_tracking_hours: u32,
+}
+
+fn default_place_within_hours() -> u32 {
+    24
+}
+fn default_tracking_within_days() -> u32 {
+    7
+}
+fn default_stale_tracking_hours() -> u32 {
+    48
+}
+
+impl StoreSettings {
+    /// Why the SLA thresholds are out of range, if they are.
+    pub fn threshold_error(&self) -> Option<&'static str> {
+        if !(1..=8760).contains(&self.place_within_hours) {
+            return Some("place_within_hours: must be between 1 and 8760");
+        }
+        if !(1..=365).contains(&self.tracking_within_days) {
+            return Some("tracking_within_days: must be between 1 and 365");
+        }
+        if !(1..=8760).contains(&self.stale_tracking_hours) {
+            return Some("stale_tracking_hours: must be between 1 and 8760");
+        }
+        None
+    }
 }
 
 impl Default for StoreSettings {
@@ -28,12 +66,15 @@ impl Default for StoreSettings {
             auto_pay: true,
             price_guard_percent: None,
             notify_customer: true,
+            place_within_hours: default_place_within_hours(),
+            tracking_within_days: default_tracking_within_days(),
+            stale_tracking_hours: default_stale_tracking_hours(),
         }
     }
 }
 
-const SELECT: &str = "SELECT auto_order, auto_pay, price_guard_percent, notify_customer
-     FROM store_settings WHERE store_id = $1";
+const SELECT: &str = "SELECT auto_order, auto_pay, price_guard_percent, notify_customer,
+     place_within_hours, tracking_within_days, stale_tracking_hours FROM store_settings WHERE store_id = $1";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoreSettings> {
     let guard: Option<i64> = row.try_get("price_guard_percent")?;
@@ -42,7 +83,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoreSettings> {
         auto_pay: row.try_get::<i64, _>("auto_pay")? != 0,
         price_guard_percent: guard.map(|g| u32::try_from(g).unwrap_or(u32::MAX)),
         notify_customer: row.try_get::<i64, _>("notify_customer")? != 0,
+        place_within_hours: clamp_u32(row.try_get("place_within_hours")?),
+        tracking_within_days: clamp_u32(row.try_get("tracking_within_days")?),
+        stale_tracking_hours: clamp_u32(row.try_get("stale_tracking_hours")?),
     })
+}
+
+fn clamp_u32(value: i64) -> u32 {
+    u32::try_from(value.max(1)).unwrap_or(u32::MAX)
 }
 
 /// The store's settings (defaults when never set).
@@ -71,11 +119,15 @@ pub async fn get_in(tx: &mut Tx<'_>, store_id: StoreId) -> Result<StoreSettings>
 pub async fn put(db: &Database, store_id: StoreId, settings: &StoreSettings) -> Result<()> {
     let result = sqlx::query(
         "INSERT INTO store_settings (store_id, auto_order, auto_pay, price_guard_percent,
-            notify_customer, updated_at)
-         SELECT id, $2, $3, $4, $5, $6 FROM stores WHERE id = $1
+            notify_customer, updated_at, place_within_hours, tracking_within_days,
+            stale_tracking_hours)
+         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9 FROM stores WHERE id = $1
          ON CONFLICT (store_id) DO UPDATE SET auto_order = excluded.auto_order,
             auto_pay = excluded.auto_pay, price_guard_percent = excluded.price_guard_percent,
-            notify_customer = excluded.notify_customer, updated_at = excluded.updated_at",
+            notify_customer = excluded.notify_customer, updated_at = excluded.updated_at,
+            place_within_hours = excluded.place_within_hours,
+            tracking_within_days = excluded.tracking_within_days,
+            stale_tracking_hours = excluded.stale_tracking_hours",
     )
     .bind(store_id.to_string())
     .bind(i64::from(settings.auto_order))
@@ -83,6 +135,9 @@ pub async fn put(db: &Database, store_id: StoreId, settings: &StoreSettings) -> 
     .bind(settings.price_guard_percent.map(i64::from))
     .bind(i64::from(settings.notify_customer))
     .bind(now_ms())
+    .bind(i64::from(settings.place_within_hours))
+    .bind(i64::from(settings.tracking_within_days))
+    .bind(i64::from(settings.stale_tracking_hours))
     .execute(&db.writer)
     .await?;
     if result.rows_affected() == 0 {

@@ -11,6 +11,7 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod demo;
+mod events;
 mod jobs_queue;
 mod notify;
 mod openapi_health;

@@ -17,3 +17,5 @@ pub mod procurement;
 pub mod settings;
 /// A user's own API tokens.
 pub mod tokens;
+/// Outbound webhook endpoints: add, list, remove, replay.
+pub mod webhook_endpoints;

@@ -30,6 +30,8 @@ pub struct ListParams {
     pub store_id: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only orders flagged "needs attention" (default false).
+    pub needs_attention: Option<bool>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -39,6 +41,8 @@ pub struct OrderPage {
     pub next_cursor: Option<String>,
     /// Orders per tab (every order the caller may see).
     pub counts: BTreeMap<String, i64>,
+    /// Orders flagged "needs attention" (all stores; they are in other tabs too).
+    pub needs_attention: i64,
 }
 
 /// Lists orders in a tab, newest first, with keyset pagination.
@@ -85,16 +89,19 @@ pub async fn list(
         store_id,
         before,
         limit,
+        needs_attention: params.needs_attention.unwrap_or(false),
     };
     let orders = store::list(&state.db, &query).await?;
     let next_cursor = (orders.len() == limit as usize)
         .then(|| orders.last().map(|o| o.id.to_string()))
         .flatten();
     let counts = store::tab_counts(&state.db, &caller.scope).await?;
+    let needs_attention = store::attention_count(&state.db, &caller.scope).await?;
     Ok(Json(OrderPage {
         orders,
         next_cursor,
         counts,
+        needs_attention,
     }))
 }
 

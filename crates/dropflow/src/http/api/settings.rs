@@ -27,7 +27,8 @@ pub async fn show(
     Ok(Json(settings::get(&state.db, store_id).await?))
 }
 
-/// Replaces the store's settings (every field required).
+/// Replaces the store's settings (every field required except the SLA thresholds, which
+/// default to 24 h to place, 7 days to tracking, 48 h of tracking silence).
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/settings", request_body = StoreSettings,
     security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
     responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody),
@@ -44,6 +45,9 @@ pub async fn put(
         return Err(ApiError::Unprocessable(
             "price_guard_percent: must be between 0 and 1000".into(),
         ));
+    }
+    if let Some(error) = input.threshold_error() {
+        return Err(ApiError::Unprocessable(error.into()));
     }
     settings::put(&state.db, store_id, &input).await?;
     tracing::info!(store.id = %store_id, "store settings changed");

@@ -1,0 +1,157 @@
+//! The `notify` consumer: turns order events into mails. For each event it reads what the
+//! mails say about the order ([`context`]), asks [`notify::notifications_for`] which mails the
+//! event calls for, and writes them to the outbox with [`notify::enqueue`] in the
+//! transaction that moves its cursor: a mail exists once for each event, whatever crashes.
+
+use super::stream::StoredEvent;
+use crate::notify::{self, templates::LineSummary, MailContext};
+use crate::storage::codec::from_json;
+use crate::storage::{Result, Tx};
+use dropflow_core::event::OrderEvent;
+use dropflow_core::intake::Customer;
+use dropflow_core::money::Money;
+use dropflow_core::reference::currency::Currency;
+use sqlx::Row;
+
+/// The cursor's name.
+pub const CURSOR: &str = "notify";
+
+/// Writes the mails `events` call for in `tx`; how many.
+pub async fn handle(
+    tx: &mut Tx<'_>,
+    events: &[StoredEvent],
+    merchant_email: Option<&str>,
+) -> Result<usize, notify::NotifyError> {
+    let mut written = 0;
+    for stored in events {
+        let Ok(event) = serde_json::from_value::<OrderEvent>(stored.detail.clone()) else {
+            // Written by a newer dropflow during a rolling deploy: not ours to mail about.
+            tracing::warn!(event.id = stored.id, event.kind = %stored.kind, "unreadable order event; no mail");
+            continue;
+        };
+        // Most events call for no mail: find out before reading anything.
+        let probe = MailContext {
+            merchant_email: Some(String::new()),
+            customer_email: Some(String::new()),
+            notify_customer: true,
+            ..Default::default()
+        };
+        if notify::notifications_for(&event, &probe).is_empty() {
+            continue;
+        }
+        let Some(ctx) = context(tx, &stored.order_id, &event, merchant_email).await? else {
+            continue;
+        };
+        let mails = notify::notifications_for(&event, &ctx);
+        written += notify::enqueue(tx, &mails).await?.len();
+    }
+    Ok(written)
+}
+
+/// What the mails about `event` say about its order: names, addresses, the store's
+/// `notify_customer`, lines and total, the amount a failed payment was for, the parcel's
+/// tracking page. `None` when the order is gone.
+pub async fn context(
+    tx: &mut Tx<'_>,
+    order_id: &str,
+    event: &OrderEvent,
+    merchant_email: Option<&str>,
+) -> Result<Option<MailContext>> {
+    let Some(order) = sqlx::query(
+        "SELECT o.id, o.store_id, o.name, o.currency, o.total_minor, o.customer, s.domain
+         FROM orders o JOIN stores s ON s.id = o.store_id WHERE o.id = $1",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let store_id = crate::storage::codec::parse_id(
+        "orders.store_id",
+        &order.try_get::<String, _>("store_id")?,
+    )?;
+    let settings = crate::storage::settings::get_in(tx, store_id).await?;
+    let customer: Option<Customer> = order
+        .try_get::<Option<String>, _>("customer")?
+        .map(|c| from_json("orders.customer", &c))
+        .transpose()?;
+    let customer_name = customer.as_ref().and_then(|c| {
+        let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!name.trim().is_empty()).then_some(name)
+    });
+    let currency = Currency::from_code(&order.try_get::<String, _>("currency")?).ok();
+    let total_minor: i64 = order.try_get("total_minor")?;
+    let lines = sqlx::query(
+        "SELECT title, quantity FROM order_lines WHERE order_id = $1 ORDER BY position",
+    )
+    .bind(order_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(LineSummary {
+            title: r.try_get("title")?,
+            quantity: r.try_get("quantity")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let amount_due = match event {
+        OrderEvent::PaymentFailed { supplier, .. } => amount_due(tx, order_id, supplier).await?,
+        _ => None,
+    };
+    let tracking_url = match event {
+        OrderEvent::TrackingAdded { number, .. } => sqlx::query(
+            "SELECT tracking_url FROM shipments WHERE order_id = $1 AND tracking_number = $2",
+        )
+        .bind(order_id)
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get::<Option<String>, _>("tracking_url"))
+        .transpose()?
+        .flatten(),
+        _ => None,
+    };
+    Ok(Some(MailContext {
+        order_id: crate::storage::codec::parse_id("orders.id", order_id).ok(),
+        order_name: order.try_get("name")?,
+        store: order.try_get("domain")?,
+        merchant_email: merchant_email.map(str::to_string),
+        customer_email: customer.as_ref().and_then(|c| c.email.clone()),
+        customer_name,
+        notify_customer: settings.notify_customer,
+        lines,
+        total: currency.map(|c| Money::new(total_minor, c)),
+        amount_due,
+        tracking_url,
+    }))
+}
+
+/// What the supplier order named `label` (`cj:default`) costs.
+async fn amount_due(tx: &mut Tx<'_>, order_id: &str, label: &str) -> Result<Option<Money>> {
+    let (supplier, account) = label.split_once(':').unwrap_or((label, "default"));
+    let row = sqlx::query(
+        "SELECT cost_minor, currency FROM supplier_orders
+         WHERE order_id = $1 AND supplier = $2 AND supplier_account = $3
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(order_id)
+    .bind(supplier)
+    .bind(account)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let cost: Option<i64> = row.try_get("cost_minor")?;
+    let currency: Option<String> = row.try_get("currency")?;
+    Ok(
+        match (cost, currency.and_then(|c| Currency::from_code(&c).ok())) {
+            (Some(cost), Some(currency)) => Some(Money::new(cost, currency)),
+            _ => None,
+        },
+    )
+}
