@@ -72,6 +72,11 @@ pub async fn context(
         &order.try_get::<String, _>("store_id")?,
     )?;
     let settings = crate::storage::settings::get_in(tx, store_id).await?;
+    // The configured address wins; otherwise the account's first owner hears about it.
+    let merchant_email = match merchant_email {
+        Some(address) => Some(address.to_string()),
+        None => account_owner_email(tx, store_id).await?,
+    };
     let customer: Option<Customer> = order
         .try_get::<Option<String>, _>("customer")?
         .map(|c| from_json("orders.customer", &c))
@@ -121,7 +126,7 @@ pub async fn context(
         order_id: crate::storage::codec::parse_id("orders.id", order_id).ok(),
         order_name: order.try_get("name")?,
         store: order.try_get("domain")?,
-        merchant_email: merchant_email.map(str::to_string),
+        merchant_email,
         customer_email: customer.as_ref().and_then(|c| c.email.clone()),
         customer_name,
         notify_customer: settings.notify_customer,
@@ -130,6 +135,25 @@ pub async fn context(
         amount_due,
         tracking_url,
     }))
+}
+
+/// The e-mail of the first owner of the account the store belongs to, if it has one.
+async fn account_owner_email(
+    tx: &mut Tx<'_>,
+    store_id: dropflow_core::ids::StoreId,
+) -> Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT u.email FROM users u JOIN stores s ON s.account_id = u.account_id
+         WHERE s.id = $1 AND u.role = 'owner' AND u.disabled_at IS NULL
+         ORDER BY u.created_at, u.id LIMIT 1",
+    )
+    .bind(store_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get("email")?),
+        None => None,
+    })
 }
 
 /// What the supplier order named `label` (`cj:default`) costs.

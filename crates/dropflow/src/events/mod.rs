@@ -29,7 +29,8 @@ use tokio::sync::watch;
 /// How the consumers pace themselves.
 #[derive(Debug, Clone)]
 pub struct EventsConfig {
-    /// Where merchant mails go (`[notify] merchant_email`); none: no merchant mails.
+    /// Where merchant mails go (`[notify] merchant_email`); none: to the first owner of the
+    /// store's account, if it has one.
     pub merchant_email: Option<String>,
     /// Whether this process writes mails (the `notify` consumer).
     pub mail: bool,

@@ -673,3 +673,47 @@ async fn the_horizon_waits_at_a_fresh_gap_and_passes_an_old_one() {
     );
     db.close().await;
 }
+
+#[tokio::test]
+async fn without_a_configured_address_merchant_mail_goes_to_the_accounts_first_owner() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let id = ingest(&app, 8_801, "#8801").await;
+    let event = OrderEvent::NeedsAttention {
+        reason: "not placed".into(),
+    };
+    let merchant_of = |app: &TestApp| {
+        let db = app.db.clone();
+        let event = event.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            let ctx = events::mail::context(&mut tx, &id.to_string(), &event, None)
+                .await
+                .unwrap()
+                .unwrap();
+            ctx.merchant_email
+        }
+    };
+    assert_eq!(
+        merchant_of(&app).await,
+        None,
+        "no owner yet: no merchant mail"
+    );
+    for email in ["first@shop.test", "second@shop.test"] {
+        dropflow::storage::accounts::create_user(
+            &app.db,
+            dropflow::storage::accounts::NewUser {
+                account_id: dropflow::storage::accounts::DEFAULT_ACCOUNT,
+                email,
+                password: "long enough password",
+                role: dropflow::storage::accounts::Role::Owner,
+                stores: &[],
+                vendor: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(merchant_of(&app).await.as_deref(), Some("first@shop.test"));
+    app.stop().await;
+}
