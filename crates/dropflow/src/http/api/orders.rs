@@ -85,6 +85,7 @@ pub async fn list(
         store_id,
         before,
         limit,
+        filters: Default::default(),
     };
     let orders = store::list(&state.db, &query).await?;
     let next_cursor = (orders.len() == limit as usize)
