@@ -7,6 +7,7 @@ mod support;
 mod api_orders;
 mod api_stores;
 mod bad_input;
+mod browser;
 mod cli;
 mod concurrency;
 mod demo;
