@@ -97,7 +97,13 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
-async fn add_user(app: &TestApp, email: &str, role: Role, stores: &[StoreId], vendor: Option<&str>) {
+async fn add_user(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    stores: &[StoreId],
+    vendor: Option<&str>,
+) {
     create_user(
         &app.db,
         NewUser {
@@ -148,6 +154,22 @@ async fn body_text(client: &Client) -> String {
         .expect("text")
 }
 
+/// Waits (without reloading) until the page's text contains `wanted`: a click that submits
+/// a form returns before the next page has loaded. The page's text either way.
+async fn wait_text(client: &Client, wanted: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = match client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(wanted) || tokio::time::Instant::now() >= deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Reloads until the text of `selector` contains `wanted`, or the deadline passes.
 async fn reload_until(client: &Client, selector: &str, wanted: &str) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -186,6 +208,7 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
     client.goto(&app.url("/login")).await.expect("login page");
     screenshot(&client, "login").await;
     log_in(&client, &app, "owner@example.com", PASSWORD).await;
+    wait_text(&client, "Awaiting Payment").await;
     // The tab link carries its count.
     let tab = client
         .find(Locator::XPath("//a[contains(., 'Awaiting Payment')]"))
@@ -193,6 +216,7 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
         .expect("Awaiting Payment tab");
     assert!(tab.text().await.expect("tab text").contains('1'));
     tab.click().await.expect("open the tab");
+    wait_text(&client, "#9400001").await;
     screenshot(&client, "orders").await;
     client
         .find(Locator::LinkText("#9400001"))
@@ -201,8 +225,15 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
         .click()
         .await
         .expect("open the order");
+    wait_text(&client, "Order #9400001").await;
     assert_eq!(
-        client.find(Locator::Id("order-tab")).await.expect("status").text().await.expect("text"),
+        client
+            .find(Locator::Id("order-tab"))
+            .await
+            .expect("status")
+            .text()
+            .await
+            .expect("text"),
         "Awaiting Payment"
     );
     screenshot(&client, "order-detail").await;
@@ -213,7 +244,9 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
         .click()
         .await
         .expect("click Pay");
-    assert!(body_text(&client).await.contains("Payment queued"));
+    assert!(wait_text(&client, "Payment queued")
+        .await
+        .contains("Payment queued"));
     let status = reload_until(&client, "#order-tab", "Awaiting Shipment").await;
     assert_eq!(status, "Awaiting Shipment");
     // Nothing left to pay: the button is gone; the timeline says who asked.
@@ -226,7 +259,9 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
     // The phone-width list.
     let phone = browser(&driver, 390).await;
     log_in(&phone, &app, "owner@example.com", PASSWORD).await;
+    wait_text(&phone, "Awaiting Payment").await;
     phone.goto(&app.url("/orders")).await.expect("orders");
+    wait_text(&phone, "#9400001").await;
     screenshot(&phone, "orders-phone").await;
     phone.close().await.expect("close");
     client.close().await.expect("close");
@@ -241,12 +276,25 @@ async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
     let store = app.shopify_store().await;
     let id = one_line_order(&app, &store, 9_400_002, "manual").await;
     wait_status(&app, &id, "awaiting_shipment").await;
-    add_user(&app, "vendor@example.com", Role::Vendor, &[], Some("vendor-a")).await;
+    add_user(
+        &app,
+        "vendor@example.com",
+        Role::Vendor,
+        &[],
+        Some("vendor-a"),
+    )
+    .await;
 
     let client = browser(&driver, 1280).await;
     log_in(&client, &app, "vendor@example.com", PASSWORD).await;
-    assert!(client.current_url().await.expect("url").path().ends_with("/vendor"));
-    assert!(body_text(&client).await.contains("#9400002"));
+    let text = wait_text(&client, "Orders to ship").await;
+    assert!(text.contains("#9400002"), "{text}");
+    assert!(client
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .ends_with("/vendor"));
     screenshot(&client, "vendor").await;
     let enter = |number: &'static str| {
         let client = client.clone();
@@ -268,10 +316,13 @@ async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
     };
     // One digit off a valid UPU S10 number: refused, saying why.
     enter("RR123456784CN").await;
-    let text = body_text(&client).await;
-    assert!(text.contains("Not recorded") && text.contains("check digit"), "{text}");
+    let text = wait_text(&client, "Not recorded").await;
+    assert!(
+        text.contains("Not recorded") && text.contains("check digit"),
+        "{text}"
+    );
     enter("RR123456785CN").await;
-    let text = body_text(&client).await;
+    let text = wait_text(&client, "Tracking recorded").await;
     assert!(text.contains("Tracking recorded"), "{text}");
     let shipped = client
         .find(Locator::Css("#shipped .tracking"))
@@ -287,7 +338,9 @@ async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
     );
     // A vendor has no orders list.
     client.goto(&app.url("/orders")).await.expect("orders");
-    assert!(body_text(&client).await.contains("Not allowed"));
+    assert!(wait_text(&client, "Not allowed")
+        .await
+        .contains("Not allowed"));
     client.close().await.expect("close");
     app.stop().await;
 }
@@ -299,27 +352,42 @@ async fn staff_of_one_store_cannot_open_another_stores_order() {
     let store_a: StoreId = app.shopify_store().await.parse().expect("id");
     let b_domain = "other-shop.myshopify.com";
     app.register_shopify_store(b_domain, SHOPIFY_SECRET).await;
-    let (_, ack_a) = app.shopify_order("orders/create", &paid_order(9_400_010, "#A1")).await;
+    let (_, ack_a) = app
+        .shopify_order("orders/create", &paid_order(9_400_010, "#A1"))
+        .await;
     let hook_b = dropflow_sandbox::shopify::ShopifyWebhook::new(
         "orders/create",
         b_domain,
         dropflow_sandbox::body_bytes(&paid_order(9_400_011, "#B1")),
     );
-    let ack_b = expect_json(app.send_shopify(&hook_b, SHOPIFY_SECRET).await, reqwest::StatusCode::OK).await;
+    let ack_b = expect_json(
+        app.send_shopify(&hook_b, SHOPIFY_SECRET).await,
+        reqwest::StatusCode::OK,
+    )
+    .await;
     let order_b = ack_b["order_id"].as_str().expect("order id").to_string();
     add_user(&app, "staff@example.com", Role::Staff, &[store_a], None).await;
 
     let client = browser(&driver, 1280).await;
     log_in(&client, &app, "staff@example.com", PASSWORD).await;
-    let list = body_text(&client).await;
+    let list = wait_text(&client, "#A1").await;
     assert!(list.contains("#A1"), "{list}");
     assert!(!list.contains("#B1"), "{list}");
-    client.goto(&app.url(&format!("/orders/{order_b}"))).await.expect("open B");
-    let text = body_text(&client).await;
-    assert!(text.contains("Not found") && !text.contains("#B1"), "{text}");
+    client
+        .goto(&app.url(&format!("/orders/{order_b}")))
+        .await
+        .expect("open B");
+    let text = wait_text(&client, "Not found").await;
+    assert!(
+        text.contains("Not found") && !text.contains("#B1"),
+        "{text}"
+    );
     let order_a = ack_a["order_id"].as_str().expect("order id");
-    client.goto(&app.url(&format!("/orders/{order_a}"))).await.expect("open A");
-    assert!(body_text(&client).await.contains("Order #A1"));
+    client
+        .goto(&app.url(&format!("/orders/{order_a}")))
+        .await
+        .expect("open A");
+    assert!(wait_text(&client, "Order #A1").await.contains("Order #A1"));
     client.close().await.expect("close");
 
     // The 404 is a real status, not a 200 page saying so.
@@ -341,14 +409,22 @@ async fn session_cookie(app: &TestApp, email: &str) -> String {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let login = client.get(app.url("/login")).send().await.expect("GET login");
+    let login = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("GET login");
     let login_cookie = set_cookie(&login, "dropflow_login");
     let html = login.text().await.expect("html");
     let token = csrf_in(&html);
     let response = client
         .post(app.url("/login"))
         .header("cookie", format!("dropflow_login={login_cookie}"))
-        .form(&[("csrf_token", token.as_str()), ("email", email), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .expect("POST login");
@@ -389,7 +465,9 @@ fn csrf_in(html: &str) -> String {
 async fn a_wrong_password_gets_the_generic_error_and_a_post_without_csrf_is_refused() {
     let app = TestApp::spawn().await;
     app.shopify_store().await;
-    let (_, ack) = app.shopify_order("orders/create", &paid_order(9_400_020, "#C1")).await;
+    let (_, ack) = app
+        .shopify_order("orders/create", &paid_order(9_400_020, "#C1"))
+        .await;
     let order = ack["order_id"].as_str().expect("order id").to_string();
     add_user(&app, "owner2@example.com", Role::Owner, &[], None).await;
     let client = reqwest::Client::builder()
@@ -406,7 +484,11 @@ async fn a_wrong_password_gets_the_generic_error_and_a_post_without_csrf_is_refu
             let response = client
                 .post(app.url("/login"))
                 .header("cookie", format!("dropflow_login={cookie}"))
-                .form(&[("csrf_token", token.as_str()), ("email", email), ("password", password)])
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("email", email),
+                    ("password", password),
+                ])
                 .send()
                 .await
                 .expect("POST");
