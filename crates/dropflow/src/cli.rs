@@ -384,6 +384,7 @@ async fn orders(cmd: OrdersCommand, db: &Database) -> anyhow::Result<ExitCode> {
                 before: None,
                 limit,
                 needs_attention: false,
+                filters: Default::default(),
             };
             let counts =
                 storage::orders::tab_counts(db, &storage::accounts::Scope::Installation).await?;

@@ -34,6 +34,8 @@ pub mod http;
 pub mod cli;
 /// `dropflow users`: dashboard users from the command line.
 pub mod cli_users;
+/// The merchant dashboard: server-rendered pages, sessions, CSRF-checked forms.
+pub mod dashboard;
 /// Process wiring: builds the database, ingest writer, workers and HTTP server.
 pub mod app;
 /// `dropflow bench ingest`: measured throughput next to the machine's ceilings.

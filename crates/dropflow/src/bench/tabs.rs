@@ -587,6 +587,7 @@ async fn list_page(db: &Database, tab: Tab, before: Option<OrderId>) -> anyhow::
             before,
             limit: 50,
             needs_attention: false,
+            filters: Default::default(),
         },
     )
     .await?;

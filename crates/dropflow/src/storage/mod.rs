@@ -40,6 +40,8 @@ pub mod settings;
 pub mod parcels;
 /// Parcels: carrier tracking updates applied in bulk.
 pub mod shipments;
+/// Reads only the dashboard needs (badges, store choices, a vendor's queue).
+pub mod dashboard;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

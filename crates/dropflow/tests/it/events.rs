@@ -255,6 +255,7 @@ async fn a_paid_order_not_placed_in_time_is_flagged_listed_mailed_and_cleared() 
         1
     );
     let page = |needs_attention| ListQuery {
+        filters: Default::default(),
         scope: dropflow::storage::accounts::Scope::Installation,
         tab: Tab::All,
         search: None,

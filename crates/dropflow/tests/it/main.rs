@@ -8,6 +8,7 @@ mod accounts;
 mod api_orders;
 mod api_stores;
 mod bad_input;
+mod browser;
 mod cli;
 mod concurrency;
 mod demo;

@@ -12,13 +12,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-async fn cj() -> CjSandbox {
+pub(crate) async fn cj() -> CjSandbox {
     cj_sandbox::start(CjSandboxConfig::default())
         .await
         .expect("cj sandbox")
 }
 
-async fn app_with(
+pub(crate) async fn app_with(
     cj: &CjSandbox,
     configure: impl FnOnce(&mut dropflow::config::Config),
 ) -> TestApp {
@@ -41,7 +41,7 @@ async fn app_with(
 }
 
 /// Maps every line of `order` to the sandbox's first CJ variant (or to a manual vendor).
-async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: &str) {
+pub(crate) async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: &str) {
     let variant = &cj_sandbox::variants()[0];
     for line in order["line_items"].as_array().expect("lines") {
         let offer = json!({ "supplier": supplier, "account": "vendor-a",
@@ -62,7 +62,7 @@ async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: &str) {
     }
 }
 
-async fn put_settings(app: &TestApp, store: &str, settings: Value) {
+pub(crate) async fn put_settings(app: &TestApp, store: &str, settings: Value) {
     let response = app
         .client()
         .put(app.url(&format!("/api/v1/stores/{store}/settings")))
@@ -74,7 +74,7 @@ async fn put_settings(app: &TestApp, store: &str, settings: Value) {
     expect_json(response, StatusCode::OK).await;
 }
 
-async fn top_up(app: &TestApp, store: &str, amount: &str) {
+pub(crate) async fn top_up(app: &TestApp, store: &str, amount: &str) {
     let response = app
         .api_post(
             &format!("/api/v1/stores/{store}/wallet/top-ups"),
@@ -84,7 +84,7 @@ async fn top_up(app: &TestApp, store: &str, amount: &str) {
     expect_json(response, StatusCode::CREATED).await;
 }
 
-async fn purchase(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn purchase(app: &TestApp, id: &str) -> Value {
     app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
         .await
         .get(0)
@@ -92,7 +92,7 @@ async fn purchase(app: &TestApp, id: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-async fn wait_status(app: &TestApp, id: &str, status: &str) -> Value {
+pub(crate) async fn wait_status(app: &TestApp, id: &str, status: &str) -> Value {
     let reached = eventually(Duration::from_secs(15), || async {
         purchase(app, id).await["status"] == json!(status)
     })
@@ -102,7 +102,7 @@ async fn wait_status(app: &TestApp, id: &str, status: &str) -> Value {
     p
 }
 
-async fn one_line_order(app: &TestApp, store: &str, id: u64, supplier: &str) -> String {
+pub(crate) async fn one_line_order(app: &TestApp, store: &str, id: u64, supplier: &str) -> String {
     let mut order = paid_order(id, &format!("#{id}"));
     order["line_items"] = json!([order["line_items"][0].clone()]);
     map_to(app, store, &order, supplier).await;

@@ -1,0 +1,554 @@
+//! The dashboard in a real browser: headless Chromium driven over WebDriver (chromedriver),
+//! plus plain-HTTP checks of login errors and CSRF. Screenshots of the main pages go to
+//! `<target>/screenshots/`.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian; `.ci/run` installs them). Without
+//! chromedriver these tests FAIL, on purpose: a dashboard test that silently passes tests
+//! nothing.
+
+use crate::paying::{app_with, cj, one_line_order, put_settings, top_up, wait_status};
+use crate::support::*;
+use dropflow::storage::accounts::{create_user, NewUser, Role, DEFAULT_ACCOUNT};
+use dropflow_core::ids::StoreId;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const PASSWORD: &str = "correct horse battery";
+
+/// A chromedriver of this test, killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "the browser tests need Chromium and chromedriver: \
+         apt-get install -y chromium chromium-driver (CI's .ci/run installs them)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    Driver { child, port }
+}
+
+/// A headless Chromium session (phone-sized when `width` is small).
+async fn browser(driver: &Driver, width: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                format!("--window-size={width},900")],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("cannot start a Chromium session through chromedriver: {e}"),
+        }
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn add_user(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    stores: &[StoreId],
+    vendor: Option<&str>,
+) {
+    create_user(
+        &app.db,
+        NewUser {
+            account_id: DEFAULT_ACCOUNT,
+            email,
+            password: PASSWORD,
+            role,
+            stores,
+            vendor,
+        },
+    )
+    .await
+    .expect("create user");
+}
+
+async fn log_in(client: &Client, app: &TestApp, email: &str, password: &str) {
+    client.goto(&app.url("/login")).await.expect("open login");
+    client
+        .find(Locator::Id("email"))
+        .await
+        .expect("email field")
+        .send_keys(email)
+        .await
+        .expect("type e-mail");
+    client
+        .find(Locator::Id("password"))
+        .await
+        .expect("password field")
+        .send_keys(password)
+        .await
+        .expect("type password");
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("sign-in button")
+        .click()
+        .await
+        .expect("sign in");
+}
+
+async fn body_text(client: &Client) -> String {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Waits (without reloading) until the page's text contains `wanted`: a click that submits
+/// a form returns before the next page has loaded. The page's text either way.
+async fn wait_text(client: &Client, wanted: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = match client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(wanted) || tokio::time::Instant::now() >= deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reloads until the text of `selector` contains `wanted`, or the deadline passes.
+async fn reload_until(client: &Client, selector: &str, wanted: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = match client.find(Locator::Css(selector)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(wanted) || tokio::time::Instant::now() >= deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        client.refresh().await.expect("reload");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
+    let driver = start_driver();
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    put_settings(
+        &app,
+        &store,
+        json!({ "auto_order": true, "auto_pay": false, "price_guard_percent": null,
+            "notify_customer": false }),
+    )
+    .await;
+    top_up(&app, &store, "500.00").await;
+    let id = one_line_order(&app, &store, 9_400_001, "cj").await;
+    wait_status(&app, &id, "awaiting_payment").await;
+    add_user(&app, "owner@example.com", Role::Owner, &[], None).await;
+
+    let client = browser(&driver, 1280).await;
+    client.goto(&app.url("/login")).await.expect("login page");
+    screenshot(&client, "login").await;
+    log_in(&client, &app, "owner@example.com", PASSWORD).await;
+    wait_text(&client, "Awaiting Payment").await;
+    // The tab link carries its count.
+    let tab = client
+        .find(Locator::XPath("//a[contains(., 'Awaiting Payment')]"))
+        .await
+        .expect("Awaiting Payment tab");
+    assert!(tab.text().await.expect("tab text").contains('1'));
+    tab.click().await.expect("open the tab");
+    wait_text(&client, "#9400001").await;
+    screenshot(&client, "orders").await;
+    client
+        .find(Locator::LinkText("#9400001"))
+        .await
+        .expect("the order in Awaiting Payment")
+        .click()
+        .await
+        .expect("open the order");
+    wait_text(&client, "Order #9400001").await;
+    assert_eq!(
+        client
+            .find(Locator::Id("order-tab"))
+            .await
+            .expect("status")
+            .text()
+            .await
+            .expect("text"),
+        "Awaiting Payment"
+    );
+    screenshot(&client, "order-detail").await;
+    client
+        .find(Locator::XPath("//button[normalize-space()='Pay']"))
+        .await
+        .expect("a Pay button")
+        .click()
+        .await
+        .expect("click Pay");
+    assert!(wait_text(&client, "Payment queued")
+        .await
+        .contains("Payment queued"));
+    let status = reload_until(&client, "#order-tab", "Awaiting Shipment").await;
+    assert_eq!(status, "Awaiting Shipment");
+    // Nothing left to pay: the button is gone; the timeline says who asked.
+    assert!(client
+        .find(Locator::XPath("//button[normalize-space()='Pay']"))
+        .await
+        .is_err());
+    assert!(body_text(&client).await.contains("user:owner@example.com"));
+
+    // The phone-width list.
+    let phone = browser(&driver, 390).await;
+    log_in(&phone, &app, "owner@example.com", PASSWORD).await;
+    wait_text(&phone, "Awaiting Payment").await;
+    phone.goto(&app.url("/orders")).await.expect("orders");
+    wait_text(&phone, "#9400001").await;
+    screenshot(&phone, "orders-phone").await;
+    phone.close().await.expect("close");
+    client.close().await.expect("close");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
+    let driver = start_driver();
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    let id = one_line_order(&app, &store, 9_400_002, "manual").await;
+    wait_status(&app, &id, "awaiting_shipment").await;
+    add_user(
+        &app,
+        "vendor@example.com",
+        Role::Vendor,
+        &[],
+        Some("vendor-a"),
+    )
+    .await;
+
+    let client = browser(&driver, 1280).await;
+    log_in(&client, &app, "vendor@example.com", PASSWORD).await;
+    let text = wait_text(&client, "Orders to ship").await;
+    assert!(text.contains("#9400002"), "{text}");
+    assert!(client
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .ends_with("/vendor"));
+    screenshot(&client, "vendor").await;
+    let enter = |number: &'static str| {
+        let client = client.clone();
+        async move {
+            let field = client
+                .find(Locator::Css("#to-ship input[name=tracking_number]"))
+                .await
+                .expect("tracking field");
+            field.clear().await.expect("clear");
+            field.send_keys(number).await.expect("type");
+            client
+                .find(Locator::Css("#to-ship button[type=submit]"))
+                .await
+                .expect("submit")
+                .click()
+                .await
+                .expect("submit");
+        }
+    };
+    // One digit off a valid UPU S10 number: refused, saying why.
+    enter("RR123456784CN").await;
+    let text = wait_text(&client, "Not recorded").await;
+    assert!(
+        text.contains("Not recorded") && text.contains("check digit"),
+        "{text}"
+    );
+    enter("RR123456785CN").await;
+    let text = wait_text(&client, "Tracking recorded").await;
+    assert!(text.contains("Tracking recorded"), "{text}");
+    let shipped = client
+        .find(Locator::Css("#shipped .tracking"))
+        .await
+        .expect("the shipped list")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(shipped, "RR123456785CN");
+    assert_eq!(
+        crate::paying::purchase(&app, &id).await["status"],
+        json!("shipped")
+    );
+    // A vendor has no orders list.
+    client.goto(&app.url("/orders")).await.expect("orders");
+    assert!(wait_text(&client, "Not allowed")
+        .await
+        .contains("Not allowed"));
+    client.close().await.expect("close");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_of_one_store_cannot_open_another_stores_order() {
+    let driver = start_driver();
+    let app = TestApp::spawn().await;
+    let store_a: StoreId = app.shopify_store().await.parse().expect("id");
+    let b_domain = "other-shop.myshopify.com";
+    app.register_shopify_store(b_domain, SHOPIFY_SECRET).await;
+    let (_, ack_a) = app
+        .shopify_order("orders/create", &paid_order(9_400_010, "#A1"))
+        .await;
+    let hook_b = dropflow_sandbox::shopify::ShopifyWebhook::new(
+        "orders/create",
+        b_domain,
+        dropflow_sandbox::body_bytes(&paid_order(9_400_011, "#B1")),
+    );
+    let ack_b = expect_json(
+        app.send_shopify(&hook_b, SHOPIFY_SECRET).await,
+        reqwest::StatusCode::OK,
+    )
+    .await;
+    let order_b = ack_b["order_id"].as_str().expect("order id").to_string();
+    add_user(&app, "staff@example.com", Role::Staff, &[store_a], None).await;
+
+    let client = browser(&driver, 1280).await;
+    log_in(&client, &app, "staff@example.com", PASSWORD).await;
+    let list = wait_text(&client, "#A1").await;
+    assert!(list.contains("#A1"), "{list}");
+    assert!(!list.contains("#B1"), "{list}");
+    client
+        .goto(&app.url(&format!("/orders/{order_b}")))
+        .await
+        .expect("open B");
+    let text = wait_text(&client, "Not found").await;
+    assert!(
+        text.contains("Not found") && !text.contains("#B1"),
+        "{text}"
+    );
+    let order_a = ack_a["order_id"].as_str().expect("order id");
+    client
+        .goto(&app.url(&format!("/orders/{order_a}")))
+        .await
+        .expect("open A");
+    assert!(wait_text(&client, "Order #A1").await.contains("Order #A1"));
+    client.close().await.expect("close");
+
+    // The 404 is a real status, not a 200 page saying so.
+    let cookie = session_cookie(&app, "staff@example.com").await;
+    let response = app
+        .client()
+        .get(app.url(&format!("/orders/{order_b}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), reqwest::StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+/// Signs in over plain HTTP; the `Cookie` header value for the session.
+async fn session_cookie(app: &TestApp, email: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let login = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("GET login");
+    let login_cookie = set_cookie(&login, "dropflow_login");
+    let html = login.text().await.expect("html");
+    let token = csrf_in(&html);
+    let response = client
+        .post(app.url("/login"))
+        .header("cookie", format!("dropflow_login={login_cookie}"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("POST login");
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let cookie = set_cookie(&response, "dropflow_session");
+    let header = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("").to_string())
+        .find(|c| c.starts_with("dropflow_session="))
+        .expect("session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(header.contains(attribute), "{header}");
+    }
+    format!("dropflow_session={cookie}")
+}
+
+fn set_cookie(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .and_then(|rest| rest.split(';').next())
+        .expect("cookie set")
+        .to_string()
+}
+
+fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a csrf field") + marker.len();
+    html[start..].split('"').next().expect("token").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_gets_the_generic_error_and_a_post_without_csrf_is_refused() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let (_, ack) = app
+        .shopify_order("orders/create", &paid_order(9_400_020, "#C1"))
+        .await;
+    let order = ack["order_id"].as_str().expect("order id").to_string();
+    add_user(&app, "owner2@example.com", Role::Owner, &[], None).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let attempt = |email: &'static str, password: &'static str| {
+        let client = client.clone();
+        let app = &app;
+        async move {
+            let login = client.get(app.url("/login")).send().await.expect("GET");
+            let cookie = set_cookie(&login, "dropflow_login");
+            let token = csrf_in(&login.text().await.expect("html"));
+            let response = client
+                .post(app.url("/login"))
+                .header("cookie", format!("dropflow_login={cookie}"))
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("email", email),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .expect("POST");
+            (response.status(), response.text().await.expect("body"))
+        }
+    };
+    let (status, wrong) = attempt("owner2@example.com", "not the password").await;
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+    let (_, unknown) = attempt("nobody@example.com", "not the password").await;
+    let message = dropflow::dashboard::login::LOGIN_FAILED;
+    assert!(wrong.contains(message) && unknown.contains(message));
+    // Without the login form's token, not even a right password signs in.
+    let response = client
+        .post(app.url("/login"))
+        .form(&[("email", "owner2@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), reqwest::StatusCode::FORBIDDEN);
+    // Five failures lock the address, even with the right password next.
+    for _ in 0..4 {
+        attempt("owner2@example.com", "still wrong").await;
+    }
+    let (status, locked) = attempt("owner2@example.com", PASSWORD).await;
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+    assert!(locked.contains(message));
+
+    // Signed in (another user), a POST without the CSRF token is refused and does nothing.
+    add_user(&app, "owner3@example.com", Role::Owner, &[], None).await;
+    let cookie = session_cookie(&app, "owner3@example.com").await;
+    let routes_before = app.jobs_for(&order, "order.route").await;
+    let response = client
+        .post(app.url(&format!("/orders/{order}/retry")))
+        .header("cookie", &cookie)
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(app.jobs_for(&order, "order.route").await, routes_before);
+    // With it, the same POST goes through.
+    let page = client
+        .get(app.url(&format!("/orders/{order}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("GET");
+    let token = csrf_in(&page.text().await.expect("html"));
+    let response = client
+        .post(app.url(&format!("/orders/{order}/retry")))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", token)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(app.jobs_for(&order, "order.route").await, routes_before + 1);
+    // No session: pages go to the login page.
+    let response = client.get(app.url("/orders")).send().await.expect("GET");
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/login");
+    app.stop().await;
+}
