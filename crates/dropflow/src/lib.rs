@@ -28,6 +28,8 @@ pub mod jobs;
 pub mod notify;
 /// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
 pub mod http;
+/// The merchant dashboard: server-rendered pages.
+pub mod dashboard;
 /// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).
 pub mod cli;
 /// `dropflow users`: dashboard users from the command line.
