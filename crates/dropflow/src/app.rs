@@ -211,11 +211,15 @@ async fn launch(
     let addr = listener.local_addr()?;
     let mut server_shutdown = shutdown_rx;
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = server_shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
+        // The peer address reaches handlers (the dashboard's login limiter counts by it).
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
     });
     tracing::info!(%addr, "dropflow is listening");
     Ok(Running {

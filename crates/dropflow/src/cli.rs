@@ -383,6 +383,7 @@ async fn orders(cmd: OrdersCommand, db: &Database) -> anyhow::Result<ExitCode> {
                 store_id: None,
                 before: None,
                 limit,
+                filters: Default::default(),
             };
             let counts =
                 storage::orders::tab_counts(db, &storage::accounts::Scope::Installation).await?;

@@ -28,12 +28,12 @@ pub mod jobs;
 pub mod notify;
 /// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
 pub mod http;
-/// The merchant dashboard: server-rendered pages.
-pub mod dashboard;
 /// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).
 pub mod cli;
 /// `dropflow users`: dashboard users from the command line.
 pub mod cli_users;
+/// The merchant dashboard: server-rendered pages, sessions, CSRF-checked forms.
+pub mod dashboard;
 /// Process wiring: builds the database, ingest writer, workers and HTTP server.
 pub mod app;
 /// `dropflow bench ingest`: measured throughput next to the machine's ceilings.

@@ -586,6 +586,7 @@ async fn list_page(db: &Database, tab: Tab, before: Option<OrderId>) -> anyhow::
             store_id: None,
             before,
             limit: 50,
+            filters: Default::default(),
         },
     )
     .await?;

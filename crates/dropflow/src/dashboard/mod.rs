@@ -1,4 +1,82 @@
-//! The merchant dashboard.
+//! The merchant dashboard: server-rendered HTML (askama templates in
+//! `templates/dashboard/`), a session cookie, a CSRF token on every form, and a light touch
+//! of htmx (vendored in `assets/`). Every page reads through the signed-in user's scope, the
+//! same [`crate::http::auth::Caller`] the API uses, so what a user sees here is exactly what
+//! their API token would see; every action calls the API's own functions.
+//!
+//! One module per page. To add a page: a module with its handlers and template struct, a
+//! template extending `dashboard/base.html` (its struct carries a [`layout::Layout`]), and
+//! its routes in [`router`] below.
 
+/// The order page's buttons and the tracking form (POSTs).
+pub mod actions;
+/// `/assets/*`: the CSS and htmx, embedded in the binary.
+pub mod assets;
+/// The HTML error pages (404, 403, 500) and the redirect to the login page.
+pub mod error;
+/// What every page's base template needs: title, who is signed in, CSRF token, flash.
+pub mod layout;
+/// The login rate limiter (failures per e-mail and per address).
+pub mod limiter;
+/// `/login`, `/logout`.
+pub mod login;
+/// `/orders/{id}`: one order, where it is and why.
+pub mod order;
+/// `/orders`: tabs, search, filters, list, bulk actions.
+pub mod orders;
+/// Which actions an order's state allows (one pure function).
+pub mod rules;
+/// `/vendor`: a manual vendor's supplier orders to ship.
+pub mod vendor;
+/// `/warehouse`: the warehouse operator's page (placeholder until issue 4).
+pub mod warehouse;
+/// Words and formats the pages share.
+pub mod view;
 /// The home page charts, drawn as SVG on the server.
 pub mod charts;
+/// `/`: counts per tab and the two charts.
+pub mod home;
+/// `/stores/{id}/settings`: automation, branding, mail choices.
+pub mod settings;
+/// `/wallet`: balances, ledger, top-up.
+pub mod wallet;
+/// The session extractor ([`session::Viewer`]) and the CSRF-checked form ([`session::Posted`]).
+pub mod session;
+
+use crate::http::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+
+/// The dashboard's routes, mounted at `/` by [`crate::http::router`].
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::page))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/warehouse", get(warehouse::page))
+        .route("/orders", get(orders::page))
+        .route("/orders/bulk", post(orders::bulk))
+        .route("/orders/{id}", get(order::page))
+        .route("/orders/{id}/pay", post(actions::pay))
+        .route("/orders/{id}/place", post(actions::place))
+        .route("/orders/{id}/refresh", post(actions::refresh))
+        .route("/orders/{id}/retry", post(actions::retry))
+        .route(
+            "/orders/{id}/holds/{reason}/release",
+            post(actions::release_hold),
+        )
+        .route("/supplier-orders/{id}/ship", post(actions::ship))
+        .route("/supplier-orders/{id}/deliver", post(actions::deliver))
+        .route("/vendor", get(vendor::page))
+        .route(
+            "/stores/{id}/settings",
+            get(settings::page).post(settings::save),
+        )
+        .route("/stores/{id}/logo", get(settings::logo))
+        .route("/wallet", get(wallet::page))
+        .route("/wallet/top-up", post(wallet::top_up))
+        // Pages and actions: add routes here.
+        .layer(axum::Extension(Arc::new(limiter::LoginLimiter::default())))
+}

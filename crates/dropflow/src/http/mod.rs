@@ -101,6 +101,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .nest("/api/v1", api)
+        .merge(crate::dashboard::router())
         .route("/webhooks/shopify", post(webhooks::shopify))
         .route("/webhooks/woocommerce", post(webhooks::woocommerce))
         .route("/webhooks/cj", post(supplier_webhooks::cj))

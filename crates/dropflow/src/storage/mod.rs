@@ -44,6 +44,8 @@ pub mod shipments;
 pub mod branding;
 /// Orders per day and payment-to-shipment times for the home page charts.
 pub mod dashboard_stats;
+/// Reads only the dashboard needs (badges, store choices, a vendor's queue).
+pub mod dashboard;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

@@ -243,12 +243,39 @@ pub struct ListQuery {
     /// Only orders this caller may see.
     pub scope: super::accounts::Scope,
     pub tab: Tab,
-    /// Exact order name (with or without `#`), store order id, or customer e-mail.
+    /// Exact order name (with or without `#`), store order id, customer e-mail or name, a
+    /// line's SKU, or a parcel's tracking number.
     pub search: Option<String>,
     pub store_id: Option<StoreId>,
     /// Keyset cursor: list orders older than this one.
     pub before: Option<OrderId>,
     pub limit: u32,
+    /// The dashboard's further filters (none by default).
+    pub filters: ListFilters,
+}
+
+/// Filters beyond tab, store and search.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilters {
+    /// Only orders with a supplier order bought from this supplier (`aliexpress`, `cj`,
+    /// `manual`).
+    pub supplier: Option<String>,
+    /// Only orders created at or after this time (epoch ms).
+    pub created_from: Option<i64>,
+    /// Only orders created before this time (epoch ms).
+    pub created_before: Option<i64>,
+}
+
+/// How customer names are stored and searched: lower case, single spaces, so "Ada  Lovelace"
+/// finds "ada lovelace" through an index.
+pub fn customer_name_key(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let joined = [first.unwrap_or(""), last.unwrap_or("")].join(" ");
+    let key = joined
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    (!key.is_empty()).then_some(key)
 }
 
 const SUMMARY_COLUMNS: &str =
@@ -273,17 +300,53 @@ pub async fn list(db: &Database, query: &ListQuery) -> Result<Vec<OrderSummary>>
     if let Some(before) = query.before {
         param(&mut sql, " AND id < ?", before.to_string());
     }
+    if let Some(supplier) = &query.filters.supplier {
+        param(
+            &mut sql,
+            " AND id IN (SELECT order_id FROM supplier_orders WHERE supplier = ?)",
+            supplier.clone(),
+        );
+    }
+    if let Some(from) = query.filters.created_from {
+        param(
+            &mut sql,
+            " AND created_at >= CAST(? AS BIGINT)",
+            from.to_string(),
+        );
+    }
+    if let Some(before) = query.filters.created_before {
+        param(
+            &mut sql,
+            " AND created_at < CAST(? AS BIGINT)",
+            before.to_string(),
+        );
+    }
     if let Some(search) = query
         .search
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
+        // Each alternative is an exact match on an indexed column, so a search costs a few
+        // index probes at any number of orders.
         let bare = search.trim_start_matches('#');
         param(&mut sql, " AND (name = ?", format!("#{bare}"));
         param(&mut sql, " OR name = ?", search.to_string());
         param(&mut sql, " OR external_id = ?", search.to_string());
-        param(&mut sql, " OR email = ?)", search.to_ascii_lowercase());
+        param(&mut sql, " OR email = ?", search.to_ascii_lowercase());
+        if let Some(name) = customer_name_key(Some(search), None) {
+            param(&mut sql, " OR customer_name = ?", name);
+        }
+        param(
+            &mut sql,
+            " OR id IN (SELECT order_id FROM order_lines WHERE sku = ?)",
+            search.to_string(),
+        );
+        param(
+            &mut sql,
+            " OR id IN (SELECT order_id FROM shipments WHERE tracking_number = ?))",
+            dropflow_core::tracking::normalise(search),
+        );
     }
     sql.push_str(&format!(
         " ORDER BY id DESC LIMIT {}",

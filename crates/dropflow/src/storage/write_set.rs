@@ -31,6 +31,8 @@ struct Descriptive {
     customer: Option<String>,
     shipping_address: Option<String>,
     email: Option<String>,
+    /// `orders::customer_name_key`: the dashboard searches customers by name.
+    customer_name: Option<String>,
     store_created_at: Option<i64>,
     lines: Vec<LineRow>,
 }
@@ -258,6 +260,9 @@ fn descriptive(order: &StoreOrder) -> Result<Descriptive> {
             .as_ref()
             .and_then(|c| c.email.as_deref())
             .map(|e| e.trim().to_ascii_lowercase()),
+        customer_name: order.customer.as_ref().and_then(|c| {
+            super::orders::customer_name_key(c.first_name.as_deref(), c.last_name.as_deref())
+        }),
         store_created_at: order.created_at.map(ms),
         lines: order
             .lines
@@ -355,8 +360,8 @@ async fn insert_orders(
         let sql = format!(
             "INSERT INTO orders (id, store_id, external_id, name, currency, total_minor, state,
                 tab, payment_status, procurement, version, customer, shipping_address, email,
-                store_created_at, created_at, updated_at) VALUES {}",
-            placeholders(ParamStyle::of(tx), chunk.len(), 17)
+                store_created_at, created_at, updated_at, customer_name) VALUES {}",
+            placeholders(ParamStyle::of(tx), chunk.len(), 18)
         );
         let mut query = sqlx::query(&sql);
         for (id, store_id, write, d) in chunk {
@@ -378,7 +383,8 @@ async fn insert_orders(
                 .bind(d.email.clone())
                 .bind(d.store_created_at)
                 .bind(now)
-                .bind(now);
+                .bind(now)
+                .bind(d.customer_name.clone());
         }
         query.execute(&mut **tx).await?;
     }
@@ -398,7 +404,7 @@ async fn update_order(
             sqlx::query(
                 "UPDATE orders SET state = $1, tab = $2, payment_status = $3, procurement = $4,
                     version = version + 1, updated_at = $5, name = $6, total_minor = $7,
-                    customer = $8, shipping_address = $9, email = $10
+                    customer = $8, shipping_address = $9, email = $10, customer_name = $13
                  WHERE id = $11 AND version = $12",
             )
             .bind(to_json(state)?)
@@ -413,6 +419,7 @@ async fn update_order(
             .bind(d.email.clone())
             .bind(id.to_string())
             .bind(version)
+            .bind(d.customer_name.clone())
             .execute(&mut **tx)
             .await?
         }

@@ -85,6 +85,7 @@ pub async fn list(
         store_id,
         before,
         limit,
+        filters: Default::default(),
     };
     let orders = store::list(&state.db, &query).await?;
     let next_cursor = (orders.len() == limit as usize)
@@ -253,8 +254,21 @@ pub async fn reroute(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    let job = queue_routing(&state, &caller, &id).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "job_id": job, "status": "queued" })),
+    ))
+}
+
+/// Queues routing the order again (the Retry button); returns the job's id.
+pub async fn queue_routing(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+) -> Result<i64, ApiError> {
     caller.require(&[Role::Owner, Role::Staff], "route orders")?;
-    let id = resolve(&state, &caller, &id).await?;
+    let id = resolve(state, caller, reference).await?;
     let mut tx = state.db.begin().await?;
     let payload = serde_json::json!({ "order_id": id.to_string() });
     let job = crate::storage::jobs::enqueue(
@@ -269,10 +283,7 @@ pub async fn reroute(
         .await
         .map_err(crate::storage::StorageError::from)?;
     tracing::info!(order.id = %id, "routing queued by a merchant");
-    Ok((
-        axum::http::StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "job_id": job, "status": "queued" })),
-    ))
+    Ok(job)
 }
 
 /// The supplier orders of one order, with their items.

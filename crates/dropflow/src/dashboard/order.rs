@@ -1,0 +1,404 @@
+//! `/orders/{id}`: one order — where it is and why. Lines with what they cost at the
+//! supplier, the address, every supplier order and parcel with when it was last asked about
+//! and when it will be next, holds, the timeline with who did what, and the buttons its state
+//! allows ([`super::rules::allowed`]).
+//!
+//! A vendor sees the orders routed to them, and of those only their own supplier orders and
+//! parcels (not the merchant's other suppliers, costs elsewhere or the timeline).
+
+use super::error::{html, PageError};
+use super::layout::{clear_flash, Layout};
+use super::rules::{self, OrderAction, OrderFacts, SupplierOrderFacts};
+use super::session::Viewer;
+use super::view;
+use crate::http::AppState;
+use crate::storage::accounts::{Role, Scope};
+use crate::storage::parcels::{self, ParcelView};
+use crate::storage::supplier_orders::{self, SupplierOrderView};
+use crate::storage::{dashboard as queries, orders};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use dropflow_core::ids::OrderId;
+use dropflow_core::procurement::SupplierOrderStatus;
+use dropflow_core::supplier::SupplierKind;
+
+pub struct LineRow {
+    pub title: String,
+    pub variant: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub price: String,
+    /// `aliexpress:default`, or why there is none.
+    pub supplier: String,
+    pub supplier_url: Option<String>,
+    pub supplier_cost: String,
+}
+
+pub struct SupplierOrderRow {
+    pub id: String,
+    pub supplier: String,
+    pub status: String,
+    pub reference: String,
+    pub cost: String,
+    pub placed: String,
+    pub paid: String,
+    pub last_synced: String,
+    pub next_sync: String,
+    pub last_error: Option<String>,
+}
+
+pub struct ParcelRow {
+    pub tracking_number: String,
+    pub carrier: String,
+    pub tracking_url: Option<String>,
+    pub status: String,
+    pub check: String,
+    pub pushed: String,
+    pub last_synced: String,
+    pub next_sync: String,
+}
+
+pub struct EventRow {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+pub struct HoldRow {
+    pub reason: String,
+    pub detail: String,
+}
+
+/// A button, as the template draws it.
+pub struct Button {
+    /// Where the form posts.
+    pub action: String,
+    pub label: String,
+    /// `primary` for the main next step.
+    pub class: &'static str,
+}
+
+/// A tracking form for a manual vendor's supplier order.
+pub struct TrackingForm {
+    pub supplier_order_id: String,
+    pub supplier: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/order.html")]
+struct OrderPage {
+    layout: Layout,
+    id: String,
+    store: String,
+    status: &'static str,
+    payment: String,
+    total: String,
+    created: String,
+    customer: String,
+    address: Vec<String>,
+    lines: Vec<LineRow>,
+    supplier_orders: Vec<SupplierOrderRow>,
+    parcels: Vec<ParcelRow>,
+    holds: Vec<HoldRow>,
+    cancel_reason: Option<String>,
+    timeline: Vec<EventRow>,
+    show_timeline: bool,
+    buttons: Vec<Button>,
+    tracking_forms: Vec<TrackingForm>,
+}
+
+/// `GET /orders/{id}`.
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    viewer.require(&[Role::Owner, Role::Staff, Role::Vendor], "open orders")?;
+    let not_found = || PageError::NotFound("order not found".into());
+    let id: OrderId = id.parse().map_err(|_| not_found())?;
+    viewer
+        .caller
+        .order(&state.db, id)
+        .await
+        .map_err(|_| not_found())?;
+    let detail = orders::get(&state.db, id).await?.ok_or_else(not_found)?;
+    let mut sos = supplier_orders::for_order(&state.db, id).await?;
+    let mut parcels = parcels::for_order(&state.db, id).await?;
+    let vendor = match &viewer.caller.scope {
+        Scope::Vendor { vendor, .. } => Some(vendor.clone()),
+        _ => None,
+    };
+    if let Some(vendor) = &vendor {
+        sos.retain(|s| {
+            SupplierKind::parse(&s.supplier) == Some(SupplierKind::Manual)
+                && s.supplier_account == *vendor
+        });
+        parcels.retain(|p| {
+            p.supplier_order_id
+                .as_ref()
+                .is_some_and(|so| sos.iter().any(|s| s.id == *so))
+        });
+    }
+
+    let facts: Vec<SupplierOrderFacts> = sos
+        .iter()
+        .filter_map(|s| {
+            Some(SupplierOrderFacts {
+                id: s.id.clone(),
+                status: SupplierOrderStatus::parse(&s.status)?,
+                manual: SupplierKind::parse(&s.supplier) == Some(SupplierKind::Manual),
+            })
+        })
+        .collect();
+    let hold_reasons: Vec<_> = detail.state.holds.iter().map(|h| h.reason).collect();
+    let allowed = rules::allowed(
+        &OrderFacts {
+            cancelled: detail.state.cancel_reason.is_some() || detail.state.payment.is_reversed(),
+            holds: &hold_reasons,
+            routing_failed: !detail.state.routing_failures.is_empty(),
+            supplier_orders: &facts,
+        },
+        viewer.role(),
+    );
+    let mut buttons = Vec::new();
+    let mut tracking_forms = Vec::new();
+    for action in allowed {
+        let base = format!("/orders/{id}");
+        match action {
+            OrderAction::Pay => buttons.push(button(format!("{base}/pay"), "Pay", "primary")),
+            OrderAction::Place => buttons.push(button(format!("{base}/place"), "Place", "primary")),
+            OrderAction::Retry => buttons.push(button(format!("{base}/retry"), "Retry", "")),
+            OrderAction::Refresh => {
+                buttons.push(button(format!("{base}/refresh"), "Refresh now", ""))
+            }
+            OrderAction::ReleaseHold(reason) => buttons.push(button(
+                format!("{base}/holds/{}/release", reason.as_str()),
+                &format!("Release hold: {}", view::words(reason.as_str())),
+                "",
+            )),
+            OrderAction::EnterTracking(so) => tracking_forms.push(TrackingForm {
+                supplier: sos
+                    .iter()
+                    .find(|s| s.id == so)
+                    .map(|s| format!("{}:{}", s.supplier, s.supplier_account))
+                    .unwrap_or_default(),
+                supplier_order_id: so,
+            }),
+            OrderAction::MarkDelivered(so) => buttons.push(button(
+                format!("/supplier-orders/{so}/deliver"),
+                "Mark delivered",
+                "",
+            )),
+        }
+    }
+
+    let store = queries::visible_stores(&state.db, &viewer.caller.scope)
+        .await?
+        .into_iter()
+        .find(|s| s.id == detail.summary.store_id)
+        .map(|s| s.domain)
+        .unwrap_or_default();
+    let customer = detail
+        .customer
+        .as_ref()
+        .map(|c| {
+            let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            match (&c.email, name.is_empty()) {
+                (Some(email), false) => format!("{name} <{email}>"),
+                (Some(email), true) => email.clone(),
+                (None, _) => name,
+            }
+        })
+        .unwrap_or_default();
+    let address = detail
+        .shipping_address
+        .as_ref()
+        .map(|a| {
+            let city_line = [
+                a.postal_code.as_deref(),
+                a.city.as_deref(),
+                a.province.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+            [
+                a.name.clone(),
+                a.company.clone(),
+                a.address1.clone(),
+                a.address2.clone(),
+                Some(city_line),
+                a.country_code.clone(),
+                a.phone.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|l| !l.trim().is_empty())
+            .collect()
+        })
+        .unwrap_or_default();
+    let lines = detail
+        .lines
+        .iter()
+        .map(|l| line_row(l, &detail.summary.currency, &sos))
+        .collect();
+    let show_timeline = vendor.is_none();
+    let page = OrderPage {
+        layout: Layout::new(&viewer, format!("Order {}", detail.summary.name), "orders"),
+        id: id.to_string(),
+        store,
+        status: view::tab_label(detail.summary.tab),
+        payment: view::words(detail.summary.payment_status.as_str()),
+        total: view::money(detail.summary.total_minor, &detail.summary.currency),
+        created: view::time(&detail.summary.created_at),
+        customer,
+        address,
+        lines,
+        supplier_orders: sos.iter().map(supplier_order_row).collect(),
+        parcels: parcels.iter().map(parcel_row).collect(),
+        holds: detail
+            .state
+            .holds
+            .iter()
+            .map(|h| HoldRow {
+                reason: view::words(h.reason.as_str()),
+                detail: h.detail.clone(),
+            })
+            .collect(),
+        cancel_reason: detail.state.cancel_reason.clone(),
+        timeline: if show_timeline {
+            detail
+                .timeline
+                .iter()
+                .rev()
+                .map(|e| EventRow {
+                    at: view::time(&e.at),
+                    actor: e.actor.clone(),
+                    kind: view::words(&e.kind),
+                    detail: event_detail(&e.detail),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        show_timeline,
+        buttons,
+        tracking_forms,
+    };
+    let mut response = html(StatusCode::OK, page.render());
+    clear_flash(&mut response, &viewer);
+    Ok(response)
+}
+
+fn button(action: String, label: &str, class: &'static str) -> Button {
+    Button {
+        action,
+        label: label.to_string(),
+        class,
+    }
+}
+
+fn line_row(line: &orders::OrderLine, currency: &str, sos: &[SupplierOrderView]) -> LineRow {
+    let bought = sos.iter().find_map(|so| {
+        so.items
+            .iter()
+            .find(|i| i.line_position == line.position)
+            .map(|item| (so, item))
+    });
+    let (supplier, supplier_url, supplier_cost) = match bought {
+        Some((so, item)) => (
+            format!(
+                "{}:{} · {} / {}",
+                so.supplier, so.supplier_account, item.supplier_product_id, item.supplier_sku_id
+            ),
+            item.product_url.clone(),
+            view::money(item.unit_cost_minor * item.quantity, &item.currency),
+        ),
+        None => ("not routed".to_string(), None, "—".to_string()),
+    };
+    LineRow {
+        title: line.title.clone(),
+        variant: line.variant_id.clone().unwrap_or_else(|| "—".into()),
+        sku: line.sku.clone().unwrap_or_else(|| "—".into()),
+        quantity: line.quantity,
+        price: view::money(line.unit_price_minor, currency),
+        supplier,
+        supplier_url,
+        supplier_cost,
+    }
+}
+
+fn supplier_order_row(so: &SupplierOrderView) -> SupplierOrderRow {
+    SupplierOrderRow {
+        id: so.id.clone(),
+        supplier: format!("{}:{}", so.supplier, so.supplier_account),
+        status: view::words(&so.status),
+        reference: so.external_id.clone().unwrap_or_else(|| "—".into()),
+        cost: match (so.cost_minor, &so.currency) {
+            (Some(minor), Some(currency)) => view::money(minor, currency),
+            _ => "—".into(),
+        },
+        placed: view::maybe_time(&so.placed_at),
+        paid: view::maybe_time(&so.paid_at),
+        last_synced: view::maybe_time(&so.last_synced_at),
+        next_sync: so
+            .next_sync_at
+            .as_ref()
+            .map(view::time)
+            .unwrap_or_else(|| "not followed".into()),
+        last_error: so.last_error.clone(),
+    }
+}
+
+fn parcel_row(p: &ParcelView) -> ParcelRow {
+    ParcelRow {
+        tracking_number: p.tracking_number.clone().unwrap_or_else(|| "—".into()),
+        carrier: p
+            .carrier
+            .clone()
+            .or_else(|| p.courier_detected.clone())
+            .unwrap_or_else(|| "unknown carrier".into()),
+        tracking_url: p.tracking_url.clone(),
+        status: view::words(&p.status),
+        check: match p.number_check.as_str() {
+            "valid" => "number checks out".into(),
+            "invalid" => "fails its check digit (not sent to the store)".into(),
+            other => view::words(other),
+        },
+        pushed: p
+            .pushed_at
+            .as_ref()
+            .map(|at| format!("sent to the store {}", view::time(at)))
+            .unwrap_or_else(|| "not sent to the store yet".into()),
+        last_synced: view::maybe_time(&p.last_synced_at),
+        next_sync: p
+            .next_sync_at
+            .as_ref()
+            .map(view::time)
+            .unwrap_or_else(|| "not followed".into()),
+    }
+}
+
+/// A timeline entry's detail as one short line: its fields, `key: value`.
+fn event_detail(detail: &serde_json::Value) -> String {
+    match detail {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}: {s}"),
+                other => format!("{k}: {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,112 @@
+//! Reads only the dashboard needs: which orders of a page are dropshipped, the stores a user
+//! may pick from, and a vendor's queue of supplier orders to ship.
+
+use super::accounts::Scope;
+use super::codec::from_ms;
+use super::{Database, Result};
+use chrono::{DateTime, Utc};
+use dropflow_core::ids::{OrderId, StoreId};
+use sqlx::Row;
+use std::collections::BTreeSet;
+
+/// Which of these orders have at least one supplier order (the "dropship" badge).
+pub async fn with_supplier_orders(db: &Database, ids: &[OrderId]) -> Result<BTreeSet<String>> {
+    let mut found = BTreeSet::new();
+    for chunk in super::write_set::chunks(ids) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT DISTINCT order_id FROM supplier_orders WHERE order_id IN ({})",
+            params.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for row in query.fetch_all(&db.reader).await? {
+            found.insert(row.try_get("order_id")?);
+        }
+    }
+    Ok(found)
+}
+
+/// A store as the filter lists it.
+#[derive(Debug, Clone)]
+pub struct StoreChoice {
+    pub id: StoreId,
+    pub domain: String,
+}
+
+/// The stores a scope may see, by domain.
+pub async fn visible_stores(db: &Database, scope: &Scope) -> Result<Vec<StoreChoice>> {
+    let mut choices = Vec::new();
+    for store in super::stores::list(db).await? {
+        if scope.sees_store(db, store.id).await? {
+            choices.push(StoreChoice {
+                id: store.id,
+                domain: store.domain,
+            });
+        }
+    }
+    choices.sort_by(|a, b| a.domain.cmp(&b.domain));
+    Ok(choices)
+}
+
+/// One supplier order on a vendor's page.
+#[derive(Debug, Clone)]
+pub struct VendorItem {
+    pub supplier_order_id: String,
+    pub order_id: String,
+    pub order_name: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    /// The parcels entered so far (tracking numbers).
+    pub tracking: Vec<String>,
+}
+
+/// A manual vendor's supplier orders in `statuses` (newest first, at most 200), within the
+/// vendor's account.
+pub async fn vendor_queue(
+    db: &Database,
+    account_id: &str,
+    vendor: &str,
+    statuses: &[&str],
+) -> Result<Vec<VendorItem>> {
+    let params: Vec<String> = (3..statuses.len() + 3).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT s.id, s.order_id, o.name, s.status, s.created_at FROM supplier_orders s
+         JOIN orders o ON o.id = s.order_id
+         WHERE s.supplier = 'manual' AND s.supplier_account = $1
+           AND o.store_id IN (SELECT id FROM stores WHERE account_id = $2)
+           AND s.status IN ({})
+         ORDER BY s.created_at DESC, s.id DESC LIMIT 200",
+        params.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(vendor).bind(account_id);
+    for status in statuses {
+        query = query.bind(*status);
+    }
+    let rows = query.fetch_all(&db.reader).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let tracking = sqlx::query(
+            "SELECT tracking_number FROM shipments
+             WHERE supplier_order_id = $1 AND tracking_number IS NOT NULL ORDER BY created_at",
+        )
+        .bind(&id)
+        .fetch_all(&db.reader)
+        .await?
+        .iter()
+        .map(|t| t.try_get("tracking_number"))
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+        items.push(VendorItem {
+            supplier_order_id: id,
+            order_id: r.try_get("order_id")?,
+            order_name: r.try_get("name")?,
+            status: r.try_get("status")?,
+            created_at: from_ms(r.try_get("created_at")?),
+            tracking,
+        });
+    }
+    Ok(items)
+}
