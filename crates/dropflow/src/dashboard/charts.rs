@@ -64,7 +64,8 @@ pub fn orders_per_day(id: &str, days: &[DayTabs]) -> String {
             .map(|(d, n)| format!("; the busiest day was {} with {n}", d.day))
             .unwrap_or_default();
         format!(
-            "{total} orders in {} days, stacked by the tab each order is in now{busiest}.",
+            "{total} order{} in {} days, stacked by the tab each order is in now{busiest}.",
+            if total == 1 { "" } else { "s" },
             days.len()
         )
     };

@@ -9,6 +9,7 @@ mod api_stores;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod dashboard_pages;
 mod dashboard_stats;
 mod demo;
 mod jobs_queue;
