@@ -158,7 +158,7 @@ pub fn shipping_times(id: &str, days: &[DayShipping]) -> String {
     }
     let slot = slot_width(days.len());
     let x_of = |i: usize| LEFT + slot * i as f64 + slot / 2.0;
-    let lines: [(&str, &str, &str, fn(&DayShipping) -> Option<i64>); 2] = [
+    let lines: [Line; 2] = [
         ("median", "#0072B2", "", |d| d.p50_hours),
         (
             "90th percentile",
@@ -232,6 +232,14 @@ pub fn shipping_times(id: &str, days: &[DayShipping]) -> String {
     table.push_str("</tbody></table>");
     figure(id, &title, &svg, legend, &table)
 }
+
+/// One line of the shipping chart: name, colour, dash attribute, the value it draws.
+type Line = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&DayShipping) -> Option<i64>,
+);
 
 /// A y axis from zero to a round number at or above the largest value.
 struct Scale {
