@@ -140,7 +140,11 @@ impl Layout {
 /// The pages each role has. The dashboard-pages branch adds its links here.
 pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
     let links: &[(&'static str, &'static str)] = match role {
-        Role::Owner | Role::Staff => &[("/orders", "Orders")],
+        Role::Owner | Role::Staff => &[
+            ("/", "Overview"),
+            ("/orders", "Orders"),
+            ("/wallet", "Wallet"),
+        ],
         Role::Vendor => &[("/vendor", "Orders to ship")],
         Role::Warehouse => &[("/warehouse", "Warehouse")],
     };

@@ -32,6 +32,14 @@ pub mod vendor;
 pub mod warehouse;
 /// Words and formats the pages share.
 pub mod view;
+/// The home page charts, drawn as SVG on the server.
+pub mod charts;
+/// `/`: counts per tab and the two charts.
+pub mod home;
+/// `/stores/{id}/settings`: automation, branding, mail choices.
+pub mod settings;
+/// `/wallet`: balances, ledger, top-up.
+pub mod wallet;
 /// The session extractor ([`session::Viewer`]) and the CSRF-checked form ([`session::Posted`]).
 pub mod session;
 
@@ -43,7 +51,7 @@ use std::sync::Arc;
 /// The dashboard's routes, mounted at `/` by [`crate::http::router`].
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(home::page))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::serve))
@@ -62,11 +70,13 @@ pub fn router() -> Router<AppState> {
         .route("/supplier-orders/{id}/ship", post(actions::ship))
         .route("/supplier-orders/{id}/deliver", post(actions::deliver))
         .route("/vendor", get(vendor::page))
+        .route(
+            "/stores/{id}/settings",
+            get(settings::page).post(settings::save),
+        )
+        .route("/stores/{id}/logo", get(settings::logo))
+        .route("/wallet", get(wallet::page))
+        .route("/wallet/top-up", post(wallet::top_up))
         // Pages and actions: add routes here.
         .layer(axum::Extension(Arc::new(limiter::LoginLimiter::default())))
-}
-
-/// `/`: each role's landing page.
-async fn home(viewer: session::Viewer) -> axum::response::Redirect {
-    axum::response::Redirect::to(viewer.landing())
 }

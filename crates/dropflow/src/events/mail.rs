@@ -42,8 +42,17 @@ pub async fn handle(
         let Some(ctx) = context(tx, &stored.order_id, &event, merchant_email).await? else {
             continue;
         };
-        let mails = notify::notifications_for(&event, &ctx);
-        written += notify::enqueue(tx, &mails).await?.len();
+        let mut mails = notify::notifications_for(&event, &ctx);
+        // The merchant may have turned some mails off for this store (dashboard settings).
+        let mut wanted = Vec::with_capacity(mails.len());
+        for mail in mails.drain(..) {
+            if mail.kind().to_customer()
+                || merchant_wants(tx, &stored.order_id, mail.kind()).await?
+            {
+                wanted.push(mail);
+            }
+        }
+        written += notify::enqueue(tx, &wanted).await?.len();
     }
     Ok(written)
 }
@@ -135,6 +144,23 @@ pub async fn context(
         amount_due,
         tracking_url,
     }))
+}
+
+/// Whether the store of `order_id` wants merchant mails of `kind`.
+async fn merchant_wants(tx: &mut Tx<'_>, order_id: &str, kind: notify::MailKind) -> Result<bool> {
+    let store: Option<String> = sqlx::query("SELECT store_id FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get("store_id"))
+        .transpose()?;
+    match store {
+        Some(id) => {
+            let store_id = crate::storage::codec::parse_id("orders.store_id", &id)?;
+            crate::storage::branding::wants_mail(tx, store_id, kind).await
+        }
+        None => Ok(false),
+    }
 }
 
 /// The e-mail of the first owner of the account the store belongs to, if it has one.

@@ -257,6 +257,17 @@ pub async fn balances(db: &Database, store_id: StoreId, currency: Currency) -> R
     }
 }
 
+/// The currencies the store has a wallet in, alphabetically.
+pub async fn currencies(db: &Database, store_id: StoreId) -> Result<Vec<Currency>> {
+    let rows = sqlx::query("SELECT currency FROM wallets WHERE store_id = $1 ORDER BY currency")
+        .bind(store_id.to_string())
+        .fetch_all(&db.reader)
+        .await?;
+    rows.iter()
+        .map(|r| parse_currency(&r.try_get::<String, _>("currency")?))
+        .collect()
+}
+
 /// One ledger transaction as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Entry {

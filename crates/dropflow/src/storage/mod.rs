@@ -40,6 +40,10 @@ pub mod settings;
 pub mod parcels;
 /// Parcels: carrier tracking updates applied in bulk.
 pub mod shipments;
+/// Branding for repacked parcels and the merchant mails each store wants.
+pub mod branding;
+/// Orders per day and payment-to-shipment times for the home page charts.
+pub mod dashboard_stats;
 /// Reads only the dashboard needs (badges, store choices, a vendor's queue).
 pub mod dashboard;
 

@@ -117,6 +117,14 @@ pub async fn get_in(tx: &mut Tx<'_>, store_id: StoreId) -> Result<StoreSettings>
 
 /// Replaces the store's settings; an unknown store is [`StorageError::NotFound`].
 pub async fn put(db: &Database, store_id: StoreId, settings: &StoreSettings) -> Result<()> {
+    let mut tx = db.begin().await?;
+    put_in(&mut tx, store_id, settings).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`put`] inside the caller's transaction (the dashboard saves settings and branding at once).
+pub async fn put_in(tx: &mut Tx<'_>, store_id: StoreId, settings: &StoreSettings) -> Result<()> {
     let result = sqlx::query(
         "INSERT INTO store_settings (store_id, auto_order, auto_pay, price_guard_percent,
             notify_customer, updated_at, place_within_hours, tracking_within_days,
@@ -138,7 +146,7 @@ pub async fn put(db: &Database, store_id: StoreId, settings: &StoreSettings) -> 
     .bind(i64::from(settings.place_within_hours))
     .bind(i64::from(settings.tracking_within_days))
     .bind(i64::from(settings.stale_tracking_hours))
-    .execute(&db.writer)
+    .execute(&mut **tx)
     .await?;
     if result.rows_affected() == 0 {
         return Err(StorageError::NotFound);

@@ -718,3 +718,42 @@ async fn without_a_configured_address_merchant_mail_goes_to_the_accounts_first_o
     assert_eq!(merchant_of(&app).await.as_deref(), Some("first@shop.test"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_merchant_mail_the_store_turned_off_is_not_written() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let store = app.shopify_store_id().await;
+    let id = ingest(&app, 8_802, "#8802").await;
+    let event = OrderEvent::NeedsAttention {
+        reason: "not placed".into(),
+    };
+    let stored = events::stream::StoredEvent {
+        id: 1,
+        order_id: id.to_string(),
+        at: now_ms(),
+        actor: "system:test".into(),
+        kind: "needs_attention".into(),
+        detail: serde_json::to_value(&event).unwrap(),
+    };
+    let written = |db: Database, stored: events::stream::StoredEvent| async move {
+        let mut tx = db.begin().await.unwrap();
+        let n = events::mail::handle(&mut tx, &[stored], Some(MERCHANT))
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        n
+    };
+    assert_eq!(written(app.db.clone(), stored.clone()).await, 1);
+    let mut tx = app.db.begin().await.unwrap();
+    dropflow::storage::branding::put_mail_choices_in(
+        &mut tx,
+        store,
+        &[(notify::MailKind::NeedsAttention, false)],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(written(app.db.clone(), stored).await, 0);
+    app.stop().await;
+}

@@ -11,6 +11,8 @@ mod bad_input;
 mod browser;
 mod cli;
 mod concurrency;
+mod dashboard_pages;
+mod dashboard_stats;
 mod demo;
 mod events;
 mod jobs_queue;

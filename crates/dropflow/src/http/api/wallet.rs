@@ -82,24 +82,39 @@ pub async fn top_up(
 ) -> Result<(StatusCode, Json<WalletView>), ApiError> {
     caller.require(&[Role::Owner], "top up the wallet")?;
     let store_id = caller.store_path(&state.db, &store_id).await?;
-    let currency = currency(&input.currency)?;
-    let amount = Money::parse_decimal(&input.amount, currency)
+    let amount = parse_top_up(&input.amount, &input.currency)?;
+    let balances = top_up_store(&state.db, store_id, amount).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WalletView::new(store_id, &balances)),
+    ))
+}
+
+/// A top-up amount: a decimal string in the currency's exponent, parsed exactly into minor
+/// units, more than zero. (The API and the dashboard's form both go through here.)
+pub fn parse_top_up(amount: &str, currency_code: &str) -> Result<Money, ApiError> {
+    let currency = currency(currency_code)?;
+    let money = Money::parse_decimal(amount, currency)
         .map_err(|e| ApiError::Unprocessable(format!("amount: {e}")))?;
-    if amount.minor <= 0 {
+    if money.minor <= 0 {
         return Err(ApiError::Unprocessable(format!(
-            "amount: {:?} must be more than zero",
-            input.amount
+            "amount: {amount:?} must be more than zero"
         )));
     }
-    let mut tx = state.db.begin().await?;
-    let posted = ledger::post(
-        &mut tx,
-        state.db.engine,
-        store_id,
-        &Operation::TopUp { amount },
-    )
-    .await
-    .map_err(post_error)?;
+    Ok(money)
+}
+
+/// Adds money to a store's wallet (the caller has checked the store and the role) and, in the
+/// same transaction, queues the payments that failed for want of money.
+pub async fn top_up_store(
+    db: &crate::storage::Database,
+    store_id: StoreId,
+    amount: Money,
+) -> Result<Balances, ApiError> {
+    let mut tx = db.begin().await?;
+    let posted = ledger::post(&mut tx, db.engine, store_id, &Operation::TopUp { amount })
+        .await
+        .map_err(post_error)?;
     // Purchases that failed for want of money are paid now that there is some.
     let waiting =
         crate::storage::supplier_orders::unpaid_for_lack_of_funds(&mut tx, store_id).await?;
@@ -118,10 +133,7 @@ pub async fn top_up(
     tracing::info!(store.id = %store_id, ledger.transaction = posted.transaction_id,
         payments_queued = waiting.len(),
         "wallet topped up");
-    Ok((
-        StatusCode::CREATED,
-        Json(WalletView::new(store_id, &posted.balances)),
-    ))
+    Ok(posted.balances)
 }
 
 /// The store's wallet in one currency (zero if never topped up).

@@ -1,0 +1,392 @@
+//! `/stores/{id}/settings`: what the store lets dropflow do alone (auto-order, auto-pay, price
+//! guard, telling the customer), its branding for repacked parcels (logo, thank-you card, what
+//! goes in the box) and which merchant mails it wants. Owners change it; staff of the store
+//! see it read-only; another account's store is not found.
+//!
+//! The form is multipart (it carries the logo), so it is read here rather than by
+//! [`super::session::Posted`], with the same CSRF check. Every field is checked before
+//! anything is written: a form with an error is shown again with the message next to the
+//! field and nothing saved.
+
+use super::error::{html, PageError};
+use super::layout::{clear_flash, redirect_with, Flash, Layout};
+use super::session::{csrf_ok, Viewer, CSRF_FIELD};
+use crate::http::AppState;
+use crate::notify::MailKind;
+use crate::storage::accounts::Role;
+use crate::storage::branding::{self, BrandingUpdate, FieldError, MERCHANT_MAILS};
+use crate::storage::settings::{self, StoreSettings};
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use dropflow_core::ids::StoreId;
+
+/// The largest price guard the API accepts too.
+const MAX_PRICE_GUARD: u32 = 1000;
+
+/// One merchant mail's checkbox.
+pub struct MailChoice {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// The values the form shows (stored ones, or the ones just submitted).
+pub struct Form {
+    pub auto_order: bool,
+    pub auto_pay: bool,
+    pub notify_customer: bool,
+    pub price_guard: String,
+    pub place_within_hours: String,
+    pub tracking_within_days: String,
+    pub stale_tracking_hours: String,
+    pub card_text: String,
+    pub include_logo: bool,
+    pub include_card: bool,
+    pub mails: Vec<MailChoice>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    store_id: String,
+    domain: String,
+    read_only: bool,
+    has_logo: bool,
+    form: Form,
+    errors: Vec<FieldError>,
+    max_card: usize,
+}
+
+impl SettingsPage {
+    /// The message for a field, if it has one.
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn mail_label(kind: MailKind) -> &'static str {
+    match kind {
+        MailKind::NewOrder => "A new order arrived",
+        MailKind::SupplierShipped => "A supplier shipped",
+        MailKind::PaymentFailed => "Paying a supplier failed",
+        MailKind::NeedsAttention => "An order needs attention",
+        MailKind::Shipped | MailKind::Delivered => "Customer mail",
+    }
+}
+
+/// The store a viewer may see the settings of: owners and staff, within their scope.
+async fn store_of(state: &AppState, viewer: &Viewer, id: &str) -> Result<StoreId, PageError> {
+    viewer.require(&[Role::Owner, Role::Staff], "see store settings")?;
+    Ok(viewer.caller.store_path(&state.db, id).await?)
+}
+
+async fn domain_of(state: &AppState, store_id: StoreId) -> Result<String, PageError> {
+    let stores = crate::storage::stores::list(&state.db).await?;
+    Ok(stores
+        .into_iter()
+        .find(|s| s.id == store_id)
+        .map(|s| s.domain)
+        .unwrap_or_default())
+}
+
+/// `GET /stores/{id}/settings`.
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let store_id = store_of(&state, &viewer, &id).await?;
+    let stored = settings::get(&state.db, store_id).await?;
+    let brand = branding::get(&state.db, store_id).await?;
+    let mails = branding::mail_choices(&state.db, store_id).await?;
+    let form = Form {
+        auto_order: stored.auto_order,
+        auto_pay: stored.auto_pay,
+        notify_customer: stored.notify_customer,
+        price_guard: stored
+            .price_guard_percent
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        place_within_hours: stored.place_within_hours.to_string(),
+        tracking_within_days: stored.tracking_within_days.to_string(),
+        stale_tracking_hours: stored.stale_tracking_hours.to_string(),
+        card_text: brand.card_text,
+        include_logo: brand.include_logo,
+        include_card: brand.include_card,
+        mails: mails
+            .into_iter()
+            .map(|(kind, checked)| MailChoice {
+                key: kind.as_str(),
+                label: mail_label(kind),
+                checked,
+            })
+            .collect(),
+    };
+    let page = render(
+        &state,
+        &viewer,
+        store_id,
+        form,
+        brand.logo_type.is_some(),
+        Vec::new(),
+    )
+    .await?;
+    let mut response = html(StatusCode::OK, page.render());
+    clear_flash(&mut response, &viewer);
+    Ok(response)
+}
+
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    store_id: StoreId,
+    form: Form,
+    has_logo: bool,
+    errors: Vec<FieldError>,
+) -> Result<SettingsPage, PageError> {
+    let domain = domain_of(state, store_id).await?;
+    Ok(SettingsPage {
+        layout: Layout::new(viewer, format!("Settings · {domain}"), "stores"),
+        store_id: store_id.to_string(),
+        domain,
+        read_only: viewer.role() != Role::Owner,
+        has_logo,
+        form,
+        errors,
+        max_card: branding::MAX_CARD_CHARS,
+    })
+}
+
+/// What the multipart form carried.
+#[derive(Default)]
+struct Submitted {
+    fields: Vec<(String, String)>,
+    logo: Option<Vec<u8>>,
+}
+
+impl Submitted {
+    fn text(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn checked(&self, name: &str) -> bool {
+        self.text(name).is_some()
+    }
+}
+
+async fn read_form(mut multipart: Multipart) -> Result<Submitted, PageError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        PageError::BadRequest(format!("the form could not be read: {}", e.body_text()))
+    };
+    let mut submitted = Submitted::default();
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "logo" {
+            let bytes = field.bytes().await.map_err(bad)?;
+            // A file input left empty still sends an empty part.
+            if !bytes.is_empty() {
+                submitted.logo = Some(bytes.to_vec());
+            }
+        } else {
+            let text = field.text().await.map_err(bad)?;
+            submitted.fields.push((name, text));
+        }
+        if submitted.fields.len() > 100 {
+            return Err(PageError::BadRequest("the form has too many fields".into()));
+        }
+    }
+    Ok(submitted)
+}
+
+/// `POST /stores/{id}/settings` (multipart, owners only).
+pub async fn save(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let submitted = read_form(multipart).await?;
+    if !csrf_ok(
+        &viewer.csrf_token,
+        submitted.text(CSRF_FIELD).unwrap_or_default(),
+    ) {
+        return Err(PageError::Forbidden(
+            "this form has expired or did not come from this site: reload the page and try again"
+                .into(),
+        ));
+    }
+    let store_id = store_of(&state, &viewer, &id).await?;
+    viewer.require(&[Role::Owner], "change store settings")?;
+
+    let mut errors = Vec::new();
+    let price_guard_text = submitted.text("price_guard").unwrap_or_default().trim();
+    let price_guard = match price_guard_text {
+        "" => None,
+        text => match text.parse::<u32>() {
+            Ok(p) if p <= MAX_PRICE_GUARD => Some(p),
+            _ => {
+                errors.push(FieldError {
+                    field: "price_guard",
+                    message: format!(
+                        "enter a whole number of percent from 0 to {MAX_PRICE_GUARD}, or leave it empty for no guard"
+                    ),
+                });
+                None
+            }
+        },
+    };
+    let logo = match submitted.logo.as_deref().map(branding::sniff_logo) {
+        None => None,
+        Some(Ok(kind)) => submitted.logo.clone().map(|bytes| (kind, bytes)),
+        Some(Err(e)) => {
+            errors.push(FieldError {
+                field: "logo",
+                message: e.to_string(),
+            });
+            None
+        }
+    };
+    // Line endings as browsers send them (CRLF) count as one character, as typed.
+    let card_text = submitted
+        .text("card_text")
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    let update = BrandingUpdate {
+        logo,
+        remove_logo: submitted.checked("remove_logo"),
+        card_text: card_text.trim().to_string(),
+        include_logo: submitted.checked("include_logo"),
+        include_card: submitted.checked("include_card"),
+    };
+    let had_logo = branding::get(&state.db, store_id)
+        .await?
+        .logo_type
+        .is_some();
+    // A refused upload is reported on its own field, not again as "no logo to include".
+    if !errors.iter().any(|e| e.field == "logo") {
+        errors.extend(branding::validate(&update, had_logo));
+    } else {
+        errors.extend(
+            branding::validate(&update, true)
+                .into_iter()
+                .filter(|e| e.field != "include_logo"),
+        );
+    }
+    let mails: Vec<(MailKind, bool)> = MERCHANT_MAILS
+        .iter()
+        .map(|kind| (*kind, submitted.checked(&format!("mail_{}", kind.as_str()))))
+        .collect();
+    // The SLA thresholds: whole numbers in the ranges `StoreSettings::threshold_error` checks.
+    let mut threshold = |field: &'static str, range: std::ops::RangeInclusive<u32>, unit: &str| {
+        let text = submitted.text(field).unwrap_or_default().trim();
+        match text.parse::<u32>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                errors.push(FieldError {
+                    field,
+                    message: format!(
+                        "enter a whole number of {unit} from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                });
+                *range.start()
+            }
+        }
+    };
+    let place_within_hours = threshold("place_within_hours", 1..=8760, "hours");
+    let tracking_within_days = threshold("tracking_within_days", 1..=365, "days");
+    let stale_tracking_hours = threshold("stale_tracking_hours", 1..=8760, "hours");
+    let new_settings = StoreSettings {
+        auto_order: submitted.checked("auto_order"),
+        auto_pay: submitted.checked("auto_pay"),
+        price_guard_percent: price_guard,
+        notify_customer: submitted.checked("notify_customer"),
+        place_within_hours,
+        tracking_within_days,
+        stale_tracking_hours,
+    };
+
+    if !errors.is_empty() {
+        let form = Form {
+            auto_order: new_settings.auto_order,
+            auto_pay: new_settings.auto_pay,
+            notify_customer: new_settings.notify_customer,
+            price_guard: price_guard_text.to_string(),
+            place_within_hours: submitted
+                .text("place_within_hours")
+                .unwrap_or_default()
+                .to_string(),
+            tracking_within_days: submitted
+                .text("tracking_within_days")
+                .unwrap_or_default()
+                .to_string(),
+            stale_tracking_hours: submitted
+                .text("stale_tracking_hours")
+                .unwrap_or_default()
+                .to_string(),
+            card_text,
+            include_logo: update.include_logo,
+            include_card: update.include_card,
+            mails: mails
+                .iter()
+                .map(|(kind, checked)| MailChoice {
+                    key: kind.as_str(),
+                    label: mail_label(*kind),
+                    checked: *checked,
+                })
+                .collect(),
+        };
+        let page = render(&state, &viewer, store_id, form, had_logo, errors).await?;
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()));
+    }
+
+    // Settings, branding and mail choices: one transaction, all or nothing.
+    let mut tx = state.db.begin().await?;
+    settings::put_in(&mut tx, store_id, &new_settings).await?;
+    branding::put_in(&mut tx, store_id, &update).await?;
+    branding::put_mail_choices_in(&mut tx, store_id, &mails).await?;
+    tx.commit()
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    tracing::info!(store.id = %store_id, logo_replaced = update.logo.is_some(),
+        "store settings saved from the dashboard");
+    Ok(redirect_with(
+        &format!("/stores/{store_id}/settings"),
+        Flash::ok("Settings saved."),
+    ))
+}
+
+/// `GET /stores/{id}/logo`: the stored logo, for the preview (same access as the page).
+pub async fn logo(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let store_id = store_of(&state, &viewer, &id).await?;
+    let Some((kind, bytes)) = branding::logo(&state.db, store_id).await? else {
+        return Err(PageError::NotFound("no logo".into()));
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(kind.content_type()),
+    );
+    // Only ever an image: the browser must not guess otherwise.
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

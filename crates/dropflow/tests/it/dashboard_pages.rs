@@ -1,0 +1,612 @@
+//! The home, store settings and wallet pages through a browser-like client that signs in with
+//! the real login form: scoping, roles, CSRF, validation, logo upload, top-up and ledger.
+
+use crate::support::*;
+use dropflow::storage::accounts::{self, NewUser, Role};
+use dropflow::storage::{branding, settings};
+use dropflow_core::ids::StoreId;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Response, StatusCode};
+use std::collections::BTreeMap;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A client that keeps cookies by hand (the session cookie is `Secure`, which a cookie store
+/// would not send over the tests' plain HTTP) and does not follow redirects.
+struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    async fn sign_in(app: &TestApp, email: &str) -> Browser {
+        let mut b = Browser {
+            base: app.base_url.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+        };
+        let form = b.get("/login").await.text().await.unwrap();
+        let csrf = hidden(&form, "csrf_token");
+        let response = b
+            .post_form(
+                "/login",
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "login failed");
+        b
+    }
+
+    fn keep(&mut self, response: &Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> Response {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    async fn page(&mut self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.unwrap()
+    }
+
+    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    /// A multipart form; `file` is the `logo` part (name, content type, bytes).
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Response {
+        let boundary = "----dropflowtestboundary7MA4YWxk";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((name, kind, bytes)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; \
+                     filename=\"{name}\"\r\nContent-Type: {kind}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    /// The CSRF token of the signed-in session, from a page's meta tag.
+    async fn csrf(&mut self) -> String {
+        let page = self.page("/").await;
+        let marker = "name=\"csrf-token\" content=\"";
+        let at = page.find(marker).unwrap() + marker.len();
+        page[at..at + page[at..].find('"').unwrap()].to_string()
+    }
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = html.find(&marker).unwrap() + marker.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+async fn user(app: &TestApp, account: &str, email: &str, role: Role, stores: &[StoreId]) {
+    accounts::create_user(
+        &app.db,
+        NewUser {
+            account_id: account,
+            email,
+            password: PASSWORD,
+            role,
+            stores,
+            vendor: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// The smallest valid PNG header plus padding to `len` bytes.
+fn png(len: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.resize(len, 0);
+    bytes
+}
+
+/// An app with a store in the default account, its owner and staff, and another account
+/// with its own store and owner.
+async fn world() -> (TestApp, StoreId, StoreId) {
+    let app = TestApp::spawn().await;
+    let mine: StoreId = app.shopify_store().await.parse().unwrap();
+    user(
+        &app,
+        accounts::DEFAULT_ACCOUNT,
+        "owner@shop.example",
+        Role::Owner,
+        &[],
+    )
+    .await;
+    user(
+        &app,
+        accounts::DEFAULT_ACCOUNT,
+        "staff@shop.example",
+        Role::Staff,
+        &[mine],
+    )
+    .await;
+    let other = accounts::create_account(&app.db, "other").await.unwrap();
+    let theirs: StoreId = app
+        .register_woo_store("https://theirs.example", WOO_SECRET)
+        .await
+        .parse()
+        .unwrap();
+    accounts::assign_store(&app.db, theirs, &other)
+        .await
+        .unwrap();
+    user(&app, &other, "owner@other.example", Role::Owner, &[]).await;
+    (app, mine, theirs)
+}
+
+/// The form as a browser sends it: the CSRF token, the SLA thresholds (the page always has
+/// them filled in; `extra` may override them) and `extra`.
+fn settings_form<'a>(csrf: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![("csrf_token", csrf)];
+    for (name, default) in [
+        ("place_within_hours", "24"),
+        ("tracking_within_days", "7"),
+        ("stale_tracking_hours", "48"),
+    ] {
+        if !extra.iter().any(|(n, _)| *n == name) {
+            fields.push((name, default));
+        }
+    }
+    fields.extend_from_slice(extra);
+    fields
+}
+
+#[tokio::test]
+async fn owner_saves_settings_and_errors_save_nothing() {
+    let (app, mine, theirs) = world().await;
+    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let path = format!("/stores/{mine}/settings");
+    let page = owner.page(&path).await;
+    assert!(page.contains("Save settings"));
+    assert!(page.contains("name=\"auto_order\" value=\"1\" checked"));
+    let csrf = owner.csrf().await;
+
+    let saved = owner
+        .post_multipart(
+            &path,
+            &settings_form(
+                &csrf,
+                &[
+                    ("auto_pay", "1"),
+                    ("price_guard", "15"),
+                    ("place_within_hours", "12"),
+                    ("card_text", "Thank you for shopping with us!"),
+                    ("include_card", "1"),
+                    ("mail_new_order", "1"),
+                    ("mail_payment_failed", "1"),
+                ],
+            ),
+            Some(("logo.png", "image/png", &png(2048))),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(saved.headers()[LOCATION], path.as_str());
+    let stored = settings::get(&app.db, mine).await.unwrap();
+    assert!(!stored.auto_order && stored.auto_pay && !stored.notify_customer);
+    assert_eq!(stored.price_guard_percent, Some(15));
+    assert_eq!(stored.place_within_hours, 12);
+    assert_eq!(stored.tracking_within_days, 7);
+    let brand = branding::get(&app.db, mine).await.unwrap();
+    assert_eq!(brand.card_text, "Thank you for shopping with us!");
+    assert!(brand.include_card && !brand.include_logo);
+    assert_eq!(brand.logo_type, Some(branding::ImageType::Png));
+    let mails = branding::mail_choices(&app.db, mine).await.unwrap();
+    let on: Vec<&str> = mails
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(on, ["new_order", "payment_failed"]);
+    // The page shows what was saved, the flash once, and the logo is served back as an image.
+    let page = owner.page(&path).await;
+    assert!(page.contains("Settings saved."));
+    assert!(page.contains("value=\"15\""));
+    assert!(page.contains("name=\"mail_supplier_shipped\" value=\"1\">"));
+    let logo = owner.get(&format!("/stores/{mine}/logo")).await;
+    assert_eq!(logo.status(), StatusCode::OK);
+    assert_eq!(logo.headers()[CONTENT_TYPE], "image/png");
+    assert_eq!(logo.bytes().await.unwrap().len(), 2048);
+
+    // Two bad fields: both reported next to their fields, nothing changes.
+    let long = "x".repeat(501);
+    let refused = owner
+        .post_multipart(
+            &path,
+            &settings_form(
+                &csrf,
+                &[
+                    ("auto_order", "1"),
+                    ("price_guard", "abc"),
+                    ("stale_tracking_hours", "0"),
+                    ("card_text", &long),
+                    ("include_card", "1"),
+                ],
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("id=\"price_guard-error\""), "{body}");
+    assert!(body.contains("id=\"stale_tracking_hours-error\""), "{body}");
+    assert!(body.contains("id=\"card_text-error\">the card text has 501 characters"));
+    assert!(body.contains("aria-invalid=\"true\""));
+    assert!(
+        body.contains("value=\"abc\""),
+        "the submitted value is kept"
+    );
+    assert_eq!(settings::get(&app.db, mine).await.unwrap(), stored);
+    assert_eq!(branding::get(&app.db, mine).await.unwrap(), brand);
+
+    // Without the CSRF token: refused, nothing saved.
+    let forged = owner
+        .post_multipart(&path, &[("auto_order", "1"), ("auto_pay", "1")], None)
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let wrong = owner
+        .post_multipart(
+            &path,
+            &[("csrf_token", "not-the-token"), ("auto_order", "1")],
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    assert_eq!(settings::get(&app.db, mine).await.unwrap(), stored);
+
+    // Another account's store: not found, to see or to change.
+    let theirs_path = format!("/stores/{theirs}/settings");
+    assert_eq!(
+        owner.get(&theirs_path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let across = owner
+        .post_multipart(
+            &theirs_path,
+            &settings_form(&csrf, &[("auto_order", "1")]),
+            None,
+        )
+        .await;
+    assert_eq!(across.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        owner.get(&format!("/stores/{theirs}/logo")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn staff_see_settings_read_only() {
+    let (app, mine, _) = world().await;
+    let mut staff = Browser::sign_in(&app, "staff@shop.example").await;
+    let path = format!("/stores/{mine}/settings");
+    let page = staff.page(&path).await;
+    assert!(page.contains("id=\"read-only\""));
+    assert!(page.contains("<fieldset disabled>"));
+    assert!(!page.contains("Save settings"));
+    let csrf = staff.csrf().await;
+    let before = settings::get(&app.db, mine).await.unwrap();
+    let refused = staff
+        .post_multipart(&path, &settings_form(&csrf, &[("price_guard", "5")]), None)
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(settings::get(&app.db, mine).await.unwrap(), before);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn logos_are_checked_by_their_bytes() {
+    let (app, mine, _) = world().await;
+    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let csrf = owner.csrf().await;
+    let path = format!("/stores/{mine}/settings");
+    let cases: [(&str, &str, Vec<u8>, &str); 3] = [
+        (
+            "big.png",
+            "image/png",
+            png(branding::MAX_LOGO_BYTES + 1),
+            "a logo may be at most 512 KiB",
+        ),
+        (
+            "logo.svg",
+            "image/svg+xml",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec(),
+            "SVG images are not accepted",
+        ),
+        // A declared PNG that is not one.
+        (
+            "fake.png",
+            "image/png",
+            b"GIF89a not really".to_vec(),
+            "not a PNG or JPEG",
+        ),
+    ];
+    for (name, kind, bytes, message) in cases {
+        let response = owner
+            .post_multipart(
+                &path,
+                &settings_form(&csrf, &[("include_logo", "1")]),
+                Some((name, kind, &bytes)),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(body.contains("id=\"logo-error\""), "{name}");
+        assert!(body.contains(message), "{name}: {body}");
+        assert_eq!(branding::get(&app.db, mine).await.unwrap().logo_type, None);
+    }
+    // A JPEG at exactly the limit is fine, and can go in the parcel.
+    let mut jpeg = b"\xff\xd8\xff\xe0".to_vec();
+    jpeg.resize(branding::MAX_LOGO_BYTES, 7);
+    let ok = owner
+        .post_multipart(
+            &path,
+            &settings_form(&csrf, &[("include_logo", "1")]),
+            Some(("logo.jpg", "image/jpeg", &jpeg)),
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let brand = branding::get(&app.db, mine).await.unwrap();
+    assert_eq!(brand.logo_type, Some(branding::ImageType::Jpeg));
+    assert!(brand.include_logo);
+    let (_, stored) = branding::logo(&app.db, mine).await.unwrap().unwrap();
+    assert_eq!(stored, jpeg);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wallet_top_up_and_ledger_pages() {
+    let (app, mine, theirs) = world().await;
+    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let page = owner.page(&format!("/wallet?store={mine}")).await;
+    assert!(page.contains("id=\"no-balance\""));
+    assert!(page.contains("id=\"top-up\""));
+    let csrf = owner.csrf().await;
+    let store = mine.to_string();
+    let top = |amount: &'static str, currency: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("store", store.clone()),
+            ("amount", amount.to_string()),
+            ("currency", currency.to_string()),
+        ]
+    };
+
+    // Exact decimal parsing: 0.1 + 0.2 is 0.30, not a float's 0.30000000000000004.
+    for (amount, currency) in [("0.10", "USD"), ("0.2", "usd"), ("1500", "JPY")] {
+        let fields = top(amount, currency);
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let response = owner.post_form("/wallet/top-up", &refs).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{amount} {currency}"
+        );
+    }
+    let page = owner.page(&format!("/wallet?store={mine}")).await;
+    assert!(page.contains("Added 1500 JPY"), "flash: {page}");
+    let balances =
+        &page[page.find("id=\"balances\"").unwrap()..page.find("id=\"top-up\"").unwrap()];
+    assert!(balances.contains("<th scope=\"row\" data-label=\"Currency\">JPY</th><td data-label=\"Available\" class=\"amount\">1500</td>"));
+    assert!(balances.contains("<th scope=\"row\" data-label=\"Currency\">USD</th><td data-label=\"Available\" class=\"amount\">0.30</td>"));
+    let ledger = &page[page.find("id=\"ledger\"").unwrap()..];
+    assert_eq!(
+        ledger
+            .matches("<td data-label=\"What\">top up</td>")
+            .count(),
+        3
+    );
+    assert!(ledger.contains("available +0.10 USD"));
+
+    // Bad amounts: shown next to the field, nothing posted.
+    for (amount, currency, field, words) in [
+        ("0.001", "USD", "amount-error", ""),
+        ("-5", "USD", "amount-error", ""),
+        ("ten", "USD", "amount-error", ""),
+        ("1.5", "JPY", "amount-error", ""),
+        ("5", "XYZ", "currency-error", ""),
+    ] {
+        let fields = top(amount, currency);
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let response = owner.post_form("/wallet/top-up", &refs).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{amount} {currency}"
+        );
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains(&format!("id=\"{field}\"{words}")),
+            "{amount}: {body}"
+        );
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM ledger_transactions").await,
+        3
+    );
+
+    // Keyset pages: 52 entries make a full first page of 50 and a second of 2.
+    for _ in 0..49 {
+        let fields = top("1", "USD");
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        owner.post_form("/wallet/top-up", &refs).await;
+    }
+    let first = owner.page(&format!("/wallet?store={mine}")).await;
+    assert_eq!(first.matches("<td data-label=\"What\">").count(), 50);
+    assert!(first.contains("rel=\"next\""));
+    let next = {
+        let i = first.rfind("<a href=\"/wallet?store=").unwrap() + 9;
+        first[i..i + first[i..].find('"').unwrap()]
+            .replace("&amp;", "&")
+            .replace("&#38;", "&")
+    };
+    let second = owner.page(&next).await;
+    assert!(next.contains("&before="), "{next}");
+    assert_eq!(second.matches("<td data-label=\"What\">").count(), 2);
+    assert!(!second.contains("rel=\"next\""));
+
+    // Staff see the wallet but cannot top up; another account's store is not found.
+    let mut staff = Browser::sign_in(&app, "staff@shop.example").await;
+    let page = staff.page(&format!("/wallet?store={mine}")).await;
+    assert!(page.contains("id=\"ledger\"") && !page.contains("id=\"top-up\""));
+    let staff_csrf = staff.csrf().await;
+    let refused = staff
+        .post_form(
+            "/wallet/top-up",
+            &[
+                ("csrf_token", &staff_csrf),
+                ("store", &store),
+                ("amount", "5"),
+                ("currency", "USD"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        owner.get(&format!("/wallet?store={theirs}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let theirs_text = theirs.to_string();
+    let across = owner
+        .post_form(
+            "/wallet/top-up",
+            &[
+                ("csrf_token", &csrf),
+                ("store", &theirs_text),
+                ("amount", "5"),
+                ("currency", "USD"),
+            ],
+        )
+        .await;
+    assert_eq!(across.status(), StatusCode::NOT_FOUND);
+    // Without the token: refused.
+    let forged = owner
+        .post_form(
+            "/wallet/top-up",
+            &[("store", &store), ("amount", "5"), ("currency", "USD")],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM ledger_transactions").await,
+        52
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn home_shows_counts_and_charts_of_the_viewers_stores_only() {
+    let (app, _mine, theirs) = world().await;
+    // Two orders in the owner's store, one in the other account's.
+    for (id, name) in [(9101_u64, "#9101"), (9102, "#9102")] {
+        let (_, order) = app
+            .shopify_order("orders/create", &paid_order(id, name))
+            .await;
+        assert!(order.is_object());
+    }
+    let theirs_order = dropflow_sandbox::woocommerce::order_payload(9201, "processing");
+    let hook = woo_hook("order.created", "https://theirs.example", &theirs_order);
+    assert_eq!(
+        app.send_woo(&hook, WOO_SECRET).await.status(),
+        StatusCode::OK
+    );
+    let _ = theirs;
+
+    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let home = owner.page("/").await;
+    assert!(home.contains("role=\"img\""));
+    assert!(home.contains("2 orders in 30 days"), "{home}");
+    assert!(home.contains("Orders received per day, last 30 days"));
+    assert!(home.contains("Hours from supplier payment to shipment"));
+    assert!(home.contains("<details><summary>Show the numbers as a table</summary>"));
+    assert!(home.contains("href=\"/orders?tab=all\">All <span class=\"count\">2</span>"));
+
+    let mut other = Browser::sign_in(&app, "owner@other.example").await;
+    let home = other.page("/").await;
+    assert!(home.contains("1 order in 30 days"), "{home}");
+    assert!(home.contains("href=\"/orders?tab=all\">All <span class=\"count\">1</span>"));
+    app.stop().await;
+}
