@@ -129,6 +129,10 @@ async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_
     let kinds = timeline_kinds(&app.order_detail(&id).await);
     assert!(kinds.contains(&"routing_failed".to_string()));
     assert!(kinds.contains(&"routing_succeeded".to_string()));
+    assert!(
+        kinds.contains(&"action_requested".to_string()),
+        "who asked: {kinds:?}"
+    );
     // Routing again buys nothing twice.
     app.api_post_empty(&format!("/api/v1/orders/{id}/route"))
         .await;

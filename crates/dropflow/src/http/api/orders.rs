@@ -286,6 +286,17 @@ pub async fn queue_routing(
         crate::storage::now_ms(),
     )
     .await?;
+    // Who asked goes on the timeline, like the other buttons.
+    crate::fulfilment::order_tx::apply(
+        &mut tx,
+        id,
+        Command::Record(vec![dropflow_core::event::OrderEvent::ActionRequested {
+            action: "route".into(),
+        }]),
+        Actor::Merchant(caller.actor.clone()),
+    )
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     tx.commit()
         .await
         .map_err(crate::storage::StorageError::from)?;
