@@ -113,6 +113,16 @@ pub enum OrderEvent {
         number: String,
         detail: String,
     },
+    /// The warehouse leg: a stage change, the fee asked, the dispatch deadline, lateness.
+    Warehouse {
+        event: crate::warehouse::stage::WarehouseEvent,
+    },
+    /// Something the warehouse did or learned that moves no stage by itself (a domestic
+    /// parcel reported, an item received or inspected, the merchant's choice).
+    WarehouseNote {
+        topic: String,
+        detail: String,
+    },
 }
 
 impl OrderEvent {
@@ -138,6 +148,8 @@ impl OrderEvent {
             OrderEvent::TrackingChanged { .. } => "tracking_changed",
             OrderEvent::FulfilledOnStore { .. } => "fulfilled_on_store",
             OrderEvent::StorePushFailed { .. } => "store_push_failed",
+            OrderEvent::Warehouse { .. } => "warehouse",
+            OrderEvent::WarehouseNote { .. } => "warehouse_note",
         }
     }
 }

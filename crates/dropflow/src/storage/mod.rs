@@ -40,6 +40,8 @@ pub mod settings;
 pub mod parcels;
 /// Parcels: carrier tracking updates applied in bulk.
 pub mod shipments;
+/// The warehouse leg: inbound parcels, items, scans, packages, rates, settings.
+pub mod warehouse;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

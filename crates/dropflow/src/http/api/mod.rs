@@ -17,3 +17,6 @@ pub mod procurement;
 pub mod settings;
 /// A user's own API tokens.
 pub mod tokens;
+/// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
+/// view, decisions, carrier and fee.
+pub mod warehouse;
