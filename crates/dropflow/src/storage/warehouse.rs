@@ -193,6 +193,16 @@ pub async fn item(tx: &mut Tx<'_>, id: &str) -> Result<Option<ItemRow>> {
     row.as_ref().map(item_row).transpose()
 }
 
+pub async fn item_of(db: &Database, id: &str) -> Result<Option<ItemRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.reader)
+    .await?;
+    row.as_ref().map(item_row).transpose()
+}
+
 pub async fn set_item_state(tx: &mut Tx<'_>, id: &str, state: ItemState) -> Result<()> {
     sqlx::query("UPDATE warehouse_items SET state = $1, updated_at = $2 WHERE id = $3")
         .bind(to_json(&state)?)
@@ -692,12 +702,16 @@ pub struct WarehouseSettings {
     pub branding: bool,
 }
 
-pub async fn settings(tx: &mut Tx<'_>, store_id: StoreId) -> Result<WarehouseSettings> {
+/// Inside a transaction (`&mut **tx`) or from the reader pool.
+pub async fn settings<'c, E>(executor: E, store_id: StoreId) -> Result<WarehouseSettings>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row = sqlx::query(
         "SELECT auto_pick, auto_pay_fee, branding FROM warehouse_settings WHERE store_id = $1",
     )
     .bind(store_id.to_string())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(executor)
     .await?;
     let Some(r) = row else {
         return Ok(WarehouseSettings {
@@ -756,4 +770,15 @@ pub async fn package_lines(db: &Database, shipment_id: &str) -> Result<Vec<(Stri
             ))
         })
         .collect()
+}
+
+/// How many sellers' domestic numbers were recorded as customer parcels (must stay 0).
+pub async fn domestic_on_shipments(db: &Database) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM shipments s
+         JOIN warehouse_inbound i ON i.tracking_number = s.tracking_number",
+    )
+    .fetch_one(&db.reader)
+    .await?;
+    Ok(row.try_get("n")?)
 }

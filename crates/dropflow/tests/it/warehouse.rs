@@ -100,16 +100,15 @@ async fn order(w: &World, id: u64, lines: usize) -> (String, Value) {
     let template = order["line_items"][0].clone();
     let offers = mk::offers();
     let mut items = Vec::new();
-    for i in 0..lines {
+    for (i, o) in offers.iter().take(lines).enumerate() {
         let mut line = template.clone();
         line["id"] = json!(id * 10 + i as u64);
         line["variant_id"] = json!(id * 100 + i as u64);
-        line["title"] = json!(offers[i].title);
+        line["title"] = json!(o.title);
         line["quantity"] = json!(1);
         line["current_quantity"] = json!(1);
         line["fulfillable_quantity"] = json!(1);
         items.push(line);
-        let o = &offers[i];
         let offer = json!({ "supplier": "marketplace", "account": format!("seller-{i}"),
             "supplier_product_id": o.offer_id.to_string(), "supplier_sku_id": o.spec_id,
             "unit_cost": format!("{}.{:02}", o.price_fen / 100, o.price_fen % 100),

@@ -218,7 +218,7 @@ pub async fn pack(
             WarehouseError::Conflict("the order has no destination country to quote".into())
         })?;
     let quotes = rates::quote(&tables, &parcel, country);
-    let settings = store::settings(&mut tx, leg.store_id).await?;
+    let settings = store::settings(&mut *tx, leg.store_id).await?;
     leg.step(
         &mut tx,
         WarehouseCommand::Pack { parcel },

@@ -285,16 +285,15 @@ pub async fn view(db: &Database, order_id: OrderId) -> Result<Option<WarehouseVi
     let Some((leg, ship_what_is_here)) = store::leg_of(db, order_id).await? else {
         return Ok(None);
     };
-    let mut tx = db.begin().await?;
-    let items = core_items(&mut tx, order_id).await?;
-    tx.rollback().await?;
+    let items = store::items_of(db, order_id).await?;
+    let inbound = store::inbound_of(db, order_id).await?;
     Ok(Some(WarehouseView {
         stage: leg.stage.as_str().to_string(),
         leg,
         ship_what_is_here,
-        readiness: readiness(&items),
-        items: store::items_of(db, order_id).await?,
-        inbound: store::inbound_of(db, order_id).await?,
+        readiness: readiness(&super::to_core(items.clone(), &inbound)),
+        items,
+        inbound,
         packages: store::packages_of(db, order_id).await?,
     }))
 }

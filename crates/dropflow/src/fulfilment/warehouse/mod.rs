@@ -157,8 +157,12 @@ pub(crate) fn note(topic: &str, detail: impl Into<String>) -> OrderEvent {
 pub(crate) async fn core_items(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<Item>> {
     let rows = store::items(tx, order_id).await?;
     let inbound = inbound_in(tx, order_id).await?;
-    Ok(rows
-        .into_iter()
+    Ok(to_core(rows, &inbound))
+}
+
+/// Items not packed yet, each with the domestic parcel of its supplier order.
+pub(crate) fn to_core(rows: Vec<store::ItemRow>, inbound: &[store::Inbound]) -> Vec<Item> {
+    rows.into_iter()
         .filter(|r| r.package_id.is_none())
         .map(|r| {
             let parcel = inbound
@@ -176,7 +180,7 @@ pub(crate) async fn core_items(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec
                 expected_arrival: parcel.and_then(|p| p.expected_arrival),
             }
         })
-        .collect())
+        .collect()
 }
 
 async fn inbound_in(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<store::Inbound>> {
@@ -243,4 +247,24 @@ pub async fn rate_tables(db: &Database) -> Result<RateTables> {
         None => RateTables::defaults(),
     };
     tables.map_err(|e| WarehouseError::Internal(anyhow::anyhow!("stored rate tables: {e}")))
+}
+
+/// The international parcel `number` of the order was delivered: the leg ends (nothing to do
+/// for an order without a leg, or for another parcel).
+pub async fn parcel_delivered(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    number: &str,
+) -> anyhow::Result<()> {
+    let Some(mut leg) = Leg::load(tx, order_id).await.map_err(anyhow::Error::from)? else {
+        return Ok(());
+    };
+    let ours = leg.leg.international_tracking.as_deref() == Some(number);
+    if ours && leg.leg.stage == dropflow_core::warehouse::stage::WarehouseStage::Dispatched {
+        let actor = Actor::System("tracker".into());
+        leg.step(tx, WarehouseCommand::Delivered, Vec::new(), &actor)
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
+    Ok(())
 }

@@ -150,11 +150,7 @@ pub async fn inspect(
         _ => return Err(ApiError::Unprocessable("outcome: `pass` or `fail`".into())),
     };
     let expected = {
-        let mut tx = state.db.begin().await?;
-        let item = store::item(&mut tx, &id).await?;
-        tx.rollback()
-            .await
-            .map_err(crate::storage::StorageError::from)?;
+        let item = store::item_of(&state.db, &id).await?;
         let item = item.ok_or_else(|| ApiError::NotFound(format!("item {id} not found")))?;
         let order_id: OrderId = item
             .order_id
@@ -444,12 +440,7 @@ pub async fn settings(
 ) -> Result<Json<WarehouseSettings>, ApiError> {
     caller.require(MERCHANTS, "see this")?;
     let store_id = caller.store_path(&state.db, &store_id).await?;
-    let mut tx = state.db.begin().await?;
-    let s = store::settings(&mut tx, store_id).await?;
-    tx.rollback()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
-    Ok(Json(s))
+    Ok(Json(store::settings(&state.db.reader, store_id).await?))
 }
 
 /// The auto-pick rule (`{"rule":"cheapest"}`, `fastest`, `cheapest_within` + `days`), fee
