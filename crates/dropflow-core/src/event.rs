@@ -122,6 +122,16 @@ pub enum OrderEvent {
     AttentionCleared {
         reason: String,
     },
+    /// The warehouse leg: a stage change, the fee asked, the dispatch deadline, lateness.
+    Warehouse {
+        event: crate::warehouse::stage::WarehouseEvent,
+    },
+    /// Something the warehouse did or learned that moves no stage by itself (a domestic
+    /// parcel reported, an item received or inspected, the merchant's choice).
+    WarehouseNote {
+        topic: String,
+        detail: String,
+    },
 }
 
 impl OrderEvent {
@@ -149,6 +159,8 @@ impl OrderEvent {
             OrderEvent::StorePushFailed { .. } => "store_push_failed",
             OrderEvent::NeedsAttention { .. } => "needs_attention",
             OrderEvent::AttentionCleared { .. } => "attention_cleared",
+            OrderEvent::Warehouse { .. } => "warehouse",
+            OrderEvent::WarehouseNote { .. } => "warehouse_note",
         }
     }
 }

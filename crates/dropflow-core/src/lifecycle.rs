@@ -40,6 +40,10 @@ pub struct OrderState {
     /// The merchant released a price-increased hold: buy at the supplier's new price.
     #[serde(default)]
     pub price_accepted: bool,
+    /// The warehouse leg's stage, for orders bought at the marketplace and shipped through
+    /// dropflow's warehouse (the leg itself lives in `warehouse_legs`); `None` otherwise.
+    #[serde(default)]
+    pub warehouse: Option<crate::warehouse::stage::WarehouseStage>,
 }
 
 /// What the store says about the order now, reduced to what the lifecycle needs.
@@ -93,6 +97,12 @@ pub enum Command {
         status: crate::procurement::SupplierOrderStatus,
         detail: Option<String>,
         procurement: Procurement,
+    },
+    /// The warehouse leg moved (`warehouse::stage::transition` decided it): record its stage
+    /// on the order, for the tab, with what happened.
+    Warehouse {
+        stage: crate::warehouse::stage::WarehouseStage,
+        events: Vec<OrderEvent>,
     },
 }
 
@@ -178,6 +188,7 @@ pub fn receive(snapshot: StoreSnapshot) -> Transition {
         store_updated_at: None,
         routing_failures: Vec::new(),
         price_accepted: false,
+        warehouse: None,
     };
     let mut builder = Builder::new(initial);
     builder.events.push(OrderEvent::Received {
@@ -283,6 +294,10 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
             }
         }
         Command::Record(events) => builder.events.extend(events),
+        Command::Warehouse { stage, events } => {
+            builder.state.warehouse = Some(stage);
+            builder.events.extend(events);
+        }
         Command::HoldForPrice { detail } => {
             if builder.state.cancel_reason.is_some() {
                 return Err(Rejected::Cancelled);

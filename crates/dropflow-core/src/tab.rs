@@ -4,6 +4,7 @@
 
 use crate::lifecycle::OrderState;
 use crate::procurement::Procurement;
+use crate::warehouse::stage::WarehouseStage;
 use serde::{Deserialize, Serialize};
 
 /// A tab of the orders page. Every order is in `All` and in exactly one other tab.
@@ -27,10 +28,33 @@ pub enum Tab {
     Failed,
     /// Held back: awaiting payment, bad address, fraud risk, stock, other.
     OnHold,
+    /// Bought at the marketplace and on its way to, or at, dropflow's warehouse: not yet
+    /// dispatched to the customer.
+    AtWarehouse,
+}
+
+/// The tab a warehouse stage decides; `None` while buying (the supplier axis decides then).
+/// The supplier's "shipped" and "delivered" are the domestic leg to the warehouse, so once the
+/// seller ships the order is At Warehouse until the international parcel leaves.
+fn warehouse_tab(stage: WarehouseStage) -> Option<Tab> {
+    match stage {
+        WarehouseStage::AwaitingPurchase | WarehouseStage::Purchased => None,
+        WarehouseStage::ShippedToWarehouse
+        | WarehouseStage::PartlyArrived
+        | WarehouseStage::Arrived
+        | WarehouseStage::Inspected
+        | WarehouseStage::Packed
+        | WarehouseStage::AwaitingShippingFee
+        | WarehouseStage::FeePaid
+        | WarehouseStage::LabelCreated
+        | WarehouseStage::Exception => Some(Tab::AtWarehouse),
+        WarehouseStage::Dispatched => Some(Tab::Fulfilled),
+        WarehouseStage::Delivered => Some(Tab::Delivered),
+    }
 }
 
 impl Tab {
-    pub const ALL: [Tab; 9] = [
+    pub const ALL: [Tab; 10] = [
         Tab::All,
         Tab::AwaitingOrder,
         Tab::AwaitingPayment,
@@ -40,6 +64,7 @@ impl Tab {
         Tab::Canceled,
         Tab::Failed,
         Tab::OnHold,
+        Tab::AtWarehouse,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +78,7 @@ impl Tab {
             Tab::Canceled => "canceled",
             Tab::Failed => "failed",
             Tab::OnHold => "on_hold",
+            Tab::AtWarehouse => "at_warehouse",
         }
     }
 
@@ -72,6 +98,9 @@ impl Tab {
         }
         if !state.routing_failures.is_empty() {
             return Tab::Failed;
+        }
+        if let Some(tab) = state.warehouse.and_then(warehouse_tab) {
+            return tab;
         }
         match state.procurement {
             Procurement::NotStarted => Tab::AwaitingOrder,

@@ -230,6 +230,7 @@ async fn launch(
         webhook_deadline: Duration::from_millis(config.http.webhook_deadline_ms),
         cadence,
         cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
+        warehouse_files: config.warehouse.files_dir(&config.database.url),
     };
     let router = http::router(state, config.http.body_limit_bytes);
     let listener = tokio::net::TcpListener::bind(&config.http.listen)

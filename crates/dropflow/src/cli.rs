@@ -87,6 +87,10 @@ pub struct DemoArgs {
     /// Give up waiting for the orders to finish after this many seconds.
     #[arg(long, default_value_t = 600)]
     pub deadline_secs: u64,
+    /// `plain` (AliExpress, CJ, a manual vendor) or `warehouse` (bought at the marketplace,
+    /// through the warehouse: received, inspected, packed, fee paid, dispatched).
+    #[arg(long, default_value = "plain")]
+    pub scenario: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -594,6 +598,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         progress: !args.json,
         database: args.database,
         deadline: std::time::Duration::from_secs(args.deadline_secs),
+        scenario: crate::demo::Scenario::parse(&args.scenario)?,
         ..Default::default()
     };
     if !args.json {

@@ -28,6 +28,36 @@ pub struct Config {
     /// E-mail: SMTP server or `.eml` folder, sender, merchant address.
     #[serde(default)]
     pub notify: crate::notify::NotifyConfig,
+    /// `[warehouse]`: where inspection photos are kept.
+    #[serde(default)]
+    pub warehouse: WarehouseConfig,
+}
+
+/// `[warehouse]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseConfig {
+    /// Inspection photos; default: `warehouse-files` next to a SQLite database, otherwise in
+    /// the system's temporary folder.
+    pub files_dir: Option<std::path::PathBuf>,
+}
+
+impl WarehouseConfig {
+    /// The folder in force for a database URL.
+    pub fn files_dir(&self, database_url: &str) -> std::path::PathBuf {
+        if let Some(dir) = &self.files_dir {
+            return dir.clone();
+        }
+        let sqlite = database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .filter(|path| !path.is_empty() && !path.contains(":memory:"));
+        match sqlite.and_then(|p| std::path::Path::new(p).parent()) {
+            Some(parent) => parent.join("warehouse-files"),
+            None => std::env::temp_dir().join("dropflow-warehouse-files"),
+        }
+    }
 }
 
 /// `[tracking.track17]`: 17TRACK API v2.2 key and endpoint.
@@ -169,6 +199,7 @@ impl Default for Config {
             follow: FollowSettings::default(),
             tracking: TrackingConfig::default(),
             notify: crate::notify::NotifyConfig::default(),
+            warehouse: WarehouseConfig::default(),
         }
     }
 }

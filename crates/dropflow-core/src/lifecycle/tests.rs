@@ -311,3 +311,43 @@ proptest! {
         let _ = routed;
     }
 }
+
+#[test]
+fn warehouse_orders_sit_at_warehouse_from_the_sellers_shipment_until_dispatch() {
+    use crate::warehouse::stage::WarehouseStage as W;
+    let mut state = receive(snapshot(PaymentStatus::Paid)).state;
+    state.procurement = Procurement::AwaitingShipment;
+    let at = |state: &OrderState, stage: W| {
+        apply(
+            state,
+            Command::Warehouse {
+                stage,
+                events: Vec::new(),
+            },
+        )
+        .state
+    };
+    // Bought, not shipped by the seller: the supplier axis decides.
+    assert_eq!(at(&state, W::Purchased).tab(), Tab::AwaitingShipment);
+    // The seller's "shipped" is the domestic leg: not fulfilled for the customer.
+    state.procurement = Procurement::Shipped;
+    for stage in [
+        W::ShippedToWarehouse,
+        W::Arrived,
+        W::AwaitingShippingFee,
+        W::FeePaid,
+    ] {
+        assert_eq!(at(&state, stage).tab(), Tab::AtWarehouse, "{stage:?}");
+    }
+    state.procurement = Procurement::Delivered;
+    assert_eq!(at(&state, W::Packed).tab(), Tab::AtWarehouse);
+    assert_eq!(at(&state, W::Dispatched).tab(), Tab::Fulfilled);
+    assert_eq!(at(&state, W::Delivered).tab(), Tab::Delivered);
+    // A hold still wins.
+    state.holds = vec![crate::hold::Hold {
+        reason: HoldReason::Other,
+        detail: "check".into(),
+        origin: HoldOrigin::Merchant,
+    }];
+    assert_eq!(at(&state, W::Arrived).tab(), Tab::OnHold);
+}

@@ -10,6 +10,7 @@ pub fn tab_label(tab: Tab) -> &'static str {
         Tab::AwaitingOrder => "Awaiting Order",
         Tab::AwaitingPayment => "Awaiting Payment",
         Tab::AwaitingShipment => "Awaiting Shipment",
+        Tab::AtWarehouse => "At Warehouse",
         Tab::Fulfilled => "Fulfilled",
         Tab::Delivered => "Delivered",
         Tab::Canceled => "Canceled",

@@ -12,6 +12,8 @@ pub mod world;
 pub mod traffic;
 /// The end-of-run report.
 pub mod summary;
+/// The warehouse scenario's simulated operator.
+pub mod operator;
 
 use std::time::{Duration, Instant};
 pub use summary::Summary;
@@ -34,6 +36,26 @@ pub struct DemoOptions {
     pub deadline: Duration,
     /// Print a progress line every second (to standard error).
     pub progress: bool,
+    pub scenario: Scenario,
+}
+
+/// Which flow the orders take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// AliExpress, CJ and a manual vendor ship straight to the customer.
+    Plain,
+    /// Bought at the marketplace and shipped through dropflow's warehouse.
+    Warehouse,
+}
+
+impl Scenario {
+    pub fn parse(text: &str) -> anyhow::Result<Scenario> {
+        match text {
+            "plain" => Ok(Scenario::Plain),
+            "warehouse" => Ok(Scenario::Warehouse),
+            other => anyhow::bail!("--scenario: `plain` or `warehouse`, not {other:?}"),
+        }
+    }
 }
 
 impl Default for DemoOptions {
@@ -47,6 +69,7 @@ impl Default for DemoOptions {
             wallet_usd: 1_000_000,
             deadline: Duration::from_secs(600),
             progress: true,
+            scenario: Scenario::Plain,
         }
     }
 }
@@ -64,15 +87,23 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<(world::World, Summary
         let world_ref = &world;
         async move { traffic::run_vendor(world_ref, &client, vendor_stop).await }
     };
+    let operator_stop = stop_vendor.subscribe();
+    let operator = async {
+        match options.scenario {
+            Scenario::Warehouse => operator::run(&world, operator_stop).await,
+            Scenario::Plain => Ok(()),
+        }
+    };
     let drive = async {
         traffic::send_orders(&world, &client, options.orders, options.rate).await?;
         wait_until_done(&world, options, started).await?;
         let _ = stop_vendor.send(true);
         anyhow::Ok(())
     };
-    let (driven, vendored) = tokio::join!(drive, vendor);
+    let (driven, vendored, operated) = tokio::join!(drive, vendor, operator);
     driven?;
     vendored?;
+    operated?;
     let summary = summary::summarize(&world, started.elapsed().as_secs_f64()).await?;
     Ok((world, summary))
 }

@@ -60,19 +60,26 @@ pub struct Summary {
 
 /// Per-state counts, as the progress display shows them.
 pub async fn states(db: &Database) -> anyhow::Result<BTreeMap<String, usize>> {
-    let rows =
-        sqlx::query("SELECT tab, procurement, COUNT(*) AS n FROM orders GROUP BY tab, procurement")
-            .fetch_all(&db.reader)
-            .await?;
+    // Orders through the warehouse report their warehouse stage (`warehouse:<stage>`).
+    let rows = sqlx::query(
+        "SELECT o.tab, o.procurement, w.stage, COUNT(*) AS n FROM orders o
+         LEFT JOIN warehouse_legs w ON w.order_id = o.id
+         GROUP BY o.tab, o.procurement, w.stage",
+    )
+    .fetch_all(&db.reader)
+    .await?;
     let mut out = BTreeMap::new();
     for r in rows {
         let tab: String = r.try_get("tab")?;
         let procurement: String = r.try_get("procurement")?;
+        let stage: Option<String> = r.try_get("stage")?;
         let n: i64 = r.try_get("n")?;
-        let state = if tab == "fulfilled" && procurement == "delivered" {
-            "delivered".to_string()
-        } else {
-            tab
+        let state = match stage {
+            Some(stage) if !matches!(tab.as_str(), "on_hold" | "failed" | "canceled") => {
+                format!("warehouse:{stage}")
+            }
+            _ if tab == "fulfilled" && procurement == "delivered" => "delivered".to_string(),
+            _ => tab,
         };
         *out.entry(state).or_insert(0) += n as usize;
     }
@@ -85,7 +92,11 @@ pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM orders o
          WHERE o.tab NOT IN ('on_hold', 'failed', 'canceled')
-           AND NOT (o.procurement = 'delivered' AND NOT EXISTS (
+           AND NOT ((o.procurement = 'delivered' AND NOT EXISTS (
+                    SELECT 1 FROM warehouse_legs w WHERE w.order_id = o.id)
+                OR EXISTS (SELECT 1 FROM warehouse_legs w WHERE w.order_id = o.id
+                    AND w.stage IN ('dispatched', 'delivered')))
+                AND NOT EXISTS (
                 SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.pushed_at IS NULL
                   AND s.number_check <> 'invalid'))
            AND NOT EXISTS (SELECT 1 FROM supplier_orders so WHERE so.order_id = o.id

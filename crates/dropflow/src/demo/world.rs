@@ -30,6 +30,7 @@ use dropflow_sandbox::aliexpress::{
 };
 use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox, CjSandboxConfig};
 use dropflow_sandbox::faults::Faults;
+use dropflow_sandbox::marketplace::{self as mk, MarketplaceSandbox, MarketplaceSandboxConfig};
 use dropflow_sandbox::shopify_admin::{self, ShopifyAdminConfig, ShopifyAdminSandbox};
 use dropflow_sandbox::track17::{self, Track17Sandbox, Track17SandboxConfig};
 use dropflow_sandbox::woocommerce_admin::{self, WooAdminConfig, WooAdminSandbox};
@@ -51,6 +52,8 @@ pub struct World {
     pub shopify: ShopifyAdminSandbox,
     pub woo: WooAdminSandbox,
     pub track: Track17Sandbox,
+    /// The 1688-style marketplace (the warehouse scenario buys there).
+    pub market: MarketplaceSandbox,
     pub shopify_store: Store,
     pub woo_store: Store,
     pub token: String,
@@ -107,6 +110,13 @@ impl World {
             ..Default::default()
         })
         .await?;
+        let market = mk::start(MarketplaceSandboxConfig {
+            time_scale: TIME_SCALE,
+            timeout_hold: Duration::from_secs(3),
+            balance_fen: 1_000_000_000_000,
+            ..Default::default()
+        })
+        .await?;
         if options.faults {
             inject_faults(&ali, &cj, &shopify, &woo, &track);
         }
@@ -140,7 +150,7 @@ impl World {
 
         let services = Services {
             db: db.clone(),
-            suppliers: suppliers(&ali, &cj),
+            suppliers: suppliers(&ali, &cj, &market),
             tracking: Some(Arc::new(Track17::new(
                 &track.base_url,
                 track.api_key(),
@@ -203,7 +213,12 @@ impl World {
             )
             .await?;
             fund(&db, store, options.wallet_usd).await?;
-            map_catalogue(&db, store).await?;
+            match options.scenario {
+                super::Scenario::Plain => map_catalogue(&db, store).await?,
+                super::Scenario::Warehouse => {
+                    super::operator::map_to_marketplace(&db, store, options.wallet_usd).await?
+                }
+            }
         }
         let token = crate::storage::tokens::create(&db, "demo").await?;
         Ok(World {
@@ -214,6 +229,7 @@ impl World {
             shopify,
             woo,
             track,
+            market,
             shopify_store,
             woo_store,
             token,
@@ -228,11 +244,16 @@ impl World {
         self.shopify.shutdown().await;
         self.woo.shutdown().await;
         self.track.shutdown().await;
+        self.market.shutdown().await;
     }
 }
 
 /// The connectors `serve` would build, pointed at the sandboxes.
-fn suppliers(ali: &AliExpressSandbox, cj: &CjSandbox) -> crate::fulfilment::Suppliers {
+fn suppliers(
+    ali: &AliExpressSandbox,
+    cj: &CjSandbox,
+    market: &MarketplaceSandbox,
+) -> crate::fulfilment::Suppliers {
     let mut ali_config = AliExpressConfig::new(
         ali.base_url.clone(),
         ali.app_key(),
@@ -246,8 +267,7 @@ fn suppliers(ali: &AliExpressSandbox, cj: &CjSandbox) -> crate::fulfilment::Supp
     app::suppliers_from(&crate::config::SuppliersConfig {
         aliexpress: Some(ali_config),
         cj: Some(cj_config),
-        // The warehouse flow is not in the demo yet (issue 4 wiring comes later).
-        marketplace: None,
+        marketplace: Some(super::operator::marketplace_config(market)),
     })
 }
 

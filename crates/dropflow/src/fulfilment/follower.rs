@@ -55,6 +55,7 @@ pub async fn tick(services: &Services, config: &FollowerConfig) -> anyhow::Resul
     let now = Utc::now();
     let lease_ms = config.lease.as_millis() as i64;
     supplier_orders::claim_due_syncs(&services.db, now, lease_ms, config.batch).await?;
+    super::warehouse::late::tick(&services.db, now).await?;
     if services.tracking.is_some() {
         let numbers = parcels::claim_due(&services.db, now, lease_ms, config.batch * 4).await?;
         if !numbers.is_empty() {

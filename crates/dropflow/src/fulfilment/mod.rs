@@ -27,6 +27,8 @@ pub mod cancel;
 pub mod follower;
 /// Wallet movements tied to a supplier order.
 mod wallet;
+/// The warehouse leg of marketplace purchases (issue 4).
+pub mod warehouse;
 /// One order transition inside a caller's transaction.
 pub(crate) mod order_tx;
 

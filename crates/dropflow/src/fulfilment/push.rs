@@ -57,7 +57,10 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
         return record_shared(db, &parcel, shared).await;
     }
     let store_settings = settings::get(db, parcel.store_id).await?;
+    // A warehouse parcel carries the lines packed in it, whichever sellers they came from.
+    let packed = crate::storage::warehouse::package_lines(db, &parcel.id).await?;
     let lines = match parcel.supplier_order_id {
+        _ if !packed.is_empty() => packed,
         Some(so) => parcels::store_lines(db, so).await?,
         None => Vec::new(),
     };

@@ -147,9 +147,17 @@ pub async fn apply_remote(
         }
     }
     let mut events = Vec::new();
-    for parcel in &remote.tracking {
-        let recorded = super::parcels::record(&mut tx, &so, parcel, &services.cadence, now).await?;
-        events.extend(recorded.event);
+    // The one place the warehouse leg branches off: a marketplace seller's parcel goes to our
+    // warehouse (inbound), never to the store or the carrier follower as the customer's.
+    if SupplierKind::parse(&so.supplier) == Some(SupplierKind::Marketplace) {
+        super::warehouse::inbound::apply(&mut tx, &so, now_paid, &remote.tracking, now, &actor)
+            .await?;
+    } else {
+        for parcel in &remote.tracking {
+            let recorded =
+                super::parcels::record(&mut tx, &so, parcel, &services.cadence, now).await?;
+            events.extend(recorded.event);
+        }
     }
     let moved = target != so.status;
     let statuses = if moved {

@@ -97,6 +97,12 @@ pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()
             Actor::System("tracker".into()),
         )
         .await?;
+        for c in changes
+            .iter()
+            .filter(|c| c.new_status == ShipmentStatus::Delivered)
+        {
+            super::warehouse::parcel_delivered(&mut tx, order_id, &c.tracking_number).await?;
+        }
         let delivered: BTreeSet<_> = changes
             .iter()
             .filter(|c| c.new_status == ShipmentStatus::Delivered)

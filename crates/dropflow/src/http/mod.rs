@@ -42,6 +42,8 @@ pub struct AppState {
     /// The CJ account's openId, the key of its webhook signatures; `None`: CJ webhooks are
     /// not accepted.
     pub cj_open_id: Option<String>,
+    /// Where inspection photos are written (`[warehouse] files_dir`).
+    pub warehouse_files: std::path::PathBuf,
 }
 
 /// The whole router.
@@ -110,7 +112,8 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/tokens/{id}", axum::routing::delete(api::tokens::revoke))
         .route("/jobs", get(api::jobs::list))
         .route("/jobs/{id}/retry", post(api::jobs::retry))
-        .route("/openapi.json", get(openapi::document));
+        .route("/openapi.json", get(openapi::document))
+        .merge(api::warehouse::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(crate::dashboard::router())

@@ -46,6 +46,8 @@ pub mod branding;
 pub mod dashboard_stats;
 /// Reads only the dashboard needs (badges, store choices, a vendor's queue).
 pub mod dashboard;
+/// The warehouse leg: inbound parcels, items, scans, packages, rates, settings.
+pub mod warehouse;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

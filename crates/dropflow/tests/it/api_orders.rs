@@ -61,6 +61,7 @@ async fn tab_counts_match_the_per_tab_listings() {
         ("canceled", 2),
         ("failed", 0),
         ("on_hold", 3),
+        ("at_warehouse", 0),
     ];
     assert_eq!(counts.len(), expected.len(), "{counts:?}");
     for (tab, n) in expected {

@@ -49,3 +49,40 @@ async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_l
     assert!(summary.place_ms.count >= 900, "{report}");
     world.stop().await;
 }
+
+/// `dropflow demo --scenario warehouse`: bought at the marketplace, received, inspected (some
+/// fail and are accepted), packed, carrier auto-picked, fee auto-paid, dispatched, written back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_warehouse_scenario_takes_every_order_through_the_warehouse() {
+    let db = TestDb::create().await;
+    let options = DemoOptions {
+        orders: 30,
+        rate: 30.0,
+        faults: false,
+        listen: "127.0.0.1:0".into(),
+        database: Some(db.url.clone()),
+        deadline: Duration::from_secs(240),
+        progress: false,
+        scenario: demo::Scenario::Warehouse,
+        ..DemoOptions::default()
+    };
+    let (world, summary) = demo::run(&options).await.expect("the demo runs to the end");
+    let report = serde_json::to_string_pretty(&summary).unwrap();
+    assert_eq!(summary.orders, 30, "{report}");
+    assert!(summary.ledger_balanced, "{report}");
+    assert_eq!(summary.store_mismatches, 0, "{report}");
+    assert_eq!(summary.duplicate_supplier_orders, 0, "{report}");
+    let through: usize = summary
+        .by_state
+        .iter()
+        .filter(|(s, _)| matches!(s.as_str(), "warehouse:dispatched" | "warehouse:delivered"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(through, 30, "{report}");
+    // Every international parcel is on its store, none of the sellers' domestic ones.
+    let domestic: i64 = dropflow::storage::warehouse::domestic_on_shipments(&world.db)
+        .await
+        .unwrap();
+    assert_eq!(domestic, 0, "{report}");
+    world.stop().await;
+}

@@ -25,5 +25,6 @@ mod routing;
 mod storage_contract;
 mod tracking_apply;
 mod wallet;
+mod warehouse;
 mod webhooks_shopify;
 mod webhooks_woocommerce;

@@ -40,6 +40,7 @@ async fn migrations_apply_once_and_again_without_change() {
         tabs,
         [
             "all",
+            "at_warehouse",
             "awaiting_order",
             "awaiting_payment",
             "awaiting_shipment",

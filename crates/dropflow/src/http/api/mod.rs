@@ -19,3 +19,6 @@ pub mod settings;
 pub mod tokens;
 /// Outbound webhook endpoints: add, list, remove, replay.
 pub mod webhook_endpoints;
+/// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
+/// view, decisions, carrier and fee.
+pub mod warehouse;

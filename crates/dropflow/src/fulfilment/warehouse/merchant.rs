@@ -1,0 +1,299 @@
+//! What the merchant does at the warehouse stage: decide on failed items, ship what is here,
+//! choose the carrier, pay the shipping fee from the wallet; and what the merchant sees.
+
+use super::{core_items, note, settle, Leg, Result, WarehouseError};
+use crate::storage::ledger::{self, PostError};
+use crate::storage::warehouse as store;
+use crate::storage::{Database, Tx};
+use chrono::Utc;
+use dropflow_core::event::Actor;
+use dropflow_core::ids::OrderId;
+use dropflow_core::ledger::{LedgerError, Operation};
+use dropflow_core::money::Money;
+use dropflow_core::reference::currency::Currency;
+use dropflow_core::warehouse::consolidation::{readiness, ItemState, Readiness};
+use dropflow_core::warehouse::inspection::FailureChoice;
+use dropflow_core::warehouse::rates::Quote;
+use dropflow_core::warehouse::stage::{WarehouseCommand, WarehouseLeg, WarehouseStage as S};
+use serde::Serialize;
+
+async fn load(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Leg> {
+    Leg::load(tx, order_id).await?.ok_or_else(|| {
+        WarehouseError::Conflict(format!(
+            "order {order_id} is not shipped through the warehouse"
+        ))
+    })
+}
+
+/// The merchant's choice for every failed item still waiting for one.
+pub async fn decide(
+    db: &Database,
+    order_id: OrderId,
+    choice: FailureChoice,
+    actor: &Actor,
+) -> Result<usize> {
+    let mut tx = db.begin().await?;
+    let mut leg = load(&mut tx, order_id).await?;
+    let waiting: Vec<_> = store::items(&mut tx, order_id)
+        .await?
+        .into_iter()
+        .filter(|i| i.state == ItemState::Failed { choice: None })
+        .collect();
+    if waiting.is_empty() {
+        return Err(WarehouseError::Conflict(
+            "no failed item waits for a decision".into(),
+        ));
+    }
+    for item in &waiting {
+        store::set_item_state(
+            &mut tx,
+            &item.id,
+            ItemState::Failed {
+                choice: Some(choice),
+            },
+        )
+        .await?;
+    }
+    let what = match choice {
+        // The seller takes it back and refunds the product cost (refund rules, stage after
+        // purchase before shipping); the return itself is the operator's.
+        FailureChoice::ReturnAndRefund => "return to the seller and refund",
+        FailureChoice::Reorder => "reorder (the item waits for its replacement)",
+        FailureChoice::AcceptAsIs => "accept as is",
+    };
+    leg.save(
+        &mut tx,
+        vec![note(
+            "decision",
+            format!("{} failed item(s): {what}", waiting.len()),
+        )],
+        actor,
+    )
+    .await?;
+    settle(&mut tx, &mut leg, actor).await?;
+    tx.commit().await?;
+    Ok(waiting.len())
+}
+
+/// Ship what is here now; the rest follows in another parcel.
+pub async fn ship_what_is_here(db: &Database, order_id: OrderId, actor: &Actor) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let mut leg = load(&mut tx, order_id).await?;
+    let items = core_items(&mut tx, order_id).await?;
+    let lines = dropflow_core::warehouse::consolidation::ship_what_is_here(&items)
+        .map_err(|e| WarehouseError::Conflict(e.to_string()))?;
+    if leg.leg.stage != S::PartlyArrived {
+        return Err(WarehouseError::Conflict(format!(
+            "the order is {}: ship what is here applies while items are missing",
+            leg.leg.stage.as_str()
+        )));
+    }
+    leg.ship_what_is_here = true;
+    leg.step(
+        &mut tx,
+        WarehouseCommand::ShipWhatIsHere,
+        vec![note(
+            "ship_what_is_here",
+            format!("{} item(s) go now; the rest follows", lines.len()),
+        )],
+        actor,
+    )
+    .await?;
+    settle(&mut tx, &mut leg, actor).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets the carrier of the package and asks the fee (in the caller's transaction).
+pub(crate) async fn ask_fee(
+    tx: &mut Tx<'_>,
+    leg: &mut Leg,
+    package_id: &str,
+    quote: &Quote,
+    actor: &Actor,
+) -> Result<()> {
+    store::choose_carrier(
+        tx,
+        package_id,
+        &quote.code,
+        quote.price.minor,
+        quote.price.currency.code(),
+    )
+    .await?;
+    leg.step(
+        tx,
+        WarehouseCommand::AskShippingFee {
+            carrier_code: quote.code.clone(),
+            fee: quote.price,
+        },
+        vec![note(
+            "carrier_chosen",
+            format!(
+                "{} {} ({}-{} days)",
+                quote.carrier, quote.service, quote.days_min, quote.days_max
+            ),
+        )],
+        actor,
+    )
+    .await
+}
+
+/// The merchant chooses one of the offered services (by code, or carrier + service name).
+pub async fn choose(
+    db: &Database,
+    order_id: OrderId,
+    carrier: &str,
+    service: &str,
+    actor: &Actor,
+) -> Result<store::Package> {
+    let mut tx = db.begin().await?;
+    let mut leg = load(&mut tx, order_id).await?;
+    let package = store::open_package(&mut tx, order_id)
+        .await?
+        .ok_or_else(|| WarehouseError::Conflict("the order is not packed yet".into()))?;
+    let quote = package
+        .quotes
+        .iter()
+        .find(|q| {
+            q.code.eq_ignore_ascii_case(service)
+                || (q.carrier.eq_ignore_ascii_case(carrier)
+                    && q.service.eq_ignore_ascii_case(service))
+        })
+        .cloned()
+        .ok_or_else(|| {
+            WarehouseError::Invalid(format!(
+                "{carrier} {service} is not offered for this parcel; offered: {}",
+                package
+                    .quotes
+                    .iter()
+                    .map(|q| q.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    ask_fee(&mut tx, &mut leg, &package.id, &quote, actor).await?;
+    let package = store::package(&mut tx, &package.id)
+        .await?
+        .ok_or_else(|| WarehouseError::Internal(anyhow::anyhow!("package vanished")))?;
+    tx.commit().await?;
+    Ok(package)
+}
+
+/// Pays the shipping fee from the wallet (the Pay click).
+pub async fn pay(db: &Database, order_id: OrderId, actor: &Actor) -> Result<store::Package> {
+    let mut tx = db.begin().await?;
+    let mut leg = load(&mut tx, order_id).await?;
+    let id = pay_in(&mut tx, db, &mut leg, actor, false).await?;
+    let package = store::package(&mut tx, &id)
+        .await?
+        .ok_or_else(|| WarehouseError::Internal(anyhow::anyhow!("package vanished")))?;
+    tx.commit().await?;
+    Ok(package)
+}
+
+/// Reserves and captures the fee (reference `wfee-<package>`, so it is paid at most once)
+/// and records the payment. Short of money: an error (nothing written) for a click; for the
+/// auto-pay after packing, a note and the order waits for the fee.
+pub(crate) async fn pay_in(
+    tx: &mut Tx<'_>,
+    db: &Database,
+    leg: &mut Leg,
+    actor: &Actor,
+    automatic: bool,
+) -> Result<String> {
+    if leg.leg.stage != S::AwaitingShippingFee {
+        return Err(WarehouseError::Conflict(format!(
+            "no shipping fee is due: the order is {}",
+            leg.leg.stage.as_str()
+        )));
+    }
+    let package = store::open_package(tx, leg.order_id)
+        .await?
+        .ok_or_else(|| WarehouseError::Conflict("the order is not packed yet".into()))?;
+    let (Some(minor), Some(code)) = (package.fee_minor, package.fee_currency.as_deref()) else {
+        return Err(WarehouseError::Conflict("choose a carrier first".into()));
+    };
+    let currency = Currency::from_code(code)
+        .map_err(|_| WarehouseError::Internal(anyhow::anyhow!("stored currency {code:?}")))?;
+    let fee = Money::new(minor, currency);
+    let reference = format!("wfee-{}", package.id);
+    let reserve = Operation::Reserve {
+        amount: fee,
+        reference: reference.clone(),
+    };
+    match ledger::post(tx, db.engine, leg.store_id, &reserve).await {
+        Ok(_) | Err(PostError::Refused(LedgerError::Duplicate { .. })) => {}
+        Err(PostError::Refused(e @ LedgerError::InsufficientFunds { .. })) => {
+            if automatic {
+                leg.save(
+                    tx,
+                    vec![note(
+                        "fee_unpaid",
+                        format!("the shipping fee was not paid automatically: {e}"),
+                    )],
+                    actor,
+                )
+                .await?;
+                return Ok(package.id);
+            }
+            return Err(WarehouseError::Conflict(format!(
+                "the wallet cannot pay the shipping fee: {e}; top up and pay again"
+            )));
+        }
+        Err(e) => return Err(WarehouseError::Internal(e.into())),
+    }
+    let capture = Operation::Capture {
+        amount: fee,
+        reference: reference.clone(),
+    };
+    match ledger::post(tx, db.engine, leg.store_id, &capture).await {
+        Ok(_)
+        | Err(PostError::Refused(LedgerError::Duplicate { .. }))
+        | Err(PostError::Refused(LedgerError::AlreadySettled(_))) => {}
+        Err(e) => return Err(WarehouseError::Internal(e.into())),
+    }
+    let now = Utc::now();
+    leg.step(
+        tx,
+        WarehouseCommand::ShippingFeePaid { at: now },
+        vec![note("fee_paid", format!("shipping fee {fee} paid"))],
+        actor,
+    )
+    .await?;
+    let due = dropflow_core::warehouse::stage::dispatch_due_by(&leg.leg)
+        .unwrap_or(now + chrono::Duration::hours(24));
+    store::fee_paid(tx, &package.id, &reference, now, due).await?;
+    Ok(package.id)
+}
+
+/// What the merchant sees of an order at the warehouse.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WarehouseView {
+    pub stage: String,
+    #[schema(value_type = Object)]
+    pub leg: WarehouseLeg,
+    pub ship_what_is_here: bool,
+    /// Arrived / cleared / blocked / missing (with tracking and expected arrival).
+    #[schema(value_type = Object)]
+    pub readiness: Readiness,
+    pub items: Vec<store::ItemRow>,
+    pub inbound: Vec<store::Inbound>,
+    pub packages: Vec<store::Package>,
+}
+
+pub async fn view(db: &Database, order_id: OrderId) -> Result<Option<WarehouseView>> {
+    let Some((leg, ship_what_is_here)) = store::leg_of(db, order_id).await? else {
+        return Ok(None);
+    };
+    let items = store::items_of(db, order_id).await?;
+    let inbound = store::inbound_of(db, order_id).await?;
+    Ok(Some(WarehouseView {
+        stage: leg.stage.as_str().to_string(),
+        leg,
+        ship_what_is_here,
+        readiness: readiness(&super::to_core(items.clone(), &inbound)),
+        items,
+        inbound,
+        packages: store::packages_of(db, order_id).await?,
+    }))
+}

@@ -1,0 +1,496 @@
+//! The warehouse leg over HTTP. Operators (warehouse role, or an owner): receive scans, list
+//! unknown parcels, inspect items (multipart with photos), pack, dispatch, edit the rate
+//! tables. Merchants (owner, staff): see the order at the warehouse, decide on failed items,
+//! ship what is here, choose the carrier, pay the shipping fee, set the auto-pick rule.
+
+use crate::fulfilment::warehouse::{floor, merchant, photos, WarehouseError};
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::storage::accounts::Role;
+use crate::storage::warehouse::{self as store, Package, ScanException, WarehouseSettings};
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::Json;
+use dropflow_core::event::Actor;
+use dropflow_core::ids::OrderId;
+use dropflow_core::warehouse::inspection::{
+    Checklist, FailReason, FailureChoice, FileRef, InspectionReport, Outcome,
+};
+use dropflow_core::warehouse::rates::{Parcel, RateTableError, RateTables};
+use serde::{Deserialize, Serialize};
+
+const OPERATORS: &[Role] = &[Role::Warehouse, Role::Owner];
+const MERCHANTS: &[Role] = &[Role::Owner, Role::Staff];
+
+impl From<WarehouseError> for ApiError {
+    fn from(e: WarehouseError) -> Self {
+        match e {
+            WarehouseError::NotFound(m) => ApiError::NotFound(m),
+            WarehouseError::Conflict(m) => ApiError::Conflict(m),
+            WarehouseError::Invalid(m) => ApiError::Unprocessable(m),
+            WarehouseError::Internal(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+fn actor(caller: &Caller) -> Actor {
+    Actor::Merchant(caller.actor.clone())
+}
+
+async fn order(state: &AppState, caller: &Caller, reference: &str) -> Result<OrderId, ApiError> {
+    crate::storage::orders::resolve(&state.db, &caller.scope, reference)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {reference:?} not found")))
+}
+
+/// A scan at the receiving desk.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanInput {
+    /// The domestic tracking number, or the marketplace order number.
+    pub scan: String,
+}
+
+/// Receives a parcel: 200 with what it matched, or 202 with an exception id for a parcel
+/// nobody expected (kept on the exceptions list, never lost).
+#[utoipa::path(post, path = "/api/v1/warehouse/receive", request_body = ScanInput,
+    security(("bearer" = [])),
+    responses((status = 200, body = floor::Received), (status = 202, body = floor::Received),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn receive(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<ScanInput>,
+) -> Result<(StatusCode, Json<floor::Received>), ApiError> {
+    caller.require(OPERATORS, "receive parcels")?;
+    let received = floor::receive(&state.db, &input.scan, &actor(&caller)).await?;
+    let status = match received {
+        floor::Received::Matched { .. } => StatusCode::OK,
+        floor::Received::Unknown { .. } => StatusCode::ACCEPTED,
+    };
+    Ok((status, Json(received)))
+}
+
+/// Scans that matched no expected parcel, open ones only.
+#[utoipa::path(get, path = "/api/v1/warehouse/exceptions", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ScanException>), (status = 403, body = ErrorBody)))]
+pub async fn exceptions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ScanException>>, ApiError> {
+    caller.require(OPERATORS, "see the warehouse exceptions")?;
+    Ok(Json(store::exceptions(&state.db, true).await?))
+}
+
+/// The inspection form's fields (sent as multipart parts, `photos` as files).
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct InspectionForm {
+    /// `pass` or `fail`.
+    pub outcome: String,
+    /// JSON array of reasons (`wrong_product`, `wrong_variant`, `wrong_quantity`, `damaged`,
+    /// `other`).
+    pub reasons: Option<String>,
+    /// JSON object: title_matches, variant_matches, received_quantity, undamaged,
+    /// marketing_material_removed.
+    pub checklist: String,
+    pub note: Option<String>,
+}
+
+/// Records an inspection (multipart: `outcome`, `reasons`, `checklist`, `note`, `photos`).
+/// The outcome given must be the one the checklist gives.
+#[utoipa::path(post, path = "/api/v1/warehouse/items/{id}/inspection",
+    security(("bearer" = [])), params(("id" = String, Path, description = "warehouse item id")),
+    request_body(content = InspectionForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn inspect(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    mut multipart: Multipart,
+) -> Result<Json<Outcome>, ApiError> {
+    caller.require(OPERATORS, "inspect items")?;
+    let mut form = InspectionForm::default();
+    let mut uploads: Vec<(String, Vec<u8>)> = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        let file = field.file_name().unwrap_or("photo").to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?;
+        let text = || String::from_utf8_lossy(&bytes).to_string();
+        match name.as_str() {
+            "outcome" => form.outcome = text(),
+            "reasons" => form.reasons = Some(text()),
+            "checklist" => form.checklist = text(),
+            "note" => form.note = Some(text()),
+            "photos" | "photo" => uploads.push((file, bytes.to_vec())),
+            other => {
+                return Err(ApiError::Unprocessable(format!("unknown field {other:?}")));
+            }
+        }
+    }
+    let checklist: Checklist = serde_json::from_str(&form.checklist)
+        .map_err(|e| ApiError::Unprocessable(format!("checklist: {e}")))?;
+    let reasons: Vec<FailReason> = match form.reasons.as_deref() {
+        Some(text) if !text.trim().is_empty() => serde_json::from_str(text)
+            .map_err(|e| ApiError::Unprocessable(format!("reasons: {e}")))?,
+        _ => Vec::new(),
+    };
+    let wants_pass = match form.outcome.trim() {
+        "pass" => true,
+        "fail" => false,
+        _ => return Err(ApiError::Unprocessable("outcome: `pass` or `fail`".into())),
+    };
+    let expected = {
+        let item = store::item_of(&state.db, &id).await?;
+        let item = item.ok_or_else(|| ApiError::NotFound(format!("item {id} not found")))?;
+        let order_id: OrderId = item
+            .order_id
+            .parse()
+            .map_err(|_| ApiError::Internal("stored order id".into()))?;
+        caller.order(&state.db, order_id).await?;
+        u32::try_from(item.quantity).unwrap_or(0)
+    };
+    // Photos are checked before anything is written; files of a refused form are removed.
+    let mut refs: Vec<FileRef> = Vec::new();
+    for (name, bytes) in &uploads {
+        refs.push(photos::store(&state.warehouse_files, name, bytes).await?);
+    }
+    let report = InspectionReport {
+        expected_quantity: expected,
+        checklist,
+        photos: refs.clone(),
+        // A failure the checklist does not show is the operator's judgement (`other`).
+        operator_rejects: !wants_pass && reasons.contains(&FailReason::Other),
+        note: form.note.unwrap_or_default(),
+    };
+    let result = async {
+        let judged = dropflow_core::warehouse::inspection::judge(&report)
+            .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+        if judged.passed() != wants_pass {
+            return Err(ApiError::Unprocessable(format!(
+                "outcome: the checklist says {}",
+                if judged.passed() { "pass" } else { "fail" }
+            )));
+        }
+        Ok(floor::inspect(&state.db, &id, &report, &actor(&caller)).await?)
+    }
+    .await;
+    if result.is_err() {
+        for r in &refs {
+            let _ = tokio::fs::remove_file(state.warehouse_files.join(r.as_str())).await;
+        }
+    }
+    Ok(Json(result?))
+}
+
+/// The packed parcel's measures.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackInput {
+    pub weight_g: u32,
+    pub length_cm: u32,
+    pub width_cm: u32,
+    pub height_cm: u32,
+}
+
+/// Packs the order's cleared items and quotes the carriers. 409 while items are missing
+/// (unless the merchant chose to ship what is here) or wait for inspection.
+#[utoipa::path(post, path = "/api/v1/warehouse/orders/{id}/pack", request_body = PackInput,
+    security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Package), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn pack(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<PackInput>,
+) -> Result<Json<Package>, ApiError> {
+    caller.require(OPERATORS, "pack orders")?;
+    let order_id = order(&state, &caller, &id).await?;
+    let parcel = Parcel {
+        weight_g: input.weight_g,
+        length_cm: input.length_cm,
+        width_cm: input.width_cm,
+        height_cm: input.height_cm,
+    };
+    Ok(Json(
+        floor::pack(&state.db, order_id, parcel, &actor(&caller)).await?,
+    ))
+}
+
+/// The label and international tracking number at handover.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchInput {
+    pub tracking_number: String,
+    pub carrier: String,
+    /// A reference to the label file, if one was made.
+    pub label: Option<String>,
+}
+
+/// Dispatches a package: REFUSED (409, nothing changed) while its shipping fee is unpaid.
+#[utoipa::path(post, path = "/api/v1/warehouse/packages/{id}/dispatch",
+    request_body = DispatchInput, security(("bearer" = [])),
+    params(("id" = String, Path, description = "package id")),
+    responses((status = 200, body = Package), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn dispatch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<DispatchInput>,
+) -> Result<Json<Package>, ApiError> {
+    caller.require(OPERATORS, "dispatch parcels")?;
+    if let Some(label) = input.label.as_deref() {
+        FileRef::parse(label).map_err(|e| ApiError::Unprocessable(format!("label: {e}")))?;
+    }
+    let handover = floor::Handover {
+        tracking_number: &input.tracking_number,
+        carrier: &input.carrier,
+        label: input.label.as_deref(),
+    };
+    Ok(Json(
+        floor::dispatch(&state.db, &state.cadence, &id, &handover, &actor(&caller)).await?,
+    ))
+}
+
+/// The rate tables in force, as TOML.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatesBody {
+    pub toml: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/warehouse/rates", security(("bearer" = [])),
+    responses((status = 200, body = RatesBody), (status = 403, body = ErrorBody)))]
+pub async fn rates(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<RatesBody>, ApiError> {
+    caller.require(OPERATORS, "see the rate tables")?;
+    let toml = store::rate_tables(&state.db)
+        .await?
+        .unwrap_or_else(|| dropflow_core::warehouse::rates::DEFAULT_RATES_TOML.to_string());
+    Ok(Json(RatesBody { toml }))
+}
+
+/// Replaces the rate tables; a table with problems is refused (422) listing each of them.
+#[utoipa::path(put, path = "/api/v1/warehouse/rates", request_body = RatesBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = RatesBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_rates(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<RatesBody>,
+) -> Result<Json<RatesBody>, ApiError> {
+    caller.require(OPERATORS, "change the rate tables")?;
+    match RateTables::from_toml(&input.toml) {
+        Ok(_) => {}
+        Err(e @ (RateTableError::Syntax(_) | RateTableError::Invalid(_))) => {
+            return Err(ApiError::Unprocessable(e.to_string()));
+        }
+    }
+    store::put_rate_tables(&state.db, &input.toml, &caller.actor).await?;
+    tracing::info!("warehouse rate tables replaced");
+    Ok(Json(input))
+}
+
+/// The order at the warehouse: arrived and missing items (tracking, expected arrival),
+/// inspection results, packages with the carriers offered.
+#[utoipa::path(get, path = "/api/v1/orders/{id}/warehouse", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = merchant::WarehouseView), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<merchant::WarehouseView>, ApiError> {
+    caller.require(&[Role::Owner, Role::Staff, Role::Warehouse], "see this")?;
+    let order_id = order(&state, &caller, &id).await?;
+    merchant::view(&state.db, order_id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("order {id} is not shipped through the warehouse"))
+        })
+}
+
+/// The merchant's decision on failed items.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// `return_refund`, `reorder` or `accept`.
+    pub decision: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DecisionResult {
+    pub items: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/warehouse/decision",
+    request_body = DecisionInput, security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = DecisionResult), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<DecisionInput>,
+) -> Result<Json<DecisionResult>, ApiError> {
+    caller.require(MERCHANTS, "decide on failed items")?;
+    let choice = match input.decision.as_str() {
+        "return_refund" => FailureChoice::ReturnAndRefund,
+        "reorder" => FailureChoice::Reorder,
+        "accept" => FailureChoice::AcceptAsIs,
+        _ => {
+            return Err(ApiError::Unprocessable(
+                "decision: `return_refund`, `reorder` or `accept`".into(),
+            ))
+        }
+    };
+    let order_id = order(&state, &caller, &id).await?;
+    let items = merchant::decide(&state.db, order_id, choice, &actor(&caller)).await?;
+    Ok(Json(DecisionResult { items }))
+}
+
+/// Ship what is here now; the rest follows.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/warehouse/ship-what-is-here",
+    security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn ship_what_is_here(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(MERCHANTS, "ship what is here")?;
+    let order_id = order(&state, &caller, &id).await?;
+    merchant::ship_what_is_here(&state.db, order_id, &actor(&caller)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The carrier the merchant chooses among those offered.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChooseInput {
+    pub carrier: String,
+    /// The service name, or its code (`yun-direct`).
+    pub service: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/shipping", request_body = ChooseInput,
+    security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Package), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn choose(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<ChooseInput>,
+) -> Result<Json<Package>, ApiError> {
+    caller.require(MERCHANTS, "choose a carrier")?;
+    let order_id = order(&state, &caller, &id).await?;
+    Ok(Json(
+        merchant::choose(
+            &state.db,
+            order_id,
+            &input.carrier,
+            &input.service,
+            &actor(&caller),
+        )
+        .await?,
+    ))
+}
+
+/// Pays the shipping fee from the wallet; a short wallet is a 409 and the order waits.
+#[utoipa::path(post, path = "/api/v1/orders/{id}/shipping/pay", security(("bearer" = [])),
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Package), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn pay(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Package>, ApiError> {
+    caller.require(MERCHANTS, "pay shipping fees")?;
+    let order_id = order(&state, &caller, &id).await?;
+    Ok(Json(
+        merchant::pay(&state.db, order_id, &actor(&caller)).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/warehouse-settings",
+    security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = WarehouseSettings), (status = 404, body = ErrorBody)))]
+pub async fn settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(store_id): ApiPath<String>,
+) -> Result<Json<WarehouseSettings>, ApiError> {
+    caller.require(MERCHANTS, "see this")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
+    Ok(Json(store::settings(&state.db.reader, store_id).await?))
+}
+
+/// The auto-pick rule (`{"rule":"cheapest"}`, `fastest`, `cheapest_within` + `days`), fee
+/// auto-pay and branding.
+#[utoipa::path(put, path = "/api/v1/stores/{store_id}/warehouse-settings",
+    request_body = WarehouseSettings, security(("bearer" = [])),
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = WarehouseSettings), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(store_id): ApiPath<String>,
+    ApiJson(input): ApiJson<WarehouseSettings>,
+) -> Result<Json<WarehouseSettings>, ApiError> {
+    caller.require(&[Role::Owner], "change this")?;
+    let store_id = caller.store_path(&state.db, &store_id).await?;
+    if let Some(dropflow_core::warehouse::choice::AutoPick::CheapestWithin { days }) =
+        input.auto_pick
+    {
+        if days == 0 || days > 120 {
+            return Err(ApiError::Unprocessable(
+                "auto_pick.days: between 1 and 120".into(),
+            ));
+        }
+    }
+    store::put_settings(&state.db, store_id, &input).await?;
+    Ok(Json(input))
+}
+
+/// The warehouse routes (nested under `/api/v1`).
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/warehouse/receive", post(receive))
+        .route("/warehouse/exceptions", get(exceptions))
+        .route("/warehouse/items/{id}/inspection", post(inspect))
+        .route("/warehouse/orders/{id}/pack", post(pack))
+        .route("/warehouse/packages/{id}/dispatch", post(dispatch))
+        .route("/warehouse/rates", get(rates).put(put_rates))
+        .route("/orders/{id}/warehouse", get(show))
+        .route("/orders/{id}/warehouse/decision", post(decide))
+        .route(
+            "/orders/{id}/warehouse/ship-what-is-here",
+            post(ship_what_is_here),
+        )
+        .route("/orders/{id}/shipping", post(choose))
+        .route("/orders/{id}/shipping/pay", post(pay))
+        .route(
+            "/stores/{store_id}/warehouse-settings",
+            get(settings).put(put_settings),
+        )
+}

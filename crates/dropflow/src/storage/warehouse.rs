@@ -1,0 +1,784 @@
+//! The warehouse's tables: each order's leg, the sellers' domestic parcels (inbound), the
+//! items per order line, scans nobody expected, the international packages, the operator's
+//! rate tables and the stores' warehouse settings. Callers pass their transaction, so every
+//! write lands together with the order's timeline events (`fulfilment::order_tx`).
+
+use super::codec::{from_json, from_ms, to_json};
+use super::{now_ms, Database, Result, Tx};
+use chrono::{DateTime, Utc};
+use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
+use dropflow_core::warehouse::choice::AutoPick;
+use dropflow_core::warehouse::consolidation::ItemState;
+use dropflow_core::warehouse::inspection::{Checklist, Outcome};
+use dropflow_core::warehouse::rates::Quote;
+use dropflow_core::warehouse::stage::WarehouseLeg;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn at(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>> {
+    Ok(row.try_get::<Option<i64>, _>(column)?.map(from_ms))
+}
+
+// ---- legs -------------------------------------------------------------------------------
+
+/// The order's leg and whether the merchant asked to ship what is here.
+pub async fn leg(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Option<(WarehouseLeg, bool)>> {
+    let row = sqlx::query("SELECT leg, ship_what_is_here FROM warehouse_legs WHERE order_id = $1")
+        .bind(order_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|r| {
+        Ok((
+            from_json("leg", &r.try_get::<String, _>("leg")?)?,
+            r.try_get::<i64, _>("ship_what_is_here")? != 0,
+        ))
+    })
+    .transpose()
+}
+
+/// Reads a leg outside a transaction (views).
+pub async fn leg_of(db: &Database, order_id: OrderId) -> Result<Option<(WarehouseLeg, bool)>> {
+    let row = sqlx::query("SELECT leg, ship_what_is_here FROM warehouse_legs WHERE order_id = $1")
+        .bind(order_id.to_string())
+        .fetch_optional(&db.reader)
+        .await?;
+    row.map(|r| {
+        Ok((
+            from_json("leg", &r.try_get::<String, _>("leg")?)?,
+            r.try_get::<i64, _>("ship_what_is_here")? != 0,
+        ))
+    })
+    .transpose()
+}
+
+pub async fn save_leg(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    store_id: StoreId,
+    leg: &WarehouseLeg,
+    ship_what_is_here: bool,
+) -> Result<()> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO warehouse_legs (order_id, store_id, stage, leg, ship_what_is_here,
+            created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)
+         ON CONFLICT (order_id) DO UPDATE SET stage = excluded.stage, leg = excluded.leg,
+            ship_what_is_here = excluded.ship_what_is_here, updated_at = excluded.updated_at",
+    )
+    .bind(order_id.to_string())
+    .bind(store_id.to_string())
+    .bind(leg.stage.as_str())
+    .bind(to_json(leg)?)
+    .bind(i64::from(ship_what_is_here))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+// ---- items ------------------------------------------------------------------------------
+
+/// One order line at the warehouse.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemRow {
+    pub id: String,
+    pub order_id: String,
+    pub supplier_order_id: String,
+    pub line_position: i64,
+    pub title: String,
+    pub quantity: i64,
+    #[schema(value_type = Object)]
+    pub state: ItemState,
+    #[schema(value_type = Option<Object>)]
+    pub outcome: Option<Outcome>,
+    #[schema(value_type = Option<Object>)]
+    pub checklist: Option<Checklist>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub package_id: Option<String>,
+}
+
+fn item_row(r: &AnyRow) -> Result<ItemRow> {
+    Ok(ItemRow {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        supplier_order_id: r.try_get("supplier_order_id")?,
+        line_position: r.try_get("line_position")?,
+        title: r.try_get("title")?,
+        quantity: r.try_get("quantity")?,
+        state: from_json("state", &r.try_get::<String, _>("state")?)?,
+        outcome: r
+            .try_get::<Option<String>, _>("outcome")?
+            .map(|t| from_json("outcome", &t))
+            .transpose()?,
+        checklist: r
+            .try_get::<Option<String>, _>("checklist")?
+            .map(|t| from_json("checklist", &t))
+            .transpose()?,
+        arrived_at: at(r, "arrived_at")?,
+        package_id: r.try_get("package_id")?,
+    })
+}
+
+const ITEM_COLUMNS: &str = "id, order_id, supplier_order_id, line_position, title, quantity, \
+     state, outcome, checklist, arrived_at, package_id";
+
+/// Creates the items of a supplier order's lines (once: a repeat changes nothing).
+pub async fn ensure_items(tx: &mut Tx<'_>, order_id: OrderId, so: SupplierOrderId) -> Result<()> {
+    let lines = sqlx::query(
+        "SELECT i.line_position, CAST(SUM(i.quantity) AS BIGINT) AS quantity, l.title
+         FROM supplier_order_items i
+         JOIN order_lines l ON l.order_id = $1 AND l.position = i.line_position
+         WHERE i.supplier_order_id = $2
+         GROUP BY i.line_position, l.title ORDER BY i.line_position",
+    )
+    .bind(order_id.to_string())
+    .bind(so.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    let expected = to_json(&ItemState::Expected)?;
+    for line in lines {
+        sqlx::query(
+            "INSERT INTO warehouse_items (id, order_id, supplier_order_id, line_position, title,
+                quantity, state, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (order_id, line_position) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(order_id.to_string())
+        .bind(so.to_string())
+        .bind(line.try_get::<i64, _>("line_position")?)
+        .bind(line.try_get::<String, _>("title")?)
+        .bind(line.try_get::<i64, _>("quantity")?)
+        .bind(&expected)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn items(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<ItemRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE order_id = $1 ORDER BY line_position"
+    ))
+    .bind(order_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(item_row).collect()
+}
+
+pub async fn items_of(db: &Database, order_id: OrderId) -> Result<Vec<ItemRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE order_id = $1 ORDER BY line_position"
+    ))
+    .bind(order_id.to_string())
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter().map(item_row).collect()
+}
+
+pub async fn item(tx: &mut Tx<'_>, id: &str) -> Result<Option<ItemRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(item_row).transpose()
+}
+
+pub async fn item_of(db: &Database, id: &str) -> Result<Option<ItemRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.reader)
+    .await?;
+    row.as_ref().map(item_row).transpose()
+}
+
+pub async fn set_item_state(tx: &mut Tx<'_>, id: &str, state: ItemState) -> Result<()> {
+    sqlx::query("UPDATE warehouse_items SET state = $1, updated_at = $2 WHERE id = $3")
+        .bind(to_json(&state)?)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks a supplier order's items that were not here yet as arrived now.
+pub async fn items_arrived(tx: &mut Tx<'_>, so: SupplierOrderId) -> Result<Vec<String>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE supplier_order_id = $1"
+    ))
+    .bind(so.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut arrived = Vec::new();
+    for row in rows.iter().map(item_row) {
+        let row = row?;
+        let waiting = matches!(
+            row.state,
+            ItemState::Expected
+                | ItemState::InTransit
+                | ItemState::Failed {
+                    choice: Some(dropflow_core::warehouse::inspection::FailureChoice::Reorder)
+                }
+        );
+        if waiting {
+            sqlx::query(
+                "UPDATE warehouse_items SET state = $1, arrived_at = $2, outcome = NULL,
+                    checklist = NULL, updated_at = $2 WHERE id = $3",
+            )
+            .bind(to_json(&ItemState::Arrived)?)
+            .bind(now_ms())
+            .bind(&row.id)
+            .execute(&mut **tx)
+            .await?;
+            arrived.push(row.id);
+        }
+    }
+    Ok(arrived)
+}
+
+pub async fn record_inspection(
+    tx: &mut Tx<'_>,
+    id: &str,
+    state: ItemState,
+    outcome: &Outcome,
+    checklist: &Checklist,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE warehouse_items SET state = $1, outcome = $2, checklist = $3, updated_at = $4
+         WHERE id = $5",
+    )
+    .bind(to_json(&state)?)
+    .bind(to_json(outcome)?)
+    .bind(to_json(checklist)?)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn put_in_package(tx: &mut Tx<'_>, item_ids: &[String], package: &str) -> Result<()> {
+    for id in item_ids {
+        sqlx::query("UPDATE warehouse_items SET package_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(package)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+// ---- inbound parcels ----------------------------------------------------------------------
+
+/// A seller's domestic parcel to the warehouse.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Inbound {
+    pub id: String,
+    pub order_id: String,
+    pub supplier_order_id: String,
+    /// The marketplace's order number.
+    pub supplier_ref: Option<String>,
+    pub carrier: Option<String>,
+    pub tracking_number: String,
+    /// An estimate from when the seller shipped.
+    pub expected_arrival: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+}
+
+fn inbound_row(r: &AnyRow) -> Result<Inbound> {
+    Ok(Inbound {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        supplier_order_id: r.try_get("supplier_order_id")?,
+        supplier_ref: r.try_get("supplier_ref")?,
+        carrier: r.try_get("carrier")?,
+        tracking_number: r.try_get("tracking_number")?,
+        expected_arrival: at(r, "expected_arrival")?,
+        received_at: at(r, "received_at")?,
+    })
+}
+
+const INBOUND_COLUMNS: &str = "id, order_id, supplier_order_id, supplier_ref, carrier, \
+     tracking_number, expected_arrival, received_at";
+
+/// What a seller reported; `None` when this number was already recorded.
+pub struct NewInbound<'a> {
+    pub order_id: OrderId,
+    pub supplier_order_id: SupplierOrderId,
+    pub supplier_ref: Option<&'a str>,
+    pub carrier: Option<&'a str>,
+    pub tracking_number: &'a str,
+    pub expected_arrival: DateTime<Utc>,
+}
+
+pub async fn insert_inbound(tx: &mut Tx<'_>, new: &NewInbound<'_>) -> Result<Option<String>> {
+    let id = new_id();
+    let done = sqlx::query(
+        "INSERT INTO warehouse_inbound (id, order_id, supplier_order_id, supplier_ref, carrier,
+            tracking_number, expected_arrival, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (supplier_order_id, tracking_number) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(new.order_id.to_string())
+    .bind(new.supplier_order_id.to_string())
+    .bind(new.supplier_ref)
+    .bind(new.carrier)
+    .bind(new.tracking_number)
+    .bind(new.expected_arrival.timestamp_millis())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(id))
+}
+
+/// Inbound parcels a scan names: by domestic tracking number, or by the marketplace's order
+/// number (a parcel whose label is unreadable), or by our own supplier-order attempt id.
+pub async fn match_scan(tx: &mut Tx<'_>, scan: &str) -> Result<Vec<Inbound>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {INBOUND_COLUMNS} FROM warehouse_inbound
+         WHERE tracking_number = $1 OR supplier_ref = $1
+            OR supplier_order_id IN (SELECT id FROM supplier_orders WHERE attempt_id = $1)
+         ORDER BY created_at"
+    ))
+    .bind(scan)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(inbound_row).collect()
+}
+
+pub async fn mark_received(tx: &mut Tx<'_>, id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE warehouse_inbound SET received_at = $1 WHERE id = $2 AND received_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn inbound_of(db: &Database, order_id: OrderId) -> Result<Vec<Inbound>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {INBOUND_COLUMNS} FROM warehouse_inbound WHERE order_id = $1 ORDER BY created_at"
+    ))
+    .bind(order_id.to_string())
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter().map(inbound_row).collect()
+}
+
+// ---- exceptions ---------------------------------------------------------------------------
+
+/// A scan that matched no parcel we expect.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScanException {
+    pub id: String,
+    pub scan: String,
+    pub scanned_by: String,
+    pub scanned_at: DateTime<Utc>,
+    pub resolved_order_id: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert_exception(tx: &mut Tx<'_>, scan: &str, by: &str) -> Result<String> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO warehouse_exceptions (id, scan, scanned_by, scanned_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&id)
+    .bind(scan)
+    .bind(by)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// Open exceptions first, newest first.
+pub async fn exceptions(db: &Database, open_only: bool) -> Result<Vec<ScanException>> {
+    let rows = sqlx::query(
+        "SELECT id, scan, scanned_by, scanned_at, resolved_order_id, resolved_at
+         FROM warehouse_exceptions WHERE ($1 = 0 OR resolved_at IS NULL)
+         ORDER BY scanned_at DESC, id DESC LIMIT 500",
+    )
+    .bind(i64::from(open_only))
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ScanException {
+                id: r.try_get("id")?,
+                scan: r.try_get("scan")?,
+                scanned_by: r.try_get("scanned_by")?,
+                scanned_at: from_ms(r.try_get("scanned_at")?),
+                resolved_order_id: r.try_get("resolved_order_id")?,
+                resolved_at: at(r, "resolved_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Links an open exception to the order it turned out to belong to; false when not open.
+pub async fn resolve_exception(tx: &mut Tx<'_>, id: &str, order_id: OrderId) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE warehouse_exceptions SET resolved_order_id = $1, resolved_at = $2
+         WHERE id = $3 AND resolved_at IS NULL",
+    )
+    .bind(order_id.to_string())
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ---- packages -----------------------------------------------------------------------------
+
+/// The international parcel.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Package {
+    pub id: String,
+    pub order_id: String,
+    pub store_id: String,
+    pub weight_g: i64,
+    pub length_cm: i64,
+    pub width_cm: i64,
+    pub height_cm: i64,
+    pub branding: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub quotes: Vec<Quote>,
+    pub carrier_code: Option<String>,
+    pub fee_minor: Option<i64>,
+    pub fee_currency: Option<String>,
+    pub fee_ledger_ref: Option<String>,
+    pub fee_paid_at: Option<DateTime<Utc>>,
+    pub label_ref: Option<String>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub shipment_id: Option<String>,
+    pub dispatch_due_at: Option<DateTime<Utc>>,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub late: bool,
+}
+
+const PACKAGE_COLUMNS: &str = "id, order_id, store_id, weight_g, length_cm, width_cm, \
+     height_cm, branding, quotes, carrier_code, fee_minor, fee_currency, fee_ledger_ref, \
+     fee_paid_at, label_ref, carrier, tracking_number, shipment_id, dispatch_due_at, \
+     dispatched_at, late";
+
+fn package_row(r: &AnyRow) -> Result<Package> {
+    Ok(Package {
+        id: r.try_get("id")?,
+        order_id: r.try_get("order_id")?,
+        store_id: r.try_get("store_id")?,
+        weight_g: r.try_get("weight_g")?,
+        length_cm: r.try_get("length_cm")?,
+        width_cm: r.try_get("width_cm")?,
+        height_cm: r.try_get("height_cm")?,
+        branding: r.try_get::<i64, _>("branding")? != 0,
+        quotes: from_json("quotes", &r.try_get::<String, _>("quotes")?)?,
+        carrier_code: r.try_get("carrier_code")?,
+        fee_minor: r.try_get("fee_minor")?,
+        fee_currency: r.try_get("fee_currency")?,
+        fee_ledger_ref: r.try_get("fee_ledger_ref")?,
+        fee_paid_at: at(r, "fee_paid_at")?,
+        label_ref: r.try_get("label_ref")?,
+        carrier: r.try_get("carrier")?,
+        tracking_number: r.try_get("tracking_number")?,
+        shipment_id: r.try_get("shipment_id")?,
+        dispatch_due_at: at(r, "dispatch_due_at")?,
+        dispatched_at: at(r, "dispatched_at")?,
+        late: r.try_get::<i64, _>("late")? != 0,
+    })
+}
+
+pub struct NewPackage<'a> {
+    pub order_id: OrderId,
+    pub store_id: StoreId,
+    pub parcel: dropflow_core::warehouse::rates::Parcel,
+    pub branding: bool,
+    pub quotes: &'a [Quote],
+}
+
+pub async fn insert_package(tx: &mut Tx<'_>, new: &NewPackage<'_>) -> Result<String> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO warehouse_packages (id, order_id, store_id, weight_g, length_cm, width_cm,
+            height_cm, branding, quotes, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(new.order_id.to_string())
+    .bind(new.store_id.to_string())
+    .bind(i64::from(new.parcel.weight_g))
+    .bind(i64::from(new.parcel.length_cm))
+    .bind(i64::from(new.parcel.width_cm))
+    .bind(i64::from(new.parcel.height_cm))
+    .bind(i64::from(new.branding))
+    .bind(to_json(&new.quotes)?)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+pub async fn package(tx: &mut Tx<'_>, id: &str) -> Result<Option<Package>> {
+    let row = sqlx::query(&format!(
+        "SELECT {PACKAGE_COLUMNS} FROM warehouse_packages WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(package_row).transpose()
+}
+
+/// The order's package still to leave (the newest not dispatched).
+pub async fn open_package(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Option<Package>> {
+    let row = sqlx::query(&format!(
+        "SELECT {PACKAGE_COLUMNS} FROM warehouse_packages
+         WHERE order_id = $1 AND dispatched_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(order_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.as_ref().map(package_row).transpose()
+}
+
+pub async fn packages_of(db: &Database, order_id: OrderId) -> Result<Vec<Package>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PACKAGE_COLUMNS} FROM warehouse_packages WHERE order_id = $1
+         ORDER BY created_at, id"
+    ))
+    .bind(order_id.to_string())
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter().map(package_row).collect()
+}
+
+pub async fn choose_carrier(
+    tx: &mut Tx<'_>,
+    id: &str,
+    code: &str,
+    fee: i64,
+    currency: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE warehouse_packages SET carrier_code = $1, fee_minor = $2, fee_currency = $3,
+            updated_at = $4 WHERE id = $5 AND fee_paid_at IS NULL",
+    )
+    .bind(code)
+    .bind(fee)
+    .bind(currency)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn fee_paid(
+    tx: &mut Tx<'_>,
+    id: &str,
+    ledger_ref: &str,
+    paid_at: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE warehouse_packages SET fee_ledger_ref = $1, fee_paid_at = $2,
+            dispatch_due_at = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(ledger_ref)
+    .bind(paid_at.timestamp_millis())
+    .bind(due.timestamp_millis())
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub struct Dispatch<'a> {
+    pub carrier: &'a str,
+    pub tracking_number: &'a str,
+    pub label_ref: Option<&'a str>,
+    pub shipment_id: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn dispatched(tx: &mut Tx<'_>, id: &str, d: &Dispatch<'_>) -> Result<()> {
+    sqlx::query(
+        "UPDATE warehouse_packages SET carrier = $1, tracking_number = $2, label_ref = $3,
+            shipment_id = $4, dispatched_at = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(d.carrier)
+    .bind(d.tracking_number)
+    .bind(d.label_ref)
+    .bind(d.shipment_id)
+    .bind(d.at.timestamp_millis())
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Paid packages past their dispatch deadline and not flagged yet: flags them, returns them.
+pub async fn flag_late(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Vec<(String, OrderId)>> {
+    let rows = sqlx::query(
+        "SELECT id, order_id FROM warehouse_packages
+         WHERE dispatched_at IS NULL AND late = 0 AND dispatch_due_at IS NOT NULL
+            AND dispatch_due_at < $1 ORDER BY dispatch_due_at LIMIT 200",
+    )
+    .bind(now.timestamp_millis())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut late = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let order: String = r.try_get("order_id")?;
+        sqlx::query("UPDATE warehouse_packages SET late = 1, updated_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+        late.push((id, super::codec::parse_id("order_id", &order)?));
+    }
+    Ok(late)
+}
+
+// ---- rate tables and settings -------------------------------------------------------------
+
+/// The operator's rate tables as TOML, when they replaced the sample data.
+pub async fn rate_tables(db: &Database) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT tables FROM warehouse_rates WHERE id = 'current'")
+        .fetch_optional(&db.reader)
+        .await?;
+    row.map(|r| r.try_get("tables").map_err(Into::into))
+        .transpose()
+}
+
+pub async fn put_rate_tables(db: &Database, toml: &str, by: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO warehouse_rates (id, tables, updated_by, updated_at)
+         VALUES ('current', $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET tables = excluded.tables,
+            updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(toml)
+    .bind(by)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A store's warehouse settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct WarehouseSettings {
+    /// Choose the carrier without asking (`null`: the merchant chooses).
+    #[schema(value_type = Option<Object>)]
+    pub auto_pick: Option<AutoPick>,
+    /// Pay the shipping fee from the wallet as soon as the carrier is chosen.
+    pub auto_pay_fee: bool,
+    /// Put the store's logo and thank-you card in the parcel.
+    pub branding: bool,
+}
+
+/// Inside a transaction (`&mut **tx`) or from the reader pool.
+pub async fn settings<'c, E>(executor: E, store_id: StoreId) -> Result<WarehouseSettings>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let row = sqlx::query(
+        "SELECT auto_pick, auto_pay_fee, branding FROM warehouse_settings WHERE store_id = $1",
+    )
+    .bind(store_id.to_string())
+    .fetch_optional(executor)
+    .await?;
+    let Some(r) = row else {
+        return Ok(WarehouseSettings {
+            auto_pick: None,
+            auto_pay_fee: false,
+            branding: false,
+        });
+    };
+    Ok(WarehouseSettings {
+        auto_pick: r
+            .try_get::<Option<String>, _>("auto_pick")?
+            .map(|t| from_json("auto_pick", &t))
+            .transpose()?,
+        auto_pay_fee: r.try_get::<i64, _>("auto_pay_fee")? != 0,
+        branding: r.try_get::<i64, _>("branding")? != 0,
+    })
+}
+
+pub async fn put_settings(db: &Database, store_id: StoreId, s: &WarehouseSettings) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO warehouse_settings (store_id, auto_pick, auto_pay_fee, branding, updated_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (store_id) DO UPDATE SET auto_pick = excluded.auto_pick,
+            auto_pay_fee = excluded.auto_pay_fee, branding = excluded.branding,
+            updated_at = excluded.updated_at",
+    )
+    .bind(store_id.to_string())
+    .bind(s.auto_pick.map(|p| to_json(&p)).transpose()?)
+    .bind(i64::from(s.auto_pay_fee))
+    .bind(i64::from(s.branding))
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The store lines packed in the warehouse parcel written as shipment `shipment_id`:
+/// (store line id, quantity); empty for any other parcel.
+pub async fn package_lines(db: &Database, shipment_id: &str) -> Result<Vec<(String, u32)>> {
+    let rows = sqlx::query(
+        "SELECT l.external_id, l.quantity FROM warehouse_packages p
+         JOIN warehouse_items i ON i.package_id = p.id
+         JOIN order_lines l ON l.order_id = i.order_id AND l.position = i.line_position
+         WHERE p.shipment_id = $1 ORDER BY l.position",
+    )
+    .bind(shipment_id)
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("external_id")?,
+                u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+            ))
+        })
+        .collect()
+}
+
+/// How many sellers' domestic numbers were recorded as customer parcels (must stay 0).
+pub async fn domestic_on_shipments(db: &Database) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM shipments s
+         JOIN warehouse_inbound i ON i.tracking_number = s.tracking_number",
+    )
+    .fetch_one(&db.reader)
+    .await?;
+    Ok(row.try_get("n")?)
+}

@@ -1,0 +1,597 @@
+//! The warehouse leg end to end (issue 4's six steps) against the 1688-style marketplace
+//! sandbox and the Shopify Admin sandbox: order synced → product cost paid → shipped to the
+//! warehouse → received, inspected, repacked → shipping fee paid → dispatched with tracking
+//! and the store order fulfilled. Also: a failed inspection, a parcel nobody expected, and
+//! dispatching before the fee is paid (refused, nothing changed).
+
+use crate::support::*;
+use dropflow::suppliers::marketplace::{Marketplace, MarketplaceConfig, Secret, WarehouseAddress};
+use dropflow::suppliers::Supplier;
+use dropflow_core::supplier::SupplierKind;
+use dropflow_sandbox::marketplace::{self as mk, MarketplaceSandbox, MarketplaceSandboxConfig};
+use dropflow_sandbox::shopify_admin::{self, ShopifyAdminConfig, ShopifyAdminSandbox};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+const DAY: Duration = Duration::from_secs(86_400);
+/// A YunExpress number in its real shape.
+const INTERNATIONAL: &str = "YT2229521272164446";
+
+struct World {
+    market: MarketplaceSandbox,
+    shopify: ShopifyAdminSandbox,
+    app: TestApp,
+    store: String,
+}
+
+async fn world() -> World {
+    let market = mk::start(MarketplaceSandboxConfig::default())
+        .await
+        .expect("marketplace sandbox");
+    let shopify = shopify_admin::start(ShopifyAdminConfig::default())
+        .await
+        .expect("shopify admin sandbox");
+    let connector: Arc<dyn Supplier> = Arc::new(Marketplace::new(MarketplaceConfig {
+        base_url: market.base_url.clone(),
+        app_key: market.app_key().into(),
+        app_secret: Secret::new(market.app_secret()),
+        access_token: Secret::new(market.access_token()),
+        warehouse: WarehouseAddress {
+            full_name: "DF Warehouse".into(),
+            mobile: "13800138000".into(),
+            post_code: "518000".into(),
+            province: "广东省".into(),
+            city: "深圳市".into(),
+            area: "宝安区".into(),
+            address: "福永街道 88 号 3 楼".into(),
+        },
+        timeout_ms: 2_000,
+        price_guard_percent: None,
+        reference_pages: 3,
+    }));
+    let app = TestApp::spawn_jobs(
+        move |db| {
+            let mut services = dropflow::fulfilment::Services::bare(db);
+            let mut map = HashMap::new();
+            map.insert(SupplierKind::Marketplace, connector);
+            services.suppliers = Arc::new(map);
+            services.admin = dropflow::app::store_admins();
+            let mut registry = dropflow::jobs::Registry::new();
+            dropflow::fulfilment::register(&mut registry, services);
+            registry
+        },
+        |_| {},
+    )
+    .await;
+    let store = app.shopify_store().await;
+    let admin = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
+        .bearer_auth(&app.token)
+        .json(&json!({ "url": shopify.base_url, "key": shopify.access_token() }))
+        .send()
+        .await
+        .expect("put admin");
+    assert!(admin.status().is_success(), "{}", admin.status());
+    for (currency, amount) in [("CNY", "20000.00"), ("USD", "500.00")] {
+        let response = app
+            .api_post(
+                &format!("/api/v1/stores/{store}/wallet/top-ups"),
+                &json!({ "amount": amount, "currency": currency }),
+            )
+            .await;
+        expect_json(response, StatusCode::CREATED).await;
+    }
+    World {
+        market,
+        shopify,
+        app,
+        store,
+    }
+}
+
+/// A paid order with `lines` lines, each mapped to its own marketplace seller (so each
+/// seller ships its own parcel); the store knows the order too.
+async fn order(w: &World, id: u64, lines: usize) -> (String, Value) {
+    let mut order = paid_order(id, &format!("#{id}"));
+    let template = order["line_items"][0].clone();
+    let offers = mk::offers();
+    let mut items = Vec::new();
+    for (i, o) in offers.iter().take(lines).enumerate() {
+        let mut line = template.clone();
+        line["id"] = json!(id * 10 + i as u64);
+        line["variant_id"] = json!(id * 100 + i as u64);
+        line["title"] = json!(o.title);
+        line["quantity"] = json!(1);
+        line["current_quantity"] = json!(1);
+        line["fulfillable_quantity"] = json!(1);
+        items.push(line);
+        let offer = json!({ "supplier": "marketplace", "account": format!("seller-{i}"),
+            "supplier_product_id": o.offer_id.to_string(), "supplier_sku_id": o.spec_id,
+            "unit_cost": format!("{}.{:02}", o.price_fen / 100, o.price_fen % 100),
+            "currency": "CNY" });
+        let body = json!({ "variant_id": (id * 100 + i as u64).to_string(),
+            "components": [{ "offers": [offer] }] });
+        let response = w
+            .app
+            .client()
+            .put(w.app.url(&format!("/api/v1/stores/{}/mappings", w.store)))
+            .bearer_auth(&w.app.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("put mapping");
+        expect_json(response, StatusCode::OK).await;
+    }
+    order["line_items"] = json!(items);
+    w.shopify.add_order(&order).expect("store order");
+    let (_, ack) = w.app.shopify_order("orders/create", &order).await;
+    (
+        ack["order_id"].as_str().expect("order id").to_string(),
+        order,
+    )
+}
+
+async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
+    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn all_paid(app: &TestApp, id: &str, n: usize) {
+    let reached = eventually(Duration::from_secs(20), || async {
+        let p = purchases(app, id).await;
+        p.len() == n && p.iter().all(|p| p["status"] == json!("awaiting_shipment"))
+    })
+    .await;
+    assert!(reached, "not all paid: {:?}", purchases(app, id).await);
+}
+
+async fn view(app: &TestApp, id: &str) -> Value {
+    app.api_json(&format!("/api/v1/orders/{id}/warehouse"))
+        .await
+}
+
+async fn wait_stage(app: &TestApp, id: &str, stage: &str) -> Value {
+    let reached = eventually(Duration::from_secs(20), || async {
+        app.api_get(&format!("/api/v1/orders/{id}/warehouse"))
+            .await
+            .json::<Value>()
+            .await
+            .is_ok_and(|v| v["stage"] == json!(stage))
+    })
+    .await;
+    let v = view(app, id).await;
+    assert!(reached, "never {stage}: {v}");
+    v
+}
+
+/// Lets the sellers ship (sandbox time) and asks the marketplace now.
+async fn sellers_ship(w: &World, id: &str) {
+    w.market.advance(DAY + Duration::from_secs(3600));
+    let response = w
+        .app
+        .api_post_empty(&format!("/api/v1/orders/{id}/refresh"))
+        .await;
+    expect_json(response, StatusCode::ACCEPTED).await;
+}
+
+async fn scan(app: &TestApp, number: &str) -> (StatusCode, Value) {
+    let response = app
+        .api_post("/api/v1/warehouse/receive", &json!({ "scan": number }))
+        .await;
+    let status = response.status();
+    (status, response.json().await.expect("json"))
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+
+fn checklist(pass: bool) -> Value {
+    json!({ "title_matches": true, "variant_matches": true, "received_quantity": 1,
+        "undamaged": pass, "marketing_material_removed": true })
+}
+
+/// Sends the inspection form as multipart (reqwest here is built without its multipart).
+async fn inspect(
+    app: &TestApp,
+    item: &str,
+    outcome: &str,
+    checklist: &Value,
+    reasons: Option<&str>,
+    photo: Option<&[u8]>,
+) -> reqwest::Response {
+    let boundary = "dropflowwarehouseboundary";
+    let mut body: Vec<u8> = Vec::new();
+    let mut field = |name: &str, file: Option<&str>, value: &[u8]| {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    };
+    field("outcome", None, outcome.as_bytes());
+    field("checklist", None, checklist.to_string().as_bytes());
+    if let Some(r) = reasons {
+        field("reasons", None, r.as_bytes());
+    }
+    if let Some(p) = photo {
+        field("photos", Some("damage.png"), p);
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    app.client()
+        .post(app.url(&format!("/api/v1/warehouse/items/{item}/inspection")))
+        .bearer_auth(&app.token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("inspection")
+}
+
+async fn pack(app: &TestApp, id: &str) -> reqwest::Response {
+    app.api_post(
+        &format!("/api/v1/warehouse/orders/{id}/pack"),
+        &json!({ "weight_g": 480, "length_cm": 25, "width_cm": 18, "height_cm": 8 }),
+    )
+    .await
+}
+
+async fn dispatch(app: &TestApp, package: &str) -> reqwest::Response {
+    app.api_post(
+        &format!("/api/v1/warehouse/packages/{package}/dispatch"),
+        &json!({ "tracking_number": INTERNATIONAL, "carrier": "YunExpress" }),
+    )
+    .await
+}
+
+fn inbound_numbers(v: &Value) -> Vec<String> {
+    v["inbound"]
+        .as_array()
+        .expect("inbound")
+        .iter()
+        .map(|i| i["tracking_number"].as_str().expect("number").to_string())
+        .collect()
+}
+
+/// The fee paid, dispatched, and the store order fulfilled with the international number.
+async fn pay_dispatch_and_fulfil(w: &World, id: &str, store_order: u64) {
+    let app = &w.app;
+    let v = view(app, id).await;
+    let package = v["packages"][0]["id"]
+        .as_str()
+        .expect("package")
+        .to_string();
+    let quotes = v["packages"][0]["quotes"].as_array().expect("quotes");
+    assert!(
+        quotes.len() >= 2,
+        "every carrier serving US is offered: {v}"
+    );
+    assert!(quotes
+        .iter()
+        .all(|q| q["price"].is_object() && q["days_max"].is_u64()));
+
+    // Dispatch before the fee is paid: refused, nothing changed.
+    let before = app.order_detail(id).await;
+    let refused = dispatch(app, &package).await;
+    let message = expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+    assert!(message.contains("not paid"), "{message}");
+    assert_eq!(app.order_detail(id).await, before);
+    assert_eq!(app.rows("shipments").await, 0);
+
+    let cheapest = quotes
+        .iter()
+        .min_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(i64::MAX))
+        .expect("a quote");
+    let chosen = app
+        .api_post(
+            &format!("/api/v1/orders/{id}/shipping"),
+            &json!({ "carrier": cheapest["carrier"], "service": cheapest["code"] }),
+        )
+        .await;
+    let chosen = expect_json(chosen, StatusCode::OK).await;
+    assert_eq!(chosen["carrier_code"], cheapest["code"]);
+    assert_eq!(view(app, id).await["stage"], json!("awaiting_shipping_fee"));
+    let paid = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
+        .await;
+    let paid = expect_json(paid, StatusCode::OK).await;
+    assert!(paid["dispatch_due_at"].is_string(), "{paid}");
+    let wallet = app
+        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
+        .await;
+    assert_ne!(wallet["spent"], json!("0.00"), "{wallet}");
+
+    let sent = expect_json(dispatch(app, &package).await, StatusCode::OK).await;
+    assert_eq!(sent["tracking_number"], json!(INTERNATIONAL));
+    let detail = app.order_detail(id).await;
+    assert_eq!(detail["tab"], json!("fulfilled"), "{detail}");
+    let fulfilled = eventually(Duration::from_secs(20), || async {
+        w.shopify.is_fully_fulfilled(store_order)
+    })
+    .await;
+    assert!(fulfilled, "the store order is not fulfilled");
+    let records = w.shopify.fulfillments(store_order);
+    assert_eq!(records.len(), 1, "one parcel, one fulfilment");
+    assert_eq!(records[0].tracking_number.as_deref(), Some(INTERNATIONAL));
+    // The domestic numbers never reached the store.
+    for number in inbound_numbers(&view(app, id).await) {
+        assert!(records
+            .iter()
+            .all(|r| r.tracking_number.as_deref() != Some(&number)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_item_walks_the_six_steps() {
+    let w = world().await;
+    let app = &w.app;
+    // 1. Synced. 2. Product cost paid (auto-pay: goods only, in CNY).
+    let (id, order) = order(&w, 9_400_001, 1).await;
+    all_paid(app, &id, 1).await;
+    let cny = app
+        .api_json(&format!("/api/v1/stores/{}/wallet?currency=CNY", w.store))
+        .await;
+    assert_ne!(cny["spent"], json!("0.00"), "{cny}");
+    let usd = app
+        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
+        .await;
+    assert_eq!(
+        usd["spent"],
+        json!("0.00"),
+        "no shipping was charged with the goods"
+    );
+    // 3. The seller ships to the warehouse: the merchant sees the domestic tracking.
+    sellers_ship(&w, &id).await;
+    let v = wait_stage(app, &id, "shipped_to_warehouse").await;
+    assert_eq!(inbound_numbers(&v).len(), 1, "{v}");
+    assert!(v["inbound"][0]["expected_arrival"].is_string());
+    assert_eq!(app.order_detail(&id).await["tab"], json!("at_warehouse"));
+    assert_eq!(
+        app.rows("shipments").await,
+        0,
+        "the domestic parcel is not the customer's"
+    );
+    // 4. Received (by the marketplace order number this time), inspected, repacked.
+    let supplier_ref = v["inbound"][0]["supplier_ref"]
+        .as_str()
+        .expect("ref")
+        .to_string();
+    let (status, received) = scan(app, &supplier_ref).await;
+    assert_eq!(status, StatusCode::OK, "{received}");
+    assert_eq!(received["items_arrived"].as_array().map(Vec::len), Some(1));
+    let v = wait_stage(app, &id, "arrived").await;
+    let item = v["items"][0]["id"].as_str().expect("item").to_string();
+    // Passing with the marketing material still in is refused.
+    let mut left_in = checklist(true);
+    left_in["marketing_material_removed"] = json!(false);
+    let refused = inspect(app, &item, "pass", &left_in, None, None).await;
+    expect_error(refused, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let passed = inspect(app, &item, "pass", &checklist(true), None, None).await;
+    let passed = expect_json(passed, StatusCode::OK).await;
+    assert_eq!(passed["outcome"], json!("pass"));
+    wait_stage(app, &id, "inspected").await;
+    let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;
+    assert_eq!(packed["weight_g"], json!(480));
+    // 5 and 6.
+    let store_order = order["id"].as_u64().expect("store id");
+    pay_dispatch_and_fulfil(&w, &id, store_order).await;
+    let kinds = timeline_kinds(&app.order_detail(&id).await);
+    assert!(
+        kinds.iter().filter(|k| *k == "warehouse").count() >= 8,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"warehouse_note".to_string()));
+    w.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_items_arriving_on_different_days_wait_for_each_other() {
+    let w = world().await;
+    let app = &w.app;
+    let (id, order) = order(&w, 9_400_002, 3).await;
+    all_paid(app, &id, 3).await;
+    sellers_ship(&w, &id).await;
+    let reached = eventually(Duration::from_secs(20), || async {
+        app.api_get(&format!("/api/v1/orders/{id}/warehouse"))
+            .await
+            .json::<Value>()
+            .await
+            .is_ok_and(|v| v["inbound"].as_array().is_some_and(|a| a.len() == 3))
+    })
+    .await;
+    let v = view(app, &id).await;
+    assert!(reached, "{v}");
+    let numbers = inbound_numbers(&v);
+    // Day one: one parcel.
+    let (status, _) = scan(app, &numbers[0]).await;
+    assert_eq!(status, StatusCode::OK);
+    let v = wait_stage(app, &id, "partly_arrived").await;
+    let missing = v["readiness"]["missing"].as_array().expect("missing");
+    assert_eq!(missing.len(), 2, "{v}");
+    assert!(missing
+        .iter()
+        .all(|m| m["tracking"]["number"].is_string() && m["expected_arrival"].is_string()));
+    assert_eq!(v["readiness"]["arrived"].as_array().map(Vec::len), Some(1));
+    // Packing now is refused: items are missing.
+    let refused = pack(app, &id).await;
+    let message = expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+    assert!(message.contains("have not arrived"), "{message}");
+    // Days two and three; a second scan of the first parcel changes nothing.
+    w.market.advance(DAY);
+    scan(app, &numbers[1]).await;
+    let (status, again) = scan(app, &numbers[0]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["items_arrived"], json!([]));
+    assert_eq!(view(app, &id).await["stage"], json!("partly_arrived"));
+    w.market.advance(DAY);
+    scan(app, &numbers[2]).await;
+    let v = wait_stage(app, &id, "arrived").await;
+    for item in v["items"].as_array().expect("items") {
+        let id = item["id"].as_str().expect("id");
+        expect_json(
+            inspect(app, id, "pass", &checklist(true), None, None).await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    wait_stage(app, &id, "inspected").await;
+    expect_json(pack(app, &id).await, StatusCode::OK).await;
+    let store_order = order["id"].as_u64().expect("store id");
+    pay_dispatch_and_fulfil(&w, &id, store_order).await;
+    w.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_inspection_waits_for_the_merchant_and_unknown_parcels_are_kept() {
+    let w = world().await;
+    let app = &w.app;
+    // A parcel nobody expected: 202 with an exception id, on the list, nothing else changed.
+    let (status, unknown) = scan(app, "SF1234567890123").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{unknown}");
+    let exception = unknown["exception_id"].as_str().expect("exception id");
+    let list = app.api_json("/api/v1/warehouse/exceptions").await;
+    assert_eq!(list[0]["id"], json!(exception), "{list}");
+    assert_eq!(list[0]["scan"], json!("SF1234567890123"));
+
+    let (id, _) = order(&w, 9_400_003, 1).await;
+    all_paid(app, &id, 1).await;
+    sellers_ship(&w, &id).await;
+    let v = wait_stage(app, &id, "shipped_to_warehouse").await;
+    scan(app, &inbound_numbers(&v)[0]).await;
+    let v = wait_stage(app, &id, "arrived").await;
+    let item = v["items"][0]["id"].as_str().expect("item").to_string();
+    // A failure needs a photo; a photo must be an image.
+    let no_photo = inspect(
+        app,
+        &item,
+        "fail",
+        &checklist(false),
+        Some("[\"damaged\"]"),
+        None,
+    )
+    .await;
+    expect_error(no_photo, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let not_image = inspect(
+        app,
+        &item,
+        "fail",
+        &checklist(false),
+        Some("[\"damaged\"]"),
+        Some(b"GIF89a not allowed"),
+    )
+    .await;
+    expect_error(not_image, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let failed = inspect(
+        app,
+        &item,
+        "fail",
+        &checklist(false),
+        Some("[\"damaged\"]"),
+        Some(PNG),
+    )
+    .await;
+    let failed = expect_json(failed, StatusCode::OK).await;
+    assert_eq!(failed["outcome"], json!("fail"));
+    assert_eq!(failed["reasons"], json!(["damaged"]));
+    let photo = failed["photos"][0].as_str().expect("photo ref");
+    assert!(
+        photo.starts_with("inspection/") && photo.ends_with(".png"),
+        "{photo}"
+    );
+    let v = view(app, &id).await;
+    assert_eq!(v["stage"], json!("arrived"), "waits for the merchant: {v}");
+    assert_eq!(v["readiness"]["blocked"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["items"][0]["outcome"]["outcome"], json!("fail"));
+    let refused = pack(app, &id).await;
+    expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+    let bad = app
+        .api_post(
+            &format!("/api/v1/orders/{id}/warehouse/decision"),
+            &json!({ "decision": "keep" }),
+        )
+        .await;
+    expect_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let accepted = app
+        .api_post(
+            &format!("/api/v1/orders/{id}/warehouse/decision"),
+            &json!({ "decision": "accept" }),
+        )
+        .await;
+    assert_eq!(
+        expect_json(accepted, StatusCode::OK).await["items"],
+        json!(1)
+    );
+    wait_stage(app, &id, "inspected").await;
+    // The merchant's auto-pick rule and auto-pay: packing picks and pays.
+    let settings = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{}/warehouse-settings", w.store)))
+        .bearer_auth(&app.token)
+        .json(
+            &json!({ "auto_pick": { "rule": "fastest" }, "auto_pay_fee": true, "branding": true }),
+        )
+        .send()
+        .await
+        .expect("settings");
+    expect_json(settings, StatusCode::OK).await;
+    let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;
+    assert!(packed["branding"].as_bool().unwrap_or(false));
+    assert!(packed["fee_paid_at"].is_string(), "{packed}");
+    let fastest = packed["quotes"]
+        .as_array()
+        .expect("quotes")
+        .iter()
+        .map(|q| q["days_max"].as_u64().unwrap_or(u64::MAX))
+        .min();
+    let chosen = packed["quotes"]
+        .as_array()
+        .expect("quotes")
+        .iter()
+        .find(|q| q["code"] == packed["carrier_code"])
+        .expect("chosen quote");
+    assert_eq!(chosen["days_max"].as_u64(), fastest);
+    assert_eq!(view(app, &id).await["stage"], json!("fee_paid"));
+    w.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_tables_are_validated_before_they_replace_the_sample() {
+    let w = world().await;
+    let app = &w.app;
+    let current = app.api_json("/api/v1/warehouse/rates").await;
+    let toml = current["toml"].as_str().expect("toml").to_string();
+    let broken = toml.replacen("days_max = 12", "days_max = 0", 1);
+    let response = app
+        .client()
+        .put(app.url("/api/v1/warehouse/rates"))
+        .bearer_auth(&app.token)
+        .json(&json!({ "toml": broken }))
+        .send()
+        .await
+        .expect("put rates");
+    let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    assert!(message.contains("problem"), "{message}");
+    assert_eq!(
+        app.api_json("/api/v1/warehouse/rates").await["toml"],
+        json!(toml)
+    );
+    w.app.stop().await;
+}
