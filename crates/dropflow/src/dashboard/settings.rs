@@ -76,6 +76,8 @@ fn mail_label(kind: MailKind) -> &'static str {
         MailKind::SupplierShipped => "A supplier shipped",
         MailKind::PaymentFailed => "Paying a supplier failed",
         MailKind::NeedsAttention => "An order needs attention",
+        MailKind::ArrivedInspected => "Items arrived at the warehouse and passed inspection",
+        MailKind::ReadyToShip => "A parcel is repacked: carrier options and fee",
         MailKind::Shipped | MailKind::Delivered => "Customer mail",
     }
 }

@@ -131,6 +131,12 @@ pub async fn context(
         .flatten(),
         _ => None,
     };
+    let fee_options = match event {
+        OrderEvent::WarehouseNote { topic, .. } if topic == "packed" => {
+            fee_options(tx, order_id).await?
+        }
+        _ => Vec::new(),
+    };
     Ok(Some(MailContext {
         order_id: crate::storage::codec::parse_id("orders.id", order_id).ok(),
         order_name: order.try_get("name")?,
@@ -143,7 +149,36 @@ pub async fn context(
         total: currency.map(|c| Money::new(total_minor, c)),
         amount_due,
         tracking_url,
+        fee_options,
     }))
+}
+
+/// The carriers offered for the order's newest warehouse package, cheapest first.
+async fn fee_options(tx: &mut Tx<'_>, order_id: &str) -> Result<Vec<notify::templates::FeeOption>> {
+    let row = sqlx::query(
+        "SELECT quotes FROM warehouse_packages WHERE order_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Vec::new());
+    };
+    let mut quotes: Vec<dropflow_core::warehouse::rates::Quote> = from_json(
+        "warehouse_packages.quotes",
+        &row.try_get::<String, _>("quotes")?,
+    )?;
+    quotes.sort_by_key(|q| q.price.minor);
+    Ok(quotes
+        .into_iter()
+        .map(|q| notify::templates::FeeOption {
+            carrier: q.carrier,
+            service: q.service,
+            price: q.price.to_string(),
+            days_min: q.days_min,
+            days_max: q.days_max,
+        })
+        .collect())
 }
 
 /// Whether the store of `order_id` wants merchant mails of `kind`.

@@ -31,11 +31,12 @@ use dropflow_core::money::Money;
 use dropflow_core::procurement::Procurement;
 use dropflow_core::routing::{LineFailure, RouteFailure};
 use dropflow_core::shipment::ShipmentStatus;
+use dropflow_core::warehouse::stage::{WarehouseEvent, WarehouseStage};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use templates::{
-    Delivered, LineSummary, MailBody, NeedsAttention, NewOrder, PaymentFailed, Shipped,
-    SupplierShipped, TrackingInfo,
+    ArrivedInspected, Delivered, LineSummary, MailBody, NeedsAttention, NewOrder, PaymentFailed,
+    ReadyToShip, Shipped, SupplierShipped, TrackingInfo,
 };
 pub use transport::{Notifier, SendError};
 
@@ -58,18 +59,22 @@ pub enum MailKind {
     Shipped,
     /// To the customer: delivered.
     Delivered,
-    // Extension point (warehouse issue): `ParcelArrived` (arrived and inspected) and
-    // `ReadyForInternational` (fee options) to the merchant; see `templates`.
+    /// To the merchant: every item arrived at the warehouse and passed inspection.
+    ArrivedInspected,
+    /// To the merchant: repacked, with the carriers, prices and delivery times to choose from.
+    ReadyToShip,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::NewOrder,
         MailKind::SupplierShipped,
         MailKind::PaymentFailed,
         MailKind::NeedsAttention,
         MailKind::Shipped,
         MailKind::Delivered,
+        MailKind::ArrivedInspected,
+        MailKind::ReadyToShip,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,6 +85,8 @@ impl MailKind {
             MailKind::NeedsAttention => "needs_attention",
             MailKind::Shipped => "shipped",
             MailKind::Delivered => "delivered",
+            MailKind::ArrivedInspected => "arrived_inspected",
+            MailKind::ReadyToShip => "ready_to_ship",
         }
     }
 
@@ -94,7 +101,9 @@ impl MailKind {
             MailKind::NewOrder
             | MailKind::SupplierShipped
             | MailKind::PaymentFailed
-            | MailKind::NeedsAttention => false,
+            | MailKind::NeedsAttention
+            | MailKind::ArrivedInspected
+            | MailKind::ReadyToShip => false,
         }
     }
 }
@@ -146,6 +155,8 @@ pub struct MailContext {
     pub amount_due: Option<Money>,
     /// The parcel's tracking page when the caller knows a better one than the courier's.
     pub tracking_url: Option<String>,
+    /// For a parcel repacked at the warehouse: the carriers offered, cheapest first.
+    pub fee_options: Vec<templates::FeeOption>,
 }
 
 // Addresses and names are personal data.
@@ -164,6 +175,9 @@ impl std::fmt::Debug for MailContext {
 /// - `TrackingAdded` → supplier shipped (merchant), and shipped (customer) unless the number
 ///   fails its check digit (a typo would send the customer to someone else's parcel);
 /// - `TrackingChanged` to delivered → delivered (customer);
+/// - the warehouse leg reaching `inspected` → arrived and inspected (merchant); the parcel
+///   repacked (`WarehouseNote` "packed") → ready for international shipping, with the fee
+///   options (merchant);
 /// - `PaymentFailed` → payment failed with the amount (merchant);
 /// - `HoldPlaced` by the system (except waiting for the customer's payment), `RoutingFailed`,
 ///   procurement turning `Failed`, `StorePushFailed` → needs attention (merchant).
@@ -268,6 +282,23 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
         ))),
         // The SLA checks (`events::attention`) raise it with the reason already in words.
         OrderEvent::NeedsAttention { reason } => to_merchant(attention(reason.clone())),
+        OrderEvent::Warehouse {
+            event:
+                WarehouseEvent::StageChanged {
+                    to: WarehouseStage::Inspected,
+                    ..
+                },
+        } => to_merchant(MailBody::ArrivedInspected(ArrivedInspected {
+            order_name: order_name.clone(),
+            lines: ctx.lines.clone(),
+        })),
+        OrderEvent::WarehouseNote { topic, detail } if topic == "packed" => {
+            to_merchant(MailBody::ReadyToShip(ReadyToShip {
+                order_name: order_name.clone(),
+                packing: detail.clone(),
+                options: ctx.fee_options.clone(),
+            }))
+        }
         _ => {}
     }
     mails

@@ -90,6 +90,33 @@ pub struct Delivered {
     pub tracking_number: Option<String>,
 }
 
+/// To the merchant: every item arrived at the warehouse and passed inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArrivedInspected {
+    pub order_name: String,
+    pub lines: Vec<LineSummary>,
+}
+
+/// One carrier the merchant may choose for a repacked parcel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeOption {
+    pub carrier: String,
+    pub service: String,
+    /// The shipping fee, formatted with its currency.
+    pub price: String,
+    pub days_min: u32,
+    pub days_max: u32,
+}
+
+/// To the merchant: the parcel is repacked and waits for a carrier and its fee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyToShip {
+    pub order_name: String,
+    /// What was packed (weight, size, branding), as the warehouse recorded it.
+    pub packing: String,
+    pub options: Vec<FeeOption>,
+}
+
 /// What a mail says, before rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailBody {
@@ -99,8 +126,8 @@ pub enum MailBody {
     NeedsAttention(NeedsAttention),
     Shipped(Shipped),
     Delivered(Delivered),
-    // Extension point (warehouse issue): `ParcelArrived(ParcelArrived)`,
-    // `ReadyForInternational(ReadyForInternational { fee_options: Vec<FeeOption>, .. })`.
+    ArrivedInspected(ArrivedInspected),
+    ReadyToShip(ReadyToShip),
 }
 
 /// A rendered mail.
@@ -171,6 +198,16 @@ mail_templates!(
     DeliveredText = "mail/delivered.txt",
     DeliveredHtml = "mail/delivered.html"
 );
+mail_templates!(
+    ArrivedInspected,
+    ArrivedInspectedText = "mail/arrived_inspected.txt",
+    ArrivedInspectedHtml = "mail/arrived_inspected.html"
+);
+mail_templates!(
+    ReadyToShip,
+    ReadyToShipText = "mail/ready_to_ship.txt",
+    ReadyToShipHtml = "mail/ready_to_ship.html"
+);
 
 impl MailBody {
     pub fn kind(&self) -> MailKind {
@@ -181,6 +218,8 @@ impl MailBody {
             MailBody::NeedsAttention(_) => MailKind::NeedsAttention,
             MailBody::Shipped(_) => MailKind::Shipped,
             MailBody::Delivered(_) => MailKind::Delivered,
+            MailBody::ArrivedInspected(_) => MailKind::ArrivedInspected,
+            MailBody::ReadyToShip(_) => MailKind::ReadyToShip,
         }
     }
 
@@ -205,6 +244,15 @@ impl MailBody {
             MailBody::NeedsAttention(m) => format!("Order {} needs attention", m.order_name),
             MailBody::Shipped(m) => format!("Your order {} has shipped", m.order_name),
             MailBody::Delivered(m) => format!("Your order {} has been delivered", m.order_name),
+            MailBody::ArrivedInspected(m) => format!(
+                "Order {} arrived at the warehouse and passed inspection",
+                m.order_name
+            ),
+            MailBody::ReadyToShip(m) => format!(
+                "Order {} is ready to ship: choose a carrier ({} options)",
+                m.order_name,
+                m.options.len()
+            ),
         };
         one_line(&subject)
     }
@@ -237,6 +285,14 @@ impl MailBody {
             MailBody::Delivered(m) => (
                 DeliveredText { m }.render()?,
                 DeliveredHtml { m, title }.render()?,
+            ),
+            MailBody::ArrivedInspected(m) => (
+                ArrivedInspectedText { m }.render()?,
+                ArrivedInspectedHtml { m, title }.render()?,
+            ),
+            MailBody::ReadyToShip(m) => (
+                ReadyToShipText { m }.render()?,
+                ReadyToShipHtml { m, title }.render()?,
             ),
         };
         Ok(Rendered {
@@ -333,6 +389,24 @@ mod tests {
                 store: "Shop".into(),
                 customer_name: name,
                 tracking_number: Some("LP00123456789012".into()),
+            }),
+            MailBody::ArrivedInspected(ArrivedInspected {
+                order_name: "#1001".into(),
+                lines: vec![LineSummary {
+                    title: "Mug <i>".into(),
+                    quantity: 2,
+                }],
+            }),
+            MailBody::ReadyToShip(ReadyToShip {
+                order_name: "#1001".into(),
+                packing: "repacked white-label: 420 g <late>".into(),
+                options: vec![FeeOption {
+                    carrier: "YunExpress".into(),
+                    service: "Economy".into(),
+                    price: "7.80 USD".into(),
+                    days_min: 8,
+                    days_max: 15,
+                }],
             }),
         ]
     }

@@ -19,11 +19,13 @@ pub const MAX_LOGO_BYTES: usize = 512 * 1024;
 /// The longest thank-you card, in characters.
 pub const MAX_CARD_CHARS: usize = 500;
 /// The mails a merchant may turn off (mails to customers follow `notify_customer`).
-pub const MERCHANT_MAILS: [MailKind; 4] = [
+pub const MERCHANT_MAILS: [MailKind; 6] = [
     MailKind::NewOrder,
     MailKind::SupplierShipped,
     MailKind::PaymentFailed,
     MailKind::NeedsAttention,
+    MailKind::ArrivedInspected,
+    MailKind::ReadyToShip,
 ];
 
 /// An accepted logo format.

@@ -73,6 +73,13 @@ fn ctx(order_id: OrderId) -> MailContext {
         total: Some(Money::new(2490, Currency::from_code("USD").unwrap())),
         amount_due: Some(Money::new(1234, Currency::from_code("USD").unwrap())),
         tracking_url: None,
+        fee_options: vec![notify::templates::FeeOption {
+            carrier: "YunExpress".into(),
+            service: "Economy".into(),
+            price: "7.80 USD".into(),
+            days_min: 8,
+            days_max: 15,
+        }],
     }
 }
 
@@ -101,6 +108,16 @@ fn every_mail(order_id: OrderId) -> Vec<Mail> {
         OrderEvent::TrackingChanged {
             number: "LP00123456789012".into(),
             status: ShipmentStatus::Delivered,
+        },
+        OrderEvent::Warehouse {
+            event: dropflow_core::warehouse::stage::WarehouseEvent::StageChanged {
+                from: dropflow_core::warehouse::stage::WarehouseStage::Arrived,
+                to: dropflow_core::warehouse::stage::WarehouseStage::Inspected,
+            },
+        },
+        OrderEvent::WarehouseNote {
+            topic: "packed".into(),
+            detail: "repacked white-label: 420 g, 20×15×10 cm; 1 carrier option(s)".into(),
         },
     ];
     let mails: Vec<Mail> = events
