@@ -569,6 +569,76 @@ async fn a_failed_inspection_waits_for_the_merchant_and_unknown_parcels_are_kept
         .expect("chosen quote");
     assert_eq!(chosen["days_max"].as_u64(), fastest);
     assert_eq!(view(app, &id).await["stage"], json!("fee_paid"));
+    // The 24 h timer: not late yet; a day and an hour later it is flagged, once.
+    let now = chrono::Utc::now();
+    let late = dropflow::fulfilment::warehouse::late::tick;
+    assert_eq!(late(&app.db, now).await.unwrap(), 0);
+    let later = now + chrono::Duration::hours(25);
+    assert_eq!(late(&app.db, later).await.unwrap(), 1);
+    assert_eq!(late(&app.db, later).await.unwrap(), 0);
+    let v = view(app, &id).await;
+    assert_eq!(v["packages"][0]["late"], json!(true), "{v}");
+    let detail = app.order_detail(&id).await;
+    assert!(detail.to_string().contains("dispatch_late"), "{detail}");
+    w.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_wallet_refuses_the_fee_and_the_order_waits_for_it() {
+    let w = world().await;
+    let app = &w.app;
+    let (id, _) = order(&w, 9_400_004, 1).await;
+    all_paid(app, &id, 1).await;
+    sellers_ship(&w, &id).await;
+    let v = wait_stage(app, &id, "shipped_to_warehouse").await;
+    scan(app, &inbound_numbers(&v)[0]).await;
+    let v = wait_stage(app, &id, "arrived").await;
+    let item = v["items"][0]["id"].as_str().expect("item").to_string();
+    expect_json(
+        inspect(app, &item, "pass", &checklist(true), None, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    wait_stage(app, &id, "inspected").await;
+    // A heavy parcel by express: more than the $500 in the wallet.
+    let packed = app
+        .api_post(
+            &format!("/api/v1/warehouse/orders/{id}/pack"),
+            &json!({ "weight_g": 30000, "length_cm": 60, "width_cm": 50, "height_cm": 50 }),
+        )
+        .await;
+    let packed = expect_json(packed, StatusCode::OK).await;
+    let dearest = packed["quotes"]
+        .as_array()
+        .expect("quotes")
+        .iter()
+        .max_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(0))
+        .cloned()
+        .expect("a quote");
+    let chosen = app
+        .api_post(
+            &format!("/api/v1/orders/{id}/shipping"),
+            &json!({ "carrier": dearest["carrier"], "service": dearest["code"] }),
+        )
+        .await;
+    expect_json(chosen, StatusCode::OK).await;
+    let spent_before = app
+        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
+        .await;
+    let refused = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
+        .await;
+    let message = expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+    assert!(message.contains("top up"), "{message}");
+    assert_eq!(
+        view(app, &id).await["stage"],
+        json!("awaiting_shipping_fee")
+    );
+    let spent_after = app
+        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
+        .await;
+    assert_eq!(spent_before, spent_after, "nothing moved in the wallet");
+    assert_eq!(app.order_detail(&id).await["tab"], json!("at_warehouse"));
     w.app.stop().await;
 }
 
