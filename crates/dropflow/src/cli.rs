@@ -303,7 +303,11 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                     .await?;
             println!("dropflow listening on {}", running.base_url());
             if storage::accounts::user_count(&db).await? == 0 {
-                println!(
+                // On standard error, and never a panic if nobody reads it: standard output's
+                // first line is the address, which scripts (and the tests) read and then close.
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
                     "No dashboard user yet. Make the first one with:\n  \
                      echo 'a long password' | dropflow users create --email you@example.com --role owner\n\
                      then sign in at {}/",
