@@ -28,7 +28,7 @@ pub mod orders;
 pub mod rules;
 /// `/vendor`: a manual vendor's supplier orders to ship.
 pub mod vendor;
-/// `/warehouse`: the warehouse operator's page (placeholder until issue 4).
+/// `/warehouse`: the warehouse operator's page (points to the warehouse API until its pages exist).
 pub mod warehouse;
 /// Words and formats the pages share.
 pub mod view;

@@ -1,5 +1,5 @@
-//! `/warehouse`: the warehouse operator's place. Their pages (receiving, inspection, packing)
-//! come with the warehouse itself (issue 4); until then the page says so and shows no order
+//! `/warehouse`: the warehouse operator's place. The warehouse works through its API
+//! (`/api/v1/warehouse/…`); until its pages exist this page points there and shows no order
 //! data.
 
 use super::error::{html, PageError};
