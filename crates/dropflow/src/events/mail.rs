@@ -46,9 +46,7 @@ pub async fn handle(
         // The merchant may have turned some mails off for this store (dashboard settings).
         let mut wanted = Vec::with_capacity(mails.len());
         for mail in mails.drain(..) {
-            if mail.kind().to_customer()
-                || merchant_wants(tx, &stored.order_id, mail.kind()).await?
-            {
+            if mail.kind().to_customer() || merchant_wants(tx, ctx.store_id, mail.kind()).await? {
                 wanted.push(mail);
             }
         }
@@ -139,6 +137,7 @@ pub async fn context(
     };
     Ok(Some(MailContext {
         order_id: crate::storage::codec::parse_id("orders.id", order_id).ok(),
+        store_id: Some(store_id),
         order_name: order.try_get("name")?,
         store: order.try_get("domain")?,
         merchant_email,
@@ -181,19 +180,14 @@ async fn fee_options(tx: &mut Tx<'_>, order_id: &str) -> Result<Vec<notify::temp
         .collect())
 }
 
-/// Whether the store of `order_id` wants merchant mails of `kind`.
-async fn merchant_wants(tx: &mut Tx<'_>, order_id: &str, kind: notify::MailKind) -> Result<bool> {
-    let store: Option<String> = sqlx::query("SELECT store_id FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get("store_id"))
-        .transpose()?;
-    match store {
-        Some(id) => {
-            let store_id = crate::storage::codec::parse_id("orders.store_id", &id)?;
-            crate::storage::branding::wants_mail(tx, store_id, kind).await
-        }
+/// Whether the order's store wants merchant mails of `kind` (no store: no merchant mail).
+async fn merchant_wants(
+    tx: &mut Tx<'_>,
+    store_id: Option<dropflow_core::ids::StoreId>,
+    kind: notify::MailKind,
+) -> Result<bool> {
+    match store_id {
+        Some(id) => crate::storage::branding::wants_mail(tx, id, kind).await,
         None => Ok(false),
     }
 }

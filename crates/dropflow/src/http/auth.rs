@@ -87,22 +87,6 @@ impl Caller {
         let id: StoreId = text.parse().map_err(|_| not_found())?;
         self.store(db, id).await.map_err(|_| not_found())
     }
-
-    /// Ids among `ids` the caller may see (bulk actions silently skip the others, reported as
-    /// not found by the caller of this).
-    pub async fn visible_orders(
-        &self,
-        db: &Database,
-        ids: &[OrderId],
-    ) -> Result<Vec<OrderId>, ApiError> {
-        let mut visible = Vec::with_capacity(ids.len());
-        for id in ids {
-            if self.scope.sees_order(db, &id.to_string()).await? {
-                visible.push(*id);
-            }
-        }
-        Ok(visible)
-    }
 }
 
 impl FromRequestParts<AppState> for Caller {

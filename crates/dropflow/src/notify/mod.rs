@@ -137,6 +137,8 @@ impl std::fmt::Debug for Mail {
 #[derive(Clone, Default)]
 pub struct MailContext {
     pub order_id: Option<OrderId>,
+    /// The order's store (whose mail choices apply).
+    pub store_id: Option<dropflow_core::ids::StoreId>,
     /// The store's name for the order (`#1001`): every subject says it.
     pub order_name: String,
     /// The store's name or domain, as the customer knows it.

@@ -60,6 +60,7 @@ impl Mailer {
 fn ctx(order_id: OrderId) -> MailContext {
     MailContext {
         order_id: Some(order_id),
+        store_id: None,
         order_name: "#1042".into(),
         store: "Mugs & Co <Shop>".into(),
         merchant_email: Some(MERCHANT.into()),
