@@ -75,6 +75,35 @@ pub struct PostalAddress {
     pub phone: Option<String>,
 }
 
+impl PostalAddress {
+    /// The address as it goes on a label, one line per row, empty parts left out: name,
+    /// company, street lines, "postcode city province", country code, phone.
+    pub fn label_lines(&self) -> Vec<String> {
+        let city_line = [
+            self.postal_code.as_deref(),
+            self.city.as_deref(),
+            self.province.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        [
+            self.name.clone(),
+            self.company.clone(),
+            self.address1.clone(),
+            self.address2.clone(),
+            Some(city_line),
+            self.country_code.clone(),
+            self.phone.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+    }
+}
+
 /// A field of [`PostalAddress`], as named in error messages and the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -484,6 +513,24 @@ pub fn find_subregion(country_code: &CountryCode, text: &str) -> Option<Subregio
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn label_lines_leave_out_empty_parts_and_join_the_city_line() {
+        let address = PostalAddress {
+            name: Some("Ana Silva".into()),
+            company: Some("  ".into()),
+            address1: Some("1 Rue de Rivoli".into()),
+            city: Some("Paris".into()),
+            postal_code: Some("75001".into()),
+            country_code: Some("FR".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            address.label_lines(),
+            vec!["Ana Silva", "1 Rue de Rivoli", "75001 Paris", "FR"]
+        );
+        assert!(PostalAddress::default().label_lines().is_empty());
+    }
 
     fn cc(code: &str) -> CountryCode {
         CountryCode::from_alpha2(code).unwrap()

@@ -220,30 +220,7 @@ pub async fn page(
     let address = detail
         .shipping_address
         .as_ref()
-        .map(|a| {
-            let city_line = [
-                a.postal_code.as_deref(),
-                a.city.as_deref(),
-                a.province.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-            [
-                a.name.clone(),
-                a.company.clone(),
-                a.address1.clone(),
-                a.address2.clone(),
-                Some(city_line),
-                a.country_code.clone(),
-                a.phone.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|l| !l.trim().is_empty())
-            .collect()
-        })
+        .map(|a| a.label_lines())
         .unwrap_or_default();
     let lines = detail
         .lines

@@ -10,6 +10,8 @@ use crate::storage::{Result, Tx};
 use dropflow_core::event::OrderEvent;
 use dropflow_core::intake::Customer;
 use dropflow_core::money::Money;
+use dropflow_core::procurement::SupplierOrderStatus;
+use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
 use sqlx::Row;
 
@@ -34,6 +36,10 @@ pub async fn handle(
             merchant_email: Some(String::new()),
             customer_email: Some(String::new()),
             notify_customer: true,
+            vendor: Some(notify::VendorHandover {
+                emails: vec![String::new()],
+                ..Default::default()
+            }),
             ..Default::default()
         };
         if notify::notifications_for(&event, &probe).is_empty() {
@@ -46,7 +52,11 @@ pub async fn handle(
         // The merchant may have turned some mails off for this store (dashboard settings).
         let mut wanted = Vec::with_capacity(mails.len());
         for mail in mails.drain(..) {
-            if mail.kind().to_customer() || merchant_wants(tx, ctx.store_id, mail.kind()).await? {
+            let wanted_by_merchant = match mail.kind().audience() {
+                notify::Audience::Merchant => merchant_wants(tx, ctx.store_id, mail.kind()).await?,
+                notify::Audience::Customer | notify::Audience::Vendor => true,
+            };
+            if wanted_by_merchant {
                 wanted.push(mail);
             }
         }
@@ -135,6 +145,17 @@ pub async fn context(
         }
         _ => Vec::new(),
     };
+    let vendor = match event {
+        OrderEvent::SupplierOrderChanged {
+            supplier,
+            status: SupplierOrderStatus::AwaitingShipment,
+            ..
+        } => match supplier.strip_prefix("manual:") {
+            Some(handle) => Some(vendor_handover(tx, order_id, store_id, handle).await?),
+            None => None,
+        },
+        _ => None,
+    };
     Ok(Some(MailContext {
         order_id: crate::storage::codec::parse_id("orders.id", order_id).ok(),
         store_id: Some(store_id),
@@ -149,7 +170,63 @@ pub async fn context(
         amount_due,
         tracking_url,
         fee_options,
+        vendor,
     }))
+}
+
+/// Who at the manual vendor `handle` hears of the order, their lines, and the address.
+async fn vendor_handover(
+    tx: &mut Tx<'_>,
+    order_id: &str,
+    store_id: dropflow_core::ids::StoreId,
+    handle: &str,
+) -> Result<notify::VendorHandover> {
+    let emails = sqlx::query(
+        "SELECT u.email FROM users u JOIN stores s ON s.account_id = u.account_id
+         WHERE s.id = $1 AND u.role = 'vendor' AND u.vendor = $2 AND u.disabled_at IS NULL
+         ORDER BY u.created_at, u.id",
+    )
+    .bind(store_id.to_string())
+    .bind(handle)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<String, _>("email"))
+    .collect::<std::result::Result<Vec<_>, _>>()?;
+    let lines = sqlx::query(
+        "SELECT l.title, i.quantity FROM supplier_orders so
+         JOIN supplier_order_items i ON i.supplier_order_id = so.id
+         JOIN order_lines l ON l.order_id = so.order_id AND l.position = i.line_position
+         WHERE so.order_id = $1 AND so.supplier = 'manual' AND so.supplier_account = $2
+           AND so.status NOT IN ('cancelled', 'rejected')
+         ORDER BY i.line_position",
+    )
+    .bind(order_id)
+    .bind(handle)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(LineSummary {
+            title: r.try_get("title")?,
+            quantity: r.try_get("quantity")?,
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    let ship_to = sqlx::query("SELECT shipping_address FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get::<Option<String>, _>("shipping_address")?
+        .map(|a| from_json::<PostalAddress>("orders.shipping_address", &a))
+        .transpose()?
+        .map(|a| a.label_lines())
+        .unwrap_or_default();
+    Ok(notify::VendorHandover {
+        emails,
+        lines,
+        ship_to,
+    })
 }
 
 /// The carriers offered for the order's newest warehouse package, cheapest first.

@@ -28,7 +28,7 @@ use dropflow_core::event::OrderEvent;
 use dropflow_core::hold::{HoldOrigin, HoldReason};
 use dropflow_core::ids::OrderId;
 use dropflow_core::money::Money;
-use dropflow_core::procurement::Procurement;
+use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 use dropflow_core::routing::{LineFailure, RouteFailure};
 use dropflow_core::shipment::ShipmentStatus;
 use dropflow_core::warehouse::stage::{WarehouseEvent, WarehouseStage};
@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use templates::{
     ArrivedInspected, Delivered, LineSummary, MailBody, NeedsAttention, NewOrder, PaymentFailed,
-    ReadyToShip, Shipped, SupplierShipped, TrackingInfo,
+    ReadyToShip, Shipped, SupplierShipped, TrackingInfo, VendorOrder,
 };
 pub use transport::{Notifier, SendError};
 
@@ -63,10 +63,12 @@ pub enum MailKind {
     ArrivedInspected,
     /// To the merchant: repacked, with the carriers, prices and delivery times to choose from.
     ReadyToShip,
+    /// To a manual vendor: an order handed to them, with their lines and the address.
+    VendorOrder,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 8] = [
+    pub const ALL: [MailKind; 9] = [
         MailKind::NewOrder,
         MailKind::SupplierShipped,
         MailKind::PaymentFailed,
@@ -75,6 +77,7 @@ impl MailKind {
         MailKind::Delivered,
         MailKind::ArrivedInspected,
         MailKind::ReadyToShip,
+        MailKind::VendorOrder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +90,7 @@ impl MailKind {
             MailKind::Delivered => "delivered",
             MailKind::ArrivedInspected => "arrived_inspected",
             MailKind::ReadyToShip => "ready_to_ship",
+            MailKind::VendorOrder => "vendor_order",
         }
     }
 
@@ -94,18 +98,33 @@ impl MailKind {
         MailKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// Whether it goes to the customer (otherwise to the merchant).
-    pub fn to_customer(self) -> bool {
+    /// Who reads it.
+    pub fn audience(self) -> Audience {
         match self {
-            MailKind::Shipped | MailKind::Delivered => true,
+            MailKind::Shipped | MailKind::Delivered => Audience::Customer,
+            MailKind::VendorOrder => Audience::Vendor,
             MailKind::NewOrder
             | MailKind::SupplierShipped
             | MailKind::PaymentFailed
             | MailKind::NeedsAttention
             | MailKind::ArrivedInspected
-            | MailKind::ReadyToShip => false,
+            | MailKind::ReadyToShip => Audience::Merchant,
         }
     }
+
+    /// Whether it goes to the customer.
+    pub fn to_customer(self) -> bool {
+        self.audience() == Audience::Customer
+    }
+}
+
+/// Who a mail is for. Only merchant mails follow the store's mail choices: the customer's
+/// follow `notify_customer`, and a vendor cannot work an order they never hear of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Merchant,
+    Customer,
+    Vendor,
 }
 
 /// One mail to send: who to, about which order, and what it says (rendered by [`enqueue`]).
@@ -159,6 +178,18 @@ pub struct MailContext {
     pub tracking_url: Option<String>,
     /// For a parcel repacked at the warehouse: the carriers offered, cheapest first.
     pub fee_options: Vec<templates::FeeOption>,
+    /// For an order handed to a manual vendor: who hears of it and what they ship where.
+    pub vendor: Option<VendorHandover>,
+}
+
+/// A supplier order handed to a manual vendor, as the vendor's mail needs it.
+#[derive(Clone, Default)]
+pub struct VendorHandover {
+    /// The vendor's users (role `vendor` with this vendor handle, in the store's account).
+    pub emails: Vec<String>,
+    /// Only the lines of this vendor's supplier order.
+    pub lines: Vec<LineSummary>,
+    pub ship_to: Vec<String>,
 }
 
 // Addresses and names are personal data.
@@ -180,6 +211,8 @@ impl std::fmt::Debug for MailContext {
 /// - the warehouse leg reaching `inspected` → arrived and inspected (merchant); the parcel
 ///   repacked (`WarehouseNote` "packed") → ready for international shipping, with the fee
 ///   options (merchant);
+/// - a supplier order handed to a manual vendor (`SupplierOrderChanged` of `manual:<vendor>`
+///   to awaiting shipment) → the order to fulfil, with their lines and the address (vendor);
 /// - `PaymentFailed` → payment failed with the amount (merchant);
 /// - `HoldPlaced` by the system (except waiting for the customer's payment), `RoutingFailed`,
 ///   procurement turning `Failed`, `StorePushFailed` → needs attention (merchant).
@@ -294,6 +327,24 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
             order_name: order_name.clone(),
             lines: ctx.lines.clone(),
         })),
+        OrderEvent::SupplierOrderChanged {
+            supplier,
+            status: SupplierOrderStatus::AwaitingShipment,
+            ..
+        } if supplier.starts_with("manual:") => {
+            if let Some(handover) = &ctx.vendor {
+                mails.extend(handover.emails.iter().map(|to| Mail {
+                    order_id: ctx.order_id,
+                    to: to.clone(),
+                    body: MailBody::VendorOrder(VendorOrder {
+                        order_name: order_name.clone(),
+                        store: ctx.store.clone(),
+                        lines: handover.lines.clone(),
+                        ship_to: handover.ship_to.clone(),
+                    }),
+                }));
+            }
+        }
         OrderEvent::WarehouseNote { topic, detail } if topic == "packed" => {
             to_merchant(MailBody::ReadyToShip(ReadyToShip {
                 order_name: order_name.clone(),

@@ -117,6 +117,17 @@ pub struct ReadyToShip {
     pub options: Vec<FeeOption>,
 }
 
+/// To a manual vendor: an order was handed to them to buy and ship by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorOrder {
+    pub order_name: String,
+    pub store: String,
+    /// Only the lines routed to this vendor.
+    pub lines: Vec<LineSummary>,
+    /// Where to send it, one label line per row.
+    pub ship_to: Vec<String>,
+}
+
 /// What a mail says, before rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailBody {
@@ -128,6 +139,7 @@ pub enum MailBody {
     Delivered(Delivered),
     ArrivedInspected(ArrivedInspected),
     ReadyToShip(ReadyToShip),
+    VendorOrder(VendorOrder),
 }
 
 /// A rendered mail.
@@ -209,6 +221,12 @@ mail_templates!(
     ReadyToShipHtml = "mail/ready_to_ship.html"
 );
 
+mail_templates!(
+    VendorOrder,
+    VendorOrderText = "mail/vendor_order.txt",
+    VendorOrderHtml = "mail/vendor_order.html"
+);
+
 impl MailBody {
     pub fn kind(&self) -> MailKind {
         match self {
@@ -220,6 +238,7 @@ impl MailBody {
             MailBody::Delivered(_) => MailKind::Delivered,
             MailBody::ArrivedInspected(_) => MailKind::ArrivedInspected,
             MailBody::ReadyToShip(_) => MailKind::ReadyToShip,
+            MailBody::VendorOrder(_) => MailKind::VendorOrder,
         }
     }
 
@@ -253,6 +272,9 @@ impl MailBody {
                 m.order_name,
                 m.options.len()
             ),
+            MailBody::VendorOrder(m) => {
+                format!("Order {} from {} to fulfil", m.order_name, m.store)
+            }
         };
         one_line(&subject)
     }
@@ -293,6 +315,10 @@ impl MailBody {
             MailBody::ReadyToShip(m) => (
                 ReadyToShipText { m }.render()?,
                 ReadyToShipHtml { m, title }.render()?,
+            ),
+            MailBody::VendorOrder(m) => (
+                VendorOrderText { m }.render()?,
+                VendorOrderHtml { m, title }.render()?,
             ),
         };
         Ok(Rendered {

@@ -52,6 +52,12 @@ struct Setup {
 
 impl Setup {
     async fn start(smtp: Option<&SmtpServer>) -> Setup {
+        Setup::start_with(smtp, false).await
+    }
+
+    /// With `fulfil`, orders are also routed and placed (supplier jobs run), so a manual
+    /// vendor gets their orders.
+    async fn start_with(smtp: Option<&SmtpServer>, fulfil: bool) -> Setup {
         let mail_dir = tempfile::tempdir().unwrap();
         let notifier = match smtp {
             Some(server) => {
@@ -63,6 +69,10 @@ impl Setup {
             move |db| {
                 let mut registry = dropflow::jobs::Registry::new();
                 notify::register(&mut registry, db.clone(), notifier);
+                if fulfil {
+                    let services = dropflow::fulfilment::Services::bare(db);
+                    dropflow::fulfilment::register(&mut registry, services);
+                }
                 registry
             },
             |_| {},
@@ -202,6 +212,60 @@ async fn an_order_s_events_become_mails_over_smtp_and_the_store_setting_stops_cu
     );
     let rows: i64 = scalar(&app.db, "SELECT COUNT(*) FROM outbox").await;
     assert_eq!(rows, 5, "one outbox row per mail");
+    setup.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manual_vendor_is_mailed_the_order_handed_to_them_with_their_lines_and_the_address() {
+    let server = SmtpServer::start().await.unwrap();
+    let setup = Setup::start_with(Some(&server), true).await;
+    let app = &setup.app;
+    let store = app.shopify_store().await;
+    for (email, handle) in [
+        ("vendor@acme.test", "vendor-a"),
+        ("other@elsewhere.test", "vendor-b"),
+    ] {
+        dropflow::storage::accounts::create_user(
+            &app.db,
+            dropflow::storage::accounts::NewUser {
+                account_id: dropflow::storage::accounts::DEFAULT_ACCOUNT,
+                email,
+                password: "correct horse battery staple",
+                role: dropflow::storage::accounts::Role::Vendor,
+                stores: &[],
+                vendor: Some(handle),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let mut order = paid_order(7301, "#7301");
+    order["line_items"] = json!([order["line_items"][0].clone()]);
+    crate::paying::map_to(app, &store, &order, "manual").await;
+    let (_, ack) = app.shopify_order("orders/create", &order).await;
+    assert!(ack["order_id"].is_string(), "{ack}");
+
+    // The merchant hears of the new order; vendor-a (the mapping's vendor) of their part.
+    let mails = server.wait_for(2, WAIT).await;
+    assert_eq!(
+        recipients(&mails),
+        vec![MERCHANT.to_string(), "vendor@acme.test".to_string()]
+    );
+    let vendor = mails
+        .iter()
+        .find(|m| m.rcpt_to == vec!["vendor@acme.test".to_string()])
+        .unwrap();
+    let text = vendor.text();
+    let title = order["line_items"][0]["title"].as_str().unwrap();
+    let quantity = order["line_items"][0]["quantity"].as_i64().unwrap();
+    assert!(text.contains("#7301"), "{text}");
+    assert!(text.contains(&format!("{quantity} x {title}")), "{text}");
+    let street = order["shipping_address"]["address1"].as_str().unwrap();
+    let city = order["shipping_address"]["city"].as_str().unwrap();
+    assert!(text.contains(street) && text.contains(city), "{text}");
+    assert!(text.contains("Vendor page"), "{text}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.received().len(), 2, "no mail to another vendor");
     setup.stop().await;
 }
 

@@ -24,6 +24,7 @@ use tokio::sync::watch;
 
 const MERCHANT: &str = "merchant@shop.test";
 const CUSTOMER: &str = "ana.customer@example.test";
+const VENDOR: &str = "orders@acme-vendor.test";
 const FROM: &str = "Shop Alerts <alerts@shop.test>";
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -81,6 +82,14 @@ fn ctx(order_id: OrderId) -> MailContext {
             days_min: 8,
             days_max: 15,
         }],
+        vendor: Some(notify::VendorHandover {
+            emails: vec![VENDOR.into()],
+            lines: vec![notify::templates::LineSummary {
+                title: "Blue mug".into(),
+                quantity: 2,
+            }],
+            ship_to: vec!["Ana <Customer>".into(), "1 Rue de Rivoli".into()],
+        }),
     }
 }
 
@@ -115,6 +124,11 @@ fn every_mail(order_id: OrderId) -> Vec<Mail> {
                 from: dropflow_core::warehouse::stage::WarehouseStage::Arrived,
                 to: dropflow_core::warehouse::stage::WarehouseStage::Inspected,
             },
+        },
+        OrderEvent::SupplierOrderChanged {
+            supplier: "manual:acme".into(),
+            status: dropflow_core::procurement::SupplierOrderStatus::AwaitingShipment,
+            detail: Some("handed to the vendor".into()),
         },
         OrderEvent::WarehouseNote {
             topic: "packed".into(),
@@ -251,6 +265,9 @@ async fn every_template_arrives_over_smtp_once() {
         2,
         "shipped and delivered go to the customer"
     );
+    let vendor: Vec<_> = received.iter().filter(|r| r.rcpt_to == [VENDOR]).collect();
+    assert_eq!(vendor.len(), 1, "the handover goes to the vendor");
+    assert!(vendor[0].text().contains("1 Rue de Rivoli"));
     assert_eq!(
         outbox::for_order(&db, order_id).await.unwrap().len(),
         ids.len()
