@@ -162,6 +162,7 @@ pub async fn start_with_services(
 pub fn events_config(config: &Config) -> crate::events::EventsConfig {
     crate::events::EventsConfig {
         merchant_email: config.notify.merchant_email.clone(),
+        allow_private_webhooks: config.webhooks.allow_private_addresses,
         ..Default::default()
     }
 }
@@ -231,6 +232,7 @@ async fn launch(
         cadence,
         cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
         warehouse_files: config.warehouse.files_dir(&config.database.url),
+        allow_private_webhooks: config.webhooks.allow_private_addresses,
     };
     let router = http::router(state, config.http.body_limit_bytes);
     let listener = tokio::net::TcpListener::bind(&config.http.listen)

@@ -31,6 +31,20 @@ pub struct Config {
     /// `[warehouse]`: where inspection photos are kept.
     #[serde(default)]
     pub warehouse: WarehouseConfig,
+    /// `[webhooks]`: where merchants' outbound webhooks may go.
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
+}
+
+/// `[webhooks]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Let merchants' webhook endpoints point at loopback, private and link-local addresses
+    /// (`events::egress`). Off by default: on, any merchant can make dropflow call inside the
+    /// operator's network. For local development and tests only.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
 }
 
 /// `[warehouse]`.
@@ -200,6 +214,7 @@ impl Default for Config {
             tracking: TrackingConfig::default(),
             notify: crate::notify::NotifyConfig::default(),
             warehouse: WarehouseConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }

@@ -20,6 +20,8 @@ pub mod attention;
 pub mod endpoints;
 /// Delivering events to the endpoints, signed, in order, with retries.
 pub mod outbound;
+/// Where outbound webhooks may go (no private addresses: SSRF).
+pub mod egress;
 
 use crate::jobs::backoff::Backoff;
 use crate::storage::{now_ms, Database};
@@ -51,6 +53,9 @@ pub struct EventsConfig {
     pub webhook_timeout: Duration,
     /// Retry spacing for a failing endpoint.
     pub webhook_backoff: Backoff,
+    /// Let webhooks go to private addresses (`[webhooks] allow_private_addresses`; see
+    /// [`egress`]).
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for EventsConfig {
@@ -69,6 +74,7 @@ impl Default for EventsConfig {
                 base: Duration::from_secs(5),
                 cap: Duration::from_secs(3_600),
             },
+            allow_private_webhooks: false,
         }
     }
 }
@@ -237,7 +243,7 @@ async fn webhook_loop(
     owner: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let client = reqwest::Client::new();
+    let client = egress::client(config.allow_private_webhooks, config.webhook_timeout);
     while !*shutdown.borrow() {
         let woken = db.events_recorded.notified();
         tokio::pin!(woken);

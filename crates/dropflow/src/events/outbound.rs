@@ -102,27 +102,15 @@ pub async fn turn(
         })).collect::<Vec<_>>(),
     });
     let body = serde_json::to_vec(&body).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    let timestamp = now_ms() / 1000;
-    let sent = client
-        .post(&target.url)
-        .timeout(config.webhook_timeout)
-        .header("content-type", "application/json")
-        .header("user-agent", "dropflow-webhooks")
-        .header("x-dropflow-timestamp", timestamp.to_string())
-        .header(
-            "x-dropflow-signature",
-            signature(&target.secret, timestamp, &body),
-        )
-        .body(body)
-        .send()
-        .await;
-    let error = match sent {
-        Ok(response) if response.status().is_success() => None,
-        Ok(response) => Some(format!("the endpoint answered {}", response.status())),
-        // Only the kind of failure: the URL may carry credentials.
-        Err(e) if e.is_timeout() => Some("no answer in time".to_string()),
-        Err(e) if e.is_connect() => Some("could not connect".to_string()),
-        Err(_) => Some("the request failed".to_string()),
+    // Registered before the rule, or written to the database directly: still never sent
+    // inside the network.
+    let refused = reqwest::Url::parse(&target.url)
+        .ok()
+        .and_then(|url| super::egress::refuse_host(&url))
+        .filter(|_| !config.allow_private_webhooks);
+    let error = match refused {
+        Some(why) => Some(format!("refused: {why}")),
+        None => send(client, config, target, body).await,
     };
     match error {
         None => {
@@ -142,6 +130,39 @@ pub async fn turn(
             tracing::warn!(endpoint.id = %target.id, %error, retry_in_ms = wait.as_millis() as u64, "webhook delivery failed; will retry");
             Ok(Turn::Failed)
         }
+    }
+}
+
+/// POSTs one signed batch; the failure in words (never the URL: it may carry credentials).
+async fn send(
+    client: &reqwest::Client,
+    config: &EventsConfig,
+    target: &Target,
+    body: Vec<u8>,
+) -> Option<String> {
+    let timestamp = now_ms() / 1000;
+    let sent = client
+        .post(&target.url)
+        .timeout(config.webhook_timeout)
+        .header("content-type", "application/json")
+        .header("user-agent", "dropflow-webhooks")
+        .header("x-dropflow-timestamp", timestamp.to_string())
+        .header(
+            "x-dropflow-signature",
+            signature(&target.secret, timestamp, &body),
+        )
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        Ok(response) if response.status().is_success() => None,
+        Ok(response) => Some(format!("the endpoint answered {}", response.status())),
+        Err(e) => Some(match super::egress::refusal(&e) {
+            Some(why) => format!("refused: {why}"),
+            None if e.is_timeout() => "no answer in time".to_string(),
+            None if e.is_connect() => "could not connect".to_string(),
+            None => "the request failed".to_string(),
+        }),
     }
 }
 

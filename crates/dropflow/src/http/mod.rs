@@ -44,6 +44,8 @@ pub struct AppState {
     pub cj_open_id: Option<String>,
     /// Where inspection photos are written (`[warehouse] files_dir`).
     pub warehouse_files: std::path::PathBuf,
+    /// `[webhooks] allow_private_addresses`: merchants' endpoints may be private addresses.
+    pub allow_private_webhooks: bool,
 }
 
 /// The whole router.

@@ -37,6 +37,8 @@ fn fast() -> EventsConfig {
         webhook_timeout: Duration::from_secs(2),
         // The tests sweep themselves, at the times they choose.
         sweep_every: Duration::from_secs(3_600),
+        // The receivers listen on 127.0.0.1.
+        allow_private_webhooks: true,
         ..Default::default()
     }
 }
@@ -690,6 +692,75 @@ async fn outbound_webhooks_are_signed_ordered_retried_until_delivered_and_replay
     assert_eq!(receiver.event_ids(&secret), again);
     assert_eq!(app.api_json(&path).await, json!([]));
     setup.stop().await;
+}
+
+#[tokio::test]
+async fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_them() {
+    let app = TestApp::spawn_jobs(
+        |_| dropflow::jobs::Registry::new(),
+        |config| {
+            config.webhooks.allow_private_addresses = false;
+        },
+    )
+    .await;
+    events::prepare(&app.db).await.unwrap();
+    let store = app.shopify_store().await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let path = format!("/api/v1/stores/{store}/webhook-endpoints");
+    for inside in [
+        url.clone(),
+        "http://localhost:8080/hook".to_string(),
+        "http://169.254.169.254/latest/meta-data".to_string(),
+        "http://[::1]/hook".to_string(),
+        "http://10.0.0.7/hook".to_string(),
+    ] {
+        let message = expect_error(
+            app.api_post(&path, &json!({ "url": inside })).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+        )
+        .await;
+        assert!(
+            message.contains("public addresses only"),
+            "{inside}: {message}"
+        );
+    }
+    assert_eq!(
+        scalar(&app.db, "SELECT COUNT(*) FROM webhook_endpoints").await,
+        0
+    );
+
+    // One that got in anyway (written before the rule): nothing is sent, the reason shows.
+    let store_id = store.parse().unwrap();
+    let (endpoint, _) = events::endpoints::create(&app.db, store_id, &url)
+        .await
+        .unwrap();
+    let (stop, stopped) = watch::channel(false);
+    let config = EventsConfig {
+        allow_private_webhooks: false,
+        ..fast()
+    };
+    let consumers = tokio::spawn(events::run(app.db.clone(), config, stopped));
+    ingest(&app, 7401, "#7401").await;
+    assert!(
+        eventually(WAIT, || async {
+            app.api_json(&path).await[0]["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("refused") && e.contains("not a public address"))
+        })
+        .await,
+        "{}",
+        app.api_json(&path).await
+    );
+    assert_eq!(app.api_json(&path).await[0]["id"], endpoint.as_str());
+    assert!(
+        receiver.got.lock().unwrap().is_empty(),
+        "nothing reached it"
+    );
+    let _ = stop.send(true);
+    let _ = consumers.await;
+    app.stop().await;
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ pub struct Replay {
 
 const MAX_URL_LEN: usize = 2048;
 
-fn check_url(raw: &str) -> Result<String, ApiError> {
+fn check_url(raw: &str, allow_private: bool) -> Result<String, ApiError> {
     let raw = raw.trim();
     let bad = |why: &str| ApiError::Unprocessable(format!("url: {why}"));
     if raw.len() > MAX_URL_LEN {
@@ -53,6 +53,11 @@ fn check_url(raw: &str) -> Result<String, ApiError> {
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(bad("has no host"));
+    }
+    if !allow_private {
+        if let Some(why) = crate::events::egress::refuse_host(&url) {
+            return Err(bad(&format!("{why}: webhooks go to public addresses only")));
+        }
     }
     Ok(url.to_string())
 }
@@ -71,7 +76,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedEndpoint>), ApiError> {
     caller.require(&[Role::Owner], "add webhook endpoints")?;
     let store_id = caller.store_path(&state.db, &store_id).await?;
-    let url = check_url(&input.url)?;
+    let url = check_url(&input.url, state.allow_private_webhooks)?;
     let (id, secret) = endpoints::create(&state.db, store_id, &url).await?;
     tracing::info!(store.id = %store_id, endpoint.id = %id, "webhook endpoint added");
     Ok((
