@@ -23,8 +23,6 @@ use axum::Extension;
 use base64::Engine as _;
 use rand::RngCore;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Instant;
 
 /// The login form's own CSRF cookie.
 const LOGIN_COOKIE: &str = "dropflow_login";
@@ -75,7 +73,6 @@ fn page(status: StatusCode, email: String, error: Option<&'static str>) -> Respo
 /// `POST /login`.
 pub async fn submit(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<LoginLimiter>>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -95,17 +92,18 @@ pub async fn submit(
         return Ok(page(StatusCode::FORBIDDEN, email, Some(FORM_EXPIRED)));
     }
     let address = connect.map(|Extension(ConnectInfo(a))| a.ip().to_string());
-    let now = Instant::now();
-    if !limiter.allows(&email, address.as_deref(), now) {
+    let limiter = LoginLimiter::new(state.db.clone());
+    let now = crate::storage::now_ms();
+    if !limiter.allows(&email, address.as_deref(), now).await? {
         // The same words as a wrong password: the limiter must not confirm an address.
         tracing::warn!("login refused: too many failures");
         return Ok(page(StatusCode::UNAUTHORIZED, email, Some(LOGIN_FAILED)));
     }
     let Some(user) = accounts::verify_password(&state.db, &email, password).await? else {
-        limiter.failed(&email, address.as_deref(), now);
+        limiter.failed(&email, address.as_deref(), now).await?;
         return Ok(page(StatusCode::UNAUTHORIZED, email, Some(LOGIN_FAILED)));
     };
-    limiter.succeeded(&email);
+    limiter.succeeded(&email).await?;
     let session = sessions::create(&state.db, &user.id).await?;
     tracing::info!(user.id = %user.id, "signed in to the dashboard");
     let landing = match user.role {

@@ -46,7 +46,6 @@ pub mod session;
 use crate::http::AppState;
 use axum::routing::{get, post};
 use axum::Router;
-use std::sync::Arc;
 
 /// The dashboard's routes, mounted at `/` by [`crate::http::router`].
 pub fn router() -> Router<AppState> {
@@ -77,6 +76,5 @@ pub fn router() -> Router<AppState> {
         .route("/stores/{id}/logo", get(settings::logo))
         .route("/wallet", get(wallet::page))
         .route("/wallet/top-up", post(wallet::top_up))
-        // Pages and actions: add routes here.
-        .layer(axum::Extension(Arc::new(limiter::LoginLimiter::default())))
+    // Pages and actions: add routes here.
 }

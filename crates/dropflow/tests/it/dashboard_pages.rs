@@ -20,29 +20,38 @@ struct Browser {
 }
 
 impl Browser {
-    async fn sign_in(app: &TestApp, email: &str) -> Browser {
-        let mut b = Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
             base: app.base_url.clone(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
             cookies: BTreeMap::new(),
-        };
-        let form = b.get("/login").await.text().await.unwrap();
-        let csrf = hidden(&form, "csrf_token");
-        let response = b
-            .post_form(
-                "/login",
-                &[
-                    ("email", email),
-                    ("password", PASSWORD),
-                    ("csrf_token", &csrf),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "login failed");
+        }
+    }
+
+    async fn sign_in(app: &TestApp, email: &str) -> Browser {
+        let mut b = Browser::new(app);
+        let status = b.try_login(email, PASSWORD).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "login failed");
         b
+    }
+
+    /// Fills in and sends the login form; the answer's status.
+    async fn try_login(&mut self, email: &str, password: &str) -> StatusCode {
+        let form = self.get("/login").await.text().await.unwrap();
+        let csrf = hidden(&form, "csrf_token");
+        self.post_form(
+            "/login",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
+        .status()
     }
 
     fn keep(&mut self, response: &Response) {
@@ -608,5 +617,43 @@ async fn home_shows_counts_and_charts_of_the_viewers_stores_only() {
     let home = other.page("/").await;
     assert!(home.contains("1 order in 30 days"), "{home}");
     assert!(home.contains("href=\"/orders?tab=all\">All <span class=\"count\">1</span>"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_counted_in_the_database_so_every_process_refuses_alike() {
+    use dropflow::dashboard::limiter::{LoginLimiter, PER_EMAIL, WINDOW_MS};
+    let (app, _, _) = world().await;
+    let mut browser = Browser::new(&app);
+    for _ in 0..PER_EMAIL {
+        let status = browser.try_login("owner@shop.example", "wrong").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Locked: the right password is not even checked, and the answer is the same.
+    let status = browser.try_login("owner@shop.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Another process on the same database (a limiter of its own) refuses too.
+    let other_process = LoginLimiter::new(app.db.clone());
+    let now = dropflow::storage::now_ms();
+    assert!(!other_process
+        .allows("Owner@Shop.example ", None, now)
+        .await
+        .unwrap());
+    assert!(other_process
+        .allows("owner@shop.example", None, now + WINDOW_MS + 1)
+        .await
+        .unwrap());
+    // Another user from the same address may still sign in.
+    Browser::sign_in(&app, "staff@shop.example").await;
+    // The table keeps digests, not what people typed.
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM login_failures")
+        .fetch_all(&app.db.reader)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter().all(|k| !k.contains('@') && k.len() == 64),
+        "{keys:?}"
+    );
     app.stop().await;
 }
