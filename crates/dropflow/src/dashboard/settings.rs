@@ -61,6 +61,13 @@ struct SettingsPage {
 }
 
 impl SettingsPage {
+    /// The allowed range of an SLA threshold, for its hint ("1–8760").
+    fn range(&self, field: &str) -> String {
+        settings::threshold(field)
+            .map(|t| format!("{}–{}", t.range.start(), t.range.end()))
+            .unwrap_or_default()
+    }
+
     /// The message for a field, if it has one.
     fn error(&self, field: &str) -> Option<&str> {
         self.errors
@@ -288,27 +295,29 @@ pub async fn save(
         .iter()
         .map(|kind| (*kind, submitted.checked(&format!("mail_{}", kind.as_str()))))
         .collect();
-    // The SLA thresholds: whole numbers in the ranges `StoreSettings::threshold_error` checks.
-    let mut threshold = |field: &'static str, range: std::ops::RangeInclusive<u32>, unit: &str| {
+    // The SLA thresholds: whole numbers in the ranges of `settings::THRESHOLDS`.
+    let mut threshold = |t: settings::Threshold| {
+        let field = t.field;
         let text = submitted.text(field).unwrap_or_default().trim();
         match text.parse::<u32>() {
-            Ok(n) if range.contains(&n) => n,
+            Ok(n) if t.range.contains(&n) => n,
             _ => {
                 errors.push(FieldError {
                     field,
                     message: format!(
-                        "enter a whole number of {unit} from {} to {}",
-                        range.start(),
-                        range.end()
+                        "enter a whole number of {} from {} to {}",
+                        t.unit,
+                        t.range.start(),
+                        t.range.end()
                     ),
                 });
-                *range.start()
+                *t.range.start()
             }
         }
     };
-    let place_within_hours = threshold("place_within_hours", 1..=8760, "hours");
-    let tracking_within_days = threshold("tracking_within_days", 1..=365, "days");
-    let stale_tracking_hours = threshold("stale_tracking_hours", 1..=8760, "hours");
+    let place_within_hours = threshold(settings::PLACE_WITHIN_HOURS);
+    let tracking_within_days = threshold(settings::TRACKING_WITHIN_DAYS);
+    let stale_tracking_hours = threshold(settings::STALE_TRACKING_HOURS);
     let new_settings = StoreSettings {
         auto_order: submitted.checked("auto_order"),
         auto_pay: submitted.checked("auto_pay"),

@@ -43,19 +43,65 @@ fn default_stale_tracking_hours() -> u32 {
     48
 }
 
+/// One SLA threshold: the field, its unit and the range it must lie in. The one table both
+/// the API's check ([`StoreSettings::threshold_error`]) and the dashboard's form read.
+#[derive(Debug, Clone)]
+pub struct Threshold {
+    pub field: &'static str,
+    pub unit: &'static str,
+    pub range: std::ops::RangeInclusive<u32>,
+}
+
+pub const PLACE_WITHIN_HOURS: Threshold = Threshold {
+    field: "place_within_hours",
+    unit: "hours",
+    range: 1..=8760,
+};
+pub const TRACKING_WITHIN_DAYS: Threshold = Threshold {
+    field: "tracking_within_days",
+    unit: "days",
+    range: 1..=365,
+};
+pub const STALE_TRACKING_HOURS: Threshold = Threshold {
+    field: "stale_tracking_hours",
+    unit: "hours",
+    range: 1..=8760,
+};
+pub const THRESHOLDS: [Threshold; 3] = [
+    PLACE_WITHIN_HOURS,
+    TRACKING_WITHIN_DAYS,
+    STALE_TRACKING_HOURS,
+];
+
+/// The threshold named `field` (one of [`THRESHOLDS`]).
+pub fn threshold(field: &str) -> Option<&'static Threshold> {
+    THRESHOLDS.iter().find(|t| t.field == field)
+}
+
 impl StoreSettings {
+    /// The value of the SLA threshold named `field`.
+    pub fn threshold_value(&self, field: &str) -> Option<u32> {
+        match field {
+            "place_within_hours" => Some(self.place_within_hours),
+            "tracking_within_days" => Some(self.tracking_within_days),
+            "stale_tracking_hours" => Some(self.stale_tracking_hours),
+            _ => None,
+        }
+    }
+
     /// Why the SLA thresholds are out of range, if they are.
-    pub fn threshold_error(&self) -> Option<&'static str> {
-        if !(1..=8760).contains(&self.place_within_hours) {
-            return Some("place_within_hours: must be between 1 and 8760");
-        }
-        if !(1..=365).contains(&self.tracking_within_days) {
-            return Some("tracking_within_days: must be between 1 and 365");
-        }
-        if !(1..=8760).contains(&self.stale_tracking_hours) {
-            return Some("stale_tracking_hours: must be between 1 and 8760");
-        }
-        None
+    pub fn threshold_error(&self) -> Option<String> {
+        THRESHOLDS.iter().find_map(|t| {
+            let value = self.threshold_value(t.field)?;
+            (!t.range.contains(&value)).then(|| {
+                format!(
+                    "{}: must be between {} and {}",
+                    t.field,
+                    t.range.start(),
+                    t.range.end()
+                )
+            })
+        })
     }
 }
 

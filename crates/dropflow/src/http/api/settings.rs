@@ -47,7 +47,7 @@ pub async fn put(
         ));
     }
     if let Some(error) = input.threshold_error() {
-        return Err(ApiError::Unprocessable(error.into()));
+        return Err(ApiError::Unprocessable(error));
     }
     settings::put(&state.db, store_id, &input).await?;
     tracing::info!(store.id = %store_id, "store settings changed");
