@@ -336,7 +336,7 @@ async fn combined_legs(
             .ok_or_else(|| WarehouseError::NotFound(format!("order {other} not found")))?;
         let leg = Leg::load(tx, *other).await?.ok_or_else(|| {
             WarehouseError::Conflict(format!(
-                "order {} is not shipped through the warehouse",
+                "order {} is not ready to pack: it is not at the warehouse",
                 facts.name
             ))
         })?;
