@@ -310,7 +310,11 @@ mod tests {
         let mut b = address("  jane   DOE ", "12 main st", "97 201");
         b.phone = None;
         b.company = Some("ACME".into());
-        assert_eq!(address_key(&b).unwrap(), a, "phone and company do not matter");
+        assert_eq!(
+            address_key(&b).unwrap(),
+            a,
+            "phone and company do not matter"
+        );
         assert_ne!(
             address_key(&address("Jane Doe", "14 Main St.", "97201")).unwrap(),
             a

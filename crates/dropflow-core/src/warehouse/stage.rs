@@ -754,7 +754,13 @@ mod tests {
             ..parcel()
         };
         assert!(matches!(
-            transition(&leg, WarehouseCommand::Pack { package_id: "pk-1".into(), parcel: flat }),
+            transition(
+                &leg,
+                WarehouseCommand::Pack {
+                    package_id: "pk-1".into(),
+                    parcel: flat
+                }
+            ),
             Err(StageError::Invalid(_))
         ));
         assert!(transition(

@@ -716,10 +716,7 @@ pub async fn dispatched(tx: &mut Tx<'_>, id: &str, d: &Dispatch<'_>) -> Result<(
 
 /// Paid packages past their dispatch deadline and not flagged yet: flags them, returns them
 /// with the orders they carry.
-pub async fn flag_late(
-    tx: &mut Tx<'_>,
-    now: DateTime<Utc>,
-) -> Result<Vec<(String, Vec<OrderId>)>> {
+pub async fn flag_late(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Vec<(String, Vec<OrderId>)>> {
     let rows = sqlx::query(
         "SELECT id, order_id FROM warehouse_packages
          WHERE dispatched_at IS NULL AND late = 0 AND dispatch_due_at IS NOT NULL

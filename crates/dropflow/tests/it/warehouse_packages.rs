@@ -355,8 +355,16 @@ async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
     for id in [&a, &b] {
         let v = view(app, id).await;
         assert_eq!(v["stage"], json!("packed"), "{v}");
-        assert_eq!(v["packages"][0]["id"], json!(package_id), "the merchant sees it: {v}");
-        assert!(app.order_detail(id).await.to_string().contains("one parcel with"));
+        assert_eq!(
+            v["packages"][0]["id"],
+            json!(package_id),
+            "the merchant sees it: {v}"
+        );
+        assert!(app
+            .order_detail(id)
+            .await
+            .to_string()
+            .contains("one parcel with"));
     }
 
     // Chosen through B, paid through A, once; B cannot pay it again.

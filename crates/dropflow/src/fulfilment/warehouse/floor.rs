@@ -273,12 +273,33 @@ pub async fn pack(
         .unwrap_or_default()];
     names.extend(others.iter().map(|(_, name)| name.clone()));
     let mut legs = vec![];
-    leg_packs(&mut tx, &mut leg, &id, parcel, &r.shippable, &names, 0, &packed, actor).await?;
+    leg_packs(
+        &mut tx,
+        &mut leg,
+        &id,
+        parcel,
+        &r.shippable,
+        &names,
+        0,
+        &packed,
+        actor,
+    )
+    .await?;
     legs.push(leg);
     for (i, (mut other, _)) in others.into_iter().enumerate() {
         let shippable = readiness(&core_items(&mut tx, other.order_id).await?).shippable;
-        leg_packs(&mut tx, &mut other, &id, parcel, &shippable, &names, i + 1, &packed, actor)
-            .await?;
+        leg_packs(
+            &mut tx,
+            &mut other,
+            &id,
+            parcel,
+            &shippable,
+            &names,
+            i + 1,
+            &packed,
+            actor,
+        )
+        .await?;
         legs.push(other);
     }
     if let Some(rule) = settings.auto_pick {
@@ -425,7 +446,11 @@ pub async fn dispatch(
         .await?
         .ok_or_else(|| WarehouseError::NotFound(format!("package {package_id} not found")))?;
     for leg in &legs {
-        let this_package = leg.leg.package_id.as_deref().is_none_or(|p| p == package_id);
+        let this_package = leg
+            .leg
+            .package_id
+            .as_deref()
+            .is_none_or(|p| p == package_id);
         if !leg.leg.stage.fee_is_paid() || package.fee_paid_at.is_none() || !this_package {
             return Err(WarehouseError::Conflict(format!(
                 "the shipping fee of package {package_id} is not paid (the order is {}): \
