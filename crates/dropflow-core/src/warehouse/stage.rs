@@ -801,78 +801,208 @@ mod tests {
         ]
     }
 
+    /// Runs `commands` from a new leg, checking every invariant after each one; returns the
+    /// leg at the end.
+    fn walk(commands: Vec<WarehouseCommand>) -> Result<WarehouseLeg, TestCaseError> {
+        let mut leg = WarehouseLeg::default();
+        // Packages whose fee was paid, in order: each at most once.
+        let mut paid: Vec<String> = Vec::new();
+        for command in commands {
+            let before = leg.clone();
+            let delivery = matches!(command, WarehouseCommand::Delivered { .. });
+            let pays = matches!(command, WarehouseCommand::ShippingFeePaid { .. });
+            match transition(&before, command) {
+                Err(_) => {
+                    continue;
+                }
+                Ok((next, events)) => {
+                    let first_is_the_move = matches!(events.first(), Some(WarehouseEvent::StageChanged { from, to })
+                    if *from == before.stage && *to == next.stage);
+                    // Only a delivery that leaves the stage as it was has no stage event.
+                    prop_assert!(first_is_the_move || (delivery && before.stage == next.stage));
+                    prop_assert_ne!(before.stage, WarehouseStage::Delivered);
+                    if pays {
+                        let package = next.package_id.clone();
+                        prop_assert!(package.is_some());
+                        let package = package.unwrap_or_default();
+                        prop_assert!(!paid.contains(&package), "{} paid twice", package);
+                        paid.push(package);
+                    }
+                    // What was sent stays sent, in order; only its delivery changes.
+                    prop_assert!(next.sent.len() >= before.sent.len());
+                    for (old, new) in before.sent.iter().zip(&next.sent) {
+                        prop_assert_eq!(&old.package_id, &new.package_id);
+                        prop_assert_eq!(&old.tracking, &new.tracking);
+                        prop_assert!(new.delivered || !old.delivered);
+                    }
+                    leg = next;
+                }
+            }
+            // Every package that left was paid first, each has its own id and number.
+            for (i, package) in leg.sent.iter().enumerate() {
+                prop_assert!(paid.contains(&package.package_id));
+                prop_assert!(!package.tracking.is_empty());
+                prop_assert!(leg.sent[..i]
+                    .iter()
+                    .all(|p| p.package_id != package.package_id && p.tracking != package.tracking));
+            }
+            // Delivered means every package that left arrived, and none is in the works.
+            if leg.stage == WarehouseStage::Delivered {
+                prop_assert!(!leg.sent.is_empty());
+                prop_assert!(leg.sent.iter().all(|p| p.delivered));
+                prop_assert_eq!(
+                    leg.sent.last().map(|p| &p.package_id),
+                    leg.package_id.as_ref()
+                );
+            }
+            // Nothing is labelled, dispatched or delivered unpaid, and what is paid has
+            // a parcel, a carrier and a fee.
+            let effective = leg.resume_at.unwrap_or(leg.stage);
+            if effective.fee_is_paid() {
+                prop_assert!(leg.fee_paid_at.is_some());
+                prop_assert!(leg.parcel.is_some());
+                prop_assert!(leg.carrier_code.is_some());
+                prop_assert!(leg.shipping_fee.is_some_and(|f| f.minor > 0));
+            }
+            if matches!(
+                effective,
+                WarehouseStage::LabelCreated
+                    | WarehouseStage::Dispatched
+                    | WarehouseStage::Delivered
+            ) {
+                prop_assert!(leg
+                    .international_tracking
+                    .as_deref()
+                    .is_some_and(|t| !t.is_empty()));
+            }
+            if matches!(
+                effective,
+                WarehouseStage::Dispatched | WarehouseStage::Delivered
+            ) {
+                prop_assert!(leg.dispatched_at.is_some());
+            }
+            // An exception always knows where to go back to, and only then.
+            prop_assert_eq!(
+                leg.stage == WarehouseStage::Exception,
+                leg.resume_at.is_some()
+            );
+            prop_assert_eq!(leg.resume_at.is_some(), leg.exception.is_some());
+            prop_assert_ne!(leg.resume_at, Some(WarehouseStage::Exception));
+        }
+        Ok(leg)
+    }
+
+    /// The moves of an order sent in `rounds` packages ("ship what is here" each time until
+    /// the last), then every package delivered.
+    fn rounds_of(rounds: u8) -> Vec<WarehouseCommand> {
+        let mut commands = vec![WarehouseCommand::Purchase, WarehouseCommand::SellerShipped];
+        for r in 0..rounds {
+            if r > 0 {
+                commands.push(WarehouseCommand::RestFollows { all_here: false });
+            }
+            commands.push(WarehouseCommand::ItemsArrived {
+                all: r + 1 == rounds,
+            });
+            if r + 1 < rounds {
+                commands.push(WarehouseCommand::ShipWhatIsHere);
+            }
+            commands.extend([
+                WarehouseCommand::InspectionCleared,
+                WarehouseCommand::Pack {
+                    package_id: format!("pk-{r}"),
+                    parcel: parcel(),
+                },
+                WarehouseCommand::AskShippingFee {
+                    carrier_code: "c".into(),
+                    fee: fee(),
+                },
+                WarehouseCommand::ShippingFeePaid {
+                    at: at(i64::from(r) * 10),
+                },
+                WarehouseCommand::LabelCreated {
+                    tracking: format!("T{r}"),
+                },
+                WarehouseCommand::Dispatch {
+                    at: at(i64::from(r) * 10 + 1),
+                },
+            ]);
+        }
+        commands.extend((0..rounds).map(|r| WarehouseCommand::Delivered {
+            tracking: format!("T{r}"),
+        }));
+        commands
+    }
+
+    /// Noise that can hit the packages of [`rounds_of`]: reused ids and numbers, early or
+    /// repeated deliveries, exceptions, and anything else.
+    fn noise() -> impl Strategy<Value = WarehouseCommand> {
+        prop_oneof![
+            3 => any_command(),
+            1 => "T[0-3]".prop_map(|t| WarehouseCommand::Delivered { tracking: t }),
+            1 => "T[0-3]".prop_map(|t| WarehouseCommand::LabelCreated { tracking: t }),
+            1 => (0u8..4).prop_map(|p| WarehouseCommand::Pack {
+                package_id: format!("pk-{p}"),
+                parcel: parcel(),
+            }),
+            1 => any::<bool>().prop_map(|all_here| WarehouseCommand::RestFollows { all_here }),
+        ]
+    }
+
+    /// An order of one to four packages with noise slipped in at random places.
+    fn several_packages() -> impl Strategy<Value = Vec<WarehouseCommand>> {
+        (
+            1u8..5,
+            proptest::collection::vec((any::<proptest::sample::Index>(), noise()), 0..12),
+        )
+            .prop_map(|(rounds, noise)| {
+                let mut commands = rounds_of(rounds);
+                for (at, command) in noise {
+                    let i = at.index(commands.len() + 1);
+                    commands.insert(i, command);
+                }
+                commands
+            })
+    }
+
     proptest! {
         #[test]
         fn no_sequence_reaches_an_invalid_state(
             commands in proptest::collection::vec(any_command(), 0..120),
         ) {
-            let mut leg = WarehouseLeg::default();
-            // Packages whose fee was paid, in order: each at most once.
-            let mut paid: Vec<String> = Vec::new();
-            for command in commands {
-                let before = leg.clone();
-                let delivery = matches!(command, WarehouseCommand::Delivered { .. });
-                let pays = matches!(command, WarehouseCommand::ShippingFeePaid { .. });
-                match transition(&before, command) {
-                    Err(_) => {
-                        continue;
-                    }
-                    Ok((next, events)) => {
-                        let first_is_the_move = matches!(events.first(), Some(WarehouseEvent::StageChanged { from, to })
-                            if *from == before.stage && *to == next.stage);
-                        // Only a delivery that leaves the stage as it was has no stage event.
-                        prop_assert!(first_is_the_move || (delivery && before.stage == next.stage));
-                        prop_assert_ne!(before.stage, WarehouseStage::Delivered);
-                        if pays {
-                            let package = next.package_id.clone();
-                            prop_assert!(package.is_some());
-                            let package = package.unwrap_or_default();
-                            prop_assert!(!paid.contains(&package), "{} paid twice", package);
-                            paid.push(package);
-                        }
-                        // What was sent stays sent, in order; only its delivery changes.
-                        prop_assert!(next.sent.len() >= before.sent.len());
-                        for (old, new) in before.sent.iter().zip(&next.sent) {
-                            prop_assert_eq!(&old.package_id, &new.package_id);
-                            prop_assert_eq!(&old.tracking, &new.tracking);
-                            prop_assert!(new.delivered || !old.delivered);
-                        }
-                        leg = next;
-                    }
-                }
-                // Every package that left was paid first, each has its own id and number.
-                for (i, package) in leg.sent.iter().enumerate() {
-                    prop_assert!(paid.contains(&package.package_id));
-                    prop_assert!(!package.tracking.is_empty());
-                    prop_assert!(leg.sent[..i].iter().all(|p| p.package_id != package.package_id
-                        && p.tracking != package.tracking));
-                }
-                // Delivered means every package that left arrived, and none is in the works.
+            walk(commands)?;
+        }
+
+        #[test]
+        fn several_packages_are_each_paid_once_and_delivered_before_the_order(
+            commands in several_packages(),
+        ) {
+            walk(commands)?;
+        }
+    }
+
+    /// The second proptest is only worth something if its sequences do reach several
+    /// packages and a delivery of all of them, noise and all.
+    #[test]
+    fn noisy_sequences_reach_several_packages() {
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        let mut runner = TestRunner::deterministic();
+        let strategy = several_packages();
+        let (mut several, mut all_delivered) = (0, 0);
+        for _ in 0..200 {
+            let commands = strategy.new_tree(&mut runner).unwrap().current();
+            let leg = walk(commands).unwrap();
+            if leg.sent.len() >= 2 {
+                several += 1;
                 if leg.stage == WarehouseStage::Delivered {
-                    prop_assert!(!leg.sent.is_empty());
-                    prop_assert!(leg.sent.iter().all(|p| p.delivered));
-                    prop_assert_eq!(leg.sent.last().map(|p| &p.package_id), leg.package_id.as_ref());
+                    all_delivered += 1;
                 }
-                // Nothing is labelled, dispatched or delivered unpaid, and what is paid has
-                // a parcel, a carrier and a fee.
-                let effective = leg.resume_at.unwrap_or(leg.stage);
-                if effective.fee_is_paid() {
-                    prop_assert!(leg.fee_paid_at.is_some());
-                    prop_assert!(leg.parcel.is_some());
-                    prop_assert!(leg.carrier_code.is_some());
-                    prop_assert!(leg.shipping_fee.is_some_and(|f| f.minor > 0));
-                }
-                if matches!(effective, WarehouseStage::LabelCreated | WarehouseStage::Dispatched | WarehouseStage::Delivered) {
-                    prop_assert!(leg.international_tracking.as_deref().is_some_and(|t| !t.is_empty()));
-                }
-                if matches!(effective, WarehouseStage::Dispatched | WarehouseStage::Delivered) {
-                    prop_assert!(leg.dispatched_at.is_some());
-                }
-                // An exception always knows where to go back to, and only then.
-                prop_assert_eq!(leg.stage == WarehouseStage::Exception, leg.resume_at.is_some());
-                prop_assert_eq!(leg.resume_at.is_some(), leg.exception.is_some());
-                prop_assert_ne!(leg.resume_at, Some(WarehouseStage::Exception));
             }
         }
+        assert!(several >= 100, "only {several} of 200 sent two packages");
+        assert!(
+            all_delivered >= 80,
+            "only {all_delivered} of 200 delivered them all"
+        );
     }
 }
