@@ -191,13 +191,35 @@ async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_bo
     wait_stage(app, &id, "arrived").await;
     pass_arrived(app, &id).await;
     wait_stage(app, &id, "inspected").await;
+    // The store's auto-pick rule applies to the second package too (the fee is left to pay).
+    let settings = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{}/warehouse-settings", w.store)))
+        .bearer_auth(&app.token)
+        .json(
+            &json!({ "auto_pick": { "rule": "cheapest" }, "auto_pay_fee": false,
+            "branding": false }),
+        )
+        .send()
+        .await
+        .expect("settings");
+    expect_json(settings, StatusCode::OK).await;
     let second = expect_json(pack(app, &id).await, StatusCode::OK).await;
     let second_id = second["id"].as_str().expect("package").to_string();
     assert_ne!(second_id, first_id);
-    assert!(second["quotes"].as_array().is_some_and(|q| !q.is_empty()));
+    let cheapest = second["quotes"]
+        .as_array()
+        .expect("quotes")
+        .iter()
+        .min_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(i64::MAX))
+        .map(|q| q["code"].clone());
+    assert_eq!(Some(second["carrier_code"].clone()), cheapest, "{second}");
+    assert_eq!(second["fee_paid_at"], Value::Null);
+    let v = view(app, &id).await;
+    assert_eq!(v["stage"], json!("awaiting_shipping_fee"), "{v}");
+    assert_eq!(v["packages"].as_array().map(Vec::len), Some(2));
 
     // Dispatching the second package before its fee: refused, nothing changed.
-    choose_cheapest(app, &id, &second).await;
     let before = app.order_detail(&id).await;
     let refused = dispatch(app, &second_id).await;
     let message = expect_error(refused, StatusCode::CONFLICT, "conflict").await;
