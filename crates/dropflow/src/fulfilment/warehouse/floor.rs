@@ -272,34 +272,21 @@ pub async fn pack(
         .map(|f| f.name)
         .unwrap_or_default()];
     names.extend(others.iter().map(|(_, name)| name.clone()));
-    let mut legs = vec![];
-    leg_packs(
-        &mut tx,
-        &mut leg,
-        &id,
+    let packing = Packing {
+        package_id: &id,
         parcel,
-        &r.shippable,
-        &names,
-        0,
-        &packed,
-        actor,
-    )
-    .await?;
-    legs.push(leg);
+        names: &names,
+        packed: &packed,
+    };
+    packing
+        .leg_packs(&mut tx, &mut leg, &r.shippable, 0, actor)
+        .await?;
+    let mut legs = vec![leg];
     for (i, (mut other, _)) in others.into_iter().enumerate() {
         let shippable = readiness(&core_items(&mut tx, other.order_id).await?).shippable;
-        leg_packs(
-            &mut tx,
-            &mut other,
-            &id,
-            parcel,
-            &shippable,
-            &names,
-            i + 1,
-            &packed,
-            actor,
-        )
-        .await?;
+        packing
+            .leg_packs(&mut tx, &mut other, &shippable, i + 1, actor)
+            .await?;
         legs.push(other);
     }
     if let Some(rule) = settings.auto_pick {
@@ -373,48 +360,58 @@ async fn combined_legs(
     Ok(legs)
 }
 
-/// One order's part of packing: its cleared items go in the package, its leg moves to
-/// packed, and its timeline says so (and with which orders it shares the parcel).
-#[allow(clippy::too_many_arguments)]
-async fn leg_packs(
-    tx: &mut crate::storage::Tx<'_>,
-    leg: &mut Leg,
-    package_id: &str,
+/// One package being packed, as every order in it records it.
+struct Packing<'a> {
+    package_id: &'a str,
     parcel: Parcel,
-    items: &[String],
-    names: &[String],
-    me: usize,
-    packed: &dropflow_core::event::OrderEvent,
-    actor: &Actor,
-) -> Result<()> {
-    store::put_in_package(tx, items, package_id).await?;
-    let mut notes = vec![packed.clone()];
-    if names.len() > 1 {
-        let with: Vec<&str> = names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != me)
-            .map(|(_, n)| n.as_str())
-            .collect();
-        notes.push(note(
-            "combined",
-            format!(
-                "shipped in one parcel with order(s) {} to the same customer: one shipping \
-                 fee, one tracking number",
-                with.join(", ")
-            ),
-        ));
+    /// The names of the orders it carries, the one packed from first.
+    names: &'a [String],
+    /// The packing note every order gets.
+    packed: &'a dropflow_core::event::OrderEvent,
+}
+
+impl Packing<'_> {
+    /// One order's part of packing (the `me`-th of `names`): its cleared `items` go in the
+    /// package, its leg moves to packed, and its timeline says so (and with which orders it
+    /// shares the parcel).
+    async fn leg_packs(
+        &self,
+        tx: &mut crate::storage::Tx<'_>,
+        leg: &mut Leg,
+        items: &[String],
+        me: usize,
+        actor: &Actor,
+    ) -> Result<()> {
+        store::put_in_package(tx, items, self.package_id).await?;
+        let mut notes = vec![self.packed.clone()];
+        if self.names.len() > 1 {
+            let with: Vec<&str> = self
+                .names
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != me)
+                .map(|(_, n)| n.as_str())
+                .collect();
+            notes.push(note(
+                "combined",
+                format!(
+                    "shipped in one parcel with order(s) {} to the same customer: one \
+                     shipping fee, one tracking number",
+                    with.join(", ")
+                ),
+            ));
+        }
+        leg.step(
+            tx,
+            WarehouseCommand::Pack {
+                package_id: self.package_id.to_string(),
+                parcel: self.parcel,
+            },
+            notes,
+            actor,
+        )
+        .await
     }
-    leg.step(
-        tx,
-        WarehouseCommand::Pack {
-            package_id: package_id.to_string(),
-            parcel,
-        },
-        notes,
-        actor,
-    )
-    .await
 }
 
 /// What the operator hands over at dispatch.
@@ -445,6 +442,11 @@ pub async fn dispatch(
     let Group { package, mut legs } = Group::load(&mut tx, package_id)
         .await?
         .ok_or_else(|| WarehouseError::NotFound(format!("package {package_id} not found")))?;
+    if package.dispatched_at.is_some() {
+        return Err(WarehouseError::Conflict(format!(
+            "package {package_id} was already dispatched"
+        )));
+    }
     for leg in &legs {
         let this_package = leg
             .leg
@@ -458,11 +460,6 @@ pub async fn dispatch(
                 leg.leg.stage.as_str()
             )));
         }
-    }
-    if package.dispatched_at.is_some() {
-        return Err(WarehouseError::Conflict(format!(
-            "package {package_id} was already dispatched"
-        )));
     }
     let (check, courier, url) = check_number(&number);
     if check == "invalid" {
