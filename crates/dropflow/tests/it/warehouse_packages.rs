@@ -354,6 +354,8 @@ async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
     assert!(message.contains("not ready"), "{message}");
     let itself = app.api_post(&path, &with(vec![&a])).await;
     expect_error(itself, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let unknown = app.api_post(&path, &with(vec![&b, "#404404404"])).await;
+    expect_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
     assert_eq!(app.rows("warehouse_packages").await, 0);
     assert_eq!(app.rows("warehouse_package_orders").await, 0);
     for id in [&a, &b, &c] {
