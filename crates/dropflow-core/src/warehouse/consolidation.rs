@@ -2,6 +2,7 @@
 //! missing, shipping what is here, and combining orders to the same customer.
 
 use super::inspection::FailureChoice;
+use crate::reference::address::PostalAddress;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -195,10 +196,174 @@ pub fn combinable(candidates: &[Candidate]) -> Vec<Vec<String>> {
     out
 }
 
+/// The shipping address reduced to what decides where a parcel goes — name, lines, city,
+/// postcode, country — with case, spacing and punctuation that do not change the place
+/// evened out. `None` without a first line or a country: such an order never combines.
+/// Compared in memory only; never logged or stored.
+pub fn address_key(address: &PostalAddress) -> Option<String> {
+    fn words(text: &Option<String>) -> String {
+        text.as_deref()
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() {
+                    c.to_lowercase().next().unwrap_or(c)
+                } else {
+                    ' '
+                }
+            })
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    let line1 = words(&address.address1);
+    let country = words(&address.country_code);
+    if line1.is_empty() || country.is_empty() {
+        return None;
+    }
+    let postcode: String = words(&address.postal_code).replace(' ', "");
+    Some(
+        [
+            words(&address.name),
+            line1,
+            words(&address.address2),
+            words(&address.city),
+            postcode,
+            country,
+        ]
+        .join("|"),
+    )
+}
+
+/// An order asked to share a parcel, as the operator's request names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Combining {
+    /// How the merchant knows it (the order name).
+    pub label: String,
+    pub store_id: String,
+    /// [`address_key`] of its shipping address.
+    pub address_key: Option<String>,
+    /// Its leg is inspected and cleared: ready to pack.
+    pub ready: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CombineError {
+    #[error("order {0} is not ready to pack")]
+    NotReady(String),
+    #[error("order {0} belongs to another store: a parcel carries one store's orders")]
+    OtherStore(String),
+    #[error("order {0} goes to another address")]
+    OtherAddress(String),
+    #[error("order {0} has no complete shipping address to compare")]
+    NoAddress(String),
+}
+
+/// Whether `others` may go in one parcel with `first`: same store, same address, all ready.
+/// The first problem found, in the order given, is the answer.
+pub fn check_combination(first: &Combining, others: &[Combining]) -> Result<(), CombineError> {
+    let Some(key) = first.address_key.as_deref() else {
+        return Err(CombineError::NoAddress(first.label.clone()));
+    };
+    for other in others {
+        if other.store_id != first.store_id {
+            return Err(CombineError::OtherStore(other.label.clone()));
+        }
+        match other.address_key.as_deref() {
+            None => return Err(CombineError::NoAddress(other.label.clone())),
+            Some(k) if k != key => return Err(CombineError::OtherAddress(other.label.clone())),
+            Some(_) => {}
+        }
+    }
+    for order in std::iter::once(first).chain(others) {
+        if !order.ready {
+            return Err(CombineError::NotReady(order.label.clone()));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn address(name: &str, line1: &str, postcode: &str) -> PostalAddress {
+        PostalAddress {
+            name: Some(name.into()),
+            company: None,
+            address1: Some(line1.into()),
+            address2: None,
+            city: Some("Portland".into()),
+            province: Some("Oregon".into()),
+            province_code: Some("OR".into()),
+            postal_code: Some(postcode.into()),
+            country_code: Some("US".into()),
+            phone: Some("+1 503 555 0100".into()),
+        }
+    }
+
+    #[test]
+    fn address_keys_even_out_case_spacing_and_punctuation_only() {
+        let a = address_key(&address("Jane Doe", "12 Main St.", "97201")).unwrap();
+        let mut b = address("  jane   DOE ", "12 main st", "97 201");
+        b.phone = None;
+        b.company = Some("ACME".into());
+        assert_eq!(
+            address_key(&b).unwrap(),
+            a,
+            "phone and company do not matter"
+        );
+        assert_ne!(
+            address_key(&address("Jane Doe", "14 Main St.", "97201")).unwrap(),
+            a
+        );
+        assert_ne!(
+            address_key(&address("John Doe", "12 Main St.", "97201")).unwrap(),
+            a
+        );
+        let mut no_line = address("Jane Doe", "", "97201");
+        assert_eq!(address_key(&no_line), None);
+        no_line.address1 = Some("12 Main St.".into());
+        no_line.country_code = None;
+        assert_eq!(address_key(&no_line), None);
+    }
+
+    #[test]
+    fn a_combination_needs_one_store_one_address_and_ready_orders() {
+        let c = |label: &str, store: &str, key: Option<&str>, ready: bool| Combining {
+            label: label.into(),
+            store_id: store.into(),
+            address_key: key.map(Into::into),
+            ready,
+        };
+        let first = c("#1", "s1", Some("k"), true);
+        assert_eq!(
+            check_combination(&first, &[c("#2", "s1", Some("k"), true)]),
+            Ok(())
+        );
+        assert_eq!(
+            check_combination(&first, &[c("#2", "s2", Some("k"), true)]),
+            Err(CombineError::OtherStore("#2".into()))
+        );
+        assert_eq!(
+            check_combination(&first, &[c("#2", "s1", Some("x"), true)]),
+            Err(CombineError::OtherAddress("#2".into()))
+        );
+        assert_eq!(
+            check_combination(&first, &[c("#2", "s1", None, true)]),
+            Err(CombineError::NoAddress("#2".into()))
+        );
+        assert_eq!(
+            check_combination(&first, &[c("#2", "s1", Some("k"), false)]),
+            Err(CombineError::NotReady("#2".into()))
+        );
+        assert_eq!(
+            check_combination(&c("#1", "s1", Some("k"), false), &[]),
+            Err(CombineError::NotReady("#1".into()))
+        );
+    }
 
     fn item(id: &str, state: ItemState) -> Item {
         Item {

@@ -219,7 +219,7 @@ async fn round(
             width_cm: 16,
             height_cm: 4 + 4 * n,
         };
-        floor::pack(db, order, parcel, &operator).await?;
+        floor::pack(db, order, &[], parcel, &operator).await?;
     }
     // Hand paid parcels to their carrier.
     for r in sqlx::query(

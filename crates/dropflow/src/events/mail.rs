@@ -229,10 +229,13 @@ async fn vendor_handover(
     })
 }
 
-/// The carriers offered for the order's newest warehouse package, cheapest first.
+/// The carriers offered for the order's newest warehouse package (its own, or one it shares
+/// with other orders to the same customer), cheapest first.
 async fn fee_options(tx: &mut Tx<'_>, order_id: &str) -> Result<Vec<notify::templates::FeeOption>> {
     let row = sqlx::query(
-        "SELECT quotes FROM warehouse_packages WHERE order_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        "SELECT p.quotes FROM warehouse_packages p
+         JOIN warehouse_package_orders po ON po.package_id = p.id
+         WHERE po.order_id = $1 ORDER BY p.created_at DESC, p.id DESC LIMIT 1",
     )
     .bind(order_id)
     .fetch_optional(&mut **tx)

@@ -53,12 +53,17 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             parcel.platform.as_str()
         )
     })?;
-    if let parcels::Siblings::Pushed(shared) = siblings(db, &parcel).await? {
-        return record_shared(db, &parcel, shared).await;
-    }
-    let store_settings = settings::get(db, parcel.store_id).await?;
     // A warehouse parcel carries the lines packed in it, whichever sellers they came from.
     let packed = crate::storage::warehouse::package_lines(db, &parcel.id).await?;
+    // A seller's split parcels share one fulfilment; warehouse packages each carry their
+    // own lines (the rest of an order follows in another package), so each is pushed.
+    let warehouse_parcel = !packed.is_empty();
+    if !warehouse_parcel {
+        if let parcels::Siblings::Pushed(shared) = siblings(db, &parcel).await? {
+            return record_shared(db, &parcel, shared).await;
+        }
+    }
+    let store_settings = settings::get(db, parcel.store_id).await?;
     let lines = match parcel.supplier_order_id {
         _ if !packed.is_empty() => packed,
         Some(so) => parcels::store_lines(db, so).await?,
@@ -78,7 +83,9 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             })
             .collect(),
         notify_customer: store_settings.notify_customer,
-        completes_order: parcels::completes_order(db, parcel.order_id, &parcel.id).await?,
+        // Items still at (or on their way to) the warehouse follow in another package.
+        completes_order: parcels::completes_order(db, parcel.order_id, &parcel.id).await?
+            && crate::storage::warehouse::items_to_send(db, parcel.order_id).await? == 0,
     };
     match admin.push_fulfilment(&request).await {
         Ok(outcome) => {
@@ -118,7 +125,12 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             // A sibling package may have taken the lines (Shopify: nothing left): if it is
             // written back, share its fulfilment; if it is still on its way, ask again.
             // One read decides, so a sibling landing between two checks cannot slip by.
-            match siblings(db, &parcel).await? {
+            let siblings = if warehouse_parcel {
+                parcels::Siblings::None
+            } else {
+                siblings(db, &parcel).await?
+            };
+            match siblings {
                 parcels::Siblings::Pushed(shared) => {
                     return record_shared(db, &parcel, shared).await
                 }

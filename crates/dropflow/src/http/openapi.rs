@@ -37,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         super::api::warehouse::exceptions,
         super::api::warehouse::inspect,
         super::api::warehouse::pack,
+        super::api::warehouse::combinable,
         super::api::warehouse::dispatch,
         super::api::warehouse::rates,
         super::api::warehouse::put_rates,

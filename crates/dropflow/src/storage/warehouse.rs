@@ -453,7 +453,10 @@ pub async fn resolve_exception(tx: &mut Tx<'_>, id: &str, order_id: OrderId) -> 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Package {
     pub id: String,
+    /// The order it was packed from.
     pub order_id: String,
+    /// Every order it carries (more than one when orders to one customer were combined).
+    pub order_ids: Vec<String>,
     pub store_id: String,
     pub weight_g: i64,
     pub length_cm: i64,
@@ -485,6 +488,7 @@ fn package_row(r: &AnyRow) -> Result<Package> {
     Ok(Package {
         id: r.try_get("id")?,
         order_id: r.try_get("order_id")?,
+        order_ids: Vec::new(),
         store_id: r.try_get("store_id")?,
         weight_g: r.try_get("weight_g")?,
         length_cm: r.try_get("length_cm")?,
@@ -509,6 +513,8 @@ fn package_row(r: &AnyRow) -> Result<Package> {
 
 pub struct NewPackage<'a> {
     pub order_id: OrderId,
+    /// Orders packed with it, to the same customer (empty: the order alone).
+    pub with_orders: &'a [OrderId],
     pub store_id: StoreId,
     pub parcel: dropflow_core::warehouse::rates::Parcel,
     pub branding: bool,
@@ -535,7 +541,36 @@ pub async fn insert_package(tx: &mut Tx<'_>, new: &NewPackage<'_>) -> Result<Str
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    for order in std::iter::once(&new.order_id).chain(new.with_orders) {
+        sqlx::query("INSERT INTO warehouse_package_orders (package_id, order_id) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(order.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(id)
+}
+
+/// The orders a package carries, the one it was packed from first.
+async fn package_orders<'c, E>(executor: E, package: &mut Package) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT order_id FROM warehouse_package_orders WHERE package_id = $1 ORDER BY order_id",
+    )
+    .bind(&package.id)
+    .fetch_all(executor)
+    .await?;
+    let mut ids = vec![package.order_id.clone()];
+    for r in rows {
+        let id: String = r.try_get("order_id")?;
+        if id != package.order_id {
+            ids.push(id);
+        }
+    }
+    package.order_ids = ids;
+    Ok(())
 }
 
 pub async fn package(tx: &mut Tx<'_>, id: &str) -> Result<Option<Package>> {
@@ -545,30 +580,71 @@ pub async fn package(tx: &mut Tx<'_>, id: &str) -> Result<Option<Package>> {
     .bind(id)
     .fetch_optional(&mut **tx)
     .await?;
-    row.as_ref().map(package_row).transpose()
+    let Some(mut package) = row.as_ref().map(package_row).transpose()? else {
+        return Ok(None);
+    };
+    package_orders(&mut **tx, &mut package).await?;
+    Ok(Some(package))
 }
 
-/// The order's package still to leave (the newest not dispatched).
+/// The package being prepared for the order, alone or combined with others (the newest not
+/// dispatched: an order is in one such package at a time).
 pub async fn open_package(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Option<Package>> {
-    let row = sqlx::query(&format!(
-        "SELECT {PACKAGE_COLUMNS} FROM warehouse_packages
-         WHERE order_id = $1 AND dispatched_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1"
-    ))
+    let row = sqlx::query(
+        "SELECT p.id FROM warehouse_packages p
+         JOIN warehouse_package_orders po ON po.package_id = p.id
+         WHERE po.order_id = $1 AND p.dispatched_at IS NULL
+         ORDER BY p.created_at DESC, p.id DESC LIMIT 1",
+    )
     .bind(order_id.to_string())
     .fetch_optional(&mut **tx)
     .await?;
-    row.as_ref().map(package_row).transpose()
+    match row {
+        Some(r) => package(tx, &r.try_get::<String, _>("id")?).await,
+        None => Ok(None),
+    }
 }
 
+/// Every package carrying the order, oldest first.
 pub async fn packages_of(db: &Database, order_id: OrderId) -> Result<Vec<Package>> {
+    let columns = PACKAGE_COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let rows = sqlx::query(&format!(
-        "SELECT {PACKAGE_COLUMNS} FROM warehouse_packages WHERE order_id = $1
-         ORDER BY created_at, id"
+        "SELECT {columns} FROM warehouse_packages p
+         JOIN warehouse_package_orders po ON po.package_id = p.id
+         WHERE po.order_id = $1 ORDER BY p.created_at, p.id"
     ))
     .bind(order_id.to_string())
     .fetch_all(&db.reader)
     .await?;
-    rows.iter().map(package_row).collect()
+    let mut packages = rows.iter().map(package_row).collect::<Result<Vec<_>>>()?;
+    for package in &mut packages {
+        package_orders(&db.reader, package).await?;
+    }
+    Ok(packages)
+}
+
+/// Records the order's shipment for the package (each order of a combined package has its
+/// own, written back to its own store order).
+pub async fn set_order_shipment(
+    tx: &mut Tx<'_>,
+    package_id: &str,
+    order_id: OrderId,
+    shipment_id: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE warehouse_package_orders SET shipment_id = $1
+         WHERE package_id = $2 AND order_id = $3",
+    )
+    .bind(shipment_id)
+    .bind(package_id)
+    .bind(order_id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 pub async fn choose_carrier(
@@ -638,8 +714,9 @@ pub async fn dispatched(tx: &mut Tx<'_>, id: &str, d: &Dispatch<'_>) -> Result<(
     Ok(())
 }
 
-/// Paid packages past their dispatch deadline and not flagged yet: flags them, returns them.
-pub async fn flag_late(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Vec<(String, OrderId)>> {
+/// Paid packages past their dispatch deadline and not flagged yet: flags them, returns them
+/// with the orders they carry.
+pub async fn flag_late(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Vec<(String, Vec<OrderId>)>> {
     let rows = sqlx::query(
         "SELECT id, order_id FROM warehouse_packages
          WHERE dispatched_at IS NULL AND late = 0 AND dispatch_due_at IS NOT NULL
@@ -651,13 +728,22 @@ pub async fn flag_late(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Vec<(Strin
     let mut late = Vec::with_capacity(rows.len());
     for r in rows {
         let id: String = r.try_get("id")?;
-        let order: String = r.try_get("order_id")?;
         sqlx::query("UPDATE warehouse_packages SET late = 1, updated_at = $1 WHERE id = $2")
             .bind(now_ms())
             .bind(&id)
             .execute(&mut **tx)
             .await?;
-        late.push((id, super::codec::parse_id("order_id", &order)?));
+        let orders = sqlx::query(
+            "SELECT order_id FROM warehouse_package_orders WHERE package_id = $1
+             ORDER BY order_id",
+        )
+        .bind(&id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|o| super::codec::parse_id("order_id", &o.try_get::<String, _>("order_id")?))
+        .collect::<Result<Vec<OrderId>>>()?;
+        late.push((id, orders));
     }
     Ok(late)
 }
@@ -750,14 +836,15 @@ pub async fn put_settings(db: &Database, store_id: StoreId, s: &WarehouseSetting
     Ok(())
 }
 
-/// The store lines packed in the warehouse parcel written as shipment `shipment_id`:
-/// (store line id, quantity); empty for any other parcel.
+/// The store lines of the shipment's order packed in the warehouse parcel written as
+/// shipment `shipment_id`: (store line id, quantity); empty for any other parcel. A package
+/// combining several orders has one shipment per order, each carrying that order's lines.
 pub async fn package_lines(db: &Database, shipment_id: &str) -> Result<Vec<(String, u32)>> {
     let rows = sqlx::query(
-        "SELECT l.external_id, l.quantity FROM warehouse_packages p
-         JOIN warehouse_items i ON i.package_id = p.id
+        "SELECT l.external_id, l.quantity FROM warehouse_package_orders po
+         JOIN warehouse_items i ON i.package_id = po.package_id AND i.order_id = po.order_id
          JOIN order_lines l ON l.order_id = i.order_id AND l.position = i.line_position
-         WHERE p.shipment_id = $1 ORDER BY l.position",
+         WHERE po.shipment_id = $1 ORDER BY l.position",
     )
     .bind(shipment_id)
     .fetch_all(&db.reader)
@@ -781,4 +868,58 @@ pub async fn domestic_on_shipments(db: &Database) -> Result<i64> {
     .fetch_one(&db.reader)
     .await?;
     Ok(row.try_get("n")?)
+}
+
+/// What combining needs to know of an order: its store, name and shipping address (kept in
+/// memory to compare, never logged).
+pub struct OrderFacts {
+    pub store_id: String,
+    pub name: String,
+    pub address: Option<dropflow_core::reference::address::PostalAddress>,
+}
+
+pub async fn order_facts<'c, E>(executor: E, order_id: OrderId) -> Result<Option<OrderFacts>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let row = sqlx::query("SELECT store_id, name, shipping_address FROM orders WHERE id = $1")
+        .bind(order_id.to_string())
+        .fetch_optional(executor)
+        .await?;
+    row.map(|r| {
+        Ok(OrderFacts {
+            store_id: r.try_get("store_id")?,
+            name: r.try_get("name")?,
+            address: r
+                .try_get::<Option<String>, _>("shipping_address")?
+                .map(|t| from_json("orders.shipping_address", &t))
+                .transpose()?,
+        })
+    })
+    .transpose()
+}
+
+/// Orders of the store whose leg is inspected and cleared (ready to pack), oldest first.
+pub async fn ready_to_pack(db: &Database, store_id: &str) -> Result<Vec<OrderId>> {
+    let rows = sqlx::query(
+        "SELECT order_id FROM warehouse_legs WHERE store_id = $1 AND stage = 'inspected'
+         ORDER BY created_at, order_id LIMIT 500",
+    )
+    .bind(store_id)
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| super::codec::parse_id("order_id", &r.try_get::<String, _>("order_id")?))
+        .collect()
+}
+
+/// How many of the order's items the warehouse has still to send (not shipped, not
+/// returned); 0 for an order without a warehouse leg.
+pub async fn items_to_send(db: &Database, order_id: OrderId) -> Result<usize> {
+    use dropflow_core::warehouse::consolidation::{disposition, Disposition};
+    Ok(items_of(db, order_id)
+        .await?
+        .iter()
+        .filter(|i| disposition(i.state) != Disposition::Gone)
+        .count())
 }

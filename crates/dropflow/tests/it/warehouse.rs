@@ -16,18 +16,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-const DAY: Duration = Duration::from_secs(86_400);
+pub(crate) const DAY: Duration = Duration::from_secs(86_400);
 /// A YunExpress number in its real shape.
-const INTERNATIONAL: &str = "YT2229521272164446";
+pub(crate) const INTERNATIONAL: &str = "YT2229521272164446";
 
-struct World {
-    market: MarketplaceSandbox,
-    shopify: ShopifyAdminSandbox,
-    app: TestApp,
-    store: String,
+pub(crate) struct World {
+    pub market: MarketplaceSandbox,
+    pub shopify: ShopifyAdminSandbox,
+    pub app: TestApp,
+    pub store: String,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let market = mk::start(MarketplaceSandboxConfig::default())
         .await
         .expect("marketplace sandbox");
@@ -95,7 +95,17 @@ async fn world() -> World {
 
 /// A paid order with `lines` lines, each mapped to its own marketplace seller (so each
 /// seller ships its own parcel); the store knows the order too.
-async fn order(w: &World, id: u64, lines: usize) -> (String, Value) {
+pub(crate) async fn order(w: &World, id: u64, lines: usize) -> (String, Value) {
+    order_with(w, id, lines, |_| {}).await
+}
+
+/// [`order`], with `edit` applied to the store's order before it is sent.
+pub(crate) async fn order_with(
+    w: &World,
+    id: u64,
+    lines: usize,
+    edit: impl FnOnce(&mut Value),
+) -> (String, Value) {
     let mut order = paid_order(id, &format!("#{id}"));
     let template = order["line_items"][0].clone();
     let offers = mk::offers();
@@ -127,6 +137,7 @@ async fn order(w: &World, id: u64, lines: usize) -> (String, Value) {
         expect_json(response, StatusCode::OK).await;
     }
     order["line_items"] = json!(items);
+    edit(&mut order);
     w.shopify.add_order(&order).expect("store order");
     let (_, ack) = w.app.shopify_order("orders/create", &order).await;
     (
@@ -143,7 +154,7 @@ async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-async fn all_paid(app: &TestApp, id: &str, n: usize) {
+pub(crate) async fn all_paid(app: &TestApp, id: &str, n: usize) {
     let reached = eventually(Duration::from_secs(20), || async {
         let p = purchases(app, id).await;
         p.len() == n && p.iter().all(|p| p["status"] == json!("awaiting_shipment"))
@@ -152,12 +163,12 @@ async fn all_paid(app: &TestApp, id: &str, n: usize) {
     assert!(reached, "not all paid: {:?}", purchases(app, id).await);
 }
 
-async fn view(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn view(app: &TestApp, id: &str) -> Value {
     app.api_json(&format!("/api/v1/orders/{id}/warehouse"))
         .await
 }
 
-async fn wait_stage(app: &TestApp, id: &str, stage: &str) -> Value {
+pub(crate) async fn wait_stage(app: &TestApp, id: &str, stage: &str) -> Value {
     let reached = eventually(Duration::from_secs(20), || async {
         app.api_get(&format!("/api/v1/orders/{id}/warehouse"))
             .await
@@ -172,7 +183,7 @@ async fn wait_stage(app: &TestApp, id: &str, stage: &str) -> Value {
 }
 
 /// Lets the sellers ship (sandbox time) and asks the marketplace now.
-async fn sellers_ship(w: &World, id: &str) {
+pub(crate) async fn sellers_ship(w: &World, id: &str) {
     w.market.advance(DAY + Duration::from_secs(3600));
     let response = w
         .app
@@ -181,7 +192,7 @@ async fn sellers_ship(w: &World, id: &str) {
     expect_json(response, StatusCode::ACCEPTED).await;
 }
 
-async fn scan(app: &TestApp, number: &str) -> (StatusCode, Value) {
+pub(crate) async fn scan(app: &TestApp, number: &str) -> (StatusCode, Value) {
     let response = app
         .api_post("/api/v1/warehouse/receive", &json!({ "scan": number }))
         .await;
@@ -191,13 +202,13 @@ async fn scan(app: &TestApp, number: &str) -> (StatusCode, Value) {
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 
-fn checklist(pass: bool) -> Value {
+pub(crate) fn checklist(pass: bool) -> Value {
     json!({ "title_matches": true, "variant_matches": true, "received_quantity": 1,
         "undamaged": pass, "marketing_material_removed": true })
 }
 
 /// Sends the inspection form as multipart (reqwest here is built without its multipart).
-async fn inspect(
+pub(crate) async fn inspect(
     app: &TestApp,
     item: &str,
     outcome: &str,
@@ -246,7 +257,7 @@ async fn inspect(
         .expect("inspection")
 }
 
-async fn pack(app: &TestApp, id: &str) -> reqwest::Response {
+pub(crate) async fn pack(app: &TestApp, id: &str) -> reqwest::Response {
     app.api_post(
         &format!("/api/v1/warehouse/orders/{id}/pack"),
         &json!({ "weight_g": 480, "length_cm": 25, "width_cm": 18, "height_cm": 8 }),
@@ -254,7 +265,7 @@ async fn pack(app: &TestApp, id: &str) -> reqwest::Response {
     .await
 }
 
-async fn dispatch(app: &TestApp, package: &str) -> reqwest::Response {
+pub(crate) async fn dispatch(app: &TestApp, package: &str) -> reqwest::Response {
     app.api_post(
         &format!("/api/v1/warehouse/packages/{package}/dispatch"),
         &json!({ "tracking_number": INTERNATIONAL, "carrier": "YunExpress" }),
@@ -262,7 +273,7 @@ async fn dispatch(app: &TestApp, package: &str) -> reqwest::Response {
     .await
 }
 
-fn inbound_numbers(v: &Value) -> Vec<String> {
+pub(crate) fn inbound_numbers(v: &Value) -> Vec<String> {
     v["inbound"]
         .as_array()
         .expect("inbound")

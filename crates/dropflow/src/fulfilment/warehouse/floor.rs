@@ -1,6 +1,6 @@
 //! What the warehouse operator does: receive a scan, inspect an item, pack, dispatch.
 
-use super::{core_items, merchant, note, settle, Leg, Result, WarehouseError};
+use super::{core_items, merchant, note, settle, Group, Leg, Result, WarehouseError};
 use crate::fulfilment::parcels::check_number;
 use crate::storage::parcels::{self, NewParcel};
 use crate::storage::warehouse as store;
@@ -11,7 +11,9 @@ use dropflow_core::follow::Cadence;
 use dropflow_core::ids::{OrderId, SupplierOrderId};
 use dropflow_core::shipment::ShipmentStatus;
 use dropflow_core::tracking;
-use dropflow_core::warehouse::consolidation::{readiness, ItemState};
+use dropflow_core::warehouse::consolidation::{
+    address_key, check_combination, readiness, CombineError, Combining, ItemState,
+};
 use dropflow_core::warehouse::inspection::{judge, InspectionReport, Outcome};
 use dropflow_core::warehouse::rates::{self, Parcel};
 use dropflow_core::warehouse::stage::{WarehouseCommand, WarehouseStage as S};
@@ -180,15 +182,32 @@ pub async fn inspect(
 }
 
 /// Packs what is cleared into the white-label parcel, quotes every carrier serving the
-/// destination, and applies the store's auto-pick (and auto-pay) rule.
+/// destination, and applies the store's auto-pick (and auto-pay) rule. `with_orders`: other
+/// orders of the same store to the same customer, ready to pack too, that go in the same
+/// parcel (one fee, one tracking number for all).
 pub async fn pack(
     db: &Database,
     order_id: OrderId,
+    with_orders: &[OrderId],
     parcel: Parcel,
     actor: &Actor,
 ) -> Result<store::Package> {
+    let mut all: Vec<OrderId> = std::iter::once(order_id)
+        .chain(with_orders.iter().copied())
+        .collect();
+    all.sort();
+    all.dedup();
+    if all.len() != with_orders.len() + 1 {
+        return Err(WarehouseError::Invalid(
+            "with_orders: each other order once, and not the order packed itself".into(),
+        ));
+    }
     let tables = super::rate_tables(db).await?;
     let mut tx = db.begin().await?;
+    // Every order locked in id order before any is read (see `Group`).
+    for id in &all {
+        crate::storage::orders::lock(&mut tx, *id).await?;
+    }
     let mut leg = Leg::load(&mut tx, order_id).await?.ok_or_else(|| {
         WarehouseError::NotFound(format!("order {order_id} has no warehouse leg"))
     })?;
@@ -211,6 +230,7 @@ pub async fn pack(
         };
         return Err(WarehouseError::Conflict(why));
     }
+    let others = combined_legs(&mut tx, order_id, with_orders).await?;
     let country = crate::storage::orders::routing_input(&mut tx, order_id)
         .await?
         .and_then(|i| i.country)
@@ -219,32 +239,11 @@ pub async fn pack(
         })?;
     let quotes = rates::quote(&tables, &parcel, country);
     let settings = store::settings(&mut *tx, leg.store_id).await?;
-    leg.step(
-        &mut tx,
-        WarehouseCommand::Pack { parcel },
-        vec![note(
-            "packed",
-            format!(
-                "repacked white-label{}: {} g, {}×{}×{} cm; {} carrier option(s)",
-                if settings.branding {
-                    " with logo and thank-you card"
-                } else {
-                    ""
-                },
-                parcel.weight_g,
-                parcel.length_cm,
-                parcel.width_cm,
-                parcel.height_cm,
-                quotes.offered.len()
-            ),
-        )],
-        actor,
-    )
-    .await?;
     let id = store::insert_package(
         &mut tx,
         &store::NewPackage {
             order_id,
+            with_orders,
             store_id: leg.store_id,
             parcel,
             branding: settings.branding,
@@ -252,22 +251,61 @@ pub async fn pack(
         },
     )
     .await?;
-    store::put_in_package(&mut tx, &r.shippable, &id).await?;
+    let packed = note(
+        "packed",
+        format!(
+            "repacked white-label{}: {} g, {}×{}×{} cm; {} carrier option(s)",
+            if settings.branding {
+                " with logo and thank-you card"
+            } else {
+                ""
+            },
+            parcel.weight_g,
+            parcel.length_cm,
+            parcel.width_cm,
+            parcel.height_cm,
+            quotes.offered.len()
+        ),
+    );
+    let mut names: Vec<String> = vec![store::order_facts(&mut *tx, order_id)
+        .await?
+        .map(|f| f.name)
+        .unwrap_or_default()];
+    names.extend(others.iter().map(|(_, name)| name.clone()));
+    let packing = Packing {
+        package_id: &id,
+        parcel,
+        names: &names,
+        packed: &packed,
+    };
+    packing
+        .leg_packs(&mut tx, &mut leg, &r.shippable, 0, actor)
+        .await?;
+    let mut legs = vec![leg];
+    for (i, (mut other, _)) in others.into_iter().enumerate() {
+        let shippable = readiness(&core_items(&mut tx, other.order_id).await?).shippable;
+        packing
+            .leg_packs(&mut tx, &mut other, &shippable, i + 1, actor)
+            .await?;
+        legs.push(other);
+    }
     if let Some(rule) = settings.auto_pick {
         match dropflow_core::warehouse::choice::choose(rule, &quotes.offered) {
             Ok(quote) => {
-                merchant::ask_fee(&mut tx, &mut leg, &id, &quote, actor).await?;
+                merchant::ask_fee(&mut tx, &mut legs, &id, &quote, actor).await?;
                 if settings.auto_pay_fee {
-                    merchant::pay_in(&mut tx, db, &mut leg, actor, true).await?;
+                    merchant::pay_in(&mut tx, db, &mut legs, &id, actor, true).await?;
                 }
             }
             Err(why) => {
-                leg.save(
-                    &mut tx,
-                    vec![note("auto_pick", format!("no carrier chosen: {why}"))],
-                    actor,
-                )
-                .await?;
+                for leg in &legs {
+                    leg.save(
+                        &mut tx,
+                        vec![note("auto_pick", format!("no carrier chosen: {why}"))],
+                        actor,
+                    )
+                    .await?;
+                }
             }
         }
     }
@@ -278,6 +316,104 @@ pub async fn pack(
     Ok(package)
 }
 
+/// The legs of the orders to combine with `order_id`, with their names, once core agreed
+/// they may share its parcel: same store, same address, ready to pack. Refused: 409 for an
+/// order not ready, 422 for another store or address.
+async fn combined_legs(
+    tx: &mut crate::storage::Tx<'_>,
+    order_id: OrderId,
+    with_orders: &[OrderId],
+) -> Result<Vec<(Leg, String)>> {
+    if with_orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let combining = |facts: &store::OrderFacts, ready: bool| Combining {
+        label: facts.name.clone(),
+        store_id: facts.store_id.clone(),
+        address_key: facts.address.as_ref().and_then(address_key),
+        ready,
+    };
+    let first = store::order_facts(&mut **tx, order_id)
+        .await?
+        .ok_or_else(|| WarehouseError::NotFound(format!("order {order_id} not found")))?;
+    let mut checked = Vec::new();
+    let mut legs = Vec::new();
+    for other in with_orders {
+        let facts = store::order_facts(&mut **tx, *other)
+            .await?
+            .ok_or_else(|| WarehouseError::NotFound(format!("order {other} not found")))?;
+        let leg = Leg::load(tx, *other).await?.ok_or_else(|| {
+            WarehouseError::Conflict(format!(
+                "order {} is not ready to pack: it is not at the warehouse",
+                facts.name
+            ))
+        })?;
+        checked.push(combining(&facts, leg.leg.stage == S::Inspected));
+        legs.push((leg, facts.name));
+    }
+    check_combination(&combining(&first, true), &checked).map_err(|e| match e {
+        CombineError::NotReady(_) => WarehouseError::Conflict(e.to_string()),
+        CombineError::OtherStore(_)
+        | CombineError::OtherAddress(_)
+        | CombineError::NoAddress(_) => WarehouseError::Invalid(e.to_string()),
+    })?;
+    Ok(legs)
+}
+
+/// One package being packed, as every order in it records it.
+struct Packing<'a> {
+    package_id: &'a str,
+    parcel: Parcel,
+    /// The names of the orders it carries, the one packed from first.
+    names: &'a [String],
+    /// The packing note every order gets.
+    packed: &'a dropflow_core::event::OrderEvent,
+}
+
+impl Packing<'_> {
+    /// One order's part of packing (the `me`-th of `names`): its cleared `items` go in the
+    /// package, its leg moves to packed, and its timeline says so (and with which orders it
+    /// shares the parcel).
+    async fn leg_packs(
+        &self,
+        tx: &mut crate::storage::Tx<'_>,
+        leg: &mut Leg,
+        items: &[String],
+        me: usize,
+        actor: &Actor,
+    ) -> Result<()> {
+        store::put_in_package(tx, items, self.package_id).await?;
+        let mut notes = vec![self.packed.clone()];
+        if self.names.len() > 1 {
+            let with: Vec<&str> = self
+                .names
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != me)
+                .map(|(_, n)| n.as_str())
+                .collect();
+            notes.push(note(
+                "combined",
+                format!(
+                    "shipped in one parcel with order(s) {} to the same customer: one \
+                     shipping fee, one tracking number",
+                    with.join(", ")
+                ),
+            ));
+        }
+        leg.step(
+            tx,
+            WarehouseCommand::Pack {
+                package_id: self.package_id.to_string(),
+                parcel: self.parcel,
+            },
+            notes,
+            actor,
+        )
+        .await
+    }
+}
+
 /// What the operator hands over at dispatch.
 pub struct Handover<'a> {
     pub tracking_number: &'a str,
@@ -285,9 +421,10 @@ pub struct Handover<'a> {
     pub label: Option<&'a str>,
 }
 
-/// Labels and dispatches a paid package: the international parcel is recorded, written back
-/// to the store (`shipment.push`) and followed (`shipments.track`). Refused, with nothing
-/// changed, while the fee is unpaid.
+/// Labels and dispatches a paid package: for every order it carries, the international
+/// parcel is recorded, written back to that order's store order with its own lines
+/// (`shipment.push`) and followed (`shipments.track`); an order with items still to come
+/// goes back to waiting for them. Refused, with nothing changed, while the fee is unpaid.
 pub async fn dispatch(
     db: &Database,
     cadence: &Cadence,
@@ -302,24 +439,27 @@ pub async fn dispatch(
         ));
     }
     let mut tx = db.begin().await?;
-    let package = store::package(&mut tx, package_id)
+    let Group { package, mut legs } = Group::load(&mut tx, package_id)
         .await?
         .ok_or_else(|| WarehouseError::NotFound(format!("package {package_id} not found")))?;
-    let order_id: OrderId = parse(&package.order_id)?;
-    let mut leg = Leg::load(&mut tx, order_id)
-        .await?
-        .ok_or_else(|| WarehouseError::NotFound(format!("package {package_id} not found")))?;
-    if !leg.leg.stage.fee_is_paid() || package.fee_paid_at.is_none() {
-        return Err(WarehouseError::Conflict(format!(
-            "the shipping fee of package {package_id} is not paid (the order is {}): nothing \
-             ships unpaid",
-            leg.leg.stage.as_str()
-        )));
-    }
     if package.dispatched_at.is_some() {
         return Err(WarehouseError::Conflict(format!(
             "package {package_id} was already dispatched"
         )));
+    }
+    for leg in &legs {
+        let this_package = leg
+            .leg
+            .package_id
+            .as_deref()
+            .is_none_or(|p| p == package_id);
+        if !leg.leg.stage.fee_is_paid() || package.fee_paid_at.is_none() || !this_package {
+            return Err(WarehouseError::Conflict(format!(
+                "the shipping fee of package {package_id} is not paid (the order is {}): \
+                 nothing ships unpaid",
+                leg.leg.stage.as_str()
+            )));
+        }
     }
     let (check, courier, url) = check_number(&number);
     if check == "invalid" {
@@ -329,48 +469,19 @@ pub async fn dispatch(
         )));
     }
     let now = Utc::now();
-    leg.step(
-        &mut tx,
-        WarehouseCommand::LabelCreated {
-            tracking: number.clone(),
-        },
-        Vec::new(),
-        actor,
-    )
-    .await?;
-    let items = store::items(&mut tx, order_id).await?;
-    let first_so: SupplierOrderId = items
-        .iter()
-        .find(|i| i.package_id.as_deref() == Some(package_id))
-        .map(|i| parse(&i.supplier_order_id))
-        .transpose()?
-        .ok_or_else(|| WarehouseError::Conflict("the package holds no items".into()))?;
-    let shipment = parcels::insert_once(
-        &mut tx,
-        &NewParcel {
-            order_id,
-            supplier_order_id: first_so,
-            leg: LEG,
-            tracking_number: &number,
-            carrier: Some(handover.carrier.trim()),
-            tracking_url: url.as_deref(),
-            courier_detected: courier,
-            number_check: check,
-            status: ShipmentStatus::InfoReceived,
-            next_sync_at: cadence.next_parcel_sync(ShipmentStatus::InfoReceived, now),
-        },
-    )
-    .await?;
-    if let Some(shipment) = &shipment {
-        crate::storage::jobs::enqueue_with_tries(
-            &mut tx,
-            crate::fulfilment::push::JOB,
-            &serde_json::json!({ "shipment_id": shipment }),
-            Some(order_id),
-            now.timestamp_millis(),
-            crate::fulfilment::push::TRIES,
-        )
-        .await?;
+    let parcel = Outgoing {
+        number: &number,
+        url: url.as_deref(),
+        courier,
+        check,
+        next_sync_at: cadence.next_parcel_sync(ShipmentStatus::InfoReceived, now),
+    };
+    let mut first_shipment = None;
+    for leg in &mut legs {
+        let shipment = leg_leaves(&mut tx, leg, package_id, &parcel, handover, now, actor).await?;
+        if leg.order_id.to_string() == package.order_id {
+            first_shipment = shipment;
+        }
     }
     store::dispatched(
         &mut tx,
@@ -379,25 +490,9 @@ pub async fn dispatch(
             carrier: handover.carrier.trim(),
             tracking_number: &number,
             label_ref: handover.label,
-            shipment_id: shipment.as_deref(),
+            shipment_id: first_shipment.as_deref(),
             at: now,
         },
-    )
-    .await?;
-    for item in items
-        .iter()
-        .filter(|i| i.package_id.as_deref() == Some(package_id))
-    {
-        store::set_item_state(&mut tx, &item.id, ItemState::Shipped).await?;
-    }
-    leg.step(
-        &mut tx,
-        WarehouseCommand::Dispatch { at: now },
-        vec![note(
-            "dispatched",
-            format!("{} {number}", handover.carrier.trim()),
-        )],
-        actor,
     )
     .await?;
     let package = store::package(&mut tx, package_id)
@@ -405,6 +500,118 @@ pub async fn dispatch(
         .ok_or_else(|| WarehouseError::Internal(anyhow::anyhow!("package vanished")))?;
     tx.commit().await?;
     Ok(package)
+}
+
+/// The international parcel as every order it carries records it.
+struct Outgoing<'a> {
+    number: &'a str,
+    url: Option<&'a str>,
+    courier: Option<&'static str>,
+    check: &'static str,
+    next_sync_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// One order's part of a dispatch: labelled, its parcel recorded and queued for write-back,
+/// its packed items shipped, dispatched; then, when items are still to come, back to waiting
+/// for them (the merchant chooses again whether to wait for all or ship what is here).
+async fn leg_leaves(
+    tx: &mut crate::storage::Tx<'_>,
+    leg: &mut Leg,
+    package_id: &str,
+    parcel: &Outgoing<'_>,
+    handover: &Handover<'_>,
+    now: chrono::DateTime<Utc>,
+    actor: &Actor,
+) -> Result<Option<String>> {
+    let order_id = leg.order_id;
+    leg.step(
+        tx,
+        WarehouseCommand::LabelCreated {
+            tracking: parcel.number.to_string(),
+        },
+        Vec::new(),
+        actor,
+    )
+    .await?;
+    let items = store::items(tx, order_id).await?;
+    let packed: Vec<&store::ItemRow> = items
+        .iter()
+        .filter(|i| i.package_id.as_deref() == Some(package_id))
+        .collect();
+    let first_so: SupplierOrderId = packed
+        .first()
+        .map(|i| parse(&i.supplier_order_id))
+        .transpose()?
+        .ok_or_else(|| WarehouseError::Conflict("the package holds no items".into()))?;
+    let shipment = parcels::insert_once(
+        tx,
+        &NewParcel {
+            order_id,
+            supplier_order_id: first_so,
+            leg: LEG,
+            tracking_number: parcel.number,
+            carrier: Some(handover.carrier.trim()),
+            tracking_url: parcel.url,
+            courier_detected: parcel.courier,
+            number_check: parcel.check,
+            status: ShipmentStatus::InfoReceived,
+            next_sync_at: parcel.next_sync_at,
+        },
+    )
+    .await?;
+    if let Some(shipment) = &shipment {
+        crate::storage::jobs::enqueue_with_tries(
+            tx,
+            crate::fulfilment::push::JOB,
+            &serde_json::json!({ "shipment_id": shipment }),
+            Some(order_id),
+            now.timestamp_millis(),
+            crate::fulfilment::push::TRIES,
+        )
+        .await?;
+        store::set_order_shipment(tx, package_id, order_id, shipment).await?;
+    }
+    for item in &packed {
+        store::set_item_state(tx, &item.id, ItemState::Shipped).await?;
+    }
+    leg.step(
+        tx,
+        WarehouseCommand::Dispatch { at: now },
+        vec![note(
+            "dispatched",
+            format!(
+                "{} {} ({} item(s))",
+                handover.carrier.trim(),
+                parcel.number,
+                packed.len()
+            ),
+        )],
+        actor,
+    )
+    .await?;
+    let rest = readiness(&core_items(tx, order_id).await?);
+    if !rest.missing.is_empty() || !rest.arrived.is_empty() {
+        let follows = note(
+            "rest_follows",
+            format!(
+                "{} item(s) follow in another parcel ({} not here yet)",
+                rest.missing.len() + rest.arrived.len(),
+                rest.missing.len()
+            ),
+        );
+        leg.ship_what_is_here = false;
+        leg.step(
+            tx,
+            WarehouseCommand::RestFollows {
+                all_here: rest.missing.is_empty(),
+            },
+            vec![follows],
+            actor,
+        )
+        .await?;
+        settle(tx, leg, actor).await?;
+    }
+    Ok(shipment)
 }
 
 /// The shipments leg of an international parcel from the warehouse.

@@ -1,7 +1,7 @@
 //! What the merchant does at the warehouse stage: decide on failed items, ship what is here,
 //! choose the carrier, pay the shipping fee from the wallet; and what the merchant sees.
 
-use super::{core_items, note, settle, Leg, Result, WarehouseError};
+use super::{core_items, note, settle, Group, Leg, Result, WarehouseError};
 use crate::storage::ledger::{self, PostError};
 use crate::storage::warehouse as store;
 use crate::storage::{Database, Tx};
@@ -104,10 +104,11 @@ pub async fn ship_what_is_here(db: &Database, order_id: OrderId, actor: &Actor) 
     Ok(())
 }
 
-/// Sets the carrier of the package and asks the fee (in the caller's transaction).
+/// Sets the carrier of the package and asks its fee on every order it carries (in the
+/// caller's transaction).
 pub(crate) async fn ask_fee(
     tx: &mut Tx<'_>,
-    leg: &mut Leg,
+    legs: &mut [Leg],
     package_id: &str,
     quote: &Quote,
     actor: &Actor,
@@ -120,37 +121,40 @@ pub(crate) async fn ask_fee(
         quote.price.currency.code(),
     )
     .await?;
-    leg.step(
-        tx,
-        WarehouseCommand::AskShippingFee {
-            carrier_code: quote.code.clone(),
-            fee: quote.price,
-        },
-        vec![note(
-            "carrier_chosen",
-            format!(
-                "{} {} ({}-{} days)",
-                quote.carrier, quote.service, quote.days_min, quote.days_max
-            ),
-        )],
-        actor,
-    )
-    .await
+    for leg in legs.iter_mut() {
+        leg.step(
+            tx,
+            WarehouseCommand::AskShippingFee {
+                carrier_code: quote.code.clone(),
+                fee: quote.price,
+            },
+            vec![note(
+                "carrier_chosen",
+                format!(
+                    "{} {} ({}-{} days)",
+                    quote.carrier, quote.service, quote.days_min, quote.days_max
+                ),
+            )],
+            actor,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
-/// The merchant chooses one of the offered services (by code, or carrier + service name).
+/// The merchant chooses one of the offered services (by code, or carrier + service name)
+/// for the order's package being prepared (`package_id`, when given, must be that one).
 pub async fn choose(
     db: &Database,
     order_id: OrderId,
+    package_id: Option<&str>,
     carrier: &str,
     service: &str,
     actor: &Actor,
 ) -> Result<store::Package> {
     let mut tx = db.begin().await?;
-    let mut leg = load(&mut tx, order_id).await?;
-    let package = store::open_package(&mut tx, order_id)
-        .await?
-        .ok_or_else(|| WarehouseError::Conflict("the order is not packed yet".into()))?;
+    let mut group = Group::open_for(&mut tx, order_id, package_id).await?;
+    let package = &group.package;
     let quote = package
         .quotes
         .iter()
@@ -171,19 +175,8 @@ pub async fn choose(
                     .join(", ")
             ))
         })?;
-    ask_fee(&mut tx, &mut leg, &package.id, &quote, actor).await?;
-    let package = store::package(&mut tx, &package.id)
-        .await?
-        .ok_or_else(|| WarehouseError::Internal(anyhow::anyhow!("package vanished")))?;
-    tx.commit().await?;
-    Ok(package)
-}
-
-/// Pays the shipping fee from the wallet (the Pay click).
-pub async fn pay(db: &Database, order_id: OrderId, actor: &Actor) -> Result<store::Package> {
-    let mut tx = db.begin().await?;
-    let mut leg = load(&mut tx, order_id).await?;
-    let id = pay_in(&mut tx, db, &mut leg, actor, false).await?;
+    let id = package.id.clone();
+    ask_fee(&mut tx, &mut group.legs, &id, &quote, actor).await?;
     let package = store::package(&mut tx, &id)
         .await?
         .ok_or_else(|| WarehouseError::Internal(anyhow::anyhow!("package vanished")))?;
@@ -191,25 +184,59 @@ pub async fn pay(db: &Database, order_id: OrderId, actor: &Actor) -> Result<stor
     Ok(package)
 }
 
-/// Reserves and captures the fee (reference `wfee-<package>`, so it is paid at most once)
-/// and records the payment. Short of money: an error (nothing written) for a click; for the
-/// auto-pay after packing, a note and the order waits for the fee.
+/// Pays the shipping fee of the order's package being prepared from the wallet (the Pay
+/// click); `package_id`, when given, must be that package.
+pub async fn pay(
+    db: &Database,
+    order_id: OrderId,
+    package_id: Option<&str>,
+    actor: &Actor,
+) -> Result<store::Package> {
+    let mut tx = db.begin().await?;
+    let mut group = Group::open_for(&mut tx, order_id, package_id).await?;
+    let id = group.package.id.clone();
+    pay_in(&mut tx, db, &mut group.legs, &id, actor, false).await?;
+    let package = store::package(&mut tx, &id)
+        .await?
+        .ok_or_else(|| WarehouseError::Internal(anyhow::anyhow!("package vanished")))?;
+    tx.commit().await?;
+    Ok(package)
+}
+
+/// Reserves and captures the package's fee once, from its store's wallet (reference
+/// `wfee-<package>`, so it is paid at most once), and records the payment on every order the
+/// package carries. Short of money: an error (nothing written) for a click; for the auto-pay
+/// after packing, a note and the orders wait for the fee.
 pub(crate) async fn pay_in(
     tx: &mut Tx<'_>,
     db: &Database,
-    leg: &mut Leg,
+    legs: &mut [Leg],
+    package_id: &str,
     actor: &Actor,
     automatic: bool,
-) -> Result<String> {
-    if leg.leg.stage != S::AwaitingShippingFee {
+) -> Result<()> {
+    let package = store::package(tx, package_id)
+        .await?
+        .ok_or_else(|| WarehouseError::NotFound(format!("package {package_id} not found")))?;
+    if package.fee_paid_at.is_some() {
         return Err(WarehouseError::Conflict(format!(
-            "no shipping fee is due: the order is {}",
-            leg.leg.stage.as_str()
+            "the shipping fee of package {package_id} is already paid"
         )));
     }
-    let package = store::open_package(tx, leg.order_id)
-        .await?
-        .ok_or_else(|| WarehouseError::Conflict("the order is not packed yet".into()))?;
+    let Some(first) = legs.first() else {
+        return Err(WarehouseError::Internal(anyhow::anyhow!(
+            "package {package_id} carries no order"
+        )));
+    };
+    let store_id = first.store_id;
+    for leg in legs.iter() {
+        if leg.leg.stage != S::AwaitingShippingFee {
+            return Err(WarehouseError::Conflict(format!(
+                "no shipping fee is due: the order is {}",
+                leg.leg.stage.as_str()
+            )));
+        }
+    }
     let (Some(minor), Some(code)) = (package.fee_minor, package.fee_currency.as_deref()) else {
         return Err(WarehouseError::Conflict("choose a carrier first".into()));
     };
@@ -221,20 +248,22 @@ pub(crate) async fn pay_in(
         amount: fee,
         reference: reference.clone(),
     };
-    match ledger::post(tx, db.engine, leg.store_id, &reserve).await {
+    match ledger::post(tx, db.engine, store_id, &reserve).await {
         Ok(_) | Err(PostError::Refused(LedgerError::Duplicate { .. })) => {}
         Err(PostError::Refused(e @ LedgerError::InsufficientFunds { .. })) => {
             if automatic {
-                leg.save(
-                    tx,
-                    vec![note(
-                        "fee_unpaid",
-                        format!("the shipping fee was not paid automatically: {e}"),
-                    )],
-                    actor,
-                )
-                .await?;
-                return Ok(package.id);
+                for leg in legs.iter() {
+                    leg.save(
+                        tx,
+                        vec![note(
+                            "fee_unpaid",
+                            format!("the shipping fee was not paid automatically: {e}"),
+                        )],
+                        actor,
+                    )
+                    .await?;
+                }
+                return Ok(());
             }
             return Err(WarehouseError::Conflict(format!(
                 "the wallet cannot pay the shipping fee: {e}; top up and pay again"
@@ -246,24 +275,33 @@ pub(crate) async fn pay_in(
         amount: fee,
         reference: reference.clone(),
     };
-    match ledger::post(tx, db.engine, leg.store_id, &capture).await {
+    match ledger::post(tx, db.engine, store_id, &capture).await {
         Ok(_)
         | Err(PostError::Refused(LedgerError::Duplicate { .. }))
         | Err(PostError::Refused(LedgerError::AlreadySettled(_))) => {}
         Err(e) => return Err(WarehouseError::Internal(e.into())),
     }
     let now = Utc::now();
-    leg.step(
-        tx,
-        WarehouseCommand::ShippingFeePaid { at: now },
-        vec![note("fee_paid", format!("shipping fee {fee} paid"))],
-        actor,
-    )
-    .await?;
-    let due = dropflow_core::warehouse::stage::dispatch_due_by(&leg.leg)
-        .unwrap_or(now + chrono::Duration::hours(24));
+    let what = if legs.len() > 1 {
+        format!(
+            "shipping fee {fee} paid once for the parcel of {} orders",
+            legs.len()
+        )
+    } else {
+        format!("shipping fee {fee} paid")
+    };
+    for leg in legs.iter_mut() {
+        leg.step(
+            tx,
+            WarehouseCommand::ShippingFeePaid { at: now },
+            vec![note("fee_paid", what.clone())],
+            actor,
+        )
+        .await?;
+    }
+    let due = now + chrono::Duration::hours(dropflow_core::warehouse::stage::DISPATCH_WITHIN_HOURS);
     store::fee_paid(tx, &package.id, &reference, now, due).await?;
-    Ok(package.id)
+    Ok(())
 }
 
 /// What the merchant sees of an order at the warehouse.

@@ -6,6 +6,10 @@
 //!
 //! Every step is one transaction: the leg (core `warehouse::stage::transition` decides), the
 //! warehouse rows, and the order's timeline events and stage (`Command::Warehouse`).
+//!
+//! An order may leave in several packages (the rest follows what was shipped first), and one
+//! package may carry several orders of one store to one customer: package actions (choose,
+//! pay, dispatch) move the leg of every order the package carries, as a [`Group`].
 
 /// What the sellers' shipments to the warehouse change (called by `sync`).
 pub mod inbound;
@@ -17,6 +21,8 @@ pub mod merchant;
 pub mod photos;
 /// The 24 h dispatch timer.
 pub mod late;
+/// Orders of one store to one customer that may share a parcel.
+pub mod combine;
 
 use super::order_tx;
 use crate::storage::warehouse as store;
@@ -138,6 +144,84 @@ impl Leg {
     }
 }
 
+/// A package and the legs of every order it carries, locked in order-id order (so actions on
+/// packages sharing orders cannot deadlock), the package re-read under those locks.
+pub(crate) struct Group {
+    pub package: store::Package,
+    pub legs: Vec<Leg>,
+}
+
+impl Group {
+    pub async fn load(tx: &mut Tx<'_>, package_id: &str) -> Result<Option<Group>> {
+        let Some(package) = store::package(tx, package_id).await? else {
+            return Ok(None);
+        };
+        let mut ids = package
+            .order_ids
+            .iter()
+            .map(|id| parse_stored::<OrderId>(id))
+            .collect::<Result<Vec<_>>>()?;
+        ids.sort();
+        ids.dedup();
+        let mut legs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let leg = Leg::load(tx, id).await?.ok_or_else(|| {
+                WarehouseError::Internal(anyhow::anyhow!(
+                    "package {package_id} carries order {id}, which has no leg"
+                ))
+            })?;
+            legs.push(leg);
+        }
+        let package = store::package(tx, package_id)
+            .await?
+            .ok_or_else(|| WarehouseError::Internal(anyhow::anyhow!("package vanished")))?;
+        Ok(Some(Group { package, legs }))
+    }
+
+    /// The package being prepared for `order_id` (checked against `asked`, the package the
+    /// caller named, when it named one), with its orders' legs.
+    pub async fn open_for(
+        tx: &mut Tx<'_>,
+        order_id: OrderId,
+        asked: Option<&str>,
+    ) -> Result<Group> {
+        let open = store::open_package(tx, order_id).await?;
+        if let Some(asked) = asked {
+            if open.as_ref().map(|p| p.id.as_str()) != Some(asked) {
+                let ours = store::package(tx, asked)
+                    .await?
+                    .is_some_and(|p| p.order_ids.contains(&order_id.to_string()));
+                return Err(if ours {
+                    WarehouseError::Conflict(format!("package {asked} has already left"))
+                } else {
+                    WarehouseError::NotFound(format!(
+                        "package {asked} is not a package of this order"
+                    ))
+                });
+            }
+        }
+        let open =
+            open.ok_or_else(|| WarehouseError::Conflict("the order is not packed yet".into()))?;
+        let group = Group::load(tx, &open.id)
+            .await?
+            .ok_or_else(|| WarehouseError::Internal(anyhow::anyhow!("package vanished")))?;
+        // Read before the locks: make sure it is still the order's package to prepare.
+        if group.package.dispatched_at.is_some() {
+            return Err(WarehouseError::Conflict(format!(
+                "package {} has already left",
+                group.package.id
+            )));
+        }
+        Ok(group)
+    }
+}
+
+/// An id read back from the database.
+pub(crate) fn parse_stored<T: std::str::FromStr>(text: &str) -> Result<T> {
+    text.parse()
+        .map_err(|_| WarehouseError::Internal(anyhow::anyhow!("stored id {text:?} is not an id")))
+}
+
 async fn store_of(tx: &mut Tx<'_>, order_id: OrderId) -> Result<StoreId> {
     let input = crate::storage::orders::routing_input(tx, order_id)
         .await?
@@ -249,22 +333,39 @@ pub async fn rate_tables(db: &Database) -> Result<RateTables> {
     tables.map_err(|e| WarehouseError::Internal(anyhow::anyhow!("stored rate tables: {e}")))
 }
 
-/// The international parcel `number` of the order was delivered: the leg ends (nothing to do
-/// for an order without a leg, or for another parcel).
+/// The international parcel `number` of the order was delivered: that package is marked
+/// delivered, and the leg ends once every package sent is and nothing is left to send
+/// (nothing to do for an order without a leg, or for another parcel).
 pub async fn parcel_delivered(
     tx: &mut Tx<'_>,
     order_id: OrderId,
     number: &str,
 ) -> anyhow::Result<()> {
+    use dropflow_core::warehouse::stage::WarehouseStage as S;
     let Some(mut leg) = Leg::load(tx, order_id).await.map_err(anyhow::Error::from)? else {
         return Ok(());
     };
-    let ours = leg.leg.international_tracking.as_deref() == Some(number);
-    if ours && leg.leg.stage == dropflow_core::warehouse::stage::WarehouseStage::Dispatched {
+    let on_its_way = leg
+        .leg
+        .sent
+        .iter()
+        .any(|p| p.tracking == number && !p.delivered);
+    // A leg dispatched before packages were listed: its one parcel.
+    let listed_before = leg.leg.sent.is_empty()
+        && leg.leg.stage == S::Dispatched
+        && leg.leg.international_tracking.as_deref() == Some(number);
+    if on_its_way || listed_before {
         let actor = Actor::System("tracker".into());
-        leg.step(tx, WarehouseCommand::Delivered, Vec::new(), &actor)
-            .await
-            .map_err(anyhow::Error::from)?;
+        leg.step(
+            tx,
+            WarehouseCommand::Delivered {
+                tracking: number.to_string(),
+            },
+            Vec::new(),
+            &actor,
+        )
+        .await
+        .map_err(anyhow::Error::from)?;
     }
     Ok(())
 }

@@ -3,10 +3,10 @@
 //! tables. Merchants (owner, staff): see the order at the warehouse, decide on failed items,
 //! ship what is here, choose the carrier, pay the shipping fee, set the auto-pick rule.
 
-use crate::fulfilment::warehouse::{floor, merchant, photos, WarehouseError};
+use crate::fulfilment::warehouse::{combine, floor, merchant, photos, WarehouseError};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::AppState;
 use crate::storage::accounts::Role;
 use crate::storage::warehouse::{self as store, Package, ScanException, WarehouseSettings};
@@ -200,10 +200,16 @@ pub struct PackInput {
     pub length_cm: u32,
     pub width_cm: u32,
     pub height_cm: u32,
+    /// Other orders (ids or numbers) of the same store to the same address, ready to pack,
+    /// that go in this parcel too.
+    #[serde(default)]
+    pub with_orders: Vec<String>,
 }
 
-/// Packs the order's cleared items and quotes the carriers. 409 while items are missing
-/// (unless the merchant chose to ship what is here) or wait for inspection.
+/// Packs the order's cleared items (and those of `with_orders`) and quotes the carriers.
+/// 409 while items are missing (unless the merchant chose to ship what is here) or wait for
+/// inspection, or when an order to combine is not ready; 422 when it belongs to another
+/// store or goes to another address. Nothing is written when refused.
 #[utoipa::path(post, path = "/api/v1/warehouse/orders/{id}/pack", request_body = PackInput,
     security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
     responses((status = 200, body = Package), (status = 404, body = ErrorBody),
@@ -222,9 +228,47 @@ pub async fn pack(
         width_cm: input.width_cm,
         height_cm: input.height_cm,
     };
+    if input.with_orders.len() > MAX_COMBINED {
+        return Err(ApiError::Unprocessable(format!(
+            "with_orders: at most {MAX_COMBINED} orders in one parcel"
+        )));
+    }
+    let mut with = Vec::with_capacity(input.with_orders.len());
+    for reference in &input.with_orders {
+        with.push(order(&state, &caller, reference).await?);
+    }
     Ok(Json(
-        floor::pack(&state.db, order_id, parcel, &actor(&caller)).await?,
+        floor::pack(&state.db, order_id, &with, parcel, &actor(&caller)).await?,
     ))
+}
+
+/// How many other orders one parcel may take.
+const MAX_COMBINED: usize = 20;
+
+/// Other orders of the same store going to the same address (name, lines, city, postcode,
+/// country) whose items are all inspected and cleared: they may be packed with this one
+/// (`with_orders`). Empty when there are none, or the order has no complete address.
+#[utoipa::path(get, path = "/api/v1/warehouse/orders/{id}/combinable",
+    security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Vec<combine::Combinable>), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn combinable(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vec<combine::Combinable>>, ApiError> {
+    caller.require(
+        &[Role::Owner, Role::Staff, Role::Warehouse],
+        "see which orders may share a parcel",
+    )?;
+    let order_id = order(&state, &caller, &id).await?;
+    let mut visible = Vec::new();
+    for (other, found) in combine::candidates(&state.db, order_id).await? {
+        if caller.order(&state.db, other).await.is_ok() {
+            visible.push(found);
+        }
+    }
+    Ok(Json(visible))
 }
 
 /// The label and international tracking number at handover.
@@ -387,6 +431,9 @@ pub struct ChooseInput {
     pub carrier: String,
     /// The service name, or its code (`yun-direct`).
     pub service: String,
+    /// The package to ship (default: the order's package being prepared).
+    #[serde(default)]
+    pub package_id: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/shipping", request_body = ChooseInput,
@@ -405,6 +452,7 @@ pub async fn choose(
         merchant::choose(
             &state.db,
             order_id,
+            input.package_id.as_deref(),
             &input.carrier,
             &input.service,
             &actor(&caller),
@@ -413,20 +461,37 @@ pub async fn choose(
     ))
 }
 
-/// Pays the shipping fee from the wallet; a short wallet is a 409 and the order waits.
+/// Which package's fee to pay.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PayParams {
+    /// The package (default: the order's package being prepared).
+    pub package_id: Option<String>,
+}
+
+/// Pays the shipping fee of the order's package from the wallet, once (a package combining
+/// several orders is paid once, through any of them); a short wallet is a 409 and the order
+/// waits, as is a fee already paid.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/shipping/pay", security(("bearer" = [])),
-    params(("id" = String, Path, description = "order id or name")),
+    params(("id" = String, Path, description = "order id or name"), PayParams),
     responses((status = 200, body = Package), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn pay(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<PayParams>,
 ) -> Result<Json<Package>, ApiError> {
     caller.require(MERCHANTS, "pay shipping fees")?;
     let order_id = order(&state, &caller, &id).await?;
     Ok(Json(
-        merchant::pay(&state.db, order_id, &actor(&caller)).await?,
+        merchant::pay(
+            &state.db,
+            order_id,
+            params.package_id.as_deref(),
+            &actor(&caller),
+        )
+        .await?,
     ))
 }
 
@@ -479,6 +544,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/warehouse/exceptions", get(exceptions))
         .route("/warehouse/items/{id}/inspection", post(inspect))
         .route("/warehouse/orders/{id}/pack", post(pack))
+        .route("/warehouse/orders/{id}/combinable", get(combinable))
         .route("/warehouse/packages/{id}/dispatch", post(dispatch))
         .route("/warehouse/rates", get(rates).put(put_rates))
         .route("/orders/{id}/warehouse", get(show))
