@@ -3,10 +3,11 @@
 //! condition as every order read) and bounded, oldest work first.
 
 use super::accounts::Scope;
-use super::codec::{from_ms, to_json};
+use super::codec::{from_json, from_ms, to_json};
 use super::{Database, Result};
 use chrono::{DateTime, Utc};
 use dropflow_core::warehouse::consolidation::ItemState;
+use dropflow_core::warehouse::rates::Quote;
 use dropflow_core::warehouse::stage::WarehouseStage;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -41,6 +42,9 @@ pub struct ToDispatch {
     pub order_id: String,
     pub order_name: String,
     pub carrier_code: Option<String>,
+    /// The carrier and service of the quote chosen (from the quotes offered at packing).
+    pub carrier: Option<String>,
+    pub service: Option<String>,
     pub weight_g: i64,
     pub due_at: Option<DateTime<Utc>>,
     pub late: bool,
@@ -132,8 +136,8 @@ pub async fn to_pack(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToP
 pub async fn to_dispatch(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToDispatch>> {
     let rows = scoped(db, scope, Vec::new(), |condition| {
         format!(
-            "SELECT p.id, p.order_id, o.name, p.carrier_code, p.weight_g, p.dispatch_due_at,
-                    p.late
+            "SELECT p.id, p.order_id, o.name, p.carrier_code, p.quotes, p.weight_g,
+                    p.dispatch_due_at, p.late
              FROM warehouse_packages p
              JOIN orders o ON o.id = p.order_id
              WHERE p.fee_paid_at IS NOT NULL AND p.dispatched_at IS NULL AND {condition}
@@ -144,11 +148,18 @@ pub async fn to_dispatch(db: &Database, scope: &Scope, limit: i64) -> Result<Vec
     .await?;
     rows.iter()
         .map(|r| {
+            let carrier_code: Option<String> = r.try_get("carrier_code")?;
+            let quotes: Vec<Quote> = from_json("quotes", &r.try_get::<String, _>("quotes")?)?;
+            let chosen = quotes
+                .into_iter()
+                .find(|q| Some(&q.code) == carrier_code.as_ref());
             Ok(ToDispatch {
                 package_id: r.try_get("id")?,
                 order_id: r.try_get("order_id")?,
                 order_name: r.try_get("name")?,
-                carrier_code: r.try_get("carrier_code")?,
+                carrier_code,
+                carrier: chosen.as_ref().map(|q| q.carrier.clone()),
+                service: chosen.map(|q| q.service),
                 weight_g: r.try_get("weight_g")?,
                 due_at: at(r, "dispatch_due_at")?,
                 late: r.try_get::<i64, _>("late")? != 0,
@@ -164,4 +175,19 @@ pub async fn package_order(db: &Database, package_id: &str) -> Result<Option<Str
         .fetch_optional(&db.reader)
         .await?;
     Ok(row.map(|r| r.try_get("order_id")).transpose()?)
+}
+
+/// The names of these orders (for the receiving desk's message), in the order given.
+pub async fn order_names(db: &Database, order_ids: &[String]) -> Result<Vec<String>> {
+    let mut names = Vec::with_capacity(order_ids.len());
+    for id in order_ids.iter().take(20) {
+        let row = sqlx::query("SELECT name FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.reader)
+            .await?;
+        if let Some(row) = row {
+            names.push(row.try_get("name")?);
+        }
+    }
+    Ok(names)
 }

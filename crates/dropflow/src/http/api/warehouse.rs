@@ -334,17 +334,26 @@ pub async fn pack(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PackInput>,
 ) -> Result<Json<Package>, ApiError> {
+    Ok(Json(pack_order(&state, &caller, &id, &input).await?))
+}
+
+/// Packs the order `reference` names, if it is in the caller's scope (the API and the page
+/// share it).
+pub async fn pack_order(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+    input: &PackInput,
+) -> Result<Package, ApiError> {
     caller.require(OPERATORS, "pack orders")?;
-    let order_id = order(&state, &caller, &id).await?;
+    let order_id = order(state, caller, reference).await?;
     let parcel = Parcel {
         weight_g: input.weight_g,
         length_cm: input.length_cm,
         width_cm: input.width_cm,
         height_cm: input.height_cm,
     };
-    Ok(Json(
-        floor::pack(&state.db, order_id, parcel, &actor(&caller)).await?,
-    ))
+    Ok(floor::pack(&state.db, order_id, parcel, &actor(caller)).await?)
 }
 
 /// The label and international tracking number at handover.
@@ -369,8 +378,19 @@ pub async fn dispatch(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<DispatchInput>,
 ) -> Result<Json<Package>, ApiError> {
+    Ok(Json(dispatch_package(&state, &caller, &id, &input).await?))
+}
+
+/// Dispatches package `id`, if its order is in the caller's scope (the API and the page
+/// share it).
+pub async fn dispatch_package(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: &DispatchInput,
+) -> Result<Package, ApiError> {
     caller.require(OPERATORS, "dispatch parcels")?;
-    package_in_scope(&state, &caller, &id).await?;
+    package_in_scope(state, caller, id).await?;
     if let Some(label) = input.label.as_deref() {
         FileRef::parse(label).map_err(|e| ApiError::Unprocessable(format!("label: {e}")))?;
     }
@@ -379,9 +399,7 @@ pub async fn dispatch(
         carrier: &input.carrier,
         label: input.label.as_deref(),
     };
-    Ok(Json(
-        floor::dispatch(&state.db, &state.cadence, &id, &handover, &actor(&caller)).await?,
-    ))
+    Ok(floor::dispatch(&state.db, &state.cadence, id, &handover, &actor(caller)).await?)
 }
 
 /// The package, if its order is in the caller's scope; otherwise 404, as if it did not exist.
