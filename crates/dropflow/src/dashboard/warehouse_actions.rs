@@ -19,7 +19,10 @@ use dropflow_core::event::Actor;
 const BACK: &str = "/warehouse";
 
 /// What an API error shows: a flash for what the operator can fix, the error page otherwise.
-fn outcome<T>(result: Result<T, ApiError>, done: impl FnOnce(T) -> Flash) -> Result<Response, PageError> {
+fn outcome<T>(
+    result: Result<T, ApiError>,
+    done: impl FnOnce(T) -> Flash,
+) -> Result<Response, PageError> {
     match result {
         Ok(value) => Ok(redirect_with(BACK, done(value))),
         Err(ApiError::Unprocessable(m) | ApiError::Conflict(m) | ApiError::BadRequest(m)) => {
@@ -34,7 +37,10 @@ fn outcome<T>(result: Result<T, ApiError>, done: impl FnOnce(T) -> Flash) -> Res
 pub async fn receive(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
     posted.viewer.require(OPERATORS, "receive parcels")?;
     let Some(scan) = posted.field("scan") else {
-        return Ok(redirect_with(BACK, Flash::error("Scan or type a tracking number.")));
+        return Ok(redirect_with(
+            BACK,
+            Flash::error("Scan or type a tracking number."),
+        ));
     };
     let caller = &posted.viewer.caller;
     let actor = Actor::Merchant(caller.actor.clone());
@@ -104,7 +110,9 @@ pub async fn inspect(
         ));
     }
     viewer.require(OPERATORS, "inspect items")?;
-    let Ok(received_quantity) = field("received_quantity").unwrap_or_default().parse::<u32>()
+    let Ok(received_quantity) = field("received_quantity")
+        .unwrap_or_default()
+        .parse::<u32>()
     else {
         return Ok(redirect_with(
             BACK,
@@ -204,7 +212,9 @@ pub async fn resolve(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
-    posted.viewer.require(OPERATORS, "resolve warehouse exceptions")?;
+    posted
+        .viewer
+        .require(OPERATORS, "resolve warehouse exceptions")?;
     let reference = posted.field("order").unwrap_or("");
     let result = api::resolve_exception(&state, &posted.viewer.caller, &id, reference).await;
     outcome(result, |r| {

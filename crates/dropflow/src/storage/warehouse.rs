@@ -499,7 +499,10 @@ pub async fn exceptions(
 }
 
 /// One exception, if it is in `scope`'s account.
-pub async fn exception(tx: &mut Tx<'_>, scope: &Scope, id: &str) -> Result<Option<ScanException>> {
+pub async fn exception<'c, E>(executor: E, scope: &Scope, id: &str) -> Result<Option<ScanException>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let mut binds = vec![id.to_string()];
     let condition = exception_condition(scope, &mut binds);
     let sql = format!(
@@ -509,7 +512,7 @@ pub async fn exception(tx: &mut Tx<'_>, scope: &Scope, id: &str) -> Result<Optio
     for bind in &binds {
         query = query.bind(bind.as_str());
     }
-    let row = query.fetch_optional(&mut **tx).await?;
+    let row = query.fetch_optional(executor).await?;
     row.as_ref().map(exception_row).transpose()
 }
 

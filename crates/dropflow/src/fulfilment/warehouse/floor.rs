@@ -150,7 +150,7 @@ pub async fn resolve(
     actor: &Actor,
 ) -> Result<Resolved> {
     let mut tx = db.begin().await?;
-    let exception = store::exception(&mut tx, scope, exception_id)
+    let exception = store::exception(&mut *tx, scope, exception_id)
         .await?
         .ok_or_else(|| WarehouseError::NotFound(format!("exception {exception_id} not found")))?;
     if exception.resolved_at.is_some() {

@@ -145,6 +145,10 @@ pub async fn resolve_exception(
             "order: give the order id or the store's order number".into(),
         ));
     }
+    // Outside the caller's account the exception does not exist, whatever the body says.
+    store::exception(&state.db.reader, &caller.scope, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("exception {id} not found")))?;
     let order_id = crate::storage::orders::resolve(&state.db, &caller.scope, reference)
         .await?
         .ok_or_else(|| ApiError::Unprocessable(format!("order: no order {reference:?}")))?;
