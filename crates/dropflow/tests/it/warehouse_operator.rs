@@ -394,7 +394,7 @@ pub(crate) fn meta_csrf(html: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_warehouse_page_receives_inspects_and_packs_through_csrf_checked_forms() {
+async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
     let w = world().await;
     let app = &w.app;
     let store: StoreId = w.store.parse().expect("store id");
@@ -550,6 +550,89 @@ async fn the_warehouse_page_receives_inspects_and_packs_through_csrf_checked_for
     );
     let page = op.page("/warehouse").await;
     assert!(page.contains("Packed: 480 g"), "{page}");
-    assert_eq!(view(app, &id).await["packages"][0]["weight_g"], json!(480));
+    let package = view(app, &id).await["packages"][0].clone();
+    assert_eq!(package["weight_g"], json!(480));
+    let package_id = package["id"].as_str().expect("package id").to_string();
+
+    // The merchant pays the fee: the package is listed to dispatch with its due time.
+    let quote = &package["quotes"][0];
+    let chosen = app
+        .api_post(
+            &format!("/api/v1/orders/{id}/shipping"),
+            &json!({ "carrier": quote["carrier"], "service": quote["code"] }),
+        )
+        .await;
+    expect_json(chosen, StatusCode::OK).await;
+    let paid = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
+        .await;
+    expect_json(paid, StatusCode::OK).await;
+    let page = op.page("/warehouse").await;
+    let dispatch = format!("/warehouse/packages/{package_id}/dispatch");
+    assert!(page.contains(&format!("action=\"{dispatch}\"")), "{page}");
+    assert!(page.contains("id=\"to-dispatch\""), "{page}");
+    assert!(!page.contains(">Late</span>"), "not late yet: {page}");
+    // Without the carrier it is refused with nothing dispatched; then dispatched.
+    let mut handover = vec![
+        ("csrf_token", csrf.as_str()),
+        ("carrier", " "),
+        ("tracking_number", INTERNATIONAL),
+        ("label", ""),
+    ];
+    assert_eq!(
+        op.post_form(&dispatch, &handover).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = op.page("/warehouse").await;
+    assert!(
+        page.contains("Not saved. tracking_number and carrier are required"),
+        "{page}"
+    );
+    assert_eq!(app.rows("shipments").await, 0);
+    handover[1] = ("carrier", "YunExpress");
+    assert_eq!(
+        op.post_form(&dispatch, &handover).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = op.page("/warehouse").await;
+    assert!(
+        page.contains(&format!("Dispatched with {INTERNATIONAL}")),
+        "{page}"
+    );
+    assert!(page.contains("No paid package waits."), "{page}");
+    assert_eq!(view(app, &id).await["stage"], json!("dispatched"));
+
+    // The unknown scan: an unknown order is named and nothing changes; a real one resolves it.
+    let exception = exception_ids(
+        app,
+        &user_token(
+            app,
+            accounts::DEFAULT_ACCOUNT,
+            "op2@shop.example",
+            Role::Warehouse,
+            &[],
+        )
+        .await,
+        "",
+    )
+    .await[0]["id"]
+        .as_str()
+        .expect("exception id")
+        .to_string();
+    let resolve = format!("/warehouse/exceptions/{exception}/resolve");
+    let refused = op
+        .post_form(&resolve, &[("csrf_token", &csrf), ("order", "#404404")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let page = op.page("/warehouse").await;
+    assert!(page.contains("Not saved. order: no order"), "{page}");
+    assert!(page.contains(&resolve), "still open: {page}");
+    let resolved = op
+        .post_form(&resolve, &[("csrf_token", &csrf), ("order", "#9500003")])
+        .await;
+    assert_eq!(resolved.status(), StatusCode::SEE_OTHER);
+    let page = op.page("/warehouse").await;
+    assert!(page.contains("Linked to the order."), "{page}");
+    assert!(page.contains("No unknown parcels."), "{page}");
     w.app.stop().await;
 }
