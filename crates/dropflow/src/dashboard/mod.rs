@@ -28,8 +28,10 @@ pub mod orders;
 pub mod rules;
 /// `/vendor`: a manual vendor's supplier orders to ship.
 pub mod vendor;
-/// `/warehouse`: the warehouse operator's page (points to the warehouse API until its pages exist).
+/// `/warehouse`: the warehouse operator's desk (receive, inspect, pack, dispatch, exceptions).
 pub mod warehouse;
+/// The warehouse page's forms (POSTs calling the warehouse API's functions).
+pub mod warehouse_actions;
 /// Words and formats the pages share.
 pub mod view;
 /// The home page charts, drawn as SVG on the server.
@@ -55,6 +57,20 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::serve))
         .route("/warehouse", get(warehouse::page))
+        .route("/warehouse/receive", post(warehouse_actions::receive))
+        .route(
+            "/warehouse/items/{id}/inspection",
+            post(warehouse_actions::inspect),
+        )
+        .route("/warehouse/orders/{id}/pack", post(warehouse_actions::pack))
+        .route(
+            "/warehouse/packages/{id}/dispatch",
+            post(warehouse_actions::dispatch),
+        )
+        .route(
+            "/warehouse/exceptions/{id}/resolve",
+            post(warehouse_actions::resolve),
+        )
         .route("/orders", get(orders::page))
         .route("/orders/bulk", post(orders::bulk))
         .route("/orders/{id}", get(order::page))

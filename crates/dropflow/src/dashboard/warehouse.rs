@@ -1,28 +1,148 @@
-//! `/warehouse`: the warehouse operator's place. The warehouse works through its API
-//! (`/api/v1/warehouse/…`); until its pages exist this page points there and shows no order
-//! data.
+//! `/warehouse`: the warehouse operator's desk, one page in the order work flows: the
+//! receiving scan, items to inspect, orders to pack, paid packages to dispatch, and scans
+//! nobody expected. Every list is read through the viewer's scope and bounded; the forms post
+//! to [`super::warehouse_actions`], which call the API's own functions.
 
 use super::error::{html, PageError};
 use super::layout::{clear_flash, Layout};
 use super::session::Viewer;
+use super::view;
+use crate::http::AppState;
 use crate::storage::accounts::Role;
+use crate::storage::warehouse as store;
+use crate::storage::warehouse_queues as queues;
 use askama::Template;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::Utc;
+
+/// Who may use the warehouse pages (staff and vendors get the 403 page).
+pub const OPERATORS: &[Role] = &[Role::Warehouse, Role::Owner];
+
+/// The most rows each list shows; the oldest work comes first, so nothing urgent is cut.
+const LIST_LIMIT: i64 = 100;
+
+/// Why an item may fail, as the inspection form offers them (core `FailReason` names).
+pub const REASONS: &[(&str, &str)] = &[
+    ("wrong_product", "Wrong product"),
+    ("wrong_variant", "Wrong variant"),
+    ("wrong_quantity", "Wrong quantity"),
+    ("damaged", "Damaged"),
+    ("other", "Other (say why in the note)"),
+];
+
+pub struct InspectRow {
+    pub item_id: String,
+    pub order_id: String,
+    pub order_name: String,
+    pub title: String,
+    pub variant: String,
+    pub quantity: i64,
+    pub arrived: String,
+}
+
+pub struct PackRow {
+    pub order_id: String,
+    pub order_name: String,
+    pub items: i64,
+    pub branding: bool,
+}
+
+pub struct DispatchRow {
+    pub package_id: String,
+    pub order_id: String,
+    pub order_name: String,
+    pub service: String,
+    pub carrier: String,
+    pub weight_g: i64,
+    pub due: String,
+    pub late: bool,
+}
+
+pub struct ExceptionRow {
+    pub id: String,
+    pub scan: String,
+    pub scanned_by: String,
+    pub scanned: String,
+}
 
 #[derive(Template)]
 #[template(path = "dashboard/warehouse.html")]
 struct WarehousePage {
     layout: Layout,
+    to_inspect: Vec<InspectRow>,
+    to_pack: Vec<PackRow>,
+    to_dispatch: Vec<DispatchRow>,
+    exceptions: Vec<ExceptionRow>,
+    reasons: &'static [(&'static str, &'static str)],
 }
 
-pub async fn page(viewer: Viewer) -> Result<Response, PageError> {
-    viewer.require(&[Role::Warehouse, Role::Owner], "open the warehouse pages")?;
-    let rendered = WarehousePage {
+/// `GET /warehouse`.
+pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    viewer.require(OPERATORS, "open the warehouse pages")?;
+    let scope = &viewer.caller.scope;
+    let now = Utc::now();
+    let to_inspect = queues::to_inspect(&state.db, scope, LIST_LIMIT)
+        .await?
+        .into_iter()
+        .map(|i| InspectRow {
+            item_id: i.item_id,
+            order_id: i.order_id,
+            order_name: i.order_name,
+            title: i.title,
+            variant: i.variant.unwrap_or_else(|| "—".into()),
+            quantity: i.quantity,
+            arrived: view::maybe_time(&i.arrived_at),
+        })
+        .collect();
+    let to_pack = queues::to_pack(&state.db, scope, LIST_LIMIT)
+        .await?
+        .into_iter()
+        .map(|p| PackRow {
+            order_id: p.order_id,
+            order_name: p.order_name,
+            items: p.items,
+            branding: p.branding,
+        })
+        .collect();
+    let to_dispatch = queues::to_dispatch(&state.db, scope, LIST_LIMIT)
+        .await?
+        .into_iter()
+        .map(|p| DispatchRow {
+            late: p.late || p.due_at.is_some_and(|due| due < now),
+            package_id: p.package_id,
+            order_id: p.order_id,
+            order_name: p.order_name,
+            service: p.service.or(p.carrier_code).unwrap_or_else(|| "—".into()),
+            carrier: p.carrier.unwrap_or_default(),
+            weight_g: p.weight_g,
+            due: view::maybe_time(&p.due_at),
+        })
+        .collect();
+    let exceptions = store::exceptions(&state.db, scope, true, LIST_LIMIT)
+        .await?
+        .into_iter()
+        .map(|e| ExceptionRow {
+            id: e.id,
+            scan: e.scan,
+            scanned_by: e
+                .scanned_by
+                .trim_start_matches("merchant:")
+                .trim_start_matches("user:")
+                .to_string(),
+            scanned: view::time(&e.scanned_at),
+        })
+        .collect();
+    let page = WarehousePage {
         layout: Layout::new(&viewer, "Warehouse", "warehouse"),
-    }
-    .render();
-    let mut response = html(StatusCode::OK, rendered);
+        to_inspect,
+        to_pack,
+        to_dispatch,
+        exceptions,
+        reasons: REASONS,
+    };
+    let mut response = html(StatusCode::OK, page.render());
     clear_flash(&mut response, &viewer);
     Ok(response)
 }

@@ -9,6 +9,7 @@
 use super::world::{World, TIME_SCALE};
 use crate::fulfilment::parcels::check_number;
 use crate::fulfilment::warehouse::{floor, merchant, photos};
+use crate::storage::accounts::Scope;
 use crate::storage::stores::Store;
 use crate::storage::warehouse::{self as store, WarehouseSettings};
 use crate::storage::{catalog, Database};
@@ -159,7 +160,7 @@ async fn round(
     .await?
     {
         let number: String = r.try_get("tracking_number")?;
-        floor::receive(db, &number, &operator).await?;
+        floor::receive(db, &Scope::Installation, &number, &operator).await?;
     }
     // Inspect what arrived.
     for r in sqlx::query(

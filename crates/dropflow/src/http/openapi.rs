@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         super::api::procurement::deliver,
         super::api::warehouse::receive,
         super::api::warehouse::exceptions,
+        super::api::warehouse::resolve,
         super::api::warehouse::inspect,
         super::api::warehouse::pack,
         super::api::warehouse::combinable,

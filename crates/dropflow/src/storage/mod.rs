@@ -48,6 +48,8 @@ pub mod dashboard_stats;
 pub mod dashboard;
 /// The warehouse leg: inbound parcels, items, scans, packages, rates, settings.
 pub mod warehouse;
+/// The warehouse operator's work lists (to inspect, to pack, to dispatch), per scope.
+pub mod warehouse_queues;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

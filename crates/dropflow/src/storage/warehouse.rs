@@ -3,6 +3,7 @@
 //! rate tables and the stores' warehouse settings. Callers pass their transaction, so every
 //! write lands together with the order's timeline events (`fulfilment::order_tx`).
 
+use super::accounts::Scope;
 use super::codec::{from_json, from_ms, to_json};
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
@@ -347,14 +348,32 @@ pub async fn insert_inbound(tx: &mut Tx<'_>, new: &NewInbound<'_>) -> Result<Opt
 
 /// Inbound parcels a scan names: by domestic tracking number, or by the marketplace's order
 /// number (a parcel whose label is unreadable), or by our own supplier-order attempt id.
-pub async fn match_scan(tx: &mut Tx<'_>, scan: &str) -> Result<Vec<Inbound>> {
+/// Only parcels of orders in `scope`: another account's parcel is unknown to this operator.
+pub async fn match_scan(tx: &mut Tx<'_>, scope: &Scope, scan: &str) -> Result<Vec<Inbound>> {
+    let mut binds = vec![scan.to_string()];
+    let condition = scope.order_condition("", &mut binds);
+    let sql = format!(
+        "SELECT {INBOUND_COLUMNS} FROM warehouse_inbound
+         WHERE (tracking_number = $1 OR supplier_ref = $1
+            OR supplier_order_id IN (SELECT id FROM supplier_orders WHERE attempt_id = $1))
+           AND order_id IN (SELECT id FROM orders WHERE {condition})
+         ORDER BY created_at"
+    );
+    let mut query = sqlx::query(&sql);
+    for bind in &binds {
+        query = query.bind(bind.as_str());
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    rows.iter().map(inbound_row).collect()
+}
+
+/// The order's inbound parcels not received yet (a resolved exception receives them).
+pub async fn unreceived_inbound(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<Inbound>> {
     let rows = sqlx::query(&format!(
         "SELECT {INBOUND_COLUMNS} FROM warehouse_inbound
-         WHERE tracking_number = $1 OR supplier_ref = $1
-            OR supplier_order_id IN (SELECT id FROM supplier_orders WHERE attempt_id = $1)
-         ORDER BY created_at"
+         WHERE order_id = $1 AND received_at IS NULL ORDER BY created_at"
     ))
-    .bind(scan)
+    .bind(order_id.to_string())
     .fetch_all(&mut **tx)
     .await?;
     rows.iter().map(inbound_row).collect()
@@ -390,47 +409,111 @@ pub struct ScanException {
     pub scan: String,
     pub scanned_by: String,
     pub scanned_at: DateTime<Utc>,
+    /// The account of the operator who scanned it; none for an installation-level caller.
+    pub account_id: Option<String>,
     pub resolved_order_id: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
-pub async fn insert_exception(tx: &mut Tx<'_>, scan: &str, by: &str) -> Result<String> {
+/// The account an exception scanned within `scope` belongs to (none at installation level).
+fn exception_account(scope: &Scope) -> Option<&str> {
+    match scope {
+        Scope::Installation => None,
+        other => Some(other.account_id()),
+    }
+}
+
+pub async fn insert_exception(
+    tx: &mut Tx<'_>,
+    scope: &Scope,
+    scan: &str,
+    by: &str,
+) -> Result<String> {
     let id = new_id();
     sqlx::query(
-        "INSERT INTO warehouse_exceptions (id, scan, scanned_by, scanned_at)
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO warehouse_exceptions (id, scan, scanned_by, scanned_at, account_id)
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&id)
     .bind(scan)
     .bind(by)
     .bind(now_ms())
+    .bind(exception_account(scope))
     .execute(&mut **tx)
     .await?;
     Ok(id)
 }
 
-/// Open exceptions first, newest first.
-pub async fn exceptions(db: &Database, open_only: bool) -> Result<Vec<ScanException>> {
-    let rows = sqlx::query(
-        "SELECT id, scan, scanned_by, scanned_at, resolved_order_id, resolved_at
-         FROM warehouse_exceptions WHERE ($1 = 0 OR resolved_at IS NULL)
-         ORDER BY scanned_at DESC, id DESC LIMIT 500",
-    )
-    .bind(i64::from(open_only))
-    .fetch_all(&db.reader)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ScanException {
-                id: r.try_get("id")?,
-                scan: r.try_get("scan")?,
-                scanned_by: r.try_get("scanned_by")?,
-                scanned_at: from_ms(r.try_get("scanned_at")?),
-                resolved_order_id: r.try_get("resolved_order_id")?,
-                resolved_at: at(r, "resolved_at")?,
-            })
-        })
-        .collect()
+const EXCEPTION_COLUMNS: &str =
+    "id, scan, scanned_by, scanned_at, account_id, resolved_order_id, resolved_at";
+
+fn exception_row(r: &AnyRow) -> Result<ScanException> {
+    Ok(ScanException {
+        id: r.try_get("id")?,
+        scan: r.try_get("scan")?,
+        scanned_by: r.try_get("scanned_by")?,
+        scanned_at: from_ms(r.try_get("scanned_at")?),
+        account_id: r.try_get("account_id")?,
+        resolved_order_id: r.try_get("resolved_order_id")?,
+        resolved_at: at(r, "resolved_at")?,
+    })
+}
+
+/// The SQL condition limiting exceptions to `scope`'s account, with its bind appended.
+fn exception_condition(scope: &Scope, binds: &mut Vec<String>) -> String {
+    match exception_account(scope) {
+        None => "1 = 1".to_string(),
+        Some(account) => {
+            binds.push(account.to_string());
+            format!("account_id = ${}", binds.len())
+        }
+    }
+}
+
+/// The exceptions of `scope`'s account, newest first, at most `limit`; open ones only unless
+/// `open_only` is false.
+pub async fn exceptions(
+    db: &Database,
+    scope: &Scope,
+    open_only: bool,
+    limit: i64,
+) -> Result<Vec<ScanException>> {
+    let mut binds = Vec::new();
+    let condition = exception_condition(scope, &mut binds);
+    let open = if open_only {
+        " AND resolved_at IS NULL"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {EXCEPTION_COLUMNS} FROM warehouse_exceptions WHERE {condition}{open}
+         ORDER BY scanned_at DESC, id DESC LIMIT {}",
+        limit.clamp(1, 500)
+    );
+    let mut query = sqlx::query(&sql);
+    for bind in &binds {
+        query = query.bind(bind.as_str());
+    }
+    let rows = query.fetch_all(&db.reader).await?;
+    rows.iter().map(exception_row).collect()
+}
+
+/// One exception, if it is in `scope`'s account.
+pub async fn exception<'c, E>(executor: E, scope: &Scope, id: &str) -> Result<Option<ScanException>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let mut binds = vec![id.to_string()];
+    let condition = exception_condition(scope, &mut binds);
+    let sql = format!(
+        "SELECT {EXCEPTION_COLUMNS} FROM warehouse_exceptions WHERE id = $1 AND {condition}"
+    );
+    let mut query = sqlx::query(&sql);
+    for bind in &binds {
+        query = query.bind(bind.as_str());
+    }
+    let row = query.fetch_optional(executor).await?;
+    row.as_ref().map(exception_row).transpose()
 }
 
 /// Links an open exception to the order it turned out to belong to; false when not open.

@@ -552,3 +552,72 @@ async fn a_wrong_password_gets_the_generic_error_and_a_post_without_csrf_is_refu
     assert_eq!(response.headers()["location"], "/login");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_scans_a_parcel_and_passes_its_item() {
+    let driver = start_driver();
+    let w = crate::warehouse::world().await;
+    add_user(&w.app, "operator@shop.example", Role::Warehouse, &[], None).await;
+    let (id, number) = crate::warehouse_operator::shipped_to_warehouse(&w, 9_500_010).await;
+    let client = browser(&driver, 1000).await;
+    log_in(&client, &w.app, "operator@shop.example", PASSWORD).await;
+    wait_text(&client, "Scan the parcel").await;
+    // The scan field has the focus: a barcode scanner types the number and Enter.
+    let focused = client.active_element().await.expect("focused element");
+    assert_eq!(
+        focused.attr("id").await.expect("id").as_deref(),
+        Some("scan")
+    );
+    focused
+        .send_keys(&format!("{number}\u{E007}"))
+        .await
+        .expect("scan");
+    let text = wait_text(&client, "ready to inspect").await;
+    assert!(text.contains("order #9500010"), "{text}");
+    let listed = client
+        .find(Locator::Css("#to-inspect"))
+        .await
+        .expect("to inspect")
+        .text()
+        .await
+        .expect("text");
+    assert!(listed.contains("#9500010"), "{listed}");
+    screenshot(&client, "warehouse").await;
+    for name in [
+        "title_matches",
+        "variant_matches",
+        "undamaged",
+        "marketing_material_removed",
+    ] {
+        client
+            .find(Locator::Css(&format!("#to-inspect input[name={name}]")))
+            .await
+            .expect("checkbox")
+            .click()
+            .await
+            .expect("tick");
+    }
+    client
+        .find(Locator::Css("#to-inspect button[value=pass]"))
+        .await
+        .expect("pass button")
+        .click()
+        .await
+        .expect("pass");
+    let text = wait_text(&client, "Inspection recorded: passed.").await;
+    assert!(text.contains("Inspection recorded: passed."), "{text}");
+    let to_pack = client
+        .find(Locator::Css("#to-pack"))
+        .await
+        .expect("ready to pack")
+        .text()
+        .await
+        .expect("text");
+    assert!(to_pack.contains("#9500010"), "{to_pack}");
+    assert_eq!(
+        crate::warehouse::view(&w.app, &id).await["stage"],
+        json!("inspected")
+    );
+    client.close().await.expect("close");
+    w.app.stop().await;
+}

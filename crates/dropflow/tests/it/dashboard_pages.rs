@@ -13,7 +13,7 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A client that keeps cookies by hand (the session cookie is `Secure`, which a cookie store
 /// would not send over the tests' plain HTTP) and does not follow redirects.
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
     cookies: BTreeMap<String, String>,
@@ -31,7 +31,7 @@ impl Browser {
         }
     }
 
-    async fn sign_in(app: &TestApp, email: &str) -> Browser {
+    pub(crate) async fn sign_in(app: &TestApp, email: &str) -> Browser {
         let mut b = Browser::new(app);
         let status = b.try_login(email, PASSWORD).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "login failed");
@@ -75,7 +75,7 @@ impl Browser {
             .join("; ")
     }
 
-    async fn get(&mut self, path: &str) -> Response {
+    pub(crate) async fn get(&mut self, path: &str) -> Response {
         let response = self
             .client
             .get(format!("{}{path}", self.base))
@@ -87,13 +87,13 @@ impl Browser {
         response
     }
 
-    async fn page(&mut self, path: &str) -> String {
+    pub(crate) async fn page(&mut self, path: &str) -> String {
         let response = self.get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response.text().await.unwrap()
     }
 
-    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
         let response = self
             .client
             .post(format!("{}{path}", self.base))
@@ -107,7 +107,7 @@ impl Browser {
     }
 
     /// A multipart form; `file` is the `logo` part (name, content type, bytes).
-    async fn post_multipart(
+    pub(crate) async fn post_multipart(
         &mut self,
         path: &str,
         fields: &[(&str, &str)],
@@ -152,7 +152,7 @@ impl Browser {
     }
 
     /// The CSRF token of the signed-in session, from a page's meta tag.
-    async fn csrf(&mut self) -> String {
+    pub(crate) async fn csrf(&mut self) -> String {
         let page = self.page("/").await;
         let marker = "name=\"csrf-token\" content=\"";
         let at = page.find(marker).unwrap() + marker.len();

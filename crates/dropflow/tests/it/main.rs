@@ -26,6 +26,7 @@ mod storage_contract;
 mod tracking_apply;
 mod wallet;
 mod warehouse;
+mod warehouse_operator;
 mod warehouse_packages;
 mod webhooks_shopify;
 mod webhooks_woocommerce;

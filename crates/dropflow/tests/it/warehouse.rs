@@ -21,10 +21,10 @@ pub(crate) const DAY: Duration = Duration::from_secs(86_400);
 pub(crate) const INTERNATIONAL: &str = "YT2229521272164446";
 
 pub(crate) struct World {
-    pub market: MarketplaceSandbox,
-    pub shopify: ShopifyAdminSandbox,
-    pub app: TestApp,
-    pub store: String,
+    pub(crate) market: MarketplaceSandbox,
+    pub(crate) shopify: ShopifyAdminSandbox,
+    pub(crate) app: TestApp,
+    pub(crate) store: String,
 }
 
 pub(crate) async fn world() -> World {
@@ -200,7 +200,7 @@ pub(crate) async fn scan(app: &TestApp, number: &str) -> (StatusCode, Value) {
     (status, response.json().await.expect("json"))
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 
 pub(crate) fn checklist(pass: bool) -> Value {
     json!({ "title_matches": true, "variant_matches": true, "received_quantity": 1,

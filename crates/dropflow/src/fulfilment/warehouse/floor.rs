@@ -2,9 +2,10 @@
 
 use super::{core_items, merchant, note, settle, Group, Leg, Result, WarehouseError};
 use crate::fulfilment::parcels::check_number;
+use crate::storage::accounts::Scope;
 use crate::storage::parcels::{self, NewParcel};
 use crate::storage::warehouse as store;
-use crate::storage::Database;
+use crate::storage::{Database, Tx};
 use chrono::Utc;
 use dropflow_core::event::Actor;
 use dropflow_core::follow::Cadence;
@@ -34,8 +35,9 @@ pub enum Received {
     Unknown { exception_id: String },
 }
 
-/// Receives a scanned domestic tracking number or marketplace order number.
-pub async fn receive(db: &Database, scan: &str, actor: &Actor) -> Result<Received> {
+/// Receives a scanned domestic tracking number or marketplace order number. Only parcels of
+/// orders in `scope` match; anything else is kept as an exception of the scope's account.
+pub async fn receive(db: &Database, scope: &Scope, scan: &str, actor: &Actor) -> Result<Received> {
     let scan = tracking::normalise(scan);
     if scan.is_empty() || scan.len() > 64 {
         return Err(WarehouseError::Invalid(
@@ -43,24 +45,36 @@ pub async fn receive(db: &Database, scan: &str, actor: &Actor) -> Result<Receive
         ));
     }
     let mut tx = db.begin().await?;
-    let matched = store::match_scan(&mut tx, &scan).await?;
+    let matched = store::match_scan(&mut tx, scope, &scan).await?;
     if matched.is_empty() {
-        let id = store::insert_exception(&mut tx, &scan, &actor.label()).await?;
+        let id = store::insert_exception(&mut tx, scope, &scan, &actor.label()).await?;
         tx.commit().await?;
         tracing::info!(exception.id = %id, "unknown parcel scanned");
         return Ok(Received::Unknown { exception_id: id });
     }
+    let received = receive_parcels(&mut tx, &matched, actor).await?;
+    tx.commit().await?;
+    Ok(received)
+}
+
+/// Marks `parcels` received and their items arrived, moving each order's leg: what a scan
+/// that matched does, and what resolving an exception does for the order it names.
+async fn receive_parcels(
+    tx: &mut Tx<'_>,
+    parcels: &[store::Inbound],
+    actor: &Actor,
+) -> Result<Received> {
     let mut order_ids = Vec::new();
     let mut inbound_ids = Vec::new();
     let mut items_arrived = Vec::new();
-    for inbound in &matched {
+    for inbound in parcels {
         let order_id: OrderId = parse(&inbound.order_id)?;
         let so: SupplierOrderId = parse(&inbound.supplier_order_id)?;
-        let Some(mut leg) = Leg::load(&mut tx, order_id).await? else {
+        let Some(mut leg) = Leg::load(tx, order_id).await? else {
             continue;
         };
-        store::mark_received(&mut tx, &inbound.id).await?;
-        let arrived = store::items_arrived(&mut tx, so).await?;
+        store::mark_received(tx, &inbound.id).await?;
+        let arrived = store::items_arrived(tx, so).await?;
         inbound_ids.push(inbound.id.clone());
         if !order_ids.contains(&inbound.order_id) {
             order_ids.push(inbound.order_id.clone());
@@ -70,10 +84,10 @@ pub async fn receive(db: &Database, scan: &str, actor: &Actor) -> Result<Receive
                 "scanned_again",
                 format!("{} scanned again", inbound.tracking_number),
             );
-            leg.save(&mut tx, vec![again], actor).await?;
+            leg.save(tx, vec![again], actor).await?;
             continue;
         }
-        let items = core_items(&mut tx, order_id).await?;
+        let items = core_items(tx, order_id).await?;
         let all = readiness(&items).missing.is_empty();
         let what = note(
             "arrived",
@@ -89,7 +103,7 @@ pub async fn receive(db: &Database, scan: &str, actor: &Actor) -> Result<Receive
             ),
         );
         if leg.leg.stage == S::AwaitingPurchase {
-            leg.step(&mut tx, WarehouseCommand::Purchase, Vec::new(), actor)
+            leg.step(tx, WarehouseCommand::Purchase, Vec::new(), actor)
                 .await?;
         }
         if matches!(
@@ -97,23 +111,104 @@ pub async fn receive(db: &Database, scan: &str, actor: &Actor) -> Result<Receive
             S::Purchased | S::ShippedToWarehouse | S::PartlyArrived
         ) {
             leg.step(
-                &mut tx,
+                tx,
                 WarehouseCommand::ItemsArrived { all },
                 vec![what],
                 actor,
             )
             .await?;
         } else {
-            leg.save(&mut tx, vec![what], actor).await?;
+            leg.save(tx, vec![what], actor).await?;
         }
         items_arrived.extend(arrived);
     }
-    tx.commit().await?;
     Ok(Received::Matched {
         order_ids,
         inbound_ids,
         items_arrived,
     })
+}
+
+/// What resolving an exception did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Resolved {
+    pub exception_id: String,
+    pub order_id: String,
+    /// The order's expected parcels this received (none: nothing was still expected).
+    pub inbound_ids: Vec<String>,
+    /// Items that arrived with it.
+    pub items_arrived: Vec<String>,
+}
+
+/// Links an open exception of `scope` to the order the parcel turned out to be for: a note on
+/// the order's timeline, and the order's parcels not received yet are received, as a matching
+/// scan would have. One transaction; `NotFound` outside the scope, `Conflict` when it was
+/// already resolved, `Invalid` for an order not shipped through the warehouse.
+pub async fn resolve(
+    db: &Database,
+    scope: &Scope,
+    exception_id: &str,
+    order_id: OrderId,
+    actor: &Actor,
+) -> Result<Resolved> {
+    let mut tx = db.begin().await?;
+    let exception = store::exception(&mut *tx, scope, exception_id)
+        .await?
+        .ok_or_else(|| WarehouseError::NotFound(format!("exception {exception_id} not found")))?;
+    if exception.resolved_at.is_some() {
+        return Err(already_resolved(&exception));
+    }
+    let leg = Leg::load(&mut tx, order_id).await?.ok_or_else(|| {
+        WarehouseError::Invalid(format!(
+            "order: {order_id} is not shipped through the warehouse"
+        ))
+    })?;
+    // The conditional update settles a race between two operators resolving it at once.
+    if !store::resolve_exception(&mut tx, exception_id, order_id).await? {
+        return Err(already_resolved(&exception));
+    }
+    let linked = note(
+        "exception_resolved",
+        format!(
+            "unknown parcel {} (scanned {}) linked to this order",
+            exception.scan,
+            exception.scanned_at.format("%Y-%m-%d %H:%M UTC")
+        ),
+    );
+    leg.save(&mut tx, vec![linked], actor).await?;
+    let expected = store::unreceived_inbound(&mut tx, order_id).await?;
+    let (inbound_ids, items_arrived) = if expected.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        match receive_parcels(&mut tx, &expected, actor).await? {
+            Received::Matched {
+                inbound_ids,
+                items_arrived,
+                ..
+            } => (inbound_ids, items_arrived),
+            Received::Unknown { .. } => (Vec::new(), Vec::new()),
+        }
+    };
+    tx.commit().await?;
+    tracing::info!(exception.id = %exception_id, order.id = %order_id, "warehouse exception resolved");
+    Ok(Resolved {
+        exception_id: exception_id.to_string(),
+        order_id: order_id.to_string(),
+        inbound_ids,
+        items_arrived,
+    })
+}
+
+fn already_resolved(exception: &store::ScanException) -> WarehouseError {
+    WarehouseError::Conflict(format!(
+        "exception {} is already resolved{}",
+        exception.id,
+        exception
+            .resolved_order_id
+            .as_deref()
+            .map(|o| format!(" (order {o})"))
+            .unwrap_or_default()
+    ))
 }
 
 fn parse<T: std::str::FromStr>(text: &str) -> Result<T> {

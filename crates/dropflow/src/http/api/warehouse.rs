@@ -54,7 +54,8 @@ pub struct ScanInput {
 }
 
 /// Receives a parcel: 200 with what it matched, or 202 with an exception id for a parcel
-/// nobody expected (kept on the exceptions list, never lost).
+/// nobody expected (kept on the exceptions list of the caller's account, never lost). Only
+/// parcels of orders in the caller's scope match.
 #[utoipa::path(post, path = "/api/v1/warehouse/receive", request_body = ScanInput,
     security(("bearer" = [])),
     responses((status = 200, body = floor::Received), (status = 202, body = floor::Received),
@@ -65,7 +66,7 @@ pub async fn receive(
     ApiJson(input): ApiJson<ScanInput>,
 ) -> Result<(StatusCode, Json<floor::Received>), ApiError> {
     caller.require(OPERATORS, "receive parcels")?;
-    let received = floor::receive(&state.db, &input.scan, &actor(&caller)).await?;
+    let received = floor::receive(&state.db, &caller.scope, &input.scan, &actor(&caller)).await?;
     let status = match received {
         floor::Received::Matched { .. } => StatusCode::OK,
         floor::Received::Unknown { .. } => StatusCode::ACCEPTED,
@@ -73,15 +74,85 @@ pub async fn receive(
     Ok((status, Json(received)))
 }
 
-/// Scans that matched no expected parcel, open ones only.
+/// Which exceptions to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExceptionsParams {
+    /// Resolved ones too (default: open ones only).
+    pub all: Option<bool>,
+}
+
+/// The most exceptions one list shows.
+const EXCEPTIONS_LIMIT: i64 = 500;
+
+/// Scans of the caller's account that matched no expected parcel, newest first: open ones,
+/// or every one with `?all=true`.
 #[utoipa::path(get, path = "/api/v1/warehouse/exceptions", security(("bearer" = [])),
+    params(ExceptionsParams),
     responses((status = 200, body = Vec<ScanException>), (status = 403, body = ErrorBody)))]
 pub async fn exceptions(
     State(state): State<AppState>,
     caller: Caller,
+    ApiQuery(params): ApiQuery<ExceptionsParams>,
 ) -> Result<Json<Vec<ScanException>>, ApiError> {
     caller.require(OPERATORS, "see the warehouse exceptions")?;
-    Ok(Json(store::exceptions(&state.db, true).await?))
+    let open_only = !params.all.unwrap_or(false);
+    Ok(Json(
+        store::exceptions(&state.db, &caller.scope, open_only, EXCEPTIONS_LIMIT).await?,
+    ))
+}
+
+/// The order an unknown parcel turned out to be for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveInput {
+    /// The order id, or the store's order number (`#1001`).
+    pub order: String,
+}
+
+/// Links an open exception to an order of the caller's scope: a timeline note on the order,
+/// and the order's parcels not received yet are received (as a matching scan would do).
+/// 404 for an exception outside the caller's account, 409 when already resolved, 422 for an
+/// order that is unknown or not shipped through the warehouse.
+#[utoipa::path(post, path = "/api/v1/warehouse/exceptions/{id}/resolve",
+    request_body = ResolveInput, security(("bearer" = [])),
+    params(("id" = String, Path, description = "exception id")),
+    responses((status = 200, body = floor::Resolved), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(input): ApiJson<ResolveInput>,
+) -> Result<Json<floor::Resolved>, ApiError> {
+    Ok(Json(
+        resolve_exception(&state, &caller, &id, &input.order).await?,
+    ))
+}
+
+/// Resolves exception `id` to the order `reference` names (the API and the page share it).
+pub async fn resolve_exception(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    reference: &str,
+) -> Result<floor::Resolved, ApiError> {
+    caller.require(OPERATORS, "resolve warehouse exceptions")?;
+    let reference = reference.trim();
+    if reference.is_empty() || reference.len() > 100 {
+        return Err(ApiError::Unprocessable(
+            "order: give the order id or the store's order number".into(),
+        ));
+    }
+    // Outside the caller's account the exception does not exist, whatever the body says.
+    store::exception(&state.db.reader, &caller.scope, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("exception {id} not found")))?;
+    let order_id = crate::storage::orders::resolve(&state.db, &caller.scope, reference)
+        .await?
+        .ok_or_else(|| ApiError::Unprocessable(format!("order: no order {reference:?}")))?;
+    Ok(floor::resolve(&state.db, &caller.scope, id, order_id, &actor(caller)).await?)
 }
 
 /// The inspection form's fields (sent as multipart parts, `photos` as files).
@@ -109,11 +180,35 @@ pub async fn inspect(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Json<Outcome>, ApiError> {
     caller.require(OPERATORS, "inspect items")?;
-    let mut form = InspectionForm::default();
-    let mut uploads: Vec<(String, Vec<u8>)> = Vec::new();
+    let parts = read_inspection(multipart, &[]).await?;
+    Ok(Json(
+        record_inspection(&state, &caller, &id, parts.form, parts.uploads).await?,
+    ))
+}
+
+/// An inspection form as sent: the API's fields, the photos, and the fields the caller
+/// asked to have set aside (the dashboard's CSRF token and checklist boxes).
+pub struct InspectionParts {
+    pub form: InspectionForm,
+    /// File name and bytes of each photo (checked by their magic bytes when stored).
+    pub uploads: Vec<(String, Vec<u8>)>,
+    pub aside: Vec<(String, String)>,
+}
+
+/// Reads an inspection's multipart body. A field not in the form nor in `aside` is refused
+/// (422); an empty file part (a file input left empty by a browser) is no photo.
+pub async fn read_inspection(
+    mut multipart: Multipart,
+    aside: &[&str],
+) -> Result<InspectionParts, ApiError> {
+    let mut parts = InspectionParts {
+        form: InspectionForm::default(),
+        uploads: Vec::new(),
+        aside: Vec::new(),
+    };
     while let Some(field) = multipart
         .next_field()
         .await
@@ -126,17 +221,34 @@ pub async fn inspect(
             .await
             .map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?;
         let text = || String::from_utf8_lossy(&bytes).to_string();
+        let form = &mut parts.form;
         match name.as_str() {
             "outcome" => form.outcome = text(),
             "reasons" => form.reasons = Some(text()),
             "checklist" => form.checklist = text(),
             "note" => form.note = Some(text()),
-            "photos" | "photo" => uploads.push((file, bytes.to_vec())),
+            "photos" | "photo" if bytes.is_empty() => {}
+            "photos" | "photo" => parts.uploads.push((file, bytes.to_vec())),
+            other if aside.contains(&other) => parts.aside.push((name, text())),
             other => {
                 return Err(ApiError::Unprocessable(format!("unknown field {other:?}")));
             }
         }
     }
+    Ok(parts)
+}
+
+/// Checks an inspection form and records it: the item must be in the caller's scope (404),
+/// the outcome the one the checklist gives (422). Photos are checked before anything is
+/// written; the files of a refused form are removed.
+pub async fn record_inspection(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    form: InspectionForm,
+    uploads: Vec<(String, Vec<u8>)>,
+) -> Result<Outcome, ApiError> {
+    caller.require(OPERATORS, "inspect items")?;
     let checklist: Checklist = serde_json::from_str(&form.checklist)
         .map_err(|e| ApiError::Unprocessable(format!("checklist: {e}")))?;
     let reasons: Vec<FailReason> = match form.reasons.as_deref() {
@@ -150,19 +262,27 @@ pub async fn inspect(
         _ => return Err(ApiError::Unprocessable("outcome: `pass` or `fail`".into())),
     };
     let expected = {
-        let item = store::item_of(&state.db, &id).await?;
+        let item = store::item_of(&state.db, id).await?;
         let item = item.ok_or_else(|| ApiError::NotFound(format!("item {id} not found")))?;
         let order_id: OrderId = item
             .order_id
             .parse()
             .map_err(|_| ApiError::Internal("stored order id".into()))?;
-        caller.order(&state.db, order_id).await?;
+        caller
+            .order(&state.db, order_id)
+            .await
+            .map_err(|_| ApiError::NotFound(format!("item {id} not found")))?;
         u32::try_from(item.quantity).unwrap_or(0)
     };
-    // Photos are checked before anything is written; files of a refused form are removed.
     let mut refs: Vec<FileRef> = Vec::new();
     for (name, bytes) in &uploads {
-        refs.push(photos::store(&state.warehouse_files, name, bytes).await?);
+        match photos::store(&state.warehouse_files, name, bytes).await {
+            Ok(r) => refs.push(r),
+            Err(e) => {
+                remove_photos(state, &refs).await;
+                return Err(e.into());
+            }
+        }
     }
     let report = InspectionReport {
         expected_quantity: expected,
@@ -181,15 +301,19 @@ pub async fn inspect(
                 if judged.passed() { "pass" } else { "fail" }
             )));
         }
-        Ok(floor::inspect(&state.db, &id, &report, &actor(&caller)).await?)
+        Ok(floor::inspect(&state.db, id, &report, &actor(caller)).await?)
     }
     .await;
     if result.is_err() {
-        for r in &refs {
-            let _ = tokio::fs::remove_file(state.warehouse_files.join(r.as_str())).await;
-        }
+        remove_photos(state, &refs).await;
     }
-    Ok(Json(result?))
+    result
+}
+
+async fn remove_photos(state: &AppState, refs: &[FileRef]) {
+    for r in refs {
+        let _ = tokio::fs::remove_file(state.warehouse_files.join(r.as_str())).await;
+    }
 }
 
 /// The packed parcel's measures.
@@ -220,8 +344,19 @@ pub async fn pack(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PackInput>,
 ) -> Result<Json<Package>, ApiError> {
+    Ok(Json(pack_order(&state, &caller, &id, &input).await?))
+}
+
+/// Packs the order `reference` names, if it is in the caller's scope (the API and the page
+/// share it).
+pub async fn pack_order(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+    input: &PackInput,
+) -> Result<Package, ApiError> {
     caller.require(OPERATORS, "pack orders")?;
-    let order_id = order(&state, &caller, &id).await?;
+    let order_id = order(state, caller, reference).await?;
     let parcel = Parcel {
         weight_g: input.weight_g,
         length_cm: input.length_cm,
@@ -235,11 +370,9 @@ pub async fn pack(
     }
     let mut with = Vec::with_capacity(input.with_orders.len());
     for reference in &input.with_orders {
-        with.push(order(&state, &caller, reference).await?);
+        with.push(order(state, caller, reference).await?);
     }
-    Ok(Json(
-        floor::pack(&state.db, order_id, &with, parcel, &actor(&caller)).await?,
-    ))
+    Ok(floor::pack(&state.db, order_id, &with, parcel, &actor(caller)).await?)
 }
 
 /// How many other orders one parcel may take.
@@ -293,7 +426,19 @@ pub async fn dispatch(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<DispatchInput>,
 ) -> Result<Json<Package>, ApiError> {
+    Ok(Json(dispatch_package(&state, &caller, &id, &input).await?))
+}
+
+/// Dispatches package `id`, if its order is in the caller's scope (the API and the page
+/// share it).
+pub async fn dispatch_package(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: &DispatchInput,
+) -> Result<Package, ApiError> {
     caller.require(OPERATORS, "dispatch parcels")?;
+    package_in_scope(state, caller, id).await?;
     if let Some(label) = input.label.as_deref() {
         FileRef::parse(label).map_err(|e| ApiError::Unprocessable(format!("label: {e}")))?;
     }
@@ -302,9 +447,21 @@ pub async fn dispatch(
         carrier: &input.carrier,
         label: input.label.as_deref(),
     };
-    Ok(Json(
-        floor::dispatch(&state.db, &state.cadence, &id, &handover, &actor(&caller)).await?,
-    ))
+    Ok(floor::dispatch(&state.db, &state.cadence, id, &handover, &actor(caller)).await?)
+}
+
+/// The package, if its order is in the caller's scope; otherwise 404, as if it did not exist.
+async fn package_in_scope(state: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
+    let not_found = || ApiError::NotFound(format!("package {id} not found"));
+    let order = crate::storage::warehouse_queues::package_order(&state.db, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let order: OrderId = order.parse().map_err(|_| not_found())?;
+    caller
+        .order(&state.db, order)
+        .await
+        .map_err(|_| not_found())?;
+    Ok(())
 }
 
 /// The rate tables in force, as TOML.
@@ -542,6 +699,7 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/warehouse/receive", post(receive))
         .route("/warehouse/exceptions", get(exceptions))
+        .route("/warehouse/exceptions/{id}/resolve", post(resolve))
         .route("/warehouse/items/{id}/inspection", post(inspect))
         .route("/warehouse/orders/{id}/pack", post(pack))
         .route("/warehouse/orders/{id}/combinable", get(combinable))

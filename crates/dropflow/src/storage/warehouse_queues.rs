@@ -1,0 +1,193 @@
+//! The warehouse operator's work lists: items waiting for inspection, orders ready to pack,
+//! paid packages to dispatch. Every list is limited to the viewer's scope (the same orders
+//! condition as every order read) and bounded, oldest work first.
+
+use super::accounts::Scope;
+use super::codec::{from_json, from_ms, to_json};
+use super::{Database, Result};
+use chrono::{DateTime, Utc};
+use dropflow_core::warehouse::consolidation::ItemState;
+use dropflow_core::warehouse::rates::Quote;
+use dropflow_core::warehouse::stage::WarehouseStage;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// An arrived item waiting for its inspection.
+#[derive(Debug, Clone)]
+pub struct ToInspect {
+    pub item_id: String,
+    pub order_id: String,
+    pub order_name: String,
+    pub title: String,
+    /// The store's SKU or variant id of the line (what the operator compares with the label).
+    pub variant: Option<String>,
+    pub quantity: i64,
+    pub arrived_at: Option<DateTime<Utc>>,
+}
+
+/// An order whose items are all cleared: to be packed.
+#[derive(Debug, Clone)]
+pub struct ToPack {
+    pub order_id: String,
+    pub order_name: String,
+    /// Logo and thank-you card go in (the store's warehouse settings).
+    pub branding: bool,
+    pub items: i64,
+}
+
+/// A package whose fee is paid: to be labelled and handed over.
+#[derive(Debug, Clone)]
+pub struct ToDispatch {
+    pub package_id: String,
+    pub order_id: String,
+    pub order_name: String,
+    pub carrier_code: Option<String>,
+    /// The carrier and service of the quote chosen (from the quotes offered at packing).
+    pub carrier: Option<String>,
+    pub service: Option<String>,
+    pub weight_g: i64,
+    pub due_at: Option<DateTime<Utc>>,
+    pub late: bool,
+}
+
+/// Runs `sql` (whose `{condition}` is the scope's orders condition on `o.`) with `first`
+/// binds before the scope's.
+async fn scoped(
+    db: &Database,
+    scope: &Scope,
+    first: Vec<String>,
+    sql: impl Fn(&str) -> String,
+) -> Result<Vec<AnyRow>> {
+    let mut binds = first;
+    let condition = scope.order_condition("o.", &mut binds);
+    let sql = sql(&condition);
+    let mut query = sqlx::query(&sql);
+    for bind in &binds {
+        query = query.bind(bind.as_str());
+    }
+    Ok(query.fetch_all(&db.reader).await?)
+}
+
+fn at(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>> {
+    Ok(row.try_get::<Option<i64>, _>(column)?.map(from_ms))
+}
+
+/// Items that arrived and wait for inspection, oldest arrival first, at most `limit`.
+pub async fn to_inspect(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToInspect>> {
+    let arrived = to_json(&ItemState::Arrived)?;
+    let rows = scoped(db, scope, vec![arrived], |condition| {
+        format!(
+            "SELECT i.id, i.order_id, o.name, i.title, i.quantity, i.arrived_at,
+                    COALESCE(l.sku, l.variant_id) AS variant
+             FROM warehouse_items i
+             JOIN orders o ON o.id = i.order_id
+             LEFT JOIN order_lines l ON l.order_id = i.order_id AND l.position = i.line_position
+             WHERE i.state = $1 AND {condition}
+             ORDER BY i.arrived_at, i.id LIMIT {}",
+            limit.clamp(1, 500)
+        )
+    })
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ToInspect {
+                item_id: r.try_get("id")?,
+                order_id: r.try_get("order_id")?,
+                order_name: r.try_get("name")?,
+                title: r.try_get("title")?,
+                variant: r.try_get("variant")?,
+                quantity: r.try_get("quantity")?,
+                arrived_at: at(r, "arrived_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Orders at stage `inspected`, longest waiting first, at most `limit`.
+pub async fn to_pack(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToPack>> {
+    let stage = WarehouseStage::Inspected.as_str().to_string();
+    let rows = scoped(db, scope, vec![stage], |condition| {
+        format!(
+            "SELECT w.order_id, o.name, COALESCE(s.branding, 0) AS branding,
+                    (SELECT COUNT(*) FROM warehouse_items i
+                     WHERE i.order_id = w.order_id AND i.package_id IS NULL) AS items
+             FROM warehouse_legs w
+             JOIN orders o ON o.id = w.order_id
+             LEFT JOIN warehouse_settings s ON s.store_id = w.store_id
+             WHERE w.stage = $1 AND {condition}
+             ORDER BY w.updated_at, w.order_id LIMIT {}",
+            limit.clamp(1, 500)
+        )
+    })
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ToPack {
+                order_id: r.try_get("order_id")?,
+                order_name: r.try_get("name")?,
+                branding: r.try_get::<i64, _>("branding")? != 0,
+                items: r.try_get("items")?,
+            })
+        })
+        .collect()
+}
+
+/// Packages whose fee is paid and that have not left, soonest due first, at most `limit`.
+pub async fn to_dispatch(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToDispatch>> {
+    let rows = scoped(db, scope, Vec::new(), |condition| {
+        format!(
+            "SELECT p.id, p.order_id, o.name, p.carrier_code, p.quotes, p.weight_g,
+                    p.dispatch_due_at, p.late
+             FROM warehouse_packages p
+             JOIN orders o ON o.id = p.order_id
+             WHERE p.fee_paid_at IS NOT NULL AND p.dispatched_at IS NULL AND {condition}
+             ORDER BY p.dispatch_due_at, p.id LIMIT {}",
+            limit.clamp(1, 500)
+        )
+    })
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let carrier_code: Option<String> = r.try_get("carrier_code")?;
+            let quotes: Vec<Quote> = from_json("quotes", &r.try_get::<String, _>("quotes")?)?;
+            let chosen = quotes
+                .into_iter()
+                .find(|q| Some(&q.code) == carrier_code.as_ref());
+            Ok(ToDispatch {
+                package_id: r.try_get("id")?,
+                order_id: r.try_get("order_id")?,
+                order_name: r.try_get("name")?,
+                carrier_code,
+                carrier: chosen.as_ref().map(|q| q.carrier.clone()),
+                service: chosen.map(|q| q.service),
+                weight_g: r.try_get("weight_g")?,
+                due_at: at(r, "dispatch_due_at")?,
+                late: r.try_get::<i64, _>("late")? != 0,
+            })
+        })
+        .collect()
+}
+
+/// The order a package belongs to (to check the caller's scope before acting on it).
+pub async fn package_order(db: &Database, package_id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT order_id FROM warehouse_packages WHERE id = $1")
+        .bind(package_id)
+        .fetch_optional(&db.reader)
+        .await?;
+    Ok(row.map(|r| r.try_get("order_id")).transpose()?)
+}
+
+/// The names of these orders (for the receiving desk's message), in the order given.
+pub async fn order_names(db: &Database, order_ids: &[String]) -> Result<Vec<String>> {
+    let mut names = Vec::with_capacity(order_ids.len());
+    for id in order_ids.iter().take(20) {
+        let row = sqlx::query("SELECT name FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.reader)
+            .await?;
+        if let Some(row) = row {
+            names.push(row.try_get("name")?);
+        }
+    }
+    Ok(names)
+}
