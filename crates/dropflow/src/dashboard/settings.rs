@@ -378,13 +378,18 @@ pub async fn save(
     ))
 }
 
-/// `GET /stores/{id}/logo`: the stored logo, for the preview (same access as the page).
+/// `GET /stores/{id}/logo`: the stored logo, for the settings preview and for the warehouse
+/// operator who prints it into the parcel (owners, staff and operators of the store's account).
 pub async fn logo(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let store_id = store_of(&state, &viewer, &id).await?;
+    viewer.require(
+        &[Role::Owner, Role::Staff, Role::Warehouse],
+        "see the store's logo",
+    )?;
+    let store_id = viewer.caller.store_path(&state.db, &id).await?;
     let Some((kind, bytes)) = branding::logo(&state.db, store_id).await? else {
         return Err(PageError::NotFound("no logo".into()));
     };

@@ -46,7 +46,10 @@ pub struct PackRow {
     pub order_id: String,
     pub order_name: String,
     pub items: i64,
-    pub branding: bool,
+    /// The store's logo goes in (shown from its settings page's logo route).
+    pub logo_store: Option<String>,
+    /// The thank-you card's words, when a card goes in.
+    pub card_text: Option<String>,
 }
 
 pub struct DispatchRow {
@@ -103,7 +106,11 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             order_id: p.order_id,
             order_name: p.order_name,
             items: p.items,
-            branding: p.branding,
+            logo_store: p.branding.logo_goes_in().then(|| p.store_id.clone()),
+            card_text: p
+                .branding
+                .card_goes_in()
+                .then(|| p.branding.card_text.clone()),
         })
         .collect();
     let to_dispatch = queues::to_dispatch(&state.db, scope, LIST_LIMIT)

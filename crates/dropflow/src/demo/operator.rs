@@ -113,10 +113,24 @@ pub async fn map_to_marketplace(db: &Database, store: &Store, usd: i64) -> anyho
         &WarehouseSettings {
             auto_pick: Some(AutoPick::Cheapest),
             auto_pay_fee: true,
-            branding: true,
         },
     )
     .await?;
+    // The merchant's thank-you card goes in every parcel (the dashboard's branding settings).
+    let mut tx = db.begin().await?;
+    crate::storage::branding::put_in(
+        &mut tx,
+        store.id,
+        &crate::storage::branding::BrandingUpdate {
+            logo: None,
+            remove_logo: false,
+            card_text: "Thank you for shopping with us!".into(),
+            include_logo: false,
+            include_card: true,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -43,7 +43,7 @@ impl ImageType {
         }
     }
 
-    fn parse(s: &str) -> Option<ImageType> {
+    pub fn parse(s: &str) -> Option<ImageType> {
         [ImageType::Png, ImageType::Jpeg]
             .into_iter()
             .find(|t| t.content_type() == s)
@@ -97,6 +97,28 @@ pub struct Branding {
     pub include_card: bool,
 }
 
+impl Branding {
+    /// The logo goes in repacked parcels: asked for, and there is one.
+    pub fn logo_goes_in(&self) -> bool {
+        self.include_logo && self.logo_type.is_some()
+    }
+
+    /// The thank-you card goes in: asked for, and it says something.
+    pub fn card_goes_in(&self) -> bool {
+        self.include_card && !self.card_text.trim().is_empty()
+    }
+
+    /// What the warehouse puts in, in words for the timeline ("" for a plain parcel).
+    pub fn in_the_parcel(&self) -> &'static str {
+        match (self.logo_goes_in(), self.card_goes_in()) {
+            (true, true) => " with logo and thank-you card",
+            (true, false) => " with logo",
+            (false, true) => " with thank-you card",
+            (false, false) => "",
+        }
+    }
+}
+
 /// A change of branding. `logo`: `Some` replaces it; `remove_logo` drops it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrandingUpdate {
@@ -142,12 +164,20 @@ pub fn validate(update: &BrandingUpdate, had_logo: bool) -> Vec<FieldError> {
 
 /// The store's branding (empty when never set).
 pub async fn get(db: &Database, store_id: StoreId) -> Result<Branding> {
+    get_with(&db.reader, store_id).await
+}
+
+/// [`get`] inside a transaction (`&mut **tx`) or from any pool.
+pub async fn get_with<'c, E>(executor: E, store_id: StoreId) -> Result<Branding>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row = sqlx::query(
         "SELECT logo_type, card_text, include_logo, include_card FROM store_branding
          WHERE store_id = $1",
     )
     .bind(store_id.to_string())
-    .fetch_optional(&db.reader)
+    .fetch_optional(executor)
     .await?;
     let Some(row) = row else {
         return Ok(Branding::default());

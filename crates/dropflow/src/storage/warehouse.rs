@@ -859,16 +859,16 @@ pub async fn put_rate_tables(db: &Database, toml: &str, by: &str) -> Result<()> 
     Ok(())
 }
 
-/// A store's warehouse settings.
+/// A store's warehouse settings. What goes in the parcel with the goods (logo, thank-you
+/// card) is the store's branding (`storage::branding`, the dashboard's settings page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WarehouseSettings {
     /// Choose the carrier without asking (`null`: the merchant chooses).
     #[schema(value_type = Option<Object>)]
     pub auto_pick: Option<AutoPick>,
     /// Pay the shipping fee from the wallet as soon as the carrier is chosen.
     pub auto_pay_fee: bool,
-    /// Put the store's logo and thank-you card in the parcel.
-    pub branding: bool,
 }
 
 /// Inside a transaction (`&mut **tx`) or from the reader pool.
@@ -876,17 +876,15 @@ pub async fn settings<'c, E>(executor: E, store_id: StoreId) -> Result<Warehouse
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let row = sqlx::query(
-        "SELECT auto_pick, auto_pay_fee, branding FROM warehouse_settings WHERE store_id = $1",
-    )
-    .bind(store_id.to_string())
-    .fetch_optional(executor)
-    .await?;
+    let row =
+        sqlx::query("SELECT auto_pick, auto_pay_fee FROM warehouse_settings WHERE store_id = $1")
+            .bind(store_id.to_string())
+            .fetch_optional(executor)
+            .await?;
     let Some(r) = row else {
         return Ok(WarehouseSettings {
             auto_pick: None,
             auto_pay_fee: false,
-            branding: false,
         });
     };
     Ok(WarehouseSettings {
@@ -895,23 +893,20 @@ where
             .map(|t| from_json("auto_pick", &t))
             .transpose()?,
         auto_pay_fee: r.try_get::<i64, _>("auto_pay_fee")? != 0,
-        branding: r.try_get::<i64, _>("branding")? != 0,
     })
 }
 
 pub async fn put_settings(db: &Database, store_id: StoreId, s: &WarehouseSettings) -> Result<()> {
     let mut tx = db.begin().await?;
     sqlx::query(
-        "INSERT INTO warehouse_settings (store_id, auto_pick, auto_pay_fee, branding, updated_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO warehouse_settings (store_id, auto_pick, auto_pay_fee, updated_at)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (store_id) DO UPDATE SET auto_pick = excluded.auto_pick,
-            auto_pay_fee = excluded.auto_pay_fee, branding = excluded.branding,
-            updated_at = excluded.updated_at",
+            auto_pay_fee = excluded.auto_pay_fee, updated_at = excluded.updated_at",
     )
     .bind(store_id.to_string())
     .bind(s.auto_pick.map(|p| to_json(&p)).transpose()?)
     .bind(i64::from(s.auto_pay_fee))
-    .bind(i64::from(s.branding))
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;

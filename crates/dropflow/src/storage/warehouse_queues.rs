@@ -30,8 +30,9 @@ pub struct ToInspect {
 pub struct ToPack {
     pub order_id: String,
     pub order_name: String,
-    /// Logo and thank-you card go in (the store's warehouse settings).
-    pub branding: bool,
+    pub store_id: String,
+    /// What goes in with the goods: the store's branding (logo, thank-you card text).
+    pub branding: crate::storage::branding::Branding,
     pub items: i64,
 }
 
@@ -108,12 +109,13 @@ pub async fn to_pack(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToP
     let stage = WarehouseStage::Inspected.as_str().to_string();
     let rows = scoped(db, scope, vec![stage], |condition| {
         format!(
-            "SELECT w.order_id, o.name, COALESCE(s.branding, 0) AS branding,
+            "SELECT w.order_id, o.name, w.store_id, b.logo_type, b.card_text, b.include_logo,
+                    b.include_card,
                     (SELECT COUNT(*) FROM warehouse_items i
                      WHERE i.order_id = w.order_id AND i.package_id IS NULL) AS items
              FROM warehouse_legs w
              JOIN orders o ON o.id = w.order_id
-             LEFT JOIN warehouse_settings s ON s.store_id = w.store_id
+             LEFT JOIN store_branding b ON b.store_id = w.store_id
              WHERE w.stage = $1 AND {condition}
              ORDER BY w.updated_at, w.order_id LIMIT {}",
             limit.clamp(1, 500)
@@ -125,7 +127,18 @@ pub async fn to_pack(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToP
             Ok(ToPack {
                 order_id: r.try_get("order_id")?,
                 order_name: r.try_get("name")?,
-                branding: r.try_get::<i64, _>("branding")? != 0,
+                store_id: r.try_get("store_id")?,
+                branding: crate::storage::branding::Branding {
+                    logo_type: r
+                        .try_get::<Option<String>, _>("logo_type")?
+                        .as_deref()
+                        .and_then(crate::storage::branding::ImageType::parse),
+                    card_text: r
+                        .try_get::<Option<String>, _>("card_text")?
+                        .unwrap_or_default(),
+                    include_logo: r.try_get::<Option<i64>, _>("include_logo")?.unwrap_or(0) != 0,
+                    include_card: r.try_get::<Option<i64>, _>("include_card")?.unwrap_or(0) != 0,
+                },
                 items: r.try_get("items")?,
             })
         })

@@ -552,19 +552,49 @@ async fn a_failed_inspection_waits_for_the_merchant_and_unknown_parcels_are_kept
     );
     wait_stage(app, &id, "inspected").await;
     // The merchant's auto-pick rule and auto-pay: packing picks and pays.
-    let settings = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{}/warehouse-settings", w.store)))
-        .bearer_auth(&app.token)
-        .json(
-            &json!({ "auto_pick": { "rule": "fastest" }, "auto_pay_fee": true, "branding": true }),
-        )
-        .send()
-        .await
-        .expect("settings");
-    expect_json(settings, StatusCode::OK).await;
+    let put_settings = |body: Value| {
+        app.client()
+            .put(app.url(&format!("/api/v1/stores/{}/warehouse-settings", w.store)))
+            .bearer_auth(&app.token)
+            .json(&body)
+            .send()
+    };
+    let settings =
+        put_settings(json!({ "auto_pick": { "rule": "fastest" }, "auto_pay_fee": true }));
+    expect_json(settings.await.expect("settings"), StatusCode::OK).await;
+    // What goes in the parcel is the store's branding, set once on the dashboard: a second
+    // flag here is refused by name.
+    let message = expect_error(
+        put_settings(json!({ "auto_pick": null, "auto_pay_fee": true, "branding": true }))
+            .await
+            .expect("settings"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    assert!(message.contains("branding"), "{message}");
+    let mut tx = app.db.begin().await.unwrap();
+    dropflow::storage::branding::put_in(
+        &mut tx,
+        w.store.parse().unwrap(),
+        &dropflow::storage::branding::BrandingUpdate {
+            logo: Some((dropflow::storage::branding::ImageType::Png, PNG.to_vec())),
+            remove_logo: false,
+            card_text: "Thank you!".into(),
+            include_logo: true,
+            include_card: true,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;
-    assert!(packed["branding"].as_bool().unwrap_or(false));
+    assert!(packed["branding"].as_bool().unwrap_or(false), "{packed}");
+    let detail = app.order_detail(&id).await;
+    assert!(
+        detail.to_string().contains("with logo and thank-you card"),
+        "{detail}"
+    );
     assert!(packed["fee_paid_at"].is_string(), "{packed}");
     let fastest = packed["quotes"]
         .as_array()

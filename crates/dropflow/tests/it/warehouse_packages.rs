@@ -196,10 +196,7 @@ async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_bo
         .client()
         .put(app.url(&format!("/api/v1/stores/{}/warehouse-settings", w.store)))
         .bearer_auth(&app.token)
-        .json(
-            &json!({ "auto_pick": { "rule": "cheapest" }, "auto_pay_fee": false,
-            "branding": false }),
-        )
+        .json(&json!({ "auto_pick": { "rule": "cheapest" }, "auto_pay_fee": false }))
         .send()
         .await
         .expect("settings");

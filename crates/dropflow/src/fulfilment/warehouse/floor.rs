@@ -333,7 +333,8 @@ pub async fn pack(
             WarehouseError::Conflict("the order has no destination country to quote".into())
         })?;
     let quotes = rates::quote(&tables, &parcel, country);
-    let settings = store::settings(&mut *tx, leg.store_id).await?;
+    // The store's branding (dashboard settings) says what goes in with the goods.
+    let brand = crate::storage::branding::get_with(&mut *tx, leg.store_id).await?;
     let id = store::insert_package(
         &mut tx,
         &store::NewPackage {
@@ -341,7 +342,7 @@ pub async fn pack(
             with_orders,
             store_id: leg.store_id,
             parcel,
-            branding: settings.branding,
+            branding: brand.logo_goes_in() || brand.card_goes_in(),
             quotes: &quotes.offered,
         },
     )
@@ -350,11 +351,7 @@ pub async fn pack(
         "packed",
         format!(
             "repacked white-label{}: {} g, {}×{}×{} cm; {} carrier option(s)",
-            if settings.branding {
-                " with logo and thank-you card"
-            } else {
-                ""
-            },
+            brand.in_the_parcel(),
             parcel.weight_g,
             parcel.length_cm,
             parcel.width_cm,
@@ -384,6 +381,7 @@ pub async fn pack(
             .await?;
         legs.push(other);
     }
+    let settings = store::settings(&mut *tx, legs[0].store_id).await?;
     if let Some(rule) = settings.auto_pick {
         match dropflow_core::warehouse::choice::choose(rule, &quotes.offered) {
             Ok(quote) => {

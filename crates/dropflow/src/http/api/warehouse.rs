@@ -665,8 +665,8 @@ pub async fn settings(
     Ok(Json(store::settings(&state.db.reader, store_id).await?))
 }
 
-/// The auto-pick rule (`{"rule":"cheapest"}`, `fastest`, `cheapest_within` + `days`), fee
-/// auto-pay and branding.
+/// The auto-pick rule (`{"rule":"cheapest"}`, `fastest`, `cheapest_within` + `days`) and fee
+/// auto-pay. Logo and thank-you card: the store's branding settings.
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/warehouse-settings",
     request_body = WarehouseSettings, security(("bearer" = [])),
     params(("store_id" = String, Path, description = "store id")),
