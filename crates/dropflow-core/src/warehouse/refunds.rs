@@ -110,7 +110,10 @@ pub enum RefundError {
         "the {stage:?} rule names no deduction in {currency}: add `deductions_by_currency = \
          {{ {currency} = <minor units> }}` to it"
     )]
-    NoDeductionIn { stage: RefundStage, currency: String },
+    NoDeductionIn {
+        stage: RefundStage,
+        currency: String,
+    },
 }
 
 impl RefundRules {
@@ -190,12 +193,12 @@ impl RefundRules {
             return Err(RefundError::NegativePaid);
         }
         let currency = goods.currency;
-        let deduction =
-            rule.deduction_in(self.currency, currency)
-                .ok_or_else(|| RefundError::NoDeductionIn {
-                    stage,
-                    currency: currency.code().to_string(),
-                })?;
+        let deduction = rule.deduction_in(self.currency, currency).ok_or_else(|| {
+            RefundError::NoDeductionIn {
+                stage,
+                currency: currency.code().to_string(),
+            }
+        })?;
         let product = share(goods.minor, rule.product_percent);
         let kept = deduction.clamp(0, product);
         Ok(RefundBreakdown {

@@ -26,5 +26,6 @@ mod storage_contract;
 mod tracking_apply;
 mod wallet;
 mod warehouse;
+mod warehouse_decisions;
 mod webhooks_shopify;
 mod webhooks_woocommerce;

@@ -65,9 +65,9 @@ pub async fn decide(
         )
         .await?;
         match choice {
-            FailureChoice::ReturnAndRefund => notes.push(
-                decisions::return_and_refund(&mut tx, db, &leg, item, &rules).await?,
-            ),
+            FailureChoice::ReturnAndRefund => {
+                notes.push(decisions::return_and_refund(&mut tx, db, &leg, item, &rules).await?)
+            }
             FailureChoice::Reorder => notes.push(decisions::reorder(&mut tx, &leg, item).await?),
             FailureChoice::AcceptAsIs => {}
         }
