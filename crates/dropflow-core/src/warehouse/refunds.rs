@@ -21,6 +21,15 @@ pub enum RefundStage {
 }
 
 impl RefundStage {
+    /// How far goods got: not bought yet, bought and still here, or sent abroad.
+    pub fn reached(bought: bool, shipped_abroad: bool) -> RefundStage {
+        match (bought, shipped_abroad) {
+            (_, true) => RefundStage::AfterShipping,
+            (true, false) => RefundStage::AfterPurchaseBeforeShipping,
+            (false, false) => RefundStage::BeforePurchase,
+        }
+    }
+
     pub const ALL: [RefundStage; 3] = [
         RefundStage::BeforePurchase,
         RefundStage::AfterPurchaseBeforeShipping,
@@ -212,6 +221,34 @@ impl RefundRules {
         })
     }
 
+    /// The refund of an international shipping fee at `stage`: the rule's shipping share, in
+    /// the fee's currency, with no deduction (the deduction is the goods' return postage).
+    pub fn refund_shipping_fee(
+        &self,
+        stage: RefundStage,
+        fee: Money,
+    ) -> Result<RefundBreakdown, RefundError> {
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| r.stage == stage)
+            .ok_or(RefundError::NoRule(stage))?;
+        if fee.minor < 0 {
+            return Err(RefundError::NegativePaid);
+        }
+        let currency = fee.currency;
+        let shipping = share(fee.minor, rule.shipping_percent);
+        Ok(RefundBreakdown {
+            stage,
+            product: Money::new(0, currency),
+            shipping: Money::new(shipping, currency),
+            service_fee: Money::new(0, currency),
+            deduction: Money::new(0, currency),
+            deduction_label: String::new(),
+            total: Money::new(shipping, currency),
+        })
+    }
+
     /// The refund for `paid` at `stage`.
     pub fn refund_for(
         &self,
@@ -355,6 +392,26 @@ mod tests {
             rules.refund_goods(RefundStage::AfterPurchaseBeforeShipping, eur),
             Err(RefundError::NoDeductionIn { currency, .. }) if currency == "EUR"
         ));
+    }
+
+    #[test]
+    fn shipping_fees_come_back_until_the_parcel_leaves() {
+        let rules = RefundRules::defaults().unwrap();
+        let fee = usd(1_290);
+        let here = rules
+            .refund_shipping_fee(RefundStage::AfterPurchaseBeforeShipping, fee)
+            .unwrap();
+        assert_eq!((here.total, here.deduction), (fee, usd(0)));
+        let gone = rules
+            .refund_shipping_fee(RefundStage::AfterShipping, fee)
+            .unwrap();
+        assert_eq!(gone.total, usd(0));
+        assert_eq!(
+            RefundStage::reached(true, false),
+            RefundStage::AfterPurchaseBeforeShipping
+        );
+        assert_eq!(RefundStage::reached(false, false), RefundStage::BeforePurchase);
+        assert_eq!(RefundStage::reached(true, true), RefundStage::AfterShipping);
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum WarehouseStage {
     Dispatched,
     Delivered,
     Exception,
+    /// The store cancelled the order before the parcel left: nothing is packed or dispatched
+    /// any more (the refund rules decided what went back to the wallet).
+    Cancelled,
 }
 
 impl WarehouseStage {
@@ -48,6 +51,7 @@ impl WarehouseStage {
             WarehouseStage::Dispatched => "dispatched",
             WarehouseStage::Delivered => "delivered",
             WarehouseStage::Exception => "exception",
+            WarehouseStage::Cancelled => "cancelled",
         }
     }
 
@@ -66,7 +70,8 @@ impl WarehouseStage {
             | WarehouseStage::Inspected
             | WarehouseStage::Packed
             | WarehouseStage::AwaitingShippingFee
-            | WarehouseStage::Exception => false,
+            | WarehouseStage::Exception
+            | WarehouseStage::Cancelled => false,
         }
     }
 }
@@ -141,6 +146,8 @@ pub enum WarehouseCommand {
         reason: String,
     },
     ResolveException,
+    /// The store cancelled the order: the leg stops where it is, unless the parcel has left.
+    Cancel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,6 +203,7 @@ fn command_name(c: &WarehouseCommand) -> &'static str {
         WarehouseCommand::Delivered => "record delivery",
         WarehouseCommand::RaiseException { .. } => "raise an exception",
         WarehouseCommand::ResolveException => "resolve an exception",
+        WarehouseCommand::Cancel => "cancel",
     }
 }
 
@@ -330,7 +338,7 @@ pub fn transition(
             _ => return Err(refuse(&command)),
         },
         WarehouseCommand::RaiseException { reason } => match from {
-            S::Delivered | S::Exception => return Err(refuse(&command)),
+            S::Delivered | S::Exception | S::Cancelled => return Err(refuse(&command)),
             _ => {
                 if reason.trim().is_empty() {
                     return Err(StageError::Invalid("an exception needs a reason"));
@@ -351,6 +359,15 @@ pub fn transition(
                 back
             }
             _ => return Err(refuse(&command)),
+        },
+        WarehouseCommand::Cancel => match from {
+            // Gone to the customer (or cancelled already): nothing left to stop.
+            S::Dispatched | S::Delivered | S::Cancelled => return Err(refuse(&command)),
+            _ => {
+                next.resume_at = None;
+                next.exception = None;
+                S::Cancelled
+            }
         },
     };
     next.stage = to;
@@ -462,6 +479,36 @@ mod tests {
     }
 
     #[test]
+    fn a_cancelled_leg_stops_unless_the_parcel_left() {
+        let leg = run(happy_until_fee());
+        let (stopped, events) = transition(&leg, WarehouseCommand::Cancel).unwrap();
+        assert_eq!(stopped.stage, WarehouseStage::Cancelled);
+        assert_eq!(
+            events,
+            vec![WarehouseEvent::StageChanged {
+                from: WarehouseStage::AwaitingShippingFee,
+                to: WarehouseStage::Cancelled
+            }]
+        );
+        assert!(transition(&stopped, WarehouseCommand::ShippingFeePaid { at: at(0) }).is_err());
+        assert!(transition(&stopped, WarehouseCommand::Pack { parcel: parcel() }).is_err());
+        assert!(transition(&stopped, WarehouseCommand::Cancel).is_err());
+        let mut commands = happy_until_fee();
+        commands.extend([
+            WarehouseCommand::ShippingFeePaid { at: at(0) },
+            WarehouseCommand::LabelCreated {
+                tracking: "YT2512345678901234".into(),
+            },
+            WarehouseCommand::Dispatch { at: at(1) },
+        ]);
+        let gone = run(commands);
+        assert!(matches!(
+            transition(&gone, WarehouseCommand::Cancel),
+            Err(StageError::NotNow { .. })
+        ));
+    }
+
+    #[test]
     fn bad_inputs_are_refused() {
         let mut commands = happy_until_fee();
         commands.truncate(5);
@@ -507,6 +554,7 @@ mod tests {
             Just(WarehouseCommand::Delivered),
             "[a-z ]{0,3}".prop_map(|r| WarehouseCommand::RaiseException { reason: r }),
             Just(WarehouseCommand::ResolveException),
+            Just(WarehouseCommand::Cancel),
         ]
     }
 
@@ -525,6 +573,8 @@ mod tests {
                             if *from == before.stage && *to == next.stage);
                         prop_assert!(first_is_the_move);
                         prop_assert_ne!(before.stage, WarehouseStage::Delivered);
+                        // Cancelled is the end: nothing moves a cancelled leg.
+                        prop_assert_ne!(before.stage, WarehouseStage::Cancelled);
                         leg = next;
                     }
                 }
