@@ -410,7 +410,10 @@ mod tests {
             RefundStage::reached(true, false),
             RefundStage::AfterPurchaseBeforeShipping
         );
-        assert_eq!(RefundStage::reached(false, false), RefundStage::BeforePurchase);
+        assert_eq!(
+            RefundStage::reached(false, false),
+            RefundStage::BeforePurchase
+        );
         assert_eq!(RefundStage::reached(true, true), RefundStage::AfterShipping);
     }
 

@@ -628,6 +628,18 @@ pub async fn open_package(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Option<P
     row.as_ref().map(package_row).transpose()
 }
 
+/// The order's packages inside a transaction.
+pub async fn packages_in(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<Package>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {PACKAGE_COLUMNS} FROM warehouse_packages WHERE order_id = $1
+         ORDER BY created_at, id"
+    ))
+    .bind(order_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(package_row).collect()
+}
+
 pub async fn packages_of(db: &Database, order_id: OrderId) -> Result<Vec<Package>> {
     let rows = sqlx::query(&format!(
         "SELECT {PACKAGE_COLUMNS} FROM warehouse_packages WHERE order_id = $1
@@ -711,7 +723,9 @@ pub async fn flag_late(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Vec<(Strin
     let rows = sqlx::query(
         "SELECT id, order_id FROM warehouse_packages
          WHERE dispatched_at IS NULL AND late = 0 AND dispatch_due_at IS NOT NULL
-            AND dispatch_due_at < $1 ORDER BY dispatch_due_at LIMIT 200",
+            AND dispatch_due_at < $1
+            AND order_id NOT IN (SELECT order_id FROM warehouse_legs WHERE stage = 'cancelled')
+         ORDER BY dispatch_due_at LIMIT 200",
     )
     .bind(now.timestamp_millis())
     .fetch_all(&mut **tx)

@@ -1,7 +1,9 @@
 //! After a failed inspection: "return and refund" refunds the goods to the wallet by the
 //! refund rules, once; "reorder" buys the line again through the normal place/pay jobs and
 //! the replacement is received, inspected, packed and dispatched while the failed item stays
-//! behind. The refund rules are operator data, validated before they replace the sample.
+//! behind. The refund rules are operator data, validated before they replace the sample. A
+//! store cancellation after the goods were bought refunds them (and a paid shipping fee) by
+//! the rules for the stage reached, once, and the leg stops.
 
 use crate::support::*;
 use crate::warehouse::*;
@@ -309,5 +311,82 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     let before = available(&w, "CNY").await;
     expect_json(decide(app, &id, "return_refund").await, StatusCode::OK).await;
     assert_eq!(available(&w, "CNY").await - before, goods.minor - 250);
+    w.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancellation_after_purchase_refunds_by_the_rules_once_and_nothing_ships() {
+    let w = world().await;
+    let app = &w.app;
+    let (id, order) = order(&w, 9_410_004, 2).await;
+    let v = arrived(&w, &id, 2).await;
+    let items = v["items"].as_array().expect("items").clone();
+    for item in &items {
+        pass(app, &item_id(item)).await;
+    }
+    wait_stage(app, &id, "inspected").await;
+    let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;
+    let quote = packed["quotes"][0].clone();
+    let chosen = app
+        .api_post(
+            &format!("/api/v1/orders/{id}/shipping"),
+            &json!({ "carrier": quote["carrier"], "service": quote["code"] }),
+        )
+        .await;
+    expect_json(chosen, StatusCode::OK).await;
+    let paid = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
+        .await;
+    let paid = expect_json(paid, StatusCode::OK).await;
+    let fee = paid["fee_minor"].as_i64().expect("fee");
+
+    let rules = RefundRules::defaults().unwrap();
+    let mut goods_back = 0;
+    for item in &items {
+        let goods = goods_cost(app, &id, item).await;
+        goods_back += rules
+            .refund_goods(RefundStage::AfterPurchaseBeforeShipping, goods)
+            .unwrap()
+            .total
+            .minor;
+    }
+    let (cny, usd) = (available(&w, "CNY").await, available(&w, "USD").await);
+
+    let mut cancelled = order.clone();
+    cancelled["financial_status"] = json!("voided");
+    cancelled["cancelled_at"] = json!("2024-05-01T11:00:00-05:00");
+    cancelled["cancel_reason"] = json!("customer");
+    cancelled["updated_at"] = json!("2024-05-01T11:00:00-05:00");
+    app.shopify_order("orders/cancelled", &cancelled).await;
+    wait_stage(app, &id, "cancelled").await;
+    assert_eq!(
+        available(&w, "CNY").await - cny,
+        goods_back,
+        "goods by the rules"
+    );
+    assert_eq!(
+        available(&w, "USD").await - usd,
+        fee,
+        "the fee, the parcel never left"
+    );
+    let detail = app.order_detail(&id).await;
+    assert_eq!(detail["tab"], json!("canceled"), "{detail}");
+    assert!(
+        detail.to_string().contains("back to the wallet"),
+        "{detail}"
+    );
+
+    // Nothing ships after, and running the settlement again posts nothing more.
+    let package = packed["id"].as_str().expect("package");
+    let refused = dispatch(app, package).await;
+    let message = expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+    assert!(message.contains("cancelled"), "{message}");
+    let order_id = id.parse().expect("order id");
+    dropflow::fulfilment::warehouse::cancelled::order_cancelled(&app.db, order_id)
+        .await
+        .expect("settled again");
+    assert_eq!(available(&w, "CNY").await - cny, goods_back);
+    assert_eq!(available(&w, "USD").await - usd, fee);
+    assert_eq!(view(app, &id).await["stage"], json!("cancelled"));
     w.app.stop().await;
 }

@@ -309,6 +309,11 @@ pub async fn dispatch(
     let mut leg = Leg::load(&mut tx, order_id)
         .await?
         .ok_or_else(|| WarehouseError::NotFound(format!("package {package_id} not found")))?;
+    if leg.leg.stage == S::Cancelled {
+        return Err(WarehouseError::Conflict(format!(
+            "the order was cancelled: package {package_id} is not dispatched"
+        )));
+    }
     if !leg.leg.stage.fee_is_paid() || package.fee_paid_at.is_none() {
         return Err(WarehouseError::Conflict(format!(
             "the shipping fee of package {package_id} is not paid (the order is {}): nothing \

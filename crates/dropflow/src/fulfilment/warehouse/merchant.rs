@@ -36,6 +36,11 @@ pub async fn decide(
     let rules = super::refund_rules(db).await?;
     let mut tx = db.begin().await?;
     let mut leg = load(&mut tx, order_id).await?;
+    if leg.leg.stage == S::Cancelled {
+        return Err(WarehouseError::Conflict(
+            "the order was cancelled: nothing is refunded or bought again by a decision".into(),
+        ));
+    }
     let waiting: Vec<_> = store::items(&mut tx, order_id)
         .await?
         .into_iter()

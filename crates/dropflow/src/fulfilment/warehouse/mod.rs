@@ -19,6 +19,8 @@ pub mod photos;
 pub mod late;
 /// What a choice on a failed item does: refund by the rules, or buy the line again.
 pub mod decisions;
+/// The store cancelled the order: refunds by the stage reached, and the leg stops.
+pub mod cancelled;
 
 use super::order_tx;
 use crate::storage::warehouse as store;
