@@ -296,6 +296,34 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
             "nothing stored"
         );
     }
+    // Rules that name no deduction in yuan cannot refund yuan goods: said (409), nothing
+    // written — the item still waits for a decision and the wallet is as it was.
+    let no_yuan = sample.replacen("deductions_by_currency = { CNY = 1000 }\n", "", 1);
+    assert_ne!(no_yuan, sample);
+    expect_json(put(no_yuan).await, StatusCode::OK).await;
+    let (id, _) = order(&w, 9_410_003, 1).await;
+    let v = arrived(&w, &id, 1).await;
+    let item = v["items"][0].clone();
+    fail(app, &item_id(&item)).await;
+    let goods = goods_cost(app, &id, &item).await;
+    let before = available(&w, "CNY").await;
+    let timeline = app.order_detail(&id).await["timeline"].clone();
+    assert!(timeline.as_array().is_some_and(|t| !t.is_empty()));
+    let refused = decide(app, &id, "return_refund").await;
+    let message = expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+    assert!(
+        message.contains("cannot be computed") && message.contains("CNY"),
+        "{message}"
+    );
+    assert_eq!(available(&w, "CNY").await, before);
+    assert_eq!(app.order_detail(&id).await["timeline"], timeline);
+    let v = view(app, &id).await;
+    assert_eq!(
+        v["items"][0]["state"],
+        json!({ "state": "failed", "choice": null }),
+        "{v}"
+    );
+
     // Valid rules replace the sample and are the ones a return is refunded by.
     let edited = sample.replacen("CNY = 1000", "CNY = 250", 1);
     expect_json(put(edited.clone()).await, StatusCode::OK).await;
@@ -303,14 +331,10 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
         app.api_json("/api/v1/warehouse/refund-rules").await["toml"],
         json!(edited)
     );
-    let (id, _) = order(&w, 9_410_003, 1).await;
-    let v = arrived(&w, &id, 1).await;
-    let item = v["items"][0].clone();
-    fail(app, &item_id(&item)).await;
-    let goods = goods_cost(app, &id, &item).await;
-    let before = available(&w, "CNY").await;
     expect_json(decide(app, &id, "return_refund").await, StatusCode::OK).await;
     assert_eq!(available(&w, "CNY").await - before, goods.minor - 250);
+    let detail = app.order_detail(&id).await.to_string();
+    assert!(detail.contains("no item is left to ship"), "{detail}");
     w.app.stop().await;
 }
 

@@ -77,6 +77,14 @@ pub async fn decide(
             FailureChoice::AcceptAsIs => {}
         }
     }
+    let left = readiness(&core_items(&mut tx, order_id).await?);
+    if left.shippable.is_empty() && left.blocked.is_empty() && left.missing.is_empty() {
+        // Everything was returned: the warehouse has nothing to send; the store settles it.
+        notes.push(note(
+            "nothing_to_ship",
+            "no item is left to ship: cancel the order in the store to close it",
+        ));
+    }
     leg.save(&mut tx, notes, actor).await?;
     settle(&mut tx, &mut leg, actor).await?;
     tx.commit().await?;
