@@ -160,6 +160,21 @@ async fn return_and_refund_credits_the_rules_amount_once_and_the_rest_packs() {
     let detail = app.order_detail(&id).await.to_string();
     assert!(detail.contains("back to the wallet"), "{detail}");
     assert!(detail.contains("domestic return postage"), "{detail}");
+    // The seller is asked through the marketplace to take it back: one return and refund of
+    // that item's entry, for the goods paid.
+    let asked = eventually(Duration::from_secs(20), || async {
+        app.order_detail(&id)
+            .await
+            .to_string()
+            .contains("marketplace refund")
+    })
+    .await;
+    assert!(asked, "{}", app.order_detail(&id).await);
+    let refunds = w.market.refunds();
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert_eq!(refunds[0].dispute_request, "returnRefund");
+    assert_eq!(refunds[0].apply_payment_fen, goods.minor);
+    assert_eq!(refunds[0].entry_ids.len(), 1);
     w.app.stop().await;
 }
 

@@ -3,7 +3,8 @@
 //! - return and refund: the item's goods cost is refunded to the wallet as the refund rules
 //!   say for the stage reached (bought, not shipped abroad), once — the ledger reference is
 //!   `<purchase attempt>#wrefund-<item>`, a part of the purchase's capture, so it is posted at
-//!   most once and never beyond what the purchase captured;
+//!   most once and never beyond what the purchase captured — and the seller is asked through
+//!   the marketplace's API to take the goods back (`seller_return`, a job);
 //! - reorder: the line is bought again (same marketplace product and variant, same quantity)
 //!   as a new supplier order placed by the normal place/pay jobs with its own attempt id; its
 //!   new warehouse item waits for its own parcel, the failed one never ships.
@@ -57,6 +58,15 @@ pub(crate) async fn return_and_refund(
         .map_err(|e| cannot(e.to_string()))?;
     let (_, _, attempt_id) = store::item_purchase(tx, item).await?;
     let reference = refund_reference(&attempt_id, &item.id);
+    let order_id = leg.order_id;
+    super::seller_return::enqueue(
+        tx,
+        order_id,
+        &item.supplier_order_id,
+        &item.id,
+        Money::new(cost, currency),
+    )
+    .await?;
     if breakdown.total.minor > 0 {
         let refund = Operation::Refund {
             amount: breakdown.total,
@@ -90,8 +100,7 @@ fn describe(item: &ItemRow, b: &RefundBreakdown) -> String {
     };
     format!(
         "{}: returned to the seller; goods {}{kept} = {} back to the wallet (refund rules, \
-         bought not shipped). The operator sends the goods back and claims the seller's \
-         refund at the marketplace by hand.",
+         bought not shipped); the seller is asked to take the goods back.",
         item.title, b.product, b.total
     )
 }

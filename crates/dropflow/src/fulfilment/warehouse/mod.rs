@@ -21,6 +21,8 @@ pub mod late;
 pub mod decisions;
 /// The store cancelled the order: refunds by the stage reached, and the leg stops.
 pub mod cancelled;
+/// Asking the seller, through the marketplace's API, to take a returned item back.
+pub mod seller_return;
 
 use super::order_tx;
 use crate::storage::warehouse as store;
