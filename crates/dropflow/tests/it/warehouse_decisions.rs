@@ -7,6 +7,7 @@
 
 use crate::support::*;
 use crate::warehouse::*;
+use dropflow::storage::accounts::{self, NewUser, Role};
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::warehouse::refunds::{RefundRules, RefundStage};
@@ -283,6 +284,34 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
         .expect("toml")
         .to_string();
     assert!(RefundRules::from_toml(&sample).is_ok());
+    // Operators only: a merchant's staff may not see or change them.
+    let store: dropflow_core::ids::StoreId = w.store.parse().expect("store id");
+    let staff = accounts::create_user(
+        &app.db,
+        NewUser {
+            account_id: accounts::DEFAULT_ACCOUNT,
+            email: "staff@example.com",
+            password: "correct horse battery",
+            role: Role::Staff,
+            stores: &[store],
+            vendor: None,
+        },
+    )
+    .await
+    .expect("staff user");
+    let staff = dropflow::storage::tokens::create_for(&app.db, "t", Some(&staff.id))
+        .await
+        .expect("token")
+        .1;
+    let as_staff = app
+        .client()
+        .put(app.url("/api/v1/warehouse/refund-rules"))
+        .bearer_auth(&staff)
+        .json(&json!({ "toml": sample }))
+        .send()
+        .await
+        .expect("put as staff");
+    expect_error(as_staff, StatusCode::FORBIDDEN, "forbidden").await;
     for (broken, problem) in [
         (
             sample.replacen("product_percent = 50", "product_percent = 150", 1),

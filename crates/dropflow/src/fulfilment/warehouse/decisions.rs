@@ -83,11 +83,15 @@ pub(crate) async fn return_and_refund(
             Err(e) => return Err(WarehouseError::Internal(e.into())),
         }
     }
-    Ok(note("refund", describe(item, &breakdown)))
+    Ok(note(
+        "refund",
+        describe(item, Money::new(cost, currency), &breakdown),
+    ))
 }
 
-/// "Item: goods CNY 45.90 − CNY 10.00 domestic return postage = CNY 35.90 back to the wallet."
-fn describe(item: &ItemRow, b: &RefundBreakdown) -> String {
+/// "Item: goods CNY 45.90, by the rules CNY 45.90 − CNY 10.00 domestic return postage =
+/// CNY 35.90 back to the wallet."
+fn describe(item: &ItemRow, paid: Money, b: &RefundBreakdown) -> String {
     let kept = if b.deduction.minor > 0 {
         let label = if b.deduction_label.is_empty() {
             "deduction"
@@ -99,8 +103,8 @@ fn describe(item: &ItemRow, b: &RefundBreakdown) -> String {
         String::new()
     };
     format!(
-        "{}: returned to the seller; goods {}{kept} = {} back to the wallet (refund rules, \
-         bought not shipped); the seller is asked to take the goods back.",
+        "{}: returned to the seller; goods paid {paid}, by the refund rules {}{kept} = {} back \
+         to the wallet (bought, not shipped); the seller is asked to take the goods back.",
         item.title, b.product, b.total
     )
 }
