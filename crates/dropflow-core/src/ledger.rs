@@ -255,6 +255,12 @@ impl ReferenceState {
         self.captured = self.captured.saturating_add(tx.amount_on(Account::Spent));
     }
 
+    /// Folds in a refund posted for a part of this reference: only the amount counts (the
+    /// part has its own reference, so this one's own refund stays available).
+    pub fn record_part(&mut self, tx: &Transaction) {
+        self.captured = self.captured.saturating_add(tx.amount_on(Account::Spent));
+    }
+
     fn settled(&self) -> bool {
         self.posted.contains(&Kind::Capture) || self.posted.contains(&Kind::Release)
     }
@@ -349,7 +355,6 @@ impl Balances {
             });
         }
         let open_after = state.open + tx.amount_on(Account::Reserved);
-        let captured_after = state.captured + tx.amount_on(Account::Spent);
         match tx.kind {
             Kind::TopUp | Kind::Reserve => Ok(()),
             Kind::Capture | Kind::Release => {
@@ -367,10 +372,13 @@ impl Balances {
                 }
             }
             Kind::Refund => {
-                if !state.posted.contains(&Kind::Capture) || captured_after < 0 {
+                // A part's refund is bounded by the purchase it is part of.
+                let bound = self.reference(captured_reference(reference));
+                let captured_after = bound.captured + tx.amount_on(Account::Spent);
+                if !bound.posted.contains(&Kind::Capture) || captured_after < 0 {
                     Err(LedgerError::RefundExceedsCapture {
                         amount: Money::new(-tx.amount_on(Account::Spent), self.currency),
-                        captured: Money::new(state.captured, self.currency),
+                        captured: Money::new(bound.captured, self.currency),
                     })
                 } else {
                     Ok(())
@@ -390,6 +398,14 @@ impl Balances {
                 .entry(reference.clone())
                 .or_default()
                 .record(tx);
+            let captured = captured_reference(reference);
+            if captured != reference {
+                // A part's refund lowers what is left to refund of the whole purchase.
+                self.references
+                    .entry(captured.to_string())
+                    .or_default()
+                    .record_part(tx);
+            }
         }
         Ok(())
     }
@@ -482,15 +498,31 @@ pub fn release(balances: &Balances, reference: &str) -> Result<Transaction, Ledg
     Ok(tx)
 }
 
+/// Separates a captured reference from the part a partial refund is for:
+/// `<captured reference>#<part>` (e.g. one returned item of a purchase).
+pub const PART_SEPARATOR: char = '#';
+
+/// The reference whose capture bounds a refund posted under `reference`: itself, or for a
+/// part (`<captured>#<part>`) the captured reference before the separator.
+///
+/// Why parts: a reference is refunded at most once, yet one purchase may be refunded item by
+/// item (an item returned after inspection, another later). Each part is its own reference,
+/// so it is posted at most once; together they never exceed what the purchase captured.
+pub fn captured_reference(reference: &str) -> &str {
+    reference
+        .split_once(PART_SEPARATOR)
+        .map_or(reference, |(captured, _)| captured)
+}
+
 /// A supplier's refund for `reference`, credited back to `available` out of `spent`: at most
-/// what was captured for it, once.
+/// what was captured for it (net of earlier refunds, parts included), once.
 pub fn refund(
     balances: &Balances,
     amount: Money,
     reference: &str,
 ) -> Result<Transaction, LedgerError> {
     let a = positive(amount)?;
-    let state = balances.reference(reference);
+    let state = balances.reference(captured_reference(reference));
     if !state.posted.contains(&Kind::Capture) || a > state.captured {
         return Err(LedgerError::RefundExceedsCapture {
             amount,

@@ -49,6 +49,7 @@ fn warehouse_tab(stage: WarehouseStage) -> Option<Tab> {
         | WarehouseStage::LabelCreated
         | WarehouseStage::Exception => Some(Tab::AtWarehouse),
         WarehouseStage::Dispatched => Some(Tab::Fulfilled),
+        WarehouseStage::Cancelled => Some(Tab::Canceled),
         WarehouseStage::Delivered => Some(Tab::Delivered),
     }
 }

@@ -50,6 +50,43 @@ fn reserve_then_partial_capture_releases_the_rest() {
 }
 
 #[test]
+fn parts_of_a_purchase_are_refunded_each_once_and_never_beyond_the_capture() {
+    let mut b = funded(10_000);
+    b.apply(&reserve(&b, m(3_000), "so-1").unwrap()).unwrap();
+    b.apply(&capture(&b, "so-1", m(3_000)).unwrap()).unwrap();
+    assert_eq!(captured_reference("so-1#item-a"), "so-1");
+    assert_eq!(captured_reference("so-1"), "so-1");
+    // No capture under the part's own name is needed: the purchase's bounds it.
+    b.apply(&refund(&b, m(1_000), "so-1#item-a").unwrap())
+        .unwrap();
+    assert_eq!((b.available, b.spent), (8_000, 2_000));
+    assert!(matches!(
+        refund(&b, m(1), "so-1#item-a"),
+        Err(LedgerError::Duplicate { .. })
+    ));
+    // Another part: up to what is left of the purchase, not more.
+    assert!(matches!(
+        refund(&b, m(2_001), "so-1#item-b"),
+        Err(LedgerError::RefundExceedsCapture { .. })
+    ));
+    b.apply(&refund(&b, m(1_500), "so-1#item-b").unwrap())
+        .unwrap();
+    // The whole purchase's own refund sees what its parts took.
+    assert!(matches!(
+        refund(&b, m(501), "so-1"),
+        Err(LedgerError::RefundExceedsCapture { .. })
+    ));
+    b.apply(&refund(&b, m(500), "so-1").unwrap()).unwrap();
+    assert_eq!((b.available, b.spent), (10_000, 0));
+    // A part of a purchase never captured refunds nothing.
+    assert!(matches!(
+        refund(&b, m(1), "so-2#item-c"),
+        Err(LedgerError::RefundExceedsCapture { .. })
+    ));
+    assert_eq!(b.total(), 0);
+}
+
+#[test]
 fn reserve_needs_the_money_and_is_once_per_reference() {
     let mut b = funded(1_000);
     assert_eq!(

@@ -53,9 +53,10 @@ pub enum Disposition {
     AwaitingInspection,
     /// Failed; the merchant must choose.
     AwaitingMerchant,
-    /// Not here yet (not shipped, in transit, or reordered after a failure).
+    /// Not here yet (not shipped, or in transit).
     Missing,
-    /// Not part of any parcel any more (returned to the seller, or already shipped).
+    /// Not part of any parcel any more (returned to the seller, replaced by a reorder, or
+    /// already shipped).
     Gone,
 }
 
@@ -67,13 +68,11 @@ pub fn disposition(state: ItemState) -> Disposition {
         } => Disposition::Shippable,
         ItemState::Arrived => Disposition::AwaitingInspection,
         ItemState::Failed { choice: None } => Disposition::AwaitingMerchant,
-        ItemState::Expected
-        | ItemState::InTransit
-        | ItemState::Failed {
-            choice: Some(FailureChoice::Reorder),
-        } => Disposition::Missing,
+        ItemState::Expected | ItemState::InTransit => Disposition::Missing,
+        // A reordered item is replaced by a new item (its own purchase and parcel), which is
+        // what is missing until it arrives; the failed one never ships.
         ItemState::Failed {
-            choice: Some(FailureChoice::ReturnAndRefund),
+            choice: Some(FailureChoice::Reorder | FailureChoice::ReturnAndRefund),
         }
         | ItemState::Shipped => Disposition::Gone,
     }
@@ -420,14 +419,32 @@ mod tests {
             assert!(!r.ready);
             assert_eq!(r.blocked, vec!["b"]);
         }
-        // A reorder waits for the new item.
-        let r = readiness(&[item(
-            "a",
-            ItemState::Failed {
-                choice: Some(FailureChoice::Reorder),
-            },
-        )]);
+        // A reorder waits for the new item (its replacement), never for the failed one.
+        let r = readiness(&[
+            item("a", ItemState::Passed),
+            item(
+                "b",
+                ItemState::Failed {
+                    choice: Some(FailureChoice::Reorder),
+                },
+            ),
+            item("b2", ItemState::Expected),
+        ]);
         assert_eq!(r.missing.len(), 1);
+        assert_eq!(r.missing[0].line_id, "b2");
+        assert!(r.blocked.is_empty());
+        let r = readiness(&[
+            item("a", ItemState::Passed),
+            item(
+                "b",
+                ItemState::Failed {
+                    choice: Some(FailureChoice::Reorder),
+                },
+            ),
+            item("b2", ItemState::Passed),
+        ]);
+        assert!(r.ready);
+        assert_eq!(r.shippable, vec!["a", "b2"]);
         // Nothing left to ship at all is not "ready".
         let r = readiness(&[item("a", ItemState::Shipped)]);
         assert!(!r.ready);

@@ -90,7 +90,8 @@ pub enum FailureChoice {
     /// Send it back to the seller and refund the merchant (refund rules, stage
     /// after purchase before shipping).
     ReturnAndRefund,
-    /// Buy it again (from the same or another seller); the item waits for the new one.
+    /// Buy it again (a new purchase of the same product); the order waits for the new item,
+    /// the failed one never ships.
     Reorder,
     /// Ship it as it is.
     AcceptAsIs,

@@ -6,6 +6,7 @@
 use crate::money::Money;
 use crate::reference::currency::Currency;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The sample rules shipped with dropflow (`data/warehouse/refunds.toml`).
 pub const DEFAULT_REFUNDS_TOML: &str = include_str!("../../data/warehouse/refunds.toml");
@@ -20,6 +21,15 @@ pub enum RefundStage {
 }
 
 impl RefundStage {
+    /// How far goods got: not bought yet, bought and still here, or sent abroad.
+    pub fn reached(bought: bool, shipped_abroad: bool) -> RefundStage {
+        match (bought, shipped_abroad) {
+            (_, true) => RefundStage::AfterShipping,
+            (true, false) => RefundStage::AfterPurchaseBeforeShipping,
+            (false, false) => RefundStage::BeforePurchase,
+        }
+    }
+
     pub const ALL: [RefundStage; 3] = [
         RefundStage::BeforePurchase,
         RefundStage::AfterPurchaseBeforeShipping,
@@ -40,6 +50,27 @@ pub struct RefundRule {
     pub deduction: i64,
     #[serde(default)]
     pub deduction_label: String,
+    /// The same deduction for refunds paid in other currencies, minor units by ISO code (the
+    /// goods are refunded in the currency they were bought in, e.g. CNY at the marketplace;
+    /// no exchange rate is guessed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deductions_by_currency: BTreeMap<String, i64>,
+}
+
+impl RefundRule {
+    /// The fixed deduction in `currency`: the rules' own, the one given for it, or none at all
+    /// when the rule keeps nothing (zero is zero in every currency).
+    fn deduction_in(&self, rules: Currency, currency: Currency) -> Option<i64> {
+        if currency == rules || self.deduction == 0 {
+            return Some(
+                self.deductions_by_currency
+                    .get(currency.code())
+                    .copied()
+                    .unwrap_or(self.deduction),
+            );
+        }
+        self.deductions_by_currency.get(currency.code()).copied()
+    }
 }
 
 /// One rule per stage.
@@ -84,6 +115,14 @@ pub enum RefundError {
     CurrencyMismatch { paid: String, rules: String },
     #[error("a paid amount is negative")]
     NegativePaid,
+    #[error(
+        "the {stage:?} rule names no deduction in {currency}: add `deductions_by_currency = \
+         {{ {currency} = <minor units> }}` to it"
+    )]
+    NoDeductionIn {
+        stage: RefundStage,
+        currency: String,
+    },
 }
 
 impl RefundRules {
@@ -120,12 +159,94 @@ impl RefundRules {
             if r.deduction < 0 {
                 problems.push(format!("{:?}: deduction is negative", r.stage));
             }
+            for (code, amount) in &r.deductions_by_currency {
+                match Currency::from_code(code) {
+                    Err(_) => problems.push(format!(
+                        "{:?}: deductions_by_currency: {code:?} is not an ISO 4217 code",
+                        r.stage
+                    )),
+                    Ok(c) if c == self.currency => problems.push(format!(
+                        "{:?}: deductions_by_currency repeats the rules' currency {code} \
+                         (use `deduction`)",
+                        r.stage
+                    )),
+                    Ok(_) if *amount < 0 => problems.push(format!(
+                        "{:?}: deductions_by_currency: {code} is negative",
+                        r.stage
+                    )),
+                    Ok(_) => {}
+                }
+            }
         }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(RefundError::Invalid(problems.join("; ")))
         }
+    }
+
+    /// The refund of goods alone (one returned item, a purchase cancelled at the warehouse):
+    /// the rule's product share of `goods`, less its fixed deduction, in the currency the
+    /// goods were paid in. No shipping or service fee is part of it.
+    pub fn refund_goods(
+        &self,
+        stage: RefundStage,
+        goods: Money,
+    ) -> Result<RefundBreakdown, RefundError> {
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| r.stage == stage)
+            .ok_or(RefundError::NoRule(stage))?;
+        if goods.minor < 0 {
+            return Err(RefundError::NegativePaid);
+        }
+        let currency = goods.currency;
+        let deduction = rule.deduction_in(self.currency, currency).ok_or_else(|| {
+            RefundError::NoDeductionIn {
+                stage,
+                currency: currency.code().to_string(),
+            }
+        })?;
+        let product = share(goods.minor, rule.product_percent);
+        let kept = deduction.clamp(0, product);
+        Ok(RefundBreakdown {
+            stage,
+            product: Money::new(product, currency),
+            shipping: Money::new(0, currency),
+            service_fee: Money::new(0, currency),
+            deduction: Money::new(kept, currency),
+            deduction_label: rule.deduction_label.clone(),
+            total: Money::new(product - kept, currency),
+        })
+    }
+
+    /// The refund of an international shipping fee at `stage`: the rule's shipping share, in
+    /// the fee's currency, with no deduction (the deduction is the goods' return postage).
+    pub fn refund_shipping_fee(
+        &self,
+        stage: RefundStage,
+        fee: Money,
+    ) -> Result<RefundBreakdown, RefundError> {
+        let rule = self
+            .rules
+            .iter()
+            .find(|r| r.stage == stage)
+            .ok_or(RefundError::NoRule(stage))?;
+        if fee.minor < 0 {
+            return Err(RefundError::NegativePaid);
+        }
+        let currency = fee.currency;
+        let shipping = share(fee.minor, rule.shipping_percent);
+        Ok(RefundBreakdown {
+            stage,
+            product: Money::new(0, currency),
+            shipping: Money::new(shipping, currency),
+            service_fee: Money::new(0, currency),
+            deduction: Money::new(0, currency),
+            deduction_label: String::new(),
+            total: Money::new(shipping, currency),
+        })
     }
 
     /// The refund for `paid` at `stage`.
@@ -151,13 +272,9 @@ impl RefundRules {
                 return Err(RefundError::NegativePaid);
             }
         }
-        let share = |m: Money, percent: u32| -> i64 {
-            // Floor: i128 avoids overflow, and both factors are non-negative.
-            i64::try_from(i128::from(m.minor) * i128::from(percent.min(100)) / 100).unwrap_or(0)
-        };
-        let product = share(paid.product, rule.product_percent);
-        let shipping = share(paid.shipping, rule.shipping_percent);
-        let service_fee = share(paid.service_fee, rule.service_fee_percent);
+        let product = share(paid.product.minor, rule.product_percent);
+        let shipping = share(paid.shipping.minor, rule.shipping_percent);
+        let service_fee = share(paid.service_fee.minor, rule.service_fee_percent);
         let gross = product.saturating_add(shipping).saturating_add(service_fee);
         let deduction = rule.deduction.clamp(0, gross);
         Ok(RefundBreakdown {
@@ -170,6 +287,11 @@ impl RefundRules {
             total: Money::new(gross - deduction, currency),
         })
     }
+}
+
+/// `percent` of `minor`, rounded down (i128 avoids overflow; both factors are non-negative).
+fn share(minor: i64, percent: u32) -> i64 {
+    i64::try_from(i128::from(minor) * i128::from(percent.min(100)) / 100).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -239,6 +361,76 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn goods_are_refunded_in_their_own_currency_with_that_currency_s_deduction() {
+        let rules = RefundRules::defaults().unwrap();
+        let cny = |minor| Money::new(minor, Currency::from_code("CNY").unwrap());
+        let r = rules
+            .refund_goods(RefundStage::AfterPurchaseBeforeShipping, cny(4_590))
+            .unwrap();
+        assert_eq!(r.product, cny(4_590));
+        assert_eq!(r.deduction, cny(1_000));
+        assert_eq!(r.total, cny(3_590));
+        assert_eq!(r.shipping, cny(0));
+        // In the rules' own currency the plain deduction applies.
+        let usd_goods = rules
+            .refund_goods(RefundStage::AfterPurchaseBeforeShipping, usd(2_599))
+            .unwrap();
+        assert_eq!(usd_goods.total, usd(2_599 - 150));
+        // Half back after shipping, rounded down; before purchase all of it.
+        let shipped = rules
+            .refund_goods(RefundStage::AfterShipping, cny(999))
+            .unwrap();
+        assert_eq!(shipped.total, cny(499));
+        let before = rules
+            .refund_goods(RefundStage::BeforePurchase, cny(999))
+            .unwrap();
+        assert_eq!(before.total, cny(999));
+        // A currency the rules do not name: said, not guessed.
+        let eur = Money::new(100, Currency::from_code("EUR").unwrap());
+        assert!(matches!(
+            rules.refund_goods(RefundStage::AfterPurchaseBeforeShipping, eur),
+            Err(RefundError::NoDeductionIn { currency, .. }) if currency == "EUR"
+        ));
+    }
+
+    #[test]
+    fn shipping_fees_come_back_until_the_parcel_leaves() {
+        let rules = RefundRules::defaults().unwrap();
+        let fee = usd(1_290);
+        let here = rules
+            .refund_shipping_fee(RefundStage::AfterPurchaseBeforeShipping, fee)
+            .unwrap();
+        assert_eq!((here.total, here.deduction), (fee, usd(0)));
+        let gone = rules
+            .refund_shipping_fee(RefundStage::AfterShipping, fee)
+            .unwrap();
+        assert_eq!(gone.total, usd(0));
+        assert_eq!(
+            RefundStage::reached(true, false),
+            RefundStage::AfterPurchaseBeforeShipping
+        );
+        assert_eq!(
+            RefundStage::reached(false, false),
+            RefundStage::BeforePurchase
+        );
+        assert_eq!(RefundStage::reached(true, true), RefundStage::AfterShipping);
+    }
+
+    #[test]
+    fn deductions_by_currency_are_validated() {
+        let bad = DEFAULT_REFUNDS_TOML.replace("CNY = 1000", "XYZ = 1000");
+        assert!(matches!(
+            RefundRules::from_toml(&bad),
+            Err(RefundError::Invalid(m)) if m.contains("\"XYZ\" is not an ISO 4217 code")
+        ));
+        let negative = DEFAULT_REFUNDS_TOML.replace("CNY = 1000", "CNY = -1");
+        assert!(matches!(
+            RefundRules::from_toml(&negative),
+            Err(RefundError::Invalid(m)) if m.contains("CNY is negative")
+        ));
+    }
+
     proptest! {
         #[test]
         fn refunds_never_exceed_what_was_paid(
@@ -250,6 +442,7 @@ mod tests {
                 rules: RefundStage::ALL.iter().map(|s| RefundRule {
                     stage: *s, product_percent: pp, shipping_percent: sp,
                     service_fee_percent: fp, deduction, deduction_label: String::new(),
+                    deductions_by_currency: BTreeMap::new(),
                 }).collect(),
             };
             for stage in RefundStage::ALL {

@@ -36,6 +36,9 @@ pub enum WarehouseStage {
     Dispatched,
     Delivered,
     Exception,
+    /// The store cancelled the order before the parcel left: nothing is packed or dispatched
+    /// any more (the refund rules decided what went back to the wallet).
+    Cancelled,
 }
 
 impl WarehouseStage {
@@ -54,6 +57,7 @@ impl WarehouseStage {
             WarehouseStage::Dispatched => "dispatched",
             WarehouseStage::Delivered => "delivered",
             WarehouseStage::Exception => "exception",
+            WarehouseStage::Cancelled => "cancelled",
         }
     }
 
@@ -72,7 +76,8 @@ impl WarehouseStage {
             | WarehouseStage::Inspected
             | WarehouseStage::Packed
             | WarehouseStage::AwaitingShippingFee
-            | WarehouseStage::Exception => false,
+            | WarehouseStage::Exception
+            | WarehouseStage::Cancelled => false,
         }
     }
 }
@@ -176,6 +181,8 @@ pub enum WarehouseCommand {
         reason: String,
     },
     ResolveException,
+    /// The store cancelled the order: the leg stops where it is, unless the parcel has left.
+    Cancel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,6 +246,7 @@ fn command_name(c: &WarehouseCommand) -> &'static str {
         WarehouseCommand::Delivered { .. } => "record delivery",
         WarehouseCommand::RaiseException { .. } => "raise an exception",
         WarehouseCommand::ResolveException => "resolve an exception",
+        WarehouseCommand::Cancel => "cancel",
     }
 }
 
@@ -433,7 +441,7 @@ pub fn transition(
             }
         }
         WarehouseCommand::RaiseException { reason } => match from {
-            S::Delivered | S::Exception => return Err(refuse(&command)),
+            S::Delivered | S::Exception | S::Cancelled => return Err(refuse(&command)),
             _ => {
                 if reason.trim().is_empty() {
                     return Err(StageError::Invalid("an exception needs a reason"));
@@ -459,6 +467,15 @@ pub fn transition(
                 }
             }
             _ => return Err(refuse(&command)),
+        },
+        WarehouseCommand::Cancel => match from {
+            // Gone to the customer (or cancelled already): nothing left to stop.
+            S::Dispatched | S::Delivered | S::Cancelled => return Err(refuse(&command)),
+            _ => {
+                next.resume_at = None;
+                next.exception = None;
+                S::Cancelled
+            }
         },
     };
     next.stage = to;
@@ -745,6 +762,43 @@ mod tests {
     }
 
     #[test]
+    fn a_cancelled_leg_stops_unless_the_parcel_left() {
+        let leg = run(happy_until_fee());
+        let (stopped, events) = transition(&leg, WarehouseCommand::Cancel).unwrap();
+        assert_eq!(stopped.stage, WarehouseStage::Cancelled);
+        assert_eq!(
+            events,
+            vec![WarehouseEvent::StageChanged {
+                from: WarehouseStage::AwaitingShippingFee,
+                to: WarehouseStage::Cancelled
+            }]
+        );
+        assert!(transition(&stopped, WarehouseCommand::ShippingFeePaid { at: at(0) }).is_err());
+        assert!(transition(
+            &stopped,
+            WarehouseCommand::Pack {
+                package_id: "pk-2".into(),
+                parcel: parcel()
+            }
+        )
+        .is_err());
+        assert!(transition(&stopped, WarehouseCommand::Cancel).is_err());
+        let mut commands = happy_until_fee();
+        commands.extend([
+            WarehouseCommand::ShippingFeePaid { at: at(0) },
+            WarehouseCommand::LabelCreated {
+                tracking: "YT2512345678901234".into(),
+            },
+            WarehouseCommand::Dispatch { at: at(1) },
+        ]);
+        let gone = run(commands);
+        assert!(matches!(
+            transition(&gone, WarehouseCommand::Cancel),
+            Err(StageError::NotNow { .. })
+        ));
+    }
+
+    #[test]
     fn bad_inputs_are_refused() {
         let mut commands = happy_until_fee();
         commands.truncate(5);
@@ -798,6 +852,7 @@ mod tests {
             "[A-C1-3]{1,2}".prop_map(|t| WarehouseCommand::Delivered { tracking: t }),
             "[a-z ]{0,3}".prop_map(|r| WarehouseCommand::RaiseException { reason: r }),
             Just(WarehouseCommand::ResolveException),
+            Just(WarehouseCommand::Cancel),
         ]
     }
 
@@ -821,6 +876,11 @@ mod tests {
                     // Only a delivery that leaves the stage as it was has no stage event.
                     prop_assert!(first_is_the_move || (delivery && before.stage == next.stage));
                     prop_assert_ne!(before.stage, WarehouseStage::Delivered);
+                    // Cancelled is the end: a parcel already sent may still be delivered,
+                    // but nothing moves the leg on.
+                    if before.stage == WarehouseStage::Cancelled {
+                        prop_assert_eq!(next.stage, WarehouseStage::Cancelled);
+                    }
                     if pays {
                         let package = next.package_id.clone();
                         prop_assert!(package.is_some());

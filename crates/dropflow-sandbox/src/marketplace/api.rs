@@ -6,11 +6,16 @@
 //! `outOrderId`; `tradeWithholdPreparePayParam` {orderId}; `webSite`, `orderId`; `tradeID`,
 //! `cancelReason`), fastCreateOrder's `result` {orderId, totalSuccessAmount, postFee} in fen,
 //! buyerView's `baseInfo` (status, totalAmount in yuan) and `nativeLogistics.logisticsItems`
-//! (logisticsCompanyName, logisticsCompanyNo, logisticsBillNo), and the status vocabulary.
+//! (logisticsCompanyName, logisticsCompanyNo, logisticsBillNo), and the status vocabulary;
+//! createRefund's parameters (`orderId`, `orderEntryIds` = buyerView's `subItemID`s,
+//! `disputeRequest` refund | returnRefund, `applyPayment` / `applyCarriage` in fen,
+//! `applyReasonId`, `description` 2-150 characters, `goodsStatus`) and its `result.result.
+//! refundId`.
 //!
 //! Modelled (1688 documents no such codes, or not publicly): the business error codes in
-//! [`code`], `outOrderId` being unique per live order and echoed in `baseInfo`, and the
-//! buyer balance that protocol pay draws from.
+//! [`code`], `outOrderId` being unique per live order and echoed in `baseInfo`, the buyer
+//! balance that protocol pay draws from, sub-order ids derived from the order id, any
+//! `applyReasonId` accepted, and one open refund per entry.
 
 use super::orders::{offers, Courier, Line, MarketplaceOffer, Order, COURIERS};
 use super::Shared;
@@ -22,13 +27,15 @@ pub const PREPARE_PAY: &str = "alibaba.trade.pay.protocolPay.preparePay";
 pub const BUYER_VIEW: &str = "alibaba.trade.get.buyerView";
 pub const BUYER_ORDER_LIST: &str = "alibaba.trade.getBuyerOrderList";
 pub const CANCEL: &str = "alibaba.trade.cancel";
+pub const CREATE_REFUND: &str = "alibaba.trade.createRefund";
 
-pub const APIS: [&str; 5] = [
+pub const APIS: [&str; 6] = [
     FAST_CREATE_ORDER,
     PREPARE_PAY,
     BUYER_VIEW,
     BUYER_ORDER_LIST,
     CANCEL,
+    CREATE_REFUND,
 ];
 
 /// The sandbox's business error codes (modelled; see the module comment).
@@ -41,6 +48,8 @@ pub mod code {
     pub const BALANCE_NOT_ENOUGH: &str = "PAY_BALANCE_NOT_ENOUGH";
     pub const ORDER_NOT_FOUND: &str = "ORDER_NOT_EXIST";
     pub const STATUS_NOT_ALLOWED: &str = "ORDER_STATUS_NOT_ALLOW";
+    pub const REFUND_EXISTS: &str = "REFUND_ALREADY_EXIST";
+    pub const REFUND_TOO_MUCH: &str = "REFUND_PAYMENT_EXCEED";
 }
 
 /// A parameter by name.
@@ -179,6 +188,7 @@ pub(crate) fn create(shared: &Shared, params: &[(String, String)], faults: &Faul
         paid_at: None,
         cancelled_at: None,
         courier,
+        refunds: Vec::new(),
     };
     let (total, post) = (order.total_fen(), order.post_fee_fen);
     state.orders.insert(id, order);
@@ -245,7 +255,9 @@ fn view(order: &Order, shared: &Shared) -> Value {
             "shippingFee": yuan(order.post_fee_fen),
             "createTime": order.created_at.format("%Y%m%d%H%M%S000+0800").to_string(),
         },
-        "productItems": order.lines.iter().map(|l| json!({
+        "productItems": order.lines.iter().enumerate().map(|(i, l)| json!({
+            "subItemID": order.entry_id(i),
+            "subItemIDString": order.entry_id(i).to_string(),
             "productID": l.offer_id,
             "specId": l.spec_id,
             "name": l.title,
@@ -320,6 +332,101 @@ pub(crate) fn cancel(shared: &Shared, params: &[(String, String)]) -> Value {
         }
     }
     json!({ "success": true })
+}
+
+/// `alibaba.trade.createRefund`: the buyer asks for a refund (`refund`) or a return and
+/// refund (`returnRefund`, only once the goods were received) of some entries of a paid
+/// order. One open request per entry; at most what was paid for the entries.
+pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Value {
+    let refuse = |code: &str, message: &str| json!({ "result": refused(code, message) });
+    let Some(order_id) = param(params, "orderId").and_then(|s| s.trim().parse::<u64>().ok()) else {
+        return refuse(code::BAD_PARAM, "orderId is missing");
+    };
+    let entries: Vec<u64> = param(params, "orderEntryIds")
+        .and_then(|e| serde_json::from_str::<Vec<Value>>(e).ok())
+        .map(|e| e.iter().filter_map(number).collect())
+        .unwrap_or_default();
+    let dispute = param(params, "disputeRequest").unwrap_or("");
+    let goods_status = param(params, "goodsStatus").unwrap_or("");
+    let apply = param(params, "applyPayment").and_then(|a| a.trim().parse::<i64>().ok());
+    let reason = param(params, "applyReasonId").and_then(|a| a.trim().parse::<u64>().ok());
+    let description = param(params, "description").unwrap_or("").trim();
+    let goods_statuses = [
+        "refundWaitSellerSend",
+        "refundWaitBuyerReceive",
+        "refundBuyerReceived",
+        "aftersaleBuyerNotReceived",
+        "aftersaleBuyerReceived",
+    ];
+    let bad = if entries.is_empty() {
+        Some("orderEntryIds is missing or empty")
+    } else if !["refund", "returnRefund"].contains(&dispute) {
+        Some("disputeRequest must be refund or returnRefund")
+    } else if !goods_statuses.contains(&goods_status) {
+        Some("goodsStatus is not a known goods status")
+    } else if apply.is_none_or(|a| a < 0) || reason.is_none() {
+        Some("applyPayment (fen) and applyReasonId are required")
+    } else if !(2..=150).contains(&description.chars().count()) {
+        Some("description must be 2-150 characters")
+    } else {
+        None
+    };
+    if let Some(message) = bad {
+        return refuse(code::BAD_PARAM, message);
+    }
+    let apply = apply.unwrap_or(0);
+    let now = shared.clock.now();
+    let timing = shared.config.timing();
+    let mut state = shared.lock();
+    let Some(order) = state.orders.get_mut(&order_id) else {
+        return refuse(code::ORDER_NOT_FOUND, "order does not exist");
+    };
+    if order.paid_at.is_none() || order.cancelled_at.is_some() {
+        return refuse(code::STATUS_NOT_ALLOWED, "only paid orders can be refunded");
+    }
+    // Goods never shipped cannot have been received; once shipped the buyer may say they were
+    // (the warehouse scans them in before the courier's delivery scan reaches 1688).
+    let received = matches!(
+        order.status(now, &timing),
+        "waitbuyerreceive" | "confirm_goods" | "success"
+    );
+    if dispute == "returnRefund" && !received {
+        return refuse(
+            code::STATUS_NOT_ALLOWED,
+            "只有已收到货，才可以选择退款退货 (return only after the goods were received)",
+        );
+    }
+    let mut paid_fen = 0;
+    for entry in &entries {
+        let Some(line) = (0..order.lines.len()).find(|i| order.entry_id(*i) == *entry) else {
+            return refuse(code::BAD_PARAM, "an orderEntryId is not of this order");
+        };
+        let l = &order.lines[line];
+        paid_fen += l.unit_fen * i64::from(l.quantity);
+    }
+    if order
+        .refunds
+        .iter()
+        .any(|r| r.entry_ids.iter().any(|e| entries.contains(e)))
+    {
+        return refuse(
+            code::REFUND_EXISTS,
+            "a refund is already open for this entry",
+        );
+    }
+    if apply > paid_fen {
+        return refuse(code::REFUND_TOO_MUCH, "applyPayment is more than was paid");
+    }
+    let refund_id = format!("TQ{order_id}{}", order.refunds.len() + 1);
+    order.refunds.push(super::orders::SandboxRefund {
+        refund_id: refund_id.clone(),
+        order_id,
+        entry_ids: entries,
+        dispute_request: dispute.to_string(),
+        apply_payment_fen: apply,
+        goods_status: goods_status.to_string(),
+    });
+    json!({ "result": { "success": true, "result": { "refundId": refund_id } } })
 }
 
 /// The starting catalogue.

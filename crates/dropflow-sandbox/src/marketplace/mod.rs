@@ -9,7 +9,8 @@
 //! - **orders**: fastCreateOrder (the receiving address is the warehouse, never the customer;
 //!   `outOrderId` refused while a live order holds it, so a retry never buys twice), protocol
 //!   pay from the buyer balance (cross-border pay channel), buyerView, getBuyerOrderList
-//!   (newest first, paged), cancel (unpaid only);
+//!   (newest first, paged), cancel (unpaid only), createRefund (a return and refund of some
+//!   entries of a paid order once shipped, at most what they cost, one open per entry);
 //! - **time**: a paid order goes `waitsellersend` → `waitbuyerreceive` (a domestic parcel with
 //!   SF / YTO / ZTO / STO / Yunda tracking) → `confirm_goods` (signed for at the warehouse) →
 //!   `success` as *sandbox time* passes (`time_scale`, or [`MarketplaceSandbox::advance`]);
@@ -24,8 +25,10 @@ pub mod sign;
 #[cfg(test)]
 mod tests;
 
-pub use api::{code, APIS, BUYER_ORDER_LIST, BUYER_VIEW, CANCEL, FAST_CREATE_ORDER, PREPARE_PAY};
-pub use orders::{offers, tracking_number, Courier, MarketplaceOffer, COURIERS};
+pub use api::{
+    code, APIS, BUYER_ORDER_LIST, BUYER_VIEW, CANCEL, CREATE_REFUND, FAST_CREATE_ORDER, PREPARE_PAY,
+};
+pub use orders::{offers, tracking_number, Courier, MarketplaceOffer, SandboxRefund, COURIERS};
 
 use crate::cj::clock::SandboxClock;
 use crate::faults::FaultSwitch;
@@ -240,6 +243,16 @@ impl MarketplaceSandbox {
             .collect()
     }
 
+    /// Every refund request opened, oldest order first.
+    pub fn refunds(&self) -> Vec<SandboxRefund> {
+        self.shared
+            .lock()
+            .orders
+            .values()
+            .flat_map(|o| o.refunds.iter().cloned())
+            .collect()
+    }
+
     pub fn balance_fen(&self) -> i64 {
         self.shared.lock().balance_fen
     }
@@ -365,6 +378,7 @@ fn answer(
         PREPARE_PAY => api::pay(shared, params),
         BUYER_VIEW => api::buyer_view(shared, params),
         BUYER_ORDER_LIST => api::order_list(shared, params),
+        CREATE_REFUND => api::create_refund(shared, params),
         _ => api::cancel(shared, params),
     };
     Json(body).into_response()

@@ -114,6 +114,18 @@ pub(crate) struct Line {
     pub unit_fen: i64,
 }
 
+/// A refund (return) request the buyer opened on some of an order's entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxRefund {
+    pub refund_id: String,
+    pub order_id: u64,
+    pub entry_ids: Vec<u64>,
+    /// `refund` or `returnRefund`.
+    pub dispute_request: String,
+    pub apply_payment_fen: i64,
+    pub goods_status: String,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Order {
     pub id: u64,
@@ -124,6 +136,7 @@ pub(crate) struct Order {
     pub paid_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub courier: Courier,
+    pub refunds: Vec<SandboxRefund>,
 }
 
 /// How long each step takes, in sandbox time.
@@ -139,6 +152,11 @@ fn chrono(d: Duration) -> ChronoDuration {
 }
 
 impl Order {
+    /// The sub-order (entry) id of line `index`, stable per order (1688 `subItemID`).
+    pub fn entry_id(&self, index: usize) -> u64 {
+        self.id.saturating_mul(100).saturating_add(index as u64 + 1)
+    }
+
     pub fn product_fen(&self) -> i64 {
         self.lines
             .iter()

@@ -2,7 +2,8 @@
 //! not bought yet is cancelled here and its wallet reserve released; what the supplier holds
 //! unpaid is cancelled on our side (unpaid supplier orders lapse at AliExpress and CJ); what
 //! is paid or shipped stays as it is, for the merchant to settle with the supplier (the order
-//! page shows it).
+//! page shows it) — except at the warehouse, where what was bought is refunded by the refund
+//! rules for the stage it reached and the leg stops (`warehouse::cancelled`).
 
 use super::order_tx;
 use super::wallet;
@@ -75,5 +76,6 @@ pub async fn cancel(services: &Services, order_id: OrderId) -> anyhow::Result<()
         .await?;
         tx.commit().await?;
     }
+    super::warehouse::cancelled::order_cancelled(db, order_id).await?;
     Ok(())
 }

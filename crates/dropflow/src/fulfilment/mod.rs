@@ -110,6 +110,11 @@ pub fn register(registry: &mut Registry, services: Services) {
         let s = s.clone();
         async move { sync::apply_cj_event(&s, &job.payload).await }
     });
+    let s = services.clone();
+    registry.register(warehouse::seller_return::JOB, move |job| {
+        let s = s.clone();
+        async move { warehouse::seller_return::run(&s, &job.payload).await }
+    });
     let s = services;
     registry.register(cancel::JOB, move |job| {
         let s = s.clone();

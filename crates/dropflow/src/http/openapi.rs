@@ -42,6 +42,8 @@ use utoipa::{Modify, OpenApi};
         super::api::warehouse::dispatch,
         super::api::warehouse::rates,
         super::api::warehouse::put_rates,
+        super::api::warehouse::refund_rules,
+        super::api::warehouse::put_refund_rules,
         super::api::warehouse::show,
         super::api::warehouse::decide,
         super::api::warehouse::ship_what_is_here,

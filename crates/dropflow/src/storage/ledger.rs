@@ -90,6 +90,14 @@ pub async fn post(
     if let Some(reference) = operation.reference() {
         let state = reference_state(tx, &store, currency, reference).await?;
         balances.references.insert(reference.to_string(), state);
+        if matches!(operation, Operation::Refund { .. }) {
+            // A refund is bounded by the purchase's capture less every refund of it, the
+            // refunds of its parts (`<captured>#<part>`) included.
+            let captured = ledger::captured_reference(reference);
+            let mut whole = reference_state(tx, &store, currency, captured).await?;
+            whole.captured += refunded_parts(tx, &store, currency, captured).await?;
+            balances.references.insert(captured.to_string(), whole);
+        }
     }
     let transaction = ledger::plan(&balances, operation)?;
     balances.apply(&transaction)?;
@@ -228,6 +236,34 @@ async fn reference_state(
         state.record(transaction);
     }
     Ok(state)
+}
+
+/// What the refunds of the parts of `captured` took out of `spent` (zero or negative).
+async fn refunded_parts(
+    tx: &mut Tx<'_>,
+    store: &str,
+    currency: Currency,
+    captured: &str,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS spent
+         FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
+         WHERE t.store_id = $1 AND t.currency = $2 AND t.kind = 'refund'
+            AND t.reference LIKE $3 ESCAPE '!' AND p.account = 'spent'",
+    )
+    .bind(store)
+    .bind(currency.code())
+    .bind(format!(
+        "{}{}%",
+        captured
+            .replace('!', "!!")
+            .replace('%', "!%")
+            .replace('_', "!_"),
+        ledger::PART_SEPARATOR
+    ))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(row.try_get("spent")?)
 }
 
 fn parse_kind(text: &str) -> Result<Kind> {

@@ -129,7 +129,8 @@ fn item_row(r: &AnyRow) -> Result<ItemRow> {
 const ITEM_COLUMNS: &str = "id, order_id, supplier_order_id, line_position, title, quantity, \
      state, outcome, checklist, arrived_at, package_id";
 
-/// Creates the items of a supplier order's lines (once: a repeat changes nothing).
+/// Creates the items of a supplier order's lines (once: a repeat changes nothing). A line
+/// bought again (a reorder) gets a new item of its own, linked to the new supplier order.
 pub async fn ensure_items(tx: &mut Tx<'_>, order_id: OrderId, so: SupplierOrderId) -> Result<()> {
     let lines = sqlx::query(
         "SELECT i.line_position, CAST(SUM(i.quantity) AS BIGINT) AS quantity, l.title
@@ -148,7 +149,7 @@ pub async fn ensure_items(tx: &mut Tx<'_>, order_id: OrderId, so: SupplierOrderI
             "INSERT INTO warehouse_items (id, order_id, supplier_order_id, line_position, title,
                 quantity, state, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (order_id, line_position) DO NOTHING",
+             ON CONFLICT (supplier_order_id, line_position) DO NOTHING",
         )
         .bind(new_id())
         .bind(order_id.to_string())
@@ -166,7 +167,8 @@ pub async fn ensure_items(tx: &mut Tx<'_>, order_id: OrderId, so: SupplierOrderI
 
 pub async fn items(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<ItemRow>> {
     let rows = sqlx::query(&format!(
-        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE order_id = $1 ORDER BY line_position"
+        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE order_id = $1
+         ORDER BY line_position, id"
     ))
     .bind(order_id.to_string())
     .fetch_all(&mut **tx)
@@ -176,7 +178,8 @@ pub async fn items(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<ItemRow>> {
 
 pub async fn items_of(db: &Database, order_id: OrderId) -> Result<Vec<ItemRow>> {
     let rows = sqlx::query(&format!(
-        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE order_id = $1 ORDER BY line_position"
+        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE order_id = $1
+         ORDER BY line_position, id"
     ))
     .bind(order_id.to_string())
     .fetch_all(&db.reader)
@@ -225,14 +228,9 @@ pub async fn items_arrived(tx: &mut Tx<'_>, so: SupplierOrderId) -> Result<Vec<S
     let mut arrived = Vec::new();
     for row in rows.iter().map(item_row) {
         let row = row?;
-        let waiting = matches!(
-            row.state,
-            ItemState::Expected
-                | ItemState::InTransit
-                | ItemState::Failed {
-                    choice: Some(dropflow_core::warehouse::inspection::FailureChoice::Reorder)
-                }
-        );
+        // A failed item stays failed whatever its purchase's parcels do: a reorder arrives as
+        // a new item of its own purchase.
+        let waiting = matches!(row.state, ItemState::Expected | ItemState::InTransit);
         if waiting {
             sqlx::query(
                 "UPDATE warehouse_items SET state = $1, arrived_at = $2, outcome = NULL,
@@ -280,6 +278,76 @@ pub async fn put_in_package(tx: &mut Tx<'_>, item_ids: &[String], package: &str)
             .await?;
     }
     Ok(())
+}
+
+/// What an item's goods cost at its purchase: its supplier order's unit cost × quantity for
+/// the item's line, in the currency it was bought in; `None` when nothing is known.
+pub async fn item_cost(tx: &mut Tx<'_>, item: &ItemRow) -> Result<Option<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT CAST(SUM(unit_cost_minor * quantity) AS BIGINT) AS cost, currency
+         FROM supplier_order_items WHERE supplier_order_id = $1 AND line_position = $2
+         GROUP BY currency",
+    )
+    .bind(&item.supplier_order_id)
+    .bind(item.line_position)
+    .fetch_all(&mut **tx)
+    .await?;
+    // Two currencies in one purchase cannot be refunded as one amount: say so, not guess.
+    match rows.as_slice() {
+        [row] => Ok(Some((row.try_get("cost")?, row.try_get("currency")?))),
+        _ => Ok(None),
+    }
+}
+
+/// The purchase an item came from: (supplier kind, account, attempt id).
+pub async fn item_purchase(tx: &mut Tx<'_>, item: &ItemRow) -> Result<(String, String, String)> {
+    let row = sqlx::query(
+        "SELECT supplier, supplier_account, attempt_id FROM supplier_orders WHERE id = $1",
+    )
+    .bind(&item.supplier_order_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((
+        row.try_get("supplier")?,
+        row.try_get("supplier_account")?,
+        row.try_get("attempt_id")?,
+    ))
+}
+
+/// The item's line as its purchase bought it (same product and variant, same quantity), to
+/// buy it again.
+pub async fn item_line_bought(
+    tx: &mut Tx<'_>,
+    item: &ItemRow,
+) -> Result<Vec<dropflow_core::routing::PlannedItem>> {
+    use dropflow_core::money::Money;
+    use dropflow_core::reference::currency::Currency;
+    let rows = sqlx::query(
+        "SELECT supplier_product_id, supplier_sku_id, quantity, unit_cost_minor, currency,
+            product_url
+         FROM supplier_order_items WHERE supplier_order_id = $1 AND line_position = $2
+         ORDER BY position",
+    )
+    .bind(&item.supplier_order_id)
+    .bind(item.line_position)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let code: String = r.try_get("currency")?;
+            let currency = Currency::from_code(&code).map_err(|e| {
+                super::StorageError::Corrupt(format!("supplier_order_items.currency: {e}"))
+            })?;
+            Ok(dropflow_core::routing::PlannedItem {
+                line_position: u32::try_from(item.line_position).unwrap_or(u32::MAX),
+                supplier_product_id: r.try_get("supplier_product_id")?,
+                supplier_sku_id: r.try_get("supplier_sku_id")?,
+                quantity: u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+                unit_cost: Money::new(r.try_get("unit_cost_minor")?, currency),
+                product_url: r.try_get("product_url")?,
+            })
+        })
+        .collect()
 }
 
 // ---- inbound parcels ----------------------------------------------------------------------
@@ -688,17 +756,36 @@ pub async fn open_package(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Option<P
     }
 }
 
-/// Every package carrying the order, oldest first.
-pub async fn packages_of(db: &Database, order_id: OrderId) -> Result<Vec<Package>> {
-    let columns = PACKAGE_COLUMNS
+/// Every package carrying the order (its own and any it shares), oldest first, inside a
+/// transaction.
+pub async fn packages_in(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<Package>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {} FROM warehouse_packages p
+         JOIN warehouse_package_orders po ON po.package_id = p.id
+         WHERE po.order_id = $1 ORDER BY p.created_at, p.id",
+        prefixed_package_columns()
+    ))
+    .bind(order_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter().map(package_row).collect()
+}
+
+fn prefixed_package_columns() -> String {
+    PACKAGE_COLUMNS
         .split(", ")
         .map(|c| format!("p.{c}"))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+/// Every package carrying the order, oldest first.
+pub async fn packages_of(db: &Database, order_id: OrderId) -> Result<Vec<Package>> {
     let rows = sqlx::query(&format!(
-        "SELECT {columns} FROM warehouse_packages p
+        "SELECT {} FROM warehouse_packages p
          JOIN warehouse_package_orders po ON po.package_id = p.id
-         WHERE po.order_id = $1 ORDER BY p.created_at, p.id"
+         WHERE po.order_id = $1 ORDER BY p.created_at, p.id",
+        prefixed_package_columns()
     ))
     .bind(order_id.to_string())
     .fetch_all(&db.reader)
@@ -803,7 +890,9 @@ pub async fn flag_late(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Vec<(Strin
     let rows = sqlx::query(
         "SELECT id, order_id FROM warehouse_packages
          WHERE dispatched_at IS NULL AND late = 0 AND dispatch_due_at IS NOT NULL
-            AND dispatch_due_at < $1 ORDER BY dispatch_due_at LIMIT 200",
+            AND dispatch_due_at < $1
+            AND order_id NOT IN (SELECT order_id FROM warehouse_legs WHERE stage = 'cancelled')
+         ORDER BY dispatch_due_at LIMIT 200",
     )
     .bind(now.timestamp_millis())
     .fetch_all(&mut **tx)
@@ -848,6 +937,32 @@ pub async fn put_rate_tables(db: &Database, toml: &str, by: &str) -> Result<()> 
         "INSERT INTO warehouse_rates (id, tables, updated_by, updated_at)
          VALUES ('current', $1, $2, $3)
          ON CONFLICT (id) DO UPDATE SET tables = excluded.tables,
+            updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .bind(toml)
+    .bind(by)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The operator's refund rules as TOML, when they replaced the sample data.
+pub async fn refund_rules(db: &Database) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT rules FROM warehouse_refund_rules WHERE id = 'current'")
+        .fetch_optional(&db.reader)
+        .await?;
+    row.map(|r| r.try_get("rules").map_err(Into::into))
+        .transpose()
+}
+
+pub async fn put_refund_rules(db: &Database, toml: &str, by: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO warehouse_refund_rules (id, rules, updated_by, updated_at)
+         VALUES ('current', $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET rules = excluded.rules,
             updated_by = excluded.updated_by, updated_at = excluded.updated_at",
     )
     .bind(toml)

@@ -18,6 +18,32 @@ use dropflow_core::supplier::{
 };
 use futures::future::BoxFuture;
 
+/// Goods the warehouse sends back to the seller (a failed inspection): return and refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnRequest {
+    /// The supplier's order number.
+    pub supplier_order_id: String,
+    /// The variants of that order going back.
+    pub supplier_sku_ids: Vec<String>,
+    /// The goods refund asked for, in the currency they were bought in.
+    pub amount: dropflow_core::money::Money,
+    /// Why, in words the seller reads.
+    pub reason: String,
+}
+
+/// The supplier's answer to a return request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnAnswer {
+    /// Opened, under the supplier's refund id.
+    Requested { refund_id: String },
+    /// One is already open for these goods (an earlier try whose answer was lost).
+    AlreadyRequested,
+    /// Refused (status, amount, …): a person takes it up.
+    Refused { detail: String },
+    /// The supplier's API takes no return requests: a person returns the goods.
+    NotOffered,
+}
+
 /// What every supplier connector can do. Boxed futures rather than `async fn` in the trait so
 /// connectors can live behind `Arc<dyn Supplier>` in a registry chosen at run time.
 pub trait Supplier: Send + Sync {
@@ -49,4 +75,12 @@ pub trait Supplier: Send + Sync {
         &'a self,
         supplier_order_id: &'a str,
     ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>>;
+
+    /// Asks the supplier to take goods back and refund them. Default: not offered.
+    fn request_return<'a>(
+        &'a self,
+        _request: &'a ReturnRequest,
+    ) -> BoxFuture<'a, Result<ReturnAnswer, SupplierError>> {
+        Box::pin(async { Ok(ReturnAnswer::NotOffered) })
+    }
 }

@@ -27,6 +27,7 @@ mod tracking_apply;
 mod wallet;
 mod warehouse;
 mod warehouse_operator;
+mod warehouse_decisions;
 mod warehouse_packages;
 mod webhooks_shopify;
 mod webhooks_woocommerce;

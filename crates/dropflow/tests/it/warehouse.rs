@@ -146,7 +146,7 @@ pub(crate) async fn order_with(
     )
 }
 
-async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
+pub(crate) async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
     app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
         .await
         .as_array()
@@ -283,7 +283,7 @@ pub(crate) fn inbound_numbers(v: &Value) -> Vec<String> {
 }
 
 /// The fee paid, dispatched, and the store order fulfilled with the international number.
-async fn pay_dispatch_and_fulfil(w: &World, id: &str, store_order: u64) {
+pub(crate) async fn pay_dispatch_and_fulfil(w: &World, id: &str, store_order: u64) {
     let app = &w.app;
     let v = view(app, id).await;
     let package = v["packages"][0]["id"]

@@ -540,6 +540,12 @@ pub async fn dispatch(
             "package {package_id} was already dispatched"
         )));
     }
+    if let Some(cancelled) = legs.iter().find(|l| l.leg.stage == S::Cancelled) {
+        return Err(WarehouseError::Conflict(format!(
+            "order {} was cancelled: package {package_id} is not dispatched",
+            cancelled.order_id
+        )));
+    }
     for leg in &legs {
         let this_package = leg
             .leg

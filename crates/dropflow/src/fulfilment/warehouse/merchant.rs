@@ -1,7 +1,7 @@
 //! What the merchant does at the warehouse stage: decide on failed items, ship what is here,
 //! choose the carrier, pay the shipping fee from the wallet; and what the merchant sees.
 
-use super::{core_items, note, settle, Group, Leg, Result, WarehouseError};
+use super::{core_items, decisions, note, settle, Group, Leg, Result, WarehouseError};
 use crate::storage::ledger::{self, PostError};
 use crate::storage::warehouse as store;
 use crate::storage::{Database, Tx};
@@ -25,15 +25,22 @@ async fn load(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Leg> {
     })
 }
 
-/// The merchant's choice for every failed item still waiting for one.
+/// The merchant's choice for every failed item still waiting for one, with what it does
+/// (refund, new purchase) in the same transaction.
 pub async fn decide(
     db: &Database,
     order_id: OrderId,
     choice: FailureChoice,
     actor: &Actor,
 ) -> Result<usize> {
+    let rules = super::refund_rules(db).await?;
     let mut tx = db.begin().await?;
     let mut leg = load(&mut tx, order_id).await?;
+    if leg.leg.stage == S::Cancelled {
+        return Err(WarehouseError::Conflict(
+            "the order was cancelled: nothing is refunded or bought again by a decision".into(),
+        ));
+    }
     let waiting: Vec<_> = store::items(&mut tx, order_id)
         .await?
         .into_iter()
@@ -44,6 +51,15 @@ pub async fn decide(
             "no failed item waits for a decision".into(),
         ));
     }
+    let what = match choice {
+        FailureChoice::ReturnAndRefund => "return to the seller and refund",
+        FailureChoice::Reorder => "reorder (the order waits for the replacement)",
+        FailureChoice::AcceptAsIs => "accept as is",
+    };
+    let mut notes = vec![note(
+        "decision",
+        format!("{} failed item(s): {what}", waiting.len()),
+    )];
     for item in &waiting {
         store::set_item_state(
             &mut tx,
@@ -53,23 +69,23 @@ pub async fn decide(
             },
         )
         .await?;
+        match choice {
+            FailureChoice::ReturnAndRefund => {
+                notes.push(decisions::return_and_refund(&mut tx, db, &leg, item, &rules).await?)
+            }
+            FailureChoice::Reorder => notes.push(decisions::reorder(&mut tx, &leg, item).await?),
+            FailureChoice::AcceptAsIs => {}
+        }
     }
-    let what = match choice {
-        // The seller takes it back and refunds the product cost (refund rules, stage after
-        // purchase before shipping); the return itself is the operator's.
-        FailureChoice::ReturnAndRefund => "return to the seller and refund",
-        FailureChoice::Reorder => "reorder (the item waits for its replacement)",
-        FailureChoice::AcceptAsIs => "accept as is",
-    };
-    leg.save(
-        &mut tx,
-        vec![note(
-            "decision",
-            format!("{} failed item(s): {what}", waiting.len()),
-        )],
-        actor,
-    )
-    .await?;
+    let left = readiness(&core_items(&mut tx, order_id).await?);
+    if left.shippable.is_empty() && left.blocked.is_empty() && left.missing.is_empty() {
+        // Everything was returned: the warehouse has nothing to send; the store settles it.
+        notes.push(note(
+            "nothing_to_ship",
+            "no item is left to ship: cancel the order in the store to close it",
+        ));
+    }
+    leg.save(&mut tx, notes, actor).await?;
     settle(&mut tx, &mut leg, actor).await?;
     tx.commit().await?;
     Ok(waiting.len())

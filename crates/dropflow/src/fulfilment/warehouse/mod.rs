@@ -23,6 +23,12 @@ pub mod photos;
 pub mod late;
 /// Orders of one store to one customer that may share a parcel.
 pub mod combine;
+/// What a choice on a failed item does: refund by the rules, or buy the line again.
+pub mod decisions;
+/// The store cancelled the order: refunds by the stage reached, and the leg stops.
+pub mod cancelled;
+/// Asking the seller, through the marketplace's API, to take a returned item back.
+pub mod seller_return;
 
 use super::order_tx;
 use crate::storage::warehouse as store;
@@ -32,6 +38,7 @@ use dropflow_core::ids::{OrderId, StoreId};
 use dropflow_core::lifecycle::Command;
 use dropflow_core::warehouse::consolidation::{readiness, DomesticTracking, Item, Readiness};
 use dropflow_core::warehouse::rates::RateTables;
+use dropflow_core::warehouse::refunds::RefundRules;
 use dropflow_core::warehouse::stage::{self, StageError, WarehouseCommand, WarehouseLeg};
 
 /// Why a warehouse action did not happen; nothing was written.
@@ -331,6 +338,15 @@ pub async fn rate_tables(db: &Database) -> Result<RateTables> {
         None => RateTables::defaults(),
     };
     tables.map_err(|e| WarehouseError::Internal(anyhow::anyhow!("stored rate tables: {e}")))
+}
+
+/// The refund rules in force: the operator's, or the embedded sample.
+pub async fn refund_rules(db: &Database) -> Result<RefundRules> {
+    let rules = match store::refund_rules(db).await? {
+        Some(text) => RefundRules::from_toml(&text),
+        None => RefundRules::defaults(),
+    };
+    rules.map_err(|e| WarehouseError::Internal(anyhow::anyhow!("stored refund rules: {e}")))
 }
 
 /// The international parcel `number` of the order was delivered: that package is marked

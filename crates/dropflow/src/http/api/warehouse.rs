@@ -1,6 +1,7 @@
 //! The warehouse leg over HTTP. Operators (warehouse role, or an owner): receive scans, list
 //! unknown parcels, inspect items (multipart with photos), pack, dispatch, edit the rate
-//! tables. Merchants (owner, staff): see the order at the warehouse, decide on failed items,
+//! tables and the refund rules. Merchants (owner, staff): see the order at the warehouse,
+//! decide on failed items (a return refunds the goods by the rules, a reorder buys again),
 //! ship what is here, choose the carrier, pay the shipping fee, set the auto-pick rule.
 
 use crate::fulfilment::warehouse::{combine, floor, merchant, photos, WarehouseError};
@@ -19,6 +20,7 @@ use dropflow_core::warehouse::inspection::{
     Checklist, FailReason, FailureChoice, FileRef, InspectionReport, Outcome,
 };
 use dropflow_core::warehouse::rates::{Parcel, RateTableError, RateTables};
+use dropflow_core::warehouse::refunds::{RefundRules, DEFAULT_REFUNDS_TOML};
 use serde::{Deserialize, Serialize};
 
 const OPERATORS: &[Role] = &[Role::Warehouse, Role::Owner];
@@ -506,6 +508,44 @@ pub async fn put_rates(
     Ok(Json(input))
 }
 
+/// The refund rules in force, as TOML (`rule` per stage; see the sample's comments).
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRulesBody {
+    pub toml: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/warehouse/refund-rules", security(("bearer" = [])),
+    responses((status = 200, body = RefundRulesBody), (status = 403, body = ErrorBody)))]
+pub async fn refund_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<RefundRulesBody>, ApiError> {
+    caller.require(OPERATORS, "see the refund rules")?;
+    let toml = store::refund_rules(&state.db)
+        .await?
+        .unwrap_or_else(|| DEFAULT_REFUNDS_TOML.to_string());
+    Ok(Json(RefundRulesBody { toml }))
+}
+
+/// Replaces the refund rules; rules with problems are refused (422) naming each of them, and
+/// the rules in force stay as they were.
+#[utoipa::path(put, path = "/api/v1/warehouse/refund-rules", request_body = RefundRulesBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = RefundRulesBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn put_refund_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<RefundRulesBody>,
+) -> Result<Json<RefundRulesBody>, ApiError> {
+    caller.require(OPERATORS, "change the refund rules")?;
+    RefundRules::from_toml(&input.toml).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    store::put_refund_rules(&state.db, &input.toml, &caller.actor).await?;
+    tracing::info!("warehouse refund rules replaced");
+    Ok(Json(input))
+}
+
 /// The order at the warehouse: arrived and missing items (tracking, expected arrival),
 /// inspection results, packages with the carriers offered.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/warehouse", security(("bearer" = [])),
@@ -705,6 +745,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/warehouse/orders/{id}/combinable", get(combinable))
         .route("/warehouse/packages/{id}/dispatch", post(dispatch))
         .route("/warehouse/rates", get(rates).put(put_rates))
+        .route(
+            "/warehouse/refund-rules",
+            get(refund_rules).put(put_refund_rules),
+        )
         .route("/orders/{id}/warehouse", get(show))
         .route("/orders/{id}/warehouse/decision", post(decide))
         .route(

@@ -13,6 +13,10 @@
 //! back, and when a unit price is above the guard it is cancelled and reported as
 //! `PriceChanged`; nothing is paid.
 //!
+//! Returns: a failed item sent back is asked for with `alibaba.trade.createRefund`
+//! (`returnRefund` of its entries, the goods amount in fen); an open request for the same
+//! entries answers `AlreadyRequested`, so a retried job opens one at most.
+//!
 //! Logs carry attempt ids, 1688 order ids and codes; never secrets, tokens or messages.
 
 mod transformers;
@@ -22,7 +26,7 @@ mod tests;
 
 pub use transformers::{courier_name, supplier_status};
 
-use super::Supplier;
+use super::{ReturnAnswer, ReturnRequest, Supplier};
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{
     above_price_guard, PaymentResult, Placement, PurchaseRequest, RejectReason, RemoteOrder,
@@ -341,6 +345,30 @@ impl Marketplace {
         )))
     }
 
+    /// `alibaba.trade.createRefund` as a return and refund of the request's entries (their
+    /// `subItemID`s read from buyerView), for the goods amount in fen.
+    async fn return_inner(&self, request: &ReturnRequest) -> Result<ReturnAnswer, SupplierError> {
+        let order_id = request.supplier_order_id.as_str();
+        let detail = self.detail(order_id).await?;
+        let Some(params) = transformers::refund_params(&detail, request) else {
+            return Ok(ReturnAnswer::Refused {
+                detail: "the 1688 order lists none of the variants going back".into(),
+            });
+        };
+        let body = match self.call("alibaba.trade.createRefund", params).await {
+            Ok(body) => body,
+            Err(CallError::Api { code, message }) => {
+                return Ok(ReturnAnswer::Refused {
+                    detail: format!("1688 {code}: {message}"),
+                })
+            }
+            Err(CallError::Supplier(e)) => return Err(e),
+        };
+        let answer = transformers::refund_answer(&body["result"]);
+        tracing::info!(order_id, "marketplace: return requested");
+        Ok(answer)
+    }
+
     async fn pay_inner(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError> {
         let id: u64 = supplier_order_id.trim().parse().map_err(|_| {
             SupplierError::Protocol(format!("{supplier_order_id:?} is not a 1688 order id"))
@@ -412,5 +440,12 @@ impl Supplier for Marketplace {
         supplier_order_id: &'a str,
     ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>> {
         Box::pin(self.pay_inner(supplier_order_id))
+    }
+
+    fn request_return<'a>(
+        &'a self,
+        request: &'a ReturnRequest,
+    ) -> BoxFuture<'a, Result<ReturnAnswer, SupplierError>> {
+        Box::pin(self.return_inner(request))
     }
 }

@@ -198,3 +198,57 @@ async fn transport_faults_map_to_supplier_errors() {
     ));
     assert!(!format!("{:?}", wrong.config).contains("wrong"));
 }
+
+#[tokio::test]
+async fn a_return_is_requested_once_for_shipped_goods_of_the_order() {
+    let sb = start(MarketplaceSandboxConfig::default()).await.unwrap();
+    let m = connector(&sb);
+    let Placement::Placed(order) = m.place(&request("att-r")).await.unwrap() else {
+        panic!("not placed")
+    };
+    let id = order.supplier_order_id.clone();
+    assert_eq!(m.pay(&id).await.unwrap(), PaymentResult::Paid);
+    let spec = offers()[0].spec_id.clone();
+    let ask = |skus: Vec<String>, fen: i64| ReturnRequest {
+        supplier_order_id: id.clone(),
+        supplier_sku_ids: skus,
+        amount: cny(fen),
+        reason: "failed inspection".into(),
+    };
+    // Not shipped yet: a return of goods never received is refused.
+    assert!(matches!(
+        m.request_return(&ask(vec![spec.clone()], 3700)).await.unwrap(),
+        ReturnAnswer::Refused { detail } if detail.contains("ORDER_STATUS_NOT_ALLOW")
+    ));
+    sb.advance(DAY + Duration::from_secs(60));
+    // A variant the order does not hold, or more than was paid: refused.
+    assert!(matches!(
+        m.request_return(&ask(vec!["nope".into()], 100))
+            .await
+            .unwrap(),
+        ReturnAnswer::Refused { .. }
+    ));
+    assert!(matches!(
+        m.request_return(&ask(vec![spec.clone()], 3701)).await.unwrap(),
+        ReturnAnswer::Refused { detail } if detail.contains("EXCEED")
+    ));
+    let ReturnAnswer::Requested { refund_id } = m
+        .request_return(&ask(vec![spec.clone()], 3700))
+        .await
+        .unwrap()
+    else {
+        panic!("not requested")
+    };
+    assert!(refund_id.starts_with("TQ"));
+    // Asked again (a retry whose answer was lost): already open, nothing new.
+    assert_eq!(
+        m.request_return(&ask(vec![spec], 3700)).await.unwrap(),
+        ReturnAnswer::AlreadyRequested
+    );
+    let refunds = sb.refunds();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].apply_payment_fen, 3700);
+    assert_eq!(refunds[0].goods_status, "refundBuyerReceived");
+    // The unknown variant was refused before asking 1688.
+    assert_eq!(sb.calls("alibaba.trade.createRefund"), 4);
+}

@@ -220,6 +220,84 @@ pub(crate) fn unit_prices(order: &Value) -> Vec<(String, Money)> {
         .unwrap_or_default()
 }
 
+/// The refund reason sent with a return. Modelled: 1688 lists the valid ids per order with
+/// `alibaba.trade.getRefundReasonList`, which this connector does not call yet.
+pub(crate) const QUALITY_REASON_ID: u64 = 20_006;
+
+/// `alibaba.trade.createRefund` parameters for returning `request`'s variants of the order
+/// `detail` (buyerView's `result`): a return and refund (`returnRefund`) of their entries
+/// (`subItemID`), the goods amount in fen; `None` when the order lists none of them or the
+/// amount is not in yuan.
+pub(crate) fn refund_params(
+    detail: &Value,
+    request: &super::ReturnRequest,
+) -> Option<Vec<(String, String)>> {
+    if request.amount.currency.code() != "CNY" || request.amount.minor < 0 {
+        return None;
+    }
+    let entries: Vec<u64> = detail["productItems"]
+        .as_array()?
+        .iter()
+        .filter(|item| {
+            text(&item["specId"]).is_some_and(|spec| {
+                request
+                    .supplier_sku_ids
+                    .iter()
+                    .any(|s| s.trim() == spec.trim())
+            })
+        })
+        .filter_map(|item| {
+            item["subItemID"]
+                .as_u64()
+                .or_else(|| text(&item["subItemIDString"])?.parse().ok())
+        })
+        .collect();
+    if entries.is_empty() {
+        return None;
+    }
+    // After the trade settled it is an after-sale return; before, an in-sale one.
+    let goods_status = if text(&detail["baseInfo"]["status"]).as_deref() == Some("success") {
+        "aftersaleBuyerReceived"
+    } else {
+        "refundBuyerReceived"
+    };
+    let description: String = request.reason.chars().take(150).collect();
+    Some(vec![
+        (
+            "orderId".into(),
+            request.supplier_order_id.trim().to_string(),
+        ),
+        ("orderEntryIds".into(), json!(entries).to_string()),
+        ("disputeRequest".into(), "returnRefund".into()),
+        ("applyPayment".into(), request.amount.minor.to_string()),
+        ("applyCarriage".into(), "0".into()),
+        ("applyReasonId".into(), QUALITY_REASON_ID.to_string()),
+        ("description".into(), description),
+        ("goodsStatus".into(), goods_status.into()),
+    ])
+}
+
+/// createRefund's `result` ({success, code, message, result: {refundId}}) as an answer.
+pub(crate) fn refund_answer(result: &Value) -> super::ReturnAnswer {
+    use super::ReturnAnswer;
+    let success = match &result["success"] {
+        Value::Bool(b) => *b,
+        Value::String(s) => s == "true",
+        _ => false,
+    };
+    let code = text(&result["code"]).unwrap_or_default();
+    match text(&result["result"]["refundId"]) {
+        Some(refund_id) if success => ReturnAnswer::Requested { refund_id },
+        _ if code.contains("REFUND_ALREADY_EXIST") => ReturnAnswer::AlreadyRequested,
+        _ => ReturnAnswer::Refused {
+            detail: format!(
+                "1688 {code}: {}",
+                text(&result["message"]).unwrap_or_default()
+            ),
+        },
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
