@@ -185,6 +185,17 @@ impl RefundRules {
         }
     }
 
+    /// The rule for `stage`, once `paid` is known not to be negative.
+    fn rule_for(&self, stage: RefundStage, paid: Money) -> Result<&RefundRule, RefundError> {
+        if paid.minor < 0 {
+            return Err(RefundError::NegativePaid);
+        }
+        self.rules
+            .iter()
+            .find(|r| r.stage == stage)
+            .ok_or(RefundError::NoRule(stage))
+    }
+
     /// The refund of goods alone (one returned item, a purchase cancelled at the warehouse):
     /// the rule's product share of `goods`, less its fixed deduction, in the currency the
     /// goods were paid in. No shipping or service fee is part of it.
@@ -193,14 +204,7 @@ impl RefundRules {
         stage: RefundStage,
         goods: Money,
     ) -> Result<RefundBreakdown, RefundError> {
-        let rule = self
-            .rules
-            .iter()
-            .find(|r| r.stage == stage)
-            .ok_or(RefundError::NoRule(stage))?;
-        if goods.minor < 0 {
-            return Err(RefundError::NegativePaid);
-        }
+        let rule = self.rule_for(stage, goods)?;
         let currency = goods.currency;
         let deduction = rule.deduction_in(self.currency, currency).ok_or_else(|| {
             RefundError::NoDeductionIn {
@@ -228,14 +232,7 @@ impl RefundRules {
         stage: RefundStage,
         fee: Money,
     ) -> Result<RefundBreakdown, RefundError> {
-        let rule = self
-            .rules
-            .iter()
-            .find(|r| r.stage == stage)
-            .ok_or(RefundError::NoRule(stage))?;
-        if fee.minor < 0 {
-            return Err(RefundError::NegativePaid);
-        }
+        let rule = self.rule_for(stage, fee)?;
         let currency = fee.currency;
         let shipping = share(fee.minor, rule.shipping_percent);
         Ok(RefundBreakdown {

@@ -924,48 +924,53 @@ pub async fn flag_late(tx: &mut Tx<'_>, now: DateTime<Utc>) -> Result<Vec<(Strin
 
 /// The operator's rate tables as TOML, when they replaced the sample data.
 pub async fn rate_tables(db: &Database) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT tables FROM warehouse_rates WHERE id = 'current'")
-        .fetch_optional(&db.reader)
-        .await?;
-    row.map(|r| r.try_get("tables").map_err(Into::into))
-        .transpose()
+    current_document(db, "warehouse_rates", "tables").await
 }
 
 pub async fn put_rate_tables(db: &Database, toml: &str, by: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO warehouse_rates (id, tables, updated_by, updated_at)
-         VALUES ('current', $1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET tables = excluded.tables,
-            updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-    )
-    .bind(toml)
-    .bind(by)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    put_current_document(db, "warehouse_rates", "tables", toml, by).await
 }
 
 /// The operator's refund rules as TOML, when they replaced the sample data.
 pub async fn refund_rules(db: &Database) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT rules FROM warehouse_refund_rules WHERE id = 'current'")
-        .fetch_optional(&db.reader)
-        .await?;
-    row.map(|r| r.try_get("rules").map_err(Into::into))
-        .transpose()
+    current_document(db, "warehouse_refund_rules", "rules").await
 }
 
 pub async fn put_refund_rules(db: &Database, toml: &str, by: &str) -> Result<()> {
+    put_current_document(db, "warehouse_refund_rules", "rules", toml, by).await
+}
+
+/// An operator-edited document (rate tables, refund rules): the one `current` row of
+/// `table`, its text in `column`. Both names are constants of this module, never input.
+async fn current_document(
+    db: &Database,
+    table: &'static str,
+    column: &'static str,
+) -> Result<Option<String>> {
+    let row = sqlx::query(&format!(
+        "SELECT {column} FROM {table} WHERE id = 'current'"
+    ))
+    .fetch_optional(&db.reader)
+    .await?;
+    row.map(|r| r.try_get(column).map_err(Into::into))
+        .transpose()
+}
+
+async fn put_current_document(
+    db: &Database,
+    table: &'static str,
+    column: &'static str,
+    text: &str,
+    by: &str,
+) -> Result<()> {
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO warehouse_refund_rules (id, rules, updated_by, updated_at)
+    sqlx::query(&format!(
+        "INSERT INTO {table} (id, {column}, updated_by, updated_at)
          VALUES ('current', $1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET rules = excluded.rules,
-            updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-    )
-    .bind(toml)
+         ON CONFLICT (id) DO UPDATE SET {column} = excluded.{column},
+            updated_by = excluded.updated_by, updated_at = excluded.updated_at"
+    ))
+    .bind(text)
     .bind(by)
     .bind(now_ms())
     .execute(&mut *tx)
