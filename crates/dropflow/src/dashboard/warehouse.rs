@@ -50,6 +50,9 @@ pub struct PackRow {
     pub logo_store: Option<String>,
     /// The thank-you card's words, when a card goes in.
     pub card_text: Option<String>,
+    /// Other orders on the list for the same customer at the same address (same store): they
+    /// may go in this parcel (order id, name).
+    pub combinable: Vec<(String, String)>,
 }
 
 pub struct DispatchRow {
@@ -99,18 +102,28 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
             arrived: view::maybe_time(&i.arrived_at),
         })
         .collect();
-    let to_pack = queues::to_pack(&state.db, scope, LIST_LIMIT)
-        .await?
-        .into_iter()
-        .map(|p| PackRow {
-            order_id: p.order_id,
-            order_name: p.order_name,
+    let packs = queues::to_pack(&state.db, scope, LIST_LIMIT).await?;
+    let mut customers = Vec::with_capacity(packs.len());
+    for p in &packs {
+        customers.push(customer_key(&state, p).await?);
+    }
+    let partners = same_customer(&customers);
+    let to_pack = packs
+        .iter()
+        .zip(partners)
+        .map(|(p, partners)| PackRow {
+            order_id: p.order_id.clone(),
+            order_name: p.order_name.clone(),
             items: p.items,
             logo_store: p.branding.logo_goes_in().then(|| p.store_id.clone()),
             card_text: p
                 .branding
                 .card_goes_in()
                 .then(|| p.branding.card_text.clone()),
+            combinable: partners
+                .into_iter()
+                .map(|j| (packs[j].order_id.clone(), packs[j].order_name.clone()))
+                .collect(),
         })
         .collect();
     let to_dispatch = queues::to_dispatch(&state.db, scope, LIST_LIMIT)
@@ -152,4 +165,55 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     let mut response = html(StatusCode::OK, page.render());
     clear_flash(&mut response, &viewer);
     Ok(response)
+}
+
+/// Who an order to pack goes to: its store and normalised address (core
+/// `consolidation::address_key`); `None` when it can never be combined. Kept in memory only.
+async fn customer_key(
+    state: &AppState,
+    pack: &queues::ToPack,
+) -> Result<Option<(String, String)>, PageError> {
+    let Ok(order_id) = pack.order_id.parse() else {
+        return Ok(None);
+    };
+    let facts = store::order_facts(&state.db.reader, order_id).await?;
+    Ok(facts.and_then(|f| {
+        let key = f
+            .address
+            .as_ref()
+            .and_then(dropflow_core::warehouse::consolidation::address_key)?;
+        Some((f.store_id, key))
+    }))
+}
+
+/// For each entry, the positions of the others with the same key (entries without one have
+/// no partners): one pass over the list, not a query per pair.
+fn same_customer<K: Eq + std::hash::Hash>(keys: &[Option<K>]) -> Vec<Vec<usize>> {
+    let mut groups: std::collections::HashMap<&K, Vec<usize>> = std::collections::HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        if let Some(key) = key {
+            groups.entry(key).or_default().push(i);
+        }
+    }
+    keys.iter()
+        .enumerate()
+        .map(|(i, key)| match key.as_ref().and_then(|k| groups.get(k)) {
+            Some(group) => group.iter().copied().filter(|j| *j != i).collect(),
+            None => Vec::new(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_customer;
+
+    #[test]
+    fn orders_pair_up_by_customer_and_keyless_ones_stay_alone() {
+        let keys = [Some("a"), None, Some("b"), Some("a"), Some("a"), None];
+        assert_eq!(
+            same_customer(&keys),
+            vec![vec![3, 4], vec![], vec![], vec![0, 4], vec![0, 3], vec![]]
+        );
+    }
 }

@@ -169,7 +169,8 @@ pub async fn pack(
             length_cm: number(&posted, "length_cm", "Length (cm)")?,
             width_cm: number(&posted, "width_cm", "Width (cm)")?,
             height_cm: number(&posted, "height_cm", "Height (cm)")?,
-            with_orders: Vec::new(),
+            // Other orders to the same customer the operator ticked.
+            with_orders: posted.all("with_orders"),
         })
     })();
     let input = match measures {

@@ -432,3 +432,58 @@ async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
     carrier.sandbox.shutdown().await;
     w.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_page_offers_orders_to_the_same_customer_and_packs_them_together() {
+    use crate::dashboard_pages::Browser;
+    use crate::warehouse_operator::{meta_csrf, user_token};
+    use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
+    let w = world().await;
+    let app = &w.app;
+    let (a, order_a) = order(&w, 9_410_021, 1).await;
+    let same = |order: &mut Value| order["shipping_address"] = order_a["shipping_address"].clone();
+    let (b, _) = order_with(&w, 9_410_022, 1, same).await;
+    let (c, _) = order(&w, 9_410_023, 1).await;
+    for id in [&a, &b, &c] {
+        ready_to_pack(&w, id).await;
+    }
+    user_token(
+        app,
+        DEFAULT_ACCOUNT,
+        "op@shop.example",
+        Role::Warehouse,
+        &[],
+    )
+    .await;
+    let mut op = Browser::sign_in(app, "op@shop.example").await;
+    let page = op.page("/warehouse").await;
+    // A and B offer each other; C (another address) is offered nowhere.
+    let offer = |id: &str| format!("name=\"with_orders\" value=\"{id}\"");
+    assert!(
+        page.contains(&offer(&a)) && page.contains(&offer(&b)),
+        "{page}"
+    );
+    assert!(!page.contains(&offer(&c)), "{page}");
+    let csrf = meta_csrf(&page);
+    let response = op
+        .post_form(
+            &format!("/warehouse/orders/{a}/pack"),
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("weight_g", "900"),
+                ("length_cm", "30"),
+                ("width_cm", "20"),
+                ("height_cm", "12"),
+                ("with_orders", b.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.rows("warehouse_packages").await, 1);
+    assert_eq!(app.rows("warehouse_package_orders").await, 2);
+    for id in [&a, &b] {
+        assert_eq!(stage(app, id).await, json!("packed"));
+    }
+    assert_eq!(stage(app, &c).await, json!("inspected"));
+    w.app.stop().await;
+}
