@@ -92,11 +92,11 @@ pub async fn section(
     };
     let brand = branding::get(db, store_id).await?;
     let contents = match (brand.logo_goes_in(), brand.card_goes_in()) {
-        (true, true) => "the store's logo and thank-you card",
-        (true, false) => "the store's logo",
-        (false, true) => "the store's thank-you card",
+        (true, true) => "the store logo and a thank-you card",
+        (true, false) => "the store logo",
+        (false, true) => "a thank-you card",
         // Packed with branding the store has since switched off.
-        (false, false) => "the store's branding",
+        (false, false) => "the store branding",
     };
     let mut combined_with = Vec::new();
     for other in leg.packages.iter().flat_map(|p| &p.order_ids) {

@@ -389,3 +389,65 @@ async fn other_stores_staff_get_404_a_post_without_csrf_changes_nothing_and_a_sh
     );
     w.app.stop().await;
 }
+
+/// Brings a one-item order to the warehouse and through inspection.
+async fn inspected(w: &World, id: &str) {
+    all_paid(&w.app, id, 1).await;
+    sellers_ship(w, id).await;
+    let v = wait_stage(&w.app, id, "shipped_to_warehouse").await;
+    scan(&w.app, &inbound_numbers(&v)[0]).await;
+    wait_stage(&w.app, id, "arrived").await;
+    pass_arrived(&w.app, id).await;
+    wait_stage(&w.app, id, "inspected").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_parcel_links_its_orders_and_says_what_went_in() {
+    let w = world().await;
+    let app = &w.app;
+    let (a, order_a) = order(&w, 9_600_021, 1).await;
+    let (b, _) = crate::warehouse::order_with(&w, 9_600_022, 1, |o| {
+        o["shipping_address"] = order_a["shipping_address"].clone();
+    })
+    .await;
+    inspected(&w, &a).await;
+    inspected(&w, &b).await;
+    let mut tx = app.db.begin().await.unwrap();
+    dropflow::storage::branding::put_in(
+        &mut tx,
+        w.store.parse().unwrap(),
+        &dropflow::storage::branding::BrandingUpdate {
+            logo: None,
+            remove_logo: false,
+            card_text: "Thank you!".into(),
+            include_logo: false,
+            include_card: true,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let packed = app
+        .api_post(
+            &format!("/api/v1/warehouse/orders/{a}/pack"),
+            &json!({ "weight_g": 900, "length_cm": 30, "width_cm": 20, "height_cm": 12,
+                "with_orders": [b] }),
+        )
+        .await;
+    let package = expect_json(packed, StatusCode::OK).await;
+    let package_id = package["id"].as_str().expect("package id");
+
+    let mut browser = owner(&w).await;
+    for (this, other, name) in [(&a, &b, "#9600022"), (&b, &a, "#9600021")] {
+        let page = browser.page(&format!("/orders/{this}")).await;
+        let shared = section(&page, "id=\"warehouse-combined\"");
+        assert!(
+            shared.contains(&format!("<a href=\"/orders/{other}\">order {name}</a>")),
+            "{shared}"
+        );
+        let block = section(&page, &format!("id=\"package-{package_id}\""));
+        assert!(block.contains("<dd>a thank-you card</dd>"), "{block}");
+        assert!(block.contains("900 g · 30 × 20 × 12 cm"), "{block}");
+    }
+    w.app.stop().await;
+}
