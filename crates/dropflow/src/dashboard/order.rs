@@ -1,7 +1,8 @@
 //! `/orders/{id}`: one order — where it is and why. Lines with what they cost at the
 //! supplier, the address, every supplier order and parcel with when it was last asked about
 //! and when it will be next, holds, the timeline with who did what, and the buttons its state
-//! allows ([`super::rules::allowed`]).
+//! allows ([`super::rules::allowed`]). For owners and staff, an order shipped through the
+//! warehouse also has its Warehouse section ([`super::order_warehouse`]).
 //!
 //! A vendor sees the orders routed to them, and of those only their own supplier orders and
 //! parcels (not the merchant's other suppliers, costs elsewhere or the timeline).
