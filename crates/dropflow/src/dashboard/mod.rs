@@ -22,12 +22,18 @@ pub mod limiter;
 pub mod login;
 /// `/orders/{id}`: one order, where it is and why.
 pub mod order;
+/// The order page's Warehouse section (owners and staff).
+pub mod order_warehouse;
+/// The Warehouse section's forms (POSTs calling the warehouse API's functions).
+pub mod order_warehouse_actions;
 /// `/orders`: tabs, search, filters, list, bulk actions.
 pub mod orders;
 /// Which actions an order's state allows (one pure function).
 pub mod rules;
 /// `/vendor`: a manual vendor's supplier orders to ship.
 pub mod vendor;
+/// Which warehouse actions an order's leg allows the merchant (one pure function).
+pub mod warehouse_rules;
 /// `/warehouse`: the warehouse operator's desk (receive, inspect, pack, dispatch, exceptions).
 pub mod warehouse;
 /// The warehouse page's forms (POSTs calling the warehouse API's functions).
@@ -81,6 +87,22 @@ pub fn router() -> Router<AppState> {
         .route(
             "/orders/{id}/holds/{reason}/release",
             post(actions::release_hold),
+        )
+        .route(
+            "/orders/{id}/warehouse/decision",
+            post(order_warehouse_actions::decide),
+        )
+        .route(
+            "/orders/{id}/warehouse/ship-what-is-here",
+            post(order_warehouse_actions::ship_what_is_here),
+        )
+        .route(
+            "/orders/{id}/shipping",
+            post(order_warehouse_actions::choose),
+        )
+        .route(
+            "/orders/{id}/shipping/pay",
+            post(order_warehouse_actions::pay),
         )
         .route("/supplier-orders/{id}/ship", post(actions::ship))
         .route("/supplier-orders/{id}/deliver", post(actions::deliver))

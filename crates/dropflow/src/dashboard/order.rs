@@ -1,13 +1,15 @@
 //! `/orders/{id}`: one order — where it is and why. Lines with what they cost at the
 //! supplier, the address, every supplier order and parcel with when it was last asked about
 //! and when it will be next, holds, the timeline with who did what, and the buttons its state
-//! allows ([`super::rules::allowed`]).
+//! allows ([`super::rules::allowed`]). For owners and staff, an order shipped through the
+//! warehouse also has its Warehouse section ([`super::order_warehouse`]).
 //!
 //! A vendor sees the orders routed to them, and of those only their own supplier orders and
 //! parcels (not the merchant's other suppliers, costs elsewhere or the timeline).
 
 use super::error::{html, PageError};
 use super::layout::{clear_flash, Layout};
+use super::order_warehouse::{self, WarehouseSection};
 use super::rules::{self, OrderAction, OrderFacts, SupplierOrderFacts};
 use super::session::Viewer;
 use super::view;
@@ -108,6 +110,8 @@ struct OrderPage {
     show_timeline: bool,
     buttons: Vec<Button>,
     tracking_forms: Vec<TrackingForm>,
+    /// Owners and staff, for an order shipped through the warehouse.
+    warehouse: Option<WarehouseSection>,
 }
 
 /// `GET /orders/{id}`.
@@ -228,6 +232,12 @@ pub async fn page(
         .map(|l| line_row(l, &detail.summary.currency, &sos))
         .collect();
     let show_timeline = vendor.is_none();
+    // Vendors never see the warehouse leg; the operator works from `/warehouse`.
+    let warehouse = if matches!(viewer.role(), Role::Owner | Role::Staff) {
+        order_warehouse::section(&state.db, &viewer.caller, id, detail.summary.store_id).await?
+    } else {
+        None
+    };
     let page = OrderPage {
         layout: Layout::new(&viewer, format!("Order {}", detail.summary.name), "orders"),
         id: id.to_string(),
@@ -269,6 +279,7 @@ pub async fn page(
         show_timeline,
         buttons,
         tracking_forms,
+        warehouse,
     };
     let mut response = html(StatusCode::OK, page.render());
     clear_flash(&mut response, &viewer);

@@ -621,3 +621,76 @@ async fn an_operator_scans_a_parcel_and_passes_its_item() {
     client.close().await.expect("close");
     w.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
+    let driver = start_driver();
+    let w = crate::warehouse::world().await;
+    add_user(&w.app, "owner@shop.example", Role::Owner, &[], None).await;
+    let measures = json!({ "weight_g": 480, "length_cm": 25, "width_cm": 18, "height_cm": 8 });
+    let (id, _) = crate::dashboard_warehouse::packed(&w, 9_600_010, measures).await;
+    let client = browser(&driver, 420).await;
+    log_in(&client, &w.app, "owner@shop.example", PASSWORD).await;
+    wait_text(&client, "Orders").await;
+    client
+        .goto(&w.app.url(&format!("/orders/{id}")))
+        .await
+        .expect("open the order");
+    let text = wait_text(&client, "Packed: choose a carrier").await;
+    assert!(text.contains("Carrier options"), "{text}");
+    client
+        .find(Locator::Css("#warehouse .carriers button[name=service]"))
+        .await
+        .expect("a Choose button")
+        .click()
+        .await
+        .expect("choose");
+    let text = wait_text(&client, "Carrier chosen").await;
+    assert!(text.contains("Carrier chosen"), "{text}");
+    client
+        .find(Locator::Css(
+            "#warehouse form[action$='/shipping/pay'] button",
+        ))
+        .await
+        .expect("the Pay shipping fee button")
+        .click()
+        .await
+        .expect("pay");
+    let text = wait_text(&client, "paid from the wallet").await;
+    assert!(text.contains("paid from the wallet"), "{text}");
+    let paid = client
+        .find(Locator::Css("#warehouse .package-paid"))
+        .await
+        .expect("the fee paid line")
+        .text()
+        .await
+        .expect("text");
+    assert!(paid.starts_with("paid"), "{paid}");
+    client
+        .execute(
+            "document.querySelector('#warehouse .package').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .expect("scroll to the package");
+    screenshot(&client, "order-warehouse").await;
+    // On a phone the carriers table folds into cards: nothing in the section is cut off.
+    let fits = client
+        .execute(
+            "const s = document.querySelector('#warehouse'); return s.scrollWidth <= s.clientWidth;",
+            vec![],
+        )
+        .await
+        .expect("measure the section");
+    assert_eq!(
+        fits,
+        json!(true),
+        "the Warehouse section is wider than the phone"
+    );
+    assert_eq!(
+        crate::warehouse::view(&w.app, &id).await["stage"],
+        json!("fee_paid")
+    );
+    client.close().await.expect("close");
+    w.app.stop().await;
+}

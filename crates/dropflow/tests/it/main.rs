@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod dashboard_pages;
 mod dashboard_stats;
+mod dashboard_warehouse;
 mod demo;
 mod events;
 mod jobs_queue;

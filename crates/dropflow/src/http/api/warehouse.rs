@@ -590,8 +590,22 @@ pub async fn decide(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> Result<Json<DecisionResult>, ApiError> {
+    Ok(Json(
+        decide_on_failed(&state, &caller, &id, &input.decision).await?,
+    ))
+}
+
+/// Records the merchant's `decision` (`return_refund`, `reorder`, `accept`) for the failed
+/// items of the order `reference` names, if it is in the caller's scope (the API and the
+/// page share it).
+pub async fn decide_on_failed(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+    decision: &str,
+) -> Result<DecisionResult, ApiError> {
     caller.require(MERCHANTS, "decide on failed items")?;
-    let choice = match input.decision.as_str() {
+    let choice = match decision {
         "return_refund" => FailureChoice::ReturnAndRefund,
         "reorder" => FailureChoice::Reorder,
         "accept" => FailureChoice::AcceptAsIs,
@@ -601,9 +615,9 @@ pub async fn decide(
             ))
         }
     };
-    let order_id = order(&state, &caller, &id).await?;
-    let items = merchant::decide(&state.db, order_id, choice, &actor(&caller)).await?;
-    Ok(Json(DecisionResult { items }))
+    let order_id = order(state, caller, reference).await?;
+    let items = merchant::decide(&state.db, order_id, choice, &actor(caller)).await?;
+    Ok(DecisionResult { items })
 }
 
 /// Ship what is here now; the rest follows.
@@ -615,10 +629,17 @@ pub async fn ship_what_is_here(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(MERCHANTS, "ship what is here")?;
-    let order_id = order(&state, &caller, &id).await?;
-    merchant::ship_what_is_here(&state.db, order_id, &actor(&caller)).await?;
+    ship_here(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ships what is here of the order `reference` names, if it is in the caller's scope (the
+/// API and the page share it).
+pub async fn ship_here(state: &AppState, caller: &Caller, reference: &str) -> Result<(), ApiError> {
+    caller.require(MERCHANTS, "ship what is here")?;
+    let order_id = order(state, caller, reference).await?;
+    merchant::ship_what_is_here(&state.db, order_id, &actor(caller)).await?;
+    Ok(())
 }
 
 /// The carrier the merchant chooses among those offered.
@@ -643,19 +664,28 @@ pub async fn choose(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ChooseInput>,
 ) -> Result<Json<Package>, ApiError> {
+    Ok(Json(choose_carrier(&state, &caller, &id, &input).await?))
+}
+
+/// Chooses the carrier of the order `reference` names, if it is in the caller's scope (the
+/// API and the page share it).
+pub async fn choose_carrier(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+    input: &ChooseInput,
+) -> Result<Package, ApiError> {
     caller.require(MERCHANTS, "choose a carrier")?;
-    let order_id = order(&state, &caller, &id).await?;
-    Ok(Json(
-        merchant::choose(
-            &state.db,
-            order_id,
-            input.package_id.as_deref(),
-            &input.carrier,
-            &input.service,
-            &actor(&caller),
-        )
-        .await?,
-    ))
+    let order_id = order(state, caller, reference).await?;
+    Ok(merchant::choose(
+        &state.db,
+        order_id,
+        input.package_id.as_deref(),
+        &input.carrier,
+        &input.service,
+        &actor(caller),
+    )
+    .await?)
 }
 
 /// Which package's fee to pay.
@@ -679,17 +709,22 @@ pub async fn pay(
     ApiPath(id): ApiPath<String>,
     ApiQuery(params): ApiQuery<PayParams>,
 ) -> Result<Json<Package>, ApiError> {
-    caller.require(MERCHANTS, "pay shipping fees")?;
-    let order_id = order(&state, &caller, &id).await?;
     Ok(Json(
-        merchant::pay(
-            &state.db,
-            order_id,
-            params.package_id.as_deref(),
-            &actor(&caller),
-        )
-        .await?,
+        pay_fee(&state, &caller, &id, params.package_id.as_deref()).await?,
     ))
+}
+
+/// Pays the shipping fee of the order `reference` names from the wallet, if it is in the
+/// caller's scope (the API and the page share it).
+pub async fn pay_fee(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+    package_id: Option<&str>,
+) -> Result<Package, ApiError> {
+    caller.require(MERCHANTS, "pay shipping fees")?;
+    let order_id = order(state, caller, reference).await?;
+    Ok(merchant::pay(&state.db, order_id, package_id, &actor(caller)).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/stores/{store_id}/warehouse-settings",
