@@ -140,7 +140,14 @@ impl Layout {
 /// The pages each role has. The dashboard-pages branch adds its links here.
 pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
     let links: &[(&'static str, &'static str)] = match role {
-        Role::Owner | Role::Staff => &[
+        // Owners may also work the warehouse desk (a one-person business does both).
+        Role::Owner => &[
+            ("/", "Overview"),
+            ("/orders", "Orders"),
+            ("/wallet", "Wallet"),
+            ("/warehouse", "Warehouse"),
+        ],
+        Role::Staff => &[
             ("/", "Overview"),
             ("/orders", "Orders"),
             ("/wallet", "Wallet"),
@@ -180,5 +187,18 @@ mod tests {
         assert_eq!(nav.len(), 1);
         assert!(nav[0].current);
         assert_eq!(nav[0].href, "/vendor");
+    }
+
+    #[test]
+    fn owners_reach_the_warehouse_desk_and_staff_do_not() {
+        let hrefs = |role| {
+            nav_for(role, "orders")
+                .iter()
+                .map(|l| l.href)
+                .collect::<Vec<_>>()
+        };
+        assert!(hrefs(Role::Owner).contains(&"/warehouse"));
+        assert!(!hrefs(Role::Staff).contains(&"/warehouse"));
+        assert_eq!(hrefs(Role::Warehouse), vec!["/warehouse"]);
     }
 }
