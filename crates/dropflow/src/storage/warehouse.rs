@@ -738,6 +738,38 @@ pub async fn package(tx: &mut Tx<'_>, id: &str) -> Result<Option<Package>> {
     Ok(Some(package))
 }
 
+/// Takes `order_id` out of a package it shares with other orders and that has not left (the
+/// order was cancelled): its link goes, its items are unpacked (they stay at the warehouse),
+/// and when the package was packed from it, another of the package's orders takes that
+/// place. The package's weight and paid fee stay as they were.
+pub async fn take_out_of_package(tx: &mut Tx<'_>, package_id: &str, order_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM warehouse_package_orders WHERE package_id = $1 AND order_id = $2")
+        .bind(package_id)
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE warehouse_items SET package_id = NULL, updated_at = $3
+         WHERE package_id = $1 AND order_id = $2",
+    )
+    .bind(package_id)
+    .bind(order_id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE warehouse_packages SET updated_at = $3, order_id =
+            (SELECT MIN(order_id) FROM warehouse_package_orders WHERE package_id = $1)
+         WHERE id = $1 AND order_id = $2",
+    )
+    .bind(package_id)
+    .bind(order_id)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The package being prepared for the order, alone or combined with others (the newest not
 /// dispatched: an order is in one such package at a time).
 pub async fn open_package(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Option<Package>> {

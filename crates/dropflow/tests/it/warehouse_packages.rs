@@ -487,3 +487,74 @@ async fn the_operator_page_offers_orders_to_the_same_customer_and_packs_them_tog
     assert_eq!(stage(app, &c).await, json!("inspected"));
     w.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_order_leaves_a_shared_parcel_and_the_other_order_still_ships() {
+    let w = world().await;
+    let app = &w.app;
+    let (a, order_a) = order(&w, 9_410_031, 1).await;
+    let same = |order: &mut Value| order["shipping_address"] = order_a["shipping_address"].clone();
+    let (b, order_b) = order_with(&w, 9_410_032, 1, same).await;
+    for id in [&a, &b] {
+        ready_to_pack(&w, id).await;
+    }
+    let parcel = json!({ "weight_g": 900, "length_cm": 30, "width_cm": 20, "height_cm": 12,
+        "with_orders": [b.clone()] });
+    let packed = app
+        .api_post(&format!("/api/v1/warehouse/orders/{a}/pack"), &parcel)
+        .await;
+    let package = expect_json(packed, StatusCode::OK).await;
+    let package_id = package["id"].as_str().expect("package").to_string();
+    choose_cheapest(app, &a, &package).await;
+    let paid = app
+        .api_post_empty(&format!("/api/v1/orders/{a}/shipping/pay"))
+        .await;
+    expect_json(paid, StatusCode::OK).await;
+
+    // The store cancels B: it leaves the parcel, its goods come back, the shared fee stays.
+    let mut cancelled = order_b.clone();
+    cancelled["financial_status"] = json!("voided");
+    cancelled["cancelled_at"] = json!("2024-05-01T11:00:00-05:00");
+    cancelled["cancel_reason"] = json!("customer");
+    cancelled["updated_at"] = json!("2024-05-01T11:00:00-05:00");
+    app.shopify_order("orders/cancelled", &cancelled).await;
+    wait_stage(app, &b, "cancelled").await;
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM ledger_transactions WHERE reference LIKE '%wcancel%'")
+            .await,
+        0,
+        "the fee was paid for A too: it stays paid"
+    );
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM ledger_transactions WHERE reference LIKE '%wrefund-%'")
+            .await
+            >= 1,
+        "B's goods come back by the rules"
+    );
+    assert_eq!(app.rows("warehouse_package_orders").await, 1);
+    assert!(app
+        .order_detail(&a)
+        .await
+        .to_string()
+        .contains("re-check the parcel"));
+
+    // A is not held up: the parcel leaves with A's lines only.
+    expect_json(dispatch(app, &package_id).await, StatusCode::OK).await;
+    assert_eq!(stage(app, &a).await, json!("dispatched"));
+    assert_eq!(stage(app, &b).await, json!("cancelled"));
+    let store_order = order_a["id"].as_u64().expect("store id");
+    let fulfilled = eventually(Duration::from_secs(20), || async {
+        w.shopify.is_fully_fulfilled(store_order)
+    })
+    .await;
+    assert!(fulfilled, "store order {store_order} is not fulfilled");
+    assert_eq!(
+        fulfilled_lines(&w.shopify.fulfillments(store_order)[0]),
+        line_ids(&order_a)
+    );
+    assert!(w
+        .shopify
+        .fulfillments(order_b["id"].as_u64().expect("store id"))
+        .is_empty());
+    w.app.stop().await;
+}

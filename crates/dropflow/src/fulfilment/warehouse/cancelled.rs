@@ -44,6 +44,7 @@ pub async fn order_cancelled(db: &Database, order_id: OrderId) -> Result<()> {
             notes.push(note("cancel_refund", line));
         }
     }
+    notes.extend(leave_shared_parcels(&mut tx, &leg).await?);
     for line in refund_fees(&mut tx, db, &leg, &rules).await? {
         notes.push(note("cancel_refund", line));
     }
@@ -62,6 +63,55 @@ pub async fn order_cancelled(db: &Database, order_id: OrderId) -> Result<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// A parcel the order shares with other orders and that has not left goes on without it: the
+/// others are not held up by this cancellation, and its fee (paid for them too) stays paid.
+/// The other orders' timelines say so, so the operator re-checks the parcel before the label.
+async fn leave_shared_parcels(
+    tx: &mut Tx<'_>,
+    leg: &Leg,
+) -> Result<Vec<dropflow_core::event::OrderEvent>> {
+    let mut notes = Vec::new();
+    let me = leg.order_id.to_string();
+    for package in store::packages_in(tx, leg.order_id).await? {
+        if package.dispatched_at.is_some() {
+            continue;
+        }
+        let Some(full) = store::package(tx, &package.id).await? else {
+            continue;
+        };
+        let others: Vec<&String> = full.order_ids.iter().filter(|o| **o != me).collect();
+        if others.is_empty() {
+            continue;
+        }
+        store::take_out_of_package(tx, &package.id, &me).await?;
+        notes.push(note(
+            "taken_out",
+            format!(
+                "taken out of the parcel it shared with {} other order(s); that parcel goes on \
+                 without this order's items and its fee stays paid",
+                others.len()
+            ),
+        ));
+        for other in others {
+            let Ok(other_id) = other.parse::<OrderId>() else {
+                continue;
+            };
+            crate::fulfilment::order_tx::apply(
+                tx,
+                other_id,
+                dropflow_core::lifecycle::Command::Record(vec![note(
+                    "combined_order_cancelled",
+                    "an order sharing this parcel was cancelled and its items taken out: \
+                     re-check the parcel's contents before labelling",
+                )]),
+                Actor::System("canceller".into()),
+            )
+            .await?;
+        }
+    }
+    Ok(notes)
 }
 
 /// The item's goods refund by the stage it reached; the note line when something was posted.
