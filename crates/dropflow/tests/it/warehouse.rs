@@ -273,6 +273,46 @@ pub(crate) async fn dispatch(app: &TestApp, package: &str) -> reqwest::Response 
     .await
 }
 
+/// The cheapest carrier offered for a packed package.
+pub(crate) fn cheapest(package: &Value) -> Value {
+    package["quotes"]
+        .as_array()
+        .expect("quotes")
+        .iter()
+        .min_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(i64::MAX))
+        .cloned()
+        .expect("a quote")
+}
+
+/// The merchant chooses `quote` for the order's open package (200 expected); the package.
+pub(crate) async fn choose(app: &TestApp, id: &str, quote: &Value) -> Value {
+    let chosen = app
+        .api_post(
+            &format!("/api/v1/orders/{id}/shipping"),
+            &json!({ "carrier": quote["carrier"], "service": quote["code"] }),
+        )
+        .await;
+    expect_json(chosen, StatusCode::OK).await
+}
+
+/// The merchant pays the open package's fee from the wallet (200 expected); the package.
+pub(crate) async fn pay_fee(app: &TestApp, id: &str) -> Value {
+    let paid = app
+        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
+        .await;
+    expect_json(paid, StatusCode::OK).await
+}
+
+/// The store cancels `order` (Shopify's `orders/cancelled` with the order as it was sent).
+pub(crate) async fn cancel_in_store(app: &TestApp, order: &Value) {
+    let mut cancelled = order.clone();
+    cancelled["financial_status"] = json!("voided");
+    cancelled["cancelled_at"] = json!("2024-05-01T11:00:00-05:00");
+    cancelled["cancel_reason"] = json!("customer");
+    cancelled["updated_at"] = json!("2024-05-01T11:00:00-05:00");
+    app.shopify_order("orders/cancelled", &cancelled).await;
+}
+
 pub(crate) fn inbound_numbers(v: &Value) -> Vec<String> {
     v["inbound"]
         .as_array()

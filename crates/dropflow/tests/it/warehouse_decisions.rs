@@ -394,18 +394,8 @@ async fn a_cancellation_after_purchase_refunds_by_the_rules_once_and_nothing_shi
     }
     wait_stage(app, &id, "inspected").await;
     let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;
-    let quote = packed["quotes"][0].clone();
-    let chosen = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/shipping"),
-            &json!({ "carrier": quote["carrier"], "service": quote["code"] }),
-        )
-        .await;
-    expect_json(chosen, StatusCode::OK).await;
-    let paid = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
-        .await;
-    let paid = expect_json(paid, StatusCode::OK).await;
+    choose(app, &id, &packed["quotes"][0]).await;
+    let paid = pay_fee(app, &id).await;
     let fee = paid["fee_minor"].as_i64().expect("fee");
 
     let rules = RefundRules::defaults().unwrap();
@@ -420,12 +410,7 @@ async fn a_cancellation_after_purchase_refunds_by_the_rules_once_and_nothing_shi
     }
     let (cny, usd) = (available(&w, "CNY").await, available(&w, "USD").await);
 
-    let mut cancelled = order.clone();
-    cancelled["financial_status"] = json!("voided");
-    cancelled["cancelled_at"] = json!("2024-05-01T11:00:00-05:00");
-    cancelled["cancel_reason"] = json!("customer");
-    cancelled["updated_at"] = json!("2024-05-01T11:00:00-05:00");
-    app.shopify_order("orders/cancelled", &cancelled).await;
+    cancel_in_store(app, &order).await;
     wait_stage(app, &id, "cancelled").await;
     assert_eq!(
         available(&w, "CNY").await - cny,

@@ -5,7 +5,9 @@
 
 use crate::dashboard_pages::Browser;
 use crate::support::*;
-use crate::warehouse::{all_paid, order, sellers_ship, view, wait_stage, world, World, PNG};
+use crate::warehouse::{
+    all_paid, cheapest, choose, order, pay_fee, sellers_ship, view, wait_stage, world, World, PNG,
+};
 use dropflow::storage::accounts::{self, NewUser, Role};
 use dropflow_core::ids::StoreId;
 use reqwest::{Response, StatusCode};
@@ -256,22 +258,8 @@ async fn an_operator_works_their_accounts_orders_and_nothing_else() {
     let package = packed["id"].as_str().expect("package").to_string();
 
     // The merchant chooses the cheapest carrier and pays the fee.
-    let quotes = packed["quotes"].as_array().expect("quotes");
-    let cheapest = quotes
-        .iter()
-        .min_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(i64::MAX))
-        .expect("a quote");
-    let chosen = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/shipping"),
-            &json!({ "carrier": cheapest["carrier"], "service": cheapest["code"] }),
-        )
-        .await;
-    expect_json(chosen, StatusCode::OK).await;
-    let paid = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
-        .await;
-    expect_json(paid, StatusCode::OK).await;
+    choose(app, &id, &cheapest(&packed)).await;
+    pay_fee(app, &id).await;
 
     // Dispatch: another account's operator 404, staff 403, ours 200.
     let handover = json!({ "tracking_number": INTERNATIONAL, "carrier": "YunExpress" });
@@ -555,18 +543,8 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
     let package_id = package["id"].as_str().expect("package id").to_string();
 
     // The merchant pays the fee: the package is listed to dispatch with its due time.
-    let quote = &package["quotes"][0];
-    let chosen = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/shipping"),
-            &json!({ "carrier": quote["carrier"], "service": quote["code"] }),
-        )
-        .await;
-    expect_json(chosen, StatusCode::OK).await;
-    let paid = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
-        .await;
-    expect_json(paid, StatusCode::OK).await;
+    choose(app, &id, &package["quotes"][0]).await;
+    pay_fee(app, &id).await;
     let page = op.page("/warehouse").await;
     let dispatch = format!("/warehouse/packages/{package_id}/dispatch");
     assert!(page.contains(&format!("action=\"{dispatch}\"")), "{page}");

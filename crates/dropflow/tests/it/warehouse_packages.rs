@@ -7,8 +7,9 @@
 
 use crate::support::*;
 use crate::warehouse::{
-    all_paid, checklist, dispatch, inbound_numbers, inspect, order, order_with, pack, scan,
-    sellers_ship, view, wait_stage, world, World, DAY, INTERNATIONAL,
+    all_paid, cancel_in_store, cheapest, checklist, dispatch, inbound_numbers, inspect, order,
+    order_with, pack, pay_fee, scan, sellers_ship, view, wait_stage, world, World, DAY,
+    INTERNATIONAL,
 };
 use dropflow::carriers::track17::Track17;
 use dropflow_sandbox::track17::{self as t17, Track17SandboxConfig};
@@ -48,13 +49,7 @@ async fn pass_arrived(app: &TestApp, id: &str) {
 }
 
 async fn choose_cheapest(app: &TestApp, id: &str, package: &Value) -> Value {
-    let cheapest = package["quotes"]
-        .as_array()
-        .expect("quotes")
-        .iter()
-        .min_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(i64::MAX))
-        .cloned()
-        .expect("a quote");
+    let cheapest = cheapest(package);
     let chosen = app
         .api_post(
             &format!("/api/v1/orders/{id}/shipping"),
@@ -148,10 +143,7 @@ async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_bo
     let first = expect_json(pack(app, &id).await, StatusCode::OK).await;
     let first_id = first["id"].as_str().expect("package").to_string();
     choose_cheapest(app, &id, &first).await;
-    let paid = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
-        .await;
-    expect_json(paid, StatusCode::OK).await;
+    pay_fee(app, &id).await;
     expect_json(dispatch(app, &first_id).await, StatusCode::OK).await;
 
     // The rest is followed: the leg waits for it, the order stays at the warehouse.
@@ -506,18 +498,10 @@ async fn a_cancelled_order_leaves_a_shared_parcel_and_the_other_order_still_ship
     let package = expect_json(packed, StatusCode::OK).await;
     let package_id = package["id"].as_str().expect("package").to_string();
     choose_cheapest(app, &a, &package).await;
-    let paid = app
-        .api_post_empty(&format!("/api/v1/orders/{a}/shipping/pay"))
-        .await;
-    expect_json(paid, StatusCode::OK).await;
+    pay_fee(app, &a).await;
 
     // The store cancels B: it leaves the parcel, its goods come back, the shared fee stays.
-    let mut cancelled = order_b.clone();
-    cancelled["financial_status"] = json!("voided");
-    cancelled["cancelled_at"] = json!("2024-05-01T11:00:00-05:00");
-    cancelled["cancel_reason"] = json!("customer");
-    cancelled["updated_at"] = json!("2024-05-01T11:00:00-05:00");
-    app.shopify_order("orders/cancelled", &cancelled).await;
+    cancel_in_store(app, &order_b).await;
     wait_stage(app, &b, "cancelled").await;
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM ledger_transactions WHERE reference LIKE '%wcancel%'")
