@@ -662,3 +662,22 @@ pub async fn accept_current(
     }
     Ok(())
 }
+
+/// A supplier order's status and last error, read in a write transaction (after the order's
+/// lock, so it is current).
+pub async fn status_in(
+    tx: &mut Tx<'_>,
+    id: SupplierOrderId,
+) -> Result<(SupplierOrderStatus, Option<String>)> {
+    let row = sqlx::query("SELECT status, last_error FROM supplier_orders WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    let status: String = row.try_get("status")?;
+    Ok((
+        SupplierOrderStatus::parse(&status).ok_or_else(|| {
+            super::StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
+        })?,
+        row.try_get("last_error")?,
+    ))
+}
