@@ -397,7 +397,10 @@ fn a_cancelling_snapshot_is_no_edit() {
 fn money_going_back_stops_the_purchases_like_a_cancellation() {
     let first = receive(snapshot(PaymentStatus::Paid));
     for reversed in [PaymentStatus::Refunded, PaymentStatus::Voided] {
-        let t = apply(&first.state, Command::ApplyStoreSnapshot(snapshot(reversed)));
+        let t = apply(
+            &first.state,
+            Command::ApplyStoreSnapshot(snapshot(reversed)),
+        );
         assert!(
             t.follow_ups.contains(&FollowUp::CancelSupplierOrders),
             "{reversed:?}"
@@ -407,7 +410,5 @@ fn money_going_back_stops_the_purchases_like_a_cancellation() {
         &first.state,
         Command::ApplyStoreSnapshot(snapshot(PaymentStatus::PartiallyRefunded)),
     );
-    assert!(!partial
-        .follow_ups
-        .contains(&FollowUp::CancelSupplierOrders));
+    assert!(!partial.follow_ups.contains(&FollowUp::CancelSupplierOrders));
 }

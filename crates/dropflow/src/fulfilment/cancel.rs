@@ -15,11 +15,11 @@ use super::wallet;
 use super::Services;
 use crate::storage::flags::kind;
 use crate::storage::{orders, supplier_orders};
-use dropflow_core::supplier::SupplierKind;
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
 use dropflow_core::lifecycle::Command;
 use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::supplier::SupplierKind;
 
 /// The job kind (the lifecycle's `FollowUp::CancelSupplierOrders`).
 pub const JOB: &str = "order.cancel_supplier_orders";

@@ -199,7 +199,11 @@ pub async fn place(
 
 /// Leaves the attempt *placement unknown* (live: its lines count as bought) and opens a
 /// `link_by_hand` flag: the order goes to Needs Attention with Link and Buy again offered.
-async fn flag_for_link(services: &Services, so: &SupplierOrder, detail: &str) -> anyhow::Result<()> {
+async fn flag_for_link(
+    services: &Services,
+    so: &SupplierOrder,
+    detail: &str,
+) -> anyhow::Result<()> {
     let mut tx = services.db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
     supplier_orders::set_last_error(&mut tx, so.id, Some(detail)).await?;

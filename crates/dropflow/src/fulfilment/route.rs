@@ -84,8 +84,7 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
     // Supplier orders routed earlier and not placed yet (set back by the price guard, or
     // waiting for a Place click): placing them again is this run's job too.
     let waiting = supplier_orders::awaiting_placement_in(tx, order_id).await?;
-    supplier_orders::create_from_plan(tx, order_id, &plan.purchases, settings.auto_order)
-        .await?;
+    supplier_orders::create_from_plan(tx, order_id, &plan.purchases, settings.auto_order).await?;
     if settings.auto_order {
         for id in waiting {
             supplier_orders::enqueue_job(tx, supplier_orders::PLACE_JOB, id, order_id).await?;

@@ -226,7 +226,11 @@ pub async fn left_to_ship(
         .map(|r| {
             let bought: i64 = r.try_get("bought")?;
             let shipped: i64 = r.try_get("shipped")?;
-            let left = if whole > 0 { 0 } else { (bought - shipped).max(0) };
+            let left = if whole > 0 {
+                0
+            } else {
+                (bought - shipped).max(0)
+            };
             Ok((
                 r.try_get("line_position")?,
                 r.try_get("external_id")?,

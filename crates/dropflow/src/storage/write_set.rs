@@ -475,7 +475,10 @@ async fn stable_positions(
             query = query.bind(id.to_string());
         }
         for row in query.fetch_all(&mut **tx).await? {
-            let order_id = super::codec::parse_id("order_lines.order_id", &row.try_get::<String, _>("order_id")?)?;
+            let order_id = super::codec::parse_id(
+                "order_lines.order_id",
+                &row.try_get::<String, _>("order_id")?,
+            )?;
             let position = usize::try_from(row.try_get::<i64, _>("position")?).unwrap_or(0);
             existing.entry(order_id).or_default().push((
                 position,

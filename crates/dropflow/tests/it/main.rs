@@ -19,6 +19,7 @@ mod events;
 mod jobs_queue;
 mod notify;
 mod openapi_health;
+mod order_changes;
 mod paying;
 mod placing;
 mod process;

@@ -316,8 +316,14 @@ pub async fn buy_again(
         Some(&detail),
     )
     .await?;
-    flags::resolve_kind(&mut tx, so.id, kind::LINK_BY_HAND, "bought again", &caller.actor)
-        .await?;
+    flags::resolve_kind(
+        &mut tx,
+        so.id,
+        kind::LINK_BY_HAND,
+        "bought again",
+        &caller.actor,
+    )
+    .await?;
     order_tx::apply(
         &mut tx,
         so.order_id,

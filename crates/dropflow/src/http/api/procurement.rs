@@ -423,8 +423,9 @@ pub async fn ship_supplier_order(
         Some(lines) => {
             let mut contents: Vec<(i64, i64)> = Vec::new();
             for (i, line) in lines.iter().enumerate() {
-                let Some((position, _, title, n)) =
-                    left.iter().find(|(_, line_id, _, _)| *line_id == line.line_id)
+                let Some((position, _, title, n)) = left
+                    .iter()
+                    .find(|(_, line_id, _, _)| *line_id == line.line_id)
                 else {
                     return Err(ApiError::Unprocessable(format!(
                         "lines[{i}].line_id: {:?} is not a line of supplier order {}",

@@ -3,9 +3,9 @@
 //! vendor's or supplier's purchase, cost or parcel (issue 10: a vendor token on an order
 //! shared by two vendors saw the other's supplier order with its cost).
 
-use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
+use crate::http::AppState;
 use crate::storage::accounts::Scope;
 use crate::storage::orders::OrderDetail;
 use crate::storage::parcels::{self, ParcelView};
