@@ -10,6 +10,8 @@
 pub mod world;
 /// Orders sent to the stores' webhooks; the manual vendor shipping.
 pub mod traffic;
+/// Every sandbox, started together (the demo and `dropflow sandbox`).
+pub mod sandboxes;
 /// The end-of-run report.
 pub mod summary;
 /// The warehouse scenario's simulated operator.

@@ -5,7 +5,9 @@
 use super::world::{World, SHOPIFY_SECRET, WOO_SECRET};
 use anyhow::Context;
 use dropflow_sandbox::shopify::{self, ShopifyWebhook};
+use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
 use dropflow_sandbox::woocommerce::{self, WooWebhook};
+use dropflow_sandbox::woocommerce_admin::WooAdminSandbox;
 use std::time::{Duration, Instant};
 
 /// Sends `count` orders at `rate` per second, alternating Shopify and WooCommerce; one in
@@ -16,12 +18,56 @@ pub async fn send_orders(
     count: usize,
     rate: f64,
 ) -> anyhow::Result<()> {
-    let base = world.running.base_url();
+    let stores = Stores {
+        shopify: &world.shopify,
+        woo: &world.woo,
+    };
+    send(
+        &stores,
+        &world.running.base_url(),
+        client,
+        0..count as u64,
+        rate,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The two store sandboxes orders are made on.
+pub struct Stores<'a> {
+    pub shopify: &'a ShopifyAdminSandbox,
+    pub woo: &'a WooAdminSandbox,
+}
+
+/// An order made on a store and delivered to dropflow's webhook.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SentOrder {
+    /// `shopify` or `woocommerce`.
+    pub platform: &'static str,
+    /// The store's order id.
+    pub id: u64,
+    /// What the merchant calls it (`#1000`; WooCommerce: the id).
+    pub name: String,
+    pub paid: bool,
+}
+
+/// Makes the orders numbered `sequence` on the stores at `rate` per second (even numbers on
+/// Shopify, odd on WooCommerce, every fiftieth unpaid) and delivers each one's webhook,
+/// signed as the platform signs it, to dropflow at `base`.
+pub async fn send(
+    stores: &Stores<'_>,
+    base: &str,
+    client: &reqwest::Client,
+    sequence: std::ops::Range<u64>,
+    rate: f64,
+) -> anyhow::Result<Vec<SentOrder>> {
     let start = Instant::now();
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.1));
     let mut in_flight = futures::stream::FuturesUnordered::new();
-    for i in 0..count as u64 {
-        let due = start + interval.mul_f64(i as f64);
+    let mut sent = Vec::new();
+    let first = sequence.start;
+    for i in sequence {
+        let due = start + interval.mul_f64((i - first) as f64);
         tokio::time::sleep_until(due.into()).await;
         let id = 10_000 + i;
         let unpaid = i % 50 == 49;
@@ -31,7 +77,7 @@ pub async fn send_orders(
                 &format!("#{}", 1000 + i),
                 if unpaid { "pending" } else { "paid" },
             );
-            world
+            stores
                 .shopify
                 .add_order(&order)
                 .map_err(|e| anyhow::anyhow!("shopify sandbox: {e}"))?;
@@ -41,16 +87,28 @@ pub async fn send_orders(
                 dropflow_sandbox::body_bytes(&order),
             );
             let headers = hook.headers(SHOPIFY_SECRET.as_bytes());
+            sent.push(SentOrder {
+                platform: "shopify",
+                id,
+                name: format!("#{}", 1000 + i),
+                paid: !unpaid,
+            });
             (format!("{base}/webhooks/shopify"), headers, hook.body)
         } else {
             let order =
                 woocommerce::order_payload(id, if unpaid { "pending" } else { "processing" });
-            world
+            stores
                 .woo
                 .add_order(&order)
                 .map_err(|e| anyhow::anyhow!("woocommerce sandbox: {e}"))?;
             let hook = WooWebhook::new("order.created", 7, dropflow_sandbox::body_bytes(&order));
             let headers = hook.headers(WOO_SECRET.as_bytes());
+            sent.push(SentOrder {
+                platform: "woocommerce",
+                id,
+                name: id.to_string(),
+                paid: !unpaid,
+            });
             (format!("{base}/webhooks/woocommerce"), headers, hook.body)
         };
         let client = client.clone();
@@ -67,7 +125,7 @@ pub async fn send_orders(
     while let Some(result) = in_flight.next().await {
         result?;
     }
-    Ok(())
+    Ok(sent)
 }
 
 /// Delivers one webhook as a platform would: retried on 5xx or no answer.
