@@ -646,11 +646,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     crate::demo::print_summary(&summary);
-    println!(
-        "\nthe API keeps serving at {}/api/v1 (token: {}); Ctrl-C to stop",
-        world.running.base_url(),
-        world.token
-    );
+    print!("{}", crate::demo::closing_note(&world));
     wait_for_signal().await;
     world.stop().await;
     Ok(ExitCode::SUCCESS)

@@ -139,6 +139,18 @@ async fn wait_until_done(
     }
 }
 
+/// What the demo prints once the orders are through: where the dashboard is and how to sign
+/// in, then the API and its token.
+pub fn closing_note(world: &world::World) -> String {
+    let base = world.running.base_url();
+    format!(
+        "\nThe dashboard: {base}/\n  sign in as {}  password {}\n\
+         The API: {base}/api/v1 (Authorization: Bearer {})\n\
+         Everything keeps running; Ctrl-C to stop.\n",
+        world.sign_in.email, world.sign_in.password, world.token
+    )
+}
+
 /// Prints the summary for a person.
 pub fn print_summary(summary: &Summary) {
     println!("\n{} orders in {:.1} s", summary.orders, summary.elapsed_s);

@@ -53,8 +53,48 @@ pub struct World {
     pub shopify_store: Store,
     pub woo_store: Store,
     pub token: String,
+    /// The dashboard sign-in made for the demo: an owner of the account holding both stores.
+    pub sign_in: SignIn,
     /// Held so the database file lives as long as the demo.
     _dir: Option<tempfile::TempDir>,
+}
+
+/// An e-mail and password to sign in to the dashboard with.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+}
+
+impl SignIn {
+    /// Makes an owner user of the default account (which holds the demo's stores), with a
+    /// fresh random password: `owner@demo.test`, or on a kept database where that one exists
+    /// already, `owner-<random>@demo.test`.
+    async fn create(db: &Database) -> anyhow::Result<SignIn> {
+        use crate::storage::accounts::{self, NewUser, Role, DEFAULT_ACCOUNT};
+        use rand::distributions::{Alphanumeric, DistString};
+        let mut rng = rand::thread_rng();
+        let password = Alphanumeric.sample_string(&mut rng, 16);
+        let mut email = "owner@demo.test".to_string();
+        if accounts::user_by_email(db, &email).await?.is_some() {
+            let suffix = Alphanumeric.sample_string(&mut rng, 6).to_lowercase();
+            email = format!("owner-{suffix}@demo.test");
+        }
+        accounts::create_user(
+            db,
+            NewUser {
+                account_id: DEFAULT_ACCOUNT,
+                email: &email,
+                password: &password,
+                role: Role::Owner,
+                stores: &[],
+                vendor: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot make the demo's dashboard user: {e}"))?;
+        Ok(SignIn { email, password })
+    }
 }
 
 /// How often the demo's follower asks, in real time.
@@ -186,6 +226,7 @@ impl World {
             }
         }
         let token = crate::storage::tokens::create(&db, "demo").await?;
+        let sign_in = SignIn::create(&db).await?;
         Ok(World {
             running,
             db,
@@ -198,6 +239,7 @@ impl World {
             shopify_store,
             woo_store,
             token,
+            sign_in,
             _dir: dir,
         })
     }
