@@ -103,7 +103,7 @@ pub fn sentence(kind: &str, detail: &Value) -> String {
         OrderEvent::RoutingFailed { failures } => {
             let lines: Vec<String> = failures
                 .iter()
-                .map(|f| format!("line {}: {}", f.line_position, route_failure(&f.reason)))
+                .map(|f| format!("line {}: {}", f.line_position, f.reason.describe()))
                 .collect();
             format!("Could not route {}", lines.join("; "))
         }
@@ -154,27 +154,6 @@ fn capital(text: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => words,
-    }
-}
-
-fn route_failure(failure: &dropflow_core::routing::RouteFailure) -> String {
-    use dropflow_core::routing::RouteFailure;
-    match failure {
-        RouteFailure::NoMapping { variant_id, sku } => format!(
-            "no product mapping for {}",
-            sku.as_deref()
-                .map(|s| format!("SKU {s}"))
-                .or_else(|| variant_id.as_deref().map(|v| format!("variant {v}")))
-                .unwrap_or_else(|| "this item".into())
-        ),
-        RouteFailure::NoOffers { .. } => "the mapping has no supplier offer".into(),
-        RouteFailure::NotShippedTo { country, .. } => format!(
-            "no supplier ships to {}",
-            country.as_deref().unwrap_or("the destination")
-        ),
-        RouteFailure::OutOfStock { needed, .. } => {
-            format!("no supplier has {needed} in stock")
-        }
     }
 }
 

@@ -417,6 +417,7 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
     let base = Facts {
         paid_at: Some(0),
         closed: false,
+        stopped: None,
         purchases: vec![placed(false)],
         parcels: vec![],
     };
