@@ -115,7 +115,8 @@ pub async fn run(options: &SandboxOptions) -> anyhow::Result<()> {
             std::io::stderr(),
             "dropflow sandbox: control API at {control_url} (Shopify admin {shopify}, \
              WooCommerce {woo}).\n\
-             Next: save the lines above as dropflow.toml, then\n  \
+             Next: save what it printed on standard output as dropflow.toml \
+             (`dropflow sandbox > dropflow.toml`), then\n  \
              dropflow serve                                    # in another shell\n  \
              TOKEN=$(dropflow tokens create --name sandbox | tail -n1)\n  \
              curl -X POST {control_url}/connect -H 'Content-Type: application/json' \
