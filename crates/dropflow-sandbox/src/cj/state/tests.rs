@@ -329,3 +329,17 @@ fn freight_lists_the_lines_that_ship_there() {
     assert!(!de.to_string().contains("USPS+"));
     assert!(s.freight(&json!({})).is_err());
 }
+
+/// CJ's shopping.html: `payType` 3 creates the order only ("not added to the cart, not
+/// confirmed"); CJ's order-status table has CREATED = "create order, wait confirm" and UNPAID =
+/// "confirm order". Paying a CREATED order is refused ("Order pay fail", ps-code.html 1603101).
+#[test]
+fn a_create_only_order_cannot_be_paid_before_it_is_confirmed() {
+    let s = shared(CjSandboxConfig::default());
+    let data = s.create_order(&order_body("C-1", VID, 1)).unwrap();
+    let id = data["orderId"].as_str().unwrap().to_string();
+    let balance = s.balance_cents();
+    assert!(s.pay(PayBy::OrderId(&id)).is_err());
+    assert_eq!(s.balance_cents(), balance);
+    assert_eq!(s.snapshot("C-1").unwrap().status, "CREATED");
+}
