@@ -146,6 +146,44 @@ async fn too_little_money_waits_in_awaiting_payment_and_a_top_up_pays_it() {
     app.stop().await;
 }
 
+/// CJ's 1600201 "Quota has been used up" (ps-code.html) is CJ pacing us: the placing job
+/// waits for the quota to come back (RetryAfter, the try given back), and the order is never
+/// refused for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_up_cj_quota_makes_the_purchase_wait_not_fail() {
+    let cj = cj().await;
+    cj.set_daily_quota(Some(0));
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    top_up(&app, &store, "1000.00").await;
+    let id = one_line_order(&app, &store, 9_300_010, "cj").await;
+    let waiting = eventually(Duration::from_secs(15), || async {
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM jobs WHERE order_id = '{id}' AND kind = 'supplier_order.place' \
+             AND status = 'queued' AND attempts = 0 AND last_error IS NOT NULL"
+        ))
+        .await
+            == 1
+    })
+    .await;
+    let p = purchase(&app, &id).await;
+    assert!(waiting, "the placing job is not waiting: {p}");
+    // Not before the quota can have come back: the next run is over a second away and at
+    // most a day.
+    let now = dropflow::storage::now_ms();
+    let run_at = app
+        .scalar(&format!(
+            "SELECT run_at FROM jobs WHERE order_id = '{id}' AND kind = 'supplier_order.place'"
+        ))
+        .await;
+    assert!(run_at > now && run_at <= now + 86_400_000, "{run_at} vs {now}");
+    assert_ne!(p["status"], json!("rejected"), "{p}");
+    let detail = app.order_detail(&id).await;
+    assert_ne!(detail["tab"], json!("failed"), "{detail}");
+    assert_eq!(cj.order_count(), 0);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_price_above_the_guard_holds_the_order_until_the_merchant_accepts_it() {
     let cj = cj().await;

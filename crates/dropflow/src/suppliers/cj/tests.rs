@@ -397,6 +397,32 @@ async fn too_little_balance_is_insufficient_balance() {
 
 // ---- limits and failures --------------------------------------------------------------
 
+/// ps-code.html: 1600201 "Quota has been used up". Not a refusal of the order: the quota
+/// comes back when CJ's daily points reset, at 00:00 UTC (standard/points.html).
+#[tokio::test]
+async fn a_used_up_daily_quota_waits_for_midnight_utc_and_refuses_nothing() {
+    let sb = sandbox(CjSandboxConfig::default()).await;
+    let cj = connector(&sb);
+    cj.balance().await.unwrap();
+    sb.set_daily_quota(Some(0));
+    match cj.place(&request("quota-1")).await {
+        Err(SupplierError::RateLimited {
+            retry_after: Some(wait),
+        }) => assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(DAY),
+            "{wait:?}"
+        ),
+        other => panic!("not a wait: {other:?}"),
+    }
+    assert!(matches!(
+        cj.balance().await,
+        Err(SupplierError::RateLimited { retry_after: Some(_) })
+    ));
+    sb.set_daily_quota(None);
+    placed(&cj, "quota-1").await;
+    sb.shutdown().await;
+}
+
 #[tokio::test]
 async fn exceeding_the_qps_limit_is_rate_limited() {
     let sb = sandbox(CjSandboxConfig {
