@@ -242,13 +242,15 @@ async fn confirm_order(State(app): State<App>, params: Params, body: Bytes) -> R
         .ok()
         .and_then(|b| b.get("orderId").and_then(Value::as_str).map(str::to_string));
     let id = from_body.or_else(|| params.get("orderId").cloned());
-    answer(match id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
-        Some(id) => app.shared.confirm_order(id).map(|()| json!(true)),
-        None => Err(Refusal {
-            code: code::ILLEGAL_PARAMETER,
-            message: "orderId must be not empty".to_string(),
-        }),
-    })
+    answer(
+        match id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+            Some(id) => app.shared.confirm_order(id).map(|()| json!(true)),
+            None => Err(Refusal {
+                code: code::ILLEGAL_PARAMETER,
+                message: "orderId must be not empty".to_string(),
+            }),
+        },
+    )
 }
 
 async fn pay_balance(State(app): State<App>, body: Bytes) -> Response {
