@@ -189,12 +189,20 @@ mod tests {
         }
     }
 
-    /// Every postal operator an S10 number can name is mapped: to Shopify's name where it has
-    /// one, else it is still sent with a link (the universal page).
+    /// Names as suppliers and the S10 table write them become Shopify's; carriers Shopify does
+    /// not list keep their name and always get a link.
     #[test]
     fn examples_get_shopify_names_and_links() {
         // (reported name, number, supplier's url) → (company, on Shopify's list, url starts with)
-        let table: &[(Option<&str>, &str, Option<&str>, Option<&str>, bool, &str)] = &[
+        type Example<'a> = (
+            Option<&'a str>,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            bool,
+            &'a str,
+        );
+        let table: &[Example<'_>] = &[
             (
                 Some("United States Postal Service"),
                 "9400111206206406260787",
