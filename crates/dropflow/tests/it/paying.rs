@@ -464,3 +464,85 @@ async fn a_cancelled_order_lets_go_of_what_was_not_bought_and_nothing_is_placed(
     assert_eq!(detail["tab"], json!("canceled"), "{detail}");
     app.stop().await;
 }
+
+/// What a store was asked to show, recorded instead of sent.
+#[derive(Default)]
+struct RecordingAdmin {
+    pushes: std::sync::Mutex<Vec<dropflow::platforms::admin::FulfilmentPush>>,
+}
+
+impl dropflow::platforms::admin::StoreAdmin for RecordingAdmin {
+    fn push_fulfilment<'a>(
+        &'a self,
+        push: &'a dropflow::platforms::admin::FulfilmentPush,
+    ) -> futures::future::BoxFuture<
+        'a,
+        Result<dropflow::platforms::admin::PushOutcome, dropflow::platforms::admin::StoreApiError>,
+    > {
+        if let Ok(mut pushes) = self.pushes.lock() {
+            pushes.push(push.clone());
+        }
+        Box::pin(async move {
+            Ok(dropflow::platforms::admin::PushOutcome::Fulfilled {
+                store_fulfilment_id: format!("f-{}", push.reference),
+            })
+        })
+    }
+}
+
+/// A parcel reaches the store under the carrier name Shopify links (protocols.md §1.8: the
+/// S10 table's "SingPost" is Shopify's "Singapore Post") and with a link the customer can
+/// open, though nobody (supplier, courier data) gave one for an S10 number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parcel_reaches_the_store_by_shopifys_carrier_name_with_a_link() {
+    let cj = cj().await;
+    let admin = Arc::new(RecordingAdmin::default());
+    let recorder = admin.clone();
+    let app = TestApp::spawn_jobs(
+        move |db| {
+            let mut services = dropflow::fulfilment::Services::bare(db);
+            let store_admin: Arc<dyn dropflow::platforms::admin::StoreAdmin> = recorder.clone();
+            services.admin = Arc::new(move |_, _| Some(store_admin.clone()));
+            let mut registry = dropflow::jobs::Registry::new();
+            dropflow::fulfilment::register(&mut registry, services);
+            registry
+        },
+        |_| {},
+    )
+    .await;
+    let store = app.shopify_store().await;
+    let access = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
+        .bearer_auth(&app.token)
+        .json(&json!({ "url": "https://sandbox-store.myshopify.com", "key": "shpat_x" }))
+        .send()
+        .await
+        .expect("put admin");
+    assert!(access.status().is_success(), "{}", access.status());
+    let id = one_line_order(&app, &store, 9_300_020, "manual").await;
+    let p = wait_status(&app, &id, "awaiting_shipment").await;
+    let so = p["id"].as_str().expect("id").to_string();
+    let shipped = app
+        .api_post(
+            &format!("/api/v1/supplier-orders/{so}/ship"),
+            &json!({ "tracking_number": "RR123456785SG", "carrier": "SingPost" }),
+        )
+        .await;
+    expect_json(shipped, StatusCode::OK).await;
+    let pushed = eventually(Duration::from_secs(15), || async {
+        !admin.pushes.lock().expect("pushes").is_empty()
+    })
+    .await;
+    assert!(pushed, "nothing reached the store");
+    let push = admin.pushes.lock().expect("pushes")[0].clone();
+    assert_eq!(push.tracking_number, "RR123456785SG");
+    assert_eq!(push.carrier.as_deref(), Some("Singapore Post"), "{push:?}");
+    let url = push.tracking_url.clone().unwrap_or_default();
+    assert!(
+        url.starts_with("https://") && url.contains("RR123456785SG"),
+        "{push:?}"
+    );
+    drop(cj);
+    app.stop().await;
+}
