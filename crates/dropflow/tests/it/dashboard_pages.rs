@@ -9,7 +9,7 @@ use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
 use std::collections::BTreeMap;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A client that keeps cookies by hand (the session cookie is `Secure`, which a cookie store
 /// would not send over the tests' plain HTTP) and does not follow redirects.
