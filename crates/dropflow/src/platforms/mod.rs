@@ -15,6 +15,8 @@
 //! state that can do no harm (payment `Pending`: nothing is bought on it), never to "paid".
 
 pub mod admin;
+/// What a store's domain and Admin API URL may be (platform syntax, public only).
+pub mod store_address;
 pub mod shopify;
 pub mod woocommerce;
 

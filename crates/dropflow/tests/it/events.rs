@@ -38,7 +38,7 @@ fn fast() -> EventsConfig {
         // The tests sweep themselves, at the times they choose.
         sweep_every: Duration::from_secs(3_600),
         // The receivers listen on 127.0.0.1.
-        allow_private_webhooks: true,
+        reach: dropflow::outbound::Reach::AnyAddress,
         ..Default::default()
     }
 }
@@ -699,7 +699,7 @@ async fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_th
     let app = TestApp::spawn_jobs(
         |_| dropflow::jobs::Registry::new(),
         |config| {
-            config.webhooks.allow_private_addresses = false;
+            config.outbound.allow_private_addresses = false;
         },
     )
     .await;
@@ -738,7 +738,7 @@ async fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_th
         .unwrap();
     let (stop, stopped) = watch::channel(false);
     let config = EventsConfig {
-        allow_private_webhooks: false,
+        reach: dropflow::outbound::Reach::PublicOnly,
         ..fast()
     };
     let consumers = tokio::spawn(events::run(app.db.clone(), config, stopped));

@@ -97,10 +97,7 @@ impl ShopifyAdmin {
     pub fn new(base_url: &str, access_token: &str, timeout: Duration) -> Self {
         // The builder only fails when the TLS backend cannot start; every request carries
         // its own timeout anyway.
-        let client = Client::builder()
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_else(|_| Client::new());
+        let client = crate::outbound::client(timeout);
         ShopifyAdmin {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),

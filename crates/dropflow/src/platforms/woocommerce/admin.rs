@@ -56,10 +56,7 @@ impl WooAdmin {
         consumer_secret: &str,
         timeout: Duration,
     ) -> Self {
-        let client = Client::builder()
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_else(|_| Client::new());
+        let client = crate::outbound::client(timeout);
         WooAdmin {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),
