@@ -11,35 +11,33 @@ use std::sync::RwLock;
 
 #[derive(Default)]
 pub struct StoreDirectory {
-    cache: RwLock<HashMap<(Platform, String), Store>>,
+    cache: RwLock<HashMap<(Platform, String), Vec<Store>>>,
 }
 
 impl StoreDirectory {
-    /// The store, from the cache when `fresh` is false, else from the database.
+    /// The registrations a webhook for the domain may belong to ([`stores::candidates`]),
+    /// from the cache when `fresh` is false, else from the database.
     pub async fn find(
         &self,
         db: &Database,
         platform: Platform,
         domain: &str,
         fresh: bool,
-    ) -> Result<Option<Store>> {
+    ) -> Result<Vec<Store>> {
         let key = (platform, stores::normalize_domain(domain));
         if !fresh {
             if let Ok(cache) = self.cache.read() {
-                if let Some(store) = cache.get(&key) {
-                    return Ok(Some(store.clone()));
+                if let Some(stores) = cache.get(&key) {
+                    return Ok(stores.clone());
                 }
             }
         }
-        let found = stores::find_by_domain(db, platform, &key.1).await?;
+        let found = stores::candidates(db, platform, &key.1).await?;
         if let Ok(mut cache) = self.cache.write() {
-            match &found {
-                Some(store) => {
-                    cache.insert(key, store.clone());
-                }
-                None => {
-                    cache.remove(&key);
-                }
+            if found.is_empty() {
+                cache.remove(&key);
+            } else {
+                cache.insert(key, found.clone());
             }
         }
         Ok(found)

@@ -165,8 +165,22 @@ impl ShopifyAdmin {
                 return Err(status_error(status, &bytes));
             }
             return serde_json::from_slice(&bytes)
-                .map_err(|e| StoreApiError::Protocol(format!("unreadable answer to {path}: {e}")));
+                .map_err(|e| crate::platforms::admin::unreadable(path, &e));
         }
+    }
+
+    /// The shop these credentials open: `shop.myshopify_domain` of `GET shop.json`
+    /// (<https://shopify.dev/docs/api/admin-rest/latest/resources/shop>, "Retrieves the
+    /// shop's configuration"; documented example `"myshopify_domain": "jsmith.myshopify.com"`).
+    pub async fn shop_domain(&self) -> Result<String, StoreApiError> {
+        let answer: Value = self.call(Method::GET, "shop.json", None).await?;
+        answer
+            .pointer("/shop/myshopify_domain")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                StoreApiError::Protocol("shop.json without shop.myshopify_domain".into())
+            })
     }
 
     async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {
