@@ -34,12 +34,21 @@ impl StoreDirectory {
         }
         let found = stores::candidates(db, platform, &key.1).await?;
         if let Ok(mut cache) = self.cache.write() {
-            if found.is_empty() {
-                cache.remove(&key);
-            } else {
+            // A contested domain (several unverified registrations) is read afresh each
+            // time: which of them a webhook belongs to changes as soon as one is verified.
+            if found.len() == 1 {
                 cache.insert(key, found.clone());
+            } else {
+                cache.remove(&key);
             }
         }
         Ok(found)
+    }
+
+    /// Drops what is cached for the domain (a registration of it was just verified).
+    pub fn forget(&self, platform: Platform, domain: &str) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(&(platform, stores::normalize_domain(domain)));
+        }
     }
 }

@@ -110,6 +110,8 @@ pub async fn put_admin(
             shop_check::ShopCheckError::Unavailable(why) => ApiError::Unavailable(why),
         })?;
     stores::verify_with_access(&state.db, store_id, &access).await?;
+    // Webhooks for the domain now go to this registration only.
+    state.stores.forget(store.platform, &store.domain);
     tracing::info!(store.id = %store_id, "store admin access checked against the shop and set");
     Ok(StatusCode::NO_CONTENT)
 }
