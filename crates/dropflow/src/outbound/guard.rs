@@ -22,6 +22,9 @@ pub enum Refused {
     /// The connection reached an address outside calls may not go to.
     #[error("{ip} is not a public address")]
     PrivateAddress { ip: IpAddr },
+    /// The connection has no peer address to check (not TCP): nothing is sent over it.
+    #[error("the connection's peer address is unknown")]
+    UnknownPeer,
 }
 
 /// A resolver that keeps only public addresses (all of them when the policy allows private).
@@ -99,9 +102,7 @@ where
             match ip {
                 Some(ip) if is_public(ip) => Ok(connection),
                 Some(ip) => Err(Box::new(Refused::PrivateAddress { ip }) as BoxError),
-                None => Err(Box::new(Refused::PrivateOnly {
-                    host: "a non-TCP peer".into(),
-                }) as BoxError),
+                None => Err(Box::new(Refused::UnknownPeer) as BoxError),
             }
         })
     }
