@@ -714,6 +714,12 @@ async fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_th
         "http://169.254.169.254/latest/meta-data".to_string(),
         "http://[::1]/hook".to_string(),
         "http://10.0.0.7/hook".to_string(),
+        // IPv6 forms that embed IPv4 or are deprecated private ranges (issue 12 item 6).
+        "http://[2002:7f00:1::]/hook".to_string(),
+        "http://[2001::7f00:1]/hook".to_string(),
+        "http://[fec0::1]/hook".to_string(),
+        "http://[::ffff:a9fe:a9fe]/hook".to_string(),
+        "http://[64:ff9b::a00:1]/hook".to_string(),
     ] {
         let message = expect_error(
             app.api_post(&path, &json!({ "url": inside })).await,
