@@ -16,8 +16,11 @@
 //! public. NAT64's well-known prefix 64:ff9b::/96 (RFC 6052) is global in the registry but
 //! only as public as the IPv4 address it embeds.
 //!
-//! Registry state used: IPv4 last updated 2024-05 (plus none newer we could confirm), IPv6
-//! 2024-07 (3fff::/20 documentation, RFC 9637; 5f00::/16 segment routing, RFC 9602).
+//! The rows follow the registries' 2024-era content (including 3fff::/20 documentation,
+//! RFC 9637, and 5f00::/16 segment routing, RFC 9602, which 2000::/3 already excludes); they
+//! were not re-fetched from IANA when written, so compare with the live registries when
+//! touching this table. An entry the registries add later that is not globally reachable
+//! would be treated as public until added here.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
