@@ -162,7 +162,7 @@ pub async fn start_with_services(
 pub fn events_config(config: &Config) -> crate::events::EventsConfig {
     crate::events::EventsConfig {
         merchant_email: config.notify.merchant_email.clone(),
-        allow_private_webhooks: config.webhooks.allow_private_addresses,
+        reach: config.outbound_reach(),
         ..Default::default()
     }
 }
@@ -200,6 +200,9 @@ async fn launch(
     registry: Registry,
     cadence: dropflow_core::follow::Cadence,
 ) -> anyhow::Result<Running> {
+    if config.outbound_reach().allows_private() {
+        crate::outbound::allow_private_addresses();
+    }
     let (ingest, ingest_task) = Ingest::start(
         db.clone(),
         IngestConfig {
@@ -232,7 +235,7 @@ async fn launch(
         cadence,
         cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
         warehouse_files: config.warehouse.files_dir(&config.database.url),
-        allow_private_webhooks: config.webhooks.allow_private_addresses,
+        outbound_reach: config.outbound_reach(),
     };
     let router = http::router(state, config.http.body_limit_bytes);
     let listener = tokio::net::TcpListener::bind(&config.http.listen)

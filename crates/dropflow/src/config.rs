@@ -31,18 +31,33 @@ pub struct Config {
     /// `[warehouse]`: where inspection photos are kept.
     #[serde(default)]
     pub warehouse: WarehouseConfig,
-    /// `[webhooks]`: where merchants' outbound webhooks may go.
+    /// `[webhooks]`: the former home of `allow_private_addresses` (still read).
     #[serde(default)]
     pub webhooks: WebhooksConfig,
+    /// `[outbound]`: where outside calls (suppliers, stores, carriers, webhooks) may go.
+    #[serde(default)]
+    pub outbound: OutboundConfig,
+}
+
+/// `[outbound]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Let every outside call — suppliers, stores' Admin APIs, carriers, merchants' webhook
+    /// endpoints — go to loopback, private and link-local addresses, and accept any http(s)
+    /// Admin API URL (`crate::outbound`). Off by default: on, a merchant can make dropflow
+    /// call inside the operator's network. For local development, tests and the demo, whose
+    /// sandboxes listen on loopback.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
 }
 
 /// `[webhooks]`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhooksConfig {
-    /// Let merchants' webhook endpoints point at loopback, private and link-local addresses
-    /// (`events::egress`). Off by default: on, any merchant can make dropflow call inside the
-    /// operator's network. For local development and tests only.
+    /// The former name of `[outbound] allow_private_addresses`, still honoured: either one
+    /// set to true allows private addresses for every outside call.
     #[serde(default)]
     pub allow_private_addresses: bool,
 }
@@ -215,11 +230,20 @@ impl Default for Config {
             notify: crate::notify::NotifyConfig::default(),
             warehouse: WarehouseConfig::default(),
             webhooks: WebhooksConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }
 
 impl Config {
+    /// Where outside calls may go: `[outbound] allow_private_addresses`, or its former name
+    /// `[webhooks] allow_private_addresses`.
+    pub fn outbound_reach(&self) -> crate::outbound::Reach {
+        crate::outbound::Reach::from_allow_private(
+            self.outbound.allow_private_addresses || self.webhooks.allow_private_addresses,
+        )
+    }
+
     /// Loads the layers. An unknown key or a value of the wrong type fails, naming the key.
     pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
@@ -310,6 +334,24 @@ mod tests {
                 Ok(_) => panic!("accepted an unknown [notify] key"),
                 Err(e) => assert!(e.to_string().contains("smtp_host"), "{e}"),
             }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn private_addresses_are_allowed_by_the_outbound_key_or_its_former_name() {
+        use crate::outbound::Reach;
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.outbound_reach(), Reach::PublicOnly);
+            jail.create_file("new.toml", "[outbound]\nallow_private_addresses = true\n")?;
+            let config = Config::load(Some(Path::new("new.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.outbound_reach(), Reach::AnyAddress);
+            jail.create_file("old.toml", "[webhooks]\nallow_private_addresses = true\n")?;
+            let config = Config::load(Some(Path::new("old.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.outbound_reach(), Reach::AnyAddress);
             Ok(())
         });
     }

@@ -44,8 +44,9 @@ pub struct AppState {
     pub cj_open_id: Option<String>,
     /// Where inspection photos are written (`[warehouse] files_dir`).
     pub warehouse_files: std::path::PathBuf,
-    /// `[webhooks] allow_private_addresses`: merchants' endpoints may be private addresses.
-    pub allow_private_webhooks: bool,
+    /// `[outbound] allow_private_addresses`: merchants' webhook endpoints and Admin API URLs
+    /// may be private addresses (development and tests only).
+    pub outbound_reach: crate::outbound::Reach,
 }
 
 /// The whole router.

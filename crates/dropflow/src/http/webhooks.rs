@@ -37,8 +37,8 @@ pub async fn shopify(
     // delivery. Prefer the event id, fall back to the webhook id on older API versions.
     let dedup_key = optional(&headers, "x-shopify-event-id").unwrap_or(webhook_id);
 
-    let store = store_for(&state, Platform::Shopify, domain).await?;
-    verify(&state, &store, |secret| {
+    let stores = store_for(&state, Platform::Shopify, domain).await?;
+    let store = verify(&state, &stores, |secret| {
         shopify::verify_webhook(secret, &body, hmac)
     })
     .await?;
@@ -79,8 +79,8 @@ pub async fn woocommerce(
     let source = required(&headers, "x-wc-webhook-source")?;
     let delivery_id = required(&headers, "x-wc-webhook-delivery-id")?;
 
-    let store = store_for(&state, Platform::Woocommerce, source).await?;
-    verify(&state, &store, |secret| {
+    let stores = store_for(&state, Platform::Woocommerce, source).await?;
+    let store = verify(&state, &stores, |secret| {
         woocommerce::verify_webhook(secret, &body, signature)
     })
     .await?;
@@ -146,42 +146,53 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
     }
 }
 
-async fn store_for(state: &AppState, platform: Platform, domain: &str) -> Result<Store, ApiError> {
-    state
+/// The registrations the webhook may belong to (several only while none is verified).
+async fn store_for(
+    state: &AppState,
+    platform: Platform,
+    domain: &str,
+) -> Result<Vec<Store>, ApiError> {
+    let stores = state
         .stores
         .find(&state.db, platform, domain, false)
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "no {} store is registered for {domain:?}",
-                platform.as_str()
-            ))
-        })
+        .await?;
+    if stores.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "no {} store is registered for {domain:?}",
+            platform.as_str()
+        )));
+    }
+    Ok(stores)
 }
 
-/// Checks the signature with the current secret, then the previous one (rotation), then once
-/// more against a fresh read of the store in case another process rotated it.
+/// The registration whose secret signed the webhook: the current secret, then the previous
+/// one (rotation), then once more against a fresh read in case another process rotated a
+/// secret or verified a registration.
 async fn verify(
     state: &AppState,
-    store: &Store,
+    stores: &[Store],
     check: impl Fn(&[u8]) -> bool,
-) -> Result<(), ApiError> {
-    let matches = |s: &Store| {
+) -> Result<Store, ApiError> {
+    let matches = |s: &&Store| {
         check(s.webhook_secret.as_bytes())
             || s.previous_webhook_secret
                 .as_deref()
                 .is_some_and(|old| check(old.as_bytes()))
     };
-    if matches(store) {
-        return Ok(());
+    if let Some(store) = stores.iter().find(matches) {
+        return Ok(store.clone());
     }
+    let Some(first) = stores.first() else {
+        return Err(ApiError::NotFound("no store is registered".into()));
+    };
     let fresh = state
         .stores
-        .find(&state.db, store.platform, &store.domain, true)
+        .find(&state.db, first.platform, &first.domain, true)
         .await?;
-    if fresh.as_ref().is_some_and(matches) {
-        return Ok(());
+    if let Some(store) = fresh.iter().find(matches) {
+        return Ok(store.clone());
     }
+    let store = first;
     metrics::counter!("dropflow_webhook_signature_failures_total", "platform" => store.platform.as_str()).increment(1);
     Err(ApiError::Unauthorized(
         "the webhook signature does not match the store's secret".into(),
