@@ -11,6 +11,7 @@ fn snapshot(payment: PaymentStatus) -> StoreSnapshot {
         address_problems: Vec::new(),
         address_fingerprint: Some("addr-1".into()),
         updated_at: None,
+        implausible: None,
     }
 }
 
@@ -254,6 +255,7 @@ fn any_command() -> impl Strategy<Value = Command> {
                     address_problems: if bad_addr { bad_address() } else { Vec::new() },
                     address_fingerprint: Some(format!("addr-{addr}")),
                     updated_at: None,
+                    implausible: None,
                 })
             }
         ),
@@ -350,4 +352,38 @@ fn warehouse_orders_sit_at_warehouse_from_the_sellers_shipment_until_dispatch() 
         origin: HoldOrigin::Merchant,
     }];
     assert_eq!(at(&state, W::Arrived).tab(), Tab::OnHold);
+}
+
+/// Issue 12 item 5: an implausible order (quantity or total above the intake limits) is held
+/// for a person with a typed reason, never bought blind; the hold lifts itself when the store
+/// corrects the order, and a merchant's release accepts it for good.
+#[test]
+fn an_implausible_order_is_held_for_a_person() {
+    let mut first = snapshot(PaymentStatus::Paid);
+    first.implausible = Some("line_items[0].quantity 4000000000 is above 100".into());
+    let t = receive(first.clone());
+    let hold = t.state.hold(HoldReason::ImplausibleOrder).cloned();
+    assert!(hold.is_some_and(|h| h.origin == HoldOrigin::System && h.detail.contains("quantity")));
+    assert!(!t.state.is_ready_to_order());
+    assert!(t.follow_ups.is_empty());
+
+    // The store corrects the quantity: the hold lifts and the order is ready.
+    let corrected = transition(
+        &t.state,
+        Command::ApplyStoreSnapshot(snapshot(PaymentStatus::Paid)),
+    )
+    .unwrap();
+    assert!(corrected.state.holds.is_empty());
+    assert!(corrected.state.is_ready_to_order());
+
+    // Released by a merchant: the same implausible order is not held again.
+    let released = transition(
+        &t.state,
+        Command::ReleaseHold {
+            reason: HoldReason::ImplausibleOrder,
+        },
+    )
+    .unwrap();
+    let again = transition(&released.state, Command::ApplyStoreSnapshot(first)).unwrap();
+    assert!(again.state.hold(HoldReason::ImplausibleOrder).is_none());
 }

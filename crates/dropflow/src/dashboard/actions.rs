@@ -126,6 +126,7 @@ fn back_to(posted: &Posted, order: Option<OrderId>) -> String {
     posted
         .field("return_to")
         .filter(|r| (r.starts_with("/vendor") || r.starts_with("/orders/")) && !r.contains("//"))
+        .filter(|r| super::layout::local_path(r) == *r)
         .map(str::to_string)
         .or_else(|| order.map(|o| format!("/orders/{o}")))
         .unwrap_or_else(|| posted.viewer.landing().to_string())

@@ -81,6 +81,8 @@ pub struct Facts {
     pub closed: bool,
     pub purchases: Vec<Purchase>,
     pub parcels: Vec<Parcel>,
+    /// Why the order is held as implausible (`HoldReason::ImplausibleOrder`), if it is.
+    pub implausible: Option<String>,
 }
 
 /// The checks' answer: why the order needs a person (none: it does not), and when to look
@@ -104,6 +106,9 @@ pub fn evaluate(facts: &Facts, t: &Thresholds, now: i64) -> Verdict {
         };
     }
     let mut reasons = Vec::new();
+    if let Some(why) = &facts.implausible {
+        reasons.push(format!("Held for a person to check: {why}"));
+    }
     for parcel in facts.parcels.iter().filter(|p| !p.status.is_final()) {
         match parcel.status {
             ShipmentStatus::Exception => reasons.push(format!(
@@ -274,6 +279,9 @@ pub async fn check(db: &Database, id: OrderId, now: i64) -> Result<Change> {
             ),
         purchases: purchases(&mut tx, id).await?,
         parcels: parcels(&mut tx, id).await?,
+        implausible: state
+            .hold(dropflow_core::hold::HoldReason::ImplausibleOrder)
+            .map(|h| h.detail.clone()),
     };
     let verdict = evaluate(&facts, &Thresholds::from(&settings), now);
     let change = match (&current, &verdict.reason) {

@@ -31,6 +31,8 @@ pub fn snapshot_of(order: &StoreOrder, topic: &str) -> StoreSnapshot {
         address_problems,
         address_fingerprint,
         updated_at: order.updated_at,
+        // Judged at intake against the configured limits (`platforms::limits`).
+        implausible: None,
     }
 }
 

@@ -15,6 +15,8 @@
 //! state that can do no harm (payment `Pending`: nothing is bought on it), never to "paid".
 
 pub mod admin;
+/// What a store order may contain (422 otherwise) and what is held for a person.
+pub mod limits;
 pub mod shopify;
 pub mod woocommerce;
 

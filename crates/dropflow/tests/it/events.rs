@@ -419,6 +419,7 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
         closed: false,
         purchases: vec![placed(false)],
         parcels: vec![],
+        implausible: None,
     };
     // Placed, no tracking: fine for 7 days, then flagged; the next check is that deadline.
     let v = evaluate(&base, &t, 6 * 24 * HOUR);

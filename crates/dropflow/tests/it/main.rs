@@ -16,6 +16,7 @@ mod dashboard_stats;
 mod dashboard_warehouse;
 mod demo;
 mod events;
+mod hardening;
 mod jobs_queue;
 mod notify;
 mod openapi_health;
