@@ -20,7 +20,8 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("request body is larger than the limit of {0} bytes")]
+    /// The body is above the limit (its size in bytes; 0 when the reader did not say).
+    #[error("{}", too_large(*.0))]
     PayloadTooLarge(usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -33,6 +34,14 @@ pub enum ApiError {
     StorageBusy(String),
     #[error("internal error")]
     Internal(String),
+}
+
+fn too_large(limit: usize) -> String {
+    if limit == 0 {
+        "request body is larger than the limit".to_string()
+    } else {
+        format!("request body is larger than the limit of {limit} bytes")
+    }
 }
 
 /// The JSON error body.

@@ -12,12 +12,14 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub struct JobParams {
     /// queued, running, succeeded or failed (default failed).
+    #[param(schema_with = crate::http::openapi::job_status_schema)]
     pub status: Option<String>,
     /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
-const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
+pub const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
 
 /// Lists jobs in one status.
 #[utoipa::path(get, path = "/api/v1/jobs", params(JobParams), security(("bearer" = [])),

@@ -207,9 +207,17 @@ pub async fn inspect(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
     caller.require(OPERATORS, "inspect items")?;
+    // A body that is not multipart gets the API's JSON error, not axum's text.
+    let multipart = multipart.map_err(|e| {
+        if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            ApiError::UnsupportedMediaType("expected Content-Type: multipart/form-data".into())
+        } else {
+            ApiError::BadRequest(format!("multipart: {}", e.body_text()))
+        }
+    })?;
     let parts = read_inspection(multipart, &[]).await?;
     Ok(Json(
         record_inspection(&state, &caller, &id, parts.form, parts.uploads).await?,
@@ -239,7 +247,13 @@ pub async fn read_inspection(
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?
+        .map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(0)
+            } else {
+                ApiError::BadRequest(format!("multipart: {e}"))
+            }
+        })?
     {
         let name = field.name().unwrap_or_default().to_string();
         let file = field.file_name().unwrap_or("photo").to_string();
@@ -591,11 +605,15 @@ pub async fn show(
         })
 }
 
+/// The decisions a merchant may take on failed items.
+pub const DECISIONS: [&str; 3] = ["return_refund", "reorder", "accept"];
+
 /// The merchant's decision on failed items.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     /// `return_refund`, `reorder` or `accept`.
+    #[schema(schema_with = crate::http::openapi::decision_schema)]
     pub decision: String,
 }
 
