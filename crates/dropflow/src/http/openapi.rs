@@ -156,9 +156,7 @@ impl Modify for ErrorAnswers {
                                         "application/json",
                                         utoipa::openapi::ContentBuilder::new()
                                             .schema(Some(RefOr::Ref(
-                                                utoipa::openapi::Ref::from_schema_name(
-                                                    "ErrorBody",
-                                                ),
+                                                utoipa::openapi::Ref::from_schema_name("ErrorBody"),
                                             )))
                                             .build(),
                                     )

@@ -17,6 +17,7 @@ mod dashboard_warehouse;
 mod demo;
 mod events;
 mod hardening;
+mod isolation;
 mod jobs_queue;
 mod notify;
 mod openapi_health;

@@ -244,17 +244,13 @@ pub async fn read_inspection(
         uploads: Vec::new(),
         aside: Vec::new(),
     };
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(0)
-            } else {
-                ApiError::BadRequest(format!("multipart: {e}"))
-            }
-        })?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(0)
+        } else {
+            ApiError::BadRequest(format!("multipart: {e}"))
+        }
+    })? {
         let name = field.name().unwrap_or_default().to_string();
         let file = field.file_name().unwrap_or("photo").to_string();
         let bytes = field
