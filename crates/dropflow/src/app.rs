@@ -236,6 +236,14 @@ async fn launch(
         cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
         warehouse_files: config.warehouse.files_dir(&config.database.url),
         outbound_reach: config.outbound_reach(),
+        intake: config.intake.clone(),
+        operator_account: config
+            .warehouse
+            .operator_account
+            .clone()
+            .unwrap_or_else(|| crate::storage::accounts::DEFAULT_ACCOUNT.to_string()),
+        metrics_token: config.http.metrics_token.clone(),
+        storage_health: Default::default(),
     };
     let router = http::router(state, config.http.body_limit_bytes);
     let listener = tokio::net::TcpListener::bind(&config.http.listen)

@@ -37,6 +37,9 @@ pub struct Config {
     /// `[outbound]`: where outside calls (suppliers, stores, carriers, webhooks) may go.
     #[serde(default)]
     pub outbound: OutboundConfig,
+    /// `[intake]`: what a store order may contain, and what is held for a person.
+    #[serde(default)]
+    pub intake: crate::platforms::limits::IntakeLimits,
 }
 
 /// `[outbound]`.
@@ -69,6 +72,11 @@ pub struct WarehouseConfig {
     /// Inspection photos; default: `warehouse-files` next to a SQLite database, otherwise in
     /// the system's temporary folder.
     pub files_dir: Option<std::path::PathBuf>,
+    /// The installation's operator account: its `warehouse` users are the warehouse's own
+    /// operators, the only ones who change the rate tables and refund rules (which apply to
+    /// every merchant of the installation). Default: the `default` account.
+    #[serde(default)]
+    pub operator_account: Option<String>,
 }
 
 impl WarehouseConfig {
@@ -159,6 +167,11 @@ pub struct HttpConfig {
     /// A webhook not committed by then is answered 503 so the store retries (Shopify gives
     /// up on a delivery after 5 s).
     pub webhook_deadline_ms: u64,
+    /// `/metrics` answers only with `Authorization: Bearer <metrics_token>`; without a token
+    /// it answers only callers on a loopback address (a scraper on the same host or an
+    /// operator's tunnel), never the open internet.
+    #[serde(default)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -208,6 +221,7 @@ impl Default for Config {
                 listen: "127.0.0.1:8080".into(),
                 body_limit_bytes: 2 * 1024 * 1024,
                 webhook_deadline_ms: 4000,
+                metrics_token: None,
             },
             ingest: IngestSettings {
                 max_batch: 256,
@@ -231,6 +245,7 @@ impl Default for Config {
             warehouse: WarehouseConfig::default(),
             webhooks: WebhooksConfig::default(),
             outbound: OutboundConfig::default(),
+            intake: Default::default(),
         }
     }
 }

@@ -127,6 +127,7 @@ fn back_to(posted: &Posted, order: Option<OrderId>) -> String {
     posted
         .field("return_to")
         .filter(|r| (r.starts_with("/vendor") || r.starts_with("/orders/")) && !r.contains("//"))
+        .filter(|r| super::layout::local_path(r) == *r)
         .map(str::to_string)
         .or_else(|| order.map(|o| format!("/orders/{o}")))
         .unwrap_or_else(|| posted.viewer.landing().to_string())
@@ -187,19 +188,6 @@ fn friendly(message: &str) -> String {
         .unwrap_or(message)
         .replacen("tracking_number: ", "The tracking number ", 1);
     format!("Not recorded. {text}.")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn typo_messages_read_as_sentences() {
-        let m = "tracking_number: fails the check digit of UPS: check it for a typo (or send \
-                 accept_unverified: true to record it without sending it to the store)";
-        assert_eq!(
-            super::friendly(m),
-            "Not recorded. The tracking number fails the check digit of UPS: check it for a typo."
-        );
-    }
 }
 
 /// Where a flag form returns: the order's page.
@@ -266,5 +254,18 @@ pub async fn buy_again(
             Ok(redirect_with(&back_to(&posted, None), Flash::error(m)))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn typo_messages_read_as_sentences() {
+        let m = "tracking_number: fails the check digit of UPS: check it for a typo (or send \
+                 accept_unverified: true to record it without sending it to the store)";
+        assert_eq!(
+            super::friendly(m),
+            "Not recorded. The tracking number fails the check digit of UPS: check it for a typo."
+        );
     }
 }

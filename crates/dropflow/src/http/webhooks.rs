@@ -57,6 +57,7 @@ pub async fn shopify(
         return Err(ApiError::BadRequest("the webhook body is empty".into()));
     }
     let order = shopify::parse_order(&body)
+        .and_then(|order| state.intake.check(&order).map(|()| order))
         .map_err(|e| ApiError::Unprocessable(format!("not a Shopify order: {e}")))?;
     submit(&state, &store, dedup_key, topic, &body, order).await
 }
@@ -92,6 +93,7 @@ pub async fn woocommerce(
         return Ok(ack("ignored", None));
     }
     let order = woocommerce::parse_order(&body)
+        .and_then(|order| state.intake.check(&order).map(|()| order))
         .map_err(|e| ApiError::Unprocessable(format!("not a WooCommerce order: {e}")))?;
     // WooCommerce does not retry; its delivery id identifies one delivery, so a replay of the
     // same delivery (a proxy, a manual re-send) is dropped.
@@ -108,7 +110,9 @@ async fn submit(
 ) -> Result<Json<WebhookAck>, ApiError> {
     let body = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::BadRequest("the webhook body is not UTF-8".into()))?;
+    let review = state.intake.review(&order, store.platform);
     let delivery = Delivery {
+        review,
         store_id: store.id,
         platform: store.platform,
         dedup_key: dedup_key.to_string(),

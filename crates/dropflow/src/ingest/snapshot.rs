@@ -32,6 +32,8 @@ pub fn snapshot_of(order: &StoreOrder, topic: &str) -> StoreSnapshot {
         address_fingerprint,
         lines_fingerprint: Some(lines_fingerprint(order)),
         updated_at: order.updated_at,
+        // Judged at intake against the configured limits (`platforms::limits`).
+        implausible: None,
     }
 }
 

@@ -130,7 +130,8 @@ fn apply_delivery(
     current: Option<Versioned>,
     cause: &Cause,
 ) -> Result<Outcome, StorageError> {
-    let snapshot = snapshot_of(&delivery.order, &delivery.topic);
+    let mut snapshot = snapshot_of(&delivery.order, &delivery.topic);
+    snapshot.implausible = delivery.review.clone();
     let Some(current) = current else {
         let id = OrderId::new();
         let transition = lifecycle::receive(snapshot);

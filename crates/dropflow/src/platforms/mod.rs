@@ -19,6 +19,8 @@ pub mod admin;
 pub mod store_address;
 /// Checking a store's Admin API access against the shop itself (verification).
 pub mod shop_check;
+/// What a store order may contain (422 otherwise) and what is held for a person.
+pub mod limits;
 pub mod shopify;
 pub mod woocommerce;
 

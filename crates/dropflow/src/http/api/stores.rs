@@ -19,6 +19,7 @@ const MIN_SECRET_LEN: usize = 16;
 #[serde(deny_unknown_fields)]
 pub struct NewStore {
     /// `shopify` or `woocommerce`.
+    #[schema(schema_with = crate::http::openapi::platform_schema)]
     pub platform: String,
     /// `my-shop.myshopify.com`, or the WooCommerce site URL (`https://shop.example/`).
     pub domain: String,
