@@ -16,7 +16,7 @@ pub mod control;
 /// The merchant's one-time setup, through dropflow's API.
 pub mod merchant;
 
-use crate::config::{FollowSettings, SuppliersConfig, TrackingConfig, WebhooksConfig};
+use crate::config::{FollowSettings, OutboundConfig, SuppliersConfig, TrackingConfig};
 use crate::demo::sandboxes::Sandboxes;
 use anyhow::Context;
 use serde::Serialize;
@@ -35,7 +35,7 @@ pub struct SandboxOptions {
 /// The parts of `dropflow.toml` the sandbox decides. Everything else keeps its default.
 #[derive(Serialize)]
 struct ServeConfig {
-    webhooks: WebhooksConfig,
+    outbound: OutboundConfig,
     follow: FollowSettings,
     jobs: JobRetries,
     suppliers: SuppliersConfig,
@@ -62,7 +62,7 @@ pub fn serve_toml(
     control_url: &str,
 ) -> anyhow::Result<String> {
     let config = ServeConfig {
-        webhooks: WebhooksConfig {
+        outbound: OutboundConfig {
             allow_private_addresses: true,
         },
         follow: FollowSettings {
@@ -81,10 +81,10 @@ pub fn serve_toml(
     let body = toml::to_string(&config).context("cannot write the configuration as TOML")?;
     // The sandboxes listen on loopback: dropflow must be allowed to call private addresses.
     let body = body.replacen(
-        "[webhooks]\n",
+        "[outbound]\n",
         "# The sandboxes listen on 127.0.0.1, which a production dropflow refuses to call.\n\
          # FOR LOCAL DEVELOPMENT ONLY: let outside calls go to loopback and private addresses.\n\
-         [webhooks]\n",
+         [outbound]\n",
         1,
     );
     Ok(format!(
