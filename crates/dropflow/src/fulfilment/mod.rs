@@ -23,6 +23,8 @@ pub mod push;
 pub mod track;
 /// `order.cancel_supplier_orders`: a cancelled order's unpaid purchases released.
 pub mod cancel;
+/// A store's capture policy changed: its waiting authorized orders judged again.
+pub mod capture;
 /// The follower: a periodic tick that queues syncs for whatever is due.
 pub mod follower;
 /// Wallet movements tied to a supplier order.

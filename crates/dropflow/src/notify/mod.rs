@@ -419,6 +419,10 @@ fn describe_failure(failure: &LineFailure) -> String {
         RouteFailure::OutOfStock { needed, .. } => {
             format!("line {line} is out of stock ({needed} needed)")
         }
+        RouteFailure::NoExchangeRate { from, to, .. } => format!(
+            "line {line}: offers priced in {from} cannot be compared without an exchange \
+             rate from {from} to {to}; add one in the exchange rates, then retry"
+        ),
     }
 }
 

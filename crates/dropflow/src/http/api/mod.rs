@@ -15,6 +15,8 @@ pub mod wallet;
 pub mod procurement;
 /// Per-store settings and Admin API access.
 pub mod settings;
+/// The operator's exchange rates (read, replace, import the ECB's CSV).
+pub mod fx_rates;
 /// A user's own API tokens.
 pub mod tokens;
 /// Outbound webhook endpoints: add, list, remove, replay.
