@@ -17,6 +17,7 @@ mod dashboard_warehouse;
 mod demo;
 mod events;
 mod jobs_queue;
+mod money;
 mod notify;
 mod openapi_health;
 mod paying;
