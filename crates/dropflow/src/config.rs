@@ -393,4 +393,48 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn the_fx_section_reads_an_ecb_file_and_listed_rates_and_names_a_bad_value() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "eurofxref.csv",
+                "Date, USD, JPY, \n10 February 2023, 1.0690, 139.88, \n",
+            )?;
+            jail.create_file(
+                "fx.toml",
+                "[fx]\necb_csv = \"eurofxref.csv\"\n[[fx.rates]]\nbase = \"KWD\"\n\
+                 quote = \"USD\"\nrate = \"3.25\"\nas_of = \"2026-12-01\"\n",
+            )?;
+            let config = Config::load(Some(Path::new("fx.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            let rates = config
+                .fx
+                .rates()
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            let described: Vec<String> = rates
+                .iter()
+                .map(|r| format!("{}/{} {} {} {}", r.base, r.quote, r.rate, r.as_of, r.source))
+                .collect();
+            assert_eq!(
+                described,
+                [
+                    "EUR/USD 1.069 2023-02-10 ECB euro foreign exchange reference rates",
+                    "EUR/JPY 139.88 2023-02-10 ECB euro foreign exchange reference rates",
+                    "KWD/USD 3.25 2026-12-01 config",
+                ]
+            );
+            jail.create_file(
+                "bad.toml",
+                "[[fx.rates]]\nbase = \"EUR\"\nquote = \"USD\"\nrate = \"-1\"\n\
+                 as_of = \"2026-12-01\"\n",
+            )?;
+            let error = match Config::load(Some(Path::new("bad.toml"))) {
+                Ok(_) => panic!("a negative rate must be refused"),
+                Err(e) => e.to_string(),
+            };
+            assert!(error.contains("rate"), "{error}");
+            Ok(())
+        });
+    }
 }
