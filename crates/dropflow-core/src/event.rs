@@ -137,6 +137,27 @@ pub enum OrderEvent {
         topic: String,
         detail: String,
     },
+    /// The store changed the order's lines or shipping address after we took it; the
+    /// `order.reconcile_edit` job compares it with what was bought.
+    OrderEdited {
+        lines: bool,
+        address: bool,
+    },
+    /// Something changed after a purchase that a person must decide on (a quantity changed
+    /// after hand-over, an order cancelled after it shipped, a placement to link by hand).
+    FlagRaised {
+        flag: String,
+        detail: String,
+        /// The purchase it is about (`manual:vendor-a`), when it is about one: a vendor is
+        /// told.
+        #[serde(default)]
+        supplier: Option<String>,
+    },
+    /// A flag was settled (accepted, linked, bought again…); the actor says who.
+    FlagResolved {
+        flag: String,
+        resolution: String,
+    },
 }
 
 impl OrderEvent {
@@ -167,6 +188,9 @@ impl OrderEvent {
             OrderEvent::AttentionCleared { .. } => "attention_cleared",
             OrderEvent::Warehouse { .. } => "warehouse",
             OrderEvent::WarehouseNote { .. } => "warehouse_note",
+            OrderEvent::OrderEdited { .. } => "order_edited",
+            OrderEvent::FlagRaised { .. } => "flag_raised",
+            OrderEvent::FlagResolved { .. } => "flag_resolved",
         }
     }
 }

@@ -28,6 +28,8 @@ pub mod ledger;
 pub mod catalog;
 /// Routing: a paid order's lines to one purchase per supplier.
 pub mod routing;
+/// What a store edit means for what was bought (re-derive or flag).
+pub mod edits;
 /// Shipment axis: one per shipping leg, with the normalised tracking vocabulary.
 pub mod shipment;
 /// Courier detection from the tracking number itself (patterns and check digits).

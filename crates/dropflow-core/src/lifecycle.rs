@@ -33,6 +33,10 @@ pub struct OrderState {
     pub address_fingerprint: Option<String>,
     /// The store's `updated_at` of the last snapshot applied, to ignore late deliveries.
     pub store_updated_at: Option<DateTime<Utc>>,
+    /// Fingerprint of the lines (id, quantity, variant) last applied: a snapshot with other
+    /// lines (or another address) is an edit, which must reach the supplier orders.
+    #[serde(default)]
+    pub lines_fingerprint: Option<String>,
     /// Lines routing could not place with any supplier, with the reason; empty when every
     /// line is routed. Non-empty puts the order in the Failed tab until a retry routes them.
     #[serde(default)]
@@ -63,6 +67,8 @@ pub struct StoreSnapshot {
     pub address_problems: Vec<AddressProblem>,
     /// Identifies the address (a hash), so an accepted address is not re-held.
     pub address_fingerprint: Option<String>,
+    /// Identifies the lines (a hash of id, quantity, variant, SKU): a change is an edit.
+    pub lines_fingerprint: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
     /// The store's capture policy when the snapshot was taken (from its settings).
     pub capture_policy: CapturePolicy,
@@ -124,6 +130,8 @@ pub enum FollowUp {
     RouteOrder,
     /// The order was cancelled after purchasing started: cancel with the suppliers.
     CancelSupplierOrders,
+    /// The store edited lines or address: re-derive what is not bought yet, flag the rest.
+    ReconcileEdit,
 }
 
 impl FollowUp {
@@ -132,6 +140,7 @@ impl FollowUp {
         match self {
             FollowUp::RouteOrder => "order.route",
             FollowUp::CancelSupplierOrders => "order.cancel_supplier_orders",
+            FollowUp::ReconcileEdit => "order.reconcile_edit",
         }
     }
 }
@@ -197,6 +206,7 @@ pub fn receive(snapshot: StoreSnapshot) -> Transition {
         accepted_address: None,
         address_fingerprint: None,
         store_updated_at: None,
+        lines_fingerprint: None,
         routing_failures: Vec::new(),
         price_accepted: false,
         warehouse: None,
@@ -367,15 +377,16 @@ impl Builder {
         self.state.store_updated_at = snapshot.updated_at.or(self.state.store_updated_at);
         self.state.capture_policy = snapshot.capture_policy;
 
-        // An authorization voided, or lapsed uncaptured (Shopify's `expired`, read as
-        // pending), after purchasing may have started on it: let go of what is bought, by
-        // the order-cancelled path (it finds nothing to do when nothing was routed).
-        let authorization_gone = self.state.payment == PaymentStatus::Authorized
-            && matches!(
-                snapshot.payment,
-                PaymentStatus::Voided | PaymentStatus::Pending
-            );
-        if authorization_gone && self.state.cancel_reason.is_none() {
+        // An authorization that lapsed uncaptured (Shopify's `expired`, read as pending) after
+        // purchasing may have started on it (`buy_when_authorized`): let go of what is bought,
+        // by the order-cancelled path (it finds nothing to do when nothing was routed). A
+        // voided one is a reversed payment, stopped below like a refund.
+        let authorization_lapsed = self.state.payment == PaymentStatus::Authorized
+            && snapshot.payment == PaymentStatus::Pending;
+        if authorization_lapsed
+            && self.state.cancel_reason.is_none()
+            && snapshot.cancellation.is_none()
+        {
             self.follow_ups.push(FollowUp::CancelSupplierOrders);
         }
 
@@ -384,7 +395,37 @@ impl Builder {
                 from: self.state.payment,
                 to: snapshot.payment,
             });
+            // The money went back (a full refund, a voided authorisation) on an order that is
+            // not cancelled: whatever was bought for it must be stopped like a cancellation.
+            if snapshot.payment.is_reversed()
+                && !self.state.payment.is_reversed()
+                && self.state.cancel_reason.is_none()
+                && snapshot.cancellation.is_none()
+            {
+                self.follow_ups.push(FollowUp::CancelSupplierOrders);
+            }
             self.state.payment = snapshot.payment;
+        }
+
+        // An edit: lines or address differ from the last snapshot applied (the first snapshot
+        // of an order, or one written before fingerprints existed, is no edit).
+        let lines = matches!(
+            (&self.state.lines_fingerprint, &snapshot.lines_fingerprint),
+            (Some(before), Some(now)) if before != now
+        );
+        let address = matches!(
+            (&self.state.address_fingerprint, &snapshot.address_fingerprint),
+            (Some(before), Some(now)) if before != now
+        );
+        if (lines || address)
+            && snapshot.cancellation.is_none()
+            && self.state.cancel_reason.is_none()
+        {
+            self.events.push(OrderEvent::OrderEdited { lines, address });
+            self.follow_ups.push(FollowUp::ReconcileEdit);
+        }
+        if snapshot.lines_fingerprint.is_some() {
+            self.state.lines_fingerprint = snapshot.lines_fingerprint.clone();
         }
 
         // Cancellation is final here: WooCommerce lets a merchant move a cancelled order back

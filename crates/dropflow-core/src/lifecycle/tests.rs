@@ -10,6 +10,7 @@ fn snapshot(payment: PaymentStatus) -> StoreSnapshot {
         cancellation: None,
         address_problems: Vec::new(),
         address_fingerprint: Some("addr-1".into()),
+        lines_fingerprint: Some("lines-1".into()),
         updated_at: None,
         capture_policy: CapturePolicy::BuyWhenPaid,
     }
@@ -81,7 +82,11 @@ fn a_corrected_address_lifts_the_system_hold() {
     fixed.address_fingerprint = Some("addr-2".into());
     let t2 = apply(&t.state, Command::ApplyStoreSnapshot(fixed));
     assert!(t2.state.holds.is_empty());
-    assert_eq!(t2.follow_ups, vec![FollowUp::RouteOrder]);
+    // The new address is also an edit (nothing bought yet: reconciling finds nothing to do).
+    assert_eq!(
+        t2.follow_ups,
+        vec![FollowUp::ReconcileEdit, FollowUp::RouteOrder]
+    );
 }
 
 #[test]
@@ -254,6 +259,7 @@ fn any_command() -> impl Strategy<Value = Command> {
                     cancellation: cancelled.then(|| "customer".to_string()),
                     address_problems: if bad_addr { bad_address() } else { Vec::new() },
                     address_fingerprint: Some(format!("addr-{addr}")),
+                    lines_fingerprint: Some(format!("lines-{addr}")),
                     updated_at: None,
                     capture_policy: CapturePolicy::BuyWhenPaid,
                 })
@@ -445,4 +451,59 @@ fn a_voided_or_lapsed_authorization_never_buys_and_lets_go_of_what_was_bought() 
     let t = apply(&bought, Command::ApplyStoreSnapshot(lapsed));
     assert_eq!(t.follow_ups, vec![FollowUp::CancelSupplierOrders]);
     assert!(t.state.hold(HoldReason::AwaitingPayment).is_some());
+}
+
+#[test]
+fn an_edit_of_lines_or_address_queues_reconciliation() {
+    let first = receive(snapshot(PaymentStatus::Paid));
+    let mut edited = snapshot(PaymentStatus::Paid);
+    edited.lines_fingerprint = Some("lines-2".into());
+    let t = apply(&first.state, Command::ApplyStoreSnapshot(edited.clone()));
+    assert!(t.events.contains(&OrderEvent::OrderEdited {
+        lines: true,
+        address: false
+    }));
+    assert!(t.follow_ups.contains(&FollowUp::ReconcileEdit));
+    // The same snapshot again is no edit.
+    let again = apply(&t.state, Command::ApplyStoreSnapshot(edited));
+    assert!(!again.follow_ups.contains(&FollowUp::ReconcileEdit));
+
+    let mut moved = snapshot(PaymentStatus::Paid);
+    moved.address_fingerprint = Some("addr-2".into());
+    let t = apply(&first.state, Command::ApplyStoreSnapshot(moved));
+    assert!(t.events.contains(&OrderEvent::OrderEdited {
+        lines: false,
+        address: true
+    }));
+}
+
+#[test]
+fn a_cancelling_snapshot_is_no_edit() {
+    let first = receive(snapshot(PaymentStatus::Paid));
+    let mut cancelled = snapshot(PaymentStatus::Paid);
+    cancelled.lines_fingerprint = Some("lines-2".into());
+    cancelled.cancellation = Some("customer".into());
+    let t = apply(&first.state, Command::ApplyStoreSnapshot(cancelled));
+    assert!(!t.follow_ups.contains(&FollowUp::ReconcileEdit));
+    assert!(t.follow_ups.contains(&FollowUp::CancelSupplierOrders));
+}
+
+#[test]
+fn money_going_back_stops_the_purchases_like_a_cancellation() {
+    let first = receive(snapshot(PaymentStatus::Paid));
+    for reversed in [PaymentStatus::Refunded, PaymentStatus::Voided] {
+        let t = apply(
+            &first.state,
+            Command::ApplyStoreSnapshot(snapshot(reversed)),
+        );
+        assert!(
+            t.follow_ups.contains(&FollowUp::CancelSupplierOrders),
+            "{reversed:?}"
+        );
+    }
+    let partial = apply(
+        &first.state,
+        Command::ApplyStoreSnapshot(snapshot(PaymentStatus::PartiallyRefunded)),
+    );
+    assert!(!partial.follow_ups.contains(&FollowUp::CancelSupplierOrders));
 }

@@ -142,11 +142,12 @@ pub async fn ship(
         carrier: posted.field("carrier").map(str::to_string),
         tracking_url: None,
         accept_unverified: false,
+        lines: None,
     };
     match procurement::ship_supplier_order(&state, &posted.viewer.caller, &id, input).await {
         Ok(order) => Ok(redirect_with(
             &back_to(&posted, Some(order)),
-            Flash::ok("Tracking recorded: the supplier order is marked shipped."),
+            Flash::ok("Tracking recorded for what was left to ship."),
         )),
         // Input the person can fix (a typo in the number, the wrong state): say so on the
         // page they came from.

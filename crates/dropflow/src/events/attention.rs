@@ -81,6 +81,9 @@ pub struct Facts {
     pub closed: bool,
     pub purchases: Vec<Purchase>,
     pub parcels: Vec<Parcel>,
+    /// Open flags (`storage::flags`): changes after a purchase a person must settle. They
+    /// count even on a cancelled order — that is when most of them are raised.
+    pub flags: Vec<String>,
 }
 
 /// The checks' answer: why the order needs a person (none: it does not), and when to look
@@ -97,13 +100,23 @@ pub struct Verdict {
 pub fn evaluate(facts: &Facts, t: &Thresholds, now: i64) -> Verdict {
     let mut next: Option<i64> = None;
     let mut later = |at: i64| next = Some(next.map_or(at, |n: i64| n.min(at)));
+    let mut reasons: Vec<String> = facts
+        .flags
+        .iter()
+        .map(|f| {
+            let mut sentence = f.clone();
+            if !sentence.ends_with('.') {
+                sentence.push('.');
+            }
+            sentence
+        })
+        .collect();
     if facts.closed {
         return Verdict {
-            reason: None,
+            reason: (!reasons.is_empty()).then(|| reasons.join(" ")),
             next_check_at: None,
         };
     }
-    let mut reasons = Vec::new();
     for parcel in facts.parcels.iter().filter(|p| !p.status.is_final()) {
         match parcel.status {
             ShipmentStatus::Exception => reasons.push(format!(
@@ -274,6 +287,11 @@ pub async fn check(db: &Database, id: OrderId, now: i64) -> Result<Change> {
             ),
         purchases: purchases(&mut tx, id).await?,
         parcels: parcels(&mut tx, id).await?,
+        flags: crate::storage::flags::open_in(&mut tx, id)
+            .await?
+            .into_iter()
+            .map(|f| f.detail)
+            .collect(),
     };
     let verdict = evaluate(&facts, &Thresholds::from(&settings), now);
     let change = match (&current, &verdict.reason) {

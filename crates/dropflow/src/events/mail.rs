@@ -109,7 +109,8 @@ pub async fn context(
     let currency = Currency::from_code(&order.try_get::<String, _>("currency")?).ok();
     let total_minor: i64 = order.try_get("total_minor")?;
     let lines = sqlx::query(
-        "SELECT title, quantity FROM order_lines WHERE order_id = $1 ORDER BY position",
+        "SELECT title, quantity FROM order_lines WHERE order_id = $1 AND quantity > 0
+         ORDER BY position",
     )
     .bind(order_id)
     .fetch_all(&mut **tx)

@@ -25,6 +25,10 @@ pub mod track;
 pub mod cancel;
 /// A store's capture policy changed: its waiting authorized orders judged again.
 pub mod capture;
+/// `order.reconcile_edit`: a store edit re-derives what is unplaced and flags what was bought.
+pub mod edits;
+/// Raising a flag a person settles (Needs Attention, vendor told).
+pub mod flags;
 /// The follower: a periodic tick that queues syncs for whatever is due.
 pub mod follower;
 /// Wallet movements tied to a supplier order.
@@ -81,6 +85,11 @@ pub fn register(registry: &mut Registry, services: Services) {
     registry.register(route::JOB, move |job| {
         let db = s.db.clone();
         async move { route::run(&db, &job.payload).await }
+    });
+    let s = services.clone();
+    registry.register(edits::JOB, move |job| {
+        let db = s.db.clone();
+        async move { edits::run(&db, &job.payload).await }
     });
     let s = services.clone();
     registry.register(place::JOB, move |job| {

@@ -146,13 +146,14 @@ pub async fn place(
             // must look.
             Err(SupplierError::Protocol(_)) => {
                 if Utc::now() - so.updated_at > chrono::Duration::hours(12) {
-                    return Err(crate::jobs::GiveUp(format!(
+                    let detail = format!(
                         "attempt {} went unanswered over 12 hours ago and {} cannot be asked \
                          about it: check the supplier's orders and link it by hand",
                         so.attempt_id,
                         kind.as_str()
-                    ))
-                    .into());
+                    );
+                    flag_for_link(services, &so, &detail).await?;
+                    return Err(crate::jobs::GiveUp(detail).into());
                 }
             }
             Err(error) => return Err(error.into()),
@@ -174,17 +175,17 @@ pub async fn place(
                     record(services, &so, found, Some(store_settings.auto_pay)).await
                 }
                 Ok(None) | Err(SupplierError::Protocol(_)) => {
-                    // Bought, but the supplier cannot tell us which order it is: flag it for
-                    // a person rather than retry (a retry can only be refused again).
-                    let mut flagged = outcome(SupplierOrderStatus::Rejected);
-                    flagged.detail = Some(format!(
+                    // Bought, but the supplier cannot tell us which order it is: it stays a
+                    // live attempt (so no retry or re-route buys its lines again) and a flag
+                    // asks a person to link it (or, knowingly, buy again).
+                    let detail = format!(
                         "placed by an attempt that went unanswered, and {} cannot be asked \
                          which order it made: find reference {} in the supplier's orders and \
                          link it by hand",
                         kind.as_str(),
                         so.attempt_id
-                    ));
-                    record(services, &so, flagged, None).await
+                    );
+                    flag_for_link(services, &so, &detail).await
                 }
                 Err(error) => Err(error.into()),
             }
@@ -194,6 +195,33 @@ pub async fn place(
         // retried with backoff; the retry reconciles before buying.
         Err(error) => Err(error.into()),
     }
+}
+
+/// Leaves the attempt *placement unknown* (live: its lines count as bought) and opens a
+/// `link_by_hand` flag: the order goes to Needs Attention with Link and Buy again offered.
+async fn flag_for_link(
+    services: &Services,
+    so: &SupplierOrder,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let mut tx = services.db.begin().await?;
+    orders::lock(&mut tx, so.order_id).await?;
+    supplier_orders::set_last_error(&mut tx, so.id, Some(detail)).await?;
+    let label = so.label();
+    super::flags::raise(
+        &mut tx,
+        so.order_id,
+        Some(super::flags::About {
+            id: so.id,
+            label: &label,
+        }),
+        crate::storage::flags::kind::LINK_BY_HAND,
+        detail,
+        Actor::System("placer".into()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Claims the attempt: awaiting placement → placement unknown, committed before the call.

@@ -54,7 +54,11 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
         )
     })?;
     // A warehouse parcel carries the lines packed in it, whichever sellers they came from.
-    let packed = crate::storage::warehouse::package_lines(db, &parcel.id).await?;
+    // So does a vendor's parcel shipped line by line (each is its own fulfilment).
+    let mut packed = crate::storage::warehouse::package_lines(db, &parcel.id).await?;
+    if packed.is_empty() {
+        packed = parcels::parcel_lines(db, &parcel.id).await?;
+    }
     // A seller's split parcels share one fulfilment; warehouse packages each carry their
     // own lines (the rest of an order follows in another package), so each is pushed.
     let warehouse_parcel = !packed.is_empty();

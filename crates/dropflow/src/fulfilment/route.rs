@@ -22,10 +22,17 @@ pub async fn run(db: &Database, payload: &serde_json::Value) -> anyhow::Result<(
 /// supplier order, in one transaction with the order's transition.
 pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
+    route_in(&mut tx, order_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`route`] in the caller's transaction (an edit re-derives and routes in one).
+pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> anyhow::Result<()> {
     // Two routing runs of one order (a hold placed and released queues a second) take turns,
     // so the second sees the lines the first routed and buys nothing twice.
-    orders::lock(&mut tx, order_id).await?;
-    let Some(current) = orders::load_for_update(&mut tx, order_id).await? else {
+    orders::lock(tx, order_id).await?;
+    let Some(current) = orders::load_for_update(tx, order_id).await? else {
         anyhow::bail!("order {order_id} does not exist");
     };
     let state = &current.state;
@@ -34,20 +41,20 @@ pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
     if state.cancel_reason.is_some() || !state.holds.is_empty() || !state.payment_accepted() {
         return Ok(());
     }
-    let input = orders::routing_input(&mut tx, order_id)
+    let input = orders::routing_input(tx, order_id)
         .await?
         .context("the order has no routing input")?;
-    let already = supplier_orders::routed_lines(&mut tx, order_id).await?;
+    let already = supplier_orders::routed_lines(tx, order_id).await?;
     let lines: Vec<routing::LineToRoute> = input
         .lines
         .into_iter()
         .filter(|l| l.requires_shipping && !already.contains(&l.position))
         .collect();
-    let refused = supplier_orders::out_of_stock_offers(&mut tx, order_id).await?;
+    let refused = supplier_orders::out_of_stock_offers(tx, order_id).await?;
     let mut mappings = Vec::with_capacity(lines.len());
     for line in &lines {
         let mut mapping = catalog::find(
-            &mut tx,
+            tx,
             input.store_id,
             line.variant_id.as_deref(),
             line.sku.as_deref(),
@@ -71,9 +78,9 @@ pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
     }
     // Offer costs are compared in the order's currency, converted with the operator's rates
     // read in this transaction (a missing rate fails the line, it is never guessed).
-    let rates = fx_rates::all_in(&mut tx).await?;
+    let rates = fx_rates::all_in(tx).await?;
     let pricing = routing::Pricing {
-        currency: order_currency(&mut tx, order_id).await?,
+        currency: order_currency(tx, order_id).await?,
         rates: &rates,
     };
     let plan = routing::route(&lines, input.country, pricing, |line| {
@@ -82,15 +89,14 @@ pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
             .position(|l| l.position == line.position)
             .and_then(|i| mappings[i].clone())
     });
-    let settings = settings::get_in(&mut tx, input.store_id).await?;
+    let settings = settings::get_in(tx, input.store_id).await?;
     // Supplier orders routed earlier and not placed yet (set back by the price guard, or
     // waiting for a Place click): placing them again is this run's job too.
-    let waiting = supplier_orders::awaiting_placement_in(&mut tx, order_id).await?;
-    supplier_orders::create_from_plan(&mut tx, order_id, &plan.purchases, settings.auto_order)
-        .await?;
+    let waiting = supplier_orders::awaiting_placement_in(tx, order_id).await?;
+    supplier_orders::create_from_plan(tx, order_id, &plan.purchases, settings.auto_order).await?;
     if settings.auto_order {
         for id in waiting {
-            supplier_orders::enqueue_job(&mut tx, supplier_orders::PLACE_JOB, id, order_id).await?;
+            supplier_orders::enqueue_job(tx, supplier_orders::PLACE_JOB, id, order_id).await?;
         }
     }
     let command = Command::RecordRouting {
@@ -104,8 +110,7 @@ pub async fn route(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
     };
     let mut writes = WriteSet::new();
     writes.update(&current, None, &transition, &cause)?;
-    writes.flush(&mut tx).await?;
-    tx.commit().await?;
+    writes.flush(tx).await?;
     tracing::info!(order.id = %order_id, purchases = plan.purchases.len(), "order routed");
     Ok(())
 }

@@ -89,6 +89,16 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/orders/{id}/refresh", post(api::procurement::refresh))
         .route("/orders/{id}/parcels", get(api::procurement::parcels_of))
         .route("/supplier-orders/{id}/ship", post(api::procurement::ship))
+        .route("/supplier-orders/{id}/link", post(api::flags::link))
+        .route(
+            "/supplier-orders/{id}/buy-again",
+            post(api::flags::buy_again),
+        )
+        .route("/orders/{id}/flags", get(api::flags::list))
+        .route(
+            "/orders/{id}/flags/{flag}/resolve",
+            post(api::flags::resolve),
+        )
         .route(
             "/supplier-orders/{id}/deliver",
             post(api::procurement::deliver),

@@ -36,9 +36,29 @@ pub fn snapshot_of(
         }),
         address_problems,
         address_fingerprint,
+        lines_fingerprint: Some(lines_fingerprint(order)),
         updated_at: order.updated_at,
         capture_policy,
     }
+}
+
+/// A short stable hash of what decides the goods: each line's id, quantity and product. A
+/// change is an edit that must reach the supplier orders (titles and prices are not goods).
+fn lines_fingerprint(order: &StoreOrder) -> String {
+    let lines: Vec<_> = order
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                &l.external_id,
+                l.quantity,
+                &l.variant_id,
+                &l.sku,
+                l.requires_shipping,
+            )
+        })
+        .collect();
+    fingerprint(&lines)
 }
 
 /// A short stable hash of the address, so the state can remember which address a merchant

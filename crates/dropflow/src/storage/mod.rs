@@ -52,6 +52,8 @@ pub mod dashboard;
 pub mod warehouse;
 /// The warehouse operator's work lists (to inspect, to pack, to dispatch), per scope.
 pub mod warehouse_queues;
+/// Changes after a purchase that a person settles (Needs Attention).
+pub mod flags;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

@@ -114,7 +114,7 @@ pub async fn routing_input(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Routin
         .and_then(|c| dropflow_core::reference::country::CountryCode::from_alpha2(&c).ok());
     let lines = sqlx::query(
         "SELECT position, variant_id, sku, quantity, requires_shipping FROM order_lines
-         WHERE order_id = $1 ORDER BY position",
+         WHERE order_id = $1 AND quantity > 0 ORDER BY position",
     )
     .bind(id.to_string())
     .fetch_all(&mut **tx)
@@ -135,6 +135,29 @@ pub async fn routing_input(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Routin
         country,
         lines,
     }))
+}
+
+/// The order's lines as the store has them now (removed ones with quantity 0), for
+/// reconciling an edit.
+pub async fn current_lines_in(
+    tx: &mut Tx<'_>,
+    id: OrderId,
+) -> Result<Vec<dropflow_core::edits::CurrentLine>> {
+    sqlx::query(
+        "SELECT position, title, quantity FROM order_lines WHERE order_id = $1 ORDER BY position",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(dropflow_core::edits::CurrentLine {
+            position: u32::try_from(r.try_get::<i64, _>("position")?).unwrap_or(u32::MAX),
+            title: r.try_get("title")?,
+            quantity: u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+        })
+    })
+    .collect()
 }
 
 fn versioned_from_row(row: &AnyRow) -> Result<Versioned> {

@@ -169,6 +169,109 @@ pub async fn to_push(db: &Database, id: &str) -> Result<Option<ToPush>> {
     }))
 }
 
+/// The store lines a parcel holds when it was shipped line by line (a vendor's parcel):
+/// (store line id, quantity). Empty for a parcel that holds its whole supplier order.
+pub async fn parcel_lines(db: &Database, shipment_id: &str) -> Result<Vec<(String, u32)>> {
+    let rows = sqlx::query(
+        "SELECT l.external_id, si.quantity FROM shipment_items si
+         JOIN shipments s ON s.id = si.shipment_id
+         JOIN order_lines l ON l.order_id = s.order_id AND l.position = si.line_position
+         WHERE si.shipment_id = $1 ORDER BY si.line_position",
+    )
+    .bind(shipment_id)
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("external_id")?,
+                u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+            ))
+        })
+        .collect()
+}
+
+/// What of each line a supplier order bought is still to ship: (line position, store line
+/// id, title, quantity left), in the store's units. A parcel recorded without its lines
+/// (supplier-reported, or before lines were recorded) counts as the whole purchase.
+pub async fn left_to_ship(
+    tx: &mut Tx<'_>,
+    supplier_order_id: SupplierOrderId,
+) -> Result<Vec<(i64, String, String, i64)>> {
+    let whole: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM shipments s WHERE s.supplier_order_id = $1
+           AND NOT EXISTS (SELECT 1 FROM shipment_items si WHERE si.shipment_id = s.id)",
+    )
+    .bind(supplier_order_id.to_string())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get("n")?;
+    let rows = sqlx::query(
+        "SELECT i.line_position, l.external_id, l.title,
+            MAX(COALESCE(i.line_quantity, i.quantity)) AS bought,
+            (SELECT COALESCE(SUM(si.quantity), 0) FROM shipment_items si
+               JOIN shipments s ON s.id = si.shipment_id
+              WHERE s.supplier_order_id = $1 AND si.line_position = i.line_position) AS shipped
+         FROM supplier_order_items i
+         JOIN supplier_orders so ON so.id = i.supplier_order_id
+         JOIN order_lines l ON l.order_id = so.order_id AND l.position = i.line_position
+         WHERE i.supplier_order_id = $1
+         GROUP BY i.line_position, l.external_id, l.title
+         ORDER BY i.line_position",
+    )
+    .bind(supplier_order_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let bought: i64 = r.try_get("bought")?;
+            let shipped: i64 = r.try_get("shipped")?;
+            let left = if whole > 0 {
+                0
+            } else {
+                (bought - shipped).max(0)
+            };
+            Ok((
+                r.try_get("line_position")?,
+                r.try_get("external_id")?,
+                r.try_get("title")?,
+                left,
+            ))
+        })
+        .collect()
+}
+
+/// Whether the supplier order already has a parcel with this number.
+pub async fn has_number(
+    tx: &mut Tx<'_>,
+    supplier_order_id: SupplierOrderId,
+    number: &str,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "SELECT 1 AS one FROM shipments WHERE supplier_order_id = $1 AND tracking_number = $2",
+    )
+    .bind(supplier_order_id.to_string())
+    .bind(number)
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some())
+}
+
+/// Records what a parcel holds, line by line.
+pub async fn insert_items(tx: &mut Tx<'_>, shipment_id: &str, lines: &[(i64, i64)]) -> Result<()> {
+    for (position, quantity) in lines {
+        sqlx::query(
+            "INSERT INTO shipment_items (shipment_id, line_position, quantity) VALUES ($1, $2, $3)",
+        )
+        .bind(shipment_id)
+        .bind(position)
+        .bind(quantity)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The store lines a supplier order covers: (store line id, quantity), one per order line.
 pub async fn store_lines(
     db: &Database,

@@ -24,6 +24,16 @@ pub async fn create_from_plan(
     place_now: bool,
 ) -> Result<Vec<SupplierOrderId>> {
     let now = now_ms();
+    // The address the supplier will be given, as a fingerprint: an edit after hand-over is
+    // told apart from one before.
+    let ship_to = sqlx::query("SELECT state FROM orders WHERE id = $1")
+        .bind(order_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get::<String, _>("state"))
+        .transpose()?
+        .and_then(|state| serde_json::from_str::<serde_json::Value>(&state).ok())
+        .and_then(|state| state["address_fingerprint"].as_str().map(str::to_string));
     let mut ids = Vec::with_capacity(purchases.len());
     for purchase in purchases {
         let id = SupplierOrderId::new();
@@ -38,8 +48,8 @@ pub async fn create_from_plan(
             .sum();
         sqlx::query(
             "INSERT INTO supplier_orders (id, order_id, supplier, supplier_account, status,
-                attempt_id, cost_minor, currency, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                attempt_id, cost_minor, currency, created_at, updated_at, ship_to_fingerprint)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
         )
         .bind(id.to_string())
         .bind(order_id.to_string())
@@ -50,14 +60,16 @@ pub async fn create_from_plan(
         .bind(cost)
         .bind(currency)
         .bind(now)
+        .bind(ship_to.clone())
         .execute(&mut **tx)
         .await?;
         for (position, item) in purchase.items.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO supplier_order_items (supplier_order_id, position, line_position,
                     supplier_product_id, supplier_sku_id, quantity, unit_cost_minor, currency,
-                    product_url)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    product_url, line_quantity)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                    (SELECT quantity FROM order_lines WHERE order_id = $10 AND position = $3))",
             )
             .bind(id.to_string())
             .bind(position as i64)
@@ -68,6 +80,7 @@ pub async fn create_from_plan(
             .bind(item.unit_cost.minor)
             .bind(item.unit_cost.currency.code())
             .bind(&item.product_url)
+            .bind(order_id.to_string())
             .execute(&mut **tx)
             .await?;
         }
@@ -154,6 +167,10 @@ pub async fn compare_and_set_status(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SupplierOrderItem {
     pub line_position: i64,
+    /// The store's id for the order line this item serves.
+    pub line_id: Option<String>,
+    /// The line's quantity when this was bought (`null`: bought before it was recorded).
+    pub line_quantity: Option<i64>,
     pub supplier_product_id: String,
     pub supplier_sku_id: String,
     pub quantity: i64,
@@ -376,9 +393,13 @@ fn from_row(r: &sqlx::any::AnyRow, items: Vec<SupplierOrderItem>) -> Result<Supp
 
 async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<SupplierOrderItem>> {
     sqlx::query(
-        "SELECT line_position, supplier_product_id, supplier_sku_id, quantity,
-            unit_cost_minor, currency, product_url
-         FROM supplier_order_items WHERE supplier_order_id = $1 ORDER BY position",
+        "SELECT i.line_position, l.external_id AS line_id, i.line_quantity,
+            i.supplier_product_id, i.supplier_sku_id, i.quantity, i.unit_cost_minor,
+            i.currency, i.product_url
+         FROM supplier_order_items i
+         JOIN supplier_orders s ON s.id = i.supplier_order_id
+         LEFT JOIN order_lines l ON l.order_id = s.order_id AND l.position = i.line_position
+         WHERE i.supplier_order_id = $1 ORDER BY i.position",
     )
     .bind(id.to_string())
     .fetch_all(&db.reader)
@@ -387,6 +408,8 @@ async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<Suppl
     .map(|i| {
         Ok(SupplierOrderItem {
             line_position: i.try_get("line_position")?,
+            line_id: i.try_get("line_id")?,
+            line_quantity: i.try_get("line_quantity")?,
             supplier_product_id: i.try_get("supplier_product_id")?,
             supplier_sku_id: i.try_get("supplier_sku_id")?,
             quantity: i.try_get("quantity")?,
@@ -565,4 +588,96 @@ pub async fn ids_waiting_for_vendor(db: &Database) -> Result<Vec<String>> {
     .fetch_all(&db.reader)
     .await?;
     rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+}
+
+/// The order's purchases as an edit sees them (`edits::decide`), in a write transaction.
+pub async fn purchases_for_edit(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+) -> Result<Vec<dropflow_core::edits::Purchase>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.supplier, s.supplier_account, s.status, s.ship_to_fingerprint,
+            i.line_position, i.line_quantity
+         FROM supplier_orders s JOIN supplier_order_items i ON i.supplier_order_id = s.id
+         WHERE s.order_id = $1 ORDER BY s.created_at, s.id, i.position",
+    )
+    .bind(order_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut purchases: Vec<dropflow_core::edits::Purchase> = Vec::new();
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        let item = dropflow_core::edits::BoughtItem {
+            line_position: u32::try_from(r.try_get::<i64, _>("line_position")?).unwrap_or(u32::MAX),
+            line_quantity: r
+                .try_get::<Option<i64>, _>("line_quantity")?
+                .map(|q| u32::try_from(q).unwrap_or(0)),
+        };
+        match purchases.last_mut() {
+            Some(last) if last.id == id => last.items.push(item),
+            _ => {
+                let status: String = r.try_get("status")?;
+                purchases.push(dropflow_core::edits::Purchase {
+                    label: format!(
+                        "{}:{}",
+                        r.try_get::<String, _>("supplier")?,
+                        r.try_get::<String, _>("supplier_account")?
+                    ),
+                    status: SupplierOrderStatus::parse(&status).ok_or_else(|| {
+                        super::StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
+                    })?,
+                    ship_to: r.try_get("ship_to_fingerprint")?,
+                    items: vec![item],
+                    id,
+                });
+            }
+        }
+    }
+    Ok(purchases)
+}
+
+/// Takes the order's current quantities (and address) as what a purchase was bought for: a
+/// person accepted the difference, so it is not flagged again.
+pub async fn accept_current(
+    tx: &mut Tx<'_>,
+    id: SupplierOrderId,
+    address_fingerprint: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE supplier_order_items SET line_quantity = (
+            SELECT l.quantity FROM order_lines l JOIN supplier_orders s ON s.order_id = l.order_id
+            WHERE s.id = supplier_order_items.supplier_order_id
+              AND l.position = supplier_order_items.line_position)
+         WHERE supplier_order_id = $1",
+    )
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    if address_fingerprint.is_some() {
+        sqlx::query("UPDATE supplier_orders SET ship_to_fingerprint = $1 WHERE id = $2")
+            .bind(address_fingerprint)
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A supplier order's status and last error, read in a write transaction (after the order's
+/// lock, so it is current).
+pub async fn status_in(
+    tx: &mut Tx<'_>,
+    id: SupplierOrderId,
+) -> Result<(SupplierOrderStatus, Option<String>)> {
+    let row = sqlx::query("SELECT status, last_error FROM supplier_orders WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    let status: String = row.try_get("status")?;
+    Ok((
+        SupplierOrderStatus::parse(&status).ok_or_else(|| {
+            super::StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
+        })?,
+        row.try_get("last_error")?,
+    ))
 }

@@ -17,7 +17,6 @@ use super::{now_ms, Result, StorageError, Tx};
 use dropflow_core::ids::{OrderId, StoreId};
 use dropflow_core::intake::StoreOrder;
 use dropflow_core::lifecycle::{OrderState, Transition};
-use dropflow_core::procurement::Procurement;
 use dropflow_core::tab::Tab;
 use std::collections::BTreeMap;
 
@@ -207,7 +206,7 @@ impl WriteSet {
         let mut deltas = super::orders::TabDeltas::default();
         let mut new_orders = Vec::new();
         let mut lines: Vec<(OrderId, usize, &LineRow)> = Vec::new();
-        let mut replaced_lines = Vec::new();
+        let mut replaced_lines: Vec<(OrderId, &[LineRow])> = Vec::new();
         for (id, write) in &self.orders {
             let tab = write.state.tab();
             match write.origin {
@@ -225,21 +224,24 @@ impl WriteSet {
                 } => {
                     deltas.moved(store_id, before, tab);
                     update_order(tx, *id, version, write, now).await?;
-                    // Lines follow the store until purchasing starts; after that the supplier
-                    // orders refer to them and an edit in the store needs a person.
+                    // Lines always follow the store (a cancelled order keeps what was ordered).
+                    // Supplier-order items refer to a line's position, which stays with the
+                    // store's line id (`stable_positions`), so an edit never points a purchase
+                    // at another line; what an edit means for what was bought is decided by
+                    // the `order.reconcile_edit` job.
                     if let Some(d) = &write.descriptive {
-                        if write.state.procurement == Procurement::NotStarted
-                            && write.state.cancel_reason.is_none()
-                        {
-                            replaced_lines.push(*id);
-                            lines.extend(d.lines.iter().enumerate().map(|(i, l)| (*id, i, l)));
+                        if write.state.cancel_reason.is_none() {
+                            replaced_lines.push((*id, d.lines.as_slice()));
                         }
                     }
                 }
             }
         }
         insert_orders(tx, &new_orders, now).await?;
-        delete_lines(tx, &replaced_lines).await?;
+        let replaced = stable_positions(tx, &replaced_lines).await?;
+        let ids: Vec<OrderId> = replaced_lines.iter().map(|(id, _)| *id).collect();
+        delete_lines(tx, &ids).await?;
+        lines.extend(replaced.iter().map(|(id, p, l)| (*id, *p, l)));
         insert_lines(tx, &lines).await?;
         insert_events(tx, &self.events, now).await?;
         insert_jobs(tx, &self.jobs, now).await?;
@@ -446,6 +448,81 @@ async fn update_order(
         )));
     }
     Ok(())
+}
+
+/// The rows to write for orders whose lines the store sent again: each line keeps the
+/// position its store id had (new ones go after the last), and a line the store no longer
+/// sends stays with quantity 0 (removed), as Shopify keeps removed lines with
+/// `current_quantity` 0 — so what a supplier order bought can always be compared with what
+/// the customer now gets.
+async fn stable_positions(
+    tx: &mut Tx<'_>,
+    orders: &[(OrderId, &[LineRow])],
+) -> Result<Vec<(OrderId, usize, LineRow)>> {
+    use sqlx::Row;
+    let mut existing: BTreeMap<OrderId, Vec<(usize, LineRow)>> = BTreeMap::new();
+    for chunk in chunks(orders) {
+        let style = ParamStyle::of(tx);
+        let params: Vec<String> = (1..=chunk.len()).map(|i| style.param(i)).collect();
+        let sql = format!(
+            "SELECT order_id, position, external_id, product_id, variant_id, sku, title,
+                quantity, unit_price_minor, requires_shipping
+             FROM order_lines WHERE order_id IN ({})",
+            params.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, _) in chunk {
+            query = query.bind(id.to_string());
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let order_id = super::codec::parse_id(
+                "order_lines.order_id",
+                &row.try_get::<String, _>("order_id")?,
+            )?;
+            let position = usize::try_from(row.try_get::<i64, _>("position")?).unwrap_or(0);
+            existing.entry(order_id).or_default().push((
+                position,
+                LineRow {
+                    external_id: row.try_get("external_id")?,
+                    product_id: row.try_get("product_id")?,
+                    variant_id: row.try_get("variant_id")?,
+                    sku: row.try_get("sku")?,
+                    title: row.try_get("title")?,
+                    quantity: row.try_get("quantity")?,
+                    unit_price_minor: row.try_get("unit_price_minor")?,
+                    requires_shipping: row.try_get("requires_shipping")?,
+                },
+            ));
+        }
+    }
+    let mut rows = Vec::new();
+    for (order_id, incoming) in orders {
+        let before = existing.remove(order_id).unwrap_or_default();
+        let mut next = before.iter().map(|(p, _)| p + 1).max().unwrap_or(0);
+        let mut used = std::collections::BTreeSet::new();
+        for line in incoming.iter() {
+            let known = before
+                .iter()
+                .find(|(_, b)| b.external_id == line.external_id)
+                .map(|(p, _)| *p)
+                .filter(|p| !used.contains(p));
+            // A new line (or a second line with one id, which a store should never send)
+            // goes after the last.
+            let position = known.unwrap_or_else(|| {
+                next += 1;
+                next - 1
+            });
+            used.insert(position);
+            rows.push((*order_id, position, line.clone()));
+        }
+        for (position, mut gone) in before {
+            if !incoming.iter().any(|l| l.external_id == gone.external_id) {
+                gone.quantity = 0;
+                rows.push((*order_id, position, gone));
+            }
+        }
+    }
+    Ok(rows)
 }
 
 async fn delete_lines(tx: &mut Tx<'_>, orders: &[OrderId]) -> Result<()> {

@@ -419,7 +419,18 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
         closed: false,
         purchases: vec![placed(false)],
         parcels: vec![],
+        flags: vec![],
     };
+    // An open flag needs a person at once, even on a cancelled order.
+    let flagged = Facts {
+        closed: true,
+        flags: vec!["changed after purchase: Mug quantity 1 → 4 (manual:a bought 1)".into()],
+        ..base.clone()
+    };
+    assert_eq!(
+        evaluate(&flagged, &t, 0).reason.as_deref(),
+        Some("changed after purchase: Mug quantity 1 → 4 (manual:a bought 1).")
+    );
     // Placed, no tracking: fine for 7 days, then flagged; the next check is that deadline.
     let v = evaluate(&base, &t, 6 * 24 * HOUR);
     assert_eq!((v.reason, v.next_check_at), (None, Some(7 * 24 * HOUR)));

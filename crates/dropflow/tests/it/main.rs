@@ -20,6 +20,7 @@ mod jobs_queue;
 mod money;
 mod notify;
 mod openapi_health;
+mod order_changes;
 mod paying;
 mod placing;
 mod process;

@@ -13,6 +13,10 @@ pub mod stores;
 pub mod wallet;
 /// Place, pay, refresh (one order or many); a vendor's tracking entry.
 pub mod procurement;
+/// Flags a person settles; link by hand or buy again.
+pub mod flags;
+/// What a vendor may read of an order (its own purchases, parcels and lines).
+pub mod vendor_view;
 /// Per-store settings and Admin API access.
 pub mod settings;
 /// The operator's exchange rates (read, replace, import the ECB's CSV).

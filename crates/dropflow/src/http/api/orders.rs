@@ -127,9 +127,10 @@ pub async fn show(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     let id = resolve(&state, &caller, &id).await?;
-    let detail = store::get(&state.db, id)
+    let mut detail = store::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
+    super::vendor_view::restrict_detail(&state, &caller, &mut detail).await?;
     Ok(Json(detail))
 }
 
@@ -315,6 +316,6 @@ pub async fn supplier_orders(
 ) -> Result<Json<Vec<SupplierOrderView>>, ApiError> {
     let id = resolve(&state, &caller, &id).await?;
     Ok(Json(
-        crate::storage::supplier_orders::for_order(&state.db, id).await?,
+        super::vendor_view::supplier_orders_for(&state, &caller, id).await?,
     ))
 }

@@ -258,7 +258,9 @@ pub async fn parcels_of(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<ParcelView>>, ApiError> {
     let order_id = super::orders::resolve(&state, &caller, &id).await?;
-    Ok(Json(parcels::for_order(&state.db, order_id).await?))
+    Ok(Json(
+        super::vendor_view::parcels_for(&state, &caller, order_id).await?,
+    ))
 }
 
 /// A vendor's parcel.
@@ -273,11 +275,24 @@ pub struct ShipInput {
     /// to the store).
     #[serde(default)]
     pub accept_unverified: bool,
+    /// What is in the parcel, by the store's line id; left out: everything still to ship.
+    #[serde(default)]
+    pub lines: Option<Vec<ShipLine>>,
 }
 
-/// A manual vendor's supplier order the caller may act on: the vendor it is routed to, or the
-/// owner or staff of its store. Anyone else: not found.
-async fn manual_supplier_order(
+/// One line of a parcel.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipLine {
+    /// The store's id for the order line (`line_id` on the supplier order's items).
+    pub line_id: String,
+    #[schema(minimum = 1)]
+    pub quantity: u32,
+}
+
+/// A supplier order the caller may act on: the vendor it is routed to, or the owner or staff
+/// of its store. Anyone else: not found.
+async fn scoped_supplier_order(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -296,10 +311,22 @@ async fn manual_supplier_order(
         .await
         .map_err(|_| not_found())?;
     if let Scope::Vendor { vendor, .. } = &caller.scope {
-        if so.supplier_account != *vendor {
+        if so.supplier_account != *vendor
+            || SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual)
+        {
             return Err(not_found());
         }
     }
+    Ok(so)
+}
+
+/// A manual vendor's supplier order the caller may act on.
+async fn manual_supplier_order(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<SupplierOrder, ApiError> {
+    let so = scoped_supplier_order(state, caller, id).await?;
     if SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual) {
         return Err(ApiError::Conflict(format!(
             "supplier order {id} is bought from {}: its tracking comes from the supplier",
@@ -309,7 +336,8 @@ async fn manual_supplier_order(
     Ok(so)
 }
 
-/// A vendor ships a manual supplier order: enters the tracking number (and carrier).
+/// A vendor ships a manual supplier order (or the merchant enters a tracking number by hand
+/// for any purchase): the tracking number, and which lines are in the parcel.
 #[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/ship", request_body = ShipInput,
     security(("bearer" = [])), params(("id" = String, Path, description = "supplier order id")),
     responses((status = 200, body = Vec<ParcelView>), (status = 404, body = ErrorBody),
@@ -321,28 +349,21 @@ pub async fn ship(
     ApiJson(input): ApiJson<ShipInput>,
 ) -> Result<Json<Vec<ParcelView>>, ApiError> {
     let order_id = ship_supplier_order(&state, &caller, &id, input).await?;
-    Ok(Json(parcels::for_order(&state.db, order_id).await?))
+    Ok(Json(
+        super::vendor_view::parcels_for(&state, &caller, order_id).await?,
+    ))
 }
 
-/// Records a vendor's parcel on a manual supplier order and moves it to shipped; returns the
-/// order it belongs to.
+/// Records a parcel on a supplier order and moves it to shipped once every line bought has
+/// shipped; returns the order it belongs to. Idempotent per tracking number; concurrent calls
+/// take turns on the order's lock, so one wins and the others see its parcel.
 pub async fn ship_supplier_order(
     state: &AppState,
     caller: &Caller,
     id: &str,
     input: ShipInput,
 ) -> Result<OrderId, ApiError> {
-    let so = manual_supplier_order(state, caller, id).await?;
-    if !matches!(
-        so.status,
-        SupplierOrderStatus::AwaitingShipment | SupplierOrderStatus::Shipped
-    ) {
-        return Err(ApiError::Conflict(format!(
-            "supplier order {} is {}: only an order awaiting shipment can be shipped",
-            so.id,
-            so.status.as_str().replace('_', " ")
-        )));
-    }
+    let so = scoped_supplier_order(state, caller, id).await?;
     let number = dropflow_core::tracking::normalise(&input.tracking_number);
     if number.len() < 5 || number.len() > 50 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(ApiError::Unprocessable(
@@ -357,7 +378,88 @@ pub async fn ship_supplier_order(
             courier.unwrap_or("its courier")
         )));
     }
+    let internal = |e: anyhow::Error| ApiError::Internal(e.to_string());
     let now = Utc::now();
+    let actor = Actor::Merchant(caller.actor.clone());
+    let mut tx = state.db.begin().await?;
+    orders::lock(&mut tx, so.order_id).await?;
+    // Read again under the lock: a cancellation or another parcel may have landed.
+    let order = orders::load_for_update(&mut tx, so.order_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("supplier order {id:?} not found")))?;
+    if order.state.cancel_reason.is_some() || order.state.payment.is_reversed() {
+        return Err(ApiError::Conflict(format!(
+            "supplier order {id} must not ship: the order was {} in the store",
+            if order.state.cancel_reason.is_some() {
+                "cancelled"
+            } else {
+                "refunded"
+            }
+        )));
+    }
+    let (status, last_error) = supplier_orders::status_in(&mut tx, so.id).await?;
+    if parcels::has_number(&mut tx, so.id, &number).await? {
+        // The same parcel again (a retry, a double click): nothing new.
+        return Ok(so.order_id);
+    }
+    if !matches!(
+        status,
+        SupplierOrderStatus::AwaitingShipment | SupplierOrderStatus::Shipped
+    ) {
+        return Err(ApiError::Conflict(format!(
+            "supplier order {} is {}{}: only an order awaiting shipment can be shipped",
+            so.id,
+            status.as_str().replace('_', " "),
+            last_error.map(|e| format!(" ({e})")).unwrap_or_default()
+        )));
+    }
+    let left = parcels::left_to_ship(&mut tx, so.id).await?;
+    let contents: Vec<(i64, i64)> = match &input.lines {
+        None => left
+            .iter()
+            .filter(|(_, _, _, n)| *n > 0)
+            .map(|(p, _, _, n)| (*p, *n))
+            .collect(),
+        Some(lines) => {
+            let mut contents: Vec<(i64, i64)> = Vec::new();
+            for (i, line) in lines.iter().enumerate() {
+                let Some((position, _, title, n)) = left
+                    .iter()
+                    .find(|(_, line_id, _, _)| *line_id == line.line_id)
+                else {
+                    return Err(ApiError::Unprocessable(format!(
+                        "lines[{i}].line_id: {:?} is not a line of supplier order {}",
+                        line.line_id, so.id
+                    )));
+                };
+                if line.quantity == 0 {
+                    return Err(ApiError::Unprocessable(format!(
+                        "lines[{i}].quantity: must be at least 1"
+                    )));
+                }
+                let already: i64 = contents
+                    .iter()
+                    .filter(|(p, _)| p == position)
+                    .map(|(_, q)| *q)
+                    .sum();
+                let asked = i64::from(line.quantity) + already;
+                if asked > *n {
+                    return Err(ApiError::Conflict(format!(
+                        "lines[{i}]: {asked} of {title} asked but {n} left to ship"
+                    )));
+                }
+                contents.retain(|(p, _)| p != position);
+                contents.push((*position, asked));
+            }
+            contents
+        }
+    };
+    if contents.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "supplier order {} has nothing left to ship: every line bought has a parcel",
+            so.id
+        )));
+    }
     let parcel = Tracking {
         number,
         carrier: input
@@ -367,12 +469,13 @@ pub async fn ship_supplier_order(
         status: ShipmentStatus::InfoReceived,
         url: input.tracking_url,
     };
-    let actor = Actor::Merchant(caller.actor.clone());
-    let mut tx = state.db.begin().await?;
-    orders::lock(&mut tx, so.order_id).await?;
     let recorded = parcel_rules::record(&mut tx, &so, &parcel, &state.cadence, now)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(internal)?;
+    let Some(parcel_id) = recorded.id else {
+        return Ok(so.order_id);
+    };
+    parcels::insert_items(&mut tx, &parcel_id, &contents).await?;
     if let Some(event) = recorded.event {
         order_tx::apply(
             &mut tx,
@@ -381,9 +484,12 @@ pub async fn ship_supplier_order(
             actor.clone(),
         )
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(internal)?;
     }
-    if so.status == SupplierOrderStatus::AwaitingShipment {
+    let everything = left
+        .iter()
+        .all(|(p, _, _, n)| contents.iter().any(|(q, k)| q == p && k == n) || *n == 0);
+    if everything && status == SupplierOrderStatus::AwaitingShipment {
         move_to(&mut tx, &so, SupplierOrderStatus::Shipped, actor).await?;
     }
     tx.commit().await.map_err(StorageError::from)?;

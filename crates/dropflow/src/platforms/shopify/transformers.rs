@@ -107,6 +107,10 @@ struct LineItem {
     #[serde(default, deserialize_with = "opt_text")]
     name: Option<String>,
     quantity: Option<i64>,
+    /// The quantity after removals by order edits and refunds (REST 2024-01 on; `quantity`
+    /// stays what was first ordered). A line removed by an edit stays with `0` here.
+    /// https://shopify.dev/changelog/addition-of-lineitem-current_quantity-on-admin-rest-api
+    current_quantity: Option<i64>,
     /// Unit price before discounts, in the shop currency.
     price: Option<DecimalText>,
     requires_shipping: Option<bool>,
@@ -235,7 +239,21 @@ fn to_line(line: LineItem, path: &str, currency: Currency) -> Result<StoreOrderL
     // Either identifies the line for a human; the variant id identifies it for machines.
     let title = required(line.title.or(line.name), format!("{path}.title"))?;
     let qty_path = format!("{path}.quantity");
-    let quantity = quantity(required(line.quantity, qty_path.as_str())?, &qty_path)?;
+    let ordered = quantity(required(line.quantity, qty_path.as_str())?, &qty_path)?;
+    // What the customer still gets: the current quantity where the version sends it (0 for a
+    // removed line, which stays in the payload), else the ordered one.
+    let quantity = match line.current_quantity {
+        None => ordered,
+        Some(current) if (0..=i64::from(ordered)).contains(&current) => {
+            u32::try_from(current).unwrap_or(ordered)
+        }
+        Some(current) => {
+            return Err(decode::invalid(
+                format!("{path}.current_quantity"),
+                format!("must be between 0 and the ordered quantity {ordered}, got {current}"),
+            ))
+        }
+    };
     let price_path = format!("{path}.price");
     let unit_price = money(
         &required(line.price, price_path.as_str())?.0,

@@ -1,0 +1,263 @@
+//! What a store's edit means for what was bought. Pure: the `order.reconcile_edit` job reads
+//! the order's current lines and its purchases, asks [`decide`], and writes the answer.
+//!
+//! - A purchase not placed yet is re-derived: cancelled and routed again from the current
+//!   lines, so it buys exactly what the customer now gets (quantities, added and removed
+//!   lines).
+//! - A purchase placed, paid, handed to a vendor or shipped cannot change by itself: each
+//!   difference becomes a flag a person settles ("changed after purchase: quantity 1 → 4"),
+//!   and a vendor is told.
+
+use crate::procurement::SupplierOrderStatus;
+use serde::{Deserialize, Serialize};
+
+/// An order line as the store has it now (a removed line has quantity 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentLine {
+    pub position: u32,
+    pub title: String,
+    pub quantity: u32,
+}
+
+/// One item of a purchase: the line it serves and that line's quantity when it was bought
+/// (`None`: bought before this was recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoughtItem {
+    pub line_position: u32,
+    pub line_quantity: Option<u32>,
+}
+
+/// One purchase of the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Purchase {
+    pub id: String,
+    /// `manual:vendor-a`, as the timeline shows it.
+    pub label: String,
+    pub status: SupplierOrderStatus,
+    pub items: Vec<BoughtItem>,
+    /// Fingerprint of the address the supplier was given (`None`: not recorded).
+    pub ship_to: Option<String>,
+}
+
+/// What kind of difference a flag is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagKind {
+    QuantityChanged,
+    AddressChanged,
+}
+
+impl FlagKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::QuantityChanged => "quantity_changed",
+            FlagKind::AddressChanged => "address_changed",
+        }
+    }
+}
+
+/// One thing to do about the edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Not placed yet: cancel it and route the lines again.
+    Rederive { purchase: String },
+    /// Bought already: a person decides.
+    Flag {
+        purchase: String,
+        kind: FlagKind,
+        detail: String,
+    },
+}
+
+/// Whether the supplier has (or may have) the purchase: it cannot follow an edit by itself.
+fn bought(status: SupplierOrderStatus) -> bool {
+    match status {
+        SupplierOrderStatus::PlacementUnknown
+        | SupplierOrderStatus::AwaitingPayment
+        | SupplierOrderStatus::AwaitingShipment
+        | SupplierOrderStatus::Shipped
+        | SupplierOrderStatus::Delivered => true,
+        SupplierOrderStatus::AwaitingPlacement
+        | SupplierOrderStatus::Rejected
+        | SupplierOrderStatus::Cancelled => false,
+    }
+}
+
+fn stage(status: SupplierOrderStatus) -> &'static str {
+    match status {
+        SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered => "after shipment",
+        _ => "after purchase",
+    }
+}
+
+/// Decides what the order's current lines and address mean for each purchase.
+pub fn decide(lines: &[CurrentLine], purchases: &[Purchase], address: Option<&str>) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for purchase in purchases {
+        let now = |position: u32| lines.iter().find(|l| l.position == position);
+        if purchase.status == SupplierOrderStatus::AwaitingPlacement {
+            let changed = purchase.items.iter().any(|item| {
+                let current = now(item.line_position).map_or(0, |l| l.quantity);
+                item.line_quantity != Some(current)
+            });
+            if changed {
+                actions.push(Action::Rederive {
+                    purchase: purchase.id.clone(),
+                });
+            }
+            continue;
+        }
+        if !bought(purchase.status) {
+            continue;
+        }
+        let mut seen = Vec::new();
+        for item in &purchase.items {
+            // A bundle buys several items for one line: one flag per line.
+            if seen.contains(&item.line_position) {
+                continue;
+            }
+            seen.push(item.line_position);
+            let Some(was) = item.line_quantity else {
+                continue;
+            };
+            let line = now(item.line_position);
+            let is = line.map_or(0, |l| l.quantity);
+            if is == was {
+                continue;
+            }
+            let title = line.map_or("a line", |l| l.title.as_str());
+            let detail = if is == 0 {
+                format!(
+                    "{title} was removed {} ({was} bought from {})",
+                    stage(purchase.status),
+                    purchase.label
+                )
+            } else {
+                format!(
+                    "changed {}: {title} quantity {was} → {is} ({} bought {was})",
+                    stage(purchase.status),
+                    purchase.label
+                )
+            };
+            actions.push(Action::Flag {
+                purchase: purchase.id.clone(),
+                kind: FlagKind::QuantityChanged,
+                detail,
+            });
+        }
+        if let (Some(given), Some(current)) = (&purchase.ship_to, address) {
+            if given != current {
+                let when = match purchase.status {
+                    SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered => {
+                        "after the parcel shipped"
+                    }
+                    _ => "after hand-over",
+                };
+                actions.push(Action::Flag {
+                    purchase: purchase.id.clone(),
+                    kind: FlagKind::AddressChanged,
+                    detail: format!(
+                        "shipping address changed {when} to {}: ask it to send to the new \
+                         address, or accept",
+                        purchase.label
+                    ),
+                });
+            }
+        }
+    }
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use SupplierOrderStatus as S;
+
+    fn line(position: u32, quantity: u32) -> CurrentLine {
+        CurrentLine {
+            position,
+            title: format!("Item {position}"),
+            quantity,
+        }
+    }
+
+    fn purchase(id: &str, status: S, items: &[(u32, u32)]) -> Purchase {
+        Purchase {
+            id: id.into(),
+            label: format!("manual:{id}"),
+            status,
+            items: items
+                .iter()
+                .map(|(p, q)| BoughtItem {
+                    line_position: *p,
+                    line_quantity: Some(*q),
+                })
+                .collect(),
+            ship_to: Some("addr-1".into()),
+        }
+    }
+
+    #[test]
+    fn an_unplaced_purchase_whose_line_changed_is_derived_again() {
+        let actions = decide(
+            &[line(0, 4), line(1, 1)],
+            &[
+                purchase("a", S::AwaitingPlacement, &[(0, 1)]),
+                purchase("b", S::AwaitingPlacement, &[(1, 1)]),
+            ],
+            Some("addr-1"),
+        );
+        assert_eq!(
+            actions,
+            vec![Action::Rederive {
+                purchase: "a".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_removed_line_rederives_its_unplaced_purchase() {
+        let actions = decide(
+            &[line(0, 0), line(1, 1)],
+            &[purchase("a", S::AwaitingPlacement, &[(0, 1)])],
+            None,
+        );
+        assert_eq!(actions.len(), 1);
+    }
+
+    #[test]
+    fn a_bought_purchase_is_flagged_never_changed() {
+        let actions = decide(
+            &[line(0, 4)],
+            &[purchase("a", S::AwaitingShipment, &[(0, 1), (0, 1)])],
+            Some("addr-2"),
+        );
+        assert_eq!(actions.len(), 2, "{actions:?}");
+        assert!(matches!(
+            &actions[0],
+            Action::Flag { kind: FlagKind::QuantityChanged, detail, .. }
+                if detail.contains("quantity 1 → 4") && detail.contains("after purchase")
+        ));
+        assert!(matches!(
+            &actions[1],
+            Action::Flag { kind: FlagKind::AddressChanged, detail, .. }
+                if detail.contains("after hand-over")
+        ));
+    }
+
+    #[test]
+    fn cancelled_and_refused_purchases_are_left_alone() {
+        for status in [S::Cancelled, S::Rejected] {
+            assert!(decide(&[line(0, 0)], &[purchase("a", status, &[(0, 1)])], None).is_empty());
+        }
+    }
+
+    #[test]
+    fn after_shipment_says_so() {
+        let actions = decide(&[line(0, 0)], &[purchase("a", S::Shipped, &[(0, 2)])], None);
+        assert!(matches!(
+            &actions[0],
+            Action::Flag { detail, .. } if detail.contains("removed after shipment (2 bought")
+        ));
+    }
+}

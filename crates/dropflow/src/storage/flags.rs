@@ -1,0 +1,207 @@
+//! Order flags: a change after a purchase that a person must settle (a quantity or address
+//! edited after hand-over, an order cancelled after it was paid or shipped, a placement to
+//! link by hand). Open flags put the order in Needs Attention; a flag is never deleted, only
+//! resolved, with what was done and by whom.
+
+use super::codec::{from_ms, parse_id};
+use super::{now_ms, Database, Result, Tx};
+use chrono::{DateTime, Utc};
+use dropflow_core::ids::{OrderId, SupplierOrderId};
+use serde::Serialize;
+use sqlx::Row;
+
+/// The kinds of flag, as stored (`order_flags.kind`).
+pub mod kind {
+    /// A line's quantity changed (or the line was removed) after it was bought.
+    pub const QUANTITY_CHANGED: &str = "quantity_changed";
+    /// The shipping address changed after the supplier was given it.
+    pub const ADDRESS_CHANGED: &str = "address_changed";
+    /// Cancelled or refunded in the store after the supplier was paid, not yet shipped.
+    pub const CANCEL_WITH_SUPPLIER: &str = "cancel_with_supplier";
+    /// Cancelled or refunded in the store after a vendor was handed the order.
+    pub const CANCELLED_AFTER_HANDOVER: &str = "cancelled_after_handover";
+    /// Cancelled or refunded in the store after the goods shipped: return or refund?
+    pub const CANCELLED_AFTER_SHIPMENT: &str = "cancelled_after_shipment";
+    /// A placement went unanswered and the supplier cannot be asked: link it by hand.
+    pub const LINK_BY_HAND: &str = "link_by_hand";
+}
+
+/// One flag as shown.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Flag {
+    pub id: String,
+    pub supplier_order_id: Option<String>,
+    /// `quantity_changed`, `address_changed`, `cancel_with_supplier`,
+    /// `cancelled_after_handover`, `cancelled_after_shipment`, `link_by_hand`.
+    pub kind: String,
+    /// What happened, in words a merchant acts on.
+    pub detail: String,
+    pub opened_at: DateTime<Utc>,
+    /// `null` while open.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// What was done (`accepted`, `linked to …`, `bought again`, …).
+    pub resolution: Option<String>,
+    pub resolved_by: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, supplier_order_id, kind, detail, opened_at, resolved_at, resolution, resolved_by";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Flag> {
+    Ok(Flag {
+        id: r.try_get("id")?,
+        supplier_order_id: r.try_get("supplier_order_id")?,
+        kind: r.try_get("kind")?,
+        detail: r.try_get("detail")?,
+        opened_at: from_ms(r.try_get("opened_at")?),
+        resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_ms),
+        resolution: r.try_get("resolution")?,
+        resolved_by: r.try_get("resolved_by")?,
+    })
+}
+
+/// Opens a flag unless the same one (order, purchase, kind, words) is already open; the new
+/// flag's id, or `None` for a repeat (a job that runs twice raises it once).
+pub async fn raise(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    supplier_order_id: Option<SupplierOrderId>,
+    kind: &str,
+    detail: &str,
+) -> Result<Option<String>> {
+    let so = supplier_order_id.map(|s| s.to_string());
+    let open = sqlx::query(
+        "SELECT id FROM order_flags WHERE order_id = $1 AND kind = $2 AND detail = $3
+           AND resolved_at IS NULL
+           AND (supplier_order_id = $4 OR (supplier_order_id IS NULL AND $5 = 1))",
+    )
+    .bind(order_id.to_string())
+    .bind(kind)
+    .bind(detail)
+    .bind(so.clone())
+    .bind(i64::from(so.is_none()))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if open.is_some() {
+        return Ok(None);
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "INSERT INTO order_flags (id, order_id, supplier_order_id, kind, detail, opened_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(order_id.to_string())
+    .bind(so)
+    .bind(kind)
+    .bind(detail)
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(id))
+}
+
+/// Every flag of the order, newest first.
+pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<Flag>> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM order_flags WHERE order_id = $1 ORDER BY opened_at DESC, id DESC"
+    ))
+    .bind(order_id.to_string())
+    .fetch_all(&db.reader)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// The order's open flags, oldest first, inside a transaction (the attention check).
+pub async fn open_in(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<Flag>> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM order_flags WHERE order_id = $1 AND resolved_at IS NULL
+         ORDER BY opened_at, id"
+    ))
+    .bind(order_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// One flag of the order, in a transaction.
+pub async fn get_in(tx: &mut Tx<'_>, order_id: OrderId, id: &str) -> Result<Option<Flag>> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM order_flags WHERE order_id = $1 AND id = $2"
+    ))
+    .bind(order_id.to_string())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .as_ref()
+    .map(from_row)
+    .transpose()
+}
+
+/// Resolves an open flag; whether it was open (a second resolve changes nothing).
+pub async fn resolve(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    id: &str,
+    resolution: &str,
+    by: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE order_flags SET resolved_at = $1, resolution = $2, resolved_by = $3
+         WHERE order_id = $4 AND id = $5 AND resolved_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(resolution)
+    .bind(by)
+    .bind(order_id.to_string())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Resolves every open flag of `kind` on a purchase (a link by hand settles its flag).
+pub async fn resolve_kind(
+    tx: &mut Tx<'_>,
+    supplier_order_id: SupplierOrderId,
+    kind: &str,
+    resolution: &str,
+    by: &str,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE order_flags SET resolved_at = $1, resolution = $2, resolved_by = $3
+         WHERE supplier_order_id = $4 AND kind = $5 AND resolved_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(resolution)
+    .bind(by)
+    .bind(supplier_order_id.to_string())
+    .bind(kind)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Orders with an open flag of `kind` (the demo's summary; tests).
+pub async fn count_open(db: &Database, kind: &str) -> Result<i64> {
+    Ok(sqlx::query(
+        "SELECT COUNT(DISTINCT order_id) AS n FROM order_flags
+         WHERE kind = $1 AND resolved_at IS NULL",
+    )
+    .bind(kind)
+    .fetch_one(&db.reader)
+    .await?
+    .try_get("n")?)
+}
+
+/// Parses a stored flag's purchase id.
+pub fn supplier_order_of(flag: &Flag) -> Result<Option<SupplierOrderId>> {
+    flag.supplier_order_id
+        .as_deref()
+        .map(|s| parse_id("order_flags.supplier_order_id", s))
+        .transpose()
+}
