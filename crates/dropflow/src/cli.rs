@@ -78,6 +78,9 @@ pub struct DemoArgs {
     /// No injected faults.
     #[arg(long)]
     pub no_faults: bool,
+    /// No edits, cancellations or refunds after the orders (5 % each by default).
+    #[arg(long)]
+    pub no_changes: bool,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -598,6 +601,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         orders: args.orders,
         rate: args.rate,
         faults: !args.no_faults,
+        changes: !args.no_changes,
         listen: args.listen,
         progress: !args.json,
         database: args.database,

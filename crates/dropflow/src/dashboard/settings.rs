@@ -87,7 +87,7 @@ fn mail_label(kind: MailKind) -> &'static str {
         MailKind::ArrivedInspected => "Items arrived at the warehouse and passed inspection",
         MailKind::ReadyToShip => "A parcel is repacked: carrier options and fee",
         MailKind::Shipped | MailKind::Delivered => "Customer mail",
-        MailKind::VendorOrder => "Vendor mail",
+        MailKind::VendorOrder | MailKind::VendorChange => "Vendor mail",
     }
 }
 

@@ -14,6 +14,8 @@ pub mod traffic;
 pub mod summary;
 /// The warehouse scenario's simulated operator.
 pub mod operator;
+/// Edits, cancellations and refunds sent after the orders.
+pub mod changes;
 
 use std::time::{Duration, Instant};
 pub use summary::Summary;
@@ -37,6 +39,8 @@ pub struct DemoOptions {
     /// Print a progress line every second (to standard error).
     pub progress: bool,
     pub scenario: Scenario,
+    /// Edit, cancel and refund 5 % of the orders each, at random stages.
+    pub changes: bool,
 }
 
 /// Which flow the orders take.
@@ -70,6 +74,7 @@ impl Default for DemoOptions {
             deadline: Duration::from_secs(600),
             progress: true,
             scenario: Scenario::Plain,
+            changes: true,
         }
     }
 }
@@ -95,7 +100,11 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<(world::World, Summary
         }
     };
     let drive = async {
-        traffic::send_orders(&world, &client, options.orders, options.rate).await?;
+        traffic::send_orders(&world, &client, options).await?;
+        wait_until_done(&world, options, started).await?;
+        // Retry every failed order, as the dashboard offers: nothing may be bought twice.
+        summary::retry_failed(&world, &client).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
         wait_until_done(&world, options, started).await?;
         let _ = stop_vendor.send(true);
         anyhow::Ok(())
@@ -169,4 +178,12 @@ pub fn print_summary(summary: &Summary) {
          their store: {}",
         summary.duplicate_supplier_orders, summary.ledger_balanced, summary.store_mismatches
     );
+    println!(
+        "changed in the store: {} orders · wrong items sent: {} · cancelled but bought \
+         without a flag: {}",
+        summary.changed_orders, summary.wrong_items_sent, summary.cancelled_but_bought
+    );
+    for (kind, n) in &summary.open_flags {
+        println!("  {n:>5}  open flag: {kind}");
+    }
 }

@@ -45,8 +45,19 @@ pub struct Summary {
     /// Faults the run met: jobs that needed more than one try, by kind; stock-outs replaced by
     /// a backup offer; Shopify 429s.
     pub faults_met: BTreeMap<String, u64>,
-    /// Purchases that exist more than once at a supplier for one attempt (must be 0).
+    /// Purchases that exist more than once at a supplier for one attempt, counted after
+    /// Retry was pressed on every failed order as the dashboard offers it (must be 0).
     pub duplicate_supplier_orders: usize,
+    /// Orders the store edited, cancelled or refunded after sending them.
+    pub changed_orders: usize,
+    /// Items bought beyond what the store's current order holds, with no flag telling a
+    /// person (must be 0).
+    pub wrong_items_sent: usize,
+    /// Cancelled or refunded orders with a purchase the supplier holds and no flag saying so
+    /// (must be 0).
+    pub cancelled_but_bought: usize,
+    /// Open flags a person must settle, by kind (changes after purchase, links by hand).
+    pub open_flags: BTreeMap<String, usize>,
     /// The wallet's postings and running balances agree to the cent.
     pub ledger_balanced: bool,
     /// Shipped parcels with a valid number that the store does not show (must be 0).
@@ -236,18 +247,94 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         fulfil.push(r.try_get::<i64, _>("ms")? as f64);
     }
 
+    let changed_orders = count(
+        db,
+        "SELECT COUNT(DISTINCT order_id) AS n FROM order_events
+         WHERE kind IN ('order_edited', 'cancelled')
+            OR (kind = 'payment_changed' AND detail LIKE '%\"to\":\"refunded\"%')",
+    )
+    .await?;
+    let wrong_items_sent = count(
+        db,
+        "SELECT COUNT(*) AS n FROM supplier_order_items i
+         JOIN supplier_orders s ON s.id = i.supplier_order_id
+         JOIN orders o ON o.id = s.order_id
+         LEFT JOIN order_lines l ON l.order_id = s.order_id AND l.position = i.line_position
+         WHERE s.status IN ('placement_unknown', 'awaiting_payment', 'awaiting_shipment',
+                'shipped', 'delivered')
+           AND o.tab <> 'canceled'
+           AND COALESCE(i.line_quantity, i.quantity) > COALESCE(l.quantity, 0)
+           AND NOT EXISTS (SELECT 1 FROM order_flags f WHERE f.supplier_order_id = s.id)",
+    )
+    .await?;
+    let cancelled_but_bought = count(
+        db,
+        "SELECT COUNT(DISTINCT o.id) AS n FROM orders o
+         JOIN supplier_orders s ON s.order_id = o.id
+         WHERE o.tab = 'canceled' AND s.supplier <> 'marketplace'
+           AND s.status IN ('placement_unknown', 'awaiting_payment', 'awaiting_shipment',
+                'shipped', 'delivered')
+           AND NOT EXISTS (SELECT 1 FROM order_flags f WHERE f.supplier_order_id = s.id)",
+    )
+    .await?;
+    let mut open_flags = BTreeMap::new();
+    for r in sqlx::query(
+        "SELECT kind, COUNT(*) AS n FROM order_flags WHERE resolved_at IS NULL GROUP BY kind",
+    )
+    .fetch_all(&db.reader)
+    .await?
+    {
+        open_flags.insert(r.try_get("kind")?, r.try_get::<i64, _>("n")? as usize);
+    }
+
     Ok(Summary {
         orders,
         by_state,
         flagged_reasons,
         faults_met,
         duplicate_supplier_orders,
+        changed_orders,
+        wrong_items_sent,
+        cancelled_but_bought,
+        open_flags,
         ledger_balanced: crate::storage::ledger::check_balanced(db).await?,
         store_mismatches,
         place_ms: Percentiles::of(place),
         fulfil_ms: Percentiles::of(fulfil),
         elapsed_s,
     })
+}
+
+async fn count(db: &Database, sql: &str) -> anyhow::Result<usize> {
+    Ok(sqlx::query(sql)
+        .fetch_one(&db.reader)
+        .await?
+        .try_get::<i64, _>("n")? as usize)
+}
+
+/// Presses Retry on every failed order, as a merchant would from the dashboard, so the
+/// duplicate count covers what a retry could buy twice.
+pub async fn retry_failed(world: &World, client: &reqwest::Client) -> anyhow::Result<()> {
+    let failed: Vec<String> = sqlx::query("SELECT id FROM orders WHERE tab = 'failed'")
+        .fetch_all(&world.db.reader)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    let base = world.running.base_url();
+    for id in failed {
+        let response = client
+            .post(format!("{base}/api/v1/orders/{id}/route"))
+            .bearer_auth(&world.token)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "Retry of order {id} answered {}",
+            response.status()
+        );
+    }
+    Ok(())
 }
 
 /// The kind of a supplier-order problem, without the ids that make each message unique.

@@ -8,24 +8,27 @@ use dropflow_sandbox::shopify::{self, ShopifyWebhook};
 use dropflow_sandbox::woocommerce::{self, WooWebhook};
 use std::time::{Duration, Instant};
 
-/// Sends `count` orders at `rate` per second, alternating Shopify and WooCommerce; one in
-/// fifty arrives unpaid (it waits on hold for the payment).
+/// Sends the demo's orders at its rate, alternating Shopify and WooCommerce; one in fifty
+/// arrives unpaid (it waits on hold for the payment). With `changes`, some are edited,
+/// cancelled or refunded in the store afterwards (`changes`), each change a later webhook.
 pub async fn send_orders(
     world: &World,
     client: &reqwest::Client,
-    count: usize,
-    rate: f64,
+    options: &super::DemoOptions,
 ) -> anyhow::Result<()> {
+    use futures::StreamExt;
     let base = world.running.base_url();
     let start = Instant::now();
-    let interval = Duration::from_secs_f64(1.0 / rate.max(0.1));
+    let interval = Duration::from_secs_f64(1.0 / options.rate.max(0.1));
     let mut in_flight = futures::stream::FuturesUnordered::new();
-    for i in 0..count as u64 {
+    let mut later = futures::stream::FuturesUnordered::new();
+    for i in 0..options.orders as u64 {
         let due = start + interval.mul_f64(i as f64);
         tokio::time::sleep_until(due.into()).await;
         let id = 10_000 + i;
         let unpaid = i % 50 == 49;
-        let (url, headers, body) = if i % 2 == 0 {
+        let change = super::changes::pick(i).filter(|_| options.changes && !unpaid);
+        let (url, headers, body, changed) = if i % 2 == 0 {
             let order = shopify::order_payload(
                 id,
                 &format!("#{}", 1000 + i),
@@ -41,7 +44,24 @@ pub async fn send_orders(
                 dropflow_sandbox::body_bytes(&order),
             );
             let headers = hook.headers(SHOPIFY_SECRET.as_bytes());
-            (format!("{base}/webhooks/shopify"), headers, hook.body)
+            let changed = match change {
+                Some(change) => {
+                    let (topic, now) = super::changes::shopify(&order, change)?;
+                    let hook = ShopifyWebhook::new(
+                        topic,
+                        shopify::SHOP_DOMAIN,
+                        dropflow_sandbox::body_bytes(&now),
+                    );
+                    Some((hook.headers(SHOPIFY_SECRET.as_bytes()), hook.body))
+                }
+                None => None,
+            };
+            (
+                format!("{base}/webhooks/shopify"),
+                headers,
+                hook.body,
+                changed,
+            )
         } else {
             let order =
                 woocommerce::order_payload(id, if unpaid { "pending" } else { "processing" });
@@ -51,20 +71,44 @@ pub async fn send_orders(
                 .map_err(|e| anyhow::anyhow!("woocommerce sandbox: {e}"))?;
             let hook = WooWebhook::new("order.created", 7, dropflow_sandbox::body_bytes(&order));
             let headers = hook.headers(WOO_SECRET.as_bytes());
-            (format!("{base}/webhooks/woocommerce"), headers, hook.body)
+            let changed = match change {
+                Some(change) => {
+                    let now = super::changes::woocommerce(&order, change)?;
+                    let hook =
+                        WooWebhook::new("order.updated", 8, dropflow_sandbox::body_bytes(&now));
+                    Some((hook.headers(WOO_SECRET.as_bytes()), hook.body))
+                }
+                None => None,
+            };
+            (
+                format!("{base}/webhooks/woocommerce"),
+                headers,
+                hook.body,
+                changed,
+            )
         };
+        if let Some((change_headers, change_body)) = changed {
+            let client = client.clone();
+            let url = url.clone();
+            let wait = super::changes::delay(i);
+            later.push(async move {
+                tokio::time::sleep(wait).await;
+                deliver(&client, &url, &change_headers, change_body).await
+            });
+        }
         let client = client.clone();
         in_flight.push(async move { deliver(&client, &url, &headers, body).await });
         // Keep the number of open requests bounded without waiting for each.
         while in_flight.len() >= 64 {
-            use futures::StreamExt;
             if let Some(result) = in_flight.next().await {
                 result?;
             }
         }
     }
-    use futures::StreamExt;
     while let Some(result) = in_flight.next().await {
+        result?;
+    }
+    while let Some(result) = later.next().await {
         result?;
     }
     Ok(())

@@ -155,6 +155,13 @@ pub async fn context(
             Some(handle) => Some(vendor_handover(tx, order_id, store_id, handle).await?),
             None => None,
         },
+        OrderEvent::FlagRaised {
+            supplier: Some(supplier),
+            ..
+        } => match supplier.strip_prefix("manual:") {
+            Some(handle) => Some(vendor_handover(tx, order_id, store_id, handle).await?),
+            None => None,
+        },
         _ => None,
     };
     Ok(Some(MailContext {

@@ -381,8 +381,36 @@ async fn record(
     auto_pay: Option<bool>,
 ) -> anyhow::Result<()> {
     let db = &services.db;
+    let mut outcome = outcome;
     let mut tx = db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
+    // Cancelled or refunded in the store while the supplier was answering (the cancel job
+    // left this attempt alone while it was in flight): an unpaid order is let go to lapse at
+    // the supplier; one the supplier charged at once is flagged for a person to cancel.
+    let stopped = orders::load_for_update(&mut tx, so.order_id)
+        .await?
+        .map(|o| o.state.cancel_reason.is_some() || o.state.payment.is_reversed())
+        .unwrap_or(false);
+    let mut charged_after_cancel = false;
+    if stopped && auto_pay.is_some() {
+        match outcome.status {
+            SupplierOrderStatus::AwaitingPayment => {
+                outcome.status = SupplierOrderStatus::Cancelled;
+                outcome.detail = Some(
+                    "placed while the order was being cancelled in the store; left unpaid to \
+                     lapse at the supplier"
+                        .into(),
+                );
+            }
+            SupplierOrderStatus::AwaitingShipment => charged_after_cancel = true,
+            _ => {}
+        }
+    }
+    let auto_pay = if outcome.status == SupplierOrderStatus::Cancelled {
+        None
+    } else {
+        auto_pay
+    };
     let mut so = so.clone();
     if let Some(cost) = outcome.cost {
         so.cost_minor = Some(cost.minor);
@@ -405,7 +433,7 @@ async fn record(
         }
     }
     let last_error = match outcome.status {
-        SupplierOrderStatus::Rejected => outcome.detail.as_deref(),
+        SupplierOrderStatus::Rejected | SupplierOrderStatus::Cancelled => outcome.detail.as_deref(),
         _ => note.as_deref().filter(|n| n.starts_with("payment failed")),
     };
     let statuses = supplier_orders::set_status(
@@ -452,6 +480,25 @@ async fn record(
             &mut tx,
             so.order_id,
             Command::Record(vec![event]),
+            Actor::System("placer".into()),
+        )
+        .await?;
+    }
+    if charged_after_cancel {
+        let label = so.label();
+        let reference = outcome.external_id.as_deref().unwrap_or("unknown");
+        super::flags::raise(
+            &mut tx,
+            so.order_id,
+            Some(super::flags::About {
+                id: so.id,
+                label: &label,
+            }),
+            crate::storage::flags::kind::CANCEL_WITH_SUPPLIER,
+            &format!(
+                "{label} took payment with order {reference} while the order was being \
+                 cancelled in the store: ask them to cancel it before it ships"
+            ),
             Actor::System("placer".into()),
         )
         .await?;

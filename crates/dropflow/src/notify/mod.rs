@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use templates::{
     ArrivedInspected, Delivered, LineSummary, MailBody, NeedsAttention, NewOrder, PaymentFailed,
-    ReadyToShip, Shipped, SupplierShipped, TrackingInfo, VendorOrder,
+    ReadyToShip, Shipped, SupplierShipped, TrackingInfo, VendorChange, VendorOrder,
 };
 pub use transport::{Notifier, SendError};
 
@@ -65,10 +65,12 @@ pub enum MailKind {
     ReadyToShip,
     /// To a manual vendor: an order handed to them, with their lines and the address.
     VendorOrder,
+    /// To a manual vendor: an order handed to them changed or was cancelled in the store.
+    VendorChange,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 9] = [
+    pub const ALL: [MailKind; 10] = [
         MailKind::NewOrder,
         MailKind::SupplierShipped,
         MailKind::PaymentFailed,
@@ -78,6 +80,7 @@ impl MailKind {
         MailKind::ArrivedInspected,
         MailKind::ReadyToShip,
         MailKind::VendorOrder,
+        MailKind::VendorChange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +94,7 @@ impl MailKind {
             MailKind::ArrivedInspected => "arrived_inspected",
             MailKind::ReadyToShip => "ready_to_ship",
             MailKind::VendorOrder => "vendor_order",
+            MailKind::VendorChange => "vendor_change",
         }
     }
 
@@ -102,7 +106,7 @@ impl MailKind {
     pub fn audience(self) -> Audience {
         match self {
             MailKind::Shipped | MailKind::Delivered => Audience::Customer,
-            MailKind::VendorOrder => Audience::Vendor,
+            MailKind::VendorOrder | MailKind::VendorChange => Audience::Vendor,
             MailKind::NewOrder
             | MailKind::SupplierShipped
             | MailKind::PaymentFailed
@@ -339,6 +343,25 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                     body: MailBody::VendorOrder(VendorOrder {
                         order_name: order_name.clone(),
                         store: ctx.store.clone(),
+                        lines: handover.lines.clone(),
+                        ship_to: handover.ship_to.clone(),
+                    }),
+                }));
+            }
+        }
+        OrderEvent::FlagRaised {
+            detail,
+            supplier: Some(supplier),
+            ..
+        } if supplier.starts_with("manual:") => {
+            if let Some(handover) = &ctx.vendor {
+                mails.extend(handover.emails.iter().map(|to| Mail {
+                    order_id: ctx.order_id,
+                    to: to.clone(),
+                    body: MailBody::VendorChange(VendorChange {
+                        order_name: order_name.clone(),
+                        store: ctx.store.clone(),
+                        what: detail.clone(),
                         lines: handover.lines.clone(),
                         ship_to: handover.ship_to.clone(),
                     }),

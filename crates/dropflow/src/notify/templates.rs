@@ -128,6 +128,19 @@ pub struct VendorOrder {
     pub ship_to: Vec<String>,
 }
 
+/// To a manual vendor: an order they were handed changed (or was cancelled) in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorChange {
+    pub order_name: String,
+    pub store: String,
+    /// What changed, in the merchant's words ("cancelled in the store after …").
+    pub what: String,
+    /// Their lines as bought (empty once their purchase is cancelled).
+    pub lines: Vec<LineSummary>,
+    /// Where it goes now.
+    pub ship_to: Vec<String>,
+}
+
 /// What a mail says, before rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailBody {
@@ -140,6 +153,7 @@ pub enum MailBody {
     ArrivedInspected(ArrivedInspected),
     ReadyToShip(ReadyToShip),
     VendorOrder(VendorOrder),
+    VendorChange(VendorChange),
 }
 
 /// A rendered mail.
@@ -222,6 +236,12 @@ mail_templates!(
 );
 
 mail_templates!(
+    VendorChange,
+    VendorChangeText = "mail/vendor_change.txt",
+    VendorChangeHtml = "mail/vendor_change.html"
+);
+
+mail_templates!(
     VendorOrder,
     VendorOrderText = "mail/vendor_order.txt",
     VendorOrderHtml = "mail/vendor_order.html"
@@ -239,6 +259,7 @@ impl MailBody {
             MailBody::ArrivedInspected(_) => MailKind::ArrivedInspected,
             MailBody::ReadyToShip(_) => MailKind::ReadyToShip,
             MailBody::VendorOrder(_) => MailKind::VendorOrder,
+            MailBody::VendorChange(_) => MailKind::VendorChange,
         }
     }
 
@@ -274,6 +295,12 @@ impl MailBody {
             ),
             MailBody::VendorOrder(m) => {
                 format!("Order {} from {} to fulfil", m.order_name, m.store)
+            }
+            MailBody::VendorChange(m) => {
+                format!(
+                    "Order {} from {} changed: check before you ship",
+                    m.order_name, m.store
+                )
             }
         };
         one_line(&subject)
@@ -319,6 +346,10 @@ impl MailBody {
             MailBody::VendorOrder(m) => (
                 VendorOrderText { m }.render()?,
                 VendorOrderHtml { m, title }.render()?,
+            ),
+            MailBody::VendorChange(m) => (
+                VendorChangeText { m }.render()?,
+                VendorChangeHtml { m, title }.render()?,
             ),
         };
         Ok(Rendered {

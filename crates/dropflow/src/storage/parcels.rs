@@ -209,7 +209,7 @@ pub async fn left_to_ship(
     let rows = sqlx::query(
         "SELECT i.line_position, l.external_id, l.title,
             MAX(COALESCE(i.line_quantity, i.quantity)) AS bought,
-            (SELECT COALESCE(SUM(si.quantity), 0) FROM shipment_items si
+            (SELECT CAST(COALESCE(SUM(si.quantity), 0) AS BIGINT) FROM shipment_items si
                JOIN shipments s ON s.id = si.shipment_id
               WHERE s.supplier_order_id = $1 AND si.line_position = i.line_position) AS shipped
          FROM supplier_order_items i

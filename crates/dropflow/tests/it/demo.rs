@@ -26,6 +26,11 @@ async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_l
     let report = serde_json::to_string_pretty(&summary).unwrap();
     assert_eq!(summary.orders, 1000, "{report}");
     assert_eq!(summary.duplicate_supplier_orders, 0, "{report}");
+    // Orders changed in the store at every stage: nothing bought that the store's order no
+    // longer holds, nothing bought for a cancelled order without a flag for a person.
+    assert!(summary.changed_orders >= 100, "{report}");
+    assert_eq!(summary.wrong_items_sent, 0, "{report}");
+    assert_eq!(summary.cancelled_but_bought, 0, "{report}");
     assert!(summary.ledger_balanced, "{report}");
     assert_eq!(summary.store_mismatches, 0, "{report}");
     // Faults were met and survived: retries happened, yet most orders were delivered.
@@ -33,8 +38,9 @@ async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_l
         summary.faults_met.values().sum::<u64>() > 0,
         "no fault was met: {report}"
     );
+    // One order in ten is cancelled or refunded by the store on purpose.
     let delivered = summary.by_state.get("delivered").copied().unwrap_or(0);
-    assert!(delivered >= 850, "only {delivered} delivered: {report}");
+    assert!(delivered >= 750, "only {delivered} delivered: {report}");
     // Every order that stopped short says why.
     let stopped: usize = summary
         .by_state
@@ -46,7 +52,7 @@ async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_l
         stopped == 0 || !summary.flagged_reasons.is_empty(),
         "{stopped} orders stopped without a reason: {report}"
     );
-    assert!(summary.place_ms.count >= 900, "{report}");
+    assert!(summary.place_ms.count >= 850, "{report}");
     world.stop().await;
 }
 
@@ -64,6 +70,9 @@ async fn the_warehouse_scenario_takes_every_order_through_the_warehouse() {
         deadline: Duration::from_secs(240),
         progress: false,
         scenario: demo::Scenario::Warehouse,
+        // Changes after the order are the plain scenario's test; the warehouse's own
+        // cancellations are tested in warehouse.rs.
+        changes: false,
         ..DemoOptions::default()
     };
     let (world, summary) = demo::run(&options).await.expect("the demo runs to the end");
@@ -72,6 +81,11 @@ async fn the_warehouse_scenario_takes_every_order_through_the_warehouse() {
     assert!(summary.ledger_balanced, "{report}");
     assert_eq!(summary.store_mismatches, 0, "{report}");
     assert_eq!(summary.duplicate_supplier_orders, 0, "{report}");
+    // Orders changed in the store at every stage: nothing bought that the store's order no
+    // longer holds, nothing bought for a cancelled order without a flag for a person.
+    assert!(summary.changed_orders >= 100, "{report}");
+    assert_eq!(summary.wrong_items_sent, 0, "{report}");
+    assert_eq!(summary.cancelled_but_bought, 0, "{report}");
     let through: usize = summary
         .by_state
         .iter()

@@ -78,6 +78,27 @@ async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// A vendor user of the default account and an API token acting as them.
+async fn vendor_token(app: &TestApp, email: &str, vendor: &str) -> String {
+    let user = accounts::create_user(
+        &app.db,
+        NewUser {
+            account_id: accounts::DEFAULT_ACCOUNT,
+            email,
+            password: "correct horse battery",
+            role: Role::Vendor,
+            stores: &[],
+            vendor: Some(vendor),
+        },
+    )
+    .await
+    .unwrap();
+    dropflow::storage::tokens::create_for(&app.db, "v", Some(&user.id))
+        .await
+        .unwrap()
+        .1
+}
+
 async fn ship(app: &TestApp, token: &str, so: &str, body: Value) -> reqwest::Response {
     app.client()
         .post(app.url(&format!("/api/v1/supplier-orders/{so}/ship")))
@@ -191,6 +212,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     let mut order = two_line_order(9_410_002);
     order["line_items"] = json!([line(&order, 0)]);
     map_variant(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
+    vendor_token(&app, "a@vendor.test", "vendor-a").await;
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(
@@ -306,6 +328,21 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
         .any(|f| f["kind"] == json!("cancelled_after_handover")));
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], json!("canceled"), "{detail}");
+    // The vendor heard of each change: quantity, address, and the cancellation.
+    assert!(
+        eventually(WAIT, || async {
+            app.scalar(
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'vendor_change'
+                 AND recipient = 'a@vendor.test'",
+            )
+            .await
+                == 3
+        })
+        .await,
+        "vendor mails: {}",
+        app.scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'vendor_change'")
+            .await
+    );
     app.stop().await;
 }
 
@@ -487,23 +524,7 @@ async fn a_vendor_reads_only_its_own_purchase_of_a_shared_order() {
         })
         .await
     );
-    let user = accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: accounts::DEFAULT_ACCOUNT,
-            email: "a@vendor.test",
-            password: "correct horse battery",
-            role: Role::Vendor,
-            stores: &[],
-            vendor: Some("vendor-a"),
-        },
-    )
-    .await
-    .unwrap();
-    let token = dropflow::storage::tokens::create_for(&app.db, "v", Some(&user.id))
-        .await
-        .unwrap()
-        .1;
+    let token = vendor_token(&app, "a@vendor.test", "vendor-a").await;
     let get = |path: String| {
         let app = &app;
         let token = token.clone();

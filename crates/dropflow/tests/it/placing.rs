@@ -193,7 +193,12 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
             .await
             .first()
             .map(|p| p["status"].clone());
-        jobs.contains("link it by hand") || status != Some(json!("placement_unknown"))
+        let flagged = app
+            .api_json(&format!("/api/v1/orders/{id}/flags"))
+            .await
+            .to_string()
+            .contains("link it by hand");
+        jobs.contains("link it by hand") || flagged || status != Some(json!("placement_unknown"))
     })
     .await;
     // Let a request the sandbox was still holding land, had it been going to buy again.
@@ -203,5 +208,47 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
     assert!(settled, "neither placed nor flagged: {p:?}");
     assert_eq!(s.ali.orders_placed(&attempt), 1, "bought twice: {p:?}");
     assert_eq!(s.ali.order_count(), 1);
+
+    // Flagged to link by hand: Retry (re-route) buys nothing again, buying again must be
+    // asked for knowingly, and linking to the supplier's order settles it.
+    if p[0]["status"] == json!("placement_unknown") {
+        let so = p[0]["id"].as_str().expect("id").to_string();
+        let retry = app
+            .api_post_empty(&format!("/api/v1/orders/{id}/route"))
+            .await;
+        assert_eq!(retry.status(), StatusCode::ACCEPTED);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(
+            purchases(&app, &id).await.len(),
+            1,
+            "retry re-bought the lines"
+        );
+        assert_eq!(s.ali.order_count(), 1);
+        let message = expect_error(
+            app.api_post(
+                &format!("/api/v1/supplier-orders/{so}/buy-again"),
+                &json!({ "accept_duplicate_risk": false }),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+        )
+        .await;
+        assert!(message.contains("link it instead"), "{message}");
+        let ali_id = s.ali.order_ids(&attempt)[0].to_string();
+        let linked = expect_json(
+            app.api_post(
+                &format!("/api/v1/supplier-orders/{so}/link"),
+                &json!({ "supplier_order_id": ali_id }),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(linked["external_id"], json!(ali_id), "{linked}");
+        let flags = app.api_json(&format!("/api/v1/orders/{id}/flags")).await;
+        assert!(flags[0]["resolved_at"].is_string(), "{flags}");
+        assert_eq!(s.ali.order_count(), 1);
+    }
     app.stop().await;
 }

@@ -644,7 +644,10 @@ async fn an_update_refreshes_the_lines_and_total_before_purchasing() {
     let mut extra = first_line.clone();
     extra["id"] = json!(99_000_001u64);
     extra["quantity"] = json!(4);
+    extra["current_quantity"] = json!(4);
     extra["price"] = json!("2.50");
+    let before = edited["line_items"].as_array().expect("lines").len();
+    let first_id = first_line["id"].to_string();
     edited["line_items"] = json!([first_line, extra]);
     edited["total_price"] = json!("123.45");
     let (_, ack) = app.shopify_order("orders/updated", &edited).await;
@@ -653,10 +656,18 @@ async fn an_update_refreshes_the_lines_and_total_before_purchasing() {
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["total_minor"], 12345);
     let lines = detail["lines"].as_array().expect("lines");
-    assert_eq!(lines.len(), 2);
-    assert_eq!(lines[1]["external_id"], "99000001");
-    assert_eq!(lines[1]["quantity"], 4);
-    assert_eq!(lines[1]["unit_price_minor"], 250);
+    // Lines keep their place by the store's id; a line the store no longer sends stays with
+    // quantity 0 (removed), and the new one goes after the last.
+    assert_eq!(lines.len(), before + 1);
+    assert_eq!(lines[0]["external_id"], first_id.as_str());
+    let added = lines.last().expect("added line");
+    assert_eq!(added["external_id"], "99000001");
+    assert_eq!(added["quantity"], 4);
+    assert_eq!(added["unit_price_minor"], 250);
+    assert!(
+        lines[1..before].iter().all(|l| l["quantity"] == 0),
+        "{lines:?}"
+    );
     assert_eq!(app.jobs_for(&id, ROUTE).await, 1);
     app.stop().await;
 }
