@@ -82,6 +82,32 @@ pub struct Pricing<'a> {
     pub rates: &'a RateTable,
 }
 
+impl RouteFailure {
+    /// What is wrong, in words for the merchant.
+    pub fn describe(&self) -> String {
+        match self {
+            RouteFailure::NoMapping { variant_id, sku } => format!(
+                "no product mapping for {}",
+                sku.as_deref()
+                    .map(|s| format!("SKU {s}"))
+                    .or_else(|| variant_id.as_deref().map(|v| format!("variant {v}")))
+                    .unwrap_or_else(|| "this item".into())
+            ),
+            RouteFailure::NoOffers { .. } => "the mapping has no supplier offer".into(),
+            RouteFailure::NotShippedTo { country, .. } => format!(
+                "no supplier ships to {}",
+                country.as_deref().unwrap_or("the destination")
+            ),
+            RouteFailure::OutOfStock { needed, .. } => {
+                format!("no supplier has {needed} in stock")
+            }
+            RouteFailure::NoExchangeRate { from, to, .. } => {
+                format!("no exchange rate from {from} to {to} to compare the offers")
+            }
+        }
+    }
+}
+
 /// A line that could not be routed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineFailure {

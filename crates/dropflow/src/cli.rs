@@ -62,6 +62,22 @@ pub enum Command {
     Bench(BenchCommand),
     /// Start dropflow with every sandbox and watch orders flow to delivered.
     Demo(DemoArgs),
+    /// Serve every outside platform (stores, suppliers, 17TRACK) for a `dropflow serve` of
+    /// its own; prints the dropflow.toml that points it here.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SandboxArgs {
+    /// Address of the control API (connect, send orders); the platforms take free ports.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub listen: String,
+    /// Sandbox seconds per real second (1440: a day a minute).
+    #[arg(long, default_value_t = 1440.0)]
+    pub time_scale: f64,
+    /// Inject a few percent of timeouts, 5xx, 429, stock-outs and refused addresses.
+    #[arg(long)]
+    pub faults: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -371,6 +387,15 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Demo(args) => demo(args).await,
+        Command::Sandbox(args) => {
+            crate::sandbox::run(&crate::sandbox::SandboxOptions {
+                listen: args.listen,
+                time_scale: args.time_scale,
+                faults: args.faults,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(bench) => {
             match bench {
                 BenchCommand::Ingest(args) => crate::bench::ingest(args, &config).await?,
@@ -573,7 +598,7 @@ async fn mappings(cmd: MappingsCommand, db: &Database) -> anyhow::Result<ExitCod
     }
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -625,11 +650,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     crate::demo::print_summary(&summary);
-    println!(
-        "\nthe API keeps serving at {}/api/v1 (token: {}); Ctrl-C to stop",
-        world.running.base_url(),
-        world.token
-    );
+    print!("{}", crate::demo::closing_note(&world));
     wait_for_signal().await;
     world.stop().await;
     Ok(ExitCode::SUCCESS)

@@ -42,3 +42,5 @@ pub mod app;
 pub mod bench;
 /// `dropflow demo`: every sandbox, orders flowing to delivered, a summary.
 pub mod demo;
+/// `dropflow sandbox`: every outside platform as one process, for a `dropflow serve` to use.
+pub mod sandbox;

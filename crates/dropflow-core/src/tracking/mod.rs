@@ -18,6 +18,7 @@
 
 mod checksum;
 mod data;
+pub mod store_carrier;
 #[cfg(test)]
 mod tests;
 

@@ -7,19 +7,22 @@
 //!   old refresh token is used up); every other path wants `CJ-Access-Token` and answers
 //!   `1600002` when it is missing and `1600001` when it is unknown or expired;
 //! - **orders**: `createOrderV2` keyed by `orderNumber` (a second order with the same number is
-//!   refused), `payType` 1/2/3, list (newest first, paged), detail, delete;
+//!   refused), `payType` 1/2/3, `confirmOrder`, list (newest first, paged), detail, delete;
 //! - **payment**: `payBalance` / `payBalanceV2` draw the order total from a balance a test
-//!   can set; too little is refused with "Insufficient balance";
+//!   can set, only for a confirmed order (`payType` 3 creates without confirming, so such an
+//!   order is refused with `1603101` until `confirmOrder`); too little is `1604000`;
 //! - **shipping**: a paid order moves `UNSHIPPED` → `SHIPPED` (with a tracking number in its
 //!   line's real format) → `DELIVERED` as *sandbox time* passes (`time_scale`, or
 //!   [`CjSandbox::advance`]); `logistic/trackInfo` and `freightCalculate` answer;
-//! - **limits**: an optional per-second limit answered with `1600200`;
+//! - **limits**: an optional per-second limit answered with `1600200` and an optional daily
+//!   quota answered with `1600201`;
 //! - **webhooks**: with `webhook_url` set, signed `ORDER` and `LOGISTIC` messages are POSTed
 //!   as statuses change;
 //! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx, 429, out of stock, price
 //!   factor, address rejection, placing despite a timeout).
 //!
-//! Where CJ's documentation is silent (order and payment refusal codes, the exact webhook
+//! Every refusal carries a code from CJ's own list (standard/ps-code.html, see [`code`]);
+//! where CJ's documentation is silent (the wording under a generic code, the exact webhook
 //! parameters), the sandbox's choices are marked in [`code`] and `webhooks`.
 
 mod catalog;
@@ -61,6 +64,10 @@ pub struct CjSandboxConfig {
     /// Calls per second (CJ's account levels: Free 1, Plus 2, Prime 4, Advanced 6); `None`
     /// = unlimited, so benchmarks measure dropflow rather than the limit.
     pub qps_limit: Option<u32>,
+    /// Calls per UTC day before CJ answers `1600201` "Quota has been used up" (unverified
+    /// accounts: 1,000 per interface, standard/limit.html; the sandbox counts all paths
+    /// together); `None` = unlimited.
+    pub daily_quota: Option<u32>,
     /// Sandbox seconds per real second (86 400 = a day a second).
     pub time_scale: f64,
     /// From payment to shipping, in sandbox time.
@@ -89,6 +96,7 @@ impl Default for CjSandboxConfig {
             refresh_token_ttl: Duration::from_secs(180 * DAY),
             login_min_interval: Duration::ZERO,
             qps_limit: None,
+            daily_quota: None,
             time_scale: 1.0,
             ship_after: Duration::from_secs(2 * DAY),
             deliver_after: Duration::from_secs(8 * DAY),
@@ -195,6 +203,11 @@ impl CjSandbox {
     /// Every token stops working; only a new getAccessToken helps.
     pub fn revoke_all_tokens(&self) {
         self.shared.revoke_all_tokens();
+    }
+
+    /// Sets the daily quota (`None` = unlimited); calls already made today still count.
+    pub fn set_daily_quota(&self, quota: Option<u32>) {
+        self.shared.set_daily_quota(quota);
     }
 
     /// Moves sandbox time forward (orders ship and arrive without waiting).

@@ -9,9 +9,11 @@ use serde_json::{json, Value};
 /// What calls have done to an order; shipping progress comes on top, from the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stage {
-    /// `payType` 3: created only, waiting for a balance payment.
+    /// `payType` 3: created only ("not added to the cart, not confirmed"); `confirmOrder`
+    /// moves it on. Not payable yet.
     Created,
-    /// `payType` 1 (page payment): waiting for the buyer to pay on CJ's page.
+    /// Confirmed, waiting for payment: after `confirmOrder`, a `payType` 1 order (paid on CJ's
+    /// page) or a `payType` 2 order the balance could not cover.
     Unpaid,
     Paid {
         at: DateTime<Utc>,

@@ -13,7 +13,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -41,6 +41,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/shopping/order/list", get(list_orders))
         .route("/shopping/order/getOrderDetail", get(order_detail))
         .route("/shopping/order/deleteOrder", delete(delete_order))
+        .route("/shopping/order/confirmOrder", patch(confirm_order))
         .route("/shopping/pay/payBalance", post(pay_balance))
         .route("/shopping/pay/payBalanceV2", post(pay_balance_v2))
         .route("/shopping/pay/getBalance", get(get_balance))
@@ -93,7 +94,7 @@ fn answer(result: Result<Value, Refusal>) -> Response {
 
 fn json_body(body: &Bytes) -> Result<Value, Refusal> {
     serde_json::from_slice(body).map_err(|_| Refusal {
-        code: code::PARAM_ERROR,
+        code: code::ILLEGAL_PARAMETER,
         message: "The request body is not valid JSON".to_string(),
     })
 }
@@ -104,7 +105,7 @@ fn param<'a>(params: &'a Params, name: &str) -> Result<&'a str, Refusal> {
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Refusal {
-            code: code::PARAM_ERROR,
+            code: code::ILLEGAL_PARAMETER,
             message: format!("{name} is required"),
         })
 }
@@ -231,6 +232,24 @@ async fn delete_order(State(app): State<App>, params: Params) -> Response {
         param(&params, "orderId")
             .and_then(|id| app.shared.delete_order(id))
             .map(|()| json!(true)),
+    )
+}
+
+/// `PATCH shopping/order/confirmOrder`: CJ's table lists one parameter, `orderId`; clients send
+/// it as a JSON body, and the sandbox reads the query string as well.
+async fn confirm_order(State(app): State<App>, params: Params, body: Bytes) -> Response {
+    let from_body = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b.get("orderId").and_then(Value::as_str).map(str::to_string));
+    let id = from_body.or_else(|| params.get("orderId").cloned());
+    answer(
+        match id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+            Some(id) => app.shared.confirm_order(id).map(|()| json!(true)),
+            None => Err(Refusal {
+                code: code::ILLEGAL_PARAMETER,
+                message: "orderId must be not empty".to_string(),
+            }),
+        },
     )
 }
 

@@ -16,25 +16,43 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
-/// The codes the sandbox answers with. CJ documents the 16000xx block (standard/ps-code.html)
-/// and the rate-limit code; it documents **no** codes for order and payment refusals, so the
-/// 16031xx/16032xx numbers below are the sandbox's own choice, each with a message in CJ's
-/// style. Clients should not rely on them alone.
+/// The codes the sandbox answers with: CJ's own list, "Appendix 1: Global Error Codes"
+/// (developers.cjdropshipping.com/en/api/api2/standard/ps-code.html). CJ asks clients to go by
+/// the code, not the message. Where CJ gives one generic code for several causes (1603000
+/// "Order create fail" for a repeated order number, missing stock or a refused address) the
+/// message is the sandbox's wording, in CJ's style.
 pub mod code {
     pub const SUCCESS: i64 = 200;
+    /// "System busy".
     pub const SYSTEM_BUSY: i64 = 1_600_000;
+    /// "No permission": the access token (or API key) is invalid.
     pub const INVALID_TOKEN: i64 = 1_600_001;
+    /// "CJ-Access-Token not found".
     pub const TOKEN_EMPTY: i64 = 1_600_002;
+    /// "Refresh token is failure".
     pub const INVALID_REFRESH_TOKEN: i64 = 1_600_003;
-    pub const PARAM_ERROR: i64 = 1_600_100;
+    /// "Call exceeded limit" (the per-second limit).
     pub const TOO_MANY_REQUESTS: i64 = 1_600_200;
-    pub const ORDER_NUMBER_EXISTS: i64 = 1_603_101;
-    pub const OUT_OF_STOCK: i64 = 1_603_102;
-    pub const ADDRESS_INVALID: i64 = 1_603_103;
-    pub const LOGISTIC_UNAVAILABLE: i64 = 1_603_104;
-    pub const ORDER_NOT_FOUND: i64 = 1_603_105;
-    pub const INSUFFICIENT_BALANCE: i64 = 1_603_201;
-    pub const ORDER_NOT_PAYABLE: i64 = 1_603_202;
+    /// "Quota has been used up" (the daily quota; it resets at 00:00 UTC, points.html).
+    pub const QUOTA_USED_UP: i64 = 1_600_201;
+    /// "Illegal parameter" (getOrderDetail's own table uses it for "orderId must be not empty").
+    pub const ILLEGAL_PARAMETER: i64 = 1_600_300;
+    /// "Variant not found".
+    pub const VARIANT_NOT_FOUND: i64 = 1_602_000;
+    /// "Order create fail".
+    pub const ORDER_CREATE_FAIL: i64 = 1_603_000;
+    /// "Order confirm fail".
+    pub const ORDER_CONFIRM_FAIL: i64 = 1_603_001;
+    /// "Order delete fail".
+    pub const ORDER_DELETE_FAIL: i64 = 1_603_002;
+    /// "Order not found, Please check the CJ order id".
+    pub const ORDER_NOT_FOUND: i64 = 1_603_100;
+    /// "Order pay fail, Please contact CJ Order Center".
+    pub const ORDER_PAY_FAIL: i64 = 1_603_101;
+    /// "Balance is insufficient".
+    pub const BALANCE_INSUFFICIENT: i64 = 1_604_000;
+    /// "Logistic not found".
+    pub const LOGISTIC_NOT_FOUND: i64 = 1_605_000;
 }
 
 /// An error answer: CJ's code and message.
@@ -114,6 +132,10 @@ struct Inner {
     balance_cents: i64,
     variants: HashMap<String, SandboxVariant>,
     window: VecDeque<Instant>,
+    /// Calls a UTC day may make (`None` = unlimited), the day being counted and its calls.
+    daily_quota: Option<u32>,
+    quota_day: Option<chrono::NaiveDate>,
+    quota_used: u32,
     deliveries: Vec<WebhookDelivery>,
     pending: Vec<Pending>,
 }
@@ -143,6 +165,9 @@ impl Shared {
                 balance_cents: config.balance_cents,
                 variants,
                 window: VecDeque::new(),
+                daily_quota: config.daily_quota,
+                quota_day: None,
+                quota_used: 0,
                 deliveries: Vec::new(),
                 pending: Vec::new(),
             }),
@@ -308,7 +333,7 @@ fn steps(
 pub(crate) fn not_found() -> Refusal {
     Refusal {
         code: code::ORDER_NOT_FOUND,
-        message: "Order not found".to_string(),
+        message: "Order not found, Please check the CJ order id".to_string(),
     }
 }
 

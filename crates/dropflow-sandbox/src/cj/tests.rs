@@ -100,7 +100,7 @@ async fn speaks_cjs_envelope_and_guards_tokens() {
         &order("H-1"),
     )
     .await;
-    assert_eq!(again["code"], code::ORDER_NUMBER_EXISTS);
+    assert_eq!(again["code"], code::ORDER_CREATE_FAIL);
     assert_eq!(sandbox.orders_with_number("H-1"), 1);
 
     let (status, _) = call(&sandbox, "GET", "no/such/path", Some(&token), &Value::Null).await;
@@ -209,6 +209,24 @@ async fn posts_signed_webhooks_as_orders_move() {
     )
     .await;
     let id = created["data"]["orderId"].as_str().unwrap().to_string();
+    let (_, unconfirmed) = call(
+        &sandbox,
+        "POST",
+        "shopping/pay/payBalance",
+        Some(&token),
+        &json!({"orderId": id}),
+    )
+    .await;
+    assert_eq!(unconfirmed["code"], code::ORDER_PAY_FAIL);
+    let (_, confirmed) = call(
+        &sandbox,
+        "PATCH",
+        "shopping/order/confirmOrder",
+        Some(&token),
+        &json!({"orderId": id}),
+    )
+    .await;
+    assert_eq!(confirmed["code"], 200);
     call(
         &sandbox,
         "POST",

@@ -12,7 +12,8 @@
 //!   `AvailableForPickup`) over [`Track17SandboxConfig::transit`] of *sandbox time*
 //!   (`time_scale`, or [`Track17Sandbox::advance`]); which end a number gets is a stable hash
 //!   of the number;
-//! - unregistered numbers are rejected by gettrackinfo (`-18019902`, a guessed code);
+//! - unregistered numbers are rejected by gettrackinfo (`-18019902`); with a quota set
+//!   ([`Track17Sandbox::set_quota`]), registrations past it are rejected with `-18019908`;
 //! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx, 429 with `Retry-After`),
 //!   and an optional per-second limit (429).
 //!
@@ -107,6 +108,11 @@ pub async fn start(config: Track17SandboxConfig) -> std::io::Result<Track17Sandb
 }
 
 impl Track17Sandbox {
+    /// How many more numbers may be registered before `-18019908` (`None` = unlimited).
+    pub fn set_quota(&self, left: Option<u64>) {
+        self.shared.set_quota(left);
+    }
+
     /// The key the sandbox accepts.
     pub fn api_key(&self) -> &str {
         &self.shared.config.api_key

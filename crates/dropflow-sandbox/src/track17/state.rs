@@ -15,9 +15,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// 17TRACK's error codes the sandbox answers with. `-18010001` and `-18010002` are in
-/// protocols.md §5.2; the others are the sandbox's guesses at 17TRACK's numbering (its v2.2
-/// document lists codes in the `-1801xxxx` / `-1801990x` ranges; the exact values used here
-/// were not confirmed in any source read).
+/// protocols.md §5.2 [primary]; `-18019901`, `-18019902` and `-18019908` are per-number codes
+/// several independent clients agree on (§5.2 [secondary]); the others are the sandbox's
+/// guesses at 17TRACK's numbering (not confirmed in any source read).
 pub mod code {
     /// IP not whitelisted (protocols.md §5.2).
     pub const IP_NOT_WHITELISTED: i64 = -18_010_001;
@@ -29,8 +29,11 @@ pub mod code {
     pub const BAD_REQUEST: i64 = -18_010_004;
     /// Register: the number is registered already. [guessed]
     pub const ALREADY_REGISTERED: i64 = -18_019_901;
-    /// gettrackinfo: the number was never registered. [guessed]
+    /// gettrackinfo: the number was never registered: register it, then ask again.
+    /// [secondary, §5.2]
     pub const NOT_REGISTERED: i64 = -18_019_902;
+    /// The account's tracking quota is used up: wait (or buy more). [secondary, §5.2]
+    pub const QUOTA_USED_UP: i64 = -18_019_908;
     /// Register: not 5–50 letters and digits. [guessed]
     pub const INVALID_NUMBER: i64 = -18_019_903;
 }
@@ -79,6 +82,8 @@ pub(crate) struct Shared {
     /// Start of the current one-second window and the requests seen in it.
     window: Mutex<(Instant, u32)>,
     register_calls: AtomicU64,
+    /// Registrations left before `-18019908`; negative = unlimited.
+    quota_left: std::sync::atomic::AtomicI64,
     track_calls: AtomicU64,
     unauthorized: AtomicU64,
     rate_limited: AtomicU64,
@@ -284,6 +289,7 @@ impl Shared {
             overrides: Mutex::new(HashMap::new()),
             window: Mutex::new((Instant::now(), 0)),
             register_calls: AtomicU64::new(0),
+            quota_left: std::sync::atomic::AtomicI64::new(-1),
             track_calls: AtomicU64::new(0),
             unauthorized: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
@@ -331,6 +337,30 @@ impl Shared {
         }
     }
 
+    /// Takes one registration from the quota; `false` when none is left.
+    fn take_quota(&self) -> bool {
+        let left = &self.quota_left;
+        let mut now = left.load(Ordering::Relaxed);
+        loop {
+            if now < 0 {
+                return true;
+            }
+            if now == 0 {
+                return false;
+            }
+            match left.compare_exchange(now, now - 1, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(actual) => now = actual,
+            }
+        }
+    }
+
+    /// Sets how many more numbers may be registered (`None` = unlimited).
+    pub(crate) fn set_quota(&self, left: Option<u64>) {
+        let value = left.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        self.quota_left.store(value, Ordering::Relaxed);
+    }
+
     /// `data` of a register answer.
     pub(crate) fn register(&self, items: &[Item]) -> Value {
         self.register_calls.fetch_add(1, Ordering::Relaxed);
@@ -349,6 +379,14 @@ impl Shared {
                         "The tracking number '{}' is not 5 to 50 letters and digits.",
                         item.number
                     ),
+                ));
+                continue;
+            }
+            if !parcels.contains_key(&item.number) && !self.take_quota() {
+                refused.push(rejected(
+                    &item.number,
+                    code::QUOTA_USED_UP,
+                    "The tracking quota of this account has been used up.".to_string(),
                 ));
                 continue;
             }

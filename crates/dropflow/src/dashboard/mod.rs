@@ -22,6 +22,8 @@ pub mod limiter;
 pub mod login;
 /// `/orders/{id}`: one order, where it is and why.
 pub mod order;
+/// The order timeline in sentences, repeats folded.
+pub mod timeline;
 /// The order page's Warehouse section (owners and staff).
 pub mod order_warehouse;
 /// The Warehouse section's forms (POSTs calling the warehouse API's functions).

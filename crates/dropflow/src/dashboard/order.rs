@@ -62,12 +62,7 @@ pub struct ParcelRow {
     pub next_sync: String,
 }
 
-pub struct EventRow {
-    pub at: String,
-    pub actor: String,
-    pub kind: String,
-    pub detail: String,
-}
+pub use super::timeline::EventRow;
 
 pub struct HoldRow {
     pub reason: String,
@@ -262,17 +257,7 @@ pub async fn page(
             .collect(),
         cancel_reason: detail.state.cancel_reason.clone(),
         timeline: if show_timeline {
-            detail
-                .timeline
-                .iter()
-                .rev()
-                .map(|e| EventRow {
-                    at: view::time(&e.at),
-                    actor: e.actor.clone(),
-                    kind: view::words(&e.kind),
-                    detail: event_detail(&e.detail),
-                })
-                .collect()
+            super::timeline::rows(&detail.timeline)
         } else {
             Vec::new()
         },
@@ -372,21 +357,5 @@ fn parcel_row(p: &ParcelView) -> ParcelRow {
             .as_ref()
             .map(view::time)
             .unwrap_or_else(|| "not followed".into()),
-    }
-}
-
-/// A timeline entry's detail as one short line: its fields, `key: value`.
-fn event_detail(detail: &serde_json::Value) -> String {
-    match detail {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(s) => format!("{k}: {s}"),
-                other => format!("{k}: {other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" · "),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
     }
 }

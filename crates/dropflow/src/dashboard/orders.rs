@@ -5,6 +5,7 @@ use super::error::{html, PageError};
 use super::layout::{clear_flash, redirect_with, Flash, Layout};
 use super::session::{Posted, Viewer};
 use super::view;
+use crate::events::attention;
 use crate::http::api::procurement::{self, Action};
 use crate::http::AppState;
 use crate::storage::accounts::{Role, Scope};
@@ -56,6 +57,8 @@ pub struct Row {
     pub total: String,
     pub dropship: bool,
     pub holds: Vec<String>,
+    /// Why the order is stopped (Failed, On Hold and Needs Attention lists).
+    pub reason: String,
 }
 
 pub struct Choice {
@@ -76,6 +79,8 @@ struct OrdersPage {
     from: String,
     to: String,
     rows: Vec<Row>,
+    /// The list has a Reason column (Failed, On Hold, Needs Attention).
+    show_reason: bool,
     next_page: Option<String>,
     /// Where the bulk form comes back to.
     return_to: String,
@@ -100,6 +105,23 @@ async fn needs_attention(
         None => Vec::new(),
     };
     Ok((count, listed))
+}
+
+/// The Reason column: the needs-attention flag's words when flagged, otherwise why the order
+/// is stopped for a person (`events::attention::stopped`, the same words the flag will carry).
+fn reason_of(facts: &queries::StopFacts) -> String {
+    if let Some(reason) = &facts.attention_reason {
+        return reason.clone();
+    }
+    let refusals: Vec<attention::Refusal> = facts
+        .refusals
+        .iter()
+        .map(|(supplier, error)| attention::Refusal {
+            supplier: supplier.clone(),
+            error: error.clone(),
+        })
+        .collect();
+    attention::stopped(&facts.state, &refusals).unwrap_or_default()
 }
 
 /// `GET /orders`.
@@ -216,6 +238,12 @@ pub async fn page(
 
     let ids: Vec<OrderId> = orders.iter().map(|o| o.id).collect();
     let dropship = queries::with_supplier_orders(&state.db, &ids).await?;
+    let show_reason = attention || matches!(tab, Tab::Failed | Tab::OnHold);
+    let stop_facts = if show_reason {
+        queries::stop_facts(&state.db, &ids).await?
+    } else {
+        Default::default()
+    };
     let domain_of = |id: StoreId| {
         store_choices
             .iter()
@@ -243,6 +271,10 @@ pub async fn page(
                 .iter()
                 .map(|h| view::words(h.reason.as_str()))
                 .collect(),
+            reason: stop_facts
+                .get(&o.id.to_string())
+                .map(reason_of)
+                .unwrap_or_default(),
         })
         .collect();
     let selected = |value: &str, param: &Option<String>| param.as_deref() == Some(value);
@@ -269,6 +301,7 @@ pub async fn page(
         from: params.from.clone().unwrap_or_default(),
         to: params.to.clone().unwrap_or_default(),
         rows,
+        show_reason,
         next_page,
         return_to: filter_query(&[("tab", &tab_key)]),
         tab_key,

@@ -10,6 +10,8 @@
 pub mod world;
 /// Orders sent to the stores' webhooks; the manual vendor shipping.
 pub mod traffic;
+/// Every sandbox, started together (the demo and `dropflow sandbox`).
+pub mod sandboxes;
 /// The end-of-run report.
 pub mod summary;
 /// The warehouse scenario's simulated operator.
@@ -144,6 +146,18 @@ async fn wait_until_done(
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// What the demo prints once the orders are through: where the dashboard is and how to sign
+/// in, then the API and its token.
+pub fn closing_note(world: &world::World) -> String {
+    let base = world.running.base_url();
+    format!(
+        "\nThe dashboard: {base}/\n  sign in as {}  password {}\n\
+         The API: {base}/api/v1 (Authorization: Bearer {})\n\
+         Everything keeps running; Ctrl-C to stop.\n",
+        world.sign_in.email, world.sign_in.password, world.token
+    )
 }
 
 /// Prints the summary for a person.

@@ -5,98 +5,162 @@
 use super::world::{World, SHOPIFY_SECRET, WOO_SECRET};
 use anyhow::Context;
 use dropflow_sandbox::shopify::{self, ShopifyWebhook};
+use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
 use dropflow_sandbox::woocommerce::{self, WooWebhook};
+use dropflow_sandbox::woocommerce_admin::WooAdminSandbox;
 use std::time::{Duration, Instant};
 
 /// Sends the demo's orders at its rate, alternating Shopify and WooCommerce; one in fifty
 /// arrives unpaid (it waits on hold for the payment). With `changes`, some are edited,
-/// cancelled or refunded in the store afterwards (`changes`), each change a later webhook.
+/// cancelled or refunded in the store afterwards (`super::changes`), each a later webhook.
 pub async fn send_orders(
     world: &World,
     client: &reqwest::Client,
     options: &super::DemoOptions,
 ) -> anyhow::Result<()> {
+    let stores = Stores {
+        shopify: &world.shopify,
+        woo: &world.woo,
+    };
+    send(
+        &stores,
+        &world.running.base_url(),
+        client,
+        0..options.orders as u64,
+        options.rate,
+        options.changes,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The two store sandboxes orders are made on.
+pub struct Stores<'a> {
+    pub shopify: &'a ShopifyAdminSandbox,
+    pub woo: &'a WooAdminSandbox,
+}
+
+/// An order made on a store and delivered to dropflow's webhook.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SentOrder {
+    /// `shopify` or `woocommerce`.
+    pub platform: &'static str,
+    /// The store's order id.
+    pub id: u64,
+    /// What the merchant calls it (`#1000`; WooCommerce: the id).
+    pub name: String,
+    pub paid: bool,
+}
+
+/// A webhook to deliver: where, its signed headers, its body.
+type Delivery = (String, Vec<(&'static str, String)>, Vec<u8>);
+
+/// Makes the orders numbered `sequence` on the stores at `rate` per second (even numbers on
+/// Shopify, odd on WooCommerce, every fiftieth unpaid) and delivers each one's webhook,
+/// signed as the platform signs it, to dropflow at `base`. With `changes`, one in twenty is
+/// later edited, one cancelled and one refunded in the store (`super::changes`).
+pub async fn send(
+    stores: &Stores<'_>,
+    base: &str,
+    client: &reqwest::Client,
+    sequence: std::ops::Range<u64>,
+    rate: f64,
+    changes: bool,
+) -> anyhow::Result<Vec<SentOrder>> {
     use futures::StreamExt;
-    let base = world.running.base_url();
     let start = Instant::now();
-    let interval = Duration::from_secs_f64(1.0 / options.rate.max(0.1));
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.1));
     let mut in_flight = futures::stream::FuturesUnordered::new();
     let mut later = futures::stream::FuturesUnordered::new();
-    for i in 0..options.orders as u64 {
-        let due = start + interval.mul_f64(i as f64);
+    let mut sent = Vec::new();
+    let first = sequence.start;
+    for i in sequence {
+        let due = start + interval.mul_f64((i - first) as f64);
         tokio::time::sleep_until(due.into()).await;
         let id = 10_000 + i;
         let unpaid = i % 50 == 49;
-        let change = super::changes::pick(i).filter(|_| options.changes && !unpaid);
-        let (url, headers, body, changed) = if i % 2 == 0 {
+        let change = super::changes::pick(i).filter(|_| changes && !unpaid);
+        let (delivery, changed): (Delivery, Option<Delivery>) = if i % 2 == 0 {
             let order = shopify::order_payload(
                 id,
                 &format!("#{}", 1000 + i),
                 if unpaid { "pending" } else { "paid" },
             );
-            world
+            stores
                 .shopify
                 .add_order(&order)
                 .map_err(|e| anyhow::anyhow!("shopify sandbox: {e}"))?;
+            let url = format!("{base}/webhooks/shopify");
             let hook = ShopifyWebhook::new(
                 "orders/create",
                 shopify::SHOP_DOMAIN,
                 dropflow_sandbox::body_bytes(&order),
             );
-            let headers = hook.headers(SHOPIFY_SECRET.as_bytes());
             let changed = match change {
                 Some(change) => {
                     let (topic, now) = super::changes::shopify(&order, change)?;
-                    let hook = ShopifyWebhook::new(
+                    let later = ShopifyWebhook::new(
                         topic,
                         shopify::SHOP_DOMAIN,
                         dropflow_sandbox::body_bytes(&now),
                     );
-                    Some((hook.headers(SHOPIFY_SECRET.as_bytes()), hook.body))
+                    Some((
+                        url.clone(),
+                        later.headers(SHOPIFY_SECRET.as_bytes()),
+                        later.body,
+                    ))
                 }
                 None => None,
             };
-            (
-                format!("{base}/webhooks/shopify"),
-                headers,
-                hook.body,
-                changed,
-            )
+            sent.push(SentOrder {
+                platform: "shopify",
+                id,
+                name: format!("#{}", 1000 + i),
+                paid: !unpaid,
+            });
+            let headers = hook.headers(SHOPIFY_SECRET.as_bytes());
+            ((url, headers, hook.body), changed)
         } else {
             let order =
                 woocommerce::order_payload(id, if unpaid { "pending" } else { "processing" });
-            world
+            stores
                 .woo
                 .add_order(&order)
                 .map_err(|e| anyhow::anyhow!("woocommerce sandbox: {e}"))?;
+            let url = format!("{base}/webhooks/woocommerce");
             let hook = WooWebhook::new("order.created", 7, dropflow_sandbox::body_bytes(&order));
-            let headers = hook.headers(WOO_SECRET.as_bytes());
             let changed = match change {
                 Some(change) => {
                     let now = super::changes::woocommerce(&order, change)?;
-                    let hook =
+                    let later =
                         WooWebhook::new("order.updated", 8, dropflow_sandbox::body_bytes(&now));
-                    Some((hook.headers(WOO_SECRET.as_bytes()), hook.body))
+                    Some((
+                        url.clone(),
+                        later.headers(WOO_SECRET.as_bytes()),
+                        later.body,
+                    ))
                 }
                 None => None,
             };
-            (
-                format!("{base}/webhooks/woocommerce"),
-                headers,
-                hook.body,
-                changed,
-            )
+            sent.push(SentOrder {
+                platform: "woocommerce",
+                id,
+                name: id.to_string(),
+                paid: !unpaid,
+            });
+            let headers = hook.headers(WOO_SECRET.as_bytes());
+            ((url, headers, hook.body), changed)
         };
-        if let Some((change_headers, change_body)) = changed {
+        if let Some((url, headers, body)) = changed {
             let client = client.clone();
-            let url = url.clone();
             let wait = super::changes::delay(i);
             later.push(async move {
                 tokio::time::sleep(wait).await;
-                deliver(&client, &url, &change_headers, change_body).await
+                deliver(&client, &url, &headers, body).await
             });
         }
         let client = client.clone();
+        let (url, headers, body) = delivery;
         in_flight.push(async move { deliver(&client, &url, &headers, body).await });
         // Keep the number of open requests bounded without waiting for each.
         while in_flight.len() >= 64 {
@@ -111,7 +175,7 @@ pub async fn send_orders(
     while let Some(result) = later.next().await {
         result?;
     }
-    Ok(())
+    Ok(sent)
 }
 
 /// Delivers one webhook as a platform would: retried on 5xx or no answer.

@@ -10,13 +10,12 @@ use super::DemoOptions;
 use crate::app::{self, Running};
 use crate::carriers::track17::Track17;
 use crate::config::Config;
+use crate::demo::sandboxes::Sandboxes;
 use crate::fulfilment::follower::FollowerConfig;
 use crate::fulfilment::Services;
 use crate::storage::settings::{self, AdminAccess, StoreSettings};
 use crate::storage::stores::Store;
 use crate::storage::{catalog, Database};
-use crate::suppliers::aliexpress::AliExpressConfig;
-use crate::suppliers::cj::{ApiKey, CjConfig};
 use anyhow::Context;
 use dropflow_core::catalog::{Component, Mapping, Offer, SupplierRef};
 use dropflow_core::follow::Cadence;
@@ -25,15 +24,12 @@ use dropflow_core::ledger::Operation;
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::SupplierKind;
-use dropflow_sandbox::aliexpress::{
-    self as ali_sandbox, AliExpressSandbox, AliExpressSandboxConfig,
-};
-use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox, CjSandboxConfig};
-use dropflow_sandbox::faults::Faults;
-use dropflow_sandbox::marketplace::{self as mk, MarketplaceSandbox, MarketplaceSandboxConfig};
-use dropflow_sandbox::shopify_admin::{self, ShopifyAdminConfig, ShopifyAdminSandbox};
-use dropflow_sandbox::track17::{self, Track17Sandbox, Track17SandboxConfig};
-use dropflow_sandbox::woocommerce_admin::{self, WooAdminConfig, WooAdminSandbox};
+use dropflow_sandbox::aliexpress::{self as ali_sandbox, AliExpressSandbox};
+use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox};
+use dropflow_sandbox::marketplace::MarketplaceSandbox;
+use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
+use dropflow_sandbox::track17::Track17Sandbox;
+use dropflow_sandbox::woocommerce_admin::WooAdminSandbox;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,8 +53,48 @@ pub struct World {
     pub shopify_store: Store,
     pub woo_store: Store,
     pub token: String,
+    /// The dashboard sign-in made for the demo: an owner of the account holding both stores.
+    pub sign_in: SignIn,
     /// Held so the database file lives as long as the demo.
     _dir: Option<tempfile::TempDir>,
+}
+
+/// An e-mail and password to sign in to the dashboard with.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+}
+
+impl SignIn {
+    /// Makes an owner user of the default account (which holds the demo's stores), with a
+    /// fresh random password: `owner@demo.test`, or on a kept database where that one exists
+    /// already, `owner-<random>@demo.test`.
+    async fn create(db: &Database) -> anyhow::Result<SignIn> {
+        use crate::storage::accounts::{self, NewUser, Role, DEFAULT_ACCOUNT};
+        use rand::distributions::{Alphanumeric, DistString};
+        let mut rng = rand::thread_rng();
+        let password = Alphanumeric.sample_string(&mut rng, 16);
+        let mut email = "owner@demo.test".to_string();
+        if accounts::user_by_email(db, &email).await?.is_some() {
+            let suffix = Alphanumeric.sample_string(&mut rng, 6).to_lowercase();
+            email = format!("owner-{suffix}@demo.test");
+        }
+        accounts::create_user(
+            db,
+            NewUser {
+                account_id: DEFAULT_ACCOUNT,
+                email: &email,
+                password: &password,
+                role: Role::Owner,
+                stores: &[],
+                vendor: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot make the demo's dashboard user: {e}"))?;
+        Ok(SignIn { email, password })
+    }
 }
 
 /// How often the demo's follower asks, in real time.
@@ -77,48 +113,9 @@ pub fn demo_cadence() -> Cadence {
 
 impl World {
     pub async fn start(options: &DemoOptions) -> anyhow::Result<World> {
-        let ali = ali_sandbox::start(AliExpressSandboxConfig {
-            time_scale: TIME_SCALE,
-            timeout_hold: Duration::from_secs(3),
-            repeat_window_in_real_time: true,
-            ..Default::default()
-        })
-        .await?;
-        let cj = cj_sandbox::start(CjSandboxConfig {
-            time_scale: TIME_SCALE,
-            timeout_hold: Duration::from_secs(3),
-            balance_cents: 1_000_000_000,
-            ..Default::default()
-        })
-        .await?;
-        let shopify = shopify_admin::start(ShopifyAdminConfig {
-            bucket_size: 40,
-            leak_per_second: 20.0,
-            timeout_hold: Duration::from_secs(3),
-            ..Default::default()
-        })
-        .await?;
-        let woo = woocommerce_admin::start(WooAdminConfig {
-            timeout_hold: Duration::from_secs(3),
-            ..Default::default()
-        })
-        .await?;
-        let track = track17::start(Track17SandboxConfig {
-            time_scale: TIME_SCALE,
-            transit: Duration::from_secs(6 * 86_400),
-            timeout_hold: Duration::from_secs(3),
-            ..Default::default()
-        })
-        .await?;
-        let market = mk::start(MarketplaceSandboxConfig {
-            time_scale: TIME_SCALE,
-            timeout_hold: Duration::from_secs(3),
-            balance_fen: 1_000_000_000_000,
-            ..Default::default()
-        })
-        .await?;
+        let sandboxes = Sandboxes::start(TIME_SCALE).await?;
         if options.faults {
-            inject_faults(&ali, &cj, &shopify, &woo, &track);
+            sandboxes.inject_faults();
         }
 
         let (url, dir) = match &options.database {
@@ -150,10 +147,10 @@ impl World {
 
         let services = Services {
             db: db.clone(),
-            suppliers: suppliers(&ali, &cj, &market),
+            suppliers: app::suppliers_from(&sandboxes.suppliers_config()),
             tracking: Some(Arc::new(Track17::new(
-                &track.base_url,
-                track.api_key(),
+                &sandboxes.track.base_url,
+                sandboxes.track.api_key(),
                 Duration::from_secs(2),
             ))),
             admin: app::store_admins(),
@@ -164,6 +161,14 @@ impl World {
             ..Default::default()
         };
         let running = app::start_with_services(&config, services, follower).await?;
+        let Sandboxes {
+            ali,
+            cj,
+            shopify,
+            woo,
+            track,
+            market,
+        } = sandboxes;
 
         let shopify_store = crate::storage::stores::create(
             &db,
@@ -221,6 +226,7 @@ impl World {
             }
         }
         let token = crate::storage::tokens::create(&db, "demo").await?;
+        let sign_in = SignIn::create(&db).await?;
         Ok(World {
             running,
             db,
@@ -233,72 +239,24 @@ impl World {
             shopify_store,
             woo_store,
             token,
+            sign_in,
             _dir: dir,
         })
     }
 
     pub async fn stop(self) {
         self.running.stop().await;
-        self.ali.shutdown().await;
-        self.cj.shutdown().await;
-        self.shopify.shutdown().await;
-        self.woo.shutdown().await;
-        self.track.shutdown().await;
-        self.market.shutdown().await;
+        Sandboxes {
+            ali: self.ali,
+            cj: self.cj,
+            shopify: self.shopify,
+            woo: self.woo,
+            track: self.track,
+            market: self.market,
+        }
+        .shutdown()
+        .await;
     }
-}
-
-/// The connectors `serve` would build, pointed at the sandboxes.
-fn suppliers(
-    ali: &AliExpressSandbox,
-    cj: &CjSandbox,
-    market: &MarketplaceSandbox,
-) -> crate::fulfilment::Suppliers {
-    let mut ali_config = AliExpressConfig::new(
-        ali.base_url.clone(),
-        ali.app_key(),
-        ali.app_secret(),
-        ali.access_token(),
-    );
-    ali_config.timeout_ms = 1_000;
-    ali_config.try_to_pay = true;
-    let mut cj_config = CjConfig::new(&cj.base_url, ApiKey::new(cj.api_key()));
-    cj_config.timeout_ms = 1_000;
-    app::suppliers_from(&crate::config::SuppliersConfig {
-        aliexpress: Some(ali_config),
-        cj: Some(cj_config),
-        marketplace: Some(super::operator::marketplace_config(market)),
-    })
-}
-
-/// A few percent of everything goes wrong: unanswered calls (some of which went through),
-/// 5xx, 429, stock-outs and refused addresses at the suppliers; 5xx at the stores.
-fn inject_faults(
-    ali: &AliExpressSandbox,
-    cj: &CjSandbox,
-    shopify: &ShopifyAdminSandbox,
-    woo: &WooAdminSandbox,
-    track: &Track17Sandbox,
-) {
-    let supplier_faults = Faults {
-        timeout_rate: 0.02,
-        place_despite_timeout: true,
-        server_error_rate: 0.02,
-        rate_limit_rate: 0.01,
-        out_of_stock_rate: 0.02,
-        address_rejection_rate: 0.005,
-        ..Faults::default()
-    };
-    ali.faults.set(supplier_faults.clone());
-    cj.faults.set(supplier_faults);
-    let store_faults = Faults {
-        server_error_rate: 0.02,
-        timeout_rate: 0.005,
-        ..Faults::default()
-    };
-    shopify.faults.set(store_faults.clone());
-    woo.faults.set(store_faults.clone());
-    track.faults.set(store_faults);
 }
 
 async fn fund(db: &Database, store: &Store, usd: i64) -> anyhow::Result<()> {
@@ -316,11 +274,21 @@ async fn fund(db: &Database, store: &Store, usd: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Maps every store-catalogue SKU: most to AliExpress with CJ as the backup, some to CJ with
-/// AliExpress as the backup, and one in four to a manual vendor with CJ as the backup.
+/// Maps every store-catalogue SKU (see [`catalogue`]).
 async fn map_catalogue(db: &Database, store: &Store) -> anyhow::Result<()> {
+    for (sku, mapping) in catalogue(true)? {
+        catalog::put(db, store.id, catalog::KeyKind::Sku, sku, None, &mapping).await?;
+    }
+    Ok(())
+}
+
+/// The mapping of every store-catalogue SKU: most to AliExpress with CJ as the backup, some
+/// to CJ with AliExpress as the backup, and (`with_vendor`) one in four to a manual vendor with
+/// CJ as the backup; without a vendor those go to CJ first, AliExpress second.
+pub fn catalogue(with_vendor: bool) -> anyhow::Result<Vec<(&'static str, Mapping)>> {
     let usd = Currency::from_code("USD")?;
     let cj_variants = cj_sandbox::variants();
+    let mut mappings = Vec::new();
     for (i, offer) in ali_sandbox::offers().iter().enumerate() {
         let Some(variant) = cj_variants.get(i) else {
             continue;
@@ -364,7 +332,8 @@ async fn map_catalogue(db: &Database, store: &Store) -> anyhow::Result<()> {
         };
         let offers = match i % 4 {
             0 | 1 => vec![aliexpress, cj],
-            2 => vec![
+            3 if with_vendor => vec![vendor, cj],
+            _ => vec![
                 Offer {
                     priority: 1,
                     ..cj.clone()
@@ -374,22 +343,16 @@ async fn map_catalogue(db: &Database, store: &Store) -> anyhow::Result<()> {
                     ..aliexpress
                 },
             ],
-            _ => vec![vendor, cj],
         };
-        catalog::put(
-            db,
-            store.id,
-            catalog::KeyKind::Sku,
+        mappings.push((
             offer.store_sku,
-            None,
-            &Mapping {
+            Mapping {
                 components: vec![Component {
                     quantity: 1,
                     offers,
                 }],
             },
-        )
-        .await?;
+        ));
     }
-    Ok(())
+    Ok(mappings)
 }

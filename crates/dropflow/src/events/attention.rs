@@ -4,7 +4,9 @@
 //! - paid, but not placed with every supplier within `place_within_hours` of payment;
 //! - paid `tracking_within_days` ago and a purchase still has no tracking number;
 //! - a parcel whose tracking has not moved for `stale_tracking_hours`;
-//! - a carrier exception or failed delivery attempt.
+//! - a carrier exception or failed delivery attempt;
+//! - at once, an order stopped for a person ([`stopped`]): on hold for anything but the
+//!   customer's payment, or failed (routing found no supplier, or the supplier refused).
 //!
 //! How it stays cheap at a million orders: the `attention` consumer of the event stream
 //! ([`mark`]) stamps each order an event touched as due for a check (`attention_check_at`)
@@ -84,6 +86,61 @@ pub struct Facts {
     /// Open flags (`storage::flags`): changes after a purchase a person must settle. They
     /// count even on a cancelled order — that is when most of them are raised.
     pub flags: Vec<String>,
+    /// Why the order waits for a person now ([`stopped`]), if it does.
+    pub stopped: Option<String>,
+}
+
+/// A supplier's refusal of one purchase, as [`stopped`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub supplier: String,
+    pub error: String,
+}
+
+/// Why an order is stopped until a person acts, in words; `None` when it is not. Held for
+/// anything but the customer's payment (which the customer settles), or failed: lines no
+/// supplier can take, or every purchase refused. The dashboard's Failed and On Hold lists show
+/// the same words in their Reason column.
+pub fn stopped(state: &OrderState, refusals: &[Refusal]) -> Option<String> {
+    use dropflow_core::hold::HoldReason;
+    use dropflow_core::tab::Tab;
+    let holds: Vec<String> = state
+        .holds
+        .iter()
+        .filter(|h| h.reason != HoldReason::AwaitingPayment)
+        .map(|h| {
+            let reason = h.reason.as_str().replace('_', " ");
+            let detail = h.detail.trim();
+            if detail.is_empty() {
+                reason
+            } else {
+                format!("{reason} ({detail})")
+            }
+        })
+        .collect();
+    if !holds.is_empty() {
+        return Some(format!("On hold: {}.", holds.join("; ")));
+    }
+    if Tab::of(state) != Tab::Failed {
+        return None;
+    }
+    if !state.routing_failures.is_empty() {
+        let lines: Vec<String> = state
+            .routing_failures
+            .iter()
+            .map(|f| format!("line {}: {}", f.line_position, f.reason.describe()))
+            .collect();
+        return Some(format!("Failed: {}.", lines.join("; ")));
+    }
+    let refused: Vec<String> = refusals
+        .iter()
+        .map(|r| format!("{} refused it ({})", r.supplier, r.error.trim()))
+        .collect();
+    Some(if refused.is_empty() {
+        "Failed: the supplier side failed; see the supplier orders.".into()
+    } else {
+        format!("Failed: {}.", refused.join("; "))
+    })
 }
 
 /// The checks' answer: why the order needs a person (none: it does not), and when to look
@@ -117,6 +174,7 @@ pub fn evaluate(facts: &Facts, t: &Thresholds, now: i64) -> Verdict {
             next_check_at: None,
         };
     }
+    reasons.extend(facts.stopped.iter().cloned());
     for parcel in facts.parcels.iter().filter(|p| !p.status.is_final()) {
         match parcel.status {
             ShipmentStatus::Exception => reasons.push(format!(
@@ -292,6 +350,7 @@ pub async fn check(db: &Database, id: OrderId, now: i64) -> Result<Change> {
             .into_iter()
             .map(|f| f.detail)
             .collect(),
+        stopped: stopped(&state, &refusals(&mut tx, id).await?),
     };
     let verdict = evaluate(&facts, &Thresholds::from(&settings), now);
     let change = match (&current, &verdict.reason) {
@@ -372,6 +431,25 @@ async fn purchases(tx: &mut Tx<'_>, id: OrderId) -> Result<Vec<Purchase>> {
                     StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
                 })?,
                 tracked: r.try_get::<i64, _>("tracked")? > 0,
+            })
+        })
+        .collect()
+}
+
+async fn refusals(tx: &mut Tx<'_>, id: OrderId) -> Result<Vec<Refusal>> {
+    let rows = sqlx::query(
+        "SELECT supplier, last_error FROM supplier_orders
+         WHERE order_id = $1 AND status = $2 AND last_error IS NOT NULL ORDER BY id",
+    )
+    .bind(id.to_string())
+    .bind(SupplierOrderStatus::Rejected.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Refusal {
+                supplier: r.try_get("supplier")?,
+                error: r.try_get("last_error")?,
             })
         })
         .collect()

@@ -64,6 +64,23 @@ pub struct Services {
     pub cadence: Cadence,
 }
 
+/// A supplier's failure as a job's error. Being rate limited (CJ's used-up daily quota
+/// included) is the supplier pacing us: the job waits as long as it was told
+/// ([`crate::jobs::RetryAfter`], the try given back) instead of burning its tries and leaving a
+/// real order failed for good. Anything else retries with the usual backoff.
+pub(crate) fn supplier_failure(error: dropflow_core::supplier::SupplierError) -> anyhow::Error {
+    match error {
+        dropflow_core::supplier::SupplierError::RateLimited { retry_after } => {
+            crate::jobs::RetryAfter {
+                after: retry_after.unwrap_or(std::time::Duration::from_secs(60)),
+                message: "rate limited by the supplier".to_string(),
+            }
+            .into()
+        }
+        other => other.into(),
+    }
+}
+
 impl Services {
     /// No suppliers, no carrier, no store write-back: what a bare `serve` has.
     pub fn bare(db: &Database) -> Services {

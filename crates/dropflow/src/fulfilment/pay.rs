@@ -66,7 +66,11 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
     }
     tx.commit().await?;
 
-    match supplier.pay(&external_id).await? {
+    match supplier
+        .pay(&external_id)
+        .await
+        .map_err(super::supplier_failure)?
+    {
         PaymentResult::Paid => {
             let mut tx = db.begin().await?;
             orders::lock(&mut tx, so.order_id).await?;

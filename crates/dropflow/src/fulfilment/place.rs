@@ -124,7 +124,7 @@ pub async fn place(
                 ));
                 flagged
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(super::supplier_failure(error)),
         };
         if settled.detail.is_none() {
             settled.detail = Some("the order was cancelled".into());
@@ -156,7 +156,7 @@ pub async fn place(
                     return Err(crate::jobs::GiveUp(detail).into());
                 }
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(super::supplier_failure(error)),
         }
     } else if !claim(db, &so).await? {
         return Ok(());
@@ -187,13 +187,13 @@ pub async fn place(
                     );
                     flag_for_link(services, &so, &detail).await
                 }
-                Err(error) => Err(error.into()),
+                Err(error) => Err(super::supplier_failure(error)),
             }
         }
         Ok(Placement::Rejected(reason)) => refused(db, &so, reason).await,
         // Unanswered or refused to talk: the attempt stays *placement unknown* and the job is
         // retried with backoff; the retry reconciles before buying.
-        Err(error) => Err(error.into()),
+        Err(error) => Err(super::supplier_failure(error)),
     }
 }
 

@@ -73,12 +73,19 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
         Some(so) => parcels::store_lines(db, so).await?,
         None => Vec::new(),
     };
+    // The store is told the carrier by the name it links (Shopify's list) and always gets a
+    // page the customer can open, whatever the supplier called the carrier.
+    let carrier = dropflow_core::tracking::store_carrier::for_store(
+        parcel.carrier.as_deref(),
+        &parcel.tracking_number,
+        parcel.tracking_url.as_deref(),
+    );
     let request = FulfilmentPush {
         store_order_id: parcel.store_order_id.clone(),
         reference: parcel.id.clone(),
         tracking_number: parcel.tracking_number.clone(),
-        carrier: parcel.carrier.clone(),
-        tracking_url: parcel.tracking_url.clone(),
+        carrier: carrier.company,
+        tracking_url: Some(carrier.url),
         lines: lines
             .into_iter()
             .map(|(store_line_id, quantity)| PushLine {

@@ -55,7 +55,20 @@ pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()
         })
         .collect();
     if !unknown.is_empty() {
-        provider.register(&unknown).await?;
+        match provider.register(&unknown).await {
+            Ok(_) => {}
+            // The service's quota is used up: wait, the numbers are fine.
+            Err(crate::carriers::TrackingApiError::RateLimited {
+                retry_after: Some(after),
+            }) => {
+                return Err(RetryAfter {
+                    after,
+                    message: "the tracking service is rate limiting us".into(),
+                }
+                .into())
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
     let registered: Vec<String> = unknown.into_iter().map(|r| r.number).collect();
     let now = Utc::now();

@@ -110,3 +110,63 @@ pub async fn vendor_queue(
     }
     Ok(items)
 }
+
+/// What the order lists' Reason column is made from, for one order.
+#[derive(Debug, Clone)]
+pub struct StopFacts {
+    pub state: dropflow_core::lifecycle::OrderState,
+    /// The needs-attention flag's words, when flagged.
+    pub attention_reason: Option<String>,
+    /// Refused purchases: supplier and its error, oldest first.
+    pub refusals: Vec<(String, String)>,
+}
+
+/// [`StopFacts`] of the listed orders, by order id.
+pub async fn stop_facts(
+    db: &Database,
+    ids: &[OrderId],
+) -> Result<std::collections::BTreeMap<String, StopFacts>> {
+    let mut found = std::collections::BTreeMap::new();
+    for chunk in super::write_set::chunks(ids) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, state, attention_reason FROM orders WHERE id IN ({})",
+            params.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for row in query.fetch_all(&db.reader).await? {
+            let state =
+                super::codec::from_json("orders.state", &row.try_get::<String, _>("state")?)?;
+            found.insert(
+                row.try_get::<String, _>("id")?,
+                StopFacts {
+                    state,
+                    attention_reason: row.try_get("attention_reason")?,
+                    refusals: Vec::new(),
+                },
+            );
+        }
+        let sql = format!(
+            "SELECT order_id, supplier, last_error FROM supplier_orders
+             WHERE status = 'rejected' AND last_error IS NOT NULL AND order_id IN ({})
+             ORDER BY id",
+            params.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for row in query.fetch_all(&db.reader).await? {
+            let order_id: String = row.try_get("order_id")?;
+            if let Some(facts) = found.get_mut(&order_id) {
+                facts
+                    .refusals
+                    .push((row.try_get("supplier")?, row.try_get("last_error")?));
+            }
+        }
+    }
+    Ok(found)
+}

@@ -1,5 +1,10 @@
 //! Webhook deliveries kept verbatim. The unique `(store_id, dedup_key)` is what makes a
 //! re-delivered webhook a no-op; timeline events point at the receipt that caused them.
+//!
+//! The stored key is the topic and the platform's key together ([`stored_key`]): Shopify's
+//! `X-Shopify-Event-Id` names an event, and one event can reach us under several topics
+//! (`orders/create` and `orders/paid` from one checkout), each of which must be applied; only
+//! the same topic again is a duplicate. Migration 0021 rewrote the keys stored before.
 
 use super::codec::from_ms;
 use super::{now_ms, Database, Result, Tx};
@@ -16,6 +21,11 @@ pub struct NewReceipt<'a> {
     pub dedup_key: &'a str,
     pub topic: &'a str,
     pub body: &'a str,
+}
+
+/// The key a receipt is stored under: `"<topic> <platform key>"` (topics have no spaces).
+pub fn stored_key(topic: &str, dedup_key: &str) -> String {
+    format!("{topic} {dedup_key}")
 }
 
 /// Inserts the receipts that are new and returns their ids; a receipt whose dedup key was
@@ -35,7 +45,7 @@ pub async fn insert_new(tx: &mut Tx<'_>, receipts: &[NewReceipt<'_>]) -> Result<
             query = query
                 .bind(r.id.to_string())
                 .bind(r.store_id.to_string())
-                .bind(r.dedup_key)
+                .bind(stored_key(r.topic, r.dedup_key))
                 .bind(r.topic)
                 .bind(now)
                 .bind(r.body);

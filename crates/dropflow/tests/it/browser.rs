@@ -694,3 +694,64 @@ async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
     client.close().await.expect("close");
     w.app.stop().await;
 }
+
+/// A supplier's error can be one long unbroken string (a JSON body, a URL): on a phone it
+/// wraps inside its card instead of pushing the page sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_supplier_error_wraps_inside_its_card_on_a_phone() {
+    let driver = start_driver();
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    put_settings(
+        &app,
+        &store,
+        json!({ "auto_order": true, "auto_pay": false, "price_guard_percent": null,
+            "notify_customer": false }),
+    )
+    .await;
+    top_up(&app, &store, "500.00").await;
+    let id = one_line_order(&app, &store, 9_400_101, "cj").await;
+    wait_status(&app, &id, "awaiting_payment").await;
+    // What a supplier may answer: one token with no place to break.
+    let long = format!(
+        "{{\"code\":1603101,\"message\":\"order_pay_fail\",\"data\":\"{}\"}}",
+        "A".repeat(400)
+    );
+    sqlx::query("UPDATE supplier_orders SET last_error = $1 WHERE order_id = $2")
+        .bind(&long)
+        .bind(&id)
+        .execute(&app.db.writer)
+        .await
+        .expect("set the supplier's error");
+    add_user(&app, "owner@example.com", Role::Owner, &[], None).await;
+
+    let phone = browser(&driver, 390).await;
+    log_in(&phone, &app, "owner@example.com", PASSWORD).await;
+    wait_text(&phone, "Awaiting Payment").await;
+    phone
+        .goto(&app.url(&format!("/orders/{id}")))
+        .await
+        .expect("the order page");
+    wait_text(&phone, "order_pay_fail").await;
+    let measured = phone
+        .execute(
+            "const b = document.querySelector('#supplier-orders .badge-bad');
+             const card = b.closest('tr').getBoundingClientRect();
+             const r = b.getBoundingClientRect();
+             return { inside: r.left >= card.left - 1 && r.right <= card.right + 1,
+                      wrapped: r.height > 3 * parseFloat(getComputedStyle(b).fontSize),
+                      page_fits: document.documentElement.scrollWidth <= window.innerWidth };",
+            vec![],
+        )
+        .await
+        .expect("measure the error");
+    assert_eq!(
+        measured,
+        json!({"inside": true, "wrapped": true, "page_fits": true}),
+        "the supplier's error runs out of its card"
+    );
+    screenshot(&phone, "order-long-error-phone").await;
+    phone.close().await.expect("close");
+    app.stop().await;
+}

@@ -690,3 +690,58 @@ async fn owner_sets_buy_when_authorized_from_the_settings_form() {
     assert!(page.contains("name=\"buy_when_authorized\" value=\"1\" checked"));
     app.stop().await;
 }
+
+/// Failed, On Hold and Needs Attention show each order's reason in a column; an order stopped
+/// for a person (held for a bad address) is in Needs Attention as soon as it is checked, one
+/// waiting only for the customer's payment is not.
+#[tokio::test]
+async fn stopped_orders_show_their_reason_and_are_in_needs_attention() {
+    use dropflow::events::attention;
+    let (app, _mine, _theirs) = world().await;
+    let mut held = paid_order(6101, "#6101");
+    held["shipping_address"]["zip"] = serde_json::json!("9501");
+    let (_, ack) = app.shopify_order("orders/create", &held).await;
+    let held_id = ack["order_id"].as_str().unwrap().to_string();
+    let unpaid = shopify_order(6102, "#6102", "pending", "2024-05-01T10:00:00-05:00");
+    let (_, ack) = app.shopify_order("orders/create", &unpaid).await;
+    let unpaid_id = ack["order_id"].as_str().unwrap().to_string();
+
+    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let on_hold = owner.get("/orders?tab=on_hold").await.text().await.unwrap();
+    assert!(
+        on_hold.contains("<th scope=\"col\">Reason</th>"),
+        "{on_hold}"
+    );
+    assert!(
+        on_hold.contains("#6101") && on_hold.contains("#6102"),
+        "{on_hold}"
+    );
+    assert!(
+        on_hold.contains("On hold: incorrect address (postal_code") && on_hold.contains("9501"),
+        "the hold's reason and detail are not in the list: {on_hold}"
+    );
+    let all = owner.get("/orders").await.text().await.unwrap();
+    assert!(!all.contains("<th scope=\"col\">Reason</th>"), "{all}");
+
+    // The needs-attention check flags the held order at once, not the unpaid one.
+    let now = chrono::Utc::now().timestamp_millis();
+    for id in [&held_id, &unpaid_id] {
+        attention::check(&app.db, id.parse().unwrap(), now)
+            .await
+            .unwrap();
+    }
+    let flagged = owner
+        .get("/orders?tab=needs_attention")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(flagged.contains("#6101"), "{flagged}");
+    assert!(!flagged.contains("#6102"), "{flagged}");
+    assert!(
+        flagged.contains("<th scope=\"col\">Reason</th>"),
+        "{flagged}"
+    );
+    assert!(flagged.contains("incorrect address"), "{flagged}");
+    app.stop().await;
+}

@@ -53,7 +53,69 @@ async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_l
         "{stopped} orders stopped without a reason: {report}"
     );
     assert!(summary.place_ms.count >= 850, "{report}");
+    signs_in_to_the_dashboard(&world).await;
     world.stop().await;
+}
+
+/// The demo ends with the dashboard's address and a sign-in made for it, and that sign-in
+/// opens the orders list with the demo's orders.
+async fn signs_in_to_the_dashboard(world: &demo::world::World) {
+    let base = world.running.base_url();
+    let note = demo::closing_note(world);
+    let sign_in = &world.sign_in;
+    assert!(note.contains(&format!("{base}/\n")), "{note}");
+    assert!(
+        note.contains(&sign_in.email) && note.contains(&sign_in.password),
+        "{note}"
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookies = |response: &reqwest::Response| -> Vec<String> {
+        response
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next().map(str::to_string))
+            .collect()
+    };
+    let form = client.get(format!("{base}/login")).send().await.unwrap();
+    let mut jar = cookies(&form);
+    let html = form.text().await.unwrap();
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = html.find(marker).expect("a CSRF field") + marker.len();
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    let login = client
+        .post(format!("{base}/login"))
+        .header(reqwest::header::COOKIE, jar.join("; "))
+        .form(&[
+            ("email", sign_in.email.as_str()),
+            ("password", sign_in.password.as_str()),
+            ("csrf_token", csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "the demo sign-in was refused"
+    );
+    jar.extend(cookies(&login));
+    let orders = client
+        .get(format!("{base}/orders"))
+        .header(reqwest::header::COOKIE, jar.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(orders.status(), reqwest::StatusCode::OK);
+    let page = orders.text().await.unwrap();
+    assert!(
+        page.contains("href=\"/orders/") && !page.contains("No orders here."),
+        "the demo's orders are not listed"
+    );
 }
 
 /// `dropflow demo --scenario warehouse`: bought at the marketplace, received, inspected (some

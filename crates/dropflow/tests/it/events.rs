@@ -417,6 +417,7 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
     let base = Facts {
         paid_at: Some(0),
         closed: false,
+        stopped: None,
         purchases: vec![placed(false)],
         parcels: vec![],
         flags: vec![],
@@ -910,4 +911,72 @@ async fn a_merchant_mail_the_store_turned_off_is_not_written() {
     tx.commit().await.unwrap();
     assert_eq!(written(app.db.clone(), stored).await, 0);
     app.stop().await;
+}
+
+/// An order stopped for a person is flagged at once with why: held for anything but the
+/// customer's payment, or failed (no supplier for a line, or every purchase refused). An
+/// order waiting only for the customer's payment, or moving on, is not.
+#[test]
+fn an_order_stopped_for_a_person_needs_attention_at_once() {
+    use attention::{evaluate, stopped, Facts, Refusal, Thresholds};
+    use dropflow_core::lifecycle::OrderState;
+    let state = |procurement: &str, holds: serde_json::Value, failures: serde_json::Value| {
+        serde_json::from_value::<OrderState>(serde_json::json!({
+            "payment": "paid", "holds": holds, "cancel_reason": null,
+            "procurement": procurement, "payment_waived": false, "accepted_address": null,
+            "address_fingerprint": null, "store_updated_at": null,
+            "routing_failures": failures,
+        }))
+        .unwrap()
+    };
+    let none = serde_json::json!([]);
+    let hold = |reason: &str, detail: &str| serde_json::json!([{"reason": reason, "detail": detail, "origin": "system"}]);
+    let refused = [Refusal {
+        supplier: "cj".into(),
+        error: "address refused: the postal code does not exist".into(),
+    }];
+
+    let moving = state("awaiting_shipment", none.clone(), none.clone());
+    assert_eq!(stopped(&moving, &[]), None);
+    let unpaid = state("not_started", hold("awaiting_payment", ""), none.clone());
+    assert_eq!(stopped(&unpaid, &[]), None, "the customer settles that one");
+    let address = state(
+        "not_started",
+        hold(
+            "incorrect_address",
+            "postal_code: \"9501\" is not a US ZIP code",
+        ),
+        none.clone(),
+    );
+    assert_eq!(
+        stopped(&address, &[]).as_deref(),
+        Some("On hold: incorrect address (postal_code: \"9501\" is not a US ZIP code).")
+    );
+    let unrouted = state(
+        "not_started",
+        none.clone(),
+        serde_json::json!([{"line_position": 2, "reason": {"kind": "no_mapping", "variant_id": null, "sku": "MUG-1"}}]),
+    );
+    assert_eq!(
+        stopped(&unrouted, &[]).as_deref(),
+        Some("Failed: line 2: no product mapping for SKU MUG-1.")
+    );
+    let refused_everywhere = state("failed", none.clone(), none);
+    assert_eq!(
+        stopped(&refused_everywhere, &refused).as_deref(),
+        Some("Failed: cj refused it (address refused: the postal code does not exist).")
+    );
+
+    // Flagged at its first check, paid or not, before any SLA threshold.
+    let t = Thresholds::from(&dropflow::storage::settings::StoreSettings::default());
+    let facts = Facts {
+        stopped: stopped(&address, &[]),
+        ..Facts::default()
+    };
+    let verdict = evaluate(&facts, &t, 0);
+    assert_eq!(verdict.reason, stopped(&address, &[]));
+    assert!(
+        verdict.next_check_at.is_some(),
+        "a flagged order is looked at again"
+    );
 }

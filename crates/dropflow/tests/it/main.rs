@@ -25,6 +25,7 @@ mod paying;
 mod placing;
 mod process;
 mod routing;
+mod sandbox_process;
 mod storage_contract;
 mod tracking_apply;
 mod wallet;

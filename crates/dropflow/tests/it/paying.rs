@@ -146,6 +146,47 @@ async fn too_little_money_waits_in_awaiting_payment_and_a_top_up_pays_it() {
     app.stop().await;
 }
 
+/// CJ's 1600201 "Quota has been used up" (ps-code.html) is CJ pacing us: the placing job
+/// waits for the quota to come back (RetryAfter, the try given back), and the order is never
+/// refused for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_up_cj_quota_makes_the_purchase_wait_not_fail() {
+    let cj = cj().await;
+    cj.set_daily_quota(Some(0));
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    top_up(&app, &store, "1000.00").await;
+    let id = one_line_order(&app, &store, 9_300_010, "cj").await;
+    let waiting = eventually(Duration::from_secs(15), || async {
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM jobs WHERE order_id = '{id}' AND kind = 'supplier_order.place' \
+             AND status = 'queued' AND attempts = 0 AND last_error IS NOT NULL"
+        ))
+        .await
+            == 1
+    })
+    .await;
+    let p = purchase(&app, &id).await;
+    assert!(waiting, "the placing job is not waiting: {p}");
+    // Not before the quota can have come back: the next run is over a second away and at
+    // most a day.
+    let now = dropflow::storage::now_ms();
+    let run_at = app
+        .scalar(&format!(
+            "SELECT run_at FROM jobs WHERE order_id = '{id}' AND kind = 'supplier_order.place'"
+        ))
+        .await;
+    assert!(
+        run_at > now && run_at <= now + 86_400_000 + 120_000,
+        "{run_at} vs {now}"
+    );
+    assert_ne!(p["status"], json!("rejected"), "{p}");
+    let detail = app.order_detail(&id).await;
+    assert_ne!(detail["tab"], json!("failed"), "{detail}");
+    assert_eq!(cj.order_count(), 0);
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_price_above_the_guard_holds_the_order_until_the_merchant_accepts_it() {
     let cj = cj().await;
@@ -421,5 +462,87 @@ async fn a_cancelled_order_lets_go_of_what_was_not_bought_and_nothing_is_placed(
     assert_eq!(cj.order_count(), 0, "bought for a cancelled order");
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], json!("canceled"), "{detail}");
+    app.stop().await;
+}
+
+/// What a store was asked to show, recorded instead of sent.
+#[derive(Default)]
+struct RecordingAdmin {
+    pushes: std::sync::Mutex<Vec<dropflow::platforms::admin::FulfilmentPush>>,
+}
+
+impl dropflow::platforms::admin::StoreAdmin for RecordingAdmin {
+    fn push_fulfilment<'a>(
+        &'a self,
+        push: &'a dropflow::platforms::admin::FulfilmentPush,
+    ) -> futures::future::BoxFuture<
+        'a,
+        Result<dropflow::platforms::admin::PushOutcome, dropflow::platforms::admin::StoreApiError>,
+    > {
+        if let Ok(mut pushes) = self.pushes.lock() {
+            pushes.push(push.clone());
+        }
+        Box::pin(async move {
+            Ok(dropflow::platforms::admin::PushOutcome::Fulfilled {
+                store_fulfilment_id: format!("f-{}", push.reference),
+            })
+        })
+    }
+}
+
+/// A parcel reaches the store under the carrier name Shopify links (protocols.md §1.8: the
+/// S10 table's "SingPost" is Shopify's "Singapore Post") and with a link the customer can
+/// open, though nobody (supplier, courier data) gave one for an S10 number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parcel_reaches_the_store_by_shopifys_carrier_name_with_a_link() {
+    let cj = cj().await;
+    let admin = Arc::new(RecordingAdmin::default());
+    let recorder = admin.clone();
+    let app = TestApp::spawn_jobs(
+        move |db| {
+            let mut services = dropflow::fulfilment::Services::bare(db);
+            let store_admin: Arc<dyn dropflow::platforms::admin::StoreAdmin> = recorder.clone();
+            services.admin = Arc::new(move |_, _| Some(store_admin.clone()));
+            let mut registry = dropflow::jobs::Registry::new();
+            dropflow::fulfilment::register(&mut registry, services);
+            registry
+        },
+        |_| {},
+    )
+    .await;
+    let store = app.shopify_store().await;
+    let access = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
+        .bearer_auth(&app.token)
+        .json(&json!({ "url": "https://sandbox-store.myshopify.com", "key": "shpat_x" }))
+        .send()
+        .await
+        .expect("put admin");
+    assert!(access.status().is_success(), "{}", access.status());
+    let id = one_line_order(&app, &store, 9_300_020, "manual").await;
+    let p = wait_status(&app, &id, "awaiting_shipment").await;
+    let so = p["id"].as_str().expect("id").to_string();
+    let shipped = app
+        .api_post(
+            &format!("/api/v1/supplier-orders/{so}/ship"),
+            &json!({ "tracking_number": "RR123456785SG", "carrier": "SingPost" }),
+        )
+        .await;
+    expect_json(shipped, StatusCode::OK).await;
+    let pushed = eventually(Duration::from_secs(15), || async {
+        !admin.pushes.lock().expect("pushes").is_empty()
+    })
+    .await;
+    assert!(pushed, "nothing reached the store");
+    let push = admin.pushes.lock().expect("pushes")[0].clone();
+    assert_eq!(push.tracking_number, "RR123456785SG");
+    assert_eq!(push.carrier.as_deref(), Some("Singapore Post"), "{push:?}");
+    let url = push.tracking_url.clone().unwrap_or_default();
+    assert!(
+        url.starts_with("https://") && url.contains("RR123456785SG"),
+        "{push:?}"
+    );
+    drop(cj);
     app.stop().await;
 }

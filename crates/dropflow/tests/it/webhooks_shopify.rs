@@ -200,6 +200,31 @@ async fn a_duplicate_shopify_delivery_is_stored_once() {
     app.stop().await;
 }
 
+/// One event may be delivered under several topics (one store action fires e.g. both
+/// `orders/create` and `orders/paid`; Shopify: "If you have more than one subscription … you'll
+/// receive several webhooks for the same event"): the duplicate key is (store, topic,
+/// X-Shopify-Event-Id), so only a repeat of the same topic is dropped.
+#[tokio::test]
+async fn the_same_event_id_under_another_topic_is_not_a_duplicate() {
+    let app = TestApp::spawn().await;
+    app.shopify_store().await;
+    let order = paid_order(5003, "#5003");
+    let (hook, first) = app.shopify_order("orders/create", &order).await;
+    assert_eq!(first["status"], "created");
+    let mut paid = shopify_hook("orders/paid", &order);
+    paid.event_id = hook.event_id.clone();
+    let response = app.send_shopify(&paid, SHOPIFY_SECRET).await;
+    let ack = expect_json(response, StatusCode::OK).await;
+    assert_ne!(ack["status"], "duplicate", "{ack}");
+    assert_eq!(app.rows("webhook_receipts").await, 2);
+    // The same topic again is still a duplicate.
+    let response = app.send_shopify(&paid.redelivery(), SHOPIFY_SECRET).await;
+    let ack = expect_json(response, StatusCode::OK).await;
+    assert_eq!(ack["status"], "duplicate", "{ack}");
+    assert_eq!(app.rows("webhook_receipts").await, 2);
+    app.stop().await;
+}
+
 /// Older API versions send no event id: the webhook id is the key then.
 #[tokio::test]
 async fn without_an_event_id_the_webhook_id_drops_duplicates() {
@@ -571,7 +596,7 @@ async fn timeline_events_point_at_the_raw_body_byte_for_byte() {
             .expect("receipt row");
     assert_eq!(stored.as_bytes(), body.as_slice());
     assert_eq!(topic, "orders/create");
-    assert_eq!(key, hook.event_id);
+    assert_eq!(key, format!("orders/create {}", hook.event_id));
 
     // The API serves the same bytes.
     let response = app.api_get(&format!("/api/v1/receipts/{receipt}")).await;

@@ -104,14 +104,34 @@ impl Shared {
         inner.refresh_tokens.clear();
     }
 
+    /// Sets the daily quota (`None` = unlimited); calls made today still count.
+    pub(crate) fn set_daily_quota(&self, quota: Option<u32>) {
+        self.lock().daily_quota = quota;
+    }
+
     // ---- rate limit -------------------------------------------------------------------
 
-    /// Admits a call under the per-second limit (a sliding one-second window).
+    /// Admits a call under the daily quota (1600201 once used up, until 00:00 UTC) and the
+    /// per-second limit (a sliding one-second window, 1600200).
     pub(crate) fn admit(&self) -> Result<(), Refusal> {
+        let mut inner = self.lock();
+        if let Some(quota) = inner.daily_quota {
+            let today = Utc::now().date_naive();
+            if inner.quota_day != Some(today) {
+                inner.quota_day = Some(today);
+                inner.quota_used = 0;
+            }
+            if inner.quota_used >= quota {
+                return refuse(
+                    code::QUOTA_USED_UP,
+                    "Quota has been used up, Sorry, you have reached the daily request limit",
+                );
+            }
+            inner.quota_used += 1;
+        }
         let Some(limit) = self.config.qps_limit else {
             return Ok(());
         };
-        let mut inner = self.lock();
         let now = Instant::now();
         while inner
             .window

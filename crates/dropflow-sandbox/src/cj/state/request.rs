@@ -40,11 +40,11 @@ impl OrderRequest {
         };
         let order_number = text("orderNumber");
         if order_number.is_empty() {
-            return refuse(code::PARAM_ERROR, "orderNumber is required");
+            return refuse(code::ILLEGAL_PARAMETER, "orderNumber is required");
         }
         if order_number.chars().count() > 50 {
             return refuse(
-                code::PARAM_ERROR,
+                code::ILLEGAL_PARAMETER,
                 "orderNumber must be at most 50 characters",
             );
         }
@@ -57,7 +57,7 @@ impl OrderRequest {
         ] {
             if text(field).is_empty() {
                 return refuse(
-                    code::ADDRESS_INVALID,
+                    code::ILLEGAL_PARAMETER,
                     format!("Invalid shipping address: {field} is required"),
                 );
             }
@@ -65,19 +65,19 @@ impl OrderRequest {
         let country_code = text("shippingCountryCode").to_ascii_uppercase();
         if country_code.len() != 2 || !country_code.bytes().all(|b| b.is_ascii_alphabetic()) {
             return refuse(
-                code::ADDRESS_INVALID,
+                code::ILLEGAL_PARAMETER,
                 "Invalid shipping address: shippingCountryCode must be two letters",
             );
         }
         let logistic_name = text("logisticName");
         if logistic_name.is_empty() {
-            return refuse(code::PARAM_ERROR, "logisticName is required");
+            return refuse(code::ILLEGAL_PARAMETER, "logisticName is required");
         }
         let pay_type = match body.get("payType").and_then(|v| quantity(Some(v))) {
             None | Some(1) => PayType::Page,
             Some(2) => PayType::Balance,
             Some(3) => PayType::CreateOnly,
-            Some(_) => return refuse(code::PARAM_ERROR, "payType must be 1, 2 or 3"),
+            Some(_) => return refuse(code::ILLEGAL_PARAMETER, "payType must be 1, 2 or 3"),
         };
         let products: Vec<(String, u32)> = body
             .get("products")
@@ -96,7 +96,7 @@ impl OrderRequest {
             .unwrap_or_default();
         if products.is_empty() || products.iter().any(|(v, q)| v.is_empty() || *q == 0) {
             return refuse(
-                code::PARAM_ERROR,
+                code::ILLEGAL_PARAMETER,
                 "products must list at least one vid with a quantity of 1 or more",
             );
         }

@@ -18,29 +18,33 @@ impl Shared {
         let mut inner = self.lock();
         if inner.by_number.contains_key(&request.order_number) {
             return refuse(
-                code::ORDER_NUMBER_EXISTS,
-                format!("The order number {} already exists", request.order_number),
+                code::ORDER_CREATE_FAIL,
+                format!(
+                    "Order create fail: the order number {} already exists",
+                    request.order_number
+                ),
             );
         }
         let Some(logistic) = tracking::logistic(&request.logistic_name) else {
             return refuse(
-                code::LOGISTIC_UNAVAILABLE,
-                format!("Logistic {} is not supported", request.logistic_name),
+                code::LOGISTIC_NOT_FOUND,
+                format!("Logistic not found: {}", request.logistic_name),
             );
         };
         if !logistic.ships_to(&request.country_code) {
             return refuse(
-                code::LOGISTIC_UNAVAILABLE,
+                code::LOGISTIC_NOT_FOUND,
                 format!(
-                    "Logistic {} is not available to {}",
+                    "Logistic not found: {} does not ship to {}",
                     logistic.name, request.country_code
                 ),
             );
         }
         if FaultSwitch::roll(faults.address_rejection_rate) {
             return refuse(
-                code::ADDRESS_INVALID,
-                "Invalid shipping address: shippingZip does not match shippingCity",
+                code::ORDER_CREATE_FAIL,
+                "Order create fail: invalid shipping address, shippingZip does not match \
+                 shippingCity",
             );
         }
         let mut lines = Vec::with_capacity(request.products.len());
@@ -52,8 +56,8 @@ impl Shared {
             let out_of_stock = variant.stock < u64::from(*quantity);
             if out_of_stock || FaultSwitch::roll(faults.out_of_stock_rate) {
                 return refuse(
-                    code::OUT_OF_STOCK,
-                    format!("Insufficient inventory for variant {vid}"),
+                    code::ORDER_CREATE_FAIL,
+                    format!("Order create fail: insufficient inventory for variant {vid}"),
                 );
             }
             lines.push(Line {
@@ -179,7 +183,10 @@ impl Shared {
         match order.stage {
             Stage::Created | Stage::Unpaid => order.stage = Stage::Cancelled,
             Stage::Paid { .. } | Stage::Cancelled => {
-                return refuse(code::PARAM_ERROR, "Only unpaid orders can be deleted")
+                return refuse(
+                    code::ORDER_DELETE_FAIL,
+                    "Order delete fail: only unpaid orders can be deleted",
+                )
             }
         }
         let lines = order.lines.clone();
@@ -189,6 +196,35 @@ impl Shared {
             }
         }
         Ok(())
+    }
+
+    /// `confirmOrder` (PATCH): a created order is confirmed and waits for payment (`UNPAID`,
+    /// "confirm order, CJ order number create" in CJ's status table). Anything else cannot be
+    /// confirmed again.
+    pub(crate) fn confirm_order(&self, order_id: &str) -> Result<(), Refusal> {
+        let mut inner = self.lock();
+        let index = *inner.by_id.get(order_id).ok_or_else(not_found)?;
+        let Some(order) = inner.orders.get_mut(index) else {
+            return Err(not_found());
+        };
+        match order.stage {
+            Stage::Created => {
+                order.stage = Stage::Unpaid;
+                Ok(())
+            }
+            Stage::Unpaid => refuse(
+                code::ORDER_CONFIRM_FAIL,
+                "Order confirm fail: the order has already been confirmed",
+            ),
+            Stage::Paid { .. } => refuse(
+                code::ORDER_CONFIRM_FAIL,
+                "Order confirm fail: the order has already been paid",
+            ),
+            Stage::Cancelled => refuse(
+                code::ORDER_CONFIRM_FAIL,
+                "Order confirm fail: the order has been cancelled",
+            ),
+        }
     }
 
     /// `payBalance` (by order id) and `payBalanceV2` (by shipment order id).
@@ -206,17 +242,30 @@ impl Shared {
             return Err(not_found());
         };
         match order.stage {
-            Stage::Created | Stage::Unpaid => {}
+            Stage::Unpaid => {}
+            // payType 3 "create only": not in the cart, not confirmed, so not payable yet.
+            Stage::Created => {
+                return refuse(
+                    code::ORDER_PAY_FAIL,
+                    "Order pay fail: the order has not been confirmed",
+                )
+            }
             Stage::Paid { .. } => {
-                return refuse(code::ORDER_NOT_PAYABLE, "The order has already been paid")
+                return refuse(
+                    code::ORDER_PAY_FAIL,
+                    "Order pay fail: the order has already been paid",
+                )
             }
             Stage::Cancelled => {
-                return refuse(code::ORDER_NOT_PAYABLE, "The order has been cancelled")
+                return refuse(
+                    code::ORDER_PAY_FAIL,
+                    "Order pay fail: the order has been cancelled",
+                )
             }
         }
         let total = order.total_cents();
         if balance < total {
-            return refuse(code::INSUFFICIENT_BALANCE, "Insufficient balance");
+            return refuse(code::BALANCE_INSUFFICIENT, "Balance is insufficient");
         }
         order.stage = Stage::Paid { at: now };
         inner.balance_cents = balance - total;
@@ -270,7 +319,7 @@ impl Shared {
             .and_then(Value::as_str)
             .filter(|c| c.len() == 2)
             .ok_or_else(|| Refusal {
-                code: code::PARAM_ERROR,
+                code: code::ILLEGAL_PARAMETER,
                 message: "endCountryCode is required".to_string(),
             })?;
         let items = body

@@ -116,16 +116,18 @@ fn orders_are_unique_per_order_number_and_take_stock() {
     assert_eq!(data["orderAmount"], json!(18.23));
     assert_eq!(data["orderId"].as_str().unwrap().len(), 18);
     let again = s.create_order(&order_body("A-1", VID, 1)).unwrap_err();
-    assert_eq!(again.code, code::ORDER_NUMBER_EXISTS);
+    assert_eq!(again.code, code::ORDER_CREATE_FAIL);
+    assert!(again.message.contains("already exists"));
     assert_eq!(s.orders_with_number("A-1"), 1);
 
     s.set_stock(VID, 1);
     let short = s.create_order(&order_body("A-2", VID, 2)).unwrap_err();
-    assert_eq!(short.code, code::OUT_OF_STOCK);
+    assert_eq!(short.code, code::ORDER_CREATE_FAIL);
     assert!(short.message.contains(VID));
     assert!(s.create_order(&order_body("A-3", VID, 1)).is_ok());
     let empty = s.create_order(&order_body("A-4", VID, 1)).unwrap_err();
-    assert_eq!(empty.code, code::OUT_OF_STOCK);
+    assert_eq!(empty.code, code::ORDER_CREATE_FAIL);
+    assert!(empty.message.contains("inventory"));
     assert_eq!(s.order_count(), 2);
 }
 
@@ -136,24 +138,24 @@ fn bad_requests_are_refused_with_their_reason() {
     no_zip["shippingZip"] = json!("");
     assert_eq!(
         s.create_order(&no_zip).unwrap_err().code,
-        code::ADDRESS_INVALID
+        code::ILLEGAL_PARAMETER
     );
     let mut abroad = order_body("B-2", VID, 1);
     abroad["shippingCountryCode"] = json!("DE");
     assert_eq!(
         s.create_order(&abroad).unwrap_err().code,
-        code::LOGISTIC_UNAVAILABLE
+        code::LOGISTIC_NOT_FOUND
     );
     let mut no_products = order_body("B-3", VID, 1);
     no_products["products"] = json!([]);
     assert_eq!(
         s.create_order(&no_products).unwrap_err().code,
-        code::PARAM_ERROR
+        code::ILLEGAL_PARAMETER
     );
     let long = "x".repeat(51);
     assert_eq!(
         s.create_order(&order_body(&long, VID, 1)).unwrap_err().code,
-        code::PARAM_ERROR
+        code::ILLEGAL_PARAMETER
     );
     // Quantities as strings, as CJ's table types them.
     let mut text_quantity = order_body("B-4", VID, 1);
@@ -178,7 +180,7 @@ fn faults_refuse_and_reprice_purchases() {
     });
     assert_eq!(
         s.create_order(&order_body("F-2", VID, 1)).unwrap_err().code,
-        code::OUT_OF_STOCK
+        code::ORDER_CREATE_FAIL
     );
     s.faults.set(Faults {
         address_rejection_rate: 1.0,
@@ -186,7 +188,7 @@ fn faults_refuse_and_reprice_purchases() {
     });
     assert_eq!(
         s.create_order(&order_body("F-3", VID, 1)).unwrap_err().code,
-        code::ADDRESS_INVALID
+        code::ORDER_CREATE_FAIL
     );
 }
 
@@ -198,9 +200,10 @@ fn payment_draws_from_the_balance_once() {
     });
     let data = s.create_order(&order_body("P-1", VID, 2)).unwrap();
     let id = data["orderId"].as_str().unwrap().to_string();
+    s.confirm_order(&id).unwrap();
     assert_eq!(
         s.pay(PayBy::OrderId(&id)).unwrap_err().code,
-        code::INSUFFICIENT_BALANCE
+        code::BALANCE_INSUFFICIENT
     );
     assert_eq!(s.balance_cents(), 1000);
     s.set_balance_cents(5000);
@@ -208,7 +211,7 @@ fn payment_draws_from_the_balance_once() {
     assert_eq!(s.balance_cents(), 5000 - 1823);
     assert_eq!(
         s.pay(PayBy::OrderId(&id)).unwrap_err().code,
-        code::ORDER_NOT_PAYABLE
+        code::ORDER_PAY_FAIL
     );
     assert_eq!(
         s.pay(PayBy::OrderId("nope")).unwrap_err().code,
@@ -242,6 +245,7 @@ fn paid_orders_ship_and_arrive_with_sandbox_time() {
     let s = shared(CjSandboxConfig::default());
     let data = s.create_order(&order_body("S-1", VID, 1)).unwrap();
     let id = data["orderId"].as_str().unwrap().to_string();
+    s.confirm_order(&id).unwrap();
     s.pay(PayBy::OrderId(&id)).unwrap();
     let detail = s.order_detail(&id).unwrap();
     assert_eq!(detail["orderStatus"], "UNSHIPPED");
@@ -281,6 +285,7 @@ fn changes_become_order_and_logistic_messages() {
     assert_eq!(message["params"]["orderStatus"], "CREATED");
     assert!(s.take_changes().is_empty());
 
+    s.confirm_order(&id).unwrap();
     s.pay(PayBy::OrderId(&id)).unwrap();
     s.clock.advance(Duration::from_secs(3 * 86_400));
     let bodies: Vec<Value> = s
@@ -328,4 +333,67 @@ fn freight_lists_the_lines_that_ship_there() {
         .unwrap();
     assert!(!de.to_string().contains("USPS+"));
     assert!(s.freight(&json!({})).is_err());
+}
+
+/// CJ's shopping.html: `payType` 3 creates the order only ("not added to the cart, not
+/// confirmed"); CJ's order-status table has CREATED = "create order, wait confirm" and UNPAID =
+/// "confirm order". Paying a CREATED order is refused ("Order pay fail", ps-code.html 1603101).
+#[test]
+fn a_create_only_order_cannot_be_paid_before_it_is_confirmed() {
+    let s = shared(CjSandboxConfig::default());
+    let data = s.create_order(&order_body("C-1", VID, 1)).unwrap();
+    let id = data["orderId"].as_str().unwrap().to_string();
+    let balance = s.balance_cents();
+    assert_eq!(
+        s.pay(PayBy::OrderId(&id)).unwrap_err().code,
+        code::ORDER_PAY_FAIL
+    );
+    assert_eq!(s.balance_cents(), balance);
+    assert_eq!(s.snapshot("C-1").unwrap().status, "CREATED");
+
+    s.confirm_order(&id).unwrap();
+    assert_eq!(s.snapshot("C-1").unwrap().status, "UNPAID");
+    // Confirming twice is a confirm failure (1603001); the order stays confirmed.
+    assert_eq!(
+        s.confirm_order(&id).unwrap_err().code,
+        code::ORDER_CONFIRM_FAIL
+    );
+    assert_eq!(
+        s.confirm_order("nope").unwrap_err().code,
+        code::ORDER_NOT_FOUND
+    );
+    s.pay(PayBy::OrderId(&id)).unwrap();
+    assert_eq!(s.snapshot("C-1").unwrap().status, "UNSHIPPED");
+    assert_eq!(
+        s.confirm_order(&id).unwrap_err().code,
+        code::ORDER_CONFIRM_FAIL
+    );
+}
+
+/// ps-code.html: 1600201 "Quota has been used up" once the day's calls are spent; the
+/// per-second limit stays 1600200 "Call exceeded limit".
+#[test]
+fn a_used_up_daily_quota_is_1600201() {
+    let s = shared(CjSandboxConfig {
+        daily_quota: Some(2),
+        ..CjSandboxConfig::default()
+    });
+    assert!(s.admit().is_ok());
+    assert!(s.admit().is_ok());
+    assert_eq!(s.admit().unwrap_err().code, code::QUOTA_USED_UP);
+    s.set_daily_quota(None);
+    assert!(s.admit().is_ok());
+}
+
+/// The codes are CJ's (ps-code.html), and none of CJ's meanings is borrowed for another.
+#[test]
+fn refusal_codes_are_cjs_own() {
+    assert_eq!(code::QUOTA_USED_UP, 1_600_201);
+    assert_eq!(code::ILLEGAL_PARAMETER, 1_600_300);
+    assert_eq!(code::ORDER_CREATE_FAIL, 1_603_000);
+    assert_eq!(code::ORDER_CONFIRM_FAIL, 1_603_001);
+    assert_eq!(code::ORDER_NOT_FOUND, 1_603_100);
+    assert_eq!(code::ORDER_PAY_FAIL, 1_603_101);
+    assert_eq!(code::BALANCE_INSUFFICIENT, 1_604_000);
+    assert_eq!(code::LOGISTIC_NOT_FOUND, 1_605_000);
 }

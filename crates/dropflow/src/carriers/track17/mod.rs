@@ -146,6 +146,13 @@ impl Track17 {
             })
             .collect();
         let answer = self.call::<RegisterAccepted>("register", &items).await?;
+        if answer
+            .rejected
+            .iter()
+            .any(|r| transformers::rejected_code(r) == Some(code::QUOTA_USED_UP))
+        {
+            return Err(quota_used_up());
+        }
         let mut out: Vec<Registration> = answer
             .accepted
             .into_iter()
@@ -169,17 +176,56 @@ impl Track17 {
             })
             .collect();
         let answer = self.call::<TrackAccepted>("gettrackinfo", &items).await?;
-        if !answer.rejected.is_empty() {
-            tracing::debug!(
-                rejected = answer.rejected.len(),
-                "17TRACK does not know some numbers"
-            );
+        let code_of = transformers::rejected_code;
+        if answer
+            .rejected
+            .iter()
+            .any(|r| code_of(r) == Some(code::QUOTA_USED_UP))
+        {
+            return Err(quota_used_up());
         }
-        Ok(answer
+        let mut updates: Vec<TrackingUpdate> = answer
             .accepted
             .into_iter()
             .map(transformers::update_from)
-            .collect())
+            .collect();
+        // Not registered (-18019902): register, then ask once more (protocols.md §5.2).
+        let unregistered: Vec<TrackRequest> = answer
+            .rejected
+            .iter()
+            .filter(|r| code_of(r) == Some(code::NOT_REGISTERED))
+            .map(|r| TrackRequest {
+                number: r.number.clone(),
+                carrier: None,
+            })
+            .collect();
+        if !unregistered.is_empty() {
+            tracing::debug!(
+                numbers = unregistered.len(),
+                "17TRACK: registering numbers it did not follow"
+            );
+            self.register_batch(&unregistered).await?;
+            let again: Vec<NumberItem<'_>> = unregistered
+                .iter()
+                .map(|r| NumberItem {
+                    number: &r.number,
+                    carrier: None,
+                })
+                .collect();
+            let second = self.call::<TrackAccepted>("gettrackinfo", &again).await?;
+            if second
+                .rejected
+                .iter()
+                .any(|r| code_of(r) == Some(code::QUOTA_USED_UP))
+            {
+                return Err(quota_used_up());
+            }
+            updates.extend(second.accepted.into_iter().map(transformers::update_from));
+            // Answers keep the order asked.
+            let position = |n: &str| batch.iter().position(|b| b == n).unwrap_or(usize::MAX);
+            updates.sort_by_key(|u| position(&u.number));
+        }
+        Ok(updates)
     }
 }
 
@@ -220,6 +266,17 @@ impl TrackingProvider for Track17 {
                 .await?;
             Ok(batches.into_iter().flatten().collect())
         })
+    }
+}
+
+/// How long to wait after `-18019908`. 17TRACK's quota is bought, not reset on a schedule
+/// the public material states, so this is our pace for asking again [our choice].
+const QUOTA_PAUSE: Duration = Duration::from_secs(3600);
+
+/// The account's quota is used up: a wait for the job runner, not a refusal of any number.
+fn quota_used_up() -> TrackingApiError {
+    TrackingApiError::RateLimited {
+        retry_after: Some(QUOTA_PAUSE),
     }
 }
 

@@ -102,9 +102,7 @@ async fn batches_of_40_for_100_numbers_and_unknown_numbers_are_left_out() {
     assert_eq!(sandbox.calls().register, 3);
     assert_eq!(sandbox.registered_count(), 100);
 
-    let mut asked = all.clone();
-    asked.push("NEVERREGISTERED1".into());
-    let updates = client.fetch(&asked).await.unwrap();
+    let updates = client.fetch(&all).await.unwrap();
     assert_eq!(sandbox.calls().gettrackinfo, 3);
     assert_eq!(updates.len(), 100);
     let got: Vec<&str> = updates.iter().map(|u| u.number.as_str()).collect();
@@ -265,4 +263,44 @@ fn bad_json_is_a_protocol_error() {
     )
     .unwrap_err();
     assert!(matches!(error, TrackingApiError::Unauthorized(_)));
+}
+
+/// protocols.md §5.2: gettrackinfo rejects a number it does not follow with `-18019902` "not
+/// registered (register before gettrackinfo)": the connector registers it and asks again.
+#[tokio::test]
+async fn an_unregistered_number_is_registered_and_asked_again() {
+    let (sandbox, client) = sandbox_with(Track17SandboxConfig::default()).await;
+    let number = "RB123456785GB".to_string();
+    let updates = client.fetch(std::slice::from_ref(&number)).await.unwrap();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(updates[0].number, number);
+    assert!(sandbox.is_registered(&number));
+    assert_eq!(sandbox.calls().register, 1);
+    assert_eq!(sandbox.calls().gettrackinfo, 2);
+    sandbox.shutdown().await;
+}
+
+/// `-18019908`, the account's quota used up (§5.2), is a wait, not a refusal of the number.
+#[tokio::test]
+async fn a_used_up_quota_is_rate_limited_not_refused() {
+    let (sandbox, client) = sandbox_with(Track17SandboxConfig::default()).await;
+    sandbox.set_quota(Some(0));
+    let number = "RB123456785GB".to_string();
+    let limited = |e: Option<TrackingApiError>| {
+        matches!(
+            e,
+            Some(TrackingApiError::RateLimited {
+                retry_after: Some(_)
+            })
+        )
+    };
+    let registered = client
+        .register(&requests(std::slice::from_ref(&number)))
+        .await;
+    assert!(limited(registered.clone().err()), "{registered:?}");
+    let fetched = client.fetch(std::slice::from_ref(&number)).await;
+    assert!(limited(fetched.clone().err()), "{fetched:?}");
+    sandbox.set_quota(None);
+    assert_eq!(client.fetch(&[number]).await.unwrap().len(), 1);
+    sandbox.shutdown().await;
 }

@@ -23,6 +23,16 @@ pub mod code {
     /// Register: already registered — for us the number is followed, so it counts as accepted.
     /// [guessed value, as in the sandbox]
     pub const ALREADY_REGISTERED: i64 = -18_019_901;
+    /// gettrackinfo: the number is not registered; register it, then ask again.
+    /// [secondary: several independent clients agree, protocols.md §5.2]
+    pub const NOT_REGISTERED: i64 = -18_019_902;
+    /// The account's quota is used up: wait; the number itself is fine. [secondary, §5.2]
+    pub const QUOTA_USED_UP: i64 = -18_019_908;
+}
+
+/// The per-number code of a rejected item.
+pub fn rejected_code(item: &Rejected) -> Option<i64> {
+    item.error.as_ref().map(|e| e.code)
 }
 
 /// One request item.

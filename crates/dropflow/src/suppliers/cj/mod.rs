@@ -29,7 +29,6 @@ pub use webhook::{parse_webhook, verify_signature, CjEvent, OrderRef, WebhookErr
 use super::Supplier;
 use auth::TokenCache;
 use dropflow_core::money::Money;
-use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{
     PaymentResult, Placement, PurchaseRequest, RejectReason, RemoteOrder, SupplierError,
     SupplierKind, Tracking,
@@ -331,41 +330,80 @@ impl Cj {
         self.with_tracking(&detail).await
     }
 
+    /// Confirms, then pays from the balance. `createOrderV2` with `payType` 3 creates the
+    /// order only ("not added to the cart, not confirmed", shopping.html), and CJ's status
+    /// table has CREATED "wait confirm", UNPAID "confirm order": so `confirmOrder` (PATCH,
+    /// shopping.html 1.9) comes first, then `payBalance` (2.2). Either step may have happened
+    /// already (a retry after a lost answer); a refusal is then read back from the order.
     async fn pay_inner(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError> {
         let body = json!({ "orderId": supplier_order_id });
+        match self
+            .call(Call::patch("shopping/order/confirmOrder", body.clone()))
+            .await
+        {
+            Ok(_) => tracing::info!(order_id = supplier_order_id, "cj: order confirmed"),
+            Err(CallError::Api { code, message }) => {
+                if let Some(settled) = self.settled(supplier_order_id, code, &message).await? {
+                    return Ok(settled);
+                }
+            }
+            Err(CallError::Supplier(error)) => return Err(error),
+        }
         match self.call(Call::post("shopping/pay/payBalance", body)).await {
             Ok(_) => {
                 tracing::info!(order_id = supplier_order_id, "cj: paid from balance");
                 Ok(PaymentResult::Paid)
             }
-            Err(CallError::Api { code, message })
-                if transformers::is_insufficient_balance(code, &message) =>
-            {
-                tracing::warn!(order_id = supplier_order_id, code, "cj: balance too low");
-                Ok(PaymentResult::InsufficientBalance)
-            }
-            Err(CallError::Api { code, message }) => {
-                // A refusal may mean "already paid" (a retry after a lost answer). CJ's
-                // wording for that is undocumented, so ask the order instead of the message.
-                let order = self.order_inner(supplier_order_id).await?;
-                match order.status {
-                    SupplierOrderStatus::AwaitingShipment
-                    | SupplierOrderStatus::Shipped
-                    | SupplierOrderStatus::Delivered => Ok(PaymentResult::Paid),
-                    SupplierOrderStatus::AwaitingPlacement
-                    | SupplierOrderStatus::PlacementUnknown
-                    | SupplierOrderStatus::AwaitingPayment
-                    | SupplierOrderStatus::Rejected
-                    | SupplierOrderStatus::Cancelled => {
-                        tracing::warn!(order_id = supplier_order_id, code, "cj: payment refused");
-                        Ok(PaymentResult::Refused {
-                            detail: format!("CJ {code}: {message}"),
-                        })
-                    }
+            Err(CallError::Api { code, message }) => match transformers::CjCode::of(code) {
+                transformers::CjCode::BalanceInsufficient => {
+                    tracing::warn!(order_id = supplier_order_id, code, "cj: balance too low");
+                    Ok(PaymentResult::InsufficientBalance)
                 }
-            }
+                // "Order pay fail" and anything else: already paid (a retry), or really
+                // refused; the order says which.
+                _ => Ok(self
+                    .settled(supplier_order_id, code, &message)
+                    .await?
+                    .unwrap_or_else(|| {
+                        tracing::warn!(order_id = supplier_order_id, code, "cj: payment refused");
+                        PaymentResult::Refused {
+                            detail: format!("CJ {code}: {message}"),
+                        }
+                    })),
+            },
             Err(CallError::Supplier(error)) => Err(error),
         }
+    }
+
+    /// After a refused confirm or payment: `Some(Paid)` when the order is paid already,
+    /// `None` when it is confirmed and waits for payment, else `Some(Refused)`.
+    async fn settled(
+        &self,
+        supplier_order_id: &str,
+        code: i64,
+        message: &str,
+    ) -> Result<Option<PaymentResult>, SupplierError> {
+        let order = self.order_inner(supplier_order_id).await?;
+        Ok(match CjOrderStatus::parse(&order.raw_status) {
+            CjOrderStatus::Unshipped | CjOrderStatus::Shipped | CjOrderStatus::Delivered => {
+                Some(PaymentResult::Paid)
+            }
+            CjOrderStatus::Unpaid => None,
+            CjOrderStatus::Created
+            | CjOrderStatus::InCart
+            | CjOrderStatus::Cancelled
+            | CjOrderStatus::Other
+            | CjOrderStatus::Unknown(_) => {
+                tracing::warn!(
+                    order_id = supplier_order_id,
+                    code,
+                    "cj: confirm or payment refused"
+                );
+                Some(PaymentResult::Refused {
+                    detail: format!("CJ {code}: {message}"),
+                })
+            }
+        })
     }
 
     /// Our balance with CJ (`shopping/pay/getBalance`).

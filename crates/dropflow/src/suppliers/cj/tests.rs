@@ -4,6 +4,7 @@
 
 use super::*;
 use dropflow_core::money::Money;
+use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::shipment::ShipmentStatus;
@@ -396,6 +397,34 @@ async fn too_little_balance_is_insufficient_balance() {
 }
 
 // ---- limits and failures --------------------------------------------------------------
+
+/// ps-code.html: 1600201 "Quota has been used up". Not a refusal of the order: the quota
+/// comes back when CJ's daily points reset, at 00:00 UTC (standard/points.html).
+#[tokio::test]
+async fn a_used_up_daily_quota_waits_for_midnight_utc_and_refuses_nothing() {
+    let sb = sandbox(CjSandboxConfig::default()).await;
+    let cj = connector(&sb);
+    cj.balance().await.unwrap();
+    sb.set_daily_quota(Some(0));
+    match cj.place(&request("quota-1")).await {
+        Err(SupplierError::RateLimited {
+            retry_after: Some(wait),
+        }) => assert!(
+            wait > Duration::ZERO && wait <= Duration::from_secs(DAY),
+            "{wait:?}"
+        ),
+        other => panic!("not a wait: {other:?}"),
+    }
+    assert!(matches!(
+        cj.balance().await,
+        Err(SupplierError::RateLimited {
+            retry_after: Some(_)
+        })
+    ));
+    sb.set_daily_quota(None);
+    placed(&cj, "quota-1").await;
+    sb.shutdown().await;
+}
 
 #[tokio::test]
 async fn exceeding_the_qps_limit_is_rate_limited() {
@@ -845,26 +874,57 @@ fn every_tracking_code_maps() {
     }
 }
 
+/// Refusals are read from CJ's code (ps-code.html); the message only where one code covers
+/// several causes (1603000 "Order create fail", 1600300 "Illegal parameter").
 #[test]
 fn refusals_are_read_from_code_and_message() {
     let lines = request("x").lines;
+    let sku = || VID.to_string();
     let table = [
-        (1_603_101, "whatever", RejectReason::DuplicateReference),
         (
-            1_600_100,
-            "The order number already exists",
+            1_603_000,
+            "Order create fail: the order number X already exists",
             RejectReason::DuplicateReference,
         ),
         (
-            1_600_100,
+            1_603_000,
             "orderNumber is repeated",
             RejectReason::DuplicateReference,
         ),
         (
-            1_600_100,
+            1_603_000,
             "Insufficient inventory",
             RejectReason::OutOfStock {
-                supplier_sku_id: VID.to_string(),
+                supplier_sku_id: sku(),
+            },
+        ),
+        (
+            1_602_000,
+            "Variant not found",
+            RejectReason::OutOfStock {
+                supplier_sku_id: sku(),
+            },
+        ),
+        (
+            1_602_001,
+            "Product not found",
+            RejectReason::OutOfStock {
+                supplier_sku_id: sku(),
+            },
+        ),
+        (
+            1_605_000,
+            "Logistic not found",
+            RejectReason::NotDeliverable {
+                detail: "CJ 1605000: Logistic not found".to_string(),
+            },
+        ),
+        // 1603101 is CJ's "Order pay fail", not a repeated order number.
+        (
+            1_603_101,
+            "whatever",
+            RejectReason::Other {
+                detail: "CJ 1603101: whatever".to_string(),
             },
         ),
     ];
@@ -872,30 +932,59 @@ fn refusals_are_read_from_code_and_message() {
         assert_eq!(
             transformers::reject_reason(code, message, &lines),
             expected,
-            "{message}"
+            "{code} {message}"
         );
     }
     assert!(matches!(
-        transformers::reject_reason(1_600_100, "shippingZip is invalid", &lines),
+        transformers::reject_reason(1_600_300, "shippingZip is invalid", &lines),
         RejectReason::AddressRefused { .. }
     ));
     assert!(matches!(
-        transformers::reject_reason(1_600_100, "logistic not support this country", &lines),
+        transformers::reject_reason(1_603_000, "logistic not support this country", &lines),
         RejectReason::NotDeliverable { .. }
     ));
     assert!(matches!(
-        transformers::reject_reason(1_600_100, "param error", &lines),
+        transformers::reject_reason(1_600_300, "param error", &lines),
         RejectReason::Other { .. }
     ));
-    assert!(transformers::is_insufficient_balance(
-        1,
-        "Insufficient balance"
+    // The code decides, not words in the message.
+    assert!(matches!(
+        transformers::reject_reason(1_604_000, "address stock order number exists", &lines),
+        RejectReason::Other { .. }
     ));
-    assert!(transformers::is_insufficient_balance(
-        1,
-        "Your balance is not enough"
-    ));
-    assert!(!transformers::is_insufficient_balance(1, "order paid"));
+    use transformers::CjCode;
+    for (code, expected) in [
+        (1_600_201, CjCode::QuotaUsedUp),
+        (1_603_001, CjCode::OrderConfirmFail),
+        (1_603_101, CjCode::OrderPayFail),
+        (1_604_000, CjCode::BalanceInsufficient),
+        (1_600_031, CjCode::Authorisation(1_600_031)),
+        (1_699_999, CjCode::Unknown(1_699_999)),
+    ] {
+        assert_eq!(CjCode::of(code), expected);
+    }
+}
+
+/// A payment retried after its answer was lost: the confirm (already done) and the payment
+/// (already made) are refused by CJ, and the order says it is paid.
+#[tokio::test]
+async fn a_repeated_payment_is_paid_once_through_confirm_and_pay() {
+    let sb = sandbox(CjSandboxConfig::default()).await;
+    let cj = connector(&sb);
+    let order = placed(&cj, "repay-1").await;
+    assert_eq!(sb.order("repay-1").unwrap().status, "CREATED");
+    assert_eq!(
+        cj.pay(&order.supplier_order_id).await,
+        Ok(PaymentResult::Paid)
+    );
+    let paid = sb.balance_cents();
+    assert_eq!(
+        cj.pay(&order.supplier_order_id).await,
+        Ok(PaymentResult::Paid)
+    );
+    assert_eq!(sb.balance_cents(), paid);
+    assert_eq!(sb.order("repay-1").unwrap().status, "UNSHIPPED");
+    sb.shutdown().await;
 }
 
 #[test]

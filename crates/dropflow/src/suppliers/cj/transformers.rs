@@ -23,15 +23,73 @@ pub(crate) const MAX_ORDER_NUMBER: usize = 50;
 /// the merchant's auto-pay setting and the price guard decide, not CJ.
 const PAY_TYPE_CREATE_ONLY: u8 = 3;
 
-/// Codes for refusals CJ does not document (order and payment errors). These are the
-/// project sandbox's numbers; against the real API the message text is what gets read
-/// (see [`reject_reason`]), which is why both are checked.
-pub(crate) mod sandbox_code {
-    pub const ORDER_NUMBER_EXISTS: i64 = 1_603_101;
-    pub const OUT_OF_STOCK: i64 = 1_603_102;
-    pub const ADDRESS_INVALID: i64 = 1_603_103;
-    pub const LOGISTIC_UNAVAILABLE: i64 = 1_603_104;
-    pub const INSUFFICIENT_BALANCE: i64 = 1_603_201;
+/// CJ's codes, "Appendix 1: Global Error Codes" (developers.cjdropshipping.com/en/api/api2/
+/// standard/ps-code.html). CJ asks clients to go by the code, never the message; the message
+/// is read only where one code covers several causes (1603000 "Order create fail", 1600300
+/// "Illegal parameter").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CjCode {
+    /// 200.
+    Success,
+    /// 1600000 "System busy": retry, at most 3 times.
+    SystemBusy,
+    /// 1600001–1600011, 1600030, 1600031: token, API key or account authorisation.
+    Authorisation(i64),
+    /// 1600100 "The interface has been taken offline", 1600101 "Interface not found".
+    InterfaceGone(i64),
+    /// 1600200 "Call exceeded limit".
+    CallLimit,
+    /// 1600201 "Quota has been used up".
+    QuotaUsedUp,
+    /// 1600300 "Illegal parameter".
+    IllegalParameter,
+    /// 1601000 "User not found".
+    UserNotFound,
+    /// 1602000 "Variant not found", 1602001 "Product not found".
+    ProductGone(i64),
+    /// 1603000 "Order create fail".
+    OrderCreateFail,
+    /// 1603001 "Order confirm fail".
+    OrderConfirmFail,
+    /// 1603002 "Order delete fail".
+    OrderDeleteFail,
+    /// 1603100 "Order not found".
+    OrderNotFound,
+    /// 1603101 "Order pay fail".
+    OrderPayFail,
+    /// 1604000 "Balance is insufficient".
+    BalanceInsufficient,
+    /// 1605000 "Logistic not found".
+    LogisticNotFound,
+    /// 1606000, 1606001: webhook settings.
+    Webhook(i64),
+    /// Anything CJ may add.
+    Unknown(i64),
+}
+
+impl CjCode {
+    pub(crate) fn of(code: i64) -> CjCode {
+        match code {
+            200 => CjCode::Success,
+            1_600_000 => CjCode::SystemBusy,
+            1_600_001..=1_600_011 | 1_600_030 | 1_600_031 => CjCode::Authorisation(code),
+            1_600_100 | 1_600_101 => CjCode::InterfaceGone(code),
+            1_600_200 => CjCode::CallLimit,
+            1_600_201 => CjCode::QuotaUsedUp,
+            1_600_300 => CjCode::IllegalParameter,
+            1_601_000 => CjCode::UserNotFound,
+            1_602_000 | 1_602_001 => CjCode::ProductGone(code),
+            1_603_000 => CjCode::OrderCreateFail,
+            1_603_001 => CjCode::OrderConfirmFail,
+            1_603_002 => CjCode::OrderDeleteFail,
+            1_603_100 => CjCode::OrderNotFound,
+            1_603_101 => CjCode::OrderPayFail,
+            1_604_000 => CjCode::BalanceInsufficient,
+            1_605_000 => CjCode::LogisticNotFound,
+            1_606_000 | 1_606_001 => CjCode::Webhook(code),
+            other => CjCode::Unknown(other),
+        }
+    }
 }
 
 /// A JSON scalar CJ sends sometimes as a number, sometimes as a string.
@@ -367,64 +425,84 @@ fn remote(
     }
 }
 
-/// Why CJ refused a purchase, from its code and message. CJ documents no codes for these, so
-/// the message is read too; the message text goes into the reason (which the merchant sees),
-/// never into logs.
+/// Why CJ refused a purchase (createOrderV2), from its code; the message goes into the reason
+/// (which the merchant sees), never into logs.
 pub(crate) fn reject_reason(code: i64, message: &str, lines: &[PurchaseLine]) -> RejectReason {
+    let detail = || format!("CJ {code}: {message}");
+    match CjCode::of(code) {
+        // One code for a repeated order number, missing stock or a refused address: the
+        // message is all that tells them apart.
+        CjCode::OrderCreateFail | CjCode::IllegalParameter => by_message(code, message, lines),
+        // Gone from CJ's catalogue: like being out of stock, a backup offer should take over.
+        CjCode::ProductGone(_) => RejectReason::OutOfStock {
+            supplier_sku_id: named_sku(message, lines).unwrap_or_else(detail),
+        },
+        CjCode::LogisticNotFound => RejectReason::NotDeliverable { detail: detail() },
+        // Not refusals of this purchase in particular (the transport turns busy, limits and
+        // quota into waits, and tokens into Unauthorized before we get here), or codes that
+        // do not apply to creating an order with payType 3: shown as they are.
+        CjCode::Success
+        | CjCode::SystemBusy
+        | CjCode::Authorisation(_)
+        | CjCode::InterfaceGone(_)
+        | CjCode::CallLimit
+        | CjCode::QuotaUsedUp
+        | CjCode::UserNotFound
+        | CjCode::OrderConfirmFail
+        | CjCode::OrderDeleteFail
+        | CjCode::OrderNotFound
+        | CjCode::OrderPayFail
+        | CjCode::BalanceInsufficient
+        | CjCode::Webhook(_)
+        | CjCode::Unknown(_) => RejectReason::Other { detail: detail() },
+    }
+}
+
+/// The line the message names, else the only line.
+fn named_sku(message: &str, lines: &[PurchaseLine]) -> Option<String> {
+    let named = lines
+        .iter()
+        .find(|l| !l.supplier_sku_id.is_empty() && message.contains(&l.supplier_sku_id));
+    match (named, lines) {
+        (Some(line), _) | (None, [line]) => Some(line.supplier_sku_id.clone()),
+        (None, _) => None,
+    }
+}
+
+/// The cause behind a generic "Order create fail" / "Illegal parameter", from its wording.
+fn by_message(code: i64, message: &str, lines: &[PurchaseLine]) -> RejectReason {
     let m = message.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| m.contains(w));
     let detail = || format!("CJ {code}: {message}");
-    if code == sandbox_code::ORDER_NUMBER_EXISTS
-        || (has(&["order number", "ordernumber", "order no"])
-            && has(&["exist", "duplicate", "repeat", "used"]))
+    if has(&["order number", "ordernumber", "order no"])
+        && has(&["exist", "duplicate", "repeat", "used"])
     {
         RejectReason::DuplicateReference
-    } else if code == sandbox_code::OUT_OF_STOCK
-        || has(&["out of stock", "inventory", "stock", "sold out"])
-    {
-        // The line the message names, else the only line, else the message says which.
-        let named = lines
-            .iter()
-            .find(|l| !l.supplier_sku_id.is_empty() && message.contains(&l.supplier_sku_id));
-        let sku = match (named, lines) {
-            (Some(line), _) | (None, [line]) => line.supplier_sku_id.clone(),
-            (None, _) => detail(),
-        };
+    } else if has(&["out of stock", "inventory", "stock", "sold out"]) {
         RejectReason::OutOfStock {
-            supplier_sku_id: sku,
+            supplier_sku_id: named_sku(message, lines).unwrap_or_else(detail),
         }
-    } else if code == sandbox_code::LOGISTIC_UNAVAILABLE
-        || has(&[
-            "logistic",
-            "not deliverable",
-            "cannot be delivered",
-            "not support",
-        ])
-    {
+    } else if has(&[
+        "logistic",
+        "not deliverable",
+        "cannot be delivered",
+        "not support",
+    ]) {
         RejectReason::NotDeliverable { detail: detail() }
-    } else if code == sandbox_code::ADDRESS_INVALID
-        || has(&[
-            "address",
-            "zip",
-            "postal",
-            "province",
-            "city",
-            "country",
-            "phone",
-            "consignee",
-        ])
-    {
+    } else if has(&[
+        "address",
+        "zip",
+        "postal",
+        "province",
+        "city",
+        "country",
+        "phone",
+        "consignee",
+    ]) {
         RejectReason::AddressRefused { detail: detail() }
     } else {
         RejectReason::Other { detail: detail() }
     }
-}
-
-/// Whether a payment refusal means "top up your balance".
-pub(crate) fn is_insufficient_balance(code: i64, message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    code == sandbox_code::INSUFFICIENT_BALANCE
-        || (m.contains("balance") && (m.contains("insufficient") || m.contains("not enough")))
 }
 
 // ---- reading orders -------------------------------------------------------------------

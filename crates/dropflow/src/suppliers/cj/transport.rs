@@ -27,8 +27,10 @@ pub(crate) mod code {
     pub const INVALID_TOKEN: i64 = 1_600_001;
     /// Access token empty.
     pub const TOKEN_EMPTY: i64 = 1_600_002;
-    /// "Too Many Requests" (the per-second limit and the daily quota).
+    /// "Call exceeded limit" (the per-second limit).
     pub const TOO_MANY_REQUESTS: i64 = 1_600_200;
+    /// "Quota has been used up": the day's quota (points since 2026-06-01) is spent.
+    pub const QUOTA_USED_UP: i64 = 1_600_201;
 
     /// The 16000xx block is CJ's authentication and authorisation block (1600001–1600011,
     /// 1600030, 1600031 are documented there); 1600100 and above are request errors.
@@ -79,6 +81,15 @@ impl<'a> Call<'a> {
             path,
             query,
             body: None,
+        }
+    }
+
+    pub(crate) fn patch(path: &'a str, body: Value) -> Self {
+        Call {
+            method: Method::PATCH,
+            path,
+            query: Vec::new(),
+            body: Some(body),
         }
     }
 
@@ -204,15 +215,20 @@ pub(crate) fn read_answer(
         code::SYSTEM_BUSY => Err(CallError::Supplier(SupplierError::Unavailable(
             "CJ is busy (1600000)".to_string(),
         ))),
+        // The day's quota is spent: CJ pacing us, not refusing anything. It comes back when
+        // CJ's daily points reset, at 00:00 UTC (standard/points.html). Older accounts get
+        // the daily limit as 1600200 with a message saying so (standard/limit.html).
+        code::QUOTA_USED_UP => Err(CallError::Supplier(SupplierError::RateLimited {
+            retry_after: Some(until_quota_reset(chrono::Utc::now())),
+        })),
         code::TOO_MANY_REQUESTS => {
-            // The daily quota resets at a time CJ does not state; the per-second one at once.
             let daily = envelope.message.to_ascii_lowercase().contains("daily");
             Err(CallError::Supplier(SupplierError::RateLimited {
-                retry_after: if daily {
-                    None
+                retry_after: Some(if daily {
+                    until_quota_reset(chrono::Utc::now())
                 } else {
-                    retry_after.or(Some(RATE_LIMIT_PAUSE))
-                },
+                    retry_after.unwrap_or(RATE_LIMIT_PAUSE)
+                }),
             }))
         }
         code => Err(CallError::Api {
@@ -220,6 +236,17 @@ pub(crate) fn read_answer(
             message: envelope.message,
         }),
     }
+}
+
+/// From `now` to the next 00:00 UTC, when CJ's daily quota resets (standard/points.html:
+/// "Resets daily at 00:00 (UTC)"), plus a minute so the first call lands after it.
+pub(crate) fn until_quota_reset(now: chrono::DateTime<chrono::Utc>) -> Duration {
+    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+    let reset = tomorrow.and_time(chrono::NaiveTime::MIN).and_utc();
+    (reset - now)
+        .to_std()
+        .unwrap_or(Duration::ZERO)
+        .saturating_add(Duration::from_secs(60))
 }
 
 /// CJ's envelope, read leniently: `code` as a number or a numeric string, `result` absent
@@ -295,14 +322,23 @@ mod tests {
                 retry_after: Some(Duration::from_secs(1))
             }))
         );
+        // A daily limit waits for the reset at 00:00 UTC, never "no idea" (which would fail
+        // the job like a fault).
         let daily = json!({"code": 1600200, "result": false,
             "message": "Too Many Requests, Sorry, you have reached the daily request limit"});
-        assert_eq!(
-            answer(200, &daily),
-            Err(CallError::Supplier(SupplierError::RateLimited {
-                retry_after: None
-            }))
-        );
+        let quota = json!({"code": 1600201, "result": false, "message": "Quota has been used up"});
+        for body in [daily, quota] {
+            match answer(200, &body) {
+                Err(CallError::Supplier(SupplierError::RateLimited {
+                    retry_after: Some(wait),
+                })) => assert!(wait <= Duration::from_secs(86_460), "{wait:?}"),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        let late = chrono::DateTime::parse_from_rfc3339("2026-12-06T23:59:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(until_quota_reset(late), Duration::from_secs(120));
         assert!(matches!(
             read_answer(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(7)), b""),
             Err(CallError::Supplier(SupplierError::RateLimited { retry_after: Some(d) })) if d.as_secs() == 7

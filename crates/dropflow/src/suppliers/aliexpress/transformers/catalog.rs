@@ -249,17 +249,11 @@ fn shipping_choice(option: &DeliveryOption) -> Option<ShippingChoice> {
     })
 }
 
-/// `shipping_fee_cent` is named for cents but is seen both as a decimal amount ("2.39") and
-/// as whole minor units (239): a value with a decimal point is an amount, one without is
-/// minor units.
+/// `shipping_fee_cent` holds the fee in **major units** despite its name: the documented
+/// ds.freight.query answer pairs `"shipping_fee_cent": "172.71"` with
+/// `"shipping_fee_format": "US $172.71"` (protocols.md §3.5), so `"5"` is 5.00, never 0.05.
 fn fee(value: &str, currency: &str) -> Option<Money> {
-    let value = value.trim();
-    if value.contains('.') {
-        amount(value, currency)
-    } else {
-        let currency = Currency::from_code(currency).ok()?;
-        value.parse::<i64>().ok().map(|m| Money::new(m, currency))
-    }
+    amount(value.trim(), currency)
 }
 
 /// The option to ship with: the one asked for, or else the cheapest (options without a known
@@ -286,5 +280,32 @@ pub fn choose_shipping(
             .ok_or_else(|| RejectReason::NotDeliverable {
                 detail: format!("AliExpress offers no delivery option for product {product_id}"),
             }),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod fee_tests {
+    use super::*;
+
+    fn option(fee: &str) -> DeliveryOption {
+        serde_json::from_value(serde_json::json!({
+            "code": "CAINIAO_STANDARD",
+            "company": "AliExpress standard shipping",
+            "shipping_fee_cent": fee,
+            "shipping_fee_currency": "USD",
+            "free_shipping": false,
+        }))
+        .unwrap()
+    }
+
+    /// The documented vector (ds.freight.query's example answer): `"shipping_fee_cent":
+    /// "172.71"` beside `"shipping_fee_format": "US $172.71"`; and a whole amount "5" is 5.00.
+    #[test]
+    fn shipping_fee_cent_is_in_major_units() {
+        for (wire, minor) in [("172.71", 17_271), ("5", 500), ("5.00", 500), ("0.05", 5)] {
+            let choice = shipping_choice(&option(wire)).unwrap();
+            assert_eq!(choice.fee.map(|f| f.minor), Some(minor), "{wire}");
+        }
     }
 }
