@@ -13,16 +13,21 @@ pub enum HoldReason {
     /// A supplier's price at placing time is above the store's price guard: buy only after
     /// the merchant accepts it (releasing the hold accepts the new price).
     PriceIncreased,
+    /// The order is implausible for a shop (a quantity or total above the installation's
+    /// `[intake]` limits): a person looks before anything is bought. Lifts itself when the
+    /// store's next snapshot is within the limits; releasing it accepts the order as it is.
+    ImplausibleOrder,
 }
 
 impl HoldReason {
-    pub const ALL: [HoldReason; 6] = [
+    pub const ALL: [HoldReason; 7] = [
         HoldReason::AwaitingPayment,
         HoldReason::IncorrectAddress,
         HoldReason::HighRiskOfFraud,
         HoldReason::InventoryOutOfStock,
         HoldReason::Other,
         HoldReason::PriceIncreased,
+        HoldReason::ImplausibleOrder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +38,7 @@ impl HoldReason {
             HoldReason::InventoryOutOfStock => "inventory_out_of_stock",
             HoldReason::Other => "other",
             HoldReason::PriceIncreased => "price_increased",
+            HoldReason::ImplausibleOrder => "implausible_order",
         }
     }
 

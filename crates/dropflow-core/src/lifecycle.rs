@@ -44,6 +44,9 @@ pub struct OrderState {
     /// The merchant released a price-increased hold: buy at the supplier's new price.
     #[serde(default)]
     pub price_accepted: bool,
+    /// The merchant released an implausible-order hold: do not re-hold the same order.
+    #[serde(default)]
+    pub implausible_accepted: bool,
     /// The warehouse leg's stage, for orders bought at the marketplace and shipped through
     /// dropflow's warehouse (the leg itself lives in `warehouse_legs`); `None` otherwise.
     #[serde(default)]
@@ -72,6 +75,9 @@ pub struct StoreSnapshot {
     pub updated_at: Option<DateTime<Utc>>,
     /// The store's capture policy when the snapshot was taken (from its settings).
     pub capture_policy: CapturePolicy,
+    /// Why the order is implausible (quantities or total above the intake limits), for a
+    /// person to look at before anything is bought; `None` when it is plausible.
+    pub implausible: Option<String>,
 }
 
 /// Something that should happen to an order.
@@ -209,6 +215,7 @@ pub fn receive(snapshot: StoreSnapshot) -> Transition {
         lines_fingerprint: None,
         routing_failures: Vec::new(),
         price_accepted: false,
+        implausible_accepted: false,
         warehouse: None,
         capture_policy: snapshot.capture_policy,
     };
@@ -263,6 +270,7 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
                     builder.state.accepted_address = builder.state.address_fingerprint.clone()
                 }
                 HoldReason::PriceIncreased => builder.state.price_accepted = true,
+                HoldReason::ImplausibleOrder => builder.state.implausible_accepted = true,
                 HoldReason::HighRiskOfFraud
                 | HoldReason::InventoryOutOfStock
                 | HoldReason::Other => {}
@@ -448,6 +456,11 @@ impl Builder {
         self.state.address_fingerprint = snapshot.address_fingerprint.clone();
         self.reconcile_system_hold(HoldReason::IncorrectAddress, wants_address_hold, || {
             describe_address_problems(&snapshot.address_problems)
+        });
+
+        let wants_review = snapshot.implausible.is_some() && !self.state.implausible_accepted;
+        self.reconcile_system_hold(HoldReason::ImplausibleOrder, wants_review, || {
+            snapshot.implausible.clone().unwrap_or_default()
         });
     }
 

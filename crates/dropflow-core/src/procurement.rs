@@ -71,6 +71,10 @@ pub enum Procurement {
     AwaitingSupplierPayment,
     /// Everything is paid; at least one supplier has not shipped.
     AwaitingShipment,
+    /// Some of it has shipped (a supplier or a parcel of a vendor's), the rest has not —
+    /// Shopify's `partially_fulfilled`.
+    #[serde(rename = "partially_fulfilled")]
+    PartiallyShipped,
     /// Every supplier order has shipped.
     Shipped,
     /// Every package has been delivered.
@@ -78,11 +82,12 @@ pub enum Procurement {
 }
 
 impl Procurement {
-    pub const ALL: [Procurement; 6] = [
+    pub const ALL: [Procurement; 7] = [
         Procurement::NotStarted,
         Procurement::Failed,
         Procurement::AwaitingSupplierPayment,
         Procurement::AwaitingShipment,
+        Procurement::PartiallyShipped,
         Procurement::Shipped,
         Procurement::Delivered,
     ];
@@ -93,6 +98,7 @@ impl Procurement {
             Procurement::Failed => "failed",
             Procurement::AwaitingSupplierPayment => "awaiting_supplier_payment",
             Procurement::AwaitingShipment => "awaiting_shipment",
+            Procurement::PartiallyShipped => "partially_fulfilled",
             Procurement::Shipped => "shipped",
             Procurement::Delivered => "delivered",
         }
@@ -133,6 +139,19 @@ impl Procurement {
                 }
             })
             .min()
+            .map(|least| {
+                let some_shipped = live.iter().any(|s| {
+                    matches!(
+                        s,
+                        SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered
+                    )
+                });
+                if least == Procurement::AwaitingShipment && some_shipped {
+                    Procurement::PartiallyShipped
+                } else {
+                    least
+                }
+            })
             .unwrap_or(Procurement::NotStarted)
     }
 }
@@ -141,6 +160,22 @@ impl Procurement {
 mod tests {
     use super::*;
     use SupplierOrderStatus as S;
+
+    #[test]
+    fn some_shipped_and_some_awaiting_shipment_is_partially_fulfilled() {
+        assert_eq!(
+            Procurement::summarize(&[S::Shipped, S::AwaitingShipment]),
+            Procurement::PartiallyShipped
+        );
+        assert_eq!(
+            Procurement::PartiallyShipped.as_str(),
+            "partially_fulfilled"
+        );
+        assert_eq!(
+            Procurement::summarize(&[S::Delivered, S::AwaitingPayment]),
+            Procurement::AwaitingSupplierPayment
+        );
+    }
 
     #[test]
     fn the_least_advanced_supplier_order_decides() {

@@ -107,7 +107,8 @@ impl Tab {
             Procurement::NotStarted => Tab::AwaitingOrder,
             Procurement::Failed => Tab::Failed,
             Procurement::AwaitingSupplierPayment => Tab::AwaitingPayment,
-            Procurement::AwaitingShipment => Tab::AwaitingShipment,
+            // The rest is still to ship: the order stays where work remains.
+            Procurement::AwaitingShipment | Procurement::PartiallyShipped => Tab::AwaitingShipment,
             Procurement::Shipped => Tab::Fulfilled,
             Procurement::Delivered => Tab::Delivered,
         }

@@ -162,7 +162,7 @@ pub async fn start_with_services(
 pub fn events_config(config: &Config) -> crate::events::EventsConfig {
     crate::events::EventsConfig {
         merchant_email: config.notify.merchant_email.clone(),
-        allow_private_webhooks: config.webhooks.allow_private_addresses,
+        reach: config.outbound_reach(),
         ..Default::default()
     }
 }
@@ -207,6 +207,9 @@ async fn launch(
             .await
             .context("cannot seed the exchange rates ([fx])")?;
     }
+    if config.outbound_reach().allows_private() {
+        crate::outbound::allow_private_addresses();
+    }
     let (ingest, ingest_task) = Ingest::start(
         db.clone(),
         IngestConfig {
@@ -239,7 +242,15 @@ async fn launch(
         cadence,
         cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
         warehouse_files: config.warehouse.files_dir(&config.database.url),
-        allow_private_webhooks: config.webhooks.allow_private_addresses,
+        outbound_reach: config.outbound_reach(),
+        intake: config.intake.clone(),
+        operator_account: config
+            .warehouse
+            .operator_account
+            .clone()
+            .unwrap_or_else(|| crate::storage::accounts::DEFAULT_ACCOUNT.to_string()),
+        metrics_token: config.http.metrics_token.clone(),
+        storage_health: Default::default(),
     };
     let router = http::router(state, config.http.body_limit_bytes);
     let listener = tokio::net::TcpListener::bind(&config.http.listen)

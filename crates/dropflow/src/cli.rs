@@ -475,6 +475,8 @@ async fn stores(cmd: StoresCommand, db: &Database) -> anyhow::Result<ExitCode> {
             let platform = Platform::parse(&platform).with_context(|| {
                 format!("unknown platform {platform:?}: use shopify or woocommerce")
             })?;
+            let domain = crate::platforms::store_address::check_domain(platform, &domain)
+                .map_err(anyhow::Error::msg)?;
             let store = storage::stores::create(db, platform, &domain, &secret).await?;
             println!("{}", store.id);
             Ok(ExitCode::SUCCESS)

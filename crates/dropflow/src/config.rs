@@ -31,12 +31,31 @@ pub struct Config {
     /// `[warehouse]`: where inspection photos are kept.
     #[serde(default)]
     pub warehouse: WarehouseConfig,
-    /// `[webhooks]`: where merchants' outbound webhooks may go.
+    /// `[webhooks]`: the former home of `allow_private_addresses` (still read).
     #[serde(default)]
     pub webhooks: WebhooksConfig,
     /// `[fx]`: exchange rates seeded into the shared rate table at start-up.
     #[serde(default)]
     pub fx: FxConfig,
+    /// `[outbound]`: where outside calls (suppliers, stores, carriers, webhooks) may go.
+    #[serde(default)]
+    pub outbound: OutboundConfig,
+    /// `[intake]`: what a store order may contain, and what is held for a person.
+    #[serde(default)]
+    pub intake: crate::platforms::limits::IntakeLimits,
+}
+
+/// `[outbound]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Let every outside call — suppliers, stores' Admin APIs, carriers, merchants' webhook
+    /// endpoints — go to loopback, private and link-local addresses, and accept any http(s)
+    /// Admin API URL (`crate::outbound`). Off by default: on, a merchant can make dropflow
+    /// call inside the operator's network. For local development, tests and the demo, whose
+    /// sandboxes listen on loopback.
+    #[serde(default)]
+    pub allow_private_addresses: bool,
 }
 
 /// `[fx]`: the exchange rates routing compares offer costs with. Seeds the shared table
@@ -107,9 +126,8 @@ impl FxConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhooksConfig {
-    /// Let merchants' webhook endpoints point at loopback, private and link-local addresses
-    /// (`events::egress`). Off by default: on, any merchant can make dropflow call inside the
-    /// operator's network. For local development and tests only.
+    /// The former name of `[outbound] allow_private_addresses`, still honoured: either one
+    /// set to true allows private addresses for every outside call.
     #[serde(default)]
     pub allow_private_addresses: bool,
 }
@@ -121,6 +139,11 @@ pub struct WarehouseConfig {
     /// Inspection photos; default: `warehouse-files` next to a SQLite database, otherwise in
     /// the system's temporary folder.
     pub files_dir: Option<std::path::PathBuf>,
+    /// The installation's operator account: its `warehouse` users are the warehouse's own
+    /// operators, the only ones who change the rate tables and refund rules (which apply to
+    /// every merchant of the installation). Default: the `default` account.
+    #[serde(default)]
+    pub operator_account: Option<String>,
 }
 
 impl WarehouseConfig {
@@ -211,6 +234,11 @@ pub struct HttpConfig {
     /// A webhook not committed by then is answered 503 so the store retries (Shopify gives
     /// up on a delivery after 5 s).
     pub webhook_deadline_ms: u64,
+    /// `/metrics` answers only with `Authorization: Bearer <metrics_token>`; without a token
+    /// it answers only callers on a loopback address (a scraper on the same host or an
+    /// operator's tunnel), never the open internet.
+    #[serde(default)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -260,6 +288,7 @@ impl Default for Config {
                 listen: "127.0.0.1:8080".into(),
                 body_limit_bytes: 2 * 1024 * 1024,
                 webhook_deadline_ms: 4000,
+                metrics_token: None,
             },
             ingest: IngestSettings {
                 max_batch: 256,
@@ -283,11 +312,21 @@ impl Default for Config {
             warehouse: WarehouseConfig::default(),
             webhooks: WebhooksConfig::default(),
             fx: FxConfig::default(),
+            outbound: OutboundConfig::default(),
+            intake: Default::default(),
         }
     }
 }
 
 impl Config {
+    /// Where outside calls may go: `[outbound] allow_private_addresses`, or its former name
+    /// `[webhooks] allow_private_addresses`.
+    pub fn outbound_reach(&self) -> crate::outbound::Reach {
+        crate::outbound::Reach::from_allow_private(
+            self.outbound.allow_private_addresses || self.webhooks.allow_private_addresses,
+        )
+    }
+
     /// Loads the layers. An unknown key or a value of the wrong type fails, naming the key.
     pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
@@ -378,6 +417,24 @@ mod tests {
                 Ok(_) => panic!("accepted an unknown [notify] key"),
                 Err(e) => assert!(e.to_string().contains("smtp_host"), "{e}"),
             }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn private_addresses_are_allowed_by_the_outbound_key_or_its_former_name() {
+        use crate::outbound::Reach;
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.outbound_reach(), Reach::PublicOnly);
+            jail.create_file("new.toml", "[outbound]\nallow_private_addresses = true\n")?;
+            let config = Config::load(Some(Path::new("new.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.outbound_reach(), Reach::AnyAddress);
+            jail.create_file("old.toml", "[webhooks]\nallow_private_addresses = true\n")?;
+            let config = Config::load(Some(Path::new("old.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.outbound_reach(), Reach::AnyAddress);
             Ok(())
         });
     }

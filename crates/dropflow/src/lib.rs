@@ -14,6 +14,8 @@ pub mod platforms;
 pub mod suppliers;
 /// Carrier tracking services (17TRACK).
 pub mod carriers;
+/// The one HTTP client for outside calls: public addresses only (SSRF), no redirects.
+pub mod outbound;
 /// SQL storage over SQLite (default) or PostgreSQL, one portable query layer.
 pub mod storage;
 /// Group-commit ingestion of store webhooks.

@@ -13,6 +13,7 @@ fn snapshot(payment: PaymentStatus) -> StoreSnapshot {
         lines_fingerprint: Some("lines-1".into()),
         updated_at: None,
         capture_policy: CapturePolicy::BuyWhenPaid,
+        implausible: None,
     }
 }
 
@@ -262,6 +263,7 @@ fn any_command() -> impl Strategy<Value = Command> {
                     lines_fingerprint: Some(format!("lines-{addr}")),
                     updated_at: None,
                     capture_policy: CapturePolicy::BuyWhenPaid,
+                    implausible: None,
                 })
             }
         ),
@@ -506,4 +508,36 @@ fn money_going_back_stops_the_purchases_like_a_cancellation() {
         Command::ApplyStoreSnapshot(snapshot(PaymentStatus::PartiallyRefunded)),
     );
     assert!(!partial.follow_ups.contains(&FollowUp::CancelSupplierOrders));
+}
+
+/// Issue 12 item 5: an implausible order (quantity or total above the intake limits) is held
+/// for a person with a typed reason, never bought blind; the hold lifts itself when the store
+/// corrects the order, and a merchant's release accepts it for good.
+#[test]
+fn an_implausible_order_is_held_for_a_person() {
+    let mut first = snapshot(PaymentStatus::Paid);
+    first.implausible = Some("line_items[0].quantity 4000000000 is above 100".into());
+    let t = receive(first.clone());
+    let hold = t.state.hold(HoldReason::ImplausibleOrder).cloned();
+    assert!(hold.is_some_and(|h| h.origin == HoldOrigin::System && h.detail.contains("quantity")));
+    assert!(!t.state.is_ready_to_order());
+    assert!(t.follow_ups.is_empty());
+
+    // The store corrects the quantity: the hold lifts and the order is ready.
+    let corrected = apply(
+        &t.state,
+        Command::ApplyStoreSnapshot(snapshot(PaymentStatus::Paid)),
+    );
+    assert!(corrected.state.holds.is_empty());
+    assert!(corrected.state.is_ready_to_order());
+
+    // Released by a merchant: the same implausible order is not held again.
+    let released = apply(
+        &t.state,
+        Command::ReleaseHold {
+            reason: HoldReason::ImplausibleOrder,
+        },
+    );
+    let again = apply(&released.state, Command::ApplyStoreSnapshot(first));
+    assert!(again.state.hold(HoldReason::ImplausibleOrder).is_none());
 }

@@ -49,8 +49,10 @@ pub struct ShopifyAdminConfig {
     pub bucket_size: u32,
     /// Calls leaked per second.
     pub leak_per_second: f64,
-    /// The store's id (`shop_id` in fulfillment orders).
+    /// The store's id (`shop_id` in fulfillment orders, `shop.id`).
     pub shop_id: u64,
+    /// The shop's permanent domain (`shop.myshopify_domain` in `GET shop.json`).
+    pub shop_domain: String,
     /// The one location every fulfillment order is assigned to.
     pub location_id: u64,
     /// How long a "timed out" request is held before the sandbox gives up on it.
@@ -64,6 +66,7 @@ impl Default for ShopifyAdminConfig {
             bucket_size: 40,
             leak_per_second: 2.0,
             shop_id: 548_380_009,
+            shop_domain: crate::shopify::SHOP_DOMAIN.to_string(),
             location_id: 24_826_418,
             timeout_hold: Duration::from_secs(30),
         }

@@ -39,6 +39,7 @@ pub(crate) fn router(app: App) -> Router {
             get(list_fulfillments),
         )
         .route("/fulfillments.json", post(create_fulfillment))
+        .route("/shop.json", get(shop))
         .route_layer(middleware::from_fn_with_state(app.clone(), bucket))
         .route_layer(middleware::from_fn_with_state(app.clone(), token));
     Router::new()
@@ -46,6 +47,29 @@ pub(crate) fn router(app: App) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), faults))
         .with_state(app)
+}
+
+/// `GET shop.json`: the shop's configuration, as in Shopify's documented example
+/// (<https://shopify.dev/docs/api/admin-rest/latest/resources/shop>), with this sandbox's id
+/// and domain; what dropflow reads is `myshopify_domain`.
+async fn shop(State(app): State<App>) -> Response {
+    let config = &app.shared.config;
+    let body = json!({
+        "shop": {
+            "id": config.shop_id,
+            "name": "Sandbox Store",
+            "email": "owner@sandbox-store.test",
+            "domain": config.shop_domain,
+            "myshopify_domain": config.shop_domain,
+            "country_code": "US",
+            "currency": "USD",
+            "iana_timezone": "America/New_York",
+            "plan_name": "basic",
+            "primary_location_id": config.location_id,
+            "created_at": "2024-01-02T09:00:00-05:00",
+        }
+    });
+    (StatusCode::OK, Json(body)).into_response()
 }
 
 fn answer(result: Result<Value, Refusal>, ok: StatusCode) -> Response {

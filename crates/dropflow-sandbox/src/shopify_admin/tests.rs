@@ -274,3 +274,28 @@ fn registering_needs_ids_and_quantities() {
     assert_eq!(shared.add_order(&wrapped), Ok(5));
     assert_eq!(shared.fulfillable_quantity(5, 51), Some(2));
 }
+
+/// `GET shop.json` answers the shop's configuration with its permanent domain, as Shopify's
+/// documented example does (`"myshopify_domain": "jsmith.myshopify.com"`), and only with the
+/// shop's token.
+#[tokio::test]
+async fn shop_json_names_the_shop_behind_the_token() {
+    let sandbox = start(ShopifyAdminConfig {
+        shop_domain: "jsmith.myshopify.com".into(),
+        ..ShopifyAdminConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = sandbox.access_token().to_string();
+    let answer = call(&sandbox, "GET", "shop.json", &token, None).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.body["shop"]["myshopify_domain"],
+        "jsmith.myshopify.com"
+    );
+    assert_eq!(answer.body["shop"]["id"], 548_380_009);
+    assert!(answer.call_limit.is_some());
+    let refused = call(&sandbox, "GET", "shop.json", "shpat_wrong", None).await;
+    assert_eq!(refused.status, 401);
+    assert!(refused.body["errors"].is_string(), "{}", refused.body);
+}

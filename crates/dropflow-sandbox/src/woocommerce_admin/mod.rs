@@ -44,6 +44,8 @@ pub struct WooAdminConfig {
     pub oauth_window: Duration,
     /// How long a "timed out" request is held before the sandbox gives up on it.
     pub timeout_hold: Duration,
+    /// The site's home URL (`environment.home_url` in `GET system_status`).
+    pub home_url: String,
 }
 
 impl Default for WooAdminConfig {
@@ -54,6 +56,9 @@ impl Default for WooAdminConfig {
             basic_over_http: true,
             oauth_window: Duration::from_secs(15 * 60),
             timeout_hold: Duration::from_secs(30),
+            home_url: crate::woocommerce::SITE_URL
+                .trim_end_matches('/')
+                .to_string(),
         }
     }
 }

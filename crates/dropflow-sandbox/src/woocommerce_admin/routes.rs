@@ -33,12 +33,54 @@ pub(crate) fn router(app: App) -> Router {
                 .patch(update_order),
         )
         .route("/orders/{id}/notes", get(list_notes).post(add_note))
+        .route("/system_status", get(system_status))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()
         .nest(BASE_PATH, api)
         .fallback(no_route)
         .layer(middleware::from_fn_with_state(app.clone(), faults))
         .with_state(app)
+}
+
+/// `GET system_status`: the store's environment and settings, shaped as WooCommerce documents
+/// it (<https://developer.woocommerce.com/docs/apis/rest-api/v2/system-status/>: environment,
+/// database, active_plugins, theme, settings, security, pages); `home_url` is WordPress's
+/// `home` option, without a trailing slash.
+async fn system_status(State(app): State<App>) -> Response {
+    let home = &app.shared.config.home_url;
+    let body = json!({
+        "environment": {
+            "home_url": home,
+            "site_url": home,
+            "wc_version": "9.8.5",
+            "version": "9.8.5",
+            "log_directory_writable": true,
+            "wp_version": "6.8.1",
+            "wp_multisite": false,
+            "wp_memory_limit": 268_435_456,
+            "wp_debug_mode": false,
+            "wp_cron": true,
+            "language": "en_US",
+            "server_info": "nginx",
+            "php_version": "8.3.0",
+        },
+        "database": { "wc_database_version": "9.8.5", "database_prefix": "wp_" },
+        "active_plugins": [],
+        "theme": { "name": "Storefront", "version": "4.6.1" },
+        "settings": {
+            "api_enabled": true,
+            "force_ssl": false,
+            "currency": "USD",
+            "currency_symbol": "&#36;",
+            "currency_position": "left",
+            "thousand_separator": ",",
+            "decimal_separator": ".",
+            "number_of_decimals": 2,
+        },
+        "security": { "secure_connection": true, "hide_errors": true },
+        "pages": [],
+    });
+    (StatusCode::OK, Json(body)).into_response()
 }
 
 fn answer(result: Result<Value, Refusal>, ok: StatusCode) -> Response {

@@ -279,3 +279,30 @@ async fn injected_faults() {
     assert_eq!(send("GET", &url, Some(&basic(&sandbox)), None).await.0, 200);
     sandbox.shutdown().await;
 }
+
+/// `GET system_status` answers the documented sections with the site's home URL, and only
+/// to a valid key.
+#[tokio::test]
+async fn system_status_names_the_site_behind_the_key() {
+    let sandbox = sandbox().await;
+    let url = format!("{}/wp-json/wc/v3/system_status", sandbox.base_url);
+    let (status, body) = send("GET", &url, Some(&basic(&sandbox)), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["environment"]["home_url"],
+        "https://sandbox-shop.example.com"
+    );
+    for section in [
+        "environment",
+        "database",
+        "active_plugins",
+        "theme",
+        "settings",
+        "security",
+        "pages",
+    ] {
+        assert!(body.get(section).is_some(), "{section}");
+    }
+    let (status, body) = send("GET", &url, None, None).await;
+    assert_eq!(status, 401, "{body}");
+}

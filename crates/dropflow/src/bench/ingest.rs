@@ -632,6 +632,7 @@ fn deliveries(
             body: String::from_utf8(request.body.to_vec())?,
             order: crate::platforms::shopify::parse_order(&request.body)
                 .map_err(|e| anyhow::anyhow!("a prepared order does not parse: {e}"))?,
+            review: None,
         });
     }
     Ok(out)

@@ -73,6 +73,8 @@ pub async fn run(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
     app_config.database.url = url;
     app_config.http.listen = "127.0.0.1:0".into();
     app_config.jobs.concurrency = 64;
+    // The CJ sandbox listens on loopback.
+    app_config.outbound.allow_private_addresses = true;
     let mut suppliers: HashMap<SupplierKind, Arc<dyn Supplier>> = HashMap::new();
     suppliers.insert(SupplierKind::Cj, Arc::new(connector()));
     let services = Services {

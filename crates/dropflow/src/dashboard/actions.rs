@@ -6,6 +6,7 @@
 use super::error::PageError;
 use super::layout::{redirect_with, Flash};
 use super::session::Posted;
+use crate::http::api::flags;
 use crate::http::api::procurement::{self, Action, ShipInput};
 use crate::http::error::ApiError;
 use crate::http::AppState;
@@ -126,6 +127,7 @@ fn back_to(posted: &Posted, order: Option<OrderId>) -> String {
     posted
         .field("return_to")
         .filter(|r| (r.starts_with("/vendor") || r.starts_with("/orders/")) && !r.contains("//"))
+        .filter(|r| super::layout::local_path(r) == *r)
         .map(str::to_string)
         .or_else(|| order.map(|o| format!("/orders/{o}")))
         .unwrap_or_else(|| posted.viewer.landing().to_string())
@@ -186,6 +188,73 @@ fn friendly(message: &str) -> String {
         .unwrap_or(message)
         .replacen("tracking_number: ", "The tracking number ", 1);
     format!("Not recorded. {text}.")
+}
+
+/// Where a flag form returns: the order's page.
+fn order_page(order: OrderId) -> String {
+    format!("/orders/{order}")
+}
+
+/// `POST /orders/{id}/flags/{flag}/accept`: take a change after purchase as it is.
+pub async fn accept_flag(
+    State(state): State<AppState>,
+    Path((id, flag)): Path<(String, String)>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let order = visible_order(&state, &posted, &id).await?;
+    let input = flags::ResolveInput {
+        action: "accept".into(),
+        note: None,
+    };
+    match flags::resolve_flag(&state, &posted.viewer.caller, &id, &flag, input).await {
+        Ok(_) => Ok(redirect_with(&order_page(order), Flash::ok("Accepted."))),
+        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m)) => {
+            Ok(redirect_with(&order_page(order), Flash::error(m)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /supplier-orders/{id}/link`: the supplier's order a person found for an attempt.
+pub async fn link(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let input = flags::LinkInput {
+        supplier_order_id: posted.field("supplier_order_id").unwrap_or("").to_string(),
+    };
+    match flags::link_purchase(&state, &posted.viewer.caller, &id, input).await {
+        Ok(_) => Ok(redirect_with(
+            &back_to(&posted, None),
+            Flash::ok("Linked: it is followed from the supplier's order now."),
+        )),
+        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m)) => {
+            Ok(redirect_with(&back_to(&posted, None), Flash::error(m)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /supplier-orders/{id}/buy-again`: give up an attempt in doubt, knowingly.
+pub async fn buy_again(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let input = flags::BuyAgainInput {
+        accept_duplicate_risk: posted.field("accept_duplicate_risk") == Some("true"),
+    };
+    match flags::buy_purchase_again(&state, &posted.viewer.caller, &id, input).await {
+        Ok(queued) => Ok(redirect_with(
+            &back_to(&posted, queued.order_id.parse().ok()),
+            Flash::ok("Buying again: the lines are routed anew."),
+        )),
+        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m)) => {
+            Ok(redirect_with(&back_to(&posted, None), Flash::error(m)))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@ pub enum PageError {
     SignIn { htmx: bool },
     #[error("{0}")]
     BadRequest(String),
+    /// The request body is above the configured limit (a logo of several MiB).
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("{0}")]
     Forbidden(String),
     /// Missing, or outside the viewer's scope: the same page either way.
@@ -62,6 +65,7 @@ impl IntoResponse for PageError {
             }
             PageError::SignIn { htmx: false } => return Redirect::to("/login").into_response(),
             PageError::BadRequest(_) => (StatusCode::BAD_REQUEST, "That did not work"),
+            PageError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "Too large"),
             PageError::Forbidden(_) => (StatusCode::FORBIDDEN, "Not allowed"),
             PageError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
             PageError::Internal(detail) => {

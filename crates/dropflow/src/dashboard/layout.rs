@@ -65,9 +65,9 @@ impl Flash {
 
 /// A 303 redirect (after a POST) carrying a flash message to the next page.
 pub fn redirect_with(to: &str, flash: Flash) -> Response {
-    let mut response = Redirect::to(to).into_response();
+    let mut response = Redirect::to(local_path(to)).into_response();
     let cookie = format!(
-        "{FLASH_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60",
+        "{FLASH_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60",
         flash.encode()
     );
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -76,12 +76,30 @@ pub fn redirect_with(to: &str, flash: Flash) -> Response {
     response
 }
 
+/// `to` if it is a path on this site a `Location` header can carry; otherwise `/`. Form
+/// fields such as `return_to` reach redirects: a CR/LF (a header split), a control
+/// character, a backslash or `//` (another site, for browsers) never does.
+pub fn local_path(to: &str) -> &str {
+    let safe = to.starts_with('/')
+        && !to.starts_with("//")
+        && !to.contains('\\')
+        && !to.chars().any(char::is_control)
+        && axum::http::HeaderValue::from_str(to).is_ok();
+    if safe {
+        to
+    } else {
+        "/"
+    }
+}
+
 /// Clears the flash cookie once a page has shown it.
 pub fn clear_flash(response: &mut Response, viewer: &Viewer) {
     if viewer.flash.is_some() {
         response.headers_mut().append(
             header::SET_COOKIE,
-            HeaderValue::from_static("dropflow_flash=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+            HeaderValue::from_static(
+                "dropflow_flash=; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0",
+            ),
         );
     }
 }
@@ -168,6 +186,15 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirects_stay_on_this_site_and_in_one_header() {
+        assert_eq!(local_path("/orders?tab=all"), "/orders?tab=all");
+        assert_eq!(local_path("/orders\r\nSet-Cookie: x=1"), "/");
+        assert_eq!(local_path("//evil.example/"), "/");
+        assert_eq!(local_path("/\\evil.example/"), "/");
+        assert_eq!(local_path("https://evil.example/"), "/");
+    }
 
     #[test]
     fn flash_round_trips_through_its_cookie() {

@@ -94,16 +94,17 @@ pub async fn submit(
     let address = connect.map(|Extension(ConnectInfo(a))| a.ip().to_string());
     let limiter = LoginLimiter::new(state.db.clone());
     let now = crate::storage::now_ms();
-    if !limiter.allows(&email, address.as_deref(), now).await? {
+    // The attempt is counted before the password is checked, so parallel guesses cannot all
+    // slip under the limit.
+    if !limiter.reserve(&email, address.as_deref(), now).await? {
         // The same words as a wrong password: the limiter must not confirm an address.
-        tracing::warn!("login refused: too many failures");
+        tracing::warn!("login refused: too many attempts");
         return Ok(page(StatusCode::UNAUTHORIZED, email, Some(LOGIN_FAILED)));
     }
     let Some(user) = accounts::verify_password(&state.db, &email, password).await? else {
-        limiter.failed(&email, address.as_deref(), now).await?;
         return Ok(page(StatusCode::UNAUTHORIZED, email, Some(LOGIN_FAILED)));
     };
-    limiter.succeeded(&email).await?;
+    limiter.succeeded(&email, address.as_deref()).await?;
     let session = sessions::create(&state.db, &user.id).await?;
     tracing::info!(user.id = %user.id, "signed in to the dashboard");
     let landing = match user.role {

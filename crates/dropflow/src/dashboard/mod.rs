@@ -107,6 +107,12 @@ pub fn router() -> Router<AppState> {
             post(order_warehouse_actions::pay),
         )
         .route("/supplier-orders/{id}/ship", post(actions::ship))
+        .route("/supplier-orders/{id}/link", post(actions::link))
+        .route("/supplier-orders/{id}/buy-again", post(actions::buy_again))
+        .route(
+            "/orders/{id}/flags/{flag}/accept",
+            post(actions::accept_flag),
+        )
         .route("/supplier-orders/{id}/deliver", post(actions::deliver))
         .route("/vendor", get(vendor::page))
         .route(

@@ -69,6 +69,15 @@ pub struct HoldRow {
     pub detail: String,
 }
 
+/// An open flag (a change after purchase a person settles), with what can be done about it.
+pub struct FlagRow {
+    pub id: String,
+    pub kind: String,
+    pub detail: String,
+    /// The purchase it is about, when a placement is to be linked by hand or bought again.
+    pub link_purchase: Option<String>,
+}
+
 /// A button, as the template draws it.
 pub struct Button {
     /// Where the form posts.
@@ -100,6 +109,8 @@ struct OrderPage {
     supplier_orders: Vec<SupplierOrderRow>,
     parcels: Vec<ParcelRow>,
     holds: Vec<HoldRow>,
+    /// Open flags, for owners and staff.
+    flags: Vec<FlagRow>,
     cancel_reason: Option<String>,
     timeline: Vec<EventRow>,
     show_timeline: bool,
@@ -233,6 +244,23 @@ pub async fn page(
     } else {
         None
     };
+    let flags: Vec<FlagRow> = if vendor.is_some() {
+        Vec::new()
+    } else {
+        crate::storage::flags::for_order(&state.db, id)
+            .await?
+            .into_iter()
+            .filter(|f| f.resolved_at.is_none())
+            .map(|f| FlagRow {
+                link_purchase: (f.kind == crate::storage::flags::kind::LINK_BY_HAND)
+                    .then(|| f.supplier_order_id.clone())
+                    .flatten(),
+                kind: view::words(&f.kind),
+                detail: f.detail,
+                id: f.id,
+            })
+            .collect()
+    };
     let page = OrderPage {
         layout: Layout::new(&viewer, format!("Order {}", detail.summary.name), "orders"),
         id: id.to_string(),
@@ -255,6 +283,7 @@ pub async fn page(
                 detail: h.detail.clone(),
             })
             .collect(),
+        flags,
         cancel_reason: detail.state.cancel_reason.clone(),
         timeline: if show_timeline {
             super::timeline::rows(&detail.timeline)

@@ -197,7 +197,13 @@ impl Submitted {
 
 async fn read_form(mut multipart: Multipart) -> Result<Submitted, PageError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
-        PageError::BadRequest(format!("the form could not be read: {}", e.body_text()))
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            PageError::PayloadTooLarge(
+                "the form is larger than this server accepts; a logo may be at most 512 KiB".into(),
+            )
+        } else {
+            PageError::BadRequest(format!("the form could not be read: {}", e.body_text()))
+        }
     };
     let mut submitted = Submitted::default();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {

@@ -130,6 +130,8 @@ impl World {
         config.database.url = url;
         config.http.listen = options.listen.clone();
         config.jobs.concurrency = 16;
+        // Every sandbox listens on loopback.
+        config.outbound.allow_private_addresses = true;
         config.jobs.poll_ms = 20;
         // Sandbox faults clear in moments: retry within seconds, not the production hour.
         config.jobs.backoff_base_ms = 250;

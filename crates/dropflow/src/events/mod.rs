@@ -20,8 +20,6 @@ pub mod attention;
 pub mod endpoints;
 /// Delivering events to the endpoints, signed, in order, with retries.
 pub mod outbound;
-/// Where outbound webhooks may go (no private addresses: SSRF).
-pub mod egress;
 
 use crate::jobs::backoff::Backoff;
 use crate::storage::{now_ms, Database};
@@ -53,9 +51,9 @@ pub struct EventsConfig {
     pub webhook_timeout: Duration,
     /// Retry spacing for a failing endpoint.
     pub webhook_backoff: Backoff,
-    /// Let webhooks go to private addresses (`[webhooks] allow_private_addresses`; see
-    /// [`egress`]).
-    pub allow_private_webhooks: bool,
+    /// Where webhooks may go (`[outbound] allow_private_addresses`; see
+    /// [`crate::outbound`]).
+    pub reach: crate::outbound::Reach,
 }
 
 impl Default for EventsConfig {
@@ -74,7 +72,7 @@ impl Default for EventsConfig {
                 base: Duration::from_secs(5),
                 cap: Duration::from_secs(3_600),
             },
-            allow_private_webhooks: false,
+            reach: crate::outbound::Reach::PublicOnly,
         }
     }
 }
@@ -243,7 +241,7 @@ async fn webhook_loop(
     owner: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let client = egress::client(config.allow_private_webhooks, config.webhook_timeout);
+    let client = crate::outbound::client_with(config.reach, config.webhook_timeout);
     while !*shutdown.borrow() {
         let woken = db.events_recorded.notified();
         tokio::pin!(woken);

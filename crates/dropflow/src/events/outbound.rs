@@ -106,8 +106,8 @@ pub async fn turn(
     // inside the network.
     let refused = reqwest::Url::parse(&target.url)
         .ok()
-        .and_then(|url| super::egress::refuse_host(&url))
-        .filter(|_| !config.allow_private_webhooks);
+        .and_then(|url| crate::outbound::refuse_host(&url))
+        .filter(|_| !config.reach.allows_private());
     let error = match refused {
         Some(why) => Some(format!("refused: {why}")),
         None => send(client, config, target, body).await,
@@ -157,7 +157,7 @@ async fn send(
     match sent {
         Ok(response) if response.status().is_success() => None,
         Ok(response) => Some(format!("the endpoint answered {}", response.status())),
-        Err(e) => Some(match super::egress::refusal(&e) {
+        Err(e) => Some(match crate::outbound::refusal(&e) {
             Some(why) => format!("refused: {why}"),
             None if e.is_timeout() => "no answer in time".to_string(),
             None if e.is_connect() => "could not connect".to_string(),

@@ -20,7 +20,8 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("request body is larger than the limit of {0} bytes")]
+    /// The body is above the limit (its size in bytes; 0 when the reader did not say).
+    #[error("{}", too_large(*.0))]
     PayloadTooLarge(usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -28,8 +29,19 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The database is busy (a write lock held, the pool exhausted): retry shortly.
+    #[error("{0}")]
+    StorageBusy(String),
     #[error("internal error")]
     Internal(String),
+}
+
+fn too_large(limit: usize) -> String {
+    if limit == 0 {
+        "request body is larger than the limit".to_string()
+    } else {
+        format!("request body is larger than the limit of {limit} bytes")
+    }
 }
 
 /// The JSON error body.
@@ -60,11 +72,16 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Unavailable(_) | ApiError::StorageBusy(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
+
+/// What a 503 asks the caller to wait, in seconds.
+pub const RETRY_AFTER_SECS: &str = "5";
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -72,13 +89,29 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(error = %detail, "internal error");
         }
+        let storage_fault = matches!(self, ApiError::StorageBusy(_));
+        if let ApiError::StorageBusy(detail) = &self {
+            tracing::warn!(error = %detail, "storage busy; answered 503");
+        }
         let body = ErrorBody {
             error: ErrorDetail {
                 code: code.to_string(),
                 message: self.to_string(),
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        if storage_fault {
+            response
+                .extensions_mut()
+                .insert(super::health::StorageFault);
+        }
+        response
     }
 }
 
@@ -88,6 +121,10 @@ impl From<crate::storage::StorageError> for ApiError {
         match error {
             StorageError::NotFound => ApiError::NotFound("not found".into()),
             StorageError::Conflict(message) => ApiError::Conflict(message),
+            busy if busy.is_busy() => ApiError::StorageBusy(format!(
+                "the database is busy; retry in a few seconds ({})",
+                busy.busy_kind()
+            )),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -44,8 +44,18 @@ pub struct AppState {
     pub cj_open_id: Option<String>,
     /// Where inspection photos are written (`[warehouse] files_dir`).
     pub warehouse_files: std::path::PathBuf,
-    /// `[webhooks] allow_private_addresses`: merchants' endpoints may be private addresses.
-    pub allow_private_webhooks: bool,
+    /// `[outbound] allow_private_addresses`: merchants' webhook endpoints and Admin API URLs
+    /// may be private addresses (development and tests only).
+    pub outbound_reach: crate::outbound::Reach,
+    /// `[intake]`: what a store order may contain, and what is held for a person.
+    pub intake: crate::platforms::limits::IntakeLimits,
+    /// The installation's operator account (`[warehouse] operator_account`): its warehouse
+    /// users change the rate tables and refund rules.
+    pub operator_account: String,
+    /// `[http] metrics_token`: `/metrics` wants it as a Bearer token; `None`: loopback only.
+    pub metrics_token: Option<String>,
+    /// Recent storage faults (lock held, pool exhausted), which `/readyz` reports.
+    pub storage_health: Arc<health::StorageHealth>,
 }
 
 /// The whole router.
@@ -144,8 +154,30 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .method_not_allowed_fallback(|| async {
             error::ApiError::MethodNotAllowed("this endpoint does not accept that method".into())
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            health::record_faults,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::Extension(extract::BodyLimit(body_limit)))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// On every answer, errors and panics included: browsers must not guess a content type
+/// (`nosniff`: a JSON error is never run as script or styles), and no page's address is sent
+/// to other sites (`no-referrer`: dashboard URLs carry order ids and filters).
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
 }

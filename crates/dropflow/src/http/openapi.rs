@@ -1,5 +1,6 @@
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ObjectBuilder, RefOr, ResponseBuilder, Schema, Type};
 use utoipa::{Modify, OpenApi};
 
 /// The API description served at `/api/v1/openapi.json`, generated from the handlers'
@@ -69,9 +70,111 @@ use utoipa::{Modify, OpenApi};
         super::api::webhook_endpoints::delete,
         super::api::webhook_endpoints::replay,
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ErrorAnswers)
 )]
 pub struct ApiDoc;
+
+/// A string parameter or field limited to `values` (taken from the code's own lists, so the
+/// document cannot drift from what the handler accepts).
+fn one_of(values: impl IntoIterator<Item = &'static str>) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .build()
+        .into()
+}
+
+/// `tab`: the order tabs.
+pub fn tab_schema() -> Schema {
+    one_of(dropflow_core::tab::Tab::ALL.map(|t| t.as_str()))
+}
+
+/// A hold reason.
+pub fn hold_reason_schema() -> Schema {
+    one_of(dropflow_core::hold::HoldReason::ALL.map(|r| r.as_str()))
+}
+
+/// A job status.
+pub fn job_status_schema() -> Schema {
+    one_of(super::api::jobs::STATUSES)
+}
+
+/// A store platform.
+pub fn platform_schema() -> Schema {
+    one_of(["shopify", "woocommerce"])
+}
+
+/// A merchant's decision on failed warehouse items.
+pub fn decision_schema() -> Schema {
+    one_of(super::api::warehouse::DECISIONS)
+}
+
+/// The error answers every operation can give besides its own, added to each operation so
+/// the document lists every status the server answers (a client generator, and the CI's
+/// schemathesis run, hold the server to it):
+/// - 400: a path or query parameter that does not parse; a malformed JSON body;
+/// - 401 / 403: no or a bad token; a role that may never do this (bearer operations);
+/// - 404: an id in the path that is not the caller's (operations with path parameters);
+/// - 413 / 415 / 422: a body too large, not JSON, or of the wrong shape (operations with a
+///   request body);
+/// - 503: storage busy (a lock held, the pool exhausted), with `Retry-After`.
+struct ErrorAnswers;
+
+impl Modify for ErrorAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let has_path_params = path.contains('{');
+            for operation in [
+                item.get.as_mut(),
+                item.put.as_mut(),
+                item.post.as_mut(),
+                item.delete.as_mut(),
+                item.patch.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = operation.request_body.is_some();
+                let mut statuses = vec![("400", "the request cannot be read")];
+                if secured {
+                    statuses.push(("401", "no valid API token"));
+                    statuses.push(("403", "the caller's role may never do this"));
+                    statuses.push(("503", "storage busy; retry after `Retry-After` seconds"));
+                }
+                if has_path_params {
+                    statuses.push(("404", "not found, or not the caller's"));
+                }
+                if has_body {
+                    statuses.push(("413", "the body is larger than the limit"));
+                    statuses.push(("415", "the body is not `application/json`"));
+                    statuses.push(("422", "a field is missing or invalid"));
+                }
+                for (status, description) in statuses {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(description)
+                                    .content(
+                                        "application/json",
+                                        utoipa::openapi::ContentBuilder::new()
+                                            .schema(Some(RefOr::Ref(
+                                                utoipa::openapi::Ref::from_schema_name("ErrorBody"),
+                                            )))
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                        });
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

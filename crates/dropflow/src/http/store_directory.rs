@@ -11,37 +11,44 @@ use std::sync::RwLock;
 
 #[derive(Default)]
 pub struct StoreDirectory {
-    cache: RwLock<HashMap<(Platform, String), Store>>,
+    cache: RwLock<HashMap<(Platform, String), Vec<Store>>>,
 }
 
 impl StoreDirectory {
-    /// The store, from the cache when `fresh` is false, else from the database.
+    /// The registrations a webhook for the domain may belong to ([`stores::candidates`]),
+    /// from the cache when `fresh` is false, else from the database.
     pub async fn find(
         &self,
         db: &Database,
         platform: Platform,
         domain: &str,
         fresh: bool,
-    ) -> Result<Option<Store>> {
+    ) -> Result<Vec<Store>> {
         let key = (platform, stores::normalize_domain(domain));
         if !fresh {
             if let Ok(cache) = self.cache.read() {
-                if let Some(store) = cache.get(&key) {
-                    return Ok(Some(store.clone()));
+                if let Some(stores) = cache.get(&key) {
+                    return Ok(stores.clone());
                 }
             }
         }
-        let found = stores::find_by_domain(db, platform, &key.1).await?;
+        let found = stores::candidates(db, platform, &key.1).await?;
         if let Ok(mut cache) = self.cache.write() {
-            match &found {
-                Some(store) => {
-                    cache.insert(key, store.clone());
-                }
-                None => {
-                    cache.remove(&key);
-                }
+            // A contested domain (several unverified registrations) is read afresh each
+            // time: which of them a webhook belongs to changes as soon as one is verified.
+            if found.len() == 1 {
+                cache.insert(key, found.clone());
+            } else {
+                cache.remove(&key);
             }
         }
         Ok(found)
+    }
+
+    /// Drops what is cached for the domain (a registration of it was just verified).
+    pub fn forget(&self, platform: Platform, domain: &str) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(&(platform, stores::normalize_domain(domain)));
+        }
     }
 }

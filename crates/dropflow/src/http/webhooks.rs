@@ -37,8 +37,8 @@ pub async fn shopify(
     // delivery. Prefer the event id, fall back to the webhook id on older API versions.
     let dedup_key = optional(&headers, "x-shopify-event-id").unwrap_or(webhook_id);
 
-    let store = store_for(&state, Platform::Shopify, domain).await?;
-    verify(&state, &store, |secret| {
+    let stores = store_for(&state, Platform::Shopify, domain).await?;
+    let store = verify(&state, &stores, |secret| {
         shopify::verify_webhook(secret, &body, hmac)
     })
     .await?;
@@ -57,6 +57,7 @@ pub async fn shopify(
         return Err(ApiError::BadRequest("the webhook body is empty".into()));
     }
     let order = shopify::parse_order(&body)
+        .and_then(|order| state.intake.check(&order).map(|()| order))
         .map_err(|e| ApiError::Unprocessable(format!("not a Shopify order: {e}")))?;
     submit(&state, &store, dedup_key, topic, &body, order).await
 }
@@ -79,8 +80,8 @@ pub async fn woocommerce(
     let source = required(&headers, "x-wc-webhook-source")?;
     let delivery_id = required(&headers, "x-wc-webhook-delivery-id")?;
 
-    let store = store_for(&state, Platform::Woocommerce, source).await?;
-    verify(&state, &store, |secret| {
+    let stores = store_for(&state, Platform::Woocommerce, source).await?;
+    let store = verify(&state, &stores, |secret| {
         woocommerce::verify_webhook(secret, &body, signature)
     })
     .await?;
@@ -92,6 +93,7 @@ pub async fn woocommerce(
         return Ok(ack("ignored", None));
     }
     let order = woocommerce::parse_order(&body)
+        .and_then(|order| state.intake.check(&order).map(|()| order))
         .map_err(|e| ApiError::Unprocessable(format!("not a WooCommerce order: {e}")))?;
     // WooCommerce does not retry; its delivery id identifies one delivery, so a replay of the
     // same delivery (a proxy, a manual re-send) is dropped.
@@ -108,7 +110,9 @@ async fn submit(
 ) -> Result<Json<WebhookAck>, ApiError> {
     let body = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::BadRequest("the webhook body is not UTF-8".into()))?;
+    let review = state.intake.review(&order, store.platform);
     let delivery = Delivery {
+        review,
         store_id: store.id,
         platform: store.platform,
         dedup_key: dedup_key.to_string(),
@@ -146,42 +150,53 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
     }
 }
 
-async fn store_for(state: &AppState, platform: Platform, domain: &str) -> Result<Store, ApiError> {
-    state
+/// The registrations the webhook may belong to (several only while none is verified).
+async fn store_for(
+    state: &AppState,
+    platform: Platform,
+    domain: &str,
+) -> Result<Vec<Store>, ApiError> {
+    let stores = state
         .stores
         .find(&state.db, platform, domain, false)
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "no {} store is registered for {domain:?}",
-                platform.as_str()
-            ))
-        })
+        .await?;
+    if stores.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "no {} store is registered for {domain:?}",
+            platform.as_str()
+        )));
+    }
+    Ok(stores)
 }
 
-/// Checks the signature with the current secret, then the previous one (rotation), then once
-/// more against a fresh read of the store in case another process rotated it.
+/// The registration whose secret signed the webhook: the current secret, then the previous
+/// one (rotation), then once more against a fresh read in case another process rotated a
+/// secret or verified a registration.
 async fn verify(
     state: &AppState,
-    store: &Store,
+    stores: &[Store],
     check: impl Fn(&[u8]) -> bool,
-) -> Result<(), ApiError> {
-    let matches = |s: &Store| {
+) -> Result<Store, ApiError> {
+    let matches = |s: &&Store| {
         check(s.webhook_secret.as_bytes())
             || s.previous_webhook_secret
                 .as_deref()
                 .is_some_and(|old| check(old.as_bytes()))
     };
-    if matches(store) {
-        return Ok(());
+    if let Some(store) = stores.iter().find(matches) {
+        return Ok(store.clone());
     }
+    let Some(first) = stores.first() else {
+        return Err(ApiError::NotFound("no store is registered".into()));
+    };
     let fresh = state
         .stores
-        .find(&state.db, store.platform, &store.domain, true)
+        .find(&state.db, first.platform, &first.domain, true)
         .await?;
-    if fresh.as_ref().is_some_and(matches) {
-        return Ok(());
+    if let Some(store) = fresh.iter().find(matches) {
+        return Ok(store.clone());
     }
+    let store = first;
     metrics::counter!("dropflow_webhook_signature_failures_total", "platform" => store.platform.as_str()).increment(1);
     Err(ApiError::Unauthorized(
         "the webhook signature does not match the store's secret".into(),

@@ -29,6 +29,9 @@ pub struct Delivery {
     /// The raw body as received, kept verbatim as the receipt.
     pub body: String,
     pub order: StoreOrder,
+    /// Why the order is implausible and must be held for a person
+    /// (`platforms::limits::IntakeLimits::review`); `None`: plausible.
+    pub review: Option<String>,
 }
 
 /// What happened to a delivery.

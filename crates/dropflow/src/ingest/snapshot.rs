@@ -39,6 +39,8 @@ pub fn snapshot_of(
         lines_fingerprint: Some(lines_fingerprint(order)),
         updated_at: order.updated_at,
         capture_policy,
+        // Judged at intake against the configured limits (`platforms::limits`).
+        implausible: None,
     }
 }
 

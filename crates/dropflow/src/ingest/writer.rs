@@ -148,7 +148,8 @@ fn apply_delivery(
     cause: &Cause,
     capture_policy: CapturePolicy,
 ) -> Result<Outcome, StorageError> {
-    let snapshot = snapshot_of(&delivery.order, &delivery.topic, capture_policy);
+    let mut snapshot = snapshot_of(&delivery.order, &delivery.topic, capture_policy);
+    snapshot.implausible = delivery.review.clone();
     let Some(current) = current else {
         let id = OrderId::new();
         let transition = lifecycle::receive(snapshot);

@@ -11,6 +11,35 @@
 use futures::future::BoxFuture;
 use std::time::Duration;
 
+/// Most characters of a store's own error text kept (in job errors and on the timeline).
+pub const OUTSIDE_TEXT_LIMIT: usize = 200;
+
+/// A store's error text as shown to merchants: only ever the platform's documented error
+/// fields are passed here (Shopify `errors`, WooCommerce `message` and `code`), cut to
+/// [`OUTSIDE_TEXT_LIMIT`] characters, control characters dropped — whatever answered (a
+/// misconfigured or hostile server) cannot fill the job list or the timeline with its text.
+pub fn outside_text(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let clean = clean.trim();
+    match clean.char_indices().nth(OUTSIDE_TEXT_LIMIT) {
+        Some((cut, _)) => format!("{}…", &clean[..cut]),
+        None => clean.to_string(),
+    }
+}
+
+/// An answer that is not the JSON the platform documents. serde's message quotes what it
+/// read, so only where it stopped is kept.
+pub fn unreadable(path: &str, error: &serde_json::Error) -> StoreApiError {
+    StoreApiError::Protocol(format!(
+        "unreadable answer to {path} (line {}, column {})",
+        error.line(),
+        error.column()
+    ))
+}
+
 /// One parcel to report to the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FulfilmentPush {
@@ -94,4 +123,27 @@ pub trait StoreAdmin: Send + Sync {
         &'a self,
         push: &'a FulfilmentPush,
     ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>>;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_text_is_bounded_and_has_no_control_characters() {
+        let long = format!("root:x:0:0\n{}", "a".repeat(5_000));
+        let shown = outside_text(&long);
+        assert_eq!(shown.chars().count(), OUTSIDE_TEXT_LIMIT + 1);
+        assert!(shown.starts_with("root:x:0:0 a"), "{shown}");
+        assert!(shown.ends_with('…'));
+        assert_eq!(outside_text(" Not Found "), "Not Found");
+        let quoted =
+            serde_json::from_str::<Vec<u8>>("{\"secret\": \"metadata-token\"}").unwrap_err();
+        let error = unreadable("shop.json", &quoted).to_string();
+        assert!(
+            !error.contains("metadata-token") && !error.contains("secret"),
+            "{error}"
+        );
+    }
 }

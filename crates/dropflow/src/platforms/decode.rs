@@ -96,8 +96,15 @@ pub(super) fn currency(code: &str, path: &str) -> Result<Currency, PayloadError>
 }
 
 /// A decimal amount in the order's currency, exactly (no floating point on the way).
+/// Prices and totals a store sends are never negative (a refund or discount is its own
+/// field), so `-19.00` is refused naming the field rather than stored.
 pub(super) fn money(amount: &str, currency: Currency, path: &str) -> Result<Money, PayloadError> {
-    Money::parse_decimal(amount, currency).map_err(|err| invalid(path, err.to_string()))
+    let money =
+        Money::parse_decimal(amount, currency).map_err(|err| invalid(path, err.to_string()))?;
+    if money.minor < 0 {
+        return Err(invalid(path, "an amount must not be negative"));
+    }
+    Ok(money)
 }
 
 /// Line quantities arrive as JSON integers of any sign; we take them as `i64` so a zero or

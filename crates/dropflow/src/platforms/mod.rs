@@ -15,6 +15,12 @@
 //! state that can do no harm (payment `Pending`: nothing is bought on it), never to "paid".
 
 pub mod admin;
+/// What a store's domain and Admin API URL may be (platform syntax, public only).
+pub mod store_address;
+/// Checking a store's Admin API access against the shop itself (verification).
+pub mod shop_check;
+/// What a store order may contain (422 otherwise) and what is held for a person.
+pub mod limits;
 pub mod shopify;
 pub mod woocommerce;
 

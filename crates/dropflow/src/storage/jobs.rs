@@ -229,6 +229,19 @@ pub async fn retry(db: &Database, scope: &super::accounts::Scope, id: i64) -> Re
     Ok(query.execute(&db.writer).await?.rows_affected() == 1)
 }
 
+/// Whether the job exists for this scope (another account's job does not: 404, not 409).
+pub async fn visible(db: &Database, scope: &super::accounts::Scope, id: i64) -> Result<bool> {
+    // $1 is a number, bound first; the scope's text values follow from $2.
+    let mut binds = vec![String::new()];
+    let visible = job_condition(scope, &mut binds);
+    let sql = format!("SELECT 1 AS one FROM jobs WHERE id = $1 AND {visible}");
+    let mut query = sqlx::query(&sql).bind(id);
+    for bind in &binds[1..] {
+        query = query.bind(bind.as_str());
+    }
+    Ok(query.fetch_optional(&db.reader).await?.is_some())
+}
+
 /// Jobs a scope may see: those of its orders; jobs of no order (the follower's sweeps) belong
 /// to the installation and are shown to the default account's owners.
 fn job_condition(scope: &super::accounts::Scope, binds: &mut Vec<String>) -> String {

@@ -90,6 +90,47 @@ pub enum StorageError {
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
+impl StorageError {
+    /// A fault that passes by itself: a write lock held by someone else (SQLite
+    /// `SQLITE_BUSY`/`SQLITE_LOCKED`, PostgreSQL `lock_not_available`, a deadlock or a
+    /// serialization failure), the pool exhausted, the server refusing connections for now.
+    /// The API answers these 503 with `Retry-After`, not 500.
+    pub fn is_busy(&self) -> bool {
+        self.busy_kind() != "none"
+    }
+
+    /// Which passing fault this is, in words safe to show (no SQL, no values).
+    pub fn busy_kind(&self) -> &'static str {
+        let StorageError::Database(error) = self else {
+            return "none";
+        };
+        match error {
+            sqlx::Error::PoolTimedOut => "no database connection free",
+            sqlx::Error::PoolClosed => "the database pool is closing",
+            sqlx::Error::Io(_) => "the database connection failed",
+            sqlx::Error::Database(db) => {
+                let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+                // SQLite (primary result code in the low byte of the extended one): 5 BUSY,
+                // 6 LOCKED. PostgreSQL SQLSTATE: 55P03 lock_not_available, 40001
+                // serialization_failure, 40P01 deadlock_detected, 57P03 cannot_connect_now,
+                // 53300 too_many_connections.
+                let sqlite_busy = code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6));
+                if sqlite_busy
+                    || matches!(
+                        code.as_str(),
+                        "55P03" | "40001" | "40P01" | "57P03" | "53300"
+                    )
+                {
+                    "a database lock is held"
+                } else {
+                    "none"
+                }
+            }
+            _ => "none",
+        }
+    }
+}
+
 /// Both pools and the engine they talk to.
 #[derive(Clone, Debug)]
 pub struct Database {
@@ -164,8 +205,13 @@ impl Database {
                     // the values at hand.
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            conn.execute("SET plan_cache_mode = force_custom_plan")
-                                .await?;
+                            // A write waits at most 10 s for a lock, as SQLite's busy_timeout:
+                            // then the API answers 503 instead of hanging.
+                            conn.execute(
+                                "SET plan_cache_mode = force_custom_plan; \
+                                 SET lock_timeout = '10s'",
+                            )
+                            .await?;
                             Ok(())
                         })
                     })

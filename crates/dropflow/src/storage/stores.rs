@@ -12,6 +12,8 @@ pub struct Store {
     pub webhook_secret: String,
     pub previous_webhook_secret: Option<String>,
     pub created_at: i64,
+    /// When its Admin API access was checked against the shop itself; `None`: unverified.
+    pub verified_at: Option<i64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -35,8 +37,22 @@ pub fn normalize_domain(raw: &str) -> String {
     without_scheme.trim_end_matches('/').to_string()
 }
 
+/// Registers a store in the `default` account (the command line's, and tests').
 pub async fn create(
     db: &Database,
+    platform: Platform,
+    domain: &str,
+    webhook_secret: &str,
+) -> Result<Store> {
+    create_in(db, "default", platform, domain, webhook_secret).await
+}
+
+/// Registers an unverified store in `account_id`. Domains are not first come, first served:
+/// other accounts' unverified registrations of the domain do not block it; a verified one
+/// does, and so does the account's own earlier registration. The refusal names no account.
+pub async fn create_in(
+    db: &Database,
+    account_id: &str,
     platform: Platform,
     domain: &str,
     webhook_secret: &str,
@@ -48,26 +64,80 @@ pub async fn create(
         webhook_secret: webhook_secret.to_string(),
         previous_webhook_secret: None,
         created_at: now_ms(),
+        verified_at: None,
     };
     let result = sqlx::query(
-        "INSERT INTO stores (id, platform, domain, webhook_secret, created_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform, domain) DO NOTHING",
+        "INSERT INTO stores (id, platform, domain, webhook_secret, created_at, account_id)
+         SELECT $1, $2, $3, $4, $5, $6
+         WHERE NOT EXISTS (SELECT 1 FROM stores WHERE platform = $2 AND domain = $3
+             AND (verified_at IS NOT NULL OR account_id = $6))
+         ON CONFLICT DO NOTHING",
     )
     .bind(store.id.to_string())
     .bind(platform.as_str())
     .bind(&store.domain)
     .bind(&store.webhook_secret)
     .bind(store.created_at)
+    .bind(account_id)
     .execute(&db.writer)
     .await?;
     if result.rows_affected() == 0 {
-        return Err(StorageError::Conflict(format!(
-            "a {} store with domain {} is already registered",
-            platform.as_str(),
-            store.domain
-        )));
+        return Err(already_registered(platform, &store.domain));
     }
     Ok(store)
+}
+
+fn already_registered(platform: Platform, domain: &str) -> StorageError {
+    StorageError::Conflict(format!(
+        "a {} store with domain {domain} is already registered",
+        platform.as_str()
+    ))
+}
+
+/// Stores the Admin API access that was just checked against the shop and marks the store
+/// verified. Refused (conflict) when another registration of the domain is verified already.
+pub async fn verify_with_access(
+    db: &Database,
+    id: StoreId,
+    access: &super::settings::AdminAccess,
+) -> Result<()> {
+    let store = get(db, id).await?;
+    let result = sqlx::query(
+        "UPDATE stores SET admin_url = $1, admin_key = $2, admin_secret = $3,
+             verified_at = COALESCE(verified_at, $4)
+         WHERE id = $5 AND NOT EXISTS (SELECT 1 FROM stores other
+             WHERE other.platform = $6 AND other.domain = $7
+               AND other.verified_at IS NOT NULL AND other.id <> $5)",
+    )
+    .bind(&access.url)
+    .bind(&access.key)
+    .bind(access.secret.as_deref())
+    .bind(now_ms())
+    .bind(id.to_string())
+    .bind(store.platform.as_str())
+    .bind(&store.domain)
+    .execute(&db.writer)
+    .await;
+    match result {
+        Ok(done) if done.rows_affected() == 1 => Ok(()),
+        Ok(_) => Err(already_registered(store.platform, &store.domain)),
+        // Two verifications of one domain at once: the unique index keeps one.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(already_registered(store.platform, &store.domain))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One store by id.
+pub async fn get(db: &Database, id: StoreId) -> Result<Store> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM stores WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&db.reader)
+        .await?;
+    row.map(|r| from_row(&r))
+        .transpose()?
+        .ok_or(StorageError::NotFound)
 }
 
 /// Replaces the webhook secret, keeping the old one valid for deliveries signed before the
@@ -87,21 +157,37 @@ pub async fn rotate_secret(db: &Database, id: StoreId, new_secret: &str) -> Resu
     Ok(())
 }
 
-const COLUMNS: &str = "id, platform, domain, webhook_secret, previous_webhook_secret, created_at";
+const COLUMNS: &str =
+    "id, platform, domain, webhook_secret, previous_webhook_secret, created_at, verified_at";
 
+/// The store a webhook for this domain belongs to, when there is one: the verified
+/// registration, else the first.
 pub async fn find_by_domain(
     db: &Database,
     platform: Platform,
     domain: &str,
 ) -> Result<Option<Store>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM stores WHERE platform = $1 AND domain = $2"
+    Ok(candidates(db, platform, domain).await?.into_iter().next())
+}
+
+/// The registrations a webhook for this domain may belong to: only the verified one when
+/// there is one (an unverified registration never takes a verified store's webhooks);
+/// otherwise every registration, oldest first — the webhook's signature tells them apart,
+/// as each registrant gave its own secret.
+pub async fn candidates(db: &Database, platform: Platform, domain: &str) -> Result<Vec<Store>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM stores WHERE platform = $1 AND domain = $2
+         ORDER BY verified_at IS NULL, created_at, id"
     ))
     .bind(platform.as_str())
     .bind(normalize_domain(domain))
-    .fetch_optional(&db.reader)
+    .fetch_all(&db.reader)
     .await?;
-    row.map(|r| from_row(&r)).transpose()
+    let stores: Vec<Store> = rows.iter().map(from_row).collect::<Result<_>>()?;
+    Ok(match stores.iter().find(|s| s.verified_at.is_some()) {
+        Some(verified) => vec![verified.clone()],
+        None => stores,
+    })
 }
 
 pub async fn list(db: &Database) -> Result<Vec<Store>> {
@@ -121,5 +207,6 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Store> {
         webhook_secret: row.try_get("webhook_secret")?,
         previous_webhook_secret: row.try_get("previous_webhook_secret")?,
         created_at: row.try_get("created_at")?,
+        verified_at: row.try_get("verified_at")?,
     })
 }

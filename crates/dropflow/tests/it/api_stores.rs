@@ -28,7 +28,8 @@ async fn registering_a_store_answers_201_without_the_secret() {
     assert!(view["created_at"].is_string());
     let mut keys: Vec<&String> = view.as_object().expect("object").keys().collect();
     keys.sort();
-    assert_eq!(keys, ["created_at", "domain", "id", "platform"]);
+    assert_eq!(keys, ["created_at", "domain", "id", "platform", "verified"]);
+    assert_eq!(view["verified"], false);
 
     let listed = app.api_get("/api/v1/stores").await;
     assert_eq!(listed.status(), StatusCode::OK);
@@ -63,8 +64,9 @@ async fn registering_the_same_store_twice_is_a_409() {
         .await;
     let message = expect_error(response, StatusCode::CONFLICT, "conflict").await;
     assert!(message.contains("shop.example"), "{message}");
-    // Same domain on the other platform is a different store.
-    app.register_store("shopify", "shop.example", SECRET).await;
+    // Another shop is another store.
+    app.register_store("shopify", "shop.myshopify.com", SECRET)
+        .await;
     assert_eq!(app.rows("stores").await, 2);
     app.stop().await;
 }
@@ -78,7 +80,7 @@ async fn invalid_store_registrations_are_422_naming_the_problem() {
             "magento",
         ),
         (
-            json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": "short"}),
+            json!({"platform": "shopify", "domain": "shop.myshopify.com", "webhook_secret": "short"}),
             "webhook_secret",
         ),
         (
@@ -90,7 +92,7 @@ async fn invalid_store_registrations_are_422_naming_the_problem() {
             "platform",
         ),
         (
-            json!({"platform": "shopify", "domain": "shop.example"}),
+            json!({"platform": "shopify", "domain": "shop.myshopify.com"}),
             "webhook_secret",
         ),
         (
@@ -99,7 +101,7 @@ async fn invalid_store_registrations_are_422_naming_the_problem() {
         ),
         (
             json!({"platform": "shopify", "domain": "localhost", "webhook_secret": SECRET}),
-            "host name",
+            "domain",
         ),
         (
             json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": SECRET, "admin": true}),
@@ -191,5 +193,332 @@ async fn store_endpoints_need_a_token() {
     let response = app.get("/api/v1/stores").await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
     assert_eq!(app.rows("stores").await, 0);
+    app.stop().await;
+}
+
+/// Issue 12 item 9: a domain follows its platform's syntax (Shopify: the shop's
+/// `*.myshopify.com`; WooCommerce: a public host name), 422 naming the field.
+#[tokio::test]
+async fn store_domains_follow_the_platform_syntax() {
+    let app = TestApp::spawn().await;
+    for (platform, domain) in [
+        ("shopify", "<script>.myshopify.com"),
+        ("shopify", "shop.example"),
+        ("shopify", "a.b.myshopify.com"),
+        ("shopify", "shop.myshopify.com.evil.example"),
+        ("woocommerce", "<script>.example.com"),
+        ("woocommerce", "localhost"),
+        ("woocommerce", "http://10.0.0.1/"),
+        ("woocommerce", "http://[::1]/"),
+        ("woocommerce", "intranet"),
+        ("woocommerce", "db.internal"),
+    ] {
+        let response = app
+            .api_post(
+                "/api/v1/stores",
+                &json!({"platform": platform, "domain": domain, "webhook_secret": SECRET}),
+            )
+            .await;
+        let message =
+            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        assert!(
+            message.starts_with("domain: "),
+            "{platform} {domain}: {message}"
+        );
+    }
+    assert_eq!(app.rows("stores").await, 0);
+    app.register_store("woocommerce", "https://shop.example.com/store/", SECRET)
+        .await;
+    app.stop().await;
+}
+
+/// Issue 12 item 1: the Admin API URL is the shop's own (`https://{shop}.myshopify.com`),
+/// never an address inside the operator's network; 422 naming `url`, nothing kept.
+#[tokio::test]
+async fn admin_urls_other_than_the_shops_own_are_422() {
+    let app = TestApp::spawn_custom(dropflow::jobs::Registry::new(), |config| {
+        config.outbound.allow_private_addresses = false;
+    })
+    .await;
+    let store = app.shopify_store().await;
+    let path = format!("/api/v1/stores/{store}/admin");
+    for url in [
+        "http://127.0.0.1:8080",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]",
+        "http://10.0.0.1",
+        "http://[2002:7f00:1::]",
+        "http://[2001::7f00:1]",
+        "http://[fec0::1]",
+        "http://intranet",
+        "http://localhost:5432",
+        "http://sandbox-store.myshopify.com",
+        "https://other-shop.myshopify.com",
+        "https://sandbox-store.myshopify.com:8443",
+        "https://sandbox-store.myshopify.com.evil.example",
+        "ftp://sandbox-store.myshopify.com",
+    ] {
+        let response = app
+            .client()
+            .put(app.url(&path))
+            .bearer_auth(&app.token)
+            .json(&json!({ "url": url, "key": "shpat_0123" }))
+            .send()
+            .await
+            .expect("PUT");
+        let message =
+            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        assert!(message.starts_with("url: "), "{url}: {message}");
+    }
+    let kept = dropflow::storage::settings::admin_access(&app.db, store.parse().expect("id"))
+        .await
+        .expect("read");
+    assert!(kept.is_none(), "nothing was kept");
+    app.stop().await;
+}
+
+async fn put_admin(
+    app: &TestApp,
+    token: &str,
+    store: &str,
+    url: &str,
+    key: &str,
+) -> reqwest::Response {
+    app.client()
+        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
+        .bearer_auth(token)
+        .json(&json!({ "url": url, "key": key }))
+        .send()
+        .await
+        .expect("PUT")
+}
+
+async fn owner_of_new_account(app: &TestApp, name: &str) -> (String, String) {
+    use dropflow::storage::accounts::{self, NewUser, Role};
+    let account = accounts::create_account(&app.db, name)
+        .await
+        .expect("account");
+    let user = accounts::create_user(
+        &app.db,
+        NewUser {
+            account_id: &account,
+            email: &format!("owner@{name}.test"),
+            password: "correct horse battery",
+            role: Role::Owner,
+            stores: &[],
+            vendor: None,
+        },
+    )
+    .await
+    .expect("user");
+    let token = dropflow::storage::tokens::create_for(&app.db, "t", Some(&user.id))
+        .await
+        .expect("token")
+        .1;
+    (account, token)
+}
+
+async fn register_as(app: &TestApp, token: &str, domain: &str, secret: &str) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/v1/stores"))
+        .bearer_auth(token)
+        .json(&json!({"platform": "shopify", "domain": domain, "webhook_secret": secret}))
+        .send()
+        .await
+        .expect("POST")
+}
+
+/// Issue 12 item 4: registering a shop's domain first takes nothing from its owner. Only
+/// access checked against the shop itself (`GET shop.json`) verifies a registration; an
+/// unverified one never blocks it, and a 409 names no other account.
+#[tokio::test]
+async fn a_squatter_never_blocks_the_shop_owner() {
+    use dropflow_sandbox::shopify_admin::{self, ShopifyAdminConfig};
+    let shop = shopify_admin::start(ShopifyAdminConfig::default())
+        .await
+        .expect("sandbox");
+    let app = TestApp::spawn().await;
+    let (squatter_account, squatter) = owner_of_new_account(&app, "squatter").await;
+    let (owner_account, owner) = owner_of_new_account(&app, "owner").await;
+
+    // The squatter registers the shop first; the owner still can.
+    let squatted = expect_json(
+        register_as(&app, &squatter, SHOP, "squatters-own-secret-123").await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let theirs = expect_json(
+        register_as(&app, &owner, SHOP, SHOPIFY_SECRET).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(theirs["verified"], false);
+    // An account registers a shop once.
+    let again = expect_error(
+        register_as(&app, &owner, SHOP, SHOPIFY_SECRET).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    assert!(!again.contains(&squatter_account), "{again}");
+
+    // Before either is verified, a webhook goes to the registration whose secret signed it.
+    let hook = shopify_hook("orders/create", &paid_order(71, "#71"));
+    expect_json(
+        app.send_shopify(&hook, SHOPIFY_SECRET).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // Without the shop's token nothing is verified; with it, the owner's registration is.
+    let squatted_id = squatted["id"].as_str().expect("id");
+    let owners_id = theirs["id"].as_str().expect("id");
+    let refused = expect_error(
+        put_admin(
+            &app,
+            &squatter,
+            squatted_id,
+            &shop.base_url,
+            "shpat_guessed",
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    assert!(refused.starts_with("key: "), "{refused}");
+    let done = put_admin(&app, &owner, owners_id, &shop.base_url, shop.access_token()).await;
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    let listed = expect_json(
+        app.client()
+            .get(app.url("/api/v1/stores"))
+            .bearer_auth(&owner)
+            .send()
+            .await
+            .expect("GET"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed[0]["verified"], true, "{listed}");
+
+    // Once verified, the shop is the owner's: the squatter cannot verify it too (409 naming
+    // no account), a newcomer cannot register it, and the squatter's secret opens nothing.
+    let taken = expect_error(
+        put_admin(
+            &app,
+            &squatter,
+            squatted_id,
+            &shop.base_url,
+            shop.access_token(),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    let (_, newcomer) = owner_of_new_account(&app, "newcomer").await;
+    let closed = expect_error(
+        register_as(&app, &newcomer, SHOP, "newcomers-secret-1234").await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    for message in [&taken, &closed] {
+        assert!(
+            !message.contains(&owner_account)
+                && !message.contains("owner")
+                && !message.contains("tenant"),
+            "{message}"
+        );
+    }
+    let forged = shopify_hook("orders/create", &paid_order(72, "#72"));
+    expect_error(
+        app.send_shopify(&forged, "squatters-own-secret-123").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    let real = shopify_hook("orders/create", &paid_order(73, "#73"));
+    expect_json(
+        app.send_shopify(&real, SHOPIFY_SECRET).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM orders WHERE store_id = '{owners_id}'"
+        ))
+        .await,
+        2
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM orders WHERE store_id = '{squatted_id}'"
+        ))
+        .await,
+        0
+    );
+    shop.shutdown().await;
+    app.stop().await;
+}
+
+/// The check is against the shop itself: access that opens another shop does not verify.
+#[tokio::test]
+async fn access_to_another_shop_does_not_verify_a_store() {
+    use dropflow_sandbox::shopify_admin::{self, ShopifyAdminConfig};
+    let other = shopify_admin::start(ShopifyAdminConfig {
+        shop_domain: "someone-else.myshopify.com".into(),
+        ..ShopifyAdminConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    let app = TestApp::spawn().await;
+    let store = app.shopify_store().await;
+    let message = expect_error(
+        put_admin(
+            &app,
+            &app.token,
+            &store,
+            &other.base_url,
+            other.access_token(),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    assert!(message.contains("another shop"), "{message}");
+    assert!(
+        dropflow::storage::settings::admin_access(&app.db, store.parse().expect("id"))
+            .await
+            .expect("read")
+            .is_none()
+    );
+    other.shutdown().await;
+    app.stop().await;
+}
+
+/// WooCommerce is checked through `GET system_status` (`environment.home_url`).
+#[tokio::test]
+async fn a_woocommerce_store_is_verified_through_system_status() {
+    use dropflow_sandbox::woocommerce_admin::{self, WooAdminConfig};
+    let site = woocommerce_admin::start(WooAdminConfig::default())
+        .await
+        .expect("sandbox");
+    let app = TestApp::spawn().await;
+    let store = app
+        .register_woo_store(dropflow_sandbox::woocommerce::SITE_URL, SECRET)
+        .await;
+    let done = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
+        .bearer_auth(&app.token)
+        .json(&json!({ "url": site.base_url, "key": site.consumer_key(), "secret": site.consumer_secret() }))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.api_json("/api/v1/stores").await[0]["verified"], true);
+    site.shutdown().await;
     app.stop().await;
 }

@@ -288,8 +288,9 @@ async fn every_error_answer_has_a_code_and_a_message() {
     expect_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
     let r = app.api_get("/api/v1/jobs?limit=0").await;
     expect_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
+    // A job that does not exist (or is another account's) is not found.
     let r = app.api_post_empty("/api/v1/jobs/424242/retry").await;
-    expect_error(r, StatusCode::CONFLICT, "conflict").await;
+    expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
     let r = app
         .client()
         .post(app.url("/api/v1/stores"))

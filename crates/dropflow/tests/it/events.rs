@@ -38,7 +38,7 @@ fn fast() -> EventsConfig {
         // The tests sweep themselves, at the times they choose.
         sweep_every: Duration::from_secs(3_600),
         // The receivers listen on 127.0.0.1.
-        allow_private_webhooks: true,
+        reach: dropflow::outbound::Reach::AnyAddress,
         ..Default::default()
     }
 }
@@ -711,7 +711,7 @@ async fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_th
     let app = TestApp::spawn_jobs(
         |_| dropflow::jobs::Registry::new(),
         |config| {
-            config.webhooks.allow_private_addresses = false;
+            config.outbound.allow_private_addresses = false;
         },
     )
     .await;
@@ -726,6 +726,12 @@ async fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_th
         "http://169.254.169.254/latest/meta-data".to_string(),
         "http://[::1]/hook".to_string(),
         "http://10.0.0.7/hook".to_string(),
+        // IPv6 forms that embed IPv4 or are deprecated private ranges (issue 12 item 6).
+        "http://[2002:7f00:1::]/hook".to_string(),
+        "http://[2001::7f00:1]/hook".to_string(),
+        "http://[fec0::1]/hook".to_string(),
+        "http://[::ffff:a9fe:a9fe]/hook".to_string(),
+        "http://[64:ff9b::a00:1]/hook".to_string(),
     ] {
         let message = expect_error(
             app.api_post(&path, &json!({ "url": inside })).await,
@@ -750,7 +756,7 @@ async fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_th
         .unwrap();
     let (stop, stopped) = watch::channel(false);
     let config = EventsConfig {
-        allow_private_webhooks: false,
+        reach: dropflow::outbound::Reach::PublicOnly,
         ..fast()
     };
     let consumers = tokio::spawn(events::run(app.db.clone(), config, stopped));

@@ -16,6 +16,8 @@ mod dashboard_stats;
 mod dashboard_warehouse;
 mod demo;
 mod events;
+mod hardening;
+mod isolation;
 mod jobs_queue;
 mod money;
 mod notify;

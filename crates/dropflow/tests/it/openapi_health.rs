@@ -113,3 +113,64 @@ async fn a_stopped_app_no_longer_listens() {
     let result = reqwest::Client::new().get(url).send().await;
     assert!(result.is_err(), "still answering after stop");
 }
+
+/// Issue 12 item 10: the document omitted 400/401/415 on most operations, ranges and enums,
+/// and marked the wallet's `currency` optional though it is required.
+#[tokio::test]
+async fn the_openapi_document_lists_every_status_range_and_enum() {
+    let app = TestApp::spawn().await;
+    let doc: Value = expect_json(app.get("/api/v1/openapi.json").await, StatusCode::OK).await;
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("item") {
+            let statuses = operation["responses"].as_object().expect("responses");
+            let mut wanted = vec!["400", "401", "403", "503"];
+            if path.contains('{') {
+                wanted.push("404");
+            }
+            if operation.get("requestBody").is_some() {
+                wanted.extend(["413", "415", "422"]);
+            }
+            for status in wanted {
+                assert!(
+                    statuses.contains_key(status),
+                    "{method} {path} does not list {status}"
+                );
+            }
+        }
+    }
+    let param = |path: &str, name: &str| -> Value {
+        paths[path]["get"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} on {path}"))
+    };
+    let currency = param("/api/v1/stores/{store_id}/wallet", "currency");
+    assert_eq!(currency["required"], json!(true), "{currency}");
+    for (path, name) in [
+        ("/api/v1/orders", "limit"),
+        ("/api/v1/jobs", "limit"),
+        ("/api/v1/stores/{store_id}/wallet/entries", "limit"),
+    ] {
+        let limit = param(path, name);
+        assert_eq!(limit["schema"]["minimum"], json!(1), "{path}: {limit}");
+        assert_eq!(limit["schema"]["maximum"], json!(500), "{path}: {limit}");
+    }
+    let tab = param("/api/v1/orders", "tab").to_string();
+    assert!(
+        tab.contains("\"on_hold\"") && tab.contains("\"awaiting_order\""),
+        "{tab}"
+    );
+    let status = param("/api/v1/jobs", "status").to_string();
+    assert!(
+        status.contains("\"failed\"") && status.contains("\"queued\""),
+        "{status}"
+    );
+    let schemas = &doc["components"]["schemas"];
+    let text = |name: &str, field: &str| schemas[name]["properties"][field].to_string();
+    assert!(text("NewHold", "reason").contains("\"implausible_order\""));
+    assert!(text("NewStore", "platform").contains("\"woocommerce\""));
+    assert!(text("DecisionInput", "decision").contains("\"return_refund\""));
+    app.stop().await;
+}

@@ -213,6 +213,17 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     order["line_items"] = json!([line(&order, 0)]);
     map_variant(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
     vendor_token(&app, "a@vendor.test", "vendor-a").await;
+    // The event consumers (mail) as `serve` runs them.
+    dropflow::events::prepare(&app.db).await.unwrap();
+    let (stop_events, events_stopped) = tokio::sync::watch::channel(false);
+    let consumers = tokio::spawn(dropflow::events::run(
+        app.db.clone(),
+        dropflow::events::EventsConfig {
+            poll: Duration::from_millis(20),
+            ..Default::default()
+        },
+        events_stopped,
+    ));
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(
@@ -267,6 +278,25 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     );
     let listed = app.api_json("/api/v1/orders?needs_attention=true").await;
     assert!(listed.to_string().contains(&id), "{listed}");
+    // The owner sees them on the order page, with Accept.
+    accounts::create_user(
+        &app.db,
+        NewUser {
+            account_id: accounts::DEFAULT_ACCOUNT,
+            email: "owner@shop.example",
+            password: crate::dashboard_pages::PASSWORD,
+            role: Role::Owner,
+            stores: &[],
+            vendor: None,
+        },
+    )
+    .await
+    .unwrap();
+    let mut owner = crate::dashboard_pages::Browser::sign_in(&app, "owner@shop.example").await;
+    let page = owner.page(&format!("/orders/{id}")).await;
+    assert!(page.contains("Needs a decision"), "{page}");
+    assert!(page.contains("quantity 1 → 3"), "{page}");
+    assert!(page.contains("Accept as it is"), "{page}");
     // The same edit again raises nothing new.
     update(&app, &mut order, "orders/updated", 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -343,6 +373,8 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
         app.scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'vendor_change'")
             .await
     );
+    let _ = stop_events.send(true);
+    let _ = consumers.await;
     app.stop().await;
 }
 
@@ -457,6 +489,12 @@ async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
     assert_eq!(
         purchases(&app, &id).await[0]["status"],
         json!("awaiting_shipment")
+    );
+    let detail = app.order_detail(&id).await;
+    assert_eq!(
+        detail["procurement"],
+        json!("partially_fulfilled"),
+        "{detail}"
     );
 
     // Ten different numbers at once for the rest: one wins, the others are told nothing is

@@ -382,9 +382,13 @@ async fn settings_refuse_bad_values_and_unknown_stores() {
     )
     .await;
     assert_eq!(bad_url.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Access is checked against the shop before it is kept (here the Admin API sandbox).
+    let shop = dropflow_sandbox::shopify_admin::start(Default::default())
+        .await
+        .expect("shopify admin sandbox");
     let ok = put(
         format!("/api/v1/stores/{store}/admin"),
-        json!({ "url": "https://sandbox-store.myshopify.com", "key": "shpat_secret" }),
+        json!({ "url": shop.base_url, "key": shop.access_token() }),
     )
     .await;
     assert_eq!(ok.status(), StatusCode::NO_CONTENT);
@@ -392,7 +396,8 @@ async fn settings_refuse_bad_values_and_unknown_stores() {
     let settings = app
         .api_json(&format!("/api/v1/stores/{store}/settings"))
         .await;
-    assert!(!settings.to_string().contains("shpat_secret"));
+    assert!(!settings.to_string().contains(shop.access_token()));
+    shop.shutdown().await;
     app.stop().await;
 }
 

@@ -288,3 +288,181 @@ async fn the_logs_carry_no_personal_data_or_secrets() {
         );
     }
 }
+
+/// Issue 12, "keep it found": the paths the hardening added or changed — an implausible order
+/// held, an impossible one refused, a dashboard login (wrong, then right), the operator's
+/// `/metrics` token, a refused rate-table change — logged at `trace` carry no e-mail, name,
+/// address, phone, password, token or secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hardened_paths_log_no_personal_data_or_secrets() {
+    let db = TestDb::create().await;
+    register_store(&db).await;
+    let api_token = {
+        let output = dropflow(&db)
+            .args(["tokens", "create", "--name", "ops"])
+            .output()
+            .await
+            .expect("tokens create");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .expect("token line")
+            .to_string()
+    };
+    let (email, password) = ("ulrike.owner@example.net", "S3cret-Passw0rd-xyz");
+    let mut create = dropflow(&db)
+        .args(["users", "create", "--email", email, "--role", "owner"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("users create");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = create.stdin.take().expect("stdin");
+        stdin
+            .write_all(format!("{password}\n").as_bytes())
+            .await
+            .expect("password");
+    }
+    assert!(create.wait().await.expect("users create").success());
+    let metrics_token = "metrics-token-abcdef0123456789";
+    let mut child = dropflow(&db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DROPFLOW_LOG", "trace")
+        .env("DROPFLOW__HTTP__METRICS_TOKEN", metrics_token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn dropflow serve");
+    // Read the log as it comes: at `trace` it outgrows a pipe's buffer, and a server blocked
+    // on writing its log answers nothing.
+    let mut stderr_pipe = child.stderr.take().expect("stderr");
+    let log = tokio::spawn(async move {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text).await;
+        text
+    });
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("address in time")
+        .expect("stdout")
+        .expect("a line");
+    let base = line
+        .strip_prefix("dropflow listening on ")
+        .expect("address line")
+        .to_string();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let personal = [
+        "Ottoline",
+        "Brackenridge",
+        "ottoline.b@example.org",
+        "+44 20 7946 0321",
+        "17 Larkspur Mews",
+    ];
+    let mut order = paid_order(8_200_001, "#H1");
+    let address = json!({
+        "first_name": personal[0], "last_name": personal[1],
+        "name": format!("{} {}", personal[0], personal[1]),
+        "address1": personal[4], "city": "London", "zip": "SW1A 1AA",
+        "country": "United Kingdom", "country_code": "GB", "phone": personal[3]
+    });
+    order["shipping_address"] = address.clone();
+    order["billing_address"] = address;
+    order["email"] = json!(personal[2]);
+    order["customer"] = json!({"id": 2, "email": personal[2], "first_name": personal[0],
+        "last_name": personal[1], "phone": personal[3]});
+    // Held as implausible (quantity 500), then refused with a negative price.
+    order["line_items"][0]["quantity"] = json!(500);
+    assert!(send(&client, &base, &shopify_hook("orders/create", &order))
+        .await
+        .is_some());
+    let mut negative = order.clone();
+    negative["id"] = json!(8_200_002);
+    negative["line_items"][0]["price"] = json!("-19.00");
+    assert!(
+        send(&client, &base, &shopify_hook("orders/create", &negative))
+            .await
+            .is_none()
+    );
+
+    // The dashboard login: a wrong password, then the right one.
+    for attempt in ["wrong-password-123", password] {
+        let form = client
+            .get(format!("{base}/login"))
+            .send()
+            .await
+            .expect("form");
+        let cookie = form
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("dropflow_login="))
+            .and_then(|c| c.split(';').next())
+            .expect("login cookie")
+            .to_string();
+        let html = form.text().await.expect("html");
+        let marker = "name=\"csrf_token\" value=\"";
+        let at = html.find(marker).expect("csrf field") + marker.len();
+        let csrf = html[at..at + html[at..].find('"').expect("end")].to_string();
+        let body = format!(
+            "email={}&password={}&csrf_token={}",
+            encode(email),
+            encode(attempt),
+            encode(&csrf)
+        );
+        let answer = client
+            .post(format!("{base}/login"))
+            .header(reqwest::header::COOKIE, cookie)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("login");
+        let expected = if attempt == password { 303 } else { 401 };
+        assert_eq!(answer.status().as_u16(), expected);
+    }
+    let metrics = client
+        .get(format!("{base}/metrics"))
+        .bearer_auth(metrics_token)
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(metrics.status(), reqwest::StatusCode::OK);
+    let refused = client
+        .put(format!("{base}/api/v1/warehouse/rates"))
+        .bearer_auth(&api_token)
+        .json(&json!({"toml": "# nothing"}))
+        .send()
+        .await
+        .expect("rates");
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+
+    child.start_kill().expect("kill");
+    let _ = child.wait().await;
+    let stderr = log.await.expect("log reader");
+    assert!(stderr.contains("TRACE"), "logged at trace: {stderr}");
+    for needle in personal.iter().copied().chain([
+        email,
+        password,
+        "wrong-password-123",
+        SHOPIFY_SECRET,
+        api_token.as_str(),
+        metrics_token,
+    ]) {
+        assert!(
+            !stderr.contains(needle),
+            "the logs contain {needle:?}:\n{stderr}"
+        );
+    }
+}

@@ -23,6 +23,7 @@ fn delivery(store_id: StoreId, key: &str, order: &Value) -> Delivery {
         topic: "orders/create".into(),
         order: dropflow::platforms::shopify::parse_order(body.as_bytes()).expect("parse"),
         body,
+        review: None,
     }
 }
 

@@ -141,8 +141,8 @@ pub fn test_config(db: &TestDb) -> Config {
     config.jobs.poll_ms = 10;
     config.jobs.lease_secs = 5;
     config.jobs.concurrency = 4;
-    // Tests' webhook receivers listen on 127.0.0.1.
-    config.webhooks.allow_private_addresses = true;
+    // Tests' webhook receivers, sandboxes and Admin APIs listen on 127.0.0.1.
+    config.outbound.allow_private_addresses = true;
     config
 }
 

@@ -730,10 +730,18 @@ async fn rate_tables_are_validated_before_they_replace_the_sample() {
     let current = app.api_json("/api/v1/warehouse/rates").await;
     let toml = current["toml"].as_str().expect("toml").to_string();
     let broken = toml.replacen("days_max = 12", "days_max = 0", 1);
+    let operator = crate::warehouse_operator::user_token(
+        app,
+        dropflow::storage::accounts::DEFAULT_ACCOUNT,
+        "operator@warehouse.example",
+        dropflow::storage::accounts::Role::Warehouse,
+        &[],
+    )
+    .await;
     let response = app
         .client()
         .put(app.url("/api/v1/warehouse/rates"))
-        .bearer_auth(&app.token)
+        .bearer_auth(&operator)
         .json(&json!({ "toml": broken }))
         .send()
         .await

@@ -270,10 +270,20 @@ async fn reorder_buys_once_more_and_the_replacement_ships_instead_of_the_failed_
 async fn refund_rules_are_validated_before_they_replace_the_sample() {
     let w = world().await;
     let app = &w.app;
+    // The installation's operator (a warehouse user of the operator account) edits them.
+    let operator = crate::warehouse_operator::user_token(
+        app,
+        accounts::DEFAULT_ACCOUNT,
+        "operator@warehouse.example",
+        Role::Warehouse,
+        &[],
+    )
+    .await;
+    let operator = &operator;
     let put = |toml: String| async move {
         app.client()
             .put(app.url("/api/v1/warehouse/refund-rules"))
-            .bearer_auth(&app.token)
+            .bearer_auth(operator)
             .json(&json!({ "toml": toml }))
             .send()
             .await
@@ -284,7 +294,7 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
         .expect("toml")
         .to_string();
     assert!(RefundRules::from_toml(&sample).is_ok());
-    // Operators only: a merchant's staff may not see or change them.
+    // The installation's operators only: a merchant's staff may read but not change them.
     let store: dropflow_core::ids::StoreId = w.store.parse().expect("store id");
     let staff = accounts::create_user(
         &app.db,

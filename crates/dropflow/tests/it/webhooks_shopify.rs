@@ -726,6 +726,7 @@ async fn a_delivery_not_committed_by_the_deadline_is_a_503_and_still_stored() {
             topic: hook.topic.clone(),
             body: String::from_utf8(hook.body.clone()).expect("utf-8"),
             order: dropflow::platforms::shopify::parse_order(&hook.body).expect("order"),
+            review: None,
         },
     )
     .await

@@ -85,10 +85,7 @@ impl Track17 {
     pub fn new(base_url: &str, api_key: &str, timeout: Duration) -> Self {
         // The builder only fails when the TLS backend cannot start; every request carries its
         // own timeout anyway.
-        let client = Client::builder()
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_else(|_| Client::new());
+        let client = crate::outbound::client(timeout);
         Track17 {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),

@@ -69,6 +69,19 @@ pub async fn resolve(
     ApiPath((id, flag_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Result<Json<Flag>, ApiError> {
+    Ok(Json(
+        resolve_flag(&state, &caller, &id, &flag_id, input).await?,
+    ))
+}
+
+/// Settles one open flag of the order `id` (the API's and the dashboard's Accept).
+pub async fn resolve_flag(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    flag_id: &str,
+    input: ResolveInput,
+) -> Result<Flag, ApiError> {
     caller.require(&[Role::Owner, Role::Staff], "resolve flags")?;
     if input.action != "accept" {
         return Err(ApiError::Unprocessable(format!(
@@ -82,11 +95,11 @@ pub async fn resolve(
             "note: at most 500 characters".into(),
         ));
     }
-    let order_id = super::orders::resolve(&state, &caller, &id).await?;
+    let order_id = super::orders::resolve(state, caller, id).await?;
     let not_found = || ApiError::NotFound(format!("flag {flag_id:?} not found"));
     let mut tx = state.db.begin().await?;
     orders::lock(&mut tx, order_id).await?;
-    let flag = flags::get_in(&mut tx, order_id, &flag_id)
+    let flag = flags::get_in(&mut tx, order_id, flag_id)
         .await?
         .ok_or_else(not_found)?;
     if flag.resolved_at.is_some() {
@@ -110,7 +123,7 @@ pub async fn resolve(
             supplier_orders::accept_current(&mut tx, so, address).await?;
         }
     }
-    flags::resolve(&mut tx, order_id, &flag_id, &resolution, &caller.actor).await?;
+    flags::resolve(&mut tx, order_id, flag_id, &resolution, &caller.actor).await?;
     order_tx::apply(
         &mut tx,
         order_id,
@@ -122,11 +135,11 @@ pub async fn resolve(
     )
     .await
     .map_err(internal)?;
-    let resolved = flags::get_in(&mut tx, order_id, &flag_id)
+    let resolved = flags::get_in(&mut tx, order_id, flag_id)
         .await?
         .ok_or_else(not_found)?;
     tx.commit().await.map_err(StorageError::from)?;
-    Ok(Json(resolved))
+    Ok(resolved)
 }
 
 /// The supplier's order an attempt made.
@@ -180,7 +193,17 @@ pub async fn link(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<LinkInput>,
 ) -> Result<Json<supplier_orders::SupplierOrderView>, ApiError> {
-    let so = in_doubt(&state, &caller, &id).await?;
+    Ok(Json(link_purchase(&state, &caller, &id, input).await?))
+}
+
+/// Links the purchase `id` to the supplier's order (the API's and the dashboard's Link).
+pub async fn link_purchase(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: LinkInput,
+) -> Result<supplier_orders::SupplierOrderView, ApiError> {
+    let so = in_doubt(state, caller, id).await?;
     let external = input.supplier_order_id.trim();
     if external.is_empty()
         || external.len() > 64
@@ -243,12 +266,11 @@ pub async fn link(
     .await
     .map_err(internal)?;
     tx.commit().await.map_err(StorageError::from)?;
-    let view = supplier_orders::for_order(&state.db, so.order_id)
+    supplier_orders::for_order(&state.db, so.order_id)
         .await?
         .into_iter()
         .find(|v| v.id == so.id.to_string())
-        .ok_or_else(|| ApiError::NotFound(format!("supplier order {id:?} not found")))?;
-    Ok(Json(view))
+        .ok_or_else(|| ApiError::NotFound(format!("supplier order {id:?} not found")))
 }
 
 /// A job queued for the order.
@@ -281,6 +303,17 @@ pub async fn buy_again(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<BuyAgainInput>,
 ) -> Result<(axum::http::StatusCode, Json<Queued>), ApiError> {
+    let queued = buy_purchase_again(&state, &caller, &id, input).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(queued)))
+}
+
+/// Gives up the purchase `id` and queues routing its lines again (API and dashboard).
+pub async fn buy_purchase_again(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: BuyAgainInput,
+) -> Result<Queued, ApiError> {
     if !input.accept_duplicate_risk {
         return Err(ApiError::Unprocessable(
             "accept_duplicate_risk: must be true — the earlier attempt may have bought the \
@@ -288,7 +321,7 @@ pub async fn buy_again(
                 .into(),
         ));
     }
-    let so = in_doubt(&state, &caller, &id).await?;
+    let so = in_doubt(state, caller, id).await?;
     let detail = format!(
         "attempt {} given up by {}: bought again, at the risk of a second purchase",
         so.attempt_id, caller.actor
@@ -348,11 +381,8 @@ pub async fn buy_again(
     tx.commit().await.map_err(StorageError::from)?;
     state.db.jobs_queued.notify_one();
     tracing::info!(supplier_order.id = %so.id, "attempt given up; buying again");
-    Ok((
-        axum::http::StatusCode::ACCEPTED,
-        Json(Queued {
-            job_id: job,
-            order_id: so.order_id.to_string(),
-        }),
-    ))
+    Ok(Queued {
+        job_id: job,
+        order_id: so.order_id.to_string(),
+    })
 }

@@ -12,12 +12,14 @@ use serde::Deserialize;
 #[into_params(parameter_in = Query)]
 pub struct JobParams {
     /// queued, running, succeeded or failed (default failed).
+    #[param(schema_with = crate::http::openapi::job_status_schema)]
     pub status: Option<String>,
     /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
-const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
+pub const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
 
 /// Lists jobs in one status.
 #[utoipa::path(get, path = "/api/v1/jobs", params(JobParams), security(("bearer" = [])),
@@ -49,7 +51,8 @@ pub async fn list(
 /// Puts a failed job back in the queue with a fresh set of tries.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", security(("bearer" = [])),
     params(("id" = i64, Path, description = "job id")),
-    responses((status = 200, body = Object), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
@@ -59,9 +62,10 @@ pub async fn retry(
     if queue::retry(&state.db, &caller.scope, id).await? {
         tracing::info!(job.id = id, "failed job re-queued");
         Ok(Json(serde_json::json!({ "id": id, "status": "queued" })))
+    } else if queue::visible(&state.db, &caller.scope, id).await? {
+        Err(ApiError::Conflict(format!("job {id} has not failed")))
     } else {
-        Err(ApiError::Conflict(format!(
-            "job {id} does not exist or has not failed"
-        )))
+        // Another account's job is not found, as if it did not exist.
+        Err(ApiError::NotFound(format!("job {id} not found")))
     }
 }

@@ -21,8 +21,10 @@ use std::collections::BTreeMap;
 pub struct ListParams {
     /// all, awaiting_order, awaiting_payment, awaiting_shipment, fulfilled, canceled, failed,
     /// on_hold (default all).
+    #[param(schema_with = crate::http::openapi::tab_schema)]
     pub tab: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// Order name (`#1001` or `1001`), store order id, or customer e-mail.
     pub q: Option<String>,
@@ -137,7 +139,9 @@ pub async fn show(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewHold {
-    /// awaiting_payment, incorrect_address, high_risk_of_fraud, inventory_out_of_stock, other.
+    /// awaiting_payment, incorrect_address, high_risk_of_fraud, inventory_out_of_stock, other,
+    /// price_increased, implausible_order.
+    #[schema(schema_with = crate::http::openapi::hold_reason_schema)]
     pub reason: String,
     /// Why, for whoever releases it.
     pub detail: String,
@@ -174,9 +178,9 @@ pub async fn place_hold(
 #[utoipa::path(post, path = "/api/v1/orders/{id}/holds/{reason}/release",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "order id"),
-        ("reason" = String, Path, description = "the hold's reason")),
+        ("reason" = String, Path, description = "the hold's reason (as in `NewHold.reason`)")),
     responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn release_hold(
     State(state): State<AppState>,
     caller: Caller,

@@ -491,6 +491,16 @@ pub async fn ship_supplier_order(
         .all(|(p, _, _, n)| contents.iter().any(|(q, k)| q == p && k == n) || *n == 0);
     if everything && status == SupplierOrderStatus::AwaitingShipment {
         move_to(&mut tx, &so, SupplierOrderStatus::Shipped, actor).await?;
+    } else if !everything && order.state.procurement == Procurement::AwaitingShipment {
+        // Part of it is on its way: Shopify's partially fulfilled.
+        order_tx::apply(
+            &mut tx,
+            so.order_id,
+            Command::SetProcurement(Procurement::PartiallyShipped),
+            actor,
+        )
+        .await
+        .map_err(internal)?;
     }
     tx.commit().await.map_err(StorageError::from)?;
     Ok(so.order_id)

@@ -5,8 +5,10 @@ use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
+use crate::platforms::{shop_check, store_address};
 use crate::storage::accounts::Role;
 use crate::storage::settings::{self, AdminAccess, StoreSettings};
+use crate::storage::stores;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -90,10 +92,15 @@ pub struct AdminAccessInput {
     pub secret: Option<String>,
 }
 
-/// Sets the store's Admin API access (write-only: never shown again).
+/// Sets the store's Admin API access (write-only: never shown again) after checking it
+/// against the shop itself (Shopify `GET shop.json`, WooCommerce `GET system_status`), which
+/// makes the store *verified*. 422: not the shop's own Admin API URL, credentials refused, or
+/// they open another shop; 409: another registration of this shop is verified already; 503:
+/// the shop did not answer (nothing is kept).
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/admin", request_body = AdminAccessInput,
     security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn put_admin(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,21 +109,33 @@ pub async fn put_admin(
 ) -> Result<StatusCode, ApiError> {
     caller.require(&[Role::Owner], "set store credentials")?;
     let store_id = caller.store_path(&state.db, &store_id).await?;
-    let url = input.url.trim().trim_end_matches('/');
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(ApiError::Unprocessable(
-            "url: must start with https:// (or http:// for a local sandbox)".into(),
-        ));
-    }
+    let store = stores::get(&state.db, store_id).await?;
+    // The shop's own Admin API only (never an address inside the operator's network).
+    let url = store_address::check_admin_url(
+        store.platform,
+        &store.domain,
+        &input.url,
+        state.outbound_reach,
+    )
+    .map_err(ApiError::Unprocessable)?;
     if input.key.trim().is_empty() {
         return Err(ApiError::Unprocessable("key: must not be empty".into()));
     }
     let access = AdminAccess {
-        url: url.to_string(),
+        url,
         key: input.key.trim().to_string(),
         secret: input.secret.map(|s| s.trim().to_string()),
     };
-    settings::set_admin_access(&state.db, store_id, Some(&access)).await?;
-    tracing::info!(store.id = %store_id, "store admin access set");
+    // Checked against the shop itself before it is kept: the access must open this shop.
+    shop_check::check(store.platform, &store.domain, &access)
+        .await
+        .map_err(|e| match e {
+            shop_check::ShopCheckError::Refused(why) => ApiError::Unprocessable(why),
+            shop_check::ShopCheckError::Unavailable(why) => ApiError::Unavailable(why),
+        })?;
+    stores::verify_with_access(&state.db, store_id, &access).await?;
+    // Webhooks for the domain now go to this registration only.
+    state.stores.forget(store.platform, &store.domain);
+    tracing::info!(store.id = %store_id, "store admin access checked against the shop and set");
     Ok(StatusCode::NO_CONTENT)
 }

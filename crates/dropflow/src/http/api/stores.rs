@@ -2,7 +2,7 @@ use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 use crate::http::AppState;
-use crate::storage::accounts::{self, Role};
+use crate::storage::accounts::Role;
 use crate::storage::stores::{self, Store};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,6 +19,7 @@ const MIN_SECRET_LEN: usize = 16;
 #[serde(deny_unknown_fields)]
 pub struct NewStore {
     /// `shopify` or `woocommerce`.
+    #[schema(schema_with = crate::http::openapi::platform_schema)]
     pub platform: String,
     /// `my-shop.myshopify.com`, or the WooCommerce site URL (`https://shop.example/`).
     pub domain: String,
@@ -33,6 +34,10 @@ pub struct StoreView {
     pub id: String,
     pub platform: String,
     pub domain: String,
+    /// Whether the store's Admin API access has been checked against the shop itself
+    /// (`PUT /stores/{id}/admin`). Only a verified registration is protected: another
+    /// account's unverified registration of the same domain never blocks it.
+    pub verified: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -42,12 +47,15 @@ impl From<&Store> for StoreView {
             id: s.id.to_string(),
             platform: s.platform.as_str().to_string(),
             domain: s.domain.clone(),
+            verified: s.verified_at.is_some(),
             created_at: crate::storage::codec::from_ms(s.created_at),
         }
     }
 }
 
-/// Registers a store so its webhooks are accepted.
+/// Registers a store so its webhooks are accepted. 409 when the caller's account has the
+/// domain already or a verified registration of it exists (which account holds it is not
+/// said).
 #[utoipa::path(post, path = "/api/v1/stores", request_body = NewStore,
     security(("bearer" = [])),
     responses(
@@ -66,25 +74,23 @@ pub async fn create(
             new.platform
         ))
     })?;
-    let domain = stores::normalize_domain(&new.domain);
-    if domain.is_empty() || domain.contains(char::is_whitespace) {
-        return Err(ApiError::Unprocessable(
-            "domain must be the shop's host name (e.g. my-shop.myshopify.com)".into(),
-        ));
-    }
-    if platform == Platform::Shopify && !domain.contains('.') {
-        return Err(ApiError::Unprocessable(format!(
-            "domain {domain:?} is not a host name"
-        )));
-    }
+    let domain = crate::platforms::store_address::check_domain(platform, &new.domain)
+        .map_err(ApiError::Unprocessable)?;
     if new.webhook_secret.len() < MIN_SECRET_LEN {
         return Err(ApiError::Unprocessable(format!(
             "webhook_secret must be at least {MIN_SECRET_LEN} characters"
         )));
     }
-    let store = stores::create(&state.db, platform, &domain, &new.webhook_secret).await?;
-    // Registered in the caller's account (a new store starts in the default account).
-    accounts::assign_store(&state.db, store.id, caller.account_id()).await?;
+    // Registered in the caller's account, unverified until its Admin API access is checked
+    // against the shop (`PUT /stores/{id}/admin`).
+    let store = stores::create_in(
+        &state.db,
+        caller.account_id(),
+        platform,
+        &domain,
+        &new.webhook_secret,
+    )
+    .await?;
     tracing::info!(store.id = %store.id, platform = platform.as_str(), "store registered");
     Ok((StatusCode::CREATED, Json(StoreView::from(&store))))
 }

@@ -56,14 +56,15 @@ impl WalletView {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WalletParams {
-    /// ISO 4217 code of the wallet, e.g. USD.
-    pub currency: Option<String>,
+    /// ISO 4217 code of the wallet, e.g. USD (required).
+    pub currency: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EntryParams {
     /// 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Only entries with a smaller id (the last id of the previous page).
     pub before: Option<i64>,
@@ -149,10 +150,7 @@ pub async fn show(
 ) -> Result<Json<WalletView>, ApiError> {
     caller.require(&[Role::Owner, Role::Staff], "see this")?;
     let store_id = caller.store_path(&state.db, &store_id).await?;
-    let code = params
-        .currency
-        .ok_or_else(|| ApiError::BadRequest("currency is required, e.g. ?currency=USD".into()))?;
-    let balances = ledger::balances(&state.db, store_id, currency(&code)?).await?;
+    let balances = ledger::balances(&state.db, store_id, currency(&params.currency)?).await?;
     Ok(Json(WalletView::new(store_id, &balances)))
 }
 

@@ -1,6 +1,9 @@
 //! The warehouse leg over HTTP. Operators (warehouse role, or an owner): receive scans, list
-//! unknown parcels, inspect items (multipart with photos), pack, dispatch, edit the rate
-//! tables and the refund rules. Merchants (owner, staff): see the order at the warehouse,
+//! unknown parcels, inspect items (multipart with photos), pack, dispatch. The rate tables and
+//! refund rules are one installation-wide document each (the agent's warehouse is an operator
+//! of the installation; merchants are its customers): only the warehouse's own operators —
+//! warehouse users of the installation's operator account, `[warehouse] operator_account` —
+//! change them; merchants and operators read them. Merchants (owner, staff): see the order at the warehouse,
 //! decide on failed items (a return refunds the goods by the rules, a reorder buys again),
 //! ship what is here, choose the carrier, pay the shipping fee, set the auto-pick rule.
 
@@ -25,6 +28,28 @@ use serde::{Deserialize, Serialize};
 
 const OPERATORS: &[Role] = &[Role::Warehouse, Role::Owner];
 const MERCHANTS: &[Role] = &[Role::Owner, Role::Staff];
+/// Who reads the rate tables and refund rules: the merchants they apply to, and operators.
+const READERS: &[Role] = &[Role::Owner, Role::Staff, Role::Warehouse];
+
+/// Refuses (403) anyone but the warehouse's own operators: warehouse users of the
+/// installation's operator account. An owner of any account, or a warehouse user of a
+/// merchant's account, may never change what applies to every merchant.
+fn require_installation_operator(
+    state: &AppState,
+    caller: &Caller,
+    what: &str,
+) -> Result<(), ApiError> {
+    let is_operator = caller.role == Role::Warehouse
+        && caller.user.is_some()
+        && caller.account_id() == state.operator_account;
+    if is_operator {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "only the warehouse's own operators can {what}"
+        )))
+    }
+}
 
 impl From<WarehouseError> for ApiError {
     fn from(e: WarehouseError) -> Self {
@@ -182,9 +207,17 @@ pub async fn inspect(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
     caller.require(OPERATORS, "inspect items")?;
+    // A body that is not multipart gets the API's JSON error, not axum's text.
+    let multipart = multipart.map_err(|e| {
+        if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            ApiError::UnsupportedMediaType("expected Content-Type: multipart/form-data".into())
+        } else {
+            ApiError::BadRequest(format!("multipart: {}", e.body_text()))
+        }
+    })?;
     let parts = read_inspection(multipart, &[]).await?;
     Ok(Json(
         record_inspection(&state, &caller, &id, parts.form, parts.uploads).await?,
@@ -211,11 +244,13 @@ pub async fn read_inspection(
         uploads: Vec::new(),
         aside: Vec::new(),
     };
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(0)
+        } else {
+            ApiError::BadRequest(format!("multipart: {e}"))
+        }
+    })? {
         let name = field.name().unwrap_or_default().to_string();
         let file = field.file_name().unwrap_or("photo").to_string();
         let bytes = field
@@ -479,7 +514,7 @@ pub async fn rates(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<RatesBody>, ApiError> {
-    caller.require(OPERATORS, "see the rate tables")?;
+    caller.require(READERS, "see the rate tables")?;
     let toml = store::rate_tables(&state.db)
         .await?
         .unwrap_or_else(|| dropflow_core::warehouse::rates::DEFAULT_RATES_TOML.to_string());
@@ -496,7 +531,7 @@ pub async fn put_rates(
     caller: Caller,
     ApiJson(input): ApiJson<RatesBody>,
 ) -> Result<Json<RatesBody>, ApiError> {
-    caller.require(OPERATORS, "change the rate tables")?;
+    require_installation_operator(&state, &caller, "change the rate tables")?;
     match RateTables::from_toml(&input.toml) {
         Ok(_) => {}
         Err(e @ (RateTableError::Syntax(_) | RateTableError::Invalid(_))) => {
@@ -521,7 +556,7 @@ pub async fn refund_rules(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<RefundRulesBody>, ApiError> {
-    caller.require(OPERATORS, "see the refund rules")?;
+    caller.require(READERS, "see the refund rules")?;
     let toml = store::refund_rules(&state.db)
         .await?
         .unwrap_or_else(|| DEFAULT_REFUNDS_TOML.to_string());
@@ -539,7 +574,7 @@ pub async fn put_refund_rules(
     caller: Caller,
     ApiJson(input): ApiJson<RefundRulesBody>,
 ) -> Result<Json<RefundRulesBody>, ApiError> {
-    caller.require(OPERATORS, "change the refund rules")?;
+    require_installation_operator(&state, &caller, "change the refund rules")?;
     RefundRules::from_toml(&input.toml).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     store::put_refund_rules(&state.db, &input.toml, &caller.actor).await?;
     tracing::info!("warehouse refund rules replaced");
@@ -566,11 +601,15 @@ pub async fn show(
         })
 }
 
+/// The decisions a merchant may take on failed items.
+pub const DECISIONS: [&str; 3] = ["return_refund", "reorder", "accept"];
+
 /// The merchant's decision on failed items.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionInput {
     /// `return_refund`, `reorder` or `accept`.
+    #[schema(schema_with = crate::http::openapi::decision_schema)]
     pub decision: String,
 }
 

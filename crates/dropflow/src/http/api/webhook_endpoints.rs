@@ -55,7 +55,7 @@ fn check_url(raw: &str, allow_private: bool) -> Result<String, ApiError> {
         return Err(bad("has no host"));
     }
     if !allow_private {
-        if let Some(why) = crate::events::egress::refuse_host(&url) {
+        if let Some(why) = crate::outbound::refuse_host(&url) {
             return Err(bad(&format!("{why}: webhooks go to public addresses only")));
         }
     }
@@ -76,7 +76,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedEndpoint>), ApiError> {
     caller.require(&[Role::Owner], "add webhook endpoints")?;
     let store_id = caller.store_path(&state.db, &store_id).await?;
-    let url = check_url(&input.url, state.allow_private_webhooks)?;
+    let url = check_url(&input.url, state.outbound_reach.allows_private())?;
     let (id, secret) = endpoints::create(&state.db, store_id, &url).await?;
     tracing::info!(store.id = %store_id, endpoint.id = %id, "webhook endpoint added");
     Ok((

@@ -97,10 +97,7 @@ impl ShopifyAdmin {
     pub fn new(base_url: &str, access_token: &str, timeout: Duration) -> Self {
         // The builder only fails when the TLS backend cannot start; every request carries
         // its own timeout anyway.
-        let client = Client::builder()
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_else(|_| Client::new());
+        let client = crate::outbound::client(timeout);
         ShopifyAdmin {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -168,8 +165,22 @@ impl ShopifyAdmin {
                 return Err(status_error(status, &bytes));
             }
             return serde_json::from_slice(&bytes)
-                .map_err(|e| StoreApiError::Protocol(format!("unreadable answer to {path}: {e}")));
+                .map_err(|e| crate::platforms::admin::unreadable(path, &e));
         }
+    }
+
+    /// The shop these credentials open: `shop.myshopify_domain` of `GET shop.json`
+    /// (<https://shopify.dev/docs/api/admin-rest/latest/resources/shop>, "Retrieves the
+    /// shop's configuration"; documented example `"myshopify_domain": "jsmith.myshopify.com"`).
+    pub async fn shop_domain(&self) -> Result<String, StoreApiError> {
+        let answer: Value = self.call(Method::GET, "shop.json", None).await?;
+        answer
+            .pointer("/shop/myshopify_domain")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                StoreApiError::Protocol("shop.json without shop.myshopify_domain".into())
+            })
     }
 
     async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {

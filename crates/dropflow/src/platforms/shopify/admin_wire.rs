@@ -236,5 +236,5 @@ pub(super) fn error_message(body: &[u8]) -> Option<String> {
             .join("; "),
         other => other.to_string(),
     };
-    Some(text)
+    Some(crate::platforms::admin::outside_text(&text))
 }

@@ -56,10 +56,7 @@ impl WooAdmin {
         consumer_secret: &str,
         timeout: Duration,
     ) -> Self {
-        let client = Client::builder()
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_else(|_| Client::new());
+        let client = crate::outbound::client(timeout);
         WooAdmin {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -120,8 +117,22 @@ impl WooAdmin {
         if !status.is_success() {
             return Err(status_error(status, retry_after, &bytes));
         }
-        serde_json::from_slice(&bytes)
-            .map_err(|e| StoreApiError::Protocol(format!("unreadable answer to {path}: {e}")))
+        serde_json::from_slice(&bytes).map_err(|e| crate::platforms::admin::unreadable(path, &e))
+    }
+
+    /// The site these credentials open: `environment.home_url` of `GET system_status`
+    /// (<https://developer.woocommerce.com/docs/apis/rest-api/v2/system-status/>: "home_url —
+    /// Home URL", read-only; the v3 controller is the v2 one under `wc/v3`). It needs a key of
+    /// a user who may manage WooCommerce, as writing orders back does.
+    pub async fn home_url(&self) -> Result<String, StoreApiError> {
+        let answer: Value = self.call(Method::GET, "system_status", None).await?;
+        answer
+            .pointer("/environment/home_url")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                StoreApiError::Protocol("system_status without environment.home_url".into())
+            })
     }
 
     async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {

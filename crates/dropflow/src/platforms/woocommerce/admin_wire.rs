@@ -90,10 +90,11 @@ pub(super) fn note_text(carrier: Option<&str>, number: &str, url: Option<&str>) 
 pub(super) fn error_message(body: &[u8]) -> Option<String> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let message = value.get("message")?.as_str()?.to_string();
-    Some(match value.get("code").and_then(Value::as_str) {
+    let text = match value.get("code").and_then(Value::as_str) {
         Some(code) => format!("{message} ({code})"),
         None => message,
-    })
+    };
+    Some(crate::platforms::admin::outside_text(&text))
 }
 
 /// RFC 3986 percent-encoding (unreserved characters kept), as OAuth 1.0a wants.

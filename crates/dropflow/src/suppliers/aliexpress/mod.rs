@@ -151,10 +151,8 @@ impl std::fmt::Debug for AliExpress {
 
 impl AliExpress {
     pub fn new(config: AliExpressConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.timeout_ms.clamp(1, 5_000)))
-            .build()
-            .unwrap_or_default();
+        let http =
+            crate::outbound::client(Duration::from_millis(config.timeout_ms.clamp(1, 5_000)));
         Self::with_client(config, http)
     }
 

@@ -116,10 +116,7 @@ impl Transport {
     pub(crate) fn new(base_url: &str, timeout: Duration) -> Self {
         // The builder only fails when the TLS backend cannot start; the plain client is the
         // same minus the connect timeout, and every request carries its own timeout anyway.
-        let client = Client::builder()
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_else(|_| Client::new());
+        let client = crate::outbound::client(timeout);
         Transport {
             client,
             base_url: base_url.trim_end_matches('/').to_string(),

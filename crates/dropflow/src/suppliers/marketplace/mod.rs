@@ -134,10 +134,7 @@ impl std::fmt::Debug for Marketplace {
 
 impl Marketplace {
     pub fn new(config: MarketplaceConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms.max(1)))
-            .build()
-            .unwrap_or_default();
+        let http = crate::outbound::client_bounded(Duration::from_millis(config.timeout_ms.max(1)));
         Marketplace { config, http }
     }
 
