@@ -60,6 +60,11 @@ pub enum OrderEvent {
     Cancelled {
         reason: String,
     },
+    /// The store's capture policy changed (buy on an authorized payment, or only once
+    /// paid); the order's wait for payment was judged again.
+    CapturePolicyChanged {
+        policy: crate::payment::CapturePolicy,
+    },
     /// Nothing stands between the order and buying it any more: routing was queued.
     ReadyToOrder,
     ProcurementChanged {
@@ -162,6 +167,7 @@ impl OrderEvent {
             OrderEvent::Received { .. } => "received",
             OrderEvent::StoreUpdated { .. } => "store_updated",
             OrderEvent::StaleUpdateIgnored { .. } => "stale_update_ignored",
+            OrderEvent::CapturePolicyChanged { .. } => "capture_policy_changed",
             OrderEvent::PaymentChanged { .. } => "payment_changed",
             OrderEvent::HoldPlaced { .. } => "hold_placed",
             OrderEvent::HoldReleased { .. } => "hold_released",

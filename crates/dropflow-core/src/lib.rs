@@ -8,6 +8,8 @@
 pub mod ids;
 /// Money as integer minor units plus an ISO 4217 currency; never floats.
 pub mod money;
+/// Exchange rates set by the operator and exact conversion between currencies with them.
+pub mod fx;
 /// ISO reference data and postal-address rules, embedded at build time from `data/`.
 pub mod reference;
 /// A store order normalised from any platform's payload: the input to the lifecycle.

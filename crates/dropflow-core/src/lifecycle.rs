@@ -7,7 +7,7 @@
 
 use crate::event::OrderEvent;
 use crate::hold::{Hold, HoldOrigin, HoldReason};
-use crate::payment::PaymentStatus;
+use crate::payment::{CapturePolicy, PaymentStatus};
 use crate::procurement::Procurement;
 use crate::reference::address::AddressProblem;
 use crate::routing::LineFailure;
@@ -51,6 +51,11 @@ pub struct OrderState {
     /// dropflow's warehouse (the leg itself lives in `warehouse_legs`); `None` otherwise.
     #[serde(default)]
     pub warehouse: Option<crate::warehouse::stage::WarehouseStage>,
+    /// The store's capture policy as of the last snapshot (or setting change): whether an
+    /// authorized payment is enough to buy. Orders stored before it existed read the default
+    /// (buy when paid).
+    #[serde(default)]
+    pub capture_policy: CapturePolicy,
 }
 
 /// What the store says about the order now, reduced to what the lifecycle needs.
@@ -68,6 +73,8 @@ pub struct StoreSnapshot {
     /// Identifies the lines (a hash of id, quantity, variant, SKU): a change is an edit.
     pub lines_fingerprint: Option<String>,
     pub updated_at: Option<DateTime<Utc>>,
+    /// The store's capture policy when the snapshot was taken (from its settings).
+    pub capture_policy: CapturePolicy,
     /// Why the order is implausible (quantities or total above the intake limits), for a
     /// person to look at before anything is bought; `None` when it is plausible.
     pub implausible: Option<String>,
@@ -94,6 +101,9 @@ pub enum Command {
         routed_to: Vec<String>,
         failures: Vec<LineFailure>,
     },
+    /// The merchant changed the store's capture policy: re-judge the payment hold of an order
+    /// still waiting (an authorized order is released or held accordingly).
+    SetCapturePolicy(CapturePolicy),
     /// Something happened that the timeline must show but that moves no axis (a payment
     /// attempt failed, a parcel was reported, a person clicked Pay).
     Record(Vec<OrderEvent>),
@@ -178,7 +188,8 @@ impl OrderState {
     /// The store holds the customer's money, or the merchant chose to go ahead without it
     /// (cash on delivery, an invoice): either way buying is allowed, unless it was reversed.
     pub fn payment_accepted(&self) -> bool {
-        self.payment.covers_purchase() || (self.payment_waived && !self.payment.is_reversed())
+        self.payment.covers_purchase(self.capture_policy)
+            || (self.payment_waived && !self.payment.is_reversed())
     }
 
     pub fn tab(&self) -> Tab {
@@ -206,6 +217,7 @@ pub fn receive(snapshot: StoreSnapshot) -> Transition {
         price_accepted: false,
         implausible_accepted: false,
         warehouse: None,
+        capture_policy: snapshot.capture_policy,
     };
     let mut builder = Builder::new(initial);
     builder.events.push(OrderEvent::Received {
@@ -311,6 +323,21 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
                 });
             }
         }
+        Command::SetCapturePolicy(policy) => {
+            if builder.state.capture_policy != policy {
+                builder
+                    .events
+                    .push(OrderEvent::CapturePolicyChanged { policy });
+            }
+            builder.state.capture_policy = policy;
+            // Only the wait is re-judged: an order already bought stays bought, and a
+            // cancelled one stays cancelled.
+            if builder.state.cancel_reason.is_none()
+                && builder.state.procurement == Procurement::NotStarted
+            {
+                builder.reconcile_payment_hold();
+            }
+        }
         Command::Record(events) => builder.events.extend(events),
         Command::Warehouse { stage, events } => {
             builder.state.warehouse = Some(stage);
@@ -356,6 +383,20 @@ impl Builder {
 
     fn apply_snapshot_body(&mut self, snapshot: &StoreSnapshot) {
         self.state.store_updated_at = snapshot.updated_at.or(self.state.store_updated_at);
+        self.state.capture_policy = snapshot.capture_policy;
+
+        // An authorization that lapsed uncaptured (Shopify's `expired`, read as pending) after
+        // purchasing may have started on it (`buy_when_authorized`): let go of what is bought,
+        // by the order-cancelled path (it finds nothing to do when nothing was routed). A
+        // voided one is a reversed payment, stopped below like a refund.
+        let authorization_lapsed = self.state.payment == PaymentStatus::Authorized
+            && snapshot.payment == PaymentStatus::Pending;
+        if authorization_lapsed
+            && self.state.cancel_reason.is_none()
+            && snapshot.cancellation.is_none()
+        {
+            self.follow_ups.push(FollowUp::CancelSupplierOrders);
+        }
 
         if snapshot.payment != self.state.payment {
             self.events.push(OrderEvent::PaymentChanged {
@@ -407,15 +448,7 @@ impl Builder {
             return;
         }
 
-        let wants_payment_hold = !self.state.payment.covers_purchase()
-            && !self.state.payment.is_reversed()
-            && !self.state.payment_waived;
-        self.reconcile_system_hold(HoldReason::AwaitingPayment, wants_payment_hold, || {
-            format!(
-                "the customer's payment is {}",
-                snapshot.payment.as_str().replace('_', " ")
-            )
-        });
+        self.reconcile_payment_hold();
 
         let address_accepted = snapshot.address_fingerprint.is_some()
             && snapshot.address_fingerprint == self.state.accepted_address;
@@ -429,6 +462,28 @@ impl Builder {
         self.reconcile_system_hold(HoldReason::ImplausibleOrder, wants_review, || {
             snapshot.implausible.clone().unwrap_or_default()
         });
+    }
+
+    /// Holds an order whose payment does not allow buying yet (under the store's capture
+    /// policy), lifts the hold when it does or when the payment was reversed.
+    fn reconcile_payment_hold(&mut self) {
+        let payment = self.state.payment;
+        let wants_payment_hold = !payment.covers_purchase(self.state.capture_policy)
+            && !payment.is_reversed()
+            && !self.state.payment_waived;
+        self.reconcile_system_hold(
+            HoldReason::AwaitingPayment,
+            wants_payment_hold,
+            || match payment {
+                PaymentStatus::Authorized => "the customer's payment is authorized; \
+                    waiting for the store to capture it"
+                    .to_string(),
+                other => format!(
+                    "the customer's payment is {}",
+                    other.as_str().replace('_', " ")
+                ),
+            },
+        );
     }
 
     /// Places a system hold that should be there, lifts a system hold whose cause is gone.

@@ -5,10 +5,18 @@
 //! stock, then the lowest priority number wins, then the lowest cost. A component that no
 //! offer can serve fails its line with the reason; the other lines are still planned, so a
 //! merchant fixing one mapping does not hold up the rest of the order.
+//!
+//! Costs are compared in one currency: offers of one priority that are all priced in the
+//! same currency compare as they are; otherwise each cost is converted into the
+//! [`Pricing`] currency with the operator's rate table (`fx::RateTable::convert`, rounded
+//! half away from zero). An offer whose currency has no rate cannot be compared, and its
+//! line fails with [`RouteFailure::NoExchangeRate`]: never a comparison of raw minor units.
 
 use crate::catalog::{Mapping, Offer, SupplierRef};
+use crate::fx::RateTable;
 use crate::money::Money;
 use crate::reference::country::CountryCode;
+use crate::reference::currency::Currency;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -58,6 +66,20 @@ pub enum RouteFailure {
     },
     /// Offers ship there, but none has the stock.
     OutOfStock { component: usize, needed: u32 },
+    /// Offers of equal priority are priced in different currencies and there is no rate
+    /// from `from` to `to`: the operator adds one (`PUT /api/v1/fx-rates`), then retry.
+    NoExchangeRate {
+        component: usize,
+        from: Currency,
+        to: Currency,
+    },
+}
+
+/// How offer costs are compared: in `currency` (the order's), converted with `rates`.
+#[derive(Debug, Clone, Copy)]
+pub struct Pricing<'a> {
+    pub currency: Currency,
+    pub rates: &'a RateTable,
 }
 
 impl RouteFailure {
@@ -79,6 +101,9 @@ impl RouteFailure {
             RouteFailure::OutOfStock { needed, .. } => {
                 format!("no supplier has {needed} in stock")
             }
+            RouteFailure::NoExchangeRate { from, to, .. } => {
+                format!("no exchange rate from {from} to {to} to compare the offers")
+            }
         }
     }
 }
@@ -98,11 +123,13 @@ pub struct RoutePlan {
     pub failures: Vec<LineFailure>,
 }
 
-/// Plans the purchases for `lines` shipping to `country`. `mapping_for` finds a line's
-/// mapping (by variant, falling back to SKU: the caller decides the lookup).
+/// Plans the purchases for `lines` shipping to `country`, comparing costs by `pricing`.
+/// `mapping_for` finds a line's mapping (by variant, falling back to SKU: the caller decides
+/// the lookup).
 pub fn route(
     lines: &[LineToRoute],
     country: Option<CountryCode>,
+    pricing: Pricing<'_>,
     mut mapping_for: impl FnMut(&LineToRoute) -> Option<Mapping>,
 ) -> RoutePlan {
     let mut by_supplier: BTreeMap<SupplierRef, Vec<PlannedItem>> = BTreeMap::new();
@@ -123,7 +150,7 @@ pub fn route(
         let mut failure = None;
         for (index, component) in mapping.components.iter().enumerate() {
             let needed = component.quantity.saturating_mul(line.quantity);
-            match choose(&component.offers, country, needed, index) {
+            match choose(&component.offers, country, needed, index, pricing) {
                 Ok(offer) => chosen.push((offer, needed)),
                 Err(reason) => {
                     failure = Some(reason);
@@ -166,12 +193,13 @@ pub fn route(
 }
 
 /// The best offer for `needed` units of one component, or the failure for that component.
-fn choose(
-    offers: &[Offer],
+fn choose<'o>(
+    offers: &'o [Offer],
     country: Option<CountryCode>,
     needed: u32,
     component: usize,
-) -> Result<&Offer, RouteFailure> {
+    pricing: Pricing<'_>,
+) -> Result<&'o Offer, RouteFailure> {
     if offers.is_empty() {
         return Err(RouteFailure::NoOffers { component });
     }
@@ -182,11 +210,54 @@ fn choose(
             component,
         });
     }
-    shipping
+    let stocked: Vec<&Offer> = shipping
         .into_iter()
         .filter(|o| o.has_stock_for(needed))
-        .min_by_key(|o| (o.priority, o.unit_cost.minor))
-        .ok_or(RouteFailure::OutOfStock { component, needed })
+        .collect();
+    let best_priority = stocked
+        .iter()
+        .map(|o| o.priority)
+        .min()
+        .ok_or(RouteFailure::OutOfStock { component, needed })?;
+    let best: Vec<&Offer> = stocked
+        .into_iter()
+        .filter(|o| o.priority == best_priority)
+        .collect();
+    cheapest(best, component, pricing)
+}
+
+/// The cheapest of offers of equal priority (the first of equals), costs compared in one
+/// currency.
+fn cheapest<'o>(
+    offers: Vec<&'o Offer>,
+    component: usize,
+    pricing: Pricing<'_>,
+) -> Result<&'o Offer, RouteFailure> {
+    let one_currency = offers
+        .windows(2)
+        .all(|w| w[0].unit_cost.currency == w[1].unit_cost.currency);
+    let mut priced = Vec::with_capacity(offers.len());
+    for offer in offers {
+        let cost = if one_currency {
+            offer.unit_cost.minor
+        } else {
+            pricing
+                .rates
+                .convert(offer.unit_cost, pricing.currency)
+                .map_err(|_| RouteFailure::NoExchangeRate {
+                    component,
+                    from: offer.unit_cost.currency,
+                    to: pricing.currency,
+                })?
+                .minor
+        };
+        priced.push((cost, offer));
+    }
+    priced
+        .into_iter()
+        .min_by_key(|(cost, _)| *cost)
+        .map(|(_, offer)| offer)
+        .ok_or(RouteFailure::NoOffers { component })
 }
 
 #[cfg(test)]

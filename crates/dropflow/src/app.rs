@@ -200,6 +200,13 @@ async fn launch(
     registry: Registry,
     cadence: dropflow_core::follow::Cadence,
 ) -> anyhow::Result<Running> {
+    // `[fx]` seeds the shared rate table (never over a rate for a later day).
+    let fx_seed = config.fx.rates()?;
+    if !fx_seed.is_empty() {
+        crate::storage::fx_rates::seed(&db, &fx_seed)
+            .await
+            .context("cannot seed the exchange rates ([fx])")?;
+    }
     if config.outbound_reach().allows_private() {
         crate::outbound::allow_private_addresses();
     }

@@ -34,6 +34,9 @@ pub struct Config {
     /// `[webhooks]`: the former home of `allow_private_addresses` (still read).
     #[serde(default)]
     pub webhooks: WebhooksConfig,
+    /// `[fx]`: exchange rates seeded into the shared rate table at start-up.
+    #[serde(default)]
+    pub fx: FxConfig,
     /// `[outbound]`: where outside calls (suppliers, stores, carriers, webhooks) may go.
     #[serde(default)]
     pub outbound: OutboundConfig,
@@ -53,6 +56,70 @@ pub struct OutboundConfig {
     /// sandboxes listen on loopback.
     #[serde(default)]
     pub allow_private_addresses: bool,
+}
+
+/// `[fx]`: the exchange rates routing compares offer costs with. Seeds the shared table
+/// (`fx_rates`) at start-up: a pair is written when missing or stored for an earlier day,
+/// so a newer rate set through `PUT /api/v1/fx-rates` survives a restart.
+///
+/// ```toml
+/// [fx]
+/// ecb_csv = "/etc/dropflow/eurofxref.csv"   # the ECB's file; its newest row, EUR-based
+/// [[fx.rates]]
+/// base = "KWD"
+/// quote = "USD"
+/// rate = "3.25"          # 1 base = rate quote, a decimal string
+/// as_of = "2026-12-01"
+/// source = "treasury"    # optional, default "config"
+/// ```
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxConfig {
+    /// An ECB euro reference-rate CSV (`eurofxref.csv` or `eurofxref-hist.csv`).
+    #[serde(default)]
+    pub ecb_csv: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub rates: Vec<FxConfigRate>,
+}
+
+/// One `[[fx.rates]]` entry: 1 `base` = `rate` `quote` on `as_of`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxConfigRate {
+    pub base: dropflow_core::reference::currency::Currency,
+    pub quote: dropflow_core::reference::currency::Currency,
+    pub rate: dropflow_core::fx::Rate,
+    pub as_of: chrono::NaiveDate,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl FxConfig {
+    /// Every rate the section names (the ECB file read, then the listed rates).
+    pub fn rates(&self) -> anyhow::Result<Vec<dropflow_core::fx::FxRate>> {
+        use anyhow::Context;
+        let mut rates = Vec::new();
+        if let Some(path) = &self.ecb_csv {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("[fx] ecb_csv: cannot read {}", path.display()))?;
+            let parsed = dropflow_core::fx::ecb::parse(&text)
+                .with_context(|| format!("[fx] ecb_csv: {}", path.display()))?;
+            rates.extend(parsed.rates);
+        }
+        for (i, r) in self.rates.iter().enumerate() {
+            if r.base == r.quote {
+                anyhow::bail!("[fx] rates[{i}]: base and quote are both {}", r.base);
+            }
+            rates.push(dropflow_core::fx::FxRate {
+                base: r.base,
+                quote: r.quote,
+                rate: r.rate,
+                source: r.source.clone().unwrap_or_else(|| "config".into()),
+                as_of: r.as_of,
+            });
+        }
+        Ok(rates)
+    }
 }
 
 /// `[webhooks]`.
@@ -244,6 +311,7 @@ impl Default for Config {
             notify: crate::notify::NotifyConfig::default(),
             warehouse: WarehouseConfig::default(),
             webhooks: WebhooksConfig::default(),
+            fx: FxConfig::default(),
             outbound: OutboundConfig::default(),
             intake: Default::default(),
         }
@@ -379,6 +447,50 @@ mod tests {
                 Ok(_) => panic!("accepted an unknown key"),
                 Err(e) => assert!(e.to_string().contains("listen_on"), "{e}"),
             }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_fx_section_reads_an_ecb_file_and_listed_rates_and_names_a_bad_value() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "eurofxref.csv",
+                "Date, USD, JPY, \n10 February 2023, 1.0690, 139.88, \n",
+            )?;
+            jail.create_file(
+                "fx.toml",
+                "[fx]\necb_csv = \"eurofxref.csv\"\n[[fx.rates]]\nbase = \"KWD\"\n\
+                 quote = \"USD\"\nrate = \"3.25\"\nas_of = \"2026-12-01\"\n",
+            )?;
+            let config = Config::load(Some(Path::new("fx.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            let rates = config
+                .fx
+                .rates()
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            let described: Vec<String> = rates
+                .iter()
+                .map(|r| format!("{}/{} {} {} {}", r.base, r.quote, r.rate, r.as_of, r.source))
+                .collect();
+            assert_eq!(
+                described,
+                [
+                    "EUR/USD 1.069 2023-02-10 ECB euro foreign exchange reference rates",
+                    "EUR/JPY 139.88 2023-02-10 ECB euro foreign exchange reference rates",
+                    "KWD/USD 3.25 2026-12-01 config",
+                ]
+            );
+            jail.create_file(
+                "bad.toml",
+                "[[fx.rates]]\nbase = \"EUR\"\nquote = \"USD\"\nrate = \"-1\"\n\
+                 as_of = \"2026-12-01\"\n",
+            )?;
+            let error = match Config::load(Some(Path::new("bad.toml"))) {
+                Ok(_) => panic!("a negative rate must be refused"),
+                Err(e) => e.to_string(),
+            };
+            assert!(error.contains("rate"), "{error}");
             Ok(())
         });
     }

@@ -12,6 +12,7 @@ fn snapshot(payment: PaymentStatus) -> StoreSnapshot {
         address_fingerprint: Some("addr-1".into()),
         lines_fingerprint: Some("lines-1".into()),
         updated_at: None,
+        capture_policy: CapturePolicy::BuyWhenPaid,
         implausible: None,
     }
 }
@@ -261,10 +262,14 @@ fn any_command() -> impl Strategy<Value = Command> {
                     address_fingerprint: Some(format!("addr-{addr}")),
                     lines_fingerprint: Some(format!("lines-{addr}")),
                     updated_at: None,
+                    capture_policy: CapturePolicy::BuyWhenPaid,
                     implausible: None,
                 })
             }
         ),
+        any::<bool>().prop_map(|on_authorization| Command::SetCapturePolicy(
+            CapturePolicy::from_setting(on_authorization)
+        )),
         any_reason().prop_map(|reason| Command::PlaceHold {
             reason,
             detail: "merchant".into()
@@ -358,6 +363,96 @@ fn warehouse_orders_sit_at_warehouse_from_the_sellers_shipment_until_dispatch() 
         origin: HoldOrigin::Merchant,
     }];
     assert_eq!(at(&state, W::Arrived).tab(), Tab::OnHold);
+}
+
+fn authorized(policy: CapturePolicy) -> StoreSnapshot {
+    let mut s = snapshot(PaymentStatus::Authorized);
+    s.capture_policy = policy;
+    s
+}
+
+#[test]
+fn an_authorized_order_waits_for_capture_under_the_default_policy() {
+    let t = receive(authorized(CapturePolicy::BuyWhenPaid));
+    assert_eq!(t.state.tab(), Tab::OnHold);
+    assert!(t.follow_ups.is_empty(), "{:?}", t.follow_ups);
+    let Some(hold) = t.state.hold(HoldReason::AwaitingPayment) else {
+        panic!("no payment hold: {:?}", t.state.holds)
+    };
+    assert_eq!(
+        hold.detail,
+        "the customer's payment is authorized; waiting for the store to capture it"
+    );
+
+    // Captured: the hold lifts and the order is bought.
+    let mut paid = snapshot(PaymentStatus::Paid);
+    paid.topic = "orders/paid".into();
+    let t2 = apply(&t.state, Command::ApplyStoreSnapshot(paid));
+    assert!(t2.state.holds.is_empty());
+    assert_eq!(t2.follow_ups, vec![FollowUp::RouteOrder]);
+}
+
+#[test]
+fn a_store_that_buys_on_authorization_routes_an_authorized_order_at_once() {
+    let t = receive(authorized(CapturePolicy::BuyWhenAuthorized));
+    assert!(t.state.holds.is_empty());
+    assert_eq!(t.follow_ups, vec![FollowUp::RouteOrder]);
+}
+
+#[test]
+fn changing_the_policy_re_judges_a_waiting_order_but_never_an_order_already_bought() {
+    let waiting = receive(authorized(CapturePolicy::BuyWhenPaid)).state;
+    let t = apply(
+        &waiting,
+        Command::SetCapturePolicy(CapturePolicy::BuyWhenAuthorized),
+    );
+    assert!(t.state.holds.is_empty());
+    assert_eq!(t.follow_ups, vec![FollowUp::RouteOrder]);
+    assert_eq!(t.state.capture_policy, CapturePolicy::BuyWhenAuthorized);
+
+    // Back to the default before it was bought: waits again.
+    let back = apply(
+        &t.state,
+        Command::SetCapturePolicy(CapturePolicy::BuyWhenPaid),
+    );
+    assert!(back.state.hold(HoldReason::AwaitingPayment).is_some());
+
+    // Already bought: the setting does not put a hold on it.
+    let mut bought = t.state.clone();
+    bought.procurement = Procurement::AwaitingShipment;
+    let t3 = apply(
+        &bought,
+        Command::SetCapturePolicy(CapturePolicy::BuyWhenPaid),
+    );
+    assert!(t3.state.holds.is_empty());
+    assert!(t3.follow_ups.is_empty());
+}
+
+#[test]
+fn a_voided_or_lapsed_authorization_never_buys_and_lets_go_of_what_was_bought() {
+    // Waiting under the default policy: voided → nothing to wait for, never routed.
+    let waiting = receive(authorized(CapturePolicy::BuyWhenPaid)).state;
+    let mut voided = snapshot(PaymentStatus::Voided);
+    voided.topic = "orders/updated".into();
+    let t = apply(&waiting, Command::ApplyStoreSnapshot(voided.clone()));
+    assert!(t.state.holds.is_empty());
+    assert_eq!(t.state.tab(), Tab::Canceled);
+    assert!(!t.follow_ups.contains(&FollowUp::RouteOrder));
+    assert!(!t.state.payment_accepted());
+
+    // Bought on the authorization: voided, or lapsed (Shopify's `expired`, read as pending),
+    // runs the cancel path.
+    let mut bought = receive(authorized(CapturePolicy::BuyWhenAuthorized)).state;
+    bought.procurement = Procurement::AwaitingShipment;
+    let mut voided_bought = voided;
+    voided_bought.capture_policy = CapturePolicy::BuyWhenAuthorized;
+    let t = apply(&bought, Command::ApplyStoreSnapshot(voided_bought));
+    assert_eq!(t.follow_ups, vec![FollowUp::CancelSupplierOrders]);
+    let mut lapsed = snapshot(PaymentStatus::Pending);
+    lapsed.capture_policy = CapturePolicy::BuyWhenAuthorized;
+    let t = apply(&bought, Command::ApplyStoreSnapshot(lapsed));
+    assert_eq!(t.follow_ups, vec![FollowUp::CancelSupplierOrders]);
+    assert!(t.state.hold(HoldReason::AwaitingPayment).is_some());
 }
 
 #[test]

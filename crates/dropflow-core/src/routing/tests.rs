@@ -44,6 +44,14 @@ fn single(offers: Vec<Offer>) -> Mapping {
     }
 }
 
+fn usd_pricing() -> Pricing<'static> {
+    static NO_RATES: std::sync::OnceLock<RateTable> = std::sync::OnceLock::new();
+    Pricing {
+        currency: Currency::from_code("USD").unwrap(),
+        rates: NO_RATES.get_or_init(RateTable::default),
+    }
+}
+
 fn us() -> Option<CountryCode> {
     CountryCode::from_alpha2("US").ok()
 }
@@ -55,7 +63,9 @@ fn priority_wins_then_cost() {
         offer(SupplierKind::Aliexpress, "preferred", 300, 1, None),
         offer(SupplierKind::Aliexpress, "preferred-dearer", 400, 1, None),
     ]);
-    let plan = route(&[line(0, "v1", 1)], us(), |_| Some(m.clone()));
+    let plan = route(&[line(0, "v1", 1)], us(), usd_pricing(), |_| {
+        Some(m.clone())
+    });
     assert_eq!(plan.purchases.len(), 1);
     assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "preferred");
 }
@@ -66,7 +76,9 @@ fn a_backup_takes_over_when_the_first_is_out_of_stock() {
         offer(SupplierKind::Aliexpress, "first", 100, 1, Some(1)),
         offer(SupplierKind::Cj, "backup", 150, 2, Some(10)),
     ]);
-    let plan = route(&[line(0, "v1", 3)], us(), |_| Some(m.clone()));
+    let plan = route(&[line(0, "v1", 3)], us(), usd_pricing(), |_| {
+        Some(m.clone())
+    });
     assert_eq!(plan.purchases[0].supplier.kind, SupplierKind::Cj);
     assert_eq!(plan.purchases[0].items[0].quantity, 3);
 }
@@ -79,11 +91,15 @@ fn offers_that_do_not_ship_to_the_destination_are_skipped() {
         eu_only.clone(),
         offer(SupplierKind::Cj, "world", 90, 5, None),
     ]);
-    let plan = route(&[line(0, "v1", 1)], us(), |_| Some(m.clone()));
+    let plan = route(&[line(0, "v1", 1)], us(), usd_pricing(), |_| {
+        Some(m.clone())
+    });
     assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "world");
 
     let only_eu = single(vec![eu_only]);
-    let plan = route(&[line(0, "v1", 1)], us(), |_| Some(only_eu.clone()));
+    let plan = route(&[line(0, "v1", 1)], us(), usd_pricing(), |_| {
+        Some(only_eu.clone())
+    });
     assert_eq!(
         plan.failures[0].reason,
         RouteFailure::NotShippedTo {
@@ -99,10 +115,12 @@ fn one_supplier_order_per_supplier() {
     let b = single(vec![offer(SupplierKind::Cj, "b", 100, 1, None)]);
     let c = single(vec![offer(SupplierKind::Aliexpress, "c", 100, 1, None)]);
     let lines = [line(0, "a", 1), line(1, "b", 2), line(2, "c", 1)];
-    let plan = route(&lines, us(), |l| match l.variant_id.as_deref() {
-        Some("a") => Some(a.clone()),
-        Some("b") => Some(b.clone()),
-        _ => Some(c.clone()),
+    let plan = route(&lines, us(), usd_pricing(), |l| {
+        match l.variant_id.as_deref() {
+            Some("a") => Some(a.clone()),
+            Some("b") => Some(b.clone()),
+            _ => Some(c.clone()),
+        }
     });
     assert_eq!(plan.purchases.len(), 2);
     let ali = &plan.purchases[0];
@@ -125,7 +143,9 @@ fn a_bundle_buys_every_component_times_the_quantity() {
             },
         ],
     };
-    let plan = route(&[line(0, "gift-set", 3)], us(), |_| Some(bundle.clone()));
+    let plan = route(&[line(0, "gift-set", 3)], us(), usd_pricing(), |_| {
+        Some(bundle.clone())
+    });
     let quantities: Vec<(String, u32)> = plan
         .purchases
         .iter()
@@ -144,9 +164,12 @@ fn a_bundle_buys_every_component_times_the_quantity() {
 #[test]
 fn an_unmapped_line_fails_alone() {
     let m = single(vec![offer(SupplierKind::Aliexpress, "a", 100, 1, None)]);
-    let plan = route(&[line(0, "mapped", 1), line(1, "unknown", 1)], us(), |l| {
-        (l.variant_id.as_deref() == Some("mapped")).then(|| m.clone())
-    });
+    let plan = route(
+        &[line(0, "mapped", 1), line(1, "unknown", 1)],
+        us(),
+        usd_pricing(),
+        |l| (l.variant_id.as_deref() == Some("mapped")).then(|| m.clone()),
+    );
     assert_eq!(plan.purchases.len(), 1);
     assert_eq!(plan.failures.len(), 1);
     assert_eq!(plan.failures[0].line_position, 1);
@@ -170,7 +193,9 @@ fn a_bundle_with_one_component_out_of_stock_buys_nothing_for_that_line() {
             },
         ],
     };
-    let plan = route(&[line(0, "gift-set", 1)], us(), |_| Some(bundle.clone()));
+    let plan = route(&[line(0, "gift-set", 1)], us(), usd_pricing(), |_| {
+        Some(bundle.clone())
+    });
     assert!(plan.purchases.is_empty());
     assert_eq!(
         plan.failures[0].reason,
@@ -179,4 +204,109 @@ fn a_bundle_with_one_component_out_of_stock_buys_nothing_for_that_line() {
             needed: 1
         }
     );
+}
+
+fn priced(kind: SupplierKind, sku: &str, cost: Money, priority: i32) -> Offer {
+    let mut o = offer(kind, sku, 0, priority, None);
+    o.unit_cost = cost;
+    o
+}
+
+fn yen(minor: i64) -> Money {
+    Money::new(minor, Currency::from_code("JPY").unwrap())
+}
+
+/// The ECB's rates for 10 February 2023: 1 EUR = 1.0690 USD = 139.88 JPY.
+fn ecb_rates() -> RateTable {
+    let eur = Currency::from_code("EUR").unwrap();
+    let rate = |quote: &str, value: &str| crate::fx::FxRate {
+        base: eur,
+        quote: Currency::from_code(quote).unwrap(),
+        rate: crate::fx::Rate::parse(value).unwrap(),
+        source: crate::fx::ecb::SOURCE.into(),
+        as_of: chrono::NaiveDate::from_ymd_opt(2023, 2, 10).unwrap(),
+    };
+    RateTable::new(vec![rate("USD", "1.0690"), rate("JPY", "139.88")]).unwrap()
+}
+
+#[test]
+fn costs_in_different_currencies_are_compared_converted_not_by_raw_minor_units() {
+    // 9.99 USD against 1000 JPY (≈ 7.64 USD): 999 < 1000 in raw units, but yen is cheaper.
+    let m = single(vec![
+        priced(SupplierKind::Aliexpress, "dollars", usd(999), 1),
+        priced(SupplierKind::Cj, "yen", yen(1000), 1),
+    ]);
+    let rates = ecb_rates();
+    let pricing = Pricing {
+        currency: Currency::from_code("USD").unwrap(),
+        rates: &rates,
+    };
+    let plan = route(&[line(0, "v1", 1)], us(), pricing, |_| Some(m.clone()));
+    assert!(plan.failures.is_empty(), "{:?}", plan.failures);
+    assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "yen");
+    // The purchase keeps the supplier's own price and currency.
+    assert_eq!(plan.purchases[0].items[0].unit_cost, yen(1000));
+
+    // 2000 JPY ≈ 15.28 USD: now the dollar offer is cheaper.
+    let m = single(vec![
+        priced(SupplierKind::Aliexpress, "dollars", usd(999), 1),
+        priced(SupplierKind::Cj, "yen", yen(2000), 1),
+    ]);
+    let plan = route(&[line(0, "v1", 1)], us(), pricing, |_| Some(m.clone()));
+    assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "dollars");
+}
+
+#[test]
+fn an_offer_without_a_rate_fails_its_line_with_the_reason() {
+    let m = single(vec![
+        priced(SupplierKind::Aliexpress, "dollars", usd(999), 1),
+        priced(SupplierKind::Cj, "yen", yen(1000), 1),
+    ]);
+    let mapped = single(vec![offer(SupplierKind::Aliexpress, "a", 100, 1, None)]);
+    let plan = route(
+        &[line(0, "mixed", 1), line(1, "plain", 1)],
+        us(),
+        usd_pricing(),
+        |l| match l.variant_id.as_deref() {
+            Some("mixed") => Some(m.clone()),
+            _ => Some(mapped.clone()),
+        },
+    );
+    assert_eq!(
+        plan.failures,
+        vec![LineFailure {
+            line_position: 0,
+            reason: RouteFailure::NoExchangeRate {
+                component: 0,
+                from: Currency::from_code("JPY").unwrap(),
+                to: Currency::from_code("USD").unwrap(),
+            },
+        }]
+    );
+    // The other line is still bought.
+    assert_eq!(plan.purchases.len(), 1);
+    assert_eq!(plan.purchases[0].items[0].line_position, 1);
+}
+
+#[test]
+fn priority_decides_before_money_so_no_rate_is_needed_across_priorities() {
+    let m = single(vec![
+        priced(SupplierKind::Aliexpress, "preferred-yen", yen(5000), 1),
+        priced(SupplierKind::Cj, "backup-dollars", usd(100), 2),
+    ]);
+    let plan = route(&[line(0, "v1", 1)], us(), usd_pricing(), |_| {
+        Some(m.clone())
+    });
+    assert!(plan.failures.is_empty());
+    assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "preferred-yen");
+
+    // Offers all in one foreign currency compare among themselves without a rate.
+    let m = single(vec![
+        priced(SupplierKind::Aliexpress, "dear", yen(900), 1),
+        priced(SupplierKind::Cj, "cheap", yen(800), 1),
+    ]);
+    let plan = route(&[line(0, "v1", 1)], us(), usd_pricing(), |_| {
+        Some(m.clone())
+    });
+    assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "cheap");
 }

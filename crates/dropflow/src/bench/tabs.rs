@@ -94,7 +94,12 @@ fn kinds() -> anyhow::Result<Vec<Kind>> {
     ));
     let order = crate::platforms::shopify::parse_order(&body)
         .map_err(|e| anyhow::anyhow!("a sandbox order does not parse: {e}"))?;
-    let base = lifecycle::receive(snapshot_of(&order, "orders/create")).state;
+    let base = lifecycle::receive(snapshot_of(
+        &order,
+        "orders/create",
+        dropflow_core::payment::CapturePolicy::default(),
+    ))
+    .state;
     let with = |change: &dyn Fn(&mut OrderState)| {
         let mut state = base.clone();
         change(&mut state);

@@ -37,6 +37,7 @@ pub struct Form {
     pub auto_order: bool,
     pub auto_pay: bool,
     pub notify_customer: bool,
+    pub buy_when_authorized: bool,
     pub price_guard: String,
     pub place_within_hours: String,
     pub tracking_within_days: String,
@@ -119,6 +120,7 @@ pub async fn page(
         auto_order: stored.auto_order,
         auto_pay: stored.auto_pay,
         notify_customer: stored.notify_customer,
+        buy_when_authorized: stored.buy_when_authorized,
         price_guard: stored
             .price_guard_percent
             .map(|p| p.to_string())
@@ -332,6 +334,7 @@ pub async fn save(
         place_within_hours,
         tracking_within_days,
         stale_tracking_hours,
+        buy_when_authorized: submitted.checked("buy_when_authorized"),
     };
 
     if !errors.is_empty() {
@@ -339,6 +342,7 @@ pub async fn save(
             auto_order: new_settings.auto_order,
             auto_pay: new_settings.auto_pay,
             notify_customer: new_settings.notify_customer,
+            buy_when_authorized: new_settings.buy_when_authorized,
             price_guard: price_guard_text.to_string(),
             place_within_hours: submitted
                 .text("place_within_hours")
@@ -369,13 +373,25 @@ pub async fn save(
     }
 
     // Settings, branding and mail choices: one transaction, all or nothing.
+    let before = settings::get(&state.db, store_id).await?;
     let mut tx = state.db.begin().await?;
     settings::put_in(&mut tx, store_id, &new_settings).await?;
+    if before.buy_when_authorized != new_settings.buy_when_authorized {
+        crate::fulfilment::capture::reapply(
+            &mut tx,
+            store_id,
+            dropflow_core::payment::CapturePolicy::from_setting(new_settings.buy_when_authorized),
+            &dropflow_core::event::Actor::Merchant(viewer.caller.actor.clone()),
+        )
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    }
     branding::put_in(&mut tx, store_id, &update).await?;
     branding::put_mail_choices_in(&mut tx, store_id, &mails).await?;
     tx.commit()
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?;
+    state.db.jobs_queued.notify_one();
     tracing::info!(store.id = %store_id, logo_replaced = update.logo.is_some(),
         "store settings saved from the dashboard");
     Ok(redirect_with(

@@ -88,6 +88,14 @@ pub fn sentence(kind: &str, detail: &Value) -> String {
         OrderEvent::HoldReleased { reason } => format!("Hold released: {}", said(&reason)),
         OrderEvent::Cancelled { reason } => with_detail("Cancelled".into(), &reason),
         OrderEvent::ReadyToOrder => "Ready to order from the suppliers".into(),
+        OrderEvent::CapturePolicyChanged { policy } => match policy {
+            dropflow_core::payment::CapturePolicy::BuyWhenPaid => {
+                "The store now buys only once the payment is captured".into()
+            }
+            dropflow_core::payment::CapturePolicy::BuyWhenAuthorized => {
+                "The store now buys as soon as the payment is authorized".into()
+            }
+        },
         OrderEvent::ProcurementChanged { from, to } => {
             format!("Supplier side: {} → {}", said(&from), said(&to))
         }

@@ -23,6 +23,8 @@ pub mod push;
 pub mod track;
 /// `order.cancel_supplier_orders`: a cancelled order's unpaid purchases released.
 pub mod cancel;
+/// A store's capture policy changed: its waiting authorized orders judged again.
+pub mod capture;
 /// `order.reconcile_edit`: a store edit re-derives what is unplaced and flags what was bought.
 pub mod edits;
 /// Raising a flag a person settles (Needs Attention, vendor told).

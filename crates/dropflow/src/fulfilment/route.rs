@@ -1,11 +1,13 @@
 use crate::storage::orders::{self, Cause};
 use crate::storage::write_set::WriteSet;
-use crate::storage::{catalog, settings, supplier_orders, Database};
+use crate::storage::{catalog, fx_rates, settings, supplier_orders, Database, Tx};
 use anyhow::Context;
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
 use dropflow_core::lifecycle::{self, Command};
+use dropflow_core::reference::currency::Currency;
 use dropflow_core::routing;
+use sqlx::Row;
 
 /// The job kind (the lifecycle's `FollowUp::RouteOrder`).
 pub const JOB: &str = "order.route";
@@ -74,7 +76,14 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
         }
         mappings.push(mapping);
     }
-    let plan = routing::route(&lines, input.country, |line| {
+    // Offer costs are compared in the order's currency, converted with the operator's rates
+    // read in this transaction (a missing rate fails the line, it is never guessed).
+    let rates = fx_rates::all_in(tx).await?;
+    let pricing = routing::Pricing {
+        currency: order_currency(tx, order_id).await?,
+        rates: &rates,
+    };
+    let plan = routing::route(&lines, input.country, pricing, |line| {
         lines
             .iter()
             .position(|l| l.position == line.position)
@@ -104,4 +113,14 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
     writes.flush(tx).await?;
     tracing::info!(order.id = %order_id, purchases = plan.purchases.len(), "order routed");
     Ok(())
+}
+
+/// The currency the order is priced in (the store's), the one offer costs are compared in.
+async fn order_currency(tx: &mut Tx<'_>, order_id: OrderId) -> anyhow::Result<Currency> {
+    let row = sqlx::query("SELECT currency FROM orders WHERE id = $1")
+        .bind(order_id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    let code: String = row.try_get("currency")?;
+    Currency::from_code(&code).with_context(|| format!("order {order_id} currency {code:?}"))
 }

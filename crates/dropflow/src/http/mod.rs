@@ -122,6 +122,11 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             axum::routing::put(api::settings::put_admin),
         )
         .route(
+            "/fx-rates",
+            get(api::fx_rates::list).put(api::fx_rates::put),
+        )
+        .route("/fx-rates/ecb", post(api::fx_rates::import_ecb))
+        .route(
             "/orders/{id}/supplier-orders",
             get(api::orders::supplier_orders),
         )

@@ -1,11 +1,17 @@
 use dropflow_core::intake::StoreOrder;
 use dropflow_core::lifecycle::StoreSnapshot;
+use dropflow_core::payment::CapturePolicy;
 use dropflow_core::reference::address::{check_address, AddressField, AddressProblem};
 use sha2::{Digest, Sha256};
 
 /// The lifecycle's view of a store order: payment, cancellation, and what is wrong with the
-/// shipping address (only when something must ship).
-pub fn snapshot_of(order: &StoreOrder, topic: &str) -> StoreSnapshot {
+/// shipping address (only when something must ship), with the store's capture policy (from
+/// its settings) deciding whether an authorized payment is enough to buy.
+pub fn snapshot_of(
+    order: &StoreOrder,
+    topic: &str,
+    capture_policy: CapturePolicy,
+) -> StoreSnapshot {
     let (address_problems, address_fingerprint) = if order.requires_shipping() {
         match &order.shipping_address {
             Some(address) => (check_address(address), Some(fingerprint(address))),
@@ -32,6 +38,7 @@ pub fn snapshot_of(order: &StoreOrder, topic: &str) -> StoreSnapshot {
         address_fingerprint,
         lines_fingerprint: Some(lines_fingerprint(order)),
         updated_at: order.updated_at,
+        capture_policy,
         // Judged at intake against the configured limits (`platforms::limits`).
         implausible: None,
     }

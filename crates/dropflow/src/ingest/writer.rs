@@ -3,10 +3,11 @@ use super::{Delivery, IngestConfig, IngestError, Outcome, Pending};
 use crate::storage::orders::{self, Cause, Versioned};
 use crate::storage::receipts::{self, NewReceipt};
 use crate::storage::write_set::WriteSet;
-use crate::storage::{Database, StorageError};
+use crate::storage::{settings, Database, StorageError};
 use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::{OrderId, ReceiptId, StoreId};
 use dropflow_core::lifecycle::{self, Command};
+use dropflow_core::payment::CapturePolicy;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -91,7 +92,13 @@ async fn write_batch(
             .push(d.order.external_id.as_str());
     }
     let mut stored: HashMap<(StoreId, String), Versioned> = HashMap::new();
+    // Each store's capture policy, read once per store in the batch (not per delivery).
+    let mut policies: HashMap<StoreId, CapturePolicy> = HashMap::new();
     for (store_id, external_ids) in wanted {
+        policies.insert(
+            store_id,
+            settings::capture_policy_in(&mut tx, store_id).await?,
+        );
         for (external_id, current) in
             orders::find_many_for_update(&mut tx, store_id, &external_ids).await?
         {
@@ -114,7 +121,17 @@ async fn write_batch(
         let current = writes
             .pending(key.0, &key.1)
             .or_else(|| stored.get(&key).cloned());
-        outcomes.push(apply_delivery(&mut writes, delivery, current, &cause)?);
+        let policy = policies
+            .get(&delivery.store_id)
+            .copied()
+            .unwrap_or_default();
+        outcomes.push(apply_delivery(
+            &mut writes,
+            delivery,
+            current,
+            &cause,
+            policy,
+        )?);
     }
     writes.flush(&mut tx).await?;
     tx.commit().await?;
@@ -129,8 +146,9 @@ fn apply_delivery(
     delivery: &Delivery,
     current: Option<Versioned>,
     cause: &Cause,
+    capture_policy: CapturePolicy,
 ) -> Result<Outcome, StorageError> {
-    let mut snapshot = snapshot_of(&delivery.order, &delivery.topic);
+    let mut snapshot = snapshot_of(&delivery.order, &delivery.topic, capture_policy);
     snapshot.implausible = delivery.review.clone();
     let Some(current) = current else {
         let id = OrderId::new();

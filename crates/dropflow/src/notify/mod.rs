@@ -442,6 +442,10 @@ fn describe_failure(failure: &LineFailure) -> String {
         RouteFailure::OutOfStock { needed, .. } => {
             format!("line {line} is out of stock ({needed} needed)")
         }
+        RouteFailure::NoExchangeRate { from, to, .. } => format!(
+            "line {line}: offers priced in {from} cannot be compared without an exchange \
+             rate from {from} to {to}; add one in the exchange rates, then retry"
+        ),
     }
 }
 
@@ -536,6 +540,31 @@ impl std::fmt::Debug for NotifyConfig {
 mod tests {
     use super::*;
     use dropflow_core::reference::currency::Currency;
+
+    #[test]
+    fn a_line_without_an_exchange_rate_tells_the_merchant_which_rate_is_missing() {
+        let code = |c: &str| Currency::from_code(c).unwrap();
+        let event = OrderEvent::RoutingFailed {
+            failures: vec![LineFailure {
+                line_position: 0,
+                reason: RouteFailure::NoExchangeRate {
+                    component: 0,
+                    from: code("JPY"),
+                    to: code("USD"),
+                },
+            }],
+        };
+        let mails = notifications_for(&event, &ctx());
+        let Some(MailBody::NeedsAttention(body)) = mails.first().map(|m| &m.body) else {
+            panic!("no needs-attention mail: {mails:?}")
+        };
+        assert!(
+            body.reason
+                .contains("line 1: offers priced in JPY cannot be compared without an exchange rate from JPY to USD"),
+            "{}",
+            body.reason
+        );
+    }
 
     fn ctx() -> MailContext {
         MailContext {

@@ -36,6 +36,8 @@ pub mod sessions;
 pub mod ledger;
 /// Per-store automation settings and Admin API access.
 pub mod settings;
+/// The operator's exchange rates, for comparing money across currencies.
+pub mod fx_rates;
 /// Parcels reported by suppliers, and their write-back to the store.
 pub mod parcels;
 /// Parcels: carrier tracking updates applied in bulk.

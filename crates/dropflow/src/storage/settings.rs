@@ -4,6 +4,7 @@
 
 use super::{now_ms, Database, Result, StorageError, Tx};
 use dropflow_core::ids::StoreId;
+use dropflow_core::payment::CapturePolicy;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
@@ -31,6 +32,11 @@ pub struct StoreSettings {
     /// default 48).
     #[serde(default = "default_stale_tracking_hours")]
     pub stale_tracking_hours: u32,
+    /// Buy from suppliers as soon as the customer's payment is authorized, before the store
+    /// captured it (default false: an authorized order waits on hold until it is paid). A
+    /// voided or lapsed authorization then cancels what was bought but not yet paid.
+    #[serde(default)]
+    pub buy_when_authorized: bool,
 }
 
 fn default_place_within_hours() -> u32 {
@@ -115,12 +121,14 @@ impl Default for StoreSettings {
             place_within_hours: default_place_within_hours(),
             tracking_within_days: default_tracking_within_days(),
             stale_tracking_hours: default_stale_tracking_hours(),
+            buy_when_authorized: false,
         }
     }
 }
 
 const SELECT: &str = "SELECT auto_order, auto_pay, price_guard_percent, notify_customer,
-     place_within_hours, tracking_within_days, stale_tracking_hours FROM store_settings WHERE store_id = $1";
+     place_within_hours, tracking_within_days, stale_tracking_hours, buy_when_authorized
+     FROM store_settings WHERE store_id = $1";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoreSettings> {
     let guard: Option<i64> = row.try_get("price_guard_percent")?;
@@ -132,6 +140,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoreSettings> {
         place_within_hours: clamp_u32(row.try_get("place_within_hours")?),
         tracking_within_days: clamp_u32(row.try_get("tracking_within_days")?),
         stale_tracking_hours: clamp_u32(row.try_get("stale_tracking_hours")?),
+        buy_when_authorized: row.try_get::<i64, _>("buy_when_authorized")? != 0,
     })
 }
 
@@ -161,6 +170,20 @@ pub async fn get_in(tx: &mut Tx<'_>, store_id: StoreId) -> Result<StoreSettings>
         .map(Option::unwrap_or_default)
 }
 
+/// The store's capture policy, read inside the ingest writer's transaction (one indexed
+/// lookup per store in a batch).
+pub async fn capture_policy_in(tx: &mut Tx<'_>, store_id: StoreId) -> Result<CapturePolicy> {
+    let row = sqlx::query("SELECT buy_when_authorized FROM store_settings WHERE store_id = $1")
+        .bind(store_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let on_authorization = match row {
+        Some(row) => row.try_get::<i64, _>("buy_when_authorized")? != 0,
+        None => StoreSettings::default().buy_when_authorized,
+    };
+    Ok(CapturePolicy::from_setting(on_authorization))
+}
+
 /// Replaces the store's settings; an unknown store is [`StorageError::NotFound`].
 pub async fn put(db: &Database, store_id: StoreId, settings: &StoreSettings) -> Result<()> {
     let mut tx = db.begin().await?;
@@ -174,14 +197,15 @@ pub async fn put_in(tx: &mut Tx<'_>, store_id: StoreId, settings: &StoreSettings
     let result = sqlx::query(
         "INSERT INTO store_settings (store_id, auto_order, auto_pay, price_guard_percent,
             notify_customer, updated_at, place_within_hours, tracking_within_days,
-            stale_tracking_hours)
-         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9 FROM stores WHERE id = $1
+            stale_tracking_hours, buy_when_authorized)
+         SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM stores WHERE id = $1
          ON CONFLICT (store_id) DO UPDATE SET auto_order = excluded.auto_order,
             auto_pay = excluded.auto_pay, price_guard_percent = excluded.price_guard_percent,
             notify_customer = excluded.notify_customer, updated_at = excluded.updated_at,
             place_within_hours = excluded.place_within_hours,
             tracking_within_days = excluded.tracking_within_days,
-            stale_tracking_hours = excluded.stale_tracking_hours",
+            stale_tracking_hours = excluded.stale_tracking_hours,
+            buy_when_authorized = excluded.buy_when_authorized",
     )
     .bind(store_id.to_string())
     .bind(i64::from(settings.auto_order))
@@ -192,6 +216,7 @@ pub async fn put_in(tx: &mut Tx<'_>, store_id: StoreId, settings: &StoreSettings
     .bind(i64::from(settings.place_within_hours))
     .bind(i64::from(settings.tracking_within_days))
     .bind(i64::from(settings.stale_tracking_hours))
+    .bind(i64::from(settings.buy_when_authorized))
     .execute(&mut **tx)
     .await?;
     if result.rows_affected() == 0 {

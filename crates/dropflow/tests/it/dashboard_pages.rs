@@ -659,6 +659,39 @@ async fn failed_logins_are_counted_in_the_database_so_every_process_refuses_alik
     app.stop().await;
 }
 
+#[tokio::test]
+async fn owner_sets_buy_when_authorized_from_the_settings_form() {
+    let (app, mine, _) = world().await;
+    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let path = format!("/stores/{mine}/settings");
+    let page = owner.page(&path).await;
+    assert!(page.contains("name=\"buy_when_authorized\" value=\"1\" aria-describedby"));
+    assert!(
+        !settings::get(&app.db, mine)
+            .await
+            .unwrap()
+            .buy_when_authorized
+    );
+    let csrf = owner.csrf().await;
+    let saved = owner
+        .post_multipart(
+            &path,
+            &settings_form(&csrf, &[("buy_when_authorized", "1")]),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert!(
+        settings::get(&app.db, mine)
+            .await
+            .unwrap()
+            .buy_when_authorized
+    );
+    let page = owner.page(&path).await;
+    assert!(page.contains("name=\"buy_when_authorized\" value=\"1\" checked"));
+    app.stop().await;
+}
+
 /// Failed, On Hold and Needs Attention show each order's reason in a column; an order stopped
 /// for a person (held for a bad address) is in Needs Attention as soon as it is checked, one
 /// waiting only for the customer's payment is not.

@@ -19,6 +19,7 @@ mod events;
 mod hardening;
 mod isolation;
 mod jobs_queue;
+mod money;
 mod notify;
 mod openapi_health;
 mod order_changes;

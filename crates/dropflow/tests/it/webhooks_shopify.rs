@@ -31,8 +31,9 @@ async fn the_python_api_order_fixture_is_stored_with_its_lines_payment_and_tab()
     assert_eq!(detail["currency"], "USD");
     assert_eq!(detail["payment_status"], "authorized");
     assert_eq!(detail["procurement"], "not_started");
-    assert_eq!(detail["tab"], "awaiting_order");
-    assert_eq!(detail["holds"], json!([]));
+    // Authorized, not captured: waits on hold under the default capture policy (issue 10).
+    assert_eq!(detail["tab"], "on_hold");
+    assert_eq!(detail["holds"][0]["reason"], "awaiting_payment", "{detail}");
     assert_eq!(detail["cancel_reason"], Value::Null);
     assert_eq!(detail["customer"]["email"], "bob.norman@hostmail.com");
     assert_eq!(detail["shipping_address"]["postal_code"], "40202");
@@ -82,14 +83,15 @@ async fn the_python_api_order_fixture_is_stored_with_its_lines_payment_and_tab()
     assert_eq!(lines[0]["position"], 0);
     assert_eq!(lines[2]["position"], 2);
 
-    assert_eq!(timeline_kinds(&detail), ["received", "ready_to_order"]);
+    assert_eq!(timeline_kinds(&detail), ["received", "hold_placed"]);
     assert!(detail["timeline"]
         .as_array()
         .expect("timeline")
         .iter()
         .all(|e| e["actor"] == "store:shopify"));
-    assert_eq!(app.jobs_for(&id, ROUTE).await, 1);
-    assert_eq!(app.counts().await["awaiting_order"], 1);
+    // Nothing is bought on an authorization the store has not captured.
+    assert_eq!(app.jobs_for(&id, ROUTE).await, 0);
+    assert_eq!(app.counts().await["on_hold"], 1);
     app.stop().await;
 }
 
@@ -107,7 +109,7 @@ async fn the_ruby_api_order_with_properties_fixture_is_stored_as_it_is() {
     assert_eq!(detail["name"], "#1001");
     assert_eq!(detail["total_minor"], 40994);
     assert_eq!(detail["payment_status"], "authorized");
-    assert_eq!(detail["tab"], "awaiting_order");
+    assert_eq!(detail["tab"], "on_hold");
     let lines = detail["lines"].as_array().expect("lines");
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["title"], "Create Your Own Coffee 3 Pack");

@@ -19,6 +19,8 @@ pub mod flags;
 pub mod vendor_view;
 /// Per-store settings and Admin API access.
 pub mod settings;
+/// The operator's exchange rates (read, replace, import the ECB's CSV).
+pub mod fx_rates;
 /// A user's own API tokens.
 pub mod tokens;
 /// Outbound webhook endpoints: add, list, remove, replay.

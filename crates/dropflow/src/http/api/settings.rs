@@ -12,6 +12,8 @@ use crate::storage::stores;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use dropflow_core::event::Actor;
+use dropflow_core::payment::CapturePolicy;
 use serde::Deserialize;
 
 /// The store's settings (defaults if never set: auto-order and auto-pay on, no price guard,
@@ -30,7 +32,9 @@ pub async fn show(
 }
 
 /// Replaces the store's settings (every field required except the SLA thresholds, which
-/// default to 24 h to place, 7 days to tracking, 48 h of tracking silence).
+/// default to 24 h to place, 7 days to tracking, 48 h of tracking silence, and
+/// `buy_when_authorized`, default false). Changing `buy_when_authorized` re-judges the
+/// store's authorized orders not yet bought: routed now, or held until the store captures.
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/settings", request_body = StoreSettings,
     security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
     responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody),
@@ -51,8 +55,28 @@ pub async fn put(
     if let Some(error) = input.threshold_error() {
         return Err(ApiError::Unprocessable(error));
     }
-    settings::put(&state.db, store_id, &input).await?;
-    tracing::info!(store.id = %store_id, "store settings changed");
+    let before = settings::get(&state.db, store_id).await?;
+    let mut tx = state.db.begin().await?;
+    settings::put_in(&mut tx, store_id, &input).await?;
+    // A new capture policy re-judges the orders waiting on an authorization, in the same
+    // transaction, so no order is left judged by the old one.
+    let judged = if before.buy_when_authorized == input.buy_when_authorized {
+        0
+    } else {
+        crate::fulfilment::capture::reapply(
+            &mut tx,
+            store_id,
+            CapturePolicy::from_setting(input.buy_when_authorized),
+            &Actor::Merchant(caller.actor.clone()),
+        )
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    };
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    state.db.jobs_queued.notify_one();
+    tracing::info!(store.id = %store_id, orders.rejudged = judged, "store settings changed");
     Ok(Json(settings::get(&state.db, store_id).await?))
 }
 

@@ -106,7 +106,9 @@ fn list_orders_fixture() {
     assert_eq!(second.total.minor, 3900);
     // `completed` with two entries in `refunds` (-10.00 and -9.00 of 39.00).
     assert_eq!(second.payment_status, PaymentStatus::PartiallyRefunded);
-    assert!(second.payment_status.covers_purchase());
+    assert!(second
+        .payment_status
+        .covers_purchase(dropflow_core::payment::CapturePolicy::BuyWhenPaid));
     assert_eq!(second.lines.len(), 2);
     assert_eq!(second.lines[1].title, "Woo Ninja");
     assert_eq!(second.lines[1].unit_price.minor, 2000);
