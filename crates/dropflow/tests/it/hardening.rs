@@ -108,6 +108,10 @@ async fn only_the_installations_operators_change_rates_and_refund_rules() {
 }
 
 fn with_first_line(order: &mut Value, field: &str, value: Value) {
+    // A new Shopify order's current quantity is its quantity (it is what dropflow reads).
+    if field == "quantity" {
+        order["line_items"][0]["current_quantity"] = value.clone();
+    }
     order["line_items"][0][field] = value;
 }
 

@@ -17,6 +17,29 @@ ISK, NOK, TRY, AUD, BRL, CAD, CNY, HKD, IDR, ILS, INR, KRW, MXN, MYR, NZD, PHP, 
 11.1630, 0.9872, 152.10, 10.8710, 20.1357, 1.5432, 5.6245, 1.4364, 7.2837, 8.3916, 16233.33, \
 3.7820, 88.2475, 1354.10, 20.0540, 4.6314, 1.6904, 58.207, 1.4199, 36.057, 19.0834, \n";
 
+/// A warehouse operator of the installation's operator account: the one who sets the rates
+/// (one table for every merchant).
+async fn operator(app: &TestApp) -> String {
+    user_token(
+        app,
+        accounts::DEFAULT_ACCOUNT,
+        "operator@fx.test",
+        Role::Warehouse,
+        &[],
+    )
+    .await
+}
+
+async fn post_json(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
+    app.client()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("POST")
+}
+
 fn offer(supplier: &str, sku: &str, cost: &str, currency: &str) -> Value {
     json!({
         "supplier": supplier, "supplier_product_id": format!("prod-{sku}"),
@@ -81,6 +104,7 @@ async fn first_line_purchase(app: &TestApp, order_id: &str) -> Option<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offers_in_two_currencies_are_compared_converted_and_without_a_rate_the_line_says_so() {
     let app = TestApp::spawn_production().await;
+    let op = operator(&app).await;
     let store = app.shopify_store().await;
     let order = paid_order(9_200_001, "#FX1");
     map_all_lines(&app, &store, &order).await;
@@ -114,9 +138,13 @@ async fn offers_in_two_currencies_are_compared_converted_and_without_a_rate_the_
     assert!(first_line_purchase(&app, &id).await.is_none());
 
     // The operator imports the ECB's rates; a retry compares in USD and buys the yen offer.
-    let response = app
-        .api_post("/api/v1/fx-rates/ecb", &json!({ "csv": ECB_2023_02_10 }))
-        .await;
+    let response = post_json(
+        &app,
+        &op,
+        "/api/v1/fx-rates/ecb",
+        &json!({ "csv": ECB_2023_02_10 }),
+    )
+    .await;
     let imported = expect_json(response, StatusCode::OK).await;
     assert_eq!(imported["as_of"], json!("2023-02-10"));
     let response = app
@@ -136,6 +164,7 @@ async fn offers_in_two_currencies_are_compared_converted_and_without_a_rate_the_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_documented() {
     let app = TestApp::spawn().await;
+    let op = operator(&app).await;
     // Empty at first.
     assert_eq!(
         app.api_json("/api/v1/fx-rates").await,
@@ -143,9 +172,13 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
     );
 
     // The ECB import records the source and the day of each rate.
-    let response = app
-        .api_post("/api/v1/fx-rates/ecb", &json!({ "csv": ECB_2023_02_10 }))
-        .await;
+    let response = post_json(
+        &app,
+        &op,
+        "/api/v1/fx-rates/ecb",
+        &json!({ "csv": ECB_2023_02_10 }),
+    )
+    .await;
     let imported = expect_json(response, StatusCode::OK).await;
     let usd = imported["rates"]
         .as_array()
@@ -192,17 +225,18 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
         ),
     ];
     for (body, field) in cases {
-        let response = put_json(&app, &app.token, "/api/v1/fx-rates", &body).await;
+        let response = put_json(&app, &op, "/api/v1/fx-rates", &body).await;
         let message =
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains(field), "{field}: {message}");
     }
-    let response = app
-        .api_post(
-            "/api/v1/fx-rates/ecb",
-            &json!({ "csv": "Date, USD,\nyesterday, 1.07,\n" }),
-        )
-        .await;
+    let response = post_json(
+        &app,
+        &op,
+        "/api/v1/fx-rates/ecb",
+        &json!({ "csv": "Date, USD,\nyesterday, 1.07,\n" }),
+    )
+    .await;
     let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert!(message.contains("line 2"), "{message}");
     assert_eq!(app.api_json("/api/v1/fx-rates").await, before);
@@ -210,13 +244,21 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
     // PUT replaces the whole table; the source defaults to "operator".
     let body =
         json!({"rates": [{"base": "KWD", "quote": "USD", "rate": "3.25", "as_of": "2026-12-01"}]});
-    let response = put_json(&app, &app.token, "/api/v1/fx-rates", &body).await;
+    let response = put_json(&app, &op, "/api/v1/fx-rates", &body).await;
     let table = expect_json(response, StatusCode::OK).await;
     assert_eq!(
         table,
         json!({"rates": [{"base": "KWD", "quote": "USD", "rate": "3.25",
                           "source": "operator", "as_of": "2026-12-01"}]})
     );
+
+    // One table for every merchant: an account's owner may not change it (403).
+    expect_error(
+        put_json(&app, &app.token, "/api/v1/fx-rates", &body).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
 
     // Staff and vendors may not; no token is 401.
     app.shopify_store().await;
@@ -299,6 +341,7 @@ async fn the_fx_config_section_seeds_the_shared_table_without_undoing_a_newer_ra
         }];
     })
     .await;
+    let op = operator(&app).await;
     assert_eq!(
         app.api_json("/api/v1/fx-rates").await,
         json!({"rates": [{"base": "EUR", "quote": "USD", "rate": "1.069",
@@ -308,7 +351,7 @@ async fn the_fx_config_section_seeds_the_shared_table_without_undoing_a_newer_ra
     let newer = json!({"rates": [{"base": "EUR", "quote": "USD", "rate": "1.10",
                                   "source": "treasury", "as_of": "2026-12-01"}]});
     expect_json(
-        put_json(&app, &app.token, "/api/v1/fx-rates", &newer).await,
+        put_json(&app, &op, "/api/v1/fx-rates", &newer).await,
         StatusCode::OK,
     )
     .await;

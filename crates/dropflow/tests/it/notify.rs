@@ -134,6 +134,11 @@ fn every_mail(order_id: OrderId) -> Vec<Mail> {
             topic: "packed".into(),
             detail: "repacked white-label: 420 g, 20×15×10 cm; 1 carrier option(s)".into(),
         },
+        OrderEvent::FlagRaised {
+            flag: "cancelled_after_handover".into(),
+            detail: "cancelled in the store after it was handed to manual:acme".into(),
+            supplier: Some("manual:acme".into()),
+        },
     ];
     let mails: Vec<Mail> = events
         .iter()
@@ -266,8 +271,15 @@ async fn every_template_arrives_over_smtp_once() {
         "shipped and delivered go to the customer"
     );
     let vendor: Vec<_> = received.iter().filter(|r| r.rcpt_to == [VENDOR]).collect();
-    assert_eq!(vendor.len(), 1, "the handover goes to the vendor");
-    assert!(vendor[0].text().contains("1 Rue de Rivoli"));
+    assert_eq!(
+        vendor.len(),
+        2,
+        "the handover and the change go to the vendor"
+    );
+    assert!(vendor.iter().all(|v| v.text().contains("1 Rue de Rivoli")));
+    assert!(vendor.iter().any(|v| v
+        .text()
+        .contains("cancelled in the store after it was handed")));
     assert_eq!(
         outbox::for_order(&db, order_id).await.unwrap().len(),
         ids.len()

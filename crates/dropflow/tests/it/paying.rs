@@ -516,11 +516,16 @@ async fn a_parcel_reaches_the_store_by_shopifys_carrier_name_with_a_link() {
     )
     .await;
     let store = app.shopify_store().await;
+    // Access is checked against the shop before it is kept: the Admin API sandbox answers
+    // that check; the write-back itself goes to the recording admin above.
+    let shop = dropflow_sandbox::shopify_admin::start(Default::default())
+        .await
+        .expect("shopify admin sandbox");
     let access = app
         .client()
         .put(app.url(&format!("/api/v1/stores/{store}/admin")))
         .bearer_auth(&app.token)
-        .json(&json!({ "url": "https://sandbox-store.myshopify.com", "key": "shpat_x" }))
+        .json(&json!({ "url": shop.base_url, "key": shop.access_token() }))
         .send()
         .await
         .expect("put admin");

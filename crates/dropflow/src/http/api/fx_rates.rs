@@ -136,7 +136,9 @@ pub async fn put(
     caller: Caller,
     ApiJson(input): ApiJson<FxRatesBody>,
 ) -> Result<Json<FxRatesBody>, ApiError> {
-    caller.require(OPERATORS, "change the exchange rates")?;
+    // One table for the whole installation: only its operators change it, never an owner
+    // of one merchant account for every other.
+    super::warehouse::require_installation_operator(&state, &caller, "change the exchange rates")?;
     let mut rates: Vec<FxRate> = Vec::with_capacity(input.rates.len());
     for (index, body) in input.rates.iter().enumerate() {
         let rate = read(index, body)?;
@@ -172,7 +174,9 @@ pub async fn import_ecb(
     caller: Caller,
     ApiJson(input): ApiJson<EcbImportInput>,
 ) -> Result<Json<EcbImported>, ApiError> {
-    caller.require(OPERATORS, "change the exchange rates")?;
+    // One table for the whole installation: only its operators change it, never an owner
+    // of one merchant account for every other.
+    super::warehouse::require_installation_operator(&state, &caller, "change the exchange rates")?;
     let parsed =
         ecb::parse(&input.csv).map_err(|e| ApiError::Unprocessable(format!("csv: {e}")))?;
     fx_rates::merge(&state.db, &parsed.rates, &caller.actor).await?;

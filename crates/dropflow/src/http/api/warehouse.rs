@@ -34,7 +34,7 @@ const READERS: &[Role] = &[Role::Owner, Role::Staff, Role::Warehouse];
 /// Refuses (403) anyone but the warehouse's own operators: warehouse users of the
 /// installation's operator account. An owner of any account, or a warehouse user of a
 /// merchant's account, may never change what applies to every merchant.
-fn require_installation_operator(
+pub(crate) fn require_installation_operator(
     state: &AppState,
     caller: &Caller,
     what: &str,
