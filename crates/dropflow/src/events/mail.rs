@@ -146,6 +146,29 @@ pub async fn context(
         }
         _ => Vec::new(),
     };
+    let warehouse_parcel = match event {
+        OrderEvent::WarehouseNote { topic, .. } if topic == "shipped_to_warehouse" => {
+            latest_parcel(
+                tx,
+                "SELECT tracking_number, carrier, NULL AS tracking_url FROM warehouse_inbound
+                 WHERE order_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+                order_id,
+            )
+            .await?
+        }
+        OrderEvent::WarehouseNote { topic, .. } if topic == "dispatched" => {
+            latest_parcel(
+                tx,
+                "SELECT tracking_number, carrier, tracking_url FROM shipments
+                 WHERE order_id = $1 AND leg = 'warehouse_to_customer'
+                   AND tracking_number IS NOT NULL
+                 ORDER BY created_at DESC, id DESC LIMIT 1",
+                order_id,
+            )
+            .await?
+        }
+        _ => None,
+    };
     let vendor = match event {
         OrderEvent::SupplierOrderChanged {
             supplier,
@@ -179,6 +202,27 @@ pub async fn context(
         tracking_url,
         fee_options,
         vendor,
+        warehouse_parcel,
+    }))
+}
+
+/// The newest parcel `sql` finds for the order (number, carrier, tracking page).
+async fn latest_parcel(
+    tx: &mut Tx<'_>,
+    sql: &str,
+    order_id: &str,
+) -> Result<Option<notify::templates::TrackingInfo>> {
+    let Some(row) = sqlx::query(sql)
+        .bind(order_id)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(notify::templates::TrackingInfo {
+        number: row.try_get("tracking_number")?,
+        carrier: row.try_get("carrier")?,
+        url: row.try_get("tracking_url")?,
     }))
 }
 

@@ -183,6 +183,9 @@ pub struct MailContext {
     /// For a parcel repacked at the warehouse: the carriers offered, cheapest first.
     pub fee_options: Vec<templates::FeeOption>,
     /// For an order handed to a manual vendor: who hears of it and what they ship where.
+    /// The parcel a warehouse note is about (the seller's domestic parcel to the warehouse,
+    /// or the warehouse's international parcel to the customer), when there is one.
+    pub warehouse_parcel: Option<TrackingInfo>,
     pub vendor: Option<VendorHandover>,
 }
 
@@ -368,6 +371,49 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                 }));
             }
         }
+        // Every stage tells the merchant (seed 000): the seller's parcel on its way to the
+        // warehouse, with its domestic tracking …
+        OrderEvent::WarehouseNote { topic, detail } if topic == "shipped_to_warehouse" => {
+            to_merchant(MailBody::SupplierShipped(SupplierShipped {
+                order_name: order_name.clone(),
+                supplier: "The seller (to the warehouse)".into(),
+                tracking: warehouse_tracking(ctx, detail),
+            }))
+        }
+        // … and the warehouse's parcel to the customer, with its international tracking; the
+        // customer hears of it from dropflow when the merchant lets dropflow mail customers.
+        OrderEvent::WarehouseNote { topic, detail } if topic == "dispatched" => {
+            let tracking = warehouse_tracking(ctx, detail);
+            to_merchant(MailBody::SupplierShipped(SupplierShipped {
+                order_name: order_name.clone(),
+                supplier: "The warehouse".into(),
+                tracking: tracking.clone(),
+            }));
+            mails.extend(to_customer(
+                ctx,
+                MailBody::Shipped(Shipped {
+                    order_name: order_name.clone(),
+                    store: ctx.store.clone(),
+                    customer_name: ctx.customer_name.clone(),
+                    tracking,
+                }),
+            ));
+        }
+        // A vendor marks their parcel delivered (no carrier tracking tells us): the customer
+        // gets the delivered mail as they would from a carrier.
+        OrderEvent::SupplierOrderChanged {
+            supplier,
+            status: SupplierOrderStatus::Delivered,
+            ..
+        } if supplier.starts_with("manual:") => mails.extend(to_customer(
+            ctx,
+            MailBody::Delivered(Delivered {
+                order_name: order_name.clone(),
+                store: ctx.store.clone(),
+                customer_name: ctx.customer_name.clone(),
+                tracking_number: ctx.warehouse_parcel.as_ref().map(|t| t.number.clone()),
+            }),
+        )),
         OrderEvent::WarehouseNote { topic, detail } if topic == "packed" => {
             to_merchant(MailBody::ReadyToShip(ReadyToShip {
                 order_name: order_name.clone(),
@@ -404,6 +450,23 @@ fn to_customer(ctx: &MailContext, body: MailBody) -> Option<Mail> {
         to,
         body,
     })
+}
+
+/// The warehouse parcel's tracking for a mail: the recorded parcel, or (not found) the
+/// note's own words as the number, so the mail still says what happened.
+fn warehouse_tracking(ctx: &MailContext, detail: &str) -> TrackingInfo {
+    match &ctx.warehouse_parcel {
+        Some(parcel) => tracking_info(
+            &parcel.number,
+            parcel.carrier.as_deref(),
+            parcel.url.as_deref(),
+        ),
+        None => TrackingInfo {
+            number: detail.to_string(),
+            carrier: None,
+            url: None,
+        },
+    }
 }
 
 /// The number, the carrier (reported, or recognised from the number) and a page to follow
@@ -540,6 +603,40 @@ impl std::fmt::Debug for NotifyConfig {
 mod tests {
     use super::*;
     use dropflow_core::reference::currency::Currency;
+
+    #[test]
+    fn every_warehouse_stage_and_a_vendors_delivery_is_told() {
+        let mut c = ctx();
+        c.warehouse_parcel = Some(TrackingInfo {
+            number: "RR123456785CN".into(),
+            carrier: Some("China Post".into()),
+            url: None,
+        });
+        let note = |topic: &str| OrderEvent::WarehouseNote {
+            topic: topic.into(),
+            detail: "YTO RR123456785CN".into(),
+        };
+        let inbound = notifications_for(&note("shipped_to_warehouse"), &c);
+        assert_eq!(inbound.len(), 1);
+        let Some(MailBody::SupplierShipped(m)) = inbound.first().map(|m| &m.body) else {
+            panic!("{inbound:?}")
+        };
+        assert_eq!(m.tracking.number, "RR123456785CN");
+        assert!(m.tracking.url.is_some(), "a link to follow it");
+        let out = notifications_for(&note("dispatched"), &c);
+        let kinds: Vec<MailKind> = out.iter().map(|m| m.kind()).collect();
+        assert_eq!(kinds, vec![MailKind::SupplierShipped, MailKind::Shipped]);
+        c.notify_customer = false;
+        assert_eq!(notifications_for(&note("dispatched"), &c).len(), 1);
+        c.notify_customer = true;
+        let delivered = OrderEvent::SupplierOrderChanged {
+            supplier: "manual:acme".into(),
+            status: SupplierOrderStatus::Delivered,
+            detail: None,
+        };
+        let mails = notifications_for(&delivered, &c);
+        assert_eq!(mails.first().map(|m| m.kind()), Some(MailKind::Delivered));
+    }
 
     #[test]
     fn a_line_without_an_exchange_rate_tells_the_merchant_which_rate_is_missing() {

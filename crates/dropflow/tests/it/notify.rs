@@ -90,6 +90,7 @@ fn ctx(order_id: OrderId) -> MailContext {
             }],
             ship_to: vec!["Ana <Customer>".into(), "1 Rue de Rivoli".into()],
         }),
+        warehouse_parcel: None,
     }
 }
 
