@@ -98,7 +98,7 @@ pub async fn states(db: &Database) -> anyhow::Result<BTreeMap<String, usize>> {
 }
 
 /// Orders not yet at an end: neither delivered with every parcel on the store, nor stopped
-/// with a reason (held, failed, cancelled, waiting for money).
+/// with a reason (held, failed, cancelled, waiting for money, an open flag for a person).
 pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM orders o
@@ -111,7 +111,9 @@ pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
                 SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.pushed_at IS NULL
                   AND s.number_check <> 'invalid'))
            AND NOT EXISTS (SELECT 1 FROM supplier_orders so WHERE so.order_id = o.id
-                AND so.status = 'awaiting_payment' AND so.last_error LIKE 'payment failed%')",
+                AND so.status = 'awaiting_payment' AND so.last_error LIKE 'payment failed%')
+           AND NOT EXISTS (SELECT 1 FROM order_flags f WHERE f.order_id = o.id
+                AND f.resolved_at IS NULL)",
     )
     .fetch_one(&db.reader)
     .await?;
@@ -284,7 +286,10 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
     .fetch_all(&db.reader)
     .await?
     {
-        open_flags.insert(r.try_get("kind")?, r.try_get::<i64, _>("n")? as usize);
+        let kind: String = r.try_get("kind")?;
+        let n = r.try_get::<i64, _>("n")? as usize;
+        *flagged_reasons.entry(format!("flag: {kind}")).or_insert(0) += n;
+        open_flags.insert(kind, n);
     }
 
     Ok(Summary {

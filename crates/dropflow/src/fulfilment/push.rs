@@ -73,6 +73,19 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
         Some(so) => parcels::store_lines(db, so).await?,
         None => Vec::new(),
     };
+    // Lines the store removed after purchase have nothing left to fulfil there. A parcel that
+    // holds only such lines is not pushed: with no lines, a fulfilment would close the rest
+    // of the order (other suppliers' lines) under this parcel's number.
+    let named_lines = !lines.is_empty();
+    let lines: Vec<(String, u32)> = lines.into_iter().filter(|(_, q)| *q > 0).collect();
+    if named_lines && lines.is_empty() {
+        return Err(crate::jobs::GiveUp(format!(
+            "parcel {} holds only lines removed from the store's order after purchase: \
+             nothing to fulfil on the store (the order's flags say what changed)",
+            parcel.tracking_number
+        ))
+        .into());
+    }
     // The store is told the carrier by the name it links (Shopify's list) and always gets a
     // page the customer can open, whatever the supplier called the carrier.
     let carrier = dropflow_core::tracking::store_carrier::for_store(

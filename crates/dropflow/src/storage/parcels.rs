@@ -273,25 +273,32 @@ pub async fn insert_items(tx: &mut Tx<'_>, shipment_id: &str, lines: &[(i64, i64
 }
 
 /// The store lines a supplier order covers: (store line id, quantity), one per order line.
+/// The quantity is what was bought for the line, but never more than the store's order still
+/// holds (a line removed after purchase has 0 left to fulfil there).
 pub async fn store_lines(
     db: &Database,
     supplier_order_id: SupplierOrderId,
 ) -> Result<Vec<(String, u32)>> {
     let rows = sqlx::query(
-        "SELECT DISTINCT l.external_id, l.quantity, l.position
+        "SELECT l.external_id, l.position, l.quantity AS current,
+            MAX(COALESCE(i.line_quantity, l.quantity)) AS bought
          FROM supplier_order_items i
          JOIN supplier_orders s ON s.id = i.supplier_order_id
          JOIN order_lines l ON l.order_id = s.order_id AND l.position = i.line_position
-         WHERE i.supplier_order_id = $1 ORDER BY l.position",
+         WHERE i.supplier_order_id = $1
+         GROUP BY l.external_id, l.position, l.quantity
+         ORDER BY l.position",
     )
     .bind(supplier_order_id.to_string())
     .fetch_all(&db.reader)
     .await?;
     rows.iter()
         .map(|r| {
+            let current: i64 = r.try_get("current")?;
+            let bought: i64 = r.try_get("bought")?;
             Ok((
                 r.try_get("external_id")?,
-                u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+                u32::try_from(current.min(bought).max(0)).unwrap_or(0),
             ))
         })
         .collect()
