@@ -7,8 +7,14 @@
 //! - A purchase placed, paid, handed to a vendor or shipped cannot change by itself: each
 //!   difference becomes a flag a person settles ("changed after purchase: quantity 1 → 4"),
 //!   and a vendor is told.
+//! - A purchase not shipped yet whose lines were all removed (an edit, or a refund of those
+//!   lines) is let go like a cancelled order's (`cancellation`): only that purchase.
+//! - No supplier API changes the address of a placed order, so an address change tells the
+//!   person what to ask; a warehouse purchase is not concerned (its seller ships to the
+//!   warehouse, which sends to the order's current address).
 
 use crate::procurement::SupplierOrderStatus;
+use crate::supplier::SupplierKind;
 use serde::{Deserialize, Serialize};
 
 /// An order line as the store has it now (a removed line has quantity 0).
@@ -33,6 +39,8 @@ pub struct Purchase {
     pub id: String,
     /// `manual:vendor-a`, as the timeline shows it.
     pub label: String,
+    /// `None` for a supplier this build does not know.
+    pub kind: Option<SupplierKind>,
     pub status: SupplierOrderStatus,
     pub items: Vec<BoughtItem>,
     /// Fingerprint of the address the supplier was given (`None`: not recorded).
@@ -61,10 +69,15 @@ impl FlagKind {
 pub enum Action {
     /// Not placed yet: cancel it and route the lines again.
     Rederive { purchase: String },
+    /// Bought, not shipped, and every line it serves was removed: let it go (at the supplier
+    /// where it can be).
+    Cancel { purchase: String },
     /// Bought already: a person decides.
     Flag {
         purchase: String,
         kind: FlagKind,
+        /// The order line (position) a quantity flag is about.
+        line: Option<u32>,
         detail: String,
     },
 }
@@ -110,6 +123,21 @@ pub fn decide(lines: &[CurrentLine], purchases: &[Purchase], address: Option<&st
         if !bought(purchase.status) {
             continue;
         }
+        let unshipped = matches!(
+            purchase.status,
+            SupplierOrderStatus::AwaitingPayment | SupplierOrderStatus::AwaitingShipment
+        );
+        let all_removed = !purchase.items.is_empty()
+            && purchase
+                .items
+                .iter()
+                .all(|item| now(item.line_position).map_or(0, |l| l.quantity) == 0);
+        if unshipped && all_removed {
+            actions.push(Action::Cancel {
+                purchase: purchase.id.clone(),
+            });
+            continue;
+        }
         let mut seen = Vec::new();
         for item in &purchase.items {
             // A bundle buys several items for one line: one flag per line.
@@ -142,30 +170,49 @@ pub fn decide(lines: &[CurrentLine], purchases: &[Purchase], address: Option<&st
             actions.push(Action::Flag {
                 purchase: purchase.id.clone(),
                 kind: FlagKind::QuantityChanged,
+                line: Some(item.line_position),
                 detail,
             });
         }
+        // The warehouse's seller ships to the warehouse, whatever the customer's address.
+        if purchase.kind == Some(SupplierKind::Marketplace) {
+            continue;
+        }
         if let (Some(given), Some(current)) = (&purchase.ship_to, address) {
             if given != current {
-                let when = match purchase.status {
-                    SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered => {
-                        "after the parcel shipped"
-                    }
-                    _ => "after hand-over",
-                };
                 actions.push(Action::Flag {
                     purchase: purchase.id.clone(),
                     kind: FlagKind::AddressChanged,
-                    detail: format!(
-                        "shipping address changed {when} to {}: ask it to send to the new \
-                         address, or accept",
-                        purchase.label
-                    ),
+                    line: None,
+                    detail: address_detail(purchase),
                 });
             }
         }
     }
     actions
+}
+
+/// What a person does about an address changed after `purchase` was handed over. No
+/// supplier API this build speaks changes a placed order's address (CJ's order API has
+/// create, confirm, delete and change-warehouse; AliExpress's DS API creates and reads), so
+/// it is never attempted: the flag says whom to ask.
+fn address_detail(purchase: &Purchase) -> String {
+    let label = &purchase.label;
+    match (purchase.status, purchase.kind) {
+        (SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered, _) => format!(
+            "shipping address changed after the parcel from {label} shipped: ask the carrier \
+             to redirect it, or accept"
+        ),
+        (_, Some(SupplierKind::Manual)) => format!(
+            "shipping address changed after hand-over to {label} (they were told): make sure \
+             they send it to the new address, or accept"
+        ),
+        _ => format!(
+            "shipping address changed after hand-over to {label}, whose API cannot change a \
+             placed order's address: ask them to send it to the new address before it ships, \
+             or accept"
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -185,6 +232,7 @@ mod tests {
         Purchase {
             id: id.into(),
             label: format!("manual:{id}"),
+            kind: Some(SupplierKind::Manual),
             status,
             items: items
                 .iter()
@@ -250,6 +298,34 @@ mod tests {
         for status in [S::Cancelled, S::Rejected] {
             assert!(decide(&[line(0, 0)], &[purchase("a", status, &[(0, 1)])], None).is_empty());
         }
+    }
+
+    #[test]
+    fn a_bought_purchase_whose_lines_were_all_removed_is_let_go() {
+        let actions = decide(
+            &[line(0, 0), line(1, 2)],
+            &[
+                purchase("a", S::AwaitingShipment, &[(0, 1)]),
+                purchase("b", S::AwaitingPayment, &[(0, 1), (1, 1)]),
+            ],
+            None,
+        );
+        assert_eq!(
+            actions[0],
+            Action::Cancel {
+                purchase: "a".into()
+            }
+        );
+        // Only some of its lines gone: flagged, line by line.
+        assert!(matches!(&actions[1], Action::Flag { line: Some(0), .. }));
+        assert!(matches!(&actions[2], Action::Flag { line: Some(1), .. }));
+    }
+
+    #[test]
+    fn a_warehouse_purchase_is_not_flagged_for_the_customers_address() {
+        let mut bought = purchase("a", S::AwaitingShipment, &[(0, 1)]);
+        bought.kind = Some(SupplierKind::Marketplace);
+        assert!(decide(&[line(0, 1)], &[bought], Some("addr-2")).is_empty());
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub mod catalog;
 pub mod routing;
 /// What a store edit means for what was bought (re-derive or flag).
 pub mod edits;
+/// Letting go of a purchase: by its stage, and by what its supplier answers.
+pub mod cancellation;
+/// Checking a supplier order a person found against the purchase it is linked to.
+pub mod link_check;
 /// Shipment axis: one per shipping leg, with the normalised tracking vocabulary.
 pub mod shipment;
 /// Courier detection from the tracking number itself (patterns and check digits).

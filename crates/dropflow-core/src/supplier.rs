@@ -136,6 +136,49 @@ pub struct RemoteOrder {
     /// What the supplier charges, goods plus shipping, when known.
     pub total_cost: Option<Money>,
     pub tracking: Vec<Tracking>,
+    /// What the order buys, as the supplier lists it (`[]`: the supplier did not say). A link
+    /// by hand is checked against it.
+    #[serde(default)]
+    pub items: Vec<RemoteItem>,
+    /// Where the order ships, with only the fields the supplier reports (`None`: it did not
+    /// say). Personal data: compared, never logged.
+    #[serde(default)]
+    pub ship_to: Option<PostalAddress>,
+}
+
+/// One item of a supplier's order, as the supplier lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteItem {
+    /// The supplier's product id, when it gives one.
+    pub supplier_product_id: Option<String>,
+    /// The variant (AliExpress SKU id, CJ `vid`, 1688 `specId`), when it gives one.
+    pub supplier_sku_id: Option<String>,
+    pub quantity: u32,
+}
+
+/// Asking a supplier to cancel one of its orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelRequest {
+    /// The supplier's order number.
+    pub supplier_order_id: String,
+    /// Why, in words the supplier reads (nothing of the customer's).
+    pub reason: String,
+}
+
+/// The supplier's answer to a cancellation request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CancelAnswer {
+    /// Cancelled now, or found cancelled already: nothing ships, and what was paid comes back
+    /// with the cancellation.
+    Cancelled,
+    /// Asked; the supplier decides (1688: a refund request the seller agrees to or not).
+    Requested { reference: String },
+    /// The supplier said no, in its words.
+    Refused { detail: String },
+    /// The supplier's API cancels no order in this state: a person asks, as `how` says (with
+    /// the supplier's deadline where it is known).
+    NotOffered { how: String },
 }
 
 /// One tracking number the supplier reported.

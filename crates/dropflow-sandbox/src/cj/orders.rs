@@ -68,6 +68,16 @@ pub(crate) struct Progress {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
+/// Where an order ships, as createOrderV2 gave it (getOrderDetail lists these back).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ShipTo {
+    pub customer_name: String,
+    pub address: String,
+    pub city: String,
+    pub province: String,
+    pub phone: String,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Order {
     pub order_id: String,
@@ -78,6 +88,7 @@ pub(crate) struct Order {
     pub postage_cents: i64,
     pub logistic: &'static Logistic,
     pub country_code: String,
+    pub ship_to: ShipTo,
     pub created_at: DateTime<Utc>,
     pub stage: Stage,
     /// Assigned at creation, shown only once the order has shipped.
@@ -139,8 +150,9 @@ impl Order {
         progress.phase.map(|_| self.track_number.as_str())
     }
 
-    /// The order as list and getOrderDetail show it. No address fields: dropflow never reads
-    /// them back, and a sandbox that never echoes them cannot leak them.
+    /// The order as list and getOrderDetail show it, with the receiving address fields CJ's
+    /// getOrderDetail example lists (shopping.html 1.7: country code, province, city,
+    /// address, customer name, phone; no zip).
     pub(crate) fn detail(&self, progress: &Progress) -> Value {
         let track = self.visible_track_number(progress);
         json!({
@@ -153,6 +165,11 @@ impl Order {
             "trackNumber": track,
             "trackingUrl": track.map(tracking_url),
             "shippingCountryCode": self.country_code,
+            "shippingProvince": self.ship_to.province,
+            "shippingCity": self.ship_to.city,
+            "shippingAddress": self.ship_to.address,
+            "shippingCustomerName": self.ship_to.customer_name,
+            "shippingPhone": self.ship_to.phone,
             "productAmount": usd(self.product_cents),
             "postageAmount": usd(self.postage_cents),
             "orderAmount": usd(self.total_cents()),

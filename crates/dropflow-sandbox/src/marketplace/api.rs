@@ -10,12 +10,20 @@
 //! createRefund's parameters (`orderId`, `orderEntryIds` = buyerView's `subItemID`s,
 //! `disputeRequest` refund | returnRefund, `applyPayment` / `applyCarriage` in fen,
 //! `applyReasonId`, `description` 2-150 characters, `goodsStatus`) and its `result.result.
-//! refundId`.
+//! refundId`, with the documented rules: a return only once the goods were received, before
+//! shipment `applyPayment` equal to what the goods cost (`5011`), a goods status matching the
+//! order's (`5010`); cancel's answer (`{success, errorCode, errorMessage}`, `ORDER_STATUS_ERROR`
+//! for anything but an unpaid order, `ORDER_NOT_EXIST`); getRefundReasonList's
+//! `result.result.reasons[{id, name, needVoucher, noRefundCarriage, tip}]`; buyerView's
+//! `nativeLogistics` receiving address (`contactPerson`, `address`, `area`, `city`,
+//! `province`, `zip`).
 //!
 //! Modelled (1688 documents no such codes, or not publicly): the business error codes in
 //! [`code`], `outOrderId` being unique per live order and echoed in `baseInfo`, the buyer
-//! balance that protocol pay draws from, sub-order ids derived from the order id, any
-//! `applyReasonId` accepted, and one open refund per entry.
+//! balance that protocol pay draws from, sub-order ids derived from the order id, the reason
+//! ids, any listed `applyReasonId` accepted, one open refund per entry, and a seller who
+//! agrees at once to a refund asked before they shipped (the order closes, the money and
+//! stock come back).
 
 use super::orders::{offers, Courier, Line, MarketplaceOffer, Order, COURIERS};
 use super::Shared;
@@ -28,14 +36,16 @@ pub const BUYER_VIEW: &str = "alibaba.trade.get.buyerView";
 pub const BUYER_ORDER_LIST: &str = "alibaba.trade.getBuyerOrderList";
 pub const CANCEL: &str = "alibaba.trade.cancel";
 pub const CREATE_REFUND: &str = "alibaba.trade.createRefund";
+pub const REFUND_REASONS: &str = "alibaba.trade.getRefundReasonList";
 
-pub const APIS: [&str; 6] = [
+pub const APIS: [&str; 7] = [
     FAST_CREATE_ORDER,
     PREPARE_PAY,
     BUYER_VIEW,
     BUYER_ORDER_LIST,
     CANCEL,
     CREATE_REFUND,
+    REFUND_REASONS,
 ];
 
 /// The sandbox's business error codes (modelled; see the module comment).
@@ -182,6 +192,14 @@ pub(crate) fn create(shared: &Shared, params: &[(String, String)], faults: &Faul
     let order = Order {
         id,
         out_order_id: out_order_id.clone(),
+        address: super::orders::ReceivingAddress {
+            full_name: field("fullName").to_string(),
+            address: field("address").to_string(),
+            area: field("areaText").to_string(),
+            city: field("cityText").to_string(),
+            province: field("provinceText").to_string(),
+            post_code: field("postCode").to_string(),
+        },
         lines,
         post_fee_fen: shared.config.post_fee_fen,
         created_at: now,
@@ -264,7 +282,15 @@ fn view(order: &Order, shared: &Shared) -> Value {
             "quantity": l.quantity,
             "price": yuan(l.unit_fen),
         })).collect::<Vec<_>>(),
-        "nativeLogistics": { "logisticsItems": logistics },
+        "nativeLogistics": {
+            "contactPerson": order.address.full_name,
+            "address": order.address.address,
+            "area": order.address.area,
+            "city": order.address.city,
+            "province": order.address.province,
+            "zip": order.address.post_code,
+            "logisticsItems": logistics,
+        },
     })
 }
 
@@ -300,21 +326,31 @@ pub(crate) fn order_list(shared: &Shared, params: &[(String, String)]) -> Value 
     json!({ "result": result, "totalRecord": state.orders.len() })
 }
 
+/// `alibaba.trade.cancel`: "1688可用于取消未付款的订单" — unpaid orders only. Its answer is
+/// `{success, errorCode, errorMessage}` with the documented codes.
 pub(crate) fn cancel(shared: &Shared, params: &[(String, String)]) -> Value {
-    let Some(order_id) = param(params, "tradeID").and_then(|s| s.trim().parse::<u64>().ok()) else {
-        return refused(code::BAD_PARAM, "tradeID is missing");
+    let failed = |code: &str, message: &str| {
+        json!({ "success": false, "errorCode": code, "errorMessage": message })
     };
+    let Some(order_id) = param(params, "tradeID").and_then(|s| s.trim().parse::<u64>().ok()) else {
+        return failed(code::BAD_PARAM, "tradeID is missing");
+    };
+    if !["buyerCancel", "sellerGoodsLack", "other"]
+        .contains(&param(params, "cancelReason").unwrap_or(""))
+        || param(params, "webSite") != Some("1688")
+    {
+        return failed(
+            code::BAD_PARAM,
+            "webSite must be 1688 and cancelReason buyerCancel, sellerGoodsLack or other",
+        );
+    }
     let now = shared.clock.now();
     let mut state = shared.lock();
     let Some(order) = state.orders.get_mut(&order_id) else {
-        return refused(code::ORDER_NOT_FOUND, "order does not exist");
+        return failed("ORDER_NOT_EXIST", "订单不存在");
     };
-    // 1688 cancels only unpaid orders through this API.
     if order.paid_at.is_some() || order.cancelled_at.is_some() {
-        return refused(
-            code::STATUS_NOT_ALLOWED,
-            "only unpaid orders can be cancelled",
-        );
+        return failed("ORDER_STATUS_ERROR", "订单状态错误");
     }
     order.cancelled_at = Some(now);
     let restock: Vec<(u64, String, u32)> = order
@@ -375,6 +411,9 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
         return refuse(code::BAD_PARAM, message);
     }
     let apply = apply.unwrap_or(0);
+    let carriage = param(params, "applyCarriage")
+        .and_then(|a| a.trim().parse::<i64>().ok())
+        .unwrap_or(0);
     let now = shared.clock.now();
     let timing = shared.config.timing();
     let mut state = shared.lock();
@@ -383,6 +422,13 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
     };
     if order.paid_at.is_none() || order.cancelled_at.is_some() {
         return refuse(code::STATUS_NOT_ALLOWED, "only paid orders can be refunded");
+    }
+    let unshipped = order.status(now, &timing) == "waitsellersend";
+    if (goods_status == "refundWaitSellerSend") != unshipped {
+        return refuse(
+            "5010",
+            "退款状态错误: the goods status does not match the order (shipped or not)",
+        );
     }
     // Goods never shipped cannot have been received; once shipped the buyer may say they were
     // (the warehouse scans them in before the courier's delivery scan reaches 1688).
@@ -417,6 +463,13 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
     if apply > paid_fen {
         return refuse(code::REFUND_TOO_MUCH, "applyPayment is more than was paid");
     }
+    // "等待卖家发货时必须等于商品的实付金额": before shipment, the whole goods amount.
+    if unshipped && apply != paid_fen {
+        return refuse(
+            "5011",
+            "退款金额不正确: before shipment applyPayment must equal what the goods cost",
+        );
+    }
     let refund_id = format!("TQ{order_id}{}", order.refunds.len() + 1);
     order.refunds.push(super::orders::SandboxRefund {
         refund_id: refund_id.clone(),
@@ -426,7 +479,61 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
         apply_payment_fen: apply,
         goods_status: goods_status.to_string(),
     });
+    if unshipped && order.refunds.iter().map(|r| r.entry_ids.len()).sum::<usize>() >= order.lines.len() {
+        // Every entry asked back before shipment: the seller agrees, nothing ships, the money
+        // and the stock come back.
+        order.cancelled_at = Some(now);
+        let back = apply + carriage.clamp(0, order.post_fee_fen);
+        let restock: Vec<(u64, String, u32)> = order
+            .lines
+            .iter()
+            .map(|l| (l.offer_id, l.spec_id.clone(), l.quantity))
+            .collect();
+        state.balance_fen += back;
+        for (offer_id, spec_id, quantity) in restock {
+            if let Some(o) = state
+                .offers
+                .iter_mut()
+                .find(|o| o.offer_id == offer_id && o.spec_id == spec_id)
+            {
+                o.stock += quantity;
+            }
+        }
+    }
     json!({ "result": { "success": true, "result": { "refundId": refund_id } } })
+}
+
+/// `alibaba.trade.getRefundReasonList`: the reasons a buyer may give for the goods status
+/// (ids modelled; before shipment none needs proof).
+pub(crate) fn refund_reasons(shared: &Shared, params: &[(String, String)]) -> Value {
+    let fail = |message: &str| {
+        json!({ "result": { "success": false, "code": "5000", "message": message } })
+    };
+    let Some(order_id) = param(params, "orderId").and_then(|s| s.trim().parse::<u64>().ok()) else {
+        return fail("orderId is missing");
+    };
+    if !shared.lock().orders.contains_key(&order_id) {
+        return fail("order does not exist");
+    }
+    let reason = |id: u64, name: &str, need_voucher: bool| {
+        json!({ "id": id, "name": name, "needVoucher": need_voucher,
+            "noRefundCarriage": false, "tip": "" })
+    };
+    let reasons = match param(params, "goodsStatus").unwrap_or("") {
+        "refundWaitSellerSend" => vec![
+            reason(20_001, "我不想要了", false),
+            reason(20_002, "拍错/多拍", false),
+            reason(20_003, "协商一致退款", false),
+        ],
+        "refundWaitBuyerReceive" | "refundBuyerReceived" | "aftersaleBuyerNotReceived"
+        | "aftersaleBuyerReceived" => vec![
+            reason(20_006, "质量问题", true),
+            reason(20_007, "与描述不符", true),
+            reason(20_003, "协商一致退款", false),
+        ],
+        _ => return fail("goodsStatus is not a known goods status"),
+    };
+    json!({ "result": { "success": true, "result": { "reasons": reasons } } })
 }
 
 /// The starting catalogue.

@@ -10,7 +10,9 @@
 //!   `outOrderId` refused while a live order holds it, so a retry never buys twice), protocol
 //!   pay from the buyer balance (cross-border pay channel), buyerView, getBuyerOrderList
 //!   (newest first, paged), cancel (unpaid only), createRefund (a return and refund of some
-//!   entries of a paid order once shipped, at most what they cost, one open per entry);
+//!   entries of a paid order once shipped, at most what they cost, one open per entry; a
+//!   refund only of the whole order before the seller ships, which the seller agrees to:
+//!   the order closes), getRefundReasonList;
 //! - **time**: a paid order goes `waitsellersend` → `waitbuyerreceive` (a domestic parcel with
 //!   SF / YTO / ZTO / STO / Yunda tracking) → `confirm_goods` (signed for at the warehouse) →
 //!   `success` as *sandbox time* passes (`time_scale`, or [`MarketplaceSandbox::advance`]);
@@ -26,7 +28,8 @@ pub mod sign;
 mod tests;
 
 pub use api::{
-    code, APIS, BUYER_ORDER_LIST, BUYER_VIEW, CANCEL, CREATE_REFUND, FAST_CREATE_ORDER, PREPARE_PAY,
+    code, APIS, BUYER_ORDER_LIST, BUYER_VIEW, CANCEL, CREATE_REFUND, FAST_CREATE_ORDER,
+    PREPARE_PAY, REFUND_REASONS,
 };
 pub use orders::{offers, tracking_number, Courier, MarketplaceOffer, SandboxRefund, COURIERS};
 
@@ -379,6 +382,7 @@ fn answer(
         BUYER_VIEW => api::buyer_view(shared, params),
         BUYER_ORDER_LIST => api::order_list(shared, params),
         CREATE_REFUND => api::create_refund(shared, params),
+        REFUND_REASONS => api::refund_reasons(shared, params),
         _ => api::cancel(shared, params),
     };
     Json(body).into_response()

@@ -126,10 +126,24 @@ pub struct SandboxRefund {
     pub goods_status: String,
 }
 
+/// The receiving address fastCreateOrder was given (`addressParam`), listed back in
+/// buyerView's `nativeLogistics` (`contactPerson`, `address`, `area`, `city`, `province`,
+/// `zip`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ReceivingAddress {
+    pub full_name: String,
+    pub address: String,
+    pub area: String,
+    pub city: String,
+    pub province: String,
+    pub post_code: String,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Order {
     pub id: u64,
     pub out_order_id: Option<String>,
+    pub address: ReceivingAddress,
     pub lines: Vec<Line>,
     pub post_fee_fen: i64,
     pub created_at: DateTime<Utc>,

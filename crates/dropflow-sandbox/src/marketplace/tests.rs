@@ -211,3 +211,84 @@ async fn stock_outs_balance_and_rate_limits() {
     let (_, body) = create(&sb, "att-6").await;
     assert_eq!(body["result"]["totalSuccessAmount"], 2 * 2775 + 600);
 }
+
+/// alibaba.trade.cancel as its doc page shows it: request
+/// `{"webSite":"1688","tradeID":"202711458975969812","cancelReason":"other","remark":"取消订单"}`,
+/// answer `{"success":true}`; only an unpaid order, else `ORDER_STATUS_ERROR` (订单状态错误).
+/// A paid order the seller has not shipped comes back through createRefund (refund only,
+/// `refundWaitSellerSend`, the whole goods amount), with a reason from getRefundReasonList.
+#[tokio::test]
+async fn a_paid_order_is_cancelled_only_by_a_refund_before_shipment() {
+    let sb = start(MarketplaceSandboxConfig::default()).await.unwrap();
+    let (_, body) = create(&sb, "att-9").await;
+    let id = body["result"]["orderId"].as_str().unwrap().to_string();
+    let (_, view) = call(&sb, BUYER_VIEW, &[("webSite", "1688"), ("orderId", &id)]).await;
+    assert_eq!(view["result"]["nativeLogistics"]["city"], "深圳市");
+    assert_eq!(view["result"]["nativeLogistics"]["contactPerson"], "DF Warehouse 仓库");
+    let param = json!({ "orderId": id.parse::<u64>().unwrap() }).to_string();
+    let (_, paid) = call(&sb, PREPARE_PAY, &[("tradeWithholdPreparePayParam", &param)]).await;
+    assert_eq!(paid["success"], true);
+    let balance = sb.balance_fen();
+    let cancel = [
+        ("webSite", "1688"),
+        ("tradeID", id.as_str()),
+        ("cancelReason", "other"),
+        ("remark", "取消订单"),
+    ];
+    let (_, refused) = call(&sb, CANCEL, &cancel).await;
+    assert_eq!(refused["success"], false);
+    assert_eq!(refused["errorCode"], "ORDER_STATUS_ERROR");
+
+    let entry = format!("[{}01]", id);
+    let (_, reasons) = call(
+        &sb,
+        REFUND_REASONS,
+        &[("orderId", &id), ("orderEntryIds", &entry), ("goodsStatus", "refundWaitSellerSend")],
+    )
+    .await;
+    let reason = reasons["result"]["result"]["reasons"][0]["id"].to_string();
+    let goods = (2 * 1850).to_string();
+    // Before shipment the whole goods amount, nothing less.
+    let short = refund_unshipped(&sb, &id, &reason, "100").await;
+    assert_eq!(short["result"]["code"], "5011");
+    let opened = refund_unshipped(&sb, &id, &reason, &goods).await;
+    assert_eq!(opened["result"]["success"], true, "{opened}");
+    assert!(opened["result"]["result"]["refundId"].is_string());
+    let order = sb
+        .orders()
+        .into_iter()
+        .find(|o| o.order_id.to_string() == id)
+        .unwrap();
+    assert_eq!(order.status, "cancel");
+    assert_eq!(sb.balance_fen(), balance + 2 * 1850 + 600);
+
+    // Once the goods have left, a refund "before shipment" is refused.
+    let (_, body) = create(&sb, "att-10").await;
+    let late = body["result"]["orderId"].as_str().unwrap().to_string();
+    let param = json!({ "orderId": late.parse::<u64>().unwrap() }).to_string();
+    call(&sb, PREPARE_PAY, &[("tradeWithholdPreparePayParam", &param)]).await;
+    sb.advance(2 * DAY);
+    let shipped = refund_unshipped(&sb, &late, "20001", &goods).await;
+    assert_eq!(shipped["result"]["code"], "5010");
+}
+
+/// createRefund as a refund only of an order's one entry before shipment.
+async fn refund_unshipped(sb: &MarketplaceSandbox, id: &str, reason: &str, apply: &str) -> Value {
+    let entry = format!("[{id}01]");
+    call(
+        sb,
+        CREATE_REFUND,
+        &[
+            ("orderId", id),
+            ("orderEntryIds", &entry),
+            ("disputeRequest", "refund"),
+            ("applyPayment", apply),
+            ("applyCarriage", "600"),
+            ("applyReasonId", reason),
+            ("description", "buyer cancels the order"),
+            ("goodsStatus", "refundWaitSellerSend"),
+        ],
+    )
+    .await
+    .1
+}

@@ -1,53 +1,178 @@
-//! `order.cancel_supplier_orders`: the order was cancelled (or its money refunded or voided)
-//! in the store after purchasing started. By the stage each purchase reached:
-//! - not bought yet → cancelled here, its wallet reserve released;
-//! - placed, unpaid → cancelled on our side (unpaid orders lapse at AliExpress and CJ);
-//! - handed to a manual vendor, not shipped → cancelled, so the vendor can no longer ship it
-//!   (409), the vendor told by mail, and a flag asks the merchant to confirm with them;
-//! - paid to a supplier, not shipped → a flag: ask the supplier to cancel before it ships;
-//! - shipped → a flag: decide on a return or a refund (the after-sale work builds on it);
-//! - at the warehouse → refunded by the refund rules for the stage reached
-//!   (`warehouse::cancelled`).
+//! Letting go of purchases, at the supplier where its API can:
+//! - `order.cancel_supplier_orders`: the order was cancelled (or its money refunded or
+//!   voided) in the store after purchasing started: every purchase of it;
+//! - `supplier_order.cancel`: one purchase whose lines were all removed from the order (an
+//!   edit, or a refund of those lines), the others untouched.
+//!
+//! Each purchase is read, [`cancellation::plan`] says whether its supplier is asked, the
+//! connector asks (`Supplier::cancel`: CJ deletes an unconfirmed order, 1688 cancels an
+//! unpaid one or takes a refund request before the seller ships, AliExpress has no such
+//! call), [`cancellation::settle`] says what the answer means, and that is written in one
+//! transaction: cancelled with its reserve released or its payment refunded, or left as it
+//! is with a flag naming the supplier's answer and what a person does next. Purchases of the
+//! warehouse leg are refunded to the wallet by the refund rules for the stage reached
+//! (`warehouse::cancelled`).
 
 use super::flags::{self as flagging, About};
 use super::order_tx;
 use super::wallet;
 use super::Services;
-use crate::storage::flags::kind;
-use crate::storage::{orders, supplier_orders};
+use crate::storage::supplier_orders::{self, SupplierOrder};
+use crate::storage::{orders, Tx};
+use anyhow::Context;
+use dropflow_core::cancellation::{self, Money, Plan, Settlement};
 use dropflow_core::event::Actor;
-use dropflow_core::ids::OrderId;
+use dropflow_core::ids::{OrderId, SupplierOrderId};
 use dropflow_core::lifecycle::Command;
 use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
-use dropflow_core::supplier::SupplierKind;
+use dropflow_core::supplier::{CancelAnswer, CancelRequest, SupplierKind};
 
 /// The job kind (the lifecycle's `FollowUp::CancelSupplierOrders`).
 pub const JOB: &str = "order.cancel_supplier_orders";
+
+/// The job that lets go of one purchase: `{"supplier_order_id": …, "why": …}`.
+pub const PURCHASE_JOB: &str = "supplier_order.cancel";
+
+/// Why a purchase whose lines were all removed is let go.
+pub const LINES_REMOVED: &str = "changed in the store (the lines it buys were removed)";
 
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
     let order_id = super::order_id(payload)?;
     cancel(services, order_id).await
 }
 
-pub async fn cancel(services: &Services, order_id: OrderId) -> anyhow::Result<()> {
-    let db = &services.db;
-    let ids = supplier_orders::ids_for_order(
-        db,
-        order_id,
-        &[
-            SupplierOrderStatus::AwaitingPlacement,
-            SupplierOrderStatus::AwaitingPayment,
-        ],
+pub async fn run_purchase(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
+    let id = super::supplier_order_id(payload)?;
+    let why = payload
+        .get("why")
+        .and_then(|v| v.as_str())
+        .unwrap_or(LINES_REMOVED);
+    match let_go(services, id, why).await? {
+        Written::Done => Ok(()),
+        Written::Moved => anyhow::bail!("supplier order {id} changed while it was let go"),
+    }
+}
+
+/// Queues letting go of one purchase, in the caller's transaction.
+pub async fn enqueue_purchase(
+    tx: &mut Tx<'_>,
+    id: SupplierOrderId,
+    order_id: OrderId,
+    why: &str,
+) -> anyhow::Result<()> {
+    let payload = serde_json::json!({ "supplier_order_id": id.to_string(), "why": why });
+    crate::storage::jobs::enqueue(
+        tx,
+        PURCHASE_JOB,
+        &payload,
+        Some(order_id),
+        crate::storage::now_ms(),
     )
     .await?;
-    for id in ids {
-        let Some(so) = supplier_orders::load(db, id).await? else {
-            continue;
-        };
-        let mut tx = db.begin().await?;
-        orders::lock(&mut tx, order_id).await?;
-        // Claim it from its current status, so a placement or payment racing us wins or
-        // loses cleanly.
+    Ok(())
+}
+
+/// Lets go of every purchase of a cancelled (or refunded) order, then refunds the warehouse
+/// leg by its rules. A purchase that moved while it was being settled (a payment or a
+/// vendor's shipment racing us) makes the job fail and run again, so it is settled from where
+/// it now stands.
+pub async fn cancel(services: &Services, order_id: OrderId) -> anyhow::Result<()> {
+    let db = &services.db;
+    let order = orders::purchase_view(db, order_id)
+        .await?
+        .with_context(|| format!("order {order_id} does not exist"))?;
+    let why = match order.state.cancel_reason {
+        Some(_) => "cancelled in the store",
+        None => "refunded in the store",
+    };
+    let all = [
+        SupplierOrderStatus::AwaitingPlacement,
+        SupplierOrderStatus::AwaitingPayment,
+        SupplierOrderStatus::AwaitingShipment,
+        SupplierOrderStatus::Shipped,
+        SupplierOrderStatus::Delivered,
+    ];
+    let mut moved = Vec::new();
+    for id in supplier_orders::ids_for_order(db, order_id, &all).await? {
+        if let Written::Moved = let_go(services, id, why).await? {
+            moved.push(id.to_string());
+        }
+    }
+    super::warehouse::cancelled::order_cancelled(db, order_id).await?;
+    if !moved.is_empty() {
+        anyhow::bail!(
+            "supplier orders {} changed while they were let go: settling them again",
+            moved.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// What writing a settlement came to.
+enum Written {
+    Done,
+    /// The purchase is no longer where it was read: nothing written.
+    Moved,
+}
+
+/// Reads one purchase, asks its supplier when the plan says so, and writes the outcome.
+async fn let_go(services: &Services, id: SupplierOrderId, why: &str) -> anyhow::Result<Written> {
+    let Some(so) = supplier_orders::load(&services.db, id).await? else {
+        return Ok(Written::Done);
+    };
+    let kind = SupplierKind::parse(&so.supplier);
+    let connector = kind.and_then(|k| services.suppliers.get(&k).cloned());
+    let purchase = cancellation::Purchase {
+        label: so.label(),
+        kind,
+        status: so.status,
+        external_id: so.external_id.clone(),
+        connected: connector.is_some(),
+    };
+    let settlement = match cancellation::plan(&purchase, why) {
+        Plan::Leave => return Ok(Written::Done),
+        Plan::Write(settlement) => settlement,
+        Plan::AskSupplier => {
+            let (Some(connector), Some(external_id)) = (connector, so.external_id.clone()) else {
+                return Ok(Written::Done);
+            };
+            let request = CancelRequest {
+                supplier_order_id: external_id,
+                reason: format!("the order was {why}"),
+            };
+            let answer = match connector.cancel(&request).await {
+                Ok(answer) => answer,
+                // Unanswered: ask again later (the job's backoff).
+                Err(error) if error.is_transient() => return Err(super::supplier_failure(error)),
+                Err(error) => CancelAnswer::NotOffered {
+                    how: format!(
+                        "{} could not be asked to cancel it ({error}): ask them yourself before \
+                         it ships",
+                        purchase.label
+                    ),
+                },
+            };
+            tracing::info!(supplier_order.id = %so.id, "supplier answered the cancellation");
+            cancellation::settle(&purchase, why, &answer)
+        }
+    };
+    write(services, &so, &settlement).await
+}
+
+/// One transaction: the purchase cancelled (from the status it was read in) with its money
+/// released or refunded, or left as it is; and the flag a person settles.
+async fn write(
+    services: &Services,
+    so: &SupplierOrder,
+    settlement: &Settlement,
+) -> anyhow::Result<Written> {
+    let db = &services.db;
+    let actor = Actor::System("canceller".into());
+    let mut tx = db.begin().await?;
+    orders::lock(&mut tx, so.order_id).await?;
+    if settlement.cancel {
+        // Claimed from the status it was read in: a placement, payment or shipment racing us
+        // wins or loses cleanly.
         if !supplier_orders::compare_and_set_status(
             &mut tx,
             so.id,
@@ -56,9 +181,16 @@ pub async fn cancel(services: &Services, order_id: OrderId) -> anyhow::Result<()
         )
         .await?
         {
-            continue;
+            return Ok(Written::Moved);
         }
-        wallet::release(&mut tx, db.engine, &so).await?;
+        match settlement.money {
+            Money::Release => wallet::release(&mut tx, db.engine, so).await?,
+            Money::Refund => {
+                wallet::release(&mut tx, db.engine, so).await?;
+                wallet::refund(&mut tx, db.engine, so).await?;
+            }
+            Money::Keep => {}
+        }
         supplier_orders::schedule_sync(&mut tx, so.id, None, false).await?;
         let statuses = supplier_orders::set_status(
             &mut tx,
@@ -66,133 +198,42 @@ pub async fn cancel(services: &Services, order_id: OrderId) -> anyhow::Result<()
             SupplierOrderStatus::Cancelled,
             None,
             None,
-            Some("the order was cancelled"),
+            Some(&settlement.note),
         )
         .await?;
         order_tx::apply(
             &mut tx,
-            order_id,
+            so.order_id,
             Command::SupplierOrderChanged {
                 supplier: so.label(),
                 status: SupplierOrderStatus::Cancelled,
-                detail: Some("the order was cancelled".into()),
+                detail: Some(settlement.note.clone()),
                 procurement: Procurement::summarize(&statuses),
             },
-            Actor::System("canceller".into()),
+            actor.clone(),
         )
         .await?;
-        tx.commit().await?;
-    }
-    settle_bought(db, order_id).await?;
-    super::warehouse::cancelled::order_cancelled(db, order_id).await?;
-    Ok(())
-}
-
-/// What was paid, handed over or shipped when the store cancelled or refunded the order.
-async fn settle_bought(db: &crate::storage::Database, order_id: OrderId) -> anyhow::Result<()> {
-    let ids = supplier_orders::ids_for_order(
-        db,
-        order_id,
-        &[
-            SupplierOrderStatus::AwaitingShipment,
-            SupplierOrderStatus::Shipped,
-            SupplierOrderStatus::Delivered,
-        ],
-    )
-    .await?;
-    let actor = Actor::System("canceller".into());
-    for id in ids {
-        let Some(so) = supplier_orders::load(db, id).await? else {
-            continue;
-        };
-        let kind_of = SupplierKind::parse(&so.supplier);
-        // The warehouse settles its own purchases by its refund rules.
-        if kind_of == Some(SupplierKind::Marketplace) {
-            continue;
+    } else {
+        let (now, _) = supplier_orders::status_in(&mut tx, so.id).await?;
+        if now != so.status {
+            return Ok(Written::Moved);
         }
-        let mut tx = db.begin().await?;
-        orders::lock(&mut tx, order_id).await?;
-        let Some(detail) = orders::load_for_update(&mut tx, order_id).await? else {
-            continue;
-        };
-        let why = match &detail.state.cancel_reason {
-            Some(_) => "cancelled in the store",
-            None => "refunded in the store",
-        };
+    }
+    if let Some((kind, detail)) = &settlement.flag {
         let label = so.label();
-        let reference = so
-            .external_id
-            .as_deref()
-            .map(|e| format!(" (their order {e})"))
-            .unwrap_or_default();
-        let (flag, words) = match (so.status, kind_of) {
-            (SupplierOrderStatus::AwaitingShipment, Some(SupplierKind::Manual)) => {
-                let stop = format!("the order was {why}: the vendor was told not to ship it");
-                if !supplier_orders::compare_and_set_status(
-                    &mut tx,
-                    so.id,
-                    SupplierOrderStatus::AwaitingShipment,
-                    SupplierOrderStatus::Cancelled,
-                )
-                .await?
-                {
-                    // The vendor shipped meanwhile: the next run flags it as shipped.
-                    continue;
-                }
-                let statuses = supplier_orders::set_status(
-                    &mut tx,
-                    so.id,
-                    SupplierOrderStatus::Cancelled,
-                    None,
-                    None,
-                    Some(&stop),
-                )
-                .await?;
-                order_tx::apply(
-                    &mut tx,
-                    order_id,
-                    Command::SupplierOrderChanged {
-                        supplier: label.clone(),
-                        status: SupplierOrderStatus::Cancelled,
-                        detail: Some(stop),
-                        procurement: Procurement::summarize(&statuses),
-                    },
-                    actor.clone(),
-                )
-                .await?;
-                (
-                    kind::CANCELLED_AFTER_HANDOVER,
-                    format!(
-                        "{why} after it was handed to {label}: they were told not to ship it;                          confirm they have not"
-                    ),
-                )
-            }
-            (SupplierOrderStatus::AwaitingShipment, _) => (
-                kind::CANCEL_WITH_SUPPLIER,
-                format!(
-                    "{why} after {label} was paid{reference}: ask them to cancel it before it                      ships (buyers can cancel only until shipment), then record the refund"
-                ),
-            ),
-            _ => (
-                kind::CANCELLED_AFTER_SHIPMENT,
-                format!(
-                    "{why} after {label} shipped it{reference}: decide on a return or a refund"
-                ),
-            ),
-        };
         flagging::raise(
             &mut tx,
-            order_id,
+            so.order_id,
             Some(About {
                 id: so.id,
                 label: &label,
             }),
-            flag,
-            &words,
-            actor.clone(),
+            kind.as_str(),
+            detail,
+            actor,
         )
         .await?;
-        tx.commit().await?;
     }
-    Ok(())
+    tx.commit().await?;
+    Ok(Written::Done)
 }

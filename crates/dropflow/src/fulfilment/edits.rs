@@ -1,8 +1,9 @@
 //! `order.reconcile_edit`: the store changed an order's lines or address after we took it.
 //! In one transaction: what is not placed yet is cancelled and routed again from the current
 //! lines (so it buys exactly what the customer now gets, added lines included); what was
-//! bought is flagged for a person, line by line, and a vendor is told (`edits::decide`
-//! decides, this writes).
+//! bought is flagged for a person, line by line, and a vendor is told; a purchase whose
+//! lines were all removed is let go (`supplier_order.cancel`, queued here). `edits::decide`
+//! decides, this writes.
 
 use super::{flags, order_tx, route};
 use crate::storage::{orders, supplier_orders, Database};
@@ -79,19 +80,31 @@ pub async fn reconcile(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
                 )
                 .await?;
             }
+            Action::Cancel { purchase } => {
+                // Asking the supplier takes a call: its own job, queued with this edit.
+                super::cancel::enqueue_purchase(
+                    &mut tx,
+                    purchase.parse()?,
+                    order_id,
+                    super::cancel::LINES_REMOVED,
+                )
+                .await?;
+            }
             Action::Flag {
                 purchase,
                 kind,
+                line,
                 detail,
             } => {
                 let label = label_of(&purchases, purchase);
-                flags::raise(
+                flags::raise_on_line(
                     &mut tx,
                     order_id,
                     Some(flags::About {
                         id: purchase.parse()?,
                         label: &label,
                     }),
+                    *line,
                     kind.as_str(),
                     detail,
                     actor.clone(),

@@ -24,8 +24,22 @@ pub async fn raise(
     detail: &str,
     actor: Actor,
 ) -> anyhow::Result<bool> {
-    let Some(_) = flags::raise(tx, order_id, about.as_ref().map(|a| a.id), kind, detail).await?
-    else {
+    raise_on_line(tx, order_id, about, None, kind, detail, actor).await
+}
+
+/// [`raise`] for a flag about one order line (`line`: its position), so an action on the flag
+/// knows which line it concerns.
+pub async fn raise_on_line(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    about: Option<About<'_>>,
+    line: Option<u32>,
+    kind: &str,
+    detail: &str,
+    actor: Actor,
+) -> anyhow::Result<bool> {
+    let supplier_order = about.as_ref().map(|a| a.id);
+    let Some(_) = flags::raise(tx, order_id, supplier_order, line, kind, detail).await? else {
         return Ok(false);
     };
     order_tx::apply(

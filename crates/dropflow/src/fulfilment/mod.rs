@@ -143,11 +143,19 @@ pub fn register(registry: &mut Registry, services: Services) {
         let s = s.clone();
         async move { warehouse::seller_return::run(&s, &job.payload).await }
     });
-    let s = services;
+    let s = services.clone();
     registry.register(cancel::JOB, move |job| {
         let s = s.clone();
         async move { cancel::run(&s, &job.payload).await }
     });
+    let s = services.clone();
+    registry.register(cancel::PURCHASE_JOB, move |job| {
+        let s = s.clone();
+        async move { cancel::run_purchase(&s, &job.payload).await }
+    });
+    // Requests that ask a supplier while a person waits (a link by hand is checked against
+    // the supplier's order) use the same connectors.
+    registry.set_suppliers(services.suppliers);
 }
 
 /// Reads `{"supplier_order_id": …}` from a job payload.

@@ -4,7 +4,9 @@
 //! The supplier's word only moves a supplier order forward (placed → paid → shipped →
 //! delivered): a late or repeated answer cannot undo progress. A supplier-side cancellation
 //! after we paid is a refusal the merchant must see (Failed), with the captured money
-//! refunded to the wallet.
+//! refunded to the wallet — unless the store's order was cancelled or refunded: then it is
+//! the cancellation we asked for, recorded as cancelled, and the flag that followed the
+//! request is settled.
 
 use super::order_tx;
 use super::wallet;
@@ -99,8 +101,22 @@ pub async fn apply_remote(
     let mut so = current;
     let mut target = so.status;
     let mut detail = None;
+    let stopped_in_store = orders::load_for_update(&mut tx, so.order_id)
+        .await?
+        .is_some_and(|o| o.state.cancel_reason.is_some() || o.state.payment.is_reversed());
+    let mut cancelled_as_asked = false;
     match (progress(so.status), progress(remote.status)) {
         (Some(have), Some(said)) if said > have => target = remote.status,
+        // The store's order is gone: the supplier did what the cancel job asked of it.
+        (Some(have), None) if have >= 1 && stopped_in_store => {
+            target = SupplierOrderStatus::Cancelled;
+            cancelled_as_asked = true;
+            detail = Some(format!(
+                "cancelled at {} as asked ({})",
+                so.label(),
+                remote.raw_status
+            ));
+        }
         // The supplier cancelled (or refused) an order we hold as live.
         (Some(have), None) if have >= 1 => {
             target = SupplierOrderStatus::Rejected;
@@ -132,6 +148,11 @@ pub async fn apply_remote(
         ) {
             wallet::capture(&mut tx, db.engine, &so, cost).await?;
         }
+    }
+    let warehouse = SupplierKind::parse(&so.supplier) == Some(SupplierKind::Marketplace);
+    if cancelled_as_asked && was_paid && !warehouse {
+        // The warehouse leg was refunded by its rules when the order was cancelled.
+        wallet::refund(&mut tx, db.engine, &so).await?;
     }
     if target == SupplierOrderStatus::Rejected && was_paid {
         if let Some(cost) = so.cost() {
@@ -190,12 +211,31 @@ pub async fn apply_remote(
             Command::SupplierOrderChanged {
                 supplier: so.label(),
                 status: target,
-                detail: detail.or(Some(remote.raw_status.clone())),
+                detail: detail.clone().or(Some(remote.raw_status.clone())),
                 procurement: Procurement::summarize(&statuses),
             },
-            actor,
+            actor.clone(),
         )
         .await?;
+    }
+    if cancelled_as_asked {
+        let resolution = detail.unwrap_or_else(|| "cancelled at the supplier".into());
+        let kind = crate::storage::flags::kind::CANCEL_WITH_SUPPLIER;
+        if crate::storage::flags::resolve_kind(&mut tx, so.id, kind, &resolution, "dropflow")
+            .await?
+            > 0
+        {
+            order_tx::apply(
+                &mut tx,
+                so.order_id,
+                Command::Record(vec![dropflow_core::event::OrderEvent::FlagResolved {
+                    flag: kind.to_string(),
+                    resolution,
+                }]),
+                actor,
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(())
@@ -255,6 +295,8 @@ pub async fn apply_cj_event(
         raw_status,
         total_cost: None,
         tracking: tracking.clone().into_iter().collect(),
+        items: Vec::new(),
+        ship_to: None,
     };
     apply_remote(services, &so, remote, Actor::Store("cj".into())).await?;
     // The parcel's own status, when CJ says where it is.

@@ -80,3 +80,21 @@ pub async fn release(tx: &mut Tx<'_>, engine: Engine, so: &SupplierOrder) -> any
         Err(e) => Err(e.into()),
     }
 }
+
+/// Gives back what was captured for the purchase (its supplier cancelled it after it was
+/// paid), at most once: a repeat, or nothing captured, changes nothing.
+pub async fn refund(tx: &mut Tx<'_>, engine: Engine, so: &SupplierOrder) -> anyhow::Result<()> {
+    let Some(amount) = so.cost().filter(|m| m.minor > 0) else {
+        return Ok(());
+    };
+    let operation = Operation::Refund {
+        amount,
+        reference: so.attempt_id.clone(),
+    };
+    match ledger::post(tx, engine, so.store_id, &operation).await {
+        Ok(_)
+        | Err(PostError::Refused(LedgerError::Duplicate { .. }))
+        | Err(PostError::Refused(LedgerError::RefundExceedsCapture { .. })) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

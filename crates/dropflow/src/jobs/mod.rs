@@ -22,6 +22,9 @@ pub type Handler = Arc<dyn Fn(ClaimedJob) -> BoxFuture<'static, anyhow::Result<(
 #[derive(Clone, Default)]
 pub struct Registry {
     handlers: HashMap<String, Handler>,
+    /// The supplier connectors the handlers speak through, kept so the HTTP side of the same
+    /// process uses the same ones (`None`: the registry has no fulfilment handlers).
+    suppliers: Option<crate::fulfilment::Suppliers>,
 }
 
 impl Registry {
@@ -42,6 +45,16 @@ impl Registry {
                 Box::pin(async move { handler(job).await })
             }),
         );
+    }
+
+    /// Keeps the supplier connectors the fulfilment handlers use.
+    pub fn set_suppliers(&mut self, suppliers: crate::fulfilment::Suppliers) {
+        self.suppliers = Some(suppliers);
+    }
+
+    /// The supplier connectors of this process (none configured: an empty set).
+    pub fn suppliers(&self) -> crate::fulfilment::Suppliers {
+        self.suppliers.clone().unwrap_or_default()
     }
 
     pub fn kinds(&self) -> Vec<String> {

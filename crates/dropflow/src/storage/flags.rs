@@ -31,6 +31,8 @@ pub mod kind {
 pub struct Flag {
     pub id: String,
     pub supplier_order_id: Option<String>,
+    /// The order line (position) a quantity flag is about.
+    pub line_position: Option<i64>,
     /// `quantity_changed`, `address_changed`, `cancel_with_supplier`,
     /// `cancelled_after_handover`, `cancelled_after_shipment`, `link_by_hand`.
     pub kind: String,
@@ -44,13 +46,14 @@ pub struct Flag {
     pub resolved_by: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, supplier_order_id, kind, detail, opened_at, resolved_at, resolution, resolved_by";
+const COLUMNS: &str = "id, supplier_order_id, line_position, kind, detail, opened_at, \
+    resolved_at, resolution, resolved_by";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Flag> {
     Ok(Flag {
         id: r.try_get("id")?,
         supplier_order_id: r.try_get("supplier_order_id")?,
+        line_position: r.try_get("line_position")?,
         kind: r.try_get("kind")?,
         detail: r.try_get("detail")?,
         opened_at: from_ms(r.try_get("opened_at")?),
@@ -61,11 +64,13 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Flag> {
 }
 
 /// Opens a flag unless the same one (order, purchase, kind, words) is already open; the new
-/// flag's id, or `None` for a repeat (a job that runs twice raises it once).
+/// flag's id, or `None` for a repeat (a job that runs twice raises it once). `line`: the
+/// order line a quantity flag is about.
 pub async fn raise(
     tx: &mut Tx<'_>,
     order_id: OrderId,
     supplier_order_id: Option<SupplierOrderId>,
+    line: Option<u32>,
     kind: &str,
     detail: &str,
 ) -> Result<Option<String>> {
@@ -87,8 +92,9 @@ pub async fn raise(
     }
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
-        "INSERT INTO order_flags (id, order_id, supplier_order_id, kind, detail, opened_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO order_flags (id, order_id, supplier_order_id, kind, detail, opened_at,
+            line_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(order_id.to_string())
@@ -96,6 +102,7 @@ pub async fn raise(
     .bind(kind)
     .bind(detail)
     .bind(now_ms())
+    .bind(line.map(i64::from))
     .execute(&mut **tx)
     .await?;
     Ok(Some(id))

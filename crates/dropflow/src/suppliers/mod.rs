@@ -13,8 +13,10 @@ pub mod cj;
 /// A 1688-style marketplace (Alibaba China open platform): buys for the warehouse.
 pub mod marketplace;
 
+use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
-    PaymentResult, Placement, PurchaseRequest, RemoteOrder, SupplierError, SupplierKind,
+    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest, RemoteOrder,
+    SupplierError, SupplierKind,
 };
 use futures::future::BoxFuture;
 
@@ -82,5 +84,30 @@ pub trait Supplier: Send + Sync {
         _request: &'a ReturnRequest,
     ) -> BoxFuture<'a, Result<ReturnAnswer, SupplierError>> {
         Box::pin(async { Ok(ReturnAnswer::NotOffered) })
+    }
+
+    /// Asks the supplier to cancel one of its orders, whatever stage it is at; the answer says
+    /// what became of it. Safe to repeat: an order found cancelled already is `Cancelled`, a
+    /// request already open is `Requested`. Default: the API has no cancellation.
+    fn cancel<'a>(
+        &'a self,
+        request: &'a CancelRequest,
+    ) -> BoxFuture<'a, Result<CancelAnswer, SupplierError>> {
+        let kind = self.kind().as_str();
+        Box::pin(async move {
+            Ok(CancelAnswer::NotOffered {
+                how: format!(
+                    "{kind}'s API has no way to cancel order {}: ask the supplier before it \
+                     ships",
+                    request.supplier_order_id
+                ),
+            })
+        })
+    }
+
+    /// The address the supplier is given for a purchase shipped to `customer` (what a link by
+    /// hand is checked against). Default: the customer's.
+    fn ships_to(&self, customer: &PostalAddress) -> PostalAddress {
+        customer.clone()
     }
 }

@@ -1,6 +1,7 @@
 //! The parts of a createOrderV2 body the sandbox acts on, read and checked.
 
 use super::{code, refuse, Refusal};
+use crate::cj::orders::ShipTo;
 use serde_json::Value;
 
 /// A quantity as CJ accepts it: a number or a numeric string (the docs type it as string).
@@ -24,6 +25,7 @@ pub(super) enum PayType {
 pub(super) struct OrderRequest {
     pub(super) order_number: String,
     pub(super) country_code: String,
+    pub(super) ship_to: ShipTo,
     pub(super) logistic_name: String,
     pub(super) pay_type: PayType,
     pub(super) products: Vec<(String, u32)>,
@@ -102,6 +104,13 @@ impl OrderRequest {
         }
         Ok(OrderRequest {
             order_number,
+            ship_to: ShipTo {
+                customer_name: text("shippingCustomerName"),
+                address: text("shippingAddress"),
+                city: text("shippingCity"),
+                province: text("shippingProvince"),
+                phone: text("shippingPhone"),
+            },
             country_code,
             logistic_name,
             pay_type,

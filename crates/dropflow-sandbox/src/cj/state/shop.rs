@@ -89,6 +89,7 @@ impl Shared {
             postage_cents: logistic.postage_cents(items),
             logistic,
             country_code: request.country_code,
+            ship_to: request.ship_to,
             created_at: now,
             stage: Stage::Created,
             track_number: logistic.tracking_number(seq),
@@ -173,7 +174,9 @@ impl Shared {
         Ok(order.detail(&order.progress(self.clock.now(), self.schedule())))
     }
 
-    /// `deleteOrder`: an unpaid order is cancelled and its stock put back.
+    /// `deleteOrder`: an order not yet confirmed is cancelled and its stock put back. CJ's
+    /// doc (shopping.html 1.8 订单删除): "确认订单后则无法删除" — once confirmed it cannot be
+    /// deleted, so confirmed (unpaid), paid and shipped orders are refused.
     pub(crate) fn delete_order(&self, order_id: &str) -> Result<(), Refusal> {
         let mut inner = self.lock();
         let index = *inner.by_id.get(order_id).ok_or_else(not_found)?;
@@ -181,11 +184,17 @@ impl Shared {
             return Err(not_found());
         };
         match order.stage {
-            Stage::Created | Stage::Unpaid => order.stage = Stage::Cancelled,
-            Stage::Paid { .. } | Stage::Cancelled => {
+            Stage::Created => order.stage = Stage::Cancelled,
+            Stage::Unpaid | Stage::Paid { .. } => {
                 return refuse(
                     code::ORDER_DELETE_FAIL,
-                    "Order delete fail: only unpaid orders can be deleted",
+                    "Order delete fail: a confirmed order cannot be deleted",
+                )
+            }
+            Stage::Cancelled => {
+                return refuse(
+                    code::ORDER_DELETE_FAIL,
+                    "Order delete fail: the order has been cancelled",
                 )
             }
         }

@@ -218,13 +218,22 @@ fn payment_draws_from_the_balance_once() {
         code::ORDER_NOT_FOUND
     );
     assert_eq!(s.snapshot("P-1").unwrap().status, "UNSHIPPED");
-    // A paid order cannot be deleted; an unpaid one can, and its stock comes back.
-    assert!(s.delete_order(&id).is_err());
-    s.set_stock(VID, 5);
+    // Only an order not yet confirmed can be deleted ("确认订单后则无法删除", shopping.html
+    // 1.8), and its stock comes back; a paid or confirmed one is refused.
+    assert_eq!(s.delete_order(&id).unwrap_err().code, code::ORDER_DELETE_FAIL);
+    s.set_stock(VID, 10);
+    let confirmed = s.create_order(&order_body("P-3", VID, 5)).unwrap();
+    let confirmed = confirmed["orderId"].as_str().unwrap().to_string();
+    s.confirm_order(&confirmed).unwrap();
+    assert_eq!(
+        s.delete_order(&confirmed).unwrap_err().code,
+        code::ORDER_DELETE_FAIL
+    );
     let other = s.create_order(&order_body("P-2", VID, 5)).unwrap();
     s.delete_order(other["orderId"].as_str().unwrap()).unwrap();
     assert_eq!(s.snapshot("P-2").unwrap().status, "CANCELLED");
     assert_eq!(s.stock(VID)[0]["storageNum"], json!(5));
+    assert!(s.delete_order(other["orderId"].as_str().unwrap()).is_err());
 }
 
 #[test]

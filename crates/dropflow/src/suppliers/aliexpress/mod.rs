@@ -37,8 +37,8 @@ use super::Supplier;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{
-    PaymentResult, Placement, PurchaseLine, PurchaseRequest, RejectReason, RemoteOrder,
-    SupplierError, SupplierKind, Tracking,
+    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseLine, PurchaseRequest,
+    RejectReason, RemoteItem, RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
 use futures::future::{try_join_all, BoxFuture};
 use futures::FutureExt as _;
@@ -377,6 +377,7 @@ impl AliExpress {
             raw_status: info.raw_status(),
             total_cost: info.total_cost(),
             tracking: wire::tracking(&info, details),
+            items: info.items(),
         })
     }
 
@@ -471,6 +472,8 @@ impl AliExpress {
                     // The create answer carries only numbers: goods and shipping as queried.
                     total_cost: wire::sum(costs),
                     tracking: Vec::new(),
+                    items: Vec::new(),
+                    ship_to: None,
                 }))
             }
             wire::CreateOutcome::Refused(reason) => {
@@ -508,6 +511,7 @@ struct Part {
     raw_status: String,
     total_cost: Option<Money>,
     tracking: Vec<Tracking>,
+    items: Vec<RemoteItem>,
 }
 
 /// The AliExpress order numbers inside one `supplier_order_id` ("8198…" or "8198…,8199…").
@@ -550,6 +554,7 @@ fn combine(supplier_order_id: &str, parts: Vec<Part>) -> RemoteOrder {
         .collect::<Vec<_>>()
         .join("; ");
     let total_cost = wire::sum(parts.iter().map(|p| p.total_cost));
+    let items = parts.iter().flat_map(|p| p.items.clone()).collect();
     let tracking = parts.into_iter().flat_map(|p| p.tracking).collect();
     RemoteOrder {
         supplier_order_id: supplier_order_id.to_string(),
@@ -558,6 +563,9 @@ fn combine(supplier_order_id: &str, parts: Vec<Part>) -> RemoteOrder {
         raw_status,
         total_cost,
         tracking,
+        items,
+        // `aliexpress.trade.ds.order.get` returns no receiving address (§3.5).
+        ship_to: None,
     }
 }
 
@@ -692,6 +700,27 @@ impl Supplier for AliExpress {
                 )));
             }
             Ok(PaymentResult::Paid)
+        }
+        .boxed()
+    }
+
+    /// The DS API creates, reads and tracks orders; it has no cancellation (§3.5 lists none,
+    /// and no AliExpress page read documents one). An unpaid order closes by itself when its
+    /// `pay_timeout_second` runs out; a paid one can be cancelled by the buyer in the
+    /// AliExpress buyer centre until the seller ships it, which is the deadline.
+    fn cancel<'a>(
+        &'a self,
+        request: &'a CancelRequest,
+    ) -> BoxFuture<'a, Result<CancelAnswer, SupplierError>> {
+        async move {
+            Ok(CancelAnswer::NotOffered {
+                how: format!(
+                    "AliExpress's dropshipping API cannot cancel an order: cancel order {} in \
+                     the AliExpress buyer centre before the seller ships it (the last moment \
+                     AliExpress lets a buyer cancel), then record the refund",
+                    request.supplier_order_id
+                ),
+            })
         }
         .boxed()
     }

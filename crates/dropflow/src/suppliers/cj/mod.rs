@@ -30,8 +30,8 @@ use super::Supplier;
 use auth::TokenCache;
 use dropflow_core::money::Money;
 use dropflow_core::supplier::{
-    PaymentResult, Placement, PurchaseRequest, RejectReason, RemoteOrder, SupplierError,
-    SupplierKind, Tracking,
+    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest, RejectReason,
+    RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -406,6 +406,71 @@ impl Cj {
         })
     }
 
+    /// Cancels an order where CJ's API can: `DELETE shopping/order/deleteOrder?orderId=`
+    /// (shopping.html 1.8, "确认订单后则无法删除": once confirmed, an order cannot be
+    /// deleted; the answer's `data` is the order id). CJ's API has no other way to cancel:
+    /// its disputes (dispute.html: "纠纷接口主要用于处理订单商品的售后纠纷,包括退款和补发",
+    /// after-sale claims on goods, refund or reissue) are not a cancellation. So the order is
+    /// read first, deleted while it is not confirmed, and otherwise the answer says what a
+    /// person can do.
+    async fn cancel_inner(&self, request: &CancelRequest) -> Result<CancelAnswer, SupplierError> {
+        let id = request.supplier_order_id.as_str();
+        let order = self.order_inner(id).await?;
+        let status = CjOrderStatus::parse(&order.raw_status);
+        Ok(match status {
+            CjOrderStatus::Created | CjOrderStatus::InCart => {
+                let query = vec![("orderId", id.to_string())];
+                match self
+                    .call(Call::delete("shopping/order/deleteOrder", query))
+                    .await
+                {
+                    Ok(_) => {
+                        tracing::info!(order_id = id, "cj: order deleted");
+                        CancelAnswer::Cancelled
+                    }
+                    Err(CallError::Api { code, message }) => {
+                        // Deleted by an earlier try whose answer was lost, or confirmed
+                        // meanwhile: the order says which.
+                        let now = self.order_inner(id).await?;
+                        if CjOrderStatus::parse(&now.raw_status) == CjOrderStatus::Cancelled {
+                            CancelAnswer::Cancelled
+                        } else {
+                            tracing::warn!(order_id = id, code, "cj: delete refused");
+                            CancelAnswer::Refused {
+                                detail: format!("CJ {code}: {message}"),
+                            }
+                        }
+                    }
+                    Err(CallError::Supplier(error)) => return Err(error),
+                }
+            }
+            CjOrderStatus::Cancelled => CancelAnswer::Cancelled,
+            CjOrderStatus::Unpaid => CancelAnswer::NotOffered {
+                how: format!(
+                    "CJ deletes an order only before it is confirmed, and order {id} is \
+                     confirmed and unpaid: nothing pays it from here; delete it in CJ's \
+                     dashboard if it should not stay"
+                ),
+            },
+            CjOrderStatus::Unshipped => CancelAnswer::NotOffered {
+                how: format!(
+                    "CJ's API cannot cancel a paid order (deleteOrder works only before \
+                     confirmation, and CJ's disputes are for goods received): ask CJ to \
+                     cancel order {id} before it ships, then record the refund"
+                ),
+            },
+            CjOrderStatus::Shipped | CjOrderStatus::Delivered => CancelAnswer::Refused {
+                detail: format!("CJ has shipped it ({})", order.raw_status),
+            },
+            CjOrderStatus::Other | CjOrderStatus::Unknown(_) => CancelAnswer::NotOffered {
+                how: format!(
+                    "CJ reports order {id} as {}: ask CJ to cancel it before it ships",
+                    order.raw_status
+                ),
+            },
+        })
+    }
+
     /// Our balance with CJ (`shopping/pay/getBalance`).
     pub async fn balance(&self) -> Result<Money, SupplierError> {
         let data = self
@@ -528,5 +593,12 @@ impl Supplier for Cj {
         supplier_order_id: &'a str,
     ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>> {
         Box::pin(self.pay_inner(supplier_order_id))
+    }
+
+    fn cancel<'a>(
+        &'a self,
+        request: &'a CancelRequest,
+    ) -> BoxFuture<'a, Result<CancelAnswer, SupplierError>> {
+        Box::pin(self.cancel_inner(request))
     }
 }

@@ -7,11 +7,13 @@
 use super::CjConfig;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
+use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::country::CountryCode;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::shipment::ShipmentStatus;
 use dropflow_core::supplier::{
-    PurchaseLine, PurchaseRequest, RejectReason, RemoteOrder, SupplierError, Tracking,
+    PurchaseLine, PurchaseRequest, RejectReason, RemoteItem, RemoteOrder, SupplierError,
+    Tracking,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -422,6 +424,8 @@ fn remote(
         raw_status: raw_status.to_string(),
         total_cost,
         tracking,
+        items: Vec::new(),
+        ship_to: None,
     }
 }
 
@@ -519,6 +523,23 @@ pub(crate) struct OrderDetail {
     tracking_url: Option<String>,
     logistic_name: Option<String>,
     order_amount: Option<Loose>,
+    /// The receiving address, as getOrderDetail lists it (shopping.html 1.7: country code,
+    /// province, city, address, customer name, phone; no zip).
+    shipping_country_code: Option<String>,
+    shipping_province: Option<String>,
+    shipping_city: Option<String>,
+    shipping_address: Option<String>,
+    shipping_customer_name: Option<String>,
+    #[serde(default)]
+    product_list: Vec<ProductEntry>,
+}
+
+/// One entry of getOrderDetail's `productList` (`vid`, `quantity`, `sellPrice`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProductEntry {
+    vid: Option<Loose>,
+    quantity: Option<Loose>,
 }
 
 impl OrderDetail {
@@ -534,6 +555,33 @@ impl OrderDetail {
     /// The tracking number, when CJ has given one.
     pub(crate) fn track_number(&self) -> Option<String> {
         present(&self.track_number)
+    }
+
+    /// The variants and quantities CJ lists.
+    fn items(&self) -> Vec<RemoteItem> {
+        self.product_list
+            .iter()
+            .filter_map(|p| {
+                Some(RemoteItem {
+                    supplier_product_id: None,
+                    supplier_sku_id: loose_text(&p.vid),
+                    quantity: loose_text(&p.quantity)?.parse().ok()?,
+                })
+            })
+            .collect()
+    }
+
+    /// The receiving address, when CJ lists any of it.
+    fn ship_to(&self) -> Option<PostalAddress> {
+        let address = PostalAddress {
+            name: present(&self.shipping_customer_name),
+            address1: present(&self.shipping_address),
+            city: present(&self.shipping_city),
+            province: present(&self.shipping_province),
+            country_code: present(&self.shipping_country_code),
+            ..PostalAddress::default()
+        };
+        (address != PostalAddress::default()).then_some(address)
     }
 }
 
@@ -609,7 +657,7 @@ pub(crate) fn remote_order(
         })
         .into_iter()
         .collect();
-    Ok(remote(
+    let mut order = remote(
         id,
         detail.reference(),
         detail
@@ -619,7 +667,10 @@ pub(crate) fn remote_order(
             .unwrap_or_default(),
         detail.order_amount.as_ref().and_then(Loose::usd),
         tracking,
-    ))
+    );
+    order.items = detail.items();
+    order.ship_to = detail.ship_to();
+    Ok(order)
 }
 
 /// Tracking for an order status alone (webhooks that carry a number but no scans).

@@ -93,6 +93,15 @@ impl<'a> Call<'a> {
         }
     }
 
+    pub(crate) fn delete(path: &'a str, query: Vec<(&'static str, String)>) -> Self {
+        Call {
+            method: Method::DELETE,
+            path,
+            query,
+            body: None,
+        }
+    }
+
     pub(crate) fn post(path: &'a str, body: Value) -> Self {
         Call {
             method: Method::POST,

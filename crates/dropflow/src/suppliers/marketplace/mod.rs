@@ -17,6 +17,15 @@
 //! (`returnRefund` of its entries, the goods amount in fen); an open request for the same
 //! entries answers `AlreadyRequested`, so a retried job opens one at most.
 //!
+//! Cancelling: `alibaba.trade.cancel` cancels only an unpaid order (its doc: "1688可用于取消
+//! 未付款的订单", errors `ORDER_STATUS_ERROR` "只能取消待支付的订单", `ORDER_NOT_EXIST`,
+//! `CLOSE_ORDER_TOO_FAST` within 10 s of creation). A paid order the seller has not shipped
+//! is asked back with `createRefund` as a refund only (`disputeRequest=refund`,
+//! `goodsStatus=refundWaitSellerSend`, `applyPayment` the goods paid, `applyCarriage` the
+//! postage, a reason from `getRefundReasonList`); the seller agrees or refuses. Doc pages:
+//! open.1688.com/api/apidocdetail.htm?id=com.alibaba.trade:alibaba.trade.cancel-1,
+//! …:alibaba.trade.createRefund-1, …:alibaba.trade.getRefundReasonList-1.
+//!
 //! Logs carry attempt ids, 1688 order ids and codes; never secrets, tokens or messages.
 
 mod transformers;
@@ -28,9 +37,10 @@ pub use transformers::{courier_name, supplier_status};
 
 use super::{ReturnAnswer, ReturnRequest, Supplier};
 use dropflow_core::procurement::SupplierOrderStatus;
+use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
-    above_price_guard, PaymentResult, Placement, PurchaseRequest, RejectReason, RemoteOrder,
-    SupplierError, SupplierKind,
+    above_price_guard, CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest,
+    RejectReason, RemoteOrder, SupplierError, SupplierKind,
 };
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -210,9 +220,18 @@ impl Marketplace {
         if success {
             Ok(body)
         } else {
+            // Most trade APIs answer `code`/`message`; cancel (and the list) answer
+            // `errorCode`/`errorMessage`.
+            let field = |a: &str, b: &str| {
+                body[a]
+                    .as_str()
+                    .or_else(|| body[b].as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
             Err(CallError::Api {
-                code: body["code"].as_str().unwrap_or("").to_string(),
-                message: body["message"].as_str().unwrap_or("").to_string(),
+                code: field("code", "errorCode"),
+                message: field("message", "errorMessage"),
             })
         }
     }
@@ -232,18 +251,167 @@ impl Marketplace {
     }
 
     async fn cancel(&self, supplier_order_id: &str) -> Result<(), SupplierError> {
-        self.call(
-            "alibaba.trade.cancel",
-            vec![
-                ("webSite".into(), "1688".into()),
-                ("tradeID".into(), supplier_order_id.to_string()),
-                ("cancelReason".into(), "buyerCancel".into()),
-                ("remark".into(), "price above the merchant's guard".into()),
-            ],
-        )
-        .await
-        .map(|_| ())
-        .map_err(CallError::into_supplier)
+        self.trade_cancel(supplier_order_id, "price above the merchant's guard")
+            .await
+            .map_err(CallError::into_supplier)
+    }
+
+    /// `alibaba.trade.cancel` of an unpaid order (`webSite`, `tradeID`, `cancelReason`,
+    /// `remark`). Closing an order within 10 s of its creation is refused with
+    /// `CLOSE_ORDER_TOO_FAST`: a wait, not a refusal.
+    async fn trade_cancel(&self, supplier_order_id: &str, remark: &str) -> Result<(), CallError> {
+        let remark: String = remark.chars().take(100).collect();
+        match self
+            .call(
+                "alibaba.trade.cancel",
+                vec![
+                    ("webSite".into(), "1688".into()),
+                    ("tradeID".into(), supplier_order_id.to_string()),
+                    ("cancelReason".into(), "buyerCancel".into()),
+                    ("remark".into(), remark),
+                ],
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(CallError::Api { code, .. }) if code == "CLOSE_ORDER_TOO_FAST" => {
+                Err(CallError::Supplier(SupplierError::RateLimited {
+                    retry_after: Some(Duration::from_secs(10)),
+                }))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Cancels an order at whatever stage it is: unpaid → `alibaba.trade.cancel`; paid, not
+    /// shipped → a refund-only request the seller agrees to; shipped → refused. A repeat finds
+    /// the order cancelled, or its request open.
+    async fn cancel_inner(&self, request: &CancelRequest) -> Result<CancelAnswer, SupplierError> {
+        let id = request.supplier_order_id.as_str();
+        let detail = self.detail(id).await?;
+        let status = detail["baseInfo"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match supplier_status(&status) {
+            SupplierOrderStatus::Cancelled => Ok(CancelAnswer::Cancelled),
+            SupplierOrderStatus::AwaitingPayment if status == "waitbuyerpay" => {
+                match self.trade_cancel(id, &request.reason).await {
+                    Ok(()) => {
+                        tracing::info!(order_id = id, "marketplace: order cancelled");
+                        Ok(CancelAnswer::Cancelled)
+                    }
+                    Err(CallError::Api { code, message }) => self.refused(id, code, message).await,
+                    Err(CallError::Supplier(e)) => Err(e),
+                }
+            }
+            SupplierOrderStatus::AwaitingShipment => self.refund_unshipped(id, &detail, request).await,
+            SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered => {
+                Ok(CancelAnswer::Refused {
+                    detail: format!("the seller has shipped it (1688 status {status})"),
+                })
+            }
+            SupplierOrderStatus::AwaitingPlacement
+            | SupplierOrderStatus::PlacementUnknown
+            | SupplierOrderStatus::AwaitingPayment
+            | SupplierOrderStatus::Rejected => Ok(CancelAnswer::NotOffered {
+                how: format!(
+                    "1688 reports order {id} as {status:?}, which its API cannot cancel: ask the \
+                     seller before they ship"
+                ),
+            }),
+        }
+    }
+
+    /// After a refusal: cancelled by an earlier try whose answer was lost, or really refused.
+    async fn refused(
+        &self,
+        id: &str,
+        code: String,
+        message: String,
+    ) -> Result<CancelAnswer, SupplierError> {
+        let now = transformers::remote_order(&self.detail(id).await?)?;
+        if now.status == SupplierOrderStatus::Cancelled {
+            return Ok(CancelAnswer::Cancelled);
+        }
+        tracing::warn!(order_id = id, code, "marketplace: cancel refused");
+        Ok(CancelAnswer::Refused {
+            detail: format!("1688 {code}: {message}"),
+        })
+    }
+
+    /// A refund-only request for every entry of a paid order the seller has not shipped.
+    async fn refund_unshipped(
+        &self,
+        id: &str,
+        detail: &Value,
+        request: &CancelRequest,
+    ) -> Result<CancelAnswer, SupplierError> {
+        let Some(entries) = transformers::entry_ids(detail) else {
+            return Ok(CancelAnswer::NotOffered {
+                how: format!("1688 lists no entries for order {id}: ask the seller to cancel it"),
+            });
+        };
+        let reasons = self
+            .call(
+                "alibaba.trade.getRefundReasonList",
+                vec![
+                    ("orderId".into(), id.to_string()),
+                    ("orderEntryIds".into(), json!(entries).to_string()),
+                    ("goodsStatus".into(), transformers::UNSHIPPED.into()),
+                ],
+            )
+            .await;
+        let reason = match reasons {
+            Ok(body) => transformers::refund_reason(&body),
+            Err(CallError::Api { code, message }) => {
+                return Ok(CancelAnswer::Refused {
+                    detail: format!("1688 {code}: {message}"),
+                })
+            }
+            Err(CallError::Supplier(e)) => return Err(e),
+        };
+        let Some(reason) = reason else {
+            return Ok(CancelAnswer::NotOffered {
+                how: format!(
+                    "1688 offers no refund reason without proof for order {id}: ask the seller \
+                     to cancel it before they ship"
+                ),
+            });
+        };
+        let Some(params) = transformers::cancel_refund_params(detail, &entries, reason, request)
+        else {
+            return Ok(CancelAnswer::NotOffered {
+                how: format!("1688's amounts for order {id} are unreadable: ask the seller"),
+            });
+        };
+        let body = match self.call("alibaba.trade.createRefund", params).await {
+            Ok(body) => body,
+            Err(CallError::Api { code, message }) => {
+                return Ok(CancelAnswer::Refused {
+                    detail: format!("1688 {code}: {message}"),
+                })
+            }
+            Err(CallError::Supplier(e)) => return Err(e),
+        };
+        let reference = match transformers::refund_answer(&body["result"]) {
+            ReturnAnswer::Requested { refund_id } => refund_id,
+            ReturnAnswer::AlreadyRequested => "already open".to_string(),
+            ReturnAnswer::Refused { detail } => return Ok(CancelAnswer::Refused { detail }),
+            ReturnAnswer::NotOffered => {
+                return Ok(CancelAnswer::NotOffered {
+                    how: format!("ask the seller to cancel order {id}"),
+                })
+            }
+        };
+        tracing::info!(order_id = id, "marketplace: refund requested before shipment");
+        // The seller may have agreed at once: the order then reads cancelled.
+        let now = transformers::remote_order(&self.detail(id).await?)?;
+        if now.status == SupplierOrderStatus::Cancelled {
+            return Ok(CancelAnswer::Cancelled);
+        }
+        Ok(CancelAnswer::Requested { reference })
     }
 
     async fn place_inner(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
@@ -444,5 +612,25 @@ impl Supplier for Marketplace {
         request: &'a ReturnRequest,
     ) -> BoxFuture<'a, Result<ReturnAnswer, SupplierError>> {
         Box::pin(self.return_inner(request))
+    }
+
+    fn cancel<'a>(
+        &'a self,
+        request: &'a CancelRequest,
+    ) -> BoxFuture<'a, Result<CancelAnswer, SupplierError>> {
+        Box::pin(self.cancel_inner(request))
+    }
+
+    /// Sellers ship to the warehouse, never to the customer.
+    fn ships_to(&self, _customer: &PostalAddress) -> PostalAddress {
+        let w = &self.config.warehouse;
+        PostalAddress {
+            name: Some(w.full_name.clone()),
+            address1: Some(w.address.clone()),
+            city: Some(w.city.clone()),
+            province: Some(w.province.clone()),
+            postal_code: Some(w.post_code.clone()),
+            ..PostalAddress::default()
+        }
     }
 }

@@ -11,8 +11,10 @@ use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::shipment::ShipmentStatus;
+use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
-    PurchaseLine, PurchaseRequest, RejectReason, RemoteOrder, SupplierError, Tracking,
+    CancelRequest, PurchaseLine, PurchaseRequest, RejectReason, RemoteItem, RemoteOrder,
+    SupplierError, Tracking,
 };
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -197,6 +199,21 @@ pub(crate) fn remote_order(order: &Value) -> Result<RemoteOrder, SupplierError> 
                 .collect()
         })
         .unwrap_or_default();
+    let items = order["productItems"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| {
+                    Some(RemoteItem {
+                        supplier_product_id: text(&i["productID"]),
+                        supplier_sku_id: text(&i["specId"]),
+                        quantity: text(&i["quantity"])?.parse::<f64>().ok().map(|q| q as u32)?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(RemoteOrder {
         supplier_order_id: id,
         attempt_id: text(&base["outOrderId"]),
@@ -204,7 +221,80 @@ pub(crate) fn remote_order(order: &Value) -> Result<RemoteOrder, SupplierError> 
         raw_status: raw,
         total_cost: yuan(&base["totalAmount"]),
         tracking,
+        items,
+        ship_to: receiving_address(&order["nativeLogistics"]),
     })
+}
+
+/// buyerView's `nativeLogistics` receiving address (`contactPerson`, `address`, `city`,
+/// `province`, `zip`), when it has one.
+fn receiving_address(logistics: &Value) -> Option<PostalAddress> {
+    let address = PostalAddress {
+        name: text(&logistics["contactPerson"]),
+        address1: text(&logistics["address"]),
+        city: text(&logistics["city"]),
+        province: text(&logistics["province"]),
+        postal_code: text(&logistics["zip"]),
+        ..PostalAddress::default()
+    };
+    (address != PostalAddress::default()).then_some(address)
+}
+
+/// `goodsStatus` for goods the seller has not sent ("售中等待卖家发货").
+pub(crate) const UNSHIPPED: &str = "refundWaitSellerSend";
+
+/// Every entry (`subItemID`) of buyerView's order; `None` when it lists none.
+pub(crate) fn entry_ids(detail: &Value) -> Option<Vec<u64>> {
+    let entries: Vec<u64> = detail["productItems"]
+        .as_array()?
+        .iter()
+        .filter_map(|item| {
+            item["subItemID"]
+                .as_u64()
+                .or_else(|| text(&item["subItemIDString"])?.parse().ok())
+        })
+        .collect();
+    (!entries.is_empty()).then_some(entries)
+}
+
+/// The first reason getRefundReasonList offers that needs no proof uploaded
+/// (`result.result.reasons[{id, name, needVoucher}]`).
+pub(crate) fn refund_reason(body: &Value) -> Option<u64> {
+    let reasons = body["result"]["result"]["reasons"]
+        .as_array()
+        .or_else(|| body["result"]["reasons"].as_array())?;
+    reasons
+        .iter()
+        .filter(|r| !matches!(&r["needVoucher"], Value::Bool(true)) && r["needVoucher"] != "true")
+        .find_map(|r| r["id"].as_u64().or_else(|| text(&r["id"])?.parse().ok()))
+}
+
+/// createRefund's parameters for a refund only of every entry of a paid order the seller has
+/// not shipped: the goods paid (which 1688 requires in full before shipment) and the postage,
+/// in fen.
+pub(crate) fn cancel_refund_params(
+    detail: &Value,
+    entries: &[u64],
+    reason: u64,
+    request: &CancelRequest,
+) -> Option<Vec<(String, String)>> {
+    let base = &detail["baseInfo"];
+    let goods = yuan(&base["sumProductPayment"])?;
+    let postage = yuan(&base["shippingFee"]).map_or(0, |m| m.minor);
+    let mut description: String = request.reason.chars().take(150).collect();
+    if description.chars().count() < 2 {
+        description = "buyer cancels the order".into();
+    }
+    Some(vec![
+        ("orderId".into(), request.supplier_order_id.trim().to_string()),
+        ("orderEntryIds".into(), json!(entries).to_string()),
+        ("disputeRequest".into(), "refund".into()),
+        ("applyPayment".into(), goods.minor.to_string()),
+        ("applyCarriage".into(), postage.to_string()),
+        ("applyReasonId".into(), reason.to_string()),
+        ("description".into(), description),
+        ("goodsStatus".into(), UNSHIPPED.into()),
+    ])
 }
 
 /// Unit prices by spec id from buyerView's `productItems`.

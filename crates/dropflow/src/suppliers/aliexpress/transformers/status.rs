@@ -40,6 +40,12 @@ pub struct ChildOrders {
 #[derive(Debug, Deserialize)]
 pub struct ChildOrder {
     pub end_reason: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub product_id: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub sku_id: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub product_count: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +94,21 @@ impl OrderResult {
             raw.push_str(&reasons.join(","));
         }
         raw
+    }
+
+    /// What the order buys, from its child orders (`product_id`, `sku_id`, `product_count`).
+    pub fn items(&self) -> Vec<dropflow_core::supplier::RemoteItem> {
+        self.child_order_list
+            .iter()
+            .flat_map(|c| &c.aeop_child_order_info)
+            .filter_map(|c| {
+                Some(dropflow_core::supplier::RemoteItem {
+                    supplier_product_id: c.product_id.clone(),
+                    supplier_sku_id: c.sku_id.clone(),
+                    quantity: c.product_count.as_deref()?.trim().parse().ok()?,
+                })
+            })
+            .collect()
     }
 
     /// Tracking numbers in the (deprecated) order-level list, for when the tracking query has
