@@ -29,6 +29,7 @@ mod process;
 mod routing;
 mod sandbox_process;
 mod storage_contract;
+mod supplier_cancel;
 mod tracking_apply;
 mod wallet;
 mod warehouse;
