@@ -215,6 +215,72 @@ fn address_detail(purchase: &Purchase) -> String {
     }
 }
 
+/// One item of a bought purchase, as re-placing a line's difference needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoughtUnit {
+    pub line_position: u32,
+    pub supplier_product_id: String,
+    pub supplier_sku_id: String,
+    /// Units of this item bought.
+    pub quantity: u32,
+    /// The line's quantity when it was bought.
+    pub line_quantity: Option<u32>,
+    pub unit_cost: crate::money::Money,
+    pub product_url: Option<String>,
+}
+
+/// Why there is no difference to buy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoDifference {
+    #[error("the purchase buys nothing for this line")]
+    LineNotBought,
+    #[error("the purchase was made before line quantities were recorded")]
+    NotRecorded,
+    #[error("the line went from {was} to {is}: there is nothing more to buy")]
+    NotMore { was: u32, is: u32 },
+    #[error("{sku}: {bought} bought for {line} on the line, not a whole number per unit")]
+    Uneven { sku: String, bought: u32, line: u32 },
+}
+
+/// What buys the extra units of `line` (now `now`) that `items` did not: each of the line's
+/// items with the quantity per line unit it was bought with (a bundle stays a bundle), times
+/// the extra. Returns the extra and the items; never anything already bought.
+pub fn difference(
+    items: &[BoughtUnit],
+    line: u32,
+    now: u32,
+) -> Result<(u32, Vec<crate::routing::PlannedItem>), NoDifference> {
+    let of_line: Vec<&BoughtUnit> = items.iter().filter(|i| i.line_position == line).collect();
+    if of_line.is_empty() {
+        return Err(NoDifference::LineNotBought);
+    }
+    let mut planned = Vec::new();
+    let mut extra = 0;
+    for item in of_line {
+        let was = item.line_quantity.ok_or(NoDifference::NotRecorded)?;
+        if now <= was || was == 0 {
+            return Err(NoDifference::NotMore { was, is: now });
+        }
+        if item.quantity % was != 0 {
+            return Err(NoDifference::Uneven {
+                sku: item.supplier_sku_id.clone(),
+                bought: item.quantity,
+                line: was,
+            });
+        }
+        extra = now - was;
+        planned.push(crate::routing::PlannedItem {
+            line_position: line,
+            supplier_product_id: item.supplier_product_id.clone(),
+            supplier_sku_id: item.supplier_sku_id.clone(),
+            quantity: (item.quantity / was).saturating_mul(extra),
+            unit_cost: item.unit_cost,
+            product_url: item.product_url.clone(),
+        });
+    }
+    Ok((extra, planned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,6 +392,43 @@ mod tests {
         let mut bought = purchase("a", S::AwaitingShipment, &[(0, 1)]);
         bought.kind = Some(SupplierKind::Marketplace);
         assert!(decide(&[line(0, 1)], &[bought], Some("addr-2")).is_empty());
+    }
+
+    fn unit(line: u32, quantity: u32, line_quantity: Option<u32>) -> BoughtUnit {
+        BoughtUnit {
+            line_position: line,
+            supplier_product_id: "p".into(),
+            supplier_sku_id: format!("s{line}"),
+            quantity,
+            line_quantity,
+            unit_cost: crate::money::Money::new(
+                250,
+                crate::reference::currency::Currency::from_code("USD").unwrap(),
+            ),
+            product_url: None,
+        }
+    }
+
+    #[test]
+    fn the_difference_buys_only_the_extra_units_of_the_line() {
+        // A pack of two per unit, bought for 1, the line now 4: three more packs of two.
+        let (extra, items) = difference(&[unit(0, 2, Some(1)), unit(1, 1, Some(1))], 0, 4).unwrap();
+        assert_eq!(extra, 3);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].quantity, 6);
+        assert_eq!(items[0].supplier_sku_id, "s0");
+        assert_eq!(
+            difference(&[unit(0, 1, Some(4))], 0, 2),
+            Err(NoDifference::NotMore { was: 4, is: 2 })
+        );
+        assert_eq!(
+            difference(&[unit(0, 1, None)], 0, 2),
+            Err(NoDifference::NotRecorded)
+        );
+        assert_eq!(
+            difference(&[unit(1, 1, Some(1))], 0, 2),
+            Err(NoDifference::LineNotBought)
+        );
     }
 
     #[test]

@@ -61,15 +61,28 @@ fn merged(items: &[Expected]) -> Vec<(String, String, u32)> {
     out
 }
 
-/// Compares the purchase (`items`, and `ship_to`, the address the supplier was to be given)
-/// with the supplier's order `remote`, as `supplier` ("CJ") reports it.
+/// Compares the purchase (our `attempt_id`, its `items`, and `ship_to`, the address the
+/// supplier was to be given) with the supplier's order `remote`, as `supplier` ("CJ")
+/// reports it.
 pub fn check(
     supplier: &str,
+    attempt_id: &str,
     items: &[Expected],
     ship_to: Option<&PostalAddress>,
     remote: &RemoteOrder,
 ) -> Findings {
     let mut findings = Findings::default();
+    if let Some(reference) = remote
+        .attempt_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && *r != attempt_id)
+    {
+        findings.mismatches.push(format!(
+            "{supplier}'s order carries reference {reference}, not this attempt's \
+             ({attempt_id}): it may be another purchase"
+        ));
+    }
     compare_items(supplier, items, remote, &mut findings);
     match (ship_to, &remote.ship_to) {
         (Some(ours), Some(theirs)) => compare_address(supplier, ours, theirs, &mut findings),
@@ -202,6 +215,7 @@ mod tests {
         let (items, address) = ours();
         let f = check(
             "CJ",
+            "att-1",
             &items,
             Some(&address),
             &remote(&[("v1", 2)], Some("new york")),
@@ -213,22 +227,26 @@ mod tests {
     #[test]
     fn quantities_extra_items_and_the_address_are_named() {
         let (items, address) = ours();
-        let f = check(
-            "CJ",
-            &items,
-            Some(&address),
-            &remote(&[("v1", 1), ("v9", 1)], Some("Boston")),
-        );
-        assert_eq!(f.mismatches.len(), 3, "{f:?}");
-        assert!(f.mismatches[0].contains("buys 2, CJ's order has 1"));
-        assert!(f.mismatches[1].contains("v9"));
-        assert!(f.mismatches[2].contains("ship-to city"));
+        let mut theirs = remote(&[("v1", 1), ("v9", 1)], Some("Boston"));
+        theirs.attempt_id = Some("att-2".into());
+        let f = check("CJ", "att-1", &items, Some(&address), &theirs);
+        assert_eq!(f.mismatches.len(), 4, "{f:?}");
+        assert!(f.mismatches[0].contains("reference att-2"));
+        assert!(f.mismatches[1].contains("buys 2, CJ's order has 1"));
+        assert!(f.mismatches[2].contains("v9"));
+        assert!(f.mismatches[3].contains("ship-to city"));
     }
 
     #[test]
     fn what_the_supplier_does_not_report_is_unchecked_not_different() {
         let (items, address) = ours();
-        let f = check("AliExpress", &items, Some(&address), &remote(&[], None));
+        let f = check(
+            "AliExpress",
+            "att-1",
+            &items,
+            Some(&address),
+            &remote(&[], None),
+        );
         assert!(f.matches());
         assert_eq!(f.unchecked.len(), 2);
     }

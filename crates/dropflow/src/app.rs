@@ -218,6 +218,7 @@ async fn launch(
         },
     );
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let suppliers = registry.suppliers();
     let runner = Runner::new(
         db.clone(),
         registry,
@@ -251,6 +252,7 @@ async fn launch(
             .unwrap_or_else(|| crate::storage::accounts::DEFAULT_ACCOUNT.to_string()),
         metrics_token: config.http.metrics_token.clone(),
         storage_health: Default::default(),
+        suppliers,
     };
     let router = http::router(state, config.http.body_limit_bytes);
     let listener = tokio::net::TcpListener::bind(&config.http.listen)

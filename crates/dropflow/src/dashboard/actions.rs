@@ -215,6 +215,36 @@ pub async fn accept_flag(
     }
 }
 
+/// `POST /orders/{id}/flags/{flag}/replace-difference`: buy the extra units of a line whose
+/// quantity went up after its purchase (the API's function, CSRF-checked by [`Posted`]).
+pub async fn replace_difference(
+    State(state): State<AppState>,
+    Path((id, flag)): Path<(String, String)>,
+    posted: Posted,
+) -> Result<Response, PageError> {
+    let order = visible_order(&state, &posted, &id).await?;
+    match crate::http::api::replace_difference::replace_difference(
+        &state,
+        &posted.viewer.caller,
+        &id,
+        &flag,
+    )
+    .await
+    {
+        Ok(replaced) => Ok(redirect_with(
+            &order_page(order),
+            Flash::ok(format!(
+                "Buying the difference: {} more, in a purchase of its own.",
+                replaced.quantity
+            )),
+        )),
+        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m)) => {
+            Ok(redirect_with(&order_page(order), Flash::error(m)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `POST /supplier-orders/{id}/link`: the supplier's order a person found for an attempt.
 pub async fn link(
     State(state): State<AppState>,
@@ -223,15 +253,24 @@ pub async fn link(
 ) -> Result<Response, PageError> {
     let input = flags::LinkInput {
         supplier_order_id: posted.field("supplier_order_id").unwrap_or("").to_string(),
+        accept_mismatch: posted.field("accept_mismatch") == Some("true"),
     };
     match flags::link_purchase(&state, &posted.viewer.caller, &id, input).await {
         Ok(_) => Ok(redirect_with(
             &back_to(&posted, None),
             Flash::ok("Linked: it is followed from the supplier's order now."),
         )),
-        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m)) => {
-            Ok(redirect_with(&back_to(&posted, None), Flash::error(m)))
-        }
+        // A difference from the purchase, or a supplier that did not answer: said on the
+        // page, so the person can look again or accept it knowingly.
+        Err(
+            ApiError::Conflict(m) | ApiError::Unprocessable(m) | ApiError::Unavailable(m),
+        ) => Ok(redirect_with(
+            &back_to(&posted, None),
+            Flash::error(m.replace(
+                " (send accept_mismatch: true to link it anyway)",
+                " — tick “link it anyway” to accept the differences",
+            )),
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -113,6 +113,10 @@ pub fn router() -> Router<AppState> {
             "/orders/{id}/flags/{flag}/accept",
             post(actions::accept_flag),
         )
+        .route(
+            "/orders/{id}/flags/{flag}/replace-difference",
+            post(actions::replace_difference),
+        )
         .route("/supplier-orders/{id}/deliver", post(actions::deliver))
         .route("/vendor", get(vendor::page))
         .route(

@@ -76,6 +76,8 @@ pub struct FlagRow {
     pub detail: String,
     /// The purchase it is about, when a placement is to be linked by hand or bought again.
     pub link_purchase: Option<String>,
+    /// A line's quantity went up after its purchase: the extra can be bought.
+    pub more_wanted: bool,
 }
 
 /// A button, as the template draws it.
@@ -252,6 +254,7 @@ pub async fn page(
             .into_iter()
             .filter(|f| f.resolved_at.is_none())
             .map(|f| FlagRow {
+                more_wanted: more_wanted(&f, &sos, &detail.lines),
                 link_purchase: (f.kind == crate::storage::flags::kind::LINK_BY_HAND)
                     .then(|| f.supplier_order_id.clone())
                     .flatten(),
@@ -387,4 +390,27 @@ fn parcel_row(p: &ParcelView) -> ParcelRow {
             .map(view::time)
             .unwrap_or_else(|| "not followed".into()),
     }
+}
+
+/// Whether the flag is a line's quantity gone up since its purchase bought it (so
+/// "Buy the difference" has something to buy).
+fn more_wanted(
+    flag: &crate::storage::flags::Flag,
+    sos: &[supplier_orders::SupplierOrderView],
+    lines: &[orders::OrderLine],
+) -> bool {
+    let (true, Some(so), Some(line)) = (
+        flag.kind == crate::storage::flags::kind::QUANTITY_CHANGED,
+        flag.supplier_order_id.as_deref(),
+        flag.line_position,
+    ) else {
+        return false;
+    };
+    let bought = sos
+        .iter()
+        .find(|s| s.id == so)
+        .and_then(|s| s.items.iter().find(|i| i.line_position == line))
+        .and_then(|i| i.line_quantity);
+    let now = lines.iter().find(|l| l.position == line).map(|l| l.quantity);
+    matches!((bought, now), (Some(b), Some(n)) if n > b)
 }

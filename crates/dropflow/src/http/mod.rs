@@ -56,6 +56,9 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Recent storage faults (lock held, pool exhausted), which `/readyz` reports.
     pub storage_health: Arc<health::StorageHealth>,
+    /// The supplier connectors the jobs use, for requests that ask a supplier while a person
+    /// waits (a link by hand is checked against the supplier's order).
+    pub suppliers: crate::fulfilment::Suppliers,
 }
 
 /// The whole router.
@@ -105,6 +108,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
             post(api::flags::buy_again),
         )
         .route("/orders/{id}/flags", get(api::flags::list))
+        .route(
+            "/orders/{id}/flags/{flag}/replace-difference",
+            post(api::replace_difference::replace),
+        )
         .route(
             "/orders/{id}/flags/{flag}/resolve",
             post(api::flags::resolve),

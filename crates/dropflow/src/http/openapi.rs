@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         super::api::flags::resolve,
         super::api::flags::link,
         super::api::flags::buy_again,
+        super::api::replace_difference::replace,
         super::api::warehouse::receive,
         super::api::warehouse::exceptions,
         super::api::warehouse::resolve,

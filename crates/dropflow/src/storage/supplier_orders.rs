@@ -664,6 +664,24 @@ pub async fn accept_current(
     Ok(())
 }
 
+/// Takes the order line `line`'s current quantity as what the purchase's items of that line
+/// were bought for (its difference was re-placed elsewhere): that change is not flagged
+/// again, and the purchase's other lines keep theirs.
+pub async fn accept_line(tx: &mut Tx<'_>, id: SupplierOrderId, line: u32) -> Result<()> {
+    sqlx::query(
+        "UPDATE supplier_order_items SET line_quantity = (
+            SELECT l.quantity FROM order_lines l JOIN supplier_orders s ON s.order_id = l.order_id
+            WHERE s.id = supplier_order_items.supplier_order_id
+              AND l.position = supplier_order_items.line_position)
+         WHERE supplier_order_id = $1 AND line_position = $2",
+    )
+    .bind(id.to_string())
+    .bind(i64::from(line))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// A supplier order's status and last error, read in a write transaction (after the order's
 /// lock, so it is current).
 pub async fn status_in(

@@ -19,6 +19,7 @@ mod events;
 mod hardening;
 mod isolation;
 mod jobs_queue;
+mod link_and_difference;
 mod money;
 mod notify;
 mod openapi_health;

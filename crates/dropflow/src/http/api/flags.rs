@@ -4,8 +4,10 @@
 //! - `GET /orders/{id}/flags`, `POST /orders/{id}/flags/{flag}/resolve` (`accept`: the
 //!   change is taken as it is — a quantity or address difference is not raised again);
 //! - `POST /supplier-orders/{id}/link` (`{"supplier_order_id": …}`): the attempt is the
-//!   supplier's order N; it is followed from there (the sync job fetches it, and a wrong
-//!   number fails visibly in the job list);
+//!   supplier's order N, fetched and checked first (`link_check`: same items and quantities,
+//!   same ship-to, our reference): a difference refuses the link (422 naming it) unless the
+//!   person sends `accept_mismatch: true`, which the timeline records with who did; it is
+//!   followed from there;
 //! - `POST /supplier-orders/{id}/buy-again` (`{"accept_duplicate_risk": true}`): the attempt
 //!   is given up and its lines routed again, with who decided on the timeline.
 
@@ -22,7 +24,9 @@ use axum::Json;
 use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::SupplierOrderId;
 use dropflow_core::lifecycle::Command;
+use dropflow_core::link_check;
 use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::supplier::{SupplierError, SupplierKind};
 use serde::Deserialize;
 
 fn internal(e: anyhow::Error) -> ApiError {
@@ -148,6 +152,11 @@ pub async fn resolve_flag(
 pub struct LinkInput {
     /// The supplier's own order number, as its dashboard shows it.
     pub supplier_order_id: String,
+    /// `true`: link it even though the supplier's order differs from the purchase (other
+    /// items or quantities, another ship-to, another reference) or could not be compared;
+    /// the differences are recorded on the timeline with who accepted them.
+    #[serde(default)]
+    pub accept_mismatch: bool,
 }
 
 /// A purchase an owner or staff member may settle by hand: one whose placement is in doubt
@@ -180,13 +189,18 @@ async fn in_doubt(
     Ok(so)
 }
 
-/// Links an attempt to the supplier's order a person found (never buys).
+/// Links an attempt to the supplier's order a person found (never buys), once that order is
+/// fetched from the supplier and matches the purchase (or the person accepts the
+/// differences).
 #[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/link", request_body = LinkInput,
     security(("bearer" = [])), params(("id" = String, Path, description = "supplier order id")),
     responses((status = 200, body = crate::storage::supplier_orders::SupplierOrderView),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody, description = "a bad number, an order the supplier \
+            does not have, or one that differs from the purchase (named)"),
+        (status = 503, body = ErrorBody, description = "the supplier could not be asked; \
+            try again")))]
 pub async fn link(
     State(state): State<AppState>,
     caller: Caller,
@@ -225,7 +239,29 @@ pub async fn link_purchase(
             so.supplier
         )));
     }
-    let detail = format!("linked by hand to {}'s order {external}", so.supplier);
+    let findings = check_link(state, &so, external).await?;
+    if !findings.matches() && !input.accept_mismatch {
+        return Err(ApiError::Unprocessable(format!(
+            "supplier_order_id: {}'s order {external} does not match this purchase: {} (send \
+             accept_mismatch: true to link it anyway)",
+            so.supplier,
+            findings.mismatches.join("; ")
+        )));
+    }
+    let mut detail = format!("linked by hand to {}'s order {external}", so.supplier);
+    if !findings.mismatches.is_empty() {
+        detail.push_str(&format!(
+            "; {} accepted the differences: {}",
+            caller.actor,
+            findings.mismatches.join("; ")
+        ));
+    }
+    if !findings.unchecked.is_empty() {
+        detail.push_str(&format!(
+            " (not checked: {})",
+            findings.unchecked.join(", ")
+        ));
+    }
     let mut tx = state.db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
     // Placed, not known to be paid: the sync job fetches the supplier's order and moves it
@@ -271,6 +307,67 @@ pub async fn link_purchase(
         .into_iter()
         .find(|v| v.id == so.id.to_string())
         .ok_or_else(|| ApiError::NotFound(format!("supplier order {id:?} not found")))
+}
+
+/// Fetches the supplier's order `external` and compares it with the purchase `so`. A
+/// supplier this process cannot ask is a difference the person must accept; an order the
+/// supplier does not have (or that cannot be read) is refused; no answer is 503.
+async fn check_link(
+    state: &AppState,
+    so: &supplier_orders::SupplierOrder,
+    external: &str,
+) -> Result<link_check::Findings, ApiError> {
+    let kind = SupplierKind::parse(&so.supplier);
+    let Some(connector) = kind.and_then(|k| state.suppliers.get(&k).cloned()) else {
+        return Ok(link_check::Findings {
+            mismatches: vec![format!(
+                "{} cannot be asked from this process, so its order could not be compared",
+                so.supplier
+            )],
+            unchecked: Vec::new(),
+        });
+    };
+    let remote = match connector.order(external).await {
+        Ok(remote) => remote,
+        Err(error) if error.is_transient() => {
+            return Err(ApiError::Unavailable(format!(
+                "{} did not answer for order {external} ({error}): try again",
+                so.supplier
+            )))
+        }
+        Err(SupplierError::Unauthorized(why)) => {
+            return Err(ApiError::Unavailable(format!(
+                "{} refused our credentials ({why}): fix the supplier settings, then link",
+                so.supplier
+            )))
+        }
+        Err(error) => {
+            return Err(ApiError::Unprocessable(format!(
+                "supplier_order_id: {} has no order {external} that can be read ({error})",
+                so.supplier
+            )))
+        }
+    };
+    let address = orders::purchase_view(&state.db, so.order_id)
+        .await?
+        .and_then(|o| o.shipping_address)
+        .map(|customer| connector.ships_to(&customer));
+    let items: Vec<link_check::Expected> = so
+        .items
+        .iter()
+        .map(|i| link_check::Expected {
+            supplier_product_id: i.supplier_product_id.clone(),
+            supplier_sku_id: i.supplier_sku_id.clone(),
+            quantity: u32::try_from(i.quantity).unwrap_or(0),
+        })
+        .collect();
+    Ok(link_check::check(
+        &so.supplier,
+        &so.attempt_id,
+        &items,
+        address.as_ref(),
+        &remote,
+    ))
 }
 
 /// A job queued for the order.

@@ -15,6 +15,8 @@ pub mod wallet;
 pub mod procurement;
 /// Flags a person settles; link by hand or buy again.
 pub mod flags;
+/// Buying the extra units of a line whose quantity went up after its purchase.
+pub mod replace_difference;
 /// What a vendor may read of an order (its own purchases, parcels and lines).
 pub mod vendor_view;
 /// Per-store settings and Admin API access.
