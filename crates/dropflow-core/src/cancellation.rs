@@ -252,6 +252,7 @@ pub fn settle(purchase: &Purchase, why: &str, answer: &CancelAnswer) -> Settleme
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use SupplierOrderStatus as S;

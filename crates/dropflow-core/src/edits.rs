@@ -282,6 +282,7 @@ pub fn difference(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use SupplierOrderStatus as S;

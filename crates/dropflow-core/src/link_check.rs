@@ -165,6 +165,7 @@ fn compare_address(supplier: &str, ours: &PostalAddress, theirs: &PostalAddress,
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::procurement::SupplierOrderStatus;

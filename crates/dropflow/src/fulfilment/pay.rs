@@ -93,7 +93,7 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
                 now,
             );
             supplier_orders::schedule_sync(&mut tx, so.id, next, false).await?;
-            order_tx::apply(
+            let transition = order_tx::apply(
                 &mut tx,
                 so.order_id,
                 Command::SupplierOrderChanged {
@@ -105,6 +105,19 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
                 Actor::System("payer".into()),
             )
             .await?;
+            // Cancelled in the store while the supplier was being paid: the purchase is paid
+            // now, so it is settled again as a paid one (asked back, or flagged).
+            if transition.state.cancel_reason.is_some() || transition.state.payment.is_reversed()
+            {
+                crate::storage::jobs::enqueue(
+                    &mut tx,
+                    super::cancel::JOB,
+                    &serde_json::json!({ "order_id": so.order_id.to_string() }),
+                    Some(so.order_id),
+                    crate::storage::now_ms(),
+                )
+                .await?;
+            }
             tx.commit().await?;
             tracing::info!(supplier_order.id = %so.id, "supplier order paid");
             Ok(())
