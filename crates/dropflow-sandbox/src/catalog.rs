@@ -13,6 +13,9 @@ pub(crate) struct Product {
     pub sku: &'static str,
     pub title: &'static str,
     pub variant_title: &'static str,
+    /// The variant's options by name, as a store's product page offers them (`variant_title`
+    /// is their values joined by " / "; none for "Default Title").
+    pub options: &'static [(&'static str, &'static str)],
     pub vendor: &'static str,
     pub price_cents: i64,
     pub grams: u32,
@@ -23,6 +26,7 @@ const fn product(
     sku: &'static str,
     title: &'static str,
     variant_title: &'static str,
+    options: &'static [(&'static str, &'static str)],
     vendor: &'static str,
     price_cents: i64,
     grams: u32,
@@ -33,6 +37,7 @@ const fn product(
         sku,
         title,
         variant_title,
+        options,
         vendor,
         price_cents,
         grams,
@@ -45,6 +50,7 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "LED-5M-RGB",
         "LED Strip Lights 5m",
         "RGB",
+        &[("Color", "RGB")],
         "Lumio",
         2199,
         310,
@@ -54,6 +60,7 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "EARBUD-BLK",
         "Wireless Earbuds",
         "Black",
+        &[("Color", "Black")],
         "SoundPeak",
         3499,
         120,
@@ -63,6 +70,7 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "CASE-IP15-CLR",
         "Phone Case",
         "iPhone 15 / Clear",
+        &[("Model", "iPhone 15"), ("Color", "Clear")],
         "Shellix",
         1299,
         40,
@@ -72,6 +80,7 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "POSTURE-M",
         "Posture Corrector",
         "M",
+        &[("Size", "M")],
         "AlignUp",
         1950,
         180,
@@ -81,6 +90,7 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "PET-ROLLER",
         "Pet Hair Remover Roller",
         "Default Title",
+        &[],
         "FurAway",
         1599,
         260,
@@ -90,6 +100,7 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "PROJ-MINI-WHT",
         "Mini Projector",
         "White",
+        &[("Color", "White")],
         "Beamly",
         8900,
         950,
@@ -99,6 +110,7 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "MAT-SIL-2",
         "Silicone Baking Mat",
         "Set of 2",
+        &[("Pack", "Set of 2")],
         "BakeWell",
         999,
         220,
@@ -108,6 +120,7 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "MOUNT-MAG-BLK",
         "Magnetic Phone Mount",
         "Black",
+        &[("Color", "Black")],
         "Grip360",
         1499,
         90,
@@ -280,6 +293,19 @@ pub(crate) fn child_id(order_id: u64, n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variant_title_is_its_option_values() {
+        for p in &PRODUCTS {
+            let values: Vec<&str> = p.options.iter().map(|(_, v)| *v).collect();
+            let expected = if values.is_empty() {
+                "Default Title".to_string()
+            } else {
+                values.join(" / ")
+            };
+            assert_eq!(p.variant_title, expected, "{}", p.sku);
+        }
+    }
 
     #[test]
     fn plans_vary_and_repeat() {
