@@ -112,7 +112,11 @@ mod tests {
         assert_eq!(cut.chars().count(), MAX_CHARS);
         assert!(cut.ends_with('…'));
         let exact = "é".repeat(MAX_CHARS);
-        assert_eq!(word(None, &exact).value, exact, "multi-byte text cut by characters");
+        assert_eq!(
+            word(None, &exact).value,
+            exact,
+            "multi-byte text cut by characters"
+        );
     }
 
     #[test]

@@ -26,7 +26,6 @@ const fn product(
     sku: &'static str,
     title: &'static str,
     variant_title: &'static str,
-    options: &'static [(&'static str, &'static str)],
     vendor: &'static str,
     price_cents: i64,
     grams: u32,
@@ -37,10 +36,17 @@ const fn product(
         sku,
         title,
         variant_title,
-        options,
+        options: &[],
         vendor,
         price_cents,
         grams,
+    }
+}
+
+impl Product {
+    const fn with_options(mut self, options: &'static [(&'static str, &'static str)]) -> Self {
+        self.options = options;
+        self
     }
 }
 
@@ -50,47 +56,46 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "LED-5M-RGB",
         "LED Strip Lights 5m",
         "RGB",
-        &[("Color", "RGB")],
         "Lumio",
         2199,
         310,
-    ),
+    )
+    .with_options(&[("Color", "RGB")]),
     product(
         102,
         "EARBUD-BLK",
         "Wireless Earbuds",
         "Black",
-        &[("Color", "Black")],
         "SoundPeak",
         3499,
         120,
-    ),
+    )
+    .with_options(&[("Color", "Black")]),
     product(
         103,
         "CASE-IP15-CLR",
         "Phone Case",
         "iPhone 15 / Clear",
-        &[("Model", "iPhone 15"), ("Color", "Clear")],
         "Shellix",
         1299,
         40,
-    ),
+    )
+    .with_options(&[("Model", "iPhone 15"), ("Color", "Clear")]),
     product(
         104,
         "POSTURE-M",
         "Posture Corrector",
         "M",
-        &[("Size", "M")],
         "AlignUp",
         1950,
         180,
-    ),
+    )
+    .with_options(&[("Size", "M")]),
     product(
         105,
         "PET-ROLLER",
         "Pet Hair Remover Roller",
         "Default Title",
-        &[],
         "FurAway",
         1599,
         260,
@@ -100,31 +105,31 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "PROJ-MINI-WHT",
         "Mini Projector",
         "White",
-        &[("Color", "White")],
         "Beamly",
         8900,
         950,
-    ),
+    )
+    .with_options(&[("Color", "White")]),
     product(
         107,
         "MAT-SIL-2",
         "Silicone Baking Mat",
         "Set of 2",
-        &[("Pack", "Set of 2")],
         "BakeWell",
         999,
         220,
-    ),
+    )
+    .with_options(&[("Pack", "Set of 2")]),
     product(
         108,
         "MOUNT-MAG-BLK",
         "Magnetic Phone Mount",
         "Black",
-        &[("Color", "Black")],
         "Grip360",
         1499,
         90,
-    ),
+    )
+    .with_options(&[("Color", "Black")]),
 ];
 
 pub(crate) struct Place {

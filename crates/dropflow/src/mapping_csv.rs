@@ -186,9 +186,7 @@ fn check(row: &Row) -> Result<(KeyKind, Offer), String> {
     }
     let product_url = match row.product_url.as_str() {
         "" => None,
-        url => Some(
-            crate::supplier_link::check(url).map_err(|why| format!("product_url: {why}"))?,
-        ),
+        url => Some(crate::supplier_link::check(url).map_err(|why| format!("product_url: {why}"))?),
     };
     Ok((
         kind,
@@ -304,9 +302,9 @@ variant,333,Hat,0,1,manual,acme,p3,s3,3.50,USD,1,,,javascript:alert(1)\n"
         );
         let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![3, 4], "{errors:?}");
-        assert!(errors
-            .iter()
-            .all(|e| e.message.starts_with("product_url: must start with https://")));
+        assert!(errors.iter().all(|e| e
+            .message
+            .starts_with("product_url: must start with https://")));
         // The message never repeats what was typed.
         assert!(!errors[1].message.contains("javascript"), "{errors:?}");
     }

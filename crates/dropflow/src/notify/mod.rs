@@ -361,6 +361,14 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
             ..
         } if supplier.starts_with("manual:") => {
             if let Some(handover) = &ctx.vendor {
+                let lines: Vec<LineSummary> = handover
+                    .lines
+                    .iter()
+                    .map(|l| LineSummary {
+                        title: l.title.clone(),
+                        quantity: l.quantity,
+                    })
+                    .collect();
                 mails.extend(handover.emails.iter().map(|to| Mail {
                     order_id: ctx.order_id,
                     to: to.clone(),
@@ -368,14 +376,7 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                         order_name: order_name.clone(),
                         store: ctx.store.clone(),
                         what: detail.clone(),
-                        lines: handover
-                            .lines
-                            .iter()
-                            .map(|l| LineSummary {
-                                title: l.title.clone(),
-                                quantity: l.quantity,
-                            })
-                            .collect(),
+                        lines: lines.clone(),
                         ship_to: handover.ship_to.clone(),
                     }),
                 }));

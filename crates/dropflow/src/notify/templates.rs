@@ -556,13 +556,19 @@ mod tests {
         let r = every_mail()[8].render().unwrap();
         assert!(r.text.contains("[DROPSHIP]"), "{}", r.text);
         assert!(r.text.contains("  - 2 x Mug <i>\n"), "{}", r.text);
-        assert!(r.text.contains("Options: Color: <b>Red</b> · Size: L"), "{}", r.text);
+        assert!(
+            r.text.contains("Options: Color: <b>Red</b> · Size: L"),
+            "{}",
+            r.text
+        );
         assert!(r.text.contains("Cost: 8.40 USD"), "{}", r.text);
         assert!(r
             .text
             .contains("Open Supplier Page: https://supplier.test/item/1?a=1&b=<late>"));
         assert!(r.html.contains(">Dropship</span>"), "{}", r.html);
-        assert!(r.html.contains("Color: &#60;b&#62;Red&#60;/b&#62; · Size: L"));
+        assert!(r
+            .html
+            .contains("Color: &#60;b&#62;Red&#60;/b&#62; · Size: L"));
         assert!(r.html.contains("Cost: 8.40 USD"));
         assert!(r
             .html

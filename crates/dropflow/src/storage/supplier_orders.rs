@@ -406,10 +406,7 @@ fn from_row(r: &sqlx::any::AnyRow, items: Vec<SupplierOrderItem>) -> Result<Supp
 }
 
 /// A supplier order's items with their order lines' titles and variant words.
-pub async fn for_order_items(
-    db: &Database,
-    id: SupplierOrderId,
-) -> Result<Vec<SupplierOrderItem>> {
+pub async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<SupplierOrderItem>> {
     sqlx::query(
         "SELECT i.line_position, l.external_id AS line_id, i.line_quantity,
             i.supplier_product_id, i.supplier_sku_id, i.quantity, i.unit_cost_minor,

@@ -286,7 +286,11 @@ async fn every_template_arrives_over_smtp_once() {
     // badge, the supplier's page, the cost and the customer's variant in words.
     let handover = vendor
         .iter()
-        .map(|v| mail_parser::MessageParser::default().parse(&v.data).unwrap())
+        .map(|v| {
+            mail_parser::MessageParser::default()
+                .parse(&v.data)
+                .unwrap()
+        })
         .find(|m| m.subject().is_some_and(|s| s.contains("to fulfil")))
         .expect("the handover mail");
     let text = handover.body_text(0).unwrap().replace("\r\n", "\n");
@@ -294,14 +298,20 @@ async fn every_template_arrives_over_smtp_once() {
     assert!(text.contains("[DROPSHIP]"), "{text}");
     assert!(text.contains("never your own"), "{text}");
     assert!(text.contains("  - 2 x Blue mug\n"), "{text}");
-    assert!(text.contains("Options: Color: Blue · Size: L <XL>"), "{text}");
+    assert!(
+        text.contains("Options: Color: Blue · Size: L <XL>"),
+        "{text}"
+    );
     assert!(text.contains("Cost: 8.40 USD"), "{text}");
     assert!(
         text.contains("Open Supplier Page: https://supplier.test/item/42?sku=blue&size=L"),
         "{text}"
     );
     assert!(html.contains(">Dropship</span>"), "{html}");
-    assert!(html.contains("Color: Blue · Size: L &#60;XL&#62;"), "{html}");
+    assert!(
+        html.contains("Color: Blue · Size: L &#60;XL&#62;"),
+        "{html}"
+    );
     assert!(html.contains("Cost: 8.40 USD"), "{html}");
     assert!(
         html.contains("href=\"https://supplier.test/item/42?sku=blue&#38;size=L\""),

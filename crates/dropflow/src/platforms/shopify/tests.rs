@@ -444,8 +444,14 @@ fn words(line: &dropflow_core::intake::StoreOrderLine) -> String {
 #[test]
 fn variant_title_and_properties_of_the_python_fixture_read_as_words() {
     let order = parse_value(&unwrap_order(ORDER)).unwrap();
-    assert_eq!(words(&order.lines[0]), "green · Custom Engraving: Happy Birthday");
-    assert_eq!(order.lines[0].variant_words[0].name, None, "no option names in the webhook");
+    assert_eq!(
+        words(&order.lines[0]),
+        "green · Custom Engraving: Happy Birthday"
+    );
+    assert_eq!(
+        order.lines[0].variant_words[0].name, None,
+        "no option names in the webhook"
+    );
     assert_eq!(words(&order.lines[1]), "red");
     assert_eq!(words(&order.lines[2]), "black");
 }
@@ -500,10 +506,14 @@ fn variant_words_edge_cases() {
 fn sandbox_lines_carry_their_variant_in_words() {
     let mut seen = false;
     for id in 1..60u64 {
-        let order = parse_value(&dropflow_sandbox::shopify::order_payload(id, "#1", "paid")).unwrap();
+        let order =
+            parse_value(&dropflow_sandbox::shopify::order_payload(id, "#1", "paid")).unwrap();
         for line in &order.lines {
             let text = words(line);
-            assert!(!text.contains("Default Title") && !text.contains("_upsell"), "{text}");
+            assert!(
+                !text.contains("Default Title") && !text.contains("_upsell"),
+                "{text}"
+            );
             if line.title == "Phone Case" {
                 assert_eq!(text, "iPhone 15 / Clear · Gift wrap: Yes");
                 seen = true;

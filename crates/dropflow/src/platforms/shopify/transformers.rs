@@ -294,7 +294,10 @@ const DEFAULT_VARIANT_TITLE: &str = "Default Title";
 
 /// The chosen variant (its title, unnamed: the webhook has no option names) and the
 /// customer's properties, private ones (`_name`) left out.
-fn variant_words(variant_title: &serde_json::Value, properties: &serde_json::Value) -> Vec<VariantWord> {
+fn variant_words(
+    variant_title: &serde_json::Value,
+    properties: &serde_json::Value,
+) -> Vec<VariantWord> {
     let title = display_text(variant_title)
         .filter(|t| t.trim() != DEFAULT_VARIANT_TITLE)
         .and_then(|t| VariantWord::new(None, &t));

@@ -454,21 +454,34 @@ fn display_keys_and_values_are_preferred_and_hidden_meta_is_skipped() {
         words(&order.lines[1]),
         "Color: Black · Size: L · gift_message: Happy birthday"
     );
-    assert_eq!(order.lines[1].variant_words[0].name.as_deref(), Some("Color"));
+    assert_eq!(
+        order.lines[1].variant_words[0].name.as_deref(),
+        Some("Color")
+    );
 }
 
 /// Meta that is not a list (or missing) is no words, never a refused order.
 #[test]
 fn odd_meta_shapes_are_no_words() {
-    for meta in [json!(null), json!({"key": "pa_color"}), json!("x"), json!([1, null, "a"])] {
+    for meta in [
+        json!(null),
+        json!({"key": "pa_color"}),
+        json!("x"),
+        json!([1, null, "a"]),
+    ] {
         let mut order = fixture(RETRIEVE);
         order["line_items"][1]["meta_data"] = meta.clone();
         let order = parse_value(&order).unwrap_or_else(|e| panic!("{meta}: {e}"));
         assert!(order.lines[1].variant_words.is_empty(), "{meta}");
     }
     let mut order = fixture(RETRIEVE);
-    order["line_items"][1].as_object_mut().unwrap().remove("meta_data");
-    assert!(parse_value(&order).unwrap().lines[1].variant_words.is_empty());
+    order["line_items"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("meta_data");
+    assert!(parse_value(&order).unwrap().lines[1]
+        .variant_words
+        .is_empty());
 }
 
 /// The sandbox store sends variations' attributes the way WooCommerce 4.x+ does.
