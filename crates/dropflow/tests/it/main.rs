@@ -30,6 +30,7 @@ mod routing;
 mod sandbox_process;
 mod storage_contract;
 mod tracking_apply;
+mod vendor_items;
 mod wallet;
 mod warehouse;
 mod warehouse_operator;
