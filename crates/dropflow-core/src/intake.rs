@@ -5,6 +5,7 @@ use crate::money::Money;
 use crate::payment::PaymentStatus;
 use crate::reference::address::PostalAddress;
 use crate::reference::currency::Currency;
+use crate::variant::VariantWord;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -89,4 +90,8 @@ pub struct StoreOrderLine {
     pub quantity: u32,
     pub unit_price: Money,
     pub requires_shipping: bool,
+    /// The customer's chosen variant in words (options, customisations), as the store sent
+    /// them; empty for a simple product. Absent in snapshots written before it existed.
+    #[serde(default)]
+    pub variant_words: Vec<VariantWord>,
 }

@@ -14,6 +14,9 @@ pub mod fx;
 pub mod reference;
 /// A store order normalised from any platform's payload: the input to the lifecycle.
 pub mod intake;
+/// The customer's chosen variant in words (option names and values), for people who pick
+/// the goods by hand.
+pub mod variant;
 /// Customer-payment axis (Shopify's `financial_status` vocabulary).
 pub mod payment;
 /// Holds with typed reasons (Shopify's FulfillmentHoldReason vocabulary).

@@ -47,6 +47,16 @@ impl SupplierKind {
     pub fn parse(s: &str) -> Option<SupplierKind> {
         SupplierKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// Whether its purchases go straight to the customer (dropshipping: the parcel travels
+    /// under the merchant's store, with none of the supplier's prices or invoice), rather
+    /// than to dropflow's warehouse.
+    pub fn ships_to_customer(self) -> bool {
+        match self {
+            SupplierKind::Aliexpress | SupplierKind::Cj | SupplierKind::Manual => true,
+            SupplierKind::Marketplace => false,
+        }
+    }
 }
 
 /// One item to buy: the supplier's product and SKU ids, and how many.

@@ -13,6 +13,9 @@ pub(crate) struct Product {
     pub sku: &'static str,
     pub title: &'static str,
     pub variant_title: &'static str,
+    /// The variant's options by name, as a store's product page offers them (`variant_title`
+    /// is their values joined by " / "; none for "Default Title").
+    pub options: &'static [(&'static str, &'static str)],
     pub vendor: &'static str,
     pub price_cents: i64,
     pub grams: u32,
@@ -33,9 +36,17 @@ const fn product(
         sku,
         title,
         variant_title,
+        options: &[],
         vendor,
         price_cents,
         grams,
+    }
+}
+
+impl Product {
+    const fn with_options(mut self, options: &'static [(&'static str, &'static str)]) -> Self {
+        self.options = options;
+        self
     }
 }
 
@@ -48,7 +59,8 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "Lumio",
         2199,
         310,
-    ),
+    )
+    .with_options(&[("Color", "RGB")]),
     product(
         102,
         "EARBUD-BLK",
@@ -57,7 +69,8 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "SoundPeak",
         3499,
         120,
-    ),
+    )
+    .with_options(&[("Color", "Black")]),
     product(
         103,
         "CASE-IP15-CLR",
@@ -66,7 +79,8 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "Shellix",
         1299,
         40,
-    ),
+    )
+    .with_options(&[("Model", "iPhone 15"), ("Color", "Clear")]),
     product(
         104,
         "POSTURE-M",
@@ -75,7 +89,8 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "AlignUp",
         1950,
         180,
-    ),
+    )
+    .with_options(&[("Size", "M")]),
     product(
         105,
         "PET-ROLLER",
@@ -93,7 +108,8 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "Beamly",
         8900,
         950,
-    ),
+    )
+    .with_options(&[("Color", "White")]),
     product(
         107,
         "MAT-SIL-2",
@@ -102,7 +118,8 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "BakeWell",
         999,
         220,
-    ),
+    )
+    .with_options(&[("Pack", "Set of 2")]),
     product(
         108,
         "MOUNT-MAG-BLK",
@@ -111,7 +128,8 @@ pub(crate) const PRODUCTS: [Product; 8] = [
         "Grip360",
         1499,
         90,
-    ),
+    )
+    .with_options(&[("Color", "Black")]),
 ];
 
 pub(crate) struct Place {
@@ -280,6 +298,19 @@ pub(crate) fn child_id(order_id: u64, n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variant_title_is_its_option_values() {
+        for p in &PRODUCTS {
+            let values: Vec<&str> = p.options.iter().map(|(_, v)| *v).collect();
+            let expected = if values.is_empty() {
+                "Default Title".to_string()
+            } else {
+                values.join(" / ")
+            };
+            assert_eq!(p.variant_title, expected, "{}", p.sku);
+        }
+    }
 
     #[test]
     fn plans_vary_and_repeat() {

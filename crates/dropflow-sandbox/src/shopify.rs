@@ -140,7 +140,7 @@ pub fn order_payload(order_id: u64, name: &str, financial_status: &str) -> Value
                 "taxable": true,
                 "gift_card": false,
                 "product_exists": true,
-                "properties": [],
+                "properties": properties(p),
                 "tax_lines": [],
                 "discount_allocations": [],
                 "total_discount": "0.00"
@@ -231,6 +231,20 @@ pub fn order_payload(order_id: u64, name: &str, financial_status: &str) -> Value
 /// Shopify writes order timestamps in the shop's time zone with its offset
 /// (`2008-01-10T11:00:00-05:00`); the sandbox shop keeps New York winter time, so receivers
 /// are exercised on the conversion to UTC.
+/// Line item properties as a storefront form leaves them: the phone case takes a gift-wrap
+/// choice, and an app's private property (a name starting with `_`, hidden from the customer)
+/// rides along, as Shopify's own fixtures show properties (`[{"name", "value"}]`).
+fn properties(p: &catalog::Product) -> Value {
+    if p.sku.starts_with("CASE-") {
+        json!([
+            {"name": "Gift wrap", "value": "Yes"},
+            {"name": "_upsell_ref", "value": "sbx-2"}
+        ])
+    } else {
+        json!([])
+    }
+}
+
 fn shop_time(at: DateTime<Utc>) -> String {
     match FixedOffset::west_opt(5 * 3600) {
         Some(offset) => at

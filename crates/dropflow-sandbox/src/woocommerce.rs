@@ -72,6 +72,34 @@ impl WooWebhook {
     }
 }
 
+/// A line's `meta_data` as WooCommerce 4.x and later returns it: a variation's attributes
+/// (`pa_<name>` taxonomy key, the term slug as value, `display_key`/`display_value` the label
+/// and term name), and the hidden `_reduced_stock` WooCommerce adds once it took the units
+/// from stock (a `_` key: not for the order screen).
+fn line_meta(order_id: u64, line: u64, p: &catalog::Product, variation: bool) -> Value {
+    let base = 500 + line * 10;
+    let mut meta: Vec<Value> = Vec::new();
+    if variation {
+        for (n, (name, value)) in p.options.iter().enumerate() {
+            meta.push(json!({
+                "id": catalog::child_id(order_id, base + n as u64),
+                "key": format!("pa_{}", name.to_lowercase()),
+                "value": value.to_lowercase().replace(' ', "-"),
+                "display_key": name,
+                "display_value": value
+            }));
+        }
+    }
+    meta.push(json!({
+        "id": catalog::child_id(order_id, base + 9),
+        "key": "_reduced_stock",
+        "value": "1",
+        "display_key": "_reduced_stock",
+        "display_value": "1"
+    }));
+    Value::Array(meta)
+}
+
 /// An order body for `order_id` with `status` passed through verbatim (`processing` for a
 /// paid order, `pending`, `cancelled`, ... or anything, to test unknown statuses): USD,
 /// 1–3 line items, a US shipping address with a real ZIP, flat-rate shipping. Everything but
@@ -98,11 +126,12 @@ pub fn order_payload(order_id: u64, status: &str) -> Value {
         .enumerate()
         .map(|(i, (p, qty))| {
             let line_cents = p.price_cents * i64::from(*qty);
+            let variation = i % 2 == 0;
             json!({
                 "id": catalog::child_id(order_id, i as u64 + 1),
                 "name": format!("{} - {}", p.title, p.variant_title),
                 "product_id": p.product_id,
-                "variation_id": if i % 2 == 0 { p.variant_id } else { 0 },
+                "variation_id": if variation { p.variant_id } else { 0 },
                 "quantity": qty,
                 "tax_class": "",
                 "subtotal": decimal(line_cents),
@@ -110,7 +139,7 @@ pub fn order_payload(order_id: u64, status: &str) -> Value {
                 "total": decimal(line_cents),
                 "total_tax": "0.00",
                 "taxes": [],
-                "meta_data": [],
+                "meta_data": line_meta(order_id, i as u64, p, variation),
                 "sku": p.sku,
                 // A float, as PHP's json_encode writes it.
                 "price": p.price_cents as f64 / 100.0

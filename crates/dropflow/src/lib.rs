@@ -24,6 +24,8 @@ pub mod ingest;
 pub mod fulfilment;
 /// Product mappings as CSV (`dropflow mappings import|export`).
 pub mod mapping_csv;
+/// The supplier's product page shown to a manual vendor: `https` addresses only.
+pub mod supplier_link;
 /// The durable job queue's runner: claims with a lease, retries with backoff.
 pub mod jobs;
 /// E-mail notifications: templates, a durable outbox, SMTP and `.eml` transports.

@@ -3,7 +3,7 @@
 //! Columns: `key_kind` (variant|sku), `key`, `title`, `component` (0-based), `component_quantity`,
 //! `supplier` (aliexpress|cj|manual), `account`, `supplier_product_id`, `supplier_sku_id`,
 //! `unit_cost` (decimal), `currency`, `priority`, `ships_to` (space-separated ISO codes, empty
-//! = everywhere), `stock` (empty = unknown), `product_url`.
+//! = everywhere), `stock` (empty = unknown), `product_url` (empty, or an `https://` address).
 //!
 //! Rows of the same key build one mapping. A bad row is reported with its line number and
 //! skipped; it never stops the good rows (the rest of its key's mapping is still imported).
@@ -184,6 +184,10 @@ fn check(row: &Row) -> Result<(KeyKind, Offer), String> {
             return Err(format!("{name} must not be empty"));
         }
     }
+    let product_url = match row.product_url.as_str() {
+        "" => None,
+        url => Some(crate::supplier_link::check(url).map_err(|why| format!("product_url: {why}"))?),
+    };
     Ok((
         kind,
         Offer {
@@ -201,7 +205,7 @@ fn check(row: &Row) -> Result<(KeyKind, Offer), String> {
             priority: row.priority,
             ships_to,
             stock: row.stock,
-            product_url: (!row.product_url.is_empty()).then(|| row.product_url.clone()),
+            product_url,
         },
     ))
 }
@@ -278,6 +282,31 @@ variant,555,Not a number,0,x,cj,,p7,s7,1.00,USD,0,,,\n"
         assert_eq!(lines, vec![6, 7, 8], "{errors:?}");
         assert!(errors[0].message.contains("supplier"));
         assert!(errors[1].message.contains("unit_cost"));
+    }
+
+    #[test]
+    fn a_supplier_link_must_be_https_and_its_row_is_reported_otherwise() {
+        let csv = format!(
+            "{HEADER}\
+variant,111,Mug,0,1,manual,acme,p1,s1,3.50,USD,1,,,https://supplier.test/item/1\n\
+variant,222,Cap,0,1,manual,acme,p2,s2,3.50,USD,1,,,http://supplier.test/item/2\n\
+variant,333,Hat,0,1,manual,acme,p3,s3,3.50,USD,1,,,javascript:alert(1)\n"
+        );
+        let (mappings, errors) = parse(csv.as_bytes(), || {});
+        assert_eq!(mappings.len(), 1, "{errors:?}");
+        assert_eq!(
+            mappings[0].mapping.components[0].offers[0]
+                .product_url
+                .as_deref(),
+            Some("https://supplier.test/item/1")
+        );
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4], "{errors:?}");
+        assert!(errors.iter().all(|e| e
+            .message
+            .starts_with("product_url: must start with https://")));
+        // The message never repeats what was typed.
+        assert!(!errors[1].message.contains("javascript"), "{errors:?}");
     }
 
     #[test]

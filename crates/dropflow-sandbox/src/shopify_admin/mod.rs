@@ -126,6 +126,12 @@ impl ShopifyAdminSandbox {
         self.shared.add_order(order)
     }
 
+    /// Applies a store-side edit of a registered order (its lines' `current_quantity`) to
+    /// the order and its fulfillment order, keeping what was fulfilled already.
+    pub fn edit_order(&self, order: &Value) -> Result<(), String> {
+        self.shared.edit_order(order)
+    }
+
     /// The id of the order's fulfillment order.
     pub fn fulfillment_order_id(&self, order_id: u64) -> Option<u64> {
         self.shared.fulfillment_order_id(order_id)

@@ -262,6 +262,54 @@ impl Shared {
         Ok(id)
     }
 
+    /// An order edited in the store. Shopify's `orderEditCommit` "applies staged changes …
+    /// including changes to line items, quantities" to the order, and "you can only edit
+    /// unfulfilled line items" (shopify.dev, GraphQL Admin `orderEditCommit`): so each line's
+    /// `current_quantity` becomes what its fulfillment order line holds, and what is left to
+    /// fulfil is that less what was fulfilled already. Lines the payload does not name stay.
+    pub fn edit_order(&self, order: &Value) -> Result<(), String> {
+        let order = order.get("order").unwrap_or(order);
+        let id = order
+            .get("id")
+            .and_then(Value::as_u64)
+            .ok_or("order.id is missing or not a number")?;
+        let items = order
+            .get("line_items")
+            .and_then(Value::as_array)
+            .ok_or("order.line_items is missing")?;
+        let mut inner = self.lock();
+        let stored = inner
+            .orders
+            .get_mut(&id)
+            .ok_or(format!("order {id} is not in the store"))?;
+        for (i, item) in items.iter().enumerate() {
+            let line_id = item
+                .get("id")
+                .and_then(Value::as_u64)
+                .ok_or(format!("line_items[{i}].id is missing"))?;
+            let now = item
+                .get("current_quantity")
+                .or_else(|| item.get("quantity"))
+                .and_then(Value::as_u64)
+                .and_then(|q| u32::try_from(q).ok())
+                .ok_or(format!("line_items[{i}].current_quantity is missing"))?;
+            if let Some(line) = stored.lines.iter_mut().find(|l| l.id == line_id) {
+                line.quantity = now;
+            }
+            if let Some(fo_line) = stored
+                .fulfillment_order
+                .lines
+                .iter_mut()
+                .find(|l| l.line_item_id == line_id)
+            {
+                let fulfilled = fo_line.quantity.saturating_sub(fo_line.fulfillable);
+                fo_line.quantity = now.max(fulfilled);
+                fo_line.fulfillable = now.saturating_sub(fulfilled);
+            }
+        }
+        Ok(())
+    }
+
     pub fn fulfillment_order_id(&self, order_id: u64) -> Option<u64> {
         self.lock()
             .orders

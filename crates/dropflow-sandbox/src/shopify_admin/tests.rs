@@ -275,6 +275,47 @@ fn registering_needs_ids_and_quantities() {
     assert_eq!(shared.fulfillable_quantity(5, 51), Some(2));
 }
 
+/// An edit committed in the store changes what is left to fulfil: more of a line that was
+/// partly fulfilled leaves the new quantity less what went, a line taken out to 0 can no
+/// longer be fulfilled.
+#[test]
+fn an_edit_changes_what_is_left_to_fulfil() {
+    let shared = state::Shared::new(ShopifyAdminConfig::default(), FaultSwitch::default());
+    let order = json!({"id": 5, "name": "#1005", "line_items": [
+        {"id": 51, "quantity": 2}, {"id": 52, "quantity": 1}]});
+    shared.add_order(&order).unwrap();
+    let fo_id = shared.fulfillment_order_id(5).unwrap();
+    let fos = shared.list_fulfillment_orders("5").unwrap();
+    let line = |item: u64| {
+        fos["fulfillment_orders"][0]["line_items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["line_item_id"] == item)
+            .unwrap()["id"]
+            .as_u64()
+            .unwrap()
+    };
+    let fulfil = |fo_line: u64, quantity: u32| {
+        shared.create_fulfillment(&json!({"fulfillment": {
+            "line_items_by_fulfillment_order": [{"fulfillment_order_id": fo_id,
+                "fulfillment_order_line_items": [{"id": fo_line, "quantity": quantity}]}]}}))
+    };
+    fulfil(line(51), 1).unwrap();
+    let edited = json!({"id": 5, "line_items": [
+        {"id": 51, "quantity": 2, "current_quantity": 3},
+        {"id": 52, "quantity": 1, "current_quantity": 0}]});
+    shared.edit_order(&edited).unwrap();
+    assert_eq!(shared.fulfillable_quantity(5, 51), Some(2));
+    assert_eq!(shared.fulfillable_quantity(5, 52), Some(0));
+    assert!(fulfil(line(52), 1).is_err());
+    fulfil(line(51), 2).unwrap();
+    assert!(shared.is_fully_fulfilled(5));
+    assert!(shared
+        .edit_order(&json!({"id": 6, "line_items": []}))
+        .is_err());
+}
+
 /// `GET shop.json` answers the shop's configuration with its permanent domain, as Shopify's
 /// documented example does (`"myshopify_domain": "jsmith.myshopify.com"`), and only with the
 /// shop's token.

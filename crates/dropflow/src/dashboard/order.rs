@@ -324,14 +324,18 @@ fn line_row(line: &orders::OrderLine, currency: &str, sos: &[SupplierOrderView])
                 "{}:{} · {} / {}",
                 so.supplier, so.supplier_account, item.supplier_product_id, item.supplier_sku_id
             ),
-            item.product_url.clone(),
+            crate::supplier_link::shown(item.product_url.as_deref()),
             view::money(item.unit_cost_minor * item.quantity, &item.currency),
         ),
         None => ("not routed".to_string(), None, "—".to_string()),
     };
     LineRow {
         title: line.title.clone(),
-        variant: line.variant_id.clone().unwrap_or_else(|| "—".into()),
+        // The customer's choice in words where the store gave them, else the store's id.
+        variant: match dropflow_core::variant::in_words(&line.variant_words) {
+            words if !words.is_empty() => words,
+            _ => line.variant_id.clone().unwrap_or_else(|| "—".into()),
+        },
         sku: line.sku.clone().unwrap_or_else(|| "—".into()),
         quantity: line.quantity,
         price: view::money(line.unit_price_minor, currency),

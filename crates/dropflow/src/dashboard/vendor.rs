@@ -1,5 +1,8 @@
 //! `/vendor`: a manual vendor's work — the supplier orders routed to them that wait for
-//! shipping, each with a tracking form, and the ones they shipped recently.
+//! shipping, each with a tracking form, and the ones they shipped recently. Each item shows
+//! what seed 001 says the vendor is given: a "Dropship" badge (it goes to the customer under
+//! the merchant's store), the supplier's product page, what the merchant pays for it, and
+//! the customer's chosen variant in words.
 
 use super::error::{html, PageError};
 use super::layout::{clear_flash, Layout};
@@ -8,6 +11,7 @@ use super::view;
 use crate::http::AppState;
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::dashboard::{self as queries, VendorItem};
+use crate::storage::supplier_orders::SupplierOrderItem;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,6 +24,51 @@ pub struct Item {
     pub status: String,
     pub created: String,
     pub tracking: String,
+    pub dropship: bool,
+    pub lines: Vec<Line>,
+}
+
+/// One item of a supplier order, as the vendor buys it.
+pub struct Line {
+    pub title: String,
+    pub quantity: i64,
+    /// "Color: Red · Size: L"; empty when the store sent no words.
+    pub variant: String,
+    /// What the merchant pays for the item's units, with its currency ("8.40 USD").
+    pub cost: String,
+    /// "2 × 4.20 USD" when more than one unit, else empty.
+    pub each: String,
+    /// The supplier's product page, when the mapping gives an `https` one.
+    pub supplier_link: Option<String>,
+    /// The supplier's product and SKU ids, for when there is no link.
+    pub supplier_ref: String,
+}
+
+/// An item in the vendor's words.
+pub fn line(item: &SupplierOrderItem) -> Line {
+    Line {
+        title: item
+            .line_title
+            .clone()
+            .unwrap_or_else(|| "(line no longer in the order)".into()),
+        quantity: item.quantity,
+        variant: dropflow_core::variant::in_words(&item.variant_words),
+        cost: view::money(
+            item.unit_cost_minor.saturating_mul(item.quantity),
+            &item.currency,
+        ),
+        each: if item.quantity > 1 {
+            format!(
+                "{} × {}",
+                item.quantity,
+                view::money(item.unit_cost_minor, &item.currency)
+            )
+        } else {
+            String::new()
+        },
+        supplier_link: crate::supplier_link::shown(item.product_url.as_deref()),
+        supplier_ref: format!("{} / {}", item.supplier_product_id, item.supplier_sku_id),
+    }
 }
 
 #[derive(Template)]
@@ -38,6 +87,8 @@ fn item(i: VendorItem) -> Item {
         status: view::words(&i.status),
         created: view::time(&i.created_at),
         tracking: i.tracking.join(", "),
+        dropship: i.dropship,
+        lines: i.items.iter().map(line).collect(),
     }
 }
 

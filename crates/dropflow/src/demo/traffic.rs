@@ -8,6 +8,7 @@ use dropflow_sandbox::shopify::{self, ShopifyWebhook};
 use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
 use dropflow_sandbox::woocommerce::{self, WooWebhook};
 use dropflow_sandbox::woocommerce_admin::WooAdminSandbox;
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// Sends the demo's orders at its rate, alternating Shopify and WooCommerce; one in fifty
@@ -80,7 +81,10 @@ pub async fn send(
         let id = 10_000 + i;
         let unpaid = i % 50 == 49;
         let change = super::changes::pick(i).filter(|_| changes && !unpaid);
-        let (delivery, changed): (Delivery, Option<Delivery>) = if i % 2 == 0 {
+        // The change's webhook and, for a Shopify edit, the order as the store now holds it
+        // (applied to the store when the webhook leaves, as the merchant's edit would be).
+        let (delivery, changed, edited): (Delivery, Option<Delivery>, Option<Value>) = if i % 2 == 0
+        {
             let order = shopify::order_payload(
                 id,
                 &format!("#{}", 1000 + i),
@@ -96,9 +100,13 @@ pub async fn send(
                 shopify::SHOP_DOMAIN,
                 dropflow_sandbox::body_bytes(&order),
             );
+            let mut edited = None;
             let changed = match change {
                 Some(change) => {
                     let (topic, now) = super::changes::shopify(&order, change)?;
+                    if change == super::changes::Change::Edit {
+                        edited = Some(now.clone());
+                    }
                     let later = ShopifyWebhook::new(
                         topic,
                         shopify::SHOP_DOMAIN,
@@ -119,7 +127,7 @@ pub async fn send(
                 paid: !unpaid,
             });
             let headers = hook.headers(SHOPIFY_SECRET.as_bytes());
-            ((url, headers, hook.body), changed)
+            ((url, headers, hook.body), changed, edited)
         } else {
             let order =
                 woocommerce::order_payload(id, if unpaid { "pending" } else { "processing" });
@@ -149,13 +157,19 @@ pub async fn send(
                 paid: !unpaid,
             });
             let headers = hook.headers(WOO_SECRET.as_bytes());
-            ((url, headers, hook.body), changed)
+            ((url, headers, hook.body), changed, None)
         };
         if let Some((url, headers, body)) = changed {
             let client = client.clone();
             let wait = super::changes::delay(i);
+            let shopify = stores.shopify;
             later.push(async move {
                 tokio::time::sleep(wait).await;
+                if let Some(order) = edited {
+                    shopify
+                        .edit_order(&order)
+                        .map_err(|e| anyhow::anyhow!("shopify sandbox: {e}"))?;
+                }
                 deliver(&client, &url, &headers, body).await
             });
         }

@@ -4,7 +4,8 @@
 //! transaction that moves its cursor: a mail exists once for each event, whatever crashes.
 
 use super::stream::StoredEvent;
-use crate::notify::{self, templates::LineSummary, MailContext};
+use crate::notify::templates::{LineSummary, VendorLine};
+use crate::notify::{self, MailContext};
 use crate::storage::codec::from_json;
 use crate::storage::{Result, Tx};
 use dropflow_core::event::OrderEvent;
@@ -13,6 +14,7 @@ use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
+use dropflow_core::supplier::SupplierKind;
 use sqlx::Row;
 
 /// The cursor's name.
@@ -245,23 +247,37 @@ async fn vendor_handover(
     .iter()
     .map(|r| r.try_get::<String, _>("email"))
     .collect::<std::result::Result<Vec<_>, _>>()?;
+    // Only this vendor's live purchases of the order: another vendor's items, costs and
+    // links never reach this mail.
     let lines = sqlx::query(
-        "SELECT l.title, i.quantity FROM supplier_orders so
+        "SELECT l.title, l.variant_words, i.quantity, i.unit_cost_minor, i.currency,
+            i.product_url
+         FROM supplier_orders so
          JOIN supplier_order_items i ON i.supplier_order_id = so.id
          JOIN order_lines l ON l.order_id = so.order_id AND l.position = i.line_position
-         WHERE so.order_id = $1 AND so.supplier = 'manual' AND so.supplier_account = $2
+         WHERE so.order_id = $1 AND so.supplier = $2 AND so.supplier_account = $3
            AND so.status NOT IN ('cancelled', 'rejected')
-         ORDER BY i.line_position",
+         ORDER BY i.line_position, so.id, i.position",
     )
     .bind(order_id)
+    .bind(SupplierKind::Manual.as_str())
     .bind(handle)
     .fetch_all(&mut **tx)
     .await?
     .iter()
     .map(|r| {
-        Ok(LineSummary {
+        let quantity: i64 = r.try_get("quantity")?;
+        let unit_cost: i64 = r.try_get("unit_cost_minor")?;
+        let currency: String = r.try_get("currency")?;
+        let words = crate::storage::codec::variant_words(r.try_get("variant_words")?)?;
+        Ok(VendorLine {
             title: r.try_get("title")?,
-            quantity: r.try_get("quantity")?,
+            quantity,
+            variant: dropflow_core::variant::in_words(&words),
+            cost: money_text(unit_cost.saturating_mul(quantity), &currency),
+            supplier_link: crate::supplier_link::shown(
+                r.try_get::<Option<String>, _>("product_url")?.as_deref(),
+            ),
         })
     })
     .collect::<Result<Vec<_>>>()?;
@@ -276,9 +292,18 @@ async fn vendor_handover(
         .unwrap_or_default();
     Ok(notify::VendorHandover {
         emails,
+        dropship: SupplierKind::Manual.ships_to_customer(),
         lines,
         ship_to,
     })
+}
+
+/// An amount with its currency ("8.40 USD"); the raw number when the currency is unknown.
+fn money_text(minor: i64, currency: &str) -> String {
+    match Currency::from_code(currency) {
+        Ok(c) => Money::new(minor, c).to_string(),
+        Err(_) => format!("{minor} {currency}"),
+    }
 }
 
 /// The carriers offered for the order's newest warehouse package (its own, or one it shares

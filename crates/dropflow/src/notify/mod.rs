@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use templates::{
     ArrivedInspected, Delivered, LineSummary, MailBody, NeedsAttention, NewOrder, PaymentFailed,
-    ReadyToShip, Shipped, SupplierShipped, TrackingInfo, VendorChange, VendorOrder,
+    ReadyToShip, Shipped, SupplierShipped, TrackingInfo, VendorChange, VendorLine, VendorOrder,
 };
 pub use transport::{Notifier, SendError};
 
@@ -194,8 +194,10 @@ pub struct MailContext {
 pub struct VendorHandover {
     /// The vendor's users (role `vendor` with this vendor handle, in the store's account).
     pub emails: Vec<String>,
-    /// Only the lines of this vendor's supplier order.
-    pub lines: Vec<LineSummary>,
+    /// It goes straight to the customer under the merchant's store.
+    pub dropship: bool,
+    /// Only the items of this vendor's supplier orders.
+    pub lines: Vec<VendorLine>,
     pub ship_to: Vec<String>,
 }
 
@@ -346,6 +348,7 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                     body: MailBody::VendorOrder(VendorOrder {
                         order_name: order_name.clone(),
                         store: ctx.store.clone(),
+                        dropship: handover.dropship,
                         lines: handover.lines.clone(),
                         ship_to: handover.ship_to.clone(),
                     }),
@@ -358,6 +361,14 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
             ..
         } if supplier.starts_with("manual:") => {
             if let Some(handover) = &ctx.vendor {
+                let lines: Vec<LineSummary> = handover
+                    .lines
+                    .iter()
+                    .map(|l| LineSummary {
+                        title: l.title.clone(),
+                        quantity: l.quantity,
+                    })
+                    .collect();
                 mails.extend(handover.emails.iter().map(|to| Mail {
                     order_id: ctx.order_id,
                     to: to.clone(),
@@ -365,7 +376,7 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                         order_name: order_name.clone(),
                         store: ctx.store.clone(),
                         what: detail.clone(),
-                        lines: handover.lines.clone(),
+                        lines: lines.clone(),
                         ship_to: handover.ship_to.clone(),
                     }),
                 }));

@@ -117,13 +117,29 @@ pub struct ReadyToShip {
     pub options: Vec<FeeOption>,
 }
 
+/// One item handed to a manual vendor, with what seed 001 says they are given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorLine {
+    pub title: String,
+    /// Units to buy.
+    pub quantity: i64,
+    /// The customer's chosen variant in words ("Color: Red · Size: L"); empty when none.
+    pub variant: String,
+    /// What the merchant pays for these units, formatted with its currency ("8.40 USD").
+    pub cost: String,
+    /// The supplier's product page (an `https` address), when the mapping gives one.
+    pub supplier_link: Option<String>,
+}
+
 /// To a manual vendor: an order was handed to them to buy and ship by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VendorOrder {
     pub order_name: String,
     pub store: String,
-    /// Only the lines routed to this vendor.
-    pub lines: Vec<LineSummary>,
+    /// It goes straight to the customer under the merchant's store (the "Dropship" badge).
+    pub dropship: bool,
+    /// Only the items routed to this vendor.
+    pub lines: Vec<VendorLine>,
     /// Where to send it, one label line per row.
     pub ship_to: Vec<String>,
 }
@@ -465,6 +481,19 @@ mod tests {
                     days_max: 15,
                 }],
             }),
+            MailBody::VendorOrder(VendorOrder {
+                order_name: "#1001".into(),
+                store: "shop<script>".into(),
+                dropship: true,
+                lines: vec![VendorLine {
+                    title: "Mug <i>".into(),
+                    quantity: 2,
+                    variant: "Color: <b>Red</b> · Size: L".into(),
+                    cost: "8.40 USD".into(),
+                    supplier_link: Some("https://supplier.test/item/1?a=1&b=<late>".into()),
+                }],
+                ship_to: vec!["Ana <b>Bold</b>".into(), "1 Rue de Rivoli".into()],
+            }),
         ]
     }
 
@@ -520,6 +549,44 @@ mod tests {
         assert!(r.text.contains("Amount due: 12.34 USD"));
         assert!(r.text.contains("Top up"));
         assert!(r.html.contains("12.34 USD"));
+    }
+
+    #[test]
+    fn the_vendor_mail_carries_the_badge_link_cost_and_variant_of_each_item() {
+        let r = every_mail()[8].render().unwrap();
+        assert!(r.text.contains("[DROPSHIP]"), "{}", r.text);
+        assert!(r.text.contains("  - 2 x Mug <i>\n"), "{}", r.text);
+        assert!(
+            r.text.contains("Options: Color: <b>Red</b> · Size: L"),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("Cost: 8.40 USD"), "{}", r.text);
+        assert!(r
+            .text
+            .contains("Open Supplier Page: https://supplier.test/item/1?a=1&b=<late>"));
+        assert!(r.html.contains(">Dropship</span>"), "{}", r.html);
+        assert!(r
+            .html
+            .contains("Color: &#60;b&#62;Red&#60;/b&#62; · Size: L"));
+        assert!(r.html.contains("Cost: 8.40 USD"));
+        assert!(r
+            .html
+            .contains("<a href=\"https://supplier.test/item/1?a=1&#38;b=&#60;late&#62;\">"));
+
+        // No link, no words, not dropshipped: none of those lines.
+        let MailBody::VendorOrder(mut plain) = every_mail()[8].clone() else {
+            unreachable!()
+        };
+        plain.dropship = false;
+        plain.lines[0].variant = String::new();
+        plain.lines[0].supplier_link = None;
+        let r = MailBody::VendorOrder(plain).render().unwrap();
+        for absent in ["DROPSHIP", "Options:", "Open Supplier Page"] {
+            assert!(!r.text.contains(absent), "{absent}: {}", r.text);
+        }
+        assert!(!r.html.contains("Dropship") && !r.html.contains("href="));
+        assert!(r.text.contains("Cost: 8.40 USD"));
     }
 
     #[test]

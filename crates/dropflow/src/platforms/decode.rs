@@ -308,6 +308,20 @@ pub(super) fn join_names(first: Option<&str>, last: Option<&str>) -> Option<Stri
     }
 }
 
+/// A JSON scalar as display text (`"Red"`, `2`, `true`); `None` for null, arrays and objects.
+/// For fields that only help a person read the order (variant words): an odd shape there is
+/// left out, never a reason to refuse the order.
+pub(super) fn display_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => non_blank(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Null | serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -116,6 +116,7 @@ mod tests {
             quantity,
             unit_price: Money::new(100, currency),
             requires_shipping: true,
+            variant_words: Vec::new(),
         };
         StoreOrder {
             external_id: "1".into(),

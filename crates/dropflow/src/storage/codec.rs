@@ -24,3 +24,13 @@ pub fn parse_id<T: std::str::FromStr>(column: &str, text: &str) -> Result<T, Sto
     text.parse()
         .map_err(|_| StorageError::Corrupt(format!("{column}: {text:?} is not an id")))
 }
+
+/// An order line's `variant_words` column (`NULL` from an outer join: no words).
+pub fn variant_words(
+    text: Option<String>,
+) -> Result<Vec<dropflow_core::variant::VariantWord>, StorageError> {
+    match text {
+        Some(text) => from_json("order_lines.variant_words", &text),
+        None => Ok(Vec::new()),
+    }
+}

@@ -61,6 +61,10 @@ pub struct VendorItem {
     pub created_at: DateTime<Utc>,
     /// The parcels entered so far (tracking numbers).
     pub tracking: Vec<String>,
+    /// Goes straight to the customer under the merchant's store (the "Dropship" badge).
+    pub dropship: bool,
+    /// What this supplier order buys (only this vendor's lines of the order).
+    pub items: Vec<super::supplier_orders::SupplierOrderItem>,
 }
 
 /// A manual vendor's supplier orders in `statuses` (newest first, at most 200), within the
@@ -73,7 +77,8 @@ pub async fn vendor_queue(
 ) -> Result<Vec<VendorItem>> {
     let params: Vec<String> = (3..statuses.len() + 3).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT s.id, s.order_id, o.name, s.status, s.created_at FROM supplier_orders s
+        "SELECT s.id, s.order_id, o.name, s.supplier, s.status, s.created_at
+         FROM supplier_orders s
          JOIN orders o ON o.id = s.order_id
          WHERE s.supplier = 'manual' AND s.supplier_account = $1
            AND o.store_id IN (SELECT id FROM stores WHERE account_id = $2)
@@ -99,7 +104,16 @@ pub async fn vendor_queue(
         .iter()
         .map(|t| t.try_get("tracking_number"))
         .collect::<std::result::Result<Vec<String>, _>>()?;
+        let lines = super::supplier_orders::for_order_items(
+            db,
+            super::codec::parse_id("supplier_orders.id", &id)?,
+        )
+        .await?;
+        let supplier: String = r.try_get("supplier")?;
         items.push(VendorItem {
+            dropship: dropflow_core::supplier::SupplierKind::parse(&supplier)
+                .is_some_and(|k| k.ships_to_customer()),
+            items: lines,
             supplier_order_id: id,
             order_id: r.try_get("order_id")?,
             order_name: r.try_get("name")?,

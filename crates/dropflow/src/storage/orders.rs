@@ -465,6 +465,22 @@ pub struct OrderLine {
     pub quantity: i64,
     pub unit_price_minor: i64,
     pub requires_shipping: bool,
+    /// The customer's chosen variant in words, as the store sent it (empty: none given).
+    #[schema(value_type = Vec<VariantWordSchema>)]
+    pub variant_words: Vec<dropflow_core::variant::VariantWord>,
+}
+
+/// One word of the customer's chosen variant (`dropflow_core::variant::VariantWord`), for the
+/// OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(as = VariantWord)]
+#[allow(dead_code)]
+pub struct VariantWordSchema {
+    /// The option's name ("Color"); `null` when the store sends only the value (Shopify's
+    /// variant title, "Red / L").
+    name: Option<String>,
+    /// What the customer chose ("Red").
+    value: String,
 }
 
 /// One timeline entry.
@@ -583,7 +599,7 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
         .transpose()?;
     let lines = sqlx::query(
         "SELECT position, external_id, product_id, variant_id, sku, title, quantity,
-            unit_price_minor, requires_shipping
+            unit_price_minor, requires_shipping, variant_words
          FROM order_lines WHERE order_id = $1 ORDER BY position",
     )
     .bind(id.to_string())
@@ -601,6 +617,7 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
             quantity: r.try_get("quantity")?,
             unit_price_minor: r.try_get("unit_price_minor")?,
             requires_shipping: r.try_get::<i64, _>("requires_shipping")? != 0,
+            variant_words: super::codec::variant_words(r.try_get("variant_words")?)?,
         })
     })
     .collect::<Result<Vec<_>>>()?;

@@ -176,7 +176,14 @@ pub struct SupplierOrderItem {
     pub quantity: i64,
     pub unit_cost_minor: i64,
     pub currency: String,
+    /// The supplier's product page, from the mapping (an `https` address when entered since
+    /// addresses are checked; pages link only those).
     pub product_url: Option<String>,
+    /// The order line's title (`null` when the line is gone).
+    pub line_title: Option<String>,
+    /// The customer's chosen variant of that line in words (option names and values).
+    #[schema(value_type = Vec<super::orders::VariantWordSchema>)]
+    pub variant_words: Vec<dropflow_core::variant::VariantWord>,
 }
 
 /// A supplier order as shown on the order page.
@@ -191,6 +198,10 @@ pub struct SupplierOrderView {
     pub cost_minor: Option<i64>,
     pub currency: Option<String>,
     pub last_error: Option<String>,
+    /// Shipped straight to the customer under the merchant's store (every supplier but the
+    /// warehouse's marketplace sellers): the supplier's name, prices and invoice stay out of
+    /// the parcel. The vendor's pages and mail show it as a "Dropship" badge.
+    pub dropship: bool,
     pub items: Vec<SupplierOrderItem>,
     pub placed_at: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
@@ -215,9 +226,12 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<SupplierO
     for r in rows {
         let id: String = r.try_get("id")?;
         let items = for_order_items(db, super::codec::parse_id("supplier_orders.id", &id)?).await?;
+        let supplier: String = r.try_get("supplier")?;
         views.push(SupplierOrderView {
             id,
-            supplier: r.try_get("supplier")?,
+            dropship: dropflow_core::supplier::SupplierKind::parse(&supplier)
+                .is_some_and(|k| k.ships_to_customer()),
+            supplier,
             supplier_account: r.try_get("supplier_account")?,
             status: r.try_get("status")?,
             attempt_id: r.try_get("attempt_id")?,
@@ -391,11 +405,12 @@ fn from_row(r: &sqlx::any::AnyRow, items: Vec<SupplierOrderItem>) -> Result<Supp
     })
 }
 
-async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<SupplierOrderItem>> {
+/// A supplier order's items with their order lines' titles and variant words.
+pub async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<SupplierOrderItem>> {
     sqlx::query(
         "SELECT i.line_position, l.external_id AS line_id, i.line_quantity,
             i.supplier_product_id, i.supplier_sku_id, i.quantity, i.unit_cost_minor,
-            i.currency, i.product_url
+            i.currency, i.product_url, l.title AS line_title, l.variant_words
          FROM supplier_order_items i
          JOIN supplier_orders s ON s.id = i.supplier_order_id
          LEFT JOIN order_lines l ON l.order_id = s.order_id AND l.position = i.line_position
@@ -416,6 +431,8 @@ async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<Suppl
             unit_cost_minor: i.try_get("unit_cost_minor")?,
             currency: i.try_get("currency")?,
             product_url: i.try_get("product_url")?,
+            line_title: i.try_get("line_title")?,
+            variant_words: super::codec::variant_words(i.try_get("variant_words")?)?,
         })
     })
     .collect()

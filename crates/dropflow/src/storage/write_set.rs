@@ -46,6 +46,8 @@ struct LineRow {
     quantity: i64,
     unit_price_minor: i64,
     requires_shipping: i64,
+    /// `dropflow_core::variant::VariantWord`s as JSON.
+    variant_words: String,
 }
 
 #[derive(Debug)]
@@ -269,17 +271,20 @@ fn descriptive(order: &StoreOrder) -> Result<Descriptive> {
         lines: order
             .lines
             .iter()
-            .map(|l| LineRow {
-                external_id: l.external_id.clone(),
-                product_id: l.product_id.clone(),
-                variant_id: l.variant_id.clone(),
-                sku: l.sku.clone(),
-                title: l.title.clone(),
-                quantity: i64::from(l.quantity),
-                unit_price_minor: l.unit_price.minor,
-                requires_shipping: i64::from(l.requires_shipping),
+            .map(|l| {
+                Ok(LineRow {
+                    external_id: l.external_id.clone(),
+                    product_id: l.product_id.clone(),
+                    variant_id: l.variant_id.clone(),
+                    sku: l.sku.clone(),
+                    title: l.title.clone(),
+                    quantity: i64::from(l.quantity),
+                    unit_price_minor: l.unit_price.minor,
+                    requires_shipping: i64::from(l.requires_shipping),
+                    variant_words: to_json(&l.variant_words)?,
+                })
             })
-            .collect(),
+            .collect::<Result<Vec<_>>>()?,
     })
 }
 
@@ -466,7 +471,7 @@ async fn stable_positions(
         let params: Vec<String> = (1..=chunk.len()).map(|i| style.param(i)).collect();
         let sql = format!(
             "SELECT order_id, position, external_id, product_id, variant_id, sku, title,
-                quantity, unit_price_minor, requires_shipping
+                quantity, unit_price_minor, requires_shipping, variant_words
              FROM order_lines WHERE order_id IN ({})",
             params.join(", ")
         );
@@ -491,6 +496,7 @@ async fn stable_positions(
                     quantity: row.try_get("quantity")?,
                     unit_price_minor: row.try_get("unit_price_minor")?,
                     requires_shipping: row.try_get("requires_shipping")?,
+                    variant_words: row.try_get("variant_words")?,
                 },
             ));
         }
@@ -546,8 +552,9 @@ async fn insert_lines(tx: &mut Tx<'_>, lines: &[(OrderId, usize, &LineRow)]) -> 
     for chunk in chunks(lines) {
         let sql = format!(
             "INSERT INTO order_lines (order_id, position, external_id, product_id, variant_id,
-                sku, title, quantity, unit_price_minor, requires_shipping) VALUES {}",
-            placeholders(ParamStyle::of(tx), chunk.len(), 10)
+                sku, title, quantity, unit_price_minor, requires_shipping, variant_words)
+             VALUES {}",
+            placeholders(ParamStyle::of(tx), chunk.len(), 11)
         );
         let mut query = sqlx::query(&sql);
         for (id, position, line) in chunk {
@@ -561,7 +568,8 @@ async fn insert_lines(tx: &mut Tx<'_>, lines: &[(OrderId, usize, &LineRow)]) -> 
                 .bind(line.title.clone())
                 .bind(line.quantity)
                 .bind(line.unit_price_minor)
-                .bind(line.requires_shipping);
+                .bind(line.requires_shipping)
+                .bind(line.variant_words.clone());
         }
         query.execute(&mut **tx).await?;
     }

@@ -271,6 +271,118 @@ async fn a_manual_vendor_is_mailed_the_order_handed_to_them_with_their_lines_and
     setup.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_vendor_is_mailed_only_its_items_with_badge_link_cost_and_variant_words() {
+    use crate::vendor_items::{map_to_vendor, shared_order, LINK_A, LINK_B};
+    let server = SmtpServer::start().await.unwrap();
+    let setup = Setup::start_with(Some(&server), true).await;
+    let app = &setup.app;
+    let store = app.shopify_store().await;
+    for (email, handle) in [("a@vendor.test", "vendor-a"), ("b@vendor.test", "vendor-b")] {
+        dropflow::storage::accounts::create_user(
+            &app.db,
+            dropflow::storage::accounts::NewUser {
+                account_id: dropflow::storage::accounts::DEFAULT_ACCOUNT,
+                email,
+                password: "correct horse battery staple",
+                role: dropflow::storage::accounts::Role::Vendor,
+                stores: &[],
+                vendor: Some(handle),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let order = shared_order(7311);
+    let lines = order["line_items"].as_array().unwrap();
+    map_to_vendor(
+        app,
+        &store,
+        &lines[0]["variant_id"],
+        "vendor-a",
+        "4.20",
+        LINK_A,
+    )
+    .await;
+    map_to_vendor(
+        app,
+        &store,
+        &lines[1]["variant_id"],
+        "vendor-b",
+        "9.99",
+        LINK_B,
+    )
+    .await;
+    let (_, ack) = app.shopify_order("orders/create", &order).await;
+    assert!(ack["order_id"].is_string(), "{ack}");
+
+    // The merchant's new-order mail and one handover mail per vendor.
+    let mails = server.wait_for(3, WAIT).await;
+    let parsed = |to: &str| {
+        let mail = mails
+            .iter()
+            .find(|m| m.rcpt_to == vec![to.to_string()])
+            .unwrap_or_else(|| panic!("no mail to {to}"));
+        let message = mail_parser::MessageParser::default()
+            .parse(&mail.data)
+            .unwrap();
+        (
+            message.body_text(0).unwrap().replace("\r\n", "\n"),
+            message.body_html(0).unwrap().to_string(),
+        )
+    };
+    let (text, html) = parsed("a@vendor.test");
+    assert!(
+        text.contains("[DROPSHIP]") && text.contains("never your own"),
+        "{text}"
+    );
+    assert!(text.contains("  - 2 x Hoodie\n"), "{text}");
+    assert!(text.contains("Options: Red / L · Engraving: Ana"), "{text}");
+    assert!(text.contains("Cost: 8.40 USD"), "{text}");
+    assert!(
+        text.contains(&format!("Open Supplier Page: {LINK_A}")),
+        "{text}"
+    );
+    assert!(html.contains(">Dropship</span>"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{}\"", LINK_A.replace('&', "&#38;"))),
+        "{html}"
+    );
+    for part in [&text, &html] {
+        for theirs in [
+            "Secret Gadget",
+            "Blue / S",
+            "9.99",
+            "supplier-b.test",
+            "hidden-ref",
+        ] {
+            assert!(
+                !part.contains(theirs),
+                "vendor A is told {theirs:?}: {part}"
+            );
+        }
+    }
+    let (text, _) = parsed("b@vendor.test");
+    assert!(text.contains("  - 1 x Secret Gadget\n"), "{text}");
+    assert!(
+        text.contains("Options: Blue / S") && text.contains("Cost: 9.99 USD"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Open Supplier Page: {LINK_B}")),
+        "{text}"
+    );
+    for theirs in ["Hoodie", "Red / L", "Engraving", "4.20", "supplier-a.test"] {
+        assert!(
+            !text.contains(theirs),
+            "vendor B is told {theirs:?}: {text}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.received().len(), 3, "one mail each, nothing more");
+    setup.stop().await;
+}
+
 #[tokio::test]
 async fn a_paid_order_not_placed_in_time_is_flagged_listed_mailed_and_cleared() {
     let setup = Setup::start(None).await;

@@ -32,6 +32,7 @@ mod sandbox_process;
 mod storage_contract;
 mod supplier_cancel;
 mod tracking_apply;
+mod vendor_items;
 mod wallet;
 mod warehouse;
 mod warehouse_operator;

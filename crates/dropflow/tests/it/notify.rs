@@ -84,9 +84,13 @@ fn ctx(order_id: OrderId) -> MailContext {
         }],
         vendor: Some(notify::VendorHandover {
             emails: vec![VENDOR.into()],
-            lines: vec![notify::templates::LineSummary {
+            dropship: true,
+            lines: vec![notify::templates::VendorLine {
                 title: "Blue mug".into(),
                 quantity: 2,
+                variant: "Color: Blue · Size: L <XL>".into(),
+                cost: "8.40 USD".into(),
+                supplier_link: Some("https://supplier.test/item/42?sku=blue&size=L".into()),
             }],
             ship_to: vec!["Ana <Customer>".into(), "1 Rue de Rivoli".into()],
         }),
@@ -278,6 +282,41 @@ async fn every_template_arrives_over_smtp_once() {
         "the handover and the change go to the vendor"
     );
     assert!(vendor.iter().all(|v| v.text().contains("1 Rue de Rivoli")));
+    // The handover says what seed 001 promises the vendor, in both parts: the dropship
+    // badge, the supplier's page, the cost and the customer's variant in words.
+    let handover = vendor
+        .iter()
+        .map(|v| {
+            mail_parser::MessageParser::default()
+                .parse(&v.data)
+                .unwrap()
+        })
+        .find(|m| m.subject().is_some_and(|s| s.contains("to fulfil")))
+        .expect("the handover mail");
+    let text = handover.body_text(0).unwrap().replace("\r\n", "\n");
+    let html = handover.body_html(0).unwrap();
+    assert!(text.contains("[DROPSHIP]"), "{text}");
+    assert!(text.contains("never your own"), "{text}");
+    assert!(text.contains("  - 2 x Blue mug\n"), "{text}");
+    assert!(
+        text.contains("Options: Color: Blue · Size: L <XL>"),
+        "{text}"
+    );
+    assert!(text.contains("Cost: 8.40 USD"), "{text}");
+    assert!(
+        text.contains("Open Supplier Page: https://supplier.test/item/42?sku=blue&size=L"),
+        "{text}"
+    );
+    assert!(html.contains(">Dropship</span>"), "{html}");
+    assert!(
+        html.contains("Color: Blue · Size: L &#60;XL&#62;"),
+        "{html}"
+    );
+    assert!(html.contains("Cost: 8.40 USD"), "{html}");
+    assert!(
+        html.contains("href=\"https://supplier.test/item/42?sku=blue&#38;size=L\""),
+        "{html}"
+    );
     assert!(vendor.iter().any(|v| v
         .text()
         .contains("cancelled in the store after it was handed")));

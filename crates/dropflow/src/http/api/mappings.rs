@@ -54,6 +54,8 @@ pub struct OfferInput {
     pub ships_to: Option<Vec<String>>,
     /// Units available; absent when unknown.
     pub stock: Option<u32>,
+    /// The supplier's product page, shown to a manual vendor as "Open Supplier Page";
+    /// `https://` addresses only.
     pub product_url: Option<String>,
 }
 
@@ -174,6 +176,9 @@ fn to_offer(offer: &OfferInput, at: &str) -> Result<Offer, ApiError> {
             return Err(bad(field, "must not be empty".into()));
         }
     }
+    let product_url = blank(&offer.product_url)
+        .map(|url| crate::supplier_link::check(&url).map_err(|why| bad("product_url", why)))
+        .transpose()?;
     Ok(Offer {
         supplier: SupplierRef {
             kind,
@@ -185,6 +190,6 @@ fn to_offer(offer: &OfferInput, at: &str) -> Result<Offer, ApiError> {
         priority: offer.priority.unwrap_or(0),
         ships_to,
         stock: offer.stock,
-        product_url: blank(&offer.product_url),
+        product_url,
     })
 }

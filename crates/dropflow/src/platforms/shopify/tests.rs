@@ -434,3 +434,91 @@ fn sandbox_orders_parse_and_verify() {
         assert!(order.created_at.is_some());
     }
 }
+
+fn words(line: &dropflow_core::intake::StoreOrderLine) -> String {
+    dropflow_core::variant::in_words(&line.variant_words)
+}
+
+/// Shopify's own fixture (shopify_python_api test/fixtures/order.json): the variant title
+/// ("green") and the line's properties (`Custom Engraving`: `Happy Birthday`).
+#[test]
+fn variant_title_and_properties_of_the_python_fixture_read_as_words() {
+    let order = parse_value(&unwrap_order(ORDER)).unwrap();
+    assert_eq!(
+        words(&order.lines[0]),
+        "green · Custom Engraving: Happy Birthday"
+    );
+    assert_eq!(
+        order.lines[0].variant_words[0].name, None,
+        "no option names in the webhook"
+    );
+    assert_eq!(words(&order.lines[1]), "red");
+    assert_eq!(words(&order.lines[2]), "black");
+}
+
+/// shopify-api-ruby's order_with_properties.json: an empty variant title is no word, an
+/// object-valued property is left out, repeated names are kept in order.
+#[test]
+fn properties_of_the_ruby_fixture_read_as_words() {
+    let order = parse_value(&unwrap_order(WITH_PROPERTIES)).unwrap();
+    assert_eq!(
+        words(&order.lines[0]),
+        "1st Coffee: Coffee1 · 2nd Coffee: Coffee2 · 3rd Coffee: Coffee3 · Select Your Grind: Ground"
+    );
+    assert_eq!(
+        words(&order.lines[1]),
+        "Select Your Grind: Ground · Coffees: Coffee blend 1 · Coffees: Coffee blend 2 · \
+         Coffees: Coffee blend 3"
+    );
+}
+
+/// "Red / L" (two options' values), "Default Title" (no options), private `_` properties,
+/// numbers, nulls and odd shapes: words where there are some, and the order always parses.
+#[test]
+fn variant_words_edge_cases() {
+    let mut order = minimal();
+    let mut second = order["line_items"][0].clone();
+    second["id"] = json!(2);
+    order["line_items"][0]["variant_title"] = json!("Red / L");
+    order["line_items"][0]["properties"] = json!([
+        {"name": "Engraving", "value": "Ana"},
+        {"name": "_bundle_id", "value": "b-19"},
+        {"name": "Cups", "value": 2},
+        {"name": "Note", "value": null},
+        {"name": null, "value": "orphan"},
+        {"value": "no name"}
+    ]);
+    second["variant_title"] = json!("Default Title");
+    second["properties"] = json!({"name": "not a list"});
+    let mut third = second.clone();
+    third["id"] = json!(3);
+    third["variant_title"] = json!(7);
+    third["properties"] = json!(null);
+    order["line_items"] = json!([order["line_items"][0].clone(), second, third]);
+    let order = parse_value(&order).unwrap();
+    assert_eq!(words(&order.lines[0]), "Red / L · Engraving: Ana · Cups: 2");
+    assert!(order.lines[1].variant_words.is_empty());
+    assert_eq!(words(&order.lines[2]), "7");
+}
+
+/// The sandbox store sends variant titles and properties the way Shopify does.
+#[test]
+fn sandbox_lines_carry_their_variant_in_words() {
+    let mut seen = false;
+    for id in 1..60u64 {
+        let order =
+            parse_value(&dropflow_sandbox::shopify::order_payload(id, "#1", "paid")).unwrap();
+        for line in &order.lines {
+            let text = words(line);
+            assert!(
+                !text.contains("Default Title") && !text.contains("_upsell"),
+                "{text}"
+            );
+            if line.title == "Phone Case" {
+                assert_eq!(text, "iPhone 15 / Clear · Gift wrap: Yes");
+                seen = true;
+            }
+        }
+    }
+    assert!(seen, "some sandbox order has a phone case");
+}

@@ -6,8 +6,8 @@
 //! checked in the mapping, so a missing one is reported with its JSON path.
 
 use crate::platforms::decode::{
-    self, currency, join_names, money, opt_text, quantity, required, timestamp_with_offset,
-    DecimalText, ExternalId,
+    self, currency, display_text, join_names, money, opt_text, quantity, required,
+    timestamp_with_offset, DecimalText, ExternalId,
 };
 use crate::platforms::PayloadError;
 use chrono::{DateTime, Utc};
@@ -15,6 +15,7 @@ use dropflow_core::intake::{Customer, StoreCancellation, StoreOrder, StoreOrderL
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
+use dropflow_core::variant::{self, VariantWord};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -114,6 +115,18 @@ struct LineItem {
     /// Unit price before discounts, in the shop currency.
     price: Option<DecimalText>,
     requires_shipping: Option<bool>,
+    /// The chosen variant's option values joined by " / " ("Red / L"); the option *names*
+    /// are not in the Order resource. Shopify's own fixtures: `"variant_title": "green"`
+    /// (shopify_python_api test/fixtures/order.json), `""` for a product without options
+    /// (shopify-api-ruby test/fixtures/order_with_properties.json). Read leniently: it only
+    /// helps a person, so an odd shape is left out rather than refusing the order.
+    #[serde(default)]
+    variant_title: serde_json::Value,
+    /// Line item properties the customer filled in at the storefront (an engraving):
+    /// `[{"name": "Custom Engraving", "value": "Happy Birthday"}]` in the same fixtures; a
+    /// value may even be an object there, which is not words and is left out.
+    #[serde(default)]
+    properties: serde_json::Value,
 }
 
 /// Shopify's `financial_status` vocabulary, plus what may come that we do not know.
@@ -272,7 +285,30 @@ fn to_line(line: LineItem, path: &str, currency: Currency) -> Result<StoreOrderL
         // Absent only in trimmed payloads (`include_fields`); assuming shipping is the safe
         // side: an address is then checked rather than skipped.
         requires_shipping: line.requires_shipping.unwrap_or(true),
+        variant_words: variant_words(&line.variant_title, &line.properties),
     })
+}
+
+/// The variant title Shopify gives every product without options: no choice was made.
+const DEFAULT_VARIANT_TITLE: &str = "Default Title";
+
+/// The chosen variant (its title, unnamed: the webhook has no option names) and the
+/// customer's properties, private ones (`_name`) left out.
+fn variant_words(
+    variant_title: &serde_json::Value,
+    properties: &serde_json::Value,
+) -> Vec<VariantWord> {
+    let title = display_text(variant_title)
+        .filter(|t| t.trim() != DEFAULT_VARIANT_TITLE)
+        .and_then(|t| VariantWord::new(None, &t));
+    let properties = properties.as_array().into_iter().flatten().filter_map(|p| {
+        let name = p.get("name").and_then(display_text)?;
+        if variant::is_private(&name) {
+            return None;
+        }
+        VariantWord::new(Some(&name), &display_text(p.get("value")?)?)
+    });
+    variant::bounded(title.into_iter().chain(properties))
 }
 
 /// The order-level `email`/`phone` fill in what the customer record lacks (and stand in for

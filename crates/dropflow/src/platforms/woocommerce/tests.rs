@@ -417,3 +417,88 @@ fn sandbox_orders_parse_and_verify() {
     }
     assert!(is_ping(Some(PING_CONTENT_TYPE), &ping_body(3)));
 }
+
+fn words(line: &dropflow_core::intake::StoreOrderLine) -> String {
+    dropflow_core::variant::in_words(&line.variant_words)
+}
+
+/// The 3.x docs example sends a variation's attributes with raw keys and values only
+/// (`pa_color` "black", a custom `size` "M Test"): the names fall back to the keys.
+#[test]
+fn variation_meta_of_the_docs_example_reads_as_words() {
+    let order = parse_order(RETRIEVE.as_bytes()).unwrap();
+    assert!(order.lines[0].variant_words.is_empty(), "a simple product");
+    assert_eq!(words(&order.lines[1]), "color: black · size: M Test");
+}
+
+/// WooCommerce 4.x+ (WC_REST_Orders_V2_Controller::get_order_item_data, which merges
+/// `display_key`/`display_value` from `get_all_formatted_meta_data`): the attribute's label
+/// and term name are shown, hidden `_` keys never; a plugin's non-scalar value is left out
+/// and the order still parses.
+#[test]
+fn display_keys_and_values_are_preferred_and_hidden_meta_is_skipped() {
+    let mut order = fixture(RETRIEVE);
+    order["line_items"][1]["meta_data"] = json!([
+        {"id": 2095, "key": "pa_color", "value": "black",
+         "display_key": "Color", "display_value": "Black"},
+        {"id": 2096, "key": "pa_size", "value": "l", "display_key": "Size", "display_value": "L"},
+        {"id": 2097, "key": "_reduced_stock", "value": "1",
+         "display_key": "_reduced_stock", "display_value": "1"},
+        {"id": 2098, "key": "gift_message", "value": "Happy birthday"},
+        {"id": 2099, "key": "_wcpa_data", "value": {"fields": [1, 2]}},
+        {"id": 2100, "key": "plugin_blob", "value": ["a", "b"]},
+        {"id": 2101, "key": "empty", "value": "  "}
+    ]);
+    let order = parse_value(&order).unwrap();
+    assert_eq!(
+        words(&order.lines[1]),
+        "Color: Black · Size: L · gift_message: Happy birthday"
+    );
+    assert_eq!(
+        order.lines[1].variant_words[0].name.as_deref(),
+        Some("Color")
+    );
+}
+
+/// Meta that is not a list (or missing) is no words, never a refused order.
+#[test]
+fn odd_meta_shapes_are_no_words() {
+    for meta in [
+        json!(null),
+        json!({"key": "pa_color"}),
+        json!("x"),
+        json!([1, null, "a"]),
+    ] {
+        let mut order = fixture(RETRIEVE);
+        order["line_items"][1]["meta_data"] = meta.clone();
+        let order = parse_value(&order).unwrap_or_else(|e| panic!("{meta}: {e}"));
+        assert!(order.lines[1].variant_words.is_empty(), "{meta}");
+    }
+    let mut order = fixture(RETRIEVE);
+    order["line_items"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("meta_data");
+    assert!(parse_value(&order).unwrap().lines[1]
+        .variant_words
+        .is_empty());
+}
+
+/// The sandbox store sends variations' attributes the way WooCommerce 4.x+ does.
+#[test]
+fn sandbox_variations_carry_their_attributes_in_words() {
+    use dropflow_sandbox::woocommerce::order_payload;
+    let mut seen = false;
+    for id in 1..60u64 {
+        let order = parse_value(&order_payload(id, "processing")).unwrap();
+        for line in &order.lines {
+            let text = words(line);
+            assert!(!text.contains("_reduced_stock"), "{text}");
+            if line.title.starts_with("Phone Case") && line.variant_id.is_some() {
+                assert_eq!(text, "Model: iPhone 15 · Color: Clear");
+                seen = true;
+            }
+        }
+    }
+    assert!(seen, "some sandbox order has a phone case variation");
+}

@@ -1,13 +1,13 @@
 //! WooCommerce's REST v3 order as it arrives (wire types), and its mapping into
 //! [`StoreOrder`]. Fields: `shared/reference/protocols.md` §2.3.
 //!
-//! Only the fields dropflow uses are declared; the rest (meta data, `_links`, taxes, ...) is
-//! ignored. Required fields are `Option` here and checked in the mapping, so a missing one is
+//! Only the fields dropflow uses are declared; the rest (order meta data, `_links`, taxes, ...)
+//! is ignored. Required fields are `Option` here and checked in the mapping, so a missing one is
 //! reported with its JSON path.
 
 use crate::platforms::decode::{
-    currency, join_names, money, nonzero_id, opt_text, quantity, required, timestamp_utc_naive,
-    DecimalText, ExternalId, NumberText,
+    currency, display_text, join_names, money, nonzero_id, opt_text, quantity, required,
+    timestamp_utc_naive, DecimalText, ExternalId, NumberText,
 };
 use crate::platforms::PayloadError;
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use dropflow_core::money::Money;
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
+use dropflow_core::variant::{self, VariantWord};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -101,6 +102,17 @@ struct LineItem {
     price: Option<NumberText>,
     #[serde(default, deserialize_with = "opt_text")]
     sku: Option<String>,
+    /// The line's meta: the chosen variation's attributes and what plugins add. Since
+    /// WooCommerce 4.x each entry carries `display_key` and `display_value` beside `key` and
+    /// `value` (`{"key": "pa_color", "value": "black", "display_key": "Color",
+    /// "display_value": "Black"}`): WC_REST_Orders_V2_Controller::get_order_item_data merges
+    /// them in from `get_all_formatted_meta_data`, defaulting to the raw key and value
+    /// (woocommerce/woocommerce, includes/rest-api/Controllers/Version2/
+    /// class-wc-rest-orders-v2-controller.php, `merge_meta_item_with_formatted_meta_display_attributes`).
+    /// The 3.x docs example has only `key`/`value` (`pa_color` "black", `size` "M Test").
+    /// Read leniently: it only helps a person, so an odd shape is left out.
+    #[serde(default)]
+    meta_data: serde_json::Value,
 }
 
 /// WooCommerce's order statuses, plus what may come that we do not know (stores and plugins
@@ -266,7 +278,30 @@ fn to_line(
         quantity,
         unit_price,
         requires_shipping,
+        variant_words: variant_words(&line.meta_data),
     })
+}
+
+/// The line's visible meta in words: hidden keys (`_reduced_stock`, plugins' `_…`) left out,
+/// WooCommerce's display name and value where it sends them, else the raw ones (a global
+/// attribute's `pa_` taxonomy prefix dropped: `pa_color` → `color`).
+fn variant_words(meta_data: &serde_json::Value) -> Vec<VariantWord> {
+    let words = meta_data.as_array().into_iter().flatten().filter_map(|m| {
+        let key = m.get("key").and_then(display_text)?;
+        if variant::is_private(&key) {
+            return None;
+        }
+        let name = m
+            .get("display_key")
+            .and_then(display_text)
+            .unwrap_or_else(|| key.strip_prefix("pa_").unwrap_or(&key).to_string());
+        let value = m
+            .get("display_value")
+            .and_then(display_text)
+            .or_else(|| m.get("value").and_then(display_text))?;
+        VariantWord::new(Some(&name), &value)
+    });
+    variant::bounded(words)
 }
 
 /// The unit price.

@@ -1,0 +1,296 @@
+//! What a manual vendor is shown of each item it is handed (issue 11 item 6, seed 001): a
+//! "Dropship" badge, the supplier's product page, the cost, and the customer's chosen
+//! variant in words — on the vendor page and in its API read — and never another vendor's
+//! items of the same order. The vendor's mail is in `events.rs` (end to end over SMTP) and
+//! `notify.rs` (every template over SMTP).
+
+use crate::dashboard_pages::{Browser, PASSWORD};
+use crate::paying::{app_with, cj};
+use crate::support::*;
+use dropflow::storage::accounts::{self, NewUser, Role};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(15);
+pub(crate) const LINK_A: &str = "https://supplier-a.test/item/1005?sku=red-l";
+pub(crate) const LINK_B: &str = "https://supplier-b.test/item/77";
+
+/// A paid Shopify order with two lines: A ("Hoodie", Red / L with an engraving, 2 units)
+/// and B ("Secret Gadget", Blue / S).
+pub(crate) fn shared_order(id: u64) -> Value {
+    let mut order = paid_order(id, &format!("#{id}"));
+    let mut a = order["line_items"][0].clone();
+    a["title"] = json!("Hoodie");
+    a["variant_title"] = json!("Red / L");
+    a["properties"] = json!([
+        {"name": "Engraving", "value": "Ana"},
+        {"name": "_app_ref", "value": "hidden-ref"}
+    ]);
+    a["quantity"] = json!(2);
+    a["current_quantity"] = json!(2);
+    let mut b = a.clone();
+    b["id"] = json!(a["id"].as_u64().unwrap() + 1_000);
+    b["variant_id"] = json!(a["variant_id"].as_u64().unwrap() + 1_000);
+    b["sku"] = json!("SKU-B");
+    b["title"] = json!("Secret Gadget");
+    b["variant_title"] = json!("Blue / S");
+    b["properties"] = json!([]);
+    b["quantity"] = json!(1);
+    b["current_quantity"] = json!(1);
+    order["line_items"] = json!([a, b]);
+    order
+}
+
+/// Maps the store variant `variant` to manual vendor `vendor` at `cost` USD, with `link`.
+pub(crate) async fn map_to_vendor(
+    app: &TestApp,
+    store: &str,
+    variant: &Value,
+    vendor: &str,
+    cost: &str,
+    link: &str,
+) {
+    let body = json!({ "variant_id": variant.to_string().trim_matches('"'),
+        "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
+            "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
+            "unit_cost": cost, "currency": "USD", "product_url": link }] }] });
+    let response = app
+        .client()
+        .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
+        .bearer_auth(&app.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("put mapping");
+    let stored = expect_json(response, StatusCode::OK).await;
+    assert_eq!(
+        stored["mapping"]["components"][0]["offers"][0]["product_url"],
+        json!(link),
+        "{stored}"
+    );
+}
+
+async fn vendor_user(app: &TestApp, email: &str, vendor: &str) -> String {
+    let user = accounts::create_user(
+        &app.db,
+        NewUser {
+            account_id: accounts::DEFAULT_ACCOUNT,
+            email,
+            password: PASSWORD,
+            role: Role::Vendor,
+            stores: &[],
+            vendor: Some(vendor),
+        },
+    )
+    .await
+    .unwrap();
+    dropflow::storage::tokens::create_for(&app.db, "v", Some(&user.id))
+        .await
+        .unwrap()
+        .1
+}
+
+async fn handed_over(app: &TestApp, id: &str, n: usize) -> bool {
+    eventually(WAIT, || async {
+        app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["status"] == json!("awaiting_shipment"))
+            .count()
+            == n
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_vendor_page_and_api_show_each_item_with_badge_link_cost_and_variant_words_and_nothing_of_another_vendor(
+) {
+    let cj = cj().await;
+    let app = app_with(&cj, |_| {}).await;
+    let store = app.shopify_store().await;
+    let order = shared_order(9_611_001);
+    let lines = order["line_items"].as_array().unwrap();
+    map_to_vendor(
+        &app,
+        &store,
+        &lines[0]["variant_id"],
+        "vendor-a",
+        "4.20",
+        LINK_A,
+    )
+    .await;
+    map_to_vendor(
+        &app,
+        &store,
+        &lines[1]["variant_id"],
+        "vendor-b",
+        "9.99",
+        LINK_B,
+    )
+    .await;
+    let token_a = vendor_user(&app, "a@vendor.test", "vendor-a").await;
+    vendor_user(&app, "b@vendor.test", "vendor-b").await;
+    let (_, ack) = app.shopify_order("orders/create", &order).await;
+    let id = ack["order_id"].as_str().unwrap().to_string();
+    assert!(handed_over(&app, &id, 2).await);
+
+    // The order line keeps the words the store sent (the private property left out).
+    let detail = app.order_detail(&id).await;
+    assert_eq!(
+        detail["lines"][0]["variant_words"],
+        json!([{"name": null, "value": "Red / L"}, {"name": "Engraving", "value": "Ana"}]),
+        "{detail}"
+    );
+
+    // Vendor A's page: its item with everything seed 001 promises, and nothing of B's.
+    let mut browser = Browser::sign_in(&app, "a@vendor.test").await;
+    let page = browser.page("/vendor").await;
+    let to_ship = &page[page.find("id=\"to-ship\"").expect("the to-ship table")..];
+    assert!(
+        to_ship.contains("<span class=\"badge badge-dropship\">Dropship</span>"),
+        "{page}"
+    );
+    assert!(to_ship.contains("2 × Hoodie"), "{page}");
+    assert!(to_ship.contains("Red / L · Engraving: Ana"), "{page}");
+    assert!(to_ship.contains("Cost: 8.40 USD (2 × 4.20 USD)"), "{page}");
+    assert!(
+        to_ship.contains(&format!(
+            "<a href=\"{}\" rel=\"noopener noreferrer\" target=\"_blank\">Open Supplier Page</a>",
+            LINK_A.replace('&', "&#38;")
+        )),
+        "{page}"
+    );
+    assert!(page.contains("never your own"), "{page}");
+    for theirs in [
+        "Secret Gadget",
+        "Blue / S",
+        "9.99",
+        "supplier-b.test",
+        "hidden-ref",
+    ] {
+        assert!(!page.contains(theirs), "vendor A sees {theirs:?}: {page}");
+    }
+
+    // The same through vendor A's API read of the order's supplier orders.
+    let response = app
+        .client()
+        .get(app.url(&format!("/api/v1/orders/{id}/supplier-orders")))
+        .bearer_auth(&token_a)
+        .send()
+        .await
+        .unwrap();
+    let mine = expect_json(response, StatusCode::OK).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine[0]["dropship"], json!(true));
+    let item = &mine[0]["items"][0];
+    assert_eq!(item["line_title"], json!("Hoodie"));
+    assert_eq!(
+        item["variant_words"],
+        json!([{"name": null, "value": "Red / L"}, {"name": "Engraving", "value": "Ana"}])
+    );
+    assert_eq!(item["product_url"], json!(LINK_A));
+    assert_eq!(
+        (
+            &item["unit_cost_minor"],
+            &item["quantity"],
+            &item["currency"]
+        ),
+        (&json!(420), &json!(2), &json!("USD"))
+    );
+    let text = mine.to_string();
+    for theirs in ["Secret Gadget", "Blue / S", "supplier-b.test", "vendor-b"] {
+        assert!(
+            !text.contains(theirs),
+            "vendor A's API shows {theirs:?}: {text}"
+        );
+    }
+
+    // Vendor B's page shows B's item, never A's.
+    let mut browser = Browser::sign_in(&app, "b@vendor.test").await;
+    let page = browser.page("/vendor").await;
+    assert!(
+        page.contains("1 × Secret Gadget") && page.contains("Blue / S"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Cost: 9.99 USD") && page.contains(LINK_B),
+        "{page}"
+    );
+    for theirs in ["Hoodie", "Red / L", "Engraving", "4.20", "supplier-a.test"] {
+        assert!(!page.contains(theirs), "vendor B sees {theirs:?}: {page}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_supplier_link_must_be_https_and_a_refused_one_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let store = app.shopify_store().await;
+    for link in [
+        "http://supplier.test/item/1",
+        "javascript:alert(1)",
+        "supplier.test/item",
+    ] {
+        let body = json!({ "variant_id": "4242",
+            "components": [{ "offers": [{ "supplier": "manual", "account": "vendor-a",
+                "supplier_product_id": "p", "supplier_sku_id": "s",
+                "unit_cost": "1.00", "currency": "USD", "product_url": link }] }] });
+        let response = app
+            .client()
+            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
+            .bearer_auth(&app.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let message =
+            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        assert!(
+            message.contains("components[0].offers[0].product_url"),
+            "{link}: {message}"
+        );
+    }
+    assert_eq!(app.rows("mappings").await, 0, "nothing half-written");
+    app.stop().await;
+}
+
+/// A WooCommerce variation's attributes (4.x+ `display_key`/`display_value`) are kept on the
+/// order line as words, hidden `_` meta left out, and a store update keeps them current.
+#[tokio::test]
+async fn a_woocommerce_variation_is_stored_in_words() {
+    let app = TestApp::spawn().await;
+    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let mut order = dropflow_sandbox::woocommerce::order_payload(9_611_002, "processing");
+    order["line_items"] = json!([order["line_items"][0].clone()]);
+    order["line_items"][0]["meta_data"] = json!([
+        {"id": 1, "key": "pa_color", "value": "red", "display_key": "Color", "display_value": "Red"},
+        {"id": 2, "key": "pa_size", "value": "l", "display_key": "Size", "display_value": "L"},
+        {"id": 3, "key": "_reduced_stock", "value": "1",
+         "display_key": "_reduced_stock", "display_value": "1"}
+    ]);
+    let hook = woo_hook("order.created", WOO_SITE, &order);
+    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let id = ack["order_id"].as_str().unwrap().to_string();
+    let detail = app.order_detail(&id).await;
+    assert_eq!(
+        detail["lines"][0]["variant_words"],
+        json!([{"name": "Color", "value": "Red"}, {"name": "Size", "value": "L"}]),
+        "{detail}"
+    );
+
+    // The store changes the variation's size: the line's words follow.
+    order["line_items"][0]["meta_data"][1]["display_value"] = json!("XL");
+    order["date_modified_gmt"] = json!("2099-01-01T00:00:00");
+    let hook = woo_hook("order.updated", WOO_SITE, &order);
+    expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let detail = app.order_detail(&id).await;
+    assert_eq!(
+        detail["lines"][0]["variant_words"][1]["value"],
+        json!("XL"),
+        "{detail}"
+    );
+    app.stop().await;
+}
