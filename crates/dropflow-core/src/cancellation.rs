@@ -154,15 +154,13 @@ pub fn plan(purchase: &Purchase, why: &str) -> Plan {
         )),
         S::AwaitingShipment if purchase.kind == Some(SupplierKind::Manual) => {
             let note = format!("the order was {why}: the vendor was told not to ship it");
-            Plan::Write(
-                Settlement::cancelled(Money::Release, note).with_flag(
-                    CancelFlag::AfterHandover,
-                    format!(
-                        "{why} after it was handed to {label}: they were told not to ship it; \
+            Plan::Write(Settlement::cancelled(Money::Release, note).with_flag(
+                CancelFlag::AfterHandover,
+                format!(
+                    "{why} after it was handed to {label}: they were told not to ship it; \
                          confirm they have not"
-                    ),
                 ),
-            )
+            ))
         }
         S::AwaitingShipment if purchase.askable() => Plan::AskSupplier,
         S::AwaitingShipment => Plan::Write(Settlement::flagged(
@@ -195,9 +193,9 @@ pub fn settle(purchase: &Purchase, why: &str, answer: &CancelAnswer) -> Settleme
                 "the order was {why}; {label} was asked to cancel it ({reference}) and it is \
                  never paid from here"
             ),
-            CancelAnswer::Refused { .. } | CancelAnswer::NotOffered { .. } => format!(
-                "the order was {why}; left unpaid at {label}{theirs}, never paid from here"
-            ),
+            CancelAnswer::Refused { .. } | CancelAnswer::NotOffered { .. } => {
+                format!("the order was {why}; left unpaid at {label}{theirs}, never paid from here")
+            }
         };
         let settlement = Settlement::cancelled(Money::Release, note);
         return match answer {
@@ -300,8 +298,7 @@ mod tests {
 
     #[test]
     fn a_vendor_is_stopped_and_attempts_in_doubt_left_to_the_placer() {
-        let Plan::Write(s) = plan(&purchase(SupplierKind::Manual, S::AwaitingShipment), WHY)
-        else {
+        let Plan::Write(s) = plan(&purchase(SupplierKind::Manual, S::AwaitingShipment), WHY) else {
             panic!("expected a write");
         };
         assert!(s.cancel);
@@ -357,7 +354,11 @@ mod tests {
             &answer,
         );
         assert!(unpaid.cancel && unpaid.money == Money::Release);
-        assert!(unpaid.flag.unwrap().1.contains("refused to cancel its unpaid order"));
+        assert!(unpaid
+            .flag
+            .unwrap()
+            .1
+            .contains("refused to cancel its unpaid order"));
     }
 
     #[test]

@@ -108,7 +108,9 @@ fn compare_items(supplier: &str, items: &[Expected], remote: &RemoteOrder, f: &m
         .iter()
         .map(|i| {
             (
-                i.supplier_product_id.as_deref().map(|p| p.trim().to_string()),
+                i.supplier_product_id
+                    .as_deref()
+                    .map(|p| p.trim().to_string()),
                 i.supplier_sku_id.as_deref().map(|s| s.trim().to_string()),
                 i.quantity,
                 false,
@@ -187,10 +189,12 @@ mod tests {
                     quantity: *q,
                 })
                 .collect(),
-            ship_to: city.map(|c| PostalAddress {
-                city: Some(c.into()),
-                country_code: Some("us".into()),
-                ..Default::default()
+            ship_to: city.map(|c| {
+                Box::new(PostalAddress {
+                    city: Some(c.into()),
+                    country_code: Some("us".into()),
+                    ..Default::default()
+                })
             }),
         }
     }

@@ -153,7 +153,7 @@ pub struct RemoteOrder {
     /// Where the order ships, with only the fields the supplier reports (`None`: it did not
     /// say). Personal data: compared, never logged.
     #[serde(default)]
-    pub ship_to: Option<PostalAddress>,
+    pub ship_to: Option<Box<PostalAddress>>,
 }
 
 /// One item of a supplier's order, as the supplier lists it.

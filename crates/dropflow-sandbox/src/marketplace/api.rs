@@ -329,9 +329,7 @@ pub(crate) fn order_list(shared: &Shared, params: &[(String, String)]) -> Value 
 /// `alibaba.trade.cancel`: "1688可用于取消未付款的订单" — unpaid orders only. Its answer is
 /// `{success, errorCode, errorMessage}` with the documented codes.
 pub(crate) fn cancel(shared: &Shared, params: &[(String, String)]) -> Value {
-    let failed = |code: &str, message: &str| {
-        json!({ "success": false, "errorCode": code, "errorMessage": message })
-    };
+    let failed = |code: &str, message: &str| json!({ "success": false, "errorCode": code, "errorMessage": message });
     let Some(order_id) = param(params, "tradeID").and_then(|s| s.trim().parse::<u64>().ok()) else {
         return failed(code::BAD_PARAM, "tradeID is missing");
     };
@@ -479,7 +477,14 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
         apply_payment_fen: apply,
         goods_status: goods_status.to_string(),
     });
-    if unshipped && order.refunds.iter().map(|r| r.entry_ids.len()).sum::<usize>() >= order.lines.len() {
+    if unshipped
+        && order
+            .refunds
+            .iter()
+            .map(|r| r.entry_ids.len())
+            .sum::<usize>()
+            >= order.lines.len()
+    {
         // Every entry asked back before shipment: the seller agrees, nothing ships, the money
         // and the stock come back.
         order.cancelled_at = Some(now);
@@ -506,9 +511,7 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
 /// `alibaba.trade.getRefundReasonList`: the reasons a buyer may give for the goods status
 /// (ids modelled; before shipment none needs proof).
 pub(crate) fn refund_reasons(shared: &Shared, params: &[(String, String)]) -> Value {
-    let fail = |message: &str| {
-        json!({ "result": { "success": false, "code": "5000", "message": message } })
-    };
+    let fail = |message: &str| json!({ "result": { "success": false, "code": "5000", "message": message } });
     let Some(order_id) = param(params, "orderId").and_then(|s| s.trim().parse::<u64>().ok()) else {
         return fail("orderId is missing");
     };
@@ -525,7 +528,9 @@ pub(crate) fn refund_reasons(shared: &Shared, params: &[(String, String)]) -> Va
             reason(20_002, "拍错/多拍", false),
             reason(20_003, "协商一致退款", false),
         ],
-        "refundWaitBuyerReceive" | "refundBuyerReceived" | "aftersaleBuyerNotReceived"
+        "refundWaitBuyerReceive"
+        | "refundBuyerReceived"
+        | "aftersaleBuyerNotReceived"
         | "aftersaleBuyerReceived" => vec![
             reason(20_006, "质量问题", true),
             reason(20_007, "与描述不符", true),

@@ -224,9 +224,17 @@ async fn a_paid_order_is_cancelled_only_by_a_refund_before_shipment() {
     let id = body["result"]["orderId"].as_str().unwrap().to_string();
     let (_, view) = call(&sb, BUYER_VIEW, &[("webSite", "1688"), ("orderId", &id)]).await;
     assert_eq!(view["result"]["nativeLogistics"]["city"], "深圳市");
-    assert_eq!(view["result"]["nativeLogistics"]["contactPerson"], "DF Warehouse 仓库");
+    assert_eq!(
+        view["result"]["nativeLogistics"]["contactPerson"],
+        "DF Warehouse 仓库"
+    );
     let param = json!({ "orderId": id.parse::<u64>().unwrap() }).to_string();
-    let (_, paid) = call(&sb, PREPARE_PAY, &[("tradeWithholdPreparePayParam", &param)]).await;
+    let (_, paid) = call(
+        &sb,
+        PREPARE_PAY,
+        &[("tradeWithholdPreparePayParam", &param)],
+    )
+    .await;
     assert_eq!(paid["success"], true);
     let balance = sb.balance_fen();
     let cancel = [
@@ -243,7 +251,11 @@ async fn a_paid_order_is_cancelled_only_by_a_refund_before_shipment() {
     let (_, reasons) = call(
         &sb,
         REFUND_REASONS,
-        &[("orderId", &id), ("orderEntryIds", &entry), ("goodsStatus", "refundWaitSellerSend")],
+        &[
+            ("orderId", &id),
+            ("orderEntryIds", &entry),
+            ("goodsStatus", "refundWaitSellerSend"),
+        ],
     )
     .await;
     let reason = reasons["result"]["result"]["reasons"][0]["id"].to_string();
@@ -266,7 +278,12 @@ async fn a_paid_order_is_cancelled_only_by_a_refund_before_shipment() {
     let (_, body) = create(&sb, "att-10").await;
     let late = body["result"]["orderId"].as_str().unwrap().to_string();
     let param = json!({ "orderId": late.parse::<u64>().unwrap() }).to_string();
-    call(&sb, PREPARE_PAY, &[("tradeWithholdPreparePayParam", &param)]).await;
+    call(
+        &sb,
+        PREPARE_PAY,
+        &[("tradeWithholdPreparePayParam", &param)],
+    )
+    .await;
     sb.advance(2 * DAY);
     let shipped = refund_unshipped(&sb, &late, "20001", &goods).await;
     assert_eq!(shipped["result"]["code"], "5010");

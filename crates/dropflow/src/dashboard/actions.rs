@@ -262,15 +262,15 @@ pub async fn link(
         )),
         // A difference from the purchase, or a supplier that did not answer: said on the
         // page, so the person can look again or accept it knowingly.
-        Err(
-            ApiError::Conflict(m) | ApiError::Unprocessable(m) | ApiError::Unavailable(m),
-        ) => Ok(redirect_with(
-            &back_to(&posted, None),
-            Flash::error(m.replace(
-                " (send accept_mismatch: true to link it anyway)",
-                " — tick “link it anyway” to accept the differences",
-            )),
-        )),
+        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m) | ApiError::Unavailable(m)) => {
+            Ok(redirect_with(
+                &back_to(&posted, None),
+                Flash::error(m.replace(
+                    " (send accept_mismatch: true to link it anyway)",
+                    " — tick “link it anyway” to accept the differences",
+                )),
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }

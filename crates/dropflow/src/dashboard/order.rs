@@ -415,6 +415,9 @@ fn more_wanted(
         .find(|s| s.id == so)
         .and_then(|s| s.items.iter().find(|i| i.line_position == line))
         .and_then(|i| i.line_quantity);
-    let now = lines.iter().find(|l| l.position == line).map(|l| l.quantity);
+    let now = lines
+        .iter()
+        .find(|l| l.position == line)
+        .map(|l| l.quantity);
     matches!((bought, now), (Some(b), Some(n)) if n > b)
 }

@@ -107,8 +107,7 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
             .await?;
             // Cancelled in the store while the supplier was being paid: the purchase is paid
             // now, so it is settled again as a paid one (asked back, or flagged).
-            if transition.state.cancel_reason.is_some() || transition.state.payment.is_reversed()
-            {
+            if transition.state.cancel_reason.is_some() || transition.state.payment.is_reversed() {
                 crate::storage::jobs::enqueue(
                     &mut tx,
                     super::cancel::JOB,

@@ -636,10 +636,7 @@ pub async fn purchases_for_edit(
                 let status: String = r.try_get("status")?;
                 let supplier: String = r.try_get("supplier")?;
                 purchases.push(dropflow_core::edits::Purchase {
-                    label: format!(
-                        "{supplier}:{}",
-                        r.try_get::<String, _>("supplier_account")?
-                    ),
+                    label: format!("{supplier}:{}", r.try_get::<String, _>("supplier_account")?),
                     kind: dropflow_core::supplier::SupplierKind::parse(&supplier),
                     status: SupplierOrderStatus::parse(&status).ok_or_else(|| {
                         super::StorageError::Corrupt(format!("supplier_orders.status {status:?}"))

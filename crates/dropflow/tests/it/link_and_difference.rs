@@ -37,12 +37,7 @@ async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
 }
 
 /// A CJ order made outside dropflow (as a person would in CJ's dashboard), under `reference`.
-async fn order_at_cj(
-    cj: &Cj,
-    reference: &str,
-    quantity: u32,
-    ship_to: &PostalAddress,
-) -> String {
+async fn order_at_cj(cj: &Cj, reference: &str, quantity: u32, ship_to: &PostalAddress) -> String {
     let variant = &dropflow_sandbox::cj::variants()[0];
     let request = PurchaseRequest {
         attempt_id: reference.into(),
@@ -90,7 +85,10 @@ async fn a_link_by_hand_is_checked_against_the_suppliers_order() {
     let sandbox = cj().await;
     let app = app_with(&sandbox, |_| {}).await;
     let store = app.shopify_store().await;
-    let connector = Cj::new(CjConfig::new(&sandbox.base_url, ApiKey::new(sandbox.api_key())));
+    let connector = Cj::new(CjConfig::new(
+        &sandbox.base_url,
+        ApiKey::new(sandbox.api_key()),
+    ));
     sandbox.faults.set(Faults {
         address_rejection_rate: 1.0,
         ..Faults::default()
@@ -110,7 +108,8 @@ async fn a_link_by_hand_is_checked_against_the_suppliers_order() {
     elsewhere.city = Some("Springfield".into());
     let other = order_at_cj(&connector, "by-hand-1", bought + 1, &elsewhere).await;
     let refused = expect_error(
-        app.api_post(&link, &json!({ "supplier_order_id": other })).await,
+        app.api_post(&link, &json!({ "supplier_order_id": other }))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )
@@ -136,7 +135,8 @@ async fn a_link_by_hand_is_checked_against_the_suppliers_order() {
     // The order the attempt really made (our reference, the same goods and address): linked.
     let real = order_at_cj(&connector, &attempt, bought, &ship_to).await;
     let linked = expect_json(
-        app.api_post(&link, &json!({ "supplier_order_id": real })).await,
+        app.api_post(&link, &json!({ "supplier_order_id": real }))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -192,7 +192,13 @@ async fn grown_after_handover(app: &TestApp, store: &str, id: u64) -> (String, V
     order["line_items"] = json!([order["line_items"][0].clone()]);
     order["line_items"][0]["quantity"] = json!(1);
     order["line_items"][0]["current_quantity"] = json!(1);
-    map_to_vendor(app, store, &order["line_items"][0]["variant_id"], "vendor-a").await;
+    map_to_vendor(
+        app,
+        store,
+        &order["line_items"][0]["variant_id"],
+        "vendor-a",
+    )
+    .await;
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().unwrap().to_string();
     let handed = eventually(WAIT, || async {
@@ -274,7 +280,9 @@ async fn the_difference_is_bought_on_its_own_never_what_was_bought() {
     // The same edit seen again raises nothing new.
     let detail = app.order_detail(&id).await;
     assert!(
-        detail["timeline"].to_string().contains("re-placed the difference"),
+        detail["timeline"]
+            .to_string()
+            .contains("re-placed the difference"),
         "{detail}"
     );
 
@@ -323,7 +331,13 @@ async fn an_address_change_after_handover_says_what_to_ask_and_cannot_be_replace
     let store = app.shopify_store().await;
     let mut order = paid_order(9_430_005, "#9430005");
     order["line_items"] = json!([order["line_items"][0].clone()]);
-    map_to_vendor(&app, &store, &order["line_items"][0]["variant_id"], "vendor-a").await;
+    map_to_vendor(
+        &app,
+        &store,
+        &order["line_items"][0]["variant_id"],
+        "vendor-a",
+    )
+    .await;
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(

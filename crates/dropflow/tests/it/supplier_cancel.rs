@@ -41,7 +41,10 @@ async fn cj_order(app: &TestApp, store: &str, id: u64) -> (String, Value) {
     order["line_items"] = json!([order["line_items"][0].clone()]);
     map_to(app, store, &order, "cj").await;
     let (_, ack) = app.shopify_order("orders/create", &order).await;
-    (ack["order_id"].as_str().expect("order id").to_string(), order)
+    (
+        ack["order_id"].as_str().expect("order id").to_string(),
+        order,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,9 +98,18 @@ async fn a_cancellation_deletes_an_unconfirmed_cj_order_and_flags_a_paid_one() {
     );
     let flag = flags(&app, &id).await[0].clone();
     let detail = flag["detail"].as_str().expect("detail");
-    assert!(detail.contains("cancelled in the store after cj:vendor-a was paid"), "{detail}");
-    assert!(detail.contains("CJ's API cannot cancel a paid order"), "{detail}");
-    assert_eq!(purchase(&app, &id).await["status"], json!("awaiting_shipment"));
+    assert!(
+        detail.contains("cancelled in the store after cj:vendor-a was paid"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("CJ's API cannot cancel a paid order"),
+        "{detail}"
+    );
+    assert_eq!(
+        purchase(&app, &id).await["status"],
+        json!("awaiting_shipment")
+    );
     assert_eq!(cj.order(&attempt).expect("at CJ").status, "UNSHIPPED");
 
     // Shipped meanwhile at CJ: refused, with what CJ says.
@@ -152,8 +164,9 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
                         .as_str()
                         .is_some_and(|e| e.starts_with("payment failed"))
             })
-            && p.iter()
-                .any(|p| p["supplier"] == json!("manual") && p["status"] == json!("awaiting_shipment"))
+            && p.iter().any(|p| {
+                p["supplier"] == json!("manual") && p["status"] == json!("awaiting_shipment")
+            })
     })
     .await;
     assert!(ready, "{:?}", purchases(&app, &id).await);
@@ -184,7 +197,11 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
         .find(|p| p["supplier"] == json!("manual"))
         .expect("vendor purchase");
     assert_eq!(vendor["status"], json!("awaiting_shipment"));
-    assert!(flags(&app, &id).await.is_empty(), "{:?}", flags(&app, &id).await);
+    assert!(
+        flags(&app, &id).await.is_empty(),
+        "{:?}",
+        flags(&app, &id).await
+    );
     app.stop().await;
 }
 

@@ -220,7 +220,10 @@ fn payment_draws_from_the_balance_once() {
     assert_eq!(s.snapshot("P-1").unwrap().status, "UNSHIPPED");
     // Only an order not yet confirmed can be deleted ("确认订单后则无法删除", shopping.html
     // 1.8), and its stock comes back; a paid or confirmed one is refused.
-    assert_eq!(s.delete_order(&id).unwrap_err().code, code::ORDER_DELETE_FAIL);
+    assert_eq!(
+        s.delete_order(&id).unwrap_err().code,
+        code::ORDER_DELETE_FAIL
+    );
     s.set_stock(VID, 10);
     let confirmed = s.create_order(&order_body("P-3", VID, 5)).unwrap();
     let confirmed = confirmed["orderId"].as_str().unwrap().to_string();

@@ -121,7 +121,10 @@ pub async fn replace_difference(
         )));
     }
     let kind_of = SupplierKind::parse(&so.supplier).ok_or_else(|| {
-        ApiError::Internal(format!("supplier order {so_id} has supplier {:?}", so.supplier))
+        ApiError::Internal(format!(
+            "supplier order {so_id} has supplier {:?}",
+            so.supplier
+        ))
     })?;
     let now = orders::current_lines_in(&mut tx, order_id)
         .await?

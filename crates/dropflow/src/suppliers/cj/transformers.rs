@@ -12,8 +12,7 @@ use dropflow_core::reference::country::CountryCode;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::shipment::ShipmentStatus;
 use dropflow_core::supplier::{
-    PurchaseLine, PurchaseRequest, RejectReason, RemoteItem, RemoteOrder, SupplierError,
-    Tracking,
+    PurchaseLine, PurchaseRequest, RejectReason, RemoteItem, RemoteOrder, SupplierError, Tracking,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -669,7 +668,7 @@ pub(crate) fn remote_order(
         tracking,
     );
     order.items = detail.items();
-    order.ship_to = detail.ship_to();
+    order.ship_to = detail.ship_to().map(Box::new);
     Ok(order)
 }
 

@@ -306,7 +306,9 @@ impl Marketplace {
                     Err(CallError::Supplier(e)) => Err(e),
                 }
             }
-            SupplierOrderStatus::AwaitingShipment => self.refund_unshipped(id, &detail, request).await,
+            SupplierOrderStatus::AwaitingShipment => {
+                self.refund_unshipped(id, &detail, request).await
+            }
             SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered => {
                 Ok(CancelAnswer::Refused {
                     detail: format!("the seller has shipped it (1688 status {status})"),
@@ -405,7 +407,10 @@ impl Marketplace {
                 })
             }
         };
-        tracing::info!(order_id = id, "marketplace: refund requested before shipment");
+        tracing::info!(
+            order_id = id,
+            "marketplace: refund requested before shipment"
+        );
         // The seller may have agreed at once: the order then reads cancelled.
         let now = transformers::remote_order(&self.detail(id).await?)?;
         if now.status == SupplierOrderStatus::Cancelled {

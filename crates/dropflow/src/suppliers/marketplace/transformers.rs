@@ -9,9 +9,9 @@
 use super::MarketplaceConfig;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
+use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::shipment::ShipmentStatus;
-use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
     CancelRequest, PurchaseLine, PurchaseRequest, RejectReason, RemoteItem, RemoteOrder,
     SupplierError, Tracking,
@@ -208,7 +208,10 @@ pub(crate) fn remote_order(order: &Value) -> Result<RemoteOrder, SupplierError> 
                     Some(RemoteItem {
                         supplier_product_id: text(&i["productID"]),
                         supplier_sku_id: text(&i["specId"]),
-                        quantity: text(&i["quantity"])?.parse::<f64>().ok().map(|q| q as u32)?,
+                        quantity: text(&i["quantity"])?
+                            .parse::<f64>()
+                            .ok()
+                            .map(|q| q as u32)?,
                     })
                 })
                 .collect()
@@ -222,7 +225,7 @@ pub(crate) fn remote_order(order: &Value) -> Result<RemoteOrder, SupplierError> 
         total_cost: yuan(&base["totalAmount"]),
         tracking,
         items,
-        ship_to: receiving_address(&order["nativeLogistics"]),
+        ship_to: receiving_address(&order["nativeLogistics"]).map(Box::new),
     })
 }
 
@@ -286,7 +289,10 @@ pub(crate) fn cancel_refund_params(
         description = "buyer cancels the order".into();
     }
     Some(vec![
-        ("orderId".into(), request.supplier_order_id.trim().to_string()),
+        (
+            "orderId".into(),
+            request.supplier_order_id.trim().to_string(),
+        ),
         ("orderEntryIds".into(), json!(entries).to_string()),
         ("disputeRequest".into(), "refund".into()),
         ("applyPayment".into(), goods.minor.to_string()),
