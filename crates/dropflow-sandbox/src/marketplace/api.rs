@@ -422,12 +422,6 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
         return refuse(code::STATUS_NOT_ALLOWED, "only paid orders can be refunded");
     }
     let unshipped = order.status(now, &timing) == "waitsellersend";
-    if (goods_status == "refundWaitSellerSend") != unshipped {
-        return refuse(
-            "5010",
-            "退款状态错误: the goods status does not match the order (shipped or not)",
-        );
-    }
     // Goods never shipped cannot have been received; once shipped the buyer may say they were
     // (the warehouse scans them in before the courier's delivery scan reaches 1688).
     let received = matches!(
@@ -438,6 +432,12 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
         return refuse(
             code::STATUS_NOT_ALLOWED,
             "只有已收到货，才可以选择退款退货 (return only after the goods were received)",
+        );
+    }
+    if (goods_status == "refundWaitSellerSend") != unshipped {
+        return refuse(
+            "5010",
+            "退款状态错误: the goods status does not match the order (shipped or not)",
         );
     }
     let mut paid_fen = 0;

@@ -1022,3 +1022,106 @@ fn secrets_never_show_and_config_has_defaults() {
     assert!(!format!("{:?}", Cj::new(config)).contains("topsecret"));
     assert!(serde_json::from_str::<CjConfig>(r#"{"api_key": "k", "typo": 1}"#).is_err());
 }
+
+// ---- cancelling, and what an order lists ----------------------------------------------
+
+/// shopping.html 1.8 (订单删除, "确认订单后则无法删除"): `DELETE
+/// shopping/order/deleteOrder?orderId=210711100018655344` answers this; its `data` is the id.
+#[test]
+fn the_documented_delete_answer_reads_as_success() {
+    let body = br#"{
+        "code": 200,
+        "result": true,
+        "message": "Success",
+        "data": "210711100018655344",
+        "requestId": "721341bf-abf8-4d8c-b400-1fbdaef79039"
+    }"#;
+    let data = transport::read_answer(reqwest::StatusCode::OK, None, body)
+        .map_err(CallError::into_supplier)
+        .unwrap();
+    assert_eq!(data, json!("210711100018655344"));
+}
+
+/// getOrderDetail's documented example (shopping.html 1.7): the items and the receiving
+/// address a link by hand is checked against.
+#[test]
+fn the_documented_order_detail_lists_items_and_the_ship_to() {
+    let data = json!({
+        "orderId": "210823100016290555",
+        "orderNum": "api_52f268d40b8d460e82c0683955e63cc9",
+        "cjOrderId": null,
+        "shippingCountryCode": "US",
+        "shippingProvince": "Connecticut",
+        "shippingCity": "ftdsr",
+        "shippingPhone": "43514123",
+        "shippingAddress": "rfdxf rfdesr",
+        "shippingCustomerName": "Xu Old",
+        "remark": null,
+        "orderWeight": 20,
+        "orderStatus": "CREATED",
+        "orderAmount": 4.25,
+        "productAmount": 0.57,
+        "postageAmount": 3.68,
+        "logisticName": "CJPacket Ordinary",
+        "trackNumber": null,
+        "createDate": "2021-08-23 11:31:45",
+        "paymentDate": null,
+        "productList": [
+            { "vid": "1392053744945991680", "quantity": 1, "sellPrice": 0.57 }
+        ]
+    });
+    let detail: transformers::OrderDetail = transformers::decode(&data, "getOrderDetail").unwrap();
+    let order = transformers::remote_order(&detail, None).unwrap();
+    assert_eq!(order.items.len(), 1);
+    assert_eq!(
+        order.items[0].supplier_sku_id.as_deref(),
+        Some("1392053744945991680")
+    );
+    assert_eq!(order.items[0].quantity, 1);
+    let ship_to = order.ship_to.unwrap();
+    assert_eq!(ship_to.city.as_deref(), Some("ftdsr"));
+    assert_eq!(ship_to.country_code.as_deref(), Some("US"));
+    assert_eq!(ship_to.name.as_deref(), Some("Xu Old"));
+    assert_eq!(ship_to.postal_code, None);
+}
+
+#[tokio::test]
+async fn cancel_deletes_only_an_order_not_yet_confirmed() {
+    let sb = sandbox(CjSandboxConfig::default()).await;
+    let cj = connector(&sb);
+    let cancel = |id: &str| CancelRequest {
+        supplier_order_id: id.to_string(),
+        reason: "the order was cancelled in the store".into(),
+    };
+    // Created (payType 3): deleted; asked again, it is found cancelled.
+    let created = placed(&cj, "CXL-1").await;
+    let id = created.supplier_order_id.clone();
+    assert_eq!(
+        cj.cancel(&cancel(&id)).await.unwrap(),
+        CancelAnswer::Cancelled
+    );
+    assert_eq!(sb.order("CXL-1").unwrap().status, "CANCELLED");
+    assert_eq!(
+        cj.cancel(&cancel(&id)).await.unwrap(),
+        CancelAnswer::Cancelled
+    );
+    // Paid (confirmed, then paid): CJ's API has no way; a person asks CJ.
+    let paid = placed(&cj, "CXL-2").await;
+    assert_eq!(
+        cj.pay(&paid.supplier_order_id).await.unwrap(),
+        PaymentResult::Paid
+    );
+    let answer = cj.cancel(&cancel(&paid.supplier_order_id)).await.unwrap();
+    assert!(
+        matches!(&answer, CancelAnswer::NotOffered { how } if how.contains("cannot cancel a paid order")),
+        "{answer:?}"
+    );
+    assert_eq!(sb.order("CXL-2").unwrap().status, "UNSHIPPED");
+    // Shipped: refused, in CJ's terms.
+    sb.advance(Duration::from_secs(3 * DAY));
+    let answer = cj.cancel(&cancel(&paid.supplier_order_id)).await.unwrap();
+    assert!(
+        matches!(&answer, CancelAnswer::Refused { detail } if detail.contains("SHIPPED")),
+        "{answer:?}"
+    );
+}

@@ -50,6 +50,8 @@ use std::time::Duration;
 /// The gateway's production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://gw.open.1688.com";
 const NAMESPACE: &str = "com.alibaba.trade";
+/// alibaba.trade.cancel's answer for an order closed less than 10 s after its creation.
+const TOO_FAST: &str = "CLOSE_ORDER_TOO_FAST";
 const PAGE_SIZE: u64 = 50;
 
 /// A credential; `Debug` never shows it.
@@ -250,37 +252,37 @@ impl Marketplace {
         Ok(body["result"].clone())
     }
 
-    async fn cancel(&self, supplier_order_id: &str) -> Result<(), SupplierError> {
-        self.trade_cancel(supplier_order_id, "price above the merchant's guard")
-            .await
-            .map_err(CallError::into_supplier)
+    /// Cancels an order just created whose price is above the guard (unpaid, so free). 1688
+    /// refuses to close an order within 10 s of its creation (`CLOSE_ORDER_TOO_FAST`), so
+    /// that answer waits the 10 s and asks once more: leaving the order live would let a
+    /// retry find it by our reference and take it as bought.
+    async fn cancel_above_guard(&self, supplier_order_id: &str) -> Result<(), SupplierError> {
+        let remark = "price above the merchant's guard";
+        match self.trade_cancel(supplier_order_id, remark).await {
+            Err(CallError::Api { code, .. }) if code == TOO_FAST => {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                self.trade_cancel(supplier_order_id, remark).await
+            }
+            other => other,
+        }
+        .map_err(CallError::into_supplier)
     }
 
     /// `alibaba.trade.cancel` of an unpaid order (`webSite`, `tradeID`, `cancelReason`,
-    /// `remark`). Closing an order within 10 s of its creation is refused with
-    /// `CLOSE_ORDER_TOO_FAST`: a wait, not a refusal.
+    /// `remark`).
     async fn trade_cancel(&self, supplier_order_id: &str, remark: &str) -> Result<(), CallError> {
         let remark: String = remark.chars().take(100).collect();
-        match self
-            .call(
-                "alibaba.trade.cancel",
-                vec![
-                    ("webSite".into(), "1688".into()),
-                    ("tradeID".into(), supplier_order_id.to_string()),
-                    ("cancelReason".into(), "buyerCancel".into()),
-                    ("remark".into(), remark),
-                ],
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(CallError::Api { code, .. }) if code == "CLOSE_ORDER_TOO_FAST" => {
-                Err(CallError::Supplier(SupplierError::RateLimited {
-                    retry_after: Some(Duration::from_secs(10)),
-                }))
-            }
-            Err(e) => Err(e),
-        }
+        self.call(
+            "alibaba.trade.cancel",
+            vec![
+                ("webSite".into(), "1688".into()),
+                ("tradeID".into(), supplier_order_id.to_string()),
+                ("cancelReason".into(), "buyerCancel".into()),
+                ("remark".into(), remark),
+            ],
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Cancels an order at whatever stage it is: unpaid → `alibaba.trade.cancel`; paid, not
@@ -301,6 +303,12 @@ impl Marketplace {
                     Ok(()) => {
                         tracing::info!(order_id = id, "marketplace: order cancelled");
                         Ok(CancelAnswer::Cancelled)
+                    }
+                    // Within 10 s of its creation: a wait (the job asks again), not a no.
+                    Err(CallError::Api { code, .. }) if code == TOO_FAST => {
+                        Err(SupplierError::RateLimited {
+                            retry_after: Some(Duration::from_secs(10)),
+                        })
                     }
                     Err(CallError::Api { code, message }) => self.refused(id, code, message).await,
                     Err(CallError::Supplier(e)) => Err(e),
@@ -462,7 +470,7 @@ impl Marketplace {
             });
             if let Some(reason) = above {
                 // Unpaid, so cancelling is free; the reference is free again afterwards.
-                self.cancel(&order_id).await?;
+                self.cancel_above_guard(&order_id).await?;
                 tracing::info!(
                     attempt_id,
                     order_id,

@@ -252,3 +252,75 @@ async fn a_return_is_requested_once_for_shipped_goods_of_the_order() {
     // The unknown variant was refused before asking 1688.
     assert_eq!(sb.calls("alibaba.trade.createRefund"), 4);
 }
+
+#[tokio::test]
+async fn cancel_closes_an_unpaid_order_and_asks_a_paid_one_back_before_shipment() {
+    let sb = start(MarketplaceSandboxConfig::default()).await.unwrap();
+    let m = connector(&sb);
+    let cancel = |id: &str| CancelRequest {
+        supplier_order_id: id.to_string(),
+        reason: "the order was cancelled in the store".into(),
+    };
+    let placed = |reference: &'static str| {
+        let m = &m;
+        async move {
+            let mut r = request(reference);
+            r.price_guard_percent = None;
+            match m.place(&r).await.unwrap() {
+                Placement::Placed(o) => o,
+                other => panic!("not placed: {other:?}"),
+            }
+        }
+    };
+    // What a link is checked against: the items, and the warehouse as ship-to.
+    let unpaid = placed("cx-1").await;
+    assert_eq!(unpaid.items[0].quantity, 2);
+    assert_eq!(
+        unpaid.items[0].supplier_sku_id,
+        Some(offers()[0].spec_id.clone())
+    );
+    let customer = PostalAddress::default();
+    assert_eq!(
+        unpaid.ship_to.as_ref().and_then(|a| a.city.clone()),
+        m.ships_to(&customer).city
+    );
+    // Unpaid: alibaba.trade.cancel; again, found cancelled.
+    let id = unpaid.supplier_order_id.clone();
+    assert_eq!(
+        m.cancel(&cancel(&id)).await.unwrap(),
+        CancelAnswer::Cancelled
+    );
+    assert_eq!(sb.calls("alibaba.trade.cancel"), 1);
+    assert_eq!(
+        m.cancel(&cancel(&id)).await.unwrap(),
+        CancelAnswer::Cancelled
+    );
+    // Paid, not shipped: a refund-only request of the whole goods amount, which the seller
+    // agrees to.
+    let paid = placed("cx-2").await;
+    assert_eq!(
+        m.pay(&paid.supplier_order_id).await.unwrap(),
+        PaymentResult::Paid
+    );
+    assert_eq!(
+        m.cancel(&cancel(&paid.supplier_order_id)).await.unwrap(),
+        CancelAnswer::Cancelled
+    );
+    let refund = sb.refunds().pop().unwrap();
+    assert_eq!(refund.dispute_request, "refund");
+    assert_eq!(refund.goods_status, "refundWaitSellerSend");
+    assert_eq!(refund.apply_payment_fen, 2 * offers()[0].price_fen);
+    assert_eq!(sb.calls("alibaba.trade.getRefundReasonList"), 1);
+    // Shipped: refused in 1688's terms.
+    let late = placed("cx-3").await;
+    assert_eq!(
+        m.pay(&late.supplier_order_id).await.unwrap(),
+        PaymentResult::Paid
+    );
+    sb.advance(DAY + Duration::from_secs(60));
+    let answer = m.cancel(&cancel(&late.supplier_order_id)).await.unwrap();
+    assert!(
+        matches!(&answer, CancelAnswer::Refused { detail } if detail.contains("shipped")),
+        "{answer:?}"
+    );
+}
