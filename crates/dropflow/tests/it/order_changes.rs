@@ -264,7 +264,8 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
         purchases(&app, &id).await[0]["items"][0]["quantity"],
         json!(1)
     );
-    // The attention check (run by the sweep on its own clock) puts it in Needs Attention.
+    // The attention check (run by the sweep on its own clock, and by the attention consumer
+    // running here, whichever comes first) puts it in Needs Attention with the flag's words.
     let change = dropflow::events::attention::check(
         &app.db,
         id.parse().unwrap(),
@@ -273,9 +274,16 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     .await
     .unwrap();
     assert!(
-        matches!(&change, dropflow::events::attention::Change::Flagged(r) if r.contains("quantity 1 → 3")),
+        !matches!(change, dropflow::events::attention::Change::Cleared),
         "{change:?}"
     );
+    let flagged = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM orders WHERE id = '{id}'
+             AND attention_reason LIKE '%quantity 1 → 3%'"
+        ))
+        .await;
+    assert_eq!(flagged, 1, "{change:?}");
     let listed = app.api_json("/api/v1/orders?needs_attention=true").await;
     assert!(listed.to_string().contains(&id), "{listed}");
     // The owner sees them on the order page, with Accept.
