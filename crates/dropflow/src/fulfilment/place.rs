@@ -38,7 +38,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The job kind.
-pub const JOB: &str = supplier_orders::PLACE_JOB;
+pub const JOB: &str = dropflow_core::jobs::PLACE_SUPPLIER_ORDER;
 
 /// The connectors this process can buy through, by supplier kind.
 pub type Suppliers = Arc<HashMap<SupplierKind, Arc<dyn Supplier>>>;
@@ -449,7 +449,13 @@ async fn record(
         && auto_pay == Some(true)
         && last_error.is_none()
     {
-        supplier_orders::enqueue_job(&mut tx, supplier_orders::PAY_JOB, so.id, so.order_id).await?;
+        supplier_orders::enqueue_job(
+            &mut tx,
+            dropflow_core::jobs::PAY_SUPPLIER_ORDER,
+            so.id,
+            so.order_id,
+        )
+        .await?;
     }
     let now = Utc::now();
     let next = services
