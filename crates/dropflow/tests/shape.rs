@@ -149,7 +149,11 @@ fn graph() -> Graph {
     for file in &files {
         let from = top_module(&src, file);
         let source = std::fs::read_to_string(file).expect("source is UTF-8");
-        let rel = file.strip_prefix(&src).expect("under src").display().to_string();
+        let rel = file
+            .strip_prefix(&src)
+            .expect("under src")
+            .display()
+            .to_string();
         for to in crate_paths(&code_only(&source)) {
             if to != from && modules.contains(&to) {
                 graph
