@@ -8,6 +8,7 @@
 //! is recorded the same way, with its reason.
 
 use super::order_tx;
+use super::supplier_order_tx::{self, Move};
 use super::wallet::{self, Reserved};
 use super::Services;
 use crate::storage::orders;
@@ -17,7 +18,7 @@ use chrono::Utc;
 use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::SupplierOrderId;
 use dropflow_core::lifecycle::Command;
-use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{PaymentResult, SupplierKind};
 
 /// The job kind.
@@ -77,15 +78,6 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
             if let Some(cost) = so.cost() {
                 wallet::capture(&mut tx, db.engine, &so, cost).await?;
             }
-            let statuses = supplier_orders::set_status(
-                &mut tx,
-                so.id,
-                SupplierOrderStatus::AwaitingShipment,
-                None,
-                None,
-                None,
-            )
-            .await?;
             let now = Utc::now();
             let next = services.cadence.next_supplier_sync(
                 SupplierOrderStatus::AwaitingShipment,
@@ -93,18 +85,12 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
                 now,
             );
             supplier_orders::schedule_sync(&mut tx, so.id, next, false).await?;
-            let transition = order_tx::apply(
-                &mut tx,
-                so.order_id,
-                Command::SupplierOrderChanged {
-                    supplier: so.label(),
-                    status: SupplierOrderStatus::AwaitingShipment,
-                    detail: Some("paid from the wallet".into()),
-                    procurement: Procurement::summarize(&statuses),
-                },
-                Actor::System("payer".into()),
-            )
-            .await?;
+            let paid = Move {
+                detail: Some("paid from the wallet".into()),
+                ..Move::of(&so, SupplierOrderStatus::AwaitingShipment)
+            };
+            let transition =
+                supplier_order_tx::apply(&mut tx, paid, Actor::System("payer".into())).await?;
             // Cancelled in the store while the supplier was being paid: the purchase is paid
             // now, so it is settled again as a paid one (asked back, or flagged).
             if transition.state.cancel_reason.is_some() || transition.state.payment.is_reversed() {

@@ -9,6 +9,7 @@
 //! request is settled.
 
 use super::order_tx;
+use super::supplier_order_tx::{self, Move};
 use super::wallet;
 use super::Services;
 use crate::storage::orders;
@@ -19,7 +20,7 @@ use dropflow_core::event::Actor;
 use dropflow_core::ids::SupplierOrderId;
 use dropflow_core::ledger::Operation;
 use dropflow_core::lifecycle::Command;
-use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{RemoteOrder, SupplierKind};
 
 /// The job kind.
@@ -181,19 +182,6 @@ pub async fn apply_remote(
         }
     }
     let moved = target != so.status;
-    let statuses = if moved {
-        supplier_orders::set_status(
-            &mut tx,
-            so.id,
-            target,
-            None,
-            so.cost_minor,
-            detail.as_deref(),
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
     let paid_at = if now_paid {
         so.paid_at.or(Some(now))
     } else {
@@ -205,18 +193,13 @@ pub async fn apply_remote(
         order_tx::apply(&mut tx, so.order_id, Command::Record(events), actor.clone()).await?;
     }
     if moved {
-        order_tx::apply(
-            &mut tx,
-            so.order_id,
-            Command::SupplierOrderChanged {
-                supplier: so.label(),
-                status: target,
-                detail: detail.clone().or(Some(remote.raw_status.clone())),
-                procurement: Procurement::summarize(&statuses),
-            },
-            actor.clone(),
-        )
-        .await?;
+        let to = Move {
+            cost_minor: so.cost_minor,
+            last_error: detail.as_deref(),
+            detail: detail.clone().or(Some(remote.raw_status.clone())),
+            ..Move::of(&so, target)
+        };
+        supplier_order_tx::apply(&mut tx, to, actor.clone()).await?;
     }
     if cancelled_as_asked {
         let resolution = detail.unwrap_or_else(|| "cancelled at the supplier".into());
