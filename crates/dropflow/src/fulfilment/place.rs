@@ -42,7 +42,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The job kind.
-pub const JOB: &str = supplier_orders::PLACE_JOB;
+pub const JOB: &str = dropflow_core::jobs::PLACE_SUPPLIER_ORDER;
 
 /// The connectors this process can buy through, by supplier kind.
 pub type Suppliers = Arc<HashMap<SupplierKind, Arc<dyn Supplier>>>;
@@ -294,7 +294,8 @@ async fn record(
         wallet::capture(&mut tx, db.engine, &so, cost).await?;
     }
     if written.pay {
-        supplier_orders::enqueue_job(&mut tx, supplier_orders::PAY_JOB, so.id, so.order_id).await?;
+        let pay = dropflow_core::jobs::PAY_SUPPLIER_ORDER;
+        supplier_orders::enqueue_job(&mut tx, pay, so.id, so.order_id).await?;
     }
     let now = Utc::now();
     let next = services
