@@ -35,6 +35,8 @@ pub mod routing;
 pub mod edits;
 /// Buying one supplier order: what each answer of the supplier leads to.
 pub mod placement;
+/// Paying a placed supplier order from the wallet: what each answer leads to.
+pub mod supplier_payment;
 /// Letting go of a purchase: by its stage, and by what its supplier answers.
 pub mod cancellation;
 /// Checking a supplier order a person found against the purchase it is linked to.

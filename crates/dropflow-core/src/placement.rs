@@ -711,6 +711,19 @@ mod tests {
     }
 
     #[test]
+    fn a_purchase_the_supplier_reports_rejected_keeps_its_own_reason() {
+        let settled = settle(
+            bought(SupplierOrderStatus::Rejected, Some("refused")),
+            false,
+        );
+        let written = settled.written(Some("short"), true);
+        assert_eq!(written.note.as_deref(), Some("payment failed: short"));
+        assert_eq!(written.last_error.as_deref(), Some("refused"));
+        assert_eq!(written.payment_failed, None);
+        assert!(!written.pay && !written.capture);
+    }
+
+    #[test]
     fn a_purchase_paid_with_the_order_is_captured_unless_noted() {
         let paid = settle(bought(SupplierOrderStatus::AwaitingShipment, None), false);
         assert!(paid.written(None, false).capture);

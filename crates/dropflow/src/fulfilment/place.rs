@@ -26,7 +26,7 @@ use super::supplier_order_tx::{self, Move};
 use super::wallet::{self, Reserved};
 use super::Services;
 use crate::storage::supplier_orders::{self, SupplierOrder};
-use crate::storage::{orders, settings, Database};
+use crate::storage::{orders, settings, Database, Tx};
 use crate::suppliers::Supplier;
 use anyhow::Context;
 use chrono::Utc;
@@ -38,6 +38,7 @@ use dropflow_core::placement::{self, Attempt, Call, Decision, MappedLine, Next, 
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::{PurchaseLine, PurchaseRequest, SupplierKind};
+use dropflow_core::supplier_payment;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -182,21 +183,30 @@ async fn flag_for_link(
     let mut tx = services.db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
     supplier_orders::set_last_error(&mut tx, so.id, Some(detail)).await?;
-    let label = so.label();
-    super::flags::raise(
+    raise_flag(
         &mut tx,
-        so.order_id,
-        Some(super::flags::About {
-            id: so.id,
-            label: &label,
-        }),
+        so,
         crate::storage::flags::kind::LINK_BY_HAND,
         detail,
-        placer(),
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Raises a flag of `kind` about the purchase, for a person to settle.
+async fn raise_flag(
+    tx: &mut Tx<'_>,
+    so: &SupplierOrder,
+    kind: &str,
+    detail: &str,
+) -> anyhow::Result<bool> {
+    let label = so.label();
+    let about = super::flags::About {
+        id: so.id,
+        label: &label,
+    };
+    super::flags::raise(tx, so.order_id, Some(about), kind, detail, placer()).await
 }
 
 /// Claims the attempt: awaiting placement → placement unknown, committed before the call.
@@ -273,7 +283,7 @@ async fn record(
     orders::lock(&mut tx, so.order_id).await?;
     let order_stopped = orders::load_for_update(&mut tx, so.order_id)
         .await?
-        .is_some_and(|o| o.state.cancel_reason.is_some() || o.state.payment.is_reversed());
+        .is_some_and(|o| supplier_payment::order_stopped(&o.state));
     let settlement = placement::settle(outcome, order_stopped);
     let outcome = &settlement.outcome;
     let mut so = so.clone();
@@ -325,23 +335,14 @@ async fn record(
         .await?;
     }
     if settlement.charged_after_cancel {
-        let label = so.label();
         let reference = outcome.external_id.as_deref().unwrap_or("unknown");
-        super::flags::raise(
-            &mut tx,
-            so.order_id,
-            Some(super::flags::About {
-                id: so.id,
-                label: &label,
-            }),
-            crate::storage::flags::kind::CANCEL_WITH_SUPPLIER,
-            &format!(
-                "{label} took payment with order {reference} while the order was being \
-                 cancelled in the store: ask them to cancel it before it ships"
-            ),
-            placer(),
-        )
-        .await?;
+        let detail = format!(
+            "{} took payment with order {reference} while the order was being cancelled in \
+             the store: ask them to cancel it before it ships",
+            so.label()
+        );
+        let kind = crate::storage::flags::kind::CANCEL_WITH_SUPPLIER;
+        raise_flag(&mut tx, &so, kind, &detail).await?;
     }
     tx.commit().await?;
     tracing::info!(supplier_order.id = %so.id, status = outcome.status.as_str(), "supplier order updated");
