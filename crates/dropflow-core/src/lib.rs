@@ -33,6 +33,12 @@ pub mod catalog;
 pub mod routing;
 /// What a store edit means for what was bought (re-derive or flag).
 pub mod edits;
+/// Buying one supplier order: what each answer of the supplier leads to.
+pub mod placement;
+/// Paying a placed supplier order from the wallet: what each answer leads to.
+pub mod supplier_payment;
+/// What the supplier's view of one of its orders means for ours (forward only).
+pub mod supplier_sync;
 /// Letting go of a purchase: by its stage, and by what its supplier answers.
 pub mod cancellation;
 /// Checking a supplier order a person found against the purchase it is linked to.

@@ -14,7 +14,7 @@
 //! (`warehouse::cancelled`).
 
 use super::flags::{self as flagging, About};
-use super::order_tx;
+use super::supplier_order_tx::{self, Move};
 use super::wallet;
 use super::Services;
 use crate::storage::supplier_orders::{self, SupplierOrder};
@@ -23,8 +23,7 @@ use anyhow::Context;
 use dropflow_core::cancellation::{self, Money, Plan, Settlement};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::{OrderId, SupplierOrderId};
-use dropflow_core::lifecycle::Command;
-use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{CancelAnswer, CancelRequest, SupplierKind};
 
 /// The job kind (the lifecycle's `FollowUp::CancelSupplierOrders`).
@@ -192,24 +191,9 @@ async fn write(
             Money::Keep => {}
         }
         supplier_orders::schedule_sync(&mut tx, so.id, None, false).await?;
-        let statuses = supplier_orders::set_status(
+        supplier_order_tx::apply(
             &mut tx,
-            so.id,
-            SupplierOrderStatus::Cancelled,
-            None,
-            None,
-            Some(&settlement.note),
-        )
-        .await?;
-        order_tx::apply(
-            &mut tx,
-            so.order_id,
-            Command::SupplierOrderChanged {
-                supplier: so.label(),
-                status: SupplierOrderStatus::Cancelled,
-                detail: Some(settlement.note.clone()),
-                procurement: Procurement::summarize(&statuses),
-            },
+            Move::of(so, SupplierOrderStatus::Cancelled).noted(&settlement.note),
             actor.clone(),
         )
         .await?;

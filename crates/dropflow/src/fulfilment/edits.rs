@@ -5,13 +5,13 @@
 //! lines were all removed is let go (`supplier_order.cancel`, queued here). `edits::decide`
 //! decides, this writes.
 
-use super::{flags, order_tx, route};
+use super::supplier_order_tx::{self, Move};
+use super::{flags, route};
 use crate::storage::{orders, supplier_orders, Database};
 use dropflow_core::edits::{self, Action};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::{OrderId, SupplierOrderId};
-use dropflow_core::lifecycle::Command;
-use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::procurement::SupplierOrderStatus;
 
 /// The job kind (the lifecycle's `FollowUp::ReconcileEdit`).
 pub const JOB: &str = dropflow_core::jobs::RECONCILE_EDIT;
@@ -57,28 +57,10 @@ pub async fn reconcile(db: &Database, order_id: OrderId) -> anyhow::Result<()> {
                 {
                     continue;
                 }
-                let statuses = supplier_orders::set_status(
-                    &mut tx,
-                    id,
-                    SupplierOrderStatus::Cancelled,
-                    None,
-                    None,
-                    Some(REDERIVED),
-                )
-                .await?;
                 let label = label_of(&purchases, purchase);
-                order_tx::apply(
-                    &mut tx,
-                    order_id,
-                    Command::SupplierOrderChanged {
-                        supplier: label,
-                        status: SupplierOrderStatus::Cancelled,
-                        detail: Some(REDERIVED.into()),
-                        procurement: Procurement::summarize(&statuses),
-                    },
-                    actor.clone(),
-                )
-                .await?;
+                let cancelled = Move::new(id, order_id, label, SupplierOrderStatus::Cancelled);
+                supplier_order_tx::apply(&mut tx, cancelled.noted(REDERIVED), actor.clone())
+                    .await?;
             }
             Action::Cancel { purchase } => {
                 // Asking the supplier takes a call: its own job, queued with this edit.

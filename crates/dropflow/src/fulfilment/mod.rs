@@ -37,6 +37,8 @@ mod wallet;
 pub mod warehouse;
 /// One order transition inside a caller's transaction.
 pub(crate) mod order_tx;
+/// A supplier order and its order moved together inside a caller's transaction.
+pub(crate) mod supplier_order_tx;
 
 use crate::carriers::TrackingProvider;
 use crate::jobs::Registry;

@@ -1,4 +1,8 @@
-//! `supplier_order.place`: buys one supplier order.
+//! `supplier_order.place`: buys one supplier order, never twice.
+//!
+//! Read, decide, write: the purchase and its order are read, [`dropflow_core::placement`]
+//! decides (asking for the supplier calls it needs: a lookup by our reference, the purchase),
+//! and the decision is written once, in one transaction with the order's transition.
 //!
 //! Never buy twice: before calling the supplier the attempt is claimed by moving it to
 //! *placement unknown* (a compare-and-set, so two runners cannot both claim it) and committed,
@@ -18,22 +22,23 @@
 //! - any other refusal: Rejected with the supplier's reason (Failed tab).
 
 use super::order_tx;
+use super::supplier_order_tx::{self, Move};
 use super::wallet::{self, Reserved};
 use super::Services;
 use crate::storage::supplier_orders::{self, SupplierOrder};
-use crate::storage::{orders, settings, Database};
+use crate::storage::{orders, settings, Database, Tx};
 use crate::suppliers::Supplier;
 use anyhow::Context;
 use chrono::Utc;
 use dropflow_core::event::{Actor, OrderEvent};
+use dropflow_core::ids::SupplierOrderId;
 use dropflow_core::lifecycle::Command;
 use dropflow_core::money::Money;
-use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::placement::{self, Attempt, Call, Decision, MappedLine, Next, Outcome, Refusal};
+use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::currency::Currency;
-use dropflow_core::supplier::{
-    Placement, PurchaseLine, PurchaseRequest, RejectReason, RemoteOrder, SupplierError,
-    SupplierKind,
-};
+use dropflow_core::supplier::{PurchaseLine, PurchaseRequest, SupplierKind};
+use dropflow_core::supplier_payment;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -48,152 +53,123 @@ pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Re
     place(services, super::supplier_order_id(payload)?).await
 }
 
-pub async fn place(
-    services: &Services,
-    id: dropflow_core::ids::SupplierOrderId,
-) -> anyhow::Result<()> {
+/// Reads the purchase and its order, lets [`placement`] decide (calling the supplier as it
+/// asks), and writes the decision once.
+pub async fn place(services: &Services, id: SupplierOrderId) -> anyhow::Result<()> {
     let db = &services.db;
     let so = supplier_orders::load(db, id)
         .await?
         .with_context(|| format!("supplier order {id} does not exist"))?;
-    match so.status {
-        SupplierOrderStatus::AwaitingPlacement | SupplierOrderStatus::PlacementUnknown => {}
-        // Already placed, refused or cancelled: a repeated job has nothing to do.
-        SupplierOrderStatus::AwaitingPayment
-        | SupplierOrderStatus::AwaitingShipment
-        | SupplierOrderStatus::Shipped
-        | SupplierOrderStatus::Delivered
-        | SupplierOrderStatus::Rejected
-        | SupplierOrderStatus::Cancelled => return Ok(()),
-    }
-    let detail = orders::purchase_view(db, so.order_id)
-        .await?
-        .with_context(|| format!("order {} does not exist", so.order_id))?;
-    let cancelled = detail.state.cancel_reason.is_some();
-    if cancelled && so.status == SupplierOrderStatus::AwaitingPlacement {
-        return record(services, &so, outcome(SupplierOrderStatus::Cancelled), None).await;
-    }
-    if !detail.state.holds.is_empty() && so.status == SupplierOrderStatus::AwaitingPlacement {
-        // Held since it was routed: releasing the hold routes (and so places) it again.
+    if !placement::open(so.status) {
         return Ok(());
     }
+    let order = orders::purchase_view(db, so.order_id)
+        .await?
+        .with_context(|| format!("order {} does not exist", so.order_id))?;
+    let attempt = attempt(&so, &order);
+    let (decision, auto_pay) = match placement::start(&attempt) {
+        Next::Done(decision) => (decision, false),
+        Next::Call(call) => ask_supplier(services, &so, &order, &attempt, call).await?,
+    };
+    write(services, &so, decision, auto_pay).await
+}
+
+/// Whether a person (a manual vendor) buys and ships this purchase, so there is no one to call.
+fn bought_by_hand(so: &SupplierOrder) -> bool {
+    SupplierKind::parse(&so.supplier) == Some(SupplierKind::Manual)
+}
+
+/// What the decision needs to know about the purchase and its order.
+fn attempt(so: &SupplierOrder, order: &orders::PurchaseView) -> Attempt {
+    Attempt {
+        status: so.status,
+        attempt_id: so.attempt_id.clone(),
+        supplier: so.supplier.clone(),
+        label: so.label(),
+        lines: so
+            .items
+            .iter()
+            .map(|i| MappedLine {
+                supplier_sku_id: i.supplier_sku_id.clone(),
+                unit_cost_minor: i.unit_cost_minor,
+                currency: i.currency.clone(),
+            })
+            .collect(),
+        unchanged_for: Utc::now() - so.updated_at,
+        order_cancelled: order.state.cancel_reason.is_some(),
+        order_held: !order.state.holds.is_empty(),
+        by_hand: bought_by_hand(so),
+    }
+}
+
+/// Makes the calls the decision asks for, starting with `call`, until it is made. Also
+/// returns the store's auto-pay setting, for a purchase bought now.
+async fn ask_supplier(
+    services: &Services,
+    so: &SupplierOrder,
+    order: &orders::PurchaseView,
+    attempt: &Attempt,
+    call: Call,
+) -> anyhow::Result<(Decision, bool)> {
     let kind = SupplierKind::parse(&so.supplier)
         .with_context(|| format!("unknown supplier {:?}", so.supplier))?;
-    if kind == SupplierKind::Manual {
-        // A manual vendor buys and ships by hand: the order is now theirs to fulfil.
-        let mut handed = outcome(SupplierOrderStatus::AwaitingShipment);
-        handed.detail = Some("handed to the vendor".into());
-        return record(services, &so, handed, None).await;
-    }
     let supplier = services.suppliers.get(&kind).cloned().with_context(|| {
         format!(
             "{} is not configured in this process: add its [suppliers] settings",
             kind.as_str()
         )
     })?;
-    let store_settings = settings::get(db, so.store_id).await?;
-    let guard = if detail.state.price_accepted {
+    let store_settings = settings::get(&services.db, so.store_id).await?;
+    let guard = if order.state.price_accepted {
         None
     } else {
         store_settings.price_guard_percent
     };
-    let request = request_for(&detail, &so, guard)?;
-
-    if so.status == SupplierOrderStatus::PlacementUnknown && cancelled {
-        // The order was cancelled while a placement was unanswered: settle the doubt, never
-        // buy. Found unpaid, it lapses at the supplier; not askable, a person must look.
-        let mut settled = match supplier.find_by_reference(&so.attempt_id).await {
-            Ok(Some(remote)) => {
-                let mut found = outcome(SupplierOrderStatus::Cancelled);
-                found.external_id = Some(remote.supplier_order_id);
-                found.detail = Some(
-                    "placed by an unanswered attempt after the order was cancelled; left \
-                     unpaid to lapse at the supplier"
-                        .into(),
-                );
-                found
+    let request = request_for(order, so, guard)?;
+    let mut call = call;
+    loop {
+        let next = match call {
+            Call::Lookup(lookup) => {
+                let answer = supplier.find_by_reference(&so.attempt_id).await;
+                placement::looked_up(attempt, lookup, answer)
             }
-            Ok(None) => outcome(SupplierOrderStatus::Cancelled),
-            Err(SupplierError::Protocol(_)) => {
-                let mut flagged = outcome(SupplierOrderStatus::Rejected);
-                flagged.detail = Some(format!(
-                    "the order was cancelled while attempt {} was unanswered and {} cannot be \
-                     asked about it: check the supplier's orders and cancel it there",
-                    so.attempt_id,
-                    kind.as_str()
-                ));
-                flagged
+            Call::Place => {
+                if so.status == SupplierOrderStatus::AwaitingPlacement
+                    && !claim(&services.db, so).await?
+                {
+                    return Ok((Decision::Nothing, false));
+                }
+                placement::placed(attempt, supplier.place(&request).await)
             }
-            Err(error) => return Err(super::supplier_failure(error)),
         };
-        if settled.detail.is_none() {
-            settled.detail = Some("the order was cancelled".into());
+        match next {
+            Next::Call(next) => call = next,
+            Next::Done(decision) => return Ok((decision, store_settings.auto_pay)),
         }
-        return record(services, &so, settled, None).await;
     }
+}
 
-    if so.status == SupplierOrderStatus::PlacementUnknown {
-        match supplier.find_by_reference(&so.attempt_id).await {
-            Ok(Some(remote)) => {
-                let mut found = placed(remote);
-                found.detail = Some("found by our reference after an unanswered attempt".into());
-                return record(services, &so, found, Some(store_settings.auto_pay)).await;
+/// Writes what was decided, each in one transaction with the order's transition.
+async fn write(
+    services: &Services,
+    so: &SupplierOrder,
+    decision: Decision,
+    auto_pay: bool,
+) -> anyhow::Result<()> {
+    match decision {
+        Decision::Nothing => Ok(()),
+        Decision::Record(outcome) => record(services, so, outcome, auto_pay).await,
+        Decision::FlagForLink { detail, give_up } => {
+            flag_for_link(services, so, &detail).await?;
+            if give_up {
+                return Err(crate::jobs::GiveUp(detail).into());
             }
-            // Not there: placing is safe.
-            Ok(None) => {}
-            // Cannot be asked: placing again with the same reference is safe while the
-            // supplier still refuses a repeat (AliExpress: 24 h); past half of that, a person
-            // must look.
-            Err(SupplierError::Protocol(_)) => {
-                if Utc::now() - so.updated_at > chrono::Duration::hours(12) {
-                    let detail = format!(
-                        "attempt {} went unanswered over 12 hours ago and {} cannot be asked \
-                         about it: check the supplier's orders and link it by hand",
-                        so.attempt_id,
-                        kind.as_str()
-                    );
-                    flag_for_link(services, &so, &detail).await?;
-                    return Err(crate::jobs::GiveUp(detail).into());
-                }
-            }
-            Err(error) => return Err(super::supplier_failure(error)),
+            Ok(())
         }
-    } else if !claim(db, &so).await? {
-        return Ok(());
-    }
-
-    match supplier.place(&request).await {
-        Ok(Placement::Placed(remote)) => {
-            record(services, &so, placed(remote), Some(store_settings.auto_pay)).await
-        }
-        Ok(Placement::Rejected(RejectReason::DuplicateReference)) => {
-            // An earlier attempt went through; find it to link it.
-            match supplier.find_by_reference(&so.attempt_id).await {
-                Ok(Some(remote)) => {
-                    let mut found = placed(remote);
-                    found.detail = Some("an earlier attempt had gone through".into());
-                    record(services, &so, found, Some(store_settings.auto_pay)).await
-                }
-                Ok(None) | Err(SupplierError::Protocol(_)) => {
-                    // Bought, but the supplier cannot tell us which order it is: it stays a
-                    // live attempt (so no retry or re-route buys its lines again) and a flag
-                    // asks a person to link it (or, knowingly, buy again).
-                    let detail = format!(
-                        "placed by an attempt that went unanswered, and {} cannot be asked \
-                         which order it made: find reference {} in the supplier's orders and \
-                         link it by hand",
-                        kind.as_str(),
-                        so.attempt_id
-                    );
-                    flag_for_link(services, &so, &detail).await
-                }
-                Err(error) => Err(super::supplier_failure(error)),
-            }
-        }
-        Ok(Placement::Rejected(reason)) => refused(db, &so, reason).await,
+        Decision::Refused(refusal) => refused(&services.db, so, refusal).await,
         // Unanswered or refused to talk: the attempt stays *placement unknown* and the job is
         // retried with backoff; the retry reconciles before buying.
-        Err(error) => Err(super::supplier_failure(error)),
+        Decision::Failed(error) => Err(super::supplier_failure(error)),
     }
 }
 
@@ -207,21 +183,30 @@ async fn flag_for_link(
     let mut tx = services.db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
     supplier_orders::set_last_error(&mut tx, so.id, Some(detail)).await?;
-    let label = so.label();
-    super::flags::raise(
+    raise_flag(
         &mut tx,
-        so.order_id,
-        Some(super::flags::About {
-            id: so.id,
-            label: &label,
-        }),
+        so,
         crate::storage::flags::kind::LINK_BY_HAND,
         detail,
-        Actor::System("placer".into()),
     )
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Raises a flag of `kind` about the purchase, for a person to settle.
+async fn raise_flag(
+    tx: &mut Tx<'_>,
+    so: &SupplierOrder,
+    kind: &str,
+    detail: &str,
+) -> anyhow::Result<bool> {
+    let label = so.label();
+    let about = super::flags::About {
+        id: so.id,
+        label: &label,
+    };
+    super::flags::raise(tx, so.order_id, Some(about), kind, detail, placer()).await
 }
 
 /// Claims the attempt: awaiting placement → placement unknown, committed before the call.
@@ -239,54 +224,17 @@ async fn claim(db: &Database, so: &SupplierOrder) -> anyhow::Result<bool> {
     Ok(claimed)
 }
 
-/// A supplier order's new standing, as recorded.
-struct Outcome {
-    status: SupplierOrderStatus,
-    external_id: Option<String>,
-    cost: Option<Money>,
-    detail: Option<String>,
+fn placer() -> Actor {
+    Actor::System("placer".into())
 }
 
-fn outcome(status: SupplierOrderStatus) -> Outcome {
-    Outcome {
-        status,
-        external_id: None,
-        cost: None,
-        detail: None,
-    }
-}
-
-fn placed(remote: RemoteOrder) -> Outcome {
-    Outcome {
-        status: remote.status,
-        external_id: Some(remote.supplier_order_id),
-        cost: remote.total_cost,
-        detail: None,
-    }
-}
-
-/// The supplier said no. Price and stock have their own way out (hold; backup offer).
-async fn refused(db: &Database, so: &SupplierOrder, reason: RejectReason) -> anyhow::Result<()> {
+/// The supplier said no: nothing bought, the reserve released, and the refusal's way out.
+async fn refused(db: &Database, so: &SupplierOrder, refusal: Refusal) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
     wallet::release(&mut tx, db.engine, so).await?;
-    match &reason {
-        RejectReason::PriceChanged {
-            supplier_sku_id,
-            unit_cost,
-        } => {
-            let detail = format!(
-                "price increased: {} {} now costs {} (mapped at {}); release the hold to buy \
-                 at the new price",
-                so.supplier,
-                supplier_sku_id,
-                unit_cost,
-                so.items
-                    .iter()
-                    .find(|i| &i.supplier_sku_id == supplier_sku_id)
-                    .map(|i| format!("{} {}", i.unit_cost_minor, i.currency))
-                    .unwrap_or_default()
-            );
+    match refusal {
+        Refusal::PriceIncreased { detail } => {
             supplier_orders::set_status(
                 &mut tx,
                 so.id,
@@ -296,42 +244,12 @@ async fn refused(db: &Database, so: &SupplierOrder, reason: RejectReason) -> any
                 Some(&detail),
             )
             .await?;
-            order_tx::apply(
-                &mut tx,
-                so.order_id,
-                Command::HoldForPrice { detail },
-                Actor::System("placer".into()),
-            )
-            .await?;
+            let hold = Command::HoldForPrice { detail };
+            order_tx::apply(&mut tx, so.order_id, hold, placer()).await?;
         }
-        RejectReason::OutOfStock { supplier_sku_id } => {
-            let detail = format!(
-                "out of stock at {}: {supplier_sku_id}; routing again to a backup offer",
-                so.label()
-            );
-            // Cancelled, not Rejected: routing replaces it, and the line fails with its
-            // reason if no other offer has stock.
-            let statuses = supplier_orders::set_status(
-                &mut tx,
-                so.id,
-                SupplierOrderStatus::Cancelled,
-                None,
-                None,
-                Some(&detail),
-            )
-            .await?;
-            order_tx::apply(
-                &mut tx,
-                so.order_id,
-                Command::SupplierOrderChanged {
-                    supplier: so.label(),
-                    status: SupplierOrderStatus::Cancelled,
-                    detail: Some(detail),
-                    procurement: Procurement::summarize(&statuses),
-                },
-                Actor::System("placer".into()),
-            )
-            .await?;
+        Refusal::OutOfStock { detail } => {
+            let cancelled = Move::of(so, SupplierOrderStatus::Cancelled).noted(&detail);
+            supplier_order_tx::apply(&mut tx, cancelled, placer()).await?;
             let payload = serde_json::json!({ "order_id": so.order_id.to_string() });
             crate::storage::jobs::enqueue(
                 &mut tx,
@@ -342,29 +260,9 @@ async fn refused(db: &Database, so: &SupplierOrder, reason: RejectReason) -> any
             )
             .await?;
         }
-        other => {
-            let detail = serde_json::to_string(other).unwrap_or_default();
-            let statuses = supplier_orders::set_status(
-                &mut tx,
-                so.id,
-                SupplierOrderStatus::Rejected,
-                None,
-                None,
-                Some(&detail),
-            )
-            .await?;
-            order_tx::apply(
-                &mut tx,
-                so.order_id,
-                Command::SupplierOrderChanged {
-                    supplier: so.label(),
-                    status: SupplierOrderStatus::Rejected,
-                    detail: Some(detail),
-                    procurement: Procurement::summarize(&statuses),
-                },
-                Actor::System("placer".into()),
-            )
-            .await?;
+        Refusal::Rejected { detail } => {
+            let rejected = Move::of(so, SupplierOrderStatus::Rejected).noted(&detail);
+            supplier_order_tx::apply(&mut tx, rejected, placer()).await?;
         }
     }
     tx.commit().await?;
@@ -372,142 +270,79 @@ async fn refused(db: &Database, so: &SupplierOrder, reason: RejectReason) -> any
     Ok(())
 }
 
-/// Writes the supplier order's new status, the wallet movement and the order's transition in
-/// one transaction. `auto_pay` is `Some` when the purchase was just placed.
+/// Writes the purchase's new standing, settled against where the order stands now, with the
+/// wallet movement, the follow-ups and the order's transition, in one transaction.
 async fn record(
     services: &Services,
     so: &SupplierOrder,
     outcome: Outcome,
-    auto_pay: Option<bool>,
+    auto_pay: bool,
 ) -> anyhow::Result<()> {
     let db = &services.db;
-    let mut outcome = outcome;
     let mut tx = db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
-    // Cancelled or refunded in the store while the supplier was answering (the cancel job
-    // left this attempt alone while it was in flight): an unpaid order is let go to lapse at
-    // the supplier; one the supplier charged at once is flagged for a person to cancel.
-    let stopped = orders::load_for_update(&mut tx, so.order_id)
+    let order_stopped = orders::load_for_update(&mut tx, so.order_id)
         .await?
-        .map(|o| o.state.cancel_reason.is_some() || o.state.payment.is_reversed())
-        .unwrap_or(false);
-    let mut charged_after_cancel = false;
-    if stopped && auto_pay.is_some() {
-        match outcome.status {
-            SupplierOrderStatus::AwaitingPayment => {
-                outcome.status = SupplierOrderStatus::Cancelled;
-                outcome.detail = Some(
-                    "placed while the order was being cancelled in the store; left unpaid to \
-                     lapse at the supplier"
-                        .into(),
-                );
-            }
-            SupplierOrderStatus::AwaitingShipment => charged_after_cancel = true,
-            _ => {}
-        }
-    }
-    let auto_pay = if outcome.status == SupplierOrderStatus::Cancelled {
-        None
-    } else {
-        auto_pay
-    };
+        .is_some_and(|o| supplier_payment::order_stopped(&o.state));
+    let settlement = placement::settle(outcome, order_stopped);
+    let outcome = &settlement.outcome;
     let mut so = so.clone();
     if let Some(cost) = outcome.cost {
         so.cost_minor = Some(cost.minor);
         so.currency = Some(cost.currency.code().to_string());
     }
-    let mut note = outcome.detail.clone();
-    if auto_pay.is_some() {
-        // Placed: the cost is known now, so this is when the wallet sets it aside.
-        match wallet::reserve(&mut tx, db.engine, &so, None).await? {
-            Reserved::Yes | Reserved::NoCost => {}
-            Reserved::InsufficientFunds(why) => {
-                note = Some(format!("payment failed: {why}"));
-            }
-        }
-        if outcome.status == SupplierOrderStatus::AwaitingShipment {
-            // The supplier took payment with the order (AliExpress `try_to_pay`).
-            if let (Some(cost), None) = (so.cost(), &note) {
-                wallet::capture(&mut tx, db.engine, &so, cost).await?;
-            }
-        }
-    }
-    let last_error = match outcome.status {
-        SupplierOrderStatus::Rejected | SupplierOrderStatus::Cancelled => outcome.detail.as_deref(),
-        _ => note.as_deref().filter(|n| n.starts_with("payment failed")),
+    // Bought: the cost is known now, so this is when the wallet sets it aside.
+    let shortfall = match settlement.reserve {
+        true => match wallet::reserve(&mut tx, db.engine, &so, None).await? {
+            Reserved::Yes | Reserved::NoCost => None,
+            Reserved::InsufficientFunds(why) => Some(why),
+        },
+        false => None,
     };
-    let statuses = supplier_orders::set_status(
-        &mut tx,
-        so.id,
-        outcome.status,
-        outcome.external_id.as_deref(),
-        so.cost_minor,
-        last_error,
-    )
-    .await?;
-    if outcome.status == SupplierOrderStatus::AwaitingPayment
-        && auto_pay == Some(true)
-        && last_error.is_none()
-    {
-        supplier_orders::enqueue_job(
-            &mut tx,
-            dropflow_core::jobs::PAY_SUPPLIER_ORDER,
-            so.id,
-            so.order_id,
-        )
-        .await?;
+    let written = settlement.written(shortfall.as_deref(), auto_pay);
+    if let (true, Some(cost)) = (written.capture, so.cost()) {
+        wallet::capture(&mut tx, db.engine, &so, cost).await?;
+    }
+    if written.pay {
+        let pay = dropflow_core::jobs::PAY_SUPPLIER_ORDER;
+        supplier_orders::enqueue_job(&mut tx, pay, so.id, so.order_id).await?;
     }
     let now = Utc::now();
     let next = services
         .cadence
         .next_supplier_sync(outcome.status, Some(now), now)
-        .filter(|_| SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual));
+        .filter(|_| !bought_by_hand(&so));
     supplier_orders::schedule_sync(&mut tx, so.id, next, false).await?;
-    let payment_failed = last_error
-        .filter(|e| e.starts_with("payment failed"))
-        .map(|detail| OrderEvent::PaymentFailed {
+    let moved = Move {
+        external_id: outcome.external_id.as_deref(),
+        cost_minor: so.cost_minor,
+        last_error: written.last_error.as_deref(),
+        detail: written.note.clone(),
+        ..Move::of(&so, outcome.status)
+    };
+    supplier_order_tx::apply(&mut tx, moved, placer()).await?;
+    if let Some(detail) = written.payment_failed {
+        let failed = OrderEvent::PaymentFailed {
             supplier: so.label(),
-            detail: detail.to_string(),
-        });
-    order_tx::apply(
-        &mut tx,
-        so.order_id,
-        Command::SupplierOrderChanged {
-            supplier: so.label(),
-            status: outcome.status,
-            detail: note.clone(),
-            procurement: Procurement::summarize(&statuses),
-        },
-        Actor::System("placer".into()),
-    )
-    .await?;
-    if let Some(event) = payment_failed {
+            detail,
+        };
         order_tx::apply(
             &mut tx,
             so.order_id,
-            Command::Record(vec![event]),
-            Actor::System("placer".into()),
+            Command::Record(vec![failed]),
+            placer(),
         )
         .await?;
     }
-    if charged_after_cancel {
-        let label = so.label();
+    if settlement.charged_after_cancel {
         let reference = outcome.external_id.as_deref().unwrap_or("unknown");
-        super::flags::raise(
-            &mut tx,
-            so.order_id,
-            Some(super::flags::About {
-                id: so.id,
-                label: &label,
-            }),
-            crate::storage::flags::kind::CANCEL_WITH_SUPPLIER,
-            &format!(
-                "{label} took payment with order {reference} while the order was being \
-                 cancelled in the store: ask them to cancel it before it ships"
-            ),
-            Actor::System("placer".into()),
-        )
-        .await?;
+        let detail = format!(
+            "{} took payment with order {reference} while the order was being cancelled in \
+             the store: ask them to cancel it before it ships",
+            so.label()
+        );
+        let kind = crate::storage::flags::kind::CANCEL_WITH_SUPPLIER;
+        raise_flag(&mut tx, &so, kind, &detail).await?;
     }
     tx.commit().await?;
     tracing::info!(supplier_order.id = %so.id, status = outcome.status.as_str(), "supplier order updated");

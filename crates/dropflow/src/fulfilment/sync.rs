@@ -6,9 +6,10 @@
 //! after we paid is a refusal the merchant must see (Failed), with the captured money
 //! refunded to the wallet — unless the store's order was cancelled or refunded: then it is
 //! the cancellation we asked for, recorded as cancelled, and the flag that followed the
-//! request is settled.
+//! request is settled. What the answer means is decided in [`dropflow_core::supplier_sync`].
 
 use super::order_tx;
+use super::supplier_order_tx::{self, Move};
 use super::wallet;
 use super::Services;
 use crate::storage::orders;
@@ -19,26 +20,16 @@ use dropflow_core::event::Actor;
 use dropflow_core::ids::SupplierOrderId;
 use dropflow_core::ledger::Operation;
 use dropflow_core::lifecycle::Command;
-use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{RemoteOrder, SupplierKind};
+use dropflow_core::supplier_payment;
+use dropflow_core::supplier_sync::{self, Refund};
 
 /// The job kind.
 pub const JOB: &str = dropflow_core::jobs::SYNC_SUPPLIER_ORDER;
 
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
     sync(services, super::supplier_order_id(payload)?).await
-}
-
-/// How far along a status is; `None` for the final refusals.
-fn progress(status: SupplierOrderStatus) -> Option<u8> {
-    match status {
-        SupplierOrderStatus::AwaitingPlacement | SupplierOrderStatus::PlacementUnknown => Some(0),
-        SupplierOrderStatus::AwaitingPayment => Some(1),
-        SupplierOrderStatus::AwaitingShipment => Some(2),
-        SupplierOrderStatus::Shipped => Some(3),
-        SupplierOrderStatus::Delivered => Some(4),
-        SupplierOrderStatus::Rejected | SupplierOrderStatus::Cancelled => None,
-    }
 }
 
 pub async fn sync(services: &Services, id: SupplierOrderId) -> anyhow::Result<()> {
@@ -99,49 +90,28 @@ pub async fn apply_remote(
         .await?
         .with_context(|| format!("supplier order {} does not exist", so.id))?;
     let mut so = current;
-    let mut target = so.status;
-    let mut detail = None;
-    let stopped_in_store = orders::load_for_update(&mut tx, so.order_id)
+    let order_stopped = orders::load_for_update(&mut tx, so.order_id)
         .await?
-        .is_some_and(|o| o.state.cancel_reason.is_some() || o.state.payment.is_reversed());
-    let mut cancelled_as_asked = false;
-    match (progress(so.status), progress(remote.status)) {
-        (Some(have), Some(said)) if said > have => target = remote.status,
-        // The store's order is gone: the supplier did what the cancel job asked of it.
-        (Some(have), None) if have >= 1 && stopped_in_store => {
-            target = SupplierOrderStatus::Cancelled;
-            cancelled_as_asked = true;
-            detail = Some(format!(
-                "cancelled at {} as asked ({})",
-                so.label(),
-                remote.raw_status
-            ));
-        }
-        // The supplier cancelled (or refused) an order we hold as live.
-        (Some(have), None) if have >= 1 => {
-            target = SupplierOrderStatus::Rejected;
-            detail = Some(format!("the supplier reports it {}", remote.raw_status));
-        }
-        _ => {}
-    }
-    // Tracking can come before the status says shipped: a parcel means it left.
-    if !remote.tracking.is_empty()
-        && progress(target).is_some_and(|p| p < 3)
-        && progress(target).is_some_and(|p| p >= 1)
-    {
-        target = SupplierOrderStatus::Shipped;
-    }
+        .is_some_and(|o| supplier_payment::order_stopped(&o.state));
+    let label = so.label();
+    let held = supplier_sync::Held {
+        status: so.status,
+        label: &label,
+        order_stopped,
+    };
+    let news = supplier_sync::News {
+        status: remote.status,
+        raw_status: &remote.raw_status,
+        parcels: !remote.tracking.is_empty(),
+    };
+    let applied = supplier_sync::apply(&held, &news);
     if let Some(cost) = remote.total_cost {
         if so.cost_minor.is_none() {
             so.cost_minor = Some(cost.minor);
             so.currency = Some(cost.currency.code().to_string());
         }
     }
-    let was_paid = progress(so.status).is_some_and(|p| p >= 2);
-    let now_paid = progress(target).is_some_and(|p| p >= 2);
-    if !was_paid && now_paid {
-        // Paid at the supplier outside our Pay (by hand in the supplier's buyer centre): the
-        // wallet still pays for it, so the merchant's balance tells the truth.
+    if applied.paid_outside() {
         if let (wallet::Reserved::Yes, Some(cost)) = (
             wallet::reserve(&mut tx, db.engine, &so, None).await?,
             so.cost(),
@@ -150,27 +120,28 @@ pub async fn apply_remote(
         }
     }
     let warehouse = SupplierKind::parse(&so.supplier) == Some(SupplierKind::Marketplace);
-    if cancelled_as_asked && was_paid && !warehouse {
-        // The warehouse leg was refunded by its rules when the order was cancelled.
-        wallet::refund(&mut tx, db.engine, &so).await?;
-    }
-    if target == SupplierOrderStatus::Rejected && was_paid {
-        if let Some(cost) = so.cost() {
-            let refund = Operation::Refund {
-                amount: cost,
-                reference: so.attempt_id.clone(),
-            };
-            if let Err(error) =
-                crate::storage::ledger::post(&mut tx, db.engine, so.store_id, &refund).await
-            {
-                tracing::warn!(supplier_order.id = %so.id, %error, "no refund posted");
+    match applied.refund(warehouse) {
+        Some(Refund::CancelledAsAsked) => wallet::refund(&mut tx, db.engine, &so).await?,
+        Some(Refund::Rejected) => {
+            if let Some(cost) = so.cost() {
+                let refund = Operation::Refund {
+                    amount: cost,
+                    reference: so.attempt_id.clone(),
+                };
+                if let Err(error) =
+                    crate::storage::ledger::post(&mut tx, db.engine, so.store_id, &refund).await
+                {
+                    tracing::warn!(supplier_order.id = %so.id, %error, "no refund posted");
+                }
             }
         }
+        None => {}
     }
     let mut events = Vec::new();
     // The one place the warehouse leg branches off: a marketplace seller's parcel goes to our
     // warehouse (inbound), never to the store or the carrier follower as the customer's.
     if SupplierKind::parse(&so.supplier) == Some(SupplierKind::Marketplace) {
+        let now_paid = applied.now_paid;
         super::warehouse::inbound::apply(&mut tx, &so, now_paid, &remote.tracking, now, &actor)
             .await?;
     } else {
@@ -180,21 +151,8 @@ pub async fn apply_remote(
             events.extend(recorded.event);
         }
     }
-    let moved = target != so.status;
-    let statuses = if moved {
-        supplier_orders::set_status(
-            &mut tx,
-            so.id,
-            target,
-            None,
-            so.cost_minor,
-            detail.as_deref(),
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
-    let paid_at = if now_paid {
+    let target = applied.target;
+    let paid_at = if applied.now_paid {
         so.paid_at.or(Some(now))
     } else {
         None
@@ -204,22 +162,19 @@ pub async fn apply_remote(
     if !events.is_empty() {
         order_tx::apply(&mut tx, so.order_id, Command::Record(events), actor.clone()).await?;
     }
-    if moved {
-        order_tx::apply(
-            &mut tx,
-            so.order_id,
-            Command::SupplierOrderChanged {
-                supplier: so.label(),
-                status: target,
-                detail: detail.clone().or(Some(remote.raw_status.clone())),
-                procurement: Procurement::summarize(&statuses),
-            },
-            actor.clone(),
-        )
-        .await?;
+    if target != so.status {
+        let to = Move {
+            cost_minor: so.cost_minor,
+            last_error: applied.detail.as_deref(),
+            detail: Some(applied.timeline_detail(&news)),
+            ..Move::of(&so, target)
+        };
+        supplier_order_tx::apply(&mut tx, to, actor.clone()).await?;
     }
-    if cancelled_as_asked {
-        let resolution = detail.unwrap_or_else(|| "cancelled at the supplier".into());
+    if applied.cancelled_as_asked {
+        let resolution = applied
+            .detail
+            .unwrap_or_else(|| "cancelled at the supplier".into());
         let kind = crate::storage::flags::kind::CANCEL_WITH_SUPPLIER;
         if crate::storage::flags::resolve_kind(&mut tx, so.id, kind, &resolution, "dropflow")
             .await?

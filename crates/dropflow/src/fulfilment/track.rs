@@ -5,6 +5,7 @@
 //! Numbers the service does not know yet are registered, and asked about at the next tick.
 
 use super::order_tx;
+use super::supplier_order_tx::{self, Move};
 use super::Services;
 use crate::jobs::{GiveUp, RetryAfter};
 use crate::storage::{orders, parcels, shipments, supplier_orders};
@@ -12,7 +13,7 @@ use anyhow::Context;
 use chrono::Utc;
 use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::lifecycle::Command;
-use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
+use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::shipment::ShipmentStatus;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,28 +126,17 @@ pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()
             if !parcels::all_delivered(&mut tx, so).await? {
                 continue;
             }
-            let statuses = supplier_orders::set_status(
-                &mut tx,
-                so,
-                SupplierOrderStatus::Delivered,
-                None,
-                None,
-                None,
-            )
-            .await?;
             supplier_orders::schedule_sync(&mut tx, so, None, true).await?;
-            order_tx::apply(
-                &mut tx,
-                order_id,
-                Command::SupplierOrderChanged {
-                    supplier: "carrier".into(),
-                    status: SupplierOrderStatus::Delivered,
-                    detail: Some("every parcel delivered".into()),
-                    procurement: Procurement::summarize(&statuses),
-                },
-                Actor::System("tracker".into()),
-            )
-            .await?;
+            let delivered = Move {
+                detail: Some("every parcel delivered".into()),
+                ..Move::new(
+                    so,
+                    order_id,
+                    "carrier".into(),
+                    SupplierOrderStatus::Delivered,
+                )
+            };
+            supplier_order_tx::apply(&mut tx, delivered, Actor::System("tracker".into())).await?;
         }
     }
     tx.commit().await?;
