@@ -8,6 +8,7 @@
 //! look for a fulfilment already carrying the tracking number before creating one, so a
 //! repeat answers `AlreadyFulfilled` instead of fulfilling twice.
 
+use crate::outbound::{Answer, HttpError};
 use futures::future::BoxFuture;
 use std::time::Duration;
 
@@ -114,6 +115,57 @@ impl StoreApiError {
             | StoreApiError::Protocol(_) => false,
         }
     }
+}
+
+/// An outside call's failure in store terms, the one conversion the Admin API clients use.
+/// Only a connection never made proves the request was not received; a lost answer is a
+/// `Timeout` (the store may have acted on it).
+impl From<HttpError> for StoreApiError {
+    fn from(error: HttpError) -> Self {
+        match &error {
+            HttpError::Timeout { .. } | HttpError::Lost { .. } => StoreApiError::Timeout,
+            HttpError::RateLimited { retry_after, .. } => StoreApiError::RateLimited {
+                retry_after: *retry_after,
+            },
+            HttpError::Unreachable { .. }
+            | HttpError::Refused { .. }
+            | HttpError::Unavailable { .. } => StoreApiError::Unavailable(error.to_string()),
+            HttpError::Unauthorized { .. } => StoreApiError::Unauthorized(error.to_string()),
+            HttpError::NotFound { .. } => StoreApiError::NotFound(error.to_string()),
+            HttpError::Build { .. } | HttpError::Status { .. } => {
+                StoreApiError::Protocol(error.to_string())
+            }
+        }
+    }
+}
+
+/// What a store's answer other than 2xx means (`None` on success): the platform's own error
+/// text (`message`, from its documented error fields) where there is one, `refusals` the
+/// statuses by which the platform says "understood, and no".
+pub fn answer_error(
+    answer: &Answer,
+    refusals: &[u16],
+    message: fn(&[u8]) -> Option<String>,
+) -> Option<StoreApiError> {
+    let failure = answer.failure()?;
+    let said = || message(&answer.body).unwrap_or_else(|| failure.to_string());
+    Some(match &failure {
+        HttpError::Unauthorized { .. } => StoreApiError::Unauthorized(said()),
+        HttpError::NotFound { .. } => StoreApiError::NotFound(said()),
+        HttpError::Status { status, .. } if refusals.contains(status) => {
+            StoreApiError::Refused(said())
+        }
+        HttpError::Status { .. } => StoreApiError::Protocol(format!("{failure}: {}", said())),
+        _ => failure.into(),
+    })
+}
+
+/// A 2xx answer's body read as `T`.
+pub fn read_answer<T: serde::de::DeserializeOwned>(
+    path: &str,
+    answer: &Answer,
+) -> Result<T, StoreApiError> {
+    answer.json().map_err(|e| unreadable(path, &e))
 }
 
 /// A store's Admin API, as far as dropflow writes to it.

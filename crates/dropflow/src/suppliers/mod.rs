@@ -111,3 +111,24 @@ pub trait Supplier: Send + Sync {
         customer.clone()
     }
 }
+
+/// An outside call's failure in supplier terms, the one conversion every connector uses. A
+/// lost answer counts as a timeout: the supplier may have acted on the request.
+impl From<crate::outbound::HttpError> for SupplierError {
+    fn from(error: crate::outbound::HttpError) -> Self {
+        use crate::outbound::HttpError as E;
+        match &error {
+            E::Timeout { .. } | E::Lost { .. } => SupplierError::Timeout,
+            E::RateLimited { retry_after, .. } => SupplierError::RateLimited {
+                retry_after: *retry_after,
+            },
+            E::Unreachable { .. } | E::Refused { .. } | E::Unavailable { .. } => {
+                SupplierError::Unavailable(error.to_string())
+            }
+            E::Unauthorized { .. } => SupplierError::Unauthorized(error.to_string()),
+            E::Build { .. } | E::NotFound { .. } | E::Status { .. } => {
+                SupplierError::Protocol(error.to_string())
+            }
+        }
+    }
+}

@@ -15,10 +15,13 @@
 //! Logs carry the order id and our reference, never keys, addresses or e-mails.
 
 use super::admin_wire::{error_message, note_text, oauth_query, Note, Order, TRACKING_META_KEY};
-use crate::platforms::admin::{FulfilmentPush, PushOutcome, StoreAdmin, StoreApiError};
+use crate::outbound::Endpoint;
+use crate::platforms::admin::{
+    answer_error, read_answer, FulfilmentPush, PushOutcome, StoreAdmin, StoreApiError,
+};
 use futures::future::BoxFuture;
 use rand::Rng as _;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -28,12 +31,11 @@ const API_PATH: &str = "/wp-json/wc/v3";
 /// One site's REST API. Holds configuration only.
 #[derive(Clone)]
 pub struct WooAdmin {
-    client: Client,
+    endpoint: Endpoint,
     /// The site's root (`https://shop.example`), no trailing slash.
     base_url: String,
     consumer_key: String,
     consumer_secret: String,
-    timeout: Duration,
 }
 
 impl std::fmt::Debug for WooAdmin {
@@ -42,7 +44,7 @@ impl std::fmt::Debug for WooAdmin {
             .field("base_url", &self.base_url)
             .field("consumer_key", &"<redacted>")
             .field("consumer_secret", &"<redacted>")
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.endpoint.timeout())
             .finish()
     }
 }
@@ -56,13 +58,13 @@ impl WooAdmin {
         consumer_secret: &str,
         timeout: Duration,
     ) -> Self {
-        let client = crate::outbound::client(timeout);
         WooAdmin {
-            client,
+            endpoint: Endpoint::new("woocommerce", "WooCommerce", timeout)
+                .secret(consumer_key)
+                .secret(consumer_secret),
             base_url: base_url.trim_end_matches('/').to_string(),
             consumer_key: consumer_key.to_string(),
             consumer_secret: consumer_secret.to_string(),
-            timeout,
         }
     }
 
@@ -78,7 +80,7 @@ impl WooAdmin {
     ) -> Result<T, StoreApiError> {
         let url = format!("{}{API_PATH}/{path}", self.base_url);
         let mut request = if self.uses_basic_auth() {
-            self.client
+            self.endpoint
                 .request(method, &url)
                 .basic_auth(&self.consumer_key, Some(&self.consumer_secret))
         } else {
@@ -96,28 +98,17 @@ impl WooAdmin {
                 chrono::Utc::now().timestamp(),
                 &nonce,
             );
-            self.client.request(method, format!("{url}?{query}"))
+            self.endpoint.request(method, format!("{url}?{query}"))
         };
-        request = request
-            .timeout(self.timeout)
-            .header(reqwest::header::ACCEPT, "application/json");
+        request = request.header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| transport_error(&e))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
-        let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
-        if !status.is_success() {
-            return Err(status_error(status, retry_after, &bytes));
+        let answer = self.endpoint.send(path, request).await?;
+        if let Some(error) = answer_error(&answer, &[400, 409, 422], error_message) {
+            return Err(error);
         }
-        serde_json::from_slice(&bytes).map_err(|e| crate::platforms::admin::unreadable(path, &e))
+        read_answer(path, &answer)
     }
 
     /// The site these credentials open: `environment.home_url` of `GET system_status`
@@ -254,35 +245,4 @@ fn signing_url(url: &str) -> Result<String, StoreApiError> {
         Some(port) => format!("{}://{host}:{port}{}", parsed.scheme(), parsed.path()),
         None => format!("{}://{host}{}", parsed.scheme(), parsed.path()),
     })
-}
-
-fn transport_error(error: &reqwest::Error) -> StoreApiError {
-    if error.is_builder() {
-        StoreApiError::Protocol(format!("cannot build the request: {error}"))
-    } else if error.is_connect() {
-        StoreApiError::Unavailable("cannot connect to WooCommerce".to_string())
-    } else {
-        StoreApiError::Timeout
-    }
-}
-
-fn status_error(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> StoreApiError {
-    let message = || {
-        error_message(body)
-            .unwrap_or_else(|| format!("WooCommerce answered HTTP {}", status.as_u16()))
-    };
-    match status.as_u16() {
-        401 | 403 => StoreApiError::Unauthorized(message()),
-        404 => StoreApiError::NotFound(message()),
-        400 | 409 | 422 => StoreApiError::Refused(message()),
-        429 => StoreApiError::RateLimited { retry_after },
-        500..=599 => {
-            StoreApiError::Unavailable(format!("WooCommerce answered HTTP {}", status.as_u16()))
-        }
-        _ => StoreApiError::Protocol(format!(
-            "WooCommerce answered HTTP {}: {}",
-            status.as_u16(),
-            message()
-        )),
-    }
 }

@@ -133,8 +133,7 @@ pub struct AliExpress {
     app_key: String,
     app_secret: String,
     access_token: String,
-    http: reqwest::Client,
-    timeout: Duration,
+    http: crate::outbound::Endpoint,
     pay_currency: String,
     try_to_pay: bool,
 }
@@ -144,27 +143,26 @@ impl std::fmt::Debug for AliExpress {
         f.debug_struct("AliExpress")
             .field("base_url", &self.base_url)
             .field("app_key", &self.app_key)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.http.timeout())
             .finish_non_exhaustive()
     }
 }
 
 impl AliExpress {
     pub fn new(config: AliExpressConfig) -> Self {
-        let http =
-            crate::outbound::client(Duration::from_millis(config.timeout_ms.clamp(1, 5_000)));
-        Self::with_client(config, http)
-    }
-
-    /// With a shared HTTP client (one connection pool for every connector).
-    pub fn with_client(config: AliExpressConfig, http: reqwest::Client) -> Self {
+        let http = crate::outbound::Endpoint::new(
+            "aliexpress",
+            "AliExpress",
+            Duration::from_millis(config.timeout_ms),
+        )
+        .secret(&config.access_token)
+        .secret(&config.app_secret);
         AliExpress {
             base_url: config.base_url,
             app_key: config.app_key,
             app_secret: config.app_secret,
             access_token: config.access_token,
             http,
-            timeout: Duration::from_millis(config.timeout_ms.max(1)),
             pay_currency: config.pay_currency,
             try_to_pay: config.try_to_pay,
         }
