@@ -22,7 +22,6 @@ use super::wallet::{self, Reserved};
 use super::Services;
 use crate::storage::supplier_orders::{self, SupplierOrder};
 use crate::storage::{orders, settings, Database};
-use crate::suppliers::Supplier;
 use anyhow::Context;
 use chrono::Utc;
 use dropflow_core::event::{Actor, OrderEvent};
@@ -34,14 +33,13 @@ use dropflow_core::supplier::{
     Placement, PurchaseLine, PurchaseRequest, RejectReason, RemoteOrder, SupplierError,
     SupplierKind,
 };
-use std::collections::HashMap;
-use std::sync::Arc;
 
 /// The job kind.
 pub const JOB: &str = supplier_orders::PLACE_JOB;
 
-/// The connectors this process can buy through, by supplier kind.
-pub type Suppliers = Arc<HashMap<SupplierKind, Arc<dyn Supplier>>>;
+/// The connectors this process can buy through (kept here for the merge: the registry is
+/// `crate::suppliers::registry`).
+pub use crate::suppliers::Suppliers;
 
 /// Places the supplier order named in the payload (`{"supplier_order_id": …}`).
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
@@ -114,7 +112,7 @@ pub async fn place(
                 found
             }
             Ok(None) => outcome(SupplierOrderStatus::Cancelled),
-            Err(SupplierError::Protocol(_)) => {
+            Err(SupplierError::NotOffered(_)) => {
                 let mut flagged = outcome(SupplierOrderStatus::Rejected);
                 flagged.detail = Some(format!(
                     "the order was cancelled while attempt {} was unanswered and {} cannot be \
@@ -144,7 +142,7 @@ pub async fn place(
             // Cannot be asked: placing again with the same reference is safe while the
             // supplier still refuses a repeat (AliExpress: 24 h); past half of that, a person
             // must look.
-            Err(SupplierError::Protocol(_)) => {
+            Err(SupplierError::NotOffered(_)) => {
                 if Utc::now() - so.updated_at > chrono::Duration::hours(12) {
                     let detail = format!(
                         "attempt {} went unanswered over 12 hours ago and {} cannot be asked \
@@ -174,7 +172,7 @@ pub async fn place(
                     found.detail = Some("an earlier attempt had gone through".into());
                     record(services, &so, found, Some(store_settings.auto_pay)).await
                 }
-                Ok(None) | Err(SupplierError::Protocol(_)) => {
+                Ok(None) | Err(SupplierError::NotOffered(_)) => {
                     // Bought, but the supplier cannot tell us which order it is: it stays a
                     // live attempt (so no retry or re-route buys its lines again) and a flag
                     // asks a person to link it (or, knowingly, buy again).

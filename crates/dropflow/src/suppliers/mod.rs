@@ -10,13 +10,19 @@
 pub mod aliexpress;
 /// CJ Dropshipping API v2.0 (token auth, createOrderV2, pay from balance, webhooks).
 pub mod cj;
+/// A marketplace vendor who fulfils by hand (no connector: capabilities only).
+pub mod manual;
 /// A 1688-style marketplace (Alibaba China open platform): buys for the warehouse.
 pub mod marketplace;
+/// Every supplier in one table, and the process's connectors built from the configuration.
+pub mod registry;
+
+pub use registry::Suppliers;
 
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest, RemoteOrder,
-    SupplierError, SupplierKind,
+    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseRequest,
+    RemoteOrder, SupplierError, SupplierKind,
 };
 use futures::future::BoxFuture;
 
@@ -50,6 +56,10 @@ pub enum ReturnAnswer {
 /// connectors can live behind `Arc<dyn Supplier>` in a registry chosen at run time.
 pub trait Supplier: Send + Sync {
     fn kind(&self) -> SupplierKind;
+
+    /// What this supplier's API offers: the same constant its line in [`registry`] lists,
+    /// so callers ask about a capability rather than compare kinds.
+    fn capabilities(&self) -> Capabilities;
 
     /// Places a purchase. A timeout must surface as `SupplierError::Timeout`: the caller then
     /// marks the attempt *placement unknown* and calls [`Supplier::find_by_reference`] before

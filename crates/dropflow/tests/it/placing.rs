@@ -52,7 +52,7 @@ fn suppliers(s: &Sandboxes) -> Suppliers {
     let mut map: HashMap<SupplierKind, Arc<dyn Supplier>> = HashMap::new();
     map.insert(SupplierKind::Aliexpress, Arc::new(AliExpress::new(ali)));
     map.insert(SupplierKind::Cj, Arc::new(Cj::new(cj)));
-    Arc::new(map)
+    map.into()
 }
 
 async fn app_with(s: &Sandboxes) -> TestApp {

@@ -18,7 +18,7 @@
 //!   [`pay`] read every one of them.
 //! - **find_by_reference cannot be done**: the documented DS API has no lookup by
 //!   `out_order_id` and no order list; the order query takes AliExpress's own order id only.
-//!   It answers a non-transient error instead of a guess (see the method).
+//!   It answers `SupplierError::NotOffered` instead of a guess (see the method).
 //! - **pay cannot be done by API**: there is no pay call (§3.5); an order is paid by
 //!   `try_to_pay` at creation or by a person in the AliExpress buyer centre. `pay` reports
 //!   what AliExpress says about the payment, truthfully (see the method).
@@ -567,7 +567,24 @@ fn combine(supplier_order_id: &str, parts: Vec<Part>) -> RemoteOrder {
     }
 }
 
+/// What AliExpress's dropshipping API offers: products and prices before buying; no lookup by
+/// our reference, no pay call, no cancellation, no returns (see the module docs).
+pub const CAPABILITIES: dropflow_core::supplier::Capabilities =
+    dropflow_core::supplier::Capabilities {
+    lookup_by_reference: false,
+    pay: false,
+    cancel: false,
+    returns: false,
+    catalogue: true,
+    hands_over_to_person: false,
+    buys_for_warehouse: false,
+};
+
 impl Supplier for AliExpress {
+    fn capabilities(&self) -> dropflow_core::supplier::Capabilities {
+        CAPABILITIES
+    }
+
     fn kind(&self) -> SupplierKind {
         SupplierKind::Aliexpress
     }
@@ -611,7 +628,7 @@ impl Supplier for AliExpress {
                 attempt_id,
                 "lookup by reference is not offered by AliExpress"
             );
-            Err(SupplierError::Protocol(
+            Err(SupplierError::NotOffered(
                 "AliExpress's dropshipping API cannot look an order up by out_order_id: \
                  check the AliExpress buyer centre, or place the same attempt again within \
                  24 h (a repeat is refused as a duplicate if the first one went through)"

@@ -278,7 +278,8 @@ impl Cj {
                 return Ok(None);
             }
         }
-        // Saying "absent" here would allow a second purchase: refuse to guess.
+        // Saying "absent" here would allow a second purchase: refuse to guess. (A `Protocol`
+        // error, as the connector tests pin; 1688's deeper search answers `NotOffered`.)
         Err(SupplierError::Protocol(format!(
             "order {attempt_id} is not among CJ's {} most recent orders and older ones were \
              not searched; it may still exist",
@@ -562,7 +563,24 @@ impl Cj {
     }
 }
 
+/// What CJ's API offers: lookup by our `orderNumber` (recent orders), pay from balance,
+/// cancel before confirmation, variant prices; no returns.
+pub const CAPABILITIES: dropflow_core::supplier::Capabilities =
+    dropflow_core::supplier::Capabilities {
+    lookup_by_reference: true,
+    pay: true,
+    cancel: true,
+    returns: false,
+    catalogue: true,
+    hands_over_to_person: false,
+    buys_for_warehouse: false,
+};
+
 impl Supplier for Cj {
+    fn capabilities(&self) -> dropflow_core::supplier::Capabilities {
+        CAPABILITIES
+    }
+
     fn kind(&self) -> SupplierKind {
         SupplierKind::Cj
     }

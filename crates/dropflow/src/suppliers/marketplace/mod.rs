@@ -507,7 +507,7 @@ impl Marketplace {
                 return Ok(cancelled);
             }
         }
-        Err(SupplierError::Protocol(format!(
+        Err(SupplierError::NotOffered(format!(
             "order {attempt_id} is not among the {} most recent 1688 orders; it may still exist",
             pages.saturating_mul(PAGE_SIZE)
         )))
@@ -577,7 +577,24 @@ impl Marketplace {
     }
 }
 
+/// What 1688 offers: lookup by `outOrderId` (recent orders), pay, cancel (unpaid) or a
+/// refund request (paid, not shipped), returns; it buys for the warehouse.
+pub const CAPABILITIES: dropflow_core::supplier::Capabilities =
+    dropflow_core::supplier::Capabilities {
+    lookup_by_reference: true,
+    pay: true,
+    cancel: true,
+    returns: true,
+    catalogue: false,
+    hands_over_to_person: false,
+    buys_for_warehouse: true,
+};
+
 impl Supplier for Marketplace {
+    fn capabilities(&self) -> dropflow_core::supplier::Capabilities {
+        CAPABILITIES
+    }
+
     fn kind(&self) -> SupplierKind {
         SupplierKind::Marketplace
     }
