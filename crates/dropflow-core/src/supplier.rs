@@ -83,6 +83,19 @@ pub struct Capabilities {
     pub buys_for_warehouse: bool,
 }
 
+impl Capabilities {
+    /// Offers nothing; connectors declare theirs as `Capabilities { pay: true, ..NONE }`.
+    pub const NONE: Capabilities = Capabilities {
+        lookup_by_reference: false,
+        pay: false,
+        cancel: false,
+        returns: false,
+        catalogue: false,
+        hands_over_to_person: false,
+        buys_for_warehouse: false,
+    };
+}
+
 /// One item to buy: the supplier's product and SKU ids, and how many.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseLine {

@@ -528,3 +528,155 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let wait = at.signed_duration_since(chrono::Utc::now());
     Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn answer(status: u16, retry_after: Option<Duration>) -> Answer {
+        Answer::new(
+            "Shop",
+            StatusCode::from_u16(status).unwrap(),
+            retry_after,
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn statuses_map_to_one_error() {
+        let connector = "Shop";
+        assert_eq!(answer(200, None).failure(), None);
+        assert_eq!(
+            answer(429, Some(Duration::from_secs(2))).failure(),
+            Some(HttpError::RateLimited {
+                connector,
+                retry_after: Some(Duration::from_secs(2))
+            })
+        );
+        assert_eq!(
+            answer(503, None).transient_failure(),
+            Some(HttpError::Unavailable {
+                connector,
+                status: 503
+            })
+        );
+        assert_eq!(answer(401, None).transient_failure(), None);
+        assert_eq!(
+            answer(403, None).failure(),
+            Some(HttpError::Unauthorized {
+                connector,
+                status: 403
+            })
+        );
+        assert_eq!(
+            answer(404, None).failure(),
+            Some(HttpError::NotFound { connector })
+        );
+        assert_eq!(
+            answer(422, None).failure().unwrap().to_string(),
+            "Shop answered HTTP 422"
+        );
+    }
+
+    #[test]
+    fn secrets_are_blanked_in_urls_and_texts() {
+        let mut secrets = Secrets::default();
+        secrets.add("s3cr3t");
+        secrets.add("");
+        let url = reqwest::Url::parse(
+            "https://user:pw@api.example/x?app_key=k&session=tok&sign=ABC&oauth_signature=x%3D&q=s3cr3t",
+        )
+        .unwrap();
+        let shown = secrets.redact_url(&url);
+        for hidden in ["tok", "ABC", "x%3D", "s3cr3t", "user", "pw"] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        assert!(shown.contains("app_key=k"), "{shown}");
+        assert_eq!(secrets.redact("token s3cr3t refused"), "token *** refused");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+    }
+
+    /// A loopback server answering 429 (no `Retry-After`) `throttled` times, then 200.
+    async fn throttling(throttled: usize) -> (String, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::post(move || {
+                let counter = counter.clone();
+                async move {
+                    if counter.fetch_add(1, Ordering::SeqCst) < throttled {
+                        axum::http::StatusCode::TOO_MANY_REQUESTS
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
+                }
+            }),
+        );
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(socket, app).await });
+        (format!("http://{addr}/"), calls)
+    }
+
+    #[tokio::test]
+    async fn a_429_is_waited_out_as_the_policy_allows() {
+        let (url, calls) = throttling(2).await;
+        let endpoint = Endpoint::with_reach("t", "T", Reach::AnyAddress, Duration::from_secs(2))
+            .rate_limit_wait(Duration::from_millis(10))
+            .retry(Retry::RateLimited {
+                times: 3,
+                max_wait: Duration::from_secs(1),
+            })
+            .paced(2);
+        let answer = endpoint
+            .send("x", endpoint.post(&url).body("{}"))
+            .await
+            .unwrap();
+        assert!(answer.is_success());
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+        // No retries: the 429 is the caller's, with the default wait.
+        let (url, calls) = throttling(1).await;
+        let once = Endpoint::with_reach("t", "T", Reach::AnyAddress, Duration::from_secs(2))
+            .rate_limit_wait(Duration::from_millis(10));
+        let answer = once.send("x", once.post(&url)).await.unwrap();
+        assert_eq!(
+            answer.failure(),
+            Some(HttpError::RateLimited {
+                connector: "T",
+                retry_after: Some(Duration::from_millis(10))
+            })
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn no_connection_and_refusals_say_nothing_was_sent() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let open = Endpoint::with_reach("t", "T", Reach::AnyAddress, Duration::from_secs(2));
+        assert_eq!(
+            open.send("x", open.post(&url)).await.unwrap_err(),
+            HttpError::Unreachable { connector: "T" }
+        );
+        let public = Endpoint::with_reach("t", "T", Reach::PublicOnly, Duration::from_secs(2));
+        assert!(matches!(
+            public.send("x", public.post(&url)).await.unwrap_err(),
+            HttpError::Refused { .. }
+        ));
+    }
+}

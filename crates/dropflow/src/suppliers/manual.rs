@@ -6,11 +6,6 @@ use dropflow_core::supplier::Capabilities;
 
 /// A person does it all.
 pub const CAPABILITIES: Capabilities = Capabilities {
-    lookup_by_reference: false,
-    pay: false,
-    cancel: false,
-    returns: false,
-    catalogue: false,
     hands_over_to_person: true,
-    buys_for_warehouse: false,
+    ..Capabilities::NONE
 };

@@ -160,7 +160,10 @@ mod tests {
             "token",
         ));
         assert_eq!(ali.capabilities(), capabilities(SupplierKind::Aliexpress));
-        let cj = cj::Cj::new(cj::CjConfig::new("http://127.0.0.1:9", cj::ApiKey::new("k")));
+        let cj = cj::Cj::new(cj::CjConfig::new(
+            "http://127.0.0.1:9",
+            cj::ApiKey::new("k"),
+        ));
         assert_eq!(cj.capabilities(), capabilities(SupplierKind::Cj));
     }
 }

@@ -37,8 +37,8 @@ use super::Supplier;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseLine, PurchaseRequest,
-    RejectReason, RemoteItem, RemoteOrder, SupplierError, SupplierKind, Tracking,
+    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseLine,
+    PurchaseRequest, RejectReason, RemoteItem, RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
 use futures::future::{try_join_all, BoxFuture};
 use futures::FutureExt as _;
@@ -569,19 +569,13 @@ fn combine(supplier_order_id: &str, parts: Vec<Part>) -> RemoteOrder {
 
 /// What AliExpress's dropshipping API offers: products and prices before buying; no lookup by
 /// our reference, no pay call, no cancellation, no returns (see the module docs).
-pub const CAPABILITIES: dropflow_core::supplier::Capabilities =
-    dropflow_core::supplier::Capabilities {
-    lookup_by_reference: false,
-    pay: false,
-    cancel: false,
-    returns: false,
+pub const CAPABILITIES: Capabilities = Capabilities {
     catalogue: true,
-    hands_over_to_person: false,
-    buys_for_warehouse: false,
+    ..Capabilities::NONE
 };
 
 impl Supplier for AliExpress {
-    fn capabilities(&self) -> dropflow_core::supplier::Capabilities {
+    fn capabilities(&self) -> Capabilities {
         CAPABILITIES
     }
 

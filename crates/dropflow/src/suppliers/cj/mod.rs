@@ -30,8 +30,8 @@ use super::Supplier;
 use auth::TokenCache;
 use dropflow_core::money::Money;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest, RejectReason,
-    RemoteOrder, SupplierError, SupplierKind, Tracking,
+    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseRequest,
+    RejectReason, RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -565,19 +565,16 @@ impl Cj {
 
 /// What CJ's API offers: lookup by our `orderNumber` (recent orders), pay from balance,
 /// cancel before confirmation, variant prices; no returns.
-pub const CAPABILITIES: dropflow_core::supplier::Capabilities =
-    dropflow_core::supplier::Capabilities {
+pub const CAPABILITIES: Capabilities = Capabilities {
     lookup_by_reference: true,
     pay: true,
     cancel: true,
-    returns: false,
     catalogue: true,
-    hands_over_to_person: false,
-    buys_for_warehouse: false,
+    ..Capabilities::NONE
 };
 
 impl Supplier for Cj {
-    fn capabilities(&self) -> dropflow_core::supplier::Capabilities {
+    fn capabilities(&self) -> Capabilities {
         CAPABILITIES
     }
 

@@ -39,8 +39,8 @@ use super::{ReturnAnswer, ReturnRequest, Supplier};
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
-    above_price_guard, CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest,
-    RejectReason, RemoteOrder, SupplierError, SupplierKind,
+    above_price_guard, CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement,
+    PurchaseRequest, RejectReason, RemoteOrder, SupplierError, SupplierKind,
 };
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -579,19 +579,17 @@ impl Marketplace {
 
 /// What 1688 offers: lookup by `outOrderId` (recent orders), pay, cancel (unpaid) or a
 /// refund request (paid, not shipped), returns; it buys for the warehouse.
-pub const CAPABILITIES: dropflow_core::supplier::Capabilities =
-    dropflow_core::supplier::Capabilities {
+pub const CAPABILITIES: Capabilities = Capabilities {
     lookup_by_reference: true,
     pay: true,
     cancel: true,
     returns: true,
-    catalogue: false,
-    hands_over_to_person: false,
     buys_for_warehouse: true,
+    ..Capabilities::NONE
 };
 
 impl Supplier for Marketplace {
-    fn capabilities(&self) -> dropflow_core::supplier::Capabilities {
+    fn capabilities(&self) -> Capabilities {
         CAPABILITIES
     }
 
