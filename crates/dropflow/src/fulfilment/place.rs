@@ -37,10 +37,6 @@ use dropflow_core::supplier::{
 /// The job kind.
 pub const JOB: &str = supplier_orders::PLACE_JOB;
 
-/// The connectors this process can buy through (kept here for the merge: the registry is
-/// `crate::suppliers::registry`).
-pub use crate::suppliers::Suppliers;
-
 /// Places the supplier order named in the payload (`{"supplier_order_id": …}`).
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
     place(services, super::supplier_order_id(payload)?).await

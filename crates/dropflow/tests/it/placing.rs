@@ -3,7 +3,7 @@
 //! is reconciled before any retry, so nothing is bought twice.
 
 use crate::support::*;
-use dropflow::fulfilment::place::Suppliers;
+use dropflow::suppliers::Suppliers;
 use dropflow::suppliers::aliexpress::{AliExpress, AliExpressConfig};
 use dropflow::suppliers::cj::{ApiKey, Cj, CjConfig};
 use dropflow::suppliers::Supplier;
