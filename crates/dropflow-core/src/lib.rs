@@ -49,5 +49,9 @@ pub mod lifecycle;
 pub mod tab;
 /// How often to ask suppliers and carriers, adapted to where an order stands.
 pub mod follow;
+/// The mails dropflow sends and who reads each (the outbox's vocabulary).
+pub mod mail;
+/// Every job kind the queue runs, by name: one list shared by the writers and the handlers.
+pub mod jobs;
 /// The warehouse leg: rates, carrier choice, refunds, consolidation, inspection, stages.
 pub mod warehouse;

@@ -144,9 +144,9 @@ impl FollowUp {
     /// The job-queue kind that carries this follow-up.
     pub fn job_kind(self) -> &'static str {
         match self {
-            FollowUp::RouteOrder => "order.route",
-            FollowUp::CancelSupplierOrders => "order.cancel_supplier_orders",
-            FollowUp::ReconcileEdit => "order.reconcile_edit",
+            FollowUp::RouteOrder => crate::jobs::ROUTE_ORDER,
+            FollowUp::CancelSupplierOrders => crate::jobs::CANCEL_SUPPLIER_ORDERS,
+            FollowUp::ReconcileEdit => crate::jobs::RECONCILE_EDIT,
         }
     }
 }

@@ -45,3 +45,15 @@ impl ShipmentStatus {
         }
     }
 }
+
+/// Where one parcel is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingUpdate {
+    pub number: String,
+    pub status: ShipmentStatus,
+    /// The service's own sub-status, verbatim (e.g. `InTransit_CustomsProcessing`).
+    pub sub_status: Option<String>,
+    /// The latest scan's description and time.
+    pub last_event: Option<String>,
+    pub last_event_at: Option<chrono::DateTime<chrono::Utc>>,
+}

@@ -166,6 +166,17 @@ pub struct Report {
     pub found: bool,
 }
 
+/// The courier and check outcome for a number: (`valid` | `invalid` | `unrecognised`,
+/// courier name, the courier's tracking page).
+pub fn check_number(number: &str) -> (&'static str, Option<&'static str>, Option<String>) {
+    let found = detect(number);
+    match best(number) {
+        Some(best) => ("valid", Some(best.courier_name), best.tracking_url),
+        None if found.is_empty() => ("unrecognised", None, None),
+        None => ("invalid", found.first().map(|d| d.courier_name), None),
+    }
+}
+
 /// Detects and renders in one go: `render(&normalise(number), &detect(number))`.
 pub fn report(number: &str) -> Report {
     render(&normalise(number), &detect(number))

@@ -7,8 +7,6 @@
 /// 17TRACK API v2.2.
 pub mod track17;
 
-use chrono::{DateTime, Utc};
-use dropflow_core::shipment::ShipmentStatus;
 use futures::future::BoxFuture;
 use std::time::Duration;
 
@@ -34,17 +32,7 @@ pub enum Registration {
     },
 }
 
-/// Where one parcel is now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrackingUpdate {
-    pub number: String,
-    pub status: ShipmentStatus,
-    /// The service's own sub-status, verbatim (e.g. `InTransit_CustomsProcessing`).
-    pub sub_status: Option<String>,
-    /// The latest scan's description and time.
-    pub last_event: Option<String>,
-    pub last_event_at: Option<DateTime<Utc>>,
-}
+pub use dropflow_core::shipment::TrackingUpdate;
 
 /// Not being able to get an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

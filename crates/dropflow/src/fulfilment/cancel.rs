@@ -28,10 +28,10 @@ use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 use dropflow_core::supplier::{CancelAnswer, CancelRequest, SupplierKind};
 
 /// The job kind (the lifecycle's `FollowUp::CancelSupplierOrders`).
-pub const JOB: &str = "order.cancel_supplier_orders";
+pub const JOB: &str = dropflow_core::jobs::CANCEL_SUPPLIER_ORDERS;
 
 /// The job that lets go of one purchase: `{"supplier_order_id": …, "why": …}`.
-pub const PURCHASE_JOB: &str = "supplier_order.cancel";
+pub const PURCHASE_JOB: &str = dropflow_core::jobs::CANCEL_SUPPLIER_ORDER;
 
 /// Why a purchase whose lines were all removed is let go.
 pub const LINES_REMOVED: &str = "changed in the store (the lines it buys were removed)";

@@ -14,7 +14,7 @@ use dropflow_core::lifecycle::Command;
 use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 
 /// The job kind (the lifecycle's `FollowUp::ReconcileEdit`).
-pub const JOB: &str = "order.reconcile_edit";
+pub const JOB: &str = dropflow_core::jobs::RECONCILE_EDIT;
 
 pub async fn run(db: &Database, payload: &serde_json::Value) -> anyhow::Result<()> {
     reconcile(db, super::order_id(payload)?).await

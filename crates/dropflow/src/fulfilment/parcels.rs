@@ -22,16 +22,7 @@ pub struct Recorded {
     pub pushable: bool,
 }
 
-/// The courier and check outcome for a number: (`valid` | `invalid` | `unrecognised`,
-/// courier name, the courier's tracking page).
-pub fn check_number(number: &str) -> (&'static str, Option<&'static str>, Option<String>) {
-    let found = tracking::detect(number);
-    match tracking::best(number) {
-        Some(best) => ("valid", Some(best.courier_name), best.tracking_url),
-        None if found.is_empty() => ("unrecognised", None, None),
-        None => ("invalid", found.first().map(|d| d.courier_name), None),
-    }
-}
+pub use dropflow_core::tracking::check_number;
 
 /// Records one parcel of `so` in the caller's transaction, and queues its write-back to the
 /// store when its number passes.

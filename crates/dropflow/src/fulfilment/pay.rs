@@ -21,7 +21,7 @@ use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 use dropflow_core::supplier::{PaymentResult, SupplierKind};
 
 /// The job kind.
-pub const JOB: &str = supplier_orders::PAY_JOB;
+pub const JOB: &str = dropflow_core::jobs::PAY_SUPPLIER_ORDER;
 
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
     pay(services, super::supplier_order_id(payload)?).await

@@ -35,7 +35,7 @@ use dropflow_core::supplier::{
 };
 
 /// The job kind.
-pub const JOB: &str = supplier_orders::PLACE_JOB;
+pub const JOB: &str = dropflow_core::jobs::PLACE_SUPPLIER_ORDER;
 
 /// Places the supplier order named in the payload (`{"supplier_order_id": …}`).
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
@@ -443,7 +443,13 @@ async fn record(
         && auto_pay == Some(true)
         && last_error.is_none()
     {
-        supplier_orders::enqueue_job(&mut tx, supplier_orders::PAY_JOB, so.id, so.order_id).await?;
+        supplier_orders::enqueue_job(
+            &mut tx,
+            dropflow_core::jobs::PAY_SUPPLIER_ORDER,
+            so.id,
+            so.order_id,
+        )
+        .await?;
     }
     let now = Utc::now();
     let next = services

@@ -17,7 +17,7 @@ use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::lifecycle::Command;
 
 /// The job kind.
-pub const JOB: &str = "shipment.push";
+pub const JOB: &str = dropflow_core::jobs::PUSH_SHIPMENT;
 /// Tries before a write-back is left failed for a person: with the production backoff
 /// (doubling up to an hour) about a day of a store being down.
 pub const TRIES: i64 = 30;

@@ -10,7 +10,7 @@ use dropflow_core::routing;
 use sqlx::Row;
 
 /// The job kind (the lifecycle's `FollowUp::RouteOrder`).
-pub const JOB: &str = "order.route";
+pub const JOB: &str = dropflow_core::jobs::ROUTE_ORDER;
 
 /// Routes the order named in the job payload (`{"order_id": …}`).
 pub async fn run(db: &Database, payload: &serde_json::Value) -> anyhow::Result<()> {
@@ -96,7 +96,13 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
     supplier_orders::create_from_plan(tx, order_id, &plan.purchases, settings.auto_order).await?;
     if settings.auto_order {
         for id in waiting {
-            supplier_orders::enqueue_job(tx, supplier_orders::PLACE_JOB, id, order_id).await?;
+            supplier_orders::enqueue_job(
+                tx,
+                dropflow_core::jobs::PLACE_SUPPLIER_ORDER,
+                id,
+                order_id,
+            )
+            .await?;
         }
     }
     let command = Command::RecordRouting {

@@ -24,7 +24,7 @@ use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 use dropflow_core::supplier::{RemoteOrder, SupplierKind};
 
 /// The job kind.
-pub const JOB: &str = supplier_orders::SYNC_JOB;
+pub const JOB: &str = dropflow_core::jobs::SYNC_SUPPLIER_ORDER;
 
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
     sync(services, super::supplier_order_id(payload)?).await
@@ -242,7 +242,7 @@ pub async fn apply_remote(
 }
 
 /// The job that applies one CJ webhook message (queued by `POST /webhooks/cj`).
-pub const CJ_EVENT_JOB: &str = "supplier.cj_event";
+pub const CJ_EVENT_JOB: &str = dropflow_core::jobs::CJ_EVENT;
 
 /// Applies a CJ message: an order status change or a parcel update, like a sync would.
 pub async fn apply_cj_event(

@@ -17,7 +17,7 @@ use dropflow_core::shipment::ShipmentStatus;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The job kind.
-pub const JOB: &str = "shipments.track";
+pub const JOB: &str = dropflow_core::jobs::TRACK_SHIPMENTS;
 
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
     let numbers: Vec<String> = payload

@@ -27,6 +27,7 @@ use crate::storage::{Database, Tx};
 use dropflow_core::event::OrderEvent;
 use dropflow_core::hold::{HoldOrigin, HoldReason};
 use dropflow_core::ids::OrderId;
+pub use dropflow_core::mail::{Audience, MailKind};
 use dropflow_core::money::Money;
 use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 use dropflow_core::routing::{LineFailure, RouteFailure};
@@ -41,95 +42,7 @@ use templates::{
 pub use transport::{Notifier, SendError};
 
 /// The job kind that delivers one outbox row.
-pub const SEND_JOB: &str = "outbox.send";
-
-/// Which mail a row is (the outbox's `kind` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MailKind {
-    /// To the merchant: an order arrived.
-    NewOrder,
-    /// To the merchant: a supplier shipped, with the domestic tracking.
-    SupplierShipped,
-    /// To the merchant: paying a supplier failed (balance too low), with the amount.
-    PaymentFailed,
-    /// To the merchant: a person must act (hold, routing failure, store write-back failure,
-    /// and the SLA flags of "needs attention").
-    NeedsAttention,
-    /// To the customer: shipped, with tracking number, carrier and link.
-    Shipped,
-    /// To the customer: delivered.
-    Delivered,
-    /// To the merchant: every item arrived at the warehouse and passed inspection.
-    ArrivedInspected,
-    /// To the merchant: repacked, with the carriers, prices and delivery times to choose from.
-    ReadyToShip,
-    /// To a manual vendor: an order handed to them, with their lines and the address.
-    VendorOrder,
-    /// To a manual vendor: an order handed to them changed or was cancelled in the store.
-    VendorChange,
-}
-
-impl MailKind {
-    pub const ALL: [MailKind; 10] = [
-        MailKind::NewOrder,
-        MailKind::SupplierShipped,
-        MailKind::PaymentFailed,
-        MailKind::NeedsAttention,
-        MailKind::Shipped,
-        MailKind::Delivered,
-        MailKind::ArrivedInspected,
-        MailKind::ReadyToShip,
-        MailKind::VendorOrder,
-        MailKind::VendorChange,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MailKind::NewOrder => "new_order",
-            MailKind::SupplierShipped => "supplier_shipped",
-            MailKind::PaymentFailed => "payment_failed",
-            MailKind::NeedsAttention => "needs_attention",
-            MailKind::Shipped => "shipped",
-            MailKind::Delivered => "delivered",
-            MailKind::ArrivedInspected => "arrived_inspected",
-            MailKind::ReadyToShip => "ready_to_ship",
-            MailKind::VendorOrder => "vendor_order",
-            MailKind::VendorChange => "vendor_change",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<MailKind> {
-        MailKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Who reads it.
-    pub fn audience(self) -> Audience {
-        match self {
-            MailKind::Shipped | MailKind::Delivered => Audience::Customer,
-            MailKind::VendorOrder | MailKind::VendorChange => Audience::Vendor,
-            MailKind::NewOrder
-            | MailKind::SupplierShipped
-            | MailKind::PaymentFailed
-            | MailKind::NeedsAttention
-            | MailKind::ArrivedInspected
-            | MailKind::ReadyToShip => Audience::Merchant,
-        }
-    }
-
-    /// Whether it goes to the customer.
-    pub fn to_customer(self) -> bool {
-        self.audience() == Audience::Customer
-    }
-}
-
-/// Who a mail is for. Only merchant mails follow the store's mail choices: the customer's
-/// follow `notify_customer`, and a vendor cannot work an order they never hear of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    Merchant,
-    Customer,
-    Vendor,
-}
+pub const SEND_JOB: &str = dropflow_core::jobs::SEND_MAIL;
 
 /// One mail to send: who to, about which order, and what it says (rendered by [`enqueue`]).
 #[derive(Clone, PartialEq, Eq)]
@@ -483,7 +396,7 @@ fn warehouse_tracking(ctx: &MailContext, detail: &str) -> TrackingInfo {
 /// The number, the carrier (reported, or recognised from the number) and a page to follow
 /// it: the caller's, the courier's own, or 17TRACK's, which follows any carrier.
 fn tracking_info(number: &str, carrier: Option<&str>, url: Option<&str>) -> TrackingInfo {
-    let (_, courier, courier_url) = crate::fulfilment::parcels::check_number(number);
+    let (_, courier, courier_url) = dropflow_core::tracking::check_number(number);
     let carrier = carrier
         .map(str::to_string)
         .or_else(|| courier.map(str::to_string));

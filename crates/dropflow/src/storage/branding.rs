@@ -10,8 +10,8 @@
 //! external references, and the logo is served back to browsers and printed by the warehouse.
 
 use super::{now_ms, Database, Result, StorageError, Tx};
-use crate::notify::MailKind;
 use dropflow_core::ids::StoreId;
+use dropflow_core::mail::MailKind;
 use sqlx::Row;
 
 /// The largest logo accepted, in bytes.

@@ -21,10 +21,10 @@
 use super::codec::{ms, parse_id};
 use super::write_set::{chunks_of, placeholders, ParamStyle};
 use super::{now_ms, Result, StorageError, Tx};
-use crate::carriers::TrackingUpdate;
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, ShipmentId, SupplierOrderId};
 use dropflow_core::shipment::ShipmentStatus;
+use dropflow_core::shipment::TrackingUpdate;
 use sqlx::Row;
 use std::collections::HashMap;
 

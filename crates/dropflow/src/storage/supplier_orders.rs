@@ -12,9 +12,6 @@ use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeSet;
 
-/// The job that places one supplier order.
-pub const PLACE_JOB: &str = "supplier_order.place";
-
 /// Writes the planned purchases as supplier orders and, with `place_now` (the store's
 /// auto-order), queues their placement.
 pub async fn create_from_plan(
@@ -85,7 +82,7 @@ pub async fn create_from_plan(
             .await?;
         }
         if place_now {
-            enqueue_job(tx, PLACE_JOB, id, order_id).await?;
+            enqueue_job(tx, dropflow_core::jobs::PLACE_SUPPLIER_ORDER, id, order_id).await?;
         }
         ids.push(id);
     }
@@ -571,18 +568,20 @@ pub async fn claim_due_syncs(
         if moved.rows_affected() == 1 {
             let payload = serde_json::json!({ "supplier_order_id": id });
             let order_id = super::codec::parse_id("supplier_orders.order_id", &order_id)?;
-            super::jobs::enqueue(&mut tx, SYNC_JOB, &payload, Some(order_id), now_ms).await?;
+            super::jobs::enqueue(
+                &mut tx,
+                dropflow_core::jobs::SYNC_SUPPLIER_ORDER,
+                &payload,
+                Some(order_id),
+                now_ms,
+            )
+            .await?;
             claimed += 1;
         }
     }
     tx.commit().await?;
     Ok(claimed)
 }
-
-/// The job that asks the supplier where one supplier order stands.
-pub const SYNC_JOB: &str = "supplier_order.sync";
-/// The job that pays one supplier order.
-pub const PAY_JOB: &str = "supplier_order.pay";
 
 /// Queues a job about one supplier order in the caller's transaction.
 pub async fn enqueue_job(

@@ -20,6 +20,7 @@ mod hardening;
 mod isolation;
 mod jobs_queue;
 mod link_and_difference;
+mod migration_parity;
 mod money;
 mod notify;
 mod openapi_health;

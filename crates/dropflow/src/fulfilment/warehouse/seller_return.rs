@@ -18,7 +18,7 @@ use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::SupplierKind;
 
 /// The job kind.
-pub const JOB: &str = "warehouse.request_return";
+pub const JOB: &str = dropflow_core::jobs::REQUEST_SELLER_RETURN;
 
 /// Queues the request for `item_id` of `so`, for `amount` of goods (caller's transaction).
 pub(crate) async fn enqueue(

@@ -275,7 +275,13 @@ pub async fn link_purchase(
         None,
     )
     .await?;
-    supplier_orders::enqueue_job(&mut tx, supplier_orders::SYNC_JOB, so.id, so.order_id).await?;
+    supplier_orders::enqueue_job(
+        &mut tx,
+        dropflow_core::jobs::SYNC_SUPPLIER_ORDER,
+        so.id,
+        so.order_id,
+    )
+    .await?;
     flags::resolve_kind(&mut tx, so.id, kind::LINK_BY_HAND, &detail, &caller.actor).await?;
     order_tx::apply(
         &mut tx,

@@ -46,11 +46,11 @@ impl Action {
         match self {
             Action::Place => (
                 &[SupplierOrderStatus::AwaitingPlacement],
-                supplier_orders::PLACE_JOB,
+                dropflow_core::jobs::PLACE_SUPPLIER_ORDER,
             ),
             Action::Pay => (
                 &[SupplierOrderStatus::AwaitingPayment],
-                supplier_orders::PAY_JOB,
+                dropflow_core::jobs::PAY_SUPPLIER_ORDER,
             ),
             Action::Refresh => (
                 &[
@@ -58,7 +58,7 @@ impl Action {
                     SupplierOrderStatus::AwaitingShipment,
                     SupplierOrderStatus::Shipped,
                 ],
-                supplier_orders::SYNC_JOB,
+                dropflow_core::jobs::SYNC_SUPPLIER_ORDER,
             ),
         }
     }

@@ -122,7 +122,7 @@ pub async fn top_up_store(
     for (id, order_id) in &waiting {
         crate::storage::supplier_orders::enqueue_job(
             &mut tx,
-            crate::storage::supplier_orders::PAY_JOB,
+            dropflow_core::jobs::PAY_SUPPLIER_ORDER,
             *id,
             *order_id,
         )

@@ -1,0 +1,44 @@
+//! Every job kind the queue runs, by name. The queue stores these strings in `jobs.kind`;
+//! whoever writes a job (a transition's follow-up, an action, the follower) and the handler
+//! registered for it name it from this one list, so storage needs to know none of them.
+
+/// Routes a paid order's lines to one purchase per supplier.
+pub const ROUTE_ORDER: &str = "order.route";
+/// Lets go of an order's purchases after the store cancelled it.
+pub const CANCEL_SUPPLIER_ORDERS: &str = "order.cancel_supplier_orders";
+/// Works out what a store edit means for what was bought.
+pub const RECONCILE_EDIT: &str = "order.reconcile_edit";
+/// Places one supplier order.
+pub const PLACE_SUPPLIER_ORDER: &str = "supplier_order.place";
+/// Pays one placed supplier order.
+pub const PAY_SUPPLIER_ORDER: &str = "supplier_order.pay";
+/// Asks the supplier where one supplier order stands.
+pub const SYNC_SUPPLIER_ORDER: &str = "supplier_order.sync";
+/// Asks the supplier to cancel one purchase.
+pub const CANCEL_SUPPLIER_ORDER: &str = "supplier_order.cancel";
+/// Applies one CJ webhook delivery (order or logistics message).
+pub const CJ_EVENT: &str = "supplier.cj_event";
+/// Pushes one shipment's tracking to the store.
+pub const PUSH_SHIPMENT: &str = "shipment.push";
+/// Asks the carriers' tracking service about a batch of parcels.
+pub const TRACK_SHIPMENTS: &str = "shipments.track";
+/// Asks a marketplace seller to take goods back that failed inspection.
+pub const REQUEST_SELLER_RETURN: &str = "warehouse.request_return";
+/// Delivers one outbox mail.
+pub const SEND_MAIL: &str = "outbox.send";
+
+/// Every kind, for listings and checks.
+pub const ALL: [&str; 12] = [
+    ROUTE_ORDER,
+    CANCEL_SUPPLIER_ORDERS,
+    RECONCILE_EDIT,
+    PLACE_SUPPLIER_ORDER,
+    PAY_SUPPLIER_ORDER,
+    SYNC_SUPPLIER_ORDER,
+    CANCEL_SUPPLIER_ORDER,
+    CJ_EVENT,
+    PUSH_SHIPMENT,
+    TRACK_SHIPMENTS,
+    REQUEST_SELLER_RETURN,
+    SEND_MAIL,
+];
