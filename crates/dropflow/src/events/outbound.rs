@@ -111,7 +111,7 @@ pub async fn turn(
         .filter(|_| !config.reach.allows_private());
     let error = match refused {
         Some(why) => Some(format!("refused: {why}")),
-        None => send(client, config, target, body).await,
+        None => send(client, target, body).await,
     };
     match error {
         None => {
@@ -148,16 +148,10 @@ pub fn endpoint(config: &EventsConfig) -> Endpoint {
 }
 
 /// POSTs one signed batch; the failure in words (never the URL: it may carry credentials).
-async fn send(
-    client: &Endpoint,
-    config: &EventsConfig,
-    target: &Target,
-    body: Vec<u8>,
-) -> Option<String> {
+async fn send(client: &Endpoint, target: &Target, body: Vec<u8>) -> Option<String> {
     let timestamp = now_ms() / 1000;
     let request = client
         .post(&target.url)
-        .timeout(config.webhook_timeout)
         .header("content-type", "application/json")
         .header("user-agent", "dropflow-webhooks")
         .header("x-dropflow-timestamp", timestamp.to_string())

@@ -667,16 +667,17 @@ mod tests {
     async fn no_connection_and_refusals_say_nothing_was_sent() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
+        // Listening: the guard refuses the loopback peer once connected.
+        let public = Endpoint::with_reach("t", "T", Reach::PublicOnly, Duration::from_secs(2));
+        assert!(matches!(
+            public.send("x", public.post(&url)).await.unwrap_err(),
+            HttpError::Refused { .. }
+        ));
         drop(listener);
         let open = Endpoint::with_reach("t", "T", Reach::AnyAddress, Duration::from_secs(2));
         assert_eq!(
             open.send("x", open.post(&url)).await.unwrap_err(),
             HttpError::Unreachable { connector: "T" }
         );
-        let public = Endpoint::with_reach("t", "T", Reach::PublicOnly, Duration::from_secs(2));
-        assert!(matches!(
-            public.send("x", public.post(&url)).await.unwrap_err(),
-            HttpError::Refused { .. }
-        ));
     }
 }

@@ -8,7 +8,7 @@
 //! look for a fulfilment already carrying the tracking number before creating one, so a
 //! repeat answers `AlreadyFulfilled` instead of fulfilling twice.
 
-use crate::outbound::{Answer, HttpError};
+use crate::outbound::{Answer, Endpoint, HttpError};
 use futures::future::BoxFuture;
 use std::time::Duration;
 
@@ -160,12 +160,66 @@ pub fn answer_error(
     })
 }
 
-/// A 2xx answer's body read as `T`.
-pub fn read_answer<T: serde::de::DeserializeOwned>(
+/// How a platform says no: the statuses that mean "understood, and no" (beyond 401/403/404),
+/// and where its error text is in a body.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusals {
+    pub statuses: &'static [u16],
+    pub message: fn(&[u8]) -> Option<String>,
+}
+
+/// One Admin API call through `endpoint`: asks for JSON, sends `body` as JSON when given, and
+/// reads a 2xx answer as `T`; anything else is the platform's error in [`StoreApiError`].
+pub async fn call_json<T: serde::de::DeserializeOwned>(
+    endpoint: &Endpoint,
     path: &str,
-    answer: &Answer,
+    request: reqwest::RequestBuilder,
+    body: Option<&serde_json::Value>,
+    refusals: Refusals,
 ) -> Result<T, StoreApiError> {
+    let mut request = request.header(reqwest::header::ACCEPT, "application/json");
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let answer = endpoint.send(path, request).await?;
+    if let Some(error) = answer_error(&answer, refusals.statuses, refusals.message) {
+        return Err(error);
+    }
     answer.json().map_err(|e| unreadable(path, &e))
+}
+
+/// The text at `pointer` in an answer, or a protocol error naming what is missing.
+pub fn text_at(
+    answer: &serde_json::Value,
+    pointer: &str,
+    missing: &str,
+) -> Result<String, StoreApiError> {
+    answer
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| StoreApiError::Protocol(missing.to_string()))
+}
+
+/// A push's store order id and tracking number, checked before any call: both platforms
+/// number their orders, and a fulfilment needs a tracking number.
+pub fn push_keys<'a>(
+    push: &'a FulfilmentPush,
+    platform: &str,
+) -> Result<(&'a str, &'a str), StoreApiError> {
+    let order_id = push.store_order_id.trim();
+    if order_id.is_empty() || !order_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(StoreApiError::NotFound(format!(
+            "order {order_id:?} ({platform} order ids are numbers)"
+        )));
+    }
+    let number = push.tracking_number.trim();
+    if number.is_empty() {
+        return Err(StoreApiError::Refused(
+            "a fulfilment needs a tracking number".to_string(),
+        ));
+    }
+    Ok((order_id, number))
 }
 
 /// A store's Admin API, as far as dropflow writes to it.

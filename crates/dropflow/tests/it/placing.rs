@@ -3,10 +3,10 @@
 //! is reconciled before any retry, so nothing is bought twice.
 
 use crate::support::*;
-use dropflow::suppliers::Suppliers;
 use dropflow::suppliers::aliexpress::{AliExpress, AliExpressConfig};
 use dropflow::suppliers::cj::{ApiKey, Cj, CjConfig};
 use dropflow::suppliers::Supplier;
+use dropflow::suppliers::Suppliers;
 use dropflow_core::supplier::SupplierKind;
 use dropflow_sandbox::aliexpress::{self as ali_sandbox, AliExpressSandbox};
 use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox};

@@ -18,7 +18,7 @@ use super::admin_wire::{
 };
 use crate::outbound::{Endpoint, Retry};
 use crate::platforms::admin::{
-    answer_error, read_answer, FulfilmentPush, PushOutcome, StoreAdmin, StoreApiError,
+    call_json, push_keys, text_at, FulfilmentPush, PushOutcome, Refusals, StoreAdmin, StoreApiError,
 };
 use futures::future::BoxFuture;
 use reqwest::Method;
@@ -39,6 +39,12 @@ const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
 
 const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
+
+/// Shopify says no with 422 and its `errors` text.
+const REFUSALS: Refusals = Refusals {
+    statuses: &[422],
+    message: error_message,
+};
 
 /// Calls in flight to one store at once. Shopify's bucket refills at 2–40 calls a second and
 /// answers 429 to the excess; a handful in flight keeps the bucket busy without a herd of
@@ -95,19 +101,11 @@ impl ShopifyAdmin {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, StoreApiError> {
-        let mut request = self
+        let request = self
             .endpoint
             .request(method, self.url(path))
-            .header(TOKEN_HEADER, &self.access_token)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let answer = self.endpoint.send(path, request).await?;
-        if let Some(error) = answer_error(&answer, &[422], error_message) {
-            return Err(error);
-        }
-        read_answer(path, &answer)
+            .header(TOKEN_HEADER, &self.access_token);
+        call_json(&self.endpoint, path, request, body, REFUSALS).await
     }
 
     /// The shop these credentials open: `shop.myshopify_domain` of `GET shop.json`
@@ -115,28 +113,15 @@ impl ShopifyAdmin {
     /// shop's configuration"; documented example `"myshopify_domain": "jsmith.myshopify.com"`).
     pub async fn shop_domain(&self) -> Result<String, StoreApiError> {
         let answer: Value = self.call(Method::GET, "shop.json", None).await?;
-        answer
-            .pointer("/shop/myshopify_domain")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                StoreApiError::Protocol("shop.json without shop.myshopify_domain".into())
-            })
+        text_at(
+            &answer,
+            "/shop/myshopify_domain",
+            "shop.json without shop.myshopify_domain",
+        )
     }
 
     async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {
-        let order_id = push.store_order_id.trim();
-        if order_id.is_empty() || !order_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(StoreApiError::NotFound(format!(
-                "order {order_id:?} (Shopify order ids are numbers)"
-            )));
-        }
-        let number = push.tracking_number.trim();
-        if number.is_empty() {
-            return Err(StoreApiError::Refused(
-                "a fulfilment needs a tracking number".to_string(),
-            ));
-        }
+        let (order_id, number) = push_keys(push, "Shopify")?;
 
         let existing: FulfillmentList = self
             .call(

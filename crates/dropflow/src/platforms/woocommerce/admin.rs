@@ -17,7 +17,7 @@
 use super::admin_wire::{error_message, note_text, oauth_query, Note, Order, TRACKING_META_KEY};
 use crate::outbound::Endpoint;
 use crate::platforms::admin::{
-    answer_error, read_answer, FulfilmentPush, PushOutcome, StoreAdmin, StoreApiError,
+    call_json, push_keys, text_at, FulfilmentPush, PushOutcome, Refusals, StoreAdmin, StoreApiError,
 };
 use futures::future::BoxFuture;
 use rand::Rng as _;
@@ -27,6 +27,12 @@ use serde_json::{json, Map, Value};
 use std::time::Duration;
 
 const API_PATH: &str = "/wp-json/wc/v3";
+
+/// WooCommerce says no with 400, 409 or 422 and its `message`/`code`.
+const REFUSALS: Refusals = Refusals {
+    statuses: &[400, 409, 422],
+    message: error_message,
+};
 
 /// One site's REST API. Holds configuration only.
 #[derive(Clone)]
@@ -79,7 +85,7 @@ impl WooAdmin {
         body: Option<&Value>,
     ) -> Result<T, StoreApiError> {
         let url = format!("{}{API_PATH}/{path}", self.base_url);
-        let mut request = if self.uses_basic_auth() {
+        let request = if self.uses_basic_auth() {
             self.endpoint
                 .request(method, &url)
                 .basic_auth(&self.consumer_key, Some(&self.consumer_secret))
@@ -100,15 +106,7 @@ impl WooAdmin {
             );
             self.endpoint.request(method, format!("{url}?{query}"))
         };
-        request = request.header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let answer = self.endpoint.send(path, request).await?;
-        if let Some(error) = answer_error(&answer, &[400, 409, 422], error_message) {
-            return Err(error);
-        }
-        read_answer(path, &answer)
+        call_json(&self.endpoint, path, request, body, REFUSALS).await
     }
 
     /// The site these credentials open: `environment.home_url` of `GET system_status`
@@ -117,28 +115,15 @@ impl WooAdmin {
     /// a user who may manage WooCommerce, as writing orders back does.
     pub async fn home_url(&self) -> Result<String, StoreApiError> {
         let answer: Value = self.call(Method::GET, "system_status", None).await?;
-        answer
-            .pointer("/environment/home_url")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                StoreApiError::Protocol("system_status without environment.home_url".into())
-            })
+        text_at(
+            &answer,
+            "/environment/home_url",
+            "system_status without environment.home_url",
+        )
     }
 
     async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {
-        let order_id = push.store_order_id.trim();
-        if order_id.is_empty() || !order_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(StoreApiError::NotFound(format!(
-                "order {order_id:?} (WooCommerce order ids are numbers)"
-            )));
-        }
-        let number = push.tracking_number.trim();
-        if number.is_empty() {
-            return Err(StoreApiError::Refused(
-                "a fulfilment needs a tracking number".to_string(),
-            ));
-        }
+        let (order_id, number) = push_keys(push, "WooCommerce")?;
         let order: Order = self
             .call(Method::GET, &format!("orders/{order_id}"), None)
             .await
