@@ -4,6 +4,7 @@
 //! `webhook:<id>`, created with it at the stream's current end.
 
 use super::{cursor, stream};
+use crate::storage::codec::{from_row, RowExt};
 use crate::storage::{now_ms, Database, Result, StorageError};
 use dropflow_core::ids::StoreId;
 use rand::RngCore;
@@ -86,20 +87,11 @@ const COLUMNS: &str = "e.id, e.store_id, e.url, e.created_at, e.failures, e.last
     e.next_attempt_at, e.last_delivered_at, c.last_event_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Endpoint> {
-    Ok(Endpoint {
-        id: r.try_get("id")?,
-        store_id: crate::storage::codec::parse_id(
-            "webhook_endpoints.store_id",
-            &r.try_get::<String, _>("store_id")?,
-        )?,
-        url: r.try_get("url")?,
-        created_at: r.try_get("created_at")?,
+    Ok(from_row!(r => Endpoint {
+        id, url, created_at, failures, last_error, next_attempt_at, last_delivered_at;
+        store_id: r.id("store_id")?,
         delivered_through: r.try_get("last_event_id")?,
-        failures: r.try_get("failures")?,
-        last_error: r.try_get("last_error")?,
-        next_attempt_at: r.try_get("next_attempt_at")?,
-        last_delivered_at: r.try_get("last_delivered_at")?,
-    })
+    }))
 }
 
 /// The store's endpoints, oldest first.
@@ -174,16 +166,10 @@ pub async fn due(db: &Database, now: i64) -> Result<Vec<Target>> {
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Target {
-                id: r.try_get("id")?,
-                store_id: crate::storage::codec::parse_id(
-                    "webhook_endpoints.store_id",
-                    &r.try_get::<String, _>("store_id")?,
-                )?,
-                url: r.try_get("url")?,
-                secret: r.try_get("secret")?,
-                failures: r.try_get("failures")?,
-            })
+            Ok(from_row!(r => Target {
+                id, url, secret, failures;
+                store_id: r.id("store_id")?,
+            }))
         })
         .collect()
 }

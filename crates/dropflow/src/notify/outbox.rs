@@ -130,20 +130,10 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<OutboxMai
 }
 
 fn from_row(r: &AnyRow) -> Result<OutboxMail> {
-    Ok(OutboxMail {
-        id: r.try_get("id")?,
-        order_id: r.try_get("order_id")?,
-        recipient: r.try_get("recipient")?,
-        kind: r.try_get("kind")?,
-        subject: r.try_get("subject")?,
-        text_body: r.try_get("text_body")?,
-        html_body: r.try_get("html_body")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        last_error: r.try_get("last_error")?,
-        created_at: r.try_get("created_at")?,
-        sent_at: r.try_get("sent_at")?,
-    })
+    Ok(crate::storage::codec::from_row!(r => OutboxMail {
+        id, order_id, recipient, kind, subject, text_body, html_body, status, attempts,
+        last_error, created_at, sent_at,
+    }))
 }
 
 /// Counts a try (before talking to the server, so a crash mid-send still counts it).

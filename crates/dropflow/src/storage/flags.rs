@@ -3,7 +3,8 @@
 //! link by hand). Open flags put the order in Needs Attention; a flag is never deleted, only
 //! resolved, with what was done and by whom.
 
-use super::codec::{from_ms, parse_id};
+use super::codec::parse_id;
+use super::codec::{from_row, RowExt};
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, SupplierOrderId};
@@ -50,17 +51,11 @@ const COLUMNS: &str = "id, supplier_order_id, line_position, kind, detail, opene
     resolved_at, resolution, resolved_by";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Flag> {
-    Ok(Flag {
-        id: r.try_get("id")?,
-        supplier_order_id: r.try_get("supplier_order_id")?,
-        line_position: r.try_get("line_position")?,
-        kind: r.try_get("kind")?,
-        detail: r.try_get("detail")?,
-        opened_at: from_ms(r.try_get("opened_at")?),
-        resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(from_ms),
-        resolution: r.try_get("resolution")?,
-        resolved_by: r.try_get("resolved_by")?,
-    })
+    Ok(from_row!(r => Flag {
+        id, supplier_order_id, line_position, kind, detail, resolution, resolved_by;
+        opened_at: r.at("opened_at")?,
+        resolved_at: r.at_opt("resolved_at")?,
+    }))
 }
 
 /// Opens a flag unless the same one (order, purchase, kind, words) is already open; the new

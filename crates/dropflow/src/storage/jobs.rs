@@ -8,7 +8,8 @@
 //! failure check the lease owner, so a worker whose lease was taken over cannot overwrite the
 //! new owner's outcome.
 
-use super::codec::{from_ms, to_json};
+use super::codec::to_json;
+use super::codec::{from_row, RowExt};
 use super::{now_ms, Database, Engine, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::OrderId;
@@ -303,16 +304,10 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<JobView>>
 }
 
 fn view_from_row(r: &AnyRow) -> Result<JobView> {
-    Ok(JobView {
-        id: r.try_get("id")?,
-        kind: r.try_get("kind")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        max_attempts: r.try_get("max_attempts")?,
-        run_at: from_ms(r.try_get("run_at")?),
-        last_error: r.try_get("last_error")?,
-        order_id: r.try_get("order_id")?,
-    })
+    Ok(from_row!(r => JobView {
+        id, kind, status, attempts, max_attempts, last_error, order_id;
+        run_at: r.at("run_at")?,
+    }))
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -1,7 +1,7 @@
 //! Orders: the writes that keep the axes, timeline, jobs and tab counts in one transaction,
 //! and the reads behind the orders page.
 
-use super::codec::{from_json, from_ms, parse_id};
+use super::codec::{from_json, from_ms, from_row, parse_id, RowExt};
 use super::write_set::WriteSet;
 use super::{Database, Result, StorageError, Tx};
 use chrono::{DateTime, Utc};
@@ -105,10 +105,7 @@ pub async fn routing_input(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Routin
     else {
         return Ok(None);
     };
-    let address: Option<PostalAddress> = row
-        .try_get::<Option<String>, _>("shipping_address")?
-        .map(|t| from_json("orders.shipping_address", &t))
-        .transpose()?;
+    let address: Option<PostalAddress> = row.json_opt("shipping_address")?;
     let country = address
         .and_then(|a| a.country_code)
         .and_then(|c| dropflow_core::reference::country::CountryCode::from_alpha2(&c).ok());
@@ -131,7 +128,7 @@ pub async fn routing_input(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<Routin
     })
     .collect::<Result<Vec<_>>>()?;
     Ok(Some(RoutingInput {
-        store_id: parse_id("orders.store_id", &row.try_get::<String, _>("store_id")?)?,
+        store_id: row.id("store_id")?,
         country,
         lines,
     }))
@@ -161,12 +158,12 @@ pub async fn current_lines_in(
 }
 
 fn versioned_from_row(row: &AnyRow) -> Result<Versioned> {
-    Ok(Versioned {
-        id: parse_id("orders.id", &row.try_get::<String, _>("id")?)?,
-        store_id: parse_id("orders.store_id", &row.try_get::<String, _>("store_id")?)?,
-        state: from_json("orders.state", &row.try_get::<String, _>("state")?)?,
-        version: row.try_get("version")?,
-    })
+    Ok(from_row!(row => Versioned {
+        version;
+        id: row.id("id")?,
+        store_id: row.id("store_id")?,
+        state: row.json("state")?,
+    }))
 }
 
 /// Reads many orders of one store inside a write transaction, by the store's ids for them.
@@ -391,24 +388,21 @@ pub async fn list(db: &Database, query: &ListQuery) -> Result<Vec<OrderSummary>>
 }
 
 fn summary_from_row(row: &AnyRow) -> Result<OrderSummary> {
-    let state: OrderState = from_json("orders.state", &row.try_get::<String, _>("state")?)?;
+    let state: OrderState = row.json("state")?;
     let tab: String = row.try_get("tab")?;
-    Ok(OrderSummary {
-        id: parse_id("orders.id", &row.try_get::<String, _>("id")?)?,
-        store_id: parse_id("orders.store_id", &row.try_get::<String, _>("store_id")?)?,
-        external_id: row.try_get("external_id")?,
-        name: row.try_get("name")?,
+    Ok(from_row!(row => OrderSummary {
+        external_id, name, total_minor, currency;
+        id: row.id("id")?,
+        store_id: row.id("store_id")?,
         tab: Tab::parse(&tab)
             .ok_or_else(|| StorageError::Corrupt(format!("orders.tab {tab:?}")))?,
         payment_status: state.payment,
         procurement: state.procurement,
-        total_minor: row.try_get("total_minor")?,
-        currency: row.try_get("currency")?,
         holds: state.holds,
         cancel_reason: state.cancel_reason,
-        created_at: from_ms(row.try_get("created_at")?),
-        updated_at: from_ms(row.try_get("updated_at")?),
-    })
+        created_at: row.at("created_at")?,
+        updated_at: row.at("updated_at")?,
+    }))
 }
 
 /// Orders per tab that `scope` may see, every tab present (0 when empty). From the per-store
@@ -565,15 +559,9 @@ pub async fn purchase_view(db: &Database, id: OrderId) -> Result<Option<Purchase
         return Ok(None);
     };
     Ok(Some(PurchaseView {
-        state: from_json("orders.state", &row.try_get::<String, _>("state")?)?,
-        customer: row
-            .try_get::<Option<String>, _>("customer")?
-            .map(|t| from_json("orders.customer", &t))
-            .transpose()?,
-        shipping_address: row
-            .try_get::<Option<String>, _>("shipping_address")?
-            .map(|t| from_json("orders.shipping_address", &t))
-            .transpose()?,
+        state: row.json("state")?,
+        customer: row.json_opt("customer")?,
+        shipping_address: row.json_opt("shipping_address")?,
     }))
 }
 
@@ -588,15 +576,9 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
         return Ok(None);
     };
     let summary = summary_from_row(&row)?;
-    let state: OrderState = from_json("orders.state", &row.try_get::<String, _>("state")?)?;
-    let customer = row
-        .try_get::<Option<String>, _>("customer")?
-        .map(|t| from_json("orders.customer", &t))
-        .transpose()?;
-    let shipping_address = row
-        .try_get::<Option<String>, _>("shipping_address")?
-        .map(|t| from_json("orders.shipping_address", &t))
-        .transpose()?;
+    let state: OrderState = row.json("state")?;
+    let customer = row.json_opt("customer")?;
+    let shipping_address = row.json_opt("shipping_address")?;
     let lines = sqlx::query(
         "SELECT position, external_id, product_id, variant_id, sku, title, quantity,
             unit_price_minor, requires_shipping, variant_words
@@ -607,18 +589,12 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
     .await?
     .iter()
     .map(|r| {
-        Ok(OrderLine {
-            position: r.try_get("position")?,
-            external_id: r.try_get("external_id")?,
-            product_id: r.try_get("product_id")?,
-            variant_id: r.try_get("variant_id")?,
-            sku: r.try_get("sku")?,
-            title: r.try_get("title")?,
-            quantity: r.try_get("quantity")?,
-            unit_price_minor: r.try_get("unit_price_minor")?,
+        Ok(from_row!(r => OrderLine {
+            position, external_id, product_id, variant_id, sku, title, quantity,
+            unit_price_minor;
             requires_shipping: r.try_get::<i64, _>("requires_shipping")? != 0,
             variant_words: super::codec::variant_words(r.try_get("variant_words")?)?,
-        })
+        }))
     })
     .collect::<Result<Vec<_>>>()?;
     let timeline = sqlx::query(

@@ -1,7 +1,8 @@
 //! Parcels (`shipments` rows) as suppliers report them, and their write-back to the store.
 //! (Carrier status updates in bulk live in `shipments.rs`.)
 
-use super::codec::{from_ms, parse_id};
+use super::codec::parse_id;
+use super::codec::{from_row, RowExt};
 use super::shipments::status_text;
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
@@ -91,26 +92,14 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<ParcelVie
     .await?;
     rows.iter()
         .map(|r| {
-            let at = |c: &str| -> Result<Option<DateTime<Utc>>> {
-                Ok(r.try_get::<Option<i64>, _>(c)?.map(from_ms))
-            };
-            Ok(ParcelView {
-                id: r.try_get("id")?,
-                supplier_order_id: r.try_get("supplier_order_id")?,
-                leg: r.try_get("leg")?,
-                tracking_number: r.try_get("tracking_number")?,
-                carrier: r.try_get("carrier")?,
-                tracking_url: r.try_get("tracking_url")?,
-                courier_detected: r.try_get("courier_detected")?,
-                number_check: r.try_get("number_check")?,
-                status: r.try_get("status")?,
-                sub_status: r.try_get("sub_status")?,
-                last_event: r.try_get("last_event")?,
-                last_event_at: at("last_event_at")?,
-                pushed_at: at("pushed_at")?,
-                last_synced_at: at("last_synced_at")?,
-                next_sync_at: at("next_sync_at")?,
-            })
+            Ok(from_row!(r => ParcelView {
+                id, supplier_order_id, leg, tracking_number, carrier, tracking_url,
+                courier_detected, number_check, status, sub_status, last_event;
+                last_event_at: r.at_opt("last_event_at")?,
+                pushed_at: r.at_opt("pushed_at")?,
+                last_synced_at: r.at_opt("last_synced_at")?,
+                next_sync_at: r.at_opt("next_sync_at")?,
+            }))
         })
         .collect()
 }
@@ -150,8 +139,8 @@ pub async fn to_push(db: &Database, id: &str) -> Result<Option<ToPush>> {
     let detected: Option<String> = r.try_get("courier_detected")?;
     Ok(Some(ToPush {
         id: r.try_get("id")?,
-        order_id: parse_id("shipments.order_id", &r.try_get::<String, _>("order_id")?)?,
-        store_id: parse_id("orders.store_id", &r.try_get::<String, _>("store_id")?)?,
+        order_id: r.id("order_id")?,
+        store_id: r.id("store_id")?,
         platform: Platform::parse(&platform)
             .ok_or_else(|| super::StorageError::Corrupt(format!("stores.platform {platform:?}")))?,
         store_order_id: r.try_get("external_id")?,

@@ -6,7 +6,8 @@
 //! (`orders/create` and `orders/paid` from one checkout), each of which must be applied; only
 //! the same topic again is a duplicate. Migration 0021 rewrote the keys stored before.
 
-use super::codec::from_ms;
+use super::codec::{from_row, RowExt};
+
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{ReceiptId, StoreId};
@@ -78,16 +79,11 @@ pub async fn get(db: &Database, id: ReceiptId) -> Result<Option<Receipt>> {
     .fetch_optional(&db.reader)
     .await?;
     row.map(|r| {
-        Ok(Receipt {
-            id: r.try_get("id")?,
-            store_id: super::codec::parse_id(
-                "webhook_receipts.store_id",
-                &r.try_get::<String, _>("store_id")?,
-            )?,
-            topic: r.try_get("topic")?,
-            received_at: from_ms(r.try_get("received_at")?),
-            body: r.try_get("body")?,
-        })
+        Ok(from_row!(r => Receipt {
+            id, topic, body;
+            store_id: r.id("store_id")?,
+            received_at: r.at("received_at")?,
+        }))
     })
     .transpose()
 }

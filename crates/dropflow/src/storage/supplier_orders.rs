@@ -2,7 +2,7 @@
 //! buys. Created by routing in status `awaiting_placement`, each with a fresh attempt id that
 //! goes to the supplier as our reference.
 
-use super::codec::from_ms;
+use super::codec::{from_row, RowExt};
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
@@ -224,26 +224,20 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<SupplierO
         let id: String = r.try_get("id")?;
         let items = for_order_items(db, super::codec::parse_id("supplier_orders.id", &id)?).await?;
         let supplier: String = r.try_get("supplier")?;
-        views.push(SupplierOrderView {
-            id,
+        views.push(from_row!(r => SupplierOrderView {
+            supplier_account, status, attempt_id, external_id, cost_minor, currency, last_error;
+            id: id,
             dropship: dropflow_core::supplier::SupplierKind::parse(&supplier)
                 .is_some_and(|k| k.ships_to_customer()),
-            supplier,
-            supplier_account: r.try_get("supplier_account")?,
-            status: r.try_get("status")?,
-            attempt_id: r.try_get("attempt_id")?,
-            external_id: r.try_get("external_id")?,
-            cost_minor: r.try_get("cost_minor")?,
-            currency: r.try_get("currency")?,
-            last_error: r.try_get("last_error")?,
-            items,
-            placed_at: r.try_get::<Option<i64>, _>("placed_at")?.map(from_ms),
-            paid_at: r.try_get::<Option<i64>, _>("paid_at")?.map(from_ms),
-            last_synced_at: r.try_get::<Option<i64>, _>("last_synced_at")?.map(from_ms),
-            next_sync_at: r.try_get::<Option<i64>, _>("next_sync_at")?.map(from_ms),
-            created_at: from_ms(r.try_get("created_at")?),
-            updated_at: from_ms(r.try_get("updated_at")?),
-        });
+            supplier: supplier,
+            items: items,
+            placed_at: r.at_opt("placed_at")?,
+            paid_at: r.at_opt("paid_at")?,
+            last_synced_at: r.at_opt("last_synced_at")?,
+            next_sync_at: r.at_opt("next_sync_at")?,
+            created_at: r.at("created_at")?,
+            updated_at: r.at("updated_at")?,
+        }));
     }
     Ok(views)
 }
@@ -379,27 +373,18 @@ pub async fn unpaid_for_lack_of_funds(
 
 fn from_row(r: &sqlx::any::AnyRow, items: Vec<SupplierOrderItem>) -> Result<SupplierOrder> {
     let status: String = r.try_get("status")?;
-    Ok(SupplierOrder {
-        id: super::codec::parse_id("supplier_orders.id", &r.try_get::<String, _>("id")?)?,
-        order_id: super::codec::parse_id(
-            "supplier_orders.order_id",
-            &r.try_get::<String, _>("order_id")?,
-        )?,
-        store_id: super::codec::parse_id("orders.store_id", &r.try_get::<String, _>("store_id")?)?,
-        supplier: r.try_get("supplier")?,
-        supplier_account: r.try_get("supplier_account")?,
+    Ok(from_row!(r => SupplierOrder {
+        supplier, supplier_account, attempt_id, external_id, cost_minor, currency, last_error;
+        id: r.id("id")?,
+        order_id: r.id("order_id")?,
+        store_id: r.id("store_id")?,
         status: SupplierOrderStatus::parse(&status).ok_or_else(|| {
             super::StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
         })?,
-        attempt_id: r.try_get("attempt_id")?,
-        external_id: r.try_get("external_id")?,
-        cost_minor: r.try_get("cost_minor")?,
-        currency: r.try_get("currency")?,
-        last_error: r.try_get("last_error")?,
-        paid_at: r.try_get::<Option<i64>, _>("paid_at")?.map(from_ms),
-        updated_at: from_ms(r.try_get("updated_at")?),
-        items,
-    })
+        paid_at: r.at_opt("paid_at")?,
+        updated_at: r.at("updated_at")?,
+        items: items,
+    }))
 }
 
 /// A supplier order's items with their order lines' titles and variant words.
@@ -418,19 +403,11 @@ pub async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<S
     .await?
     .iter()
     .map(|i| {
-        Ok(SupplierOrderItem {
-            line_position: i.try_get("line_position")?,
-            line_id: i.try_get("line_id")?,
-            line_quantity: i.try_get("line_quantity")?,
-            supplier_product_id: i.try_get("supplier_product_id")?,
-            supplier_sku_id: i.try_get("supplier_sku_id")?,
-            quantity: i.try_get("quantity")?,
-            unit_cost_minor: i.try_get("unit_cost_minor")?,
-            currency: i.try_get("currency")?,
-            product_url: i.try_get("product_url")?,
-            line_title: i.try_get("line_title")?,
+        Ok(from_row!(i => SupplierOrderItem {
+            line_position, line_id, line_quantity, supplier_product_id, supplier_sku_id,
+            quantity, unit_cost_minor, currency, product_url, line_title;
             variant_words: super::codec::variant_words(i.try_get("variant_words")?)?,
-        })
+        }))
     })
     .collect()
 }

@@ -1,11 +1,11 @@
 //! API tokens. The token is 32 random bytes shown once; only its SHA-256 is stored, so a
 //! database leak does not leak working credentials.
 
+use super::codec::{from_row, RowExt};
 use super::{now_ms, Database, Result};
 use base64::Engine as _;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 /// Recognisable prefix, so a leaked token is easy to spot and revoke.
 const PREFIX: &str = "dfk_";
@@ -65,10 +65,7 @@ pub async fn authenticate(db: &Database, token: &str) -> Result<Option<TokenOwne
     .fetch_optional(&db.reader)
     .await?;
     Ok(match row {
-        Some(r) => Some(TokenOwner {
-            name: r.try_get("name")?,
-            user_id: r.try_get("user_id")?,
-        }),
+        Some(r) => Some(from_row!(r => TokenOwner { name, user_id })),
         None => None,
     })
 }
@@ -93,14 +90,11 @@ pub async fn list_for_user(db: &Database, user_id: &str) -> Result<Vec<TokenView
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(TokenView {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                created_at: super::codec::from_ms(r.try_get("created_at")?),
-                revoked_at: r
-                    .try_get::<Option<i64>, _>("revoked_at")?
-                    .map(super::codec::from_ms),
-            })
+            Ok(from_row!(r => TokenView {
+                id, name;
+                created_at: r.at("created_at")?,
+                revoked_at: r.at_opt("revoked_at")?,
+            }))
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 //! condition as every order read) and bounded, oldest work first.
 
 use super::accounts::Scope;
-use super::codec::{from_json, from_ms, to_json};
+use super::codec::{from_row, to_json, RowExt};
 use super::{Database, Result};
 use chrono::{DateTime, Utc};
 use dropflow_core::warehouse::consolidation::ItemState;
@@ -69,16 +69,13 @@ async fn scoped(
     Ok(query.fetch_all(&db.reader).await?)
 }
 
-fn at(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>> {
-    Ok(row.try_get::<Option<i64>, _>(column)?.map(from_ms))
-}
-
 /// Items that arrived and wait for inspection, oldest arrival first, at most `limit`.
 pub async fn to_inspect(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToInspect>> {
     let arrived = to_json(&ItemState::Arrived)?;
     let rows = scoped(db, scope, vec![arrived], |condition| {
         format!(
-            "SELECT i.id, i.order_id, o.name, i.title, i.quantity, i.arrived_at,
+            "SELECT i.id AS item_id, i.order_id, o.name AS order_name, i.title, i.quantity,
+                    i.arrived_at,
                     COALESCE(l.sku, l.variant_id) AS variant
              FROM warehouse_items i
              JOIN orders o ON o.id = i.order_id
@@ -91,15 +88,10 @@ pub async fn to_inspect(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(ToInspect {
-                item_id: r.try_get("id")?,
-                order_id: r.try_get("order_id")?,
-                order_name: r.try_get("name")?,
-                title: r.try_get("title")?,
-                variant: r.try_get("variant")?,
-                quantity: r.try_get("quantity")?,
-                arrived_at: at(r, "arrived_at")?,
-            })
+            Ok(from_row!(r => ToInspect {
+                item_id, order_id, order_name, title, variant, quantity;
+                arrived_at: r.at_opt("arrived_at")?,
+            }))
         })
         .collect()
 }
@@ -109,7 +101,7 @@ pub async fn to_pack(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToP
     let stage = WarehouseStage::Inspected.as_str().to_string();
     let rows = scoped(db, scope, vec![stage], |condition| {
         format!(
-            "SELECT w.order_id, o.name, w.store_id, b.logo_type, b.card_text, b.include_logo,
+            "SELECT w.order_id, o.name AS order_name, w.store_id, b.logo_type, b.card_text, b.include_logo,
                     b.include_card,
                     (SELECT COUNT(*) FROM warehouse_items i
                      WHERE i.order_id = w.order_id AND i.package_id IS NULL) AS items
@@ -124,10 +116,8 @@ pub async fn to_pack(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToP
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(ToPack {
-                order_id: r.try_get("order_id")?,
-                order_name: r.try_get("name")?,
-                store_id: r.try_get("store_id")?,
+            Ok(from_row!(r => ToPack {
+                order_id, order_name, store_id, items;
                 branding: crate::storage::branding::Branding {
                     logo_type: r
                         .try_get::<Option<String>, _>("logo_type")?
@@ -139,8 +129,7 @@ pub async fn to_pack(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToP
                     include_logo: r.try_get::<Option<i64>, _>("include_logo")?.unwrap_or(0) != 0,
                     include_card: r.try_get::<Option<i64>, _>("include_card")?.unwrap_or(0) != 0,
                 },
-                items: r.try_get("items")?,
-            })
+            }))
         })
         .collect()
 }
@@ -149,7 +138,7 @@ pub async fn to_pack(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToP
 pub async fn to_dispatch(db: &Database, scope: &Scope, limit: i64) -> Result<Vec<ToDispatch>> {
     let rows = scoped(db, scope, Vec::new(), |condition| {
         format!(
-            "SELECT p.id, p.order_id, o.name, p.carrier_code, p.quotes, p.weight_g,
+            "SELECT p.id AS package_id, p.order_id, o.name AS order_name, p.carrier_code, p.quotes, p.weight_g,
                     p.dispatch_due_at, p.late
              FROM warehouse_packages p
              JOIN orders o ON o.id = p.order_id
@@ -162,21 +151,18 @@ pub async fn to_dispatch(db: &Database, scope: &Scope, limit: i64) -> Result<Vec
     rows.iter()
         .map(|r| {
             let carrier_code: Option<String> = r.try_get("carrier_code")?;
-            let quotes: Vec<Quote> = from_json("quotes", &r.try_get::<String, _>("quotes")?)?;
+            let quotes: Vec<Quote> = r.json("quotes")?;
             let chosen = quotes
                 .into_iter()
                 .find(|q| Some(&q.code) == carrier_code.as_ref());
-            Ok(ToDispatch {
-                package_id: r.try_get("id")?,
-                order_id: r.try_get("order_id")?,
-                order_name: r.try_get("name")?,
-                carrier_code,
+            Ok(from_row!(r => ToDispatch {
+                package_id, order_id, order_name, weight_g;
                 carrier: chosen.as_ref().map(|q| q.carrier.clone()),
                 service: chosen.map(|q| q.service),
-                weight_g: r.try_get("weight_g")?,
-                due_at: at(r, "dispatch_due_at")?,
+                carrier_code: carrier_code,
+                due_at: r.at_opt("dispatch_due_at")?,
                 late: r.try_get::<i64, _>("late")? != 0,
-            })
+            }))
         })
         .collect()
 }

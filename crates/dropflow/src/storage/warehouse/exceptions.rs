@@ -48,15 +48,11 @@ const EXCEPTION_COLUMNS: &str =
     "id, scan, scanned_by, scanned_at, account_id, resolved_order_id, resolved_at";
 
 fn exception_row(r: &AnyRow) -> Result<ScanException> {
-    Ok(ScanException {
-        id: r.try_get("id")?,
-        scan: r.try_get("scan")?,
-        scanned_by: r.try_get("scanned_by")?,
-        scanned_at: from_ms(r.try_get("scanned_at")?),
-        account_id: r.try_get("account_id")?,
-        resolved_order_id: r.try_get("resolved_order_id")?,
-        resolved_at: at(r, "resolved_at")?,
-    })
+    Ok(from_row!(r => ScanException {
+        id, scan, scanned_by, account_id, resolved_order_id;
+        scanned_at: r.at("scanned_at")?,
+        resolved_at: r.at_opt("resolved_at")?,
+    }))
 }
 
 /// The SQL condition limiting exceptions to `scope`'s account, with its bind appended.

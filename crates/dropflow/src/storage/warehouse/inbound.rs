@@ -18,16 +18,11 @@ pub struct Inbound {
 }
 
 fn inbound_row(r: &AnyRow) -> Result<Inbound> {
-    Ok(Inbound {
-        id: r.try_get("id")?,
-        order_id: r.try_get("order_id")?,
-        supplier_order_id: r.try_get("supplier_order_id")?,
-        supplier_ref: r.try_get("supplier_ref")?,
-        carrier: r.try_get("carrier")?,
-        tracking_number: r.try_get("tracking_number")?,
-        expected_arrival: at(r, "expected_arrival")?,
-        received_at: at(r, "received_at")?,
-    })
+    Ok(from_row!(r => Inbound {
+        id, order_id, supplier_order_id, supplier_ref, carrier, tracking_number;
+        expected_arrival: r.at_opt("expected_arrival")?,
+        received_at: r.at_opt("received_at")?,
+    }))
 }
 
 const INBOUND_COLUMNS: &str = "id, order_id, supplier_order_id, supplier_ref, carrier, \

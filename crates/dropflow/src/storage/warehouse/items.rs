@@ -22,25 +22,13 @@ pub struct ItemRow {
 }
 
 fn item_row(r: &AnyRow) -> Result<ItemRow> {
-    Ok(ItemRow {
-        id: r.try_get("id")?,
-        order_id: r.try_get("order_id")?,
-        supplier_order_id: r.try_get("supplier_order_id")?,
-        line_position: r.try_get("line_position")?,
-        title: r.try_get("title")?,
-        quantity: r.try_get("quantity")?,
-        state: from_json("state", &r.try_get::<String, _>("state")?)?,
-        outcome: r
-            .try_get::<Option<String>, _>("outcome")?
-            .map(|t| from_json("outcome", &t))
-            .transpose()?,
-        checklist: r
-            .try_get::<Option<String>, _>("checklist")?
-            .map(|t| from_json("checklist", &t))
-            .transpose()?,
-        arrived_at: at(r, "arrived_at")?,
-        package_id: r.try_get("package_id")?,
-    })
+    Ok(from_row!(r => ItemRow {
+        id, order_id, supplier_order_id, line_position, title, quantity, package_id;
+        state: r.json("state")?,
+        outcome: r.json_opt("outcome")?,
+        checklist: r.json_opt("checklist")?,
+        arrived_at: r.at_opt("arrived_at")?,
+    }))
 }
 
 const ITEM_COLUMNS: &str = "id, order_id, supplier_order_id, line_position, title, quantity, \

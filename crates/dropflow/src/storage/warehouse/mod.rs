@@ -4,11 +4,11 @@
 //! write lands together with the order's timeline events (`fulfilment::order_tx`).
 //!
 //! One file per table group; callers see one flat `storage::warehouse` (the `pub use`s
-//! below). The imports and the two helpers here are shared: each file starts with
+//! below). The imports and the helper here are shared: each file starts with
 //! `use super::*`.
 
 use super::accounts::Scope;
-use super::codec::{from_json, from_ms, to_json};
+use super::codec::{from_json, from_row, to_json, RowExt};
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
@@ -23,10 +23,6 @@ use sqlx::Row;
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-fn at(row: &AnyRow, column: &str) -> Result<Option<DateTime<Utc>>> {
-    Ok(row.try_get::<Option<i64>, _>(column)?.map(from_ms))
 }
 
 mod legs;

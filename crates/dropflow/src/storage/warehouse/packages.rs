@@ -38,30 +38,18 @@ const PACKAGE_COLUMNS: &str = "id, order_id, store_id, weight_g, length_cm, widt
      dispatched_at, late";
 
 fn package_row(r: &AnyRow) -> Result<Package> {
-    Ok(Package {
-        id: r.try_get("id")?,
-        order_id: r.try_get("order_id")?,
+    Ok(from_row!(r => Package {
+        id, order_id, store_id, weight_g, length_cm, width_cm, height_cm, carrier_code,
+        fee_minor, fee_currency, fee_ledger_ref, label_ref, carrier, tracking_number,
+        shipment_id;
         order_ids: Vec::new(),
-        store_id: r.try_get("store_id")?,
-        weight_g: r.try_get("weight_g")?,
-        length_cm: r.try_get("length_cm")?,
-        width_cm: r.try_get("width_cm")?,
-        height_cm: r.try_get("height_cm")?,
         branding: r.try_get::<i64, _>("branding")? != 0,
-        quotes: from_json("quotes", &r.try_get::<String, _>("quotes")?)?,
-        carrier_code: r.try_get("carrier_code")?,
-        fee_minor: r.try_get("fee_minor")?,
-        fee_currency: r.try_get("fee_currency")?,
-        fee_ledger_ref: r.try_get("fee_ledger_ref")?,
-        fee_paid_at: at(r, "fee_paid_at")?,
-        label_ref: r.try_get("label_ref")?,
-        carrier: r.try_get("carrier")?,
-        tracking_number: r.try_get("tracking_number")?,
-        shipment_id: r.try_get("shipment_id")?,
-        dispatch_due_at: at(r, "dispatch_due_at")?,
-        dispatched_at: at(r, "dispatched_at")?,
+        quotes: r.json("quotes")?,
+        fee_paid_at: r.at_opt("fee_paid_at")?,
+        dispatch_due_at: r.at_opt("dispatch_due_at")?,
+        dispatched_at: r.at_opt("dispatched_at")?,
         late: r.try_get::<i64, _>("late")? != 0,
-    })
+    }))
 }
 
 pub struct NewPackage<'a> {
