@@ -180,15 +180,18 @@ pub fn start(attempt: &Attempt) -> Next {
     }
 }
 
-/// What the supplier's answer to a lookup by our reference leads to. A `Protocol` error is
-/// a supplier that cannot be asked this.
+/// What the supplier's answer to a lookup by our reference leads to. `NotOffered` is a
+/// supplier that cannot be asked this; any other error (a garbled answer included) fails the
+/// job and the retry asks again.
 pub fn looked_up(
     attempt: &Attempt,
     lookup: Lookup,
     answer: Result<Option<RemoteOrder>, SupplierError>,
 ) -> Next {
     let decision = match (lookup, answer) {
-        (_, Err(error)) if !matches!(error, SupplierError::Protocol(_)) => Decision::Failed(error),
+        (_, Err(error)) if !matches!(error, SupplierError::NotOffered(_)) => {
+            Decision::Failed(error)
+        }
         (Lookup::CancelledWhileUnanswered, Ok(Some(remote))) => Decision::Record(Outcome {
             external_id: Some(remote.supplier_order_id),
             ..Outcome::status(
@@ -422,8 +425,8 @@ mod tests {
         }
     }
 
-    fn unknown_protocol() -> SupplierError {
-        SupplierError::Protocol("no lookup by reference".into())
+    fn not_offered() -> SupplierError {
+        SupplierError::NotOffered("no lookup by reference".into())
     }
 
     #[test]
@@ -467,6 +470,23 @@ mod tests {
     }
 
     #[test]
+    fn a_garbled_lookup_answer_fails_the_job_instead_of_placing_again() {
+        let a = attempt(SupplierOrderStatus::PlacementUnknown);
+        let garbled = SupplierError::Protocol("unexpected JSON".into());
+        for lookup in [
+            Lookup::Unanswered,
+            Lookup::CancelledWhileUnanswered,
+            Lookup::Duplicate,
+        ] {
+            assert_eq!(
+                looked_up(&a, lookup, Err(garbled.clone())),
+                Next::Done(Decision::Failed(garbled.clone())),
+                "{lookup:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_manual_vendor_is_handed_the_order() {
         let mut a = attempt(SupplierOrderStatus::AwaitingPlacement);
         a.by_hand = true;
@@ -500,7 +520,7 @@ mod tests {
         assert_eq!(absent.status, SupplierOrderStatus::Cancelled);
         assert_eq!(absent.detail.as_deref(), Some("the order was cancelled"));
 
-        let unaskable = recorded(looked_up(&a, lookup, Err(unknown_protocol())));
+        let unaskable = recorded(looked_up(&a, lookup, Err(not_offered())));
         assert_eq!(unaskable.status, SupplierOrderStatus::Rejected);
         assert!(unaskable.detail.unwrap().contains("attempt att-1"));
 
@@ -541,12 +561,12 @@ mod tests {
         let mut a = attempt(SupplierOrderStatus::PlacementUnknown);
         a.unchanged_for = chrono::Duration::hours(REPLACE_WINDOW_HOURS);
         assert_eq!(
-            looked_up(&a, Lookup::Unanswered, Err(unknown_protocol())),
+            looked_up(&a, Lookup::Unanswered, Err(not_offered())),
             Next::Call(Call::Place)
         );
         a.unchanged_for =
             chrono::Duration::hours(REPLACE_WINDOW_HOURS) + chrono::Duration::seconds(1);
-        match looked_up(&a, Lookup::Unanswered, Err(unknown_protocol())) {
+        match looked_up(&a, Lookup::Unanswered, Err(not_offered())) {
             Next::Done(Decision::FlagForLink { detail, give_up }) => {
                 assert!(give_up);
                 assert!(detail.contains("over 12 hours ago"));
@@ -573,7 +593,7 @@ mod tests {
             found.detail.as_deref(),
             Some("an earlier attempt had gone through")
         );
-        for answer in [Ok(None), Err(unknown_protocol())] {
+        for answer in [Ok(None), Err(not_offered())] {
             match looked_up(&a, Lookup::Duplicate, answer) {
                 Next::Done(Decision::FlagForLink { detail, give_up }) => {
                     assert!(!give_up);

@@ -59,6 +59,43 @@ impl SupplierKind {
     }
 }
 
+/// What a supplier offers through its API (or, for a manual vendor, by hand), declared by its
+/// connector (`Supplier::capabilities`) and listed for every kind in the supplier registry, so
+/// callers ask a question ("can it be looked up by our reference?") instead of comparing kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// An order can be found by our attempt id (after a timeout); without it a doubt is
+    /// settled by placing the same attempt again or by a person.
+    pub lookup_by_reference: bool,
+    /// A placed order can be paid from our balance with the supplier by API.
+    pub pay: bool,
+    /// An order can be cancelled by API (at some stage).
+    pub cancel: bool,
+    /// Goods can be sent back and refunded by API (returns and disputes).
+    pub returns: bool,
+    /// Products, prices and stock can be read before buying (the catalogue).
+    pub catalogue: bool,
+    /// A person (a marketplace vendor) buys and ships by hand: placing hands the order over,
+    /// nothing is asked of an API, tracking is entered by the vendor.
+    pub hands_over_to_person: bool,
+    /// Bought on the merchant's behalf and shipped to dropflow's warehouse, not to the
+    /// customer: its parcels are inbound, its leg is settled by the warehouse's rules.
+    pub buys_for_warehouse: bool,
+}
+
+impl Capabilities {
+    /// Offers nothing; connectors declare theirs as `Capabilities { pay: true, ..NONE }`.
+    pub const NONE: Capabilities = Capabilities {
+        lookup_by_reference: false,
+        pay: false,
+        cancel: false,
+        returns: false,
+        catalogue: false,
+        hands_over_to_person: false,
+        buys_for_warehouse: false,
+    };
+}
+
 /// One item to buy: the supplier's product and SKU ids, and how many.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseLine {
@@ -232,6 +269,11 @@ pub enum SupplierError {
     /// The supplier answered something we cannot read: a bug on one side.
     #[error("unexpected answer from the supplier: {0}")]
     Protocol(String),
+    /// The supplier's API cannot answer this question (AliExpress has no lookup by our
+    /// reference; CJ and 1688 list only so many recent orders): a person must look, as the
+    /// text says. An answer about the API, not a failure to talk: asking again will not help.
+    #[error("the supplier cannot be asked: {0}")]
+    NotOffered(String),
 }
 
 impl SupplierError {
@@ -241,7 +283,9 @@ impl SupplierError {
             SupplierError::Timeout
             | SupplierError::RateLimited { .. }
             | SupplierError::Unavailable(_) => true,
-            SupplierError::Unauthorized(_) | SupplierError::Protocol(_) => false,
+            SupplierError::Unauthorized(_)
+            | SupplierError::Protocol(_)
+            | SupplierError::NotOffered(_) => false,
         }
     }
 }

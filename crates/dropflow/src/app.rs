@@ -41,42 +41,11 @@ pub fn production_jobs(db: &Database) -> Registry {
     jobs_with_suppliers(db, &crate::config::SuppliersConfig::default())
 }
 
-/// The supplier connectors configured in `[suppliers.*]`.
-pub fn suppliers_from(config: &crate::config::SuppliersConfig) -> crate::fulfilment::Suppliers {
-    use crate::suppliers::Supplier;
-    use dropflow_core::supplier::SupplierKind;
-    let mut connectors: std::collections::HashMap<SupplierKind, Arc<dyn Supplier>> =
-        std::collections::HashMap::new();
-    if let Some(config) = &config.aliexpress {
-        connectors.insert(
-            SupplierKind::Aliexpress,
-            Arc::new(crate::suppliers::aliexpress::AliExpress::new(
-                config.clone(),
-            )),
-        );
-    }
-    if let Some(config) = &config.cj {
-        connectors.insert(
-            SupplierKind::Cj,
-            Arc::new(crate::suppliers::cj::Cj::new(config.clone())),
-        );
-    }
-    if let Some(config) = &config.marketplace {
-        connectors.insert(
-            SupplierKind::Marketplace,
-            Arc::new(crate::suppliers::marketplace::Marketplace::new(
-                config.clone(),
-            )),
-        );
-    }
-    Arc::new(connectors)
-}
-
 /// Everything `dropflow serve` reaches outside the database, from its configuration.
 pub fn services_from(config: &Config, db: &Database) -> Services {
     Services {
         db: db.clone(),
-        suppliers: suppliers_from(&config.suppliers),
+        suppliers: crate::suppliers::Suppliers::from_config(&config.suppliers),
         tracking: config.tracking.track17.as_ref().map(|t| {
             Arc::new(crate::carriers::track17::Track17::new(
                 &t.base_url,
@@ -125,7 +94,7 @@ pub fn store_admins() -> crate::fulfilment::AdminFactory {
 /// The job handlers `dropflow serve` runs, buying through the configured suppliers.
 pub fn jobs_with_suppliers(db: &Database, suppliers: &crate::config::SuppliersConfig) -> Registry {
     let mut services = Services::bare(db);
-    services.suppliers = suppliers_from(suppliers);
+    services.suppliers = crate::suppliers::Suppliers::from_config(suppliers);
     let mut registry = Registry::new();
     crate::fulfilment::register(&mut registry, services);
     registry

@@ -78,7 +78,7 @@ pub async fn run(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
     let mut suppliers: HashMap<SupplierKind, Arc<dyn Supplier>> = HashMap::new();
     suppliers.insert(SupplierKind::Cj, Arc::new(connector()));
     let services = Services {
-        suppliers: Arc::new(suppliers),
+        suppliers: suppliers.into(),
         ..Services::bare(&db)
     };
     let running =

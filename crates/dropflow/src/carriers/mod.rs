@@ -60,6 +60,27 @@ impl TrackingApiError {
     }
 }
 
+/// An outside call's failure in tracking terms, the one conversion connectors use. Reads are
+/// safe to repeat, so a lost answer is `Unavailable` (retried), not an unknown outcome.
+impl From<crate::outbound::HttpError> for TrackingApiError {
+    fn from(error: crate::outbound::HttpError) -> Self {
+        use crate::outbound::HttpError as E;
+        match &error {
+            E::Timeout { .. } => TrackingApiError::Timeout,
+            E::RateLimited { retry_after, .. } => TrackingApiError::RateLimited {
+                retry_after: *retry_after,
+            },
+            E::Unreachable { .. } | E::Refused { .. } | E::Lost { .. } | E::Unavailable { .. } => {
+                TrackingApiError::Unavailable(error.to_string())
+            }
+            E::Unauthorized { .. } => TrackingApiError::Unauthorized(error.to_string()),
+            E::Build { .. } | E::NotFound { .. } | E::Status { .. } => {
+                TrackingApiError::Protocol(error.to_string())
+            }
+        }
+    }
+}
+
 /// A tracking service.
 pub trait TrackingProvider: Send + Sync {
     /// Starts following `numbers` (any count: the connector batches).

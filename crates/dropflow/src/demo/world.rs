@@ -149,7 +149,7 @@ impl World {
 
         let services = Services {
             db: db.clone(),
-            suppliers: app::suppliers_from(&sandboxes.suppliers_config()),
+            suppliers: crate::suppliers::Suppliers::from_config(&sandboxes.suppliers_config()),
             tracking: Some(Arc::new(Track17::new(
                 &sandboxes.track.base_url,
                 sandboxes.track.api_key(),

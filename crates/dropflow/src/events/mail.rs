@@ -8,6 +8,7 @@ use crate::notify::templates::{LineSummary, VendorLine};
 use crate::notify::{self, MailContext};
 use crate::storage::codec::from_json;
 use crate::storage::{Result, Tx};
+use crate::suppliers::registry;
 use dropflow_core::event::OrderEvent;
 use dropflow_core::intake::Customer;
 use dropflow_core::money::Money;
@@ -250,21 +251,26 @@ async fn vendor_handover(
     // Only this vendor's live purchases of the order: another vendor's items, costs and
     // links never reach this mail.
     let lines = sqlx::query(
-        "SELECT l.title, l.variant_words, i.quantity, i.unit_cost_minor, i.currency,
-            i.product_url
+        "SELECT so.supplier, l.title, l.variant_words, i.quantity, i.unit_cost_minor,
+            i.currency, i.product_url
          FROM supplier_orders so
          JOIN supplier_order_items i ON i.supplier_order_id = so.id
          JOIN order_lines l ON l.order_id = so.order_id AND l.position = i.line_position
-         WHERE so.order_id = $1 AND so.supplier = $2 AND so.supplier_account = $3
+         WHERE so.order_id = $1 AND so.supplier_account = $2
            AND so.status NOT IN ('cancelled', 'rejected')
          ORDER BY i.line_position, so.id, i.position",
     )
     .bind(order_id)
-    .bind(SupplierKind::Manual.as_str())
     .bind(handle)
     .fetch_all(&mut **tx)
     .await?
     .iter()
+    // Purchases a person fulfils by hand: a supplier account of another kind may share the
+    // handle, and its purchases are not the vendor's.
+    .filter(|r| {
+        r.try_get::<String, _>("supplier")
+            .is_ok_and(|s| registry::capabilities_of(&s).hands_over_to_person)
+    })
     .map(|r| {
         let quantity: i64 = r.try_get("quantity")?;
         let unit_cost: i64 = r.try_get("unit_cost_minor")?;

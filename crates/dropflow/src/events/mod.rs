@@ -241,7 +241,7 @@ async fn webhook_loop(
     owner: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let client = crate::outbound::client_with(config.reach, config.webhook_timeout);
+    let client = outbound::endpoint(&config);
     while !*shutdown.borrow() {
         let woken = db.events_recorded.notified();
         tokio::pin!(woken);

@@ -13,6 +13,7 @@
 
 use super::endpoints::{self, Target};
 use super::{cursor, stream, EventsConfig};
+use crate::outbound::{Endpoint, HttpError};
 use crate::storage::{now_ms, Database, StorageError};
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -47,7 +48,7 @@ pub enum Turn {
 /// Gives every due endpoint one turn; how many batches were delivered.
 pub async fn deliver_due(
     db: &Database,
-    client: &reqwest::Client,
+    client: &Endpoint,
     config: &EventsConfig,
     owner: &str,
 ) -> Result<usize, StorageError> {
@@ -63,7 +64,7 @@ pub async fn deliver_due(
 /// One batch for one endpoint.
 pub async fn turn(
     db: &Database,
-    client: &reqwest::Client,
+    client: &Endpoint,
     config: &EventsConfig,
     owner: &str,
     target: &Target,
@@ -110,7 +111,7 @@ pub async fn turn(
         .filter(|_| !config.reach.allows_private());
     let error = match refused {
         Some(why) => Some(format!("refused: {why}")),
-        None => send(client, config, target, body).await,
+        None => send(client, target, body).await,
     };
     match error {
         None => {
@@ -133,17 +134,24 @@ pub async fn turn(
     }
 }
 
+/// The endpoint merchants' webhooks are sent through, with the events' own reach (a
+/// merchant types these URLs: public addresses only unless the operator allows otherwise).
+pub fn endpoint(config: &EventsConfig) -> Endpoint {
+    // Only the status is read: a receiver's body is kept to a few bytes.
+    Endpoint::with_reach(
+        "webhook",
+        "the endpoint",
+        config.reach,
+        config.webhook_timeout,
+    )
+    .max_body(4096)
+}
+
 /// POSTs one signed batch; the failure in words (never the URL: it may carry credentials).
-async fn send(
-    client: &reqwest::Client,
-    config: &EventsConfig,
-    target: &Target,
-    body: Vec<u8>,
-) -> Option<String> {
+async fn send(client: &Endpoint, target: &Target, body: Vec<u8>) -> Option<String> {
     let timestamp = now_ms() / 1000;
-    let sent = client
+    let request = client
         .post(&target.url)
-        .timeout(config.webhook_timeout)
         .header("content-type", "application/json")
         .header("user-agent", "dropflow-webhooks")
         .header("x-dropflow-timestamp", timestamp.to_string())
@@ -151,18 +159,14 @@ async fn send(
             "x-dropflow-signature",
             signature(&target.secret, timestamp, &body),
         )
-        .body(body)
-        .send()
-        .await;
-    match sent {
-        Ok(response) if response.status().is_success() => None,
-        Ok(response) => Some(format!("the endpoint answered {}", response.status())),
-        Err(e) => Some(match crate::outbound::refusal(&e) {
-            Some(why) => format!("refused: {why}"),
-            None if e.is_timeout() => "no answer in time".to_string(),
-            None if e.is_connect() => "could not connect".to_string(),
-            None => "the request failed".to_string(),
-        }),
+        .body(body);
+    match client.send("deliver", request).await {
+        Ok(answer) if answer.is_success() => None,
+        Ok(answer) => Some(format!("the endpoint answered {}", answer.status)),
+        Err(HttpError::Refused { why }) => Some(format!("refused: {why}")),
+        Err(HttpError::Timeout { .. }) => Some("no answer in time".to_string()),
+        Err(HttpError::Unreachable { .. }) => Some("could not connect".to_string()),
+        Err(_) => Some("the request failed".to_string()),
     }
 }
 

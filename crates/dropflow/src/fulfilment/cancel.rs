@@ -120,7 +120,7 @@ async fn let_go(services: &Services, id: SupplierOrderId, why: &str) -> anyhow::
         return Ok(Written::Done);
     };
     let kind = SupplierKind::parse(&so.supplier);
-    let connector = kind.and_then(|k| services.suppliers.get(&k).cloned());
+    let connector = services.suppliers.for_stored(&so.supplier);
     let purchase = cancellation::Purchase {
         label: so.label(),
         kind,

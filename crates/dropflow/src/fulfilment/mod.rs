@@ -49,7 +49,7 @@ use dropflow_core::follow::Cadence;
 use dropflow_core::intake::Platform;
 use std::sync::Arc;
 
-pub use place::Suppliers;
+pub use crate::suppliers::Suppliers;
 
 /// Builds the Admin API client for a store from its platform and stored access.
 pub type AdminFactory =
@@ -88,7 +88,7 @@ impl Services {
     pub fn bare(db: &Database) -> Services {
         Services {
             db: db.clone(),
-            suppliers: Arc::new(std::collections::HashMap::new()),
+            suppliers: Suppliers::default(),
             tracking: None,
             admin: Arc::new(|_, _| None),
             cadence: Cadence::default(),

@@ -14,6 +14,7 @@ use super::wallet;
 use super::Services;
 use crate::storage::orders;
 use crate::storage::supplier_orders::{self, SupplierOrder};
+use crate::suppliers::registry;
 use anyhow::Context;
 use chrono::Utc;
 use dropflow_core::event::Actor;
@@ -37,7 +38,6 @@ pub async fn sync(services: &Services, id: SupplierOrderId) -> anyhow::Result<()
     let so = supplier_orders::load(db, id)
         .await?
         .with_context(|| format!("supplier order {id} does not exist"))?;
-    let kind = SupplierKind::parse(&so.supplier);
     let followed = matches!(
         so.status,
         SupplierOrderStatus::AwaitingPayment
@@ -46,7 +46,7 @@ pub async fn sync(services: &Services, id: SupplierOrderId) -> anyhow::Result<()
     );
     let (Some(external_id), Some(supplier), true) = (
         so.external_id.clone(),
-        kind.and_then(|k| services.suppliers.get(&k).cloned()),
+        services.suppliers.for_stored(&so.supplier),
         followed,
     ) else {
         // Nothing to ask (a vendor updates by hand, or it is finished): stop following.
@@ -119,7 +119,7 @@ pub async fn apply_remote(
             wallet::capture(&mut tx, db.engine, &so, cost).await?;
         }
     }
-    let warehouse = SupplierKind::parse(&so.supplier) == Some(SupplierKind::Marketplace);
+    let warehouse = registry::capabilities_of(&so.supplier).buys_for_warehouse;
     match applied.refund(warehouse) {
         Some(Refund::CancelledAsAsked) => wallet::refund(&mut tx, db.engine, &so).await?,
         Some(Refund::Rejected) => {
@@ -140,7 +140,7 @@ pub async fn apply_remote(
     let mut events = Vec::new();
     // The one place the warehouse leg branches off: a marketplace seller's parcel goes to our
     // warehouse (inbound), never to the store or the carrier follower as the customer's.
-    if SupplierKind::parse(&so.supplier) == Some(SupplierKind::Marketplace) {
+    if warehouse {
         let now_paid = applied.now_paid;
         super::warehouse::inbound::apply(&mut tx, &so, now_paid, &remote.tracking, now, &actor)
             .await?;

@@ -15,13 +15,16 @@
 //! - where a merchant types a URL, [`refuse_host`] refuses IP literals and `localhost` at
 //!   once, with a reason.
 //!
-//! Connectors build their client with [`client`] (the process's setting, read at each
-//! connection) so their constructors stay as they are; code that knows its setting (webhook
-//! delivery, tests) uses [`client_with`].
+//! Connectors call through an [`Endpoint`] ([`call`]: per-call timeout, retry policy, status
+//! → [`HttpError`], redaction of secrets, per-call metrics), built on [`client`] (the
+//! process's setting, read at each connection) or, where the caller knows its setting
+//! (webhook delivery, tests), on [`client_with`].
 
+pub mod call;
 mod guard;
 pub mod special;
 
+pub use call::{Answer, Endpoint, HttpError, Retry};
 pub use guard::{refusal, refuse_host, Refused};
 pub use special::is_public;
 
@@ -94,31 +97,13 @@ pub fn client(connect_timeout: Duration) -> reqwest::Client {
     build(Policy::Process, connect_timeout)
 }
 
-/// Like [`client`], with `timeout` bounding whole requests too (for connectors that set no
-/// timeout per request).
-pub fn client_bounded(timeout: Duration) -> reqwest::Client {
-    build_with(Policy::Process, timeout, Some(timeout))
-}
-
 /// A client with a reach of its own, whatever the process allows.
 pub fn client_with(reach: Reach, connect_timeout: Duration) -> reqwest::Client {
     build(Policy::Fixed(reach), connect_timeout)
 }
 
 fn build(policy: Policy, connect_timeout: Duration) -> reqwest::Client {
-    build_with(policy, connect_timeout, None)
-}
-
-fn build_with(
-    policy: Policy,
-    connect_timeout: Duration,
-    total: Option<Duration>,
-) -> reqwest::Client {
-    let builder = match total {
-        Some(total) => reqwest::Client::builder().timeout(total),
-        None => reqwest::Client::builder(),
-    };
-    builder
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .connect_timeout(connect_timeout)

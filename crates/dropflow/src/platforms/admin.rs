@@ -8,6 +8,7 @@
 //! look for a fulfilment already carrying the tracking number before creating one, so a
 //! repeat answers `AlreadyFulfilled` instead of fulfilling twice.
 
+use crate::outbound::{Answer, Endpoint, HttpError};
 use futures::future::BoxFuture;
 use std::time::Duration;
 
@@ -114,6 +115,111 @@ impl StoreApiError {
             | StoreApiError::Protocol(_) => false,
         }
     }
+}
+
+/// An outside call's failure in store terms, the one conversion the Admin API clients use.
+/// Only a connection never made proves the request was not received; a lost answer is a
+/// `Timeout` (the store may have acted on it).
+impl From<HttpError> for StoreApiError {
+    fn from(error: HttpError) -> Self {
+        match &error {
+            HttpError::Timeout { .. } | HttpError::Lost { .. } => StoreApiError::Timeout,
+            HttpError::RateLimited { retry_after, .. } => StoreApiError::RateLimited {
+                retry_after: *retry_after,
+            },
+            HttpError::Unreachable { .. }
+            | HttpError::Refused { .. }
+            | HttpError::Unavailable { .. } => StoreApiError::Unavailable(error.to_string()),
+            HttpError::Unauthorized { .. } => StoreApiError::Unauthorized(error.to_string()),
+            HttpError::NotFound { .. } => StoreApiError::NotFound(error.to_string()),
+            HttpError::Build { .. } | HttpError::Status { .. } => {
+                StoreApiError::Protocol(error.to_string())
+            }
+        }
+    }
+}
+
+/// What a store's answer other than 2xx means (`None` on success): the platform's own error
+/// text (`message`, from its documented error fields) where there is one, `refusals` the
+/// statuses by which the platform says "understood, and no".
+pub fn answer_error(
+    answer: &Answer,
+    refusals: &[u16],
+    message: fn(&[u8]) -> Option<String>,
+) -> Option<StoreApiError> {
+    let failure = answer.failure()?;
+    let said = || message(&answer.body).unwrap_or_else(|| failure.to_string());
+    Some(match &failure {
+        HttpError::Unauthorized { .. } => StoreApiError::Unauthorized(said()),
+        HttpError::NotFound { .. } => StoreApiError::NotFound(said()),
+        HttpError::Status { status, .. } if refusals.contains(status) => {
+            StoreApiError::Refused(said())
+        }
+        HttpError::Status { .. } => StoreApiError::Protocol(format!("{failure}: {}", said())),
+        _ => failure.into(),
+    })
+}
+
+/// How a platform says no: the statuses that mean "understood, and no" (beyond 401/403/404),
+/// and where its error text is in a body.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusals {
+    pub statuses: &'static [u16],
+    pub message: fn(&[u8]) -> Option<String>,
+}
+
+/// One Admin API call through `endpoint`: asks for JSON, sends `body` as JSON when given, and
+/// reads a 2xx answer as `T`; anything else is the platform's error in [`StoreApiError`].
+pub async fn call_json<T: serde::de::DeserializeOwned>(
+    endpoint: &Endpoint,
+    path: &str,
+    request: reqwest::RequestBuilder,
+    body: Option<&serde_json::Value>,
+    refusals: Refusals,
+) -> Result<T, StoreApiError> {
+    let mut request = request.header(reqwest::header::ACCEPT, "application/json");
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let answer = endpoint.send(path, request).await?;
+    if let Some(error) = answer_error(&answer, refusals.statuses, refusals.message) {
+        return Err(error);
+    }
+    answer.json().map_err(|e| unreadable(path, &e))
+}
+
+/// The text at `pointer` in an answer, or a protocol error naming what is missing.
+pub fn text_at(
+    answer: &serde_json::Value,
+    pointer: &str,
+    missing: &str,
+) -> Result<String, StoreApiError> {
+    answer
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| StoreApiError::Protocol(missing.to_string()))
+}
+
+/// A push's store order id and tracking number, checked before any call: both platforms
+/// number their orders, and a fulfilment needs a tracking number.
+pub fn push_keys<'a>(
+    push: &'a FulfilmentPush,
+    platform: &str,
+) -> Result<(&'a str, &'a str), StoreApiError> {
+    let order_id = push.store_order_id.trim();
+    if order_id.is_empty() || !order_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(StoreApiError::NotFound(format!(
+            "order {order_id:?} ({platform} order ids are numbers)"
+        )));
+    }
+    let number = push.tracking_number.trim();
+    if number.is_empty() {
+        return Err(StoreApiError::Refused(
+            "a fulfilment needs a tracking number".to_string(),
+        ));
+    }
+    Ok((order_id, number))
 }
 
 /// A store's Admin API, as far as dropflow writes to it.

@@ -1,22 +1,72 @@
 //! Supplier connectors: one directory per supplier (`mod.rs` for the calls, `transformers.rs`
 //! for every wire type and every mapping into `dropflow_core::supplier`). Connectors hold no
 //! order state; they hold only their configuration (base URL, credentials) and, where the
-//! supplier's auth needs it, a cached access token.
+//! supplier's auth needs it, a cached access token. Every call goes out through
+//! [`crate::outbound::Endpoint`] (timeout, 429 policy, status → `HttpError`, secrets kept out
+//! of logs, per-call metrics); a connector converts `HttpError` into [`SupplierError`] with
+//! the one `From` below and reads its own envelope on top.
 //!
-//! Adding a supplier: one directory, one arm in `SupplierKind`, one config section, one test
-//! file.
+//! What a supplier offers is declared, not inferred from its kind: [`Supplier::capabilities`]
+//! and its line in [`registry`] (lookup by our reference, pay, cancel, returns, catalogue, a
+//! person fulfils by hand, buys for the warehouse). Callers ask the capability
+//! (`registry::capabilities_of(&so.supplier).buys_for_warehouse`) instead of comparing kinds.
+//! A question the supplier's API cannot answer is [`SupplierError::NotOffered`], never a
+//! `Protocol` error (which means an answer we could not read).
+//!
+//! # Adding a supplier
+//!
+//! 1. **Its directory** `src/suppliers/<name>/`: `mod.rs` (the config struct
+//!    `<Name>Config` with `#[serde(deny_unknown_fields)]` and `Debug` that hides secrets; the
+//!    connector holding an [`crate::outbound::Endpoint`] built with `.secret(..)` for each
+//!    credential; `impl Supplier` with `capabilities()` returning its `pub const
+//!    CAPABILITIES`), `transformers.rs` (wire types, exhaustive status maps, refusals by the
+//!    supplier's own codes) and `tests.rs` (the connector against its sandbox over real
+//!    HTTP, `#[cfg(test)] mod tests;`). Every purchase carries `attempt_id` as the
+//!    supplier-side reference; a lookup the API cannot make answers `NotOffered`.
+//! 2. **One registry line**: a `Declared { kind, capabilities, connect }` row in
+//!    [`registry`] (`connect: |c| connector(c.<name>.clone().map(<name>::<Name>::new))`),
+//!    plus `pub mod <name>;` here.
+//! 3. **Its config section** `[suppliers.<name>]`: a field in `config::SuppliersConfig`.
+//! 4. **Its sandbox**: `crates/dropflow-sandbox/src/<name>/` speaking the real wire format
+//!    with the shared fault layer, `pub mod <name>;` in that crate's `lib.rs`.
+//! 5. **Its test file**: `src/suppliers/<name>/tests.rs` (above); integration tests that
+//!    place through it reuse `tests/it/placing.rs`'s pattern.
+//!
+//! Files outside the supplier's own directory that a new supplier still touches, all one
+//! line or one arm each:
+//!
+//! - `crates/dropflow-core/src/supplier.rs`: an arm of `SupplierKind` (with `ALL`, `as_str`
+//!   and `ships_to_customer`, which must agree with `buys_for_warehouse`: a registry test
+//!   checks it);
+//! - `crates/dropflow/src/suppliers/mod.rs`: `pub mod <name>;`;
+//! - `crates/dropflow/src/suppliers/registry.rs`: its `Declared` row;
+//! - `crates/dropflow/src/config.rs`: its `SuppliersConfig` field;
+//! - `crates/dropflow-sandbox/src/lib.rs`: `pub mod <name>;` for its sandbox;
+//! - only to have the demo and `dropflow sandbox` use it: `src/demo/sandboxes.rs` (start it,
+//!   add it to `suppliers_config`) and `src/sandbox/control.rs` (list its base URL).
+//!
+//! Nothing in `fulfilment`, `http::api` or `dashboard` names a supplier: they ask the
+//! registry for its connector and its capabilities. (Until the helpers rewriting
+//! `fulfilment::place`, `http::api` and `dashboard` merge, a few `kind ==` checks for the
+//! manual vendor remain there; each is a `hands_over_to_person` question.)
 
 /// AliExpress Open Platform dropshipping API (IOP `/sync`).
 pub mod aliexpress;
 /// CJ Dropshipping API v2.0 (token auth, createOrderV2, pay from balance, webhooks).
 pub mod cj;
+/// A marketplace vendor who fulfils by hand (no connector: capabilities only).
+pub mod manual;
 /// A 1688-style marketplace (Alibaba China open platform): buys for the warehouse.
 pub mod marketplace;
+/// Every supplier in one table, and the process's connectors built from the configuration.
+pub mod registry;
+
+pub use registry::Suppliers;
 
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest, RemoteOrder,
-    SupplierError, SupplierKind,
+    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseRequest,
+    RemoteOrder, SupplierError, SupplierKind,
 };
 use futures::future::BoxFuture;
 
@@ -50,6 +100,10 @@ pub enum ReturnAnswer {
 /// connectors can live behind `Arc<dyn Supplier>` in a registry chosen at run time.
 pub trait Supplier: Send + Sync {
     fn kind(&self) -> SupplierKind;
+
+    /// What this supplier's API offers: the same constant its line in [`registry`] lists,
+    /// so callers ask about a capability rather than compare kinds.
+    fn capabilities(&self) -> Capabilities;
 
     /// Places a purchase. A timeout must surface as `SupplierError::Timeout`: the caller then
     /// marks the attempt *placement unknown* and calls [`Supplier::find_by_reference`] before
@@ -109,5 +163,26 @@ pub trait Supplier: Send + Sync {
     /// hand is checked against). Default: the customer's.
     fn ships_to(&self, customer: &PostalAddress) -> PostalAddress {
         customer.clone()
+    }
+}
+
+/// An outside call's failure in supplier terms, the one conversion every connector uses. A
+/// lost answer counts as a timeout: the supplier may have acted on the request.
+impl From<crate::outbound::HttpError> for SupplierError {
+    fn from(error: crate::outbound::HttpError) -> Self {
+        use crate::outbound::HttpError as E;
+        match &error {
+            E::Timeout { .. } | E::Lost { .. } => SupplierError::Timeout,
+            E::RateLimited { retry_after, .. } => SupplierError::RateLimited {
+                retry_after: *retry_after,
+            },
+            E::Unreachable { .. } | E::Refused { .. } | E::Unavailable { .. } => {
+                SupplierError::Unavailable(error.to_string())
+            }
+            E::Unauthorized { .. } => SupplierError::Unauthorized(error.to_string()),
+            E::Build { .. } | E::NotFound { .. } | E::Status { .. } => {
+                SupplierError::Protocol(error.to_string())
+            }
+        }
     }
 }

@@ -30,7 +30,7 @@ pub(crate) async fn app_with(
             let mut services = dropflow::fulfilment::Services::bare(db);
             let mut map = HashMap::new();
             map.insert(SupplierKind::Cj, connector);
-            services.suppliers = Arc::new(map);
+            services.suppliers = map.into();
             let mut registry = dropflow::jobs::Registry::new();
             dropflow::fulfilment::register(&mut registry, services);
             registry

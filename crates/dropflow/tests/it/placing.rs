@@ -3,10 +3,10 @@
 //! is reconciled before any retry, so nothing is bought twice.
 
 use crate::support::*;
-use dropflow::fulfilment::place::Suppliers;
 use dropflow::suppliers::aliexpress::{AliExpress, AliExpressConfig};
 use dropflow::suppliers::cj::{ApiKey, Cj, CjConfig};
 use dropflow::suppliers::Supplier;
+use dropflow::suppliers::Suppliers;
 use dropflow_core::supplier::SupplierKind;
 use dropflow_sandbox::aliexpress::{self as ali_sandbox, AliExpressSandbox};
 use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox};
@@ -52,7 +52,7 @@ fn suppliers(s: &Sandboxes) -> Suppliers {
     let mut map: HashMap<SupplierKind, Arc<dyn Supplier>> = HashMap::new();
     map.insert(SupplierKind::Aliexpress, Arc::new(AliExpress::new(ali)));
     map.insert(SupplierKind::Cj, Arc::new(Cj::new(cj)));
-    Arc::new(map)
+    map.into()
 }
 
 async fn app_with(s: &Sandboxes) -> TestApp {

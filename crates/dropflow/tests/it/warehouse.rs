@@ -57,7 +57,7 @@ pub(crate) async fn world() -> World {
             let mut services = dropflow::fulfilment::Services::bare(db);
             let mut map = HashMap::new();
             map.insert(SupplierKind::Marketplace, connector);
-            services.suppliers = Arc::new(map);
+            services.suppliers = map.into();
             services.admin = dropflow::app::store_admins();
             let mut registry = dropflow::jobs::Registry::new();
             dropflow::fulfilment::register(&mut registry, services);

@@ -16,9 +16,9 @@ mod tests;
 pub use transformers::{carrier_key, status_from_17track};
 
 use super::{Registration, TrackRequest, TrackingApiError, TrackingProvider, TrackingUpdate};
+use crate::outbound::{Answer, Endpoint};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
-use reqwest::{Client, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -66,31 +66,28 @@ impl std::fmt::Debug for Track17Config {
 
 /// The 17TRACK connector.
 pub struct Track17 {
-    client: Client,
+    endpoint: Endpoint,
     base_url: String,
     api_key: String,
-    timeout: Duration,
 }
 
 impl std::fmt::Debug for Track17 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Track17")
             .field("base_url", &self.base_url)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.endpoint.timeout())
             .finish_non_exhaustive()
     }
 }
 
 impl Track17 {
     pub fn new(base_url: &str, api_key: &str, timeout: Duration) -> Self {
-        // The builder only fails when the TLS backend cannot start; every request carries its
-        // own timeout anyway.
-        let client = crate::outbound::client(timeout);
         Track17 {
-            client,
+            endpoint: Endpoint::new("track17", "17TRACK", timeout)
+                .rate_limit_wait(RATE_LIMIT_PAUSE)
+                .secret(api_key),
             base_url: base_url.trim_end_matches('/').to_string(),
             api_key: api_key.to_string(),
-            timeout,
         }
     }
 
@@ -109,24 +106,13 @@ impl Track17 {
         items: &[NumberItem<'_>],
     ) -> Result<transformers::Batch<A>, TrackingApiError> {
         let url = format!("{}/{path}", self.base_url);
-        let response = self
-            .client
+        let request = self
+            .endpoint
             .post(url)
-            .timeout(self.timeout)
             .header(TOKEN_HEADER, &self.api_key)
-            .json(items)
-            .send()
-            .await
-            .map_err(|e| transport_error(&e))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
-        let batch = read_answer(status, retry_after, &body)?;
+            .json(items);
+        let answer = self.endpoint.send(path, request).await?;
+        let batch = read_answer(&answer)?;
         tracing::debug!(path, numbers = items.len(), "17TRACK call answered");
         Ok(batch)
     }
@@ -277,49 +263,14 @@ fn quota_used_up() -> TrackingApiError {
     }
 }
 
-/// A failed exchange: a timeout is `Timeout`, a refused connection `Unavailable`.
-fn transport_error(error: &reqwest::Error) -> TrackingApiError {
-    if error.is_timeout() {
-        TrackingApiError::Timeout
-    } else if error.is_connect() {
-        TrackingApiError::Unavailable("cannot connect to 17TRACK".to_string())
-    } else if error.is_builder() {
-        TrackingApiError::Protocol("cannot build the request".to_string())
-    } else {
-        // Reset connections and cut-off bodies: 17TRACK reads are safe to repeat.
-        TrackingApiError::Unavailable("the connection to 17TRACK failed".to_string())
-    }
-}
-
 /// Reads an HTTP answer: status first, then the envelope.
 fn read_answer<A: DeserializeOwned>(
-    status: StatusCode,
-    retry_after: Option<Duration>,
-    body: &[u8],
+    answer: &Answer,
 ) -> Result<transformers::Batch<A>, TrackingApiError> {
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(TrackingApiError::RateLimited {
-            retry_after: retry_after.or(Some(RATE_LIMIT_PAUSE)),
-        });
+    if let Some(failure) = answer.failure() {
+        return Err(failure.into());
     }
-    if status.is_server_error() {
-        return Err(TrackingApiError::Unavailable(format!(
-            "17TRACK answered HTTP {}",
-            status.as_u16()
-        )));
-    }
-    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-        return Err(TrackingApiError::Unauthorized(format!(
-            "17TRACK answered HTTP {}",
-            status.as_u16()
-        )));
-    }
-    if !status.is_success() {
-        return Err(TrackingApiError::Protocol(format!(
-            "17TRACK answered HTTP {}",
-            status.as_u16()
-        )));
-    }
+    let body = &answer.body;
     let envelope: Envelope<A> = serde_json::from_slice(body).map_err(|e| {
         TrackingApiError::Protocol(format!("17TRACK's answer is not its envelope: {e}"))
     })?;

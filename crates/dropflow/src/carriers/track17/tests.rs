@@ -254,13 +254,12 @@ fn config_debug_hides_the_key() {
 
 #[test]
 fn bad_json_is_a_protocol_error() {
-    let error = read_answer::<TrackAccepted>(StatusCode::OK, None, b"<html>").unwrap_err();
+    let ok = |body: &[u8]| Answer::new("17TRACK", reqwest::StatusCode::OK, None, body.to_vec());
+    let error = read_answer::<TrackAccepted>(&ok(b"<html>")).unwrap_err();
     assert!(matches!(error, TrackingApiError::Protocol(_)));
-    let error = read_answer::<TrackAccepted>(
-        StatusCode::OK,
-        None,
+    let error = read_answer::<TrackAccepted>(&ok(
         br#"{"code":-18010002,"data":{"errors":[{"code":-18010002,"message":"x"}]}}"#,
-    )
+    ))
     .unwrap_err();
     assert!(matches!(error, TrackingApiError::Unauthorized(_)));
 }

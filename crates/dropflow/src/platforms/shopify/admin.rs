@@ -16,9 +16,12 @@
 use super::admin_wire::{
     error_message, plan, CreatedFulfillment, FulfillmentList, FulfillmentOrderList,
 };
-use crate::platforms::admin::{FulfilmentPush, PushOutcome, StoreAdmin, StoreApiError};
+use crate::outbound::{Endpoint, Retry};
+use crate::platforms::admin::{
+    call_json, push_keys, text_at, FulfilmentPush, PushOutcome, Refusals, StoreAdmin, StoreApiError,
+};
 use futures::future::BoxFuture;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
@@ -37,6 +40,12 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
 
 const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
 
+/// Shopify says no with 422 and its `errors` text.
+const REFUSALS: Refusals = Refusals {
+    statuses: &[422],
+    message: error_message,
+};
+
 /// Calls in flight to one store at once. Shopify's bucket refills at 2–40 calls a second and
 /// answers 429 to the excess; a handful in flight keeps the bucket busy without a herd of
 /// callers all retrying into it together.
@@ -46,39 +55,10 @@ const IN_FLIGHT_PER_STORE: usize = 4;
 /// (so keep one per store, see `app::store_admins`).
 #[derive(Clone)]
 pub struct ShopifyAdmin {
-    client: Client,
+    endpoint: Endpoint,
     /// `https://{shop}.myshopify.com` (no trailing slash, no `/admin`).
     base_url: String,
     access_token: String,
-    timeout: Duration,
-    pacing: std::sync::Arc<Pacing>,
-}
-
-/// After a 429 every caller waits out the same `Retry-After`, instead of each finding out
-/// with its own 429.
-struct Pacing {
-    in_flight: tokio::sync::Semaphore,
-    blocked_until: std::sync::Mutex<Option<tokio::time::Instant>>,
-}
-
-impl Pacing {
-    async fn wait_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        let permit = self.in_flight.acquire().await.ok();
-        let until = self.blocked_until.lock().ok().and_then(|b| *b);
-        if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
-        }
-        permit
-    }
-
-    fn block_for(&self, wait: Duration) {
-        if let Ok(mut blocked) = self.blocked_until.lock() {
-            let until = tokio::time::Instant::now() + wait;
-            if blocked.is_none_or(|b| b < until) {
-                *blocked = Some(until);
-            }
-        }
-    }
 }
 
 impl std::fmt::Debug for ShopifyAdmin {
@@ -86,7 +66,7 @@ impl std::fmt::Debug for ShopifyAdmin {
         f.debug_struct("ShopifyAdmin")
             .field("base_url", &self.base_url)
             .field("access_token", &"<redacted>")
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.endpoint.timeout())
             .finish()
     }
 }
@@ -95,18 +75,18 @@ impl ShopifyAdmin {
     /// `base_url` is the shop's root (`https://{shop}.myshopify.com`); `timeout` bounds each
     /// HTTP call (waits after a 429 come on top).
     pub fn new(base_url: &str, access_token: &str, timeout: Duration) -> Self {
-        // The builder only fails when the TLS backend cannot start; every request carries
-        // its own timeout anyway.
-        let client = crate::outbound::client(timeout);
+        let endpoint = Endpoint::new("shopify", "Shopify", timeout)
+            .rate_limit_wait(DEFAULT_RETRY_AFTER)
+            .retry(Retry::RateLimited {
+                times: RATE_LIMIT_RETRIES,
+                max_wait: MAX_INLINE_WAIT,
+            })
+            .paced(IN_FLIGHT_PER_STORE)
+            .secret(access_token);
         ShopifyAdmin {
-            client,
+            endpoint,
             base_url: base_url.trim_end_matches('/').to_string(),
             access_token: access_token.to_string(),
-            timeout,
-            pacing: std::sync::Arc::new(Pacing {
-                in_flight: tokio::sync::Semaphore::new(IN_FLIGHT_PER_STORE),
-                blocked_until: std::sync::Mutex::new(None),
-            }),
         }
     }
 
@@ -121,52 +101,11 @@ impl ShopifyAdmin {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, StoreApiError> {
-        let url = self.url(path);
-        let mut attempt = 0;
-        loop {
-            let mut request = self
-                .client
-                .request(method.clone(), &url)
-                .timeout(self.timeout)
-                .header(TOKEN_HEADER, &self.access_token)
-                .header(reqwest::header::ACCEPT, "application/json");
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            let turn = self.pacing.wait_turn().await;
-            let response = request.send().await.map_err(|e| transport_error(&e))?;
-            drop(turn);
-            let status = response.status();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after);
-            let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = retry_after.unwrap_or(DEFAULT_RETRY_AFTER);
-                self.pacing.block_for(wait);
-                if attempt >= RATE_LIMIT_RETRIES || wait > MAX_INLINE_WAIT {
-                    return Err(StoreApiError::RateLimited {
-                        retry_after: Some(wait),
-                    });
-                }
-                attempt += 1;
-                tracing::debug!(
-                    path,
-                    attempt,
-                    wait_ms = wait.as_millis() as u64,
-                    "shopify throttled; waiting"
-                );
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            if !status.is_success() {
-                return Err(status_error(status, &bytes));
-            }
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| crate::platforms::admin::unreadable(path, &e));
-        }
+        let request = self
+            .endpoint
+            .request(method, self.url(path))
+            .header(TOKEN_HEADER, &self.access_token);
+        call_json(&self.endpoint, path, request, body, REFUSALS).await
     }
 
     /// The shop these credentials open: `shop.myshopify_domain` of `GET shop.json`
@@ -174,28 +113,15 @@ impl ShopifyAdmin {
     /// shop's configuration"; documented example `"myshopify_domain": "jsmith.myshopify.com"`).
     pub async fn shop_domain(&self) -> Result<String, StoreApiError> {
         let answer: Value = self.call(Method::GET, "shop.json", None).await?;
-        answer
-            .pointer("/shop/myshopify_domain")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                StoreApiError::Protocol("shop.json without shop.myshopify_domain".into())
-            })
+        text_at(
+            &answer,
+            "/shop/myshopify_domain",
+            "shop.json without shop.myshopify_domain",
+        )
     }
 
     async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {
-        let order_id = push.store_order_id.trim();
-        if order_id.is_empty() || !order_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(StoreApiError::NotFound(format!(
-                "order {order_id:?} (Shopify order ids are numbers)"
-            )));
-        }
-        let number = push.tracking_number.trim();
-        if number.is_empty() {
-            return Err(StoreApiError::Refused(
-                "a fulfilment needs a tracking number".to_string(),
-            ));
-        }
+        let (order_id, number) = push_keys(push, "Shopify")?;
 
         let existing: FulfillmentList = self
             .call(
@@ -251,47 +177,10 @@ impl StoreAdmin for ShopifyAdmin {
     }
 }
 
-/// `Retry-After` as Shopify sends it: seconds, possibly fractional (`0.5`, `2.0`).
-pub(super) fn parse_retry_after(value: &str) -> Option<Duration> {
-    let seconds: f64 = value.trim().parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
-}
-
 /// A 404 on an order's own paths means the order.
 fn not_found_is_order(error: StoreApiError, order_id: &str) -> StoreApiError {
     match error {
         StoreApiError::NotFound(_) => StoreApiError::NotFound(format!("order {order_id}")),
         other => other,
-    }
-}
-
-/// Only a refused connection proves the request was never received; anything else after
-/// sending leaves the outcome unknown, which is what `Timeout` tells the caller.
-fn transport_error(error: &reqwest::Error) -> StoreApiError {
-    if error.is_builder() {
-        StoreApiError::Protocol(format!("cannot build the request: {error}"))
-    } else if error.is_connect() {
-        StoreApiError::Unavailable("cannot connect to Shopify".to_string())
-    } else {
-        StoreApiError::Timeout
-    }
-}
-
-fn status_error(status: StatusCode, body: &[u8]) -> StoreApiError {
-    let message = || {
-        error_message(body).unwrap_or_else(|| format!("Shopify answered HTTP {}", status.as_u16()))
-    };
-    match status.as_u16() {
-        401 | 403 => StoreApiError::Unauthorized(message()),
-        404 => StoreApiError::NotFound(message()),
-        422 => StoreApiError::Refused(message()),
-        500..=599 => {
-            StoreApiError::Unavailable(format!("Shopify answered HTTP {}", status.as_u16()))
-        }
-        _ => StoreApiError::Protocol(format!(
-            "Shopify answered HTTP {}: {}",
-            status.as_u16(),
-            message()
-        )),
     }
 }

@@ -2,8 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use super::admin::{parse_retry_after, ShopifyAdmin};
+use super::admin::ShopifyAdmin;
 use super::admin_wire::{error_message, plan, FulfillmentOrder, FulfillmentOrderLine};
+use crate::outbound::call::parse_retry_after;
 use crate::platforms::admin::{FulfilmentPush, PushLine, PushOutcome, StoreAdmin, StoreApiError};
 use dropflow_sandbox::faults::Faults;
 use dropflow_sandbox::shopify_admin::{

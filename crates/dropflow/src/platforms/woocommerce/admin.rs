@@ -15,25 +15,33 @@
 //! Logs carry the order id and our reference, never keys, addresses or e-mails.
 
 use super::admin_wire::{error_message, note_text, oauth_query, Note, Order, TRACKING_META_KEY};
-use crate::platforms::admin::{FulfilmentPush, PushOutcome, StoreAdmin, StoreApiError};
+use crate::outbound::Endpoint;
+use crate::platforms::admin::{
+    call_json, push_keys, text_at, FulfilmentPush, PushOutcome, Refusals, StoreAdmin, StoreApiError,
+};
 use futures::future::BoxFuture;
 use rand::Rng as _;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
 const API_PATH: &str = "/wp-json/wc/v3";
 
+/// WooCommerce says no with 400, 409 or 422 and its `message`/`code`.
+const REFUSALS: Refusals = Refusals {
+    statuses: &[400, 409, 422],
+    message: error_message,
+};
+
 /// One site's REST API. Holds configuration only.
 #[derive(Clone)]
 pub struct WooAdmin {
-    client: Client,
+    endpoint: Endpoint,
     /// The site's root (`https://shop.example`), no trailing slash.
     base_url: String,
     consumer_key: String,
     consumer_secret: String,
-    timeout: Duration,
 }
 
 impl std::fmt::Debug for WooAdmin {
@@ -42,7 +50,7 @@ impl std::fmt::Debug for WooAdmin {
             .field("base_url", &self.base_url)
             .field("consumer_key", &"<redacted>")
             .field("consumer_secret", &"<redacted>")
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.endpoint.timeout())
             .finish()
     }
 }
@@ -56,13 +64,13 @@ impl WooAdmin {
         consumer_secret: &str,
         timeout: Duration,
     ) -> Self {
-        let client = crate::outbound::client(timeout);
         WooAdmin {
-            client,
+            endpoint: Endpoint::new("woocommerce", "WooCommerce", timeout)
+                .secret(consumer_key)
+                .secret(consumer_secret),
             base_url: base_url.trim_end_matches('/').to_string(),
             consumer_key: consumer_key.to_string(),
             consumer_secret: consumer_secret.to_string(),
-            timeout,
         }
     }
 
@@ -77,8 +85,8 @@ impl WooAdmin {
         body: Option<&Value>,
     ) -> Result<T, StoreApiError> {
         let url = format!("{}{API_PATH}/{path}", self.base_url);
-        let mut request = if self.uses_basic_auth() {
-            self.client
+        let request = if self.uses_basic_auth() {
+            self.endpoint
                 .request(method, &url)
                 .basic_auth(&self.consumer_key, Some(&self.consumer_secret))
         } else {
@@ -96,28 +104,9 @@ impl WooAdmin {
                 chrono::Utc::now().timestamp(),
                 &nonce,
             );
-            self.client.request(method, format!("{url}?{query}"))
+            self.endpoint.request(method, format!("{url}?{query}"))
         };
-        request = request
-            .timeout(self.timeout)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.map_err(|e| transport_error(&e))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
-        let bytes = response.bytes().await.map_err(|e| transport_error(&e))?;
-        if !status.is_success() {
-            return Err(status_error(status, retry_after, &bytes));
-        }
-        serde_json::from_slice(&bytes).map_err(|e| crate::platforms::admin::unreadable(path, &e))
+        call_json(&self.endpoint, path, request, body, REFUSALS).await
     }
 
     /// The site these credentials open: `environment.home_url` of `GET system_status`
@@ -126,28 +115,15 @@ impl WooAdmin {
     /// a user who may manage WooCommerce, as writing orders back does.
     pub async fn home_url(&self) -> Result<String, StoreApiError> {
         let answer: Value = self.call(Method::GET, "system_status", None).await?;
-        answer
-            .pointer("/environment/home_url")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                StoreApiError::Protocol("system_status without environment.home_url".into())
-            })
+        text_at(
+            &answer,
+            "/environment/home_url",
+            "system_status without environment.home_url",
+        )
     }
 
     async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {
-        let order_id = push.store_order_id.trim();
-        if order_id.is_empty() || !order_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(StoreApiError::NotFound(format!(
-                "order {order_id:?} (WooCommerce order ids are numbers)"
-            )));
-        }
-        let number = push.tracking_number.trim();
-        if number.is_empty() {
-            return Err(StoreApiError::Refused(
-                "a fulfilment needs a tracking number".to_string(),
-            ));
-        }
+        let (order_id, number) = push_keys(push, "WooCommerce")?;
         let order: Order = self
             .call(Method::GET, &format!("orders/{order_id}"), None)
             .await
@@ -254,35 +230,4 @@ fn signing_url(url: &str) -> Result<String, StoreApiError> {
         Some(port) => format!("{}://{host}:{port}{}", parsed.scheme(), parsed.path()),
         None => format!("{}://{host}{}", parsed.scheme(), parsed.path()),
     })
-}
-
-fn transport_error(error: &reqwest::Error) -> StoreApiError {
-    if error.is_builder() {
-        StoreApiError::Protocol(format!("cannot build the request: {error}"))
-    } else if error.is_connect() {
-        StoreApiError::Unavailable("cannot connect to WooCommerce".to_string())
-    } else {
-        StoreApiError::Timeout
-    }
-}
-
-fn status_error(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> StoreApiError {
-    let message = || {
-        error_message(body)
-            .unwrap_or_else(|| format!("WooCommerce answered HTTP {}", status.as_u16()))
-    };
-    match status.as_u16() {
-        401 | 403 => StoreApiError::Unauthorized(message()),
-        404 => StoreApiError::NotFound(message()),
-        400 | 409 | 422 => StoreApiError::Refused(message()),
-        429 => StoreApiError::RateLimited { retry_after },
-        500..=599 => {
-            StoreApiError::Unavailable(format!("WooCommerce answered HTTP {}", status.as_u16()))
-        }
-        _ => StoreApiError::Protocol(format!(
-            "WooCommerce answered HTTP {}: {}",
-            status.as_u16(),
-            message()
-        )),
-    }
 }

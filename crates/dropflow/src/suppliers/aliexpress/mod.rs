@@ -18,7 +18,7 @@
 //!   [`pay`] read every one of them.
 //! - **find_by_reference cannot be done**: the documented DS API has no lookup by
 //!   `out_order_id` and no order list; the order query takes AliExpress's own order id only.
-//!   It answers a non-transient error instead of a guess (see the method).
+//!   It answers `SupplierError::NotOffered` instead of a guess (see the method).
 //! - **pay cannot be done by API**: there is no pay call (§3.5); an order is paid by
 //!   `try_to_pay` at creation or by a person in the AliExpress buyer centre. `pay` reports
 //!   what AliExpress says about the payment, truthfully (see the method).
@@ -37,8 +37,8 @@ use super::Supplier;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseLine, PurchaseRequest,
-    RejectReason, RemoteItem, RemoteOrder, SupplierError, SupplierKind, Tracking,
+    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseLine,
+    PurchaseRequest, RejectReason, RemoteItem, RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
 use futures::future::{try_join_all, BoxFuture};
 use futures::FutureExt as _;
@@ -133,8 +133,7 @@ pub struct AliExpress {
     app_key: String,
     app_secret: String,
     access_token: String,
-    http: reqwest::Client,
-    timeout: Duration,
+    http: crate::outbound::Endpoint,
     pay_currency: String,
     try_to_pay: bool,
 }
@@ -144,27 +143,26 @@ impl std::fmt::Debug for AliExpress {
         f.debug_struct("AliExpress")
             .field("base_url", &self.base_url)
             .field("app_key", &self.app_key)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.http.timeout())
             .finish_non_exhaustive()
     }
 }
 
 impl AliExpress {
     pub fn new(config: AliExpressConfig) -> Self {
-        let http =
-            crate::outbound::client(Duration::from_millis(config.timeout_ms.clamp(1, 5_000)));
-        Self::with_client(config, http)
-    }
-
-    /// With a shared HTTP client (one connection pool for every connector).
-    pub fn with_client(config: AliExpressConfig, http: reqwest::Client) -> Self {
+        let http = crate::outbound::Endpoint::new(
+            "aliexpress",
+            "AliExpress",
+            Duration::from_millis(config.timeout_ms),
+        )
+        .secret(&config.access_token)
+        .secret(&config.app_secret);
         AliExpress {
             base_url: config.base_url,
             app_key: config.app_key,
             app_secret: config.app_secret,
             access_token: config.access_token,
             http,
-            timeout: Duration::from_millis(config.timeout_ms.max(1)),
             pay_currency: config.pay_currency,
             try_to_pay: config.try_to_pay,
         }
@@ -569,7 +567,18 @@ fn combine(supplier_order_id: &str, parts: Vec<Part>) -> RemoteOrder {
     }
 }
 
+/// What AliExpress's dropshipping API offers: products and prices before buying; no lookup by
+/// our reference, no pay call, no cancellation, no returns (see the module docs).
+pub const CAPABILITIES: Capabilities = Capabilities {
+    catalogue: true,
+    ..Capabilities::NONE
+};
+
 impl Supplier for AliExpress {
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
     fn kind(&self) -> SupplierKind {
         SupplierKind::Aliexpress
     }
@@ -613,7 +622,7 @@ impl Supplier for AliExpress {
                 attempt_id,
                 "lookup by reference is not offered by AliExpress"
             );
-            Err(SupplierError::Protocol(
+            Err(SupplierError::NotOffered(
                 "AliExpress's dropshipping API cannot look an order up by out_order_id: \
                  check the AliExpress buyer centre, or place the same attempt again within \
                  24 h (a repeat is refused as a duplicate if the first one went through)"

@@ -30,8 +30,8 @@ use super::Supplier;
 use auth::TokenCache;
 use dropflow_core::money::Money;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest, RejectReason,
-    RemoteOrder, SupplierError, SupplierKind, Tracking,
+    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseRequest,
+    RejectReason, RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -278,7 +278,8 @@ impl Cj {
                 return Ok(None);
             }
         }
-        // Saying "absent" here would allow a second purchase: refuse to guess.
+        // Saying "absent" here would allow a second purchase: refuse to guess. (A `Protocol`
+        // error, as the connector tests pin; 1688's deeper search answers `NotOffered`.)
         Err(SupplierError::Protocol(format!(
             "order {attempt_id} is not among CJ's {} most recent orders and older ones were \
              not searched; it may still exist",
@@ -562,7 +563,21 @@ impl Cj {
     }
 }
 
+/// What CJ's API offers: lookup by our `orderNumber` (recent orders), pay from balance,
+/// cancel before confirmation, variant prices; no returns.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    lookup_by_reference: true,
+    pay: true,
+    cancel: true,
+    catalogue: true,
+    ..Capabilities::NONE
+};
+
 impl Supplier for Cj {
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
     fn kind(&self) -> SupplierKind {
         SupplierKind::Cj
     }

@@ -1036,9 +1036,14 @@ fn the_documented_delete_answer_reads_as_success() {
         "data": "210711100018655344",
         "requestId": "721341bf-abf8-4d8c-b400-1fbdaef79039"
     }"#;
-    let data = transport::read_answer(reqwest::StatusCode::OK, None, body)
-        .map_err(CallError::into_supplier)
-        .unwrap();
+    let data = transport::read_answer(&crate::outbound::Answer::new(
+        "CJ",
+        reqwest::StatusCode::OK,
+        None,
+        body.to_vec(),
+    ))
+    .map_err(CallError::into_supplier)
+    .unwrap();
     assert_eq!(data, json!("210711100018655344"));
 }
 

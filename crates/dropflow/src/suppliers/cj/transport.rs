@@ -7,8 +7,9 @@
 //! dropflow's vocabulary) or *CJ said no* ([`CallError::Api`], which each call site reads in
 //! its own terms: a refused purchase, a refused payment, a refused token).
 
+use crate::outbound::{Answer, Endpoint, HttpError};
 use dropflow_core::supplier::SupplierError;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::Method;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -112,24 +113,18 @@ impl<'a> Call<'a> {
     }
 }
 
-/// The HTTP client and where CJ is. Holds no state of its own beyond reqwest's connection
-/// pool.
+/// Where CJ is, and the endpoint every call goes through.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
-    client: Client,
+    endpoint: Endpoint,
     base_url: String,
-    timeout: Duration,
 }
 
 impl Transport {
     pub(crate) fn new(base_url: &str, timeout: Duration) -> Self {
-        // The builder only fails when the TLS backend cannot start; the plain client is the
-        // same minus the connect timeout, and every request carries its own timeout anyway.
-        let client = crate::outbound::client(timeout);
         Transport {
-            client,
+            endpoint: Endpoint::new("cj", "CJ", timeout).rate_limit_wait(RATE_LIMIT_PAUSE),
             base_url: base_url.trim_end_matches('/').to_string(),
-            timeout,
         }
     }
 
@@ -140,10 +135,7 @@ impl Transport {
         token: Option<&str>,
     ) -> Result<Value, CallError> {
         let url = format!("{}/{}", self.base_url, call.path.trim_start_matches('/'));
-        let mut request = self
-            .client
-            .request(call.method.clone(), url)
-            .timeout(self.timeout);
+        let mut request = self.endpoint.request(call.method.clone(), url);
         if !call.query.is_empty() {
             request = request.query(&call.query);
         }
@@ -153,68 +145,31 @@ impl Transport {
         if let Some(body) = &call.body {
             request = request.json(body);
         }
-        let response = request
-            .send()
+        let answer = self
+            .endpoint
+            .send(call.path, request)
             .await
-            .map_err(|e| CallError::Supplier(transport_error(&e)))?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| CallError::Supplier(transport_error(&e)))?;
-        read_answer(status, retry_after, &body)
+            .map_err(|e| CallError::Supplier(e.into()))?;
+        read_answer(&answer)
     }
 }
 
-/// A failed exchange in dropflow's terms. Only a refused connection proves the request was
-/// never received; anything else after sending (a timeout, a reset, a cut-off body) leaves
-/// the outcome unknown, which is what `Timeout` means to the caller.
-fn transport_error(error: &reqwest::Error) -> SupplierError {
-    if error.is_builder() {
-        SupplierError::Protocol(format!("cannot build the request: {error}"))
-    } else if error.is_connect() {
-        SupplierError::Unavailable("cannot connect to CJ".to_string())
-    } else {
-        SupplierError::Timeout
+/// Reads an HTTP answer: status first (429, 5xx), then the envelope.
+pub(crate) fn read_answer(answer: &Answer) -> Result<Value, CallError> {
+    if let Some(failure) = answer.transient_failure() {
+        return Err(CallError::Supplier(failure.into()));
     }
-}
-
-/// Reads an HTTP answer: status first, then the envelope.
-pub(crate) fn read_answer(
-    status: StatusCode,
-    retry_after: Option<Duration>,
-    body: &[u8],
-) -> Result<Value, CallError> {
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        return Err(CallError::Supplier(SupplierError::RateLimited {
-            retry_after: retry_after.or(Some(RATE_LIMIT_PAUSE)),
+    let status = answer.status;
+    let Some(envelope) = Envelope::read(&answer.body) else {
+        return Err(CallError::Supplier(match answer.failure() {
+            Some(unauthorized @ HttpError::Unauthorized { .. }) => unauthorized.into(),
+            _ => SupplierError::Protocol(format!(
+                "CJ answered HTTP {} without its envelope",
+                status.as_u16()
+            )),
         }));
-    }
-    if status.is_server_error() {
-        return Err(CallError::Supplier(SupplierError::Unavailable(format!(
-            "CJ answered HTTP {}",
-            status.as_u16()
-        ))));
-    }
-    let Some(envelope) = Envelope::read(body) else {
-        return Err(CallError::Supplier(
-            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                SupplierError::Unauthorized(format!("CJ answered HTTP {}", status.as_u16()))
-            } else {
-                SupplierError::Protocol(format!(
-                    "CJ answered HTTP {} without its envelope",
-                    status.as_u16()
-                ))
-            },
-        ));
     };
-    if envelope.code == code::SUCCESS && envelope.result && status.is_success() {
+    if envelope.code == code::SUCCESS && envelope.result && answer.is_success() {
         return Ok(envelope.data);
     }
     match envelope.code {
@@ -233,7 +188,7 @@ pub(crate) fn read_answer(
                 retry_after: Some(if daily {
                     until_quota_reset(chrono::Utc::now())
                 } else {
-                    retry_after.unwrap_or(RATE_LIMIT_PAUSE)
+                    answer.retry_after.unwrap_or(RATE_LIMIT_PAUSE)
                 }),
             }))
         }
@@ -297,11 +252,12 @@ mod tests {
     use serde_json::json;
 
     fn answer(status: u16, body: &Value) -> Result<Value, CallError> {
-        read_answer(
-            StatusCode::from_u16(status).unwrap(),
-            None,
-            body.to_string().as_bytes(),
-        )
+        read_answer(&raw(status, None, body.to_string().as_bytes()))
+    }
+
+    fn raw(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Answer {
+        let status = reqwest::StatusCode::from_u16(status).unwrap();
+        Answer::new("CJ", status, retry_after, body.to_vec())
     }
 
     #[test]
@@ -346,19 +302,19 @@ mod tests {
             .to_utc();
         assert_eq!(until_quota_reset(late), Duration::from_secs(120));
         assert!(matches!(
-            read_answer(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(7)), b""),
+            read_answer(&raw(429, Some(Duration::from_secs(7)), b"")),
             Err(CallError::Supplier(SupplierError::RateLimited { retry_after: Some(d) })) if d.as_secs() == 7
         ));
         assert!(matches!(
-            read_answer(StatusCode::BAD_GATEWAY, None, b"<html>"),
+            read_answer(&raw(502, None, b"<html>")),
             Err(CallError::Supplier(SupplierError::Unavailable(_)))
         ));
         assert!(matches!(
-            read_answer(StatusCode::UNAUTHORIZED, None, b""),
+            read_answer(&raw(401, None, b"")),
             Err(CallError::Supplier(SupplierError::Unauthorized(_)))
         ));
         assert!(matches!(
-            read_answer(StatusCode::OK, None, b"not json"),
+            read_answer(&raw(200, None, b"not json")),
             Err(CallError::Supplier(SupplierError::Protocol(_)))
         ));
         let refused = json!({"code": 1600001, "result": false, "message": "Invalid token"});

@@ -39,8 +39,8 @@ use super::{ReturnAnswer, ReturnRequest, Supplier};
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
-    above_price_guard, CancelAnswer, CancelRequest, PaymentResult, Placement, PurchaseRequest,
-    RejectReason, RemoteOrder, SupplierError, SupplierKind,
+    above_price_guard, CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement,
+    PurchaseRequest, RejectReason, RemoteOrder, SupplierError, SupplierKind,
 };
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -107,6 +107,9 @@ pub struct MarketplaceConfig {
 fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_string()
 }
+
+/// How long to wait after a rate-limit answer that names no time.
+const RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
 fn default_timeout_ms() -> u64 {
     10_000
 }
@@ -133,7 +136,7 @@ impl CallError {
 
 pub struct Marketplace {
     config: MarketplaceConfig,
-    http: reqwest::Client,
+    http: crate::outbound::Endpoint,
 }
 
 impl std::fmt::Debug for Marketplace {
@@ -146,7 +149,14 @@ impl std::fmt::Debug for Marketplace {
 
 impl Marketplace {
     pub fn new(config: MarketplaceConfig) -> Self {
-        let http = crate::outbound::client_bounded(Duration::from_millis(config.timeout_ms.max(1)));
+        let http = crate::outbound::Endpoint::new(
+            "marketplace",
+            "1688",
+            Duration::from_millis(config.timeout_ms),
+        )
+        .rate_limit_wait(RATE_LIMIT_PAUSE)
+        .secret(&config.app_secret.0)
+        .secret(&config.access_token.0);
         Marketplace { config, http }
     }
 
@@ -163,43 +173,22 @@ impl Marketplace {
             "{}/openapi/{url_path}",
             self.config.base_url.trim_end_matches('/')
         );
-        let response = self
+        let answer = self
             .http
-            .post(url)
-            .form(&params)
-            .send()
+            .send(api, self.http.post(url).form(&params))
             .await
-            .map_err(|e| {
-                CallError::Supplier(if e.is_timeout() {
-                    SupplierError::Timeout
-                } else {
-                    SupplierError::Unavailable(format!("1688 unreachable: {}", e.without_url()))
-                })
-            })?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body: Value = match response.json().await {
-            Ok(body) => body,
-            Err(e) if e.is_timeout() => return Err(CallError::Supplier(SupplierError::Timeout)),
-            Err(_) => Value::Null,
-        };
+            .map_err(|e| CallError::Supplier(e.into()))?;
+        let body: Value = answer.json().unwrap_or(Value::Null);
         let gateway_code = body["error_code"].as_str().unwrap_or("").to_string();
-        if status.as_u16() == 429 || gateway_code.contains("FrequencyLimit") {
+        if gateway_code.contains("FrequencyLimit") {
             return Err(CallError::Supplier(SupplierError::RateLimited {
-                retry_after: retry_after.or(Some(Duration::from_secs(1))),
+                retry_after: answer.retry_after.or(Some(RATE_LIMIT_PAUSE)),
             }));
         }
-        if status.is_server_error() {
-            return Err(CallError::Supplier(SupplierError::Unavailable(format!(
-                "1688 answered {status}"
-            ))));
+        if let Some(failure) = answer.transient_failure() {
+            return Err(CallError::Supplier(failure.into()));
         }
-        if status.as_u16() == 401
+        if answer.status.as_u16() == 401
             || gateway_code.contains("Signature")
             || gateway_code.contains("AccessToken")
         {
@@ -207,9 +196,10 @@ impl Marketplace {
                 "1688 gateway refused our credentials ({gateway_code})"
             ))));
         }
-        if !gateway_code.is_empty() || !status.is_success() {
+        if !gateway_code.is_empty() || !answer.is_success() {
             return Err(CallError::Supplier(SupplierError::Protocol(format!(
-                "1688 gateway answered {status} {gateway_code}"
+                "1688 gateway answered {} {gateway_code}",
+                answer.status
             ))));
         }
         let success = match &body["success"] {
@@ -517,7 +507,7 @@ impl Marketplace {
                 return Ok(cancelled);
             }
         }
-        Err(SupplierError::Protocol(format!(
+        Err(SupplierError::NotOffered(format!(
             "order {attempt_id} is not among the {} most recent 1688 orders; it may still exist",
             pages.saturating_mul(PAGE_SIZE)
         )))
@@ -587,7 +577,22 @@ impl Marketplace {
     }
 }
 
+/// What 1688 offers: lookup by `outOrderId` (recent orders), pay, cancel (unpaid) or a
+/// refund request (paid, not shipped), returns; it buys for the warehouse.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    lookup_by_reference: true,
+    pay: true,
+    cancel: true,
+    returns: true,
+    buys_for_warehouse: true,
+    ..Capabilities::NONE
+};
+
 impl Supplier for Marketplace {
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
     fn kind(&self) -> SupplierKind {
         SupplierKind::Marketplace
     }
