@@ -84,17 +84,10 @@ async fn map_all_lines(app: &TestApp, store: &str, order: &Value) {
     }
 }
 
-async fn supplier_orders(app: &TestApp, order_id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{order_id}/supplier-orders"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 /// The supplier SKU and cost bought for the order's first line (position 0).
 async fn first_line_purchase(app: &TestApp, order_id: &str) -> Option<Value> {
-    supplier_orders(app, order_id)
+    app.supplier_orders(order_id)
         .await
         .iter()
         .flat_map(|p| p["items"].as_array().cloned().unwrap_or_default())
@@ -430,7 +423,7 @@ async fn an_authorized_order_waits_for_capture_by_default_and_a_void_never_buys(
     app.shopify_order("orders/paid", &later(&order, "paid", 5))
         .await;
     let routed = eventually(Duration::from_secs(10), || async {
-        !supplier_orders(&app, &id).await.is_empty()
+        !app.supplier_orders(&id).await.is_empty()
     })
     .await;
     assert!(routed, "{}", app.order_detail(&id).await);
@@ -446,7 +439,7 @@ async fn an_authorized_order_waits_for_capture_by_default_and_a_void_never_buys(
     assert_eq!(detail["state"]["holds"], json!([]));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.jobs_for(&voided_id, "order.route").await, 0);
-    assert!(supplier_orders(&app, &voided_id).await.is_empty());
+    assert!(app.supplier_orders(&voided_id).await.is_empty());
     app.stop().await;
 }
 
@@ -461,7 +454,7 @@ async fn a_store_that_buys_on_authorization_buys_at_once_and_a_void_cancels_what
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().expect("order id").to_string();
     let routed = eventually(Duration::from_secs(10), || async {
-        !supplier_orders(&app, &id).await.is_empty()
+        !app.supplier_orders(&id).await.is_empty()
     })
     .await;
     assert!(routed, "{}", app.order_detail(&id).await);
@@ -470,11 +463,11 @@ async fn a_store_that_buys_on_authorization_buys_at_once_and_a_void_cancels_what
     app.shopify_order("orders/updated", &later(&order, "voided", 5))
         .await;
     let cancelled = eventually(Duration::from_secs(10), || async {
-        let purchases = supplier_orders(&app, &id).await;
+        let purchases = app.supplier_orders(&id).await;
         !purchases.is_empty() && purchases.iter().all(|p| p["status"] == json!("cancelled"))
     })
     .await;
-    assert!(cancelled, "{:?}", supplier_orders(&app, &id).await);
+    assert!(cancelled, "{:?}", app.supplier_orders(&id).await);
     app.stop().await;
 }
 
@@ -493,7 +486,7 @@ async fn changing_the_setting_re_judges_the_authorized_orders_still_waiting() {
     assert_eq!(detail["state"]["holds"], json!([]), "{detail}");
     assert!(timeline_kinds(&detail).contains(&"capture_policy_changed".to_string()));
     let routed = eventually(Duration::from_secs(10), || async {
-        !supplier_orders(&app, &id).await.is_empty()
+        !app.supplier_orders(&id).await.is_empty()
     })
     .await;
     assert!(routed, "{}", app.order_detail(&id).await);

@@ -50,15 +50,7 @@ pub(crate) async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: 
             "currency": "USD" });
         let body = json!({ "variant_id": line["variant_id"].to_string().trim_matches('"'),
             "components": [{ "offers": [offer] }] });
-        let response = app
-            .client()
-            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-            .bearer_auth(&app.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("put mapping");
-        expect_json(response, StatusCode::OK).await;
+        app.put_mapping(&store, &body).await;
     }
 }
 

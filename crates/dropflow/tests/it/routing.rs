@@ -17,24 +17,9 @@ fn offer(supplier: &str, sku: &str, cost: &str, priority: i32, stock: Option<u32
 async fn map_variant(app: &TestApp, store: &str, variant: &Value, components: Value) {
     let body =
         json!({ "variant_id": variant.to_string().trim_matches('"'), "components": components });
-    let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("put mapping");
-    expect_json(response, StatusCode::OK).await;
+    app.put_mapping(&store, &body).await;
 }
 
-async fn supplier_orders(app: &TestApp, order_id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{order_id}/supplier-orders"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 async fn send_paid(app: &TestApp, order: &Value) -> String {
     let (_, ack) = app.shopify_order("orders/create", order).await;
@@ -61,11 +46,11 @@ async fn a_paid_order_becomes_one_supplier_order_per_supplier() {
     }
     let id = send_paid(&app, &order).await;
     let routed = eventually(Duration::from_secs(10), || async {
-        !supplier_orders(&app, &id).await.is_empty()
+        !app.supplier_orders(&id).await.is_empty()
     })
     .await;
     assert!(routed, "the order was not routed");
-    let purchases = supplier_orders(&app, &id).await;
+    let purchases = app.supplier_orders(&id).await;
     let expected = if lines.len() > 1 { 2 } else { 1 };
     assert_eq!(purchases.len(), expected, "{purchases:?}");
     for p in &purchases {
@@ -125,7 +110,7 @@ async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_
     })
     .await;
     assert!(moved, "the retry did not move the order on");
-    assert_eq!(supplier_orders(&app, &id).await.len(), 1);
+    assert_eq!(app.supplier_orders(&id).await.len(), 1);
     let kinds = timeline_kinds(&app.order_detail(&id).await);
     assert!(kinds.contains(&"routing_failed".to_string()));
     assert!(kinds.contains(&"routing_succeeded".to_string()));
@@ -137,7 +122,7 @@ async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_
     app.api_post_empty(&format!("/api/v1/orders/{id}/route"))
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(supplier_orders(&app, &id).await.len(), 1);
+    assert_eq!(app.supplier_orders(&id).await.len(), 1);
     app.stop().await;
 }
 

@@ -55,15 +55,7 @@ pub(crate) async fn map_to_vendor(
         "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
             "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
             "unit_cost": cost, "currency": "USD", "product_url": link }] }] });
-    let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("put mapping");
-    let stored = expect_json(response, StatusCode::OK).await;
+    let stored = app.put_mapping(&store, &body).await;
     assert_eq!(
         stored["mapping"]["components"][0]["offers"][0]["product_url"],
         json!(link),
