@@ -131,7 +131,6 @@ fn param<'a>(params: &'a Params, name: &str) -> Result<&'a str, Refusal> {
 
 // ---- layers ---------------------------------------------------------------------------
 
-
 /// The token check, then the per-second limit.
 async fn guard(State(app): State<App>, request: Request, next: Next) -> Response {
     let token = request

@@ -104,7 +104,6 @@ fn throttled(retry_after: f64) -> Response {
     response
 }
 
-
 async fn token(State(app): State<App>, request: Request, next: Next) -> Response {
     let given = request
         .headers()

@@ -69,7 +69,6 @@ fn too_many_requests(retry_after_secs: u64) -> Response {
     response
 }
 
-
 /// The key check, then the per-second limit.
 async fn guard(State(app): State<App>, request: Request, next: Next) -> Response {
     let key = request

@@ -124,7 +124,6 @@ fn json_body(body: &Bytes) -> Result<Value, Refusal> {
         .map_err(|_| super::state::refusal(400, "rest_invalid_json", "Invalid JSON body passed."))
 }
 
-
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query
         .unwrap_or_default()

@@ -20,7 +20,6 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-
 async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
     app.api_json(&format!("/api/v1/orders/{id}/flags"))
         .await
@@ -112,7 +111,10 @@ async fn a_link_by_hand_is_checked_against_the_suppliers_order() {
     assert!(refused.contains(&more), "{refused}");
     assert!(refused.contains("ship-to city"), "{refused}");
     assert!(refused.contains("accept_mismatch"), "{refused}");
-    assert_eq!(app.supplier_orders(&id).await[0]["status"], json!("rejected"));
+    assert_eq!(
+        app.supplier_orders(&id).await[0]["status"],
+        json!("rejected")
+    );
     // A number CJ does not have: refused, not overridable.
     expect_error(
         app.api_post(

@@ -84,7 +84,6 @@ async fn map_all_lines(app: &TestApp, store: &str, order: &Value) {
     }
 }
 
-
 /// The supplier SKU and cost bought for the order's first line (position 0).
 async fn first_line_purchase(app: &TestApp, order_id: &str) -> Option<Value> {
     app.supplier_orders(order_id)
@@ -97,6 +96,9 @@ async fn first_line_purchase(app: &TestApp, order_id: &str) -> Option<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offers_in_two_currencies_are_compared_converted_and_without_a_rate_the_line_says_so() {
     let app = TestApp::spawn_production().await;
+    // No CJ connector in this app: the purchases it routes fail to place; this test is about
+    // the comparison, not the placing.
+    app.expect_failed_jobs("supplier_order.place");
     let op = operator(&app).await;
     let store = app.shopify_store().await;
     let order = paid_order(9_200_001, "#FX1");
@@ -403,6 +405,9 @@ fn later(order: &Value, financial_status: &str, minute: u32) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_authorized_order_waits_for_capture_by_default_and_a_void_never_buys() {
     let app = TestApp::spawn_production().await;
+    // No CJ connector in this app: the purchases it routes fail to place; this test is about
+    // the money, not the placing.
+    app.expect_failed_jobs("supplier_order.place");
     let store = app.shopify_store().await;
     let order = authorized(9_300_001, "#CAP1");
     map_all_lines(&app, &store, &order).await;

@@ -146,6 +146,8 @@ async fn a_used_up_cj_quota_makes_the_purchase_wait_not_fail() {
     let cj = cj().await;
     cj.set_daily_quota(Some(0));
     let app = app_with(&cj, |_| {}).await;
+    // The purchase waits for the quota on purpose (deferred, not failed).
+    app.allow_pending_jobs();
     let store = app.shopify_store().await;
     top_up(&app, &store, "1000.00").await;
     let id = one_line_order(&app, &store, 9_300_010, "cj").await;
@@ -272,6 +274,8 @@ async fn with_auto_order_off_a_click_places_and_bulk_pay_pays() {
 async fn a_vendor_enters_tracking_a_typo_is_refused_and_the_parcel_waits_for_the_store() {
     let cj = cj().await;
     let app = app_with(&cj, |_| {}).await;
+    // The parcel waits for the store on purpose: it has no Admin API, so the push fails.
+    app.expect_failed_jobs("shipment.push");
     let store = app.shopify_store().await;
     let id = one_line_order(&app, &store, 9_300_004, "manual").await;
     let p = wait_status(&app, &id, "awaiting_shipment").await;
@@ -405,6 +409,9 @@ async fn cj_webhooks_are_taken_only_with_the_right_signature() {
         config.suppliers.cj = Some(c);
     })
     .await;
+    // The accepted webhook's job is not this test's subject: it stops before the runner
+    // takes it.
+    app.allow_pending_jobs();
     let body = json!({ "messageId": "m-1", "type": "ORDER", "messageType": "UPDATE",
         "openId": open_id, "params": { "orderNumber": "not-ours", "cjOrderId": "CJ1",
         "orderStatus": "SHIPPED", "trackNumber": "RR123456785CN" } })

@@ -95,7 +95,6 @@ async fn map_order(app: &TestApp, store: &str, order: &Value) {
     }
 }
 
-
 fn placed(p: &Value) -> bool {
     !matches!(
         p["status"].as_str(),
@@ -174,7 +173,8 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
             app.api_json("/api/v1/jobs?status=queued").await,
             app.api_json("/api/v1/jobs?status=failed").await
         );
-        let status = app.supplier_orders(&id)
+        let status = app
+            .supplier_orders(&id)
             .await
             .first()
             .map(|p| p["status"].clone());

@@ -19,7 +19,6 @@ async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-
 /// The store cancels `order` (a later snapshot, `orders/cancelled`).
 async fn cancel_in_store(app: &TestApp, order: &mut Value) {
     order["cancelled_at"] = json!("2024-05-01T11:05:00-05:00");
@@ -163,7 +162,8 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
     })
     .await;
     assert!(ready, "{:?}", app.supplier_orders(&id).await);
-    let at_cj = app.supplier_orders(&id)
+    let at_cj = app
+        .supplier_orders(&id)
         .await
         .into_iter()
         .find(|p| p["supplier"] == json!("cj"))
@@ -184,7 +184,8 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
     .await;
     assert!(let_go, "{:?}", app.supplier_orders(&id).await);
     assert_eq!(cj.order(&attempt).expect("at CJ").status, "CANCELLED");
-    let vendor = app.supplier_orders(&id)
+    let vendor = app
+        .supplier_orders(&id)
         .await
         .into_iter()
         .find(|p| p["supplier"] == json!("manual"))
@@ -269,7 +270,8 @@ async fn an_unpaid_marketplace_order_is_cancelled_there() {
     .await;
     let (id, mut order) = wh::order(&w, 9_420_103, 1).await;
     let placed = eventually(WAIT, || async {
-        w.app.supplier_orders(&id)
+        w.app
+            .supplier_orders(&id)
             .await
             .first()
             .is_some_and(|p| p["status"] == json!("awaiting_payment"))

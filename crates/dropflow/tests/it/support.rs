@@ -239,19 +239,22 @@ impl TestApp {
             .unwrap_or_default()
     }
 
-    /// Waits (up to [`job_check::DRAIN`]) for the handled jobs to settle, then fails the test
-    /// if some are left failed or undrained beyond what it declared.
+    /// Waits (up to [`job_check::DRAIN`], while the runner runs) for the handled jobs to
+    /// settle, then fails the test if some are left failed or undrained beyond what it
+    /// declared.
     pub async fn assert_jobs_settled(&self) {
         let expected = self.expected();
+        let as_of = dropflow::storage::now_ms();
         let deadline = tokio::time::Instant::now() + job_check::DRAIN;
         loop {
-            let found = job_check::leftovers(&self.testdb.url, &self.handled_kinds, &expected, 0)
-                .await
-                .expect("read the job queue");
+            let found =
+                job_check::leftovers(&self.testdb.url, &self.handled_kinds, &expected, as_of, 0)
+                    .await
+                    .expect("read the job queue");
             if found.is_empty() {
                 return;
             }
-            if tokio::time::Instant::now() >= deadline {
+            if self.running.is_none() || tokio::time::Instant::now() >= deadline {
                 job_check::fail(&found);
                 return;
             }
@@ -468,24 +471,33 @@ impl TestApp {
 }
 
 impl Drop for TestApp {
-    /// The end-of-test job check. On a multi-threaded runtime the runner keeps going while
-    /// this waits for the queue to settle; on a current-thread one (blocked here) it is a
-    /// snapshot in which a due job counts only once it has waited past any polling delay.
+    /// The end-of-test job check. While the app runs on a multi-threaded runtime, its runner
+    /// keeps going while this waits for the queue to settle; on a current-thread runtime
+    /// (blocked here) it is a snapshot in which a due job counts once it has waited past any
+    /// polling delay; after [`TestApp::stop`] it is a snapshot of what the test left.
     fn drop(&mut self) {
         if std::thread::panicking() {
             return;
         }
+        let stopped = self.running.is_none();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            if !stopped && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
                 tokio::task::block_in_place(|| handle.block_on(self.assert_jobs_settled()));
                 return;
             }
         }
+        // Stopped, nothing moves any more; running on this blocked thread, give the runner's
+        // polling its time.
+        let lateness = if stopped {
+            0
+        } else {
+            job_check::SNAPSHOT_LATENESS_MS
+        };
         let found = job_check::leftovers_blocking(
             self.testdb.url.clone(),
             self.handled_kinds.clone(),
             self.expected(),
-            job_check::SNAPSHOT_LATENESS_MS,
+            lateness,
         )
         .expect("read the job queue");
         if !found.is_empty() {

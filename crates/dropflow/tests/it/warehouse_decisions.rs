@@ -91,7 +91,8 @@ fn item_id(item: &Value) -> String {
 
 /// What the item's purchase paid for its line: unit cost × quantity, in its currency.
 async fn goods_cost(app: &TestApp, id: &str, item: &Value) -> Money {
-    let purchase = app.supplier_orders(id)
+    let purchase = app
+        .supplier_orders(id)
         .await
         .into_iter()
         .find(|p| p["id"] == item["supplier_order_id"])

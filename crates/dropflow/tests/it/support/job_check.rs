@@ -26,18 +26,19 @@ pub struct Leftover {
 }
 
 /// Which of the handled kinds the test leaves failed or undrained, beyond what it declared.
-/// `lateness_ms`: how long a due job may wait before it counts as never run.
+/// A job counts as undrained once it was due `lateness_ms` before `as_of_ms` (when the test
+/// ended): what only came due later is a follow-up, not a leftover.
 pub async fn leftovers(
     url: &str,
     handled: &[String],
     expected: &Expected,
+    as_of_ms: i64,
     lateness_ms: i64,
 ) -> Result<Vec<Leftover>, sqlx::Error> {
     if handled.is_empty() {
         return Ok(Vec::new());
     }
     let mut conn = sqlx::AnyConnection::connect(url).await?;
-    let now = dropflow::storage::now_ms();
     let rows = sqlx::query(
         "SELECT id, kind, status, attempts, last_error, run_at FROM jobs
          WHERE status IN ('queued', 'running', 'failed') ORDER BY id",
@@ -60,10 +61,10 @@ pub async fn leftovers(
         }
         let failing = job.status == "failed" || job.last_error.is_some();
         let pending = job.status != "failed";
-        let declared = (failing && expected.failed.contains(&job.kind))
-            || (pending && expected.pending);
+        let declared =
+            (failing && expected.failed.contains(&job.kind)) || (pending && expected.pending);
         // Scheduled for later without an error (a poll, a follow-up) is not undrained.
-        let due = run_at <= now - lateness_ms;
+        let due = run_at <= as_of_ms - lateness_ms;
         if !declared && (failing || due) {
             found.push(job);
         }
@@ -79,13 +80,14 @@ pub fn leftovers_blocking(
     expected: Expected,
     lateness_ms: i64,
 ) -> Result<Vec<Leftover>, String> {
+    let as_of = dropflow::storage::now_ms();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
         runtime
-            .block_on(leftovers(&url, &handled, &expected, lateness_ms))
+            .block_on(leftovers(&url, &handled, &expected, as_of, lateness_ms))
             .map_err(|e| e.to_string())
     })
     .join()
@@ -121,15 +123,7 @@ pub const DRAIN: Duration = Duration::from_secs(10);
 /// every few milliseconds; a job this late was not going to be claimed).
 pub const SNAPSHOT_LATENESS_MS: i64 = 2_000;
 
-/// TEMPORARY survey switch.
+/// Fails the test with the leftovers.
 pub fn fail(found: &[Leftover]) {
-    if let Ok(path) = std::env::var("DROPFLOW_JOB_SURVEY") {
-        use std::io::Write;
-        let name = std::thread::current().name().unwrap_or("?").to_string();
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-            let _ = writeln!(f, "== {name}\n{}", describe(found));
-        }
-        return;
-    }
     panic!("{}", describe(found));
 }
