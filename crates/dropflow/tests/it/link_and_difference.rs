@@ -170,7 +170,7 @@ async fn map_to_vendor(app: &TestApp, store: &str, variant: &Value, vendor: &str
         "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
             "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
             "unit_cost": "2.00", "currency": "USD" }] }] });
-    app.put_mapping(&store, &body).await;
+    app.put_mapping(store, &body).await;
 }
 
 /// A one-line order handed to vendor-a whose quantity then goes from 1 to 4: flagged.

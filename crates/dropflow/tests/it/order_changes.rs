@@ -37,7 +37,7 @@ async fn map_variant(app: &TestApp, store: &str, variant: &Value, vendor: &str) 
         "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
             "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
             "unit_cost": "2.00", "currency": "USD" }] }] });
-    app.put_mapping(&store, &body).await;
+    app.put_mapping(store, &body).await;
 }
 
 fn live(purchases: &[Value]) -> Vec<Value> {

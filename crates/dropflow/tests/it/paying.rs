@@ -50,19 +50,14 @@ pub(crate) async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: 
             "currency": "USD" });
         let body = json!({ "variant_id": line["variant_id"].to_string().trim_matches('"'),
             "components": [{ "offers": [offer] }] });
-        app.put_mapping(&store, &body).await;
+        app.put_mapping(store, &body).await;
     }
 }
 
 pub(crate) async fn put_settings(app: &TestApp, store: &str, settings: Value) {
     let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/settings")))
-        .bearer_auth(&app.token)
-        .json(&settings)
-        .send()
-        .await
-        .expect("put settings");
+        .api_put(&format!("/api/v1/stores/{store}/settings"), &settings)
+        .await;
     expect_json(response, StatusCode::OK).await;
 }
 
@@ -521,13 +516,11 @@ async fn a_parcel_reaches_the_store_by_shopifys_carrier_name_with_a_link() {
         .await
         .expect("shopify admin sandbox");
     let access = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
-        .bearer_auth(&app.token)
-        .json(&json!({ "url": shop.base_url, "key": shop.access_token() }))
-        .send()
-        .await
-        .expect("put admin");
+        .api_put(
+            &format!("/api/v1/stores/{store}/admin"),
+            &json!({ "url": shop.base_url, "key": shop.access_token() }),
+        )
+        .await;
     assert!(access.status().is_success(), "{}", access.status());
     let id = one_line_order(&app, &store, 9_300_020, "manual").await;
     let p = wait_status(&app, &id, "awaiting_shipment").await;

@@ -91,7 +91,7 @@ async fn map_order(app: &TestApp, store: &str, order: &Value) {
         };
         let body = json!({ "variant_id": line["variant_id"].to_string().trim_matches('"'),
             "components": [{ "offers": [offer] }] });
-        app.put_mapping(&store, &body).await;
+        app.put_mapping(store, &body).await;
     }
 }
 

@@ -17,7 +17,7 @@ fn offer(supplier: &str, sku: &str, cost: &str, priority: i32, stock: Option<u32
 async fn map_variant(app: &TestApp, store: &str, variant: &Value, components: Value) {
     let body =
         json!({ "variant_id": variant.to_string().trim_matches('"'), "components": components });
-    app.put_mapping(&store, &body).await;
+    app.put_mapping(store, &body).await;
 }
 
 async fn send_paid(app: &TestApp, order: &Value) -> String {
@@ -148,13 +148,11 @@ async fn a_mapping_with_bad_fields_is_refused_naming_the_field() {
         ),
     ] {
         let response = app
-            .client()
-            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-            .bearer_auth(&app.token)
-            .json(&json!({ "variant_id": "1", "components": components }))
-            .send()
-            .await
-            .expect("put");
+            .api_put(
+                &format!("/api/v1/stores/{store}/mappings"),
+                &json!({ "variant_id": "1", "components": components }),
+            )
+            .await;
         let message =
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains(field), "{message} should name {field}");

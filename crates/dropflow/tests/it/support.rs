@@ -292,24 +292,23 @@ impl TestApp {
     }
 
     pub async fn api_post(&self, path: &str, body: &Value) -> Response {
+        self.api_send(reqwest::Method::POST, path, body).await
+    }
+
+    /// A request with a JSON body and the harness's token.
+    async fn api_send(&self, method: reqwest::Method, path: &str, body: &Value) -> Response {
         self.client
-            .post(self.url(path))
+            .request(method.clone(), self.url(path))
             .bearer_auth(&self.token)
             .json(body)
             .send()
             .await
-            .expect("POST")
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     /// `PUT` with a JSON body.
     pub async fn api_put(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .put(self.url(path))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .expect("PUT")
+        self.api_send(reqwest::Method::PUT, path, body).await
     }
 
     /// Puts a store's mapping (`{"variant_id", "components"}`), 200 expected; the answer.

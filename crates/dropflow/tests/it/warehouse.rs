@@ -54,13 +54,11 @@ pub(crate) async fn world() -> World {
     .await;
     let store = app.shopify_store().await;
     let admin = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
-        .bearer_auth(&app.token)
-        .json(&json!({ "url": shopify.base_url, "key": shopify.access_token() }))
-        .send()
-        .await
-        .expect("put admin");
+        .api_put(
+            &format!("/api/v1/stores/{store}/admin"),
+            &json!({ "url": shopify.base_url, "key": shopify.access_token() }),
+        )
+        .await;
     assert!(admin.status().is_success(), "{}", admin.status());
     for (currency, amount) in [("CNY", "20000.00"), ("USD", "500.00")] {
         let response = app
