@@ -163,6 +163,8 @@ pub struct TestApp {
     handled_kinds: Vec<String>,
     /// What the test declared it leaves in the queue.
     expected_jobs: std::sync::Mutex<job_check::Expected>,
+    /// Whether the end-of-test job check has run ([`TestApp::stop`] runs it).
+    jobs_checked: bool,
 }
 
 impl TestApp {
@@ -213,6 +215,7 @@ impl TestApp {
             client,
             handled_kinds,
             expected_jobs: Default::default(),
+            jobs_checked: false,
         }
     }
 
@@ -254,7 +257,7 @@ impl TestApp {
             if found.is_empty() {
                 return;
             }
-            if self.running.is_none() || tokio::time::Instant::now() >= deadline {
+            if tokio::time::Instant::now() >= deadline {
                 job_check::fail(&found);
                 return;
             }
@@ -262,9 +265,12 @@ impl TestApp {
         }
     }
 
-    /// Stops the server, the runner and the ingest writer, then removes the database (after
-    /// the job check, see [`Drop`]).
+    /// Checks the job queue as the test's end ([`TestApp::assert_jobs_settled`], the runner
+    /// still running), then stops the server, the runner and the ingest writer and removes
+    /// the database.
     pub async fn stop(mut self) {
+        self.assert_jobs_settled().await;
+        self.jobs_checked = true;
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
@@ -470,33 +476,25 @@ impl TestApp {
 }
 
 impl Drop for TestApp {
-    /// The end-of-test job check. While the app runs on a multi-threaded runtime, its runner
-    /// keeps going while this waits for the queue to settle; on a current-thread runtime
-    /// (blocked here) it is a snapshot in which a due job counts once it has waited past any
-    /// polling delay; after [`TestApp::stop`] it is a snapshot of what the test left.
+    /// The end-of-test job check for a test that did not [`TestApp::stop`] its app. On a
+    /// multi-threaded runtime the runner keeps going while this waits for the queue to
+    /// settle; on a current-thread runtime (blocked here) it is a snapshot in which a due job
+    /// counts once it has waited past any polling delay.
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() || self.jobs_checked {
             return;
         }
-        let stopped = self.running.is_none();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            if !stopped && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
                 tokio::task::block_in_place(|| handle.block_on(self.assert_jobs_settled()));
                 return;
             }
         }
-        // Stopped, nothing moves any more; running on this blocked thread, give the runner's
-        // polling its time.
-        let lateness = if stopped {
-            0
-        } else {
-            job_check::SNAPSHOT_LATENESS_MS
-        };
         let found = job_check::leftovers_blocking(
             self.testdb.url.clone(),
             self.handled_kinds.clone(),
             self.expected(),
-            lateness,
+            job_check::SNAPSHOT_LATENESS_MS,
         )
         .expect("read the job queue");
         if !found.is_empty() {
