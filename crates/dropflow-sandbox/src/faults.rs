@@ -1,9 +1,15 @@
 //! Faults a supplier sandbox can inject, set per sandbox at run time (tests flip them while
 //! the sandbox runs). Probabilities are 0.0–1.0 per request; a timeout holds the request
-//! longer than any client waits and then drops it.
+//! longer than any client waits and then drops it. [`layer`] applies them in front of a
+//! platform's routes, each platform answering in its own words ([`FaultyPlatform`]).
 
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// What to do to the next requests.
 #[derive(Debug, Clone)]
@@ -61,5 +67,100 @@ impl FaultSwitch {
     /// Draws whether a fault of probability `rate` happens on this request.
     pub fn roll(rate: f64) -> bool {
         rate > 0.0 && rand::random::<f64>() < rate
+    }
+}
+
+/// How a platform words the faults the layer answers for it.
+#[derive(Clone, Copy)]
+pub(crate) struct FaultAnswers {
+    /// The answer to a request that hits a server error (`status` drawn from 500, 502, 503).
+    pub(crate) server_error: fn(StatusCode) -> Response,
+    /// The answer to a rate-limited request.
+    pub(crate) rate_limited: fn() -> Response,
+    /// Whether a request to this path is carried out even when it times out and the faults
+    /// say `place_despite_timeout` (the create-order call: the caller never hears it worked).
+    pub(crate) carried_out_despite_timeout: fn(&str) -> bool,
+}
+
+/// Whether a path is carried out despite a timeout: for platforms without such a call.
+pub(crate) fn never(_path: &str) -> bool {
+    false
+}
+
+/// One sandbox's faults at work: its switch, how long a timeout holds a request, the stop
+/// signal that ends held requests, and the platform's words.
+#[derive(Clone)]
+pub(crate) struct Injector {
+    pub(crate) switch: FaultSwitch,
+    pub(crate) hold: Duration,
+    pub(crate) stopping: watch::Receiver<bool>,
+    pub(crate) answers: FaultAnswers,
+}
+
+/// What the faults do to one request.
+pub(crate) enum Strike {
+    /// Nothing: the platform answers.
+    Pass,
+    /// The request is held, then dropped ([`Injector::time_out`]).
+    Timeout,
+    /// This answer instead of the platform's.
+    Answer(Response),
+}
+
+impl Injector {
+    /// Waits the latency, then draws the request's fault: a timeout, a 5xx or a 429, in
+    /// that order.
+    pub(crate) async fn strike(&self, faults: &Faults) -> Strike {
+        if !faults.latency.is_zero() {
+            tokio::time::sleep(faults.latency).await;
+        }
+        if FaultSwitch::roll(faults.timeout_rate) {
+            return Strike::Timeout;
+        }
+        if FaultSwitch::roll(faults.server_error_rate) {
+            let status = match rand::random::<u8>() % 3 {
+                0 => StatusCode::INTERNAL_SERVER_ERROR,
+                1 => StatusCode::BAD_GATEWAY,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            return Strike::Answer((self.answers.server_error)(status));
+        }
+        if FaultSwitch::roll(faults.rate_limit_rate) {
+            return Strike::Answer((self.answers.rate_limited)());
+        }
+        Strike::Pass
+    }
+
+    /// Holds a request past any client's patience (or until the sandbox stops), then
+    /// answers 504 to whoever still listens.
+    pub(crate) async fn time_out(&self) -> Response {
+        let mut stopping = self.stopping.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(self.hold) => {}
+            _ = stopping.wait_for(|s| *s) => {}
+        }
+        StatusCode::GATEWAY_TIMEOUT.into_response()
+    }
+
+    /// `router` behind this fault layer (every route and the fallback).
+    pub(crate) fn around(self, router: axum::Router) -> axum::Router {
+        router.layer(axum::middleware::from_fn_with_state(self, layer))
+    }
+}
+
+/// The fault layer in front of a platform's routes.
+async fn layer(State(injector): State<Injector>, request: Request, next: Next) -> Response {
+    let faults = injector.switch.get();
+    match injector.strike(&faults).await {
+        Strike::Pass => next.run(request).await,
+        Strike::Answer(response) => response,
+        Strike::Timeout => {
+            if faults.place_despite_timeout
+                && (injector.answers.carried_out_despite_timeout)(request.uri().path())
+            {
+                let _placed = next.run(request).await;
+            }
+            injector.time_out().await
+        }
     }
 }

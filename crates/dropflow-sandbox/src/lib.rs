@@ -16,6 +16,8 @@ pub mod shopify;
 pub mod woocommerce;
 /// Fault injection shared by the supplier sandboxes: latency, timeouts, 5xx, 429.
 pub mod faults;
+/// The HTTP server the platform sandboxes run on.
+mod server;
 /// An AliExpress dropshipping API (IOP `/sync`) stand-in, served over HTTP.
 pub mod aliexpress;
 /// A CJ Dropshipping API v2 stand-in, served over HTTP.

@@ -33,7 +33,8 @@ mod tests;
 
 pub use catalogue::DEFAULT_STOCK;
 
-use crate::faults::{FaultSwitch, Faults};
+use crate::faults::{FaultAnswers, FaultSwitch, Faults, Injector, Strike};
+use crate::server::{Listener, Server};
 use api::Params;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, State as AxumState};
@@ -45,8 +46,6 @@ use orders::Clock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// How the sandbox behaves. `Default`: the credentials below, real time, a 30 s hold for a
 /// "timed out" request.
@@ -153,10 +152,9 @@ pub(crate) struct State {
 
 pub(crate) struct Shared {
     pub(crate) config: AliExpressSandboxConfig,
-    faults: FaultSwitch,
+    faults: Injector,
     clock: Clock,
     state: Mutex<State>,
-    stopping: watch::Receiver<bool>,
 }
 
 impl Shared {
@@ -175,20 +173,16 @@ pub struct AliExpressSandbox {
     /// Flip faults while the sandbox runs.
     pub faults: FaultSwitch,
     shared: Arc<Shared>,
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    server: Server,
 }
 
 /// Starts a sandbox on a free port of 127.0.0.1.
 pub async fn start(config: AliExpressSandboxConfig) -> std::io::Result<AliExpressSandbox> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let (stop, stopping) = watch::channel(false);
-    let faults = FaultSwitch::default();
+    let listener = Listener::bind().await?;
     let shared = Arc::new(Shared {
         clock: Clock::new(config.time_scale),
+        faults: listener.injector(config.timeout_hold, FAULT_ANSWERS),
         config,
-        faults: faults.clone(),
         state: Mutex::new(State {
             products: catalogue::products(),
             orders: BTreeMap::new(),
@@ -197,29 +191,15 @@ pub async fn start(config: AliExpressSandboxConfig) -> std::io::Result<AliExpres
             calls: HashMap::new(),
             fault_methods: None,
         }),
-        stopping: stopping.clone(),
     });
     let router = Router::new()
         .route("/sync", get(sync).post(sync))
         .with_state(shared.clone());
-    let mut until_stopped = stopping;
-    let task = tokio::spawn(async move {
-        let stopped = async move {
-            let _ = until_stopped.wait_for(|s| *s).await;
-        };
-        if let Err(error) = axum::serve(listener, router)
-            .with_graceful_shutdown(stopped)
-            .await
-        {
-            eprintln!("aliexpress sandbox stopped: {error}");
-        }
-    });
     Ok(AliExpressSandbox {
-        base_url: format!("http://{address}/sync"),
-        faults,
+        base_url: listener.url("/sync"),
+        faults: listener.faults(),
         shared,
-        stop,
-        task: Some(task),
+        server: listener.serve("aliexpress", router),
     })
 }
 
@@ -344,17 +324,8 @@ impl AliExpressSandbox {
     }
 
     /// Stops the server, ends held requests, and waits for it.
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for AliExpressSandbox {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 
@@ -387,7 +358,7 @@ async fn sync(
     }
     let params = Params(pairs);
     let method = params.get("method").unwrap_or("").to_string();
-    let faults = shared.faults.get();
+    let faults = shared.faults.switch.get();
     let faulty = {
         let mut state = shared.lock();
         *state.calls.entry(method.clone()).or_default() += 1;
@@ -396,53 +367,42 @@ async fn sync(
             .as_ref()
             .is_none_or(|m| m.contains(&method))
     };
-
     if faulty {
-        if !faults.latency.is_zero() {
-            tokio::time::sleep(faults.latency).await;
-        }
-        if FaultSwitch::roll(faults.timeout_rate) {
-            if faults.place_despite_timeout && method == api::ORDER_CREATE {
-                // The nasty case: the order is made, the caller never hears.
-                let _ = handle(&shared, &method, &params, &faults);
+        match shared.faults.strike(&faults).await {
+            Strike::Pass => {}
+            Strike::Answer(response) => return response,
+            Strike::Timeout => {
+                if faults.place_despite_timeout && method == api::ORDER_CREATE {
+                    // The nasty case: the order is made, the caller never hears.
+                    let _ = handle(&shared, &method, &params, &faults);
+                }
+                return shared.faults.time_out().await;
             }
-            hold(&shared).await;
-            return StatusCode::GATEWAY_TIMEOUT.into_response();
-        }
-        if FaultSwitch::roll(faults.server_error_rate) {
-            let status = match rand::random::<u8>() % 3 {
-                0 => StatusCode::INTERNAL_SERVER_ERROR,
-                1 => StatusCode::BAD_GATEWAY,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            return (status, "upstream error").into_response();
-        }
-        if FaultSwitch::roll(faults.rate_limit_rate) {
-            let body = serde_json::json!({
-                "type": "ISP",
-                "code": "ApiCallLimit",
-                "message": "Api access frequency exceeds the limit. this ban will last 1 seconds",
-                "request_id": api::request_id(),
-            });
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "1")],
-                Json(body),
-            )
-                .into_response();
         }
     }
     Json(handle(&shared, &method, &params, &faults)).into_response()
 }
 
-/// Holds a request past any client's patience, or until the sandbox stops.
-async fn hold(shared: &Shared) {
-    let mut stopping = shared.stopping.clone();
-    tokio::select! {
-        _ = tokio::time::sleep(shared.config.timeout_hold) => {}
-        _ = stopping.wait_for(|s| *s) => {}
-    }
-}
+/// The IOP gateway's words for the injected faults: a bare 5xx, its `ApiCallLimit` error
+/// for a 429.
+const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
+    server_error: |status| (status, "upstream error").into_response(),
+    rate_limited: || {
+        let body = serde_json::json!({
+            "type": "ISP",
+            "code": "ApiCallLimit",
+            "message": "Api access frequency exceeds the limit. this ban will last 1 seconds",
+            "request_id": api::request_id(),
+        });
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "1")],
+            Json(body),
+        )
+            .into_response()
+    },
+    carried_out_despite_timeout: crate::faults::never,
+};
 
 /// Checks the gateway's rules, then answers the API.
 fn handle(shared: &Shared, method: &str, params: &Params, faults: &Faults) -> serde_json::Value {

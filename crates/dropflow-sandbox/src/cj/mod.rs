@@ -40,11 +40,10 @@ pub use state::{AuthCalls, OrderSnapshot, WebhookDelivery};
 pub use webhooks::sign as webhook_sign;
 
 use crate::faults::FaultSwitch;
+use crate::server::{Listener, Server};
 use state::Shared;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// How the sandbox behaves. `Default` is a well-funded account with CJ's real token lifetimes,
 /// real time, no rate limit and no webhooks.
@@ -109,52 +108,37 @@ impl Default for CjSandboxConfig {
     }
 }
 
-/// A running sandbox. Dropping it leaves the server running until the runtime ends; call
-/// [`CjSandbox::shutdown`] to stop it.
+/// A running sandbox. Dropping it stops the server; [`CjSandbox::shutdown`] also waits for
+/// it.
 pub struct CjSandbox {
     /// `http://127.0.0.1:PORT/api2.0/v1`: what a client uses as CJ's base URL.
     pub base_url: String,
     /// Flip faults while the sandbox runs.
     pub faults: FaultSwitch,
     shared: Arc<Shared>,
-    shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    server: Server,
 }
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: CjSandboxConfig) -> std::io::Result<CjSandbox> {
-    let faults = FaultSwitch::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
+    let listener = Listener::bind().await?;
+    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
     let webhook_url = config.webhook_url.clone();
-    let shared = Arc::new(Shared::new(config, faults.clone()));
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let app = routes::App {
+    let shared = Arc::new(Shared::new(config, listener.faults()));
+    let router = routes::router(routes::App {
         shared: shared.clone(),
-        shutdown: shutdown_rx.clone(),
-    };
-    let router = routes::router(app);
-    let mut server_shutdown = shutdown_rx.clone();
-    let mut tasks = vec![tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = server_shutdown.changed().await;
-        });
-        // An accept error ends the sandbox; tests then see connection errors.
-        let _ = serve.await;
-    })];
+    });
+    let base_url = listener.url(routes::BASE_PATH);
+    let mut server = listener.serve("cj", injector.around(router));
     if let Some(url) = webhook_url {
-        tasks.push(tokio::spawn(webhooks::run(
-            shared.clone(),
-            url,
-            shutdown_rx,
-        )));
+        let stopping = server.stopping();
+        server.also(tokio::spawn(webhooks::run(shared.clone(), url, stopping)));
     }
     Ok(CjSandbox {
-        base_url: format!("http://{address}{}", routes::BASE_PATH),
-        faults,
+        base_url,
+        faults: shared.faults.clone(),
         shared,
-        shutdown,
-        tasks,
+        server,
     })
 }
 
@@ -230,10 +214,7 @@ impl CjSandbox {
 
     /// Stops the server and the webhook sender; held requests end at once.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        for task in self.tasks {
-            let _ = task.await;
-        }
+        self.server.shutdown().await;
     }
 }
 

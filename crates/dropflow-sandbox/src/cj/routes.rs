@@ -7,7 +7,7 @@
 //! path but the three `authentication/*` ones.
 
 use super::state::{code, PayBy, Refusal, Shared};
-use crate::faults::FaultSwitch;
+use crate::faults::FaultAnswers;
 use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -18,7 +18,6 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::watch;
 
 /// Where CJ's v2 API lives on its host.
 pub(crate) const BASE_PATH: &str = "/api2.0/v1";
@@ -29,9 +28,30 @@ const TOKEN_HEADER: &str = "CJ-Access-Token";
 #[derive(Clone)]
 pub(crate) struct App {
     pub shared: Arc<Shared>,
-    /// Turns true at shutdown, so held ("timed out") requests end.
-    pub shutdown: watch::Receiver<bool>,
 }
+
+/// CJ's words for the injected faults: a bare HTML page for a 5xx, its envelope for a 429;
+/// a timed-out `createOrderV2` may still place the order.
+pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
+    server_error: |status| {
+        let page = format!("<html><body><h1>{status}</h1></body></html>");
+        (status, page).into_response()
+    },
+    rate_limited: || {
+        let body = envelope(
+            code::TOO_MANY_REQUESTS,
+            false,
+            "Too Many Requests",
+            Value::Null,
+        );
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert("Retry-After", HeaderValue::from_static("1"));
+        response
+    },
+    carried_out_despite_timeout: |path| path.ends_with("/createOrderV2"),
+};
 
 type Params = Query<HashMap<String, String>>;
 
@@ -61,7 +81,6 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .nest(BASE_PATH, guarded.merge(auth))
         .fallback(unknown_path)
-        .layer(middleware::from_fn_with_state(app.clone(), faults))
         .with_state(app)
 }
 
@@ -111,49 +130,6 @@ fn param<'a>(params: &'a Params, name: &str) -> Result<&'a str, Refusal> {
 }
 
 // ---- layers ---------------------------------------------------------------------------
-
-/// Injects the fault switch's faults before anything else happens.
-async fn faults(State(app): State<App>, request: Request, next: Next) -> Response {
-    let faults = app.shared.faults.get();
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
-    }
-    if FaultSwitch::roll(faults.timeout_rate) {
-        // The nasty case: the order is placed, but the caller never hears so.
-        if faults.place_despite_timeout && request.uri().path().ends_with("/createOrderV2") {
-            let _placed = next.run(request).await;
-        }
-        let mut shutdown = app.shutdown.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(app.shared.config.timeout_hold) => {}
-            _ = shutdown.changed() => {}
-        }
-        return StatusCode::GATEWAY_TIMEOUT.into_response();
-    }
-    if FaultSwitch::roll(faults.server_error_rate) {
-        let status = match rand::random::<u8>() % 3 {
-            0 => StatusCode::INTERNAL_SERVER_ERROR,
-            1 => StatusCode::BAD_GATEWAY,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        let page = format!("<html><body><h1>{status}</h1></body></html>");
-        return (status, page).into_response();
-    }
-    if FaultSwitch::roll(faults.rate_limit_rate) {
-        let body = envelope(
-            code::TOO_MANY_REQUESTS,
-            false,
-            "Too Many Requests",
-            Value::Null,
-        );
-        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert("Retry-After", HeaderValue::from_static("1"));
-        return response;
-    }
-    next.run(request).await
-}
 
 /// The token check, then the per-second limit.
 async fn guard(State(app): State<App>, request: Request, next: Next) -> Response {

@@ -34,7 +34,8 @@ pub use api::{
 pub use orders::{offers, tracking_number, Courier, MarketplaceOffer, SandboxRefund, COURIERS};
 
 use crate::cj::clock::SandboxClock;
-use crate::faults::FaultSwitch;
+use crate::faults::{FaultAnswers, FaultSwitch, Injector, Strike};
+use crate::server::{Listener, Server};
 use axum::extract::{Form, Path, State as AxumState};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -44,8 +45,6 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// How the sandbox behaves.
 #[derive(Clone)]
@@ -117,10 +116,9 @@ pub(crate) struct State {
 
 pub(crate) struct Shared {
     pub(crate) config: MarketplaceSandboxConfig,
-    faults: FaultSwitch,
+    faults: Injector,
     pub(crate) clock: SandboxClock,
     state: Mutex<State>,
-    stopping: watch::Receiver<bool>,
 }
 
 impl Shared {
@@ -135,8 +133,7 @@ pub struct MarketplaceSandbox {
     pub base_url: String,
     pub faults: FaultSwitch,
     shared: Arc<Shared>,
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    server: Server,
 }
 
 /// A sandbox order at the current sandbox time.
@@ -150,13 +147,10 @@ pub struct SandboxOrder {
 }
 
 pub async fn start(config: MarketplaceSandboxConfig) -> std::io::Result<MarketplaceSandbox> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let (stop, stopping) = watch::channel(false);
-    let faults = FaultSwitch::default();
+    let listener = Listener::bind().await?;
     let shared = Arc::new(Shared {
         clock: SandboxClock::new(config.time_scale),
-        faults: faults.clone(),
+        faults: listener.injector(config.timeout_hold, FAULT_ANSWERS),
         state: Mutex::new(State {
             offers: api::catalogue(),
             orders: BTreeMap::new(),
@@ -166,7 +160,6 @@ pub async fn start(config: MarketplaceSandboxConfig) -> std::io::Result<Marketpl
             calls: HashMap::new(),
         }),
         config,
-        stopping: stopping.clone(),
     });
     let router = Router::new()
         .route(
@@ -174,24 +167,11 @@ pub async fn start(config: MarketplaceSandboxConfig) -> std::io::Result<Marketpl
             post(gateway),
         )
         .with_state(shared.clone());
-    let mut until_stopped = stopping;
-    let task = tokio::spawn(async move {
-        let stopped = async move {
-            let _ = until_stopped.wait_for(|s| *s).await;
-        };
-        if let Err(error) = axum::serve(listener, router)
-            .with_graceful_shutdown(stopped)
-            .await
-        {
-            eprintln!("marketplace sandbox stopped: {error}");
-        }
-    });
     Ok(MarketplaceSandbox {
-        base_url: format!("http://{address}"),
-        faults,
+        base_url: listener.url(""),
+        faults: listener.faults(),
         shared,
-        stop,
-        task: Some(task),
+        server: listener.serve("marketplace", router),
     })
 }
 
@@ -283,19 +263,28 @@ impl MarketplaceSandbox {
         self.shared.clock.advance(by);
     }
 
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 
-impl Drop for MarketplaceSandbox {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-    }
-}
+/// The gateway's words for the injected faults: a bare 502 for any 5xx, its QoS error with
+/// `Retry-After: 2` for a 429.
+const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
+    server_error: |_| (StatusCode::BAD_GATEWAY, "upstream error").into_response(),
+    rate_limited: || {
+        let mut response = gateway_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "gw.QosAppFrequencyLimit",
+            "App call frequency limited, retry later",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        response
+    },
+    carried_out_despite_timeout: crate::faults::never,
+};
 
 fn gateway_error(status: StatusCode, code: &str, message: &str) -> Response {
     (
@@ -310,37 +299,18 @@ async fn gateway(
     Path((namespace, api, app_key)): Path<(String, String, String)>,
     Form(params): Form<Vec<(String, String)>>,
 ) -> Response {
-    let faults = shared.faults.get();
+    let faults = shared.faults.switch.get();
     *shared.lock().calls.entry(api.clone()).or_default() += 1;
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
-    }
-    if FaultSwitch::roll(faults.timeout_rate) {
-        if faults.place_despite_timeout && api == FAST_CREATE_ORDER {
-            let _ = answer(&shared, &namespace, &api, &app_key, &params, &faults);
+    match shared.faults.strike(&faults).await {
+        Strike::Pass => answer(&shared, &namespace, &api, &app_key, &params, &faults),
+        Strike::Answer(response) => response,
+        Strike::Timeout => {
+            if faults.place_despite_timeout && api == FAST_CREATE_ORDER {
+                let _ = answer(&shared, &namespace, &api, &app_key, &params, &faults);
+            }
+            shared.faults.time_out().await
         }
-        let mut stopping = shared.stopping.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(shared.config.timeout_hold) => {}
-            _ = stopping.wait_for(|s| *s) => {}
-        }
-        return StatusCode::GATEWAY_TIMEOUT.into_response();
     }
-    if FaultSwitch::roll(faults.server_error_rate) {
-        return (StatusCode::BAD_GATEWAY, "upstream error").into_response();
-    }
-    if FaultSwitch::roll(faults.rate_limit_rate) {
-        let mut response = gateway_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "gw.QosAppFrequencyLimit",
-            "App call frequency limited, retry later",
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
-        return response;
-    }
-    answer(&shared, &namespace, &api, &app_key, &params, &faults)
 }
 
 fn answer(

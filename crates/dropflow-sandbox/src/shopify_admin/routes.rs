@@ -4,7 +4,7 @@
 //! (which stamps `X-Shopify-Shop-Api-Call-Limit` on every answer it admits or throttles).
 
 use super::state::{Admission, Refusal, Shared};
-use crate::faults::FaultSwitch;
+use crate::faults::FaultAnswers;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tokio::sync::watch;
 
 const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
 const CALL_LIMIT_HEADER: &str = "X-Shopify-Shop-Api-Call-Limit";
@@ -24,8 +23,17 @@ const THROTTLED: &str =
 #[derive(Clone)]
 pub(crate) struct App {
     pub shared: Arc<Shared>,
-    pub shutdown: watch::Receiver<bool>,
 }
+
+/// Shopify's words for the injected faults: its JSON `errors` body for a 5xx.
+pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
+    server_error: |status| {
+        let body = json!({"errors": "Internal Server Error"});
+        (status, Json(body)).into_response()
+    },
+    rate_limited: || throttled(0.2),
+    carried_out_despite_timeout: crate::faults::never,
+};
 
 pub(crate) fn router(app: App) -> Router {
     let base = format!("/admin/api/{}", super::API_VERSION);
@@ -45,7 +53,6 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .nest(&base, api)
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(app.clone(), faults))
         .with_state(app)
 }
 
@@ -95,34 +102,6 @@ fn throttled(retry_after: f64) -> Response {
         response.headers_mut().insert("Retry-After", value);
     }
     response
-}
-
-async fn faults(State(app): State<App>, request: Request, next: Next) -> Response {
-    let faults = app.shared.faults.get();
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
-    }
-    if FaultSwitch::roll(faults.timeout_rate) {
-        let mut shutdown = app.shutdown.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(app.shared.config.timeout_hold) => {}
-            _ = shutdown.changed() => {}
-        }
-        return StatusCode::GATEWAY_TIMEOUT.into_response();
-    }
-    if FaultSwitch::roll(faults.server_error_rate) {
-        let status = match rand::random::<u8>() % 3 {
-            0 => StatusCode::INTERNAL_SERVER_ERROR,
-            1 => StatusCode::BAD_GATEWAY,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        let body = json!({"errors": "Internal Server Error"});
-        return (status, Json(body)).into_response();
-    }
-    if FaultSwitch::roll(faults.rate_limit_rate) {
-        return throttled(0.2);
-    }
-    next.run(request).await
 }
 
 async fn token(State(app): State<App>, request: Request, next: Next) -> Response {

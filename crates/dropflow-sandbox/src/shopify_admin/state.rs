@@ -2,7 +2,6 @@
 //! and the leaky bucket.
 
 use super::ShopifyAdminConfig;
-use crate::faults::FaultSwitch;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -117,7 +116,6 @@ struct Inner {
 
 pub(crate) struct Shared {
     pub config: ShopifyAdminConfig,
-    pub faults: FaultSwitch,
     inner: Mutex<Inner>,
 }
 
@@ -130,10 +128,9 @@ pub(crate) enum Admission {
 }
 
 impl Shared {
-    pub fn new(config: ShopifyAdminConfig, faults: FaultSwitch) -> Self {
+    pub fn new(config: ShopifyAdminConfig) -> Self {
         Shared {
             config,
-            faults,
             inner: Mutex::new(Inner {
                 orders: HashMap::new(),
                 fulfillment_orders: HashMap::new(),

@@ -264,7 +264,7 @@ async fn injected_faults() {
 
 #[test]
 fn registering_needs_ids_and_quantities() {
-    let shared = state::Shared::new(ShopifyAdminConfig::default(), FaultSwitch::default());
+    let shared = state::Shared::new(ShopifyAdminConfig::default());
     assert!(shared.add_order(&json!({"line_items": []})).is_err());
     assert!(shared
         .add_order(&json!({"id": 5, "line_items": [{"quantity": 1}]}))
@@ -280,7 +280,7 @@ fn registering_needs_ids_and_quantities() {
 /// longer be fulfilled.
 #[test]
 fn an_edit_changes_what_is_left_to_fulfil() {
-    let shared = state::Shared::new(ShopifyAdminConfig::default(), FaultSwitch::default());
+    let shared = state::Shared::new(ShopifyAdminConfig::default());
     let order = json!({"id": 5, "name": "#1005", "line_items": [
         {"id": 51, "quantity": 2}, {"id": 52, "quantity": 1}]});
     shared.add_order(&order).unwrap();

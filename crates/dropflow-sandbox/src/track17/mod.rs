@@ -26,11 +26,10 @@ mod state;
 pub use state::{code, Outcome, Track17Calls, MAX_NUMBERS_PER_CALL};
 
 use crate::faults::FaultSwitch;
+use crate::server::{Listener, Server};
 use state::Shared;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// How the sandbox behaves. `Default`: real time, ten days from registration to the end of
 /// the journey, every parcel delivered, no rate limit.
@@ -76,34 +75,22 @@ pub struct Track17Sandbox {
     /// Flip faults while the sandbox runs.
     pub faults: FaultSwitch,
     shared: Arc<Shared>,
-    shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    server: Server,
 }
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: Track17SandboxConfig) -> std::io::Result<Track17Sandbox> {
-    let faults = FaultSwitch::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(config, faults.clone()));
-    let (shutdown, shutdown_rx) = watch::channel(false);
+    let listener = Listener::bind().await?;
+    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
+    let shared = Arc::new(Shared::new(config));
     let router = routes::router(routes::App {
         shared: shared.clone(),
-        shutdown: shutdown_rx.clone(),
-    });
-    let mut server_shutdown = shutdown_rx;
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = server_shutdown.changed().await;
-        });
-        let _ = serve.await;
     });
     Ok(Track17Sandbox {
-        base_url: format!("http://{address}{}", routes::BASE_PATH),
-        faults,
+        base_url: listener.url(routes::BASE_PATH),
+        faults: listener.faults(),
         shared,
-        shutdown,
-        task,
+        server: listener.serve("17track", injector.around(router)),
     })
 }
 
@@ -150,8 +137,7 @@ impl Track17Sandbox {
 
     /// Stops the server; held requests end at once.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        self.server.shutdown().await;
     }
 }
 

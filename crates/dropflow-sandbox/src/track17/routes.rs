@@ -9,7 +9,7 @@
 //! answers as far as clients seen read them; the exact shape is a guess.
 
 use super::state::{code, parse_items, Shared, MAX_NUMBERS_PER_CALL};
-use crate::faults::FaultSwitch;
+use crate::faults::FaultAnswers;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -19,7 +19,6 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tokio::sync::watch;
 
 /// Where the v2.2 API lives on its host.
 pub(crate) const BASE_PATH: &str = "/track/v2.2";
@@ -30,8 +29,17 @@ const TOKEN_HEADER: &str = "17token";
 #[derive(Clone)]
 pub(crate) struct App {
     pub shared: Arc<Shared>,
-    pub shutdown: watch::Receiver<bool>,
 }
+
+/// 17TRACK's words for the injected faults: a bare HTML page for a 5xx.
+pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
+    server_error: |status| {
+        let page = format!("<html><body><h1>{status}</h1></body></html>");
+        (status, page).into_response()
+    },
+    rate_limited: || too_many_requests(1),
+    carried_out_despite_timeout: crate::faults::never,
+};
 
 pub(crate) fn router(app: App) -> Router {
     let api = Router::new()
@@ -41,7 +49,6 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .nest(BASE_PATH, api)
         .fallback(unknown_path)
-        .layer(middleware::from_fn_with_state(app.clone(), faults))
         .with_state(app)
 }
 
@@ -60,35 +67,6 @@ fn too_many_requests(retry_after_secs: u64) -> Response {
         response.headers_mut().insert("Retry-After", v);
     }
     response
-}
-
-/// Injects the fault switch's faults before anything else happens.
-async fn faults(State(app): State<App>, request: Request, next: Next) -> Response {
-    let faults = app.shared.faults.get();
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
-    }
-    if FaultSwitch::roll(faults.timeout_rate) {
-        let mut shutdown = app.shutdown.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(app.shared.config.timeout_hold) => {}
-            _ = shutdown.changed() => {}
-        }
-        return StatusCode::GATEWAY_TIMEOUT.into_response();
-    }
-    if FaultSwitch::roll(faults.server_error_rate) {
-        let status = match rand::random::<u8>() % 3 {
-            0 => StatusCode::INTERNAL_SERVER_ERROR,
-            1 => StatusCode::BAD_GATEWAY,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        let page = format!("<html><body><h1>{status}</h1></body></html>");
-        return (status, page).into_response();
-    }
-    if FaultSwitch::roll(faults.rate_limit_rate) {
-        return too_many_requests(1);
-    }
-    next.run(request).await
 }
 
 /// The key check, then the per-second limit.

@@ -6,7 +6,6 @@
 
 use super::Track17SandboxConfig;
 use crate::cj::clock::{chrono as to_chrono, SandboxClock};
-use crate::faults::FaultSwitch;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -74,7 +73,6 @@ pub struct Track17Calls {
 
 pub(crate) struct Shared {
     pub config: Track17SandboxConfig,
-    pub faults: FaultSwitch,
     pub clock: SandboxClock,
     parcels: Mutex<HashMap<String, Parcel>>,
     /// Raw `(status, sub_status)` a test forced for a number, answered verbatim.
@@ -279,11 +277,10 @@ fn rejected(number: &str, code: i64, message: String) -> Value {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Track17SandboxConfig, faults: FaultSwitch) -> Self {
+    pub(crate) fn new(config: Track17SandboxConfig) -> Self {
         let clock = SandboxClock::new(config.time_scale);
         Shared {
             config,
-            faults,
             clock,
             parcels: Mutex::new(HashMap::new()),
             overrides: Mutex::new(HashMap::new()),

@@ -26,12 +26,11 @@ mod state;
 pub use state::{AuthSeen, NoteRecord};
 
 use crate::faults::FaultSwitch;
+use crate::server::{Listener, Server};
 use serde_json::Value;
 use state::Shared;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// How the sandbox behaves.
 #[derive(Debug, Clone)]
@@ -70,35 +69,22 @@ pub struct WooAdminSandbox {
     /// Flip faults while the sandbox runs.
     pub faults: FaultSwitch,
     shared: Arc<Shared>,
-    shutdown: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    server: Server,
 }
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: WooAdminConfig) -> std::io::Result<WooAdminSandbox> {
-    let faults = FaultSwitch::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(config, faults.clone()));
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let app = routes::App {
+    let listener = Listener::bind().await?;
+    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
+    let shared = Arc::new(Shared::new(config));
+    let router = routes::router(routes::App {
         shared: shared.clone(),
-        shutdown: shutdown_rx.clone(),
-    };
-    let router = routes::router(app);
-    let mut server_shutdown = shutdown_rx;
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = server_shutdown.changed().await;
-        });
-        let _ = serve.await;
     });
     Ok(WooAdminSandbox {
-        base_url: format!("http://{address}"),
-        faults,
+        base_url: listener.url(""),
+        faults: listener.faults(),
         shared,
-        shutdown,
-        task,
+        server: listener.serve("woocommerce admin", injector.around(router)),
     })
 }
 
@@ -145,8 +131,7 @@ impl WooAdminSandbox {
 
     /// Stops the server; held requests end at once.
     pub async fn shutdown(self) {
-        let _ = self.shutdown.send(true);
-        let _ = self.task.await;
+        self.server.shutdown().await;
     }
 }
 

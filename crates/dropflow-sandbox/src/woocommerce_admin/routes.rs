@@ -3,7 +3,7 @@
 
 use super::auth::{self, Presented, Scheme};
 use super::state::{Refusal, Shared};
-use crate::faults::FaultSwitch;
+use crate::faults::FaultAnswers;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -13,15 +13,38 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tokio::sync::watch;
 
 pub(crate) const BASE_PATH: &str = "/wp-json/wc/v3";
 
 #[derive(Clone)]
 pub(crate) struct App {
     pub shared: Arc<Shared>,
-    pub shutdown: watch::Receiver<bool>,
 }
+
+/// WooCommerce's words for the injected faults: WordPress's HTML fatal-error page for a 5xx
+/// (not the REST error shape), its REST error for a 429.
+pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
+    server_error: |status| {
+        let page =
+            "<html><body><p>There has been a critical error on this website.</p></body></html>";
+        let mut response = (status, page).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=UTF-8"),
+        );
+        response
+    },
+    rate_limited: || {
+        let body = json!({"code": "rest_too_many_requests",
+            "message": "Too many requests.", "data": {"status": 429}});
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        response
+    },
+    carried_out_despite_timeout: crate::faults::never,
+};
 
 pub(crate) fn router(app: App) -> Router {
     let api = Router::new()
@@ -38,7 +61,6 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .nest(BASE_PATH, api)
         .fallback(no_route)
-        .layer(middleware::from_fn_with_state(app.clone(), faults))
         .with_state(app)
 }
 
@@ -100,47 +122,6 @@ fn json_body(body: &Bytes) -> Result<Value, Refusal> {
     }
     serde_json::from_slice(body)
         .map_err(|_| super::state::refusal(400, "rest_invalid_json", "Invalid JSON body passed."))
-}
-
-async fn faults(State(app): State<App>, request: Request, next: Next) -> Response {
-    let faults = app.shared.faults.get();
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
-    }
-    if FaultSwitch::roll(faults.timeout_rate) {
-        let mut shutdown = app.shutdown.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(app.shared.config.timeout_hold) => {}
-            _ = shutdown.changed() => {}
-        }
-        return StatusCode::GATEWAY_TIMEOUT.into_response();
-    }
-    if FaultSwitch::roll(faults.server_error_rate) {
-        let status = match rand::random::<u8>() % 3 {
-            0 => StatusCode::INTERNAL_SERVER_ERROR,
-            1 => StatusCode::BAD_GATEWAY,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        // WordPress's fatal-error page is HTML, not the REST error shape.
-        let page =
-            "<html><body><p>There has been a critical error on this website.</p></body></html>";
-        let mut response = (status, page).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=UTF-8"),
-        );
-        return response;
-    }
-    if FaultSwitch::roll(faults.rate_limit_rate) {
-        let body = json!({"code": "rest_too_many_requests",
-            "message": "Too many requests.", "data": {"status": 429}});
-        let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return response;
-    }
-    next.run(request).await
 }
 
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {

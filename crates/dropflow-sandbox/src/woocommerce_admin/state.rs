@@ -1,7 +1,6 @@
 //! The site's orders and notes behind one mutex, plus what the auth check has seen.
 
 use super::WooAdminConfig;
-use crate::faults::FaultSwitch;
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -66,7 +65,6 @@ struct Inner {
 
 pub(crate) struct Shared {
     pub config: WooAdminConfig,
-    pub faults: FaultSwitch,
     inner: Mutex<Inner>,
 }
 
@@ -112,10 +110,9 @@ fn note_json(note: &NoteRecord) -> Value {
 }
 
 impl Shared {
-    pub fn new(config: WooAdminConfig, faults: FaultSwitch) -> Self {
+    pub fn new(config: WooAdminConfig) -> Self {
         Shared {
             config,
-            faults,
             inner: Mutex::new(Inner {
                 orders: HashMap::new(),
                 next_id: 9_000,

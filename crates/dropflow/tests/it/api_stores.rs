@@ -259,13 +259,8 @@ async fn admin_urls_other_than_the_shops_own_are_422() {
         "ftp://sandbox-store.myshopify.com",
     ] {
         let response = app
-            .client()
-            .put(app.url(&path))
-            .bearer_auth(&app.token)
-            .json(&json!({ "url": url, "key": "shpat_0123" }))
-            .send()
-            .await
-            .expect("PUT");
+            .api_put(&path, &json!({ "url": url, "key": "shpat_0123" }))
+            .await;
         let message =
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.starts_with("url: "), "{url}: {message}");
@@ -509,14 +504,7 @@ async fn a_woocommerce_store_is_verified_through_system_status() {
     let store = app
         .register_woo_store(dropflow_sandbox::woocommerce::SITE_URL, SECRET)
         .await;
-    let done = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
-        .bearer_auth(&app.token)
-        .json(&json!({ "url": site.base_url, "key": site.consumer_key(), "secret": site.consumer_secret() }))
-        .send()
-        .await
-        .expect("PUT");
+    let done = app.api_put(&format!("/api/v1/stores/{store}/admin"), &json!({ "url": site.base_url, "key": site.consumer_key(), "secret": site.consumer_secret() })).await;
     assert_eq!(done.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.api_json("/api/v1/stores").await[0]["verified"], true);
     site.shutdown().await;

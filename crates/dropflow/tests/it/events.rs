@@ -194,13 +194,8 @@ async fn an_order_s_events_become_mails_over_smtp_and_the_store_setting_stops_cu
         .await;
     settings["notify_customer"] = json!(false);
     let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/settings")))
-        .bearer_auth(&app.token)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+        .api_put(&format!("/api/v1/stores/{store}/settings"), &settings)
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     record(&app.db, id, tracking("9400111899223197428506")).await;
     let after = server.wait_for(5, WAIT).await;

@@ -20,14 +20,6 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
     app.api_json(&format!("/api/v1/orders/{id}/flags"))
         .await
@@ -69,14 +61,14 @@ async fn refused_purchase(app: &TestApp, store: &str, id: u64) -> (String, Value
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().unwrap().to_string();
     let refused = eventually(WAIT, || async {
-        purchases(app, &id)
+        app.supplier_orders(&id)
             .await
             .first()
             .is_some_and(|p| p["status"] == json!("rejected"))
     })
     .await;
-    assert!(refused, "{:?}", purchases(app, &id).await);
-    let so = purchases(app, &id).await[0].clone();
+    assert!(refused, "{:?}", app.supplier_orders(&id).await);
+    let so = app.supplier_orders(&id).await[0].clone();
     (id, so)
 }
 
@@ -119,7 +111,10 @@ async fn a_link_by_hand_is_checked_against_the_suppliers_order() {
     assert!(refused.contains(&more), "{refused}");
     assert!(refused.contains("ship-to city"), "{refused}");
     assert!(refused.contains("accept_mismatch"), "{refused}");
-    assert_eq!(purchases(&app, &id).await[0]["status"], json!("rejected"));
+    assert_eq!(
+        app.supplier_orders(&id).await[0]["status"],
+        json!("rejected")
+    );
     // A number CJ does not have: refused, not overridable.
     expect_error(
         app.api_post(
@@ -175,15 +170,7 @@ async fn map_to_vendor(app: &TestApp, store: &str, variant: &Value, vendor: &str
         "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
             "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
             "unit_cost": "2.00", "currency": "USD" }] }] });
-    let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    expect_json(response, StatusCode::OK).await;
+    app.put_mapping(store, &body).await;
 }
 
 /// A one-line order handed to vendor-a whose quantity then goes from 1 to 4: flagged.
@@ -202,13 +189,13 @@ async fn grown_after_handover(app: &TestApp, store: &str, id: u64) -> (String, V
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().unwrap().to_string();
     let handed = eventually(WAIT, || async {
-        purchases(app, &id)
+        app.supplier_orders(&id)
             .await
             .first()
             .is_some_and(|p| p["status"] == json!("awaiting_shipment"))
     })
     .await;
-    assert!(handed, "{:?}", purchases(app, &id).await);
+    assert!(handed, "{:?}", app.supplier_orders(&id).await);
     order["line_items"][0]["quantity"] = json!(4);
     order["line_items"][0]["current_quantity"] = json!(4);
     order["updated_at"] = json!("2024-05-01T11:01:00-05:00");
@@ -256,13 +243,13 @@ async fn the_difference_is_bought_on_its_own_never_what_was_bought() {
     // keeps its one unit.
     let new_id = replaced["supplier_order_id"].as_str().unwrap().to_string();
     let handed = eventually(WAIT, || async {
-        purchases(&app, &id)
+        app.supplier_orders(&id)
             .await
             .iter()
             .any(|p| p["id"] == json!(new_id) && p["status"] == json!("awaiting_shipment"))
     })
     .await;
-    let all = purchases(&app, &id).await;
+    let all = app.supplier_orders(&id).await;
     assert!(handed, "{all:?}");
     assert_eq!(all.len(), 2);
     let (old, new): (Vec<&Value>, Vec<&Value>) = all.iter().partition(|p| p["id"] != json!(new_id));
@@ -276,7 +263,7 @@ async fn the_difference_is_bought_on_its_own_never_what_was_bought() {
         "conflict",
     )
     .await;
-    assert_eq!(purchases(&app, &id).await.len(), 2);
+    assert_eq!(app.supplier_orders(&id).await.len(), 2);
     // The same edit seen again raises nothing new.
     let detail = app.order_detail(&id).await;
     assert!(
@@ -310,14 +297,14 @@ async fn the_difference_is_bought_on_its_own_never_what_was_bought() {
     );
     let forged = owner.post_form(&action, &[("csrf_token", "forged")]).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-    assert_eq!(purchases(&app, &id).await.len(), 1);
+    assert_eq!(app.supplier_orders(&id).await.len(), 1);
     let csrf = owner.csrf().await;
     let done = owner.post_form(&action, &[("csrf_token", &csrf)]).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert!(
-        eventually(WAIT, || async { purchases(&app, &id).await.len() == 2 }).await,
+        eventually(WAIT, || async { app.supplier_orders(&id).await.len() == 2 }).await,
         "{:?}",
-        purchases(&app, &id).await
+        app.supplier_orders(&id).await
     );
     let page = owner.page(&format!("/orders/{id}")).await;
     assert!(!page.contains("Buy the difference"), "{page}");
@@ -342,7 +329,7 @@ async fn an_address_change_after_handover_says_what_to_ask_and_cannot_be_replace
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(
         eventually(WAIT, || async {
-            purchases(&app, &id)
+            app.supplier_orders(&id)
                 .await
                 .first()
                 .is_some_and(|p| p["status"] == json!("awaiting_shipment"))

@@ -37,23 +37,7 @@ async fn map_variant(app: &TestApp, store: &str, variant: &Value, vendor: &str) 
         "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
             "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
             "unit_cost": "2.00", "currency": "USD" }] }] });
-    let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("put mapping");
-    expect_json(response, StatusCode::OK).await;
-}
-
-async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    app.put_mapping(store, &body).await;
 }
 
 fn live(purchases: &[Value]) -> Vec<Value> {
@@ -128,7 +112,7 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(
         eventually(WAIT, || async {
-            live(&purchases(&app, &id).await).len() == 2
+            live(&app.supplier_orders(&id).await).len() == 2
         })
         .await
     );
@@ -141,13 +125,13 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
     update(&app, &mut order, "orders/updated", 1).await;
     let line_b = line(&order, 1)["id"].to_string();
     let rederived = eventually(WAIT, || async {
-        let now = live(&purchases(&app, &id).await);
+        let now = live(&app.supplier_orders(&id).await);
         now.len() == 1
             && now[0]["supplier_account"] == json!("vendor-b")
             && now[0]["items"][0]["quantity"] == json!(4)
     })
     .await;
-    let all = purchases(&app, &id).await;
+    let all = app.supplier_orders(&id).await;
     assert!(rederived, "{all:#?}");
     let vendor_a = all
         .iter()
@@ -168,13 +152,13 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     assert!(
         eventually(WAIT, || async {
-            live(&purchases(&app, &id).await)
+            live(&app.supplier_orders(&id).await)
                 .iter()
                 .all(|p| p["status"] == json!("awaiting_shipment"))
         })
         .await
     );
-    let handed = live(&purchases(&app, &id).await);
+    let handed = live(&app.supplier_orders(&id).await);
     assert_eq!(handed.len(), 1);
     assert_eq!(handed[0]["supplier_account"], json!("vendor-b"));
 
@@ -189,7 +173,7 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
     update(&app, &mut order, "orders/updated", 2).await;
     assert!(
         eventually(WAIT, || async {
-            live(&purchases(&app, &id).await).iter().any(|p| {
+            live(&app.supplier_orders(&id).await).iter().any(|p| {
                 p["supplier_account"] == json!("vendor-a")
                     && p["items"][0]["line_id"].as_str() == Some(c["id"].to_string().as_str())
                     && p["items"][0]["quantity"] == json!(2)
@@ -197,7 +181,7 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
         })
         .await,
         "{:#?}",
-        purchases(&app, &id).await
+        app.supplier_orders(&id).await
     );
     // Nothing bought that the store's order does not hold.
     assert!(flags(&app, &id).await.is_empty());
@@ -228,7 +212,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(
         eventually(WAIT, || async {
-            purchases(&app, &id)
+            app.supplier_orders(&id)
                 .await
                 .first()
                 .map(|p| p["status"].clone())
@@ -236,7 +220,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
         })
         .await
     );
-    let so = purchases(&app, &id).await[0]["id"]
+    let so = app.supplier_orders(&id).await[0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -261,7 +245,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     );
     assert!(raised.iter().any(|f| f["kind"] == json!("address_changed")));
     assert_eq!(
-        purchases(&app, &id).await[0]["items"][0]["quantity"],
+        app.supplier_orders(&id).await[0]["items"][0]["quantity"],
         json!(1)
     );
     // The attention check (run by the sweep on its own clock, and by the attention consumer
@@ -343,7 +327,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     update(&app, &mut order, "orders/cancelled", 3).await;
     assert!(
         eventually(WAIT, || async {
-            purchases(&app, &id).await[0]["status"] == json!("cancelled")
+            app.supplier_orders(&id).await[0]["status"] == json!("cancelled")
         })
         .await
     );
@@ -398,7 +382,7 @@ async fn a_refund_after_handover_stops_the_vendor_like_a_cancellation() {
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(
         eventually(WAIT, || async {
-            purchases(&app, &id)
+            app.supplier_orders(&id)
                 .await
                 .first()
                 .map(|p| p["status"].clone())
@@ -410,11 +394,11 @@ async fn a_refund_after_handover_stops_the_vendor_like_a_cancellation() {
     update(&app, &mut order, "orders/updated", 1).await;
     assert!(
         eventually(WAIT, || async {
-            purchases(&app, &id).await[0]["status"] == json!("cancelled")
+            app.supplier_orders(&id).await[0]["status"] == json!("cancelled")
         })
         .await,
         "{:#?}",
-        purchases(&app, &id).await
+        app.supplier_orders(&id).await
     );
     assert!(flags(&app, &id).await[0]["detail"]
         .as_str()
@@ -427,6 +411,9 @@ async fn a_refund_after_handover_stops_the_vendor_like_a_cancellation() {
 async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
     let cj = cj().await;
     let app = app_with(&cj, |_| {}).await;
+    // The store has no Admin API set: pushing the shipment to it fails, and that is not what
+    // this test is about.
+    app.expect_failed_jobs("shipment.push");
     let store = app.shopify_store().await;
     let mut order = two_line_order(9_410_004);
     order["line_items"][0]["quantity"] = json!(2);
@@ -437,7 +424,7 @@ async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(
         eventually(WAIT, || async {
-            purchases(&app, &id)
+            app.supplier_orders(&id)
                 .await
                 .first()
                 .map(|p| p["status"].clone())
@@ -445,7 +432,7 @@ async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
         })
         .await
     );
-    let so = purchases(&app, &id).await[0]["id"]
+    let so = app.supplier_orders(&id).await[0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -495,7 +482,7 @@ async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
         .count();
     assert_eq!(added, 1);
     assert_eq!(
-        purchases(&app, &id).await[0]["status"],
+        app.supplier_orders(&id).await[0]["status"],
         json!("awaiting_shipment")
     );
     let detail = app.order_detail(&id).await;
@@ -546,7 +533,10 @@ async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
     );
     let parcels = app.api_json(&format!("/api/v1/orders/{id}/parcels")).await;
     assert_eq!(parcels.as_array().unwrap().len(), 2, "{parcels}");
-    assert_eq!(purchases(&app, &id).await[0]["status"], json!("shipped"));
+    assert_eq!(
+        app.supplier_orders(&id).await[0]["status"],
+        json!("shipped")
+    );
     app.stop().await;
 }
 
@@ -554,6 +544,9 @@ async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
 async fn a_vendor_reads_only_its_own_purchase_of_a_shared_order() {
     let cj = cj().await;
     let app = app_with(&cj, |_| {}).await;
+    // The store has no Admin API set: pushing the shipment to it fails, and that is not what
+    // this test is about.
+    app.expect_failed_jobs("shipment.push");
     let store = app.shopify_store().await;
     let order = two_line_order(9_410_005);
     map_variant(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
@@ -562,7 +555,7 @@ async fn a_vendor_reads_only_its_own_purchase_of_a_shared_order() {
     let id = ack["order_id"].as_str().unwrap().to_string();
     assert!(
         eventually(WAIT, || async {
-            live(&purchases(&app, &id).await)
+            live(&app.supplier_orders(&id).await)
                 .iter()
                 .filter(|p| p["status"] == json!("awaiting_shipment"))
                 .count()
@@ -589,7 +582,7 @@ async fn a_vendor_reads_only_its_own_purchase_of_a_shared_order() {
     let mine = mine.as_array().unwrap();
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert_eq!(mine[0]["supplier_account"], json!("vendor-a"));
-    let so_b = live(&purchases(&app, &id).await)
+    let so_b = live(&app.supplier_orders(&id).await)
         .into_iter()
         .find(|p| p["supplier_account"] == json!("vendor-b"))
         .unwrap();

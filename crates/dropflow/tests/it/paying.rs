@@ -50,27 +50,14 @@ pub(crate) async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: 
             "currency": "USD" });
         let body = json!({ "variant_id": line["variant_id"].to_string().trim_matches('"'),
             "components": [{ "offers": [offer] }] });
-        let response = app
-            .client()
-            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-            .bearer_auth(&app.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("put mapping");
-        expect_json(response, StatusCode::OK).await;
+        app.put_mapping(store, &body).await;
     }
 }
 
 pub(crate) async fn put_settings(app: &TestApp, store: &str, settings: Value) {
     let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/settings")))
-        .bearer_auth(&app.token)
-        .json(&settings)
-        .send()
-        .await
-        .expect("put settings");
+        .api_put(&format!("/api/v1/stores/{store}/settings"), &settings)
+        .await;
     expect_json(response, StatusCode::OK).await;
 }
 
@@ -154,6 +141,8 @@ async fn a_used_up_cj_quota_makes_the_purchase_wait_not_fail() {
     let cj = cj().await;
     cj.set_daily_quota(Some(0));
     let app = app_with(&cj, |_| {}).await;
+    // The purchase waits for the quota on purpose (deferred, not failed).
+    app.allow_pending_jobs();
     let store = app.shopify_store().await;
     top_up(&app, &store, "1000.00").await;
     let id = one_line_order(&app, &store, 9_300_010, "cj").await;
@@ -280,6 +269,8 @@ async fn with_auto_order_off_a_click_places_and_bulk_pay_pays() {
 async fn a_vendor_enters_tracking_a_typo_is_refused_and_the_parcel_waits_for_the_store() {
     let cj = cj().await;
     let app = app_with(&cj, |_| {}).await;
+    // The parcel waits for the store on purpose: it has no Admin API, so the push fails.
+    app.expect_failed_jobs("shipment.push");
     let store = app.shopify_store().await;
     let id = one_line_order(&app, &store, 9_300_004, "manual").await;
     let p = wait_status(&app, &id, "awaiting_shipment").await;
@@ -522,13 +513,11 @@ async fn a_parcel_reaches_the_store_by_shopifys_carrier_name_with_a_link() {
         .await
         .expect("shopify admin sandbox");
     let access = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
-        .bearer_auth(&app.token)
-        .json(&json!({ "url": shop.base_url, "key": shop.access_token() }))
-        .send()
-        .await
-        .expect("put admin");
+        .api_put(
+            &format!("/api/v1/stores/{store}/admin"),
+            &json!({ "url": shop.base_url, "key": shop.access_token() }),
+        )
+        .await;
     assert!(access.status().is_success(), "{}", access.status());
     let id = one_line_order(&app, &store, 9_300_020, "manual").await;
     let p = wait_status(&app, &id, "awaiting_shipment").await;

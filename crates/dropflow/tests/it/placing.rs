@@ -91,24 +91,8 @@ async fn map_order(app: &TestApp, store: &str, order: &Value) {
         };
         let body = json!({ "variant_id": line["variant_id"].to_string().trim_matches('"'),
             "components": [{ "offers": [offer] }] });
-        let response = app
-            .client()
-            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-            .bearer_auth(&app.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("put mapping");
-        expect_json(response, StatusCode::OK).await;
+        app.put_mapping(store, &body).await;
     }
-}
-
-async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
 }
 
 fn placed(p: &Value) -> bool {
@@ -128,12 +112,12 @@ async fn a_paid_order_is_placed_with_each_supplier() {
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().expect("id").to_string();
     let done = eventually(Duration::from_secs(15), || async {
-        let p = purchases(&app, &id).await;
+        let p = app.supplier_orders(&id).await;
         !p.is_empty() && p.iter().all(placed)
     })
     .await;
-    assert!(done, "not placed: {:?}", purchases(&app, &id).await);
-    for p in purchases(&app, &id).await {
+    assert!(done, "not placed: {:?}", app.supplier_orders(&id).await);
+    for p in app.supplier_orders(&id).await {
         assert!(
             p["external_id"].as_str().is_some_and(|x| !x.is_empty()),
             "{p}"
@@ -169,14 +153,14 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().expect("id").to_string();
     let unknown = eventually(Duration::from_secs(15), || async {
-        purchases(&app, &id)
+        app.supplier_orders(&id)
             .await
             .first()
             .map(|p| p["status"].clone())
             == Some(json!("placement_unknown"))
     })
     .await;
-    assert!(unknown, "{:?}", purchases(&app, &id).await);
+    assert!(unknown, "{:?}", app.supplier_orders(&id).await);
     // The supplier recovers; the retry must not create a second order.
     s.ali.faults.set(Faults::default());
     // AliExpress cannot be asked by our reference, so the retry places again with the same
@@ -189,7 +173,8 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
             app.api_json("/api/v1/jobs?status=queued").await,
             app.api_json("/api/v1/jobs?status=failed").await
         );
-        let status = purchases(&app, &id)
+        let status = app
+            .supplier_orders(&id)
             .await
             .first()
             .map(|p| p["status"].clone());
@@ -203,7 +188,7 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
     .await;
     // Let a request the sandbox was still holding land, had it been going to buy again.
     tokio::time::sleep(TIMEOUT_HOLD + Duration::from_millis(500)).await;
-    let p = purchases(&app, &id).await;
+    let p = app.supplier_orders(&id).await;
     let attempt = p[0]["attempt_id"].as_str().expect("attempt").to_string();
     assert!(settled, "neither placed nor flagged: {p:?}");
     assert_eq!(s.ali.orders_placed(&attempt), 1, "bought twice: {p:?}");
@@ -219,7 +204,7 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
         assert_eq!(retry.status(), StatusCode::ACCEPTED);
         tokio::time::sleep(Duration::from_secs(2)).await;
         assert_eq!(
-            purchases(&app, &id).await.len(),
+            app.supplier_orders(&id).await.len(),
             1,
             "retry re-bought the lines"
         );

@@ -17,23 +17,7 @@ fn offer(supplier: &str, sku: &str, cost: &str, priority: i32, stock: Option<u32
 async fn map_variant(app: &TestApp, store: &str, variant: &Value, components: Value) {
     let body =
         json!({ "variant_id": variant.to_string().trim_matches('"'), "components": components });
-    let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("put mapping");
-    expect_json(response, StatusCode::OK).await;
-}
-
-async fn supplier_orders(app: &TestApp, order_id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{order_id}/supplier-orders"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    app.put_mapping(store, &body).await;
 }
 
 async fn send_paid(app: &TestApp, order: &Value) -> String {
@@ -44,6 +28,9 @@ async fn send_paid(app: &TestApp, order: &Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_order_becomes_one_supplier_order_per_supplier() {
     let app = TestApp::spawn_production().await;
+    // No supplier connector in this app: routed purchases fail to place; this test is about
+    // the routing.
+    app.expect_failed_jobs("supplier_order.place");
     let store = app.shopify_store().await;
     let order = paid_order(9_100_001, "#R1");
     let lines = order["line_items"].as_array().expect("lines").clone();
@@ -61,11 +48,11 @@ async fn a_paid_order_becomes_one_supplier_order_per_supplier() {
     }
     let id = send_paid(&app, &order).await;
     let routed = eventually(Duration::from_secs(10), || async {
-        !supplier_orders(&app, &id).await.is_empty()
+        !app.supplier_orders(&id).await.is_empty()
     })
     .await;
     assert!(routed, "the order was not routed");
-    let purchases = supplier_orders(&app, &id).await;
+    let purchases = app.supplier_orders(&id).await;
     let expected = if lines.len() > 1 { 2 } else { 1 };
     assert_eq!(purchases.len(), expected, "{purchases:?}");
     for p in &purchases {
@@ -92,6 +79,9 @@ async fn a_paid_order_becomes_one_supplier_order_per_supplier() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_it_on() {
     let app = TestApp::spawn_production().await;
+    // No supplier connector in this app: routed purchases fail to place; this test is about
+    // the routing.
+    app.expect_failed_jobs("supplier_order.place");
     let store = app.shopify_store().await;
     let order = paid_order(9_100_002, "#R2");
     let id = send_paid(&app, &order).await;
@@ -125,7 +115,7 @@ async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_
     })
     .await;
     assert!(moved, "the retry did not move the order on");
-    assert_eq!(supplier_orders(&app, &id).await.len(), 1);
+    assert_eq!(app.supplier_orders(&id).await.len(), 1);
     let kinds = timeline_kinds(&app.order_detail(&id).await);
     assert!(kinds.contains(&"routing_failed".to_string()));
     assert!(kinds.contains(&"routing_succeeded".to_string()));
@@ -137,7 +127,7 @@ async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_
     app.api_post_empty(&format!("/api/v1/orders/{id}/route"))
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(supplier_orders(&app, &id).await.len(), 1);
+    assert_eq!(app.supplier_orders(&id).await.len(), 1);
     app.stop().await;
 }
 
@@ -158,13 +148,11 @@ async fn a_mapping_with_bad_fields_is_refused_naming_the_field() {
         ),
     ] {
         let response = app
-            .client()
-            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-            .bearer_auth(&app.token)
-            .json(&json!({ "variant_id": "1", "components": components }))
-            .send()
-            .await
-            .expect("put");
+            .api_put(
+                &format!("/api/v1/stores/{store}/mappings"),
+                &json!({ "variant_id": "1", "components": components }),
+            )
+            .await;
         let message =
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains(field), "{message} should name {field}");

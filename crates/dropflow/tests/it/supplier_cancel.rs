@@ -19,14 +19,6 @@ async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 /// The store cancels `order` (a later snapshot, `orders/cancelled`).
 async fn cancel_in_store(app: &TestApp, order: &mut Value) {
     order["cancelled_at"] = json!("2024-05-01T11:05:00-05:00");
@@ -156,7 +148,7 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     let id = ack["order_id"].as_str().expect("order id").to_string();
     let ready = eventually(WAIT, || async {
-        let p = purchases(&app, &id).await;
+        let p = app.supplier_orders(&id).await;
         p.len() == 2
             && p.iter().any(|p| {
                 p["supplier"] == json!("cj")
@@ -169,8 +161,9 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
             })
     })
     .await;
-    assert!(ready, "{:?}", purchases(&app, &id).await);
-    let at_cj = purchases(&app, &id)
+    assert!(ready, "{:?}", app.supplier_orders(&id).await);
+    let at_cj = app
+        .supplier_orders(&id)
         .await
         .into_iter()
         .find(|p| p["supplier"] == json!("cj"))
@@ -183,15 +176,16 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
     order["updated_at"] = json!("2024-05-01T11:07:00-05:00");
     app.shopify_order("orders/updated", &order).await;
     let let_go = eventually(WAIT, || async {
-        purchases(&app, &id)
+        app.supplier_orders(&id)
             .await
             .iter()
             .any(|p| p["supplier"] == json!("cj") && p["status"] == json!("cancelled"))
     })
     .await;
-    assert!(let_go, "{:?}", purchases(&app, &id).await);
+    assert!(let_go, "{:?}", app.supplier_orders(&id).await);
     assert_eq!(cj.order(&attempt).expect("at CJ").status, "CANCELLED");
-    let vendor = purchases(&app, &id)
+    let vendor = app
+        .supplier_orders(&id)
         .await
         .into_iter()
         .find(|p| p["supplier"] == json!("manual"))
@@ -218,17 +212,17 @@ async fn the_marketplace_cancels_unpaid_orders_and_refunds_paid_ones_before_ship
 
     // Paid, the seller has not shipped: a refund request, which the seller agrees to.
     let (id, mut order) = paid_at_market(&w, 9_420_101).await;
-    let external = purchases(&w.app, &id).await[0]["external_id"]
+    let external = w.app.supplier_orders(&id).await[0]["external_id"]
         .as_str()
         .expect("1688 order")
         .to_string();
     let before = w.market.balance_fen();
     cancel_in_store(&w.app, &mut order).await;
     let cancelled = eventually(WAIT, || async {
-        purchases(&w.app, &id).await[0]["status"] == json!("cancelled")
+        w.app.supplier_orders(&id).await[0]["status"] == json!("cancelled")
     })
     .await;
-    assert!(cancelled, "{:?}", purchases(&w.app, &id).await);
+    assert!(cancelled, "{:?}", w.app.supplier_orders(&id).await);
     let refunds = w.market.refunds();
     let asked = refunds
         .iter()
@@ -276,24 +270,25 @@ async fn an_unpaid_marketplace_order_is_cancelled_there() {
     .await;
     let (id, mut order) = wh::order(&w, 9_420_103, 1).await;
     let placed = eventually(WAIT, || async {
-        purchases(&w.app, &id)
+        w.app
+            .supplier_orders(&id)
             .await
             .first()
             .is_some_and(|p| p["status"] == json!("awaiting_payment"))
     })
     .await;
-    assert!(placed, "{:?}", purchases(&w.app, &id).await);
-    let external = purchases(&w.app, &id).await[0]["external_id"]
+    assert!(placed, "{:?}", w.app.supplier_orders(&id).await);
+    let external = w.app.supplier_orders(&id).await[0]["external_id"]
         .as_str()
         .expect("1688 order")
         .to_string();
     let calls = w.market.calls(dropflow_sandbox::marketplace::CANCEL);
     cancel_in_store(&w.app, &mut order).await;
     let cancelled = eventually(WAIT, || async {
-        purchases(&w.app, &id).await[0]["status"] == json!("cancelled")
+        w.app.supplier_orders(&id).await[0]["status"] == json!("cancelled")
     })
     .await;
-    assert!(cancelled, "{:?}", purchases(&w.app, &id).await);
+    assert!(cancelled, "{:?}", w.app.supplier_orders(&id).await);
     assert!(w.market.calls(dropflow_sandbox::marketplace::CANCEL) > calls);
     let status = w
         .market

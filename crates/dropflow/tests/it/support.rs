@@ -1,6 +1,9 @@
 //! The test harness: a fresh database per test (SQLite file or PostgreSQL database, chosen by
 //! `DROPFLOW_TEST_DATABASE`), a running dropflow on an ephemeral port, an API token, and
-//! helpers that speak to it the way stores and merchants do.
+//! helpers that speak to it the way stores and merchants do. A test whose app leaves jobs
+//! failed or undrained fails at its end unless it declared them ([`job_check`]).
+
+pub mod job_check;
 
 use dropflow::config::Config;
 use dropflow::jobs::Registry;
@@ -156,6 +159,12 @@ pub struct TestApp {
     pub testdb: TestDb,
     running: Option<dropflow::app::Running>,
     client: reqwest::Client,
+    /// The job kinds this app's runner handles: only those are checked at the end.
+    handled_kinds: Vec<String>,
+    /// What the test declared it leaves in the queue.
+    expected_jobs: std::sync::Mutex<job_check::Expected>,
+    /// Whether the end-of-test job check has run ([`TestApp::stop`] runs it).
+    jobs_checked: bool,
 }
 
 impl TestApp {
@@ -186,6 +195,7 @@ impl TestApp {
         configure(&mut config);
         let db = testdb.connect().await;
         let registry = jobs(&db);
+        let handled_kinds = registry.kinds();
         let token = dropflow::storage::tokens::create(&db, TOKEN_NAME)
             .await
             .expect("create a token");
@@ -203,11 +213,64 @@ impl TestApp {
             testdb,
             running: Some(running),
             client,
+            handled_kinds,
+            expected_jobs: Default::default(),
+            jobs_checked: false,
         }
     }
 
-    /// Stops the server, the runner and the ingest writer, then removes the database.
+    /// Declares that this test leaves `kind` jobs failed (or retrying after an error) on
+    /// purpose, so the end-of-test job check lets them be.
+    pub fn expect_failed_jobs(&self, kind: &str) {
+        if let Ok(mut expected) = self.expected_jobs.lock() {
+            expected.failed.push(kind.to_string());
+        }
+    }
+
+    /// Declares that this test may end with due jobs still queued or running (parked on
+    /// purpose, or stopped mid-way).
+    pub fn allow_pending_jobs(&self) {
+        if let Ok(mut expected) = self.expected_jobs.lock() {
+            expected.pending = true;
+        }
+    }
+
+    fn expected(&self) -> job_check::Expected {
+        self.expected_jobs
+            .lock()
+            .map(|e| e.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits (up to [`job_check::DRAIN`], while the runner runs) for the handled jobs to
+    /// settle, then fails the test if some are left failed or undrained beyond what it
+    /// declared.
+    pub async fn assert_jobs_settled(&self) {
+        let expected = self.expected();
+        let as_of = dropflow::storage::now_ms();
+        let deadline = tokio::time::Instant::now() + job_check::DRAIN;
+        loop {
+            let found =
+                job_check::leftovers(&self.testdb.url, &self.handled_kinds, &expected, as_of, 0)
+                    .await
+                    .expect("read the job queue");
+            if found.is_empty() {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                job_check::fail(&found);
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Checks the job queue as the test's end ([`TestApp::assert_jobs_settled`], the runner
+    /// still running), then stops the server, the runner and the ingest writer and removes
+    /// the database.
     pub async fn stop(mut self) {
+        self.assert_jobs_settled().await;
+        self.jobs_checked = true;
         if let Some(running) = self.running.take() {
             running.stop().await;
         }
@@ -235,13 +298,46 @@ impl TestApp {
     }
 
     pub async fn api_post(&self, path: &str, body: &Value) -> Response {
+        self.api_send(reqwest::Method::POST, path, body).await
+    }
+
+    /// A request with a JSON body and the harness's token.
+    async fn api_send(&self, method: reqwest::Method, path: &str, body: &Value) -> Response {
         self.client
-            .post(self.url(path))
+            .request(method.clone(), self.url(path))
             .bearer_auth(&self.token)
             .json(body)
             .send()
             .await
-            .expect("POST")
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// `PUT` with a JSON body.
+    pub async fn api_put(&self, path: &str, body: &Value) -> Response {
+        self.api_send(reqwest::Method::PUT, path, body).await
+    }
+
+    /// Puts a store's mapping (`{"variant_id", "components"}`), 200 expected; the answer.
+    pub async fn put_mapping(&self, store: &str, body: &Value) -> Value {
+        let response = self
+            .api_put(&format!("/api/v1/stores/{store}/mappings"), body)
+            .await;
+        expect_json(response, StatusCode::OK).await
+    }
+
+    /// A list the API answers (200 expected); empty if the body is not an array.
+    pub async fn api_list(&self, path: &str) -> Vec<Value> {
+        self.api_json(path)
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The order's supplier orders (purchases).
+    pub async fn supplier_orders(&self, order_id: &str) -> Vec<Value> {
+        self.api_list(&format!("/api/v1/orders/{order_id}/supplier-orders"))
+            .await
     }
 
     /// `POST` with no body at all (hold releases, job retries).
@@ -376,6 +472,34 @@ impl TestApp {
                 .await
                 .expect("count jobs");
         row
+    }
+}
+
+impl Drop for TestApp {
+    /// The end-of-test job check for a test that did not [`TestApp::stop`] its app. On a
+    /// multi-threaded runtime the runner keeps going while this waits for the queue to
+    /// settle; on a current-thread runtime (blocked here) it is a snapshot in which a due job
+    /// counts once it has waited past any polling delay.
+    fn drop(&mut self) {
+        if std::thread::panicking() || self.jobs_checked {
+            return;
+        }
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+                tokio::task::block_in_place(|| handle.block_on(self.assert_jobs_settled()));
+                return;
+            }
+        }
+        let found = job_check::leftovers_blocking(
+            self.testdb.url.clone(),
+            self.handled_kinds.clone(),
+            self.expected(),
+            job_check::SNAPSHOT_LATENESS_MS,
+        )
+        .expect("read the job queue");
+        if !found.is_empty() {
+            job_check::fail(&found);
+        }
     }
 }
 

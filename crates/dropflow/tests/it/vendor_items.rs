@@ -55,15 +55,7 @@ pub(crate) async fn map_to_vendor(
         "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
             "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
             "unit_cost": cost, "currency": "USD", "product_url": link }] }] });
-    let response = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-        .bearer_auth(&app.token)
-        .json(&body)
-        .send()
-        .await
-        .expect("put mapping");
-    let stored = expect_json(response, StatusCode::OK).await;
+    let stored = app.put_mapping(store, &body).await;
     assert_eq!(
         stored["mapping"]["components"][0]["offers"][0]["product_url"],
         json!(link),
@@ -239,13 +231,8 @@ async fn a_supplier_link_must_be_https_and_a_refused_one_writes_nothing() {
                 "supplier_product_id": "p", "supplier_sku_id": "s",
                 "unit_cost": "1.00", "currency": "USD", "product_url": link }] }] });
         let response = app
-            .client()
-            .put(app.url(&format!("/api/v1/stores/{store}/mappings")))
-            .bearer_auth(&app.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .api_put(&format!("/api/v1/stores/{store}/mappings"), &body)
+            .await;
         let message =
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(

@@ -5,7 +5,7 @@
 //! dispatching before the fee is paid (refused, nothing changed).
 
 use crate::support::*;
-use dropflow::suppliers::marketplace::{Marketplace, MarketplaceConfig, Secret, WarehouseAddress};
+use dropflow::suppliers::marketplace::Marketplace;
 use dropflow::suppliers::Supplier;
 use dropflow_core::supplier::SupplierKind;
 use dropflow_sandbox::marketplace::{self as mk, MarketplaceSandbox, MarketplaceSandboxConfig};
@@ -34,24 +34,10 @@ pub(crate) async fn world() -> World {
     let shopify = shopify_admin::start(ShopifyAdminConfig::default())
         .await
         .expect("shopify admin sandbox");
-    let connector: Arc<dyn Supplier> = Arc::new(Marketplace::new(MarketplaceConfig {
-        base_url: market.base_url.clone(),
-        app_key: market.app_key().into(),
-        app_secret: Secret::new(market.app_secret()),
-        access_token: Secret::new(market.access_token()),
-        warehouse: WarehouseAddress {
-            full_name: "DF Warehouse".into(),
-            mobile: "13800138000".into(),
-            post_code: "518000".into(),
-            province: "广东省".into(),
-            city: "深圳市".into(),
-            area: "宝安区".into(),
-            address: "福永街道 88 号 3 楼".into(),
-        },
-        timeout_ms: 2_000,
-        price_guard_percent: None,
-        reference_pages: 3,
-    }));
+    // The connector `dropflow demo` builds for this sandbox, with a patient timeout.
+    let mut config = dropflow::demo::operator::marketplace_config(&market);
+    config.timeout_ms = 2_000;
+    let connector: Arc<dyn Supplier> = Arc::new(Marketplace::new(config));
     let app = TestApp::spawn_jobs(
         move |db| {
             let mut services = dropflow::fulfilment::Services::bare(db);
@@ -68,13 +54,11 @@ pub(crate) async fn world() -> World {
     .await;
     let store = app.shopify_store().await;
     let admin = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
-        .bearer_auth(&app.token)
-        .json(&json!({ "url": shopify.base_url, "key": shopify.access_token() }))
-        .send()
-        .await
-        .expect("put admin");
+        .api_put(
+            &format!("/api/v1/stores/{store}/admin"),
+            &json!({ "url": shopify.base_url, "key": shopify.access_token() }),
+        )
+        .await;
     assert!(admin.status().is_success(), "{}", admin.status());
     for (currency, amount) in [("CNY", "20000.00"), ("USD", "500.00")] {
         let response = app
@@ -146,21 +130,13 @@ pub(crate) async fn order_with(
     )
 }
 
-pub(crate) async fn purchases(app: &TestApp, id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 pub(crate) async fn all_paid(app: &TestApp, id: &str, n: usize) {
     let reached = eventually(Duration::from_secs(20), || async {
-        let p = purchases(app, id).await;
+        let p = app.supplier_orders(id).await;
         p.len() == n && p.iter().all(|p| p["status"] == json!("awaiting_shipment"))
     })
     .await;
-    assert!(reached, "not all paid: {:?}", purchases(app, id).await);
+    assert!(reached, "not all paid: {:?}", app.supplier_orders(id).await);
 }
 
 pub(crate) async fn view(app: &TestApp, id: &str) -> Value {

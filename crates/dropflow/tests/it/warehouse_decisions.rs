@@ -91,7 +91,8 @@ fn item_id(item: &Value) -> String {
 
 /// What the item's purchase paid for its line: unit cost × quantity, in its currency.
 async fn goods_cost(app: &TestApp, id: &str, item: &Value) -> Money {
-    let purchase = purchases(app, id)
+    let purchase = app
+        .supplier_orders(id)
         .await
         .into_iter()
         .find(|p| p["id"] == item["supplier_order_id"])
@@ -188,7 +189,7 @@ async fn reorder_buys_once_more_and_the_replacement_ships_instead_of_the_failed_
     let failed = item_id(&v["items"][0]);
     fail(app, &failed).await;
     let orders_before = w.market.orders().len();
-    let first = purchases(app, &id).await;
+    let first = app.supplier_orders(&id).await;
     assert_eq!(first.len(), 1);
 
     let decided = expect_json(decide(app, &id, "reorder").await, StatusCode::OK).await;
@@ -198,11 +199,11 @@ async fn reorder_buys_once_more_and_the_replacement_ships_instead_of_the_failed_
     assert_eq!(v["readiness"]["missing"].as_array().map(Vec::len), Some(1));
     // Bought again through the normal jobs, with its own attempt id: exactly one more.
     let bought = eventually(Duration::from_secs(20), || async {
-        let p = purchases(app, &id).await;
+        let p = app.supplier_orders(&id).await;
         p.len() == 2 && p[1]["status"] == json!("awaiting_shipment")
     })
     .await;
-    let now = purchases(app, &id).await;
+    let now = app.supplier_orders(&id).await;
     assert!(bought, "{now:?}");
     assert_ne!(now[0]["attempt_id"], now[1]["attempt_id"]);
     assert_eq!(
@@ -221,7 +222,7 @@ async fn reorder_buys_once_more_and_the_replacement_ships_instead_of_the_failed_
         "conflict",
     )
     .await;
-    assert_eq!(purchases(app, &id).await.len(), 2);
+    assert_eq!(app.supplier_orders(&id).await.len(), 2);
 
     // The replacement's own parcel comes in and is inspected; the order packs and leaves.
     sellers_ship(&w, &id).await;

@@ -185,13 +185,11 @@ async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_bo
     wait_stage(app, &id, "inspected").await;
     // The store's auto-pick rule applies to the second package too (the fee is left to pay).
     let settings = app
-        .client()
-        .put(app.url(&format!("/api/v1/stores/{}/warehouse-settings", w.store)))
-        .bearer_auth(&app.token)
-        .json(&json!({ "auto_pick": { "rule": "cheapest" }, "auto_pay_fee": false }))
-        .send()
-        .await
-        .expect("settings");
+        .api_put(
+            &format!("/api/v1/stores/{}/warehouse-settings", w.store),
+            &json!({ "auto_pick": { "rule": "cheapest" }, "auto_pay_fee": false }),
+        )
+        .await;
     expect_json(settings, StatusCode::OK).await;
     let second = expect_json(pack(app, &id).await, StatusCode::OK).await;
     let second_id = second["id"].as_str().expect("package").to_string();
