@@ -21,13 +21,17 @@ pub mod store_address;
 pub mod shop_check;
 /// What a store order may contain (422 otherwise) and what is held for a person.
 pub mod limits;
+/// Every store platform's connector, one line each.
+pub mod registry;
 pub mod shopify;
 pub mod woocommerce;
 
 mod decode;
 mod signature;
+mod store_platform;
 
 pub use signature::verify_base64_hmac_sha256;
+pub use store_platform::{Envelope, Incoming, MissingHeader, StorePlatform, WebhookHeaders};
 
 /// What is wrong with a store's payload, precise enough for the merchant (or us) to find the
 /// field: every variant that concerns a field carries its JSON path, e.g.

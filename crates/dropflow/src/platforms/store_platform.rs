@@ -1,0 +1,107 @@
+//! What the one webhook route and store registration need from a store platform: the
+//! [`StorePlatform`] trait, and the headers it reads a delivery from.
+
+use super::PayloadError;
+use axum::http::HeaderMap;
+use dropflow_core::intake::{Platform, StoreOrder};
+
+/// One store platform's webhooks and store addresses. Implementations hold no state and do no
+/// IO: raw bytes and header values in, typed values out.
+///
+/// The route (`src/http/webhooks.rs`) calls them in this order, each failing before anything
+/// is stored: [`envelope`](Self::envelope) (400 on a missing header), the store lookup by
+/// [`Envelope::store`] (404), [`verify`](Self::verify) against the store's secrets (401),
+/// [`carries_order`](Self::carries_order) (200 `ignored` when not), then
+/// [`parse_order`](Self::parse_order) (422).
+pub trait StorePlatform: Send + Sync {
+    /// Which platform this is; its `as_str()` is the `stores.platform` value and the webhook
+    /// path `/webhooks/{as_str}`.
+    fn platform(&self) -> Platform;
+
+    /// The platform's name for people, in messages ("not a Shopify order: …").
+    fn title(&self) -> &'static str;
+
+    /// What the route needs from a delivery's headers, or [`Incoming::Ping`] for a test
+    /// delivery the platform sends unsigned and wants a 2xx for. `body` is only for telling a
+    /// ping apart; a missing or empty required header is an error naming it.
+    fn envelope<'h>(
+        &self,
+        headers: &WebhookHeaders<'h>,
+        body: &[u8],
+    ) -> Result<Incoming<'h>, MissingHeader>;
+
+    /// Whether `signature` (from [`Envelope::signature`]) signs the raw `body` under one of the
+    /// store's webhook secrets. Constant-time.
+    fn verify(&self, secret: &[u8], body: &[u8], signature: &str) -> bool;
+
+    /// Whether a delivery of `topic` carries a whole order that [`parse_order`](Self::parse_order)
+    /// reads. Other topics (unknown ones included) are verified and acknowledged with 200, so
+    /// the platform neither retries them nor disables the webhook.
+    fn carries_order(&self, topic: &str) -> bool;
+
+    /// The order in a delivery's body, as our normalised [`StoreOrder`].
+    fn parse_order(&self, body: &[u8]) -> Result<StoreOrder, PayloadError>;
+
+    /// Whether `domain` (already normalised: lower case, no scheme, no trailing `/`) is a
+    /// store address on this platform, the key its webhooks name the store by; `Err` says
+    /// why not, starting with `domain: `.
+    fn check_domain(&self, domain: &str) -> Result<(), String>;
+
+    /// What the store's Admin API URL must be, for the message refusing another
+    /// ("the shop's own Admin API").
+    fn admin_api_site(&self) -> &'static str;
+
+    /// The payload field the order total comes from, for messages about it (`total_price`).
+    fn total_field(&self) -> &'static str;
+}
+
+/// A delivery's headers, as a platform reads them: values trimmed, an empty value is missing.
+pub struct WebhookHeaders<'h>(&'h HeaderMap);
+
+impl<'h> WebhookHeaders<'h> {
+    pub fn new(headers: &'h HeaderMap) -> Self {
+        WebhookHeaders(headers)
+    }
+
+    /// The header's value, `None` when absent, empty or not text. `name` in lower case.
+    pub fn optional(&self, name: &'static str) -> Option<&'h str> {
+        self.0
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The header's value, or the error naming it. `name` in lower case.
+    pub fn required(&self, name: &'static str) -> Result<&'h str, MissingHeader> {
+        self.optional(name).ok_or(MissingHeader(name))
+    }
+}
+
+/// A header a delivery must have is missing or empty (its lower-case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("missing header {0}")]
+pub struct MissingHeader(pub &'static str);
+
+/// What arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Incoming<'h> {
+    /// A test delivery that carries no data: answered 200 `pong` without a signature check.
+    Ping,
+    /// A signed delivery.
+    Delivery(Envelope<'h>),
+}
+
+/// The headers of a signed delivery, by what they mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope<'h> {
+    /// The store as the platform names it, matched against the registered domains.
+    pub store: &'h str,
+    /// Passed to [`StorePlatform::verify`].
+    pub signature: &'h str,
+    /// The platform's topic, verbatim (kept with the stored delivery).
+    pub topic: &'h str,
+    /// What makes two deliveries "the same": a re-delivery of one event carries the same key
+    /// and is dropped as a duplicate.
+    pub dedup_key: &'h str,
+}
