@@ -1,6 +1,7 @@
 //! Every store platform dropflow takes orders from, one line each. The webhook routes
-//! (`/webhooks/{platform}`), the domain and Admin API URL checks of a registration and the
-//! intake limits' messages all find a platform's connector here.
+//! (`/webhooks/{platform}`), the domain and Admin API checks of a registration, the intake
+//! limits' messages and the write-back's Admin API connectors all find a platform's
+//! [`StorePlatform`] here.
 
 use super::{shopify, woocommerce, StorePlatform};
 use dropflow_core::intake::Platform;

@@ -5,7 +5,7 @@
 //! `{handle}.myshopify.com`, a WooCommerce site is a public host name), and the Admin API is
 //! the shop's own site over https — never an address inside the operator's network.
 //!
-//! [`StorePlatform::check_domain`]: super::StorePlatform::check_domain
+//! [`StorePlatform::check_domain`]: crate::platforms::StorePlatform::check_domain
 
 use super::registry::store_platform;
 use crate::outbound::Reach;

@@ -1,12 +1,18 @@
-//! What the one webhook route and store registration need from a store platform: the
-//! [`StorePlatform`] trait, and the headers it reads a delivery from.
+//! What the one webhook route, store registration and the write-back need from a store
+//! platform: the [`StorePlatform`] trait, and the headers it reads a delivery from.
 
+use super::admin::{StoreAdmin, StoreApiError};
 use super::PayloadError;
+use crate::storage::settings::AdminAccess;
 use axum::http::HeaderMap;
 use dropflow_core::intake::{Platform, StoreOrder};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// One store platform's webhooks and store addresses. Implementations hold no state and do no
-/// IO: raw bytes and header values in, typed values out.
+/// One store platform: its webhooks, its store addresses and its Admin API connector.
+/// Implementations hold no state; apart from [`shop_address`](Self::shop_address), which asks
+/// the shop, they do no IO: raw bytes and header values in, typed values out.
 ///
 /// The route (`src/http/webhooks.rs`) calls them in this order, each failing before anything
 /// is stored: [`envelope`](Self::envelope) (400 on a missing header), the store lookup by
@@ -53,6 +59,18 @@ pub trait StorePlatform: Send + Sync {
 
     /// The payload field the order total comes from, for messages about it (`total_price`).
     fn total_field(&self) -> &'static str;
+
+    /// The Admin API connector of one store, writing fulfilments back. Each call builds a new
+    /// one: callers keep it per store and credentials (`app::store_admins`).
+    fn admin(&self, access: &AdminAccess, timeout: Duration) -> Arc<dyn StoreAdmin>;
+
+    /// The shop's own address as its Admin API gives it with `access` (to compare with the
+    /// registered domain: the credentials must open that very shop).
+    fn shop_address<'a>(
+        &'a self,
+        access: &'a AdminAccess,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<String, StoreApiError>>;
 }
 
 /// A delivery's headers, as a platform reads them: values trimmed, an empty value is missing.

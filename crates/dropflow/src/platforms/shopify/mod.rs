@@ -20,9 +20,14 @@ mod admin_tests;
 #[cfg(test)]
 mod tests;
 
+use super::admin::{StoreAdmin, StoreApiError};
 use super::store_address::MAX_LABEL_LEN;
 use super::{Envelope, Incoming, MissingHeader, PayloadError, StorePlatform, WebhookHeaders};
+use crate::storage::settings::AdminAccess;
 use dropflow_core::intake::{Platform, StoreOrder};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use admin::ShopifyAdmin;
 
@@ -128,9 +133,7 @@ impl StorePlatform for Shopify {
         let webhook_id = headers.required("x-shopify-webhook-id")?;
         // Shopify keeps the event id across re-deliveries of one event; the webhook id is per
         // delivery. Prefer the event id, fall back to the webhook id on older API versions.
-        let dedup_key = headers
-            .optional("x-shopify-event-id")
-            .unwrap_or(webhook_id);
+        let dedup_key = headers.optional("x-shopify-event-id").unwrap_or(webhook_id);
         Ok(Incoming::Delivery(Envelope {
             store,
             signature,
@@ -179,5 +182,22 @@ impl StorePlatform for Shopify {
 
     fn total_field(&self) -> &'static str {
         "total_price"
+    }
+
+    /// `key` is the access token; `secret` is not used.
+    fn admin(&self, access: &AdminAccess, timeout: Duration) -> Arc<dyn StoreAdmin> {
+        Arc::new(ShopifyAdmin::new(&access.url, &access.key, timeout))
+    }
+
+    fn shop_address<'a>(
+        &'a self,
+        access: &'a AdminAccess,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<String, StoreApiError>> {
+        Box::pin(async move {
+            ShopifyAdmin::new(&access.url, &access.key, timeout)
+                .shop_domain()
+                .await
+        })
     }
 }

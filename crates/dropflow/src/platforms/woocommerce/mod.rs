@@ -19,9 +19,14 @@ mod admin_tests;
 #[cfg(test)]
 mod tests;
 
+use super::admin::{StoreAdmin, StoreApiError};
 use super::store_address::public_host_name;
 use super::{Envelope, Incoming, MissingHeader, PayloadError, StorePlatform, WebhookHeaders};
+use crate::storage::settings::AdminAccess;
 use dropflow_core::intake::{Platform, StoreOrder};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use admin::WooAdmin;
 
@@ -201,4 +206,26 @@ impl StorePlatform for WooCommerce {
     fn total_field(&self) -> &'static str {
         "total"
     }
+
+    fn admin(&self, access: &AdminAccess, timeout: Duration) -> Arc<dyn StoreAdmin> {
+        Arc::new(admin_client(access, timeout))
+    }
+
+    fn shop_address<'a>(
+        &'a self,
+        access: &'a AdminAccess,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<String, StoreApiError>> {
+        Box::pin(async move { admin_client(access, timeout).home_url().await })
+    }
+}
+
+/// `key` and `secret` are the REST API's consumer key and secret.
+fn admin_client(access: &AdminAccess, timeout: Duration) -> WooAdmin {
+    WooAdmin::new(
+        &access.url,
+        &access.key,
+        access.secret.as_deref().unwrap_or_default(),
+        timeout,
+    )
 }
