@@ -37,8 +37,11 @@ pub trait StorePlatform: Send + Sync {
     ) -> Result<Incoming<'h>, MissingHeader>;
 
     /// Whether `signature` (from [`Envelope::signature`]) signs the raw `body` under one of the
-    /// store's webhook secrets. Constant-time.
-    fn verify(&self, secret: &[u8], body: &[u8], signature: &str) -> bool;
+    /// store's webhook secrets. Constant-time. By default the base64 HMAC-SHA256 of the body,
+    /// which Shopify and WooCommerce both use.
+    fn verify(&self, secret: &[u8], body: &[u8], signature: &str) -> bool {
+        super::verify_base64_hmac_sha256(secret, body, signature)
+    }
 
     /// Whether a delivery of `topic` carries a whole order that [`parse_order`](Self::parse_order)
     /// reads. Other topics (unknown ones included) are verified and acknowledged with 200, so

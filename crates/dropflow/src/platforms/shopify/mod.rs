@@ -142,10 +142,6 @@ impl StorePlatform for Shopify {
         }))
     }
 
-    fn verify(&self, secret: &[u8], body: &[u8], signature: &str) -> bool {
-        verify_webhook(secret, body, signature)
-    }
-
     /// Compliance and app topics are verified and acknowledged only: dropflow keeps no
     /// customer data beyond orders, which the order lifecycle owns.
     fn carries_order(&self, topic: &str) -> bool {

@@ -158,10 +158,6 @@ impl StorePlatform for WooCommerce {
         }))
     }
 
-    fn verify(&self, secret: &[u8], body: &[u8], signature: &str) -> bool {
-        verify_webhook(secret, body, signature)
-    }
-
     /// `order.deleted` carries only an id and follows a trash (which arrives as an
     /// `order.updated` with status `trash`, and cancels the order), so it is acknowledged only.
     fn carries_order(&self, topic: &str) -> bool {
