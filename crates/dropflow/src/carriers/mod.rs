@@ -4,17 +4,19 @@
 //! One directory per service (`track17/`: 17TRACK API v2.2). Connectors are stateless apart
 //! from configuration; they batch numbers as the service allows (17TRACK: 40 per call).
 //!
-//! The registry is [`TrackingConfig`]: one optional `[tracking.<service>]` section per service
-//! and one line in [`TrackingConfig::provider`] building its connector.
+//! [`registry`]: the services, each an optional `[tracking.<service>]` section and one line
+//! building its connector.
 
+/// The tracking services, one line each, and the `[tracking]` section naming them.
+pub mod registry;
 /// 17TRACK API v2.2.
 pub mod track17;
+
+pub use registry::TrackingConfig;
 
 use chrono::{DateTime, Utc};
 use dropflow_core::shipment::ShipmentStatus;
 use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A number to follow, with the carrier when we know it.
@@ -91,26 +93,4 @@ pub trait TrackingProvider: Send + Sync {
         &'a self,
         numbers: &'a [String],
     ) -> BoxFuture<'a, Result<Vec<TrackingUpdate>, TrackingApiError>>;
-}
-
-/// `[tracking]`: one optional section per tracking service.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrackingConfig {
-    /// `[tracking.track17]`: 17TRACK API v2.2 key and endpoint.
-    pub track17: Option<track17::Track17Config>,
-}
-
-impl TrackingConfig {
-    /// The tracking service parcels are followed with, `None` when none is configured (parcels
-    /// are then not followed). A second service would be one more `.or_else(…)` here.
-    pub fn provider(&self) -> Option<Arc<dyn TrackingProvider>> {
-        self.track17.as_ref().map(|t| {
-            Arc::new(track17::Track17::new(
-                &t.base_url,
-                &t.api_key,
-                Duration::from_millis(t.timeout_ms),
-            )) as Arc<dyn TrackingProvider>
-        })
-    }
 }
