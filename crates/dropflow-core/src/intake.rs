@@ -9,7 +9,8 @@ use crate::variant::VariantWord;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Which platform a store runs on.
+/// Which platform a store runs on. The connector of each is
+/// `dropflow::platforms::registry::store_platform`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Platform {
@@ -18,6 +19,9 @@ pub enum Platform {
 }
 
 impl Platform {
+    pub const ALL: [Platform; 2] = [Platform::Shopify, Platform::Woocommerce];
+
+    /// The name stored in `stores.platform` and used in the webhook URL.
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Shopify => "shopify",
@@ -25,11 +29,7 @@ impl Platform {
         }
     }
     pub fn parse(s: &str) -> Option<Platform> {
-        match s {
-            "shopify" => Some(Platform::Shopify),
-            "woocommerce" => Some(Platform::Woocommerce),
-            _ => None,
-        }
+        Platform::ALL.into_iter().find(|p| p.as_str() == s)
     }
 }
 

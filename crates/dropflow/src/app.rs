@@ -46,13 +46,7 @@ pub fn services_from(config: &Config, db: &Database) -> Services {
     Services {
         db: db.clone(),
         suppliers: crate::suppliers::Suppliers::from_config(&config.suppliers),
-        tracking: config.tracking.track17.as_ref().map(|t| {
-            Arc::new(crate::carriers::track17::Track17::new(
-                &t.base_url,
-                &t.api_key,
-                Duration::from_millis(t.timeout_ms),
-            )) as Arc<dyn crate::carriers::TrackingProvider>
-        }),
+        tracking: config.tracking.provider(),
         admin: store_admins(),
         cadence: config.follow.cadence(),
     }
@@ -73,19 +67,7 @@ pub fn store_admins() -> crate::fulfilment::AdminFactory {
             return Some(admin.clone());
         }
         let timeout = Duration::from_secs(10);
-        let admin: Arc<dyn StoreAdmin> = match platform {
-            Platform::Shopify => Arc::new(crate::platforms::shopify::ShopifyAdmin::new(
-                &access.url,
-                &access.key,
-                timeout,
-            )),
-            Platform::Woocommerce => Arc::new(crate::platforms::woocommerce::WooAdmin::new(
-                &access.url,
-                &access.key,
-                access.secret.as_deref().unwrap_or_default(),
-                timeout,
-            )),
-        };
+        let admin = crate::platforms::registry::store_platform(platform).admin(access, timeout);
         cache.insert(key, admin.clone());
         Some(admin)
     })

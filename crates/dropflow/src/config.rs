@@ -164,12 +164,8 @@ impl WarehouseConfig {
     }
 }
 
-/// `[tracking.track17]`: 17TRACK API v2.2 key and endpoint.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrackingConfig {
-    pub track17: Option<crate::carriers::track17::Track17Config>,
-}
+/// `[tracking]`: one section per tracking service, next to the carriers' registry.
+pub use crate::carriers::TrackingConfig;
 
 /// `[follow]`: the follower's pace. Intervals adapt to each order's state
 /// (`dropflow_core::follow::Cadence`); `time_scale` shrinks them all, for demos against

@@ -3,9 +3,16 @@
 //!
 //! One directory per service (`track17/`: 17TRACK API v2.2). Connectors are stateless apart
 //! from configuration; they batch numbers as the service allows (17TRACK: 40 per call).
+//!
+//! [`registry`]: the services, each an optional `[tracking.<service>]` section and one line
+//! building its connector.
 
+/// The tracking services, one line each, and the `[tracking]` section naming them.
+pub mod registry;
 /// 17TRACK API v2.2.
 pub mod track17;
+
+pub use registry::TrackingConfig;
 
 use futures::future::BoxFuture;
 use std::time::Duration;

@@ -15,7 +15,7 @@ pub mod health;
 pub mod openapi;
 /// A cache of registered stores for webhook verification.
 pub mod store_directory;
-/// `POST /webhooks/shopify` and `POST /webhooks/woocommerce`.
+/// `POST /webhooks/{platform}` for each store platform (`shopify`, `woocommerce`).
 pub mod webhooks;
 /// `POST /webhooks/cj`: what CJ pushes about our orders.
 pub mod supplier_webhooks;
@@ -151,8 +151,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(crate::dashboard::router())
-        .route("/webhooks/shopify", post(webhooks::shopify))
-        .route("/webhooks/woocommerce", post(webhooks::woocommerce))
+        .merge(webhooks::routes())
         .route("/webhooks/cj", post(supplier_webhooks::cj))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

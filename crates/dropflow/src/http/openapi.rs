@@ -102,7 +102,7 @@ pub fn job_status_schema() -> Schema {
 
 /// A store platform.
 pub fn platform_schema() -> Schema {
-    one_of(["shopify", "woocommerce"])
+    one_of(dropflow_core::intake::Platform::ALL.map(|p| p.as_str()))
 }
 
 /// A merchant's decision on failed warehouse items.

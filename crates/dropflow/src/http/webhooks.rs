@@ -1,6 +1,9 @@
-//! Store webhooks. Order of checks, each failing before anything is stored: required headers
-//! (400), known store (404), signature over the raw body (401), parseable order (422). Then the
-//! delivery goes to the group-commit writer and we answer 200 only after it is on disk; if the
+//! Store webhooks: one route per platform of [`registry`], all through [`receive`] and the
+//! platform's [`StorePlatform`] connector. Order of checks, each failing before anything is
+//! stored: required headers (400; a platform's unsigned test delivery is answered `pong`),
+//! known store (404), signature over the raw body (401), a topic that carries an order (200
+//! `ignored` otherwise), a non-empty body (400), parseable order (422). Then the delivery goes
+//! to the group-commit writer and we answer 200 only after it is on disk; if the
 //! commit does not happen within the deadline we answer 503 so the store retries (a retry of a
 //! delivery that did commit meanwhile is dropped as a duplicate).
 
@@ -8,11 +11,12 @@ use super::error::ApiError;
 use super::extract::RawBody;
 use super::AppState;
 use crate::ingest::{Delivery, IngestError, Outcome};
-use crate::platforms::{shopify, woocommerce};
+use crate::platforms::{registry, Incoming, StorePlatform, WebhookHeaders};
 use crate::storage::stores::Store;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::Json;
+use axum::routing::post;
+use axum::{Json, Router};
 use dropflow_core::intake::{Platform, StoreOrder};
 use serde::Serialize;
 
@@ -24,80 +28,59 @@ pub struct WebhookAck {
     pub order_id: Option<String>,
 }
 
-pub async fn shopify(
+/// `POST /webhooks/{platform}` for every platform of the registry (`/webhooks/shopify`,
+/// `/webhooks/woocommerce`). One route per platform rather than a `{platform}` segment: a path
+/// naming no platform stays a 404 whatever the method.
+pub fn routes() -> Router<AppState> {
+    registry::store_platforms().fold(Router::new(), |routes, platform| {
+        routes.route(
+            &format!("/webhooks/{}", platform.platform().as_str()),
+            post(
+                move |state: State<AppState>, headers: HeaderMap, body: RawBody| {
+                    receive(platform, state, headers, body)
+                },
+            ),
+        )
+    })
+}
+
+/// One delivery from `platform`, in the order of checks above.
+async fn receive(
+    platform: &'static dyn StorePlatform,
     State(state): State<AppState>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<WebhookAck>, ApiError> {
-    let topic = required(&headers, "x-shopify-topic")?;
-    let hmac = required(&headers, "x-shopify-hmac-sha256")?;
-    let domain = required(&headers, "x-shopify-shop-domain")?;
-    let webhook_id = required(&headers, "x-shopify-webhook-id")?;
-    // Shopify keeps the event id across re-deliveries of one event; the webhook id is per
-    // delivery. Prefer the event id, fall back to the webhook id on older API versions.
-    let dedup_key = optional(&headers, "x-shopify-event-id").unwrap_or(webhook_id);
-
-    let stores = store_for(&state, Platform::Shopify, domain).await?;
+    let envelope = match platform
+        .envelope(&WebhookHeaders::new(&headers), &body)
+        .map_err(|missing| ApiError::BadRequest(missing.to_string()))?
+    {
+        Incoming::Ping => return Ok(ack("pong", None)),
+        Incoming::Delivery(envelope) => envelope,
+    };
+    let stores = store_for(&state, platform.platform(), envelope.store).await?;
     let store = verify(&state, &stores, |secret| {
-        shopify::verify_webhook(secret, &body, hmac)
+        platform.verify(secret, &body, envelope.signature)
     })
     .await?;
 
-    let Some(parsed_topic) = shopify::Topic::parse(topic) else {
-        tracing::info!(topic, "ignoring a Shopify topic dropflow does not handle");
-        return Ok(ack("ignored", None));
-    };
-    if !parsed_topic.is_order_topic() {
-        // Compliance and app topics are verified and acknowledged; dropflow keeps no
-        // customer data beyond orders, which the order lifecycle owns.
-        tracing::info!(topic, "acknowledged a non-order Shopify topic");
+    let topic = envelope.topic;
+    if !platform.carries_order(topic) {
+        tracing::info!(
+            platform = platform.platform().as_str(),
+            topic,
+            "acknowledged a topic that carries no order"
+        );
         return Ok(ack("ignored", None));
     }
     if body.is_empty() {
         return Err(ApiError::BadRequest("the webhook body is empty".into()));
     }
-    let order = shopify::parse_order(&body)
+    let order = platform
+        .parse_order(&body)
         .and_then(|order| state.intake.check(&order).map(|()| order))
-        .map_err(|e| ApiError::Unprocessable(format!("not a Shopify order: {e}")))?;
-    submit(&state, &store, dedup_key, topic, &body, order).await
-}
-
-pub async fn woocommerce(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawBody(body): RawBody,
-) -> Result<Json<WebhookAck>, ApiError> {
-    // WooCommerce pings a new webhook with an unsigned form body and disables it unless the
-    // answer is 2xx.
-    let content_type = optional(&headers, "content-type");
-    if optional(&headers, "x-wc-webhook-signature").is_none()
-        && woocommerce::is_ping(content_type, &body)
-    {
-        return Ok(ack("pong", None));
-    }
-    let signature = required(&headers, "x-wc-webhook-signature")?;
-    let topic = required(&headers, "x-wc-webhook-topic")?;
-    let source = required(&headers, "x-wc-webhook-source")?;
-    let delivery_id = required(&headers, "x-wc-webhook-delivery-id")?;
-
-    let stores = store_for(&state, Platform::Woocommerce, source).await?;
-    let store = verify(&state, &stores, |secret| {
-        woocommerce::verify_webhook(secret, &body, signature)
-    })
-    .await?;
-
-    // `order.deleted` carries only an id and follows a trash (which arrives as an
-    // `order.updated` with status `trash`, and cancels the order), so it is acknowledged only.
-    if !woocommerce::Topic::parse(topic).is_some_and(woocommerce::Topic::carries_order) {
-        tracing::info!(topic, "ignoring a WooCommerce topic that carries no order");
-        return Ok(ack("ignored", None));
-    }
-    let order = woocommerce::parse_order(&body)
-        .and_then(|order| state.intake.check(&order).map(|()| order))
-        .map_err(|e| ApiError::Unprocessable(format!("not a WooCommerce order: {e}")))?;
-    // WooCommerce does not retry; its delivery id identifies one delivery, so a replay of the
-    // same delivery (a proxy, a manual re-send) is dropped.
-    submit(&state, &store, delivery_id, topic, &body, order).await
+        .map_err(|e| ApiError::Unprocessable(format!("not a {} order: {e}", platform.title())))?;
+    submit(&state, &store, envelope.dedup_key, topic, &body, order).await
 }
 
 async fn submit(
@@ -201,18 +184,6 @@ async fn verify(
     Err(ApiError::Unauthorized(
         "the webhook signature does not match the store's secret".into(),
     ))
-}
-
-fn required<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, ApiError> {
-    optional(headers, name).ok_or_else(|| ApiError::BadRequest(format!("missing header {name}")))
-}
-
-fn optional<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
 }
 
 fn ack(status: &'static str, order_id: Option<String>) -> Json<WebhookAck> {

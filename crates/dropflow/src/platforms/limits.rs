@@ -84,10 +84,7 @@ impl IntakeLimits {
             .checked_mul(10_i64.pow(u32::from(order.currency.minor_units())))
             .unwrap_or(i64::MAX);
         if order.total.minor > limit {
-            let field = match platform {
-                Platform::Shopify => "total_price",
-                Platform::Woocommerce => "total",
-            };
+            let field = super::registry::store_platform(platform).total_field();
             reasons.push(format!(
                 "{field} {} is above {} {}",
                 order.total.to_decimal_string(),

@@ -4,8 +4,7 @@
 //! that opens it.
 
 use crate::platforms::admin::StoreApiError;
-use crate::platforms::shopify::ShopifyAdmin;
-use crate::platforms::woocommerce::WooAdmin;
+use crate::platforms::registry::store_platform;
 use crate::storage::settings::AdminAccess;
 use crate::storage::stores::normalize_domain;
 use dropflow_core::intake::Platform;
@@ -31,23 +30,7 @@ pub async fn check(
     domain: &str,
     access: &AdminAccess,
 ) -> Result<(), ShopCheckError> {
-    let answered = match platform {
-        Platform::Shopify => {
-            ShopifyAdmin::new(&access.url, &access.key, TIMEOUT)
-                .shop_domain()
-                .await
-        }
-        Platform::Woocommerce => {
-            WooAdmin::new(
-                &access.url,
-                &access.key,
-                access.secret.as_deref().unwrap_or_default(),
-                TIMEOUT,
-            )
-            .home_url()
-            .await
-        }
-    };
+    let answered = store_platform(platform).shop_address(access, TIMEOUT).await;
     match answered {
         Ok(shop) if normalize_domain(&shop) == domain => Ok(()),
         Ok(_) => Err(ShopCheckError::Refused(format!(

@@ -1,17 +1,20 @@
 //! What a store's domain and its Admin API URL may be. The domain is the key webhooks are
 //! matched by (Shopify `X-Shopify-Shop-Domain`, WooCommerce `X-WC-Webhook-Source`); the Admin
 //! API URL is called with the store's token. Both come from the merchant, so both are checked
-//! against the platform's own rules: a Shopify shop is always `{handle}.myshopify.com`, a
-//! WooCommerce site is a public host name, and the Admin API is the shop's own site over
-//! https — never an address inside the operator's network.
+//! against the platform's own rules ([`StorePlatform::check_domain`]: a Shopify shop is always
+//! `{handle}.myshopify.com`, a WooCommerce site is a public host name), and the Admin API is
+//! the shop's own site over https — never an address inside the operator's network.
+//!
+//! [`StorePlatform::check_domain`]: crate::platforms::StorePlatform::check_domain
 
+use super::registry::store_platform;
 use crate::outbound::Reach;
 use crate::storage::stores::normalize_domain;
 use dropflow_core::intake::Platform;
 
 const MAX_HOST_LEN: usize = 253;
-const MAX_LABEL_LEN: usize = 63;
-const MAX_PATH_LEN: usize = 200;
+/// Longest DNS label (RFC 1035).
+pub(super) const MAX_LABEL_LEN: usize = 63;
 
 /// The store's domain, normalised (lower case, no scheme, no trailing `/`), or why it is not
 /// one (a message naming the field).
@@ -20,62 +23,14 @@ pub fn check_domain(platform: Platform, raw: &str) -> Result<String, String> {
     if domain.is_empty() {
         return Err("domain: must be the shop's host name (e.g. my-shop.myshopify.com)".into());
     }
-    match platform {
-        Platform::Shopify => check_shopify(&domain).map(|()| domain),
-        Platform::Woocommerce => check_woocommerce(&domain).map(|()| domain),
-    }
-}
-
-/// Shopify: `[a-z0-9][a-z0-9-]*.myshopify.com` (the shop's permanent domain, which Shopify
-/// sends as `X-Shopify-Shop-Domain` and serves the Admin API on).
-fn check_shopify(domain: &str) -> Result<(), String> {
-    let handle = domain.strip_suffix(".myshopify.com").unwrap_or_default();
-    let valid = !handle.is_empty()
-        && handle.len() <= MAX_LABEL_LEN
-        && handle
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !handle.starts_with('-');
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "domain: {domain:?} is not a Shopify shop domain (expected \
-             your-shop.myshopify.com: letters, digits and hyphens, then .myshopify.com)"
-        ))
-    }
-}
-
-/// WooCommerce: the site's address as its webhooks name it — a public host name, optionally
-/// followed by the path of a site installed in a sub-folder.
-fn check_woocommerce(domain: &str) -> Result<(), String> {
-    let (host, path) = match domain.split_once('/') {
-        Some((host, path)) => (host, Some(path)),
-        None => (domain, None),
-    };
-    if let Err(why) = public_host_name(host) {
-        return Err(format!("domain: {host:?} {why}"));
-    }
-    if let Some(path) = path {
-        let valid = path.len() <= MAX_PATH_LEN
-            && path.split('/').all(|segment| {
-                !segment.is_empty()
-                    && segment != "."
-                    && segment != ".."
-                    && segment.bytes().all(|b| {
-                        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
-                    })
-            });
-        if !valid {
-            return Err(format!("domain: {path:?} is not a site path"));
-        }
-    }
-    Ok(())
+    store_platform(platform)
+        .check_domain(&domain)
+        .map(|()| domain)
 }
 
 /// Whether `host` is a syntactically valid public DNS name (RFC 1123 labels, a top-level
 /// domain that is not numeric, so no IP literal; not a name reserved for local use).
-fn public_host_name(host: &str) -> Result<(), &'static str> {
+pub(super) fn public_host_name(host: &str) -> Result<(), &'static str> {
     if host.is_empty() || host.len() > MAX_HOST_LEN {
         return Err("is not a host name");
     }
@@ -136,10 +91,7 @@ pub fn check_admin_url(
         && url.fragment().is_none()
         && normalize_domain(url.as_str()) == domain;
     if !own {
-        let whose = match platform {
-            Platform::Shopify => "the shop's own Admin API",
-            Platform::Woocommerce => "the store's own site",
-        };
+        let whose = store_platform(platform).admin_api_site();
         return Err(format!("url: must be {expected} ({whose}, over https)"));
     }
     Ok(expected)

@@ -7,6 +7,8 @@
 //!
 //! During a secret rotation Shopify may sign with the old secret for up to an hour: callers
 //! holding two secrets call [`verify_webhook`] with each.
+//!
+//! [`Shopify`] is the connector as the webhook route and store registration use it.
 
 pub mod admin;
 mod admin_wire;
@@ -18,8 +20,14 @@ mod admin_tests;
 #[cfg(test)]
 mod tests;
 
-use super::PayloadError;
-use dropflow_core::intake::StoreOrder;
+use super::admin::{StoreAdmin, StoreApiError};
+use super::store_address::MAX_LABEL_LEN;
+use super::{Envelope, Incoming, MissingHeader, PayloadError, StorePlatform, WebhookHeaders};
+use crate::storage::settings::AdminAccess;
+use dropflow_core::intake::{Platform, StoreOrder};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use admin::ShopifyAdmin;
 
@@ -100,4 +108,92 @@ pub fn verify_webhook(secret: &[u8], body: &[u8], hmac_header: &str) -> bool {
 pub fn parse_order(body: &[u8]) -> Result<StoreOrder, PayloadError> {
     let order: transformers::Order = super::decode::json(body)?;
     transformers::to_store_order(order)
+}
+
+/// Shopify, for the webhook route and store registration.
+pub struct Shopify;
+
+impl StorePlatform for Shopify {
+    fn platform(&self) -> Platform {
+        Platform::Shopify
+    }
+
+    fn title(&self) -> &'static str {
+        "Shopify"
+    }
+
+    fn envelope<'h>(
+        &self,
+        headers: &WebhookHeaders<'h>,
+        _body: &[u8],
+    ) -> Result<Incoming<'h>, MissingHeader> {
+        let topic = headers.required("x-shopify-topic")?;
+        let signature = headers.required("x-shopify-hmac-sha256")?;
+        let store = headers.required("x-shopify-shop-domain")?;
+        let webhook_id = headers.required("x-shopify-webhook-id")?;
+        // Shopify keeps the event id across re-deliveries of one event; the webhook id is per
+        // delivery. Prefer the event id, fall back to the webhook id on older API versions.
+        let dedup_key = headers.optional("x-shopify-event-id").unwrap_or(webhook_id);
+        Ok(Incoming::Delivery(Envelope {
+            store,
+            signature,
+            topic,
+            dedup_key,
+        }))
+    }
+
+    /// Compliance and app topics are verified and acknowledged only: dropflow keeps no
+    /// customer data beyond orders, which the order lifecycle owns.
+    fn carries_order(&self, topic: &str) -> bool {
+        Topic::parse(topic).is_some_and(Topic::is_order_topic)
+    }
+
+    fn parse_order(&self, body: &[u8]) -> Result<StoreOrder, PayloadError> {
+        parse_order(body)
+    }
+
+    /// `[a-z0-9][a-z0-9-]*.myshopify.com`: the shop's permanent domain, which Shopify sends as
+    /// `X-Shopify-Shop-Domain` and serves the Admin API on.
+    fn check_domain(&self, domain: &str) -> Result<(), String> {
+        let handle = domain.strip_suffix(".myshopify.com").unwrap_or_default();
+        let valid = !handle.is_empty()
+            && handle.len() <= MAX_LABEL_LEN
+            && handle
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !handle.starts_with('-');
+        if valid {
+            Ok(())
+        } else {
+            Err(format!(
+                "domain: {domain:?} is not a Shopify shop domain (expected \
+                 your-shop.myshopify.com: letters, digits and hyphens, then .myshopify.com)"
+            ))
+        }
+    }
+
+    fn admin_api_site(&self) -> &'static str {
+        "the shop's own Admin API"
+    }
+
+    fn total_field(&self) -> &'static str {
+        "total_price"
+    }
+
+    /// `key` is the access token; `secret` is not used.
+    fn admin(&self, access: &AdminAccess, timeout: Duration) -> Arc<dyn StoreAdmin> {
+        Arc::new(ShopifyAdmin::new(&access.url, &access.key, timeout))
+    }
+
+    fn shop_address<'a>(
+        &'a self,
+        access: &'a AdminAccess,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<String, StoreApiError>> {
+        Box::pin(async move {
+            ShopifyAdmin::new(&access.url, &access.key, timeout)
+                .shop_domain()
+                .await
+        })
+    }
 }

@@ -6,6 +6,8 @@
 //! (`shared/reference/protocols.md` §2.1, §2.3). WooCommerce does not retry failed deliveries
 //! and disables a webhook after 5 consecutive failures, so a receiver must answer 2xx to
 //! everything it has verified, including topics it ignores and the ping.
+//!
+//! [`WooCommerce`] is the connector as the webhook route and store registration use it.
 
 pub mod admin;
 mod admin_wire;
@@ -17,8 +19,14 @@ mod admin_tests;
 #[cfg(test)]
 mod tests;
 
-use super::PayloadError;
-use dropflow_core::intake::StoreOrder;
+use super::admin::{StoreAdmin, StoreApiError};
+use super::store_address::public_host_name;
+use super::{Envelope, Incoming, MissingHeader, PayloadError, StorePlatform, WebhookHeaders};
+use crate::storage::settings::AdminAccess;
+use dropflow_core::intake::{Platform, StoreOrder};
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use admin::WooAdmin;
 
@@ -107,4 +115,113 @@ pub fn parse_order(body: &[u8]) -> Result<StoreOrder, PayloadError> {
 pub fn parse_order_id(body: &[u8]) -> Result<String, PayloadError> {
     let reference: transformers::OrderRef = super::decode::json(body)?;
     transformers::order_ref_id(reference)
+}
+
+/// Longest path of a site installed in a sub-folder (`example.com/shop`).
+const MAX_SITE_PATH_LEN: usize = 200;
+
+/// WooCommerce, for the webhook route and store registration.
+pub struct WooCommerce;
+
+impl StorePlatform for WooCommerce {
+    fn platform(&self) -> Platform {
+        Platform::Woocommerce
+    }
+
+    fn title(&self) -> &'static str {
+        "WooCommerce"
+    }
+
+    fn envelope<'h>(
+        &self,
+        headers: &WebhookHeaders<'h>,
+        body: &[u8],
+    ) -> Result<Incoming<'h>, MissingHeader> {
+        // WooCommerce pings a new webhook with an unsigned form body and disables it unless
+        // the answer is 2xx.
+        if headers.optional("x-wc-webhook-signature").is_none()
+            && is_ping(headers.optional("content-type"), body)
+        {
+            return Ok(Incoming::Ping);
+        }
+        let signature = headers.required("x-wc-webhook-signature")?;
+        let topic = headers.required("x-wc-webhook-topic")?;
+        let store = headers.required("x-wc-webhook-source")?;
+        // WooCommerce does not retry; its delivery id identifies one delivery, so a replay of
+        // the same delivery (a proxy, a manual re-send) is dropped.
+        let dedup_key = headers.required("x-wc-webhook-delivery-id")?;
+        Ok(Incoming::Delivery(Envelope {
+            store,
+            signature,
+            topic,
+            dedup_key,
+        }))
+    }
+
+    /// `order.deleted` carries only an id and follows a trash (which arrives as an
+    /// `order.updated` with status `trash`, and cancels the order), so it is acknowledged only.
+    fn carries_order(&self, topic: &str) -> bool {
+        Topic::parse(topic).is_some_and(Topic::carries_order)
+    }
+
+    fn parse_order(&self, body: &[u8]) -> Result<StoreOrder, PayloadError> {
+        parse_order(body)
+    }
+
+    /// The site's address as its webhooks name it (`X-WC-Webhook-Source`): a public host
+    /// name, optionally followed by the path of a site installed in a sub-folder.
+    fn check_domain(&self, domain: &str) -> Result<(), String> {
+        let (host, path) = match domain.split_once('/') {
+            Some((host, path)) => (host, Some(path)),
+            None => (domain, None),
+        };
+        if let Err(why) = public_host_name(host) {
+            return Err(format!("domain: {host:?} {why}"));
+        }
+        if let Some(path) = path {
+            let valid = path.len() <= MAX_SITE_PATH_LEN
+                && path.split('/').all(|segment| {
+                    !segment.is_empty()
+                        && segment != "."
+                        && segment != ".."
+                        && segment.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+                        })
+                });
+            if !valid {
+                return Err(format!("domain: {path:?} is not a site path"));
+            }
+        }
+        Ok(())
+    }
+
+    fn admin_api_site(&self) -> &'static str {
+        "the store's own site"
+    }
+
+    fn total_field(&self) -> &'static str {
+        "total"
+    }
+
+    fn admin(&self, access: &AdminAccess, timeout: Duration) -> Arc<dyn StoreAdmin> {
+        Arc::new(admin_client(access, timeout))
+    }
+
+    fn shop_address<'a>(
+        &'a self,
+        access: &'a AdminAccess,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<String, StoreApiError>> {
+        Box::pin(async move { admin_client(access, timeout).home_url().await })
+    }
+}
+
+/// `key` and `secret` are the REST API's consumer key and secret.
+fn admin_client(access: &AdminAccess, timeout: Duration) -> WooAdmin {
+    WooAdmin::new(
+        &access.url,
+        &access.key,
+        access.secret.as_deref().unwrap_or_default(),
+        timeout,
+    )
 }
