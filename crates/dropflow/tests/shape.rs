@@ -9,6 +9,7 @@
 //!   action layer, wired together where the process is built.
 //!
 //! A failure names the files that make each offending edge.
+#![allow(clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
