@@ -11,8 +11,8 @@
 use super::error::{html, PageError};
 use super::layout::{clear_flash, redirect_with, Flash, Layout};
 use super::session::{csrf_ok, Viewer, CSRF_FIELD};
-use crate::http::AppState;
 use crate::notify::MailKind;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::branding::{self, BrandingUpdate, FieldError, MERCHANT_MAILS};
 use crate::storage::settings::{self, StoreSettings};
@@ -92,12 +92,12 @@ fn mail_label(kind: MailKind) -> &'static str {
 }
 
 /// The store a viewer may see the settings of: owners and staff, within their scope.
-async fn store_of(state: &AppState, viewer: &Viewer, id: &str) -> Result<StoreId, PageError> {
+async fn store_of(state: &Context, viewer: &Viewer, id: &str) -> Result<StoreId, PageError> {
     viewer.require(&[Role::Owner, Role::Staff], "see store settings")?;
     Ok(viewer.caller.store_path(&state.db, id).await?)
 }
 
-async fn domain_of(state: &AppState, store_id: StoreId) -> Result<String, PageError> {
+async fn domain_of(state: &Context, store_id: StoreId) -> Result<String, PageError> {
     let stores = crate::storage::stores::list(&state.db).await?;
     Ok(stores
         .into_iter()
@@ -108,7 +108,7 @@ async fn domain_of(state: &AppState, store_id: StoreId) -> Result<String, PageEr
 
 /// `GET /stores/{id}/settings`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
@@ -155,7 +155,7 @@ pub async fn page(
 }
 
 async fn render(
-    state: &AppState,
+    state: &Context,
     viewer: &Viewer,
     store_id: StoreId,
     form: Form,
@@ -227,7 +227,7 @@ async fn read_form(mut multipart: Multipart) -> Result<Submitted, PageError> {
 
 /// `POST /stores/{id}/settings` (multipart, owners only).
 pub async fn save(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Path(id): Path<String>,
     multipart: Multipart,
@@ -403,7 +403,7 @@ pub async fn save(
 /// `GET /stores/{id}/logo`: the stored logo, for the settings preview and for the warehouse
 /// operator who prints it into the parcel (owners, staff and operators of the store's account).
 pub async fn logo(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {

@@ -107,7 +107,7 @@ pub fn platform_schema() -> Schema {
 
 /// A merchant's decision on failed warehouse items.
 pub fn decision_schema() -> Schema {
-    one_of(super::api::warehouse::DECISIONS)
+    one_of(crate::services::warehouse::DECISIONS)
 }
 
 /// The error answers every operation can give besides its own, added to each operation so

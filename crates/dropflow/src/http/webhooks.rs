@@ -6,7 +6,7 @@
 
 use super::error::ApiError;
 use super::extract::RawBody;
-use super::AppState;
+use super::HttpState;
 use crate::ingest::{Delivery, IngestError, Outcome};
 use crate::platforms::{shopify, woocommerce};
 use crate::storage::stores::Store;
@@ -25,7 +25,7 @@ pub struct WebhookAck {
 }
 
 pub async fn shopify(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<WebhookAck>, ApiError> {
@@ -63,7 +63,7 @@ pub async fn shopify(
 }
 
 pub async fn woocommerce(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<WebhookAck>, ApiError> {
@@ -101,7 +101,7 @@ pub async fn woocommerce(
 }
 
 async fn submit(
-    state: &AppState,
+    state: &HttpState,
     store: &Store,
     dedup_key: &str,
     topic: &str,
@@ -152,7 +152,7 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
 
 /// The registrations the webhook may belong to (several only while none is verified).
 async fn store_for(
-    state: &AppState,
+    state: &HttpState,
     platform: Platform,
     domain: &str,
 ) -> Result<Vec<Store>, ApiError> {
@@ -173,7 +173,7 @@ async fn store_for(
 /// one (rotation), then once more against a fresh read in case another process rotated a
 /// secret or verified a registration.
 async fn verify(
-    state: &AppState,
+    state: &HttpState,
     stores: &[Store],
     check: impl Fn(&[u8]) -> bool,
 ) -> Result<Store, ApiError> {

@@ -3,10 +3,10 @@
 //! Read and set by operators (warehouse role) and owners; the table is shared by every
 //! process on the database and seeded from `[fx]` at start-up.
 
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
-use crate::http::AppState;
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::fx_rates;
 use axum::extract::State;
@@ -115,7 +115,7 @@ fn read(index: usize, input: &FxRateBody) -> Result<FxRate, ApiError> {
     responses((status = 200, body = FxRatesBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
 ) -> Result<Json<FxRatesBody>, ApiError> {
     caller.require(OPERATORS, "see the exchange rates")?;
@@ -132,13 +132,17 @@ pub async fn list(
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn put(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiJson(input): ApiJson<FxRatesBody>,
 ) -> Result<Json<FxRatesBody>, ApiError> {
     // One table for the whole installation: only its operators change it, never an owner
     // of one merchant account for every other.
-    super::warehouse::require_installation_operator(&state, &caller, "change the exchange rates")?;
+    crate::services::warehouse::require_installation_operator(
+        &state,
+        &caller,
+        "change the exchange rates",
+    )?;
     let mut rates: Vec<FxRate> = Vec::with_capacity(input.rates.len());
     for (index, body) in input.rates.iter().enumerate() {
         let rate = read(index, body)?;
@@ -170,13 +174,17 @@ pub async fn put(
         (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn import_ecb(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiJson(input): ApiJson<EcbImportInput>,
 ) -> Result<Json<EcbImported>, ApiError> {
     // One table for the whole installation: only its operators change it, never an owner
     // of one merchant account for every other.
-    super::warehouse::require_installation_operator(&state, &caller, "change the exchange rates")?;
+    crate::services::warehouse::require_installation_operator(
+        &state,
+        &caller,
+        "change the exchange rates",
+    )?;
     let parsed =
         ecb::parse(&input.csv).map_err(|e| ApiError::Unprocessable(format!("csv: {e}")))?;
     fx_rates::merge(&state.db, &parsed.rates, &caller.actor).await?;

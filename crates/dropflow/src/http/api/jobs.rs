@@ -1,7 +1,7 @@
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
-use crate::http::AppState;
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::jobs::{self as queue, JobView};
 use axum::extract::State;
@@ -25,7 +25,7 @@ pub const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
 #[utoipa::path(get, path = "/api/v1/jobs", params(JobParams), security(("bearer" = [])),
     responses((status = 200, body = Vec<JobView>), (status = 400, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiQuery(params): ApiQuery<JobParams>,
 ) -> Result<Json<Vec<JobView>>, ApiError> {
@@ -54,7 +54,7 @@ pub async fn list(
     responses((status = 200, body = Object), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 pub async fn retry(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {

@@ -1,9 +1,9 @@
 //! Product mappings: which supplier offers fulfil a store item.
 
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
-use crate::http::AppState;
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::catalog::{self, KeyKind, StoredMapping};
 use axum::extract::State;
@@ -65,7 +65,7 @@ pub struct OfferInput {
     responses((status = 200, body = StoredMapping), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn put(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<MappingInput>,
@@ -104,7 +104,7 @@ pub async fn put(
     params(("store_id" = String, Path, description = "store id")),
     responses((status = 200, body = Vec<StoredMapping>), (status = 404, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
 ) -> Result<Json<Vec<StoredMapping>>, ApiError> {

@@ -1,19 +1,19 @@
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::http::AppState;
+use crate::services::orders::{parse_reason, queue_routing, resolve, OrderPage};
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Role;
-use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail, OrderSummary};
+use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail};
 use crate::storage::receipts::{self, Receipt};
 use crate::storage::supplier_orders::SupplierOrderView;
 use axum::extract::State;
 use axum::Json;
 use dropflow_core::event::Actor;
-use dropflow_core::hold::HoldReason;
 use dropflow_core::ids::{OrderId, ReceiptId, StoreId};
 use dropflow_core::lifecycle::{Command, Rejected};
 use dropflow_core::tab::Tab;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -36,23 +36,12 @@ pub struct ListParams {
     pub needs_attention: Option<bool>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct OrderPage {
-    pub orders: Vec<OrderSummary>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-    /// Orders per tab (every order the caller may see).
-    pub counts: BTreeMap<String, i64>,
-    /// Orders flagged "needs attention" (all stores; they are in other tabs too).
-    pub needs_attention: i64,
-}
-
 /// Lists orders in a tab, newest first, with keyset pagination.
 #[utoipa::path(get, path = "/api/v1/orders", params(ListParams), security(("bearer" = [])),
     responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<OrderPage>, ApiError> {
@@ -112,7 +101,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/orders/counts", security(("bearer" = [])),
     responses((status = 200, body = BTreeMap<String, i64>), (status = 401, body = ErrorBody)))]
 pub async fn counts(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
 ) -> Result<Json<BTreeMap<String, i64>>, ApiError> {
     Ok(Json(store::tab_counts(&state.db, &caller.scope).await?))
@@ -124,7 +113,7 @@ pub async fn counts(
     responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
@@ -132,7 +121,7 @@ pub async fn show(
     let mut detail = store::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
-    super::vendor_view::restrict_detail(&state, &caller, &mut detail).await?;
+    crate::services::vendor_view::restrict_detail(&state, &caller, &mut detail).await?;
     Ok(Json(detail))
 }
 
@@ -153,7 +142,7 @@ pub struct NewHold {
     responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn place_hold(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(hold): ApiJson<NewHold>,
@@ -182,7 +171,7 @@ pub async fn place_hold(
     responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn release_hold(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath((id, reason)): ApiPath<(String, String)>,
 ) -> Result<Json<OrderDetail>, ApiError> {
@@ -193,7 +182,7 @@ pub async fn release_hold(
 }
 
 async fn apply(
-    state: &AppState,
+    state: &Context,
     id: OrderId,
     command: Command,
     merchant: String,
@@ -213,33 +202,12 @@ async fn apply(
     Ok(Json(detail))
 }
 
-fn parse_reason(text: &str) -> Result<HoldReason, ApiError> {
-    HoldReason::parse(text).ok_or_else(|| {
-        let names: Vec<&str> = HoldReason::ALL.iter().map(|r| r.as_str()).collect();
-        ApiError::Unprocessable(format!(
-            "unknown hold reason {text:?}: use one of {}",
-            names.join(", ")
-        ))
-    })
-}
-
-/// The order a path names (id, name or store order id), among those the caller may see.
-pub async fn resolve(
-    state: &AppState,
-    caller: &Caller,
-    reference: &str,
-) -> Result<OrderId, ApiError> {
-    store::resolve(&state.db, &caller.scope, reference)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("order {reference:?} not found")))
-}
-
 /// The webhook delivery a timeline entry points at (`receipt_id`), byte for byte.
 #[utoipa::path(get, path = "/api/v1/receipts/{id}", security(("bearer" = [])),
     params(("id" = String, Path, description = "receipt id from a timeline entry")),
     responses((status = 200, body = Receipt), (status = 404, body = ErrorBody)))]
 pub async fn receipt(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Receipt>, ApiError> {
@@ -262,7 +230,7 @@ pub async fn receipt(
     params(("id" = String, Path, description = "order id or name")),
     responses((status = 202, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn reroute(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
@@ -273,53 +241,17 @@ pub async fn reroute(
     ))
 }
 
-/// Queues routing the order again (the Retry button); returns the job's id.
-pub async fn queue_routing(
-    state: &AppState,
-    caller: &Caller,
-    reference: &str,
-) -> Result<i64, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "route orders")?;
-    let id = resolve(state, caller, reference).await?;
-    let mut tx = state.db.begin().await?;
-    let payload = serde_json::json!({ "order_id": id.to_string() });
-    let job = crate::storage::jobs::enqueue(
-        &mut tx,
-        crate::fulfilment::route::JOB,
-        &payload,
-        Some(id),
-        crate::storage::now_ms(),
-    )
-    .await?;
-    // Who asked goes on the timeline, like the other buttons.
-    crate::fulfilment::order_tx::apply(
-        &mut tx,
-        id,
-        Command::Record(vec![dropflow_core::event::OrderEvent::ActionRequested {
-            action: "route".into(),
-        }]),
-        Actor::Merchant(caller.actor.clone()),
-    )
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    tx.commit()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
-    tracing::info!(order.id = %id, "routing queued by a merchant");
-    Ok(job)
-}
-
 /// The supplier orders of one order, with their items.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/supplier-orders", security(("bearer" = [])),
     params(("id" = String, Path, description = "order id or name")),
     responses((status = 200, body = Vec<SupplierOrderView>), (status = 404, body = ErrorBody)))]
 pub async fn supplier_orders(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<SupplierOrderView>>, ApiError> {
     let id = resolve(&state, &caller, &id).await?;
     Ok(Json(
-        super::vendor_view::supplier_orders_for(&state, &caller, id).await?,
+        crate::services::vendor_view::supplier_orders_for(&state, &caller, id).await?,
     ))
 }

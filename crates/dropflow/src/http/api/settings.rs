@@ -1,11 +1,11 @@
 //! Per-store settings (auto-order, auto-pay, price guard, customer notification) and the
 //! store's Admin API access for writing fulfilments back.
 
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
-use crate::http::AppState;
 use crate::platforms::{shop_check, store_address};
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::settings::{self, AdminAccess, StoreSettings};
 use crate::storage::stores;
@@ -22,7 +22,7 @@ use serde::Deserialize;
     params(("store_id" = String, Path, description = "store id")),
     responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody)))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
 ) -> Result<Json<StoreSettings>, ApiError> {
@@ -40,7 +40,7 @@ pub async fn show(
     responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn put(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<StoreSettings>,
@@ -102,7 +102,7 @@ pub struct AdminAccessInput {
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn put_admin(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<AdminAccessInput>,

@@ -1,7 +1,7 @@
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
-use crate::http::AppState;
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::stores::{self, Store};
 use axum::extract::State;
@@ -63,7 +63,7 @@ impl From<&Store> for StoreView {
         (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiJson(new): ApiJson<NewStore>,
 ) -> Result<(StatusCode, Json<StoreView>), ApiError> {
@@ -99,7 +99,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/stores", security(("bearer" = [])),
     responses((status = 200, body = Vec<StoreView>), (status = 401, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
 ) -> Result<Json<Vec<StoreView>>, ApiError> {
     let mut visible = Vec::new();

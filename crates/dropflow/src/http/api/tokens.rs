@@ -1,9 +1,9 @@
 //! A user's own API tokens: make one (shown once), list them, revoke one.
 
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
-use crate::http::AppState;
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::tokens::{self, TokenView};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -41,7 +41,7 @@ fn user_id(caller: &Caller) -> Result<&str, ApiError> {
     responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiJson(input): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
@@ -67,7 +67,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/tokens", security(("bearer" = [])),
     responses((status = 200, body = Vec<TokenView>), (status = 403, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
     Ok(Json(
@@ -80,7 +80,7 @@ pub async fn list(
     params(("id" = String, Path, description = "token id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn revoke(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {

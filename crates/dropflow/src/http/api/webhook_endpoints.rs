@@ -2,10 +2,10 @@
 //! (see `events::outbound` for the format and the signature).
 
 use crate::events::endpoints::{self, Endpoint};
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
-use crate::http::AppState;
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::StorageError;
 use axum::extract::State;
@@ -69,7 +69,7 @@ fn check_url(raw: &str, allow_private: bool) -> Result<String, ApiError> {
     responses((status = 201, body = CreatedEndpoint), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<NewEndpoint>,
@@ -90,7 +90,7 @@ pub async fn create(
     security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
     responses((status = 200, body = Vec<Endpoint>), (status = 404, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
 ) -> Result<Json<Vec<Endpoint>>, ApiError> {
@@ -109,7 +109,7 @@ fn endpoint_not_found(id: &str) -> ApiError {
         ("id" = String, Path, description = "endpoint id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath((store_id, id)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
@@ -132,7 +132,7 @@ pub async fn delete(
     responses((status = 200, body = Endpoint), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn replay(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath((store_id, id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<Replay>,
