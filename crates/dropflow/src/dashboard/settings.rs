@@ -373,19 +373,9 @@ pub async fn save(
     }
 
     // Settings, branding and mail choices: one transaction, all or nothing.
-    let before = settings::get(&state.db, store_id).await?;
     let mut tx = state.db.begin().await?;
-    settings::put_in(&mut tx, store_id, &new_settings).await?;
-    if before.buy_when_authorized != new_settings.buy_when_authorized {
-        crate::fulfilment::capture::reapply(
-            &mut tx,
-            store_id,
-            dropflow_core::payment::CapturePolicy::from_setting(new_settings.buy_when_authorized),
-            &dropflow_core::event::Actor::Merchant(viewer.caller.actor.clone()),
-        )
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    }
+    crate::services::settings::put_in(&state, &mut tx, &viewer.caller, store_id, &new_settings)
+        .await?;
     branding::put_in(&mut tx, store_id, &update).await?;
     branding::put_mail_choices_in(&mut tx, store_id, &mails).await?;
     tx.commit()

@@ -97,7 +97,7 @@ pub fn hold_reason_schema() -> Schema {
 
 /// A job status.
 pub fn job_status_schema() -> Schema {
-    one_of(super::api::jobs::STATUSES)
+    one_of(crate::services::jobs::STATUSES)
 }
 
 /// A store platform.

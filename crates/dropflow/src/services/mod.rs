@@ -11,6 +11,14 @@ pub mod error;
 /// A cache of registered stores for webhook verification.
 pub mod store_directory;
 
+/// Per-store settings and Admin API access.
+pub mod settings;
+/// A user's own API tokens.
+pub mod tokens;
+/// Registering and listing stores.
+pub mod stores;
+/// The job queue: list, retry failed jobs.
+pub mod jobs;
 /// Orders: resolve by reference, holds, routing again.
 pub mod orders;
 /// Place, pay, refresh (one order or many); a vendor's tracking entry.
