@@ -12,9 +12,7 @@
 //!   is given up and its lines routed again, with who decided on the timeline.
 
 use crate::fulfilment::order_tx;
-use crate::services::ActionError;
-use crate::services::Caller;
-use crate::services::Context;
+use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
 use crate::storage::flags::{self, kind, Flag};
 use crate::storage::{orders, supplier_orders, StorageError};
@@ -406,4 +404,19 @@ pub async fn buy_purchase_again(
         job_id: job,
         order_id: so.order_id.to_string(),
     })
+}
+
+pub async fn list(ctx: &Context, caller: &Caller, id: &str) -> Result<Vec<Flag>, ActionError> {
+    caller.require(&[Role::Owner, Role::Staff], "read flags")?;
+    let order_id = crate::services::orders::resolve(ctx, caller, &id).await?;
+    Ok(flags::for_order(&ctx.db, order_id).await?)
+}
+
+pub async fn link(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    input: LinkInput,
+) -> Result<supplier_orders::SupplierOrderView, ActionError> {
+    Ok(link_purchase(ctx, caller, &id, input).await?)
 }

@@ -19,6 +19,12 @@ pub mod tokens;
 pub mod stores;
 /// The job queue: list, retry failed jobs.
 pub mod jobs;
+/// The operator's exchange rates (read, replace, import the ECB's CSV).
+pub mod fx_rates;
+/// Outbound webhook endpoints: add, list, remove, replay.
+pub mod webhook_endpoints;
+/// Product mappings (store items to supplier offers).
+pub mod mappings;
 /// Orders: resolve by reference, holds, routing again.
 pub mod orders;
 /// Place, pay, refresh (one order or many); a vendor's tracking entry.

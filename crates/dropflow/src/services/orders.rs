@@ -203,7 +203,13 @@ pub async fn release_hold(
     caller.require(&[Role::Owner, Role::Staff], "release holds")?;
     let reason = parse_reason(reason)?;
     let id = resolve(ctx, caller, reference).await?;
-    apply(ctx, id, Command::ReleaseHold { reason }, caller.actor.clone()).await
+    apply(
+        ctx,
+        id,
+        Command::ReleaseHold { reason },
+        caller.actor.clone(),
+    )
+    .await
 }
 
 async fn apply(

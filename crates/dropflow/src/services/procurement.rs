@@ -4,11 +4,9 @@
 //! 202 at once); who asked is on each order's timeline.
 
 use crate::fulfilment::{order_tx, parcels as parcel_rules};
-use crate::services::ActionError;
-use crate::services::Caller;
-use crate::services::Context;
+use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::{Role, Scope};
-use crate::storage::parcels::{self};
+use crate::storage::parcels::{self, ParcelView};
 use crate::storage::supplier_orders::{self, SupplierOrder};
 use crate::storage::{orders, StorageError};
 use chrono::Utc;
@@ -421,5 +419,29 @@ async fn move_to(
     )
     .await
     .map_err(|e| ActionError::Internal(e.to_string()))?;
+    Ok(())
+}
+
+pub async fn parcels_of(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+) -> Result<Vec<ParcelView>, ActionError> {
+    let order_id = crate::services::orders::resolve(ctx, caller, &id).await?;
+    Ok(crate::services::vendor_view::parcels_for(ctx, caller, order_id).await?)
+}
+
+pub async fn ship(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    input: ShipInput,
+) -> Result<Vec<ParcelView>, ActionError> {
+    let order_id = ship_supplier_order(ctx, caller, &id, input).await?;
+    Ok(crate::services::vendor_view::parcels_for(ctx, caller, order_id).await?)
+}
+
+pub async fn deliver(ctx: &Context, caller: &Caller, id: &str) -> Result<(), ActionError> {
+    deliver_supplier_order(ctx, caller, &id).await?;
     Ok(())
 }

@@ -58,8 +58,14 @@ pub async fn register(
             "webhook_secret must be at least {MIN_SECRET_LEN} characters"
         )));
     }
-    let store =
-        stores::create_in(&ctx.db, caller.account_id(), platform, &domain, webhook_secret).await?;
+    let store = stores::create_in(
+        &ctx.db,
+        caller.account_id(),
+        platform,
+        &domain,
+        webhook_secret,
+    )
+    .await?;
     tracing::info!(store.id = %store.id, platform = platform.as_str(), "store registered");
     Ok(StoreView::from(&store))
 }

@@ -3,7 +3,8 @@
 //! Amounts travel as decimal strings in the currency's exponent ("100.00" USD, "100" JPY), the
 //! way the mapping API takes costs, so no float ever touches money.
 
-use crate::services::ActionError;
+use crate::services::{ActionError, Caller, Context};
+use crate::storage::accounts::Role;
 use crate::storage::ledger::{self, PostError};
 use dropflow_core::ids::StoreId;
 use dropflow_core::ledger::{Account, Balances, LedgerError, Operation};
@@ -106,4 +107,17 @@ pub fn post_error(error: PostError) -> ActionError {
         PostError::Refused(e) => ActionError::Unprocessable(e.to_string()),
         PostError::Storage(e) => ActionError::from(e),
     }
+}
+
+pub async fn top_up(
+    ctx: &Context,
+    caller: &Caller,
+    store_id: &str,
+    input: TopUpInput,
+) -> Result<WalletView, ActionError> {
+    caller.require(&[Role::Owner], "top up the wallet")?;
+    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    let amount = parse_top_up(&input.amount, &input.currency)?;
+    let balances = top_up_store(&ctx.db, store_id, amount).await?;
+    Ok(WalletView::new(store_id, &balances))
 }

@@ -8,17 +8,16 @@
 //! ship what is here, choose the carrier, pay the shipping fee, set the auto-pick rule.
 
 use crate::fulfilment::warehouse::{combine, floor, merchant, photos, WarehouseError};
-use crate::services::ActionError;
-use crate::services::Caller;
-use crate::services::Context;
+use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
-use crate::storage::warehouse::{self as store, Package};
+use crate::storage::warehouse::{self as store, Package, WarehouseSettings};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
 use dropflow_core::warehouse::inspection::{
     Checklist, FailReason, FailureChoice, FileRef, InspectionReport, Outcome,
 };
-use dropflow_core::warehouse::rates::Parcel;
+use dropflow_core::warehouse::rates::{Parcel, RateTableError, RateTables};
+use dropflow_core::warehouse::refunds::{RefundRules, DEFAULT_REFUNDS_TOML};
 use serde::{Deserialize, Serialize};
 
 pub const OPERATORS: &[Role] = &[Role::Warehouse, Role::Owner];
@@ -501,4 +500,125 @@ pub async fn view(
             "order {reference} is not shipped through the warehouse"
         ))
     })
+}
+
+pub async fn resolve(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    input: ResolveInput,
+) -> Result<floor::Resolved, ActionError> {
+    Ok(resolve_exception(ctx, caller, &id, &input.order).await?)
+}
+
+pub async fn pack(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    input: PackInput,
+) -> Result<Package, ActionError> {
+    Ok(pack_order(ctx, caller, &id, &input).await?)
+}
+
+pub async fn dispatch(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    input: DispatchInput,
+) -> Result<Package, ActionError> {
+    Ok(dispatch_package(ctx, caller, &id, &input).await?)
+}
+
+pub async fn rates(ctx: &Context, caller: &Caller) -> Result<RatesBody, ActionError> {
+    caller.require(READERS, "see the rate tables")?;
+    let toml = store::rate_tables(&ctx.db)
+        .await?
+        .unwrap_or_else(|| dropflow_core::warehouse::rates::DEFAULT_RATES_TOML.to_string());
+    Ok(RatesBody { toml })
+}
+
+pub async fn put_rates(
+    ctx: &Context,
+    caller: &Caller,
+    input: RatesBody,
+) -> Result<RatesBody, ActionError> {
+    require_installation_operator(ctx, caller, "change the rate tables")?;
+    match RateTables::from_toml(&input.toml) {
+        Ok(_) => {}
+        Err(e @ (RateTableError::Syntax(_) | RateTableError::Invalid(_))) => {
+            return Err(ActionError::Unprocessable(e.to_string()));
+        }
+    }
+    store::put_rate_tables(&ctx.db, &input.toml, &caller.actor).await?;
+    tracing::info!("warehouse rate tables replaced");
+    Ok(input)
+}
+
+pub async fn refund_rules(ctx: &Context, caller: &Caller) -> Result<RefundRulesBody, ActionError> {
+    caller.require(READERS, "see the refund rules")?;
+    let toml = store::refund_rules(&ctx.db)
+        .await?
+        .unwrap_or_else(|| DEFAULT_REFUNDS_TOML.to_string());
+    Ok(RefundRulesBody { toml })
+}
+
+pub async fn put_refund_rules(
+    ctx: &Context,
+    caller: &Caller,
+    input: RefundRulesBody,
+) -> Result<RefundRulesBody, ActionError> {
+    require_installation_operator(ctx, caller, "change the refund rules")?;
+    RefundRules::from_toml(&input.toml).map_err(|e| ActionError::Unprocessable(e.to_string()))?;
+    store::put_refund_rules(&ctx.db, &input.toml, &caller.actor).await?;
+    tracing::info!("warehouse refund rules replaced");
+    Ok(input)
+}
+
+pub async fn ship_what_is_here(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+) -> Result<(), ActionError> {
+    ship_here(ctx, caller, &id).await?;
+    Ok(())
+}
+
+pub async fn choose(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    input: ChooseInput,
+) -> Result<Package, ActionError> {
+    Ok(choose_carrier(ctx, caller, &id, &input).await?)
+}
+
+pub async fn settings(
+    ctx: &Context,
+    caller: &Caller,
+    store_id: &str,
+) -> Result<WarehouseSettings, ActionError> {
+    caller.require(MERCHANTS, "see this")?;
+    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    Ok(store::settings(&ctx.db.reader, store_id).await?)
+}
+
+pub async fn put_settings(
+    ctx: &Context,
+    caller: &Caller,
+    store_id: &str,
+    input: WarehouseSettings,
+) -> Result<WarehouseSettings, ActionError> {
+    caller.require(&[Role::Owner], "change this")?;
+    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    if let Some(dropflow_core::warehouse::choice::AutoPick::CheapestWithin { days }) =
+        input.auto_pick
+    {
+        if days == 0 || days > 120 {
+            return Err(ActionError::Unprocessable(
+                "auto_pick.days: between 1 and 120".into(),
+            ));
+        }
+    }
+    store::put_settings(&ctx.db, store_id, &input).await?;
+    Ok(input)
 }

@@ -13,13 +13,13 @@
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
+use crate::services::flags as service;
 use crate::services::flags::{
-    buy_purchase_again, link_purchase, resolve_flag, BuyAgainInput, LinkInput, Queued, ResolveInput,
+    buy_purchase_again, resolve_flag, BuyAgainInput, LinkInput, Queued, ResolveInput,
 };
 use crate::services::Caller;
 use crate::services::Context;
-use crate::storage::accounts::Role;
-use crate::storage::flags::{self, Flag};
+use crate::storage::flags::Flag;
 use crate::storage::supplier_orders;
 use axum::extract::State;
 use axum::Json;
@@ -34,9 +34,7 @@ pub async fn list(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<Flag>>, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "read flags")?;
-    let order_id = crate::services::orders::resolve(&state, &caller, &id).await?;
-    Ok(Json(flags::for_order(&state.db, order_id).await?))
+    Ok(Json(service::list(&state, &caller, &id).await?))
 }
 
 /// Settles one open flag.
@@ -76,7 +74,7 @@ pub async fn link(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<LinkInput>,
 ) -> Result<Json<supplier_orders::SupplierOrderView>, ApiError> {
-    Ok(Json(link_purchase(&state, &caller, &id, input).await?))
+    Ok(Json(service::link(&state, &caller, &id, input).await?))
 }
 
 /// Gives up an attempt in doubt and routes its lines again, knowingly.

@@ -125,7 +125,6 @@ pub async fn release_hold(
     ))
 }
 
-
 /// The webhook delivery a timeline entry points at (`receipt_id`), byte for byte.
 #[utoipa::path(get, path = "/api/v1/receipts/{id}", security(("bearer" = [])),
     params(("id" = String, Path, description = "receipt id from a timeline entry")),

@@ -5,10 +5,8 @@
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
-use crate::services::procurement::{
-    act, deliver_supplier_order, ship_supplier_order, Action, ActionResult, BulkInput, BulkResult,
-    ShipInput,
-};
+use crate::services::procurement as service;
+use crate::services::procurement::{act, Action, ActionResult, BulkInput, BulkResult, ShipInput};
 use crate::services::Caller;
 use crate::services::Context;
 use crate::storage::parcels::ParcelView;
@@ -120,10 +118,7 @@ pub async fn parcels_of(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<ParcelView>>, ApiError> {
-    let order_id = crate::services::orders::resolve(&state, &caller, &id).await?;
-    Ok(Json(
-        crate::services::vendor_view::parcels_for(&state, &caller, order_id).await?,
-    ))
+    Ok(Json(service::parcels_of(&state, &caller, &id).await?))
 }
 
 /// A vendor ships a manual supplier order (or the merchant enters a tracking number by hand
@@ -138,10 +133,7 @@ pub async fn ship(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ShipInput>,
 ) -> Result<Json<Vec<ParcelView>>, ApiError> {
-    let order_id = ship_supplier_order(&state, &caller, &id, input).await?;
-    Ok(Json(
-        crate::services::vendor_view::parcels_for(&state, &caller, order_id).await?,
-    ))
+    Ok(Json(service::ship(&state, &caller, &id, input).await?))
 }
 
 /// A vendor (or the merchant) marks a manual supplier order delivered.
@@ -153,6 +145,6 @@ pub async fn deliver(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    deliver_supplier_order(&state, &caller, &id).await?;
+    service::deliver(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-
 /// The store's settings (defaults if never set: auto-order and auto-pay on, no price guard,
 /// customer notified).
 #[utoipa::path(get, path = "/api/v1/stores/{store_id}/settings", security(("bearer" = [])),
@@ -39,7 +38,9 @@ pub async fn put(
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<StoreSettings>,
 ) -> Result<Json<StoreSettings>, ApiError> {
-    Ok(Json(settings::put(&state, &caller, &store_id, input).await?))
+    Ok(Json(
+        settings::put(&state, &caller, &store_id, input).await?,
+    ))
 }
 
 /// Sets the store's Admin API access (write-only: never shown again) after checking it

@@ -35,8 +35,14 @@ pub async fn create(
     caller: Caller,
     ApiJson(new): ApiJson<NewStore>,
 ) -> Result<(StatusCode, Json<StoreView>), ApiError> {
-    let store = stores::register(&state, &caller, &new.platform, &new.domain, &new.webhook_secret)
-        .await?;
+    let store = stores::register(
+        &state,
+        &caller,
+        &new.platform,
+        &new.domain,
+        &new.webhook_secret,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(store)))
 }
 

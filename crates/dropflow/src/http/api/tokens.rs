@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-
 /// Makes an API token acting as the caller (same role and stores).
 #[utoipa::path(post, path = "/api/v1/tokens", request_body = NewToken, security(("bearer" = [])),
     responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody),

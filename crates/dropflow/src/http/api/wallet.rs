@@ -5,7 +5,8 @@
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::services::wallet::{currency, parse_top_up, top_up_store, TopUpInput, WalletView};
+use crate::services::wallet as service;
+use crate::services::wallet::{currency, TopUpInput, WalletView};
 use crate::services::Caller;
 use crate::services::Context;
 use crate::storage::accounts::Role;
@@ -43,14 +44,8 @@ pub async fn top_up(
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<TopUpInput>,
 ) -> Result<(StatusCode, Json<WalletView>), ApiError> {
-    caller.require(&[Role::Owner], "top up the wallet")?;
-    let store_id = caller.store_path(&state.db, &store_id).await?;
-    let amount = parse_top_up(&input.amount, &input.currency)?;
-    let balances = top_up_store(&state.db, store_id, amount).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(WalletView::new(store_id, &balances)),
-    ))
+    let answer = service::top_up(&state, &caller, &store_id, input).await?;
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// The store's wallet in one currency (zero if never topped up).

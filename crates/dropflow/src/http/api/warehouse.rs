@@ -11,21 +11,17 @@ use crate::fulfilment::warehouse::{combine, floor, merchant};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::services::warehouse::{
-    self as service, choose_carrier, decide_on_failed, dispatch_package, pack_order, pay_fee,
-    record_inspection, require_installation_operator, resolve_exception, ship_here, ChooseInput,
-    DecisionResult, DispatchInput, InspectionForm, PackInput, RatesBody, RefundRulesBody,
-    ResolveInput, ScanInput, EXCEPTIONS_LIMIT, MERCHANTS, OPERATORS, READERS,
+    self as service, decide_on_failed, pay_fee, record_inspection, ChooseInput, DecisionResult,
+    DispatchInput, InspectionForm, PackInput, RatesBody, RefundRulesBody, ResolveInput, ScanInput,
+    EXCEPTIONS_LIMIT, OPERATORS,
 };
 use crate::services::Caller;
 use crate::services::Context;
-use crate::storage::accounts::Role;
 use crate::storage::warehouse::{self as store, Package, ScanException, WarehouseSettings};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::Json;
 use dropflow_core::warehouse::inspection::Outcome;
-use dropflow_core::warehouse::rates::{RateTableError, RateTables};
-use dropflow_core::warehouse::refunds::{RefundRules, DEFAULT_REFUNDS_TOML};
 use serde::Deserialize;
 
 /// Receives a parcel: 200 with what it matched, or 202 with an exception id for a parcel
@@ -89,9 +85,7 @@ pub async fn resolve(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Result<Json<floor::Resolved>, ApiError> {
-    Ok(Json(
-        resolve_exception(&state, &caller, &id, &input.order).await?,
-    ))
+    Ok(Json(service::resolve(&state, &caller, &id, input).await?))
 }
 
 /// Records an inspection (multipart: `outcome`, `reasons`, `checklist`, `note`, `photos`).
@@ -136,7 +130,7 @@ pub async fn pack(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PackInput>,
 ) -> Result<Json<Package>, ApiError> {
-    Ok(Json(pack_order(&state, &caller, &id, &input).await?))
+    Ok(Json(service::pack(&state, &caller, &id, input).await?))
 }
 
 /// Other orders of the same store going to the same address (name, lines, city, postcode,
@@ -166,7 +160,7 @@ pub async fn dispatch(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<DispatchInput>,
 ) -> Result<Json<Package>, ApiError> {
-    Ok(Json(dispatch_package(&state, &caller, &id, &input).await?))
+    Ok(Json(service::dispatch(&state, &caller, &id, input).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/warehouse/rates", security(("bearer" = [])),
@@ -175,11 +169,7 @@ pub async fn rates(
     State(state): State<Context>,
     caller: Caller,
 ) -> Result<Json<RatesBody>, ApiError> {
-    caller.require(READERS, "see the rate tables")?;
-    let toml = store::rate_tables(&state.db)
-        .await?
-        .unwrap_or_else(|| dropflow_core::warehouse::rates::DEFAULT_RATES_TOML.to_string());
-    Ok(Json(RatesBody { toml }))
+    Ok(Json(service::rates(&state, &caller).await?))
 }
 
 /// Replaces the rate tables; a table with problems is refused (422) listing each of them.
@@ -192,16 +182,7 @@ pub async fn put_rates(
     caller: Caller,
     ApiJson(input): ApiJson<RatesBody>,
 ) -> Result<Json<RatesBody>, ApiError> {
-    require_installation_operator(&state, &caller, "change the rate tables")?;
-    match RateTables::from_toml(&input.toml) {
-        Ok(_) => {}
-        Err(e @ (RateTableError::Syntax(_) | RateTableError::Invalid(_))) => {
-            return Err(ApiError::Unprocessable(e.to_string()));
-        }
-    }
-    store::put_rate_tables(&state.db, &input.toml, &caller.actor).await?;
-    tracing::info!("warehouse rate tables replaced");
-    Ok(Json(input))
+    Ok(Json(service::put_rates(&state, &caller, input).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/warehouse/refund-rules", security(("bearer" = [])),
@@ -210,11 +191,7 @@ pub async fn refund_rules(
     State(state): State<Context>,
     caller: Caller,
 ) -> Result<Json<RefundRulesBody>, ApiError> {
-    caller.require(READERS, "see the refund rules")?;
-    let toml = store::refund_rules(&state.db)
-        .await?
-        .unwrap_or_else(|| DEFAULT_REFUNDS_TOML.to_string());
-    Ok(Json(RefundRulesBody { toml }))
+    Ok(Json(service::refund_rules(&state, &caller).await?))
 }
 
 /// Replaces the refund rules; rules with problems are refused (422) naming each of them, and
@@ -228,11 +205,9 @@ pub async fn put_refund_rules(
     caller: Caller,
     ApiJson(input): ApiJson<RefundRulesBody>,
 ) -> Result<Json<RefundRulesBody>, ApiError> {
-    require_installation_operator(&state, &caller, "change the refund rules")?;
-    RefundRules::from_toml(&input.toml).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    store::put_refund_rules(&state.db, &input.toml, &caller.actor).await?;
-    tracing::info!("warehouse refund rules replaced");
-    Ok(Json(input))
+    Ok(Json(
+        service::put_refund_rules(&state, &caller, input).await?,
+    ))
 }
 
 /// The order at the warehouse: arrived and missing items (tracking, expected arrival),
@@ -282,7 +257,7 @@ pub async fn ship_what_is_here(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    ship_here(&state, &caller, &id).await?;
+    service::ship_what_is_here(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -296,7 +271,7 @@ pub async fn choose(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ChooseInput>,
 ) -> Result<Json<Package>, ApiError> {
-    Ok(Json(choose_carrier(&state, &caller, &id, &input).await?))
+    Ok(Json(service::choose(&state, &caller, &id, input).await?))
 }
 
 /// Which package's fee to pay.
@@ -333,9 +308,7 @@ pub async fn settings(
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
 ) -> Result<Json<WarehouseSettings>, ApiError> {
-    caller.require(MERCHANTS, "see this")?;
-    let store_id = caller.store_path(&state.db, &store_id).await?;
-    Ok(Json(store::settings(&state.db.reader, store_id).await?))
+    Ok(Json(service::settings(&state, &caller, &store_id).await?))
 }
 
 /// The auto-pick rule (`{"rule":"cheapest"}`, `fastest`, `cheapest_within` + `days`) and fee
@@ -351,19 +324,9 @@ pub async fn put_settings(
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<WarehouseSettings>,
 ) -> Result<Json<WarehouseSettings>, ApiError> {
-    caller.require(&[Role::Owner], "change this")?;
-    let store_id = caller.store_path(&state.db, &store_id).await?;
-    if let Some(dropflow_core::warehouse::choice::AutoPick::CheapestWithin { days }) =
-        input.auto_pick
-    {
-        if days == 0 || days > 120 {
-            return Err(ApiError::Unprocessable(
-                "auto_pick.days: between 1 and 120".into(),
-            ));
-        }
-    }
-    store::put_settings(&state.db, store_id, &input).await?;
-    Ok(Json(input))
+    Ok(Json(
+        service::put_settings(&state, &caller, &store_id, input).await?,
+    ))
 }
 
 /// The warehouse routes (nested under `/api/v1`).
