@@ -11,13 +11,10 @@ use crate::services::procurement::{self, Action, ShipInput};
 use crate::services::ActionError;
 use crate::services::Context;
 use crate::storage::accounts::Role;
-use crate::storage::orders::{self, ApplyError};
 use axum::extract::{Path, State};
 use axum::response::Response;
-use dropflow_core::event::Actor;
 use dropflow_core::hold::HoldReason;
 use dropflow_core::ids::OrderId;
-use dropflow_core::lifecycle::{Command, Rejected};
 
 /// The order a path names, if the viewer may see it.
 async fn visible_order(state: &Context, posted: &Posted, id: &str) -> Result<OrderId, PageError> {
@@ -111,14 +108,18 @@ pub async fn release_hold(
     let reason = HoldReason::parse(&reason)
         .ok_or_else(|| PageError::BadRequest(format!("there is no hold reason {reason:?}")))?;
     let back = format!("/orders/{order}");
-    let actor = Actor::Merchant(posted.viewer.caller.actor.clone());
-    match orders::apply(&state.db, order, Command::ReleaseHold { reason }, &actor).await {
+    let released = crate::services::orders::release_hold(
+        &state,
+        &posted.viewer.caller,
+        &order.to_string(),
+        reason.as_str(),
+    )
+    .await;
+    match released {
         Ok(_) => Ok(redirect_with(&back, Flash::ok("Hold released."))),
-        Err(ApplyError::Rejected(
-            r @ (Rejected::NoSuchHold(_) | Rejected::AlreadyHeld(_) | Rejected::Cancelled),
-        )) => Ok(redirect_with(&back, Flash::error(r.to_string()))),
-        Err(ApplyError::NotFound) => Err(PageError::NotFound("order not found".into())),
-        Err(e) => Err(PageError::Internal(e.to_string())),
+        // A hold already released, or an order cancelled meanwhile.
+        Err(ActionError::Conflict(message)) => Ok(redirect_with(&back, Flash::error(message))),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -8,13 +8,12 @@ use super::layout::{redirect_with, Flash};
 use super::session::{csrf_ok, Posted, Viewer, CSRF_FIELD};
 use super::warehouse::OPERATORS;
 use crate::fulfilment::warehouse::floor;
-use crate::services::warehouse::{self as api, DispatchInput, PackInput};
+use crate::services::warehouse::{self as api, DispatchInput, PackInput, ScanInput};
 use crate::services::ActionError;
 use crate::services::Context;
 use crate::storage::warehouse_queues as queues;
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
-use dropflow_core::event::Actor;
 
 const BACK: &str = "/warehouse";
 
@@ -42,11 +41,10 @@ pub async fn receive(State(state): State<Context>, posted: Posted) -> Result<Res
             Flash::error("Scan or type a tracking number."),
         ));
     };
-    let caller = &posted.viewer.caller;
-    let actor = Actor::Merchant(caller.actor.clone());
-    let received = floor::receive(&state.db, &caller.scope, scan, &actor)
-        .await
-        .map_err(ActionError::from);
+    let input = ScanInput {
+        scan: scan.to_string(),
+    };
+    let received = crate::services::warehouse::receive(&state, &posted.viewer.caller, &input).await;
     let flash = match received {
         Ok(floor::Received::Matched {
             order_ids,

@@ -408,15 +408,6 @@ pub async fn buy_purchase_again(
 
 pub async fn list(ctx: &Context, caller: &Caller, id: &str) -> Result<Vec<Flag>, ActionError> {
     caller.require(&[Role::Owner, Role::Staff], "read flags")?;
-    let order_id = crate::services::orders::resolve(ctx, caller, &id).await?;
+    let order_id = crate::services::orders::resolve(ctx, caller, id).await?;
     Ok(flags::for_order(&ctx.db, order_id).await?)
-}
-
-pub async fn link(
-    ctx: &Context,
-    caller: &Caller,
-    id: &str,
-    input: LinkInput,
-) -> Result<supplier_orders::SupplierOrderView, ActionError> {
-    Ok(link_purchase(ctx, caller, &id, input).await?)
 }

@@ -142,7 +142,7 @@ pub async fn put(
     input: MappingInput,
 ) -> Result<StoredMapping, ActionError> {
     caller.require(&[Role::Owner, Role::Staff], "change this")?;
-    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
     let (key_kind, key_value) = match (blank(&input.variant_id), blank(&input.sku)) {
         (Some(v), _) => (KeyKind::Variant, v),
         (None, Some(s)) => (KeyKind::Sku, s),
@@ -176,6 +176,6 @@ pub async fn list(
     store_id: &str,
 ) -> Result<Vec<StoredMapping>, ActionError> {
     caller.require(&[Role::Owner, Role::Staff], "see mappings")?;
-    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
     Ok(catalog::list(&ctx.db, store_id).await?)
 }

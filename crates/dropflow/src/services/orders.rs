@@ -165,7 +165,7 @@ pub async fn show(
     let mut detail = store::get(&ctx.db, id)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("order {id} not found")))?;
-    crate::services::vendor_view::restrict_detail(&ctx, caller, &mut detail).await?;
+    crate::services::vendor_view::restrict_detail(ctx, caller, &mut detail).await?;
     Ok(detail)
 }
 

@@ -427,8 +427,8 @@ pub async fn parcels_of(
     caller: &Caller,
     id: &str,
 ) -> Result<Vec<ParcelView>, ActionError> {
-    let order_id = crate::services::orders::resolve(ctx, caller, &id).await?;
-    Ok(crate::services::vendor_view::parcels_for(ctx, caller, order_id).await?)
+    let order_id = crate::services::orders::resolve(ctx, caller, id).await?;
+    crate::services::vendor_view::parcels_for(ctx, caller, order_id).await
 }
 
 pub async fn ship(
@@ -437,11 +437,30 @@ pub async fn ship(
     id: &str,
     input: ShipInput,
 ) -> Result<Vec<ParcelView>, ActionError> {
-    let order_id = ship_supplier_order(ctx, caller, &id, input).await?;
-    Ok(crate::services::vendor_view::parcels_for(ctx, caller, order_id).await?)
+    let order_id = ship_supplier_order(ctx, caller, id, input).await?;
+    crate::services::vendor_view::parcels_for(ctx, caller, order_id).await
 }
 
 pub async fn deliver(ctx: &Context, caller: &Caller, id: &str) -> Result<(), ActionError> {
-    deliver_supplier_order(ctx, caller, &id).await?;
+    deliver_supplier_order(ctx, caller, id).await?;
     Ok(())
+}
+
+/// Queues `action` for each order given (1 to 500), in the order given.
+pub async fn bulk(
+    ctx: &Context,
+    caller: &Caller,
+    input: BulkInput,
+    action: Action,
+) -> Result<BulkResult, ActionError> {
+    if input.order_ids.is_empty() || input.order_ids.len() > 500 {
+        return Err(ActionError::Unprocessable(
+            "order_ids: give between 1 and 500 orders".into(),
+        ));
+    }
+    let mut results = Vec::with_capacity(input.order_ids.len());
+    for reference in &input.order_ids {
+        results.push(act(ctx, reference, action, caller).await?);
+    }
+    Ok(BulkResult { results })
 }

@@ -5,7 +5,7 @@
 
 use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
-use crate::storage::ledger::{self, PostError};
+use crate::storage::ledger::{self, Entry, PostError};
 use dropflow_core::ids::StoreId;
 use dropflow_core::ledger::{Account, Balances, LedgerError, Operation};
 use dropflow_core::money::Money;
@@ -116,8 +116,40 @@ pub async fn top_up(
     input: TopUpInput,
 ) -> Result<WalletView, ActionError> {
     caller.require(&[Role::Owner], "top up the wallet")?;
-    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
     let amount = parse_top_up(&input.amount, &input.currency)?;
     let balances = top_up_store(&ctx.db, store_id, amount).await?;
     Ok(WalletView::new(store_id, &balances))
+}
+
+/// The store's wallet in one currency (zero if never topped up).
+pub async fn show(
+    ctx: &Context,
+    caller: &Caller,
+    store_id: &str,
+    currency_code: &str,
+) -> Result<WalletView, ActionError> {
+    caller.require(&[Role::Owner, Role::Staff], "see this")?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let balances = ledger::balances(&ctx.db, store_id, currency(currency_code)?).await?;
+    Ok(WalletView::new(store_id, &balances))
+}
+
+/// The store's ledger, newest first: `limit` entries (1–500, default 100) older than `before`.
+pub async fn entries(
+    ctx: &Context,
+    caller: &Caller,
+    store_id: &str,
+    limit: Option<i64>,
+    before: Option<i64>,
+) -> Result<Vec<Entry>, ActionError> {
+    caller.require(&[Role::Owner, Role::Staff], "see the ledger")?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let limit = limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ActionError::Invalid(
+            "limit must be between 1 and 500".into(),
+        ));
+    }
+    Ok(ledger::entries(&ctx.db, store_id, limit, before).await?)
 }

@@ -10,7 +10,7 @@
 use crate::fulfilment::warehouse::{combine, floor, merchant, photos, WarehouseError};
 use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
-use crate::storage::warehouse::{self as store, Package, WarehouseSettings};
+use crate::storage::warehouse::{self as store, Package, ScanException, WarehouseSettings};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
 use dropflow_core::warehouse::inspection::{
@@ -502,33 +502,6 @@ pub async fn view(
     })
 }
 
-pub async fn resolve(
-    ctx: &Context,
-    caller: &Caller,
-    id: &str,
-    input: ResolveInput,
-) -> Result<floor::Resolved, ActionError> {
-    Ok(resolve_exception(ctx, caller, &id, &input.order).await?)
-}
-
-pub async fn pack(
-    ctx: &Context,
-    caller: &Caller,
-    id: &str,
-    input: PackInput,
-) -> Result<Package, ActionError> {
-    Ok(pack_order(ctx, caller, &id, &input).await?)
-}
-
-pub async fn dispatch(
-    ctx: &Context,
-    caller: &Caller,
-    id: &str,
-    input: DispatchInput,
-) -> Result<Package, ActionError> {
-    Ok(dispatch_package(ctx, caller, &id, &input).await?)
-}
-
 pub async fn rates(ctx: &Context, caller: &Caller) -> Result<RatesBody, ActionError> {
     caller.require(READERS, "see the rate tables")?;
     let toml = store::rate_tables(&ctx.db)
@@ -574,31 +547,13 @@ pub async fn put_refund_rules(
     Ok(input)
 }
 
-pub async fn ship_what_is_here(
-    ctx: &Context,
-    caller: &Caller,
-    id: &str,
-) -> Result<(), ActionError> {
-    ship_here(ctx, caller, &id).await?;
-    Ok(())
-}
-
-pub async fn choose(
-    ctx: &Context,
-    caller: &Caller,
-    id: &str,
-    input: ChooseInput,
-) -> Result<Package, ActionError> {
-    Ok(choose_carrier(ctx, caller, &id, &input).await?)
-}
-
 pub async fn settings(
     ctx: &Context,
     caller: &Caller,
     store_id: &str,
 ) -> Result<WarehouseSettings, ActionError> {
     caller.require(MERCHANTS, "see this")?;
-    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
     Ok(store::settings(&ctx.db.reader, store_id).await?)
 }
 
@@ -609,7 +564,7 @@ pub async fn put_settings(
     input: WarehouseSettings,
 ) -> Result<WarehouseSettings, ActionError> {
     caller.require(&[Role::Owner], "change this")?;
-    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
     if let Some(dropflow_core::warehouse::choice::AutoPick::CheapestWithin { days }) =
         input.auto_pick
     {
@@ -621,4 +576,15 @@ pub async fn put_settings(
     }
     store::put_settings(&ctx.db, store_id, &input).await?;
     Ok(input)
+}
+
+/// Scans of the caller's account that matched no expected parcel, newest first (open ones
+/// only, or every one).
+pub async fn exceptions(
+    ctx: &Context,
+    caller: &Caller,
+    open_only: bool,
+) -> Result<Vec<ScanException>, ActionError> {
+    caller.require(OPERATORS, "see the warehouse exceptions")?;
+    Ok(store::exceptions(&ctx.db, &caller.scope, open_only, EXCEPTIONS_LIMIT).await?)
 }

@@ -67,7 +67,7 @@ pub async fn create(
     input: NewEndpoint,
 ) -> Result<CreatedEndpoint, ActionError> {
     caller.require(&[Role::Owner], "add webhook endpoints")?;
-    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
     let url = check_url(&input.url, ctx.outbound_reach.allows_private())?;
     let (id, secret) = endpoints::create(&ctx.db, store_id, &url).await?;
     tracing::info!(store.id = %store_id, endpoint.id = %id, "webhook endpoint added");
@@ -80,7 +80,7 @@ pub async fn list(
     store_id: &str,
 ) -> Result<Vec<Endpoint>, ActionError> {
     caller.require(&[Role::Owner, Role::Staff], "see webhook endpoints")?;
-    let store_id = caller.store_path(&ctx.db, &store_id).await?;
+    let store_id = caller.store_path(&ctx.db, store_id).await?;
     Ok(endpoints::list(&ctx.db, store_id).await?)
 }
 

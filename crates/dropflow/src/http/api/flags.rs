@@ -74,7 +74,9 @@ pub async fn link(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<LinkInput>,
 ) -> Result<Json<supplier_orders::SupplierOrderView>, ApiError> {
-    Ok(Json(service::link(&state, &caller, &id, input).await?))
+    Ok(Json(
+        service::link_purchase(&state, &caller, &id, input).await?,
+    ))
 }
 
 /// Gives up an attempt in doubt and routes its lines again, knowingly.

@@ -67,24 +67,6 @@ pub async fn refresh(
     act_one(&state, &id, Action::Refresh, &caller).await
 }
 
-async fn bulk(
-    state: &Context,
-    input: BulkInput,
-    action: Action,
-    caller: &Caller,
-) -> Result<Json<BulkResult>, ApiError> {
-    if input.order_ids.is_empty() || input.order_ids.len() > 500 {
-        return Err(ApiError::Unprocessable(
-            "order_ids: give between 1 and 500 orders".into(),
-        ));
-    }
-    let mut results = Vec::with_capacity(input.order_ids.len());
-    for reference in &input.order_ids {
-        results.push(act(state, reference, action, caller).await?);
-    }
-    Ok(Json(BulkResult { results }))
-}
-
 /// Bulk place: each order's waiting supplier orders are queued for placing.
 #[utoipa::path(post, path = "/api/v1/orders/place", request_body = BulkInput,
     security(("bearer" = [])),
@@ -94,7 +76,9 @@ pub async fn bulk_place(
     caller: Caller,
     ApiJson(input): ApiJson<BulkInput>,
 ) -> Result<Json<BulkResult>, ApiError> {
-    bulk(&state, input, Action::Place, &caller).await
+    Ok(Json(
+        service::bulk(&state, &caller, input, Action::Place).await?,
+    ))
 }
 
 /// Bulk pay: each order's supplier orders awaiting payment are queued for paying.
@@ -106,7 +90,9 @@ pub async fn bulk_pay(
     caller: Caller,
     ApiJson(input): ApiJson<BulkInput>,
 ) -> Result<Json<BulkResult>, ApiError> {
-    bulk(&state, input, Action::Pay, &caller).await
+    Ok(Json(
+        service::bulk(&state, &caller, input, Action::Pay).await?,
+    ))
 }
 
 /// The order's parcels with their tracking, check outcome and write-back state.

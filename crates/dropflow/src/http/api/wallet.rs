@@ -6,11 +6,10 @@
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::services::wallet as service;
-use crate::services::wallet::{currency, TopUpInput, WalletView};
+use crate::services::wallet::{TopUpInput, WalletView};
 use crate::services::Caller;
 use crate::services::Context;
-use crate::storage::accounts::Role;
-use crate::storage::ledger::{self, Entry};
+use crate::storage::ledger::Entry;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -59,10 +58,9 @@ pub async fn show(
     ApiPath(store_id): ApiPath<String>,
     ApiQuery(params): ApiQuery<WalletParams>,
 ) -> Result<Json<WalletView>, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "see this")?;
-    let store_id = caller.store_path(&state.db, &store_id).await?;
-    let balances = ledger::balances(&state.db, store_id, currency(&params.currency)?).await?;
-    Ok(Json(WalletView::new(store_id, &balances)))
+    Ok(Json(
+        service::show(&state, &caller, &store_id, &params.currency).await?,
+    ))
 }
 
 /// The store's ledger, newest first: every movement with its balanced postings.
@@ -76,15 +74,6 @@ pub async fn entries(
     ApiPath(store_id): ApiPath<String>,
     ApiQuery(params): ApiQuery<EntryParams>,
 ) -> Result<Json<Vec<Entry>>, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "see the ledger")?;
-    let store_id = caller.store_path(&state.db, &store_id).await?;
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest(
-            "limit must be between 1 and 500".into(),
-        ));
-    }
-    Ok(Json(
-        ledger::entries(&state.db, store_id, limit, params.before).await?,
-    ))
+    let entries = service::entries(&state, &caller, &store_id, params.limit, params.before).await?;
+    Ok(Json(entries))
 }

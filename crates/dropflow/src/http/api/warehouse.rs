@@ -13,11 +13,11 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::services::warehouse::{
     self as service, decide_on_failed, pay_fee, record_inspection, ChooseInput, DecisionResult,
     DispatchInput, InspectionForm, PackInput, RatesBody, RefundRulesBody, ResolveInput, ScanInput,
-    EXCEPTIONS_LIMIT, OPERATORS,
+    OPERATORS,
 };
 use crate::services::Caller;
 use crate::services::Context;
-use crate::storage::warehouse::{self as store, Package, ScanException, WarehouseSettings};
+use crate::storage::warehouse::{Package, ScanException, WarehouseSettings};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -62,10 +62,9 @@ pub async fn exceptions(
     caller: Caller,
     ApiQuery(params): ApiQuery<ExceptionsParams>,
 ) -> Result<Json<Vec<ScanException>>, ApiError> {
-    caller.require(OPERATORS, "see the warehouse exceptions")?;
     let open_only = !params.all.unwrap_or(false);
     Ok(Json(
-        store::exceptions(&state.db, &caller.scope, open_only, EXCEPTIONS_LIMIT).await?,
+        crate::services::warehouse::exceptions(&state, &caller, open_only).await?,
     ))
 }
 
@@ -85,7 +84,9 @@ pub async fn resolve(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Result<Json<floor::Resolved>, ApiError> {
-    Ok(Json(service::resolve(&state, &caller, &id, input).await?))
+    Ok(Json(
+        service::resolve_exception(&state, &caller, &id, &input.order).await?,
+    ))
 }
 
 /// Records an inspection (multipart: `outcome`, `reasons`, `checklist`, `note`, `photos`).
@@ -130,7 +131,9 @@ pub async fn pack(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<PackInput>,
 ) -> Result<Json<Package>, ApiError> {
-    Ok(Json(service::pack(&state, &caller, &id, input).await?))
+    Ok(Json(
+        service::pack_order(&state, &caller, &id, &input).await?,
+    ))
 }
 
 /// Other orders of the same store going to the same address (name, lines, city, postcode,
@@ -160,7 +163,9 @@ pub async fn dispatch(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<DispatchInput>,
 ) -> Result<Json<Package>, ApiError> {
-    Ok(Json(service::dispatch(&state, &caller, &id, input).await?))
+    Ok(Json(
+        service::dispatch_package(&state, &caller, &id, &input).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/warehouse/rates", security(("bearer" = [])),
@@ -257,7 +262,7 @@ pub async fn ship_what_is_here(
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    service::ship_what_is_here(&state, &caller, &id).await?;
+    service::ship_here(&state, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -271,7 +276,9 @@ pub async fn choose(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<ChooseInput>,
 ) -> Result<Json<Package>, ApiError> {
-    Ok(Json(service::choose(&state, &caller, &id, input).await?))
+    Ok(Json(
+        service::choose_carrier(&state, &caller, &id, &input).await?,
+    ))
 }
 
 /// Which package's fee to pay.
