@@ -4,9 +4,10 @@
 use crate::config::Config;
 use crate::fulfilment::follower::FollowerConfig;
 use crate::fulfilment::Services;
-use crate::http::{self, store_directory::StoreDirectory, AppState};
+use crate::http::{self, HttpState};
 use crate::ingest::{Ingest, IngestConfig};
 use crate::jobs::{Registry, Runner, RunnerConfig};
+use crate::services::store_directory::StoreDirectory;
 use crate::storage::Database;
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -185,14 +186,10 @@ async fn launch(
     );
     let runner_task = tokio::spawn(runner.run(shutdown_rx.clone()));
 
-    let state = AppState {
+    let ctx = crate::services::Context {
         db: db.clone(),
-        ingest,
         stores: Arc::new(StoreDirectory::default()),
-        metrics: metrics_handle(),
-        webhook_deadline: Duration::from_millis(config.http.webhook_deadline_ms),
         cadence,
-        cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
         warehouse_files: config.warehouse.files_dir(&config.database.url),
         outbound_reach: config.outbound_reach(),
         intake: config.intake.clone(),
@@ -201,11 +198,18 @@ async fn launch(
             .operator_account
             .clone()
             .unwrap_or_else(|| crate::storage::accounts::DEFAULT_ACCOUNT.to_string()),
-        metrics_token: config.http.metrics_token.clone(),
-        storage_health: Default::default(),
         suppliers,
     };
-    let router = http::router(state, config.http.body_limit_bytes);
+    let state = HttpState {
+        ctx,
+        ingest,
+        metrics: metrics_handle(),
+        webhook_deadline: Duration::from_millis(config.http.webhook_deadline_ms),
+        cj_open_id: config.suppliers.cj.as_ref().and_then(|c| c.open_id.clone()),
+        metrics_token: config.http.metrics_token.clone(),
+        storage_health: Default::default(),
+    };
+    let router = router(state, config.http.body_limit_bytes);
     let listener = tokio::net::TcpListener::bind(&config.http.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.http.listen))?;
@@ -233,6 +237,13 @@ async fn launch(
         follower: None,
         events: None,
     })
+}
+
+/// The whole router: the HTTP surface ([`http::routes`]: `/api/v1`, webhooks, health) and the
+/// dashboard's pages, both over the same actions, under one set of layers.
+pub fn router(state: HttpState, body_limit: usize) -> axum::Router {
+    let pages = crate::dashboard::router().with_state(state.ctx.clone());
+    http::finish(http::routes().merge(pages), state, body_limit)
 }
 
 impl Running {

@@ -6,21 +6,18 @@
 use super::error::PageError;
 use super::layout::{redirect_with, Flash};
 use super::session::Posted;
-use crate::http::api::flags;
-use crate::http::api::procurement::{self, Action, ShipInput};
-use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::services::flags;
+use crate::services::procurement::{self, Action, ShipInput};
+use crate::services::ActionError;
+use crate::services::Context;
 use crate::storage::accounts::Role;
-use crate::storage::orders::{self, ApplyError};
 use axum::extract::{Path, State};
 use axum::response::Response;
-use dropflow_core::event::Actor;
 use dropflow_core::hold::HoldReason;
 use dropflow_core::ids::OrderId;
-use dropflow_core::lifecycle::{Command, Rejected};
 
 /// The order a path names, if the viewer may see it.
-async fn visible_order(state: &AppState, posted: &Posted, id: &str) -> Result<OrderId, PageError> {
+async fn visible_order(state: &Context, posted: &Posted, id: &str) -> Result<OrderId, PageError> {
     let not_found = || PageError::NotFound("order not found".into());
     let id: OrderId = id.parse().map_err(|_| not_found())?;
     posted
@@ -32,7 +29,7 @@ async fn visible_order(state: &AppState, posted: &Posted, id: &str) -> Result<Or
 }
 
 async fn supplier_action(
-    state: &AppState,
+    state: &Context,
     id: &str,
     posted: &Posted,
     action: Action,
@@ -58,7 +55,7 @@ async fn supplier_action(
 
 /// `POST /orders/{id}/pay`.
 pub async fn pay(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -67,7 +64,7 @@ pub async fn pay(
 
 /// `POST /orders/{id}/place`.
 pub async fn place(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -76,7 +73,7 @@ pub async fn place(
 
 /// `POST /orders/{id}/refresh`.
 pub async fn refresh(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -85,12 +82,12 @@ pub async fn refresh(
 
 /// `POST /orders/{id}/retry`: routes the order again.
 pub async fn retry(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let order = visible_order(&state, &posted, &id).await?;
-    crate::http::api::orders::queue_routing(&state, &posted.viewer.caller, &order.to_string())
+    crate::services::orders::queue_routing(&state, &posted.viewer.caller, &order.to_string())
         .await?;
     Ok(redirect_with(
         &format!("/orders/{order}"),
@@ -100,7 +97,7 @@ pub async fn retry(
 
 /// `POST /orders/{id}/holds/{reason}/release`.
 pub async fn release_hold(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path((id, reason)): Path<(String, String)>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -111,14 +108,18 @@ pub async fn release_hold(
     let reason = HoldReason::parse(&reason)
         .ok_or_else(|| PageError::BadRequest(format!("there is no hold reason {reason:?}")))?;
     let back = format!("/orders/{order}");
-    let actor = Actor::Merchant(posted.viewer.caller.actor.clone());
-    match orders::apply(&state.db, order, Command::ReleaseHold { reason }, &actor).await {
+    let released = crate::services::orders::release_hold(
+        &state,
+        &posted.viewer.caller,
+        &order.to_string(),
+        reason.as_str(),
+    )
+    .await;
+    match released {
         Ok(_) => Ok(redirect_with(&back, Flash::ok("Hold released."))),
-        Err(ApplyError::Rejected(
-            r @ (Rejected::NoSuchHold(_) | Rejected::AlreadyHeld(_) | Rejected::Cancelled),
-        )) => Ok(redirect_with(&back, Flash::error(r.to_string()))),
-        Err(ApplyError::NotFound) => Err(PageError::NotFound("order not found".into())),
-        Err(e) => Err(PageError::Internal(e.to_string())),
+        // A hold already released, or an order cancelled meanwhile.
+        Err(ActionError::Conflict(message)) => Ok(redirect_with(&back, Flash::error(message))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -135,7 +136,7 @@ fn back_to(posted: &Posted, order: Option<OrderId>) -> String {
 
 /// `POST /supplier-orders/{id}/ship`: a vendor (or the merchant) enters the tracking number.
 pub async fn ship(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -153,7 +154,7 @@ pub async fn ship(
         )),
         // Input the person can fix (a typo in the number, the wrong state): say so on the
         // page they came from.
-        Err(ApiError::Unprocessable(m) | ApiError::Conflict(m)) => Ok(redirect_with(
+        Err(ActionError::Unprocessable(m) | ActionError::Conflict(m)) => Ok(redirect_with(
             &back_to(&posted, None),
             Flash::error(friendly(&m)),
         )),
@@ -163,7 +164,7 @@ pub async fn ship(
 
 /// `POST /supplier-orders/{id}/deliver`.
 pub async fn deliver(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -172,7 +173,7 @@ pub async fn deliver(
             &back_to(&posted, Some(order)),
             Flash::ok("Marked delivered."),
         )),
-        Err(ApiError::Conflict(m)) => Ok(redirect_with(
+        Err(ActionError::Conflict(m)) => Ok(redirect_with(
             &back_to(&posted, None),
             Flash::error(friendly(&m)),
         )),
@@ -197,7 +198,7 @@ fn order_page(order: OrderId) -> String {
 
 /// `POST /orders/{id}/flags/{flag}/accept`: take a change after purchase as it is.
 pub async fn accept_flag(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path((id, flag)): Path<(String, String)>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -208,7 +209,7 @@ pub async fn accept_flag(
     };
     match flags::resolve_flag(&state, &posted.viewer.caller, &id, &flag, input).await {
         Ok(_) => Ok(redirect_with(&order_page(order), Flash::ok("Accepted."))),
-        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m)) => {
+        Err(ActionError::Conflict(m) | ActionError::Unprocessable(m)) => {
             Ok(redirect_with(&order_page(order), Flash::error(m)))
         }
         Err(e) => Err(e.into()),
@@ -218,12 +219,12 @@ pub async fn accept_flag(
 /// `POST /orders/{id}/flags/{flag}/replace-difference`: buy the extra units of a line whose
 /// quantity went up after its purchase (the API's function, CSRF-checked by [`Posted`]).
 pub async fn replace_difference(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path((id, flag)): Path<(String, String)>,
     posted: Posted,
 ) -> Result<Response, PageError> {
     let order = visible_order(&state, &posted, &id).await?;
-    match crate::http::api::replace_difference::replace_difference(
+    match crate::services::replace_difference::replace_difference(
         &state,
         &posted.viewer.caller,
         &id,
@@ -238,7 +239,7 @@ pub async fn replace_difference(
                 replaced.quantity
             )),
         )),
-        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m)) => {
+        Err(ActionError::Conflict(m) | ActionError::Unprocessable(m)) => {
             Ok(redirect_with(&order_page(order), Flash::error(m)))
         }
         Err(e) => Err(e.into()),
@@ -247,7 +248,7 @@ pub async fn replace_difference(
 
 /// `POST /supplier-orders/{id}/link`: the supplier's order a person found for an attempt.
 pub async fn link(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -262,22 +263,22 @@ pub async fn link(
         )),
         // A difference from the purchase, or a supplier that did not answer: said on the
         // page, so the person can look again or accept it knowingly.
-        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m) | ApiError::Unavailable(m)) => {
-            Ok(redirect_with(
-                &back_to(&posted, None),
-                Flash::error(m.replace(
-                    " (send accept_mismatch: true to link it anyway)",
-                    " — tick “link it anyway” to accept the differences",
-                )),
-            ))
-        }
+        Err(
+            ActionError::Conflict(m) | ActionError::Unprocessable(m) | ActionError::Unavailable(m),
+        ) => Ok(redirect_with(
+            &back_to(&posted, None),
+            Flash::error(m.replace(
+                " (send accept_mismatch: true to link it anyway)",
+                " — tick “link it anyway” to accept the differences",
+            )),
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
 /// `POST /supplier-orders/{id}/buy-again`: give up an attempt in doubt, knowingly.
 pub async fn buy_again(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -289,7 +290,7 @@ pub async fn buy_again(
             &back_to(&posted, queued.order_id.parse().ok()),
             Flash::ok("Buying again: the lines are routed anew."),
         )),
-        Err(ApiError::Conflict(m) | ApiError::Unprocessable(m)) => {
+        Err(ActionError::Conflict(m) | ActionError::Unprocessable(m)) => {
             Ok(redirect_with(&back_to(&posted, None), Flash::error(m)))
         }
         Err(e) => Err(e.into()),

@@ -1,7 +1,7 @@
 //! What a dashboard page answers when it cannot show what was asked: an HTML page with the
 //! right status (never the API's JSON), or the way to the login page.
 
-use crate::http::error::ApiError;
+use crate::services::ActionError;
 use crate::storage::StorageError;
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -32,12 +32,13 @@ impl From<StorageError> for PageError {
     }
 }
 
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
+/// The actions' refusals as pages (the one place they are mapped).
+impl From<ActionError> for PageError {
+    fn from(e: ActionError) -> Self {
         match e {
-            ApiError::NotFound(m) => PageError::NotFound(m),
-            ApiError::Forbidden(m) => PageError::Forbidden(m),
-            ApiError::Internal(m) => PageError::Internal(m),
+            ActionError::NotFound(m) => PageError::NotFound(m),
+            ActionError::Forbidden(m) => PageError::Forbidden(m),
+            ActionError::Internal(m) => PageError::Internal(m),
             other => PageError::BadRequest(other.to_string()),
         }
     }

@@ -7,7 +7,7 @@ use super::error::{html, PageError};
 use super::layout::{clear_flash, Layout};
 use super::session::Viewer;
 use super::view;
-use crate::http::AppState;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::dashboard_stats::{self, Window};
 use askama::Template;
@@ -36,7 +36,7 @@ struct HomePage {
 }
 
 /// `GET /`.
-pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Response, PageError> {
     if !matches!(viewer.role(), Role::Owner | Role::Staff) {
         return Ok(Redirect::to(viewer.landing()).into_response());
     }

@@ -13,7 +13,7 @@ use super::error::{html, PageError};
 use super::layout::Layout;
 use super::limiter::LoginLimiter;
 use super::session::{cookie, Posted, Viewer, CSRF_FIELD, SESSION_COOKIE};
-use crate::http::AppState;
+use crate::services::Context;
 use crate::storage::{accounts, sessions};
 use askama::Template;
 use axum::extract::{ConnectInfo, Request, State};
@@ -40,12 +40,11 @@ struct LoginPage {
 }
 
 /// `GET /login`: the form (or the landing page, when already signed in).
-pub async fn form(State(state): State<AppState>, request: Request) -> Response {
+pub async fn form(State(state): State<Context>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
-    if let Ok(viewer) = <Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(
-        &mut parts, &state,
-    )
-    .await
+    if let Ok(viewer) =
+        <Viewer as axum::extract::FromRequestParts<Context>>::from_request_parts(&mut parts, &state)
+            .await
     {
         return Redirect::to(viewer.landing()).into_response();
     }
@@ -72,7 +71,7 @@ fn page(status: StatusCode, email: String, error: Option<&'static str>) -> Respo
 
 /// `POST /login`.
 pub async fn submit(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -129,7 +128,7 @@ pub async fn submit(
 }
 
 /// `POST /logout`: ends the session (CSRF-checked, so another site cannot sign one out).
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, posted: Posted) -> Response {
+pub async fn logout(State(state): State<Context>, headers: HeaderMap, posted: Posted) -> Response {
     if let Some(value) = cookie(&headers, SESSION_COOKIE) {
         if let Err(e) = sessions::revoke(&state.db, value).await {
             return PageError::from(e).into_response();

@@ -1,8 +1,8 @@
 //! The merchant dashboard: server-rendered HTML (askama templates in
 //! `templates/dashboard/`), a session cookie, a CSRF token on every form, and a light touch
 //! of htmx (vendored in `assets/`). Every page reads through the signed-in user's scope, the
-//! same [`crate::http::auth::Caller`] the API uses, so what a user sees here is exactly what
-//! their API token would see; every action calls the API's own functions.
+//! same [`crate::services::Caller`] the API uses, so what a user sees here is exactly what
+//! their API token would see; every action calls the same [`crate::services`] function the API does.
 //!
 //! One module per page. To add a page: a module with its handlers and template struct, a
 //! template extending `dashboard/base.html` (its struct carries a [`layout::Layout`]), and
@@ -53,12 +53,12 @@ pub mod wallet;
 /// The session extractor ([`session::Viewer`]) and the CSRF-checked form ([`session::Posted`]).
 pub mod session;
 
-use crate::http::AppState;
+use crate::services::Context;
 use axum::routing::{get, post};
 use axum::Router;
 
-/// The dashboard's routes, mounted at `/` by [`crate::http::router`].
-pub fn router() -> Router<AppState> {
+/// The dashboard's routes, mounted at `/` by [`crate::app::router`].
+pub fn router() -> Router<Context> {
     Router::new()
         .route("/", get(home::page))
         .route("/login", get(login::form).post(login::submit))

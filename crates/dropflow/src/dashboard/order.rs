@@ -13,7 +13,7 @@ use super::order_warehouse::{self, WarehouseSection};
 use super::rules::{self, OrderAction, OrderFacts, SupplierOrderFacts};
 use super::session::Viewer;
 use super::view;
-use crate::http::AppState;
+use crate::services::Context;
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::parcels::{self, ParcelView};
 use crate::storage::supplier_orders::{self, SupplierOrderView};
@@ -124,7 +124,7 @@ struct OrderPage {
 
 /// `GET /orders/{id}`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {

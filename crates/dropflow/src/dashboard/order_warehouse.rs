@@ -8,8 +8,8 @@ use super::error::PageError;
 use super::view;
 use super::warehouse_rules::{self, PackageFacts, WarehouseAction, WarehouseFacts};
 use crate::fulfilment::warehouse::merchant::{self, WarehouseView};
-use crate::http::auth::Caller;
-use crate::http::error::ApiError;
+use crate::services::ActionError;
+use crate::services::Caller;
 use crate::storage::branding;
 use crate::storage::warehouse::{ItemRow, Package};
 use crate::storage::{warehouse_queues, Database};
@@ -87,7 +87,10 @@ pub async fn section(
     order_id: OrderId,
     store_id: StoreId,
 ) -> Result<Option<WarehouseSection>, PageError> {
-    let Some(leg) = merchant::view(db, order_id).await.map_err(ApiError::from)? else {
+    let Some(leg) = merchant::view(db, order_id)
+        .await
+        .map_err(ActionError::from)?
+    else {
         return Ok(None);
     };
     let brand = branding::get(db, store_id).await?;

@@ -8,9 +8,9 @@
 use super::error::PageError;
 use super::layout::{redirect_with, Flash};
 use super::session::Posted;
-use crate::http::api::warehouse::{self as api, ChooseInput};
-use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::services::warehouse::{self as api, ChooseInput};
+use crate::services::ActionError;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::warehouse::Package;
 use axum::extract::{Path, State};
@@ -20,7 +20,7 @@ use dropflow_core::ids::OrderId;
 const MERCHANTS: &[Role] = &[Role::Owner, Role::Staff];
 
 /// The order a path names, if the viewer may see it and act on its warehouse leg.
-async fn order_for(state: &AppState, posted: &Posted, id: &str) -> Result<OrderId, PageError> {
+async fn order_for(state: &Context, posted: &Posted, id: &str) -> Result<OrderId, PageError> {
     let not_found = || PageError::NotFound("order not found".into());
     let id: OrderId = id.parse().map_err(|_| not_found())?;
     posted
@@ -37,16 +37,19 @@ async fn order_for(state: &AppState, posted: &Posted, id: &str) -> Result<OrderI
 /// otherwise.
 fn back<T>(
     order: OrderId,
-    result: Result<T, ApiError>,
+    result: Result<T, ActionError>,
     refused: &str,
     done: impl FnOnce(T) -> String,
 ) -> Result<Response, PageError> {
     let to = format!("/orders/{order}");
     match result {
         Ok(value) => Ok(redirect_with(&to, Flash::ok(done(value)))),
-        Err(ApiError::Unprocessable(m) | ApiError::Conflict(m) | ApiError::BadRequest(m)) => Ok(
-            redirect_with(&to, Flash::error(format!("{refused} {}.", sentence(&m)))),
-        ),
+        Err(ActionError::Unprocessable(m) | ActionError::Conflict(m) | ActionError::Invalid(m)) => {
+            Ok(redirect_with(
+                &to,
+                Flash::error(format!("{refused} {}.", sentence(&m))),
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -71,7 +74,7 @@ fn fee_of(package: &Package) -> String {
 
 /// `POST /orders/{id}/warehouse/decision` (`decision`: `return_refund`, `reorder`, `accept`).
 pub async fn decide(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -91,7 +94,7 @@ pub async fn decide(
 
 /// `POST /orders/{id}/warehouse/ship-what-is-here`.
 pub async fn ship_what_is_here(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -105,7 +108,7 @@ pub async fn ship_what_is_here(
 
 /// `POST /orders/{id}/shipping` (`service`: the offer's code; `package_id`).
 pub async fn choose(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -134,7 +137,7 @@ pub async fn choose(
 
 /// `POST /orders/{id}/shipping/pay` (`package_id`).
 pub async fn pay(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {

@@ -6,8 +6,8 @@ use super::layout::{clear_flash, redirect_with, Flash, Layout};
 use super::session::{Posted, Viewer};
 use super::view;
 use crate::events::attention;
-use crate::http::api::procurement::{self, Action};
-use crate::http::AppState;
+use crate::services::procurement::{self, Action};
+use crate::services::Context;
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::orders::{self, ListFilters, ListQuery, OrderSummary};
 use crate::storage::{dashboard as queries, Database, Result as StorageResult};
@@ -126,7 +126,7 @@ fn reason_of(facts: &queries::StopFacts) -> String {
 
 /// `GET /orders`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Query(params): Query<ListParams>,
 ) -> Result<Response, PageError> {
@@ -313,7 +313,7 @@ pub async fn page(
 
 /// `POST /orders/bulk`: Place, Pay or Retry for the checked orders; a summary comes back as
 /// the flash message.
-pub async fn bulk(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
+pub async fn bulk(State(state): State<Context>, posted: Posted) -> Result<Response, PageError> {
     let viewer = &posted.viewer;
     viewer.require(&[Role::Owner, Role::Staff], "act on orders")?;
     let back = posted
@@ -355,9 +355,9 @@ pub async fn bulk(State(state): State<AppState>, posted: Posted) -> Result<Respo
         }
         "retry" => {
             for id in &ids {
-                match crate::http::api::orders::queue_routing(&state, &viewer.caller, id).await {
+                match crate::services::orders::queue_routing(&state, &viewer.caller, id).await {
                     Ok(_) => queued += 1,
-                    Err(crate::http::error::ApiError::NotFound(_)) => not_found += 1,
+                    Err(crate::services::ActionError::NotFound(_)) => not_found += 1,
                     Err(e) => return Err(e.into()),
                 }
             }

@@ -11,8 +11,8 @@
 //! is done.
 
 use super::error::PageError;
-use crate::http::auth::Caller;
-use crate::http::AppState;
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::sessions::{self, Session};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -78,17 +78,17 @@ pub fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")
 }
 
-async fn session_of(parts: &Parts, state: &AppState) -> Result<Option<Session>, PageError> {
+async fn session_of(parts: &Parts, state: &Context) -> Result<Option<Session>, PageError> {
     let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     Ok(sessions::find(&state.db, value).await?)
 }
 
-impl FromRequestParts<AppState> for Viewer {
+impl FromRequestParts<Context> for Viewer {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+    async fn from_request_parts(parts: &mut Parts, state: &Context) -> Result<Self, PageError> {
         let Some(session) = session_of(parts, state).await? else {
             return Err(PageError::SignIn {
                 htmx: is_htmx(&parts.headers),
@@ -138,10 +138,10 @@ impl Posted {
 /// The largest form the dashboard accepts (a bulk action of 500 order ids fits easily).
 const FORM_LIMIT: usize = 256 * 1024;
 
-impl FromRequest<AppState> for Posted {
+impl FromRequest<Context> for Posted {
     type Rejection = PageError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+    async fn from_request(req: Request, state: &Context) -> Result<Self, PageError> {
         let (mut parts, body) = req.into_parts();
         let viewer = Viewer::from_request_parts(&mut parts, state).await?;
         let bytes = axum::body::to_bytes(body, FORM_LIMIT)

@@ -11,8 +11,8 @@
 use super::error::{html, PageError};
 use super::layout::{clear_flash, redirect_with, Flash, Layout};
 use super::session::{csrf_ok, Viewer, CSRF_FIELD};
-use crate::http::AppState;
 use crate::notify::MailKind;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::branding::{self, BrandingUpdate, FieldError, MERCHANT_MAILS};
 use crate::storage::settings::{self, StoreSettings};
@@ -92,12 +92,12 @@ fn mail_label(kind: MailKind) -> &'static str {
 }
 
 /// The store a viewer may see the settings of: owners and staff, within their scope.
-async fn store_of(state: &AppState, viewer: &Viewer, id: &str) -> Result<StoreId, PageError> {
+async fn store_of(state: &Context, viewer: &Viewer, id: &str) -> Result<StoreId, PageError> {
     viewer.require(&[Role::Owner, Role::Staff], "see store settings")?;
     Ok(viewer.caller.store_path(&state.db, id).await?)
 }
 
-async fn domain_of(state: &AppState, store_id: StoreId) -> Result<String, PageError> {
+async fn domain_of(state: &Context, store_id: StoreId) -> Result<String, PageError> {
     let stores = crate::storage::stores::list(&state.db).await?;
     Ok(stores
         .into_iter()
@@ -108,7 +108,7 @@ async fn domain_of(state: &AppState, store_id: StoreId) -> Result<String, PageEr
 
 /// `GET /stores/{id}/settings`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
@@ -155,7 +155,7 @@ pub async fn page(
 }
 
 async fn render(
-    state: &AppState,
+    state: &Context,
     viewer: &Viewer,
     store_id: StoreId,
     form: Form,
@@ -227,7 +227,7 @@ async fn read_form(mut multipart: Multipart) -> Result<Submitted, PageError> {
 
 /// `POST /stores/{id}/settings` (multipart, owners only).
 pub async fn save(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Path(id): Path<String>,
     multipart: Multipart,
@@ -373,19 +373,9 @@ pub async fn save(
     }
 
     // Settings, branding and mail choices: one transaction, all or nothing.
-    let before = settings::get(&state.db, store_id).await?;
     let mut tx = state.db.begin().await?;
-    settings::put_in(&mut tx, store_id, &new_settings).await?;
-    if before.buy_when_authorized != new_settings.buy_when_authorized {
-        crate::fulfilment::capture::reapply(
-            &mut tx,
-            store_id,
-            dropflow_core::payment::CapturePolicy::from_setting(new_settings.buy_when_authorized),
-            &dropflow_core::event::Actor::Merchant(viewer.caller.actor.clone()),
-        )
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?;
-    }
+    crate::services::settings::put_in(&state, &mut tx, &viewer.caller, store_id, &new_settings)
+        .await?;
     branding::put_in(&mut tx, store_id, &update).await?;
     branding::put_mail_choices_in(&mut tx, store_id, &mails).await?;
     tx.commit()
@@ -403,7 +393,7 @@ pub async fn save(
 /// `GET /stores/{id}/logo`: the stored logo, for the settings preview and for the warehouse
 /// operator who prints it into the parcel (owners, staff and operators of the store's account).
 pub async fn logo(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {

@@ -8,7 +8,7 @@ use super::error::{html, PageError};
 use super::layout::{clear_flash, Layout};
 use super::session::Viewer;
 use super::view;
-use crate::http::AppState;
+use crate::services::Context;
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::dashboard::{self as queries, VendorItem};
 use crate::storage::supplier_orders::SupplierOrderItem;
@@ -92,7 +92,7 @@ fn item(i: VendorItem) -> Item {
     }
 }
 
-pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Response, PageError> {
     viewer.require(&[Role::Vendor], "open the vendor page")?;
     let Scope::Vendor { account_id, vendor } = &viewer.caller.scope else {
         return Err(PageError::Forbidden("this page is for vendors".into()));

@@ -1,6 +1,6 @@
 //! `/wallet?store=`: a store's balances per currency, its ledger newest first (keyset pages by
 //! entry id), and for owners a top-up form. The top-up goes through the API's own
-//! [`crate::http::api::wallet::parse_top_up`] and [`crate::http::api::wallet::top_up_store`],
+//! [`crate::services::wallet::parse_top_up`] and [`crate::services::wallet::top_up_store`],
 //! so an amount is parsed exactly into minor units and waiting payments are queued the same
 //! way whichever door the money came in by.
 
@@ -8,9 +8,9 @@ use super::error::{html, PageError};
 use super::layout::{clear_flash, redirect_with, Flash, Layout};
 use super::session::{Posted, Viewer};
 use super::view;
-use crate::http::api::wallet::{parse_top_up, top_up_store};
-use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::services::wallet::{parse_top_up, top_up_store};
+use crate::services::ActionError;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::dashboard as queries;
 use crate::storage::ledger;
@@ -78,7 +78,7 @@ struct WalletPage {
 
 /// The store shown: the one asked for (404 outside the scope) or the first the viewer sees.
 async fn chosen_store(
-    state: &AppState,
+    state: &Context,
     viewer: &Viewer,
     asked: Option<&str>,
 ) -> Result<Option<StoreId>, PageError> {
@@ -94,7 +94,7 @@ async fn chosen_store(
 
 /// `GET /wallet`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Query(params): Query<WalletParams>,
 ) -> Result<Response, PageError> {
@@ -106,7 +106,7 @@ pub async fn page(
 }
 
 async fn render(
-    state: &AppState,
+    state: &Context,
     viewer: &Viewer,
     store: Option<StoreId>,
     before: Option<i64>,
@@ -177,7 +177,7 @@ async fn render(
 }
 
 /// `POST /wallet/top-up` (owners): `store`, `amount` (decimal), `currency`.
-pub async fn top_up(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
+pub async fn top_up(State(state): State<Context>, posted: Posted) -> Result<Response, PageError> {
     let viewer = &posted.viewer;
     let store_id = match chosen_store(&state, viewer, posted.field("store")).await? {
         Some(id) if posted.field("store").is_some() => id,
@@ -191,7 +191,7 @@ pub async fn top_up(State(state): State<AppState>, posted: Posted) -> Result<Res
         .to_ascii_uppercase();
     let amount = match parse_top_up(amount_text, &currency_text) {
         Ok(amount) => amount,
-        Err(ApiError::Unprocessable(message)) => {
+        Err(ActionError::Unprocessable(message)) => {
             // The API's words name the field first ("currency: …", "amount: …").
             let mut form = TopUpForm {
                 amount: amount_text.to_string(),

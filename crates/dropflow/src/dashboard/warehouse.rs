@@ -7,7 +7,7 @@ use super::error::{html, PageError};
 use super::layout::{clear_flash, Layout};
 use super::session::Viewer;
 use super::view;
-use crate::http::AppState;
+use crate::services::Context;
 use crate::storage::accounts::Role;
 use crate::storage::warehouse as store;
 use crate::storage::warehouse_queues as queues;
@@ -85,7 +85,7 @@ struct WarehousePage {
 }
 
 /// `GET /warehouse`.
-pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Response, PageError> {
     viewer.require(OPERATORS, "open the warehouse pages")?;
     let scope = &viewer.caller.scope;
     let now = Utc::now();
@@ -170,7 +170,7 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
 /// Who an order to pack goes to: its store and normalised address (core
 /// `consolidation::address_key`); `None` when it can never be combined. Kept in memory only.
 async fn customer_key(
-    state: &AppState,
+    state: &Context,
     pack: &queues::ToPack,
 ) -> Result<Option<(String, String)>, PageError> {
     let Ok(order_id) = pack.order_id.parse() else {

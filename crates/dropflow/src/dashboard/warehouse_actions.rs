@@ -8,24 +8,23 @@ use super::layout::{redirect_with, Flash};
 use super::session::{csrf_ok, Posted, Viewer, CSRF_FIELD};
 use super::warehouse::OPERATORS;
 use crate::fulfilment::warehouse::floor;
-use crate::http::api::warehouse::{self as api, DispatchInput, PackInput};
-use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::services::warehouse::{self as api, DispatchInput, PackInput, ScanInput};
+use crate::services::ActionError;
+use crate::services::Context;
 use crate::storage::warehouse_queues as queues;
 use axum::extract::{Multipart, Path, State};
 use axum::response::Response;
-use dropflow_core::event::Actor;
 
 const BACK: &str = "/warehouse";
 
 /// What an API error shows: a flash for what the operator can fix, the error page otherwise.
 fn outcome<T>(
-    result: Result<T, ApiError>,
+    result: Result<T, ActionError>,
     done: impl FnOnce(T) -> Flash,
 ) -> Result<Response, PageError> {
     match result {
         Ok(value) => Ok(redirect_with(BACK, done(value))),
-        Err(ApiError::Unprocessable(m) | ApiError::Conflict(m) | ApiError::BadRequest(m)) => {
+        Err(ActionError::Unprocessable(m) | ActionError::Conflict(m) | ActionError::Invalid(m)) => {
             Ok(redirect_with(BACK, Flash::error(format!("Not saved. {m}"))))
         }
         Err(e) => Err(e.into()),
@@ -34,7 +33,7 @@ fn outcome<T>(
 
 /// `POST /warehouse/receive`: a scan at the receiving desk (a barcode scanner types the number
 /// and Enter).
-pub async fn receive(State(state): State<AppState>, posted: Posted) -> Result<Response, PageError> {
+pub async fn receive(State(state): State<Context>, posted: Posted) -> Result<Response, PageError> {
     posted.viewer.require(OPERATORS, "receive parcels")?;
     let Some(scan) = posted.field("scan") else {
         return Ok(redirect_with(
@@ -42,11 +41,10 @@ pub async fn receive(State(state): State<AppState>, posted: Posted) -> Result<Re
             Flash::error("Scan or type a tracking number."),
         ));
     };
-    let caller = &posted.viewer.caller;
-    let actor = Actor::Merchant(caller.actor.clone());
-    let received = floor::receive(&state.db, &caller.scope, scan, &actor)
-        .await
-        .map_err(ApiError::from);
+    let input = ScanInput {
+        scan: scan.to_string(),
+    };
+    let received = crate::services::warehouse::receive(&state, &posted.viewer.caller, &input).await;
     let flash = match received {
         Ok(floor::Received::Matched {
             order_ids,
@@ -86,14 +84,15 @@ const INSPECTION_ASIDE: &[&str] = &[
 /// `POST /warehouse/items/{id}/inspection` (multipart: it carries photos): the API's reader
 /// and recorder, with the checklist from the form's boxes instead of JSON.
 pub async fn inspect(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     viewer: Viewer,
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let parts = match api::read_inspection(multipart, INSPECTION_ASIDE).await {
+    let parts = match crate::services::warehouse::read_inspection(multipart, INSPECTION_ASIDE).await
+    {
         Ok(parts) => parts,
-        Err(ApiError::Unprocessable(m)) => return Err(PageError::BadRequest(m)),
+        Err(ActionError::Unprocessable(m)) => return Err(PageError::BadRequest(m)),
         Err(e) => return Err(e.into()),
     };
     let field = |name: &str| {
@@ -158,7 +157,7 @@ fn number(posted: &Posted, name: &str, label: &str) -> Result<u32, Flash> {
 
 /// `POST /warehouse/orders/{id}/pack`: weight and box size.
 pub async fn pack(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -189,7 +188,7 @@ pub async fn pack(
 
 /// `POST /warehouse/packages/{id}/dispatch`: carrier, tracking number, optional label.
 pub async fn dispatch(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {
@@ -210,7 +209,7 @@ pub async fn dispatch(
 
 /// `POST /warehouse/exceptions/{id}/resolve`: the order an unknown parcel is for.
 pub async fn resolve(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, PageError> {

@@ -2,6 +2,7 @@
 //! the body is always `{"error": {"code": "...", "message": "..."}}`. Internal details (SQL,
 //! paths) are logged, never sent.
 
+use crate::services::ActionError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -115,17 +116,27 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The actions' refusals as HTTP answers (the one place they are mapped).
+impl From<ActionError> for ApiError {
+    fn from(error: ActionError) -> Self {
+        match error {
+            ActionError::Invalid(message) => ApiError::BadRequest(message),
+            ActionError::Forbidden(message) => ApiError::Forbidden(message),
+            ActionError::NotFound(message) => ApiError::NotFound(message),
+            ActionError::Conflict(message) => ApiError::Conflict(message),
+            ActionError::Unprocessable(message) => ApiError::Unprocessable(message),
+            ActionError::TooLarge => ApiError::PayloadTooLarge(0),
+            ActionError::Unavailable(message) => ApiError::Unavailable(message),
+            ActionError::Busy(message) => ApiError::StorageBusy(message),
+            ActionError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+/// Storage failures the HTTP surface meets outside an action (webhooks, health) answer as an
+/// action's would.
 impl From<crate::storage::StorageError> for ApiError {
     fn from(error: crate::storage::StorageError) -> Self {
-        use crate::storage::StorageError;
-        match error {
-            StorageError::NotFound => ApiError::NotFound("not found".into()),
-            StorageError::Conflict(message) => ApiError::Conflict(message),
-            busy if busy.is_busy() => ApiError::StorageBusy(format!(
-                "the database is busy; retry in a few seconds ({})",
-                busy.busy_kind()
-            )),
-            other => ApiError::Internal(other.to_string()),
-        }
+        ActionError::from(error).into()
     }
 }

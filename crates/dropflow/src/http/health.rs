@@ -1,5 +1,5 @@
 use super::error::ApiError;
-use super::AppState;
+use super::HttpState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -38,7 +38,7 @@ pub struct StorageFault;
 
 /// Router layer: an answer that met a storage fault makes readiness say so.
 pub async fn record_faults(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -56,7 +56,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// The process can serve: the database answers on both pools (the writer within 2 s), and
 /// no request met a storage fault in the last [`FAULT_MEMORY_MS`].
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn readyz(State(state): State<HttpState>) -> Result<Json<Value>, ApiError> {
     let unavailable = |what: String| ApiError::Unavailable(format!("not ready: {what}"));
     state
         .db
@@ -81,7 +81,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 /// caller must send it as a Bearer token; without one, only loopback callers are answered.
 /// The series carry no per-tenant labels (no store, account or domain).
 pub async fn metrics(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
 ) -> Response {

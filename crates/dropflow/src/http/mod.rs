@@ -13,56 +13,56 @@ pub mod extract;
 pub mod health;
 /// The OpenAPI document.
 pub mod openapi;
-/// A cache of registered stores for webhook verification.
-pub mod store_directory;
 /// `POST /webhooks/{platform}` for each store platform (`shopify`, `woocommerce`).
 pub mod webhooks;
 /// `POST /webhooks/cj`: what CJ pushes about our orders.
 pub mod supplier_webhooks;
 
 use crate::ingest::Ingest;
-use crate::storage::Database;
-use axum::extract::DefaultBodyLimit;
+use crate::services::Context;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What every handler can reach.
+/// What the HTTP surface reaches: the actions' [`Context`] (handlers over actions extract it
+/// directly), and what only the HTTP edge needs (ingest, deadlines, metrics).
 #[derive(Clone)]
-pub struct AppState {
-    pub db: Database,
+pub struct HttpState {
+    pub ctx: Context,
     pub ingest: Ingest,
-    pub stores: Arc<store_directory::StoreDirectory>,
     pub metrics: Option<PrometheusHandle>,
     pub webhook_deadline: Duration,
-    /// How often parcels entered by hand are followed.
-    pub cadence: dropflow_core::follow::Cadence,
     /// The CJ account's openId, the key of its webhook signatures; `None`: CJ webhooks are
     /// not accepted.
     pub cj_open_id: Option<String>,
-    /// Where inspection photos are written (`[warehouse] files_dir`).
-    pub warehouse_files: std::path::PathBuf,
-    /// `[outbound] allow_private_addresses`: merchants' webhook endpoints and Admin API URLs
-    /// may be private addresses (development and tests only).
-    pub outbound_reach: crate::outbound::Reach,
-    /// `[intake]`: what a store order may contain, and what is held for a person.
-    pub intake: crate::platforms::limits::IntakeLimits,
-    /// The installation's operator account (`[warehouse] operator_account`): its warehouse
-    /// users change the rate tables and refund rules.
-    pub operator_account: String,
     /// `[http] metrics_token`: `/metrics` wants it as a Bearer token; `None`: loopback only.
     pub metrics_token: Option<String>,
     /// Recent storage faults (lock held, pool exhausted), which `/readyz` reports.
     pub storage_health: Arc<health::StorageHealth>,
-    /// The supplier connectors the jobs use, for requests that ask a supplier while a person
-    /// waits (a link by hand is checked against the supplier's order).
-    pub suppliers: crate::fulfilment::Suppliers,
 }
 
-/// The whole router.
-pub fn router(state: AppState, body_limit: usize) -> Router {
+/// The webhook and health handlers read the context's fields (`state.db`, `state.intake`)
+/// as their own.
+impl std::ops::Deref for HttpState {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
+}
+
+impl FromRef<HttpState> for Context {
+    fn from_ref(state: &HttpState) -> Context {
+        state.ctx.clone()
+    }
+}
+
+/// The HTTP surface's routes: `/api/v1`, the store and supplier webhooks, health and
+/// metrics. [`crate::app`] merges the dashboard's pages in and hands the whole to [`finish`].
+pub fn routes() -> Router<HttpState> {
     let api = Router::new()
         .route("/stores", post(api::stores::create).get(api::stores::list))
         .route(
@@ -150,12 +150,18 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .merge(api::warehouse::routes());
     Router::new()
         .nest("/api/v1", api)
-        .merge(crate::dashboard::router())
         .merge(webhooks::routes())
         .route("/webhooks/cj", post(supplier_webhooks::cj))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+}
+
+/// Everything the process serves (`routes` and the dashboard's pages), with what every
+/// answer gets: a JSON 404/405 for unknown addresses, the body limit, storage-fault
+/// accounting, panics as 500s, and the security headers.
+pub fn finish(routes: Router<HttpState>, state: HttpState, body_limit: usize) -> Router {
+    routes
         .fallback(|| async { error::ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async {
             error::ApiError::MethodNotAllowed("this endpoint does not accept that method".into())

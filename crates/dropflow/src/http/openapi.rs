@@ -97,7 +97,7 @@ pub fn hold_reason_schema() -> Schema {
 
 /// A job status.
 pub fn job_status_schema() -> Schema {
-    one_of(super::api::jobs::STATUSES)
+    one_of(crate::services::jobs::STATUSES)
 }
 
 /// A store platform.
@@ -107,7 +107,7 @@ pub fn platform_schema() -> Schema {
 
 /// A merchant's decision on failed warehouse items.
 pub fn decision_schema() -> Schema {
-    one_of(super::api::warehouse::DECISIONS)
+    one_of(crate::services::warehouse::DECISIONS)
 }
 
 /// The error answers every operation can give besides its own, added to each operation so

@@ -3,7 +3,7 @@
 //! one short transaction and answers CJ's acknowledgement; the job applies it like a sync.
 
 use super::error::ApiError;
-use super::AppState;
+use super::HttpState;
 use crate::suppliers::cj::webhook::{self, CjEvent, WEBHOOK_ACK};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 
 pub async fn cj(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {

@@ -9,7 +9,7 @@
 
 use super::error::ApiError;
 use super::extract::RawBody;
-use super::AppState;
+use super::HttpState;
 use crate::ingest::{Delivery, IngestError, Outcome};
 use crate::platforms::{registry, Incoming, StorePlatform, WebhookHeaders};
 use crate::storage::stores::Store;
@@ -31,12 +31,12 @@ pub struct WebhookAck {
 /// `POST /webhooks/{platform}` for every platform of the registry (`/webhooks/shopify`,
 /// `/webhooks/woocommerce`). One route per platform rather than a `{platform}` segment: a path
 /// naming no platform stays a 404 whatever the method.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<HttpState> {
     registry::store_platforms().fold(Router::new(), |routes, platform| {
         routes.route(
             &format!("/webhooks/{}", platform.platform().as_str()),
             post(
-                move |state: State<AppState>, headers: HeaderMap, body: RawBody| {
+                move |state: State<HttpState>, headers: HeaderMap, body: RawBody| {
                     receive(platform, state, headers, body)
                 },
             ),
@@ -47,7 +47,7 @@ pub fn routes() -> Router<AppState> {
 /// One delivery from `platform`, in the order of checks above.
 async fn receive(
     platform: &'static dyn StorePlatform,
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Json<WebhookAck>, ApiError> {
@@ -84,7 +84,7 @@ async fn receive(
 }
 
 async fn submit(
-    state: &AppState,
+    state: &HttpState,
     store: &Store,
     dedup_key: &str,
     topic: &str,
@@ -135,7 +135,7 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
 
 /// The registrations the webhook may belong to (several only while none is verified).
 async fn store_for(
-    state: &AppState,
+    state: &HttpState,
     platform: Platform,
     domain: &str,
 ) -> Result<Vec<Store>, ApiError> {
@@ -156,7 +156,7 @@ async fn store_for(
 /// one (rotation), then once more against a fresh read in case another process rotated a
 /// secret or verified a registration.
 async fn verify(
-    state: &AppState,
+    state: &HttpState,
     stores: &[Store],
     check: impl Fn(&[u8]) -> bool,
 ) -> Result<Store, ApiError> {

@@ -1,63 +1,14 @@
 //! Product mappings: which supplier offers fulfil a store item.
 
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
-use crate::http::AppState;
-use crate::storage::accounts::Role;
-use crate::storage::catalog::{self, KeyKind, StoredMapping};
+use crate::services::mappings as service;
+use crate::services::mappings::MappingInput;
+use crate::services::Caller;
+use crate::services::Context;
+use crate::storage::catalog::StoredMapping;
 use axum::extract::State;
 use axum::Json;
-use dropflow_core::catalog::{Component, Mapping, Offer, SupplierRef};
-use dropflow_core::money::Money;
-use dropflow_core::reference::country::CountryCode;
-use dropflow_core::reference::currency::Currency;
-use dropflow_core::supplier::SupplierKind;
-use serde::Deserialize;
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MappingInput {
-    /// The store's variant id. Give this or `sku`.
-    pub variant_id: Option<String>,
-    /// The store's SKU, used when the variant id is not given.
-    pub sku: Option<String>,
-    pub title: Option<String>,
-    /// One entry per part of the item (a bundle has several).
-    pub components: Vec<ComponentInput>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ComponentInput {
-    /// Supplier units per store unit (default 1).
-    pub quantity: Option<u32>,
-    /// Alternatives, best first by `priority`.
-    pub offers: Vec<OfferInput>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OfferInput {
-    /// aliexpress, cj or manual.
-    pub supplier: String,
-    /// For manual vendors, which vendor; `default` otherwise.
-    pub account: Option<String>,
-    pub supplier_product_id: String,
-    pub supplier_sku_id: String,
-    /// Decimal string in `currency`, e.g. "3.50".
-    pub unit_cost: String,
-    pub currency: String,
-    /// Lower is preferred (default 0).
-    pub priority: Option<i32>,
-    /// ISO 3166 alpha-2 codes; empty or absent: ships everywhere.
-    pub ships_to: Option<Vec<String>>,
-    /// Units available; absent when unknown.
-    pub stock: Option<u32>,
-    /// The supplier's product page, shown to a manual vendor as "Open Supplier Page";
-    /// `https://` addresses only.
-    pub product_url: Option<String>,
-}
 
 /// Creates or replaces the mapping of one store item.
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/mappings", request_body = MappingInput,
@@ -65,38 +16,12 @@ pub struct OfferInput {
     responses((status = 200, body = StoredMapping), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn put(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
     ApiJson(input): ApiJson<MappingInput>,
 ) -> Result<Json<StoredMapping>, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "change this")?;
-    let store_id = caller.store_path(&state.db, &store_id).await?;
-    let (key_kind, key_value) = match (blank(&input.variant_id), blank(&input.sku)) {
-        (Some(v), _) => (KeyKind::Variant, v),
-        (None, Some(s)) => (KeyKind::Sku, s),
-        (None, None) => {
-            return Err(ApiError::Unprocessable(
-                "give variant_id or sku: the store item this mapping is for".into(),
-            ))
-        }
-    };
-    let mapping = to_mapping(&input.components)?;
-    catalog::put(
-        &state.db,
-        store_id,
-        key_kind,
-        &key_value,
-        input.title.as_deref(),
-        &mapping,
-    )
-    .await?;
-    let stored = catalog::list(&state.db, store_id)
-        .await?
-        .into_iter()
-        .find(|m| m.key_kind == key_kind && m.key_value == key_value)
-        .ok_or_else(|| ApiError::Internal("the mapping was not stored".into()))?;
-    Ok(Json(stored))
+    Ok(Json(service::put(&state, &caller, &store_id, input).await?))
 }
 
 /// Lists a store's mappings.
@@ -104,92 +29,9 @@ pub async fn put(
     params(("store_id" = String, Path, description = "store id")),
     responses((status = 200, body = Vec<StoredMapping>), (status = 404, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(store_id): ApiPath<String>,
 ) -> Result<Json<Vec<StoredMapping>>, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "see mappings")?;
-    let store_id = caller.store_path(&state.db, &store_id).await?;
-    Ok(Json(catalog::list(&state.db, store_id).await?))
-}
-
-fn blank(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-}
-
-/// Checks and converts the input, naming the first bad field by its path.
-pub fn to_mapping(components: &[ComponentInput]) -> Result<Mapping, ApiError> {
-    if components.is_empty() {
-        return Err(ApiError::Unprocessable(
-            "components must not be empty".into(),
-        ));
-    }
-    let mut out = Vec::with_capacity(components.len());
-    for (c, component) in components.iter().enumerate() {
-        let quantity = component.quantity.unwrap_or(1);
-        if quantity == 0 {
-            return Err(ApiError::Unprocessable(format!(
-                "components[{c}].quantity must be at least 1"
-            )));
-        }
-        if component.offers.is_empty() {
-            return Err(ApiError::Unprocessable(format!(
-                "components[{c}].offers must not be empty"
-            )));
-        }
-        let mut offers = Vec::with_capacity(component.offers.len());
-        for (o, offer) in component.offers.iter().enumerate() {
-            let at = format!("components[{c}].offers[{o}]");
-            offers.push(to_offer(offer, &at)?);
-        }
-        out.push(Component { quantity, offers });
-    }
-    Ok(Mapping { components: out })
-}
-
-fn to_offer(offer: &OfferInput, at: &str) -> Result<Offer, ApiError> {
-    let bad = |field: &str, why: String| ApiError::Unprocessable(format!("{at}.{field}: {why}"));
-    let kind = SupplierKind::parse(offer.supplier.trim())
-        .ok_or_else(|| bad("supplier", "use aliexpress, cj or manual".into()))?;
-    let currency =
-        Currency::from_code(&offer.currency).map_err(|e| bad("currency", e.to_string()))?;
-    let unit_cost = Money::parse_decimal(&offer.unit_cost, currency)
-        .map_err(|e| bad("unit_cost", e.to_string()))?;
-    if unit_cost.minor < 0 {
-        return Err(bad("unit_cost", "must not be negative".into()));
-    }
-    let ships_to = offer
-        .ships_to
-        .iter()
-        .flatten()
-        .map(|c| CountryCode::from_alpha2(c).map_err(|e| bad("ships_to", e.to_string())))
-        .collect::<Result<Vec<_>, _>>()?;
-    for (field, value) in [
-        ("supplier_product_id", &offer.supplier_product_id),
-        ("supplier_sku_id", &offer.supplier_sku_id),
-    ] {
-        if value.trim().is_empty() {
-            return Err(bad(field, "must not be empty".into()));
-        }
-    }
-    let product_url = blank(&offer.product_url)
-        .map(|url| crate::supplier_link::check(&url).map_err(|why| bad("product_url", why)))
-        .transpose()?;
-    Ok(Offer {
-        supplier: SupplierRef {
-            kind,
-            account: blank(&offer.account).unwrap_or_else(|| "default".into()),
-        },
-        supplier_product_id: offer.supplier_product_id.trim().to_string(),
-        supplier_sku_id: offer.supplier_sku_id.trim().to_string(),
-        unit_cost,
-        priority: offer.priority.unwrap_or(0),
-        ships_to,
-        stock: offer.stock,
-        product_url,
-    })
+    Ok(Json(service::list(&state, &caller, &store_id).await?))
 }

@@ -1,5 +1,5 @@
-//! `/api/v1`: every endpoint requires a Bearer API token ([`super::auth::Caller`]), scoped
-//! to what the token's user may see..
+//! `/api/v1`: every endpoint requires a Bearer API token ([`super::auth`]), scoped to what
+//! the token's user may see. The handlers are adapters over [`crate::services`].
 
 /// Product mappings (store items to supplier offers).
 pub mod mappings;
@@ -17,8 +17,6 @@ pub mod procurement;
 pub mod flags;
 /// Buying the extra units of a line whose quantity went up after its purchase.
 pub mod replace_difference;
-/// What a vendor may read of an order (its own purchases, parcels and lines).
-pub mod vendor_view;
 /// Per-store settings and Admin API access.
 pub mod settings;
 /// The operator's exchange rates (read, replace, import the ECB's CSV).

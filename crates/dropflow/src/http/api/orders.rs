@@ -1,19 +1,15 @@
-use crate::http::auth::Caller;
+//! Orders: adapters over [`crate::services::orders`].
+
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::http::AppState;
-use crate::storage::accounts::Role;
-use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail, OrderSummary};
-use crate::storage::receipts::{self, Receipt};
+use crate::services::orders::{self, OrderPage};
+use crate::services::{Caller, Context};
+use crate::storage::orders::OrderDetail;
+use crate::storage::receipts::Receipt;
 use crate::storage::supplier_orders::SupplierOrderView;
 use axum::extract::State;
 use axum::Json;
-use dropflow_core::event::Actor;
-use dropflow_core::hold::HoldReason;
-use dropflow_core::ids::{OrderId, ReceiptId, StoreId};
-use dropflow_core::lifecycle::{Command, Rejected};
-use dropflow_core::tab::Tab;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -36,86 +32,39 @@ pub struct ListParams {
     pub needs_attention: Option<bool>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct OrderPage {
-    pub orders: Vec<OrderSummary>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-    /// Orders per tab (every order the caller may see).
-    pub counts: BTreeMap<String, i64>,
-    /// Orders flagged "needs attention" (all stores; they are in other tabs too).
-    pub needs_attention: i64,
-}
-
 /// Lists orders in a tab, newest first, with keyset pagination.
 #[utoipa::path(get, path = "/api/v1/orders", params(ListParams), security(("bearer" = [])),
     responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<OrderPage>, ApiError> {
-    let tab = match params.tab.as_deref() {
-        None | Some("") => Tab::All,
-        Some(t) => Tab::parse(t).ok_or_else(|| {
-            let names: Vec<&str> = Tab::ALL.iter().map(|t| t.as_str()).collect();
-            ApiError::BadRequest(format!(
-                "unknown tab {t:?}: use one of {}",
-                names.join(", ")
-            ))
-        })?,
-    };
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest(
-            "limit must be between 1 and 500".into(),
-        ));
-    }
-    let before = params
-        .cursor
-        .as_deref()
-        .map(|c| c.parse::<OrderId>())
-        .transpose()
-        .map_err(|_| ApiError::BadRequest("cursor is not one this API returned".into()))?;
-    let store_id = params
-        .store_id
-        .as_deref()
-        .map(|s| s.parse::<StoreId>())
-        .transpose()
-        .map_err(|_| ApiError::BadRequest("store_id is not a store id".into()))?;
-    let query = ListQuery {
-        scope: caller.scope.clone(),
-        tab,
-        search: params.q,
-        store_id,
-        before,
-        limit,
-        needs_attention: params.needs_attention.unwrap_or(false),
-        filters: Default::default(),
-    };
-    let orders = store::list(&state.db, &query).await?;
-    let next_cursor = (orders.len() == limit as usize)
-        .then(|| orders.last().map(|o| o.id.to_string()))
-        .flatten();
-    let counts = store::tab_counts(&state.db, &caller.scope).await?;
-    let needs_attention = store::attention_count(&state.db, &caller.scope).await?;
-    Ok(Json(OrderPage {
-        orders,
-        next_cursor,
-        counts,
-        needs_attention,
-    }))
+    let page = orders::list(
+        &state,
+        &caller,
+        orders::ListParams {
+            tab: params.tab,
+            limit: params.limit,
+            q: params.q,
+            store_id: params.store_id,
+            cursor: params.cursor,
+            needs_attention: params.needs_attention,
+        },
+    )
+    .await?;
+    Ok(Json(page))
 }
 
 /// Orders per tab.
 #[utoipa::path(get, path = "/api/v1/orders/counts", security(("bearer" = [])),
     responses((status = 200, body = BTreeMap<String, i64>), (status = 401, body = ErrorBody)))]
 pub async fn counts(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
 ) -> Result<Json<BTreeMap<String, i64>>, ApiError> {
-    Ok(Json(store::tab_counts(&state.db, &caller.scope).await?))
+    Ok(Json(orders::counts(&state, &caller).await?))
 }
 
 /// One order with its lines and timeline. `id` may also be the order name (`1001`).
@@ -124,16 +73,11 @@ pub async fn counts(
     responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn show(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    let id = resolve(&state, &caller, &id).await?;
-    let mut detail = store::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
-    super::vendor_view::restrict_detail(&state, &caller, &mut detail).await?;
-    Ok(Json(detail))
+    Ok(Json(orders::show(&state, &caller, &id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -153,24 +97,14 @@ pub struct NewHold {
     responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn place_hold(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(hold): ApiJson<NewHold>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "hold orders")?;
-    let reason = parse_reason(&hold.reason)?;
-    if hold.detail.trim().is_empty() {
-        return Err(ApiError::Unprocessable(
-            "detail must say why the order is held".into(),
-        ));
-    }
-    let id = resolve(&state, &caller, &id).await?;
-    let command = Command::PlaceHold {
-        reason,
-        detail: hold.detail.trim().to_string(),
-    };
-    apply(&state, id, command, caller.actor).await
+    Ok(Json(
+        orders::place_hold(&state, &caller, &id, &hold.reason, &hold.detail).await?,
+    ))
 }
 
 /// Releases a hold. Releasing a system hold (awaiting payment, incorrect address) is an
@@ -182,56 +116,13 @@ pub async fn place_hold(
     responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn release_hold(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath((id, reason)): ApiPath<(String, String)>,
 ) -> Result<Json<OrderDetail>, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "release holds")?;
-    let reason = parse_reason(&reason)?;
-    let id = resolve(&state, &caller, &id).await?;
-    apply(&state, id, Command::ReleaseHold { reason }, caller.actor).await
-}
-
-async fn apply(
-    state: &AppState,
-    id: OrderId,
-    command: Command,
-    merchant: String,
-) -> Result<Json<OrderDetail>, ApiError> {
-    store::apply(&state.db, id, command, &Actor::Merchant(merchant))
-        .await
-        .map_err(|e| match e {
-            ApplyError::NotFound => ApiError::NotFound(format!("order {id} not found")),
-            ApplyError::Rejected(
-                r @ (Rejected::NoSuchHold(_) | Rejected::AlreadyHeld(_) | Rejected::Cancelled),
-            ) => ApiError::Conflict(r.to_string()),
-            ApplyError::Storage(s) => s.into(),
-        })?;
-    let detail = store::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("order {id} not found")))?;
-    Ok(Json(detail))
-}
-
-fn parse_reason(text: &str) -> Result<HoldReason, ApiError> {
-    HoldReason::parse(text).ok_or_else(|| {
-        let names: Vec<&str> = HoldReason::ALL.iter().map(|r| r.as_str()).collect();
-        ApiError::Unprocessable(format!(
-            "unknown hold reason {text:?}: use one of {}",
-            names.join(", ")
-        ))
-    })
-}
-
-/// The order a path names (id, name or store order id), among those the caller may see.
-pub async fn resolve(
-    state: &AppState,
-    caller: &Caller,
-    reference: &str,
-) -> Result<OrderId, ApiError> {
-    store::resolve(&state.db, &caller.scope, reference)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("order {reference:?} not found")))
+    Ok(Json(
+        orders::release_hold(&state, &caller, &id, &reason).await?,
+    ))
 }
 
 /// The webhook delivery a timeline entry points at (`receipt_id`), byte for byte.
@@ -239,21 +130,11 @@ pub async fn resolve(
     params(("id" = String, Path, description = "receipt id from a timeline entry")),
     responses((status = 200, body = Receipt), (status = 404, body = ErrorBody)))]
 pub async fn receipt(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Receipt>, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "read webhook receipts")?;
-    let not_found = || ApiError::NotFound(format!("receipt {id:?} not found"));
-    let receipt_id = id.parse::<ReceiptId>().map_err(|_| not_found())?;
-    let receipt = receipts::get(&state.db, receipt_id)
-        .await?
-        .ok_or_else(not_found)?;
-    caller
-        .store(&state.db, receipt.store_id)
-        .await
-        .map_err(|_| not_found())?;
-    Ok(Json(receipt))
+    Ok(Json(orders::receipt(&state, &caller, &id).await?))
 }
 
 /// Routes the order again (after a mapping was fixed): the lines not yet bought are planned
@@ -262,51 +143,15 @@ pub async fn receipt(
     params(("id" = String, Path, description = "order id or name")),
     responses((status = 202, body = Object), (status = 404, body = ErrorBody)))]
 pub async fn reroute(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
-    let job = queue_routing(&state, &caller, &id).await?;
+    let job = orders::queue_routing(&state, &caller, &id).await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
         Json(serde_json::json!({ "job_id": job, "status": "queued" })),
     ))
-}
-
-/// Queues routing the order again (the Retry button); returns the job's id.
-pub async fn queue_routing(
-    state: &AppState,
-    caller: &Caller,
-    reference: &str,
-) -> Result<i64, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "route orders")?;
-    let id = resolve(state, caller, reference).await?;
-    let mut tx = state.db.begin().await?;
-    let payload = serde_json::json!({ "order_id": id.to_string() });
-    let job = crate::storage::jobs::enqueue(
-        &mut tx,
-        crate::fulfilment::route::JOB,
-        &payload,
-        Some(id),
-        crate::storage::now_ms(),
-    )
-    .await?;
-    // Who asked goes on the timeline, like the other buttons.
-    crate::fulfilment::order_tx::apply(
-        &mut tx,
-        id,
-        Command::Record(vec![dropflow_core::event::OrderEvent::ActionRequested {
-            action: "route".into(),
-        }]),
-        Actor::Merchant(caller.actor.clone()),
-    )
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    tx.commit()
-        .await
-        .map_err(crate::storage::StorageError::from)?;
-    tracing::info!(order.id = %id, "routing queued by a merchant");
-    Ok(job)
 }
 
 /// The supplier orders of one order, with their items.
@@ -314,12 +159,9 @@ pub async fn queue_routing(
     params(("id" = String, Path, description = "order id or name")),
     responses((status = 200, body = Vec<SupplierOrderView>), (status = 404, body = ErrorBody)))]
 pub async fn supplier_orders(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Vec<SupplierOrderView>>, ApiError> {
-    let id = resolve(&state, &caller, &id).await?;
-    Ok(Json(
-        super::vendor_view::supplier_orders_for(&state, &caller, id).await?,
-    ))
+    Ok(Json(orders::supplier_orders(&state, &caller, &id).await?))
 }

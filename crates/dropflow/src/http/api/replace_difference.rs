@@ -6,38 +6,13 @@
 //! for). The flag is resolved with who did it; the dashboard's button calls the same
 //! function.
 
-use crate::fulfilment::order_tx;
-use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiPath;
-use crate::http::AppState;
-use crate::storage::accounts::Role;
-use crate::storage::flags::{self, kind};
-use crate::storage::{orders, supplier_orders, StorageError};
+use crate::services::replace_difference::{replace_difference, Replaced};
+use crate::services::Caller;
+use crate::services::Context;
 use axum::extract::State;
 use axum::Json;
-use dropflow_core::catalog::SupplierRef;
-use dropflow_core::edits::{self, BoughtUnit};
-use dropflow_core::event::{Actor, OrderEvent};
-use dropflow_core::lifecycle::Command;
-use dropflow_core::money::Money;
-use dropflow_core::procurement::SupplierOrderStatus;
-use dropflow_core::reference::currency::Currency;
-use dropflow_core::routing::PlannedPurchase;
-use dropflow_core::supplier::SupplierKind;
-use serde::Serialize;
-
-/// The purchase made for the difference.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Replaced {
-    pub order_id: String,
-    /// The new supplier order, queued for placement.
-    pub supplier_order_id: String,
-    /// Extra units of the line it buys.
-    pub quantity: u32,
-    /// The flag, now resolved.
-    pub flag: flags::Flag,
-}
 
 /// Buys the extra units of the line a quantity flag is about.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/flags/{flag}/replace-difference",
@@ -52,158 +27,10 @@ pub struct Replaced {
             purchase was let go, or nothing more to buy"),
         (status = 422, body = ErrorBody, description = "not a quantity flag")))]
 pub async fn replace(
-    State(state): State<AppState>,
+    State(state): State<Context>,
     caller: Caller,
     ApiPath((id, flag_id)): ApiPath<(String, String)>,
 ) -> Result<(axum::http::StatusCode, Json<Replaced>), ApiError> {
     let replaced = replace_difference(&state, &caller, &id, &flag_id).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(replaced)))
-}
-
-/// Buys the difference for the open quantity flag `flag_id` of the order `id` (API and
-/// dashboard), in one transaction: the new purchase and its placement job, the old
-/// purchase's line taken as accounted for, the flag resolved, the timeline.
-pub async fn replace_difference(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    flag_id: &str,
-) -> Result<Replaced, ApiError> {
-    caller.require(&[Role::Owner, Role::Staff], "buy the difference")?;
-    let order_id = super::orders::resolve(state, caller, id).await?;
-    let not_found = || ApiError::NotFound(format!("flag {flag_id:?} not found"));
-    let mut tx = state.db.begin().await?;
-    orders::lock(&mut tx, order_id).await?;
-    let flag = flags::get_in(&mut tx, order_id, flag_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if flag.resolved_at.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "flag {flag_id} was resolved already ({})",
-            flag.resolution.clone().unwrap_or_default()
-        )));
-    }
-    if flag.kind != kind::QUANTITY_CHANGED {
-        return Err(ApiError::Unprocessable(format!(
-            "flag: {flag_id} is {}, not a quantity changed after purchase: only that can be \
-             re-placed",
-            flag.kind
-        )));
-    }
-    let (Some(so_id), Some(line)) = (
-        flags::supplier_order_of(&flag)?,
-        flag.line_position.and_then(|l| u32::try_from(l).ok()),
-    ) else {
-        return Err(ApiError::Conflict(
-            "this flag does not say which line it is about (raised before lines were \
-             recorded): accept it and buy the difference by hand"
-                .into(),
-        ));
-    };
-    let current = orders::load_for_update(&mut tx, order_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if current.state.cancel_reason.is_some() || current.state.payment.is_reversed() {
-        return Err(ApiError::Conflict(
-            "the order was cancelled or refunded in the store: nothing more is bought".into(),
-        ));
-    }
-    let so = supplier_orders::load(&state.db, so_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if matches!(
-        so.status,
-        SupplierOrderStatus::Cancelled | SupplierOrderStatus::Rejected
-    ) {
-        return Err(ApiError::Conflict(format!(
-            "supplier order {so_id} was let go ({}): route the order again instead",
-            so.status.as_str().replace('_', " ")
-        )));
-    }
-    let kind_of = SupplierKind::parse(&so.supplier).ok_or_else(|| {
-        ApiError::Internal(format!(
-            "supplier order {so_id} has supplier {:?}",
-            so.supplier
-        ))
-    })?;
-    let now = orders::current_lines_in(&mut tx, order_id)
-        .await?
-        .into_iter()
-        .find(|l| l.position == line)
-        .map_or(0, |l| l.quantity);
-    let bought = so
-        .items
-        .iter()
-        .map(|i| {
-            Ok(BoughtUnit {
-                line_position: u32::try_from(i.line_position).unwrap_or(u32::MAX),
-                supplier_product_id: i.supplier_product_id.clone(),
-                supplier_sku_id: i.supplier_sku_id.clone(),
-                quantity: u32::try_from(i.quantity).unwrap_or(0),
-                line_quantity: i.line_quantity.and_then(|q| u32::try_from(q).ok()),
-                unit_cost: Money::new(
-                    i.unit_cost_minor,
-                    Currency::from_code(&i.currency).map_err(|e| {
-                        ApiError::Internal(format!("stored currency {:?}: {e}", i.currency))
-                    })?,
-                ),
-                product_url: i.product_url.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    let (extra, items) = edits::difference(&bought, line, now)
-        .map_err(|why| ApiError::Conflict(format!("nothing to re-place: {why}")))?;
-    let plan = PlannedPurchase {
-        supplier: SupplierRef {
-            kind: kind_of,
-            account: so.supplier_account.clone(),
-        },
-        items,
-    };
-    let label = plan.supplier.label();
-    // Placed now: a person asked for it (the store's auto-order is about new orders).
-    let created = supplier_orders::create_from_plan(&mut tx, order_id, &[plan], true).await?;
-    let new_id = created
-        .first()
-        .ok_or_else(|| ApiError::Internal("no supplier order was created".into()))?
-        .to_string();
-    supplier_orders::accept_line(&mut tx, so.id, line).await?;
-    let resolution =
-        format!("re-placed the difference: {label} buys {extra} more (supplier order {new_id})");
-    flags::resolve(&mut tx, order_id, flag_id, &resolution, &caller.actor).await?;
-    let actor = Actor::Merchant(caller.actor.clone());
-    order_tx::apply(
-        &mut tx,
-        order_id,
-        Command::RecordRouting {
-            routed_to: vec![label],
-            failures: current.state.routing_failures.clone(),
-        },
-        actor.clone(),
-    )
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    order_tx::apply(
-        &mut tx,
-        order_id,
-        Command::Record(vec![OrderEvent::FlagResolved {
-            flag: flag.kind.clone(),
-            resolution,
-        }]),
-        actor,
-    )
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let resolved = flags::get_in(&mut tx, order_id, flag_id)
-        .await?
-        .ok_or_else(not_found)?;
-    tx.commit().await.map_err(StorageError::from)?;
-    state.db.jobs_queued.notify_one();
-    tracing::info!(order.id = %order_id, "difference re-placed");
-    Ok(Replaced {
-        order_id: order_id.to_string(),
-        supplier_order_id: new_id,
-        quantity: extra,
-        flag: resolved,
-    })
 }

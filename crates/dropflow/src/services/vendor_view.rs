@@ -3,9 +3,9 @@
 //! vendor's or supplier's purchase, cost or parcel (issue 10: a vendor token on an order
 //! shared by two vendors saw the other's supplier order with its cost).
 
-use crate::http::auth::Caller;
-use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::services::ActionError;
+use crate::services::Caller;
+use crate::services::Context;
 use crate::storage::accounts::Scope;
 use crate::storage::orders::OrderDetail;
 use crate::storage::parcels::{self, ParcelView};
@@ -27,11 +27,11 @@ fn is_theirs(so: &SupplierOrderView, vendor: &str) -> bool {
 
 /// The order's supplier orders the caller may see.
 pub async fn supplier_orders_for(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     order_id: OrderId,
-) -> Result<Vec<SupplierOrderView>, ApiError> {
-    let mut sos = supplier_orders::for_order(&state.db, order_id).await?;
+) -> Result<Vec<SupplierOrderView>, ActionError> {
+    let mut sos = supplier_orders::for_order(&ctx.db, order_id).await?;
     if let Some(vendor) = vendor_of(caller) {
         sos.retain(|so| is_theirs(so, vendor));
     }
@@ -40,13 +40,13 @@ pub async fn supplier_orders_for(
 
 /// The order's parcels the caller may see.
 pub async fn parcels_for(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     order_id: OrderId,
-) -> Result<Vec<ParcelView>, ApiError> {
-    let mut all = parcels::for_order(&state.db, order_id).await?;
+) -> Result<Vec<ParcelView>, ActionError> {
+    let mut all = parcels::for_order(&ctx.db, order_id).await?;
     if vendor_of(caller).is_some() {
-        let theirs = supplier_orders_for(state, caller, order_id).await?;
+        let theirs = supplier_orders_for(ctx, caller, order_id).await?;
         all.retain(|p| {
             p.supplier_order_id
                 .as_ref()
@@ -59,20 +59,20 @@ pub async fn parcels_for(
 /// Narrows an order's detail to what a vendor ships: its lines, and timeline entries that
 /// name no other purchase.
 pub async fn restrict_detail(
-    state: &AppState,
+    ctx: &Context,
     caller: &Caller,
     detail: &mut OrderDetail,
-) -> Result<(), ApiError> {
+) -> Result<(), ActionError> {
     let Some(vendor) = vendor_of(caller) else {
         return Ok(());
     };
-    let theirs = supplier_orders_for(state, caller, detail.summary.id).await?;
+    let theirs = supplier_orders_for(ctx, caller, detail.summary.id).await?;
     let positions: Vec<i64> = theirs
         .iter()
         .flat_map(|so| so.items.iter().map(|i| i.line_position))
         .collect();
     detail.lines.retain(|l| positions.contains(&l.position));
-    let numbers: Vec<String> = parcels_for(state, caller, detail.summary.id)
+    let numbers: Vec<String> = parcels_for(ctx, caller, detail.summary.id)
         .await?
         .into_iter()
         .filter_map(|p| p.tracking_number)

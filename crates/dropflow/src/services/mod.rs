@@ -1,0 +1,71 @@
+//! The action layer: every merchant, vendor and operator action is one function
+//! `(ctx, &Caller, input) -> Result<Output, ActionError>` with its role and scope check
+//! inside. The `/api/v1` handlers, the dashboard's forms and the command line are adapters
+//! over these functions: they read their input, call one action, and render its answer (or
+//! map its [`ActionError`] once, at their edge).
+
+/// Who is acting, and the scope checks every action makes.
+pub mod caller;
+/// The one error type of the actions.
+pub mod error;
+/// A cache of registered stores for webhook verification.
+pub mod store_directory;
+
+/// Per-store settings and Admin API access.
+pub mod settings;
+/// A user's own API tokens.
+pub mod tokens;
+/// Registering and listing stores.
+pub mod stores;
+/// The job queue: list, retry failed jobs.
+pub mod jobs;
+/// The operator's exchange rates (read, replace, import the ECB's CSV).
+pub mod fx_rates;
+/// Outbound webhook endpoints: add, list, remove, replay.
+pub mod webhook_endpoints;
+/// Product mappings (store items to supplier offers).
+pub mod mappings;
+/// Orders: resolve by reference, holds, routing again.
+pub mod orders;
+/// Place, pay, refresh (one order or many); a vendor's tracking entry.
+pub mod procurement;
+/// Flags a person settles; link by hand or buy again.
+pub mod flags;
+/// Buying the extra units of a line whose quantity went up after its purchase.
+pub mod replace_difference;
+/// What a vendor may read of an order (its own purchases, parcels and lines).
+pub mod vendor_view;
+/// The merchant wallet: top-ups, balances.
+pub mod wallet;
+/// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
+/// decisions, carrier and fee.
+pub mod warehouse;
+
+pub use caller::Caller;
+pub use error::ActionError;
+
+use crate::storage::Database;
+use std::sync::Arc;
+
+/// What the actions reach: the database and the process's configured collaborators. Built
+/// once where the process is wired ([`crate::app`]).
+#[derive(Clone)]
+pub struct Context {
+    pub db: Database,
+    pub stores: Arc<store_directory::StoreDirectory>,
+    /// How often parcels entered by hand are followed.
+    pub cadence: dropflow_core::follow::Cadence,
+    /// Where inspection photos are written (`[warehouse] files_dir`).
+    pub warehouse_files: std::path::PathBuf,
+    /// `[outbound] allow_private_addresses`: merchants' webhook endpoints and Admin API URLs
+    /// may be private addresses (development and tests only).
+    pub outbound_reach: crate::outbound::Reach,
+    /// `[intake]`: what a store order may contain, and what is held for a person.
+    pub intake: crate::platforms::limits::IntakeLimits,
+    /// The installation's operator account (`[warehouse] operator_account`): its warehouse
+    /// users change the rate tables and refund rules.
+    pub operator_account: String,
+    /// The supplier connectors the jobs use, for actions that ask a supplier while a person
+    /// waits (a link by hand is checked against the supplier's order).
+    pub suppliers: crate::fulfilment::Suppliers,
+}

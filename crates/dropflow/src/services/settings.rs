@@ -1,0 +1,126 @@
+//! Per-store settings (auto-order, auto-pay, price guard, customer notification) and the
+//! store's Admin API access for writing fulfilments back.
+
+use super::{ActionError, Caller, Context};
+use crate::platforms::{shop_check, store_address};
+use crate::storage::accounts::Role;
+use crate::storage::settings::{self, AdminAccess, StoreSettings};
+use crate::storage::{stores, StorageError, Tx};
+use dropflow_core::event::Actor;
+use dropflow_core::ids::StoreId;
+use dropflow_core::payment::CapturePolicy;
+use serde::Deserialize;
+
+/// The store's settings (defaults if never set).
+pub async fn show(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+) -> Result<StoreSettings, ActionError> {
+    caller.require(&[Role::Owner, Role::Staff], "see this")?;
+    let store_id = caller.store_path(&ctx.db, store).await?;
+    Ok(settings::get(&ctx.db, store_id).await?)
+}
+
+/// Replaces the store's settings; a new capture policy re-judges the store's authorized
+/// orders not yet bought.
+pub async fn put(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+    input: StoreSettings,
+) -> Result<StoreSettings, ActionError> {
+    caller.require(&[Role::Owner], "change this")?;
+    let store_id = caller.store_path(&ctx.db, store).await?;
+    if input.price_guard_percent.is_some_and(|p| p > 1000) {
+        return Err(ActionError::Unprocessable(
+            "price_guard_percent: must be between 0 and 1000".into(),
+        ));
+    }
+    if let Some(error) = input.threshold_error() {
+        return Err(ActionError::Unprocessable(error));
+    }
+    let mut tx = ctx.db.begin().await?;
+    let judged = put_in(ctx, &mut tx, caller, store_id, &input).await?;
+    tx.commit().await.map_err(StorageError::from)?;
+    ctx.db.jobs_queued.notify_one();
+    tracing::info!(store.id = %store_id, orders.rejudged = judged, "store settings changed");
+    Ok(settings::get(&ctx.db, store_id).await?)
+}
+
+/// Writes checked settings in `tx` (the dashboard saves branding in the same transaction).
+/// A new capture policy re-judges the orders waiting on an authorization in the same
+/// transaction, so no order is left judged by the old one; returns how many were.
+pub async fn put_in(
+    ctx: &Context,
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    store_id: StoreId,
+    input: &StoreSettings,
+) -> Result<usize, ActionError> {
+    let before = settings::get(&ctx.db, store_id).await?;
+    settings::put_in(tx, store_id, input).await?;
+    if before.buy_when_authorized == input.buy_when_authorized {
+        return Ok(0);
+    }
+    crate::fulfilment::capture::reapply(
+        tx,
+        store_id,
+        CapturePolicy::from_setting(input.buy_when_authorized),
+        &Actor::Merchant(caller.actor.clone()),
+    )
+    .await
+    .map_err(ActionError::internal)
+}
+
+/// How to reach the store's Admin API.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminAccessInput {
+    /// The store's base URL (`https://shop.myshopify.com`, `https://shop.example.com`).
+    pub url: String,
+    /// Shopify: the Admin API access token. WooCommerce: the consumer key.
+    pub key: String,
+    /// WooCommerce: the consumer secret. Not used for Shopify.
+    pub secret: Option<String>,
+}
+
+/// Sets the store's Admin API access after checking it against the shop itself, which makes
+/// the store verified; webhooks for the domain then go to this registration only.
+pub async fn put_admin(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+    input: AdminAccessInput,
+) -> Result<(), ActionError> {
+    caller.require(&[Role::Owner], "set store credentials")?;
+    let store_id = caller.store_path(&ctx.db, store).await?;
+    let store = stores::get(&ctx.db, store_id).await?;
+    // The shop's own Admin API only (never an address inside the operator's network).
+    let url = store_address::check_admin_url(
+        store.platform,
+        &store.domain,
+        &input.url,
+        ctx.outbound_reach,
+    )
+    .map_err(ActionError::Unprocessable)?;
+    if input.key.trim().is_empty() {
+        return Err(ActionError::Unprocessable("key: must not be empty".into()));
+    }
+    let access = AdminAccess {
+        url,
+        key: input.key.trim().to_string(),
+        secret: input.secret.map(|s| s.trim().to_string()),
+    };
+    // Checked against the shop itself before it is kept: the access must open this shop.
+    shop_check::check(store.platform, &store.domain, &access)
+        .await
+        .map_err(|e| match e {
+            shop_check::ShopCheckError::Refused(why) => ActionError::Unprocessable(why),
+            shop_check::ShopCheckError::Unavailable(why) => ActionError::Unavailable(why),
+        })?;
+    stores::verify_with_access(&ctx.db, store_id, &access).await?;
+    ctx.stores.forget(store.platform, &store.domain);
+    tracing::info!(store.id = %store_id, "store admin access checked against the shop and set");
+    Ok(())
+}
