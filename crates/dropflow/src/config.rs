@@ -204,15 +204,7 @@ impl FollowSettings {
     }
 }
 
-/// `[suppliers.aliexpress]`, `[suppliers.cj]`, `[suppliers.marketplace]`: credentials and endpoints of the suppliers
-/// this process places orders with.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SuppliersConfig {
-    pub aliexpress: Option<crate::suppliers::aliexpress::AliExpressConfig>,
-    pub cj: Option<crate::suppliers::cj::CjConfig>,
-    pub marketplace: Option<crate::suppliers::marketplace::MarketplaceConfig>,
-}
+pub use crate::suppliers::SuppliersConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -24,7 +24,7 @@ pub struct Registry {
     handlers: HashMap<String, Handler>,
     /// The supplier connectors the handlers speak through, kept so the HTTP side of the same
     /// process uses the same ones (`None`: the registry has no fulfilment handlers).
-    suppliers: Option<crate::fulfilment::Suppliers>,
+    suppliers: Option<crate::suppliers::Suppliers>,
 }
 
 impl Registry {
@@ -48,12 +48,12 @@ impl Registry {
     }
 
     /// Keeps the supplier connectors the fulfilment handlers use.
-    pub fn set_suppliers(&mut self, suppliers: crate::fulfilment::Suppliers) {
+    pub fn set_suppliers(&mut self, suppliers: crate::suppliers::Suppliers) {
         self.suppliers = Some(suppliers);
     }
 
     /// The supplier connectors of this process (none configured: an empty set).
-    pub fn suppliers(&self) -> crate::fulfilment::Suppliers {
+    pub fn suppliers(&self) -> crate::suppliers::Suppliers {
         self.suppliers.clone().unwrap_or_default()
     }
 

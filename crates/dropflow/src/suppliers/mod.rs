@@ -61,7 +61,7 @@ pub mod marketplace;
 /// Every supplier in one table, and the process's connectors built from the configuration.
 pub mod registry;
 
-pub use registry::Suppliers;
+pub use registry::{Suppliers, SuppliersConfig};
 
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{

@@ -5,10 +5,20 @@
 //! supplier this process does not speak to is still, say, a warehouse purchase).
 
 use super::{aliexpress, cj, manual, marketplace, Supplier};
-use crate::config::SuppliersConfig;
 use dropflow_core::supplier::{Capabilities, SupplierKind};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// `[suppliers.aliexpress]`, `[suppliers.cj]`, `[suppliers.marketplace]`: credentials and endpoints of the suppliers
+/// this process places orders with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppliersConfig {
+    pub aliexpress: Option<super::aliexpress::AliExpressConfig>,
+    pub cj: Option<super::cj::CjConfig>,
+    pub marketplace: Option<super::marketplace::MarketplaceConfig>,
+}
 
 /// One supplier: its kind, what it offers, its connector when configured.
 struct Declared {
