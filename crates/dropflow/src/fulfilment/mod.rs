@@ -49,7 +49,7 @@ use dropflow_core::follow::Cadence;
 use dropflow_core::intake::Platform;
 use std::sync::Arc;
 
-pub use crate::suppliers::Suppliers;
+use crate::suppliers::Suppliers;
 
 /// Builds the Admin API client for a store from its platform and stored access.
 pub type AdminFactory =

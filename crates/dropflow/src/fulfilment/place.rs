@@ -27,7 +27,7 @@ use super::wallet::{self, Reserved};
 use super::Services;
 use crate::storage::supplier_orders::{self, SupplierOrder};
 use crate::storage::{orders, settings, Database, Tx};
-use crate::suppliers::Supplier;
+use crate::suppliers::registry;
 use anyhow::Context;
 use chrono::Utc;
 use dropflow_core::event::{Actor, OrderEvent};
@@ -39,14 +39,9 @@ use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::{PurchaseLine, PurchaseRequest, SupplierKind};
 use dropflow_core::supplier_payment;
-use std::collections::HashMap;
-use std::sync::Arc;
 
 /// The job kind.
 pub const JOB: &str = dropflow_core::jobs::PLACE_SUPPLIER_ORDER;
-
-/// The connectors this process can buy through, by supplier kind.
-pub type Suppliers = Arc<HashMap<SupplierKind, Arc<dyn Supplier>>>;
 
 /// Places the supplier order named in the payload (`{"supplier_order_id": …}`).
 pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
@@ -76,7 +71,7 @@ pub async fn place(services: &Services, id: SupplierOrderId) -> anyhow::Result<(
 
 /// Whether a person (a manual vendor) buys and ships this purchase, so there is no one to call.
 fn bought_by_hand(so: &SupplierOrder) -> bool {
-    SupplierKind::parse(&so.supplier) == Some(SupplierKind::Manual)
+    registry::capabilities_of(&so.supplier).hands_over_to_person
 }
 
 /// What the decision needs to know about the purchase and its order.

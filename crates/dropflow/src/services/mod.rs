@@ -67,5 +67,5 @@ pub struct Context {
     pub operator_account: String,
     /// The supplier connectors the jobs use, for actions that ask a supplier while a person
     /// waits (a link by hand is checked against the supplier's order).
-    pub suppliers: crate::fulfilment::Suppliers,
+    pub suppliers: crate::suppliers::Suppliers,
 }

@@ -278,9 +278,9 @@ impl Cj {
                 return Ok(None);
             }
         }
-        // Saying "absent" here would allow a second purchase: refuse to guess. (A `Protocol`
-        // error, as the connector tests pin; 1688's deeper search answers `NotOffered`.)
-        Err(SupplierError::Protocol(format!(
+        // Saying "absent" here would allow a second purchase: refuse to guess. CJ cannot be
+        // asked further back, as 1688's deeper search cannot: not offered, not a garbled answer.
+        Err(SupplierError::NotOffered(format!(
             "order {attempt_id} is not among CJ's {} most recent orders and older ones were \
              not searched; it may still exist",
             pages.saturating_mul(PAGE_SIZE)

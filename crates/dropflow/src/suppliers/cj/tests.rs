@@ -259,7 +259,7 @@ async fn finding_by_reference_pages_and_never_guesses_absent() {
     let shallow = Cj::new(shallow);
     assert!(matches!(
         shallow.find_by_reference("missing").await,
-        Err(SupplierError::Protocol(_))
+        Err(SupplierError::NotOffered(_))
     ));
     sb.shutdown().await;
 }
