@@ -33,7 +33,7 @@ pub mod notify;
 /// Durable consumers of the order-event stream: mail, needs attention, outbound webhooks.
 pub mod events;
 /// The action layer: each merchant, vendor or operator action as one function with its
-/// scope check; the API, the dashboard and the command line are adapters over it.
+/// scope check; the API and the dashboard are adapters over it.
 pub mod services;
 /// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
 pub mod http;

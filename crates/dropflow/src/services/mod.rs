@@ -1,8 +1,8 @@
 //! The action layer: every merchant, vendor and operator action is one function
 //! `(ctx, &Caller, input) -> Result<Output, ActionError>` with its role and scope check
-//! inside. The `/api/v1` handlers, the dashboard's forms and the command line are adapters
-//! over these functions: they read their input, call one action, and render its answer (or
-//! map its [`ActionError`] once, at their edge).
+//! inside. The `/api/v1` handlers and the dashboard's pages and forms are adapters over
+//! these functions: they read their input, call one action, and render its answer (or map
+//! its [`ActionError`] once, at their edge).
 
 /// Who is acting, and the scope checks every action makes.
 pub mod caller;

@@ -10,6 +10,8 @@
 //!   followed from there;
 //! - `POST /supplier-orders/{id}/buy-again` (`{"accept_duplicate_risk": true}`): the attempt
 //!   is given up and its lines routed again, with who decided on the timeline.
+//!
+//! The handlers here are adapters over [`crate::services::flags`].
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};

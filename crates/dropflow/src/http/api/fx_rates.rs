@@ -2,6 +2,8 @@
 //! in one currency (an offer whose currency has no rate fails its line, never compared raw).
 //! Read and set by operators (warehouse role) and owners; the table is shared by every
 //! process on the database and seeded from `[fx]` at start-up.
+//!
+//! The handlers here are adapters over [`crate::services::fx_rates`].
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;

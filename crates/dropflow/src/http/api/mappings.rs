@@ -1,4 +1,6 @@
 //! Product mappings: which supplier offers fulfil a store item.
+//!
+//! The handlers here are adapters over [`crate::services::mappings`].
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};

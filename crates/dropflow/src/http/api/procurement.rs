@@ -2,6 +2,8 @@
 //! one order or many at once — and, for a manual vendor's purchase, enter the tracking number
 //! and mark it delivered. Placing, paying and refreshing are queued as jobs (the answer is
 //! 202 at once); who asked is on each order's timeline.
+//!
+//! The handlers here are adapters over [`crate::services::procurement`].
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};

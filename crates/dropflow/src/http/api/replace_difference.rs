@@ -5,6 +5,8 @@
 //! again (`edits::difference` computes the extra from the quantity the purchase was made
 //! for). The flag is resolved with who did it; the dashboard's button calls the same
 //! function.
+//!
+//! The handlers here are adapters over [`crate::services::replace_difference`].
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiPath;

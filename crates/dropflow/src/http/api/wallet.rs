@@ -2,6 +2,8 @@
 //!
 //! Amounts travel as decimal strings in the currency's exponent ("100.00" USD, "100" JPY), the
 //! way the mapping API takes costs, so no float ever touches money.
+//!
+//! The handlers here are adapters over [`crate::services::wallet`].
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};

@@ -6,6 +6,8 @@
 //! change them; merchants and operators read them. Merchants (owner, staff): see the order at the warehouse,
 //! decide on failed items (a return refunds the goods by the rules, a reorder buys again),
 //! ship what is here, choose the carrier, pay the shipping fee, set the auto-pick rule.
+//!
+//! The handlers here are adapters over [`crate::services::warehouse`].
 
 use crate::fulfilment::warehouse::{combine, floor, merchant};
 use crate::http::error::{ApiError, ErrorBody};

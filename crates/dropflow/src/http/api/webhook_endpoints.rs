@@ -1,5 +1,7 @@
 //! Outbound webhook endpoints: a merchant's tool receives the store's order events, signed
 //! (see `events::outbound` for the format and the signature).
+//!
+//! The handlers here are adapters over [`crate::services::webhook_endpoints`].
 
 use crate::events::endpoints::Endpoint;
 use crate::http::error::{ApiError, ErrorBody};
