@@ -18,13 +18,13 @@ use crate::storage::accounts::{Role, Scope};
 use crate::storage::parcels::{self, ParcelView};
 use crate::storage::supplier_orders::{self, SupplierOrderView};
 use crate::storage::{dashboard as queries, orders};
+use crate::suppliers::registry;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dropflow_core::ids::OrderId;
 use dropflow_core::procurement::SupplierOrderStatus;
-use dropflow_core::supplier::SupplierKind;
 
 pub struct LineRow {
     pub title: String,
@@ -145,7 +145,7 @@ pub async fn page(
     };
     if let Some(vendor) = &vendor {
         sos.retain(|s| {
-            SupplierKind::parse(&s.supplier) == Some(SupplierKind::Manual)
+            registry::capabilities_of(&s.supplier).hands_over_to_person
                 && s.supplier_account == *vendor
         });
         parcels.retain(|p| {
@@ -161,7 +161,7 @@ pub async fn page(
             Some(SupplierOrderFacts {
                 id: s.id.clone(),
                 status: SupplierOrderStatus::parse(&s.status)?,
-                manual: SupplierKind::parse(&s.supplier) == Some(SupplierKind::Manual),
+                manual: registry::capabilities_of(&s.supplier).hands_over_to_person,
             })
         })
         .collect();

@@ -12,6 +12,7 @@
 //!   is given up and its lines routed again, with who decided on the timeline.
 
 use crate::fulfilment::order_tx;
+use crate::fulfilment::supplier_order_tx::{self, Move};
 use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
 use crate::storage::flags::{self, kind, Flag};
@@ -20,8 +21,8 @@ use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::SupplierOrderId;
 use dropflow_core::lifecycle::Command;
 use dropflow_core::link_check;
-use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
-use dropflow_core::supplier::{SupplierError, SupplierKind};
+use dropflow_core::procurement::SupplierOrderStatus;
+use dropflow_core::supplier::SupplierError;
 use serde::Deserialize;
 
 fn internal(e: anyhow::Error) -> ActionError {
@@ -206,15 +207,6 @@ pub async fn link_purchase(
     orders::lock(&mut tx, so.order_id).await?;
     // Placed, not known to be paid: the sync job fetches the supplier's order and moves it
     // forward from there (forward only), so a paid one is seen as paid.
-    let statuses = supplier_orders::set_status(
-        &mut tx,
-        so.id,
-        SupplierOrderStatus::AwaitingPayment,
-        Some(external),
-        None,
-        None,
-    )
-    .await?;
     supplier_orders::enqueue_job(
         &mut tx,
         dropflow_core::jobs::SYNC_SUPPLIER_ORDER,
@@ -223,19 +215,14 @@ pub async fn link_purchase(
     )
     .await?;
     flags::resolve_kind(&mut tx, so.id, kind::LINK_BY_HAND, &detail, &caller.actor).await?;
-    order_tx::apply(
-        &mut tx,
-        so.order_id,
-        Command::SupplierOrderChanged {
-            supplier: so.label(),
-            status: SupplierOrderStatus::AwaitingPayment,
-            detail: Some(detail.clone()),
-            procurement: Procurement::summarize(&statuses),
-        },
-        Actor::Merchant(caller.actor.clone()),
-    )
-    .await
-    .map_err(internal)?;
+    let linked = Move {
+        external_id: Some(external),
+        detail: Some(detail.clone()),
+        ..Move::of(&so, SupplierOrderStatus::AwaitingPayment)
+    };
+    supplier_order_tx::apply(&mut tx, linked, Actor::Merchant(caller.actor.clone()))
+        .await
+        .map_err(internal)?;
     order_tx::apply(
         &mut tx,
         so.order_id,
@@ -263,8 +250,7 @@ async fn check_link(
     so: &supplier_orders::SupplierOrder,
     external: &str,
 ) -> Result<link_check::Findings, ActionError> {
-    let kind = SupplierKind::parse(&so.supplier);
-    let Some(connector) = kind.and_then(|k| ctx.suppliers.get(&k).cloned()) else {
+    let Some(connector) = ctx.suppliers.for_stored(&so.supplier) else {
         return Ok(link_check::Findings {
             mismatches: vec![format!(
                 "{} cannot be asked from this process, so its order could not be compared",
@@ -365,15 +351,6 @@ pub async fn buy_purchase_again(
             "supplier order {id} changed meanwhile: reload and look again"
         )));
     }
-    let statuses = supplier_orders::set_status(
-        &mut tx,
-        so.id,
-        SupplierOrderStatus::Cancelled,
-        None,
-        None,
-        Some(&detail),
-    )
-    .await?;
     flags::resolve_kind(
         &mut tx,
         so.id,
@@ -382,15 +359,9 @@ pub async fn buy_purchase_again(
         &caller.actor,
     )
     .await?;
-    order_tx::apply(
+    supplier_order_tx::apply(
         &mut tx,
-        so.order_id,
-        Command::SupplierOrderChanged {
-            supplier: so.label(),
-            status: SupplierOrderStatus::Cancelled,
-            detail: Some(detail.clone()),
-            procurement: Procurement::summarize(&statuses),
-        },
+        Move::of(&so, SupplierOrderStatus::Cancelled).noted(&detail),
         Actor::Merchant(caller.actor.clone()),
     )
     .await

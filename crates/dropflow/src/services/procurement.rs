@@ -3,19 +3,21 @@
 //! and mark it delivered. Placing, paying and refreshing are queued as jobs (the answer is
 //! 202 at once); who asked is on each order's timeline.
 
+use crate::fulfilment::supplier_order_tx::{self, Move};
 use crate::fulfilment::{order_tx, parcels as parcel_rules};
 use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::{Role, Scope};
 use crate::storage::parcels::{self, ParcelView};
 use crate::storage::supplier_orders::{self, SupplierOrder};
 use crate::storage::{orders, StorageError};
+use crate::suppliers::registry;
 use chrono::Utc;
 use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::{OrderId, SupplierOrderId};
 use dropflow_core::lifecycle::Command;
 use dropflow_core::procurement::{Procurement, SupplierOrderStatus};
 use dropflow_core::shipment::ShipmentStatus;
-use dropflow_core::supplier::{SupplierKind, Tracking};
+use dropflow_core::supplier::Tracking;
 use serde::{Deserialize, Serialize};
 
 /// An action on the supplier side of an order.
@@ -196,7 +198,7 @@ async fn scoped_supplier_order(
         .map_err(|_| not_found())?;
     if let Scope::Vendor { vendor, .. } = &caller.scope {
         if so.supplier_account != *vendor
-            || SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual)
+            || !registry::capabilities_of(&so.supplier).hands_over_to_person
         {
             return Err(not_found());
         }
@@ -211,7 +213,7 @@ async fn manual_supplier_order(
     id: &str,
 ) -> Result<SupplierOrder, ActionError> {
     let so = scoped_supplier_order(ctx, caller, id).await?;
-    if SupplierKind::parse(&so.supplier) != Some(SupplierKind::Manual) {
+    if !registry::capabilities_of(&so.supplier).hands_over_to_person {
         return Err(ActionError::Conflict(format!(
             "supplier order {id} is bought from {}: its tracking comes from the supplier",
             so.supplier
@@ -405,20 +407,9 @@ async fn move_to(
     status: SupplierOrderStatus,
     actor: Actor,
 ) -> Result<(), ActionError> {
-    let statuses = supplier_orders::set_status(tx, so.id, status, None, None, None).await?;
-    order_tx::apply(
-        tx,
-        so.order_id,
-        Command::SupplierOrderChanged {
-            supplier: so.label(),
-            status,
-            detail: None,
-            procurement: Procurement::summarize(&statuses),
-        },
-        actor,
-    )
-    .await
-    .map_err(|e| ActionError::Internal(e.to_string()))?;
+    supplier_order_tx::apply(tx, Move::of(so, status), actor)
+        .await
+        .map_err(|e| ActionError::Internal(e.to_string()))?;
     Ok(())
 }
 

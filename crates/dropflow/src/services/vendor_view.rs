@@ -10,8 +10,8 @@ use crate::storage::accounts::Scope;
 use crate::storage::orders::OrderDetail;
 use crate::storage::parcels::{self, ParcelView};
 use crate::storage::supplier_orders::{self, SupplierOrderView};
+use crate::suppliers::registry;
 use dropflow_core::ids::OrderId;
-use dropflow_core::supplier::SupplierKind;
 
 /// The vendor handle when the caller is a vendor.
 pub fn vendor_of(caller: &Caller) -> Option<&str> {
@@ -22,7 +22,7 @@ pub fn vendor_of(caller: &Caller) -> Option<&str> {
 }
 
 fn is_theirs(so: &SupplierOrderView, vendor: &str) -> bool {
-    SupplierKind::parse(&so.supplier) == Some(SupplierKind::Manual) && so.supplier_account == vendor
+    registry::capabilities_of(&so.supplier).hands_over_to_person && so.supplier_account == vendor
 }
 
 /// The order's supplier orders the caller may see.
