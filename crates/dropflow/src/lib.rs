@@ -39,8 +39,6 @@ pub mod services;
 pub mod http;
 /// The command line (`dropflow serve`, `migrate`, `orders`, `tokens`, `address`, `bench`).
 pub mod cli;
-/// `dropflow users`: dashboard users from the command line.
-pub mod cli_users;
 /// The merchant dashboard: server-rendered pages, sessions, CSRF-checked forms.
 pub mod dashboard;
 /// Process wiring: builds the database, ingest writer, workers and HTTP server.

@@ -140,7 +140,7 @@ pub async fn run(options: &SandboxOptions) -> anyhow::Result<()> {
                 .await
         })
     };
-    crate::cli::wait_for_signal().await;
+    crate::app::wait_for_signal().await;
     let _ = stop.send(true);
     let _ = server.await;
     if let Some(sandboxes) = control::Control::into_sandboxes(state) {

@@ -1,6 +1,6 @@
 //! `dropflow users`: making the people who sign in to the dashboard.
 
-use crate::cli::UsersCommand;
+use super::UsersCommand;
 use crate::storage::accounts::{self, NewUser, NewUserError, Role, DEFAULT_ACCOUNT};
 use crate::storage::{self, Database};
 use anyhow::Context;

@@ -1,6 +1,9 @@
 //! The `dropflow` command line. Exit codes: 0 success, 1 a negative answer (`address check`
 //! on an invalid address, nothing found), 2 an error.
 
+/// `dropflow users`: dashboard users from the command line.
+mod users;
+
 use crate::config::Config;
 use crate::storage::{self, Database};
 use anyhow::Context;
@@ -333,7 +336,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                     running.base_url()
                 );
             }
-            wait_for_signal().await;
+            crate::app::wait_for_signal().await;
             tracing::info!("shutting down");
             running.stop().await;
             Ok(ExitCode::SUCCESS)
@@ -361,7 +364,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Stores(cmd) => stores(cmd, &open(&config).await?).await,
-        Command::Users(cmd) => crate::cli_users::run(cmd, &open(&config).await?).await,
+        Command::Users(cmd) => users::run(cmd, &open(&config).await?).await,
         Command::Jobs(cmd) => jobs(cmd, &open(&config).await?).await,
         Command::Mappings(cmd) => mappings(cmd, &open(&config).await?).await,
         Command::Tracking(TrackingCommand::Detect { number }) => {
@@ -600,29 +603,6 @@ async fn mappings(cmd: MappingsCommand, db: &Database) -> anyhow::Result<ExitCod
     }
 }
 
-pub(crate) async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
-}
-
 async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let options = crate::demo::DemoOptions {
         orders: args.orders,
@@ -653,7 +633,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     crate::demo::print_summary(&summary);
     print!("{}", crate::demo::closing_note(&world));
-    wait_for_signal().await;
+    crate::app::wait_for_signal().await;
     world.stop().await;
     Ok(ExitCode::SUCCESS)
 }
