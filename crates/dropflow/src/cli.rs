@@ -1,6 +1,7 @@
 //! The `dropflow` command line. Exit codes: 0 success, 1 a negative answer (`address check`
 //! on an invalid address, nothing found), 2 an error.
 
+use crate::cli_users::UsersCommand;
 use crate::config::Config;
 use crate::storage::{self, Database};
 use anyhow::Context;
@@ -139,30 +140,6 @@ pub enum TokensCommand {
         #[arg(long)]
         user: Option<String>,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UsersCommand {
-    /// Create a user; the password is read from standard input (one line).
-    Create {
-        #[arg(long)]
-        email: String,
-        /// owner, staff, warehouse or vendor.
-        #[arg(long)]
-        role: String,
-        /// A store (by domain) a staff user may see; repeat for several.
-        #[arg(long = "store")]
-        stores: Vec<String>,
-        /// The manual vendor (its handle in the product mappings) a vendor user acts for.
-        #[arg(long)]
-        vendor: Option<String>,
-        /// The account (by name) for an owner, warehouse or vendor user; made if it does not
-        /// exist. Default: the account every command-line store is in.
-        #[arg(long)]
-        account: Option<String>,
-    },
-    /// List users (e-mail, role, account).
-    List,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,11 +1,37 @@
 //! `dropflow users`: making the people who sign in to the dashboard.
 
-use crate::cli::UsersCommand;
 use crate::storage::accounts::{self, NewUser, NewUserError, Role, DEFAULT_ACCOUNT};
 use crate::storage::{self, Database};
 use anyhow::Context;
+use clap::Subcommand;
 use std::io::BufRead;
 use std::process::ExitCode;
+
+/// `dropflow users …` (defined here, next to what runs it, so `cli` uses `cli_users` and
+/// not the other way round).
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user; the password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// owner, staff, warehouse or vendor.
+        #[arg(long)]
+        role: String,
+        /// A store (by domain) a staff user may see; repeat for several.
+        #[arg(long = "store")]
+        stores: Vec<String>,
+        /// The manual vendor (its handle in the product mappings) a vendor user acts for.
+        #[arg(long)]
+        vendor: Option<String>,
+        /// The account (by name) for an owner, warehouse or vendor user; made if it does not
+        /// exist. Default: the account every command-line store is in.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// List users (e-mail, role, account).
+    List,
+}
 
 pub async fn run(cmd: UsersCommand, db: &Database) -> anyhow::Result<ExitCode> {
     match cmd {
