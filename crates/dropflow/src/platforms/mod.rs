@@ -50,10 +50,11 @@
 //! platform's directory that a new platform still touches: `dropflow-core/src/intake.rs`,
 //! `platforms/mod.rs` (the `pub mod` line), `platforms/registry.rs`, the sandbox crate's
 //! `lib.rs`, `tests/it/main.rs`. Optional, only to show it in `dropflow demo` and
-//! `dropflow sandbox`: `src/demo/{sandboxes,world,traffic,summary}.rs` and `src/sandbox/mod.rs`.
-//! One platform-specific decision remains outside the trait: `fulfilment::push` pushes a
-//! purchase's parcels as one fulfilment on Shopify (one tracking number per fulfilment) and
-//! each on its own elsewhere.
+//! `dropflow sandbox`: `src/demo/{sandboxes,world,traffic,summary}.rs` and `src/sandbox/`.
+//! Still outside the trait: `fulfilment::push` pushes a purchase's parcels as one fulfilment
+//! on Shopify (one tracking number per fulfilment) and each on its own elsewhere; the "use
+//! shopify or woocommerce" refusals of `POST /api/v1/stores` and `dropflow stores add` name
+//! the platforms in words.
 
 pub mod admin;
 /// What a store's domain and Admin API URL may be (platform syntax, public only).
