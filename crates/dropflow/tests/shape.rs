@@ -294,6 +294,43 @@ fn dashboard_and_http_do_not_import_each_other() {
     assert!(crossing.is_empty(), "{}", crossing.join("\n"));
 }
 
+/// The top-level modules in the order `lib.rs` declares them.
+fn table_of_contents() -> Vec<String> {
+    let lib = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs");
+    let source = std::fs::read_to_string(lib).expect("lib.rs");
+    code_only(&source)
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("pub mod "))
+        .map(|rest| rest.trim_end_matches(';').trim().to_string())
+        .collect()
+}
+
+/// `lib.rs` is the table of contents in reading order: a module uses only modules declared
+/// before it, so reading top to bottom never meets a name not yet introduced.
+#[test]
+fn imports_point_up_the_table_of_contents() {
+    let order = table_of_contents();
+    assert!(order.len() > 10, "lib.rs lists the modules: {order:?}");
+    let position = |m: &str| order.iter().position(|o| o == m);
+    let graph = graph();
+    let mut downward = Vec::new();
+    for (from, edges) in &graph {
+        let Some(at) = position(from) else {
+            continue;
+        };
+        for to in edges.keys() {
+            if position(to).is_some_and(|target| target > at) {
+                downward.push(describe(&graph, from, to));
+            }
+        }
+    }
+    assert!(
+        downward.is_empty(),
+        "these use a module lib.rs declares after them:\n  {}",
+        downward.join("\n  ")
+    );
+}
+
 /// The reader itself: comments and strings are not imports, groups are.
 #[test]
 fn reads_paths_not_comments_or_strings() {
