@@ -10,7 +10,7 @@
 use super::order_tx;
 use super::Services;
 use crate::jobs::{GiveUp, RetryAfter};
-use crate::platforms::admin::{FulfilmentPush, PushLine, PushOutcome, StoreApiError};
+use crate::platforms::admin::{FulfilmentPush, PushLine, PushOutcome, StoreAdmin, StoreApiError};
 use crate::storage::{orders, parcels, settings};
 use anyhow::Context;
 use dropflow_core::event::{Actor, OrderEvent};
@@ -135,6 +135,9 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             .await?;
             tx.commit().await?;
             tracing::info!(shipment.id = %parcel.id, "tracking written back to the store");
+            if !request.completes_order {
+                complete_if_last(db, admin.as_ref(), &parcel, request).await;
+            }
             Ok(())
         }
         Err(StoreApiError::RateLimited {
@@ -181,6 +184,42 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             tx.commit().await?;
             // Failed at once, listed and retryable once the cause is fixed.
             Err(GiveUp(format!("the store refused the fulfilment: {error}")).into())
+        }
+    }
+}
+
+/// Sibling parcels of one order are pushed by jobs that may run at the same time: each saw
+/// the others unpushed when it asked, so none completed the order. Whichever finds, after its
+/// own commit, that every parcel is now pushed completes it: the push is asked again with
+/// `completes_order`, which the store's connector does once (a note already there is not
+/// written twice; an order already completed is left alone). A failure here is left for a
+/// person: the tracking is on the store, only the order's status lags.
+async fn complete_if_last(
+    db: &crate::storage::Database,
+    admin: &dyn StoreAdmin,
+    parcel: &parcels::ToPush,
+    request: FulfilmentPush,
+) {
+    let now_complete = async {
+        anyhow::Ok(
+            parcels::completes_order(db, parcel.order_id, &parcel.id).await?
+                && crate::storage::warehouse::items_to_send(db, parcel.order_id).await? == 0,
+        )
+    };
+    match now_complete.await {
+        Ok(true) => {
+            let request = FulfilmentPush {
+                completes_order: true,
+                ..request
+            };
+            if let Err(error) = admin.push_fulfilment(&request).await {
+                tracing::warn!(shipment.id = %parcel.id, %error,
+                    "the order's last parcel is on the store but completing the order failed");
+            }
+        }
+        Ok(false) => {}
+        Err(error) => {
+            tracing::warn!(shipment.id = %parcel.id, %error, "could not check for completion")
         }
     }
 }
