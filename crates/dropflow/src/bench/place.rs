@@ -63,6 +63,9 @@ pub async fn run(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
         args.orders, args.rate
     );
 
+    // The CJ sandbox listens on loopback: connectors (the ceiling's included, built before
+    // the app) may reach it.
+    crate::outbound::allow_private_addresses();
     // The ceiling first: one supplier round trip per purchase, at the same rate.
     let direct = Arc::new(connector());
     let ceiling = direct_placements(direct, args.orders, args.rate).await?;
