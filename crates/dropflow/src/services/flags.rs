@@ -40,6 +40,38 @@ pub struct ResolveInput {
     pub note: Option<String>,
 }
 
+/// The open flag `flag_id` of the order `id`, read under the order's lock in a new
+/// transaction (the caller's action writes in it): 404 outside the caller's scope or for no such
+/// flag, 409 once it is resolved.
+pub(super) async fn open_flag(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    flag_id: &str,
+) -> Result<
+    (
+        crate::storage::Tx<'static>,
+        dropflow_core::ids::OrderId,
+        Flag,
+    ),
+    ActionError,
+> {
+    let order_id = super::orders::resolve(ctx, caller, id).await?;
+    let not_found = || ActionError::NotFound(format!("flag {flag_id:?} not found"));
+    let mut tx = ctx.db.begin().await?;
+    orders::lock(&mut tx, order_id).await?;
+    let flag = flags::get_in(&mut tx, order_id, flag_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if flag.resolved_at.is_some() {
+        return Err(ActionError::Conflict(format!(
+            "flag {flag_id} was resolved already ({})",
+            flag.resolution.clone().unwrap_or_default()
+        )));
+    }
+    Ok((tx, order_id, flag))
+}
+
 /// Settles one open flag of the order `id` (the API's and the dashboard's Accept).
 pub async fn resolve_flag(
     ctx: &Context,
@@ -61,19 +93,8 @@ pub async fn resolve_flag(
             "note: at most 500 characters".into(),
         ));
     }
-    let order_id = super::orders::resolve(ctx, caller, id).await?;
+    let (mut tx, order_id, flag) = open_flag(ctx, caller, id, flag_id).await?;
     let not_found = || ActionError::NotFound(format!("flag {flag_id:?} not found"));
-    let mut tx = ctx.db.begin().await?;
-    orders::lock(&mut tx, order_id).await?;
-    let flag = flags::get_in(&mut tx, order_id, flag_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if flag.resolved_at.is_some() {
-        return Err(ActionError::Conflict(format!(
-            "flag {flag_id} was resolved already ({})",
-            flag.resolution.clone().unwrap_or_default()
-        )));
-    }
     let resolution = match &input.note {
         Some(note) if !note.trim().is_empty() => format!("accepted: {}", note.trim()),
         _ => "accepted".to_string(),

@@ -6,6 +6,7 @@
 //! for). The flag is resolved with who did it; the dashboard's button calls the same
 //! function.
 
+use super::flags::open_flag;
 use crate::fulfilment::order_tx;
 use crate::services::ActionError;
 use crate::services::Caller;
@@ -46,19 +47,8 @@ pub async fn replace_difference(
     flag_id: &str,
 ) -> Result<Replaced, ActionError> {
     caller.require(&[Role::Owner, Role::Staff], "buy the difference")?;
-    let order_id = super::orders::resolve(ctx, caller, id).await?;
+    let (mut tx, order_id, flag) = open_flag(ctx, caller, id, flag_id).await?;
     let not_found = || ActionError::NotFound(format!("flag {flag_id:?} not found"));
-    let mut tx = ctx.db.begin().await?;
-    orders::lock(&mut tx, order_id).await?;
-    let flag = flags::get_in(&mut tx, order_id, flag_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if flag.resolved_at.is_some() {
-        return Err(ActionError::Conflict(format!(
-            "flag {flag_id} was resolved already ({})",
-            flag.resolution.clone().unwrap_or_default()
-        )));
-    }
     if flag.kind != kind::QUANTITY_CHANGED {
         return Err(ActionError::Unprocessable(format!(
             "flag: {flag_id} is {}, not a quantity changed after purchase: only that can be \
