@@ -137,6 +137,30 @@ pub async fn start(
     start_on(config, db, registry).await
 }
 
+/// What the actions reach, from the configuration: the context the API and the dashboard
+/// share, and the one the command line acts through.
+pub fn context(
+    config: &Config,
+    db: &Database,
+    cadence: dropflow_core::follow::Cadence,
+    suppliers: crate::suppliers::Suppliers,
+) -> crate::services::Context {
+    crate::services::Context {
+        db: db.clone(),
+        stores: Arc::new(StoreDirectory::default()),
+        cadence,
+        warehouse_files: config.warehouse.files_dir(&config.database.url),
+        outbound_reach: config.outbound_reach(),
+        intake: config.intake.clone(),
+        operator_account: config
+            .warehouse
+            .operator_account
+            .clone()
+            .unwrap_or_else(|| crate::storage::accounts::DEFAULT_ACCOUNT.to_string()),
+        suppliers,
+    }
+}
+
 /// Starts on an already connected and migrated database.
 pub async fn start_on(
     config: &Config,
@@ -186,20 +210,7 @@ async fn launch(
     );
     let runner_task = tokio::spawn(runner.run(shutdown_rx.clone()));
 
-    let ctx = crate::services::Context {
-        db: db.clone(),
-        stores: Arc::new(StoreDirectory::default()),
-        cadence,
-        warehouse_files: config.warehouse.files_dir(&config.database.url),
-        outbound_reach: config.outbound_reach(),
-        intake: config.intake.clone(),
-        operator_account: config
-            .warehouse
-            .operator_account
-            .clone()
-            .unwrap_or_else(|| crate::storage::accounts::DEFAULT_ACCOUNT.to_string()),
-        suppliers,
-    };
+    let ctx = context(config, &db, cadence, suppliers);
     let state = HttpState {
         ctx,
         ingest,

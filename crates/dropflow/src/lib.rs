@@ -43,11 +43,11 @@ pub mod events;
 
 // People's actions and their adapters (the command line, which also starts processes, is
 // last).
+/// Product mappings as CSV, the format the mapping actions import and export.
+pub mod mapping_csv;
 /// The action layer: each merchant, vendor or operator action as one function with its
 /// scope check; the API and the dashboard are adapters over it.
 pub mod services;
-/// Product mappings as CSV (`dropflow mappings import|export`).
-pub mod mapping_csv;
 /// The HTTP surface: webhooks, the `/api/v1` API, health and metrics.
 pub mod http;
 /// The merchant dashboard: server-rendered pages, sessions, CSRF-checked forms.

@@ -1,15 +1,17 @@
 //! The `dropflow` command line. Exit codes: 0 success, 1 a negative answer (`address check`
 //! on an invalid address, nothing found), 2 an error.
 
+/// The commands that act (orders, stores, tokens, jobs, mappings): adapters over the
+/// actions in [`crate::services`], as the installation.
+mod actions;
 /// `dropflow users`: dashboard users from the command line.
 mod users;
 
 use crate::config::Config;
+use crate::services::ActionError;
 use crate::storage::{self, Database};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use dropflow_core::intake::Platform;
-use dropflow_core::tab::Tab;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -312,6 +314,32 @@ async fn open(config: &Config) -> anyhow::Result<Database> {
     Ok(db)
 }
 
+/// What a command that acts reaches: the configured context of the action layer, where it
+/// acts as the installation ([`crate::services::Caller::installation`]).
+async fn context(config: &Config) -> anyhow::Result<crate::services::Context> {
+    let db = open(config).await?;
+    let suppliers = crate::suppliers::Suppliers::from_config(&config.suppliers);
+    Ok(crate::app::context(
+        config,
+        &db,
+        config.follow.cadence(),
+        suppliers,
+    ))
+}
+
+/// An action's answer as the command's exit: "not found" is a negative answer (exit 1, the
+/// reason on standard error), any other refusal an error (exit 2).
+fn exit(answer: Result<ExitCode, ActionError>) -> anyhow::Result<ExitCode> {
+    match answer {
+        Ok(code) => Ok(code),
+        Err(ActionError::NotFound(message)) => {
+            eprintln!("{message}");
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { listen } => {
@@ -346,27 +374,12 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Orders(cmd) => orders(cmd, &open(&config).await?).await,
-        Command::Tokens(TokensCommand::Create { name, user }) => {
-            let db = open(&config).await?;
-            let user_id = match user {
-                Some(email) => Some(
-                    storage::accounts::user_by_email(&db, &email)
-                        .await?
-                        .with_context(|| format!("no user with e-mail {email:?}"))?
-                        .id,
-                ),
-                None => None,
-            };
-            let (_, token) = storage::tokens::create_for(&db, &name, user_id.as_deref()).await?;
-            println!("API token {name:?} created; it is shown only once:");
-            println!("{token}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Stores(cmd) => stores(cmd, &open(&config).await?).await,
-        Command::Users(cmd) => users::run(cmd, &open(&config).await?).await,
-        Command::Jobs(cmd) => jobs(cmd, &open(&config).await?).await,
-        Command::Mappings(cmd) => mappings(cmd, &open(&config).await?).await,
+        Command::Orders(cmd) => exit(actions::orders(cmd, &context(&config).await?).await),
+        Command::Tokens(cmd) => exit(actions::tokens(cmd, &context(&config).await?).await),
+        Command::Stores(cmd) => exit(actions::stores(cmd, &context(&config).await?).await),
+        Command::Users(cmd) => exit(users::run(cmd, &context(&config).await?).await),
+        Command::Jobs(cmd) => exit(actions::jobs(cmd, &context(&config).await?).await),
+        Command::Mappings(cmd) => exit(actions::mappings(cmd, &context(&config).await?).await),
         Command::Tracking(TrackingCommand::Detect { number }) => {
             let report = dropflow_core::tracking::report(&number.join(" "));
             print!("{}", report.text);
@@ -406,198 +419,6 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 BenchCommand::Tracking(args) => crate::bench::tracking(args, &config).await?,
                 BenchCommand::Place(args) => crate::bench::place(args, &config).await?,
             }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-async fn orders(cmd: OrdersCommand, db: &Database) -> anyhow::Result<ExitCode> {
-    match cmd {
-        OrdersCommand::List { tab, limit, search } => {
-            let tab = Tab::parse(&tab).with_context(|| format!("unknown tab {tab:?}"))?;
-            let query = storage::orders::ListQuery {
-                scope: storage::accounts::Scope::Installation,
-                tab,
-                search,
-                store_id: None,
-                before: None,
-                limit,
-                needs_attention: false,
-                filters: Default::default(),
-            };
-            let counts =
-                storage::orders::tab_counts(db, &storage::accounts::Scope::Installation).await?;
-            let summary: Vec<String> = Tab::ALL
-                .iter()
-                .map(|t| format!("{} {}", t.as_str(), counts.get(t.as_str()).unwrap_or(&0)))
-                .collect();
-            println!("{}", summary.join(" | "));
-            for o in storage::orders::list(db, &query).await? {
-                let holds: Vec<&str> = o.holds.iter().map(|h| h.reason.as_str()).collect();
-                println!(
-                    "{}  {:<10} {:<18} {:>12} {}  payment={} {}",
-                    o.id,
-                    o.name,
-                    o.tab.as_str(),
-                    o.total_minor,
-                    o.currency,
-                    o.payment_status.as_str(),
-                    if holds.is_empty() {
-                        String::new()
-                    } else {
-                        format!("holds={}", holds.join(","))
-                    }
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        OrdersCommand::Show { id } => {
-            let Some(order_id) =
-                storage::orders::resolve(db, &storage::accounts::Scope::Installation, &id).await?
-            else {
-                eprintln!("order {id:?} not found");
-                return Ok(ExitCode::from(1));
-            };
-            let Some(detail) = storage::orders::get(db, order_id).await? else {
-                eprintln!("order {id:?} not found");
-                return Ok(ExitCode::from(1));
-            };
-            println!("{}", serde_json::to_string_pretty(&detail)?);
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-async fn stores(cmd: StoresCommand, db: &Database) -> anyhow::Result<ExitCode> {
-    match cmd {
-        StoresCommand::Add {
-            platform,
-            domain,
-            secret,
-        } => {
-            let platform = Platform::parse(&platform).with_context(|| {
-                format!("unknown platform {platform:?}: use shopify or woocommerce")
-            })?;
-            let domain = crate::platforms::store_address::check_domain(platform, &domain)
-                .map_err(anyhow::Error::msg)?;
-            let store = storage::stores::create(db, platform, &domain, &secret).await?;
-            println!("{}", store.id);
-            Ok(ExitCode::SUCCESS)
-        }
-        StoresCommand::List => {
-            for s in storage::stores::list(db).await? {
-                println!("{}  {:<12} {}", s.id, s.platform.as_str(), s.domain);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-async fn jobs(cmd: JobsCommand, db: &Database) -> anyhow::Result<ExitCode> {
-    match cmd {
-        JobsCommand::List { status, limit } => {
-            for j in
-                storage::jobs::list(db, &storage::accounts::Scope::Installation, &status, limit)
-                    .await?
-            {
-                println!(
-                    "{:>8}  {:<32} {:<9} try {}/{}  {}",
-                    j.id,
-                    j.kind,
-                    j.status,
-                    j.attempts,
-                    j.max_attempts,
-                    j.last_error.unwrap_or_default()
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        JobsCommand::Retry { id } => {
-            if storage::jobs::retry(db, &storage::accounts::Scope::Installation, id).await? {
-                println!("job {id} re-queued");
-                Ok(ExitCode::SUCCESS)
-            } else {
-                eprintln!("job {id} does not exist or has not failed");
-                Ok(ExitCode::from(1))
-            }
-        }
-    }
-}
-
-async fn find_store(db: &Database, reference: &str) -> anyhow::Result<storage::stores::Store> {
-    let wanted = storage::stores::normalize_domain(reference);
-    storage::stores::list(db)
-        .await?
-        .into_iter()
-        .find(|s| s.domain == wanted || s.id.to_string() == reference)
-        .with_context(|| format!("no store {reference:?} is registered"))
-}
-
-async fn mappings(cmd: MappingsCommand, db: &Database) -> anyhow::Result<ExitCode> {
-    match cmd {
-        MappingsCommand::Import { store, file } => {
-            let store = find_store(db, &store).await?;
-            let text =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let rows = text
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                .saturating_sub(1);
-            let bar = indicatif::ProgressBar::new(rows as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            let (parsed, errors) = crate::mapping_csv::parse(text.as_slice(), || bar.inc(1));
-            bar.set_message("saving");
-            for m in &parsed {
-                storage::catalog::put(
-                    db,
-                    store.id,
-                    m.key_kind,
-                    &m.key,
-                    m.title.as_deref(),
-                    &m.mapping,
-                )
-                .await?;
-            }
-            bar.finish_and_clear();
-            for e in &errors {
-                eprintln!("line {}: {}", e.line, e.message);
-            }
-            println!(
-                "{} mappings imported, {} rows skipped",
-                parsed.len(),
-                errors.len()
-            );
-            Ok(if errors.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        MappingsCommand::Export { store, file } => {
-            let store = find_store(db, &store).await?;
-            let out: Box<dyn std::io::Write> = match &file {
-                Some(path) => Box::new(
-                    std::fs::File::create(path)
-                        .with_context(|| format!("cannot write {}", path.display()))?,
-                ),
-                None => Box::new(std::io::stdout()),
-            };
-            let mut writer = csv::Writer::from_writer(out);
-            for m in storage::catalog::list(db, store.id).await? {
-                for row in crate::mapping_csv::rows_of(
-                    m.key_kind,
-                    &m.key_value,
-                    m.title.as_deref(),
-                    &m.mapping,
-                ) {
-                    writer.serialize(row)?;
-                }
-            }
-            writer.flush()?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,13 +1,12 @@
 //! `dropflow users`: making the people who sign in to the dashboard.
 
 use super::UsersCommand;
-use crate::storage::accounts::{self, NewUser, NewUserError, Role, DEFAULT_ACCOUNT};
-use crate::storage::{self, Database};
-use anyhow::Context;
+use crate::services::{self, ActionError, Caller, Context};
 use std::io::BufRead;
 use std::process::ExitCode;
 
-pub async fn run(cmd: UsersCommand, db: &Database) -> anyhow::Result<ExitCode> {
+pub async fn run(cmd: UsersCommand, ctx: &Context) -> Result<ExitCode, ActionError> {
+    let caller = Caller::installation();
     match cmd {
         UsersCommand::Create {
             email,
@@ -16,40 +15,24 @@ pub async fn run(cmd: UsersCommand, db: &Database) -> anyhow::Result<ExitCode> {
             vendor,
             account,
         } => {
-            let role = Role::parse(&role).with_context(|| {
-                format!("unknown role {role:?}: use owner, staff, warehouse or vendor")
-            })?;
-            let store_ids = store_ids(db, &stores).await?;
-            let account_id = match (&account, store_ids.first()) {
-                (Some(name), _) => account_named(db, name).await?,
-                // Staff belong to the account of the stores they are given.
-                (None, Some(store)) => accounts::account_of_store(db, *store)
-                    .await?
-                    .context("the store has no account")?,
-                (None, None) => DEFAULT_ACCOUNT.to_string(),
-            };
             let password = read_password()?;
-            let user = accounts::create_user(
-                db,
-                NewUser {
-                    account_id: &account_id,
+            let user = services::users::create(
+                ctx,
+                &caller,
+                services::users::UserRequest {
                     email: &email,
-                    password: &password,
-                    role,
-                    stores: &store_ids,
+                    role: &role,
+                    store_domains: &stores,
                     vendor: vendor.as_deref(),
+                    account: account.as_deref(),
+                    password: &password,
                 },
             )
-            .await
-            .map_err(|e| match e {
-                NewUserError::Invalid(message) => anyhow::anyhow!(message),
-                NewUserError::Storage(s) => anyhow::Error::from(s),
-            })?;
+            .await?;
             println!("user {} created ({})", user.email, user.role.as_str());
-            Ok(ExitCode::SUCCESS)
         }
         UsersCommand::List => {
-            for user in accounts::list_users(db).await? {
+            for user in services::users::list(ctx, &caller).await? {
                 println!(
                     "{}\t{}\t{}{}",
                     user.email,
@@ -60,51 +43,25 @@ pub async fn run(cmd: UsersCommand, db: &Database) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default()
                 );
             }
-            Ok(ExitCode::SUCCESS)
         }
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The first line of standard input, without its line ending. Read from stdin rather than an
 /// argument so the password stays out of shell history and the process list.
-fn read_password() -> anyhow::Result<String> {
+fn read_password() -> Result<String, ActionError> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("could not read the password from standard input")?;
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        ActionError::Invalid(format!(
+            "could not read the password from standard input: {e}"
+        ))
+    })?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
-        anyhow::bail!("give the password on standard input, e.g. `echo \"$PASSWORD\" | dropflow users create …`");
+        return Err(ActionError::Invalid(
+            "give the password on standard input, e.g. `echo \"$PASSWORD\" | dropflow users create …`".into(),
+        ));
     }
     Ok(password)
-}
-
-async fn store_ids(
-    db: &Database,
-    domains: &[String],
-) -> anyhow::Result<Vec<dropflow_core::ids::StoreId>> {
-    let all = storage::stores::list(db).await?;
-    domains
-        .iter()
-        .map(|domain| {
-            let wanted = storage::stores::normalize_domain(domain);
-            all.iter()
-                .find(|s| s.domain == wanted)
-                .map(|s| s.id)
-                .with_context(|| {
-                    format!("no store with domain {wanted:?} (see `dropflow stores list`)")
-                })
-        })
-        .collect()
-}
-
-async fn account_named(db: &Database, name: &str) -> anyhow::Result<String> {
-    if name == DEFAULT_ACCOUNT {
-        return Ok(DEFAULT_ACCOUNT.to_string());
-    }
-    match accounts::account_by_name(db, name).await? {
-        Some(id) => Ok(id),
-        None => Ok(accounts::create_account(db, name).await?),
-    }
 }

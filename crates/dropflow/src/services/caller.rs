@@ -1,7 +1,8 @@
 //! Who is acting, and what they may see.
 //!
-//! A caller is a signed-in dashboard user, or an API token acting for its user (a token made
-//! without a user, `dropflow tokens create`, acts as an owner of the default account). Every
+//! A caller is a signed-in dashboard user, an API token acting for its user (a token made
+//! without a user, `dropflow tokens create`, acts as an owner of the default account), or the
+//! installation itself: the command line, whose user holds the database file. Every
 //! action checks each order, store and supplier order against the caller's scope: outside
 //! it, the thing does not exist for them (404); a role that may never do the action is
 //! refused (403).
@@ -41,6 +42,29 @@ impl Caller {
             scope: Scope::Account {
                 account_id: DEFAULT_ACCOUNT.to_string(),
             },
+        }
+    }
+
+    /// The command line: whoever runs it holds the database itself, so it acts as an owner
+    /// over every account ([`Scope::Installation`]). Never built from a request.
+    pub fn installation() -> Caller {
+        Caller {
+            actor: "cli".into(),
+            user: None,
+            role: Role::Owner,
+            scope: Scope::Installation,
+        }
+    }
+
+    /// Refuses (403) anyone but the installation: for what only the command line may do
+    /// (make users, or tokens for someone else).
+    pub fn require_installation(&self, what: &str) -> Result<(), ActionError> {
+        if matches!(self.scope, Scope::Installation) {
+            Ok(())
+        } else {
+            Err(ActionError::Forbidden(format!(
+                "only the command line can {what}"
+            )))
         }
     }
 

@@ -179,3 +179,64 @@ pub async fn list(
     let store_id = caller.store_path(&ctx.db, store_id).await?;
     Ok(catalog::list(&ctx.db, store_id).await?)
 }
+
+/// What a CSV import did: how many mappings it stored, and each bad row (skipped).
+#[derive(Debug)]
+pub struct CsvImport {
+    pub imported: usize,
+    pub errors: Vec<crate::mapping_csv::RowError>,
+}
+
+/// Imports mappings from CSV (one offer per row, see [`crate::mapping_csv`]) into a store
+/// named by domain or id: good rows are stored, bad ones reported by line and skipped.
+/// `on_row` is called after each row is read (for a progress bar).
+pub async fn import_csv(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+    input: impl std::io::Read,
+    on_row: impl FnMut(),
+) -> Result<CsvImport, ActionError> {
+    caller.require(&[Role::Owner, Role::Staff], "change this")?;
+    let store = crate::services::stores::find(ctx, caller, store).await?;
+    let (parsed, errors) = crate::mapping_csv::parse(input, on_row);
+    for m in &parsed {
+        catalog::put(
+            &ctx.db,
+            store.id,
+            m.key_kind,
+            &m.key,
+            m.title.as_deref(),
+            &m.mapping,
+        )
+        .await?;
+    }
+    Ok(CsvImport {
+        imported: parsed.len(),
+        errors,
+    })
+}
+
+/// Writes a store's mappings (named by domain or id) as CSV, one offer per row.
+pub async fn export_csv(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+    output: impl std::io::Write,
+) -> Result<(), ActionError> {
+    caller.require(&[Role::Owner, Role::Staff], "see mappings")?;
+    let store = crate::services::stores::find(ctx, caller, store).await?;
+    let internal = |e: csv::Error| ActionError::Internal(format!("cannot write the CSV: {e}"));
+    let mut writer = csv::Writer::from_writer(output);
+    for m in catalog::list(&ctx.db, store.id).await? {
+        for row in
+            crate::mapping_csv::rows_of(m.key_kind, &m.key_value, m.title.as_deref(), &m.mapping)
+        {
+            writer.serialize(row).map_err(internal)?;
+        }
+    }
+    writer
+        .flush()
+        .map_err(|e| ActionError::Internal(format!("cannot write the CSV: {e}")))?;
+    Ok(())
+}

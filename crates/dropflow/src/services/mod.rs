@@ -13,8 +13,10 @@ pub mod store_directory;
 
 /// Per-store settings and Admin API access.
 pub mod settings;
-/// A user's own API tokens.
+/// A user's own API tokens; tokens made from the command line.
 pub mod tokens;
+/// Dashboard users, made by the installation.
+pub mod users;
 /// Registering and listing stores.
 pub mod stores;
 /// The job queue: list, retry failed jobs.

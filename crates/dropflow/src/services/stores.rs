@@ -80,3 +80,19 @@ pub async fn list(ctx: &Context, caller: &Caller) -> Result<Vec<StoreView>, Acti
     }
     Ok(visible)
 }
+
+/// The store a person names (its domain, as typed, or its id), among those the caller may
+/// see; otherwise 404.
+pub async fn find(ctx: &Context, caller: &Caller, reference: &str) -> Result<Store, ActionError> {
+    let wanted = stores::normalize_domain(reference);
+    for store in stores::list(&ctx.db).await? {
+        if (store.domain == wanted || store.id.to_string() == reference)
+            && caller.scope.sees_store(&ctx.db, store.id).await?
+        {
+            return Ok(store);
+        }
+    }
+    Err(ActionError::NotFound(format!(
+        "no store {reference:?} is registered"
+    )))
+}

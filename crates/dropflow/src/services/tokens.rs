@@ -62,3 +62,29 @@ pub async fn revoke(ctx: &Context, caller: &Caller, id: &str) -> Result<(), Acti
         .await
         .map_err(|_| ActionError::NotFound(format!("token {id:?} not found")))
 }
+
+/// Makes a token from the command line: acting as the user with this e-mail (their role and
+/// stores), or, without one, as an owner of the default account.
+pub async fn issue(
+    ctx: &Context,
+    caller: &Caller,
+    name: &str,
+    user_email: Option<&str>,
+) -> Result<CreatedToken, ActionError> {
+    caller.require_installation("make tokens for another user")?;
+    let user_id = match user_email {
+        Some(email) => Some(
+            crate::storage::accounts::user_by_email(&ctx.db, email)
+                .await?
+                .ok_or_else(|| ActionError::NotFound(format!("no user with e-mail {email:?}")))?
+                .id,
+        ),
+        None => None,
+    };
+    let (id, token) = tokens::create_for(&ctx.db, name, user_id.as_deref()).await?;
+    Ok(CreatedToken {
+        id,
+        name: name.to_string(),
+        token,
+    })
+}

@@ -17,6 +17,7 @@ mod dashboard_warehouse;
 mod demo;
 mod events;
 mod hardening;
+mod installation_actions;
 mod isolation;
 mod jobs_queue;
 mod link_and_difference;
