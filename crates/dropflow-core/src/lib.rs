@@ -59,5 +59,8 @@ pub mod follow;
 pub mod mail;
 /// Every job kind the queue runs, by name: one list shared by the writers and the handlers.
 pub mod jobs;
+/// After delivery: cases (returns, refunds, reships, exchanges) on the customer's and the
+/// supplier's side, and what each cost.
+pub mod after_sale;
 /// The warehouse leg: rates, carrier choice, refunds, consolidation, inspection, stages.
 pub mod warehouse;
