@@ -498,7 +498,8 @@ pub enum CaseConflict {
 /// What [`apply`] made of an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    Changed(CaseState),
+    /// Boxed: a whole case, next to a variant with nothing in it.
+    Changed(Box<CaseState>),
     /// Already recorded (the same refund id or credit reference again): nothing to write.
     Unchanged,
 }
@@ -654,7 +655,7 @@ pub fn apply(state: &CaseState, event: CaseEvent) -> Result<Applied, CaseConflic
             next.closed = Some(Closure { at_ms, note });
         }
     }
-    Ok(Applied::Changed(next))
+    Ok(Applied::Changed(Box::new(next)))
 }
 
 fn same_currency(

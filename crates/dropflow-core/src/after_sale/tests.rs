@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use super::*;
 use proptest::prelude::*;
 
@@ -60,7 +62,7 @@ fn refund(goods: i64, shipping: i64, with_return: bool) -> Resolution {
 
 fn step(state: &CaseState, event: CaseEvent) -> CaseState {
     match apply(state, event).expect("event fits") {
-        Applied::Changed(next) => next,
+        Applied::Changed(next) => *next,
         Applied::Unchanged => state.clone(),
     }
 }
@@ -472,7 +474,7 @@ proptest! {
                         }
                         _ => {}
                     }
-                    state = next;
+                    state = *next;
                 }
                 (Ok(Applied::Unchanged), _) | (Err(_), _) => prop_assert_eq!(&state, &before),
             }
