@@ -177,6 +177,12 @@ pub enum Rejected {
 }
 
 impl OrderState {
+    /// Whether the order was stopped in the store (cancelled, or its payment reversed): a
+    /// purchase bought or paid meanwhile is settled again.
+    pub fn stopped(&self) -> bool {
+        self.cancel_reason.is_some() || self.payment.is_reversed()
+    }
+
     /// Whether nothing stands between the order and buying it.
     pub fn is_ready_to_order(&self) -> bool {
         self.cancel_reason.is_none()

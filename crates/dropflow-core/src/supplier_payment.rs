@@ -3,7 +3,6 @@
 //! reserves the cost (a short wallet records [`short_wallet`]), asks the supplier to take the
 //! payment, and writes what [`answered`] says in one transaction with the order's transition.
 
-use crate::lifecycle::OrderState;
 use crate::procurement::SupplierOrderStatus;
 use crate::supplier::PaymentResult;
 
@@ -56,12 +55,6 @@ pub fn answered(result: PaymentResult) -> Paying {
             reason: format!("payment failed: {detail}"),
         },
     }
-}
-
-/// Whether the order was stopped in the store (cancelled, or its payment reversed): a
-/// purchase bought or paid meanwhile is settled again.
-pub fn order_stopped(state: &OrderState) -> bool {
-    state.cancel_reason.is_some() || state.payment.is_reversed()
 }
 
 #[cfg(test)]

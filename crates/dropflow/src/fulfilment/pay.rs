@@ -101,7 +101,7 @@ async fn paid(services: &Services, tx: &mut Tx<'_>, so: &SupplierOrder) -> anyho
     let transition = supplier_order_tx::apply(tx, paid, Actor::System("payer".into())).await?;
     // Cancelled in the store while the supplier was being paid: the purchase is paid now, so
     // it is settled again as a paid one (asked back, or flagged).
-    if supplier_payment::order_stopped(&transition.state) {
+    if transition.state.stopped() {
         crate::storage::jobs::enqueue(
             tx,
             super::cancel::JOB,

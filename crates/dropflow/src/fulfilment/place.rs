@@ -38,7 +38,6 @@ use dropflow_core::placement::{self, Attempt, Call, Decision, MappedLine, Next, 
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::{PurchaseLine, PurchaseRequest, SupplierKind};
-use dropflow_core::supplier_payment;
 
 /// The job kind.
 pub const JOB: &str = dropflow_core::jobs::PLACE_SUPPLIER_ORDER;
@@ -278,7 +277,7 @@ async fn record(
     orders::lock(&mut tx, so.order_id).await?;
     let order_stopped = orders::load_for_update(&mut tx, so.order_id)
         .await?
-        .is_some_and(|o| supplier_payment::order_stopped(&o.state));
+        .is_some_and(|o| o.state.stopped());
     let settlement = placement::settle(outcome, order_stopped);
     let outcome = &settlement.outcome;
     let mut so = so.clone();

@@ -23,7 +23,6 @@ use dropflow_core::ledger::Operation;
 use dropflow_core::lifecycle::Command;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{RemoteOrder, SupplierKind};
-use dropflow_core::supplier_payment;
 use dropflow_core::supplier_sync::{self, Refund};
 
 /// The job kind.
@@ -92,7 +91,7 @@ pub async fn apply_remote(
     let mut so = current;
     let order_stopped = orders::load_for_update(&mut tx, so.order_id)
         .await?
-        .is_some_and(|o| supplier_payment::order_stopped(&o.state));
+        .is_some_and(|o| o.state.stopped());
     let label = so.label();
     let held = supplier_sync::Held {
         status: so.status,
