@@ -36,7 +36,7 @@ mod wallet;
 /// The warehouse leg of marketplace purchases (issue 4).
 pub mod warehouse;
 /// One order transition inside a caller's transaction.
-pub(crate) mod order_tx;
+pub mod order_tx;
 /// A supplier order and its order moved together inside a caller's transaction.
 pub(crate) mod supplier_order_tx;
 
