@@ -18,9 +18,20 @@ pub enum ApplyError {
 }
 
 /// Applies `command` to the order in the caller's transaction: lock, read, transition, write
-/// the state, timeline events and follow-up jobs. The caller commits (and on an error drops
-/// the transaction, so nothing is written).
+/// the state, timeline events and follow-up jobs. The caller commits.
 pub async fn apply(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    command: Command,
+    actor: Actor,
+) -> anyhow::Result<Transition> {
+    Ok(try_apply(tx, order_id, command, actor).await?)
+}
+
+/// [`apply`], telling why it was not applied (for an action that answers a missing order and
+/// a refused command differently). On an error the caller drops the transaction, so nothing
+/// is written.
+pub async fn try_apply(
     tx: &mut Tx<'_>,
     order_id: OrderId,
     command: Command,

@@ -75,7 +75,7 @@ pub async fn apply(tx: &mut Tx<'_>, to: Move<'_>, actor: Actor) -> anyhow::Resul
         to.last_error,
     )
     .await?;
-    Ok(order_tx::apply(
+    order_tx::apply(
         tx,
         to.order_id,
         Command::SupplierOrderChanged {
@@ -86,5 +86,5 @@ pub async fn apply(tx: &mut Tx<'_>, to: Move<'_>, actor: Actor) -> anyhow::Resul
         },
         actor,
     )
-    .await?)
+    .await
 }

@@ -220,7 +220,7 @@ async fn apply(
     merchant: String,
 ) -> Result<OrderDetail, ActionError> {
     let mut tx = ctx.db.begin().await?;
-    order_tx::apply(&mut tx, id, command, Actor::Merchant(merchant))
+    order_tx::try_apply(&mut tx, id, command, Actor::Merchant(merchant))
         .await
         .map_err(|e| match e {
             ApplyError::NotFound(_) => ActionError::NotFound(format!("order {id} not found")),

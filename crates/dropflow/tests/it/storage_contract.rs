@@ -430,7 +430,7 @@ async fn apply_alone(
     actor: &Actor,
 ) -> Result<dropflow_core::lifecycle::Transition, ApplyError> {
     let mut tx = db.begin().await.expect("begin");
-    let transition = order_tx::apply(&mut tx, id, command, actor.clone()).await?;
+    let transition = order_tx::try_apply(&mut tx, id, command, actor.clone()).await?;
     tx.commit().await.expect("commit");
     Ok(transition)
 }

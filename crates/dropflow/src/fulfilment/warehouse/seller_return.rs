@@ -7,7 +7,7 @@
 use super::super::{order_tx, Services};
 use super::note;
 use crate::storage::warehouse as store;
-use crate::storage::{orders, supplier_orders, Tx};
+use crate::storage::{orders, Tx};
 use crate::suppliers::{ReturnAnswer, ReturnRequest};
 use anyhow::Context;
 use dropflow_core::event::Actor;
