@@ -21,7 +21,7 @@ use super::stream::StoredEvent;
 use crate::storage::codec::{from_json, parse_id};
 use crate::storage::orders::{self, Cause};
 use crate::storage::write_set::WriteSet;
-use crate::storage::{Database, Result, StorageError, Tx};
+use crate::storage::{query, Database, Result, StorageError, Tx};
 use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::OrderId;
 use dropflow_core::lifecycle::{self, Command, OrderState};
@@ -414,64 +414,55 @@ pub async fn check(db: &Database, id: OrderId, now: i64) -> Result<Change> {
 }
 
 async fn purchases(tx: &mut Tx<'_>, id: OrderId) -> Result<Vec<Purchase>> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT so.status,
             (SELECT COUNT(*) FROM shipments s WHERE s.supplier_order_id = so.id
                 AND s.tracking_number IS NOT NULL) AS tracked
          FROM supplier_orders so WHERE so.order_id = $1",
     )
-    .bind(id.to_string())
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let status: String = r.try_get("status")?;
-            Ok(Purchase {
-                status: SupplierOrderStatus::parse(&status).ok_or_else(|| {
-                    StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
-                })?,
-                tracked: r.try_get::<i64, _>("tracked")? > 0,
-            })
+    .bind(id.to_string());
+    query::all(query, &mut **tx, |r| {
+        let status: String = r.try_get("status")?;
+        Ok(Purchase {
+            status: SupplierOrderStatus::parse(&status).ok_or_else(|| {
+                StorageError::Corrupt(format!("supplier_orders.status {status:?}"))
+            })?,
+            tracked: r.try_get::<i64, _>("tracked")? > 0,
         })
-        .collect()
+    })
+    .await
 }
 
 async fn refusals(tx: &mut Tx<'_>, id: OrderId) -> Result<Vec<Refusal>> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT supplier, last_error FROM supplier_orders
          WHERE order_id = $1 AND status = $2 AND last_error IS NOT NULL ORDER BY id",
     )
     .bind(id.to_string())
-    .bind(SupplierOrderStatus::Rejected.as_str())
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Refusal {
-                supplier: r.try_get("supplier")?,
-                error: r.try_get("last_error")?,
-            })
+    .bind(SupplierOrderStatus::Rejected.as_str());
+    query::all(query, &mut **tx, |r| {
+        Ok(Refusal {
+            supplier: r.try_get("supplier")?,
+            error: r.try_get("last_error")?,
         })
-        .collect()
+    })
+    .await
 }
 
 async fn parcels(tx: &mut Tx<'_>, id: OrderId) -> Result<Vec<Parcel>> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT tracking_number, status, COALESCE(last_event_at, created_at) AS moved_at
          FROM shipments WHERE order_id = $1 AND tracking_number IS NOT NULL",
     )
-    .bind(id.to_string())
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let status: String = r.try_get("status")?;
-            Ok(Parcel {
-                number: r.try_get("tracking_number")?,
-                status: crate::storage::shipments::parse_status(&status)
-                    .ok_or_else(|| StorageError::Corrupt(format!("shipments.status {status:?}")))?,
-                moved_at: r.try_get("moved_at")?,
-            })
+    .bind(id.to_string());
+    query::all(query, &mut **tx, |r| {
+        let status: String = r.try_get("status")?;
+        Ok(Parcel {
+            number: r.try_get("tracking_number")?,
+            status: crate::storage::shipments::parse_status(&status)
+                .ok_or_else(|| StorageError::Corrupt(format!("shipments.status {status:?}")))?,
+            moved_at: r.try_get("moved_at")?,
         })
-        .collect()
+    })
+    .await
 }

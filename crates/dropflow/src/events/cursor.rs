@@ -47,20 +47,18 @@ pub async fn claim(db: &Database, name: &str, owner: &str, lease_ms: i64) -> Res
 /// Where the cursor is, read without a lease (to see whether there is work before taking
 /// one: an idle consumer writes nothing).
 pub async fn peek(db: &Database, name: &str) -> Result<Option<i64>> {
-    let row = sqlx::query("SELECT last_event_id FROM event_cursors WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&db.reader)
-        .await?;
-    row.map(|r| r.try_get("last_event_id"))
-        .transpose()
-        .map_err(Into::into)
+    read(&db.reader, name).await
 }
 
-/// Where the cursor is.
+/// Where the cursor is, read where it is written (right after taking its lease).
 pub async fn position(db: &Database, name: &str) -> Result<Option<i64>> {
+    read(&db.writer, name).await
+}
+
+async fn read(pool: &sqlx::AnyPool, name: &str) -> Result<Option<i64>> {
     let row = sqlx::query("SELECT last_event_id FROM event_cursors WHERE name = $1")
         .bind(name)
-        .fetch_optional(&db.writer)
+        .fetch_optional(pool)
         .await?;
     row.map(|r| r.try_get("last_event_id"))
         .transpose()

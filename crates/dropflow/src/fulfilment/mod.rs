@@ -36,7 +36,7 @@ mod wallet;
 /// The warehouse leg of marketplace purchases (issue 4).
 pub mod warehouse;
 /// One order transition inside a caller's transaction.
-pub(crate) mod order_tx;
+pub mod order_tx;
 /// A supplier order and its order moved together inside a caller's transaction.
 pub(crate) mod supplier_order_tx;
 
@@ -47,6 +47,7 @@ use crate::storage::settings::AdminAccess;
 use crate::storage::Database;
 use dropflow_core::follow::Cadence;
 use dropflow_core::intake::Platform;
+use futures::future::BoxFuture;
 use std::sync::Arc;
 
 use crate::suppliers::Suppliers;
@@ -100,64 +101,61 @@ impl Services {
 /// connector for waits, its job failing with the reason, until one is configured and the job
 /// retried; the same for a store without Admin API access.
 pub fn register(registry: &mut Registry, services: Services) {
-    let s = services.clone();
-    registry.register(route::JOB, move |job| {
-        let db = s.db.clone();
-        async move { route::run(&db, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(edits::JOB, move |job| {
-        let db = s.db.clone();
-        async move { edits::run(&db, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(place::JOB, move |job| {
-        let s = s.clone();
-        async move { place::run(&s, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(pay::JOB, move |job| {
-        let s = s.clone();
-        async move { pay::run(&s, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(sync::JOB, move |job| {
-        let s = s.clone();
-        async move { sync::run(&s, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(push::JOB, move |job| {
-        let s = s.clone();
-        async move { push::run(&s, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(track::JOB, move |job| {
-        let s = s.clone();
-        async move { track::run(&s, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(sync::CJ_EVENT_JOB, move |job| {
-        let s = s.clone();
-        async move { sync::apply_cj_event(&s, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(warehouse::seller_return::JOB, move |job| {
-        let s = s.clone();
-        async move { warehouse::seller_return::run(&s, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(cancel::JOB, move |job| {
-        let s = s.clone();
-        async move { cancel::run(&s, &job.payload).await }
-    });
-    let s = services.clone();
-    registry.register(cancel::PURCHASE_JOB, move |job| {
-        let s = s.clone();
-        async move { cancel::run_purchase(&s, &job.payload).await }
-    });
+    for (kind, handler) in HANDLERS {
+        let s = services.clone();
+        registry.register(kind, move |job| {
+            let s = s.clone();
+            async move { handler(&s, &job.payload).await }
+        });
+    }
     // Requests that ask a supplier while a person waits (a link by hand is checked against
     // the supplier's order) use the same connectors.
     registry.set_suppliers(services.suppliers);
+}
+
+/// A job handler: the services it may reach and the job's payload.
+type Handler = for<'a> fn(&'a Services, &'a serde_json::Value) -> BoxFuture<'a, anyhow::Result<()>>;
+
+/// Every fulfilment job kind and what runs it.
+const HANDLERS: [(&str, Handler); 11] = [
+    (route::JOB, |s, payload| {
+        Box::pin(route::run(&s.db, payload))
+    }),
+    (edits::JOB, |s, payload| {
+        Box::pin(edits::run(&s.db, payload))
+    }),
+    (place::JOB, |s, payload| {
+        Box::pin(async move { place::place(s, supplier_order_id(payload)?).await })
+    }),
+    (pay::JOB, |s, payload| {
+        Box::pin(async move { pay::pay(s, supplier_order_id(payload)?).await })
+    }),
+    (sync::JOB, |s, payload| {
+        Box::pin(async move { sync::sync(s, supplier_order_id(payload)?).await })
+    }),
+    (push::JOB, |s, payload| Box::pin(push::run(s, payload))),
+    (track::JOB, |s, payload| Box::pin(track::run(s, payload))),
+    (sync::CJ_EVENT_JOB, |s, payload| {
+        Box::pin(sync::apply_cj_event(s, payload))
+    }),
+    (warehouse::seller_return::JOB, |s, payload| {
+        Box::pin(warehouse::seller_return::run(s, payload))
+    }),
+    (cancel::JOB, |s, payload| Box::pin(cancel::run(s, payload))),
+    (cancel::PURCHASE_JOB, |s, payload| {
+        Box::pin(cancel::run_purchase(s, payload))
+    }),
+];
+
+/// The supplier order a job is about; that it is gone is an error (the job fails with it).
+pub(crate) async fn supplier_order(
+    db: &Database,
+    id: dropflow_core::ids::SupplierOrderId,
+) -> anyhow::Result<crate::storage::supplier_orders::SupplierOrder> {
+    use anyhow::Context;
+    crate::storage::supplier_orders::load(db, id)
+        .await?
+        .with_context(|| format!("supplier order {id} does not exist"))
 }
 
 /// Reads `{"supplier_order_id": …}` from a job payload.

@@ -26,15 +26,9 @@ use dropflow_core::supplier_payment::{self, Paying, Start};
 /// The job kind.
 pub const JOB: &str = dropflow_core::jobs::PAY_SUPPLIER_ORDER;
 
-pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
-    pay(services, super::supplier_order_id(payload)?).await
-}
-
 pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()> {
     let db = &services.db;
-    let so = supplier_orders::load(db, id)
-        .await?
-        .with_context(|| format!("supplier order {id} does not exist"))?;
+    let so = super::supplier_order(db, id).await?;
     let order = crate::storage::orders::purchase_view(db, so.order_id)
         .await?
         .with_context(|| format!("order {} does not exist", so.order_id))?;

@@ -42,18 +42,11 @@ use dropflow_core::supplier::{PurchaseLine, PurchaseRequest, SupplierKind};
 /// The job kind.
 pub const JOB: &str = dropflow_core::jobs::PLACE_SUPPLIER_ORDER;
 
-/// Places the supplier order named in the payload (`{"supplier_order_id": …}`).
-pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
-    place(services, super::supplier_order_id(payload)?).await
-}
-
 /// Reads the purchase and its order, lets [`placement`] decide (calling the supplier as it
 /// asks), and writes the decision once.
 pub async fn place(services: &Services, id: SupplierOrderId) -> anyhow::Result<()> {
     let db = &services.db;
-    let so = supplier_orders::load(db, id)
-        .await?
-        .with_context(|| format!("supplier order {id} does not exist"))?;
+    let so = super::supplier_order(db, id).await?;
     if !placement::open(so.status) {
         return Ok(());
     }

@@ -28,15 +28,9 @@ use dropflow_core::supplier_sync::{self, Refund};
 /// The job kind.
 pub const JOB: &str = dropflow_core::jobs::SYNC_SUPPLIER_ORDER;
 
-pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
-    sync(services, super::supplier_order_id(payload)?).await
-}
-
 pub async fn sync(services: &Services, id: SupplierOrderId) -> anyhow::Result<()> {
     let db = &services.db;
-    let so = supplier_orders::load(db, id)
-        .await?
-        .with_context(|| format!("supplier order {id} does not exist"))?;
+    let so = super::supplier_order(db, id).await?;
     let followed = matches!(
         so.status,
         SupplierOrderStatus::AwaitingPayment
@@ -85,9 +79,7 @@ pub async fn apply_remote(
     let mut tx = db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
     // Re-read under the lock: a payment or a webhook may have moved it since.
-    let current = supplier_orders::load(db, so.id)
-        .await?
-        .with_context(|| format!("supplier order {} does not exist", so.id))?;
+    let current = super::supplier_order(db, so.id).await?;
     let mut so = current;
     let order_stopped = orders::load_for_update(&mut tx, so.order_id)
         .await?
@@ -239,9 +231,7 @@ pub async fn apply_cj_event(
         tracing::info!("cj webhook about an order we do not hold");
         return Ok(());
     };
-    let so = supplier_orders::load(&services.db, id)
-        .await?
-        .with_context(|| format!("supplier order {id} does not exist"))?;
+    let so = super::supplier_order(&services.db, id).await?;
     let remote = RemoteOrder {
         supplier_order_id: so.external_id.clone().unwrap_or_default(),
         attempt_id: Some(so.attempt_id.clone()),

@@ -28,24 +28,27 @@ pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Re
     track(services, &numbers).await
 }
 
+/// The tracking service's failure as the job's error: being rate limited with a time to wait
+/// waits that long ([`RetryAfter`], the try given back); anything else retries as usual.
+fn tracking_failure(error: crate::carriers::TrackingApiError) -> anyhow::Error {
+    match error {
+        crate::carriers::TrackingApiError::RateLimited {
+            retry_after: Some(after),
+        } => RetryAfter {
+            after,
+            message: "the tracking service is rate limiting us".into(),
+        }
+        .into(),
+        error => error.into(),
+    }
+}
+
 pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()> {
     let provider = services
         .tracking
         .clone()
         .ok_or_else(|| GiveUp("no carrier tracking service is configured".into()))?;
-    let updates = match provider.fetch(numbers).await {
-        Ok(updates) => updates,
-        Err(crate::carriers::TrackingApiError::RateLimited {
-            retry_after: Some(after),
-        }) => {
-            return Err(RetryAfter {
-                after,
-                message: "the tracking service is rate limiting us".into(),
-            }
-            .into())
-        }
-        Err(error) => return Err(error.into()),
-    };
+    let updates = provider.fetch(numbers).await.map_err(tracking_failure)?;
     let known: BTreeSet<&str> = updates.iter().map(|u| u.number.as_str()).collect();
     let unknown: Vec<crate::carriers::TrackRequest> = numbers
         .iter()
@@ -56,20 +59,11 @@ pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()
         })
         .collect();
     if !unknown.is_empty() {
-        match provider.register(&unknown).await {
-            Ok(_) => {}
-            // The service's quota is used up: wait, the numbers are fine.
-            Err(crate::carriers::TrackingApiError::RateLimited {
-                retry_after: Some(after),
-            }) => {
-                return Err(RetryAfter {
-                    after,
-                    message: "the tracking service is rate limiting us".into(),
-                }
-                .into())
-            }
-            Err(error) => return Err(error.into()),
-        }
+        // A used-up quota waits (the numbers are fine).
+        provider
+            .register(&unknown)
+            .await
+            .map_err(tracking_failure)?;
     }
     let registered: Vec<String> = unknown.into_iter().map(|r| r.number).collect();
     let now = Utc::now();

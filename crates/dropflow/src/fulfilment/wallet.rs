@@ -55,12 +55,13 @@ pub async fn capture(
         amount,
         reference: so.attempt_id.clone(),
     };
-    match ledger::post(tx, engine, so.store_id, &operation).await {
-        Ok(_)
-        | Err(PostError::Refused(LedgerError::Duplicate { .. }))
-        | Err(PostError::Refused(LedgerError::AlreadySettled(_))) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    post_once(tx, engine, so, &operation, |refused| {
+        matches!(
+            refused,
+            LedgerError::Duplicate { .. } | LedgerError::AlreadySettled(_)
+        )
+    })
+    .await
 }
 
 /// Gives the reserve back, if there is one still open.
@@ -72,13 +73,15 @@ pub async fn release(tx: &mut Tx<'_>, engine: Engine, so: &SupplierOrder) -> any
         currency,
         reference: so.attempt_id.clone(),
     };
-    match ledger::post(tx, engine, so.store_id, &operation).await {
-        Ok(_)
-        | Err(PostError::Refused(LedgerError::NothingReserved(_)))
-        | Err(PostError::Refused(LedgerError::AlreadySettled(_)))
-        | Err(PostError::Refused(LedgerError::Duplicate { .. })) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    post_once(tx, engine, so, &operation, |refused| {
+        matches!(
+            refused,
+            LedgerError::NothingReserved(_)
+                | LedgerError::AlreadySettled(_)
+                | LedgerError::Duplicate { .. }
+        )
+    })
+    .await
 }
 
 /// Gives back what was captured for the purchase (its supplier cancelled it after it was
@@ -91,10 +94,27 @@ pub async fn refund(tx: &mut Tx<'_>, engine: Engine, so: &SupplierOrder) -> anyh
         amount,
         reference: so.attempt_id.clone(),
     };
-    match ledger::post(tx, engine, so.store_id, &operation).await {
-        Ok(_)
-        | Err(PostError::Refused(LedgerError::Duplicate { .. }))
-        | Err(PostError::Refused(LedgerError::RefundExceedsCapture { .. })) => Ok(()),
+    post_once(tx, engine, so, &operation, |refused| {
+        matches!(
+            refused,
+            LedgerError::Duplicate { .. } | LedgerError::RefundExceedsCapture { .. }
+        )
+    })
+    .await
+}
+
+/// Posts `operation` for the purchase; a refusal `done_already` accepts (a repeat, nothing
+/// left to do) is success, as is the posting itself.
+async fn post_once(
+    tx: &mut Tx<'_>,
+    engine: Engine,
+    so: &SupplierOrder,
+    operation: &Operation,
+    done_already: impl Fn(&LedgerError) -> bool,
+) -> anyhow::Result<()> {
+    match ledger::post(tx, engine, so.store_id, operation).await {
+        Ok(_) => Ok(()),
+        Err(PostError::Refused(refused)) if done_already(&refused) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }

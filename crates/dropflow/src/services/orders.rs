@@ -1,8 +1,9 @@
 //! Orders: list and read within the caller's scope, holds, routing again.
 
 use super::{ActionError, Caller, Context};
+use crate::fulfilment::order_tx::{self, ApplyError};
 use crate::storage::accounts::Role;
-use crate::storage::orders::{self as store, ApplyError, ListQuery, OrderDetail, OrderSummary};
+use crate::storage::orders::{self as store, ListQuery, OrderDetail, OrderSummary};
 use crate::storage::receipts::{self, Receipt};
 use crate::storage::supplier_orders::SupplierOrderView;
 use dropflow_core::event::Actor;
@@ -218,15 +219,20 @@ async fn apply(
     command: Command,
     merchant: String,
 ) -> Result<OrderDetail, ActionError> {
-    store::apply(&ctx.db, id, command, &Actor::Merchant(merchant))
+    let mut tx = ctx.db.begin().await?;
+    order_tx::try_apply(&mut tx, id, command, Actor::Merchant(merchant))
         .await
         .map_err(|e| match e {
-            ApplyError::NotFound => ActionError::NotFound(format!("order {id} not found")),
+            ApplyError::NotFound(_) => ActionError::NotFound(format!("order {id} not found")),
             ApplyError::Rejected(
                 r @ (Rejected::NoSuchHold(_) | Rejected::AlreadyHeld(_) | Rejected::Cancelled),
             ) => ActionError::Conflict(r.to_string()),
             ApplyError::Storage(s) => s.into(),
         })?;
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    ctx.db.events_recorded.notify_waiters();
     let detail = store::get(&ctx.db, id)
         .await?
         .ok_or_else(|| ActionError::NotFound(format!("order {id} not found")))?;

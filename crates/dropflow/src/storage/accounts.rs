@@ -9,7 +9,7 @@
 //! the hash). Verification runs on a blocking thread: a hash takes tens of milliseconds of CPU
 //! by design and must not stall the async workers.
 
-use super::{now_ms, Database, Result, StorageError};
+use super::{now_ms, query, Database, Result, StorageError};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use dropflow_core::ids::StoreId;
@@ -134,10 +134,7 @@ impl Scope {
         let mut binds = vec![order_id.to_string()];
         let condition = self.order_condition("", &mut binds);
         let sql = format!("SELECT 1 AS one FROM orders WHERE id = $1 AND {condition}");
-        let mut query = sqlx::query(&sql);
-        for bind in &binds {
-            query = query.bind(bind.as_str());
-        }
+        let query = query::with_binds(&sql, &binds);
         Ok(query.fetch_optional(&db.reader).await?.is_some())
     }
 
@@ -174,10 +171,7 @@ impl Scope {
                 )
             }
         };
-        let mut query = sqlx::query(&sql);
-        for bind in &binds {
-            query = query.bind(bind.as_str());
-        }
+        let query = query::with_binds(&sql, &binds);
         let rows = query.fetch_all(&db.reader).await?;
         rows.iter()
             .map(|r| Ok((r.try_get::<String, _>("tab")?, r.try_get::<i64, _>("n")?)))
@@ -373,24 +367,16 @@ pub async fn verify_password(db: &Database, email: &str, password: &str) -> Resu
 
 /// A user by id (for sessions and tokens), if not disabled.
 pub async fn user_by_id(db: &Database, id: &str) -> Result<Option<User>> {
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND disabled_at IS NULL"
-    ))
-    .bind(id)
-    .fetch_optional(&db.reader)
-    .await?;
-    row.as_ref().map(user_from_row).transpose()
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 AND disabled_at IS NULL");
+    let query = sqlx::query(&sql).bind(id);
+    query::one(query, &db.reader, user_from_row).await
 }
 
 /// A user by e-mail address.
 pub async fn user_by_email(db: &Database, email: &str) -> Result<Option<User>> {
-    let row = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
-    ))
-    .bind(normalize_email(email))
-    .fetch_optional(&db.reader)
-    .await?;
-    row.as_ref().map(user_from_row).transpose()
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+    let query = sqlx::query(&sql).bind(normalize_email(email));
+    query::one(query, &db.reader, user_from_row).await
 }
 
 /// How many users exist (`serve` explains how to make the first one when there is none).
@@ -427,10 +413,9 @@ pub async fn account_by_name(db: &Database, name: &str) -> Result<Option<String>
 
 /// Every user, by e-mail.
 pub async fn list_users(db: &Database) -> Result<Vec<User>> {
-    let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY email"))
-        .fetch_all(&db.reader)
-        .await?;
-    rows.iter().map(user_from_row).collect()
+    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY email");
+    let query = sqlx::query(&sql);
+    query::all(query, &db.reader, user_from_row).await
 }
 
 /// The account a store belongs to.
@@ -453,10 +438,7 @@ pub async fn assign_store(db: &Database, store_id: StoreId, account_id: &str) ->
         .bind(store_id.to_string())
         .execute(&db.writer)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
-    }
-    Ok(())
+    query::touched(done)
 }
 
 const USER_COLUMNS: &str = "id, account_id, email, role, vendor";

@@ -3,7 +3,7 @@
 
 use super::accounts::Scope;
 use super::codec::from_ms;
-use super::{Database, Result};
+use super::{query, Database, Result};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId};
 use sqlx::Row;
@@ -11,22 +11,30 @@ use std::collections::BTreeSet;
 
 /// Which of these orders have at least one supplier order (the "dropship" badge).
 pub async fn with_supplier_orders(db: &Database, ids: &[OrderId]) -> Result<BTreeSet<String>> {
-    let mut found = BTreeSet::new();
+    let rows = rows_for_orders(db, ids, |list| {
+        format!("SELECT DISTINCT order_id FROM supplier_orders WHERE order_id IN ({list})")
+    })
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get("order_id"))
+        .collect::<Result<_, sqlx::Error>>()?)
+}
+
+/// Every row `sql` finds for the orders `ids`, asked a chunk at a time: `sql` is given the
+/// chunk's placeholders for its `IN (…)` list.
+async fn rows_for_orders(
+    db: &Database,
+    ids: &[OrderId],
+    sql: impl Fn(&str) -> String,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut rows = Vec::new();
     for chunk in super::write_set::chunks(ids) {
-        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT DISTINCT order_id FROM supplier_orders WHERE order_id IN ({})",
-            params.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id.to_string());
-        }
-        for row in query.fetch_all(&db.reader).await? {
-            found.insert(row.try_get("order_id")?);
-        }
+        let sql = sql(&query::params(1, chunk.len()));
+        let query = query::bind_ids(sqlx::query(&sql), chunk);
+        rows.extend(query.fetch_all(&db.reader).await?);
     }
-    Ok(found)
+    Ok(rows)
 }
 
 /// A store as the filter lists it.
@@ -75,7 +83,7 @@ pub async fn vendor_queue(
     vendor: &str,
     statuses: &[&str],
 ) -> Result<Vec<VendorItem>> {
-    let params: Vec<String> = (3..statuses.len() + 3).map(|i| format!("${i}")).collect();
+    let params = query::params(3, statuses.len());
     let sql = format!(
         "SELECT s.id, s.order_id, o.name, s.supplier, s.status, s.created_at
          FROM supplier_orders s
@@ -84,7 +92,7 @@ pub async fn vendor_queue(
            AND o.store_id IN (SELECT id FROM stores WHERE account_id = $2)
            AND s.status IN ({})
          ORDER BY s.created_at DESC, s.id DESC LIMIT 200",
-        params.join(", ")
+        params
     );
     let mut query = sqlx::query(&sql).bind(vendor).bind(account_id);
     for status in statuses {
@@ -141,45 +149,35 @@ pub async fn stop_facts(
     ids: &[OrderId],
 ) -> Result<std::collections::BTreeMap<String, StopFacts>> {
     let mut found = std::collections::BTreeMap::new();
-    for chunk in super::write_set::chunks(ids) {
-        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT id, state, attention_reason FROM orders WHERE id IN ({})",
-            params.join(", ")
+    let orders = rows_for_orders(db, ids, |list| {
+        format!("SELECT id, state, attention_reason FROM orders WHERE id IN ({list})")
+    })
+    .await?;
+    for row in orders {
+        let state = super::codec::from_json("orders.state", &row.try_get::<String, _>("state")?)?;
+        found.insert(
+            row.try_get::<String, _>("id")?,
+            StopFacts {
+                state,
+                attention_reason: row.try_get("attention_reason")?,
+                refusals: Vec::new(),
+            },
         );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id.to_string());
-        }
-        for row in query.fetch_all(&db.reader).await? {
-            let state =
-                super::codec::from_json("orders.state", &row.try_get::<String, _>("state")?)?;
-            found.insert(
-                row.try_get::<String, _>("id")?,
-                StopFacts {
-                    state,
-                    attention_reason: row.try_get("attention_reason")?,
-                    refusals: Vec::new(),
-                },
-            );
-        }
-        let sql = format!(
+    }
+    let refusals = rows_for_orders(db, ids, |list| {
+        format!(
             "SELECT order_id, supplier, last_error FROM supplier_orders
-             WHERE status = 'rejected' AND last_error IS NOT NULL AND order_id IN ({})
-             ORDER BY id",
-            params.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id.to_string());
-        }
-        for row in query.fetch_all(&db.reader).await? {
-            let order_id: String = row.try_get("order_id")?;
-            if let Some(facts) = found.get_mut(&order_id) {
-                facts
-                    .refusals
-                    .push((row.try_get("supplier")?, row.try_get("last_error")?));
-            }
+             WHERE status = 'rejected' AND last_error IS NOT NULL AND order_id IN ({list})
+             ORDER BY id"
+        )
+    })
+    .await?;
+    for row in refusals {
+        let order_id: String = row.try_get("order_id")?;
+        if let Some(facts) = found.get_mut(&order_id) {
+            facts
+                .refusals
+                .push((row.try_get("supplier")?, row.try_get("last_error")?));
         }
     }
     Ok(found)

@@ -11,7 +11,7 @@
 //! once, when the supplier order first becomes paid.
 
 use super::accounts::Scope;
-use super::{Database, Result, StorageError};
+use super::{query, Database, Result, StorageError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use dropflow_core::tab::Tab;
 use sqlx::Row;
@@ -69,6 +69,22 @@ pub struct DayTabs {
     pub tabs: Vec<(Tab, i64)>,
 }
 
+/// Runs `sql` whose `$1` and `$2` are the window's start and end, and whose further
+/// parameters are `binds` after its first two (placeholders kept for the window).
+async fn in_window(
+    db: &Database,
+    window: Window,
+    sql: &str,
+    binds: &[String],
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let query = sqlx::query(sql)
+        .bind(window.start_ms())
+        .bind(window.end_ms());
+    Ok(query::bind_all(query, &binds[2..])
+        .fetch_all(&db.reader)
+        .await?)
+}
+
 /// Orders received per day of the window (every day present, oldest first).
 pub async fn orders_per_day(db: &Database, scope: &Scope, window: Window) -> Result<Vec<DayTabs>> {
     // The first two placeholders are the window; the scope numbers its own after them.
@@ -79,13 +95,7 @@ pub async fn orders_per_day(db: &Database, scope: &Scope, window: Window) -> Res
          FROM orders o WHERE o.created_at >= $1 AND o.created_at < $2 AND {condition}
          GROUP BY 1, 2"
     );
-    let mut query = sqlx::query(&sql)
-        .bind(window.start_ms())
-        .bind(window.end_ms());
-    for bind in &binds[2..] {
-        query = query.bind(bind.as_str());
-    }
-    let rows = query.fetch_all(&db.reader).await?;
+    let rows = in_window(db, window, &sql, &binds).await?;
     let mut days: Vec<DayTabs> = window
         .day_list()
         .into_iter()
@@ -143,13 +153,7 @@ pub async fn shipping_times(
            AND {condition}
          GROUP BY 1, 2"
     );
-    let mut query = sqlx::query(&sql)
-        .bind(window.start_ms())
-        .bind(window.end_ms());
-    for bind in &binds[2..] {
-        query = query.bind(bind.as_str());
-    }
-    let rows = query.fetch_all(&db.reader).await?;
+    let rows = in_window(db, window, &sql, &binds).await?;
     let mut histograms: Vec<Vec<(i64, i64)>> = vec![Vec::new(); window.days as usize];
     for row in &rows {
         let index = window.index(row.try_get("day")?)?;

@@ -5,7 +5,7 @@
 
 use super::codec::parse_id;
 use super::codec::{from_row, RowExt};
-use super::{now_ms, Database, Result, Tx};
+use super::{now_ms, query, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, SupplierOrderId};
 use serde::Serialize;
@@ -105,43 +105,28 @@ pub async fn raise(
 
 /// Every flag of the order, newest first.
 pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<Flag>> {
-    sqlx::query(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM order_flags WHERE order_id = $1 ORDER BY opened_at DESC, id DESC"
-    ))
-    .bind(order_id.to_string())
-    .fetch_all(&db.reader)
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    );
+    let query = sqlx::query(&sql).bind(order_id.to_string());
+    query::all(query, &db.reader, from_row).await
 }
 
 /// The order's open flags, oldest first, inside a transaction (the attention check).
 pub async fn open_in(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<Flag>> {
-    sqlx::query(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM order_flags WHERE order_id = $1 AND resolved_at IS NULL
          ORDER BY opened_at, id"
-    ))
-    .bind(order_id.to_string())
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(from_row)
-    .collect()
+    );
+    let query = sqlx::query(&sql).bind(order_id.to_string());
+    query::all(query, &mut **tx, from_row).await
 }
 
 /// One flag of the order, in a transaction.
 pub async fn get_in(tx: &mut Tx<'_>, order_id: OrderId, id: &str) -> Result<Option<Flag>> {
-    sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM order_flags WHERE order_id = $1 AND id = $2"
-    ))
-    .bind(order_id.to_string())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .as_ref()
-    .map(from_row)
-    .transpose()
+    let sql = format!("SELECT {COLUMNS} FROM order_flags WHERE order_id = $1 AND id = $2");
+    let query = sqlx::query(&sql).bind(order_id.to_string()).bind(id);
+    query::one(query, &mut **tx, from_row).await
 }
 
 /// Resolves an open flag; whether it was open (a second resolve changes nothing).
@@ -152,18 +137,9 @@ pub async fn resolve(
     resolution: &str,
     by: &str,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE order_flags SET resolved_at = $1, resolution = $2, resolved_by = $3
-         WHERE order_id = $4 AND id = $5 AND resolved_at IS NULL",
-    )
-    .bind(now_ms())
-    .bind(resolution)
-    .bind(by)
-    .bind(order_id.to_string())
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let which = [order_id.to_string(), id.to_string()];
+    let done = resolve_where(tx, "order_id = $4 AND id = $5", &which, resolution, by).await?;
+    Ok(done == 1)
 }
 
 /// Resolves every open flag of `kind` on a purchase (a link by hand settles its flag).
@@ -174,17 +150,32 @@ pub async fn resolve_kind(
     resolution: &str,
     by: &str,
 ) -> Result<u64> {
-    let done = sqlx::query(
-        "UPDATE order_flags SET resolved_at = $1, resolution = $2, resolved_by = $3
-         WHERE supplier_order_id = $4 AND kind = $5 AND resolved_at IS NULL",
+    let which = [supplier_order_id.to_string(), kind.to_string()];
+    resolve_where(
+        tx,
+        "supplier_order_id = $4 AND kind = $5",
+        &which,
+        resolution,
+        by,
     )
-    .bind(now_ms())
-    .bind(resolution)
-    .bind(by)
-    .bind(supplier_order_id.to_string())
-    .bind(kind)
-    .execute(&mut **tx)
-    .await?;
+    .await
+}
+
+/// Resolves the open flags `condition` picks (its parameters `which`, numbered from `$4`);
+/// how many were open.
+async fn resolve_where(
+    tx: &mut Tx<'_>,
+    condition: &str,
+    which: &[String],
+    resolution: &str,
+    by: &str,
+) -> Result<u64> {
+    let sql = format!(
+        "UPDATE order_flags SET resolved_at = $1, resolution = $2, resolved_by = $3
+         WHERE {condition} AND resolved_at IS NULL"
+    );
+    let query = sqlx::query(&sql).bind(now_ms()).bind(resolution).bind(by);
+    let done = query::bind_all(query, which).execute(&mut **tx).await?;
     Ok(done.rows_affected())
 }
 

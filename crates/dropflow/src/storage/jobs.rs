@@ -10,7 +10,7 @@
 
 use super::codec::to_json;
 use super::codec::{from_row, RowExt};
-use super::{now_ms, Database, Engine, Result, Tx};
+use super::{now_ms, query, Database, Engine, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::OrderId;
 use serde::Serialize;
@@ -112,8 +112,7 @@ pub async fn claim(
     for kind in kinds {
         query = query.bind(*kind);
     }
-    let rows = query.fetch_all(&db.writer).await?;
-    rows.iter().map(claimed_from_row).collect()
+    query::all(query, &db.writer, claimed_from_row).await
 }
 
 fn claimed_from_row(row: &AnyRow) -> Result<ClaimedJob> {
@@ -283,24 +282,18 @@ pub async fn list(
          FROM jobs WHERE status = $1 AND {visible} ORDER BY id DESC LIMIT {}",
         limit.clamp(1, 500)
     );
-    let mut query = sqlx::query(&sql);
-    for bind in &binds {
-        query = query.bind(bind.as_str());
-    }
-    let rows = query.fetch_all(&db.reader).await?;
-    rows.iter().map(view_from_row).collect()
+    let query = query::with_binds(&sql, &binds);
+    query::all(query, &db.reader, view_from_row).await
 }
 
 /// Jobs for one order, oldest first.
 pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<JobView>> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, order_id
          FROM jobs WHERE order_id = $1 ORDER BY id",
     )
-    .bind(order_id.to_string())
-    .fetch_all(&db.reader)
-    .await?;
-    rows.iter().map(view_from_row).collect()
+    .bind(order_id.to_string());
+    query::all(query, &db.reader, view_from_row).await
 }
 
 fn view_from_row(r: &AnyRow) -> Result<JobView> {

@@ -12,6 +12,8 @@
 
 /// Shared row helpers: timestamps, JSON columns.
 pub mod codec;
+/// The repeated query shapes (bind, read one or all, `IN` lists, claims), written once.
+pub mod query;
 /// Webhook deliveries kept verbatim; their unique key drops duplicates.
 pub mod receipts;
 /// Many order writes flushed with one multi-row statement per table.
@@ -22,7 +24,7 @@ pub mod catalog;
 pub mod supplier_orders;
 /// The durable job queue's tables: enqueue (inside a caller's transaction), claim, finish.
 pub mod jobs;
-/// Orders: the transactional `apply` call, listing, tab counts, detail with timeline.
+/// Orders: reads and locks for a write, listing, tab counts, detail with timeline.
 pub mod orders;
 /// Registered stores and their webhook secrets.
 pub mod stores;

@@ -1,15 +1,14 @@
-//! Orders: the writes that keep the axes, timeline, jobs and tab counts in one transaction,
-//! and the reads behind the orders page.
+//! Orders: what a write reads and locks (the write itself is `write_set`'s), the per-store tab
+//! counters, and the reads behind the orders page.
 
 use super::codec::{from_json, from_ms, from_row, parse_id, RowExt};
-use super::write_set::WriteSet;
-use super::{Database, Result, StorageError, Tx};
+use super::{query, Database, Result, StorageError, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::event::Actor;
 use dropflow_core::hold::Hold;
 use dropflow_core::ids::{OrderId, ReceiptId, StoreId};
 use dropflow_core::intake::Customer;
-use dropflow_core::lifecycle::{self, Command, OrderState, Rejected, Transition};
+use dropflow_core::lifecycle::OrderState;
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::procurement::Procurement;
 use dropflow_core::reference::address::PostalAddress;
@@ -193,42 +192,6 @@ pub async fn find_many_for_update(
     Ok(found)
 }
 
-/// Why a merchant's command could not be applied.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    #[error("order not found")]
-    NotFound,
-    #[error(transparent)]
-    Rejected(#[from] Rejected),
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
-
-/// The coarse transactional call: reads the order, runs the pure transition, and writes the
-/// new state, its events, its jobs and the tab counts in one transaction.
-pub async fn apply(
-    db: &Database,
-    id: OrderId,
-    command: Command,
-    actor: &Actor,
-) -> Result<Transition, ApplyError> {
-    let mut tx = db.begin().await?;
-    let current = load_for_update(&mut tx, id)
-        .await?
-        .ok_or(ApplyError::NotFound)?;
-    let transition = lifecycle::transition(&current.state, command)?;
-    let cause = Cause {
-        actor: actor.clone(),
-        receipt: None,
-    };
-    let mut writes = WriteSet::new();
-    writes.update(&current, None, &transition, &cause)?;
-    writes.flush(&mut tx).await?;
-    tx.commit().await.map_err(StorageError::from)?;
-    db.events_recorded.notify_waiters();
-    Ok(transition)
-}
-
 // ---- reads ----
 
 /// One row of the orders page.
@@ -379,12 +342,12 @@ pub async fn list(db: &Database, query: &ListQuery) -> Result<Vec<OrderSummary>>
         " ORDER BY id DESC LIMIT {}",
         query.limit.clamp(1, 500)
     ));
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b.as_str());
-    }
-    let rows = q.fetch_all(&db.reader).await?;
-    rows.iter().map(summary_from_row).collect()
+    query::all(
+        query::with_binds(&sql, &binds),
+        &db.reader,
+        summary_from_row,
+    )
+    .await
 }
 
 fn summary_from_row(row: &AnyRow) -> Result<OrderSummary> {
@@ -428,10 +391,7 @@ pub async fn attention_count(db: &Database, scope: &super::accounts::Scope) -> R
     let sql = format!(
         "SELECT COUNT(*) AS n FROM orders WHERE attention_reason IS NOT NULL AND {condition}"
     );
-    let mut query = sqlx::query(&sql);
-    for bind in &binds {
-        query = query.bind(bind.as_str());
-    }
+    let query = query::with_binds(&sql, &binds);
     Ok(query.fetch_one(&db.reader).await?.try_get("n")?)
 }
 
@@ -524,10 +484,7 @@ pub async fn resolve(
     };
     let condition = scope.order_condition("", &mut binds);
     let sql = format!("SELECT id FROM orders WHERE {matching} AND {condition} LIMIT 2");
-    let mut query = sqlx::query(&sql);
-    for bind in &binds {
-        query = query.bind(bind.as_str());
-    }
+    let query = query::with_binds(&sql, &binds);
     let rows = query.fetch_all(&db.reader).await?;
     match rows.as_slice() {
         [one] => Ok(Some(parse_id(

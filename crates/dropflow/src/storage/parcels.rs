@@ -4,12 +4,13 @@
 use super::codec::parse_id;
 use super::codec::{from_row, RowExt};
 use super::shipments::status_text;
-use super::{now_ms, Database, Result, Tx};
+use super::{now_ms, query, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::intake::Platform;
 use dropflow_core::shipment::ShipmentStatus;
 use serde::Serialize;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 /// A parcel to write: what the supplier said plus what we worked out from the number.
@@ -161,23 +162,22 @@ pub async fn to_push(db: &Database, id: &str) -> Result<Option<ToPush>> {
 /// The store lines a parcel holds when it was shipped line by line (a vendor's parcel):
 /// (store line id, quantity). Empty for a parcel that holds its whole supplier order.
 pub async fn parcel_lines(db: &Database, shipment_id: &str) -> Result<Vec<(String, u32)>> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT l.external_id, si.quantity FROM shipment_items si
          JOIN shipments s ON s.id = si.shipment_id
          JOIN order_lines l ON l.order_id = s.order_id AND l.position = si.line_position
          WHERE si.shipment_id = $1 ORDER BY si.line_position",
     )
-    .bind(shipment_id)
-    .fetch_all(&db.reader)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("external_id")?,
-                u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
-            ))
-        })
-        .collect()
+    .bind(shipment_id);
+    query::all(query, &db.reader, store_line).await
+}
+
+/// A `(store line id, quantity)` row: the line's `external_id` and a `quantity` of it.
+pub(super) fn store_line(r: &AnyRow) -> Result<(String, u32)> {
+    Ok((
+        r.try_get("external_id")?,
+        u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+    ))
 }
 
 /// What of each line a supplier order bought is still to ship: (line position, store line
@@ -360,15 +360,7 @@ pub async fn claim_due(
     for r in &due {
         let id: String = r.try_get("id")?;
         let seen: i64 = r.try_get("next_sync_at")?;
-        let moved = sqlx::query(
-            "UPDATE shipments SET next_sync_at = $1 WHERE id = $2 AND next_sync_at = $3",
-        )
-        .bind(now_ms + lease_ms)
-        .bind(&id)
-        .bind(seen)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() == 1 {
+        if query::claim_next_sync(&mut tx, "shipments", &id, seen, now_ms + lease_ms).await? {
             numbers.push(r.try_get("tracking_number")?);
         }
     }

@@ -2,7 +2,7 @@
 //! (`stores.admin_*`). A store without a settings row gets [`StoreSettings::default`]: buy and
 //! pay on their own, no price guard, tell the customer.
 
-use super::{now_ms, Database, Result, StorageError, Tx};
+use super::{now_ms, query, Database, Result, StorageError, Tx};
 use dropflow_core::ids::StoreId;
 use dropflow_core::payment::CapturePolicy;
 use serde::{Deserialize, Serialize};
@@ -219,10 +219,7 @@ pub async fn put_in(tx: &mut Tx<'_>, store_id: StoreId, settings: &StoreSettings
     .bind(i64::from(settings.buy_when_authorized))
     .execute(&mut **tx)
     .await?;
-    if result.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
-    }
-    Ok(())
+    query::touched(result)
 }
 
 /// How to reach a store's Admin API. Shopify: `key` is the access token, `secret` unused;
@@ -257,10 +254,7 @@ pub async fn set_admin_access(
     .bind(store_id.to_string())
     .execute(&db.writer)
     .await?;
-    if result.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
-    }
-    Ok(())
+    query::touched(result)
 }
 
 /// The store's Admin API access, if set.

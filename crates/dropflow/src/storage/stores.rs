@@ -1,4 +1,4 @@
-use super::{now_ms, Database, Result, StorageError};
+use super::{now_ms, query, Database, Result, StorageError};
 use dropflow_core::ids::StoreId;
 use dropflow_core::intake::Platform;
 use sqlx::Row;
@@ -151,10 +151,7 @@ pub async fn rotate_secret(db: &Database, id: StoreId, new_secret: &str) -> Resu
     .bind(id.to_string())
     .execute(&db.writer)
     .await?;
-    if result.rows_affected() == 0 {
-        return Err(StorageError::NotFound);
-    }
-    Ok(())
+    query::touched(result)
 }
 
 const COLUMNS: &str =
@@ -191,10 +188,9 @@ pub async fn candidates(db: &Database, platform: Platform, domain: &str) -> Resu
 }
 
 pub async fn list(db: &Database) -> Result<Vec<Store>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM stores ORDER BY created_at"))
-        .fetch_all(&db.reader)
-        .await?;
-    rows.iter().map(from_row).collect()
+    let sql = format!("SELECT {COLUMNS} FROM stores ORDER BY created_at");
+    let query = sqlx::query(&sql);
+    query::all(query, &db.reader, from_row).await
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Store> {

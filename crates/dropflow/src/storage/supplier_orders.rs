@@ -3,7 +3,7 @@
 //! goes to the supplier as our reference.
 
 use super::codec::{from_row, RowExt};
-use super::{now_ms, Database, Result, Tx};
+use super::{now_ms, query, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::procurement::SupplierOrderStatus;
@@ -533,16 +533,8 @@ pub async fn claim_due_syncs(
         let id: String = r.try_get("id")?;
         let order_id: String = r.try_get("order_id")?;
         let seen: i64 = r.try_get("next_sync_at")?;
-        // Only if nobody moved it since we read it: the compare makes the claim exclusive.
-        let moved = sqlx::query(
-            "UPDATE supplier_orders SET next_sync_at = $1 WHERE id = $2 AND next_sync_at = $3",
-        )
-        .bind(now_ms + lease_ms)
-        .bind(&id)
-        .bind(seen)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() == 1 {
+        let until = now_ms + lease_ms;
+        if query::claim_next_sync(&mut tx, "supplier_orders", &id, seen, until).await? {
             let payload = serde_json::json!({ "supplier_order_id": id });
             let order_id = super::codec::parse_id("supplier_orders.order_id", &order_id)?;
             super::jobs::enqueue(

@@ -4,7 +4,7 @@
 
 use super::accounts::Scope;
 use super::codec::{from_row, to_json, RowExt};
-use super::{Database, Result};
+use super::{query, Database, Result};
 use chrono::{DateTime, Utc};
 use dropflow_core::warehouse::consolidation::ItemState;
 use dropflow_core::warehouse::rates::Quote;
@@ -62,10 +62,7 @@ async fn scoped(
     let mut binds = first;
     let condition = scope.order_condition("o.", &mut binds);
     let sql = sql(&condition);
-    let mut query = sqlx::query(&sql);
-    for bind in &binds {
-        query = query.bind(bind.as_str());
-    }
+    let query = query::with_binds(&sql, &binds);
     Ok(query.fetch_all(&db.reader).await?)
 }
 

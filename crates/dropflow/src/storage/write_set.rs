@@ -10,7 +10,7 @@
 //! inserted in its final state, an existing one updated once, checked against the version it
 //! had when first read (optimistic concurrency across processes on PostgreSQL).
 
-use super::codec::{ms, to_json};
+use super::codec::{from_row, ms, to_json};
 use super::jobs::DEFAULT_MAX_ATTEMPTS;
 use super::orders::{Cause, Versioned};
 use super::{now_ms, Result, StorageError, Tx};
@@ -307,6 +307,14 @@ impl ParamStyle {
         }
     }
 
+    /// `n` placeholders from the first, comma-separated: the inside of an `IN (…)` list.
+    pub(crate) fn list(self, n: usize) -> String {
+        (1..=n)
+            .map(|i| self.param(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The placeholder for the `n`th parameter (1-based).
     pub(crate) fn param(self, n: usize) -> String {
         match self {
@@ -467,18 +475,13 @@ async fn stable_positions(
     use sqlx::Row;
     let mut existing: BTreeMap<OrderId, Vec<(usize, LineRow)>> = BTreeMap::new();
     for chunk in chunks(orders) {
-        let style = ParamStyle::of(tx);
-        let params: Vec<String> = (1..=chunk.len()).map(|i| style.param(i)).collect();
+        let params = ParamStyle::of(tx).list(chunk.len());
         let sql = format!(
             "SELECT order_id, position, external_id, product_id, variant_id, sku, title,
                 quantity, unit_price_minor, requires_shipping, variant_words
-             FROM order_lines WHERE order_id IN ({})",
-            params.join(", ")
+             FROM order_lines WHERE order_id IN ({params})"
         );
-        let mut query = sqlx::query(&sql);
-        for (id, _) in chunk {
-            query = query.bind(id.to_string());
-        }
+        let query = super::query::bind_ids(sqlx::query(&sql), chunk.iter().map(|(id, _)| id));
         for row in query.fetch_all(&mut **tx).await? {
             let order_id = super::codec::parse_id(
                 "order_lines.order_id",
@@ -487,17 +490,10 @@ async fn stable_positions(
             let position = usize::try_from(row.try_get::<i64, _>("position")?).unwrap_or(0);
             existing.entry(order_id).or_default().push((
                 position,
-                LineRow {
-                    external_id: row.try_get("external_id")?,
-                    product_id: row.try_get("product_id")?,
-                    variant_id: row.try_get("variant_id")?,
-                    sku: row.try_get("sku")?,
-                    title: row.try_get("title")?,
-                    quantity: row.try_get("quantity")?,
-                    unit_price_minor: row.try_get("unit_price_minor")?,
-                    requires_shipping: row.try_get("requires_shipping")?,
-                    variant_words: row.try_get("variant_words")?,
-                },
+                from_row!(row => LineRow {
+                    external_id, product_id, variant_id, sku, title, quantity, unit_price_minor,
+                    requires_shipping, variant_words
+                }),
             ));
         }
     }
@@ -533,16 +529,9 @@ async fn stable_positions(
 
 async fn delete_lines(tx: &mut Tx<'_>, orders: &[OrderId]) -> Result<()> {
     for chunk in chunks(orders) {
-        let style = ParamStyle::of(tx);
-        let params: Vec<String> = (1..=chunk.len()).map(|i| style.param(i)).collect();
-        let sql = format!(
-            "DELETE FROM order_lines WHERE order_id IN ({})",
-            params.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id.to_string());
-        }
+        let params = ParamStyle::of(tx).list(chunk.len());
+        let sql = format!("DELETE FROM order_lines WHERE order_id IN ({params})");
+        let query = super::query::bind_ids(sqlx::query(&sql), chunk);
         query.execute(&mut **tx).await?;
     }
     Ok(())

@@ -119,14 +119,17 @@ async fn ingest(app: &TestApp, id: u64, name: &str) -> OrderId {
 }
 
 async fn record(db: &Database, id: OrderId, event: OrderEvent) {
-    store::apply(
-        db,
+    let mut tx = db.begin().await.unwrap();
+    dropflow::fulfilment::order_tx::apply(
+        &mut tx,
         id,
         Command::Record(vec![event]),
-        &Actor::System("test".into()),
+        Actor::System("test".into()),
     )
     .await
     .unwrap();
+    tx.commit().await.unwrap();
+    db.events_recorded.notify_waiters();
 }
 
 fn tracking(number: &str) -> OrderEvent {

@@ -2,8 +2,9 @@
 //! tokens, stores, the ingest writer's transactions.
 
 use crate::support::*;
+use dropflow::fulfilment::order_tx::{self, ApplyError};
 use dropflow::ingest::{Delivery, Ingest, IngestConfig, IngestError, Outcome};
-use dropflow::storage::orders::{self, ApplyError};
+use dropflow::storage::orders;
 use dropflow::storage::{stores, tokens, Database, Engine, StorageError};
 use dropflow_core::event::Actor;
 use dropflow_core::hold::HoldReason;
@@ -420,6 +421,20 @@ async fn one_bad_delivery_in_a_batch_does_not_take_its_neighbours_down() {
     db.close().await;
 }
 
+/// Applies `command` in a transaction of its own, committed only when it was applied (an
+/// error drops the transaction, so nothing of it is written).
+async fn apply_alone(
+    db: &Database,
+    id: OrderId,
+    command: Command,
+    actor: &Actor,
+) -> Result<dropflow_core::lifecycle::Transition, ApplyError> {
+    let mut tx = db.begin().await.expect("begin");
+    let transition = order_tx::try_apply(&mut tx, id, command, actor.clone()).await?;
+    tx.commit().await.expect("commit");
+    Ok(transition)
+}
+
 #[tokio::test]
 async fn apply_rejects_what_does_not_fit_the_order_and_writes_nothing() {
     let testdb = TestDb::create().await;
@@ -435,25 +450,12 @@ async fn apply_rejects_what_does_not_fit_the_order_and_writes_nothing() {
         panic!("not created");
     };
     let actor = Actor::Merchant("ops".into());
-    let missing = orders::apply(
-        &db,
-        OrderId::new(),
-        Command::ReleaseHold {
-            reason: HoldReason::Other,
-        },
-        &actor,
-    )
-    .await;
-    assert!(matches!(missing, Err(ApplyError::NotFound)));
-    let rejected = orders::apply(
-        &db,
-        id,
-        Command::ReleaseHold {
-            reason: HoldReason::Other,
-        },
-        &actor,
-    )
-    .await;
+    let release = || Command::ReleaseHold {
+        reason: HoldReason::Other,
+    };
+    let missing = apply_alone(&db, OrderId::new(), release(), &actor).await;
+    assert!(matches!(missing, Err(ApplyError::NotFound(_))));
+    let rejected = apply_alone(&db, id, release(), &actor).await;
     assert!(matches!(
         rejected,
         Err(ApplyError::Rejected(Rejected::NoSuchHold("other")))
@@ -461,7 +463,7 @@ async fn apply_rejects_what_does_not_fit_the_order_and_writes_nothing() {
     let events = scalar(&db, "SELECT COUNT(*) FROM order_events").await;
     assert_eq!(events, 2);
 
-    let cancelled = orders::apply(
+    let cancelled = apply_alone(
         &db,
         id,
         Command::Cancel {

@@ -7,7 +7,7 @@
 use super::super::{order_tx, Services};
 use super::note;
 use crate::storage::warehouse as store;
-use crate::storage::{orders, supplier_orders, Tx};
+use crate::storage::{orders, Tx};
 use crate::suppliers::{ReturnAnswer, ReturnRequest};
 use anyhow::Context;
 use dropflow_core::event::Actor;
@@ -53,9 +53,7 @@ pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Re
             .context("payload without amount")?,
         currency,
     );
-    let so = supplier_orders::load(db, id)
-        .await?
-        .with_context(|| format!("supplier order {id} does not exist"))?;
+    let so = crate::fulfilment::supplier_order(db, id).await?;
     let item = store::item_of(db, item_id)
         .await?
         .with_context(|| format!("item {item_id} does not exist"))?;

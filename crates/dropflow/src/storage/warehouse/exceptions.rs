@@ -86,12 +86,8 @@ pub async fn exceptions(
          ORDER BY scanned_at DESC, id DESC LIMIT {}",
         limit.clamp(1, 500)
     );
-    let mut query = sqlx::query(&sql);
-    for bind in &binds {
-        query = query.bind(bind.as_str());
-    }
-    let rows = query.fetch_all(&db.reader).await?;
-    rows.iter().map(exception_row).collect()
+    let query = query::with_binds(&sql, &binds);
+    query::all(query, &db.reader, exception_row).await
 }
 
 /// One exception, if it is in `scope`'s account.
@@ -104,12 +100,8 @@ where
     let sql = format!(
         "SELECT {EXCEPTION_COLUMNS} FROM warehouse_exceptions WHERE id = $1 AND {condition}"
     );
-    let mut query = sqlx::query(&sql);
-    for bind in &binds {
-        query = query.bind(bind.as_str());
-    }
-    let row = query.fetch_optional(executor).await?;
-    row.as_ref().map(exception_row).transpose()
+    let query = query::with_binds(&sql, &binds);
+    query::one(query, executor, exception_row).await
 }
 
 /// Links an open exception to the order it turned out to belong to; false when not open.

@@ -72,24 +72,18 @@ pub async fn match_scan(tx: &mut Tx<'_>, scope: &Scope, scan: &str) -> Result<Ve
            AND order_id IN (SELECT id FROM orders WHERE {condition})
          ORDER BY created_at"
     );
-    let mut query = sqlx::query(&sql);
-    for bind in &binds {
-        query = query.bind(bind.as_str());
-    }
-    let rows = query.fetch_all(&mut **tx).await?;
-    rows.iter().map(inbound_row).collect()
+    let query = query::with_binds(&sql, &binds);
+    query::all(query, &mut **tx, inbound_row).await
 }
 
 /// The order's inbound parcels not received yet (a resolved exception receives them).
 pub async fn unreceived_inbound(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<Inbound>> {
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "SELECT {INBOUND_COLUMNS} FROM warehouse_inbound
          WHERE order_id = $1 AND received_at IS NULL ORDER BY created_at"
-    ))
-    .bind(order_id.to_string())
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter().map(inbound_row).collect()
+    );
+    let query = sqlx::query(&sql).bind(order_id.to_string());
+    query::all(query, &mut **tx, inbound_row).await
 }
 
 pub async fn mark_received(tx: &mut Tx<'_>, id: &str) -> Result<()> {
@@ -104,11 +98,9 @@ pub async fn mark_received(tx: &mut Tx<'_>, id: &str) -> Result<()> {
 }
 
 pub async fn inbound_of(db: &Database, order_id: OrderId) -> Result<Vec<Inbound>> {
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "SELECT {INBOUND_COLUMNS} FROM warehouse_inbound WHERE order_id = $1 ORDER BY created_at"
-    ))
-    .bind(order_id.to_string())
-    .fetch_all(&db.reader)
-    .await?;
-    rows.iter().map(inbound_row).collect()
+    );
+    let query = sqlx::query(&sql).bind(order_id.to_string());
+    query::all(query, &db.reader, inbound_row).await
 }

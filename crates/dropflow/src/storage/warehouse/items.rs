@@ -70,46 +70,28 @@ pub async fn ensure_items(tx: &mut Tx<'_>, order_id: OrderId, so: SupplierOrderI
     Ok(())
 }
 
+const ITEMS_OF_ORDER: &str = "WHERE order_id = $1 ORDER BY line_position, id";
+
 pub async fn items(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<ItemRow>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE order_id = $1
-         ORDER BY line_position, id"
-    ))
-    .bind(order_id.to_string())
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter().map(item_row).collect()
+    let sql = format!("SELECT {ITEM_COLUMNS} FROM warehouse_items {ITEMS_OF_ORDER}");
+    let query = sqlx::query(&sql).bind(order_id.to_string());
+    query::all(query, &mut **tx, item_row).await
 }
 
 pub async fn items_of(db: &Database, order_id: OrderId) -> Result<Vec<ItemRow>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE order_id = $1
-         ORDER BY line_position, id"
-    ))
-    .bind(order_id.to_string())
-    .fetch_all(&db.reader)
-    .await?;
-    rows.iter().map(item_row).collect()
+    let sql = format!("SELECT {ITEM_COLUMNS} FROM warehouse_items {ITEMS_OF_ORDER}");
+    let query = sqlx::query(&sql).bind(order_id.to_string());
+    query::all(query, &db.reader, item_row).await
 }
 
 pub async fn item(tx: &mut Tx<'_>, id: &str) -> Result<Option<ItemRow>> {
-    let row = sqlx::query(&format!(
-        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.as_ref().map(item_row).transpose()
+    let sql = format!("SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE id = $1");
+    query::one(sqlx::query(&sql).bind(id), &mut **tx, item_row).await
 }
 
 pub async fn item_of(db: &Database, id: &str) -> Result<Option<ItemRow>> {
-    let row = sqlx::query(&format!(
-        "SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&db.reader)
-    .await?;
-    row.as_ref().map(item_row).transpose()
+    let sql = format!("SELECT {ITEM_COLUMNS} FROM warehouse_items WHERE id = $1");
+    query::one(sqlx::query(&sql).bind(id), &db.reader, item_row).await
 }
 
 pub async fn set_item_state(tx: &mut Tx<'_>, id: &str, state: ItemState) -> Result<()> {
@@ -227,30 +209,27 @@ pub async fn item_line_bought(
 ) -> Result<Vec<dropflow_core::routing::PlannedItem>> {
     use dropflow_core::money::Money;
     use dropflow_core::reference::currency::Currency;
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT supplier_product_id, supplier_sku_id, quantity, unit_cost_minor, currency,
             product_url
          FROM supplier_order_items WHERE supplier_order_id = $1 AND line_position = $2
          ORDER BY position",
     )
     .bind(&item.supplier_order_id)
-    .bind(item.line_position)
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let code: String = r.try_get("currency")?;
-            let currency = Currency::from_code(&code).map_err(|e| {
-                crate::storage::StorageError::Corrupt(format!("supplier_order_items.currency: {e}"))
-            })?;
-            Ok(dropflow_core::routing::PlannedItem {
-                line_position: u32::try_from(item.line_position).unwrap_or(u32::MAX),
-                supplier_product_id: r.try_get("supplier_product_id")?,
-                supplier_sku_id: r.try_get("supplier_sku_id")?,
-                quantity: u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
-                unit_cost: Money::new(r.try_get("unit_cost_minor")?, currency),
-                product_url: r.try_get("product_url")?,
-            })
+    .bind(item.line_position);
+    query::all(query, &mut **tx, |r| {
+        let code: String = r.try_get("currency")?;
+        let currency = Currency::from_code(&code).map_err(|e| {
+            crate::storage::StorageError::Corrupt(format!("supplier_order_items.currency: {e}"))
+        })?;
+        Ok(dropflow_core::routing::PlannedItem {
+            line_position: u32::try_from(item.line_position).unwrap_or(u32::MAX),
+            supplier_product_id: r.try_get("supplier_product_id")?,
+            supplier_sku_id: r.try_get("supplier_sku_id")?,
+            quantity: u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
+            unit_cost: Money::new(r.try_get("unit_cost_minor")?, currency),
+            product_url: r.try_get("product_url")?,
         })
-        .collect()
+    })
+    .await
 }

@@ -2,34 +2,25 @@
 
 use super::*;
 
+const LEG_OF_ORDER: &str = "SELECT leg, ship_what_is_here FROM warehouse_legs WHERE order_id = $1";
+
 /// The order's leg and whether the merchant asked to ship what is here.
 pub async fn leg(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Option<(WarehouseLeg, bool)>> {
-    let row = sqlx::query("SELECT leg, ship_what_is_here FROM warehouse_legs WHERE order_id = $1")
-        .bind(order_id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|r| {
-        Ok((
-            from_json("leg", &r.try_get::<String, _>("leg")?)?,
-            r.try_get::<i64, _>("ship_what_is_here")? != 0,
-        ))
-    })
-    .transpose()
+    let query = sqlx::query(LEG_OF_ORDER).bind(order_id.to_string());
+    query::one(query, &mut **tx, leg_row).await
 }
 
 /// Reads a leg outside a transaction (views).
 pub async fn leg_of(db: &Database, order_id: OrderId) -> Result<Option<(WarehouseLeg, bool)>> {
-    let row = sqlx::query("SELECT leg, ship_what_is_here FROM warehouse_legs WHERE order_id = $1")
-        .bind(order_id.to_string())
-        .fetch_optional(&db.reader)
-        .await?;
-    row.map(|r| {
-        Ok((
-            from_json("leg", &r.try_get::<String, _>("leg")?)?,
-            r.try_get::<i64, _>("ship_what_is_here")? != 0,
-        ))
-    })
-    .transpose()
+    let query = sqlx::query(LEG_OF_ORDER).bind(order_id.to_string());
+    query::one(query, &db.reader, leg_row).await
+}
+
+fn leg_row(r: &AnyRow) -> Result<(WarehouseLeg, bool)> {
+    Ok((
+        from_json("leg", &r.try_get::<String, _>("leg")?)?,
+        r.try_get::<i64, _>("ship_what_is_here")? != 0,
+    ))
 }
 
 pub async fn save_leg(

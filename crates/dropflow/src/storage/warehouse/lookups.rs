@@ -6,23 +6,14 @@ use super::*;
 /// shipment `shipment_id`: (store line id, quantity); empty for any other parcel. A package
 /// combining several orders has one shipment per order, each carrying that order's lines.
 pub async fn package_lines(db: &Database, shipment_id: &str) -> Result<Vec<(String, u32)>> {
-    let rows = sqlx::query(
+    let query = sqlx::query(
         "SELECT l.external_id, l.quantity FROM warehouse_package_orders po
          JOIN warehouse_items i ON i.package_id = po.package_id AND i.order_id = po.order_id
          JOIN order_lines l ON l.order_id = i.order_id AND l.position = i.line_position
          WHERE po.shipment_id = $1 ORDER BY l.position",
     )
-    .bind(shipment_id)
-    .fetch_all(&db.reader)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("external_id")?,
-                u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
-            ))
-        })
-        .collect()
+    .bind(shipment_id);
+    query::all(query, &db.reader, crate::storage::parcels::store_line).await
 }
 
 /// How many sellers' domestic numbers were recorded as customer parcels (must stay 0).

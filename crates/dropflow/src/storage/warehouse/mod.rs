@@ -9,7 +9,7 @@
 
 use super::accounts::Scope;
 use super::codec::{from_json, from_row, to_json, RowExt};
-use super::{now_ms, Database, Result, Tx};
+use super::{now_ms, query, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::warehouse::choice::AutoPick;

@@ -115,13 +115,9 @@ where
 }
 
 pub async fn package(tx: &mut Tx<'_>, id: &str) -> Result<Option<Package>> {
-    let row = sqlx::query(&format!(
-        "SELECT {PACKAGE_COLUMNS} FROM warehouse_packages WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(mut package) = row.as_ref().map(package_row).transpose()? else {
+    let sql = format!("SELECT {PACKAGE_COLUMNS} FROM warehouse_packages WHERE id = $1");
+    let found = query::one(sqlx::query(&sql).bind(id), &mut **tx, package_row).await?;
+    let Some(mut package) = found else {
         return Ok(None);
     };
     package_orders(&mut **tx, &mut package).await?;
@@ -181,38 +177,30 @@ pub async fn open_package(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Option<P
 /// Every package carrying the order (its own and any it shares), oldest first, inside a
 /// transaction.
 pub async fn packages_in(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<Package>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {} FROM warehouse_packages p
-         JOIN warehouse_package_orders po ON po.package_id = p.id
-         WHERE po.order_id = $1 ORDER BY p.created_at, p.id",
-        prefixed_package_columns()
-    ))
-    .bind(order_id.to_string())
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.iter().map(package_row).collect()
+    let sql = packages_carrying_order();
+    let query = sqlx::query(&sql).bind(order_id.to_string());
+    query::all(query, &mut **tx, package_row).await
 }
 
-fn prefixed_package_columns() -> String {
-    PACKAGE_COLUMNS
+/// The packages carrying the order `$1`, oldest first.
+fn packages_carrying_order() -> String {
+    let columns = PACKAGE_COLUMNS
         .split(", ")
         .map(|c| format!("p.{c}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    format!(
+        "SELECT {columns} FROM warehouse_packages p
+         JOIN warehouse_package_orders po ON po.package_id = p.id
+         WHERE po.order_id = $1 ORDER BY p.created_at, p.id"
+    )
 }
 
-/// Every package carrying the order, oldest first.
+/// Every package carrying the order, oldest first, with every order each one carries.
 pub async fn packages_of(db: &Database, order_id: OrderId) -> Result<Vec<Package>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {} FROM warehouse_packages p
-         JOIN warehouse_package_orders po ON po.package_id = p.id
-         WHERE po.order_id = $1 ORDER BY p.created_at, p.id",
-        prefixed_package_columns()
-    ))
-    .bind(order_id.to_string())
-    .fetch_all(&db.reader)
-    .await?;
-    let mut packages = rows.iter().map(package_row).collect::<Result<Vec<_>>>()?;
+    let sql = packages_carrying_order();
+    let query = sqlx::query(&sql).bind(order_id.to_string());
+    let mut packages = query::all(query, &db.reader, package_row).await?;
     for package in &mut packages {
         package_orders(&db.reader, package).await?;
     }
