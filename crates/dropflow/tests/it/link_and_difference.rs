@@ -61,7 +61,7 @@ async fn refused_purchase(app: &TestApp, store: &str, id: u64) -> (String, Value
     order["line_items"] = json!([order["line_items"][0].clone()]);
     map_to(app, store, &order, "cj").await;
     let id = app.create_order(&order).await;
-    let refused = first_purchase_reaches(&app, &id, "rejected").await;
+    let refused = first_purchase_reaches(app, &id, "rejected").await;
     assert!(refused, "{:?}", app.supplier_orders(&id).await);
     let so = app.supplier_orders(&id).await[0].clone();
     (id, so)
@@ -171,7 +171,7 @@ async fn grown_after_handover(app: &TestApp, store: &str, id: u64) -> (String, V
     )
     .await;
     let id = app.create_order(&order).await;
-    let handed = first_purchase_reaches(&app, &id, "awaiting_shipment").await;
+    let handed = first_purchase_reaches(app, &id, "awaiting_shipment").await;
     assert!(handed, "{:?}", app.supplier_orders(&id).await);
     order["line_items"][0]["quantity"] = json!(4);
     order["line_items"][0]["current_quantity"] = json!(4);

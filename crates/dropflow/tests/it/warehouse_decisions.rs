@@ -297,7 +297,7 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     // The installation's operators only: a merchant's staff may read but not change them.
     let store: dropflow_core::ids::StoreId = w.store.parse().expect("store id");
     let staff = user_token(
-        &app,
+        app,
         accounts::DEFAULT_ACCOUNT,
         "staff@example.com",
         Role::Staff,
