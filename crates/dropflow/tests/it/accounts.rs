@@ -3,9 +3,8 @@
 //! and `dropflow users create` reading the password from standard input.
 
 use crate::support::*;
-use dropflow::storage::accounts::{self, NewUser, Role};
+use dropflow::storage::accounts::{self, Role};
 use dropflow_core::ids::StoreId;
-use dropflow_sandbox::shopify::ShopifyWebhook;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -13,62 +12,10 @@ const SHOP_A: &str = "shop-a.myshopify.com";
 const SHOP_B: &str = "shop-b.myshopify.com";
 const SHOP_C: &str = "shop-c.myshopify.com";
 
-/// Sends a paid order from `shop` (signed with the harness secret); the new order's id.
+/// A paid order `#id` from `shop`; its id.
 async fn order_from(app: &TestApp, shop: &str, id: u64) -> String {
-    let order = paid_order(id, &format!("#{id}"));
-    let hook = ShopifyWebhook::new("orders/create", shop, dropflow_sandbox::body_bytes(&order));
-    let ack = expect_json(
-        app.send_shopify(&hook, SHOPIFY_SECRET).await,
-        StatusCode::OK,
-    )
-    .await;
-    ack["order_id"].as_str().expect("order id").to_string()
-}
-
-async fn user_token(
-    app: &TestApp,
-    account_id: &str,
-    email: &str,
-    role: Role,
-    stores: &[StoreId],
-    vendor: Option<&str>,
-) -> String {
-    let user = accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id,
-            email,
-            password: "correct horse battery",
-            role,
-            stores,
-            vendor,
-        },
-    )
-    .await
-    .expect("create user");
-    dropflow::storage::tokens::create_for(&app.db, "t", Some(&user.id))
+    app.create_order_from(shop, &paid_order(id, &format!("#{id}")))
         .await
-        .expect("token")
-        .1
-}
-
-async fn get_as(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET")
-}
-
-async fn post_as(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
-    app.client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("POST")
 }
 
 fn ids(page: &Value) -> Vec<String> {
@@ -97,14 +44,14 @@ async fn each_caller_sees_only_their_account_stores_or_vendor_orders() {
     let other = accounts::create_account(&app.db, "other business")
         .await
         .expect("account");
-    let other_owner = user_token(&app, &other, "owner@other.test", Role::Owner, &[], None).await;
-    let created = post_as(
-        &app,
-        &other_owner,
-        "/api/v1/stores",
-        &json!({"platform": "shopify", "domain": SHOP_C, "webhook_secret": SHOPIFY_SECRET}),
-    )
-    .await;
+    let other_owner = user_token(&app, &other, "owner@other.test", Role::Owner, &[]).await;
+    let created = app
+        .post_as(
+            &other_owner,
+            "/api/v1/stores",
+            &json!({"platform": "shopify", "domain": SHOP_C, "webhook_secret": SHOPIFY_SECRET}),
+        )
+        .await;
     let store_c = expect_json(created, StatusCode::CREATED).await["id"]
         .as_str()
         .expect("id")
@@ -133,20 +80,22 @@ async fn each_caller_sees_only_their_account_stores_or_vendor_orders() {
 
     // The other owner: only C, by id and by name.
     let page = expect_json(
-        get_as(&app, &other_owner, "/api/v1/orders").await,
+        app.get_as(&other_owner, "/api/v1/orders").await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(ids(&page), vec![in_c.clone()]);
     assert_eq!(page["counts"]["all"], json!(1));
     expect_json(
-        get_as(&app, &other_owner, "/api/v1/orders/5003").await,
+        app.get_as(&other_owner, "/api/v1/orders/5003").await,
         StatusCode::OK,
     )
     .await;
-    let response = get_as(&app, &other_owner, &format!("/api/v1/orders/{in_a}")).await;
+    let response = app
+        .get_as(&other_owner, &format!("/api/v1/orders/{in_a}"))
+        .await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = get_as(&app, &other_owner, "/api/v1/orders/5001").await;
+    let response = app.get_as(&other_owner, "/api/v1/orders/5001").await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
 
     // Staff of store A: A's order only; no wallet top-up, no store credentials.
@@ -156,42 +105,43 @@ async fn each_caller_sees_only_their_account_stores_or_vendor_orders() {
         "staff@a.test",
         Role::Staff,
         &[store_a],
-        None,
     )
     .await;
-    let page = expect_json(get_as(&app, &staff, "/api/v1/orders").await, StatusCode::OK).await;
+    let page = expect_json(app.get_as(&staff, "/api/v1/orders").await, StatusCode::OK).await;
     assert_eq!(ids(&page), vec![in_a.clone()]);
     assert_eq!(page["counts"]["all"], json!(1), "{page}");
     assert_eq!(page["counts"]["awaiting_order"], json!(1), "{page}");
-    let response = get_as(&app, &staff, &format!("/api/v1/orders/{in_b}")).await;
+    let response = app.get_as(&staff, &format!("/api/v1/orders/{in_b}")).await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = post_as(
-        &app,
-        &staff,
-        &format!("/api/v1/orders/{in_b}/holds"),
-        &json!({"reason": "other", "detail": "x"}),
-    )
-    .await;
+    let response = app
+        .post_as(
+            &staff,
+            &format!("/api/v1/orders/{in_b}/holds"),
+            &json!({"reason": "other", "detail": "x"}),
+        )
+        .await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = post_as(
-        &app,
-        &staff,
-        &format!("/api/v1/stores/{store_a}/wallet/top-ups"),
-        &json!({"amount": "10.00", "currency": "USD"}),
-    )
-    .await;
+    let response = app
+        .post_as(
+            &staff,
+            &format!("/api/v1/stores/{store_a}/wallet/top-ups"),
+            &json!({"amount": "10.00", "currency": "USD"}),
+        )
+        .await;
     expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
     expect_json(
-        get_as(&app, &staff, &format!("/api/v1/stores/{store_a}/settings")).await,
+        app.get_as(&staff, &format!("/api/v1/stores/{store_a}/settings"))
+            .await,
         StatusCode::OK,
     )
     .await;
-    let response = get_as(&app, &staff, &format!("/api/v1/stores/{store_b}/settings")).await;
+    let response = app
+        .get_as(&staff, &format!("/api/v1/stores/{store_b}/settings"))
+        .await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     // Bulk actions skip what the caller cannot see, as not found.
     let bulk = expect_json(
-        post_as(
-            &app,
+        app.post_as(
             &staff,
             "/api/v1/orders/place",
             &json!({"order_ids": [in_a, in_b]}),
@@ -203,25 +153,13 @@ async fn each_caller_sees_only_their_account_stores_or_vendor_orders() {
     assert_eq!(bulk["results"][1]["outcome"], json!("not_found"), "{bulk}");
 
     // A vendor with nothing routed to them sees nothing and can do nothing to orders.
-    let vendor = user_token(
-        &app,
-        accounts::DEFAULT_ACCOUNT,
-        "vendor@v.test",
-        Role::Vendor,
-        &[],
-        Some("vendor-a"),
-    )
-    .await;
-    let page = expect_json(
-        get_as(&app, &vendor, "/api/v1/orders").await,
-        StatusCode::OK,
-    )
-    .await;
+    let vendor = vendor_token(&app, "vendor@v.test", "vendor-a").await;
+    let page = expect_json(app.get_as(&vendor, "/api/v1/orders").await, StatusCode::OK).await;
     assert_eq!(ids(&page), Vec::<String>::new());
     assert_eq!(page["counts"]["all"], json!(0), "{page}");
-    let response = get_as(&app, &vendor, &format!("/api/v1/orders/{in_a}")).await;
+    let response = app.get_as(&vendor, &format!("/api/v1/orders/{in_a}")).await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = get_as(&app, &vendor, "/api/v1/jobs").await;
+    let response = app.get_as(&vendor, "/api/v1/jobs").await;
     expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
     app.stop().await;
 }
@@ -235,27 +173,23 @@ async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
         "owner@a.test",
         Role::Owner,
         &[],
-        None,
     )
     .await;
     let made = expect_json(
-        post_as(&app, &owner, "/api/v1/tokens", &json!({"name": "export"})).await,
+        app.post_as(&owner, "/api/v1/tokens", &json!({"name": "export"}))
+            .await,
         StatusCode::CREATED,
     )
     .await;
     let second = made["token"].as_str().expect("token").to_string();
     let id = made["id"].as_str().expect("id").to_string();
-    let listed = expect_json(get_as(&app, &owner, "/api/v1/tokens").await, StatusCode::OK).await;
+    let listed = expect_json(app.get_as(&owner, "/api/v1/tokens").await, StatusCode::OK).await;
     assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
     assert!(
         !listed.to_string().contains(&second),
         "tokens are never listed"
     );
-    expect_json(
-        get_as(&app, &second, "/api/v1/orders").await,
-        StatusCode::OK,
-    )
-    .await;
+    expect_json(app.get_as(&second, "/api/v1/orders").await, StatusCode::OK).await;
 
     let response = app
         .client()
@@ -265,7 +199,7 @@ async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
         .await
         .expect("DELETE");
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = get_as(&app, &second, "/api/v1/orders").await;
+    let response = app.get_as(&second, "/api/v1/orders").await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
     // Another user's token cannot be revoked by id.
@@ -275,10 +209,9 @@ async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
         "other@a.test",
         Role::Owner,
         &[],
-        None,
     )
     .await;
-    let mine = expect_json(get_as(&app, &owner, "/api/v1/tokens").await, StatusCode::OK).await;
+    let mine = expect_json(app.get_as(&owner, "/api/v1/tokens").await, StatusCode::OK).await;
     let owner_token_id = mine[0]["id"].as_str().expect("id").to_string();
     let response = app
         .client()
@@ -289,7 +222,9 @@ async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
         .expect("DELETE");
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     // Bad input.
-    let response = post_as(&app, &owner, "/api/v1/tokens", &json!({"name": " "})).await;
+    let response = app
+        .post_as(&owner, "/api/v1/tokens", &json!({"name": " "}))
+        .await;
     expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     // A token made without a user cannot manage user tokens.
     let response = app.api_get("/api/v1/tokens").await;
@@ -301,19 +236,15 @@ async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
 async fn passwords_are_hashed_checked_and_never_stored_in_clear() {
     let app = TestApp::spawn().await;
     let store: StoreId = app.shopify_store().await.parse().expect("id");
-    let user = accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: accounts::DEFAULT_ACCOUNT,
-            email: " Staff@Example.COM ",
-            password: "correct horse battery",
-            role: Role::Staff,
-            stores: &[store],
-            vendor: None,
-        },
+    let user = add_user(
+        &app,
+        accounts::DEFAULT_ACCOUNT,
+        " Staff@Example.COM ",
+        Role::Staff,
+        &[store],
+        None,
     )
-    .await
-    .expect("create");
+    .await;
     assert_eq!(user.email, "staff@example.com");
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_one(&app.db.reader)
@@ -372,7 +303,7 @@ async fn passwords_are_hashed_checked_and_never_stored_in_clear() {
     ] {
         let error = accounts::create_user(
             &app.db,
-            NewUser {
+            accounts::NewUser {
                 account_id: accounts::DEFAULT_ACCOUNT,
                 email,
                 password,

@@ -6,12 +6,6 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
-/// Sends a Shopify order; its id.
-async fn ingest(app: &TestApp, order: &Value) -> String {
-    let (_, ack) = app.shopify_order("orders/create", order).await;
-    ack["order_id"].as_str().expect("order id").to_string()
-}
-
 fn names(page: &Value) -> Vec<String> {
     page["orders"]
         .as_array()
@@ -23,32 +17,24 @@ fn names(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn tab_counts_match_the_per_tab_listings() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     for i in 0..3 {
-        ingest(&app, &paid_order(100 + i, &format!("#{}", 100 + i))).await;
+        app.create_order(&paid_order(100 + i, &format!("#{}", 100 + i)))
+            .await;
     }
     for i in 0..2 {
-        let order = shopify_order(
-            200 + i,
-            &format!("#{}", 200 + i),
-            "pending",
-            "2024-05-01T10:00:00-05:00",
-        );
-        ingest(&app, &order).await;
+        let order = pending_order(200 + i, &format!("#{}", 200 + i));
+        app.create_order(&order).await;
     }
     let mut cancelled = paid_order(300, "#300");
     cancelled["cancelled_at"] = json!("2024-05-01T10:00:00-05:00");
     cancelled["cancel_reason"] = json!("fraud");
-    ingest(&app, &cancelled).await;
-    ingest(
-        &app,
-        &shopify_order(301, "#301", "refunded", "2024-05-01T10:00:00-05:00"),
-    )
-    .await;
+    app.create_order(&cancelled).await;
+    let refunded = shopify_order(301, "#301", "refunded", "2024-05-01T10:00:00-05:00");
+    app.create_order(&refunded).await;
     let mut bad_zip = paid_order(400, "#400");
     bad_zip["shipping_address"]["zip"] = json!("ABCDE");
-    ingest(&app, &bad_zip).await;
+    app.create_order(&bad_zip).await;
 
     let counts = app.counts().await;
     let expected = [
@@ -94,12 +80,11 @@ async fn tab_counts_match_the_per_tab_listings() {
 
 #[tokio::test]
 async fn keyset_pages_are_newest_first_without_overlap() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let mut sent = Vec::new();
     for i in 1..=25u64 {
         let name = format!("#{}", 2000 + i);
-        ingest(&app, &paid_order(2000 + i, &name)).await;
+        app.create_order(&paid_order(2000 + i, &name)).await;
         sent.push(name);
     }
     let mut pages = Vec::new();
@@ -136,10 +121,10 @@ async fn keyset_pages_are_newest_first_without_overlap() {
 
 #[tokio::test]
 async fn a_full_last_page_is_followed_by_an_empty_one() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     for i in 1..=4u64 {
-        ingest(&app, &paid_order(2100 + i, &format!("#{}", 2100 + i))).await;
+        app.create_order(&paid_order(2100 + i, &format!("#{}", 2100 + i)))
+            .await;
     }
     let page = app.api_json("/api/v1/orders?limit=4").await;
     assert_eq!(names(&page).len(), 4);
@@ -157,13 +142,12 @@ async fn a_full_last_page_is_followed_by_an_empty_one() {
 
 #[tokio::test]
 async fn search_finds_an_order_by_name_with_or_without_hash_and_by_email() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let order = paid_order(7001, "#1001");
     let email = order["email"].as_str().expect("email").to_string();
-    let id = ingest(&app, &order).await;
-    ingest(&app, &paid_order(7002, "#1002")).await;
-    ingest(&app, &paid_order(7003, "#10011")).await;
+    let id = app.create_order(&order).await;
+    app.create_order(&paid_order(7002, "#1002")).await;
+    app.create_order(&paid_order(7003, "#10011")).await;
 
     for q in [
         "1001",
@@ -194,7 +178,7 @@ async fn the_store_filter_lists_one_stores_orders() {
     let app = TestApp::spawn().await;
     let first = app.shopify_store().await;
     let second = app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    ingest(&app, &paid_order(7101, "#7101")).await;
+    app.create_order(&paid_order(7101, "#7101")).await;
     let hook = woo_hook(
         "order.created",
         WOO_SITE,
@@ -217,9 +201,8 @@ async fn the_store_filter_lists_one_stores_orders() {
 
 #[tokio::test]
 async fn order_detail_is_found_by_id_and_by_name() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let id = ingest(&app, &paid_order(7201, "#1001")).await;
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&paid_order(7201, "#1001")).await;
     let by_id = app.order_detail(&id).await;
     let by_name = app.order_detail("1001").await;
     let by_hash_name = app.order_detail("#1001").await;
@@ -236,9 +219,8 @@ async fn order_detail_is_found_by_id_and_by_name() {
 
 #[tokio::test]
 async fn an_unknown_order_is_a_404() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    ingest(&app, &paid_order(7301, "#7301")).await;
+    let app = TestApp::spawn_with_shop().await;
+    app.create_order(&paid_order(7301, "#7301")).await;
     let missing = uuid::Uuid::now_v7();
     for path in [
         format!("/api/v1/orders/{missing}"),
@@ -248,12 +230,7 @@ async fn an_unknown_order_is_a_404() {
         let response = app.api_get(&path).await;
         expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     }
-    let response = app
-        .api_post(
-            &format!("/api/v1/orders/{missing}/holds"),
-            &json!({"reason": "other", "detail": "x"}),
-        )
-        .await;
+    let response = app.place_hold(&missing.to_string(), "other", "x").await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     let response = app
         .api_post_empty(&format!("/api/v1/orders/{missing}/holds/other/release"))
@@ -264,11 +241,10 @@ async fn an_unknown_order_is_a_404() {
 
 #[tokio::test]
 async fn a_name_shared_by_two_stores_is_a_409_asking_for_the_id() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     app.register_shopify_store("second-shop.myshopify.com", SHOPIFY_SECRET)
         .await;
-    ingest(&app, &paid_order(7401, "#1001")).await;
+    app.create_order(&paid_order(7401, "#1001")).await;
     let hook = dropflow_sandbox::shopify::ShopifyWebhook::new(
         "orders/create",
         "second-shop.myshopify.com",
@@ -331,14 +307,14 @@ async fn a_non_numeric_limit_is_a_400_json_error() {
 
 #[tokio::test]
 async fn a_merchant_hold_is_placed_and_released() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let id = ingest(&app, &paid_order(7501, "#7501")).await;
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&paid_order(7501, "#7501")).await;
 
     let response = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/holds"),
-            &json!({"reason": "inventory_out_of_stock", "detail": "  supplier is out of the black ones  "}),
+        .place_hold(
+            &id,
+            "inventory_out_of_stock",
+            "  supplier is out of the black ones  ",
         )
         .await;
     let held = expect_json(response, StatusCode::OK).await;
@@ -359,19 +335,10 @@ async fn a_merchant_hold_is_placed_and_released() {
     assert_eq!((counts["on_hold"], counts["awaiting_order"]), (1, 0));
 
     // The same hold twice is a conflict.
-    let response = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/holds"),
-            &json!({"reason": "inventory_out_of_stock", "detail": "again"}),
-        )
-        .await;
+    let response = app.place_hold(&id, "inventory_out_of_stock", "again").await;
     expect_error(response, StatusCode::CONFLICT, "conflict").await;
 
-    let response = app
-        .api_post_empty(&format!(
-            "/api/v1/orders/{id}/holds/inventory_out_of_stock/release"
-        ))
-        .await;
+    let response = app.release_hold(&id, "inventory_out_of_stock").await;
     let released = expect_json(response, StatusCode::OK).await;
     assert_eq!(released["tab"], "awaiting_order");
     assert_eq!(released["holds"], json!([]));
@@ -395,15 +362,10 @@ async fn a_merchant_hold_is_placed_and_released() {
 
 #[tokio::test]
 async fn releasing_a_hold_that_does_not_exist_is_a_409() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let id = ingest(&app, &paid_order(7601, "#7601")).await;
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&paid_order(7601, "#7601")).await;
     let before = app.order_detail(&id).await;
-    let response = app
-        .api_post_empty(&format!(
-            "/api/v1/orders/{id}/holds/high_risk_of_fraud/release"
-        ))
-        .await;
+    let response = app.release_hold(&id, "high_risk_of_fraud").await;
     let message = expect_error(response, StatusCode::CONFLICT, "conflict").await;
     assert!(message.contains("high_risk_of_fraud"), "{message}");
     let after = app.order_detail(&id).await;
@@ -414,9 +376,8 @@ async fn releasing_a_hold_that_does_not_exist_is_a_409() {
 
 #[tokio::test]
 async fn bad_hold_requests_are_422s() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let id = ingest(&app, &paid_order(7701, "#7701")).await;
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&paid_order(7701, "#7701")).await;
     for (body, named) in [
         (
             json!({"reason": "lunch_break", "detail": "x"}),
@@ -436,9 +397,7 @@ async fn bad_hold_requests_are_422s() {
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains(named), "{body}: {message}");
     }
-    let response = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/holds/lunch_break/release"))
-        .await;
+    let response = app.release_hold(&id, "lunch_break").await;
     expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert_eq!(app.order_detail(&id).await["tab"], "awaiting_order");
     app.stop().await;
@@ -446,34 +405,24 @@ async fn bad_hold_requests_are_422s() {
 
 #[tokio::test]
 async fn a_cancelled_order_cannot_be_held() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let mut order = paid_order(7801, "#7801");
     order["cancelled_at"] = json!("2024-05-01T10:00:00-05:00");
-    let id = ingest(&app, &order).await;
-    let response = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/holds"),
-            &json!({"reason": "other", "detail": "x"}),
-        )
-        .await;
+    let id = app.create_order(&order).await;
+    let response = app.place_hold(&id, "other", "x").await;
     expect_error(response, StatusCode::CONFLICT, "conflict").await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_merchant_hold_survives_the_payment_that_lifts_the_system_hold() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let id = ingest(
-        &app,
-        &shopify_order(7901, "#7901", "pending", "2024-05-01T10:00:00-05:00"),
-    )
-    .await;
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&pending_order(7901, "#7901")).await;
     let response = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/holds"),
-            &json!({"reason": "high_risk_of_fraud", "detail": "billing and shipping countries differ"}),
+        .place_hold(
+            &id,
+            "high_risk_of_fraud",
+            "billing and shipping countries differ",
         )
         .await;
     expect_json(response, StatusCode::OK).await;
@@ -495,18 +444,9 @@ async fn a_merchant_hold_survives_the_payment_that_lifts_the_system_hold() {
 
 #[tokio::test]
 async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let id = ingest(
-        &app,
-        &shopify_order(7902, "#7902", "pending", "2024-05-01T10:00:00-05:00"),
-    )
-    .await;
-    let response = app
-        .api_post_empty(&format!(
-            "/api/v1/orders/{id}/holds/awaiting_payment/release"
-        ))
-        .await;
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&pending_order(7902, "#7902")).await;
+    let response = app.release_hold(&id, "awaiting_payment").await;
     let released = expect_json(response, StatusCode::OK).await;
     assert_eq!(released["tab"], "awaiting_order");
     // Cash on delivery: the store still says pending, and the order stays released.
@@ -523,18 +463,9 @@ async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
 /// queue routing, or the order sits in that tab forever with nothing to move it.
 #[tokio::test]
 async fn releasing_the_payment_hold_queues_routing() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let id = ingest(
-        &app,
-        &shopify_order(7903, "#7903", "pending", "2024-05-01T10:00:00-05:00"),
-    )
-    .await;
-    let response = app
-        .api_post_empty(&format!(
-            "/api/v1/orders/{id}/holds/awaiting_payment/release"
-        ))
-        .await;
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&pending_order(7903, "#7903")).await;
+    let response = app.release_hold(&id, "awaiting_payment").await;
     let released = expect_json(response, StatusCode::OK).await;
     assert_eq!(released["tab"], "awaiting_order");
     assert_eq!(

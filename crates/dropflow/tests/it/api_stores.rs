@@ -279,48 +279,30 @@ async fn put_admin(
     url: &str,
     key: &str,
 ) -> reqwest::Response {
-    app.client()
-        .put(app.url(&format!("/api/v1/stores/{store}/admin")))
-        .bearer_auth(token)
-        .json(&json!({ "url": url, "key": key }))
-        .send()
+    let path = format!("/api/v1/stores/{store}/admin");
+    app.put_as(token, &path, &json!({ "url": url, "key": key }))
         .await
-        .expect("PUT")
 }
 
 async fn owner_of_new_account(app: &TestApp, name: &str) -> (String, String) {
-    use dropflow::storage::accounts::{self, NewUser, Role};
+    use dropflow::storage::accounts::{self, Role};
     let account = accounts::create_account(&app.db, name)
         .await
         .expect("account");
-    let user = accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: &account,
-            email: &format!("owner@{name}.test"),
-            password: "correct horse battery",
-            role: Role::Owner,
-            stores: &[],
-            vendor: None,
-        },
+    let token = user_token(
+        app,
+        &account,
+        &format!("owner@{name}.test"),
+        Role::Owner,
+        &[],
     )
-    .await
-    .expect("user");
-    let token = dropflow::storage::tokens::create_for(&app.db, "t", Some(&user.id))
-        .await
-        .expect("token")
-        .1;
+    .await;
     (account, token)
 }
 
 async fn register_as(app: &TestApp, token: &str, domain: &str, secret: &str) -> reqwest::Response {
-    app.client()
-        .post(app.url("/api/v1/stores"))
-        .bearer_auth(token)
-        .json(&json!({"platform": "shopify", "domain": domain, "webhook_secret": secret}))
-        .send()
-        .await
-        .expect("POST")
+    let body = json!({"platform": "shopify", "domain": domain, "webhook_secret": secret});
+    app.post_as(token, "/api/v1/stores", &body).await
 }
 
 /// Issue 12 item 4: registering a shop's domain first takes nothing from its owner. Only

@@ -9,13 +9,7 @@ use serde_json::json;
 
 /// Nothing from any rejected request reached the database.
 async fn assert_nothing_stored(app: &TestApp) {
-    for table in [
-        "orders",
-        "order_lines",
-        "order_events",
-        "webhook_receipts",
-        "jobs",
-    ] {
+    for table in INTAKE_TABLES {
         assert_eq!(app.rows(table).await, 0, "rows in {table}");
     }
     assert_eq!(app.counts().await["all"], 0);
@@ -27,8 +21,7 @@ fn signed(topic: &str, body: &[u8]) -> ShopifyWebhook {
 
 #[tokio::test]
 async fn a_malformed_json_webhook_with_a_valid_signature_is_refused_and_not_stored() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     for body in [
         &b"{\"id\": 1, \"name\": "[..],
         b"not json at all",
@@ -149,8 +142,7 @@ async fn bad_bearer_tokens_are_401_json_errors() {
 
 #[tokio::test]
 async fn a_shopify_order_missing_required_fields_is_a_422_naming_the_field() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     type Mutation = Box<dyn Fn(&mut serde_json::Value)>;
     let cases: Vec<(&str, Mutation)> = vec![
         (
@@ -201,11 +193,7 @@ async fn a_shopify_order_missing_required_fields_is_a_422_naming_the_field() {
     for (field, mutate) in cases {
         let mut order = paid_order(8101, "#8101");
         mutate(&mut order);
-        let response = app
-            .send_shopify(&shopify_hook("orders/create", &order), SHOPIFY_SECRET)
-            .await;
-        let message =
-            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        let message = app.refused_order(&order).await;
         assert!(message.contains(field), "{field}: {message}");
     }
     assert_nothing_stored(&app).await;
@@ -215,15 +203,11 @@ async fn a_shopify_order_missing_required_fields_is_a_422_naming_the_field() {
 /// The connector promises that messages never quote personal data.
 #[tokio::test]
 async fn a_payload_error_does_not_echo_personal_data() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let mut order = paid_order(8201, "#8201");
     order["shipping_address"] = json!("742 Evergreen Terrace, Springfield");
     order["customer"] = json!("homer.simpson@example.com");
-    let response = app
-        .send_shopify(&shopify_hook("orders/create", &order), SHOPIFY_SECRET)
-        .await;
-    let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let message = app.refused_order(&order).await;
     assert!(!message.contains("Evergreen"), "{message}");
     assert!(!message.contains("homer.simpson"), "{message}");
     assert_nothing_stored(&app).await;
@@ -264,8 +248,7 @@ async fn a_non_numeric_job_id_is_a_400_json_error() {
 #[tokio::test]
 async fn every_error_answer_has_a_code_and_a_message() {
     // A sweep over one request of each kind of failure, checked by `expect_error`.
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let order = paid_order(8301, "#8301");
     let good = shopify_hook("orders/create", &order);
 

@@ -6,9 +6,10 @@
 //! chromedriver these tests FAIL, on purpose: a dashboard test that silently passes tests
 //! nothing.
 
-use crate::paying::{app_with, cj, one_line_order, put_settings, top_up, wait_status};
+use crate::support::cj_world::{awaiting_payment, cj_shop, one_line_order, purchase, wait_status};
 use crate::support::*;
-use dropflow::storage::accounts::{create_user, NewUser, Role, DEFAULT_ACCOUNT};
+use crate::warehouse::stage;
+use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
 use dropflow_core::ids::StoreId;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -18,7 +19,6 @@ use std::time::Duration;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-const PASSWORD: &str = "correct horse battery";
 
 /// A chromedriver of this test, killed when dropped.
 struct Driver {
@@ -97,61 +97,56 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
-async fn add_user(
-    app: &TestApp,
-    email: &str,
-    role: Role,
-    stores: &[StoreId],
-    vendor: Option<&str>,
-) {
-    create_user(
-        &app.db,
-        NewUser {
-            account_id: DEFAULT_ACCOUNT,
-            email,
-            password: PASSWORD,
-            role,
-            stores,
-            vendor,
-        },
-    )
-    .await
-    .expect("create user");
+/// Signs in through the login form as `email` (every test user has [`PASSWORD`]).
+async fn log_in(client: &Client, app: &TestApp, email: &str) {
+    client.goto(&app.url("/login")).await.expect("open login");
+    fill(client, "email", email).await;
+    fill(client, "password", PASSWORD).await;
+    click(client, Locator::Css("button[type=submit]"), "sign in").await;
 }
 
-async fn log_in(client: &Client, app: &TestApp, email: &str, password: &str) {
-    client.goto(&app.url("/login")).await.expect("open login");
+/// A browser `width` pixels wide, signed in as `email`.
+async fn signed_in(driver: &Driver, app: &TestApp, width: u32, email: &str) -> Client {
+    let client = browser(driver, width).await;
+    log_in(&client, app, email).await;
     client
-        .find(Locator::Id("email"))
-        .await
-        .expect("email field")
-        .send_keys(email)
-        .await
-        .expect("type e-mail");
+}
+
+/// Types `text` into the field with this id.
+async fn fill(client: &Client, id: &str, text: &str) {
     client
-        .find(Locator::Id("password"))
+        .find(Locator::Id(id))
         .await
-        .expect("password field")
-        .send_keys(password)
+        .unwrap_or_else(|e| panic!("no field #{id}: {e}"))
+        .send_keys(text)
         .await
-        .expect("type password");
+        .unwrap_or_else(|e| panic!("type into #{id}: {e}"));
+}
+
+/// Clicks what `locator` finds (`what` names it in a failure).
+async fn click(client: &Client, locator: Locator<'_>, what: &str) {
     client
-        .find(Locator::Css("button[type=submit]"))
+        .find(locator)
         .await
-        .expect("sign-in button")
+        .unwrap_or_else(|e| panic!("no {what}: {e}"))
         .click()
         .await
-        .expect("sign in");
+        .unwrap_or_else(|e| panic!("click {what}: {e}"));
+}
+
+/// The text of what `locator` finds (`what` names it in a failure).
+async fn text_of(client: &Client, locator: Locator<'_>, what: &str) -> String {
+    client
+        .find(locator)
+        .await
+        .unwrap_or_else(|e| panic!("no {what}: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("the text of {what}: {e}"))
 }
 
 async fn body_text(client: &Client) -> String {
-    client
-        .find(Locator::Css("body"))
-        .await
-        .expect("body")
-        .text()
-        .await
-        .expect("text")
+    text_of(client, Locator::Css("body"), "body").await
 }
 
 /// Waits (without reloading) until the page's text contains `wanted`: a click that submits
@@ -189,25 +184,13 @@ async fn reload_until(client: &Client, selector: &str, wanted: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
     let driver = start_driver();
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
-    put_settings(
-        &app,
-        &store,
-        json!({ "auto_order": true, "auto_pay": false, "price_guard_percent": null,
-            "notify_customer": false }),
-    )
-    .await;
-    top_up(&app, &store, "500.00").await;
-    let id = one_line_order(&app, &store, 9_400_001, "cj").await;
-    wait_status(&app, &id, "awaiting_payment").await;
-    add_user(&app, "owner@example.com", Role::Owner, &[], None).await;
+    let (_cj, app, _) = awaiting_payment(9_400_001).await;
+    add_owner(&app, "owner@example.com").await;
 
     let client = browser(&driver, 1280).await;
     client.goto(&app.url("/login")).await.expect("login page");
     screenshot(&client, "login").await;
-    log_in(&client, &app, "owner@example.com", PASSWORD).await;
+    log_in(&client, &app, "owner@example.com").await;
     wait_text(&client, "Awaiting Payment").await;
     // The tab link carries its count.
     let tab = client
@@ -218,47 +201,27 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
     tab.click().await.expect("open the tab");
     wait_text(&client, "#9400001").await;
     screenshot(&client, "orders").await;
-    client
-        .find(Locator::LinkText("#9400001"))
-        .await
-        .expect("the order in Awaiting Payment")
-        .click()
-        .await
-        .expect("open the order");
+    let order_link = Locator::LinkText("#9400001");
+    click(&client, order_link, "the order in Awaiting Payment").await;
     wait_text(&client, "Order #9400001").await;
     assert_eq!(
-        client
-            .find(Locator::Id("order-tab"))
-            .await
-            .expect("status")
-            .text()
-            .await
-            .expect("text"),
+        text_of(&client, Locator::Id("order-tab"), "status").await,
         "Awaiting Payment"
     );
     screenshot(&client, "order-detail").await;
-    client
-        .find(Locator::XPath("//button[normalize-space()='Pay']"))
-        .await
-        .expect("a Pay button")
-        .click()
-        .await
-        .expect("click Pay");
+    let pay = Locator::XPath("//button[normalize-space()='Pay']");
+    click(&client, pay, "a Pay button").await;
     assert!(wait_text(&client, "Payment queued")
         .await
         .contains("Payment queued"));
     let status = reload_until(&client, "#order-tab", "Awaiting Shipment").await;
     assert_eq!(status, "Awaiting Shipment");
     // Nothing left to pay: the button is gone; the timeline says who asked.
-    assert!(client
-        .find(Locator::XPath("//button[normalize-space()='Pay']"))
-        .await
-        .is_err());
+    assert!(client.find(pay).await.is_err());
     assert!(body_text(&client).await.contains("user:owner@example.com"));
 
     // The phone-width list.
-    let phone = browser(&driver, 390).await;
-    log_in(&phone, &app, "owner@example.com", PASSWORD).await;
+    let phone = signed_in(&driver, &app, 390, "owner@example.com").await;
     wait_text(&phone, "Awaiting Payment").await;
     phone.goto(&app.url("/orders")).await.expect("orders");
     wait_text(&phone, "#9400001").await;
@@ -271,25 +234,24 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
     let driver = start_driver();
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
+    let (_cj, app, store) = cj_shop().await;
     // The store has no Admin API set: the parcel waits for it, the push failing; this test is
     // about the vendor's form.
     app.expect_failed_jobs("shipment.push");
-    let store = app.shopify_store().await;
     let id = one_line_order(&app, &store, 9_400_002, "manual").await;
     wait_status(&app, &id, "awaiting_shipment").await;
+    let vendor = Some("vendor-a");
     add_user(
         &app,
+        DEFAULT_ACCOUNT,
         "vendor@example.com",
         Role::Vendor,
         &[],
-        Some("vendor-a"),
+        vendor,
     )
     .await;
 
-    let client = browser(&driver, 1280).await;
-    log_in(&client, &app, "vendor@example.com", PASSWORD).await;
+    let client = signed_in(&driver, &app, 1280, "vendor@example.com").await;
     let text = wait_text(&client, "Orders to ship").await;
     assert!(text.contains("#9400002"), "{text}");
     assert!(client
@@ -308,13 +270,12 @@ async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
                 .expect("tracking field");
             field.clear().await.expect("clear");
             field.send_keys(number).await.expect("type");
-            client
-                .find(Locator::Css("#to-ship button[type=submit]"))
-                .await
-                .expect("submit")
-                .click()
-                .await
-                .expect("submit");
+            click(
+                &client,
+                Locator::Css("#to-ship button[type=submit]"),
+                "submit",
+            )
+            .await;
         }
     };
     // One digit off a valid UPU S10 number: refused, saying why.
@@ -327,18 +288,14 @@ async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
     enter("RR123456785CN").await;
     let text = wait_text(&client, "Tracking recorded").await;
     assert!(text.contains("Tracking recorded"), "{text}");
-    let shipped = client
-        .find(Locator::Css("#shipped .tracking"))
-        .await
-        .expect("the shipped list")
-        .text()
-        .await
-        .expect("text");
+    let shipped = text_of(
+        &client,
+        Locator::Css("#shipped .tracking"),
+        "the shipped list",
+    )
+    .await;
     assert_eq!(shipped, "RR123456785CN");
-    assert_eq!(
-        crate::paying::purchase(&app, &id).await["status"],
-        json!("shipped")
-    );
+    assert_eq!(purchase(&app, &id).await["status"], json!("shipped"));
     // A vendor has no orders list.
     client.goto(&app.url("/orders")).await.expect("orders");
     assert!(wait_text(&client, "Not allowed")
@@ -355,24 +312,21 @@ async fn staff_of_one_store_cannot_open_another_stores_order() {
     let store_a: StoreId = app.shopify_store().await.parse().expect("id");
     let b_domain = "other-shop.myshopify.com";
     app.register_shopify_store(b_domain, SHOPIFY_SECRET).await;
-    let (_, ack_a) = app
-        .shopify_order("orders/create", &paid_order(9_400_010, "#A1"))
+    let order_a = app.create_order(&paid_order(9_400_010, "#A1")).await;
+    let order_b = app
+        .create_order_from(b_domain, &paid_order(9_400_011, "#B1"))
         .await;
-    let hook_b = dropflow_sandbox::shopify::ShopifyWebhook::new(
-        "orders/create",
-        b_domain,
-        dropflow_sandbox::body_bytes(&paid_order(9_400_011, "#B1")),
-    );
-    let ack_b = expect_json(
-        app.send_shopify(&hook_b, SHOPIFY_SECRET).await,
-        reqwest::StatusCode::OK,
+    add_user(
+        &app,
+        DEFAULT_ACCOUNT,
+        "staff@example.com",
+        Role::Staff,
+        &[store_a],
+        None,
     )
     .await;
-    let order_b = ack_b["order_id"].as_str().expect("order id").to_string();
-    add_user(&app, "staff@example.com", Role::Staff, &[store_a], None).await;
 
-    let client = browser(&driver, 1280).await;
-    log_in(&client, &app, "staff@example.com", PASSWORD).await;
+    let client = signed_in(&driver, &app, 1280, "staff@example.com").await;
     let list = wait_text(&client, "#A1").await;
     assert!(list.contains("#A1"), "{list}");
     assert!(!list.contains("#B1"), "{list}");
@@ -385,7 +339,6 @@ async fn staff_of_one_store_cannot_open_another_stores_order() {
         text.contains("Not found") && !text.contains("#B1"),
         "{text}"
     );
-    let order_a = ack_a["order_id"].as_str().expect("order id");
     client
         .goto(&app.url(&format!("/orders/{order_a}")))
         .await
@@ -406,31 +359,45 @@ async fn staff_of_one_store_cannot_open_another_stores_order() {
     app.stop().await;
 }
 
-/// Signs in over plain HTTP; the `Cookie` header value for the session.
-async fn session_cookie(app: &TestApp, email: &str) -> String {
-    let client = reqwest::Client::builder()
+/// A plain HTTP client that shows redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .expect("client");
+        .expect("client")
+}
+
+/// Opens the login page over plain HTTP and posts its form (with its cookie and CSRF token)
+/// as `email` with `password`; the answer.
+async fn post_login(
+    client: &reqwest::Client,
+    app: &TestApp,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     let login = client
         .get(app.url("/login"))
         .send()
         .await
         .expect("GET login");
     let login_cookie = set_cookie(&login, "dropflow_login");
-    let html = login.text().await.expect("html");
-    let token = csrf_in(&html);
-    let response = client
+    let token = csrf_in(&login.text().await.expect("html"));
+    client
         .post(app.url("/login"))
         .header("cookie", format!("dropflow_login={login_cookie}"))
         .form(&[
             ("csrf_token", token.as_str()),
             ("email", email),
-            ("password", PASSWORD),
+            ("password", password),
         ])
         .send()
         .await
-        .expect("POST login");
+        .expect("POST login")
+}
+
+/// Signs in over plain HTTP; the `Cookie` header value for the session.
+async fn session_cookie(app: &TestApp, email: &str) -> String {
+    let response = post_login(&no_redirects(), app, email, PASSWORD).await;
     assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
     let cookie = set_cookie(&response, "dropflow_session");
     let header = response
@@ -466,35 +433,15 @@ fn csrf_in(html: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_gets_the_generic_error_and_a_post_without_csrf_is_refused() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let (_, ack) = app
-        .shopify_order("orders/create", &paid_order(9_400_020, "#C1"))
-        .await;
-    let order = ack["order_id"].as_str().expect("order id").to_string();
-    add_user(&app, "owner2@example.com", Role::Owner, &[], None).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let app = TestApp::spawn_with_shop().await;
+    let order = app.create_order(&paid_order(9_400_020, "#C1")).await;
+    add_owner(&app, "owner2@example.com").await;
+    let client = no_redirects();
     let attempt = |email: &'static str, password: &'static str| {
-        let client = client.clone();
+        let client = &client;
         let app = &app;
         async move {
-            let login = client.get(app.url("/login")).send().await.expect("GET");
-            let cookie = set_cookie(&login, "dropflow_login");
-            let token = csrf_in(&login.text().await.expect("html"));
-            let response = client
-                .post(app.url("/login"))
-                .header("cookie", format!("dropflow_login={cookie}"))
-                .form(&[
-                    ("csrf_token", token.as_str()),
-                    ("email", email),
-                    ("password", password),
-                ])
-                .send()
-                .await
-                .expect("POST");
+            let response = post_login(client, app, email, password).await;
             (response.status(), response.text().await.expect("body"))
         }
     };
@@ -520,7 +467,7 @@ async fn a_wrong_password_gets_the_generic_error_and_a_post_without_csrf_is_refu
     assert!(locked.contains(message));
 
     // Signed in (another user), a POST without the CSRF token is refused and does nothing.
-    add_user(&app, "owner3@example.com", Role::Owner, &[], None).await;
+    add_owner(&app, "owner3@example.com").await;
     let cookie = session_cookie(&app, "owner3@example.com").await;
     let routes_before = app.jobs_for(&order, "order.route").await;
     let response = client
@@ -560,10 +507,18 @@ async fn a_wrong_password_gets_the_generic_error_and_a_post_without_csrf_is_refu
 async fn an_operator_scans_a_parcel_and_passes_its_item() {
     let driver = start_driver();
     let w = crate::warehouse::world().await;
-    add_user(&w.app, "operator@shop.example", Role::Warehouse, &[], None).await;
+    let operator = "operator@shop.example";
+    add_user(
+        &w.app,
+        DEFAULT_ACCOUNT,
+        operator,
+        Role::Warehouse,
+        &[],
+        None,
+    )
+    .await;
     let (id, number) = crate::warehouse_operator::shipped_to_warehouse(&w, 9_500_010).await;
-    let client = browser(&driver, 1000).await;
-    log_in(&client, &w.app, "operator@shop.example", PASSWORD).await;
+    let client = signed_in(&driver, &w.app, 1000, operator).await;
     wait_text(&client, "Scan the parcel").await;
     // The scan field has the focus: a barcode scanner types the number and Enter.
     let focused = client.active_element().await.expect("focused element");
@@ -577,13 +532,7 @@ async fn an_operator_scans_a_parcel_and_passes_its_item() {
         .expect("scan");
     let text = wait_text(&client, "ready to inspect").await;
     assert!(text.contains("order #9500010"), "{text}");
-    let listed = client
-        .find(Locator::Css("#to-inspect"))
-        .await
-        .expect("to inspect")
-        .text()
-        .await
-        .expect("text");
+    let listed = text_of(&client, Locator::Css("#to-inspect"), "to inspect").await;
     assert!(listed.contains("#9500010"), "{listed}");
     screenshot(&client, "warehouse").await;
     for name in [
@@ -592,35 +541,20 @@ async fn an_operator_scans_a_parcel_and_passes_its_item() {
         "undamaged",
         "marketing_material_removed",
     ] {
-        client
-            .find(Locator::Css(&format!("#to-inspect input[name={name}]")))
-            .await
-            .expect("checkbox")
-            .click()
-            .await
-            .expect("tick");
+        let checkbox = format!("#to-inspect input[name={name}]");
+        click(&client, Locator::Css(&checkbox), "checkbox").await;
     }
-    client
-        .find(Locator::Css("#to-inspect button[value=pass]"))
-        .await
-        .expect("pass button")
-        .click()
-        .await
-        .expect("pass");
+    click(
+        &client,
+        Locator::Css("#to-inspect button[value=pass]"),
+        "pass button",
+    )
+    .await;
     let text = wait_text(&client, "Inspection recorded: passed.").await;
     assert!(text.contains("Inspection recorded: passed."), "{text}");
-    let to_pack = client
-        .find(Locator::Css("#to-pack"))
-        .await
-        .expect("ready to pack")
-        .text()
-        .await
-        .expect("text");
+    let to_pack = text_of(&client, Locator::Css("#to-pack"), "ready to pack").await;
     assert!(to_pack.contains("#9500010"), "{to_pack}");
-    assert_eq!(
-        crate::warehouse::view(&w.app, &id).await["stage"],
-        json!("inspected")
-    );
+    assert_eq!(stage(&w.app, &id).await, json!("inspected"));
     client.close().await.expect("close");
     w.app.stop().await;
 }
@@ -629,11 +563,10 @@ async fn an_operator_scans_a_parcel_and_passes_its_item() {
 async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
     let driver = start_driver();
     let w = crate::warehouse::world().await;
-    add_user(&w.app, "owner@shop.example", Role::Owner, &[], None).await;
+    add_owner(&w.app, "owner@shop.example").await;
     let measures = json!({ "weight_g": 480, "length_cm": 25, "width_cm": 18, "height_cm": 8 });
     let (id, _) = crate::dashboard_warehouse::packed(&w, 9_600_010, measures).await;
-    let client = browser(&driver, 420).await;
-    log_in(&client, &w.app, "owner@shop.example", PASSWORD).await;
+    let client = signed_in(&driver, &w.app, 420, "owner@shop.example").await;
     wait_text(&client, "Orders").await;
     client
         .goto(&w.app.url(&format!("/orders/{id}")))
@@ -641,33 +574,20 @@ async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
         .expect("open the order");
     let text = wait_text(&client, "Packed: choose a carrier").await;
     assert!(text.contains("Carrier options"), "{text}");
-    client
-        .find(Locator::Css("#warehouse .carriers button[name=service]"))
-        .await
-        .expect("a Choose button")
-        .click()
-        .await
-        .expect("choose");
+    let choose = Locator::Css("#warehouse .carriers button[name=service]");
+    click(&client, choose, "a Choose button").await;
     let text = wait_text(&client, "Carrier chosen").await;
     assert!(text.contains("Carrier chosen"), "{text}");
-    client
-        .find(Locator::Css(
-            "#warehouse form[action$='/shipping/pay'] button",
-        ))
-        .await
-        .expect("the Pay shipping fee button")
-        .click()
-        .await
-        .expect("pay");
+    let pay_fee = Locator::Css("#warehouse form[action$='/shipping/pay'] button");
+    click(&client, pay_fee, "the Pay shipping fee button").await;
     let text = wait_text(&client, "paid from the wallet").await;
     assert!(text.contains("paid from the wallet"), "{text}");
-    let paid = client
-        .find(Locator::Css("#warehouse .package-paid"))
-        .await
-        .expect("the fee paid line")
-        .text()
-        .await
-        .expect("text");
+    let paid = text_of(
+        &client,
+        Locator::Css("#warehouse .package-paid"),
+        "the fee paid line",
+    )
+    .await;
     assert!(paid.starts_with("paid"), "{paid}");
     client
         .execute(
@@ -690,10 +610,7 @@ async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
         json!(true),
         "the Warehouse section is wider than the phone"
     );
-    assert_eq!(
-        crate::warehouse::view(&w.app, &id).await["stage"],
-        json!("fee_paid")
-    );
+    assert_eq!(stage(&w.app, &id).await, json!("fee_paid"));
     client.close().await.expect("close");
     w.app.stop().await;
 }
@@ -703,19 +620,7 @@ async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_supplier_error_wraps_inside_its_card_on_a_phone() {
     let driver = start_driver();
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
-    put_settings(
-        &app,
-        &store,
-        json!({ "auto_order": true, "auto_pay": false, "price_guard_percent": null,
-            "notify_customer": false }),
-    )
-    .await;
-    top_up(&app, &store, "500.00").await;
-    let id = one_line_order(&app, &store, 9_400_101, "cj").await;
-    wait_status(&app, &id, "awaiting_payment").await;
+    let (_cj, app, id) = awaiting_payment(9_400_101).await;
     // What a supplier may answer: one token with no place to break.
     let long = format!(
         "{{\"code\":1603101,\"message\":\"order_pay_fail\",\"data\":\"{}\"}}",
@@ -727,10 +632,9 @@ async fn a_long_supplier_error_wraps_inside_its_card_on_a_phone() {
         .execute(&app.db.writer)
         .await
         .expect("set the supplier's error");
-    add_user(&app, "owner@example.com", Role::Owner, &[], None).await;
+    add_owner(&app, "owner@example.com").await;
 
-    let phone = browser(&driver, 390).await;
-    log_in(&phone, &app, "owner@example.com", PASSWORD).await;
+    let phone = signed_in(&driver, &app, 390, "owner@example.com").await;
     wait_text(&phone, "Awaiting Payment").await;
     phone
         .goto(&app.url(&format!("/orders/{id}")))

@@ -139,13 +139,9 @@ async fn a_created_token_is_the_last_line_and_works_against_the_api() {
 
 #[tokio::test]
 async fn orders_list_and_show_read_what_was_ingested() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let (_, ack) = app
-        .shopify_order("orders/create", &paid_order(4242, "#1001"))
-        .await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
-    let pending = shopify_order(4243, "#1002", "pending", "2024-05-01T10:00:00-05:00");
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&paid_order(4242, "#1001")).await;
+    let pending = pending_order(4243, "#1002");
     app.shopify_order("orders/create", &pending).await;
     let dir = app.testdb.dir.path();
     let url = app.testdb.url.as_str();

@@ -31,8 +31,7 @@ fn tally(acks: &[Value]) -> HashMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_distinct_orders_sent_at_once_are_all_created() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let hooks: Vec<ShopifyWebhook> = (1..=200u64)
         .map(|i| {
             shopify_hook(
@@ -60,8 +59,7 @@ async fn two_hundred_distinct_orders_sent_at_once_are_all_created() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_fifty_deliveries_sent_twice_at_once_make_fifty_orders() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let originals: Vec<ShopifyWebhook> = (1..=50u64)
         .map(|i| {
             shopify_hook(
@@ -89,8 +87,7 @@ async fn the_same_fifty_deliveries_sent_twice_at_once_make_fifty_orders() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_and_update_events_of_one_order_arriving_together_make_one_order() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let mut hooks = Vec::new();
     for i in 1..=50u64 {
         let name = format!("#{}", 30_000 + i);
@@ -121,8 +118,7 @@ async fn create_and_update_events_of_one_order_arriving_together_make_one_order(
 /// delivered to both, and a later update of the same order to the second, all at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processes_on_one_database_store_each_order_once() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let other = dropflow::app::start_on(
         &test_config(&app.testdb),
         app.testdb.connect_raw().await,

@@ -2,14 +2,12 @@
 //! the real login form: scoping, roles, CSRF, validation, logo upload, top-up and ledger.
 
 use crate::support::*;
-use dropflow::storage::accounts::{self, NewUser, Role};
+use dropflow::storage::accounts::{self, Role};
 use dropflow::storage::{branding, settings};
 use dropflow_core::ids::StoreId;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
 use std::collections::BTreeMap;
-
-pub(crate) const PASSWORD: &str = "correct horse battery";
 
 /// A client that keeps cookies by hand (the session cookie is `Secure`, which a cookie store
 /// would not send over the tests' plain HTTP) and does not follow redirects.
@@ -113,36 +111,19 @@ impl Browser {
         fields: &[(&str, &str)],
         file: Option<(&str, &str, &[u8])>,
     ) -> Response {
-        let boundary = "----dropflowtestboundary7MA4YWxk";
-        let mut body = Vec::new();
+        let mut form = Multipart::new("----dropflowtestboundary7MA4YWxk");
         for (k, v) in fields {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-                )
-                .as_bytes(),
-            );
+            form = form.text(k, v.as_bytes());
         }
         if let Some((name, kind, bytes)) = file {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; \
-                     filename=\"{name}\"\r\nContent-Type: {kind}\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
+            form = form.file("logo", name, kind, bytes);
         }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = form.finish();
         let response = self
             .client
             .post(format!("{}{path}", self.base))
             .header(COOKIE, self.cookie_header())
-            .header(
-                CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
+            .header(CONTENT_TYPE, content_type)
             .body(body)
             .send()
             .await
@@ -167,19 +148,7 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 async fn user(app: &TestApp, account: &str, email: &str, role: Role, stores: &[StoreId]) {
-    accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: account,
-            email,
-            password: PASSWORD,
-            role,
-            stores,
-            vendor: None,
-        },
-    )
-    .await
-    .unwrap();
+    add_user(app, account, email, role, stores, None).await;
 }
 
 /// The smallest valid PNG header plus padding to `len` bytes.
@@ -702,10 +671,10 @@ async fn stopped_orders_show_their_reason_and_are_in_needs_attention() {
     let mut held = paid_order(6101, "#6101");
     held["shipping_address"]["zip"] = serde_json::json!("9501");
     let (_, ack) = app.shopify_order("orders/create", &held).await;
-    let held_id = ack["order_id"].as_str().unwrap().to_string();
-    let unpaid = shopify_order(6102, "#6102", "pending", "2024-05-01T10:00:00-05:00");
+    let held_id = order_id(&ack);
+    let unpaid = pending_order(6102, "#6102");
     let (_, ack) = app.shopify_order("orders/create", &unpaid).await;
-    let unpaid_id = ack["order_id"].as_str().unwrap().to_string();
+    let unpaid_id = order_id(&ack);
 
     let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
     let on_hold = owner.get("/orders?tab=on_hold").await.text().await.unwrap();

@@ -6,6 +6,7 @@ use chrono::{Duration, TimeZone, Utc};
 use dropflow::storage::accounts::{self, Scope};
 use dropflow::storage::dashboard_stats::{orders_per_day, shipping_times, Window};
 use dropflow::storage::{stores, Database};
+use dropflow_core::ids::StoreId;
 use dropflow_core::intake::Platform;
 use dropflow_core::tab::Tab;
 
@@ -63,22 +64,29 @@ async fn shipped(db: &Database, order_id: &str, so: &str, paid_at: Option<i64>, 
     }
 }
 
+/// A store of the default account ("mine"), one of another account ("theirs"), and that
+/// account's id.
+async fn mine_and_theirs(db: &Database) -> (StoreId, StoreId, String) {
+    let mine = stores::create(db, Platform::Shopify, "mine.example", "s")
+        .await
+        .unwrap()
+        .id;
+    let other_account = accounts::create_account(db, "other").await.unwrap();
+    let theirs = stores::create(db, Platform::Shopify, "theirs.example", "s")
+        .await
+        .unwrap()
+        .id;
+    accounts::assign_store(db, theirs, &other_account)
+        .await
+        .unwrap();
+    (mine, theirs, other_account)
+}
+
 #[tokio::test]
 async fn orders_per_day_by_tab_within_the_scope() {
     let testdb = TestDb::create().await;
     let db = testdb.connect().await;
-    let mine = stores::create(&db, Platform::Shopify, "mine.example", "s")
-        .await
-        .unwrap()
-        .id;
-    let other_account = accounts::create_account(&db, "other").await.unwrap();
-    let theirs = stores::create(&db, Platform::Shopify, "theirs.example", "s")
-        .await
-        .unwrap()
-        .id;
-    accounts::assign_store(&db, theirs, &other_account)
-        .await
-        .unwrap();
+    let (mine, theirs, other_account) = mine_and_theirs(&db).await;
     let (m, t) = (mine.to_string(), theirs.to_string());
     order(&db, &m, "a1", "awaiting_order", day(1) + 5 * HOUR).await;
     order(&db, &m, "a2", "awaiting_order", day(1) + 23 * HOUR).await;
@@ -140,18 +148,7 @@ async fn orders_per_day_by_tab_within_the_scope() {
 async fn payment_to_shipment_percentiles_per_day() {
     let testdb = TestDb::create().await;
     let db = testdb.connect().await;
-    let mine = stores::create(&db, Platform::Shopify, "mine.example", "s")
-        .await
-        .unwrap()
-        .id;
-    let other_account = accounts::create_account(&db, "other").await.unwrap();
-    let theirs = stores::create(&db, Platform::Shopify, "theirs.example", "s")
-        .await
-        .unwrap()
-        .id;
-    accounts::assign_store(&db, theirs, &other_account)
-        .await
-        .unwrap();
+    let (mine, theirs, other_account) = mine_and_theirs(&db).await;
     let (m, t) = (mine.to_string(), theirs.to_string());
     for (i, id) in ["o1", "o2", "o3", "o4", "o5", "o6"].iter().enumerate() {
         order(

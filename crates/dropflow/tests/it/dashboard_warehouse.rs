@@ -6,16 +6,15 @@
 use crate::dashboard_pages::Browser;
 use crate::support::*;
 use crate::warehouse::{
-    all_paid, checklist, inbound_numbers, inspect, order, pack, scan, sellers_ship, view,
-    wait_stage, world, World, PNG,
+    all_paid, checklist, inbound, inbound_numbers, inspect, order, pack, pass_arrived, scan,
+    sellers_ship, shipped_by_sellers, view, wait_stage, world, World, PNG,
 };
-use crate::warehouse_operator::{shipped_to_warehouse, user_token};
+use crate::warehouse_operator::shipped_to_warehouse;
 use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
 use dropflow_core::ids::StoreId;
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
-use std::time::Duration;
 
 const OWNER: &str = "owner@shop.example";
 
@@ -43,16 +42,16 @@ fn section<'a>(page: &'a str, marker: &str) -> &'a str {
     &rest[..rest.find("</section>").unwrap_or(rest.len())]
 }
 
-/// Passes every item of the order waiting for inspection (through the API, as the operator).
-async fn pass_arrived(app: &TestApp, id: &str) {
-    let v = view(app, id).await;
-    for item in v["items"].as_array().expect("items") {
-        if item["state"]["state"] == json!("arrived") {
-            let item = item["id"].as_str().expect("item id");
-            let passed = inspect(app, item, "pass", &checklist(true), None, None).await;
-            expect_json(passed, StatusCode::OK).await;
-        }
-    }
+/// Chooses carrier service `code` for the package through the page's form (with the
+/// session's CSRF token); the answer.
+async fn choose_service(b: &mut Browser, id: &str, package_id: &str, code: &str) -> Response {
+    let csrf = b.csrf().await;
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("package_id", package_id),
+        ("service", code),
+    ];
+    b.post_form(&format!("/orders/{id}/shipping"), &form).await
 }
 
 /// A one-item order, received, passed and packed with `measures`: the package.
@@ -90,21 +89,9 @@ async fn usd_wallet(w: &World) -> Value {
 async fn an_owner_ships_what_is_here_chooses_a_carrier_and_pays_the_fee() {
     let w = world().await;
     let app = &w.app;
-    let (id, _) = order(&w, 9_600_001, 2).await;
-    all_paid(app, &id, 2).await;
-    sellers_ship(&w, &id).await;
+    let (id, _) = shipped_by_sellers(&w, 9_600_001, 2).await;
     // Until the purchases are paid the order has no warehouse leg (404): ask again.
-    let arrived = eventually(Duration::from_secs(20), || async {
-        app.api_get(&format!("/api/v1/orders/{id}/warehouse"))
-            .await
-            .json::<Value>()
-            .await
-            .is_ok_and(|v| v["inbound"].as_array().is_some_and(|a| a.len() == 2))
-    })
-    .await;
-    assert!(arrived, "{}", view(app, &id).await);
-    let v = view(app, &id).await;
-    let numbers = inbound_numbers(&v);
+    let numbers = inbound(app, &id, 2).await;
     scan(app, &numbers[0]).await;
     wait_stage(app, &id, "partly_arrived").await;
     pass_arrived(app, &id).await;
@@ -160,16 +147,7 @@ async fn an_owner_ships_what_is_here_chooses_a_carrier_and_pays_the_fee() {
 
     let cheapest = quote_by_price(&package, false);
     let code = cheapest["code"].as_str().expect("code");
-    let chosen = b
-        .post_form(
-            &format!("/orders/{id}/shipping"),
-            &[
-                ("csrf_token", &csrf),
-                ("package_id", package_id),
-                ("service", code),
-            ],
-        )
-        .await;
+    let chosen = choose_service(&mut b, &id, package_id, code).await;
     let page = posted_back(&mut b, chosen, &id).await;
     assert!(page.contains("Carrier chosen"), "{page}");
     let block = section(&page, &format!("id=\"package-{package_id}\""));
@@ -323,17 +301,7 @@ async fn other_stores_staff_get_404_a_post_without_csrf_changes_nothing_and_a_sh
         s.get(&format!("/orders/{id}")).await.status(),
         StatusCode::NOT_FOUND
     );
-    let csrf = s.csrf().await;
-    let refused = s
-        .post_form(
-            &format!("/orders/{id}/shipping"),
-            &[
-                ("csrf_token", &csrf),
-                ("package_id", package_id),
-                ("service", code),
-            ],
-        )
-        .await;
+    let refused = choose_service(&mut s, &id, package_id, code).await;
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
     assert_eq!(view(app, &id).await["stage"], json!("packed"));
 
@@ -353,18 +321,9 @@ async fn other_stores_staff_get_404_a_post_without_csrf_changes_nothing_and_a_sh
     assert!(v["packages"][0]["carrier_code"].is_null(), "{v}");
 
     // Chosen on the page; paying finds the wallet short: said, nothing paid, it waits.
-    let csrf = b.csrf().await;
-    let chosen = b
-        .post_form(
-            &format!("/orders/{id}/shipping"),
-            &[
-                ("csrf_token", &csrf),
-                ("package_id", package_id),
-                ("service", code),
-            ],
-        )
-        .await;
+    let chosen = choose_service(&mut b, &id, package_id, code).await;
     posted_back(&mut b, chosen, &id).await;
+    let csrf = b.csrf().await;
     let before = usd_wallet(&w).await;
     let short = b
         .post_form(

@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use dropflow::events::{self, attention, EventsConfig};
 use dropflow::jobs::backoff::Backoff;
 use dropflow::notify::{self, Notifier};
+use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
 use dropflow::storage::orders::{self as store, ListQuery};
 use dropflow::storage::{now_ms, Database};
 use dropflow_core::event::{Actor, OrderEvent};
@@ -225,23 +226,11 @@ async fn a_manual_vendor_is_mailed_the_order_handed_to_them_with_their_lines_and
         ("vendor@acme.test", "vendor-a"),
         ("other@elsewhere.test", "vendor-b"),
     ] {
-        dropflow::storage::accounts::create_user(
-            &app.db,
-            dropflow::storage::accounts::NewUser {
-                account_id: dropflow::storage::accounts::DEFAULT_ACCOUNT,
-                email,
-                password: "correct horse battery staple",
-                role: dropflow::storage::accounts::Role::Vendor,
-                stores: &[],
-                vendor: Some(handle),
-            },
-        )
-        .await
-        .unwrap();
+        add_user(app, DEFAULT_ACCOUNT, email, Role::Vendor, &[], Some(handle)).await;
     }
     let mut order = paid_order(7301, "#7301");
     order["line_items"] = json!([order["line_items"][0].clone()]);
-    crate::paying::map_to(app, &store, &order, "manual").await;
+    crate::support::cj_world::map_to(app, &store, &order, "manual").await;
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     assert!(ack["order_id"].is_string(), "{ack}");
 
@@ -271,46 +260,16 @@ async fn a_manual_vendor_is_mailed_the_order_handed_to_them_with_their_lines_and
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_vendor_is_mailed_only_its_items_with_badge_link_cost_and_variant_words() {
-    use crate::vendor_items::{map_to_vendor, shared_order, LINK_A, LINK_B};
+    use crate::vendor_items::{map_shared_order, shared_order, LINK_A, LINK_B, VENDOR_B_ONLY};
     let server = SmtpServer::start().await.unwrap();
     let setup = Setup::start_with(Some(&server), true).await;
     let app = &setup.app;
     let store = app.shopify_store().await;
     for (email, handle) in [("a@vendor.test", "vendor-a"), ("b@vendor.test", "vendor-b")] {
-        dropflow::storage::accounts::create_user(
-            &app.db,
-            dropflow::storage::accounts::NewUser {
-                account_id: dropflow::storage::accounts::DEFAULT_ACCOUNT,
-                email,
-                password: "correct horse battery staple",
-                role: dropflow::storage::accounts::Role::Vendor,
-                stores: &[],
-                vendor: Some(handle),
-            },
-        )
-        .await
-        .unwrap();
+        add_user(app, DEFAULT_ACCOUNT, email, Role::Vendor, &[], Some(handle)).await;
     }
     let order = shared_order(7311);
-    let lines = order["line_items"].as_array().unwrap();
-    map_to_vendor(
-        app,
-        &store,
-        &lines[0]["variant_id"],
-        "vendor-a",
-        "4.20",
-        LINK_A,
-    )
-    .await;
-    map_to_vendor(
-        app,
-        &store,
-        &lines[1]["variant_id"],
-        "vendor-b",
-        "9.99",
-        LINK_B,
-    )
-    .await;
+    map_shared_order(app, &store, &order).await;
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     assert!(ack["order_id"].is_string(), "{ack}");
 
@@ -347,13 +306,7 @@ async fn each_vendor_is_mailed_only_its_items_with_badge_link_cost_and_variant_w
         "{html}"
     );
     for part in [&text, &html] {
-        for theirs in [
-            "Secret Gadget",
-            "Blue / S",
-            "9.99",
-            "supplier-b.test",
-            "hidden-ref",
-        ] {
+        for theirs in VENDOR_B_ONLY {
             assert!(
                 !part.contains(theirs),
                 "vendor A is told {theirs:?}: {part}"
@@ -948,8 +901,7 @@ async fn the_horizon_waits_at_a_fresh_gap_and_passes_an_old_one() {
 
 #[tokio::test]
 async fn without_a_configured_address_merchant_mail_goes_to_the_accounts_first_owner() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let id = ingest(&app, 8_801, "#8801").await;
     let event = OrderEvent::NeedsAttention {
         reason: "not placed".into(),
@@ -972,19 +924,7 @@ async fn without_a_configured_address_merchant_mail_goes_to_the_accounts_first_o
         "no owner yet: no merchant mail"
     );
     for email in ["first@shop.test", "second@shop.test"] {
-        dropflow::storage::accounts::create_user(
-            &app.db,
-            dropflow::storage::accounts::NewUser {
-                account_id: dropflow::storage::accounts::DEFAULT_ACCOUNT,
-                email,
-                password: "long enough password",
-                role: dropflow::storage::accounts::Role::Owner,
-                stores: &[],
-                vendor: None,
-            },
-        )
-        .await
-        .unwrap();
+        add_owner(&app, email).await;
     }
     assert_eq!(merchant_of(&app).await.as_deref(), Some("first@shop.test"));
     app.stop().await;
@@ -992,8 +932,7 @@ async fn without_a_configured_address_merchant_mail_goes_to_the_accounts_first_o
 
 #[tokio::test]
 async fn a_merchant_mail_the_store_turned_off_is_not_written() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let store = app.shopify_store_id().await;
     let id = ingest(&app, 8_802, "#8802").await;
     let event = OrderEvent::NeedsAttention {

@@ -3,31 +3,11 @@
 //! 503 with readiness reflecting them (item 7) and `/metrics` for the operator (item 8).
 
 use crate::support::*;
-use crate::warehouse_operator::user_token;
 use dropflow::storage::accounts::{self, Role};
 use dropflow::storage::Engine;
 use dropflow_core::ids::StoreId;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn put(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
-    app.client()
-        .put(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("PUT")
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
-    app.client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET")
-}
 
 /// Issue 12 item 2: an owner of any account rewrote the rate tables and refund rules of
 /// every account. Only warehouse users of the installation's operator account change them;
@@ -45,28 +25,10 @@ async fn only_the_installations_operators_change_rates_and_refund_rules() {
     let staff = user_token(&app, default, "staff@a.example", Role::Staff, &[mine]).await;
     let other_owner = user_token(&app, &other, "owner@b.example", Role::Owner, &[]).await;
     let other_warehouse = user_token(&app, &other, "wh@b.example", Role::Warehouse, &[]).await;
-    let vendor = {
-        let user = accounts::create_user(
-            &app.db,
-            accounts::NewUser {
-                account_id: default,
-                email: "vendor@a.example",
-                password: "correct horse battery",
-                role: Role::Vendor,
-                stores: &[],
-                vendor: Some("acme"),
-            },
-        )
-        .await
-        .expect("vendor");
-        dropflow::storage::tokens::create_for(&app.db, "vendor", Some(&user.id))
-            .await
-            .expect("token")
-            .1
-    };
+    let vendor = vendor_token(&app, "vendor@a.example", "acme").await;
 
     for path in ["/api/v1/warehouse/rates", "/api/v1/warehouse/refund-rules"] {
-        let sample = expect_json(get(&app, &operator, path).await, StatusCode::OK).await;
+        let sample = expect_json(app.get_as(&operator, path).await, StatusCode::OK).await;
         let toml = sample["toml"].as_str().expect("toml").to_string();
         let changed = json!({ "toml": format!("{toml}\n# changed by the operator\n") });
         // Merchants and other accounts' operators may never change what applies to all.
@@ -78,26 +40,26 @@ async fn only_the_installations_operators_change_rates_and_refund_rules() {
             ("vendor", &vendor),
             ("unowned token", &app.token),
         ] {
-            let response = put(&app, token, path, &changed).await;
+            let response = app.put_as(token, path, &changed).await;
             assert_eq!(response.status(), StatusCode::FORBIDDEN, "{who} on {path}");
         }
         assert_eq!(
-            expect_json(get(&app, &owner, path).await, StatusCode::OK).await["toml"],
+            expect_json(app.get_as(&owner, path).await, StatusCode::OK).await["toml"],
             json!(toml),
             "nothing changed"
         );
         // The installation's operator changes it; every merchant reads the new document.
-        expect_json(put(&app, &operator, path, &changed).await, StatusCode::OK).await;
+        expect_json(app.put_as(&operator, path, &changed).await, StatusCode::OK).await;
         for (who, token) in [
             ("owner", &owner),
             ("staff", &staff),
             ("other account's owner", &other_owner),
             ("operator", &operator),
         ] {
-            let read = expect_json(get(&app, token, path).await, StatusCode::OK).await;
+            let read = expect_json(app.get_as(token, path).await, StatusCode::OK).await;
             assert_eq!(read["toml"], changed["toml"], "{who} reads {path}");
         }
-        let refused = get(&app, &vendor, path).await;
+        let refused = app.get_as(&vendor, path).await;
         assert_eq!(
             refused.status(),
             StatusCode::FORBIDDEN,
@@ -135,11 +97,7 @@ async fn impossible_amounts_and_quantities_are_refused_naming_the_field() {
         (absurd, "line_items[0].quantity"),
         (empty, "line_items"),
     ] {
-        let response = app
-            .send_shopify(&shopify_hook("orders/create", &order), SHOPIFY_SECRET)
-            .await;
-        let message =
-            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        let message = app.refused_order(&order).await;
         assert!(message.contains(field), "{field}: {message}");
     }
     assert_eq!(app.rows("orders").await, 0);
@@ -158,8 +116,7 @@ async fn implausible_orders_are_held_for_a_person_not_bought() {
     app.shopify_store().await;
     let mut bulk = paid_order(601, "#601");
     with_first_line(&mut bulk, "quantity", json!(500));
-    let (_, ack) = app.shopify_order("orders/create", &bulk).await;
-    let id = ack["order_id"].as_str().expect("order id").to_string();
+    let id = app.create_order(&bulk).await;
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], json!("on_hold"), "{detail}");
     let holds = detail["holds"].as_array().expect("holds");
@@ -178,11 +135,7 @@ async fn implausible_orders_are_held_for_a_person_not_bought() {
         "nothing is routed or bought"
     );
     // A person accepts it: the hold is released and the order goes on.
-    let released = app
-        .api_post_empty(&format!(
-            "/api/v1/orders/{id}/holds/implausible_order/release"
-        ))
-        .await;
+    let released = app.release_hold(&id, "implausible_order").await;
     assert_eq!(released.status(), StatusCode::OK);
     assert_eq!(app.jobs_for(&id, "order.route").await, 1);
     app.stop().await;
@@ -251,9 +204,10 @@ async fn metrics_want_the_operators_token_and_name_no_tenant() {
     app.shopify_order("orders/create", &paid_order(1, "#1"))
         .await;
     assert_eq!(app.get("/metrics").await.status(), StatusCode::UNAUTHORIZED);
-    let wrong = get(&app, "not-the-token", "/metrics").await;
+    let wrong = app.get_as("not-the-token", "/metrics").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let text = get(&app, "metrics-s3cret-token", "/metrics")
+    let text = app
+        .get_as("metrics-s3cret-token", "/metrics")
         .await
         .text()
         .await

@@ -5,7 +5,6 @@
 //! changes nothing of theirs.
 
 use crate::support::*;
-use crate::warehouse_operator::user_token;
 use dropflow::storage::accounts::{self, Role};
 use dropflow_core::ids::StoreId;
 use reqwest::StatusCode;
@@ -39,7 +38,7 @@ async fn victim(app: &TestApp) -> Victim {
         .unwrap_or("bob.norman@mail.example.com")
         .to_string();
     let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let order_id = ack["order_id"].as_str().expect("order id").to_string();
+    let order_id = order_id(&ack);
     let endpoint = expect_json(
         app.api_post(
             &format!("/api/v1/stores/{store}/webhook-endpoints"),
@@ -144,25 +143,10 @@ async fn no_route_shows_or_changes_another_callers_objects() {
             "staff of another store",
             user_token(&app, default, "staff@a.example", Role::Staff, &[second]).await,
         ),
-        ("vendor", {
-            let user = accounts::create_user(
-                &app.db,
-                accounts::NewUser {
-                    account_id: default,
-                    email: "vendor@a.example",
-                    password: "correct horse battery",
-                    role: Role::Vendor,
-                    stores: &[],
-                    vendor: Some("acme"),
-                },
-            )
-            .await
-            .expect("vendor");
-            dropflow::storage::tokens::create_for(&app.db, "vendor", Some(&user.id))
-                .await
-                .expect("token")
-                .1
-        }),
+        (
+            "vendor",
+            vendor_token(&app, "vendor@a.example", "acme").await,
+        ),
         (
             "another account's warehouse",
             user_token(&app, &other, "wh@b.example", Role::Warehouse, &[]).await,

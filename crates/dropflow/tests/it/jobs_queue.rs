@@ -523,10 +523,7 @@ async fn the_apps_runner_runs_the_route_job_that_ingest_queued() {
     }
     let app = TestApp::spawn_with(registry).await;
     app.shopify_store().await;
-    let (_, ack) = app
-        .shopify_order("orders/create", &paid_order(9901, "#9901"))
-        .await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let id = app.create_order(&paid_order(9901, "#9901")).await;
     let check = seen.clone();
     assert!(
         eventually(Duration::from_secs(10), || {
@@ -552,8 +549,7 @@ async fn the_apps_runner_runs_the_route_job_that_ingest_queued() {
 
 #[tokio::test]
 async fn a_job_without_a_handler_in_this_process_waits_untouched() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let (_, ack) = app
         .shopify_order("orders/create", &paid_order(9902, "#9902"))
         .await;

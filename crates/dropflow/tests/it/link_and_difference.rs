@@ -3,10 +3,9 @@
 //! our reference), and buying only the difference when a line's quantity went up after its
 //! purchase, from the API and from the order page's flag card.
 
-use crate::dashboard_pages::{Browser, PASSWORD};
-use crate::paying::{app_with, cj, map_to};
+use crate::dashboard_pages::Browser;
+use crate::support::cj_world::{cj_shop, map_to, map_to_manual};
 use crate::support::*;
-use dropflow::storage::accounts::{self, NewUser, Role};
 use dropflow::suppliers::cj::{ApiKey, Cj, CjConfig};
 use dropflow::suppliers::Supplier;
 use dropflow_core::money::Money;
@@ -20,12 +19,15 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{id}/flags"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+/// Whether the order's first purchase reaches `status` in time.
+async fn first_purchase_reaches(app: &TestApp, id: &str, status: &str) -> bool {
+    eventually(WAIT, || async {
+        app.supplier_orders(id)
+            .await
+            .first()
+            .is_some_and(|p| p["status"] == json!(status))
+    })
+    .await
 }
 
 /// A CJ order made outside dropflow (as a person would in CJ's dashboard), under `reference`.
@@ -58,15 +60,8 @@ async fn refused_purchase(app: &TestApp, store: &str, id: u64) -> (String, Value
     let mut order = paid_order(id, &format!("#{id}"));
     order["line_items"] = json!([order["line_items"][0].clone()]);
     map_to(app, store, &order, "cj").await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
-    let refused = eventually(WAIT, || async {
-        app.supplier_orders(&id)
-            .await
-            .first()
-            .is_some_and(|p| p["status"] == json!("rejected"))
-    })
-    .await;
+    let id = app.create_order(&order).await;
+    let refused = first_purchase_reaches(app, &id, "rejected").await;
     assert!(refused, "{:?}", app.supplier_orders(&id).await);
     let so = app.supplier_orders(&id).await[0].clone();
     (id, so)
@@ -74,9 +69,7 @@ async fn refused_purchase(app: &TestApp, store: &str, id: u64) -> (String, Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_by_hand_is_checked_against_the_suppliers_order() {
-    let sandbox = cj().await;
-    let app = app_with(&sandbox, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (sandbox, app, store) = cj_shop().await;
     let connector = Cj::new(CjConfig::new(
         &sandbox.base_url,
         ApiKey::new(sandbox.api_key()),
@@ -164,51 +157,36 @@ async fn a_link_by_hand_is_checked_against_the_suppliers_order() {
     app.stop().await;
 }
 
-/// Maps one store variant to a manual vendor.
-async fn map_to_vendor(app: &TestApp, store: &str, variant: &Value, vendor: &str) {
-    let body = json!({ "variant_id": variant.to_string().trim_matches('"'),
-        "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
-            "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
-            "unit_cost": "2.00", "currency": "USD" }] }] });
-    app.put_mapping(store, &body).await;
-}
-
 /// A one-line order handed to vendor-a whose quantity then goes from 1 to 4: flagged.
 async fn grown_after_handover(app: &TestApp, store: &str, id: u64) -> (String, Value) {
     let mut order = paid_order(id, &format!("#{id}"));
     order["line_items"] = json!([order["line_items"][0].clone()]);
     order["line_items"][0]["quantity"] = json!(1);
     order["line_items"][0]["current_quantity"] = json!(1);
-    map_to_vendor(
+    map_to_manual(
         app,
         store,
         &order["line_items"][0]["variant_id"],
         "vendor-a",
     )
     .await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
-    let handed = eventually(WAIT, || async {
-        app.supplier_orders(&id)
-            .await
-            .first()
-            .is_some_and(|p| p["status"] == json!("awaiting_shipment"))
-    })
-    .await;
+    let id = app.create_order(&order).await;
+    let handed = first_purchase_reaches(app, &id, "awaiting_shipment").await;
     assert!(handed, "{:?}", app.supplier_orders(&id).await);
     order["line_items"][0]["quantity"] = json!(4);
     order["line_items"][0]["current_quantity"] = json!(4);
     order["updated_at"] = json!("2024-05-01T11:01:00-05:00");
     app.shopify_order("orders/updated", &order).await;
     let flagged = eventually(WAIT, || async {
-        flags(app, &id)
+        app.flags(&id)
             .await
             .iter()
             .any(|f| f["kind"] == json!("quantity_changed"))
     })
     .await;
-    assert!(flagged, "{:?}", flags(app, &id).await);
-    let flag = flags(app, &id)
+    assert!(flagged, "{:?}", app.flags(&id).await);
+    let flag = app
+        .flags(&id)
         .await
         .into_iter()
         .find(|f| f["kind"] == json!("quantity_changed"))
@@ -218,9 +196,7 @@ async fn grown_after_handover(app: &TestApp, store: &str, id: u64) -> (String, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_difference_is_bought_on_its_own_never_what_was_bought() {
-    let sandbox = cj().await;
-    let app = app_with(&sandbox, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (_sandbox, app, store) = cj_shop().await;
     let (id, flag) = grown_after_handover(&app, &store, 9_430_003).await;
     assert!(
         flag["detail"].as_str().unwrap().contains("quantity 1 → 4"),
@@ -275,19 +251,7 @@ async fn the_difference_is_bought_on_its_own_never_what_was_bought() {
 
     // From the order page: the flag card offers it, and the form is CSRF-checked.
     let (id, flag) = grown_after_handover(&app, &store, 9_430_004).await;
-    accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: accounts::DEFAULT_ACCOUNT,
-            email: "owner@shop.example",
-            password: PASSWORD,
-            role: Role::Owner,
-            stores: &[],
-            vendor: None,
-        },
-    )
-    .await
-    .unwrap();
+    add_owner(&app, "owner@shop.example").await;
     let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
     let page = owner.page(&format!("/orders/{id}")).await;
     assert!(page.contains("Buy the difference"), "{page}");
@@ -313,20 +277,17 @@ async fn the_difference_is_bought_on_its_own_never_what_was_bought() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_change_after_handover_says_what_to_ask_and_cannot_be_replaced() {
-    let sandbox = cj().await;
-    let app = app_with(&sandbox, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (_sandbox, app, store) = cj_shop().await;
     let mut order = paid_order(9_430_005, "#9430005");
     order["line_items"] = json!([order["line_items"][0].clone()]);
-    map_to_vendor(
+    map_to_manual(
         &app,
         &store,
         &order["line_items"][0]["variant_id"],
         "vendor-a",
     )
     .await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
+    let id = app.create_order(&order).await;
     assert!(
         eventually(WAIT, || async {
             app.supplier_orders(&id)
@@ -339,8 +300,8 @@ async fn an_address_change_after_handover_says_what_to_ask_and_cannot_be_replace
     order["shipping_address"]["address1"] = json!("1 New Street");
     order["updated_at"] = json!("2024-05-01T11:02:00-05:00");
     app.shopify_order("orders/updated", &order).await;
-    assert!(eventually(WAIT, || async { !flags(&app, &id).await.is_empty() }).await);
-    let flag = flags(&app, &id).await[0].clone();
+    assert!(eventually(WAIT, || async { !app.flags(&id).await.is_empty() }).await);
+    let flag = app.flags(&id).await[0].clone();
     assert_eq!(flag["kind"], json!("address_changed"));
     assert!(
         flag["detail"]

@@ -3,7 +3,6 @@
 //! store says so (a voided authorization cancels what is not yet paid to the supplier).
 
 use crate::support::*;
-use crate::warehouse_operator::user_token;
 use dropflow::storage::accounts::{self, Role};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -16,6 +15,13 @@ ISK, NOK, TRY, AUD, BRL, CAD, CNY, HKD, IDR, ILS, INR, KRW, MXN, MYR, NZD, PHP, 
 10 February 2023, 1.0690, 139.88, 1.9558, 23.692, 7.4445, 0.88348, 389.78, 4.7810, 4.9020, \
 11.1630, 0.9872, 152.10, 10.8710, 20.1357, 1.5432, 5.6245, 1.4364, 7.2837, 8.3916, 16233.33, \
 3.7820, 88.2475, 1354.10, 20.0540, 4.6314, 1.6904, 58.207, 1.4199, 36.057, 19.0834, \n";
+
+/// The operator (`op`'s token) imports [`ECB_2023_02_10`] (200 expected); the answer.
+async fn import_ecb(app: &TestApp, op: &str) -> Value {
+    let csv = json!({ "csv": ECB_2023_02_10 });
+    let response = app.post_as(op, "/api/v1/fx-rates/ecb", &csv).await;
+    expect_json(response, StatusCode::OK).await
+}
 
 /// A warehouse operator of the installation's operator account: the one who sets the rates
 /// (one table for every merchant).
@@ -30,16 +36,6 @@ async fn operator(app: &TestApp) -> String {
     .await
 }
 
-async fn post_json(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
-    app.client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("POST")
-}
-
 fn offer(supplier: &str, sku: &str, cost: &str, currency: &str) -> Value {
     json!({
         "supplier": supplier, "supplier_product_id": format!("prod-{sku}"),
@@ -48,27 +44,13 @@ fn offer(supplier: &str, sku: &str, cost: &str, currency: &str) -> Value {
     })
 }
 
-async fn put_json(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
-    app.client()
-        .put(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("PUT")
-}
-
 async fn map_variant(app: &TestApp, store: &str, variant: &Value, offers: Value) {
     let body = json!({
         "variant_id": variant.to_string().trim_matches('"'),
         "components": [{ "offers": offers }]
     });
     let path = format!("/api/v1/stores/{store}/mappings");
-    expect_json(
-        put_json(app, &app.token, &path, &body).await,
-        StatusCode::OK,
-    )
-    .await;
+    expect_json(app.api_put(&path, &body).await, StatusCode::OK).await;
 }
 
 /// Maps every line of `order` to one USD offer at CJ.
@@ -113,8 +95,7 @@ async fn offers_in_two_currencies_are_compared_converted_and_without_a_rate_the_
     map_variant(&app, &store, first, offers).await;
 
     // No rates yet: the line cannot be compared, and routing says so on the line.
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().expect("order id").to_string();
+    let id = app.create_order(&order).await;
     let failed = eventually(Duration::from_secs(10), || async {
         app.order_detail(&id).await["tab"] == json!("failed")
     })
@@ -133,14 +114,7 @@ async fn offers_in_two_currencies_are_compared_converted_and_without_a_rate_the_
     assert!(first_line_purchase(&app, &id).await.is_none());
 
     // The operator imports the ECB's rates; a retry compares in USD and buys the yen offer.
-    let response = post_json(
-        &app,
-        &op,
-        "/api/v1/fx-rates/ecb",
-        &json!({ "csv": ECB_2023_02_10 }),
-    )
-    .await;
-    let imported = expect_json(response, StatusCode::OK).await;
+    let imported = import_ecb(&app, &op).await;
     assert_eq!(imported["as_of"], json!("2023-02-10"));
     let response = app
         .api_post_empty(&format!("/api/v1/orders/{id}/route"))
@@ -167,14 +141,7 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
     );
 
     // The ECB import records the source and the day of each rate.
-    let response = post_json(
-        &app,
-        &op,
-        "/api/v1/fx-rates/ecb",
-        &json!({ "csv": ECB_2023_02_10 }),
-    )
-    .await;
-    let imported = expect_json(response, StatusCode::OK).await;
+    let imported = import_ecb(&app, &op).await;
     let usd = imported["rates"]
         .as_array()
         .expect("rates")
@@ -220,18 +187,18 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
         ),
     ];
     for (body, field) in cases {
-        let response = put_json(&app, &op, "/api/v1/fx-rates", &body).await;
+        let response = app.put_as(&op, "/api/v1/fx-rates", &body).await;
         let message =
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains(field), "{field}: {message}");
     }
-    let response = post_json(
-        &app,
-        &op,
-        "/api/v1/fx-rates/ecb",
-        &json!({ "csv": "Date, USD,\nyesterday, 1.07,\n" }),
-    )
-    .await;
+    let response = app
+        .post_as(
+            &op,
+            "/api/v1/fx-rates/ecb",
+            &json!({ "csv": "Date, USD,\nyesterday, 1.07,\n" }),
+        )
+        .await;
     let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert!(message.contains("line 2"), "{message}");
     assert_eq!(app.api_json("/api/v1/fx-rates").await, before);
@@ -239,7 +206,7 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
     // PUT replaces the whole table; the source defaults to "operator".
     let body =
         json!({"rates": [{"base": "KWD", "quote": "USD", "rate": "3.25", "as_of": "2026-12-01"}]});
-    let response = put_json(&app, &op, "/api/v1/fx-rates", &body).await;
+    let response = app.put_as(&op, "/api/v1/fx-rates", &body).await;
     let table = expect_json(response, StatusCode::OK).await;
     assert_eq!(
         table,
@@ -249,7 +216,7 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
 
     // One table for every merchant: an account's owner may not change it (403).
     expect_error(
-        put_json(&app, &app.token, "/api/v1/fx-rates", &body).await,
+        app.api_put("/api/v1/fx-rates", &body).await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -346,7 +313,7 @@ async fn the_fx_config_section_seeds_the_shared_table_without_undoing_a_newer_ra
     let newer = json!({"rates": [{"base": "EUR", "quote": "USD", "rate": "1.10",
                                   "source": "treasury", "as_of": "2026-12-01"}]});
     expect_json(
-        put_json(&app, &op, "/api/v1/fx-rates", &newer).await,
+        app.put_as(&op, "/api/v1/fx-rates", &newer).await,
         StatusCode::OK,
     )
     .await;
@@ -384,11 +351,7 @@ async fn settings_with(app: &TestApp, store: &str, buy_when_authorized: bool) ->
     settings["buy_when_authorized"] = json!(buy_when_authorized);
     // Purchases stay waiting for placement: this test has no supplier connectors.
     settings["auto_order"] = json!(false);
-    expect_json(
-        put_json(app, &app.token, &path, &settings).await,
-        StatusCode::OK,
-    )
-    .await
+    expect_json(app.api_put(&path, &settings).await, StatusCode::OK).await
 }
 
 fn authorized(id: u64, name: &str) -> Value {
@@ -411,8 +374,7 @@ async fn an_authorized_order_waits_for_capture_by_default_and_a_void_never_buys(
     let store = app.shopify_store().await;
     let order = authorized(9_300_001, "#CAP1");
     map_all_lines(&app, &store, &order).await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().expect("order id").to_string();
+    let id = app.create_order(&order).await;
 
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], json!("on_hold"), "{detail}");
@@ -436,7 +398,7 @@ async fn an_authorized_order_waits_for_capture_by_default_and_a_void_never_buys(
     // Another one voided while waiting: nothing to wait for, never bought.
     let voided = authorized(9_300_002, "#CAP2");
     let (_, ack) = app.shopify_order("orders/create", &voided).await;
-    let voided_id = ack["order_id"].as_str().expect("order id").to_string();
+    let voided_id = order_id(&ack);
     app.shopify_order("orders/updated", &later(&voided, "voided", 5))
         .await;
     let detail = app.order_detail(&voided_id).await;
@@ -456,8 +418,7 @@ async fn a_store_that_buys_on_authorization_buys_at_once_and_a_void_cancels_what
     assert_eq!(settings["buy_when_authorized"], json!(true));
     let order = authorized(9_300_003, "#CAP3");
     map_all_lines(&app, &store, &order).await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().expect("order id").to_string();
+    let id = app.create_order(&order).await;
     let routed = eventually(Duration::from_secs(10), || async {
         !app.supplier_orders(&id).await.is_empty()
     })
@@ -482,8 +443,7 @@ async fn changing_the_setting_re_judges_the_authorized_orders_still_waiting() {
     let store = app.shopify_store().await;
     let order = authorized(9_300_004, "#CAP4");
     map_all_lines(&app, &store, &order).await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().expect("order id").to_string();
+    let id = app.create_order(&order).await;
     assert_eq!(app.order_detail(&id).await["tab"], json!("on_hold"));
 
     settings_with(&app, &store, true).await;
@@ -500,7 +460,7 @@ async fn changing_the_setting_re_judges_the_authorized_orders_still_waiting() {
     settings_with(&app, &store, false).await;
     let next = authorized(9_300_005, "#CAP5");
     let (_, ack) = app.shopify_order("orders/create", &next).await;
-    let next_id = ack["order_id"].as_str().expect("order id").to_string();
+    let next_id = order_id(&ack);
     assert_eq!(app.order_detail(&next_id).await["tab"], json!("on_hold"));
     app.stop().await;
 }

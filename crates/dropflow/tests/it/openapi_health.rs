@@ -17,8 +17,7 @@ async fn health_and_readiness_answer_200() {
 
 #[tokio::test]
 async fn metrics_count_webhooks_in_prometheus_text() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     app.shopify_order("orders/create", &paid_order(1, "#1"))
         .await;
     let response = app.get("/metrics").await;

@@ -3,9 +3,8 @@
 //! vendor's view of an order shared with another vendor. Manual vendors need no connector;
 //! the CJ sandbox is there only because `paying::app_with` wires it.
 
-use crate::paying::{app_with, cj, put_settings};
+use crate::support::cj_world::{cj_shop, map_to_manual, put_auto, wait_status};
 use crate::support::*;
-use dropflow::storage::accounts::{self, NewUser, Role};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -31,15 +30,6 @@ fn line(order: &Value, i: usize) -> Value {
     order["line_items"][i].clone()
 }
 
-/// Maps one store variant to a manual vendor.
-async fn map_variant(app: &TestApp, store: &str, variant: &Value, vendor: &str) {
-    let body = json!({ "variant_id": variant.to_string().trim_matches('"'),
-        "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
-            "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
-            "unit_cost": "2.00", "currency": "USD" }] }] });
-    app.put_mapping(store, &body).await;
-}
-
 fn live(purchases: &[Value]) -> Vec<Value> {
     purchases
         .iter()
@@ -54,62 +44,19 @@ async fn update(app: &TestApp, order: &mut Value, topic: &str, minute: u32) {
     app.shopify_order(topic, order).await;
 }
 
-async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{id}/flags"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// A vendor user of the default account and an API token acting as them.
-async fn vendor_token(app: &TestApp, email: &str, vendor: &str) -> String {
-    let user = accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: accounts::DEFAULT_ACCOUNT,
-            email,
-            password: "correct horse battery",
-            role: Role::Vendor,
-            stores: &[],
-            vendor: Some(vendor),
-        },
-    )
-    .await
-    .unwrap();
-    dropflow::storage::tokens::create_for(&app.db, "v", Some(&user.id))
-        .await
-        .unwrap()
-        .1
-}
-
 async fn ship(app: &TestApp, token: &str, so: &str, body: Value) -> reqwest::Response {
-    app.client()
-        .post(app.url(&format!("/api/v1/supplier-orders/{so}/ship")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
+    app.post_as(token, &format!("/api/v1/supplier-orders/{so}/ship"), &body)
         .await
-        .expect("ship")
 }
 
 #[tokio::test]
 async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wrong_goods() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
-    put_settings(
-        &app,
-        &store,
-        json!({ "auto_order": false, "auto_pay": true, "price_guard_percent": null,
-            "notify_customer": false }),
-    )
-    .await;
+    let (_cj, app, store) = cj_shop().await;
+    put_auto(&app, &store, false, true).await;
     let mut order = two_line_order(9_410_001);
-    map_variant(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
-    map_variant(&app, &store, &line(&order, 1)["variant_id"], "vendor-b").await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
+    map_to_manual(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
+    map_to_manual(&app, &store, &line(&order, 1)["variant_id"], "vendor-b").await;
+    let id = app.create_order(&order).await;
     assert!(
         eventually(WAIT, || async {
             live(&app.supplier_orders(&id).await).len() == 2
@@ -168,7 +115,7 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
     c["variant_id"] = json!(c["variant_id"].as_u64().unwrap() + 1_000);
     c["quantity"] = json!(2);
     c["current_quantity"] = json!(2);
-    map_variant(&app, &store, &c["variant_id"], "vendor-a").await;
+    map_to_manual(&app, &store, &c["variant_id"], "vendor-a").await;
     order["line_items"].as_array_mut().unwrap().push(c.clone());
     update(&app, &mut order, "orders/updated", 2).await;
     assert!(
@@ -184,18 +131,16 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
         app.supplier_orders(&id).await
     );
     // Nothing bought that the store's order does not hold.
-    assert!(flags(&app, &id).await.is_empty());
+    assert!(app.flags(&id).await.is_empty());
     app.stop().await;
 }
 
 #[tokio::test]
 async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (_cj, app, store) = cj_shop().await;
     let mut order = two_line_order(9_410_002);
     order["line_items"] = json!([line(&order, 0)]);
-    map_variant(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
+    map_to_manual(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
     vendor_token(&app, "a@vendor.test", "vendor-a").await;
     // The event consumers (mail) as `serve` runs them.
     dropflow::events::prepare(&app.db).await.unwrap();
@@ -208,19 +153,8 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
         },
         events_stopped,
     ));
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
-    assert!(
-        eventually(WAIT, || async {
-            app.supplier_orders(&id)
-                .await
-                .first()
-                .map(|p| p["status"].clone())
-                == Some(json!("awaiting_shipment"))
-        })
-        .await
-    );
-    let so = app.supplier_orders(&id).await[0]["id"]
+    let id = app.create_order(&order).await;
+    let so = wait_status(&app, &id, "awaiting_shipment").await["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -230,8 +164,8 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     order["line_items"][0]["current_quantity"] = json!(3);
     order["shipping_address"]["address1"] = json!("1 New Street");
     update(&app, &mut order, "orders/updated", 1).await;
-    assert!(eventually(WAIT, || async { flags(&app, &id).await.len() == 2 }).await);
-    let raised = flags(&app, &id).await;
+    assert!(eventually(WAIT, || async { app.flags(&id).await.len() == 2 }).await);
+    let raised = app.flags(&id).await;
     let quantity = raised
         .iter()
         .find(|f| f["kind"] == json!("quantity_changed"))
@@ -271,19 +205,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     let listed = app.api_json("/api/v1/orders?needs_attention=true").await;
     assert!(listed.to_string().contains(&id), "{listed}");
     // The owner sees them on the order page, with Accept.
-    accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: accounts::DEFAULT_ACCOUNT,
-            email: "owner@shop.example",
-            password: crate::dashboard_pages::PASSWORD,
-            role: Role::Owner,
-            stores: &[],
-            vendor: None,
-        },
-    )
-    .await
-    .unwrap();
+    add_owner(&app, "owner@shop.example").await;
     let mut owner = crate::dashboard_pages::Browser::sign_in(&app, "owner@shop.example").await;
     let page = owner.page(&format!("/orders/{id}")).await;
     assert!(page.contains("Needs a decision"), "{page}");
@@ -292,7 +214,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     // The same edit again raises nothing new.
     update(&app, &mut order, "orders/updated", 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(flags(&app, &id).await.len(), 2);
+    assert_eq!(app.flags(&id).await.len(), 2);
 
     // Accepting settles it once.
     let flag_id = quantity["id"].as_str().unwrap();
@@ -344,7 +266,8 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     )
     .await;
     assert!(refused.contains("cancelled"), "{refused}");
-    assert!(flags(&app, &id)
+    assert!(app
+        .flags(&id)
         .await
         .iter()
         .any(|f| f["kind"] == json!("cancelled_after_handover")));
@@ -372,14 +295,11 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
 
 #[tokio::test]
 async fn a_refund_after_handover_stops_the_vendor_like_a_cancellation() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (_cj, app, store) = cj_shop().await;
     let mut order = two_line_order(9_410_003);
     order["line_items"] = json!([line(&order, 0)]);
-    map_variant(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
+    map_to_manual(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
+    let id = app.create_order(&order).await;
     assert!(
         eventually(WAIT, || async {
             app.supplier_orders(&id)
@@ -400,7 +320,7 @@ async fn a_refund_after_handover_stops_the_vendor_like_a_cancellation() {
         "{:#?}",
         app.supplier_orders(&id).await
     );
-    assert!(flags(&app, &id).await[0]["detail"]
+    assert!(app.flags(&id).await[0]["detail"]
         .as_str()
         .unwrap()
         .contains("refunded in the store"));
@@ -409,30 +329,17 @@ async fn a_refund_after_handover_stops_the_vendor_like_a_cancellation() {
 
 #[tokio::test]
 async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
+    let (_cj, app, store) = cj_shop().await;
     // The store has no Admin API set: pushing the shipment to it fails, and that is not what
     // this test is about.
     app.expect_failed_jobs("shipment.push");
-    let store = app.shopify_store().await;
     let mut order = two_line_order(9_410_004);
     order["line_items"][0]["quantity"] = json!(2);
     order["line_items"][0]["current_quantity"] = json!(2);
-    map_variant(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
-    map_variant(&app, &store, &line(&order, 1)["variant_id"], "vendor-a").await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
-    assert!(
-        eventually(WAIT, || async {
-            app.supplier_orders(&id)
-                .await
-                .first()
-                .map(|p| p["status"].clone())
-                == Some(json!("awaiting_shipment"))
-        })
-        .await
-    );
-    let so = app.supplier_orders(&id).await[0]["id"]
+    map_to_manual(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
+    map_to_manual(&app, &store, &line(&order, 1)["variant_id"], "vendor-a").await;
+    let id = app.create_order(&order).await;
+    let so = wait_status(&app, &id, "awaiting_shipment").await["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -542,17 +449,14 @@ async fn concurrent_ships_make_one_parcel_and_lines_ship_in_parts() {
 
 #[tokio::test]
 async fn a_vendor_reads_only_its_own_purchase_of_a_shared_order() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
+    let (_cj, app, store) = cj_shop().await;
     // The store has no Admin API set: pushing the shipment to it fails, and that is not what
     // this test is about.
     app.expect_failed_jobs("shipment.push");
-    let store = app.shopify_store().await;
     let order = two_line_order(9_410_005);
-    map_variant(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
-    map_variant(&app, &store, &line(&order, 1)["variant_id"], "vendor-b").await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
+    map_to_manual(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
+    map_to_manual(&app, &store, &line(&order, 1)["variant_id"], "vendor-b").await;
+    let id = app.create_order(&order).await;
     assert!(
         eventually(WAIT, || async {
             live(&app.supplier_orders(&id).await)
@@ -568,13 +472,7 @@ async fn a_vendor_reads_only_its_own_purchase_of_a_shared_order() {
         let app = &app;
         let token = token.clone();
         async move {
-            let response = app
-                .client()
-                .get(app.url(&path))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
+            let response = app.get_as(&token, &path).await;
             expect_json(response, StatusCode::OK).await
         }
     };

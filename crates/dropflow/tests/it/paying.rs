@@ -1,107 +1,18 @@
 //! Paying, the price guard, clicks and bulk actions, store settings, a vendor's tracking entry
 //! and CJ's webhooks, against the in-project CJ sandbox.
 
+use crate::support::cj_world::*;
 use crate::support::*;
-use dropflow::suppliers::cj::{ApiKey, Cj, CjConfig};
-use dropflow::suppliers::Supplier;
-use dropflow_core::supplier::SupplierKind;
-use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox, CjSandboxConfig};
+use dropflow::suppliers::cj::{ApiKey, CjConfig};
+use dropflow_sandbox::cj as cj_sandbox;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) async fn cj() -> CjSandbox {
-    cj_sandbox::start(CjSandboxConfig::default())
-        .await
-        .expect("cj sandbox")
-}
-
-pub(crate) async fn app_with(
-    cj: &CjSandbox,
-    configure: impl FnOnce(&mut dropflow::config::Config),
-) -> TestApp {
-    let mut config = CjConfig::new(&cj.base_url, ApiKey::new(cj.api_key()));
-    config.timeout_ms = 2_000;
-    let connector: Arc<dyn Supplier> = Arc::new(Cj::new(config));
-    TestApp::spawn_jobs(
-        move |db| {
-            let mut services = dropflow::fulfilment::Services::bare(db);
-            let mut map = HashMap::new();
-            map.insert(SupplierKind::Cj, connector);
-            services.suppliers = map.into();
-            let mut registry = dropflow::jobs::Registry::new();
-            dropflow::fulfilment::register(&mut registry, services);
-            registry
-        },
-        configure,
-    )
-    .await
-}
-
-/// Maps every line of `order` to the sandbox's first CJ variant (or to a manual vendor).
-pub(crate) async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: &str) {
-    let variant = &cj_sandbox::variants()[0];
-    for line in order["line_items"].as_array().expect("lines") {
-        let offer = json!({ "supplier": supplier, "account": "vendor-a",
-            "supplier_product_id": variant.pid, "supplier_sku_id": variant.vid,
-            "unit_cost": format!("{}.{:02}", variant.price_cents / 100, variant.price_cents % 100),
-            "currency": "USD" });
-        let body = json!({ "variant_id": line["variant_id"].to_string().trim_matches('"'),
-            "components": [{ "offers": [offer] }] });
-        app.put_mapping(store, &body).await;
-    }
-}
-
-pub(crate) async fn put_settings(app: &TestApp, store: &str, settings: Value) {
-    let response = app
-        .api_put(&format!("/api/v1/stores/{store}/settings"), &settings)
-        .await;
-    expect_json(response, StatusCode::OK).await;
-}
-
-pub(crate) async fn top_up(app: &TestApp, store: &str, amount: &str) {
-    let response = app
-        .api_post(
-            &format!("/api/v1/stores/{store}/wallet/top-ups"),
-            &json!({ "amount": amount, "currency": "USD" }),
-        )
-        .await;
-    expect_json(response, StatusCode::CREATED).await;
-}
-
-pub(crate) async fn purchase(app: &TestApp, id: &str) -> Value {
-    app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
-        .await
-        .get(0)
-        .cloned()
-        .unwrap_or(Value::Null)
-}
-
-pub(crate) async fn wait_status(app: &TestApp, id: &str, status: &str) -> Value {
-    let reached = eventually(Duration::from_secs(15), || async {
-        purchase(app, id).await["status"] == json!(status)
-    })
-    .await;
-    let p = purchase(app, id).await;
-    assert!(reached, "never {status}: {p}");
-    p
-}
-
-pub(crate) async fn one_line_order(app: &TestApp, store: &str, id: u64, supplier: &str) -> String {
-    let mut order = paid_order(id, &format!("#{id}"));
-    order["line_items"] = json!([order["line_items"][0].clone()]);
-    map_to(app, store, &order, supplier).await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    ack["order_id"].as_str().expect("order id").to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_little_money_waits_in_awaiting_payment_and_a_top_up_pays_it() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (cj, app, store) = cj_shop().await;
     let id = one_line_order(&app, &store, 9_300_001, "cj").await;
     let reached = eventually(Duration::from_secs(15), || async {
         purchase(&app, &id).await["last_error"]
@@ -204,11 +115,7 @@ async fn a_price_above_the_guard_holds_the_order_until_the_merchant_accepts_it()
         json!("awaiting_placement")
     );
 
-    let response = app
-        .api_post_empty(&format!(
-            "/api/v1/orders/{id}/holds/price_increased/release"
-        ))
-        .await;
+    let response = app.release_hold(&id, "price_increased").await;
     expect_json(response, StatusCode::OK).await;
     wait_status(&app, &id, "awaiting_payment").await;
     assert_eq!(cj.order_count(), 1);
@@ -217,16 +124,8 @@ async fn a_price_above_the_guard_holds_the_order_until_the_merchant_accepts_it()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_auto_order_off_a_click_places_and_bulk_pay_pays() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
-    put_settings(
-        &app,
-        &store,
-        json!({ "auto_order": false, "auto_pay": false, "price_guard_percent": null,
-            "notify_customer": false }),
-    )
-    .await;
+    let (cj, app, store) = cj_shop().await;
+    put_auto(&app, &store, false, false).await;
     top_up(&app, &store, "500.00").await;
     let id = one_line_order(&app, &store, 9_300_003, "cj").await;
     wait_status(&app, &id, "awaiting_placement").await;
@@ -267,11 +166,9 @@ async fn with_auto_order_off_a_click_places_and_bulk_pay_pays() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vendor_enters_tracking_a_typo_is_refused_and_the_parcel_waits_for_the_store() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
+    let (_cj, app, store) = cj_shop().await;
     // The parcel waits for the store on purpose: it has no Admin API, so the push fails.
     app.expect_failed_jobs("shipment.push");
-    let store = app.shopify_store().await;
     let id = one_line_order(&app, &store, 9_300_004, "manual").await;
     let p = wait_status(&app, &id, "awaiting_shipment").await;
     let so = p["id"].as_str().expect("id").to_string();
@@ -333,9 +230,7 @@ async fn a_vendor_enters_tracking_a_typo_is_refused_and_the_parcel_waits_for_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_refuse_bad_values_and_unknown_stores() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (_cj, app, store) = cj_shop().await;
     let defaults = app
         .api_json(&format!("/api/v1/stores/{store}/settings"))
         .await;
@@ -343,15 +238,7 @@ async fn settings_refuse_bad_values_and_unknown_stores() {
     assert_eq!(defaults["price_guard_percent"], Value::Null);
     let put = |path: String, body: Value| {
         let app = &app;
-        async move {
-            app.client()
-                .put(app.url(&path))
-                .bearer_auth(&app.token)
-                .json(&body)
-                .send()
-                .await
-                .expect("put")
-        }
+        async move { app.api_put(&path, &body).await }
     };
     let bad = put(
         format!("/api/v1/stores/{store}/settings"),
@@ -432,16 +319,8 @@ async fn cj_webhooks_are_taken_only_with_the_right_signature() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_order_lets_go_of_what_was_not_bought_and_nothing_is_placed() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
-    put_settings(
-        &app,
-        &store,
-        json!({ "auto_order": false, "auto_pay": true, "price_guard_percent": null,
-            "notify_customer": false }),
-    )
-    .await;
+    let (cj, app, store) = cj_shop().await;
+    put_auto(&app, &store, false, true).await;
     let id = one_line_order(&app, &store, 9_300_006, "cj").await;
     wait_status(&app, &id, "awaiting_placement").await;
 
@@ -494,14 +373,10 @@ async fn a_parcel_reaches_the_store_by_shopifys_carrier_name_with_a_link() {
     let cj = cj().await;
     let admin = Arc::new(RecordingAdmin::default());
     let recorder = admin.clone();
-    let app = TestApp::spawn_jobs(
-        move |db| {
-            let mut services = dropflow::fulfilment::Services::bare(db);
-            let store_admin: Arc<dyn dropflow::platforms::admin::StoreAdmin> = recorder.clone();
+    let app = TestApp::spawn_fulfilment(
+        move |services| {
+            let store_admin: Arc<dyn dropflow::platforms::admin::StoreAdmin> = recorder;
             services.admin = Arc::new(move |_, _| Some(store_admin.clone()));
-            let mut registry = dropflow::jobs::Registry::new();
-            dropflow::fulfilment::register(&mut registry, services);
-            registry
         },
         |_| {},
     )

@@ -57,17 +57,7 @@ fn suppliers(s: &Sandboxes) -> Suppliers {
 
 async fn app_with(s: &Sandboxes) -> TestApp {
     let connectors = suppliers(s);
-    TestApp::spawn_jobs(
-        move |db| {
-            let mut registry = dropflow::jobs::Registry::new();
-            let mut services = dropflow::fulfilment::Services::bare(db);
-            services.suppliers = connectors;
-            dropflow::fulfilment::register(&mut registry, services);
-            registry
-        },
-        |_| {},
-    )
-    .await
+    TestApp::spawn_fulfilment(move |services| services.suppliers = connectors, |_| {}).await
 }
 
 /// Maps the order's first line to AliExpress's first catalogue offer and every other line to
@@ -109,8 +99,7 @@ async fn a_paid_order_is_placed_with_each_supplier() {
     let store = app.shopify_store().await;
     let order = paid_order(9_200_001, "#P1");
     map_order(&app, &store, &order).await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let id = app.create_order(&order).await;
     let done = eventually(Duration::from_secs(15), || async {
         let p = app.supplier_orders(&id).await;
         !p.is_empty() && p.iter().all(placed)
@@ -150,8 +139,7 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
     let mut order = paid_order(9_200_002, "#P2");
     order["line_items"] = json!([order["line_items"][0].clone()]);
     map_order(&app, &store, &order).await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let id = app.create_order(&order).await;
     let unknown = eventually(Duration::from_secs(15), || async {
         app.supplier_orders(&id)
             .await

@@ -46,6 +46,12 @@ async fn serve(db: &TestDb, log: &str) -> (Child, String) {
         .kill_on_drop(true)
         .spawn()
         .expect("spawn dropflow serve");
+    let url = listening_url(&mut child).await;
+    (child, url)
+}
+
+/// The base URL `dropflow serve` prints as its first line on standard output (piped).
+pub(crate) async fn listening_url(child: &mut Child) -> String {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
@@ -53,11 +59,9 @@ async fn serve(db: &TestDb, log: &str) -> (Child, String) {
         .expect("serve printed its address in time")
         .expect("read stdout")
         .expect("a line");
-    let url = line
-        .strip_prefix("dropflow listening on ")
+    line.strip_prefix("dropflow listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (child, url)
+        .to_string()
 }
 
 async fn send(client: &reqwest::Client, base: &str, hook: &ShopifyWebhook) -> Option<Value> {

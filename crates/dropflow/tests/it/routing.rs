@@ -22,7 +22,7 @@ async fn map_variant(app: &TestApp, store: &str, variant: &Value, components: Va
 
 async fn send_paid(app: &TestApp, order: &Value) -> String {
     let (_, ack) = app.shopify_order("orders/create", order).await;
-    ack["order_id"].as_str().expect("order id").to_string()
+    order_id(&ack)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,8 +163,7 @@ async fn a_mapping_with_bad_fields_is_refused_naming_the_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mappings_import_from_csv_skipping_bad_rows_and_export_again() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let csv = "key_kind,key,title,component,component_quantity,supplier,account,supplier_product_id,supplier_sku_id,unit_cost,currency,priority,ships_to,stock,product_url\n\
 variant,111,Mug,0,1,aliexpress,,p1,s1,3.50,USD,1,US CA,10,\n\
 variant,111,Mug,0,1,cj,,p2,s2,4.00,USD,2,,,\n\

@@ -69,16 +69,7 @@ async fn serve(db: &TestDb) -> (Child, String) {
         .kill_on_drop(true)
         .spawn()
         .expect("spawn dropflow serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("serve printed its address in time")
-        .expect("read stdout")
-        .expect("a line");
-    let url = line
-        .strip_prefix("dropflow listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
+    let url = crate::process::listening_url(&mut child).await;
     (child, url)
 }
 

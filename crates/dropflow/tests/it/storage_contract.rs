@@ -311,32 +311,17 @@ async fn write_one_stores_a_delivery_once_and_applies_later_snapshots() {
         scalar(&db, "SELECT COUNT(*) FROM webhook_receipts").await,
         3
     );
-    assert_eq!(
-        orders::resolve(&db, &dropflow::storage::accounts::Scope::Installation, "10")
-            .await
-            .expect("resolve"),
-        Some(id)
-    );
-    assert_eq!(
-        orders::resolve(
-            &db,
-            &dropflow::storage::accounts::Scope::Installation,
-            "#10"
-        )
-        .await
-        .expect("resolve"),
-        Some(id)
-    );
-    assert_eq!(
-        orders::resolve(
-            &db,
-            &dropflow::storage::accounts::Scope::Installation,
-            "#11"
-        )
-        .await
-        .expect("resolve"),
-        None
-    );
+    let resolve = |text: &'static str| {
+        let db = &db;
+        async move {
+            orders::resolve(db, &dropflow::storage::accounts::Scope::Installation, text)
+                .await
+                .expect("resolve")
+        }
+    };
+    assert_eq!(resolve("10").await, Some(id));
+    assert_eq!(resolve("#10").await, Some(id));
+    assert_eq!(resolve("#11").await, None);
     db.close().await;
 }
 
@@ -350,13 +335,7 @@ async fn a_delivery_that_cannot_be_stored_leaves_nothing_behind() {
         .await
         .expect_err("no store");
     assert!(matches!(error, IngestError::Storage(_)), "{error}");
-    for table in [
-        "orders",
-        "order_lines",
-        "order_events",
-        "webhook_receipts",
-        "jobs",
-    ] {
+    for table in INTAKE_TABLES {
         assert_eq!(
             scalar(&db, &format!("SELECT COUNT(*) FROM {table}")).await,
             0,

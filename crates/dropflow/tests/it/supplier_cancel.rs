@@ -3,21 +3,13 @@
 //! APIs can, and a person is told, with the supplier's own words, where they cannot; a refund
 //! of some lines lets go of the purchase of those lines only.
 
-use crate::paying::{app_with, cj, map_to, purchase, top_up, wait_status};
+use crate::support::cj_world::{cj_shop, map_to, purchase, put_auto, top_up, wait_status};
 use crate::support::*;
 use crate::warehouse::{self as wh, World};
 use serde_json::{json, Value};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-async fn flags(app: &TestApp, id: &str) -> Vec<Value> {
-    app.api_json(&format!("/api/v1/orders/{id}/flags"))
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 /// The store cancels `order` (a later snapshot, `orders/cancelled`).
 async fn cancel_in_store(app: &TestApp, order: &mut Value) {
@@ -33,17 +25,20 @@ async fn cj_order(app: &TestApp, store: &str, id: u64) -> (String, Value) {
     order["line_items"] = json!([order["line_items"][0].clone()]);
     map_to(app, store, &order, "cj").await;
     let (_, ack) = app.shopify_order("orders/create", &order).await;
-    (
-        ack["order_id"].as_str().expect("order id").to_string(),
-        order,
-    )
+    (order_id(&ack), order)
+}
+
+/// The order's purchase from `supplier`, if any.
+async fn purchase_at(app: &TestApp, id: &str, supplier: &str) -> Option<Value> {
+    app.supplier_orders(id)
+        .await
+        .into_iter()
+        .find(|p| p["supplier"] == json!(supplier))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancellation_deletes_an_unconfirmed_cj_order_and_flags_a_paid_one() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (cj, app, store) = cj_shop().await;
 
     // Placed, not paid (the wallet is empty): the CJ order is created, not confirmed.
     let (id, mut order) = cj_order(&app, &store, 9_420_001).await;
@@ -68,7 +63,7 @@ async fn a_cancellation_deletes_an_unconfirmed_cj_order_and_flags_a_paid_one() {
             .is_some_and(|e| e.contains("cancelled at cj:vendor-a")),
         "{p}"
     );
-    assert!(flags(&app, &id).await.is_empty());
+    assert!(app.flags(&id).await.is_empty());
 
     // Paid: CJ's API has no cancellation for a confirmed order, so a person is asked, in the
     // words of what CJ allows; nothing changes at CJ or here.
@@ -79,16 +74,16 @@ async fn a_cancellation_deletes_an_unconfirmed_cj_order_and_flags_a_paid_one() {
     cancel_in_store(&app, &mut order).await;
     assert!(
         eventually(WAIT, || async {
-            flags(&app, &id)
+            app.flags(&id)
                 .await
                 .iter()
                 .any(|f| f["kind"] == json!("cancel_with_supplier"))
         })
         .await,
         "{:?}",
-        flags(&app, &id).await
+        app.flags(&id).await
     );
-    let flag = flags(&app, &id).await[0].clone();
+    let flag = app.flags(&id).await[0].clone();
     let detail = flag["detail"].as_str().expect("detail");
     assert!(
         detail.contains("cancelled in the store after cj:vendor-a was paid"),
@@ -113,7 +108,7 @@ async fn a_cancellation_deletes_an_unconfirmed_cj_order_and_flags_a_paid_one() {
     cancel_in_store(&app, &mut order).await;
     assert!(
         eventually(WAIT, || async {
-            flags(&app, &id).await.iter().any(|f| {
+            app.flags(&id).await.iter().any(|f| {
                 f["detail"]
                     .as_str()
                     .is_some_and(|d| d.contains("refused to cancel it: “CJ has shipped it"))
@@ -121,16 +116,14 @@ async fn a_cancellation_deletes_an_unconfirmed_cj_order_and_flags_a_paid_one() {
         })
         .await,
         "{:?}",
-        flags(&app, &id).await
+        app.flags(&id).await
     );
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
+    let (cj, app, store) = cj_shop().await;
     // Line A at CJ (unpaid: empty wallet), line B with a manual vendor.
     let mut order = paid_order(9_420_004, "#9420004");
     let mut a = order["line_items"][0].clone();
@@ -145,8 +138,7 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
     order["line_items"] = json!([b.clone()]);
     map_to(&app, &store, &order, "manual").await;
     order["line_items"] = json!([a, b]);
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().expect("order id").to_string();
+    let id = app.create_order(&order).await;
     let ready = eventually(WAIT, || async {
         let p = app.supplier_orders(&id).await;
         p.len() == 2
@@ -162,12 +154,7 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
     })
     .await;
     assert!(ready, "{:?}", app.supplier_orders(&id).await);
-    let at_cj = app
-        .supplier_orders(&id)
-        .await
-        .into_iter()
-        .find(|p| p["supplier"] == json!("cj"))
-        .expect("cj purchase");
+    let at_cj = purchase_at(&app, &id, "cj").await.expect("cj purchase");
     let attempt = at_cj["attempt_id"].as_str().expect("attempt").to_string();
 
     // The store refunds line A (Shopify: its current_quantity goes to 0).
@@ -184,17 +171,14 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
     .await;
     assert!(let_go, "{:?}", app.supplier_orders(&id).await);
     assert_eq!(cj.order(&attempt).expect("at CJ").status, "CANCELLED");
-    let vendor = app
-        .supplier_orders(&id)
+    let vendor = purchase_at(&app, &id, "manual")
         .await
-        .into_iter()
-        .find(|p| p["supplier"] == json!("manual"))
         .expect("vendor purchase");
     assert_eq!(vendor["status"], json!("awaiting_shipment"));
     assert!(
-        flags(&app, &id).await.is_empty(),
+        app.flags(&id).await.is_empty(),
         "{:?}",
-        flags(&app, &id).await
+        app.flags(&id).await
     );
     app.stop().await;
 }
@@ -238,14 +222,14 @@ async fn the_marketplace_cancels_unpaid_orders_and_refunds_paid_ones_before_ship
         .expect("order");
     assert_eq!(at_market.status, "cancel");
     assert!(w.market.balance_fen() > before);
-    assert!(flags(&w.app, &id).await.is_empty());
+    assert!(w.app.flags(&id).await.is_empty());
 
     // Shipped by the seller before the cancellation: refused, in 1688's words, and flagged.
     let (id, mut order) = paid_at_market(&w, 9_420_102).await;
     w.market.advance(wh::DAY + Duration::from_secs(3_600));
     cancel_in_store(&w.app, &mut order).await;
     let refused = eventually(WAIT, || async {
-        flags(&w.app, &id).await.iter().any(|f| {
+        w.app.flags(&id).await.iter().any(|f| {
             f["kind"] == json!("cancel_with_supplier")
                 && f["detail"]
                     .as_str()
@@ -253,7 +237,7 @@ async fn the_marketplace_cancels_unpaid_orders_and_refunds_paid_ones_before_ship
         })
     })
     .await;
-    assert!(refused, "{:?}", flags(&w.app, &id).await);
+    assert!(refused, "{:?}", w.app.flags(&id).await);
     w.app.stop().await;
 }
 
@@ -261,13 +245,7 @@ async fn the_marketplace_cancels_unpaid_orders_and_refunds_paid_ones_before_ship
 async fn an_unpaid_marketplace_order_is_cancelled_there() {
     let w = wh::world().await;
     // Placed, not paid: the store pays by hand.
-    crate::paying::put_settings(
-        &w.app,
-        &w.store,
-        json!({ "auto_order": true, "auto_pay": false, "price_guard_percent": null,
-            "notify_customer": false }),
-    )
-    .await;
+    put_auto(&w.app, &w.store, true, false).await;
     let (id, mut order) = wh::order(&w, 9_420_103, 1).await;
     let placed = eventually(WAIT, || async {
         w.app

@@ -3,9 +3,16 @@
 //! helpers that speak to it the way stores and merchants do. A test whose app leaves jobs
 //! failed or undrained fails at its end unless it declared them ([`job_check`]).
 
+pub mod cj_world;
 pub mod job_check;
+pub mod multipart;
+pub mod users;
+
+pub use multipart::Multipart;
+pub use users::{add_owner, add_user, user_token, vendor_token, PASSWORD};
 
 use dropflow::config::Config;
+use dropflow::fulfilment::Services;
 use dropflow::jobs::Registry;
 use dropflow::storage::{Database, Engine};
 use dropflow_sandbox::shopify::{self, ShopifyWebhook};
@@ -23,6 +30,14 @@ pub const SHOP: &str = shopify::SHOP_DOMAIN;
 pub const SHOPIFY_SECRET: &str = "shpss_test_secret_0123456789abcdef";
 /// The webhook secret test WooCommerce stores are registered with.
 pub const WOO_SECRET: &str = "wc_webhook_secret_0123456789abcdef";
+/// The tables taking in a store's order writes to (a refused one must leave them empty).
+pub const INTAKE_TABLES: [&str; 5] = [
+    "orders",
+    "order_lines",
+    "order_events",
+    "webhook_receipts",
+    "jobs",
+];
 /// The name of the API token the harness creates (the timeline's merchant actor).
 pub const TOKEN_NAME: &str = "it-tests";
 
@@ -176,6 +191,13 @@ impl TestApp {
         Self::spawn_custom(registry, |_| {}).await
     }
 
+    /// No job handlers, and the default Shopify store ([`TestApp::shopify_store`]) registered.
+    pub async fn spawn_with_shop() -> TestApp {
+        let app = Self::spawn().await;
+        app.shopify_store().await;
+        app
+    }
+
     /// With the job handlers `dropflow serve` runs (routing, …).
     pub async fn spawn_production() -> TestApp {
         Self::spawn_jobs(dropflow::app::production_jobs, |_| {}).await
@@ -183,6 +205,25 @@ impl TestApp {
 
     pub async fn spawn_custom(registry: Registry, configure: impl FnOnce(&mut Config)) -> TestApp {
         Self::spawn_jobs(move |_| registry, configure).await
+    }
+
+    /// With the fulfilment job handlers over [`Services::bare`] as `services` fills it in
+    /// (suppliers, store admins).
+    pub async fn spawn_fulfilment(
+        services: impl FnOnce(&mut Services),
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        Self::spawn_jobs(
+            move |db| {
+                let mut bare = Services::bare(db);
+                services(&mut bare);
+                let mut registry = Registry::new();
+                dropflow::fulfilment::register(&mut registry, bare);
+                registry
+            },
+            configure,
+        )
+        .await
     }
 
     /// With the job handlers `jobs` builds on the test's database.
@@ -289,32 +330,66 @@ impl TestApp {
     }
 
     pub async fn api_get(&self, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("GET")
+        self.get_as(&self.token, path).await
     }
 
     pub async fn api_post(&self, path: &str, body: &Value) -> Response {
-        self.api_send(reqwest::Method::POST, path, body).await
-    }
-
-    /// A request with a JSON body and the harness's token.
-    async fn api_send(&self, method: reqwest::Method, path: &str, body: &Value) -> Response {
-        self.client
-            .request(method.clone(), self.url(path))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        self.post_as(&self.token, path, body).await
     }
 
     /// `PUT` with a JSON body.
     pub async fn api_put(&self, path: &str, body: &Value) -> Response {
-        self.api_send(reqwest::Method::PUT, path, body).await
+        self.put_as(&self.token, path, body).await
+    }
+
+    /// `GET` as the holder of `token` (a user's, a vendor's).
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// `POST` with a JSON body as the holder of `token`.
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.send_as(reqwest::Method::POST, token, path, body).await
+    }
+
+    /// `PUT` with a JSON body as the holder of `token`.
+    pub async fn put_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.send_as(reqwest::Method::PUT, token, path, body).await
+    }
+
+    /// `POST` of a multipart form as the holder of `token`.
+    pub async fn post_multipart_as(&self, token: &str, path: &str, form: Multipart) -> Response {
+        let (content_type, body) = form.finish();
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// A request with a JSON body and `token`.
+    async fn send_as(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> Response {
+        self.client
+            .request(method.clone(), self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
     /// Puts a store's mapping (`{"variant_id", "components"}`), 200 expected; the answer.
@@ -337,6 +412,12 @@ impl TestApp {
     /// The order's supplier orders (purchases).
     pub async fn supplier_orders(&self, order_id: &str) -> Vec<Value> {
         self.api_list(&format!("/api/v1/orders/{order_id}/supplier-orders"))
+            .await
+    }
+
+    /// What a person must settle on the order (`/flags`).
+    pub async fn flags(&self, order_id: &str) -> Vec<Value> {
+        self.api_list(&format!("/api/v1/orders/{order_id}/flags"))
             .await
     }
 
@@ -430,6 +511,46 @@ impl TestApp {
         (hook, ack)
     }
 
+    /// Puts a merchant hold on the order (`{"reason", "detail"}`); the answer.
+    pub async fn place_hold(&self, order_id: &str, reason: &str, detail: &str) -> Response {
+        let body = json!({ "reason": reason, "detail": detail });
+        self.api_post(&format!("/api/v1/orders/{order_id}/holds"), &body)
+            .await
+    }
+
+    /// Releases the order's hold for `reason`; the answer.
+    pub async fn release_hold(&self, order_id: &str, reason: &str) -> Response {
+        self.api_post_empty(&format!("/api/v1/orders/{order_id}/holds/{reason}/release"))
+            .await
+    }
+
+    /// Delivers `order` as a new order from the default shop (200 expected); our order's id.
+    pub async fn create_order(&self, order: &Value) -> String {
+        let (_, ack) = self.shopify_order("orders/create", order).await;
+        order_id(&ack)
+    }
+
+    /// Delivers `order` as a new order from the Shopify store at `shop` (signed with
+    /// [`SHOPIFY_SECRET`], 200 expected); our order's id.
+    pub async fn create_order_from(&self, shop: &str, order: &Value) -> String {
+        let hook = ShopifyWebhook::new("orders/create", shop, dropflow_sandbox::body_bytes(order));
+        let response = self.send_shopify(&hook, SHOPIFY_SECRET).await;
+        order_id(&expect_json(response, StatusCode::OK).await)
+    }
+
+    /// Delivers `order` as a new order from the default shop; the answer, whatever it is.
+    pub async fn send_order(&self, order: &Value) -> Response {
+        self.send_shopify(&shopify_hook("orders/create", order), SHOPIFY_SECRET)
+            .await
+    }
+
+    /// Delivers `order` as a new order, which must be refused as 422 `unprocessable`; the
+    /// error's message.
+    pub async fn refused_order(&self, order: &Value) -> String {
+        let response = self.send_order(order).await;
+        expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await
+    }
+
     /// Delivers a WooCommerce webhook signed with `secret`.
     pub async fn send_woo(&self, hook: &WooWebhook, secret: &str) -> Response {
         self.post_raw(
@@ -460,6 +581,36 @@ impl TestApp {
     /// Rows in a table.
     pub async fn rows(&self, table: &str) -> i64 {
         self.scalar(&format!("SELECT COUNT(*) FROM {table}")).await
+    }
+
+    /// Checks that no order and no webhook receipt was stored.
+    pub async fn assert_nothing_stored(&self) {
+        assert_eq!(self.rows("orders").await, 0, "orders stored");
+        assert_eq!(self.rows("webhook_receipts").await, 0, "receipts stored");
+    }
+
+    /// Posts `body` to `path` once for each header named in `required`, every time with all
+    /// of `headers` but that one, and expects a 400 `bad_request` each time. The header left
+    /// out and the error's message, for each.
+    pub async fn post_each_without(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+        required: &[&'static str],
+    ) -> Vec<(&'static str, String)> {
+        let mut messages = Vec::new();
+        for &missing in required {
+            let rest: Vec<(&str, String)> = headers
+                .iter()
+                .filter(|(name, _)| *name != missing)
+                .cloned()
+                .collect();
+            let response = self.post_raw(path, &rest, body.to_vec()).await;
+            let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+            messages.push((missing, message));
+        }
+        messages
     }
 
     /// Jobs of `kind` for `order_id`.
@@ -524,6 +675,11 @@ pub fn shopify_order(id: u64, name: &str, financial_status: &str, updated_at: &s
     order
 }
 
+/// A sandbox Shopify order awaiting payment, created at a fixed time.
+pub fn pending_order(id: u64, name: &str) -> Value {
+    shopify_order(id, name, "pending", "2024-05-01T10:00:00-05:00")
+}
+
 /// A paid sandbox Shopify order, updated at a fixed time.
 pub fn paid_order(id: u64, name: &str) -> Value {
     shopify_order(id, name, "paid", "2024-05-01T10:00:00-05:00")
@@ -534,6 +690,14 @@ pub fn woo_hook(topic: &str, source: &str, order: &Value) -> WooWebhook {
     let mut hook = WooWebhook::new(topic, 12, dropflow_sandbox::body_bytes(order));
     hook.source = source.to_string();
     hook
+}
+
+/// Our order's id in a webhook's acknowledgement.
+pub fn order_id(ack: &Value) -> String {
+    ack["order_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no order_id in {ack}"))
+        .to_string()
 }
 
 /// The JSON body, after checking the status.

@@ -4,10 +4,9 @@
 //! items of the same order. The vendor's mail is in `events.rs` (end to end over SMTP) and
 //! `notify.rs` (every template over SMTP).
 
-use crate::dashboard_pages::{Browser, PASSWORD};
-use crate::paying::{app_with, cj};
+use crate::dashboard_pages::Browser;
+use crate::support::cj_world::cj_shop;
 use crate::support::*;
-use dropflow::storage::accounts::{self, NewUser, Role};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -15,6 +14,14 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(15);
 pub(crate) const LINK_A: &str = "https://supplier-a.test/item/1005?sku=red-l";
 pub(crate) const LINK_B: &str = "https://supplier-b.test/item/77";
+/// What only vendor B may be shown of the [`shared_order`]: its line, price and supplier.
+pub(crate) const VENDOR_B_ONLY: [&str; 5] = [
+    "Secret Gadget",
+    "Blue / S",
+    "9.99",
+    "supplier-b.test",
+    "hidden-ref",
+];
 
 /// A paid Shopify order with two lines: A ("Hoodie", Red / L with an engraving, 2 units)
 /// and B ("Secret Gadget", Blue / S).
@@ -63,26 +70,6 @@ pub(crate) async fn map_to_vendor(
     );
 }
 
-async fn vendor_user(app: &TestApp, email: &str, vendor: &str) -> String {
-    let user = accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: accounts::DEFAULT_ACCOUNT,
-            email,
-            password: PASSWORD,
-            role: Role::Vendor,
-            stores: &[],
-            vendor: Some(vendor),
-        },
-    )
-    .await
-    .unwrap();
-    dropflow::storage::tokens::create_for(&app.db, "v", Some(&user.id))
-        .await
-        .unwrap()
-        .1
-}
-
 async fn handed_over(app: &TestApp, id: &str, n: usize) -> bool {
     eventually(WAIT, || async {
         app.api_json(&format!("/api/v1/orders/{id}/supplier-orders"))
@@ -97,17 +84,13 @@ async fn handed_over(app: &TestApp, id: &str, n: usize) -> bool {
     .await
 }
 
-#[tokio::test]
-async fn the_vendor_page_and_api_show_each_item_with_badge_link_cost_and_variant_words_and_nothing_of_another_vendor(
-) {
-    let cj = cj().await;
-    let app = app_with(&cj, |_| {}).await;
-    let store = app.shopify_store().await;
-    let order = shared_order(9_611_001);
-    let lines = order["line_items"].as_array().unwrap();
+/// Maps the [`shared_order`]'s first line to vendor A (4.20, [`LINK_A`]) and its second to
+/// vendor B (9.99, [`LINK_B`]).
+pub(crate) async fn map_shared_order(app: &TestApp, store: &str, order: &Value) {
+    let lines = order["line_items"].as_array().expect("lines");
     map_to_vendor(
-        &app,
-        &store,
+        app,
+        store,
         &lines[0]["variant_id"],
         "vendor-a",
         "4.20",
@@ -115,18 +98,25 @@ async fn the_vendor_page_and_api_show_each_item_with_badge_link_cost_and_variant
     )
     .await;
     map_to_vendor(
-        &app,
-        &store,
+        app,
+        store,
         &lines[1]["variant_id"],
         "vendor-b",
         "9.99",
         LINK_B,
     )
     .await;
-    let token_a = vendor_user(&app, "a@vendor.test", "vendor-a").await;
-    vendor_user(&app, "b@vendor.test", "vendor-b").await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
+}
+
+#[tokio::test]
+async fn the_vendor_page_and_api_show_each_item_with_badge_link_cost_and_variant_words_and_nothing_of_another_vendor(
+) {
+    let (_cj, app, store) = cj_shop().await;
+    let order = shared_order(9_611_001);
+    map_shared_order(&app, &store, &order).await;
+    let token_a = vendor_token(&app, "a@vendor.test", "vendor-a").await;
+    vendor_token(&app, "b@vendor.test", "vendor-b").await;
+    let id = app.create_order(&order).await;
     assert!(handed_over(&app, &id, 2).await);
 
     // The order line keeps the words the store sent (the private property left out).
@@ -156,24 +146,14 @@ async fn the_vendor_page_and_api_show_each_item_with_badge_link_cost_and_variant
         "{page}"
     );
     assert!(page.contains("never your own"), "{page}");
-    for theirs in [
-        "Secret Gadget",
-        "Blue / S",
-        "9.99",
-        "supplier-b.test",
-        "hidden-ref",
-    ] {
+    for theirs in VENDOR_B_ONLY {
         assert!(!page.contains(theirs), "vendor A sees {theirs:?}: {page}");
     }
 
     // The same through vendor A's API read of the order's supplier orders.
     let response = app
-        .client()
-        .get(app.url(&format!("/api/v1/orders/{id}/supplier-orders")))
-        .bearer_auth(&token_a)
-        .send()
-        .await
-        .unwrap();
+        .get_as(&token_a, &format!("/api/v1/orders/{id}/supplier-orders"))
+        .await;
     let mine = expect_json(response, StatusCode::OK).await;
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(mine[0]["dropship"], json!(true));
@@ -260,7 +240,7 @@ async fn a_woocommerce_variation_is_stored_in_words() {
     ]);
     let hook = woo_hook("order.created", WOO_SITE, &order);
     let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
-    let id = ack["order_id"].as_str().unwrap().to_string();
+    let id = order_id(&ack);
     let detail = app.order_detail(&id).await;
     assert_eq!(
         detail["lines"][0]["variant_words"],

@@ -38,16 +38,10 @@ pub(crate) async fn world() -> World {
     let mut config = dropflow::demo::operator::marketplace_config(&market);
     config.timeout_ms = 2_000;
     let connector: Arc<dyn Supplier> = Arc::new(Marketplace::new(config));
-    let app = TestApp::spawn_jobs(
-        move |db| {
-            let mut services = dropflow::fulfilment::Services::bare(db);
-            let mut map = HashMap::new();
-            map.insert(SupplierKind::Marketplace, connector);
-            services.suppliers = map.into();
+    let app = TestApp::spawn_fulfilment(
+        move |services| {
+            services.suppliers = HashMap::from([(SupplierKind::Marketplace, connector)]).into();
             services.admin = dropflow::app::store_admins();
-            let mut registry = dropflow::jobs::Registry::new();
-            dropflow::fulfilment::register(&mut registry, services);
-            registry
         },
         |_| {},
     )
@@ -124,10 +118,7 @@ pub(crate) async fn order_with(
     edit(&mut order);
     w.shopify.add_order(&order).expect("store order");
     let (_, ack) = w.app.shopify_order("orders/create", &order).await;
-    (
-        ack["order_id"].as_str().expect("order id").to_string(),
-        order,
-    )
+    (order_id(&ack), order)
 }
 
 pub(crate) async fn all_paid(app: &TestApp, id: &str, n: usize) {
@@ -142,6 +133,11 @@ pub(crate) async fn all_paid(app: &TestApp, id: &str, n: usize) {
 pub(crate) async fn view(app: &TestApp, id: &str) -> Value {
     app.api_json(&format!("/api/v1/orders/{id}/warehouse"))
         .await
+}
+
+/// The order's warehouse stage.
+pub(crate) async fn stage(app: &TestApp, id: &str) -> Value {
+    view(app, id).await["stage"].clone()
 }
 
 pub(crate) async fn wait_stage(app: &TestApp, id: &str, stage: &str) -> Value {
@@ -159,6 +155,30 @@ pub(crate) async fn wait_stage(app: &TestApp, id: &str, stage: &str) -> Value {
 }
 
 /// Lets the sellers ship (sandbox time) and asks the marketplace now.
+/// Waits until the order's `n` sellers' parcels are known, and returns their numbers.
+pub(crate) async fn inbound(app: &TestApp, id: &str, n: usize) -> Vec<String> {
+    let reached = eventually(Duration::from_secs(20), || async {
+        app.api_get(&format!("/api/v1/orders/{id}/warehouse"))
+            .await
+            .json::<Value>()
+            .await
+            .is_ok_and(|v| v["inbound"].as_array().is_some_and(|a| a.len() == n))
+    })
+    .await;
+    let v = view(app, id).await;
+    assert!(reached, "{v}");
+    inbound_numbers(&v)
+}
+
+/// Order `#id` with `lines` lines, every purchase paid and every seller's parcel sent to the
+/// warehouse: our order's id and the store's order.
+pub(crate) async fn shipped_by_sellers(w: &World, id: u64, lines: usize) -> (String, Value) {
+    let (ours, store_order) = order(w, id, lines).await;
+    all_paid(&w.app, &ours, lines).await;
+    sellers_ship(w, &ours).await;
+    (ours, store_order)
+}
+
 pub(crate) async fn sellers_ship(w: &World, id: &str) {
     w.market.advance(DAY + Duration::from_secs(3600));
     let response = w
@@ -192,45 +212,29 @@ pub(crate) async fn inspect(
     reasons: Option<&str>,
     photo: Option<&[u8]>,
 ) -> reqwest::Response {
-    let boundary = "dropflowwarehouseboundary";
-    let mut body: Vec<u8> = Vec::new();
-    let mut field = |name: &str, file: Option<&str>, value: &[u8]| {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match file {
-            Some(f) => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
-                     Content-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-            ),
-        }
-        body.extend_from_slice(value);
-        body.extend_from_slice(b"\r\n");
-    };
-    field("outcome", None, outcome.as_bytes());
-    field("checklist", None, checklist.to_string().as_bytes());
+    let mut form = Multipart::new("dropflowwarehouseboundary")
+        .text("outcome", outcome.as_bytes())
+        .text("checklist", checklist.to_string().as_bytes());
     if let Some(r) = reasons {
-        field("reasons", None, r.as_bytes());
+        form = form.text("reasons", r.as_bytes());
     }
     if let Some(p) = photo {
-        field("photos", Some("damage.png"), p);
+        form = form.file("photos", "damage.png", "application/octet-stream", p);
     }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    app.client()
-        .post(app.url(&format!("/api/v1/warehouse/items/{item}/inspection")))
-        .bearer_auth(&app.token)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("inspection")
+    let path = format!("/api/v1/warehouse/items/{item}/inspection");
+    app.post_multipart_as(&app.token, &path, form).await
+}
+
+/// Passes every item of the order waiting for inspection (through the API, as the operator).
+pub(crate) async fn pass_arrived(app: &TestApp, id: &str) {
+    let v = view(app, id).await;
+    for item in v["items"].as_array().expect("items") {
+        if item["state"]["state"] == json!("arrived") {
+            let item = item["id"].as_str().expect("item id");
+            let passed = inspect(app, item, "pass", &checklist(true), None, None).await;
+            expect_json(passed, StatusCode::OK).await;
+        }
+    }
 }
 
 pub(crate) async fn pack(app: &TestApp, id: &str) -> reqwest::Response {
@@ -433,20 +437,8 @@ async fn one_item_walks_the_six_steps() {
 async fn three_items_arriving_on_different_days_wait_for_each_other() {
     let w = world().await;
     let app = &w.app;
-    let (id, order) = order(&w, 9_400_002, 3).await;
-    all_paid(app, &id, 3).await;
-    sellers_ship(&w, &id).await;
-    let reached = eventually(Duration::from_secs(20), || async {
-        app.api_get(&format!("/api/v1/orders/{id}/warehouse"))
-            .await
-            .json::<Value>()
-            .await
-            .is_ok_and(|v| v["inbound"].as_array().is_some_and(|a| a.len() == 3))
-    })
-    .await;
-    let v = view(app, &id).await;
-    assert!(reached, "{v}");
-    let numbers = inbound_numbers(&v);
+    let (id, order) = shipped_by_sellers(&w, 9_400_002, 3).await;
+    let numbers = inbound(app, &id, 3).await;
     // Day one: one parcel.
     let (status, _) = scan(app, &numbers[0]).await;
     assert_eq!(status, StatusCode::OK);
@@ -498,9 +490,7 @@ async fn a_failed_inspection_waits_for_the_merchant_and_unknown_parcels_are_kept
     assert_eq!(list[0]["id"], json!(exception), "{list}");
     assert_eq!(list[0]["scan"], json!("SF1234567890123"));
 
-    let (id, _) = order(&w, 9_400_003, 1).await;
-    all_paid(app, &id, 1).await;
-    sellers_ship(&w, &id).await;
+    let (id, _) = shipped_by_sellers(&w, 9_400_003, 1).await;
     let v = wait_stage(app, &id, "shipped_to_warehouse").await;
     scan(app, &inbound_numbers(&v)[0]).await;
     let v = wait_stage(app, &id, "arrived").await;
@@ -644,9 +634,7 @@ async fn a_failed_inspection_waits_for_the_merchant_and_unknown_parcels_are_kept
 async fn a_short_wallet_refuses_the_fee_and_the_order_waits_for_it() {
     let w = world().await;
     let app = &w.app;
-    let (id, _) = order(&w, 9_400_004, 1).await;
-    all_paid(app, &id, 1).await;
-    sellers_ship(&w, &id).await;
+    let (id, _) = shipped_by_sellers(&w, 9_400_004, 1).await;
     let v = wait_stage(app, &id, "shipped_to_warehouse").await;
     scan(app, &inbound_numbers(&v)[0]).await;
     let v = wait_stage(app, &id, "arrived").await;
@@ -706,7 +694,7 @@ async fn rate_tables_are_validated_before_they_replace_the_sample() {
     let current = app.api_json("/api/v1/warehouse/rates").await;
     let toml = current["toml"].as_str().expect("toml").to_string();
     let broken = toml.replacen("days_max = 12", "days_max = 0", 1);
-    let operator = crate::warehouse_operator::user_token(
+    let operator = user_token(
         app,
         dropflow::storage::accounts::DEFAULT_ACCOUNT,
         "operator@warehouse.example",
@@ -715,13 +703,12 @@ async fn rate_tables_are_validated_before_they_replace_the_sample() {
     )
     .await;
     let response = app
-        .client()
-        .put(app.url("/api/v1/warehouse/rates"))
-        .bearer_auth(&operator)
-        .json(&json!({ "toml": broken }))
-        .send()
-        .await
-        .expect("put rates");
+        .put_as(
+            &operator,
+            "/api/v1/warehouse/rates",
+            &json!({ "toml": broken }),
+        )
+        .await;
     let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert!(message.contains("problem"), "{message}");
     assert_eq!(

@@ -7,7 +7,7 @@
 
 use crate::support::*;
 use crate::warehouse::*;
-use dropflow::storage::accounts::{self, NewUser, Role};
+use dropflow::storage::accounts::{self, Role};
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::warehouse::refunds::{RefundRules, RefundStage};
@@ -272,7 +272,7 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     let w = world().await;
     let app = &w.app;
     // The installation's operator (a warehouse user of the operator account) edits them.
-    let operator = crate::warehouse_operator::user_token(
+    let operator = user_token(
         app,
         accounts::DEFAULT_ACCOUNT,
         "operator@warehouse.example",
@@ -282,13 +282,12 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     .await;
     let operator = &operator;
     let put = |toml: String| async move {
-        app.client()
-            .put(app.url("/api/v1/warehouse/refund-rules"))
-            .bearer_auth(operator)
-            .json(&json!({ "toml": toml }))
-            .send()
-            .await
-            .expect("put refund rules")
+        app.put_as(
+            operator,
+            "/api/v1/warehouse/refund-rules",
+            &json!({ "toml": toml }),
+        )
+        .await
     };
     let sample = app.api_json("/api/v1/warehouse/refund-rules").await["toml"]
         .as_str()
@@ -297,31 +296,21 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     assert!(RefundRules::from_toml(&sample).is_ok());
     // The installation's operators only: a merchant's staff may read but not change them.
     let store: dropflow_core::ids::StoreId = w.store.parse().expect("store id");
-    let staff = accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: accounts::DEFAULT_ACCOUNT,
-            email: "staff@example.com",
-            password: "correct horse battery",
-            role: Role::Staff,
-            stores: &[store],
-            vendor: None,
-        },
+    let staff = user_token(
+        app,
+        accounts::DEFAULT_ACCOUNT,
+        "staff@example.com",
+        Role::Staff,
+        &[store],
     )
-    .await
-    .expect("staff user");
-    let staff = dropflow::storage::tokens::create_for(&app.db, "t", Some(&staff.id))
-        .await
-        .expect("token")
-        .1;
+    .await;
     let as_staff = app
-        .client()
-        .put(app.url("/api/v1/warehouse/refund-rules"))
-        .bearer_auth(&staff)
-        .json(&json!({ "toml": sample }))
-        .send()
-        .await
-        .expect("put as staff");
+        .put_as(
+            &staff,
+            "/api/v1/warehouse/refund-rules",
+            &json!({ "toml": sample }),
+        )
+        .await;
     expect_error(as_staff, StatusCode::FORBIDDEN, "forbidden").await;
     for (broken, problem) in [
         (

@@ -8,95 +8,22 @@ use crate::support::*;
 use crate::warehouse::{
     all_paid, cheapest, choose, order, pay_fee, sellers_ship, view, wait_stage, world, World, PNG,
 };
-use dropflow::storage::accounts::{self, NewUser, Role};
+use dropflow::storage::accounts::{self, Role};
 use dropflow_core::ids::StoreId;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-pub(crate) const PASSWORD: &str = "correct horse battery";
 const INTERNATIONAL: &str = "YT2229521272164446";
 
-/// A user of `account` with `role`, and an API token made for them.
-pub(crate) async fn user_token(
-    app: &TestApp,
-    account: &str,
-    email: &str,
-    role: Role,
-    stores: &[StoreId],
-) -> String {
-    let user = accounts::create_user(
-        &app.db,
-        NewUser {
-            account_id: account,
-            email,
-            password: PASSWORD,
-            role,
-            stores,
-            vendor: None,
-        },
-    )
-    .await
-    .expect("create user");
-    let (_, token) = dropflow::storage::tokens::create_for(&app.db, email, Some(&user.id))
-        .await
-        .expect("token");
-    token
-}
-
-async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Response {
-    app.client()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("POST")
-}
-
-async fn get(app: &TestApp, token: &str, path: &str) -> Response {
-    app.client()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET")
-}
-
-/// The inspection form as multipart, passed with a full checklist and one photo.
 async fn inspect_pass(app: &TestApp, token: &str, item: &str) -> Response {
-    let boundary = "operatorboundary";
     let checklist = json!({ "title_matches": true, "variant_matches": true,
         "received_quantity": 1, "undamaged": true, "marketing_material_removed": true });
-    let mut body = Vec::new();
-    for (name, value) in [
-        ("outcome", "pass".to_string()),
-        ("checklist", checklist.to_string()),
-    ] {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; \
-             filename=\"front.png\"\r\nContent-Type: image/png\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(PNG);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    app.client()
-        .post(app.url(&format!("/api/v1/warehouse/items/{item}/inspection")))
-        .bearer_auth(token)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("inspection")
+    let form = Multipart::new("operatorboundary")
+        .text("outcome", b"pass")
+        .text("checklist", checklist.to_string().as_bytes())
+        .file("photos", "front.png", "image/png", PNG);
+    let path = format!("/api/v1/warehouse/items/{item}/inspection");
+    app.post_multipart_as(token, &path, form).await
 }
 
 /// The warehouse world with an operator of the store's (default) account, an operator of
@@ -154,7 +81,8 @@ pub(crate) async fn shipped_to_warehouse(w: &World, store_order: u64) -> (String
 
 async fn exception_ids(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let list = expect_json(
-        get(app, token, &format!("/api/v1/warehouse/exceptions{query}")).await,
+        app.get_as(token, &format!("/api/v1/warehouse/exceptions{query}"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -173,25 +101,25 @@ async fn an_operator_works_their_accounts_orders_and_nothing_else() {
     let (id, number) = shipped_to_warehouse(&w, 9_500_001).await;
 
     // Staff may never do an operator's work.
-    let refused = post(
-        app,
-        &staff,
-        "/api/v1/warehouse/receive",
-        &json!({ "scan": number }),
-    )
-    .await;
+    let refused = app
+        .post_as(
+            &staff,
+            "/api/v1/warehouse/receive",
+            &json!({ "scan": number }),
+        )
+        .await;
     expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
-    let refused = get(app, &staff, "/api/v1/warehouse/exceptions").await;
+    let refused = app.get_as(&staff, "/api/v1/warehouse/exceptions").await;
     expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
 
     // Another account's operator scanning our parcel: an exception of their account only.
-    let scanned = post(
-        app,
-        &theirs,
-        "/api/v1/warehouse/receive",
-        &json!({ "scan": number }),
-    )
-    .await;
+    let scanned = app
+        .post_as(
+            &theirs,
+            "/api/v1/warehouse/receive",
+            &json!({ "scan": number }),
+        )
+        .await;
     let scanned = expect_json(scanned, StatusCode::ACCEPTED).await;
     assert_eq!(scanned["outcome"], json!("unknown"), "{scanned}");
     let exception = scanned["exception_id"]
@@ -206,21 +134,25 @@ async fn an_operator_works_their_accounts_orders_and_nothing_else() {
     assert!(exception_ids(app, &ours, "?all=true").await.is_empty());
 
     // Our operator receives it.
-    let received = post(
-        app,
-        &ours,
-        "/api/v1/warehouse/receive",
-        &json!({ "scan": number }),
-    )
-    .await;
+    let received = app
+        .post_as(
+            &ours,
+            "/api/v1/warehouse/receive",
+            &json!({ "scan": number }),
+        )
+        .await;
     let received = expect_json(received, StatusCode::OK).await;
     assert_eq!(received["order_ids"], json!([id]), "{received}");
     let v = wait_stage(app, &id, "arrived").await;
     let item = v["items"][0]["id"].as_str().expect("item").to_string();
     // The operator sees the order at the warehouse; the other operator does not.
-    let seen = get(app, &ours, &format!("/api/v1/orders/{id}/warehouse")).await;
+    let seen = app
+        .get_as(&ours, &format!("/api/v1/orders/{id}/warehouse"))
+        .await;
     expect_json(seen, StatusCode::OK).await;
-    let hidden = get(app, &theirs, &format!("/api/v1/orders/{id}/warehouse")).await;
+    let hidden = app
+        .get_as(&theirs, &format!("/api/v1/orders/{id}/warehouse"))
+        .await;
     expect_error(hidden, StatusCode::NOT_FOUND, "not_found").await;
 
     // Inspect: the other account's operator gets 404 and nothing is recorded.
@@ -245,13 +177,13 @@ async fn an_operator_works_their_accounts_orders_and_nothing_else() {
     let measures = json!({ "weight_g": 480, "length_cm": 25, "width_cm": 18, "height_cm": 8 });
     let pack_path = format!("/api/v1/warehouse/orders/{id}/pack");
     expect_error(
-        post(app, &theirs, &pack_path, &measures).await,
+        app.post_as(&theirs, &pack_path, &measures).await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
     .await;
     let packed = expect_json(
-        post(app, &ours, &pack_path, &measures).await,
+        app.post_as(&ours, &pack_path, &measures).await,
         StatusCode::OK,
     )
     .await;
@@ -264,11 +196,11 @@ async fn an_operator_works_their_accounts_orders_and_nothing_else() {
     // Dispatch: another account's operator 404, staff 403, ours 200.
     let handover = json!({ "tracking_number": INTERNATIONAL, "carrier": "YunExpress" });
     let dispatch_path = format!("/api/v1/warehouse/packages/{package}/dispatch");
-    let hidden = post(app, &theirs, &dispatch_path, &handover).await;
+    let hidden = app.post_as(&theirs, &dispatch_path, &handover).await;
     let message = expect_error(hidden, StatusCode::NOT_FOUND, "not_found").await;
     assert!(message.contains("package"), "{message}");
     expect_error(
-        post(app, &staff, &dispatch_path, &handover).await,
+        app.post_as(&staff, &dispatch_path, &handover).await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -279,20 +211,16 @@ async fn an_operator_works_their_accounts_orders_and_nothing_else() {
         "nothing dispatched by the refused calls"
     );
     let sent = expect_json(
-        post(app, &ours, &dispatch_path, &handover).await,
+        app.post_as(&ours, &dispatch_path, &handover).await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(sent["tracking_number"], json!(INTERNATIONAL));
     assert_eq!(view(app, &id).await["stage"], json!("dispatched"));
     // An unknown package is 404 too.
-    let unknown = post(
-        app,
-        &ours,
-        "/api/v1/warehouse/packages/nope/dispatch",
-        &handover,
-    )
-    .await;
+    let unknown = app
+        .post_as(&ours, "/api/v1/warehouse/packages/nope/dispatch", &handover)
+        .await;
     expect_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
     w.app.stop().await;
 }
@@ -305,13 +233,13 @@ async fn an_unknown_parcel_is_resolved_to_its_order_over_http() {
     let app = &w.app;
     let (id, _number) = shipped_to_warehouse(&w, 9_500_002).await;
     // The label is unreadable: the operator scans what is written on the box.
-    let scanned = post(
-        app,
-        &ours,
-        "/api/v1/warehouse/receive",
-        &json!({ "scan": "BOX 77 RED" }),
-    )
-    .await;
+    let scanned = app
+        .post_as(
+            &ours,
+            "/api/v1/warehouse/receive",
+            &json!({ "scan": "BOX 77 RED" }),
+        )
+        .await;
     let scanned = expect_json(scanned, StatusCode::ACCEPTED).await;
     let exception = scanned["exception_id"]
         .as_str()
@@ -327,25 +255,29 @@ async fn an_unknown_parcel_is_resolved_to_its_order_over_http() {
         json!({ "order": "#9500002", "extra": 1 }),
         json!({ "order": "#404404" }),
     ] {
-        let refused = post(app, &ours, &path, &body).await;
+        let refused = app.post_as(&ours, &path, &body).await;
         expect_error(refused, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     }
     assert_eq!(exception_ids(app, &ours, "").await.len(), 1);
     // Unknown exception, and an exception of another account: 404.
-    let unknown = post(
-        app,
-        &ours,
-        "/api/v1/warehouse/exceptions/nope/resolve",
-        &json!({ "order": "#9500002" }),
-    )
-    .await;
+    let unknown = app
+        .post_as(
+            &ours,
+            "/api/v1/warehouse/exceptions/nope/resolve",
+            &json!({ "order": "#9500002" }),
+        )
+        .await;
     expect_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
-    let foreign = post(app, &theirs, &path, &json!({ "order": "#9500002" })).await;
+    let foreign = app
+        .post_as(&theirs, &path, &json!({ "order": "#9500002" }))
+        .await;
     expect_error(foreign, StatusCode::NOT_FOUND, "not_found").await;
     assert_eq!(view(app, &id).await["stage"], json!("shipped_to_warehouse"));
 
     // Resolved by the store's order number: linked, noted, and the expected parcel received.
-    let resolved = post(app, &ours, &path, &json!({ "order": "#9500002" })).await;
+    let resolved = app
+        .post_as(&ours, &path, &json!({ "order": "#9500002" }))
+        .await;
     let resolved = expect_json(resolved, StatusCode::OK).await;
     assert_eq!(resolved["order_id"], json!(id), "{resolved}");
     assert_eq!(
@@ -362,7 +294,9 @@ async fn an_unknown_parcel_is_resolved_to_its_order_over_http() {
     );
 
     // Once only.
-    let again = post(app, &ours, &path, &json!({ "order": "#9500002" })).await;
+    let again = app
+        .post_as(&ours, &path, &json!({ "order": "#9500002" }))
+        .await;
     let message = expect_error(again, StatusCode::CONFLICT, "conflict").await;
     assert!(message.contains("already resolved"), "{message}");
     // Open list empty; `all=true` shows it resolved to the order.

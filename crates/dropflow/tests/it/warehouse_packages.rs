@@ -7,9 +7,8 @@
 
 use crate::support::*;
 use crate::warehouse::{
-    all_paid, cancel_in_store, cheapest, checklist, dispatch, inbound_numbers, inspect, order,
-    order_with, pack, pay_fee, scan, sellers_ship, view, wait_stage, world, World, DAY,
-    INTERNATIONAL,
+    all_paid, cancel_in_store, cheapest, dispatch, inbound, order, order_with, pack, pass_arrived,
+    pay_fee, scan, sellers_ship, stage, view, wait_stage, world, World, DAY, INTERNATIONAL,
 };
 use dropflow::carriers::track17::Track17;
 use dropflow_sandbox::track17::{self as t17, Track17SandboxConfig};
@@ -20,33 +19,6 @@ use std::time::Duration;
 
 /// A second YunExpress number in its real shape.
 const SECOND: &str = "YT2229521272164447";
-
-/// Waits until the order's `n` sellers' parcels are known, and returns their numbers.
-async fn inbound(app: &TestApp, id: &str, n: usize) -> Vec<String> {
-    let reached = eventually(Duration::from_secs(20), || async {
-        app.api_get(&format!("/api/v1/orders/{id}/warehouse"))
-            .await
-            .json::<Value>()
-            .await
-            .is_ok_and(|v| v["inbound"].as_array().is_some_and(|a| a.len() == n))
-    })
-    .await;
-    let v = view(app, id).await;
-    assert!(reached, "{v}");
-    inbound_numbers(&v)
-}
-
-/// Passes every item of the order waiting for inspection.
-async fn pass_arrived(app: &TestApp, id: &str) {
-    let v = view(app, id).await;
-    for item in v["items"].as_array().expect("items") {
-        if item["state"]["state"] == json!("arrived") {
-            let item = item["id"].as_str().expect("item id");
-            let passed = inspect(app, item, "pass", &checklist(true), None, None).await;
-            expect_json(passed, StatusCode::OK).await;
-        }
-    }
-}
 
 async fn choose_cheapest(app: &TestApp, id: &str, package: &Value) -> Value {
     let cheapest = cheapest(package);
@@ -285,10 +257,6 @@ async fn ready_to_pack(w: &World, id: &str) {
     wait_stage(&w.app, id, "inspected").await;
 }
 
-async fn stage(app: &TestApp, id: &str) -> Value {
-    view(app, id).await["stage"].clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
     let w = world().await;
@@ -426,7 +394,7 @@ async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_page_offers_orders_to_the_same_customer_and_packs_them_together() {
     use crate::dashboard_pages::Browser;
-    use crate::warehouse_operator::{meta_csrf, user_token};
+    use crate::warehouse_operator::meta_csrf;
     use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
     let w = world().await;
     let app = &w.app;

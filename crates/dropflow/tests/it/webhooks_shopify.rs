@@ -15,13 +15,12 @@ fn fixture_order(file: &str) -> Value {
 
 #[tokio::test]
 async fn the_python_api_order_fixture_is_stored_with_its_lines_payment_and_tab() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let order = fixture_order("shopify_python_api.order.json");
 
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     assert_eq!(ack["status"], "created");
-    let id = ack["order_id"].as_str().expect("order id").to_string();
+    let id = order_id(&ack);
 
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["id"], json!(id));
@@ -97,15 +96,12 @@ async fn the_python_api_order_fixture_is_stored_with_its_lines_payment_and_tab()
 
 #[tokio::test]
 async fn the_ruby_api_order_with_properties_fixture_is_stored_as_it_is() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let order = fixture_order("shopify-api-ruby.order_with_properties.json");
 
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     assert_eq!(ack["status"], "created");
-    let detail = app
-        .order_detail(ack["order_id"].as_str().expect("id"))
-        .await;
+    let detail = app.order_detail(&order_id(&ack)).await;
     assert_eq!(detail["name"], "#1001");
     assert_eq!(detail["total_minor"], 40994);
     assert_eq!(detail["payment_status"], "authorized");
@@ -127,8 +123,7 @@ async fn the_ruby_api_order_with_properties_fixture_is_stored_as_it_is() {
 /// `line_items`. It is refused naming the field, and nothing is stored.
 #[tokio::test]
 async fn the_orders_list_fixture_without_line_items_is_refused_naming_the_field() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let list = fixture_json("shopify/shopify_python_api.orders.json");
     let orders = list["orders"].as_array().expect("orders");
     assert_eq!(orders.len(), 1);
@@ -139,17 +134,14 @@ async fn the_orders_list_fixture_without_line_items_is_refused_naming_the_field(
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains("line_items"), "{message}");
     }
-    assert_eq!(app.rows("orders").await, 0);
-    assert_eq!(app.rows("webhook_receipts").await, 0);
+    app.assert_nothing_stored().await;
 
     // The same order with lines is taken.
     let mut with_lines = orders[0].clone();
     with_lines["line_items"] = fixture_order("shopify_python_api.order.json")["line_items"].clone();
     let (_, ack) = app.shopify_order("orders/create", &with_lines).await;
     assert_eq!(ack["status"], "created");
-    let detail = app
-        .order_detail(ack["order_id"].as_str().expect("id"))
-        .await;
+    let detail = app.order_detail(&order_id(&ack)).await;
     assert_eq!(detail["total_minor"], 59894);
     assert_eq!(detail["payment_status"], "partially_refunded");
     assert_eq!(detail["tab"], "awaiting_order");
@@ -158,13 +150,9 @@ async fn the_orders_list_fixture_without_line_items_is_refused_naming_the_field(
 
 #[tokio::test]
 async fn a_rest_response_wrapped_in_order_is_refused_saying_so() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let wrapped = fixture_json("shopify/shopify_python_api.order.json");
-    let response = app
-        .send_shopify(&shopify_hook("orders/create", &wrapped), SHOPIFY_SECRET)
-        .await;
-    let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    let message = app.refused_order(&wrapped).await;
     assert!(message.contains("wrapped"), "{message}");
     assert_eq!(app.rows("orders").await, 0);
     app.stop().await;
@@ -172,8 +160,7 @@ async fn a_rest_response_wrapped_in_order_is_refused_saying_so() {
 
 #[tokio::test]
 async fn a_duplicate_shopify_delivery_is_stored_once() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let order = paid_order(5001, "#5001");
     let line_count = order["line_items"].as_array().expect("lines").len() as i64;
     let (hook, first) = app.shopify_order("orders/create", &order).await;
@@ -206,8 +193,7 @@ async fn a_duplicate_shopify_delivery_is_stored_once() {
 /// X-Shopify-Event-Id), so only a repeat of the same topic is dropped.
 #[tokio::test]
 async fn the_same_event_id_under_another_topic_is_not_a_duplicate() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let order = paid_order(5003, "#5003");
     let (hook, first) = app.shopify_order("orders/create", &order).await;
     assert_eq!(first["status"], "created");
@@ -228,8 +214,7 @@ async fn the_same_event_id_under_another_topic_is_not_a_duplicate() {
 /// Older API versions send no event id: the webhook id is the key then.
 #[tokio::test]
 async fn without_an_event_id_the_webhook_id_drops_duplicates() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let hook = shopify_hook("orders/create", &paid_order(5002, "#5002"));
     let headers: Vec<(&str, String)> = hook
         .headers(SHOPIFY_SECRET.as_bytes())
@@ -257,8 +242,7 @@ async fn without_an_event_id_the_webhook_id_drops_duplicates() {
 
 #[tokio::test]
 async fn a_wrong_hmac_is_401_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let hook = shopify_hook("orders/create", &paid_order(5003, "#5003"));
     let response = app.send_shopify(&hook, "not-the-secret-of-this-shop").await;
     let message = expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
@@ -282,8 +266,7 @@ async fn a_wrong_hmac_is_401_and_nothing_is_stored() {
         .await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
-    assert_eq!(app.rows("orders").await, 0);
-    assert_eq!(app.rows("webhook_receipts").await, 0);
+    app.assert_nothing_stored().await;
     assert_eq!(app.rows("jobs").await, 0);
     assert_eq!(app.counts().await["all"], 0);
     app.stop().await;
@@ -291,24 +274,19 @@ async fn a_wrong_hmac_is_401_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn each_missing_required_shopify_header_is_a_400_naming_it() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let hook = shopify_hook("orders/create", &paid_order(5004, "#5004"));
-    for missing in [
+    let required = [
         "X-Shopify-Topic",
         "X-Shopify-Hmac-Sha256",
         "X-Shopify-Shop-Domain",
         "X-Shopify-Webhook-Id",
-    ] {
-        let headers: Vec<(&str, String)> = hook
-            .headers(SHOPIFY_SECRET.as_bytes())
-            .into_iter()
-            .filter(|(name, _)| *name != missing)
-            .collect();
-        let response = app
-            .post_raw("/webhooks/shopify", &headers, hook.body.clone())
-            .await;
-        let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    ];
+    let headers = hook.headers(SHOPIFY_SECRET.as_bytes());
+    let answers = app
+        .post_each_without("/webhooks/shopify", &headers, &hook.body, &required)
+        .await;
+    for (missing, message) in answers {
         assert!(
             message
                 .to_ascii_lowercase()
@@ -334,15 +312,13 @@ async fn each_missing_required_shopify_header_is_a_400_naming_it() {
     let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
     assert!(message.contains("x-shopify-topic"), "{message}");
 
-    assert_eq!(app.rows("orders").await, 0);
-    assert_eq!(app.rows("webhook_receipts").await, 0);
+    app.assert_nothing_stored().await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn an_unknown_shop_domain_is_a_404_json_error() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let hook = ShopifyWebhook::new(
         "orders/create",
         "someone-else.myshopify.com",
@@ -351,15 +327,13 @@ async fn an_unknown_shop_domain_is_a_404_json_error() {
     let response = app.send_shopify(&hook, SHOPIFY_SECRET).await;
     let message = expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     assert!(message.contains("someone-else.myshopify.com"), "{message}");
-    assert_eq!(app.rows("orders").await, 0);
-    assert_eq!(app.rows("webhook_receipts").await, 0);
+    app.assert_nothing_stored().await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn the_shop_domain_header_matches_regardless_of_case() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let hook = ShopifyWebhook::new(
         "orders/create",
         &SHOP.to_ascii_uppercase(),
@@ -375,12 +349,11 @@ async fn the_shop_domain_header_matches_regardless_of_case() {
 
 #[tokio::test]
 async fn an_unpaid_order_waits_on_hold_until_orders_paid_arrives() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let pending = shopify_order(6001, "#6001", "pending", "2024-05-01T10:00:00-05:00");
+    let app = TestApp::spawn_with_shop().await;
+    let pending = pending_order(6001, "#6001");
     let (_, ack) = app.shopify_order("orders/create", &pending).await;
     assert_eq!(ack["status"], "created");
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let id = order_id(&ack);
 
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], "on_hold");
@@ -430,12 +403,8 @@ async fn an_unpaid_order_waits_on_hold_until_orders_paid_arrives() {
 
 #[tokio::test]
 async fn a_cancelled_store_order_lands_in_canceled() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let (_, ack) = app
-        .shopify_order("orders/create", &paid_order(6002, "#6002"))
-        .await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&paid_order(6002, "#6002")).await;
 
     let mut cancelled = shopify_order(6002, "#6002", "voided", "2024-05-01T11:00:00-05:00");
     cancelled["cancelled_at"] = json!("2024-05-01T11:00:00-05:00");
@@ -465,15 +434,14 @@ async fn a_cancelled_store_order_lands_in_canceled() {
 
 #[tokio::test]
 async fn a_late_older_update_is_answered_stale_and_changes_nothing() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let (_, ack) = app
         .shopify_order(
             "orders/create",
             &shopify_order(6003, "#6003", "paid", "2024-05-01T10:00:00-05:00"),
         )
         .await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let id = order_id(&ack);
     let before = app.order_detail(&id).await;
 
     let older = shopify_order(6003, "#6003", "pending", "2024-05-01T09:30:00-05:00");
@@ -498,13 +466,12 @@ async fn a_late_older_update_is_answered_stale_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_bad_postal_code_puts_the_order_on_hold_naming_the_field() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let mut order = paid_order(6004, "#6004");
     order["shipping_address"]["zip"] = json!("9501");
     let (_, ack) = app.shopify_order("orders/create", &order).await;
     assert_eq!(ack["status"], "created");
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let id = order_id(&ack);
 
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], "on_hold");
@@ -519,11 +486,7 @@ async fn a_bad_postal_code_puts_the_order_on_hold_naming_the_field() {
     assert_eq!(app.jobs_for(&id, ROUTE).await, 0);
 
     // The merchant accepts the address as it is.
-    let response = app
-        .api_post_empty(&format!(
-            "/api/v1/orders/{id}/holds/incorrect_address/release"
-        ))
-        .await;
+    let response = app.release_hold(&id, "incorrect_address").await;
     let released = expect_json(response, StatusCode::OK).await;
     assert_eq!(released["tab"], "awaiting_order");
     assert_eq!(released["holds"], json!([]));
@@ -552,14 +515,11 @@ async fn a_bad_postal_code_puts_the_order_on_hold_naming_the_field() {
 
 #[tokio::test]
 async fn an_address_in_an_unknown_country_is_held_naming_the_country() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let mut order = paid_order(6005, "#6005");
     order["shipping_address"]["country_code"] = json!("XX");
     let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let detail = app
-        .order_detail(ack["order_id"].as_str().expect("id"))
-        .await;
+    let detail = app.order_detail(&order_id(&ack)).await;
     assert_eq!(detail["tab"], "on_hold");
     let why = detail["holds"][0]["detail"].as_str().expect("detail");
     assert!(why.starts_with("country"), "{why}");
@@ -568,8 +528,7 @@ async fn an_address_in_an_unknown_country_is_held_naming_the_country() {
 
 #[tokio::test]
 async fn timeline_events_point_at_the_raw_body_byte_for_byte() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     // Pretty-printed, with non-ASCII text: stored exactly as sent, not re-serialised.
     let mut order = fixture_order("shopify_python_api.order.json");
     order["note"] = json!("Laissez le colis à la porte — merci");
@@ -625,8 +584,7 @@ async fn timeline_events_point_at_the_raw_body_byte_for_byte() {
 
 #[tokio::test]
 async fn a_non_order_topic_with_a_valid_signature_is_acknowledged_and_ignored() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
+    let app = TestApp::spawn_with_shop().await;
     let redact = json!({
         "shop_id": 954889,
         "shop_domain": SHOP,
@@ -650,19 +608,14 @@ async fn a_non_order_topic_with_a_valid_signature_is_acknowledged_and_ignored() 
     let response = app.send_shopify(&hook, "wrong-secret-wrong-secret").await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
-    assert_eq!(app.rows("orders").await, 0);
-    assert_eq!(app.rows("webhook_receipts").await, 0);
+    app.assert_nothing_stored().await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn an_update_refreshes_the_lines_and_total_before_purchasing() {
-    let app = TestApp::spawn().await;
-    app.shopify_store().await;
-    let (_, ack) = app
-        .shopify_order("orders/create", &paid_order(6006, "#6006"))
-        .await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let app = TestApp::spawn_with_shop().await;
+    let id = app.create_order(&paid_order(6006, "#6006")).await;
 
     let mut edited = shopify_order(6006, "#6006", "paid", "2024-05-01T10:20:00-05:00");
     let first_line = edited["line_items"][0].clone();

@@ -1,7 +1,7 @@
 //! `POST /webhooks/woocommerce` (issue point 7): the ping, signatures, the real fixtures.
 
 use crate::support::*;
-use dropflow_sandbox::woocommerce;
+use dropflow_sandbox::woocommerce::{self, WooWebhook};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -12,16 +12,38 @@ fn fixture_orders(file: &str) -> Vec<Value> {
     }
 }
 
+/// A dropflow with the sandbox's WooCommerce store ([`WOO_SITE`], [`WOO_SECRET`]).
+async fn woo_app() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    app
+}
+
+/// A sandbox order in `processing` (paid).
+fn processing(id: u64) -> Value {
+    woocommerce::order_payload(id, "processing")
+}
+
+/// Sends `hook` signed with the stores' secret, 200 expected; the ack.
+async fn acked(app: &TestApp, hook: &WooWebhook) -> Value {
+    expect_json(app.send_woo(hook, WOO_SECRET).await, StatusCode::OK).await
+}
+
 /// Sends `order` as `order.created` from `site`, 200 expected; the ack.
 async fn send_created(app: &TestApp, site: &str, order: &Value) -> Value {
-    let hook = woo_hook("order.created", site, order);
-    expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await
+    acked(app, &woo_hook("order.created", site, order)).await
+}
+
+/// Sends the first order of fixture `file` as created (answered `created`); its detail.
+async fn created_from_fixture(app: &TestApp, file: &str) -> Value {
+    let ack = send_created(app, WOO_SITE, &fixture_orders(file)[0]).await;
+    assert_eq!(ack["status"], "created");
+    app.order_detail(&order_id(&ack)).await
 }
 
 #[tokio::test]
 async fn the_unsigned_ping_is_answered_200_and_stores_nothing() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let app = woo_app().await;
     let response = app
         .post_raw(
             "/webhooks/woocommerce",
@@ -61,14 +83,8 @@ async fn a_ping_lookalike_declared_as_json_still_needs_a_signature() {
 
 #[tokio::test]
 async fn the_retrieve_order_fixture_is_stored_awaiting_order() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let orders = fixture_orders("woocommerce-rest-api-docs.retrieve-order.json");
-    let ack = send_created(&app, WOO_SITE, &orders[0]).await;
-    assert_eq!(ack["status"], "created");
-    let detail = app
-        .order_detail(ack["order_id"].as_str().expect("id"))
-        .await;
+    let app = woo_app().await;
+    let detail = created_from_fixture(&app, "woocommerce-rest-api-docs.retrieve-order.json").await;
     assert_eq!(detail["external_id"], "727");
     assert_eq!(detail["name"], "#727");
     assert_eq!(detail["total_minor"], 2935);
@@ -103,15 +119,14 @@ async fn the_retrieve_order_fixture_is_stored_awaiting_order() {
 
 #[tokio::test]
 async fn each_list_orders_fixture_item_lands_in_its_tab() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let app = woo_app().await;
     let orders = fixture_orders("woocommerce-rest-api-docs.list-orders.json");
     assert_eq!(orders.len(), 2);
     let mut ids = Vec::new();
     for order in &orders {
         let ack = send_created(&app, WOO_SITE, order).await;
         assert_eq!(ack["status"], "created");
-        ids.push(ack["order_id"].as_str().expect("id").to_string());
+        ids.push(order_id(&ack));
     }
     let first = app.order_detail(&ids[0]).await;
     assert_eq!(first["name"], "#727");
@@ -140,14 +155,12 @@ async fn each_list_orders_fixture_item_lands_in_its_tab() {
 
 #[tokio::test]
 async fn the_update_order_completed_fixture_is_stored_awaiting_order() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let orders = fixture_orders("woocommerce-rest-api-docs.update-order-completed.json");
-    let ack = send_created(&app, WOO_SITE, &orders[0]).await;
-    assert_eq!(ack["status"], "created");
-    let detail = app
-        .order_detail(ack["order_id"].as_str().expect("id"))
-        .await;
+    let app = woo_app().await;
+    let detail = created_from_fixture(
+        &app,
+        "woocommerce-rest-api-docs.update-order-completed.json",
+    )
+    .await;
     assert_eq!(detail["name"], "#727");
     assert_eq!(detail["payment_status"], "paid");
     assert_eq!(detail["tab"], "awaiting_order");
@@ -156,19 +169,18 @@ async fn the_update_order_completed_fixture_is_stored_awaiting_order() {
 
 #[tokio::test]
 async fn the_completed_update_of_727_is_applied_after_its_creation() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let app = woo_app().await;
     let created = &fixture_orders("woocommerce-rest-api-docs.retrieve-order.json")[0];
     let completed = &fixture_orders("woocommerce-rest-api-docs.update-order-completed.json")[0];
     let ack = send_created(&app, WOO_SITE, created).await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let id = order_id(&ack);
     let hook = woo_hook("order.updated", WOO_SITE, completed);
-    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let ack = acked(&app, &hook).await;
     assert_eq!(ack["status"], "updated");
     assert_eq!(ack["order_id"], json!(id));
     // And the older creation snapshot arriving again late is stale.
     let late = woo_hook("order.updated", WOO_SITE, created);
-    let ack = expect_json(app.send_woo(&late, WOO_SECRET).await, StatusCode::OK).await;
+    let ack = acked(&app, &late).await;
     assert_eq!(ack["status"], "stale");
     assert_eq!(app.rows("orders").await, 1);
     app.stop().await;
@@ -176,8 +188,7 @@ async fn the_completed_update_of_727_is_applied_after_its_creation() {
 
 #[tokio::test]
 async fn pending_and_on_hold_orders_wait_on_hold_for_payment() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let app = woo_app().await;
     let mut ids = Vec::new();
     // A sandbox order awaiting its gateway, and the docs' order awaiting a bank transfer.
     let pending = woocommerce::order_payload(9101, "pending");
@@ -186,7 +197,7 @@ async fn pending_and_on_hold_orders_wait_on_hold_for_payment() {
     for order in [&pending, &on_hold] {
         let ack = send_created(&app, WOO_SITE, order).await;
         assert_eq!(ack["status"], "created");
-        ids.push(ack["order_id"].as_str().expect("id").to_string());
+        ids.push(order_id(&ack));
     }
     for id in &ids {
         let detail = app.order_detail(id).await;
@@ -197,10 +208,10 @@ async fn pending_and_on_hold_orders_wait_on_hold_for_payment() {
     }
 
     // Payment arrives: processing, modified later.
-    let mut paid = woocommerce::order_payload(9101, "processing");
+    let mut paid = processing(9101);
     paid["date_modified_gmt"] = json!("2031-01-01T00:00:00");
     let hook = woo_hook("order.updated", WOO_SITE, &paid);
-    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let ack = acked(&app, &hook).await;
     assert_eq!(ack["status"], "updated");
     let detail = app.order_detail(&ids[0]).await;
     assert_eq!(detail["tab"], "awaiting_order");
@@ -210,17 +221,14 @@ async fn pending_and_on_hold_orders_wait_on_hold_for_payment() {
 
 #[tokio::test]
 async fn a_cancelled_woocommerce_order_lands_in_canceled() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let app = woo_app().await;
     let ack = send_created(
         &app,
         WOO_SITE,
         &woocommerce::order_payload(9102, "cancelled"),
     )
     .await;
-    let detail = app
-        .order_detail(ack["order_id"].as_str().expect("id"))
-        .await;
+    let detail = app.order_detail(&order_id(&ack)).await;
     assert_eq!(detail["tab"], "canceled");
     assert_eq!(detail["cancel_reason"], "cancelled in store");
     app.stop().await;
@@ -228,13 +236,8 @@ async fn a_cancelled_woocommerce_order_lands_in_canceled() {
 
 #[tokio::test]
 async fn a_bad_woocommerce_signature_is_401_and_nothing_is_stored() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let hook = woo_hook(
-        "order.created",
-        WOO_SITE,
-        &woocommerce::order_payload(9103, "processing"),
-    );
+    let app = woo_app().await;
+    let hook = woo_hook("order.created", WOO_SITE, &processing(9103));
     let response = app.send_woo(&hook, "some-other-webhook-secret").await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
     // The Shopify-style header name is not a WooCommerce signature.
@@ -250,35 +253,25 @@ async fn a_bad_woocommerce_signature_is_401_and_nothing_is_stored() {
         .post_raw("/webhooks/woocommerce", &headers, hook.body.clone())
         .await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    assert_eq!(app.rows("orders").await, 0);
-    assert_eq!(app.rows("webhook_receipts").await, 0);
+    app.assert_nothing_stored().await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn each_missing_woocommerce_header_is_a_400_naming_it() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let hook = woo_hook(
-        "order.created",
-        WOO_SITE,
-        &woocommerce::order_payload(9104, "processing"),
-    );
-    for missing in [
+    let app = woo_app().await;
+    let hook = woo_hook("order.created", WOO_SITE, &processing(9104));
+    let required = [
         "X-WC-Webhook-Signature",
         "X-WC-Webhook-Topic",
         "X-WC-Webhook-Source",
         "X-WC-Webhook-Delivery-ID",
-    ] {
-        let headers: Vec<(&str, String)> = hook
-            .headers(WOO_SECRET.as_bytes())
-            .into_iter()
-            .filter(|(n, _)| *n != missing)
-            .collect();
-        let response = app
-            .post_raw("/webhooks/woocommerce", &headers, hook.body.clone())
-            .await;
-        let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    ];
+    let headers = hook.headers(WOO_SECRET.as_bytes());
+    let answers = app
+        .post_each_without("/webhooks/woocommerce", &headers, &hook.body, &required)
+        .await;
+    for (missing, message) in answers {
         assert!(
             message.contains(&missing.to_ascii_lowercase()),
             "{missing}: {message}"
@@ -290,12 +283,11 @@ async fn each_missing_woocommerce_header_is_a_400_naming_it() {
 
 #[tokio::test]
 async fn an_unknown_woocommerce_site_is_a_404() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let app = woo_app().await;
     let hook = woo_hook(
         "order.created",
         "https://not-registered.example/",
-        &woocommerce::order_payload(9105, "processing"),
+        &processing(9105),
     );
     expect_error(
         app.send_woo(&hook, WOO_SECRET).await,
@@ -319,13 +311,11 @@ async fn a_source_with_a_trailing_slash_matches_a_store_registered_without_it() 
     let hook = woo_hook(
         "order.created",
         "https://sandbox-shop.example.com/",
-        &woocommerce::order_payload(9106, "processing"),
+        &processing(9106),
     );
-    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let ack = acked(&app, &hook).await;
     assert_eq!(ack["status"], "created");
-    let detail = app
-        .order_detail(ack["order_id"].as_str().expect("id"))
-        .await;
+    let detail = app.order_detail(&order_id(&ack)).await;
     assert_eq!(detail["store_id"], json!(store_id));
 
     // A store registered with the slash takes sources without it.
@@ -334,25 +324,20 @@ async fn a_source_with_a_trailing_slash_matches_a_store_registered_without_it() 
     let hook = woo_hook(
         "order.created",
         "https://other-shop.example.com",
-        &woocommerce::order_payload(9107, "processing"),
+        &processing(9107),
     );
-    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let ack = acked(&app, &hook).await;
     assert_eq!(ack["status"], "created");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_replayed_woocommerce_delivery_is_stored_once() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let hook = woo_hook(
-        "order.created",
-        WOO_SITE,
-        &woocommerce::order_payload(9108, "processing"),
-    );
-    let first = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let app = woo_app().await;
+    let hook = woo_hook("order.created", WOO_SITE, &processing(9108));
+    let first = acked(&app, &hook).await;
     assert_eq!(first["status"], "created");
-    let again = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let again = acked(&app, &hook).await;
     assert_eq!(again["status"], "duplicate");
     assert_eq!(app.rows("orders").await, 1);
     assert_eq!(app.rows("webhook_receipts").await, 1);
@@ -361,14 +346,13 @@ async fn a_replayed_woocommerce_delivery_is_stored_once() {
 
 #[tokio::test]
 async fn a_topic_dropflow_does_not_handle_is_acknowledged_and_ignored() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let app = woo_app().await;
     for (topic, body) in [
         ("order.deleted", json!({"id": 9109})),
         ("product.created", json!({"id": 1, "name": "Widget"})),
     ] {
         let hook = woo_hook(topic, WOO_SITE, &body);
-        let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+        let ack = acked(&app, &hook).await;
         assert_eq!(ack["status"], "ignored", "{topic}");
     }
     assert_eq!(app.rows("webhook_receipts").await, 0);
@@ -377,9 +361,8 @@ async fn a_topic_dropflow_does_not_handle_is_acknowledged_and_ignored() {
 
 #[tokio::test]
 async fn a_woocommerce_order_missing_its_line_items_is_a_422_naming_them() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let mut order = woocommerce::order_payload(9110, "processing");
+    let app = woo_app().await;
+    let mut order = processing(9110);
     order.as_object_mut().expect("object").remove("line_items");
     let hook = woo_hook("order.created", WOO_SITE, &order);
     let message = expect_error(
@@ -389,7 +372,7 @@ async fn a_woocommerce_order_missing_its_line_items_is_a_422_naming_them() {
     )
     .await;
     assert!(message.contains("line_items"), "{message}");
-    let mut order = woocommerce::order_payload(9111, "processing");
+    let mut order = processing(9111);
     order["line_items"][0]["quantity"] = json!(0);
     let hook = woo_hook("order.created", WOO_SITE, &order);
     let message = expect_error(
@@ -399,36 +382,29 @@ async fn a_woocommerce_order_missing_its_line_items_is_a_422_naming_them() {
     )
     .await;
     assert!(message.contains("line_items[0].quantity"), "{message}");
-    assert_eq!(app.rows("orders").await, 0);
-    assert_eq!(app.rows("webhook_receipts").await, 0);
+    app.assert_nothing_stored().await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_trashed_order_stays_canceled_when_restored() {
-    let app = TestApp::spawn().await;
-    app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let ack = send_created(
-        &app,
-        WOO_SITE,
-        &woocommerce::order_payload(9120, "processing"),
-    )
-    .await;
-    let id = ack["order_id"].as_str().expect("id").to_string();
+    let app = woo_app().await;
+    let ack = send_created(&app, WOO_SITE, &processing(9120)).await;
+    let id = order_id(&ack);
 
     let mut trashed = woocommerce::order_payload(9120, "trash");
     trashed["date_modified_gmt"] = json!("2031-01-01T00:00:00");
     let hook = woo_hook("order.updated", WOO_SITE, &trashed);
-    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let ack = acked(&app, &hook).await;
     assert_eq!(ack["status"], "updated");
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], "canceled");
     assert_eq!(detail["cancel_reason"], "trashed in store");
 
-    let mut restored = woocommerce::order_payload(9120, "processing");
+    let mut restored = processing(9120);
     restored["date_modified_gmt"] = json!("2031-01-02T00:00:00");
     let hook = woo_hook("order.restored", WOO_SITE, &restored);
-    let ack = expect_json(app.send_woo(&hook, WOO_SECRET).await, StatusCode::OK).await;
+    let ack = acked(&app, &hook).await;
     assert_eq!(ack["status"], "updated");
     let detail = app.order_detail(&id).await;
     assert_eq!(
