@@ -224,17 +224,17 @@ async fn complete_if_last(
     }
 }
 
-/// Shopify carries one tracking number per fulfilment and a supplier order's lines are
-/// fulfilled once: when AliExpress splits a purchase into several packages, the first
-/// package's push fulfils the lines and the others are recorded against that fulfilment (all
-/// numbers stay on dropflow's order page). WooCommerce takes a note per package, so each is
-/// pushed.
+/// On a platform whose fulfilment carries one number and fulfils its lines once (Shopify),
+/// a purchase AliExpress splits into several packages is fulfilled by its first package's push
+/// and the others are recorded against that fulfilment (all numbers stay on dropflow's order
+/// page). Elsewhere (WooCommerce, a note per package) each package is pushed.
 async fn siblings(
     db: &crate::storage::Database,
     parcel: &parcels::ToPush,
 ) -> anyhow::Result<parcels::Siblings> {
-    match (parcel.platform, parcel.supplier_order_id) {
-        (dropflow_core::intake::Platform::Shopify, Some(so)) => {
+    let platform = crate::platforms::registry::store_platform(parcel.platform);
+    match parcel.supplier_order_id {
+        Some(so) if platform.one_fulfilment_per_purchase() => {
             Ok(parcels::sibling_state(db, so, &parcel.id).await?)
         }
         _ => Ok(parcels::Siblings::None),

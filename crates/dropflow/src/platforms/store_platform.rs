@@ -63,6 +63,14 @@ pub trait StorePlatform: Send + Sync {
     /// The payload field the order total comes from, for messages about it (`total_price`).
     fn total_field(&self) -> &'static str;
 
+    /// Whether a fulfilment written back carries one tracking number and fulfils its lines
+    /// once (Shopify): a purchase the supplier ships in several packages is pushed with its
+    /// first package, the others recorded against that fulfilment. `false` (WooCommerce, a
+    /// note per package): every package is pushed.
+    fn one_fulfilment_per_purchase(&self) -> bool {
+        false
+    }
+
     /// The Admin API connector of one store, writing fulfilments back. Each call builds a new
     /// one: callers keep it per store and credentials (`app::store_admins`).
     fn admin(&self, access: &AdminAccess, timeout: Duration) -> Arc<dyn StoreAdmin>;

@@ -180,6 +180,12 @@ impl StorePlatform for Shopify {
         "total_price"
     }
 
+    /// A fulfilment's tracking info is one number (the REST fulfilment's `tracking_info`),
+    /// and a fulfilled line cannot be fulfilled again.
+    fn one_fulfilment_per_purchase(&self) -> bool {
+        true
+    }
+
     /// `key` is the access token; `secret` is not used.
     fn admin(&self, access: &AdminAccess, timeout: Duration) -> Arc<dyn StoreAdmin> {
         Arc::new(ShopifyAdmin::new(&access.url, &access.key, timeout))
