@@ -31,6 +31,16 @@ use serde::Serialize;
 
 use data::{FormatRecord, Matcher, PrependWhen};
 
+/// A UPU S10 number (`RR123456785CN`): the two service letters, the serial's last eight
+/// digits, their check digit and the issuing country (for sandboxes and demos that need
+/// numbers a courier check accepts).
+pub fn s10_number(service: &str, serial: u64, country: &str) -> String {
+    const WEIGHTS: [u32; 8] = [8, 6, 4, 2, 3, 5, 9, 7];
+    let digits = format!("{:08}", serial % 100_000_000);
+    let check = checksum::s10(&digits, &WEIGHTS, 11).unwrap_or(0);
+    format!("{service}{digits}{check}{country}")
+}
+
 /// What the check digit says about a number that has a format's shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

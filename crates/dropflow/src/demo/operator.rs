@@ -291,27 +291,17 @@ pub fn label(code: &str, n: u64) -> (&'static str, String) {
             let body = 100_000_000 + serial;
             ("DHL Express", format!("{body}{}", body % 7))
         }
-        "yanwen-special" => ("Yanwen", s10("UG", serial)),
-        _ => ("China Post", s10("RR", serial)),
+        "yanwen-special" => (
+            "Yanwen",
+            dropflow_core::tracking::s10_number("UG", serial, "CN"),
+        ),
+        _ => (
+            "China Post",
+            dropflow_core::tracking::s10_number("RR", serial, "CN"),
+        ),
     };
     debug_assert_ne!(check_number(&number).0, "invalid");
     (carrier, number)
-}
-
-/// A UPU S10 number: two letters, eight digits, the check digit, `CN`.
-fn s10(prefix: &str, serial: u64) -> String {
-    let digits = format!("{:08}", serial % 100_000_000);
-    let sum: u32 = digits
-        .bytes()
-        .zip([8u32, 6, 4, 2, 3, 5, 9, 7])
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    let check = match 11 - sum % 11 {
-        10 => 0,
-        11 => 5,
-        c => c,
-    };
-    format!("{prefix}{digits}{check}CN")
 }
 
 /// A cheap hash of the item id: about one item in [`FAIL_ONE_IN`] fails, spread evenly.

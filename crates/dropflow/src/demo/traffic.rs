@@ -268,21 +268,9 @@ async fn ship(
     Ok(response.status())
 }
 
-/// A UPU S10 number (`RR` + 8 digits + check digit + `CN`) with the right check digit.
-pub fn s10(serial: u32) -> String {
-    let digits = format!("{:08}", serial % 100_000_000);
-    const WEIGHTS: [u32; 8] = [8, 6, 4, 2, 3, 5, 9, 7];
-    let sum: u32 = digits
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    let check = match 11 - sum % 11 {
-        10 => 0,
-        11 => 5,
-        c => c,
-    };
-    format!("RR{digits}{check}CN")
+/// A China Post number with the right check digit.
+fn s10(serial: u32) -> String {
+    dropflow_core::tracking::s10_number("RR", serial.into(), "CN")
 }
 
 #[cfg(test)]
