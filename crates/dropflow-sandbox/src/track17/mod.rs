@@ -25,8 +25,7 @@ mod state;
 
 pub use state::{code, Outcome, Track17Calls, MAX_NUMBERS_PER_CALL};
 
-use crate::faults::FaultSwitch;
-use crate::server::{Listener, Server};
+use crate::server::{Listener, Sandbox};
 use state::Shared;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,30 +67,16 @@ impl Default for Track17SandboxConfig {
     }
 }
 
-/// A running sandbox. Call [`Track17Sandbox::shutdown`] to stop it.
-pub struct Track17Sandbox {
-    /// `http://127.0.0.1:PORT/track/v2.2`: what a client uses as 17TRACK's base URL.
-    pub base_url: String,
-    /// Flip faults while the sandbox runs.
-    pub faults: FaultSwitch,
-    shared: Arc<Shared>,
-    server: Server,
-}
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT/track/v2.2`, what a client uses as 17TRACK's base URL.
+pub type Track17Sandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: Track17SandboxConfig) -> std::io::Result<Track17Sandbox> {
     let listener = Listener::bind().await?;
     let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
     let shared = Arc::new(Shared::new(config));
-    let router = routes::router(routes::App {
-        shared: shared.clone(),
-    });
-    Ok(Track17Sandbox {
-        base_url: listener.url(routes::BASE_PATH),
-        faults: listener.faults(),
-        shared,
-        server: listener.serve("17track", injector.around(router)),
-    })
+    let router = injector.around(routes::router(shared.clone()));
+    Ok(listener.sandbox("17track", routes::BASE_PATH, shared, router))
 }
 
 impl Track17Sandbox {
@@ -133,11 +118,6 @@ impl Track17Sandbox {
     /// registered to be answered at all), e.g. a status 17TRACK might add one day.
     pub fn force_status(&self, number: &str, status: &str, sub_status: &str) {
         self.shared.force_status(number, status, sub_status);
-    }
-
-    /// Stops the server; held requests end at once.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

@@ -8,7 +8,7 @@
 use super::state::{refusal, Refusal};
 use super::WooAdminConfig;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use std::collections::BTreeMap;
 
 /// How a request authenticated.
@@ -221,19 +221,9 @@ fn signature(
     );
     let key = format!("{secret}&");
     let digest = if algorithm == "HMAC-SHA1" {
-        Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes())
-            .map(|mut mac| {
-                mac.update(base.as_bytes());
-                mac.finalize().into_bytes().to_vec()
-            })
-            .unwrap_or_default()
+        crate::mac::digest::<Hmac<sha1::Sha1>>(key.as_bytes(), base.as_bytes())
     } else {
-        Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
-            .map(|mut mac| {
-                mac.update(base.as_bytes());
-                mac.finalize().into_bytes().to_vec()
-            })
-            .unwrap_or_default()
+        crate::mac::digest::<Hmac<sha2::Sha256>>(key.as_bytes(), base.as_bytes())
     };
     base64::engine::general_purpose::STANDARD.encode(digest)
 }

@@ -25,8 +25,7 @@ mod state;
 
 pub use state::{AuthSeen, NoteRecord};
 
-use crate::faults::FaultSwitch;
-use crate::server::{Listener, Server};
+use crate::server::{Listener, Sandbox};
 use serde_json::Value;
 use state::Shared;
 use std::sync::Arc;
@@ -62,30 +61,16 @@ impl Default for WooAdminConfig {
     }
 }
 
-/// A running sandbox. Call [`WooAdminSandbox::shutdown`] to stop it.
-pub struct WooAdminSandbox {
-    /// `http://127.0.0.1:PORT`: the site's root; the API lives under `/wp-json/wc/v3/`.
-    pub base_url: String,
-    /// Flip faults while the sandbox runs.
-    pub faults: FaultSwitch,
-    shared: Arc<Shared>,
-    server: Server,
-}
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT`, the site's root; the API lives under `/wp-json/wc/v3/`.
+pub type WooAdminSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: WooAdminConfig) -> std::io::Result<WooAdminSandbox> {
     let listener = Listener::bind().await?;
     let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
     let shared = Arc::new(Shared::new(config));
-    let router = routes::router(routes::App {
-        shared: shared.clone(),
-    });
-    Ok(WooAdminSandbox {
-        base_url: listener.url(""),
-        faults: listener.faults(),
-        shared,
-        server: listener.serve("woocommerce admin", injector.around(router)),
-    })
+    let router = injector.around(routes::router(shared.clone()));
+    Ok(listener.sandbox("woocommerce admin", "", shared, router))
 }
 
 impl WooAdminSandbox {
@@ -127,11 +112,6 @@ impl WooAdminSandbox {
     /// How requests authenticated so far.
     pub fn auth_seen(&self) -> AuthSeen {
         self.shared.auth_seen()
-    }
-
-    /// Stops the server; held requests end at once.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 
