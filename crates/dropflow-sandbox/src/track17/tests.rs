@@ -11,24 +11,9 @@ async fn post(
     key: Option<&str>,
     body: &Value,
 ) -> (u16, Value) {
-    let mut headers = vec![("Content-Type", "application/json".to_string())];
-    if let Some(k) = key {
-        headers.push(("17token", k.to_string()));
-    }
     let url = format!("{}/{path}", sandbox.base_url);
-    let answer = http_client::send(
-        "POST",
-        &url,
-        &headers,
-        body.to_string().as_bytes(),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
-    (
-        answer.status,
-        serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
-    )
+    let credential = key.map(|k| ("17token", k));
+    http_client::json_call("POST", &url, credential, body.to_string().as_bytes()).await
 }
 
 fn items(numbers: &[&str]) -> Value {
