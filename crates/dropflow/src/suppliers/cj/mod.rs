@@ -279,6 +279,12 @@ impl Cj {
         self.call(call).await.map_err(CallError::into_supplier)
     }
 
+    /// A product query keyed by variant id (`?vid=`).
+    async fn by_vid(&self, path: &'static str, vid: &str) -> Result<Value, SupplierError> {
+        self.fetch(Call::get(path, vec![("vid", vid.to_string())]))
+            .await
+    }
+
     /// Our balance with CJ (`shopping/pay/getBalance`).
     pub async fn balance(&self) -> Result<Money, SupplierError> {
         let data = self
@@ -295,12 +301,7 @@ impl Cj {
 
     /// A variant's current price (`product/variant/queryByVid`, `variantSellPrice`).
     pub async fn variant_price(&self, vid: &str) -> Result<Money, SupplierError> {
-        let data = self
-            .fetch(Call::get(
-                "product/variant/queryByVid",
-                vec![("vid", vid.to_string())],
-            ))
-            .await?;
+        let data = self.by_vid("product/variant/queryByVid", vid).await?;
         let price: Option<transformers::Loose> = data
             .get("variantSellPrice")
             .cloned()
@@ -312,12 +313,7 @@ impl Cj {
 
     /// Units in stock across CJ's warehouses (`product/stock/queryByVid`).
     pub async fn stock(&self, vid: &str) -> Result<u64, SupplierError> {
-        let data = self
-            .fetch(Call::get(
-                "product/stock/queryByVid",
-                vec![("vid", vid.to_string())],
-            ))
-            .await?;
+        let data = self.by_vid("product/stock/queryByVid", vid).await?;
         let entries = data.as_array().cloned().unwrap_or_default();
         Ok(entries
             .iter()

@@ -124,6 +124,14 @@ enum CallError {
 }
 
 impl CallError {
+    /// 1688's refusal in words, or (`Err`) the failure to reach or read 1688.
+    fn refusal(self) -> Result<String, SupplierError> {
+        match self {
+            CallError::Api { code, message } => Ok(format!("1688 {code}: {message}")),
+            CallError::Supplier(e) => Err(e),
+        }
+    }
+
     fn into_supplier(self) -> SupplierError {
         match self {
             CallError::Supplier(e) => e,
@@ -316,12 +324,11 @@ impl Marketplace {
             .await;
         let reason = match reasons {
             Ok(body) => transformers::refund_reason(&body),
-            Err(CallError::Api { code, message }) => {
+            Err(e) => {
                 return Ok(CancelAnswer::Refused {
-                    detail: format!("1688 {code}: {message}"),
+                    detail: e.refusal()?,
                 })
             }
-            Err(CallError::Supplier(e)) => return Err(e),
         };
         let Some(reason) = reason else {
             return Ok(CancelAnswer::NotOffered {
@@ -339,12 +346,11 @@ impl Marketplace {
         };
         let body = match self.call("alibaba.trade.createRefund", params).await {
             Ok(body) => body,
-            Err(CallError::Api { code, message }) => {
+            Err(e) => {
                 return Ok(CancelAnswer::Refused {
-                    detail: format!("1688 {code}: {message}"),
+                    detail: e.refusal()?,
                 })
             }
-            Err(CallError::Supplier(e)) => return Err(e),
         };
         let reference = match transformers::refund_answer(&body["result"]) {
             ReturnAnswer::Requested { refund_id } => refund_id,
@@ -544,12 +550,11 @@ impl Supplier for Marketplace {
         };
         let body = match self.call("alibaba.trade.createRefund", params).await {
             Ok(body) => body,
-            Err(CallError::Api { code, message }) => {
+            Err(e) => {
                 return Ok(ReturnAnswer::Refused {
-                    detail: format!("1688 {code}: {message}"),
+                    detail: e.refusal()?,
                 })
             }
-            Err(CallError::Supplier(e)) => return Err(e),
         };
         let answer = transformers::refund_answer(&body["result"]);
         tracing::info!(order_id, "marketplace: return requested");
