@@ -222,6 +222,14 @@ pub fn push_keys<'a>(
     Ok((order_id, number))
 }
 
+/// A 404 on one of an order's own paths means the order is not there: the error names it.
+pub fn not_found_is_order(error: StoreApiError, order_id: &str) -> StoreApiError {
+    match error {
+        StoreApiError::NotFound(_) => StoreApiError::NotFound(format!("order {order_id}")),
+        other => other,
+    }
+}
+
 /// A store's Admin API, as far as dropflow writes to it.
 pub trait StoreAdmin: Send + Sync {
     /// Marks the parcel's lines fulfilled with its tracking.
