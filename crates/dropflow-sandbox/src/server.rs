@@ -113,6 +113,23 @@ pub struct Sandbox<S> {
 }
 
 impl<S> Sandbox<S> {
+    /// Binds a free port of 127.0.0.1 and serves `router(shared)` behind the fault layer
+    /// (a timeout holds a request for `hold`; 5xx and 429 are worded by `answers`).
+    pub(crate) async fn start_behind_faults(
+        name: &'static str,
+        base_path: &str,
+        hold: Duration,
+        answers: FaultAnswers,
+        shared: S,
+        router: fn(Arc<S>) -> Router,
+    ) -> std::io::Result<Self> {
+        let listener = Listener::bind().await?;
+        let injector = listener.injector(hold, answers);
+        let shared = Arc::new(shared);
+        let router = injector.around(router(shared.clone()));
+        Ok(listener.sandbox(name, base_path, shared, router))
+    }
+
     /// Stops the server and waits for it (and for any task that runs alongside).
     pub async fn shutdown(self) {
         self.server.shutdown().await;

@@ -166,7 +166,8 @@ impl Shared {
     }
 }
 
-/// A running sandbox (see [`Sandbox`]); `base_url` is the `/sync` URL, e.g. `http://127.0.0.1:41234/sync`.
+/// A running sandbox (see [`Sandbox`]); `base_url` is the `/sync` URL, e.g.
+/// `http://127.0.0.1:41234/sync`.
 pub type AliExpressSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on a free port of 127.0.0.1.

@@ -107,7 +107,8 @@ impl Default for CjSandboxConfig {
     }
 }
 
-/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT/api2.0/v1`, what a client uses as CJ's base URL.
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT/api2.0/v1`, what a
+/// client uses as CJ's base URL.
 pub type CjSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.

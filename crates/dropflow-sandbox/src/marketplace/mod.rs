@@ -128,7 +128,8 @@ impl Shared {
     }
 }
 
-/// A running sandbox (see [`Sandbox`]); `base_url` is the gateway's root (`/openapi/param2/1/…` lives under it).
+/// A running sandbox (see [`Sandbox`]); `base_url` is the gateway's root (`/openapi/param2/1/…`
+/// lives under it).
 pub type MarketplaceSandbox = Sandbox<Shared>;
 
 /// A sandbox order at the current sandbox time.

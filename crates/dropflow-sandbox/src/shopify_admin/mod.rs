@@ -29,10 +29,9 @@ mod state;
 
 pub use state::{FulfilledLine, FulfillmentRecord};
 
-use crate::server::{Listener, Sandbox};
+use crate::server::Sandbox;
 use serde_json::Value;
 use state::Shared;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The API version the sandbox serves (and the only one).
@@ -71,16 +70,23 @@ impl Default for ShopifyAdminConfig {
     }
 }
 
-/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT`, the shop's root (what `https://{shop}.myshopify.com` is); the API lives under `/admin/api/2025-07/`.
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT`, the shop's root
+/// (what `https://{shop}.myshopify.com` is); the API lives under `/admin/api/2025-07/`.
 pub type ShopifyAdminSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: ShopifyAdminConfig) -> std::io::Result<ShopifyAdminSandbox> {
-    let listener = Listener::bind().await?;
-    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
-    let shared = Arc::new(Shared::new(config));
-    let router = injector.around(routes::router(shared.clone()));
-    Ok(listener.sandbox("shopify admin", "", shared, router))
+    let hold = config.timeout_hold;
+    let shared = Shared::new(config);
+    Sandbox::start_behind_faults(
+        "shopify admin",
+        "",
+        hold,
+        routes::FAULT_ANSWERS,
+        shared,
+        routes::router,
+    )
+    .await
 }
 
 impl ShopifyAdminSandbox {

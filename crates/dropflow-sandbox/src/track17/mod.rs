@@ -25,9 +25,8 @@ mod state;
 
 pub use state::{code, Outcome, Track17Calls, MAX_NUMBERS_PER_CALL};
 
-use crate::server::{Listener, Sandbox};
+use crate::server::Sandbox;
 use state::Shared;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How the sandbox behaves. `Default`: real time, ten days from registration to the end of
@@ -67,16 +66,23 @@ impl Default for Track17SandboxConfig {
     }
 }
 
-/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT/track/v2.2`, what a client uses as 17TRACK's base URL.
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT/track/v2.2`, what a
+/// client uses as 17TRACK's base URL.
 pub type Track17Sandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: Track17SandboxConfig) -> std::io::Result<Track17Sandbox> {
-    let listener = Listener::bind().await?;
-    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
-    let shared = Arc::new(Shared::new(config));
-    let router = injector.around(routes::router(shared.clone()));
-    Ok(listener.sandbox("17track", routes::BASE_PATH, shared, router))
+    let hold = config.timeout_hold;
+    let shared = Shared::new(config);
+    Sandbox::start_behind_faults(
+        "17track",
+        routes::BASE_PATH,
+        hold,
+        routes::FAULT_ANSWERS,
+        shared,
+        routes::router,
+    )
+    .await
 }
 
 impl Track17Sandbox {

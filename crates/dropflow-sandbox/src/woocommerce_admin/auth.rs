@@ -198,8 +198,9 @@ fn encode(s: &str) -> String {
     out
 }
 
-/// Base64 of HMAC over the OAuth base string, keyed with `secret&`.
-fn signature(
+/// Base64 of HMAC over the OAuth base string, keyed with `secret&` (the sandbox's tests sign
+/// with it as a client would).
+pub(crate) fn signature(
     algorithm: &str,
     http_method: &str,
     url: &str,
@@ -226,16 +227,4 @@ fn signature(
         crate::mac::digest::<Hmac<sha2::Sha256>>(key.as_bytes(), base.as_bytes())
     };
     base64::engine::general_purpose::STANDARD.encode(digest)
-}
-
-/// Signs like a client would (used by the sandbox's own tests).
-#[cfg(test)]
-pub(crate) fn sign_for_test(
-    algorithm: &str,
-    http_method: &str,
-    url: &str,
-    params: &[(String, String)],
-    secret: &str,
-) -> String {
-    signature(algorithm, http_method, url, params, secret)
 }

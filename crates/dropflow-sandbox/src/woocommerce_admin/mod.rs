@@ -25,10 +25,9 @@ mod state;
 
 pub use state::{AuthSeen, NoteRecord};
 
-use crate::server::{Listener, Sandbox};
+use crate::server::Sandbox;
 use serde_json::Value;
 use state::Shared;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How the sandbox behaves.
@@ -61,16 +60,23 @@ impl Default for WooAdminConfig {
     }
 }
 
-/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT`, the site's root; the API lives under `/wp-json/wc/v3/`.
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT`, the site's root; the
+/// API lives under `/wp-json/wc/v3/`.
 pub type WooAdminSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: WooAdminConfig) -> std::io::Result<WooAdminSandbox> {
-    let listener = Listener::bind().await?;
-    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
-    let shared = Arc::new(Shared::new(config));
-    let router = injector.around(routes::router(shared.clone()));
-    Ok(listener.sandbox("woocommerce admin", "", shared, router))
+    let hold = config.timeout_hold;
+    let shared = Shared::new(config);
+    Sandbox::start_behind_faults(
+        "woocommerce admin",
+        "",
+        hold,
+        routes::FAULT_ANSWERS,
+        shared,
+        routes::router,
+    )
+    .await
 }
 
 impl WooAdminSandbox {
