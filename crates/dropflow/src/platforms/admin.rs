@@ -230,6 +230,20 @@ pub fn not_found_is_order(error: StoreApiError, order_id: &str) -> StoreApiError
     }
 }
 
+/// A push's result, a failure logged first under the platform's name (ids only: the error
+/// names no customer data).
+pub fn logged(
+    platform: &str,
+    push: &FulfilmentPush,
+    result: Result<PushOutcome, StoreApiError>,
+) -> Result<PushOutcome, StoreApiError> {
+    if let Err(error) = &result {
+        tracing::warn!(order_id = %push.store_order_id, reference = %push.reference,
+            %error, "{platform}: fulfilment push failed");
+    }
+    result
+}
+
 /// A store's Admin API, as far as dropflow writes to it.
 pub trait StoreAdmin: Send + Sync {
     /// Marks the parcel's lines fulfilled with its tracking.

@@ -18,8 +18,8 @@ use super::admin_wire::{
 };
 use crate::outbound::{Endpoint, Retry};
 use crate::platforms::admin::{
-    call_json, not_found_is_order, push_keys, text_at, FulfilmentPush, PushOutcome, Refusals,
-    StoreAdmin, StoreApiError,
+    call_json, logged, not_found_is_order, push_keys, text_at, FulfilmentPush, PushOutcome,
+    Refusals, StoreAdmin, StoreApiError,
 };
 use futures::future::BoxFuture;
 use reqwest::Method;
@@ -167,13 +167,6 @@ impl StoreAdmin for ShopifyAdmin {
         &'a self,
         push: &'a FulfilmentPush,
     ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>> {
-        Box::pin(async move {
-            let result = self.push(push).await;
-            if let Err(error) = &result {
-                tracing::warn!(order_id = %push.store_order_id, reference = %push.reference,
-                    %error, "shopify: fulfilment push failed");
-            }
-            result
-        })
+        Box::pin(async move { logged("shopify", push, self.push(push).await) })
     }
 }

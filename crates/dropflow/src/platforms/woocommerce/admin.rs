@@ -17,8 +17,8 @@
 use super::admin_wire::{error_message, note_text, oauth_query, Note, Order, TRACKING_META_KEY};
 use crate::outbound::Endpoint;
 use crate::platforms::admin::{
-    call_json, not_found_is_order, push_keys, text_at, FulfilmentPush, PushOutcome, Refusals,
-    StoreAdmin, StoreApiError,
+    call_json, logged, not_found_is_order, push_keys, text_at, FulfilmentPush, PushOutcome,
+    Refusals, StoreAdmin, StoreApiError,
 };
 use futures::future::BoxFuture;
 use rand::Rng as _;
@@ -206,14 +206,7 @@ impl StoreAdmin for WooAdmin {
         &'a self,
         push: &'a FulfilmentPush,
     ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>> {
-        Box::pin(async move {
-            let result = self.push(push).await;
-            if let Err(error) = &result {
-                tracing::warn!(order_id = %push.store_order_id, reference = %push.reference,
-                    %error, "woocommerce: fulfilment push failed");
-            }
-            result
-        })
+        Box::pin(async move { logged("woocommerce", push, self.push(push).await) })
     }
 }
 
