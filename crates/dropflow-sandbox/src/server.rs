@@ -115,7 +115,7 @@ pub struct Sandbox<S> {
 impl<S> Sandbox<S> {
     /// Binds a free port of 127.0.0.1 and serves `router(shared)` behind the fault layer
     /// (a timeout holds a request for `hold`; 5xx and 429 are worded by `answers`).
-    pub(crate) async fn start_behind_faults(
+    pub(crate) async fn behind_faults(
         name: &'static str,
         base_path: &str,
         hold: Duration,

@@ -185,7 +185,10 @@ pub fn order_payload(order_id: u64, status: &str) -> Value {
         "customer_user_agent": "",
         "customer_note": "",
         // Billing is the shipping address with the customer's email and phone.
-        "billing": crate::merge(shipping.clone(), json!({"email": plan.email(), "phone": plan.phone()})),
+        "billing": crate::merge(
+            shipping.clone(),
+            json!({"email": plan.email(), "phone": plan.phone()}),
+        ),
         "shipping": shipping,
     });
     let tail = json!({

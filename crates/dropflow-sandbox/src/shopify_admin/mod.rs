@@ -30,6 +30,7 @@ mod state;
 pub use state::{FulfilledLine, FulfillmentRecord};
 
 use crate::server::Sandbox;
+use routes::{router, FAULT_ANSWERS};
 use serde_json::Value;
 use state::Shared;
 use std::time::Duration;
@@ -78,15 +79,7 @@ pub type ShopifyAdminSandbox = Sandbox<Shared>;
 pub async fn start(config: ShopifyAdminConfig) -> std::io::Result<ShopifyAdminSandbox> {
     let hold = config.timeout_hold;
     let shared = Shared::new(config);
-    Sandbox::start_behind_faults(
-        "shopify admin",
-        "",
-        hold,
-        routes::FAULT_ANSWERS,
-        shared,
-        routes::router,
-    )
-    .await
+    Sandbox::behind_faults("shopify admin", "", hold, FAULT_ANSWERS, shared, router).await
 }
 
 impl ShopifyAdminSandbox {

@@ -26,6 +26,7 @@ mod state;
 pub use state::{code, Outcome, Track17Calls, MAX_NUMBERS_PER_CALL};
 
 use crate::server::Sandbox;
+use routes::{router, BASE_PATH, FAULT_ANSWERS};
 use state::Shared;
 use std::time::Duration;
 
@@ -74,15 +75,7 @@ pub type Track17Sandbox = Sandbox<Shared>;
 pub async fn start(config: Track17SandboxConfig) -> std::io::Result<Track17Sandbox> {
     let hold = config.timeout_hold;
     let shared = Shared::new(config);
-    Sandbox::start_behind_faults(
-        "17track",
-        routes::BASE_PATH,
-        hold,
-        routes::FAULT_ANSWERS,
-        shared,
-        routes::router,
-    )
-    .await
+    Sandbox::behind_faults("17track", BASE_PATH, hold, FAULT_ANSWERS, shared, router).await
 }
 
 impl Track17Sandbox {

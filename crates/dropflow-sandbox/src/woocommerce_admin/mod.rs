@@ -26,6 +26,7 @@ mod state;
 pub use state::{AuthSeen, NoteRecord};
 
 use crate::server::Sandbox;
+use routes::{router, FAULT_ANSWERS};
 use serde_json::Value;
 use state::Shared;
 use std::time::Duration;
@@ -68,15 +69,7 @@ pub type WooAdminSandbox = Sandbox<Shared>;
 pub async fn start(config: WooAdminConfig) -> std::io::Result<WooAdminSandbox> {
     let hold = config.timeout_hold;
     let shared = Shared::new(config);
-    Sandbox::start_behind_faults(
-        "woocommerce admin",
-        "",
-        hold,
-        routes::FAULT_ANSWERS,
-        shared,
-        routes::router,
-    )
-    .await
+    Sandbox::behind_faults("woocommerce admin", "", hold, FAULT_ANSWERS, shared, router).await
 }
 
 impl WooAdminSandbox {
