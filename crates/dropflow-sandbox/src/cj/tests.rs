@@ -46,6 +46,17 @@ async fn authed(
     call(sandbox, method, path, Some(token), body).await
 }
 
+/// A call about one order (`{"orderId": id}`).
+async fn on_order(
+    sandbox: &CjSandbox,
+    method: &str,
+    path: &str,
+    token: &str,
+    id: &str,
+) -> (u16, Value) {
+    authed(sandbox, method, path, token, &json!({ "orderId": id })).await
+}
+
 async fn get(sandbox: &CjSandbox, path: &str, token: &str) -> (u16, Value) {
     authed(sandbox, "GET", path, token, &Value::Null).await
 }
@@ -173,32 +184,18 @@ async fn posts_signed_webhooks_as_orders_move() {
     let token = login(&sandbox).await;
     let (_, created) = create_order(&sandbox, &token, "W-1").await;
     let id = created["data"]["orderId"].as_str().unwrap().to_string();
-    let (_, unconfirmed) = authed(
-        &sandbox,
-        "POST",
-        "shopping/pay/payBalance",
-        &token,
-        &json!({"orderId": id}),
-    )
-    .await;
+    let (_, unconfirmed) = on_order(&sandbox, "POST", "shopping/pay/payBalance", &token, &id).await;
     assert_eq!(unconfirmed["code"], code::ORDER_PAY_FAIL);
-    let (_, confirmed) = authed(
+    let (_, confirmed) = on_order(
         &sandbox,
         "PATCH",
         "shopping/order/confirmOrder",
         &token,
-        &json!({"orderId": id}),
+        &id,
     )
     .await;
     assert_eq!(confirmed["code"], 200);
-    authed(
-        &sandbox,
-        "POST",
-        "shopping/pay/payBalance",
-        &token,
-        &json!({"orderId": id}),
-    )
-    .await;
+    on_order(&sandbox, "POST", "shopping/pay/payBalance", &token, &id).await;
     sandbox.advance(Duration::from_secs(20 * 86_400));
 
     // Wait for the last message the journey produces (a count would race the ticks, which
