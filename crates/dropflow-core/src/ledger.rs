@@ -327,6 +327,19 @@ impl Balances {
 
     /// Every rule a transaction must pass against these balances. The one gate: the builders
     /// below call it too, so a hand-made transaction cannot get past rules a built one obeys.
+    /// A transaction posted under `reference`, checked against these balances.
+    fn checked(
+        &self,
+        kind: Kind,
+        currency: Currency,
+        reference: &str,
+        lines: &[(Account, i64)],
+    ) -> Result<Transaction, LedgerError> {
+        let tx = Transaction::new(kind, currency, Some(reference.to_string()), lines);
+        self.check(&tx)?;
+        Ok(tx)
+    }
+
     pub fn check(&self, tx: &Transaction) -> Result<(), LedgerError> {
         tx.check_shape()?;
         if tx.currency != self.currency {
@@ -443,14 +456,12 @@ pub fn reserve(
             available: balances.money(Account::Available),
         });
     }
-    let tx = Transaction::new(
+    balances.checked(
         Kind::Reserve,
         amount.currency,
-        Some(reference.to_string()),
+        reference,
         &[(Account::Available, -a), (Account::Reserved, a)],
-    );
-    balances.check(&tx)?;
-    Ok(tx)
+    )
 }
 
 /// Pays `amount` of what was reserved for `reference`; the rest of the reserve goes back to
@@ -468,34 +479,30 @@ pub fn capture(
             reserved: Money::new(state.open, balances.currency),
         });
     }
-    let tx = Transaction::new(
+    balances.checked(
         Kind::Capture,
         amount.currency,
-        Some(reference.to_string()),
+        reference,
         &[
             (Account::Reserved, -state.open),
             (Account::Spent, c),
             (Account::Available, state.open - c),
         ],
-    );
-    balances.check(&tx)?;
-    Ok(tx)
+    )
 }
 
 /// Gives the whole reserve for `reference` back (the order was cancelled or failed).
 pub fn release(balances: &Balances, reference: &str) -> Result<Transaction, LedgerError> {
     let state = open_reserve(balances, reference)?;
-    let tx = Transaction::new(
+    balances.checked(
         Kind::Release,
         balances.currency,
-        Some(reference.to_string()),
+        reference,
         &[
             (Account::Reserved, -state.open),
             (Account::Available, state.open),
         ],
-    );
-    balances.check(&tx)?;
-    Ok(tx)
+    )
 }
 
 /// Separates a captured reference from the part a partial refund is for:
@@ -529,14 +536,12 @@ pub fn refund(
             captured: Money::new(state.captured, balances.currency),
         });
     }
-    let tx = Transaction::new(
+    balances.checked(
         Kind::Refund,
         amount.currency,
-        Some(reference.to_string()),
+        reference,
         &[(Account::Spent, -a), (Account::Available, a)],
-    );
-    balances.check(&tx)?;
-    Ok(tx)
+    )
 }
 
 fn open_reserve(balances: &Balances, reference: &str) -> Result<ReferenceState, LedgerError> {

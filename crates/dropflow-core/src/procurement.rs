@@ -161,51 +161,55 @@ mod tests {
     use super::*;
     use SupplierOrderStatus as S;
 
+    /// Each purchase set and what it summarises to.
+    fn assert_summaries(cases: &[(&[S], Procurement)]) {
+        for (statuses, expected) in cases {
+            assert_eq!(Procurement::summarize(statuses), *expected, "{statuses:?}");
+        }
+    }
+
     #[test]
     fn some_shipped_and_some_awaiting_shipment_is_partially_fulfilled() {
-        assert_eq!(
-            Procurement::summarize(&[S::Shipped, S::AwaitingShipment]),
-            Procurement::PartiallyShipped
-        );
+        assert_summaries(&[
+            (
+                &[S::Shipped, S::AwaitingShipment],
+                Procurement::PartiallyShipped,
+            ),
+            (
+                &[S::Delivered, S::AwaitingPayment],
+                Procurement::AwaitingSupplierPayment,
+            ),
+        ]);
         assert_eq!(
             Procurement::PartiallyShipped.as_str(),
             "partially_fulfilled"
-        );
-        assert_eq!(
-            Procurement::summarize(&[S::Delivered, S::AwaitingPayment]),
-            Procurement::AwaitingSupplierPayment
         );
     }
 
     #[test]
     fn the_least_advanced_supplier_order_decides() {
-        assert_eq!(
-            Procurement::summarize(&[S::Shipped, S::AwaitingPayment]),
-            Procurement::AwaitingSupplierPayment
-        );
-        assert_eq!(
-            Procurement::summarize(&[S::Delivered, S::Shipped]),
-            Procurement::Shipped
-        );
+        assert_summaries(&[
+            (
+                &[S::Shipped, S::AwaitingPayment],
+                Procurement::AwaitingSupplierPayment,
+            ),
+            (&[S::Delivered, S::Shipped], Procurement::Shipped),
+        ]);
     }
 
     #[test]
     fn a_rejection_needs_attention_before_anything_else() {
-        assert_eq!(
-            Procurement::summarize(&[S::Delivered, S::Rejected]),
-            Procurement::Failed
-        );
+        assert_summaries(&[(&[S::Delivered, S::Rejected], Procurement::Failed)]);
     }
 
     #[test]
     fn cancelled_supplier_orders_do_not_count() {
-        assert_eq!(
-            Procurement::summarize(&[S::Cancelled]),
-            Procurement::NotStarted
-        );
-        assert_eq!(
-            Procurement::summarize(&[S::Cancelled, S::AwaitingShipment]),
-            Procurement::AwaitingShipment
-        );
+        assert_summaries(&[
+            (&[S::Cancelled], Procurement::NotStarted),
+            (
+                &[S::Cancelled, S::AwaitingShipment],
+                Procurement::AwaitingShipment,
+            ),
+        ]);
     }
 }

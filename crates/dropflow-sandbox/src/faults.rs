@@ -33,6 +33,19 @@ pub struct Faults {
     pub place_despite_timeout: bool,
 }
 
+impl Faults {
+    /// A price in minor units after the price factor; a factor that is not a positive number
+    /// leaves it as listed.
+    pub(crate) fn priced(&self, minor: i64) -> i64 {
+        let factor = if self.price_factor.is_finite() && self.price_factor > 0.0 {
+            self.price_factor
+        } else {
+            1.0
+        };
+        ((minor as f64) * factor).round() as i64
+    }
+}
+
 impl Default for Faults {
     /// No faults: answers at once, prices as listed.
     fn default() -> Self {
@@ -80,6 +93,13 @@ pub(crate) struct FaultAnswers {
     /// Whether a request to this path is carried out even when it times out and the faults
     /// say `place_despite_timeout` (the create-order call: the caller never hears it worked).
     pub(crate) carried_out_despite_timeout: fn(&str) -> bool,
+}
+
+/// A bare HTML page naming the status: how the front servers of CJ and 17TRACK answer a 5xx
+/// (not their JSON envelope).
+pub(crate) fn html_error_page(status: StatusCode) -> Response {
+    let page = format!("<html><body><h1>{status}</h1></body></html>");
+    (status, page).into_response()
 }
 
 /// Whether a path is carried out despite a timeout: for platforms without such a call.

@@ -18,6 +18,9 @@ pub mod woocommerce;
 pub mod faults;
 /// The HTTP server the platform sandboxes run on.
 mod server;
+/// The HMACs the sandboxes sign with.
+mod mac;
+pub use server::Sandbox;
 /// An AliExpress dropshipping API (IOP `/sync`) stand-in, served over HTTP.
 pub mod aliexpress;
 /// A CJ Dropshipping API v2 stand-in, served over HTTP.
@@ -34,22 +37,13 @@ pub mod woocommerce_admin;
 pub mod smtp;
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use sha2::Sha256;
 
 /// Base64 (standard, padded) of HMAC-SHA256 over `body`: the signature both platforms put
 /// in a webhook header.
 fn base64_hmac_sha256(secret: &[u8], body: &[u8]) -> String {
-    // `new_from_slice` accepts keys of every length for HMAC; the fallback is unreachable and
-    // only there so this library never panics.
-    let digest = match Hmac::<Sha256>::new_from_slice(secret) {
-        Ok(mut mac) => {
-            mac.update(body);
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
-    };
-    base64::engine::general_purpose::STANDARD.encode(digest)
+    base64::engine::general_purpose::STANDARD.encode(mac::digest::<Hmac<Sha256>>(secret, body))
 }
 
 /// Serialises a JSON body the compact way both platforms send it.

@@ -3,8 +3,11 @@
 //! dropped.
 
 use crate::faults::{FaultAnswers, FaultSwitch, Injector};
-use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -57,8 +60,26 @@ impl Listener {
         format!("http://{}{path}", self.address)
     }
 
+    /// Serves `router` and hands back the running sandbox: `base_url` is this address
+    /// followed by `base_path` (where the platform's API lives on its host), `shared` the
+    /// state the sandbox's own methods read.
+    pub(crate) fn sandbox<S>(
+        self,
+        name: &'static str,
+        base_path: &str,
+        shared: Arc<S>,
+        router: Router,
+    ) -> Sandbox<S> {
+        Sandbox {
+            base_url: self.url(base_path),
+            faults: self.faults(),
+            shared,
+            server: self.serve(name, router),
+        }
+    }
+
     /// Serves `router` until the sandbox stops; `name` labels a server error on stderr.
-    pub(crate) fn serve(self, name: &'static str, router: Router) -> Server {
+    fn serve(self, name: &'static str, router: Router) -> Server {
         let mut stopping = self.stop.subscribe();
         let task = tokio::spawn(async move {
             let stopped = async move {
@@ -75,6 +96,57 @@ impl Listener {
         Server {
             stop: self.stop,
             tasks: vec![task],
+        }
+    }
+}
+
+/// A running sandbox of any platform; each module names its own (`CjSandbox` is
+/// `Sandbox<cj::Shared>`) and adds the methods that read its state. Dropping it stops the
+/// server; [`Sandbox::shutdown`] also waits for it.
+pub struct Sandbox<S> {
+    /// `http://127.0.0.1:PORT` and the path a client uses as the platform's base URL.
+    pub base_url: String,
+    /// Flip faults while the sandbox runs.
+    pub faults: FaultSwitch,
+    pub(crate) shared: Arc<S>,
+    pub(crate) server: Server,
+}
+
+impl<S> Sandbox<S> {
+    /// Binds a free port of 127.0.0.1 and serves `router(shared)` behind the fault layer
+    /// (a timeout holds a request for `hold`; 5xx and 429 are worded by `answers`).
+    pub(crate) async fn behind_faults(
+        name: &'static str,
+        base_path: &str,
+        hold: Duration,
+        answers: FaultAnswers,
+        shared: S,
+        router: fn(Arc<S>) -> Router,
+    ) -> std::io::Result<Self> {
+        let listener = Listener::bind().await?;
+        let injector = listener.injector(hold, answers);
+        let shared = Arc::new(shared);
+        let router = injector.around(router(shared.clone()));
+        Ok(listener.sandbox(name, base_path, shared, router))
+    }
+
+    /// Stops the server and waits for it (and for any task that runs alongside).
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// A JSON answer: `ok` with the body, or the refusal's own status and body (`unknown` when
+/// its number is not a status).
+pub(crate) fn json_answer(
+    result: Result<serde_json::Value, (u16, serde_json::Value)>,
+    ok: StatusCode,
+    unknown: StatusCode,
+) -> Response {
+    match result {
+        Ok(body) => (ok, Json(body)).into_response(),
+        Err((status, body)) => {
+            (StatusCode::from_u16(status).unwrap_or(unknown), Json(body)).into_response()
         }
     }
 }

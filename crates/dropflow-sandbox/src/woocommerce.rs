@@ -147,6 +147,17 @@ pub fn order_payload(order_id: u64, status: &str) -> Value {
         })
         .collect();
 
+    let shipping = json!({
+        "first_name": plan.first_name,
+        "last_name": plan.last_name,
+        "company": "",
+        "address_1": plan.place.address1,
+        "address_2": "",
+        "city": plan.place.city,
+        "state": plan.place.province_code,
+        "postcode": plan.place.zip,
+        "country": "US"
+    });
     // Two halves merged: one `json!` this size exceeds the macro recursion limit.
     let head = json!({
         "id": order_id,
@@ -173,30 +184,12 @@ pub fn order_payload(order_id: u64, status: &str) -> Value {
         "customer_ip_address": "",
         "customer_user_agent": "",
         "customer_note": "",
-        "billing": {
-            "first_name": plan.first_name,
-            "last_name": plan.last_name,
-            "company": "",
-            "address_1": plan.place.address1,
-            "address_2": "",
-            "city": plan.place.city,
-            "state": plan.place.province_code,
-            "postcode": plan.place.zip,
-            "country": "US",
-            "email": plan.email(),
-            "phone": plan.phone()
-        },
-        "shipping": {
-            "first_name": plan.first_name,
-            "last_name": plan.last_name,
-            "company": "",
-            "address_1": plan.place.address1,
-            "address_2": "",
-            "city": plan.place.city,
-            "state": plan.place.province_code,
-            "postcode": plan.place.zip,
-            "country": "US"
-        },
+        // Billing is the shipping address with the customer's email and phone.
+        "billing": crate::merge(
+            shipping.clone(),
+            json!({"email": plan.email(), "phone": plan.phone()}),
+        ),
+        "shipping": shipping,
     });
     let tail = json!({
         "payment_method": "stripe",

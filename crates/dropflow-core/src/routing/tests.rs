@@ -44,6 +44,19 @@ fn single(offers: Vec<Offer>) -> Mapping {
     }
 }
 
+/// A bundle: each component's quantity per unit of the line, bought from one offer.
+fn bundle(components: Vec<(u32, Offer)>) -> Mapping {
+    Mapping {
+        components: components
+            .into_iter()
+            .map(|(quantity, offer)| Component {
+                quantity,
+                offers: vec![offer],
+            })
+            .collect(),
+    }
+}
+
 fn usd_pricing() -> Pricing<'static> {
     static NO_RATES: std::sync::OnceLock<RateTable> = std::sync::OnceLock::new();
     Pricing {
@@ -131,18 +144,10 @@ fn one_supplier_order_per_supplier() {
 
 #[test]
 fn a_bundle_buys_every_component_times_the_quantity() {
-    let bundle = Mapping {
-        components: vec![
-            Component {
-                quantity: 1,
-                offers: vec![offer(SupplierKind::Aliexpress, "mug", 300, 1, None)],
-            },
-            Component {
-                quantity: 2,
-                offers: vec![offer(SupplierKind::Cj, "coaster", 50, 1, None)],
-            },
-        ],
-    };
+    let bundle = bundle(vec![
+        (1, offer(SupplierKind::Aliexpress, "mug", 300, 1, None)),
+        (2, offer(SupplierKind::Cj, "coaster", 50, 1, None)),
+    ]);
     let plan = route(&[line(0, "gift-set", 3)], us(), usd_pricing(), |_| {
         Some(bundle.clone())
     });
@@ -181,18 +186,10 @@ fn an_unmapped_line_fails_alone() {
 
 #[test]
 fn a_bundle_with_one_component_out_of_stock_buys_nothing_for_that_line() {
-    let bundle = Mapping {
-        components: vec![
-            Component {
-                quantity: 1,
-                offers: vec![offer(SupplierKind::Aliexpress, "mug", 300, 1, None)],
-            },
-            Component {
-                quantity: 1,
-                offers: vec![offer(SupplierKind::Cj, "box", 50, 1, Some(0))],
-            },
-        ],
-    };
+    let bundle = bundle(vec![
+        (1, offer(SupplierKind::Aliexpress, "mug", 300, 1, None)),
+        (1, offer(SupplierKind::Cj, "box", 50, 1, Some(0))),
+    ]);
     let plan = route(&[line(0, "gift-set", 1)], us(), usd_pricing(), |_| {
         Some(bundle.clone())
     });

@@ -364,6 +364,13 @@ mod tests {
         );
     }
 
+    /// A failed item the merchant has decided about.
+    fn decided(choice: FailureChoice) -> ItemState {
+        ItemState::Failed {
+            choice: Some(choice),
+        }
+    }
+
     fn item(id: &str, state: ItemState) -> Item {
         Item {
             line_id: id.into(),
@@ -394,18 +401,8 @@ mod tests {
         );
         let items = vec![
             item("a", ItemState::Passed),
-            item(
-                "b",
-                ItemState::Failed {
-                    choice: Some(FailureChoice::AcceptAsIs),
-                },
-            ),
-            item(
-                "c",
-                ItemState::Failed {
-                    choice: Some(FailureChoice::ReturnAndRefund),
-                },
-            ),
+            item("b", decided(FailureChoice::AcceptAsIs)),
+            item("c", decided(FailureChoice::ReturnAndRefund)),
         ];
         let r = readiness(&items);
         assert!(r.ready);
@@ -422,12 +419,7 @@ mod tests {
         // A reorder waits for the new item (its replacement), never for the failed one.
         let r = readiness(&[
             item("a", ItemState::Passed),
-            item(
-                "b",
-                ItemState::Failed {
-                    choice: Some(FailureChoice::Reorder),
-                },
-            ),
+            item("b", decided(FailureChoice::Reorder)),
             item("b2", ItemState::Expected),
         ]);
         assert_eq!(r.missing.len(), 1);
@@ -435,12 +427,7 @@ mod tests {
         assert!(r.blocked.is_empty());
         let r = readiness(&[
             item("a", ItemState::Passed),
-            item(
-                "b",
-                ItemState::Failed {
-                    choice: Some(FailureChoice::Reorder),
-                },
-            ),
+            item("b", decided(FailureChoice::Reorder)),
             item("b2", ItemState::Passed),
         ]);
         assert!(r.ready);

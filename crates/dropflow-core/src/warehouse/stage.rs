@@ -544,6 +544,32 @@ mod tests {
             .fold(leg, |leg, c| transition(&leg, c).unwrap().0)
     }
 
+    fn pack(package_id: &str) -> WarehouseCommand {
+        WarehouseCommand::Pack {
+            package_id: package_id.into(),
+            parcel: parcel(),
+        }
+    }
+
+    fn ask_fee() -> WarehouseCommand {
+        WarehouseCommand::AskShippingFee {
+            carrier_code: "yun-direct".into(),
+            fee: fee(),
+        }
+    }
+
+    fn label(tracking: &str) -> WarehouseCommand {
+        WarehouseCommand::LabelCreated {
+            tracking: tracking.into(),
+        }
+    }
+
+    fn delivered(tracking: &str) -> WarehouseCommand {
+        WarehouseCommand::Delivered {
+            tracking: tracking.into(),
+        }
+    }
+
     fn happy_until_fee() -> Vec<WarehouseCommand> {
         vec![
             WarehouseCommand::Purchase,
@@ -551,14 +577,8 @@ mod tests {
             WarehouseCommand::ItemsArrived { all: false },
             WarehouseCommand::ItemsArrived { all: true },
             WarehouseCommand::InspectionCleared,
-            WarehouseCommand::Pack {
-                package_id: "pk-1".into(),
-                parcel: parcel(),
-            },
-            WarehouseCommand::AskShippingFee {
-                carrier_code: "yun-direct".into(),
-                fee: fee(),
-            },
+            pack("pk-1"),
+            ask_fee(),
         ]
     }
 
@@ -570,23 +590,11 @@ mod tests {
         assert_eq!(dispatch_due_by(&leg), Some(at(24)));
         assert!(!is_late(&leg, at(24)));
         assert!(is_late(&leg, at(25)));
-        let (leg, _) = transition(
-            &leg,
-            WarehouseCommand::LabelCreated {
-                tracking: "YT2512345678901234".into(),
-            },
-        )
-        .unwrap();
+        let (leg, _) = transition(&leg, label("YT2512345678901234")).unwrap();
         let (leg, events) = transition(&leg, WarehouseCommand::Dispatch { at: at(30) }).unwrap();
         assert!(events.contains(&WarehouseEvent::DispatchedLate { hours_late: 6 }));
         assert!(!is_late(&leg, at(100)));
-        let (leg, _) = transition(
-            &leg,
-            WarehouseCommand::Delivered {
-                tracking: "YT2512345678901234".into(),
-            },
-        )
-        .unwrap();
+        let (leg, _) = transition(&leg, delivered("YT2512345678901234")).unwrap();
         assert_eq!(leg.stage, WarehouseStage::Delivered);
     }
 
@@ -594,9 +602,7 @@ mod tests {
     fn send(leg: &WarehouseLeg, tracking: &str, hour: i64) -> WarehouseLeg {
         [
             WarehouseCommand::ShippingFeePaid { at: at(hour) },
-            WarehouseCommand::LabelCreated {
-                tracking: tracking.into(),
-            },
+            label(tracking),
             WarehouseCommand::Dispatch { at: at(hour + 1) },
         ]
         .into_iter()
@@ -610,14 +616,8 @@ mod tests {
             WarehouseCommand::ItemsArrived { all: false },
             WarehouseCommand::ShipWhatIsHere,
             WarehouseCommand::InspectionCleared,
-            WarehouseCommand::Pack {
-                package_id: "pk-1".into(),
-                parcel: parcel(),
-            },
-            WarehouseCommand::AskShippingFee {
-                carrier_code: "yun-direct".into(),
-                fee: fee(),
-            },
+            pack("pk-1"),
+            ask_fee(),
         ]);
         let leg = send(&leg, "YT0000000000000001", 0);
         assert_eq!(leg.sent.len(), 1);
@@ -631,13 +631,7 @@ mod tests {
         assert_eq!(leg.international_tracking, None);
         assert_eq!(dispatch_due_by(&leg), None);
         // The first package is delivered while the rest is on its way: the leg waits on.
-        let (leg, events) = transition(
-            &leg,
-            WarehouseCommand::Delivered {
-                tracking: "YT0000000000000001".into(),
-            },
-        )
-        .unwrap();
+        let (leg, events) = transition(&leg, delivered("YT0000000000000001")).unwrap();
         assert_eq!(leg.stage, WarehouseStage::PartlyArrived);
         assert!(!events
             .iter()
@@ -650,10 +644,7 @@ mod tests {
                 WarehouseCommand::InspectionCleared,
             ],
         );
-        let reused = WarehouseCommand::Pack {
-            package_id: "pk-1".into(),
-            parcel: parcel(),
-        };
+        let reused = pack("pk-1");
         assert!(matches!(
             transition(&leg, reused),
             Err(StageError::Invalid(_))
@@ -661,27 +652,17 @@ mod tests {
         let leg = run_from(
             leg,
             vec![
-                WarehouseCommand::Pack {
-                    package_id: "pk-2".into(),
-                    parcel: parcel(),
-                },
-                WarehouseCommand::AskShippingFee {
-                    carrier_code: "yun-direct".into(),
-                    fee: fee(),
-                },
+                pack("pk-2"),
+                ask_fee(),
                 WarehouseCommand::ShippingFeePaid { at: at(50) },
             ],
         );
-        let same_number = WarehouseCommand::LabelCreated {
-            tracking: "YT0000000000000001".into(),
-        };
+        let same_number = label("YT0000000000000001");
         assert!(transition(&leg, same_number).is_err());
         let leg = run_from(
             leg,
             vec![
-                WarehouseCommand::LabelCreated {
-                    tracking: "YT0000000000000002".into(),
-                },
+                label("YT0000000000000002"),
                 WarehouseCommand::Dispatch { at: at(51) },
             ],
         );
@@ -695,13 +676,7 @@ mod tests {
             }
         )
         .is_err());
-        let (leg, _) = transition(
-            &leg,
-            WarehouseCommand::Delivered {
-                tracking: "YT0000000000000002".into(),
-            },
-        )
-        .unwrap();
+        let (leg, _) = transition(&leg, delivered("YT0000000000000002")).unwrap();
         assert_eq!(leg.stage, WarehouseStage::Delivered);
     }
 
@@ -717,13 +692,7 @@ mod tests {
         old.remove("sent");
         old.remove("package_id");
         let leg: WarehouseLeg = serde_json::from_value(serde_json::Value::Object(old)).unwrap();
-        let (leg, _) = transition(
-            &leg,
-            WarehouseCommand::Delivered {
-                tracking: "YT0000000000000009".into(),
-            },
-        )
-        .unwrap();
+        let (leg, _) = transition(&leg, delivered("YT0000000000000009")).unwrap();
         assert_eq!(leg.stage, WarehouseStage::Delivered);
     }
 
@@ -731,12 +700,7 @@ mod tests {
     fn nothing_is_labelled_or_dispatched_unpaid() {
         let leg = run(happy_until_fee());
         assert_eq!(leg.stage, WarehouseStage::AwaitingShippingFee);
-        for command in [
-            WarehouseCommand::LabelCreated {
-                tracking: "X".into(),
-            },
-            WarehouseCommand::Dispatch { at: at(1) },
-        ] {
+        for command in [label("X"), WarehouseCommand::Dispatch { at: at(1) }] {
             assert!(matches!(
                 transition(&leg, command),
                 Err(StageError::NotNow { .. })
@@ -786,9 +750,7 @@ mod tests {
         let mut commands = happy_until_fee();
         commands.extend([
             WarehouseCommand::ShippingFeePaid { at: at(0) },
-            WarehouseCommand::LabelCreated {
-                tracking: "YT2512345678901234".into(),
-            },
+            label("YT2512345678901234"),
             WarehouseCommand::Dispatch { at: at(1) },
         ]);
         let gone = run(commands);

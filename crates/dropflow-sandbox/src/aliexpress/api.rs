@@ -80,16 +80,6 @@ fn text<'a>(value: &'a Value, field: &str) -> &'a str {
         .trim()
 }
 
-/// A price after the fault switch's price factor.
-fn priced(cents: i64, faults: &Faults) -> i64 {
-    let factor = if faults.price_factor.is_finite() && faults.price_factor > 0.0 {
-        faults.price_factor
-    } else {
-        1.0
-    };
-    ((cents as f64) * factor).round() as i64
-}
-
 fn money(cents: i64) -> Value {
     json!({ "amount": decimal(cents), "currency_code": "USD" })
 }
@@ -237,7 +227,7 @@ pub(crate) fn create(shared: &Shared, params: &Params, faults: &Faults) -> Value
                 sku_id: product.sku_id,
                 subject: product.subject.clone(),
                 count: *count,
-                unit_cents: priced(product.cost_cents, faults),
+                unit_cents: faults.priced(product.cost_cents),
             });
         }
         let store = state.products[lines[0].0].store;
@@ -253,7 +243,7 @@ pub(crate) fn create(shared: &Shared, params: &Params, faults: &Faults) -> Value
                 delivery,
                 shipping_cents: lines
                     .iter()
-                    .map(|(_, _, d)| priced(d.fee_cents, faults))
+                    .map(|(_, _, d)| faults.priced(d.fee_cents))
                     .sum(),
                 payment: if try_to_pay {
                     Payment::Automatic
@@ -446,8 +436,8 @@ pub(crate) fn product_get(shared: &Shared, params: &Params, faults: &Faults) -> 
             }),
         );
     }
-    let sale = priced(p.cost_cents, faults);
-    let list = priced(p.cost_cents * 5 / 4, faults);
+    let sale = faults.priced(p.cost_cents);
+    let list = faults.priced(p.cost_cents * 5 / 4);
     answer(
         PRODUCT_GET,
         json!({
@@ -510,7 +500,7 @@ pub(crate) fn freight_query(shared: &Shared, params: &Params, faults: &Faults) -
     let options: Vec<Value> = DELIVERIES
         .iter()
         .map(|d| {
-            let fee = priced(d.fee_cents, faults);
+            let fee = faults.priced(d.fee_cents);
             json!({
                 "code": d.code,
                 "company": d.company,

@@ -33,8 +33,9 @@ mod tests;
 
 pub use catalogue::DEFAULT_STOCK;
 
-use crate::faults::{FaultAnswers, FaultSwitch, Faults, Injector, Strike};
-use crate::server::{Listener, Server};
+use crate::cj::clock::SandboxClock;
+use crate::faults::{FaultAnswers, Faults, Injector, Strike};
+use crate::server::{Listener, Sandbox};
 use api::Params;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, State as AxumState};
@@ -42,7 +43,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use orders::Clock;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -150,10 +150,11 @@ pub(crate) struct State {
     pub fault_methods: Option<Vec<String>>,
 }
 
-pub(crate) struct Shared {
+/// The sandbox's state behind its routes (what its `Sandbox` methods read).
+pub struct Shared {
     pub(crate) config: AliExpressSandboxConfig,
     faults: Injector,
-    clock: Clock,
+    clock: SandboxClock,
     state: Mutex<State>,
 }
 
@@ -165,22 +166,15 @@ impl Shared {
     }
 }
 
-/// A running sandbox. Dropping it stops the server too; [`AliExpressSandbox::shutdown`]
-/// also waits for it.
-pub struct AliExpressSandbox {
-    /// The `/sync` URL, e.g. `http://127.0.0.1:41234/sync`.
-    pub base_url: String,
-    /// Flip faults while the sandbox runs.
-    pub faults: FaultSwitch,
-    shared: Arc<Shared>,
-    server: Server,
-}
+/// A running sandbox (see [`Sandbox`]); `base_url` is the `/sync` URL, e.g.
+/// `http://127.0.0.1:41234/sync`.
+pub type AliExpressSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on a free port of 127.0.0.1.
 pub async fn start(config: AliExpressSandboxConfig) -> std::io::Result<AliExpressSandbox> {
     let listener = Listener::bind().await?;
     let shared = Arc::new(Shared {
-        clock: Clock::new(config.time_scale),
+        clock: SandboxClock::new(config.time_scale),
         faults: listener.injector(config.timeout_hold, FAULT_ANSWERS),
         config,
         state: Mutex::new(State {
@@ -195,12 +189,7 @@ pub async fn start(config: AliExpressSandboxConfig) -> std::io::Result<AliExpres
     let router = Router::new()
         .route("/sync", get(sync).post(sync))
         .with_state(shared.clone());
-    Ok(AliExpressSandbox {
-        base_url: listener.url("/sync"),
-        faults: listener.faults(),
-        shared,
-        server: listener.serve("aliexpress", router),
-    })
+    Ok(listener.sandbox("aliexpress", "/sync", shared, router))
 }
 
 impl AliExpressSandbox {
@@ -321,11 +310,6 @@ impl AliExpressSandbox {
     /// that speak to the sandbox without the connector.
     pub fn sign(&self, api: &str, params: &[(String, String)]) -> String {
         sign::sign(&self.shared.config.app_secret, api, params)
-    }
-
-    /// Stops the server, ends held requests, and waits for it.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

@@ -13,9 +13,7 @@
 //! ```
 
 use super::catalogue::{tracking_number, Delivery, Store};
-use chrono::{DateTime, Utc};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
@@ -27,50 +25,6 @@ pub(crate) const PAY_TIMEOUT: Duration = Duration::from_secs(DAY);
 pub(crate) const REPEAT_WINDOW: Duration = Duration::from_secs(DAY);
 const PAYMENT_PROCESSING: Duration = Duration::from_secs(MINUTE);
 const RISK_CONTROL: Duration = Duration::from_secs(6 * HOUR);
-
-/// Sandbox time: real time × `scale`, plus jumps a test asks for.
-#[derive(Debug)]
-pub(crate) struct Clock {
-    started: Instant,
-    started_at: DateTime<Utc>,
-    scale: f64,
-    offset_ms: AtomicI64,
-}
-
-impl Clock {
-    pub fn new(scale: f64) -> Self {
-        // A scale that is not a positive number would stop or reverse time: real time instead.
-        let scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
-        Clock {
-            started: Instant::now(),
-            started_at: Utc::now(),
-            scale,
-            offset_ms: AtomicI64::new(0),
-        }
-    }
-
-    /// Sandbox time since the sandbox started.
-    pub fn elapsed(&self) -> Duration {
-        let scaled = self.started.elapsed().as_secs_f64() * self.scale;
-        let offset = self.offset_ms.load(Ordering::Relaxed).max(0);
-        Duration::from_secs_f64(scaled.min(1e12))
-            + Duration::from_millis(u64::try_from(offset).unwrap_or(0))
-    }
-
-    pub fn advance(&self, by: Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
-    }
-
-    /// The wall-clock moment of a sandbox time.
-    pub fn at(&self, t: Duration) -> DateTime<Utc> {
-        self.started_at + chrono::Duration::from_std(t).unwrap_or_default()
-    }
-}
 
 /// One line of an order.
 #[derive(Debug, Clone)]

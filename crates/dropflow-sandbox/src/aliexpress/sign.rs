@@ -3,7 +3,8 @@
 //! sorted by name in byte order, `name` + `value` concatenated, the API path in front for
 //! `/`-style system APIs, HMAC-SHA256 with the app secret, upper-case hex.
 
-use hmac::{Hmac, Mac};
+use crate::mac;
+use hmac::Hmac;
 use sha2::Sha256;
 
 /// The string the signature covers.
@@ -22,23 +23,9 @@ fn signed_text(api: &str, params: &[(String, String)]) -> String {
     text
 }
 
-fn mac(secret: &str, text: &str) -> Option<Hmac<Sha256>> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
-    mac.update(text.as_bytes());
-    Some(mac)
-}
-
 /// The signature a client should send (for tests and for minting requests).
 pub(crate) fn sign(secret: &str, api: &str, params: &[(String, String)]) -> String {
-    mac(secret, &signed_text(api, params))
-        .map(|m| {
-            m.finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect()
-        })
-        .unwrap_or_default()
+    mac::upper_hex::<Hmac<Sha256>>(secret, &signed_text(api, params))
 }
 
 /// Whether `signature` (hex) is right for `params`. Constant-time in the digest comparison.
@@ -48,26 +35,7 @@ pub(crate) fn verify(
     params: &[(String, String)],
     signature: &str,
 ) -> bool {
-    let Some(bytes) = decode_hex(signature.trim()) else {
-        return false;
-    };
-    mac(secret, &signed_text(api, params)).is_some_and(|m| m.verify_slice(&bytes).is_ok())
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| match pair {
-            [hi, lo] => Some(hex_digit(*hi)? << 4 | hex_digit(*lo)?),
-            _ => None,
-        })
-        .collect()
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    char::from(c)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    mac::verify_hex::<Hmac<Sha256>>(secret, &signed_text(api, params), signature)
 }
 
 #[cfg(test)]

@@ -40,6 +40,19 @@ impl SandboxClock {
         self.started_at + ChronoDuration::milliseconds(scaled_ms.saturating_add(offset))
     }
 
+    /// Sandbox time since the clock started (jumps included).
+    pub(crate) fn elapsed(&self) -> Duration {
+        let scaled = self.started_real.elapsed().as_secs_f64() * self.scale;
+        let offset = self.offset_ms.load(Ordering::Relaxed).max(0);
+        Duration::from_secs_f64(scaled.min(1e12))
+            + Duration::from_millis(u64::try_from(offset).unwrap_or(0))
+    }
+
+    /// The sandbox moment `t` after the clock started.
+    pub(crate) fn at(&self, t: Duration) -> DateTime<Utc> {
+        self.started_at + ChronoDuration::from_std(t).unwrap_or_default()
+    }
+
     /// Moves sandbox time forward by `by` (sandbox time, not scaled).
     pub(crate) fn advance(&self, by: Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);

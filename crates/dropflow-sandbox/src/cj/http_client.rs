@@ -28,6 +28,27 @@ pub async fn send(
     }
 }
 
+/// A JSON request with one optional credential header, for the sandboxes' own tests: the
+/// status and the body read as JSON (`Null` when it is not JSON).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) async fn json_call(
+    method: &str,
+    url: &str,
+    credential: Option<(&str, &str)>,
+    body: &[u8],
+) -> (u16, serde_json::Value) {
+    let mut headers = vec![("Content-Type", "application/json".to_string())];
+    if let Some((name, value)) = credential {
+        headers.push((name, value.to_string()));
+    }
+    let answer = send(method, url, &headers, body, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&answer.body).unwrap_or(serde_json::Value::Null);
+    (answer.status, value)
+}
+
 async fn exchange(
     method: &str,
     url: &str,

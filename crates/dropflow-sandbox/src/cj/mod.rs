@@ -39,8 +39,7 @@ pub use state::code;
 pub use state::{AuthCalls, OrderSnapshot, WebhookDelivery};
 pub use webhooks::sign as webhook_sign;
 
-use crate::faults::FaultSwitch;
-use crate::server::{Listener, Server};
+use crate::server::{Listener, Sandbox};
 use state::Shared;
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,16 +107,9 @@ impl Default for CjSandboxConfig {
     }
 }
 
-/// A running sandbox. Dropping it stops the server; [`CjSandbox::shutdown`] also waits for
-/// it.
-pub struct CjSandbox {
-    /// `http://127.0.0.1:PORT/api2.0/v1`: what a client uses as CJ's base URL.
-    pub base_url: String,
-    /// Flip faults while the sandbox runs.
-    pub faults: FaultSwitch,
-    shared: Arc<Shared>,
-    server: Server,
-}
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT/api2.0/v1`, what a
+/// client uses as CJ's base URL.
+pub type CjSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: CjSandboxConfig) -> std::io::Result<CjSandbox> {
@@ -125,21 +117,15 @@ pub async fn start(config: CjSandboxConfig) -> std::io::Result<CjSandbox> {
     let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
     let webhook_url = config.webhook_url.clone();
     let shared = Arc::new(Shared::new(config, listener.faults()));
-    let router = routes::router(routes::App {
-        shared: shared.clone(),
-    });
-    let base_url = listener.url(routes::BASE_PATH);
-    let mut server = listener.serve("cj", injector.around(router));
+    let router = injector.around(routes::router(shared.clone()));
+    let mut sandbox = listener.sandbox("cj", routes::BASE_PATH, shared.clone(), router);
     if let Some(url) = webhook_url {
-        let stopping = server.stopping();
-        server.also(tokio::spawn(webhooks::run(shared.clone(), url, stopping)));
+        let stopping = sandbox.server.stopping();
+        sandbox
+            .server
+            .also(tokio::spawn(webhooks::run(shared, url, stopping)));
     }
-    Ok(CjSandbox {
-        base_url,
-        faults: shared.faults.clone(),
-        shared,
-        server,
-    })
+    Ok(sandbox)
 }
 
 impl CjSandbox {
@@ -210,11 +196,6 @@ impl CjSandbox {
     /// Every webhook POST so far (the last 10 000).
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
         self.shared.deliveries()
-    }
-
-    /// Stops the server and the webhook sender; held requests end at once.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

@@ -33,10 +33,7 @@ pub(crate) struct App {
 /// CJ's words for the injected faults: a bare HTML page for a 5xx, its envelope for a 429;
 /// a timed-out `createOrderV2` may still place the order.
 pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
-    server_error: |status| {
-        let page = format!("<html><body><h1>{status}</h1></body></html>");
-        (status, page).into_response()
-    },
+    server_error: crate::faults::html_error_page,
     rate_limited: || {
         let body = envelope(
             code::TOO_MANY_REQUESTS,
@@ -55,7 +52,8 @@ pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
 
 type Params = Query<HashMap<String, String>>;
 
-pub(crate) fn router(app: App) -> Router {
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let app = App { shared };
     let guarded = Router::new()
         .route("/shopping/order/createOrderV2", post(create_order))
         .route("/shopping/order/list", get(list_orders))

@@ -112,10 +112,11 @@ pub(crate) struct Pending {
     pub body: Vec<u8>,
 }
 
-pub(crate) struct Shared {
+/// The sandbox's state behind its routes (what its `Sandbox` methods read).
+pub struct Shared {
     pub config: CjSandboxConfig,
     pub faults: FaultSwitch,
-    pub clock: SandboxClock,
+    pub(crate) clock: SandboxClock,
     inner: Mutex<Inner>,
 }
 

@@ -12,21 +12,14 @@ async fn call(
     token: Option<&str>,
     body: &Value,
 ) -> (u16, Value) {
-    let mut headers = vec![("Content-Type", "application/json".to_string())];
-    if let Some(t) = token {
-        headers.push(("CJ-Access-Token", t.to_string()));
-    }
     let url = format!("{}/{path}", sandbox.base_url);
     let bytes = if body.is_null() {
         Vec::new()
     } else {
         body.to_string().into_bytes()
     };
-    let answer = http_client::send(method, &url, &headers, &bytes, Duration::from_secs(5))
-        .await
-        .unwrap();
-    let value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
-    (answer.status, value)
+    let credential = token.map(|t| ("CJ-Access-Token", t));
+    http_client::json_call(method, &url, credential, &bytes).await
 }
 
 async fn login(sandbox: &CjSandbox) -> String {
@@ -40,6 +33,37 @@ async fn login(sandbox: &CjSandbox) -> String {
     )
     .await;
     answer["data"]["accessToken"].as_str().unwrap().to_string()
+}
+
+/// A call with the access token.
+async fn authed(
+    sandbox: &CjSandbox,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> (u16, Value) {
+    call(sandbox, method, path, Some(token), body).await
+}
+
+/// A call about one order (`{"orderId": id}`).
+async fn on_order(
+    sandbox: &CjSandbox,
+    method: &str,
+    path: &str,
+    token: &str,
+    id: &str,
+) -> (u16, Value) {
+    authed(sandbox, method, path, token, &json!({ "orderId": id })).await
+}
+
+async fn get(sandbox: &CjSandbox, path: &str, token: &str) -> (u16, Value) {
+    authed(sandbox, "GET", path, token, &Value::Null).await
+}
+
+async fn create_order(sandbox: &CjSandbox, token: &str, number: &str) -> (u16, Value) {
+    let path = "shopping/order/createOrderV2";
+    authed(sandbox, "POST", path, token, &order(number)).await
 }
 
 fn order(number: &str) -> Value {
@@ -69,41 +93,20 @@ async fn speaks_cjs_envelope_and_guards_tokens() {
     assert_eq!(missing["result"], false);
 
     let token = login(&sandbox).await;
-    let (_, balance) = call(
-        &sandbox,
-        "GET",
-        "shopping/pay/getBalance",
-        Some(&token),
-        &Value::Null,
-    )
-    .await;
+    let (_, balance) = get(&sandbox, "shopping/pay/getBalance", &token).await;
     assert_eq!(balance["code"], 200);
     assert_eq!(balance["result"], true);
     assert_eq!(balance["message"], "Success");
     assert!(balance["requestId"].is_string());
     assert_eq!(balance["data"]["amount"], json!(10000.0));
 
-    let (_, created) = call(
-        &sandbox,
-        "POST",
-        "shopping/order/createOrderV2",
-        Some(&token),
-        &order("H-1"),
-    )
-    .await;
+    let (_, created) = create_order(&sandbox, &token, "H-1").await;
     assert_eq!(created["data"]["orderStatus"], "CREATED");
-    let (_, again) = call(
-        &sandbox,
-        "POST",
-        "shopping/order/createOrderV2",
-        Some(&token),
-        &order("H-1"),
-    )
-    .await;
+    let (_, again) = create_order(&sandbox, &token, "H-1").await;
     assert_eq!(again["code"], code::ORDER_CREATE_FAIL);
     assert_eq!(sandbox.orders_with_number("H-1"), 1);
 
-    let (status, _) = call(&sandbox, "GET", "no/such/path", Some(&token), &Value::Null).await;
+    let (status, _) = get(&sandbox, "no/such/path", &token).await;
     assert_eq!(status, 404);
     sandbox.shutdown().await;
 }
@@ -121,14 +124,7 @@ async fn injects_http_faults() {
         rate_limit_rate: 1.0,
         ..Faults::default()
     });
-    let (status, body) = call(
-        &sandbox,
-        "GET",
-        "shopping/pay/getBalance",
-        Some(&token),
-        &Value::Null,
-    )
-    .await;
+    let (status, body) = get(&sandbox, "shopping/pay/getBalance", &token).await;
     assert_eq!(status, 429);
     assert_eq!(body["code"], code::TOO_MANY_REQUESTS);
 
@@ -136,14 +132,7 @@ async fn injects_http_faults() {
         server_error_rate: 1.0,
         ..Faults::default()
     });
-    let (status, _) = call(
-        &sandbox,
-        "GET",
-        "shopping/pay/getBalance",
-        Some(&token),
-        &Value::Null,
-    )
-    .await;
+    let (status, _) = get(&sandbox, "shopping/pay/getBalance", &token).await;
     assert!([500, 502, 503].contains(&status));
 
     sandbox.faults.set(Faults {
@@ -151,14 +140,7 @@ async fn injects_http_faults() {
         place_despite_timeout: true,
         ..Faults::default()
     });
-    let (status, _) = call(
-        &sandbox,
-        "POST",
-        "shopping/order/createOrderV2",
-        Some(&token),
-        &order("T-1"),
-    )
-    .await;
+    let (status, _) = create_order(&sandbox, &token, "T-1").await;
     assert_eq!(status, 504);
     assert_eq!(sandbox.orders_with_number("T-1"), 1);
     sandbox.shutdown().await;
@@ -200,41 +182,20 @@ async fn posts_signed_webhooks_as_orders_move() {
     .await
     .unwrap();
     let token = login(&sandbox).await;
-    let (_, created) = call(
-        &sandbox,
-        "POST",
-        "shopping/order/createOrderV2",
-        Some(&token),
-        &order("W-1"),
-    )
-    .await;
+    let (_, created) = create_order(&sandbox, &token, "W-1").await;
     let id = created["data"]["orderId"].as_str().unwrap().to_string();
-    let (_, unconfirmed) = call(
-        &sandbox,
-        "POST",
-        "shopping/pay/payBalance",
-        Some(&token),
-        &json!({"orderId": id}),
-    )
-    .await;
+    let (_, unconfirmed) = on_order(&sandbox, "POST", "shopping/pay/payBalance", &token, &id).await;
     assert_eq!(unconfirmed["code"], code::ORDER_PAY_FAIL);
-    let (_, confirmed) = call(
+    let (_, confirmed) = on_order(
         &sandbox,
         "PATCH",
         "shopping/order/confirmOrder",
-        Some(&token),
-        &json!({"orderId": id}),
+        &token,
+        &id,
     )
     .await;
     assert_eq!(confirmed["code"], 200);
-    call(
-        &sandbox,
-        "POST",
-        "shopping/pay/payBalance",
-        Some(&token),
-        &json!({"orderId": id}),
-    )
-    .await;
+    on_order(&sandbox, "POST", "shopping/pay/payBalance", &token, &id).await;
     sandbox.advance(Duration::from_secs(20 * 86_400));
 
     // Wait for the last message the journey produces (a count would race the ticks, which

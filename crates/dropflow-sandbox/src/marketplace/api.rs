@@ -87,15 +87,6 @@ fn number(v: &Value) -> Option<u64> {
     }
 }
 
-fn priced(fen: i64, faults: &Faults) -> i64 {
-    let factor = if faults.price_factor.is_finite() && faults.price_factor > 0.0 {
-        faults.price_factor
-    } else {
-        1.0
-    };
-    ((fen as f64) * factor).round() as i64
-}
-
 pub(crate) fn create(shared: &Shared, params: &[(String, String)], faults: &Faults) -> Value {
     let address: Value = param(params, "addressParam")
         .and_then(|a| serde_json::from_str(a).ok())
@@ -171,7 +162,7 @@ pub(crate) fn create(shared: &Shared, params: &[(String, String)], faults: &Faul
             spec_id: spec_id.to_string(),
             title: offer.title.clone(),
             quantity,
-            unit_fen: priced(offer.price_fen, faults),
+            unit_fen: faults.priced(offer.price_fen),
         });
     }
     for line in &lines {

@@ -34,8 +34,8 @@ pub use api::{
 pub use orders::{offers, tracking_number, Courier, MarketplaceOffer, SandboxRefund, COURIERS};
 
 use crate::cj::clock::SandboxClock;
-use crate::faults::{FaultAnswers, FaultSwitch, Injector, Strike};
-use crate::server::{Listener, Server};
+use crate::faults::{FaultAnswers, Injector, Strike};
+use crate::server::{Listener, Sandbox};
 use axum::extract::{Form, Path, State as AxumState};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -114,7 +114,8 @@ pub(crate) struct State {
     pub calls: HashMap<String, usize>,
 }
 
-pub(crate) struct Shared {
+/// The sandbox's state behind its routes (what its `Sandbox` methods read).
+pub struct Shared {
     pub(crate) config: MarketplaceSandboxConfig,
     faults: Injector,
     pub(crate) clock: SandboxClock,
@@ -127,14 +128,9 @@ impl Shared {
     }
 }
 
-/// A running sandbox; dropping it stops the server.
-pub struct MarketplaceSandbox {
-    /// `http://127.0.0.1:PORT`: what a client uses as the gateway's base URL.
-    pub base_url: String,
-    pub faults: FaultSwitch,
-    shared: Arc<Shared>,
-    server: Server,
-}
+/// A running sandbox (see [`Sandbox`]); `base_url` is the gateway's root (`/openapi/param2/1/…`
+/// lives under it).
+pub type MarketplaceSandbox = Sandbox<Shared>;
 
 /// A sandbox order at the current sandbox time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,12 +163,7 @@ pub async fn start(config: MarketplaceSandboxConfig) -> std::io::Result<Marketpl
             post(gateway),
         )
         .with_state(shared.clone());
-    Ok(MarketplaceSandbox {
-        base_url: listener.url(""),
-        faults: listener.faults(),
-        shared,
-        server: listener.serve("marketplace", router),
-    })
+    Ok(listener.sandbox("marketplace", "", shared, router))
 }
 
 impl MarketplaceSandbox {
@@ -261,10 +252,6 @@ impl MarketplaceSandbox {
 
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);
-    }
-
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

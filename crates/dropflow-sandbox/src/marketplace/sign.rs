@@ -7,7 +7,8 @@
 //! concatenated with no separator; the signature is HMAC-SHA1 keyed with the app secret, as
 //! upper-case hex.
 
-use hmac::{Hmac, Mac};
+use crate::mac;
+use hmac::Hmac;
 use sha1::Sha1;
 
 fn signed_text(url_path: &str, params: &[(String, String)]) -> String {
@@ -26,23 +27,9 @@ fn signed_text(url_path: &str, params: &[(String, String)]) -> String {
     text
 }
 
-fn mac(secret: &str, text: &str) -> Option<Hmac<Sha1>> {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).ok()?;
-    mac.update(text.as_bytes());
-    Some(mac)
-}
-
 /// The signature a client must send.
 pub fn sign(secret: &str, url_path: &str, params: &[(String, String)]) -> String {
-    mac(secret, &signed_text(url_path, params))
-        .map(|m| {
-            m.finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect()
-        })
-        .unwrap_or_default()
+    mac::upper_hex::<Hmac<Sha1>>(secret, &signed_text(url_path, params))
 }
 
 /// Whether `signature` is right; the digest comparison is constant-time.
@@ -52,17 +39,7 @@ pub(crate) fn verify(
     params: &[(String, String)],
     signature: &str,
 ) -> bool {
-    let text = signature.trim();
-    if text.len() != 40 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return false;
-    }
-    let bytes: Option<Vec<u8>> = (0..20)
-        .map(|i| u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok())
-        .collect();
-    match (bytes, mac(secret, &signed_text(url_path, params))) {
-        (Some(bytes), Some(m)) => m.verify_slice(&bytes).is_ok(),
-        _ => false,
-    }
+    mac::verify_hex::<Hmac<Sha1>>(secret, &signed_text(url_path, params), signature)
 }
 
 #[cfg(test)]

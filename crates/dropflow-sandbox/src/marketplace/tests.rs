@@ -13,6 +13,11 @@ async fn call(sb: &MarketplaceSandbox, api: &str, params: &[(&str, &str)]) -> (u
     call_signed_with(sb, api, params, sb.app_secret()).await
 }
 
+/// `preparePay` with its one JSON parameter (`{"orderId": …}`).
+async fn prepare_pay(sb: &MarketplaceSandbox, param: &str) -> (u16, Value) {
+    call(sb, PREPARE_PAY, &[("tradeWithholdPreparePayParam", param)]).await
+}
+
 async fn call_signed_with(
     sb: &MarketplaceSandbox,
     api: &str,
@@ -110,20 +115,10 @@ async fn create_pay_ship_arrive_with_domestic_tracking() {
     assert_eq!(detail["result"]["baseInfo"]["totalAmount"], 43.0);
 
     let pay_param = json!({ "orderId": id.parse::<u64>().unwrap() }).to_string();
-    let (_, paid) = call(
-        &sb,
-        PREPARE_PAY,
-        &[("tradeWithholdPreparePayParam", &pay_param)],
-    )
-    .await;
+    let (_, paid) = prepare_pay(&sb, &pay_param).await;
     assert_eq!(paid["result"]["paySuccess"], true, "{paid}");
     assert_eq!(sb.balance_fen(), 5_000_000 - 4300);
-    let (_, twice) = call(
-        &sb,
-        PREPARE_PAY,
-        &[("tradeWithholdPreparePayParam", &pay_param)],
-    )
-    .await;
+    let (_, twice) = prepare_pay(&sb, &pay_param).await;
     assert_eq!(twice["code"], code::STATUS_NOT_ALLOWED);
 
     let (_, detail) = call(&sb, BUYER_VIEW, &[("orderId", &id), ("webSite", "1688")]).await;
@@ -187,12 +182,7 @@ async fn stock_outs_balance_and_rate_limits() {
     let (_, body) = create(&sb, "att-4").await;
     let id: u64 = body["result"]["orderId"].as_str().unwrap().parse().unwrap();
     let param = json!({ "orderId": id }).to_string();
-    let (_, refused) = call(
-        &sb,
-        PREPARE_PAY,
-        &[("tradeWithholdPreparePayParam", &param)],
-    )
-    .await;
+    let (_, refused) = prepare_pay(&sb, &param).await;
     assert_eq!(refused["code"], code::BALANCE_NOT_ENOUGH);
 
     sb.faults.set(Faults {
@@ -229,12 +219,7 @@ async fn a_paid_order_is_cancelled_only_by_a_refund_before_shipment() {
         "DF Warehouse 仓库"
     );
     let param = json!({ "orderId": id.parse::<u64>().unwrap() }).to_string();
-    let (_, paid) = call(
-        &sb,
-        PREPARE_PAY,
-        &[("tradeWithholdPreparePayParam", &param)],
-    )
-    .await;
+    let (_, paid) = prepare_pay(&sb, &param).await;
     assert_eq!(paid["success"], true);
     let balance = sb.balance_fen();
     let cancel = [
@@ -278,12 +263,7 @@ async fn a_paid_order_is_cancelled_only_by_a_refund_before_shipment() {
     let (_, body) = create(&sb, "att-10").await;
     let late = body["result"]["orderId"].as_str().unwrap().to_string();
     let param = json!({ "orderId": late.parse::<u64>().unwrap() }).to_string();
-    call(
-        &sb,
-        PREPARE_PAY,
-        &[("tradeWithholdPreparePayParam", &param)],
-    )
-    .await;
+    prepare_pay(&sb, &param).await;
     sb.advance(2 * DAY);
     let shipped = refund_unshipped(&sb, &late, "20001", &goods).await;
     assert_eq!(shipped["result"]["code"], "5010");

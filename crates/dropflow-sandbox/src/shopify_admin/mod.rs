@@ -29,11 +29,10 @@ mod state;
 
 pub use state::{FulfilledLine, FulfillmentRecord};
 
-use crate::faults::FaultSwitch;
-use crate::server::{Listener, Server};
+use crate::server::Sandbox;
+use routes::{router, FAULT_ANSWERS};
 use serde_json::Value;
 use state::Shared;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The API version the sandbox serves (and the only one).
@@ -72,31 +71,15 @@ impl Default for ShopifyAdminConfig {
     }
 }
 
-/// A running sandbox. Call [`ShopifyAdminSandbox::shutdown`] to stop it.
-pub struct ShopifyAdminSandbox {
-    /// `http://127.0.0.1:PORT`: the shop's root (what `https://{shop}.myshopify.com` is);
-    /// the API lives under `/admin/api/2025-07/`.
-    pub base_url: String,
-    /// Flip faults while the sandbox runs.
-    pub faults: FaultSwitch,
-    shared: Arc<Shared>,
-    server: Server,
-}
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT`, the shop's root
+/// (what `https://{shop}.myshopify.com` is); the API lives under `/admin/api/2025-07/`.
+pub type ShopifyAdminSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: ShopifyAdminConfig) -> std::io::Result<ShopifyAdminSandbox> {
-    let listener = Listener::bind().await?;
-    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
-    let shared = Arc::new(Shared::new(config));
-    let router = routes::router(routes::App {
-        shared: shared.clone(),
-    });
-    Ok(ShopifyAdminSandbox {
-        base_url: listener.url(""),
-        faults: listener.faults(),
-        shared,
-        server: listener.serve("shopify admin", injector.around(router)),
-    })
+    let hold = config.timeout_hold;
+    let shared = Shared::new(config);
+    Sandbox::behind_faults("shopify admin", "", hold, FAULT_ANSWERS, shared, router).await
 }
 
 impl ShopifyAdminSandbox {
@@ -156,11 +139,6 @@ impl ShopifyAdminSandbox {
     /// Requests that got past the token check and the bucket.
     pub fn admitted_count(&self) -> u64 {
         self.shared.admitted_count()
-    }
-
-    /// Stops the server; held requests end at once.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

@@ -35,7 +35,8 @@ pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
     carried_out_despite_timeout: crate::faults::never,
 };
 
-pub(crate) fn router(app: App) -> Router {
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let app = App { shared };
     let base = format!("/admin/api/{}", super::API_VERSION);
     let api = Router::new()
         .route(
@@ -80,14 +81,7 @@ async fn shop(State(app): State<App>) -> Response {
 }
 
 fn answer(result: Result<Value, Refusal>, ok: StatusCode) -> Response {
-    match result {
-        Ok(body) => (ok, Json(body)).into_response(),
-        Err((status, body)) => (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-            Json(body),
-        )
-            .into_response(),
-    }
+    crate::server::json_answer(result, ok, StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 fn throttled(retry_after: f64) -> Response {

@@ -114,7 +114,8 @@ struct Inner {
     admitted: u64,
 }
 
-pub(crate) struct Shared {
+/// The sandbox's state behind its routes (what its `Sandbox` methods read).
+pub struct Shared {
     pub config: ShopifyAdminConfig,
     inner: Mutex<Inner>,
 }
@@ -155,7 +156,7 @@ impl Shared {
     // ---- rate limit -------------------------------------------------------------------
 
     /// Leaks the bucket for the time passed, then tries to put one call in.
-    pub fn admit(&self) -> Admission {
+    pub(crate) fn admit(&self) -> Admission {
         let bucket_size = f64::from(self.config.bucket_size.max(1));
         let rate = self.config.leak_per_second.max(0.001);
         let mut inner = self.lock();

@@ -25,10 +25,9 @@ mod state;
 
 pub use state::{code, Outcome, Track17Calls, MAX_NUMBERS_PER_CALL};
 
-use crate::faults::FaultSwitch;
-use crate::server::{Listener, Server};
+use crate::server::Sandbox;
+use routes::{router, BASE_PATH, FAULT_ANSWERS};
 use state::Shared;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How the sandbox behaves. `Default`: real time, ten days from registration to the end of
@@ -68,30 +67,15 @@ impl Default for Track17SandboxConfig {
     }
 }
 
-/// A running sandbox. Call [`Track17Sandbox::shutdown`] to stop it.
-pub struct Track17Sandbox {
-    /// `http://127.0.0.1:PORT/track/v2.2`: what a client uses as 17TRACK's base URL.
-    pub base_url: String,
-    /// Flip faults while the sandbox runs.
-    pub faults: FaultSwitch,
-    shared: Arc<Shared>,
-    server: Server,
-}
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT/track/v2.2`, what a
+/// client uses as 17TRACK's base URL.
+pub type Track17Sandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: Track17SandboxConfig) -> std::io::Result<Track17Sandbox> {
-    let listener = Listener::bind().await?;
-    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
-    let shared = Arc::new(Shared::new(config));
-    let router = routes::router(routes::App {
-        shared: shared.clone(),
-    });
-    Ok(Track17Sandbox {
-        base_url: listener.url(routes::BASE_PATH),
-        faults: listener.faults(),
-        shared,
-        server: listener.serve("17track", injector.around(router)),
-    })
+    let hold = config.timeout_hold;
+    let shared = Shared::new(config);
+    Sandbox::behind_faults("17track", BASE_PATH, hold, FAULT_ANSWERS, shared, router).await
 }
 
 impl Track17Sandbox {
@@ -133,11 +117,6 @@ impl Track17Sandbox {
     /// registered to be answered at all), e.g. a status 17TRACK might add one day.
     pub fn force_status(&self, number: &str, status: &str, sub_status: &str) {
         self.shared.force_status(number, status, sub_status);
-    }
-
-    /// Stops the server; held requests end at once.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

@@ -33,15 +33,13 @@ pub(crate) struct App {
 
 /// 17TRACK's words for the injected faults: a bare HTML page for a 5xx.
 pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
-    server_error: |status| {
-        let page = format!("<html><body><h1>{status}</h1></body></html>");
-        (status, page).into_response()
-    },
+    server_error: crate::faults::html_error_page,
     rate_limited: || too_many_requests(1),
     carried_out_despite_timeout: crate::faults::never,
 };
 
-pub(crate) fn router(app: App) -> Router {
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let app = App { shared };
     let api = Router::new()
         .route("/register", post(register))
         .route("/gettrackinfo", post(gettrackinfo))

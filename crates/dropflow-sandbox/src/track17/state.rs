@@ -71,9 +71,10 @@ pub struct Track17Calls {
     pub numbers_fetched: u64,
 }
 
-pub(crate) struct Shared {
+/// The sandbox's state behind its routes (what its `Sandbox` methods read).
+pub struct Shared {
     pub config: Track17SandboxConfig,
-    pub clock: SandboxClock,
+    pub(crate) clock: SandboxClock,
     parcels: Mutex<HashMap<String, Parcel>>,
     /// Raw `(status, sub_status)` a test forced for a number, answered verbatim.
     overrides: Mutex<HashMap<String, (String, String)>>,

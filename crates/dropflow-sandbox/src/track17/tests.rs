@@ -11,24 +11,9 @@ async fn post(
     key: Option<&str>,
     body: &Value,
 ) -> (u16, Value) {
-    let mut headers = vec![("Content-Type", "application/json".to_string())];
-    if let Some(k) = key {
-        headers.push(("17token", k.to_string()));
-    }
     let url = format!("{}/{path}", sandbox.base_url);
-    let answer = http_client::send(
-        "POST",
-        &url,
-        &headers,
-        body.to_string().as_bytes(),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
-    (
-        answer.status,
-        serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
-    )
+    let credential = key.map(|k| ("17token", k));
+    http_client::json_call("POST", &url, credential, body.to_string().as_bytes()).await
 }
 
 fn items(numbers: &[&str]) -> Value {
@@ -200,27 +185,25 @@ async fn faults_and_the_rate_limit() {
     assert_eq!(sandbox.calls().rate_limited, 2);
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
-    sandbox.faults.set(Faults {
+    // Each fault on its own: the status a track-info query then gets.
+    let status_with = |faults: Faults| {
+        sandbox.faults.set(faults);
+        post(&sandbox, "gettrackinfo", Some(&key), &ask)
+    };
+    let server_error = Faults {
         server_error_rate: 1.0,
         ..Faults::default()
-    });
-    let (status, _) = post(&sandbox, "gettrackinfo", Some(&key), &ask).await;
-    assert!((500..600).contains(&status));
-    sandbox.faults.set(Faults {
+    };
+    assert!((500..600).contains(&status_with(server_error).await.0));
+    let rate_limit = Faults {
         rate_limit_rate: 1.0,
         ..Faults::default()
-    });
-    assert_eq!(
-        post(&sandbox, "gettrackinfo", Some(&key), &ask).await.0,
-        429
-    );
-    sandbox.faults.set(Faults {
+    };
+    assert_eq!(status_with(rate_limit).await.0, 429);
+    let timeout = Faults {
         timeout_rate: 1.0,
         ..Faults::default()
-    });
-    assert_eq!(
-        post(&sandbox, "gettrackinfo", Some(&key), &ask).await.0,
-        504
-    );
+    };
+    assert_eq!(status_with(timeout).await.0, 504);
     sandbox.shutdown().await;
 }

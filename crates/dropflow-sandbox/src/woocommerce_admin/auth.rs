@@ -8,7 +8,7 @@
 use super::state::{refusal, Refusal};
 use super::WooAdminConfig;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use std::collections::BTreeMap;
 
 /// How a request authenticated.
@@ -198,8 +198,9 @@ fn encode(s: &str) -> String {
     out
 }
 
-/// Base64 of HMAC over the OAuth base string, keyed with `secret&`.
-fn signature(
+/// Base64 of HMAC over the OAuth base string, keyed with `secret&` (the sandbox's tests sign
+/// with it as a client would).
+pub(crate) fn signature(
     algorithm: &str,
     http_method: &str,
     url: &str,
@@ -221,31 +222,9 @@ fn signature(
     );
     let key = format!("{secret}&");
     let digest = if algorithm == "HMAC-SHA1" {
-        Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes())
-            .map(|mut mac| {
-                mac.update(base.as_bytes());
-                mac.finalize().into_bytes().to_vec()
-            })
-            .unwrap_or_default()
+        crate::mac::digest::<Hmac<sha1::Sha1>>(key.as_bytes(), base.as_bytes())
     } else {
-        Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
-            .map(|mut mac| {
-                mac.update(base.as_bytes());
-                mac.finalize().into_bytes().to_vec()
-            })
-            .unwrap_or_default()
+        crate::mac::digest::<Hmac<sha2::Sha256>>(key.as_bytes(), base.as_bytes())
     };
     base64::engine::general_purpose::STANDARD.encode(digest)
-}
-
-/// Signs like a client would (used by the sandbox's own tests).
-#[cfg(test)]
-pub(crate) fn sign_for_test(
-    algorithm: &str,
-    http_method: &str,
-    url: &str,
-    params: &[(String, String)],
-    secret: &str,
-) -> String {
-    signature(algorithm, http_method, url, params, secret)
 }

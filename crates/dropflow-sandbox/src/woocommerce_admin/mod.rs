@@ -25,11 +25,10 @@ mod state;
 
 pub use state::{AuthSeen, NoteRecord};
 
-use crate::faults::FaultSwitch;
-use crate::server::{Listener, Server};
+use crate::server::Sandbox;
+use routes::{router, FAULT_ANSWERS};
 use serde_json::Value;
 use state::Shared;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How the sandbox behaves.
@@ -62,30 +61,15 @@ impl Default for WooAdminConfig {
     }
 }
 
-/// A running sandbox. Call [`WooAdminSandbox::shutdown`] to stop it.
-pub struct WooAdminSandbox {
-    /// `http://127.0.0.1:PORT`: the site's root; the API lives under `/wp-json/wc/v3/`.
-    pub base_url: String,
-    /// Flip faults while the sandbox runs.
-    pub faults: FaultSwitch,
-    shared: Arc<Shared>,
-    server: Server,
-}
+/// A running sandbox (see [`Sandbox`]); `base_url` is `http://127.0.0.1:PORT`, the site's root; the
+/// API lives under `/wp-json/wc/v3/`.
+pub type WooAdminSandbox = Sandbox<Shared>;
 
 /// Starts a sandbox on `127.0.0.1` at a free port.
 pub async fn start(config: WooAdminConfig) -> std::io::Result<WooAdminSandbox> {
-    let listener = Listener::bind().await?;
-    let injector = listener.injector(config.timeout_hold, routes::FAULT_ANSWERS);
-    let shared = Arc::new(Shared::new(config));
-    let router = routes::router(routes::App {
-        shared: shared.clone(),
-    });
-    Ok(WooAdminSandbox {
-        base_url: listener.url(""),
-        faults: listener.faults(),
-        shared,
-        server: listener.serve("woocommerce admin", injector.around(router)),
-    })
+    let hold = config.timeout_hold;
+    let shared = Shared::new(config);
+    Sandbox::behind_faults("woocommerce admin", "", hold, FAULT_ANSWERS, shared, router).await
 }
 
 impl WooAdminSandbox {
@@ -127,11 +111,6 @@ impl WooAdminSandbox {
     /// How requests authenticated so far.
     pub fn auth_seen(&self) -> AuthSeen {
         self.shared.auth_seen()
-    }
-
-    /// Stops the server; held requests end at once.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
     }
 }
 

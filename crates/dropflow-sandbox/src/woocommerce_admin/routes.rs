@@ -46,7 +46,8 @@ pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
     carried_out_despite_timeout: crate::faults::never,
 };
 
-pub(crate) fn router(app: App) -> Router {
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let app = App { shared };
     let api = Router::new()
         .route(
             "/orders/{id}",
@@ -106,14 +107,7 @@ async fn system_status(State(app): State<App>) -> Response {
 }
 
 fn answer(result: Result<Value, Refusal>, ok: StatusCode) -> Response {
-    match result {
-        Ok(body) => (ok, Json(body)).into_response(),
-        Err((status, body)) => (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            Json(body),
-        )
-            .into_response(),
-    }
+    crate::server::json_answer(result, ok, StatusCode::BAD_REQUEST)
 }
 
 fn json_body(body: &Bytes) -> Result<Value, Refusal> {

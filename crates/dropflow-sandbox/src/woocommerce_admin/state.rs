@@ -63,7 +63,8 @@ struct Inner {
     auth: AuthSeen,
 }
 
-pub(crate) struct Shared {
+/// The sandbox's state behind its routes (what its `Sandbox` methods read).
+pub struct Shared {
     pub config: WooAdminConfig,
     inner: Mutex<Inner>,
 }

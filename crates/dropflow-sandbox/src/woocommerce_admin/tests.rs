@@ -46,7 +46,7 @@ fn oauth_query(
             chrono::Utc::now().timestamp().to_string(),
         ),
     ];
-    let signature = auth::sign_for_test("HMAC-SHA256", method, &url, &params, secret);
+    let signature = auth::signature("HMAC-SHA256", method, &url, &params, secret);
     params.push(("oauth_signature".to_string(), signature));
     params
         .iter()

@@ -222,6 +222,28 @@ pub fn push_keys<'a>(
     Ok((order_id, number))
 }
 
+/// A 404 on one of an order's own paths means the order is not there: the error names it.
+pub fn not_found_is_order(error: StoreApiError, order_id: &str) -> StoreApiError {
+    match error {
+        StoreApiError::NotFound(_) => StoreApiError::NotFound(format!("order {order_id}")),
+        other => other,
+    }
+}
+
+/// A push's result, a failure logged first under the platform's name (ids only: the error
+/// names no customer data).
+pub fn logged(
+    platform: &str,
+    push: &FulfilmentPush,
+    result: Result<PushOutcome, StoreApiError>,
+) -> Result<PushOutcome, StoreApiError> {
+    if let Err(error) = &result {
+        tracing::warn!(order_id = %push.store_order_id, reference = %push.reference,
+            %error, "{platform}: fulfilment push failed");
+    }
+    result
+}
+
 /// A store's Admin API, as far as dropflow writes to it.
 pub trait StoreAdmin: Send + Sync {
     /// Marks the parcel's lines fulfilled with its tracking.

@@ -63,12 +63,12 @@ pub mod registry;
 
 pub use registry::{Suppliers, SuppliersConfig};
 
+use async_trait::async_trait;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
     CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseRequest,
     RemoteOrder, SupplierError, SupplierKind,
 };
-use futures::future::BoxFuture;
 
 /// Goods the warehouse sends back to the seller (a failed inspection): return and refund.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,8 +96,10 @@ pub enum ReturnAnswer {
     NotOffered,
 }
 
-/// What every supplier connector can do. Boxed futures rather than `async fn` in the trait so
-/// connectors can live behind `Arc<dyn Supplier>` in a registry chosen at run time.
+/// What every supplier connector can do. `#[async_trait]` boxes each call's future, so
+/// connectors write `async fn` and still live behind `Arc<dyn Supplier>` in a registry chosen
+/// at run time (a plain `async fn` in a trait is not object-safe).
+#[async_trait]
 pub trait Supplier: Send + Sync {
     fn kind(&self) -> SupplierKind;
 
@@ -108,54 +110,39 @@ pub trait Supplier: Send + Sync {
     /// Places a purchase. A timeout must surface as `SupplierError::Timeout`: the caller then
     /// marks the attempt *placement unknown* and calls [`Supplier::find_by_reference`] before
     /// trying again.
-    fn place<'a>(
-        &'a self,
-        request: &'a PurchaseRequest,
-    ) -> BoxFuture<'a, Result<Placement, SupplierError>>;
+    async fn place(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError>;
 
     /// Looks an order up by our own reference (`attempt_id`): `None` if the supplier has no
     /// order with it, which makes a new attempt safe.
-    fn find_by_reference<'a>(
-        &'a self,
-        attempt_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<RemoteOrder>, SupplierError>>;
+    async fn find_by_reference(
+        &self,
+        attempt_id: &str,
+    ) -> Result<Option<RemoteOrder>, SupplierError>;
 
     /// The supplier's current view of one of its orders, with tracking when shipped.
-    fn order<'a>(
-        &'a self,
-        supplier_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<RemoteOrder, SupplierError>>;
+    async fn order(&self, supplier_order_id: &str) -> Result<RemoteOrder, SupplierError>;
 
     /// Pays a placed order from our balance with the supplier.
-    fn pay<'a>(
-        &'a self,
-        supplier_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>>;
+    async fn pay(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError>;
 
     /// Asks the supplier to take goods back and refund them. Default: not offered.
-    fn request_return<'a>(
-        &'a self,
-        _request: &'a ReturnRequest,
-    ) -> BoxFuture<'a, Result<ReturnAnswer, SupplierError>> {
-        Box::pin(async { Ok(ReturnAnswer::NotOffered) })
+    async fn request_return(
+        &self,
+        _request: &ReturnRequest,
+    ) -> Result<ReturnAnswer, SupplierError> {
+        Ok(ReturnAnswer::NotOffered)
     }
 
     /// Asks the supplier to cancel one of its orders, whatever stage it is at; the answer says
     /// what became of it. Safe to repeat: an order found cancelled already is `Cancelled`, a
     /// request already open is `Requested`. Default: the API has no cancellation.
-    fn cancel<'a>(
-        &'a self,
-        request: &'a CancelRequest,
-    ) -> BoxFuture<'a, Result<CancelAnswer, SupplierError>> {
-        let kind = self.kind().as_str();
-        Box::pin(async move {
-            Ok(CancelAnswer::NotOffered {
-                how: format!(
-                    "{kind}'s API has no way to cancel order {}: ask the supplier before it \
-                     ships",
-                    request.supplier_order_id
-                ),
-            })
+    async fn cancel(&self, request: &CancelRequest) -> Result<CancelAnswer, SupplierError> {
+        Ok(CancelAnswer::NotOffered {
+            how: format!(
+                "{}'s API has no way to cancel order {}: ask the supplier before it ships",
+                self.kind().as_str(),
+                request.supplier_order_id
+            ),
         })
     }
 

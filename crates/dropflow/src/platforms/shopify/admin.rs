@@ -18,7 +18,8 @@ use super::admin_wire::{
 };
 use crate::outbound::{Endpoint, Retry};
 use crate::platforms::admin::{
-    call_json, push_keys, text_at, FulfilmentPush, PushOutcome, Refusals, StoreAdmin, StoreApiError,
+    call_json, logged, not_found_is_order, push_keys, text_at, FulfilmentPush, PushOutcome,
+    Refusals, StoreAdmin, StoreApiError,
 };
 use futures::future::BoxFuture;
 use reqwest::Method;
@@ -108,6 +109,18 @@ impl ShopifyAdmin {
         call_json(&self.endpoint, path, request, body, REFUSALS).await
     }
 
+    /// `GET orders/{order_id}/{resource}`; a 404 means the order is not there (not that the
+    /// order has none of `resource`).
+    async fn order_resource<T: DeserializeOwned>(
+        &self,
+        order_id: &str,
+        resource: &str,
+    ) -> Result<T, StoreApiError> {
+        self.call(Method::GET, &format!("orders/{order_id}/{resource}"), None)
+            .await
+            .map_err(|e| not_found_is_order(e, order_id))
+    }
+
     /// The shop these credentials open: `shop.myshopify_domain` of `GET shop.json`
     /// (<https://shopify.dev/docs/api/admin-rest/latest/resources/shop>, "Retrieves the
     /// shop's configuration"; documented example `"myshopify_domain": "jsmith.myshopify.com"`).
@@ -123,14 +136,7 @@ impl ShopifyAdmin {
     async fn push(&self, push: &FulfilmentPush) -> Result<PushOutcome, StoreApiError> {
         let (order_id, number) = push_keys(push, "Shopify")?;
 
-        let existing: FulfillmentList = self
-            .call(
-                Method::GET,
-                &format!("orders/{order_id}/fulfillments.json"),
-                None,
-            )
-            .await
-            .map_err(|e| not_found_is_order(e, order_id))?;
+        let existing: FulfillmentList = self.order_resource(order_id, "fulfillments.json").await?;
         if let Some(found) = existing.fulfillments.iter().find(|f| f.carries(number)) {
             tracing::info!(order_id, reference = %push.reference, fulfillment_id = found.id,
                 "shopify: tracking already on a fulfillment; nothing created");
@@ -140,13 +146,8 @@ impl ShopifyAdmin {
         }
 
         let orders: FulfillmentOrderList = self
-            .call(
-                Method::GET,
-                &format!("orders/{order_id}/fulfillment_orders.json"),
-                None,
-            )
-            .await
-            .map_err(|e| not_found_is_order(e, order_id))?;
+            .order_resource(order_id, "fulfillment_orders.json")
+            .await?;
         let request = plan(push, &orders.fulfillment_orders)?;
         let body = serde_json::to_value(&request)
             .map_err(|e| StoreApiError::Protocol(format!("cannot write the request: {e}")))?;
@@ -166,21 +167,6 @@ impl StoreAdmin for ShopifyAdmin {
         &'a self,
         push: &'a FulfilmentPush,
     ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>> {
-        Box::pin(async move {
-            let result = self.push(push).await;
-            if let Err(error) = &result {
-                tracing::warn!(order_id = %push.store_order_id, reference = %push.reference,
-                    %error, "shopify: fulfilment push failed");
-            }
-            result
-        })
-    }
-}
-
-/// A 404 on an order's own paths means the order.
-fn not_found_is_order(error: StoreApiError, order_id: &str) -> StoreApiError {
-    match error {
-        StoreApiError::NotFound(_) => StoreApiError::NotFound(format!("order {order_id}")),
-        other => other,
+        Box::pin(async move { logged("shopify", push, self.push(push).await) })
     }
 }

@@ -17,7 +17,8 @@
 use super::admin_wire::{error_message, note_text, oauth_query, Note, Order, TRACKING_META_KEY};
 use crate::outbound::Endpoint;
 use crate::platforms::admin::{
-    call_json, push_keys, text_at, FulfilmentPush, PushOutcome, Refusals, StoreAdmin, StoreApiError,
+    call_json, logged, not_found_is_order, push_keys, text_at, FulfilmentPush, PushOutcome,
+    Refusals, StoreAdmin, StoreApiError,
 };
 use futures::future::BoxFuture;
 use rand::Rng as _;
@@ -127,10 +128,7 @@ impl WooAdmin {
         let order: Order = self
             .call(Method::GET, &format!("orders/{order_id}"), None)
             .await
-            .map_err(|e| match e {
-                StoreApiError::NotFound(_) => StoreApiError::NotFound(format!("order {order_id}")),
-                other => other,
-            })?;
+            .map_err(|e| not_found_is_order(e, order_id))?;
         if order.is_closed() {
             return Err(StoreApiError::Refused(format!(
                 "the order is {}",
@@ -208,14 +206,7 @@ impl StoreAdmin for WooAdmin {
         &'a self,
         push: &'a FulfilmentPush,
     ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>> {
-        Box::pin(async move {
-            let result = self.push(push).await;
-            if let Err(error) = &result {
-                tracing::warn!(order_id = %push.store_order_id, reference = %push.reference,
-                    %error, "woocommerce: fulfilment push failed");
-            }
-            result
-        })
+        Box::pin(async move { logged("woocommerce", push, self.push(push).await) })
     }
 }
 

@@ -34,14 +34,14 @@ mod transformers;
 mod tests;
 
 use super::Supplier;
+use async_trait::async_trait;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{
     CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseLine,
     PurchaseRequest, RejectReason, RemoteItem, RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
-use futures::future::{try_join_all, BoxFuture};
-use futures::FutureExt as _;
+use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use transformers as wire;
@@ -574,6 +574,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     ..Capabilities::NONE
 };
 
+#[async_trait]
 impl Supplier for AliExpress {
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
@@ -591,11 +592,8 @@ impl Supplier for AliExpress {
     /// just before (the create answer carries only order numbers), `None` when a price or fee
     /// is unknown. Within 24 h, placing the same attempt again answers
     /// `Rejected(DuplicateReference)` if the first went through.
-    fn place<'a>(
-        &'a self,
-        request: &'a PurchaseRequest,
-    ) -> BoxFuture<'a, Result<Placement, SupplierError>> {
-        self.place_after_asking(request).boxed()
+    async fn place(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
+        self.place_after_asking(request).await
     }
 
     /// Not possible with AliExpress's documented API, so it says so instead of guessing.
@@ -612,38 +610,29 @@ impl Supplier for AliExpress {
     /// person), `Placed` means it had not and now has, once. Any other refusal of such a
     /// re-place proves nothing: AliExpress does not document whether it checks for repeats
     /// before stock or address, so the attempt must stay in doubt.
-    fn find_by_reference<'a>(
-        &'a self,
-        attempt_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<RemoteOrder>, SupplierError>> {
-        async move {
-            tracing::info!(
-                supplier = "aliexpress",
-                attempt_id,
-                "lookup by reference is not offered by AliExpress"
-            );
-            Err(SupplierError::NotOffered(
-                "AliExpress's dropshipping API cannot look an order up by out_order_id: \
-                 check the AliExpress buyer centre, or place the same attempt again within \
-                 24 h (a repeat is refused as a duplicate if the first one went through)"
-                    .into(),
-            ))
-        }
-        .boxed()
+    async fn find_by_reference(
+        &self,
+        attempt_id: &str,
+    ) -> Result<Option<RemoteOrder>, SupplierError> {
+        tracing::info!(
+            supplier = "aliexpress",
+            attempt_id,
+            "lookup by reference is not offered by AliExpress"
+        );
+        Err(SupplierError::NotOffered(
+            "AliExpress's dropshipping API cannot look an order up by out_order_id: \
+             check the AliExpress buyer centre, or place the same attempt again within \
+             24 h (a repeat is refused as a duplicate if the first one went through)"
+                .into(),
+        ))
     }
 
     /// Order query and, once goods may have left, tracking query, for every AliExpress order
     /// in `supplier_order_id`.
-    fn order<'a>(
-        &'a self,
-        supplier_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<RemoteOrder, SupplierError>> {
-        async move {
-            let ids = order_ids(supplier_order_id)?;
-            let parts = try_join_all(ids.into_iter().map(|id| self.one_order(id))).await?;
-            Ok(combine(supplier_order_id, parts))
-        }
-        .boxed()
+    async fn order(&self, supplier_order_id: &str) -> Result<RemoteOrder, SupplierError> {
+        let ids = order_ids(supplier_order_id)?;
+        let parts = try_join_all(ids.into_iter().map(|id| self.one_order(id))).await?;
+        Ok(combine(supplier_order_id, parts))
     }
 
     /// AliExpress has no pay call (§3.5): an order is charged when created with `try_to_pay`
@@ -652,85 +641,70 @@ impl Supplier for AliExpress {
     /// order waits for a payment only a person can make (or for a complete address, or is
     /// closed); a transient `Unavailable` while AliExpress is still processing the charge.
     /// It never answers `InsufficientBalance`: AliExpress does not say why a charge failed.
-    fn pay<'a>(
-        &'a self,
-        supplier_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>> {
-        async move {
-            let ids = order_ids(supplier_order_id)?;
-            let infos = try_join_all(ids.iter().map(|id| self.order_info(*id))).await?;
-            let mut processing = None;
-            let mut unknown = None;
-            for (id, info) in ids.iter().zip(&infos) {
-                match wire::payment(info.order_status(), info.logistics_status()) {
-                    wire::Payment::Paid => {}
-                    wire::Payment::Unpaid => {
-                        let how = if self.try_to_pay {
-                            "AliExpress did not take the payment when the order was placed"
-                        } else {
-                            "orders are placed without payment (try_to_pay is off)"
-                        };
-                        return Ok(PaymentResult::Refused {
-                            detail: format!(
-                                "{how}; AliExpress has no API to pay: pay order {id} in the \
-                                 AliExpress buyer centre"
-                            ),
-                        });
-                    }
-                    wire::Payment::AddressIncomplete => {
-                        return Ok(PaymentResult::Refused {
-                            detail: format!(
-                                "AliExpress waits for a complete address on order {id} \
-                                 (WAIT_COMPLETE_ADDRESS)"
-                            ),
-                        })
-                    }
-                    wire::Payment::Closed => {
-                        return Ok(PaymentResult::Refused {
-                            detail: format!(
-                                "AliExpress order {id} is closed ({})",
-                                info.raw_status()
-                            ),
-                        })
-                    }
-                    wire::Payment::Processing => processing = Some(*id),
-                    wire::Payment::Unknown => unknown = Some((*id, info.raw_status())),
+    async fn pay(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError> {
+        let ids = order_ids(supplier_order_id)?;
+        let infos = try_join_all(ids.iter().map(|id| self.order_info(*id))).await?;
+        let mut processing = None;
+        let mut unknown = None;
+        for (id, info) in ids.iter().zip(&infos) {
+            match wire::payment(info.order_status(), info.logistics_status()) {
+                wire::Payment::Paid => {}
+                wire::Payment::Unpaid => {
+                    let how = if self.try_to_pay {
+                        "AliExpress did not take the payment when the order was placed"
+                    } else {
+                        "orders are placed without payment (try_to_pay is off)"
+                    };
+                    return Ok(PaymentResult::Refused {
+                        detail: format!(
+                            "{how}; AliExpress has no API to pay: pay order {id} in the \
+                             AliExpress buyer centre"
+                        ),
+                    });
                 }
+                wire::Payment::AddressIncomplete => {
+                    return Ok(PaymentResult::Refused {
+                        detail: format!(
+                            "AliExpress waits for a complete address on order {id} \
+                             (WAIT_COMPLETE_ADDRESS)"
+                        ),
+                    })
+                }
+                wire::Payment::Closed => {
+                    return Ok(PaymentResult::Refused {
+                        detail: format!("AliExpress order {id} is closed ({})", info.raw_status()),
+                    })
+                }
+                wire::Payment::Processing => processing = Some(*id),
+                wire::Payment::Unknown => unknown = Some((*id, info.raw_status())),
             }
-            if let Some((id, raw)) = unknown {
-                return Err(SupplierError::Protocol(format!(
-                    "AliExpress order {id} has a status we do not know ({raw}); cannot tell \
-                     whether it is paid"
-                )));
-            }
-            if let Some(id) = processing {
-                return Err(SupplierError::Unavailable(format!(
-                    "AliExpress is still processing the payment of order {id}; ask again later"
-                )));
-            }
-            Ok(PaymentResult::Paid)
         }
-        .boxed()
+        if let Some((id, raw)) = unknown {
+            return Err(SupplierError::Protocol(format!(
+                "AliExpress order {id} has a status we do not know ({raw}); cannot tell \
+                 whether it is paid"
+            )));
+        }
+        if let Some(id) = processing {
+            return Err(SupplierError::Unavailable(format!(
+                "AliExpress is still processing the payment of order {id}; ask again later"
+            )));
+        }
+        Ok(PaymentResult::Paid)
     }
 
     /// The DS API creates, reads and tracks orders; it has no cancellation (§3.5 lists none,
     /// and no AliExpress page read documents one). An unpaid order closes by itself when its
     /// `pay_timeout_second` runs out; a paid one can be cancelled by the buyer in the
     /// AliExpress buyer centre until the seller ships it, which is the deadline.
-    fn cancel<'a>(
-        &'a self,
-        request: &'a CancelRequest,
-    ) -> BoxFuture<'a, Result<CancelAnswer, SupplierError>> {
-        async move {
-            Ok(CancelAnswer::NotOffered {
-                how: format!(
-                    "AliExpress's dropshipping API cannot cancel an order: cancel order {} in \
-                     the AliExpress buyer centre before the seller ships it (the last moment \
-                     AliExpress lets a buyer cancel), then record the refund",
-                    request.supplier_order_id
-                ),
-            })
-        }
-        .boxed()
+    async fn cancel(&self, request: &CancelRequest) -> Result<CancelAnswer, SupplierError> {
+        Ok(CancelAnswer::NotOffered {
+            how: format!(
+                "AliExpress's dropshipping API cannot cancel an order: cancel order {} in \
+                 the AliExpress buyer centre before the seller ships it (the last moment \
+                 AliExpress lets a buyer cancel), then record the refund",
+                request.supplier_order_id
+            ),
+        })
     }
 }

@@ -48,6 +48,20 @@ fn connector(s: &AliExpressSandbox) -> AliExpress {
     AliExpress::new(config(s))
 }
 
+/// A sandbox that holds a timed-out request for 5 s, and a connector that gives up after
+/// 300 ms.
+async fn impatient() -> (AliExpressSandbox, AliExpress) {
+    let s = start_with(AliExpressSandboxConfig {
+        timeout_hold: Duration::from_secs(5),
+        ..AliExpressSandboxConfig::default()
+    })
+    .await;
+    let mut c = config(&s);
+    c.timeout_ms = 300;
+    let ae = AliExpress::new(c);
+    (s, ae)
+}
+
 fn address() -> PostalAddress {
     PostalAddress {
         name: Some("Ada Lovelace".into()),
@@ -127,14 +141,7 @@ async fn the_same_attempt_twice_is_a_duplicate_and_one_order() {
 
 #[tokio::test]
 async fn a_timed_out_create_that_went_through_is_never_bought_twice() {
-    let s = start_with(AliExpressSandboxConfig {
-        timeout_hold: Duration::from_secs(5),
-        ..AliExpressSandboxConfig::default()
-    })
-    .await;
-    let mut c = config(&s);
-    c.timeout_ms = 300;
-    let ae = AliExpress::new(c);
+    let (s, ae) = impatient().await;
     // Only the order create times out (the quote before it answers).
     s.set_fault_methods(&[ORDER_CREATE]);
     s.faults.set(Faults {
@@ -171,14 +178,7 @@ async fn a_timed_out_create_that_went_through_is_never_bought_twice() {
 
 #[tokio::test]
 async fn a_timeout_while_quoting_is_unavailable_because_nothing_was_ordered() {
-    let s = start_with(AliExpressSandboxConfig {
-        timeout_hold: Duration::from_secs(5),
-        ..AliExpressSandboxConfig::default()
-    })
-    .await;
-    let mut c = config(&s);
-    c.timeout_ms = 300;
-    let ae = AliExpress::new(c);
+    let (s, ae) = impatient().await;
     s.faults.set(Faults {
         timeout_rate: 1.0,
         ..Faults::default()

@@ -27,13 +27,13 @@ pub use transformers::{
 pub use webhook::{parse_webhook, verify_signature, CjEvent, OrderRef, WebhookError, WEBHOOK_ACK};
 
 use super::Supplier;
+use async_trait::async_trait;
 use auth::TokenCache;
 use dropflow_core::money::Money;
 use dropflow_core::supplier::{
     CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseRequest,
     RejectReason, RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
-use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -189,7 +189,200 @@ impl Cj {
         }
     }
 
-    async fn place_inner(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
+    /// The first line whose current price is more than `percent` above its mapped cost.
+    async fn price_check(
+        &self,
+        request: &PurchaseRequest,
+        percent: u32,
+    ) -> Result<Option<RejectReason>, SupplierError> {
+        for line in &request.lines {
+            let expected = line.expected_unit_cost;
+            let price = self.variant_price(&line.supplier_sku_id).await?;
+            // CJ prices in USD; a mapping in another currency cannot be compared here.
+            if price.currency != expected.currency {
+                continue;
+            }
+            if dropflow_core::supplier::above_price_guard(expected, price, percent) {
+                return Ok(Some(RejectReason::PriceChanged {
+                    supplier_sku_id: line.supplier_sku_id.clone(),
+                    unit_cost: price,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The order with trackInfo's view of its parcel, when it is on its way. A failed
+    /// tracking lookup is not the order's failure: the order status alone is still right.
+    async fn with_tracking(&self, detail: &OrderDetail) -> Result<RemoteOrder, SupplierError> {
+        let track = match (detail.status(), detail.track_number()) {
+            (CjOrderStatus::Shipped, Some(number)) => match self.track_info(&number).await {
+                Ok(track) => track,
+                Err(error) => {
+                    tracing::warn!(%error, "cj: trackInfo failed; using the order status");
+                    None
+                }
+            },
+            _ => None,
+        };
+        transformers::remote_order(detail, track.as_ref())
+    }
+
+    async fn track_info(&self, number: &str) -> Result<Option<TrackInfo>, SupplierError> {
+        let data = self
+            .fetch(Call::get(
+                "logistic/trackInfo",
+                vec![("trackNumber", number.to_string())],
+            ))
+            .await?;
+        let list: Vec<TrackInfo> = if data.is_null() {
+            Vec::new()
+        } else {
+            transformers::decode(&data, "trackInfo")?
+        };
+        Ok(list.into_iter().next())
+    }
+
+    /// After a refused confirm or payment: `Some(Paid)` when the order is paid already,
+    /// `None` when it is confirmed and waits for payment, else `Some(Refused)`.
+    async fn settled(
+        &self,
+        supplier_order_id: &str,
+        code: i64,
+        message: &str,
+    ) -> Result<Option<PaymentResult>, SupplierError> {
+        let order = self.order(supplier_order_id).await?;
+        Ok(match CjOrderStatus::parse(&order.raw_status) {
+            CjOrderStatus::Unshipped | CjOrderStatus::Shipped | CjOrderStatus::Delivered => {
+                Some(PaymentResult::Paid)
+            }
+            CjOrderStatus::Unpaid => None,
+            CjOrderStatus::Created
+            | CjOrderStatus::InCart
+            | CjOrderStatus::Cancelled
+            | CjOrderStatus::Other
+            | CjOrderStatus::Unknown(_) => {
+                tracing::warn!(
+                    order_id = supplier_order_id,
+                    code,
+                    "cj: confirm or payment refused"
+                );
+                Some(PaymentResult::Refused {
+                    detail: format!("CJ {code}: {message}"),
+                })
+            }
+        })
+    }
+
+    /// One call whose refusal is final: [`Self::call`] in supplier terms.
+    async fn fetch(&self, call: Call<'_>) -> Result<Value, SupplierError> {
+        self.call(call).await.map_err(CallError::into_supplier)
+    }
+
+    /// A product query keyed by variant id (`?vid=`).
+    async fn by_vid(&self, path: &'static str, vid: &str) -> Result<Value, SupplierError> {
+        self.fetch(Call::get(path, vec![("vid", vid.to_string())]))
+            .await
+    }
+
+    /// Our balance with CJ (`shopping/pay/getBalance`).
+    pub async fn balance(&self) -> Result<Money, SupplierError> {
+        let data = self
+            .fetch(Call::get("shopping/pay/getBalance", Vec::new()))
+            .await?;
+        let amount: Option<transformers::Loose> = data
+            .get("amount")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok());
+        amount
+            .and_then(|a| a.usd())
+            .ok_or_else(|| SupplierError::Protocol("getBalance answered no amount".to_string()))
+    }
+
+    /// A variant's current price (`product/variant/queryByVid`, `variantSellPrice`).
+    pub async fn variant_price(&self, vid: &str) -> Result<Money, SupplierError> {
+        let data = self.by_vid("product/variant/queryByVid", vid).await?;
+        let price: Option<transformers::Loose> = data
+            .get("variantSellPrice")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok());
+        price.and_then(|p| p.usd()).ok_or_else(|| {
+            SupplierError::Protocol(format!("queryByVid answered no price for {vid}"))
+        })
+    }
+
+    /// Units in stock across CJ's warehouses (`product/stock/queryByVid`).
+    pub async fn stock(&self, vid: &str) -> Result<u64, SupplierError> {
+        let data = self.by_vid("product/stock/queryByVid", vid).await?;
+        let entries = data.as_array().cloned().unwrap_or_default();
+        Ok(entries
+            .iter()
+            .filter_map(|e| e.get("storageNum").or_else(|| e.get("totalInventoryNum")))
+            .filter_map(Value::as_u64)
+            .sum())
+    }
+
+    /// Shipping lines and prices to a destination (`logistic/freightCalculate`), as CJ
+    /// orders them.
+    pub async fn freight(
+        &self,
+        to_country: &str,
+        zip: Option<&str>,
+        lines: &[(String, u32)],
+    ) -> Result<Vec<FreightOption>, SupplierError> {
+        let body = json!({
+            "startCountryCode": self.config.from_country_code,
+            "endCountryCode": to_country,
+            "zip": zip.unwrap_or_default(),
+            "products": lines
+                .iter()
+                .map(|(vid, quantity)| json!({ "vid": vid, "quantity": quantity }))
+                .collect::<Vec<_>>(),
+        });
+        let data = self
+            .fetch(Call::post("logistic/freightCalculate", body))
+            .await?;
+        let options: Vec<transformers::FreightWire> =
+            transformers::decode(&data, "freightCalculate")?;
+        Ok(options.iter().filter_map(|o| o.option()).collect())
+    }
+
+    /// A tracking number's status as CJ's logistics feed sees it; `None` if CJ has nothing.
+    pub async fn tracking(&self, number: &str) -> Result<Option<Tracking>, SupplierError> {
+        Ok(self.track_info(number).await?.and_then(|t| t.tracking()))
+    }
+
+    /// The account's openId, the key of CJ's webhook signatures ([`verify_signature`]).
+    /// Obtains a token first if none is cached.
+    pub async fn open_id(&self) -> Result<Option<String>, SupplierError> {
+        self.tokens
+            .access_token(&self.transport, &self.config.api_key)
+            .await?;
+        Ok(self.tokens.open_id().await)
+    }
+}
+
+/// What CJ's API offers: lookup by our `orderNumber` (recent orders), pay from balance,
+/// cancel before confirmation, variant prices; no returns.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    lookup_by_reference: true,
+    pay: true,
+    cancel: true,
+    catalogue: true,
+    ..Capabilities::NONE
+};
+
+#[async_trait]
+impl Supplier for Cj {
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn kind(&self) -> SupplierKind {
+        SupplierKind::Cj
+    }
+
+    async fn place(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
         let attempt_id = request.attempt_id.as_str();
         let body = match transformers::create_order_body(request, &self.config) {
             Ok(body) => body,
@@ -225,40 +418,17 @@ impl Cj {
         }
     }
 
-    /// The first line whose current price is more than `percent` above its mapped cost.
-    async fn price_check(
+    async fn find_by_reference(
         &self,
-        request: &PurchaseRequest,
-        percent: u32,
-    ) -> Result<Option<RejectReason>, SupplierError> {
-        for line in &request.lines {
-            let expected = line.expected_unit_cost;
-            let price = self.variant_price(&line.supplier_sku_id).await?;
-            // CJ prices in USD; a mapping in another currency cannot be compared here.
-            if price.currency != expected.currency {
-                continue;
-            }
-            if dropflow_core::supplier::above_price_guard(expected, price, percent) {
-                return Ok(Some(RejectReason::PriceChanged {
-                    supplier_sku_id: line.supplier_sku_id.clone(),
-                    unit_cost: price,
-                }));
-            }
-        }
-        Ok(None)
-    }
-
-    async fn find_inner(&self, attempt_id: &str) -> Result<Option<RemoteOrder>, SupplierError> {
+        attempt_id: &str,
+    ) -> Result<Option<RemoteOrder>, SupplierError> {
         let pages = self.config.reference_pages.max(1);
         for page in 1..=pages {
             let query = vec![
                 ("pageNum", page.to_string()),
                 ("pageSize", PAGE_SIZE.to_string()),
             ];
-            let data = self
-                .call(Call::get("shopping/order/list", query))
-                .await
-                .map_err(CallError::into_supplier)?;
+            let data = self.fetch(Call::get("shopping/order/list", query)).await?;
             let list: OrderPage = if data.is_null() {
                 OrderPage::default()
             } else {
@@ -287,46 +457,13 @@ impl Cj {
         )))
     }
 
-    /// The order with trackInfo's view of its parcel, when it is on its way. A failed
-    /// tracking lookup is not the order's failure: the order status alone is still right.
-    async fn with_tracking(&self, detail: &OrderDetail) -> Result<RemoteOrder, SupplierError> {
-        let track = match (detail.status(), detail.track_number()) {
-            (CjOrderStatus::Shipped, Some(number)) => match self.track_info(&number).await {
-                Ok(track) => track,
-                Err(error) => {
-                    tracing::warn!(%error, "cj: trackInfo failed; using the order status");
-                    None
-                }
-            },
-            _ => None,
-        };
-        transformers::remote_order(detail, track.as_ref())
-    }
-
-    async fn track_info(&self, number: &str) -> Result<Option<TrackInfo>, SupplierError> {
+    async fn order(&self, supplier_order_id: &str) -> Result<RemoteOrder, SupplierError> {
         let data = self
-            .call(Call::get(
-                "logistic/trackInfo",
-                vec![("trackNumber", number.to_string())],
-            ))
-            .await
-            .map_err(CallError::into_supplier)?;
-        let list: Vec<TrackInfo> = if data.is_null() {
-            Vec::new()
-        } else {
-            transformers::decode(&data, "trackInfo")?
-        };
-        Ok(list.into_iter().next())
-    }
-
-    async fn order_inner(&self, supplier_order_id: &str) -> Result<RemoteOrder, SupplierError> {
-        let data = self
-            .call(Call::get(
+            .fetch(Call::get(
                 "shopping/order/getOrderDetail",
                 vec![("orderId", supplier_order_id.to_string())],
             ))
-            .await
-            .map_err(CallError::into_supplier)?;
+            .await?;
         let detail: OrderDetail = transformers::decode(&data, "getOrderDetail")?;
         self.with_tracking(&detail).await
     }
@@ -336,7 +473,7 @@ impl Cj {
     /// table has CREATED "wait confirm", UNPAID "confirm order": so `confirmOrder` (PATCH,
     /// shopping.html 1.9) comes first, then `payBalance` (2.2). Either step may have happened
     /// already (a retry after a lost answer); a refusal is then read back from the order.
-    async fn pay_inner(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError> {
+    async fn pay(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError> {
         let body = json!({ "orderId": supplier_order_id });
         match self
             .call(Call::patch("shopping/order/confirmOrder", body.clone()))
@@ -376,37 +513,6 @@ impl Cj {
         }
     }
 
-    /// After a refused confirm or payment: `Some(Paid)` when the order is paid already,
-    /// `None` when it is confirmed and waits for payment, else `Some(Refused)`.
-    async fn settled(
-        &self,
-        supplier_order_id: &str,
-        code: i64,
-        message: &str,
-    ) -> Result<Option<PaymentResult>, SupplierError> {
-        let order = self.order_inner(supplier_order_id).await?;
-        Ok(match CjOrderStatus::parse(&order.raw_status) {
-            CjOrderStatus::Unshipped | CjOrderStatus::Shipped | CjOrderStatus::Delivered => {
-                Some(PaymentResult::Paid)
-            }
-            CjOrderStatus::Unpaid => None,
-            CjOrderStatus::Created
-            | CjOrderStatus::InCart
-            | CjOrderStatus::Cancelled
-            | CjOrderStatus::Other
-            | CjOrderStatus::Unknown(_) => {
-                tracing::warn!(
-                    order_id = supplier_order_id,
-                    code,
-                    "cj: confirm or payment refused"
-                );
-                Some(PaymentResult::Refused {
-                    detail: format!("CJ {code}: {message}"),
-                })
-            }
-        })
-    }
-
     /// Cancels an order where CJ's API can: `DELETE shopping/order/deleteOrder?orderId=`
     /// (shopping.html 1.8, "确认订单后则无法删除": once confirmed, an order cannot be
     /// deleted; the answer's `data` is the order id). CJ's API has no other way to cancel:
@@ -414,9 +520,9 @@ impl Cj {
     /// after-sale claims on goods, refund or reissue) are not a cancellation. So the order is
     /// read first, deleted while it is not confirmed, and otherwise the answer says what a
     /// person can do.
-    async fn cancel_inner(&self, request: &CancelRequest) -> Result<CancelAnswer, SupplierError> {
+    async fn cancel(&self, request: &CancelRequest) -> Result<CancelAnswer, SupplierError> {
         let id = request.supplier_order_id.as_str();
-        let order = self.order_inner(id).await?;
+        let order = self.order(id).await?;
         let status = CjOrderStatus::parse(&order.raw_status);
         Ok(match status {
             CjOrderStatus::Created | CjOrderStatus::InCart => {
@@ -432,7 +538,7 @@ impl Cj {
                     Err(CallError::Api { code, message }) => {
                         // Deleted by an earlier try whose answer was lost, or confirmed
                         // meanwhile: the order says which.
-                        let now = self.order_inner(id).await?;
+                        let now = self.order(id).await?;
                         if CjOrderStatus::parse(&now.raw_status) == CjOrderStatus::Cancelled {
                             CancelAnswer::Cancelled
                         } else {
@@ -470,150 +576,5 @@ impl Cj {
                 ),
             },
         })
-    }
-
-    /// Our balance with CJ (`shopping/pay/getBalance`).
-    pub async fn balance(&self) -> Result<Money, SupplierError> {
-        let data = self
-            .call(Call::get("shopping/pay/getBalance", Vec::new()))
-            .await
-            .map_err(CallError::into_supplier)?;
-        let amount: Option<transformers::Loose> = data
-            .get("amount")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok());
-        amount
-            .and_then(|a| a.usd())
-            .ok_or_else(|| SupplierError::Protocol("getBalance answered no amount".to_string()))
-    }
-
-    /// A variant's current price (`product/variant/queryByVid`, `variantSellPrice`).
-    pub async fn variant_price(&self, vid: &str) -> Result<Money, SupplierError> {
-        let data = self
-            .call(Call::get(
-                "product/variant/queryByVid",
-                vec![("vid", vid.to_string())],
-            ))
-            .await
-            .map_err(CallError::into_supplier)?;
-        let price: Option<transformers::Loose> = data
-            .get("variantSellPrice")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok());
-        price.and_then(|p| p.usd()).ok_or_else(|| {
-            SupplierError::Protocol(format!("queryByVid answered no price for {vid}"))
-        })
-    }
-
-    /// Units in stock across CJ's warehouses (`product/stock/queryByVid`).
-    pub async fn stock(&self, vid: &str) -> Result<u64, SupplierError> {
-        let data = self
-            .call(Call::get(
-                "product/stock/queryByVid",
-                vec![("vid", vid.to_string())],
-            ))
-            .await
-            .map_err(CallError::into_supplier)?;
-        let entries = data.as_array().cloned().unwrap_or_default();
-        Ok(entries
-            .iter()
-            .filter_map(|e| e.get("storageNum").or_else(|| e.get("totalInventoryNum")))
-            .filter_map(Value::as_u64)
-            .sum())
-    }
-
-    /// Shipping lines and prices to a destination (`logistic/freightCalculate`), as CJ
-    /// orders them.
-    pub async fn freight(
-        &self,
-        to_country: &str,
-        zip: Option<&str>,
-        lines: &[(String, u32)],
-    ) -> Result<Vec<FreightOption>, SupplierError> {
-        let body = json!({
-            "startCountryCode": self.config.from_country_code,
-            "endCountryCode": to_country,
-            "zip": zip.unwrap_or_default(),
-            "products": lines
-                .iter()
-                .map(|(vid, quantity)| json!({ "vid": vid, "quantity": quantity }))
-                .collect::<Vec<_>>(),
-        });
-        let data = self
-            .call(Call::post("logistic/freightCalculate", body))
-            .await
-            .map_err(CallError::into_supplier)?;
-        let options: Vec<transformers::FreightWire> =
-            transformers::decode(&data, "freightCalculate")?;
-        Ok(options.iter().filter_map(|o| o.option()).collect())
-    }
-
-    /// A tracking number's status as CJ's logistics feed sees it; `None` if CJ has nothing.
-    pub async fn tracking(&self, number: &str) -> Result<Option<Tracking>, SupplierError> {
-        Ok(self.track_info(number).await?.and_then(|t| t.tracking()))
-    }
-
-    /// The account's openId, the key of CJ's webhook signatures ([`verify_signature`]).
-    /// Obtains a token first if none is cached.
-    pub async fn open_id(&self) -> Result<Option<String>, SupplierError> {
-        self.tokens
-            .access_token(&self.transport, &self.config.api_key)
-            .await?;
-        Ok(self.tokens.open_id().await)
-    }
-}
-
-/// What CJ's API offers: lookup by our `orderNumber` (recent orders), pay from balance,
-/// cancel before confirmation, variant prices; no returns.
-pub const CAPABILITIES: Capabilities = Capabilities {
-    lookup_by_reference: true,
-    pay: true,
-    cancel: true,
-    catalogue: true,
-    ..Capabilities::NONE
-};
-
-impl Supplier for Cj {
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
-    }
-
-    fn kind(&self) -> SupplierKind {
-        SupplierKind::Cj
-    }
-
-    fn place<'a>(
-        &'a self,
-        request: &'a PurchaseRequest,
-    ) -> BoxFuture<'a, Result<Placement, SupplierError>> {
-        Box::pin(self.place_inner(request))
-    }
-
-    fn find_by_reference<'a>(
-        &'a self,
-        attempt_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<RemoteOrder>, SupplierError>> {
-        Box::pin(self.find_inner(attempt_id))
-    }
-
-    fn order<'a>(
-        &'a self,
-        supplier_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<RemoteOrder, SupplierError>> {
-        Box::pin(self.order_inner(supplier_order_id))
-    }
-
-    fn pay<'a>(
-        &'a self,
-        supplier_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>> {
-        Box::pin(self.pay_inner(supplier_order_id))
-    }
-
-    fn cancel<'a>(
-        &'a self,
-        request: &'a CancelRequest,
-    ) -> BoxFuture<'a, Result<CancelAnswer, SupplierError>> {
-        Box::pin(self.cancel_inner(request))
     }
 }

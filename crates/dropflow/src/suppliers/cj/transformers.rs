@@ -256,39 +256,48 @@ pub fn tracking_status_from_text(text: &str) -> ShipmentStatus {
     if let Ok(code) = t.parse::<i64>() {
         return tracking_status_from_code(code);
     }
-    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
-    if has(&["out for delivery"]) {
-        ShipmentStatus::OutForDelivery
-    } else if has(&["delivery failed", "failed delivery", "attempt"]) {
-        ShipmentStatus::AttemptFail
-    } else if has(&["exception", "return", "fail"]) {
-        ShipmentStatus::Exception
-    } else if has(&["delivered"]) {
-        ShipmentStatus::Delivered
-    } else if has(&[
-        "ready for pickup",
-        "available for pickup",
-        "awaiting collection",
-    ]) {
-        ShipmentStatus::AvailableForPickup
-    } else if has(&["expired"]) {
-        ShipmentStatus::Expired
-    } else if has(&[
-        "transit",
-        "customs",
-        "arrived",
-        "dispatch",
-        "forwarder",
-        "pickup",
-        "departed",
-    ]) {
-        ShipmentStatus::InTransit
-    } else if has(&["shipped out", "info received", "label", "warehouse"]) {
-        ShipmentStatus::InfoReceived
-    } else {
-        ShipmentStatus::Pending
-    }
+    PHRASES
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| t.contains(w)))
+        .map_or(ShipmentStatus::Pending, |(_, status)| *status)
 }
+
+/// The words of a tracking phrase and the status they mean, most specific first: the first
+/// row with a word in the phrase decides.
+const PHRASES: &[(&[&str], ShipmentStatus)] = &[
+    (&["out for delivery"], ShipmentStatus::OutForDelivery),
+    (
+        &["delivery failed", "failed delivery", "attempt"],
+        ShipmentStatus::AttemptFail,
+    ),
+    (&["exception", "return", "fail"], ShipmentStatus::Exception),
+    (&["delivered"], ShipmentStatus::Delivered),
+    (
+        &[
+            "ready for pickup",
+            "available for pickup",
+            "awaiting collection",
+        ],
+        ShipmentStatus::AvailableForPickup,
+    ),
+    (&["expired"], ShipmentStatus::Expired),
+    (
+        &[
+            "transit",
+            "customs",
+            "arrived",
+            "dispatch",
+            "forwarder",
+            "pickup",
+            "departed",
+        ],
+        ShipmentStatus::InTransit,
+    ),
+    (
+        &["shipped out", "info received", "label", "warehouse"],
+        ShipmentStatus::InfoReceived,
+    ),
+];
 
 // ---- creating an order ----------------------------------------------------------------
 

@@ -36,13 +36,13 @@ mod tests;
 pub use transformers::{courier_name, supplier_status};
 
 use super::{ReturnAnswer, ReturnRequest, Supplier};
+use async_trait::async_trait;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
     above_price_guard, CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement,
     PurchaseRequest, RejectReason, RemoteOrder, SupplierError, SupplierKind,
 };
-use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -124,6 +124,14 @@ enum CallError {
 }
 
 impl CallError {
+    /// 1688's refusal in words, or (`Err`) the failure to reach or read 1688.
+    fn refusal(self) -> Result<String, SupplierError> {
+        match self {
+            CallError::Api { code, message } => Ok(format!("1688 {code}: {message}")),
+            CallError::Supplier(e) => Err(e),
+        }
+    }
+
     fn into_supplier(self) -> SupplierError {
         match self {
             CallError::Supplier(e) => e,
@@ -275,55 +283,6 @@ impl Marketplace {
         .map(|_| ())
     }
 
-    /// Cancels an order at whatever stage it is: unpaid → `alibaba.trade.cancel`; paid, not
-    /// shipped → a refund-only request the seller agrees to; shipped → refused. A repeat finds
-    /// the order cancelled, or its request open.
-    async fn cancel_inner(&self, request: &CancelRequest) -> Result<CancelAnswer, SupplierError> {
-        let id = request.supplier_order_id.as_str();
-        let detail = self.detail(id).await?;
-        let status = detail["baseInfo"]["status"]
-            .as_str()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        match supplier_status(&status) {
-            SupplierOrderStatus::Cancelled => Ok(CancelAnswer::Cancelled),
-            SupplierOrderStatus::AwaitingPayment if status == "waitbuyerpay" => {
-                match self.trade_cancel(id, &request.reason).await {
-                    Ok(()) => {
-                        tracing::info!(order_id = id, "marketplace: order cancelled");
-                        Ok(CancelAnswer::Cancelled)
-                    }
-                    // Within 10 s of its creation: a wait (the job asks again), not a no.
-                    Err(CallError::Api { code, .. }) if code == TOO_FAST => {
-                        Err(SupplierError::RateLimited {
-                            retry_after: Some(Duration::from_secs(10)),
-                        })
-                    }
-                    Err(CallError::Api { code, message }) => self.refused(id, code, message).await,
-                    Err(CallError::Supplier(e)) => Err(e),
-                }
-            }
-            SupplierOrderStatus::AwaitingShipment => {
-                self.refund_unshipped(id, &detail, request).await
-            }
-            SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered => {
-                Ok(CancelAnswer::Refused {
-                    detail: format!("the seller has shipped it (1688 status {status})"),
-                })
-            }
-            SupplierOrderStatus::AwaitingPlacement
-            | SupplierOrderStatus::PlacementUnknown
-            | SupplierOrderStatus::AwaitingPayment
-            | SupplierOrderStatus::Rejected => Ok(CancelAnswer::NotOffered {
-                how: format!(
-                    "1688 reports order {id} as {status:?}, which its API cannot cancel: ask the \
-                     seller before they ship"
-                ),
-            }),
-        }
-    }
-
     /// After a refusal: cancelled by an earlier try whose answer was lost, or really refused.
     async fn refused(
         &self,
@@ -365,12 +324,11 @@ impl Marketplace {
             .await;
         let reason = match reasons {
             Ok(body) => transformers::refund_reason(&body),
-            Err(CallError::Api { code, message }) => {
+            Err(e) => {
                 return Ok(CancelAnswer::Refused {
-                    detail: format!("1688 {code}: {message}"),
+                    detail: e.refusal()?,
                 })
             }
-            Err(CallError::Supplier(e)) => return Err(e),
         };
         let Some(reason) = reason else {
             return Ok(CancelAnswer::NotOffered {
@@ -388,12 +346,11 @@ impl Marketplace {
         };
         let body = match self.call("alibaba.trade.createRefund", params).await {
             Ok(body) => body,
-            Err(CallError::Api { code, message }) => {
+            Err(e) => {
                 return Ok(CancelAnswer::Refused {
-                    detail: format!("1688 {code}: {message}"),
+                    detail: e.refusal()?,
                 })
             }
-            Err(CallError::Supplier(e)) => return Err(e),
         };
         let reference = match transformers::refund_answer(&body["result"]) {
             ReturnAnswer::Requested { refund_id } => refund_id,
@@ -416,8 +373,30 @@ impl Marketplace {
         }
         Ok(CancelAnswer::Requested { reference })
     }
+}
 
-    async fn place_inner(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
+/// What 1688 offers: lookup by `outOrderId` (recent orders), pay, cancel (unpaid) or a
+/// refund request (paid, not shipped), returns; it buys for the warehouse.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    lookup_by_reference: true,
+    pay: true,
+    cancel: true,
+    returns: true,
+    buys_for_warehouse: true,
+    ..Capabilities::NONE
+};
+
+#[async_trait]
+impl Supplier for Marketplace {
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn kind(&self) -> SupplierKind {
+        SupplierKind::Marketplace
+    }
+
+    async fn place(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
         let attempt_id = request.attempt_id.as_str();
         let params = match transformers::create_params(request, &self.config) {
             Ok(p) => p,
@@ -476,7 +455,10 @@ impl Marketplace {
         Ok(Placement::Placed(order))
     }
 
-    async fn find_inner(&self, attempt_id: &str) -> Result<Option<RemoteOrder>, SupplierError> {
+    async fn find_by_reference(
+        &self,
+        attempt_id: &str,
+    ) -> Result<Option<RemoteOrder>, SupplierError> {
         let pages = self.config.reference_pages.max(1);
         let mut cancelled: Option<RemoteOrder> = None;
         for page in 1..=pages {
@@ -513,31 +495,11 @@ impl Marketplace {
         )))
     }
 
-    /// `alibaba.trade.createRefund` as a return and refund of the request's entries (their
-    /// `subItemID`s read from buyerView), for the goods amount in fen.
-    async fn return_inner(&self, request: &ReturnRequest) -> Result<ReturnAnswer, SupplierError> {
-        let order_id = request.supplier_order_id.as_str();
-        let detail = self.detail(order_id).await?;
-        let Some(params) = transformers::refund_params(&detail, request) else {
-            return Ok(ReturnAnswer::Refused {
-                detail: "the 1688 order lists none of the variants going back".into(),
-            });
-        };
-        let body = match self.call("alibaba.trade.createRefund", params).await {
-            Ok(body) => body,
-            Err(CallError::Api { code, message }) => {
-                return Ok(ReturnAnswer::Refused {
-                    detail: format!("1688 {code}: {message}"),
-                })
-            }
-            Err(CallError::Supplier(e)) => return Err(e),
-        };
-        let answer = transformers::refund_answer(&body["result"]);
-        tracing::info!(order_id, "marketplace: return requested");
-        Ok(answer)
+    async fn order(&self, supplier_order_id: &str) -> Result<RemoteOrder, SupplierError> {
+        transformers::remote_order(&self.detail(supplier_order_id).await?)
     }
 
-    async fn pay_inner(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError> {
+    async fn pay(&self, supplier_order_id: &str) -> Result<PaymentResult, SupplierError> {
         let id: u64 = supplier_order_id.trim().parse().map_err(|_| {
             SupplierError::Protocol(format!("{supplier_order_id:?} is not a 1688 order id"))
         })?;
@@ -575,68 +537,77 @@ impl Marketplace {
             Err(CallError::Supplier(e)) => Err(e),
         }
     }
-}
 
-/// What 1688 offers: lookup by `outOrderId` (recent orders), pay, cancel (unpaid) or a
-/// refund request (paid, not shipped), returns; it buys for the warehouse.
-pub const CAPABILITIES: Capabilities = Capabilities {
-    lookup_by_reference: true,
-    pay: true,
-    cancel: true,
-    returns: true,
-    buys_for_warehouse: true,
-    ..Capabilities::NONE
-};
-
-impl Supplier for Marketplace {
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
+    /// `alibaba.trade.createRefund` as a return and refund of the request's entries (their
+    /// `subItemID`s read from buyerView), for the goods amount in fen.
+    async fn request_return(&self, request: &ReturnRequest) -> Result<ReturnAnswer, SupplierError> {
+        let order_id = request.supplier_order_id.as_str();
+        let detail = self.detail(order_id).await?;
+        let Some(params) = transformers::refund_params(&detail, request) else {
+            return Ok(ReturnAnswer::Refused {
+                detail: "the 1688 order lists none of the variants going back".into(),
+            });
+        };
+        let body = match self.call("alibaba.trade.createRefund", params).await {
+            Ok(body) => body,
+            Err(e) => {
+                return Ok(ReturnAnswer::Refused {
+                    detail: e.refusal()?,
+                })
+            }
+        };
+        let answer = transformers::refund_answer(&body["result"]);
+        tracing::info!(order_id, "marketplace: return requested");
+        Ok(answer)
     }
 
-    fn kind(&self) -> SupplierKind {
-        SupplierKind::Marketplace
-    }
-
-    fn place<'a>(
-        &'a self,
-        request: &'a PurchaseRequest,
-    ) -> BoxFuture<'a, Result<Placement, SupplierError>> {
-        Box::pin(self.place_inner(request))
-    }
-
-    fn find_by_reference<'a>(
-        &'a self,
-        attempt_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<RemoteOrder>, SupplierError>> {
-        Box::pin(self.find_inner(attempt_id))
-    }
-
-    fn order<'a>(
-        &'a self,
-        supplier_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<RemoteOrder, SupplierError>> {
-        Box::pin(async move { transformers::remote_order(&self.detail(supplier_order_id).await?) })
-    }
-
-    fn pay<'a>(
-        &'a self,
-        supplier_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<PaymentResult, SupplierError>> {
-        Box::pin(self.pay_inner(supplier_order_id))
-    }
-
-    fn request_return<'a>(
-        &'a self,
-        request: &'a ReturnRequest,
-    ) -> BoxFuture<'a, Result<ReturnAnswer, SupplierError>> {
-        Box::pin(self.return_inner(request))
-    }
-
-    fn cancel<'a>(
-        &'a self,
-        request: &'a CancelRequest,
-    ) -> BoxFuture<'a, Result<CancelAnswer, SupplierError>> {
-        Box::pin(self.cancel_inner(request))
+    /// Cancels an order at whatever stage it is: unpaid → `alibaba.trade.cancel`; paid, not
+    /// shipped → a refund-only request the seller agrees to; shipped → refused. A repeat finds
+    /// the order cancelled, or its request open.
+    async fn cancel(&self, request: &CancelRequest) -> Result<CancelAnswer, SupplierError> {
+        let id = request.supplier_order_id.as_str();
+        let detail = self.detail(id).await?;
+        let status = detail["baseInfo"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match supplier_status(&status) {
+            SupplierOrderStatus::Cancelled => Ok(CancelAnswer::Cancelled),
+            SupplierOrderStatus::AwaitingPayment if status == "waitbuyerpay" => {
+                match self.trade_cancel(id, &request.reason).await {
+                    Ok(()) => {
+                        tracing::info!(order_id = id, "marketplace: order cancelled");
+                        Ok(CancelAnswer::Cancelled)
+                    }
+                    // Within 10 s of its creation: a wait (the job asks again), not a no.
+                    Err(CallError::Api { code, .. }) if code == TOO_FAST => {
+                        Err(SupplierError::RateLimited {
+                            retry_after: Some(Duration::from_secs(10)),
+                        })
+                    }
+                    Err(CallError::Api { code, message }) => self.refused(id, code, message).await,
+                    Err(CallError::Supplier(e)) => Err(e),
+                }
+            }
+            SupplierOrderStatus::AwaitingShipment => {
+                self.refund_unshipped(id, &detail, request).await
+            }
+            SupplierOrderStatus::Shipped | SupplierOrderStatus::Delivered => {
+                Ok(CancelAnswer::Refused {
+                    detail: format!("the seller has shipped it (1688 status {status})"),
+                })
+            }
+            SupplierOrderStatus::AwaitingPlacement
+            | SupplierOrderStatus::PlacementUnknown
+            | SupplierOrderStatus::AwaitingPayment
+            | SupplierOrderStatus::Rejected => Ok(CancelAnswer::NotOffered {
+                how: format!(
+                    "1688 reports order {id} as {status:?}, which its API cannot cancel: ask the \
+                     seller before they ship"
+                ),
+            }),
+        }
     }
 
     /// Sellers ship to the warehouse, never to the customer.
