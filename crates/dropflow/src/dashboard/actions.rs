@@ -17,7 +17,11 @@ use dropflow_core::hold::HoldReason;
 use dropflow_core::ids::OrderId;
 
 /// The order a path names, if the viewer may see it.
-async fn visible_order(state: &Context, posted: &Posted, id: &str) -> Result<OrderId, PageError> {
+pub(super) async fn visible_order(
+    state: &Context,
+    posted: &Posted,
+    id: &str,
+) -> Result<OrderId, PageError> {
     let not_found = || PageError::NotFound("order not found".into());
     let id: OrderId = id.parse().map_err(|_| not_found())?;
     posted

@@ -3,8 +3,8 @@
 //! within the viewer's scope. Other roles go on to their own landing page.
 
 use super::charts;
-use super::error::{html, PageError};
-use super::layout::{clear_flash, Layout};
+use super::error::PageError;
+use super::layout::{shown, Layout};
 use super::session::Viewer;
 use super::view;
 use crate::services::Context;
@@ -12,7 +12,6 @@ use crate::storage::accounts::Role;
 use crate::storage::dashboard_stats::{self, Window};
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dropflow_core::tab::Tab;
 
@@ -58,7 +57,5 @@ pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Respon
         orders_chart: charts::orders_per_day("orders-per-day", &per_day),
         shipping_chart: charts::shipping_times("payment-to-shipment", &shipping),
     };
-    let mut response = html(StatusCode::OK, page.render());
-    clear_flash(&mut response, &viewer);
-    Ok(response)
+    Ok(shown(page.render(), &viewer))
 }

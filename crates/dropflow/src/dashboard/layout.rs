@@ -92,8 +92,16 @@ pub fn local_path(to: &str) -> &str {
     }
 }
 
+/// A rendered page as its viewer gets it: 200 (the error page when it did not render), and
+/// the flash it showed cleared.
+pub fn shown(rendered: askama::Result<String>, viewer: &Viewer) -> Response {
+    let mut response = super::error::html(axum::http::StatusCode::OK, rendered);
+    clear_flash(&mut response, viewer);
+    response
+}
+
 /// Clears the flash cookie once a page has shown it.
-pub fn clear_flash(response: &mut Response, viewer: &Viewer) {
+fn clear_flash(response: &mut Response, viewer: &Viewer) {
     if viewer.flash.is_some() {
         response.headers_mut().append(
             header::SET_COOKIE,

@@ -7,8 +7,8 @@
 //! A vendor sees the orders routed to them, and of those only their own supplier orders and
 //! parcels (not the merchant's other suppliers, costs elsewhere or the timeline).
 
-use super::error::{html, PageError};
-use super::layout::{clear_flash, Layout};
+use super::error::PageError;
+use super::layout::{shown, Layout};
 use super::order_warehouse::{self, WarehouseSection};
 use super::rules::{self, OrderAction, OrderFacts, SupplierOrderFacts};
 use super::session::Viewer;
@@ -21,7 +21,6 @@ use crate::storage::{dashboard as queries, orders};
 use crate::suppliers::registry;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use dropflow_core::ids::OrderId;
 use dropflow_core::procurement::SupplierOrderStatus;
@@ -298,9 +297,7 @@ pub async fn page(
         tracking_forms,
         warehouse,
     };
-    let mut response = html(StatusCode::OK, page.render());
-    clear_flash(&mut response, &viewer);
-    Ok(response)
+    Ok(shown(page.render(), &viewer))
 }
 
 fn button(action: String, label: &str, class: &'static str) -> Button {

@@ -5,32 +5,23 @@
 //! wallet is short, the state moved on) is an error flash with nothing written; an order
 //! outside the viewer's scope is the 404 page.
 
+use super::actions::visible_order;
 use super::error::PageError;
 use super::layout::{redirect_with, Flash};
 use super::session::Posted;
 use crate::services::warehouse::{self as api, ChooseInput};
-use crate::services::ActionError;
 use crate::services::Context;
-use crate::storage::accounts::Role;
+use crate::services::{ActionError, MERCHANTS};
 use crate::storage::warehouse::Package;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use dropflow_core::ids::OrderId;
 
-const MERCHANTS: &[Role] = &[Role::Owner, Role::Staff];
-
 /// The order a path names, if the viewer may see it and act on its warehouse leg.
 async fn order_for(state: &Context, posted: &Posted, id: &str) -> Result<OrderId, PageError> {
-    let not_found = || PageError::NotFound("order not found".into());
-    let id: OrderId = id.parse().map_err(|_| not_found())?;
-    posted
-        .viewer
-        .caller
-        .order(&state.db, id)
-        .await
-        .map_err(|_| not_found())?;
+    let order = visible_order(state, posted, id).await?;
     posted.viewer.require(MERCHANTS, "act on the warehouse")?;
-    Ok(id)
+    Ok(order)
 }
 
 /// Back to the order with the outcome: a flash for what the merchant can fix, the error page

@@ -1,8 +1,8 @@
 //! `/orders`: the tabs with their counts, search, filters, the list (keyset pages), and the
 //! bulk Place / Pay / Retry form.
 
-use super::error::{html, PageError};
-use super::layout::{clear_flash, redirect_with, Flash, Layout};
+use super::error::PageError;
+use super::layout::{redirect_with, shown, Flash, Layout};
 use super::session::{Posted, Viewer};
 use super::view;
 use crate::events::attention;
@@ -13,7 +13,6 @@ use crate::storage::orders::{self, ListFilters, ListQuery, OrderSummary};
 use crate::storage::{dashboard as queries, Database, Result as StorageResult};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use dropflow_core::ids::{OrderId, StoreId};
 use dropflow_core::supplier::SupplierKind;
@@ -306,9 +305,7 @@ pub async fn page(
         return_to: filter_query(&[("tab", &tab_key)]),
         tab_key,
     };
-    let mut response = html(StatusCode::OK, page.render());
-    clear_flash(&mut response, &viewer);
-    Ok(response)
+    Ok(shown(page.render(), &viewer))
 }
 
 /// `POST /orders/bulk`: Place, Pay or Retry for the checked orders; a summary comes back as

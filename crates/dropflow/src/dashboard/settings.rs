@@ -9,7 +9,7 @@
 //! field and nothing saved.
 
 use super::error::{html, PageError};
-use super::layout::{clear_flash, redirect_with, Flash, Layout};
+use super::layout::{redirect_with, shown, Flash, Layout};
 use super::session::{csrf_ok, Viewer, CSRF_FIELD};
 use crate::notify::MailKind;
 use crate::services::Context;
@@ -149,9 +149,7 @@ pub async fn page(
         Vec::new(),
     )
     .await?;
-    let mut response = html(StatusCode::OK, page.render());
-    clear_flash(&mut response, &viewer);
-    Ok(response)
+    Ok(shown(page.render(), &viewer))
 }
 
 async fn render(

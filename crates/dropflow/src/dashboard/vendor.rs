@@ -4,8 +4,8 @@
 //! the merchant's store), the supplier's product page, what the merchant pays for it, and
 //! the customer's chosen variant in words.
 
-use super::error::{html, PageError};
-use super::layout::{clear_flash, Layout};
+use super::error::PageError;
+use super::layout::{shown, Layout};
 use super::session::Viewer;
 use super::view;
 use crate::services::Context;
@@ -14,7 +14,6 @@ use crate::storage::dashboard::{self as queries, VendorItem};
 use crate::storage::supplier_orders::SupplierOrderItem;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 
 pub struct Item {
@@ -112,7 +111,5 @@ pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Respon
         to_ship,
         shipped,
     };
-    let mut response = html(StatusCode::OK, page.render());
-    clear_flash(&mut response, &viewer);
-    Ok(response)
+    Ok(shown(page.render(), &viewer))
 }

@@ -5,7 +5,7 @@
 //! way whichever door the money came in by.
 
 use super::error::{html, PageError};
-use super::layout::{clear_flash, redirect_with, Flash, Layout};
+use super::layout::{redirect_with, shown, Flash, Layout};
 use super::session::{Posted, Viewer};
 use super::view;
 use crate::services::wallet::{parse_top_up, top_up_store};
@@ -100,9 +100,7 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let store = chosen_store(&state, &viewer, params.store.as_deref()).await?;
     let page = render(&state, &viewer, store, params.before, TopUpForm::default()).await?;
-    let mut response = html(StatusCode::OK, page.render());
-    clear_flash(&mut response, &viewer);
-    Ok(response)
+    Ok(shown(page.render(), &viewer))
 }
 
 async fn render(

@@ -3,8 +3,8 @@
 //! nobody expected. Every list is read through the viewer's scope and bounded; the forms post
 //! to [`super::warehouse_actions`], which call the API's own functions.
 
-use super::error::{html, PageError};
-use super::layout::{clear_flash, Layout};
+use super::error::PageError;
+use super::layout::{shown, Layout};
 use super::session::Viewer;
 use super::view;
 use crate::services::Context;
@@ -13,7 +13,6 @@ use crate::storage::warehouse as store;
 use crate::storage::warehouse_queues as queues;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Utc;
 
@@ -162,9 +161,7 @@ pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Respon
         exceptions,
         reasons: REASONS,
     };
-    let mut response = html(StatusCode::OK, page.render());
-    clear_flash(&mut response, &viewer);
-    Ok(response)
+    Ok(shown(page.render(), &viewer))
 }
 
 /// Who an order to pack goes to: its store and normalised address (core

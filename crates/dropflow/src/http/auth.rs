@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use super::HttpState;
-use crate::services::Caller;
+use crate::services::{Caller, Context};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
@@ -40,5 +40,18 @@ impl FromRequestParts<HttpState> for Caller {
                 Ok(Caller::of_user(&state.db, user).await?)
             }
         }
+    }
+}
+
+/// What every acting `/api/v1` handler hands its action: the actions' [`Context`] and the
+/// [`Caller`] the Bearer token names, taken together (401 without a valid token).
+pub struct Acting(pub Context, pub Caller);
+
+impl FromRequestParts<HttpState> for Acting {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(Acting(state.ctx.clone(), caller))
     }
 }

@@ -1,5 +1,6 @@
 use axum::Json;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ObjectBuilder, RefOr, ResponseBuilder, Schema, Type};
 use utoipa::{Modify, OpenApi};
 
@@ -112,7 +113,8 @@ pub fn decision_schema() -> Schema {
 
 /// The error answers every operation can give besides its own, added to each operation so
 /// the document lists every status the server answers (a client generator, and the CI's
-/// schemathesis run, hold the server to it):
+/// schemathesis run, hold the server to it). A handler's annotation lists only what is its
+/// own: its success, and the refusals below it does not share (a 409) or tells more about:
 /// - 400: a path or query parameter that does not parse; a malformed JSON body;
 /// - 401 / 403: no or a bad token; a role that may never do this (bearer operations);
 /// - 404: an id in the path that is not the caller's (operations with path parameters);
@@ -125,16 +127,7 @@ impl Modify for ErrorAnswers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
             let has_path_params = path.contains('{');
-            for operation in [
-                item.get.as_mut(),
-                item.put.as_mut(),
-                item.post.as_mut(),
-                item.delete.as_mut(),
-                item.patch.as_mut(),
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for operation in operations(item) {
                 let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = operation.request_body.is_some();
                 let mut statuses = vec![("400", "the request cannot be read")];
@@ -177,6 +170,11 @@ impl Modify for ErrorAnswers {
     }
 }
 
+/// Every `/api/v1` operation wants a Bearer token (its handler takes the [`Acting`] caller),
+/// so the document says so once here instead of on each of them. Runs before
+/// [`ErrorAnswers`], which adds 401/403/503 to secured operations.
+///
+/// [`Acting`]: super::auth::Acting
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -186,7 +184,28 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                operation.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+            }
+        }
     }
+}
+
+/// The operations of one path, whichever methods it has.
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {

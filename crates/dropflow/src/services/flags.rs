@@ -11,14 +11,14 @@
 //! - `POST /supplier-orders/{id}/buy-again` (`{"accept_duplicate_risk": true}`): the attempt
 //!   is given up and its lines routed again, with who decided on the timeline.
 
+use super::MERCHANTS;
 use crate::fulfilment::order_tx;
 use crate::fulfilment::supplier_order_tx::{self, Move};
 use crate::services::{ActionError, Caller, Context};
-use crate::storage::accounts::Role;
 use crate::storage::flags::{self, kind, Flag};
-use crate::storage::{orders, supplier_orders, StorageError};
+use crate::storage::{orders, supplier_orders, StorageError, Tx};
 use dropflow_core::event::{Actor, OrderEvent};
-use dropflow_core::ids::SupplierOrderId;
+use dropflow_core::ids::{OrderId, SupplierOrderId};
 use dropflow_core::lifecycle::Command;
 use dropflow_core::link_check;
 use dropflow_core::procurement::SupplierOrderStatus;
@@ -80,7 +80,7 @@ pub async fn resolve_flag(
     flag_id: &str,
     input: ResolveInput,
 ) -> Result<Flag, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "resolve flags")?;
+    caller.require(MERCHANTS, "resolve flags")?;
     if input.action != "accept" {
         return Err(ActionError::Unprocessable(format!(
             "action: {:?} is not one of accept (link or buy again a placement with \
@@ -110,9 +110,24 @@ pub async fn resolve_flag(
             supplier_orders::accept_current(&mut tx, so, address).await?;
         }
     }
-    flags::resolve(&mut tx, order_id, flag_id, &resolution, &caller.actor).await?;
+    let resolved = settle(&mut tx, order_id, &flag, resolution, caller).await?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(resolved)
+}
+
+/// Settles an open flag in the caller's transaction: the flag marked resolved with
+/// `resolution` and who did it, the same words on the order's timeline. The flag as it now
+/// stands.
+pub(crate) async fn settle(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    flag: &Flag,
+    resolution: String,
+    caller: &Caller,
+) -> Result<Flag, ActionError> {
+    flags::resolve(tx, order_id, &flag.id, &resolution, &caller.actor).await?;
     order_tx::apply(
-        &mut tx,
+        tx,
         order_id,
         Command::Record(vec![OrderEvent::FlagResolved {
             flag: flag.kind.clone(),
@@ -122,11 +137,9 @@ pub async fn resolve_flag(
     )
     .await
     .map_err(internal)?;
-    let resolved = flags::get_in(&mut tx, order_id, flag_id)
+    flags::get_in(tx, order_id, &flag.id)
         .await?
-        .ok_or_else(not_found)?;
-    tx.commit().await.map_err(StorageError::from)?;
-    Ok(resolved)
+        .ok_or_else(|| ActionError::NotFound(format!("flag {:?} not found", flag.id)))
 }
 
 /// The supplier's order an attempt made.
@@ -149,7 +162,7 @@ async fn in_doubt(
     caller: &Caller,
     id: &str,
 ) -> Result<supplier_orders::SupplierOrder, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "settle purchases by hand")?;
+    caller.require(MERCHANTS, "settle purchases by hand")?;
     let not_found = || ActionError::NotFound(format!("supplier order {id:?} not found"));
     let so_id: SupplierOrderId = id.parse().map_err(|_| not_found())?;
     let so = supplier_orders::load(&ctx.db, so_id)
@@ -405,7 +418,7 @@ pub async fn buy_purchase_again(
 }
 
 pub async fn list(ctx: &Context, caller: &Caller, id: &str) -> Result<Vec<Flag>, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "read flags")?;
+    caller.require(MERCHANTS, "read flags")?;
     let order_id = crate::services::orders::resolve(ctx, caller, id).await?;
     Ok(flags::for_order(&ctx.db, order_id).await?)
 }

@@ -105,6 +105,13 @@ pub fn read(index: usize, input: &FxRateBody) -> Result<FxRate, ActionError> {
     })
 }
 
+/// One table for the whole installation: only its operators change it, never an owner of
+/// one merchant account for every other.
+fn require_rate_setter(ctx: &Context, caller: &Caller) -> Result<(), ActionError> {
+    let what = "change the exchange rates";
+    crate::services::warehouse::require_installation_operator(ctx, caller, what)
+}
+
 pub async fn list(ctx: &Context, caller: &Caller) -> Result<FxRatesBody, ActionError> {
     caller.require(OPERATORS, "see the exchange rates")?;
     Ok(bodies(&fx_rates::all(&ctx.db).await?))
@@ -115,13 +122,7 @@ pub async fn put(
     caller: &Caller,
     input: FxRatesBody,
 ) -> Result<FxRatesBody, ActionError> {
-    // One table for the whole installation: only its operators change it, never an owner
-    // of one merchant account for every other.
-    crate::services::warehouse::require_installation_operator(
-        ctx,
-        caller,
-        "change the exchange rates",
-    )?;
+    require_rate_setter(ctx, caller)?;
     let mut rates: Vec<FxRate> = Vec::with_capacity(input.rates.len());
     for (index, body) in input.rates.iter().enumerate() {
         let rate = read(index, body)?;
@@ -147,13 +148,7 @@ pub async fn import_ecb(
     caller: &Caller,
     input: EcbImportInput,
 ) -> Result<EcbImported, ActionError> {
-    // One table for the whole installation: only its operators change it, never an owner
-    // of one merchant account for every other.
-    crate::services::warehouse::require_installation_operator(
-        ctx,
-        caller,
-        "change the exchange rates",
-    )?;
+    require_rate_setter(ctx, caller)?;
     let parsed =
         ecb::parse(&input.csv).map_err(|e| ActionError::Unprocessable(format!("csv: {e}")))?;
     fx_rates::merge(&ctx.db, &parsed.rates, &caller.actor).await?;

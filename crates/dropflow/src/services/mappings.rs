@@ -1,7 +1,8 @@
 //! Product mappings: which supplier offers fulfil a store item.
 
+use super::stores::store_in_scope;
+use super::MERCHANTS;
 use crate::services::{ActionError, Caller, Context};
-use crate::storage::accounts::Role;
 use crate::storage::catalog::{self, KeyKind, StoredMapping};
 use dropflow_core::catalog::{Component, Mapping, Offer, SupplierRef};
 use dropflow_core::money::Money;
@@ -141,8 +142,7 @@ pub async fn put(
     store_id: &str,
     input: MappingInput,
 ) -> Result<StoredMapping, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "change this")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id = store_in_scope(ctx, caller, MERCHANTS, "change this", store_id).await?;
     let (key_kind, key_value) = match (blank(&input.variant_id), blank(&input.sku)) {
         (Some(v), _) => (KeyKind::Variant, v),
         (None, Some(s)) => (KeyKind::Sku, s),
@@ -175,8 +175,7 @@ pub async fn list(
     caller: &Caller,
     store_id: &str,
 ) -> Result<Vec<StoredMapping>, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "see mappings")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id = store_in_scope(ctx, caller, MERCHANTS, "see mappings", store_id).await?;
     Ok(catalog::list(&ctx.db, store_id).await?)
 }
 
@@ -197,7 +196,7 @@ pub async fn import_csv(
     input: impl std::io::Read,
     on_row: impl FnMut(),
 ) -> Result<CsvImport, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "change this")?;
+    caller.require(MERCHANTS, "change this")?;
     let store = crate::services::stores::find(ctx, caller, store).await?;
     let (parsed, errors) = crate::mapping_csv::parse(input, on_row);
     for m in &parsed {
@@ -224,7 +223,7 @@ pub async fn export_csv(
     store: &str,
     output: impl std::io::Write,
 ) -> Result<(), ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "see mappings")?;
+    caller.require(MERCHANTS, "see mappings")?;
     let store = crate::services::stores::find(ctx, caller, store).await?;
     let internal = |e: csv::Error| ActionError::Internal(format!("cannot write the CSV: {e}"));
     let mut writer = csv::Writer::from_writer(output);

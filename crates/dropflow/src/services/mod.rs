@@ -46,8 +46,13 @@ pub mod warehouse;
 pub use caller::Caller;
 pub use error::ActionError;
 
+use crate::storage::accounts::Role;
 use crate::storage::Database;
 use std::sync::Arc;
+
+/// The merchant's people, the owner and their staff: who works the orders and reads a
+/// store's settings, wallet and mappings.
+pub const MERCHANTS: &[Role] = &[Role::Owner, Role::Staff];
 
 /// What the actions reach: the database and the process's configured collaborators. Built
 /// once where the process is wired ([`crate::app`]).

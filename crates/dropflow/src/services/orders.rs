@@ -1,8 +1,7 @@
 //! Orders: list and read within the caller's scope, holds, routing again.
 
-use super::{ActionError, Caller, Context};
+use super::{ActionError, Caller, Context, MERCHANTS};
 use crate::fulfilment::order_tx::{self, ApplyError};
-use crate::storage::accounts::Role;
 use crate::storage::orders::{self as store, ListQuery, OrderDetail, OrderSummary};
 use crate::storage::receipts::{self, Receipt};
 use crate::storage::supplier_orders::SupplierOrderView;
@@ -52,7 +51,7 @@ pub async fn queue_routing(
     caller: &Caller,
     reference: &str,
 ) -> Result<i64, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "route orders")?;
+    caller.require(MERCHANTS, "route orders")?;
     let id = resolve(ctx, caller, reference).await?;
     let mut tx = ctx.db.begin().await?;
     let payload = serde_json::json!({ "order_id": id.to_string() });
@@ -178,7 +177,7 @@ pub async fn place_hold(
     reason: &str,
     detail: &str,
 ) -> Result<OrderDetail, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "hold orders")?;
+    caller.require(MERCHANTS, "hold orders")?;
     let reason = parse_reason(reason)?;
     if detail.trim().is_empty() {
         return Err(ActionError::Unprocessable(
@@ -201,7 +200,7 @@ pub async fn release_hold(
     reference: &str,
     reason: &str,
 ) -> Result<OrderDetail, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "release holds")?;
+    caller.require(MERCHANTS, "release holds")?;
     let reason = parse_reason(reason)?;
     let id = resolve(ctx, caller, reference).await?;
     apply(
@@ -242,7 +241,7 @@ async fn apply(
 /// The webhook delivery a timeline entry points at, byte for byte (owners and staff of its
 /// store).
 pub async fn receipt(ctx: &Context, caller: &Caller, id: &str) -> Result<Receipt, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "read webhook receipts")?;
+    caller.require(MERCHANTS, "read webhook receipts")?;
     let not_found = || ActionError::NotFound(format!("receipt {id:?} not found"));
     let receipt_id = id.parse::<ReceiptId>().map_err(|_| not_found())?;
     let receipt = receipts::get(&ctx.db, receipt_id)

@@ -3,6 +3,7 @@
 //! and mark it delivered. Placing, paying and refreshing are queued as jobs (the answer is
 //! 202 at once); who asked is on each order's timeline.
 
+use super::MERCHANTS;
 use crate::fulfilment::supplier_order_tx::{self, Move};
 use crate::fulfilment::{order_tx, parcels as parcel_rules};
 use crate::services::{ActionError, Caller, Context};
@@ -79,10 +80,7 @@ pub async fn act(
     action: Action,
     caller: &Caller,
 ) -> Result<ActionResult, ActionError> {
-    caller.require(
-        &[Role::Owner, Role::Staff],
-        &format!("{} orders", action.name()),
-    )?;
+    caller.require(MERCHANTS, &format!("{} orders", action.name()))?;
     let Some(order_id) = orders::resolve(&ctx.db, &caller.scope, reference).await? else {
         return Ok(ActionResult {
             order_id: reference.to_string(),

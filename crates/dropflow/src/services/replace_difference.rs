@@ -6,17 +6,17 @@
 //! for). The flag is resolved with who did it; the dashboard's button calls the same
 //! function.
 
-use super::flags::open_flag;
+use super::flags::{open_flag, settle};
+use super::MERCHANTS;
 use crate::fulfilment::order_tx;
 use crate::services::ActionError;
 use crate::services::Caller;
 use crate::services::Context;
-use crate::storage::accounts::Role;
 use crate::storage::flags::{self, kind};
 use crate::storage::{orders, supplier_orders, StorageError};
 use dropflow_core::catalog::SupplierRef;
 use dropflow_core::edits::{self, BoughtUnit};
-use dropflow_core::event::{Actor, OrderEvent};
+use dropflow_core::event::Actor;
 use dropflow_core::lifecycle::Command;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
@@ -46,7 +46,7 @@ pub async fn replace_difference(
     id: &str,
     flag_id: &str,
 ) -> Result<Replaced, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "buy the difference")?;
+    caller.require(MERCHANTS, "buy the difference")?;
     let (mut tx, order_id, flag) = open_flag(ctx, caller, id, flag_id).await?;
     let not_found = || ActionError::NotFound(format!("flag {flag_id:?} not found"));
     if flag.kind != kind::QUANTITY_CHANGED {
@@ -136,8 +136,6 @@ pub async fn replace_difference(
     supplier_orders::accept_line(&mut tx, so.id, line).await?;
     let resolution =
         format!("re-placed the difference: {label} buys {extra} more (supplier order {new_id})");
-    flags::resolve(&mut tx, order_id, flag_id, &resolution, &caller.actor).await?;
-    let actor = Actor::Merchant(caller.actor.clone());
     order_tx::apply(
         &mut tx,
         order_id,
@@ -145,24 +143,11 @@ pub async fn replace_difference(
             routed_to: vec![label],
             failures: current.state.routing_failures.clone(),
         },
-        actor.clone(),
+        Actor::Merchant(caller.actor.clone()),
     )
     .await
     .map_err(|e| ActionError::Internal(e.to_string()))?;
-    order_tx::apply(
-        &mut tx,
-        order_id,
-        Command::Record(vec![OrderEvent::FlagResolved {
-            flag: flag.kind.clone(),
-            resolution,
-        }]),
-        actor,
-    )
-    .await
-    .map_err(|e| ActionError::Internal(e.to_string()))?;
-    let resolved = flags::get_in(&mut tx, order_id, flag_id)
-        .await?
-        .ok_or_else(not_found)?;
+    let resolved = settle(&mut tx, order_id, &flag, resolution, caller).await?;
     tx.commit().await.map_err(StorageError::from)?;
     ctx.db.jobs_queued.notify_one();
     tracing::info!(order.id = %order_id, "difference re-placed");

@@ -1,7 +1,8 @@
 //! Per-store settings (auto-order, auto-pay, price guard, customer notification) and the
 //! store's Admin API access for writing fulfilments back.
 
-use super::{ActionError, Caller, Context};
+use super::stores::store_in_scope;
+use super::{ActionError, Caller, Context, MERCHANTS};
 use crate::platforms::{shop_check, store_address};
 use crate::storage::accounts::Role;
 use crate::storage::settings::{self, AdminAccess, StoreSettings};
@@ -17,8 +18,7 @@ pub async fn show(
     caller: &Caller,
     store: &str,
 ) -> Result<StoreSettings, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "see this")?;
-    let store_id = caller.store_path(&ctx.db, store).await?;
+    let store_id = store_in_scope(ctx, caller, MERCHANTS, "see this", store).await?;
     Ok(settings::get(&ctx.db, store_id).await?)
 }
 
@@ -30,8 +30,7 @@ pub async fn put(
     store: &str,
     input: StoreSettings,
 ) -> Result<StoreSettings, ActionError> {
-    caller.require(&[Role::Owner], "change this")?;
-    let store_id = caller.store_path(&ctx.db, store).await?;
+    let store_id = store_in_scope(ctx, caller, &[Role::Owner], "change this", store).await?;
     if input.price_guard_percent.is_some_and(|p| p > 1000) {
         return Err(ActionError::Unprocessable(
             "price_guard_percent: must be between 0 and 1000".into(),
@@ -93,8 +92,8 @@ pub async fn put_admin(
     store: &str,
     input: AdminAccessInput,
 ) -> Result<(), ActionError> {
-    caller.require(&[Role::Owner], "set store credentials")?;
-    let store_id = caller.store_path(&ctx.db, store).await?;
+    let store_id =
+        store_in_scope(ctx, caller, &[Role::Owner], "set store credentials", store).await?;
     let store = stores::get(&ctx.db, store_id).await?;
     // The shop's own Admin API only (never an address inside the operator's network).
     let url = store_address::check_admin_url(

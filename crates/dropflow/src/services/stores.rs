@@ -4,6 +4,7 @@ use super::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
 use crate::storage::stores::{self, Store};
 use chrono::{DateTime, Utc};
+use dropflow_core::ids::StoreId;
 use dropflow_core::intake::Platform;
 use serde::Serialize;
 
@@ -34,6 +35,19 @@ impl From<&Store> for StoreView {
             created_at: crate::storage::codec::from_ms(s.created_at),
         }
     }
+}
+
+/// The store a path names (`text`), for a caller whose role may `what` (403 otherwise) and
+/// who may see that store (404 otherwise): how every action on one store begins.
+pub async fn store_in_scope(
+    ctx: &Context,
+    caller: &Caller,
+    roles: &[Role],
+    what: &str,
+    text: &str,
+) -> Result<StoreId, ActionError> {
+    caller.require(roles, what)?;
+    caller.store_path(&ctx.db, text).await
 }
 
 /// Registers a store in the caller's account so its webhooks are accepted; unverified until

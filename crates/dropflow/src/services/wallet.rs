@@ -3,6 +3,8 @@
 //! Amounts travel as decimal strings in the currency's exponent ("100.00" USD, "100" JPY), the
 //! way the mapping API takes costs, so no float ever touches money.
 
+use super::stores::store_in_scope;
+use super::MERCHANTS;
 use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
 use crate::storage::ledger::{self, Entry, PostError};
@@ -115,8 +117,8 @@ pub async fn top_up(
     store_id: &str,
     input: TopUpInput,
 ) -> Result<WalletView, ActionError> {
-    caller.require(&[Role::Owner], "top up the wallet")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id =
+        store_in_scope(ctx, caller, &[Role::Owner], "top up the wallet", store_id).await?;
     let amount = parse_top_up(&input.amount, &input.currency)?;
     let balances = top_up_store(&ctx.db, store_id, amount).await?;
     Ok(WalletView::new(store_id, &balances))
@@ -129,8 +131,7 @@ pub async fn show(
     store_id: &str,
     currency_code: &str,
 ) -> Result<WalletView, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "see this")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id = store_in_scope(ctx, caller, MERCHANTS, "see this", store_id).await?;
     let balances = ledger::balances(&ctx.db, store_id, currency(currency_code)?).await?;
     Ok(WalletView::new(store_id, &balances))
 }
@@ -143,8 +144,7 @@ pub async fn entries(
     limit: Option<i64>,
     before: Option<i64>,
 ) -> Result<Vec<Entry>, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "see the ledger")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id = store_in_scope(ctx, caller, MERCHANTS, "see the ledger", store_id).await?;
     let limit = limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ActionError::Invalid(

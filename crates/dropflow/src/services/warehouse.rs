@@ -7,6 +7,8 @@
 //! decide on failed items (a return refunds the goods by the rules, a reorder buys again),
 //! ship what is here, choose the carrier, pay the shipping fee, set the auto-pick rule.
 
+use super::orders;
+use super::stores::store_in_scope;
 use crate::fulfilment::warehouse::{combine, floor, merchant, photos, WarehouseError};
 use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
@@ -22,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub const OPERATORS: &[Role] = &[Role::Warehouse, Role::Owner];
 
-pub const MERCHANTS: &[Role] = &[Role::Owner, Role::Staff];
+pub use super::MERCHANTS;
 
 /// Who reads the rate tables and refund rules: the merchants they apply to, and operators.
 pub const READERS: &[Role] = &[Role::Owner, Role::Staff, Role::Warehouse];
@@ -60,16 +62,6 @@ impl From<WarehouseError> for ActionError {
 
 pub fn actor(caller: &Caller) -> Actor {
     Actor::Merchant(caller.actor.clone())
-}
-
-pub async fn order(
-    ctx: &Context,
-    caller: &Caller,
-    reference: &str,
-) -> Result<OrderId, ActionError> {
-    crate::storage::orders::resolve(&ctx.db, &caller.scope, reference)
-        .await?
-        .ok_or_else(|| ActionError::NotFound(format!("order {reference:?} not found")))
 }
 
 /// A scan at the receiving desk.
@@ -287,7 +279,7 @@ pub async fn pack_order(
     input: &PackInput,
 ) -> Result<Package, ActionError> {
     caller.require(OPERATORS, "pack orders")?;
-    let order_id = order(ctx, caller, reference).await?;
+    let order_id = orders::resolve(ctx, caller, reference).await?;
     let parcel = Parcel {
         weight_g: input.weight_g,
         length_cm: input.length_cm,
@@ -301,7 +293,7 @@ pub async fn pack_order(
     }
     let mut with = Vec::with_capacity(input.with_orders.len());
     for reference in &input.with_orders {
-        with.push(order(ctx, caller, reference).await?);
+        with.push(orders::resolve(ctx, caller, reference).await?);
     }
     Ok(floor::pack(&ctx.db, order_id, &with, parcel, &actor(caller)).await?)
 }
@@ -396,7 +388,7 @@ pub async fn decide_on_failed(
             ))
         }
     };
-    let order_id = order(ctx, caller, reference).await?;
+    let order_id = orders::resolve(ctx, caller, reference).await?;
     let items = merchant::decide(&ctx.db, order_id, choice, &actor(caller)).await?;
     Ok(DecisionResult { items })
 }
@@ -405,7 +397,7 @@ pub async fn decide_on_failed(
 /// API and the page share it).
 pub async fn ship_here(ctx: &Context, caller: &Caller, reference: &str) -> Result<(), ActionError> {
     caller.require(MERCHANTS, "ship what is here")?;
-    let order_id = order(ctx, caller, reference).await?;
+    let order_id = orders::resolve(ctx, caller, reference).await?;
     merchant::ship_what_is_here(&ctx.db, order_id, &actor(caller)).await?;
     Ok(())
 }
@@ -431,7 +423,7 @@ pub async fn choose_carrier(
     input: &ChooseInput,
 ) -> Result<Package, ActionError> {
     caller.require(MERCHANTS, "choose a carrier")?;
-    let order_id = order(ctx, caller, reference).await?;
+    let order_id = orders::resolve(ctx, caller, reference).await?;
     Ok(merchant::choose(
         &ctx.db,
         order_id,
@@ -452,7 +444,7 @@ pub async fn pay_fee(
     package_id: Option<&str>,
 ) -> Result<Package, ActionError> {
     caller.require(MERCHANTS, "pay shipping fees")?;
-    let order_id = order(ctx, caller, reference).await?;
+    let order_id = orders::resolve(ctx, caller, reference).await?;
     Ok(merchant::pay(&ctx.db, order_id, package_id, &actor(caller)).await?)
 }
 
@@ -477,7 +469,7 @@ pub async fn combinable(
         &[Role::Owner, Role::Staff, Role::Warehouse],
         "see which orders may share a parcel",
     )?;
-    let order_id = order(ctx, caller, reference).await?;
+    let order_id = orders::resolve(ctx, caller, reference).await?;
     let mut visible = Vec::new();
     for (other, found) in combine::candidates(&ctx.db, order_id).await? {
         if caller.order(&ctx.db, other).await.is_ok() {
@@ -494,7 +486,7 @@ pub async fn view(
     reference: &str,
 ) -> Result<merchant::WarehouseView, ActionError> {
     caller.require(&[Role::Owner, Role::Staff, Role::Warehouse], "see this")?;
-    let order_id = order(ctx, caller, reference).await?;
+    let order_id = orders::resolve(ctx, caller, reference).await?;
     merchant::view(&ctx.db, order_id).await?.ok_or_else(|| {
         ActionError::NotFound(format!(
             "order {reference} is not shipped through the warehouse"
@@ -552,8 +544,7 @@ pub async fn settings(
     caller: &Caller,
     store_id: &str,
 ) -> Result<WarehouseSettings, ActionError> {
-    caller.require(MERCHANTS, "see this")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id = store_in_scope(ctx, caller, MERCHANTS, "see this", store_id).await?;
     Ok(store::settings(&ctx.db.reader, store_id).await?)
 }
 
@@ -563,8 +554,7 @@ pub async fn put_settings(
     store_id: &str,
     input: WarehouseSettings,
 ) -> Result<WarehouseSettings, ActionError> {
-    caller.require(&[Role::Owner], "change this")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id = store_in_scope(ctx, caller, &[Role::Owner], "change this", store_id).await?;
     if let Some(dropflow_core::warehouse::choice::AutoPick::CheapestWithin { days }) =
         input.auto_pick
     {

@@ -1,6 +1,8 @@
 //! Outbound webhook endpoints: a merchant's tool receives the store's order events, signed
 //! (see `events::outbound` for the format and the signature).
 
+use super::stores::store_in_scope;
+use super::MERCHANTS;
 use crate::events::endpoints::{self, Endpoint};
 use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
@@ -66,8 +68,14 @@ pub async fn create(
     store_id: &str,
     input: NewEndpoint,
 ) -> Result<CreatedEndpoint, ActionError> {
-    caller.require(&[Role::Owner], "add webhook endpoints")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id = store_in_scope(
+        ctx,
+        caller,
+        &[Role::Owner],
+        "add webhook endpoints",
+        store_id,
+    )
+    .await?;
     let url = check_url(&input.url, ctx.outbound_reach.allows_private())?;
     let (id, secret) = endpoints::create(&ctx.db, store_id, &url).await?;
     tracing::info!(store.id = %store_id, endpoint.id = %id, "webhook endpoint added");
@@ -79,8 +87,8 @@ pub async fn list(
     caller: &Caller,
     store_id: &str,
 ) -> Result<Vec<Endpoint>, ActionError> {
-    caller.require(&[Role::Owner, Role::Staff], "see webhook endpoints")?;
-    let store_id = caller.store_path(&ctx.db, store_id).await?;
+    let store_id =
+        store_in_scope(ctx, caller, MERCHANTS, "see webhook endpoints", store_id).await?;
     Ok(endpoints::list(&ctx.db, store_id).await?)
 }
 
@@ -91,8 +99,14 @@ pub async fn delete(
     store_id: &str,
     id: &str,
 ) -> Result<(), ActionError> {
-    caller.require(&[Role::Owner], "remove webhook endpoints")?;
-    let store = caller.store_path(&ctx.db, store_id).await?;
+    let store = store_in_scope(
+        ctx,
+        caller,
+        &[Role::Owner],
+        "remove webhook endpoints",
+        store_id,
+    )
+    .await?;
     match endpoints::delete(&ctx.db, store, id).await {
         Ok(()) => {}
         Err(StorageError::NotFound) => return Err(endpoint_not_found(id)),
@@ -110,8 +124,7 @@ pub async fn replay(
     id: &str,
     input: Replay,
 ) -> Result<Endpoint, ActionError> {
-    caller.require(&[Role::Owner], "replay webhooks")?;
-    let store = caller.store_path(&ctx.db, store_id).await?;
+    let store = store_in_scope(ctx, caller, &[Role::Owner], "replay webhooks", store_id).await?;
     if input.from_event_id < 1 {
         return Err(ActionError::Unprocessable(
             "from_event_id: must be 1 or more".into(),

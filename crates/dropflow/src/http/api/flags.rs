@@ -13,48 +13,38 @@
 //!
 //! The handlers here are adapters over [`crate::services::flags`].
 
+use crate::http::api::{Answer, Id};
+use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::services::flags as service;
 use crate::services::flags::{
     buy_purchase_again, resolve_flag, BuyAgainInput, LinkInput, Queued, ResolveInput,
 };
-use crate::services::Caller;
-use crate::services::Context;
 use crate::storage::flags::Flag;
 use crate::storage::supplier_orders;
-use axum::extract::State;
 use axum::Json;
 
 /// Every flag of the order (open and resolved), newest first.
-#[utoipa::path(get, path = "/api/v1/orders/{id}/flags", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders/{id}/flags",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = Vec<Flag>), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Vec<Flag>>, ApiError> {
-    Ok(Json(service::list(&state, &caller, &id).await?))
+    responses((status = 200, body = Vec<Flag>)))]
+pub async fn list(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<Vec<Flag>> {
+    Ok(Json(service::list(&ctx, &caller, &id).await?))
 }
 
 /// Settles one open flag.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/flags/{flag}/resolve",
-    request_body = ResolveInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/flags/{flag}/resolve", request_body = ResolveInput,
     params(("id" = String, Path, description = "order id or name"),
         ("flag" = String, Path, description = "flag id")),
-    responses((status = 200, body = Flag), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Flag), (status = 409, body = ErrorBody)))]
 pub async fn resolve(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiPath((id, flag_id)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<ResolveInput>,
-) -> Result<Json<Flag>, ApiError> {
+) -> Answer<Flag> {
     Ok(Json(
-        resolve_flag(&state, &caller, &id, &flag_id, input).await?,
+        resolve_flag(&ctx, &caller, &id, &flag_id, input).await?,
     ))
 }
 
@@ -62,39 +52,32 @@ pub async fn resolve(
 /// fetched from the supplier and matches the purchase (or the person accepts the
 /// differences).
 #[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/link", request_body = LinkInput,
-    security(("bearer" = [])), params(("id" = String, Path, description = "supplier order id")),
+    params(("id" = String, Path, description = "supplier order id")),
     responses((status = 200, body = crate::storage::supplier_orders::SupplierOrderView),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "a bad number, an order the supplier \
             does not have, or one that differs from the purchase (named)"),
-        (status = 503, body = ErrorBody, description = "the supplier could not be asked; \
-            try again")))]
+        (status = 503, body = ErrorBody,
+            description = "the supplier could not be asked; try again")))]
 pub async fn link(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(input): ApiJson<LinkInput>,
-) -> Result<Json<supplier_orders::SupplierOrderView>, ApiError> {
+) -> Answer<supplier_orders::SupplierOrderView> {
     Ok(Json(
-        service::link_purchase(&state, &caller, &id, input).await?,
+        service::link_purchase(&ctx, &caller, &id, input).await?,
     ))
 }
 
 /// Gives up an attempt in doubt and routes its lines again, knowingly.
-#[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/buy-again",
-    request_body = BuyAgainInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/buy-again", request_body = BuyAgainInput,
     params(("id" = String, Path, description = "supplier order id")),
-    responses((status = 202, body = Queued),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = Queued), (status = 409, body = ErrorBody)))]
 pub async fn buy_again(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(input): ApiJson<BuyAgainInput>,
 ) -> Result<(axum::http::StatusCode, Json<Queued>), ApiError> {
-    let queued = buy_purchase_again(&state, &caller, &id, input).await?;
+    let queued = buy_purchase_again(&ctx, &caller, &id, input).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(queued)))
 }

@@ -1,11 +1,11 @@
 //! The job queue: adapters over [`crate::services::jobs`].
 
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::api::Answer;
+use crate::http::auth::Acting;
+use crate::http::error::ErrorBody;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::services::jobs;
-use crate::services::{Caller, Context};
 use crate::storage::jobs::JobView;
-use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 
@@ -21,27 +21,24 @@ pub struct JobParams {
 }
 
 /// Lists jobs in one status.
-#[utoipa::path(get, path = "/api/v1/jobs", params(JobParams), security(("bearer" = [])),
-    responses((status = 200, body = Vec<JobView>), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/jobs", params(JobParams),
+    responses((status = 200, body = Vec<JobView>)))]
 pub async fn list(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiQuery(params): ApiQuery<JobParams>,
-) -> Result<Json<Vec<JobView>>, ApiError> {
-    let jobs = jobs::list(&state, &caller, params.status.as_deref(), params.limit).await?;
+) -> Answer<Vec<JobView>> {
+    let jobs = jobs::list(&ctx, &caller, params.status.as_deref(), params.limit).await?;
     Ok(Json(jobs))
 }
 
 /// Puts a failed job back in the queue with a fresh set of tries.
-#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/retry",
     params(("id" = i64, Path, description = "job id")),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 409, body = ErrorBody)))]
 pub async fn retry(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    jobs::retry(&state, &caller, id).await?;
+) -> Answer<serde_json::Value> {
+    jobs::retry(&ctx, &caller, id).await?;
     Ok(Json(serde_json::json!({ "id": id, "status": "queued" })))
 }

@@ -2,38 +2,33 @@
 //!
 //! The handlers here are adapters over [`crate::services::mappings`].
 
-use crate::http::error::{ApiError, ErrorBody};
+use crate::http::api::{Answer, Id};
+use crate::http::auth::Acting;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::services::mappings as service;
 use crate::services::mappings::MappingInput;
-use crate::services::Caller;
-use crate::services::Context;
 use crate::storage::catalog::StoredMapping;
-use axum::extract::State;
 use axum::Json;
 
 /// Creates or replaces the mapping of one store item.
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/mappings", request_body = MappingInput,
-    security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
-    responses((status = 200, body = StoredMapping), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = StoredMapping)))]
 pub async fn put(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
     ApiJson(input): ApiJson<MappingInput>,
-) -> Result<Json<StoredMapping>, ApiError> {
-    Ok(Json(service::put(&state, &caller, &store_id, input).await?))
+) -> Answer<StoredMapping> {
+    Ok(Json(service::put(&ctx, &caller, &store_id, input).await?))
 }
 
 /// Lists a store's mappings.
-#[utoipa::path(get, path = "/api/v1/stores/{store_id}/mappings", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/mappings",
     params(("store_id" = String, Path, description = "store id")),
-    responses((status = 200, body = Vec<StoredMapping>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<StoredMapping>)))]
 pub async fn list(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
-) -> Result<Json<Vec<StoredMapping>>, ApiError> {
-    Ok(Json(service::list(&state, &caller, &store_id).await?))
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
+) -> Answer<Vec<StoredMapping>> {
+    Ok(Json(service::list(&ctx, &caller, &store_id).await?))
 }

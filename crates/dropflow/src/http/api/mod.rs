@@ -28,3 +28,35 @@ pub mod webhook_endpoints;
 /// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
 /// view, decisions, carrier and fee.
 pub mod warehouse;
+
+use crate::http::error::ApiError;
+use crate::http::extract::ApiPath;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// The one path segment an action's handler takes: what is acted on (an order's id or name,
+/// a store id, a package id…), a 400 when it cannot be read.
+pub type Id = ApiPath<String>;
+
+/// What an action's handler answers: the action's output as JSON (200), or its refusal.
+pub type Answer<T> = Result<Json<T>, ApiError>;
+
+/// 201: what the action made (a store, a token, an endpoint, the wallet after a top-up).
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Created<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::CREATED, Json(self.0)).into_response()
+    }
+}
+
+/// 202: what the action queued; a job does the work.
+pub struct Accepted<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Accepted<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::ACCEPTED, Json(self.0)).into_response()
+    }
+}

@@ -1,13 +1,13 @@
 //! Orders: adapters over [`crate::services::orders`].
 
+use crate::http::api::{Accepted, Answer, Id};
+use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::services::orders::{self, OrderPage};
-use crate::services::{Caller, Context};
 use crate::storage::orders::OrderDetail;
 use crate::storage::receipts::Receipt;
 use crate::storage::supplier_orders::SupplierOrderView;
-use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -33,16 +33,14 @@ pub struct ListParams {
 }
 
 /// Lists orders in a tab, newest first, with keyset pagination.
-#[utoipa::path(get, path = "/api/v1/orders", params(ListParams), security(("bearer" = [])),
-    responses((status = 200, body = OrderPage), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/orders", params(ListParams),
+    responses((status = 200, body = OrderPage)))]
 pub async fn list(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<OrderPage>, ApiError> {
+) -> Answer<OrderPage> {
     let page = orders::list(
-        &state,
+        &ctx,
         &caller,
         orders::ListParams {
             tab: params.tab,
@@ -58,26 +56,18 @@ pub async fn list(
 }
 
 /// Orders per tab.
-#[utoipa::path(get, path = "/api/v1/orders/counts", security(("bearer" = [])),
-    responses((status = 200, body = BTreeMap<String, i64>), (status = 401, body = ErrorBody)))]
-pub async fn counts(
-    State(state): State<Context>,
-    caller: Caller,
-) -> Result<Json<BTreeMap<String, i64>>, ApiError> {
-    Ok(Json(orders::counts(&state, &caller).await?))
+#[utoipa::path(get, path = "/api/v1/orders/counts",
+    responses((status = 200, body = BTreeMap<String, i64>)))]
+pub async fn counts(Acting(ctx, caller): Acting) -> Answer<BTreeMap<String, i64>> {
+    Ok(Json(orders::counts(&ctx, &caller).await?))
 }
 
 /// One order with its lines and timeline. `id` may also be the order name (`1001`).
-#[utoipa::path(get, path = "/api/v1/orders/{id}", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders/{id}",
     params(("id" = String, Path, description = "order id, or order name")),
-    responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
-        (status = 401, body = ErrorBody)))]
-pub async fn show(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<OrderDetail>, ApiError> {
-    Ok(Json(orders::show(&state, &caller, &id).await?))
+    responses((status = 200, body = OrderDetail)))]
+pub async fn show(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<OrderDetail> {
+    Ok(Json(orders::show(&ctx, &caller, &id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -93,75 +83,64 @@ pub struct NewHold {
 
 /// Holds an order back from purchasing.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/holds", request_body = NewHold,
-    security(("bearer" = [])), params(("id" = String, Path, description = "order id")),
-    responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = String, Path, description = "order id")),
+    responses((status = 200, body = OrderDetail), (status = 409, body = ErrorBody)))]
 pub async fn place_hold(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(hold): ApiJson<NewHold>,
-) -> Result<Json<OrderDetail>, ApiError> {
+) -> Answer<OrderDetail> {
     Ok(Json(
-        orders::place_hold(&state, &caller, &id, &hold.reason, &hold.detail).await?,
+        orders::place_hold(&ctx, &caller, &id, &hold.reason, &hold.detail).await?,
     ))
 }
 
 /// Releases a hold. Releasing a system hold (awaiting payment, incorrect address) is an
 /// override: the same hold is not placed again for the same payment state or address.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/holds/{reason}/release",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "order id"),
         ("reason" = String, Path, description = "the hold's reason (as in `NewHold.reason`)")),
-    responses((status = 200, body = OrderDetail), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderDetail), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn release_hold(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiPath((id, reason)): ApiPath<(String, String)>,
-) -> Result<Json<OrderDetail>, ApiError> {
+) -> Answer<OrderDetail> {
     Ok(Json(
-        orders::release_hold(&state, &caller, &id, &reason).await?,
+        orders::release_hold(&ctx, &caller, &id, &reason).await?,
     ))
 }
 
 /// The webhook delivery a timeline entry points at (`receipt_id`), byte for byte.
-#[utoipa::path(get, path = "/api/v1/receipts/{id}", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/receipts/{id}",
     params(("id" = String, Path, description = "receipt id from a timeline entry")),
-    responses((status = 200, body = Receipt), (status = 404, body = ErrorBody)))]
-pub async fn receipt(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Receipt>, ApiError> {
-    Ok(Json(orders::receipt(&state, &caller, &id).await?))
+    responses((status = 200, body = Receipt)))]
+pub async fn receipt(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<Receipt> {
+    Ok(Json(orders::receipt(&ctx, &caller, &id).await?))
 }
 
 /// Routes the order again (after a mapping was fixed): the lines not yet bought are planned
 /// anew. Queued as a job; answers at once.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/route", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/route",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 202, body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = Object)))]
 pub async fn reroute(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
-    let job = orders::queue_routing(&state, &caller, &id).await?;
-    Ok((
-        axum::http::StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "job_id": job, "status": "queued" })),
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
+) -> Result<Accepted<serde_json::Value>, ApiError> {
+    let job = orders::queue_routing(&ctx, &caller, &id).await?;
+    Ok(Accepted(
+        serde_json::json!({ "job_id": job, "status": "queued" }),
     ))
 }
 
 /// The supplier orders of one order, with their items.
-#[utoipa::path(get, path = "/api/v1/orders/{id}/supplier-orders", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders/{id}/supplier-orders",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = Vec<SupplierOrderView>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<SupplierOrderView>)))]
 pub async fn supplier_orders(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Vec<SupplierOrderView>>, ApiError> {
-    Ok(Json(orders::supplier_orders(&state, &caller, &id).await?))
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
+) -> Answer<Vec<SupplierOrderView>> {
+    Ok(Json(orders::supplier_orders(&ctx, &caller, &id).await?))
 }

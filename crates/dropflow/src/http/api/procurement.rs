@@ -5,134 +5,103 @@
 //!
 //! The handlers here are adapters over [`crate::services::procurement`].
 
+use crate::http::api::{Accepted, Answer, Id};
+use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::services::procurement as service;
 use crate::services::procurement::{act, Action, ActionResult, BulkInput, BulkResult, ShipInput};
-use crate::services::Caller;
-use crate::services::Context;
 use crate::storage::parcels::ParcelView;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use axum::Json;
 
-async fn act_one(
-    state: &Context,
-    reference: &str,
-    action: Action,
-    caller: &Caller,
-) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
-    let result = act(state, reference, action, caller).await?;
+/// What placing, paying or refreshing one order answers: 202 with what was queued.
+type Queued = Result<Accepted<ActionResult>, ApiError>;
+
+/// Queues `action` for one order; nothing to queue is 404 (no such order) or 409.
+async fn act_one(Acting(ctx, caller): Acting, reference: &str, action: Action) -> Queued {
+    let result = act(&ctx, reference, action, &caller).await?;
     match result.outcome.as_str() {
         "not_found" => Err(ApiError::NotFound(result.message.unwrap_or_default())),
         "nothing_to_do" => Err(ApiError::Conflict(result.message.unwrap_or_default())),
-        _ => Ok((StatusCode::ACCEPTED, Json(result))),
+        _ => Ok(Accepted(result)),
     }
 }
 
 /// Places the order's supplier orders that wait for placing (auto-order off, or held back).
-#[utoipa::path(post, path = "/api/v1/orders/{id}/place", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/place",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 202, body = ActionResult), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
-pub async fn place(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
-    act_one(&state, &id, Action::Place, &caller).await
+    responses((status = 202, body = ActionResult), (status = 409, body = ErrorBody)))]
+pub async fn place(acting: Acting, ApiPath(id): Id) -> Queued {
+    act_one(acting, &id, Action::Place).await
 }
 
 /// Pays the order's supplier orders that wait for payment, from the wallet (the "Pay" click).
-#[utoipa::path(post, path = "/api/v1/orders/{id}/pay", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/pay",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 202, body = ActionResult), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
-pub async fn pay(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
-    act_one(&state, &id, Action::Pay, &caller).await
+    responses((status = 202, body = ActionResult), (status = 409, body = ErrorBody)))]
+pub async fn pay(acting: Acting, ApiPath(id): Id) -> Queued {
+    act_one(acting, &id, Action::Pay).await
 }
 
 /// Asks the suppliers about the order now instead of at the next scheduled sync.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/refresh", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/refresh",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 202, body = ActionResult), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
-pub async fn refresh(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<(StatusCode, Json<ActionResult>), ApiError> {
-    act_one(&state, &id, Action::Refresh, &caller).await
+    responses((status = 202, body = ActionResult), (status = 409, body = ErrorBody)))]
+pub async fn refresh(acting: Acting, ApiPath(id): Id) -> Queued {
+    act_one(acting, &id, Action::Refresh).await
 }
 
 /// Bulk place: each order's waiting supplier orders are queued for placing.
 #[utoipa::path(post, path = "/api/v1/orders/place", request_body = BulkInput,
-    security(("bearer" = [])),
-    responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BulkResult)))]
 pub async fn bulk_place(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiJson(input): ApiJson<BulkInput>,
-) -> Result<Json<BulkResult>, ApiError> {
+) -> Answer<BulkResult> {
     Ok(Json(
-        service::bulk(&state, &caller, input, Action::Place).await?,
+        service::bulk(&ctx, &caller, input, Action::Place).await?,
     ))
 }
 
 /// Bulk pay: each order's supplier orders awaiting payment are queued for paying.
 #[utoipa::path(post, path = "/api/v1/orders/pay", request_body = BulkInput,
-    security(("bearer" = [])),
-    responses((status = 200, body = BulkResult), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BulkResult)))]
 pub async fn bulk_pay(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiJson(input): ApiJson<BulkInput>,
-) -> Result<Json<BulkResult>, ApiError> {
+) -> Answer<BulkResult> {
     Ok(Json(
-        service::bulk(&state, &caller, input, Action::Pay).await?,
+        service::bulk(&ctx, &caller, input, Action::Pay).await?,
     ))
 }
 
 /// The order's parcels with their tracking, check outcome and write-back state.
-#[utoipa::path(get, path = "/api/v1/orders/{id}/parcels", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders/{id}/parcels",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = Vec<ParcelView>), (status = 404, body = ErrorBody)))]
-pub async fn parcels_of(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Vec<ParcelView>>, ApiError> {
-    Ok(Json(service::parcels_of(&state, &caller, &id).await?))
+    responses((status = 200, body = Vec<ParcelView>)))]
+pub async fn parcels_of(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<Vec<ParcelView>> {
+    Ok(Json(service::parcels_of(&ctx, &caller, &id).await?))
 }
 
 /// A vendor ships a manual supplier order (or the merchant enters a tracking number by hand
 /// for any purchase): the tracking number, and which lines are in the parcel.
 #[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/ship", request_body = ShipInput,
-    security(("bearer" = [])), params(("id" = String, Path, description = "supplier order id")),
-    responses((status = 200, body = Vec<ParcelView>), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = String, Path, description = "supplier order id")),
+    responses((status = 200, body = Vec<ParcelView>), (status = 409, body = ErrorBody)))]
 pub async fn ship(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(input): ApiJson<ShipInput>,
-) -> Result<Json<Vec<ParcelView>>, ApiError> {
-    Ok(Json(service::ship(&state, &caller, &id, input).await?))
+) -> Answer<Vec<ParcelView>> {
+    Ok(Json(service::ship(&ctx, &caller, &id, input).await?))
 }
 
 /// A vendor (or the merchant) marks a manual supplier order delivered.
-#[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/deliver", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/deliver",
     params(("id" = String, Path, description = "supplier order id")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn deliver(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    service::deliver(&state, &caller, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+pub async fn deliver(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Result<NoContent, ApiError> {
+    service::deliver(&ctx, &caller, &id).await?;
+    Ok(NoContent)
 }

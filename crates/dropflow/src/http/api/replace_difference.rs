@@ -8,31 +8,27 @@
 //!
 //! The handlers here are adapters over [`crate::services::replace_difference`].
 
+use crate::http::api::Accepted;
+use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiPath;
 use crate::services::replace_difference::{replace_difference, Replaced};
-use crate::services::Caller;
-use crate::services::Context;
-use axum::extract::State;
-use axum::Json;
 
 /// Buys the extra units of the line a quantity flag is about.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/flags/{flag}/replace-difference",
-    security(("bearer" = [])),
     params(("id" = String, Path, description = "order id or name"),
         ("flag" = String, Path, description = "flag id")),
-    responses((status = 202, body = Replaced, description = "a supplier order for the extra \
+    responses(
+        (status = 202, body = Replaced, description = "a supplier order for the extra \
             units, queued for placement"),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "resolved already, the order or the \
             purchase was let go, or nothing more to buy"),
         (status = 422, body = ErrorBody, description = "not a quantity flag")))]
 pub async fn replace(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiPath((id, flag_id)): ApiPath<(String, String)>,
-) -> Result<(axum::http::StatusCode, Json<Replaced>), ApiError> {
-    let replaced = replace_difference(&state, &caller, &id, &flag_id).await?;
-    Ok((axum::http::StatusCode::ACCEPTED, Json(replaced)))
+) -> Result<Accepted<Replaced>, ApiError> {
+    Ok(Accepted(
+        replace_difference(&ctx, &caller, &id, &flag_id).await?,
+    ))
 }

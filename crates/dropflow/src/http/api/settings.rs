@@ -2,26 +2,22 @@
 //! store's Admin API access for writing fulfilments back: adapters over
 //! [`crate::services::settings`].
 
+use crate::http::api::{Answer, Id};
+use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::services::settings::{self, AdminAccessInput};
-use crate::services::{Caller, Context};
 use crate::storage::settings::StoreSettings;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::NoContent;
 use axum::Json;
 
 /// The store's settings (defaults if never set: auto-order and auto-pay on, no price guard,
 /// customer notified).
-#[utoipa::path(get, path = "/api/v1/stores/{store_id}/settings", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/settings",
     params(("store_id" = String, Path, description = "store id")),
-    responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody)))]
-pub async fn show(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
-) -> Result<Json<StoreSettings>, ApiError> {
-    Ok(Json(settings::show(&state, &caller, &store_id).await?))
+    responses((status = 200, body = StoreSettings)))]
+pub async fn show(Acting(ctx, caller): Acting, ApiPath(store_id): Id) -> Answer<StoreSettings> {
+    Ok(Json(settings::show(&ctx, &caller, &store_id).await?))
 }
 
 /// Replaces the store's settings (every field required except the SLA thresholds, which
@@ -29,18 +25,14 @@ pub async fn show(
 /// `buy_when_authorized`, default false). Changing `buy_when_authorized` re-judges the
 /// store's authorized orders not yet bought: routed now, or held until the store captures.
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/settings", request_body = StoreSettings,
-    security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
-    responses((status = 200, body = StoreSettings), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = StoreSettings)))]
 pub async fn put(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
     ApiJson(input): ApiJson<StoreSettings>,
-) -> Result<Json<StoreSettings>, ApiError> {
-    Ok(Json(
-        settings::put(&state, &caller, &store_id, input).await?,
-    ))
+) -> Answer<StoreSettings> {
+    Ok(Json(settings::put(&ctx, &caller, &store_id, input).await?))
 }
 
 /// Sets the store's Admin API access (write-only: never shown again) after checking it
@@ -49,15 +41,15 @@ pub async fn put(
 /// they open another shop; 409: another registration of this shop is verified already; 503:
 /// the shop did not answer (nothing is kept).
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/admin", request_body = AdminAccessInput,
-    security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 204), (status = 409, body = ErrorBody),
+        (status = 503, body = ErrorBody,
+            description = "the shop did not answer; nothing is kept")))]
 pub async fn put_admin(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
     ApiJson(input): ApiJson<AdminAccessInput>,
-) -> Result<StatusCode, ApiError> {
-    settings::put_admin(&state, &caller, &store_id, input).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<NoContent, ApiError> {
+    settings::put_admin(&ctx, &caller, &store_id, input).await?;
+    Ok(NoContent)
 }

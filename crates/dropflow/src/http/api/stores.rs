@@ -1,11 +1,10 @@
 //! Registering and listing stores: adapters over [`crate::services::stores`].
 
+use crate::http::api::{Answer, Created};
+use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 use crate::services::stores::{self, StoreView};
-use crate::services::{Caller, Context};
-use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -25,33 +24,24 @@ pub struct NewStore {
 /// domain already or a verified registration of it exists (which account holds it is not
 /// said).
 #[utoipa::path(post, path = "/api/v1/stores", request_body = NewStore,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, body = StoreView),
-        (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = StoreView), (status = 409, body = ErrorBody)))]
 pub async fn create(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiJson(new): ApiJson<NewStore>,
-) -> Result<(StatusCode, Json<StoreView>), ApiError> {
+) -> Result<Created<StoreView>, ApiError> {
     let store = stores::register(
-        &state,
+        &ctx,
         &caller,
         &new.platform,
         &new.domain,
         &new.webhook_secret,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(store)))
+    Ok(Created(store))
 }
 
 /// Lists the stores the caller may see.
-#[utoipa::path(get, path = "/api/v1/stores", security(("bearer" = [])),
-    responses((status = 200, body = Vec<StoreView>), (status = 401, body = ErrorBody)))]
-pub async fn list(
-    State(state): State<Context>,
-    caller: Caller,
-) -> Result<Json<Vec<StoreView>>, ApiError> {
-    Ok(Json(stores::list(&state, &caller).await?))
+#[utoipa::path(get, path = "/api/v1/stores", responses((status = 200, body = Vec<StoreView>)))]
+pub async fn list(Acting(ctx, caller): Acting) -> Answer<Vec<StoreView>> {
+    Ok(Json(stores::list(&ctx, &caller).await?))
 }

@@ -5,15 +5,13 @@
 //!
 //! The handlers here are adapters over [`crate::services::wallet`].
 
+use crate::http::api::{Answer, Created, Id};
+use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::services::wallet as service;
 use crate::services::wallet::{TopUpInput, WalletView};
-use crate::services::Caller;
-use crate::services::Context;
 use crate::storage::ledger::Entry;
-use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 
@@ -36,46 +34,41 @@ pub struct EntryParams {
 
 /// Adds money to the store's wallet in that currency.
 #[utoipa::path(post, path = "/api/v1/stores/{store_id}/wallet/top-ups", request_body = TopUpInput,
-    security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
-    responses((status = 201, body = WalletView), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 201, body = WalletView)))]
 pub async fn top_up(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
     ApiJson(input): ApiJson<TopUpInput>,
-) -> Result<(StatusCode, Json<WalletView>), ApiError> {
-    let answer = service::top_up(&state, &caller, &store_id, input).await?;
-    Ok((StatusCode::CREATED, Json(answer)))
+) -> Result<Created<WalletView>, ApiError> {
+    Ok(Created(
+        service::top_up(&ctx, &caller, &store_id, input).await?,
+    ))
 }
 
 /// The store's wallet in one currency (zero if never topped up).
-#[utoipa::path(get, path = "/api/v1/stores/{store_id}/wallet", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/wallet",
     params(("store_id" = String, Path, description = "store id"), WalletParams),
-    responses((status = 200, body = WalletView), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = WalletView), (status = 422, body = ErrorBody)))]
 pub async fn show(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
     ApiQuery(params): ApiQuery<WalletParams>,
-) -> Result<Json<WalletView>, ApiError> {
+) -> Answer<WalletView> {
     Ok(Json(
-        service::show(&state, &caller, &store_id, &params.currency).await?,
+        service::show(&ctx, &caller, &store_id, &params.currency).await?,
     ))
 }
 
 /// The store's ledger, newest first: every movement with its balanced postings.
-#[utoipa::path(get, path = "/api/v1/stores/{store_id}/wallet/entries", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/wallet/entries",
     params(("store_id" = String, Path, description = "store id"), EntryParams),
-    responses((status = 200, body = Vec<Entry>), (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Entry>)))]
 pub async fn entries(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
     ApiQuery(params): ApiQuery<EntryParams>,
-) -> Result<Json<Vec<Entry>>, ApiError> {
-    let entries = service::entries(&state, &caller, &store_id, params.limit, params.before).await?;
+) -> Answer<Vec<Entry>> {
+    let entries = service::entries(&ctx, &caller, &store_id, params.limit, params.before).await?;
     Ok(Json(entries))
 }

@@ -10,6 +10,8 @@
 //! The handlers here are adapters over [`crate::services::warehouse`].
 
 use crate::fulfilment::warehouse::{combine, floor, merchant};
+use crate::http::api::{Answer, Id};
+use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::services::warehouse::{
@@ -17,11 +19,10 @@ use crate::services::warehouse::{
     DispatchInput, InspectionForm, PackInput, RatesBody, RefundRulesBody, ResolveInput, ScanInput,
     OPERATORS,
 };
-use crate::services::Caller;
-use crate::services::Context;
 use crate::storage::warehouse::{Package, ScanException, WarehouseSettings};
-use axum::extract::{Multipart, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
+use axum::response::NoContent;
 use axum::Json;
 use dropflow_core::warehouse::inspection::Outcome;
 use serde::Deserialize;
@@ -30,15 +31,12 @@ use serde::Deserialize;
 /// nobody expected (kept on the exceptions list of the caller's account, never lost). Only
 /// parcels of orders in the caller's scope match.
 #[utoipa::path(post, path = "/api/v1/warehouse/receive", request_body = ScanInput,
-    security(("bearer" = [])),
-    responses((status = 200, body = floor::Received), (status = 202, body = floor::Received),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = floor::Received), (status = 202, body = floor::Received)))]
 pub async fn receive(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiJson(input): ApiJson<ScanInput>,
 ) -> Result<(StatusCode, Json<floor::Received>), ApiError> {
-    let received = service::receive(&state, &caller, &input).await?;
+    let received = service::receive(&ctx, &caller, &input).await?;
     let status = match received {
         floor::Received::Matched { .. } => StatusCode::OK,
         floor::Received::Unknown { .. } => StatusCode::ACCEPTED,
@@ -56,17 +54,15 @@ pub struct ExceptionsParams {
 
 /// Scans of the caller's account that matched no expected parcel, newest first: open ones,
 /// or every one with `?all=true`.
-#[utoipa::path(get, path = "/api/v1/warehouse/exceptions", security(("bearer" = [])),
-    params(ExceptionsParams),
-    responses((status = 200, body = Vec<ScanException>), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/warehouse/exceptions", params(ExceptionsParams),
+    responses((status = 200, body = Vec<ScanException>)))]
 pub async fn exceptions(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiQuery(params): ApiQuery<ExceptionsParams>,
-) -> Result<Json<Vec<ScanException>>, ApiError> {
+) -> Answer<Vec<ScanException>> {
     let open_only = !params.all.unwrap_or(false);
     Ok(Json(
-        crate::services::warehouse::exceptions(&state, &caller, open_only).await?,
+        crate::services::warehouse::exceptions(&ctx, &caller, open_only).await?,
     ))
 }
 
@@ -75,35 +71,29 @@ pub async fn exceptions(
 /// 404 for an exception outside the caller's account, 409 when already resolved, 422 for an
 /// order that is unknown or not shipped through the warehouse.
 #[utoipa::path(post, path = "/api/v1/warehouse/exceptions/{id}/resolve",
-    request_body = ResolveInput, security(("bearer" = [])),
-    params(("id" = String, Path, description = "exception id")),
-    responses((status = 200, body = floor::Resolved), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    request_body = ResolveInput, params(("id" = String, Path, description = "exception id")),
+    responses((status = 200, body = floor::Resolved), (status = 409, body = ErrorBody)))]
 pub async fn resolve(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(input): ApiJson<ResolveInput>,
-) -> Result<Json<floor::Resolved>, ApiError> {
+) -> Answer<floor::Resolved> {
     Ok(Json(
-        service::resolve_exception(&state, &caller, &id, &input.order).await?,
+        service::resolve_exception(&ctx, &caller, &id, &input.order).await?,
     ))
 }
 
 /// Records an inspection (multipart: `outcome`, `reasons`, `checklist`, `note`, `photos`).
 /// The outcome given must be the one the checklist gives.
 #[utoipa::path(post, path = "/api/v1/warehouse/items/{id}/inspection",
-    security(("bearer" = [])), params(("id" = String, Path, description = "warehouse item id")),
+    params(("id" = String, Path, description = "warehouse item id")),
     request_body(content = InspectionForm, content_type = "multipart/form-data"),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 409, body = ErrorBody)))]
 pub async fn inspect(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
-) -> Result<Json<Outcome>, ApiError> {
+) -> Answer<Outcome> {
     caller.require(OPERATORS, "inspect items")?;
     // A body that is not multipart gets the API's JSON error, not axum's text.
     let multipart = multipart.map_err(|e| {
@@ -115,7 +105,7 @@ pub async fn inspect(
     })?;
     let parts = crate::services::warehouse::read_inspection(multipart, &[]).await?;
     Ok(Json(
-        record_inspection(&state, &caller, &id, parts.form, parts.uploads).await?,
+        record_inspection(&ctx, &caller, &id, parts.form, parts.uploads).await?,
     ))
 }
 
@@ -124,110 +114,82 @@ pub async fn inspect(
 /// inspection, or when an order to combine is not ready; 422 when it belongs to another
 /// store or goes to another address. Nothing is written when refused.
 #[utoipa::path(post, path = "/api/v1/warehouse/orders/{id}/pack", request_body = PackInput,
-    security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = Package), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Package), (status = 409, body = ErrorBody)))]
 pub async fn pack(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(input): ApiJson<PackInput>,
-) -> Result<Json<Package>, ApiError> {
-    Ok(Json(
-        service::pack_order(&state, &caller, &id, &input).await?,
-    ))
+) -> Answer<Package> {
+    Ok(Json(service::pack_order(&ctx, &caller, &id, &input).await?))
 }
 
 /// Other orders of the same store going to the same address (name, lines, city, postcode,
 /// country) whose items are all inspected and cleared: they may be packed with this one
 /// (`with_orders`). Empty when there are none, or the order has no complete address.
 #[utoipa::path(get, path = "/api/v1/warehouse/orders/{id}/combinable",
-    security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = Vec<combine::Combinable>), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Vec<combine::Combinable>)))]
 pub async fn combinable(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<Vec<combine::Combinable>>, ApiError> {
-    Ok(Json(service::combinable(&state, &caller, &id).await?))
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
+) -> Answer<Vec<combine::Combinable>> {
+    Ok(Json(service::combinable(&ctx, &caller, &id).await?))
 }
 
 /// Dispatches a package: REFUSED (409, nothing changed) while its shipping fee is unpaid.
 #[utoipa::path(post, path = "/api/v1/warehouse/packages/{id}/dispatch",
-    request_body = DispatchInput, security(("bearer" = [])),
-    params(("id" = String, Path, description = "package id")),
-    responses((status = 200, body = Package), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body = DispatchInput, params(("id" = String, Path, description = "package id")),
+    responses((status = 200, body = Package), (status = 409, body = ErrorBody)))]
 pub async fn dispatch(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(input): ApiJson<DispatchInput>,
-) -> Result<Json<Package>, ApiError> {
+) -> Answer<Package> {
     Ok(Json(
-        service::dispatch_package(&state, &caller, &id, &input).await?,
+        service::dispatch_package(&ctx, &caller, &id, &input).await?,
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/warehouse/rates", security(("bearer" = [])),
-    responses((status = 200, body = RatesBody), (status = 403, body = ErrorBody)))]
-pub async fn rates(
-    State(state): State<Context>,
-    caller: Caller,
-) -> Result<Json<RatesBody>, ApiError> {
-    Ok(Json(service::rates(&state, &caller).await?))
+#[utoipa::path(get, path = "/api/v1/warehouse/rates", responses((status = 200, body = RatesBody)))]
+pub async fn rates(Acting(ctx, caller): Acting) -> Answer<RatesBody> {
+    Ok(Json(service::rates(&ctx, &caller).await?))
 }
 
 /// Replaces the rate tables; a table with problems is refused (422) listing each of them.
 #[utoipa::path(put, path = "/api/v1/warehouse/rates", request_body = RatesBody,
-    security(("bearer" = [])),
-    responses((status = 200, body = RatesBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RatesBody)))]
 pub async fn put_rates(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiJson(input): ApiJson<RatesBody>,
-) -> Result<Json<RatesBody>, ApiError> {
-    Ok(Json(service::put_rates(&state, &caller, input).await?))
+) -> Answer<RatesBody> {
+    Ok(Json(service::put_rates(&ctx, &caller, input).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/warehouse/refund-rules", security(("bearer" = [])),
-    responses((status = 200, body = RefundRulesBody), (status = 403, body = ErrorBody)))]
-pub async fn refund_rules(
-    State(state): State<Context>,
-    caller: Caller,
-) -> Result<Json<RefundRulesBody>, ApiError> {
-    Ok(Json(service::refund_rules(&state, &caller).await?))
+#[utoipa::path(get, path = "/api/v1/warehouse/refund-rules",
+    responses((status = 200, body = RefundRulesBody)))]
+pub async fn refund_rules(Acting(ctx, caller): Acting) -> Answer<RefundRulesBody> {
+    Ok(Json(service::refund_rules(&ctx, &caller).await?))
 }
 
 /// Replaces the refund rules; rules with problems are refused (422) naming each of them, and
 /// the rules in force stay as they were.
 #[utoipa::path(put, path = "/api/v1/warehouse/refund-rules", request_body = RefundRulesBody,
-    security(("bearer" = [])),
-    responses((status = 200, body = RefundRulesBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RefundRulesBody)))]
 pub async fn put_refund_rules(
-    State(state): State<Context>,
-    caller: Caller,
+    Acting(ctx, caller): Acting,
     ApiJson(input): ApiJson<RefundRulesBody>,
-) -> Result<Json<RefundRulesBody>, ApiError> {
-    Ok(Json(
-        service::put_refund_rules(&state, &caller, input).await?,
-    ))
+) -> Answer<RefundRulesBody> {
+    Ok(Json(service::put_refund_rules(&ctx, &caller, input).await?))
 }
 
 /// The order at the warehouse: arrived and missing items (tracking, expected arrival),
 /// inspection results, packages with the carriers offered.
-#[utoipa::path(get, path = "/api/v1/orders/{id}/warehouse", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/orders/{id}/warehouse",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = merchant::WarehouseView), (status = 404, body = ErrorBody)))]
-pub async fn show(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<merchant::WarehouseView>, ApiError> {
-    Ok(Json(service::view(&state, &caller, &id).await?))
+    responses((status = 200, body = merchant::WarehouseView)))]
+pub async fn show(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<merchant::WarehouseView> {
+    Ok(Json(service::view(&ctx, &caller, &id).await?))
 }
 
 /// The merchant's decision on failed items.
@@ -239,47 +201,41 @@ pub struct DecisionInput {
     pub decision: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/orders/{id}/warehouse/decision",
-    request_body = DecisionInput, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/warehouse/decision", request_body = DecisionInput,
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = DecisionResult), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = DecisionResult), (status = 409, body = ErrorBody)))]
 pub async fn decide(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(input): ApiJson<DecisionInput>,
-) -> Result<Json<DecisionResult>, ApiError> {
+) -> Answer<DecisionResult> {
     Ok(Json(
-        decide_on_failed(&state, &caller, &id, &input.decision).await?,
+        decide_on_failed(&ctx, &caller, &id, &input.decision).await?,
     ))
 }
 
 /// Ship what is here now; the rest follows.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/warehouse/ship-what-is-here",
-    security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 204), (status = 409, body = ErrorBody)))]
 pub async fn ship_what_is_here(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    service::ship_here(&state, &caller, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
+) -> Result<NoContent, ApiError> {
+    service::ship_here(&ctx, &caller, &id).await?;
+    Ok(NoContent)
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/shipping", request_body = ChooseInput,
-    security(("bearer" = [])), params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = Package), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("id" = String, Path, description = "order id or name")),
+    responses((status = 200, body = Package), (status = 409, body = ErrorBody)))]
 pub async fn choose(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiJson(input): ApiJson<ChooseInput>,
-) -> Result<Json<Package>, ApiError> {
+) -> Answer<Package> {
     Ok(Json(
-        service::choose_carrier(&state, &caller, &id, &input).await?,
+        service::choose_carrier(&ctx, &caller, &id, &input).await?,
     ))
 }
 
@@ -294,47 +250,41 @@ pub struct PayParams {
 /// Pays the shipping fee of the order's package from the wallet, once (a package combining
 /// several orders is paid once, through any of them); a short wallet is a 409 and the order
 /// waits, as is a fee already paid.
-#[utoipa::path(post, path = "/api/v1/orders/{id}/shipping/pay", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/orders/{id}/shipping/pay",
     params(("id" = String, Path, description = "order id or name"), PayParams),
-    responses((status = 200, body = Package), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Package), (status = 409, body = ErrorBody)))]
 pub async fn pay(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(id): Id,
     ApiQuery(params): ApiQuery<PayParams>,
-) -> Result<Json<Package>, ApiError> {
+) -> Answer<Package> {
     Ok(Json(
-        pay_fee(&state, &caller, &id, params.package_id.as_deref()).await?,
+        pay_fee(&ctx, &caller, &id, params.package_id.as_deref()).await?,
     ))
 }
 
 #[utoipa::path(get, path = "/api/v1/stores/{store_id}/warehouse-settings",
-    security(("bearer" = [])), params(("store_id" = String, Path, description = "store id")),
-    responses((status = 200, body = WarehouseSettings), (status = 404, body = ErrorBody)))]
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = WarehouseSettings)))]
 pub async fn settings(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
-) -> Result<Json<WarehouseSettings>, ApiError> {
-    Ok(Json(service::settings(&state, &caller, &store_id).await?))
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
+) -> Answer<WarehouseSettings> {
+    Ok(Json(service::settings(&ctx, &caller, &store_id).await?))
 }
 
 /// The auto-pick rule (`{"rule":"cheapest"}`, `fastest`, `cheapest_within` + `days`) and fee
 /// auto-pay. Logo and thank-you card: the store's branding settings.
 #[utoipa::path(put, path = "/api/v1/stores/{store_id}/warehouse-settings",
-    request_body = WarehouseSettings, security(("bearer" = [])),
-    params(("store_id" = String, Path, description = "store id")),
-    responses((status = 200, body = WarehouseSettings), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    request_body = WarehouseSettings, params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = WarehouseSettings)))]
 pub async fn put_settings(
-    State(state): State<Context>,
-    caller: Caller,
-    ApiPath(store_id): ApiPath<String>,
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
     ApiJson(input): ApiJson<WarehouseSettings>,
-) -> Result<Json<WarehouseSettings>, ApiError> {
+) -> Answer<WarehouseSettings> {
     Ok(Json(
-        service::put_settings(&state, &caller, &store_id, input).await?,
+        service::put_settings(&ctx, &caller, &store_id, input).await?,
     ))
 }
 
