@@ -46,9 +46,10 @@
 //!   add it to `suppliers_config`) and `src/sandbox/control.rs` (list its base URL).
 //!
 //! Nothing in `fulfilment`, `http::api` or `dashboard` names a supplier: they ask the
-//! registry for its connector and its capabilities. (Until the helpers rewriting
-//! `fulfilment::place`, `http::api` and `dashboard` merge, a few `kind ==` checks for the
-//! manual vendor remain there; each is a `hands_over_to_person` question.)
+//! registry for its connector and its capabilities. The one supplier named there is CJ in
+//! `fulfilment::sync`, for CJ's own webhook. `dropflow_core::cancellation` and `edits` still
+//! tell the manual vendor and the marketplace apart by kind (core holds no registry); moving
+//! them onto `Capabilities` is the next step of this recipe.
 
 /// AliExpress Open Platform dropshipping API (IOP `/sync`).
 pub mod aliexpress;
