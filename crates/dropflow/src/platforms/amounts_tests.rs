@@ -37,9 +37,8 @@ fn shopify_app_js_order() -> Value {
 /// `prices_include_tax` false. The same page's property table: `shipping_total` "Total
 /// shipping amount", `discount_total` "Total discount amount", `total_tax` "Sum of all taxes"
 /// (strings), `prices_include_tax` a boolean.
-const WOO_RETRIEVE: &str = include_str!(
-    "../../tests/fixtures/woocommerce/woocommerce-rest-api-docs.retrieve-order.json"
-);
+const WOO_RETRIEVE: &str =
+    include_str!("../../tests/fixtures/woocommerce/woocommerce-rest-api-docs.retrieve-order.json");
 
 /// Shopify's older fixture (shopify_python_api test/fixtures/order.json): no
 /// `total_shipping_price_set` yet, one shipping line priced "0.00".
@@ -81,7 +80,9 @@ fn shopify_without_the_money_bag_sums_the_shipping_lines() {
     assert_eq!(amounts(&parsed), (0, 0, 1194, false));
 
     let mut v = shopify_app_js_order();
-    v.as_object_mut().unwrap().remove("total_shipping_price_set");
+    v.as_object_mut()
+        .unwrap()
+        .remove("total_shipping_price_set");
     v["shipping_lines"] = json!([{"price": "4.99"}, {"price": "1.01"}, {"title": "no price"}]);
     assert_eq!(parse(&SHOPIFY, &v).unwrap().amounts.shipping.minor, 600);
     // The money bag wins over the lines when both are there.
@@ -89,7 +90,9 @@ fn shopify_without_the_money_bag_sums_the_shipping_lines() {
     assert_eq!(parse(&SHOPIFY, &v).unwrap().amounts.shipping.minor, 700);
 
     v["shipping_lines"] = json!([{"price": "4,99"}]);
-    v.as_object_mut().unwrap().remove("total_shipping_price_set");
+    v.as_object_mut()
+        .unwrap()
+        .remove("total_shipping_price_set");
     let err = parse(&SHOPIFY, &v).unwrap_err();
     assert_eq!(err.path(), Some("shipping_lines[0].price"));
 }
@@ -214,7 +217,12 @@ fn older_payloads_without_the_fields_read_zero() {
     for wire in [&SHOPIFY, &WOOCOMMERCE] {
         let bare = (wire.order)("USD", "25.00");
         assert_eq!(amounts(&parse(wire, &bare).unwrap()), (0, 0, 0, false));
-        let nulls = order_with(wire, "USD", [Value::Null, Value::Null, Value::Null], Value::Null);
+        let nulls = order_with(
+            wire,
+            "USD",
+            [Value::Null, Value::Null, Value::Null],
+            Value::Null,
+        );
         assert_eq!(amounts(&parse(wire, &nulls).unwrap()), (0, 0, 0, false));
     }
 }
@@ -223,7 +231,13 @@ fn older_payloads_without_the_fields_read_zero() {
 fn a_malformed_amount_is_refused_naming_its_field() {
     for wire in [&SHOPIFY, &WOOCOMMERCE] {
         for (i, (_, path)) in wire.amounts.iter().enumerate() {
-            for bad in [json!("12,50"), json!("-1.00"), json!(""), json!(5), json!([])] {
+            for bad in [
+                json!("12,50"),
+                json!("-1.00"),
+                json!(""),
+                json!(5),
+                json!([]),
+            ] {
                 let mut sent = [json!("0.00"), json!("0.00"), json!("0.00")];
                 sent[i] = bad.clone();
                 let v = order_with(wire, "USD", sent, json!(false));
@@ -235,7 +249,12 @@ fn a_malformed_amount_is_refused_naming_its_field() {
                 assert_eq!(err.path(), Some(*path), "{bad}: {err}");
             }
         }
-        let v = order_with(wire, "USD", [json!("0"), json!("0"), json!("0")], json!("yes"));
+        let v = order_with(
+            wire,
+            "USD",
+            [json!("0"), json!("0"), json!("0")],
+            json!("yes"),
+        );
         let err = parse(wire, &v).unwrap_err();
         assert_eq!(
             err.path(),

@@ -11,7 +11,9 @@ use crate::platforms::decode::{
 };
 use crate::platforms::PayloadError;
 use chrono::{DateTime, Utc};
-use dropflow_core::intake::{Customer, OrderAmounts, StoreCancellation, StoreOrder, StoreOrderLine};
+use dropflow_core::intake::{
+    Customer, OrderAmounts, StoreCancellation, StoreOrder, StoreOrderLine,
+};
 use dropflow_core::money::Money;
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::reference::address::PostalAddress;
@@ -234,7 +236,11 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
         "total_price",
     )?;
     let amounts = OrderAmounts {
-        shipping: shipping(order.total_shipping_price_set, order.shipping_lines, currency)?,
+        shipping: shipping(
+            order.total_shipping_price_set,
+            order.shipping_lines,
+            currency,
+        )?,
         discounts: money_or_zero(order.total_discounts, currency, "total_discounts")?,
         taxes: money_or_zero(order.total_tax, currency, "total_tax")?,
         taxes_included: order.taxes_included.unwrap_or(false),

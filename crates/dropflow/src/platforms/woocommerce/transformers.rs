@@ -11,7 +11,9 @@ use crate::platforms::decode::{
 };
 use crate::platforms::PayloadError;
 use chrono::{DateTime, Utc};
-use dropflow_core::intake::{Customer, OrderAmounts, StoreCancellation, StoreOrder, StoreOrderLine};
+use dropflow_core::intake::{
+    Customer, OrderAmounts, StoreCancellation, StoreOrder, StoreOrderLine,
+};
 use dropflow_core::money::Money;
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::reference::address::PostalAddress;
