@@ -43,6 +43,8 @@ pub struct StoreOrder {
     pub name: String,
     pub currency: Currency,
     pub total: Money,
+    /// What the customer was charged besides the lines (shipping, discounts, taxes).
+    pub amounts: OrderAmounts,
     pub payment_status: PaymentStatus,
     /// Set when the store cancelled the order.
     pub cancellation: Option<StoreCancellation>,
@@ -59,6 +61,36 @@ impl StoreOrder {
     /// Whether anything in the order must be shipped (and so needs a valid address).
     pub fn requires_shipping(&self) -> bool {
         self.lines.iter().any(|l| l.requires_shipping)
+    }
+}
+
+/// The order-level amounts of a snapshot, in the order's currency, as the store reports them.
+/// A refund's shipping part is bounded by `shipping`, and profit keeps `taxes` apart from
+/// revenue. Payloads too old to carry a field give zero for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderAmounts {
+    /// Shipping charged, before shipping discounts (Shopify `total_shipping_price_set`,
+    /// WooCommerce `shipping_total`).
+    pub shipping: Money,
+    /// Discounts granted on the order (Shopify `total_discounts`, WooCommerce
+    /// `discount_total`).
+    pub discounts: Money,
+    /// Every tax on the order, lines and shipping (`total_tax` on both platforms).
+    pub taxes: Money,
+    /// Whether the line and shipping prices already contain `taxes` (Shopify
+    /// `taxes_included`, WooCommerce `prices_include_tax`); if not, they come on top.
+    pub taxes_included: bool,
+}
+
+impl OrderAmounts {
+    /// Nothing charged besides the lines.
+    pub fn zero(currency: Currency) -> Self {
+        Self {
+            shipping: Money::zero(currency),
+            discounts: Money::zero(currency),
+            taxes: Money::zero(currency),
+            taxes_included: false,
+        }
     }
 }
 

@@ -312,6 +312,15 @@ mod tests {
                 .sum();
             assert_eq!(cents(&order["subtotal_price"]), subtotal);
             assert_eq!(cents(&order["total_price"]), subtotal + 499);
+            // The order-level amounts a receiver keeps, as Shopify sends them.
+            let shipping = &order["total_shipping_price_set"]["shop_money"]["amount"];
+            assert_eq!(cents(shipping), 499);
+            assert_eq!(cents(&order["shipping_lines"][0]["price"]), 499);
+            assert_eq!(
+                cents(&order["total_discounts"]) + cents(&order["total_tax"]),
+                0
+            );
+            assert_eq!(order["taxes_included"], false);
             let zip = order["shipping_address"]["zip"].as_str().unwrap();
             assert!(zip.len() == 5 && zip.bytes().all(|b| b.is_ascii_digit()));
             assert!(order["created_at"].as_str().unwrap().ends_with("-05:00"));

@@ -264,6 +264,13 @@ mod tests {
                 |v: &Value| -> i64 { v.as_str().unwrap().replace('.', "").parse().unwrap() };
             let subtotal: i64 = lines.iter().map(|l| cents(&l["subtotal"])).sum();
             assert_eq!(cents(&order["total"]), subtotal + 500);
+            // The order-level amounts a receiver keeps, as WooCommerce sends them.
+            assert_eq!(cents(&order["shipping_total"]), 500);
+            assert_eq!(
+                cents(&order["discount_total"]) + cents(&order["total_tax"]),
+                0
+            );
+            assert_eq!(order["prices_include_tax"], false);
             assert!(lines.iter().all(|l| l["price"].is_f64()));
             assert!(!order["date_paid"].is_null());
             let created = order["date_created_gmt"].as_str().unwrap();

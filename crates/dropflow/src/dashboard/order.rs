@@ -94,6 +94,28 @@ pub struct TrackingForm {
     pub supplier: String,
 }
 
+/// The order's shipping, discounts and taxes as the page shows them.
+struct AmountsView {
+    shipping: String,
+    discounts: String,
+    taxes: String,
+}
+
+impl AmountsView {
+    fn of(amounts: &orders::ChargedAmounts, currency: &str) -> Self {
+        let taxes = view::money(amounts.taxes_minor, currency);
+        Self {
+            shipping: view::money(amounts.shipping_minor, currency),
+            discounts: view::money(amounts.discounts_minor, currency),
+            taxes: if amounts.taxes_included {
+                format!("{taxes} (included in prices)")
+            } else {
+                format!("{taxes} (added to prices)")
+            },
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "dashboard/order.html")]
 struct OrderPage {
@@ -103,6 +125,8 @@ struct OrderPage {
     status: &'static str,
     payment: String,
     total: String,
+    /// What the total holds besides the lines, shown beside it.
+    amounts: AmountsView,
     created: String,
     customer: String,
     address: Vec<String>,
@@ -270,6 +294,7 @@ pub async fn page(
         status: view::tab_label(detail.summary.tab),
         payment: view::words(detail.summary.payment_status.as_str()),
         total: view::money(detail.summary.total_minor, &detail.summary.currency),
+        amounts: AmountsView::of(&detail.amounts, &detail.summary.currency),
         created: view::time(&detail.summary.created_at),
         customer,
         address,

@@ -107,6 +107,19 @@ pub(super) fn money(amount: &str, currency: Currency, path: &str) -> Result<Mone
     Ok(money)
 }
 
+/// An order-level amount older payloads may lack: absent or `null` is zero; anything sent is
+/// read like every other amount, so a malformed one is refused naming the field.
+pub(super) fn money_or_zero(
+    amount: Option<DecimalText>,
+    currency: Currency,
+    path: &str,
+) -> Result<Money, PayloadError> {
+    match amount {
+        Some(DecimalText(text)) => money(&text, currency, path),
+        None => Ok(Money::zero(currency)),
+    }
+}
+
 /// Line quantities arrive as JSON integers of any sign; we take them as `i64` so a zero or
 /// negative one gets this message instead of serde's "expected u32".
 pub(super) fn quantity(value: i64, path: &str) -> Result<u32, PayloadError> {

@@ -120,6 +120,7 @@ mod tests {
             name: "#1".into(),
             currency,
             total: Money::new(total_minor, currency),
+            amounts: dropflow_core::intake::OrderAmounts::zero(currency),
             payment_status: dropflow_core::payment::PaymentStatus::Paid,
             cancellation: None,
             customer: None,

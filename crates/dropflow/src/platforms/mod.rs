@@ -72,6 +72,9 @@ mod decode;
 mod signature;
 mod store_platform;
 
+#[cfg(test)]
+mod amounts_tests;
+
 pub use signature::verify_base64_hmac_sha256;
 pub use store_platform::{Envelope, Incoming, MissingHeader, StorePlatform, WebhookHeaders};
 

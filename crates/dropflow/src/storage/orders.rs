@@ -450,11 +450,27 @@ pub struct TimelineEntry {
     pub receipt_id: Option<String>,
 }
 
+/// What the customer was charged besides the lines, from the store's latest snapshot, in
+/// minor units of the order's `currency` (`dropflow_core::intake::OrderAmounts`). Orders
+/// stored before these were kept show zeros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ChargedAmounts {
+    /// Shipping charged, before shipping discounts.
+    pub shipping_minor: i64,
+    /// Discounts granted on the order.
+    pub discounts_minor: i64,
+    /// Every tax on the order (lines and shipping).
+    pub taxes_minor: i64,
+    /// Whether line and shipping prices already contain the taxes (else they come on top).
+    pub taxes_included: bool,
+}
+
 /// Everything about one order.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OrderDetail {
     #[serde(flatten)]
     pub summary: OrderSummary,
+    pub amounts: ChargedAmounts,
     #[schema(value_type = Object)]
     pub state: OrderState,
     #[schema(value_type = Option<Object>)]
@@ -524,7 +540,9 @@ pub async fn purchase_view(db: &Database, id: OrderId) -> Result<Option<Purchase
 
 pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
     let Some(row) = sqlx::query(&format!(
-        "SELECT {SUMMARY_COLUMNS}, customer, shipping_address FROM orders WHERE id = $1"
+        "SELECT {SUMMARY_COLUMNS}, customer, shipping_address, shipping_minor, discounts_minor,
+            taxes_minor, taxes_included
+         FROM orders WHERE id = $1"
     ))
     .bind(id.to_string())
     .fetch_optional(&db.reader)
@@ -536,6 +554,10 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
     let state: OrderState = row.json("state")?;
     let customer = row.json_opt("customer")?;
     let shipping_address = row.json_opt("shipping_address")?;
+    let amounts = from_row!(row => ChargedAmounts {
+        shipping_minor, discounts_minor, taxes_minor;
+        taxes_included: row.try_get::<i64, _>("taxes_included")? != 0,
+    });
     let lines = sqlx::query(
         "SELECT position, external_id, product_id, variant_id, sku, title, quantity,
             unit_price_minor, requires_shipping, variant_words
@@ -577,6 +599,7 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
     .collect::<Result<Vec<_>>>()?;
     Ok(Some(OrderDetail {
         summary,
+        amounts,
         state,
         customer,
         shipping_address,

@@ -27,6 +27,11 @@ struct Descriptive {
     name: String,
     currency: String,
     total_minor: i64,
+    /// `dropflow_core::intake::OrderAmounts` in minor units (`taxes_included` as 0/1).
+    shipping_minor: i64,
+    discounts_minor: i64,
+    taxes_minor: i64,
+    taxes_included: i64,
     customer: Option<String>,
     shipping_address: Option<String>,
     email: Option<String>,
@@ -257,6 +262,10 @@ fn descriptive(order: &StoreOrder) -> Result<Descriptive> {
         name: order.name.clone(),
         currency: order.currency.code().to_string(),
         total_minor: order.total.minor,
+        shipping_minor: order.amounts.shipping.minor,
+        discounts_minor: order.amounts.discounts.minor,
+        taxes_minor: order.amounts.taxes.minor,
+        taxes_included: i64::from(order.amounts.taxes_included),
         customer: order.customer.as_ref().map(to_json).transpose()?,
         shipping_address: order.shipping_address.as_ref().map(to_json).transpose()?,
         email: order
@@ -375,8 +384,9 @@ async fn insert_orders(
         let sql = format!(
             "INSERT INTO orders (id, store_id, external_id, name, currency, total_minor, state,
                 tab, payment_status, procurement, version, customer, shipping_address, email,
-                store_created_at, created_at, updated_at, customer_name) VALUES {}",
-            placeholders(ParamStyle::of(tx), chunk.len(), 18)
+                store_created_at, created_at, updated_at, customer_name, shipping_minor,
+                discounts_minor, taxes_minor, taxes_included) VALUES {}",
+            placeholders(ParamStyle::of(tx), chunk.len(), 22)
         );
         let mut query = sqlx::query(&sql);
         for (id, store_id, write, d) in chunk {
@@ -399,7 +409,11 @@ async fn insert_orders(
                 .bind(d.store_created_at)
                 .bind(now)
                 .bind(now)
-                .bind(d.customer_name.clone());
+                .bind(d.customer_name.clone())
+                .bind(d.shipping_minor)
+                .bind(d.discounts_minor)
+                .bind(d.taxes_minor)
+                .bind(d.taxes_included);
         }
         query.execute(&mut **tx).await?;
     }
@@ -419,7 +433,9 @@ async fn update_order(
             sqlx::query(
                 "UPDATE orders SET state = $1, tab = $2, payment_status = $3, procurement = $4,
                     version = version + 1, updated_at = $5, name = $6, total_minor = $7,
-                    customer = $8, shipping_address = $9, email = $10, customer_name = $13
+                    customer = $8, shipping_address = $9, email = $10, customer_name = $13,
+                    shipping_minor = $14, discounts_minor = $15, taxes_minor = $16,
+                    taxes_included = $17
                  WHERE id = $11 AND version = $12",
             )
             .bind(to_json(state)?)
@@ -435,6 +451,10 @@ async fn update_order(
             .bind(id.to_string())
             .bind(version)
             .bind(d.customer_name.clone())
+            .bind(d.shipping_minor)
+            .bind(d.discounts_minor)
+            .bind(d.taxes_minor)
+            .bind(d.taxes_included)
             .execute(&mut **tx)
             .await?
         }

@@ -40,5 +40,6 @@ mod warehouse;
 mod warehouse_operator;
 mod warehouse_decisions;
 mod warehouse_packages;
+mod webhooks_order_amounts;
 mod webhooks_shopify;
 mod webhooks_woocommerce;

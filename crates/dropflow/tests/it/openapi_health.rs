@@ -83,6 +83,39 @@ async fn the_openapi_document_describes_the_api() {
     app.stop().await;
 }
 
+/// The order detail's `amounts` (shipping, discounts, taxes besides the lines) are described,
+/// every field required.
+#[tokio::test]
+async fn the_openapi_document_describes_the_order_amounts() {
+    let app = TestApp::spawn().await;
+    let doc: Value = expect_json(app.get("/api/v1/openapi.json").await, StatusCode::OK).await;
+    let schemas = &doc["components"]["schemas"];
+    // The summary is flattened in: its own part of an `allOf`, then the detail's fields.
+    let detail = &schemas["OrderDetail"]["allOf"][1];
+    assert_eq!(
+        detail["properties"]["amounts"]["$ref"],
+        "#/components/schemas/ChargedAmounts"
+    );
+    assert!(detail["required"]
+        .as_array()
+        .expect("required")
+        .contains(&json!("amounts")));
+    let amounts = &schemas["ChargedAmounts"];
+    for (field, kind) in [
+        ("shipping_minor", "integer"),
+        ("discounts_minor", "integer"),
+        ("taxes_minor", "integer"),
+        ("taxes_included", "boolean"),
+    ] {
+        assert_eq!(amounts["properties"][field]["type"], kind, "{field}");
+        assert!(amounts["required"]
+            .as_array()
+            .expect("required")
+            .contains(&json!(field)));
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn start_migrates_a_fresh_database_and_serves() {
     let testdb = TestDb::create().await;

@@ -428,6 +428,9 @@ fn sandbox_orders_parse_and_verify() {
             .map(|l| l.unit_price.minor * i64::from(l.quantity))
             .sum();
         assert_eq!(order.total.minor, lines_total + 499);
+        // The sandbox charges flat shipping and no tax or discount, and says so.
+        assert_eq!(order.amounts.shipping.minor, 499);
+        assert_eq!(order.amounts.discounts.minor + order.amounts.taxes.minor, 0);
         let address = order.shipping_address.unwrap();
         assert_eq!(address.country_code.as_deref(), Some("US"));
         assert_eq!(address.postal_code.as_ref().map(String::len), Some(5));

@@ -6,12 +6,15 @@
 //! checked in the mapping, so a missing one is reported with its JSON path.
 
 use crate::platforms::decode::{
-    self, currency, display_text, join_names, money, opt_text, quantity, required,
+    self, currency, display_text, join_names, money, money_or_zero, opt_text, quantity, required,
     timestamp_with_offset, DecimalText, ExternalId,
 };
 use crate::platforms::PayloadError;
 use chrono::{DateTime, Utc};
-use dropflow_core::intake::{Customer, StoreCancellation, StoreOrder, StoreOrderLine};
+use dropflow_core::intake::{
+    Customer, OrderAmounts, StoreCancellation, StoreOrder, StoreOrderLine,
+};
+use dropflow_core::money::Money;
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
@@ -41,6 +44,14 @@ pub(super) struct Order {
     /// The order total as placed. Later refunds and edits show in `current_total_price`; the
     /// placed total is what the customer agreed to pay, so that is the one we keep.
     total_price: Option<DecimalText>,
+    /// Shipping charged before shipping discounts, as a money bag (REST 2019-10 on); older
+    /// payloads have only the `shipping_lines`.
+    total_shipping_price_set: Option<MoneySet>,
+    shipping_lines: Option<Vec<ShippingLine>>,
+    total_discounts: Option<DecimalText>,
+    total_tax: Option<DecimalText>,
+    /// Whether `total_tax` is inside the line and shipping prices (`false`: on top of them).
+    taxes_included: Option<bool>,
     financial_status: Option<String>,
     cancelled_at: Option<String>,
     cancel_reason: Option<String>,
@@ -52,6 +63,24 @@ pub(super) struct Order {
     /// Present only when someone passed a REST response (`{"order": {…}}`) instead of a
     /// webhook body; used to say so in the error.
     order: Option<IgnoredAny>,
+}
+
+/// A `*_set` money bag: the amount in the shop currency and in the customer's.
+#[derive(Debug, Deserialize)]
+struct MoneySet {
+    shop_money: Option<MoneyBagAmount>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MoneyBagAmount {
+    amount: Option<DecimalText>,
+    currency_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ShippingLine {
+    /// The shipping line's price before discounts, in the shop currency.
+    price: Option<DecimalText>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +235,16 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
         currency,
         "total_price",
     )?;
+    let amounts = OrderAmounts {
+        shipping: shipping(
+            order.total_shipping_price_set,
+            order.shipping_lines,
+            currency,
+        )?,
+        discounts: money_or_zero(order.total_discounts, currency, "total_discounts")?,
+        taxes: money_or_zero(order.total_tax, currency, "total_tax")?,
+        taxes_included: order.taxes_included.unwrap_or(false),
+    };
 
     let cancellation = match order.cancelled_at {
         // `cancel_reason` without `cancelled_at` is not a cancellation (Shopify keeps the
@@ -228,6 +267,7 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
         name,
         currency,
         total,
+        amounts,
         payment_status: FinancialStatus::parse(order.financial_status.as_deref()).payment_status(),
         cancellation,
         customer: to_customer(
@@ -240,6 +280,37 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
         created_at: opt_timestamp(order.created_at, "created_at")?,
         updated_at: opt_timestamp(order.updated_at, "updated_at")?,
     })
+}
+
+/// The shipping charged: the shop-money amount of `total_shipping_price_set`, else (payloads
+/// older than the money bags) the sum of the shipping lines' prices; neither → zero.
+fn shipping(
+    set: Option<MoneySet>,
+    lines: Option<Vec<ShippingLine>>,
+    currency: Currency,
+) -> Result<Money, PayloadError> {
+    const SET: &str = "total_shipping_price_set.shop_money";
+    if let Some(bag) = set.and_then(|s| s.shop_money) {
+        if let Some(code) = bag.currency_code.filter(|c| c.trim() != currency.code()) {
+            return Err(decode::invalid(
+                format!("{SET}.currency_code"),
+                format!("{code} is not the order currency {}", currency.code()),
+            ));
+        }
+        if let Some(DecimalText(amount)) = bag.amount {
+            return money(&amount, currency, &format!("{SET}.amount"));
+        }
+    }
+    let mut total = Money::zero(currency);
+    for (i, line) in lines.into_iter().flatten().enumerate() {
+        let path = format!("shipping_lines[{i}].price");
+        let price = money_or_zero(line.price, currency, &path)?;
+        total.minor = total
+            .minor
+            .checked_add(price.minor)
+            .ok_or_else(|| decode::invalid(&path, "the shipping lines add up to too much"))?;
+    }
+    Ok(total)
 }
 
 fn opt_timestamp(text: Option<String>, path: &str) -> Result<Option<DateTime<Utc>>, PayloadError> {

@@ -409,6 +409,9 @@ fn sandbox_orders_parse_and_verify() {
             .map(|l| l.unit_price.minor * i64::from(l.quantity))
             .sum();
         assert_eq!(order.total.minor, lines_total + 500);
+        // The sandbox charges flat shipping and no tax or discount, and says so.
+        assert_eq!(order.amounts.shipping.minor, 500);
+        assert_eq!(order.amounts.discounts.minor + order.amounts.taxes.minor, 0);
         assert_eq!(
             order.customer.as_ref().unwrap().external_id.is_none(),
             id % 4 == 0

@@ -6,12 +6,14 @@
 //! reported with its JSON path.
 
 use crate::platforms::decode::{
-    currency, display_text, join_names, money, nonzero_id, opt_text, quantity, required,
-    timestamp_utc_naive, DecimalText, ExternalId, NumberText,
+    currency, display_text, join_names, money, money_or_zero, nonzero_id, opt_text, quantity,
+    required, timestamp_utc_naive, DecimalText, ExternalId, NumberText,
 };
 use crate::platforms::PayloadError;
 use chrono::{DateTime, Utc};
-use dropflow_core::intake::{Customer, StoreCancellation, StoreOrder, StoreOrderLine};
+use dropflow_core::intake::{
+    Customer, OrderAmounts, StoreCancellation, StoreOrder, StoreOrderLine,
+};
 use dropflow_core::money::Money;
 use dropflow_core::payment::PaymentStatus;
 use dropflow_core::reference::address::PostalAddress;
@@ -30,6 +32,12 @@ pub(super) struct Order {
     status: Option<String>,
     currency: Option<String>,
     total: Option<DecimalText>,
+    /// Shipping before its tax (`shipping_tax`), discounts before theirs (`discount_tax`);
+    /// `total_tax` is every tax, lines and shipping.
+    shipping_total: Option<DecimalText>,
+    discount_total: Option<DecimalText>,
+    total_tax: Option<DecimalText>,
+    prices_include_tax: Option<bool>,
     customer_id: Option<ExternalId>,
     billing: Option<Billing>,
     shipping: Option<Shipping>,
@@ -206,6 +214,12 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
     let name = format!("#{}", order.number.map_or_else(|| id.clone(), |n| n.0));
     let currency = currency(&required(order.currency, "currency")?, "currency")?;
     let total = money(&required(order.total, "total")?.0, currency, "total")?;
+    let amounts = OrderAmounts {
+        shipping: money_or_zero(order.shipping_total, currency, "shipping_total")?,
+        discounts: money_or_zero(order.discount_total, currency, "discount_total")?,
+        taxes: money_or_zero(order.total_tax, currency, "total_tax")?,
+        taxes_included: order.prices_include_tax.unwrap_or(false),
+    };
 
     let status = OrderStatus::parse(order.status.as_deref());
     let mut payment_status = status.payment_status();
@@ -242,6 +256,7 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
         name,
         currency,
         total,
+        amounts,
         payment_status,
         cancellation,
         customer: to_customer(nonzero_id(order.customer_id), order.billing),
