@@ -551,6 +551,13 @@ impl TestApp {
         expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await
     }
 
+    /// Delivers a WooCommerce webhook signed with the test secret that must be refused as
+    /// unprocessable (422); the refusal's message.
+    pub async fn refused_woo(&self, hook: &WooWebhook) -> String {
+        let response = self.send_woo(hook, WOO_SECRET).await;
+        expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await
+    }
+
     /// Delivers a WooCommerce webhook signed with `secret`.
     pub async fn send_woo(&self, hook: &WooWebhook, secret: &str) -> Response {
         self.post_raw(
