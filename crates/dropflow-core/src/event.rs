@@ -158,6 +158,13 @@ pub enum OrderEvent {
         flag: String,
         resolution: String,
     },
+    /// An after-sale case of the order moved (`core::after_sale`): opened, a refund, the
+    /// return's tracking, a decision, closed…; `step` names it, `detail` says it in words.
+    Case {
+        case_id: String,
+        step: String,
+        detail: String,
+    },
 }
 
 impl OrderEvent {
@@ -191,6 +198,7 @@ impl OrderEvent {
             OrderEvent::OrderEdited { .. } => "order_edited",
             OrderEvent::FlagRaised { .. } => "flag_raised",
             OrderEvent::FlagResolved { .. } => "flag_resolved",
+            OrderEvent::Case { .. } => "case",
         }
     }
 }

@@ -135,6 +135,45 @@ pub struct OrderFacts {
     pub refunded_shipping: Money,
 }
 
+/// What an order's other cases already hold: the units they claim per line (a declined case
+/// frees its units) and the refund they plan or made, so two cases never refund the same
+/// money or claim the same unit twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claimed {
+    /// Units per store line id.
+    pub units: std::collections::BTreeMap<String, u32>,
+    /// Refund of goods planned or made, in minor units of the order's currency.
+    pub goods_minor: i64,
+    pub shipping_minor: i64,
+}
+
+/// Sums what the given cases (every case of one order) hold.
+pub fn claimed<'a>(cases: impl IntoIterator<Item = (&'a CaseState, &'a [CaseLine])>) -> Claimed {
+    let mut held = Claimed::default();
+    for (state, lines) in cases {
+        if matches!(state.customer, CustomerSide::Declined { .. }) {
+            continue;
+        }
+        for line in lines {
+            let units = held.units.entry(line.line_id.clone()).or_default();
+            *units = units.saturating_add(line.quantity);
+        }
+        let made: i64 = state.refunds.iter().map(|r| r.amount.minor).sum();
+        match &state.resolution {
+            // A refund case reserves what it plans even before the store pays it; a refund
+            // larger than planned (made in the store) counts as made.
+            Resolution::Refund {
+                goods, shipping, ..
+            } => {
+                held.shipping_minor += shipping.minor;
+                held.goods_minor += goods.minor.max(made - shipping.minor);
+            }
+            _ => held.goods_minor += made,
+        }
+    }
+    held
+}
+
 /// Some units of one line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseLine {
@@ -637,7 +676,14 @@ pub fn apply(state: &CaseState, event: CaseEvent) -> Result<Applied, CaseConflic
             _ => return Err(not_now("no replacement was ordered")),
         },
         CaseEvent::Declined { note } => match state.customer {
-            CustomerSide::Pending => next.customer = CustomerSide::Declined { note },
+            CustomerSide::Pending => {
+                next.customer = CustomerSide::Declined { note };
+                // A claim the merchant refuses is nothing to ask the supplier for; one already
+                // asked keeps its answer coming.
+                if matches!(state.supplier, SupplierSide::NotAsked) {
+                    next.supplier = SupplierSide::NotNeeded;
+                }
+            }
             _ => return Err(not_now("the customer's side is already settled")),
         },
         CaseEvent::Close { at_ms, note } => {

@@ -498,3 +498,60 @@ proptest! {
         prop_assert_eq!(accepted, asked >= 1 && asked <= shipped.saturating_sub(claimed));
     }
 }
+
+#[test]
+fn other_cases_hold_their_units_and_refunds_until_declined() {
+    let lines = vec![CaseLine {
+        line_id: "L1".into(),
+        quantity: 2,
+    }];
+    let refunding = open(&order(), &request(&[("L1", 2)], refund(1_000, 200, false)))
+        .unwrap()
+        .state;
+    let reship = open(&order(), &request(&[("L1", 1)], Resolution::Reship))
+        .unwrap()
+        .state;
+    let one = vec![CaseLine {
+        line_id: "L1".into(),
+        quantity: 1,
+    }];
+    let held = claimed([(&refunding, lines.as_slice()), (&reship, one.as_slice())]);
+    assert_eq!(held.units.get("L1"), Some(&3));
+    assert_eq!((held.goods_minor, held.shipping_minor), (1_000, 200));
+
+    let declined = step(
+        &reship,
+        CaseEvent::Declined {
+            note: "photos show no damage".into(),
+        },
+    );
+    let held = claimed([(&refunding, lines.as_slice()), (&declined, one.as_slice())]);
+    assert_eq!(held.units.get("L1"), Some(&2));
+
+    // A store refund larger than the case planned counts as made.
+    let overpaid = step(
+        &refunding,
+        CaseEvent::CustomerRefunded {
+            refund_id: "r1".into(),
+            amount: usd_amount(1_500),
+        },
+    );
+    let held = claimed([(&overpaid, lines.as_slice())]);
+    assert_eq!((held.goods_minor, held.shipping_minor), (1_300, 200));
+}
+
+#[test]
+fn a_declined_claim_asks_the_supplier_nothing() {
+    let opened = open(&order(), &request(&[("L1", 1)], Resolution::Reship))
+        .unwrap()
+        .state;
+    assert_eq!(opened.supplier, SupplierSide::NotAsked);
+    let declined = step(
+        &opened,
+        CaseEvent::Declined {
+            note: "delivered per the carrier".into(),
+        },
+    );
+    assert_eq!(declined.supplier, SupplierSide::NotNeeded);
+    assert!(next_steps(&declined).is_empty());
+}

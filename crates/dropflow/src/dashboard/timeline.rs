@@ -162,6 +162,9 @@ pub fn sentence(kind: &str, detail: &Value) -> String {
         OrderEvent::FlagResolved { flag, resolution } => {
             format!("Settled ({}): {resolution}", view::words(&flag))
         }
+        OrderEvent::Case { step, detail, .. } => {
+            with_detail(format!("Case: {}", view::words(&step)), &detail)
+        }
     }
 }
 

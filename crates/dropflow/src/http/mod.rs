@@ -147,7 +147,8 @@ pub fn routes() -> Router<HttpState> {
         .route("/jobs", get(api::jobs::list))
         .route("/jobs/{id}/retry", post(api::jobs::retry))
         .route("/openapi.json", get(openapi::document))
-        .merge(api::warehouse::routes());
+        .merge(api::warehouse::routes())
+        .merge(api::cases::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(webhooks::routes())

@@ -71,6 +71,11 @@ use utoipa::{Modify, OpenApi};
         super::api::webhook_endpoints::list,
         super::api::webhook_endpoints::delete,
         super::api::webhook_endpoints::replay,
+        super::api::cases::open,
+        super::api::cases::of_order,
+        super::api::cases::list,
+        super::api::cases::show,
+        super::api::cases::step,
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -42,6 +42,8 @@ pub mod wallet;
 /// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
 /// decisions, carrier and fee.
 pub mod warehouse;
+/// After-sale cases: open one for shipped lines, record its return and decisions, list them.
+pub mod cases;
 
 pub use caller::Caller;
 pub use error::ActionError;

@@ -220,6 +220,29 @@ async fn manual_supplier_order(
     Ok(so)
 }
 
+/// A tracking number a person typed, normalised and checked: 5 to 50 letters and digits, and
+/// the check digit of its courier unless the person knowingly accepts an unverified number.
+pub(crate) fn checked_tracking_number(
+    raw: &str,
+    accept_unverified: bool,
+) -> Result<String, ActionError> {
+    let number = dropflow_core::tracking::normalise(raw);
+    if number.len() < 5 || number.len() > 50 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ActionError::Unprocessable(
+            "tracking_number: must be 5 to 50 letters and digits".into(),
+        ));
+    }
+    let (check, courier, _) = parcel_rules::check_number(&number);
+    if check == "invalid" && !accept_unverified {
+        return Err(ActionError::Unprocessable(format!(
+            "tracking_number: fails the check digit of {}: check it for a typo (or send \
+             accept_unverified: true to record it without sending it to the store)",
+            courier.unwrap_or("its courier")
+        )));
+    }
+    Ok(number)
+}
+
 /// Records a parcel on a supplier order and moves it to shipped once every line bought has
 /// shipped; returns the order it belongs to. Idempotent per tracking number; concurrent calls
 /// take turns on the order's lock, so one wins and the others see its parcel.
@@ -230,20 +253,7 @@ pub async fn ship_supplier_order(
     input: ShipInput,
 ) -> Result<OrderId, ActionError> {
     let so = scoped_supplier_order(ctx, caller, id).await?;
-    let number = dropflow_core::tracking::normalise(&input.tracking_number);
-    if number.len() < 5 || number.len() > 50 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(ActionError::Unprocessable(
-            "tracking_number: must be 5 to 50 letters and digits".into(),
-        ));
-    }
-    let (check, courier, _) = parcel_rules::check_number(&number);
-    if check == "invalid" && !input.accept_unverified {
-        return Err(ActionError::Unprocessable(format!(
-            "tracking_number: fails the check digit of {}: check it for a typo (or send \
-             accept_unverified: true to record it without sending it to the store)",
-            courier.unwrap_or("its courier")
-        )));
-    }
+    let number = checked_tracking_number(&input.tracking_number, input.accept_unverified)?;
     let internal = |e: anyhow::Error| ActionError::Internal(e.to_string());
     let now = Utc::now();
     let actor = Actor::Merchant(caller.actor.clone());

@@ -56,6 +56,8 @@ pub mod warehouse;
 pub mod warehouse_queues;
 /// Changes after a purchase that a person settles (Needs Attention).
 pub mod flags;
+/// After-sale cases: returns, refunds, reships, exchanges; what an order shipped per line.
+pub mod cases;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

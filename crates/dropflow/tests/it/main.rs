@@ -9,6 +9,7 @@ mod api_orders;
 mod api_stores;
 mod bad_input;
 mod browser;
+mod cases;
 mod cli;
 mod concurrency;
 mod dashboard_pages;

@@ -28,6 +28,8 @@ pub mod webhook_endpoints;
 /// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
 /// view, decisions, carrier and fee.
 pub mod warehouse;
+/// After-sale cases: open, list, read, record a step.
+pub mod cases;
 
 use crate::http::error::ApiError;
 use crate::http::extract::ApiPath;

@@ -1,0 +1,444 @@
+//! After-sale cases opened by the merchant (issue 14, first door): a case claims only units
+//! that shipped and no other case holds, a refund no more than what is left to refund;
+//! every refusal names the line or amount and writes nothing; the return is followed step by
+//! step on the order's timeline; concurrent openings claim each unit once; another account
+//! sees none of it.
+
+use crate::support::cj_world::{cj_shop, map_to_manual};
+use crate::support::*;
+use dropflow::storage::accounts::{self, Role};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A paid Shopify order: line A (2 units) bought from vendor A, line B (1 unit) from
+/// vendor B, both handed over.
+async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
+    let mut order = paid_order(number, &format!("#{number}"));
+    let mut a = order["line_items"][0].clone();
+    a["quantity"] = json!(2);
+    a["current_quantity"] = json!(2);
+    let mut b = a.clone();
+    b["id"] = json!(a["id"].as_u64().expect("line id") + 1_000);
+    b["variant_id"] = json!(a["variant_id"].as_u64().expect("variant id") + 1_000);
+    b["sku"] = json!("SKU-B");
+    b["title"] = json!("Second item");
+    b["quantity"] = json!(1);
+    b["current_quantity"] = json!(1);
+    order["line_items"] = json!([a.clone(), b.clone()]);
+    map_to_manual(app, store, &a["variant_id"], "vendor-a").await;
+    map_to_manual(app, store, &b["variant_id"], "vendor-b").await;
+    let token = vendor_token(app, &format!("a{number}@vendor.test"), "vendor-a").await;
+    let id = app.create_order(&order).await;
+    let both = eventually(WAIT, || async {
+        app.supplier_orders(&id)
+            .await
+            .iter()
+            .filter(|p| p["status"] == json!("awaiting_shipment"))
+            .count()
+            == 2
+    })
+    .await;
+    assert!(both, "both purchases handed over");
+    let purchase = app
+        .supplier_orders(&id)
+        .await
+        .into_iter()
+        .find(|p| p["supplier_account"] == json!("vendor-a") && p["status"] != json!("cancelled"))
+        .and_then(|p| p["id"].as_str().map(str::to_string))
+        .expect("vendor A's purchase");
+    let unit_price = line_a_price(app, &id).await;
+    World {
+        order: id,
+        line_a: a["id"].to_string(),
+        line_b: b["id"].to_string(),
+        unit_price,
+        purchase_a: purchase,
+        vendor_a: token,
+    }
+}
+
+struct World {
+    order: String,
+    line_a: String,
+    line_b: String,
+    /// Line A's unit price, a decimal string.
+    unit_price: String,
+    purchase_a: String,
+    vendor_a: String,
+}
+
+async fn line_a_price(app: &TestApp, order: &str) -> String {
+    let detail = app.order_detail(order).await;
+    let minor = detail["lines"][0]["unit_price_minor"]
+        .as_i64()
+        .expect("unit price");
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+/// Vendor A ships `units` of line A in one parcel numbered `serial`.
+async fn ship_line_a(app: &TestApp, world: &World, units: u32, serial: u64) {
+    let number = dropflow_core::tracking::s10_number("RR", serial, "CN");
+    let body = json!({ "tracking_number": number,
+        "lines": [{ "line_id": world.line_a, "quantity": units }] });
+    let response = app
+        .post_as(
+            &world.vendor_a,
+            &format!("/api/v1/supplier-orders/{}/ship", world.purchase_a),
+            &body,
+        )
+        .await;
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+fn refund_case(line: &str, quantity: u32, goods: &str, with_return: bool) -> Value {
+    json!({ "reason": "damaged", "lines": [{ "line_id": line, "quantity": quantity }],
+        "resolution": { "kind": "refund", "goods": goods, "with_return": with_return },
+        "note": "arrived cracked" })
+}
+
+async fn open(app: &TestApp, order: &str, body: &Value) -> reqwest::Response {
+    app.api_post(&format!("/api/v1/orders/{order}/cases"), body)
+        .await
+}
+
+async fn step(app: &TestApp, case: &str, body: Value) -> reqwest::Response {
+    app.api_post(&format!("/api/v1/cases/{case}/events"), &body)
+        .await
+}
+
+#[tokio::test]
+async fn a_case_claims_only_shipped_unclaimed_units_and_every_refusal_names_what_and_writes_nothing(
+) {
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_714_001).await;
+    ship_line_a(&app, &world, 1, 10_000_001).await;
+    let price = &world.unit_price;
+
+    let refusals = [
+        (
+            refund_case(&world.line_b, 1, "1.00", false),
+            format!("line {}", world.line_b),
+        ),
+        (
+            refund_case(&world.line_a, 2, "1.00", false),
+            "only 1 of it can be claimed (1 shipped, 0 in other cases)".to_string(),
+        ),
+        (
+            refund_case("999", 1, "1.00", false),
+            "line 999: not in this order".to_string(),
+        ),
+        (
+            refund_case(&world.line_a, 0, "1.00", false),
+            "quantity must be at least 1".to_string(),
+        ),
+        (
+            refund_case(&world.line_a, 1, "100000.00", false),
+            "refund.goods".to_string(),
+        ),
+        (
+            refund_case(&world.line_a, 1, "1.001", false),
+            "resolution.goods".to_string(),
+        ),
+        (
+            json!({ "reason": "bored", "lines": [{ "line_id": world.line_a, "quantity": 1 }],
+                "resolution": { "kind": "reship" } }),
+            "reason".to_string(),
+        ),
+        (
+            json!({ "reason": "wrong_item", "lines": [{ "line_id": world.line_a, "quantity": 1 }],
+                "resolution": { "kind": "exchange", "variant_id": " " } }),
+            "exchange".to_string(),
+        ),
+    ];
+    for (body, named) in &refusals {
+        let message = expect_error(
+            open(&app, &world.order, body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+        )
+        .await;
+        assert!(message.contains(named.as_str()), "{body}: {message}");
+    }
+    assert_eq!(app.rows("cases").await, 0, "a refused case writes nothing");
+    assert_eq!(app.rows("case_lines").await, 0);
+
+    // The shipped unit, refunded at its price after it comes back.
+    let case = expect_json(
+        open(
+            &app,
+            &world.order,
+            &refund_case(&world.line_a, 1, price, true),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = case["id"].as_str().expect("case id").to_string();
+    assert_eq!(case["resolution"], json!("refund"));
+    assert_eq!(case["terms"]["goods"], json!(price));
+    assert_eq!(case["lines"][0]["line_id"], json!(world.line_a));
+    assert_eq!(case["return"]["state"], json!("awaited"));
+    assert_eq!(case["next_steps"][0], json!("await_return"));
+    assert!(case["opened_by"].as_str().unwrap().starts_with("merchant:"));
+
+    // The unit is now held by that case.
+    let again = expect_error(
+        open(
+            &app,
+            &world.order,
+            &refund_case(&world.line_a, 1, "1.00", false),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    assert!(again.contains("1 in other cases"), "{again}");
+
+    // The return, step by step; a bad tracking number is named and changes nothing.
+    let bad = expect_error(
+        step(
+            &app,
+            &id,
+            json!({"event": "return_shipped", "tracking_number": "RR123456780CN"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    assert!(bad.contains("tracking_number"), "{bad}");
+    let parcel = dropflow_core::tracking::s10_number("RR", 10_000_002, "CN");
+    let moved = expect_json(
+        step(
+            &app,
+            &id,
+            json!({"event": "return_shipped", "tracking_number": parcel}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(moved["return"]["state"], json!("in_transit"));
+    let decide = step(
+        &app,
+        &id,
+        json!({"event": "decide", "resolution": {"kind": "reship"}}),
+    )
+    .await;
+    expect_error(decide, StatusCode::CONFLICT, "conflict").await;
+    for _ in 0..2 {
+        let delivered = expect_json(
+            step(&app, &id, json!({"event": "return_delivered"})).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(delivered["return"]["state"], json!("delivered"));
+    }
+    let settled = expect_json(
+        step(
+            &app,
+            &id,
+            json!({"event": "return_settled", "restocked": true}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(settled["return"]["state"], json!("restocked"));
+    assert_eq!(settled["next_steps"][0], json!("refund_customer"));
+    // Work is left (the refund): closing needs a note.
+    expect_error(
+        step(&app, &id, json!({"event": "close"})).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+
+    // Each step is on the order's timeline once, with who did it.
+    let detail = app.order_detail(&world.order).await;
+    let steps: Vec<String> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == json!("case"))
+        .map(|e| {
+            assert!(e["actor"].as_str().unwrap().starts_with("merchant:"), "{e}");
+            e["detail"]["step"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        steps.iter().filter(|s| *s == "return_delivered").count(),
+        1,
+        "{steps:?}"
+    );
+    for expected in ["opened", "return_shipped", "return_settled"] {
+        assert!(steps.iter().any(|s| s == expected), "{expected}: {steps:?}");
+    }
+
+    // The Returns tab: the open case and its count.
+    let page = app.api_json("/api/v1/cases").await;
+    assert_eq!(page["counts"]["open"], json!(1));
+    assert_eq!(page["counts"]["open_by_resolution"]["refund"], json!(1));
+    assert_eq!(page["cases"][0]["id"], json!(id));
+    let of_order = app
+        .api_json(&format!("/api/v1/orders/{}/cases", world.order))
+        .await;
+    assert_eq!(of_order.as_array().map(Vec::len), Some(1));
+    app.allow_pending_jobs();
+}
+
+#[tokio::test]
+async fn a_declined_case_frees_its_units_and_a_closed_case_takes_no_more_steps() {
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_714_002).await;
+    ship_line_a(&app, &world, 2, 10_000_011).await;
+    let reship = json!({ "reason": "not_received",
+        "lines": [{ "line_id": world.line_a, "quantity": 2 }],
+        "resolution": { "kind": "reship" } });
+    let first = expect_json(open(&app, &world.order, &reship).await, StatusCode::CREATED).await;
+    let id = first["id"].as_str().unwrap().to_string();
+    expect_error(
+        open(&app, &world.order, &reship).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    expect_error(
+        step(&app, &id, json!({"event": "decline", "note": "  "})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    let declined = expect_json(
+        step(
+            &app,
+            &id,
+            json!({"event": "decline", "note": "the carrier shows it delivered"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(declined["customer"]["state"], json!("declined"));
+    let closed = expect_json(
+        step(&app, &id, json!({"event": "close"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(closed["closed_at"].is_string(), "{closed}");
+    expect_error(
+        step(&app, &id, json!({"event": "return_delivered"})).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    // Declined, its units are free again.
+    expect_json(open(&app, &world.order, &reship).await, StatusCode::CREATED).await;
+    let page = app.api_json("/api/v1/cases?status=all").await;
+    assert_eq!(page["counts"]["closed"], json!(1));
+    assert_eq!(page["counts"]["open"], json!(1));
+    app.allow_pending_jobs();
+}
+
+#[tokio::test]
+async fn concurrent_openings_claim_each_shipped_unit_once() {
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_714_003).await;
+    ship_line_a(&app, &world, 2, 10_000_021).await;
+    let body = refund_case(&world.line_a, 1, "0.01", false);
+    let attempts = (0..6).map(|_| open(&app, &world.order, &body));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 2, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::UNPROCESSABLE_ENTITY),
+        "{statuses:?}"
+    );
+    assert_eq!(app.rows("cases").await, 2);
+    app.allow_pending_jobs();
+}
+
+#[tokio::test]
+async fn another_account_or_a_vendor_sees_and_changes_no_case() {
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_714_004).await;
+    ship_line_a(&app, &world, 1, 10_000_031).await;
+    let case = expect_json(
+        open(
+            &app,
+            &world.order,
+            &refund_case(&world.line_a, 1, "0.50", true),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = case["id"].as_str().unwrap();
+    let other = accounts::create_account(&app.db, "tenant-cases")
+        .await
+        .expect("account");
+    let outsider = user_token(&app, &other, "owner@cases-b.example", Role::Owner, &[]).await;
+    for path in [
+        format!("/api/v1/cases/{id}"),
+        format!("/api/v1/orders/{}/cases", world.order),
+    ] {
+        expect_error(
+            app.get_as(&outsider, &path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    expect_error(
+        app.post_as(
+            &outsider,
+            &format!("/api/v1/cases/{id}/events"),
+            &json!({"event": "return_delivered"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        app.post_as(
+            &outsider,
+            &format!("/api/v1/orders/{}/cases", world.order),
+            &refund_case(&world.line_a, 1, "0.50", true),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let listed = expect_json(
+        app.get_as(&outsider, "/api/v1/cases?status=all").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["cases"], json!([]));
+    assert_eq!(listed["counts"]["open"], json!(0));
+    expect_error(
+        app.get_as(&world.vendor_a, &format!("/api/v1/cases/{id}"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let unchanged = app.api_json(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(unchanged["return"]["state"], json!("awaited"));
+    app.allow_pending_jobs();
+}
