@@ -329,6 +329,95 @@ pub fn open(order: &OrderFacts, request: &CaseRequest) -> Result<Opening, CasePr
     Ok(Opening { state, lines_value })
 }
 
+/// A refund made in the store (by a person there, or by the store's return flow), as its
+/// webhook tells it: which units went back, what the customer got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRefund {
+    /// The store's refund id: the case's reference, so a delivery repeated opens one case.
+    pub refund_id: String,
+    /// The store's id of the order.
+    pub order_external_id: String,
+    /// Units refunded per store line (none for a refund of money only).
+    pub lines: Vec<CaseLine>,
+    /// The currency of the money below; `None` when the refund moved no money (a restock
+    /// only), whose amounts are then 0.
+    pub currency: Option<Currency>,
+    /// What the customer got back in all (successful refund transactions), in minor units.
+    pub total_minor: i64,
+    /// Of which shipping.
+    pub shipping_minor: i64,
+    /// The store's return this refund settles, when it settles one: the goods come back.
+    pub return_id: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The case a store refund becomes: already refunded on the customer side, the supplier
+/// still to be asked. Only units that shipped and no other case holds are claimed (a refund
+/// of unshipped units is a cancellation, handled with the order); `None` when the refund
+/// claims no shipped unit. Money in another currency than the order's is refused.
+pub fn from_store_refund(
+    order: &OrderFacts,
+    refund: &StoreRefund,
+) -> Result<Option<(Vec<CaseLine>, CaseState)>, CaseProblem> {
+    if let Some(currency) = refund.currency.filter(|c| *c != order.currency) {
+        return Err(CaseProblem::WrongCurrency {
+            field: "refund",
+            given: currency.code().to_string(),
+            order: order.currency.code().to_string(),
+        });
+    }
+    let lines: Vec<CaseLine> = refund
+        .lines
+        .iter()
+        .filter_map(|line| {
+            let facts = order.lines.iter().find(|l| l.line_id == line.line_id)?;
+            let open = facts.shipped.saturating_sub(facts.claimed);
+            let quantity = line.quantity.min(open);
+            (quantity > 0).then(|| CaseLine {
+                line_id: line.line_id.clone(),
+                quantity,
+            })
+        })
+        .collect();
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let goods = Money::new(
+        (refund.total_minor - refund.shipping_minor).max(0),
+        order.currency,
+    );
+    let with_return = refund.return_id.is_some();
+    let state = CaseState {
+        currency: order.currency,
+        reason: CaseReason::Other,
+        resolution: Resolution::Refund {
+            goods,
+            shipping: Money::new(refund.shipping_minor, order.currency),
+            with_return,
+        },
+        customer: CustomerSide::Refunded,
+        ret: if with_return {
+            ReturnLeg::Awaited
+        } else {
+            ReturnLeg::NotNeeded
+        },
+        // Why the customer was refunded is the merchant's to tell: the supplier is asked or
+        // the case closed with a note.
+        supplier: SupplierSide::NotAsked,
+        refunds: (refund.total_minor > 0)
+            .then(|| Movement {
+                reference: refund.refund_id.clone(),
+                amount: Money::new(refund.total_minor, order.currency),
+            })
+            .into_iter()
+            .collect(),
+        credits: Vec::new(),
+        replacement_cost: None,
+        closed: None,
+    };
+    Ok(Some((lines, state)))
+}
+
 fn check_amount(
     order: &OrderFacts,
     field: &'static str,

@@ -555,3 +555,88 @@ fn a_declined_claim_asks_the_supplier_nothing() {
     assert_eq!(declined.supplier, SupplierSide::NotNeeded);
     assert!(next_steps(&declined).is_empty());
 }
+
+fn store_refund(lines: &[(&str, u32)], total: i64, shipping: i64) -> StoreRefund {
+    StoreRefund {
+        refund_id: "929361472".into(),
+        order_external_id: "450789469".into(),
+        lines: lines
+            .iter()
+            .map(|(id, q)| CaseLine {
+                line_id: (*id).into(),
+                quantity: *q,
+            })
+            .collect(),
+        currency: Some(usd()),
+        total_minor: total,
+        shipping_minor: shipping,
+        return_id: None,
+        note: None,
+    }
+}
+
+#[test]
+fn a_store_refund_claims_only_shipped_open_units_and_is_refunded_already() {
+    // L1: 3 shipped, 1 claimed elsewhere → 2 open; L2: 1 shipped.
+    let (lines, state) =
+        from_store_refund(&order(), &store_refund(&[("L1", 3), ("L2", 1)], 3_500, 500))
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        lines,
+        vec![
+            CaseLine {
+                line_id: "L1".into(),
+                quantity: 2
+            },
+            CaseLine {
+                line_id: "L2".into(),
+                quantity: 1
+            }
+        ]
+    );
+    assert_eq!(state.customer, CustomerSide::Refunded);
+    assert_eq!(state.supplier, SupplierSide::NotAsked);
+    assert_eq!(
+        state.resolution,
+        Resolution::Refund {
+            goods: usd_amount(3_000),
+            shipping: usd_amount(500),
+            with_return: false
+        }
+    );
+    assert_eq!(CaseMoney::of(&state).refunded, usd_amount(3_500));
+    // The same refund delivered again is the same fact.
+    assert_eq!(
+        apply(
+            &state,
+            CaseEvent::CustomerRefunded {
+                refund_id: "929361472".into(),
+                amount: usd_amount(3_500)
+            }
+        ),
+        Ok(Applied::Unchanged)
+    );
+    // Unshipped units and unknown lines are not a case.
+    let mut unshipped = order();
+    unshipped.lines[1].shipped = 0;
+    assert_eq!(
+        from_store_refund(&unshipped, &store_refund(&[("L2", 1), ("L9", 1)], 800, 0)),
+        Ok(None)
+    );
+    let mut in_euros = store_refund(&[("L1", 1)], 100, 0);
+    in_euros.currency = Currency::from_code("EUR").ok();
+    assert!(matches!(
+        from_store_refund(&order(), &in_euros),
+        Err(CaseProblem::WrongCurrency { .. })
+    ));
+    // A refund settling a store return waits for the goods.
+    let mut returned = store_refund(&[("L1", 1)], 1_250, 0);
+    returned.return_id = Some("6701154584".into());
+    let (_, state) = from_store_refund(&order(), &returned).unwrap().unwrap();
+    assert_eq!(state.ret, ReturnLeg::Awaited);
+    assert_eq!(
+        next_steps(&state),
+        vec![Step::AwaitReturn, Step::AskSupplier]
+    );
+}

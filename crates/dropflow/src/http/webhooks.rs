@@ -2,7 +2,9 @@
 //! platform's [`StorePlatform`] connector. Order of checks, each failing before anything is
 //! stored: required headers (400; a platform's unsigned test delivery is answered `pong`),
 //! known store (404), signature over the raw body (401), a topic that carries an order (200
-//! `ignored` otherwise), a non-empty body (400), parseable order (422). Then the delivery goes
+//! `ignored` otherwise; a refund made in the store becomes an after-sale case,
+//! [`crate::services::cases::record_store_refund`]), a non-empty body (400), parseable order
+//! (422). Then the delivery goes
 //! to the group-commit writer and we answer 200 only after it is on disk; if the
 //! commit does not happen within the deadline we answer 503 so the store retries (a retry of a
 //! delivery that did commit meanwhile is dropped as a duplicate).
@@ -12,6 +14,7 @@ use super::extract::RawBody;
 use super::HttpState;
 use crate::ingest::{Delivery, IngestError, Outcome};
 use crate::platforms::{registry, Incoming, StorePlatform, WebhookHeaders};
+use crate::services::cases::{self, StoreRefundOutcome};
 use crate::storage::stores::Store;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -23,7 +26,8 @@ use serde::Serialize;
 /// What a webhook answer says (platforms only look at the status code; this is for people).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookAck {
-    /// `created`, `updated`, `stale`, `duplicate`, `ignored` or `pong`.
+    /// `created`, `updated`, `stale`, `duplicate`, `ignored`, `pong`, or `case` (a store
+    /// refund opened an after-sale case).
     pub status: &'static str,
     pub order_id: Option<String>,
 }
@@ -65,6 +69,9 @@ async fn receive(
     .await?;
 
     let topic = envelope.topic;
+    if platform.carries_refund(topic) {
+        return store_refund(&state, platform, &store, &body).await;
+    }
     if !platform.carries_order(topic) {
         tracing::info!(
             platform = platform.platform().as_str(),
@@ -81,6 +88,32 @@ async fn receive(
         .and_then(|order| state.intake.check(&order).map(|()| order))
         .map_err(|e| ApiError::Unprocessable(format!("not a {} order: {e}", platform.title())))?;
     submit(&state, &store, envelope.dedup_key, topic, &body, order).await
+}
+
+/// A refund made in the store: an after-sale case, written at once (refunds are rare next to
+/// orders; they do not go through the group commit).
+async fn store_refund(
+    state: &HttpState,
+    platform: &'static dyn StorePlatform,
+    store: &Store,
+    body: &[u8],
+) -> Result<Json<WebhookAck>, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the webhook body is empty".into()));
+    }
+    let refund = platform
+        .parse_refund(body)
+        .map_err(|e| ApiError::Unprocessable(format!("not a {} refund: {e}", platform.title())))?;
+    let outcome =
+        cases::record_store_refund(&state.ctx, store.id, platform.platform().as_str(), &refund)
+            .await?;
+    Ok(match outcome {
+        StoreRefundOutcome::Opened { order_id, .. } => ack("case", Some(order_id.to_string())),
+        StoreRefundOutcome::Duplicate { order_id } => ack("duplicate", Some(order_id.to_string())),
+        StoreRefundOutcome::NotACase { order_id } => {
+            ack("ignored", order_id.map(|id| id.to_string()))
+        }
+    })
 }
 
 async fn submit(

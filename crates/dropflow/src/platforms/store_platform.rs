@@ -5,6 +5,7 @@ use super::admin::{StoreAdmin, StoreApiError};
 use super::PayloadError;
 use crate::storage::settings::AdminAccess;
 use axum::http::HeaderMap;
+use dropflow_core::after_sale::StoreRefund;
 use dropflow_core::intake::{Platform, StoreOrder};
 use futures::future::BoxFuture;
 use std::sync::Arc;
@@ -50,6 +51,21 @@ pub trait StorePlatform: Send + Sync {
 
     /// The order in a delivery's body, as our normalised [`StoreOrder`].
     fn parse_order(&self, body: &[u8]) -> Result<StoreOrder, PayloadError>;
+
+    /// Whether a delivery of `topic` is a refund made in the store, which
+    /// [`parse_refund`](Self::parse_refund) reads and the route turns into an after-sale case.
+    /// Platforms that tell refunds only inside the order (WooCommerce) answer `false`.
+    fn carries_refund(&self, _topic: &str) -> bool {
+        false
+    }
+
+    /// The refund in a delivery's body.
+    fn parse_refund(&self, _body: &[u8]) -> Result<StoreRefund, PayloadError> {
+        Err(PayloadError::Invalid {
+            path: String::new(),
+            reason: format!("{} sends no refund deliveries", self.title()),
+        })
+    }
 
     /// Whether `domain` (already normalised: lower case, no scheme, no trailing `/`) is a
     /// store address on this platform, the key its webhooks name the store by; `Err` says

@@ -12,10 +12,10 @@ use crate::storage::orders;
 use chrono::{DateTime, Utc};
 use dropflow_core::after_sale::{
     self as core, Applied, CaseEvent, CaseLine, CaseMoney, CaseReason, CaseRequest, CaseState,
-    OrderFacts, OrderLineFacts, Resolution,
+    OrderFacts, OrderLineFacts, Resolution, StoreRefund,
 };
 use dropflow_core::event::{Actor, OrderEvent};
-use dropflow_core::ids::OrderId;
+use dropflow_core::ids::{OrderId, StoreId};
 use dropflow_core::lifecycle::Command;
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
@@ -232,16 +232,7 @@ pub async fn open(
     let facts = order_facts(&detail, currency, &shipped, &others);
     let opening =
         core::open(&facts, &request).map_err(|e| ActionError::Unprocessable(e.to_string()))?;
-    let positions: BTreeMap<&str, i64> = detail
-        .lines
-        .iter()
-        .map(|l| (l.external_id.as_str(), l.position))
-        .collect();
-    let lines: Vec<(i64, u32)> = request
-        .lines
-        .iter()
-        .filter_map(|l| positions.get(l.line_id.as_str()).map(|p| (*p, l.quantity)))
-        .collect();
+    let lines = positions(&detail, &request.lines);
     let actor = Actor::Merchant(caller.actor.clone());
     let case_id = store::insert(
         &mut tx,
@@ -276,6 +267,107 @@ pub async fn open(
         .map_err(crate::storage::StorageError::from)?;
     tracing::info!(order.id = %order_id, case.id = %case_id, "case opened");
     show(ctx, caller, &case_id).await
+}
+
+/// What a store refund delivery came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreRefundOutcome {
+    /// A case opened, already refunded on the customer's side (its id).
+    Opened { order_id: OrderId, case_id: String },
+    /// The refund was recorded before (a repeated delivery): nothing written.
+    Duplicate { order_id: OrderId },
+    /// Not a case: the order is not one dropflow took, or the refund claims no shipped unit
+    /// (a refund before shipping is a cancellation, which the order's own update carries).
+    NotACase { order_id: Option<OrderId> },
+}
+
+/// A refund made in the store becomes a case resolved on the customer side, so the supplier
+/// side still gets its follow-up. Idempotent per store refund id.
+pub async fn record_store_refund(
+    ctx: &Context,
+    store_id: StoreId,
+    platform: &str,
+    refund: &StoreRefund,
+) -> Result<StoreRefundOutcome, ActionError> {
+    let mut tx = ctx.db.begin().await?;
+    let found =
+        orders::find_many_for_update(&mut tx, store_id, &[refund.order_external_id.as_str()])
+            .await?;
+    let Some((_, order)) = found.into_iter().next() else {
+        return Ok(StoreRefundOutcome::NotACase { order_id: None });
+    };
+    let order_id = order.id;
+    orders::lock(&mut tx, order_id).await?;
+    let reference = format!("refund:{}", refund.refund_id);
+    if store::by_store_reference(&mut tx, store_id, &reference)
+        .await?
+        .is_some()
+    {
+        return Ok(StoreRefundOutcome::Duplicate { order_id });
+    }
+    let detail = orders::get(&ctx.db, order_id)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("order {order_id} not found")))?;
+    let currency = order_currency(&detail.summary.currency)?;
+    let others = store::for_order_in(&mut tx, order_id).await?;
+    let shipped = store::shipped_per_line(&mut tx, order_id).await?;
+    let facts = order_facts(&detail, currency, &shipped, &others);
+    let Some((lines, state)) = core::from_store_refund(&facts, refund)
+        .map_err(|e| ActionError::Unprocessable(e.to_string()))?
+    else {
+        return Ok(StoreRefundOutcome::NotACase {
+            order_id: Some(order_id),
+        });
+    };
+    let lines = positions(&detail, &lines);
+    let actor = Actor::Store(platform.to_string());
+    let case_id = store::insert(
+        &mut tx,
+        &NewCase {
+            order_id,
+            store_id,
+            state: &state,
+            lines: &lines,
+            note: refund.note.as_deref(),
+            opened_by: &actor.label(),
+            store_reference: Some(&reference),
+        },
+    )
+    .await?;
+    let money = CaseMoney::of(&state).refunded;
+    record(
+        &mut tx,
+        order_id,
+        &case_id,
+        "opened",
+        format!(
+            "refunded in the store: {} {} for {} unit(s)",
+            money.to_decimal_string(),
+            currency.code(),
+            lines.iter().map(|(_, q)| q).sum::<u32>()
+        ),
+        actor,
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    tracing::info!(order.id = %order_id, case.id = %case_id, "case opened by a store refund");
+    Ok(StoreRefundOutcome::Opened { order_id, case_id })
+}
+
+/// The order line positions of case lines named by store line id.
+fn positions(detail: &orders::OrderDetail, lines: &[CaseLine]) -> Vec<(i64, u32)> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            detail
+                .lines
+                .iter()
+                .find(|l| l.external_id == line.line_id)
+                .map(|l| (l.position, line.quantity))
+        })
+        .collect()
 }
 
 /// Records one step of a case; its view afterwards. The same step twice (the return

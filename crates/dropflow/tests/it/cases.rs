@@ -2,7 +2,8 @@
 //! that shipped and no other case holds, a refund no more than what is left to refund;
 //! every refusal names the line or amount and writes nothing; the return is followed step by
 //! step on the order's timeline; concurrent openings claim each unit once; another account
-//! sees none of it.
+//! sees none of it. A refund made in the store (Shopify `refunds/create`) becomes a case
+//! already refunded on the customer's side, once however often it is delivered.
 
 use crate::support::cj_world::{cj_shop, map_to_manual};
 use crate::support::*;
@@ -51,6 +52,7 @@ async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
         .expect("vendor A's purchase");
     let unit_price = line_a_price(app, &id).await;
     World {
+        number,
         order: id,
         line_a: a["id"].to_string(),
         line_b: b["id"].to_string(),
@@ -61,6 +63,8 @@ async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
 }
 
 struct World {
+    /// The store's order number (Shopify's order id).
+    number: u64,
     order: String,
     line_a: String,
     line_b: String,
@@ -440,5 +444,103 @@ async fn another_account_or_a_vendor_sees_and_changes_no_case() {
     .await;
     let unchanged = app.api_json(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(unchanged["return"]["state"], json!("awaited"));
+    app.allow_pending_jobs();
+}
+
+/// A `refunds/create` body (the bare REST Refund resource) refunding `units` of `line` for
+/// `amount` USD.
+fn shopify_refund(refund_id: u64, order: u64, line: &str, units: u32, amount: &str) -> Value {
+    json!({ "id": refund_id, "order_id": order, "note": "refunded at the counter",
+        "return": null, "restock": false, "refund_shipping_lines": [], "order_adjustments": [],
+        "refund_line_items": [{ "line_item_id": line.parse::<u64>().expect("numeric line id"),
+            "quantity": units, "restock_type": "no_restock" }],
+        "transactions": [{ "kind": "refund", "status": "success", "amount": amount,
+            "currency": "USD", "gateway": "bogus", "parent_id": 801038806 }] })
+}
+
+async fn deliver_refund(app: &TestApp, body: &Value) -> reqwest::Response {
+    let hook = shopify_hook("refunds/create", body);
+    app.send_shopify(&hook, SHOPIFY_SECRET).await
+}
+
+#[tokio::test]
+async fn a_refund_made_in_the_store_is_a_case_refunded_once_with_the_supplier_still_to_ask() {
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_714_005).await;
+    ship_line_a(&app, &world, 2, 10_000_041).await;
+    let refund = shopify_refund(7_001, world.number, &world.line_a, 1, "4.50");
+
+    let first = expect_json(deliver_refund(&app, &refund).await, StatusCode::OK).await;
+    assert_eq!(first["status"], json!("case"), "{first}");
+    assert_eq!(first["order_id"], json!(world.order));
+    for _ in 0..2 {
+        let again = expect_json(deliver_refund(&app, &refund).await, StatusCode::OK).await;
+        assert_eq!(again["status"], json!("duplicate"), "{again}");
+    }
+    let cases = app
+        .api_json(&format!("/api/v1/orders/{}/cases", world.order))
+        .await;
+    assert_eq!(cases.as_array().map(Vec::len), Some(1), "{cases}");
+    let case = &cases[0];
+    assert_eq!(case["customer"]["state"], json!("refunded"));
+    assert_eq!(case["money"]["refunded"], json!("4.50"));
+    assert_eq!(case["opened_by"], json!("store:shopify"));
+    assert_eq!(case["store_reference"], json!("refund:7001"));
+    assert_eq!(case["next_steps"], json!(["ask_supplier"]));
+    assert_eq!(case["lines"][0]["quantity"], json!(1));
+
+    // The store's refund holds its unit: the merchant may claim the other one only.
+    expect_error(
+        open(
+            &app,
+            &world.order,
+            &refund_case(&world.line_a, 2, "1.00", false),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    expect_json(
+        open(
+            &app,
+            &world.order,
+            &refund_case(&world.line_a, 1, "1.00", false),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Line B never shipped: its refund is the order's cancellation, not a case. An order
+    // dropflow never took is acknowledged and left alone.
+    for (body, order) in [
+        (
+            shopify_refund(7_002, world.number, &world.line_b, 1, "4.50"),
+            json!(world.order),
+        ),
+        (
+            shopify_refund(7_003, 1, &world.line_a, 1, "4.50"),
+            json!(null),
+        ),
+    ] {
+        let ack = expect_json(deliver_refund(&app, &body).await, StatusCode::OK).await;
+        assert_eq!(ack["status"], json!("ignored"), "{ack}");
+        assert_eq!(ack["order_id"], order);
+    }
+    // A malformed refund is refused naming the field, and writes nothing.
+    let mut bad = shopify_refund(7_004, world.number, &world.line_a, 1, "4.50");
+    bad["refund_line_items"][0]["quantity"] = json!(0);
+    let message = expect_error(
+        deliver_refund(&app, &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unprocessable",
+    )
+    .await;
+    assert!(
+        message.contains("refund_line_items[0].quantity"),
+        "{message}"
+    );
+    assert_eq!(app.rows("cases").await, 2);
     app.allow_pending_jobs();
 }

@@ -12,10 +12,14 @@
 
 pub mod admin;
 mod admin_wire;
+pub mod refund;
 mod transformers;
 
 #[cfg(test)]
 mod admin_tests;
+
+#[cfg(test)]
+mod refund_tests;
 
 #[cfg(test)]
 mod tests;
@@ -24,6 +28,7 @@ use super::admin::{StoreAdmin, StoreApiError};
 use super::store_address::MAX_LABEL_LEN;
 use super::{Envelope, Incoming, MissingHeader, PayloadError, StorePlatform, WebhookHeaders};
 use crate::storage::settings::AdminAccess;
+use dropflow_core::after_sale::StoreRefund;
 use dropflow_core::intake::{Platform, StoreOrder};
 use futures::future::BoxFuture;
 use std::sync::Arc;
@@ -39,6 +44,8 @@ pub enum Topic {
     OrdersUpdated,
     OrdersPaid,
     OrdersCancelled,
+    /// A refund made in the store: the bare Refund resource ([`refund::parse_refund`]).
+    RefundsCreate,
     CustomersDataRequest,
     CustomersRedact,
     ShopRedact,
@@ -46,11 +53,12 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 8] = [
+    pub const ALL: [Topic; 9] = [
         Topic::OrdersCreate,
         Topic::OrdersUpdated,
         Topic::OrdersPaid,
         Topic::OrdersCancelled,
+        Topic::RefundsCreate,
         Topic::CustomersDataRequest,
         Topic::CustomersRedact,
         Topic::ShopRedact,
@@ -64,6 +72,7 @@ impl Topic {
             Topic::OrdersUpdated => "orders/updated",
             Topic::OrdersPaid => "orders/paid",
             Topic::OrdersCancelled => "orders/cancelled",
+            Topic::RefundsCreate => "refunds/create",
             Topic::CustomersDataRequest => "customers/data_request",
             Topic::CustomersRedact => "customers/redact",
             Topic::ShopRedact => "shop/redact",
@@ -86,7 +95,8 @@ impl Topic {
             | Topic::OrdersUpdated
             | Topic::OrdersPaid
             | Topic::OrdersCancelled => true,
-            Topic::CustomersDataRequest
+            Topic::RefundsCreate
+            | Topic::CustomersDataRequest
             | Topic::CustomersRedact
             | Topic::ShopRedact
             | Topic::AppUninstalled => false,
@@ -150,6 +160,14 @@ impl StorePlatform for Shopify {
 
     fn parse_order(&self, body: &[u8]) -> Result<StoreOrder, PayloadError> {
         parse_order(body)
+    }
+
+    fn carries_refund(&self, topic: &str) -> bool {
+        Topic::parse(topic) == Some(Topic::RefundsCreate)
+    }
+
+    fn parse_refund(&self, body: &[u8]) -> Result<StoreRefund, PayloadError> {
+        refund::parse_refund(body)
     }
 
     /// `[a-z0-9][a-z0-9-]*.myshopify.com`: the shop's permanent domain, which Shopify sends as
