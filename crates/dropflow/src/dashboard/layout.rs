@@ -170,12 +170,14 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
         Role::Owner => &[
             ("/", "Overview"),
             ("/orders", "Orders"),
+            ("/returns", "Returns"),
             ("/wallet", "Wallet"),
             ("/warehouse", "Warehouse"),
         ],
         Role::Staff => &[
             ("/", "Overview"),
             ("/orders", "Orders"),
+            ("/returns", "Returns"),
             ("/wallet", "Wallet"),
         ],
         Role::Vendor => &[("/vendor", "Orders to ship")],

@@ -50,6 +50,8 @@ pub mod home;
 pub mod settings;
 /// `/wallet`: balances, ledger, top-up.
 pub mod wallet;
+/// The Returns tab: after-sale cases with their counts.
+pub mod returns;
 /// The session extractor ([`session::Viewer`]) and the CSRF-checked form ([`session::Posted`]).
 pub mod session;
 
@@ -125,6 +127,7 @@ pub fn router() -> Router<Context> {
         )
         .route("/stores/{id}/logo", get(settings::logo))
         .route("/wallet", get(wallet::page))
+        .route("/returns", get(returns::page))
         .route("/wallet/top-up", post(wallet::top_up))
     // Pages and actions: add routes here.
 }

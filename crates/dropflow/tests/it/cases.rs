@@ -5,6 +5,7 @@
 //! sees none of it. A refund made in the store (Shopify `refunds/create`) becomes a case
 //! already refunded on the customer's side, once however often it is delivered.
 
+use crate::dashboard_pages::Browser;
 use crate::support::cj_world::{cj_shop, map_to_manual};
 use crate::support::*;
 use dropflow::storage::accounts::{self, Role};
@@ -542,5 +543,36 @@ async fn a_refund_made_in_the_store_is_a_case_refunded_once_with_the_supplier_st
         "{message}"
     );
     assert_eq!(app.rows("cases").await, 2);
+
+    // The Returns tab shows both, with what is left to do and the money; another account's
+    // owner sees none.
+    add_owner(&app, "owner@returns.example").await;
+    let mut owner = Browser::sign_in(&app, "owner@returns.example").await;
+    let page = owner.page("/returns").await;
+    assert!(page.contains("Open (2)"), "{page}");
+    assert!(page.contains(&format!("/orders/{}", world.order)), "{page}");
+    assert!(page.contains("ask supplier"), "{page}");
+    assert!(page.contains("4.50 USD"), "{page}");
+    assert!(page.contains("store:shopify"), "{page}");
+    let bad = owner.get("/returns?status=lost").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let other = accounts::create_account(&app.db, "tenant-returns")
+        .await
+        .expect("account");
+    add_user(
+        &app,
+        &other,
+        "owner@returns-b.example",
+        Role::Owner,
+        &[],
+        None,
+    )
+    .await;
+    let mut outsider = Browser::sign_in(&app, "owner@returns-b.example").await;
+    let theirs = outsider.page("/returns?status=all").await;
+    assert!(
+        theirs.contains("All (0)") && theirs.contains("no-cases"),
+        "{theirs}"
+    );
     app.allow_pending_jobs();
 }
