@@ -63,3 +63,15 @@ pub struct Component {
 pub struct Mapping {
     pub components: Vec<Component>,
 }
+
+impl Mapping {
+    /// An item that is one supplier unit, bought from one of `offers` (no bundle).
+    pub fn single(offers: Vec<Offer>) -> Mapping {
+        Mapping {
+            components: vec![Component {
+                quantity: 1,
+                offers,
+            }],
+        }
+    }
+}
