@@ -11,17 +11,9 @@ fn usd(minor: i64) -> Money {
 
 fn offer(kind: SupplierKind, sku: &str, cost: i64, priority: i32, stock: Option<u32>) -> Offer {
     Offer {
-        supplier: SupplierRef {
-            kind,
-            account: "default".into(),
-        },
-        supplier_product_id: format!("p-{sku}"),
-        supplier_sku_id: sku.into(),
-        unit_cost: usd(cost),
         priority,
-        ships_to: Vec::new(),
         stock,
-        product_url: None,
+        ..Offer::new(SupplierRef::api(kind), format!("p-{sku}"), sku, usd(cost))
     }
 }
 

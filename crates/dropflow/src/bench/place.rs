@@ -216,19 +216,12 @@ async fn prepare_store(db: &Database) -> anyhow::Result<()> {
             catalog::KeyKind::Sku,
             offer.store_sku,
             None,
-            &Mapping::single(vec![Offer {
-                supplier: SupplierRef {
-                    kind: SupplierKind::Cj,
-                    account: "default".into(),
-                },
-                supplier_product_id: variant.pid.clone(),
-                supplier_sku_id: variant.vid.clone(),
-                unit_cost: Money::new(variant.price_cents, usd),
-                priority: 1,
-                ships_to: Vec::new(),
-                stock: None,
-                product_url: None,
-            }]),
+            &Mapping::single(vec![Offer::new(
+                SupplierRef::api(SupplierKind::Cj),
+                &variant.pid,
+                &variant.vid,
+                Money::new(variant.price_cents, usd),
+            )]),
         )
         .await?;
     }

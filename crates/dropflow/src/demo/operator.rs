@@ -73,20 +73,19 @@ pub async fn map_to_marketplace(db: &Database, store: &Store, usd: i64) -> anyho
             item.store_sku,
             None,
             &Mapping::single(vec![Offer {
-                supplier: SupplierRef {
-                    kind: SupplierKind::Marketplace,
-                    account: format!("seller-{}", i % SELLERS),
-                },
-                supplier_product_id: offer.offer_id.to_string(),
-                supplier_sku_id: offer.spec_id.clone(),
-                unit_cost: Money::new(offer.price_fen, cny),
-                priority: 1,
-                ships_to: Vec::new(),
-                stock: None,
                 product_url: Some(format!(
                     "https://detail.1688.com/offer/{}.html",
                     offer.offer_id
                 )),
+                ..Offer::new(
+                    SupplierRef {
+                        kind: SupplierKind::Marketplace,
+                        account: format!("seller-{}", i % SELLERS),
+                    },
+                    offer.offer_id.to_string(),
+                    &offer.spec_id,
+                    Money::new(offer.price_fen, cny),
+                )
             }]),
         )
         .await?;

@@ -233,33 +233,25 @@ pub fn catalogue(with_vendor: bool) -> anyhow::Result<Vec<(&'static str, Mapping
             continue;
         };
         let aliexpress = Offer {
-            supplier: SupplierRef {
-                kind: SupplierKind::Aliexpress,
-                account: "default".into(),
-            },
-            supplier_product_id: offer.product_id.clone(),
-            supplier_sku_id: offer.sku_id.clone(),
-            unit_cost: Money::new(offer.unit_cost_cents, usd),
-            priority: 1,
-            ships_to: Vec::new(),
-            stock: None,
             product_url: Some(format!(
                 "https://www.aliexpress.com/item/{}.html",
                 offer.product_id
             )),
+            ..Offer::new(
+                SupplierRef::api(SupplierKind::Aliexpress),
+                &offer.product_id,
+                &offer.sku_id,
+                Money::new(offer.unit_cost_cents, usd),
+            )
         };
         let cj = Offer {
-            supplier: SupplierRef {
-                kind: SupplierKind::Cj,
-                account: "default".into(),
-            },
-            supplier_product_id: variant.pid.clone(),
-            supplier_sku_id: variant.vid.clone(),
-            unit_cost: Money::new(variant.price_cents, usd),
             priority: 2,
-            ships_to: Vec::new(),
-            stock: None,
-            product_url: None,
+            ..Offer::new(
+                SupplierRef::api(SupplierKind::Cj),
+                &variant.pid,
+                &variant.vid,
+                Money::new(variant.price_cents, usd),
+            )
         };
         let vendor = Offer {
             supplier: SupplierRef {
