@@ -209,13 +209,19 @@ struct AddressData {
     variants: BTreeMap<String, Vec<Record>>,
 }
 
-fn load_address_data(dir: &Path) -> AddressData {
+/// The `.json` files in `dir`, in name order (the outputs must not depend on the file system's).
+fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
+    files
+}
+
+fn load_address_data(dir: &Path) -> AddressData {
+    let files = json_files(dir);
     let mut data = AddressData {
         countries: BTreeMap::new(),
         variants: BTreeMap::new(),
@@ -407,12 +413,7 @@ type Json = serde_json::Value;
 
 fn tracking_formats(dir: &Path, out: &Path) {
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = json_files(dir);
     assert!(!files.is_empty(), "no courier files in {}", dir.display());
 
     let mut s = String::from(

@@ -18,6 +18,14 @@ pub struct SupplierRef {
 }
 
 impl SupplierRef {
+    /// An API supplier's (AliExpress, CJ, …): they have one account, `default`.
+    pub fn api(kind: SupplierKind) -> SupplierRef {
+        SupplierRef {
+            kind,
+            account: "default".into(),
+        }
+    }
+
     pub fn label(&self) -> String {
         format!("{}:{}", self.kind.as_str(), self.account)
     }
@@ -41,6 +49,26 @@ pub struct Offer {
 }
 
 impl Offer {
+    /// `supplier`'s `sku_id` (of `product_id`) at `unit_cost`, as first choice: shipping
+    /// everywhere, stock not said, no product page.
+    pub fn new(
+        supplier: SupplierRef,
+        product_id: impl Into<String>,
+        sku_id: impl Into<String>,
+        unit_cost: Money,
+    ) -> Offer {
+        Offer {
+            supplier,
+            supplier_product_id: product_id.into(),
+            supplier_sku_id: sku_id.into(),
+            unit_cost,
+            priority: 1,
+            ships_to: Vec::new(),
+            stock: None,
+            product_url: None,
+        }
+    }
+
     pub fn ships_to(&self, country: Option<CountryCode>) -> bool {
         self.ships_to.is_empty() || country.is_some_and(|c| self.ships_to.contains(&c))
     }
@@ -62,4 +90,16 @@ pub struct Component {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mapping {
     pub components: Vec<Component>,
+}
+
+impl Mapping {
+    /// An item that is one supplier unit, bought from one of `offers` (no bundle).
+    pub fn single(offers: Vec<Offer>) -> Mapping {
+        Mapping {
+            components: vec![Component {
+                quantity: 1,
+                offers,
+            }],
+        }
+    }
 }

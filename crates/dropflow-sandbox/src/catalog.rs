@@ -5,6 +5,7 @@
 //! An order id is hashed to pick from these, so orders differ from id to id and the same id
 //! always gives the same order.
 
+use crate::numbers::mix;
 use chrono::{DateTime, Utc};
 
 pub(crate) struct Product {
@@ -241,14 +242,6 @@ impl Plan {
     pub fn phone(&self) -> String {
         format!("+1-202-555-01{:02}", self.phone_suffix)
     }
-}
-
-/// SplitMix64: a cheap, well-mixed hash so neighbouring ids give unrelated orders.
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Picks an index below `len` from some bits of `h`.

@@ -20,6 +20,8 @@ pub mod faults;
 mod server;
 /// The HMACs the sandboxes sign with.
 mod mac;
+/// Scrambled ids and tracking-number check digits.
+mod numbers;
 pub use server::Sandbox;
 /// An AliExpress dropshipping API (IOP `/sync`) stand-in, served over HTTP.
 pub mod aliexpress;

@@ -11,17 +11,9 @@ fn usd(minor: i64) -> Money {
 
 fn offer(kind: SupplierKind, sku: &str, cost: i64, priority: i32, stock: Option<u32>) -> Offer {
     Offer {
-        supplier: SupplierRef {
-            kind,
-            account: "default".into(),
-        },
-        supplier_product_id: format!("p-{sku}"),
-        supplier_sku_id: sku.into(),
-        unit_cost: usd(cost),
         priority,
-        ships_to: Vec::new(),
         stock,
-        product_url: None,
+        ..Offer::new(SupplierRef::api(kind), format!("p-{sku}"), sku, usd(cost))
     }
 }
 
@@ -32,15 +24,6 @@ fn line(position: u32, variant: &str, quantity: u32) -> LineToRoute {
         sku: None,
         quantity,
         requires_shipping: true,
-    }
-}
-
-fn single(offers: Vec<Offer>) -> Mapping {
-    Mapping {
-        components: vec![Component {
-            quantity: 1,
-            offers,
-        }],
     }
 }
 
@@ -71,7 +54,7 @@ fn us() -> Option<CountryCode> {
 
 #[test]
 fn priority_wins_then_cost() {
-    let m = single(vec![
+    let m = Mapping::single(vec![
         offer(SupplierKind::Cj, "cheap-but-backup", 100, 2, None),
         offer(SupplierKind::Aliexpress, "preferred", 300, 1, None),
         offer(SupplierKind::Aliexpress, "preferred-dearer", 400, 1, None),
@@ -85,7 +68,7 @@ fn priority_wins_then_cost() {
 
 #[test]
 fn a_backup_takes_over_when_the_first_is_out_of_stock() {
-    let m = single(vec![
+    let m = Mapping::single(vec![
         offer(SupplierKind::Aliexpress, "first", 100, 1, Some(1)),
         offer(SupplierKind::Cj, "backup", 150, 2, Some(10)),
     ]);
@@ -100,7 +83,7 @@ fn a_backup_takes_over_when_the_first_is_out_of_stock() {
 fn offers_that_do_not_ship_to_the_destination_are_skipped() {
     let mut eu_only = offer(SupplierKind::Aliexpress, "eu", 50, 0, None);
     eu_only.ships_to = vec![CountryCode::from_alpha2("DE").unwrap()];
-    let m = single(vec![
+    let m = Mapping::single(vec![
         eu_only.clone(),
         offer(SupplierKind::Cj, "world", 90, 5, None),
     ]);
@@ -109,7 +92,7 @@ fn offers_that_do_not_ship_to_the_destination_are_skipped() {
     });
     assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "world");
 
-    let only_eu = single(vec![eu_only]);
+    let only_eu = Mapping::single(vec![eu_only]);
     let plan = route(&[line(0, "v1", 1)], us(), usd_pricing(), |_| {
         Some(only_eu.clone())
     });
@@ -124,9 +107,9 @@ fn offers_that_do_not_ship_to_the_destination_are_skipped() {
 
 #[test]
 fn one_supplier_order_per_supplier() {
-    let a = single(vec![offer(SupplierKind::Aliexpress, "a", 100, 1, None)]);
-    let b = single(vec![offer(SupplierKind::Cj, "b", 100, 1, None)]);
-    let c = single(vec![offer(SupplierKind::Aliexpress, "c", 100, 1, None)]);
+    let a = Mapping::single(vec![offer(SupplierKind::Aliexpress, "a", 100, 1, None)]);
+    let b = Mapping::single(vec![offer(SupplierKind::Cj, "b", 100, 1, None)]);
+    let c = Mapping::single(vec![offer(SupplierKind::Aliexpress, "c", 100, 1, None)]);
     let lines = [line(0, "a", 1), line(1, "b", 2), line(2, "c", 1)];
     let plan = route(&lines, us(), usd_pricing(), |l| {
         match l.variant_id.as_deref() {
@@ -168,7 +151,7 @@ fn a_bundle_buys_every_component_times_the_quantity() {
 
 #[test]
 fn an_unmapped_line_fails_alone() {
-    let m = single(vec![offer(SupplierKind::Aliexpress, "a", 100, 1, None)]);
+    let m = Mapping::single(vec![offer(SupplierKind::Aliexpress, "a", 100, 1, None)]);
     let plan = route(
         &[line(0, "mapped", 1), line(1, "unknown", 1)],
         us(),
@@ -229,7 +212,7 @@ fn ecb_rates() -> RateTable {
 #[test]
 fn costs_in_different_currencies_are_compared_converted_not_by_raw_minor_units() {
     // 9.99 USD against 1000 JPY (≈ 7.64 USD): 999 < 1000 in raw units, but yen is cheaper.
-    let m = single(vec![
+    let m = Mapping::single(vec![
         priced(SupplierKind::Aliexpress, "dollars", usd(999), 1),
         priced(SupplierKind::Cj, "yen", yen(1000), 1),
     ]);
@@ -245,7 +228,7 @@ fn costs_in_different_currencies_are_compared_converted_not_by_raw_minor_units()
     assert_eq!(plan.purchases[0].items[0].unit_cost, yen(1000));
 
     // 2000 JPY ≈ 15.28 USD: now the dollar offer is cheaper.
-    let m = single(vec![
+    let m = Mapping::single(vec![
         priced(SupplierKind::Aliexpress, "dollars", usd(999), 1),
         priced(SupplierKind::Cj, "yen", yen(2000), 1),
     ]);
@@ -255,11 +238,11 @@ fn costs_in_different_currencies_are_compared_converted_not_by_raw_minor_units()
 
 #[test]
 fn an_offer_without_a_rate_fails_its_line_with_the_reason() {
-    let m = single(vec![
+    let m = Mapping::single(vec![
         priced(SupplierKind::Aliexpress, "dollars", usd(999), 1),
         priced(SupplierKind::Cj, "yen", yen(1000), 1),
     ]);
-    let mapped = single(vec![offer(SupplierKind::Aliexpress, "a", 100, 1, None)]);
+    let mapped = Mapping::single(vec![offer(SupplierKind::Aliexpress, "a", 100, 1, None)]);
     let plan = route(
         &[line(0, "mixed", 1), line(1, "plain", 1)],
         us(),
@@ -287,7 +270,7 @@ fn an_offer_without_a_rate_fails_its_line_with_the_reason() {
 
 #[test]
 fn priority_decides_before_money_so_no_rate_is_needed_across_priorities() {
-    let m = single(vec![
+    let m = Mapping::single(vec![
         priced(SupplierKind::Aliexpress, "preferred-yen", yen(5000), 1),
         priced(SupplierKind::Cj, "backup-dollars", usd(100), 2),
     ]);
@@ -298,7 +281,7 @@ fn priority_decides_before_money_so_no_rate_is_needed_across_priorities() {
     assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "preferred-yen");
 
     // Offers all in one foreign currency compare among themselves without a rate.
-    let m = single(vec![
+    let m = Mapping::single(vec![
         priced(SupplierKind::Aliexpress, "dear", yen(900), 1),
         priced(SupplierKind::Cj, "cheap", yen(800), 1),
     ]);

@@ -4,6 +4,7 @@
 //! options with their carriers' real tracking-number formats.
 
 use crate::catalog::PRODUCTS;
+use crate::numbers::s10_check;
 
 /// A seller store. AliExpress creates one order per store.
 #[derive(Debug)]
@@ -122,27 +123,10 @@ pub(crate) const UNSERVED_COUNTRY: &str = "AQ";
 pub(crate) fn tracking_number(format: NumberFormat, seed: u64) -> String {
     match format {
         NumberFormat::S10 { service } => {
-            let serial = seed % 100_000_000;
-            format!("{service}{serial:08}{}CN", s10_check_digit(serial))
+            let serial = format!("{:08}", seed % 100_000_000);
+            format!("{service}{serial}{}CN", s10_check(&serial))
         }
         NumberFormat::YunExpress => format!("YT{:016}", seed % 10_000_000_000_000_000),
-    }
-}
-
-/// The S10 check digit: weights 8 6 4 2 3 5 9 7 over the serial, 11 − (sum mod 11), with 10
-/// written as 0 and 11 as 5.
-pub(crate) fn s10_check_digit(serial: u64) -> u64 {
-    const WEIGHTS: [u64; 8] = [8, 6, 4, 2, 3, 5, 9, 7];
-    let digits = format!("{serial:08}");
-    let sum: u64 = digits
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u64::from(d - b'0') * w)
-        .sum();
-    match 11 - sum % 11 {
-        10 => 0,
-        11 => 5,
-        d => d,
     }
 }
 
@@ -153,7 +137,7 @@ mod tests {
     #[test]
     fn s10_numbers_carry_the_upu_check_digit() {
         // The valid example of the tracking-number data (s10.json): RB123456785GB.
-        assert_eq!(s10_check_digit(12_345_678), 5);
+        assert_eq!(s10_check("12345678"), 5);
         assert_eq!(
             tracking_number(NumberFormat::S10 { service: "RB" }, 12_345_678),
             "RB123456785CN"

@@ -13,6 +13,7 @@
 //! ```
 
 use super::catalogue::{tracking_number, Delivery, Store};
+use crate::numbers::mix;
 use std::time::Duration;
 
 const MINUTE: u64 = 60;
@@ -74,14 +75,6 @@ pub(crate) enum Phase {
     Delivered,
 }
 
-/// A few mixing rounds (SplitMix64) so neighbouring order numbers get unrelated schedules.
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The parts of an order its number decides.
 pub(crate) struct Schedule {
     pub risk_control: bool,
@@ -91,6 +84,7 @@ pub(crate) struct Schedule {
 }
 
 pub(crate) fn schedule(id: u64, delivery: &Delivery) -> Schedule {
+    // Mixed, so neighbouring order numbers get unrelated schedules.
     let h = mix(id);
     let span_days = u64::from(delivery.max_days.saturating_sub(delivery.min_days)) + 1;
     Schedule {

@@ -29,12 +29,14 @@ mod catalog;
 pub(crate) mod clock;
 pub mod http_client;
 mod orders;
+mod receiver;
 mod routes;
 mod state;
 mod tracking;
 mod webhooks;
 
 pub use catalog::{variants, SandboxVariant, DEFAULT_STOCK};
+pub use receiver::{webhook_receiver, Received};
 pub use state::code;
 pub use state::{AuthCalls, OrderSnapshot, WebhookDelivery};
 pub use webhooks::sign as webhook_sign;

@@ -3,7 +3,6 @@
 use super::*;
 use crate::faults::Faults;
 use serde_json::{json, Value};
-use std::sync::Mutex;
 
 async fn call(
     sandbox: &CjSandbox,
@@ -146,33 +145,12 @@ async fn injects_http_faults() {
     sandbox.shutdown().await;
 }
 
-/// What a test receiver got: (`sign` header, body) per POST.
-type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
 #[tokio::test]
 async fn posts_signed_webhooks_as_orders_move() {
-    let received: Received = Arc::default();
-    let sink = received.clone();
-    let receiver = axum::Router::new().route(
-        "/cj",
-        axum::routing::post(
-            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let sink = sink.clone();
-                async move {
-                    let sign = headers
-                        .get("sign")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_string();
-                    sink.lock().unwrap().push((sign, body.to_vec()));
-                    axum::Json(json!({"code": 200, "result": "success", "message": "ok"}))
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/cj", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let (url, received) =
+        webhook_receiver(r#"{"code": 200, "result": "success", "message": "ok"}"#)
+            .await
+            .unwrap();
 
     let sandbox = start(CjSandboxConfig {
         webhook_url: Some(url),

@@ -4,6 +4,8 @@
 //! USPS IMpb (22 digits, mod-10 check), YunExpress (`YT` + 16 digits) and UPU S10
 //! (`LX12345678?CN`, mod-11 check) for China Post.
 
+use crate::numbers::{mix, s10_check, usps_mod10};
+
 /// One shipping line (`logisticName`) with its price and transit time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Logistic {
@@ -106,41 +108,6 @@ impl Logistic {
     }
 }
 
-/// The USPS mod-10 check digit: from the right, digits weighted 3, 1, 3, ...
-pub(crate) fn usps_mod10(serial: &str) -> u32 {
-    let sum: u32 = serial
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    (10 - sum % 10) % 10
-}
-
-/// The UPU S10 check digit over 8 digits: weights 8 6 4 2 3 5 9 7, 11 − sum mod 11,
-/// with 10 → 0 and 11 → 5.
-pub(crate) fn s10_check(digits: &str) -> u32 {
-    const WEIGHTS: [u32; 8] = [8, 6, 4, 2, 3, 5, 9, 7];
-    let sum: u32 = digits
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    match 11 - sum % 11 {
-        10 => 0,
-        11 => 5,
-        c => c,
-    }
-}
-
-/// SplitMix64, so neighbouring sequence numbers give unrelated digits.
-pub(crate) fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Where a parcel is, as CJ's LOGISTIC webhook codes it (`trackingStatus`, 0–14; the
 /// sandbox uses the subset a normal journey passes through).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,14 +170,6 @@ impl Phase {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn check_digits_match_the_published_test_numbers() {
-        // tracking_number_data usps.json and s10.json valid test numbers.
-        assert_eq!(usps_mod10("940011120620640626078"), 7);
-        assert_eq!(usps_mod10("950551106960504860062"), 4);
-        assert_eq!(s10_check("12345678"), 5);
-    }
 
     #[test]
     fn numbers_have_their_carriers_shape() {

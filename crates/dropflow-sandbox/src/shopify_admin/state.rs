@@ -187,26 +187,15 @@ impl Shared {
     // ---- orders -----------------------------------------------------------------------
 
     pub fn add_order(&self, order: &Value) -> Result<u64, String> {
-        let order = order.get("order").unwrap_or(order);
-        let id = order
-            .get("id")
-            .and_then(Value::as_u64)
-            .ok_or("order.id is missing or not a number")?;
+        let (order, id, items) = order_and_items(order)?;
         let name = order
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{id}"));
-        let items = order
-            .get("line_items")
-            .and_then(Value::as_array)
-            .ok_or("order.line_items is missing")?;
         let mut lines = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let line_id = item
-                .get("id")
-                .and_then(Value::as_u64)
-                .ok_or(format!("line_items[{i}].id is missing"))?;
+            let line_id = item_id(item, i)?;
             let quantity = item
                 .get("quantity")
                 .and_then(Value::as_u64)
@@ -266,25 +255,14 @@ impl Shared {
     /// `current_quantity` becomes what its fulfillment order line holds, and what is left to
     /// fulfil is that less what was fulfilled already. Lines the payload does not name stay.
     pub fn edit_order(&self, order: &Value) -> Result<(), String> {
-        let order = order.get("order").unwrap_or(order);
-        let id = order
-            .get("id")
-            .and_then(Value::as_u64)
-            .ok_or("order.id is missing or not a number")?;
-        let items = order
-            .get("line_items")
-            .and_then(Value::as_array)
-            .ok_or("order.line_items is missing")?;
+        let (_, id, items) = order_and_items(order)?;
         let mut inner = self.lock();
         let stored = inner
             .orders
             .get_mut(&id)
             .ok_or(format!("order {id} is not in the store"))?;
         for (i, item) in items.iter().enumerate() {
-            let line_id = item
-                .get("id")
-                .and_then(Value::as_u64)
-                .ok_or(format!("line_items[{i}].id is missing"))?;
+            let line_id = item_id(item, i)?;
             let now = item
                 .get("current_quantity")
                 .or_else(|| item.get("quantity"))
@@ -549,6 +527,28 @@ impl Shared {
             "updated_at": null,
         })
     }
+}
+
+/// An order payload (bare, or wrapped in `{"order": …}` as the Admin API answers): the order,
+/// its id and its line items.
+fn order_and_items(payload: &Value) -> Result<(&Value, u64, &Vec<Value>), String> {
+    let order = payload.get("order").unwrap_or(payload);
+    let id = order
+        .get("id")
+        .and_then(Value::as_u64)
+        .ok_or("order.id is missing or not a number")?;
+    let items = order
+        .get("line_items")
+        .and_then(Value::as_array)
+        .ok_or("order.line_items is missing")?;
+    Ok((order, id, items))
+}
+
+/// The id of line item `i`.
+fn item_id(item: &Value, i: usize) -> Result<u64, String> {
+    item.get("id")
+        .and_then(Value::as_u64)
+        .ok_or(format!("line_items[{i}].id is missing"))
 }
 
 fn find_order<'a>(inner: &'a Inner, order_id: &str) -> Result<&'a Order, Refusal> {

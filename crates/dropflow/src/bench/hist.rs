@@ -18,6 +18,21 @@ pub fn max_ms(h: &Hist) -> Option<f64> {
     (!h.is_empty()).then(|| h.max() as f64 / 1000.0)
 }
 
+/// A report's row: the `lead` cells, then the p50, p99 and max of `h` in ms, then `trail`.
+pub fn timed_row<const L: usize, const T: usize>(
+    lead: [String; L],
+    h: &Hist,
+    trail: [String; T],
+) -> Vec<String> {
+    let latency = [ms_at(h, 0.5), ms_at(h, 0.99), max_ms(h)].map(fmt_ms);
+    lead.into_iter().chain(latency).chain(trail).collect()
+}
+
+/// A histogram for a report's JSON: the count and the p50, p99 and max in ms.
+pub fn hist_json(h: &Hist) -> serde_json::Value {
+    serde_json::json!({"n": h.len(), "p50_ms": ms_at(h, 0.5), "p99_ms": ms_at(h, 0.99), "max_ms": max_ms(h)})
+}
+
 /// `12.34` or `-`.
 pub fn fmt_ms(v: Option<f64>) -> String {
     match v {

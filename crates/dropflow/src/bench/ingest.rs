@@ -3,7 +3,7 @@
 //! a plain one-transaction-per-order insert of the same rows), then the acknowledgement latency
 //! at 80 % of the measured throughput, open loop.
 
-use super::hist::{fmt_ms, max_ms, ms_at, new_histogram, thousands, Hist, Table};
+use super::hist::{fmt_ms, max_ms, ms_at, new_histogram, thousands, timed_row, Hist, Table};
 use super::load::{self, LoadResult, Prepared};
 use super::scratch::Scratch;
 use super::sys::{self, Sample, Usage};
@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::ingest::{Delivery, Ingest, IngestConfig, Outcome};
 use crate::storage::{self, Database, Engine};
 use anyhow::Context;
+use dropflow_core::ids::StoreId;
 use dropflow_core::intake::Platform;
 use serde_json::json;
 use sqlx::Row;
@@ -28,9 +29,7 @@ const TARGET_PG_SHARE_OF_PLAIN: f64 = 0.75;
 pub async fn run(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
     let mut scratch = Scratch::new(&config.database.url)?;
     let outcome = measure(&args, config, &mut scratch).await;
-    let cleaned = scratch.cleanup().await;
-    outcome?;
-    cleaned.context("the benchmark ran, but removing its databases failed")
+    scratch.finish(outcome, false).await
 }
 
 /// A plain-insert measurement (ceiling B).
@@ -90,14 +89,7 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
 
     // ---- dropflow end to end.
     println!("[2/5] dropflow end to end …");
-    let (db, url) = scratch.fresh("dropflow").await?;
-    storage::stores::create(
-        &db,
-        Platform::Shopify,
-        dropflow_sandbox::shopify::SHOP_DOMAIN,
-        &secret,
-    )
-    .await?;
+    let (db, url, _) = with_store(scratch, "dropflow", &secret).await?;
     let durability = durability(&db).await?;
     let round_trip = round_trip(&db).await?;
     let mut app_config = config.clone();
@@ -200,76 +192,76 @@ async fn measure(args: &IngestArgs, config: &Config, scratch: &mut Scratch) -> a
         "max ms",
         "notes",
     ]);
-    table.row(vec![
-        "dropflow end to end (HTTP → group commit)".into(),
-        thousands(e2e.per_second()),
-        fmt_ms(ms_at(&e2e.latency, 0.5)),
-        fmt_ms(ms_at(&e2e.latency, 0.99)),
-        fmt_ms(max_ms(&e2e.latency)),
-        format!(
+    table.row(timed_row(
+        [
+            "dropflow end to end (HTTP → group commit)".into(),
+            thousands(e2e.per_second()),
+        ],
+        &e2e.latency,
+        [format!(
             "{} created in {:.2} s, non-200: {}",
             e2e.accepted,
             e2e.elapsed.as_secs_f64(),
             e2e.problems()
-        ),
-    ]);
-    table.row(vec![
-        "ceiling A: HTTP + signature check only".into(),
-        thousands(ceiling_a.per_second()),
-        fmt_ms(ms_at(&ceiling_a.latency, 0.5)),
-        fmt_ms(ms_at(&ceiling_a.latency, 0.99)),
-        fmt_ms(max_ms(&ceiling_a.latency)),
-        format!(
+        )],
+    ));
+    table.row(timed_row(
+        [
+            "ceiling A: HTTP + signature check only".into(),
+            thousands(ceiling_a.per_second()),
+        ],
+        &ceiling_a.latency,
+        [format!(
             "{} × 200, non-200: {}",
             ceiling_a.accepted,
             ceiling_a.problems()
-        ),
-    ]);
+        )],
+    ));
     for plain in &plains {
         let tasks = if plain.label == "sequential" {
             "1 task".to_string()
         } else {
             format!("{c} tasks")
         };
-        table.row(vec![
-            format!("ceiling B: one tx per order, {}", plain.label),
-            thousands(plain.per_second()),
-            fmt_ms(ms_at(&plain.latency, 0.5)),
-            fmt_ms(ms_at(&plain.latency, 0.99)),
-            fmt_ms(max_ms(&plain.latency)),
-            format!(
+        table.row(timed_row(
+            [
+                format!("ceiling B: one tx per order, {}", plain.label),
+                thousands(plain.per_second()),
+            ],
+            &plain.latency,
+            [format!(
                 "{} written in {:.2} s, {tasks}, ingest::write_one, latency per transaction",
                 plain.written,
                 plain.elapsed.as_secs_f64()
-            ),
-        ]);
+            )],
+        ));
     }
-    table.row(vec![
-        format!("dropflow open loop at {}/s", thousands(rate)),
-        thousands(open.per_second()),
-        fmt_ms(ms_at(&open.latency, 0.5)),
-        fmt_ms(ms_at(&open.latency, 0.99)),
-        fmt_ms(max_ms(&open.latency)),
-        format!(
+    table.row(timed_row(
+        [
+            format!("dropflow open loop at {}/s", thousands(rate)),
+            thousands(open.per_second()),
+        ],
+        &open.latency,
+        [format!(
             "{rate_source}, {} sent over {:.1} s on {open_connections} connections, latency \
              from the scheduled send, non-200: {}",
             open.accepted + open.other_200 + open.non_200_total(),
             open.elapsed.as_secs_f64(),
             open.problems()
-        ),
-    ]);
-    table.row(vec![
-        "diagnostic: group-commit writer alone".into(),
-        thousands(alone.per_second()),
-        fmt_ms(ms_at(&alone.latency, 0.5)),
-        fmt_ms(ms_at(&alone.latency, 0.99)),
-        fmt_ms(max_ms(&alone.latency)),
-        format!(
+        )],
+    ));
+    table.row(timed_row(
+        [
+            "diagnostic: group-commit writer alone".into(),
+            thousands(alone.per_second()),
+        ],
+        &alone.latency,
+        [format!(
             "{} created in {:.2} s, {c} tasks calling Ingest::submit, no HTTP, no parsing",
             alone.written,
             alone.elapsed.as_secs_f64()
-        ),
-    ]);
+        )],
+    ));
     table.print();
 
     println!();
@@ -564,36 +556,63 @@ async fn plain_insert(
     tasks: usize,
     label: &'static str,
 ) -> anyhow::Result<Plain> {
-    let (db, _) = scratch.fresh(&format!("plain-{label}")).await?;
-    let store = storage::stores::create(
-        &db,
-        Platform::Shopify,
-        dropflow_sandbox::shopify::SHOP_DOMAIN,
-        secret,
-    )
-    .await?;
+    let (db, _, store) = with_store(scratch, &format!("plain-{label}"), secret).await?;
     // Parsing is not part of this ceiling: done before the clock starts.
-    let deliveries = Arc::new(deliveries(requests, store.id)?);
-    let next = Arc::new(AtomicUsize::new(0));
+    let deliveries = Arc::new(deliveries(requests, store)?);
     let started = Instant::now();
+    let (written, latency) = timed_calls(deliveries.len(), tasks, "plain insert", {
+        let db = db.clone();
+        move |i| {
+            let (db, deliveries) = (db.clone(), deliveries.clone());
+            async move {
+                crate::ingest::write_one(&db, &deliveries[i])
+                    .await
+                    .map_err(|e| anyhow::anyhow!("plain insert failed: {e}"))
+            }
+        }
+    })
+    .await?;
+    let elapsed = started.elapsed();
+    db.close().await;
+    Ok(Plain {
+        label,
+        written,
+        elapsed,
+        latency,
+    })
+}
+
+/// Calls `call(i)` for every `i` below `count` from `tasks` tasks at once, each task taking the
+/// next `i` none has taken: how many calls created an order, and each call's latency (from the
+/// call's start, its inputs already made). `what` names the path in the error of an outcome
+/// other than created.
+async fn timed_calls<F, Fut>(
+    count: usize,
+    tasks: usize,
+    what: &'static str,
+    call: F,
+) -> anyhow::Result<(usize, Hist)>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<Outcome>> + Send + 'static,
+{
+    let next = Arc::new(AtomicUsize::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..tasks.max(1) {
-        let db = db.clone();
-        let deliveries = deliveries.clone();
-        let next = next.clone();
+        let (next, call) = (next.clone(), call.clone());
         workers.spawn(async move {
             let mut latency = new_histogram()?;
             let mut written = 0usize;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(delivery) = deliveries.get(i) else {
+                if i >= count {
                     break;
-                };
+                }
+                let pending = call(i);
                 let began = Instant::now();
-                match crate::ingest::write_one(&db, delivery).await {
-                    Ok(Outcome::Created(_)) => written += 1,
-                    Ok(other) => anyhow::bail!("plain insert: unexpected outcome {other:?}"),
-                    Err(e) => anyhow::bail!("plain insert failed: {e}"),
+                match pending.await? {
+                    Outcome::Created(_) => written += 1,
+                    other => anyhow::bail!("{what}: unexpected outcome {other:?}"),
                 }
                 latency.saturating_record((began.elapsed().as_micros() as u64).max(1));
             }
@@ -607,21 +626,29 @@ async fn plain_insert(
         written += w;
         latency.add(&h)?;
     }
-    let elapsed = started.elapsed();
-    db.close().await;
-    Ok(Plain {
-        label,
-        written,
-        elapsed,
-        latency,
-    })
+    Ok((written, latency))
+}
+
+/// A fresh database (`label`) holding the benchmark's Shopify store, the sandbox shop whose
+/// webhooks `secret` signs: the database, its URL and the store.
+async fn with_store(
+    scratch: &mut Scratch,
+    label: &str,
+    secret: &str,
+) -> anyhow::Result<(Database, String, StoreId)> {
+    let (db, url) = scratch.fresh(label).await?;
+    let store = storage::stores::create(
+        &db,
+        Platform::Shopify,
+        dropflow_sandbox::shopify::SHOP_DOMAIN,
+        secret,
+    )
+    .await?;
+    Ok((db, url, store.id))
 }
 
 /// The deliveries dropflow's webhook handler would make of the requests.
-fn deliveries(
-    requests: &[Prepared],
-    store_id: dropflow_core::ids::StoreId,
-) -> anyhow::Result<Vec<Delivery>> {
+fn deliveries(requests: &[Prepared], store_id: StoreId) -> anyhow::Result<Vec<Delivery>> {
     let mut out = Vec::with_capacity(requests.len());
     for request in requests {
         out.push(Delivery {
@@ -647,15 +674,8 @@ async fn writer_alone(
     tasks: usize,
     config: &Config,
 ) -> anyhow::Result<(Plain, Usage)> {
-    let (db, _) = scratch.fresh("writer-alone").await?;
-    let store = storage::stores::create(
-        &db,
-        Platform::Shopify,
-        dropflow_sandbox::shopify::SHOP_DOMAIN,
-        secret,
-    )
-    .await?;
-    let deliveries = Arc::new(deliveries(requests, store.id)?);
+    let (db, _, store) = with_store(scratch, "writer-alone", secret).await?;
+    let deliveries = Arc::new(deliveries(requests, store)?);
     let (ingest, writer) = Ingest::start(
         db.clone(),
         IngestConfig {
@@ -663,41 +683,21 @@ async fn writer_alone(
             queue_depth: config.ingest.queue_depth.max(1),
         },
     );
-    let next = Arc::new(AtomicUsize::new(0));
     let usage_before = Sample::now();
     let started = Instant::now();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..tasks.max(1) {
+    let (written, latency) = timed_calls(deliveries.len(), tasks, "writer alone", {
         let ingest = ingest.clone();
-        let deliveries = deliveries.clone();
-        let next = next.clone();
-        workers.spawn(async move {
-            let mut latency = new_histogram()?;
-            let mut written = 0usize;
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(delivery) = deliveries.get(i) else {
-                    break;
-                };
-                let delivery = delivery.clone();
-                let began = Instant::now();
-                match ingest.submit(delivery).await {
-                    Ok(Outcome::Created(_)) => written += 1,
-                    Ok(other) => anyhow::bail!("writer alone: unexpected outcome {other:?}"),
-                    Err(e) => anyhow::bail!("writer alone: {e}"),
-                }
-                latency.saturating_record((began.elapsed().as_micros() as u64).max(1));
+        move |i| {
+            let (ingest, delivery) = (ingest.clone(), deliveries[i].clone());
+            async move {
+                ingest
+                    .submit(delivery)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("writer alone: {e}"))
             }
-            anyhow::Ok((written, latency))
-        });
-    }
-    let mut written = 0;
-    let mut latency = new_histogram()?;
-    while let Some(joined) = workers.join_next().await {
-        let (w, h) = joined??;
-        written += w;
-        latency.add(&h)?;
-    }
+        }
+    })
+    .await?;
     let elapsed = started.elapsed();
     // Before closing: the SQLite worker threads end with their connections.
     let usage = Sample::now().since(&usage_before);

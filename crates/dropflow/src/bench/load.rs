@@ -220,12 +220,7 @@ pub async fn closed_loop(
             anyhow::Ok(result)
         });
     }
-    let mut total = LoadResult::empty()?;
-    while let Some(joined) = workers.join_next().await {
-        total.merge(joined??)?;
-    }
-    total.elapsed = started.elapsed();
-    Ok(total)
+    added_up(workers, started).await
 }
 
 /// Sends the requests on a fixed schedule, `rate` per second in total, over `connections`
@@ -262,6 +257,14 @@ pub async fn open_loop(
             anyhow::Ok(result)
         });
     }
+    added_up(workers, started).await
+}
+
+/// The connections' tallies added up, over the time since `started`.
+async fn added_up(
+    mut workers: tokio::task::JoinSet<anyhow::Result<LoadResult>>,
+    started: Instant,
+) -> anyhow::Result<LoadResult> {
     let mut total = LoadResult::empty()?;
     while let Some(joined) = workers.join_next().await {
         total.merge(joined??)?;

@@ -7,7 +7,7 @@
 //! avoid (one supplier round trip). The ratio says what dropflow's queueing, routing and
 //! bookkeeping add on top.
 
-use super::hist::{fmt_ms, max_ms, ms_at, new_histogram, thousands, Hist, Table};
+use super::hist::{ms_at, new_histogram, thousands, timed_row, Hist, Table};
 use super::load;
 use super::scratch::Scratch;
 use crate::config::Config;
@@ -19,7 +19,7 @@ use crate::suppliers::cj::{ApiKey, Cj, CjConfig};
 use crate::suppliers::Supplier;
 use anyhow::Context;
 use chrono::Utc;
-use dropflow_core::catalog::{Component, Mapping, Offer, SupplierRef};
+use dropflow_core::catalog::{Mapping, Offer, SupplierRef};
 use dropflow_core::intake::Platform;
 use dropflow_core::money::Money;
 use dropflow_core::reference::address::PostalAddress;
@@ -128,13 +128,7 @@ pub async fn run(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
 }
 
 fn row(label: &str, count: usize, h: &Hist) -> Vec<String> {
-    vec![
-        label.to_string(),
-        count.to_string(),
-        fmt_ms(ms_at(h, 0.5)),
-        fmt_ms(ms_at(h, 0.99)),
-        fmt_ms(max_ms(h)),
-    ]
+    timed_row([label.to_string(), count.to_string()], h, [])
 }
 
 /// Purchases sent straight through the connector at `rate`, each its own task.
@@ -222,24 +216,12 @@ async fn prepare_store(db: &Database) -> anyhow::Result<()> {
             catalog::KeyKind::Sku,
             offer.store_sku,
             None,
-            &Mapping {
-                components: vec![Component {
-                    quantity: 1,
-                    offers: vec![Offer {
-                        supplier: SupplierRef {
-                            kind: SupplierKind::Cj,
-                            account: "default".into(),
-                        },
-                        supplier_product_id: variant.pid.clone(),
-                        supplier_sku_id: variant.vid.clone(),
-                        unit_cost: Money::new(variant.price_cents, usd),
-                        priority: 1,
-                        ships_to: Vec::new(),
-                        stock: None,
-                        product_url: None,
-                    }],
-                }],
-            },
+            &Mapping::single(vec![Offer::new(
+                SupplierRef::api(SupplierKind::Cj),
+                &variant.pid,
+                &variant.vid,
+                Money::new(variant.price_cents, usd),
+            )]),
         )
         .await?;
     }

@@ -127,6 +127,18 @@ impl Scratch {
         }
     }
 
+    /// Ends a run that came to `outcome`: keeps its databases when `keep` (saying where), or
+    /// removes them. The run's own error wins over one removing them.
+    pub async fn finish(self, outcome: anyhow::Result<()>, keep: bool) -> anyhow::Result<()> {
+        if keep {
+            println!("kept: {}", self.kept());
+            return outcome;
+        }
+        let cleaned = self.cleanup().await;
+        outcome?;
+        cleaned.context("the benchmark ran, but removing its databases failed")
+    }
+
     /// Removes every database this run created. Close their pools first.
     pub async fn cleanup(self) -> anyhow::Result<()> {
         match self.kind {

@@ -4,14 +4,14 @@
 //! each tab's first page and for keyset pages at random depths, `storage::orders::tab_counts`,
 //! and the bare indexed SQL as a ceiling.
 
-use super::hist::{fmt_ms, max_ms, ms_at, new_histogram, thousands, Hist, Table};
+use super::hist::{hist_json, ms_at, new_histogram, thousands, timed_row, Hist, Table};
 use super::scratch::Scratch;
 use super::TabsArgs;
 use crate::config::Config;
 use crate::ingest::snapshot::snapshot_of;
 use crate::storage::orders::{self, ListQuery};
 use crate::storage::{self, Database, Engine};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use dropflow_core::hold::{Hold, HoldOrigin, HoldReason};
 use dropflow_core::ids::OrderId;
 use dropflow_core::intake::Platform;
@@ -38,13 +38,7 @@ const SAMPLES_PER_TAB: usize = 300;
 pub async fn run(args: TabsArgs, config: &Config) -> anyhow::Result<()> {
     let mut scratch = Scratch::new(&config.database.url)?;
     let outcome = measure(&args, &mut scratch).await;
-    if args.keep {
-        println!("kept: {}", scratch.kept());
-        return outcome;
-    }
-    let cleaned = scratch.cleanup().await;
-    outcome?;
-    cleaned.context("the benchmark ran, but removing its database failed")
+    scratch.finish(outcome, args.keep).await
 }
 
 /// One kind of order the fill writes: a state that lands in `tab`.
@@ -557,7 +551,6 @@ async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
     table.print();
     println!("(rows returned in total: {rows_seen}; `list` reads the summary columns and parses each row's state JSON)");
 
-    let hist_json = |h: &Hist| json!({"n": h.len(), "p50_ms": ms_at(h, 0.5), "p99_ms": ms_at(h, 0.99), "max_ms": max_ms(h)});
     let report = json!({
         "bench": "tabs",
         "engine": match engine { Engine::Sqlite => "SQLite", Engine::Postgres => "PostgreSQL" },
@@ -604,14 +597,7 @@ fn record(h: &mut Hist, since: Instant) {
 }
 
 fn row(label: &str, h: &Hist, target: String) -> Vec<String> {
-    vec![
-        label.to_string(),
-        h.len().to_string(),
-        fmt_ms(ms_at(h, 0.5)),
-        fmt_ms(ms_at(h, 0.99)),
-        fmt_ms(max_ms(h)),
-        target,
-    ]
+    timed_row([label.to_string(), h.len().to_string()], h, [target])
 }
 
 async fn database_size(db: &Database, url: &str) -> Option<String> {

@@ -6,7 +6,7 @@
 //! (a multi-row `UPDATE … FROM (VALUES …)` of one column, keyed by tracking number, no
 //! change detection, no read).
 
-use super::hist::{fmt_ms, max_ms, ms_at, new_histogram, thousands, Hist, Table};
+use super::hist::{hist_json, new_histogram, thousands, timed_row, Hist, Table};
 use super::scratch::Scratch;
 use super::TrackingArgs;
 use crate::carriers::TrackingUpdate;
@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::storage::shipments::{apply_tracking_updates, MAX_ROWS_PER_STATEMENT};
 use crate::storage::write_set::{chunks_of, placeholders, ParamStyle};
 use crate::storage::{Database, Engine};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use chrono::Utc;
 use dropflow_core::ids::{OrderId, ShipmentId, SupplierOrderId};
 use dropflow_core::shipment::ShipmentStatus;
@@ -32,13 +32,7 @@ const ROWS_PER_INSERT: usize = 500;
 pub async fn run(args: TrackingArgs, config: &Config) -> anyhow::Result<()> {
     let mut scratch = Scratch::new(&config.database.url)?;
     let outcome = measure(&args, &mut scratch).await;
-    if args.keep {
-        println!("kept: {}", scratch.kept());
-        return outcome;
-    }
-    let cleaned = scratch.cleanup().await;
-    outcome?;
-    cleaned.context("the benchmark ran, but removing its database failed")
+    scratch.finish(outcome, args.keep).await
 }
 
 fn number(i: usize) -> String {
@@ -319,15 +313,15 @@ async fn measure(args: &TrackingArgs, scratch: &mut Scratch) -> anyhow::Result<(
         "note",
     ]);
     let line = |label: &str, run: &Run, note: String| {
-        vec![
-            label.to_string(),
-            thousands(run.rows as f64),
-            thousands(run.per_s()),
-            fmt_ms(ms_at(&run.hist, 0.5)),
-            fmt_ms(ms_at(&run.hist, 0.99)),
-            fmt_ms(max_ms(&run.hist)),
-            note,
-        ]
+        timed_row(
+            [
+                label.to_string(),
+                thousands(run.rows as f64),
+                thousands(run.per_s()),
+            ],
+            &run.hist,
+            [note],
+        )
     };
     let verdict = if applied.per_s() >= TARGET_PER_S {
         "met"
@@ -353,7 +347,6 @@ async fn measure(args: &TrackingArgs, scratch: &mut Scratch) -> anyhow::Result<(
         thousands(bare.per_s()),
         batch.min(n)
     );
-    let hist_json = |h: &Hist| json!({"n": h.len(), "p50_ms": ms_at(h, 0.5), "p99_ms": ms_at(h, 0.99), "max_ms": max_ms(h)});
     let report = json!({
         "bench": "tracking",
         "engine": engine_name,

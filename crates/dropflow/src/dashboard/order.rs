@@ -380,11 +380,7 @@ fn supplier_order_row(so: &SupplierOrderView) -> SupplierOrderRow {
         placed: view::maybe_time(&so.placed_at),
         paid: view::maybe_time(&so.paid_at),
         last_synced: view::maybe_time(&so.last_synced_at),
-        next_sync: so
-            .next_sync_at
-            .as_ref()
-            .map(view::time)
-            .unwrap_or_else(|| "not followed".into()),
+        next_sync: view::next_sync(&so.next_sync_at),
         last_error: so.last_error.clone(),
     }
 }
@@ -410,11 +406,7 @@ fn parcel_row(p: &ParcelView) -> ParcelRow {
             .map(|at| format!("sent to the store {}", view::time(at)))
             .unwrap_or_else(|| "not sent to the store yet".into()),
         last_synced: view::maybe_time(&p.last_synced_at),
-        next_sync: p
-            .next_sync_at
-            .as_ref()
-            .map(view::time)
-            .unwrap_or_else(|| "not followed".into()),
+        next_sync: view::next_sync(&p.next_sync_at),
     }
 }
 

@@ -43,6 +43,13 @@ pub fn maybe_time(at: &Option<DateTime<Utc>>) -> String {
     at.as_ref().map(time).unwrap_or_else(|| "—".into())
 }
 
+/// When a purchase or parcel is asked about next; none: it is no longer followed.
+pub fn next_sync(at: &Option<DateTime<Utc>>) -> String {
+    at.as_ref()
+        .map(time)
+        .unwrap_or_else(|| "not followed".into())
+}
+
 /// A `YYYY-MM-DD` date as epoch milliseconds at its start (UTC); `None` when not a date.
 pub fn date_ms(text: &str) -> Option<i64> {
     let date = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;

@@ -15,10 +15,9 @@ use crate::storage::warehouse::{self as store, WarehouseSettings};
 use crate::storage::{catalog, Database};
 use crate::suppliers::marketplace::{MarketplaceConfig, Secret, WarehouseAddress};
 use anyhow::Context;
-use dropflow_core::catalog::{Component, Mapping, Offer, SupplierRef};
+use dropflow_core::catalog::{Mapping, Offer, SupplierRef};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
-use dropflow_core::ledger::Operation;
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::SupplierKind;
@@ -63,17 +62,7 @@ pub fn marketplace_config(market: &MarketplaceSandbox) -> MarketplaceConfig {
 /// goods are paid from, and sets the store's auto-pick (cheapest) and fee auto-pay.
 pub async fn map_to_marketplace(db: &Database, store: &Store, usd: i64) -> anyhow::Result<()> {
     let cny = Currency::from_code("CNY")?;
-    let mut tx = db.begin().await?;
-    crate::storage::ledger::post(
-        &mut tx,
-        db.engine,
-        store.id,
-        &Operation::TopUp {
-            amount: Money::new(usd * 100 * 8, cny),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    super::world::fund(db, store, Money::new(usd * 100 * 8, cny)).await?;
     let offers = mk::offers();
     for (i, item) in dropflow_sandbox::aliexpress::offers().iter().enumerate() {
         let offer = &offers[i % offers.len()];
@@ -83,27 +72,21 @@ pub async fn map_to_marketplace(db: &Database, store: &Store, usd: i64) -> anyho
             catalog::KeyKind::Sku,
             item.store_sku,
             None,
-            &Mapping {
-                components: vec![Component {
-                    quantity: 1,
-                    offers: vec![Offer {
-                        supplier: SupplierRef {
-                            kind: SupplierKind::Marketplace,
-                            account: format!("seller-{}", i % SELLERS),
-                        },
-                        supplier_product_id: offer.offer_id.to_string(),
-                        supplier_sku_id: offer.spec_id.clone(),
-                        unit_cost: Money::new(offer.price_fen, cny),
-                        priority: 1,
-                        ships_to: Vec::new(),
-                        stock: None,
-                        product_url: Some(format!(
-                            "https://detail.1688.com/offer/{}.html",
-                            offer.offer_id
-                        )),
-                    }],
-                }],
-            },
+            &Mapping::single(vec![Offer {
+                product_url: Some(format!(
+                    "https://detail.1688.com/offer/{}.html",
+                    offer.offer_id
+                )),
+                ..Offer::new(
+                    SupplierRef {
+                        kind: SupplierKind::Marketplace,
+                        account: format!("seller-{}", i % SELLERS),
+                    },
+                    offer.offer_id.to_string(),
+                    &offer.spec_id,
+                    Money::new(offer.price_fen, cny),
+                )
+            }]),
         )
         .await?;
     }

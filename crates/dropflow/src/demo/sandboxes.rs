@@ -6,8 +6,10 @@
 
 use crate::carriers::track17::Track17Config;
 use crate::config::SuppliersConfig;
+use crate::storage::settings::AdminAccess;
 use crate::suppliers::aliexpress::AliExpressConfig;
 use crate::suppliers::cj::{ApiKey, CjConfig};
+use dropflow_core::intake::Platform;
 use dropflow_sandbox::aliexpress::{
     self as ali_sandbox, AliExpressSandbox, AliExpressSandboxConfig,
 };
@@ -124,6 +126,22 @@ impl Sandboxes {
             aliexpress: Some(ali_config),
             cj: Some(cj_config),
             marketplace: Some(super::operator::marketplace_config(&self.market)),
+        }
+    }
+
+    /// The Admin API access of the store sandbox of `platform`.
+    pub fn admin_access(&self, platform: Platform) -> AdminAccess {
+        match platform {
+            Platform::Shopify => AdminAccess {
+                url: self.shopify.base_url.clone(),
+                key: self.shopify.access_token().to_string(),
+                secret: None,
+            },
+            Platform::Woocommerce => AdminAccess {
+                url: self.woo.base_url.clone(),
+                key: self.woo.consumer_key().to_string(),
+                secret: Some(self.woo.consumer_secret().to_string()),
+            },
         }
     }
 

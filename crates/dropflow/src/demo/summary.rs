@@ -174,15 +174,22 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
     .await?
     .try_get("n")?;
     faults_met.insert("stock-outs replaced by a backup".into(), backups as u64);
-    faults_met.insert("shopify 429".into(), world.shopify.throttled_count());
+    faults_met.insert(
+        "shopify 429".into(),
+        world.sandboxes.shopify.throttled_count(),
+    );
 
-    let mut duplicate_supplier_orders = world.ali.duplicate_placements();
+    let mut duplicate_supplier_orders = world.sandboxes.ali.duplicate_placements();
     for r in sqlx::query("SELECT attempt_id FROM supplier_orders WHERE supplier = 'cj'")
         .fetch_all(&db.reader)
         .await?
     {
         let attempt: String = r.try_get("attempt_id")?;
-        duplicate_supplier_orders += world.cj.orders_with_number(&attempt).saturating_sub(1);
+        duplicate_supplier_orders += world
+            .sandboxes
+            .cj
+            .orders_with_number(&attempt)
+            .saturating_sub(1);
     }
 
     // Per supplier order: does the store show at least one of its valid parcels (Shopify
@@ -209,11 +216,13 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         };
         let on_store = match platform.as_str() {
             "shopify" => world
+                .sandboxes
                 .shopify
                 .fulfillments(order_id)
                 .iter()
                 .any(|f| f.tracking_number.as_deref() == Some(number.as_str())),
             _ => world
+                .sandboxes
                 .woo
                 .notes(order_id)
                 .iter()

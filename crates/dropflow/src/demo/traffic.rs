@@ -20,8 +20,8 @@ pub async fn send_orders(
     options: &super::DemoOptions,
 ) -> anyhow::Result<()> {
     let stores = Stores {
-        shopify: &world.shopify,
-        woo: &world.woo,
+        shopify: &world.sandboxes.shopify,
+        woo: &world.sandboxes.woo,
     };
     send(
         &stores,

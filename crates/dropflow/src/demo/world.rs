@@ -13,23 +13,21 @@ use crate::config::Config;
 use crate::demo::sandboxes::Sandboxes;
 use crate::fulfilment::follower::FollowerConfig;
 use crate::fulfilment::Services;
-use crate::storage::settings::{self, AdminAccess, StoreSettings};
-use crate::storage::stores::Store;
+use crate::storage::settings::{self, StoreSettings};
+use crate::storage::stores::{self, Store};
 use crate::storage::{catalog, Database};
 use anyhow::Context;
-use dropflow_core::catalog::{Component, Mapping, Offer, SupplierRef};
+use dropflow_core::catalog::{Mapping, Offer, SupplierRef};
 use dropflow_core::follow::Cadence;
 use dropflow_core::intake::Platform;
 use dropflow_core::ledger::Operation;
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::SupplierKind;
-use dropflow_sandbox::aliexpress::{self as ali_sandbox, AliExpressSandbox};
-use dropflow_sandbox::cj::{self as cj_sandbox, CjSandbox};
-use dropflow_sandbox::marketplace::MarketplaceSandbox;
-use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
-use dropflow_sandbox::track17::Track17Sandbox;
-use dropflow_sandbox::woocommerce_admin::WooAdminSandbox;
+use dropflow_sandbox::aliexpress as ali_sandbox;
+use dropflow_sandbox::cj as cj_sandbox;
+use dropflow_sandbox::shopify::SHOP_DOMAIN;
+use dropflow_sandbox::woocommerce::SITE_URL;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,13 +41,8 @@ pub const WOO_SECRET: &str = "demo-woocommerce-webhook-secret";
 pub struct World {
     pub running: Running,
     pub db: Database,
-    pub ali: AliExpressSandbox,
-    pub cj: CjSandbox,
-    pub shopify: ShopifyAdminSandbox,
-    pub woo: WooAdminSandbox,
-    pub track: Track17Sandbox,
-    /// The 1688-style marketplace (the warehouse scenario buys there).
-    pub market: MarketplaceSandbox,
+    /// The outside platforms dropflow works with, each a sandbox.
+    pub sandboxes: Sandboxes,
     pub shopify_store: Store,
     pub woo_store: Store,
     pub token: String,
@@ -163,50 +156,14 @@ impl World {
             ..Default::default()
         };
         let running = app::start_with_services(&config, services, follower).await?;
-        let Sandboxes {
-            ali,
-            cj,
-            shopify,
-            woo,
-            track,
-            market,
-        } = sandboxes;
 
-        let shopify_store = crate::storage::stores::create(
-            &db,
-            Platform::Shopify,
-            dropflow_sandbox::shopify::SHOP_DOMAIN,
-            SHOPIFY_SECRET,
-        )
-        .await?;
-        let woo_store = crate::storage::stores::create(
-            &db,
-            Platform::Woocommerce,
-            dropflow_sandbox::woocommerce::SITE_URL,
-            WOO_SECRET,
-        )
-        .await?;
-        settings::set_admin_access(
-            &db,
-            shopify_store.id,
-            Some(&AdminAccess {
-                url: shopify.base_url.clone(),
-                key: shopify.access_token().to_string(),
-                secret: None,
-            }),
-        )
-        .await?;
-        settings::set_admin_access(
-            &db,
-            woo_store.id,
-            Some(&AdminAccess {
-                url: woo.base_url.clone(),
-                key: woo.consumer_key().to_string(),
-                secret: Some(woo.consumer_secret().to_string()),
-            }),
-        )
-        .await?;
+        let shopify_store =
+            stores::create(&db, Platform::Shopify, SHOP_DOMAIN, SHOPIFY_SECRET).await?;
+        let woo_store = stores::create(&db, Platform::Woocommerce, SITE_URL, WOO_SECRET).await?;
+        let usd = Currency::from_code("USD")?;
         for store in [&shopify_store, &woo_store] {
+            let access = sandboxes.admin_access(store.platform);
+            settings::set_admin_access(&db, store.id, Some(&access)).await?;
             settings::put(
                 &db,
                 store.id,
@@ -219,7 +176,7 @@ impl World {
                 },
             )
             .await?;
-            fund(&db, store, options.wallet_usd).await?;
+            fund(&db, store, Money::new(options.wallet_usd * 100, usd)).await?;
             match options.scenario {
                 super::Scenario::Plain => map_catalogue(&db, store).await?,
                 super::Scenario::Warehouse => {
@@ -232,12 +189,7 @@ impl World {
         Ok(World {
             running,
             db,
-            ali,
-            cj,
-            shopify,
-            woo,
-            track,
-            market,
+            sandboxes,
             shopify_store,
             woo_store,
             token,
@@ -248,30 +200,15 @@ impl World {
 
     pub async fn stop(self) {
         self.running.stop().await;
-        Sandboxes {
-            ali: self.ali,
-            cj: self.cj,
-            shopify: self.shopify,
-            woo: self.woo,
-            track: self.track,
-            market: self.market,
-        }
-        .shutdown()
-        .await;
+        self.sandboxes.shutdown().await;
     }
 }
 
-async fn fund(db: &Database, store: &Store, usd: i64) -> anyhow::Result<()> {
+/// Tops up the store's wallet in `amount`'s currency.
+pub(super) async fn fund(db: &Database, store: &Store, amount: Money) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    crate::storage::ledger::post(
-        &mut tx,
-        db.engine,
-        store.id,
-        &Operation::TopUp {
-            amount: Money::new(usd * 100, Currency::from_code("USD")?),
-        },
-    )
-    .await?;
+    crate::storage::ledger::post(&mut tx, db.engine, store.id, &Operation::TopUp { amount })
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -296,33 +233,25 @@ pub fn catalogue(with_vendor: bool) -> anyhow::Result<Vec<(&'static str, Mapping
             continue;
         };
         let aliexpress = Offer {
-            supplier: SupplierRef {
-                kind: SupplierKind::Aliexpress,
-                account: "default".into(),
-            },
-            supplier_product_id: offer.product_id.clone(),
-            supplier_sku_id: offer.sku_id.clone(),
-            unit_cost: Money::new(offer.unit_cost_cents, usd),
-            priority: 1,
-            ships_to: Vec::new(),
-            stock: None,
             product_url: Some(format!(
                 "https://www.aliexpress.com/item/{}.html",
                 offer.product_id
             )),
+            ..Offer::new(
+                SupplierRef::api(SupplierKind::Aliexpress),
+                &offer.product_id,
+                &offer.sku_id,
+                Money::new(offer.unit_cost_cents, usd),
+            )
         };
         let cj = Offer {
-            supplier: SupplierRef {
-                kind: SupplierKind::Cj,
-                account: "default".into(),
-            },
-            supplier_product_id: variant.pid.clone(),
-            supplier_sku_id: variant.vid.clone(),
-            unit_cost: Money::new(variant.price_cents, usd),
             priority: 2,
-            ships_to: Vec::new(),
-            stock: None,
-            product_url: None,
+            ..Offer::new(
+                SupplierRef::api(SupplierKind::Cj),
+                &variant.pid,
+                &variant.vid,
+                Money::new(variant.price_cents, usd),
+            )
         };
         let vendor = Offer {
             supplier: SupplierRef {
@@ -346,15 +275,7 @@ pub fn catalogue(with_vendor: bool) -> anyhow::Result<Vec<(&'static str, Mapping
                 },
             ],
         };
-        mappings.push((
-            offer.store_sku,
-            Mapping {
-                components: vec![Component {
-                    quantity: 1,
-                    offers,
-                }],
-            },
-        ));
+        mappings.push((offer.store_sku, Mapping::single(offers)));
     }
     Ok(mappings)
 }

@@ -20,7 +20,6 @@ use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::SupplierOrderId;
 use dropflow_core::lifecycle::Command;
 use dropflow_core::procurement::SupplierOrderStatus;
-use dropflow_core::supplier::SupplierKind;
 use dropflow_core::supplier_payment::{self, Paying, Start};
 
 /// The job kind.
@@ -41,14 +40,7 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
         .external_id
         .clone()
         .context("the supplier order has no supplier id to pay")?;
-    let kind = SupplierKind::parse(&so.supplier)
-        .with_context(|| format!("unknown supplier {:?}", so.supplier))?;
-    let supplier = services.suppliers.get(&kind).cloned().with_context(|| {
-        format!(
-            "{} is not configured in this process: add its [suppliers] settings",
-            kind.as_str()
-        )
-    })?;
+    let supplier = services.suppliers.required(&so.supplier)?;
 
     // The money first: nothing is paid that the wallet cannot cover.
     let mut tx = db.begin().await?;

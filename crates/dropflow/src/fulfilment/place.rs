@@ -37,7 +37,7 @@ use dropflow_core::money::Money;
 use dropflow_core::placement::{self, Attempt, Call, Decision, MappedLine, Next, Outcome, Refusal};
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::currency::Currency;
-use dropflow_core::supplier::{PurchaseLine, PurchaseRequest, SupplierKind};
+use dropflow_core::supplier::{PurchaseLine, PurchaseRequest};
 
 /// The job kind.
 pub const JOB: &str = dropflow_core::jobs::PLACE_SUPPLIER_ORDER;
@@ -98,14 +98,7 @@ async fn ask_supplier(
     attempt: &Attempt,
     call: Call,
 ) -> anyhow::Result<(Decision, bool)> {
-    let kind = SupplierKind::parse(&so.supplier)
-        .with_context(|| format!("unknown supplier {:?}", so.supplier))?;
-    let supplier = services.suppliers.get(&kind).cloned().with_context(|| {
-        format!(
-            "{} is not configured in this process: add its [suppliers] settings",
-            kind.as_str()
-        )
-    })?;
+    let supplier = services.suppliers.required(&so.supplier)?;
     let store_settings = settings::get(&services.db, so.store_id).await?;
     let guard = if order.state.price_accepted {
         None

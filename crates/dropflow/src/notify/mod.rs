@@ -180,29 +180,13 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                 tracking: tracking.clone(),
             }));
             if check != "invalid" {
-                mails.extend(to_customer(
-                    ctx,
-                    MailBody::Shipped(Shipped {
-                        order_name: order_name.clone(),
-                        store: ctx.store.clone(),
-                        customer_name: ctx.customer_name.clone(),
-                        tracking,
-                    }),
-                ));
+                mails.extend(to_customer(ctx, shipped(ctx, tracking)));
             }
         }
         OrderEvent::TrackingChanged {
             number,
             status: ShipmentStatus::Delivered,
-        } => mails.extend(to_customer(
-            ctx,
-            MailBody::Delivered(Delivered {
-                order_name: order_name.clone(),
-                store: ctx.store.clone(),
-                customer_name: ctx.customer_name.clone(),
-                tracking_number: Some(number.clone()),
-            }),
-        )),
+        } => mails.extend(to_customer(ctx, delivered(ctx, Some(number.clone())))),
         OrderEvent::PaymentFailed { supplier, detail } => {
             to_merchant(MailBody::PaymentFailed(PaymentFailed {
                 order_name: order_name.clone(),
@@ -255,17 +239,14 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
             ..
         } if supplier.starts_with("manual:") => {
             if let Some(handover) = &ctx.vendor {
-                mails.extend(handover.emails.iter().map(|to| Mail {
-                    order_id: ctx.order_id,
-                    to: to.clone(),
-                    body: MailBody::VendorOrder(VendorOrder {
-                        order_name: order_name.clone(),
-                        store: ctx.store.clone(),
-                        dropship: handover.dropship,
-                        lines: handover.lines.clone(),
-                        ship_to: handover.ship_to.clone(),
-                    }),
-                }));
+                let body = MailBody::VendorOrder(VendorOrder {
+                    order_name: order_name.clone(),
+                    store: ctx.store.clone(),
+                    dropship: handover.dropship,
+                    lines: handover.lines.clone(),
+                    ship_to: handover.ship_to.clone(),
+                });
+                mails.extend(to_vendor(ctx, handover, body));
             }
         }
         OrderEvent::FlagRaised {
@@ -282,17 +263,14 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                         quantity: l.quantity,
                     })
                     .collect();
-                mails.extend(handover.emails.iter().map(|to| Mail {
-                    order_id: ctx.order_id,
-                    to: to.clone(),
-                    body: MailBody::VendorChange(VendorChange {
-                        order_name: order_name.clone(),
-                        store: ctx.store.clone(),
-                        what: detail.clone(),
-                        lines: lines.clone(),
-                        ship_to: handover.ship_to.clone(),
-                    }),
-                }));
+                let body = MailBody::VendorChange(VendorChange {
+                    order_name: order_name.clone(),
+                    store: ctx.store.clone(),
+                    what: detail.clone(),
+                    lines,
+                    ship_to: handover.ship_to.clone(),
+                });
+                mails.extend(to_vendor(ctx, handover, body));
             }
         }
         // Every stage tells the merchant (seed 000): the seller's parcel on its way to the
@@ -313,15 +291,7 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                 supplier: "The warehouse".into(),
                 tracking: tracking.clone(),
             }));
-            mails.extend(to_customer(
-                ctx,
-                MailBody::Shipped(Shipped {
-                    order_name: order_name.clone(),
-                    store: ctx.store.clone(),
-                    customer_name: ctx.customer_name.clone(),
-                    tracking,
-                }),
-            ));
+            mails.extend(to_customer(ctx, shipped(ctx, tracking)));
         }
         // A vendor marks their parcel delivered (no carrier tracking tells us): the customer
         // gets the delivered mail as they would from a carrier.
@@ -329,15 +299,10 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
             supplier,
             status: SupplierOrderStatus::Delivered,
             ..
-        } if supplier.starts_with("manual:") => mails.extend(to_customer(
-            ctx,
-            MailBody::Delivered(Delivered {
-                order_name: order_name.clone(),
-                store: ctx.store.clone(),
-                customer_name: ctx.customer_name.clone(),
-                tracking_number: ctx.warehouse_parcel.as_ref().map(|t| t.number.clone()),
-            }),
-        )),
+        } if supplier.starts_with("manual:") => {
+            let number = ctx.warehouse_parcel.as_ref().map(|t| t.number.clone());
+            mails.extend(to_customer(ctx, delivered(ctx, number)))
+        }
         OrderEvent::WarehouseNote { topic, detail } if topic == "packed" => {
             to_merchant(MailBody::ReadyToShip(ReadyToShip {
                 order_name: order_name.clone(),
@@ -361,6 +326,39 @@ pub fn needs_attention(ctx: &MailContext, reason: &str) -> Option<Mail> {
             order_name: ctx.order_name.clone(),
             reason: reason.to_string(),
         }),
+    })
+}
+
+/// The customer's mail that the order is on its way, with `tracking`.
+fn shipped(ctx: &MailContext, tracking: TrackingInfo) -> MailBody {
+    MailBody::Shipped(Shipped {
+        order_name: ctx.order_name.clone(),
+        store: ctx.store.clone(),
+        customer_name: ctx.customer_name.clone(),
+        tracking,
+    })
+}
+
+/// The customer's mail that the order arrived (the parcel's number, when one is known).
+fn delivered(ctx: &MailContext, tracking_number: Option<String>) -> MailBody {
+    MailBody::Delivered(Delivered {
+        order_name: ctx.order_name.clone(),
+        store: ctx.store.clone(),
+        customer_name: ctx.customer_name.clone(),
+        tracking_number,
+    })
+}
+
+/// `body` to each of the vendor's users.
+fn to_vendor<'a>(
+    ctx: &'a MailContext,
+    handover: &'a VendorHandover,
+    body: MailBody,
+) -> impl Iterator<Item = Mail> + 'a {
+    handover.emails.iter().map(move |to| Mail {
+        order_id: ctx.order_id,
+        to: to.clone(),
+        body: body.clone(),
     })
 }
 
@@ -610,69 +608,68 @@ mod tests {
         let c = ctx();
         let m = "merchant@example.com";
         let a = "ana@example.com";
-        let received = OrderEvent::Received {
-            topic: "orders/create".into(),
-        };
-        assert_eq!(
-            kinds(&notifications_for(&received, &c)),
-            [(MailKind::NewOrder, m)]
-        );
-        let tracking = OrderEvent::TrackingAdded {
-            supplier: "cj".into(),
-            number: "LP00123456789012".into(),
-            carrier: None,
-            check: "unrecognised".into(),
-        };
-        assert_eq!(
-            kinds(&notifications_for(&tracking, &c)),
-            [(MailKind::SupplierShipped, m), (MailKind::Shipped, a)]
-        );
-        let delivered = OrderEvent::TrackingChanged {
-            number: "LP00123456789012".into(),
-            status: ShipmentStatus::Delivered,
-        };
-        assert_eq!(
-            kinds(&notifications_for(&delivered, &c)),
-            [(MailKind::Delivered, a)]
-        );
-        let in_transit = OrderEvent::TrackingChanged {
-            number: "LP00123456789012".into(),
-            status: ShipmentStatus::InTransit,
-        };
-        assert!(notifications_for(&in_transit, &c).is_empty());
         let failed = OrderEvent::PaymentFailed {
             supplier: "cj".into(),
             detail: "payment failed: insufficient balance with the supplier".into(),
         };
+        let hold = |reason, detail: &str, origin| OrderEvent::HoldPlaced {
+            reason,
+            detail: detail.into(),
+            origin,
+        };
+        let parcel = |status| OrderEvent::TrackingChanged {
+            number: "LP00123456789012".into(),
+            status,
+        };
+        let table = [
+            (
+                OrderEvent::Received {
+                    topic: "orders/create".into(),
+                },
+                vec![(MailKind::NewOrder, m)],
+            ),
+            (
+                OrderEvent::TrackingAdded {
+                    supplier: "cj".into(),
+                    number: "LP00123456789012".into(),
+                    carrier: None,
+                    check: "unrecognised".into(),
+                },
+                vec![(MailKind::SupplierShipped, m), (MailKind::Shipped, a)],
+            ),
+            (
+                parcel(ShipmentStatus::Delivered),
+                vec![(MailKind::Delivered, a)],
+            ),
+            (parcel(ShipmentStatus::InTransit), vec![]),
+            (failed.clone(), vec![(MailKind::PaymentFailed, m)]),
+            (
+                hold(
+                    HoldReason::PriceIncreased,
+                    "cj asks 14.00 USD, mapped 10.00 USD",
+                    HoldOrigin::System,
+                ),
+                vec![(MailKind::NeedsAttention, m)],
+            ),
+            (
+                hold(HoldReason::AwaitingPayment, "", HoldOrigin::System),
+                vec![],
+            ),
+            (
+                hold(HoldReason::Other, "checking", HoldOrigin::Merchant),
+                vec![],
+            ),
+            (OrderEvent::ReadyToOrder, vec![]),
+        ];
+        for (event, expected) in table {
+            assert_eq!(kinds(&notifications_for(&event, &c)), expected, "{event:?}");
+        }
         let mails = notifications_for(&failed, &c);
-        assert_eq!(kinds(&mails), [(MailKind::PaymentFailed, m)]);
         let MailBody::PaymentFailed(body) = &mails[0].body else {
             panic!("not a payment mail")
         };
         assert!(body.insufficient_balance);
         assert_eq!(body.amount.as_deref(), Some("12.34 USD"));
-        let hold = OrderEvent::HoldPlaced {
-            reason: HoldReason::PriceIncreased,
-            detail: "cj asks 14.00 USD, mapped 10.00 USD".into(),
-            origin: HoldOrigin::System,
-        };
-        assert_eq!(
-            kinds(&notifications_for(&hold, &c)),
-            [(MailKind::NeedsAttention, m)]
-        );
-        let awaiting = OrderEvent::HoldPlaced {
-            reason: HoldReason::AwaitingPayment,
-            detail: String::new(),
-            origin: HoldOrigin::System,
-        };
-        assert!(notifications_for(&awaiting, &c).is_empty());
-        let by_merchant = OrderEvent::HoldPlaced {
-            reason: HoldReason::Other,
-            detail: "checking".into(),
-            origin: HoldOrigin::Merchant,
-        };
-        assert!(notifications_for(&by_merchant, &c).is_empty());
-        assert!(notifications_for(&OrderEvent::ReadyToOrder, &c).is_empty());
     }
 
     #[test]

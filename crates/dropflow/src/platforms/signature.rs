@@ -34,6 +34,24 @@ mod tests {
     /// python3: base64.b64encode(hmac.new(b'secret', b'body', hashlib.sha256).digest())
     const SECRET_BODY: &str = "3EaYNVf+oSe0OvchRn65s/3iM4/j4U9RlSqoR4wT01U=";
 
+    /// Each platform's `verify_webhook` is this check, for the same vector.
+    #[test]
+    fn each_platform_verifies_webhooks_with_it() {
+        use crate::platforms::{shopify, woocommerce};
+        for verify in [shopify::verify_webhook, woocommerce::verify_webhook] {
+            assert!(verify(b"secret", b"body", SECRET_BODY));
+            for wrong_secret in [b"Secret".as_slice(), b"other"] {
+                assert!(!verify(wrong_secret, b"body", SECRET_BODY));
+            }
+            for not_base64 in ["%%%", "not-base64"] {
+                assert!(!verify(b"secret", b"body", not_base64));
+            }
+            for changed_body in [b"bodY".as_slice(), b"Body"] {
+                assert!(!verify(b"secret", changed_body, SECRET_BODY));
+            }
+        }
+    }
+
     #[test]
     fn known_vector_verifies() {
         assert!(verify_base64_hmac_sha256(b"secret", b"body", SECRET_BODY));

@@ -114,18 +114,12 @@ pub async fn list(
             "limit must be between 1 and 500".into(),
         ));
     }
-    let before = params
-        .cursor
-        .as_deref()
-        .map(|c| c.parse::<OrderId>())
-        .transpose()
-        .map_err(|_| ActionError::Invalid("cursor is not one this API returned".into()))?;
-    let store_id = params
-        .store_id
-        .as_deref()
-        .map(|s| s.parse::<StoreId>())
-        .transpose()
-        .map_err(|_| ActionError::Invalid("store_id is not a store id".into()))?;
+    let before: Option<OrderId> = optional_id(
+        params.cursor.as_deref(),
+        "cursor is not one this API returned",
+    )?;
+    let store_id: Option<StoreId> =
+        optional_id(params.store_id.as_deref(), "store_id is not a store id")?;
     let query = ListQuery {
         scope: caller.scope.clone(),
         tab,
@@ -148,6 +142,16 @@ pub async fn list(
         counts,
         needs_attention,
     })
+}
+
+/// An id given as text, if given; `refusal` when it is not such an id.
+fn optional_id<T: std::str::FromStr>(
+    text: Option<&str>,
+    refusal: &str,
+) -> Result<Option<T>, ActionError> {
+    text.map(str::parse)
+        .transpose()
+        .map_err(|_| ActionError::Invalid(refusal.into()))
 }
 
 /// Orders per tab, of those the caller may see.

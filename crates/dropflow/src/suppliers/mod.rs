@@ -18,8 +18,8 @@
 //! 1. **Its directory** `src/suppliers/<name>/`: `mod.rs` (the config struct
 //!    `<Name>Config` with `#[serde(deny_unknown_fields)]` and `Debug` that hides secrets; the
 //!    connector holding an [`crate::outbound::Endpoint`] built with `.secret(..)` for each
-//!    credential; `impl Supplier` with `capabilities()` returning its `pub const
-//!    CAPABILITIES`), `transformers.rs` (wire types, exhaustive status maps, refusals by the
+//!    credential; its `pub const CAPABILITIES`; `impl Supplier`, whose `capabilities()` is
+//!    the registry line's), `transformers.rs` (wire types, exhaustive status maps, refusals by the
 //!    supplier's own codes) and `tests.rs` (the connector against its sandbox over real
 //!    HTTP, `#[cfg(test)] mod tests;`). Every purchase carries `attempt_id` as the
 //!    supplier-side reference; a lookup the API cannot make answers `NotOffered`.
@@ -104,9 +104,11 @@ pub enum ReturnAnswer {
 pub trait Supplier: Send + Sync {
     fn kind(&self) -> SupplierKind;
 
-    /// What this supplier's API offers: the same constant its line in [`registry`] lists,
-    /// so callers ask about a capability rather than compare kinds.
-    fn capabilities(&self) -> Capabilities;
+    /// What this supplier's API offers: what its line in [`registry`] lists, so callers ask
+    /// about a capability rather than compare kinds.
+    fn capabilities(&self) -> Capabilities {
+        registry::capabilities(self.kind())
+    }
 
     /// Places a purchase. A timeout must surface as `SupplierError::Timeout`: the caller then
     /// marks the attempt *placement unknown* and calls [`Supplier::find_by_reference`] before

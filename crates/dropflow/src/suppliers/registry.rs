@@ -114,6 +114,19 @@ impl Suppliers {
         SupplierKind::parse(supplier).and_then(|k| self.get(&k).cloned())
     }
 
+    /// The connector a job must call for the supplier stored as `supplier`; the error says
+    /// what is missing (a kind this build does not know, or its `[suppliers]` settings).
+    pub fn required(&self, supplier: &str) -> anyhow::Result<Arc<dyn Supplier>> {
+        let kind = SupplierKind::parse(supplier)
+            .ok_or_else(|| anyhow::anyhow!("unknown supplier {supplier:?}"))?;
+        self.get(&kind).cloned().ok_or_else(|| {
+            anyhow::anyhow!(
+                "{} is not configured in this process: add its [suppliers] settings",
+                kind.as_str()
+            )
+        })
+    }
+
     /// What `kind` offers (configured or not).
     pub fn capabilities(&self, kind: SupplierKind) -> Capabilities {
         capabilities(kind)

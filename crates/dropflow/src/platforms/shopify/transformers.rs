@@ -158,16 +158,11 @@ struct LineItem {
     properties: serde_json::Value,
 }
 
-/// Shopify's `financial_status` vocabulary, plus what may come that we do not know.
+/// Shopify's `financial_status`: the values the REST Order docs list, which [`PaymentStatus`]
+/// names one for one, plus what may come that we do not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FinancialStatus {
-    Pending,
-    Authorized,
-    PartiallyPaid,
-    Paid,
-    PartiallyRefunded,
-    Refunded,
-    Voided,
+    Listed(PaymentStatus),
     /// GraphQL's `EXPIRED` display status (an authorization that lapsed uncaptured); may show
     /// in REST payloads of newer API versions.
     Expired,
@@ -177,28 +172,23 @@ enum FinancialStatus {
 
 impl FinancialStatus {
     fn parse(status: Option<&str>) -> FinancialStatus {
-        match status.map(str::trim) {
-            Some("pending") => FinancialStatus::Pending,
-            Some("authorized") => FinancialStatus::Authorized,
-            Some("partially_paid") => FinancialStatus::PartiallyPaid,
-            Some("paid") => FinancialStatus::Paid,
-            Some("partially_refunded") => FinancialStatus::PartiallyRefunded,
-            Some("refunded") => FinancialStatus::Refunded,
-            Some("voided") => FinancialStatus::Voided,
-            Some("expired") => FinancialStatus::Expired,
-            Some(_) | None => FinancialStatus::Unknown,
-        }
+        let listed = match status.map(str::trim) {
+            Some("pending") => PaymentStatus::Pending,
+            Some("authorized") => PaymentStatus::Authorized,
+            Some("partially_paid") => PaymentStatus::PartiallyPaid,
+            Some("paid") => PaymentStatus::Paid,
+            Some("partially_refunded") => PaymentStatus::PartiallyRefunded,
+            Some("refunded") => PaymentStatus::Refunded,
+            Some("voided") => PaymentStatus::Voided,
+            Some("expired") => return FinancialStatus::Expired,
+            Some(_) | None => return FinancialStatus::Unknown,
+        };
+        FinancialStatus::Listed(listed)
     }
 
     fn payment_status(self) -> PaymentStatus {
         match self {
-            FinancialStatus::Pending => PaymentStatus::Pending,
-            FinancialStatus::Authorized => PaymentStatus::Authorized,
-            FinancialStatus::PartiallyPaid => PaymentStatus::PartiallyPaid,
-            FinancialStatus::Paid => PaymentStatus::Paid,
-            FinancialStatus::PartiallyRefunded => PaymentStatus::PartiallyRefunded,
-            FinancialStatus::Refunded => PaymentStatus::Refunded,
-            FinancialStatus::Voided => PaymentStatus::Voided,
+            FinancialStatus::Listed(status) => status,
             // The authorization lapsed: the money is no longer guaranteed, but nothing was
             // reversed either (the merchant may charge again), so it is back to waiting.
             FinancialStatus::Expired => PaymentStatus::Pending,

@@ -576,10 +576,6 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 
 #[async_trait]
 impl Supplier for AliExpress {
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
-    }
-
     fn kind(&self) -> SupplierKind {
         SupplierKind::Aliexpress
     }

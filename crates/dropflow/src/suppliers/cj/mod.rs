@@ -374,10 +374,6 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 
 #[async_trait]
 impl Supplier for Cj {
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
-    }
-
     fn kind(&self) -> SupplierKind {
         SupplierKind::Cj
     }

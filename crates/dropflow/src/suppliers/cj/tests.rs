@@ -9,9 +9,8 @@ use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::shipment::ShipmentStatus;
 use dropflow_core::supplier::PurchaseLine;
-use dropflow_sandbox::cj::{start, CjSandbox, CjSandboxConfig};
+use dropflow_sandbox::cj::{start, webhook_receiver, CjSandbox, CjSandboxConfig};
 use dropflow_sandbox::faults::Faults;
-use std::sync::{Arc, Mutex};
 
 const VID: &str = "92511400-C758-4474-93CA-66D442F5F787";
 const DAY: u64 = 86_400;
@@ -20,14 +19,41 @@ fn usd(cents: i64) -> Money {
     Money::new(cents, Currency::from_code("USD").unwrap())
 }
 
-async fn sandbox(config: CjSandboxConfig) -> CjSandbox {
-    start(config).await.unwrap()
+/// A sandbox started with `config` and a connector to it (2 s timeout).
+async fn started(config: CjSandboxConfig) -> (CjSandbox, Cj) {
+    let sb = start(config).await.unwrap();
+    let cj = connector(&sb);
+    (sb, cj)
+}
+
+/// The same, the connector already holding a token: for tests about the calls after it.
+async fn signed_in(config: CjSandboxConfig) -> (CjSandbox, Cj) {
+    let (sb, cj) = started(config).await;
+    cj.balance().await.unwrap();
+    (sb, cj)
 }
 
 fn connector(sandbox: &CjSandbox) -> Cj {
+    connector_with(sandbox, |_| {})
+}
+
+/// A connector to `sandbox` with settings of its own (`tune` changes the test defaults).
+fn connector_with(sandbox: &CjSandbox, tune: impl FnOnce(&mut CjConfig)) -> Cj {
     let mut config = CjConfig::new(&sandbox.base_url, ApiKey::new(sandbox.api_key()));
     config.timeout_ms = 2_000;
+    tune(&mut config);
     Cj::new(config)
+}
+
+/// Signed in to a sandbox whose tokens last 2 s, and past that: the next call needs a new one.
+async fn with_an_expired_token() -> (CjSandbox, Cj) {
+    let (sb, cj) = signed_in(CjSandboxConfig {
+        access_token_ttl: Duration::from_secs(2),
+        ..CjSandboxConfig::default()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    (sb, cj)
 }
 
 fn address(country: &str) -> PostalAddress {
@@ -72,8 +98,7 @@ async fn placed(cj: &Cj, attempt_id: &str) -> RemoteOrder {
 
 #[tokio::test]
 async fn a_token_is_obtained_once_and_reused() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     for _ in 0..3 {
         cj.balance().await.unwrap();
     }
@@ -87,14 +112,7 @@ async fn a_token_is_obtained_once_and_reused() {
 
 #[tokio::test]
 async fn an_expired_token_is_refreshed_transparently() {
-    let sb = sandbox(CjSandboxConfig {
-        access_token_ttl: Duration::from_secs(2),
-        ..CjSandboxConfig::default()
-    })
-    .await;
-    let cj = connector(&sb);
-    cj.balance().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let (sb, cj) = with_an_expired_token().await;
     cj.balance().await.unwrap();
     let calls = sb.auth_calls();
     assert_eq!(calls.get_access_token, 1);
@@ -106,14 +124,7 @@ async fn an_expired_token_is_refreshed_transparently() {
 
 #[tokio::test]
 async fn ten_concurrent_calls_with_an_expired_token_refresh_once() {
-    let sb = sandbox(CjSandboxConfig {
-        access_token_ttl: Duration::from_secs(2),
-        ..CjSandboxConfig::default()
-    })
-    .await;
-    let cj = connector(&sb);
-    cj.balance().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let (sb, cj) = with_an_expired_token().await;
     let results = futures::future::join_all((0..10).map(|_| cj.balance())).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let calls = sb.auth_calls();
@@ -124,9 +135,7 @@ async fn ten_concurrent_calls_with_an_expired_token_refresh_once() {
 
 #[tokio::test]
 async fn a_token_cj_stops_accepting_is_renewed_and_the_call_repeated() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
-    cj.balance().await.unwrap();
+    let (sb, cj) = signed_in(CjSandboxConfig::default()).await;
     sb.revoke_access_tokens();
     placed(&cj, "revoked-1").await;
     let calls = sb.auth_calls();
@@ -139,9 +148,7 @@ async fn a_token_cj_stops_accepting_is_renewed_and_the_call_repeated() {
 
 #[tokio::test]
 async fn a_refused_refresh_falls_back_to_a_new_login() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
-    cj.balance().await.unwrap();
+    let (sb, cj) = signed_in(CjSandboxConfig::default()).await;
     sb.revoke_all_tokens();
     cj.balance().await.unwrap();
     let calls = sb.auth_calls();
@@ -152,8 +159,8 @@ async fn a_refused_refresh_falls_back_to_a_new_login() {
 
 #[tokio::test]
 async fn a_wrong_api_key_is_unauthorized() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = Cj::new(CjConfig::new(&sb.base_url, ApiKey::new("CJ1@api@wrong")));
+    let sb = start(CjSandboxConfig::default()).await.unwrap();
+    let cj = connector_with(&sb, |c| c.api_key = ApiKey::new("CJ1@api@wrong"));
     assert!(matches!(
         cj.balance().await,
         Err(SupplierError::Unauthorized(_))
@@ -170,8 +177,7 @@ async fn a_wrong_api_key_is_unauthorized() {
 
 #[tokio::test]
 async fn placing_creates_one_order_keyed_by_our_reference() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     let order = placed(&cj, "place-1").await;
     let remote = sb.order("place-1").unwrap();
     assert_eq!(order.supplier_order_id, remote.order_id);
@@ -187,8 +193,7 @@ async fn placing_creates_one_order_keyed_by_our_reference() {
 
 #[tokio::test]
 async fn the_same_order_number_twice_is_a_duplicate_and_one_order() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     placed(&cj, "dup-1").await;
     let again = cj.place(&request("dup-1")).await.unwrap();
     assert_eq!(again, Placement::Rejected(RejectReason::DuplicateReference));
@@ -198,14 +203,13 @@ async fn the_same_order_number_twice_is_a_duplicate_and_one_order() {
 
 #[tokio::test]
 async fn a_timeout_that_placed_the_order_is_found_by_reference() {
-    let sb = sandbox(CjSandboxConfig {
+    let sb = start(CjSandboxConfig {
         timeout_hold: Duration::from_secs(5),
         ..CjSandboxConfig::default()
     })
-    .await;
-    let mut config = CjConfig::new(&sb.base_url, ApiKey::new(sb.api_key()));
-    config.timeout_ms = 300;
-    let cj = Cj::new(config);
+    .await
+    .unwrap();
+    let cj = connector_with(&sb, |c| c.timeout_ms = 300);
     cj.balance().await.unwrap();
     sb.faults.set(Faults {
         timeout_rate: 1.0,
@@ -235,8 +239,7 @@ async fn a_timeout_that_placed_the_order_is_found_by_reference() {
 
 #[tokio::test]
 async fn an_unknown_reference_is_none() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     assert_eq!(cj.find_by_reference("never-placed").await, Ok(None));
     placed(&cj, "someone-else").await;
     assert_eq!(cj.find_by_reference("never-placed").await, Ok(None));
@@ -245,8 +248,7 @@ async fn an_unknown_reference_is_none() {
 
 #[tokio::test]
 async fn finding_by_reference_pages_and_never_guesses_absent() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     for i in 0..60 {
         placed(&cj, &format!("page-{i}")).await;
     }
@@ -254,9 +256,7 @@ async fn finding_by_reference_pages_and_never_guesses_absent() {
     let found = cj.find_by_reference("page-0").await.unwrap().unwrap();
     assert_eq!(found.attempt_id.as_deref(), Some("page-0"));
 
-    let mut shallow = CjConfig::new(&sb.base_url, ApiKey::new(sb.api_key()));
-    shallow.reference_pages = 1;
-    let shallow = Cj::new(shallow);
+    let shallow = connector_with(&sb, |c| c.reference_pages = 1);
     assert!(matches!(
         shallow.find_by_reference("missing").await,
         Err(SupplierError::NotOffered(_))
@@ -266,8 +266,7 @@ async fn finding_by_reference_pages_and_never_guesses_absent() {
 
 #[tokio::test]
 async fn out_of_stock_is_rejected_as_such() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     sb.faults.set(Faults {
         out_of_stock_rate: 1.0,
         ..Faults::default()
@@ -285,8 +284,7 @@ async fn out_of_stock_is_rejected_as_such() {
 
 #[tokio::test]
 async fn refused_addresses_and_routes_are_rejected_with_their_reason() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     sb.faults.set(Faults {
         address_rejection_rate: 1.0,
         ..Faults::default()
@@ -317,10 +315,8 @@ async fn refused_addresses_and_routes_are_rejected_with_their_reason() {
 
 #[tokio::test]
 async fn the_price_guard_refuses_before_anything_is_created() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let mut config = CjConfig::new(&sb.base_url, ApiKey::new(sb.api_key()));
-    config.price_guard_percent = Some(10);
-    let cj = Cj::new(config);
+    let sb = start(CjSandboxConfig::default()).await.unwrap();
+    let cj = connector_with(&sb, |c| c.price_guard_percent = Some(10));
     sb.faults.set(Faults {
         price_factor: 1.5,
         ..Faults::default()
@@ -348,8 +344,7 @@ async fn the_price_guard_refuses_before_anything_is_created() {
 
 #[tokio::test]
 async fn paying_draws_the_order_total_from_the_balance_once() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     let order = placed(&cj, "pay-1").await;
     let before = cj.balance().await.unwrap();
     assert_eq!(before, usd(sb.balance_cents()));
@@ -379,8 +374,7 @@ async fn paying_draws_the_order_total_from_the_balance_once() {
 
 #[tokio::test]
 async fn too_little_balance_is_insufficient_balance() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     let order = placed(&cj, "poor-1").await;
     sb.set_balance_cents(100);
     assert_eq!(
@@ -402,9 +396,7 @@ async fn too_little_balance_is_insufficient_balance() {
 /// comes back when CJ's daily points reset, at 00:00 UTC (standard/points.html).
 #[tokio::test]
 async fn a_used_up_daily_quota_waits_for_midnight_utc_and_refuses_nothing() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
-    cj.balance().await.unwrap();
+    let (sb, cj) = signed_in(CjSandboxConfig::default()).await;
     sb.set_daily_quota(Some(0));
     match cj.place(&request("quota-1")).await {
         Err(SupplierError::RateLimited {
@@ -428,13 +420,11 @@ async fn a_used_up_daily_quota_waits_for_midnight_utc_and_refuses_nothing() {
 
 #[tokio::test]
 async fn exceeding_the_qps_limit_is_rate_limited() {
-    let sb = sandbox(CjSandboxConfig {
+    let (sb, cj) = signed_in(CjSandboxConfig {
         qps_limit: Some(3),
         ..CjSandboxConfig::default()
     })
     .await;
-    let cj = connector(&sb);
-    cj.balance().await.unwrap();
     let results = futures::future::join_all((0..8).map(|_| cj.balance())).await;
     assert!(results.iter().any(|r| matches!(
         r,
@@ -448,9 +438,7 @@ async fn exceeding_the_qps_limit_is_rate_limited() {
 
 #[tokio::test]
 async fn http_429_is_rate_limited_with_its_retry_after() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
-    cj.balance().await.unwrap();
+    let (sb, cj) = signed_in(CjSandboxConfig::default()).await;
     sb.faults.set(Faults {
         rate_limit_rate: 1.0,
         ..Faults::default()
@@ -466,9 +454,7 @@ async fn http_429_is_rate_limited_with_its_retry_after() {
 
 #[tokio::test]
 async fn server_errors_are_unavailable() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
-    cj.balance().await.unwrap();
+    let (sb, cj) = signed_in(CjSandboxConfig::default()).await;
     sb.faults.set(Faults {
         server_error_rate: 1.0,
         ..Faults::default()
@@ -502,8 +488,7 @@ async fn an_unreachable_cj_is_unavailable() {
 
 #[tokio::test]
 async fn the_order_ships_with_tracking_and_arrives_as_sandbox_time_passes() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     let order = placed(&cj, "ship-1").await;
     cj.pay(&order.supplier_order_id).await.unwrap();
     let id = order.supplier_order_id.as_str();
@@ -531,7 +516,7 @@ async fn the_order_ships_with_tracking_and_arrives_as_sandbox_time_passes() {
 
 #[tokio::test]
 async fn with_a_fast_clock_an_order_reaches_delivered_in_seconds() {
-    let sb = sandbox(CjSandboxConfig {
+    let (sb, cj) = started(CjSandboxConfig {
         // A day every 200 ms: shipped after a day, delivered four days later.
         time_scale: DAY as f64 * 5.0,
         ship_after: Duration::from_secs(DAY),
@@ -539,7 +524,6 @@ async fn with_a_fast_clock_an_order_reaches_delivered_in_seconds() {
         ..CjSandboxConfig::default()
     })
     .await;
-    let cj = connector(&sb);
     let order = placed(&cj, "fast-1").await;
     cj.pay(&order.supplier_order_id).await.unwrap();
     let mut seen = Vec::new();
@@ -568,8 +552,7 @@ async fn with_a_fast_clock_an_order_reaches_delivered_in_seconds() {
 
 #[tokio::test]
 async fn freight_stock_and_prices_are_read() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     let options = cj
         .freight("US", Some("94103"), &[(VID.to_string(), 2)])
         .await
@@ -584,45 +567,15 @@ async fn freight_stock_and_prices_are_read() {
 
 // ---- webhooks -------------------------------------------------------------------------
 
-type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-/// A receiver that answers as the HTTP layer should: record, then 200 with the ack at once.
-async fn receiver() -> (String, Received) {
-    let received: Received = Arc::default();
-    let sink = received.clone();
-    let app = axum::Router::new().route(
-        "/cj",
-        axum::routing::post(
-            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let sink = sink.clone();
-                async move {
-                    let sign = headers
-                        .get("sign")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_string();
-                    sink.lock().unwrap().push((sign, body.to_vec()));
-                    WEBHOOK_ACK
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/cj", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, received)
-}
-
 #[tokio::test]
 async fn webhooks_the_sandbox_sends_verify_and_parse() {
-    let (url, received) = receiver().await;
-    let sb = sandbox(CjSandboxConfig {
+    let (url, received) = webhook_receiver(WEBHOOK_ACK).await.unwrap();
+    let (sb, cj) = started(CjSandboxConfig {
         webhook_url: Some(url),
         webhook_tick: Duration::from_millis(20),
         ..CjSandboxConfig::default()
     })
     .await;
-    let cj = connector(&sb);
     let ours = placed(&cj, "hook-1").await;
     cj.pay(&ours.supplier_order_id).await.unwrap();
     sb.advance(Duration::from_secs(30 * DAY));
@@ -879,6 +832,7 @@ fn every_tracking_code_maps() {
 #[test]
 fn refusals_are_read_from_code_and_message() {
     let lines = request("x").lines;
+    let reason = |code, message| transformers::reject_reason(code, message, &lines);
     let sku = || VID.to_string();
     let table = [
         (
@@ -929,27 +883,23 @@ fn refusals_are_read_from_code_and_message() {
         ),
     ];
     for (code, message, expected) in table {
-        assert_eq!(
-            transformers::reject_reason(code, message, &lines),
-            expected,
-            "{code} {message}"
-        );
+        assert_eq!(reason(code, message), expected, "{code} {message}");
     }
     assert!(matches!(
-        transformers::reject_reason(1_600_300, "shippingZip is invalid", &lines),
+        reason(1_600_300, "shippingZip is invalid"),
         RejectReason::AddressRefused { .. }
     ));
     assert!(matches!(
-        transformers::reject_reason(1_603_000, "logistic not support this country", &lines),
+        reason(1_603_000, "logistic not support this country"),
         RejectReason::NotDeliverable { .. }
     ));
     assert!(matches!(
-        transformers::reject_reason(1_600_300, "param error", &lines),
+        reason(1_600_300, "param error"),
         RejectReason::Other { .. }
     ));
     // The code decides, not words in the message.
     assert!(matches!(
-        transformers::reject_reason(1_604_000, "address stock order number exists", &lines),
+        reason(1_604_000, "address stock order number exists"),
         RejectReason::Other { .. }
     ));
     use transformers::CjCode;
@@ -969,8 +919,7 @@ fn refusals_are_read_from_code_and_message() {
 /// (already made) are refused by CJ, and the order says it is paid.
 #[tokio::test]
 async fn a_repeated_payment_is_paid_once_through_confirm_and_pay() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     let order = placed(&cj, "repay-1").await;
     assert_eq!(sb.order("repay-1").unwrap().status, "CREATED");
     assert_eq!(
@@ -1092,8 +1041,7 @@ fn the_documented_order_detail_lists_items_and_the_ship_to() {
 
 #[tokio::test]
 async fn cancel_deletes_only_an_order_not_yet_confirmed() {
-    let sb = sandbox(CjSandboxConfig::default()).await;
-    let cj = connector(&sb);
+    let (sb, cj) = started(CjSandboxConfig::default()).await;
     let cancel = |id: &str| CancelRequest {
         supplier_order_id: id.to_string(),
         reason: "the order was cancelled in the store".into(),

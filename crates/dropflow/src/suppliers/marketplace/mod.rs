@@ -388,10 +388,6 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 
 #[async_trait]
 impl Supplier for Marketplace {
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
-    }
-
     fn kind(&self) -> SupplierKind {
         SupplierKind::Marketplace
     }
