@@ -2,6 +2,7 @@
 //! the installation, and prints the answer.
 
 use super::{JobsCommand, MappingsCommand, OrdersCommand, StoresCommand, TokensCommand};
+use crate::http::api::views::orders::OrderDetail;
 use crate::services::{self, ActionError, Caller, Context};
 use std::process::ExitCode;
 
@@ -50,8 +51,9 @@ pub async fn orders(cmd: OrdersCommand, ctx: &Context) -> Result<ExitCode, Actio
             }
         }
         OrdersCommand::Show { id } => {
+            // The same JSON as `GET /api/v1/orders/{id}`.
             let detail = services::orders::show(ctx, &caller, &id).await?;
-            println!("{}", to_json(&detail)?);
+            println!("{}", to_json(&OrderDetail::from(detail))?);
         }
     }
     Ok(ExitCode::SUCCESS)

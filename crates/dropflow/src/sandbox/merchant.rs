@@ -7,6 +7,7 @@
 
 use crate::demo::sandboxes::Sandboxes;
 use crate::demo::world::{catalogue, SHOPIFY_SECRET, WOO_SECRET};
+use crate::http::api::views;
 use crate::storage::settings::StoreSettings;
 use anyhow::Context;
 use dropflow_core::catalog::Mapping;
@@ -63,13 +64,13 @@ pub async fn connect(
             }),
         ),
     ];
-    let settings = serde_json::to_value(StoreSettings {
+    let settings = serde_json::to_value(views::settings::StoreSettings::from(StoreSettings {
         auto_order: true,
         auto_pay: true,
         price_guard_percent: Some(15),
         notify_customer: true,
         ..Default::default()
-    })?;
+    }))?;
     let mappings = catalogue(false)?;
     let mut connected = Vec::new();
     for (platform, domain, secret, admin) in stores {

@@ -10,10 +10,9 @@ use dropflow_core::hold::HoldReason;
 use dropflow_core::ids::{OrderId, ReceiptId, StoreId};
 use dropflow_core::lifecycle::{Command, Rejected};
 use dropflow_core::tab::Tab;
-use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct OrderPage {
     pub orders: Vec<OrderSummary>,
     /// Pass as `cursor` for the next page; absent on the last page.

@@ -23,10 +23,9 @@ use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::routing::PlannedPurchase;
 use dropflow_core::supplier::SupplierKind;
-use serde::Serialize;
 
 /// The purchase made for the difference.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct Replaced {
     pub order_id: String,
     /// The new supplier order, queued for placement.

@@ -5,12 +5,10 @@ use super::{now_ms, Database, Result, StorageError, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::catalog::Mapping;
 use dropflow_core::ids::StoreId;
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 /// What a store line is matched on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
     Variant,
     Sku,
@@ -35,14 +33,12 @@ impl KeyKind {
 }
 
 /// A stored mapping.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct StoredMapping {
-    #[schema(value_type = String)]
     pub store_id: StoreId,
     pub key_kind: KeyKind,
     pub key_value: String,
     pub title: Option<String>,
-    #[schema(value_type = Object)]
     pub mapping: Mapping,
     pub updated_at: DateTime<Utc>,
 }

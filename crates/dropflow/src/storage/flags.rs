@@ -8,7 +8,6 @@ use super::codec::{from_row, RowExt};
 use super::{now_ms, query, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, SupplierOrderId};
-use serde::Serialize;
 use sqlx::Row;
 
 /// The kinds of flag, as stored (`order_flags.kind`).
@@ -28,21 +27,15 @@ pub mod kind {
 }
 
 /// One flag as shown.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Flag {
     pub id: String,
     pub supplier_order_id: Option<String>,
-    /// The order line (position) a quantity flag is about.
     pub line_position: Option<i64>,
-    /// `quantity_changed`, `address_changed`, `cancel_with_supplier`,
-    /// `cancelled_after_handover`, `cancelled_after_shipment`, `link_by_hand`.
     pub kind: String,
-    /// What happened, in words a merchant acts on.
     pub detail: String,
     pub opened_at: DateTime<Utc>,
-    /// `null` while open.
     pub resolved_at: Option<DateTime<Utc>>,
-    /// What was done (`accepted`, `linked to …`, `bought again`, …).
     pub resolution: Option<String>,
     pub resolved_by: Option<String>,
 }

@@ -13,7 +13,6 @@ use super::codec::{from_row, RowExt};
 use super::{now_ms, query, Database, Engine, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::OrderId;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -256,7 +255,7 @@ fn job_condition(scope: &super::accounts::Scope, binds: &mut Vec<String>) -> Str
 }
 
 /// A job as shown to an operator.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct JobView {
     pub id: i64,
     pub kind: String,

@@ -19,7 +19,6 @@ use dropflow_core::ids::StoreId;
 use dropflow_core::ledger::{self, Account, Balances, Kind, LedgerError, Operation, Transaction};
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -305,25 +304,19 @@ pub async fn currencies(db: &Database, store_id: StoreId) -> Result<Vec<Currency
 }
 
 /// One ledger transaction as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Entry {
-    /// Increasing; pass it as `before` to page back.
     pub id: i64,
-    /// top_up, reserve, capture, release or refund.
     pub kind: String,
     pub currency: String,
-    /// The supplier order (attempt) it is about.
     pub reference: Option<String>,
     pub created_at: DateTime<Utc>,
-    /// Signed amounts that sum to zero.
     pub postings: Vec<EntryPosting>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct EntryPosting {
-    /// available, reserved, spent or external.
     pub account: String,
-    /// Signed decimal string in the entry's currency, e.g. "-12.50".
     pub amount: String,
 }
 

@@ -13,7 +13,6 @@ use dropflow_core::payment::PaymentStatus;
 use dropflow_core::procurement::Procurement;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::tab::Tab;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -195,26 +194,17 @@ pub async fn find_many_for_update(
 // ---- reads ----
 
 /// One row of the orders page.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct OrderSummary {
-    #[schema(value_type = String, format = Uuid)]
     pub id: OrderId,
-    #[schema(value_type = String, format = Uuid)]
     pub store_id: StoreId,
-    /// The store's id for the order.
     pub external_id: String,
-    /// The merchant's name for it ("#1001").
     pub name: String,
-    #[schema(value_type = String)]
     pub tab: Tab,
-    #[schema(value_type = String)]
     pub payment_status: PaymentStatus,
-    #[schema(value_type = String)]
     pub procurement: Procurement,
-    /// Total in minor units of `currency`.
     pub total_minor: i64,
     pub currency: String,
-    #[schema(value_type = Vec<Object>)]
     pub holds: Vec<Hold>,
     pub cancel_reason: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -408,7 +398,7 @@ pub async fn attention(db: &Database, id: OrderId) -> Result<Option<(String, i64
 }
 
 /// One order line as stored.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct OrderLine {
     pub position: i64,
     pub external_id: String,
@@ -419,63 +409,37 @@ pub struct OrderLine {
     pub quantity: i64,
     pub unit_price_minor: i64,
     pub requires_shipping: bool,
-    /// The customer's chosen variant in words, as the store sent it (empty: none given).
-    #[schema(value_type = Vec<VariantWordSchema>)]
     pub variant_words: Vec<dropflow_core::variant::VariantWord>,
 }
 
-/// One word of the customer's chosen variant (`dropflow_core::variant::VariantWord`), for the
-/// OpenAPI document.
-#[derive(utoipa::ToSchema)]
-#[schema(as = VariantWord)]
-#[allow(dead_code)]
-pub struct VariantWordSchema {
-    /// The option's name ("Color"); `null` when the store sends only the value (Shopify's
-    /// variant title, "Red / L").
-    name: Option<String>,
-    /// What the customer chose ("Red").
-    value: String,
-}
-
 /// One timeline entry.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
-    /// `store:shopify`, `merchant:<token name>`, `system:<component>`.
     pub actor: String,
     pub kind: String,
-    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
-    /// The webhook delivery that carried the change, when one did.
     pub receipt_id: Option<String>,
 }
 
 /// What the customer was charged besides the lines, from the store's latest snapshot, in
 /// minor units of the order's `currency` (`dropflow_core::intake::OrderAmounts`). Orders
 /// stored before these were kept show zeros.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChargedAmounts {
-    /// Shipping charged, before shipping discounts.
     pub shipping_minor: i64,
-    /// Discounts granted on the order.
     pub discounts_minor: i64,
-    /// Every tax on the order (lines and shipping).
     pub taxes_minor: i64,
-    /// Whether line and shipping prices already contain the taxes (else they come on top).
     pub taxes_included: bool,
 }
 
 /// Everything about one order.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct OrderDetail {
-    #[serde(flatten)]
     pub summary: OrderSummary,
     pub amounts: ChargedAmounts,
-    #[schema(value_type = Object)]
     pub state: OrderState,
-    #[schema(value_type = Option<Object>)]
     pub customer: Option<Customer>,
-    #[schema(value_type = Option<Object>)]
     pub shipping_address: Option<PostalAddress>,
     pub lines: Vec<OrderLine>,
     pub timeline: Vec<TimelineEntry>,

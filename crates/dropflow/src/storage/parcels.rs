@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::intake::Platform;
 use dropflow_core::shipment::ShipmentStatus;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -59,7 +58,7 @@ pub async fn insert_once(tx: &mut Tx<'_>, parcel: &NewParcel<'_>) -> Result<Opti
 }
 
 /// A parcel as shown on the order page.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ParcelView {
     pub id: String,
     pub supplier_order_id: Option<String>,
@@ -67,15 +66,12 @@ pub struct ParcelView {
     pub tracking_number: Option<String>,
     pub carrier: Option<String>,
     pub tracking_url: Option<String>,
-    /// The courier recognised from the number itself.
     pub courier_detected: Option<String>,
-    /// `valid`, `invalid` (fails its check digit: not sent to the store) or `unrecognised`.
     pub number_check: String,
     pub status: String,
     pub sub_status: Option<String>,
     pub last_event: Option<String>,
     pub last_event_at: Option<DateTime<Utc>>,
-    /// When the store was told (marked fulfilled with this tracking).
     pub pushed_at: Option<DateTime<Utc>>,
     pub last_synced_at: Option<DateTime<Utc>>,
     pub next_sync_at: Option<DateTime<Utc>>,

@@ -11,7 +11,6 @@ use super::codec::{from_row, RowExt};
 use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{ReceiptId, StoreId};
-use serde::Serialize;
 use sqlx::Row;
 use std::collections::HashSet;
 
@@ -59,14 +58,12 @@ pub async fn insert_new(tx: &mut Tx<'_>, receipts: &[NewReceipt<'_>]) -> Result<
 }
 
 /// A webhook delivery as received.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Receipt {
     pub id: String,
-    #[schema(value_type = String, format = Uuid)]
     pub store_id: dropflow_core::ids::StoreId,
     pub topic: String,
     pub received_at: DateTime<Utc>,
-    /// The body exactly as the store sent it.
     pub body: String,
 }
 

@@ -5,48 +5,19 @@
 use super::{now_ms, query, Database, Result, StorageError, Tx};
 use dropflow_core::ids::StoreId;
 use dropflow_core::payment::CapturePolicy;
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 /// What a store lets dropflow do without a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreSettings {
-    /// Place supplier orders as soon as an order is routed.
     pub auto_order: bool,
-    /// Pay placed supplier orders from the wallet at once.
     pub auto_pay: bool,
-    /// Hold instead of buying when a supplier's price is more than this many percent above
-    /// the mapped cost; `null` = no guard.
     pub price_guard_percent: Option<u32>,
-    /// Let the store e-mail the customer when tracking is pushed.
     pub notify_customer: bool,
-    /// Needs attention when a paid order is not placed with every supplier within this many
-    /// hours of payment (1–8760, default 24).
-    #[serde(default = "default_place_within_hours")]
     pub place_within_hours: u32,
-    /// Needs attention when a paid order has no tracking number this many days after payment
-    /// (1–365, default 7).
-    #[serde(default = "default_tracking_within_days")]
     pub tracking_within_days: u32,
-    /// Needs attention when a parcel's tracking has not moved for this many hours (1–8760,
-    /// default 48).
-    #[serde(default = "default_stale_tracking_hours")]
     pub stale_tracking_hours: u32,
-    /// Buy from suppliers as soon as the customer's payment is authorized, before the store
-    /// captured it (default false: an authorized order waits on hold until it is paid). A
-    /// voided or lapsed authorization then cancels what was bought but not yet paid.
-    #[serde(default)]
     pub buy_when_authorized: bool,
-}
-
-fn default_place_within_hours() -> u32 {
-    24
-}
-fn default_tracking_within_days() -> u32 {
-    7
-}
-fn default_stale_tracking_hours() -> u32 {
-    48
 }
 
 /// One SLA threshold: the field, its unit and the range it must lie in. The one table both
@@ -118,9 +89,9 @@ impl Default for StoreSettings {
             auto_pay: true,
             price_guard_percent: None,
             notify_customer: true,
-            place_within_hours: default_place_within_hours(),
-            tracking_within_days: default_tracking_within_days(),
-            stale_tracking_hours: default_stale_tracking_hours(),
+            place_within_hours: 24,
+            tracking_within_days: 7,
+            stale_tracking_hours: 48,
             buy_when_authorized: false,
         }
     }

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::routing::PlannedPurchase;
-use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeSet;
 
@@ -161,30 +160,23 @@ pub async fn compare_and_set_status(
 }
 
 /// One item of a supplier order, as shown.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SupplierOrderItem {
     pub line_position: i64,
-    /// The store's id for the order line this item serves.
     pub line_id: Option<String>,
-    /// The line's quantity when this was bought (`null`: bought before it was recorded).
     pub line_quantity: Option<i64>,
     pub supplier_product_id: String,
     pub supplier_sku_id: String,
     pub quantity: i64,
     pub unit_cost_minor: i64,
     pub currency: String,
-    /// The supplier's product page, from the mapping (an `https` address when entered since
-    /// addresses are checked; pages link only those).
     pub product_url: Option<String>,
-    /// The order line's title (`null` when the line is gone).
     pub line_title: Option<String>,
-    /// The customer's chosen variant of that line in words (option names and values).
-    #[schema(value_type = Vec<super::orders::VariantWordSchema>)]
     pub variant_words: Vec<dropflow_core::variant::VariantWord>,
 }
 
 /// A supplier order as shown on the order page.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SupplierOrderView {
     pub id: String,
     pub supplier: String,
@@ -195,14 +187,10 @@ pub struct SupplierOrderView {
     pub cost_minor: Option<i64>,
     pub currency: Option<String>,
     pub last_error: Option<String>,
-    /// Shipped straight to the customer under the merchant's store (every supplier but the
-    /// warehouse's marketplace sellers): the supplier's name, prices and invoice stay out of
-    /// the parcel. The vendor's pages and mail show it as a "Dropship" badge.
     pub dropship: bool,
     pub items: Vec<SupplierOrderItem>,
     pub placed_at: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
-    /// When we last asked the supplier about it, and when we will next (`null`: not followed).
     pub last_synced_at: Option<DateTime<Utc>>,
     pub next_sync_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,

@@ -71,7 +71,7 @@ pub async fn authenticate(db: &Database, token: &str) -> Result<Option<TokenOwne
 }
 
 /// A token as its owner sees it (never the token itself).
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct TokenView {
     pub id: String,
     pub name: String,

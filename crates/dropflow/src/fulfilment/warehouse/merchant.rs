@@ -15,7 +15,6 @@ use dropflow_core::warehouse::consolidation::{readiness, ItemState, Readiness};
 use dropflow_core::warehouse::inspection::FailureChoice;
 use dropflow_core::warehouse::rates::Quote;
 use dropflow_core::warehouse::stage::{WarehouseCommand, WarehouseLeg, WarehouseStage as S};
-use serde::Serialize;
 
 async fn load(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Leg> {
     Leg::load(tx, order_id).await?.ok_or_else(|| {
@@ -321,14 +320,12 @@ pub(crate) async fn pay_in(
 }
 
 /// What the merchant sees of an order at the warehouse.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct WarehouseView {
     pub stage: String,
-    #[schema(value_type = Object)]
     pub leg: WarehouseLeg,
     pub ship_what_is_here: bool,
     /// Arrived / cleared / blocked / missing (with tracking and expected arrival).
-    #[schema(value_type = Object)]
     pub readiness: Readiness,
     pub items: Vec<store::ItemRow>,
     pub inbound: Vec<store::Inbound>,

@@ -13,6 +13,8 @@
 //!
 //! The handlers here are adapters over [`crate::services::flags`].
 
+use crate::http::api::views::flags::Flag;
+use crate::http::api::views::{each, purchases::SupplierOrderView};
 use crate::http::api::{Answer, Id};
 use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
@@ -21,8 +23,6 @@ use crate::services::flags as service;
 use crate::services::flags::{
     buy_purchase_again, resolve_flag, BuyAgainInput, LinkInput, Queued, ResolveInput,
 };
-use crate::storage::flags::Flag;
-use crate::storage::supplier_orders;
 use axum::Json;
 
 /// Every flag of the order (open and resolved), newest first.
@@ -30,7 +30,7 @@ use axum::Json;
     params(("id" = String, Path, description = "order id or name")),
     responses((status = 200, body = Vec<Flag>)))]
 pub async fn list(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<Vec<Flag>> {
-    Ok(Json(service::list(&ctx, &caller, &id).await?))
+    Ok(Json(each(service::list(&ctx, &caller, &id).await?)))
 }
 
 /// Settles one open flag.
@@ -44,7 +44,9 @@ pub async fn resolve(
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Answer<Flag> {
     Ok(Json(
-        resolve_flag(&ctx, &caller, &id, &flag_id, input).await?,
+        resolve_flag(&ctx, &caller, &id, &flag_id, input)
+            .await?
+            .into(),
     ))
 }
 
@@ -53,7 +55,7 @@ pub async fn resolve(
 /// differences).
 #[utoipa::path(post, path = "/api/v1/supplier-orders/{id}/link", request_body = LinkInput,
     params(("id" = String, Path, description = "supplier order id")),
-    responses((status = 200, body = crate::storage::supplier_orders::SupplierOrderView),
+    responses((status = 200, body = SupplierOrderView),
         (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody, description = "a bad number, an order the supplier \
             does not have, or one that differs from the purchase (named)"),
@@ -63,9 +65,11 @@ pub async fn link(
     Acting(ctx, caller): Acting,
     ApiPath(id): Id,
     ApiJson(input): ApiJson<LinkInput>,
-) -> Answer<supplier_orders::SupplierOrderView> {
+) -> Answer<SupplierOrderView> {
     Ok(Json(
-        service::link_purchase(&ctx, &caller, &id, input).await?,
+        service::link_purchase(&ctx, &caller, &id, input)
+            .await?
+            .into(),
     ))
 }
 

@@ -1,11 +1,11 @@
 //! The job queue: adapters over [`crate::services::jobs`].
 
+use crate::http::api::views::{each, jobs::JobView};
 use crate::http::api::Answer;
 use crate::http::auth::Acting;
 use crate::http::error::ErrorBody;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::services::jobs;
-use crate::storage::jobs::JobView;
 use axum::Json;
 use serde::Deserialize;
 
@@ -28,7 +28,7 @@ pub async fn list(
     ApiQuery(params): ApiQuery<JobParams>,
 ) -> Answer<Vec<JobView>> {
     let jobs = jobs::list(&ctx, &caller, params.status.as_deref(), params.limit).await?;
-    Ok(Json(jobs))
+    Ok(Json(each(jobs)))
 }
 
 /// Puts a failed job back in the queue with a fresh set of tries.

@@ -2,12 +2,12 @@
 //!
 //! The handlers here are adapters over [`crate::services::mappings`].
 
+use crate::http::api::views::{each, mappings::StoredMapping};
 use crate::http::api::{Answer, Id};
 use crate::http::auth::Acting;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::services::mappings as service;
 use crate::services::mappings::MappingInput;
-use crate::storage::catalog::StoredMapping;
 use axum::Json;
 
 /// Creates or replaces the mapping of one store item.
@@ -19,7 +19,9 @@ pub async fn put(
     ApiPath(store_id): Id,
     ApiJson(input): ApiJson<MappingInput>,
 ) -> Answer<StoredMapping> {
-    Ok(Json(service::put(&ctx, &caller, &store_id, input).await?))
+    Ok(Json(
+        service::put(&ctx, &caller, &store_id, input).await?.into(),
+    ))
 }
 
 /// Lists a store's mappings.
@@ -30,5 +32,5 @@ pub async fn list(
     Acting(ctx, caller): Acting,
     ApiPath(store_id): Id,
 ) -> Answer<Vec<StoredMapping>> {
-    Ok(Json(service::list(&ctx, &caller, &store_id).await?))
+    Ok(Json(each(service::list(&ctx, &caller, &store_id).await?)))
 }

@@ -1,13 +1,12 @@
 //! Orders: adapters over [`crate::services::orders`].
 
+use crate::http::api::views::orders::{OrderDetail, OrderPage, Receipt};
+use crate::http::api::views::{each, purchases::SupplierOrderView};
 use crate::http::api::{Accepted, Answer, Id};
 use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::services::orders::{self, OrderPage};
-use crate::storage::orders::OrderDetail;
-use crate::storage::receipts::Receipt;
-use crate::storage::supplier_orders::SupplierOrderView;
+use crate::services::orders;
 use axum::Json;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -52,7 +51,7 @@ pub async fn list(
         },
     )
     .await?;
-    Ok(Json(page))
+    Ok(Json(page.into()))
 }
 
 /// Orders per tab.
@@ -67,7 +66,7 @@ pub async fn counts(Acting(ctx, caller): Acting) -> Answer<BTreeMap<String, i64>
     params(("id" = String, Path, description = "order id, or order name")),
     responses((status = 200, body = OrderDetail)))]
 pub async fn show(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<OrderDetail> {
-    Ok(Json(orders::show(&ctx, &caller, &id).await?))
+    Ok(Json(orders::show(&ctx, &caller, &id).await?.into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -91,7 +90,9 @@ pub async fn place_hold(
     ApiJson(hold): ApiJson<NewHold>,
 ) -> Answer<OrderDetail> {
     Ok(Json(
-        orders::place_hold(&ctx, &caller, &id, &hold.reason, &hold.detail).await?,
+        orders::place_hold(&ctx, &caller, &id, &hold.reason, &hold.detail)
+            .await?
+            .into(),
     ))
 }
 
@@ -107,7 +108,9 @@ pub async fn release_hold(
     ApiPath((id, reason)): ApiPath<(String, String)>,
 ) -> Answer<OrderDetail> {
     Ok(Json(
-        orders::release_hold(&ctx, &caller, &id, &reason).await?,
+        orders::release_hold(&ctx, &caller, &id, &reason)
+            .await?
+            .into(),
     ))
 }
 
@@ -116,7 +119,7 @@ pub async fn release_hold(
     params(("id" = String, Path, description = "receipt id from a timeline entry")),
     responses((status = 200, body = Receipt)))]
 pub async fn receipt(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<Receipt> {
-    Ok(Json(orders::receipt(&ctx, &caller, &id).await?))
+    Ok(Json(orders::receipt(&ctx, &caller, &id).await?.into()))
 }
 
 /// Routes the order again (after a mapping was fixed): the lines not yet bought are planned
@@ -142,5 +145,7 @@ pub async fn supplier_orders(
     Acting(ctx, caller): Acting,
     ApiPath(id): Id,
 ) -> Answer<Vec<SupplierOrderView>> {
-    Ok(Json(orders::supplier_orders(&ctx, &caller, &id).await?))
+    Ok(Json(each(
+        orders::supplier_orders(&ctx, &caller, &id).await?,
+    )))
 }

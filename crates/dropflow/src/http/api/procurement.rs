@@ -5,13 +5,13 @@
 //!
 //! The handlers here are adapters over [`crate::services::procurement`].
 
+use crate::http::api::views::{each, purchases::ParcelView};
 use crate::http::api::{Accepted, Answer, Id};
 use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::services::procurement as service;
 use crate::services::procurement::{act, Action, ActionResult, BulkInput, BulkResult, ShipInput};
-use crate::storage::parcels::ParcelView;
 use axum::response::NoContent;
 use axum::Json;
 
@@ -81,7 +81,7 @@ pub async fn bulk_pay(
     params(("id" = String, Path, description = "order id or name")),
     responses((status = 200, body = Vec<ParcelView>)))]
 pub async fn parcels_of(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<Vec<ParcelView>> {
-    Ok(Json(service::parcels_of(&ctx, &caller, &id).await?))
+    Ok(Json(each(service::parcels_of(&ctx, &caller, &id).await?)))
 }
 
 /// A vendor ships a manual supplier order (or the merchant enters a tracking number by hand
@@ -94,7 +94,7 @@ pub async fn ship(
     ApiPath(id): Id,
     ApiJson(input): ApiJson<ShipInput>,
 ) -> Answer<Vec<ParcelView>> {
-    Ok(Json(service::ship(&ctx, &caller, &id, input).await?))
+    Ok(Json(each(service::ship(&ctx, &caller, &id, input).await?)))
 }
 
 /// A vendor (or the merchant) marks a manual supplier order delivered.

@@ -8,11 +8,12 @@
 //!
 //! The handlers here are adapters over [`crate::services::replace_difference`].
 
+use crate::http::api::views::flags::Replaced;
 use crate::http::api::Accepted;
 use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiPath;
-use crate::services::replace_difference::{replace_difference, Replaced};
+use crate::services::replace_difference::replace_difference;
 
 /// Buys the extra units of the line a quantity flag is about.
 #[utoipa::path(post, path = "/api/v1/orders/{id}/flags/{flag}/replace-difference",
@@ -29,6 +30,8 @@ pub async fn replace(
     ApiPath((id, flag_id)): ApiPath<(String, String)>,
 ) -> Result<Accepted<Replaced>, ApiError> {
     Ok(Accepted(
-        replace_difference(&ctx, &caller, &id, &flag_id).await?,
+        replace_difference(&ctx, &caller, &id, &flag_id)
+            .await?
+            .into(),
     ))
 }

@@ -2,12 +2,12 @@
 //! store's Admin API access for writing fulfilments back: adapters over
 //! [`crate::services::settings`].
 
+use crate::http::api::views::settings::StoreSettings;
 use crate::http::api::{Answer, Id};
 use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::services::settings::{self, AdminAccessInput};
-use crate::storage::settings::StoreSettings;
 use axum::response::NoContent;
 use axum::Json;
 
@@ -17,7 +17,7 @@ use axum::Json;
     params(("store_id" = String, Path, description = "store id")),
     responses((status = 200, body = StoreSettings)))]
 pub async fn show(Acting(ctx, caller): Acting, ApiPath(store_id): Id) -> Answer<StoreSettings> {
-    Ok(Json(settings::show(&ctx, &caller, &store_id).await?))
+    Ok(Json(settings::show(&ctx, &caller, &store_id).await?.into()))
 }
 
 /// Replaces the store's settings (every field required except the SLA thresholds, which
@@ -32,7 +32,11 @@ pub async fn put(
     ApiPath(store_id): Id,
     ApiJson(input): ApiJson<StoreSettings>,
 ) -> Answer<StoreSettings> {
-    Ok(Json(settings::put(&ctx, &caller, &store_id, input).await?))
+    Ok(Json(
+        settings::put(&ctx, &caller, &store_id, input.into())
+            .await?
+            .into(),
+    ))
 }
 
 /// Sets the store's Admin API access (write-only: never shown again) after checking it

@@ -1,11 +1,11 @@
 //! A user's own API tokens: adapters over [`crate::services::tokens`].
 
+use crate::http::api::views::{each, tokens::TokenView};
 use crate::http::api::{Answer, Created, Id};
 use crate::http::auth::Acting;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::services::tokens::{self, CreatedToken, NewToken};
-use crate::storage::tokens::TokenView;
 use axum::response::NoContent;
 use axum::Json;
 
@@ -22,7 +22,7 @@ pub async fn create(
 /// The caller's tokens (never the tokens themselves).
 #[utoipa::path(get, path = "/api/v1/tokens", responses((status = 200, body = Vec<TokenView>)))]
 pub async fn list(Acting(ctx, caller): Acting) -> Answer<Vec<TokenView>> {
-    Ok(Json(tokens::list(&ctx, &caller).await?))
+    Ok(Json(each(tokens::list(&ctx, &caller).await?)))
 }
 
 /// Revokes one of the caller's tokens; it stops working at once.

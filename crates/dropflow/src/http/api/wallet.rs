@@ -5,13 +5,13 @@
 //!
 //! The handlers here are adapters over [`crate::services::wallet`].
 
+use crate::http::api::views::{each, wallet::Entry};
 use crate::http::api::{Answer, Created, Id};
 use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::services::wallet as service;
 use crate::services::wallet::{TopUpInput, WalletView};
-use crate::storage::ledger::Entry;
 use axum::Json;
 use serde::Deserialize;
 
@@ -70,5 +70,5 @@ pub async fn entries(
     ApiQuery(params): ApiQuery<EntryParams>,
 ) -> Answer<Vec<Entry>> {
     let entries = service::entries(&ctx, &caller, &store_id, params.limit, params.before).await?;
-    Ok(Json(entries))
+    Ok(Json(each(entries)))
 }

@@ -9,7 +9,11 @@
 //!
 //! The handlers here are adapters over [`crate::services::warehouse`].
 
-use crate::fulfilment::warehouse::{combine, floor, merchant};
+use crate::fulfilment::warehouse::{combine, floor};
+use crate::http::api::views::each;
+use crate::http::api::views::warehouse::{
+    Package, ScanException, WarehouseSettings, WarehouseView,
+};
 use crate::http::api::{Answer, Id};
 use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
@@ -19,7 +23,6 @@ use crate::services::warehouse::{
     DispatchInput, InspectionForm, PackInput, RatesBody, RefundRulesBody, ResolveInput, ScanInput,
     OPERATORS,
 };
-use crate::storage::warehouse::{Package, ScanException, WarehouseSettings};
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::NoContent;
@@ -61,9 +64,9 @@ pub async fn exceptions(
     ApiQuery(params): ApiQuery<ExceptionsParams>,
 ) -> Answer<Vec<ScanException>> {
     let open_only = !params.all.unwrap_or(false);
-    Ok(Json(
+    Ok(Json(each(
         crate::services::warehouse::exceptions(&ctx, &caller, open_only).await?,
-    ))
+    )))
 }
 
 /// Links an open exception to an order of the caller's scope: a timeline note on the order,
@@ -121,7 +124,11 @@ pub async fn pack(
     ApiPath(id): Id,
     ApiJson(input): ApiJson<PackInput>,
 ) -> Answer<Package> {
-    Ok(Json(service::pack_order(&ctx, &caller, &id, &input).await?))
+    Ok(Json(
+        service::pack_order(&ctx, &caller, &id, &input)
+            .await?
+            .into(),
+    ))
 }
 
 /// Other orders of the same store going to the same address (name, lines, city, postcode,
@@ -147,7 +154,9 @@ pub async fn dispatch(
     ApiJson(input): ApiJson<DispatchInput>,
 ) -> Answer<Package> {
     Ok(Json(
-        service::dispatch_package(&ctx, &caller, &id, &input).await?,
+        service::dispatch_package(&ctx, &caller, &id, &input)
+            .await?
+            .into(),
     ))
 }
 
@@ -187,9 +196,9 @@ pub async fn put_refund_rules(
 /// inspection results, packages with the carriers offered.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/warehouse",
     params(("id" = String, Path, description = "order id or name")),
-    responses((status = 200, body = merchant::WarehouseView)))]
-pub async fn show(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<merchant::WarehouseView> {
-    Ok(Json(service::view(&ctx, &caller, &id).await?))
+    responses((status = 200, body = WarehouseView)))]
+pub async fn show(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<WarehouseView> {
+    Ok(Json(service::view(&ctx, &caller, &id).await?.into()))
 }
 
 /// The merchant's decision on failed items.
@@ -235,7 +244,9 @@ pub async fn choose(
     ApiJson(input): ApiJson<ChooseInput>,
 ) -> Answer<Package> {
     Ok(Json(
-        service::choose_carrier(&ctx, &caller, &id, &input).await?,
+        service::choose_carrier(&ctx, &caller, &id, &input)
+            .await?
+            .into(),
     ))
 }
 
@@ -259,7 +270,9 @@ pub async fn pay(
     ApiQuery(params): ApiQuery<PayParams>,
 ) -> Answer<Package> {
     Ok(Json(
-        pay_fee(&ctx, &caller, &id, params.package_id.as_deref()).await?,
+        pay_fee(&ctx, &caller, &id, params.package_id.as_deref())
+            .await?
+            .into(),
     ))
 }
 
@@ -270,7 +283,9 @@ pub async fn settings(
     Acting(ctx, caller): Acting,
     ApiPath(store_id): Id,
 ) -> Answer<WarehouseSettings> {
-    Ok(Json(service::settings(&ctx, &caller, &store_id).await?))
+    Ok(Json(
+        service::settings(&ctx, &caller, &store_id).await?.into(),
+    ))
 }
 
 /// The auto-pick rule (`{"rule":"cheapest"}`, `fastest`, `cheapest_within` + `days`) and fee
@@ -284,7 +299,9 @@ pub async fn put_settings(
     ApiJson(input): ApiJson<WarehouseSettings>,
 ) -> Answer<WarehouseSettings> {
     Ok(Json(
-        service::put_settings(&ctx, &caller, &store_id, input).await?,
+        service::put_settings(&ctx, &caller, &store_id, input.into())
+            .await?
+            .into(),
     ))
 }
 

@@ -3,13 +3,12 @@
 use super::*;
 
 /// A scan that matched no parcel we expect.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ScanException {
     pub id: String,
     pub scan: String,
     pub scanned_by: String,
     pub scanned_at: DateTime<Utc>,
-    /// The account of the operator who scanned it; none for an installation-level caller.
     pub account_id: Option<String>,
     pub resolved_order_id: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,

@@ -3,16 +3,14 @@
 use super::*;
 
 /// A seller's domestic parcel to the warehouse.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Inbound {
     pub id: String,
     pub order_id: String,
     pub supplier_order_id: String,
-    /// The marketplace's order number.
     pub supplier_ref: Option<String>,
     pub carrier: Option<String>,
     pub tracking_number: String,
-    /// An estimate from when the seller shipped.
     pub expected_arrival: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
 }

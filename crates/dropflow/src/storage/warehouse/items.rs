@@ -3,7 +3,7 @@
 use super::*;
 
 /// One order line at the warehouse.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ItemRow {
     pub id: String,
     pub order_id: String,
@@ -11,11 +11,8 @@ pub struct ItemRow {
     pub line_position: i64,
     pub title: String,
     pub quantity: i64,
-    #[schema(value_type = Object)]
     pub state: ItemState,
-    #[schema(value_type = Option<Object>)]
     pub outcome: Option<Outcome>,
-    #[schema(value_type = Option<Object>)]
     pub checklist: Option<Checklist>,
     pub arrived_at: Option<DateTime<Utc>>,
     pub package_id: Option<String>,

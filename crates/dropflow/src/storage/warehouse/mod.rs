@@ -17,7 +17,6 @@ use dropflow_core::warehouse::consolidation::ItemState;
 use dropflow_core::warehouse::inspection::{Checklist, Outcome};
 use dropflow_core::warehouse::rates::Quote;
 use dropflow_core::warehouse::stage::WarehouseLeg;
-use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 

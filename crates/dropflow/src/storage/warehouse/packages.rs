@@ -3,12 +3,10 @@
 use super::*;
 
 /// The international parcel.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Package {
     pub id: String,
-    /// The order it was packed from.
     pub order_id: String,
-    /// Every order it carries (more than one when orders to one customer were combined).
     pub order_ids: Vec<String>,
     pub store_id: String,
     pub weight_g: i64,
@@ -16,7 +14,6 @@ pub struct Package {
     pub width_cm: i64,
     pub height_cm: i64,
     pub branding: bool,
-    #[schema(value_type = Vec<Object>)]
     pub quotes: Vec<Quote>,
     pub carrier_code: Option<String>,
     pub fee_minor: Option<i64>,

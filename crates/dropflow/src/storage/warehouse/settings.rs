@@ -61,13 +61,9 @@ async fn put_current_document(
 
 /// A store's warehouse settings. What goes in the parcel with the goods (logo, thank-you
 /// card) is the store's branding (`storage::branding`, the dashboard's settings page).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WarehouseSettings {
-    /// Choose the carrier without asking (`null`: the merchant chooses).
-    #[schema(value_type = Option<Object>)]
     pub auto_pick: Option<AutoPick>,
-    /// Pay the shipping fee from the wallet as soon as the carrier is chosen.
     pub auto_pay_fee: bool,
 }
 
