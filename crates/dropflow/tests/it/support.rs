@@ -9,13 +9,17 @@ pub mod multipart;
 pub mod users;
 
 pub use multipart::Multipart;
-pub use users::{add_owner, add_user, user_token, vendor_token, PASSWORD};
+pub use users::{
+    add_member, add_owner, add_user, add_vendor, member_token, new_account, user_token,
+    vendor_token, PASSWORD,
+};
 
 use dropflow::config::Config;
 use dropflow::fulfilment::Services;
 use dropflow::jobs::Registry;
 use dropflow::storage::{Database, Engine};
 use dropflow_sandbox::shopify::{self, ShopifyWebhook};
+use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
 use dropflow_sandbox::woocommerce::{self, WooWebhook};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -118,6 +122,14 @@ impl TestDb {
         db
     }
 
+    /// A fresh database and a migrated connection to it (keep the `TestDb` alive: dropping
+    /// it removes the database).
+    pub async fn migrated() -> (TestDb, Database) {
+        let testdb = TestDb::create().await;
+        let db = testdb.connect().await;
+        (testdb, db)
+    }
+
     /// A new connection without migrating.
     pub async fn connect_raw(&self) -> Database {
         Database::connect(&self.url).await.expect("connect")
@@ -201,6 +213,16 @@ impl TestApp {
     /// With the job handlers `dropflow serve` runs (routing, …).
     pub async fn spawn_production() -> TestApp {
         Self::spawn_jobs(dropflow::app::production_jobs, |_| {}).await
+    }
+
+    /// With the job handlers `dropflow serve` runs but no supplier connector, and the default
+    /// Shopify store: orders are routed, and the purchases routed fail to place (declared, so
+    /// a test about routing or money is not failed by them). The app and the store's id.
+    pub async fn spawn_routing_only() -> (TestApp, String) {
+        let app = Self::spawn_production().await;
+        app.expect_failed_jobs("supplier_order.place");
+        let store = app.shopify_store().await;
+        (app, store)
     }
 
     pub async fn spawn_custom(registry: Registry, configure: impl FnOnce(&mut Config)) -> TestApp {
@@ -362,6 +384,77 @@ impl TestApp {
         self.send_as(reqwest::Method::PUT, token, path, body).await
     }
 
+    /// `GET` as the holder of `token`, which must answer 200; the JSON body.
+    pub async fn json_as(&self, token: &str, path: &str) -> Value {
+        expect_json(self.get_as(token, path).await, StatusCode::OK).await
+    }
+
+    /// `GET` as the holder of `token`, which must be refused with `status` and error `code`;
+    /// the error's message.
+    pub async fn get_refused_as(
+        &self,
+        token: &str,
+        path: &str,
+        status: StatusCode,
+        code: &str,
+    ) -> String {
+        expect_error(self.get_as(token, path).await, status, code).await
+    }
+
+    /// `POST` of `body` as the holder of `token`, which must be refused with `status` and
+    /// error `code`; the error's message.
+    pub async fn post_refused_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &Value,
+        status: StatusCode,
+        code: &str,
+    ) -> String {
+        expect_error(self.post_as(token, path, body).await, status, code).await
+    }
+
+    /// `DELETE` as the holder of `token`.
+    pub async fn delete_as(&self, token: &str, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
+    }
+
+    /// `POST` with a JSON body and no token at all.
+    pub async fn post_anonymous(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// `POST` of the raw `body` with the harness token and `content_type` (none if `None`).
+    pub async fn post_body(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: String,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
     /// `POST` of a multipart form as the holder of `token`.
     pub async fn post_multipart_as(&self, token: &str, path: &str, form: Multipart) -> Response {
         let (content_type, body) = form.finish();
@@ -400,6 +493,23 @@ impl TestApp {
         expect_json(response, StatusCode::OK).await
     }
 
+    /// The store's wallet in `currency` (200 expected).
+    pub async fn wallet(&self, store: &str, currency: &str) -> Value {
+        self.api_json(&format!(
+            "/api/v1/stores/{store}/wallet?currency={currency}"
+        ))
+        .await
+    }
+
+    /// Gives the store Admin API access to the Shopify Admin sandbox `shop` (2xx expected).
+    pub async fn connect_shopify_admin(&self, store: &str, shop: &ShopifyAdminSandbox) {
+        let access = json!({ "url": shop.base_url, "key": shop.access_token() });
+        let response = self
+            .api_put(&format!("/api/v1/stores/{store}/admin"), &access)
+            .await;
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
     /// A list the API answers (200 expected); empty if the body is not an array.
     pub async fn api_list(&self, path: &str) -> Vec<Value> {
         self.api_json(path)
@@ -419,6 +529,19 @@ impl TestApp {
     pub async fn flags(&self, order_id: &str) -> Vec<Value> {
         self.api_list(&format!("/api/v1/orders/{order_id}/flags"))
             .await
+    }
+
+    /// Waits (up to 20 s) until the order has a flag of `kind`, failing if it never does;
+    /// that flag.
+    pub async fn wait_flag(&self, order_id: &str, kind: &str) -> Value {
+        let of_kind = |flags: Vec<Value>| flags.into_iter().find(|f| f["kind"] == kind);
+        let raised = eventually(Duration::from_secs(20), || async {
+            of_kind(self.flags(order_id).await).is_some()
+        })
+        .await;
+        let flags = self.flags(order_id).await;
+        assert!(raised, "no {kind} flag: {flags:?}");
+        of_kind(flags).expect("the flag")
     }
 
     /// `POST` with no body at all (hold releases, job retries).
@@ -442,7 +565,7 @@ impl TestApp {
         let response = self
             .api_post(
                 "/api/v1/stores",
-                &json!({"platform": platform, "domain": domain, "webhook_secret": secret}),
+                &store_registration(platform, domain, secret),
             )
             .await;
         expect_json(response, StatusCode::CREATED).await
@@ -511,11 +634,32 @@ impl TestApp {
         (hook, ack)
     }
 
+    /// Delivers `order` as `topic` from the default shop, which must be answered 200 with
+    /// `status` (`created`, `updated`, `stale`, …); the answer.
+    pub async fn deliver_expecting(&self, topic: &str, order: &Value, status: &str) -> Value {
+        let (_, ack) = self.shopify_order(topic, order).await;
+        assert_eq!(ack["status"], status, "{topic}: {ack}");
+        ack
+    }
+
+    /// Sends `order` again as `topic`, updated at 11:`minute` on the order's day (Shopify
+    /// moves `updated_at` with each change); 200 expected.
+    pub async fn send_update(&self, order: &mut Value, topic: &str, minute: u32) {
+        order["updated_at"] = json!(format!("2024-05-01T11:{minute:02}:00-05:00"));
+        self.shopify_order(topic, order).await;
+    }
+
     /// Puts a merchant hold on the order (`{"reason", "detail"}`); the answer.
     pub async fn place_hold(&self, order_id: &str, reason: &str, detail: &str) -> Response {
         let body = json!({ "reason": reason, "detail": detail });
         self.api_post(&format!("/api/v1/orders/{order_id}/holds"), &body)
             .await
+    }
+
+    /// Puts a merchant hold on the order, which must be answered 200; the order's detail.
+    pub async fn held(&self, order_id: &str, reason: &str, detail: &str) -> Value {
+        let response = self.place_hold(order_id, reason, detail).await;
+        expect_json(response, StatusCode::OK).await
     }
 
     /// Releases the order's hold for `reason`; the answer.
@@ -524,16 +668,26 @@ impl TestApp {
             .await
     }
 
-    /// Delivers `order` as a new order from the default shop (200 expected); our order's id.
+    /// Releases the order's hold for `reason`, which must be answered 200; the order's detail.
+    pub async fn released(&self, order_id: &str, reason: &str) -> Value {
+        let response = self.release_hold(order_id, reason).await;
+        expect_json(response, StatusCode::OK).await
+    }
+
+    /// Delivers `order` as a new order from the default shop, which must be answered 200
+    /// `created`; our order's id.
     pub async fn create_order(&self, order: &Value) -> String {
-        let (_, ack) = self.shopify_order("orders/create", order).await;
-        order_id(&ack)
+        order_id(
+            &self
+                .deliver_expecting("orders/create", order, "created")
+                .await,
+        )
     }
 
     /// Delivers `order` as a new order from the Shopify store at `shop` (signed with
     /// [`SHOPIFY_SECRET`], 200 expected); our order's id.
     pub async fn create_order_from(&self, shop: &str, order: &Value) -> String {
-        let hook = ShopifyWebhook::new("orders/create", shop, dropflow_sandbox::body_bytes(order));
+        let hook = shopify_hook_from(shop, "orders/create", order);
         let response = self.send_shopify(&hook, SHOPIFY_SECRET).await;
         order_id(&expect_json(response, StatusCode::OK).await)
     }
@@ -592,8 +746,17 @@ impl TestApp {
 
     /// Checks that no order and no webhook receipt was stored.
     pub async fn assert_nothing_stored(&self) {
-        assert_eq!(self.rows("orders").await, 0, "orders stored");
-        assert_eq!(self.rows("webhook_receipts").await, 0, "receipts stored");
+        self.assert_stored(0, 0).await;
+    }
+
+    /// Checks how many orders and webhook receipts are stored.
+    pub async fn assert_stored(&self, orders: i64, receipts: i64) {
+        assert_eq!(self.rows("orders").await, orders, "orders stored");
+        assert_eq!(
+            self.rows("webhook_receipts").await,
+            receipts,
+            "receipts stored"
+        );
     }
 
     /// Posts `body` to `path` once for each header named in `required`, every time with all
@@ -674,6 +837,16 @@ pub fn shopify_hook(topic: &str, order: &Value) -> ShopifyWebhook {
     ShopifyWebhook::new(topic, SHOP, dropflow_sandbox::body_bytes(order))
 }
 
+/// A fresh Shopify delivery of `order` as `topic` from the shop at `shop`.
+pub fn shopify_hook_from(shop: &str, topic: &str, order: &Value) -> ShopifyWebhook {
+    ShopifyWebhook::new(topic, shop, dropflow_sandbox::body_bytes(order))
+}
+
+/// The body registering a store (`POST /api/v1/stores`).
+pub fn store_registration(platform: &str, domain: &str, secret: &str) -> Value {
+    json!({"platform": platform, "domain": domain, "webhook_secret": secret})
+}
+
 /// A sandbox Shopify order with fixed timestamps (`updated_at` as given, shop time).
 pub fn shopify_order(id: u64, name: &str, financial_status: &str, updated_at: &str) -> Value {
     let mut order = shopify::order_payload(id, name, financial_status);
@@ -690,6 +863,21 @@ pub fn pending_order(id: u64, name: &str) -> Value {
 /// A paid sandbox Shopify order, updated at a fixed time.
 pub fn paid_order(id: u64, name: &str) -> Value {
     shopify_order(id, name, "paid", "2024-05-01T10:00:00-05:00")
+}
+
+/// [`paid_order`] `id` named after it (`#id`).
+pub fn numbered_paid_order(id: u64) -> Value {
+    paid_order(id, &format!("#{id}"))
+}
+
+/// A copy of order line `first` as another variant (ids 1,000 on) with its own SKU and title.
+pub fn second_line(first: &Value, sku: &str, title: &str) -> Value {
+    let mut line = first.clone();
+    line["id"] = json!(first["id"].as_u64().expect("line id") + 1_000);
+    line["variant_id"] = json!(first["variant_id"].as_u64().expect("variant id") + 1_000);
+    line["sku"] = json!(sku);
+    line["title"] = json!(title);
+    line
 }
 
 /// A fresh WooCommerce delivery of `order` as `topic` from `source`.
@@ -768,6 +956,15 @@ pub fn fixture(relative: &str) -> String {
 /// A fixture parsed as JSON.
 pub fn fixture_json(relative: &str) -> Value {
     serde_json::from_str(&fixture(relative)).expect("fixture is JSON")
+}
+
+/// The last entry of an order's timeline.
+pub fn last_event(detail: &Value) -> Value {
+    detail["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .cloned()
+        .unwrap_or_else(|| panic!("no timeline entry in {detail}"))
 }
 
 /// The kinds of an order's timeline entries, in order.
