@@ -18,13 +18,12 @@ fn names(page: &Value) -> Vec<String> {
 #[tokio::test]
 async fn tab_counts_match_the_per_tab_listings() {
     let app = TestApp::spawn_with_shop().await;
-    for i in 0..3 {
-        app.create_order(&paid_order(100 + i, &format!("#{}", 100 + i)))
-            .await;
+    for id in 100..103 {
+        app.create_order(&numbered_paid_order(id)).await;
     }
-    for i in 0..2 {
-        let order = pending_order(200 + i, &format!("#{}", 200 + i));
-        app.create_order(&order).await;
+    for id in 200..202 {
+        app.create_order(&pending_order(id, &format!("#{id}")))
+            .await;
     }
     let mut cancelled = paid_order(300, "#300");
     cancelled["cancelled_at"] = json!("2024-05-01T10:00:00-05:00");
@@ -73,8 +72,7 @@ async fn tab_counts_match_the_per_tab_listings() {
         assert_eq!(page["counts"][tab], n, "page counts of {tab}");
     }
     // No tab parameter means all.
-    let page = app.api_json("/api/v1/orders").await;
-    assert_eq!(page["orders"].as_array().map(Vec::len), Some(8));
+    assert_eq!(names(&app.api_json("/api/v1/orders").await).len(), 8);
     app.stop().await;
 }
 
@@ -82,10 +80,9 @@ async fn tab_counts_match_the_per_tab_listings() {
 async fn keyset_pages_are_newest_first_without_overlap() {
     let app = TestApp::spawn_with_shop().await;
     let mut sent = Vec::new();
-    for i in 1..=25u64 {
-        let name = format!("#{}", 2000 + i);
-        app.create_order(&paid_order(2000 + i, &name)).await;
-        sent.push(name);
+    for id in 2001..=2025 {
+        app.create_order(&numbered_paid_order(id)).await;
+        sent.push(format!("#{id}"));
     }
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
@@ -122,9 +119,8 @@ async fn keyset_pages_are_newest_first_without_overlap() {
 #[tokio::test]
 async fn a_full_last_page_is_followed_by_an_empty_one() {
     let app = TestApp::spawn_with_shop().await;
-    for i in 1..=4u64 {
-        app.create_order(&paid_order(2100 + i, &format!("#{}", 2100 + i)))
-            .await;
+    for id in 2101..=2104 {
+        app.create_order(&numbered_paid_order(id)).await;
     }
     let page = app.api_json("/api/v1/orders?limit=4").await;
     assert_eq!(names(&page).len(), 4);
@@ -194,8 +190,14 @@ async fn the_store_filter_lists_one_stores_orders() {
         .api_json(&format!("/api/v1/orders?store_id={second}"))
         .await;
     assert_eq!(names(&page), ["#7102"]);
-    let response = app.api_get("/api/v1/orders?store_id=shop-1").await;
-    expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    let not_an_id = "/api/v1/orders?store_id=shop-1";
+    app.get_refused_as(
+        &app.token,
+        not_an_id,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -245,16 +247,8 @@ async fn a_name_shared_by_two_stores_is_a_409_asking_for_the_id() {
     app.register_shopify_store("second-shop.myshopify.com", SHOPIFY_SECRET)
         .await;
     app.create_order(&paid_order(7401, "#1001")).await;
-    let hook = dropflow_sandbox::shopify::ShopifyWebhook::new(
-        "orders/create",
-        "second-shop.myshopify.com",
-        dropflow_sandbox::body_bytes(&paid_order(7402, "#1001")),
-    );
-    expect_json(
-        app.send_shopify(&hook, SHOPIFY_SECRET).await,
-        StatusCode::OK,
-    )
-    .await;
+    app.create_order_from("second-shop.myshopify.com", &paid_order(7402, "#1001"))
+        .await;
     let message = expect_error(
         app.api_get("/api/v1/orders/1001").await,
         StatusCode::CONFLICT,
@@ -310,24 +304,14 @@ async fn a_merchant_hold_is_placed_and_released() {
     let app = TestApp::spawn_with_shop().await;
     let id = app.create_order(&paid_order(7501, "#7501")).await;
 
-    let response = app
-        .place_hold(
-            &id,
-            "inventory_out_of_stock",
-            "  supplier is out of the black ones  ",
-        )
-        .await;
-    let held = expect_json(response, StatusCode::OK).await;
+    let detail = "  supplier is out of the black ones  ";
+    let held = app.held(&id, "inventory_out_of_stock", detail).await;
     assert_eq!(held["tab"], "on_hold");
     assert_eq!(
         held["holds"],
         json!([{"reason": "inventory_out_of_stock", "detail": "supplier is out of the black ones", "origin": "merchant"}])
     );
-    let placed = held["timeline"]
-        .as_array()
-        .and_then(|t| t.last())
-        .cloned()
-        .expect("event");
+    let placed = last_event(&held);
     assert_eq!(placed["kind"], "hold_placed");
     assert_eq!(placed["actor"], format!("merchant:{TOKEN_NAME}"));
     assert_eq!(placed["detail"]["origin"], "merchant");
@@ -338,8 +322,7 @@ async fn a_merchant_hold_is_placed_and_released() {
     let response = app.place_hold(&id, "inventory_out_of_stock", "again").await;
     expect_error(response, StatusCode::CONFLICT, "conflict").await;
 
-    let response = app.release_hold(&id, "inventory_out_of_stock").await;
-    let released = expect_json(response, StatusCode::OK).await;
+    let released = app.released(&id, "inventory_out_of_stock").await;
     assert_eq!(released["tab"], "awaiting_order");
     assert_eq!(released["holds"], json!([]));
     assert_eq!(
@@ -418,14 +401,8 @@ async fn a_cancelled_order_cannot_be_held() {
 async fn a_merchant_hold_survives_the_payment_that_lifts_the_system_hold() {
     let app = TestApp::spawn_with_shop().await;
     let id = app.create_order(&pending_order(7901, "#7901")).await;
-    let response = app
-        .place_hold(
-            &id,
-            "high_risk_of_fraud",
-            "billing and shipping countries differ",
-        )
-        .await;
-    expect_json(response, StatusCode::OK).await;
+    let detail = "billing and shipping countries differ";
+    app.held(&id, "high_risk_of_fraud", detail).await;
 
     let paid = shopify_order(7901, "#7901", "paid", "2024-05-01T10:10:00-05:00");
     app.shopify_order("orders/paid", &paid).await;
@@ -446,8 +423,7 @@ async fn a_merchant_hold_survives_the_payment_that_lifts_the_system_hold() {
 async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
     let app = TestApp::spawn_with_shop().await;
     let id = app.create_order(&pending_order(7902, "#7902")).await;
-    let response = app.release_hold(&id, "awaiting_payment").await;
-    let released = expect_json(response, StatusCode::OK).await;
+    let released = app.released(&id, "awaiting_payment").await;
     assert_eq!(released["tab"], "awaiting_order");
     // Cash on delivery: the store still says pending, and the order stays released.
     let again = shopify_order(7902, "#7902", "pending", "2024-05-01T10:30:00-05:00");
@@ -465,8 +441,7 @@ async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
 async fn releasing_the_payment_hold_queues_routing() {
     let app = TestApp::spawn_with_shop().await;
     let id = app.create_order(&pending_order(7903, "#7903")).await;
-    let response = app.release_hold(&id, "awaiting_payment").await;
-    let released = expect_json(response, StatusCode::OK).await;
+    let released = app.released(&id, "awaiting_payment").await;
     assert_eq!(released["tab"], "awaiting_order");
     assert_eq!(
         timeline_kinds(&released),
