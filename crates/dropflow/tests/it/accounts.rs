@@ -25,13 +25,9 @@ async fn assert_not_found_as(app: &TestApp, token: &str, paths: &[String]) {
     }
 }
 
+/// The ids of the orders on a page of the order list.
 fn ids(page: &Value) -> Vec<String> {
-    page["orders"]
-        .as_array()
-        .expect("orders")
-        .iter()
-        .map(|o| o["id"].as_str().expect("id").to_string())
-        .collect()
+    listed(page, "id")
 }
 
 #[tokio::test]
@@ -99,18 +95,12 @@ async fn each_caller_sees_only_their_account_stores_or_vendor_orders() {
     assert_not_found_as(&app, &staff, &[format!("/api/v1/orders/{in_b}")]).await;
     let hold = json!({"reason": "other", "detail": "x"});
     let holds = format!("/api/v1/orders/{in_b}/holds");
-    app.post_refused_as(&staff, &holds, &hold, StatusCode::NOT_FOUND, "not_found")
-        .await;
+    let response = app.post_as(&staff, &holds, &hold).await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     let top_up = json!({"amount": "10.00", "currency": "USD"});
     let top_ups = format!("/api/v1/stores/{store_a}/wallet/top-ups");
-    app.post_refused_as(
-        &staff,
-        &top_ups,
-        &top_up,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
+    let response = app.post_as(&staff, &top_ups, &top_up).await;
+    expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
     app.json_as(&staff, &format!("/api/v1/stores/{store_a}/settings"))
         .await;
     let settings_b = [format!("/api/v1/stores/{store_b}/settings")];

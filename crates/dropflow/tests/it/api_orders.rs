@@ -6,13 +6,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
+/// The names of the orders on a page of the order list.
 fn names(page: &Value) -> Vec<String> {
-    page["orders"]
-        .as_array()
-        .expect("orders")
-        .iter()
-        .map(|o| o["name"].as_str().expect("name").to_string())
-        .collect()
+    listed(page, "name")
 }
 
 #[tokio::test]
@@ -203,8 +199,7 @@ async fn the_store_filter_lists_one_stores_orders() {
 
 #[tokio::test]
 async fn order_detail_is_found_by_id_and_by_name() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(7201, "#1001")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(7201, "#1001")).await;
     let by_id = app.order_detail(&id).await;
     let by_name = app.order_detail("1001").await;
     let by_hash_name = app.order_detail("#1001").await;
@@ -221,8 +216,7 @@ async fn order_detail_is_found_by_id_and_by_name() {
 
 #[tokio::test]
 async fn an_unknown_order_is_a_404() {
-    let app = TestApp::spawn_with_shop().await;
-    app.create_order(&paid_order(7301, "#7301")).await;
+    let (app, _) = TestApp::spawn_with_order(&paid_order(7301, "#7301")).await;
     let missing = uuid::Uuid::now_v7();
     for path in [
         format!("/api/v1/orders/{missing}"),
@@ -301,8 +295,7 @@ async fn a_non_numeric_limit_is_a_400_json_error() {
 
 #[tokio::test]
 async fn a_merchant_hold_is_placed_and_released() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(7501, "#7501")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(7501, "#7501")).await;
 
     let detail = "  supplier is out of the black ones  ";
     let held = app.held(&id, "inventory_out_of_stock", detail).await;
@@ -315,8 +308,8 @@ async fn a_merchant_hold_is_placed_and_released() {
     assert_eq!(placed["kind"], "hold_placed");
     assert_eq!(placed["actor"], format!("merchant:{TOKEN_NAME}"));
     assert_eq!(placed["detail"]["origin"], "merchant");
-    let counts = app.counts().await;
-    assert_eq!((counts["on_hold"], counts["awaiting_order"]), (1, 0));
+    app.assert_counts(&[("on_hold", 1), ("awaiting_order", 0)])
+        .await;
 
     // The same hold twice is a conflict.
     let response = app.place_hold(&id, "inventory_out_of_stock", "again").await;
@@ -335,8 +328,8 @@ async fn a_merchant_hold_is_placed_and_released() {
             "ready_to_order"
         ]
     );
-    let counts = app.counts().await;
-    assert_eq!((counts["on_hold"], counts["awaiting_order"]), (0, 1));
+    app.assert_counts(&[("on_hold", 0), ("awaiting_order", 1)])
+        .await;
     // Each time the order becomes ready, routing is queued (the router must re-check the
     // order's state when it runs).
     assert_eq!(app.jobs_for(&id, "order.route").await, 2);
@@ -345,8 +338,7 @@ async fn a_merchant_hold_is_placed_and_released() {
 
 #[tokio::test]
 async fn releasing_a_hold_that_does_not_exist_is_a_409() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(7601, "#7601")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(7601, "#7601")).await;
     let before = app.order_detail(&id).await;
     let response = app.release_hold(&id, "high_risk_of_fraud").await;
     let message = expect_error(response, StatusCode::CONFLICT, "conflict").await;
@@ -359,8 +351,7 @@ async fn releasing_a_hold_that_does_not_exist_is_a_409() {
 
 #[tokio::test]
 async fn bad_hold_requests_are_422s() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(7701, "#7701")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(7701, "#7701")).await;
     for (body, named) in [
         (
             json!({"reason": "lunch_break", "detail": "x"}),
@@ -399,8 +390,7 @@ async fn a_cancelled_order_cannot_be_held() {
 
 #[tokio::test]
 async fn a_merchant_hold_survives_the_payment_that_lifts_the_system_hold() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&pending_order(7901, "#7901")).await;
+    let (app, id) = TestApp::spawn_with_order(&pending_order(7901, "#7901")).await;
     let detail = "billing and shipping countries differ";
     app.held(&id, "high_risk_of_fraud", detail).await;
 
@@ -419,12 +409,19 @@ async fn a_merchant_hold_survives_the_payment_that_lifts_the_system_hold() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&pending_order(7902, "#7902")).await;
+/// Pending order `#number` whose payment hold the merchant released, which moved it to
+/// Awaiting Order: the app, the order's id and its detail after the release.
+async fn payment_hold_released(number: u64) -> (TestApp, String, Value) {
+    let order = pending_order(number, &format!("#{number}"));
+    let (app, id) = TestApp::spawn_with_order(&order).await;
     let released = app.released(&id, "awaiting_payment").await;
     assert_eq!(released["tab"], "awaiting_order");
+    (app, id, released)
+}
+
+#[tokio::test]
+async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
+    let (app, id, _) = payment_hold_released(7902).await;
     // Cash on delivery: the store still says pending, and the order stays released.
     let again = shopify_order(7902, "#7902", "pending", "2024-05-01T10:30:00-05:00");
     app.shopify_order("orders/updated", &again).await;
@@ -439,10 +436,7 @@ async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
 /// queue routing, or the order sits in that tab forever with nothing to move it.
 #[tokio::test]
 async fn releasing_the_payment_hold_queues_routing() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&pending_order(7903, "#7903")).await;
-    let released = app.released(&id, "awaiting_payment").await;
-    assert_eq!(released["tab"], "awaiting_order");
+    let (app, id, released) = payment_hold_released(7903).await;
     assert_eq!(
         timeline_kinds(&released),
         ["received", "hold_placed", "hold_released", "ready_to_order"]

@@ -176,6 +176,12 @@ async fn wait_for(client: &Client, wanted: &str) -> String {
     text
 }
 
+/// Closes the browser, then stops the app (checking its jobs).
+async fn finish(client: Client, app: TestApp) {
+    client.close().await.expect("close");
+    app.stop().await;
+}
+
 /// Reloads until the text of `selector` contains `wanted`, or the deadline passes.
 async fn reload_until(client: &Client, selector: &str, wanted: &str) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -222,9 +228,7 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
     screenshot(&client, "order-detail").await;
     let pay = Locator::XPath("//button[normalize-space()='Pay']");
     click(&client, pay, "a Pay button").await;
-    assert!(wait_text(&client, "Payment queued")
-        .await
-        .contains("Payment queued"));
+    wait_for(&client, "Payment queued").await;
     let status = reload_until(&client, "#order-tab", "Awaiting Shipment").await;
     assert_eq!(status, "Awaiting Shipment");
     // Nothing left to pay: the button is gone; the timeline says who asked.
@@ -238,8 +242,7 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
     wait_text(&phone, "#9400001").await;
     screenshot(&phone, "orders-phone").await;
     phone.close().await.expect("close");
-    client.close().await.expect("close");
-    app.stop().await;
+    finish(client, app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,11 +298,8 @@ async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
     assert_eq!(purchase(&app, &id).await["status"], json!("shipped"));
     // A vendor has no orders list.
     client.goto(&app.url("/orders")).await.expect("orders");
-    assert!(wait_text(&client, "Not allowed")
-        .await
-        .contains("Not allowed"));
-    client.close().await.expect("close");
-    app.stop().await;
+    wait_for(&client, "Not allowed").await;
+    finish(client, app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,7 +331,7 @@ async fn staff_of_one_store_cannot_open_another_stores_order() {
         .goto(&app.url(&format!("/orders/{order_a}")))
         .await
         .expect("open A");
-    assert!(wait_text(&client, "Order #A1").await.contains("Order #A1"));
+    wait_for(&client, "Order #A1").await;
     client.close().await.expect("close");
 
     // The 404 is a real status, not a 200 page saying so.
@@ -534,8 +534,7 @@ async fn an_operator_scans_a_parcel_and_passes_its_item() {
     let to_pack = text_of(&client, Locator::Css("#to-pack"), "ready to pack").await;
     assert!(to_pack.contains("#9500010"), "{to_pack}");
     assert_eq!(stage(&w.app, &id).await, json!("inspected"));
-    client.close().await.expect("close");
-    w.app.stop().await;
+    finish(client, w.app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -584,8 +583,7 @@ async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
         "the Warehouse section is wider than the phone"
     );
     assert_eq!(stage(&w.app, &id).await, json!("fee_paid"));
-    client.close().await.expect("close");
-    w.app.stop().await;
+    finish(client, w.app).await;
 }
 
 /// A supplier's error can be one long unbroken string (a JSON body, a URL): on a phone it
@@ -632,6 +630,5 @@ async fn a_long_supplier_error_wraps_inside_its_card_on_a_phone() {
         "the supplier's error runs out of its card"
     );
     screenshot(&phone, "order-long-error-phone").await;
-    phone.close().await.expect("close");
-    app.stop().await;
+    finish(phone, app).await;
 }

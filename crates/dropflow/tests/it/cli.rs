@@ -139,8 +139,7 @@ async fn a_created_token_is_the_last_line_and_works_against_the_api() {
 
 #[tokio::test]
 async fn orders_list_and_show_read_what_was_ingested() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(4242, "#1001")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(4242, "#1001")).await;
     let pending = pending_order(4243, "#1002");
     app.shopify_order("orders/create", &pending).await;
     let dir = app.testdb.dir.path();

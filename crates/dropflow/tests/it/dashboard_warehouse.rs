@@ -6,9 +6,9 @@
 use crate::dashboard_pages::Browser;
 use crate::support::*;
 use crate::warehouse::{
-    brand_with_card, cheapest, dearest, fail_item, heavy_parcel, inbound, order, order_with, pack,
-    pack_measured, parcel_with, pass_arrived, ready_to_pack, received_item, same_address_as, scan,
-    shipped_by_sellers, view, wait_stage, world, World,
+    brand_with_card, cheapest, dearest, fail_item, heavy_parcel, order, order_with, pack,
+    pack_measured, parcel_with, parcels_sent, pass_arrived, ready_to_pack, received_item,
+    same_address_as, scan, view, wait_stage, world, World,
 };
 use crate::warehouse_operator::shipped_to_warehouse;
 use dropflow::storage::accounts::Role;
@@ -66,31 +66,36 @@ pub(crate) async fn packed(w: &World, store_order: u64, measures: Value) -> (Str
     (id, expect_json(packed, StatusCode::OK).await)
 }
 
-/// Pays the package's shipping fee through the order page's form; the page it goes back to.
+/// Sends a one-field form of the order page to `/orders/{id}/{action}` with the session's
+/// `csrf` token; the page it goes back to.
+async fn submit_order_form(
+    b: &mut Browser,
+    csrf: &str,
+    id: &str,
+    action: &str,
+    field: (&str, &str),
+) -> String {
+    let form = [("csrf_token", csrf), field];
+    let answer = b.post_form(&format!("/orders/{id}/{action}"), &form).await;
+    posted_back(b, answer, id).await
+}
+
+/// Pays the package's shipping fee with the order page's button; the page it goes back to.
 async fn pay_on_page(b: &mut Browser, csrf: &str, id: &str, package_id: &str) -> String {
-    let form = [("csrf_token", csrf), ("package_id", package_id)];
-    let paid = b
-        .post_form(&format!("/orders/{id}/shipping/pay"), &form)
-        .await;
-    posted_back(b, paid, id).await
+    submit_order_form(b, csrf, id, "shipping/pay", ("package_id", package_id)).await
 }
 
 /// Sends the order page's decision on its failed items; the page it goes back to.
 async fn decide_on_page(b: &mut Browser, csrf: &str, id: &str, decision: &str) -> String {
-    let form = [("csrf_token", csrf), ("decision", decision)];
-    let decided = b
-        .post_form(&format!("/orders/{id}/warehouse/decision"), &form)
-        .await;
-    posted_back(b, decided, id).await
+    submit_order_form(b, csrf, id, "warehouse/decision", ("decision", decision)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_ships_what_is_here_chooses_a_carrier_and_pays_the_fee() {
     let w = world().await;
     let app = &w.app;
-    let (id, _) = shipped_by_sellers(&w, 9_600_001, 2).await;
     // Until the purchases are paid the order has no warehouse leg (404): ask again.
-    let numbers = inbound(app, &id, 2).await;
+    let (id, _, numbers) = parcels_sent(&w, 9_600_001, 2).await;
     scan(app, &numbers[0]).await;
     wait_stage(app, &id, "partly_arrived").await;
     pass_arrived(app, &id).await;

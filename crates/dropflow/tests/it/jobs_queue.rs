@@ -46,6 +46,34 @@ async fn stop_runner((stop, task): (watch::Sender<bool>, JoinHandle<()>)) {
         .expect("runner did not panic");
 }
 
+/// A runner in the background with the pool of its own it runs on.
+type Process = ((watch::Sender<bool>, JoinHandle<()>), Database);
+
+/// One runner per label, each on a pool of its own as a separate process would have, with
+/// the handlers `registry_for(label)` makes.
+async fn processes(
+    testdb: &TestDb,
+    labels: [&'static str; 2],
+    config: RunnerConfig,
+    registry_for: impl Fn(&'static str) -> Registry,
+) -> Vec<Process> {
+    let mut started = Vec::new();
+    for label in labels {
+        let db = testdb.connect_raw().await;
+        let runner = start_runner(db.clone(), registry_for(label), config.clone());
+        started.push((runner, db));
+    }
+    started
+}
+
+/// Stops each runner and closes its pool.
+async fn stop_processes(processes: Vec<Process>) {
+    for (runner, db) in processes {
+        stop_runner(runner).await;
+        db.close().await;
+    }
+}
+
 async fn enqueue_one(db: &Database, kind: &str, payload: Value) -> i64 {
     let mut tx = db.begin().await.expect("begin");
     let id = queue::enqueue(&mut tx, kind, &payload, None, now_ms())
@@ -386,8 +414,7 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
     tx.commit().await.expect("commit");
 
     let runs: Arc<Mutex<HashMap<i64, Vec<&'static str>>>> = Arc::default();
-    let mut runners = Vec::new();
-    for label in ["runner-a", "runner-b"] {
+    let runners = processes(&testdb, ["runner-a", "runner-b"], quick(5, 50), |label| {
         let runs = runs.clone();
         let mut registry = Registry::new();
         registry.register("count", move |job| {
@@ -402,10 +429,9 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
                 Ok(())
             }
         });
-        // Its own pool, as a separate process would have.
-        let db = testdb.connect_raw().await;
-        runners.push((start_runner(db.clone(), registry, quick(5, 50)), db));
-    }
+        registry
+    })
+    .await;
 
     let check = setup.clone();
     let all_done =
@@ -416,10 +442,7 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
             }
         })
         .await;
-    for (runner, db) in runners {
-        stop_runner(runner).await;
-        db.close().await;
-    }
+    stop_processes(runners).await;
     assert!(
         all_done,
         "{} of 200 jobs succeeded",
@@ -447,8 +470,11 @@ async fn a_job_running_longer_than_its_lease_is_kept_by_its_heartbeat() {
     let (testdb, setup) = TestDb::migrated().await;
     let id = enqueue_one(&setup, "slow", json!({})).await;
     let runs: Arc<Mutex<Vec<&'static str>>> = Arc::default();
-    let mut runners = Vec::new();
-    for label in ["a", "b"] {
+    let short_lease = RunnerConfig {
+        lease: Duration::from_millis(300),
+        ..quick(5, 50)
+    };
+    let runners = processes(&testdb, ["a", "b"], short_lease, |label| {
         let runs = runs.clone();
         let mut registry = Registry::new();
         registry.register("slow", move |_job| {
@@ -459,18 +485,11 @@ async fn a_job_running_longer_than_its_lease_is_kept_by_its_heartbeat() {
                 Ok(())
             }
         });
-        let config = RunnerConfig {
-            lease: Duration::from_millis(300),
-            ..quick(5, 50)
-        };
-        let db = testdb.connect_raw().await;
-        runners.push((start_runner(db.clone(), registry, config), db));
-    }
+        registry
+    })
+    .await;
     assert!(reaches(&setup, id, "succeeded", Duration::from_secs(10)).await);
-    for (runner, db) in runners {
-        stop_runner(runner).await;
-        db.close().await;
-    }
+    stop_processes(runners).await;
     assert_eq!(
         runs.lock().expect("lock").len(),
         1,

@@ -183,15 +183,8 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
         assert!(message.contains(field), "{field}: {message}");
     }
     let garbled = json!({ "csv": "Date, USD,\nyesterday, 1.07,\n" });
-    let message = app
-        .post_refused_as(
-            &op,
-            "/api/v1/fx-rates/ecb",
-            &garbled,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unprocessable",
-        )
-        .await;
+    let response = app.post_as(&op, "/api/v1/fx-rates/ecb", &garbled).await;
+    let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert!(message.contains("line 2"), "{message}");
     assert_eq!(app.api_json("/api/v1/fx-rates").await, before);
 

@@ -21,7 +21,7 @@ use dropflow::storage::{Database, Engine};
 use dropflow_sandbox::shopify::{self, ShopifyWebhook};
 use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
 use dropflow_sandbox::woocommerce::{self, WooWebhook};
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Connection;
 use std::collections::BTreeMap;
@@ -210,6 +210,14 @@ impl TestApp {
         app
     }
 
+    /// No job handlers, the default Shopify store, and `order` delivered as a new order from
+    /// it (answered `created`): the app and our order's id.
+    pub async fn spawn_with_order(order: &Value) -> (TestApp, String) {
+        let app = Self::spawn_with_shop().await;
+        let id = app.create_order(order).await;
+        (app, id)
+    }
+
     /// With the job handlers `dropflow serve` runs (routing, …).
     pub async fn spawn_production() -> TestApp {
         Self::spawn_jobs(dropflow::app::production_jobs, |_| {}).await
@@ -348,7 +356,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
+        self.call(Method::GET, path, None, |r| r).await
     }
 
     pub async fn api_get(&self, path: &str) -> Response {
@@ -364,24 +372,40 @@ impl TestApp {
         self.put_as(&self.token, path, body).await
     }
 
-    /// `GET` as the holder of `token` (a user's, a vendor's).
-    pub async fn get_as(&self, token: &str, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
+    /// Sends `method path` with `token` as its Bearer (none if `None`) and what `build` adds
+    /// (a body, headers); the answer, whatever it is.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Response {
+        let mut request = self.client.request(method.clone(), self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        build(request)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// `GET` as the holder of `token` (a user's, a vendor's).
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.call(Method::GET, path, Some(token), |r| r).await
     }
 
     /// `POST` with a JSON body as the holder of `token`.
     pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.send_as(reqwest::Method::POST, token, path, body).await
+        self.call(Method::POST, path, Some(token), |r| r.json(body))
+            .await
     }
 
     /// `PUT` with a JSON body as the holder of `token`.
     pub async fn put_as(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.send_as(reqwest::Method::PUT, token, path, body).await
+        self.call(Method::PUT, path, Some(token), |r| r.json(body))
+            .await
     }
 
     /// `GET` as the holder of `token`, which must answer 200; the JSON body.
@@ -401,37 +425,14 @@ impl TestApp {
         expect_error(self.get_as(token, path).await, status, code).await
     }
 
-    /// `POST` of `body` as the holder of `token`, which must be refused with `status` and
-    /// error `code`; the error's message.
-    pub async fn post_refused_as(
-        &self,
-        token: &str,
-        path: &str,
-        body: &Value,
-        status: StatusCode,
-        code: &str,
-    ) -> String {
-        expect_error(self.post_as(token, path, body).await, status, code).await
-    }
-
     /// `DELETE` as the holder of `token`.
     pub async fn delete_as(&self, token: &str, path: &str) -> Response {
-        self.client
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
+        self.call(Method::DELETE, path, Some(token), |r| r).await
     }
 
     /// `POST` with a JSON body and no token at all.
     pub async fn post_anonymous(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        self.call(Method::POST, path, None, |r| r.json(body)).await
     }
 
     /// `POST` of the raw `body` with the harness token and `content_type` (none if `None`).
@@ -441,48 +442,25 @@ impl TestApp {
         content_type: Option<&str>,
         body: String,
     ) -> Response {
-        let mut request = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .body(body);
-        if let Some(content_type) = content_type {
-            request = request.header("Content-Type", content_type);
-        }
-        request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        self.call(
+            Method::POST,
+            path,
+            Some(&self.token),
+            |r| match content_type {
+                Some(content_type) => r.header("Content-Type", content_type).body(body),
+                None => r.body(body),
+            },
+        )
+        .await
     }
 
     /// `POST` of a multipart form as the holder of `token`.
     pub async fn post_multipart_as(&self, token: &str, path: &str, form: Multipart) -> Response {
         let (content_type, body) = form.finish();
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
-    }
-
-    /// A request with a JSON body and `token`.
-    async fn send_as(
-        &self,
-        method: reqwest::Method,
-        token: &str,
-        path: &str,
-        body: &Value,
-    ) -> Response {
-        self.client
-            .request(method.clone(), self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        self.call(Method::POST, path, Some(token), |r| {
+            r.header("content-type", content_type).body(body)
+        })
+        .await
     }
 
     /// Puts a store's mapping (`{"variant_id", "components"}`), 200 expected; the answer.
@@ -546,12 +524,8 @@ impl TestApp {
 
     /// `POST` with no body at all (hold releases, job retries).
     pub async fn api_post_empty(&self, path: &str) -> Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
+        self.call(Method::POST, path, Some(&self.token), |r| r)
             .await
-            .expect("POST")
     }
 
     /// GET that must answer 200; the JSON body.
@@ -608,21 +582,27 @@ impl TestApp {
         headers: &[(&str, String)],
         body: Vec<u8>,
     ) -> Response {
-        let mut request = self.client.post(self.url(path)).body(body);
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        request.send().await.expect("POST")
+        self.call(Method::POST, path, None, |r| {
+            let signed = headers
+                .iter()
+                .fold(r, |r, (name, value)| r.header(*name, value));
+            signed.body(body)
+        })
+        .await
     }
 
     /// Delivers a Shopify webhook signed with `secret`.
     pub async fn send_shopify(&self, hook: &ShopifyWebhook, secret: &str) -> Response {
-        self.post_raw(
-            "/webhooks/shopify",
-            &hook.headers(secret.as_bytes()),
-            hook.body.clone(),
-        )
-        .await
+        let headers = hook.headers(secret.as_bytes());
+        self.post_raw("/webhooks/shopify", &headers, hook.body.clone())
+            .await
+    }
+
+    /// Delivers a Shopify webhook signed with `secret`, which its store does not hold: it
+    /// must be refused as 401 `unauthorized`; the refusal's message.
+    pub async fn refused_shopify(&self, hook: &ShopifyWebhook, secret: &str) -> String {
+        let response = self.send_shopify(hook, secret).await;
+        expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await
     }
 
     /// Delivers `order` as `topic` from the default shop; must be answered 200. The delivery
@@ -714,12 +694,9 @@ impl TestApp {
 
     /// Delivers a WooCommerce webhook signed with `secret`.
     pub async fn send_woo(&self, hook: &WooWebhook, secret: &str) -> Response {
-        self.post_raw(
-            "/webhooks/woocommerce",
-            &hook.headers(secret.as_bytes()),
-            hook.body.clone(),
-        )
-        .await
+        let headers = hook.headers(secret.as_bytes());
+        self.post_raw("/webhooks/woocommerce", &headers, hook.body.clone())
+            .await
     }
 
     /// `GET /api/v1/orders/{id}` (id or name), 200 expected.
@@ -732,6 +709,14 @@ impl TestApp {
     pub async fn counts(&self) -> BTreeMap<String, i64> {
         let value = self.api_json("/api/v1/orders/counts").await;
         serde_json::from_value(value).expect("counts map")
+    }
+
+    /// Checks how many orders each named tab counts.
+    pub async fn assert_counts(&self, expected: &[(&str, i64)]) {
+        let counts = self.counts().await;
+        for (tab, n) in expected {
+            assert_eq!(counts[*tab], *n, "orders in {tab}: {counts:?}");
+        }
     }
 
     /// `SELECT COUNT(*) …` (or any one-integer query) on the app's database.
@@ -760,16 +745,15 @@ impl TestApp {
     }
 
     /// Posts `body` to `path` once for each header named in `required`, every time with all
-    /// of `headers` but that one, and expects a 400 `bad_request` each time. The header left
-    /// out and the error's message, for each.
-    pub async fn post_each_without(
+    /// of `headers` but that one, and expects a 400 `bad_request` whose message names the
+    /// header left out (in lower case, as HTTP header names go) each time.
+    pub async fn assert_each_header_required(
         &self,
         path: &str,
         headers: &[(&str, String)],
         body: &[u8],
-        required: &[&'static str],
-    ) -> Vec<(&'static str, String)> {
-        let mut messages = Vec::new();
+        required: &[&str],
+    ) {
         for &missing in required {
             let rest: Vec<(&str, String)> = headers
                 .iter()
@@ -778,9 +762,9 @@ impl TestApp {
                 .collect();
             let response = self.post_raw(path, &rest, body.to_vec()).await;
             let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
-            messages.push((missing, message));
+            let named = missing.to_ascii_lowercase();
+            assert!(message.contains(&named), "{missing}: {message}");
         }
-        messages
     }
 
     /// Jobs of `kind` for `order_id`.
@@ -956,6 +940,16 @@ pub fn fixture(relative: &str) -> String {
 /// A fixture parsed as JSON.
 pub fn fixture_json(relative: &str) -> Value {
     serde_json::from_str(&fixture(relative)).expect("fixture is JSON")
+}
+
+/// The `field` of each order on a page of the order list.
+pub fn listed(page: &Value, field: &str) -> Vec<String> {
+    page["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .map(|o| o[field].as_str().expect(field).to_string())
+        .collect()
 }
 
 /// The last entry of an order's timeline.

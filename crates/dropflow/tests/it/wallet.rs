@@ -55,6 +55,12 @@ fn refusal(result: Result<ledger::Posted, PostError>) -> LedgerError {
     }
 }
 
+/// Checks that `result` is a refusal of the kind `is_kind` accepts.
+fn assert_refused(result: Result<ledger::Posted, PostError>, is_kind: fn(&LedgerError) -> bool) {
+    let refused = refusal(result);
+    assert!(is_kind(&refused), "{refused:?}");
+}
+
 /// The store's USD balances.
 async fn usd_balances(app: &TestApp, store_id: StoreId) -> Balances {
     ledger::balances(&app.db, store_id, usd(0).currency)
@@ -209,10 +215,9 @@ async fn reserve_capture_release_in_a_rolled_back_transaction_leave_nothing() {
     post(&mut tx, &app, store_id, &reserve(2_000, "so-2"))
         .await
         .unwrap();
-    let duplicate = refusal(post(&mut tx, &app, store_id, &reserve(100, "so-1")).await);
-    assert!(
-        matches!(duplicate, LedgerError::Duplicate { .. }),
-        "{duplicate:?}"
+    assert_refused(
+        post(&mut tx, &app, store_id, &reserve(100, "so-1")).await,
+        |e| matches!(e, LedgerError::Duplicate { .. }),
     );
     let capture = Operation::Capture {
         amount: usd(2_500),
@@ -228,8 +233,9 @@ async fn reserve_capture_release_in_a_rolled_back_transaction_leave_nothing() {
         (5_500, 2_000, 2_500),
         "the 5.00 not captured went back"
     );
-    let again = refusal(post(&mut tx, &app, store_id, &capture).await);
-    assert!(matches!(again, LedgerError::AlreadySettled(_)), "{again:?}");
+    assert_refused(post(&mut tx, &app, store_id, &capture).await, |e| {
+        matches!(e, LedgerError::AlreadySettled(_))
+    });
     let release = Operation::Release {
         currency: usd(0).currency,
         reference: "so-2".into(),
@@ -239,8 +245,9 @@ async fn reserve_capture_release_in_a_rolled_back_transaction_leave_nothing() {
         (posted.balances.available, posted.balances.reserved),
         (7_500, 0)
     );
-    let twice = refusal(post(&mut tx, &app, store_id, &release).await);
-    assert!(matches!(twice, LedgerError::AlreadySettled(_)), "{twice:?}");
+    assert_refused(post(&mut tx, &app, store_id, &release).await, |e| {
+        matches!(e, LedgerError::AlreadySettled(_))
+    });
     tx.rollback().await.unwrap();
 
     let after = usd_balances(&app, store_id).await;
@@ -278,11 +285,9 @@ async fn a_committed_reserve_capture_and_refund_show_in_the_entries() {
         amount: usd(1),
         reference: "so-8".into(),
     };
-    let refused = refusal(post(&mut tx, &app, store_id, &too_much).await);
-    assert!(
-        matches!(refused, LedgerError::RefundExceedsCapture { .. }),
-        "{refused:?}"
-    );
+    assert_refused(post(&mut tx, &app, store_id, &too_much).await, |e| {
+        matches!(e, LedgerError::RefundExceedsCapture { .. })
+    });
     tx.commit().await.unwrap();
 
     let wallet = app.wallet(&store, "USD").await;
@@ -319,11 +324,9 @@ async fn insufficient_funds_are_refused_and_nothing_is_written() {
         amount: Money::new(1, Currency::from_code("JPY").unwrap()),
         reference: "so-2".into(),
     };
-    let refused = refusal(post(&mut tx, &app, store_id, &yen).await);
-    assert!(
-        matches!(refused, LedgerError::InsufficientFunds { .. }),
-        "{refused:?}"
-    );
+    assert_refused(post(&mut tx, &app, store_id, &yen).await, |e| {
+        matches!(e, LedgerError::InsufficientFunds { .. })
+    });
     tx.commit().await.unwrap();
     assert_eq!(app.rows("ledger_transactions").await, 1);
     assert_eq!(app.rows("wallets").await, 1, "no empty JPY wallet opened");

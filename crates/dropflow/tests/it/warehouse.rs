@@ -196,6 +196,14 @@ pub(crate) async fn shipped_by_sellers(w: &World, id: u64, lines: usize) -> (Str
     (ours, store_order)
 }
 
+/// [`shipped_by_sellers`], once every seller's parcel number is known: our order's id, the
+/// store's order and the parcels' numbers.
+pub(crate) async fn parcels_sent(w: &World, id: u64, lines: usize) -> (String, Value, Vec<String>) {
+    let (ours, store_order) = shipped_by_sellers(w, id, lines).await;
+    let numbers = inbound(&w.app, &ours, lines).await;
+    (ours, store_order, numbers)
+}
+
 pub(crate) async fn sellers_ship(w: &World, id: &str) {
     w.market.advance(DAY + Duration::from_secs(3600));
     let response = w
@@ -263,6 +271,15 @@ pub(crate) async fn inspect(
     }
     let path = format!("/api/v1/warehouse/items/{item}/inspection");
     app.post_multipart_as(&app.token, &path, form).await
+}
+
+/// The merchant's decision on the order's failed items; the answer.
+pub(crate) async fn decide(app: &TestApp, id: &str, decision: &str) -> reqwest::Response {
+    app.api_post(
+        &format!("/api/v1/orders/{id}/warehouse/decision"),
+        &json!({ "decision": decision }),
+    )
+    .await
 }
 
 /// Passes the item's inspection (200 expected).
@@ -524,8 +541,7 @@ async fn one_item_walks_the_six_steps() {
 async fn three_items_arriving_on_different_days_wait_for_each_other() {
     let w = world().await;
     let app = &w.app;
-    let (id, order) = shipped_by_sellers(&w, 9_400_002, 3).await;
-    let numbers = inbound(app, &id, 3).await;
+    let (id, order, numbers) = parcels_sent(&w, 9_400_002, 3).await;
     // Day one: one parcel.
     let (status, _) = scan(app, &numbers[0]).await;
     assert_eq!(status, StatusCode::OK);
@@ -592,19 +608,9 @@ async fn a_failed_inspection_waits_for_the_merchant_and_unknown_parcels_are_kept
     assert_eq!(v["items"][0]["outcome"]["outcome"], json!("fail"));
     let refused = pack(app, &id).await;
     expect_error(refused, StatusCode::CONFLICT, "conflict").await;
-    let bad = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/warehouse/decision"),
-            &json!({ "decision": "keep" }),
-        )
-        .await;
+    let bad = decide(app, &id, "keep").await;
     expect_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
-    let accepted = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/warehouse/decision"),
-            &json!({ "decision": "accept" }),
-        )
-        .await;
+    let accepted = decide(app, &id, "accept").await;
     assert_eq!(
         expect_json(accepted, StatusCode::OK).await["items"],
         json!(1)

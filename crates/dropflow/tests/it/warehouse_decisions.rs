@@ -23,12 +23,11 @@ async fn available(w: &World, currency: &str) -> i64 {
 }
 
 /// Order `#id` with `lines` lines, every purchase paid, the sellers' parcels reported and
-/// scanned in: our order's id, the store's order, and the warehouse view with the items
-/// arrived.
-async fn arrived_order(w: &World, id: u64, lines: usize) -> (String, Value, Value) {
+/// scanned in: our order's id, the store's order, and its items, arrived.
+async fn arrived_order(w: &World, id: u64, lines: usize) -> (String, Value, Vec<Value>) {
     let (ours, order) = order(w, id, lines).await;
     let v = arrived(w, &ours, lines).await;
-    (ours, order, v)
+    (ours, order, v["items"].as_array().expect("items").clone())
 }
 
 /// Every purchase paid, the sellers' parcels reported, scanned in: the order's items arrived.
@@ -57,14 +56,6 @@ async fn inbound_count(app: &TestApp, id: &str) -> usize {
         .ok()
         .and_then(|v| v["inbound"].as_array().map(Vec::len))
         .unwrap_or(0)
-}
-
-async fn decide(app: &TestApp, id: &str, decision: &str) -> reqwest::Response {
-    app.api_post(
-        &format!("/api/v1/orders/{id}/warehouse/decision"),
-        &json!({ "decision": decision }),
-    )
-    .await
 }
 
 fn item_id(item: &Value) -> String {
@@ -99,8 +90,7 @@ async fn goods_cost(app: &TestApp, id: &str, item: &Value) -> Money {
 async fn return_and_refund_credits_the_rules_amount_once_and_the_rest_packs() {
     let w = world().await;
     let app = &w.app;
-    let (id, _, v) = arrived_order(&w, 9_410_001, 2).await;
-    let items = v["items"].as_array().expect("items").clone();
+    let (id, _, items) = arrived_order(&w, 9_410_001, 2).await;
     let (kept, returned) = (&items[0], &items[1]);
     pass_item(app, &item_id(kept)).await;
     fail_item(app, &item_id(returned)).await;
@@ -165,8 +155,8 @@ async fn return_and_refund_credits_the_rules_amount_once_and_the_rest_packs() {
 async fn reorder_buys_once_more_and_the_replacement_ships_instead_of_the_failed_item() {
     let w = world().await;
     let app = &w.app;
-    let (id, order, v) = arrived_order(&w, 9_410_002, 1).await;
-    let failed = item_id(&v["items"][0]);
+    let (id, order, items) = arrived_order(&w, 9_410_002, 1).await;
+    let failed = item_id(&items[0]);
     fail_item(app, &failed).await;
     let orders_before = w.market.orders().len();
     let first = app.supplier_orders(&id).await;
@@ -307,8 +297,8 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     let no_yuan = sample.replacen("deductions_by_currency = { CNY = 1000 }\n", "", 1);
     assert_ne!(no_yuan, sample);
     expect_json(put(no_yuan).await, StatusCode::OK).await;
-    let (id, _, v) = arrived_order(&w, 9_410_003, 1).await;
-    let item = v["items"][0].clone();
+    let (id, _, items) = arrived_order(&w, 9_410_003, 1).await;
+    let item = items[0].clone();
     fail_item(app, &item_id(&item)).await;
     let goods = goods_cost(app, &id, &item).await;
     let before = available(&w, "CNY").await;
@@ -347,8 +337,7 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
 async fn a_cancellation_after_purchase_refunds_by_the_rules_once_and_nothing_ships() {
     let w = world().await;
     let app = &w.app;
-    let (id, order, v) = arrived_order(&w, 9_410_004, 2).await;
-    let items = v["items"].as_array().expect("items").clone();
+    let (id, order, items) = arrived_order(&w, 9_410_004, 2).await;
     for item in &items {
         pass_item(app, &item_id(item)).await;
     }

@@ -71,6 +71,12 @@ async fn exception_ids(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     list.as_array().cloned().unwrap_or_default()
 }
 
+/// Scans `scan` in with the `/warehouse` page's receive form and `csrf`; the answer.
+async fn receive_on_page(b: &mut Browser, csrf: &str, scan: &str) -> Response {
+    let form = [("csrf_token", csrf), ("scan", scan)];
+    b.post_form("/warehouse/receive", &form).await
+}
+
 /// Posts a form of the `/warehouse` page, which goes back there (303); the page then, with
 /// what the post did said on it.
 async fn posted_back(op: &mut Browser, path: &str, fields: &[(&str, &str)]) -> String {
@@ -227,8 +233,8 @@ async fn an_unknown_parcel_is_resolved_to_its_order_over_http() {
         (&ours, "/api/v1/warehouse/exceptions/nope/resolve"),
         (&theirs, path.as_str()),
     ] {
-        app.post_refused_as(token, path, &order, StatusCode::NOT_FOUND, "not_found")
-            .await;
+        let refused = app.post_as(token, path, &order).await;
+        expect_error(refused, StatusCode::NOT_FOUND, "not_found").await;
     }
     assert_eq!(view(app, &id).await["stage"], json!("shipped_to_warehouse"));
 
@@ -249,9 +255,8 @@ async fn an_unknown_parcel_is_resolved_to_its_order_over_http() {
     );
 
     // Once only.
-    let message = app
-        .post_refused_as(&ours, &path, &order, StatusCode::CONFLICT, "conflict")
-        .await;
+    let again = app.post_as(&ours, &path, &order).await;
+    let message = expect_error(again, StatusCode::CONFLICT, "conflict").await;
     assert!(message.contains("already resolved"), "{message}");
     // Open list empty; `all=true` shows it resolved to the order.
     assert!(exception_ids(app, &ours, "").await.is_empty());
@@ -307,21 +312,11 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
         .await
         .expect("orders page");
     let staff_csrf = meta_csrf(&staff_page);
-    let refused = staff
-        .post_form(
-            "/warehouse/receive",
-            &[("csrf_token", &staff_csrf), ("scan", &number)],
-        )
-        .await;
+    let refused = receive_on_page(&mut staff, &staff_csrf, &number).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
     // The scan: back to the page, which says what arrived and lists the item to inspect.
-    let received = op
-        .post_form(
-            "/warehouse/receive",
-            &[("csrf_token", &csrf), ("scan", &number)],
-        )
-        .await;
+    let received = receive_on_page(&mut op, &csrf, &number).await;
     assert_eq!(received.status(), StatusCode::SEE_OTHER);
     assert_eq!(received.headers()["location"], "/warehouse");
     let page = op.page("/warehouse").await;
@@ -337,8 +332,9 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
     assert!(page.contains(&action), "{page}");
 
     // An unknown scan is kept as an exception and listed with a resolve form.
-    let lost = [("csrf_token", csrf.as_str()), ("scan", "LOST-1")];
-    let page = posted_back(&mut op, "/warehouse/receive", &lost).await;
+    let unknown = receive_on_page(&mut op, &csrf, "LOST-1").await;
+    assert_eq!(unknown.status(), StatusCode::SEE_OTHER);
+    let page = op.page("/warehouse").await;
     assert!(
         page.contains("LOST-1: no parcel of yours is expected"),
         "{page}"

@@ -7,10 +7,10 @@
 
 use crate::support::*;
 use crate::warehouse::{
-    all_paid, cancel_in_store, cheapest, dispatch, dispatch_with, inbound, order, order_with, pack,
-    pack_measured, parcel_with, pass_arrived, pay_fee, put_warehouse_settings, ready_to_pack,
-    same_address_as, scan, sellers_ship, stage, store_order_id, view, wait_stage, world, World,
-    DAY, INTERNATIONAL,
+    all_paid, cancel_in_store, cheapest, dispatch, dispatch_with, order, order_with, pack,
+    pack_measured, parcel_with, parcels_sent, pass_arrived, pay_fee, put_warehouse_settings,
+    ready_to_pack, same_address_as, scan, sellers_ship, stage, store_order_id, view, wait_stage,
+    world, World, DAY, INTERNATIONAL,
 };
 use dropflow::carriers::track17::Track17;
 use dropflow_sandbox::track17::{self as t17, Track17SandboxConfig};
@@ -98,12 +98,9 @@ impl Carrier {
 async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_both() {
     let w = world().await;
     let app = &w.app;
-    let (id, order) = order(&w, 9_410_001, 3).await;
+    let (id, order, numbers) = parcels_sent(&w, 9_410_001, 3).await;
     let store_order = store_order_id(&order);
     let lines = line_ids(&order);
-    all_paid(app, &id, 3).await;
-    sellers_ship(&w, &id).await;
-    let numbers = inbound(app, &id, 3).await;
 
     // One item is here and passes; the merchant ships it now.
     scan(app, &numbers[0]).await;
