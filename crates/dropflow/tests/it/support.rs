@@ -442,15 +442,13 @@ impl TestApp {
         content_type: Option<&str>,
         body: String,
     ) -> Response {
-        self.call(
-            Method::POST,
-            path,
-            Some(&self.token),
-            |r| match content_type {
-                Some(content_type) => r.header("Content-Type", content_type).body(body),
-                None => r.body(body),
-            },
-        )
+        let typed = |r: RequestBuilder| match content_type {
+            Some(content_type) => r.header("Content-Type", content_type),
+            None => r,
+        };
+        self.call(Method::POST, path, Some(&self.token), |r| {
+            typed(r).body(body)
+        })
         .await
     }
 
