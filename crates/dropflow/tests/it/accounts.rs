@@ -14,17 +14,20 @@ const SHOP_C: &str = "shop-c.myshopify.com";
 
 /// A paid order `#id` from `shop`; its id.
 async fn order_from(app: &TestApp, shop: &str, id: u64) -> String {
-    app.create_order_from(shop, &paid_order(id, &format!("#{id}")))
-        .await
+    app.create_order_from(shop, &numbered_paid_order(id)).await
 }
 
+/// Checks that the holder of `token` cannot see each of `paths` (404).
+async fn assert_not_found_as(app: &TestApp, token: &str, paths: &[String]) {
+    for path in paths {
+        app.get_refused_as(token, path, StatusCode::NOT_FOUND, "not_found")
+            .await;
+    }
+}
+
+/// The ids of the orders on a page of the order list.
 fn ids(page: &Value) -> Vec<String> {
-    page["orders"]
-        .as_array()
-        .expect("orders")
-        .iter()
-        .map(|o| o["id"].as_str().expect("id").to_string())
-        .collect()
+    listed(page, "id")
 }
 
 #[tokio::test]
@@ -41,16 +44,11 @@ async fn each_caller_sees_only_their_account_stores_or_vendor_orders() {
         .parse()
         .expect("id");
     // A second merchant business with its own owner, who registers their own store.
-    let other = accounts::create_account(&app.db, "other business")
-        .await
-        .expect("account");
+    let other = new_account(&app, "other business").await;
     let other_owner = user_token(&app, &other, "owner@other.test", Role::Owner, &[]).await;
+    let registration = store_registration("shopify", SHOP_C, SHOPIFY_SECRET);
     let created = app
-        .post_as(
-            &other_owner,
-            "/api/v1/stores",
-            &json!({"platform": "shopify", "domain": SHOP_C, "webhook_secret": SHOPIFY_SECRET}),
-        )
+        .post_as(&other_owner, "/api/v1/stores", &registration)
         .await;
     let store_c = expect_json(created, StatusCode::CREATED).await["id"]
         .as_str()
@@ -69,76 +67,44 @@ async fn each_caller_sees_only_their_account_stores_or_vendor_orders() {
     expected.sort();
     assert_eq!(seen, expected);
     assert_eq!(page["counts"]["all"], json!(2), "{page}");
-    let response = app.api_get(&format!("/api/v1/orders/{in_c}")).await;
-    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = app
-        .api_get(&format!("/api/v1/stores/{store_c}/settings"))
-        .await;
-    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    let others = [
+        format!("/api/v1/orders/{in_c}"),
+        format!("/api/v1/stores/{store_c}/settings"),
+    ];
+    assert_not_found_as(&app, &app.token, &others).await;
     let stores = app.api_json("/api/v1/stores").await;
     assert_eq!(stores.as_array().map(Vec::len), Some(2), "{stores}");
 
     // The other owner: only C, by id and by name.
-    let page = expect_json(
-        app.get_as(&other_owner, "/api/v1/orders").await,
-        StatusCode::OK,
-    )
-    .await;
+    let page = app.json_as(&other_owner, "/api/v1/orders").await;
     assert_eq!(ids(&page), vec![in_c.clone()]);
     assert_eq!(page["counts"]["all"], json!(1));
-    expect_json(
-        app.get_as(&other_owner, "/api/v1/orders/5003").await,
-        StatusCode::OK,
-    )
-    .await;
-    let response = app
-        .get_as(&other_owner, &format!("/api/v1/orders/{in_a}"))
-        .await;
-    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = app.get_as(&other_owner, "/api/v1/orders/5001").await;
-    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    app.json_as(&other_owner, "/api/v1/orders/5003").await;
+    let ours = [
+        format!("/api/v1/orders/{in_a}"),
+        "/api/v1/orders/5001".to_string(),
+    ];
+    assert_not_found_as(&app, &other_owner, &ours).await;
 
     // Staff of store A: A's order only; no wallet top-up, no store credentials.
-    let staff = user_token(
-        &app,
-        accounts::DEFAULT_ACCOUNT,
-        "staff@a.test",
-        Role::Staff,
-        &[store_a],
-    )
-    .await;
-    let page = expect_json(app.get_as(&staff, "/api/v1/orders").await, StatusCode::OK).await;
+    let staff = member_token(&app, "staff@a.test", Role::Staff, &[store_a]).await;
+    let page = app.json_as(&staff, "/api/v1/orders").await;
     assert_eq!(ids(&page), vec![in_a.clone()]);
     assert_eq!(page["counts"]["all"], json!(1), "{page}");
     assert_eq!(page["counts"]["awaiting_order"], json!(1), "{page}");
-    let response = app.get_as(&staff, &format!("/api/v1/orders/{in_b}")).await;
+    assert_not_found_as(&app, &staff, &[format!("/api/v1/orders/{in_b}")]).await;
+    let hold = json!({"reason": "other", "detail": "x"});
+    let holds = format!("/api/v1/orders/{in_b}/holds");
+    let response = app.post_as(&staff, &holds, &hold).await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = app
-        .post_as(
-            &staff,
-            &format!("/api/v1/orders/{in_b}/holds"),
-            &json!({"reason": "other", "detail": "x"}),
-        )
-        .await;
-    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = app
-        .post_as(
-            &staff,
-            &format!("/api/v1/stores/{store_a}/wallet/top-ups"),
-            &json!({"amount": "10.00", "currency": "USD"}),
-        )
-        .await;
+    let top_up = json!({"amount": "10.00", "currency": "USD"});
+    let top_ups = format!("/api/v1/stores/{store_a}/wallet/top-ups");
+    let response = app.post_as(&staff, &top_ups, &top_up).await;
     expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
-    expect_json(
-        app.get_as(&staff, &format!("/api/v1/stores/{store_a}/settings"))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    let response = app
-        .get_as(&staff, &format!("/api/v1/stores/{store_b}/settings"))
+    app.json_as(&staff, &format!("/api/v1/stores/{store_a}/settings"))
         .await;
-    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    let settings_b = [format!("/api/v1/stores/{store_b}/settings")];
+    assert_not_found_as(&app, &staff, &settings_b).await;
     // Bulk actions skip what the caller cannot see, as not found.
     let bulk = expect_json(
         app.post_as(
@@ -154,27 +120,19 @@ async fn each_caller_sees_only_their_account_stores_or_vendor_orders() {
 
     // A vendor with nothing routed to them sees nothing and can do nothing to orders.
     let vendor = vendor_token(&app, "vendor@v.test", "vendor-a").await;
-    let page = expect_json(app.get_as(&vendor, "/api/v1/orders").await, StatusCode::OK).await;
+    let page = app.json_as(&vendor, "/api/v1/orders").await;
     assert_eq!(ids(&page), Vec::<String>::new());
     assert_eq!(page["counts"]["all"], json!(0), "{page}");
-    let response = app.get_as(&vendor, &format!("/api/v1/orders/{in_a}")).await;
-    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    let response = app.get_as(&vendor, "/api/v1/jobs").await;
-    expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_not_found_as(&app, &vendor, &[format!("/api/v1/orders/{in_a}")]).await;
+    app.get_refused_as(&vendor, "/api/v1/jobs", StatusCode::FORBIDDEN, "forbidden")
+        .await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
     let app = TestApp::spawn().await;
-    let owner = user_token(
-        &app,
-        accounts::DEFAULT_ACCOUNT,
-        "owner@a.test",
-        Role::Owner,
-        &[],
-    )
-    .await;
+    let owner = member_token(&app, "owner@a.test", Role::Owner, &[]).await;
     let made = expect_json(
         app.post_as(&owner, "/api/v1/tokens", &json!({"name": "export"}))
             .await,
@@ -183,43 +141,27 @@ async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
     .await;
     let second = made["token"].as_str().expect("token").to_string();
     let id = made["id"].as_str().expect("id").to_string();
-    let listed = expect_json(app.get_as(&owner, "/api/v1/tokens").await, StatusCode::OK).await;
+    let listed = app.json_as(&owner, "/api/v1/tokens").await;
     assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
     assert!(
         !listed.to_string().contains(&second),
         "tokens are never listed"
     );
-    expect_json(app.get_as(&second, "/api/v1/orders").await, StatusCode::OK).await;
+    app.json_as(&second, "/api/v1/orders").await;
 
-    let response = app
-        .client()
-        .delete(app.url(&format!("/api/v1/tokens/{id}")))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .expect("DELETE");
+    let response = app.delete_as(&owner, &format!("/api/v1/tokens/{id}")).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = app.get_as(&second, "/api/v1/orders").await;
-    expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let orders = "/api/v1/orders";
+    app.get_refused_as(&second, orders, StatusCode::UNAUTHORIZED, "unauthorized")
+        .await;
 
     // Another user's token cannot be revoked by id.
-    let other = user_token(
-        &app,
-        accounts::DEFAULT_ACCOUNT,
-        "other@a.test",
-        Role::Owner,
-        &[],
-    )
-    .await;
-    let mine = expect_json(app.get_as(&owner, "/api/v1/tokens").await, StatusCode::OK).await;
+    let other = member_token(&app, "other@a.test", Role::Owner, &[]).await;
+    let mine = app.json_as(&owner, "/api/v1/tokens").await;
     let owner_token_id = mine[0]["id"].as_str().expect("id").to_string();
     let response = app
-        .client()
-        .delete(app.url(&format!("/api/v1/tokens/{owner_token_id}")))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .expect("DELETE");
+        .delete_as(&other, &format!("/api/v1/tokens/{owner_token_id}"))
+        .await;
     expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     // Bad input.
     let response = app
@@ -227,8 +169,13 @@ async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
         .await;
     expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     // A token made without a user cannot manage user tokens.
-    let response = app.api_get("/api/v1/tokens").await;
-    expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+    app.get_refused_as(
+        &app.token,
+        "/api/v1/tokens",
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -236,15 +183,7 @@ async fn users_manage_their_own_tokens_and_a_revoked_token_stops_at_once() {
 async fn passwords_are_hashed_checked_and_never_stored_in_clear() {
     let app = TestApp::spawn().await;
     let store: StoreId = app.shopify_store().await.parse().expect("id");
-    let user = add_user(
-        &app,
-        accounts::DEFAULT_ACCOUNT,
-        " Staff@Example.COM ",
-        Role::Staff,
-        &[store],
-        None,
-    )
-    .await;
+    let user = add_member(&app, " Staff@Example.COM ", Role::Staff, &[store]).await;
     assert_eq!(user.email, "staff@example.com");
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_one(&app.db.reader)

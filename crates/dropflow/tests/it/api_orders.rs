@@ -6,25 +6,20 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
+/// The names of the orders on a page of the order list.
 fn names(page: &Value) -> Vec<String> {
-    page["orders"]
-        .as_array()
-        .expect("orders")
-        .iter()
-        .map(|o| o["name"].as_str().expect("name").to_string())
-        .collect()
+    listed(page, "name")
 }
 
 #[tokio::test]
 async fn tab_counts_match_the_per_tab_listings() {
     let app = TestApp::spawn_with_shop().await;
-    for i in 0..3 {
-        app.create_order(&paid_order(100 + i, &format!("#{}", 100 + i)))
-            .await;
+    for id in 100..103 {
+        app.create_order(&numbered_paid_order(id)).await;
     }
-    for i in 0..2 {
-        let order = pending_order(200 + i, &format!("#{}", 200 + i));
-        app.create_order(&order).await;
+    for id in 200..202 {
+        app.create_order(&pending_order(id, &format!("#{id}")))
+            .await;
     }
     let mut cancelled = paid_order(300, "#300");
     cancelled["cancelled_at"] = json!("2024-05-01T10:00:00-05:00");
@@ -73,8 +68,7 @@ async fn tab_counts_match_the_per_tab_listings() {
         assert_eq!(page["counts"][tab], n, "page counts of {tab}");
     }
     // No tab parameter means all.
-    let page = app.api_json("/api/v1/orders").await;
-    assert_eq!(page["orders"].as_array().map(Vec::len), Some(8));
+    assert_eq!(names(&app.api_json("/api/v1/orders").await).len(), 8);
     app.stop().await;
 }
 
@@ -82,10 +76,9 @@ async fn tab_counts_match_the_per_tab_listings() {
 async fn keyset_pages_are_newest_first_without_overlap() {
     let app = TestApp::spawn_with_shop().await;
     let mut sent = Vec::new();
-    for i in 1..=25u64 {
-        let name = format!("#{}", 2000 + i);
-        app.create_order(&paid_order(2000 + i, &name)).await;
-        sent.push(name);
+    for id in 2001..=2025 {
+        app.create_order(&numbered_paid_order(id)).await;
+        sent.push(format!("#{id}"));
     }
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
@@ -122,9 +115,8 @@ async fn keyset_pages_are_newest_first_without_overlap() {
 #[tokio::test]
 async fn a_full_last_page_is_followed_by_an_empty_one() {
     let app = TestApp::spawn_with_shop().await;
-    for i in 1..=4u64 {
-        app.create_order(&paid_order(2100 + i, &format!("#{}", 2100 + i)))
-            .await;
+    for id in 2101..=2104 {
+        app.create_order(&numbered_paid_order(id)).await;
     }
     let page = app.api_json("/api/v1/orders?limit=4").await;
     assert_eq!(names(&page).len(), 4);
@@ -194,15 +186,20 @@ async fn the_store_filter_lists_one_stores_orders() {
         .api_json(&format!("/api/v1/orders?store_id={second}"))
         .await;
     assert_eq!(names(&page), ["#7102"]);
-    let response = app.api_get("/api/v1/orders?store_id=shop-1").await;
-    expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    let not_an_id = "/api/v1/orders?store_id=shop-1";
+    app.get_refused_as(
+        &app.token,
+        not_an_id,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    )
+    .await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn order_detail_is_found_by_id_and_by_name() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(7201, "#1001")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(7201, "#1001")).await;
     let by_id = app.order_detail(&id).await;
     let by_name = app.order_detail("1001").await;
     let by_hash_name = app.order_detail("#1001").await;
@@ -219,8 +216,7 @@ async fn order_detail_is_found_by_id_and_by_name() {
 
 #[tokio::test]
 async fn an_unknown_order_is_a_404() {
-    let app = TestApp::spawn_with_shop().await;
-    app.create_order(&paid_order(7301, "#7301")).await;
+    let (app, _) = TestApp::spawn_with_order(&paid_order(7301, "#7301")).await;
     let missing = uuid::Uuid::now_v7();
     for path in [
         format!("/api/v1/orders/{missing}"),
@@ -245,16 +241,8 @@ async fn a_name_shared_by_two_stores_is_a_409_asking_for_the_id() {
     app.register_shopify_store("second-shop.myshopify.com", SHOPIFY_SECRET)
         .await;
     app.create_order(&paid_order(7401, "#1001")).await;
-    let hook = dropflow_sandbox::shopify::ShopifyWebhook::new(
-        "orders/create",
-        "second-shop.myshopify.com",
-        dropflow_sandbox::body_bytes(&paid_order(7402, "#1001")),
-    );
-    expect_json(
-        app.send_shopify(&hook, SHOPIFY_SECRET).await,
-        StatusCode::OK,
-    )
-    .await;
+    app.create_order_from("second-shop.myshopify.com", &paid_order(7402, "#1001"))
+        .await;
     let message = expect_error(
         app.api_get("/api/v1/orders/1001").await,
         StatusCode::CONFLICT,
@@ -307,39 +295,27 @@ async fn a_non_numeric_limit_is_a_400_json_error() {
 
 #[tokio::test]
 async fn a_merchant_hold_is_placed_and_released() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(7501, "#7501")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(7501, "#7501")).await;
 
-    let response = app
-        .place_hold(
-            &id,
-            "inventory_out_of_stock",
-            "  supplier is out of the black ones  ",
-        )
-        .await;
-    let held = expect_json(response, StatusCode::OK).await;
+    let detail = "  supplier is out of the black ones  ";
+    let held = app.held(&id, "inventory_out_of_stock", detail).await;
     assert_eq!(held["tab"], "on_hold");
     assert_eq!(
         held["holds"],
         json!([{"reason": "inventory_out_of_stock", "detail": "supplier is out of the black ones", "origin": "merchant"}])
     );
-    let placed = held["timeline"]
-        .as_array()
-        .and_then(|t| t.last())
-        .cloned()
-        .expect("event");
+    let placed = last_event(&held);
     assert_eq!(placed["kind"], "hold_placed");
     assert_eq!(placed["actor"], format!("merchant:{TOKEN_NAME}"));
     assert_eq!(placed["detail"]["origin"], "merchant");
-    let counts = app.counts().await;
-    assert_eq!((counts["on_hold"], counts["awaiting_order"]), (1, 0));
+    app.assert_counts(&[("on_hold", 1), ("awaiting_order", 0)])
+        .await;
 
     // The same hold twice is a conflict.
     let response = app.place_hold(&id, "inventory_out_of_stock", "again").await;
     expect_error(response, StatusCode::CONFLICT, "conflict").await;
 
-    let response = app.release_hold(&id, "inventory_out_of_stock").await;
-    let released = expect_json(response, StatusCode::OK).await;
+    let released = app.released(&id, "inventory_out_of_stock").await;
     assert_eq!(released["tab"], "awaiting_order");
     assert_eq!(released["holds"], json!([]));
     assert_eq!(
@@ -352,8 +328,8 @@ async fn a_merchant_hold_is_placed_and_released() {
             "ready_to_order"
         ]
     );
-    let counts = app.counts().await;
-    assert_eq!((counts["on_hold"], counts["awaiting_order"]), (0, 1));
+    app.assert_counts(&[("on_hold", 0), ("awaiting_order", 1)])
+        .await;
     // Each time the order becomes ready, routing is queued (the router must re-check the
     // order's state when it runs).
     assert_eq!(app.jobs_for(&id, "order.route").await, 2);
@@ -362,8 +338,7 @@ async fn a_merchant_hold_is_placed_and_released() {
 
 #[tokio::test]
 async fn releasing_a_hold_that_does_not_exist_is_a_409() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(7601, "#7601")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(7601, "#7601")).await;
     let before = app.order_detail(&id).await;
     let response = app.release_hold(&id, "high_risk_of_fraud").await;
     let message = expect_error(response, StatusCode::CONFLICT, "conflict").await;
@@ -376,8 +351,7 @@ async fn releasing_a_hold_that_does_not_exist_is_a_409() {
 
 #[tokio::test]
 async fn bad_hold_requests_are_422s() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(7701, "#7701")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(7701, "#7701")).await;
     for (body, named) in [
         (
             json!({"reason": "lunch_break", "detail": "x"}),
@@ -416,16 +390,9 @@ async fn a_cancelled_order_cannot_be_held() {
 
 #[tokio::test]
 async fn a_merchant_hold_survives_the_payment_that_lifts_the_system_hold() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&pending_order(7901, "#7901")).await;
-    let response = app
-        .place_hold(
-            &id,
-            "high_risk_of_fraud",
-            "billing and shipping countries differ",
-        )
-        .await;
-    expect_json(response, StatusCode::OK).await;
+    let (app, id) = TestApp::spawn_with_order(&pending_order(7901, "#7901")).await;
+    let detail = "billing and shipping countries differ";
+    app.held(&id, "high_risk_of_fraud", detail).await;
 
     let paid = shopify_order(7901, "#7901", "paid", "2024-05-01T10:10:00-05:00");
     app.shopify_order("orders/paid", &paid).await;
@@ -442,13 +409,19 @@ async fn a_merchant_hold_survives_the_payment_that_lifts_the_system_hold() {
     app.stop().await;
 }
 
+/// Pending order `#number` whose payment hold the merchant released, which moved it to
+/// Awaiting Order: the app, the order's id and its detail after the release.
+async fn payment_hold_released(number: u64) -> (TestApp, String, Value) {
+    let order = pending_order(number, &format!("#{number}"));
+    let (app, id) = TestApp::spawn_with_order(&order).await;
+    let released = app.released(&id, "awaiting_payment").await;
+    assert_eq!(released["tab"], "awaiting_order");
+    (app, id, released)
+}
+
 #[tokio::test]
 async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&pending_order(7902, "#7902")).await;
-    let response = app.release_hold(&id, "awaiting_payment").await;
-    let released = expect_json(response, StatusCode::OK).await;
-    assert_eq!(released["tab"], "awaiting_order");
+    let (app, id, _) = payment_hold_released(7902).await;
     // Cash on delivery: the store still says pending, and the order stays released.
     let again = shopify_order(7902, "#7902", "pending", "2024-05-01T10:30:00-05:00");
     app.shopify_order("orders/updated", &again).await;
@@ -463,11 +436,7 @@ async fn releasing_the_payment_hold_waives_it_for_later_snapshots() {
 /// queue routing, or the order sits in that tab forever with nothing to move it.
 #[tokio::test]
 async fn releasing_the_payment_hold_queues_routing() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&pending_order(7903, "#7903")).await;
-    let response = app.release_hold(&id, "awaiting_payment").await;
-    let released = expect_json(response, StatusCode::OK).await;
-    assert_eq!(released["tab"], "awaiting_order");
+    let (app, id, released) = payment_hold_released(7903).await;
     assert_eq!(
         timeline_kinds(&released),
         ["received", "hold_placed", "hold_released", "ready_to_order"]

@@ -1,6 +1,7 @@
 //! `POST /api/v1/stores`, `GET /api/v1/stores` (issue point 8, with the bad inputs of 9).
 
 use crate::support::*;
+use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -40,11 +41,10 @@ async fn registering_a_store_answers_201_without_the_secret() {
     assert_eq!(list[0]["id"], view["id"]);
 
     // The secret is stored and used: a webhook signed with it is accepted.
-    let order = paid_order(1, "#1");
-    let hook = dropflow_sandbox::shopify::ShopifyWebhook::new(
-        "orders/create",
+    let hook = shopify_hook_from(
         "my-shop.myshopify.com",
-        dropflow_sandbox::body_bytes(&order),
+        "orders/create",
+        &paid_order(1, "#1"),
     );
     let ack = expect_json(app.send_shopify(&hook, SECRET).await, StatusCode::OK).await;
     assert_eq!(ack["status"], "created");
@@ -127,22 +127,15 @@ async fn invalid_store_registrations_are_422_naming_the_problem() {
 #[tokio::test]
 async fn a_store_registration_without_a_json_content_type_is_a_415() {
     let app = TestApp::spawn().await;
-    let body = json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": SECRET})
-        .to_string();
+    let body = store_registration("shopify", "shop.example", SECRET).to_string();
     for content_type in [
         None,
         Some("text/plain"),
         Some("application/x-www-form-urlencoded"),
     ] {
-        let mut request = app
-            .client()
-            .post(app.url("/api/v1/stores"))
-            .bearer_auth(&app.token)
-            .body(body.clone());
-        if let Some(ct) = content_type {
-            request = request.header("Content-Type", ct);
-        }
-        let response = request.send().await.expect("POST");
+        let response = app
+            .post_body("/api/v1/stores", content_type, body.clone())
+            .await;
         let message = expect_error(
             response,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -164,14 +157,8 @@ async fn a_store_registration_with_malformed_json_is_a_400() {
         "{\"platform\": \"shopify\", \"domain\": \"a.example\", \"webhook_secret\": \"0123456789abcdef0\"} trailing",
     ] {
         let response = app
-            .client()
-            .post(app.url("/api/v1/stores"))
-            .bearer_auth(&app.token)
-            .header("Content-Type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("POST");
+            .post_body("/api/v1/stores", Some("application/json"), body.into())
+            .await;
         let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
         assert!(message.contains("JSON"), "{body}: {message}");
     }
@@ -182,13 +169,8 @@ async fn a_store_registration_with_malformed_json_is_a_400() {
 #[tokio::test]
 async fn store_endpoints_need_a_token() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client()
-        .post(app.url("/api/v1/stores"))
-        .json(&json!({"platform": "shopify", "domain": "shop.example", "webhook_secret": SECRET}))
-        .send()
-        .await
-        .expect("POST");
+    let body = store_registration("shopify", "shop.example", SECRET);
+    let response = app.post_anonymous("/api/v1/stores", &body).await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let response = app.get("/api/v1/stores").await;
     expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
@@ -213,12 +195,8 @@ async fn store_domains_follow_the_platform_syntax() {
         ("woocommerce", "intranet"),
         ("woocommerce", "db.internal"),
     ] {
-        let response = app
-            .api_post(
-                "/api/v1/stores",
-                &json!({"platform": platform, "domain": domain, "webhook_secret": SECRET}),
-            )
-            .await;
+        let body = store_registration(platform, domain, SECRET);
+        let response = app.api_post("/api/v1/stores", &body).await;
         let message =
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(
@@ -272,36 +250,33 @@ async fn admin_urls_other_than_the_shops_own_are_422() {
     app.stop().await;
 }
 
+/// Gives `store` the Admin API access `(url, key)`, as the holder of `token`; the answer.
 async fn put_admin(
     app: &TestApp,
     token: &str,
     store: &str,
-    url: &str,
-    key: &str,
+    (url, key): (&str, &str),
 ) -> reqwest::Response {
     let path = format!("/api/v1/stores/{store}/admin");
     app.put_as(token, &path, &json!({ "url": url, "key": key }))
         .await
 }
 
+/// The Admin API access that opens the Shopify Admin sandbox `shop`.
+fn access_to(shop: &ShopifyAdminSandbox) -> (&str, &str) {
+    (&shop.base_url, shop.access_token())
+}
+
 async fn owner_of_new_account(app: &TestApp, name: &str) -> (String, String) {
-    use dropflow::storage::accounts::{self, Role};
-    let account = accounts::create_account(&app.db, name)
-        .await
-        .expect("account");
-    let token = user_token(
-        app,
-        &account,
-        &format!("owner@{name}.test"),
-        Role::Owner,
-        &[],
-    )
-    .await;
+    use dropflow::storage::accounts::Role;
+    let account = new_account(app, name).await;
+    let owner = format!("owner@{name}.test");
+    let token = user_token(app, &account, &owner, Role::Owner, &[]).await;
     (account, token)
 }
 
 async fn register_as(app: &TestApp, token: &str, domain: &str, secret: &str) -> reqwest::Response {
-    let body = json!({"platform": "shopify", "domain": domain, "webhook_secret": secret});
+    let body = store_registration("shopify", domain, secret);
     app.post_as(token, "/api/v1/stores", &body).await
 }
 
@@ -350,49 +325,24 @@ async fn a_squatter_never_blocks_the_shop_owner() {
     // Without the shop's token nothing is verified; with it, the owner's registration is.
     let squatted_id = squatted["id"].as_str().expect("id");
     let owners_id = theirs["id"].as_str().expect("id");
-    let refused = expect_error(
-        put_admin(
-            &app,
-            &squatter,
-            squatted_id,
-            &shop.base_url,
-            "shpat_guessed",
-        )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unprocessable",
+    let guessed = put_admin(
+        &app,
+        &squatter,
+        squatted_id,
+        (&shop.base_url, "shpat_guessed"),
     )
     .await;
+    let refused = expect_error(guessed, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert!(refused.starts_with("key: "), "{refused}");
-    let done = put_admin(&app, &owner, owners_id, &shop.base_url, shop.access_token()).await;
+    let done = put_admin(&app, &owner, owners_id, access_to(&shop)).await;
     assert_eq!(done.status(), StatusCode::NO_CONTENT);
-    let listed = expect_json(
-        app.client()
-            .get(app.url("/api/v1/stores"))
-            .bearer_auth(&owner)
-            .send()
-            .await
-            .expect("GET"),
-        StatusCode::OK,
-    )
-    .await;
+    let listed = app.json_as(&owner, "/api/v1/stores").await;
     assert_eq!(listed[0]["verified"], true, "{listed}");
 
     // Once verified, the shop is the owner's: the squatter cannot verify it too (409 naming
     // no account), a newcomer cannot register it, and the squatter's secret opens nothing.
-    let taken = expect_error(
-        put_admin(
-            &app,
-            &squatter,
-            squatted_id,
-            &shop.base_url,
-            shop.access_token(),
-        )
-        .await,
-        StatusCode::CONFLICT,
-        "conflict",
-    )
-    .await;
+    let second = put_admin(&app, &squatter, squatted_id, access_to(&shop)).await;
+    let taken = expect_error(second, StatusCode::CONFLICT, "conflict").await;
     let (_, newcomer) = owner_of_new_account(&app, "newcomer").await;
     let closed = expect_error(
         register_as(&app, &newcomer, SHOP, "newcomers-secret-1234").await,
@@ -409,12 +359,8 @@ async fn a_squatter_never_blocks_the_shop_owner() {
         );
     }
     let forged = shopify_hook("orders/create", &paid_order(72, "#72"));
-    expect_error(
-        app.send_shopify(&forged, "squatters-own-secret-123").await,
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    )
-    .await;
+    app.refused_shopify(&forged, "squatters-own-secret-123")
+        .await;
     let real = shopify_hook("orders/create", &paid_order(73, "#73"));
     expect_json(
         app.send_shopify(&real, SHOPIFY_SECRET).await,
@@ -451,15 +397,9 @@ async fn access_to_another_shop_does_not_verify_a_store() {
     .expect("sandbox");
     let app = TestApp::spawn().await;
     let store = app.shopify_store().await;
+    let opens_other = put_admin(&app, &app.token, &store, access_to(&other)).await;
     let message = expect_error(
-        put_admin(
-            &app,
-            &app.token,
-            &store,
-            &other.base_url,
-            other.access_token(),
-        )
-        .await,
+        opens_other,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )

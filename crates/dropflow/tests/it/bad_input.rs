@@ -77,19 +77,14 @@ async fn a_body_over_the_limit_is_a_413_json_error() {
         .send_woo(&woo_hook("order.created", WOO_SITE, &woo), WOO_SECRET)
         .await;
     expect_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
-    let response = app
-        .api_post(
-            "/api/v1/stores",
-            &json!({"platform": "shopify", "domain": "big.example", "webhook_secret": "z".repeat(100 * 1024)}),
-        )
-        .await;
+    let big = store_registration("shopify", "big.example", &"z".repeat(100 * 1024));
+    let response = app.api_post("/api/v1/stores", &big).await;
     expect_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 
     // Under the limit is fine.
     let mut small = paid_order(8003, "#8003");
     small["note"] = json!("x".repeat(32 * 1024));
-    let (_, ack) = app.shopify_order("orders/create", &small).await;
-    assert_eq!(ack["status"], "created");
+    app.create_order(&small).await;
     assert_eq!(app.rows("orders").await, 1);
     assert_eq!(app.rows("stores").await, 1);
     app.stop().await;
@@ -256,8 +251,8 @@ async fn every_error_answer_has_a_code_and_a_message() {
         .post_raw("/webhooks/shopify", &[], good.body.clone())
         .await;
     expect_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
-    let r = app.send_shopify(&good, "wrong-secret-wrong-secret").await;
-    expect_error(r, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    app.refused_shopify(&good, "wrong-secret-wrong-secret")
+        .await;
     let other = ShopifyWebhook::new("orders/create", "x.myshopify.com", good.body.clone());
     let r = app.send_shopify(&other, SHOPIFY_SECRET).await;
     expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
@@ -265,23 +260,23 @@ async fn every_error_answer_has_a_code_and_a_message() {
         .send_shopify(&signed("orders/create", b"{}"), SHOPIFY_SECRET)
         .await;
     expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
-    let r = app.api_get("/api/v1/orders?tab=x").await;
-    expect_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
-    let r = app.api_get("/api/v1/jobs?status=lost").await;
-    expect_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
-    let r = app.api_get("/api/v1/jobs?limit=0").await;
-    expect_error(r, StatusCode::BAD_REQUEST, "bad_request").await;
+    for bad_query in [
+        "/api/v1/orders?tab=x",
+        "/api/v1/jobs?status=lost",
+        "/api/v1/jobs?limit=0",
+    ] {
+        app.get_refused_as(
+            &app.token,
+            bad_query,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        )
+        .await;
+    }
     // A job that does not exist (or is another account's) is not found.
     let r = app.api_post_empty("/api/v1/jobs/424242/retry").await;
     expect_error(r, StatusCode::NOT_FOUND, "not_found").await;
-    let r = app
-        .client()
-        .post(app.url("/api/v1/stores"))
-        .bearer_auth(&app.token)
-        .body("{}")
-        .send()
-        .await
-        .expect("POST");
+    let r = app.post_body("/api/v1/stores", None, "{}".into()).await;
     expect_error(
         r,
         StatusCode::UNSUPPORTED_MEDIA_TYPE,

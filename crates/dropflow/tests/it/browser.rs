@@ -9,7 +9,7 @@
 use crate::support::cj_world::{awaiting_payment, cj_shop, one_line_order, purchase, wait_status};
 use crate::support::*;
 use crate::warehouse::stage;
-use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
+use dropflow::storage::accounts::Role;
 use dropflow_core::ids::StoreId;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -123,12 +123,18 @@ async fn fill(client: &Client, id: &str, text: &str) {
         .unwrap_or_else(|e| panic!("type into #{id}: {e}"));
 }
 
-/// Clicks what `locator` finds (`what` names it in a failure).
-async fn click(client: &Client, locator: Locator<'_>, what: &str) {
+/// What `locator` finds (`what` names it in a failure).
+async fn find(client: &Client, locator: Locator<'_>, what: &str) -> fantoccini::elements::Element {
     client
         .find(locator)
         .await
         .unwrap_or_else(|e| panic!("no {what}: {e}"))
+}
+
+/// Clicks what `locator` finds (`what` names it in a failure).
+async fn click(client: &Client, locator: Locator<'_>, what: &str) {
+    find(client, locator, what)
+        .await
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {what}: {e}"));
@@ -136,10 +142,8 @@ async fn click(client: &Client, locator: Locator<'_>, what: &str) {
 
 /// The text of what `locator` finds (`what` names it in a failure).
 async fn text_of(client: &Client, locator: Locator<'_>, what: &str) -> String {
-    client
-        .find(locator)
+    find(client, locator, what)
         .await
-        .unwrap_or_else(|e| panic!("no {what}: {e}"))
         .text()
         .await
         .unwrap_or_else(|e| panic!("the text of {what}: {e}"))
@@ -163,6 +167,19 @@ async fn wait_text(client: &Client, wanted: &str) -> String {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Waits until the page says `wanted`, failing if it never does; the page's text.
+async fn wait_for(client: &Client, wanted: &str) -> String {
+    let text = wait_text(client, wanted).await;
+    assert!(text.contains(wanted), "{text}");
+    text
+}
+
+/// Closes the browser, then stops the app (checking its jobs).
+async fn finish(client: Client, app: TestApp) {
+    client.close().await.expect("close");
+    app.stop().await;
 }
 
 /// Reloads until the text of `selector` contains `wanted`, or the deadline passes.
@@ -211,9 +228,7 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
     screenshot(&client, "order-detail").await;
     let pay = Locator::XPath("//button[normalize-space()='Pay']");
     click(&client, pay, "a Pay button").await;
-    assert!(wait_text(&client, "Payment queued")
-        .await
-        .contains("Payment queued"));
+    wait_for(&client, "Payment queued").await;
     let status = reload_until(&client, "#order-tab", "Awaiting Shipment").await;
     assert_eq!(status, "Awaiting Shipment");
     // Nothing left to pay: the button is gone; the timeline says who asked.
@@ -227,8 +242,7 @@ async fn an_owner_pays_an_order_awaiting_payment_and_sees_it_move_on() {
     wait_text(&phone, "#9400001").await;
     screenshot(&phone, "orders-phone").await;
     phone.close().await.expect("close");
-    client.close().await.expect("close");
-    app.stop().await;
+    finish(client, app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,16 +254,7 @@ async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
     app.expect_failed_jobs("shipment.push");
     let id = one_line_order(&app, &store, 9_400_002, "manual").await;
     wait_status(&app, &id, "awaiting_shipment").await;
-    let vendor = Some("vendor-a");
-    add_user(
-        &app,
-        DEFAULT_ACCOUNT,
-        "vendor@example.com",
-        Role::Vendor,
-        &[],
-        vendor,
-    )
-    .await;
+    add_vendor(&app, "vendor@example.com", "vendor-a").await;
 
     let client = signed_in(&driver, &app, 1280, "vendor@example.com").await;
     let text = wait_text(&client, "Orders to ship").await;
@@ -286,23 +291,15 @@ async fn a_vendor_enters_tracking_and_a_typo_is_refused() {
         "{text}"
     );
     enter("RR123456785CN").await;
-    let text = wait_text(&client, "Tracking recorded").await;
-    assert!(text.contains("Tracking recorded"), "{text}");
-    let shipped = text_of(
-        &client,
-        Locator::Css("#shipped .tracking"),
-        "the shipped list",
-    )
-    .await;
+    wait_for(&client, "Tracking recorded").await;
+    let shipped = Locator::Css("#shipped .tracking");
+    let shipped = text_of(&client, shipped, "the shipped list").await;
     assert_eq!(shipped, "RR123456785CN");
     assert_eq!(purchase(&app, &id).await["status"], json!("shipped"));
     // A vendor has no orders list.
     client.goto(&app.url("/orders")).await.expect("orders");
-    assert!(wait_text(&client, "Not allowed")
-        .await
-        .contains("Not allowed"));
-    client.close().await.expect("close");
-    app.stop().await;
+    wait_for(&client, "Not allowed").await;
+    finish(client, app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,19 +313,10 @@ async fn staff_of_one_store_cannot_open_another_stores_order() {
     let order_b = app
         .create_order_from(b_domain, &paid_order(9_400_011, "#B1"))
         .await;
-    add_user(
-        &app,
-        DEFAULT_ACCOUNT,
-        "staff@example.com",
-        Role::Staff,
-        &[store_a],
-        None,
-    )
-    .await;
+    add_member(&app, "staff@example.com", Role::Staff, &[store_a]).await;
 
     let client = signed_in(&driver, &app, 1280, "staff@example.com").await;
-    let list = wait_text(&client, "#A1").await;
-    assert!(list.contains("#A1"), "{list}");
+    let list = wait_for(&client, "#A1").await;
     assert!(!list.contains("#B1"), "{list}");
     client
         .goto(&app.url(&format!("/orders/{order_b}")))
@@ -343,7 +331,7 @@ async fn staff_of_one_store_cannot_open_another_stores_order() {
         .goto(&app.url(&format!("/orders/{order_a}")))
         .await
         .expect("open A");
-    assert!(wait_text(&client, "Order #A1").await.contains("Order #A1"));
+    wait_for(&client, "Order #A1").await;
     client.close().await.expect("close");
 
     // The 404 is a real status, not a 200 page saying so.
@@ -508,15 +496,7 @@ async fn an_operator_scans_a_parcel_and_passes_its_item() {
     let driver = start_driver();
     let w = crate::warehouse::world().await;
     let operator = "operator@shop.example";
-    add_user(
-        &w.app,
-        DEFAULT_ACCOUNT,
-        operator,
-        Role::Warehouse,
-        &[],
-        None,
-    )
-    .await;
+    add_member(&w.app, operator, Role::Warehouse, &[]).await;
     let (id, number) = crate::warehouse_operator::shipped_to_warehouse(&w, 9_500_010).await;
     let client = signed_in(&driver, &w.app, 1000, operator).await;
     wait_text(&client, "Scan the parcel").await;
@@ -550,13 +530,11 @@ async fn an_operator_scans_a_parcel_and_passes_its_item() {
         "pass button",
     )
     .await;
-    let text = wait_text(&client, "Inspection recorded: passed.").await;
-    assert!(text.contains("Inspection recorded: passed."), "{text}");
+    wait_for(&client, "Inspection recorded: passed.").await;
     let to_pack = text_of(&client, Locator::Css("#to-pack"), "ready to pack").await;
     assert!(to_pack.contains("#9500010"), "{to_pack}");
     assert_eq!(stage(&w.app, &id).await, json!("inspected"));
-    client.close().await.expect("close");
-    w.app.stop().await;
+    finish(client, w.app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -576,18 +554,12 @@ async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
     assert!(text.contains("Carrier options"), "{text}");
     let choose = Locator::Css("#warehouse .carriers button[name=service]");
     click(&client, choose, "a Choose button").await;
-    let text = wait_text(&client, "Carrier chosen").await;
-    assert!(text.contains("Carrier chosen"), "{text}");
+    wait_for(&client, "Carrier chosen").await;
     let pay_fee = Locator::Css("#warehouse form[action$='/shipping/pay'] button");
     click(&client, pay_fee, "the Pay shipping fee button").await;
-    let text = wait_text(&client, "paid from the wallet").await;
-    assert!(text.contains("paid from the wallet"), "{text}");
-    let paid = text_of(
-        &client,
-        Locator::Css("#warehouse .package-paid"),
-        "the fee paid line",
-    )
-    .await;
+    wait_for(&client, "paid from the wallet").await;
+    let paid = Locator::Css("#warehouse .package-paid");
+    let paid = text_of(&client, paid, "the fee paid line").await;
     assert!(paid.starts_with("paid"), "{paid}");
     client
         .execute(
@@ -611,8 +583,7 @@ async fn an_owner_chooses_a_carrier_and_pays_the_shipping_fee_on_a_phone() {
         "the Warehouse section is wider than the phone"
     );
     assert_eq!(stage(&w.app, &id).await, json!("fee_paid"));
-    client.close().await.expect("close");
-    w.app.stop().await;
+    finish(client, w.app).await;
 }
 
 /// A supplier's error can be one long unbroken string (a JSON body, a URL): on a phone it
@@ -659,6 +630,5 @@ async fn a_long_supplier_error_wraps_inside_its_card_on_a_phone() {
         "the supplier's error runs out of its card"
     );
     screenshot(&phone, "order-long-error-phone").await;
-    phone.close().await.expect("close");
-    app.stop().await;
+    finish(phone, app).await;
 }

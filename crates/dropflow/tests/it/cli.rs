@@ -33,6 +33,24 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Runs `cmd` to its end, which must exit with `code`; its output.
+async fn exits(mut cmd: tokio::process::Command, code: i32) -> Output {
+    let out = cmd.output().await.expect("run");
+    assert_eq!(out.status.code(), Some(code), "{out:?}");
+    out
+}
+
+/// The names of the API tokens in `testdb`.
+async fn token_names(testdb: &TestDb) -> Vec<String> {
+    let db = testdb.connect_raw().await;
+    let names = sqlx::query_scalar("SELECT name FROM api_tokens")
+        .fetch_all(&db.reader)
+        .await
+        .expect("tokens");
+    db.close().await;
+    names
+}
+
 #[tokio::test]
 async fn address_check_exits_0_for_a_valid_postal_code_and_1_otherwise() {
     let dir = tempfile::tempdir().expect("dir");
@@ -48,28 +66,25 @@ async fn address_check_exits_0_for_a_valid_postal_code_and_1_otherwise() {
         ]);
         cmd
     };
-    let ok = check("US", "95014").output().await.expect("run");
-    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    let ok = exits(check("US", "95014"), 0).await;
     assert_eq!(stdout(&ok).trim(), "valid");
 
-    for (country, code) in [
-        ("US", "9501"),
-        ("US", "95014-"),
-        ("CA", "12345"),
-        ("XX", "1"),
+    for (country, code, valid) in [
+        ("US", "9501", false),
+        ("US", "95014-", false),
+        ("CA", "12345", false),
+        ("XX", "1", false),
+        ("US", "95014-1234", true),
+        ("CA", "K1A 0B1", true),
+        ("GB", "SW1A 1AA", true),
+        ("BR", "20040-002", true),
     ] {
-        let bad = check(country, code).output().await.expect("run");
-        assert_eq!(bad.status.code(), Some(1), "{country} {code}: {bad:?}");
-        assert!(stdout(&bad).starts_with("invalid"), "{}", stdout(&bad));
-    }
-    for (country, code) in [
-        ("US", "95014-1234"),
-        ("CA", "K1A 0B1"),
-        ("GB", "SW1A 1AA"),
-        ("BR", "20040-002"),
-    ] {
-        let good = check(country, code).output().await.expect("run");
-        assert_eq!(good.status.code(), Some(0), "{country} {code}: {good:?}");
+        let out = check(country, code).output().await.expect("run");
+        let exit = if valid { 0 } else { 1 };
+        assert_eq!(out.status.code(), Some(exit), "{country} {code}: {out:?}");
+        if !valid {
+            assert!(stdout(&out).starts_with("invalid"), "{}", stdout(&out));
+        }
     }
 }
 
@@ -104,13 +119,7 @@ async fn a_created_token_is_the_last_line_and_works_against_the_api() {
     assert!(token.starts_with("dfk_"), "{text}");
     assert_eq!(token.len(), 47);
 
-    let response = app
-        .client()
-        .get(app.url("/api/v1/orders"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET");
+    let response = app.get_as(&token, "/api/v1/orders").await;
     assert_eq!(response.status(), StatusCode::OK);
 
     // The token's name is the actor on the timeline.
@@ -119,28 +128,18 @@ async fn a_created_token_is_the_last_line_and_works_against_the_api() {
         .shopify_order("orders/create", &paid_order(1, "#1"))
         .await;
     let id = ack["order_id"].as_str().expect("id");
+    let hold = json!({"reason": "other", "detail": "call the customer"});
     let response = app
-        .client()
-        .post(app.url(&format!("/api/v1/orders/{id}/holds")))
-        .bearer_auth(&token)
-        .json(&json!({"reason": "other", "detail": "call the customer"}))
-        .send()
-        .await
-        .expect("POST");
+        .post_as(&token, &format!("/api/v1/orders/{id}/holds"), &hold)
+        .await;
     let detail = expect_json(response, StatusCode::OK).await;
-    let last = detail["timeline"]
-        .as_array()
-        .and_then(|t| t.last())
-        .cloned()
-        .expect("event");
-    assert_eq!(last["actor"], "merchant:x");
+    assert_eq!(last_event(&detail)["actor"], "merchant:x");
     app.stop().await;
 }
 
 #[tokio::test]
 async fn orders_list_and_show_read_what_was_ingested() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(4242, "#1001")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(4242, "#1001")).await;
     let pending = pending_order(4243, "#1002");
     app.shopify_order("orders/create", &pending).await;
     let dir = app.testdb.dir.path();
@@ -188,58 +187,32 @@ async fn orders_list_and_show_read_what_was_ingested() {
 #[tokio::test]
 async fn the_database_url_can_come_from_the_environment() {
     let testdb = TestDb::create().await;
-    let out = command(testdb.dir.path())
-        .env("DROPFLOW__DATABASE__URL", &testdb.url)
-        .args(["tokens", "create", "--name", "from-env"])
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let db = testdb.connect_raw().await;
-    let name: String = sqlx::query_scalar("SELECT name FROM api_tokens")
-        .fetch_one(&db.reader)
-        .await
-        .expect("token row");
-    assert_eq!(name, "from-env");
-    db.close().await;
+    let mut cmd = command(testdb.dir.path());
+    cmd.env("DROPFLOW__DATABASE__URL", &testdb.url)
+        .args(["tokens", "create", "--name", "from-env"]);
+    exits(cmd, 0).await;
+    assert_eq!(token_names(&testdb).await, ["from-env"]);
 }
 
 #[tokio::test]
 async fn a_store_added_on_the_command_line_is_accepted_by_a_running_server() {
     let app = TestApp::spawn().await;
-    let out = command(app.testdb.dir.path())
-        .args([
-            "--database",
-            &app.testdb.url,
-            "stores",
-            "add",
-            "--platform",
-            "shopify",
-            "--domain",
-            SHOP,
-        ])
-        .env("DROPFLOW_WEBHOOK_SECRET", SHOPIFY_SECRET)
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let mut cmd = command(app.testdb.dir.path());
+    cmd.args(["--database", &app.testdb.url])
+        .args(["stores", "add", "--platform", "shopify", "--domain", SHOP])
+        .env("DROPFLOW_WEBHOOK_SECRET", SHOPIFY_SECRET);
+    let out = exits(cmd, 0).await;
     assert!(!stdout(&out).contains(SHOPIFY_SECRET));
-    let (_, ack) = app
-        .shopify_order("orders/create", &paid_order(1, "#1"))
-        .await;
-    assert_eq!(ack["status"], "created");
+    app.create_order(&paid_order(1, "#1")).await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn with_no_flags_the_database_is_sqlite_in_the_working_folder() {
     let dir = tempfile::tempdir().expect("dir");
-    let out = command(dir.path())
-        .arg("migrate")
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let mut migrate = command(dir.path());
+    migrate.arg("migrate");
+    exits(migrate, 0).await;
     assert!(dir.path().join("dropflow.db").is_file());
 }
 
@@ -253,27 +226,16 @@ async fn a_dropflow_toml_is_read_and_the_environment_overrides_it() {
         format!("[database]\nurl = \"{}\"\n", from_file.url),
     )
     .expect("write config");
-    let by_file = command(dir.path())
-        .args(["tokens", "create", "--name", "file"])
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(by_file.status.code(), Some(0), "{by_file:?}");
-    let by_env = command(dir.path())
+    let mut by_file = command(dir.path());
+    by_file.args(["tokens", "create", "--name", "file"]);
+    exits(by_file, 0).await;
+    let mut by_env = command(dir.path());
+    by_env
         .env("DROPFLOW__DATABASE__URL", &from_env.url)
-        .args(["tokens", "create", "--name", "env"])
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(by_env.status.code(), Some(0), "{by_env:?}");
+        .args(["tokens", "create", "--name", "env"]);
+    exits(by_env, 0).await;
     for (testdb, name) in [(&from_file, "file"), (&from_env, "env")] {
-        let db = testdb.connect_raw().await;
-        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM api_tokens")
-            .fetch_all(&db.reader)
-            .await
-            .expect("tokens");
-        assert_eq!(names, [name]);
-        db.close().await;
+        assert_eq!(token_names(testdb).await, [name]);
     }
 
     // An unknown key is an error that names it.
@@ -282,12 +244,9 @@ async fn a_dropflow_toml_is_read_and_the_environment_overrides_it() {
         "[http]\nlisten_on = \"x\"\n",
     )
     .expect("write config");
-    let bad = command(dir.path())
-        .arg("migrate")
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    let mut migrate = command(dir.path());
+    migrate.arg("migrate");
+    let bad = exits(migrate, 2).await;
     assert!(String::from_utf8_lossy(&bad.stderr).contains("listen_on"));
 }
 

@@ -19,6 +19,27 @@ async fn send_all(app: &TestApp, hooks: Vec<ShopifyWebhook>, in_flight: usize) -
         .await
 }
 
+/// New-order deliveries of paid orders `first..first + count` (each `#id`).
+fn new_orders(first: u64, count: u64) -> Vec<ShopifyWebhook> {
+    (first..first + count)
+        .map(|id| shopify_hook("orders/create", &numbered_paid_order(id)))
+        .collect()
+}
+
+/// Checks the rows and counts `orders` distinct orders leave: that many orders, routing jobs
+/// (each ready exactly once) and orders in All, and `receipts` webhook receipts.
+async fn assert_orders_once(app: &TestApp, orders: i64, receipts: i64) {
+    app.assert_stored(orders, receipts).await;
+    assert_eq!(app.counts().await["all"], orders);
+    assert_eq!(app.rows("jobs").await, orders);
+}
+
+/// A later `orders/updated` snapshot of paid order `#id`, half an hour on.
+fn later_update(id: u64) -> ShopifyWebhook {
+    let later = shopify_order(id, &format!("#{id}"), "paid", "2024-05-01T10:30:00-05:00");
+    shopify_hook("orders/updated", &later)
+}
+
 fn tally(acks: &[Value]) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for ack in acks {
@@ -32,20 +53,11 @@ fn tally(acks: &[Value]) -> HashMap<String, usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_distinct_orders_sent_at_once_are_all_created() {
     let app = TestApp::spawn_with_shop().await;
-    let hooks: Vec<ShopifyWebhook> = (1..=200u64)
-        .map(|i| {
-            shopify_hook(
-                "orders/create",
-                &paid_order(10_000 + i, &format!("#{}", 10_000 + i)),
-            )
-        })
-        .collect();
-    let acks = send_all(&app, hooks, 32).await;
+    let acks = send_all(&app, new_orders(10_001, 200), 32).await;
     assert_eq!(tally(&acks), HashMap::from([("created".to_string(), 200)]));
-    let counts = app.counts().await;
-    assert_eq!((counts["all"], counts["awaiting_order"]), (200, 200));
-    assert_eq!(app.rows("orders").await, 200);
-    assert_eq!(app.rows("webhook_receipts").await, 200);
+    app.assert_counts(&[("all", 200), ("awaiting_order", 200)])
+        .await;
+    app.assert_stored(200, 200).await;
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM jobs WHERE kind = 'order.route'")
             .await,
@@ -60,16 +72,8 @@ async fn two_hundred_distinct_orders_sent_at_once_are_all_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_fifty_deliveries_sent_twice_at_once_make_fifty_orders() {
     let app = TestApp::spawn_with_shop().await;
-    let originals: Vec<ShopifyWebhook> = (1..=50u64)
-        .map(|i| {
-            shopify_hook(
-                "orders/create",
-                &paid_order(20_000 + i, &format!("#{}", 20_000 + i)),
-            )
-        })
-        .collect();
     let mut hooks = Vec::new();
-    for hook in &originals {
+    for hook in &new_orders(20_001, 50) {
         hooks.push(hook.clone());
         hooks.push(hook.redelivery());
     }
@@ -78,10 +82,7 @@ async fn the_same_fifty_deliveries_sent_twice_at_once_make_fifty_orders() {
         tally(&acks),
         HashMap::from([("created".to_string(), 50), ("duplicate".to_string(), 50)])
     );
-    assert_eq!(app.rows("orders").await, 50);
-    assert_eq!(app.rows("webhook_receipts").await, 50);
-    assert_eq!(app.counts().await["all"], 50);
-    assert_eq!(app.rows("jobs").await, 50);
+    assert_orders_once(&app, 50, 50).await;
     app.stop().await;
 }
 
@@ -89,14 +90,9 @@ async fn the_same_fifty_deliveries_sent_twice_at_once_make_fifty_orders() {
 async fn create_and_update_events_of_one_order_arriving_together_make_one_order() {
     let app = TestApp::spawn_with_shop().await;
     let mut hooks = Vec::new();
-    for i in 1..=50u64 {
-        let name = format!("#{}", 30_000 + i);
-        hooks.push(shopify_hook(
-            "orders/create",
-            &paid_order(30_000 + i, &name),
-        ));
-        let later = shopify_order(30_000 + i, &name, "paid", "2024-05-01T10:30:00-05:00");
-        hooks.push(shopify_hook("orders/updated", &later));
+    for id in 30_001..=30_050 {
+        hooks.push(shopify_hook("orders/create", &numbered_paid_order(id)));
+        hooks.push(later_update(id));
     }
     let acks = send_all(&app, hooks, 32).await;
     let counts = tally(&acks);
@@ -106,11 +102,8 @@ async fn create_and_update_events_of_one_order_arriving_together_make_one_order(
         50,
         "{counts:?}"
     );
-    assert_eq!(app.rows("orders").await, 50);
-    assert_eq!(app.rows("webhook_receipts").await, 100);
-    assert_eq!(app.counts().await["all"], 50);
     // However they interleaved, each order is ready exactly once.
-    assert_eq!(app.rows("jobs").await, 50);
+    assert_orders_once(&app, 50, 100).await;
     app.stop().await;
 }
 
@@ -129,13 +122,9 @@ async fn two_processes_on_one_database_store_each_order_once() {
     let other_url = other.base_url();
 
     let mut sends = Vec::new();
-    for i in 1..=50u64 {
-        let name = format!("#{}", 40_000 + i);
-        let create = shopify_hook("orders/create", &paid_order(40_000 + i, &name));
-        let update = shopify_hook(
-            "orders/updated",
-            &shopify_order(40_000 + i, &name, "paid", "2024-05-01T10:30:00-05:00"),
-        );
+    for id in 40_001..=40_050 {
+        let create = shopify_hook("orders/create", &numbered_paid_order(id));
+        let update = later_update(id);
         sends.push((app.base_url.clone(), create.redelivery()));
         sends.push((other_url.clone(), create));
         sends.push((other_url.clone(), update));
@@ -166,10 +155,7 @@ async fn two_processes_on_one_database_store_each_order_once() {
         "{counts:?}"
     );
     other.stop().await;
-    assert_eq!(app.rows("orders").await, 50);
-    assert_eq!(app.rows("webhook_receipts").await, 100);
-    assert_eq!(app.counts().await["all"], 50);
+    assert_orders_once(&app, 50, 100).await;
     assert_eq!(app.counts().await["awaiting_order"], 50);
-    assert_eq!(app.rows("jobs").await, 50);
     app.stop().await;
 }

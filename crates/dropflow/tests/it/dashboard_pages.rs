@@ -73,16 +73,20 @@ impl Browser {
             .join("; ")
     }
 
-    pub(crate) async fn get(&mut self, path: &str) -> Response {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
+    /// Sends `request` with the session's cookies, and keeps the ones the answer sets.
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Response {
+        let response = request
             .header(COOKIE, self.cookie_header())
             .send()
             .await
             .unwrap();
         self.keep(&response);
         response
+    }
+
+    pub(crate) async fn get(&mut self, path: &str) -> Response {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
     }
 
     pub(crate) async fn page(&mut self, path: &str) -> String {
@@ -92,16 +96,11 @@ impl Browser {
     }
 
     pub(crate) async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let response = self
+        let request = self
             .client
             .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&response);
-        response
+            .form(fields);
+        self.send(request).await
     }
 
     /// A multipart form; `file` is the `logo` part (name, content type, bytes).
@@ -119,17 +118,42 @@ impl Browser {
             form = form.file("logo", name, kind, bytes);
         }
         let (content_type, body) = form.finish();
-        let response = self
+        let request = self
             .client
             .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
             .header(CONTENT_TYPE, content_type)
-            .body(body)
-            .send()
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Sends the store settings form at `path` as a browser does ([`settings_form`]), with
+    /// `extra` fields and perhaps a logo.
+    async fn post_settings(
+        &mut self,
+        path: &str,
+        csrf: &str,
+        extra: &[(&str, &str)],
+        logo: Option<(&str, &str, &[u8])>,
+    ) -> Response {
+        self.post_multipart(path, &settings_form(csrf, extra), logo)
             .await
-            .unwrap();
-        self.keep(&response);
-        response
+    }
+
+    /// Sends the wallet's top-up form for `store` with `csrf`; the answer.
+    async fn post_top_up(
+        &mut self,
+        csrf: &str,
+        store: &str,
+        amount: &str,
+        currency: &str,
+    ) -> Response {
+        let fields = [
+            ("csrf_token", csrf),
+            ("store", store),
+            ("amount", amount),
+            ("currency", currency),
+        ];
+        self.post_form("/wallet/top-up", &fields).await
     }
 
     /// The CSRF token of the signed-in session, from a page's meta tag.
@@ -147,10 +171,6 @@ fn hidden(html: &str, name: &str) -> String {
     html[at..at + html[at..].find('"').unwrap()].to_string()
 }
 
-async fn user(app: &TestApp, account: &str, email: &str, role: Role, stores: &[StoreId]) {
-    add_user(app, account, email, role, stores, None).await;
-}
-
 /// The smallest valid PNG header plus padding to `len` bytes.
 fn png(len: usize) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
@@ -158,28 +178,19 @@ fn png(len: usize) -> Vec<u8> {
     bytes
 }
 
+/// The owner of [`world`]'s default account.
+const OWNER: &str = "owner@shop.example";
+/// The staff user of [`world`]'s store in the default account.
+const STAFF: &str = "staff@shop.example";
+
 /// An app with a store in the default account, its owner and staff, and another account
 /// with its own store and owner.
 async fn world() -> (TestApp, StoreId, StoreId) {
     let app = TestApp::spawn().await;
     let mine: StoreId = app.shopify_store().await.parse().unwrap();
-    user(
-        &app,
-        accounts::DEFAULT_ACCOUNT,
-        "owner@shop.example",
-        Role::Owner,
-        &[],
-    )
-    .await;
-    user(
-        &app,
-        accounts::DEFAULT_ACCOUNT,
-        "staff@shop.example",
-        Role::Staff,
-        &[mine],
-    )
-    .await;
-    let other = accounts::create_account(&app.db, "other").await.unwrap();
+    add_owner(&app, OWNER).await;
+    add_member(&app, STAFF, Role::Staff, &[mine]).await;
+    let other = new_account(&app, "other").await;
     let theirs: StoreId = app
         .register_woo_store("https://theirs.example", WOO_SECRET)
         .await
@@ -188,8 +199,15 @@ async fn world() -> (TestApp, StoreId, StoreId) {
     accounts::assign_store(&app.db, theirs, &other)
         .await
         .unwrap();
-    user(&app, &other, "owner@other.example", Role::Owner, &[]).await;
+    add_user(&app, &other, "owner@other.example", Role::Owner, &[], None).await;
     (app, mine, theirs)
+}
+
+/// [`world`] with `email` signed in: the app, both stores and that person's browser.
+async fn world_as(email: &str) -> (TestApp, StoreId, StoreId, Browser) {
+    let (app, mine, theirs) = world().await;
+    let browser = Browser::sign_in(&app, email).await;
+    (app, mine, theirs, browser)
 }
 
 /// The form as a browser sends it: the CSRF token, the SLA thresholds (the page always has
@@ -211,8 +229,7 @@ fn settings_form<'a>(csrf: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a st
 
 #[tokio::test]
 async fn owner_saves_settings_and_errors_save_nothing() {
-    let (app, mine, theirs) = world().await;
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let (app, mine, theirs, mut owner) = world_as(OWNER).await;
     let path = format!("/stores/{mine}/settings");
     let page = owner.page(&path).await;
     assert!(page.contains("Save settings"));
@@ -220,20 +237,18 @@ async fn owner_saves_settings_and_errors_save_nothing() {
     let csrf = owner.csrf().await;
 
     let saved = owner
-        .post_multipart(
+        .post_settings(
             &path,
-            &settings_form(
-                &csrf,
-                &[
-                    ("auto_pay", "1"),
-                    ("price_guard", "15"),
-                    ("place_within_hours", "12"),
-                    ("card_text", "Thank you for shopping with us!"),
-                    ("include_card", "1"),
-                    ("mail_new_order", "1"),
-                    ("mail_payment_failed", "1"),
-                ],
-            ),
+            &csrf,
+            &[
+                ("auto_pay", "1"),
+                ("price_guard", "15"),
+                ("place_within_hours", "12"),
+                ("card_text", "Thank you for shopping with us!"),
+                ("include_card", "1"),
+                ("mail_new_order", "1"),
+                ("mail_payment_failed", "1"),
+            ],
             Some(("logo.png", "image/png", &png(2048))),
         )
         .await;
@@ -268,18 +283,16 @@ async fn owner_saves_settings_and_errors_save_nothing() {
     // Two bad fields: both reported next to their fields, nothing changes.
     let long = "x".repeat(501);
     let refused = owner
-        .post_multipart(
+        .post_settings(
             &path,
-            &settings_form(
-                &csrf,
-                &[
-                    ("auto_order", "1"),
-                    ("price_guard", "abc"),
-                    ("stale_tracking_hours", "0"),
-                    ("card_text", &long),
-                    ("include_card", "1"),
-                ],
-            ),
+            &csrf,
+            &[
+                ("auto_order", "1"),
+                ("price_guard", "abc"),
+                ("stale_tracking_hours", "0"),
+                ("card_text", &long),
+                ("include_card", "1"),
+            ],
             None,
         )
         .await;
@@ -318,11 +331,7 @@ async fn owner_saves_settings_and_errors_save_nothing() {
         StatusCode::NOT_FOUND
     );
     let across = owner
-        .post_multipart(
-            &theirs_path,
-            &settings_form(&csrf, &[("auto_order", "1")]),
-            None,
-        )
+        .post_settings(&theirs_path, &csrf, &[("auto_order", "1")], None)
         .await;
     assert_eq!(across.status(), StatusCode::NOT_FOUND);
     assert_eq!(
@@ -334,8 +343,7 @@ async fn owner_saves_settings_and_errors_save_nothing() {
 
 #[tokio::test]
 async fn staff_see_settings_read_only() {
-    let (app, mine, _) = world().await;
-    let mut staff = Browser::sign_in(&app, "staff@shop.example").await;
+    let (app, mine, _, mut staff) = world_as(STAFF).await;
     let path = format!("/stores/{mine}/settings");
     let page = staff.page(&path).await;
     assert!(page.contains("id=\"read-only\""));
@@ -344,7 +352,7 @@ async fn staff_see_settings_read_only() {
     let csrf = staff.csrf().await;
     let before = settings::get(&app.db, mine).await.unwrap();
     let refused = staff
-        .post_multipart(&path, &settings_form(&csrf, &[("price_guard", "5")]), None)
+        .post_settings(&path, &csrf, &[("price_guard", "5")], None)
         .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(settings::get(&app.db, mine).await.unwrap(), before);
@@ -353,8 +361,7 @@ async fn staff_see_settings_read_only() {
 
 #[tokio::test]
 async fn logos_are_checked_by_their_bytes() {
-    let (app, mine, _) = world().await;
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let (app, mine, _, mut owner) = world_as(OWNER).await;
     let csrf = owner.csrf().await;
     let path = format!("/stores/{mine}/settings");
     let cases: [(&str, &str, Vec<u8>, &str); 3] = [
@@ -380,9 +387,10 @@ async fn logos_are_checked_by_their_bytes() {
     ];
     for (name, kind, bytes, message) in cases {
         let response = owner
-            .post_multipart(
+            .post_settings(
                 &path,
-                &settings_form(&csrf, &[("include_logo", "1")]),
+                &csrf,
+                &[("include_logo", "1")],
                 Some((name, kind, &bytes)),
             )
             .await;
@@ -400,9 +408,10 @@ async fn logos_are_checked_by_their_bytes() {
     let mut jpeg = b"\xff\xd8\xff\xe0".to_vec();
     jpeg.resize(branding::MAX_LOGO_BYTES, 7);
     let ok = owner
-        .post_multipart(
+        .post_settings(
             &path,
-            &settings_form(&csrf, &[("include_logo", "1")]),
+            &csrf,
+            &[("include_logo", "1")],
             Some(("logo.jpg", "image/jpeg", &jpeg)),
         )
         .await;
@@ -417,27 +426,16 @@ async fn logos_are_checked_by_their_bytes() {
 
 #[tokio::test]
 async fn wallet_top_up_and_ledger_pages() {
-    let (app, mine, theirs) = world().await;
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let (app, mine, theirs, mut owner) = world_as(OWNER).await;
     let page = owner.page(&format!("/wallet?store={mine}")).await;
     assert!(page.contains("id=\"no-balance\""));
     assert!(page.contains("id=\"top-up\""));
     let csrf = owner.csrf().await;
     let store = mine.to_string();
-    let top = |amount: &'static str, currency: &'static str| {
-        vec![
-            ("csrf_token", csrf.clone()),
-            ("store", store.clone()),
-            ("amount", amount.to_string()),
-            ("currency", currency.to_string()),
-        ]
-    };
 
     // Exact decimal parsing: 0.1 + 0.2 is 0.30, not a float's 0.30000000000000004.
     for (amount, currency) in [("0.10", "USD"), ("0.2", "usd"), ("1500", "JPY")] {
-        let fields = top(amount, currency);
-        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let response = owner.post_form("/wallet/top-up", &refs).await;
+        let response = owner.post_top_up(&csrf, &store, amount, currency).await;
         assert_eq!(
             response.status(),
             StatusCode::SEE_OTHER,
@@ -467,9 +465,7 @@ async fn wallet_top_up_and_ledger_pages() {
         ("1.5", "JPY", "amount-error", ""),
         ("5", "XYZ", "currency-error", ""),
     ] {
-        let fields = top(amount, currency);
-        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let response = owner.post_form("/wallet/top-up", &refs).await;
+        let response = owner.post_top_up(&csrf, &store, amount, currency).await;
         assert_eq!(
             response.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -488,9 +484,7 @@ async fn wallet_top_up_and_ledger_pages() {
 
     // Keyset pages: 52 entries make a full first page of 50 and a second of 2.
     for _ in 0..49 {
-        let fields = top("1", "USD");
-        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        owner.post_form("/wallet/top-up", &refs).await;
+        owner.post_top_up(&csrf, &store, "1", "USD").await;
     }
     let first = owner.page(&format!("/wallet?store={mine}")).await;
     assert_eq!(first.matches("<td data-label=\"What\">").count(), 50);
@@ -507,37 +501,18 @@ async fn wallet_top_up_and_ledger_pages() {
     assert!(!second.contains("rel=\"next\""));
 
     // Staff see the wallet but cannot top up; another account's store is not found.
-    let mut staff = Browser::sign_in(&app, "staff@shop.example").await;
+    let mut staff = Browser::sign_in(&app, STAFF).await;
     let page = staff.page(&format!("/wallet?store={mine}")).await;
     assert!(page.contains("id=\"ledger\"") && !page.contains("id=\"top-up\""));
     let staff_csrf = staff.csrf().await;
-    let refused = staff
-        .post_form(
-            "/wallet/top-up",
-            &[
-                ("csrf_token", &staff_csrf),
-                ("store", &store),
-                ("amount", "5"),
-                ("currency", "USD"),
-            ],
-        )
-        .await;
+    let refused = staff.post_top_up(&staff_csrf, &store, "5", "USD").await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         owner.get(&format!("/wallet?store={theirs}")).await.status(),
         StatusCode::NOT_FOUND
     );
-    let theirs_text = theirs.to_string();
     let across = owner
-        .post_form(
-            "/wallet/top-up",
-            &[
-                ("csrf_token", &csrf),
-                ("store", &theirs_text),
-                ("amount", "5"),
-                ("currency", "USD"),
-            ],
-        )
+        .post_top_up(&csrf, &theirs.to_string(), "5", "USD")
         .await;
     assert_eq!(across.status(), StatusCode::NOT_FOUND);
     // Without the token: refused.
@@ -559,11 +534,8 @@ async fn wallet_top_up_and_ledger_pages() {
 async fn home_shows_counts_and_charts_of_the_viewers_stores_only() {
     let (app, _mine, theirs) = world().await;
     // Two orders in the owner's store, one in the other account's.
-    for (id, name) in [(9101_u64, "#9101"), (9102, "#9102")] {
-        let (_, order) = app
-            .shopify_order("orders/create", &paid_order(id, name))
-            .await;
-        assert!(order.is_object());
+    for id in [9101, 9102] {
+        app.create_order(&numbered_paid_order(id)).await;
     }
     let theirs_order = dropflow_sandbox::woocommerce::order_payload(9201, "processing");
     let hook = woo_hook("order.created", "https://theirs.example", &theirs_order);
@@ -573,7 +545,7 @@ async fn home_shows_counts_and_charts_of_the_viewers_stores_only() {
     );
     let _ = theirs;
 
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let mut owner = Browser::sign_in(&app, OWNER).await;
     let home = owner.page("/").await;
     assert!(home.contains("role=\"img\""));
     assert!(home.contains("2 orders in 30 days"), "{home}");
@@ -595,11 +567,11 @@ async fn failed_logins_are_counted_in_the_database_so_every_process_refuses_alik
     let (app, _, _) = world().await;
     let mut browser = Browser::new(&app);
     for _ in 0..PER_PAIR {
-        let status = browser.try_login("owner@shop.example", "wrong").await;
+        let status = browser.try_login(OWNER, "wrong").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
     // Locked: the right password is not even checked, and the answer is the same.
-    let status = browser.try_login("owner@shop.example", PASSWORD).await;
+    let status = browser.try_login(OWNER, PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Another process on the same database (a limiter of its own) refuses too, for the
     // same address; a window later it lets the attempt through.
@@ -614,7 +586,7 @@ async fn failed_logins_are_counted_in_the_database_so_every_process_refuses_alik
         .await
         .unwrap());
     // Another user from the same address may still sign in.
-    Browser::sign_in(&app, "staff@shop.example").await;
+    Browser::sign_in(&app, STAFF).await;
     // The table keeps digests, not what people typed.
     let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM login_failures")
         .fetch_all(&app.db.reader)
@@ -630,8 +602,7 @@ async fn failed_logins_are_counted_in_the_database_so_every_process_refuses_alik
 
 #[tokio::test]
 async fn owner_sets_buy_when_authorized_from_the_settings_form() {
-    let (app, mine, _) = world().await;
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let (app, mine, _, mut owner) = world_as(OWNER).await;
     let path = format!("/stores/{mine}/settings");
     let page = owner.page(&path).await;
     assert!(page.contains("name=\"buy_when_authorized\" value=\"1\" aria-describedby"));
@@ -643,11 +614,7 @@ async fn owner_sets_buy_when_authorized_from_the_settings_form() {
     );
     let csrf = owner.csrf().await;
     let saved = owner
-        .post_multipart(
-            &path,
-            &settings_form(&csrf, &[("buy_when_authorized", "1")]),
-            None,
-        )
+        .post_settings(&path, &csrf, &[("buy_when_authorized", "1")], None)
         .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     assert!(
@@ -670,13 +637,10 @@ async fn stopped_orders_show_their_reason_and_are_in_needs_attention() {
     let (app, _mine, _theirs) = world().await;
     let mut held = paid_order(6101, "#6101");
     held["shipping_address"]["zip"] = serde_json::json!("9501");
-    let (_, ack) = app.shopify_order("orders/create", &held).await;
-    let held_id = order_id(&ack);
-    let unpaid = pending_order(6102, "#6102");
-    let (_, ack) = app.shopify_order("orders/create", &unpaid).await;
-    let unpaid_id = order_id(&ack);
+    let held_id = app.create_order(&held).await;
+    let unpaid_id = app.create_order(&pending_order(6102, "#6102")).await;
 
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let mut owner = Browser::sign_in(&app, OWNER).await;
     let on_hold = owner.get("/orders?tab=on_hold").await.text().await.unwrap();
     assert!(
         on_hold.contains("<th scope=\"col\">Reason</th>"),
@@ -761,7 +725,7 @@ async fn wrong_tries_from_one_address_do_not_lock_the_owner_out_elsewhere() {
         .await
         .unwrap());
     // The owner, from their own address (the test client's), signs in.
-    Browser::sign_in(&app, "owner@shop.example").await;
+    Browser::sign_in(&app, OWNER).await;
     // One address spraying many accounts is stopped by the per-address limit.
     let mut sprayed = 0;
     for n in 0..PER_ADDRESS + 5 {
@@ -793,8 +757,7 @@ async fn wrong_tries_from_one_address_do_not_lock_the_owner_out_elsewhere() {
 /// it is a redirect to a safe place now. Item 8: the flash cookie is `Secure`.
 #[tokio::test]
 async fn a_return_to_with_a_line_break_redirects_safely_with_a_secure_flash() {
-    let (app, _, _) = world().await;
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let (app, _, _, mut owner) = world_as(OWNER).await;
     let csrf = owner.csrf().await;
     let response = owner
         .post_form(
@@ -829,16 +792,12 @@ async fn a_return_to_with_a_line_break_redirects_safely_with_a_secure_flash() {
 /// Issue 12 item 7: a 3 MiB logo (above the 2 MiB body limit) answered 400; it is 413.
 #[tokio::test]
 async fn a_logo_above_the_body_limit_is_413() {
-    let (app, mine, _) = world().await;
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let (app, mine, _, mut owner) = world_as(OWNER).await;
     let csrf = owner.csrf().await;
-    let response = owner
-        .post_multipart(
-            &format!("/stores/{mine}/settings"),
-            &settings_form(&csrf, &[]),
-            Some(("logo.png", "image/png", &png(3 * 1024 * 1024))),
-        )
-        .await;
+    let too_big = png(3 * 1024 * 1024);
+    let path = format!("/stores/{mine}/settings");
+    let logo = Some(("logo.png", "image/png", too_big.as_slice()));
+    let response = owner.post_settings(&path, &csrf, &[], logo).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     app.stop().await;
 }
@@ -846,8 +805,7 @@ async fn a_logo_above_the_body_limit_is_413() {
 /// Issue 12 item 8: `nosniff` and a referrer policy on every answer — pages, API, errors.
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
-    let (app, _, _) = world().await;
-    let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
+    let (app, _, _, mut owner) = world_as(OWNER).await;
     let page = owner.get("/orders").await;
     let api = app.api_get("/api/v1/orders").await;
     let missing = app.get("/api/v1/no-such-thing").await;

@@ -84,8 +84,7 @@ async fn mine_and_theirs(db: &Database) -> (StoreId, StoreId, String) {
 
 #[tokio::test]
 async fn orders_per_day_by_tab_within_the_scope() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let (mine, theirs, other_account) = mine_and_theirs(&db).await;
     let (m, t) = (mine.to_string(), theirs.to_string());
     order(&db, &m, "a1", "awaiting_order", day(1) + 5 * HOUR).await;
@@ -146,8 +145,7 @@ async fn orders_per_day_by_tab_within_the_scope() {
 
 #[tokio::test]
 async fn payment_to_shipment_percentiles_per_day() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let (mine, theirs, other_account) = mine_and_theirs(&db).await;
     let (m, t) = (mine.to_string(), theirs.to_string());
     for (i, id) in ["o1", "o2", "o3", "o4", "o5", "o6"].iter().enumerate() {

@@ -6,11 +6,12 @@
 use crate::dashboard_pages::Browser;
 use crate::support::*;
 use crate::warehouse::{
-    all_paid, checklist, inbound, inbound_numbers, inspect, order, pack, pass_arrived, scan,
-    sellers_ship, shipped_by_sellers, view, wait_stage, world, World, PNG,
+    brand_with_card, cheapest, dearest, fail_item, heavy_parcel, order, order_with, pack,
+    pack_measured, parcel_with, parcels_sent, pass_arrived, ready_to_pack, received_item,
+    same_address_as, scan, view, wait_stage, world, World,
 };
 use crate::warehouse_operator::shipped_to_warehouse;
-use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
+use dropflow::storage::accounts::Role;
 use dropflow_core::ids::StoreId;
 use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
@@ -19,7 +20,7 @@ use serde_json::{json, Value};
 const OWNER: &str = "owner@shop.example";
 
 async fn owner(w: &World) -> Browser {
-    user_token(&w.app, DEFAULT_ACCOUNT, OWNER, Role::Owner, &[]).await;
+    member_token(&w.app, OWNER, Role::Owner, &[]).await;
     Browser::sign_in(&w.app, OWNER).await
 }
 
@@ -61,37 +62,40 @@ pub(crate) async fn packed(w: &World, store_order: u64, measures: Value) -> (Str
     wait_stage(&w.app, &id, "arrived").await;
     pass_arrived(&w.app, &id).await;
     wait_stage(&w.app, &id, "inspected").await;
-    let packed = w
-        .app
-        .api_post(&format!("/api/v1/warehouse/orders/{id}/pack"), &measures)
-        .await;
+    let packed = pack_measured(&w.app, &id, &measures).await;
     (id, expect_json(packed, StatusCode::OK).await)
 }
 
-fn quote_by_price(package: &Value, dearest: bool) -> Value {
-    let quotes = package["quotes"].as_array().expect("quotes").iter();
-    let price = |q: &&Value| q["price"]["minor"].as_i64().unwrap_or(0);
-    let found = if dearest {
-        quotes.max_by_key(price)
-    } else {
-        quotes.min_by_key(price)
-    };
-    found.cloned().expect("a quote")
+/// Sends a one-field form of the order page to `/orders/{id}/{action}` with the session's
+/// `csrf` token; the page it goes back to.
+async fn submit_order_form(
+    b: &mut Browser,
+    csrf: &str,
+    id: &str,
+    action: &str,
+    field: (&str, &str),
+) -> String {
+    let form = [("csrf_token", csrf), field];
+    let answer = b.post_form(&format!("/orders/{id}/{action}"), &form).await;
+    posted_back(b, answer, id).await
 }
 
-async fn usd_wallet(w: &World) -> Value {
-    w.app
-        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
-        .await
+/// Pays the package's shipping fee with the order page's button; the page it goes back to.
+async fn pay_on_page(b: &mut Browser, csrf: &str, id: &str, package_id: &str) -> String {
+    submit_order_form(b, csrf, id, "shipping/pay", ("package_id", package_id)).await
+}
+
+/// Sends the order page's decision on its failed items; the page it goes back to.
+async fn decide_on_page(b: &mut Browser, csrf: &str, id: &str, decision: &str) -> String {
+    submit_order_form(b, csrf, id, "warehouse/decision", ("decision", decision)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owner_ships_what_is_here_chooses_a_carrier_and_pays_the_fee() {
     let w = world().await;
     let app = &w.app;
-    let (id, _) = shipped_by_sellers(&w, 9_600_001, 2).await;
     // Until the purchases are paid the order has no warehouse leg (404): ask again.
-    let numbers = inbound(app, &id, 2).await;
+    let (id, _, numbers) = parcels_sent(&w, 9_600_001, 2).await;
     scan(app, &numbers[0]).await;
     wait_stage(app, &id, "partly_arrived").await;
     pass_arrived(app, &id).await;
@@ -145,7 +149,7 @@ async fn an_owner_ships_what_is_here_chooses_a_carrier_and_pays_the_fee() {
     assert_eq!(block.matches(">Choose</button>").count(), quotes.len());
     assert!(!block.contains("Pay shipping fee"));
 
-    let cheapest = quote_by_price(&package, false);
+    let cheapest = cheapest(&package);
     let code = cheapest["code"].as_str().expect("code");
     let chosen = choose_service(&mut b, &id, package_id, code).await;
     let page = posted_back(&mut b, chosen, &id).await;
@@ -163,31 +167,19 @@ async fn an_owner_ships_what_is_here_chooses_a_carrier_and_pays_the_fee() {
         json!("awaiting_shipping_fee")
     );
 
-    let before = usd_wallet(&w).await;
-    let paid = b
-        .post_form(
-            &format!("/orders/{id}/shipping/pay"),
-            &[("csrf_token", &csrf), ("package_id", package_id)],
-        )
-        .await;
-    let page = posted_back(&mut b, paid, &id).await;
+    let before = w.wallet("USD").await;
+    let page = pay_on_page(&mut b, &csrf, &id, package_id).await;
     assert!(page.contains("paid from the wallet"), "{page}");
     let block = section(&page, &format!("id=\"package-{package_id}\""));
     assert!(block.contains("<strong>paid</strong>"), "{block}");
     assert!(!block.contains("Pay shipping fee"), "{block}");
-    assert_ne!(usd_wallet(&w).await["spent"], before["spent"]);
+    assert_ne!(w.wallet("USD").await["spent"], before["spent"]);
     let v = view(app, &id).await;
     assert_eq!(v["stage"], json!("fee_paid"), "{v}");
     assert!(v["packages"][0]["fee_paid_at"].is_string());
 
     // Paying again: refused with the reason, nothing charged twice.
-    let again = b
-        .post_form(
-            &format!("/orders/{id}/shipping/pay"),
-            &[("csrf_token", &csrf), ("package_id", package_id)],
-        )
-        .await;
-    let page = posted_back(&mut b, again, &id).await;
+    let page = pay_on_page(&mut b, &csrf, &id, package_id).await;
     assert!(page.contains("Not paid."), "{page}");
     let charges = app
         .scalar(&format!(
@@ -203,20 +195,8 @@ async fn an_owner_ships_what_is_here_chooses_a_carrier_and_pays_the_fee() {
 async fn a_failed_item_offers_the_decision_and_accept_as_is_clears_it() {
     let w = world().await;
     let app = &w.app;
-    let (id, number) = shipped_to_warehouse(&w, 9_600_002).await;
-    scan(app, &number).await;
-    let v = wait_stage(app, &id, "arrived").await;
-    let item = v["items"][0]["id"].as_str().expect("item").to_string();
-    let failed = inspect(
-        app,
-        &item,
-        "fail",
-        &checklist(false),
-        Some(r#"["damaged"]"#),
-        Some(PNG),
-    )
-    .await;
-    expect_json(failed, StatusCode::OK).await;
+    let (id, _) = shipped_to_warehouse(&w, 9_600_002).await;
+    fail_item(app, &received_item(app, &id).await).await;
 
     let mut b = owner(&w).await;
     let page = b.page(&format!("/orders/{id}")).await;
@@ -237,25 +217,13 @@ async fn a_failed_item_offers_the_decision_and_accept_as_is_clears_it() {
 
     let csrf = b.csrf().await;
     // A decision the form does not offer: refused, nothing decided.
-    let odd = b
-        .post_form(
-            &format!("/orders/{id}/warehouse/decision"),
-            &[("csrf_token", &csrf), ("decision", "keep_it")],
-        )
-        .await;
-    let page = posted_back(&mut b, odd, &id).await;
+    let page = decide_on_page(&mut b, &csrf, &id, "keep_it").await;
     assert!(page.contains("Not decided."), "{page}");
     let state = &view(app, &id).await["items"][0]["state"];
     assert_eq!(state["state"], json!("failed"), "{state}");
     assert!(state["choice"].is_null(), "{state}");
 
-    let accepted = b
-        .post_form(
-            &format!("/orders/{id}/warehouse/decision"),
-            &[("csrf_token", &csrf), ("decision", "accept")],
-        )
-        .await;
-    let page = posted_back(&mut b, accepted, &id).await;
+    let page = decide_on_page(&mut b, &csrf, &id, "accept").await;
     assert!(page.contains("1 failed item(s) accepted as is"), "{page}");
     assert!(
         !page.contains("id=\"warehouse-decision\""),
@@ -278,14 +246,9 @@ async fn other_stores_staff_get_404_a_post_without_csrf_changes_nothing_and_a_sh
     let w = world().await;
     let app = &w.app;
     // A heavy parcel: its dearest carrier costs more than the $500 in the wallet.
-    let (id, package) = packed(
-        &w,
-        9_600_003,
-        json!({ "weight_g": 30000, "length_cm": 60, "width_cm": 50, "height_cm": 50 }),
-    )
-    .await;
+    let (id, package) = packed(&w, 9_600_003, heavy_parcel()).await;
     let package_id = package["id"].as_str().expect("package id");
-    let dearest = quote_by_price(&package, true);
+    let dearest = dearest(&package);
     let code = dearest["code"].as_str().expect("code");
 
     // Staff of another store of the same account: the order does not exist for them.
@@ -295,7 +258,7 @@ async fn other_stores_staff_get_404_a_post_without_csrf_changes_nothing_and_a_sh
         .parse()
         .unwrap();
     let staff = "staff@theirs.example";
-    user_token(app, DEFAULT_ACCOUNT, staff, Role::Staff, &[theirs]).await;
+    member_token(app, staff, Role::Staff, &[theirs]).await;
     let mut s = Browser::sign_in(app, staff).await;
     assert_eq!(
         s.get(&format!("/orders/{id}")).await.status(),
@@ -324,14 +287,8 @@ async fn other_stores_staff_get_404_a_post_without_csrf_changes_nothing_and_a_sh
     let chosen = choose_service(&mut b, &id, package_id, code).await;
     posted_back(&mut b, chosen, &id).await;
     let csrf = b.csrf().await;
-    let before = usd_wallet(&w).await;
-    let short = b
-        .post_form(
-            &format!("/orders/{id}/shipping/pay"),
-            &[("csrf_token", &csrf), ("package_id", package_id)],
-        )
-        .await;
-    let page = posted_back(&mut b, short, &id).await;
+    let before = w.wallet("USD").await;
+    let page = pay_on_page(&mut b, &csrf, &id, package_id).await;
     assert!(
         page.contains("Not paid. The wallet cannot pay the shipping fee"),
         "{page}"
@@ -341,7 +298,7 @@ async fn other_stores_staff_get_404_a_post_without_csrf_changes_nothing_and_a_sh
         page.contains("Pay shipping fee"),
         "still offered after a top-up"
     );
-    assert_eq!(usd_wallet(&w).await, before, "nothing moved in the wallet");
+    assert_eq!(w.wallet("USD").await, before, "nothing moved in the wallet");
     assert_eq!(
         view(app, &id).await["stage"],
         json!("awaiting_shipping_fee")
@@ -349,50 +306,16 @@ async fn other_stores_staff_get_404_a_post_without_csrf_changes_nothing_and_a_sh
     w.app.stop().await;
 }
 
-/// Brings a one-item order to the warehouse and through inspection.
-async fn inspected(w: &World, id: &str) {
-    all_paid(&w.app, id, 1).await;
-    sellers_ship(w, id).await;
-    let v = wait_stage(&w.app, id, "shipped_to_warehouse").await;
-    scan(&w.app, &inbound_numbers(&v)[0]).await;
-    wait_stage(&w.app, id, "arrived").await;
-    pass_arrived(&w.app, id).await;
-    wait_stage(&w.app, id, "inspected").await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_parcel_links_its_orders_and_says_what_went_in() {
     let w = world().await;
     let app = &w.app;
     let (a, order_a) = order(&w, 9_600_021, 1).await;
-    let (b, _) = crate::warehouse::order_with(&w, 9_600_022, 1, |o| {
-        o["shipping_address"] = order_a["shipping_address"].clone();
-    })
-    .await;
-    inspected(&w, &a).await;
-    inspected(&w, &b).await;
-    let mut tx = app.db.begin().await.unwrap();
-    dropflow::storage::branding::put_in(
-        &mut tx,
-        w.store.parse().unwrap(),
-        &dropflow::storage::branding::BrandingUpdate {
-            logo: None,
-            remove_logo: false,
-            card_text: "Thank you!".into(),
-            include_logo: false,
-            include_card: true,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let packed = app
-        .api_post(
-            &format!("/api/v1/warehouse/orders/{a}/pack"),
-            &json!({ "weight_g": 900, "length_cm": 30, "width_cm": 20, "height_cm": 12,
-                "with_orders": [b] }),
-        )
-        .await;
+    let (b, _) = order_with(&w, 9_600_022, 1, same_address_as(&order_a)).await;
+    ready_to_pack(&w, &a).await;
+    ready_to_pack(&w, &b).await;
+    brand_with_card(&w, None).await;
+    let packed = pack_measured(app, &a, &parcel_with(&[&b])).await;
     let package = expect_json(packed, StatusCode::OK).await;
     let package_id = package["id"].as_str().expect("package id");
 

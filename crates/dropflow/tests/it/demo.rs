@@ -7,32 +7,50 @@ use crate::support::TestDb;
 use dropflow::demo::{self, DemoOptions};
 use std::time::Duration;
 
+/// A quiet demo of `orders` orders at `rate` a second on `db`, with or without faults, that
+/// must end by `deadline`.
+fn quiet_run(
+    db: &TestDb,
+    orders: usize,
+    rate: f64,
+    faults: bool,
+    deadline: Duration,
+) -> DemoOptions {
+    DemoOptions {
+        orders,
+        rate,
+        faults,
+        listen: "127.0.0.1:0".into(),
+        database: Some(db.url.clone()),
+        deadline,
+        progress: false,
+        ..DemoOptions::default()
+    }
+}
+
+/// Checks what every demo run keeps, whatever its scenario: all `orders` orders taken, the
+/// ledger balanced, the stores agreeing with us, nothing bought twice.
+fn assert_sound(summary: &demo::Summary, orders: usize, report: &str) {
+    assert_eq!(summary.orders, orders, "{report}");
+    assert!(summary.ledger_balanced, "{report}");
+    assert_eq!(summary.store_mismatches, 0, "{report}");
+    assert_eq!(summary.duplicate_supplier_orders, 0, "{report}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_ledger_balances() {
     let db = TestDb::create().await;
-    let options = DemoOptions {
-        orders: 1000,
-        rate: 100.0,
-        faults: true,
-        listen: "127.0.0.1:0".into(),
-        database: Some(db.url.clone()),
-        deadline: Duration::from_secs(900),
-        progress: false,
-        ..DemoOptions::default()
-    };
+    let options = quiet_run(&db, 1000, 100.0, true, Duration::from_secs(900));
     // `run` returns only when every order is delivered (with its tracking on the store) or
     // stopped with a reason; otherwise it fails at the deadline naming how many were left.
     let (world, summary) = demo::run(&options).await.expect("the demo runs to the end");
     let report = serde_json::to_string_pretty(&summary).unwrap();
-    assert_eq!(summary.orders, 1000, "{report}");
-    assert_eq!(summary.duplicate_supplier_orders, 0, "{report}");
+    assert_sound(&summary, 1000, &report);
     // Orders changed in the store at every stage: nothing bought that the store's order no
     // longer holds, nothing bought for a cancelled order without a flag for a person.
     assert!(summary.changed_orders >= 100, "{report}");
     assert_eq!(summary.wrong_items_sent, 0, "{report}");
     assert_eq!(summary.cancelled_but_bought, 0, "{report}");
-    assert!(summary.ledger_balanced, "{report}");
-    assert_eq!(summary.store_mismatches, 0, "{report}");
     // Faults were met and survived: retries happened, yet most orders were delivered.
     assert!(
         summary.faults_met.values().sum::<u64>() > 0,
@@ -124,25 +142,15 @@ async fn signs_in_to_the_dashboard(world: &demo::world::World) {
 async fn the_warehouse_scenario_takes_every_order_through_the_warehouse() {
     let db = TestDb::create().await;
     let options = DemoOptions {
-        orders: 30,
-        rate: 30.0,
-        faults: false,
-        listen: "127.0.0.1:0".into(),
-        database: Some(db.url.clone()),
-        deadline: Duration::from_secs(240),
-        progress: false,
         scenario: demo::Scenario::Warehouse,
         // Changes after the order are the plain scenario's test; the warehouse's own
         // cancellations are tested in warehouse.rs.
         changes: false,
-        ..DemoOptions::default()
+        ..quiet_run(&db, 30, 30.0, false, Duration::from_secs(240))
     };
     let (world, summary) = demo::run(&options).await.expect("the demo runs to the end");
     let report = serde_json::to_string_pretty(&summary).unwrap();
-    assert_eq!(summary.orders, 30, "{report}");
-    assert!(summary.ledger_balanced, "{report}");
-    assert_eq!(summary.store_mismatches, 0, "{report}");
-    assert_eq!(summary.duplicate_supplier_orders, 0, "{report}");
+    assert_sound(&summary, 30, &report);
     let through: usize = summary
         .by_state
         .iter()

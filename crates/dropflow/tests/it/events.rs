@@ -7,7 +7,6 @@ use axum::http::HeaderMap;
 use dropflow::events::{self, attention, EventsConfig};
 use dropflow::jobs::backoff::Backoff;
 use dropflow::notify::{self, Notifier};
-use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
 use dropflow::storage::orders::{self as store, ListQuery};
 use dropflow::storage::{now_ms, Database};
 use dropflow_core::event::{Actor, OrderEvent};
@@ -216,23 +215,30 @@ async fn an_order_s_events_become_mails_over_smtp_and_the_store_setting_stops_cu
     setup.stop().await;
 }
 
+/// A mailing, fulfilling dropflow (mail to `server`) with the default Shopify store and the
+/// vendor users `(email, vendor handle)`; the setup and the store's id.
+async fn with_vendors(server: &SmtpServer, vendors: &[(&str, &str)]) -> (Setup, String) {
+    let setup = Setup::start_with(Some(server), true).await;
+    let store = setup.app.shopify_store().await;
+    for (email, handle) in vendors {
+        add_vendor(&setup.app, email, handle).await;
+    }
+    (setup, store)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_vendor_is_mailed_the_order_handed_to_them_with_their_lines_and_the_address() {
     let server = SmtpServer::start().await.unwrap();
-    let setup = Setup::start_with(Some(&server), true).await;
-    let app = &setup.app;
-    let store = app.shopify_store().await;
-    for (email, handle) in [
+    let vendors = [
         ("vendor@acme.test", "vendor-a"),
         ("other@elsewhere.test", "vendor-b"),
-    ] {
-        add_user(app, DEFAULT_ACCOUNT, email, Role::Vendor, &[], Some(handle)).await;
-    }
+    ];
+    let (setup, store) = with_vendors(&server, &vendors).await;
+    let app = &setup.app;
     let mut order = paid_order(7301, "#7301");
     order["line_items"] = json!([order["line_items"][0].clone()]);
     crate::support::cj_world::map_to(app, &store, &order, "manual").await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    assert!(ack["order_id"].is_string(), "{ack}");
+    app.create_order(&order).await;
 
     // The merchant hears of the new order; vendor-a (the mapping's vendor) of their part.
     let mails = server.wait_for(2, WAIT).await;
@@ -262,16 +268,12 @@ async fn a_manual_vendor_is_mailed_the_order_handed_to_them_with_their_lines_and
 async fn each_vendor_is_mailed_only_its_items_with_badge_link_cost_and_variant_words() {
     use crate::vendor_items::{map_shared_order, shared_order, LINK_A, LINK_B, VENDOR_B_ONLY};
     let server = SmtpServer::start().await.unwrap();
-    let setup = Setup::start_with(Some(&server), true).await;
+    let vendors = [("a@vendor.test", "vendor-a"), ("b@vendor.test", "vendor-b")];
+    let (setup, store) = with_vendors(&server, &vendors).await;
     let app = &setup.app;
-    let store = app.shopify_store().await;
-    for (email, handle) in [("a@vendor.test", "vendor-a"), ("b@vendor.test", "vendor-b")] {
-        add_user(app, DEFAULT_ACCOUNT, email, Role::Vendor, &[], Some(handle)).await;
-    }
     let order = shared_order(7311);
     map_shared_order(app, &store, &order).await;
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    assert!(ack["order_id"].is_string(), "{ack}");
+    app.create_order(&order).await;
 
     // The merchant's new-order mail and one handover mail per vendor.
     let mails = server.wait_for(3, WAIT).await;
@@ -473,6 +475,12 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
     use attention::{evaluate, Facts, Parcel, Purchase, Thresholds};
     use dropflow_core::procurement::SupplierOrderStatus as S;
     let t = Thresholds::from(&dropflow::storage::settings::StoreSettings::default());
+    // Why `facts` need a person at `at`, which they must.
+    let flagged_at = |facts: &Facts, at| {
+        evaluate(facts, &t, at)
+            .reason
+            .unwrap_or_else(|| panic!("not flagged at {at}"))
+    };
     let placed = |tracked| Purchase {
         status: S::AwaitingShipment,
         tracked,
@@ -498,10 +506,7 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
     // Placed, no tracking: fine for 7 days, then flagged; the next check is that deadline.
     let v = evaluate(&base, &t, 6 * 24 * HOUR);
     assert_eq!((v.reason, v.next_check_at), (None, Some(7 * 24 * HOUR)));
-    assert!(evaluate(&base, &t, 7 * 24 * HOUR)
-        .reason
-        .unwrap()
-        .contains("No tracking"));
+    assert!(flagged_at(&base, 7 * 24 * HOUR).contains("No tracking"));
     // A parcel that stops moving for 48 h.
     let moving = Facts {
         purchases: vec![placed(true)],
@@ -516,17 +521,11 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
         evaluate(&moving, &t, 57 * HOUR).next_check_at,
         Some(58 * HOUR)
     );
-    assert!(evaluate(&moving, &t, 58 * HOUR)
-        .reason
-        .unwrap()
-        .contains("LP1"));
+    assert!(flagged_at(&moving, 58 * HOUR).contains("LP1"));
     // A carrier exception at once; a delivered parcel never.
     let mut exception = moving.clone();
     exception.parcels[0].status = ShipmentStatus::Exception;
-    assert!(evaluate(&exception, &t, 11 * HOUR)
-        .reason
-        .unwrap()
-        .contains("exception"));
+    assert!(flagged_at(&exception, 11 * HOUR).contains("exception"));
     let mut delivered = moving.clone();
     delivered.parcels[0].status = ShipmentStatus::Delivered;
     assert_eq!(evaluate(&delivered, &t, 1_000 * HOUR).reason, None);
@@ -539,10 +538,7 @@ fn the_sla_checks_flag_each_cause_at_its_threshold() {
         ..base.clone()
     };
     assert_eq!(evaluate(&unplaced, &t, 23 * HOUR).reason, None);
-    assert!(evaluate(&unplaced, &t, 24 * HOUR)
-        .reason
-        .unwrap()
-        .contains("24 hours"));
+    assert!(flagged_at(&unplaced, 24 * HOUR).contains("24 hours"));
     let closed = Facts {
         closed: true,
         ..unplaced
@@ -846,8 +842,7 @@ async fn webhooks_to_private_addresses_are_refused_unless_the_operator_allows_th
 
 #[tokio::test]
 async fn the_horizon_waits_at_a_fresh_gap_and_passes_an_old_one() {
-    let db = TestDb::create().await;
-    let db = db.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let now = now_ms();
     // Ids 1, 2, 4: 3 is missing (in flight, or rolled back).
     let store = dropflow::storage::stores::create(

@@ -16,9 +16,7 @@ use serde_json::{json, Value};
 async fn only_the_installations_operators_change_rates_and_refund_rules() {
     let app = TestApp::spawn().await;
     let mine: StoreId = app.shopify_store().await.parse().expect("store id");
-    let other = accounts::create_account(&app.db, "merchant-b")
-        .await
-        .expect("account");
+    let other = new_account(&app, "merchant-b").await;
     let default = accounts::DEFAULT_ACCOUNT;
     let operator = user_token(&app, default, "op@warehouse.example", Role::Warehouse, &[]).await;
     let owner = user_token(&app, default, "owner@a.example", Role::Owner, &[]).await;

@@ -130,9 +130,7 @@ async fn no_route_shows_or_changes_another_callers_objects() {
         .await
         .parse()
         .expect("store id");
-    let other = accounts::create_account(&app.db, "tenant-b")
-        .await
-        .expect("account");
+    let other = new_account(&app, "tenant-b").await;
     let default = accounts::DEFAULT_ACCOUNT;
     let callers = [
         (

@@ -46,6 +46,34 @@ async fn stop_runner((stop, task): (watch::Sender<bool>, JoinHandle<()>)) {
         .expect("runner did not panic");
 }
 
+/// A runner in the background with the pool of its own it runs on.
+type Process = ((watch::Sender<bool>, JoinHandle<()>), Database);
+
+/// One runner per label, each on a pool of its own as a separate process would have, with
+/// the handlers `registry_for(label)` makes.
+async fn processes(
+    testdb: &TestDb,
+    labels: [&'static str; 2],
+    config: RunnerConfig,
+    registry_for: impl Fn(&'static str) -> Registry,
+) -> Vec<Process> {
+    let mut started = Vec::new();
+    for label in labels {
+        let db = testdb.connect_raw().await;
+        let runner = start_runner(db.clone(), registry_for(label), config.clone());
+        started.push((runner, db));
+    }
+    started
+}
+
+/// Stops each runner and closes its pool.
+async fn stop_processes(processes: Vec<Process>) {
+    for (runner, db) in processes {
+        stop_runner(runner).await;
+        db.close().await;
+    }
+}
+
 async fn enqueue_one(db: &Database, kind: &str, payload: Value) -> i64 {
     let mut tx = db.begin().await.expect("begin");
     let id = queue::enqueue(&mut tx, kind, &payload, None, now_ms())
@@ -63,10 +91,28 @@ async fn status_of(db: &Database, id: i64) -> (String, i64, Option<String>) {
         .expect("job row")
 }
 
+/// Waits up to `timeout` for job `id` to have `status`; whether it came to have it.
+async fn reaches(db: &Database, id: i64, status: &str, timeout: Duration) -> bool {
+    eventually(
+        timeout,
+        || async move { status_of(db, id).await.0 == status },
+    )
+    .await
+}
+
+/// Lets job `id` be tried at most `tries` times.
+async fn set_max_attempts(db: &Database, id: i64, tries: i64) {
+    sqlx::query("UPDATE jobs SET max_attempts = $1 WHERE id = $2")
+        .bind(tries)
+        .bind(id)
+        .execute(&db.writer)
+        .await
+        .expect("update");
+}
+
 #[tokio::test]
 async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
 
     let mut tx = db.begin().await.expect("begin");
     let id = queue::enqueue(&mut tx, "demo", &json!({"n": 1}), None, now_ms())
@@ -108,8 +154,7 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_does_not_exist() {
 
 #[tokio::test]
 async fn a_claim_is_a_lease_that_only_its_owner_can_finish_until_it_expires() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let id = enqueue_one(&db, "demo", json!({"hello": "world"})).await;
 
     let first = queue::claim(&db, "owner-a", &["demo"], 10, 300)
@@ -160,8 +205,7 @@ async fn a_claim_is_a_lease_that_only_its_owner_can_finish_until_it_expires() {
 
 #[tokio::test]
 async fn claims_take_only_due_jobs_of_the_asked_kinds_up_to_the_limit() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let mut tx = db.begin().await.expect("begin");
     let later = queue::enqueue(&mut tx, "a", &json!({}), None, now_ms() + 60_000)
         .await
@@ -202,14 +246,9 @@ async fn claims_take_only_due_jobs_of_the_asked_kinds_up_to_the_limit() {
 
 #[tokio::test]
 async fn a_job_whose_lease_expired_on_its_last_try_is_kept_as_failed() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let id = enqueue_one(&db, "demo", json!({})).await;
-    sqlx::query("UPDATE jobs SET max_attempts = 1 WHERE id = $1")
-        .bind(id)
-        .execute(&db.writer)
-        .await
-        .expect("update");
+    set_max_attempts(&db, id, 1).await;
     assert_eq!(
         queue::claim(&db, "dead", &["demo"], 1, 1)
             .await
@@ -269,12 +308,7 @@ async fn a_failing_job_is_retried_with_backoff_then_kept_failed_and_retryable_vi
     let runner = start_runner(app.db.clone(), registry, quick(4, 40));
     let id = enqueue_one(&app.db, "supplier.place", json!({"order": "x"})).await;
 
-    let db = app.db.clone();
-    let failed = eventually(Duration::from_secs(20), || {
-        let db = db.clone();
-        async move { status_of(&db, id).await.0 == "failed" }
-    })
-    .await;
+    let failed = reaches(&app.db, id, "failed", Duration::from_secs(20)).await;
     assert!(
         failed,
         "the job did not end failed: {:?}",
@@ -311,12 +345,7 @@ async fn a_failing_job_is_retried_with_backoff_then_kept_failed_and_retryable_vi
         .await;
     let body = expect_json(response, StatusCode::OK).await;
     assert_eq!(body, json!({"id": id, "status": "queued"}));
-    let db = app.db.clone();
-    let done = eventually(Duration::from_secs(10), || {
-        let db = db.clone();
-        async move { status_of(&db, id).await.0 == "succeeded" }
-    })
-    .await;
+    let done = reaches(&app.db, id, "succeeded", Duration::from_secs(10)).await;
     assert!(done, "the retried job did not succeed");
     assert_eq!(starts.lock().expect("lock").len(), 9);
     let succeeded = app.api_json("/api/v1/jobs?status=succeeded").await;
@@ -335,8 +364,7 @@ async fn a_failing_job_is_retried_with_backoff_then_kept_failed_and_retryable_vi
 
 #[tokio::test]
 async fn a_panicking_job_counts_as_a_failed_try_and_the_runner_goes_on() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let ran: Arc<Mutex<Vec<i64>>> = Arc::default();
     let mut registry = Registry::new();
     registry.register("explode", |job| async move {
@@ -354,20 +382,11 @@ async fn a_panicking_job_counts_as_a_failed_try_and_the_runner_goes_on() {
         });
     }
     let id = enqueue_one(&db, "explode", json!({})).await;
-    sqlx::query("UPDATE jobs SET max_attempts = 2 WHERE id = $1")
-        .bind(id)
-        .execute(&db.writer)
-        .await
-        .expect("update");
+    set_max_attempts(&db, id, 2).await;
     let runner = start_runner(db.clone(), registry, quick(2, 10));
 
-    let check = db.clone();
     assert!(
-        eventually(Duration::from_secs(10), || {
-            let db = check.clone();
-            async move { status_of(&db, id).await.0 == "failed" }
-        })
-        .await,
+        reaches(&db, id, "failed", Duration::from_secs(10)).await,
         "{:?}",
         status_of(&db, id).await
     );
@@ -377,14 +396,7 @@ async fn a_panicking_job_counts_as_a_failed_try_and_the_runner_goes_on() {
     assert!(error.contains("panicked"), "{error}");
 
     let fine = enqueue_one(&db, "fine", json!({})).await;
-    let check = db.clone();
-    assert!(
-        eventually(Duration::from_secs(10), || {
-            let db = check.clone();
-            async move { status_of(&db, fine).await.0 == "succeeded" }
-        })
-        .await
-    );
+    assert!(reaches(&db, fine, "succeeded", Duration::from_secs(10)).await);
     assert_eq!(*ran.lock().expect("lock"), [fine]);
     stop_runner(runner).await;
     db.close().await;
@@ -392,8 +404,7 @@ async fn a_panicking_job_counts_as_a_failed_try_and_the_runner_goes_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_runners_on_one_database_run_every_job_exactly_once() {
-    let testdb = TestDb::create().await;
-    let setup = testdb.connect().await;
+    let (testdb, setup) = TestDb::migrated().await;
     let mut tx = setup.begin().await.expect("begin");
     for n in 0..200 {
         queue::enqueue(&mut tx, "count", &json!({"n": n}), None, now_ms())
@@ -403,8 +414,7 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
     tx.commit().await.expect("commit");
 
     let runs: Arc<Mutex<HashMap<i64, Vec<&'static str>>>> = Arc::default();
-    let mut runners = Vec::new();
-    for label in ["runner-a", "runner-b"] {
+    let runners = processes(&testdb, ["runner-a", "runner-b"], quick(5, 50), |label| {
         let runs = runs.clone();
         let mut registry = Registry::new();
         registry.register("count", move |job| {
@@ -419,10 +429,9 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
                 Ok(())
             }
         });
-        // Its own pool, as a separate process would have.
-        let db = testdb.connect_raw().await;
-        runners.push((start_runner(db.clone(), registry, quick(5, 50)), db));
-    }
+        registry
+    })
+    .await;
 
     let check = setup.clone();
     let all_done =
@@ -433,10 +442,7 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
             }
         })
         .await;
-    for (runner, db) in runners {
-        stop_runner(runner).await;
-        db.close().await;
-    }
+    stop_processes(runners).await;
     assert!(
         all_done,
         "{} of 200 jobs succeeded",
@@ -461,12 +467,14 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_running_longer_than_its_lease_is_kept_by_its_heartbeat() {
-    let testdb = TestDb::create().await;
-    let setup = testdb.connect().await;
+    let (testdb, setup) = TestDb::migrated().await;
     let id = enqueue_one(&setup, "slow", json!({})).await;
     let runs: Arc<Mutex<Vec<&'static str>>> = Arc::default();
-    let mut runners = Vec::new();
-    for label in ["a", "b"] {
+    let short_lease = RunnerConfig {
+        lease: Duration::from_millis(300),
+        ..quick(5, 50)
+    };
+    let runners = processes(&testdb, ["a", "b"], short_lease, |label| {
         let runs = runs.clone();
         let mut registry = Registry::new();
         registry.register("slow", move |_job| {
@@ -477,25 +485,11 @@ async fn a_job_running_longer_than_its_lease_is_kept_by_its_heartbeat() {
                 Ok(())
             }
         });
-        let config = RunnerConfig {
-            lease: Duration::from_millis(300),
-            ..quick(5, 50)
-        };
-        let db = testdb.connect_raw().await;
-        runners.push((start_runner(db.clone(), registry, config), db));
-    }
-    let check = setup.clone();
-    assert!(
-        eventually(Duration::from_secs(10), || {
-            let db = check.clone();
-            async move { status_of(&db, id).await.0 == "succeeded" }
-        })
-        .await
-    );
-    for (runner, db) in runners {
-        stop_runner(runner).await;
-        db.close().await;
-    }
+        registry
+    })
+    .await;
+    assert!(reaches(&setup, id, "succeeded", Duration::from_secs(10)).await);
+    stop_processes(runners).await;
     assert_eq!(
         runs.lock().expect("lock").len(),
         1,

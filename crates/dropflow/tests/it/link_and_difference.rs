@@ -57,8 +57,7 @@ async fn order_at_cj(cj: &Cj, reference: &str, quantity: u32, ship_to: &PostalAd
 
 /// A one-line CJ order whose placement CJ refused (its address), so it waits for a person.
 async fn refused_purchase(app: &TestApp, store: &str, id: u64) -> (String, Value) {
-    let mut order = paid_order(id, &format!("#{id}"));
-    order["line_items"] = json!([order["line_items"][0].clone()]);
+    let order = one_line_order(id);
     map_to(app, store, &order, "cj").await;
     let id = app.create_order(&order).await;
     let refused = first_purchase_reaches(app, &id, "rejected").await;
@@ -157,40 +156,34 @@ async fn a_link_by_hand_is_checked_against_the_suppliers_order() {
     app.stop().await;
 }
 
-/// A one-line order handed to vendor-a whose quantity then goes from 1 to 4: flagged.
-async fn grown_after_handover(app: &TestApp, store: &str, id: u64) -> (String, Value) {
-    let mut order = paid_order(id, &format!("#{id}"));
-    order["line_items"] = json!([order["line_items"][0].clone()]);
-    order["line_items"][0]["quantity"] = json!(1);
-    order["line_items"][0]["current_quantity"] = json!(1);
-    map_to_manual(
-        app,
-        store,
-        &order["line_items"][0]["variant_id"],
-        "vendor-a",
-    )
-    .await;
-    let id = app.create_order(&order).await;
+/// Sends the one-line `order` mapped to vendor-a, and waits until it is handed to them; our
+/// order's id.
+async fn handed_to_vendor_a(app: &TestApp, store: &str, order: &Value) -> String {
+    let variant = &order["line_items"][0]["variant_id"];
+    map_to_manual(app, store, variant, "vendor-a").await;
+    let id = app.create_order(order).await;
     let handed = first_purchase_reaches(app, &id, "awaiting_shipment").await;
     assert!(handed, "{:?}", app.supplier_orders(&id).await);
+    id
+}
+
+/// Paid order `#id` with its first line only.
+fn one_line_order(id: u64) -> Value {
+    let mut order = numbered_paid_order(id);
+    order["line_items"] = json!([order["line_items"][0].clone()]);
+    order
+}
+
+/// A one-line order handed to vendor-a whose quantity then goes from 1 to 4: flagged.
+async fn grown_after_handover(app: &TestApp, store: &str, id: u64) -> (String, Value) {
+    let mut order = one_line_order(id);
+    order["line_items"][0]["quantity"] = json!(1);
+    order["line_items"][0]["current_quantity"] = json!(1);
+    let id = handed_to_vendor_a(app, store, &order).await;
     order["line_items"][0]["quantity"] = json!(4);
     order["line_items"][0]["current_quantity"] = json!(4);
-    order["updated_at"] = json!("2024-05-01T11:01:00-05:00");
-    app.shopify_order("orders/updated", &order).await;
-    let flagged = eventually(WAIT, || async {
-        app.flags(&id)
-            .await
-            .iter()
-            .any(|f| f["kind"] == json!("quantity_changed"))
-    })
-    .await;
-    assert!(flagged, "{:?}", app.flags(&id).await);
-    let flag = app
-        .flags(&id)
-        .await
-        .into_iter()
-        .find(|f| f["kind"] == json!("quantity_changed"))
-        .unwrap();
+    app.send_update(&mut order, "orders/updated", 1).await;
+    let flag = app.wait_flag(&id, "quantity_changed").await;
     (id, flag)
 }
 
@@ -278,28 +271,10 @@ async fn the_difference_is_bought_on_its_own_never_what_was_bought() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_change_after_handover_says_what_to_ask_and_cannot_be_replaced() {
     let (_sandbox, app, store) = cj_shop().await;
-    let mut order = paid_order(9_430_005, "#9430005");
-    order["line_items"] = json!([order["line_items"][0].clone()]);
-    map_to_manual(
-        &app,
-        &store,
-        &order["line_items"][0]["variant_id"],
-        "vendor-a",
-    )
-    .await;
-    let id = app.create_order(&order).await;
-    assert!(
-        eventually(WAIT, || async {
-            app.supplier_orders(&id)
-                .await
-                .first()
-                .is_some_and(|p| p["status"] == json!("awaiting_shipment"))
-        })
-        .await
-    );
+    let mut order = one_line_order(9_430_005);
+    let id = handed_to_vendor_a(&app, &store, &order).await;
     order["shipping_address"]["address1"] = json!("1 New Street");
-    order["updated_at"] = json!("2024-05-01T11:02:00-05:00");
-    app.shopify_order("orders/updated", &order).await;
+    app.send_update(&mut order, "orders/updated", 2).await;
     assert!(eventually(WAIT, || async { !app.flags(&id).await.is_empty() }).await);
     let flag = app.flags(&id).await[0].clone();
     assert_eq!(flag["kind"], json!("address_changed"));

@@ -3,7 +3,7 @@
 //! store says so (a voided authorization cancels what is not yet paid to the supplier).
 
 use crate::support::*;
-use dropflow::storage::accounts::{self, Role};
+use dropflow::storage::accounts::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -26,14 +26,7 @@ async fn import_ecb(app: &TestApp, op: &str) -> Value {
 /// A warehouse operator of the installation's operator account: the one who sets the rates
 /// (one table for every merchant).
 async fn operator(app: &TestApp) -> String {
-    user_token(
-        app,
-        accounts::DEFAULT_ACCOUNT,
-        "operator@fx.test",
-        Role::Warehouse,
-        &[],
-    )
-    .await
+    member_token(app, "operator@fx.test", Role::Warehouse, &[]).await
 }
 
 fn offer(supplier: &str, sku: &str, cost: &str, currency: &str) -> Value {
@@ -77,12 +70,9 @@ async fn first_line_purchase(app: &TestApp, order_id: &str) -> Option<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offers_in_two_currencies_are_compared_converted_and_without_a_rate_the_line_says_so() {
-    let app = TestApp::spawn_production().await;
-    // No CJ connector in this app: the purchases it routes fail to place; this test is about
-    // the comparison, not the placing.
-    app.expect_failed_jobs("supplier_order.place");
+    // No CJ connector in this app: this test is about the comparison, not the placing.
+    let (app, store) = TestApp::spawn_routing_only().await;
     let op = operator(&app).await;
-    let store = app.shopify_store().await;
     let order = paid_order(9_200_001, "#FX1");
     map_all_lines(&app, &store, &order).await;
     // Line 1: 9.99 USD at AliExpress against 1000 JPY (≈ 7.64 USD) at CJ, same priority.
@@ -192,13 +182,8 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
             expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.contains(field), "{field}: {message}");
     }
-    let response = app
-        .post_as(
-            &op,
-            "/api/v1/fx-rates/ecb",
-            &json!({ "csv": "Date, USD,\nyesterday, 1.07,\n" }),
-        )
-        .await;
+    let garbled = json!({ "csv": "Date, USD,\nyesterday, 1.07,\n" });
+    let response = app.post_as(&op, "/api/v1/fx-rates/ecb", &garbled).await;
     let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert!(message.contains("line 2"), "{message}");
     assert_eq!(app.api_json("/api/v1/fx-rates").await, before);
@@ -225,14 +210,7 @@ async fn exchange_rates_are_set_by_operators_checked_field_by_field_and_document
     // Staff and vendors may not; no token is 401.
     app.shopify_store().await;
     let store = app.shopify_store_id().await;
-    let staff = user_token(
-        &app,
-        accounts::DEFAULT_ACCOUNT,
-        "staff@fx.test",
-        Role::Staff,
-        &[store],
-    )
-    .await;
+    let staff = member_token(&app, "staff@fx.test", Role::Staff, &[store]).await;
     for (method, path) in [
         ("GET", "/api/v1/fx-rates"),
         ("PUT", "/api/v1/fx-rates"),
@@ -367,11 +345,8 @@ fn later(order: &Value, financial_status: &str, minute: u32) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_authorized_order_waits_for_capture_by_default_and_a_void_never_buys() {
-    let app = TestApp::spawn_production().await;
-    // No CJ connector in this app: the purchases it routes fail to place; this test is about
-    // the money, not the placing.
-    app.expect_failed_jobs("supplier_order.place");
-    let store = app.shopify_store().await;
+    // No CJ connector in this app: this test is about the money, not the placing.
+    let (app, store) = TestApp::spawn_routing_only().await;
     let order = authorized(9_300_001, "#CAP1");
     map_all_lines(&app, &store, &order).await;
     let id = app.create_order(&order).await;

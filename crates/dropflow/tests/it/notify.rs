@@ -233,8 +233,7 @@ fn assert_message(raw: &[u8], row: &OutboxMail) {
 
 #[tokio::test]
 async fn every_template_arrives_over_smtp_once() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let server = SmtpServer::start().await.unwrap();
     let notifier = Notifier::smtp(&server.url(), FROM, Duration::from_secs(5)).unwrap();
     let mailer = Mailer::start(&db, notifier);
@@ -295,28 +294,24 @@ async fn every_template_arrives_over_smtp_once() {
         .expect("the handover mail");
     let text = handover.body_text(0).unwrap().replace("\r\n", "\n");
     let html = handover.body_html(0).unwrap();
-    assert!(text.contains("[DROPSHIP]"), "{text}");
-    assert!(text.contains("never your own"), "{text}");
-    assert!(text.contains("  - 2 x Blue mug\n"), "{text}");
-    assert!(
-        text.contains("Options: Color: Blue · Size: L <XL>"),
-        "{text}"
-    );
-    assert!(text.contains("Cost: 8.40 USD"), "{text}");
-    assert!(
-        text.contains("Open Supplier Page: https://supplier.test/item/42?sku=blue&size=L"),
-        "{text}"
-    );
-    assert!(html.contains(">Dropship</span>"), "{html}");
-    assert!(
-        html.contains("Color: Blue · Size: L &#60;XL&#62;"),
-        "{html}"
-    );
-    assert!(html.contains("Cost: 8.40 USD"), "{html}");
-    assert!(
-        html.contains("href=\"https://supplier.test/item/42?sku=blue&#38;size=L\""),
-        "{html}"
-    );
+    for said in [
+        "[DROPSHIP]",
+        "never your own",
+        "  - 2 x Blue mug\n",
+        "Options: Color: Blue · Size: L <XL>",
+        "Cost: 8.40 USD",
+        "Open Supplier Page: https://supplier.test/item/42?sku=blue&size=L",
+    ] {
+        assert!(text.contains(said), "{said:?} not in {text}");
+    }
+    for said in [
+        ">Dropship</span>",
+        "Color: Blue · Size: L &#60;XL&#62;",
+        "Cost: 8.40 USD",
+        "href=\"https://supplier.test/item/42?sku=blue&#38;size=L\"",
+    ] {
+        assert!(html.contains(said), "{said:?} not in {html}");
+    }
     assert!(vendor.iter().any(|v| v
         .text()
         .contains("cancelled in the store after it was handed")));
@@ -356,8 +351,7 @@ async fn every_template_arrives_over_smtp_once() {
 
 #[tokio::test]
 async fn a_server_that_is_down_or_deferring_delays_mail_and_never_loses_it() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let mut server = SmtpServer::start().await.unwrap();
     server.stop().await;
     let notifier = Notifier::smtp(&server.url(), FROM, Duration::from_secs(5)).unwrap();
@@ -428,8 +422,7 @@ async fn a_server_that_is_down_or_deferring_delays_mail_and_never_loses_it() {
 
 #[tokio::test]
 async fn a_permanent_refusal_fails_the_mail_visibly() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let server = SmtpServer::start().await.unwrap();
     server.set_mode(Mode::Reject);
     let notifier = Notifier::smtp(&server.url(), FROM, Duration::from_secs(5)).unwrap();
@@ -457,8 +450,7 @@ async fn a_permanent_refusal_fails_the_mail_visibly() {
 
 #[tokio::test]
 async fn without_smtp_each_mail_is_a_parseable_eml_file() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (testdb, db) = TestDb::migrated().await;
     let dir = testdb.dir.path().join("mail");
     let config = notify::NotifyConfig {
         from: FROM.into(),

@@ -13,16 +13,20 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// A paid Shopify order with two lines of different variants (A and B), quantity 1 each.
 fn two_line_order(id: u64) -> Value {
-    let mut order = paid_order(id, &format!("#{id}"));
+    let mut order = numbered_paid_order(id);
     let mut a = order["line_items"][0].clone();
     a["quantity"] = json!(1);
     a["current_quantity"] = json!(1);
-    let mut b = a.clone();
-    b["id"] = json!(a["id"].as_u64().unwrap() + 1_000);
-    b["variant_id"] = json!(a["variant_id"].as_u64().unwrap() + 1_000);
-    b["sku"] = json!("SKU-B");
-    b["title"] = json!("Second item");
+    let b = second_line(&a, "SKU-B", "Second item");
     order["line_items"] = json!([a, b]);
+    order
+}
+
+/// [`two_line_order`] `id` with line A only, mapped to manual vendor `vendor-a`.
+async fn one_line_for_vendor_a(app: &TestApp, store: &str, id: u64) -> Value {
+    let mut order = two_line_order(id);
+    order["line_items"] = json!([line(&order, 0)]);
+    map_to_manual(app, store, &line(&order, 0)["variant_id"], "vendor-a").await;
     order
 }
 
@@ -36,12 +40,6 @@ fn live(purchases: &[Value]) -> Vec<Value> {
         .filter(|p| p["status"] != json!("cancelled") && p["status"] != json!("rejected"))
         .cloned()
         .collect()
-}
-
-/// A later snapshot of `order` (Shopify's `updated_at` moves on with each edit).
-async fn update(app: &TestApp, order: &mut Value, topic: &str, minute: u32) {
-    order["updated_at"] = json!(format!("2024-05-01T11:{minute:02}:00-05:00"));
-    app.shopify_order(topic, order).await;
 }
 
 async fn ship(app: &TestApp, token: &str, so: &str, body: Value) -> reqwest::Response {
@@ -69,7 +67,7 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
     order["line_items"][0]["current_quantity"] = json!(0);
     order["line_items"][1]["quantity"] = json!(4);
     order["line_items"][1]["current_quantity"] = json!(4);
-    update(&app, &mut order, "orders/updated", 1).await;
+    app.send_update(&mut order, "orders/updated", 1).await;
     let line_b = line(&order, 1)["id"].to_string();
     let rederived = eventually(WAIT, || async {
         let now = live(&app.supplier_orders(&id).await);
@@ -117,7 +115,7 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
     c["current_quantity"] = json!(2);
     map_to_manual(&app, &store, &c["variant_id"], "vendor-a").await;
     order["line_items"].as_array_mut().unwrap().push(c.clone());
-    update(&app, &mut order, "orders/updated", 2).await;
+    app.send_update(&mut order, "orders/updated", 2).await;
     assert!(
         eventually(WAIT, || async {
             live(&app.supplier_orders(&id).await).iter().any(|p| {
@@ -138,9 +136,7 @@ async fn an_edit_before_placement_rederives_the_purchases_and_never_sends_the_wr
 #[tokio::test]
 async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() {
     let (_cj, app, store) = cj_shop().await;
-    let mut order = two_line_order(9_410_002);
-    order["line_items"] = json!([line(&order, 0)]);
-    map_to_manual(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
+    let mut order = one_line_for_vendor_a(&app, &store, 9_410_002).await;
     vendor_token(&app, "a@vendor.test", "vendor-a").await;
     // The event consumers (mail) as `serve` runs them.
     dropflow::events::prepare(&app.db).await.unwrap();
@@ -163,7 +159,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     order["line_items"][0]["quantity"] = json!(3);
     order["line_items"][0]["current_quantity"] = json!(3);
     order["shipping_address"]["address1"] = json!("1 New Street");
-    update(&app, &mut order, "orders/updated", 1).await;
+    app.send_update(&mut order, "orders/updated", 1).await;
     assert!(eventually(WAIT, || async { app.flags(&id).await.len() == 2 }).await);
     let raised = app.flags(&id).await;
     let quantity = raised
@@ -212,7 +208,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     assert!(page.contains("quantity 1 → 3"), "{page}");
     assert!(page.contains("Accept as it is"), "{page}");
     // The same edit again raises nothing new.
-    update(&app, &mut order, "orders/updated", 2).await;
+    app.send_update(&mut order, "orders/updated", 2).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.flags(&id).await.len(), 2);
 
@@ -246,7 +242,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     // saying why), and the merchant asked to confirm with them.
     order["cancelled_at"] = json!("2024-05-01T11:03:00-05:00");
     order["cancel_reason"] = json!("customer");
-    update(&app, &mut order, "orders/cancelled", 3).await;
+    app.send_update(&mut order, "orders/cancelled", 3).await;
     assert!(
         eventually(WAIT, || async {
             app.supplier_orders(&id).await[0]["status"] == json!("cancelled")
@@ -296,22 +292,11 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
 #[tokio::test]
 async fn a_refund_after_handover_stops_the_vendor_like_a_cancellation() {
     let (_cj, app, store) = cj_shop().await;
-    let mut order = two_line_order(9_410_003);
-    order["line_items"] = json!([line(&order, 0)]);
-    map_to_manual(&app, &store, &line(&order, 0)["variant_id"], "vendor-a").await;
+    let mut order = one_line_for_vendor_a(&app, &store, 9_410_003).await;
     let id = app.create_order(&order).await;
-    assert!(
-        eventually(WAIT, || async {
-            app.supplier_orders(&id)
-                .await
-                .first()
-                .map(|p| p["status"].clone())
-                == Some(json!("awaiting_shipment"))
-        })
-        .await
-    );
+    wait_status(&app, &id, "awaiting_shipment").await;
     order["financial_status"] = json!("refunded");
-    update(&app, &mut order, "orders/updated", 1).await;
+    app.send_update(&mut order, "orders/updated", 1).await;
     assert!(
         eventually(WAIT, || async {
             app.supplier_orders(&id).await[0]["status"] == json!("cancelled")

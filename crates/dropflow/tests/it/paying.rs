@@ -132,15 +132,16 @@ async fn with_auto_order_off_a_click_places_and_bulk_pay_pays() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(cj.order_count(), 0, "placed without auto-order");
     // Paying something not placed is refused, naming where the order is.
-    let refused = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/pay"))
-        .await;
-    expect_error(refused, StatusCode::CONFLICT, "conflict").await;
+    let pay = format!("/api/v1/orders/{id}/pay");
+    expect_error(
+        app.api_post_empty(&pay).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
 
-    let response = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/place"))
-        .await;
-    let queued = expect_json(response, StatusCode::ACCEPTED).await;
+    let place = format!("/api/v1/orders/{id}/place");
+    let queued = expect_json(app.api_post_empty(&place).await, StatusCode::ACCEPTED).await;
     assert_eq!(queued["supplier_orders"], json!(1));
     wait_status(&app, &id, "awaiting_payment").await;
 
@@ -387,13 +388,7 @@ async fn a_parcel_reaches_the_store_by_shopifys_carrier_name_with_a_link() {
     let shop = dropflow_sandbox::shopify_admin::start(Default::default())
         .await
         .expect("shopify admin sandbox");
-    let access = app
-        .api_put(
-            &format!("/api/v1/stores/{store}/admin"),
-            &json!({ "url": shop.base_url, "key": shop.access_token() }),
-        )
-        .await;
-    assert!(access.status().is_success(), "{}", access.status());
+    app.connect_shopify_admin(&store, &shop).await;
     let id = one_line_order(&app, &store, 9_300_020, "manual").await;
     let p = wait_status(&app, &id, "awaiting_shipment").await;
     let so = p["id"].as_str().expect("id").to_string();

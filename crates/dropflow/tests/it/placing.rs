@@ -197,27 +197,19 @@ async fn an_unanswered_attempt_is_reconciled_and_never_bought_twice() {
             "retry re-bought the lines"
         );
         assert_eq!(s.ali.order_count(), 1);
+        let buy_again = format!("/api/v1/supplier-orders/{so}/buy-again");
+        let risky = json!({ "accept_duplicate_risk": false });
         let message = expect_error(
-            app.api_post(
-                &format!("/api/v1/supplier-orders/{so}/buy-again"),
-                &json!({ "accept_duplicate_risk": false }),
-            )
-            .await,
+            app.api_post(&buy_again, &risky).await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "unprocessable",
         )
         .await;
         assert!(message.contains("link it instead"), "{message}");
         let ali_id = s.ali.order_ids(&attempt)[0].to_string();
-        let linked = expect_json(
-            app.api_post(
-                &format!("/api/v1/supplier-orders/{so}/link"),
-                &json!({ "supplier_order_id": ali_id }),
-            )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
+        let link = format!("/api/v1/supplier-orders/{so}/link");
+        let found = json!({ "supplier_order_id": ali_id });
+        let linked = expect_json(app.api_post(&link, &found).await, StatusCode::OK).await;
         assert_eq!(linked["external_id"], json!(ali_id), "{linked}");
         let flags = app.api_json(&format!("/api/v1/orders/{id}/flags")).await;
         assert!(flags[0]["resolved_at"].is_string(), "{flags}");

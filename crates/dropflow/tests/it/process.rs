@@ -36,18 +36,56 @@ async fn register_store(db: &TestDb) {
     assert!(status.success());
 }
 
-/// Starts `dropflow serve` on an ephemeral port; returns the child and its base URL.
-async fn serve(db: &TestDb, log: &str) -> (Child, String) {
-    let mut child = dropflow(db)
+/// Makes an API token named `name` with `dropflow tokens create`; the token.
+async fn create_token(db: &TestDb, name: &str) -> String {
+    let output = dropflow(db)
+        .args(["tokens", "create", "--name", name])
+        .output()
+        .await
+        .expect("tokens create");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .expect("token line")
+        .to_string()
+}
+
+/// `dropflow serve` on an ephemeral port, logging at `log`, its outputs piped.
+fn serve_command(db: &TestDb, log: &str) -> Command {
+    let mut command = dropflow(db);
+    command
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("DROPFLOW_LOG", log)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
+        .kill_on_drop(true);
+    command
+}
+
+/// Starts `dropflow serve` on an ephemeral port; returns the child and its base URL.
+async fn serve(db: &TestDb, log: &str) -> (Child, String) {
+    let mut child = serve_command(db, log)
         .spawn()
         .expect("spawn dropflow serve");
     let url = listening_url(&mut child).await;
     (child, url)
+}
+
+/// Paid order `id` named `name` of customer `customer`, whose first name, last name, e-mail
+/// and phone are `person[..4]`, shipping and billing to `address` with their name and phone.
+fn order_of_person(id: u64, name: &str, customer: u64, person: &[&str], address: Value) -> Value {
+    let mut address = address;
+    address["first_name"] = json!(person[0]);
+    address["last_name"] = json!(person[1]);
+    address["name"] = json!(format!("{} {}", person[0], person[1]));
+    address["phone"] = json!(person[3]);
+    let mut order = paid_order(id, name);
+    order["shipping_address"] = address.clone();
+    order["billing_address"] = address;
+    order["email"] = json!(person[2]);
+    order["customer"] = json!({"id": customer, "email": person[2], "first_name": person[0],
+        "last_name": person[1], "phone": person[3]});
+    order
 }
 
 /// The base URL `dropflow serve` prints as its first line on standard output (piped).
@@ -209,16 +247,7 @@ async fn a_process_killed_mid_burst_loses_no_order_it_acknowledged() {
 async fn the_logs_carry_no_personal_data_or_secrets() {
     let db = TestDb::create().await;
     register_store(&db).await;
-    let token_output = dropflow(&db)
-        .args(["tokens", "create", "--name", "ops"])
-        .output()
-        .await
-        .expect("tokens create");
-    let token = String::from_utf8_lossy(&token_output.stdout)
-        .lines()
-        .last()
-        .expect("token line")
-        .to_string();
+    let token = create_token(&db, "ops").await;
     let (mut child, base) = serve(&db, "trace").await;
     let client = reqwest::Client::new();
 
@@ -230,20 +259,13 @@ async fn the_logs_carry_no_personal_data_or_secrets() {
         "42 Hidden Orchard Lane",
         "Apartment 9Z",
     ];
-    let mut order = paid_order(8_100_001, "#P1");
     let address = json!({
-        "first_name": personal[0], "last_name": personal[1],
-        "name": format!("{} {}", personal[0], personal[1]),
         "address1": personal[4], "address2": personal[5], "city": "Cupertino",
         "province": "California", "province_code": "CA", "zip": "9501",
-        "country": "United States", "country_code": "US", "phone": personal[3]
+        "country": "United States", "country_code": "US"
     });
-    order["shipping_address"] = address.clone();
-    order["billing_address"] = address;
-    order["email"] = json!(personal[2]);
+    let mut order = order_of_person(8_100_001, "#P1", 1, &personal, address);
     order["phone"] = json!(personal[3]);
-    order["customer"] = json!({"id": 1, "email": personal[2], "first_name": personal[0],
-        "last_name": personal[1], "phone": personal[3]});
     // Accepted (held for its bad zip), then the same order broken in several ways.
     let answer = send(&client, &base, &shopify_hook("orders/create", &order)).await;
     assert!(answer.is_some(), "the order was accepted");
@@ -301,18 +323,7 @@ async fn the_logs_carry_no_personal_data_or_secrets() {
 async fn the_hardened_paths_log_no_personal_data_or_secrets() {
     let db = TestDb::create().await;
     register_store(&db).await;
-    let api_token = {
-        let output = dropflow(&db)
-            .args(["tokens", "create", "--name", "ops"])
-            .output()
-            .await
-            .expect("tokens create");
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .last()
-            .expect("token line")
-            .to_string()
-    };
+    let api_token = create_token(&db, "ops").await;
     let (email, password) = ("ulrike.owner@example.net", "S3cret-Passw0rd-xyz");
     let mut create = dropflow(&db)
         .args(["users", "create", "--email", email, "--role", "owner"])
@@ -330,13 +341,8 @@ async fn the_hardened_paths_log_no_personal_data_or_secrets() {
     }
     assert!(create.wait().await.expect("users create").success());
     let metrics_token = "metrics-token-abcdef0123456789";
-    let mut child = dropflow(&db)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("DROPFLOW_LOG", "trace")
+    let mut child = serve_command(&db, "trace")
         .env("DROPFLOW__HTTP__METRICS_TOKEN", metrics_token)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("spawn dropflow serve");
     // Read the log as it comes: at `trace` it outgrows a pipe's buffer, and a server blocked
@@ -347,16 +353,7 @@ async fn the_hardened_paths_log_no_personal_data_or_secrets() {
         let _ = stderr_pipe.read_to_string(&mut text).await;
         text
     });
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("address in time")
-        .expect("stdout")
-        .expect("a line");
-    let base = line
-        .strip_prefix("dropflow listening on ")
-        .expect("address line")
-        .to_string();
+    let base = listening_url(&mut child).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none())
@@ -370,18 +367,11 @@ async fn the_hardened_paths_log_no_personal_data_or_secrets() {
         "+44 20 7946 0321",
         "17 Larkspur Mews",
     ];
-    let mut order = paid_order(8_200_001, "#H1");
     let address = json!({
-        "first_name": personal[0], "last_name": personal[1],
-        "name": format!("{} {}", personal[0], personal[1]),
         "address1": personal[4], "city": "London", "zip": "SW1A 1AA",
-        "country": "United Kingdom", "country_code": "GB", "phone": personal[3]
+        "country": "United Kingdom", "country_code": "GB"
     });
-    order["shipping_address"] = address.clone();
-    order["billing_address"] = address;
-    order["email"] = json!(personal[2]);
-    order["customer"] = json!({"id": 2, "email": personal[2], "first_name": personal[0],
-        "last_name": personal[1], "phone": personal[3]});
+    let mut order = order_of_person(8_200_001, "#H1", 2, &personal, address);
     // Held as implausible (quantity 500), then refused with a negative price.
     order["line_items"][0]["quantity"] = json!(500);
     assert!(send(&client, &base, &shopify_hook("orders/create", &order))

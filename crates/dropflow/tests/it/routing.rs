@@ -27,11 +27,8 @@ async fn send_paid(app: &TestApp, order: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_order_becomes_one_supplier_order_per_supplier() {
-    let app = TestApp::spawn_production().await;
-    // No supplier connector in this app: routed purchases fail to place; this test is about
-    // the routing.
-    app.expect_failed_jobs("supplier_order.place");
-    let store = app.shopify_store().await;
+    // No supplier connector in this app: this test is about the routing.
+    let (app, store) = TestApp::spawn_routing_only().await;
     let order = paid_order(9_100_001, "#R1");
     let lines = order["line_items"].as_array().expect("lines").clone();
     assert!(!lines.is_empty());
@@ -78,11 +75,8 @@ async fn a_paid_order_becomes_one_supplier_order_per_supplier() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unmapped_line_fails_with_its_reason_and_a_retry_after_mapping_moves_it_on() {
-    let app = TestApp::spawn_production().await;
-    // No supplier connector in this app: routed purchases fail to place; this test is about
-    // the routing.
-    app.expect_failed_jobs("supplier_order.place");
-    let store = app.shopify_store().await;
+    // No supplier connector in this app: this test is about the routing.
+    let (app, store) = TestApp::spawn_routing_only().await;
     let order = paid_order(9_100_002, "#R2");
     let id = send_paid(&app, &order).await;
     let failed = eventually(Duration::from_secs(10), || async {

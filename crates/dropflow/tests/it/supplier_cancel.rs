@@ -15,8 +15,7 @@ const WAIT: Duration = Duration::from_secs(20);
 async fn cancel_in_store(app: &TestApp, order: &mut Value) {
     order["cancelled_at"] = json!("2024-05-01T11:05:00-05:00");
     order["cancel_reason"] = json!("customer");
-    order["updated_at"] = json!("2024-05-01T11:05:00-05:00");
-    app.shopify_order("orders/cancelled", order).await;
+    app.send_update(order, "orders/cancelled", 5).await;
 }
 
 /// A paid one-line order mapped to CJ's first sandbox variant.
@@ -72,18 +71,7 @@ async fn a_cancellation_deletes_an_unconfirmed_cj_order_and_flags_a_paid_one() {
     let p = wait_status(&app, &id, "awaiting_shipment").await;
     let attempt = p["attempt_id"].as_str().expect("attempt").to_string();
     cancel_in_store(&app, &mut order).await;
-    assert!(
-        eventually(WAIT, || async {
-            app.flags(&id)
-                .await
-                .iter()
-                .any(|f| f["kind"] == json!("cancel_with_supplier"))
-        })
-        .await,
-        "{:?}",
-        app.flags(&id).await
-    );
-    let flag = app.flags(&id).await[0].clone();
+    let flag = app.wait_flag(&id, "cancel_with_supplier").await;
     let detail = flag["detail"].as_str().expect("detail");
     assert!(
         detail.contains("cancelled in the store after cj:vendor-a was paid"),
@@ -160,8 +148,7 @@ async fn a_refund_of_one_line_lets_go_of_that_lines_purchase_only() {
     // The store refunds line A (Shopify: its current_quantity goes to 0).
     order["line_items"][0]["current_quantity"] = json!(0);
     order["financial_status"] = json!("partially_refunded");
-    order["updated_at"] = json!("2024-05-01T11:07:00-05:00");
-    app.shopify_order("orders/updated", &order).await;
+    app.send_update(&mut order, "orders/updated", 7).await;
     let let_go = eventually(WAIT, || async {
         app.supplier_orders(&id)
             .await

@@ -9,15 +9,19 @@ pub mod multipart;
 pub mod users;
 
 pub use multipart::Multipart;
-pub use users::{add_owner, add_user, user_token, vendor_token, PASSWORD};
+pub use users::{
+    add_member, add_owner, add_user, add_vendor, member_token, new_account, user_token,
+    vendor_token, PASSWORD,
+};
 
 use dropflow::config::Config;
 use dropflow::fulfilment::Services;
 use dropflow::jobs::Registry;
 use dropflow::storage::{Database, Engine};
 use dropflow_sandbox::shopify::{self, ShopifyWebhook};
+use dropflow_sandbox::shopify_admin::ShopifyAdminSandbox;
 use dropflow_sandbox::woocommerce::{self, WooWebhook};
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Connection;
 use std::collections::BTreeMap;
@@ -118,6 +122,14 @@ impl TestDb {
         db
     }
 
+    /// A fresh database and a migrated connection to it (keep the `TestDb` alive: dropping
+    /// it removes the database).
+    pub async fn migrated() -> (TestDb, Database) {
+        let testdb = TestDb::create().await;
+        let db = testdb.connect().await;
+        (testdb, db)
+    }
+
     /// A new connection without migrating.
     pub async fn connect_raw(&self) -> Database {
         Database::connect(&self.url).await.expect("connect")
@@ -198,9 +210,27 @@ impl TestApp {
         app
     }
 
+    /// No job handlers, the default Shopify store, and `order` delivered as a new order from
+    /// it (answered `created`): the app and our order's id.
+    pub async fn spawn_with_order(order: &Value) -> (TestApp, String) {
+        let app = Self::spawn_with_shop().await;
+        let id = app.create_order(order).await;
+        (app, id)
+    }
+
     /// With the job handlers `dropflow serve` runs (routing, …).
     pub async fn spawn_production() -> TestApp {
         Self::spawn_jobs(dropflow::app::production_jobs, |_| {}).await
+    }
+
+    /// With the job handlers `dropflow serve` runs but no supplier connector, and the default
+    /// Shopify store: orders are routed, and the purchases routed fail to place (declared, so
+    /// a test about routing or money is not failed by them). The app and the store's id.
+    pub async fn spawn_routing_only() -> (TestApp, String) {
+        let app = Self::spawn_production().await;
+        app.expect_failed_jobs("supplier_order.place");
+        let store = app.shopify_store().await;
+        (app, store)
     }
 
     pub async fn spawn_custom(registry: Registry, configure: impl FnOnce(&mut Config)) -> TestApp {
@@ -326,7 +356,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
+        self.call(Method::GET, path, None, |r| r).await
     }
 
     pub async fn api_get(&self, path: &str) -> Response {
@@ -342,54 +372,93 @@ impl TestApp {
         self.put_as(&self.token, path, body).await
     }
 
-    /// `GET` as the holder of `token` (a user's, a vendor's).
-    pub async fn get_as(&self, token: &str, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
+    /// Sends `method path` with `token` as its Bearer (none if `None`) and what `build` adds
+    /// (a body, headers); the answer, whatever it is.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        build: impl FnOnce(RequestBuilder) -> RequestBuilder,
+    ) -> Response {
+        let mut request = self.client.request(method.clone(), self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        build(request)
             .send()
             .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// `GET` as the holder of `token` (a user's, a vendor's).
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.call(Method::GET, path, Some(token), |r| r).await
     }
 
     /// `POST` with a JSON body as the holder of `token`.
     pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.send_as(reqwest::Method::POST, token, path, body).await
+        self.call(Method::POST, path, Some(token), |r| r.json(body))
+            .await
     }
 
     /// `PUT` with a JSON body as the holder of `token`.
     pub async fn put_as(&self, token: &str, path: &str, body: &Value) -> Response {
-        self.send_as(reqwest::Method::PUT, token, path, body).await
+        self.call(Method::PUT, path, Some(token), |r| r.json(body))
+            .await
+    }
+
+    /// `GET` as the holder of `token`, which must answer 200; the JSON body.
+    pub async fn json_as(&self, token: &str, path: &str) -> Value {
+        expect_json(self.get_as(token, path).await, StatusCode::OK).await
+    }
+
+    /// `GET` as the holder of `token`, which must be refused with `status` and error `code`;
+    /// the error's message.
+    pub async fn get_refused_as(
+        &self,
+        token: &str,
+        path: &str,
+        status: StatusCode,
+        code: &str,
+    ) -> String {
+        expect_error(self.get_as(token, path).await, status, code).await
+    }
+
+    /// `DELETE` as the holder of `token`.
+    pub async fn delete_as(&self, token: &str, path: &str) -> Response {
+        self.call(Method::DELETE, path, Some(token), |r| r).await
+    }
+
+    /// `POST` with a JSON body and no token at all.
+    pub async fn post_anonymous(&self, path: &str, body: &Value) -> Response {
+        self.call(Method::POST, path, None, |r| r.json(body)).await
+    }
+
+    /// `POST` of the raw `body` with the harness token and `content_type` (none if `None`).
+    pub async fn post_body(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: String,
+    ) -> Response {
+        let typed = |r: RequestBuilder| match content_type {
+            Some(content_type) => r.header("Content-Type", content_type),
+            None => r,
+        };
+        self.call(Method::POST, path, Some(&self.token), |r| {
+            typed(r).body(body)
+        })
+        .await
     }
 
     /// `POST` of a multipart form as the holder of `token`.
     pub async fn post_multipart_as(&self, token: &str, path: &str, form: Multipart) -> Response {
         let (content_type, body) = form.finish();
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
-    }
-
-    /// A request with a JSON body and `token`.
-    async fn send_as(
-        &self,
-        method: reqwest::Method,
-        token: &str,
-        path: &str,
-        body: &Value,
-    ) -> Response {
-        self.client
-            .request(method.clone(), self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+        self.call(Method::POST, path, Some(token), |r| {
+            r.header("content-type", content_type).body(body)
+        })
+        .await
     }
 
     /// Puts a store's mapping (`{"variant_id", "components"}`), 200 expected; the answer.
@@ -398,6 +467,23 @@ impl TestApp {
             .api_put(&format!("/api/v1/stores/{store}/mappings"), body)
             .await;
         expect_json(response, StatusCode::OK).await
+    }
+
+    /// The store's wallet in `currency` (200 expected).
+    pub async fn wallet(&self, store: &str, currency: &str) -> Value {
+        self.api_json(&format!(
+            "/api/v1/stores/{store}/wallet?currency={currency}"
+        ))
+        .await
+    }
+
+    /// Gives the store Admin API access to the Shopify Admin sandbox `shop` (2xx expected).
+    pub async fn connect_shopify_admin(&self, store: &str, shop: &ShopifyAdminSandbox) {
+        let access = json!({ "url": shop.base_url, "key": shop.access_token() });
+        let response = self
+            .api_put(&format!("/api/v1/stores/{store}/admin"), &access)
+            .await;
+        assert!(response.status().is_success(), "{}", response.status());
     }
 
     /// A list the API answers (200 expected); empty if the body is not an array.
@@ -421,14 +507,23 @@ impl TestApp {
             .await
     }
 
+    /// Waits (up to 20 s) until the order has a flag of `kind`, failing if it never does;
+    /// that flag.
+    pub async fn wait_flag(&self, order_id: &str, kind: &str) -> Value {
+        let of_kind = |flags: Vec<Value>| flags.into_iter().find(|f| f["kind"] == kind);
+        let raised = eventually(Duration::from_secs(20), || async {
+            of_kind(self.flags(order_id).await).is_some()
+        })
+        .await;
+        let flags = self.flags(order_id).await;
+        assert!(raised, "no {kind} flag: {flags:?}");
+        of_kind(flags).expect("the flag")
+    }
+
     /// `POST` with no body at all (hold releases, job retries).
     pub async fn api_post_empty(&self, path: &str) -> Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(&self.token)
-            .send()
+        self.call(Method::POST, path, Some(&self.token), |r| r)
             .await
-            .expect("POST")
     }
 
     /// GET that must answer 200; the JSON body.
@@ -442,7 +537,7 @@ impl TestApp {
         let response = self
             .api_post(
                 "/api/v1/stores",
-                &json!({"platform": platform, "domain": domain, "webhook_secret": secret}),
+                &store_registration(platform, domain, secret),
             )
             .await;
         expect_json(response, StatusCode::CREATED).await
@@ -485,21 +580,27 @@ impl TestApp {
         headers: &[(&str, String)],
         body: Vec<u8>,
     ) -> Response {
-        let mut request = self.client.post(self.url(path)).body(body);
-        for (name, value) in headers {
-            request = request.header(*name, value);
-        }
-        request.send().await.expect("POST")
+        self.call(Method::POST, path, None, |r| {
+            let signed = headers
+                .iter()
+                .fold(r, |r, (name, value)| r.header(*name, value));
+            signed.body(body)
+        })
+        .await
     }
 
     /// Delivers a Shopify webhook signed with `secret`.
     pub async fn send_shopify(&self, hook: &ShopifyWebhook, secret: &str) -> Response {
-        self.post_raw(
-            "/webhooks/shopify",
-            &hook.headers(secret.as_bytes()),
-            hook.body.clone(),
-        )
-        .await
+        let headers = hook.headers(secret.as_bytes());
+        self.post_raw("/webhooks/shopify", &headers, hook.body.clone())
+            .await
+    }
+
+    /// Delivers a Shopify webhook signed with `secret`, which its store does not hold: it
+    /// must be refused as 401 `unauthorized`; the refusal's message.
+    pub async fn refused_shopify(&self, hook: &ShopifyWebhook, secret: &str) -> String {
+        let response = self.send_shopify(hook, secret).await;
+        expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await
     }
 
     /// Delivers `order` as `topic` from the default shop; must be answered 200. The delivery
@@ -511,11 +612,32 @@ impl TestApp {
         (hook, ack)
     }
 
+    /// Delivers `order` as `topic` from the default shop, which must be answered 200 with
+    /// `status` (`created`, `updated`, `stale`, …); the answer.
+    pub async fn deliver_expecting(&self, topic: &str, order: &Value, status: &str) -> Value {
+        let (_, ack) = self.shopify_order(topic, order).await;
+        assert_eq!(ack["status"], status, "{topic}: {ack}");
+        ack
+    }
+
+    /// Sends `order` again as `topic`, updated at 11:`minute` on the order's day (Shopify
+    /// moves `updated_at` with each change); 200 expected.
+    pub async fn send_update(&self, order: &mut Value, topic: &str, minute: u32) {
+        order["updated_at"] = json!(format!("2024-05-01T11:{minute:02}:00-05:00"));
+        self.shopify_order(topic, order).await;
+    }
+
     /// Puts a merchant hold on the order (`{"reason", "detail"}`); the answer.
     pub async fn place_hold(&self, order_id: &str, reason: &str, detail: &str) -> Response {
         let body = json!({ "reason": reason, "detail": detail });
         self.api_post(&format!("/api/v1/orders/{order_id}/holds"), &body)
             .await
+    }
+
+    /// Puts a merchant hold on the order, which must be answered 200; the order's detail.
+    pub async fn held(&self, order_id: &str, reason: &str, detail: &str) -> Value {
+        let response = self.place_hold(order_id, reason, detail).await;
+        expect_json(response, StatusCode::OK).await
     }
 
     /// Releases the order's hold for `reason`; the answer.
@@ -524,16 +646,26 @@ impl TestApp {
             .await
     }
 
-    /// Delivers `order` as a new order from the default shop (200 expected); our order's id.
+    /// Releases the order's hold for `reason`, which must be answered 200; the order's detail.
+    pub async fn released(&self, order_id: &str, reason: &str) -> Value {
+        let response = self.release_hold(order_id, reason).await;
+        expect_json(response, StatusCode::OK).await
+    }
+
+    /// Delivers `order` as a new order from the default shop, which must be answered 200
+    /// `created`; our order's id.
     pub async fn create_order(&self, order: &Value) -> String {
-        let (_, ack) = self.shopify_order("orders/create", order).await;
-        order_id(&ack)
+        order_id(
+            &self
+                .deliver_expecting("orders/create", order, "created")
+                .await,
+        )
     }
 
     /// Delivers `order` as a new order from the Shopify store at `shop` (signed with
     /// [`SHOPIFY_SECRET`], 200 expected); our order's id.
     pub async fn create_order_from(&self, shop: &str, order: &Value) -> String {
-        let hook = ShopifyWebhook::new("orders/create", shop, dropflow_sandbox::body_bytes(order));
+        let hook = shopify_hook_from(shop, "orders/create", order);
         let response = self.send_shopify(&hook, SHOPIFY_SECRET).await;
         order_id(&expect_json(response, StatusCode::OK).await)
     }
@@ -560,12 +692,9 @@ impl TestApp {
 
     /// Delivers a WooCommerce webhook signed with `secret`.
     pub async fn send_woo(&self, hook: &WooWebhook, secret: &str) -> Response {
-        self.post_raw(
-            "/webhooks/woocommerce",
-            &hook.headers(secret.as_bytes()),
-            hook.body.clone(),
-        )
-        .await
+        let headers = hook.headers(secret.as_bytes());
+        self.post_raw("/webhooks/woocommerce", &headers, hook.body.clone())
+            .await
     }
 
     /// `GET /api/v1/orders/{id}` (id or name), 200 expected.
@@ -580,6 +709,14 @@ impl TestApp {
         serde_json::from_value(value).expect("counts map")
     }
 
+    /// Checks how many orders each named tab counts.
+    pub async fn assert_counts(&self, expected: &[(&str, i64)]) {
+        let counts = self.counts().await;
+        for (tab, n) in expected {
+            assert_eq!(counts[*tab], *n, "orders in {tab}: {counts:?}");
+        }
+    }
+
     /// `SELECT COUNT(*) …` (or any one-integer query) on the app's database.
     pub async fn scalar(&self, sql: &str) -> i64 {
         scalar(&self.db, sql).await
@@ -592,21 +729,29 @@ impl TestApp {
 
     /// Checks that no order and no webhook receipt was stored.
     pub async fn assert_nothing_stored(&self) {
-        assert_eq!(self.rows("orders").await, 0, "orders stored");
-        assert_eq!(self.rows("webhook_receipts").await, 0, "receipts stored");
+        self.assert_stored(0, 0).await;
+    }
+
+    /// Checks how many orders and webhook receipts are stored.
+    pub async fn assert_stored(&self, orders: i64, receipts: i64) {
+        assert_eq!(self.rows("orders").await, orders, "orders stored");
+        assert_eq!(
+            self.rows("webhook_receipts").await,
+            receipts,
+            "receipts stored"
+        );
     }
 
     /// Posts `body` to `path` once for each header named in `required`, every time with all
-    /// of `headers` but that one, and expects a 400 `bad_request` each time. The header left
-    /// out and the error's message, for each.
-    pub async fn post_each_without(
+    /// of `headers` but that one, and expects a 400 `bad_request` whose message names the
+    /// header left out (in lower case, as HTTP header names go) each time.
+    pub async fn assert_each_header_required(
         &self,
         path: &str,
         headers: &[(&str, String)],
         body: &[u8],
-        required: &[&'static str],
-    ) -> Vec<(&'static str, String)> {
-        let mut messages = Vec::new();
+        required: &[&str],
+    ) {
         for &missing in required {
             let rest: Vec<(&str, String)> = headers
                 .iter()
@@ -615,9 +760,9 @@ impl TestApp {
                 .collect();
             let response = self.post_raw(path, &rest, body.to_vec()).await;
             let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
-            messages.push((missing, message));
+            let named = missing.to_ascii_lowercase();
+            assert!(message.contains(&named), "{missing}: {message}");
         }
-        messages
     }
 
     /// Jobs of `kind` for `order_id`.
@@ -674,6 +819,16 @@ pub fn shopify_hook(topic: &str, order: &Value) -> ShopifyWebhook {
     ShopifyWebhook::new(topic, SHOP, dropflow_sandbox::body_bytes(order))
 }
 
+/// A fresh Shopify delivery of `order` as `topic` from the shop at `shop`.
+pub fn shopify_hook_from(shop: &str, topic: &str, order: &Value) -> ShopifyWebhook {
+    ShopifyWebhook::new(topic, shop, dropflow_sandbox::body_bytes(order))
+}
+
+/// The body registering a store (`POST /api/v1/stores`).
+pub fn store_registration(platform: &str, domain: &str, secret: &str) -> Value {
+    json!({"platform": platform, "domain": domain, "webhook_secret": secret})
+}
+
 /// A sandbox Shopify order with fixed timestamps (`updated_at` as given, shop time).
 pub fn shopify_order(id: u64, name: &str, financial_status: &str, updated_at: &str) -> Value {
     let mut order = shopify::order_payload(id, name, financial_status);
@@ -690,6 +845,21 @@ pub fn pending_order(id: u64, name: &str) -> Value {
 /// A paid sandbox Shopify order, updated at a fixed time.
 pub fn paid_order(id: u64, name: &str) -> Value {
     shopify_order(id, name, "paid", "2024-05-01T10:00:00-05:00")
+}
+
+/// [`paid_order`] `id` named after it (`#id`).
+pub fn numbered_paid_order(id: u64) -> Value {
+    paid_order(id, &format!("#{id}"))
+}
+
+/// A copy of order line `first` as another variant (ids 1,000 on) with its own SKU and title.
+pub fn second_line(first: &Value, sku: &str, title: &str) -> Value {
+    let mut line = first.clone();
+    line["id"] = json!(first["id"].as_u64().expect("line id") + 1_000);
+    line["variant_id"] = json!(first["variant_id"].as_u64().expect("variant id") + 1_000);
+    line["sku"] = json!(sku);
+    line["title"] = json!(title);
+    line
 }
 
 /// A fresh WooCommerce delivery of `order` as `topic` from `source`.
@@ -768,6 +938,25 @@ pub fn fixture(relative: &str) -> String {
 /// A fixture parsed as JSON.
 pub fn fixture_json(relative: &str) -> Value {
     serde_json::from_str(&fixture(relative)).expect("fixture is JSON")
+}
+
+/// The `field` of each order on a page of the order list.
+pub fn listed(page: &Value, field: &str) -> Vec<String> {
+    page["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .map(|o| o[field].as_str().expect(field).to_string())
+        .collect()
+}
+
+/// The last entry of an order's timeline.
+pub fn last_event(detail: &Value) -> Value {
+    detail["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .cloned()
+        .unwrap_or_else(|| panic!("no timeline entry in {detail}"))
 }
 
 /// The kinds of an order's timeline entries, in order.

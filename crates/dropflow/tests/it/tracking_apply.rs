@@ -124,8 +124,7 @@ async fn stored(db: &Database, id: &ShipmentId) -> Stored {
 
 #[tokio::test]
 async fn applies_changes_and_reports_only_changed_rows() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     let seeded = seed(&db, 3, "info_received").await;
     let [(a, na), (b, nb), (c, nc)] = [0, 1, 2].map(|i| seeded.shipments[i].clone());
     let next = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
@@ -238,8 +237,7 @@ async fn applies_changes_and_reports_only_changed_rows() {
 
 #[tokio::test]
 async fn many_updates_span_several_statements() {
-    let testdb = TestDb::create().await;
-    let db = testdb.connect().await;
+    let (_testdb, db) = TestDb::migrated().await;
     // 1,500 rows: chunks of 1024 + 256 + 128 + 64 + 16 + 8 + 4 for reads and writes.
     let seeded = seed(&db, 1_500, "in_transit").await;
     let updates: Vec<TrackingUpdate> = seeded

@@ -26,7 +26,7 @@ pub(crate) const VENDOR_B_ONLY: [&str; 5] = [
 /// A paid Shopify order with two lines: A ("Hoodie", Red / L with an engraving, 2 units)
 /// and B ("Secret Gadget", Blue / S).
 pub(crate) fn shared_order(id: u64) -> Value {
-    let mut order = paid_order(id, &format!("#{id}"));
+    let mut order = numbered_paid_order(id);
     let mut a = order["line_items"][0].clone();
     a["title"] = json!("Hoodie");
     a["variant_title"] = json!("Red / L");
@@ -36,11 +36,7 @@ pub(crate) fn shared_order(id: u64) -> Value {
     ]);
     a["quantity"] = json!(2);
     a["current_quantity"] = json!(2);
-    let mut b = a.clone();
-    b["id"] = json!(a["id"].as_u64().unwrap() + 1_000);
-    b["variant_id"] = json!(a["variant_id"].as_u64().unwrap() + 1_000);
-    b["sku"] = json!("SKU-B");
-    b["title"] = json!("Secret Gadget");
+    let mut b = second_line(&a, "SKU-B", "Secret Gadget");
     b["variant_title"] = json!("Blue / S");
     b["properties"] = json!([]);
     b["quantity"] = json!(1);

@@ -5,7 +5,7 @@ use crate::support::*;
 use dropflow::storage::ledger::{self, PostError};
 use dropflow::storage::Database;
 use dropflow_core::ids::StoreId;
-use dropflow_core::ledger::{LedgerError, Operation};
+use dropflow_core::ledger::{Balances, LedgerError, Operation};
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use reqwest::StatusCode;
@@ -26,6 +26,52 @@ async fn store(app: &TestApp) -> (String, StoreId) {
     let id = app.shopify_store().await;
     let parsed = id.parse().unwrap();
     (id, parsed)
+}
+
+/// A dropflow whose default store holds `amount` USD: the app, the store's id as text and
+/// parsed.
+async fn funded(amount: &str) -> (TestApp, String, StoreId) {
+    let app = TestApp::spawn().await;
+    let (store, store_id) = store(&app).await;
+    top_up(&app, &store, amount, "USD").await;
+    (app, store, store_id)
+}
+
+/// Posts `operation` to the store's ledger in `tx`.
+async fn post(
+    tx: &mut dropflow::storage::Tx<'_>,
+    app: &TestApp,
+    store_id: StoreId,
+    operation: &Operation,
+) -> Result<ledger::Posted, PostError> {
+    ledger::post(tx, app.db.engine, store_id, operation).await
+}
+
+/// The refusal `result` must be.
+fn refusal(result: Result<ledger::Posted, PostError>) -> LedgerError {
+    match result {
+        Err(PostError::Refused(refused)) => refused,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Checks that `result` is a refusal of the kind `is_kind` accepts.
+fn assert_refused(result: Result<ledger::Posted, PostError>, is_kind: fn(&LedgerError) -> bool) {
+    let refused = refusal(result);
+    assert!(is_kind(&refused), "{refused:?}");
+}
+
+/// The store's USD balances.
+async fn usd_balances(app: &TestApp, store_id: StoreId) -> Balances {
+    ledger::balances(&app.db, store_id, usd(0).currency)
+        .await
+        .unwrap()
+}
+
+/// Checks that the ledger balances, then stops the app.
+async fn stop_balanced(app: TestApp) {
+    assert!(balanced(&app.db).await);
+    app.stop().await;
 }
 
 async fn top_up(app: &TestApp, store: &str, amount: &str, currency: &str) -> Value {
@@ -56,18 +102,13 @@ async fn a_top_up_shows_in_balances_and_entries() {
     assert_eq!(view["available"], "125.50");
     top_up(&app, &store, "300", "JPY").await;
 
-    let wallet = app
-        .api_json(&format!("/api/v1/stores/{store}/wallet?currency=USD"))
-        .await;
-    assert_eq!(wallet["available"], "125.50");
-    let yen = app
-        .api_json(&format!("/api/v1/stores/{store}/wallet?currency=JPY"))
-        .await;
-    assert_eq!(yen["available"], "300");
-    let euro = app
-        .api_json(&format!("/api/v1/stores/{store}/wallet?currency=EUR"))
-        .await;
-    assert_eq!(euro["available"], "0.00", "an unused wallet is empty");
+    for (currency, available) in [("USD", "125.50"), ("JPY", "300"), ("EUR", "0.00")] {
+        let wallet = app.wallet(&store, currency).await;
+        assert_eq!(
+            wallet["available"], available,
+            "{currency} (an unused wallet is empty)"
+        );
+    }
 
     let entries = app
         .api_json(&format!("/api/v1/stores/{store}/wallet/entries"))
@@ -90,8 +131,7 @@ async fn a_top_up_shows_in_balances_and_entries() {
         .await;
     assert_eq!(page.as_array().map(Vec::len), Some(1));
     assert_eq!(page[0]["id"], entries[2]["id"]);
-    assert!(balanced(&app.db).await);
-    app.stop().await;
+    stop_balanced(app).await;
 }
 
 #[tokio::test]
@@ -123,22 +163,15 @@ async fn bad_top_ups_are_refused_naming_the_field_with_nothing_written() {
             )
             .await;
         expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-        let response = app
-            .api_get(&format!("/api/v1/stores/{bad_store}/wallet?currency=USD"))
-            .await;
-        expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
-        let response = app
-            .api_get(&format!("/api/v1/stores/{bad_store}/wallet/entries"))
-            .await;
-        expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
+        for read in ["wallet?currency=USD", "wallet/entries"] {
+            let path = format!("/api/v1/stores/{bad_store}/{read}");
+            app.get_refused_as(&app.token, &path, StatusCode::NOT_FOUND, "not_found")
+                .await;
+        }
     }
     let anonymous = app
-        .client()
-        .post(app.url(&path))
-        .json(&json!({"amount": "1.00", "currency": "USD"}))
-        .send()
-        .await
-        .unwrap();
+        .post_anonymous(&path, &json!({"amount": "1.00", "currency": "USD"}))
+        .await;
     expect_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let response = app.api_get(&format!("/api/v1/stores/{store}/wallet")).await;
     expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
@@ -153,13 +186,8 @@ async fn bad_top_ups_are_refused_naming_the_field_with_nothing_written() {
     }
     // Storage refuses an unknown store on its own too.
     let mut tx = app.db.begin().await.unwrap();
-    let result = ledger::post(
-        &mut tx,
-        app.db.engine,
-        StoreId::new(),
-        &Operation::TopUp { amount: usd(100) },
-    )
-    .await;
+    let top_up = Operation::TopUp { amount: usd(100) };
+    let result = post(&mut tx, &app, StoreId::new(), &top_up).await;
     assert!(
         matches!(
             result,
@@ -175,37 +203,27 @@ async fn bad_top_ups_are_refused_naming_the_field_with_nothing_written() {
 
 #[tokio::test]
 async fn reserve_capture_release_in_a_rolled_back_transaction_leave_nothing() {
-    let app = TestApp::spawn().await;
-    let (store, store_id) = store(&app).await;
-    top_up(&app, &store, "100.00", "USD").await;
-    let engine = app.db.engine;
-
+    let (app, _, store_id) = funded("100.00").await;
     let mut tx = app.db.begin().await.unwrap();
-    let posted = ledger::post(&mut tx, engine, store_id, &reserve(3_000, "so-1"))
+    let posted = post(&mut tx, &app, store_id, &reserve(3_000, "so-1"))
         .await
         .unwrap();
     assert_eq!(
         (posted.balances.available, posted.balances.reserved),
         (7_000, 3_000)
     );
-    ledger::post(&mut tx, engine, store_id, &reserve(2_000, "so-2"))
+    post(&mut tx, &app, store_id, &reserve(2_000, "so-2"))
         .await
         .unwrap();
-    let duplicate = ledger::post(&mut tx, engine, store_id, &reserve(100, "so-1")).await;
-    assert!(
-        matches!(
-            duplicate,
-            Err(PostError::Refused(LedgerError::Duplicate { .. }))
-        ),
-        "{duplicate:?}"
+    assert_refused(
+        post(&mut tx, &app, store_id, &reserve(100, "so-1")).await,
+        |e| matches!(e, LedgerError::Duplicate { .. }),
     );
     let capture = Operation::Capture {
         amount: usd(2_500),
         reference: "so-1".into(),
     };
-    let posted = ledger::post(&mut tx, engine, store_id, &capture)
-        .await
-        .unwrap();
+    let posted = post(&mut tx, &app, store_id, &capture).await.unwrap();
     assert_eq!(
         (
             posted.balances.available,
@@ -215,56 +233,38 @@ async fn reserve_capture_release_in_a_rolled_back_transaction_leave_nothing() {
         (5_500, 2_000, 2_500),
         "the 5.00 not captured went back"
     );
-    let again = ledger::post(&mut tx, engine, store_id, &capture).await;
-    assert!(
-        matches!(
-            again,
-            Err(PostError::Refused(LedgerError::AlreadySettled(_)))
-        ),
-        "{again:?}"
-    );
+    assert_refused(post(&mut tx, &app, store_id, &capture).await, |e| {
+        matches!(e, LedgerError::AlreadySettled(_))
+    });
     let release = Operation::Release {
         currency: usd(0).currency,
         reference: "so-2".into(),
     };
-    let posted = ledger::post(&mut tx, engine, store_id, &release)
-        .await
-        .unwrap();
+    let posted = post(&mut tx, &app, store_id, &release).await.unwrap();
     assert_eq!(
         (posted.balances.available, posted.balances.reserved),
         (7_500, 0)
     );
-    let released_twice = ledger::post(&mut tx, engine, store_id, &release).await;
-    assert!(
-        matches!(
-            released_twice,
-            Err(PostError::Refused(LedgerError::AlreadySettled(_)))
-        ),
-        "{released_twice:?}"
-    );
+    assert_refused(post(&mut tx, &app, store_id, &release).await, |e| {
+        matches!(e, LedgerError::AlreadySettled(_))
+    });
     tx.rollback().await.unwrap();
 
-    let after = ledger::balances(&app.db, store_id, usd(0).currency)
-        .await
-        .unwrap();
+    let after = usd_balances(&app, store_id).await;
     assert_eq!(
         (after.available, after.reserved, after.spent, after.external),
         (10_000, 0, 0, -10_000)
     );
     assert_eq!(app.rows("ledger_transactions").await, 1);
     assert_eq!(app.rows("ledger_postings").await, 2);
-    assert!(balanced(&app.db).await);
-    app.stop().await;
+    stop_balanced(app).await;
 }
 
 #[tokio::test]
 async fn a_committed_reserve_capture_and_refund_show_in_the_entries() {
-    let app = TestApp::spawn().await;
-    let (store, store_id) = store(&app).await;
-    top_up(&app, &store, "50.00", "USD").await;
-    let engine = app.db.engine;
+    let (app, store, store_id) = funded("50.00").await;
     let mut tx = app.db.begin().await.unwrap();
-    ledger::post(&mut tx, engine, store_id, &reserve(2_000, "so-9"))
+    post(&mut tx, &app, store_id, &reserve(2_000, "so-9"))
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -279,25 +279,18 @@ async fn a_committed_reserve_capture_and_refund_show_in_the_entries() {
             reference: "so-9".into(),
         },
     ] {
-        ledger::post(&mut tx, engine, store_id, &op).await.unwrap();
+        post(&mut tx, &app, store_id, &op).await.unwrap();
     }
     let too_much = Operation::Refund {
         amount: usd(1),
         reference: "so-8".into(),
     };
-    let refused = ledger::post(&mut tx, engine, store_id, &too_much).await;
-    assert!(
-        matches!(
-            refused,
-            Err(PostError::Refused(LedgerError::RefundExceedsCapture { .. }))
-        ),
-        "{refused:?}"
-    );
+    assert_refused(post(&mut tx, &app, store_id, &too_much).await, |e| {
+        matches!(e, LedgerError::RefundExceedsCapture { .. })
+    });
     tx.commit().await.unwrap();
 
-    let wallet = app
-        .api_json(&format!("/api/v1/stores/{store}/wallet?currency=USD"))
-        .await;
+    let wallet = app.wallet(&store, "USD").await;
     assert_eq!(
         (&wallet["available"], &wallet["reserved"], &wallet["spent"]),
         (&json!("35.00"), &json!("0.00"), &json!("15.00"))
@@ -313,19 +306,15 @@ async fn a_committed_reserve_capture_and_refund_show_in_the_entries() {
         .collect();
     assert_eq!(kinds, ["refund", "capture", "reserve", "top_up"]);
     assert_eq!(entries[1]["reference"], "so-9");
-    assert!(balanced(&app.db).await);
-    app.stop().await;
+    stop_balanced(app).await;
 }
 
 #[tokio::test]
 async fn insufficient_funds_are_refused_and_nothing_is_written() {
-    let app = TestApp::spawn().await;
-    let (store, store_id) = store(&app).await;
-    top_up(&app, &store, "10.00", "USD").await;
+    let (app, _, store_id) = funded("10.00").await;
     let mut tx = app.db.begin().await.unwrap();
-    let result = ledger::post(&mut tx, app.db.engine, store_id, &reserve(1_001, "so-1")).await;
-    match result {
-        Err(PostError::Refused(LedgerError::InsufficientFunds { needed, available })) => {
+    match refusal(post(&mut tx, &app, store_id, &reserve(1_001, "so-1")).await) {
+        LedgerError::InsufficientFunds { needed, available } => {
             assert_eq!((needed.minor, available.minor), (1_001, 1_000));
         }
         other => panic!("expected insufficient funds, got {other:?}"),
@@ -335,30 +324,20 @@ async fn insufficient_funds_are_refused_and_nothing_is_written() {
         amount: Money::new(1, Currency::from_code("JPY").unwrap()),
         reference: "so-2".into(),
     };
-    let result = ledger::post(&mut tx, app.db.engine, store_id, &yen).await;
-    assert!(
-        matches!(
-            result,
-            Err(PostError::Refused(LedgerError::InsufficientFunds { .. }))
-        ),
-        "{result:?}"
-    );
+    assert_refused(post(&mut tx, &app, store_id, &yen).await, |e| {
+        matches!(e, LedgerError::InsufficientFunds { .. })
+    });
     tx.commit().await.unwrap();
     assert_eq!(app.rows("ledger_transactions").await, 1);
     assert_eq!(app.rows("wallets").await, 1, "no empty JPY wallet opened");
-    let after = ledger::balances(&app.db, store_id, usd(0).currency)
-        .await
-        .unwrap();
+    let after = usd_balances(&app, store_id).await;
     assert_eq!((after.available, after.reserved), (1_000, 0));
-    assert!(balanced(&app.db).await);
-    app.stop().await;
+    stop_balanced(app).await;
 }
 
 #[tokio::test]
 async fn twenty_concurrent_reserves_against_ten_reserves_of_money_ten_succeed() {
-    let app = TestApp::spawn().await;
-    let (store, store_id) = store(&app).await;
-    top_up(&app, &store, "100.00", "USD").await;
+    let (app, _, store_id) = funded("100.00").await;
     let mut tasks = Vec::new();
     for i in 0..20 {
         let db = app.db.clone();
@@ -390,17 +369,14 @@ async fn twenty_concurrent_reserves_against_ten_reserves_of_money_ten_succeed() 
         succeeded += usize::from(task.await.unwrap());
     }
     assert_eq!(succeeded, 10);
-    let after = ledger::balances(&app.db, store_id, usd(0).currency)
-        .await
-        .unwrap();
+    let after = usd_balances(&app, store_id).await;
     assert_eq!((after.available, after.reserved), (0, 10_000));
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM ledger_transactions WHERE kind = 'reserve'")
             .await,
         10
     );
-    assert!(balanced(&app.db).await);
-    app.stop().await;
+    stop_balanced(app).await;
 }
 
 #[tokio::test]

@@ -5,11 +5,14 @@
 //! dispatching before the fee is paid (refused, nothing changed).
 
 use crate::support::*;
+use dropflow::storage::accounts::Role;
 use dropflow::suppliers::marketplace::Marketplace;
 use dropflow::suppliers::Supplier;
 use dropflow_core::supplier::SupplierKind;
 use dropflow_sandbox::marketplace::{self as mk, MarketplaceSandbox, MarketplaceSandboxConfig};
-use dropflow_sandbox::shopify_admin::{self, ShopifyAdminConfig, ShopifyAdminSandbox};
+use dropflow_sandbox::shopify_admin::{
+    self, FulfillmentRecord, ShopifyAdminConfig, ShopifyAdminSandbox,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -47,13 +50,7 @@ pub(crate) async fn world() -> World {
     )
     .await;
     let store = app.shopify_store().await;
-    let admin = app
-        .api_put(
-            &format!("/api/v1/stores/{store}/admin"),
-            &json!({ "url": shopify.base_url, "key": shopify.access_token() }),
-        )
-        .await;
-    assert!(admin.status().is_success(), "{}", admin.status());
+    app.connect_shopify_admin(&store, &shopify).await;
     for (currency, amount) in [("CNY", "20000.00"), ("USD", "500.00")] {
         let response = app
             .api_post(
@@ -69,6 +66,35 @@ pub(crate) async fn world() -> World {
         app,
         store,
     }
+}
+
+impl World {
+    /// Waits until the store's order `store_order` is fully fulfilled (failing if it never
+    /// is); its fulfilments.
+    pub(crate) async fn fulfilled(&self, store_order: u64) -> Vec<FulfillmentRecord> {
+        let fulfilled = eventually(Duration::from_secs(20), || async {
+            self.shopify.is_fully_fulfilled(store_order)
+        })
+        .await;
+        assert!(fulfilled, "store order {store_order} is not fulfilled");
+        self.shopify.fulfillments(store_order)
+    }
+
+    /// The store's wallet in `currency`.
+    pub(crate) async fn wallet(&self, currency: &str) -> Value {
+        self.app.wallet(&self.store, currency).await
+    }
+}
+
+/// The store's own id of a store order.
+pub(crate) fn store_order_id(order: &Value) -> u64 {
+    order["id"].as_u64().expect("store id")
+}
+
+/// For [`order_with`]: the order goes to the same shipping address as `first`.
+pub(crate) fn same_address_as(first: &Value) -> impl FnOnce(&mut Value) {
+    let address = first["shipping_address"].clone();
+    move |order| order["shipping_address"] = address
 }
 
 /// A paid order with `lines` lines, each mapped to its own marketplace seller (so each
@@ -103,16 +129,7 @@ pub(crate) async fn order_with(
             "currency": "CNY" });
         let body = json!({ "variant_id": (id * 100 + i as u64).to_string(),
             "components": [{ "offers": [offer] }] });
-        let response = w
-            .app
-            .client()
-            .put(w.app.url(&format!("/api/v1/stores/{}/mappings", w.store)))
-            .bearer_auth(&w.app.token)
-            .json(&body)
-            .send()
-            .await
-            .expect("put mapping");
-        expect_json(response, StatusCode::OK).await;
+        w.app.put_mapping(&w.store, &body).await;
     }
     order["line_items"] = json!(items);
     edit(&mut order);
@@ -179,6 +196,14 @@ pub(crate) async fn shipped_by_sellers(w: &World, id: u64, lines: usize) -> (Str
     (ours, store_order)
 }
 
+/// [`shipped_by_sellers`], once every seller's parcel number is known: our order's id, the
+/// store's order and the parcels' numbers.
+pub(crate) async fn parcels_sent(w: &World, id: u64, lines: usize) -> (String, Value, Vec<String>) {
+    let (ours, store_order) = shipped_by_sellers(w, id, lines).await;
+    let numbers = inbound(&w.app, &ours, lines).await;
+    (ours, store_order, numbers)
+}
+
 pub(crate) async fn sellers_ship(w: &World, id: &str) {
     w.market.advance(DAY + Duration::from_secs(3600));
     let response = w
@@ -189,11 +214,34 @@ pub(crate) async fn sellers_ship(w: &World, id: &str) {
 }
 
 pub(crate) async fn scan(app: &TestApp, number: &str) -> (StatusCode, Value) {
-    let response = app
-        .api_post("/api/v1/warehouse/receive", &json!({ "scan": number }))
-        .await;
+    let response = scan_as(app, &app.token, number).await;
     let status = response.status();
     (status, response.json().await.expect("json"))
+}
+
+/// The warehouse receives (scans) `number`, as the holder of `token`; the answer.
+pub(crate) async fn scan_as(app: &TestApp, token: &str, number: &str) -> reqwest::Response {
+    let scan = json!({ "scan": number });
+    app.post_as(token, "/api/v1/warehouse/receive", &scan).await
+}
+
+/// Scans in the one-item order's parcel once its seller has shipped it; the arrived item's id.
+pub(crate) async fn received_item(app: &TestApp, id: &str) -> String {
+    let v = wait_stage(app, id, "shipped_to_warehouse").await;
+    scan(app, &inbound_numbers(&v)[0]).await;
+    let v = wait_stage(app, id, "arrived").await;
+    v["items"][0]["id"].as_str().expect("item").to_string()
+}
+
+/// Brings an order of one item to the warehouse and through inspection.
+pub(crate) async fn ready_to_pack(w: &World, id: &str) {
+    all_paid(&w.app, id, 1).await;
+    sellers_ship(w, id).await;
+    let numbers = inbound(&w.app, id, 1).await;
+    scan(&w.app, &numbers[0]).await;
+    wait_stage(&w.app, id, "arrived").await;
+    pass_arrived(&w.app, id).await;
+    wait_stage(&w.app, id, "inspected").await;
 }
 
 pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
@@ -225,43 +273,123 @@ pub(crate) async fn inspect(
     app.post_multipart_as(&app.token, &path, form).await
 }
 
+/// The merchant's decision on the order's failed items; the answer.
+pub(crate) async fn decide(app: &TestApp, id: &str, decision: &str) -> reqwest::Response {
+    app.api_post(
+        &format!("/api/v1/orders/{id}/warehouse/decision"),
+        &json!({ "decision": decision }),
+    )
+    .await
+}
+
+/// Passes the item's inspection (200 expected).
+pub(crate) async fn pass_item(app: &TestApp, item: &str) {
+    let passed = inspect(app, item, "pass", &checklist(true), None, None).await;
+    expect_json(passed, StatusCode::OK).await;
+}
+
+/// Fails the item's inspection as damaged, with a photo (200 expected).
+pub(crate) async fn fail_item(app: &TestApp, item: &str) {
+    expect_json(inspect_damaged(app, item, Some(PNG)).await, StatusCode::OK).await;
+}
+
+/// Sends the item's inspection as failed for damage, with `photo` if given; the answer.
+pub(crate) async fn inspect_damaged(
+    app: &TestApp,
+    item: &str,
+    photo: Option<&[u8]>,
+) -> reqwest::Response {
+    let damaged = Some("[\"damaged\"]");
+    inspect(app, item, "fail", &checklist(false), damaged, photo).await
+}
+
 /// Passes every item of the order waiting for inspection (through the API, as the operator).
 pub(crate) async fn pass_arrived(app: &TestApp, id: &str) {
     let v = view(app, id).await;
     for item in v["items"].as_array().expect("items") {
         if item["state"]["state"] == json!("arrived") {
-            let item = item["id"].as_str().expect("item id");
-            let passed = inspect(app, item, "pass", &checklist(true), None, None).await;
-            expect_json(passed, StatusCode::OK).await;
+            pass_item(app, item["id"].as_str().expect("item id")).await;
         }
     }
 }
 
 pub(crate) async fn pack(app: &TestApp, id: &str) -> reqwest::Response {
-    app.api_post(
-        &format!("/api/v1/warehouse/orders/{id}/pack"),
-        &json!({ "weight_g": 480, "length_cm": 25, "width_cm": 18, "height_cm": 8 }),
-    )
-    .await
+    let measures = json!({ "weight_g": 480, "length_cm": 25, "width_cm": 18, "height_cm": 8 });
+    pack_measured(app, id, &measures).await
+}
+
+/// Packs the order's items with these measures (and `with_orders`, if given).
+pub(crate) async fn pack_measured(app: &TestApp, id: &str, measures: &Value) -> reqwest::Response {
+    app.api_post(&format!("/api/v1/warehouse/orders/{id}/pack"), measures)
+        .await
+}
+
+/// A parcel whose dearest carrier costs more than the $500 in the world's wallet.
+pub(crate) fn heavy_parcel() -> Value {
+    json!({ "weight_g": 30000, "length_cm": 60, "width_cm": 50, "height_cm": 50 })
+}
+
+/// A 900 g parcel that also carries the orders `others`.
+pub(crate) fn parcel_with(others: &[&str]) -> Value {
+    json!({ "weight_g": 900, "length_cm": 30, "width_cm": 20, "height_cm": 12,
+        "with_orders": others })
 }
 
 pub(crate) async fn dispatch(app: &TestApp, package: &str) -> reqwest::Response {
+    dispatch_with(app, package, INTERNATIONAL).await
+}
+
+/// Dispatches the package with YunExpress number `number`; the answer.
+pub(crate) async fn dispatch_with(app: &TestApp, package: &str, number: &str) -> reqwest::Response {
     app.api_post(
         &format!("/api/v1/warehouse/packages/{package}/dispatch"),
-        &json!({ "tracking_number": INTERNATIONAL, "carrier": "YunExpress" }),
+        &json!({ "tracking_number": number, "carrier": "YunExpress" }),
     )
     .await
 }
 
 /// The cheapest carrier offered for a packed package.
 pub(crate) fn cheapest(package: &Value) -> Value {
-    package["quotes"]
-        .as_array()
-        .expect("quotes")
-        .iter()
+    quotes(package)
         .min_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(i64::MAX))
         .cloned()
         .expect("a quote")
+}
+
+/// The dearest carrier offered for a packed package.
+pub(crate) fn dearest(package: &Value) -> Value {
+    quotes(package)
+        .max_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(0))
+        .cloned()
+        .expect("a quote")
+}
+
+/// The carriers offered for a packed package.
+fn quotes(package: &Value) -> impl Iterator<Item = &Value> {
+    package["quotes"].as_array().expect("quotes").iter()
+}
+
+/// Puts the store's warehouse settings (auto-pick, auto-pay); the answer.
+pub(crate) async fn put_warehouse_settings(w: &World, settings: &Value) -> reqwest::Response {
+    let path = format!("/api/v1/stores/{}/warehouse-settings", w.store);
+    w.app.api_put(&path, settings).await
+}
+
+/// Sets the store's parcel branding: a thank-you card, and `logo` (a PNG) if given.
+pub(crate) async fn brand_with_card(w: &World, logo: Option<&[u8]>) {
+    use dropflow::storage::branding::{self, BrandingUpdate, ImageType};
+    let update = BrandingUpdate {
+        logo: logo.map(|png| (ImageType::Png, png.to_vec())),
+        remove_logo: false,
+        card_text: "Thank you!".into(),
+        include_logo: logo.is_some(),
+        include_card: true,
+    };
+    let mut tx = w.app.db.begin().await.unwrap();
+    branding::put_in(&mut tx, w.store.parse().unwrap(), &update)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 }
 
 /// The merchant chooses `quote` for the order's open package (200 expected); the package.
@@ -302,8 +430,8 @@ pub(crate) fn inbound_numbers(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// The fee paid, dispatched, and the store order fulfilled with the international number.
-pub(crate) async fn pay_dispatch_and_fulfil(w: &World, id: &str, store_order: u64) {
+/// The fee paid, dispatched, and the store's order fulfilled with the international number.
+pub(crate) async fn pay_dispatch_and_fulfil(w: &World, id: &str, store_order: &Value) {
     let app = &w.app;
     let v = view(app, id).await;
     let package = v["packages"][0]["id"]
@@ -327,39 +455,20 @@ pub(crate) async fn pay_dispatch_and_fulfil(w: &World, id: &str, store_order: u6
     assert_eq!(app.order_detail(id).await, before);
     assert_eq!(app.rows("shipments").await, 0);
 
-    let cheapest = quotes
-        .iter()
-        .min_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(i64::MAX))
-        .expect("a quote");
-    let chosen = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/shipping"),
-            &json!({ "carrier": cheapest["carrier"], "service": cheapest["code"] }),
-        )
-        .await;
-    let chosen = expect_json(chosen, StatusCode::OK).await;
+    let cheapest = cheapest(&v["packages"][0]);
+    let chosen = choose(app, id, &cheapest).await;
     assert_eq!(chosen["carrier_code"], cheapest["code"]);
     assert_eq!(view(app, id).await["stage"], json!("awaiting_shipping_fee"));
-    let paid = app
-        .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
-        .await;
-    let paid = expect_json(paid, StatusCode::OK).await;
+    let paid = pay_fee(app, id).await;
     assert!(paid["dispatch_due_at"].is_string(), "{paid}");
-    let wallet = app
-        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
-        .await;
+    let wallet = w.wallet("USD").await;
     assert_ne!(wallet["spent"], json!("0.00"), "{wallet}");
 
     let sent = expect_json(dispatch(app, &package).await, StatusCode::OK).await;
     assert_eq!(sent["tracking_number"], json!(INTERNATIONAL));
     let detail = app.order_detail(id).await;
     assert_eq!(detail["tab"], json!("fulfilled"), "{detail}");
-    let fulfilled = eventually(Duration::from_secs(20), || async {
-        w.shopify.is_fully_fulfilled(store_order)
-    })
-    .await;
-    assert!(fulfilled, "the store order is not fulfilled");
-    let records = w.shopify.fulfillments(store_order);
+    let records = w.fulfilled(store_order_id(store_order)).await;
     assert_eq!(records.len(), 1, "one parcel, one fulfilment");
     assert_eq!(records[0].tracking_number.as_deref(), Some(INTERNATIONAL));
     // The domestic numbers never reached the store.
@@ -377,13 +486,9 @@ async fn one_item_walks_the_six_steps() {
     // 1. Synced. 2. Product cost paid (auto-pay: goods only, in CNY).
     let (id, order) = order(&w, 9_400_001, 1).await;
     all_paid(app, &id, 1).await;
-    let cny = app
-        .api_json(&format!("/api/v1/stores/{}/wallet?currency=CNY", w.store))
-        .await;
+    let cny = w.wallet("CNY").await;
     assert_ne!(cny["spent"], json!("0.00"), "{cny}");
-    let usd = app
-        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
-        .await;
+    let usd = w.wallet("USD").await;
     assert_eq!(
         usd["spent"],
         json!("0.00"),
@@ -422,8 +527,7 @@ async fn one_item_walks_the_six_steps() {
     let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;
     assert_eq!(packed["weight_g"], json!(480));
     // 5 and 6.
-    let store_order = order["id"].as_u64().expect("store id");
-    pay_dispatch_and_fulfil(&w, &id, store_order).await;
+    pay_dispatch_and_fulfil(&w, &id, &order).await;
     let kinds = timeline_kinds(&app.order_detail(&id).await);
     assert!(
         kinds.iter().filter(|k| *k == "warehouse").count() >= 8,
@@ -437,8 +541,7 @@ async fn one_item_walks_the_six_steps() {
 async fn three_items_arriving_on_different_days_wait_for_each_other() {
     let w = world().await;
     let app = &w.app;
-    let (id, order) = shipped_by_sellers(&w, 9_400_002, 3).await;
-    let numbers = inbound(app, &id, 3).await;
+    let (id, order, numbers) = parcels_sent(&w, 9_400_002, 3).await;
     // Day one: one parcel.
     let (status, _) = scan(app, &numbers[0]).await;
     assert_eq!(status, StatusCode::OK);
@@ -464,17 +567,11 @@ async fn three_items_arriving_on_different_days_wait_for_each_other() {
     scan(app, &numbers[2]).await;
     let v = wait_stage(app, &id, "arrived").await;
     for item in v["items"].as_array().expect("items") {
-        let id = item["id"].as_str().expect("id");
-        expect_json(
-            inspect(app, id, "pass", &checklist(true), None, None).await,
-            StatusCode::OK,
-        )
-        .await;
+        pass_item(app, item["id"].as_str().expect("id")).await;
     }
     wait_stage(app, &id, "inspected").await;
     expect_json(pack(app, &id).await, StatusCode::OK).await;
-    let store_order = order["id"].as_u64().expect("store id");
-    pay_dispatch_and_fulfil(&w, &id, store_order).await;
+    pay_dispatch_and_fulfil(&w, &id, &order).await;
     w.app.stop().await;
 }
 
@@ -491,41 +588,13 @@ async fn a_failed_inspection_waits_for_the_merchant_and_unknown_parcels_are_kept
     assert_eq!(list[0]["scan"], json!("SF1234567890123"));
 
     let (id, _) = shipped_by_sellers(&w, 9_400_003, 1).await;
-    let v = wait_stage(app, &id, "shipped_to_warehouse").await;
-    scan(app, &inbound_numbers(&v)[0]).await;
-    let v = wait_stage(app, &id, "arrived").await;
-    let item = v["items"][0]["id"].as_str().expect("item").to_string();
+    let item = received_item(app, &id).await;
     // A failure needs a photo; a photo must be an image.
-    let no_photo = inspect(
-        app,
-        &item,
-        "fail",
-        &checklist(false),
-        Some("[\"damaged\"]"),
-        None,
-    )
-    .await;
-    expect_error(no_photo, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
-    let not_image = inspect(
-        app,
-        &item,
-        "fail",
-        &checklist(false),
-        Some("[\"damaged\"]"),
-        Some(b"GIF89a not allowed"),
-    )
-    .await;
-    expect_error(not_image, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
-    let failed = inspect(
-        app,
-        &item,
-        "fail",
-        &checklist(false),
-        Some("[\"damaged\"]"),
-        Some(PNG),
-    )
-    .await;
-    let failed = expect_json(failed, StatusCode::OK).await;
+    for photo in [None, Some(&b"GIF89a not allowed"[..])] {
+        let refused = inspect_damaged(app, &item, photo).await;
+        expect_error(refused, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+    }
+    let failed = expect_json(inspect_damaged(app, &item, Some(PNG)).await, StatusCode::OK).await;
     assert_eq!(failed["outcome"], json!("fail"));
     assert_eq!(failed["reasons"], json!(["damaged"]));
     let photo = failed["photos"][0].as_str().expect("photo ref");
@@ -539,61 +608,28 @@ async fn a_failed_inspection_waits_for_the_merchant_and_unknown_parcels_are_kept
     assert_eq!(v["items"][0]["outcome"]["outcome"], json!("fail"));
     let refused = pack(app, &id).await;
     expect_error(refused, StatusCode::CONFLICT, "conflict").await;
-    let bad = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/warehouse/decision"),
-            &json!({ "decision": "keep" }),
-        )
-        .await;
+    let bad = decide(app, &id, "keep").await;
     expect_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
-    let accepted = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/warehouse/decision"),
-            &json!({ "decision": "accept" }),
-        )
-        .await;
+    let accepted = decide(app, &id, "accept").await;
     assert_eq!(
         expect_json(accepted, StatusCode::OK).await["items"],
         json!(1)
     );
     wait_stage(app, &id, "inspected").await;
     // The merchant's auto-pick rule and auto-pay: packing picks and pays.
-    let put_settings = |body: Value| {
-        app.client()
-            .put(app.url(&format!("/api/v1/stores/{}/warehouse-settings", w.store)))
-            .bearer_auth(&app.token)
-            .json(&body)
-            .send()
-    };
-    let settings =
-        put_settings(json!({ "auto_pick": { "rule": "fastest" }, "auto_pay_fee": true }));
-    expect_json(settings.await.expect("settings"), StatusCode::OK).await;
+    let fastest = json!({ "auto_pick": { "rule": "fastest" }, "auto_pay_fee": true });
+    expect_json(put_warehouse_settings(&w, &fastest).await, StatusCode::OK).await;
     // What goes in the parcel is the store's branding, set once on the dashboard: a second
     // flag here is refused by name.
+    let flagged = json!({ "auto_pick": null, "auto_pay_fee": true, "branding": true });
     let message = expect_error(
-        put_settings(json!({ "auto_pick": null, "auto_pay_fee": true, "branding": true }))
-            .await
-            .expect("settings"),
+        put_warehouse_settings(&w, &flagged).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )
     .await;
     assert!(message.contains("branding"), "{message}");
-    let mut tx = app.db.begin().await.unwrap();
-    dropflow::storage::branding::put_in(
-        &mut tx,
-        w.store.parse().unwrap(),
-        &dropflow::storage::branding::BrandingUpdate {
-            logo: Some((dropflow::storage::branding::ImageType::Png, PNG.to_vec())),
-            remove_logo: false,
-            card_text: "Thank you!".into(),
-            include_logo: true,
-            include_card: true,
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    brand_with_card(&w, Some(PNG)).await;
     let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;
     assert!(packed["branding"].as_bool().unwrap_or(false), "{packed}");
     let detail = app.order_detail(&id).await;
@@ -635,41 +671,14 @@ async fn a_short_wallet_refuses_the_fee_and_the_order_waits_for_it() {
     let w = world().await;
     let app = &w.app;
     let (id, _) = shipped_by_sellers(&w, 9_400_004, 1).await;
-    let v = wait_stage(app, &id, "shipped_to_warehouse").await;
-    scan(app, &inbound_numbers(&v)[0]).await;
-    let v = wait_stage(app, &id, "arrived").await;
-    let item = v["items"][0]["id"].as_str().expect("item").to_string();
-    expect_json(
-        inspect(app, &item, "pass", &checklist(true), None, None).await,
-        StatusCode::OK,
-    )
-    .await;
+    let item = received_item(app, &id).await;
+    pass_item(app, &item).await;
     wait_stage(app, &id, "inspected").await;
     // A heavy parcel by express: more than the $500 in the wallet.
-    let packed = app
-        .api_post(
-            &format!("/api/v1/warehouse/orders/{id}/pack"),
-            &json!({ "weight_g": 30000, "length_cm": 60, "width_cm": 50, "height_cm": 50 }),
-        )
-        .await;
+    let packed = pack_measured(app, &id, &heavy_parcel()).await;
     let packed = expect_json(packed, StatusCode::OK).await;
-    let dearest = packed["quotes"]
-        .as_array()
-        .expect("quotes")
-        .iter()
-        .max_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(0))
-        .cloned()
-        .expect("a quote");
-    let chosen = app
-        .api_post(
-            &format!("/api/v1/orders/{id}/shipping"),
-            &json!({ "carrier": dearest["carrier"], "service": dearest["code"] }),
-        )
-        .await;
-    expect_json(chosen, StatusCode::OK).await;
-    let spent_before = app
-        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
-        .await;
+    choose(app, &id, &dearest(&packed)).await;
+    let spent_before = w.wallet("USD").await;
     let refused = app
         .api_post_empty(&format!("/api/v1/orders/{id}/shipping/pay"))
         .await;
@@ -679,9 +688,7 @@ async fn a_short_wallet_refuses_the_fee_and_the_order_waits_for_it() {
         view(app, &id).await["stage"],
         json!("awaiting_shipping_fee")
     );
-    let spent_after = app
-        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
-        .await;
+    let spent_after = w.wallet("USD").await;
     assert_eq!(spent_before, spent_after, "nothing moved in the wallet");
     assert_eq!(app.order_detail(&id).await["tab"], json!("at_warehouse"));
     w.app.stop().await;
@@ -694,14 +701,7 @@ async fn rate_tables_are_validated_before_they_replace_the_sample() {
     let current = app.api_json("/api/v1/warehouse/rates").await;
     let toml = current["toml"].as_str().expect("toml").to_string();
     let broken = toml.replacen("days_max = 12", "days_max = 0", 1);
-    let operator = user_token(
-        app,
-        dropflow::storage::accounts::DEFAULT_ACCOUNT,
-        "operator@warehouse.example",
-        dropflow::storage::accounts::Role::Warehouse,
-        &[],
-    )
-    .await;
+    let operator = member_token(app, "operator@warehouse.example", Role::Warehouse, &[]).await;
     let response = app
         .put_as(
             &operator,

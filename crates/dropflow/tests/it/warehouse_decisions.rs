@@ -7,7 +7,7 @@
 
 use crate::support::*;
 use crate::warehouse::*;
-use dropflow::storage::accounts::{self, Role};
+use dropflow::storage::accounts::Role;
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::warehouse::refunds::{RefundRules, RefundStage};
@@ -17,15 +17,17 @@ use std::time::Duration;
 
 /// The wallet's available balance in `currency`, in minor units.
 async fn available(w: &World, currency: &str) -> i64 {
-    let wallet = w
-        .app
-        .api_json(&format!(
-            "/api/v1/stores/{}/wallet?currency={currency}",
-            w.store
-        ))
-        .await;
+    let wallet = w.wallet(currency).await;
     let text = wallet["available"].as_str().expect("available");
     text.replace('.', "").parse().expect("an amount")
+}
+
+/// Order `#id` with `lines` lines, every purchase paid, the sellers' parcels reported and
+/// scanned in: our order's id, the store's order, and its items, arrived.
+async fn arrived_order(w: &World, id: u64, lines: usize) -> (String, Value, Vec<Value>) {
+    let (ours, order) = order(w, id, lines).await;
+    let v = arrived(w, &ours, lines).await;
+    (ours, order, v["items"].as_array().expect("items").clone())
 }
 
 /// Every purchase paid, the sellers' parcels reported, scanned in: the order's items arrived.
@@ -54,35 +56,6 @@ async fn inbound_count(app: &TestApp, id: &str) -> usize {
         .ok()
         .and_then(|v| v["inbound"].as_array().map(Vec::len))
         .unwrap_or(0)
-}
-
-async fn fail(app: &TestApp, item: &str) {
-    let failed = inspect(
-        app,
-        item,
-        "fail",
-        &checklist(false),
-        Some("[\"damaged\"]"),
-        Some(PNG),
-    )
-    .await;
-    expect_json(failed, StatusCode::OK).await;
-}
-
-async fn pass(app: &TestApp, item: &str) {
-    expect_json(
-        inspect(app, item, "pass", &checklist(true), None, None).await,
-        StatusCode::OK,
-    )
-    .await;
-}
-
-async fn decide(app: &TestApp, id: &str, decision: &str) -> reqwest::Response {
-    app.api_post(
-        &format!("/api/v1/orders/{id}/warehouse/decision"),
-        &json!({ "decision": decision }),
-    )
-    .await
 }
 
 fn item_id(item: &Value) -> String {
@@ -117,12 +90,10 @@ async fn goods_cost(app: &TestApp, id: &str, item: &Value) -> Money {
 async fn return_and_refund_credits_the_rules_amount_once_and_the_rest_packs() {
     let w = world().await;
     let app = &w.app;
-    let (id, _) = order(&w, 9_410_001, 2).await;
-    let v = arrived(&w, &id, 2).await;
-    let items = v["items"].as_array().expect("items").clone();
+    let (id, _, items) = arrived_order(&w, 9_410_001, 2).await;
     let (kept, returned) = (&items[0], &items[1]);
-    pass(app, &item_id(kept)).await;
-    fail(app, &item_id(returned)).await;
+    pass_item(app, &item_id(kept)).await;
+    fail_item(app, &item_id(returned)).await;
 
     let goods = goods_cost(app, &id, returned).await;
     assert_eq!(
@@ -184,10 +155,9 @@ async fn return_and_refund_credits_the_rules_amount_once_and_the_rest_packs() {
 async fn reorder_buys_once_more_and_the_replacement_ships_instead_of_the_failed_item() {
     let w = world().await;
     let app = &w.app;
-    let (id, order) = order(&w, 9_410_002, 1).await;
-    let v = arrived(&w, &id, 1).await;
-    let failed = item_id(&v["items"][0]);
-    fail(app, &failed).await;
+    let (id, order, items) = arrived_order(&w, 9_410_002, 1).await;
+    let failed = item_id(&items[0]);
+    fail_item(app, &failed).await;
     let orders_before = w.market.orders().len();
     let first = app.supplier_orders(&id).await;
     assert_eq!(first.len(), 1);
@@ -251,7 +221,7 @@ async fn reorder_buys_once_more_and_the_replacement_ships_instead_of_the_failed_
         .map(item_id)
         .expect("the replacement item");
     assert_eq!(v["items"][0]["state"]["choice"], json!("reorder"), "{v}");
-    pass(app, &replacement).await;
+    pass_item(app, &replacement).await;
     wait_stage(app, &id, "inspected").await;
     let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;
     let v = view(app, &id).await;
@@ -262,8 +232,7 @@ async fn reorder_buys_once_more_and_the_replacement_ships_instead_of_the_failed_
             assert_eq!(item["package_id"], packed["id"], "{v}");
         }
     }
-    let store_order = order["id"].as_u64().expect("store id");
-    pay_dispatch_and_fulfil(&w, &id, store_order).await;
+    pay_dispatch_and_fulfil(&w, &id, &order).await;
     w.app.stop().await;
 }
 
@@ -272,14 +241,7 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     let w = world().await;
     let app = &w.app;
     // The installation's operator (a warehouse user of the operator account) edits them.
-    let operator = user_token(
-        app,
-        accounts::DEFAULT_ACCOUNT,
-        "operator@warehouse.example",
-        Role::Warehouse,
-        &[],
-    )
-    .await;
+    let operator = member_token(app, "operator@warehouse.example", Role::Warehouse, &[]).await;
     let operator = &operator;
     let put = |toml: String| async move {
         app.put_as(
@@ -296,20 +258,10 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     assert!(RefundRules::from_toml(&sample).is_ok());
     // The installation's operators only: a merchant's staff may read but not change them.
     let store: dropflow_core::ids::StoreId = w.store.parse().expect("store id");
-    let staff = user_token(
-        app,
-        accounts::DEFAULT_ACCOUNT,
-        "staff@example.com",
-        Role::Staff,
-        &[store],
-    )
-    .await;
+    let staff = member_token(app, "staff@example.com", Role::Staff, &[store]).await;
+    let rules = json!({ "toml": sample });
     let as_staff = app
-        .put_as(
-            &staff,
-            "/api/v1/warehouse/refund-rules",
-            &json!({ "toml": sample }),
-        )
+        .put_as(&staff, "/api/v1/warehouse/refund-rules", &rules)
         .await;
     expect_error(as_staff, StatusCode::FORBIDDEN, "forbidden").await;
     for (broken, problem) in [
@@ -345,10 +297,9 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
     let no_yuan = sample.replacen("deductions_by_currency = { CNY = 1000 }\n", "", 1);
     assert_ne!(no_yuan, sample);
     expect_json(put(no_yuan).await, StatusCode::OK).await;
-    let (id, _) = order(&w, 9_410_003, 1).await;
-    let v = arrived(&w, &id, 1).await;
-    let item = v["items"][0].clone();
-    fail(app, &item_id(&item)).await;
+    let (id, _, items) = arrived_order(&w, 9_410_003, 1).await;
+    let item = items[0].clone();
+    fail_item(app, &item_id(&item)).await;
     let goods = goods_cost(app, &id, &item).await;
     let before = available(&w, "CNY").await;
     let timeline = app.order_detail(&id).await["timeline"].clone();
@@ -386,11 +337,9 @@ async fn refund_rules_are_validated_before_they_replace_the_sample() {
 async fn a_cancellation_after_purchase_refunds_by_the_rules_once_and_nothing_ships() {
     let w = world().await;
     let app = &w.app;
-    let (id, order) = order(&w, 9_410_004, 2).await;
-    let v = arrived(&w, &id, 2).await;
-    let items = v["items"].as_array().expect("items").clone();
+    let (id, order, items) = arrived_order(&w, 9_410_004, 2).await;
     for item in &items {
-        pass(app, &item_id(item)).await;
+        pass_item(app, &item_id(item)).await;
     }
     wait_stage(app, &id, "inspected").await;
     let packed = expect_json(pack(app, &id).await, StatusCode::OK).await;

@@ -6,9 +6,10 @@
 use crate::dashboard_pages::Browser;
 use crate::support::*;
 use crate::warehouse::{
-    all_paid, cheapest, choose, order, pay_fee, sellers_ship, view, wait_stage, world, World, PNG,
+    all_paid, cheapest, choose, order, pay_fee, scan_as, sellers_ship, view, wait_stage, world,
+    World, PNG,
 };
-use dropflow::storage::accounts::{self, Role};
+use dropflow::storage::accounts::Role;
 use dropflow_core::ids::StoreId;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -38,26 +39,10 @@ struct Operators {
 async fn operators() -> Operators {
     let w = world().await;
     let store: StoreId = w.store.parse().expect("store id");
-    let other = accounts::create_account(&w.app.db, "elsewhere")
-        .await
-        .expect("account");
-    let ours = user_token(
-        &w.app,
-        accounts::DEFAULT_ACCOUNT,
-        "op@shop.example",
-        Role::Warehouse,
-        &[],
-    )
-    .await;
+    let other = new_account(&w.app, "elsewhere").await;
+    let ours = member_token(&w.app, "op@shop.example", Role::Warehouse, &[]).await;
     let theirs = user_token(&w.app, &other, "op@elsewhere.example", Role::Warehouse, &[]).await;
-    let staff = user_token(
-        &w.app,
-        accounts::DEFAULT_ACCOUNT,
-        "staff@shop.example",
-        Role::Staff,
-        &[store],
-    )
-    .await;
+    let staff = member_token(&w.app, "staff@shop.example", Role::Staff, &[store]).await;
     Operators {
         w,
         ours,
@@ -80,13 +65,24 @@ pub(crate) async fn shipped_to_warehouse(w: &World, store_order: u64) -> (String
 }
 
 async fn exception_ids(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
-    let list = expect_json(
-        app.get_as(token, &format!("/api/v1/warehouse/exceptions{query}"))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let list = app
+        .json_as(token, &format!("/api/v1/warehouse/exceptions{query}"))
+        .await;
     list.as_array().cloned().unwrap_or_default()
+}
+
+/// Scans `scan` in with the `/warehouse` page's receive form and `csrf`; the answer.
+async fn receive_on_page(b: &mut Browser, csrf: &str, scan: &str) -> Response {
+    let form = [("csrf_token", csrf), ("scan", scan)];
+    b.post_form("/warehouse/receive", &form).await
+}
+
+/// Posts a form of the `/warehouse` page, which goes back there (303); the page then, with
+/// what the post did said on it.
+async fn posted_back(op: &mut Browser, path: &str, fields: &[(&str, &str)]) -> String {
+    let response = op.post_form(path, fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+    op.page("/warehouse").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,25 +97,14 @@ async fn an_operator_works_their_accounts_orders_and_nothing_else() {
     let (id, number) = shipped_to_warehouse(&w, 9_500_001).await;
 
     // Staff may never do an operator's work.
-    let refused = app
-        .post_as(
-            &staff,
-            "/api/v1/warehouse/receive",
-            &json!({ "scan": number }),
-        )
+    let refused = scan_as(app, &staff, &number).await;
+    expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
+    let exceptions = "/api/v1/warehouse/exceptions";
+    app.get_refused_as(&staff, exceptions, StatusCode::FORBIDDEN, "forbidden")
         .await;
-    expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
-    let refused = app.get_as(&staff, "/api/v1/warehouse/exceptions").await;
-    expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
 
     // Another account's operator scanning our parcel: an exception of their account only.
-    let scanned = app
-        .post_as(
-            &theirs,
-            "/api/v1/warehouse/receive",
-            &json!({ "scan": number }),
-        )
-        .await;
+    let scanned = scan_as(app, &theirs, &number).await;
     let scanned = expect_json(scanned, StatusCode::ACCEPTED).await;
     assert_eq!(scanned["outcome"], json!("unknown"), "{scanned}");
     let exception = scanned["exception_id"]
@@ -134,26 +119,15 @@ async fn an_operator_works_their_accounts_orders_and_nothing_else() {
     assert!(exception_ids(app, &ours, "?all=true").await.is_empty());
 
     // Our operator receives it.
-    let received = app
-        .post_as(
-            &ours,
-            "/api/v1/warehouse/receive",
-            &json!({ "scan": number }),
-        )
-        .await;
-    let received = expect_json(received, StatusCode::OK).await;
+    let received = expect_json(scan_as(app, &ours, &number).await, StatusCode::OK).await;
     assert_eq!(received["order_ids"], json!([id]), "{received}");
     let v = wait_stage(app, &id, "arrived").await;
     let item = v["items"][0]["id"].as_str().expect("item").to_string();
     // The operator sees the order at the warehouse; the other operator does not.
-    let seen = app
-        .get_as(&ours, &format!("/api/v1/orders/{id}/warehouse"))
+    let at_warehouse = format!("/api/v1/orders/{id}/warehouse");
+    app.json_as(&ours, &at_warehouse).await;
+    app.get_refused_as(&theirs, &at_warehouse, StatusCode::NOT_FOUND, "not_found")
         .await;
-    expect_json(seen, StatusCode::OK).await;
-    let hidden = app
-        .get_as(&theirs, &format!("/api/v1/orders/{id}/warehouse"))
-        .await;
-    expect_error(hidden, StatusCode::NOT_FOUND, "not_found").await;
 
     // Inspect: the other account's operator gets 404 and nothing is recorded.
     expect_error(
@@ -233,13 +207,7 @@ async fn an_unknown_parcel_is_resolved_to_its_order_over_http() {
     let app = &w.app;
     let (id, _number) = shipped_to_warehouse(&w, 9_500_002).await;
     // The label is unreadable: the operator scans what is written on the box.
-    let scanned = app
-        .post_as(
-            &ours,
-            "/api/v1/warehouse/receive",
-            &json!({ "scan": "BOX 77 RED" }),
-        )
-        .await;
+    let scanned = scan_as(app, &ours, "BOX 77 RED").await;
     let scanned = expect_json(scanned, StatusCode::ACCEPTED).await;
     let exception = scanned["exception_id"]
         .as_str()
@@ -260,25 +228,18 @@ async fn an_unknown_parcel_is_resolved_to_its_order_over_http() {
     }
     assert_eq!(exception_ids(app, &ours, "").await.len(), 1);
     // Unknown exception, and an exception of another account: 404.
-    let unknown = app
-        .post_as(
-            &ours,
-            "/api/v1/warehouse/exceptions/nope/resolve",
-            &json!({ "order": "#9500002" }),
-        )
-        .await;
-    expect_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
-    let foreign = app
-        .post_as(&theirs, &path, &json!({ "order": "#9500002" }))
-        .await;
-    expect_error(foreign, StatusCode::NOT_FOUND, "not_found").await;
+    let order = json!({ "order": "#9500002" });
+    for (token, path) in [
+        (&ours, "/api/v1/warehouse/exceptions/nope/resolve"),
+        (&theirs, path.as_str()),
+    ] {
+        let refused = app.post_as(token, path, &order).await;
+        expect_error(refused, StatusCode::NOT_FOUND, "not_found").await;
+    }
     assert_eq!(view(app, &id).await["stage"], json!("shipped_to_warehouse"));
 
     // Resolved by the store's order number: linked, noted, and the expected parcel received.
-    let resolved = app
-        .post_as(&ours, &path, &json!({ "order": "#9500002" }))
-        .await;
-    let resolved = expect_json(resolved, StatusCode::OK).await;
+    let resolved = expect_json(app.post_as(&ours, &path, &order).await, StatusCode::OK).await;
     assert_eq!(resolved["order_id"], json!(id), "{resolved}");
     assert_eq!(
         resolved["items_arrived"].as_array().map(Vec::len),
@@ -294,9 +255,7 @@ async fn an_unknown_parcel_is_resolved_to_its_order_over_http() {
     );
 
     // Once only.
-    let again = app
-        .post_as(&ours, &path, &json!({ "order": "#9500002" }))
-        .await;
+    let again = app.post_as(&ours, &path, &order).await;
     let message = expect_error(again, StatusCode::CONFLICT, "conflict").await;
     assert!(message.contains("already resolved"), "{message}");
     // Open list empty; `all=true` shows it resolved to the order.
@@ -320,22 +279,8 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
     let w = world().await;
     let app = &w.app;
     let store: StoreId = w.store.parse().expect("store id");
-    user_token(
-        app,
-        accounts::DEFAULT_ACCOUNT,
-        "op@shop.example",
-        Role::Warehouse,
-        &[],
-    )
-    .await;
-    user_token(
-        app,
-        accounts::DEFAULT_ACCOUNT,
-        "staff@shop.example",
-        Role::Staff,
-        &[store],
-    )
-    .await;
+    member_token(app, "op@shop.example", Role::Warehouse, &[]).await;
+    member_token(app, "staff@shop.example", Role::Staff, &[store]).await;
     let (id, number) = shipped_to_warehouse(&w, 9_500_003).await;
 
     let mut staff = Browser::sign_in(app, "staff@shop.example").await;
@@ -367,21 +312,11 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
         .await
         .expect("orders page");
     let staff_csrf = meta_csrf(&staff_page);
-    let refused = staff
-        .post_form(
-            "/warehouse/receive",
-            &[("csrf_token", &staff_csrf), ("scan", &number)],
-        )
-        .await;
+    let refused = receive_on_page(&mut staff, &staff_csrf, &number).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
     // The scan: back to the page, which says what arrived and lists the item to inspect.
-    let received = op
-        .post_form(
-            "/warehouse/receive",
-            &[("csrf_token", &csrf), ("scan", &number)],
-        )
-        .await;
+    let received = receive_on_page(&mut op, &csrf, &number).await;
     assert_eq!(received.status(), StatusCode::SEE_OTHER);
     assert_eq!(received.headers()["location"], "/warehouse");
     let page = op.page("/warehouse").await;
@@ -397,12 +332,7 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
     assert!(page.contains(&action), "{page}");
 
     // An unknown scan is kept as an exception and listed with a resolve form.
-    let unknown = op
-        .post_form(
-            "/warehouse/receive",
-            &[("csrf_token", &csrf), ("scan", "LOST-1")],
-        )
-        .await;
+    let unknown = receive_on_page(&mut op, &csrf, "LOST-1").await;
     assert_eq!(unknown.status(), StatusCode::SEE_OTHER);
     let page = op.page("/warehouse").await;
     assert!(
@@ -455,22 +385,14 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
         ("width_cm", "18"),
         ("height_cm", "8"),
     ];
-    assert_eq!(
-        op.post_form(&pack, &measures).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    let page = op.page("/warehouse").await;
+    let page = posted_back(&mut op, &pack, &measures).await;
     assert!(
         page.contains("Not saved. Weight (g): give a whole number above 0."),
         "{page}"
     );
     assert_eq!(view(app, &id).await["stage"], json!("inspected"));
     measures[1] = ("weight_g", "480");
-    assert_eq!(
-        op.post_form(&pack, &measures).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    let page = op.page("/warehouse").await;
+    let page = posted_back(&mut op, &pack, &measures).await;
     assert!(page.contains("Packed: 480 g"), "{page}");
     let package = view(app, &id).await["packages"][0].clone();
     assert_eq!(package["weight_g"], json!(480));
@@ -491,22 +413,14 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
         ("tracking_number", INTERNATIONAL),
         ("label", ""),
     ];
-    assert_eq!(
-        op.post_form(&dispatch, &handover).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    let page = op.page("/warehouse").await;
+    let page = posted_back(&mut op, &dispatch, &handover).await;
     assert!(
         page.contains("Not saved. tracking_number and carrier are required"),
         "{page}"
     );
     assert_eq!(app.rows("shipments").await, 0);
     handover[1] = ("carrier", "YunExpress");
-    assert_eq!(
-        op.post_form(&dispatch, &handover).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    let page = op.page("/warehouse").await;
+    let page = posted_back(&mut op, &dispatch, &handover).await;
     assert!(
         page.contains(&format!("Dispatched with {INTERNATIONAL}")),
         "{page}"
@@ -515,35 +429,18 @@ async fn the_warehouse_page_works_an_order_through_csrf_checked_forms() {
     assert_eq!(view(app, &id).await["stage"], json!("dispatched"));
 
     // The unknown scan: an unknown order is named and nothing changes; a real one resolves it.
-    let exception = exception_ids(
-        app,
-        &user_token(
-            app,
-            accounts::DEFAULT_ACCOUNT,
-            "op2@shop.example",
-            Role::Warehouse,
-            &[],
-        )
-        .await,
-        "",
-    )
-    .await[0]["id"]
+    let op2 = member_token(app, "op2@shop.example", Role::Warehouse, &[]).await;
+    let exception = exception_ids(app, &op2, "").await[0]["id"]
         .as_str()
         .expect("exception id")
         .to_string();
     let resolve = format!("/warehouse/exceptions/{exception}/resolve");
-    let refused = op
-        .post_form(&resolve, &[("csrf_token", &csrf), ("order", "#404404")])
-        .await;
-    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
-    let page = op.page("/warehouse").await;
+    let unknown = [("csrf_token", csrf.as_str()), ("order", "#404404")];
+    let page = posted_back(&mut op, &resolve, &unknown).await;
     assert!(page.contains("Not saved. order: no order"), "{page}");
     assert!(page.contains(&resolve), "still open: {page}");
-    let resolved = op
-        .post_form(&resolve, &[("csrf_token", &csrf), ("order", "#9500003")])
-        .await;
-    assert_eq!(resolved.status(), StatusCode::SEE_OTHER);
-    let page = op.page("/warehouse").await;
+    let known = [("csrf_token", csrf.as_str()), ("order", "#9500003")];
+    let page = posted_back(&mut op, &resolve, &known).await;
     assert!(page.contains("Linked to the order."), "{page}");
     assert!(page.contains("No unknown parcels."), "{page}");
     w.app.stop().await;

@@ -7,8 +7,10 @@
 
 use crate::support::*;
 use crate::warehouse::{
-    all_paid, cancel_in_store, cheapest, dispatch, inbound, order, order_with, pack, pass_arrived,
-    pay_fee, scan, sellers_ship, stage, view, wait_stage, world, World, DAY, INTERNATIONAL,
+    all_paid, cancel_in_store, cheapest, dispatch, dispatch_with, order, order_with, pack,
+    pack_measured, parcel_with, parcels_sent, pass_arrived, pay_fee, put_warehouse_settings,
+    ready_to_pack, same_address_as, scan, sellers_ship, stage, store_order_id, view, wait_stage,
+    world, World, DAY, INTERNATIONAL,
 };
 use dropflow::carriers::track17::Track17;
 use dropflow_sandbox::track17::{self as t17, Track17SandboxConfig};
@@ -96,12 +98,9 @@ impl Carrier {
 async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_both() {
     let w = world().await;
     let app = &w.app;
-    let (id, order) = order(&w, 9_410_001, 3).await;
-    let store_order = order["id"].as_u64().expect("store id");
+    let (id, order, numbers) = parcels_sent(&w, 9_410_001, 3).await;
+    let store_order = store_order_id(&order);
     let lines = line_ids(&order);
-    all_paid(app, &id, 3).await;
-    sellers_ship(&w, &id).await;
-    let numbers = inbound(app, &id, 3).await;
 
     // One item is here and passes; the merchant ships it now.
     scan(app, &numbers[0]).await;
@@ -156,23 +155,17 @@ async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_bo
     pass_arrived(app, &id).await;
     wait_stage(app, &id, "inspected").await;
     // The store's auto-pick rule applies to the second package too (the fee is left to pay).
-    let settings = app
-        .api_put(
-            &format!("/api/v1/stores/{}/warehouse-settings", w.store),
-            &json!({ "auto_pick": { "rule": "cheapest" }, "auto_pay_fee": false }),
-        )
-        .await;
+    let cheapest_unpaid = json!({ "auto_pick": { "rule": "cheapest" }, "auto_pay_fee": false });
+    let settings = put_warehouse_settings(&w, &cheapest_unpaid).await;
     expect_json(settings, StatusCode::OK).await;
     let second = expect_json(pack(app, &id).await, StatusCode::OK).await;
     let second_id = second["id"].as_str().expect("package").to_string();
     assert_ne!(second_id, first_id);
-    let cheapest = second["quotes"]
-        .as_array()
-        .expect("quotes")
-        .iter()
-        .min_by_key(|q| q["price"]["minor"].as_i64().unwrap_or(i64::MAX))
-        .map(|q| q["code"].clone());
-    assert_eq!(Some(second["carrier_code"].clone()), cheapest, "{second}");
+    assert_eq!(
+        second["carrier_code"],
+        cheapest(&second)["code"],
+        "{second}"
+    );
     assert_eq!(second["fee_paid_at"], Value::Null);
     let v = view(app, &id).await;
     assert_eq!(v["stage"], json!("awaiting_shipping_fee"), "{v}");
@@ -196,35 +189,19 @@ async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_bo
     // The second fee is paid once: a second click is refused and charges nothing.
     let pay = format!("/api/v1/orders/{id}/shipping/pay?package_id={second_id}");
     expect_json(app.api_post_empty(&pay).await, StatusCode::OK).await;
-    let wallet = app
-        .api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
-        .await;
+    let wallet = w.wallet("USD").await;
     let again = app.api_post_empty(&pay).await;
     expect_error(again, StatusCode::CONFLICT, "conflict").await;
-    assert_eq!(
-        app.api_json(&format!("/api/v1/stores/{}/wallet?currency=USD", w.store))
-            .await,
-        wallet
-    );
+    assert_eq!(w.wallet("USD").await, wallet);
     assert_eq!(fee_charges(app, &first_id).await, 1);
     assert_eq!(fee_charges(app, &second_id).await, 1);
 
-    let sent = app
-        .api_post(
-            &format!("/api/v1/warehouse/packages/{second_id}/dispatch"),
-            &json!({ "tracking_number": SECOND, "carrier": "YunExpress" }),
-        )
-        .await;
-    expect_json(sent, StatusCode::OK).await;
+    expect_json(dispatch_with(app, &second_id, SECOND).await, StatusCode::OK).await;
     let v = view(app, &id).await;
     assert_eq!(v["stage"], json!("dispatched"), "{v}");
     assert_eq!(app.order_detail(&id).await["tab"], json!("fulfilled"));
-    let fulfilled = eventually(Duration::from_secs(20), || async {
-        w.shopify.is_fully_fulfilled(store_order)
-    })
-    .await;
-    assert!(fulfilled, "the second parcel completes the store order");
-    let records = w.shopify.fulfillments(store_order);
+    // The second parcel completes the store order.
+    let records = w.fulfilled(store_order).await;
     assert_eq!(records.len(), 2, "two parcels, two fulfilments");
     assert_eq!(records[1].tracking_number.as_deref(), Some(SECOND));
     let mut rest: Vec<u64> = lines.into_iter().filter(|l| *l != first_line).collect();
@@ -244,17 +221,6 @@ async fn the_rest_follows_in_a_second_package_and_the_order_is_delivered_with_bo
     assert_eq!(app.order_detail(&id).await["tab"], json!("delivered"));
     carrier.sandbox.shutdown().await;
     w.app.stop().await;
-}
-
-/// Brings an order of one item to the warehouse and through inspection.
-async fn ready_to_pack(w: &World, id: &str) {
-    all_paid(&w.app, id, 1).await;
-    sellers_ship(w, id).await;
-    let numbers = inbound(&w.app, id, 1).await;
-    scan(&w.app, &numbers[0]).await;
-    wait_stage(&w.app, id, "arrived").await;
-    pass_arrived(&w.app, id).await;
-    wait_stage(&w.app, id, "inspected").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,22 +260,15 @@ async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
     assert_eq!(listed, vec![b.as_str()]);
 
     // Refused, nothing written: another address (422), an order not ready (409).
-    let parcel = json!({ "weight_g": 900, "length_cm": 30, "width_cm": 20, "height_cm": 12 });
-    let with = |others: Vec<&str>| {
-        let mut body = parcel.clone();
-        body["with_orders"] = json!(others);
-        body
-    };
-    let path = format!("/api/v1/warehouse/orders/{a}/pack");
-    let elsewhere = app.api_post(&path, &with(vec![&c])).await;
+    let elsewhere = pack_measured(app, &a, &parcel_with(&[&c])).await;
     let message = expect_error(elsewhere, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert!(message.contains("another address"), "{message}");
-    let not_ready = app.api_post(&path, &with(vec![&b, &d])).await;
+    let not_ready = pack_measured(app, &a, &parcel_with(&[&b, &d])).await;
     let message = expect_error(not_ready, StatusCode::CONFLICT, "conflict").await;
     assert!(message.contains("not ready"), "{message}");
-    let itself = app.api_post(&path, &with(vec![&a])).await;
+    let itself = pack_measured(app, &a, &parcel_with(&[&a])).await;
     expect_error(itself, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
-    let unknown = app.api_post(&path, &with(vec![&b, "#404404404"])).await;
+    let unknown = pack_measured(app, &a, &parcel_with(&[&b, "#404404404"])).await;
     expect_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
     assert_eq!(app.rows("warehouse_packages").await, 0);
     assert_eq!(app.rows("warehouse_package_orders").await, 0);
@@ -318,7 +277,7 @@ async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
     }
 
     // A and B (named by its number) in one parcel.
-    let packed = app.api_post(&path, &with(vec!["#9410012"])).await;
+    let packed = pack_measured(app, &a, &parcel_with(&["#9410012"])).await;
     let package = expect_json(packed, StatusCode::OK).await;
     let package_id = package["id"].as_str().expect("package").to_string();
     let mut carried: Vec<String> = package["order_ids"]
@@ -370,13 +329,7 @@ async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
     expect_json(dispatch(app, &package_id).await, StatusCode::OK).await;
     for (id, order) in [(&a, &order_a), (&b, &order_b)] {
         assert_eq!(stage(app, id).await, json!("dispatched"));
-        let store_order = order["id"].as_u64().expect("store id");
-        let fulfilled = eventually(Duration::from_secs(20), || async {
-            w.shopify.is_fully_fulfilled(store_order)
-        })
-        .await;
-        assert!(fulfilled, "store order {store_order} is not fulfilled");
-        let records = w.shopify.fulfillments(store_order);
+        let records = w.fulfilled(store_order_id(order)).await;
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].tracking_number.as_deref(), Some(INTERNATIONAL));
         assert_eq!(fulfilled_lines(&records[0]), line_ids(order));
@@ -395,24 +348,16 @@ async fn orders_to_one_customer_share_one_parcel_one_fee_and_one_number() {
 async fn the_operator_page_offers_orders_to_the_same_customer_and_packs_them_together() {
     use crate::dashboard_pages::Browser;
     use crate::warehouse_operator::meta_csrf;
-    use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
+    use dropflow::storage::accounts::Role;
     let w = world().await;
     let app = &w.app;
     let (a, order_a) = order(&w, 9_410_021, 1).await;
-    let same = |order: &mut Value| order["shipping_address"] = order_a["shipping_address"].clone();
-    let (b, _) = order_with(&w, 9_410_022, 1, same).await;
+    let (b, _) = order_with(&w, 9_410_022, 1, same_address_as(&order_a)).await;
     let (c, _) = order(&w, 9_410_023, 1).await;
     for id in [&a, &b, &c] {
         ready_to_pack(&w, id).await;
     }
-    user_token(
-        app,
-        DEFAULT_ACCOUNT,
-        "op@shop.example",
-        Role::Warehouse,
-        &[],
-    )
-    .await;
+    member_token(app, "op@shop.example", Role::Warehouse, &[]).await;
     let mut op = Browser::sign_in(app, "op@shop.example").await;
     let page = op.page("/warehouse").await;
     // A and B offer each other; C (another address) is offered nowhere.
@@ -451,16 +396,11 @@ async fn a_cancelled_order_leaves_a_shared_parcel_and_the_other_order_still_ship
     let w = world().await;
     let app = &w.app;
     let (a, order_a) = order(&w, 9_410_031, 1).await;
-    let same = |order: &mut Value| order["shipping_address"] = order_a["shipping_address"].clone();
-    let (b, order_b) = order_with(&w, 9_410_032, 1, same).await;
+    let (b, order_b) = order_with(&w, 9_410_032, 1, same_address_as(&order_a)).await;
     for id in [&a, &b] {
         ready_to_pack(&w, id).await;
     }
-    let parcel = json!({ "weight_g": 900, "length_cm": 30, "width_cm": 20, "height_cm": 12,
-        "with_orders": [b.clone()] });
-    let packed = app
-        .api_post(&format!("/api/v1/warehouse/orders/{a}/pack"), &parcel)
-        .await;
+    let packed = pack_measured(app, &a, &parcel_with(&[&b])).await;
     let package = expect_json(packed, StatusCode::OK).await;
     let package_id = package["id"].as_str().expect("package").to_string();
     choose_cheapest(app, &a, &package).await;
@@ -492,19 +432,8 @@ async fn a_cancelled_order_leaves_a_shared_parcel_and_the_other_order_still_ship
     expect_json(dispatch(app, &package_id).await, StatusCode::OK).await;
     assert_eq!(stage(app, &a).await, json!("dispatched"));
     assert_eq!(stage(app, &b).await, json!("cancelled"));
-    let store_order = order_a["id"].as_u64().expect("store id");
-    let fulfilled = eventually(Duration::from_secs(20), || async {
-        w.shopify.is_fully_fulfilled(store_order)
-    })
-    .await;
-    assert!(fulfilled, "store order {store_order} is not fulfilled");
-    assert_eq!(
-        fulfilled_lines(&w.shopify.fulfillments(store_order)[0]),
-        line_ids(&order_a)
-    );
-    assert!(w
-        .shopify
-        .fulfillments(order_b["id"].as_u64().expect("store id"))
-        .is_empty());
+    let records = w.fulfilled(store_order_id(&order_a)).await;
+    assert_eq!(fulfilled_lines(&records[0]), line_ids(&order_a));
+    assert!(w.shopify.fulfillments(store_order_id(&order_b)).is_empty());
     w.app.stop().await;
 }

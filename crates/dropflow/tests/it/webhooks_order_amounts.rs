@@ -4,7 +4,7 @@
 
 use crate::dashboard_pages::Browser;
 use crate::support::*;
-use dropflow::storage::accounts::{Role, DEFAULT_ACCOUNT};
+use dropflow::storage::accounts::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -53,14 +53,7 @@ async fn shopify_amounts_are_stored_and_follow_each_snapshot() {
     assert_eq!(amounts(&app, &id).await, charged(999, 1000, 1194, false));
 
     // The order page shows them beside the total.
-    user_token(
-        &app,
-        DEFAULT_ACCOUNT,
-        "owner@shop.example",
-        Role::Owner,
-        &[],
-    )
-    .await;
+    member_token(&app, "owner@shop.example", Role::Owner, &[]).await;
     let mut owner = Browser::sign_in(&app, "owner@shop.example").await;
     let page = owner.page(&format!("/orders/{id}")).await;
     for shown in [

@@ -13,14 +13,19 @@ fn fixture_order(file: &str) -> Value {
     fixture_json(&format!("shopify/{file}"))["order"].clone()
 }
 
+/// The order's one hold, after checking that the order is on hold and holds only that.
+fn only_hold(detail: &Value) -> &Value {
+    assert_eq!(detail["tab"], "on_hold", "{detail}");
+    let holds = detail["holds"].as_array().expect("holds");
+    assert_eq!(holds.len(), 1, "{detail}");
+    &holds[0]
+}
+
 #[tokio::test]
 async fn the_python_api_order_fixture_is_stored_with_its_lines_payment_and_tab() {
     let app = TestApp::spawn_with_shop().await;
     let order = fixture_order("shopify_python_api.order.json");
-
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    assert_eq!(ack["status"], "created");
-    let id = order_id(&ack);
+    let id = app.create_order(&order).await;
 
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["id"], json!(id));
@@ -98,10 +103,7 @@ async fn the_python_api_order_fixture_is_stored_with_its_lines_payment_and_tab()
 async fn the_ruby_api_order_with_properties_fixture_is_stored_as_it_is() {
     let app = TestApp::spawn_with_shop().await;
     let order = fixture_order("shopify-api-ruby.order_with_properties.json");
-
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    assert_eq!(ack["status"], "created");
-    let detail = app.order_detail(&order_id(&ack)).await;
+    let detail = app.order_detail(&app.create_order(&order).await).await;
     assert_eq!(detail["name"], "#1001");
     assert_eq!(detail["total_minor"], 40994);
     assert_eq!(detail["payment_status"], "authorized");
@@ -139,9 +141,7 @@ async fn the_orders_list_fixture_without_line_items_is_refused_naming_the_field(
     // The same order with lines is taken.
     let mut with_lines = orders[0].clone();
     with_lines["line_items"] = fixture_order("shopify_python_api.order.json")["line_items"].clone();
-    let (_, ack) = app.shopify_order("orders/create", &with_lines).await;
-    assert_eq!(ack["status"], "created");
-    let detail = app.order_detail(&order_id(&ack)).await;
+    let detail = app.order_detail(&app.create_order(&with_lines).await).await;
     assert_eq!(detail["total_minor"], 59894);
     assert_eq!(detail["payment_status"], "partially_refunded");
     assert_eq!(detail["tab"], "awaiting_order");
@@ -174,8 +174,7 @@ async fn a_duplicate_shopify_delivery_is_stored_once() {
     assert_eq!(ack["status"], "duplicate");
     assert_eq!(ack["order_id"], Value::Null);
 
-    assert_eq!(app.rows("orders").await, 1);
-    assert_eq!(app.rows("webhook_receipts").await, 1);
+    app.assert_stored(1, 1).await;
     assert_eq!(app.rows("order_lines").await, line_count);
     let id = first["order_id"].as_str().expect("id");
     assert_eq!(
@@ -221,22 +220,16 @@ async fn without_an_event_id_the_webhook_id_drops_duplicates() {
         .into_iter()
         .filter(|(name, _)| *name != "X-Shopify-Event-Id")
         .collect();
-    let first = app
-        .post_raw("/webhooks/shopify", &headers, hook.body.clone())
-        .await;
-    assert_eq!(
-        expect_json(first, StatusCode::OK).await["status"],
-        "created"
-    );
-    let second = app
-        .post_raw("/webhooks/shopify", &headers, hook.body.clone())
-        .await;
-    assert_eq!(
-        expect_json(second, StatusCode::OK).await["status"],
-        "duplicate"
-    );
-    assert_eq!(app.rows("orders").await, 1);
-    assert_eq!(app.rows("webhook_receipts").await, 1);
+    for answer in ["created", "duplicate"] {
+        let response = app
+            .post_raw("/webhooks/shopify", &headers, hook.body.clone())
+            .await;
+        assert_eq!(
+            expect_json(response, StatusCode::OK).await["status"],
+            answer
+        );
+    }
+    app.assert_stored(1, 1).await;
     app.stop().await;
 }
 
@@ -244,8 +237,9 @@ async fn without_an_event_id_the_webhook_id_drops_duplicates() {
 async fn a_wrong_hmac_is_401_and_nothing_is_stored() {
     let app = TestApp::spawn_with_shop().await;
     let hook = shopify_hook("orders/create", &paid_order(5003, "#5003"));
-    let response = app.send_shopify(&hook, "not-the-secret-of-this-shop").await;
-    let message = expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let message = app
+        .refused_shopify(&hook, "not-the-secret-of-this-shop")
+        .await;
     assert!(message.contains("signature"), "{message}");
 
     // A correct signature over a different body is just as wrong.
@@ -283,17 +277,8 @@ async fn each_missing_required_shopify_header_is_a_400_naming_it() {
         "X-Shopify-Webhook-Id",
     ];
     let headers = hook.headers(SHOPIFY_SECRET.as_bytes());
-    let answers = app
-        .post_each_without("/webhooks/shopify", &headers, &hook.body, &required)
+    app.assert_each_header_required("/webhooks/shopify", &headers, &hook.body, &required)
         .await;
-    for (missing, message) in answers {
-        assert!(
-            message
-                .to_ascii_lowercase()
-                .contains(&missing.to_ascii_lowercase()),
-            "{missing}: {message}"
-        );
-    }
     // An empty value is as good as missing.
     let headers: Vec<(&str, String)> = hook
         .headers(SHOPIFY_SECRET.as_bytes())
@@ -319,11 +304,8 @@ async fn each_missing_required_shopify_header_is_a_400_naming_it() {
 #[tokio::test]
 async fn an_unknown_shop_domain_is_a_404_json_error() {
     let app = TestApp::spawn_with_shop().await;
-    let hook = ShopifyWebhook::new(
-        "orders/create",
-        "someone-else.myshopify.com",
-        dropflow_sandbox::body_bytes(&paid_order(5005, "#5005")),
-    );
+    let order = paid_order(5005, "#5005");
+    let hook = shopify_hook_from("someone-else.myshopify.com", "orders/create", &order);
     let response = app.send_shopify(&hook, SHOPIFY_SECRET).await;
     let message = expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     assert!(message.contains("someone-else.myshopify.com"), "{message}");
@@ -334,11 +316,8 @@ async fn an_unknown_shop_domain_is_a_404_json_error() {
 #[tokio::test]
 async fn the_shop_domain_header_matches_regardless_of_case() {
     let app = TestApp::spawn_with_shop().await;
-    let hook = ShopifyWebhook::new(
-        "orders/create",
-        &SHOP.to_ascii_uppercase(),
-        dropflow_sandbox::body_bytes(&paid_order(5006, "#5006")),
-    );
+    let order = paid_order(5006, "#5006");
+    let hook = shopify_hook_from(&SHOP.to_ascii_uppercase(), "orders/create", &order);
     let response = app.send_shopify(&hook, SHOPIFY_SECRET).await;
     assert_eq!(
         expect_json(response, StatusCode::OK).await["status"],
@@ -349,27 +328,20 @@ async fn the_shop_domain_header_matches_regardless_of_case() {
 
 #[tokio::test]
 async fn an_unpaid_order_waits_on_hold_until_orders_paid_arrives() {
-    let app = TestApp::spawn_with_shop().await;
-    let pending = pending_order(6001, "#6001");
-    let (_, ack) = app.shopify_order("orders/create", &pending).await;
-    assert_eq!(ack["status"], "created");
-    let id = order_id(&ack);
+    let (app, id) = TestApp::spawn_with_order(&pending_order(6001, "#6001")).await;
 
     let detail = app.order_detail(&id).await;
-    assert_eq!(detail["tab"], "on_hold");
     assert_eq!(detail["payment_status"], "pending");
-    let holds = detail["holds"].as_array().expect("holds");
-    assert_eq!(holds.len(), 1);
-    assert_eq!(holds[0]["reason"], "awaiting_payment");
-    assert_eq!(holds[0]["origin"], "system");
+    let hold = only_hold(&detail);
+    assert_eq!(hold["reason"], "awaiting_payment");
+    assert_eq!(hold["origin"], "system");
     assert_eq!(timeline_kinds(&detail), ["received", "hold_placed"]);
     assert_eq!(app.jobs_for(&id, ROUTE).await, 0);
-    let counts = app.counts().await;
-    assert_eq!((counts["on_hold"], counts["awaiting_order"]), (1, 0));
+    app.assert_counts(&[("on_hold", 1), ("awaiting_order", 0)])
+        .await;
 
     let paid = shopify_order(6001, "#6001", "paid", "2024-05-01T10:07:00-05:00");
-    let (_, ack) = app.shopify_order("orders/paid", &paid).await;
-    assert_eq!(ack["status"], "updated");
+    let ack = app.deliver_expecting("orders/paid", &paid, "updated").await;
     assert_eq!(ack["order_id"], json!(id));
 
     let detail = app.order_detail(&id).await;
@@ -393,35 +365,28 @@ async fn an_unpaid_order_waits_on_hold_until_orders_paid_arrives() {
     assert_eq!(detail["timeline"][3]["detail"]["to"], "paid");
     assert_eq!(app.jobs_for(&id, ROUTE).await, 1);
     assert_eq!(app.rows("jobs").await, 1);
-    let counts = app.counts().await;
-    assert_eq!(
-        (counts["all"], counts["on_hold"], counts["awaiting_order"]),
-        (1, 0, 1)
-    );
+    app.assert_counts(&[("all", 1), ("on_hold", 0), ("awaiting_order", 1)])
+        .await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_cancelled_store_order_lands_in_canceled() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(6002, "#6002")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(6002, "#6002")).await;
 
     let mut cancelled = shopify_order(6002, "#6002", "voided", "2024-05-01T11:00:00-05:00");
     cancelled["cancelled_at"] = json!("2024-05-01T11:00:00-05:00");
     cancelled["cancel_reason"] = json!("customer");
-    let (_, ack) = app.shopify_order("orders/cancelled", &cancelled).await;
-    assert_eq!(ack["status"], "updated");
+    app.deliver_expecting("orders/cancelled", &cancelled, "updated")
+        .await;
 
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], "canceled");
     assert_eq!(detail["cancel_reason"], "customer");
     assert_eq!(detail["payment_status"], "voided");
     assert!(timeline_kinds(&detail).contains(&"cancelled".to_string()));
-    let counts = app.counts().await;
-    assert_eq!(
-        (counts["all"], counts["canceled"], counts["awaiting_order"]),
-        (1, 1, 0)
-    );
+    app.assert_counts(&[("all", 1), ("canceled", 1), ("awaiting_order", 0)])
+        .await;
     let listed = app.api_json("/api/v1/orders?tab=canceled").await;
     assert_eq!(listed["orders"][0]["id"], json!(id));
 
@@ -435,18 +400,14 @@ async fn a_cancelled_store_order_lands_in_canceled() {
 #[tokio::test]
 async fn a_late_older_update_is_answered_stale_and_changes_nothing() {
     let app = TestApp::spawn_with_shop().await;
-    let (_, ack) = app
-        .shopify_order(
-            "orders/create",
-            &shopify_order(6003, "#6003", "paid", "2024-05-01T10:00:00-05:00"),
-        )
-        .await;
-    let id = order_id(&ack);
+    let created = shopify_order(6003, "#6003", "paid", "2024-05-01T10:00:00-05:00");
+    let id = app.create_order(&created).await;
     let before = app.order_detail(&id).await;
 
     let older = shopify_order(6003, "#6003", "pending", "2024-05-01T09:30:00-05:00");
-    let (_, ack) = app.shopify_order("orders/updated", &older).await;
-    assert_eq!(ack["status"], "stale");
+    let ack = app
+        .deliver_expecting("orders/updated", &older, "stale")
+        .await;
     assert_eq!(ack["order_id"], json!(id));
 
     let after = app.order_detail(&id).await;
@@ -469,25 +430,20 @@ async fn a_bad_postal_code_puts_the_order_on_hold_naming_the_field() {
     let app = TestApp::spawn_with_shop().await;
     let mut order = paid_order(6004, "#6004");
     order["shipping_address"]["zip"] = json!("9501");
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    assert_eq!(ack["status"], "created");
-    let id = order_id(&ack);
+    let id = app.create_order(&order).await;
 
     let detail = app.order_detail(&id).await;
-    assert_eq!(detail["tab"], "on_hold");
     assert_eq!(detail["payment_status"], "paid");
-    let holds = detail["holds"].as_array().expect("holds");
-    assert_eq!(holds.len(), 1);
-    assert_eq!(holds[0]["reason"], "incorrect_address");
-    let why = holds[0]["detail"].as_str().expect("detail");
+    let hold = only_hold(&detail);
+    assert_eq!(hold["reason"], "incorrect_address");
+    let why = hold["detail"].as_str().expect("detail");
     assert!(why.starts_with("postal_code"), "{why}");
     assert!(why.contains("9501"), "{why}");
     assert_eq!(timeline_kinds(&detail), ["received", "hold_placed"]);
     assert_eq!(app.jobs_for(&id, ROUTE).await, 0);
 
     // The merchant accepts the address as it is.
-    let response = app.release_hold(&id, "incorrect_address").await;
-    let released = expect_json(response, StatusCode::OK).await;
+    let released = app.released(&id, "incorrect_address").await;
     assert_eq!(released["tab"], "awaiting_order");
     assert_eq!(released["holds"], json!([]));
     assert_eq!(
@@ -508,8 +464,8 @@ async fn a_bad_postal_code_puts_the_order_on_hold_naming_the_field() {
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], "awaiting_order");
     assert_eq!(app.jobs_for(&id, ROUTE).await, 1);
-    let counts = app.counts().await;
-    assert_eq!((counts["on_hold"], counts["awaiting_order"]), (0, 1));
+    app.assert_counts(&[("on_hold", 0), ("awaiting_order", 1)])
+        .await;
     app.stop().await;
 }
 
@@ -518,8 +474,7 @@ async fn an_address_in_an_unknown_country_is_held_naming_the_country() {
     let app = TestApp::spawn_with_shop().await;
     let mut order = paid_order(6005, "#6005");
     order["shipping_address"]["country_code"] = json!("XX");
-    let (_, ack) = app.shopify_order("orders/create", &order).await;
-    let detail = app.order_detail(&order_id(&ack)).await;
+    let detail = app.order_detail(&app.create_order(&order).await).await;
     assert_eq!(detail["tab"], "on_hold");
     let why = detail["holds"][0]["detail"].as_str().expect("detail");
     assert!(why.starts_with("country"), "{why}");
@@ -605,8 +560,8 @@ async fn a_non_order_topic_with_a_valid_signature_is_acknowledged_and_ignored() 
     }
     // Unsigned, it is still refused.
     let hook = shopify_hook("customers/redact", &redact);
-    let response = app.send_shopify(&hook, "wrong-secret-wrong-secret").await;
-    expect_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    app.refused_shopify(&hook, "wrong-secret-wrong-secret")
+        .await;
 
     app.assert_nothing_stored().await;
     app.stop().await;
@@ -614,8 +569,7 @@ async fn a_non_order_topic_with_a_valid_signature_is_acknowledged_and_ignored() 
 
 #[tokio::test]
 async fn an_update_refreshes_the_lines_and_total_before_purchasing() {
-    let app = TestApp::spawn_with_shop().await;
-    let id = app.create_order(&paid_order(6006, "#6006")).await;
+    let (app, id) = TestApp::spawn_with_order(&paid_order(6006, "#6006")).await;
 
     let mut edited = shopify_order(6006, "#6006", "paid", "2024-05-01T10:20:00-05:00");
     let first_line = edited["line_items"][0].clone();
@@ -628,8 +582,8 @@ async fn an_update_refreshes_the_lines_and_total_before_purchasing() {
     let first_id = first_line["id"].to_string();
     edited["line_items"] = json!([first_line, extra]);
     edited["total_price"] = json!("123.45");
-    let (_, ack) = app.shopify_order("orders/updated", &edited).await;
-    assert_eq!(ack["status"], "updated");
+    app.deliver_expecting("orders/updated", &edited, "updated")
+        .await;
 
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["total_minor"], 12345);

@@ -29,53 +29,61 @@ async fn acked(app: &TestApp, hook: &WooWebhook) -> Value {
     expect_json(app.send_woo(hook, WOO_SECRET).await, StatusCode::OK).await
 }
 
+/// Sends `hook` signed with the stores' secret, answered 200 with `status`; the ack.
+async fn acked_as(app: &TestApp, hook: &WooWebhook, status: &str) -> Value {
+    let ack = acked(app, hook).await;
+    assert_eq!(ack["status"], status, "{ack}");
+    ack
+}
+
+/// Sends `order`, modified on January `day` 2031 (after every fixture), as `topic` from
+/// [`WOO_SITE`]; it must be answered `updated`.
+async fn updated_on(app: &TestApp, topic: &str, mut order: Value, day: u32) {
+    order["date_modified_gmt"] = json!(format!("2031-01-{day:02}T00:00:00"));
+    acked_as(app, &woo_hook(topic, WOO_SITE, &order), "updated").await;
+}
+
 /// Sends `order` as `order.created` from `site`, 200 expected; the ack.
 async fn send_created(app: &TestApp, site: &str, order: &Value) -> Value {
     acked(app, &woo_hook("order.created", site, order)).await
 }
 
+/// Sends `order` as `order.created` from [`WOO_SITE`], answered `created`; our order's id.
+async fn created(app: &TestApp, order: &Value) -> String {
+    let hook = woo_hook("order.created", WOO_SITE, order);
+    order_id(&acked_as(app, &hook, "created").await)
+}
+
 /// Sends the first order of fixture `file` as created (answered `created`); its detail.
 async fn created_from_fixture(app: &TestApp, file: &str) -> Value {
-    let ack = send_created(app, WOO_SITE, &fixture_orders(file)[0]).await;
-    assert_eq!(ack["status"], "created");
-    app.order_detail(&order_id(&ack)).await
+    let id = created(app, &fixture_orders(file)[0]).await;
+    app.order_detail(&id).await
+}
+
+/// Posts a ping body (WooCommerce's test delivery when a webhook is saved) with these headers.
+async fn send_ping(app: &TestApp, headers: &[(&str, String)]) -> reqwest::Response {
+    app.post_raw("/webhooks/woocommerce", headers, woocommerce::ping_body(12))
+        .await
 }
 
 #[tokio::test]
 async fn the_unsigned_ping_is_answered_200_and_stores_nothing() {
     let app = woo_app().await;
-    let response = app
-        .post_raw(
-            "/webhooks/woocommerce",
-            &[("Content-Type", woocommerce::PING_CONTENT_TYPE.to_string())],
-            woocommerce::ping_body(12),
-        )
-        .await;
-    let ack = expect_json(response, StatusCode::OK).await;
-    assert_eq!(ack["status"], "pong");
-    // Without any content type, too (WordPress does not promise one).
-    let response = app
-        .post_raw("/webhooks/woocommerce", &[], woocommerce::ping_body(12))
-        .await;
-    assert_eq!(
-        expect_json(response, StatusCode::OK).await["status"],
-        "pong"
-    );
-    assert_eq!(app.rows("webhook_receipts").await, 0);
-    assert_eq!(app.rows("orders").await, 0);
+    let form = ("Content-Type", woocommerce::PING_CONTENT_TYPE.to_string());
+    // With the form content type, and without any (WordPress does not promise one).
+    for headers in [vec![form], vec![]] {
+        let ack = expect_json(send_ping(&app, &headers).await, StatusCode::OK).await;
+        assert_eq!(ack["status"], "pong", "{headers:?}");
+    }
+    app.assert_nothing_stored().await;
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_ping_lookalike_declared_as_json_still_needs_a_signature() {
     let app = TestApp::spawn().await;
-    let response = app
-        .post_raw(
-            "/webhooks/woocommerce",
-            &[("Content-Type", "application/json".to_string())],
-            woocommerce::ping_body(12),
-        )
-        .await;
+    let json = [("Content-Type", "application/json".to_string())];
+    let response = send_ping(&app, &json).await;
     let message = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
     assert!(message.contains("x-wc-webhook-signature"), "{message}");
     app.stop().await;
@@ -124,9 +132,7 @@ async fn each_list_orders_fixture_item_lands_in_its_tab() {
     assert_eq!(orders.len(), 2);
     let mut ids = Vec::new();
     for order in &orders {
-        let ack = send_created(&app, WOO_SITE, order).await;
-        assert_eq!(ack["status"], "created");
-        ids.push(order_id(&ack));
+        ids.push(created(&app, order).await);
     }
     let first = app.order_detail(&ids[0]).await;
     assert_eq!(first["name"], "#727");
@@ -145,11 +151,8 @@ async fn each_list_orders_fixture_item_lands_in_its_tab() {
     assert!(why.contains("postal_code"), "{why}");
     assert_eq!(second["lines"].as_array().map(Vec::len), Some(2));
 
-    let counts = app.counts().await;
-    assert_eq!(
-        (counts["all"], counts["awaiting_order"], counts["on_hold"]),
-        (2, 1, 1)
-    );
+    app.assert_counts(&[("all", 2), ("awaiting_order", 1), ("on_hold", 1)])
+        .await;
     app.stop().await;
 }
 
@@ -175,13 +178,11 @@ async fn the_completed_update_of_727_is_applied_after_its_creation() {
     let ack = send_created(&app, WOO_SITE, created).await;
     let id = order_id(&ack);
     let hook = woo_hook("order.updated", WOO_SITE, completed);
-    let ack = acked(&app, &hook).await;
-    assert_eq!(ack["status"], "updated");
+    let ack = acked_as(&app, &hook, "updated").await;
     assert_eq!(ack["order_id"], json!(id));
     // And the older creation snapshot arriving again late is stale.
     let late = woo_hook("order.updated", WOO_SITE, created);
-    let ack = acked(&app, &late).await;
-    assert_eq!(ack["status"], "stale");
+    acked_as(&app, &late, "stale").await;
     assert_eq!(app.rows("orders").await, 1);
     app.stop().await;
 }
@@ -195,9 +196,7 @@ async fn pending_and_on_hold_orders_wait_on_hold_for_payment() {
     let mut on_hold = fixture_orders("woocommerce-rest-api-docs.retrieve-order.json")[0].clone();
     on_hold["status"] = json!("on-hold");
     for order in [&pending, &on_hold] {
-        let ack = send_created(&app, WOO_SITE, order).await;
-        assert_eq!(ack["status"], "created");
-        ids.push(order_id(&ack));
+        ids.push(created(&app, order).await);
     }
     for id in &ids {
         let detail = app.order_detail(id).await;
@@ -208,11 +207,7 @@ async fn pending_and_on_hold_orders_wait_on_hold_for_payment() {
     }
 
     // Payment arrives: processing, modified later.
-    let mut paid = processing(9101);
-    paid["date_modified_gmt"] = json!("2031-01-01T00:00:00");
-    let hook = woo_hook("order.updated", WOO_SITE, &paid);
-    let ack = acked(&app, &hook).await;
-    assert_eq!(ack["status"], "updated");
+    updated_on(&app, "order.updated", processing(9101), 1).await;
     let detail = app.order_detail(&ids[0]).await;
     assert_eq!(detail["tab"], "awaiting_order");
     assert_eq!(app.jobs_for(&ids[0], "order.route").await, 1);
@@ -268,15 +263,8 @@ async fn each_missing_woocommerce_header_is_a_400_naming_it() {
         "X-WC-Webhook-Delivery-ID",
     ];
     let headers = hook.headers(WOO_SECRET.as_bytes());
-    let answers = app
-        .post_each_without("/webhooks/woocommerce", &headers, &hook.body, &required)
+    app.assert_each_header_required("/webhooks/woocommerce", &headers, &hook.body, &required)
         .await;
-    for (missing, message) in answers {
-        assert!(
-            message.contains(&missing.to_ascii_lowercase()),
-            "{missing}: {message}"
-        );
-    }
     assert_eq!(app.rows("orders").await, 0);
     app.stop().await;
 }
@@ -289,12 +277,8 @@ async fn an_unknown_woocommerce_site_is_a_404() {
         "https://not-registered.example/",
         &processing(9105),
     );
-    expect_error(
-        app.send_woo(&hook, WOO_SECRET).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
+    let response = app.send_woo(&hook, WOO_SECRET).await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
     assert_eq!(app.rows("orders").await, 0);
     app.stop().await;
 }
@@ -313,8 +297,7 @@ async fn a_source_with_a_trailing_slash_matches_a_store_registered_without_it() 
         "https://sandbox-shop.example.com/",
         &processing(9106),
     );
-    let ack = acked(&app, &hook).await;
-    assert_eq!(ack["status"], "created");
+    let ack = acked_as(&app, &hook, "created").await;
     let detail = app.order_detail(&order_id(&ack)).await;
     assert_eq!(detail["store_id"], json!(store_id));
 
@@ -326,8 +309,7 @@ async fn a_source_with_a_trailing_slash_matches_a_store_registered_without_it() 
         "https://other-shop.example.com",
         &processing(9107),
     );
-    let ack = acked(&app, &hook).await;
-    assert_eq!(ack["status"], "created");
+    acked_as(&app, &hook, "created").await;
     app.stop().await;
 }
 
@@ -335,12 +317,10 @@ async fn a_source_with_a_trailing_slash_matches_a_store_registered_without_it() 
 async fn a_replayed_woocommerce_delivery_is_stored_once() {
     let app = woo_app().await;
     let hook = woo_hook("order.created", WOO_SITE, &processing(9108));
-    let first = acked(&app, &hook).await;
-    assert_eq!(first["status"], "created");
-    let again = acked(&app, &hook).await;
-    assert_eq!(again["status"], "duplicate");
-    assert_eq!(app.rows("orders").await, 1);
-    assert_eq!(app.rows("webhook_receipts").await, 1);
+    for answer in ["created", "duplicate"] {
+        acked_as(&app, &hook, answer).await;
+    }
+    app.assert_stored(1, 1).await;
     app.stop().await;
 }
 
@@ -351,9 +331,7 @@ async fn a_topic_dropflow_does_not_handle_is_acknowledged_and_ignored() {
         ("order.deleted", json!({"id": 9109})),
         ("product.created", json!({"id": 1, "name": "Widget"})),
     ] {
-        let hook = woo_hook(topic, WOO_SITE, &body);
-        let ack = acked(&app, &hook).await;
-        assert_eq!(ack["status"], "ignored", "{topic}");
+        acked_as(&app, &woo_hook(topic, WOO_SITE, &body), "ignored").await;
     }
     assert_eq!(app.rows("webhook_receipts").await, 0);
     app.stop().await;
@@ -379,23 +357,15 @@ async fn a_woocommerce_order_missing_its_line_items_is_a_422_naming_them() {
 #[tokio::test]
 async fn a_trashed_order_stays_canceled_when_restored() {
     let app = woo_app().await;
-    let ack = send_created(&app, WOO_SITE, &processing(9120)).await;
-    let id = order_id(&ack);
+    let id = order_id(&send_created(&app, WOO_SITE, &processing(9120)).await);
 
-    let mut trashed = woocommerce::order_payload(9120, "trash");
-    trashed["date_modified_gmt"] = json!("2031-01-01T00:00:00");
-    let hook = woo_hook("order.updated", WOO_SITE, &trashed);
-    let ack = acked(&app, &hook).await;
-    assert_eq!(ack["status"], "updated");
+    let trashed = woocommerce::order_payload(9120, "trash");
+    updated_on(&app, "order.updated", trashed, 1).await;
     let detail = app.order_detail(&id).await;
     assert_eq!(detail["tab"], "canceled");
     assert_eq!(detail["cancel_reason"], "trashed in store");
 
-    let mut restored = processing(9120);
-    restored["date_modified_gmt"] = json!("2031-01-02T00:00:00");
-    let hook = woo_hook("order.restored", WOO_SITE, &restored);
-    let ack = acked(&app, &hook).await;
-    assert_eq!(ack["status"], "updated");
+    updated_on(&app, "order.restored", processing(9120), 2).await;
     let detail = app.order_detail(&id).await;
     assert_eq!(
         detail["tab"], "canceled",

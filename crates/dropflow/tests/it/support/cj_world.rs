@@ -108,7 +108,7 @@ pub async fn wait_status(app: &TestApp, id: &str, status: &str) -> Value {
 
 /// Sends paid order `#id` with its first line only, mapped to `supplier` first; its id.
 pub async fn one_line_order(app: &TestApp, store: &str, id: u64, supplier: &str) -> String {
-    let mut order = paid_order(id, &format!("#{id}"));
+    let mut order = numbered_paid_order(id);
     order["line_items"] = json!([order["line_items"][0].clone()]);
     map_to(app, store, &order, supplier).await;
     app.create_order(&order).await

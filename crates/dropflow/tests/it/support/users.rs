@@ -34,15 +34,7 @@ pub async fn add_user(
 
 /// An owner of the default account (no token: they sign in with [`PASSWORD`]).
 pub async fn add_owner(app: &TestApp, email: &str) -> User {
-    add_user(
-        app,
-        accounts::DEFAULT_ACCOUNT,
-        email,
-        Role::Owner,
-        &[],
-        None,
-    )
-    .await
+    add_member(app, email, Role::Owner, &[]).await
 }
 
 /// A new API token acting as `user` (named after their e-mail).
@@ -65,16 +57,33 @@ pub async fn user_token(
     token_for(app, &user).await
 }
 
+/// A user of the default account with `role` (Staff see `stores`), who signs in with
+/// [`PASSWORD`].
+pub async fn add_member(app: &TestApp, email: &str, role: Role, stores: &[StoreId]) -> User {
+    add_user(app, accounts::DEFAULT_ACCOUNT, email, role, stores, None).await
+}
+
+/// A user of the default account with `role` and an API token made for them; the token.
+pub async fn member_token(app: &TestApp, email: &str, role: Role, stores: &[StoreId]) -> String {
+    let user = add_member(app, email, role, stores).await;
+    token_for(app, &user).await
+}
+
+/// A new merchant account named `name`; its id.
+pub async fn new_account(app: &TestApp, name: &str) -> String {
+    accounts::create_account(&app.db, name)
+        .await
+        .unwrap_or_else(|e| panic!("create account {name}: {e}"))
+}
+
+/// A vendor user of the default account acting for `vendor` (signs in with [`PASSWORD`]).
+pub async fn add_vendor(app: &TestApp, email: &str, vendor: &str) -> User {
+    let account = accounts::DEFAULT_ACCOUNT;
+    add_user(app, account, email, Role::Vendor, &[], Some(vendor)).await
+}
+
 /// A vendor user of the default account acting for `vendor`, and their API token.
 pub async fn vendor_token(app: &TestApp, email: &str, vendor: &str) -> String {
-    let user = add_user(
-        app,
-        accounts::DEFAULT_ACCOUNT,
-        email,
-        Role::Vendor,
-        &[],
-        Some(vendor),
-    )
-    .await;
+    let user = add_vendor(app, email, vendor).await;
     token_for(app, &user).await
 }
