@@ -210,11 +210,8 @@ pub async fn open(
     let order_id = super::orders::resolve(ctx, caller, order_ref).await?;
     let mut tx = ctx.db.begin().await?;
     orders::lock(&mut tx, order_id).await?;
-    let detail = orders::get(&ctx.db, order_id)
-        .await?
-        .ok_or_else(|| ActionError::NotFound(format!("order {order_ref:?} not found")))?;
-    let currency = order_currency(&detail.summary.currency)?;
-    let resolution = resolution(input.resolution, currency)?;
+    let (detail, facts) = read_facts(ctx, &mut tx, order_id, None).await?;
+    let resolution = resolution(input.resolution, facts.currency)?;
     let request = CaseRequest {
         reason,
         lines: input
@@ -227,9 +224,6 @@ pub async fn open(
             .collect(),
         resolution,
     };
-    let others = store::for_order_in(&mut tx, order_id).await?;
-    let shipped = store::shipped_per_line(&mut tx, order_id).await?;
-    let facts = order_facts(&detail, currency, &shipped, &others);
     let opening =
         core::open(&facts, &request).map_err(|e| ActionError::Unprocessable(e.to_string()))?;
     let lines = positions(&detail, &request.lines);
@@ -305,13 +299,8 @@ pub async fn record_store_refund(
     {
         return Ok(StoreRefundOutcome::Duplicate { order_id });
     }
-    let detail = orders::get(&ctx.db, order_id)
-        .await?
-        .ok_or_else(|| ActionError::NotFound(format!("order {order_id} not found")))?;
-    let currency = order_currency(&detail.summary.currency)?;
-    let others = store::for_order_in(&mut tx, order_id).await?;
-    let shipped = store::shipped_per_line(&mut tx, order_id).await?;
-    let facts = order_facts(&detail, currency, &shipped, &others);
+    let (detail, facts) = read_facts(ctx, &mut tx, order_id, None).await?;
+    let currency = facts.currency;
     let Some((lines, state)) = core::from_store_refund(&facts, refund)
         .map_err(|e| ActionError::Unprocessable(e.to_string()))?
     else {
@@ -598,6 +587,28 @@ fn resolution(input: ResolutionInput, currency: Currency) -> Result<Resolution, 
     })
 }
 
+/// Reads, under the order's lock, the order and what a case is checked against: what shipped
+/// per line and what its other cases (all but `besides`) already claim or refund.
+async fn read_facts(
+    ctx: &Context,
+    tx: &mut crate::storage::Tx<'_>,
+    order_id: OrderId,
+    besides: Option<&str>,
+) -> Result<(orders::OrderDetail, OrderFacts), ActionError> {
+    let detail = orders::get(&ctx.db, order_id)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("order {order_id} not found")))?;
+    let currency = order_currency(&detail.summary.currency)?;
+    let others: Vec<StoredCase> = store::for_order_in(tx, order_id)
+        .await?
+        .into_iter()
+        .filter(|other| Some(other.id.as_str()) != besides)
+        .collect();
+    let shipped = store::shipped_per_line(tx, order_id).await?;
+    let facts = order_facts(&detail, currency, &shipped, &others);
+    Ok((detail, facts))
+}
+
 /// The order as a case sees it: each line's price, what shipped and what the other cases
 /// already claim or refund.
 fn order_facts(
@@ -640,16 +651,7 @@ async fn check_decision(
     case: &StoredCase,
     resolution: &Resolution,
 ) -> Result<(), ActionError> {
-    let detail = orders::get(&ctx.db, case.order_id)
-        .await?
-        .ok_or_else(|| ActionError::NotFound("order not found".into()))?;
-    let others: Vec<StoredCase> = store::for_order_in(tx, case.order_id)
-        .await?
-        .into_iter()
-        .filter(|other| other.id != case.id)
-        .collect();
-    let shipped = store::shipped_per_line(tx, case.order_id).await?;
-    let facts = order_facts(&detail, case.state.currency, &shipped, &others);
+    let (_, facts) = read_facts(ctx, tx, case.order_id, Some(&case.id)).await?;
     let request = CaseRequest {
         reason: case.state.reason,
         lines: case.core_lines(),

@@ -114,6 +114,21 @@ async fn step(app: &TestApp, case: &str, body: Value) -> reqwest::Response {
         .await
 }
 
+/// Records a step the case must take (200); the case after it.
+async fn stepped(app: &TestApp, case: &str, body: Value) -> Value {
+    expect_json(step(app, case, body).await, StatusCode::OK).await
+}
+
+/// Records a step the case must refuse with `status` (409 or 422); the message.
+async fn refused_step(app: &TestApp, case: &str, body: Value, status: StatusCode) -> String {
+    let code = if status == StatusCode::CONFLICT {
+        "conflict"
+    } else {
+        "unprocessable"
+    };
+    expect_error(step(app, case, body).await, status, code).await
+}
+
 #[tokio::test]
 async fn a_case_claims_only_shipped_unclaimed_units_and_every_refusal_names_what_and_writes_nothing(
 ) {
@@ -204,64 +219,43 @@ async fn a_case_claims_only_shipped_unclaimed_units_and_every_refusal_names_what
     assert!(again.contains("1 in other cases"), "{again}");
 
     // The return, step by step; a bad tracking number is named and changes nothing.
-    let bad = expect_error(
-        step(
-            &app,
-            &id,
-            json!({"event": "return_shipped", "tracking_number": "RR123456780CN"}),
-        )
-        .await,
+    let bad = refused_step(
+        &app,
+        &id,
+        json!({"event": "return_shipped", "tracking_number": "RR123456780CN"}),
         StatusCode::UNPROCESSABLE_ENTITY,
-        "unprocessable",
     )
     .await;
     assert!(bad.contains("tracking_number"), "{bad}");
     let parcel = dropflow_core::tracking::s10_number("RR", 10_000_002, "CN");
-    let moved = expect_json(
-        step(
-            &app,
-            &id,
-            json!({"event": "return_shipped", "tracking_number": parcel}),
-        )
-        .await,
-        StatusCode::OK,
+    let moved = stepped(
+        &app,
+        &id,
+        json!({"event": "return_shipped", "tracking_number": parcel}),
     )
     .await;
     assert_eq!(moved["return"]["state"], json!("in_transit"));
-    let decide = step(
+    refused_step(
         &app,
         &id,
         json!({"event": "decide", "resolution": {"kind": "reship"}}),
+        StatusCode::CONFLICT,
     )
     .await;
-    expect_error(decide, StatusCode::CONFLICT, "conflict").await;
     for _ in 0..2 {
-        let delivered = expect_json(
-            step(&app, &id, json!({"event": "return_delivered"})).await,
-            StatusCode::OK,
-        )
-        .await;
+        let delivered = stepped(&app, &id, json!({"event": "return_delivered"})).await;
         assert_eq!(delivered["return"]["state"], json!("delivered"));
     }
-    let settled = expect_json(
-        step(
-            &app,
-            &id,
-            json!({"event": "return_settled", "restocked": true}),
-        )
-        .await,
-        StatusCode::OK,
+    let settled = stepped(
+        &app,
+        &id,
+        json!({"event": "return_settled", "restocked": true}),
     )
     .await;
     assert_eq!(settled["return"]["state"], json!("restocked"));
     assert_eq!(settled["next_steps"][0], json!("refund_customer"));
     // Work is left (the refund): closing needs a note.
-    expect_error(
-        step(&app, &id, json!({"event": "close"})).await,
-        StatusCode::CONFLICT,
-        "conflict",
-    )
-    .await;
+    refused_step(&app, &id, json!({"event": "close"}), StatusCode::CONFLICT).await;
 
     // Each step is on the order's timeline once, with who did it.
     let detail = app.order_detail(&world.order).await;
@@ -312,33 +306,27 @@ async fn a_declined_case_frees_its_units_and_a_closed_case_takes_no_more_steps()
         "unprocessable",
     )
     .await;
-    expect_error(
-        step(&app, &id, json!({"event": "decline", "note": "  "})).await,
+    refused_step(
+        &app,
+        &id,
+        json!({"event": "decline", "note": "  "}),
         StatusCode::UNPROCESSABLE_ENTITY,
-        "unprocessable",
     )
     .await;
-    let declined = expect_json(
-        step(
-            &app,
-            &id,
-            json!({"event": "decline", "note": "the carrier shows it delivered"}),
-        )
-        .await,
-        StatusCode::OK,
+    let declined = stepped(
+        &app,
+        &id,
+        json!({"event": "decline", "note": "the carrier shows it delivered"}),
     )
     .await;
     assert_eq!(declined["customer"]["state"], json!("declined"));
-    let closed = expect_json(
-        step(&app, &id, json!({"event": "close"})).await,
-        StatusCode::OK,
-    )
-    .await;
+    let closed = stepped(&app, &id, json!({"event": "close"})).await;
     assert!(closed["closed_at"].is_string(), "{closed}");
-    expect_error(
-        step(&app, &id, json!({"event": "return_delivered"})).await,
+    refused_step(
+        &app,
+        &id,
+        json!({"event": "return_delivered"}),
         StatusCode::CONFLICT,
-        "conflict",
     )
     .await;
     // Declined, its units are free again.
