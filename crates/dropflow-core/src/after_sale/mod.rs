@@ -23,6 +23,9 @@ use crate::money::Money;
 use crate::reference::currency::Currency;
 use serde::{Deserialize, Serialize};
 
+/// The refund a case asks the store for.
+pub mod refund;
+
 #[cfg(test)]
 mod tests;
 

@@ -8,7 +8,9 @@
 //! look for a fulfilment already carrying the tracking number before creating one, so a
 //! repeat answers `AlreadyFulfilled` instead of fulfilling twice.
 
+use super::admin_refund::{RefundOutcome, RefundPush};
 use crate::outbound::{Answer, Endpoint, HttpError};
+use dropflow_core::after_sale::StoreRefund;
 use futures::future::BoxFuture;
 use std::time::Duration;
 
@@ -251,6 +253,21 @@ pub trait StoreAdmin: Send + Sync {
         &'a self,
         push: &'a FulfilmentPush,
     ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>>;
+
+    /// Refunds the customer for a case, once: a refund already carrying the case's marker
+    /// (see [`super::admin_refund`]) is answered `AlreadyRefunded` and nothing is created.
+    fn refund<'a>(
+        &'a self,
+        refund: &'a RefundPush,
+    ) -> BoxFuture<'a, Result<RefundOutcome, StoreApiError>>;
+
+    /// Every refund the store holds for an order, oldest first, read back (WooCommerce tells
+    /// refunds only inside the order, so its door reads them here; both use it to check what
+    /// the store paid against the cases).
+    fn store_refunds<'a>(
+        &'a self,
+        store_order_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoreRefund>, StoreApiError>>;
 }
 
 #[cfg(test)]

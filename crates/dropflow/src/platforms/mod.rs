@@ -57,6 +57,8 @@
 //! the platforms in words.
 
 pub mod admin;
+/// Refunding a customer through the store's Admin API, for an after-sale case.
+pub mod admin_refund;
 /// What a store's domain and Admin API URL may be (platform syntax, public only).
 pub mod store_address;
 /// Checking a store's Admin API access against the shop itself (verification).

@@ -364,6 +364,36 @@ impl dropflow::platforms::admin::StoreAdmin for RecordingAdmin {
             })
         })
     }
+
+    fn refund<'a>(
+        &'a self,
+        _refund: &'a dropflow::platforms::admin_refund::RefundPush,
+    ) -> futures::future::BoxFuture<
+        'a,
+        Result<
+            dropflow::platforms::admin_refund::RefundOutcome,
+            dropflow::platforms::admin::StoreApiError,
+        >,
+    > {
+        Box::pin(async {
+            Err(dropflow::platforms::admin::StoreApiError::Refused(
+                "this recorder only records fulfilments".to_string(),
+            ))
+        })
+    }
+
+    fn store_refunds<'a>(
+        &'a self,
+        _store_order_id: &'a str,
+    ) -> futures::future::BoxFuture<
+        'a,
+        Result<
+            Vec<dropflow_core::after_sale::StoreRefund>,
+            dropflow::platforms::admin::StoreApiError,
+        >,
+    > {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// A parcel reaches the store under the carrier name Shopify links (protocols.md §1.8: the

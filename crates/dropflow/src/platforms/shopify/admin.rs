@@ -169,4 +169,28 @@ impl StoreAdmin for ShopifyAdmin {
     ) -> BoxFuture<'a, Result<PushOutcome, StoreApiError>> {
         Box::pin(async move { logged("shopify", push, self.push(push).await) })
     }
+
+    fn refund<'a>(
+        &'a self,
+        _refund: &'a crate::platforms::admin_refund::RefundPush,
+    ) -> BoxFuture<'a, Result<crate::platforms::admin_refund::RefundOutcome, StoreApiError>> {
+        // Replaced by the platform's refund connector (issue 14, in progress).
+        Box::pin(async {
+            Err(StoreApiError::Refused(
+                "refunds through this store's API are not built yet".to_string(),
+            ))
+        })
+    }
+
+    fn store_refunds<'a>(
+        &'a self,
+        _store_order_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<dropflow_core::after_sale::StoreRefund>, StoreApiError>> {
+        // Replaced by the platform's refund connector (issue 14, in progress).
+        Box::pin(async {
+            Err(StoreApiError::Refused(
+                "reading refunds back from this store is not built yet".to_string(),
+            ))
+        })
+    }
 }
