@@ -26,9 +26,11 @@ pub const TRACK_SHIPMENTS: &str = "shipments.track";
 pub const REQUEST_SELLER_RETURN: &str = "warehouse.request_return";
 /// Delivers one outbox mail.
 pub const SEND_MAIL: &str = "outbox.send";
+/// Refunds a case's customer through the store's Admin API.
+pub const REFUND_CUSTOMER: &str = "case.refund_customer";
 
 /// Every kind, for listings and checks.
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 13] = [
     ROUTE_ORDER,
     CANCEL_SUPPLIER_ORDERS,
     RECONCILE_EDIT,
@@ -41,4 +43,5 @@ pub const ALL: [&str; 12] = [
     TRACK_SHIPMENTS,
     REQUEST_SELLER_RETURN,
     SEND_MAIL,
+    REFUND_CUSTOMER,
 ];

@@ -37,6 +37,10 @@ mod wallet;
 pub mod warehouse;
 /// One order transition inside a caller's transaction.
 pub mod order_tx;
+/// A case changed inside a caller's transaction, with its timeline entry and follow-up job.
+pub mod case_tx;
+/// `case.refund_customer`: a case's customer refunded through the store, once.
+pub mod case_refund;
 /// A supplier order and its order moved together inside a caller's transaction.
 pub(crate) mod supplier_order_tx;
 
@@ -117,7 +121,7 @@ pub fn register(registry: &mut Registry, services: Services) {
 type Handler = for<'a> fn(&'a Services, &'a serde_json::Value) -> BoxFuture<'a, anyhow::Result<()>>;
 
 /// Every fulfilment job kind and what runs it.
-const HANDLERS: [(&str, Handler); 11] = [
+const HANDLERS: [(&str, Handler); 12] = [
     (route::JOB, |s, payload| {
         Box::pin(route::run(&s.db, payload))
     }),
@@ -144,6 +148,9 @@ const HANDLERS: [(&str, Handler); 11] = [
     (cancel::JOB, |s, payload| Box::pin(cancel::run(s, payload))),
     (cancel::PURCHASE_JOB, |s, payload| {
         Box::pin(cancel::run_purchase(s, payload))
+    }),
+    (case_refund::JOB, |s, payload| {
+        Box::pin(case_refund::run(s, payload))
     }),
 ];
 

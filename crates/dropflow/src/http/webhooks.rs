@@ -108,7 +108,8 @@ async fn store_refund(
         cases::record_store_refund(&state.ctx, store.id, platform.platform().as_str(), &refund)
             .await?;
     Ok(match outcome {
-        StoreRefundOutcome::Opened { order_id, .. } => ack("case", Some(order_id.to_string())),
+        StoreRefundOutcome::Opened { order_id, .. }
+        | StoreRefundOutcome::Recorded { order_id, .. } => ack("case", Some(order_id.to_string())),
         StoreRefundOutcome::Duplicate { order_id } => ack("duplicate", Some(order_id.to_string())),
         StoreRefundOutcome::NotACase { order_id } => {
             ack("ignored", order_id.map(|id| id.to_string()))

@@ -197,12 +197,22 @@ pub async fn get(
 
 /// The same case again inside a transaction (to update it).
 pub async fn get_in(tx: &mut Tx<'_>, id: &str) -> Result<Option<StoredCase>> {
+    by_id(tx, id).await
+}
+
+/// One case by id, whoever's it is (for the jobs that carry it out).
+pub async fn load(db: &Database, id: &str) -> Result<Option<StoredCase>> {
+    let mut conn = db.reader.acquire().await?;
+    by_id(&mut conn, id).await
+}
+
+async fn by_id(conn: &mut sqlx::AnyConnection, id: &str) -> Result<Option<StoredCase>> {
     let sql = format!("SELECT {COLUMNS} FROM cases c WHERE c.id = $1");
     let query = sqlx::query(&sql).bind(id);
-    let Some(case) = query::one(query, &mut **tx, case_from_row).await? else {
+    let Some(case) = query::one(query, &mut *conn, case_from_row).await? else {
         return Ok(None);
     };
-    let lines = lines_of_order(&mut **tx, case.order_id).await?;
+    let lines = lines_of_order(&mut *conn, case.order_id).await?;
     let mut one = vec![case];
     attach(&mut one, lines);
     Ok(one.pop())
@@ -348,8 +358,8 @@ fn attach(cases: &mut [StoredCase], lines: Vec<LineRow>) {
 
 /// Units of each order line that reached the customer's way, by line position: lines a
 /// parcel lists; every line of a supplier order whose parcel was recorded without its lines
-/// (the whole purchase); and items the warehouse shipped on. Capped by the line's current
-/// quantity.
+/// (the whole purchase); and items the warehouse shipped on. Capped by what the purchases
+/// that shipped bought of the line (or its current quantity, when larger).
 pub async fn shipped_per_line(tx: &mut Tx<'_>, order_id: OrderId) -> Result<BTreeMap<i64, u32>> {
     let id = order_id.to_string();
     let listed = sqlx::query(
@@ -385,19 +395,33 @@ pub async fn shipped_per_line(tx: &mut Tx<'_>, order_id: OrderId) -> Result<BTre
     .bind(&id)
     .fetch_all(&mut **tx)
     .await?;
-    let current = sqlx::query("SELECT position, quantity FROM order_lines WHERE order_id = $1")
-        .bind(&id)
-        .fetch_all(&mut **tx)
-        .await?;
+    // The cap is what was bought by purchases that shipped something, or the line's current
+    // quantity when larger: a store refund that lowered the line after shipping must not
+    // hide the units still with the customer.
+    let limits = sqlx::query(
+        "SELECT l.position AS position, l.quantity AS current_quantity,
+                (SELECT CAST(COALESCE(SUM(COALESCE(i.line_quantity, i.quantity)), 0) AS BIGINT)
+                 FROM supplier_order_items i
+                 WHERE i.line_position = l.position
+                   AND i.supplier_order_id IN (
+                       SELECT s.supplier_order_id FROM shipments s WHERE s.order_id = $1)
+                ) AS bought
+         FROM order_lines l WHERE l.order_id = $1",
+    )
+    .bind(&id)
+    .fetch_all(&mut **tx)
+    .await?;
     let mut shipped: BTreeMap<i64, i64> = BTreeMap::new();
     for row in listed.iter().chain(&whole).chain(&from_warehouse) {
         *shipped.entry(row.try_get("position")?).or_default() += row.try_get::<i64, _>("n")?;
     }
     let mut capped = BTreeMap::new();
-    for row in current {
+    for row in limits {
         let position: i64 = row.try_get("position")?;
-        let quantity: i64 = row.try_get("quantity")?;
-        let units = shipped.get(&position).copied().unwrap_or(0).min(quantity);
+        let cap = row
+            .try_get::<i64, _>("current_quantity")?
+            .max(row.try_get::<i64, _>("bought")?);
+        let units = shipped.get(&position).copied().unwrap_or(0).min(cap);
         capped.insert(position, u32::try_from(units.max(0)).unwrap_or(0));
     }
     Ok(capped)

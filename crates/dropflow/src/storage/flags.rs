@@ -24,6 +24,9 @@ pub mod kind {
     pub const CANCELLED_AFTER_SHIPMENT: &str = "cancelled_after_shipment";
     /// A placement went unanswered and the supplier cannot be asked: link it by hand.
     pub const LINK_BY_HAND: &str = "link_by_hand";
+    /// The store refused to refund a case's customer: a person refunds in the store, or fixes
+    /// the cause and retries the job.
+    pub const CASE_REFUND_FAILED: &str = "case_refund_failed";
 }
 
 /// One flag as shown.

@@ -503,13 +503,24 @@ pub async fn purchase_view(db: &Database, id: OrderId) -> Result<Option<Purchase
 }
 
 pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
+    let mut conn = db.reader.acquire().await?;
+    detail(&mut conn, id).await
+}
+
+/// [`get`] inside the caller's transaction (an action deciding under the order's lock reads
+/// what it decides on through the connection it already holds).
+pub async fn get_in(tx: &mut Tx<'_>, id: OrderId) -> Result<Option<OrderDetail>> {
+    detail(tx, id).await
+}
+
+async fn detail(conn: &mut sqlx::AnyConnection, id: OrderId) -> Result<Option<OrderDetail>> {
     let Some(row) = sqlx::query(&format!(
         "SELECT {SUMMARY_COLUMNS}, customer, shipping_address, shipping_minor, discounts_minor,
             taxes_minor, taxes_included
          FROM orders WHERE id = $1"
     ))
     .bind(id.to_string())
-    .fetch_optional(&db.reader)
+    .fetch_optional(&mut *conn)
     .await?
     else {
         return Ok(None);
@@ -528,7 +539,7 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
          FROM order_lines WHERE order_id = $1 ORDER BY position",
     )
     .bind(id.to_string())
-    .fetch_all(&db.reader)
+    .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|r| {
@@ -545,7 +556,7 @@ pub async fn get(db: &Database, id: OrderId) -> Result<Option<OrderDetail>> {
          WHERE order_id = $1 ORDER BY id",
     )
     .bind(id.to_string())
-    .fetch_all(&db.reader)
+    .fetch_all(&mut *conn)
     .await?
     .iter()
     .map(|r| {
