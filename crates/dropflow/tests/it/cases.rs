@@ -53,6 +53,7 @@ async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
         .expect("vendor A's purchase");
     let unit_price = line_a_price(app, &id).await;
     World {
+        payload: order,
         number,
         order: id,
         line_a: a["id"].to_string(),
@@ -64,6 +65,8 @@ async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
 }
 
 struct World {
+    /// The order as the store sent it (to send its edits).
+    payload: Value,
     /// The store's order number (Shopify's order id).
     number: u64,
     order: String,
@@ -477,6 +480,17 @@ async fn a_refund_made_in_the_store_is_a_case_refunded_once_with_the_supplier_st
     assert_eq!(case["store_reference"], json!("refund:7001"));
     assert_eq!(case["next_steps"], json!(["ask_supplier"]));
     assert_eq!(case["lines"][0]["quantity"], json!(1));
+
+    // Shopify lowers the line's current quantity with the refund; the other unit is still
+    // with the customer and can be claimed.
+    let mut edited = world.payload.clone();
+    edited["line_items"][0]["current_quantity"] = json!(1);
+    app.send_update(&mut edited, "orders/updated", 1).await;
+    let lowered = eventually(WAIT, || async {
+        app.order_detail(&world.order).await["lines"][0]["quantity"] == json!(1)
+    })
+    .await;
+    assert!(lowered, "the store's edit was applied");
 
     // The store's refund holds its unit: the merchant may claim the other one only.
     expect_error(
