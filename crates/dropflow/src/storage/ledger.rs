@@ -370,18 +370,28 @@ pub async fn entries(
 /// currency sum to zero, every wallet's running balances equal the sums of its postings, and
 /// no balance but `external` is negative.
 pub async fn check_balanced(db: &Database) -> Result<bool> {
+    // One snapshot for every read below: postings and wallets are written together, and a
+    // write landing between two separate reads would look like an imbalance. PostgreSQL's
+    // default (read committed) gives each statement its own snapshot, so ask for one; a
+    // SQLite read transaction keeps the snapshot of its first read.
+    let mut tx = db.reader.begin().await?;
+    if db.engine == Engine::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+    }
     let unbalanced: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT transaction_id FROM ledger_postings
             GROUP BY transaction_id HAVING SUM(amount_minor) <> 0) x",
     )
-    .fetch_one(&db.reader)
+    .fetch_one(&mut *tx)
     .await?;
     let currencies_off: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT t.currency FROM ledger_transactions t
             JOIN ledger_postings p ON p.transaction_id = t.id
             GROUP BY t.currency HAVING SUM(p.amount_minor) <> 0) x",
     )
-    .fetch_one(&db.reader)
+    .fetch_one(&mut *tx)
     .await?;
     if unbalanced != 0 || currencies_off != 0 {
         return Ok(false);
@@ -393,7 +403,7 @@ pub async fn check_balanced(db: &Database) -> Result<bool> {
          FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
          GROUP BY t.store_id, t.currency, p.account",
     )
-    .fetch_all(&db.reader)
+    .fetch_all(&mut *tx)
     .await?;
     let mut from_postings: BTreeMap<(String, String, String), i64> = BTreeMap::new();
     for row in &sums {
@@ -409,7 +419,7 @@ pub async fn check_balanced(db: &Database) -> Result<bool> {
     let wallets = sqlx::query(&format!(
         "SELECT store_id, currency, {BALANCE_COLUMNS} FROM wallets"
     ))
-    .fetch_all(&db.reader)
+    .fetch_all(&mut *tx)
     .await?;
     let mut accounted = 0;
     for row in &wallets {
