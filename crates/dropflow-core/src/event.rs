@@ -165,6 +165,11 @@ pub enum OrderEvent {
         step: String,
         detail: String,
     },
+    /// The store's order lists refunds not seen before (WooCommerce tells refunds only inside
+    /// the order): they are read back in full and recorded as cases.
+    StoreRefundsListed {
+        refund_ids: Vec<String>,
+    },
 }
 
 impl OrderEvent {
@@ -199,6 +204,7 @@ impl OrderEvent {
             OrderEvent::FlagRaised { .. } => "flag_raised",
             OrderEvent::FlagResolved { .. } => "flag_resolved",
             OrderEvent::Case { .. } => "case",
+            OrderEvent::StoreRefundsListed { .. } => "store_refunds_listed",
         }
     }
 }

@@ -55,6 +55,11 @@ pub struct StoreOrder {
     pub created_at: Option<DateTime<Utc>>,
     /// When the store last changed the order; older snapshots than the one applied are stale.
     pub updated_at: Option<DateTime<Utc>>,
+    /// The store's refunds of the order by id, where the order itself lists them
+    /// (WooCommerce `refunds[].id`); empty where refunds arrive on their own (Shopify's
+    /// `refunds/create`).
+    #[serde(default)]
+    pub refund_ids: Vec<String>,
 }
 
 impl StoreOrder {

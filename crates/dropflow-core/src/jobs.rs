@@ -28,9 +28,11 @@ pub const REQUEST_SELLER_RETURN: &str = "warehouse.request_return";
 pub const SEND_MAIL: &str = "outbox.send";
 /// Refunds a case's customer through the store's Admin API.
 pub const REFUND_CUSTOMER: &str = "case.refund_customer";
+/// Reads an order's refunds back from a store that tells them only inside the order.
+pub const READ_STORE_REFUNDS: &str = "case.read_store_refunds";
 
 /// Every kind, for listings and checks.
-pub const ALL: [&str; 13] = [
+pub const ALL: [&str; 14] = [
     ROUTE_ORDER,
     CANCEL_SUPPLIER_ORDERS,
     RECONCILE_EDIT,
@@ -44,4 +46,5 @@ pub const ALL: [&str; 13] = [
     REQUEST_SELLER_RETURN,
     SEND_MAIL,
     REFUND_CUSTOMER,
+    READ_STORE_REFUNDS,
 ];

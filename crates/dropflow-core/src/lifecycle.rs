@@ -56,6 +56,10 @@ pub struct OrderState {
     /// (buy when paid).
     #[serde(default)]
     pub capture_policy: CapturePolicy,
+    /// The store refund ids the order's snapshots listed so far (sorted): a new one is read
+    /// back and recorded once.
+    #[serde(default)]
+    pub store_refunds: Vec<String>,
 }
 
 /// What the store says about the order now, reduced to what the lifecycle needs.
@@ -78,6 +82,8 @@ pub struct StoreSnapshot {
     /// Why the order is implausible (quantities or total above the intake limits), for a
     /// person to look at before anything is bought; `None` when it is plausible.
     pub implausible: Option<String>,
+    /// The refund ids the store's order lists ([`crate::intake::StoreOrder::refund_ids`]).
+    pub refund_ids: Vec<String>,
 }
 
 /// Something that should happen to an order.
@@ -138,6 +144,8 @@ pub enum FollowUp {
     CancelSupplierOrders,
     /// The store edited lines or address: re-derive what is not bought yet, flag the rest.
     ReconcileEdit,
+    /// The store's order lists refunds not seen before: read them back, record them as cases.
+    ReadStoreRefunds,
 }
 
 impl FollowUp {
@@ -147,6 +155,7 @@ impl FollowUp {
             FollowUp::RouteOrder => crate::jobs::ROUTE_ORDER,
             FollowUp::CancelSupplierOrders => crate::jobs::CANCEL_SUPPLIER_ORDERS,
             FollowUp::ReconcileEdit => crate::jobs::RECONCILE_EDIT,
+            FollowUp::ReadStoreRefunds => crate::jobs::READ_STORE_REFUNDS,
         }
     }
 }
@@ -224,6 +233,7 @@ pub fn receive(snapshot: StoreSnapshot) -> Transition {
         implausible_accepted: false,
         warehouse: None,
         capture_policy: snapshot.capture_policy,
+        store_refunds: Vec::new(),
     };
     let mut builder = Builder::new(initial);
     builder.events.push(OrderEvent::Received {
@@ -440,6 +450,25 @@ impl Builder {
         }
         if snapshot.lines_fingerprint.is_some() {
             self.state.lines_fingerprint = snapshot.lines_fingerprint.clone();
+        }
+
+        // Refunds the store lists inside the order, new ones read back once (a later
+        // snapshot listing the same refunds asks nothing again).
+        let mut new_refunds: Vec<String> = snapshot
+            .refund_ids
+            .iter()
+            .filter(|id| self.state.store_refunds.binary_search(id).is_err())
+            .cloned()
+            .collect();
+        if !new_refunds.is_empty() {
+            new_refunds.sort();
+            new_refunds.dedup();
+            self.state.store_refunds.extend(new_refunds.iter().cloned());
+            self.state.store_refunds.sort();
+            self.events.push(OrderEvent::StoreRefundsListed {
+                refund_ids: new_refunds,
+            });
+            self.follow_ups.push(FollowUp::ReadStoreRefunds);
         }
 
         // Cancellation is final here: WooCommerce lets a merchant move a cancelled order back

@@ -14,6 +14,7 @@ fn snapshot(payment: PaymentStatus) -> StoreSnapshot {
         updated_at: None,
         capture_policy: CapturePolicy::BuyWhenPaid,
         implausible: None,
+        refund_ids: Vec::new(),
     }
 }
 
@@ -264,6 +265,7 @@ fn any_command() -> impl Strategy<Value = Command> {
                     updated_at: None,
                     capture_policy: CapturePolicy::BuyWhenPaid,
                     implausible: None,
+                    refund_ids: Vec::new(),
                 })
             }
         ),
@@ -540,4 +542,33 @@ fn an_implausible_order_is_held_for_a_person() {
     );
     let again = apply(&released.state, Command::ApplyStoreSnapshot(first));
     assert!(again.state.hold(HoldReason::ImplausibleOrder).is_none());
+}
+
+#[test]
+fn refunds_the_store_lists_inside_the_order_are_read_back_once_each() {
+    let first = receive(snapshot(PaymentStatus::Paid));
+    let listed = |ids: &[&str]| {
+        let mut s = snapshot(PaymentStatus::PartiallyRefunded);
+        s.topic = "order.updated".into();
+        s.refund_ids = ids.iter().map(|id| id.to_string()).collect();
+        Command::ApplyStoreSnapshot(s)
+    };
+    let one = apply(&first.state, listed(&["726"]));
+    assert!(one.follow_ups.contains(&FollowUp::ReadStoreRefunds));
+    assert!(one.events.contains(&OrderEvent::StoreRefundsListed {
+        refund_ids: vec!["726".into()]
+    }));
+    // The same list again (a later update of the order) asks nothing.
+    let again = apply(&one.state, listed(&["726"]));
+    assert!(!again.follow_ups.contains(&FollowUp::ReadStoreRefunds));
+    assert!(!again
+        .events
+        .iter()
+        .any(|e| matches!(e, OrderEvent::StoreRefundsListed { .. })));
+    // A second refund: only it is new.
+    let two = apply(&again.state, listed(&["724", "726", "724"]));
+    assert!(two.events.contains(&OrderEvent::StoreRefundsListed {
+        refund_ids: vec!["724".into()]
+    }));
+    assert_eq!(two.state.store_refunds, ["724", "726"]);
 }

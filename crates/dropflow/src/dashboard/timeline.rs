@@ -165,6 +165,9 @@ pub fn sentence(kind: &str, detail: &Value) -> String {
         OrderEvent::Case { step, detail, .. } => {
             with_detail(format!("Case: {}", view::words(&step)), &detail)
         }
+        OrderEvent::StoreRefundsListed { refund_ids } => {
+            format!("Refunded in the store ({})", refund_ids.join(", "))
+        }
     }
 }
 

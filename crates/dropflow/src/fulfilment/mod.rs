@@ -37,10 +37,7 @@ mod wallet;
 pub mod warehouse;
 /// One order transition inside a caller's transaction.
 pub mod order_tx;
-/// A case changed inside a caller's transaction, with its timeline entry and follow-up job.
-pub mod case_tx;
-/// `case.refund_customer`: a case's customer refunded through the store, once.
-pub mod case_refund;
+
 /// A supplier order and its order moved together inside a caller's transaction.
 pub(crate) mod supplier_order_tx;
 
@@ -121,7 +118,7 @@ pub fn register(registry: &mut Registry, services: Services) {
 type Handler = for<'a> fn(&'a Services, &'a serde_json::Value) -> BoxFuture<'a, anyhow::Result<()>>;
 
 /// Every fulfilment job kind and what runs it.
-const HANDLERS: [(&str, Handler); 12] = [
+const HANDLERS: [(&str, Handler); 13] = [
     (route::JOB, |s, payload| {
         Box::pin(route::run(&s.db, payload))
     }),
@@ -149,8 +146,11 @@ const HANDLERS: [(&str, Handler); 12] = [
     (cancel::PURCHASE_JOB, |s, payload| {
         Box::pin(cancel::run_purchase(s, payload))
     }),
-    (case_refund::JOB, |s, payload| {
-        Box::pin(case_refund::run(s, payload))
+    (crate::after_sale::refund_customer::JOB, |s, payload| {
+        Box::pin(crate::after_sale::refund_customer::run(s, payload))
+    }),
+    (crate::after_sale::read_refunds::JOB, |s, payload| {
+        Box::pin(crate::after_sale::read_refunds::run(s, payload))
     }),
 ];
 

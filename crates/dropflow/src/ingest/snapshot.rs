@@ -41,6 +41,7 @@ pub fn snapshot_of(
         capture_policy,
         // Judged at intake against the configured limits (`platforms::limits`).
         implausible: None,
+        refund_ids: order.refund_ids.clone(),
     }
 }
 

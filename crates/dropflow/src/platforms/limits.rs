@@ -128,6 +128,7 @@ mod tests {
             lines: vec![line; lines],
             created_at: None,
             updated_at: None,
+            refund_ids: Vec::new(),
         }
     }
 

@@ -50,6 +50,19 @@ impl From<StorageError> for ActionError {
     }
 }
 
+impl From<crate::after_sale::CaseError> for ActionError {
+    fn from(error: crate::after_sale::CaseError) -> Self {
+        use crate::after_sale::CaseError;
+        match error {
+            CaseError::NotFound(message) => ActionError::NotFound(message),
+            CaseError::Unprocessable(message) => ActionError::Unprocessable(message),
+            CaseError::Conflict(message) => ActionError::Conflict(message),
+            CaseError::Storage(storage) => storage.into(),
+            CaseError::Internal(message) => ActionError::Internal(message),
+        }
+    }
+}
+
 impl ActionError {
     /// A failure inside a step that reports `anyhow` errors (the order transaction helpers).
     pub fn internal(error: impl std::fmt::Display) -> Self {

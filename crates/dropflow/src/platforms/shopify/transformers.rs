@@ -269,6 +269,8 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
         lines,
         created_at: opt_timestamp(order.created_at, "created_at")?,
         updated_at: opt_timestamp(order.updated_at, "updated_at")?,
+        // Shopify tells each refund on its own (`refunds/create`).
+        refund_ids: Vec::new(),
     })
 }
 

@@ -106,6 +106,8 @@ fn list_orders_fixture() {
     assert_eq!(second.total.minor, 3900);
     // `completed` with two entries in `refunds` (-10.00 and -9.00 of 39.00).
     assert_eq!(second.payment_status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(second.refund_ids, ["726", "724"]);
+    assert!(orders[0].refund_ids.is_empty());
     assert!(second
         .payment_status
         .covers_purchase(dropflow_core::payment::CapturePolicy::BuyWhenPaid));

@@ -43,13 +43,22 @@ pub(super) struct Order {
     shipping: Option<Shipping>,
     line_items: Option<Vec<LineItem>>,
     shipping_lines: Option<Vec<IgnoredAny>>,
-    refunds: Option<Vec<IgnoredAny>>,
+    /// The order's refunds in brief (`[{id, reason, total}]`, totals negative): their ids say
+    /// which to read back in full (`GET …/orders/{id}/refunds`).
+    refunds: Option<Vec<RefundRef>>,
     /// `date_created` / `date_modified` are in the site's time zone without an offset; the
     /// `_gmt` twins are UTC (also without an offset), so only those are read.
     date_created_gmt: Option<String>,
     date_modified_gmt: Option<String>,
     // `date_paid` is deliberately not read: the status is the source of truth (see
     // `OrderStatus::payment_status`).
+}
+
+/// One entry of an order's `refunds`: only the id is read (the amounts and lines come from
+/// the refund itself).
+#[derive(Debug, Deserialize)]
+struct RefundRef {
+    id: Option<ExternalId>,
 }
 
 /// Just the id: the whole body of `order.deleted`.
@@ -225,7 +234,13 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
     let mut payment_status = status.payment_status();
     // A partial refund leaves the status at processing/completed and adds an entry to
     // `refunds`; a full refund moves the status to `refunded`, handled above.
-    if payment_status == PaymentStatus::Paid && order.refunds.is_some_and(|r| !r.is_empty()) {
+    let refund_ids: Vec<String> = order
+        .refunds
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| r.id.map(|id| id.0))
+        .collect();
+    if payment_status == PaymentStatus::Paid && !refund_ids.is_empty() {
         payment_status = PaymentStatus::PartiallyRefunded;
     }
     let cancellation = status
@@ -264,6 +279,7 @@ pub(super) fn to_store_order(order: Order) -> Result<StoreOrder, PayloadError> {
         lines,
         created_at: opt_timestamp(order.date_created_gmt, "date_created_gmt")?,
         updated_at: opt_timestamp(order.date_modified_gmt, "date_modified_gmt")?,
+        refund_ids,
     })
 }
 

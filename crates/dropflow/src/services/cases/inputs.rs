@@ -104,10 +104,6 @@ pub(super) fn checked_note(field: &str, note: Option<&str>) -> Result<Option<Str
     Ok(Some(note.to_string()))
 }
 
-pub(super) fn order_currency(code: &str) -> Result<Currency, ActionError> {
-    Currency::from_code(code).map_err(|e| ActionError::Internal(format!("order currency: {e}")))
-}
-
 fn amount(field: &str, text: &str, currency: Currency) -> Result<Money, ActionError> {
     Money::parse_decimal(text.trim(), currency)
         .map_err(|e| ActionError::Unprocessable(format!("{field}: {e}")))

@@ -1,8 +1,7 @@
 //! What a case is checked against, read under the order's lock: the order's lines, what
 //! shipped of each and what the order's other cases already hold.
 
-use super::inputs::order_currency;
-use crate::services::ActionError;
+use super::CaseError;
 use crate::storage::cases::{self as store, StoredCase};
 use crate::storage::{orders, Tx};
 use dropflow_core::after_sale::{
@@ -14,7 +13,7 @@ use dropflow_core::reference::currency::Currency;
 use std::collections::BTreeMap;
 
 /// The order line positions of case lines named by store line id.
-pub(super) fn positions(detail: &orders::OrderDetail, lines: &[CaseLine]) -> Vec<(i64, u32)> {
+pub fn positions(detail: &orders::OrderDetail, lines: &[CaseLine]) -> Vec<(i64, u32)> {
     lines
         .iter()
         .filter_map(|line| {
@@ -29,15 +28,16 @@ pub(super) fn positions(detail: &orders::OrderDetail, lines: &[CaseLine]) -> Vec
 
 /// Reads, under the order's lock, the order and what a case is checked against: what shipped
 /// per line and what its other cases (all but `besides`) already claim or refund.
-pub(super) async fn read_facts(
+pub async fn read_facts(
     tx: &mut Tx<'_>,
     order_id: OrderId,
     besides: Option<&str>,
-) -> Result<(orders::OrderDetail, OrderFacts), ActionError> {
+) -> Result<(orders::OrderDetail, OrderFacts), CaseError> {
     let detail = orders::get_in(tx, order_id)
         .await?
-        .ok_or_else(|| ActionError::NotFound(format!("order {order_id} not found")))?;
-    let currency = order_currency(&detail.summary.currency)?;
+        .ok_or_else(|| CaseError::NotFound(format!("order {order_id} not found")))?;
+    let currency = Currency::from_code(&detail.summary.currency)
+        .map_err(|e| CaseError::Internal(format!("order currency: {e}")))?;
     let others: Vec<StoredCase> = store::for_order_in(tx, order_id)
         .await?
         .into_iter()
@@ -84,11 +84,11 @@ fn order_facts(
 
 /// A decision checked against the order like an opening of the same lines, with this case's
 /// own claim set aside.
-pub(super) async fn check_decision(
+pub async fn check_decision(
     tx: &mut Tx<'_>,
     case: &StoredCase,
     resolution: &Resolution,
-) -> Result<(), ActionError> {
+) -> Result<(), CaseError> {
     let (_, facts) = read_facts(tx, case.order_id, Some(&case.id)).await?;
     let request = CaseRequest {
         reason: case.state.reason,
@@ -97,5 +97,5 @@ pub(super) async fn check_decision(
     };
     core::open(&facts, &request)
         .map(|_| ())
-        .map_err(|e| ActionError::Unprocessable(e.to_string()))
+        .map_err(|e| CaseError::Unprocessable(e.to_string()))
 }

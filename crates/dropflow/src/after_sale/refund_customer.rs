@@ -13,19 +13,18 @@
 //! credentials refused) raises a flag: a person refunds in the store (whose webhook then
 //! settles the case) or fixes the cause and retries the job.
 
-use super::{case_tx, flags, Services};
-use crate::jobs::{GiveUp, RetryAfter};
-use crate::platforms::admin::{StoreAdmin, StoreApiError};
+use super::case_tx;
+use crate::fulfilment::{flags, Services};
+use crate::jobs::GiveUp;
 use crate::platforms::admin_refund::{RefundLine, RefundOutcome, RefundPush};
 use crate::storage::cases::{self as store, StoredCase};
-use crate::storage::{flags::kind, orders, settings, stores};
+use crate::storage::{flags::kind, orders, settings};
 use anyhow::Context;
 use dropflow_core::after_sale::refund::{plan, RefundPlan};
 use dropflow_core::after_sale::{apply, Applied, CaseEvent};
 use dropflow_core::event::Actor;
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
-use std::sync::Arc;
 
 /// The job kind.
 pub const JOB: &str = case_tx::REFUND_JOB;
@@ -61,19 +60,14 @@ pub async fn refund(services: &Services, id: &str) -> anyhow::Result<()> {
     let Some(planned) = plan(&case.state, &case.core_lines(), unit_price) else {
         return Ok(());
     };
-    let admin = store_admin(services, &case).await?;
+    let (_, admin) = super::store_admin(services, case.store_id).await?;
     let request = push(&case, &order.summary.external_id, planned, services).await?;
     match admin.refund(&request).await {
         Ok(outcome) => record(services, &case, &request, &outcome).await,
-        Err(StoreApiError::RateLimited {
-            retry_after: Some(after),
-        }) => Err(RetryAfter {
-            after,
-            message: "the store is rate limiting us".into(),
-        }
-        .into()),
-        Err(error) if error.is_transient() => Err(error.into()),
         Err(error) => {
+            if let Some(later) = super::retry_later(&error) {
+                return Err(later);
+            }
             let words = format!(
                 "the store refused to refund {} {}: {error}",
                 money(case.state.currency, request.total_minor()),
@@ -101,30 +95,6 @@ pub async fn refund(services: &Services, id: &str) -> anyhow::Result<()> {
             Err(GiveUp(words).into())
         }
     }
-}
-
-/// The store's Admin API connector for the case's store, or why there is none.
-async fn store_admin(
-    services: &Services,
-    case: &StoredCase,
-) -> anyhow::Result<Arc<dyn StoreAdmin>> {
-    let db = &services.db;
-    let store_id = case.store_id;
-    let access = settings::admin_access(db, store_id)
-        .await?
-        .with_context(|| {
-            format!(
-                "store {store_id} has no Admin API access: set it (PUT /api/v1/stores/{store_id}/admin), \
-                 then retry this job"
-            )
-        })?;
-    let platform = stores::get(db, store_id).await?.platform;
-    (services.admin)(platform, &access).with_context(|| {
-        format!(
-            "no Admin API connector for {} stores in this build",
-            platform.as_str()
-        )
-    })
 }
 
 /// The refund request for the store.

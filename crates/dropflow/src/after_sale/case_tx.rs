@@ -2,7 +2,7 @@
 //! step on the order's timeline and the job the step calls for: the one place a case changes,
 //! whether a person (`services::cases`), a store webhook or a job changed it.
 
-use super::order_tx;
+use crate::fulfilment::order_tx;
 use crate::storage::cases::{self as store, NewCase, StoredCase};
 use crate::storage::{jobs, now_ms, Tx};
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::OrderId;
 use dropflow_core::lifecycle::Command;
 
-/// The job that refunds the customer through the store ([`super::case_refund`]).
+/// The job that refunds the customer through the store ([`super::refund_customer`]).
 pub const REFUND_JOB: &str = dropflow_core::jobs::REFUND_CUSTOMER;
 /// Tries before a refund is left failed for a person: like a tracking write-back, about a
 /// day of the store being down (the connector reads back before creating, so tries are safe).

@@ -1,0 +1,100 @@
+//! After delivery: an order's cases carried out on both sides. The pure decisions are in
+//! `dropflow_core::after_sale`; this layer reads what they need, calls the stores, and writes
+//! each change through [`case_tx`] (the case, its timeline entry and the job it calls for, in
+//! one transaction). The merchant's actions (`services::cases`), the store webhooks and the
+//! jobs below all come through here.
+//!
+//! Jobs: [`refund_customer`] (`case.refund_customer`: the customer refunded through the
+//! store's Admin API, once) and [`read_refunds`] (`case.read_store_refunds`: a store that
+//! tells refunds only inside the order, WooCommerce, read back and recorded).
+
+/// A case changed inside a caller's transaction, with its timeline entry and follow-up job.
+pub mod case_tx;
+/// What a case is checked against, read under the order's lock.
+pub mod facts;
+/// `case.read_store_refunds`: an order's refunds read back from the store.
+pub mod read_refunds;
+/// `case.refund_customer`: a case's customer refunded through the store, once.
+pub mod refund_customer;
+/// A refund made in the store, recorded: a new case, or the case dropflow refunded for.
+pub mod store_refund;
+
+use crate::fulfilment::Services;
+use crate::jobs::RetryAfter;
+use crate::platforms::admin::{StoreAdmin, StoreApiError};
+use crate::storage::{settings, stores, StorageError};
+use anyhow::Context as _;
+use dropflow_core::ids::StoreId;
+use dropflow_core::intake::Platform;
+use std::sync::Arc;
+
+/// Why a case could not be opened or changed as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("{0}")]
+    NotFound(String),
+    /// Well-formed but not acceptable; the message names the line or amount.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Not now: the case is closed, or changed meanwhile.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<anyhow::Error> for CaseError {
+    /// A write helper's failure: a storage error keeps its meaning (a case changed meanwhile
+    /// is a conflict), anything else is internal.
+    fn from(error: anyhow::Error) -> Self {
+        match error.downcast::<StorageError>() {
+            Ok(storage) => CaseError::Storage(storage),
+            Err(other) => CaseError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The Admin API connector of a store and its platform, or why there is none (the job fails
+/// with the reason until a person sets the access and retries it).
+pub(crate) async fn store_admin(
+    services: &Services,
+    store_id: StoreId,
+) -> anyhow::Result<(Platform, Arc<dyn StoreAdmin>)> {
+    let db = &services.db;
+    let access = settings::admin_access(db, store_id)
+        .await?
+        .with_context(|| {
+            format!(
+                "store {store_id} has no Admin API access: set it \
+                 (PUT /api/v1/stores/{store_id}/admin), then retry this job"
+            )
+        })?;
+    let platform = stores::get(db, store_id).await?.platform;
+    let admin = (services.admin)(platform, &access).with_context(|| {
+        format!(
+            "no Admin API connector for {} stores in this build",
+            platform.as_str()
+        )
+    })?;
+    Ok((platform, admin))
+}
+
+/// A store call's failure that retrying can fix, as the job's error: a 429 waits as long as
+/// the store said, the rest retries with the usual backoff. `None` for a refusal.
+pub(crate) fn retry_later(error: &StoreApiError) -> Option<anyhow::Error> {
+    match error {
+        StoreApiError::RateLimited {
+            retry_after: Some(after),
+        } => Some(
+            RetryAfter {
+                after: *after,
+                message: "the store is rate limiting us".into(),
+            }
+            .into(),
+        ),
+        transient if transient.is_transient() => Some(transient.clone().into()),
+        _ => None,
+    }
+}
