@@ -71,9 +71,13 @@ use dropflow_core::supplier::{
     RemoteOrder, SupplierError, SupplierKind,
 };
 
-/// Goods the warehouse sends back to the seller (a failed inspection): return and refund.
+/// Goods sent back to the supplier, or a refund asked of it (a failed inspection at the
+/// warehouse, an after-sale case): return and refund.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnRequest {
+    /// Our key for this request (the case or warehouse item id): a supplier that takes one
+    /// (CJ `businessDisputeId`) refuses or finds a second request under the same key.
+    pub reference: String,
     /// The supplier's order number.
     pub supplier_order_id: String,
     /// The variants of that order going back.
@@ -94,6 +98,36 @@ pub enum ReturnAnswer {
     /// Refused (status, amount, …): a person takes it up.
     Refused { detail: String },
     /// The supplier's API takes no return requests: a person returns the goods.
+    NotOffered,
+}
+
+/// A return request to look up again ([`Supplier::return_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnCheck {
+    /// Our key, as sent in [`ReturnRequest::reference`].
+    pub reference: String,
+    pub supplier_order_id: String,
+    /// The supplier's id of the request, from [`ReturnAnswer::Requested`] (absent when the
+    /// answer was lost or said `AlreadyRequested`: look it up by order and reference).
+    pub request_id: Option<String>,
+}
+
+/// Where a return request stands at the supplier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnStatus {
+    /// Still with the supplier (being reviewed, goods on their way back).
+    Open,
+    /// The supplier refunded, to our balance with it or the way the purchase was paid: how
+    /// much, in the purchase's currency, under the supplier's own reference.
+    Refunded {
+        amount: dropflow_core::money::Money,
+        reference: String,
+    },
+    /// The supplier refused or closed it without refunding.
+    Refused { detail: String },
+    /// Unknown to the supplier (never arrived): ask again.
+    NotFound,
+    /// The supplier's API cannot tell: a person follows it.
     NotOffered,
 }
 
@@ -134,6 +168,11 @@ pub trait Supplier: Send + Sync {
         _request: &ReturnRequest,
     ) -> Result<ReturnAnswer, SupplierError> {
         Ok(ReturnAnswer::NotOffered)
+    }
+
+    /// Where a return request stands. Default: the API cannot tell.
+    async fn return_status(&self, _check: &ReturnCheck) -> Result<ReturnStatus, SupplierError> {
+        Ok(ReturnStatus::NotOffered)
     }
 
     /// Asks the supplier to cancel one of its orders, whatever stage it is at; the answer says

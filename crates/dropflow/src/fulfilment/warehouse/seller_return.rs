@@ -63,6 +63,7 @@ pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Re
     let answer = match (supplier, so.external_id.clone()) {
         (Some(supplier), Some(external)) => {
             let request = ReturnRequest {
+                reference: item_id.to_string(),
                 supplier_order_id: external,
                 supplier_sku_ids: so
                     .items

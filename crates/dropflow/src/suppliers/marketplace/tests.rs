@@ -210,6 +210,7 @@ async fn a_return_is_requested_once_for_shipped_goods_of_the_order() {
     assert_eq!(m.pay(&id).await.unwrap(), PaymentResult::Paid);
     let spec = offers()[0].spec_id.clone();
     let ask = |skus: Vec<String>, fen: i64| ReturnRequest {
+        reference: "item-1".into(),
         supplier_order_id: id.clone(),
         supplier_sku_ids: skus,
         amount: cny(fen),
