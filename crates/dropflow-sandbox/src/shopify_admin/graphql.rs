@@ -27,7 +27,8 @@
 //! `totalRefundedSet` whatever the selection asks; money in answers is written as Shopify's
 //! `Decimal` (`"10.0"`, `"41.94"`: trailing zeros dropped, one decimal kept).
 
-use super::refunds::{value_text, RefundedLine, UserError, Wanted, WantedTransaction};
+use super::money::{graphql_decimal, value_text};
+use super::refunds::{RefundedLine, UserError, Wanted, WantedTransaction};
 use super::routes::App;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -274,25 +275,10 @@ fn list<'a>(input: &'a Value, name: &str) -> &'a [Value] {
         .unwrap_or_default()
 }
 
-/// Minor units as a GraphQL `Decimal`: trailing zeros dropped, one decimal kept.
-pub(crate) fn graphql_decimal(minor: i64, decimals: u32) -> String {
-    let text = super::refunds::decimal_text(minor, decimals);
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').to_string()
-    } else {
-        format!("{text}.")
-    };
-    if text.ends_with('.') {
-        format!("{text}0")
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod unit {
-    use super::super::refunds::{id_of, minor_units};
+    use super::super::money::{id_of, minor_units};
     use super::*;
 
     #[test]

@@ -13,7 +13,7 @@
 //!   REST Order JSON that [`crate::shopify::order_payload`] builds; each gets one fulfillment
 //!   order (status `open` → `in_progress` → `closed` as it is fulfilled) with one line per line
 //!   item;
-//! - **refunds** ([`refunds`], [`graphql`]): every order registered is paid by one successful
+//! - **refunds** ([`refunds`], [`refund_rest`], [`graphql`]): every order registered is paid by one successful
 //!   `sale` of its total (gateway `bogus`); `GET orders/{order_id}/refunds.json`, `POST
 //!   orders/{order_id}/refunds/calculate.json` and `POST /admin/api/2026-07/graphql.json`
 //!   with the `refundCreate` mutation, which must carry `@idempotent(key: …)` (a repeated key
@@ -36,6 +36,8 @@
 //! injected faults do not touch the bucket and carry no call-limit header.
 
 mod graphql;
+mod money;
+mod refund_rest;
 mod refunds;
 mod routes;
 mod state;

@@ -54,7 +54,7 @@ async fn paid_order() -> (ShopifyAdminSandbox, u64, Value) {
 }
 
 fn minor(text: &Value) -> i64 {
-    refunds::parse_minor(text.as_str().unwrap(), 2).unwrap()
+    money::parse_minor(text.as_str().unwrap(), 2).unwrap()
 }
 
 /// One unit of the first line and `amount` back against the order's sale.
@@ -195,7 +195,7 @@ async fn more_than_is_left_is_refused_in_user_errors() {
     let (sandbox, id, order) = paid_order().await;
     let paid = sandbox.sale(id).unwrap().1;
     let query = |n: u32| MUTATION.replace("KEY", &format!("key-{n}"));
-    let over = refunds::decimal_text(paid + 1, 2);
+    let over = money::decimal_text(paid + 1, 2);
     let (_, answer) = graphql(&sandbox, &query(1), input(&sandbox, id, &order, &over)).await;
     let errors = &answer["data"]["refundCreate"]["userErrors"];
     assert_eq!(answer["data"]["refundCreate"]["refund"], Value::Null);
@@ -222,7 +222,7 @@ async fn more_than_is_left_is_refused_in_user_errors() {
     assert_eq!(sandbox.refund_count(), 0);
 
     // All that was paid, then one cent more is refused: nothing is left.
-    let all = refunds::decimal_text(paid, 2);
+    let all = money::decimal_text(paid, 2);
     let (_, answer) = graphql(&sandbox, &query(4), input(&sandbox, id, &order, &all)).await;
     assert_eq!(
         answer["data"]["refundCreate"]["userErrors"],

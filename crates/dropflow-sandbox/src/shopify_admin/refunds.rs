@@ -8,17 +8,14 @@
 //! `allowOverRefunding`), no more units of a line than were bought less those refunded, and no
 //! more shipping than was charged less what went back.
 //!
-//! Served here: `GET orders/{id}/refunds.json` (the REST Refund resource, integer ids as the
-//! live API sends them) and `POST orders/{id}/refunds/calculate.json` (the shapes of the
-//! official library's mocks, `Shopify/shopify-app-js`
-//! `packages/apps/shopify-api/rest/admin/__tests__/2025-07/refund.test.ts`, test_1 and
-//! test_6). The GraphQL `refundCreate` mutation ([`super::graphql`]) creates through
-//! [`Book::create`].
+//! The REST paths that read this state are in [`super::refund_rest`]; the GraphQL
+//! `refundCreate` mutation ([`super::graphql`]) creates through [`Book::create`].
 //!
 //! Modelled where the sources are silent (after-sale.md §1.4 found no refund error bodies):
 //! calculate refuses an unknown line or too many units with 422 `{"errors": {field: […]}}`;
 //! `refundCreate` refuses with `userErrors` worded by this sandbox.
 
+use super::money::{decimal_text, minor_units, parse_minor, value_text};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -73,40 +70,40 @@ pub struct RefundTransaction {
 
 /// The order's successful payment.
 #[derive(Debug, Clone)]
-struct Sale {
-    id: u64,
-    amount_minor: i64,
+pub(super) struct Sale {
+    pub id: u64,
+    pub amount_minor: i64,
 }
 
 #[derive(Debug, Clone)]
-struct OrderLine {
-    id: u64,
-    quantity: u32,
-    price_minor: i64,
+pub(super) struct OrderLine {
+    pub id: u64,
+    pub quantity: u32,
+    pub price_minor: i64,
 }
 
 /// One order's money: what was paid, for what, and what went back.
 #[derive(Debug, Clone)]
-struct Ledger {
-    currency: String,
-    decimals: u32,
-    lines: Vec<OrderLine>,
-    shipping_minor: i64,
-    sale: Sale,
-    refunds: Vec<RefundRecord>,
+pub(super) struct Ledger {
+    pub currency: String,
+    pub decimals: u32,
+    pub lines: Vec<OrderLine>,
+    pub shipping_minor: i64,
+    pub sale: Sale,
+    pub refunds: Vec<RefundRecord>,
 }
 
 impl Ledger {
-    fn refunded_minor(&self) -> i64 {
+    pub(super) fn refunded_minor(&self) -> i64 {
         self.refunds.iter().map(|r| r.amount_minor).sum()
     }
 
     /// What is left of the sale to refund.
-    fn refundable_minor(&self) -> i64 {
+    pub(super) fn refundable_minor(&self) -> i64 {
         (self.sale.amount_minor - self.refunded_minor()).max(0)
     }
 
-    fn refunded_units(&self, line_item_id: u64) -> u32 {
+    pub(super) fn refunded_units(&self, line_item_id: u64) -> u32 {
         self.refunds
             .iter()
             .flat_map(|r| &r.lines)
@@ -115,12 +112,12 @@ impl Ledger {
             .sum()
     }
 
-    fn shipping_left(&self) -> i64 {
+    pub(super) fn shipping_left(&self) -> i64 {
         let refunded: i64 = self.refunds.iter().map(|r| r.shipping_minor).sum();
         (self.shipping_minor - refunded).max(0)
     }
 
-    fn text(&self, minor: i64) -> String {
+    pub(super) fn text(&self, minor: i64) -> String {
         decimal_text(minor, self.decimals)
     }
 }
@@ -172,18 +169,18 @@ pub(crate) struct WantedTransaction {
 /// An error answer on a REST path: HTTP status and Shopify's `{"errors": …}` body.
 pub(crate) type Refusal = (u16, Value);
 
-fn not_found() -> Refusal {
+pub(super) fn not_found() -> Refusal {
     (404, json!({"errors": "Not Found"}))
 }
 
-fn unprocessable(field: &str, message: String) -> Refusal {
+pub(super) fn unprocessable(field: &str, message: String) -> Refusal {
     (422, json!({"errors": {field: [message]}}))
 }
 
 /// Every order's money, the refunds, and the GraphQL idempotency keys seen.
 #[derive(Debug)]
 pub(crate) struct Book {
-    orders: HashMap<u64, Ledger>,
+    pub(super) orders: HashMap<u64, Ledger>,
     next_id: u64,
     /// Idempotency key → the variables first sent with it and the answer given.
     pub idempotency: HashMap<String, (Value, Value)>,
@@ -302,159 +299,6 @@ impl Book {
         self.orders
             .get(&order_id)
             .map(|l| (l.sale.id, l.sale.amount_minor))
-    }
-
-    fn ledger(&self, order_id: &str) -> Result<(u64, &Ledger), Refusal> {
-        let id = order_id.trim().parse::<u64>().map_err(|_| not_found())?;
-        self.orders.get(&id).map(|l| (id, l)).ok_or_else(not_found)
-    }
-
-    // ---- REST -------------------------------------------------------------------------
-
-    /// `GET orders/{order_id}/refunds.json`: the REST Refund resource, oldest first.
-    pub fn list(&self, order_id: &str, location_id: u64) -> Result<Value, Refusal> {
-        let (id, ledger) = self.ledger(order_id)?;
-        let refunds: Vec<Value> = ledger
-            .refunds
-            .iter()
-            .map(|r| rest_refund(id, ledger, r, location_id))
-            .collect();
-        Ok(json!({ "refunds": refunds }))
-    }
-
-    /// `POST orders/{order_id}/refunds/calculate.json`: the lines' and shipping's amounts and
-    /// the suggested transaction (`kind: "suggested_refund"`, with `maximum_refundable`).
-    pub fn calculate(
-        &self,
-        order_id: &str,
-        body: &Value,
-        location_id: u64,
-    ) -> Result<Value, Refusal> {
-        let (id, ledger) = self.ledger(order_id)?;
-        let refund = body.get("refund").filter(|r| r.is_object()).ok_or((
-            400,
-            json!({"errors": {"refund": "Required parameter missing or invalid"}}),
-        ))?;
-        let mut lines_json = Vec::new();
-        let mut goods = 0i64;
-        for (i, item) in refund
-            .get("refund_line_items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let line_id = item.get("line_item_id").and_then(id_of);
-            let line = line_id
-                .and_then(|l| ledger.lines.iter().find(|o| o.id == l))
-                .ok_or_else(|| {
-                    unprocessable(
-                        "refund_line_items",
-                        format!("line item at {i} does not belong to the order"),
-                    )
-                })?;
-            let quantity = item
-                .get("quantity")
-                .and_then(Value::as_u64)
-                .and_then(|q| u32::try_from(q).ok())
-                .unwrap_or(0);
-            if quantity == 0
-                || quantity > line.quantity.saturating_sub(ledger.refunded_units(line.id))
-            {
-                return Err(unprocessable(
-                    "refund_line_items",
-                    format!("cannot refund {quantity} of line item {}", line.id),
-                ));
-            }
-            let restock = item
-                .get("restock_type")
-                .and_then(Value::as_str)
-                .unwrap_or("no_restock");
-            let location = match restock {
-                "return" | "cancel" => json!(item
-                    .get("location_id")
-                    .and_then(id_of)
-                    .unwrap_or(location_id)),
-                _ => Value::Null,
-            };
-            let subtotal = line.price_minor * i64::from(quantity);
-            goods += subtotal;
-            lines_json.push(json!({
-                "quantity": quantity,
-                "line_item_id": line.id,
-                "location_id": location,
-                "restock_type": restock,
-                "price": ledger.text(line.price_minor),
-                "subtotal": ledger.text(subtotal),
-                "total_tax": ledger.text(0),
-                "discounted_price": ledger.text(line.price_minor),
-                "discounted_total_price": ledger.text(subtotal),
-                "total_cart_discount_amount": ledger.text(0),
-            }));
-        }
-        let shipping_left = ledger.shipping_left();
-        let shipping = refund.get("shipping");
-        let shipping_minor = if shipping
-            .and_then(|s| s.get("full_refund"))
-            .and_then(Value::as_bool)
-            == Some(true)
-        {
-            shipping_left
-        } else {
-            match shipping.and_then(|s| s.get("amount")) {
-                None | Some(Value::Null) => 0,
-                Some(v) => parse_minor(&value_text(v), ledger.decimals).ok_or_else(|| {
-                    unprocessable(
-                        "shipping",
-                        format!("amount {v} is not a {} amount", ledger.currency),
-                    )
-                })?,
-            }
-        };
-        if shipping_minor > shipping_left {
-            return Err(unprocessable(
-                "shipping",
-                format!(
-                    "amount {} is more than the {} left to refund",
-                    ledger.text(shipping_minor),
-                    ledger.text(shipping_left)
-                ),
-            ));
-        }
-        let refundable = ledger.refundable_minor();
-        let transactions: Vec<Value> = if refundable > 0 {
-            vec![json!({
-                "order_id": id,
-                "kind": "suggested_refund",
-                "gateway": GATEWAY,
-                "parent_id": ledger.sale.id,
-                "amount": ledger.text((goods + shipping_minor).min(refundable)),
-                "currency": ledger.currency,
-                "maximum_refundable": ledger.text(refundable),
-            })]
-        } else {
-            Vec::new()
-        };
-        let zero_set = json!({
-            "shop_money": {"amount": ledger.text(0), "currency_code": ledger.currency},
-            "presentment_money": {"amount": ledger.text(0), "currency_code": ledger.currency}
-        });
-        Ok(json!({"refund": {
-            "duties": [],
-            "total_duties_set": zero_set,
-            "return": null,
-            "shipping": {
-                "amount": ledger.text(shipping_minor),
-                "tax": ledger.text(0),
-                "maximum_refundable": ledger.text(shipping_left),
-            },
-            "additional_fees": [],
-            "total_additional_fees_set": zero_set,
-            "refund_shipping_lines": [],
-            "refund_line_items": lines_json,
-            "transactions": transactions,
-            "currency": ledger.currency,
-        }}))
     }
 
     // ---- refundCreate -----------------------------------------------------------------
@@ -635,154 +479,6 @@ impl Book {
             .get(&order_id)
             .map(|l| (l.currency.clone(), l.decimals))
     }
-}
-
-/// A refund as the REST Refund resource shows it.
-fn rest_refund(order_id: u64, ledger: &Ledger, r: &RefundRecord, location_id: u64) -> Value {
-    let money_set = |minor: i64| {
-        json!({
-            "shop_money": {"amount": ledger.text(minor), "currency_code": ledger.currency},
-            "presentment_money": {"amount": ledger.text(minor), "currency_code": ledger.currency}
-        })
-    };
-    let lines: Vec<Value> = r
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let price = ledger
-                .lines
-                .iter()
-                .find(|o| o.id == l.line_item_id)
-                .map_or(0, |o| o.price_minor);
-            let subtotal = price * i64::from(l.quantity);
-            json!({
-                "id": r.id * 10 + i as u64,
-                "line_item_id": l.line_item_id,
-                "quantity": l.quantity,
-                "restock_type": l.restock_type.to_ascii_lowercase(),
-                "location_id": if l.restock_type == "NO_RESTOCK" { Value::Null } else { json!(l.location_id.unwrap_or(location_id)) },
-                "subtotal": ledger.text(subtotal),
-                "total_tax": ledger.text(0),
-                "subtotal_set": money_set(subtotal),
-                "total_tax_set": money_set(0),
-            })
-        })
-        .collect();
-    let transactions: Vec<Value> = r
-        .transactions
-        .iter()
-        .map(|t| {
-            json!({
-                "id": t.id,
-                "order_id": order_id,
-                "kind": "refund",
-                "gateway": t.gateway,
-                "status": "success",
-                "message": "Bogus Gateway: Forced success",
-                "created_at": r.created_at,
-                "test": true,
-                "authorization": null,
-                "parent_id": t.parent_id,
-                "processed_at": r.created_at,
-                "amount": ledger.text(t.amount_minor),
-                "currency": ledger.currency,
-                "admin_graphql_api_id": format!("gid://shopify/OrderTransaction/{}", t.id),
-            })
-        })
-        .collect();
-    let shipping_lines: Vec<Value> = if r.shipping_minor > 0 {
-        vec![json!({
-            "id": r.id * 10 + 9,
-            "shipping_line_id": null,
-            "subtotal_amount_set": money_set(r.shipping_minor),
-        })]
-    } else {
-        Vec::new()
-    };
-    json!({
-        "id": r.id,
-        "order_id": order_id,
-        "created_at": r.created_at,
-        "note": r.note,
-        "user_id": null,
-        "processed_at": r.created_at,
-        "restock": r.restock(),
-        "duties": [],
-        "return": null,
-        "admin_graphql_api_id": format!("gid://shopify/Refund/{}", r.id),
-        "refund_line_items": lines,
-        "transactions": transactions,
-        "refund_shipping_lines": shipping_lines,
-        "order_adjustments": [],
-    })
-}
-
-/// A JSON id: a number, or digits in a string (the official mocks write ids as strings).
-pub(crate) fn id_of(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// A JSON amount as text: a string as is, a number as written.
-pub(crate) fn value_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// The decimals of a currency's minor unit (ISO 4217): the sandbox knows the zero- and
-/// three-decimal ones; every other code has two.
-pub(crate) fn minor_units(code: &str) -> u32 {
-    match code {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
-
-/// An amount in minor units, exactly: digits, and at most `decimals` of them after the
-/// point (trailing zeros beyond are fine, `"10.0"` JPY); nothing negative.
-pub(crate) fn parse_minor(text: &str, decimals: u32) -> Option<i64> {
-    let text = text.trim();
-    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
-    let frac = frac.trim_end_matches('0');
-    if int.is_empty() && frac.is_empty()
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-        || frac.len() > decimals as usize
-    {
-        return None;
-    }
-    let mut minor: i64 = 0;
-    for b in int.bytes() {
-        minor = minor.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
-    }
-    for i in 0..decimals as usize {
-        let digit = frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
-        minor = minor.checked_mul(10)?.checked_add(digit)?;
-    }
-    Some(minor)
-}
-
-/// Minor units as REST writes money: exactly the currency's decimals (`"41.94"`, `"3500"`).
-pub(crate) fn decimal_text(minor: i64, decimals: u32) -> String {
-    if decimals == 0 {
-        return minor.to_string();
-    }
-    let scale = 10i64.pow(decimals);
-    format!(
-        "{}{}.{:0width$}",
-        if minor < 0 { "-" } else { "" },
-        minor.abs() / scale,
-        minor.abs() % scale,
-        width = decimals as usize
-    )
 }
 
 fn now() -> String {
