@@ -1,5 +1,7 @@
-//! A Shopify REST Admin API (2025-07) stand-in for fulfilling orders with tracking, served over
-//! HTTP on `127.0.0.1:0` (`shared/reference/protocols.md` §1.6, §1.9).
+//! A Shopify Admin API stand-in for fulfilling orders with tracking (REST 2025-07) and
+//! refunding customers (REST 2025-07 reads, GraphQL 2026-07 `refundCreate`), served over HTTP
+//! on `127.0.0.1:0` (`shared/reference/protocols.md` §1.6, §1.9; `docs/protocols/after-sale.md`
+//! §1).
 //!
 //! What it does, as Shopify does:
 //! - **paths**: `GET /admin/api/2025-07/orders/{order_id}/fulfillment_orders.json`,
@@ -11,6 +13,15 @@
 //!   REST Order JSON that [`crate::shopify::order_payload`] builds; each gets one fulfillment
 //!   order (status `open` → `in_progress` → `closed` as it is fulfilled) with one line per line
 //!   item;
+//! - **refunds** ([`refunds`], [`refund_rest`], [`graphql`]): every order registered is paid by one successful
+//!   `sale` of its total (gateway `bogus`); `GET orders/{order_id}/refunds.json`, `POST
+//!   orders/{order_id}/refunds/calculate.json` and `POST /admin/api/2026-07/graphql.json`
+//!   with the `refundCreate` mutation, which must carry `@idempotent(key: …)` (a repeated key
+//!   with the same variables answers the first result, with other variables
+//!   `IDEMPOTENCY_KEY_PARAMETER_MISMATCH`); more money than is left of the sale, more units
+//!   than are left of a line or more shipping than is left is refused in `userErrors`;
+//!   [`ShopifyAdminSandbox::lose_next_refund_answer`] makes the next refund be created while
+//!   its answer is lost, as a timeout after the store acted;
 //! - **fulfillments**: omitting `fulfillment_order_line_items` fulfils everything that remains
 //!   of that fulfillment order; partial quantities are supported; asking for more than remains,
 //!   or fulfilling a closed fulfillment order, is answered 422 `{"errors":[…]}`;
@@ -24,9 +35,14 @@
 //! `{"errors":"Not Found"}`; an unknown fulfillment order line id is 422; the 401 and the
 //! injected faults do not touch the bucket and carry no call-limit header.
 
+mod graphql;
+mod money;
+mod refund_rest;
+mod refunds;
 mod routes;
 mod state;
 
+pub use refunds::{RefundRecord, RefundTransaction, RefundedLine, GATEWAY};
 pub use state::{FulfilledLine, FulfillmentRecord};
 
 use crate::server::Sandbox;
@@ -35,8 +51,12 @@ use serde_json::Value;
 use state::Shared;
 use std::time::Duration;
 
-/// The API version the sandbox serves (and the only one).
+/// The REST API version the sandbox serves (and the only one).
 pub const API_VERSION: &str = "2025-07";
+
+/// The GraphQL API version the sandbox serves (and the only one): the first stable version
+/// dropflow's refund connector speaks, with `@idempotent` mandatory on `refundCreate`.
+pub const GRAPHQL_API_VERSION: &str = "2026-07";
 
 /// How the sandbox behaves. `Default` is a Standard-plan store: bucket 40, leak 2 calls/s.
 #[derive(Debug, Clone)]
@@ -140,8 +160,38 @@ impl ShopifyAdminSandbox {
     pub fn admitted_count(&self) -> u64 {
         self.shared.admitted_count()
     }
+
+    /// The order's refunds, oldest first: amounts, lines, shipping, note, restock.
+    pub fn refunds(&self, order_id: u64) -> Vec<RefundRecord> {
+        self.shared.book().refunds(order_id)
+    }
+
+    /// Money refunded on the order so far, minor units of its currency.
+    pub fn total_refunded(&self, order_id: u64) -> i64 {
+        self.shared.book().total_refunded(order_id)
+    }
+
+    /// Refunds created so far, over all orders (replays not counted).
+    pub fn refund_count(&self) -> usize {
+        self.shared.book().created
+    }
+
+    /// The order's payment: its `sale` transaction id and amount (minor units).
+    pub fn sale(&self, order_id: u64) -> Option<(u64, i64)> {
+        self.shared.book().sale(order_id)
+    }
+
+    /// The next refund created through `refundCreate` is carried out, but its answer is held
+    /// for `timeout_hold` and then dropped: the caller times out after the store acted.
+    pub fn lose_next_refund_answer(&self) {
+        self.shared.book().lose_next_answer = true;
+    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod refund_tests;

@@ -1,4 +1,5 @@
-//! The HTTP surface: three REST Admin paths under `/admin/api/2025-07`.
+//! The HTTP surface: the REST Admin paths under `/admin/api/2025-07`, and the GraphQL one
+//! under `/admin/api/2026-07` ([`super::graphql`]).
 //!
 //! Layers, outermost first: faults (every path), the access-token check, the leaky bucket
 //! (which stamps `X-Shopify-Shop-Api-Call-Limit` on every answer it admits or throttles).
@@ -32,7 +33,9 @@ pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
         (status, Json(body)).into_response()
     },
     rate_limited: || throttled(0.2),
-    carried_out_despite_timeout: crate::faults::never,
+    // A mutation whose answer is lost may still have been carried out (a refund created):
+    // with `place_despite_timeout` the sandbox does so.
+    carried_out_despite_timeout: |path| path.ends_with("/graphql.json"),
 };
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -49,10 +52,26 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/fulfillments.json", post(create_fulfillment))
         .route("/shop.json", get(shop))
+        .route("/orders/{order_id}/refunds.json", get(list_refunds))
+        .route(
+            "/orders/{order_id}/refunds/calculate.json",
+            post(calculate_refund),
+        )
+        .route_layer(middleware::from_fn_with_state(app.clone(), bucket))
+        .route_layer(middleware::from_fn_with_state(app.clone(), token));
+    // Sandbox choice: GraphQL shares the REST bucket (one call, one drop) and is answered
+    // 429 when it overflows; Shopify meters GraphQL by query cost, and a throttled answer's
+    // status is not documented (its body is `errors[].extensions.code: "THROTTLED"`).
+    let graphql = Router::new()
+        .route("/graphql.json", post(super::graphql::graphql))
         .route_layer(middleware::from_fn_with_state(app.clone(), bucket))
         .route_layer(middleware::from_fn_with_state(app.clone(), token));
     Router::new()
         .nest(&base, api)
+        .nest(
+            &format!("/admin/api/{}", super::GRAPHQL_API_VERSION),
+            graphql,
+        )
         .fallback(not_found)
         .with_state(app)
 }
@@ -145,4 +164,28 @@ async fn create_fulfillment(State(app): State<App>, body: Bytes) -> Response {
         return (StatusCode::BAD_REQUEST, Json(errors)).into_response();
     };
     answer(app.shared.create_fulfillment(&body), StatusCode::CREATED)
+}
+
+async fn list_refunds(State(app): State<App>, Path(order_id): Path<String>) -> Response {
+    let location_id = app.shared.config.location_id;
+    answer(
+        app.shared.book().list(&order_id, location_id),
+        StatusCode::OK,
+    )
+}
+
+async fn calculate_refund(
+    State(app): State<App>,
+    Path(order_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        let errors = json!({"errors": {"refund": "Required parameter missing or invalid"}});
+        return (StatusCode::BAD_REQUEST, Json(errors)).into_response();
+    };
+    let location_id = app.shared.config.location_id;
+    answer(
+        app.shared.book().calculate(&order_id, &body, location_id),
+        StatusCode::OK,
+    )
 }

@@ -1,6 +1,8 @@
 //! The store's state behind one mutex: orders, their fulfillment orders and fulfillments,
-//! and the leaky bucket.
+//! and the leaky bucket. The orders' money and refunds are behind their own
+//! ([`super::refunds::Book`]).
 
+use super::refunds::Book;
 use super::ShopifyAdminConfig;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -118,6 +120,7 @@ struct Inner {
 pub struct Shared {
     pub config: ShopifyAdminConfig,
     inner: Mutex<Inner>,
+    book: Mutex<Book>,
 }
 
 /// Whether a call fits in the bucket.
@@ -144,7 +147,14 @@ impl Shared {
                 throttled: 0,
                 admitted: 0,
             }),
+            book: Mutex::new(Book::new()),
         }
+    }
+
+    /// The orders' money and refunds.
+    pub(crate) fn book(&self) -> MutexGuard<'_, Book> {
+        // As for `lock`: every change is made after validation.
+        self.book.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -187,6 +197,7 @@ impl Shared {
     // ---- orders -----------------------------------------------------------------------
 
     pub fn add_order(&self, order: &Value) -> Result<u64, String> {
+        let payload = order;
         let (order, id, items) = order_and_items(order)?;
         let name = order
             .get("name")
@@ -213,6 +224,7 @@ impl Shared {
                 sku: item.get("sku").and_then(Value::as_str).map(str::to_string),
             });
         }
+        self.book().register(payload)?;
         let mut inner = self.lock();
         let fo_id = inner.next_id;
         inner.next_id += 1;

@@ -2,12 +2,13 @@
 //! ask ([`RefundPush`]) and what the store did ([`RefundOutcome`]).
 //!
 //! One implementation per platform, next to its fulfilment push (`shopify/admin_refund.rs`:
-//! `refunds/calculate.json`, then `refunds.json` with the original transactions as parents;
-//! `woocommerce/admin_refund.rs`: `POST orders/{id}/refunds` with `api_refund`).
+//! `refunds/calculate.json`, then GraphQL `refundCreate` with the original transactions as
+//! parents and an `@idempotent` key; `woocommerce/admin_refund.rs`: `POST orders/{id}/refunds`
+//! with `api_refund`).
 //!
 //! A refund may be asked twice (a timeout after the store acted, a crash before we recorded
-//! the answer). Neither platform takes an idempotency key on its REST refund call, so each
-//! refund carries [`marker`] in the text the store keeps with it (Shopify `note`, WooCommerce
+//! the answer). Neither platform's REST refund call takes an idempotency key (Shopify's
+//! GraphQL one does, for a retry of the very same request only), so each refund carries [`marker`] in the text the store keeps with it (Shopify `note`, WooCommerce
 //! `reason`), and the connector reads the order's refunds back before creating one: a refund
 //! already carrying the marker answers [`RefundOutcome::AlreadyRefunded`]. The same marker
 //! lets the store's own refund webhook (which follows our call) be recognised as ours.

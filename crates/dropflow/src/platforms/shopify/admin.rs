@@ -12,6 +12,8 @@
 //! not processed, so repeating even the POST cannot fulfil twice.
 //!
 //! Logs carry the order id and our reference, never the access token.
+//!
+//! Refunds (the other two [`StoreAdmin`] methods) are in `admin_refund.rs`.
 
 use super::admin_wire::{
     error_message, plan, CreatedFulfillment, FulfillmentList, FulfillmentOrderList,
@@ -21,6 +23,8 @@ use crate::platforms::admin::{
     call_json, logged, not_found_is_order, push_keys, text_at, FulfilmentPush, PushOutcome,
     Refusals, StoreAdmin, StoreApiError,
 };
+use crate::platforms::admin_refund::{RefundOutcome, RefundPush};
+use dropflow_core::after_sale::StoreRefund;
 use futures::future::BoxFuture;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -39,10 +43,10 @@ const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
 /// Longer waits than this are not sat out inside the connector: the caller reschedules.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
 
-const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
+pub(super) const TOKEN_HEADER: &str = "X-Shopify-Access-Token";
 
 /// Shopify says no with 422 and its `errors` text.
-const REFUSALS: Refusals = Refusals {
+pub(super) const REFUSALS: Refusals = Refusals {
     statuses: &[422],
     message: error_message,
 };
@@ -56,10 +60,10 @@ const IN_FLIGHT_PER_STORE: usize = 4;
 /// (so keep one per store, see `app::store_admins`).
 #[derive(Clone)]
 pub struct ShopifyAdmin {
-    endpoint: Endpoint,
+    pub(super) endpoint: Endpoint,
     /// `https://{shop}.myshopify.com` (no trailing slash, no `/admin`).
-    base_url: String,
-    access_token: String,
+    pub(super) base_url: String,
+    pub(super) access_token: String,
 }
 
 impl std::fmt::Debug for ShopifyAdmin {
@@ -96,7 +100,7 @@ impl ShopifyAdmin {
     }
 
     /// One call, repeated after 429s; the body of a 2xx answer read as `T`.
-    async fn call<T: DeserializeOwned>(
+    pub(super) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -111,7 +115,7 @@ impl ShopifyAdmin {
 
     /// `GET orders/{order_id}/{resource}`; a 404 means the order is not there (not that the
     /// order has none of `resource`).
-    async fn order_resource<T: DeserializeOwned>(
+    pub(super) async fn order_resource<T: DeserializeOwned>(
         &self,
         order_id: &str,
         resource: &str,
@@ -172,25 +176,15 @@ impl StoreAdmin for ShopifyAdmin {
 
     fn refund<'a>(
         &'a self,
-        _refund: &'a crate::platforms::admin_refund::RefundPush,
-    ) -> BoxFuture<'a, Result<crate::platforms::admin_refund::RefundOutcome, StoreApiError>> {
-        // Replaced by the platform's refund connector (issue 14, in progress).
-        Box::pin(async {
-            Err(StoreApiError::Refused(
-                "refunds through this store's API are not built yet".to_string(),
-            ))
-        })
+        refund: &'a RefundPush,
+    ) -> BoxFuture<'a, Result<RefundOutcome, StoreApiError>> {
+        Box::pin(async move { super::admin_refund::logged(refund, self.refund_case(refund).await) })
     }
 
     fn store_refunds<'a>(
         &'a self,
-        _store_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<dropflow_core::after_sale::StoreRefund>, StoreApiError>> {
-        // Replaced by the platform's refund connector (issue 14, in progress).
-        Box::pin(async {
-            Err(StoreApiError::Refused(
-                "reading refunds back from this store is not built yet".to_string(),
-            ))
-        })
+        store_order_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoreRefund>, StoreApiError>> {
+        Box::pin(self.read_refunds(store_order_id))
     }
 }

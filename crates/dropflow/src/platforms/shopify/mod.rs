@@ -11,9 +11,14 @@
 //! [`Shopify`] is the connector as the webhook route and store registration use it.
 
 pub mod admin;
+mod admin_refund;
 mod admin_wire;
 pub mod refund;
+mod refund_wire;
 mod transformers;
+
+#[cfg(test)]
+mod admin_refund_tests;
 
 #[cfg(test)]
 mod admin_tests;
