@@ -33,18 +33,19 @@ impl Shared {
         self.config.price_decimals
     }
 
-    /// `POST orders/{id}/refunds`.
-    pub fn create_refund(&self, id: &str, body: &Value) -> Result<Value, Refusal> {
-        let dp = self.dp();
+    /// `POST orders/{id}/refunds`; the answer has `dp` decimals when asked (the controller
+    /// formats the new refund as it formats a listed one).
+    pub fn create_refund(&self, id: &str, body: &Value, dp: Option<u32>) -> Result<Value, Refusal> {
+        let store_dp = self.dp();
         let site = self.config.home_url.clone();
         let mut inner = self.lock();
         let mut next_id = inner.next_id;
         let order_id = parse_id(id).ok_or_else(invalid_order)?;
         let order = inner.orders.get_mut(&order_id).ok_or_else(invalid_order)?;
-        let created = refunds::create(order, body, &mut next_id, dp);
+        let created = refunds::create(order, body, &mut next_id, store_dp);
         // Ids taken by a refund that was then deleted (a gateway refusal) stay used.
         inner.next_id = next_id;
-        Ok(created?.json(order_id, dp, &site))
+        Ok(created?.json(order_id, dp.unwrap_or(store_dp), &site))
     }
 
     /// `GET orders/{id}/refunds`.
@@ -131,10 +132,11 @@ pub(crate) async fn list(
 pub(crate) async fn create(
     State(app): State<App>,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    super::routes::answer(
-        super::routes::json_body(&body).and_then(|b| app.shared.create_refund(&id, &b)),
-        StatusCode::CREATED,
-    )
+    let created = Listing::from_query(&query_pairs(query.as_deref())).and_then(|listing| {
+        super::routes::json_body(&body).and_then(|b| app.shared.create_refund(&id, &b, listing.dp))
+    });
+    super::routes::answer(created, StatusCode::CREATED)
 }
