@@ -12,6 +12,8 @@
 //! consumer key and secret; over plain `http://` OAuth 1.0a one-legged (HMAC-SHA256, a fresh
 //! nonce and timestamp per request, in the query string).
 //!
+//! Refunds (`refund`, `store_refunds`) are in `admin_refund.rs`, over the same calls.
+//!
 //! Logs carry the order id and our reference, never keys, addresses or e-mails.
 
 use super::admin_wire::{error_message, note_text, oauth_query, Note, Order, TRACKING_META_KEY};
