@@ -223,6 +223,80 @@ pub fn order_payload(order_id: u64, status: &str) -> Value {
     crate::merge(head, tail)
 }
 
+/// [`order_payload`] in another currency, with the given lines (`(quantity, unit price)` in
+/// minor units of a currency with `decimals` decimals) and flat-rate shipping: the amounts
+/// a refund test needs to know exactly. Line ids stay `order_id * 1000 + 1, + 2, …`, the
+/// shipping line's `order_id * 1000 + 900`.
+pub fn order_in_currency(
+    order_id: u64,
+    status: &str,
+    currency: &str,
+    decimals: u32,
+    lines: &[(u32, i64)],
+    shipping_minor: i64,
+) -> Value {
+    let money = |minor: i64| {
+        let scale = 10i64.pow(decimals);
+        if decimals == 0 {
+            minor.to_string()
+        } else {
+            format!(
+                "{}.{:0width$}",
+                minor / scale,
+                minor % scale,
+                width = decimals as usize
+            )
+        }
+    };
+    let zero = money(0);
+    let mut order = order_payload(order_id, status);
+    let template = order["line_items"][0].clone();
+    let items: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (quantity, unit))| {
+            let total = money(unit * i64::from(*quantity));
+            crate::merge(
+                template.clone(),
+                json!({
+                    "id": catalog::child_id(order_id, i as u64 + 1),
+                    "quantity": quantity,
+                    "subtotal": total, "total": total,
+                    "subtotal_tax": zero, "total_tax": zero,
+                    "price": *unit as f64 / 10f64.powi(decimals as i32),
+                }),
+            )
+        })
+        .collect();
+    let goods: i64 = lines.iter().map(|(q, unit)| unit * i64::from(*q)).sum();
+    order = crate::merge(
+        order,
+        json!({
+            "currency": currency,
+            "line_items": items,
+            "shipping_total": money(shipping_minor),
+            "total": money(goods + shipping_minor),
+            "discount_total": zero, "discount_tax": zero, "shipping_tax": zero,
+            "cart_tax": zero, "total_tax": zero,
+        }),
+    );
+    order["shipping_lines"][0]["total"] = json!(money(shipping_minor));
+    order["shipping_lines"][0]["total_tax"] = json!(zero);
+    order
+}
+
+/// `order` with its `refunds[]` summary as WooCommerce's orders controller writes it
+/// (`WC_REST_Orders_V2_Controller`): `{id, reason, total}` newest first, `total` the
+/// refund's amount as a negative string (`"-10.00"`). `refunds` are `(id, reason, amount)`,
+/// newest first, the amount as the store formats it (`"10.00"`).
+pub fn with_refunds(mut order: Value, refunds: &[(u64, &str, &str)]) -> Value {
+    order["refunds"] = refunds
+        .iter()
+        .map(|(id, reason, amount)| json!({"id": id, "reason": reason, "total": format!("-{amount}")}))
+        .collect();
+    order
+}
+
 /// WooCommerce writes dates without an offset; the sandbox site runs on UTC, so the local
 /// and `_gmt` fields agree.
 fn site_time(at: DateTime<Utc>) -> String {
@@ -277,6 +351,18 @@ mod tests {
             assert_eq!(created.len(), "2024-03-22T19:28:02".len());
         }
         assert_eq!(order_payload(4, "pending")["customer_id"], 0);
+        let yen = order_in_currency(8, "processing", "JPY", 0, &[(2, 1500), (1, 980)], 700);
+        assert_eq!(yen["total"], "4680");
+        assert_eq!(yen["line_items"][0]["total"], "3000");
+        assert_eq!(yen["line_items"][1]["id"], 8002);
+        assert_eq!(yen["shipping_lines"][0]["total"], "700");
+        let dinar = order_in_currency(9, "processing", "KWD", 3, &[(1, 12_345)], 1_500);
+        assert_eq!(dinar["total"], "13.845");
+        let refunded = with_refunds(dinar, &[(9100, "Damaged", "1.500")]);
+        assert_eq!(
+            refunded["refunds"],
+            json!([{"id": 9100, "reason": "Damaged", "total": "-1.500"}])
+        );
         assert!(order_payload(5, "pending")["date_paid"].is_null());
     }
 }

@@ -16,13 +16,24 @@
 //! - **orders**: registered by the test or demo ([`WooAdminSandbox::add_order`]) from the
 //!   JSON [`crate::woocommerce::order_payload`] builds. A status change adds WooCommerce's
 //!   system note ("Order status changed from Processing to Completed.");
+//! - **refunds**: `GET|POST /wp-json/wc/v3/orders/{id}/refunds` as `wc_create_refund` makes
+//!   them ([`refunds`] says what is refused, and what WooCommerce lets through); each refund
+//!   shows in the order's `refunds[]` as `{id, reason, total: "-…"}`; a test reads them with
+//!   [`WooAdminSandbox::refunds`] and makes one by hand, as a merchant in wp-admin would, with
+//!   [`WooAdminSandbox::refund_in_admin`]. Amounts are shown with the store's price decimals
+//!   ([`WooAdminConfig::price_decimals`], WooCommerce's "Number of decimals" setting);
 //! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx as WordPress's HTML error
-//!   page, 429).
+//!   page, 429) in front of every route; with `place_despite_timeout` a timed-out refund
+//!   request is still carried out (the caller never hears it was made).
 
+mod amount;
 mod auth;
+mod refund_api;
+mod refunds;
 mod routes;
 mod state;
 
+pub use refunds::RefundRecord;
 pub use state::{AuthSeen, NoteRecord};
 
 use crate::server::Sandbox;
@@ -44,6 +55,9 @@ pub struct WooAdminConfig {
     pub timeout_hold: Duration,
     /// The site's home URL (`environment.home_url` in `GET system_status`).
     pub home_url: String,
+    /// The store's "Number of decimals" (`wc_get_price_decimals`): how amounts are shown, and
+    /// how what is left to refund is rounded. A JPY store sets 0, a KWD store 3.
+    pub price_decimals: u32,
 }
 
 impl Default for WooAdminConfig {
@@ -57,6 +71,7 @@ impl Default for WooAdminConfig {
             home_url: crate::woocommerce::SITE_URL
                 .trim_end_matches('/')
                 .to_string(),
+            price_decimals: 2,
         }
     }
 }
@@ -108,6 +123,23 @@ impl WooAdminSandbox {
         self.shared.notes(order_id)
     }
 
+    /// The order's refunds, oldest first, amounts as WooCommerce stores them.
+    pub fn refunds(&self, order_id: u64) -> Vec<RefundRecord> {
+        self.shared.refunds(order_id)
+    }
+
+    /// What the order's refunds add up to (`None` for an unknown order).
+    pub fn refunded_total(&self, order_id: u64) -> Option<String> {
+        self.shared.refunded_total(order_id)
+    }
+
+    /// A refund made by the merchant in wp-admin, not through the REST API: `body` in the
+    /// REST request's shape (`amount`, `reason`, `api_refund`, `line_items`), refused as
+    /// WooCommerce would refuse it. Returns the refund id.
+    pub fn refund_in_admin(&self, order_id: u64, body: &Value) -> Result<u64, String> {
+        self.shared.refund_in_admin(order_id, body)
+    }
+
     /// How requests authenticated so far.
     pub fn auth_seen(&self) -> AuthSeen {
         self.shared.auth_seen()
@@ -117,3 +149,7 @@ impl WooAdminSandbox {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod refund_tests;

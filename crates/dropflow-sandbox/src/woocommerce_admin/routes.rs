@@ -1,5 +1,5 @@
 //! The HTTP surface under `/wp-json/wc/v3`. Layers, outermost first: faults, then the auth
-//! check (every path).
+//! check (every path). The refund routes' handlers are in [`super::refund_api`].
 
 use super::auth::{self, Presented, Scheme};
 use super::state::{Refusal, Shared};
@@ -43,8 +43,17 @@ pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         response
     },
-    carried_out_despite_timeout: crate::faults::never,
+    carried_out_despite_timeout: is_refunds_path,
 };
+
+/// A refund request that times out may still have been made (`Faults::place_despite_timeout`):
+/// WooCommerce has no idempotency key, so this is the case a client must read back after.
+fn is_refunds_path(path: &str) -> bool {
+    path.strip_prefix(BASE_PATH)
+        .and_then(|p| p.strip_prefix("/orders/"))
+        .and_then(|p| p.strip_suffix("/refunds"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let app = App { shared };
@@ -57,6 +66,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 .patch(update_order),
         )
         .route("/orders/{id}/notes", get(list_notes).post(add_note))
+        .route(
+            "/orders/{id}/refunds",
+            get(super::refund_api::list).post(super::refund_api::create),
+        )
         .route("/system_status", get(system_status))
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()
@@ -98,7 +111,7 @@ async fn system_status(State(app): State<App>) -> Response {
             "currency_position": "left",
             "thousand_separator": ",",
             "decimal_separator": ".",
-            "number_of_decimals": 2,
+            "number_of_decimals": app.shared.config.price_decimals,
         },
         "security": { "secure_connection": true, "hide_errors": true },
         "pages": [],
@@ -106,11 +119,11 @@ async fn system_status(State(app): State<App>) -> Response {
     (StatusCode::OK, Json(body)).into_response()
 }
 
-fn answer(result: Result<Value, Refusal>, ok: StatusCode) -> Response {
+pub(crate) fn answer(result: Result<Value, Refusal>, ok: StatusCode) -> Response {
     crate::server::json_answer(result, ok, StatusCode::BAD_REQUEST)
 }
 
-fn json_body(body: &Bytes) -> Result<Value, Refusal> {
+pub(crate) fn json_body(body: &Bytes) -> Result<Value, Refusal> {
     if body.is_empty() {
         return Ok(json!({}));
     }
@@ -118,7 +131,7 @@ fn json_body(body: &Bytes) -> Result<Value, Refusal> {
         .map_err(|_| super::state::refusal(400, "rest_invalid_json", "Invalid JSON body passed."))
 }
 
-fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
     query
         .unwrap_or_default()
         .split('&')

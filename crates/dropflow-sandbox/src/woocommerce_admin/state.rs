@@ -1,4 +1,5 @@
-//! The site's orders and notes behind one mutex, plus what the auth check has seen.
+//! The site's orders, notes and refunds behind one mutex, plus what the auth check has seen.
+//! Refunds have their own module ([`super::refunds`]); this one keeps orders and notes.
 
 use super::WooAdminConfig;
 use serde_json::{json, Map, Value};
@@ -51,14 +52,18 @@ const STATUSES: [&str; 8] = [
 /// The author of notes added through the API (the key's user).
 const API_USER: &str = "shop-manager";
 
-struct Order {
-    json: Value,
-    notes: Vec<NoteRecord>,
+pub(super) struct Order {
+    pub json: Value,
+    pub notes: Vec<NoteRecord>,
+    /// Oldest first.
+    pub refunds: Vec<super::refunds::StoredRefund>,
 }
 
-struct Inner {
-    orders: HashMap<u64, Order>,
-    next_id: u64,
+pub(super) struct Inner {
+    pub orders: HashMap<u64, Order>,
+    /// The next id for anything the site creates (notes, refunds, meta and item rows):
+    /// WordPress numbers them from shared sequences, so ids only ever grow.
+    pub next_id: u64,
     nonces: HashSet<String>,
     auth: AuthSeen,
 }
@@ -69,7 +74,7 @@ pub struct Shared {
     inner: Mutex<Inner>,
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
@@ -85,12 +90,12 @@ fn invalid_order_for_notes() -> Refusal {
     )
 }
 
-fn parse_id(id: &str) -> Option<u64> {
+pub(super) fn parse_id(id: &str) -> Option<u64> {
     id.trim().parse().ok()
 }
 
 /// `on-hold` → `On hold`, as WooCommerce names statuses in its notes.
-fn status_label(status: &str) -> String {
+pub(super) fn status_label(status: &str) -> String {
     let spaced = status.replace('-', " ");
     let mut chars = spaced.chars();
     match chars.next() {
@@ -123,7 +128,7 @@ impl Shared {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -161,6 +166,8 @@ impl Shared {
             if !obj.get("meta_data").is_some_and(Value::is_array) {
                 obj.insert("meta_data".to_string(), json!([]));
             }
+            // The site's refunds are the ones made on it (none yet): `refunds[]` says so.
+            obj.insert("refunds".to_string(), json!([]));
         } else {
             return Err("the order is not a JSON object".to_string());
         }
@@ -169,6 +176,7 @@ impl Shared {
             Order {
                 json,
                 notes: Vec::new(),
+                refunds: Vec::new(),
             },
         );
         Ok(id)
@@ -219,7 +227,8 @@ impl Shared {
     }
 
     /// `PUT orders/{id}`: `status` and `meta_data` (an entry with `id` replaces that entry;
-    /// one without replaces the first entry with its key, or is added).
+    /// one without replaces the first entry with its key, or is added). Setting `refunded`
+    /// by hand refunds what is left, without the gateway (`wc_order_fully_refunded`).
     pub fn update_order(&self, id: &str, body: &Value) -> Result<Value, Refusal> {
         let Some(changes) = body.as_object() else {
             return Err(refusal(
@@ -320,6 +329,8 @@ impl Shared {
         }
         obj.insert("date_modified".into(), json!(stamp));
         obj.insert("date_modified_gmt".into(), json!(stamp));
+        let became_refunded =
+            system_note.is_some() && obj.get("status").and_then(Value::as_str) == Some("refunded");
         if let Some(text) = system_note {
             order.notes.push(NoteRecord {
                 id: next_id,
@@ -329,6 +340,9 @@ impl Shared {
                 date_created: stamp,
             });
             next_id += 1;
+        }
+        if became_refunded {
+            super::refunds::fully_refunded(order, &mut next_id, self.config.price_decimals);
         }
         let answer = order.json.clone();
         inner.next_id = next_id;
@@ -387,7 +401,7 @@ impl Shared {
     }
 }
 
-fn invalid_param(param: &str, reason: &str) -> Refusal {
+pub(super) fn invalid_param(param: &str, reason: &str) -> Refusal {
     (
         400,
         json!({"code": "rest_invalid_param",

@@ -12,14 +12,18 @@
 //! consumer key and secret; over plain `http://` OAuth 1.0a one-legged (HMAC-SHA256, a fresh
 //! nonce and timestamp per request, in the query string).
 //!
+//! Refunds (`refund`, `store_refunds`) are in `admin_refund.rs`, over the same calls.
+//!
 //! Logs carry the order id and our reference, never keys, addresses or e-mails.
 
 use super::admin_wire::{error_message, note_text, oauth_query, Note, Order, TRACKING_META_KEY};
-use crate::outbound::Endpoint;
+use crate::outbound::{Answer, Endpoint};
 use crate::platforms::admin::{
-    call_json, logged, not_found_is_order, push_keys, text_at, FulfilmentPush, PushOutcome,
-    Refusals, StoreAdmin, StoreApiError,
+    answer_error, call_json, logged, not_found_is_order, push_keys, text_at, FulfilmentPush,
+    PushOutcome, Refusals, StoreAdmin, StoreApiError,
 };
+use crate::platforms::admin_refund::{RefundOutcome, RefundPush};
+use dropflow_core::after_sale::StoreRefund;
 use futures::future::BoxFuture;
 use rand::Rng as _;
 use reqwest::Method;
@@ -30,7 +34,7 @@ use std::time::Duration;
 const API_PATH: &str = "/wp-json/wc/v3";
 
 /// WooCommerce says no with 400, 409 or 422 and its `message`/`code`.
-const REFUSALS: Refusals = Refusals {
+pub(super) const REFUSALS: Refusals = Refusals {
     statuses: &[400, 409, 422],
     message: error_message,
 };
@@ -85,29 +89,94 @@ impl WooAdmin {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, StoreApiError> {
-        let url = format!("{}{API_PATH}/{path}", self.base_url);
-        let request = if self.uses_basic_auth() {
-            self.endpoint
-                .request(method, &url)
-                .basic_auth(&self.consumer_key, Some(&self.consumer_secret))
-        } else {
-            let signed_url = signing_url(&url)?;
-            let nonce: String = rand::thread_rng()
-                .sample_iter(&rand::distributions::Alphanumeric)
-                .take(32)
-                .map(char::from)
-                .collect();
-            let query = oauth_query(
-                method.as_str(),
-                &signed_url,
-                &self.consumer_key,
-                &self.consumer_secret,
-                chrono::Utc::now().timestamp(),
-                &nonce,
-            );
-            self.endpoint.request(method, format!("{url}?{query}"))
-        };
+        self.call_with(method, path, &[], body).await
+    }
+
+    /// One call with query parameters of its own (signed with the OAuth ones), read as `T`.
+    pub(super) async fn call_with<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<T, StoreApiError> {
+        let request = self.request(method, path, query)?;
         call_json(&self.endpoint, path, request, body, REFUSALS).await
+    }
+
+    /// A `GET`'s body as sent (for the decoders that name the field they stop at); anything
+    /// but 2xx is the platform's error.
+    pub(super) async fn get_body(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<u8>, StoreApiError> {
+        let request = self
+            .request(Method::GET, path, query)?
+            .header(reqwest::header::ACCEPT, "application/json");
+        let answer = self.endpoint.send(path, request).await?;
+        match answer_error(&answer, REFUSALS.statuses, REFUSALS.message) {
+            Some(error) => Err(error),
+            None => Ok(answer.body),
+        }
+    }
+
+    /// One call whose answer the caller reads itself, whatever its status (the refund
+    /// request, whose 500 may be WooCommerce's own refusal).
+    pub(super) async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: &Value,
+    ) -> Result<Answer, StoreApiError> {
+        let request = self
+            .request(method, path, query)?
+            .header(reqwest::header::ACCEPT, "application/json")
+            .json(body);
+        Ok(self.endpoint.send(path, request).await?)
+    }
+
+    /// The request, authenticated as the transport wants: Basic over https, else OAuth 1.0a
+    /// signed over `query` and the `oauth_*` parameters.
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<reqwest::RequestBuilder, StoreApiError> {
+        let url = format!("{}{API_PATH}/{path}", self.base_url);
+        let own: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        if self.uses_basic_auth() {
+            let request = self
+                .endpoint
+                .request(method, &url)
+                .basic_auth(&self.consumer_key, Some(&self.consumer_secret));
+            return Ok(if own.is_empty() {
+                request
+            } else {
+                request.query(&own)
+            });
+        }
+        let signed_url = signing_url(&url)?;
+        let nonce: String = rand::thread_rng()
+            .sample_iter(&rand::distributions::Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect();
+        let query = oauth_query(
+            method.as_str(),
+            &signed_url,
+            &own,
+            &self.consumer_key,
+            &self.consumer_secret,
+            chrono::Utc::now().timestamp(),
+            &nonce,
+        );
+        Ok(self.endpoint.request(method, format!("{url}?{query}")))
     }
 
     /// The site these credentials open: `environment.home_url` of `GET system_status`
@@ -211,26 +280,16 @@ impl StoreAdmin for WooAdmin {
 
     fn refund<'a>(
         &'a self,
-        _refund: &'a crate::platforms::admin_refund::RefundPush,
-    ) -> BoxFuture<'a, Result<crate::platforms::admin_refund::RefundOutcome, StoreApiError>> {
-        // Replaced by the platform's refund connector (issue 14, in progress).
-        Box::pin(async {
-            Err(StoreApiError::Refused(
-                "refunds through this store's API are not built yet".to_string(),
-            ))
-        })
+        refund: &'a RefundPush,
+    ) -> BoxFuture<'a, Result<RefundOutcome, StoreApiError>> {
+        Box::pin(async move { self.refund_once(refund).await })
     }
 
     fn store_refunds<'a>(
         &'a self,
-        _store_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<Vec<dropflow_core::after_sale::StoreRefund>, StoreApiError>> {
-        // Replaced by the platform's refund connector (issue 14, in progress).
-        Box::pin(async {
-            Err(StoreApiError::Refused(
-                "reading refunds back from this store is not built yet".to_string(),
-            ))
-        })
+        store_order_id: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<StoreRefund>, StoreApiError>> {
+        Box::pin(async move { self.read_refunds(store_order_id).await })
     }
 }
 

@@ -266,6 +266,7 @@ fn oauth_signature_matches_a_worked_example() {
     let query = oauth_query(
         "GET",
         "http://example.com/wp-json/wc/v3/orders/727",
+        &[],
         "ck_key",
         "cs_secret",
         1_700_000_000,

@@ -112,22 +112,24 @@ pub(super) fn percent_encode(s: &str) -> String {
 }
 
 /// The query string of a one-legged OAuth 1.0a request (HMAC-SHA256, no token, no
-/// `oauth_version`). Requests carry no query parameters of their own, so only the `oauth_*`
-/// ones are signed.
+/// `oauth_version`): the request's own parameters (`own`, such as `page`) and the `oauth_*`
+/// ones, all of them signed, as the server signs every query parameter it receives.
 pub(super) fn oauth_query(
     method: &str,
     url: &str,
+    own: &[(String, String)],
     consumer_key: &str,
     consumer_secret: &str,
     timestamp: i64,
     nonce: &str,
 ) -> String {
-    let mut params: Vec<(String, String)> = vec![
+    let mut params: Vec<(String, String)> = own.to_vec();
+    params.extend([
         ("oauth_consumer_key".into(), consumer_key.into()),
         ("oauth_nonce".into(), nonce.into()),
         ("oauth_signature_method".into(), "HMAC-SHA256".into()),
         ("oauth_timestamp".into(), timestamp.to_string()),
-    ];
+    ]);
     let mut encoded: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| (percent_encode(k), percent_encode(v)))

@@ -10,9 +10,13 @@
 //! [`WooCommerce`] is the connector as the webhook route and store registration use it.
 
 pub mod admin;
+mod admin_refund;
 mod admin_wire;
+mod refund_wire;
 mod transformers;
 
+#[cfg(test)]
+mod admin_refund_tests;
 #[cfg(test)]
 mod admin_tests;
 
