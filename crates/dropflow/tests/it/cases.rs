@@ -13,11 +13,11 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(15);
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
 /// A paid Shopify order: line A (2 units) bought from vendor A, line B (1 unit) from
 /// vendor B, both handed over.
-async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
+pub(crate) async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
     let mut order = paid_order(number, &format!("#{number}"));
     let mut a = order["line_items"][0].clone();
     a["quantity"] = json!(2);
@@ -64,18 +64,18 @@ async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
     }
 }
 
-struct World {
+pub(crate) struct World {
     /// The order as the store sent it (to send its edits).
-    payload: Value,
+    pub(crate) payload: Value,
     /// The store's order number (Shopify's order id).
-    number: u64,
-    order: String,
-    line_a: String,
-    line_b: String,
+    pub(crate) number: u64,
+    pub(crate) order: String,
+    pub(crate) line_a: String,
+    pub(crate) line_b: String,
     /// Line A's unit price, a decimal string.
-    unit_price: String,
-    purchase_a: String,
-    vendor_a: String,
+    pub(crate) unit_price: String,
+    pub(crate) purchase_a: String,
+    pub(crate) vendor_a: String,
 }
 
 async fn line_a_price(app: &TestApp, order: &str) -> String {
@@ -87,7 +87,7 @@ async fn line_a_price(app: &TestApp, order: &str) -> String {
 }
 
 /// Vendor A ships `units` of line A in one parcel numbered `serial`.
-async fn ship_line_a(app: &TestApp, world: &World, units: u32, serial: u64) {
+pub(crate) async fn ship_line_a(app: &TestApp, world: &World, units: u32, serial: u64) {
     let number = dropflow_core::tracking::s10_number("RR", serial, "CN");
     let body = json!({ "tracking_number": number,
         "lines": [{ "line_id": world.line_a, "quantity": units }] });
@@ -101,13 +101,13 @@ async fn ship_line_a(app: &TestApp, world: &World, units: u32, serial: u64) {
     assert!(response.status().is_success(), "{}", response.status());
 }
 
-fn refund_case(line: &str, quantity: u32, goods: &str, with_return: bool) -> Value {
+pub(crate) fn refund_case(line: &str, quantity: u32, goods: &str, with_return: bool) -> Value {
     json!({ "reason": "damaged", "lines": [{ "line_id": line, "quantity": quantity }],
         "resolution": { "kind": "refund", "goods": goods, "with_return": with_return },
         "note": "arrived cracked" })
 }
 
-async fn open(app: &TestApp, order: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn open(app: &TestApp, order: &str, body: &Value) -> reqwest::Response {
     app.api_post(&format!("/api/v1/orders/{order}/cases"), body)
         .await
 }
@@ -441,7 +441,13 @@ async fn another_account_or_a_vendor_sees_and_changes_no_case() {
 
 /// A `refunds/create` body (the bare REST Refund resource) refunding `units` of `line` for
 /// `amount` USD.
-fn shopify_refund(refund_id: u64, order: u64, line: &str, units: u32, amount: &str) -> Value {
+pub(crate) fn shopify_refund(
+    refund_id: u64,
+    order: u64,
+    line: &str,
+    units: u32,
+    amount: &str,
+) -> Value {
     json!({ "id": refund_id, "order_id": order, "note": "refunded at the counter",
         "return": null, "restock": false, "refund_shipping_lines": [], "order_adjustments": [],
         "refund_line_items": [{ "line_item_id": line.parse::<u64>().expect("numeric line id"),
@@ -450,7 +456,7 @@ fn shopify_refund(refund_id: u64, order: u64, line: &str, units: u32, amount: &s
             "currency": "USD", "gateway": "bogus", "parent_id": 801038806 }] })
 }
 
-async fn deliver_refund(app: &TestApp, body: &Value) -> reqwest::Response {
+pub(crate) async fn deliver_refund(app: &TestApp, body: &Value) -> reqwest::Response {
     let hook = shopify_hook("refunds/create", body);
     app.send_shopify(&hook, SHOPIFY_SECRET).await
 }

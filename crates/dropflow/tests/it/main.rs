@@ -9,6 +9,7 @@ mod api_orders;
 mod api_stores;
 mod bad_input;
 mod browser;
+mod case_refunds;
 mod cases;
 mod cli;
 mod concurrency;

@@ -29,7 +29,11 @@ pub async fn app_with(
     config.timeout_ms = 2_000;
     let connector: Arc<dyn Supplier> = Arc::new(Cj::new(config));
     TestApp::spawn_fulfilment(
-        move |services| services.suppliers = HashMap::from([(SupplierKind::Cj, connector)]).into(),
+        move |services| {
+            services.suppliers = HashMap::from([(SupplierKind::Cj, connector)]).into();
+            // Stores given Admin API access (the sandboxes) are written back to for real.
+            services.admin = dropflow::app::store_admins();
+        },
         configure,
     )
     .await
