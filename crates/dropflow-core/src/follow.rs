@@ -58,6 +58,13 @@ impl Cadence {
         now + chrono::Duration::milliseconds(ms)
     }
 
+    /// How often a supplier's answer to a case (its dispute or refund request) is asked for,
+    /// in real milliseconds: as often as an order waiting for tracking.
+    pub fn case_poll_ms(&self) -> i64 {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        (self.after(now, self.often) - now).num_milliseconds()
+    }
+
     /// When to next ask the supplier about an order in `status`; `None`: no need any more.
     pub fn next_supplier_sync(
         &self,

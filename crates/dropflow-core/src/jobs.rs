@@ -30,9 +30,13 @@ pub const SEND_MAIL: &str = "outbox.send";
 pub const REFUND_CUSTOMER: &str = "case.refund_customer";
 /// Reads an order's refunds back from a store that tells them only inside the order.
 pub const READ_STORE_REFUNDS: &str = "case.read_store_refunds";
+/// Asks the supplier of a case's goods for its part (its API, the vendor, or a task).
+pub const ASK_SUPPLIER: &str = "case.ask_supplier";
+/// Looks at a case's supplier side again: its API's answer, a deadline near or passed.
+pub const FOLLOW_SUPPLIER: &str = "case.follow_supplier";
 
 /// Every kind, for listings and checks.
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 16] = [
     ROUTE_ORDER,
     CANCEL_SUPPLIER_ORDERS,
     RECONCILE_EDIT,
@@ -47,4 +51,6 @@ pub const ALL: [&str; 14] = [
     SEND_MAIL,
     REFUND_CUSTOMER,
     READ_STORE_REFUNDS,
+    ASK_SUPPLIER,
+    FOLLOW_SUPPLIER,
 ];

@@ -25,6 +25,8 @@ use serde::{Deserialize, Serialize};
 
 /// The refund a case asks the store for.
 pub mod refund;
+/// The supplier's side: how it is asked, by when, and what the follower does then.
+pub mod supplier;
 
 #[cfg(test)]
 mod tests;
@@ -502,10 +504,16 @@ pub enum SupplierSide {
     /// Not the supplier's fault (the customer changed their mind).
     NotNeeded,
     NotAsked,
-    /// Asked through its API (`by_api`) or left to a person (a task), answer due by `due_ms`.
+    /// Asked through its API (`by_api`) or left to a person (a vendor, or a task for the
+    /// merchant), answer due by `due_ms`; `purchase` is our supplier order the claimed goods
+    /// came from, `request_id` the supplier's id of the request (its dispute or refund).
     Asked {
         by_api: bool,
         due_ms: i64,
+        #[serde(default)]
+        purchase: Option<String>,
+        #[serde(default)]
+        request_id: Option<String>,
     },
     Credited,
     Refused {
@@ -584,6 +592,8 @@ pub enum CaseEvent {
     SupplierAsked {
         by_api: bool,
         due_ms: i64,
+        purchase: Option<String>,
+        request_id: Option<String>,
     },
     SupplierCredited {
         reference: String,
@@ -713,8 +723,20 @@ pub fn apply(state: &CaseState, event: CaseEvent) -> Result<Applied, CaseConflic
             }
             next.resolution = resolution;
         }
-        CaseEvent::SupplierAsked { by_api, due_ms } => match state.supplier {
-            SupplierSide::NotAsked => next.supplier = SupplierSide::Asked { by_api, due_ms },
+        CaseEvent::SupplierAsked {
+            by_api,
+            due_ms,
+            purchase,
+            request_id,
+        } => match state.supplier {
+            SupplierSide::NotAsked => {
+                next.supplier = SupplierSide::Asked {
+                    by_api,
+                    due_ms,
+                    purchase,
+                    request_id,
+                }
+            }
             SupplierSide::Asked { .. } => return Ok(Applied::Unchanged),
             _ => return Err(not_now("the supplier's side is settled")),
         },
@@ -722,7 +744,10 @@ pub fn apply(state: &CaseState, event: CaseEvent) -> Result<Applied, CaseConflic
             if state.credits.iter().any(|c| c.reference == reference) {
                 return Ok(Applied::Unchanged);
             }
-            positive(state, "supplier credit", &amount)?;
+            // In the currency the goods were bought in (a CNY purchase for a EUR order).
+            if amount.minor <= 0 {
+                return Err(CaseConflict::NotPositive("supplier credit"));
+            }
             next.credits.push(Movement { reference, amount });
             // A credit after a refusal or the window closing is still money recovered.
             next.supplier = SupplierSide::Credited;
@@ -770,9 +795,13 @@ pub fn apply(state: &CaseState, event: CaseEvent) -> Result<Applied, CaseConflic
         CaseEvent::Declined { note } => match state.customer {
             CustomerSide::Pending => {
                 next.customer = CustomerSide::Declined { note };
-                // A claim the merchant refuses is nothing to ask the supplier for; one already
-                // asked keeps its answer coming.
-                if matches!(state.supplier, SupplierSide::NotAsked) {
+                // A claim the merchant refuses is nothing to ask the supplier for: a request
+                // left to a person (a vendor, a task) is dropped; one made through the
+                // supplier's API keeps its answer coming.
+                if matches!(
+                    state.supplier,
+                    SupplierSide::NotAsked | SupplierSide::Asked { by_api: false, .. }
+                ) {
                     next.supplier = SupplierSide::NotNeeded;
                 }
             }
@@ -914,8 +943,16 @@ pub struct CaseMoney {
 }
 
 impl CaseMoney {
+    /// The case's money in its currency; a supplier credit in another currency (the
+    /// purchase's) is not converted here, and is left out of `recovered` and `net_loss`.
     pub fn of(state: &CaseState) -> CaseMoney {
-        let sum = |moves: &[Movement]| moves.iter().map(|m| m.amount.minor).sum::<i64>();
+        let sum = |moves: &[Movement]| {
+            moves
+                .iter()
+                .filter(|m| m.amount.currency == state.currency)
+                .map(|m| m.amount.minor)
+                .sum::<i64>()
+        };
         let refunded = sum(&state.refunds);
         let recovered = sum(&state.credits);
         let replacement = state.replacement_cost.map(|m| m.minor).unwrap_or(0);

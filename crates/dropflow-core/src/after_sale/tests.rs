@@ -248,6 +248,8 @@ fn a_refund_with_return_waits_for_the_goods_then_refunds_and_asks_the_supplier()
         CaseEvent::SupplierAsked {
             by_api: true,
             due_ms: 10,
+            purchase: None,
+            request_id: Some("cj-dispute-9".into()),
         },
     );
     let credited = step(
@@ -418,7 +420,9 @@ fn any_event() -> impl Strategy<Value = CaseEvent> {
         }),
         Just(CaseEvent::SupplierAsked {
             by_api: true,
-            due_ms: 5
+            due_ms: 5,
+            purchase: None,
+            request_id: None,
         }),
         (reference, amount.clone()).prop_map(|(reference, minor)| CaseEvent::SupplierCredited {
             reference,

@@ -13,6 +13,8 @@ use dropflow_core::lifecycle::Command;
 
 /// The job that refunds the customer through the store ([`super::refund_customer`]).
 pub const REFUND_JOB: &str = dropflow_core::jobs::REFUND_CUSTOMER;
+/// The job that asks the supplier of the case's goods ([`super::ask_supplier`]).
+pub const ASK_JOB: &str = dropflow_core::jobs::ASK_SUPPLIER;
 /// Tries before a refund is left failed for a person: like a tracking write-back, about a
 /// day of the store being down (the connector reads back before creating, so tries are safe).
 pub const REFUND_TRIES: i64 = 30;
@@ -30,6 +32,7 @@ pub async fn insert(tx: &mut Tx<'_>, case: &NewCase<'_>, entry: Entry) -> anyhow
     let case_id = store::insert(tx, case).await?;
     record(tx, case.order_id, &case_id, entry).await?;
     follow_up(tx, case.order_id, &case_id, None, case.state).await?;
+    follow_supplier(tx, &case_id, None, case.state).await?;
     Ok(case_id)
 }
 
@@ -43,7 +46,32 @@ pub async fn save(
 ) -> anyhow::Result<()> {
     store::update(tx, case, next, due_at(next)).await?;
     record(tx, case.order_id, &case.id, entry).await?;
-    follow_up(tx, case.order_id, &case.id, Some(&case.state), next).await
+    follow_up(tx, case.order_id, &case.id, Some(&case.state), next).await?;
+    follow_supplier(tx, &case.id, Some(&case.state), next).await
+}
+
+/// Whether the follower looks at the supplier's side: at once when the supplier was just
+/// asked (its job works out when next), never again once its side is settled.
+async fn follow_supplier(
+    tx: &mut Tx<'_>,
+    case_id: &str,
+    before: Option<&CaseState>,
+    after: &CaseState,
+) -> anyhow::Result<()> {
+    if before.is_some_and(|b| b.supplier == after.supplier && b.closed == after.closed) {
+        return Ok(());
+    }
+    let asked =
+        matches!(after.supplier, core::SupplierSide::Asked { .. }) && after.closed.is_none();
+    store::set_next_sync(tx, case_id, asked.then(now_ms)).await?;
+    if let core::SupplierSide::Asked {
+        purchase: Some(purchase),
+        ..
+    } = &after.supplier
+    {
+        store::set_supplier_order(tx, case_id, purchase).await?;
+    }
+    Ok(())
 }
 
 /// Queues the job for a step the case has just reached (not one it was already at, so a
@@ -60,16 +88,20 @@ async fn follow_up(
         core::next_steps(after).contains(&step)
             && !before.is_some_and(|b| core::next_steps(b).contains(&step))
     };
+    let payload = serde_json::json!({ "case_id": case_id });
     if reached(Step::RefundCustomer) {
         jobs::enqueue_with_tries(
             tx,
             REFUND_JOB,
-            &serde_json::json!({ "case_id": case_id }),
+            &payload,
             Some(order_id),
             now_ms(),
             REFUND_TRIES,
         )
         .await?;
+    }
+    if reached(Step::AskSupplier) {
+        jobs::enqueue(tx, ASK_JOB, &payload, Some(order_id), now_ms()).await?;
     }
     Ok(())
 }

@@ -5,11 +5,18 @@
 //! jobs below all come through here.
 //!
 //! Jobs: [`refund_customer`] (`case.refund_customer`: the customer refunded through the
-//! store's Admin API, once) and [`read_refunds`] (`case.read_store_refunds`: a store that
-//! tells refunds only inside the order, WooCommerce, read back and recorded).
+//! store's Admin API, once), [`read_refunds`] (`case.read_store_refunds`: a store that
+//! tells refunds only inside the order, WooCommerce, read back and recorded),
+//! [`ask_supplier`] (`case.ask_supplier`: its API, the vendor, or a task for the merchant)
+//! and [`follow_supplier`] (`case.follow_supplier`, queued by the follower: the API's answer,
+//! deadlines warned and expired).
 
+/// `case.ask_supplier`: the supplier of a case's goods asked for its part.
+pub mod ask_supplier;
 /// A case changed inside a caller's transaction, with its timeline entry and follow-up job.
 pub mod case_tx;
+/// `case.follow_supplier`: the supplier's answer asked for, deadlines warned and expired.
+pub mod follow_supplier;
 /// What a case is checked against, read under the order's lock.
 pub mod facts;
 /// `case.read_store_refunds`: an order's refunds read back from the store.
@@ -18,6 +25,8 @@ pub mod read_refunds;
 pub mod refund_customer;
 /// A refund made in the store, recorded: a new case, or the case dropflow refunded for.
 pub mod store_refund;
+/// A supplier's refund for a case, on the case and in the wallet, once.
+pub mod supplier_credit;
 
 use crate::fulfilment::Services;
 use crate::jobs::RetryAfter;

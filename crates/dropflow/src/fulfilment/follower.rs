@@ -1,6 +1,7 @@
 //! The follower: every tick it claims what is due — supplier orders whose next sync has come
-//! (`supplier_order.sync`, one job each) and parcels whose next carrier check has come
-//! (`shipments.track`, one job per batch) — and queues the work. Claims push the next sync a
+//! (`supplier_order.sync`, one job each), cases whose supplier side is due a look
+//! (`case.follow_supplier`) and parcels whose next carrier check has come (`shipments.track`,
+//! one job per batch) — and queues the work. Claims push the next sync a
 //! lease ahead with a compare-and-set, so several dropflow processes on one PostgreSQL
 //! database share the work without doubling it. The jobs do the asking; the follower only
 //! decides when.
@@ -55,6 +56,14 @@ pub async fn tick(services: &Services, config: &FollowerConfig) -> anyhow::Resul
     let now = Utc::now();
     let lease_ms = config.lease.as_millis() as i64;
     supplier_orders::claim_due_syncs(&services.db, now, lease_ms, config.batch).await?;
+    crate::storage::cases::claim_due_follows(
+        &services.db,
+        crate::after_sale::follow_supplier::JOB,
+        now.timestamp_millis(),
+        lease_ms,
+        config.batch,
+    )
+    .await?;
     super::warehouse::late::tick(&services.db, now).await?;
     if services.tracking.is_some() {
         let numbers = parcels::claim_due(&services.db, now, lease_ms, config.batch * 4).await?;

@@ -118,7 +118,7 @@ pub fn register(registry: &mut Registry, services: Services) {
 type Handler = for<'a> fn(&'a Services, &'a serde_json::Value) -> BoxFuture<'a, anyhow::Result<()>>;
 
 /// Every fulfilment job kind and what runs it.
-const HANDLERS: [(&str, Handler); 13] = [
+const HANDLERS: [(&str, Handler); 15] = [
     (route::JOB, |s, payload| {
         Box::pin(route::run(&s.db, payload))
     }),
@@ -151,6 +151,12 @@ const HANDLERS: [(&str, Handler); 13] = [
     }),
     (crate::after_sale::read_refunds::JOB, |s, payload| {
         Box::pin(crate::after_sale::read_refunds::run(s, payload))
+    }),
+    (crate::after_sale::ask_supplier::JOB, |s, payload| {
+        Box::pin(crate::after_sale::ask_supplier::run(s, payload))
+    }),
+    (crate::after_sale::follow_supplier::JOB, |s, payload| {
+        Box::pin(crate::after_sale::follow_supplier::run(s, payload))
     }),
 ];
 

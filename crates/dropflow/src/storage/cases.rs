@@ -73,6 +73,23 @@ pub struct NewCase<'a> {
 const COLUMNS: &str = "c.id, c.order_id, c.store_id, c.state, c.note, c.opened_by, \
     c.store_reference, c.supplier_due_at, c.version, c.created_at, c.updated_at";
 
+/// The cases `scope` sees, as a condition on `cases c JOIN orders o`: those of the orders it
+/// sees; a vendor only those whose supplier side asks one of its purchases.
+fn case_condition(scope: &super::accounts::Scope, binds: &mut Vec<String>) -> String {
+    let orders = scope.order_condition("o.", binds);
+    match scope {
+        super::accounts::Scope::Vendor { vendor, .. } => {
+            binds.push(vendor.clone());
+            format!(
+                "{orders} AND c.supplier_order_id IN (SELECT id FROM supplier_orders \
+                 WHERE supplier = 'manual' AND supplier_account = ${})",
+                binds.len()
+            )
+        }
+        _ => orders,
+    }
+}
+
 fn case_from_row(r: &AnyRow) -> Result<StoredCase> {
     Ok(from_row!(r => StoredCase {
         id, note, opened_by, store_reference, version;
@@ -151,6 +168,112 @@ pub async fn update(
     Ok(())
 }
 
+/// The order's purchases (not cancelled or rejected) that bought any of the lines at
+/// `positions`: whom a case about those lines concerns.
+pub async fn purchases_of_lines(
+    db: &Database,
+    order_id: OrderId,
+    positions: &[i64],
+) -> Result<Vec<dropflow_core::ids::SupplierOrderId>> {
+    // One query per claimed line: a case claims a handful of lines.
+    let mut ids = Vec::new();
+    for position in positions {
+        let found = sqlx::query(
+            "SELECT DISTINCT so.id AS id FROM supplier_orders so
+             JOIN supplier_order_items i ON i.supplier_order_id = so.id
+             WHERE so.order_id = $1 AND so.status NOT IN ('cancelled', 'rejected')
+               AND i.line_position = $2",
+        )
+        .bind(order_id.to_string())
+        .bind(position)
+        .fetch_all(&db.reader)
+        .await?;
+        for row in found {
+            let id =
+                super::codec::parse_id("supplier_orders.id", &row.try_get::<String, _>("id")?)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// When the purchase's goods were first seen delivered to the customer (the anchor of a
+/// buyer-protection window), in ms; `None` when no parcel of it is known delivered.
+pub async fn delivered_at(
+    db: &Database,
+    purchase: dropflow_core::ids::SupplierOrderId,
+) -> Result<Option<i64>> {
+    let at: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(COALESCE(last_event_at, updated_at)) FROM shipments
+         WHERE supplier_order_id = $1 AND status = 'delivered'",
+    )
+    .bind(purchase.to_string())
+    .fetch_one(&db.reader)
+    .await?;
+    Ok(at)
+}
+
+/// When the follower next looks at the case's supplier side (`None`: nothing to follow).
+pub async fn set_next_sync(tx: &mut Tx<'_>, id: &str, at_ms: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE cases SET next_sync_at = $1 WHERE id = $2")
+        .bind(at_ms)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The purchase whose supplier the case asks (what a vendor's list is filtered on).
+pub async fn set_supplier_order(tx: &mut Tx<'_>, id: &str, purchase: &str) -> Result<()> {
+    sqlx::query("UPDATE cases SET supplier_order_id = $1 WHERE id = $2")
+        .bind(purchase)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Claims the cases whose supplier side is due a look (pushing each `lease_ms` ahead with a
+/// compare-and-set, so several processes never claim one twice) and queues `job` for each;
+/// how many.
+pub async fn claim_due_follows(
+    db: &Database,
+    job: &str,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<usize> {
+    let due = sqlx::query(
+        "SELECT id, order_id, next_sync_at FROM cases
+         WHERE next_sync_at IS NOT NULL AND next_sync_at <= $1
+         ORDER BY next_sync_at LIMIT $2",
+    )
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(&db.reader)
+    .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mut claimed = 0;
+    for row in &due {
+        let id: String = row.try_get("id")?;
+        let seen: i64 = row.try_get("next_sync_at")?;
+        if query::claim_next_sync(&mut tx, "cases", &id, seen, now_ms + lease_ms).await? {
+            let order_id =
+                super::codec::parse_id("cases.order_id", &row.try_get::<String, _>("order_id")?)?;
+            let payload = serde_json::json!({ "case_id": id });
+            super::jobs::enqueue(&mut tx, job, &payload, Some(order_id), now_ms).await?;
+            claimed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
 /// Every case of an order, oldest first, with their lines (inside the opening transaction).
 pub async fn for_order_in(tx: &mut Tx<'_>, order_id: OrderId) -> Result<Vec<StoredCase>> {
     let sql = format!("SELECT {COLUMNS} FROM cases c WHERE c.order_id = $1 ORDER BY c.id");
@@ -178,7 +301,7 @@ pub async fn get(
     id: &str,
 ) -> Result<Option<StoredCase>> {
     let mut binds = vec![id.to_string()];
-    let condition = scope.order_condition("o.", &mut binds);
+    let condition = case_condition(scope, &mut binds);
     let sql = format!(
         "SELECT {COLUMNS} FROM cases c JOIN orders o ON o.id = c.order_id
          WHERE c.id = $1 AND {condition}"
@@ -247,7 +370,7 @@ pub struct CaseQuery {
 /// Cases the scope sees, newest first, with their lines.
 pub async fn list(db: &Database, q: &CaseQuery) -> Result<Vec<StoredCase>> {
     let mut binds = Vec::new();
-    let mut conditions = vec![q.scope.order_condition("o.", &mut binds)];
+    let mut conditions = vec![case_condition(&q.scope, &mut binds)];
     if let Some(closed) = q.closed {
         conditions.push(format!("c.closed = {}", i64::from(closed)));
     }
@@ -290,7 +413,7 @@ pub struct CaseCounts {
 
 pub async fn counts(db: &Database, scope: &super::accounts::Scope) -> Result<CaseCounts> {
     let mut binds = Vec::new();
-    let condition = scope.order_condition("o.", &mut binds);
+    let condition = case_condition(scope, &mut binds);
     let sql = format!(
         "SELECT c.closed, c.resolution, COUNT(*) AS n FROM cases c
          JOIN orders o ON o.id = c.order_id WHERE {condition}

@@ -27,6 +27,13 @@ pub mod kind {
     /// The store refused to refund a case's customer: a person refunds in the store, or fixes
     /// the cause and retries the job.
     pub const CASE_REFUND_FAILED: &str = "case_refund_failed";
+    /// A case's supplier must be asked by a person (no dispute API): open the dispute by the
+    /// deadline, then record its answer on the case.
+    pub const CASE_SUPPLIER_TASK: &str = "case_supplier_task";
+    /// A case's supplier has not answered and its deadline is near.
+    pub const CASE_SUPPLIER_DUE: &str = "case_supplier_due";
+    /// A case's supplier did not answer in time: a person decides what is lost.
+    pub const CASE_SUPPLIER_EXPIRED: &str = "case_supplier_expired";
 }
 
 /// One flag as shown.

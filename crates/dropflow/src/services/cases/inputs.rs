@@ -75,6 +75,18 @@ pub enum CaseStepInput {
         #[serde(default)]
         note: Option<String>,
     },
+    /// The supplier refunded its part (recorded by the merchant for a supplier asked by hand,
+    /// or by the vendor asked): `amount` a decimal string in `currency` (the purchase's, by
+    /// default), `reference` the supplier's own (its dispute or refund id), which makes it
+    /// once only. Credited to the wallet the purchase was paid from.
+    SupplierCredited {
+        amount: String,
+        #[serde(default)]
+        currency: Option<String>,
+        reference: String,
+    },
+    /// The supplier refused its part, saying why.
+    SupplierRefused { note: String },
 }
 
 /// Which cases to list (`GET /api/v1/cases`).

@@ -8,14 +8,18 @@
 use super::{ActionError, Caller, Context, MERCHANTS};
 use crate::after_sale::case_tx::{self, Entry};
 use crate::after_sale::facts::{check_decision, positions, read_facts};
-use crate::after_sale::{store_refund, CaseError};
+use crate::after_sale::{store_refund, supplier_credit, CaseError};
+use crate::storage::accounts::Role;
 use crate::storage::cases::{self as store, CaseQuery, NewCase, StoredCase};
 use crate::storage::orders;
+use crate::storage::supplier_orders::{self, SupplierOrder};
 use dropflow_core::after_sale::{
     self as core, Applied, CaseEvent, CaseLine, CaseReason, CaseRequest, StoreRefund,
 };
 use dropflow_core::event::Actor;
 use dropflow_core::ids::StoreId;
+use dropflow_core::money::Money;
+use dropflow_core::reference::currency::Currency;
 use inputs::{checked_note, resolution};
 use views::view;
 
@@ -114,6 +118,12 @@ pub async fn step(
     case_id: &str,
     input: CaseStepInput,
 ) -> Result<CaseView, ActionError> {
+    if matches!(
+        input,
+        CaseStepInput::SupplierCredited { .. } | CaseStepInput::SupplierRefused { .. }
+    ) {
+        return supplier_answer(ctx, caller, case_id, input).await;
+    }
     caller.require(MERCHANTS, "work on cases")?;
     let seen = scoped(ctx, caller, case_id).await?;
     let currency = seen.state.currency;
@@ -157,6 +167,11 @@ pub async fn step(
                 .ok_or_else(|| ActionError::Unprocessable("note: say why it is declined".into()))?;
             (CaseEvent::Declined { note: note.clone() }, "declined", note)
         }
+        CaseStepInput::SupplierCredited { .. } | CaseStepInput::SupplierRefused { .. } => {
+            return Err(ActionError::Internal(
+                "supplier answers are recorded by supplier_answer".into(),
+            ))
+        }
         CaseStepInput::Close { note } => {
             let note = checked_note("note", note.as_deref())?;
             (
@@ -198,9 +213,130 @@ pub async fn step(
     show(ctx, caller, case_id).await
 }
 
+/// Who may answer for a case's supplier: the merchant (a supplier asked by hand), or the
+/// marketplace vendor asked (its scope sees only the cases about its purchases).
+const SUPPLIER_ANSWERERS: &[Role] = &[Role::Owner, Role::Staff, Role::Vendor];
+
+/// The longest supplier reference kept.
+const REFERENCE_LIMIT: usize = 200;
+
+/// Records the supplier's answer to a case: a refund (credited to the case and, when the
+/// purchase was paid from the wallet, back into it, once per supplier reference) or a
+/// refusal. By the merchant, or by the vendor the case asks.
+async fn supplier_answer(
+    ctx: &Context,
+    caller: &Caller,
+    case_id: &str,
+    input: CaseStepInput,
+) -> Result<CaseView, ActionError> {
+    caller.require(SUPPLIER_ANSWERERS, "answer for a case's supplier")?;
+    let seen = scoped(ctx, caller, case_id).await?;
+    let purchase = asked_purchase(ctx, &seen).await?;
+    let actor = Actor::Merchant(caller.actor.clone());
+    let mut tx = ctx.db.begin().await?;
+    orders::lock(&mut tx, seen.order_id).await?;
+    let case = store::get_in(&mut tx, case_id)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("case {case_id:?} not found")))?;
+    match input {
+        CaseStepInput::SupplierCredited {
+            amount,
+            currency,
+            reference,
+        } => {
+            let reference = reference.trim();
+            if reference.is_empty() || reference.chars().count() > REFERENCE_LIMIT {
+                return Err(ActionError::Unprocessable(format!(
+                    "reference: the supplier's own refund or dispute id (1 to {REFERENCE_LIMIT} characters)"
+                )));
+            }
+            let code = currency
+                .or_else(|| purchase.as_ref().and_then(|p| p.currency.clone()))
+                .unwrap_or_else(|| case.state.currency.code().to_string());
+            let currency = Currency::from_code(code.trim())
+                .map_err(|e| ActionError::Unprocessable(format!("currency: {e}")))?;
+            let amount = Money::parse_decimal(amount.trim(), currency)
+                .map_err(|e| ActionError::Unprocessable(format!("amount: {e}")))?;
+            if amount.minor <= 0 {
+                return Err(ActionError::Unprocessable(
+                    "amount: must be more than 0".into(),
+                ));
+            }
+            supplier_credit::record(
+                &mut tx,
+                ctx.db.engine,
+                &case,
+                purchase.as_ref(),
+                reference,
+                amount,
+                actor,
+            )
+            .await
+            .map_err(answer_error)?;
+        }
+        CaseStepInput::SupplierRefused { note } => {
+            let note = checked_note("note", Some(&note))?
+                .ok_or_else(|| ActionError::Unprocessable("note: say why it refused".into()))?;
+            let event = CaseEvent::SupplierRefused { note: note.clone() };
+            if let Applied::Changed(next) =
+                core::apply(&case.state, event).map_err(|e| ActionError::Conflict(e.to_string()))?
+            {
+                let entry = Entry {
+                    step: "supplier_refused",
+                    detail: note,
+                    actor,
+                };
+                case_tx::save(&mut tx, &case, &next, entry)
+                    .await
+                    .map_err(CaseError::from)?;
+            }
+        }
+        _ => return Err(ActionError::Internal("not a supplier answer".into())),
+    }
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    Ok(view(scoped(ctx, caller, case_id).await?))
+}
+
+/// A supplier-credit write's failure: the case not taking it (closed) is a conflict.
+fn answer_error(error: anyhow::Error) -> ActionError {
+    match error.downcast::<core::CaseConflict>() {
+        Ok(conflict) => ActionError::Conflict(conflict.to_string()),
+        Err(other) => CaseError::from(other).into(),
+    }
+}
+
+/// The purchase the case's supplier was asked about; or, before it was asked, the one
+/// purchase its lines came from (none when they came from several).
+async fn asked_purchase(
+    ctx: &Context,
+    case: &StoredCase,
+) -> Result<Option<SupplierOrder>, ActionError> {
+    let id = match &case.state.supplier {
+        core::SupplierSide::Asked {
+            purchase: Some(id), ..
+        } => id.parse().ok(),
+        _ => {
+            let positions: Vec<i64> = case.lines.iter().map(|l| l.line_position).collect();
+            match store::purchases_of_lines(&ctx.db, case.order_id, &positions)
+                .await?
+                .as_slice()
+            {
+                [one] => Some(*one),
+                _ => None,
+            }
+        }
+    };
+    match id {
+        Some(id) => Ok(supplier_orders::load(&ctx.db, id).await?),
+        None => Ok(None),
+    }
+}
+
 /// One case the caller may see.
 pub async fn show(ctx: &Context, caller: &Caller, case_id: &str) -> Result<CaseView, ActionError> {
-    caller.require(MERCHANTS, "read cases")?;
+    caller.require(SUPPLIER_ANSWERERS, "read cases")?;
     Ok(view(scoped(ctx, caller, case_id).await?))
 }
 
@@ -225,7 +361,7 @@ pub async fn list(
     caller: &Caller,
     params: CaseListParams,
 ) -> Result<CasePage, ActionError> {
-    caller.require(MERCHANTS, "read cases")?;
+    caller.require(SUPPLIER_ANSWERERS, "read cases")?;
     let closed = match params.status.as_deref().unwrap_or("open") {
         "open" => Some(false),
         "closed" => Some(true),
