@@ -1,0 +1,225 @@
+//! The supplier's side of a case (issue 14): the supplier of the claimed goods is asked the
+//! way it can answer — a marketplace vendor on its page, the merchant as a task when the
+//! goods came from several purchases (or the supplier has no dispute API) — its refund is
+//! credited to the case once per supplier reference, and a deadline that passes without an
+//! answer is marked expired and flagged by the follower.
+
+use crate::cases::{handed_over_order, open, ship_line_a, WAIT};
+use crate::support::cj_world::cj_shop;
+use crate::support::*;
+use dropflow::fulfilment::follower::{self, FollowerConfig};
+use dropflow::fulfilment::Services;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn case(app: &TestApp, id: &str) -> Value {
+    app.api_json(&format!("/api/v1/cases/{id}")).await
+}
+
+/// Waits until the case's supplier side is `state`; the case then.
+async fn wait_supplier(app: &TestApp, id: &str, state: &str) -> Value {
+    let reached = eventually(WAIT, || async {
+        case(app, id).await["supplier"]["state"] == json!(state)
+    })
+    .await;
+    let now = case(app, id).await;
+    assert!(reached, "the supplier side never became {state}: {now}");
+    now
+}
+
+async fn answer(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
+    app.post_as(token, &format!("/api/v1/cases/{id}/events"), &body)
+        .await
+}
+
+fn reship(lines: &[(&str, u32)]) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(line, quantity)| json!({ "line_id": line, "quantity": quantity }))
+        .collect();
+    json!({ "reason": "wrong_item", "lines": lines, "resolution": { "kind": "reship" } })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vendor_asked_answers_on_its_page_and_its_refund_counts_once() {
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_717_001).await;
+    ship_line_a(&app, &world, 2, 10_000_201).await;
+    let opened = expect_json(
+        open(&app, &world.order, &reship(&[(&world.line_a, 1)])).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = opened["id"].as_str().expect("id").to_string();
+    let asked = wait_supplier(&app, &id, "asked").await;
+    assert_eq!(asked["supplier"]["by_api"], json!(false), "{asked}");
+    assert_eq!(asked["supplier"]["purchase"], json!(world.purchase_a));
+    assert!(asked["supplier_due_at"].is_string(), "{asked}");
+
+    // The vendor lists it among its cases and answers: bad answers are refused, naming why.
+    let listed = expect_json(
+        app.get_as(&world.vendor_a, "/api/v1/cases").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        listed["cases"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    for (body, field) in [
+        (
+            json!({"event": "supplier_credited", "amount": "-1.00", "reference": "VA-1"}),
+            "amount",
+        ),
+        (
+            json!({"event": "supplier_credited", "amount": "2.00", "reference": " "}),
+            "reference",
+        ),
+        (
+            json!({"event": "supplier_credited", "amount": "2.001", "reference": "VA-1"}),
+            "amount",
+        ),
+        (json!({"event": "supplier_refused", "note": ""}), "note"),
+    ] {
+        let message = expect_error(
+            answer(&app, &world.vendor_a, &id, body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+        )
+        .await;
+        assert!(message.starts_with(field), "{message}");
+    }
+    for _ in 0..2 {
+        let credited = expect_json(
+            answer(
+                &app,
+                &world.vendor_a,
+                &id,
+                json!({"event": "supplier_credited", "amount": "2.00", "reference": "VA-1"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            credited["supplier"]["state"],
+            json!("credited"),
+            "{credited}"
+        );
+        assert_eq!(
+            credited["money"]["recovered"],
+            json!("2.00"),
+            "once: {credited}"
+        );
+    }
+    let timeline = app.order_detail(&world.order).await["timeline"].to_string();
+    assert_eq!(
+        timeline.matches("the supplier refunded 2.00 USD").count(),
+        1,
+        "{timeline}"
+    );
+    app.allow_pending_jobs();
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goods_from_two_purchases_are_the_merchants_task_and_a_missed_deadline_is_flagged() {
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_717_002).await;
+    ship_line_a(&app, &world, 1, 10_000_211).await;
+    // Vendor B ships its purchase whole.
+    let purchase_b = app
+        .supplier_orders(&world.order)
+        .await
+        .into_iter()
+        .find(|p| p["supplier_account"] == json!("vendor-b"))
+        .and_then(|p| p["id"].as_str().map(str::to_string))
+        .expect("vendor B's purchase");
+    let number = dropflow_core::tracking::s10_number("RR", 10_000_212, "CN");
+    let shipped = app
+        .api_post(
+            &format!("/api/v1/supplier-orders/{purchase_b}/ship"),
+            &json!({ "tracking_number": number }),
+        )
+        .await;
+    assert!(shipped.status().is_success(), "{}", shipped.status());
+
+    let opened = expect_json(
+        open(
+            &app,
+            &world.order,
+            &reship(&[(&world.line_a, 1), (&world.line_b, 1)]),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = opened["id"].as_str().expect("id").to_string();
+    let asked = wait_supplier(&app, &id, "asked").await;
+    assert_eq!(asked["supplier"]["purchase"], json!(null), "{asked}");
+    let task = app.wait_flag(&world.order, "case_supplier_task").await;
+    assert!(
+        task["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("2 purchases"),
+        "{task}"
+    );
+    // Neither vendor is asked for a case that is not only theirs.
+    let seen = expect_json(
+        app.get_as(&world.vendor_a, "/api/v1/cases?status=all")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen["cases"], json!([]));
+
+    // Its deadline passes with no answer (moved into the past here, as time would): the
+    // follower's next look marks it expired and flags it.
+    let mut state: Value = serde_json::from_str(
+        &sqlx::query_scalar::<_, String>("SELECT state FROM cases WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&app.db.writer)
+            .await
+            .expect("state"),
+    )
+    .expect("json");
+    state["supplier"]["due_ms"] = json!(1_000);
+    sqlx::query("UPDATE cases SET state = $1, next_sync_at = 1 WHERE id = $2")
+        .bind(state.to_string())
+        .bind(&id)
+        .execute(&app.db.writer)
+        .await
+        .expect("moved");
+    follower::tick(&Services::bare(&app.db), &FollowerConfig::default())
+        .await
+        .expect("tick");
+    let expired = wait_supplier(&app, &id, "expired").await;
+    assert!(expired["next_steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .all(|s| s != "await_supplier"));
+    app.wait_flag(&world.order, "case_supplier_expired").await;
+    // Nothing is left to follow: another look finds nothing due.
+    let due: Option<i64> = sqlx::query_scalar("SELECT next_sync_at FROM cases WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.db.writer)
+        .await
+        .expect("next sync");
+    assert_eq!(due, None);
+    // A late refund is still money recovered, recorded by the merchant.
+    let late = expect_json(
+        app.api_post(
+            &format!("/api/v1/cases/{id}/events"),
+            &json!({"event": "supplier_credited", "amount": "1.50", "reference": "late-1"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(late["supplier"]["state"], json!("credited"));
+    app.allow_pending_jobs();
+    app.stop().await;
+}
