@@ -58,14 +58,18 @@ pub async fn show(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Answer<CaseVi
     Ok(Json(service::show(&ctx, &caller, &id).await?))
 }
 
-/// Records one step of a case.
+/// Records one step of a case. A marketplace vendor asked about the case may record its
+/// answer (`supplier_credited`, `supplier_refused`) and nothing else.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/events", request_body = CaseStepInput,
     params(("id" = String, Path, description = "case id")),
     responses((status = 200, body = CaseView),
+        (status = 403, body = ErrorBody, description = "a vendor recording anything but its \
+            own answer"),
         (status = 409, body = ErrorBody, description = "the case is closed, or not at that \
             step (no return awaited, nothing to decide yet)"),
         (status = 422, body = ErrorBody, description = "a bad tracking number, a decision \
-            that does not fit the order, a note missing or too long")))]
+            that does not fit the order, a note missing or too long, a supplier credit's \
+            amount, currency or reference")))]
 pub async fn step(
     Acting(ctx, caller): Acting,
     ApiPath(id): Id,
