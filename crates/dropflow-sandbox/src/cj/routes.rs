@@ -305,17 +305,9 @@ async fn create_dispute(State(app): State<App>, body: Bytes) -> Response {
 /// `getDisputeList`: every parameter optional (`orderId`, `disputeId`, `orderNumber`,
 /// `pageNum` default 1, `pageSize` default 10).
 async fn dispute_list(State(app): State<App>, params: Params) -> Response {
-    let given = |name: &str| {
-        params
-            .get(name)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-    };
-    let number = |name: &str, default: u64| {
-        given(name)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(default)
-    };
+    let given = |name: &str| params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let number =
+        |name: &str, default: u64| given(name).and_then(|s| s.parse().ok()).unwrap_or(default);
     ok(app.shared.dispute_list(
         given("orderId"),
         given("disputeId"),

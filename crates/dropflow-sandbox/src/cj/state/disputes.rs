@@ -397,7 +397,10 @@ fn pick<'a>(
                 ),
             );
         }
-        if picked.iter().any(|(l, _, _): &Picked<'_>| l.line_item_id == *id) {
+        if picked
+            .iter()
+            .any(|(l, _, _): &Picked<'_>| l.line_item_id == *id)
+        {
             return refuse(
                 code::ILLEGAL_PARAMETER,
                 format!("lineItemId {id} is listed twice"),
