@@ -363,4 +363,7 @@ pub(crate) use shop::PayBy;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
+mod dispute_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests;
