@@ -245,6 +245,28 @@ async fn create_directly(sb: &CjSandbox, order_id: &str, business_id: &str) {
 }
 
 #[tokio::test]
+async fn a_reference_cj_has_used_already_is_not_opened_again() {
+    let (sb, cj, order_id) = with_an_order(CjSandboxConfig::default(), true).await;
+    sb.refuse_disputes(true);
+    let request = ask("case-used", &order_id, 600, "damaged");
+    requested(cj.request_return(&request).await.unwrap());
+    sb.refuse_disputes(false);
+    sb.advance(Duration::from_secs(3 * DAY));
+    // Rejected: the line is free again and CJ's list does not name our key, so only CJ's
+    // refusal of the repeated businessDisputeId stops a second dispute.
+    assert_eq!(
+        cj.request_return(&request).await.unwrap(),
+        ReturnAnswer::AlreadyRequested
+    );
+    assert_eq!(sb.disputes().len(), 1);
+    assert!(matches!(
+        cj.return_status(&check("case-used", &order_id, None)).await,
+        Ok(ReturnStatus::Refused { .. })
+    ));
+    sb.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_status_is_open_then_refunded_to_the_balance_as_sandbox_time_passes() {
     let (sb, cj, order_id) = with_an_order(CjSandboxConfig::default(), true).await;
     let id = requested(
