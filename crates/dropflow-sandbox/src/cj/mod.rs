@@ -16,6 +16,11 @@
 //!   [`CjSandbox::advance`]); `logistic/trackInfo` and `freightCalculate` answer;
 //! - **limits**: an optional per-second limit answered with `1600200` and an optional daily
 //!   quota answered with `1600201`;
+//! - **disputes** (`disputes`, `state::disputes`): `disputes/disputeProducts`,
+//!   `disputeConfirmInfo`, `create` (keyed by a unique `businessDisputeId`) and
+//!   `getDisputeList`, only for a paid order's own lines and for no more than was paid less
+//!   earlier refunds; a dispute is decided `dispute_decided_after` (sandbox time) after it is
+//!   opened, refunded to the balance or, after [`CjSandbox::refuse_disputes`], rejected;
 //! - **webhooks**: with `webhook_url` set, signed `ORDER` and `LOGISTIC` messages are POSTed
 //!   as statuses change;
 //! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx, 429, out of stock, price
@@ -27,6 +32,7 @@
 
 mod catalog;
 pub(crate) mod clock;
+mod disputes;
 pub mod http_client;
 mod orders;
 mod receiver;
@@ -36,6 +42,7 @@ mod tracking;
 mod webhooks;
 
 pub use catalog::{variants, SandboxVariant, DEFAULT_STOCK};
+pub use disputes::DisputeSnapshot;
 pub use receiver::{webhook_receiver, Received};
 pub use state::code;
 pub use state::{AuthCalls, OrderSnapshot, WebhookDelivery};
@@ -84,6 +91,12 @@ pub struct CjSandboxConfig {
     pub timeout_hold: Duration,
     /// What the sandbox sells; unlisted `vid`s are sold too (see [`SandboxVariant`]).
     pub variants: Vec<SandboxVariant>,
+    /// From opening a dispute to CJ's decision, in sandbox time.
+    pub dispute_decided_after: Duration,
+    /// Whether `disputes/create` answers the new dispute's id as `data` (CJ documents no
+    /// success body, so by default it answers `null` and a client reads the id back from
+    /// `getDisputeList`).
+    pub dispute_create_returns_id: bool,
 }
 
 impl Default for CjSandboxConfig {
@@ -105,6 +118,8 @@ impl Default for CjSandboxConfig {
             webhook_tick: Duration::from_millis(200),
             timeout_hold: Duration::from_secs(30),
             variants: variants(),
+            dispute_decided_after: Duration::from_secs(3 * DAY),
+            dispute_create_returns_id: false,
         }
     }
 }
@@ -193,6 +208,17 @@ impl CjSandbox {
 
     pub fn set_price_cents(&self, vid: &str, cents: i64) {
         self.shared.set_price(vid, cents);
+    }
+
+    /// Every dispute opened so far, oldest first, as it stands now.
+    pub fn disputes(&self) -> Vec<DisputeSnapshot> {
+        self.shared.dispute_snapshots()
+    }
+
+    /// From now on, disputes opened are rejected when decided (`false` goes back to refunds).
+    /// Disputes already open keep the outcome they were opened with.
+    pub fn refuse_disputes(&self, refuse: bool) {
+        self.shared.set_refuse_disputes(refuse);
     }
 
     /// Every webhook POST so far (the last 10 000).

@@ -31,7 +31,8 @@ pub(crate) struct App {
 }
 
 /// CJ's words for the injected faults: a bare HTML page for a 5xx, its envelope for a 429;
-/// a timed-out `createOrderV2` may still place the order.
+/// a timed-out `createOrderV2` may still place the order, a timed-out `disputes/create` may
+/// still open the dispute.
 pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
     server_error: crate::faults::html_error_page,
     rate_limited: || {
@@ -47,7 +48,9 @@ pub(crate) const FAULT_ANSWERS: FaultAnswers = FaultAnswers {
             .insert("Retry-After", HeaderValue::from_static("1"));
         response
     },
-    carried_out_despite_timeout: |path| path.ends_with("/createOrderV2"),
+    carried_out_despite_timeout: |path| {
+        path.ends_with("/createOrderV2") || path.ends_with("/disputes/create")
+    },
 };
 
 type Params = Query<HashMap<String, String>>;
@@ -68,6 +71,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/product/variant/queryByVid", get(variant))
         .route("/product/stock/queryByVid", get(stock))
         .route("/setting/get", get(settings))
+        .route("/disputes/disputeProducts", get(dispute_products))
+        .route("/disputes/disputeConfirmInfo", post(dispute_confirm_info))
+        .route("/disputes/create", post(create_dispute))
+        .route("/disputes/getDisputeList", get(dispute_list))
         .route_layer(middleware::from_fn_with_state(app.clone(), guard));
     let auth = Router::new()
         .route("/authentication/getAccessToken", post(get_access_token))
@@ -279,4 +286,33 @@ async fn settings(State(app): State<App>) -> Response {
         "quotaLimits": [],
         "isSandbox": true,
     }))
+}
+
+// ---- disputes -------------------------------------------------------------------------
+
+async fn dispute_products(State(app): State<App>, params: Params) -> Response {
+    answer(param(&params, "orderId").and_then(|id| app.shared.dispute_products(id)))
+}
+
+async fn dispute_confirm_info(State(app): State<App>, body: Bytes) -> Response {
+    answer(json_body(&body).and_then(|b| app.shared.dispute_confirm_info(&b)))
+}
+
+async fn create_dispute(State(app): State<App>, body: Bytes) -> Response {
+    answer(json_body(&body).and_then(|b| app.shared.create_dispute(&b)))
+}
+
+/// `getDisputeList`: every parameter optional (`orderId`, `disputeId`, `orderNumber`,
+/// `pageNum` default 1, `pageSize` default 10).
+async fn dispute_list(State(app): State<App>, params: Params) -> Response {
+    let given = |name: &str| params.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let number =
+        |name: &str, default: u64| given(name).and_then(|s| s.parse().ok()).unwrap_or(default);
+    ok(app.shared.dispute_list(
+        given("orderId"),
+        given("disputeId"),
+        given("orderNumber"),
+        number("pageNum", 1),
+        number("pageSize", 10),
+    ))
 }

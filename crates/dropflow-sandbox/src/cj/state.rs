@@ -1,12 +1,14 @@
 //! Everything the sandbox remembers (tokens, orders, balance, stock, the QPS window, webhook
-//! deliveries) behind one mutex, and the rules CJ applies to it: `auth` (tokens, the
-//! per-second limit), `shop` (orders, payment, logistics, products) and `request` (reading a
-//! createOrderV2 body). Handlers in `routes` parse requests and render envelopes; decisions
-//! are made here, so they can be tested without HTTP. The mutex is never held across an
+//! deliveries, disputes) behind one mutex, and the rules CJ applies to it: `auth` (tokens, the
+//! per-second limit), `shop` (orders, payment, logistics, products), `request` (reading a
+//! createOrderV2 body) and `disputes` (after-sale claims and their refunds). Handlers in
+//! `routes` parse requests and render envelopes; decisions are made here, so they can be
+//! tested without HTTP. The mutex is never held across an
 //! `.await`.
 
 use super::catalog::SandboxVariant;
 use super::clock::{self, SandboxClock};
+use super::disputes::Dispute;
 use super::orders::{Order, Progress, Schedule, Status};
 use super::tracking::Phase;
 use super::CjSandboxConfig;
@@ -53,6 +55,9 @@ pub mod code {
     pub const BALANCE_INSUFFICIENT: i64 = 1_604_000;
     /// "Logistic not found".
     pub const LOGISTIC_NOT_FOUND: i64 = 1_605_000;
+    /// "Order cannot be disputed": not in ps-code.html; what `disputes/create` answered a third
+    /// party for an order CJ would not take a dispute on (docs/protocols/after-sale.md §4).
+    pub const ORDER_CANNOT_BE_DISPUTED: i64 = 9_009;
 }
 
 /// An error answer: CJ's code and message.
@@ -139,6 +144,10 @@ struct Inner {
     quota_used: u32,
     deliveries: Vec<WebhookDelivery>,
     pending: Vec<Pending>,
+    /// Every dispute, oldest first (`disputes`).
+    disputes: Vec<Dispute>,
+    /// Whether disputes created from now on will be rejected.
+    refuse_disputes: bool,
 }
 
 /// Deliveries kept for inspection; older ones are dropped so a long demo stays bounded.
@@ -171,17 +180,24 @@ impl Shared {
                 quota_used: 0,
                 deliveries: Vec::new(),
                 pending: Vec::new(),
+                disputes: Vec::new(),
+                refuse_disputes: false,
             }),
             config,
             faults,
         }
     }
 
-    /// The state; a panic in another request must not take the sandbox down with it.
+    /// The state, with every dispute decision that has come due carried out (so a balance
+    /// read after a refund sees it); a panic in another request must not take the sandbox
+    /// down with it.
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
+        let mut inner = self
+            .inner
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        disputes::settle(&mut inner, self.clock.now());
+        inner
     }
 
     fn schedule(&self) -> Schedule {
@@ -339,11 +355,15 @@ pub(crate) fn not_found() -> Refusal {
 }
 
 mod auth;
+mod disputes;
 mod request;
 mod shop;
 
 pub(crate) use shop::PayBy;
 
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod dispute_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;

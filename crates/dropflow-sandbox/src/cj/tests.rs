@@ -210,3 +210,93 @@ async fn posts_signed_webhooks_as_orders_move() {
         .all(|d| d.status == Some(200)));
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn dispute_paths_are_guarded_and_faulted_like_the_rest() {
+    let sandbox = start(CjSandboxConfig {
+        timeout_hold: Duration::from_millis(300),
+        dispute_create_returns_id: true,
+        ..CjSandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let list = "disputes/getDisputeList";
+    let (_, missing) = call(&sandbox, "GET", list, None, &Value::Null).await;
+    assert_eq!(missing["code"], code::TOKEN_EMPTY);
+    let token = login(&sandbox).await;
+    let (status, empty) = get(&sandbox, list, &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        empty["data"],
+        json!({"pageNum": 1, "pageSize": 10, "total": 0, "list": []})
+    );
+
+    // A paid order, disputed over HTTP.
+    let (_, created) = create_order(&sandbox, &token, "DSP-1").await;
+    let id = created["data"]["orderId"].as_str().unwrap().to_string();
+    let (_, refused) = get(
+        &sandbox,
+        &format!("disputes/disputeProducts?orderId={id}"),
+        &token,
+    )
+    .await;
+    assert_eq!(refused["code"], code::ORDER_CANNOT_BE_DISPUTED);
+    assert_eq!(refused["message"], "Order cannot be disputed");
+    on_order(
+        &sandbox,
+        "PATCH",
+        "shopping/order/confirmOrder",
+        &token,
+        &id,
+    )
+    .await;
+    on_order(&sandbox, "POST", "shopping/pay/payBalance", &token, &id).await;
+    let (_, products) = get(
+        &sandbox,
+        &format!("disputes/disputeProducts?orderId={id}"),
+        &token,
+    )
+    .await;
+    let line = products["data"]["productInfoList"][0].clone();
+    let confirm = json!({"orderId": id, "productInfoList": [line]});
+    let (_, info) = authed(
+        &sandbox,
+        "POST",
+        "disputes/disputeConfirmInfo",
+        &token,
+        &confirm,
+    )
+    .await;
+    assert_eq!(info["code"], 200);
+    assert_eq!(info["data"]["disputeReasonList"][0]["disputeReasonId"], 1);
+    let body = json!({
+        "businessDisputeId": "B-1", "orderId": id, "disputeReasonId": 1, "expectType": 1,
+        "refundType": 1, "messageText": "cancel",
+        "productInfoList": [{"lineItemId": line["lineItemId"], "quantity": 1, "price": 1.0}]
+    });
+
+    // A 5xx opens nothing; a timeout on create may still open it, as on createOrderV2.
+    sandbox.faults.set(Faults {
+        server_error_rate: 1.0,
+        ..Faults::default()
+    });
+    let (status, _) = authed(&sandbox, "POST", "disputes/create", &token, &body).await;
+    assert!([500, 502, 503].contains(&status));
+    assert!(sandbox.disputes().is_empty());
+    sandbox.faults.set(Faults {
+        timeout_rate: 1.0,
+        place_despite_timeout: true,
+        ..Faults::default()
+    });
+    let (status, _) = authed(&sandbox, "POST", "disputes/create", &token, &body).await;
+    assert_eq!(status, 504);
+    sandbox.faults.set(Faults::default());
+    let disputes = sandbox.disputes();
+    assert_eq!(disputes.len(), 1);
+    assert_eq!(disputes[0].business_dispute_id, "B-1");
+    let (_, again) = authed(&sandbox, "POST", "disputes/create", &token, &body).await;
+    assert_eq!(again["code"], code::ILLEGAL_PARAMETER);
+    let (_, listed) = get(&sandbox, list, &token).await;
+    assert_eq!(listed["data"]["list"][0]["id"], json!(disputes[0].id));
+    sandbox.shutdown().await;
+}

@@ -1,10 +1,12 @@
 //! CJ Dropshipping, API v2.0 (`shared/reference/protocols.md` §4): token auth with refresh,
 //! `createOrderV2` keyed by our reference, order list/detail, payment from the CJ balance,
-//! tracking, freight, variant price and stock, and the webhooks CJ sends.
+//! tracking, freight, variant price and stock, refunds through disputes
+//! (`docs/protocols/after-sale.md` §4), and the webhooks CJ sends.
 //!
 //! Layout: [`transport`] is one HTTP exchange and its envelope; [`auth`] the token cache (the
-//! connector's only state); [`transformers`] every wire type and mapping; [`webhook`] the
-//! messages CJ pushes. This file is the calls, in dropflow's terms.
+//! connector's only state); [`transformers`] every order wire type and mapping; [`disputes`]
+//! the dispute calls and [`dispute_wire`] their wire types; [`webhook`] the messages CJ
+//! pushes. This file is the calls, in dropflow's terms.
 //!
 //! Buying twice is prevented by CJ itself: `orderNumber` is our `attempt_id` and CJ refuses a
 //! second order with it, which [`Cj::place`] reports as `Rejected(DuplicateReference)`; the
@@ -14,10 +16,14 @@
 //! messages (which may echo what we sent) or anything of the customer's.
 
 mod auth;
+mod dispute_wire;
+mod disputes;
 mod transformers;
 mod transport;
 pub mod webhook;
 
+#[cfg(test)]
+mod dispute_tests;
 #[cfg(test)]
 mod tests;
 
@@ -26,7 +32,7 @@ pub use transformers::{
 };
 pub use webhook::{parse_webhook, verify_signature, CjEvent, OrderRef, WebhookError, WEBHOOK_ACK};
 
-use super::Supplier;
+use super::{ReturnAnswer, ReturnCheck, ReturnRequest, ReturnStatus, Supplier};
 use async_trait::async_trait;
 use auth::TokenCache;
 use dropflow_core::money::Money;
@@ -363,12 +369,13 @@ impl Cj {
 }
 
 /// What CJ's API offers: lookup by our `orderNumber` (recent orders), pay from balance,
-/// cancel before confirmation, variant prices; no returns.
+/// cancel before confirmation, variant prices, refunds through disputes.
 pub const CAPABILITIES: Capabilities = Capabilities {
     lookup_by_reference: true,
     pay: true,
     cancel: true,
     catalogue: true,
+    returns: true,
     ..Capabilities::NONE
 };
 
@@ -507,6 +514,16 @@ impl Supplier for Cj {
             },
             Err(CallError::Supplier(error)) => Err(error),
         }
+    }
+
+    /// A refund asked of CJ through a dispute on the order's goods (see [`disputes`]).
+    async fn request_return(&self, request: &ReturnRequest) -> Result<ReturnAnswer, SupplierError> {
+        self.open_dispute(request).await
+    }
+
+    /// Where that dispute stands, from `getDisputeList` (see [`disputes`]).
+    async fn return_status(&self, check: &ReturnCheck) -> Result<ReturnStatus, SupplierError> {
+        self.dispute_status(check).await
     }
 
     /// Cancels an order where CJ's API can: `DELETE shopping/order/deleteOrder?orderId=`
