@@ -20,12 +20,13 @@ const MOST_CASES: usize = 40;
 
 /// Opens the cases and waits (until `deadline`) for every refund to be made or refused.
 pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> anyhow::Result<()> {
-    let delivered: Vec<String> = sqlx::query("SELECT id FROM orders WHERE tab = 'delivered' ORDER BY id")
-        .fetch_all(&world.db.reader)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
+    let delivered: Vec<String> =
+        sqlx::query("SELECT id FROM orders WHERE tab = 'delivered' ORDER BY id")
+            .fetch_all(&world.db.reader)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
     let picked = delivered.iter().step_by(10).take(MOST_CASES);
     for (i, order) in picked.enumerate() {
         open_case(world, client, order, i).await?;
@@ -59,7 +60,10 @@ async fn open_case(
     let money = |minor: i64| Money::new(minor, currency).to_decimal_string();
     let (reason, resolution) = match i % 4 {
         0 => ("damaged", json!({ "kind": "refund", "goods": money(unit) })),
-        1 => ("changed_mind", json!({ "kind": "refund", "goods": money(unit / 2) })),
+        1 => (
+            "changed_mind",
+            json!({ "kind": "refund", "goods": money(unit / 2) }),
+        ),
         2 => ("wrong_item", json!({ "kind": "reship" })),
         _ => ("not_as_described", json!({ "kind": "return_first" })),
     };

@@ -18,6 +18,8 @@ pub mod summary;
 pub mod operator;
 /// Edits, cancellations and refunds sent after the orders.
 pub mod changes;
+/// Cases opened on delivered orders and carried out; their figures for the summary.
+pub mod after_sale;
 
 use std::time::{Duration, Instant};
 pub use summary::Summary;
@@ -108,6 +110,9 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<(world::World, Summary
         summary::retry_failed(&world, &client).await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         wait_until_done(&world, options, started).await?;
+        if options.changes {
+            after_sale::run(&world, &client, started + options.deadline).await?;
+        }
         let _ = stop_vendor.send(true);
         anyhow::Ok(())
     };
@@ -196,6 +201,17 @@ pub fn print_summary(summary: &Summary) {
         "changed in the store: {} orders · wrong items sent: {} · cancelled but bought \
          without a flag: {}",
         summary.changed_orders, summary.wrong_items_sent, summary.cancelled_but_bought
+    );
+    let by_resolution: Vec<String> = summary
+        .cases_by_resolution
+        .iter()
+        .map(|(kind, n)| format!("{kind} {n}"))
+        .collect();
+    println!(
+        "after-sale cases: {} ({}) · refunds that differ from the store's: {}",
+        summary.cases,
+        by_resolution.join(", "),
+        summary.refund_mismatches
     );
     for (kind, n) in &summary.open_flags {
         println!("  {n:>5}  open flag: {kind}");

@@ -62,6 +62,13 @@ pub struct Summary {
     pub ledger_balanced: bool,
     /// Shipped parcels with a valid number that the store does not show (must be 0).
     pub store_mismatches: usize,
+    /// After-sale cases opened on delivered orders (the after-sale phase).
+    pub cases: usize,
+    /// Those cases per resolution (`refund`, `reship`, `exchange`, `return_first`).
+    pub cases_by_resolution: BTreeMap<String, usize>,
+    /// Cases whose recorded refunds differ from what the store sandbox paid back under the
+    /// case's marker (must be 0).
+    pub refund_mismatches: usize,
     /// Webhook received → every supplier order of the order placed.
     pub place_ms: Percentiles,
     /// Webhook received → every parcel written back to the store.
@@ -124,6 +131,7 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
     let db = &world.db;
     let by_state = states(db).await?;
     let orders = by_state.values().sum();
+    let case_figures = super::after_sale::figures(world).await?;
 
     let mut flagged_reasons = BTreeMap::new();
     for r in sqlx::query(
@@ -328,6 +336,9 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         open_flags,
         ledger_balanced: crate::storage::ledger::check_balanced(db).await?,
         store_mismatches,
+        cases: case_figures.cases,
+        cases_by_resolution: case_figures.by_resolution,
+        refund_mismatches: case_figures.refund_mismatches,
         place_ms: Percentiles::of(place),
         fulfil_ms: Percentiles::of(fulfil),
         elapsed_s,

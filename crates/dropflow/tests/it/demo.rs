@@ -35,6 +35,7 @@ fn assert_sound(summary: &demo::Summary, orders: usize, report: &str) {
     assert!(summary.ledger_balanced, "{report}");
     assert_eq!(summary.store_mismatches, 0, "{report}");
     assert_eq!(summary.duplicate_supplier_orders, 0, "{report}");
+    assert_eq!(summary.refund_mismatches, 0, "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,6 +72,15 @@ async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_l
         "{stopped} orders stopped without a reason: {report}"
     );
     assert!(summary.place_ms.count >= 850, "{report}");
+    // The after-sale phase opened cases of every kind it opens, refunded through the stores
+    // with their faults on, each refund exactly what the store paid back (asserted above).
+    assert!(summary.cases >= 20, "{report}");
+    for kind in ["refund", "reship", "return_first"] {
+        assert!(
+            summary.cases_by_resolution.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} case: {report}"
+        );
+    }
     signs_in_to_the_dashboard(&world).await;
     world.stop().await;
 }
