@@ -223,3 +223,92 @@ async fn goods_from_two_purchases_are_the_merchants_task_and_a_missed_deadline_i
     app.allow_pending_jobs();
     app.stop().await;
 }
+
+/// What time passing does: every follow-up of the order (its purchases' syncs, its cases'
+/// looks) falls due, and the follower takes one tick.
+async fn follow_now(app: &TestApp, order: &str) {
+    for table in ["supplier_orders", "cases"] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET next_sync_at = 1 WHERE order_id = $1 AND next_sync_at IS NOT NULL"
+        ))
+        .bind(order)
+        .execute(&app.db.writer)
+        .await
+        .expect("due now");
+    }
+    follower::tick(&Services::bare(&app.db), &FollowerConfig::default())
+        .await
+        .expect("tick");
+}
+
+fn cents(decimal: &Value) -> i64 {
+    let text = decimal.as_str().expect("a decimal string");
+    let (units, fraction) = text.split_once('.').expect("two decimals");
+    units.parse::<i64>().expect("units") * 100 + fraction.parse::<i64>().expect("cents")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cj_purchase_is_disputed_through_cjs_api_and_its_refund_reaches_the_wallet_once() {
+    use crate::support::cj_world::{one_line_order, put_auto, top_up, wait_status};
+    let (cj, app, store) = cj_shop().await;
+    put_auto(&app, &store, true, true).await;
+    top_up(&app, &store, "500.00").await;
+    let order = one_line_order(&app, &store, 9_717_101, "cj").await;
+    wait_status(&app, &order, "awaiting_shipment").await;
+    cj.advance(std::time::Duration::from_secs(3 * 86_400));
+    let shipped = eventually(WAIT, || async {
+        follow_now(&app, &order).await;
+        app.supplier_orders(&order).await[0]["status"] != json!("awaiting_shipment")
+    })
+    .await;
+    assert!(shipped, "the CJ parcel was recorded");
+    let line = app.order_detail(&order).await["lines"][0]["external_id"].clone();
+
+    let opened = expect_json(
+        open(
+            &app,
+            &order,
+            &json!({ "reason": "damaged", "lines": [{ "line_id": line, "quantity": 1 }],
+                "resolution": { "kind": "reship" } }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = opened["id"].as_str().expect("id").to_string();
+    let asked = wait_supplier(&app, &id, "asked").await;
+    assert_eq!(asked["supplier"]["by_api"], json!(true), "{asked}");
+    let disputes = cj.disputes();
+    assert_eq!(disputes.len(), 1, "{disputes:?}");
+    assert_eq!(disputes[0].business_dispute_id, id, "our key is the case");
+    let asked_cents = disputes[0].asked_cents;
+    assert!(asked_cents > 0);
+
+    // Still open at CJ: a look changes nothing. Decided after the sandbox's days pass.
+    follow_now(&app, &order).await;
+    assert_eq!(case(&app, &id).await["supplier"]["state"], json!("asked"));
+    let before = cents(&app.wallet(&store, "USD").await["available"]);
+    cj.advance(std::time::Duration::from_secs(4 * 86_400));
+    let credited = eventually(WAIT, || async {
+        follow_now(&app, &order).await;
+        case(&app, &id).await["supplier"]["state"] == json!("credited")
+    })
+    .await;
+    let now = case(&app, &id).await;
+    assert!(credited, "CJ's refund never arrived: {now}");
+    assert_eq!(cents(&now["money"]["recovered"]), asked_cents, "{now}");
+    let after = cents(&app.wallet(&store, "USD").await["available"]);
+    assert_eq!(after - before, asked_cents, "credited to the wallet");
+    // Further looks (there is nothing left to follow) credit nothing more.
+    follow_now(&app, &order).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(cents(&app.wallet(&store, "USD").await["available"]), after);
+    let timeline = app.order_detail(&order).await["timeline"].to_string();
+    assert_eq!(
+        timeline.matches("credited to the wallet").count(),
+        1,
+        "{timeline}"
+    );
+    app.allow_pending_jobs();
+    app.stop().await;
+}
