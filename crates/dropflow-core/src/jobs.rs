@@ -34,9 +34,11 @@ pub const READ_STORE_REFUNDS: &str = "case.read_store_refunds";
 pub const ASK_SUPPLIER: &str = "case.ask_supplier";
 /// Looks at a case's supplier side again: its API's answer, a deadline near or passed.
 pub const FOLLOW_SUPPLIER: &str = "case.follow_supplier";
+/// Buys a case's replacement (a reship or an exchange) through the normal route.
+pub const ORDER_REPLACEMENT: &str = "case.order_replacement";
 
 /// Every kind, for listings and checks.
-pub const ALL: [&str; 16] = [
+pub const ALL: [&str; 17] = [
     ROUTE_ORDER,
     CANCEL_SUPPLIER_ORDERS,
     RECONCILE_EDIT,
@@ -53,4 +55,5 @@ pub const ALL: [&str; 16] = [
     READ_STORE_REFUNDS,
     ASK_SUPPLIER,
     FOLLOW_SUPPLIER,
+    ORDER_REPLACEMENT,
 ];

@@ -779,7 +779,7 @@ pub fn apply(state: &CaseState, event: CaseEvent) -> Result<Applied, CaseConflic
                 } if *known == supplier_order_id => return Ok(Applied::Unchanged),
                 _ => return Err(not_now("the replacement was already sent")),
             }
-            same_currency(state, "replacement cost", &cost)?;
+            // In the currency the replacement was bought in (the supplier's).
             next.replacement_cost = Some(cost);
             next.customer = CustomerSide::ReplacementOrdered { supplier_order_id };
         }
@@ -955,7 +955,11 @@ impl CaseMoney {
         };
         let refunded = sum(&state.refunds);
         let recovered = sum(&state.credits);
-        let replacement = state.replacement_cost.map(|m| m.minor).unwrap_or(0);
+        let replacement = state
+            .replacement_cost
+            .filter(|m| m.currency == state.currency)
+            .map(|m| m.minor)
+            .unwrap_or(0);
         let money = |minor| Money::new(minor, state.currency);
         CaseMoney {
             refunded: money(refunded),

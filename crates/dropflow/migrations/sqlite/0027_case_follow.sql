@@ -8,3 +8,7 @@ CREATE INDEX cases_by_next_sync ON cases (next_sync_at);
 -- answers) the cases about its purchases, no others.
 ALTER TABLE cases ADD COLUMN supplier_order_id TEXT REFERENCES supplier_orders (id);
 CREATE INDEX cases_by_supplier_order ON cases (supplier_order_id);
+
+-- A purchase bought for a case (a reship or an exchange): its parcel settles the case's
+-- replacement instead of being written back to the store as a fulfilment.
+ALTER TABLE supplier_orders ADD COLUMN case_id TEXT;

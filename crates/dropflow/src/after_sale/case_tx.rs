@@ -15,6 +15,8 @@ use dropflow_core::lifecycle::Command;
 pub const REFUND_JOB: &str = dropflow_core::jobs::REFUND_CUSTOMER;
 /// The job that asks the supplier of the case's goods ([`super::ask_supplier`]).
 pub const ASK_JOB: &str = dropflow_core::jobs::ASK_SUPPLIER;
+/// The job that buys a reship or an exchange ([`super::replacement`]).
+pub const REPLACEMENT_JOB: &str = dropflow_core::jobs::ORDER_REPLACEMENT;
 /// Tries before a refund is left failed for a person: like a tracking write-back, about a
 /// day of the store being down (the connector reads back before creating, so tries are safe).
 pub const REFUND_TRIES: i64 = 30;
@@ -102,6 +104,9 @@ async fn follow_up(
     }
     if reached(Step::AskSupplier) {
         jobs::enqueue(tx, ASK_JOB, &payload, Some(order_id), now_ms()).await?;
+    }
+    if reached(Step::OrderReplacement) {
+        jobs::enqueue(tx, REPLACEMENT_JOB, &payload, Some(order_id), now_ms()).await?;
     }
     Ok(())
 }

@@ -23,6 +23,8 @@ pub mod facts;
 pub mod read_refunds;
 /// `case.refund_customer`: a case's customer refunded through the store, once.
 pub mod refund_customer;
+/// `case.order_replacement`: a reship or exchange bought through the normal route.
+pub mod replacement;
 /// A refund made in the store, recorded: a new case, or the case dropflow refunded for.
 pub mod store_refund;
 /// A supplier's refund for a case, on the case and in the wallet, once.

@@ -118,7 +118,7 @@ pub fn register(registry: &mut Registry, services: Services) {
 type Handler = for<'a> fn(&'a Services, &'a serde_json::Value) -> BoxFuture<'a, anyhow::Result<()>>;
 
 /// Every fulfilment job kind and what runs it.
-const HANDLERS: [(&str, Handler); 15] = [
+const HANDLERS: [(&str, Handler); 16] = [
     (route::JOB, |s, payload| {
         Box::pin(route::run(&s.db, payload))
     }),
@@ -157,6 +157,9 @@ const HANDLERS: [(&str, Handler); 15] = [
     }),
     (crate::after_sale::follow_supplier::JOB, |s, payload| {
         Box::pin(crate::after_sale::follow_supplier::run(s, payload))
+    }),
+    (crate::after_sale::replacement::JOB, |s, payload| {
+        Box::pin(crate::after_sale::replacement::run(s, payload))
     }),
 ];
 

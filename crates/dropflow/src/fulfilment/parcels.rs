@@ -66,8 +66,12 @@ pub async fn record(
             pushable: false,
         });
     };
-    let pushable = check != "invalid";
-    if pushable {
+    // A replacement's parcel settles its case; the store's order was fulfilled already.
+    let replacement = so.case_id.is_some();
+    let pushable = check != "invalid" && !replacement;
+    if replacement {
+        crate::after_sale::replacement::shipped(tx, so, &number).await?;
+    } else if pushable {
         let payload = serde_json::json!({ "shipment_id": id });
         crate::storage::jobs::enqueue_with_tries(
             tx,

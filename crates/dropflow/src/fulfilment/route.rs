@@ -50,45 +50,7 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
         .into_iter()
         .filter(|l| l.requires_shipping && !already.contains(&l.position))
         .collect();
-    let refused = supplier_orders::out_of_stock_offers(tx, order_id).await?;
-    let mut mappings = Vec::with_capacity(lines.len());
-    for line in &lines {
-        let mut mapping = catalog::find(
-            tx,
-            input.store_id,
-            line.variant_id.as_deref(),
-            line.sku.as_deref(),
-        )
-        .await?;
-        // An offer that refused this order as out of stock is out of stock for it.
-        for offer in mapping
-            .iter_mut()
-            .flat_map(|m| m.components.iter_mut())
-            .flat_map(|c| c.offers.iter_mut())
-        {
-            let key = (
-                offer.supplier.kind.as_str().to_string(),
-                offer.supplier_sku_id.clone(),
-            );
-            if refused.contains(&key) {
-                offer.stock = Some(0);
-            }
-        }
-        mappings.push(mapping);
-    }
-    // Offer costs are compared in the order's currency, converted with the operator's rates
-    // read in this transaction (a missing rate fails the line, it is never guessed).
-    let rates = fx_rates::all_in(tx).await?;
-    let pricing = routing::Pricing {
-        currency: order_currency(tx, order_id).await?,
-        rates: &rates,
-    };
-    let plan = routing::route(&lines, input.country, pricing, |line| {
-        lines
-            .iter()
-            .position(|l| l.position == line.position)
-            .and_then(|i| mappings[i].clone())
-    });
+    let plan = plan(tx, order_id, input.store_id, input.country, &lines).await?;
     let settings = settings::get_in(tx, input.store_id).await?;
     // Supplier orders routed earlier and not placed yet (set back by the price guard, or
     // waiting for a Place click): placing them again is this run's job too.
@@ -119,6 +81,59 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
     writes.flush(tx).await?;
     tracing::info!(order.id = %order_id, purchases = plan.purchases.len(), "order routed");
     Ok(())
+}
+
+/// The purchases that would buy `lines` of the order: each line's mapping (an offer that
+/// refused this order as out of stock counted as out of stock), offers compared in the
+/// order's currency with the operator's rates read in this transaction (a missing rate fails
+/// the line, it is never guessed). Shared with the replacement purchases of after-sale cases.
+pub(crate) async fn plan(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    store_id: dropflow_core::ids::StoreId,
+    country: Option<dropflow_core::reference::country::CountryCode>,
+    lines: &[routing::LineToRoute],
+) -> anyhow::Result<routing::RoutePlan> {
+    let refused = supplier_orders::out_of_stock_offers(tx, order_id).await?;
+    let mut mappings = Vec::with_capacity(lines.len());
+    for line in lines {
+        let mut mapping = catalog::find(
+            tx,
+            store_id,
+            line.variant_id.as_deref(),
+            line.sku.as_deref(),
+        )
+        .await?;
+        // An offer that refused this order as out of stock is out of stock for it.
+        for offer in mapping
+            .iter_mut()
+            .flat_map(|m| m.components.iter_mut())
+            .flat_map(|c| c.offers.iter_mut())
+        {
+            let key = (
+                offer.supplier.kind.as_str().to_string(),
+                offer.supplier_sku_id.clone(),
+            );
+            if refused.contains(&key) {
+                offer.stock = Some(0);
+            }
+        }
+        mappings.push(mapping);
+    }
+    // Offer costs are compared in the order's currency, converted with the operator's rates
+    // read in this transaction (a missing rate fails the line, it is never guessed).
+    let rates = fx_rates::all_in(tx).await?;
+    let pricing = routing::Pricing {
+        currency: order_currency(tx, order_id).await?,
+        rates: &rates,
+    };
+    let plan = routing::route(lines, country, pricing, |line| {
+        lines
+            .iter()
+            .position(|l| l.position == line.position)
+            .and_then(|i| mappings[i].clone())
+    });
+    Ok(plan)
 }
 
 /// The currency the order is priced in (the store's), the one offer costs are compared in.

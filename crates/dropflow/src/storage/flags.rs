@@ -34,6 +34,8 @@ pub mod kind {
     pub const CASE_SUPPLIER_DUE: &str = "case_supplier_due";
     /// A case's supplier did not answer in time: a person decides what is lost.
     pub const CASE_SUPPLIER_EXPIRED: &str = "case_supplier_expired";
+    /// A case's replacement (reship or exchange) could not be routed: map it, then retry.
+    pub const CASE_REPLACEMENT_FAILED: &str = "case_replacement_failed";
 }
 
 /// One flag as shown.

@@ -250,6 +250,8 @@ pub struct SupplierOrder {
     /// When the row last changed (for an attempt in doubt: when it was sent).
     pub updated_at: DateTime<Utc>,
     pub items: Vec<SupplierOrderItem>,
+    /// The after-sale case this purchase replaces goods for (a reship or an exchange).
+    pub case_id: Option<String>,
 }
 
 impl SupplierOrder {
@@ -269,7 +271,23 @@ impl SupplierOrder {
 
 const SUPPLIER_ORDER_COLUMNS: &str = "s.id, s.order_id, o.store_id, s.supplier,
     s.supplier_account, s.status, s.attempt_id, s.external_id, s.cost_minor, s.currency,
-    s.last_error, s.paid_at, s.updated_at";
+    s.last_error, s.paid_at, s.updated_at, s.case_id";
+
+/// Marks purchases as bought for case `case_id` (its replacement goods).
+pub async fn mark_replacement(
+    tx: &mut Tx<'_>,
+    ids: &[SupplierOrderId],
+    case_id: &str,
+) -> Result<()> {
+    for id in ids {
+        sqlx::query("UPDATE supplier_orders SET case_id = $1 WHERE id = $2")
+            .bind(case_id)
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
 
 /// Reads one supplier order and its items.
 pub async fn load(db: &Database, id: SupplierOrderId) -> Result<Option<SupplierOrder>> {
@@ -362,7 +380,8 @@ pub async fn unpaid_for_lack_of_funds(
 fn from_row(r: &sqlx::any::AnyRow, items: Vec<SupplierOrderItem>) -> Result<SupplierOrder> {
     let status: String = r.try_get("status")?;
     Ok(from_row!(r => SupplierOrder {
-        supplier, supplier_account, attempt_id, external_id, cost_minor, currency, last_error;
+        supplier, supplier_account, attempt_id, external_id, cost_minor, currency, last_error,
+        case_id;
         id: r.id("id")?,
         order_id: r.id("order_id")?,
         store_id: r.id("store_id")?,

@@ -312,3 +312,106 @@ async fn a_cj_purchase_is_disputed_through_cjs_api_and_its_refund_reaches_the_wa
     app.allow_pending_jobs();
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reship_is_bought_again_and_its_parcel_settles_the_case_an_unmapped_exchange_is_flagged()
+{
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_717_201).await;
+    ship_line_a(&app, &world, 2, 10_000_301).await;
+    let before = app.supplier_orders(&world.order).await.len();
+    let opened = expect_json(
+        open(&app, &world.order, &reship(&[(&world.line_a, 1)])).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = opened["id"].as_str().expect("id").to_string();
+    let ordered = eventually(WAIT, || async {
+        case(&app, &id).await["customer"]["state"] == json!("replacement_ordered")
+    })
+    .await;
+    let now = case(&app, &id).await;
+    assert!(ordered, "{now}");
+    let purchases = app.supplier_orders(&world.order).await;
+    assert_eq!(
+        purchases.len(),
+        before + 1,
+        "one purchase more: {purchases:?}"
+    );
+    let replacement = now["customer"]["supplier_order_id"]
+        .as_str()
+        .expect("the replacement purchase")
+        .to_string();
+    let bought = purchases
+        .iter()
+        .find(|p| p["id"] == json!(replacement))
+        .expect("listed with the order's purchases");
+    assert_eq!(bought["supplier_account"], json!("vendor-a"));
+    assert_eq!(bought["items"][0]["quantity"], json!(1), "{bought}");
+    assert_eq!(now["money"]["replacement"], json!("2.00"), "{now}");
+
+    // Vendor A ships the replacement: the case's customer side is settled by it.
+    let handed = eventually(WAIT, || async {
+        app.supplier_orders(&world.order)
+            .await
+            .iter()
+            .any(|p| p["id"] == json!(replacement) && p["status"] == json!("awaiting_shipment"))
+    })
+    .await;
+    assert!(handed, "the replacement was handed to vendor A");
+    let number = dropflow_core::tracking::s10_number("RR", 10_000_302, "CN");
+    let shipped = app
+        .post_as(
+            &world.vendor_a,
+            &format!("/api/v1/supplier-orders/{replacement}/ship"),
+            &json!({ "tracking_number": number }),
+        )
+        .await;
+    assert!(shipped.status().is_success(), "{}", shipped.status());
+    let settled = case(&app, &id).await;
+    assert_eq!(
+        settled["customer"]["state"],
+        json!("replacement_shipped"),
+        "{settled}"
+    );
+
+    // An exchange for a variant nobody mapped cannot be bought: flagged for a person.
+    let exchange = json!({ "reason": "wrong_item",
+        "lines": [{ "line_id": world.line_a, "quantity": 1 }],
+        "resolution": { "kind": "exchange", "variant_id": "999000111" } });
+    let opened = expect_json(
+        open(&app, &world.order, &exchange).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let exchange_id = opened["id"].as_str().expect("id").to_string();
+    // The goods come back first; once on their way, the new variant is bought.
+    let tracking = dropflow_core::tracking::s10_number("RR", 10_000_303, "CN");
+    let in_transit = expect_json(
+        app.api_post(
+            &format!("/api/v1/cases/{exchange_id}/events"),
+            &json!({ "event": "return_shipped", "tracking_number": tracking }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        in_transit["next_steps"]
+            .to_string()
+            .contains("order_replacement"),
+        "{in_transit}"
+    );
+    let flag = app.wait_flag(&world.order, "case_replacement_failed").await;
+    assert!(
+        flag["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("999000111"),
+        "{flag}"
+    );
+    assert_eq!(app.supplier_orders(&world.order).await.len(), before + 1);
+    app.expect_failed_jobs("case.order_replacement");
+    app.allow_pending_jobs();
+    app.stop().await;
+}
