@@ -25,6 +25,8 @@ pub mod read_refunds;
 pub mod refund_customer;
 /// `case.order_replacement`: a reship or exchange bought through the normal route.
 pub mod replacement;
+/// The return parcel followed with the carrier; its delivery moves the case on.
+pub mod returns;
 /// A refund made in the store, recorded: a new case, or the case dropflow refunded for.
 pub mod store_refund;
 /// A supplier's refund for a case, on the case and in the wallet, once.

@@ -57,6 +57,55 @@ pub async fn insert_once(tx: &mut Tx<'_>, parcel: &NewParcel<'_>) -> Result<Opti
     Ok((inserted.rows_affected() == 1).then_some(id))
 }
 
+/// The leg of goods a customer sends back for an after-sale case.
+pub const RETURN_LEG: &str = "customer_return";
+
+/// Records the parcel a customer sends back (no purchase of ours carries it), unless the
+/// order already has a return parcel with this number; the new row's id, or `None`. The
+/// carrier is followed like any parcel from `next_sync_at`.
+pub async fn insert_return(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    number: &str,
+    courier: Option<&str>,
+    tracking_url: Option<&str>,
+    number_check: &str,
+    next_sync_at: Option<DateTime<Utc>>,
+) -> Result<Option<String>> {
+    let known = sqlx::query(
+        "SELECT id FROM shipments WHERE order_id = $1 AND leg = $2 AND tracking_number = $3",
+    )
+    .bind(order_id.to_string())
+    .bind(RETURN_LEG)
+    .bind(number)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if known.is_some() {
+        return Ok(None);
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO shipments (id, order_id, supplier_order_id, leg, carrier, tracking_number,
+            status, tracking_url, courier_detected, number_check, next_sync_at, created_at,
+            updated_at)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $4, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(order_id.to_string())
+    .bind(RETURN_LEG)
+    .bind(courier)
+    .bind(number)
+    .bind(status_text(ShipmentStatus::InfoReceived))
+    .bind(tracking_url)
+    .bind(number_check)
+    .bind(next_sync_at.map(|t| t.timestamp_millis()))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(id))
+}
+
 /// A parcel as shown on the order page.
 #[derive(Debug, Clone)]
 pub struct ParcelView {

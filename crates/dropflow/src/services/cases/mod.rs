@@ -194,9 +194,19 @@ pub async fn step(
         // than the lines were paid and what other cases have not already refunded.
         check_decision(&mut tx, &case, resolution).await?;
     }
+    let returned = match &event {
+        CaseEvent::ReturnShipped { tracking_number } => Some(tracking_number.clone()),
+        _ => None,
+    };
     match core::apply(&case.state, event).map_err(|e| ActionError::Conflict(e.to_string()))? {
         Applied::Unchanged => {}
         Applied::Changed(next) => {
+            // The return parcel is followed with the carrier like any other.
+            if let Some(number) = returned {
+                crate::after_sale::returns::follow(&mut tx, case.order_id, &number, &ctx.cadence)
+                    .await
+                    .map_err(CaseError::from)?;
+            }
             let entry = Entry {
                 step: name,
                 detail: words,
