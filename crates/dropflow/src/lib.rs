@@ -36,9 +36,6 @@ pub mod jobs;
 /// Job handlers that carry orders through the supplier side: read, decide in the core, write
 /// once.
 pub mod fulfilment;
-/// After delivery: cases carried out on both sides (refunds through the store, store refunds
-/// read in), written through one transaction helper.
-pub mod after_sale;
 /// E-mail notifications: templates, a durable outbox, SMTP and `.eml` transports.
 pub mod notify;
 /// Durable consumers of the order-event stream: mail, needs attention, outbound webhooks.

@@ -58,7 +58,7 @@ pub async fn tick(services: &Services, config: &FollowerConfig) -> anyhow::Resul
     supplier_orders::claim_due_syncs(&services.db, now, lease_ms, config.batch).await?;
     crate::storage::cases::claim_due_follows(
         &services.db,
-        crate::after_sale::follow_supplier::JOB,
+        super::after_sale::follow_supplier::JOB,
         now.timestamp_millis(),
         lease_ms,
         config.batch,

@@ -35,6 +35,10 @@ pub mod follower;
 mod wallet;
 /// The warehouse leg of marketplace purchases (issue 4).
 pub mod warehouse;
+/// After delivery: cases carried out on both sides (the customer refunded through the
+/// store, store refunds read in, the supplier asked and followed, replacements bought, the
+/// return followed), every change through one transaction helper.
+pub mod after_sale;
 /// One order transition inside a caller's transaction.
 pub mod order_tx;
 
@@ -146,20 +150,20 @@ const HANDLERS: [(&str, Handler); 16] = [
     (cancel::PURCHASE_JOB, |s, payload| {
         Box::pin(cancel::run_purchase(s, payload))
     }),
-    (crate::after_sale::refund_customer::JOB, |s, payload| {
-        Box::pin(crate::after_sale::refund_customer::run(s, payload))
+    (after_sale::refund_customer::JOB, |s, payload| {
+        Box::pin(after_sale::refund_customer::run(s, payload))
     }),
-    (crate::after_sale::read_refunds::JOB, |s, payload| {
-        Box::pin(crate::after_sale::read_refunds::run(s, payload))
+    (after_sale::read_refunds::JOB, |s, payload| {
+        Box::pin(after_sale::read_refunds::run(s, payload))
     }),
-    (crate::after_sale::ask_supplier::JOB, |s, payload| {
-        Box::pin(crate::after_sale::ask_supplier::run(s, payload))
+    (after_sale::ask_supplier::JOB, |s, payload| {
+        Box::pin(after_sale::ask_supplier::run(s, payload))
     }),
-    (crate::after_sale::follow_supplier::JOB, |s, payload| {
-        Box::pin(crate::after_sale::follow_supplier::run(s, payload))
+    (after_sale::follow_supplier::JOB, |s, payload| {
+        Box::pin(after_sale::follow_supplier::run(s, payload))
     }),
-    (crate::after_sale::replacement::JOB, |s, payload| {
-        Box::pin(crate::after_sale::replacement::run(s, payload))
+    (after_sale::replacement::JOB, |s, payload| {
+        Box::pin(after_sale::replacement::run(s, payload))
     }),
 ];
 

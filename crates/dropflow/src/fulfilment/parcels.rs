@@ -70,7 +70,7 @@ pub async fn record(
     let replacement = so.case_id.is_some();
     let pushable = check != "invalid" && !replacement;
     if replacement {
-        crate::after_sale::replacement::shipped(tx, so, &number).await?;
+        super::after_sale::replacement::shipped(tx, so, &number).await?;
     } else if pushable {
         let payload = serde_json::json!({ "shipment_id": id });
         crate::storage::jobs::enqueue_with_tries(

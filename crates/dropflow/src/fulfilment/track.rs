@@ -110,7 +110,7 @@ pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()
             .filter(|c| c.new_status == ShipmentStatus::Delivered)
         {
             super::warehouse::parcel_delivered(&mut tx, order_id, &c.tracking_number).await?;
-            crate::after_sale::returns::delivered(&mut tx, order_id, &c.tracking_number).await?;
+            super::after_sale::returns::delivered(&mut tx, order_id, &c.tracking_number).await?;
         }
         let delivered: BTreeSet<_> = changes
             .iter()

@@ -50,9 +50,9 @@ impl From<StorageError> for ActionError {
     }
 }
 
-impl From<crate::after_sale::CaseError> for ActionError {
-    fn from(error: crate::after_sale::CaseError) -> Self {
-        use crate::after_sale::CaseError;
+impl From<crate::fulfilment::after_sale::CaseError> for ActionError {
+    fn from(error: crate::fulfilment::after_sale::CaseError) -> Self {
+        use crate::fulfilment::after_sale::CaseError;
         match error {
             CaseError::NotFound(message) => ActionError::NotFound(message),
             CaseError::Unprocessable(message) => ActionError::Unprocessable(message),

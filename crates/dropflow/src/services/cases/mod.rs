@@ -6,9 +6,9 @@
 //! one transaction; a refused request writes nothing.
 
 use super::{ActionError, Caller, Context, MERCHANTS};
-use crate::after_sale::case_tx::{self, Entry};
-use crate::after_sale::facts::{check_decision, positions, read_facts};
-use crate::after_sale::{store_refund, supplier_credit, CaseError};
+use crate::fulfilment::after_sale::case_tx::{self, Entry};
+use crate::fulfilment::after_sale::facts::{check_decision, positions, read_facts};
+use crate::fulfilment::after_sale::{store_refund, supplier_credit, CaseError};
 use crate::storage::accounts::Role;
 use crate::storage::cases::{self as store, CaseQuery, NewCase, StoredCase};
 use crate::storage::orders;
@@ -23,7 +23,7 @@ use dropflow_core::reference::currency::Currency;
 use inputs::{checked_note, resolution};
 use views::view;
 
-pub use crate::after_sale::store_refund::StoreRefundOutcome;
+pub use crate::fulfilment::after_sale::store_refund::StoreRefundOutcome;
 
 mod inputs;
 mod views;
@@ -203,9 +203,14 @@ pub async fn step(
         Applied::Changed(next) => {
             // The return parcel is followed with the carrier like any other.
             if let Some(number) = returned {
-                crate::after_sale::returns::follow(&mut tx, case.order_id, &number, &ctx.cadence)
-                    .await
-                    .map_err(CaseError::from)?;
+                crate::fulfilment::after_sale::returns::follow(
+                    &mut tx,
+                    case.order_id,
+                    &number,
+                    &ctx.cadence,
+                )
+                .await
+                .map_err(CaseError::from)?;
             }
             let entry = Entry {
                 step: name,
