@@ -193,7 +193,7 @@ pub async fn send(
 }
 
 /// Delivers one webhook as a platform would: retried on 5xx or no answer.
-async fn deliver(
+pub(super) async fn deliver(
     client: &reqwest::Client,
     url: &str,
     headers: &[(&'static str, String)],
