@@ -804,6 +804,10 @@ pub fn apply(state: &CaseState, event: CaseEvent) -> Result<Applied, CaseConflic
                 ) {
                     next.supplier = SupplierSide::NotNeeded;
                 }
+                // Nor is there anything to send back; goods already on their way still are.
+                if matches!(state.ret, ReturnLeg::Awaited) {
+                    next.ret = ReturnLeg::NotNeeded;
+                }
             }
             _ => return Err(not_now("the customer's side is already settled")),
         },

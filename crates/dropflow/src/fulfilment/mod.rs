@@ -151,19 +151,27 @@ const HANDLERS: [(&str, Handler); 16] = [
         Box::pin(cancel::run_purchase(s, payload))
     }),
     (after_sale::refund_customer::JOB, |s, payload| {
-        Box::pin(after_sale::refund_customer::run(s, payload))
+        Box::pin(async move {
+            after_sale::refund_customer::refund(s, after_sale::case_id(payload)?).await
+        })
     }),
     (after_sale::read_refunds::JOB, |s, payload| {
         Box::pin(after_sale::read_refunds::run(s, payload))
     }),
     (after_sale::ask_supplier::JOB, |s, payload| {
-        Box::pin(after_sale::ask_supplier::run(s, payload))
+        Box::pin(
+            async move { after_sale::ask_supplier::ask(s, after_sale::case_id(payload)?).await },
+        )
     }),
     (after_sale::follow_supplier::JOB, |s, payload| {
-        Box::pin(after_sale::follow_supplier::run(s, payload))
+        Box::pin(async move {
+            after_sale::follow_supplier::follow(s, after_sale::case_id(payload)?).await
+        })
     }),
     (after_sale::replacement::JOB, |s, payload| {
-        Box::pin(after_sale::replacement::run(s, payload))
+        Box::pin(
+            async move { after_sale::replacement::order(s, after_sale::case_id(payload)?).await },
+        )
     }),
 ];
 

@@ -235,9 +235,7 @@ pub async fn set_supplier_order(tx: &mut Tx<'_>, id: &str, purchase: &str) -> Re
     Ok(())
 }
 
-/// Claims the cases whose supplier side is due a look (pushing each `lease_ms` ahead with a
-/// compare-and-set, so several processes never claim one twice) and queues `job` for each;
-/// how many.
+/// Claims the cases whose supplier side is due a look and queues `job` for each; how many.
 pub async fn claim_due_follows(
     db: &Database,
     job: &str,
@@ -245,33 +243,7 @@ pub async fn claim_due_follows(
     lease_ms: i64,
     limit: i64,
 ) -> Result<usize> {
-    let due = sqlx::query(
-        "SELECT id, order_id, next_sync_at FROM cases
-         WHERE next_sync_at IS NOT NULL AND next_sync_at <= $1
-         ORDER BY next_sync_at LIMIT $2",
-    )
-    .bind(now_ms)
-    .bind(limit)
-    .fetch_all(&db.reader)
-    .await?;
-    if due.is_empty() {
-        return Ok(0);
-    }
-    let mut tx = db.begin().await?;
-    let mut claimed = 0;
-    for row in &due {
-        let id: String = row.try_get("id")?;
-        let seen: i64 = row.try_get("next_sync_at")?;
-        if query::claim_next_sync(&mut tx, "cases", &id, seen, now_ms + lease_ms).await? {
-            let order_id =
-                super::codec::parse_id("cases.order_id", &row.try_get::<String, _>("order_id")?)?;
-            let payload = serde_json::json!({ "case_id": id });
-            super::jobs::enqueue(&mut tx, job, &payload, Some(order_id), now_ms).await?;
-            claimed += 1;
-        }
-    }
-    tx.commit().await?;
-    Ok(claimed)
+    super::jobs::enqueue_due(db, "cases", "case_id", job, now_ms, lease_ms, limit).await
 }
 
 /// Every case of an order, oldest first, with their lines (inside the opening transaction).

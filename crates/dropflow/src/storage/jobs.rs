@@ -57,6 +57,47 @@ pub async fn enqueue_with_tries(
     Ok(row.try_get("id")?)
 }
 
+/// Claims the rows of `table` whose `next_sync_at` has come (pushing each `lease_ms` ahead
+/// with a compare-and-set, so several processes never claim one twice) and queues job `kind`
+/// for each, with `{payload_key: row id}`, in one transaction; how many. `table` has `id`,
+/// `order_id` and `next_sync_at` (supplier orders, cases).
+pub async fn enqueue_due(
+    db: &Database,
+    table: &'static str,
+    payload_key: &str,
+    kind: &str,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<usize> {
+    let due = sqlx::query(&format!(
+        "SELECT id, order_id, next_sync_at FROM {table}
+         WHERE next_sync_at IS NOT NULL AND next_sync_at <= $1
+         ORDER BY next_sync_at LIMIT $2"
+    ))
+    .bind(now_ms)
+    .bind(limit)
+    .fetch_all(&db.reader)
+    .await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mut claimed = 0;
+    for row in &due {
+        let id: String = row.try_get("id")?;
+        let seen: i64 = row.try_get("next_sync_at")?;
+        if query::claim_next_sync(&mut tx, table, &id, seen, now_ms + lease_ms).await? {
+            let order_id = super::codec::parse_id(table, &row.try_get::<String, _>("order_id")?)?;
+            let payload = serde_json::json!({ payload_key: id });
+            enqueue(&mut tx, kind, &payload, Some(order_id), now_ms).await?;
+            claimed += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(claimed)
+}
+
 /// A job handed to one worker until `lease_until`.
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {

@@ -3,7 +3,7 @@
 //! goes to the supplier as our reference.
 
 use super::codec::{from_row, RowExt};
-use super::{now_ms, query, Database, Result, Tx};
+use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::procurement::SupplierOrderStatus;
@@ -521,42 +521,16 @@ pub async fn claim_due_syncs(
     lease_ms: i64,
     limit: i64,
 ) -> Result<usize> {
-    let now_ms = now.timestamp_millis();
-    let due = sqlx::query(
-        "SELECT id, order_id, next_sync_at FROM supplier_orders
-         WHERE next_sync_at IS NOT NULL AND next_sync_at <= $1
-         ORDER BY next_sync_at LIMIT $2",
+    super::jobs::enqueue_due(
+        db,
+        "supplier_orders",
+        "supplier_order_id",
+        dropflow_core::jobs::SYNC_SUPPLIER_ORDER,
+        now.timestamp_millis(),
+        lease_ms,
+        limit,
     )
-    .bind(now_ms)
-    .bind(limit)
-    .fetch_all(&db.reader)
-    .await?;
-    if due.is_empty() {
-        return Ok(0);
-    }
-    let mut tx = db.begin().await?;
-    let mut claimed = 0;
-    for r in &due {
-        let id: String = r.try_get("id")?;
-        let order_id: String = r.try_get("order_id")?;
-        let seen: i64 = r.try_get("next_sync_at")?;
-        let until = now_ms + lease_ms;
-        if query::claim_next_sync(&mut tx, "supplier_orders", &id, seen, until).await? {
-            let payload = serde_json::json!({ "supplier_order_id": id });
-            let order_id = super::codec::parse_id("supplier_orders.order_id", &order_id)?;
-            super::jobs::enqueue(
-                &mut tx,
-                dropflow_core::jobs::SYNC_SUPPLIER_ORDER,
-                &payload,
-                Some(order_id),
-                now_ms,
-            )
-            .await?;
-            claimed += 1;
-        }
-    }
-    tx.commit().await?;
-    Ok(claimed)
+    .await
 }
 
 /// Queues a job about one supplier order in the caller's transaction.

@@ -22,15 +22,18 @@ async fn a_return_parcel_is_followed_and_its_delivery_brings_the_case_to_a_decis
     let case = expect_json(open(&app, &world.order, &body).await, StatusCode::CREATED).await;
     let id = case["id"].as_str().expect("id").to_string();
     let number = dropflow_core::tracking::s10_number("RR", 10_000_402, "US");
-    let shipped = expect_json(
-        app.api_post(
-            &format!("/api/v1/cases/{id}/events"),
-            &json!({ "event": "return_shipped", "tracking_number": number }),
+    let return_shipped = || async {
+        expect_json(
+            app.api_post(
+                &format!("/api/v1/cases/{id}/events"),
+                &json!({ "event": "return_shipped", "tracking_number": number }),
+            )
+            .await,
+            StatusCode::OK,
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await
+    };
+    let shipped = return_shipped().await;
     assert_eq!(shipped["return"]["state"], json!("in_transit"), "{shipped}");
     // The parcel is on the order with the others, on its own leg, to be followed.
     let parcels_path = format!("/api/v1/orders/{}/parcels", world.order);
@@ -42,15 +45,7 @@ async fn a_return_parcel_is_followed_and_its_delivery_brings_the_case_to_a_decis
         .expect("the return parcel is listed");
     assert_eq!(parcel["leg"], json!("customer_return"), "{parcel}");
     // Recording the same number again adds no second parcel.
-    expect_json(
-        app.api_post(
-            &format!("/api/v1/cases/{id}/events"),
-            &json!({ "event": "return_shipped", "tracking_number": number }),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    return_shipped().await;
     assert_eq!(app.api_list(&parcels_path).await.len(), parcels.len());
 
     // The carrier delivers it: the case has its goods back and waits for the decision.

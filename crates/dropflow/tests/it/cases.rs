@@ -305,9 +305,11 @@ async fn a_declined_case_frees_its_units_and_a_closed_case_takes_no_more_steps()
     let (_cj, app, store) = cj_shop().await;
     let world = handed_over_order(&app, &store, 9_714_002).await;
     ship_line_a(&app, &world, 2, 10_000_011).await;
+    // Return first: nothing is bought or refunded before the merchant decides (a reship
+    // would be bought at once, and a bought replacement can no longer be declined).
     let reship = json!({ "reason": "not_received",
         "lines": [{ "line_id": world.line_a, "quantity": 2 }],
-        "resolution": { "kind": "reship" } });
+        "resolution": { "kind": "return_first" } });
     let first = expect_json(open(&app, &world.order, &reship).await, StatusCode::CREATED).await;
     let id = first["id"].as_str().unwrap().to_string();
     expect_error(

@@ -20,25 +20,12 @@ use anyhow::Context;
 use chrono::DateTime;
 use dropflow_core::after_sale::supplier::{answer_window, ask_way, AskWay};
 use dropflow_core::after_sale::{apply, next_steps, supplier_due_ms, Applied, CaseEvent, Step};
-use dropflow_core::event::Actor;
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use dropflow_core::supplier::SupplierKind;
 
 /// The job kind.
 pub const JOB: &str = case_tx::ASK_JOB;
-
-fn asker() -> Actor {
-    Actor::System("case-follower".into())
-}
-
-pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
-    let id = payload
-        .get("case_id")
-        .and_then(|v| v.as_str())
-        .context("the job payload has no case_id")?;
-    ask(services, id).await
-}
 
 /// What asking came to, written on the case.
 enum Asked {
@@ -276,7 +263,7 @@ async fn record(
         let entry = Entry {
             step: "supplier_asked",
             detail: words.clone(),
-            actor: asker(),
+            actor: super::follower(),
         };
         case_tx::save(&mut tx, &current, &next, entry).await?;
         if task {
@@ -286,7 +273,7 @@ async fn record(
                 None,
                 kind::CASE_SUPPLIER_TASK,
                 &words,
-                asker(),
+                super::follower(),
             )
             .await?;
         }

@@ -18,22 +18,9 @@ use anyhow::Context;
 use chrono::DateTime;
 use dropflow_core::after_sale::supplier::follow as decide;
 use dropflow_core::after_sale::{apply, Applied, CaseEvent, SupplierSide};
-use dropflow_core::event::Actor;
 
 /// The job kind.
 pub const JOB: &str = dropflow_core::jobs::FOLLOW_SUPPLIER;
-
-fn follower() -> Actor {
-    Actor::System("case-follower".into())
-}
-
-pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
-    let id = payload
-        .get("case_id")
-        .and_then(|v| v.as_str())
-        .context("the job payload has no case_id")?;
-    follow(services, id).await
-}
 
 /// What the supplier's API said, if it was asked.
 enum Heard {
@@ -85,7 +72,7 @@ pub async fn follow(services: &Services, id: &str) -> anyhow::Result<()> {
                 purchase.as_ref(),
                 &reference,
                 amount,
-                follower(),
+                super::follower(),
             )
             .await?
         }
@@ -106,7 +93,7 @@ pub async fn follow(services: &Services, id: &str) -> anyhow::Result<()> {
                 None,
                 kind::CASE_SUPPLIER_EXPIRED,
                 &words,
-                follower(),
+                super::follower(),
             )
             .await?;
             save(
@@ -132,7 +119,7 @@ pub async fn follow(services: &Services, id: &str) -> anyhow::Result<()> {
                 None,
                 kind::CASE_SUPPLIER_DUE,
                 &words,
-                follower(),
+                super::follower(),
             )
             .await?;
         }
@@ -205,7 +192,7 @@ async fn save(
     let entry = super::case_tx::Entry {
         step,
         detail,
-        actor: follower(),
+        actor: super::follower(),
     };
     super::case_tx::save(tx, case, &next, entry).await?;
     Ok(true)

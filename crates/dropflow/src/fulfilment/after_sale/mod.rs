@@ -111,3 +111,16 @@ pub(crate) fn retry_later(error: &StoreApiError) -> Option<anyhow::Error> {
         _ => None,
     }
 }
+
+/// Reads `{"case_id": …}` from a job payload.
+pub(crate) fn case_id(payload: &serde_json::Value) -> anyhow::Result<&str> {
+    payload
+        .get("case_id")
+        .and_then(|v| v.as_str())
+        .context("the job payload has no case_id")
+}
+
+/// Who the timeline names for what dropflow does on a case's supplier side.
+fn follower() -> dropflow_core::event::Actor {
+    dropflow_core::event::Actor::System("case-follower".into())
+}

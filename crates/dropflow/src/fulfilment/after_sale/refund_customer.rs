@@ -33,14 +33,6 @@ fn writer() -> Actor {
     Actor::System("store-writer".into())
 }
 
-pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
-    let id = payload
-        .get("case_id")
-        .and_then(|v| v.as_str())
-        .context("the job payload has no case_id")?;
-    refund(services, id).await
-}
-
 /// Refunds case `id`'s customer if the case still calls for it.
 pub async fn refund(services: &Services, id: &str) -> anyhow::Result<()> {
     let db = &services.db;
@@ -75,22 +67,7 @@ pub async fn refund(services: &Services, id: &str) -> anyhow::Result<()> {
             );
             let mut tx = db.begin().await?;
             orders::lock(&mut tx, case.order_id).await?;
-            case_tx::record(
-                &mut tx,
-                case.order_id,
-                &case.id,
-                entry("refund_failed", &words),
-            )
-            .await?;
-            flags::raise(
-                &mut tx,
-                case.order_id,
-                None,
-                kind::CASE_REFUND_FAILED,
-                &words,
-                writer(),
-            )
-            .await?;
+            flag(&mut tx, &case, "refund_failed", &words).await?;
             tx.commit().await?;
             Err(GiveUp(words).into())
         }
@@ -169,21 +146,32 @@ async fn record(
         // same, so the timeline says so and a person looks.
         Err(conflict) => {
             let words = format!("{words}, but the case could not take it: {conflict}");
-            case_tx::record(&mut tx, case.order_id, &case.id, entry("refunded", &words)).await?;
-            flags::raise(
-                &mut tx,
-                case.order_id,
-                None,
-                kind::CASE_REFUND_FAILED,
-                &words,
-                writer(),
-            )
-            .await?;
+            flag(&mut tx, case, "refunded", &words).await?;
         }
     }
     tx.commit().await?;
     tracing::info!(case.id = %case.id, order.id = %case.order_id,
         store_refund_id = %outcome.store_refund_id(), "customer refunded through the store");
+    Ok(())
+}
+
+/// Puts `words` on the timeline as the case's `step` and flags the order for a person.
+async fn flag(
+    tx: &mut crate::storage::Tx<'_>,
+    case: &StoredCase,
+    step: &'static str,
+    words: &str,
+) -> anyhow::Result<()> {
+    case_tx::record(tx, case.order_id, &case.id, entry(step, words)).await?;
+    flags::raise(
+        tx,
+        case.order_id,
+        None,
+        kind::CASE_REFUND_FAILED,
+        words,
+        writer(),
+    )
+    .await?;
     Ok(())
 }
 

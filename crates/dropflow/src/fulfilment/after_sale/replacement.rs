@@ -30,14 +30,6 @@ fn buyer() -> Actor {
     Actor::System("router".into())
 }
 
-pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Result<()> {
-    let id = payload
-        .get("case_id")
-        .and_then(|v| v.as_str())
-        .context("the job payload has no case_id")?;
-    order(services, id).await
-}
-
 /// Buys case `id`'s replacement, if the case still calls for it.
 pub async fn order(services: &Services, id: &str) -> anyhow::Result<()> {
     let db = &services.db;
