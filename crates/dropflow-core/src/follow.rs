@@ -60,9 +60,13 @@ impl Cadence {
 
     /// How often a supplier's answer to a case (its dispute or refund request) is asked for,
     /// in real milliseconds: as often as an order waiting for tracking.
+    /// Never more often than once a second, however fast sandbox time runs: each look is a
+    /// call to the supplier.
     pub fn case_poll_ms(&self) -> i64 {
         let now = DateTime::<Utc>::UNIX_EPOCH;
-        (self.after(now, self.often) - now).num_milliseconds()
+        (self.after(now, self.often) - now)
+            .num_milliseconds()
+            .max(1_000)
     }
 
     /// When to next ask the supplier about an order in `status`; `None`: no need any more.
