@@ -348,7 +348,7 @@ pub(crate) fn refund_list(shared: &Shared, params: &[(String, String)]) -> Value
         .filter(|o| order_id.is_none_or(|id| o.id == id))
         .flat_map(|o| o.refunds.iter())
         .collect();
-    all.sort_by(|a, b| b.opened_at.cmp(&a.opened_at));
+    all.sort_by_key(|r| std::cmp::Reverse(r.opened_at));
     let models: Vec<Value> = all
         .iter()
         .skip(page * size)
