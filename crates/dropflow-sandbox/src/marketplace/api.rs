@@ -10,18 +10,19 @@
 //! createRefund's parameters (`orderId`, `orderEntryIds` = buyerView's `subItemID`s,
 //! `disputeRequest` refund | returnRefund, `applyPayment` / `applyCarriage` in fen,
 //! `applyReasonId`, `description` 2-150 characters, `goodsStatus`) and its `result.result.
-//! refundId`, with the documented rules: a return only once the goods were received, before
-//! shipment `applyPayment` equal to what the goods cost (`5011`), a goods status matching the
-//! order's (`5010`); cancel's answer (`{success, errorCode, errorMessage}`, `ORDER_STATUS_ERROR`
+//! refundId`, with the documented rules and codes: a return only once the goods were
+//! received, before shipment `applyPayment` equal to what the goods cost (`5011`), a goods
+//! status matching the order's (`5010`), a reason listed for it (`5004`), proof (`5005`),
+//! postage (`5006`), a repeat (`5010`), the description's length (`5012`); cancel's answer (`{success, errorCode, errorMessage}`, `ORDER_STATUS_ERROR`
 //! for anything but an unpaid order, `ORDER_NOT_EXIST`); getRefundReasonList's
 //! `result.result.reasons[{id, name, needVoucher, noRefundCarriage, tip}]`; buyerView's
 //! `nativeLogistics` receiving address (`contactPerson`, `address`, `area`, `city`,
 //! `province`, `zip`).
 //!
-//! Modelled (1688 documents no such codes, or not publicly): the business error codes in
-//! [`code`], `outOrderId` being unique per live order and echoed in `baseInfo`, the buyer
+//! Modelled (1688 documents no such codes, or not publicly): the ordering and paying error
+//! codes in [`code`], `outOrderId` being unique per live order and echoed in `baseInfo`, the buyer
 //! balance that protocol pay draws from, sub-order ids derived from the order id, the reason
-//! ids, any listed `applyReasonId` accepted, one open refund per entry, and a seller who
+//! ids (see `refunds`), one open refund per entry, and a seller who
 //! agrees at once to a refund asked before they shipped (the order closes, the money and
 //! stock come back).
 

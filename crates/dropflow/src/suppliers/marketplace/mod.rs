@@ -13,9 +13,14 @@
 //! back, and when a unit price is above the guard it is cancelled and reported as
 //! `PriceChanged`; nothing is paid.
 //!
-//! Returns: a failed item sent back is asked for with `alibaba.trade.createRefund`
-//! (`returnRefund` of its entries, the goods amount in fen); an open request for the same
-//! entries answers `AlreadyRequested`, so a retried job opens one at most.
+//! Returns (see [`refunds`]): a failed item sent back, or a customer case, is asked for with
+//! `alibaba.trade.createRefund` (`returnRefund` of its entries, the goods amount in fen, a
+//! reason from `alibaba.trade.getRefundReasonList` for those entries, our reference at the
+//! head of the description). 1688 refuses a repeat with `5010`; read back with
+//! `buyer.queryOrderRefundList`, a request open on the same entries answers
+//! `AlreadyRequested`, so a retried job opens one at most. Where it stands:
+//! `alibaba.trade.refund.OpQueryOrderRefund` by its refund id, or, the id lost, the order's
+//! refunds searched for our reference.
 //!
 //! Cancelling: `alibaba.trade.cancel` cancels only an unpaid order (its doc: "1688可用于取消
 //! 未付款的订单", errors `ORDER_STATUS_ERROR` "只能取消待支付的订单", `ORDER_NOT_EXIST`,

@@ -3,8 +3,9 @@
 //! Real: parameter and field names, the `_aop_signature` algorithm, the status vocabulary
 //! (waitbuyerpay, waitsellersend, waitlogisticstakein, waitbuyerreceive, waitbuyersign,
 //! signinsuccess, confirm_goods, success, cancel, terminated), amounts in fen from
-//! fastCreateOrder and in yuan from buyerView. Modelled (undocumented): the business error
-//! codes, matched here together with words of the message.
+//! fastCreateOrder and in yuan from buyerView. Modelled (undocumented): the ordering and
+//! paying error codes, matched here together with words of the message. The refund APIs'
+//! codes are documented and read in `refunds`.
 
 use super::MarketplaceConfig;
 use dropflow_core::money::Money;
