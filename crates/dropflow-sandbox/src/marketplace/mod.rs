@@ -13,7 +13,7 @@
 //!   entries of a paid order once shipped, at most what they cost, one open per entry; a
 //!   refund only of the whole order before the seller ships, which the seller agrees to:
 //!   the order closes), getRefundReasonList;
-//! - **refunds** ([`refunds`]): getRefundReasonList (per goods status, some reasons needing
+//! - **refunds** (`refunds.rs`): getRefundReasonList (per goods status, some reasons needing
 //!   proof), createRefund's refusals by 1688's documented codes (5001, 5003, 5004, 5005, 5006,
 //!   5010 also for a repeat, 5011, 5012, 5100), OpQueryOrderRefund by refund id and
 //!   buyer.queryOrderRefundList by order; a request moves `waitselleragree` →

@@ -13,7 +13,7 @@
 //! back, and when a unit price is above the guard it is cancelled and reported as
 //! `PriceChanged`; nothing is paid.
 //!
-//! Returns (see [`refunds`]): a failed item sent back, or a customer case, is asked for with
+//! Returns (see `refunds.rs`): a failed item sent back, or a customer case, is asked for with
 //! `alibaba.trade.createRefund` (`returnRefund` of its entries, the goods amount in fen, a
 //! reason from `alibaba.trade.getRefundReasonList` for those entries, our reference at the
 //! head of the description). 1688 refuses a repeat with `5010`; read back with
