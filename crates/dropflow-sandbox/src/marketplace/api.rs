@@ -10,18 +10,19 @@
 //! createRefund's parameters (`orderId`, `orderEntryIds` = buyerView's `subItemID`s,
 //! `disputeRequest` refund | returnRefund, `applyPayment` / `applyCarriage` in fen,
 //! `applyReasonId`, `description` 2-150 characters, `goodsStatus`) and its `result.result.
-//! refundId`, with the documented rules: a return only once the goods were received, before
-//! shipment `applyPayment` equal to what the goods cost (`5011`), a goods status matching the
-//! order's (`5010`); cancel's answer (`{success, errorCode, errorMessage}`, `ORDER_STATUS_ERROR`
+//! refundId`, with the documented rules and codes: a return only once the goods were
+//! received, before shipment `applyPayment` equal to what the goods cost (`5011`), a goods
+//! status matching the order's (`5010`), a reason listed for it (`5004`), proof (`5005`),
+//! postage (`5006`), a repeat (`5010`), the description's length (`5012`); cancel's answer (`{success, errorCode, errorMessage}`, `ORDER_STATUS_ERROR`
 //! for anything but an unpaid order, `ORDER_NOT_EXIST`); getRefundReasonList's
 //! `result.result.reasons[{id, name, needVoucher, noRefundCarriage, tip}]`; buyerView's
 //! `nativeLogistics` receiving address (`contactPerson`, `address`, `area`, `city`,
 //! `province`, `zip`).
 //!
-//! Modelled (1688 documents no such codes, or not publicly): the business error codes in
-//! [`code`], `outOrderId` being unique per live order and echoed in `baseInfo`, the buyer
+//! Modelled (1688 documents no such codes, or not publicly): the ordering and paying error
+//! codes in [`code`], `outOrderId` being unique per live order and echoed in `baseInfo`, the buyer
 //! balance that protocol pay draws from, sub-order ids derived from the order id, the reason
-//! ids, any listed `applyReasonId` accepted, one open refund per entry, and a seller who
+//! ids (see `refunds`), one open refund per entry, and a seller who
 //! agrees at once to a refund asked before they shipped (the order closes, the money and
 //! stock come back).
 
@@ -37,8 +38,10 @@ pub const BUYER_ORDER_LIST: &str = "alibaba.trade.getBuyerOrderList";
 pub const CANCEL: &str = "alibaba.trade.cancel";
 pub const CREATE_REFUND: &str = "alibaba.trade.createRefund";
 pub const REFUND_REASONS: &str = "alibaba.trade.getRefundReasonList";
+pub const QUERY_REFUND: &str = "alibaba.trade.refund.OpQueryOrderRefund";
+pub const REFUND_LIST: &str = "alibaba.trade.refund.buyer.queryOrderRefundList";
 
-pub const APIS: [&str; 7] = [
+pub const APIS: [&str; 9] = [
     FAST_CREATE_ORDER,
     PREPARE_PAY,
     BUYER_VIEW,
@@ -46,9 +49,12 @@ pub const APIS: [&str; 7] = [
     CANCEL,
     CREATE_REFUND,
     REFUND_REASONS,
+    QUERY_REFUND,
+    REFUND_LIST,
 ];
 
-/// The sandbox's business error codes (modelled; see the module comment).
+/// The sandbox's business error codes for ordering and paying (modelled; see the module
+/// comment). The refund APIs answer 1688's documented numeric codes instead.
 pub mod code {
     pub const STOCK_NOT_ENOUGH: &str = "ORDER_OFFER_STOCK_NOT_ENOUGH";
     pub const OFFER_NOT_FOUND: &str = "ORDER_OFFER_NOT_EXIST";
@@ -58,8 +64,6 @@ pub mod code {
     pub const BALANCE_NOT_ENOUGH: &str = "PAY_BALANCE_NOT_ENOUGH";
     pub const ORDER_NOT_FOUND: &str = "ORDER_NOT_EXIST";
     pub const STATUS_NOT_ALLOWED: &str = "ORDER_STATUS_NOT_ALLOW";
-    pub const REFUND_EXISTS: &str = "REFUND_ALREADY_EXIST";
-    pub const REFUND_TOO_MUCH: &str = "REFUND_PAYMENT_EXCEED";
 }
 
 /// A parameter by name.
@@ -70,7 +74,7 @@ pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
         .map(|(_, v)| v.as_str())
 }
 
-fn refused(code: &str, message: &str) -> Value {
+pub(crate) fn refused(code: &str, message: &str) -> Value {
     json!({ "success": false, "code": code, "message": message })
 }
 
@@ -361,80 +365,97 @@ pub(crate) fn cancel(shared: &Shared, params: &[(String, String)]) -> Value {
 
 /// `alibaba.trade.createRefund`: the buyer asks for a refund (`refund`) or a return and
 /// refund (`returnRefund`, only once the goods were received) of some entries of a paid
-/// order. One open request per entry; at most what was paid for the entries.
+/// order, with a reason getRefundReasonList offers for that goods status. One open request
+/// per entry; at most what was paid for the entries. Refusals carry the doc's codes and
+/// words (5001 订单不存在, 5003 货物状态状态不合法, 5004 退款退货原因错误, 5005 需要上传凭证,
+/// 5006 退运费大于0, 5010 退货状态错误, 5011 退款金额错误, 5012 退款描述长度错误, 5100
+/// 其他未知错误) inside `result`, as `{result: {success, code, message}}`.
 pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Value {
     let refuse = |code: &str, message: &str| json!({ "result": refused(code, message) });
     let Some(order_id) = param(params, "orderId").and_then(|s| s.trim().parse::<u64>().ok()) else {
-        return refuse(code::BAD_PARAM, "orderId is missing");
+        return refuse("5100", "其他未知错误: orderId is missing");
     };
-    let entries: Vec<u64> = param(params, "orderEntryIds")
-        .and_then(|e| serde_json::from_str::<Vec<Value>>(e).ok())
-        .map(|e| e.iter().filter_map(number).collect())
-        .unwrap_or_default();
+    let entries = super::refunds::entry_list(params);
     let dispute = param(params, "disputeRequest").unwrap_or("");
     let goods_status = param(params, "goodsStatus").unwrap_or("");
     let apply = param(params, "applyPayment").and_then(|a| a.trim().parse::<i64>().ok());
     let reason = param(params, "applyReasonId").and_then(|a| a.trim().parse::<u64>().ok());
     let description = param(params, "description").unwrap_or("").trim();
-    let goods_statuses = [
-        "refundWaitSellerSend",
-        "refundWaitBuyerReceive",
-        "refundBuyerReceived",
-        "aftersaleBuyerNotReceived",
-        "aftersaleBuyerReceived",
-    ];
-    let bad = if entries.is_empty() {
-        Some("orderEntryIds is missing or empty")
-    } else if !["refund", "returnRefund"].contains(&dispute) {
-        Some("disputeRequest must be refund or returnRefund")
-    } else if !goods_statuses.contains(&goods_status) {
-        Some("goodsStatus is not a known goods status")
-    } else if apply.is_none_or(|a| a < 0) || reason.is_none() {
-        Some("applyPayment (fen) and applyReasonId are required")
-    } else if !(2..=150).contains(&description.chars().count()) {
-        Some("description must be 2-150 characters")
-    } else {
-        None
-    };
-    if let Some(message) = bad {
-        return refuse(code::BAD_PARAM, message);
-    }
-    let apply = apply.unwrap_or(0);
-    let carriage = param(params, "applyCarriage")
-        .and_then(|a| a.trim().parse::<i64>().ok())
-        .unwrap_or(0);
-    let now = shared.clock.now();
-    let timing = shared.config.timing();
-    let mut state = shared.lock();
-    let Some(order) = state.orders.get_mut(&order_id) else {
-        return refuse(code::ORDER_NOT_FOUND, "order does not exist");
-    };
-    if order.paid_at.is_none() || order.cancelled_at.is_some() {
-        return refuse(code::STATUS_NOT_ALLOWED, "only paid orders can be refunded");
-    }
-    let unshipped = order.status(now, &timing) == "waitsellersend";
-    // Goods never shipped cannot have been received; once shipped the buyer may say they were
-    // (the warehouse scans them in before the courier's delivery scan reaches 1688).
-    let received = matches!(
-        order.status(now, &timing),
-        "waitbuyerreceive" | "confirm_goods" | "success"
-    );
-    if dispute == "returnRefund" && !received {
+    let carriage = param(params, "applyCarriage").and_then(|a| a.trim().parse::<i64>().ok());
+    let vouchers = param(params, "vouchers")
+        .and_then(|v| serde_json::from_str::<Vec<Value>>(v).ok())
+        .map_or(0, |v| v.len());
+    if entries.is_empty()
+        || !["refund", "returnRefund"].contains(&dispute)
+        || apply.is_none_or(|a| a < 0)
+        || carriage.is_none_or(|c| c < 0)
+    {
         return refuse(
-            code::STATUS_NOT_ALLOWED,
-            "只有已收到货，才可以选择退款退货 (return only after the goods were received)",
+            "5100",
+            "其他未知错误: orderEntryIds, disputeRequest, applyPayment and applyCarriage are required",
         );
     }
-    if (goods_status == "refundWaitSellerSend") != unshipped {
+    let Some(offered) = super::refunds::reasons(goods_status) else {
+        return refuse("5003", "货物状态状态不合法");
+    };
+    let Some(reason) = reason.and_then(|id| offered.iter().find(|r| r.id == id).copied()) else {
+        return refuse("5004", "退款退货原因错误，请确认原因id");
+    };
+    if !(2..=150).contains(&description.chars().count()) {
+        return refuse("5012", "退款描述长度错误");
+    }
+    if reason.need_voucher && vouchers == 0 {
+        return refuse("5005", "需要上传凭证");
+    }
+    let (apply, carriage) = (apply.unwrap_or(0), carriage.unwrap_or(0));
+    if reason.no_refund_carriage && carriage > 0 {
+        return refuse("5006", "退运费大于0");
+    }
+    let now = shared.clock.now();
+    let timing = shared.config.timing();
+    let refund_after = super::refunds::chrono(shared.config.refund_after);
+    let mut state = shared.lock();
+    let closes = state.close_refunds;
+    let Some(order) = state.orders.get_mut(&order_id) else {
+        return refuse("5001", "订单不存在");
+    };
+    let status = order.status(now, &timing);
+    if order.paid_at.is_none() || order.cancelled_at.is_some() {
         return refuse(
             "5010",
-            "退款状态错误: the goods status does not match the order (shipped or not)",
+            "退货状态错误: the order cannot be refunded (unpaid or closed)",
+        );
+    }
+    let unshipped = status == "waitsellersend";
+    // Goods never shipped cannot have been received; once shipped the buyer may say they were
+    // (the warehouse scans them in before the courier's delivery scan reaches 1688).
+    let received = matches!(status, "waitbuyerreceive" | "confirm_goods" | "success");
+    if dispute == "returnRefund" && !received {
+        return refuse(
+            "5010",
+            "退货状态错误: 只有已收到货，才可以选择退款退货 (return only after the goods were received)",
+        );
+    }
+    // Goods status must match the order: not sent before shipment, in-sale before the trade
+    // completes and after-sale once it has.
+    let status_fits = match goods_status {
+        "refundWaitSellerSend" => unshipped,
+        "refundWaitBuyerReceive" | "refundBuyerReceived" => received && status != "success",
+        _ => status == "success",
+    };
+    if !status_fits {
+        return refuse(
+            "5010",
+            "退货状态错误: 货物状态与订单状态不一致 (the goods status does not match the order)",
         );
     }
     let mut paid_fen = 0;
     for entry in &entries {
-        let Some(line) = (0..order.lines.len()).find(|i| order.entry_id(*i) == *entry) else {
-            return refuse(code::BAD_PARAM, "an orderEntryId is not of this order");
+        let Some(line) = super::refunds::entry_index(order, *entry) else {
+            return refuse(
+                "5010",
+                "退货状态错误: 子订单id错误 (an orderEntryId is not of this order)",
+            );
         };
         let l = &order.lines[line];
         paid_fen += l.unit_fen * i64::from(l.quantity);
@@ -442,50 +463,65 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
     if order
         .refunds
         .iter()
-        .any(|r| r.entry_ids.iter().any(|e| entries.contains(e)))
+        .any(|r| r.open(now) && r.entry_ids.iter().any(|e| entries.contains(e)))
     {
         return refuse(
-            code::REFUND_EXISTS,
-            "a refund is already open for this entry",
+            "5010",
+            "退货状态错误: 重复提交 (a refund is already open for this entry)",
         );
     }
     if apply > paid_fen {
-        return refuse(code::REFUND_TOO_MUCH, "applyPayment is more than was paid");
+        return refuse("5011", "退款金额错误: 不大于实际付款金额");
     }
-    // "等待卖家发货时必须等于商品的实付金额": before shipment, the whole goods amount.
+    // "等待卖家发货时必须为商品的实际付款金额": before shipment, the whole goods amount.
     if unshipped && apply != paid_fen {
         return refuse(
             "5011",
-            "退款金额不正确: before shipment applyPayment must equal what the goods cost",
+            "退款金额错误: 等待卖家发货时，必须为商品的实际付款金额",
         );
     }
     let refund_id = format!("TQ{order_id}{}", order.refunds.len() + 1);
-    order.refunds.push(super::orders::SandboxRefund {
-        refund_id: refund_id.clone(),
-        order_id,
-        entry_ids: entries,
-        dispute_request: dispute.to_string(),
-        apply_payment_fen: apply,
-        goods_status: goods_status.to_string(),
-    });
-    if unshipped
+    let every_entry_unshipped = unshipped
         && order
             .refunds
             .iter()
             .map(|r| r.entry_ids.len())
             .sum::<usize>()
-            >= order.lines.len()
-    {
-        // Every entry asked back before shipment: the seller agrees, nothing ships, the money
-        // and the stock come back.
+            + entries.len()
+            >= order.lines.len();
+    let carriage = carriage.clamp(0, order.post_fee_fen);
+    order.refunds.push(super::refunds::SandboxRefund {
+        refund_id: refund_id.clone(),
+        order_id,
+        entry_ids: entries,
+        dispute_request: dispute.to_string(),
+        apply_payment_fen: apply,
+        apply_carriage_fen: carriage,
+        reason_id: reason.id,
+        description: description.to_string(),
+        goods_status: goods_status.to_string(),
+        opened_at: now,
+        // Every entry asked back before shipment: the seller agrees at once.
+        decided_at: if every_entry_unshipped {
+            now
+        } else {
+            now + refund_after
+        },
+        outcome: if closes && !every_entry_unshipped {
+            super::refunds::Outcome::Closed
+        } else {
+            super::refunds::Outcome::Refunded
+        },
+        credited: false,
+    });
+    if every_entry_unshipped {
+        // Nothing ships; the money (credited by `settle`) and the stock come back.
         order.cancelled_at = Some(now);
-        let back = apply + carriage.clamp(0, order.post_fee_fen);
         let restock: Vec<(u64, String, u32)> = order
             .lines
             .iter()
             .map(|l| (l.offer_id, l.spec_id.clone(), l.quantity))
             .collect();
-        state.balance_fen += back;
         for (offer_id, spec_id, quantity) in restock {
             if let Some(o) = state
                 .offers
@@ -495,41 +531,9 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
                 o.stock += quantity;
             }
         }
+        super::refunds::settle(&mut state, now);
     }
     json!({ "result": { "success": true, "result": { "refundId": refund_id } } })
-}
-
-/// `alibaba.trade.getRefundReasonList`: the reasons a buyer may give for the goods status
-/// (ids modelled; before shipment none needs proof).
-pub(crate) fn refund_reasons(shared: &Shared, params: &[(String, String)]) -> Value {
-    let fail = |message: &str| json!({ "result": { "success": false, "code": "5000", "message": message } });
-    let Some(order_id) = param(params, "orderId").and_then(|s| s.trim().parse::<u64>().ok()) else {
-        return fail("orderId is missing");
-    };
-    if !shared.lock().orders.contains_key(&order_id) {
-        return fail("order does not exist");
-    }
-    let reason = |id: u64, name: &str, need_voucher: bool| {
-        json!({ "id": id, "name": name, "needVoucher": need_voucher,
-            "noRefundCarriage": false, "tip": "" })
-    };
-    let reasons = match param(params, "goodsStatus").unwrap_or("") {
-        "refundWaitSellerSend" => vec![
-            reason(20_001, "我不想要了", false),
-            reason(20_002, "拍错/多拍", false),
-            reason(20_003, "协商一致退款", false),
-        ],
-        "refundWaitBuyerReceive"
-        | "refundBuyerReceived"
-        | "aftersaleBuyerNotReceived"
-        | "aftersaleBuyerReceived" => vec![
-            reason(20_006, "质量问题", true),
-            reason(20_007, "与描述不符", true),
-            reason(20_003, "协商一致退款", false),
-        ],
-        _ => return fail("goodsStatus is not a known goods status"),
-    };
-    json!({ "result": { "success": true, "result": { "reasons": reasons } } })
 }
 
 /// The starting catalogue.

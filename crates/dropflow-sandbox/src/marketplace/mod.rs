@@ -13,6 +13,13 @@
 //!   entries of a paid order once shipped, at most what they cost, one open per entry; a
 //!   refund only of the whole order before the seller ships, which the seller agrees to:
 //!   the order closes), getRefundReasonList;
+//! - **refunds** (`refunds.rs`): getRefundReasonList (per goods status, some reasons needing
+//!   proof), createRefund's refusals by 1688's documented codes (5001, 5003, 5004, 5005, 5006,
+//!   5010 also for a repeat, 5011, 5012, 5100), OpQueryOrderRefund by refund id and
+//!   buyer.queryOrderRefundList by order; a request moves `waitselleragree` →
+//!   (`waitsellerreceive` for a return) → `refundsuccess` (credited to the buyer balance) as
+//!   sandbox time passes (`refund_after`), or `refundclose` while
+//!   [`MarketplaceSandbox::close_refunds`] is on;
 //! - **time**: a paid order goes `waitsellersend` → `waitbuyerreceive` (a domestic parcel with
 //!   SF / YTO / ZTO / STO / Yunda tracking) → `confirm_goods` (signed for at the warehouse) →
 //!   `success` as *sandbox time* passes (`time_scale`, or [`MarketplaceSandbox::advance`]);
@@ -22,16 +29,20 @@
 
 mod api;
 mod orders;
+mod refunds;
 pub mod sign;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod refund_tests;
 
 pub use api::{
     code, APIS, BUYER_ORDER_LIST, BUYER_VIEW, CANCEL, CREATE_REFUND, FAST_CREATE_ORDER,
-    PREPARE_PAY, REFUND_REASONS,
+    PREPARE_PAY, QUERY_REFUND, REFUND_LIST, REFUND_REASONS,
 };
-pub use orders::{offers, tracking_number, Courier, MarketplaceOffer, SandboxRefund, COURIERS};
+pub use orders::{offers, tracking_number, Courier, MarketplaceOffer, COURIERS};
+pub use refunds::{Outcome, SandboxRefund};
 
 use crate::cj::clock::SandboxClock;
 use crate::faults::{FaultAnswers, Injector, Strike};
@@ -65,6 +76,9 @@ pub struct MarketplaceSandboxConfig {
     /// The buyer account's starting balance, fen.
     pub balance_fen: i64,
     pub timeout_hold: Duration,
+    /// From a refund request to the seller's decision (refunded or closed); a return waits
+    /// for the goods over its second half.
+    pub refund_after: Duration,
 }
 
 impl Default for MarketplaceSandboxConfig {
@@ -81,6 +95,7 @@ impl Default for MarketplaceSandboxConfig {
             post_fee_fen: 600,
             balance_fen: 5_000_000,
             timeout_hold: Duration::from_secs(30),
+            refund_after: Duration::from_secs(3 * DAY),
         }
     }
 }
@@ -112,6 +127,8 @@ pub(crate) struct State {
     pub next_id: u64,
     pub balance_fen: i64,
     pub calls: HashMap<String, usize>,
+    /// Test switch: refund requests opened while it is on end `refundclose`.
+    pub close_refunds: bool,
 }
 
 /// The sandbox's state behind its routes (what its `Sandbox` methods read).
@@ -154,6 +171,7 @@ pub async fn start(config: MarketplaceSandboxConfig) -> std::io::Result<Marketpl
             next_id: 3_512_345_678_901_234,
             balance_fen: config.balance_fen,
             calls: HashMap::new(),
+            close_refunds: false,
         }),
         config,
     });
@@ -227,8 +245,27 @@ impl MarketplaceSandbox {
             .collect()
     }
 
+    /// A refund's 1688 status at the current sandbox time (`None`: no such refund).
+    pub fn refund_status(&self, refund_id: &str) -> Option<&'static str> {
+        let now = self.shared.clock.now();
+        self.refunds()
+            .into_iter()
+            .find(|r| r.refund_id == refund_id)
+            .map(|r| r.status(now))
+    }
+
+    /// Test switch: refund requests opened from now on end `refundclose` (the seller
+    /// refuses) instead of `refundsuccess`.
+    pub fn close_refunds(&self, close: bool) {
+        self.shared.lock().close_refunds = close;
+    }
+
+    /// The buyer balance, with every refund that succeeded by now credited.
     pub fn balance_fen(&self) -> i64 {
-        self.shared.lock().balance_fen
+        let now = self.shared.clock.now();
+        let mut state = self.shared.lock();
+        refunds::settle(&mut state, now);
+        state.balance_fen
     }
     pub fn set_balance_fen(&self, fen: i64) {
         self.shared.lock().balance_fen = fen;
@@ -333,13 +370,20 @@ fn answer(
             "access_token is invalid or expired",
         );
     }
+    // Refunds that ended by now are in the balance before anything reads or spends it.
+    refunds::settle(&mut shared.lock(), shared.clock.now());
     let body = match api {
         FAST_CREATE_ORDER => api::create(shared, params, faults),
         PREPARE_PAY => api::pay(shared, params),
         BUYER_VIEW => api::buyer_view(shared, params),
         BUYER_ORDER_LIST => api::order_list(shared, params),
         CREATE_REFUND => api::create_refund(shared, params),
-        REFUND_REASONS => api::refund_reasons(shared, params),
+        REFUND_REASONS => refunds::refund_reasons(shared, params),
+        REFUND_LIST => refunds::refund_list(shared, params),
+        QUERY_REFUND => match refunds::query_refund(shared, params) {
+            Ok(body) => body,
+            Err(body) => return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response(),
+        },
         _ => api::cancel(shared, params),
     };
     Json(body).into_response()

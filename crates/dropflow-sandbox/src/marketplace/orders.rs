@@ -114,18 +114,6 @@ pub(crate) struct Line {
     pub unit_fen: i64,
 }
 
-/// A refund (return) request the buyer opened on some of an order's entries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxRefund {
-    pub refund_id: String,
-    pub order_id: u64,
-    pub entry_ids: Vec<u64>,
-    /// `refund` or `returnRefund`.
-    pub dispute_request: String,
-    pub apply_payment_fen: i64,
-    pub goods_status: String,
-}
-
 /// The receiving address fastCreateOrder was given (`addressParam`), listed back in
 /// buyerView's `nativeLogistics` (`contactPerson`, `address`, `area`, `city`, `province`,
 /// `zip`).
@@ -150,7 +138,7 @@ pub(crate) struct Order {
     pub paid_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub courier: Courier,
-    pub refunds: Vec<SandboxRefund>,
+    pub refunds: Vec<super::refunds::SandboxRefund>,
 }
 
 /// How long each step takes, in sandbox time.

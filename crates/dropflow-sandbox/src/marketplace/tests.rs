@@ -9,12 +9,16 @@ use serde_json::Value;
 
 const DAY: Duration = Duration::from_secs(86_400);
 
-async fn call(sb: &MarketplaceSandbox, api: &str, params: &[(&str, &str)]) -> (u16, Value) {
+pub(super) async fn call(
+    sb: &MarketplaceSandbox,
+    api: &str,
+    params: &[(&str, &str)],
+) -> (u16, Value) {
     call_signed_with(sb, api, params, sb.app_secret()).await
 }
 
 /// `preparePay` with its one JSON parameter (`{"orderId": …}`).
-async fn prepare_pay(sb: &MarketplaceSandbox, param: &str) -> (u16, Value) {
+pub(super) async fn prepare_pay(sb: &MarketplaceSandbox, param: &str) -> (u16, Value) {
     call(sb, PREPARE_PAY, &[("tradeWithholdPreparePayParam", param)]).await
 }
 
@@ -58,7 +62,7 @@ fn cargo(quantity: u32) -> String {
     json!([{ "offerId": o.offer_id, "specId": o.spec_id, "quantity": quantity }]).to_string()
 }
 
-async fn create(sb: &MarketplaceSandbox, reference: &str) -> (u16, Value) {
+pub(super) async fn create(sb: &MarketplaceSandbox, reference: &str) -> (u16, Value) {
     let (a, c) = (address(), cargo(2));
     call(
         sb,
@@ -265,7 +269,7 @@ async fn a_paid_order_is_cancelled_only_by_a_refund_before_shipment() {
     let param = json!({ "orderId": late.parse::<u64>().unwrap() }).to_string();
     prepare_pay(&sb, &param).await;
     sb.advance(2 * DAY);
-    let shipped = refund_unshipped(&sb, &late, "20001", &goods).await;
+    let shipped = refund_unshipped(&sb, &late, "20028", &goods).await;
     assert_eq!(shipped["result"]["code"], "5010");
 }
 

@@ -13,9 +13,14 @@
 //! back, and when a unit price is above the guard it is cancelled and reported as
 //! `PriceChanged`; nothing is paid.
 //!
-//! Returns: a failed item sent back is asked for with `alibaba.trade.createRefund`
-//! (`returnRefund` of its entries, the goods amount in fen); an open request for the same
-//! entries answers `AlreadyRequested`, so a retried job opens one at most.
+//! Returns (see `refunds.rs`): a failed item sent back, or a customer case, is asked for with
+//! `alibaba.trade.createRefund` (`returnRefund` of its entries, the goods amount in fen, a
+//! reason from `alibaba.trade.getRefundReasonList` for those entries, our reference at the
+//! head of the description). 1688 refuses a repeat with `5010`; read back with
+//! `buyer.queryOrderRefundList`, a request open on the same entries answers
+//! `AlreadyRequested`, so a retried job opens one at most. Where it stands:
+//! `alibaba.trade.refund.OpQueryOrderRefund` by its refund id, or, the id lost, the order's
+//! refunds searched for our reference.
 //!
 //! Cancelling: `alibaba.trade.cancel` cancels only an unpaid order (its doc: "1688可用于取消
 //! 未付款的订单", errors `ORDER_STATUS_ERROR` "只能取消待支付的订单", `ORDER_NOT_EXIST`,
@@ -28,14 +33,17 @@
 //!
 //! Logs carry attempt ids, 1688 order ids and codes; never secrets, tokens or messages.
 
+mod refunds;
 mod transformers;
 
+#[cfg(test)]
+mod refund_tests;
 #[cfg(test)]
 mod tests;
 
 pub use transformers::{courier_name, supplier_status};
 
-use super::{ReturnAnswer, ReturnRequest, Supplier};
+use super::{ReturnAnswer, ReturnCheck, ReturnRequest, ReturnStatus, Supplier};
 use async_trait::async_trait;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::reference::address::PostalAddress;
@@ -193,6 +201,16 @@ impl Marketplace {
                 retry_after: answer.retry_after.or(Some(RATE_LIMIT_PAUSE)),
             }));
         }
+        // OpQueryOrderRefund's doc lists its refusals (an unknown refund id) under 500, with a
+        // service `errorCode` body: an answer about the refund, not an outage.
+        if api == refunds::QUERY && answer.status.as_u16() == 500 {
+            if let Some(code) = body["errorCode"].as_str() {
+                return Err(CallError::Api {
+                    code: code.to_string(),
+                    message: body["errorMessage"].as_str().unwrap_or("").to_string(),
+                });
+            }
+        }
         if let Some(failure) = answer.transient_failure() {
             return Err(CallError::Supplier(failure.into()));
         }
@@ -312,31 +330,16 @@ impl Marketplace {
                 how: format!("1688 lists no entries for order {id}: ask the seller to cancel it"),
             });
         };
-        let reasons = self
-            .call(
-                "alibaba.trade.getRefundReasonList",
-                vec![
-                    ("orderId".into(), id.to_string()),
-                    ("orderEntryIds".into(), json!(entries).to_string()),
-                    ("goodsStatus".into(), transformers::UNSHIPPED.into()),
-                ],
-            )
-            .await;
-        let reason = match reasons {
-            Ok(body) => transformers::refund_reason(&body),
-            Err(e) => {
-                return Ok(CancelAnswer::Refused {
-                    detail: e.refusal()?,
+        let reason = match self
+            .reason_for(id, &entries, transformers::UNSHIPPED, true)
+            .await?
+        {
+            Ok(reason) => reason,
+            Err(words) => {
+                return Ok(CancelAnswer::NotOffered {
+                    how: format!("{words}: ask the seller to cancel it before they ship"),
                 })
             }
-        };
-        let Some(reason) = reason else {
-            return Ok(CancelAnswer::NotOffered {
-                how: format!(
-                    "1688 offers no refund reason without proof for order {id}: ask the seller \
-                     to cancel it before they ship"
-                ),
-            });
         };
         let Some(params) = transformers::cancel_refund_params(detail, &entries, reason, request)
         else {
@@ -344,7 +347,7 @@ impl Marketplace {
                 how: format!("1688's amounts for order {id} are unreadable: ask the seller"),
             });
         };
-        let body = match self.call("alibaba.trade.createRefund", params).await {
+        let body = match self.call(refunds::CREATE, params).await {
             Ok(body) => body,
             Err(e) => {
                 return Ok(CancelAnswer::Refused {
@@ -352,14 +355,23 @@ impl Marketplace {
                 })
             }
         };
-        let reference = match transformers::refund_answer(&body["result"]) {
-            ReturnAnswer::Requested { refund_id } => refund_id,
-            ReturnAnswer::AlreadyRequested => "already open".to_string(),
-            ReturnAnswer::Refused { detail } => return Ok(CancelAnswer::Refused { detail }),
-            ReturnAnswer::NotOffered => {
-                return Ok(CancelAnswer::NotOffered {
-                    how: format!("ask the seller to cancel order {id}"),
-                })
+        let reference = match refunds::created(&body["result"]) {
+            Ok(refund_id) => refund_id,
+            Err((code, message)) => {
+                // A repeat (an earlier try whose answer was lost) finds its request open.
+                let open = if refunds::maybe_repeat(&code) {
+                    self.open_refund_on(id, &entries).await?
+                } else {
+                    None
+                };
+                match open {
+                    Some(refund_id) => refund_id,
+                    None => {
+                        return Ok(CancelAnswer::Refused {
+                            detail: format!("1688 {code}: {message}"),
+                        })
+                    }
+                }
             }
         };
         tracing::info!(
@@ -535,16 +547,26 @@ impl Supplier for Marketplace {
     }
 
     /// `alibaba.trade.createRefund` as a return and refund of the request's entries (their
-    /// `subItemID`s read from buyerView), for the goods amount in fen.
+    /// `subItemID`s read from buyerView), for the goods amount in fen, with a reason from
+    /// getRefundReasonList for those entries. A 5010 whose read-back finds a request open on
+    /// them is a repeat: `AlreadyRequested`.
     async fn request_return(&self, request: &ReturnRequest) -> Result<ReturnAnswer, SupplierError> {
-        let order_id = request.supplier_order_id.as_str();
+        let order_id = request.supplier_order_id.trim();
         let detail = self.detail(order_id).await?;
-        let Some(params) = transformers::refund_params(&detail, request) else {
+        let Some((entries, goods_status)) = transformers::return_entries(&detail, request) else {
             return Ok(ReturnAnswer::Refused {
                 detail: "the 1688 order lists none of the variants going back".into(),
             });
         };
-        let body = match self.call("alibaba.trade.createRefund", params).await {
+        let reason = match self
+            .reason_for(order_id, &entries, goods_status, false)
+            .await?
+        {
+            Ok(reason) => reason,
+            Err(detail) => return Ok(ReturnAnswer::Refused { detail }),
+        };
+        let params = transformers::return_params(request, &entries, goods_status, reason);
+        let body = match self.call(refunds::CREATE, params).await {
             Ok(body) => body,
             Err(e) => {
                 return Ok(ReturnAnswer::Refused {
@@ -552,9 +574,29 @@ impl Supplier for Marketplace {
                 })
             }
         };
-        let answer = transformers::refund_answer(&body["result"]);
-        tracing::info!(order_id, "marketplace: return requested");
-        Ok(answer)
+        match refunds::created(&body["result"]) {
+            Ok(refund_id) => {
+                tracing::info!(order_id, "marketplace: return requested");
+                Ok(ReturnAnswer::Requested { refund_id })
+            }
+            Err((code, _))
+                if refunds::maybe_repeat(&code)
+                    && self.open_refund_on(order_id, &entries).await?.is_some() =>
+            {
+                Ok(ReturnAnswer::AlreadyRequested)
+            }
+            Err((code, message)) => {
+                tracing::warn!(order_id, code, "marketplace: return refused");
+                Ok(ReturnAnswer::Refused {
+                    detail: format!("1688 {code}: {message}"),
+                })
+            }
+        }
+    }
+
+    /// OpQueryOrderRefund by the refund id, or our reference among the order's refunds.
+    async fn return_status(&self, check: &ReturnCheck) -> Result<ReturnStatus, SupplierError> {
+        self.refund_status(check).await
     }
 
     /// Cancels an order at whatever stage it is: unpaid → `alibaba.trade.cancel`; paid, not

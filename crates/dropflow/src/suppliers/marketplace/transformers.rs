@@ -3,8 +3,9 @@
 //! Real: parameter and field names, the `_aop_signature` algorithm, the status vocabulary
 //! (waitbuyerpay, waitsellersend, waitlogisticstakein, waitbuyerreceive, waitbuyersign,
 //! signinsuccess, confirm_goods, success, cancel, terminated), amounts in fen from
-//! fastCreateOrder and in yuan from buyerView. Modelled (undocumented): the business error
-//! codes, matched here together with words of the message.
+//! fastCreateOrder and in yuan from buyerView. Modelled (undocumented): the ordering and
+//! paying error codes, matched here together with words of the message. The refund APIs'
+//! codes are documented and read in `refunds`.
 
 use super::MarketplaceConfig;
 use dropflow_core::money::Money;
@@ -156,7 +157,7 @@ pub fn courier_name(code: &str, fallback: &str) -> String {
     }
 }
 
-fn text(v: &Value) -> Option<String> {
+pub(crate) fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),
@@ -260,18 +261,6 @@ pub(crate) fn entry_ids(detail: &Value) -> Option<Vec<u64>> {
     (!entries.is_empty()).then_some(entries)
 }
 
-/// The first reason getRefundReasonList offers that needs no proof uploaded
-/// (`result.result.reasons[{id, name, needVoucher}]`).
-pub(crate) fn refund_reason(body: &Value) -> Option<u64> {
-    let reasons = body["result"]["result"]["reasons"]
-        .as_array()
-        .or_else(|| body["result"]["reasons"].as_array())?;
-    reasons
-        .iter()
-        .filter(|r| !matches!(&r["needVoucher"], Value::Bool(true)) && r["needVoucher"] != "true")
-        .find_map(|r| r["id"].as_u64().or_else(|| text(&r["id"])?.parse().ok()))
-}
-
 /// createRefund's parameters for a refund only of every entry of a paid order the seller has
 /// not shipped: the goods paid (which 1688 requires in full before shipment) and the postage,
 /// in fen.
@@ -316,18 +305,13 @@ pub(crate) fn unit_prices(order: &Value) -> Vec<(String, Money)> {
         .unwrap_or_default()
 }
 
-/// The refund reason sent with a return. Modelled: 1688 lists the valid ids per order with
-/// `alibaba.trade.getRefundReasonList`, which this connector does not call yet.
-pub(crate) const QUALITY_REASON_ID: u64 = 20_006;
-
-/// `alibaba.trade.createRefund` parameters for returning `request`'s variants of the order
-/// `detail` (buyerView's `result`): a return and refund (`returnRefund`) of their entries
-/// (`subItemID`), the goods amount in fen; `None` when the order lists none of them or the
-/// amount is not in yuan.
-pub(crate) fn refund_params(
+/// What a return asks back: `request`'s variants among the entries (`subItemID`) of the order
+/// `detail` (buyerView's `result`), and the goods status to declare; `None` when the order
+/// lists none of them or the amount is not in yuan.
+pub(crate) fn return_entries(
     detail: &Value,
     request: &super::ReturnRequest,
-) -> Option<Vec<(String, String)>> {
+) -> Option<(Vec<u64>, &'static str)> {
     if request.amount.currency.code() != "CNY" || request.amount.minor < 0 {
         return None;
     }
@@ -351,14 +335,25 @@ pub(crate) fn refund_params(
     if entries.is_empty() {
         return None;
     }
-    // After the trade settled it is an after-sale return; before, an in-sale one.
+    // The goods are at the warehouse (received). After the trade settled it is an after-sale
+    // return; before, an in-sale one ("交易完成前，为售中；交易完成后，为售后").
     let goods_status = if text(&detail["baseInfo"]["status"]).as_deref() == Some("success") {
         "aftersaleBuyerReceived"
     } else {
         "refundBuyerReceived"
     };
-    let description: String = request.reason.chars().take(150).collect();
-    Some(vec![
+    Some((entries, goods_status))
+}
+
+/// `alibaba.trade.createRefund` parameters for a return and refund (`returnRefund`) of
+/// `entries`, the goods amount in fen, no postage, the reason 1688 listed for them.
+pub(crate) fn return_params(
+    request: &super::ReturnRequest,
+    entries: &[u64],
+    goods_status: &str,
+    reason: u64,
+) -> Vec<(String, String)> {
+    vec![
         (
             "orderId".into(),
             request.supplier_order_id.trim().to_string(),
@@ -367,31 +362,13 @@ pub(crate) fn refund_params(
         ("disputeRequest".into(), "returnRefund".into()),
         ("applyPayment".into(), request.amount.minor.to_string()),
         ("applyCarriage".into(), "0".into()),
-        ("applyReasonId".into(), QUALITY_REASON_ID.to_string()),
-        ("description".into(), description),
+        ("applyReasonId".into(), reason.to_string()),
+        (
+            "description".into(),
+            super::refunds::description(&request.reference, &request.reason),
+        ),
         ("goodsStatus".into(), goods_status.into()),
-    ])
-}
-
-/// createRefund's `result` ({success, code, message, result: {refundId}}) as an answer.
-pub(crate) fn refund_answer(result: &Value) -> super::ReturnAnswer {
-    use super::ReturnAnswer;
-    let success = match &result["success"] {
-        Value::Bool(b) => *b,
-        Value::String(s) => s == "true",
-        _ => false,
-    };
-    let code = text(&result["code"]).unwrap_or_default();
-    match text(&result["result"]["refundId"]) {
-        Some(refund_id) if success => ReturnAnswer::Requested { refund_id },
-        _ if code.contains("REFUND_ALREADY_EXIST") => ReturnAnswer::AlreadyRequested,
-        _ => ReturnAnswer::Refused {
-            detail: format!(
-                "1688 {code}: {}",
-                text(&result["message"]).unwrap_or_default()
-            ),
-        },
-    }
+    ]
 }
 
 #[cfg(test)]
