@@ -201,13 +201,15 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
     }
 
     // Per supplier order: does the store show at least one of its valid parcels (Shopify
-    // carries one number per fulfilment; WooCommerce a note per parcel)?
+    // carries one number per fulfilment; WooCommerce a note per parcel)? A case's replacement
+    // and a customer's return parcel are not written back: the store's order is fulfilled.
     let mut on_store_by_purchase: BTreeMap<String, bool> = BTreeMap::new();
     for r in sqlx::query(
         "SELECT o.external_id, st.platform, s.tracking_number, s.supplier_order_id
          FROM shipments s
          JOIN orders o ON o.id = s.order_id JOIN stores st ON st.id = o.store_id
-         WHERE s.number_check <> 'invalid'",
+         JOIN supplier_orders so ON so.id = s.supplier_order_id
+         WHERE s.number_check <> 'invalid' AND so.case_id IS NULL
     )
     .fetch_all(&db.reader)
     .await?
