@@ -209,7 +209,7 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
          FROM shipments s
          JOIN orders o ON o.id = s.order_id JOIN stores st ON st.id = o.store_id
          JOIN supplier_orders so ON so.id = s.supplier_order_id
-         WHERE s.number_check <> 'invalid' AND so.case_id IS NULL
+         WHERE s.number_check <> 'invalid' AND so.case_id IS NULL",
     )
     .fetch_all(&db.reader)
     .await?
