@@ -86,7 +86,12 @@ fn mail_label(kind: MailKind) -> &'static str {
         MailKind::NeedsAttention => "An order needs attention",
         MailKind::ArrivedInspected => "Items arrived at the warehouse and passed inspection",
         MailKind::ReadyToShip => "A parcel is repacked: carrier options and fee",
-        MailKind::Shipped | MailKind::Delivered => "Customer mail",
+        MailKind::Shipped
+        | MailKind::Delivered
+        | MailKind::CaseReceived
+        | MailKind::RefundIssued
+        | MailKind::ReplacementShipped
+        | MailKind::CaseDeclined => "Customer mail",
         MailKind::VendorOrder | MailKind::VendorChange => "Vendor mail",
     }
 }
