@@ -289,11 +289,24 @@ pub async fn set_return_address(
     store_id: StoreId,
     address: Option<&dropflow_core::reference::address::PostalAddress>,
 ) -> Result<()> {
+    let mut tx = db.begin().await?;
+    set_return_address_in(&mut tx, store_id, address).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`set_return_address`] inside the caller's transaction (the dashboard saves it with the
+/// other settings).
+pub async fn set_return_address_in(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    address: Option<&dropflow_core::reference::address::PostalAddress>,
+) -> Result<()> {
     let json = address.map(super::codec::to_json).transpose()?;
     let result = sqlx::query("UPDATE stores SET return_address = $1 WHERE id = $2")
         .bind(json)
         .bind(store_id.to_string())
-        .execute(&db.writer)
+        .execute(&mut **tx)
         .await?;
     query::touched(result)
 }
