@@ -3,8 +3,9 @@
 //! mail, the outbox delivers it over a real SMTP conversation. The mail says where to send
 //! the items back (the merchant's return address set through the API, for goods a vendor
 //! shipped); a case the store opened from its own refund sends none, nor does a store that
-//! does not let dropflow mail its customers; a replacement shipped (a step recorded as the
-//! replacement flow will record it) has its own mail.
+//! does not let dropflow mail its customers; a decline carries the merchant's note; a
+//! replacement shipped (a step recorded as the replacement flow will record it) has its own
+//! mail.
 
 use crate::cases::{
     deliver_refund, handed_over_order, open, refund_case, ship_line_a, shopify_refund, World,
@@ -310,7 +311,7 @@ async fn a_store_that_does_not_let_dropflow_mail_customers_gets_no_case_mail() {
             "notify_customer": true }),
     )
     .await;
-    expect_json(
+    let case = expect_json(
         open(
             app,
             &world.order,
@@ -328,6 +329,34 @@ async fn a_store_that_does_not_let_dropflow_mail_customers_gets_no_case_mail() {
         got.text
     );
     assert!(!got.text.contains("Send them to"), "{}", got.text);
+
+    // The merchant declines it through the API: the customer reads the note, escaped in HTML.
+    let case_id = case["id"].as_str().expect("case id");
+    let declined = app
+        .api_post(
+            &format!("/api/v1/cases/{case_id}/events"),
+            &json!({ "event": "decline", "note": "The <carrier> shows it delivered & signed" }),
+        )
+        .await;
+    expect_json(declined, StatusCode::OK).await;
+    let got = mail_to(&server, &customer, "Your request about order #9720002").await;
+    assert!(
+        got.text
+            .contains("says: The <carrier> shows it delivered & signed"),
+        "{}",
+        got.text
+    );
+    assert!(
+        got.html
+            .contains("The &#60;carrier&#62; shows it delivered &#38; signed"),
+        "{}",
+        got.html
+    );
+    consumed(app).await;
+    assert_eq!(
+        case_mails(app, &world.order, &customer).await,
+        ["case_received", "case_declined"]
+    );
     app.allow_pending_jobs();
     setup.stop().await;
 }
