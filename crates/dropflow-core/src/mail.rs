@@ -25,10 +25,19 @@ pub enum MailKind {
     VendorOrder,
     /// To a manual vendor: an order handed to them changed or was cancelled in the store.
     VendorChange,
+    /// To the customer: their after-sale request was received, with how to send the goods
+    /// back when they must come back.
+    CaseReceived,
+    /// To the customer: a refund for their request was issued, with the amount.
+    RefundIssued,
+    /// To the customer: the replacement for their request is on its way.
+    ReplacementShipped,
+    /// To the customer: their request was declined, with the merchant's note.
+    CaseDeclined,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 10] = [
+    pub const ALL: [MailKind; 14] = [
         MailKind::NewOrder,
         MailKind::SupplierShipped,
         MailKind::PaymentFailed,
@@ -39,6 +48,10 @@ impl MailKind {
         MailKind::ReadyToShip,
         MailKind::VendorOrder,
         MailKind::VendorChange,
+        MailKind::CaseReceived,
+        MailKind::RefundIssued,
+        MailKind::ReplacementShipped,
+        MailKind::CaseDeclined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +66,10 @@ impl MailKind {
             MailKind::ReadyToShip => "ready_to_ship",
             MailKind::VendorOrder => "vendor_order",
             MailKind::VendorChange => "vendor_change",
+            MailKind::CaseReceived => "case_received",
+            MailKind::RefundIssued => "refund_issued",
+            MailKind::ReplacementShipped => "replacement_shipped",
+            MailKind::CaseDeclined => "case_declined",
         }
     }
 
@@ -63,7 +80,12 @@ impl MailKind {
     /// Who reads it.
     pub fn audience(self) -> Audience {
         match self {
-            MailKind::Shipped | MailKind::Delivered => Audience::Customer,
+            MailKind::Shipped
+            | MailKind::Delivered
+            | MailKind::CaseReceived
+            | MailKind::RefundIssued
+            | MailKind::ReplacementShipped
+            | MailKind::CaseDeclined => Audience::Customer,
             MailKind::VendorOrder | MailKind::VendorChange => Audience::Vendor,
             MailKind::NewOrder
             | MailKind::SupplierShipped

@@ -114,6 +114,11 @@ pub async fn start_with_services(
 pub fn events_config(config: &Config) -> crate::events::EventsConfig {
     crate::events::EventsConfig {
         merchant_email: config.notify.merchant_email.clone(),
+        warehouse_address: config
+            .suppliers
+            .marketplace
+            .as_ref()
+            .map(|m| crate::notify::return_address::warehouse_address(&m.warehouse)),
         reach: config.outbound_reach(),
         ..Default::default()
     }

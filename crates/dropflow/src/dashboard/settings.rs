@@ -21,6 +21,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dropflow_core::ids::StoreId;
+use dropflow_core::reference::address::PostalAddress;
 
 /// The largest price guard the API accepts too.
 const MAX_PRICE_GUARD: u32 = 1000;
@@ -30,6 +31,80 @@ pub struct MailChoice {
     pub key: &'static str,
     pub label: &'static str,
     pub checked: bool,
+}
+
+/// One field of the merchant's return address.
+pub struct AddressInput {
+    /// The `PostalAddress` field; the form's input is `return_{key}`.
+    pub key: &'static str,
+    pub label: &'static str,
+    pub value: String,
+}
+
+/// The return address's fields, in label order.
+const RETURN_FIELDS: [(&str, &str); 10] = [
+    ("name", "Name"),
+    ("company", "Company"),
+    ("address1", "Street"),
+    ("address2", "Street, second line"),
+    ("city", "City"),
+    ("province", "State / province"),
+    ("province_code", "State / province code"),
+    ("postal_code", "Postal code"),
+    ("country_code", "Country (two letters, e.g. US)"),
+    ("phone", "Phone"),
+];
+
+/// The inputs for `address` (blank ones when none is set).
+fn address_inputs(address: Option<&PostalAddress>) -> Vec<AddressInput> {
+    let value = |key: &str| -> Option<String> {
+        let a = address?;
+        match key {
+            "name" => a.name.clone(),
+            "company" => a.company.clone(),
+            "address1" => a.address1.clone(),
+            "address2" => a.address2.clone(),
+            "city" => a.city.clone(),
+            "province" => a.province.clone(),
+            "province_code" => a.province_code.clone(),
+            "postal_code" => a.postal_code.clone(),
+            "country_code" => a.country_code.clone(),
+            "phone" => a.phone.clone(),
+            _ => None,
+        }
+    };
+    RETURN_FIELDS
+        .iter()
+        .map(|(key, label)| AddressInput {
+            key,
+            label,
+            value: value(key).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The submitted return address: `None` when every field is blank (no address), otherwise
+/// the fields as typed (checked by the caller).
+fn submitted_address(submitted: &Submitted) -> Option<PostalAddress> {
+    let field = |key: &str| {
+        submitted
+            .text(&format!("return_{key}"))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let address = PostalAddress {
+        name: field("name"),
+        company: field("company"),
+        address1: field("address1"),
+        address2: field("address2"),
+        city: field("city"),
+        province: field("province"),
+        province_code: field("province_code"),
+        postal_code: field("postal_code"),
+        country_code: field("country_code"),
+        phone: field("phone"),
+    };
+    (address != PostalAddress::default()).then_some(address)
 }
 
 /// The values the form shows (stored ones, or the ones just submitted).
@@ -46,6 +121,8 @@ pub struct Form {
     pub include_logo: bool,
     pub include_card: bool,
     pub mails: Vec<MailChoice>,
+    /// Where customers send back goods that did not come through the agent warehouse.
+    pub return_address: Vec<AddressInput>,
 }
 
 #[derive(Template)]
@@ -86,7 +163,12 @@ fn mail_label(kind: MailKind) -> &'static str {
         MailKind::NeedsAttention => "An order needs attention",
         MailKind::ArrivedInspected => "Items arrived at the warehouse and passed inspection",
         MailKind::ReadyToShip => "A parcel is repacked: carrier options and fee",
-        MailKind::Shipped | MailKind::Delivered => "Customer mail",
+        MailKind::Shipped
+        | MailKind::Delivered
+        | MailKind::CaseReceived
+        | MailKind::RefundIssued
+        | MailKind::ReplacementShipped
+        | MailKind::CaseDeclined => "Customer mail",
         MailKind::VendorOrder | MailKind::VendorChange => "Vendor mail",
     }
 }
@@ -116,6 +198,7 @@ pub async fn page(
     let stored = settings::get(&state.db, store_id).await?;
     let brand = branding::get(&state.db, store_id).await?;
     let mails = branding::mail_choices(&state.db, store_id).await?;
+    let return_address = settings::return_address(&state.db, store_id).await?;
     let form = Form {
         auto_order: stored.auto_order,
         auto_pay: stored.auto_pay,
@@ -139,6 +222,7 @@ pub async fn page(
                 checked,
             })
             .collect(),
+        return_address: address_inputs(return_address.as_ref()),
     };
     let page = render(
         &state,
@@ -324,6 +408,20 @@ pub async fn save(
     let place_within_hours = threshold(settings::PLACE_WITHIN_HOURS);
     let tracking_within_days = threshold(settings::TRACKING_WITHIN_DAYS);
     let stale_tracking_hours = threshold(settings::STALE_TRACKING_HOURS);
+    let typed_address = submitted_address(&submitted);
+    let return_address = match typed_address.clone() {
+        None => None,
+        Some(address) => match crate::services::settings::checked_return_address(address) {
+            Ok(address) => Some(address),
+            Err(message) => {
+                errors.push(FieldError {
+                    field: "return_address",
+                    message,
+                });
+                None
+            }
+        },
+    };
     let new_settings = StoreSettings {
         auto_order: submitted.checked("auto_order"),
         auto_pay: submitted.checked("auto_pay"),
@@ -365,6 +463,7 @@ pub async fn save(
                     checked: *checked,
                 })
                 .collect(),
+            return_address: address_inputs(typed_address.as_ref()),
         };
         let page = render(&state, &viewer, store_id, form, had_logo, errors).await?;
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page.render()));
@@ -376,6 +475,7 @@ pub async fn save(
         .await?;
     branding::put_in(&mut tx, store_id, &update).await?;
     branding::put_mail_choices_in(&mut tx, store_id, &mails).await?;
+    settings::set_return_address_in(&mut tx, store_id, return_address.as_ref()).await?;
     tx.commit()
         .await
         .map_err(|e| PageError::Internal(e.to_string()))?;

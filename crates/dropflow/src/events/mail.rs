@@ -21,11 +21,22 @@ use sqlx::Row;
 /// The cursor's name.
 pub const CURSOR: &str = "notify";
 
-/// Writes the mails `events` call for in `tx`; how many.
+/// Writes the mails `events` call for in `tx`; how many. No agent warehouse address: a case
+/// whose goods came through the warehouse is told the merchant will send the address.
 pub async fn handle(
     tx: &mut Tx<'_>,
     events: &[StoredEvent],
     merchant_email: Option<&str>,
+) -> Result<usize, notify::NotifyError> {
+    handle_with(tx, events, merchant_email, None).await
+}
+
+/// [`handle`], with the agent warehouse's address (where goods bought through it go back).
+pub async fn handle_with(
+    tx: &mut Tx<'_>,
+    events: &[StoredEvent],
+    merchant_email: Option<&str>,
+    warehouse: Option<&PostalAddress>,
 ) -> Result<usize, notify::NotifyError> {
     let mut written = 0;
     for stored in events {
@@ -43,14 +54,18 @@ pub async fn handle(
                 emails: vec![String::new()],
                 ..Default::default()
             }),
+            case: Some(Default::default()),
             ..Default::default()
         };
         if notify::notifications_for(&event, &probe).is_empty() {
             continue;
         }
-        let Some(ctx) = context(tx, &stored.order_id, &event, merchant_email).await? else {
+        let Some(mut ctx) = context(tx, &stored.order_id, &event, merchant_email).await? else {
             continue;
         };
+        if let OrderEvent::Case { case_id, .. } = &event {
+            ctx.case = super::case_facts::read(tx, case_id, warehouse).await?;
+        }
         let mut mails = notify::notifications_for(&event, &ctx);
         // The merchant may have turned some mails off for this store (dashboard settings).
         let mut wanted = Vec::with_capacity(mails.len());
@@ -206,6 +221,7 @@ pub async fn context(
         fee_options,
         vendor,
         warehouse_parcel,
+        case: None,
     }))
 }
 

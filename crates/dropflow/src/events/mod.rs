@@ -14,6 +14,8 @@ pub mod cursor;
 pub mod stream;
 /// The `notify` consumer: mails through the outbox.
 pub mod mail;
+/// What the customer's case mails need of a case.
+pub mod case_facts;
 /// Needs attention: SLA checks, the flag on the order, its sweep.
 pub mod attention;
 /// Merchants' webhook endpoints (table).
@@ -32,6 +34,9 @@ pub struct EventsConfig {
     /// Where merchant mails go (`[notify] merchant_email`); none: to the first owner of the
     /// store's account, if it has one.
     pub merchant_email: Option<String>,
+    /// The agent warehouse's address (`[suppliers.marketplace] warehouse`): where customers
+    /// send back goods bought through it. None: they are told the merchant sends it.
+    pub warehouse_address: Option<dropflow_core::reference::address::PostalAddress>,
     /// Whether this process writes mails (the `notify` consumer).
     pub mail: bool,
     /// Sleep between polls when nothing is new.
@@ -60,6 +65,7 @@ impl Default for EventsConfig {
     fn default() -> Self {
         EventsConfig {
             merchant_email: None,
+            warehouse_address: None,
             mail: true,
             poll: Duration::from_millis(250),
             batch: 200,
@@ -98,7 +104,13 @@ pub async fn consume_mail(
         return Ok(0);
     };
     let mut tx = db.begin().await?;
-    let mails = mail::handle(&mut tx, &events, config.merchant_email.as_deref()).await?;
+    let mails = mail::handle_with(
+        &mut tx,
+        &events,
+        config.merchant_email.as_deref(),
+        config.warehouse_address.as_ref(),
+    )
+    .await?;
     if !cursor::advance(&mut tx, mail::CURSOR, owner, from, upto).await? {
         // Lost the lease or replayed meanwhile: nothing of this round is kept.
         tx.rollback().await?;

@@ -129,6 +129,10 @@ pub fn routes() -> Router<HttpState> {
             axum::routing::put(api::settings::put_admin),
         )
         .route(
+            "/stores/{store_id}/return-address",
+            get(api::settings::return_address).put(api::settings::put_return_address),
+        )
+        .route(
             "/fx-rates",
             get(api::fx_rates::list).put(api::fx_rates::put),
         )

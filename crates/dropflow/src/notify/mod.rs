@@ -15,8 +15,12 @@
 //! where order events are recorded, `notify::enqueue(tx, &notify::notifications_for(&event,
 //! &ctx))` in the same transaction.
 
+/// The customer's mails about after-sale cases.
+pub mod case_mails;
 /// The `outbox` table and the `outbox.send` job handler.
 pub mod outbox;
+/// Where returned goods go, by rule.
+pub mod return_address;
 /// The mails' words: text and HTML templates.
 pub mod templates;
 /// Where mails go: SMTP (lettre) or `.eml` files.
@@ -100,6 +104,8 @@ pub struct MailContext {
     /// or the warehouse's international parcel to the customer), when there is one.
     pub warehouse_parcel: Option<TrackingInfo>,
     pub vendor: Option<VendorHandover>,
+    /// For a case's step: the case as its mails need it.
+    pub case: Option<case_mails::CaseFacts>,
 }
 
 /// A supplier order handed to a manual vendor, as the vendor's mail needs it.
@@ -135,6 +141,7 @@ impl std::fmt::Debug for MailContext {
 ///   options (merchant);
 /// - a supplier order handed to a manual vendor (`SupplierOrderChanged` of `manual:<vendor>`
 ///   to awaiting shipment) → the order to fulfil, with their lines and the address (vendor);
+/// - a case's step (`Case`) → the customer's case mails ([`case_mails`]);
 /// - `PaymentFailed` → payment failed with the amount (merchant);
 /// - `HoldPlaced` by the system (except waiting for the customer's payment), `RoutingFailed`,
 ///   procurement turning `Failed`, `StorePushFailed` → needs attention (merchant).
@@ -310,6 +317,11 @@ pub fn notifications_for(event: &OrderEvent, ctx: &MailContext) -> Vec<Mail> {
                 options: ctx.fee_options.clone(),
             }))
         }
+        OrderEvent::Case { step, detail, .. } => {
+            if let Some(body) = case_mails::body_for(step, detail, ctx) {
+                mails.extend(to_customer(ctx, body));
+            }
+        }
         _ => {}
     }
     mails
@@ -393,7 +405,11 @@ fn warehouse_tracking(ctx: &MailContext, detail: &str) -> TrackingInfo {
 
 /// The number, the carrier (reported, or recognised from the number) and a page to follow
 /// it: the caller's, the courier's own, or 17TRACK's, which follows any carrier.
-fn tracking_info(number: &str, carrier: Option<&str>, url: Option<&str>) -> TrackingInfo {
+pub(crate) fn tracking_info(
+    number: &str,
+    carrier: Option<&str>,
+    url: Option<&str>,
+) -> TrackingInfo {
     let (_, courier, courier_url) = dropflow_core::tracking::check_number(number);
     let carrier = carrier
         .map(str::to_string)

@@ -157,6 +157,56 @@ pub struct VendorChange {
     pub ship_to: Vec<String>,
 }
 
+/// To the customer: their after-sale request was received; with how to send the goods back
+/// when they must come back. One mail rather than a second "return instructions" mail: both
+/// answer the same event at the same moment, and a customer who reads only one of two mails
+/// would miss either the request's acknowledgement or where to send the parcel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseReceived {
+    pub order_name: String,
+    pub store: String,
+    pub customer_name: Option<String>,
+    /// The units the request is about.
+    pub lines: Vec<LineSummary>,
+    /// What the merchant does for the customer, in words ("a refund of 9.00 USD, once the
+    /// items are back").
+    pub next: String,
+    /// The goods must come back.
+    pub send_back: bool,
+    /// Where to (label lines); empty while the merchant has not given one: the mail then
+    /// says the address will follow, never a made-up one.
+    pub return_address: Vec<String>,
+}
+
+/// To the customer: a refund was issued for their request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundIssued {
+    pub order_name: String,
+    pub store: String,
+    pub customer_name: Option<String>,
+    /// As the case records it, with its currency ("9.00 USD"); none when it records none.
+    pub amount: Option<String>,
+}
+
+/// To the customer: the replacement for their request is on its way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplacementShipped {
+    pub order_name: String,
+    pub store: String,
+    pub customer_name: Option<String>,
+    pub tracking: Option<TrackingInfo>,
+}
+
+/// To the customer: their request was declined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseDeclined {
+    pub order_name: String,
+    pub store: String,
+    pub customer_name: Option<String>,
+    /// The merchant's note, as written when declining.
+    pub note: String,
+}
+
 /// What a mail says, before rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailBody {
@@ -170,6 +220,10 @@ pub enum MailBody {
     ReadyToShip(ReadyToShip),
     VendorOrder(VendorOrder),
     VendorChange(VendorChange),
+    CaseReceived(CaseReceived),
+    RefundIssued(RefundIssued),
+    ReplacementShipped(ReplacementShipped),
+    CaseDeclined(CaseDeclined),
 }
 
 /// A rendered mail.
@@ -263,6 +317,27 @@ mail_templates!(
     VendorOrderHtml = "mail/vendor_order.html"
 );
 
+mail_templates!(
+    CaseReceived,
+    CaseReceivedText = "mail/case_received.txt",
+    CaseReceivedHtml = "mail/case_received.html"
+);
+mail_templates!(
+    RefundIssued,
+    RefundIssuedText = "mail/refund_issued.txt",
+    RefundIssuedHtml = "mail/refund_issued.html"
+);
+mail_templates!(
+    ReplacementShipped,
+    ReplacementShippedText = "mail/replacement_shipped.txt",
+    ReplacementShippedHtml = "mail/replacement_shipped.html"
+);
+mail_templates!(
+    CaseDeclined,
+    CaseDeclinedText = "mail/case_declined.txt",
+    CaseDeclinedHtml = "mail/case_declined.html"
+);
+
 impl MailBody {
     pub fn kind(&self) -> MailKind {
         match self {
@@ -276,6 +351,10 @@ impl MailBody {
             MailBody::ReadyToShip(_) => MailKind::ReadyToShip,
             MailBody::VendorOrder(_) => MailKind::VendorOrder,
             MailBody::VendorChange(_) => MailKind::VendorChange,
+            MailBody::CaseReceived(_) => MailKind::CaseReceived,
+            MailBody::RefundIssued(_) => MailKind::RefundIssued,
+            MailBody::ReplacementShipped(_) => MailKind::ReplacementShipped,
+            MailBody::CaseDeclined(_) => MailKind::CaseDeclined,
         }
     }
 
@@ -317,6 +396,23 @@ impl MailBody {
                     "Order {} from {} changed: check before you ship",
                     m.order_name, m.store
                 )
+            }
+            MailBody::CaseReceived(m) if m.send_back => format!(
+                "We received your request about order {}: how to send the items back",
+                m.order_name
+            ),
+            MailBody::CaseReceived(m) => {
+                format!("We received your request about order {}", m.order_name)
+            }
+            MailBody::RefundIssued(m) => match &m.amount {
+                Some(amount) => format!("Refund of {} for order {} issued", amount, m.order_name),
+                None => format!("Refund for order {} issued", m.order_name),
+            },
+            MailBody::ReplacementShipped(m) => {
+                format!("The replacement for order {} has shipped", m.order_name)
+            }
+            MailBody::CaseDeclined(m) => {
+                format!("Your request about order {}", m.order_name)
             }
         };
         one_line(&subject)
@@ -366,6 +462,22 @@ impl MailBody {
             MailBody::VendorChange(m) => (
                 VendorChangeText { m }.render()?,
                 VendorChangeHtml { m, title }.render()?,
+            ),
+            MailBody::CaseReceived(m) => (
+                CaseReceivedText { m }.render()?,
+                CaseReceivedHtml { m, title }.render()?,
+            ),
+            MailBody::RefundIssued(m) => (
+                RefundIssuedText { m }.render()?,
+                RefundIssuedHtml { m, title }.render()?,
+            ),
+            MailBody::ReplacementShipped(m) => (
+                ReplacementShippedText { m }.render()?,
+                ReplacementShippedHtml { m, title }.render()?,
+            ),
+            MailBody::CaseDeclined(m) => (
+                CaseDeclinedText { m }.render()?,
+                CaseDeclinedHtml { m, title }.render()?,
             ),
         };
         Ok(Rendered {
@@ -494,6 +606,36 @@ mod tests {
                 }],
                 ship_to: vec!["Ana <b>Bold</b>".into(), "1 Rue de Rivoli".into()],
             }),
+            MailBody::CaseReceived(CaseReceived {
+                order_name: "#1001".into(),
+                store: "shop<script>".into(),
+                customer_name: Some("Ana <b>Bold</b>".into()),
+                lines: vec![LineSummary {
+                    title: "Mug <i>".into(),
+                    quantity: 1,
+                }],
+                next: "a refund of 9.00 USD, once the items are back".into(),
+                send_back: true,
+                return_address: vec!["Returns <late>".into(), "12 Quai <b>".into()],
+            }),
+            MailBody::RefundIssued(RefundIssued {
+                order_name: "#1001".into(),
+                store: "shop<script>".into(),
+                customer_name: Some("Ana <b>Bold</b>".into()),
+                amount: Some("9.00 USD".into()),
+            }),
+            MailBody::ReplacementShipped(ReplacementShipped {
+                order_name: "#1001".into(),
+                store: "shop<script>".into(),
+                customer_name: Some("Ana <b>Bold</b>".into()),
+                tracking: Some(tracking()),
+            }),
+            MailBody::CaseDeclined(CaseDeclined {
+                order_name: "#1001".into(),
+                store: "shop<script>".into(),
+                customer_name: None,
+                note: "Used <late> beyond 30 days".into(),
+            }),
         ]
     }
 
@@ -587,6 +729,66 @@ mod tests {
         }
         assert!(!r.html.contains("Dropship") && !r.html.contains("href="));
         assert!(r.text.contains("Cost: 8.40 USD"));
+    }
+
+    #[test]
+    fn the_case_mail_says_where_to_send_the_items_or_that_the_address_will_follow() {
+        let r = every_mail()[9].render().unwrap();
+        assert!(
+            r.subject.contains("how to send the items back"),
+            "{}",
+            r.subject
+        );
+        assert!(r.text.contains("  - 1 x Mug <i>\n"), "{}", r.text);
+        assert!(
+            r.text
+                .contains("Send them to:\n  Returns <late>\n  12 Quai <b>\n"),
+            "{}",
+            r.text
+        );
+        assert!(r.text.contains("a refund of 9.00 USD"), "{}", r.text);
+        assert!(r.html.contains("Returns &#60;late&#62;<br>"), "{}", r.html);
+        let MailBody::CaseReceived(mut m) = every_mail()[9].clone() else {
+            unreachable!()
+        };
+        m.return_address.clear();
+        let r = MailBody::CaseReceived(m.clone()).render().unwrap();
+        assert!(r.text.contains("will send you the address"), "{}", r.text);
+        assert!(!r.text.contains("Send them to"), "{}", r.text);
+        m.send_back = false;
+        let r = MailBody::CaseReceived(m).render().unwrap();
+        assert!(!r.text.contains("send these items back"), "{}", r.text);
+        assert!(!r.text.contains("address"), "{}", r.text);
+        assert!(!r.subject.contains("send the items back"), "{}", r.subject);
+        assert!(!r.html.contains("Sending the items back"), "{}", r.html);
+    }
+
+    #[test]
+    fn refund_replacement_and_decline_mails_say_the_amount_the_tracking_and_the_note() {
+        let r = every_mail()[10].render().unwrap();
+        assert!(r.subject.contains("9.00 USD"), "{}", r.subject);
+        assert!(
+            r.text.contains("a refund of 9.00 USD for your order #1001"),
+            "{}",
+            r.text
+        );
+        let r = every_mail()[11].render().unwrap();
+        assert!(
+            r.text.contains("Tracking number: LP00123456789012"),
+            "{}",
+            r.text
+        );
+        let r = every_mail()[12].render().unwrap();
+        assert!(
+            r.text.contains("says: Used <late> beyond 30 days"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.html.contains("Used &#60;late&#62; beyond 30 days"),
+            "{}",
+            r.html
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Per-store settings (auto-order, auto-pay, price guard, customer notification) and the
-//! store's Admin API access for writing fulfilments back.
+//! Per-store settings (auto-order, auto-pay, price guard, customer notification), the
+//! merchant's return address, and the store's Admin API access for writing fulfilments back.
 
 use super::stores::store_in_scope;
 use super::{ActionError, Caller, Context, MERCHANTS};
@@ -10,6 +10,7 @@ use crate::storage::{stores, StorageError, Tx};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::StoreId;
 use dropflow_core::payment::CapturePolicy;
+use dropflow_core::reference::address::{check_address, PostalAddress};
 use serde::Deserialize;
 
 /// The store's settings (defaults if never set).
@@ -122,4 +123,127 @@ pub async fn put_admin(
     ctx.stores.forget(store.platform, &store.domain);
     tracing::info!(store.id = %store_id, "store admin access checked against the shop and set");
     Ok(())
+}
+
+/// The merchant's own return address (where customers send back goods that did not come
+/// through the agent warehouse); `None` when not given.
+pub async fn return_address(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+) -> Result<Option<PostalAddress>, ActionError> {
+    let store_id = store_in_scope(ctx, caller, MERCHANTS, "see this", store).await?;
+    Ok(settings::return_address(&ctx.db, store_id).await?)
+}
+
+/// Sets (or, with `None`, removes) the merchant's return address, checked like a shipping
+/// address (the country's required fields and postal code) and with someone to receive it:
+/// it goes into customers' mails as it is.
+pub async fn put_return_address(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+    input: Option<PostalAddress>,
+) -> Result<Option<PostalAddress>, ActionError> {
+    let store_id = store_in_scope(ctx, caller, &[Role::Owner], "change this", store).await?;
+    let address = input
+        .map(checked_return_address)
+        .transpose()
+        .map_err(ActionError::Unprocessable)?;
+    settings::set_return_address(&ctx.db, store_id, address.as_ref()).await?;
+    tracing::info!(store.id = %store_id, set = address.is_some(), "store return address changed");
+    Ok(address)
+}
+
+/// Longest a field of the return address may be (a label line, not a letter).
+const MAX_ADDRESS_FIELD: usize = 200;
+
+/// The address trimmed (blank fields dropped), or every problem with it in one message
+/// naming the fields.
+pub fn checked_return_address(address: PostalAddress) -> Result<PostalAddress, String> {
+    let tidy = |field: Option<String>| {
+        field
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty())
+    };
+    let address = PostalAddress {
+        name: tidy(address.name),
+        company: tidy(address.company),
+        address1: tidy(address.address1),
+        address2: tidy(address.address2),
+        city: tidy(address.city),
+        province: tidy(address.province),
+        province_code: tidy(address.province_code),
+        postal_code: tidy(address.postal_code),
+        country_code: tidy(address.country_code).map(|c| c.to_ascii_uppercase()),
+        phone: tidy(address.phone),
+    };
+    let mut problems: Vec<String> = check_address(&address)
+        .into_iter()
+        .map(|p| {
+            let field = serde_json::to_value(p.field)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!("return_address.{field}: {}", p.message)
+        })
+        .collect();
+    if address.name.is_none() && address.company.is_none() {
+        problems.push("return_address.name: give a name or a company to send it to".into());
+    }
+    if address.address1.is_none() {
+        problems.push("return_address.address1: the street is missing".into());
+    }
+    let long = address
+        .label_lines()
+        .iter()
+        .chain(address.province_code.iter())
+        .any(|line| line.chars().count() > MAX_ADDRESS_FIELD);
+    if long {
+        problems.push(format!(
+            "return_address: a field is longer than {MAX_ADDRESS_FIELD} characters"
+        ));
+    }
+    if problems.is_empty() {
+        Ok(address)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_return_address_is_checked_like_a_shipping_address_and_tidied() {
+        let good = PostalAddress {
+            name: Some("  Mugs & Co returns ".into()),
+            address1: Some("1600 Amphitheatre Pkwy".into()),
+            city: Some("Mountain View".into()),
+            province: Some("California".into()),
+            province_code: Some("CA".into()),
+            postal_code: Some("94043".into()),
+            country_code: Some("us".into()),
+            phone: Some("   ".into()),
+            ..Default::default()
+        };
+        let tidy = checked_return_address(good.clone()).unwrap();
+        assert_eq!(tidy.name.as_deref(), Some("Mugs & Co returns"));
+        assert_eq!(tidy.country_code.as_deref(), Some("US"));
+        assert_eq!(tidy.phone, None);
+
+        let mut bad = good.clone();
+        bad.postal_code = Some("ABC".into());
+        bad.name = None;
+        let why = checked_return_address(bad).unwrap_err();
+        assert!(why.contains("return_address.postal_code"), "{why}");
+        assert!(why.contains("return_address.name"), "{why}");
+
+        let mut nowhere = good;
+        nowhere.country_code = None;
+        let why = checked_return_address(nowhere).unwrap_err();
+        assert!(why.contains("return_address.country"), "{why}");
+    }
 }

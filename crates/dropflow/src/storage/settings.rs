@@ -246,3 +246,67 @@ pub async fn admin_access(db: &Database, store_id: StoreId) -> Result<Option<Adm
         _ => None,
     })
 }
+
+/// The merchant's own return address (`stores.return_address`), read inside a transaction
+/// (the mail consumer's); `None` when never given.
+pub async fn return_address_in(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+) -> Result<Option<dropflow_core::reference::address::PostalAddress>> {
+    let row = sqlx::query("SELECT return_address FROM stores WHERE id = $1")
+        .bind(store_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    return_address_of(row)
+}
+
+/// The merchant's own return address; `None` when never given. An unknown store is
+/// [`StorageError::NotFound`].
+pub async fn return_address(
+    db: &Database,
+    store_id: StoreId,
+) -> Result<Option<dropflow_core::reference::address::PostalAddress>> {
+    let row = sqlx::query("SELECT return_address FROM stores WHERE id = $1")
+        .bind(store_id.to_string())
+        .fetch_optional(&db.reader)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    return_address_of(Some(row))
+}
+
+fn return_address_of(
+    row: Option<sqlx::any::AnyRow>,
+) -> Result<Option<dropflow_core::reference::address::PostalAddress>> {
+    let Some(row) = row else { return Ok(None) };
+    row.try_get::<Option<String>, _>("return_address")?
+        .map(|json| super::codec::from_json("stores.return_address", &json))
+        .transpose()
+}
+
+/// Sets (or, with `None`, removes) the merchant's own return address; the caller checked it.
+pub async fn set_return_address(
+    db: &Database,
+    store_id: StoreId,
+    address: Option<&dropflow_core::reference::address::PostalAddress>,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    set_return_address_in(&mut tx, store_id, address).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`set_return_address`] inside the caller's transaction (the dashboard saves it with the
+/// other settings).
+pub async fn set_return_address_in(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    address: Option<&dropflow_core::reference::address::PostalAddress>,
+) -> Result<()> {
+    let json = address.map(super::codec::to_json).transpose()?;
+    let result = sqlx::query("UPDATE stores SET return_address = $1 WHERE id = $2")
+        .bind(json)
+        .bind(store_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    query::touched(result)
+}

@@ -628,6 +628,66 @@ async fn owner_sets_buy_when_authorized_from_the_settings_form() {
     app.stop().await;
 }
 
+/// The merchant's return address from the settings form: a wrong one is refused naming it and
+/// nothing is saved; a good one is saved with the rest and shown again; emptied, it is gone.
+#[tokio::test]
+async fn owner_sets_the_return_address_from_the_settings_form() {
+    let (app, mine, _, mut owner) = world_as(OWNER).await;
+    let path = format!("/stores/{mine}/settings");
+    let page = owner.page(&path).await;
+    assert!(
+        page.contains("name=\"return_address1\""),
+        "the form has the fields"
+    );
+    let csrf = owner.csrf().await;
+    let address = [
+        ("return_name", "Mugs <&> Co Returns"),
+        ("return_address1", "1600 Amphitheatre Pkwy"),
+        ("return_city", "Mountain View"),
+        ("return_province_code", "CA"),
+        ("return_postal_code", "94043"),
+        ("return_country_code", "US"),
+    ];
+    let mut wrong = address.to_vec();
+    wrong[4] = ("return_postal_code", "ABCDE");
+    wrong.push(("price_guard", "9"));
+    let refused = owner.post_settings(&path, &csrf, &wrong, None).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("return_address.postal_code"), "{body}");
+    assert!(
+        body.contains("value=\"ABCDE\""),
+        "what was typed is shown again"
+    );
+    assert_eq!(settings::return_address(&app.db, mine).await.unwrap(), None);
+    assert_eq!(
+        settings::get(&app.db, mine)
+            .await
+            .unwrap()
+            .price_guard_percent,
+        None
+    );
+
+    let saved = owner.post_settings(&path, &csrf, &address, None).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let stored = settings::return_address(&app.db, mine)
+        .await
+        .unwrap()
+        .expect("saved");
+    assert_eq!(stored.name.as_deref(), Some("Mugs <&> Co Returns"));
+    assert_eq!(stored.postal_code.as_deref(), Some("94043"));
+    let page = owner.page(&path).await;
+    assert!(
+        page.contains("value=\"Mugs &#60;&#38;&#62; Co Returns\""),
+        "escaped"
+    );
+
+    let emptied = owner.post_settings(&path, &csrf, &[], None).await;
+    assert_eq!(emptied.status(), StatusCode::SEE_OTHER);
+    assert_eq!(settings::return_address(&app.db, mine).await.unwrap(), None);
+    app.stop().await;
+}
+
 /// Failed, On Hold and Needs Attention show each order's reason in a column; an order stopped
 /// for a person (held for a bad address) is in Needs Attention as soon as it is checked, one
 /// waiting only for the customer's payment is not.

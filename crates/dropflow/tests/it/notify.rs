@@ -95,6 +95,17 @@ fn ctx(order_id: OrderId) -> MailContext {
             ship_to: vec!["Ana <Customer>".into(), "1 Rue de Rivoli".into()],
         }),
         warehouse_parcel: None,
+        case: Some(notify::case_mails::CaseFacts {
+            lines: vec![notify::templates::LineSummary {
+                title: "Blue mug".into(),
+                quantity: 1,
+            }],
+            resolution: Some(dropflow_core::after_sale::Resolution::ReturnFirst),
+            send_back: true,
+            return_address: vec!["Mugs & Co <Returns>".into(), "1 Main St".into()],
+            declined_note: Some("Used <twice>".into()),
+            ..Default::default()
+        }),
     }
 }
 
@@ -144,7 +155,16 @@ fn every_mail(order_id: OrderId) -> Vec<Mail> {
             detail: "cancelled in the store after it was handed to manual:acme".into(),
             supplier: Some("manual:acme".into()),
         },
-    ];
+    ]
+    .into_iter()
+    .chain(
+        ["opened", "refunded", "replacement_shipped", "declined"].map(|step| OrderEvent::Case {
+            case_id: "case-1".into(),
+            step: step.into(),
+            detail: "Used <twice>".into(),
+        }),
+    )
+    .collect::<Vec<_>>();
     let mails: Vec<Mail> = events
         .iter()
         .flat_map(|e| notify::notifications_for(e, &ctx))
@@ -271,8 +291,8 @@ async fn every_template_arrives_over_smtp_once() {
         .collect();
     assert_eq!(
         customer.len(),
-        2,
-        "shipped and delivered go to the customer"
+        6,
+        "shipped, delivered and the four case mails go to the customer"
     );
     let vendor: Vec<_> = received.iter().filter(|r| r.rcpt_to == [VENDOR]).collect();
     assert_eq!(

@@ -57,3 +57,42 @@ pub async fn put_admin(
     settings::put_admin(&ctx, &caller, &store_id, input).await?;
     Ok(NoContent)
 }
+
+/// The merchant's own return address: `address` is `null` until one is given.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnAddress {
+    /// A postal address (`name`, `company`, `address1`, `address2`, `city`, `province`,
+    /// `province_code`, `postal_code`, `country_code`, `phone`), or `null`.
+    #[schema(value_type = Option<Object>)]
+    pub address: Option<dropflow_core::reference::address::PostalAddress>,
+}
+
+/// Where customers send back goods that did not come through the agent warehouse (those go
+/// back to the warehouse). Without one, a customer asked to return goods is told the merchant
+/// will send the address.
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/return-address",
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = ReturnAddress)))]
+pub async fn return_address(
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
+) -> Answer<ReturnAddress> {
+    let address = settings::return_address(&ctx, &caller, &store_id).await?;
+    Ok(Json(ReturnAddress { address }))
+}
+
+/// Sets the merchant's return address (`null` removes it). 422 names each field that is
+/// wrong: the country's required fields, its postal code pattern, a name or company to send
+/// it to, a street.
+#[utoipa::path(put, path = "/api/v1/stores/{store_id}/return-address", request_body = ReturnAddress,
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = ReturnAddress)))]
+pub async fn put_return_address(
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
+    ApiJson(input): ApiJson<ReturnAddress>,
+) -> Answer<ReturnAddress> {
+    let address = settings::put_return_address(&ctx, &caller, &store_id, input.address).await?;
+    Ok(Json(ReturnAddress { address }))
+}
