@@ -18,7 +18,7 @@ use crate::fulfilment::{flags, Services};
 use crate::jobs::GiveUp;
 use crate::platforms::admin_refund::{RefundLine, RefundOutcome, RefundPush};
 use crate::storage::cases::{self as store, StoredCase};
-use crate::storage::{flags::kind, orders, settings};
+use crate::storage::{flags::kind, orders};
 use anyhow::Context;
 use dropflow_core::after_sale::refund::{plan, RefundPlan};
 use dropflow_core::after_sale::{apply, Applied, CaseEvent};
@@ -53,7 +53,7 @@ pub async fn refund(services: &Services, id: &str) -> anyhow::Result<()> {
         return Ok(());
     };
     let (_, admin) = super::store_admin(services, case.store_id).await?;
-    let request = push(&case, &order.summary.external_id, planned, services).await?;
+    let request = push(&case, &order.summary.external_id, planned);
     match admin.refund(&request).await {
         Ok(outcome) => record(services, &case, &request, &outcome).await,
         Err(error) => {
@@ -75,16 +75,8 @@ pub async fn refund(services: &Services, id: &str) -> anyhow::Result<()> {
 }
 
 /// The refund request for the store.
-async fn push(
-    case: &StoredCase,
-    store_order_id: &str,
-    planned: RefundPlan,
-    services: &Services,
-) -> anyhow::Result<RefundPush> {
-    let notify_customer = settings::get(&services.db, case.store_id)
-        .await?
-        .notify_customer;
-    Ok(RefundPush {
+fn push(case: &StoredCase, store_order_id: &str, planned: RefundPlan) -> RefundPush {
+    RefundPush {
         store_order_id: store_order_id.to_string(),
         reference: case.id.clone(),
         currency: case.state.currency,
@@ -100,10 +92,13 @@ async fn push(
         goods_minor: planned.goods_minor,
         shipping_minor: planned.shipping_minor,
         restock: planned.restock,
-        notify_customer,
+        // The customer hears of the refund once, from dropflow's own mail (`refund issued`,
+        // with the case's context, as the store's `notify_customer` setting allows); the
+        // store's mail would be a second one.
+        notify_customer: false,
         // The reason only: the customer's words stay in dropflow.
         note: format!("Refund: {}", case.state.reason.as_str().replace('_', " ")),
-    })
+    }
 }
 
 /// Writes the store's refund on the case (once: the same refund id again changes nothing).
