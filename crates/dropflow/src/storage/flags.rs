@@ -34,6 +34,9 @@ pub mod kind {
     pub const CASE_SUPPLIER_DUE: &str = "case_supplier_due";
     /// A case's supplier did not answer in time: a person decides what is lost.
     pub const CASE_SUPPLIER_EXPIRED: &str = "case_supplier_expired";
+    /// The customer's bank disputes the payment (a chargeback or an inquiry): gather the
+    /// evidence (`GET /api/v1/orders/{id}/evidence`) and answer in the store by the due date.
+    pub const CHARGEBACK: &str = "chargeback";
 }
 
 /// One flag as shown.
