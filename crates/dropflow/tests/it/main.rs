@@ -12,6 +12,7 @@ mod browser;
 mod case_refunds;
 mod case_suppliers;
 mod cases;
+mod chargebacks;
 mod cli;
 mod concurrency;
 mod dashboard_pages;
