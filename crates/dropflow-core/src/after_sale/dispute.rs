@@ -181,6 +181,7 @@ pub fn needs_a_person(status: &DisputeStatus) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::reference::currency::Currency;
