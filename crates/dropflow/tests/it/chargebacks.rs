@@ -36,8 +36,12 @@ async fn deliver(app: &TestApp, topic: &str, body: &Value) -> Value {
 }
 
 /// A paid order of one line titled [`HOSTILE_TITLE`], bought from vendor A, who shipped it
-/// with a tracking number; (order id, tracking number, vendor's token).
-async fn shipped_order(app: &TestApp, store: &str, number: u64) -> (String, String, String) {
+/// with a tracking number; (order id, tracking number, vendor's token, line id).
+async fn shipped_order(
+    app: &TestApp,
+    store: &str,
+    number: u64,
+) -> (String, String, String, String) {
     let mut order = paid_order(number, &format!("#{number}"));
     order["line_items"][0]["title"] = json!(HOSTILE_TITLE);
     let line = order["line_items"][0].clone();
@@ -67,7 +71,7 @@ async fn shipped_order(app: &TestApp, store: &str, number: u64) -> (String, Stri
         )
         .await;
     assert!(shipped.status().is_success(), "{}", shipped.status());
-    (id, tracking, vendor)
+    (id, tracking, vendor, line["id"].to_string())
 }
 
 async fn dispute_row(app: &TestApp, order: &str) -> (i64, String) {
@@ -103,7 +107,21 @@ fn chargeback_flags(flags: &[Value]) -> Vec<Value> {
 async fn a_store_dispute_flags_its_order_moves_forward_only_and_its_evidence_downloads() {
     let (_cj, app, store) = cj_shop().await;
     let number = 9_728_001;
-    let (order, tracking, vendor) = shipped_order(&app, &store, number).await;
+    let (order, tracking, vendor, line) = shipped_order(&app, &store, number).await;
+    // The customer wrote in before disputing: a case with their words.
+    let case = expect_json(
+        crate::cases::open(
+            &app,
+            &order,
+            &json!({ "reason": "not_received", "lines": [{ "line_id": line, "quantity": 1 }],
+                "resolution": { "kind": "reship" },
+                "note": "Customer: <b>never</b> got it & asked \"where?\"" }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let case_id = case["id"].as_str().expect("case id").to_string();
 
     // disputes/create: recorded, flagged with the amount, reason and due date.
     let created = deliver(&app, "disputes/create", &sdk_dispute(number)).await;
@@ -228,6 +246,15 @@ async fn a_store_dispute_flags_its_order_moves_forward_only_and_its_evidence_dow
     // Askama writes numeric character references.
     let escaped = "&#60;script&#62;alert(&#34;pwned&#34;)&#60;/script&#62; Mug &#38; &#34;Cup&#34;";
     assert!(html.contains(escaped), "{html}");
+    // The case and the customer's words, escaped.
+    assert!(
+        html.contains(&format!("Case {case_id}: not received, reship")),
+        "{html}"
+    );
+    assert!(
+        html.contains("Customer: &#60;b&#62;never&#60;/b&#62; got it &#38; asked &#34;where?&#34;"),
+        "{html}"
+    );
     // The customer's shipping address is the merchant's own evidence.
     assert!(html.contains("<address>"), "{html}");
 
@@ -259,7 +286,7 @@ async fn a_store_dispute_flags_its_order_moves_forward_only_and_its_evidence_dow
 async fn a_malformed_or_unsigned_dispute_is_refused_and_writes_nothing() {
     let (_cj, app, store) = cj_shop().await;
     let number = 9_728_002;
-    let (order, _, _) = shipped_order(&app, &store, number).await;
+    let (order, _, _, _) = shipped_order(&app, &store, number).await;
     let mut bad = sdk_dispute(number);
     bad["amount"] = json!("eleven");
     let hook = shopify_hook("disputes/create", &bad);

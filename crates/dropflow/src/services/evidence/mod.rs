@@ -320,8 +320,99 @@ fn file_safe(name: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::file_safe;
+    use super::{file_safe, parcel_row};
+    use crate::storage::orders::TimelineEntry;
+    use crate::storage::parcels::ParcelView;
+    use chrono::{DateTime, Utc};
+    use dropflow_core::event::OrderEvent;
+    use dropflow_core::shipment::ShipmentStatus;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn entry(when: &str, event: OrderEvent) -> TimelineEntry {
+        TimelineEntry {
+            at: at(when),
+            actor: "system:tracker".into(),
+            kind: event.kind().into(),
+            detail: serde_json::to_value(event).unwrap(),
+            receipt_id: None,
+        }
+    }
+
+    fn parcel(number: &str, status: &str) -> ParcelView {
+        ParcelView {
+            id: "p1".into(),
+            supplier_order_id: None,
+            leg: "customer".into(),
+            tracking_number: Some(number.into()),
+            carrier: Some("China Post".into()),
+            tracking_url: None,
+            courier_detected: None,
+            number_check: "valid".into(),
+            status: status.into(),
+            sub_status: None,
+            last_event: Some("Delivered to the mailbox".into()),
+            last_event_at: Some(at("2026-05-09T08:00:00Z")),
+            pushed_at: None,
+            last_synced_at: None,
+            next_sync_at: None,
+        }
+    }
+
+    /// A parcel's events are the timeline's entries about its number only, and it was
+    /// delivered when the first of them said so (not when the carrier last spoke).
+    #[test]
+    fn a_parcel_shows_its_own_tracking_events_and_when_it_was_first_delivered() {
+        let timeline = vec![
+            entry(
+                "2026-05-02T10:00:00Z",
+                OrderEvent::TrackingAdded {
+                    supplier: "manual:vendor-a".into(),
+                    number: "RR1".into(),
+                    carrier: None,
+                    check: "valid".into(),
+                },
+            ),
+            entry(
+                "2026-05-03T10:00:00Z",
+                OrderEvent::TrackingChanged {
+                    number: "RR2".into(),
+                    status: ShipmentStatus::Delivered,
+                },
+            ),
+            entry(
+                "2026-05-07T10:00:00Z",
+                OrderEvent::TrackingChanged {
+                    number: "RR1".into(),
+                    status: ShipmentStatus::Delivered,
+                },
+            ),
+            entry(
+                "2026-05-08T10:00:00Z",
+                OrderEvent::TrackingChanged {
+                    number: "RR1".into(),
+                    status: ShipmentStatus::Delivered,
+                },
+            ),
+        ];
+        let row = parcel_row(&parcel("RR1", "delivered"), &timeline);
+        assert_eq!(row.events.len(), 3);
+        assert_eq!(row.delivered, "2026-05-07 10:00 UTC");
+        assert_eq!(row.carrier, "China Post");
+        // Known delivered with no event saying so: the carrier's last event time.
+        let row = parcel_row(&parcel("RR3", "delivered"), &timeline);
+        assert!(row.events.is_empty());
+        assert_eq!(row.delivered, "2026-05-09 08:00 UTC");
+        // Not delivered: no date.
+        let row = parcel_row(&parcel("RR3", "in_transit"), &timeline);
+        assert_eq!(row.delivered, "—");
+    }
 
     #[test]
     fn file_names_keep_only_safe_characters() {
