@@ -8,7 +8,8 @@
 use crate::cases::WAIT;
 use crate::support::cj_world::{cj_shop, map_to_manual};
 use crate::support::*;
-use dropflow::storage::accounts::{self, Role};
+use dropflow::storage::accounts::{self, Role, Scope};
+use dropflow::storage::chargebacks;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -263,6 +264,26 @@ async fn a_store_dispute_flags_its_order_moves_forward_only_and_its_evidence_dow
         .await
         .expect("account");
     let outsider = user_token(&app, &other, "owner@cb-b.example", Role::Owner, &[]).await;
+    let dispute_id: String = sqlx::query_scalar("SELECT id FROM chargebacks WHERE order_id = $1")
+        .bind(&order)
+        .fetch_one(&app.db.reader)
+        .await
+        .expect("the dispute");
+    let theirs = Scope::Account {
+        account_id: other.clone(),
+    };
+    let seen = chargebacks::get(&app.db, &theirs, &dispute_id)
+        .await
+        .unwrap();
+    assert!(seen.is_none(), "another account reads no dispute");
+    let ours = chargebacks::get(&app.db, &Scope::Installation, &dispute_id)
+        .await
+        .unwrap()
+        .expect("the installation reads it");
+    assert_eq!(
+        (ours.store_dispute_id.as_str(), ours.status.as_str()),
+        ("598735659", "won")
+    );
     expect_error(
         app.get_as(&outsider, &format!("/api/v1/orders/{order}/evidence"))
             .await,
