@@ -170,6 +170,14 @@ pub enum OrderEvent {
     StoreRefundsListed {
         refund_ids: Vec<String>,
     },
+    /// The store told of a payment dispute on the order (a chargeback or an inquiry), or of
+    /// its next status: `dispute_id` is the store's, `status` its word (`needs_response`,
+    /// `won`…), `detail` the amount, reason and due date in words.
+    Chargeback {
+        dispute_id: String,
+        status: String,
+        detail: String,
+    },
 }
 
 impl OrderEvent {
@@ -205,6 +213,7 @@ impl OrderEvent {
             OrderEvent::FlagResolved { .. } => "flag_resolved",
             OrderEvent::Case { .. } => "case",
             OrderEvent::StoreRefundsListed { .. } => "store_refunds_listed",
+            OrderEvent::Chargeback { .. } => "chargeback",
         }
     }
 }

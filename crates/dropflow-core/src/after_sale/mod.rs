@@ -23,6 +23,8 @@ use crate::money::Money;
 use crate::reference::currency::Currency;
 use serde::{Deserialize, Serialize};
 
+/// A payment dispute (chargeback or inquiry) the store tells of.
+pub mod dispute;
 /// The refund a case asks the store for.
 pub mod refund;
 /// The supplier's side: how it is asked, by when, and what the follower does then.

@@ -168,6 +168,14 @@ pub fn sentence(kind: &str, detail: &Value) -> String {
         OrderEvent::StoreRefundsListed { refund_ids } => {
             format!("Refunded in the store ({})", refund_ids.join(", "))
         }
+        OrderEvent::Chargeback {
+            dispute_id,
+            status,
+            detail,
+        } => with_detail(
+            format!("Payment dispute {dispute_id}: {}", view::words(&status)),
+            &detail,
+        ),
     }
 }
 

@@ -152,7 +152,8 @@ pub fn routes() -> Router<HttpState> {
         .route("/jobs/{id}/retry", post(api::jobs::retry))
         .route("/openapi.json", get(openapi::document))
         .merge(api::warehouse::routes())
-        .merge(api::cases::routes());
+        .merge(api::cases::routes())
+        .merge(api::evidence::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(webhooks::routes())

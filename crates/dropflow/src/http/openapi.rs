@@ -78,6 +78,7 @@ use utoipa::{Modify, OpenApi};
         super::api::cases::list,
         super::api::cases::show,
         super::api::cases::step,
+        super::api::evidence::download,
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

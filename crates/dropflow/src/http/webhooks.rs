@@ -3,7 +3,8 @@
 //! stored: required headers (400; a platform's unsigned test delivery is answered `pong`),
 //! known store (404), signature over the raw body (401), a topic that carries an order (200
 //! `ignored` otherwise; a refund made in the store becomes an after-sale case,
-//! [`crate::services::cases::record_store_refund`]), a non-empty body (400), parseable order
+//! [`crate::services::cases::record_store_refund`]; a payment dispute is recorded on its
+//! order, [`crate::fulfilment::after_sale::chargeback::record`]), a non-empty body (400), parseable order
 //! (422). Then the delivery goes
 //! to the group-commit writer and we answer 200 only after it is on disk; if the
 //! commit does not happen within the deadline we answer 503 so the store retries (a retry of a
@@ -12,6 +13,7 @@
 use super::error::ApiError;
 use super::extract::RawBody;
 use super::HttpState;
+use crate::fulfilment::after_sale::chargeback::{self, DisputeOutcome};
 use crate::ingest::{Delivery, IngestError, Outcome};
 use crate::platforms::{registry, Incoming, StorePlatform, WebhookHeaders};
 use crate::services::cases::{self, StoreRefundOutcome};
@@ -26,8 +28,9 @@ use serde::Serialize;
 /// What a webhook answer says (platforms only look at the status code; this is for people).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookAck {
-    /// `created`, `updated`, `stale`, `duplicate`, `ignored`, `pong`, or `case` (a store
-    /// refund opened an after-sale case).
+    /// `created`, `updated`, `stale`, `duplicate`, `ignored`, `pong`, `case` (a store
+    /// refund opened an after-sale case) or `chargeback` (a payment dispute recorded on the
+    /// order).
     pub status: &'static str,
     pub order_id: Option<String>,
 }
@@ -72,6 +75,9 @@ async fn receive(
     if platform.carries_refund(topic) {
         return store_refund(&state, platform, &store, &body).await;
     }
+    if platform.carries_dispute(topic) {
+        return store_dispute(&state, platform, &store, &body).await;
+    }
     if !platform.carries_order(topic) {
         tracing::info!(
             platform = platform.platform().as_str(),
@@ -114,6 +120,41 @@ async fn store_refund(
         StoreRefundOutcome::NotACase { order_id } => {
             ack("ignored", order_id.map(|id| id.to_string()))
         }
+    })
+}
+
+/// A payment dispute opened or changed in the store: recorded on its order at once (like a
+/// refund, outside the group commit), once per stage however often it is delivered.
+async fn store_dispute(
+    state: &HttpState,
+    platform: &'static dyn StorePlatform,
+    store: &Store,
+    body: &[u8],
+) -> Result<Json<WebhookAck>, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the webhook body is empty".into()));
+    }
+    let dispute = platform
+        .parse_dispute(body)
+        .map_err(|e| ApiError::Unprocessable(format!("not a {} dispute: {e}", platform.title())))?;
+    let outcome = chargeback::record(
+        &state.ctx.db,
+        store.id,
+        platform.platform().as_str(),
+        &dispute,
+    )
+    .await
+    .map_err(|e| match e.downcast::<crate::storage::StorageError>() {
+        Ok(storage) => ApiError::from(storage),
+        Err(other) => ApiError::Internal(other.to_string()),
+    })?;
+    Ok(match outcome {
+        DisputeOutcome::Recorded { order_id, .. } | DisputeOutcome::Updated { order_id } => {
+            ack("chargeback", Some(order_id.to_string()))
+        }
+        DisputeOutcome::Duplicate { order_id } => ack("duplicate", Some(order_id.to_string())),
+        DisputeOutcome::Stale { order_id } => ack("stale", Some(order_id.to_string())),
+        DisputeOutcome::NoOrder => ack("ignored", None),
     })
 }
 

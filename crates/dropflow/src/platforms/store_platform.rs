@@ -5,6 +5,7 @@ use super::admin::{StoreAdmin, StoreApiError};
 use super::PayloadError;
 use crate::storage::settings::AdminAccess;
 use axum::http::HeaderMap;
+use dropflow_core::after_sale::dispute::StoreDispute;
 use dropflow_core::after_sale::StoreRefund;
 use dropflow_core::intake::{Platform, StoreOrder};
 use futures::future::BoxFuture;
@@ -64,6 +65,23 @@ pub trait StorePlatform: Send + Sync {
         Err(PayloadError::Invalid {
             path: String::new(),
             reason: format!("{} sends no refund deliveries", self.title()),
+        })
+    }
+
+    /// Whether a delivery of `topic` is a payment dispute (a chargeback or an inquiry) opened
+    /// or changed, which [`parse_dispute`](Self::parse_dispute) reads and the route records
+    /// on the order (flagged, with the evidence due date). Platforms whose store tells no
+    /// disputes by webhook (WooCommerce: the payment gateway's own dashboard does) answer
+    /// `false`.
+    fn carries_dispute(&self, _topic: &str) -> bool {
+        false
+    }
+
+    /// The dispute in a delivery's body.
+    fn parse_dispute(&self, _body: &[u8]) -> Result<StoreDispute, PayloadError> {
+        Err(PayloadError::Invalid {
+            path: String::new(),
+            reason: format!("{} sends no dispute deliveries", self.title()),
         })
     }
 

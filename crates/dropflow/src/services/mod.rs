@@ -44,6 +44,8 @@ pub mod wallet;
 pub mod warehouse;
 /// After-sale cases: open one for shipped lines, record its return and decisions, list them.
 pub mod cases;
+/// The evidence file an order's payment dispute is answered with (one HTML document).
+pub mod evidence;
 
 pub use caller::Caller;
 pub use error::ActionError;

@@ -36,6 +36,9 @@ pub mod kind {
     pub const CASE_SUPPLIER_EXPIRED: &str = "case_supplier_expired";
     /// A case's replacement (reship or exchange) could not be routed: map it, then retry.
     pub const CASE_REPLACEMENT_FAILED: &str = "case_replacement_failed";
+    /// The customer's bank disputes the payment (a chargeback or an inquiry): gather the
+    /// evidence (`GET /api/v1/orders/{id}/evidence`) and answer in the store by the due date.
+    pub const CHARGEBACK: &str = "chargeback";
 }
 
 /// One flag as shown.

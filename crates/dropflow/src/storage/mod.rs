@@ -58,6 +58,8 @@ pub mod warehouse_queues;
 pub mod flags;
 /// After-sale cases: returns, refunds, reships, exchanges; what an order shipped per line.
 pub mod cases;
+/// Payment disputes (chargebacks, inquiries) the store tells of, one row per store dispute.
+pub mod chargebacks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

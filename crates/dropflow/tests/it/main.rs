@@ -14,6 +14,7 @@ mod case_refunds;
 mod case_returns;
 mod case_suppliers;
 mod cases;
+mod chargebacks;
 mod cli;
 mod concurrency;
 mod dashboard_pages;

@@ -13,6 +13,8 @@
 
 /// `case.ask_supplier`: the supplier of a case's goods asked for its part.
 pub mod ask_supplier;
+/// A payment dispute (chargeback, inquiry) the store tells of, recorded and flagged.
+pub mod chargeback;
 /// A case changed inside a caller's transaction, with its timeline entry and follow-up job.
 pub mod case_tx;
 /// `case.follow_supplier`: the supplier's answer asked for, deadlines warned and expired.

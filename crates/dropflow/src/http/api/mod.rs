@@ -30,6 +30,8 @@ pub mod webhook_endpoints;
 pub mod warehouse;
 /// After-sale cases: open, list, read, record a step.
 pub mod cases;
+/// The evidence file for answering a payment dispute.
+pub mod evidence;
 /// What the handlers answer: the API's own types, made from rows and action outputs.
 pub mod views;
 

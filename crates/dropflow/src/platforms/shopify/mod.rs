@@ -13,6 +13,7 @@
 pub mod admin;
 mod admin_refund;
 mod admin_wire;
+pub mod dispute;
 pub mod refund;
 mod refund_wire;
 mod transformers;
@@ -24,6 +25,9 @@ mod admin_refund_tests;
 mod admin_tests;
 
 #[cfg(test)]
+mod dispute_tests;
+
+#[cfg(test)]
 mod refund_tests;
 
 #[cfg(test)]
@@ -33,6 +37,7 @@ use super::admin::{StoreAdmin, StoreApiError};
 use super::store_address::MAX_LABEL_LEN;
 use super::{Envelope, Incoming, MissingHeader, PayloadError, StorePlatform, WebhookHeaders};
 use crate::storage::settings::AdminAccess;
+use dropflow_core::after_sale::dispute::StoreDispute;
 use dropflow_core::after_sale::StoreRefund;
 use dropflow_core::intake::{Platform, StoreOrder};
 use futures::future::BoxFuture;
@@ -51,6 +56,10 @@ pub enum Topic {
     OrdersCancelled,
     /// A refund made in the store: the bare Refund resource ([`refund::parse_refund`]).
     RefundsCreate,
+    /// A payment dispute opened or changed: the bare Dispute resource
+    /// ([`dispute::parse_dispute`]).
+    DisputesCreate,
+    DisputesUpdate,
     CustomersDataRequest,
     CustomersRedact,
     ShopRedact,
@@ -58,12 +67,14 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 9] = [
+    pub const ALL: [Topic; 11] = [
         Topic::OrdersCreate,
         Topic::OrdersUpdated,
         Topic::OrdersPaid,
         Topic::OrdersCancelled,
         Topic::RefundsCreate,
+        Topic::DisputesCreate,
+        Topic::DisputesUpdate,
         Topic::CustomersDataRequest,
         Topic::CustomersRedact,
         Topic::ShopRedact,
@@ -78,6 +89,8 @@ impl Topic {
             Topic::OrdersPaid => "orders/paid",
             Topic::OrdersCancelled => "orders/cancelled",
             Topic::RefundsCreate => "refunds/create",
+            Topic::DisputesCreate => "disputes/create",
+            Topic::DisputesUpdate => "disputes/update",
             Topic::CustomersDataRequest => "customers/data_request",
             Topic::CustomersRedact => "customers/redact",
             Topic::ShopRedact => "shop/redact",
@@ -101,6 +114,8 @@ impl Topic {
             | Topic::OrdersPaid
             | Topic::OrdersCancelled => true,
             Topic::RefundsCreate
+            | Topic::DisputesCreate
+            | Topic::DisputesUpdate
             | Topic::CustomersDataRequest
             | Topic::CustomersRedact
             | Topic::ShopRedact
@@ -173,6 +188,17 @@ impl StorePlatform for Shopify {
 
     fn parse_refund(&self, body: &[u8]) -> Result<StoreRefund, PayloadError> {
         refund::parse_refund(body)
+    }
+
+    fn carries_dispute(&self, topic: &str) -> bool {
+        matches!(
+            Topic::parse(topic),
+            Some(Topic::DisputesCreate | Topic::DisputesUpdate)
+        )
+    }
+
+    fn parse_dispute(&self, body: &[u8]) -> Result<StoreDispute, PayloadError> {
+        dispute::parse_dispute(body)
     }
 
     /// `[a-z0-9][a-z0-9-]*.myshopify.com`: the shop's permanent domain, which Shopify sends as
