@@ -23,7 +23,7 @@ pub mod login;
 /// `/orders/{id}`: one order, where it is and why.
 pub mod order;
 /// The order timeline in sentences, repeats folded.
-pub mod timeline;
+pub use crate::services::timeline;
 /// The order page's Warehouse section (owners and staff).
 pub mod order_warehouse;
 /// The Warehouse section's forms (POSTs calling the warehouse API's functions).
@@ -41,7 +41,7 @@ pub mod warehouse;
 /// The warehouse page's forms (POSTs calling the warehouse API's functions).
 pub mod warehouse_actions;
 /// Words and formats the pages share.
-pub mod view;
+pub use crate::services::view;
 /// The home page charts, drawn as SVG on the server.
 pub mod charts;
 /// `/`: counts per tab and the two charts.

@@ -46,6 +46,10 @@ pub mod warehouse;
 pub mod cases;
 /// The evidence file an order's payment dispute is answered with (one HTML document).
 pub mod evidence;
+/// Words for people: statuses, money and times as pages and files show them.
+pub mod view;
+/// An order's timeline in sentences (the order page, the evidence file).
+pub mod timeline;
 
 pub use caller::Caller;
 pub use error::ActionError;

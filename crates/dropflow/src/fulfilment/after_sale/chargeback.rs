@@ -138,7 +138,10 @@ fn summary(row: &StoredChargeback) -> String {
 }
 
 fn money(row: &StoredChargeback) -> String {
-    crate::dashboard::view::money(row.amount_minor, &row.currency)
+    match dropflow_core::reference::currency::Currency::from_code(&row.currency) {
+        Ok(currency) => dropflow_core::money::Money::new(row.amount_minor, currency).to_string(),
+        Err(_) => format!("{} {}", row.amount_minor, row.currency),
+    }
 }
 
 fn reason(row: &StoredChargeback) -> String {

@@ -10,8 +10,8 @@
 
 mod render;
 
+use super::{timeline, view};
 use super::{ActionError, Caller, Context, MERCHANTS};
-use crate::dashboard::{timeline, view};
 use crate::storage::orders::{OrderDetail, TimelineEntry};
 use crate::storage::parcels::ParcelView;
 use crate::storage::{cases, chargebacks, orders as store, parcels};
