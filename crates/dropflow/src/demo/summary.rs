@@ -105,7 +105,8 @@ pub async fn states(db: &Database) -> anyhow::Result<BTreeMap<String, usize>> {
 }
 
 /// Orders not yet at an end: neither delivered with every parcel on the store, nor stopped
-/// with a reason (held, failed, cancelled, waiting for money, an open flag for a person).
+/// with a reason (held, failed, cancelled, waiting for money, an open flag for a person, a
+/// job that used up its tries and waits in the failed list for a person's Retry).
 pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM orders o
@@ -120,7 +121,9 @@ pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
            AND NOT EXISTS (SELECT 1 FROM supplier_orders so WHERE so.order_id = o.id
                 AND so.status = 'awaiting_payment' AND so.last_error LIKE 'payment failed%')
            AND NOT EXISTS (SELECT 1 FROM order_flags f WHERE f.order_id = o.id
-                AND f.resolved_at IS NULL)",
+                AND f.resolved_at IS NULL)
+           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.order_id = o.id
+                AND j.status = 'failed')",
     )
     .fetch_one(&db.reader)
     .await?;
