@@ -86,13 +86,11 @@ async fn receive(
         );
         return Ok(ack("ignored", None));
     }
-    if body.is_empty() {
-        return Err(ApiError::BadRequest("the webhook body is empty".into()));
-    }
-    let order = platform
-        .parse_order(&body)
-        .and_then(|order| state.intake.check(&order).map(|()| order))
-        .map_err(|e| ApiError::Unprocessable(format!("not a {} order: {e}", platform.title())))?;
+    let order = parsed(platform, &body, "order", |body| {
+        platform
+            .parse_order(body)
+            .and_then(|order| state.intake.check(&order).map(|()| order))
+    })?;
     submit(&state, &store, envelope.dedup_key, topic, &body, order).await
 }
 
@@ -104,12 +102,7 @@ async fn store_refund(
     store: &Store,
     body: &[u8],
 ) -> Result<Json<WebhookAck>, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::BadRequest("the webhook body is empty".into()));
-    }
-    let refund = platform
-        .parse_refund(body)
-        .map_err(|e| ApiError::Unprocessable(format!("not a {} refund: {e}", platform.title())))?;
+    let refund = parsed(platform, body, "refund", |body| platform.parse_refund(body))?;
     let outcome =
         cases::record_store_refund(&state.ctx, store.id, platform.platform().as_str(), &refund)
             .await?;
@@ -131,12 +124,9 @@ async fn store_dispute(
     store: &Store,
     body: &[u8],
 ) -> Result<Json<WebhookAck>, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::BadRequest("the webhook body is empty".into()));
-    }
-    let dispute = platform
-        .parse_dispute(body)
-        .map_err(|e| ApiError::Unprocessable(format!("not a {} dispute: {e}", platform.title())))?;
+    let dispute = parsed(platform, body, "dispute", |body| {
+        platform.parse_dispute(body)
+    })?;
     let outcome = chargeback::record(
         &state.ctx.db,
         store.id,
@@ -156,6 +146,21 @@ async fn store_dispute(
         DisputeOutcome::Stale { order_id } => ack("stale", Some(order_id.to_string())),
         DisputeOutcome::NoOrder => ack("ignored", None),
     })
+}
+
+/// A delivery's body read by `parse`: empty is a 400, unreadable a 422 naming what it is not
+/// (`not a Shopify refund: …`).
+fn parsed<T>(
+    platform: &dyn StorePlatform,
+    body: &[u8],
+    what: &str,
+    parse: impl FnOnce(&[u8]) -> Result<T, crate::platforms::PayloadError>,
+) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the webhook body is empty".into()));
+    }
+    parse(body)
+        .map_err(|e| ApiError::Unprocessable(format!("not a {} {what}: {e}", platform.title())))
 }
 
 async fn submit(
