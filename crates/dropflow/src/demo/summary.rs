@@ -62,6 +62,10 @@ pub struct Summary {
     pub ledger_balanced: bool,
     /// Shipped parcels with a valid number that the store does not show (must be 0).
     pub store_mismatches: usize,
+    /// What each of those is: the order, the purchase and its status, and the write-back
+    /// jobs of the order with their status and last error (for the one who must look).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub store_mismatch_detail: Vec<String>,
     /// After-sale cases opened on delivered orders (the after-sale phase).
     pub cases: usize,
     /// Those cases per resolution (`refund`, `reship`, `exchange`, `return_first`).
@@ -106,11 +110,23 @@ pub async fn states(db: &Database) -> anyhow::Result<BTreeMap<String, usize>> {
 
 /// Orders not yet at an end: neither delivered with every parcel on the store, nor stopped
 /// with a reason (held, failed, cancelled, waiting for money, an open flag for a person, a
-/// job that used up its tries and waits in the failed list for a person's Retry).
+/// job that used up its tries and waits in the failed list for a person's Retry). An order
+/// whose store write-back (a parcel's tracking, a case's refund) is still queued is not at an
+/// end whatever else it shows: a flagged order's parcel is still pushed, and the summary
+/// compares the stores with us.
 pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
-    let row = sqlx::query(
+    let writes_back = [
+        crate::fulfilment::push::JOB,
+        crate::fulfilment::after_sale::refund_customer::JOB,
+        crate::fulfilment::after_sale::read_refunds::JOB,
+    ]
+    .map(|kind| format!("'{kind}'"))
+    .join(", ");
+    let row = sqlx::query(&format!(
         "SELECT COUNT(*) AS n FROM orders o
-         WHERE o.tab NOT IN ('on_hold', 'failed', 'canceled')
+         WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.order_id = o.id
+                AND j.kind IN ({writes_back}) AND j.status IN ('queued', 'running'))
+            OR (o.tab NOT IN ('on_hold', 'failed', 'canceled')
            AND NOT ((o.procurement = 'delivered' AND NOT EXISTS (
                     SELECT 1 FROM warehouse_legs w WHERE w.order_id = o.id)
                 OR EXISTS (SELECT 1 FROM warehouse_legs w WHERE w.order_id = o.id
@@ -123,8 +139,8 @@ pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
            AND NOT EXISTS (SELECT 1 FROM order_flags f WHERE f.order_id = o.id
                 AND f.resolved_at IS NULL)
            AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.order_id = o.id
-                AND j.status = 'failed')",
-    )
+                AND j.status = 'failed'))",
+    ))
     .fetch_one(&db.reader)
     .await?;
     Ok(row.try_get::<i64, _>("n")? as usize)
@@ -206,9 +222,10 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
     // Per supplier order: does the store show at least one of its valid parcels (Shopify
     // carries one number per fulfilment; WooCommerce a note per parcel)? A case's replacement
     // and a customer's return parcel are not written back: the store's order is fulfilled.
-    let mut on_store_by_purchase: BTreeMap<String, bool> = BTreeMap::new();
+    let mut on_store_by_purchase: BTreeMap<String, (bool, String)> = BTreeMap::new();
     for r in sqlx::query(
-        "SELECT o.external_id, st.platform, s.tracking_number, s.supplier_order_id
+        "SELECT o.id AS order_id, o.external_id, st.platform, s.tracking_number,
+            s.supplier_order_id
          FROM shipments s
          JOIN orders o ON o.id = s.order_id JOIN stores st ON st.id = o.store_id
          JOIN supplier_orders so ON so.id = s.supplier_order_id
@@ -223,7 +240,10 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         let purchase: String = r
             .try_get::<Option<String>, _>("supplier_order_id")?
             .unwrap_or_default();
-        let seen = on_store_by_purchase.entry(purchase).or_insert(false);
+        let order: String = r.try_get("order_id")?;
+        let (seen, _) = on_store_by_purchase
+            .entry(purchase)
+            .or_insert((false, order));
         let Ok(order_id) = external.parse::<u64>() else {
             continue;
         };
@@ -246,7 +266,8 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
     // A purchase whose every line the store removed after it was bought has nothing to
     // fulfil there (the push refuses it, the order's flag tells a person): not a mismatch.
     let mut store_mismatches = 0;
-    for (purchase, seen) in &on_store_by_purchase {
+    let mut store_mismatch_detail = Vec::new();
+    for (purchase, (seen, order)) in &on_store_by_purchase {
         if *seen {
             continue;
         }
@@ -257,7 +278,10 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
                 .any(|(_, quantity)| *quantity > 0),
             Err(_) => true,
         };
-        store_mismatches += usize::from(still_ordered);
+        if still_ordered {
+            store_mismatches += 1;
+            store_mismatch_detail.push(mismatch_detail(db, order, purchase).await?);
+        }
     }
 
     let mut place = Vec::new();
@@ -341,6 +365,7 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         open_flags,
         ledger_balanced: crate::storage::ledger::check_balanced(db).await?,
         store_mismatches,
+        store_mismatch_detail,
         cases: case_figures.cases,
         cases_by_resolution: case_figures.by_resolution,
         refund_mismatches: case_figures.refund_mismatches,
@@ -348,6 +373,47 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         fulfil_ms: Percentiles::of(fulfil),
         elapsed_s,
     })
+}
+
+/// One line saying where a purchase missing from its store stands, for the report.
+async fn mismatch_detail(db: &Database, order: &str, purchase: &str) -> anyhow::Result<String> {
+    let status: Option<String> = sqlx::query("SELECT status FROM supplier_orders WHERE id = $1")
+        .bind(purchase)
+        .fetch_optional(&db.reader)
+        .await?
+        .map(|r| r.try_get("status"))
+        .transpose()?;
+    let mut jobs = Vec::new();
+    for r in sqlx::query(
+        "SELECT kind, status, attempts, last_error FROM jobs WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(order)
+    .fetch_all(&db.reader)
+    .await?
+    {
+        let kind: String = r.try_get("kind")?;
+        let status: String = r.try_get("status")?;
+        let attempts: i64 = r.try_get("attempts")?;
+        let error: Option<String> = r.try_get("last_error")?;
+        jobs.push(format!(
+            "{kind} {status} x{attempts}{}",
+            error.map(|e| format!(" ({e})")).unwrap_or_default()
+        ));
+    }
+    let flags: Vec<String> =
+        sqlx::query("SELECT kind FROM order_flags WHERE order_id = $1 AND resolved_at IS NULL")
+            .bind(order)
+            .fetch_all(&db.reader)
+            .await?
+            .iter()
+            .map(|r| r.try_get("kind"))
+            .collect::<Result<_, _>>()?;
+    Ok(format!(
+        "order {order} purchase {purchase} ({}) flags [{}] jobs [{}]",
+        status.unwrap_or_else(|| "gone".into()),
+        flags.join(", "),
+        jobs.join("; ")
+    ))
 }
 
 async fn count(db: &Database, sql: &str) -> anyhow::Result<usize> {

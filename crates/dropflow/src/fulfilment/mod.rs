@@ -29,6 +29,8 @@ pub mod capture;
 pub mod edits;
 /// Raising a flag a person settles (Needs Attention, vendor told).
 pub mod flags;
+/// A job that used up its tries flags its order for a person.
+mod gave_up;
 /// The follower: a periodic tick that queues syncs for whatever is due.
 pub mod follower;
 /// Wallet movements tied to a supplier order.
@@ -110,7 +112,18 @@ pub fn register(registry: &mut Registry, services: Services) {
         let s = services.clone();
         registry.register(kind, move |job| {
             let s = s.clone();
-            async move { handler(&s, &job.payload).await }
+            async move {
+                let result = handler(&s, &job.payload).await;
+                if let Err(error) = &result {
+                    if gave_up::was_last_try(&job, error) {
+                        if let Err(flag_error) = gave_up::flag(&s.db, &job, error).await {
+                            tracing::error!(job.id = job.id, error = %flag_error,
+                                "could not flag the order of a job that used up its tries");
+                        }
+                    }
+                }
+                result
+            }
         });
     }
     // Requests that ask a supplier while a person waits (a link by hand is checked against

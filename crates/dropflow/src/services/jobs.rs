@@ -2,7 +2,12 @@
 
 use super::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
+use crate::fulfilment::order_tx;
+use crate::storage::flags;
 use crate::storage::jobs::{self as queue, JobView};
+use crate::storage::StorageError;
+use dropflow_core::event::{Actor, OrderEvent};
+use dropflow_core::lifecycle::Command;
 
 pub const STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
 
@@ -30,16 +35,39 @@ pub async fn list(
     Ok(queue::list(&ctx.db, &caller.scope, status, limit).await?)
 }
 
-/// Puts a failed job back in the queue with a fresh set of tries.
+/// Puts a failed job back in the queue with a fresh set of tries; the `job_failed` flag it
+/// raised on its order, if any, is settled in the same transaction (and said so on the
+/// order's timeline).
 pub async fn retry(ctx: &Context, caller: &Caller, id: i64) -> Result<(), ActionError> {
     caller.require(&[Role::Owner], "retry jobs")?;
-    if queue::retry(&ctx.db, &caller.scope, id).await? {
-        tracing::info!(job.id = id, "failed job re-queued");
-        Ok(())
-    } else if queue::visible(&ctx.db, &caller.scope, id).await? {
-        Err(ActionError::Conflict(format!("job {id} has not failed")))
-    } else {
-        // Another account's job is not found, as if it did not exist.
-        Err(ActionError::NotFound(format!("job {id} not found")))
+    let mut tx = ctx.db.begin().await?;
+    let Some(retried) = queue::retry(&mut tx, &caller.scope, id).await? else {
+        drop(tx);
+        return if queue::visible(&ctx.db, &caller.scope, id).await? {
+            Err(ActionError::Conflict(format!("job {id} has not failed")))
+        } else {
+            // Another account's job is not found, as if it did not exist.
+            Err(ActionError::NotFound(format!("job {id} not found")))
+        };
+    };
+    if let Some(order_id) = retried.order_id {
+        let settled = flags::resolve_for_job(&mut tx, id, &retried.kind, &caller.actor).await?;
+        if settled > 0 {
+            order_tx::apply(
+                &mut tx,
+                order_id,
+                Command::Record(vec![OrderEvent::FlagResolved {
+                    flag: flags::kind::JOB_FAILED.into(),
+                    resolution: format!("job {id} ({}) retried", retried.kind),
+                }]),
+                Actor::Merchant(caller.actor.clone()),
+            )
+            .await
+            .map_err(ActionError::internal)?;
+        }
     }
+    tx.commit().await.map_err(StorageError::from)?;
+    tracing::info!(job.id = id, "failed job re-queued");
+    ctx.db.jobs_queued.notify_one();
+    Ok(())
 }

@@ -39,6 +39,15 @@ pub mod kind {
     /// The customer's bank disputes the payment (a chargeback or an inquiry): gather the
     /// evidence (`GET /api/v1/orders/{id}/evidence`) and answer in the store by the due date.
     pub const CHARGEBACK: &str = "chargeback";
+    /// A job of the order used up its tries (a store or supplier down for hours, an answer
+    /// nobody expected): fix the cause, then retry the job, which settles the flag.
+    pub const JOB_FAILED: &str = "job_failed";
+}
+
+/// How a `job_failed` flag's detail begins: the job it is about, so retrying that job
+/// settles it.
+pub fn job_prefix(job_id: i64, job_kind: &str) -> String {
+    format!("job {job_id} ({job_kind}) ")
 }
 
 /// One flag as shown.
@@ -164,6 +173,28 @@ pub async fn resolve_kind(
         "supplier_order_id = $4 AND kind = $5",
         &which,
         resolution,
+        by,
+    )
+    .await
+}
+
+/// Resolves the open `job_failed` flag of job `job_id` (a person retried the job); how
+/// many were open.
+pub async fn resolve_for_job(
+    tx: &mut Tx<'_>,
+    job_id: i64,
+    job_kind: &str,
+    by: &str,
+) -> Result<u64> {
+    let which = [
+        kind::JOB_FAILED.to_string(),
+        format!("{}%", job_prefix(job_id, job_kind)),
+    ];
+    resolve_where(
+        tx,
+        "kind = $4 AND detail LIKE $5",
+        &which,
+        "the job was retried",
         by,
     )
     .await

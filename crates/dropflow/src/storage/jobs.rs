@@ -252,21 +252,44 @@ pub async fn fail_abandoned(db: &Database) -> Result<u64> {
     Ok(result.rows_affected())
 }
 
-/// Puts a failed job back in the queue with a fresh set of tries.
-pub async fn retry(db: &Database, scope: &super::accounts::Scope, id: i64) -> Result<bool> {
+/// A failed job put back in the queue: what it is and whose.
+#[derive(Debug, Clone)]
+pub struct Retried {
+    pub kind: String,
+    pub order_id: Option<OrderId>,
+}
+
+/// Puts a failed job back in the queue with a fresh set of tries, in the caller's
+/// transaction (its flag is settled in the same one); `None` when this scope has no failed
+/// job `id`.
+pub async fn retry(
+    tx: &mut Tx<'_>,
+    scope: &super::accounts::Scope,
+    id: i64,
+) -> Result<Option<Retried>> {
     let now = now_ms();
     // $1 and $2 are numbers, bound first; the scope's text values follow from $3.
     let mut binds = vec![String::new(), String::new()];
     let visible = job_condition(scope, &mut binds);
     let sql = format!(
         "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1
-         WHERE id = $2 AND status = 'failed' AND {visible}"
+         WHERE id = $2 AND status = 'failed' AND {visible}
+         RETURNING kind, order_id"
     );
     let mut query = sqlx::query(&sql).bind(now).bind(id);
     for bind in &binds[2..] {
         query = query.bind(bind.as_str());
     }
-    Ok(query.execute(&db.writer).await?.rows_affected() == 1)
+    let Some(row) = query.fetch_optional(&mut **tx).await? else {
+        return Ok(None);
+    };
+    let order_id: Option<String> = row.try_get("order_id")?;
+    Ok(Some(Retried {
+        kind: row.try_get("kind")?,
+        order_id: order_id
+            .map(|id| super::codec::parse_id("jobs.order_id", &id))
+            .transpose()?,
+    }))
 }
 
 /// Whether the job exists for this scope (another account's job does not: 404, not 409).

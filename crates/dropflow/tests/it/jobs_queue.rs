@@ -266,11 +266,12 @@ async fn a_job_whose_lease_expired_on_its_last_try_is_kept_as_failed() {
     let (status, attempts, error) = status_of(&db, id).await;
     assert_eq!((status.as_str(), attempts), ("failed", 1));
     assert!(error.unwrap_or_default().contains("lease expired"));
-    assert!(
-        queue::retry(&db, &dropflow::storage::accounts::Scope::Installation, id)
-            .await
-            .expect("retry")
-    );
+    let mut tx = db.begin().await.expect("begin");
+    let retried = queue::retry(&mut tx, &dropflow::storage::accounts::Scope::Installation, id)
+        .await
+        .expect("retry");
+    tx.commit().await.expect("commit");
+    assert!(retried.is_some());
     let (status, attempts, _) = status_of(&db, id).await;
     assert_eq!((status.as_str(), attempts), ("queued", 0));
     db.close().await;
@@ -406,8 +407,12 @@ async fn a_panicking_job_counts_as_a_failed_try_and_the_runner_goes_on() {
 async fn two_runners_on_one_database_run_every_job_exactly_once() {
     let (testdb, setup) = TestDb::migrated().await;
     let mut tx = setup.begin().await.expect("begin");
+    // Due a second from now, so both runners are polling before the first job is due (on a
+    // loaded machine the second one may start late), and each job lasts long enough that
+    // one runner alone cannot drain the queue before the other's next poll.
+    let due = now_ms() + 1_000;
     for n in 0..200 {
-        queue::enqueue(&mut tx, "count", &json!({"n": n}), None, now_ms())
+        queue::enqueue(&mut tx, "count", &json!({"n": n}), None, due)
             .await
             .expect("enqueue");
     }
@@ -420,7 +425,7 @@ async fn two_runners_on_one_database_run_every_job_exactly_once() {
         registry.register("count", move |job| {
             let runs = runs.clone();
             async move {
-                tokio::time::sleep(Duration::from_millis(2)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 runs.lock()
                     .expect("lock")
                     .entry(job.id)
