@@ -91,7 +91,13 @@ pub enum Resolution {
     /// The same goods again, as a new purchase.
     Reship,
     /// Another variant (the store's variant id), as a new purchase; the goods come back.
-    Exchange { variant_id: String },
+    /// `sku`: that variant's SKU, for a store whose mappings are by SKU (dropflow does not
+    /// hold the store's catalogue, so it cannot look the SKU up from the variant).
+    Exchange {
+        variant_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sku: Option<String>,
+    },
     /// The goods come back first; the merchant decides once they are in.
     ReturnFirst,
 }
@@ -308,7 +314,7 @@ pub fn open(order: &OrderFacts, request: &CaseRequest) -> Result<Opening, CasePr
                 return Err(CaseProblem::EmptyRefund);
             }
         }
-        Resolution::Exchange { variant_id } if variant_id.trim().is_empty() => {
+        Resolution::Exchange { variant_id, .. } if variant_id.trim().is_empty() => {
             return Err(CaseProblem::NoVariant)
         }
         _ => {}

@@ -172,7 +172,8 @@ fn a_refund_is_bounded_by_the_claimed_lines_and_what_is_left_to_refund() {
             &request(
                 &[("L2", 1)],
                 Resolution::Exchange {
-                    variant_id: " ".into()
+                    variant_id: " ".into(),
+                    sku: None,
                 }
             )
         ),
@@ -319,6 +320,7 @@ fn a_return_first_case_is_decided_only_once_the_goods_are_back() {
         CaseEvent::Decided {
             resolution: Resolution::Exchange {
                 variant_id: "cap-blue".into(),
+                sku: Some("CAP-BLUE".into()),
             },
         },
     );
@@ -446,7 +448,8 @@ fn any_resolution() -> impl Strategy<Value = Resolution> {
         any::<bool>().prop_map(|with_return| refund(1000, 0, with_return)),
         Just(Resolution::Reship),
         Just(Resolution::Exchange {
-            variant_id: "v".into()
+            variant_id: "v".into(),
+            sku: None,
         }),
         Just(Resolution::ReturnFirst),
     ]

@@ -1,7 +1,9 @@
 //! The demo's after-sale phase: once the orders are delivered, cases are opened on some of
-//! them through the API, as a merchant would — a full refund, a partial refund, a reship and
-//! a return-first case in turn — and a few WooCommerce orders are refunded by hand in the
-//! store (wp-admin), which dropflow reads back into cases. All are carried out on both sides
+//! them through the API, as a merchant would — a full refund, a partial refund, a reship, a
+//! return-first case and an exchange for another variant in turn — a few WooCommerce orders
+//! are refunded by hand in the store (wp-admin), which dropflow reads back into cases, and a
+//! few Shopify orders are disputed by the customer's bank (chargebacks, delivered twice, one
+//! later won). All are carried out on both sides
 //! with the sandboxes' faults on: the customer refunded through the store's API, the
 //! supplier asked, replacements bought. The summary then compares every case's refunds with
 //! what the store sandboxes actually paid back.
@@ -19,6 +21,9 @@ use std::time::{Duration, Instant};
 
 /// At most this many cases, one per tenth delivered order.
 const MOST_CASES: usize = 40;
+
+/// Shopify orders whose payment the customer's bank disputes.
+const CHARGEBACKS: usize = 3;
 
 /// Opens the cases and waits (until `deadline`) for every refund to be made or refused.
 pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> anyhow::Result<()> {
@@ -47,6 +52,27 @@ pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> 
     .collect();
     for order in by_hand {
         refund_in_wp_admin(world, client, order).await?;
+    }
+    let disputed: Vec<(u64, i64, String)> = sqlx::query(
+        "SELECT o.external_id, o.total_minor, o.currency FROM orders o
+         JOIN stores s ON s.id = o.store_id
+         WHERE o.tab = 'delivered' AND s.platform = 'shopify' ORDER BY o.id DESC",
+    )
+    .fetch_all(&world.db.reader)
+    .await?
+    .iter()
+    .filter_map(|r| {
+        let external: u64 = r.try_get::<String, _>("external_id").ok()?.parse().ok()?;
+        Some((
+            external,
+            r.try_get("total_minor").ok()?,
+            r.try_get("currency").ok()?,
+        ))
+    })
+    .take(CHARGEBACKS)
+    .collect();
+    for (n, (order, total, currency)) in disputed.into_iter().enumerate() {
+        chargeback(world, client, n, order, total, &currency).await?;
     }
     while (refunds_waiting(world).await? > 0 || case_work_left(world).await? > 0)
         && Instant::now() < deadline
@@ -90,14 +116,20 @@ async fn open_case(
         .map_err(|e| anyhow::anyhow!("order {order}: {e}"))?;
     let unit = line["unit_price_minor"].as_i64().context("unit price")?;
     let money = |minor: i64| Money::new(minor, currency).to_decimal_string();
-    let (reason, resolution) = match i % 4 {
-        0 => ("damaged", json!({ "kind": "refund", "goods": money(unit) })),
-        1 => (
+    let other_variant = match i % 5 {
+        4 => another_mapped_variant(world, &detail).await?,
+        _ => None,
+    };
+    let (reason, resolution) = match (i % 5, other_variant) {
+        (0, _) => ("damaged", json!({ "kind": "refund", "goods": money(unit) })),
+        (1, _) => (
             "changed_mind",
             json!({ "kind": "refund", "goods": money(unit / 2) }),
         ),
-        2 => ("wrong_item", json!({ "kind": "reship" })),
-        _ => ("not_as_described", json!({ "kind": "return_first" })),
+        (3, _) => ("not_as_described", json!({ "kind": "return_first" })),
+        (4, Some(exchange)) => ("changed_mind", exchange),
+        // A reship; also an exchange with no other variant of the store to exchange for.
+        _ => ("wrong_item", json!({ "kind": "reship" })),
     };
     let body = json!({ "reason": reason, "resolution": resolution,
         "lines": [{ "line_id": line["external_id"], "quantity": 1 }] });
@@ -113,6 +145,75 @@ async fn open_case(
         response.status(),
         response.text().await.unwrap_or_default()
     );
+    Ok(())
+}
+
+/// A variant of the order's store, other than its first line's, that dropflow can buy (its
+/// SKU has a mapping), as the store's orders show it: what an exchange sends instead, with
+/// its SKU since the demo's mappings are by SKU.
+async fn another_mapped_variant(world: &World, order: &Value) -> anyhow::Result<Option<Value>> {
+    let store = order["store_id"].as_str().context("store id")?;
+    let own = order["lines"][0]["sku"].as_str().unwrap_or_default();
+    let row = sqlx::query(
+        "SELECT l.variant_id, l.sku FROM order_lines l JOIN orders o ON o.id = l.order_id
+         JOIN mappings m ON m.store_id = o.store_id AND m.key_kind = 'sku'
+            AND m.key_value = l.sku
+         WHERE o.store_id = $1 AND l.sku <> $2 AND l.variant_id IS NOT NULL
+         ORDER BY l.sku LIMIT 1",
+    )
+    .bind(store)
+    .bind(own)
+    .fetch_optional(&world.db.reader)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let variant: String = row.try_get("variant_id")?;
+    let sku: String = row.try_get("sku")?;
+    Ok(Some(
+        json!({ "kind": "exchange", "variant_id": variant, "sku": sku }),
+    ))
+}
+
+/// The customer's bank disputes Shopify order `order`'s payment: Shopify sends
+/// `disputes/create` (twice, as it retries), and for every other dispute a later
+/// `disputes/update` saying the merchant won. The body is Shopify's Dispute resource, as in
+/// its REST reference (see `platforms/shopify/dispute.rs`).
+async fn chargeback(
+    world: &World,
+    client: &reqwest::Client,
+    n: usize,
+    order: u64,
+    total_minor: i64,
+    currency: &str,
+) -> anyhow::Result<()> {
+    let currency_code = Currency::from_code(currency).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let amount = Money::new(total_minor, currency_code).to_decimal_string();
+    let dispute = |status: &str, finalized: Option<&str>| {
+        json!({ "id": 7_000_000 + n as u64, "order_id": order, "type": "chargeback",
+            "amount": amount, "currency": currency, "reason": "product_not_received",
+            "network_reason_code": "13.1", "status": status,
+            "evidence_due_by": "2031-07-01T00:00:00Z", "evidence_sent_on": null,
+            "finalized_on": finalized, "initiated_at": "2031-06-01T00:00:00Z" })
+    };
+    let url = format!("{}/webhooks/shopify", world.running.base_url());
+    let mut deliveries = vec![
+        ("disputes/create", dispute("needs_response", None)),
+        ("disputes/create", dispute("needs_response", None)),
+    ];
+    if n.is_multiple_of(2) {
+        deliveries.push((
+            "disputes/update",
+            dispute("won", Some("2031-07-15T00:00:00Z")),
+        ));
+    }
+    for (topic, body) in deliveries {
+        let hook = dropflow_sandbox::shopify::ShopifyWebhook::new(
+            topic,
+            dropflow_sandbox::shopify::SHOP_DOMAIN,
+            dropflow_sandbox::body_bytes(&body),
+        );
+        let headers = hook.headers(super::world::SHOPIFY_SECRET.as_bytes());
+        super::traffic::deliver(client, &url, &headers, hook.body).await?;
+    }
     Ok(())
 }
 
@@ -204,6 +305,8 @@ async fn refunds_waiting(world: &World) -> anyhow::Result<usize> {
 /// refunds differ from what the store sandbox paid back under the case's marker.
 pub struct CaseFigures {
     pub cases: usize,
+    /// Payment disputes recorded, by their latest status.
+    pub chargebacks: BTreeMap<String, usize>,
     pub by_resolution: BTreeMap<String, usize>,
     pub refund_mismatches: usize,
 }
@@ -222,8 +325,16 @@ pub async fn figures(world: &World) -> anyhow::Result<CaseFigures> {
             mismatches += 1;
         }
     }
+    let mut chargebacks = BTreeMap::new();
+    for r in sqlx::query("SELECT status FROM chargebacks")
+        .fetch_all(&world.db.reader)
+        .await?
+    {
+        *chargebacks.entry(r.try_get("status")?).or_default() += 1;
+    }
     Ok(CaseFigures {
         cases: all.len(),
+        chargebacks,
         by_resolution,
         refund_mismatches: mismatches,
     })

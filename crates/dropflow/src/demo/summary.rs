@@ -70,6 +70,8 @@ pub struct Summary {
     pub cases: usize,
     /// Those cases per resolution (`refund`, `reship`, `exchange`, `return_first`).
     pub cases_by_resolution: BTreeMap<String, usize>,
+    /// Payment disputes (chargebacks) recorded, by latest status (`needs_response`, `won`).
+    pub chargebacks: BTreeMap<String, usize>,
     /// Cases whose recorded refunds differ from what the store sandbox paid back under the
     /// case's marker (must be 0).
     pub refund_mismatches: usize,
@@ -368,6 +370,7 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         store_mismatch_detail,
         cases: case_figures.cases,
         cases_by_resolution: case_figures.by_resolution,
+        chargebacks: case_figures.chargebacks,
         refund_mismatches: case_figures.refund_mismatches,
         place_ms: Percentiles::of(place),
         fulfil_ms: Percentiles::of(fulfil),

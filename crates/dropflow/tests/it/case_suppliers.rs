@@ -4,7 +4,7 @@
 //! credited to the case once per supplier reference, and a deadline that passes without an
 //! answer is marked expired and flagged by the follower.
 
-use crate::cases::{handed_over_order, open, ship_line_a, WAIT};
+use crate::cases::{handed_over_order, open, ship_line_a, stepped, WAIT};
 use crate::support::cj_world::cj_shop;
 use crate::support::*;
 use dropflow::fulfilment::follower::{self, FollowerConfig};
@@ -387,13 +387,10 @@ async fn a_reship_is_bought_again_and_its_parcel_settles_the_case_an_unmapped_ex
     let exchange_id = opened["id"].as_str().expect("id").to_string();
     // The goods come back first; once on their way, the new variant is bought.
     let tracking = dropflow_core::tracking::s10_number("RR", 10_000_303, "CN");
-    let in_transit = expect_json(
-        app.api_post(
-            &format!("/api/v1/cases/{exchange_id}/events"),
-            &json!({ "event": "return_shipped", "tracking_number": tracking }),
-        )
-        .await,
-        StatusCode::OK,
+    let in_transit = stepped(
+        &app,
+        &exchange_id,
+        json!({ "event": "return_shipped", "tracking_number": tracking }),
     )
     .await;
     assert!(
@@ -412,6 +409,77 @@ async fn a_reship_is_bought_again_and_its_parcel_settles_the_case_an_unmapped_ex
     );
     assert_eq!(app.supplier_orders(&world.order).await.len(), before + 1);
     app.expect_failed_jobs("case.order_replacement");
+    app.allow_pending_jobs();
+    app.stop().await;
+}
+
+/// An exchange for a variant the store maps by SKU (as CSV imports do) is bought under that
+/// SKU: the merchant gives the variant and its SKU, the goods come back, and the other
+/// variant's vendor gets the new purchase.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exchange_for_a_variant_mapped_by_sku_is_bought_from_that_skus_supplier() {
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_717_301).await;
+    ship_line_a(&app, &world, 2, 10_000_401).await;
+    let before = app.supplier_orders(&world.order).await.len();
+    app.put_mapping(
+        &store,
+        &json!({ "sku": "CAP-BLUE",
+            "components": [{ "offers": [{ "supplier": "manual", "account": "vendor-b",
+                "supplier_product_id": "p-cap", "supplier_sku_id": "s-cap-blue",
+                "unit_cost": "3.00", "currency": "USD" }] }] }),
+    )
+    .await;
+    let exchange = json!({ "reason": "changed_mind",
+        "lines": [{ "line_id": world.line_a, "quantity": 1 }],
+        "resolution": { "kind": "exchange", "variant_id": "777000111", "sku": " CAP-BLUE " } });
+    let opened = expect_json(
+        open(&app, &world.order, &exchange).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        opened["terms"]["sku"],
+        json!("CAP-BLUE"),
+        "kept trimmed: {opened}"
+    );
+    let id = opened["id"].as_str().expect("id").to_string();
+    let tracking = dropflow_core::tracking::s10_number("RR", 10_000_402, "CN");
+    stepped(
+        &app,
+        &id,
+        json!({ "event": "return_shipped", "tracking_number": tracking }),
+    )
+    .await;
+    let ordered = eventually(WAIT, || async {
+        case(&app, &id).await["customer"]["state"] == json!("replacement_ordered")
+    })
+    .await;
+    let now = case(&app, &id).await;
+    assert!(ordered, "{now}");
+    let purchases = app.supplier_orders(&world.order).await;
+    assert_eq!(purchases.len(), before + 1, "{purchases:?}");
+    let replacement = now["customer"]["supplier_order_id"]
+        .as_str()
+        .expect("the replacement");
+    let bought = purchases
+        .iter()
+        .find(|p| p["id"] == json!(replacement))
+        .expect("listed");
+    assert_eq!(bought["supplier_account"], json!("vendor-b"), "{bought}");
+    assert_eq!(now["money"]["replacement"], json!("3.00"), "{now}");
+
+    // A SKU longer than any store allows is refused naming the field, nothing opened.
+    let long = json!({ "reason": "changed_mind",
+        "lines": [{ "line_id": world.line_a, "quantity": 1 }],
+        "resolution": { "kind": "exchange", "variant_id": "1", "sku": "x".repeat(256) } });
+    let refused = open(&app, &world.order, &long).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("resolution.sku"));
     app.allow_pending_jobs();
     app.stop().await;
 }

@@ -118,7 +118,7 @@ async fn step(app: &TestApp, case: &str, body: Value) -> reqwest::Response {
 }
 
 /// Records a step the case must take (200); the case after it.
-async fn stepped(app: &TestApp, case: &str, body: Value) -> Value {
+pub(crate) async fn stepped(app: &TestApp, case: &str, body: Value) -> Value {
     expect_json(step(app, case, body).await, StatusCode::OK).await
 }
 

@@ -75,12 +75,16 @@ async fn a_thousand_orders_with_faults_all_end_nothing_is_bought_twice_and_the_l
     // The after-sale phase opened cases of every kind it opens, refunded through the stores
     // with their faults on, each refund exactly what the store paid back (asserted above).
     assert!(summary.cases >= 20, "{report}");
-    for kind in ["refund", "reship", "return_first"] {
+    for kind in ["refund", "reship", "return_first", "exchange"] {
         assert!(
             summary.cases_by_resolution.get(kind).copied().unwrap_or(0) > 0,
             "no {kind} case: {report}"
         );
     }
+    // Chargebacks delivered twice each are recorded once each; the one won says so.
+    assert_eq!(summary.chargebacks.values().sum::<usize>(), 3, "{report}");
+    assert_eq!(summary.chargebacks.get("won"), Some(&2), "{report}");
+    assert_eq!(summary.open_flags.get("chargeback"), Some(&3), "{report}");
     signs_in_to_the_dashboard(&world).await;
     world.stop().await;
 }

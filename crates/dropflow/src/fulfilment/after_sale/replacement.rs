@@ -48,7 +48,7 @@ pub async fn order(services: &Services, id: &str) -> anyhow::Result<()> {
         .await?
         .context("the order has no routing input")?;
     let exchange_for = match &case.state.resolution {
-        Resolution::Exchange { variant_id } => Some(variant_id.clone()),
+        Resolution::Exchange { variant_id, sku } => Some((variant_id.clone(), sku.clone())),
         _ => None,
     };
     let lines: Vec<LineToRoute> = case
@@ -61,12 +61,15 @@ pub async fn order(services: &Services, id: &str) -> anyhow::Result<()> {
                 .find(|l| i64::from(l.position) == claimed.line_position)?;
             Some(LineToRoute {
                 position: line.position,
-                // An exchange is bought under the chosen variant (its SKU is the mapping's).
-                variant_id: exchange_for.clone().or_else(|| line.variant_id.clone()),
-                sku: if exchange_for.is_some() {
-                    None
-                } else {
-                    line.sku.clone()
+                // An exchange is bought under the chosen variant and its SKU, if given (the
+                // line's SKU is the old variant's); a reship as the line was.
+                variant_id: match &exchange_for {
+                    Some((variant, _)) => Some(variant.clone()),
+                    None => line.variant_id.clone(),
+                },
+                sku: match &exchange_for {
+                    Some((_, sku)) => sku.clone(),
+                    None => line.sku.clone(),
                 },
                 quantity: claimed.quantity,
                 requires_shipping: true,

@@ -44,8 +44,13 @@ pub enum ResolutionInput {
     },
     /// The same goods again, bought through the normal route.
     Reship,
-    /// Another variant instead; the goods come back.
-    Exchange { variant_id: String },
+    /// Another variant instead (the store's variant id); the goods come back. `sku`: that
+    /// variant's SKU when the store's mappings are by SKU (at most 255 characters).
+    Exchange {
+        variant_id: String,
+        #[serde(default)]
+        sku: Option<String>,
+    },
     /// The goods come back first; the merchant decides once they are in.
     ReturnFirst,
 }
@@ -140,8 +145,17 @@ pub(super) fn resolution(
             with_return,
         },
         ResolutionInput::Reship => Resolution::Reship,
-        ResolutionInput::Exchange { variant_id } => Resolution::Exchange {
+        ResolutionInput::Exchange { variant_id, sku } => Resolution::Exchange {
             variant_id: variant_id.trim().to_string(),
+            sku: match sku.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(sku) if sku.chars().count() > 255 => {
+                    return Err(ActionError::Unprocessable(
+                        "resolution.sku: at most 255 characters".into(),
+                    ))
+                }
+                Some(sku) => Some(sku.to_string()),
+            },
         },
         ResolutionInput::ReturnFirst => Resolution::ReturnFirst,
     })

@@ -115,7 +115,9 @@ pub(super) fn view(case: StoredCase) -> CaseView {
             "shipping": shipping.to_decimal_string(),
             "with_return": with_return,
         }),
-        Resolution::Exchange { variant_id } => serde_json::json!({ "variant_id": variant_id }),
+        Resolution::Exchange { variant_id, sku } => {
+            serde_json::json!({ "variant_id": variant_id, "sku": sku })
+        }
         Resolution::Reship | Resolution::ReturnFirst => serde_json::json!({}),
     };
     CaseView {
