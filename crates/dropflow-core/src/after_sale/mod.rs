@@ -532,7 +532,7 @@ pub enum SupplierSide {
 }
 
 impl SupplierSide {
-    fn settled(&self) -> bool {
+    pub fn settled(&self) -> bool {
         matches!(
             self,
             SupplierSide::NotNeeded

@@ -200,6 +200,28 @@ pub async fn resolve_for_job(
     .await
 }
 
+/// Resolves the open flags of `kind` on the order whose detail begins with `prefix` (a case's
+/// flags begin with the case); how many were open.
+pub async fn resolve_by_prefix(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    kind: &str,
+    prefix: &str,
+    resolution: &str,
+    by: &str,
+) -> Result<u64> {
+    // The prefix is ours (a fixed word and an id), never a LIKE pattern from outside.
+    let which = [order_id.to_string(), kind.to_string(), format!("{prefix}%")];
+    resolve_where(
+        tx,
+        "order_id = $4 AND kind = $5 AND detail LIKE $6",
+        &which,
+        resolution,
+        by,
+    )
+    .await
+}
+
 /// Resolves the open flags `condition` picks (its parameters `which`, numbered from `$4`);
 /// how many were open.
 async fn resolve_where(

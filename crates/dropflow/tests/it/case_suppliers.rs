@@ -220,6 +220,24 @@ async fn goods_from_two_purchases_are_the_merchants_task_and_a_missed_deadline_i
     )
     .await;
     assert_eq!(late["supplier"]["state"], json!("credited"));
+    // Answered, the case's supplier flags are settled by the case itself: the task and the
+    // expiry no longer ask anything of a person.
+    let flags = app
+        .api_json(&format!("/api/v1/orders/{}/flags", world.order))
+        .await;
+    for kind in ["case_supplier_task", "case_supplier_expired"] {
+        let flag = flags
+            .as_array()
+            .and_then(|all| all.iter().find(|f| f["kind"] == json!(kind)))
+            .unwrap_or_else(|| panic!("no {kind} flag: {flags}"));
+        assert!(
+            flag["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(&format!("case {id}: "))),
+            "{flag}"
+        );
+        assert_eq!(flag["resolution"], json!("settled on the case"), "{flag}");
+    }
     app.allow_pending_jobs();
     app.stop().await;
 }

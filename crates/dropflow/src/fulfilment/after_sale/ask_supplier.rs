@@ -11,7 +11,7 @@
 //! Read, call outside any transaction, then write the answer on the case in one transaction.
 
 use super::case_tx::{self, Entry};
-use crate::fulfilment::{flags, Services};
+use crate::fulfilment::Services;
 use crate::storage::cases::{self as store, StoredCase};
 use crate::storage::supplier_orders::{self, SupplierOrder};
 use crate::storage::{flags::kind, orders};
@@ -267,10 +267,10 @@ async fn record(
         };
         case_tx::save(&mut tx, &current, &next, entry).await?;
         if task {
-            flags::raise(
+            case_tx::flag(
                 &mut tx,
                 case.order_id,
-                None,
+                &case.id,
                 kind::CASE_SUPPLIER_TASK,
                 &words,
                 super::follower(),

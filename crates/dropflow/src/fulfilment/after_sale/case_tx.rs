@@ -6,7 +6,7 @@ use crate::fulfilment::order_tx;
 use crate::storage::cases::{self as store, NewCase, StoredCase};
 use crate::storage::{jobs, now_ms, Tx};
 use chrono::{DateTime, Utc};
-use dropflow_core::after_sale::{self as core, CaseState, Step};
+use dropflow_core::after_sale::{self as core, Applied, CaseEvent, CaseState, Step};
 use dropflow_core::event::{Actor, OrderEvent};
 use dropflow_core::ids::OrderId;
 use dropflow_core::lifecycle::Command;
@@ -39,17 +39,127 @@ pub async fn insert(tx: &mut Tx<'_>, case: &NewCase<'_>, entry: Entry) -> anyhow
 }
 
 /// Writes a case's next state over the version read (a case changed meanwhile is a conflict),
-/// with its entry, and queues what the change calls for.
+/// with its entry, and queues what the change calls for. A case this change leaves with
+/// nothing to do (goods and money accounted for on every side) closes by itself, and the
+/// case's flags about a step it has moved past are settled.
 pub async fn save(
     tx: &mut Tx<'_>,
     case: &StoredCase,
     next: &CaseState,
     entry: Entry,
 ) -> anyhow::Result<()> {
+    // An expired supplier side is settled for the case's steps, but what is lost is a
+    // person's call (its flag says so): such a case waits for them to close it.
+    let expired = matches!(next.supplier, core::SupplierSide::Expired);
+    let closed_by_itself = if core::complete(next) && !expired {
+        match core::apply(
+            next,
+            CaseEvent::Close {
+                at_ms: now_ms(),
+                note: None,
+            },
+        ) {
+            Ok(Applied::Changed(closed)) => Some(*closed),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let next = closed_by_itself.as_ref().unwrap_or(next);
     store::update(tx, case, next, due_at(next)).await?;
     record(tx, case.order_id, &case.id, entry).await?;
+    if closed_by_itself.is_some() {
+        let closing = Entry {
+            step: "closed",
+            detail: "closed by itself: nothing left to do on either side".into(),
+            actor: Actor::System("cases".into()),
+        };
+        record(tx, case.order_id, &case.id, closing).await?;
+    }
+    settle_flags(tx, case.order_id, &case.id, &case.state, next).await?;
     follow_up(tx, case.order_id, &case.id, Some(&case.state), next).await?;
     follow_supplier(tx, &case.id, Some(&case.state), next).await
+}
+
+/// How a flag about a case begins: the case, so the case can settle it ([`save`]).
+fn flag_prefix(case_id: &str) -> String {
+    format!("case {case_id}: ")
+}
+
+/// Raises a flag about case `case_id` for a person (Needs Attention); settled by the case
+/// itself once it moves past what the flag is about.
+pub async fn flag(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    case_id: &str,
+    kind: &str,
+    words: &str,
+    actor: Actor,
+) -> anyhow::Result<bool> {
+    let detail = format!("{}{words}", flag_prefix(case_id));
+    crate::fulfilment::flags::raise(tx, order_id, None, kind, &detail, actor).await
+}
+
+/// The case's flags a change has made moot: the supplier's once its side is settled, the
+/// customer's once the refund or the replacement went through, all of them once closed.
+fn moot_flags(before: &CaseState, after: &CaseState) -> Vec<&'static str> {
+    use crate::storage::flags::kind;
+    let closed = after.closed.is_some() && before.closed.is_none();
+    let mut moot = Vec::new();
+    let answered =
+        |side: &core::SupplierSide| side.settled() && !matches!(side, core::SupplierSide::Expired);
+    if closed || (!answered(&before.supplier) && answered(&after.supplier)) {
+        moot.extend([
+            kind::CASE_SUPPLIER_TASK,
+            kind::CASE_SUPPLIER_DUE,
+            kind::CASE_SUPPLIER_EXPIRED,
+        ]);
+    } else if !before.supplier.settled() && after.supplier.settled() {
+        // Expired: the asking and the warning are over; the expiry's own flag stays.
+        moot.extend([kind::CASE_SUPPLIER_TASK, kind::CASE_SUPPLIER_DUE]);
+    }
+    let customer_moved =
+        before.customer != after.customer && !matches!(after.customer, core::CustomerSide::Pending);
+    if closed || customer_moved {
+        moot.extend([kind::CASE_REFUND_FAILED, kind::CASE_REPLACEMENT_FAILED]);
+    }
+    moot
+}
+
+/// Settles the case's flags the change made moot, each said on the order's timeline (which
+/// also takes the order out of Needs Attention when nothing else holds it there).
+async fn settle_flags(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    case_id: &str,
+    before: &CaseState,
+    after: &CaseState,
+) -> anyhow::Result<()> {
+    let prefix = flag_prefix(case_id);
+    for kind in moot_flags(before, after) {
+        let settled = crate::storage::flags::resolve_by_prefix(
+            tx,
+            order_id,
+            kind,
+            &prefix,
+            "settled on the case",
+            "dropflow",
+        )
+        .await?;
+        if settled > 0 {
+            order_tx::apply(
+                tx,
+                order_id,
+                Command::Record(vec![OrderEvent::FlagResolved {
+                    flag: kind.to_string(),
+                    resolution: format!("case {case_id} moved on"),
+                }]),
+                Actor::System("cases".into()),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether the follower looks at the supplier's side: at once when the supplier was just

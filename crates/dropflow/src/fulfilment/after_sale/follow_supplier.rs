@@ -8,8 +8,8 @@
 //! The claim (`storage::cases::claim_due_follows`) pushed `next_sync_at` a lease ahead; this
 //! job sets the real next look, or clears it once nothing is left to follow.
 
-use super::supplier_credit;
-use crate::fulfilment::{flags, Services};
+use super::{case_tx, supplier_credit};
+use crate::fulfilment::Services;
 use crate::storage::cases::{self as store, StoredCase};
 use crate::storage::supplier_orders::{self, SupplierOrder};
 use crate::storage::{flags::kind, now_ms, orders};
@@ -87,10 +87,10 @@ pub async fn follow(services: &Services, id: &str) -> anyhow::Result<()> {
                 "the supplier did not answer by {}: decide what is lost",
                 day(current_due(&current))
             );
-            flags::raise(
+            case_tx::flag(
                 &mut tx,
                 case.order_id,
-                None,
+                &case.id,
                 kind::CASE_SUPPLIER_EXPIRED,
                 &words,
                 super::follower(),
@@ -113,10 +113,10 @@ pub async fn follow(services: &Services, id: &str) -> anyhow::Result<()> {
                 "the supplier's answer is due by {}",
                 day(current_due(&current))
             );
-            flags::raise(
+            case_tx::flag(
                 &mut tx,
                 case.order_id,
-                None,
+                &case.id,
                 kind::CASE_SUPPLIER_DUE,
                 &words,
                 super::follower(),

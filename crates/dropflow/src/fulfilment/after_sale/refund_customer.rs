@@ -14,7 +14,7 @@
 //! settles the case) or fixes the cause and retries the job.
 
 use super::case_tx;
-use crate::fulfilment::{flags, Services};
+use crate::fulfilment::Services;
 use crate::jobs::GiveUp;
 use crate::platforms::admin_refund::{RefundLine, RefundOutcome, RefundPush};
 use crate::storage::cases::{self as store, StoredCase};
@@ -158,10 +158,10 @@ async fn flag(
     words: &str,
 ) -> anyhow::Result<()> {
     case_tx::record(tx, case.order_id, &case.id, entry(step, words)).await?;
-    flags::raise(
+    case_tx::flag(
         tx,
         case.order_id,
-        None,
+        &case.id,
         kind::CASE_REFUND_FAILED,
         words,
         writer(),

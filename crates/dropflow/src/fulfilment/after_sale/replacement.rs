@@ -10,7 +10,7 @@
 //! is flagged for a person, who maps it and retries the job.
 
 use super::case_tx::{self, Entry};
-use crate::fulfilment::{flags, route, Services};
+use crate::fulfilment::{route, Services};
 use crate::jobs::GiveUp;
 use crate::storage::cases as store;
 use crate::storage::supplier_orders::{self, SupplierOrder};
@@ -94,10 +94,10 @@ pub async fn order(services: &Services, id: &str) -> anyhow::Result<()> {
                 why.join("; ")
             }
         );
-        flags::raise(
+        case_tx::flag(
             &mut tx,
             case.order_id,
-            None,
+            &case.id,
             kind::CASE_REPLACEMENT_FAILED,
             &words,
             buyer(),
