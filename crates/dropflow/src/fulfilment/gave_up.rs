@@ -24,7 +24,10 @@ pub fn was_last_try(job: &ClaimedJob, error: &anyhow::Error) -> bool {
 /// Raises the flag for a job that used up its tries on an order. Jobs of no order (the
 /// follower's sweeps) stay in the failed list alone.
 pub async fn flag(db: &Database, job: &ClaimedJob, error: &anyhow::Error) -> anyhow::Result<()> {
-    let Some(order_id) = job.order_id.as_deref().and_then(|id| id.parse::<OrderId>().ok())
+    let Some(order_id) = job
+        .order_id
+        .as_deref()
+        .and_then(|id| id.parse::<OrderId>().ok())
     else {
         return Ok(());
     };
@@ -51,10 +54,10 @@ pub async fn flag(db: &Database, job: &ClaimedJob, error: &anyhow::Error) -> any
     let mut tx = db.begin().await?;
     orders::lock(&mut tx, order_id).await?;
     let label = purchase.as_ref().map(|so| so.label());
-    let about = purchase.as_ref().zip(label.as_deref()).map(|(so, label)| About {
-        id: so.id,
-        label,
-    });
+    let about = purchase
+        .as_ref()
+        .zip(label.as_deref())
+        .map(|(so, label)| About { id: so.id, label });
     if unanswered {
         if let Some(so) = &purchase {
             supplier_orders::set_last_error(&mut tx, so.id, Some(&detail)).await?;

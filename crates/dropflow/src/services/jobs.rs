@@ -1,8 +1,8 @@
 //! The job queue as the owner sees it: list by status, retry a failed job.
 
 use super::{ActionError, Caller, Context};
-use crate::storage::accounts::Role;
 use crate::fulfilment::order_tx;
+use crate::storage::accounts::Role;
 use crate::storage::flags;
 use crate::storage::jobs::{self as queue, JobView};
 use crate::storage::StorageError;

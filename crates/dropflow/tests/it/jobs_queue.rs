@@ -267,9 +267,13 @@ async fn a_job_whose_lease_expired_on_its_last_try_is_kept_as_failed() {
     assert_eq!((status.as_str(), attempts), ("failed", 1));
     assert!(error.unwrap_or_default().contains("lease expired"));
     let mut tx = db.begin().await.expect("begin");
-    let retried = queue::retry(&mut tx, &dropflow::storage::accounts::Scope::Installation, id)
-        .await
-        .expect("retry");
+    let retried = queue::retry(
+        &mut tx,
+        &dropflow::storage::accounts::Scope::Installation,
+        id,
+    )
+    .await
+    .expect("retry");
     tx.commit().await.expect("commit");
     assert!(retried.is_some());
     let (status, attempts, _) = status_of(&db, id).await;

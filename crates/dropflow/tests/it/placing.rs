@@ -340,8 +340,9 @@ async fn a_job_that_used_up_its_tries_flags_its_order_and_its_retry_settles_the_
     let flag = open_job_flags().await.remove(0);
     let detail = flag["detail"].as_str().expect("detail");
     assert!(
-        detail.starts_with(&format!("job {job} (supplier_order.pay) used up its 2 tries:"))
-            && detail.contains(&missing.to_string()),
+        detail.starts_with(&format!(
+            "job {job} (supplier_order.pay) used up its 2 tries:"
+        )) && detail.contains(&missing.to_string()),
         "{detail}"
     );
 
@@ -354,7 +355,11 @@ async fn a_job_that_used_up_its_tries_flags_its_order_and_its_retry_settles_the_
         .as_array()
         .and_then(|all| all.iter().find(|f| f["id"] == flag["id"]))
         .expect("the flag is kept");
-    assert_eq!(settled["resolution"], json!("the job was retried"), "{flags}");
+    assert_eq!(
+        settled["resolution"],
+        json!("the job was retried"),
+        "{flags}"
+    );
     let detail = app.order_detail(&id).await;
     assert!(
         detail.to_string().contains("retried"),
