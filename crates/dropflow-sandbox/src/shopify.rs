@@ -1,5 +1,9 @@
 //! Shopify as a webhook sender: the `X-Shopify-*` header set, the signature, and
-//! `orders/*` bodies shaped like the REST Order resource (protocols.md §1.1, §1.2, §1.5).
+//! `orders/*` bodies shaped like the REST Order resource (protocols.md §1.1, §1.2, §1.5);
+//! [`returns`]: the `returns/*` deliveries of a return and the refund settling it.
+
+/// Shopify Returns: a return's `returns/*` deliveries, signed.
+pub mod returns;
 
 use crate::catalog::{self, decimal};
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};

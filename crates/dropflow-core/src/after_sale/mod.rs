@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 pub mod dispute;
 /// The refund a case asks the store for.
 pub mod refund;
+/// A return made in the store (Shopify Returns) and what each of its deliveries does.
+pub mod store_return;
 /// The supplier's side: how it is asked, by when, and what the follower does then.
 pub mod supplier;
 
@@ -149,7 +151,7 @@ pub struct OrderFacts {
 }
 
 /// What an order's other cases already hold: the units they claim per line (a declined case
-/// frees its units) and the refund they plan or made, so two cases never refund the same
+/// frees its units, and so does one closed before anything was done for the customer) and the refund they plan or made, so two cases never refund the same
 /// money or claim the same unit twice.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Claimed {
@@ -165,6 +167,15 @@ pub fn claimed<'a>(cases: impl IntoIterator<Item = (&'a CaseState, &'a [CaseLine
     let mut held = Claimed::default();
     for (state, lines) in cases {
         if matches!(state.customer, CustomerSide::Declined { .. }) {
+            continue;
+        }
+        // Closed before anything was done for the customer and with the goods still theirs
+        // (a return the customer withdrew, a claim closed with a note): it holds nothing.
+        if state.closed.is_some()
+            && matches!(state.customer, CustomerSide::Pending)
+            && state.refunds.is_empty()
+            && matches!(state.ret, ReturnLeg::NotNeeded | ReturnLeg::Awaited)
+        {
             continue;
         }
         for line in lines {

@@ -548,6 +548,48 @@ fn other_cases_hold_their_units_and_refunds_until_declined() {
 }
 
 #[test]
+fn a_case_closed_before_anything_was_done_frees_its_units_but_not_one_refunded() {
+    let one = vec![CaseLine {
+        line_id: "L1".into(),
+        quantity: 1,
+    }];
+    let waiting = open(&order(), &request(&[("L1", 1)], Resolution::ReturnFirst))
+        .unwrap()
+        .state;
+    let close = |state: &CaseState| {
+        step(
+            state,
+            CaseEvent::Close {
+                at_ms: 5,
+                note: Some("return cancelled in the store".into()),
+            },
+        )
+    };
+    let held = claimed([(&waiting, one.as_slice())]);
+    assert_eq!(held.units.get("L1"), Some(&1));
+    let withdrawn = close(&waiting);
+    assert_eq!(
+        claimed([(&withdrawn, one.as_slice())]).units.get("L1"),
+        None
+    );
+
+    // Money moved, or the goods came back: the units stay with that case.
+    let refunded = step(
+        &waiting,
+        CaseEvent::CustomerRefunded {
+            refund_id: "r1".into(),
+            amount: usd_amount(300),
+        },
+    );
+    let held = claimed([(&close(&refunded), one.as_slice())]);
+    assert_eq!(held.units.get("L1"), Some(&1));
+    assert_eq!(held.goods_minor, 300);
+    let back = step(&waiting, CaseEvent::ReturnDelivered);
+    let held = claimed([(&close(&back), one.as_slice())]);
+    assert_eq!(held.units.get("L1"), Some(&1));
+}
+
+#[test]
 fn a_declined_claim_asks_the_supplier_nothing() {
     let opened = open(&order(), &request(&[("L1", 1)], Resolution::Reship))
         .unwrap()

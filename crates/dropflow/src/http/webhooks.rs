@@ -4,7 +4,9 @@
 //! known store (404), signature over the raw body (401), a topic that carries an order (200
 //! `ignored` otherwise; a refund made in the store becomes an after-sale case,
 //! [`crate::services::cases::record_store_refund`]; a payment dispute is recorded on its
-//! order, [`crate::fulfilment::after_sale::chargeback::record`]), a non-empty body (400), parseable order
+//! order, [`crate::fulfilment::after_sale::chargeback::record`]; a return made in the store
+//! opens or moves its case, [`crate::services::cases::record_store_return`]), a non-empty
+//! body (400), parseable order
 //! (422). Then the delivery goes
 //! to the group-commit writer and we answer 200 only after it is on disk; if the
 //! commit does not happen within the deadline we answer 503 so the store retries (a retry of a
@@ -16,7 +18,7 @@ use super::HttpState;
 use crate::fulfilment::after_sale::chargeback::{self, DisputeOutcome};
 use crate::ingest::{Delivery, IngestError, Outcome};
 use crate::platforms::{registry, Incoming, StorePlatform, WebhookHeaders};
-use crate::services::cases::{self, StoreRefundOutcome};
+use crate::services::cases::{self, ReturnDelivery, StoreRefundOutcome, StoreReturnOutcome};
 use crate::storage::stores::Store;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -29,8 +31,8 @@ use serde::Serialize;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookAck {
     /// `created`, `updated`, `stale`, `duplicate`, `ignored`, `pong`, `case` (a store
-    /// refund opened an after-sale case) or `chargeback` (a payment dispute recorded on the
-    /// order).
+    /// refund opened an after-sale case or landed on one; a store return opened its case or
+    /// moved it) or `chargeback` (a payment dispute recorded on the order).
     pub status: &'static str,
     pub order_id: Option<String>,
 }
@@ -78,6 +80,14 @@ async fn receive(
     if platform.carries_dispute(topic) {
         return store_dispute(&state, platform, &store, &body).await;
     }
+    if platform.carries_return(topic) {
+        let delivery = ReturnDelivery {
+            dedup_key: envelope.dedup_key,
+            topic,
+            body: &body,
+        };
+        return store_return(&state, platform, &store, &delivery).await;
+    }
     if !platform.carries_order(topic) {
         tracing::info!(
             platform = platform.platform().as_str(),
@@ -113,6 +123,38 @@ async fn store_refund(
         StoreRefundOutcome::NotACase { order_id } => {
             ack("ignored", order_id.map(|id| id.to_string()))
         }
+    })
+}
+
+/// A return made in the store (requested, approved, declined, closed, cancelled, reopened):
+/// its case opened or moved at once, like a refund. A return no case follows, whose delivery
+/// names no order dropflow took, is acknowledged `ignored` (a non-2xx would only make the store
+/// retry it); a request the order cannot take (a line not in it, more than shipped) is a 422
+/// naming the line.
+async fn store_return(
+    state: &HttpState,
+    platform: &'static dyn StorePlatform,
+    store: &Store,
+    delivery: &ReturnDelivery<'_>,
+) -> Result<Json<WebhookAck>, ApiError> {
+    let ret = parsed(platform, delivery.body, "return", |body| {
+        platform.parse_return(delivery.topic, body)
+    })?;
+    let outcome = cases::record_store_return(
+        &state.ctx,
+        store.id,
+        platform.platform().as_str(),
+        platform.title(),
+        delivery,
+        &ret,
+    )
+    .await?;
+    Ok(match outcome {
+        StoreReturnOutcome::Opened { order_id, .. }
+        | StoreReturnOutcome::Changed { order_id, .. } => ack("case", Some(order_id.to_string())),
+        StoreReturnOutcome::Duplicate { order_id } => ack("duplicate", Some(order_id.to_string())),
+        StoreReturnOutcome::Stale { order_id } => ack("stale", Some(order_id.to_string())),
+        StoreReturnOutcome::Unknown => ack("ignored", None),
     })
 }
 

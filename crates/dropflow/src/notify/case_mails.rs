@@ -5,6 +5,10 @@
 //!   (one mail: see [`CaseReceived`]); not for a case the store opened from its own refund
 //!   (`opened_by` `store:…`): the store told the customer of that refund itself, and there
 //!   is no request of theirs to acknowledge;
+//! - `store_approved` (the store approved a return the customer requested there) → the same
+//!   mail, for a case still awaiting the goods: where to send them back is dropflow's to say
+//!   (the goods came from a supplier or a vendor, not from the store's own location), and
+//!   the store's request flow told the customer nothing of it;
 //! - `refunded` → refund issued, with the amount the case records for that refund;
 //! - `replacement_shipped` → the replacement is on its way (with its tracking when known);
 //! - `declined` → declined, with the merchant's note.
@@ -48,23 +52,10 @@ pub fn body_for(step: &str, detail: &str, ctx: &MailContext) -> Option<MailBody>
     let store = ctx.store.clone();
     let customer_name = ctx.customer_name.clone();
     match step {
-        "opened" if !case.opened_by_store => Some(MailBody::CaseReceived(CaseReceived {
-            order_name,
-            store,
-            customer_name,
-            lines: case.lines.clone(),
-            next: case
-                .resolution
-                .as_ref()
-                .map(next_words)
-                .unwrap_or_else(|| "the shop will get back to you.".into()),
-            send_back: case.send_back,
-            return_address: if case.send_back {
-                case.return_address.clone()
-            } else {
-                Vec::new()
-            },
-        })),
+        "opened" if !case.opened_by_store => Some(received(case, order_name, store, customer_name)),
+        "store_approved" if case.send_back => {
+            Some(received(case, order_name, store, customer_name))
+        }
         "refunded" => Some(MailBody::RefundIssued(RefundIssued {
             order_name,
             store,
@@ -95,6 +86,32 @@ pub fn body_for(step: &str, detail: &str, ctx: &MailContext) -> Option<MailBody>
         })),
         _ => None,
     }
+}
+
+/// The request acknowledged, with the return instructions when the goods are to come back.
+fn received(
+    case: &CaseFacts,
+    order_name: String,
+    store: String,
+    customer_name: Option<String>,
+) -> MailBody {
+    MailBody::CaseReceived(CaseReceived {
+        order_name,
+        store,
+        customer_name,
+        lines: case.lines.clone(),
+        next: case
+            .resolution
+            .as_ref()
+            .map(next_words)
+            .unwrap_or_else(|| "the shop will get back to you.".into()),
+        send_back: case.send_back,
+        return_address: if case.send_back {
+            case.return_address.clone()
+        } else {
+            Vec::new()
+        },
+    })
 }
 
 /// The refund a `refunded` step is about, as the case records it. The step's words name the
@@ -295,6 +312,37 @@ mod tests {
             .map(|m| m.kind())
             .collect();
         assert_eq!(kinds, [MailKind::CaseReceived]);
+    }
+
+    /// A return the customer requested in the store and the store approved: the approval
+    /// says where to send the goods; nothing once they are on their way.
+    #[test]
+    fn a_store_approval_sends_the_return_instructions_while_the_goods_are_awaited() {
+        let mut approved = refund_case();
+        approved.opened_by_store = true;
+        approved.resolution = Some(Resolution::ReturnFirst);
+        assert!(notifications_for(&step("opened", "requested"), &ctx(approved.clone())).is_empty());
+        let MailBody::CaseReceived(m) =
+            only(&step("store_approved", "approved"), &ctx(approved.clone()))
+        else {
+            panic!("not a case-received mail")
+        };
+        assert!(m.send_back);
+        assert_eq!(m.return_address, ["Returns", "1 Main St"]);
+        assert!(m.next.contains("once the items are back"), "{}", m.next);
+        approved.send_back = false;
+        assert!(notifications_for(&step("store_approved", "approved"), &ctx(approved)).is_empty());
+        for quiet in [
+            "store_closed",
+            "store_cancelled",
+            "store_reopened",
+            "store_declined",
+        ] {
+            assert!(
+                notifications_for(&step(quiet, "x"), &ctx(refund_case())).is_empty(),
+                "{quiet}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::PayloadError;
 use crate::storage::settings::AdminAccess;
 use axum::http::HeaderMap;
 use dropflow_core::after_sale::dispute::StoreDispute;
+use dropflow_core::after_sale::store_return::StoreReturn;
 use dropflow_core::after_sale::StoreRefund;
 use dropflow_core::intake::{Platform, StoreOrder};
 use futures::future::BoxFuture;
@@ -82,6 +83,23 @@ pub trait StorePlatform: Send + Sync {
         Err(PayloadError::Invalid {
             path: String::new(),
             reason: format!("{} sends no dispute deliveries", self.title()),
+        })
+    }
+
+    /// Whether a delivery of `topic` tells of a return made in the store (requested,
+    /// approved, declined, closed, cancelled, reopened), which
+    /// [`parse_return`](Self::parse_return) reads and the route carries to the case of that
+    /// return. Platforms without a return flow of their own answer `false`.
+    fn carries_return(&self, _topic: &str) -> bool {
+        false
+    }
+
+    /// The return in a delivery's body; `topic` says what happened to it (the later
+    /// deliveries carry little more than the return's id).
+    fn parse_return(&self, _topic: &str, _body: &[u8]) -> Result<StoreReturn, PayloadError> {
+        Err(PayloadError::Invalid {
+            path: String::new(),
+            reason: format!("{} sends no return deliveries", self.title()),
         })
     }
 

@@ -25,6 +25,10 @@ pub struct StoredCase {
     pub opened_by: String,
     /// The store's refund or return id that opened it, for a case the store opened.
     pub store_reference: Option<String>,
+    /// The store return the case follows (Shopify Returns), when one does.
+    pub store_return_id: Option<String>,
+    /// That return's status as the store last told it (`requested`, `open`, …).
+    pub store_return_status: Option<String>,
     /// When the supplier's answer is due, while one is awaited.
     pub supplier_due_at: Option<DateTime<Utc>>,
     /// Optimistic concurrency: [`update`] writes only over the version read.
@@ -71,7 +75,8 @@ pub struct NewCase<'a> {
 }
 
 const COLUMNS: &str = "c.id, c.order_id, c.store_id, c.state, c.note, c.opened_by, \
-    c.store_reference, c.supplier_due_at, c.version, c.created_at, c.updated_at";
+    c.store_reference, c.store_return_id, c.store_return_status, c.supplier_due_at, c.version, \
+    c.created_at, c.updated_at";
 
 /// The cases `scope` sees, as a condition on `cases c JOIN orders o`: those of the orders it
 /// sees; a vendor only those whose supplier side asks one of its purchases.
@@ -92,7 +97,7 @@ fn case_condition(scope: &super::accounts::Scope, binds: &mut Vec<String>) -> St
 
 fn case_from_row(r: &AnyRow) -> Result<StoredCase> {
     Ok(from_row!(r => StoredCase {
-        id, note, opened_by, store_reference, version;
+        id, note, opened_by, store_reference, store_return_id, store_return_status, version;
         order_id: parse_id("cases.order_id", &r.try_get::<String, _>("order_id")?)?,
         store_id: parse_id("cases.store_id", &r.try_get::<String, _>("store_id")?)?,
         state: r.json("state")?,
@@ -326,6 +331,52 @@ pub async fn by_store_reference(
         .await?;
     row.map(|r| r.try_get::<String, _>("id").map_err(Into::into))
         .transpose()
+}
+
+/// The case following the store's return `return_id`, if one does: (case id, order id).
+pub async fn by_store_return(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    return_id: &str,
+) -> Result<Option<(String, OrderId)>> {
+    let row =
+        sqlx::query("SELECT id, order_id FROM cases WHERE store_id = $1 AND store_return_id = $2")
+            .bind(store_id.to_string())
+            .bind(return_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|r| {
+        let order: String = r.try_get("order_id")?;
+        Ok((r.try_get("id")?, parse_id("cases.order_id", &order)?))
+    })
+    .transpose()
+}
+
+/// Ties a case to the store's return `return_id` (one case per return and store: a second
+/// tie to the same return is refused by the unique index), with the return's status.
+pub async fn link_store_return(
+    tx: &mut Tx<'_>,
+    case_id: &str,
+    return_id: &str,
+    status: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE cases SET store_return_id = $1, store_return_status = $2 WHERE id = $3")
+        .bind(return_id)
+        .bind(status)
+        .bind(case_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The store return's status as the store now tells it.
+pub async fn set_store_return_status(tx: &mut Tx<'_>, case_id: &str, status: &str) -> Result<()> {
+    sqlx::query("UPDATE cases SET store_return_status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(case_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Which cases to list.

@@ -12,6 +12,7 @@ mod browser;
 mod case_mails;
 mod case_refunds;
 mod case_returns;
+mod case_returns_shopify;
 mod case_suppliers;
 mod cases;
 mod chargebacks;

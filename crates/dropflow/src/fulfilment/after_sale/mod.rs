@@ -31,6 +31,8 @@ pub mod replacement;
 pub mod returns;
 /// A refund made in the store, recorded: a new case, or the case dropflow refunded for.
 pub mod store_refund;
+/// A return made in the store (Shopify Returns): a case opened, moved or noted.
+pub mod store_return;
 /// A supplier's refund for a case, on the case and in the wallet, once.
 pub mod supplier_credit;
 

@@ -1,14 +1,18 @@
 //! A refund made in the store, as its webhook (Shopify `refunds/create`) or a read-back
 //! (WooCommerce, [`super::read_refunds`]) tells it: a new case already refunded on the
-//! customer's side (the supplier side still to follow up), or, when its note carries a case's
-//! marker, the refund dropflow asked for that case. Idempotent per store refund id.
+//! customer's side (the supplier side still to follow up); or, when it refunds a store
+//! return (`"return": {"id": …}`) that a case follows, the refund of that case; or, when its
+//! note carries a case's marker, the refund dropflow asked for that case. Idempotent per
+//! store refund id.
 
 use super::case_tx::{self, Entry};
 use super::facts::{positions, read_facts};
+use super::store_return::case_of_return;
 use super::CaseError;
 use crate::platforms::admin_refund::case_in_note;
 use crate::storage::cases::{self as store, NewCase, StoredCase};
 use crate::storage::{orders, Database};
+use dropflow_core::after_sale::store_return::ReturnStatus;
 use dropflow_core::after_sale::{self as core, Applied, CaseEvent, CaseMoney, StoreRefund};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::{OrderId, StoreId};
@@ -19,7 +23,8 @@ use dropflow_core::money::Money;
 pub enum StoreRefundOutcome {
     /// A case opened, already refunded on the customer's side (its id).
     Opened { order_id: OrderId, case_id: String },
-    /// A refund dropflow made for a case (its marker in the note), recorded on that case.
+    /// A refund dropflow made for a case (its marker in the note), or the refund of a store
+    /// return a case follows, recorded on that case.
     Recorded { order_id: OrderId, case_id: String },
     /// The refund was recorded before (a repeated delivery): nothing written.
     Duplicate { order_id: OrderId },
@@ -62,7 +67,14 @@ pub async fn record(
     }
     let actor = Actor::Store(platform.to_string());
     let ours = refund.note.as_deref().and_then(case_in_note);
-    if let Some(case) = ours.and_then(|id| cases.iter().find(|c| c.id == id)) {
+    // The refund of a store return lands on the case that follows that return; dropflow's
+    // own refund, on the case its note names.
+    let of_return = refund
+        .return_id
+        .as_deref()
+        .and_then(|id| case_of_return(&cases, id));
+    let by_marker = || ours.and_then(|id| cases.iter().find(|c| c.id == id));
+    if let Some(case) = of_return.or_else(by_marker) {
         let recorded = record_our_refund(&mut tx, case, refund, actor).await?;
         tx.commit()
             .await
@@ -107,6 +119,17 @@ pub async fn record(
         store_reference: Some(&reference),
     };
     let case_id = case_tx::insert(&mut tx, &new_case, entry).await?;
+    if let Some(return_id) = refund.return_id.as_deref() {
+        // The store refunds only an open return: its later deliveries (closed, reopened)
+        // find this case, and its request or approval, delivered late, opens no second one.
+        if store::by_store_return(&mut tx, store_id, return_id)
+            .await?
+            .is_none()
+        {
+            let open = ReturnStatus::Open.as_str();
+            store::link_store_return(&mut tx, &case_id, return_id, open).await?;
+        }
+    }
     tx.commit()
         .await
         .map_err(crate::storage::StorageError::from)?;

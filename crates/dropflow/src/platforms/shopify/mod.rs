@@ -16,6 +16,7 @@ mod admin_wire;
 pub mod dispute;
 pub mod refund;
 mod refund_wire;
+pub mod returns;
 mod transformers;
 
 #[cfg(test)]
@@ -31,6 +32,9 @@ mod dispute_tests;
 mod refund_tests;
 
 #[cfg(test)]
+mod returns_tests;
+
+#[cfg(test)]
 mod tests;
 
 use super::admin::{StoreAdmin, StoreApiError};
@@ -38,6 +42,7 @@ use super::store_address::MAX_LABEL_LEN;
 use super::{Envelope, Incoming, MissingHeader, PayloadError, StorePlatform, WebhookHeaders};
 use crate::storage::settings::AdminAccess;
 use dropflow_core::after_sale::dispute::StoreDispute;
+use dropflow_core::after_sale::store_return::StoreReturn;
 use dropflow_core::after_sale::StoreRefund;
 use dropflow_core::intake::{Platform, StoreOrder};
 use futures::future::BoxFuture;
@@ -60,6 +65,14 @@ pub enum Topic {
     /// ([`dispute::parse_dispute`]).
     DisputesCreate,
     DisputesUpdate,
+    /// A return made in the store (Shopify Returns): requested, approved, declined, closed,
+    /// cancelled, reopened ([`returns::parse_return`]). Only the first two name the order.
+    ReturnsRequest,
+    ReturnsApprove,
+    ReturnsDecline,
+    ReturnsClose,
+    ReturnsCancel,
+    ReturnsReopen,
     CustomersDataRequest,
     CustomersRedact,
     ShopRedact,
@@ -67,7 +80,7 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 11] = [
+    pub const ALL: [Topic; 17] = [
         Topic::OrdersCreate,
         Topic::OrdersUpdated,
         Topic::OrdersPaid,
@@ -75,6 +88,12 @@ impl Topic {
         Topic::RefundsCreate,
         Topic::DisputesCreate,
         Topic::DisputesUpdate,
+        Topic::ReturnsRequest,
+        Topic::ReturnsApprove,
+        Topic::ReturnsDecline,
+        Topic::ReturnsClose,
+        Topic::ReturnsCancel,
+        Topic::ReturnsReopen,
         Topic::CustomersDataRequest,
         Topic::CustomersRedact,
         Topic::ShopRedact,
@@ -91,6 +110,12 @@ impl Topic {
             Topic::RefundsCreate => "refunds/create",
             Topic::DisputesCreate => "disputes/create",
             Topic::DisputesUpdate => "disputes/update",
+            Topic::ReturnsRequest => "returns/request",
+            Topic::ReturnsApprove => "returns/approve",
+            Topic::ReturnsDecline => "returns/decline",
+            Topic::ReturnsClose => "returns/close",
+            Topic::ReturnsCancel => "returns/cancel",
+            Topic::ReturnsReopen => "returns/reopen",
             Topic::CustomersDataRequest => "customers/data_request",
             Topic::CustomersRedact => "customers/redact",
             Topic::ShopRedact => "shop/redact",
@@ -116,6 +141,12 @@ impl Topic {
             Topic::RefundsCreate
             | Topic::DisputesCreate
             | Topic::DisputesUpdate
+            | Topic::ReturnsRequest
+            | Topic::ReturnsApprove
+            | Topic::ReturnsDecline
+            | Topic::ReturnsClose
+            | Topic::ReturnsCancel
+            | Topic::ReturnsReopen
             | Topic::CustomersDataRequest
             | Topic::CustomersRedact
             | Topic::ShopRedact
@@ -199,6 +230,20 @@ impl StorePlatform for Shopify {
 
     fn parse_dispute(&self, body: &[u8]) -> Result<StoreDispute, PayloadError> {
         dispute::parse_dispute(body)
+    }
+
+    fn carries_return(&self, topic: &str) -> bool {
+        Topic::parse(topic).is_some_and(returns::is_return_topic)
+    }
+
+    fn parse_return(&self, topic: &str, body: &[u8]) -> Result<StoreReturn, PayloadError> {
+        let topic = Topic::parse(topic)
+            .filter(|t| returns::is_return_topic(*t))
+            .ok_or_else(|| PayloadError::Invalid {
+                path: "(topic)".into(),
+                reason: format!("{topic:?} is not a returns topic"),
+            })?;
+        returns::parse_return(topic, body)
     }
 
     /// `[a-z0-9][a-z0-9-]*.myshopify.com`: the shop's permanent domain, which Shopify sends as

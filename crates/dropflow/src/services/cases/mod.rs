@@ -8,11 +8,12 @@
 use super::{ActionError, Caller, Context, MERCHANTS};
 use crate::fulfilment::after_sale::case_tx::{self, Entry};
 use crate::fulfilment::after_sale::facts::{check_decision, positions, read_facts};
-use crate::fulfilment::after_sale::{store_refund, supplier_credit, CaseError};
+use crate::fulfilment::after_sale::{store_refund, store_return, supplier_credit, CaseError};
 use crate::storage::accounts::Role;
 use crate::storage::cases::{self as store, CaseQuery, NewCase, StoredCase};
 use crate::storage::orders;
 use crate::storage::supplier_orders::{self, SupplierOrder};
+use dropflow_core::after_sale::store_return::StoreReturn;
 use dropflow_core::after_sale::{
     self as core, Applied, CaseEvent, CaseLine, CaseReason, CaseRequest, StoreRefund,
 };
@@ -24,6 +25,7 @@ use inputs::{checked_note, resolution};
 use views::view;
 
 pub use crate::fulfilment::after_sale::store_refund::StoreRefundOutcome;
+pub use crate::fulfilment::after_sale::store_return::{ReturnDelivery, StoreReturnOutcome};
 
 mod inputs;
 mod views;
@@ -108,6 +110,19 @@ pub async fn record_store_refund(
     refund: &StoreRefund,
 ) -> Result<StoreRefundOutcome, ActionError> {
     Ok(store_refund::record(&ctx.db, store_id, platform, refund).await?)
+}
+
+/// A return made in the store opens a return-first case, or moves the case that follows it
+/// ([`after_sale::store_return::record`]).
+pub async fn record_store_return(
+    ctx: &Context,
+    store_id: StoreId,
+    platform: &str,
+    store: &str,
+    delivery: &ReturnDelivery<'_>,
+    ret: &StoreReturn,
+) -> Result<StoreReturnOutcome, ActionError> {
+    Ok(store_return::record(&ctx.db, store_id, platform, store, delivery, ret).await?)
 }
 
 /// Records one step of a case; its view afterwards. The same step twice (the return

@@ -43,8 +43,14 @@ pub struct CaseView {
     pub note: Option<String>,
     /// Who opened it: `merchant:<who>` or `store:<platform>`.
     pub opened_by: String,
-    /// The store's refund or return id, for a case the store opened.
+    /// The store's refund or return id, for a case the store opened (`refund:<id>`,
+    /// `return:<id>`).
     pub store_reference: Option<String>,
+    /// The store return the case follows (Shopify Returns), when one does.
+    pub store_return_id: Option<String>,
+    /// That return's status as the store last told it: `requested`, `open`, `declined`,
+    /// `closed` or `canceled`.
+    pub store_return_status: Option<String>,
     pub supplier_due_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub closing_note: Option<String>,
@@ -153,6 +159,8 @@ pub(super) fn view(case: StoredCase) -> CaseView {
         note: case.note,
         opened_by: case.opened_by,
         store_reference: case.store_reference,
+        store_return_id: case.store_return_id,
+        store_return_status: case.store_return_status,
         supplier_due_at: case.supplier_due_at,
         closed_at: state
             .closed
