@@ -31,6 +31,8 @@ pub mod refund;
 pub mod store_return;
 /// The supplier's side: how it is asked, by when, and what the follower does then.
 pub mod supplier;
+/// The goods coming back to the agent warehouse: received, inspected, restocked or disposed.
+pub mod warehouse;
 
 #[cfg(test)]
 mod tests;

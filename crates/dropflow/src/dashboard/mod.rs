@@ -72,6 +72,10 @@ pub fn router() -> Router<Context> {
             "/warehouse/items/{id}/inspection",
             post(warehouse_actions::inspect),
         )
+        .route(
+            "/warehouse/returns/{case_id}/inspection",
+            post(warehouse_actions::inspect_return),
+        )
         .route("/warehouse/orders/{id}/pack", post(warehouse_actions::pack))
         .route(
             "/warehouse/packages/{id}/dispatch",

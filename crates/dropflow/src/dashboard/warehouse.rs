@@ -1,6 +1,6 @@
 //! `/warehouse`: the warehouse operator's desk, one page in the order work flows: the
-//! receiving scan, items to inspect, orders to pack, paid packages to dispatch, and scans
-//! nobody expected. Every list is read through the viewer's scope and bounded; the forms post
+//! receiving scan, items to inspect, customers' returns of after-sale cases to inspect (apart
+//! from the purchases), orders to pack, paid packages to dispatch, and scans nobody expected. Every list is read through the viewer's scope and bounded; the forms post
 //! to [`super::warehouse_actions`], which call the API's own functions.
 
 use super::error::PageError;
@@ -41,6 +41,20 @@ pub struct InspectRow {
     pub arrived: String,
 }
 
+/// A customer's return of an after-sale case, received and waiting for its inspection: listed
+/// apart from the purchases, labelled with its case.
+pub struct ReturnRow {
+    pub case_id: String,
+    pub order_name: String,
+    /// What the case claims: "2 × Linen tote bag, 1 × Mug".
+    pub goods: String,
+    /// Every unit the case claims (what the checklist counts).
+    pub quantity: i64,
+    pub scan: String,
+    pub received: String,
+    pub received_by: String,
+}
+
 pub struct PackRow {
     pub order_id: String,
     pub order_name: String,
@@ -77,6 +91,7 @@ pub struct ExceptionRow {
 struct WarehousePage {
     layout: Layout,
     to_inspect: Vec<InspectRow>,
+    returns: Vec<ReturnRow>,
     to_pack: Vec<PackRow>,
     to_dispatch: Vec<DispatchRow>,
     exceptions: Vec<ExceptionRow>,
@@ -99,6 +114,24 @@ pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Respon
             variant: i.variant.unwrap_or_else(|| "—".into()),
             quantity: i.quantity,
             arrived: view::maybe_time(&i.arrived_at),
+        })
+        .collect();
+    let returns = store::return_receipts(&state.db, scope, true, LIST_LIMIT)
+        .await?
+        .into_iter()
+        .map(|r| ReturnRow {
+            goods: r
+                .lines
+                .iter()
+                .map(|(title, quantity)| format!("{quantity} × {title}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            quantity: r.lines.iter().map(|(_, quantity)| quantity).sum(),
+            case_id: r.case_id,
+            order_name: r.order_name,
+            scan: r.scan,
+            received: view::time(&r.received_at),
+            received_by: who(&r.received_by),
         })
         .collect();
     let packs = queues::to_pack(&state.db, scope, LIST_LIMIT).await?;
@@ -145,23 +178,28 @@ pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Respon
         .map(|e| ExceptionRow {
             id: e.id,
             scan: e.scan,
-            scanned_by: e
-                .scanned_by
-                .trim_start_matches("merchant:")
-                .trim_start_matches("user:")
-                .to_string(),
+            scanned_by: who(&e.scanned_by),
             scanned: view::time(&e.scanned_at),
         })
         .collect();
     let page = WarehousePage {
         layout: Layout::new(&viewer, "Warehouse", "warehouse"),
         to_inspect,
+        returns,
         to_pack,
         to_dispatch,
         exceptions,
         reasons: REASONS,
     };
     Ok(shown(page.render(), &viewer))
+}
+
+/// An actor label as the page names the person (`merchant:user:op@…` → `op@…`).
+fn who(label: &str) -> String {
+    label
+        .trim_start_matches("merchant:")
+        .trim_start_matches("user:")
+        .to_string()
 }
 
 /// Who an order to pack goes to: its store and normalised address (core

@@ -61,6 +61,13 @@ pub async fn receive(State(state): State<Context>, posted: Posted) -> Result<Res
                 )
             }))
         }
+        Ok(floor::Received::CaseReturns { returns }) => Ok(Flash::ok(
+            returns
+                .iter()
+                .map(|r| format!("{scan}: {}.", r.message))
+                .collect::<Vec<_>>()
+                .join(" "),
+        )),
         Ok(floor::Received::Unknown { .. }) => Ok(Flash::error(format!(
             "{scan}: no parcel of yours is expected with this number. It is kept under \
              Exceptions: link it to its order when you know it."
@@ -81,14 +88,14 @@ const INSPECTION_ASIDE: &[&str] = &[
     "reason",
 ];
 
-/// `POST /warehouse/items/{id}/inspection` (multipart: it carries photos): the API's reader
-/// and recorder, with the checklist from the form's boxes instead of JSON.
-pub async fn inspect(
-    State(state): State<Context>,
-    viewer: Viewer,
-    Path(id): Path<String>,
+/// An inspection form as the page sends it: the API's form, with the checklist from the
+/// form's boxes instead of JSON, and the photos; or the response already decided (a
+/// refusal, or a flash naming what to fix).
+async fn page_inspection(
+    viewer: &Viewer,
     multipart: Multipart,
-) -> Result<Response, PageError> {
+    what: &str,
+) -> Result<Result<(api::InspectionForm, Vec<(String, Vec<u8>)>), Response>, PageError> {
     let parts = match crate::services::warehouse::read_inspection(multipart, INSPECTION_ASIDE).await
     {
         Ok(parts) => parts,
@@ -108,15 +115,15 @@ pub async fn inspect(
                 .into(),
         ));
     }
-    viewer.require(OPERATORS, "inspect items")?;
+    viewer.require(OPERATORS, what)?;
     let Ok(received_quantity) = field("received_quantity")
         .unwrap_or_default()
         .parse::<u32>()
     else {
-        return Ok(redirect_with(
+        return Ok(Err(redirect_with(
             BACK,
             Flash::error("Not saved. Received quantity: give the number of pieces in the parcel."),
-        ));
+        )));
     };
     let checked = |name: &str| field(name).is_some();
     let checklist = serde_json::json!({
@@ -135,13 +142,56 @@ pub async fn inspect(
     let mut form = parts.form;
     form.checklist = checklist.to_string();
     form.reasons = Some(serde_json::json!(reasons).to_string());
-    let result = api::record_inspection(&state, &viewer.caller, &id, form, parts.uploads).await;
+    Ok(Ok((form, parts.uploads)))
+}
+
+/// `POST /warehouse/items/{id}/inspection` (multipart: it carries photos): the API's reader
+/// and recorder, with the checklist from the form's boxes instead of JSON.
+pub async fn inspect(
+    State(state): State<Context>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let (form, uploads) = match page_inspection(&viewer, multipart, "inspect items").await? {
+        Ok(form) => form,
+        Err(response) => return Ok(response),
+    };
+    let result = api::record_inspection(&state, &viewer.caller, &id, form, uploads).await;
     outcome(result, |o| {
         Flash::ok(if o.passed() {
             "Inspection recorded: passed."
         } else {
             "Inspection recorded: failed. The merchant chooses what happens to the item."
         })
+    })
+}
+
+/// `POST /warehouse/returns/{case_id}/inspection` (multipart): a case's returned goods
+/// inspected with the same form; a pass restocks them, a failure disposes of them.
+pub async fn inspect_return(
+    State(state): State<Context>,
+    viewer: Viewer,
+    Path(case_id): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let (form, uploads) =
+        match page_inspection(&viewer, multipart, "inspect returned goods").await? {
+            Ok(form) => form,
+            Err(response) => return Ok(response),
+        };
+    let result =
+        api::record_return_inspection(&state, &viewer.caller, &case_id, form, uploads).await;
+    outcome(result, |o| {
+        Flash::ok(format!(
+            "Customer return, case {}: inspection recorded, {}.",
+            o.case_id,
+            if o.restocked {
+                "passed: the goods are restocked"
+            } else {
+                "failed: the goods are disposed of"
+            }
+        ))
     })
 }
 
@@ -207,7 +257,8 @@ pub async fn dispatch(
     })
 }
 
-/// `POST /warehouse/exceptions/{id}/resolve`: the order an unknown parcel is for.
+/// `POST /warehouse/exceptions/{id}/resolve`: the order an unknown parcel is for, or the
+/// after-sale case it is the customer's return of (`case`).
 pub async fn resolve(
     State(state): State<Context>,
     Path(id): Path<String>,
@@ -216,7 +267,23 @@ pub async fn resolve(
     posted
         .viewer
         .require(OPERATORS, "resolve warehouse exceptions")?;
-    let reference = posted.field("order").unwrap_or("");
+    let case = posted.field("case").map(str::trim).unwrap_or("");
+    let reference = posted.field("order").map(str::trim).unwrap_or("");
+    if !case.is_empty() {
+        if !reference.is_empty() {
+            return Ok(redirect_with(
+                BACK,
+                Flash::error("Not saved. Give the order or the case, not both."),
+            ));
+        }
+        let result = api::resolve_exception_to_case(&state, &posted.viewer.caller, &id, case).await;
+        return outcome(result, |r| {
+            Flash::ok(match r.case_return {
+                Some(arrived) => format!("Linked to the case. {}.", arrived.message),
+                None => "Linked to the case.".to_string(),
+            })
+        });
+    }
     let result = api::resolve_exception(&state, &posted.viewer.caller, &id, reference).await;
     outcome(result, |r| {
         Flash::ok(if r.items_arrived.is_empty() {

@@ -68,27 +68,8 @@ pub async fn read(
 
 /// The suppliers of the order's live purchases that bought the claimed lines.
 async fn suppliers_of(tx: &mut Tx<'_>, case: &StoredCase) -> Result<Vec<String>> {
-    let mut suppliers = Vec::new();
-    // One query per claimed line: a case claims a handful of lines.
-    for line in &case.lines {
-        let found = sqlx::query(
-            "SELECT DISTINCT so.supplier FROM supplier_orders so
-             JOIN supplier_order_items i ON i.supplier_order_id = so.id
-             WHERE so.order_id = $1 AND so.status NOT IN ('cancelled', 'rejected')
-               AND i.line_position = $2",
-        )
-        .bind(case.order_id.to_string())
-        .bind(line.line_position)
-        .fetch_all(&mut **tx)
-        .await?;
-        for row in found {
-            let supplier: String = row.try_get("supplier")?;
-            if !suppliers.contains(&supplier) {
-                suppliers.push(supplier);
-            }
-        }
-    }
-    Ok(suppliers)
+    let positions: Vec<i64> = case.lines.iter().map(|l| l.line_position).collect();
+    cases::suppliers_of_lines(tx, case.order_id, &positions).await
 }
 
 /// The replacement purchase's newest parcel with a tracking number.

@@ -44,6 +44,8 @@ use utoipa::{Modify, OpenApi};
         super::api::warehouse::exceptions,
         super::api::warehouse::resolve,
         super::api::warehouse::inspect,
+        super::api::warehouse::returns,
+        super::api::warehouse::inspect_return,
         super::api::warehouse::pack,
         super::api::warehouse::combinable,
         super::api::warehouse::dispatch,

@@ -9,10 +9,14 @@
 
 use super::orders;
 use super::stores::store_in_scope;
-use crate::fulfilment::warehouse::{combine, floor, merchant, photos, WarehouseError};
+use crate::fulfilment::warehouse::{
+    case_returns, combine, floor, merchant, photos, WarehouseError,
+};
 use crate::services::{ActionError, Caller, Context};
 use crate::storage::accounts::Role;
-use crate::storage::warehouse::{self as store, Package, ScanException, WarehouseSettings};
+use crate::storage::warehouse::{
+    self as store, Package, ReturnReceipt, ScanException, WarehouseSettings,
+};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
 use dropflow_core::warehouse::inspection::{
@@ -75,12 +79,17 @@ pub struct ScanInput {
 /// The most exceptions one list shows.
 pub const EXCEPTIONS_LIMIT: i64 = 500;
 
-/// The order an unknown parcel turned out to be for.
+/// What an unknown parcel turned out to be: a parcel for an order, or a customer's return of
+/// an after-sale case. Exactly one of the two.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveInput {
     /// The order id, or the store's order number (`#1001`).
-    pub order: String,
+    #[serde(default)]
+    pub order: Option<String>,
+    /// The id of the case whose return it is.
+    #[serde(default)]
+    pub case: Option<String>,
 }
 
 /// Resolves exception `id` to the order `reference` names (the API and the page share it).
@@ -105,6 +114,42 @@ pub async fn resolve_exception(
         .await?
         .ok_or_else(|| ActionError::Unprocessable(format!("order: no order {reference:?}")))?;
     Ok(floor::resolve(&ctx.db, &caller.scope, id, order_id, &actor(caller)).await?)
+}
+
+/// Resolves exception `id` to the after-sale case `case_id`: the unknown parcel was the
+/// customer's return of that case, received now. The case must be one the caller sees (404),
+/// its goods bought through the warehouse (422), its return not received yet (409).
+pub async fn resolve_exception_to_case(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    case_id: &str,
+) -> Result<floor::Resolved, ActionError> {
+    caller.require(OPERATORS, "resolve warehouse exceptions")?;
+    let case_id = case_id.trim();
+    if case_id.is_empty() {
+        return Err(ActionError::Unprocessable(
+            "case: give the id of the case the parcel is the return of".into(),
+        ));
+    }
+    // Outside the caller's account the exception does not exist, whatever the body says.
+    store::exception(&ctx.db.reader, &caller.scope, id)
+        .await?
+        .ok_or_else(|| ActionError::NotFound(format!("exception {id} not found")))?;
+    let not_found = || ActionError::NotFound(format!("case {case_id:?} not found"));
+    uuid::Uuid::parse_str(case_id).map_err(|_| not_found())?;
+    let case = crate::storage::cases::get(&ctx.db, &caller.scope, case_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let arrived =
+        case_returns::resolve_to_case(&ctx.db, &caller.scope, id, &case, &actor(caller)).await?;
+    Ok(floor::Resolved {
+        exception_id: id.to_string(),
+        order_id: arrived.order_id.clone(),
+        inbound_ids: Vec::new(),
+        items_arrived: Vec::new(),
+        case_return: Some(arrived),
+    })
 }
 
 /// The inspection form's fields (sent as multipart parts, `photos` as files).
@@ -174,17 +219,16 @@ pub async fn read_inspection(
     Ok(parts)
 }
 
-/// Checks an inspection form and records it: the item must be in the caller's scope (404),
-/// the outcome the one the checklist gives (422). Photos are checked before anything is
-/// written; the files of a refused form are removed.
-pub async fn record_inspection(
-    ctx: &Context,
-    caller: &Caller,
-    id: &str,
-    form: InspectionForm,
-    uploads: Vec<(String, Vec<u8>)>,
-) -> Result<Outcome, ActionError> {
-    caller.require(OPERATORS, "inspect items")?;
+/// An inspection form's fields, checked: the checklist, the failure reasons and whether the
+/// operator means to pass.
+struct CheckedForm {
+    checklist: Checklist,
+    reasons: Vec<FailReason>,
+    wants_pass: bool,
+    note: String,
+}
+
+fn checked_form(form: InspectionForm) -> Result<CheckedForm, ActionError> {
     let checklist: Checklist = serde_json::from_str(&form.checklist)
         .map_err(|e| ActionError::Unprocessable(format!("checklist: {e}")))?;
     let reasons: Vec<FailReason> = match form.reasons.as_deref() {
@@ -201,6 +245,72 @@ pub async fn record_inspection(
             ))
         }
     };
+    Ok(CheckedForm {
+        checklist,
+        reasons,
+        wants_pass,
+        note: form.note.unwrap_or_default(),
+    })
+}
+
+impl CheckedForm {
+    /// The report of `expected` units with these photos.
+    fn report(&self, expected: u32, photos: Vec<FileRef>) -> InspectionReport {
+        InspectionReport {
+            expected_quantity: expected,
+            checklist: self.checklist,
+            photos,
+            // A failure the checklist does not show is the operator's judgement (`other`).
+            operator_rejects: !self.wants_pass && self.reasons.contains(&FailReason::Other),
+            note: self.note.clone(),
+        }
+    }
+
+    /// Refuses (422) a report whose checklist does not give the outcome the operator chose.
+    fn agrees(&self, report: &InspectionReport) -> Result<(), ActionError> {
+        let judged = dropflow_core::warehouse::inspection::judge(report)
+            .map_err(|e| ActionError::Unprocessable(e.to_string()))?;
+        if judged.passed() != self.wants_pass {
+            return Err(ActionError::Unprocessable(format!(
+                "outcome: the checklist says {}",
+                if judged.passed() { "pass" } else { "fail" }
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Stores the uploaded photos (checked by their magic bytes); on a refused one, those stored
+/// before it are removed.
+async fn stored_photos(
+    ctx: &Context,
+    uploads: &[(String, Vec<u8>)],
+) -> Result<Vec<FileRef>, ActionError> {
+    let mut refs: Vec<FileRef> = Vec::new();
+    for (name, bytes) in uploads {
+        match photos::store(&ctx.warehouse_files, name, bytes).await {
+            Ok(r) => refs.push(r),
+            Err(e) => {
+                remove_photos(ctx, &refs).await;
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(refs)
+}
+
+/// Checks an inspection form and records it: the item must be in the caller's scope (404),
+/// the outcome the one the checklist gives (422). Photos are checked before anything is
+/// written; the files of a refused form are removed.
+pub async fn record_inspection(
+    ctx: &Context,
+    caller: &Caller,
+    id: &str,
+    form: InspectionForm,
+    uploads: Vec<(String, Vec<u8>)>,
+) -> Result<Outcome, ActionError> {
+    caller.require(OPERATORS, "inspect items")?;
+    let form = checked_form(form)?;
     let expected = {
         let item = store::item_of(&ctx.db, id).await?;
         let item = item.ok_or_else(|| ActionError::NotFound(format!("item {id} not found")))?;
@@ -214,33 +324,10 @@ pub async fn record_inspection(
             .map_err(|_| ActionError::NotFound(format!("item {id} not found")))?;
         u32::try_from(item.quantity).unwrap_or(0)
     };
-    let mut refs: Vec<FileRef> = Vec::new();
-    for (name, bytes) in &uploads {
-        match photos::store(&ctx.warehouse_files, name, bytes).await {
-            Ok(r) => refs.push(r),
-            Err(e) => {
-                remove_photos(ctx, &refs).await;
-                return Err(e.into());
-            }
-        }
-    }
-    let report = InspectionReport {
-        expected_quantity: expected,
-        checklist,
-        photos: refs.clone(),
-        // A failure the checklist does not show is the operator's judgement (`other`).
-        operator_rejects: !wants_pass && reasons.contains(&FailReason::Other),
-        note: form.note.unwrap_or_default(),
-    };
+    let refs = stored_photos(ctx, &uploads).await?;
+    let report = form.report(expected, refs.clone());
     let result = async {
-        let judged = dropflow_core::warehouse::inspection::judge(&report)
-            .map_err(|e| ActionError::Unprocessable(e.to_string()))?;
-        if judged.passed() != wants_pass {
-            return Err(ActionError::Unprocessable(format!(
-                "outcome: the checklist says {}",
-                if judged.passed() { "pass" } else { "fail" }
-            )));
-        }
+        form.agrees(&report)?;
         Ok(floor::inspect(&ctx.db, id, &report, &actor(caller)).await?)
     }
     .await;
@@ -248,6 +335,51 @@ pub async fn record_inspection(
         remove_photos(ctx, &refs).await;
     }
     result
+}
+
+/// Checks an inspection form for a case's returned goods and records it: the return must
+/// have been received at the warehouse, of an order in the caller's scope (404 otherwise),
+/// the outcome the one the checklist gives (422), counted against every unit the case claims.
+/// A pass restocks the goods, a failure disposes of them; the case's return is settled.
+pub async fn record_return_inspection(
+    ctx: &Context,
+    caller: &Caller,
+    case_id: &str,
+    form: InspectionForm,
+    uploads: Vec<(String, Vec<u8>)>,
+) -> Result<case_returns::ReturnInspected, ActionError> {
+    caller.require(OPERATORS, "inspect returned goods")?;
+    let form = checked_form(form)?;
+    let receipt = store::return_receipt(&ctx.db, &caller.scope, case_id)
+        .await?
+        .ok_or_else(|| {
+            ActionError::NotFound(format!(
+                "case {case_id} has no return received at the warehouse"
+            ))
+        })?;
+    let units: i64 = receipt.lines.iter().map(|(_, quantity)| quantity).sum();
+    let refs = stored_photos(ctx, &uploads).await?;
+    let report = form.report(u32::try_from(units).unwrap_or(0), refs.clone());
+    let result = async {
+        form.agrees(&report)?;
+        Ok(case_returns::inspect(&ctx.db, case_id, &report, &actor(caller)).await?)
+    }
+    .await;
+    if result.is_err() {
+        remove_photos(ctx, &refs).await;
+    }
+    result
+}
+
+/// Customers' returns of after-sale cases received at the warehouse, of orders the caller
+/// sees: those waiting for inspection (oldest first), or every one (newest first).
+pub async fn returns(
+    ctx: &Context,
+    caller: &Caller,
+    waiting_only: bool,
+) -> Result<Vec<ReturnReceipt>, ActionError> {
+    caller.require(OPERATORS, "see the returns at the warehouse")?;
+    Ok(store::return_receipts(&ctx.db, &caller.scope, waiting_only, EXCEPTIONS_LIMIT).await?)
 }
 
 async fn remove_photos(ctx: &Context, refs: &[FileRef]) {

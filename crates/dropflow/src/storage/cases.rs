@@ -204,6 +204,37 @@ pub async fn purchases_of_lines(
     Ok(ids)
 }
 
+/// The suppliers (`marketplace`, `cj`, …) of the order's live purchases (not cancelled or
+/// rejected) that bought any of the lines at `positions`, each once: where the goods of a
+/// case about those lines came from, and so where they go back.
+pub async fn suppliers_of_lines(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+    positions: &[i64],
+) -> Result<Vec<String>> {
+    let mut suppliers = Vec::new();
+    // One query per claimed line: a case claims a handful of lines.
+    for position in positions {
+        let found = sqlx::query(
+            "SELECT DISTINCT so.supplier FROM supplier_orders so
+             JOIN supplier_order_items i ON i.supplier_order_id = so.id
+             WHERE so.order_id = $1 AND so.status NOT IN ('cancelled', 'rejected')
+               AND i.line_position = $2",
+        )
+        .bind(order_id.to_string())
+        .bind(position)
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in found {
+            let supplier: String = row.try_get("supplier")?;
+            if !suppliers.contains(&supplier) {
+                suppliers.push(supplier);
+            }
+        }
+    }
+    Ok(suppliers)
+}
+
 /// When the purchase's goods were first seen delivered to the customer (the anchor of a
 /// buyer-protection window), in ms; `None` when no parcel of it is known delivered.
 pub async fn delivered_at(

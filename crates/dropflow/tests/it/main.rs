@@ -44,6 +44,7 @@ mod tracking_apply;
 mod vendor_items;
 mod wallet;
 mod warehouse;
+mod warehouse_case_returns;
 mod warehouse_operator;
 mod warehouse_decisions;
 mod warehouse_packages;

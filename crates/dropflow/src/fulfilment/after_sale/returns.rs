@@ -27,7 +27,9 @@ pub async fn follow(
 }
 
 /// The carrier says parcel `number` of the order was delivered: a case waiting for it as its
-/// return has its goods back (caller's transaction, under the order's lock).
+/// return has its goods back (caller's transaction, under the order's lock). A return the
+/// agent warehouse scanned in first is no longer in transit: nothing happens twice
+/// (`warehouse::case_returns`).
 pub async fn delivered(tx: &mut Tx<'_>, order_id: OrderId, number: &str) -> anyhow::Result<()> {
     for case in store::for_order_in(tx, order_id).await? {
         let waiting = matches!(

@@ -33,10 +33,17 @@ pub enum Received {
     },
     /// Nobody expected it: kept on the exceptions list until someone links it.
     Unknown { exception_id: String },
+    /// The scan named customers' return parcels of after-sale cases (in transit, or received
+    /// before): each case's return is received, or was already (nothing changed then).
+    CaseReturns {
+        returns: Vec<super::case_returns::ReturnArrived>,
+    },
 }
 
-/// Receives a scanned domestic tracking number or marketplace order number. Only parcels of
-/// orders in `scope` match; anything else is kept as an exception of the scope's account.
+/// Receives a scanned domestic tracking number or marketplace order number, or the tracking
+/// number of a customer's return parcel of an after-sale case whose goods come back here
+/// ([`super::case_returns`]). Only parcels of orders in `scope` match; anything else is kept as
+/// an exception of the scope's account.
 pub async fn receive(db: &Database, scope: &Scope, scan: &str, actor: &Actor) -> Result<Received> {
     let scan = tracking::normalise(scan);
     if scan.is_empty() || scan.len() > 64 {
@@ -47,6 +54,14 @@ pub async fn receive(db: &Database, scope: &Scope, scan: &str, actor: &Actor) ->
     let mut tx = db.begin().await?;
     let matched = store::match_scan(&mut tx, scope, &scan).await?;
     if matched.is_empty() {
+        // Not a seller's parcel: perhaps a customer sending a case's goods back.
+        let found = super::case_returns::matching(&mut tx, scope, &scan).await?;
+        if !found.is_empty() {
+            let returns =
+                super::case_returns::receive_scanned(&mut tx, found, &scan, actor).await?;
+            tx.commit().await?;
+            return Ok(Received::CaseReturns { returns });
+        }
         let id = store::insert_exception(&mut tx, scope, &scan, &actor.label()).await?;
         tx.commit().await?;
         tracing::info!(exception.id = %id, "unknown parcel scanned");
@@ -138,6 +153,8 @@ pub struct Resolved {
     pub inbound_ids: Vec<String>,
     /// Items that arrived with it.
     pub items_arrived: Vec<String>,
+    /// The case's return it turned out to be, when it was linked to a case.
+    pub case_return: Option<super::case_returns::ReturnArrived>,
 }
 
 /// Links an open exception of `scope` to the order the parcel turned out to be for: a note on
@@ -186,7 +203,7 @@ pub async fn resolve(
                 items_arrived,
                 ..
             } => (inbound_ids, items_arrived),
-            Received::Unknown { .. } => (Vec::new(), Vec::new()),
+            Received::Unknown { .. } | Received::CaseReturns { .. } => (Vec::new(), Vec::new()),
         }
     };
     tx.commit().await?;
@@ -196,10 +213,11 @@ pub async fn resolve(
         order_id: order_id.to_string(),
         inbound_ids,
         items_arrived,
+        case_return: None,
     })
 }
 
-fn already_resolved(exception: &store::ScanException) -> WarehouseError {
+pub(super) fn already_resolved(exception: &store::ScanException) -> WarehouseError {
     WarehouseError::Conflict(format!(
         "exception {} is already resolved{}",
         exception.id,

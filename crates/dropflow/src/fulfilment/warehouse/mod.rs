@@ -10,6 +10,9 @@
 //! An order may leave in several packages (the rest follows what was shipped first), and one
 //! package may carry several orders of one store to one customer: package actions (choose,
 //! pay, dispatch) move the leg of every order the package carries, as a [`Group`].
+//!
+//! The same floor takes back a case's goods bought through it ([`case_returns`]): the
+//! customer's parcel is received by the same scan and inspected with the same checklist.
 
 /// What the sellers' shipments to the warehouse change (called by `sync`).
 pub mod inbound;
@@ -29,6 +32,8 @@ pub mod decisions;
 pub mod cancelled;
 /// Asking the seller, through the marketplace's API, to take a returned item back.
 pub mod seller_return;
+/// A customer's return parcel of an after-sale case: received by scan, inspected, settled.
+pub mod case_returns;
 
 use super::order_tx;
 use crate::storage::warehouse as store;

@@ -6,13 +6,16 @@
 //! change them; merchants and operators read them. Merchants (owner, staff): see the order at the warehouse,
 //! decide on failed items (a return refunds the goods by the rules, a reorder buys again),
 //! ship what is here, choose the carrier, pay the shipping fee, set the auto-pick rule.
+//! Customers' returns of after-sale cases whose goods come back to the warehouse are received
+//! by the same scan and inspected with the same form (`/warehouse/returns`).
 //!
 //! The handlers here are adapters over [`crate::services::warehouse`].
 
+use crate::fulfilment::warehouse::case_returns::ReturnInspected;
 use crate::fulfilment::warehouse::{combine, floor};
 use crate::http::api::views::each;
 use crate::http::api::views::warehouse::{
-    Package, ScanException, WarehouseSettings, WarehouseView,
+    Package, ReturnReceipt, ScanException, WarehouseSettings, WarehouseView,
 };
 use crate::http::api::{Answer, Id};
 use crate::http::auth::Acting;
@@ -32,16 +35,21 @@ use serde::Deserialize;
 
 /// Receives a parcel: 200 with what it matched, or 202 with an exception id for a parcel
 /// nobody expected (kept on the exceptions list of the caller's account, never lost). Only
-/// parcels of orders in the caller's scope match.
+/// parcels of orders in the caller's scope match. A customer's return parcel of an
+/// after-sale case whose goods come back to the warehouse matches by its tracking number
+/// (`case_returns`): the case's return is delivered, once; the same return scanned again is
+/// 200 with `received_now: false` and nothing changed. 409 when the case cannot take its goods
+/// back (closed, or settled by the merchant).
 #[utoipa::path(post, path = "/api/v1/warehouse/receive", request_body = ScanInput,
-    responses((status = 200, body = floor::Received), (status = 202, body = floor::Received)))]
+    responses((status = 200, body = floor::Received), (status = 202, body = floor::Received),
+        (status = 409, body = ErrorBody)))]
 pub async fn receive(
     Acting(ctx, caller): Acting,
     ApiJson(input): ApiJson<ScanInput>,
 ) -> Result<(StatusCode, Json<floor::Received>), ApiError> {
     let received = service::receive(&ctx, &caller, &input).await?;
     let status = match received {
-        floor::Received::Matched { .. } => StatusCode::OK,
+        floor::Received::Matched { .. } | floor::Received::CaseReturns { .. } => StatusCode::OK,
         floor::Received::Unknown { .. } => StatusCode::ACCEPTED,
     };
     Ok((status, Json(received)))
@@ -69,10 +77,13 @@ pub async fn exceptions(
     )))
 }
 
-/// Links an open exception to an order of the caller's scope: a timeline note on the order,
-/// and the order's parcels not received yet are received (as a matching scan would do).
-/// 404 for an exception outside the caller's account, 409 when already resolved, 422 for an
-/// order that is unknown or not shipped through the warehouse.
+/// Links an open exception to an order of the caller's scope (`order`): a timeline note on
+/// the order, and the order's parcels not received yet are received (as a matching scan would
+/// do). Or to an after-sale case (`case`): the parcel was the customer's return of it, received
+/// now (`case_return`). 404 for an exception outside the caller's account or a case outside
+/// its scope, 409 when already resolved or the case's return was already received, 422 for
+/// an order that is unknown or not shipped through the warehouse, a case whose goods do not
+/// come back to the warehouse, or a body naming both or neither.
 #[utoipa::path(post, path = "/api/v1/warehouse/exceptions/{id}/resolve",
     request_body = ResolveInput, params(("id" = String, Path, description = "exception id")),
     responses((status = 200, body = floor::Resolved), (status = 409, body = ErrorBody)))]
@@ -81,9 +92,77 @@ pub async fn resolve(
     ApiPath(id): Id,
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Answer<floor::Resolved> {
+    let resolved = match (input.order.as_deref(), input.case.as_deref()) {
+        (Some(order), None) => service::resolve_exception(&ctx, &caller, &id, order).await?,
+        (None, Some(case)) => service::resolve_exception_to_case(&ctx, &caller, &id, case).await?,
+        _ => {
+            return Err(ApiError::Unprocessable(
+                "order, case: give the order the parcel is for, or the case it is the return \
+                 of (one of the two)"
+                    .into(),
+            ))
+        }
+    };
+    Ok(Json(resolved))
+}
+
+/// Which returns to list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReturnsParams {
+    /// Inspected ones too, newest first (default: those waiting for inspection, oldest
+    /// first).
+    pub all: Option<bool>,
+}
+
+/// Customers' returns of after-sale cases received at the warehouse, of orders the caller
+/// sees: those waiting for inspection, or every one with `?all=true`.
+#[utoipa::path(get, path = "/api/v1/warehouse/returns", params(ReturnsParams),
+    responses((status = 200, body = Vec<ReturnReceipt>)))]
+pub async fn returns(
+    Acting(ctx, caller): Acting,
+    ApiQuery(params): ApiQuery<ReturnsParams>,
+) -> Answer<Vec<ReturnReceipt>> {
+    let waiting_only = !params.all.unwrap_or(false);
+    Ok(Json(each(
+        service::returns(&ctx, &caller, waiting_only).await?,
+    )))
+}
+
+/// Records the inspection of a case's returned goods (multipart, as an item's inspection:
+/// `outcome`, `reasons`, `checklist`, `note`, `photos`), counted against every unit the case
+/// claims: a pass restocks them at the warehouse, a failure disposes of them, and the case's
+/// return is settled. 404 when the case's return was not received at the warehouse or is
+/// outside the caller's scope, 409 when already inspected.
+#[utoipa::path(post, path = "/api/v1/warehouse/returns/{case_id}/inspection",
+    params(("case_id" = String, Path, description = "case id")),
+    request_body(content = InspectionForm, content_type = "multipart/form-data"),
+    responses((status = 200, body = ReturnInspected), (status = 409, body = ErrorBody)))]
+pub async fn inspect_return(
+    Acting(ctx, caller): Acting,
+    ApiPath(case_id): Id,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Answer<ReturnInspected> {
+    caller.require(OPERATORS, "inspect returned goods")?;
+    let parts =
+        crate::services::warehouse::read_inspection(multipart_or_error(multipart)?, &[]).await?;
     Ok(Json(
-        service::resolve_exception(&ctx, &caller, &id, &input.order).await?,
+        service::record_return_inspection(&ctx, &caller, &case_id, parts.form, parts.uploads)
+            .await?,
     ))
+}
+
+/// A body that is not multipart gets the API's JSON error, not axum's text.
+fn multipart_or_error(
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Multipart, ApiError> {
+    multipart.map_err(|e| {
+        if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            ApiError::UnsupportedMediaType("expected Content-Type: multipart/form-data".into())
+        } else {
+            ApiError::BadRequest(format!("multipart: {}", e.body_text()))
+        }
+    })
 }
 
 /// Records an inspection (multipart: `outcome`, `reasons`, `checklist`, `note`, `photos`).
@@ -98,15 +177,8 @@ pub async fn inspect(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Answer<Outcome> {
     caller.require(OPERATORS, "inspect items")?;
-    // A body that is not multipart gets the API's JSON error, not axum's text.
-    let multipart = multipart.map_err(|e| {
-        if e.status() == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            ApiError::UnsupportedMediaType("expected Content-Type: multipart/form-data".into())
-        } else {
-            ApiError::BadRequest(format!("multipart: {}", e.body_text()))
-        }
-    })?;
-    let parts = crate::services::warehouse::read_inspection(multipart, &[]).await?;
+    let parts =
+        crate::services::warehouse::read_inspection(multipart_or_error(multipart)?, &[]).await?;
     Ok(Json(
         record_inspection(&ctx, &caller, &id, parts.form, parts.uploads).await?,
     ))
@@ -313,6 +385,11 @@ pub fn routes() -> axum::Router<crate::http::HttpState> {
         .route("/warehouse/exceptions", get(exceptions))
         .route("/warehouse/exceptions/{id}/resolve", post(resolve))
         .route("/warehouse/items/{id}/inspection", post(inspect))
+        .route("/warehouse/returns", get(returns))
+        .route(
+            "/warehouse/returns/{case_id}/inspection",
+            post(inspect_return),
+        )
         .route("/warehouse/orders/{id}/pack", post(pack))
         .route("/warehouse/orders/{id}/combinable", get(combinable))
         .route("/warehouse/packages/{id}/dispatch", post(dispatch))

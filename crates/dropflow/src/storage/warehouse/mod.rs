@@ -1,7 +1,8 @@
 //! The warehouse's tables: each order's leg, the sellers' domestic parcels (inbound), the
-//! items per order line, scans nobody expected, the international packages, the operator's
-//! rate tables and the stores' warehouse settings. Callers pass their transaction, so every
-//! write lands together with the order's timeline events (`fulfilment::order_tx`).
+//! items per order line, scans nobody expected, the international packages, customers'
+//! returns of after-sale cases received here, the operator's rate tables and the stores'
+//! warehouse settings. Callers pass their transaction, so every write lands together with the
+//! order's timeline events (`fulfilment::order_tx`).
 //!
 //! One file per table group; callers see one flat `storage::warehouse` (the `pub use`s
 //! below). The imports and the helper here are shared: each file starts with
@@ -31,6 +32,7 @@ mod exceptions;
 mod packages;
 mod settings;
 mod lookups;
+mod returns;
 
 pub use exceptions::*;
 pub use inbound::*;
@@ -38,4 +40,5 @@ pub use items::*;
 pub use legs::*;
 pub use lookups::*;
 pub use packages::*;
+pub use returns::*;
 pub use settings::*;

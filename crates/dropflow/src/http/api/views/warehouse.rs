@@ -118,3 +118,44 @@ view! {
         auto_pay_fee: bool,
     }
 }
+
+view! {
+    /// A customer's return of an after-sale case, received at the warehouse.
+    pub struct ReturnReceipt from store::ReturnReceipt {
+        case_id: String,
+        order_id: String,
+        /// The store's name of the order (`#1001`).
+        order_name: String,
+        /// The number scanned, or the scan of the unknown parcel linked to the case.
+        scan: String,
+        /// The unknown parcel (exception) that turned out to be this return.
+        exception_id: Option<String>,
+        received_by: String,
+        received_at: DateTime<Utc>,
+        /// The inspection's outcome (`pass` or `fail`, reasons, note, photos), once inspected.
+        #[schema(value_type = Option<Object>)]
+        outcome: Option<Outcome>,
+        #[schema(value_type = Option<Object>)]
+        checklist: Option<Checklist>,
+        /// The goods were restocked (`true`) or disposed of; none until inspected.
+        restocked: Option<bool>,
+        inspected_by: Option<String>,
+        inspected_at: Option<DateTime<Utc>>,
+        /// The units the case claims.
+        lines: Vec<ReturnLine> => return_lines,
+    }
+}
+
+/// Units of one order line a returned case claims.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReturnLine {
+    pub title: String,
+    pub quantity: i64,
+}
+
+fn return_lines(lines: Vec<(String, i64)>) -> Vec<ReturnLine> {
+    lines
+        .into_iter()
+        .map(|(title, quantity)| ReturnLine { title, quantity })
+        .collect()
+}
