@@ -39,6 +39,11 @@ impl From<ActionError> for PageError {
             ActionError::NotFound(m) => PageError::NotFound(m),
             ActionError::Forbidden(m) => PageError::Forbidden(m),
             ActionError::Internal(m) => PageError::Internal(m),
+            ActionError::TooLarge => PageError::PayloadTooLarge(
+                "The upload is larger than this server accepts in one request: send fewer or \
+                 smaller files."
+                    .into(),
+            ),
             other => PageError::BadRequest(other.to_string()),
         }
     }

@@ -52,6 +52,12 @@ pub mod settings;
 pub mod wallet;
 /// The Returns tab: after-sale cases with their counts.
 pub mod returns;
+/// The order page's Cases section, and a case as the order and vendor pages show it.
+pub mod order_cases;
+/// Which forms a case's state allows (one pure function).
+pub mod case_rules;
+/// A case's forms (open, steps, photos) and the case photo and evidence downloads.
+pub mod case_actions;
 /// The session extractor ([`session::Viewer`]) and the CSRF-checked form ([`session::Posted`]).
 pub mod session;
 
@@ -124,6 +130,11 @@ pub fn router() -> Router<Context> {
             post(actions::replace_difference),
         )
         .route("/supplier-orders/{id}/deliver", post(actions::deliver))
+        .route("/orders/{id}/cases", post(case_actions::open))
+        .route("/orders/{id}/evidence", get(case_actions::evidence))
+        .route("/cases/{id}/events", post(case_actions::step))
+        .route("/cases/{id}/photos", post(case_actions::add_photos))
+        .route("/cases/{id}/photos/{photo_id}", get(case_actions::photo))
         .route("/vendor", get(vendor::page))
         .route(
             "/stores/{id}/settings",

@@ -2,13 +2,15 @@
 //! supplier, the address, every supplier order and parcel with when it was last asked about
 //! and when it will be next, holds, the timeline with who did what, and the buttons its state
 //! allows ([`super::rules::allowed`]). For owners and staff, an order shipped through the
-//! warehouse also has its Warehouse section ([`super::order_warehouse`]).
+//! warehouse also has its Warehouse section ([`super::order_warehouse`]), and every order its
+//! Cases section ([`super::order_cases`]: after-sale cases, the evidence file).
 //!
 //! A vendor sees the orders routed to them, and of those only their own supplier orders and
 //! parcels (not the merchant's other suppliers, costs elsewhere or the timeline).
 
 use super::error::PageError;
 use super::layout::{shown, Layout};
+use super::order_cases::{self, CasesSection};
 use super::order_warehouse::{self, WarehouseSection};
 use super::rules::{self, OrderAction, OrderFacts, SupplierOrderFacts};
 use super::session::Viewer;
@@ -143,6 +145,8 @@ struct OrderPage {
     tracking_forms: Vec<TrackingForm>,
     /// Owners and staff, for an order shipped through the warehouse.
     warehouse: Option<WarehouseSection>,
+    /// Owners and staff: the order's after-sale cases and the form to open one.
+    cases: Option<CasesSection>,
 }
 
 /// `GET /orders/{id}`.
@@ -269,6 +273,7 @@ pub async fn page(
     } else {
         None
     };
+    let cases = order_cases::section(&state, &viewer.caller, id, &detail.timeline).await?;
     let flags: Vec<FlagRow> = if vendor.is_some() {
         Vec::new()
     } else {
@@ -321,6 +326,7 @@ pub async fn page(
         buttons,
         tracking_forms,
         warehouse,
+        cases,
     };
     Ok(shown(page.render(), &viewer))
 }

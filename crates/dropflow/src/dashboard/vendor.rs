@@ -2,10 +2,14 @@
 //! shipping, each with a tracking form, and the ones they shipped recently. Each item shows
 //! what seed 001 says the vendor is given: a "Dropship" badge (it goes to the customer under
 //! the merchant's store), the supplier's product page, what the merchant pays for it, and
-//! the customer's chosen variant in words.
+//! the customer's chosen variant in words. Below, the after-sale cases about the vendor's
+//! purchases ([`crate::services::cases::list`] scopes a vendor to them): the claim, the
+//! customer's photos, and a form to accept (the amount refunded and its reference) or refuse
+//! (a note) while its answer is awaited.
 
 use super::error::PageError;
 use super::layout::{shown, Layout};
+use super::order_cases::{self, CaseCard};
 use super::session::Viewer;
 use super::view;
 use crate::services::Context;
@@ -76,7 +80,14 @@ struct VendorPage {
     layout: Layout,
     to_ship: Vec<Item>,
     shipped: Vec<Item>,
+    /// Cases whose supplier side waits for the vendor's answer.
+    cases_to_answer: Vec<CaseCard>,
+    /// The vendor's other cases (answered, or closed), most recent first.
+    cases_answered: Vec<CaseCard>,
 }
+
+/// The most cases the page lists.
+const CASES_SHOWN: u32 = 100;
 
 fn item(i: VendorItem) -> Item {
     Item {
@@ -106,10 +117,34 @@ pub async fn page(State(state): State<Context>, viewer: Viewer) -> Result<Respon
         .into_iter()
         .map(item)
         .collect();
+    let cases = crate::services::cases::list(
+        &state,
+        &viewer.caller,
+        crate::services::cases::CaseListParams {
+            status: Some("all".into()),
+            limit: Some(CASES_SHOWN),
+            cursor: None,
+        },
+    )
+    .await?;
+    let (mut cases_to_answer, mut cases_answered) = (Vec::new(), Vec::new());
+    for case in &cases.cases {
+        // A vendor never sees the merchant's timeline.
+        let mut card = order_cases::card(case, &[], Role::Vendor);
+        card.order_link = true;
+        card.credit_currency = order_cases::purchase_currency(&state, case).await?;
+        if card.forms.any() {
+            cases_to_answer.push(card);
+        } else {
+            cases_answered.push(card);
+        }
+    }
     let page = VendorPage {
         layout: Layout::new(&viewer, "Orders to ship", "vendor"),
         to_ship,
         shipped,
+        cases_to_answer,
+        cases_answered,
     };
     Ok(shown(page.render(), &viewer))
 }

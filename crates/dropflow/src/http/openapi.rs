@@ -80,6 +80,8 @@ use utoipa::{Modify, OpenApi};
         super::api::cases::list,
         super::api::cases::show,
         super::api::cases::step,
+        super::api::cases::add_photos,
+        super::api::cases::photo,
         super::api::evidence::download,
     ),
     modifiers(&BearerAuth, &ErrorAnswers)

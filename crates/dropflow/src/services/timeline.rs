@@ -49,6 +49,19 @@ pub fn rows(timeline: &[TimelineEntry]) -> Vec<EventRow> {
     rows
 }
 
+/// The entries about one case of the order (its steps), oldest first.
+pub fn of_case<'a>(
+    timeline: &'a [TimelineEntry],
+    case_id: &'a str,
+) -> impl Iterator<Item = &'a TimelineEntry> + 'a {
+    timeline.iter().filter(move |entry| {
+        matches!(
+            serde_json::from_value::<OrderEvent>(entry.detail.clone()),
+            Ok(OrderEvent::Case { case_id: c, .. }) if c == case_id
+        )
+    })
+}
+
 /// A value's serialised name in words (`out_for_delivery` → "out for delivery").
 fn said<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {

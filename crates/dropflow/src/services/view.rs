@@ -50,6 +50,21 @@ pub fn next_sync(at: &Option<DateTime<Utc>>) -> String {
         .unwrap_or_else(|| "not followed".into())
 }
 
+/// A file's size as people read it ("812 KiB", "2.4 MiB").
+pub fn bytes(size: i64) -> String {
+    const KIB: i64 = 1024;
+    const MIB: i64 = 1024 * KIB;
+    if size >= MIB {
+        // Tenths of a MiB, rounded down: whole numbers keep it exact.
+        let tenths = size.saturating_mul(10) / MIB;
+        format!("{}.{} MiB", tenths / 10, tenths % 10)
+    } else if size >= KIB {
+        format!("{} KiB", size / KIB)
+    } else {
+        format!("{size} bytes")
+    }
+}
+
 /// A `YYYY-MM-DD` date as epoch milliseconds at its start (UTC); `None` when not a date.
 pub fn date_ms(text: &str) -> Option<i64> {
     let date = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
@@ -78,5 +93,13 @@ mod tests {
     fn money_reads_with_its_currency() {
         assert_eq!(money(1250, "USD"), "12.50 USD");
         assert_eq!(money(5, "???"), "5 ???");
+    }
+
+    #[test]
+    fn sizes_read_in_their_unit() {
+        assert_eq!(bytes(900), "900 bytes");
+        assert_eq!(bytes(2048), "2 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024), "5.0 MiB");
+        assert_eq!(bytes(2_516_582), "2.3 MiB");
     }
 }

@@ -58,6 +58,8 @@ pub mod warehouse_queues;
 pub mod flags;
 /// After-sale cases: returns, refunds, reships, exchanges; what an order shipped per line.
 pub mod cases;
+/// The customer's photos of a case, kept with their bytes.
+pub mod case_photos;
 /// Payment disputes (chargebacks, inquiries) the store tells of, one row per store dispute.
 pub mod chargebacks;
 

@@ -632,3 +632,156 @@ async fn a_long_supplier_error_wraps_inside_its_card_on_a_phone() {
     screenshot(&phone, "order-long-error-phone").await;
     finish(phone, app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_opens_a_refund_case_from_the_order_page_and_sees_it_listed() {
+    use crate::cases::{handed_over_order, ship_line_a};
+    let driver = start_driver();
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_400_201).await;
+    ship_line_a(&app, &world, 2, 9_400_201).await;
+    add_owner(&app, "owner@cases.example").await;
+    // A refund with nothing to send back is paid at once through the store's Admin API,
+    // which this store has not been given: that job fails (and flags the order) on purpose.
+    app.expect_failed_jobs(dropflow_core::jobs::REFUND_CUSTOMER);
+
+    let client = signed_in(&driver, &app, 1280, "owner@cases.example").await;
+    wait_text(&client, "Orders").await;
+    client
+        .goto(&app.url(&format!("/orders/{}", world.order)))
+        .await
+        .expect("open the order");
+    let text = wait_for(&client, "Open a case").await;
+    assert!(
+        text.contains("No after-sale case for this order yet."),
+        "{text}"
+    );
+    let units = format!("#case-open input[name='qty.{}']", world.line_a);
+    let field = find(&client, Locator::Css(&units), "line A's units").await;
+    field.clear().await.expect("clear");
+    field.send_keys("1").await.expect("type the units");
+    // Damaged and refund are the first choices; chosen explicitly all the same.
+    click(
+        &client,
+        Locator::Css("#case-reason option[value=damaged]"),
+        "reason",
+    )
+    .await;
+    click(
+        &client,
+        Locator::Css("#case-resolution option[value=refund]"),
+        "resolution",
+    )
+    .await;
+    fill(&client, "case-goods", &world.unit_price).await;
+    fill(&client, "case-note", "The mug arrived cracked.").await;
+    screenshot(&client, "order-case-open").await;
+    click(
+        &client,
+        Locator::Css("#case-open button[type=submit]"),
+        "Open the case",
+    )
+    .await;
+    wait_for(&client, "Case opened: 1 unit(s), refund.").await;
+    let cases = app
+        .api_json(&format!("/api/v1/orders/{}/cases", world.order))
+        .await;
+    assert_eq!(cases.as_array().map(Vec::len), Some(1), "{cases}");
+    let id = cases[0]["id"].as_str().expect("case id").to_string();
+    assert_eq!(cases[0]["reason"], json!("damaged"));
+    assert_eq!(cases[0]["terms"]["goods"], json!(world.unit_price));
+    assert_eq!(cases[0]["lines"][0]["quantity"], json!(1));
+    // Listed on the order page with its state and its note.
+    let card = text_of(&client, Locator::Id(&format!("case-{id}")), "the case").await;
+    assert!(card.contains("damaged: refund"), "{card}");
+    assert!(card.contains("The mug arrived cracked."), "{card}");
+    assert!(card.contains("1 × "), "{card}");
+    client
+        .execute(
+            &format!("document.getElementById('case-{id}').scrollIntoView();"),
+            vec![],
+        )
+        .await
+        .expect("scroll to the case");
+    screenshot(&client, "order-case").await;
+    // One unit is still open: the form offers at most that.
+    let max = find(&client, Locator::Css(&units), "line A's units")
+        .await
+        .attr("max")
+        .await
+        .expect("max");
+    assert_eq!(max.as_deref(), Some("1"));
+    // And on the Returns tab.
+    client.goto(&app.url("/returns")).await.expect("returns");
+    let listed = text_of(&client, Locator::Id("cases"), "the Returns list").await;
+    assert!(listed.contains("damaged"), "{listed}");
+    app.allow_pending_jobs();
+    finish(client, app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_refuses_a_case_with_a_note_on_the_vendor_page() {
+    use crate::cases::{handed_over_order, open, refund_case, ship_line_a, WAIT};
+    let driver = start_driver();
+    let (_cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_400_202).await;
+    ship_line_a(&app, &world, 1, 9_400_202).await;
+    // Refunded once the goods are back: the supplier of the damaged goods is asked now.
+    let body = refund_case(&world.line_a, 1, &world.unit_price, true);
+    let case = expect_json(
+        open(&app, &world.order, &body).await,
+        reqwest::StatusCode::CREATED,
+    )
+    .await;
+    let id = case["id"].as_str().expect("case id").to_string();
+    let asked = eventually(WAIT, || async {
+        app.api_json(&format!("/api/v1/cases/{id}")).await["supplier"]["state"] == json!("asked")
+    })
+    .await;
+    assert!(asked, "vendor A is asked about the case");
+
+    // The vendor user `handed_over_order` made for vendor A signs in with the test password.
+    let vendor = format!("a{}@vendor.test", world.number);
+    let client = signed_in(&driver, &app, 1000, &vendor).await;
+    let text = wait_for(&client, "Cases about your purchases").await;
+    assert!(text.contains("arrived cracked"), "{text}");
+    let note = format!("refuse-note-{id}");
+    fill(
+        &client,
+        &note,
+        "Not our fault: the courier crushed the box.",
+    )
+    .await;
+    screenshot(&client, "vendor-case").await;
+    click(
+        &client,
+        Locator::Css(&format!(
+            "#case-{id} form.supplier-refused button[type=submit]"
+        )),
+        "Record the refusal",
+    )
+    .await;
+    wait_for(&client, "refusal is recorded on the case").await;
+    let answered = text_of(
+        &client,
+        Locator::Id("vendor-cases-answered"),
+        "the answered cases",
+    )
+    .await;
+    assert!(
+        answered.contains("refused: Not our fault: the courier crushed the box."),
+        "{answered}"
+    );
+    assert!(
+        client.find(Locator::Id(&note)).await.is_err(),
+        "no form left"
+    );
+    let case = app.api_json(&format!("/api/v1/cases/{id}")).await;
+    assert_eq!(case["supplier"]["state"], json!("refused"), "{case}");
+    assert_eq!(
+        case["supplier"]["note"],
+        json!("Not our fault: the courier crushed the box.")
+    );
+    app.allow_pending_jobs();
+    finish(client, app).await;
+}

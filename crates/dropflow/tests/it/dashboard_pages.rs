@@ -126,6 +126,30 @@ impl Browser {
         self.send(request).await
     }
 
+    /// A multipart form with these plain `fields` and file parts (field name, file name,
+    /// content type, bytes).
+    pub(crate) async fn post_files(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Response {
+        let mut form = Multipart::new("----dropflowtestboundary7MA4YWxk");
+        for (k, v) in fields {
+            form = form.text(k, v.as_bytes());
+        }
+        for (field, name, kind, bytes) in files {
+            form = form.file(field, name, kind, bytes);
+        }
+        let (content_type, body) = form.finish();
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, content_type)
+            .body(body);
+        self.send(request).await
+    }
+
     /// Sends the store settings form at `path` as a browser does ([`settings_form`]), with
     /// `extra` fields and perhaps a logo.
     async fn post_settings(
@@ -158,7 +182,12 @@ impl Browser {
 
     /// The CSRF token of the signed-in session, from a page's meta tag.
     pub(crate) async fn csrf(&mut self) -> String {
-        let page = self.page("/").await;
+        self.csrf_of("/").await
+    }
+
+    /// The CSRF token of the signed-in session, from the meta tag of the page at `path`.
+    pub(crate) async fn csrf_of(&mut self, path: &str) -> String {
+        let page = self.page(path).await;
         let marker = "name=\"csrf-token\" content=\"";
         let at = page.find(marker).unwrap() + marker.len();
         page[at..at + page[at..].find('"').unwrap()].to_string()

@@ -10,6 +10,7 @@ mod api_stores;
 mod bad_input;
 mod browser;
 mod case_mails;
+mod case_pages;
 mod case_refunds;
 mod case_returns;
 mod case_returns_shopify;

@@ -7,12 +7,11 @@ use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiPath;
 use crate::services::evidence;
-use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 /// The order's dispute evidence: the order, the shipping address, every parcel with its
-/// tracking events and delivery date, the disputes, the cases with their notes and the full
-/// timeline, as one self-contained HTML file. Owner and staff only: it holds the
+/// tracking events and delivery date, the disputes, the cases with their notes and the
+/// customer's photos, and the full timeline, as one self-contained HTML file. Owner and staff only: it holds the
 /// customer's address.
 #[utoipa::path(get, path = "/api/v1/orders/{id}/evidence",
     params(("id" = String, Path, description = "order id or name")),
@@ -21,26 +20,7 @@ use axum::response::{IntoResponse, Response};
         (status = 403, body = ErrorBody, description = "a vendor or a warehouse user"),
         (status = 404, body = ErrorBody, description = "no such order the caller sees")))]
 pub async fn download(Acting(ctx, caller): Acting, ApiPath(id): Id) -> Result<Response, ApiError> {
-    let file = evidence::file(&ctx, &caller, &id).await?;
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.filename))
-        .map_err(|_| ApiError::Internal("the evidence file name is not a header value".into()))?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-            // It holds the customer's address: no shared cache keeps a copy.
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        file.html,
-    )
-        .into_response())
+    Ok(evidence::file(&ctx, &caller, &id).await?.into_response())
 }
 
 /// The evidence route, merged into `/api/v1`.

@@ -28,9 +28,12 @@ pub use crate::fulfilment::after_sale::store_refund::StoreRefundOutcome;
 pub use crate::fulfilment::after_sale::store_return::{ReturnDelivery, StoreReturnOutcome};
 
 mod inputs;
+/// The customer's photos of a case: added by the merchant's people, seen by whoever sees it.
+pub mod photos;
 mod views;
 
 pub use inputs::{CaseLineInput, CaseListParams, CaseStepInput, OpenCaseInput, ResolutionInput};
+pub use photos::{CasePhotoUpload, CasePhotoView};
 pub use views::{CaseCountsView, CaseLineView, CaseMoneyView, CasePage, CaseView};
 
 /// Opens a case on an order; its view (201).
@@ -326,7 +329,7 @@ async fn supplier_answer(
     tx.commit()
         .await
         .map_err(crate::storage::StorageError::from)?;
-    Ok(view(scoped(ctx, caller, case_id).await?))
+    viewed(ctx, scoped(ctx, caller, case_id).await?).await
 }
 
 /// A supplier-credit write's failure: the case not taking it (closed) is a conflict.
@@ -367,7 +370,7 @@ async fn asked_purchase(
 /// One case the caller may see.
 pub async fn show(ctx: &Context, caller: &Caller, case_id: &str) -> Result<CaseView, ActionError> {
     caller.require(SUPPLIER_ANSWERERS, "read cases")?;
-    Ok(view(scoped(ctx, caller, case_id).await?))
+    viewed(ctx, scoped(ctx, caller, case_id).await?).await
 }
 
 /// Every case of an order, newest first.
@@ -378,11 +381,7 @@ pub async fn for_order(
 ) -> Result<Vec<CaseView>, ActionError> {
     caller.require(MERCHANTS, "read cases")?;
     let order_id = super::orders::resolve(ctx, caller, order_ref).await?;
-    Ok(store::for_order(&ctx.db, order_id)
-        .await?
-        .into_iter()
-        .map(view)
-        .collect())
+    viewed_all(ctx, store::for_order(&ctx.db, order_id).await?).await
 }
 
 /// Cases the caller may see, newest first, with the counts of the Returns tab.
@@ -427,9 +426,101 @@ pub async fn list(
         .flatten();
     let counts = store::counts(&ctx.db, &caller.scope).await?.into();
     Ok(CasePage {
-        cases: cases.into_iter().map(view).collect(),
+        cases: viewed_all(ctx, cases).await?,
         next_cursor,
         counts,
+    })
+}
+
+/// A case as shown, with its photos.
+async fn viewed(ctx: &Context, case: StoredCase) -> Result<CaseView, ActionError> {
+    viewed_all(ctx, vec![case])
+        .await?
+        .pop()
+        .ok_or_else(|| ActionError::Internal("a case viewed went missing".into()))
+}
+
+/// Cases as shown, each with its photos (read for all of them at once).
+async fn viewed_all(ctx: &Context, cases: Vec<StoredCase>) -> Result<Vec<CaseView>, ActionError> {
+    let ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
+    let mut photos = photos::of_cases(ctx, &ids).await?;
+    Ok(cases
+        .into_iter()
+        .map(|case| {
+            let mine = photos.remove(&case.id).unwrap_or_default();
+            view(case, mine)
+        })
+        .collect())
+}
+
+/// What a new case of an order may claim, for a form to offer: each line's units shipped,
+/// held by the order's other cases and still open, and the refund left. Read without the
+/// order's lock: [`open`] checks again under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimable {
+    pub currency: String,
+    pub lines: Vec<ClaimableLine>,
+    /// Goods paid for the shipped units less what was refunded, a decimal string.
+    pub goods_left: String,
+    /// Shipping charged less what was refunded of it, a decimal string.
+    pub shipping_left: String,
+}
+
+/// One order line as a new case sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimableLine {
+    /// The store's line id (what [`CaseLineInput::line_id`] names).
+    pub line_id: String,
+    pub title: String,
+    /// The unit price, a decimal string in the order's currency.
+    pub unit_price: String,
+    pub shipped: u32,
+    /// Units the order's other cases hold (declined ones hold none).
+    pub claimed: u32,
+    /// What a new case may claim: shipped less claimed.
+    pub open: u32,
+}
+
+/// What a new case of the order may claim (404 for an order the caller does not see).
+pub async fn claimable(
+    ctx: &Context,
+    caller: &Caller,
+    order_ref: &str,
+) -> Result<Claimable, ActionError> {
+    caller.require(MERCHANTS, "open cases")?;
+    let order_id = super::orders::resolve(ctx, caller, order_ref).await?;
+    let mut tx = ctx
+        .db
+        .reader
+        .begin()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    let (_, facts) = read_facts(&mut tx, order_id, None).await?;
+    tx.rollback()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
+    let paid: i64 = facts
+        .lines
+        .iter()
+        .map(|l| l.unit_price.minor.saturating_mul(l.shipped.into()))
+        .sum();
+    let left = |minor: i64| Money::new(minor.max(0), facts.currency).to_decimal_string();
+    Ok(Claimable {
+        currency: facts.currency.code().to_string(),
+        goods_left: left(paid - facts.refunded_goods.minor),
+        shipping_left: left(facts.shipping_charged.minor - facts.refunded_shipping.minor),
+        lines: facts
+            .lines
+            .iter()
+            .map(|l| ClaimableLine {
+                line_id: l.line_id.clone(),
+                title: l.title.clone(),
+                unit_price: l.unit_price.to_decimal_string(),
+                shipped: l.shipped,
+                claimed: l.claimed,
+                open: l.shipped.saturating_sub(l.claimed),
+            })
+            .collect(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! A case as the API and the dashboard show it.
 
+use super::photos::CasePhotoView;
 use crate::storage::cases::{CaseCounts, StoredCase};
 use chrono::{DateTime, Utc};
 use dropflow_core::after_sale::{self as core, CaseMoney, Resolution};
@@ -41,6 +42,9 @@ pub struct CaseView {
     pub next_steps: Vec<String>,
     pub money: CaseMoneyView,
     pub note: Option<String>,
+    /// The customer's photos, oldest first (each one's bytes at
+    /// `GET /api/v1/cases/{id}/photos/{photo_id}`).
+    pub photos: Vec<CasePhotoView>,
     /// Who opened it: `merchant:<who>` or `store:<platform>`.
     pub opened_by: String,
     /// The store's refund or return id, for a case the store opened (`refund:<id>`,
@@ -108,7 +112,7 @@ impl From<CaseCounts> for CaseCountsView {
     }
 }
 
-pub(super) fn view(case: StoredCase) -> CaseView {
+pub(super) fn view(case: StoredCase, photos: Vec<CasePhotoView>) -> CaseView {
     let state = &case.state;
     let money = CaseMoney::of(state);
     let terms = match &state.resolution {
@@ -157,6 +161,7 @@ pub(super) fn view(case: StoredCase) -> CaseView {
             net_loss: money.net_loss.to_decimal_string(),
         },
         note: case.note,
+        photos,
         opened_by: case.opened_by,
         store_reference: case.store_reference,
         store_return_id: case.store_return_id,

@@ -3,7 +3,8 @@
 //! dispute form (Shopify and Stripe both take a document): the order (lines, amounts,
 //! dates), the customer's shipping address, every parcel with its tracking number, carrier,
 //! tracking events and delivery date, the order's full timeline, its disputes, and its cases
-//! with their notes and steps.
+//! with their notes, steps and the customer's photos (in the file itself, as `data:` images,
+//! up to [`PHOTO_BUDGET`]; the rest are listed).
 //!
 //! The file holds the customer's address and the merchants' notes: it is answered only to the
 //! merchant's people (owner, staff), is never logged, and is marked not to be cached.
@@ -14,9 +15,10 @@ use super::{timeline, view};
 use super::{ActionError, Caller, Context, MERCHANTS};
 use crate::storage::orders::{OrderDetail, TimelineEntry};
 use crate::storage::parcels::ParcelView;
-use crate::storage::{cases, chargebacks, orders as store, parcels};
+use crate::storage::{case_photos, cases, chargebacks, orders as store, parcels};
 use chrono::{DateTime, Utc};
 use dropflow_core::event::OrderEvent;
+use std::collections::BTreeMap;
 
 /// The evidence file: its name and its HTML.
 #[derive(Debug, Clone)]
@@ -24,6 +26,34 @@ pub struct EvidenceFile {
     /// `evidence-<order name>.html`, the name reduced to letters, digits, `-` and `_`.
     pub filename: String,
     pub html: String,
+}
+
+/// The file as an answer, the same from the API and the dashboard: an attachment named
+/// after the order, kept by no cache (it holds the customer's address), never sniffed.
+impl axum::response::IntoResponse for EvidenceFile {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{header, HeaderValue};
+        // The name is letters, digits, `-` and `_` ([`file_safe`]): always a header value.
+        let disposition =
+            HeaderValue::from_str(&format!("attachment; filename=\"{}\"", self.filename))
+                .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (header::CONTENT_DISPOSITION, disposition),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            self.html,
+        )
+            .into_response()
+    }
 }
 
 /// What the file shows, every value as text (the template escapes it).
@@ -91,7 +121,25 @@ pub struct CaseRow {
     pub opened_by: String,
     pub note: String,
     pub steps: Vec<TimelineRow>,
+    pub photos: Vec<PhotoRow>,
 }
+
+/// One of the customer's photos of a case.
+#[derive(Debug, Clone)]
+pub struct PhotoRow {
+    /// `data:<type>;base64,…`: the photo in the file; `None` when it was left out to keep
+    /// the file within [`PHOTO_BUDGET`].
+    pub data_uri: Option<String>,
+    /// Its kind, size, when and by whom it was added.
+    pub label: String,
+}
+
+/// The most photo bytes the file carries. The card schemes cap what a dispute's evidence
+/// may weigh in all (Diners and Discover: 3 MB for every file together; Checkout.com's
+/// "Dispute evidence file requirements",
+/// <https://www.checkout.com/docs/payments/process-disputes/dispute-evidence-file-requirements>),
+/// and base64 adds a third: photos past this are listed, not carried.
+pub const PHOTO_BUDGET: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct TimelineRow {
@@ -130,6 +178,7 @@ pub async fn gather(
     let parcels = parcels::for_order(&ctx.db, id).await?;
     let disputes = chargebacks::for_order(&ctx.db, id).await?;
     let cases = cases::for_order(&ctx.db, id).await?;
+    let mut photos = photo_rows(ctx, &cases).await?;
     Ok(Evidence {
         parcels: parcels
             .iter()
@@ -157,10 +206,55 @@ pub async fn gather(
                 opened_by: c.opened_by.clone(),
                 note: c.note.clone().unwrap_or_default(),
                 steps: case_steps(&c.id, &detail.timeline),
+                photos: photos.remove(&c.id).unwrap_or_default(),
             })
             .collect(),
         ..order_part(&detail)
     })
+}
+
+/// The cases' photos, by case id: carried in the file, oldest first, while they fit in
+/// [`PHOTO_BUDGET`]; listed after that.
+async fn photo_rows(
+    ctx: &Context,
+    cases: &[cases::StoredCase],
+) -> Result<BTreeMap<String, Vec<PhotoRow>>, ActionError> {
+    use base64::Engine as _;
+    let ids: Vec<String> = cases.iter().map(|c| c.id.clone()).collect();
+    let mut photos = case_photos::for_cases(&ctx.db, &ids).await?;
+    photos.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut left = PHOTO_BUDGET;
+    let mut rows: BTreeMap<String, Vec<PhotoRow>> = BTreeMap::new();
+    for photo in photos {
+        let size = usize::try_from(photo.size_bytes).unwrap_or(usize::MAX);
+        let mut data_uri = None;
+        if size <= left {
+            if let Some((_, bytes)) = case_photos::get(&ctx.db, &photo.case_id, &photo.id).await? {
+                left -= size;
+                data_uri = Some(format!(
+                    "data:{};base64,{}",
+                    photo.content_type,
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                ));
+            }
+        }
+        let label = format!(
+            "{}, {}, added {} by {}{}",
+            photo.content_type,
+            view::bytes(photo.size_bytes),
+            view::time(&photo.created_at),
+            photo.uploaded_by,
+            if data_uri.is_none() {
+                " (not carried in this file: it would make it too large to upload)"
+            } else {
+                ""
+            }
+        );
+        rows.entry(photo.case_id.clone())
+            .or_default()
+            .push(PhotoRow { data_uri, label });
+    }
+    Ok(rows)
 }
 
 /// The order's own facts: lines, money, dates, customer, address, timeline.
@@ -295,11 +389,7 @@ fn parcel_row(parcel: &ParcelView, timeline: &[TimelineEntry]) -> ParcelRow {
 
 /// A case's steps as its timeline entries tell them.
 fn case_steps(case_id: &str, timeline: &[TimelineEntry]) -> Vec<TimelineRow> {
-    timeline
-        .iter()
-        .filter(|entry| {
-            matches!(event(entry), Some(OrderEvent::Case { case_id: c, .. }) if c == case_id)
-        })
+    timeline::of_case(timeline, case_id)
         .map(timeline_row)
         .collect()
 }
