@@ -59,7 +59,7 @@ fn refused(back: &str, prefix: &str, message: &str) -> Response {
 }
 
 /// What the resolution fields say (`resolution`, and `goods`, `shipping`, `with_return` for
-/// a refund, `variant_id` for an exchange).
+/// a refund, `variant_id` and `sku` for an exchange).
 fn resolution_input(posted: &Posted) -> Result<ResolutionInput, String> {
     let text = |name: &str| posted.field(name).unwrap_or_default().to_string();
     Ok(match posted.field("resolution").unwrap_or_default() {
@@ -71,6 +71,7 @@ fn resolution_input(posted: &Posted) -> Result<ResolutionInput, String> {
         "reship" => ResolutionInput::Reship,
         "exchange" => ResolutionInput::Exchange {
             variant_id: text("variant_id"),
+            sku: posted.field("sku").map(str::to_string),
         },
         "return_first" => ResolutionInput::ReturnFirst,
         _ => return Err("Resolution: choose refund, reship, exchange or return first".into()),

@@ -11,7 +11,7 @@
 use super::world::World;
 use crate::platforms::admin_refund::marker;
 use anyhow::Context;
-use dropflow_core::after_sale::{CaseMoney, CaseState, CustomerSide, Resolution};
+use dropflow_core::after_sale::{CaseMoney, CaseState, CustomerSide, Resolution, ReturnLeg};
 use dropflow_core::money::Money;
 use dropflow_core::reference::currency::Currency;
 use serde_json::{json, Value};
@@ -74,6 +74,7 @@ pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> 
     for (n, (order, total, currency)) in disputed.into_iter().enumerate() {
         chargeback(world, client, n, order, total, &currency).await?;
     }
+    super::case_work::run(world, client, deadline).await?;
     while (refunds_waiting(world).await? > 0 || case_work_left(world).await? > 0)
         && Instant::now() < deadline
     {
@@ -171,6 +172,17 @@ async fn another_mapped_variant(world: &World, order: &Value) -> anyhow::Result<
     Ok(Some(
         json!({ "kind": "exchange", "variant_id": variant, "sku": sku }),
     ))
+}
+
+fn return_word(leg: &ReturnLeg) -> &'static str {
+    match leg {
+        ReturnLeg::NotNeeded => "not_needed",
+        ReturnLeg::Awaited => "awaited",
+        ReturnLeg::InTransit { .. } => "in_transit",
+        ReturnLeg::Delivered { .. } => "delivered",
+        ReturnLeg::Restocked => "restocked",
+        ReturnLeg::Disposed => "disposed",
+    }
 }
 
 /// The customer's bank disputes Shopify order `order`'s payment: Shopify sends
@@ -305,6 +317,15 @@ async fn refunds_waiting(world: &World) -> anyhow::Result<usize> {
 /// refunds differ from what the store sandbox paid back under the case's marker.
 pub struct CaseFigures {
     pub cases: usize,
+    /// Cases closed (by the merchant, the store, or by themselves once settled).
+    pub closed: usize,
+    /// Cases per where their goods ended (`not_needed`, `restocked`, `disposed`, or still
+    /// `awaited` / `in_transit` / `delivered`).
+    pub by_return: BTreeMap<String, usize>,
+    /// Open cases with no flag saying why they stopped (must be 0).
+    pub unsettled: usize,
+    /// Cases whose supplier credits the wallet does not show to the cent (must be 0).
+    pub credit_mismatches: usize,
     /// Payment disputes recorded, by their latest status.
     pub chargebacks: BTreeMap<String, usize>,
     pub by_resolution: BTreeMap<String, usize>,
@@ -334,6 +355,13 @@ pub async fn figures(world: &World) -> anyhow::Result<CaseFigures> {
     }
     Ok(CaseFigures {
         cases: all.len(),
+        closed: all.iter().filter(|c| c.state.closed.is_some()).count(),
+        by_return: all.iter().fold(BTreeMap::new(), |mut by, c| {
+            *by.entry(return_word(&c.state.ret).to_string()).or_default() += 1;
+            by
+        }),
+        unsettled: super::case_work::unsettled(world).await?,
+        credit_mismatches: super::case_work::credit_mismatches(world).await?,
         chargebacks,
         by_resolution,
         refund_mismatches: mismatches,

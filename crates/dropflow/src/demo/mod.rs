@@ -20,6 +20,8 @@ pub mod operator;
 pub mod changes;
 /// Cases opened on delivered orders and carried out; their figures for the summary.
 pub mod after_sale;
+/// The merchant working the open cases until each is closed or flagged.
+pub mod case_work;
 
 use std::time::{Duration, Instant};
 pub use summary::Summary;

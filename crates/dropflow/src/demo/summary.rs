@@ -70,6 +70,14 @@ pub struct Summary {
     pub cases: usize,
     /// Those cases per resolution (`refund`, `reship`, `exchange`, `return_first`).
     pub cases_by_resolution: BTreeMap<String, usize>,
+    /// Cases closed (by a person, the store, or by themselves once nothing was left).
+    pub cases_closed: usize,
+    /// Cases per where their goods ended (`not_needed`, `restocked`, `disposed`, …).
+    pub cases_by_return: BTreeMap<String, usize>,
+    /// Cases still open with no flag saying why (must be 0: each case ends closed or flagged).
+    pub cases_unsettled: usize,
+    /// Cases whose supplier credits and the wallet disagree (must be 0).
+    pub credit_mismatches: usize,
     /// Payment disputes (chargebacks) recorded, by latest status (`needs_response`, `won`).
     pub chargebacks: BTreeMap<String, usize>,
     /// Cases whose recorded refunds differ from what the store sandbox paid back under the
@@ -371,6 +379,10 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         cases: case_figures.cases,
         cases_by_resolution: case_figures.by_resolution,
         chargebacks: case_figures.chargebacks,
+        cases_closed: case_figures.closed,
+        cases_by_return: case_figures.by_return,
+        cases_unsettled: case_figures.unsettled,
+        credit_mismatches: case_figures.credit_mismatches,
         refund_mismatches: case_figures.refund_mismatches,
         place_ms: Percentiles::of(place),
         fulfil_ms: Percentiles::of(fulfil),
