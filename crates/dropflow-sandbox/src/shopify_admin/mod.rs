@@ -166,6 +166,22 @@ impl ShopifyAdminSandbox {
         self.shared.book().refunds(order_id)
     }
 
+    /// A person refunds `lines` (line item id, units) in the shop's admin, restocked, their
+    /// price back through the order's sale, for the Shopify Return `return_id` if given.
+    /// The refund is kept like any other; the answer is the `refunds/create` body Shopify
+    /// sends for it.
+    pub fn refund_in_admin(
+        &self,
+        order_id: u64,
+        lines: &[(u64, u32)],
+        return_id: Option<u64>,
+    ) -> Result<Value, String> {
+        let location = self.shared.config.location_id;
+        self.shared
+            .book()
+            .refund_in_admin(order_id, lines, return_id, location)
+    }
+
     /// Money refunded on the order so far, minor units of its currency.
     pub fn total_refunded(&self, order_id: u64) -> i64 {
         self.shared.book().total_refunded(order_id)

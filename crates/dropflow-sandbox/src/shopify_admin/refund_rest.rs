@@ -5,13 +5,80 @@
 //! test_1 and test_6; `docs/protocols/after-sale.md` §1.3).
 
 use super::money::{id_of, parse_minor, value_text};
-use super::refunds::{not_found, unprocessable, Book, Ledger, RefundRecord, Refusal, GATEWAY};
+use super::refunds::{
+    not_found, unprocessable, Book, Ledger, RefundRecord, RefundedLine, Refusal, Wanted,
+    WantedTransaction, GATEWAY,
+};
 use serde_json::{json, Value};
 
 impl Book {
     fn ledger(&self, order_id: &str) -> Result<(u64, &Ledger), Refusal> {
         let id = order_id.trim().parse::<u64>().map_err(|_| not_found())?;
         self.orders.get(&id).map(|l| (id, l)).ok_or_else(not_found)
+    }
+
+    /// A refund a person makes in the shop's admin: `lines` (line item id, units) back in
+    /// stock at `location_id` (`restock_type: return`), their price refunded through the
+    /// order's sale. What Shopify then sends as `refunds/create`: the REST Refund resource,
+    /// tied to the Shopify Return it settles (`"return": {"id", "admin_graphql_api_id"}`,
+    /// after-sale.md §2.1) when `return_id` is given, `"return": null` otherwise.
+    pub(crate) fn refund_in_admin(
+        &mut self,
+        order_id: u64,
+        lines: &[(u64, u32)],
+        return_id: Option<u64>,
+        location_id: u64,
+    ) -> Result<Value, String> {
+        let ledger = self
+            .orders
+            .get(&order_id)
+            .ok_or_else(|| format!("order {order_id} is not in the shop"))?;
+        let mut amount = 0;
+        for (line_item_id, quantity) in lines {
+            let line = ledger
+                .lines
+                .iter()
+                .find(|l| l.id == *line_item_id)
+                .ok_or_else(|| format!("line {line_item_id} is not on order {order_id}"))?;
+            amount += line.price_minor * i64::from(*quantity);
+        }
+        let wanted = Wanted {
+            order_id,
+            note: Some("refunded in the Shopify admin".into()),
+            lines: lines
+                .iter()
+                .map(|(line_item_id, quantity)| RefundedLine {
+                    line_item_id: *line_item_id,
+                    quantity: *quantity,
+                    restock_type: "RETURN".into(),
+                    location_id: Some(location_id),
+                })
+                .collect(),
+            transactions: vec![WantedTransaction {
+                order_id,
+                parent_id: Some(ledger.sale.id),
+                gateway: GATEWAY.into(),
+                kind: "REFUND".into(),
+                amount: ledger.text(amount),
+            }],
+            ..Wanted::default()
+        };
+        let record = self.create(&wanted).map_err(|errors| {
+            let said: Vec<String> = errors.iter().map(|e| e.to_json().to_string()).collect();
+            format!("the shop refused the refund: {}", said.join("; "))
+        })?;
+        let ledger = self
+            .orders
+            .get(&order_id)
+            .ok_or_else(|| format!("order {order_id} is not in the shop"))?;
+        let mut body = rest_refund(order_id, ledger, &record, location_id);
+        body["return"] = match return_id {
+            Some(id) => {
+                json!({ "id": id, "admin_graphql_api_id": format!("gid://shopify/Return/{id}") })
+            }
+            None => Value::Null,
+        };
+        Ok(body)
     }
 
     /// `GET orders/{order_id}/refunds.json`: the REST Refund resource, oldest first.

@@ -348,3 +348,37 @@ async fn faults_reach_the_graphql_path_and_a_lost_answer_still_refunds() {
     assert_eq!(sandbox.refund_count(), 1);
     sandbox.shutdown().await;
 }
+
+/// A refund made in the admin is kept like one made through the API (the REST read-back
+/// lists it) and its `refunds/create` body ties it to the Shopify Return it settles; more
+/// units than are left are refused and nothing is kept.
+#[tokio::test]
+async fn a_refund_made_in_the_admin_is_kept_and_names_its_return() {
+    let (sandbox, id, order) = paid_order().await;
+    let line = &order["line_items"][0];
+    let line_id = line["id"].as_u64().unwrap();
+    let units = u32::try_from(line["quantity"].as_u64().unwrap()).unwrap();
+    let body = sandbox
+        .refund_in_admin(id, &[(line_id, 1)], Some(3_547_267_221))
+        .unwrap();
+    assert_eq!(body["return"]["id"], json!(3_547_267_221u64));
+    assert_eq!(
+        body["return"]["admin_graphql_api_id"],
+        json!("gid://shopify/Return/3547267221")
+    );
+    assert_eq!(
+        body["refund_line_items"][0]["restock_type"],
+        json!("return")
+    );
+    assert_eq!(body["refund_line_items"][0]["quantity"], json!(1));
+    let price = minor(&line["price"]);
+    assert_eq!(minor(&body["transactions"][0]["amount"]), price);
+    assert_eq!(sandbox.total_refunded(id), price);
+    let (status, listed) = rest_get(&sandbox, &format!("orders/{id}/refunds.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["refunds"][0]["id"], body["id"], "{listed}");
+
+    let too_many = sandbox.refund_in_admin(id, &[(line_id, units + 1)], None);
+    assert!(too_many.is_err(), "{too_many:?}");
+    assert_eq!(sandbox.refunds(id).len(), 1);
+}

@@ -133,7 +133,12 @@ pub fn router() -> Router<Context> {
         .route("/orders/{id}/cases", post(case_actions::open))
         .route("/orders/{id}/evidence", get(case_actions::evidence))
         .route("/cases/{id}/events", post(case_actions::step))
-        .route("/cases/{id}/photos", post(case_actions::add_photos))
+        .route(
+            "/cases/{id}/photos",
+            post(case_actions::add_photos).layer(axum::extract::DefaultBodyLimit::max(
+                crate::services::cases::photos::UPLOAD_BODY_LIMIT,
+            )),
+        )
         .route("/cases/{id}/photos/{photo_id}", get(case_actions::photo))
         .route("/vendor", get(vendor::page))
         .route(

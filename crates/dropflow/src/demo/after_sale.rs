@@ -25,6 +25,9 @@ const MOST_CASES: usize = 40;
 /// Shopify orders whose payment the customer's bank disputes.
 const CHARGEBACKS: usize = 3;
 
+/// Shopify orders whose customer asks for a return in the shop (Shopify Returns).
+const STORE_RETURNS: usize = 4;
+
 /// Opens the cases and waits (until `deadline`) for every refund to be made or refused.
 pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> anyhow::Result<()> {
     let delivered: Vec<String> =
@@ -73,6 +76,29 @@ pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> 
     .collect();
     for (n, (order, total, currency)) in disputed.into_iter().enumerate() {
         chargeback(world, client, n, order, total, &currency).await?;
+    }
+    let returned: Vec<(u64, u64)> = sqlx::query(
+        "SELECT o.external_id, l.external_id AS line FROM orders o
+         JOIN stores s ON s.id = o.store_id
+         JOIN order_lines l ON l.order_id = o.id AND l.position = 0
+         WHERE o.tab = 'delivered' AND s.platform = 'shopify'
+           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.order_id = o.id)
+         ORDER BY o.id",
+    )
+    .fetch_all(&world.db.reader)
+    .await?
+    .iter()
+    .filter_map(|r| {
+        let order = r.try_get::<String, _>("external_id").ok()?.parse().ok()?;
+        let line = r.try_get::<String, _>("line").ok()?.parse().ok()?;
+        Some((order, line))
+    })
+    .skip(7)
+    .step_by(30)
+    .take(STORE_RETURNS)
+    .collect();
+    for (n, (order, line)) in returned.into_iter().enumerate() {
+        store_return(world, client, n, order, line).await?;
     }
     super::case_work::run(world, client, deadline).await?;
     while (refunds_waiting(world).await? > 0 || case_work_left(world).await? > 0)
@@ -185,10 +211,57 @@ fn return_word(leg: &ReturnLeg) -> &'static str {
     }
 }
 
+/// The customer of Shopify order `order` asks in the shop to send one unit of `line` back;
+/// Shopify sends `returns/request`. Then, by turn: the merchant approves it and refunds it in
+/// the Shopify admin (`returns/approve`, then a `refunds/create` naming the return); declines
+/// it (`returns/decline`); or approves it and leaves the rest to dropflow's case (the return
+/// sent, restocked, decided).
+async fn store_return(
+    world: &World,
+    client: &reqwest::Client,
+    n: usize,
+    order: u64,
+    line: u64,
+) -> anyhow::Result<()> {
+    use dropflow_sandbox::shopify::returns::{ReturnTopic, SandboxReturn};
+    let reason = ["defective", "size_too_small", "wrong_item", "unwanted"][n % 4];
+    let mut ret = SandboxReturn::new(8_000_000 + n as u64, order, &format!("#{order}-R1"))
+        .line(line, 1, reason)
+        .customer_note("sent back from the demo");
+    let mut topics = vec![ReturnTopic::Request];
+    match n % 3 {
+        1 => {
+            ret = ret.declined("final_sale", Some("this item was on final sale"));
+            topics.push(ReturnTopic::Decline);
+        }
+        _ => topics.push(ReturnTopic::Approve),
+    }
+    let url = format!("{}/webhooks/shopify", world.running.base_url());
+    let secret = super::world::SHOPIFY_SECRET.as_bytes();
+    for topic in topics {
+        let (headers, body) = ret.signed(topic, dropflow_sandbox::shopify::SHOP_DOMAIN, secret);
+        super::traffic::deliver(client, &url, &headers, body).await?;
+    }
+    if n % 3 == 0 {
+        let refund = world
+            .sandboxes
+            .shopify
+            .refund_in_admin(order, &[(line, 1)], Some(ret.id))
+            .map_err(|e| anyhow::anyhow!("shopify admin refund of {order}: {e}"))?;
+        let hook = dropflow_sandbox::shopify::ShopifyWebhook::new(
+            "refunds/create",
+            dropflow_sandbox::shopify::SHOP_DOMAIN,
+            dropflow_sandbox::body_bytes(&refund),
+        );
+        super::traffic::deliver(client, &url, &hook.headers(secret), hook.body).await?;
+    }
+    Ok(())
+}
+
 /// The customer's bank disputes Shopify order `order`'s payment: Shopify sends
 /// `disputes/create` (twice, as it retries), and for every other dispute a later
-/// `disputes/update` saying the merchant won. The body is Shopify's Dispute resource, as in
-/// its REST reference (see `platforms/shopify/dispute.rs`).
+/// `disputes/update` saying the merchant won, the bodies built by the Shopify sandbox
+/// ([`dropflow_sandbox::shopify::dispute_payload`]).
 async fn chargeback(
     world: &World,
     client: &reqwest::Client,
@@ -199,23 +272,17 @@ async fn chargeback(
 ) -> anyhow::Result<()> {
     let currency_code = Currency::from_code(currency).map_err(|e| anyhow::anyhow!("{e}"))?;
     let amount = Money::new(total_minor, currency_code).to_decimal_string();
-    let dispute = |status: &str, finalized: Option<&str>| {
-        json!({ "id": 7_000_000 + n as u64, "order_id": order, "type": "chargeback",
-            "amount": amount, "currency": currency, "reason": "product_not_received",
-            "network_reason_code": "13.1", "status": status,
-            "evidence_due_by": "2031-07-01T00:00:00Z", "evidence_sent_on": null,
-            "finalized_on": finalized, "initiated_at": "2031-06-01T00:00:00Z" })
+    let id = 7_000_000 + n as u64;
+    let dispute = |status: &str| {
+        dropflow_sandbox::shopify::dispute_payload(id, order, &amount, currency, status)
     };
     let url = format!("{}/webhooks/shopify", world.running.base_url());
     let mut deliveries = vec![
-        ("disputes/create", dispute("needs_response", None)),
-        ("disputes/create", dispute("needs_response", None)),
+        ("disputes/create", dispute("needs_response")),
+        ("disputes/create", dispute("needs_response")),
     ];
     if n.is_multiple_of(2) {
-        deliveries.push((
-            "disputes/update",
-            dispute("won", Some("2031-07-15T00:00:00Z")),
-        ));
+        deliveries.push(("disputes/update", dispute("won")));
     }
     for (topic, body) in deliveries {
         let hook = dropflow_sandbox::shopify::ShopifyWebhook::new(
@@ -319,6 +386,8 @@ pub struct CaseFigures {
     pub cases: usize,
     /// Cases closed (by the merchant, the store, or by themselves once settled).
     pub closed: usize,
+    /// Cases the stores opened (a refund or a return made in the shop).
+    pub opened_by_store: usize,
     /// Cases per where their goods ended (`not_needed`, `restocked`, `disposed`, or still
     /// `awaited` / `in_transit` / `delivered`).
     pub by_return: BTreeMap<String, usize>,
@@ -356,6 +425,12 @@ pub async fn figures(world: &World) -> anyhow::Result<CaseFigures> {
     Ok(CaseFigures {
         cases: all.len(),
         closed: all.iter().filter(|c| c.state.closed.is_some()).count(),
+        opened_by_store: sqlx::query(
+            "SELECT COUNT(*) AS n FROM cases WHERE opened_by LIKE 'store:%'",
+        )
+        .fetch_one(&world.db.reader)
+        .await?
+        .try_get::<i64, _>("n")? as usize,
         by_return: all.iter().fold(BTreeMap::new(), |mut by, c| {
             *by.entry(return_word(&c.state.ret).to_string()).or_default() += 1;
             by
@@ -377,8 +452,20 @@ fn store_paid(world: &World, case: &CaseRow) -> anyhow::Result<i64> {
         .as_deref()
         .and_then(|r| r.strip_prefix("refund:"))
         .map(str::to_string);
+    // The store's own refunds the case recorded (a return refunded in the shop's admin)
+    // count by their id: an amount recorded wrong, or an id the store never made, still
+    // shows as a mismatch.
+    let recorded: Vec<&str> = case
+        .state
+        .refunds
+        .iter()
+        .map(|r| r.reference.as_str())
+        .collect();
     let ours = |id: u64, text: Option<&str>| {
-        text.is_some_and(|t| t.contains(&tag)) || opened_by.as_deref() == Some(&id.to_string())
+        let id = id.to_string();
+        text.is_some_and(|t| t.contains(&tag))
+            || opened_by.as_deref() == Some(id.as_str())
+            || recorded.contains(&id.as_str())
     };
     let order: u64 = case.store_order_id.parse().unwrap_or(0);
     Ok(match case.platform.as_str() {

@@ -139,14 +139,20 @@ async fn post_step(
     Ok(())
 }
 
-/// Open cases with no open flag about them: still moving, not yet at an end.
+/// Open cases with no open flag about them or their replacement: still moving, not yet at
+/// an end.
 pub async fn unsettled(world: &World) -> anyhow::Result<usize> {
     let mut count = 0;
     for case in open_cases(world).await? {
+        // A flag about the case itself, or about its replacement purchase (a placement to
+        // link by hand, say): either tells a person why it stopped.
         let flagged = sqlx::query(
-            "SELECT 1 AS one FROM order_flags WHERE resolved_at IS NULL AND detail LIKE $1",
+            "SELECT 1 AS one FROM order_flags WHERE resolved_at IS NULL
+               AND (detail LIKE $1 OR supplier_order_id IN (
+                    SELECT id FROM supplier_orders WHERE case_id = $2))",
         )
         .bind(format!("case {}: %", case.id))
+        .bind(&case.id)
         .fetch_optional(&world.db.reader)
         .await?
         .is_some();

@@ -72,6 +72,8 @@ pub struct Summary {
     pub cases_by_resolution: BTreeMap<String, usize>,
     /// Cases closed (by a person, the store, or by themselves once nothing was left).
     pub cases_closed: usize,
+    /// Cases the stores opened (refunds and returns made in the shop).
+    pub cases_opened_by_store: usize,
     /// Cases per where their goods ended (`not_needed`, `restocked`, `disposed`, …).
     pub cases_by_return: BTreeMap<String, usize>,
     /// Cases still open with no flag saying why (must be 0: each case ends closed or flagged).
@@ -381,6 +383,7 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         chargebacks: case_figures.chargebacks,
         cases_closed: case_figures.closed,
         cases_by_return: case_figures.by_return,
+        cases_opened_by_store: case_figures.opened_by_store,
         cases_unsettled: case_figures.unsettled,
         credit_mismatches: case_figures.credit_mismatches,
         refund_mismatches: case_figures.refund_mismatches,

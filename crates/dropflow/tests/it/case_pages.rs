@@ -68,9 +68,13 @@ async fn upload_as(
 /// A handed-over order whose line A shipped one unit, with a damaged-goods case (refund
 /// after the return, so nothing is refunded while the test runs) on it; the case's id.
 async fn world_with_case(number: u64) -> (dropflow_sandbox::cj::CjSandbox, TestApp, World, String) {
-    // A body limit above the photo cap, so the cap itself is what refuses a large photo.
+    // The installation's general body limit as shipped (2 MiB): photo uploads have their
+    // own, so a photo above it reaches the photo cap, which is what refuses a large one.
     let cj = cj_world::cj().await;
-    let app = cj_world::app_with(&cj, |c| c.http.body_limit_bytes = 12 * 1024 * 1024).await;
+    let app = cj_world::app_with(&cj, |c| {
+        assert_eq!(c.http.body_limit_bytes, 2 * 1024 * 1024);
+    })
+    .await;
     let store = app.shopify_store().await;
     let world = handed_over_order(&app, &store, number).await;
     ship_line_a(&app, &world, 1, number).await;

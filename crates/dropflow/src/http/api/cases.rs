@@ -157,6 +157,11 @@ pub fn routes() -> axum::Router<crate::http::HttpState> {
         .route("/cases", get(list))
         .route("/cases/{id}", get(show))
         .route("/cases/{id}/events", post(step))
-        .route("/cases/{id}/photos", post(add_photos))
+        .route(
+            "/cases/{id}/photos",
+            post(add_photos).layer(axum::extract::DefaultBodyLimit::max(
+                photos::UPLOAD_BODY_LIMIT,
+            )),
+        )
         .route("/cases/{id}/photos/{photo_id}", get(photo))
 }

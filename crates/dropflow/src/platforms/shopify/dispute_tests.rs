@@ -160,3 +160,27 @@ fn only_shopify_dispute_topics_carry_a_dispute() {
     assert!(!woo.carries_dispute("order.updated"));
     assert!(woo.parse_dispute(SDK_DISPUTE.as_bytes()).is_err());
 }
+
+/// The sandbox's dispute bodies have the keys of the SDK's (so the sandbox does not drift
+/// from the documented resource) and read as the stage they say.
+#[test]
+fn the_sandbox_disputes_have_the_sdks_keys_and_read_as_their_stage() {
+    let sdk: serde_json::Value = serde_json::from_str(SDK_DISPUTE).unwrap();
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    for (status, expected, settled) in [
+        ("needs_response", DisputeStatus::NeedsResponse, false),
+        ("won", DisputeStatus::Won, true),
+    ] {
+        let body = dropflow_sandbox::shopify::dispute_payload(7, 625362839, "11.50", "USD", status);
+        assert_eq!(keys(&body), keys(&sdk), "{body}");
+        let dispute = parse_dispute(body.to_string().as_bytes()).unwrap();
+        assert_eq!(dispute.status, expected);
+        assert_eq!(dispute.amount.minor, 1150);
+        assert_eq!(dispute.order_external_id.as_deref(), Some("625362839"));
+        assert_eq!(dispute.finalized_on_ms.is_some(), settled);
+    }
+}

@@ -23,6 +23,11 @@ pub const MAX_BYTES: usize = checked::MAX_BYTES;
 /// The most photos one case keeps.
 pub const MAX_PHOTOS: usize = 10;
 
+/// The body an upload of photos may carry, whatever the installation's general limit (kept
+/// small for webhooks and JSON): every photo a case may keep at its largest, plus the form's
+/// other fields. Phones send photos of 3–5 MB.
+pub const UPLOAD_BODY_LIMIT: usize = MAX_PHOTOS * MAX_BYTES + 1024 * 1024;
+
 /// One photo of a case as the API shows it (its bytes at
 /// `GET /api/v1/cases/{id}/photos/{photo_id}`).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
