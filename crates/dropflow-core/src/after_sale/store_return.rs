@@ -303,21 +303,12 @@ pub fn plan(
                     format!("{store} cancelled {name}, but money already moved for this case: it stays open for a person to settle"),
                 );
             }
-            let note = format!("return cancelled in {store}");
-            match changed(
+            close_for_store(
                 state,
-                CaseEvent::Close {
-                    at_ms: now_ms,
-                    note: Some(note.clone()),
-                },
-            ) {
-                Some(next) => ReturnPlan::Apply {
-                    next: Some(Box::new(next)),
-                    step: "closed",
-                    words: note,
-                },
-                None => only_noted("store_cancelled", format!("{store} cancelled {name}")),
-            }
+                now_ms,
+                format!("return cancelled in {store}"),
+                ("store_cancelled", format!("{store} cancelled {name}")),
+            )
         }
         ReturnChange::Closed => {
             if closed_already {
@@ -338,21 +329,12 @@ pub fn plan(
                     format!("{store} closed {name}; still to do here: {left}"),
                 );
             }
-            let note = format!("return closed in {store}");
-            match changed(
+            close_for_store(
                 state,
-                CaseEvent::Close {
-                    at_ms: now_ms,
-                    note: Some(note.clone()),
-                },
-            ) {
-                Some(next) => ReturnPlan::Apply {
-                    next: Some(Box::new(next)),
-                    step: "closed",
-                    words: note,
-                },
-                None => only_noted("store_closed", format!("{store} closed {name}")),
-            }
+                now_ms,
+                format!("return closed in {store}"),
+                ("store_closed", format!("{store} closed {name}")),
+            )
         }
         // A case, once closed, stays closed (nothing in the case model reopens one): the
         // timeline says the store reopened it, and a person opens a new case if need be.
@@ -364,6 +346,32 @@ pub fn plan(
                 format!("{store} reopened {name}")
             },
         ),
+    }
+}
+
+/// The case closed because the store ended its return (`note` kept as the closing note),
+/// or, when the case takes no close now, only `noted` (step, words) on the timeline.
+fn close_for_store(
+    state: &CaseState,
+    now_ms: i64,
+    note: String,
+    noted: (&'static str, String),
+) -> ReturnPlan {
+    let close = CaseEvent::Close {
+        at_ms: now_ms,
+        note: Some(note.clone()),
+    };
+    match changed(state, close) {
+        Some(next) => ReturnPlan::Apply {
+            next: Some(Box::new(next)),
+            step: "closed",
+            words: note,
+        },
+        None => ReturnPlan::Apply {
+            next: None,
+            step: noted.0,
+            words: noted.1,
+        },
     }
 }
 

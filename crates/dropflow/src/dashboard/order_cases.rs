@@ -203,17 +203,7 @@ pub fn card(case: &CaseView, timeline: &[TimelineEntry], role: Role) -> CaseCard
         customer: customer_words(&case.customer),
         goods_back: goods_back_words(&case.return_leg),
         supplier: supplier_words(case),
-        next: if case.closed_at.is_some() {
-            "closed".into()
-        } else if case.next_steps.is_empty() {
-            "ready to close".into()
-        } else {
-            case.next_steps
-                .iter()
-                .map(|s| view::words(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        },
+        next: super::returns::next_words(case),
         refunded: money(&case.money.refunded),
         recovered: money(&case.money.recovered),
         replacement: money(&case.money.replacement),

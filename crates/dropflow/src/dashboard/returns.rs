@@ -119,20 +119,25 @@ fn row(case: &CaseView) -> CaseRow {
         customer: state(&case.customer),
         goods_back: state(&case.return_leg),
         supplier: state(&case.supplier),
-        next: if case.closed_at.is_some() {
-            "closed".into()
-        } else if case.next_steps.is_empty() {
-            "ready to close".into()
-        } else {
-            case.next_steps
-                .iter()
-                .map(|s| view::words(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        },
+        next: next_words(case),
         refunded: format!("{} {}", case.money.refunded, case.currency),
         net_loss: format!("{} {}", case.money.net_loss, case.currency),
         opened: view::time(&case.created_at),
         opened_by: case.opened_by.clone(),
+    }
+}
+
+/// What is left to do on a case, in words: `closed`, `ready to close`, or its next steps.
+pub(super) fn next_words(case: &CaseView) -> String {
+    if case.closed_at.is_some() {
+        "closed".into()
+    } else if case.next_steps.is_empty() {
+        "ready to close".into()
+    } else {
+        case.next_steps
+            .iter()
+            .map(|s| view::words(s))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

@@ -51,7 +51,8 @@ pub async fn retry(ctx: &Context, caller: &Caller, id: i64) -> Result<(), Action
         };
     };
     if let Some(order_id) = retried.order_id {
-        let settled = flags::resolve_for_job(&mut tx, id, &retried.kind, &caller.actor).await?;
+        let settled =
+            flags::resolve_for_job(&mut tx, order_id, id, &retried.kind, &caller.actor).await?;
         if settled > 0 {
             order_tx::apply(
                 &mut tx,

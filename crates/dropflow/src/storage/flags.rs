@@ -178,26 +178,18 @@ pub async fn resolve_kind(
     .await
 }
 
-/// Resolves the open `job_failed` flag of job `job_id` (a person retried the job); how
-/// many were open.
+/// Resolves the open `job_failed` flag of job `job_id` on its order (a person retried the
+/// job); how many were open.
 pub async fn resolve_for_job(
     tx: &mut Tx<'_>,
+    order_id: OrderId,
     job_id: i64,
     job_kind: &str,
     by: &str,
 ) -> Result<u64> {
-    let which = [
-        kind::JOB_FAILED.to_string(),
-        format!("{}%", job_prefix(job_id, job_kind)),
-    ];
-    resolve_where(
-        tx,
-        "kind = $4 AND detail LIKE $5",
-        &which,
-        "the job was retried",
-        by,
-    )
-    .await
+    let prefix = job_prefix(job_id, job_kind);
+    let resolution = "the job was retried";
+    resolve_by_prefix(tx, order_id, kind::JOB_FAILED, &prefix, resolution, by).await
 }
 
 /// Resolves the open flags of `kind` on the order whose detail begins with `prefix` (a case's
