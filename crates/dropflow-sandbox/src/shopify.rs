@@ -266,6 +266,36 @@ fn money_set(cents: i64) -> Value {
     })
 }
 
+/// A payment dispute as Shopify's `disputes/create` / `disputes/update` carry it: the REST
+/// Dispute resource, bare (https://shopify.dev/docs/api/admin-rest/2026-01/resources/dispute;
+/// the official library's mock `Shopify/shopify-app-js`
+/// `packages/apps/shopify-api/rest/admin/__tests__/2025-07/dispute.test.ts`). `status` is one
+/// of the REST words (`needs_response`, `under_review`, `charge_refunded`, `accepted`, `won`,
+/// `lost`); a settled one carries `finalized_on`.
+pub fn dispute_payload(
+    dispute_id: u64,
+    order_id: u64,
+    amount: &str,
+    currency: &str,
+    status: &str,
+) -> Value {
+    let settled = matches!(status, "won" | "lost" | "accepted" | "charge_refunded");
+    json!({
+        "id": dispute_id,
+        "order_id": order_id,
+        "type": "chargeback",
+        "amount": amount,
+        "currency": currency,
+        "reason": "product_not_received",
+        "network_reason_code": "13.1",
+        "status": status,
+        "evidence_due_by": "2031-07-01T00:00:00-04:00",
+        "evidence_sent_on": if status == "needs_response" { Value::Null } else { json!("2031-06-20T10:00:00-04:00") },
+        "finalized_on": if settled { json!("2031-07-15T00:00:00-04:00") } else { Value::Null },
+        "initiated_at": "2031-06-01T00:00:00-04:00",
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -338,34 +368,4 @@ mod tests {
             order_payload(8, "#1", "paid")["line_items"]
         );
     }
-}
-
-/// A payment dispute as Shopify's `disputes/create` / `disputes/update` carry it: the REST
-/// Dispute resource, bare (https://shopify.dev/docs/api/admin-rest/2026-01/resources/dispute;
-/// the official library's mock `Shopify/shopify-app-js`
-/// `packages/apps/shopify-api/rest/admin/__tests__/2025-07/dispute.test.ts`). `status` is one
-/// of the REST words (`needs_response`, `under_review`, `charge_refunded`, `accepted`, `won`,
-/// `lost`); a settled one carries `finalized_on`.
-pub fn dispute_payload(
-    dispute_id: u64,
-    order_id: u64,
-    amount: &str,
-    currency: &str,
-    status: &str,
-) -> Value {
-    let settled = matches!(status, "won" | "lost" | "accepted" | "charge_refunded");
-    json!({
-        "id": dispute_id,
-        "order_id": order_id,
-        "type": "chargeback",
-        "amount": amount,
-        "currency": currency,
-        "reason": "product_not_received",
-        "network_reason_code": "13.1",
-        "status": status,
-        "evidence_due_by": "2031-07-01T00:00:00-04:00",
-        "evidence_sent_on": if status == "needs_response" { Value::Null } else { json!("2031-06-20T10:00:00-04:00") },
-        "finalized_on": if settled { json!("2031-07-15T00:00:00-04:00") } else { Value::Null },
-        "initiated_at": "2031-06-01T00:00:00-04:00",
-    })
 }

@@ -42,8 +42,12 @@ pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> 
         open_case(world, client, order, i).await?;
     }
     let by_hand: Vec<u64> = sqlx::query(
+        // Orders no case touched yet: a unit the merchant's case already refunded cannot be
+        // refunded again by hand (WooCommerce refuses it: "Invalid refund amount").
         "SELECT o.external_id FROM orders o JOIN stores s ON s.id = o.store_id
-         WHERE o.tab = 'delivered' AND s.platform = 'woocommerce' ORDER BY o.id",
+         WHERE o.tab = 'delivered' AND s.platform = 'woocommerce'
+           AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.order_id = o.id)
+         ORDER BY o.id",
     )
     .fetch_all(&world.db.reader)
     .await?
@@ -242,7 +246,7 @@ async fn store_return(
         let (headers, body) = ret.signed(topic, dropflow_sandbox::shopify::SHOP_DOMAIN, secret);
         super::traffic::deliver(client, &url, &headers, body).await?;
     }
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         let refund = world
             .sandboxes
             .shopify

@@ -29,8 +29,9 @@ pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> 
                 let Some(body) = merchant_step(world, &case, step, &mut serial).await? else {
                     continue;
                 };
-                post_step(world, client, &case.id, &body).await?;
-                taken.insert((case.id.clone(), step));
+                if post_step(world, client, &case.id, &body).await? {
+                    taken.insert((case.id.clone(), step));
+                }
             }
         }
         if unsettled(world).await? == 0 || Instant::now() >= deadline {
@@ -101,9 +102,10 @@ async fn merchant_step(
 }
 
 /// What the customer paid for the case's units, in minor units of the order's currency.
+/// (PostgreSQL sums BIGINTs as NUMERIC, which the `Any` driver cannot read: cast back.)
 async fn paid_for_units(world: &World, case_id: &str) -> anyhow::Result<i64> {
     let row = sqlx::query(
-        "SELECT SUM(l.unit_price_minor * c.quantity) AS paid FROM case_lines c
+        "SELECT CAST(SUM(l.unit_price_minor * c.quantity) AS BIGINT) AS paid FROM case_lines c
          JOIN cases k ON k.id = c.case_id
          JOIN order_lines l ON l.order_id = k.order_id AND l.position = c.line_position
          WHERE c.case_id = $1",
@@ -114,12 +116,14 @@ async fn paid_for_units(world: &World, case_id: &str) -> anyhow::Result<i64> {
     Ok(row.try_get::<Option<i64>, _>("paid")?.unwrap_or(0))
 }
 
+/// Posts one step; whether the case took it. A 409 (the case moved meanwhile: a job or a
+/// webhook changed it between our read and our post) is looked at again next round.
 async fn post_step(
     world: &World,
     client: &reqwest::Client,
     case_id: &str,
     body: &Value,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let url = format!("{}/api/v1/cases/{case_id}/events", world.running.base_url());
     let response = client
         .post(url)
@@ -129,14 +133,13 @@ async fn post_step(
         .await
         .context("the merchant could not reach dropflow")?;
     let status = response.status();
-    // 409: the case moved meanwhile (a job got there first); the next round looks again.
     anyhow::ensure!(
         status.is_success() || status == reqwest::StatusCode::CONFLICT,
         "case {case_id}: {} answered {status}: {}",
         body["event"],
         response.text().await.unwrap_or_default()
     );
-    Ok(())
+    Ok(status.is_success())
 }
 
 /// Open cases with no open flag about them or their replacement: still moving, not yet at
@@ -189,7 +192,7 @@ pub async fn credit_mismatches(world: &World) -> anyhow::Result<usize> {
             dropflow_core::ledger::PART_SEPARATOR
         );
         let credited: i64 = sqlx::query(
-            "SELECT COALESCE(SUM(ABS(p.amount_minor)), 0) AS n FROM ledger_postings p
+            "SELECT CAST(COALESCE(SUM(ABS(p.amount_minor)), 0) AS BIGINT) AS n FROM ledger_postings p
              JOIN ledger_transactions t ON t.id = p.transaction_id
              WHERE t.kind = 'refund' AND t.reference = $1",
         )

@@ -105,25 +105,38 @@ pub async fn run(options: &DemoOptions) -> anyhow::Result<(world::World, Summary
             Scenario::Plain => Ok(()),
         }
     };
-    let drive = async {
-        traffic::send_orders(&world, &client, options).await?;
-        wait_until_done(&world, options, started).await?;
-        // Retry every failed order, as the dashboard offers: nothing may be bought twice.
-        summary::retry_failed(&world, &client).await?;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        wait_until_done(&world, options, started).await?;
-        if options.changes {
-            after_sale::run(&world, &client, started + options.deadline).await?;
-        }
+    let driving = async {
+        let driven = drive(&world, &client, options, started).await;
+        // Whatever the outcome, the vendor and the operator stop: an error must end the run
+        // with its message, not leave them polling forever.
         let _ = stop_vendor.send(true);
-        anyhow::Ok(())
+        driven
     };
-    let (driven, vendored, operated) = tokio::join!(drive, vendor, operator);
+    let (driven, vendored, operated) = tokio::join!(driving, vendor, operator);
     driven?;
     vendored?;
     operated?;
     let summary = summary::summarize(&world, started.elapsed().as_secs_f64()).await?;
     Ok((world, summary))
+}
+
+/// The orders sent, waited for, the failed ones retried, then the after-sale phase.
+async fn drive(
+    world: &world::World,
+    client: &reqwest::Client,
+    options: &DemoOptions,
+    started: Instant,
+) -> anyhow::Result<()> {
+    traffic::send_orders(world, client, options).await?;
+    wait_until_done(world, options, started).await?;
+    // Retry every failed order, as the dashboard offers: nothing may be bought twice.
+    summary::retry_failed(world, client).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_until_done(world, options, started).await?;
+    if options.changes {
+        after_sale::run(world, client, started + options.deadline).await?;
+    }
+    Ok(())
 }
 
 async fn wait_until_done(
