@@ -630,6 +630,12 @@ pub enum CaseEvent {
         cost: Money,
     },
     ReplacementShipped,
+    /// The supplier refused the replacement purchase `supplier_order_id` (out of stock):
+    /// the customer is waiting again, and the replacement is bought anew (from the next
+    /// offer: the route counts the refusing one as out of stock for this order).
+    ReplacementRefused {
+        supplier_order_id: String,
+    },
     /// The merchant declines the customer's claim.
     Declined {
         note: String,
@@ -812,6 +818,17 @@ pub fn apply(state: &CaseState, event: CaseEvent) -> Result<Applied, CaseConflic
             }
             CustomerSide::ReplacementShipped { .. } => return Ok(Applied::Unchanged),
             _ => return Err(not_now("no replacement was ordered")),
+        },
+        CaseEvent::ReplacementRefused { supplier_order_id } => match &state.customer {
+            CustomerSide::ReplacementOrdered {
+                supplier_order_id: ordered,
+            } if *ordered == supplier_order_id => {
+                next.customer = CustomerSide::Pending;
+                // Nothing was bought: the cost recorded when it was ordered is not spent.
+                next.replacement_cost = None;
+            }
+            // Another purchase, or the case moved on: this refusal is not its replacement's.
+            _ => return Ok(Applied::Unchanged),
         },
         CaseEvent::Declined { note } => match state.customer {
             CustomerSide::Pending => {

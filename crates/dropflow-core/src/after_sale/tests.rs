@@ -361,6 +361,21 @@ fn a_reship_is_one_replacement_and_its_cost_counts_as_loss() {
         Err(CaseConflict::NotNow(_))
     ));
     assert!(!complete(&ordered));
+    // Refused by its supplier for stock: waiting again, bought anew, the cost not spent; a
+    // refusal of another purchase changes nothing.
+    let other = CaseEvent::ReplacementRefused {
+        supplier_order_id: "so-9".into(),
+    };
+    assert_eq!(apply(&ordered, other), Ok(Applied::Unchanged));
+    let refused = step(
+        &ordered,
+        CaseEvent::ReplacementRefused {
+            supplier_order_id: "so-7".into(),
+        },
+    );
+    assert_eq!(refused.customer, CustomerSide::Pending);
+    assert_eq!(refused.replacement_cost, None);
+    assert_eq!(next_steps(&refused), vec![Step::OrderReplacement]);
     let shipped = step(&ordered, CaseEvent::ReplacementShipped);
     assert!(complete(&shipped));
     assert_eq!(CaseMoney::of(&shipped).net_loss, usd_amount(450));
@@ -437,6 +452,9 @@ fn any_event() -> impl Strategy<Value = CaseEvent> {
             cost: usd_amount(minor)
         }),
         Just(CaseEvent::ReplacementShipped),
+        reference.prop_map(|id| CaseEvent::ReplacementRefused {
+            supplier_order_id: id
+        }),
         Just(CaseEvent::Declined { note: "no".into() }),
         proptest::option::of(Just("why".to_string()))
             .prop_map(|note| CaseEvent::Close { at_ms: 1, note }),

@@ -227,6 +227,12 @@ async fn refused(db: &Database, so: &SupplierOrder, refusal: Refusal) -> anyhow:
             let hold = Command::HoldForPrice { detail };
             order_tx::apply(&mut tx, so.order_id, hold, placer()).await?;
         }
+        Refusal::OutOfStock { detail } if so.case_id.is_some() => {
+            // A case's replacement: the case buys it again, not the order's route.
+            let cancelled = Move::of(so, SupplierOrderStatus::Cancelled).noted(&detail);
+            supplier_order_tx::apply(&mut tx, cancelled, placer()).await?;
+            super::after_sale::replacement::refused(&mut tx, so, &detail).await?;
+        }
         Refusal::OutOfStock { detail } => {
             let cancelled = Move::of(so, SupplierOrderStatus::Cancelled).noted(&detail);
             supplier_order_tx::apply(&mut tx, cancelled, placer()).await?;
@@ -243,6 +249,24 @@ async fn refused(db: &Database, so: &SupplierOrder, refusal: Refusal) -> anyhow:
         Refusal::Rejected { detail } => {
             let rejected = Move::of(so, SupplierOrderStatus::Rejected).noted(&detail);
             supplier_order_tx::apply(&mut tx, rejected, placer()).await?;
+            if let Some(case_id) = so.case_id.as_deref() {
+                // A case's replacement refused outright: a person decides what now.
+                let words = format!(
+                    "{} rejected the replacement ({detail}): buy it by hand, or decide \
+                     otherwise on the case",
+                    so.label()
+                );
+                let kind = crate::storage::flags::kind::CASE_REPLACEMENT_FAILED;
+                super::after_sale::case_tx::flag(
+                    &mut tx,
+                    so.order_id,
+                    case_id,
+                    kind,
+                    &words,
+                    placer(),
+                )
+                .await?;
+            }
         }
     }
     tx.commit().await?;

@@ -177,3 +177,35 @@ pub async fn shipped(
     }
     Ok(())
 }
+
+/// The supplier refused a case's replacement purchase for stock (caller's transaction, under
+/// the order's lock): the case waits for its replacement again, which queues it to be
+/// bought anew; the route then counts the refusing offer as out of stock for this order, so
+/// the next offer is tried, and a flag is raised once none is left.
+pub async fn refused(
+    tx: &mut Tx<'_>,
+    purchase: &SupplierOrder,
+    detail: &str,
+) -> anyhow::Result<()> {
+    let Some(case_id) = purchase.case_id.as_deref() else {
+        return Ok(());
+    };
+    let Some(case) = store::get_in(tx, case_id).await? else {
+        return Ok(());
+    };
+    let event = CaseEvent::ReplacementRefused {
+        supplier_order_id: purchase.id.to_string(),
+    };
+    if let Applied::Changed(next) = apply(&case.state, event)? {
+        let entry = Entry {
+            step: "replacement_refused",
+            detail: format!(
+                "{} refused the replacement ({detail}): buying it again",
+                purchase.label()
+            ),
+            actor: Actor::System(purchase.label()),
+        };
+        case_tx::save(tx, &case, &next, entry).await?;
+    }
+    Ok(())
+}
