@@ -5,7 +5,7 @@
 //! answer is marked expired and flagged by the follower.
 
 use crate::cases::{handed_over_order, open, ship_line_a, stepped, WAIT};
-use crate::support::cj_world::cj_shop;
+use crate::support::cj_world::{cj_shop, top_up};
 use crate::support::*;
 use dropflow::fulfilment::follower::{self, FollowerConfig};
 use dropflow::fulfilment::Services;
@@ -498,6 +498,72 @@ async fn an_exchange_for_a_variant_mapped_by_sku_is_bought_from_that_skus_suppli
         .await
         .unwrap_or_default()
         .contains("resolution.sku"));
+    app.allow_pending_jobs();
+    app.stop().await;
+}
+
+/// A reship whose first offer's supplier refuses it for stock is bought again from the next
+/// offer: the refusing purchase is cancelled, the case waits again (its cost not spent), and
+/// the backup vendor gets the replacement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_refused_for_stock_is_bought_again_from_the_next_offer() {
+    let (cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, 9_717_401).await;
+    ship_line_a(&app, &world, 2, 10_000_501).await;
+    top_up(&app, &store, "500.00").await;
+    // Line A now maps to CJ first and vendor B as the backup; CJ has none left.
+    let variant = &dropflow_sandbox::cj::variants()[0];
+    cj.set_stock(&variant.vid, 0);
+    let detail = app.order_detail(&world.order).await;
+    let line_variant = detail["lines"]
+        .as_array()
+        .and_then(|lines| {
+            lines
+                .iter()
+                .find(|l| l["external_id"] == json!(world.line_a))
+        })
+        .and_then(|l| l["variant_id"].as_str())
+        .expect("line A's variant")
+        .to_string();
+    app.put_mapping(
+        &store,
+        &json!({ "variant_id": line_variant, "components": [{ "offers": [
+            { "supplier": "cj", "supplier_product_id": variant.pid,
+              "supplier_sku_id": variant.vid, "unit_cost": "2.00", "currency": "USD",
+              "priority": 1 },
+            { "supplier": "manual", "account": "vendor-b", "supplier_product_id": "p-b",
+              "supplier_sku_id": "s-b", "unit_cost": "2.50", "currency": "USD",
+              "priority": 2 } ] }] }),
+    )
+    .await;
+    let opened = expect_json(
+        open(&app, &world.order, &reship(&[(&world.line_a, 1)])).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = opened["id"].as_str().expect("id").to_string();
+    let rebought = eventually(WAIT, || async {
+        let now = case(&app, &id).await;
+        let Some(purchase) = now["customer"]["supplier_order_id"].as_str() else {
+            return false;
+        };
+        app.supplier_orders(&world.order)
+            .await
+            .iter()
+            .any(|p| p["id"] == json!(purchase) && p["supplier_account"] == json!("vendor-b"))
+    })
+    .await;
+    let now = case(&app, &id).await;
+    let purchases = app.supplier_orders(&world.order).await;
+    assert!(rebought, "{now} {purchases:?}");
+    let refused = purchases
+        .iter()
+        .find(|p| p["supplier"] == json!("cj"))
+        .expect("the CJ attempt");
+    assert_eq!(refused["status"], json!("cancelled"), "{refused}");
+    assert_eq!(now["money"]["replacement"], json!("2.50"), "{now}");
+    let timeline = app.order_detail(&world.order).await["timeline"].to_string();
+    assert!(timeline.contains("replacement_refused"), "{timeline}");
     app.allow_pending_jobs();
     app.stop().await;
 }
