@@ -176,7 +176,14 @@ async fn goods_from_two_purchases_are_the_merchants_task_and_a_missed_deadline_i
     assert_eq!(seen["cases"], json!([]));
 
     // Its deadline passes with no answer (moved into the past here, as time would): the
-    // follower's next look marks it expired and flags it.
+    // follower's next look marks it expired and flags it. First the reship's replacement is
+    // bought, so no job writes the case while the test rewrites it (the version is bumped
+    // too, as any writer does).
+    let bought = eventually(WAIT, || async {
+        case(&app, &id).await["customer"]["state"] == json!("replacement_ordered")
+    })
+    .await;
+    assert!(bought, "{}", case(&app, &id).await);
     let mut state: Value = serde_json::from_str(
         &sqlx::query_scalar::<_, String>("SELECT state FROM cases WHERE id = $1")
             .bind(&id)
@@ -186,12 +193,14 @@ async fn goods_from_two_purchases_are_the_merchants_task_and_a_missed_deadline_i
     )
     .expect("json");
     state["supplier"]["due_ms"] = json!(1_000);
-    sqlx::query("UPDATE cases SET state = $1, next_sync_at = 1 WHERE id = $2")
-        .bind(state.to_string())
-        .bind(&id)
-        .execute(&app.db.writer)
-        .await
-        .expect("moved");
+    sqlx::query(
+        "UPDATE cases SET state = $1, next_sync_at = 1, version = version + 1 WHERE id = $2",
+    )
+    .bind(state.to_string())
+    .bind(&id)
+    .execute(&app.db.writer)
+    .await
+    .expect("moved");
     follower::tick(&Services::bare(&app.db), &FollowerConfig::default())
         .await
         .expect("tick");
