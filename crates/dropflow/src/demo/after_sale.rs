@@ -42,11 +42,15 @@ pub async fn run(world: &World, client: &reqwest::Client, deadline: Instant) -> 
         open_case(world, client, order, i).await?;
     }
     let by_hand: Vec<u64> = sqlx::query(
-        // Orders no case touched yet: a unit the merchant's case already refunded cannot be
-        // refunded again by hand (WooCommerce refuses it: "Invalid refund amount").
+        // Orders no case touched yet (a unit the merchant's case already refunded cannot be
+        // refunded again by hand: WooCommerce refuses it, "Invalid refund amount"), and not
+        // edited by the demo's changes (the WooCommerce sandbox keeps the order as first
+        // sent, so its `order.updated` would put removed lines back).
         "SELECT o.external_id FROM orders o JOIN stores s ON s.id = o.store_id
          WHERE o.tab = 'delivered' AND s.platform = 'woocommerce'
            AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.order_id = o.id)
+           AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id
+                AND e.kind = 'order_edited')
          ORDER BY o.id",
     )
     .fetch_all(&world.db.reader)
