@@ -57,3 +57,32 @@ pub const ALL: [&str; 17] = [
     FOLLOW_SUPPLIER,
     ORDER_REPLACEMENT,
 ];
+
+/// A handler error only a person can fix, and one fix serves many jobs (the store's Admin API
+/// access, a supplier's or the carrier tracking service's settings): the job is kept failed at
+/// once, naming what it waits for ([`waits`]), and setting that puts every job waiting for it
+/// back in the queue (the queue's `requeue_waiting`). Nobody retries 2,000 jobs by hand,
+/// and none of them spends thirty tries (and the runner's slots) on a cause that cannot pass.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct WaitsFor {
+    /// What fixes it, one of [`waits`].
+    pub fix: String,
+    pub message: String,
+}
+
+/// The names of what a [`WaitsFor`] job waits for.
+pub mod waits {
+    /// A store's Admin API access (missing, or refused by the store).
+    pub fn store_admin(store_id: impl std::fmt::Display) -> String {
+        format!("store-admin:{store_id}")
+    }
+
+    /// A supplier's `[suppliers.*]` settings in this process.
+    pub fn supplier(kind: &str) -> String {
+        format!("supplier:{kind}")
+    }
+
+    /// The carrier tracking service's `[tracking]` settings.
+    pub const CARRIER_TRACKING: &str = "carrier-tracking";
+}

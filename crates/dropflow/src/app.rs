@@ -199,6 +199,16 @@ async fn launch(
         },
     );
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let requeued = registry
+        .requeue_provided(&db)
+        .await
+        .context("cannot queue again the jobs that waited for settings")?;
+    if requeued > 0 {
+        tracing::info!(
+            jobs = requeued,
+            "jobs that waited for settings this process has are queued again"
+        );
+    }
     let suppliers = registry.suppliers();
     let runner = Runner::new(
         db.clone(),

@@ -5,7 +5,7 @@
 //! settled when a person retries it (`services::jobs::retry`) or accepts the flag.
 
 use super::flags::{self, About};
-use crate::jobs::{GiveUp, RetryAfter};
+use crate::jobs::{GiveUp, RetryAfter, WaitsFor};
 use crate::storage::flags::kind;
 use crate::storage::jobs::ClaimedJob;
 use crate::storage::{orders, supplier_orders, Database};
@@ -14,11 +14,14 @@ use dropflow_core::ids::OrderId;
 use dropflow_core::procurement::SupplierOrderStatus;
 
 /// Whether this failure was the job's last try: tries used up, not a rate limit (whose try
-/// is given back) and not a [`GiveUp`] (whose handler said why, flag and all, itself).
+/// is given back), not a [`GiveUp`] (whose handler said why, flag and all, itself) and not a
+/// [`WaitsFor`] (one fix for many orders, listed once with the failed jobs, not a flag on
+/// each order; fixing it queues them again).
 pub fn was_last_try(job: &ClaimedJob, error: &anyhow::Error) -> bool {
     job.attempt >= job.max_attempts
         && error.downcast_ref::<RetryAfter>().is_none()
         && error.downcast_ref::<GiveUp>().is_none()
+        && error.downcast_ref::<WaitsFor>().is_none()
 }
 
 /// Raises the flag for a job that used up its tries on an order. Jobs of no order (the

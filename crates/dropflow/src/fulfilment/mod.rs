@@ -126,6 +126,14 @@ pub fn register(registry: &mut Registry, services: Services) {
             }
         });
     }
+    // Jobs that failed for want of a supplier's or the tracking service's settings run again
+    // once a process that has them starts.
+    for kind in services.suppliers.kinds() {
+        registry.provide(crate::jobs::waits::supplier(kind.as_str()));
+    }
+    if services.tracking.is_some() {
+        registry.provide(crate::jobs::waits::CARRIER_TRACKING.to_string());
+    }
     // Requests that ask a supplier while a person waits (a link by hand is checked against
     // the supplier's order) use the same connectors.
     registry.set_suppliers(services.suppliers);

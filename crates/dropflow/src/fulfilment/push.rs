@@ -9,7 +9,7 @@
 
 use super::order_tx;
 use super::Services;
-use crate::jobs::{GiveUp, RetryAfter};
+use crate::jobs::{waits, GiveUp, RetryAfter, WaitsFor};
 use crate::platforms::admin::{FulfilmentPush, PushLine, PushOutcome, StoreAdmin, StoreApiError};
 use crate::storage::{orders, parcels, settings};
 use anyhow::Context;
@@ -40,13 +40,7 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
     }
     let access = settings::admin_access(db, parcel.store_id)
         .await?
-        .with_context(|| {
-            format!(
-                "store {} has no Admin API access: set it (PUT /api/v1/stores/{}/admin), then \
-                 retry this job",
-                parcel.store_id, parcel.store_id
-            )
-        })?;
+        .ok_or_else(|| no_admin_access(parcel.store_id))?;
     let admin = (services.admin)(parcel.platform, &access).with_context(|| {
         format!(
             "no Admin API connector for {} stores in this build",
@@ -182,10 +176,33 @@ pub async fn push(services: &Services, id: &str) -> anyhow::Result<()> {
             )
             .await?;
             tx.commit().await?;
-            // Failed at once, listed and retryable once the cause is fixed.
-            Err(GiveUp(format!("the store refused the fulfilment: {error}")).into())
+            let message = format!("the store refused the fulfilment: {error}");
+            // Credentials the store refuses fail every write-back alike: this one waits for
+            // new access, which queues it again. Any other refusal is this parcel's own:
+            // failed at once, listed and retryable once the cause is fixed.
+            if let StoreApiError::Unauthorized(_) = error {
+                return Err(WaitsFor {
+                    fix: waits::store_admin(parcel.store_id),
+                    message,
+                }
+                .into());
+            }
+            Err(GiveUp(message).into())
         }
     }
+}
+
+/// A store with no Admin API access cannot be written to until a person sets it, which queues
+/// every job waiting for it again (`services::settings::put_admin`).
+pub(crate) fn no_admin_access(store_id: dropflow_core::ids::StoreId) -> anyhow::Error {
+    WaitsFor {
+        fix: waits::store_admin(store_id),
+        message: format!(
+            "store {store_id} has no Admin API access: set it \
+             (PUT /api/v1/stores/{store_id}/admin) and the job runs again"
+        ),
+    }
+    .into()
 }
 
 /// Sibling parcels of one order are pushed by jobs that may run at the same time: each saw

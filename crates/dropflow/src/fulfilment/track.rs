@@ -7,7 +7,7 @@
 use super::order_tx;
 use super::supplier_order_tx::{self, Move};
 use super::Services;
-use crate::jobs::{GiveUp, RetryAfter};
+use crate::jobs::{waits, RetryAfter, WaitsFor};
 use crate::storage::{orders, parcels, shipments, supplier_orders};
 use anyhow::Context;
 use chrono::Utc;
@@ -44,10 +44,12 @@ fn tracking_failure(error: crate::carriers::TrackingApiError) -> anyhow::Error {
 }
 
 pub async fn track(services: &Services, numbers: &[String]) -> anyhow::Result<()> {
-    let provider = services
-        .tracking
-        .clone()
-        .ok_or_else(|| GiveUp("no carrier tracking service is configured".into()))?;
+    let provider = services.tracking.clone().ok_or_else(|| WaitsFor {
+        fix: waits::CARRIER_TRACKING.into(),
+        message: "no carrier tracking service is configured: add the [tracking] \
+                      settings and the job runs again when dropflow starts"
+            .into(),
+    })?;
     let updates = provider.fetch(numbers).await.map_err(tracking_failure)?;
     let known: BTreeSet<&str> = updates.iter().map(|u| u.number.as_str()).collect();
     let unknown: Vec<crate::carriers::TrackRequest> = numbers

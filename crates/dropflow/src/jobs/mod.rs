@@ -5,6 +5,8 @@
 
 /// Exponential backoff with jitter.
 pub mod backoff;
+/// Fair shares of the runner's slots across job kinds.
+pub mod fair;
 
 use crate::storage::jobs::{self as queue, ClaimedJob};
 use crate::storage::Database;
@@ -25,6 +27,9 @@ pub struct Registry {
     /// The supplier connectors the handlers speak through, kept so the HTTP side of the same
     /// process uses the same ones (`None`: the registry has no fulfilment handlers).
     suppliers: Option<crate::suppliers::Suppliers>,
+    /// What this process has that failed jobs may wait for ([`waits`]): a supplier's or the
+    /// tracking service's settings. Jobs waiting for one are queued again at start.
+    provides: Vec<String>,
 }
 
 impl Registry {
@@ -55,6 +60,21 @@ impl Registry {
     /// The supplier connectors of this process (none configured: an empty set).
     pub fn suppliers(&self) -> crate::suppliers::Suppliers {
         self.suppliers.clone().unwrap_or_default()
+    }
+
+    /// Notes something this process has that jobs may wait for ([`waits`]).
+    pub fn provide(&mut self, fix: String) {
+        self.provides.push(fix);
+    }
+
+    /// Queues again every failed job that waits for something this process now has (the
+    /// settings were added and dropflow restarted); how many.
+    pub async fn requeue_provided(&self, db: &Database) -> crate::storage::Result<u64> {
+        let mut requeued = 0;
+        for fix in &self.provides {
+            requeued += queue::requeue_waiting(db, fix).await?;
+        }
+        Ok(requeued)
     }
 
     pub fn kinds(&self) -> Vec<String> {
@@ -115,29 +135,19 @@ impl Runner {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let kinds = self.registry.kinds();
         let kind_refs: Vec<&str> = kinds.iter().map(String::as_str).collect();
-        let mut in_flight = JoinSet::new();
+        let mut in_flight: JoinSet<String> = JoinSet::new();
+        let mut slots = fair::Slots::new(self.config.concurrency);
         let mut last_sweep = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            while in_flight.try_join_next().is_some() {}
-            let free = self.config.concurrency.saturating_sub(in_flight.len());
-            let mut claimed = Vec::new();
-            if free > 0 && !kind_refs.is_empty() {
-                match queue::claim(
-                    &self.db,
-                    &self.owner,
-                    &kind_refs,
-                    free as i64,
-                    self.config.lease.as_millis() as i64,
-                )
-                .await
-                {
-                    Ok(jobs) => claimed = jobs,
-                    Err(error) => tracing::warn!(%error, "could not claim jobs"),
+            while let Some(ended) = in_flight.try_join_next() {
+                if let Ok(kind) = ended {
+                    slots.ended(&kind);
                 }
             }
+            let claimed = self.claim_fairly(&mut slots, &kind_refs).await;
             if last_sweep.elapsed() > Duration::from_secs(30) {
                 last_sweep = std::time::Instant::now();
                 if let Err(error) = queue::fail_abandoned(&self.db).await {
@@ -146,16 +156,22 @@ impl Runner {
             }
             let idle = claimed.is_empty();
             for job in claimed {
-                let Some(handler) = self.registry.handlers.get(&job.kind).cloned() else {
+                let kind = job.kind.clone();
+                let Some(handler) = self.registry.handlers.get(&kind).cloned() else {
+                    slots.ended(&kind);
                     continue;
                 };
-                in_flight.spawn(execute(
+                let run = execute(
                     self.db.clone(),
                     self.owner.clone(),
                     self.config.clone(),
                     handler,
                     job,
-                ));
+                );
+                in_flight.spawn(async move {
+                    run.await;
+                    kind
+                });
             }
             if idle {
                 tokio::select! {
@@ -166,6 +182,49 @@ impl Runner {
             }
         }
         while in_flight.join_next().await.is_some() {}
+    }
+}
+
+impl Runner {
+    /// Claims what the free slots may take, each kind within its fair share ([`fair`]); a
+    /// kind goes past its share only when nothing else was due. What it claims is counted in
+    /// `slots` at once (the caller runs all of it).
+    async fn claim_fairly(&self, slots: &mut fair::Slots, kinds: &[&str]) -> Vec<ClaimedJob> {
+        let Some(first) = slots.first_claim(kinds) else {
+            return Vec::new();
+        };
+        let mut claimed = self.claim(&first.kinds, first.limit).await;
+        for job in &claimed {
+            slots.started(&job.kind);
+        }
+        if claimed.len() < first.limit {
+            if let Some(second) = slots.second_claim(kinds) {
+                let more = self.claim(&second.kinds, second.limit).await;
+                for job in &more {
+                    slots.started(&job.kind);
+                }
+                claimed.extend(more);
+            }
+        }
+        claimed
+    }
+
+    async fn claim(&self, kinds: &[&str], limit: usize) -> Vec<ClaimedJob> {
+        match queue::claim(
+            &self.db,
+            &self.owner,
+            kinds,
+            limit as i64,
+            self.config.lease.as_millis() as i64,
+        )
+        .await
+        {
+            Ok(jobs) => jobs,
+            Err(error) => {
+                tracing::warn!(%error, "could not claim jobs");
+                Vec::new()
+            }
+        }
     }
 }
 
@@ -207,8 +266,19 @@ async fn execute(
         }
         Ok(Err(error)) => {
             let retry = retry_at(Some(&error), &config, attempt, max_attempts);
-            let recorded =
-                record_failure(&db, &owner, id, retry, attempt, &format!("{error:#}")).await;
+            let waits_for = error.downcast_ref::<WaitsFor>().map(|w| w.fix.as_str());
+            let recorded = record_failure(
+                &db,
+                &owner,
+                Failure {
+                    id,
+                    retry_at: retry,
+                    attempt,
+                    error: &format!("{error:#}"),
+                    waits_for,
+                },
+            )
+            .await;
             if recorded.is_ok() && error.downcast_ref::<RetryAfter>().is_some() {
                 // A rate limit is the other side pacing us, not this job failing: the try
                 // does not count, so a burst of 429s cannot use up the tries a real fault
@@ -221,7 +291,14 @@ async fn execute(
         Err(join_error) => {
             let retry = retry_at(None, &config, attempt, max_attempts);
             let message = format!("job panicked: {join_error}");
-            record_failure(&db, &owner, id, retry, attempt, &message).await
+            let failure = Failure {
+                id,
+                retry_at: retry,
+                attempt,
+                error: &message,
+                waits_for: None,
+            };
+            record_failure(&db, &owner, failure).await
         }
     };
     metrics::counter!("dropflow_jobs_finished_total", "kind" => kind.clone()).increment(1);
@@ -235,6 +312,9 @@ async fn execute(
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct GiveUp(pub String);
+
+/// A failure only a person can fix, named by what fixes it (see its docs in core).
+pub use dropflow_core::jobs::{waits, WaitsFor};
 
 /// A handler error that says when to try again (a `Retry-After` from the other side).
 #[derive(Debug, thiserror::Error)]
@@ -252,7 +332,9 @@ fn retry_at(
     attempt: i64,
     max_attempts: i64,
 ) -> Option<i64> {
-    if error.is_some_and(|e| e.downcast_ref::<GiveUp>().is_some()) {
+    if error.is_some_and(|e| {
+        e.downcast_ref::<GiveUp>().is_some() || e.downcast_ref::<WaitsFor>().is_some()
+    }) {
         return None;
     }
     // Being asked to wait is not failing (the try is given back, see `execute`): wait as
@@ -268,15 +350,34 @@ fn retry_at(
     Some(crate::storage::now_ms() + config.backoff.delay(attempt).as_millis() as i64)
 }
 
-async fn record_failure(
-    db: &Database,
-    owner: &str,
+/// One failed try, as it is recorded.
+struct Failure<'a> {
     id: i64,
     retry_at: Option<i64>,
     attempt: i64,
-    error: &str,
+    error: &'a str,
+    waits_for: Option<&'a str>,
+}
+
+async fn record_failure(
+    db: &Database,
+    owner: &str,
+    failure: Failure<'_>,
 ) -> crate::storage::Result<()> {
-    if retry_at.is_none() {
+    let Failure {
+        id,
+        retry_at,
+        attempt,
+        error,
+        waits_for,
+    } = failure;
+    if let Some(fix) = waits_for {
+        tracing::warn!(
+            job.id = id,
+            job.waits_for = fix,
+            "job waits for a person's fix"
+        );
+    } else if retry_at.is_none() {
         tracing::error!(
             job.id = id,
             job.attempt = attempt,
@@ -285,7 +386,7 @@ async fn record_failure(
     } else {
         tracing::warn!(job.id = id, job.attempt = attempt, "job failed; will retry");
     }
-    queue::fail(db, id, owner, error, retry_at)
+    queue::fail(db, id, owner, error, retry_at, waits_for)
         .await
         .map(|_| ())
 }

@@ -121,6 +121,15 @@ pub async fn put_admin(
         })?;
     stores::verify_with_access(&ctx.db, store_id, &access).await?;
     ctx.stores.forget(store.platform, &store.domain);
+    // The write-backs that waited for this access (none set, or refused) run again now.
+    let requeued = crate::storage::jobs::requeue_waiting(
+        &ctx.db,
+        &dropflow_core::jobs::waits::store_admin(store_id),
+    )
+    .await?;
+    if requeued > 0 {
+        tracing::info!(store.id = %store_id, jobs = requeued, "jobs waiting for this store's access queued again");
+    }
     tracing::info!(store.id = %store_id, "store admin access checked against the shop and set");
     Ok(())
 }

@@ -196,13 +196,15 @@ pub async fn complete(db: &Database, id: i64, owner: &str) -> Result<bool> {
 }
 
 /// Records a failed try: back to the queue at `retry_at_ms`, or kept as `failed` when that
-/// was the last try (`retry_at_ms = None`). Never deleted.
+/// was the last try (`retry_at_ms = None`), with what it waits for when a person's fix
+/// unblocks it ([`requeue_waiting`]). Never deleted.
 pub async fn fail(
     db: &Database,
     id: i64,
     owner: &str,
     error: &str,
     retry_at_ms: Option<i64>,
+    waits_for: Option<&str>,
 ) -> Result<bool> {
     let (status, run_at) = match retry_at_ms {
         Some(at) => ("queued", Some(at)),
@@ -210,7 +212,7 @@ pub async fn fail(
     };
     let result = sqlx::query(
         "UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), last_error = $3,
-            lease_owner = NULL, lease_until = NULL, updated_at = $4
+            lease_owner = NULL, lease_until = NULL, updated_at = $4, waits_for = $7
          WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
     )
     .bind(status)
@@ -219,13 +221,31 @@ pub async fn fail(
     .bind(now_ms())
     .bind(id)
     .bind(owner)
+    .bind(waits_for)
     .execute(&db.writer)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-/// Jobs whose lease expired on their last try (the process died mid-run) are kept as failed,
-/// visible, rather than left running forever.
+/// Puts every failed job waiting for `fix` back in the queue with a fresh set of tries (the
+/// person just fixed what they were waiting for); how many.
+pub async fn requeue_waiting(db: &Database, fix: &str) -> Result<u64> {
+    let now = now_ms();
+    let result = sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1,
+            waits_for = NULL
+         WHERE waits_for = $2 AND status = 'failed'",
+    )
+    .bind(now)
+    .bind(fix)
+    .execute(&db.writer)
+    .await?;
+    if result.rows_affected() > 0 {
+        db.jobs_queued.notify_one();
+    }
+    Ok(result.rows_affected())
+}
+
 /// Gives a queued job back the try it just used (it was told to wait, not refused).
 pub async fn give_back_attempt(db: &Database, id: i64) -> Result<()> {
     sqlx::query(
@@ -238,6 +258,8 @@ pub async fn give_back_attempt(db: &Database, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Jobs whose lease expired on their last try (the process died mid-run) are kept as failed,
+/// visible, rather than left running forever.
 pub async fn fail_abandoned(db: &Database) -> Result<u64> {
     let now = now_ms();
     let result = sqlx::query(
@@ -272,7 +294,8 @@ pub async fn retry(
     let mut binds = vec![String::new(), String::new()];
     let visible = job_condition(scope, &mut binds);
     let sql = format!(
-        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $1, updated_at = $1,
+            waits_for = NULL
          WHERE id = $2 AND status = 'failed' AND {visible}
          RETURNING kind, order_id"
     );
@@ -329,6 +352,8 @@ pub struct JobView {
     pub run_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub order_id: Option<String>,
+    /// What a person must fix before it can run (it is queued again when they do).
+    pub waits_for: Option<String>,
 }
 
 /// Jobs in one status (`queued`, `running`, `succeeded`, `failed`), newest first.
@@ -341,7 +366,7 @@ pub async fn list(
     let mut binds = vec![status.to_string()];
     let visible = job_condition(scope, &mut binds);
     let sql = format!(
-        "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, order_id
+        "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, order_id, waits_for
          FROM jobs WHERE status = $1 AND {visible} ORDER BY id DESC LIMIT {}",
         limit.clamp(1, 500)
     );
@@ -352,7 +377,7 @@ pub async fn list(
 /// Jobs for one order, oldest first.
 pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<JobView>> {
     let query = sqlx::query(
-        "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, order_id
+        "SELECT id, kind, status, attempts, max_attempts, run_at, last_error, order_id, waits_for
          FROM jobs WHERE order_id = $1 ORDER BY id",
     )
     .bind(order_id.to_string());
@@ -361,7 +386,7 @@ pub async fn for_order(db: &Database, order_id: OrderId) -> Result<Vec<JobView>>
 
 fn view_from_row(r: &AnyRow) -> Result<JobView> {
     Ok(from_row!(r => JobView {
-        id, kind, status, attempts, max_attempts, last_error, order_id;
+        id, kind, status, attempts, max_attempts, last_error, order_id, waits_for;
         run_at: r.at("run_at")?,
     }))
 }

@@ -104,6 +104,11 @@ impl Suppliers {
         ))
     }
 
+    /// The kinds this process has a connector for.
+    pub fn kinds(&self) -> Vec<SupplierKind> {
+        self.0.keys().copied().collect()
+    }
+
     /// The connector for `kind`, when this process has one.
     pub fn get(&self, kind: &SupplierKind) -> Option<&Arc<dyn Supplier>> {
         self.0.get(kind)
@@ -120,10 +125,15 @@ impl Suppliers {
         let kind = SupplierKind::parse(supplier)
             .ok_or_else(|| anyhow::anyhow!("unknown supplier {supplier:?}"))?;
         self.get(&kind).cloned().ok_or_else(|| {
-            anyhow::anyhow!(
-                "{} is not configured in this process: add its [suppliers] settings",
-                kind.as_str()
-            )
+            dropflow_core::jobs::WaitsFor {
+                fix: dropflow_core::jobs::waits::supplier(kind.as_str()),
+                message: format!(
+                    "{} is not configured in this process: add its [suppliers] settings and \
+                     the job runs again when dropflow starts",
+                    kind.as_str()
+                ),
+            }
+            .into()
         })
     }
 

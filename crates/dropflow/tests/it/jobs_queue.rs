@@ -188,7 +188,7 @@ async fn a_claim_is_a_lease_that_only_its_owner_can_finish_until_it_expires() {
 
     // The first owner lost it: its outcome is not recorded.
     assert!(!queue::complete(&db, id, "owner-a").await.expect("complete"));
-    assert!(!queue::fail(&db, id, "owner-a", "late", None)
+    assert!(!queue::fail(&db, id, "owner-a", "late", None, None)
         .await
         .expect("fail"));
     assert_eq!(status_of(&db, id).await.0, "running");

@@ -28,6 +28,7 @@ mod hardening;
 mod installation_actions;
 mod isolation;
 mod jobs_queue;
+mod jobs_waiting;
 mod link_and_difference;
 mod migration_parity;
 mod money;

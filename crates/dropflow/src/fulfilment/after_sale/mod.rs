@@ -82,12 +82,7 @@ pub(crate) async fn store_admin(
     let db = &services.db;
     let access = settings::admin_access(db, store_id)
         .await?
-        .with_context(|| {
-            format!(
-                "store {store_id} has no Admin API access: set it \
-                 (PUT /api/v1/stores/{store_id}/admin), then retry this job"
-            )
-        })?;
+        .ok_or_else(|| super::push::no_admin_access(store_id))?;
     let platform = stores::get(db, store_id).await?.platform;
     let admin = (services.admin)(platform, &access).with_context(|| {
         format!(

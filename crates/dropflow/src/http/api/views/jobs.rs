@@ -13,5 +13,8 @@ view! {
         run_at: DateTime<Utc>,
         last_error: Option<String>,
         order_id: Option<String>,
+        /// What a person must fix before it can run (`store-admin:<store id>`,
+        /// `supplier:<kind>`, `carrier-tracking`); it is queued again when they do.
+        waits_for: Option<String>,
     }
 }

@@ -1,0 +1,173 @@
+//! Fair shares of the runner's slots across job kinds, so a kind that cannot succeed (a store
+//! that times out on every write-back, thousands of retries due at once) never starves the
+//! rest: routing and placing keep their slots whatever waits behind a failing store.
+//!
+//! - A kind holds at most `share` (half the slots) while any other kind may want them: a claim
+//!   asks only for kinds below their share, and never for more jobs than the least-served of
+//!   those kinds may still take, so one claim cannot hand all free slots to one kind.
+//! - Work-conserving: when nothing of any other kind is due, a kind may go past its share, but
+//!   never into the last `reserve` slots, kept so that a job of another kind arriving meanwhile
+//!   starts at once instead of waiting for a slow job to end.
+//!
+//! Pure bookkeeping: the runner counts what it spawned and what ended, and asks for the two
+//! claims ([`Slots::first_claim`], [`Slots::second_claim`]).
+
+use std::collections::HashMap;
+
+/// The runner's slots and how many each kind holds.
+#[derive(Debug)]
+pub struct Slots {
+    concurrency: usize,
+    share: usize,
+    reserve: usize,
+    held: HashMap<String, usize>,
+}
+
+/// One claim to make: these kinds, at most this many jobs.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Claim<'a> {
+    pub kinds: Vec<&'a str>,
+    pub limit: usize,
+}
+
+impl Slots {
+    pub fn new(concurrency: usize) -> Slots {
+        let concurrency = concurrency.max(1);
+        Slots {
+            concurrency,
+            share: (concurrency / 2).max(1),
+            reserve: if concurrency > 1 {
+                (concurrency / 8).max(1)
+            } else {
+                0
+            },
+            held: HashMap::new(),
+        }
+    }
+
+    pub fn busy(&self) -> usize {
+        self.held.values().sum()
+    }
+
+    pub fn started(&mut self, kind: &str) {
+        *self.held.entry(kind.to_string()).or_default() += 1;
+    }
+
+    pub fn ended(&mut self, kind: &str) {
+        if let Some(held) = self.held.get_mut(kind) {
+            *held = held.saturating_sub(1);
+        }
+    }
+
+    fn held(&self, kind: &str) -> usize {
+        self.held.get(kind).copied().unwrap_or(0)
+    }
+
+    /// The kinds below their share, and how many jobs one claim may take for them.
+    pub fn first_claim<'a>(&self, kinds: &[&'a str]) -> Option<Claim<'a>> {
+        let free = self.concurrency.saturating_sub(self.busy());
+        let open: Vec<&str> = kinds
+            .iter()
+            .copied()
+            .filter(|k| self.held(k) < self.share)
+            .collect();
+        let most_held = open.iter().map(|k| self.held(k)).max()?;
+        let limit = free.min(self.share - most_held);
+        (limit > 0).then_some(Claim { kinds: open, limit })
+    }
+
+    /// After a first claim that found less than it asked (nothing else is due): the kinds at
+    /// their share may take free slots but the reserve.
+    pub fn second_claim<'a>(&self, kinds: &[&'a str]) -> Option<Claim<'a>> {
+        let room = self
+            .concurrency
+            .saturating_sub(self.reserve)
+            .saturating_sub(self.busy());
+        let full: Vec<&str> = kinds
+            .iter()
+            .copied()
+            .filter(|k| self.held(k) >= self.share)
+            .collect();
+        (room > 0 && !full.is_empty()).then_some(Claim {
+            kinds: full,
+            limit: room,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const KINDS: [&str; 3] = ["push", "place", "route"];
+
+    #[test]
+    fn one_claim_never_gives_one_kind_more_than_its_share() {
+        let slots = Slots::new(8);
+        let claim = slots.first_claim(&KINDS).expect("a claim");
+        assert_eq!(claim.limit, 4, "half the slots at most in one claim");
+        assert_eq!(claim.kinds, KINDS.to_vec());
+    }
+
+    #[test]
+    fn a_kind_at_its_share_is_left_out_and_the_rest_keep_their_slots() {
+        let mut slots = Slots::new(8);
+        for _ in 0..4 {
+            slots.started("push");
+        }
+        let claim = slots.first_claim(&KINDS).expect("a claim");
+        assert_eq!(claim.kinds, vec!["place", "route"]);
+        assert_eq!(claim.limit, 4);
+        slots.started("place");
+        let claim = slots.first_claim(&KINDS).expect("a claim");
+        assert_eq!(claim.limit, 3, "place may take three more before its share");
+    }
+
+    #[test]
+    fn alone_a_kind_goes_past_its_share_but_never_into_the_reserve() {
+        let mut slots = Slots::new(8);
+        for _ in 0..4 {
+            slots.started("push");
+        }
+        let second = slots.second_claim(&KINDS).expect("a claim");
+        assert_eq!(second.kinds, vec!["push"]);
+        assert_eq!(second.limit, 3, "8 slots, 1 kept in reserve, 4 busy");
+        for _ in 0..3 {
+            slots.started("push");
+        }
+        assert_eq!(
+            slots.second_claim(&KINDS),
+            None,
+            "the last slot is the reserve"
+        );
+        let first = slots.first_claim(&KINDS).expect("a claim");
+        assert_eq!(first.kinds, vec!["place", "route"]);
+        assert_eq!(first.limit, 1, "the reserve is there for another kind");
+    }
+
+    #[test]
+    fn ended_jobs_give_their_slots_back() {
+        let mut slots = Slots::new(2);
+        slots.started("push");
+        assert_eq!(
+            slots.first_claim(&KINDS).expect("a claim").kinds,
+            vec!["place", "route"]
+        );
+        slots.ended("push");
+        assert_eq!(slots.busy(), 0);
+        assert_eq!(
+            slots.first_claim(&KINDS).expect("a claim").kinds,
+            KINDS.to_vec()
+        );
+    }
+
+    #[test]
+    fn a_single_slot_runner_still_runs_every_kind() {
+        let mut slots = Slots::new(1);
+        assert_eq!(slots.first_claim(&KINDS).expect("a claim").limit, 1);
+        slots.started("push");
+        assert_eq!(slots.first_claim(&KINDS), None);
+        assert_eq!(slots.second_claim(&KINDS), None);
+    }
+}
