@@ -565,3 +565,60 @@ async fn a_job_without_a_handler_in_this_process_waits_untouched() {
     assert_eq!(queued[0]["order_id"], order_id);
     app.stop().await;
 }
+
+/// Issue 17 item 4: a kind whose jobs hang (a store that never answers) holds at most its
+/// share of the runner's slots, so another kind's job runs at once instead of waiting for
+/// them. The hanging jobs are held by the test, not by a clock: without fair shares every
+/// slot is theirs and the other job never starts.
+#[tokio::test]
+async fn a_kind_whose_jobs_hang_never_takes_the_slots_of_the_others() {
+    let (_testdb, db) = TestDb::migrated().await;
+    // No permits until the test lets the hanging jobs go.
+    let release = Arc::new(tokio::sync::Semaphore::new(0));
+    let hanging = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut registry = Registry::new();
+    {
+        let release = release.clone();
+        let hanging = hanging.clone();
+        registry.register("store.hangs", move |_job| {
+            let release = release.clone();
+            let hanging = hanging.clone();
+            async move {
+                hanging.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _pass = release.acquire().await?;
+                Ok(())
+            }
+        });
+    }
+    registry.register("order.fast", |_job| async { Ok(()) });
+    let mut stuck = Vec::new();
+    for n in 0..40 {
+        stuck.push(enqueue_one(&db, "store.hangs", json!({ "n": n })).await);
+    }
+    let mut config = quick(2, 10);
+    config.concurrency = 4;
+    let runner = start_runner(db.clone(), registry, config);
+    let took_their_slots = eventually(Duration::from_secs(10), || async {
+        hanging.load(std::sync::atomic::Ordering::SeqCst) >= 2
+    })
+    .await;
+    assert!(took_their_slots, "the hanging kind runs");
+
+    let fast = enqueue_one(&db, "order.fast", json!({})).await;
+    assert!(
+        reaches(&db, fast, "succeeded", Duration::from_secs(10)).await,
+        "another kind's job ran while {} hung: {:?}",
+        hanging.load(std::sync::atomic::Ordering::SeqCst),
+        status_of(&db, fast).await
+    );
+    // Alone, the hanging kind went past its half but kept the last slot free.
+    let held = hanging.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((2..=3).contains(&held), "{held} of 4 slots");
+    // Let them all go: every one of them still runs.
+    release.add_permits(stuck.len());
+    for id in stuck {
+        assert!(reaches(&db, id, "succeeded", Duration::from_secs(10)).await);
+    }
+    stop_runner(runner).await;
+    db.close().await;
+}
