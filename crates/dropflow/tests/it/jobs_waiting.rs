@@ -82,6 +82,12 @@ async fn a_write_back_without_store_access_waits_for_it_and_runs_once_it_is_set(
         pushed,
         "the write-back reached the store once access was set"
     );
+    // The job is marked done just after the store answered.
+    let finished = eventually(Duration::from_secs(10), || async {
+        !pushes(&app, "succeeded").await.is_empty()
+    })
+    .await;
+    assert!(finished, "the job is done");
     let done = pushes(&app, "succeeded").await;
     assert_eq!(done.len(), 1, "{done:?}");
     assert_eq!(done[0]["waits_for"], Value::Null, "{done:?}");
