@@ -42,6 +42,11 @@ pub struct PlaceArgs {
     /// Client connections sending the webhooks.
     #[arg(long, default_value_t = 64)]
     pub connections: usize,
+    /// Failing jobs waiting in the queue when the orders start: store write-backs of parcels
+    /// that cannot be found, each retried with backoff until its tries run out. A failing
+    /// kind must not slow placing (issue 17 item 4): compare with `--failing 0`.
+    #[arg(long, default_value_t = 0)]
+    pub failing: usize,
 }
 
 const SECRET: &[u8] = b"bench-place-secret";
@@ -87,6 +92,7 @@ pub async fn run(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
     let running =
         crate::app::start_with_services(&app_config, services, FollowerConfig::default()).await?;
     prepare_store(&db).await?;
+    enqueue_failing(&db, args.failing).await?;
 
     let first = 1_000_000u64;
     let requests = Arc::new(load::prepare_with(first, args.orders, SECRET, |_| "paid")?);
@@ -111,6 +117,12 @@ pub async fn run(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
     table.row(row("dropflow: webhook → placed", placed.len(), &latency));
     table.row(row("ceiling: direct CJ call", args.orders, &ceiling));
     table.print();
+    if args.failing > 0 {
+        println!(
+            "with {} failing jobs waiting when the orders started",
+            thousands(args.failing as f64)
+        );
+    }
     println!(
         "webhooks accepted: {} of {} at {}/s achieved ({})",
         sent.accepted,
@@ -180,6 +192,27 @@ fn purchase(i: usize, usd: Currency) -> PurchaseRequest {
         shipping_method: None,
         price_guard_percent: None,
     }
+}
+
+/// `count` store write-backs that fail on every try (their parcel does not exist), due now.
+async fn enqueue_failing(db: &Database, count: usize) -> anyhow::Result<()> {
+    let now = crate::storage::now_ms();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(1_000) {
+        let mut tx = db.begin().await?;
+        for i in chunk {
+            crate::storage::jobs::enqueue_with_tries(
+                &mut tx,
+                dropflow_core::jobs::PUSH_SHIPMENT,
+                &serde_json::json!({ "shipment_id": format!("bench-missing-{i}") }),
+                None,
+                now,
+                crate::fulfilment::push::TRIES,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// The store, auto-order on and auto-pay off (placing is what is measured), every catalogue
