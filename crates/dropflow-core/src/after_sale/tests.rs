@@ -38,16 +38,21 @@ fn order() -> OrderFacts {
     }
 }
 
+/// `(line id, units)` pairs as the case's lines.
+fn case_lines(lines: &[(&str, u32)]) -> Vec<CaseLine> {
+    lines
+        .iter()
+        .map(|(id, q)| CaseLine {
+            line_id: (*id).into(),
+            quantity: *q,
+        })
+        .collect()
+}
+
 fn request(lines: &[(&str, u32)], resolution: Resolution) -> CaseRequest {
     CaseRequest {
         reason: CaseReason::Damaged,
-        lines: lines
-            .iter()
-            .map(|(id, q)| CaseLine {
-                line_id: (*id).into(),
-                quantity: *q,
-            })
-            .collect(),
+        lines: case_lines(lines),
         resolution,
     }
 }
@@ -623,13 +628,7 @@ fn store_refund(lines: &[(&str, u32)], total: i64, shipping: i64) -> StoreRefund
     StoreRefund {
         refund_id: "929361472".into(),
         order_external_id: "450789469".into(),
-        lines: lines
-            .iter()
-            .map(|(id, q)| CaseLine {
-                line_id: (*id).into(),
-                quantity: *q,
-            })
-            .collect(),
+        lines: case_lines(lines),
         currency: Some(usd()),
         total_minor: total,
         shipping_minor: shipping,

@@ -203,44 +203,41 @@ fn connector_with_timeout(sandbox: &CjSandbox, ms: u64) -> Cj {
     Cj::new(config)
 }
 
+/// Sends `request`; the JSON it answers.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Opens a dispute on the order's first line straight through the sandbox's HTTP API.
 async fn create_directly(sb: &CjSandbox, order_id: &str, business_id: &str) {
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{}/authentication/getAccessToken", sb.base_url))
-        .json(&json!({ "apiKey": sb.api_key() }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = json_of(
+        client
+            .post(format!("{}/authentication/getAccessToken", sb.base_url))
+            .json(&json!({ "apiKey": sb.api_key() })),
+    )
+    .await;
     let token = login["data"]["accessToken"].as_str().unwrap().to_string();
-    let products: Value = client
-        .get(format!("{}/disputes/disputeProducts", sb.base_url))
-        .query(&[("orderId", order_id)])
-        .header("CJ-Access-Token", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let products = json_of(
+        client
+            .get(format!("{}/disputes/disputeProducts", sb.base_url))
+            .query(&[("orderId", order_id)])
+            .header("CJ-Access-Token", &token),
+    )
+    .await;
     let line = &products["data"]["productInfoList"][0];
-    let created: Value = client
-        .post(format!("{}/disputes/create", sb.base_url))
-        .header("CJ-Access-Token", &token)
-        .json(&json!({
-            "businessDisputeId": business_id, "orderId": order_id, "disputeReasonId": 2,
-            "expectType": 1, "refundType": 1, "messageText": "damaged",
-            "productInfoList": [{"lineItemId": line["lineItemId"], "quantity": 2, "price": 7.00}]
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dispute = json!({
+        "businessDisputeId": business_id, "orderId": order_id, "disputeReasonId": 2,
+        "expectType": 1, "refundType": 1, "messageText": "damaged",
+        "productInfoList": [{"lineItemId": line["lineItemId"], "quantity": 2, "price": 7.00}]
+    });
+    let created = json_of(
+        client
+            .post(format!("{}/disputes/create", sb.base_url))
+            .header("CJ-Access-Token", &token)
+            .json(&dispute),
+    )
+    .await;
     assert_eq!(created["code"], json!(200), "{created}");
 }
 
