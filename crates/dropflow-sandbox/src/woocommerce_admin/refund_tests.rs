@@ -3,7 +3,6 @@
 use super::tests::basic;
 use super::*;
 use crate::faults::Faults;
-use base64::Engine as _;
 use serde_json::json;
 
 const ORDER: u64 = 731;
