@@ -115,6 +115,17 @@ pub struct Customer {
     pub phone: Option<String>,
 }
 
+impl Customer {
+    /// The first and last names the store gave, joined by a space; empty when it gave none.
+    pub fn full_name(&self) -> String {
+        [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// One line of a store order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreOrderLine {
@@ -131,4 +142,25 @@ pub struct StoreOrderLine {
     /// them; empty for a simple product. Absent in snapshots written before it existed.
     #[serde(default)]
     pub variant_words: Vec<VariantWord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Customer;
+
+    #[test]
+    fn a_customers_full_name_joins_the_names_given() {
+        let named = |first: Option<&str>, last: Option<&str>| Customer {
+            first_name: first.map(str::to_string),
+            last_name: last.map(str::to_string),
+            ..Customer::default()
+        };
+        assert_eq!(
+            named(Some("Ada"), Some("Lovelace")).full_name(),
+            "Ada Lovelace"
+        );
+        assert_eq!(named(None, Some("Lovelace")).full_name(), "Lovelace");
+        assert_eq!(named(Some("Ada"), None).full_name(), "Ada");
+        assert_eq!(named(None, None).full_name(), "");
+    }
 }

@@ -52,6 +52,19 @@ pub enum FailReason {
     Other,
 }
 
+impl FailReason {
+    /// The reason in a person's words, as pages and timelines show it.
+    pub fn words(self) -> &'static str {
+        match self {
+            FailReason::WrongProduct => "wrong product",
+            FailReason::WrongVariant => "wrong variant",
+            FailReason::WrongQuantity => "wrong quantity",
+            FailReason::Damaged => "damaged",
+            FailReason::Other => "other",
+        }
+    }
+}
+
 /// The operator's report on one order item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InspectionReport {

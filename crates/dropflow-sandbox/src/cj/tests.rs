@@ -56,6 +56,13 @@ async fn on_order(
     authed(sandbox, method, path, token, &json!({ "orderId": id })).await
 }
 
+/// Confirms the order and pays it from the balance, as a buyer does after creating it.
+async fn confirm_and_pay(sandbox: &CjSandbox, token: &str, id: &str) {
+    let (_, confirmed) = on_order(sandbox, "PATCH", "shopping/order/confirmOrder", token, id).await;
+    assert_eq!(confirmed["code"], 200, "{confirmed}");
+    on_order(sandbox, "POST", "shopping/pay/payBalance", token, id).await;
+}
+
 async fn get(sandbox: &CjSandbox, path: &str, token: &str) -> (u16, Value) {
     authed(sandbox, "GET", path, token, &Value::Null).await
 }
@@ -164,16 +171,7 @@ async fn posts_signed_webhooks_as_orders_move() {
     let id = created["data"]["orderId"].as_str().unwrap().to_string();
     let (_, unconfirmed) = on_order(&sandbox, "POST", "shopping/pay/payBalance", &token, &id).await;
     assert_eq!(unconfirmed["code"], code::ORDER_PAY_FAIL);
-    let (_, confirmed) = on_order(
-        &sandbox,
-        "PATCH",
-        "shopping/order/confirmOrder",
-        &token,
-        &id,
-    )
-    .await;
-    assert_eq!(confirmed["code"], 200);
-    on_order(&sandbox, "POST", "shopping/pay/payBalance", &token, &id).await;
+    confirm_and_pay(&sandbox, &token, &id).await;
     sandbox.advance(Duration::from_secs(20 * 86_400));
 
     // Wait for the last message the journey produces (a count would race the ticks, which
@@ -242,15 +240,7 @@ async fn dispute_paths_are_guarded_and_faulted_like_the_rest() {
     .await;
     assert_eq!(refused["code"], code::ORDER_CANNOT_BE_DISPUTED);
     assert_eq!(refused["message"], "Order cannot be disputed");
-    on_order(
-        &sandbox,
-        "PATCH",
-        "shopping/order/confirmOrder",
-        &token,
-        &id,
-    )
-    .await;
-    on_order(&sandbox, "POST", "shopping/pay/payBalance", &token, &id).await;
+    confirm_and_pay(&sandbox, &token, &id).await;
     let (_, products) = get(
         &sandbox,
         &format!("disputes/disputeProducts?orderId={id}"),

@@ -29,6 +29,7 @@
 use super::orders::{offers, Courier, Line, MarketplaceOffer, Order, COURIERS};
 use super::Shared;
 use crate::faults::Faults;
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 pub const FAST_CREATE_ORDER: &str = "alibaba.trade.fastCreateOrder";
@@ -345,6 +346,15 @@ pub(crate) fn cancel(shared: &Shared, params: &[(String, String)]) -> Value {
     if order.paid_at.is_some() || order.cancelled_at.is_some() {
         return failed("ORDER_STATUS_ERROR", "订单状态错误");
     }
+    cancel_and_restock(&mut state, order_id, now);
+    json!({ "success": true })
+}
+
+/// Cancels order `order_id` at `now` and puts its units back in the offers' stock.
+fn cancel_and_restock(state: &mut super::State, order_id: u64, now: DateTime<Utc>) {
+    let Some(order) = state.orders.get_mut(&order_id) else {
+        return;
+    };
     order.cancelled_at = Some(now);
     let restock: Vec<(u64, String, u32)> = order
         .lines
@@ -360,7 +370,6 @@ pub(crate) fn cancel(shared: &Shared, params: &[(String, String)]) -> Value {
             o.stock += quantity;
         }
     }
-    json!({ "success": true })
 }
 
 /// `alibaba.trade.createRefund`: the buyer asks for a refund (`refund`) or a return and
@@ -516,21 +525,7 @@ pub(crate) fn create_refund(shared: &Shared, params: &[(String, String)]) -> Val
     });
     if every_entry_unshipped {
         // Nothing ships; the money (credited by `settle`) and the stock come back.
-        order.cancelled_at = Some(now);
-        let restock: Vec<(u64, String, u32)> = order
-            .lines
-            .iter()
-            .map(|l| (l.offer_id, l.spec_id.clone(), l.quantity))
-            .collect();
-        for (offer_id, spec_id, quantity) in restock {
-            if let Some(o) = state
-                .offers
-                .iter_mut()
-                .find(|o| o.offer_id == offer_id && o.spec_id == spec_id)
-            {
-                o.stock += quantity;
-            }
-        }
+        cancel_and_restock(&mut state, order_id, now);
         super::refunds::settle(&mut state, now);
     }
     json!({ "result": { "success": true, "result": { "refundId": refund_id } } })

@@ -1,8 +1,8 @@
 //! Refunds over real HTTP: what WooCommerce makes, shows and refuses.
 
+use super::tests::basic;
 use super::*;
 use crate::faults::Faults;
-use base64::Engine as _;
 use serde_json::json;
 
 const ORDER: u64 = 731;
@@ -25,14 +25,6 @@ async fn sandbox() -> WooAdminSandbox {
     assert_eq!(order["total"], "39.99");
     sandbox.add_order(&order).unwrap();
     sandbox
-}
-
-fn basic(sandbox: &WooAdminSandbox) -> String {
-    let pair = format!("{}:{}", sandbox.consumer_key(), sandbox.consumer_secret());
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
 }
 
 /// Sends with Basic auth; the status, the JSON body and `X-WP-Total`.
@@ -62,14 +54,18 @@ fn refunds_path() -> String {
     format!("orders/{ORDER}/refunds")
 }
 
+/// Asks for a refund of `ORDER`; the status and the JSON body.
+async fn post_refund(sandbox: &WooAdminSandbox, body: Value) -> (u16, Value) {
+    let (status, body, _) = call(sandbox, "POST", &refunds_path(), Some(body)).await;
+    (status, body)
+}
+
 #[tokio::test]
 async fn a_line_and_shipping_refund_is_made_and_shown_as_woocommerce_shows_it() {
     let sandbox = sandbox().await;
-    let (status, refund, _) = call(
+    let (status, refund) = post_refund(
         &sandbox,
-        "POST",
-        &refunds_path(),
-        Some(json!({
+        json!({
             "amount": "17.50",
             "reason": "Damaged (dropflow case c-1)",
             "api_refund": true,
@@ -79,7 +75,7 @@ async fn a_line_and_shipping_refund_is_made_and_shown_as_woocommerce_shows_it() 
                 {"id": SHIPPING, "refund_total": "5.00"}
             ],
             "meta_data": [{"key": "_dropflow_case", "value": "c-1"}]
-        })),
+        }),
     )
     .await;
     assert_eq!(status, 201, "{refund}");
@@ -126,28 +122,25 @@ async fn a_line_and_shipping_refund_is_made_and_shown_as_woocommerce_shows_it() 
 #[tokio::test]
 async fn what_woocommerce_refuses_is_refused_and_leaves_nothing() {
     let sandbox = sandbox().await;
-    let post = |body: Value| {
-        let sandbox = &sandbox;
-        async move { call(sandbox, "POST", &refunds_path(), Some(body)).await }
-    };
+    let post = |body: Value| post_refund(&sandbox, body);
     // More than the order's total: wc_create_refund's error, answered 500.
-    let (status, over, _) = post(json!({"amount": "40.00", "api_refund": false})).await;
+    let (status, over) = post(json!({"amount": "40.00", "api_refund": false})).await;
     assert_eq!(status, 500);
     assert_eq!(over["code"], "woocommerce_rest_cannot_create_order_refund");
     assert_eq!(over["message"], "Invalid refund amount.");
     // Negative: the controller's own 400.
-    let (status, negative, _) = post(json!({"amount": "-1.00"})).await;
+    let (status, negative) = post(json!({"amount": "-1.00"})).await;
     assert_eq!(status, 400);
     assert_eq!(negative["code"], "woocommerce_rest_invalid_order_refund");
     // `amount` is a string in the route's schema.
-    let (status, number, _) = post(json!({"amount": 5})).await;
+    let (status, number) = post(json!({"amount": 5})).await;
     assert_eq!(status, 400);
     assert_eq!(number["code"], "rest_invalid_param");
     assert_eq!(
         number["data"]["params"]["amount"],
         "amount is not of type string."
     );
-    let (status, _, _) = post(json!({"amount": "1.00", "api_refund": "maybe"})).await;
+    let (status, _) = post(json!({"amount": "1.00", "api_refund": "maybe"})).await;
     assert_eq!(status, 400);
     // Unknown order.
     let (status, unknown, _) = call(&sandbox, "POST", "orders/1/refunds", Some(json!({}))).await;
@@ -162,7 +155,7 @@ async fn what_woocommerce_refuses_is_refused_and_leaves_nothing() {
             .0,
         201
     );
-    let (status, over, _) = post(json!({"amount": "10.00", "api_refund": false})).await;
+    let (status, over) = post(json!({"amount": "10.00", "api_refund": false})).await;
     assert_eq!(
         (status, over["message"].clone()),
         (500, json!("Invalid refund amount."))
@@ -186,13 +179,8 @@ async fn an_offline_gateway_cannot_refund_through_the_api() {
     let mut order = sandbox.order(ORDER).unwrap();
     order["payment_method"] = json!("bacs");
     sandbox.add_order(&order).unwrap();
-    let (status, refused, _) = call(
-        &sandbox,
-        "POST",
-        &refunds_path(),
-        Some(json!({"amount": "5.00", "api_refund": true})),
-    )
-    .await;
+    let (status, refused) =
+        post_refund(&sandbox, json!({"amount": "5.00", "api_refund": true})).await;
     assert_eq!(status, 500);
     assert_eq!(
         refused["code"],
@@ -204,13 +192,8 @@ async fn an_offline_gateway_cannot_refund_through_the_api() {
     );
     assert!(sandbox.refunds(ORDER).is_empty());
     // Refunded by hand (api_refund false), it goes through.
-    let (status, refund, _) = call(
-        &sandbox,
-        "POST",
-        &refunds_path(),
-        Some(json!({"amount": "5.00", "api_refund": false})),
-    )
-    .await;
+    let (status, refund) =
+        post_refund(&sandbox, json!({"amount": "5.00", "api_refund": false})).await;
     assert_eq!(status, 201);
     assert_eq!(refund["refunded_payment"], false);
     sandbox.shutdown().await;
@@ -221,33 +204,29 @@ async fn lines_are_not_checked_beyond_the_amount_as_in_wc_create_refund() {
     // wc_create_refund checks the amount only: a quantity above the line's and an id the
     // order does not have are let through (the id is skipped). The connector has to check.
     let sandbox = sandbox().await;
-    let (status, refund, _) = call(
+    let (status, refund) = post_refund(
         &sandbox,
-        "POST",
-        &refunds_path(),
-        Some(json!({
+        json!({
             "amount": "9.99",
             "api_refund": false,
             "line_items": [
                 {"id": LINE_B, "quantity": 5, "refund_total": "9.99"},
                 {"id": 424242, "quantity": 1, "refund_total": "1.00"}
             ]
-        })),
+        }),
     )
     .await;
     assert_eq!(status, 201, "{refund}");
     assert_eq!(refund["line_items"].as_array().unwrap().len(), 1);
     assert_eq!(refund["line_items"][0]["quantity"], -5);
     // Without `amount`, the lines' numbers add up to it (RestApiUtil).
-    let (status, summed, _) = call(
+    let (status, summed) = post_refund(
         &sandbox,
-        "POST",
-        &refunds_path(),
-        Some(json!({
+        json!({
             "api_refund": false,
             "line_items": [{"id": LINE_A, "quantity": 1, "refund_total": 12.5,
                 "refund_tax": [{"id": 1, "refund_total": 0.5}]}]
-        })),
+        }),
     )
     .await;
     assert_eq!(status, 201, "{summed}");
@@ -334,12 +313,10 @@ async fn store_decimals_shape_the_amounts() {
     let order =
         crate::woocommerce::order_in_currency(ORDER, "processing", "JPY", 0, &[(2, 1500)], 700);
     sandbox.add_order(&order).unwrap();
-    let (status, refund, _) = call(
+    let (status, refund) = post_refund(
         &sandbox,
-        "POST",
-        &refunds_path(),
-        Some(json!({"amount": "1500", "api_refund": false,
-            "line_items": [{"id": LINE_A, "quantity": 1, "refund_total": "1500"}]})),
+        json!({"amount": "1500", "api_refund": false,
+            "line_items": [{"id": LINE_A, "quantity": 1, "refund_total": "1500"}]}),
     )
     .await;
     assert_eq!(status, 201, "{refund}");

@@ -14,7 +14,8 @@ async fn sandbox() -> WooAdminSandbox {
     sandbox
 }
 
-fn basic(sandbox: &WooAdminSandbox) -> String {
+/// The `Authorization` header of Basic auth with the sandbox's key and secret.
+pub(super) fn basic(sandbox: &WooAdminSandbox) -> String {
     let pair = format!("{}:{}", sandbox.consumer_key(), sandbox.consumer_secret());
     format!(
         "Basic {}",

@@ -244,11 +244,7 @@ pub async fn page(
         .customer
         .as_ref()
         .map(|c| {
-            let name = [c.first_name.as_deref(), c.last_name.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let name = c.full_name();
             match (&c.email, name.is_empty()) {
                 (Some(email), false) => format!("{name} <{email}>"),
                 (Some(email), true) => email.clone(),

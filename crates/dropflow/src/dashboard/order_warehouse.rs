@@ -15,7 +15,7 @@ use crate::storage::warehouse::{ItemRow, Package};
 use crate::storage::{warehouse_queues, Database};
 use dropflow_core::ids::{OrderId, StoreId};
 use dropflow_core::warehouse::consolidation::{disposition, Disposition, ItemState};
-use dropflow_core::warehouse::inspection::{FailReason, FailureChoice, Outcome};
+use dropflow_core::warehouse::inspection::{FailureChoice, Outcome};
 use dropflow_core::warehouse::stage::WarehouseStage as S;
 
 /// One item of the order as the section shows it.
@@ -223,16 +223,6 @@ pub fn stage_words(stage: S) -> &'static str {
     }
 }
 
-fn reason_words(reason: FailReason) -> &'static str {
-    match reason {
-        FailReason::WrongProduct => "wrong product",
-        FailReason::WrongVariant => "wrong variant",
-        FailReason::WrongQuantity => "wrong quantity",
-        FailReason::Damaged => "damaged",
-        FailReason::Other => "other",
-    }
-}
-
 fn item_line(item: &ItemRow, packages: &[Package]) -> ItemLine {
     let package = item
         .package_id
@@ -249,7 +239,7 @@ fn item_line(item: &ItemRow, packages: &[Package]) -> ItemLine {
             note,
             photos,
         }) => {
-            let mut why: Vec<&str> = reasons.iter().map(|r| reason_words(*r)).collect();
+            let mut why: Vec<&str> = reasons.iter().map(|r| r.words()).collect();
             if why.is_empty() {
                 why.push("no reason given");
             }

@@ -117,11 +117,7 @@ pub async fn context(
         .map(|c| from_json("orders.customer", &c))
         .transpose()?;
     let customer_name = customer.as_ref().and_then(|c| {
-        let name = [c.first_name.as_deref(), c.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let name = c.full_name();
         (!name.trim().is_empty()).then_some(name)
     });
     let currency = Currency::from_code(&order.try_get::<String, _>("currency")?).ok();

@@ -96,32 +96,23 @@ pub async fn upsert(
             })
         }
         (_, Some(row)) => {
-            sqlx::query(
+            let update = sqlx::query(
                 "UPDATE chargebacks SET kind = $1, status = $2, reason = $3,
                     network_reason_code = $4, amount_minor = $5, currency = $6,
                     evidence_due_by = $7, evidence_sent_on = $8, finalized_on = $9,
                     initiated_at = $10, updated_at = $11
                  WHERE id = $12",
-            )
-            .bind(dispute.kind.as_str())
-            .bind(dispute.status.as_str())
-            .bind(dispute.reason.as_deref())
-            .bind(dispute.network_reason_code.as_deref())
-            .bind(dispute.amount.minor)
-            .bind(dispute.amount.currency.code())
-            .bind(dispute.evidence_due_by_ms)
-            .bind(dispute.evidence_sent_on_ms)
-            .bind(dispute.finalized_on_ms)
-            .bind(dispute.initiated_at_ms)
-            .bind(now)
-            .bind(&row.id)
-            .execute(&mut **tx)
-            .await?;
+            );
+            bind_dispute(update, dispute)
+                .bind(now)
+                .bind(&row.id)
+                .execute(&mut **tx)
+                .await?;
             row.id.clone()
         }
         (_, None) => {
             let id = uuid::Uuid::now_v7().to_string();
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO chargebacks (id, order_id, store_id, store_dispute_id, kind, status,
                     reason, network_reason_code, amount_minor, currency, evidence_due_by,
                     evidence_sent_on, finalized_on, initiated_at, created_at, updated_at)
@@ -130,20 +121,11 @@ pub async fn upsert(
             .bind(&id)
             .bind(order_id.to_string())
             .bind(store_id.to_string())
-            .bind(&dispute.dispute_id)
-            .bind(dispute.kind.as_str())
-            .bind(dispute.status.as_str())
-            .bind(dispute.reason.as_deref())
-            .bind(dispute.network_reason_code.as_deref())
-            .bind(dispute.amount.minor)
-            .bind(dispute.amount.currency.code())
-            .bind(dispute.evidence_due_by_ms)
-            .bind(dispute.evidence_sent_on_ms)
-            .bind(dispute.finalized_on_ms)
-            .bind(dispute.initiated_at_ms)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+            .bind(&dispute.dispute_id);
+            bind_dispute(insert, dispute)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
             id
         }
     };
@@ -156,6 +138,23 @@ pub async fn upsert(
         previous_status: known.map(|k| k.status),
         row,
     })
+}
+
+/// `query` with what the store says of the dispute bound after what it already has, in the
+/// columns' order: kind, status, reason, network_reason_code, amount_minor, currency,
+/// evidence_due_by, evidence_sent_on, finalized_on, initiated_at.
+fn bind_dispute<'q>(query: query::Query<'q>, dispute: &'q StoreDispute) -> query::Query<'q> {
+    query
+        .bind(dispute.kind.as_str())
+        .bind(dispute.status.as_str())
+        .bind(dispute.reason.as_deref())
+        .bind(dispute.network_reason_code.as_deref())
+        .bind(dispute.amount.minor)
+        .bind(dispute.amount.currency.code())
+        .bind(dispute.evidence_due_by_ms)
+        .bind(dispute.evidence_sent_on_ms)
+        .bind(dispute.finalized_on_ms)
+        .bind(dispute.initiated_at_ms)
 }
 
 async fn by_store_dispute(

@@ -635,11 +635,9 @@ async fn a_long_supplier_error_wraps_inside_its_card_on_a_phone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merchant_opens_a_refund_case_from_the_order_page_and_sees_it_listed() {
-    use crate::cases::{handed_over_order, ship_line_a};
+    use crate::cases::shipped_order;
     let driver = start_driver();
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_400_201).await;
-    ship_line_a(&app, &world, 2, 9_400_201).await;
+    let (_cj, app, _, world) = shipped_order(9_400_201, 2, 9_400_201).await;
     add_owner(&app, "owner@cases.example").await;
     // A refund with nothing to send back is paid at once through the store's Admin API,
     // which this store has not been given: that job fails (and flags the order) on purpose.
@@ -721,11 +719,9 @@ async fn a_merchant_opens_a_refund_case_from_the_order_page_and_sees_it_listed()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vendor_refuses_a_case_with_a_note_on_the_vendor_page() {
-    use crate::cases::{handed_over_order, open, refund_case, ship_line_a, WAIT};
+    use crate::cases::{open, refund_case, shipped_order, WAIT};
     let driver = start_driver();
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_400_202).await;
-    ship_line_a(&app, &world, 1, 9_400_202).await;
+    let (_cj, app, _, world) = shipped_order(9_400_202, 1, 9_400_202).await;
     // Refunded once the goods are back: the supplier of the damaged goods is asked now.
     let body = refund_case(&world.line_a, 1, &world.unit_price, true);
     let case = expect_json(

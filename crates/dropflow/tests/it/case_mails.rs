@@ -8,7 +8,7 @@
 //! mail.
 
 use crate::cases::{
-    deliver_refund, handed_over_order, open, refund_case, ship_line_a, shopify_refund, World,
+    deliver_refund, handed_over_order, open_refund, ship_line_a, shopify_refund, World,
 };
 use crate::support::cj_world::put_settings;
 use crate::support::*;
@@ -136,8 +136,10 @@ async fn consumed(app: &TestApp) {
     assert!(passed, "the notify consumer never passed event {last}");
 }
 
-/// The case mails written for `to` about `order`, by kind, oldest first.
+/// The case mails written for `to` about `order` once the `notify` consumer has passed every
+/// event recorded so far, by kind, oldest first.
 async fn case_mails(app: &TestApp, order: &str, to: &str) -> Vec<String> {
+    consumed(app).await;
     let kinds: Vec<String> = sqlx::query_scalar(
         "SELECT kind FROM outbox WHERE order_id = $1 AND recipient = $2 ORDER BY id",
     )
@@ -202,12 +204,7 @@ async fn a_merchant_case_tells_the_customer_where_to_send_the_items_and_a_store_
     // The merchant opens a refund case that wants the goods back: one mail, received and
     // where to send the unit (line A came from a manual vendor: the merchant's address).
     let case = expect_json(
-        open(
-            app,
-            &world.order,
-            &refund_case(&world.line_a, 1, &world.unit_price, true),
-        )
-        .await,
+        open_refund(app, &world, 1, &world.unit_price, true).await,
         StatusCode::CREATED,
     )
     .await;
@@ -235,7 +232,6 @@ async fn a_merchant_case_tells_the_customer_where_to_send_the_items_and_a_store_
     let refund = shopify_refund(7_201, world.number, &world.line_a, 1, "1.00");
     let answer = expect_json(deliver_refund(app, &refund).await, StatusCode::OK).await;
     assert_eq!(answer["status"], json!("case"), "{answer}");
-    consumed(app).await;
     assert_eq!(
         case_mails(app, &world.order, &customer).await,
         ["case_received"]
@@ -260,7 +256,6 @@ async fn a_merchant_case_tells_the_customer_where_to_send_the_items_and_a_store_
     app.db.events_recorded.notify_waiters();
     let got = mail_to(&server, &customer, "replacement for order #9720001").await;
     assert!(got.text.contains("is on its way"), "{}", got.text);
-    consumed(app).await;
     assert_eq!(
         case_mails(app, &world.order, &customer).await,
         ["case_received", "replacement_shipped"]
@@ -286,16 +281,10 @@ async fn a_store_that_does_not_let_dropflow_mail_customers_gets_no_case_mail() {
     ship_line_a(app, &world, 2, 10_000_202).await;
     let customer = customer_of(app, &world.order).await;
     expect_json(
-        open(
-            app,
-            &world.order,
-            &refund_case(&world.line_a, 1, &world.unit_price, true),
-        )
-        .await,
+        open_refund(app, &world, 1, &world.unit_price, true).await,
         StatusCode::CREATED,
     )
     .await;
-    consumed(app).await;
     assert!(case_mails(app, &world.order, &customer).await.is_empty());
     assert!(server
         .received()
@@ -312,12 +301,7 @@ async fn a_store_that_does_not_let_dropflow_mail_customers_gets_no_case_mail() {
     )
     .await;
     let case = expect_json(
-        open(
-            app,
-            &world.order,
-            &refund_case(&world.line_a, 1, &world.unit_price, true),
-        )
-        .await,
+        open_refund(app, &world, 1, &world.unit_price, true).await,
         StatusCode::CREATED,
     )
     .await;
@@ -352,7 +336,6 @@ async fn a_store_that_does_not_let_dropflow_mail_customers_gets_no_case_mail() {
         "{}",
         got.html
     );
-    consumed(app).await;
     assert_eq!(
         case_mails(app, &world.order, &customer).await,
         ["case_received", "case_declined"]

@@ -5,9 +5,9 @@
 //! the order's evidence file downloads from the page for its merchant only, carrying the
 //! photos.
 
-use crate::cases::{handed_over_order, open, refund_case, ship_line_a, World, WAIT};
+use crate::cases::{handed_over_order, open, refund_case, ship_line_a, shipped_order, World, WAIT};
 use crate::dashboard_pages::Browser;
-use crate::support::cj_world::{self, cj_shop};
+use crate::support::cj_world;
 use crate::support::*;
 use dropflow::storage::accounts::{self, Role};
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
@@ -103,9 +103,7 @@ async fn followed(browser: &mut Browser, response: reqwest::Response) -> String 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_open_case_form_names_the_line_and_writes_nothing() {
-    let (cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_731_001).await;
-    ship_line_a(&app, &world, 1, 9_731_001).await;
+    let (cj, app, _, world) = shipped_order(9_731_001, 1, 9_731_001).await;
     add_owner(&app, OWNER).await;
     let mut owner = Browser::sign_in(&app, OWNER).await;
     let path = format!("/orders/{}", world.order);

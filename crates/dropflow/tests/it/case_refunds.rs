@@ -5,7 +5,7 @@
 //! our own refund lands on its case; a refund made by hand in the store becomes a case.
 
 use crate::cases::{
-    deliver_refund, handed_over_order, open, refund_case, ship_line_a, shopify_refund, WAIT,
+    deliver_refund, handed_over_order, open, open_refund, ship_line_a, shopify_refund, WAIT,
 };
 use crate::support::cj_world::{app_with, cj, cj_shop, map_to_manual, wait_status};
 use crate::support::*;
@@ -142,23 +142,12 @@ async fn a_refund_the_store_refuses_raises_a_flag_and_refunds_nothing() {
     // The shop never heard of this order: Shopify answers 404, which retrying cannot fix.
     ship_line_a(&app, &world, 1, 10_000_111).await;
     let case = expect_json(
-        open(
-            &app,
-            &world.order,
-            &refund_case(&world.line_a, 1, &world.unit_price, false),
-        )
-        .await,
+        open_refund(&app, &world, 1, &world.unit_price, false).await,
         StatusCode::CREATED,
     )
     .await;
-    let flag = app.wait_flag(&world.order, "case_refund_failed").await;
-    assert!(
-        flag["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("refused"),
-        "{flag}"
-    );
+    app.wait_flag_saying(&world.order, "case_refund_failed", "refused")
+        .await;
     let id = case["id"].as_str().expect("id");
     let now = app.api_json(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(now["customer"]["state"], json!("pending"), "{now}");

@@ -1,8 +1,7 @@
 //! The goods coming back (issue 14): the return parcel recorded on a case is followed with
 //! the carrier like any parcel, and its delivery moves the case on by itself.
 
-use crate::cases::{handed_over_order, open, ship_line_a, WAIT};
-use crate::support::cj_world::cj_shop;
+use crate::cases::{open, shipped_order, WAIT};
 use crate::support::*;
 use dropflow::carriers::track17::Track17;
 use dropflow_sandbox::track17::{self as t17, Track17SandboxConfig};
@@ -13,9 +12,7 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_parcel_is_followed_and_its_delivery_brings_the_case_to_a_decision() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_718_001).await;
-    ship_line_a(&app, &world, 1, 10_000_401).await;
+    let (_cj, app, _, world) = shipped_order(9_718_001, 1, 10_000_401).await;
     let body = json!({ "reason": "not_as_described",
         "lines": [{ "line_id": world.line_a, "quantity": 1 }],
         "resolution": { "kind": "return_first" } });

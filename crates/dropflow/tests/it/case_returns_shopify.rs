@@ -9,8 +9,7 @@
 //! writes nothing. The bodies come from the sandbox's Shopify return
 //! (`dropflow_sandbox::shopify::returns`).
 
-use crate::cases::{handed_over_order, open, refund_case, ship_line_a, World};
-use crate::support::cj_world::cj_shop;
+use crate::cases::{open_refund, shipped_order, World};
 use crate::support::*;
 use dropflow_sandbox::shopify::returns::{ReturnTopic, SandboxReturn};
 use dropflow_sandbox::shopify::ShopifyWebhook;
@@ -97,9 +96,7 @@ async fn return_receipts(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_requested_return_opens_a_return_first_case_once_and_its_approval_is_noted_once() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_730_001).await;
-    ship_line_a(&app, &world, 2, 10_030_001).await;
+    let (_cj, app, _, world) = shipped_order(9_730_001, 2, 10_030_001).await;
     let ret = store_return(&world, 7_300_001, 1)
         .line(line_id(&world.line_a), 1, "defective")
         .customer_note("The handle snapped off.");
@@ -172,9 +169,7 @@ async fn a_requested_return_opens_a_return_first_case_once_and_its_approval_is_n
 
 #[tokio::test]
 async fn an_approval_nobody_requested_opens_the_case_and_a_decline_declines_and_closes_it() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_730_002).await;
-    ship_line_a(&app, &world, 2, 10_030_011).await;
+    let (_cj, app, _, world) = shipped_order(9_730_002, 2, 10_030_011).await;
 
     // A return the merchant created in the store, approved at once: opened from the approval.
     let first = store_return(&world, 7_300_011, 1).line(line_id(&world.line_a), 1, "style");
@@ -225,12 +220,7 @@ async fn an_approval_nobody_requested_opens_the_case_and_a_decline_declines_and_
 
     // Declined, its unit is free again: the merchant may claim it.
     expect_json(
-        open(
-            &app,
-            &world.order,
-            &refund_case(&world.line_a, 1, "0.50", false),
-        )
-        .await,
+        open_refund(&app, &world, 1, "0.50", false).await,
         StatusCode::CREATED,
     )
     .await;
@@ -239,9 +229,7 @@ async fn an_approval_nobody_requested_opens_the_case_and_a_decline_declines_and_
 
 #[tokio::test]
 async fn a_cancelled_return_closes_its_case_unless_money_moved_and_its_refund_lands_on_its_case() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_730_003).await;
-    ship_line_a(&app, &world, 2, 10_030_021).await;
+    let (_cj, app, _, world) = shipped_order(9_730_003, 2, 10_030_021).await;
 
     // Requested, then cancelled by the customer: the case closes, nothing having moved.
     let withdrawn = store_return(&world, 7_300_021, 1).line(line_id(&world.line_a), 1, "color");
@@ -306,9 +294,7 @@ async fn a_cancelled_return_closes_its_case_unless_money_moved_and_its_refund_la
 
 #[tokio::test]
 async fn a_closed_return_closes_a_case_with_nothing_left_else_says_what_is_and_a_reopen_is_noted() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_730_004).await;
-    ship_line_a(&app, &world, 1, 10_030_031).await;
+    let (_cj, app, _, world) = shipped_order(9_730_004, 1, 10_030_031).await;
     let ret = store_return(&world, 7_300_031, 1).line(line_id(&world.line_a), 1, "size_too_large");
     for topic in [ReturnTopic::Request, ReturnTopic::Approve] {
         assert_eq!(status_of(&app, &ret, topic).await, "case", "{topic:?}");
@@ -378,9 +364,7 @@ async fn a_closed_return_closes_a_case_with_nothing_left_else_says_what_is_and_a
 #[tokio::test]
 async fn a_return_the_order_cannot_take_is_refused_naming_the_line_and_unknown_returns_are_ignored()
 {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_730_005).await;
-    ship_line_a(&app, &world, 1, 10_030_041).await;
+    let (_cj, app, _, world) = shipped_order(9_730_005, 1, 10_030_041).await;
     let refusals = [
         (
             store_return(&world, 7_300_041, 1).line(999, 1, "defective"),
@@ -476,9 +460,7 @@ async fn a_return_the_order_cannot_take_is_refused_naming_the_line_and_unknown_r
 
 #[tokio::test]
 async fn another_stores_return_id_does_not_touch_our_case() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_730_006).await;
-    ship_line_a(&app, &world, 1, 10_030_051).await;
+    let (_cj, app, _, world) = shipped_order(9_730_006, 1, 10_030_051).await;
     let ours = store_return(&world, 7_300_051, 1).line(line_id(&world.line_a), 1, "unwanted");
     assert_eq!(status_of(&app, &ours, ReturnTopic::Request).await, "case");
 

@@ -4,7 +4,7 @@
 //! credited to the case once per supplier reference, and a deadline that passes without an
 //! answer is marked expired and flagged by the follower.
 
-use crate::cases::{handed_over_order, open, ship_line_a, stepped, WAIT};
+use crate::cases::{open, shipped_order, stepped, World, WAIT};
 use crate::support::cj_world::{cj_shop, top_up};
 use crate::support::*;
 use dropflow::fulfilment::follower::{self, FollowerConfig};
@@ -18,13 +18,34 @@ async fn case(app: &TestApp, id: &str) -> Value {
 
 /// Waits until the case's supplier side is `state`; the case then.
 async fn wait_supplier(app: &TestApp, id: &str, state: &str) -> Value {
+    wait_side(app, id, "supplier", state).await
+}
+
+/// Waits until the case's `side` (`customer` or `supplier`) is `state`; the case then.
+async fn wait_side(app: &TestApp, id: &str, side: &str, state: &str) -> Value {
     let reached = eventually(WAIT, || async {
-        case(app, id).await["supplier"]["state"] == json!(state)
+        case(app, id).await[side]["state"] == json!(state)
     })
     .await;
     let now = case(app, id).await;
-    assert!(reached, "the supplier side never became {state}: {now}");
+    assert!(reached, "the {side} side never became {state}: {now}");
     now
+}
+
+/// Opens a reship of one unit of line A (201 expected); the case's id.
+async fn open_reship(app: &TestApp, world: &World) -> String {
+    let opened = expect_json(
+        open(app, &world.order, &reship(&[(&world.line_a, 1)])).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    opened["id"].as_str().expect("id").to_string()
+}
+
+/// The order's timeline says `words` exactly once.
+async fn said_once(app: &TestApp, order: &str, words: &str) {
+    let timeline = app.order_detail(order).await["timeline"].to_string();
+    assert_eq!(timeline.matches(words).count(), 1, "{timeline}");
 }
 
 async fn answer(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
@@ -42,15 +63,8 @@ fn reship(lines: &[(&str, u32)]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_vendor_asked_answers_on_its_page_and_its_refund_counts_once() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_717_001).await;
-    ship_line_a(&app, &world, 2, 10_000_201).await;
-    let opened = expect_json(
-        open(&app, &world.order, &reship(&[(&world.line_a, 1)])).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = opened["id"].as_str().expect("id").to_string();
+    let (_cj, app, _, world) = shipped_order(9_717_001, 2, 10_000_201).await;
+    let id = open_reship(&app, &world).await;
     let asked = wait_supplier(&app, &id, "asked").await;
     assert_eq!(asked["supplier"]["by_api"], json!(false), "{asked}");
     assert_eq!(asked["supplier"]["purchase"], json!(world.purchase_a));
@@ -113,21 +127,14 @@ async fn the_vendor_asked_answers_on_its_page_and_its_refund_counts_once() {
             "once: {credited}"
         );
     }
-    let timeline = app.order_detail(&world.order).await["timeline"].to_string();
-    assert_eq!(
-        timeline.matches("the supplier refunded 2.00 USD").count(),
-        1,
-        "{timeline}"
-    );
+    said_once(&app, &world.order, "the supplier refunded 2.00 USD").await;
     app.allow_pending_jobs();
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn goods_from_two_purchases_are_the_merchants_task_and_a_missed_deadline_is_flagged() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_717_002).await;
-    ship_line_a(&app, &world, 1, 10_000_211).await;
+    let (_cj, app, _, world) = shipped_order(9_717_002, 1, 10_000_211).await;
     // Vendor B ships its purchase whole.
     let purchase_b = app
         .supplier_orders(&world.order)
@@ -158,14 +165,8 @@ async fn goods_from_two_purchases_are_the_merchants_task_and_a_missed_deadline_i
     let id = opened["id"].as_str().expect("id").to_string();
     let asked = wait_supplier(&app, &id, "asked").await;
     assert_eq!(asked["supplier"]["purchase"], json!(null), "{asked}");
-    let task = app.wait_flag(&world.order, "case_supplier_task").await;
-    assert!(
-        task["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("2 purchases"),
-        "{task}"
-    );
+    app.wait_flag_saying(&world.order, "case_supplier_task", "2 purchases")
+        .await;
     // Neither vendor is asked for a case that is not only theirs.
     let seen = expect_json(
         app.get_as(&world.vendor_a, "/api/v1/cases?status=all")
@@ -179,11 +180,7 @@ async fn goods_from_two_purchases_are_the_merchants_task_and_a_missed_deadline_i
     // follower's next look marks it expired and flags it. First the reship's replacement is
     // bought, so no job writes the case while the test rewrites it (the version is bumped
     // too, as any writer does).
-    let bought = eventually(WAIT, || async {
-        case(&app, &id).await["customer"]["state"] == json!("replacement_ordered")
-    })
-    .await;
-    assert!(bought, "{}", case(&app, &id).await);
+    wait_side(&app, &id, "customer", "replacement_ordered").await;
     let mut state: Value = serde_json::from_str(
         &sqlx::query_scalar::<_, String>("SELECT state FROM cases WHERE id = $1")
             .bind(&id)
@@ -330,12 +327,7 @@ async fn a_cj_purchase_is_disputed_through_cjs_api_and_its_refund_reaches_the_wa
     follow_now(&app, &order).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(cents(&app.wallet(&store, "USD").await["available"]), after);
-    let timeline = app.order_detail(&order).await["timeline"].to_string();
-    assert_eq!(
-        timeline.matches("credited to the wallet").count(),
-        1,
-        "{timeline}"
-    );
+    said_once(&app, &order, "credited to the wallet").await;
     app.allow_pending_jobs();
     app.stop().await;
 }
@@ -343,22 +335,10 @@ async fn a_cj_purchase_is_disputed_through_cjs_api_and_its_refund_reaches_the_wa
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reship_is_bought_again_and_its_parcel_settles_the_case_an_unmapped_exchange_is_flagged()
 {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_717_201).await;
-    ship_line_a(&app, &world, 2, 10_000_301).await;
+    let (_cj, app, _, world) = shipped_order(9_717_201, 2, 10_000_301).await;
     let before = app.supplier_orders(&world.order).await.len();
-    let opened = expect_json(
-        open(&app, &world.order, &reship(&[(&world.line_a, 1)])).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = opened["id"].as_str().expect("id").to_string();
-    let ordered = eventually(WAIT, || async {
-        case(&app, &id).await["customer"]["state"] == json!("replacement_ordered")
-    })
-    .await;
-    let now = case(&app, &id).await;
-    assert!(ordered, "{now}");
+    let id = open_reship(&app, &world).await;
+    let now = wait_side(&app, &id, "customer", "replacement_ordered").await;
     let purchases = app.supplier_orders(&world.order).await;
     assert_eq!(
         purchases.len(),
@@ -426,14 +406,8 @@ async fn a_reship_is_bought_again_and_its_parcel_settles_the_case_an_unmapped_ex
             .contains("order_replacement"),
         "{in_transit}"
     );
-    let flag = app.wait_flag(&world.order, "case_replacement_failed").await;
-    assert!(
-        flag["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("999000111"),
-        "{flag}"
-    );
+    app.wait_flag_saying(&world.order, "case_replacement_failed", "999000111")
+        .await;
     assert_eq!(app.supplier_orders(&world.order).await.len(), before + 1);
     app.expect_failed_jobs("case.order_replacement");
     app.allow_pending_jobs();
@@ -445,9 +419,7 @@ async fn a_reship_is_bought_again_and_its_parcel_settles_the_case_an_unmapped_ex
 /// variant's vendor gets the new purchase.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exchange_for_a_variant_mapped_by_sku_is_bought_from_that_skus_supplier() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_717_301).await;
-    ship_line_a(&app, &world, 2, 10_000_401).await;
+    let (_cj, app, store, world) = shipped_order(9_717_301, 2, 10_000_401).await;
     let before = app.supplier_orders(&world.order).await.len();
     app.put_mapping(
         &store,
@@ -478,12 +450,7 @@ async fn an_exchange_for_a_variant_mapped_by_sku_is_bought_from_that_skus_suppli
         json!({ "event": "return_shipped", "tracking_number": tracking }),
     )
     .await;
-    let ordered = eventually(WAIT, || async {
-        case(&app, &id).await["customer"]["state"] == json!("replacement_ordered")
-    })
-    .await;
-    let now = case(&app, &id).await;
-    assert!(ordered, "{now}");
+    let now = wait_side(&app, &id, "customer", "replacement_ordered").await;
     let purchases = app.supplier_orders(&world.order).await;
     assert_eq!(purchases.len(), before + 1, "{purchases:?}");
     let replacement = now["customer"]["supplier_order_id"]
@@ -516,9 +483,7 @@ async fn an_exchange_for_a_variant_mapped_by_sku_is_bought_from_that_skus_suppli
 /// the backup vendor gets the replacement.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replacement_refused_for_stock_is_bought_again_from_the_next_offer() {
-    let (cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_717_401).await;
-    ship_line_a(&app, &world, 2, 10_000_501).await;
+    let (cj, app, store, world) = shipped_order(9_717_401, 2, 10_000_501).await;
     top_up(&app, &store, "500.00").await;
     // Line A now maps to CJ first and vendor B as the backup; CJ has none left.
     let variant = &dropflow_sandbox::cj::variants()[0];
@@ -545,12 +510,7 @@ async fn a_replacement_refused_for_stock_is_bought_again_from_the_next_offer() {
               "priority": 2 } ] }] }),
     )
     .await;
-    let opened = expect_json(
-        open(&app, &world.order, &reship(&[(&world.line_a, 1)])).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = opened["id"].as_str().expect("id").to_string();
+    let id = open_reship(&app, &world).await;
     let rebought = eventually(WAIT, || async {
         let now = case(&app, &id).await;
         let Some(purchase) = now["customer"]["supplier_order_id"].as_str() else {

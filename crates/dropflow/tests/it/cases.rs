@@ -9,6 +9,7 @@ use crate::dashboard_pages::Browser;
 use crate::support::cj_world::{cj_shop, map_to_manual};
 use crate::support::*;
 use dropflow::storage::accounts::{self, Role};
+use dropflow_sandbox::cj::CjSandbox;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -64,6 +65,19 @@ pub(crate) async fn handed_over_order(app: &TestApp, store: &str, number: u64) -
     }
 }
 
+/// A CJ shop (`cj_shop`) whose order `number` is handed over (`handed_over_order`) with
+/// `units` of line A shipped in parcel `serial` (`ship_line_a`): where most cases start.
+pub(crate) async fn shipped_order(
+    number: u64,
+    units: u32,
+    serial: u64,
+) -> (CjSandbox, TestApp, String, World) {
+    let (cj, app, store) = cj_shop().await;
+    let world = handed_over_order(&app, &store, number).await;
+    ship_line_a(&app, &world, units, serial).await;
+    (cj, app, store, world)
+}
+
 pub(crate) struct World {
     /// The order as the store sent it (to send its edits).
     pub(crate) payload: Value,
@@ -112,9 +126,42 @@ pub(crate) async fn open(app: &TestApp, order: &str, body: &Value) -> reqwest::R
         .await
 }
 
+/// Opens a case refunding `units` of line A for `goods` (see `refund_case`).
+pub(crate) async fn open_refund(
+    app: &TestApp,
+    world: &World,
+    units: u32,
+    goods: &str,
+    with_return: bool,
+) -> reqwest::Response {
+    open(
+        app,
+        &world.order,
+        &refund_case(&world.line_a, units, goods, with_return),
+    )
+    .await
+}
+
 async fn step(app: &TestApp, case: &str, body: Value) -> reqwest::Response {
     app.api_post(&format!("/api/v1/cases/{case}/events"), &body)
         .await
+}
+
+/// Records a step as the holder of `token`; the answer.
+async fn step_as(app: &TestApp, token: &str, case: &str, body: Value) -> reqwest::Response {
+    app.post_as(token, &format!("/api/v1/cases/{case}/events"), &body)
+        .await
+}
+
+/// Every case the holder of `token` may see (200 expected): none; the listing.
+async fn sees_no_case(app: &TestApp, token: &str) -> Value {
+    let listed = expect_json(
+        app.get_as(token, "/api/v1/cases?status=all").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["cases"], json!([]), "{listed}");
+    listed
 }
 
 /// Records a step the case must take (200); the case after it.
@@ -135,9 +182,7 @@ async fn refused_step(app: &TestApp, case: &str, body: Value, status: StatusCode
 #[tokio::test]
 async fn a_case_claims_only_shipped_unclaimed_units_and_every_refusal_names_what_and_writes_nothing(
 ) {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_714_001).await;
-    ship_line_a(&app, &world, 1, 10_000_001).await;
+    let (_cj, app, _, world) = shipped_order(9_714_001, 1, 10_000_001).await;
     let price = &world.unit_price;
 
     let refusals = [
@@ -190,12 +235,7 @@ async fn a_case_claims_only_shipped_unclaimed_units_and_every_refusal_names_what
 
     // The shipped unit, refunded at its price after it comes back.
     let case = expect_json(
-        open(
-            &app,
-            &world.order,
-            &refund_case(&world.line_a, 1, price, true),
-        )
-        .await,
+        open_refund(&app, &world, 1, price, true).await,
         StatusCode::CREATED,
     )
     .await;
@@ -209,12 +249,7 @@ async fn a_case_claims_only_shipped_unclaimed_units_and_every_refusal_names_what
 
     // The unit is now held by that case.
     let again = expect_error(
-        open(
-            &app,
-            &world.order,
-            &refund_case(&world.line_a, 1, "1.00", false),
-        )
-        .await,
+        open_refund(&app, &world, 1, "1.00", false).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )
@@ -302,9 +337,7 @@ async fn a_case_claims_only_shipped_unclaimed_units_and_every_refusal_names_what
 
 #[tokio::test]
 async fn a_declined_case_frees_its_units_and_a_closed_case_takes_no_more_steps() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_714_002).await;
-    ship_line_a(&app, &world, 2, 10_000_011).await;
+    let (_cj, app, _, world) = shipped_order(9_714_002, 2, 10_000_011).await;
     // Return first: nothing is bought or refunded before the merchant decides (a reship
     // would be bought at once, and a bought replacement can no longer be declined).
     let reship = json!({ "reason": "not_received",
@@ -355,9 +388,7 @@ async fn a_declined_case_frees_its_units_and_a_closed_case_takes_no_more_steps()
 
 #[tokio::test]
 async fn concurrent_openings_claim_each_shipped_unit_once() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_714_003).await;
-    ship_line_a(&app, &world, 2, 10_000_021).await;
+    let (_cj, app, _, world) = shipped_order(9_714_003, 2, 10_000_021).await;
     let body = refund_case(&world.line_a, 1, "0.01", false);
     let attempts = (0..6).map(|_| open(&app, &world.order, &body));
     let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
@@ -382,16 +413,9 @@ async fn concurrent_openings_claim_each_shipped_unit_once() {
 
 #[tokio::test]
 async fn another_account_or_a_vendor_sees_and_changes_no_case() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_714_004).await;
-    ship_line_a(&app, &world, 1, 10_000_031).await;
+    let (_cj, app, _, world) = shipped_order(9_714_004, 1, 10_000_031).await;
     let case = expect_json(
-        open(
-            &app,
-            &world.order,
-            &refund_case(&world.line_a, 1, "0.50", true),
-        )
-        .await,
+        open_refund(&app, &world, 1, "0.50", true).await,
         StatusCode::CREATED,
     )
     .await;
@@ -412,12 +436,7 @@ async fn another_account_or_a_vendor_sees_and_changes_no_case() {
         .await;
     }
     expect_error(
-        app.post_as(
-            &outsider,
-            &format!("/api/v1/cases/{id}/events"),
-            &json!({"event": "return_delivered"}),
-        )
-        .await,
+        step_as(&app, &outsider, id, json!({"event": "return_delivered"})).await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -433,12 +452,7 @@ async fn another_account_or_a_vendor_sees_and_changes_no_case() {
         "not_found",
     )
     .await;
-    let listed = expect_json(
-        app.get_as(&outsider, "/api/v1/cases?status=all").await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(listed["cases"], json!([]));
+    let listed = sees_no_case(&app, &outsider).await;
     assert_eq!(listed["counts"]["open"], json!(0));
     // Vendor A is asked for its part (the goods are its purchase's): it sees the case and
     // may answer for the supplier only; vendor B sees nothing of it.
@@ -451,10 +465,11 @@ async fn another_account_or_a_vendor_sees_and_changes_no_case() {
     .await;
     assert!(asked, "vendor A was asked on its page");
     expect_error(
-        app.post_as(
+        step_as(
+            &app,
             &world.vendor_a,
-            &format!("/api/v1/cases/{id}/events"),
-            &json!({"event": "return_delivered"}),
+            id,
+            json!({"event": "return_delivered"}),
         )
         .await,
         StatusCode::FORBIDDEN,
@@ -468,12 +483,7 @@ async fn another_account_or_a_vendor_sees_and_changes_no_case() {
         "not_found",
     )
     .await;
-    let theirs = expect_json(
-        app.get_as(&vendor_b, "/api/v1/cases?status=all").await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(theirs["cases"], json!([]));
+    sees_no_case(&app, &vendor_b).await;
     let unchanged = app.api_json(&format!("/api/v1/cases/{id}")).await;
     assert_eq!(unchanged["return"]["state"], json!("awaited"));
     app.allow_pending_jobs();
@@ -503,9 +513,7 @@ pub(crate) async fn deliver_refund(app: &TestApp, body: &Value) -> reqwest::Resp
 
 #[tokio::test]
 async fn a_refund_made_in_the_store_is_a_case_refunded_once_with_the_supplier_still_to_ask() {
-    let (_cj, app, store) = cj_shop().await;
-    let world = handed_over_order(&app, &store, 9_714_005).await;
-    ship_line_a(&app, &world, 2, 10_000_041).await;
+    let (_cj, app, _, world) = shipped_order(9_714_005, 2, 10_000_041).await;
     let refund = shopify_refund(7_001, world.number, &world.line_a, 1, "4.50");
 
     let first = expect_json(deliver_refund(&app, &refund).await, StatusCode::OK).await;
@@ -545,23 +553,13 @@ async fn a_refund_made_in_the_store_is_a_case_refunded_once_with_the_supplier_st
 
     // The store's refund holds its unit: the merchant may claim the other one only.
     expect_error(
-        open(
-            &app,
-            &world.order,
-            &refund_case(&world.line_a, 2, "1.00", false),
-        )
-        .await,
+        open_refund(&app, &world, 2, "1.00", false).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "unprocessable",
     )
     .await;
     expect_json(
-        open(
-            &app,
-            &world.order,
-            &refund_case(&world.line_a, 1, "1.00", false),
-        )
-        .await,
+        open_refund(&app, &world, 1, "1.00", false).await,
         StatusCode::CREATED,
     )
     .await;

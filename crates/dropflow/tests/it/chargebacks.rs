@@ -141,17 +141,7 @@ async fn a_store_dispute_flags_its_order_moves_forward_only_and_its_evidence_dow
     ] {
         assert!(words.contains(part), "{part}: {words}");
     }
-    let change = dropflow::events::attention::check(
-        &app.db,
-        order.parse().unwrap(),
-        chrono::Utc::now().timestamp_millis(),
-    )
-    .await
-    .unwrap();
-    assert!(
-        !matches!(change, dropflow::events::attention::Change::Cleared),
-        "{change:?}"
-    );
+    app.check_attention(&order).await;
     let listed = app.api_json("/api/v1/orders?needs_attention=true").await;
     assert!(listed.to_string().contains(&order), "{listed}");
     assert_eq!(

@@ -110,20 +110,11 @@ impl Browser {
         fields: &[(&str, &str)],
         file: Option<(&str, &str, &[u8])>,
     ) -> Response {
-        let mut form = Multipart::new("----dropflowtestboundary7MA4YWxk");
-        for (k, v) in fields {
-            form = form.text(k, v.as_bytes());
-        }
-        if let Some((name, kind, bytes)) = file {
-            form = form.file("logo", name, kind, bytes);
-        }
-        let (content_type, body) = form.finish();
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(CONTENT_TYPE, content_type)
-            .body(body);
-        self.send(request).await
+        let logo: Vec<_> = file
+            .map(|(name, kind, bytes)| ("logo", name, kind, bytes))
+            .into_iter()
+            .collect();
+        self.post_files(path, fields, &logo).await
     }
 
     /// A multipart form with these plain `fields` and file parts (field name, file name,

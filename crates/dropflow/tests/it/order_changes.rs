@@ -180,17 +180,7 @@ async fn edits_after_handover_are_flagged_and_a_cancellation_stops_the_vendor() 
     );
     // The attention check (run by the sweep on its own clock, and by the attention consumer
     // running here, whichever comes first) puts it in Needs Attention with the flag's words.
-    let change = dropflow::events::attention::check(
-        &app.db,
-        id.parse().unwrap(),
-        chrono::Utc::now().timestamp_millis(),
-    )
-    .await
-    .unwrap();
-    assert!(
-        !matches!(change, dropflow::events::attention::Change::Cleared),
-        "{change:?}"
-    );
+    let change = app.check_attention(&id).await;
     let flagged = app
         .scalar(&format!(
             "SELECT COUNT(*) FROM orders WHERE id = '{id}'

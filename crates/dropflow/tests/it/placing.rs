@@ -273,13 +273,7 @@ async fn a_placement_unanswered_on_its_every_try_is_flagged_for_a_person() {
     assert_eq!(s.cj.order_count(), 0);
     // Needs Attention is kept by the `attention` event consumer (not run by this test
     // app): its check, run by hand, puts the order there.
-    dropflow::events::attention::check(
-        &app.db,
-        id.parse().expect("order id"),
-        chrono::Utc::now().timestamp_millis(),
-    )
-    .await
-    .expect("attention check");
+    app.check_attention(&id).await;
     let listed = app.api_json("/api/v1/orders?needs_attention=true").await;
     assert!(listed.to_string().contains(&id), "{listed}");
     app.stop().await;

@@ -520,6 +520,33 @@ impl TestApp {
         of_kind(flags).expect("the flag")
     }
 
+    /// Runs the attention check on the order now (as the sweep and the `attention` consumer
+    /// do) and asserts it leaves the order in Needs Attention; what it changed.
+    pub async fn check_attention(&self, order_id: &str) -> dropflow::events::attention::Change {
+        let change = dropflow::events::attention::check(
+            &self.db,
+            order_id.parse().expect("order id"),
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await
+        .expect("attention check");
+        assert!(
+            !matches!(change, dropflow::events::attention::Change::Cleared),
+            "{change:?}"
+        );
+        change
+    }
+
+    /// [`wait_flag`](Self::wait_flag) for a flag of `kind` whose detail says `words`; that flag.
+    pub async fn wait_flag_saying(&self, order_id: &str, kind: &str, words: &str) -> Value {
+        let flag = self.wait_flag(order_id, kind).await;
+        assert!(
+            flag["detail"].as_str().unwrap_or_default().contains(words),
+            "{flag}"
+        );
+        flag
+    }
+
     /// `POST` with no body at all (hold releases, job retries).
     pub async fn api_post_empty(&self, path: &str) -> Response {
         self.call(Method::POST, path, Some(&self.token), |r| r)

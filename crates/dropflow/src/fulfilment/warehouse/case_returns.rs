@@ -20,7 +20,7 @@ use dropflow_core::after_sale::warehouse::{
 use dropflow_core::after_sale::ReturnLeg;
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
-use dropflow_core::warehouse::inspection::{judge, FailReason, InspectionReport, Outcome};
+use dropflow_core::warehouse::inspection::{judge, InspectionReport, Outcome};
 use serde::Serialize;
 
 /// What receiving one case's return did.
@@ -348,7 +348,7 @@ fn verdict(outcome: &Outcome, restocked: bool) -> String {
     match outcome {
         Outcome::Pass { .. } => format!("passed, {}", settled_as(restocked)),
         Outcome::Fail { reasons, note, .. } => {
-            let reasons: Vec<&str> = reasons.iter().map(|r| reason_word(*r)).collect();
+            let reasons: Vec<&str> = reasons.iter().map(|r| r.words()).collect();
             let note = if note.is_empty() {
                 String::new()
             } else {
@@ -360,16 +360,6 @@ fn verdict(outcome: &Outcome, restocked: bool) -> String {
                 settled_as(restocked)
             )
         }
-    }
-}
-
-fn reason_word(reason: FailReason) -> &'static str {
-    match reason {
-        FailReason::WrongProduct => "wrong product",
-        FailReason::WrongVariant => "wrong variant",
-        FailReason::WrongQuantity => "wrong quantity",
-        FailReason::Damaged => "damaged",
-        FailReason::Other => "other",
     }
 }
 

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use super::admin::WooAdmin;
 use super::admin_refund::Prepared;
+use super::admin_tests::{connector, connector_waiting};
 use super::refund_wire::{parse_created, parse_refunds};
 use crate::platforms::admin::{StoreAdmin, StoreApiError};
 use crate::platforms::admin_refund::{RefundLine, RefundOutcome, RefundPush};
@@ -49,15 +49,6 @@ async fn usd_store() -> WooAdminSandbox {
         order_in_currency(ORDER, "processing", "USD", 2, &[(2, 1250), (1, 999)], 500),
     )
     .await
-}
-
-fn connector(sandbox: &WooAdminSandbox) -> WooAdmin {
-    WooAdmin::new(
-        &sandbox.base_url,
-        sandbox.consumer_key(),
-        sandbox.consumer_secret(),
-        Duration::from_secs(2),
-    )
 }
 
 /// One unit of line A (12.50) and the shipping (5.00), in USD.
@@ -140,12 +131,7 @@ async fn a_repeat_after_a_lost_answer_creates_nothing_new() {
         place_despite_timeout: true,
         ..Faults::default()
     });
-    let impatient = WooAdmin::new(
-        &sandbox.base_url,
-        sandbox.consumer_key(),
-        sandbox.consumer_secret(),
-        Duration::from_millis(300),
-    );
+    let impatient = connector_waiting(&sandbox, Duration::from_millis(300));
     let lost = impatient
         .create_refund(&order_id, &body, currency("USD"))
         .await;

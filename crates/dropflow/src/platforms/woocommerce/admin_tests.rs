@@ -19,12 +19,17 @@ async fn sandbox() -> WooAdminSandbox {
     sandbox
 }
 
-fn connector(sandbox: &WooAdminSandbox) -> WooAdmin {
+pub(super) fn connector(sandbox: &WooAdminSandbox) -> WooAdmin {
+    connector_waiting(sandbox, Duration::from_secs(2))
+}
+
+/// The connector with the sandbox's key and secret, waiting `timeout` for each answer.
+pub(super) fn connector_waiting(sandbox: &WooAdminSandbox, timeout: Duration) -> WooAdmin {
     WooAdmin::new(
         &sandbox.base_url,
         sandbox.consumer_key(),
         sandbox.consumer_secret(),
-        Duration::from_secs(2),
+        timeout,
     )
 }
 
@@ -195,12 +200,7 @@ async fn refusals_and_faults_map_to_errors() {
         timeout_rate: 1.0,
         ..Faults::default()
     });
-    let impatient = WooAdmin::new(
-        &sandbox.base_url,
-        sandbox.consumer_key(),
-        sandbox.consumer_secret(),
-        Duration::from_millis(200),
-    );
+    let impatient = connector_waiting(&sandbox, Duration::from_millis(200));
     assert_eq!(
         impatient.push_fulfilment(&push("YT1", true)).await,
         Err(StoreApiError::Timeout)

@@ -266,11 +266,7 @@ fn order_part(detail: &OrderDetail) -> Evidence {
         .customer
         .as_ref()
         .map(|c| {
-            let name = [c.first_name.as_deref(), c.last_name.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let name = c.full_name();
             [Some(name), c.email.clone(), c.phone.clone()]
                 .into_iter()
                 .flatten()

@@ -23,9 +23,7 @@ fn usd(cents: i64) -> Money {
 }
 
 fn connector(sandbox: &CjSandbox) -> Cj {
-    let mut config = CjConfig::new(&sandbox.base_url, ApiKey::new(sandbox.api_key()));
-    config.timeout_ms = 2_000;
-    Cj::new(config)
+    connector_with_timeout(sandbox, 2_000)
 }
 
 fn purchase(attempt_id: &str) -> PurchaseRequest {
@@ -96,6 +94,23 @@ fn requested(answer: ReturnAnswer) -> String {
     }
 }
 
+/// Asked for `request`, CJ refuses it in words that say `words`.
+async fn refused_saying(cj: &Cj, request: &ReturnRequest, words: &str) {
+    match cj.request_return(request).await.unwrap() {
+        ReturnAnswer::Refused { detail } => assert!(detail.contains(words), "{detail}"),
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+/// Asked again, CJ already holds the dispute: the answer says so and it is still the only one.
+async fn already_requested(sb: &CjSandbox, cj: &Cj, request: &ReturnRequest) {
+    assert_eq!(
+        cj.request_return(request).await.unwrap(),
+        ReturnAnswer::AlreadyRequested
+    );
+    assert_eq!(sb.disputes().len(), 1);
+}
+
 // ---- against the sandbox --------------------------------------------------------------
 
 #[tokio::test]
@@ -148,18 +163,9 @@ async fn asking_twice_opens_one_dispute() {
     let (sb, cj, order_id) = with_an_order(CjSandboxConfig::default(), true).await;
     let request = ask("case-2", &order_id, 800, "damaged");
     requested(cj.request_return(&request).await.unwrap());
-    assert_eq!(
-        cj.request_return(&request).await.unwrap(),
-        ReturnAnswer::AlreadyRequested
-    );
+    already_requested(&sb, &cj, &request).await;
     // Another key for the same goods while CJ holds them: still the one dispute.
-    assert_eq!(
-        cj.request_return(&ask("case-2b", &order_id, 800, "damaged"))
-            .await
-            .unwrap(),
-        ReturnAnswer::AlreadyRequested
-    );
-    assert_eq!(sb.disputes().len(), 1);
+    already_requested(&sb, &cj, &ask("case-2b", &order_id, 800, "damaged")).await;
     sb.shutdown().await;
 }
 
@@ -182,13 +188,7 @@ async fn a_dispute_opened_by_a_try_whose_answer_was_lost_is_found() {
     assert!(sb.disputes().is_empty(), "nothing got through");
     create_directly(&sb, &order_id, "case-lost").await;
 
-    assert_eq!(
-        cj.request_return(&ask("case-lost", &order_id, 700, "damaged"))
-            .await
-            .unwrap(),
-        ReturnAnswer::AlreadyRequested
-    );
-    assert_eq!(sb.disputes().len(), 1);
+    already_requested(&sb, &cj, &ask("case-lost", &order_id, 700, "damaged")).await;
     // Found again without its id, by order and reference.
     assert_eq!(
         cj.return_status(&check("case-lost", &order_id, None)).await,
@@ -203,44 +203,41 @@ fn connector_with_timeout(sandbox: &CjSandbox, ms: u64) -> Cj {
     Cj::new(config)
 }
 
+/// Sends `request`; the JSON it answers.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Opens a dispute on the order's first line straight through the sandbox's HTTP API.
 async fn create_directly(sb: &CjSandbox, order_id: &str, business_id: &str) {
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{}/authentication/getAccessToken", sb.base_url))
-        .json(&json!({ "apiKey": sb.api_key() }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = json_of(
+        client
+            .post(format!("{}/authentication/getAccessToken", sb.base_url))
+            .json(&json!({ "apiKey": sb.api_key() })),
+    )
+    .await;
     let token = login["data"]["accessToken"].as_str().unwrap().to_string();
-    let products: Value = client
-        .get(format!("{}/disputes/disputeProducts", sb.base_url))
-        .query(&[("orderId", order_id)])
-        .header("CJ-Access-Token", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let products = json_of(
+        client
+            .get(format!("{}/disputes/disputeProducts", sb.base_url))
+            .query(&[("orderId", order_id)])
+            .header("CJ-Access-Token", &token),
+    )
+    .await;
     let line = &products["data"]["productInfoList"][0];
-    let created: Value = client
-        .post(format!("{}/disputes/create", sb.base_url))
-        .header("CJ-Access-Token", &token)
-        .json(&json!({
-            "businessDisputeId": business_id, "orderId": order_id, "disputeReasonId": 2,
-            "expectType": 1, "refundType": 1, "messageText": "damaged",
-            "productInfoList": [{"lineItemId": line["lineItemId"], "quantity": 2, "price": 7.00}]
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dispute = json!({
+        "businessDisputeId": business_id, "orderId": order_id, "disputeReasonId": 2,
+        "expectType": 1, "refundType": 1, "messageText": "damaged",
+        "productInfoList": [{"lineItemId": line["lineItemId"], "quantity": 2, "price": 7.00}]
+    });
+    let created = json_of(
+        client
+            .post(format!("{}/disputes/create", sb.base_url))
+            .header("CJ-Access-Token", &token)
+            .json(&dispute),
+    )
+    .await;
     assert_eq!(created["code"], json!(200), "{created}");
 }
 
@@ -254,11 +251,7 @@ async fn a_reference_cj_has_used_already_is_not_opened_again() {
     sb.advance(Duration::from_secs(3 * DAY));
     // Rejected: the line is free again and CJ's list does not name our key, so only CJ's
     // refusal of the repeated businessDisputeId stops a second dispute.
-    assert_eq!(
-        cj.request_return(&request).await.unwrap(),
-        ReturnAnswer::AlreadyRequested
-    );
-    assert_eq!(sb.disputes().len(), 1);
+    already_requested(&sb, &cj, &request).await;
     assert!(matches!(
         cj.return_status(&check("case-used", &order_id, None)).await,
         Ok(ReturnStatus::Refused { .. })
@@ -330,14 +323,7 @@ async fn more_than_was_paid_is_capped_at_cjs_maximum_and_then_nothing_is_left() 
 
     sb.advance(Duration::from_secs(3 * DAY));
     // Refunded; the line has no units left to dispute: CJ will not take another.
-    let again = cj
-        .request_return(&ask("case-5b", &order_id, 100, "broken"))
-        .await
-        .unwrap();
-    assert!(
-        matches!(&again, ReturnAnswer::Refused { detail } if detail.contains("canChoose")),
-        "{again:?}"
-    );
+    refused_saying(&cj, &ask("case-5b", &order_id, 100, "broken"), "canChoose").await;
     // The other line can still be disputed, for what is left of the order.
     let mut other = ask("case-5c", &order_id, 1_000_000, "broken");
     other.supplier_sku_ids = vec![OTHER_VID.to_string()];
@@ -393,14 +379,12 @@ async fn cjs_refusals_are_refused_with_its_words() {
 #[tokio::test]
 async fn before_shipping_only_a_cancellation_claim_fits_cjs_reasons() {
     let (sb, cj, order_id) = with_an_order(CjSandboxConfig::default(), false).await;
-    let answer = cj
-        .request_return(&ask("case-9", &order_id, 500, "damaged"))
-        .await
-        .unwrap();
-    assert!(
-        matches!(&answer, ReturnAnswer::Refused { detail } if detail.contains("Unfulfilled Order Cancellation")),
-        "{answer:?}"
-    );
+    refused_saying(
+        &cj,
+        &ask("case-9", &order_id, 500, "damaged"),
+        "Unfulfilled Order Cancellation",
+    )
+    .await;
     requested(
         cj.request_return(&ask(
             "case-10",

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use super::tests::{cny, connector, request};
+use super::tests::{cny, connector, holding_timeouts, request};
 use super::*;
 use dropflow_sandbox::faults::Faults;
 use dropflow_sandbox::marketplace::{
@@ -213,13 +213,7 @@ async fn a_repeat_is_already_requested_and_other_5010s_are_refused() {
 
 #[tokio::test]
 async fn faults_reach_the_status_and_the_request() {
-    let sb = start(MarketplaceSandboxConfig {
-        timeout_hold: Duration::from_secs(5),
-        ..MarketplaceSandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let m = connector(&sb);
+    let (sb, m) = holding_timeouts().await;
     let id = arrived(&sb, &m, "att-rs4").await;
     let by_id = check(&id, "case-4", Some("TQ1"));
     sb.faults.set(Faults {

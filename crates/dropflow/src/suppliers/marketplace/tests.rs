@@ -38,6 +38,18 @@ pub(super) fn connector(sb: &MarketplaceSandbox) -> Marketplace {
     })
 }
 
+/// A sandbox whose timeout fault holds the answer 5 s, and the connector to it.
+pub(super) async fn holding_timeouts() -> (MarketplaceSandbox, Marketplace) {
+    let sb = start(MarketplaceSandboxConfig {
+        timeout_hold: Duration::from_secs(5),
+        ..MarketplaceSandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let m = connector(&sb);
+    (sb, m)
+}
+
 pub(super) fn request(attempt_id: &str) -> PurchaseRequest {
     let o = &offers()[0];
     PurchaseRequest {
@@ -142,13 +154,7 @@ async fn price_guard_cancels_and_stock_out_refuses() {
 
 #[tokio::test]
 async fn transport_faults_map_to_supplier_errors() {
-    let sb = start(MarketplaceSandboxConfig {
-        timeout_hold: Duration::from_secs(5),
-        ..MarketplaceSandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let m = connector(&sb);
+    let (sb, m) = holding_timeouts().await;
     sb.faults.set(Faults {
         rate_limit_rate: 1.0,
         ..Faults::default()
