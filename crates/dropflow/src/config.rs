@@ -43,6 +43,9 @@ pub struct Config {
     /// `[intake]`: what a store order may contain, and what is held for a person.
     #[serde(default)]
     pub intake: crate::platforms::limits::IntakeLimits,
+    /// `[payments.*]`: payment providers for wallet top-ups; without one, none is offered.
+    #[serde(default)]
+    pub payments: crate::payments::PaymentsConfig,
 }
 
 /// `[outbound]`.
@@ -302,6 +305,7 @@ impl Default for Config {
             fx: FxConfig::default(),
             outbound: OutboundConfig::default(),
             intake: Default::default(),
+            payments: Default::default(),
         }
     }
 }
