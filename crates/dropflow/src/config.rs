@@ -432,6 +432,39 @@ mod tests {
     }
 
     #[test]
+    fn the_stripe_section_is_read_with_defaults_and_hides_its_secrets() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|e| figment::Error::from(e.to_string()))?;
+            assert!(config.payments.stripe.is_none(), "no provider by default");
+            jail.create_file(
+                "pay.toml",
+                "[payments.stripe]\nsecret_key = \"sk_test_hunter2\"\n\
+                 success_url = \"https://d.test/ok\"\ncancel_url = \"https://d.test/no\"\n",
+            )?;
+            jail.set_env(
+                "DROPFLOW__PAYMENTS__STRIPE__WEBHOOK_SECRET",
+                "whsec_hunter3",
+            );
+            let config = Config::load(Some(Path::new("pay.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            let Some(stripe) = &config.payments.stripe else {
+                panic!("the [payments.stripe] section was not read")
+            };
+            assert_eq!(stripe.webhook_secret, "whsec_hunter3");
+            assert_eq!(stripe.api_base, "https://api.stripe.com");
+            assert_eq!(stripe.tolerance_secs, 300);
+            let shown = format!("{config:?}");
+            assert!(!shown.contains("hunter"), "{shown}");
+            jail.create_file("typo.toml", "[payments.stripe]\nsecret = \"x\"\n")?;
+            match Config::load(Some(Path::new("typo.toml"))) {
+                Ok(_) => panic!("accepted an unknown [payments.stripe] key"),
+                Err(e) => assert!(e.to_string().contains("secret"), "{e}"),
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
     fn an_unknown_key_is_an_error_that_names_it() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("bad.toml", "[http]\nlisten_on = \"x\"\n")?;

@@ -280,10 +280,13 @@ fn a_referenced_top_up_credits_once() {
             reference: "stripe:cs_test_1".into()
         })
     );
-    assert_eq!(b.apply(&tx), Err(LedgerError::Duplicate {
-        kind: Kind::TopUp,
-        reference: "stripe:cs_test_1".into()
-    }));
+    assert_eq!(
+        b.apply(&tx),
+        Err(LedgerError::Duplicate {
+            kind: Kind::TopUp,
+            reference: "stripe:cs_test_1".into()
+        })
+    );
     // Another payment is another reference.
     let other = Operation::TopUpFor {
         amount: m(100),

@@ -163,8 +163,14 @@ impl StripeSandbox {
         let body = crate::body_bytes(event);
         let signature = signature_header(self.webhook_secret(), timestamp, &body);
         let headers = [
-            ("Content-Type", "application/json; charset=utf-8".to_string()),
-            ("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)".to_string()),
+            (
+                "Content-Type",
+                "application/json; charset=utf-8".to_string(),
+            ),
+            (
+                "User-Agent",
+                "Stripe/1.0 (+https://stripe.com/docs/webhooks)".to_string(),
+            ),
             ("Stripe-Signature", signature.clone()),
         ];
         let answer = match self.shared.webhook_url() {

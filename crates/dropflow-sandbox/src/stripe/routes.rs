@@ -84,7 +84,10 @@ fn error(
     let mut detail = json!({"type": kind, "message": message});
     if let Some(code) = code {
         detail["code"] = json!(code);
-        detail["doc_url"] = json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")));
+        detail["doc_url"] = json!(format!(
+            "https://stripe.com/docs/error-codes/{}",
+            code.replace('_', "-")
+        ));
     }
     if let Some(param) = param {
         detail["param"] = json!(param);
@@ -209,7 +212,10 @@ fn refusal(code: Option<&str>, message: &str, param: Option<&str>) -> Refusal {
 }
 
 /// The session a create's parameters describe, or Stripe's refusal.
-fn make_session(params: &[(String, String)], key: Option<String>) -> Result<SessionSnapshot, Refusal> {
+fn make_session(
+    params: &[(String, String)],
+    key: Option<String>,
+) -> Result<SessionSnapshot, Refusal> {
     let get = |name: &str| {
         params
             .iter()
@@ -235,9 +241,7 @@ fn make_session(params: &[(String, String)], key: Option<String>) -> Result<Sess
     }
     let success_url = required("success_url")?;
     let currency = required("line_items[0][price_data][currency]")?;
-    if currency.len() != 3
-        || !currency.bytes().all(|b| b.is_ascii_lowercase())
-    {
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
         return Err(refusal(
             Some("parameter_invalid_empty"),
             &format!("Invalid currency: {currency}. Stripe currently supports these currencies: usd, eur, gbp, jpy, …"),

@@ -65,35 +65,38 @@ impl SessionSnapshot {
             "expires_at": self.created + 86_400,
             "invoice": null,
         });
-        crate::merge(head, json!({
-            "livemode": false,
-            "locale": null,
-            "metadata": self.metadata,
-            "mode": "payment",
-            "payment_intent": if self.payment_status == "paid" {
-                Value::String(format!("pi_{}", self.id.trim_start_matches("cs_test_")))
-            } else {
-                Value::Null
-            },
-            "payment_link": null,
-            "payment_method_collection": "always",
-            "payment_method_options": {},
-            "payment_method_types": ["card"],
-            "payment_status": self.payment_status,
-            "phone_number_collection": {"enabled": false},
-            "recovered_from": null,
-            "setup_intent": null,
-            "shipping_address_collection": null,
-            "shipping_cost": null,
-            "shipping_details": null,
-            "shipping_options": [],
-            "status": self.status,
-            "submit_type": null,
-            "subscription": null,
-            "success_url": self.success_url,
-            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-            "url": if self.status == "open" { Value::String(checkout_url(&self.id)) } else { Value::Null },
-        }))
+        crate::merge(
+            head,
+            json!({
+                "livemode": false,
+                "locale": null,
+                "metadata": self.metadata,
+                "mode": "payment",
+                "payment_intent": if self.payment_status == "paid" {
+                    Value::String(format!("pi_{}", self.id.trim_start_matches("cs_test_")))
+                } else {
+                    Value::Null
+                },
+                "payment_link": null,
+                "payment_method_collection": "always",
+                "payment_method_options": {},
+                "payment_method_types": ["card"],
+                "payment_status": self.payment_status,
+                "phone_number_collection": {"enabled": false},
+                "recovered_from": null,
+                "setup_intent": null,
+                "shipping_address_collection": null,
+                "shipping_cost": null,
+                "shipping_details": null,
+                "shipping_options": [],
+                "status": self.status,
+                "submit_type": null,
+                "subscription": null,
+                "success_url": self.success_url,
+                "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+                "url": if self.status == "open" { Value::String(checkout_url(&self.id)) } else { Value::Null },
+            }),
+        )
     }
 }
 

@@ -1,6 +1,6 @@
 use super::*;
 use crate::cj::http_client::{send, RawResponse};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 async fn sandbox() -> StripeSandbox {
     start(StripeSandboxConfig {
@@ -30,9 +30,15 @@ async fn create(sandbox: &StripeSandbox, key: Option<&str>, form: &str) -> (RawR
         headers.push(("Idempotency-Key", key.to_string()));
     }
     let url = format!("{}/v1/checkout/sessions", sandbox.base_url);
-    let answer = send("POST", &url, &headers, form.as_bytes(), Duration::from_secs(5))
-        .await
-        .unwrap();
+    let answer = send(
+        "POST",
+        &url,
+        &headers,
+        form.as_bytes(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
     let json = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
     (answer, json)
 }
@@ -62,7 +68,10 @@ async fn a_session_is_made_from_the_form_and_a_key_replays_it() {
     let id = session["id"].as_str().unwrap();
     assert!(session["url"].as_str().unwrap().ends_with(id));
     let made = sandbox.session(id).unwrap();
-    assert_eq!(made.field("line_items[0][price_data][product_data][name]"), Some("Wallet top-up"));
+    assert_eq!(
+        made.field("line_items[0][price_data][product_data][name]"),
+        Some("Wallet top-up")
+    );
     assert_eq!(made.idempotency_key.as_deref(), Some("key-1"));
 
     let (again, replayed) = create(&sandbox, Some("key-1"), FORM).await;
@@ -98,11 +107,20 @@ async fn refusals_come_in_stripes_error_shape() {
     let url = format!("{}/v1/checkout/sessions", sandbox.base_url);
     let headers = [
         ("Authorization", "Bearer sk_test_wrong_key_0000".to_string()),
-        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
+        (
+            "Content-Type",
+            "application/x-www-form-urlencoded".to_string(),
+        ),
     ];
-    let answer = send("POST", &url, &headers, FORM.as_bytes(), Duration::from_secs(5))
-        .await
-        .unwrap();
+    let answer = send(
+        "POST",
+        &url,
+        &headers,
+        FORM.as_bytes(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
     assert_eq!(answer.status, 401);
     assert!(sandbox.sessions().is_empty());
     sandbox.shutdown().await;
@@ -115,22 +133,35 @@ async fn a_lost_answer_is_made_and_kept_all_the_same() {
     let url = format!("{}/v1/checkout/sessions", sandbox.base_url);
     let headers = [
         ("Authorization", format!("Bearer {}", sandbox.secret_key())),
-        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
+        (
+            "Content-Type",
+            "application/x-www-form-urlencoded".to_string(),
+        ),
         ("Idempotency-Key", "key-lost".to_string()),
     ];
-    let lost = send("POST", &url, &headers, FORM.as_bytes(), Duration::from_millis(100)).await;
+    let lost = send(
+        "POST",
+        &url,
+        &headers,
+        FORM.as_bytes(),
+        Duration::from_millis(100),
+    )
+    .await;
     assert!(lost.is_err(), "{lost:?}");
     assert_eq!(sandbox.sessions().len(), 1);
     let (again, replayed) = create(&sandbox, Some("key-lost"), FORM).await;
     assert_eq!(again.status, 200);
-    assert_eq!(replayed["id"].as_str(), Some(sandbox.sessions()[0].id.as_str()));
+    assert_eq!(
+        replayed["id"].as_str(),
+        Some(sandbox.sessions()[0].id.as_str())
+    );
     assert_eq!(sandbox.sessions().len(), 1);
     sandbox.shutdown().await;
 }
 
 #[tokio::test]
 async fn paying_posts_a_signed_completed_event() {
-    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let received: crate::cj::Received = Arc::default();
     let sink = received.clone();
     let app = axum::Router::new().route(
         "/webhooks/stripe",
@@ -173,7 +204,10 @@ async fn paying_posts_a_signed_completed_event() {
         .and_then(|rest| rest.split(',').next())
         .and_then(|t| t.parse().ok())
         .unwrap();
-    assert_eq!(signature, &signature_header(sandbox.webhook_secret(), t, body));
+    assert_eq!(
+        signature,
+        &signature_header(sandbox.webhook_secret(), t, body)
+    );
     assert_eq!(sandbox.session(id).unwrap().status, "complete");
     assert!(sandbox.pay("cs_test_unknown").await.is_none());
     sandbox.shutdown().await;

@@ -28,12 +28,13 @@ pub async fn stripe(
             "Stripe webhooks are not configured here (set [payments.stripe])".into(),
         ));
     };
-    let header = match headers.get(SIGNATURE_HEADER) {
-        Some(value) => Some(value.to_str().map_err(|_| {
-            ApiError::BadRequest("the Stripe-Signature header is not text".into())
-        })?),
-        None => None,
-    };
+    let header =
+        match headers.get(SIGNATURE_HEADER) {
+            Some(value) => Some(value.to_str().map_err(|_| {
+                ApiError::BadRequest("the Stripe-Signature header is not text".into())
+            })?),
+            None => None,
+        };
     let now = chrono::Utc::now().timestamp();
     let outcome = webhook::receive(&state.db, stripe.config(), header, &body, now)
         .await

@@ -77,14 +77,8 @@ pub async fn start_card_top_up(
     store_id: &str,
     input: CardTopUpInput,
 ) -> Result<CardTopUp, ActionError> {
-    let store_id = store_in_scope(
-        ctx,
-        caller,
-        &[Role::Owner],
-        "top up the wallet",
-        store_id,
-    )
-    .await?;
+    let store_id =
+        store_in_scope(ctx, caller, &[Role::Owner], "top up the wallet", store_id).await?;
     let stripe = ctx.payments.stripe().ok_or_else(not_configured)?;
     let amount = card_amount(
         &input.amount,

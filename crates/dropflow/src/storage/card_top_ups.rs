@@ -167,9 +167,8 @@ pub async fn lock_for_notice(
         Engine::Postgres => " FOR UPDATE",
         Engine::Sqlite => "",
     };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM card_top_ups WHERE provider = $1 AND session_id = $2{lock}"
-    );
+    let sql =
+        format!("SELECT {COLUMNS} FROM card_top_ups WHERE provider = $1 AND session_id = $2{lock}");
     let query = sqlx::query(&sql).bind(provider).bind(session_id);
     if let Some(found) = query::one(query, &mut **tx, from_db).await? {
         return Ok(Some(found));

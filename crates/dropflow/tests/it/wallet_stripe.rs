@@ -101,9 +101,15 @@ async fn a_card_top_up_opens_a_session_and_its_payment_credits_the_wallet_once()
     assert_eq!(sessions.len(), 1);
     let session = &sessions[0];
     assert_eq!(session.id, session_id);
-    assert_eq!(started["url"].as_str(), Some(sandbox_url(session_id).as_str()));
+    assert_eq!(
+        started["url"].as_str(),
+        Some(sandbox_url(session_id).as_str())
+    );
     assert_eq!(session.field("mode"), Some("payment"));
-    assert_eq!(session.field("line_items[0][price_data][currency]"), Some("usd"));
+    assert_eq!(
+        session.field("line_items[0][price_data][currency]"),
+        Some("usd")
+    );
     assert_eq!(
         session.field("line_items[0][price_data][unit_amount]"),
         Some("25000")
@@ -139,15 +145,23 @@ async fn a_card_top_up_opens_a_session_and_its_payment_credits_the_wallet_once()
 
     // Stripe retries the same event, then tells the same payment by another event.
     let (status, answer) = answered(&stripe.deliver(&event).await);
-    assert_eq!((status, answer["status"].as_str()), (200, Some("already_settled")));
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("already_settled"))
+    );
     let mut later = event.clone();
     later["id"] = json!("evt_1OtherEventForTheSameSession");
     later["type"] = json!("checkout.session.async_payment_succeeded");
     let (status, answer) = answered(&stripe.deliver(&later).await);
-    assert_eq!((status, answer["status"].as_str()), (200, Some("already_settled")));
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (200, Some("already_settled"))
+    );
     assert_eq!(available(&app, &store, "USD").await, "250.00");
     assert_eq!(top_up_entries(&app, &store).await.len(), 1);
-    assert!(dropflow::storage::ledger::check_balanced(&app.db).await.unwrap());
+    assert!(dropflow::storage::ledger::check_balanced(&app.db)
+        .await
+        .unwrap());
     app.stop().await;
     stripe.shutdown().await;
 }
@@ -185,7 +199,9 @@ async fn a_payment_delivered_twice_at_once_credits_once() {
     );
     assert_eq!(available(&app, &store, "EUR").await, "80.00");
     assert_eq!(top_up_entries(&app, &store).await.len(), 1);
-    assert!(dropflow::storage::ledger::check_balanced(&app.db).await.unwrap());
+    assert!(dropflow::storage::ledger::check_balanced(&app.db)
+        .await
+        .unwrap());
     app.stop().await;
     stripe.shutdown().await;
 }
@@ -208,7 +224,9 @@ async fn deliveries_not_signed_right_are_refused_and_write_nothing() {
     let (app, stripe, store) = spawn_with_stripe().await;
     let started = start(&app, &store, "40.00", "USD").await;
     let id = started["id"].as_str().unwrap();
-    let event = stripe.complete(started["session_id"].as_str().unwrap()).unwrap();
+    let event = stripe
+        .complete(started["session_id"].as_str().unwrap())
+        .unwrap();
     let body = serde_json::to_vec(&event).unwrap();
     let now = chrono::Utc::now().timestamp();
     let secret = stripe.webhook_secret();
@@ -219,7 +237,12 @@ async fn deliveries_not_signed_right_are_refused_and_write_nothing() {
     let genuine = sandbox::signature_header(secret, now, &body);
 
     let cases: Vec<(&str, Vec<u8>, Option<String>, StatusCode)> = vec![
-        ("missing header", body.clone(), None, StatusCode::BAD_REQUEST),
+        (
+            "missing header",
+            body.clone(),
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
         (
             "garbled header",
             body.clone(),
@@ -235,10 +258,19 @@ async fn deliveries_not_signed_right_are_refused_and_write_nothing() {
         (
             "wrong secret",
             body.clone(),
-            Some(sandbox::signature_header("whsec_not_the_endpoints", now, &body)),
+            Some(sandbox::signature_header(
+                "whsec_not_the_endpoints",
+                now,
+                &body,
+            )),
             StatusCode::UNAUTHORIZED,
         ),
-        ("forged body", forged, Some(genuine), StatusCode::UNAUTHORIZED),
+        (
+            "forged body",
+            forged,
+            Some(genuine),
+            StatusCode::UNAUTHORIZED,
+        ),
         (
             "stale timestamp",
             body.clone(),
@@ -261,7 +293,10 @@ async fn deliveries_not_signed_right_are_refused_and_write_nothing() {
             "unauthorized"
         };
         let message = expect_error(response, status, code).await;
-        assert!(message.contains("Stripe-Signature") || message.contains("signature"), "{what}: {message}");
+        assert!(
+            message.contains("Stripe-Signature") || message.contains("signature"),
+            "{what}: {message}"
+        );
     }
     // The sandbox's own stale delivery is refused the same way.
     let (status, _) = answered(&stripe.deliver_signed_at(&event, now - 3600).await);
@@ -271,7 +306,10 @@ async fn deliveries_not_signed_right_are_refused_and_write_nothing() {
     assert_eq!(top_up(&app, &store, id).await["status"], "open");
 
     // Signed right, other events and unknown sessions are taken and ignored.
-    let unrelated = sandbox::event("customer.created", json!({"id": "cus_1", "object": "customer"}));
+    let unrelated = sandbox::event(
+        "customer.created",
+        json!({"id": "cus_1", "object": "customer"}),
+    );
     let (status, answer) = answered(&stripe.deliver(&unrelated).await);
     assert_eq!((status, answer["status"].as_str()), (200, Some("ignored")));
     let mut unknown = event.clone();
@@ -292,21 +330,35 @@ async fn deliveries_not_signed_right_are_refused_and_write_nothing() {
 #[tokio::test]
 async fn a_notice_that_disagrees_with_the_top_up_is_refused_not_credited() {
     let (app, stripe, store) = spawn_with_stripe().await;
-    for (change, value) in [("amount_total", json!(2_500_000)), ("currency", json!("eur"))] {
+    for (change, value) in [
+        ("amount_total", json!(2_500_000)),
+        ("currency", json!("eur")),
+    ] {
         let started = start(&app, &store, "25.00", "USD").await;
         let id = started["id"].as_str().unwrap();
-        let mut event = stripe.complete(started["session_id"].as_str().unwrap()).unwrap();
+        let mut event = stripe
+            .complete(started["session_id"].as_str().unwrap())
+            .unwrap();
         event["data"]["object"][change] = value;
         let (status, answer) = answered(&stripe.deliver(&event).await);
-        assert_eq!((status, answer["status"].as_str()), (200, Some("refused")), "{change}");
+        assert_eq!(
+            (status, answer["status"].as_str()),
+            (200, Some("refused")),
+            "{change}"
+        );
         let refused = top_up(&app, &store, id).await;
         assert_eq!(refused["status"], "refused");
         assert!(
-            refused["problem"].as_str().unwrap_or_default().contains("25.00"),
+            refused["problem"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("25.00"),
             "{refused}"
         );
         // A later, agreeing notice does not undo the refusal: a person looks first.
-        let genuine = stripe.complete(started["session_id"].as_str().unwrap()).unwrap();
+        let genuine = stripe
+            .complete(started["session_id"].as_str().unwrap())
+            .unwrap();
         let (_, answer) = answered(&stripe.deliver(&genuine).await);
         assert_eq!(answer["status"], "already_settled");
     }
@@ -344,18 +396,34 @@ async fn another_accounts_top_up_is_not_found() {
             .await;
     }
     let refused = app
-        .post_as(&theirs, &card_path(&store), &json!({"amount": "5.00", "currency": "USD"}))
+        .post_as(
+            &theirs,
+            &card_path(&store),
+            &json!({"amount": "5.00", "currency": "USD"}),
+        )
         .await;
     expect_error(refused, StatusCode::NOT_FOUND, "not_found").await;
     // Staff read the wallet but do not top it up; a vendor does neither.
     let store_id = store.parse().unwrap();
     let staff = member_token(&app, "staff@a.example", Role::Staff, &[store_id]).await;
-    assert_eq!(app.json_as(&staff, &format!("{}/{id}", card_path(&store))).await["id"], id);
+    assert_eq!(
+        app.json_as(&staff, &format!("{}/{id}", card_path(&store)))
+            .await["id"],
+        id
+    );
     let refused = app
-        .post_as(&staff, &card_path(&store), &json!({"amount": "5.00", "currency": "USD"}))
+        .post_as(
+            &staff,
+            &card_path(&store),
+            &json!({"amount": "5.00", "currency": "USD"}),
+        )
         .await;
     expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
-    assert_eq!(stripe.sessions().len(), 1, "no session for a refused caller");
+    assert_eq!(
+        stripe.sessions().len(),
+        1,
+        "no session for a refused caller"
+    );
     app.stop().await;
     stripe.shutdown().await;
 }
@@ -365,7 +433,10 @@ async fn without_payments_stripe_card_top_ups_are_not_configured() {
     let app = TestApp::spawn_with_shop().await;
     let store = app.shopify_store_id().await.to_string();
     let refused = app
-        .api_post(&card_path(&store), &json!({"amount": "5.00", "currency": "USD"}))
+        .api_post(
+            &card_path(&store),
+            &json!({"amount": "5.00", "currency": "USD"}),
+        )
         .await;
     let message = expect_error(refused, StatusCode::NOT_FOUND, "not_found").await;
     assert!(message.contains("not configured"), "{message}");
@@ -377,7 +448,9 @@ async fn without_payments_stripe_card_top_ups_are_not_configured() {
     // The document says so.
     let doc = app.api_json("/api/v1/openapi.json").await;
     let post = &doc["paths"]["/api/v1/stores/{store_id}/wallet/card-top-ups"]["post"];
-    let not_found = post["responses"]["404"]["description"].as_str().unwrap_or_default();
+    let not_found = post["responses"]["404"]["description"]
+        .as_str()
+        .unwrap_or_default();
     assert!(not_found.contains("not configured"), "{post}");
     app.stop().await;
 }
@@ -391,7 +464,10 @@ async fn a_lost_answer_is_asked_again_with_the_same_key_and_makes_one_session() 
     assert_eq!(stripe.sessions().len(), 1, "one session for two creates");
     assert_eq!(stripe.create_calls(), 2);
     assert_eq!(stripe.replays(), 1);
-    assert_eq!(started["session_id"].as_str(), Some(stripe.sessions()[0].id.as_str()));
+    assert_eq!(
+        started["session_id"].as_str(),
+        Some(stripe.sessions()[0].id.as_str())
+    );
     let delivery = stripe.pay(&stripe.sessions()[0].id).await.unwrap();
     assert_eq!(answered(&delivery).1["status"], "credited");
     assert_eq!(available(&app, &store, "USD").await, "60.00");
@@ -411,9 +487,13 @@ async fn bad_amounts_and_stripe_refusals_answer_clearly() {
         ("10.00", "XYZ", "currency"),
     ] {
         let response = app
-            .api_post(&card_path(&store), &json!({"amount": amount, "currency": currency}))
+            .api_post(
+                &card_path(&store),
+                &json!({"amount": amount, "currency": currency}),
+            )
             .await;
-        let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
+        let message =
+            expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
         assert!(message.starts_with(field), "{amount} {currency}: {message}");
     }
     assert_eq!(stripe.create_calls(), 0, "refused before Stripe is asked");
@@ -421,7 +501,10 @@ async fn bad_amounts_and_stripe_refusals_answer_clearly() {
 
     // Stripe's own refusal, in its words; the top-up failed.
     let response = app
-        .api_post(&card_path(&store), &json!({"amount": "0.10", "currency": "USD"}))
+        .api_post(
+            &card_path(&store),
+            &json!({"amount": "0.10", "currency": "USD"}),
+        )
         .await;
     let message = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "unprocessable").await;
     assert!(message.contains("amount_too_small"), "{message}");
@@ -437,12 +520,87 @@ async fn bad_amounts_and_stripe_refusals_answer_clearly() {
         ..Faults::default()
     });
     let response = app
-        .api_post(&card_path(&store), &json!({"amount": "10.00", "currency": "USD"}))
+        .api_post(
+            &card_path(&store),
+            &json!({"amount": "10.00", "currency": "USD"}),
+        )
         .await;
     let message = expect_error(response, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
     assert!(message.contains("Stripe did not answer"), "{message}");
     assert!(stripe.sessions().is_empty());
     assert_eq!(available(&app, &store, "USD").await, "0.00");
+    app.stop().await;
+    stripe.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_wallet_page_tops_up_by_card_through_stripes_page() {
+    let (app, stripe, store) = spawn_with_stripe().await;
+    add_owner(&app, "owner@shop.example").await;
+    let mut owner = crate::dashboard_pages::Browser::sign_in(&app, "owner@shop.example").await;
+    let page = owner.page(&format!("/wallet?store={store}")).await;
+    assert!(page.contains("id=\"card-top-up\""), "{page}");
+    let csrf = owner.csrf().await;
+    let response = owner
+        .post_form(
+            "/wallet/card-top-up",
+            &[
+                ("csrf_token", &csrf),
+                ("store", &store),
+                ("amount", "75.50"),
+                ("currency", "usd"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let sessions = stripe.sessions();
+    assert_eq!(sessions.len(), 1);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(
+        location,
+        sandbox_url(&sessions[0].id),
+        "sent to Stripe's page"
+    );
+    assert_eq!(sessions[0].amount_total, 7_550);
+
+    // A refusal comes back to the wallet page as a message, nothing opened.
+    let response = owner
+        .post_form(
+            "/wallet/card-top-up",
+            &[
+                ("csrf_token", &csrf),
+                ("store", &store),
+                ("amount", "0.10"),
+                ("currency", "USD"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"].to_str().unwrap(),
+        format!("/wallet?store={store}")
+    );
+    let page = owner.page(&format!("/wallet?store={store}")).await;
+    assert!(page.contains("No card top-up"), "{page}");
+    assert_eq!(stripe.sessions().len(), 1);
+
+    stripe.pay(&sessions[0].id).await.unwrap();
+    let page = owner.page(&format!("/wallet?store={store}")).await;
+    assert!(
+        page.contains("stripe:"),
+        "the credit shows in the ledger: {page}"
+    );
+    assert_eq!(available(&app, &store, "USD").await, "75.50");
+
+    // Without [payments.stripe] the form is not offered.
+    let plain = TestApp::spawn_with_shop().await;
+    add_owner(&plain, "owner@shop.example").await;
+    let mut owner = crate::dashboard_pages::Browser::sign_in(&plain, "owner@shop.example").await;
+    let store = plain.shopify_store_id().await;
+    let page = owner.page(&format!("/wallet?store={store}")).await;
+    assert!(page.contains("id=\"top-up\""));
+    assert!(!page.contains("id=\"card-top-up\""));
+    plain.stop().await;
     app.stop().await;
     stripe.shutdown().await;
 }

@@ -97,9 +97,7 @@ pub fn session_of(event: &Event) -> Result<Session, String> {
         .map_err(|e| format!("data.object is not a Checkout Session: {e}"))?;
     match session.object.as_deref() {
         Some("checkout.session") | None => Ok(session),
-        Some(other) => Err(format!(
-            "data.object is a {other}, not a checkout.session"
-        )),
+        Some(other) => Err(format!("data.object is a {other}, not a checkout.session")),
     }
 }
 
@@ -203,9 +201,14 @@ mod tests {
 
     #[test]
     fn an_unpaid_session_or_another_object_is_told_apart() {
-        let unpaid = COMPLETED.replace("\"payment_status\": \"paid\"", "\"payment_status\": \"unpaid\"");
+        let unpaid = COMPLETED.replace(
+            "\"payment_status\": \"paid\"",
+            "\"payment_status\": \"unpaid\"",
+        );
         let event = parse_event(unpaid.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!session_of(&event).unwrap_or_else(|e| panic!("{e}")).is_paid());
+        assert!(!session_of(&event)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_paid());
         let other = COMPLETED.replace("\"object\": \"checkout.session\"", "\"object\": \"charge\"");
         let event = parse_event(other.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert!(session_of(&event).is_err());

@@ -206,7 +206,9 @@ impl Stripe {
                 .body(body.clone());
             let result = match self.endpoint.send("checkout.sessions.create", call).await {
                 Ok(answer) => self.read_created(answer),
-                Err(error) => Err(StripeError::Unavailable(self.endpoint.redact(&error.to_string()))),
+                Err(error) => Err(StripeError::Unavailable(
+                    self.endpoint.redact(&error.to_string()),
+                )),
             };
             match result {
                 Err(StripeError::Unavailable(why)) if attempt < ATTEMPTS => {
@@ -228,7 +230,10 @@ impl Stripe {
             .map_err(|e| StripeError::Garbled(format!("not a Checkout Session: {e}")))?;
         match session.url {
             Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
-                Ok(CreatedSession { id: session.id, url })
+                Ok(CreatedSession {
+                    id: session.id,
+                    url,
+                })
             }
             _ => Err(StripeError::Garbled(format!(
                 "session {} has no payment page URL",

@@ -150,7 +150,7 @@ pub fn verify(
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || text.len() % 2 != 0 {
+    if text.is_empty() || !text.len().is_multiple_of(2) {
         return None;
     }
     text.as_bytes()
@@ -207,7 +207,10 @@ mod tests {
     #[test]
     fn any_v1_may_match_during_a_secret_roll() {
         let two = format!("t={T},v1={},v1={V1}", "ab".repeat(32));
-        assert_eq!(verify(SECRET, Some(&two), PAYLOAD.as_bytes(), T, 300), Ok(T));
+        assert_eq!(
+            verify(SECRET, Some(&two), PAYLOAD.as_bytes(), T, 300),
+            Ok(T)
+        );
         let garbage_first = format!("t={T},v1=not-hex,v1={V1}");
         assert_eq!(
             verify(SECRET, Some(&garbage_first), PAYLOAD.as_bytes(), T, 300),
@@ -234,7 +237,13 @@ mod tests {
         );
         // The signature under another scheme only (a downgrade) is no signature.
         assert_eq!(
-            verify(SECRET, Some(&format!("t={T},v0={V1}")), PAYLOAD.as_bytes(), T, 300),
+            verify(
+                SECRET,
+                Some(&format!("t={T},v0={V1}")),
+                PAYLOAD.as_bytes(),
+                T,
+                300
+            ),
             Err(SignatureError::Garbled("no v1= signature"))
         );
         // Signed for another time: the signed text differs.
@@ -294,7 +303,10 @@ mod tests {
                 Some("t=1,t=2,v1=00"),
                 SignatureError::Garbled("t is given twice"),
             ),
-            (Some("t=1492774577"), SignatureError::Garbled("no v1= signature")),
+            (
+                Some("t=1492774577"),
+                SignatureError::Garbled("no v1= signature"),
+            ),
         ] {
             let got = verify(SECRET, value, PAYLOAD.as_bytes(), T, 300);
             assert_eq!(got, Err(expected.clone()), "{value:?}");

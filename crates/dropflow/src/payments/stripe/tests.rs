@@ -6,8 +6,9 @@ fn config() -> StripeConfig {
     StripeConfig {
         secret_key: "sk_test_4eC39HqLyjWDarjtT1zdp7dc".into(),
         webhook_secret: "whsec_test_secret".into(),
-        success_url: "https://shop.test/wallet?store={STORE_ID}&paid={TOP_UP_ID}&s={CHECKOUT_SESSION_ID}"
-            .into(),
+        success_url:
+            "https://shop.test/wallet?store={STORE_ID}&paid={TOP_UP_ID}&s={CHECKOUT_SESSION_ID}"
+                .into(),
         cancel_url: "https://shop.test/wallet?store={STORE_ID}".into(),
         api_base: default_api_base(),
         tolerance_secs: default_tolerance_secs(),
@@ -42,7 +43,10 @@ fn the_create_form_carries_the_documented_fields() {
     let jpy = Currency::from_code("JPY").unwrap_or_else(|e| panic!("{e}"));
     let body = session_form(&config(), &request(Money::new(2_500, jpy)));
     // Brackets travel as they are, like Stripe's SDKs send them.
-    assert!(body.contains("line_items[0][price_data][unit_amount]=2500"), "{body}");
+    assert!(
+        body.contains("line_items[0][price_data][unit_amount]=2500"),
+        "{body}"
+    );
     let fields = decoded(&body);
     let get = |key: &str| {
         fields
@@ -113,7 +117,10 @@ fn stripe_errors_map_to_clear_refusals() {
     let bad_key = r#"{"error": {"message": "Invalid API Key provided: sk_test_4eC39HqLyjWDarjtT1zdp7dc", "type": "invalid_request_error"}}"#;
     match stripe.read_created(answer(401, bad_key)) {
         Err(StripeError::Credentials(message)) => {
-            assert!(!message.contains("sk_test_4eC39"), "the key leaks: {message}");
+            assert!(
+                !message.contains("sk_test_4eC39"),
+                "the key leaks: {message}"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -157,8 +157,7 @@ async fn apply(db: &Database, event_id: &str, session: &Session) -> Result<Outco
                 amount,
                 reference: format!("{PROVIDER}:{}", session.id),
             };
-            let posted = match ledger::post(&mut tx, db.engine, top_up.store_id, &operation).await
-            {
+            let posted = match ledger::post(&mut tx, db.engine, top_up.store_id, &operation).await {
                 Ok(posted) => posted,
                 Err(PostError::Refused(LedgerError::Duplicate { .. })) => {
                     // The ledger already holds this session's credit: nothing more.
@@ -172,11 +171,9 @@ async fn apply(db: &Database, event_id: &str, session: &Session) -> Result<Outco
             };
             // Purchases that failed for want of money are paid now that there is some (as a
             // top-up by hand does, `services::wallet::top_up_store`).
-            let waiting = crate::storage::supplier_orders::unpaid_for_lack_of_funds(
-                &mut tx,
-                top_up.store_id,
-            )
-            .await?;
+            let waiting =
+                crate::storage::supplier_orders::unpaid_for_lack_of_funds(&mut tx, top_up.store_id)
+                    .await?;
             for (id, order_id) in &waiting {
                 crate::storage::supplier_orders::enqueue_job(
                     &mut tx,
