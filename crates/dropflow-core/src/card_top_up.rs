@@ -22,7 +22,8 @@ pub enum Status {
     Creating,
     /// The provider made the payment page; the merchant may pay.
     Open,
-    /// The provider refused to make the page: nothing can be paid.
+    /// The provider refused to make the page, the page expired unpaid, or its payment
+    /// failed: nothing will be paid.
     Failed,
     /// Paid and credited to the wallet (once).
     Paid,
@@ -81,6 +82,8 @@ pub enum Decision {
     NotPaidYet,
     /// The notice disagrees with what we asked for: refuse, say why.
     Mismatch(String),
+    /// The payment page expired or its payment failed: nothing will be paid (`failed`).
+    Abandoned(String),
 }
 
 /// The decision for `notice` on a top-up of `asked` that stands at `status`.
@@ -104,6 +107,16 @@ pub fn settle(status: Status, asked: Money, notice: &Notice) -> Decision {
             minor.map_or_else(|| "no amount".to_string(), |m| m.to_string()),
             notice.currency.as_deref().unwrap_or("no currency"),
         )),
+    }
+}
+
+/// The decision for a notice that the payment will not come (the page expired, a delayed
+/// payment failed), on a top-up that stands at `status`.
+pub fn abandon(status: Status, why: &str) -> Decision {
+    if status.awaits_payment() {
+        Decision::Abandoned(why.to_string())
+    } else {
+        Decision::AlreadySettled(status)
     }
 }
 
@@ -179,6 +192,17 @@ mod tests {
                 ),
                 "{notice:?}"
             );
+        }
+    }
+
+    #[test]
+    fn only_a_top_up_awaiting_payment_is_abandoned() {
+        assert_eq!(
+            abandon(Status::Open, "expired"),
+            Decision::Abandoned("expired".into())
+        );
+        for status in [Status::Paid, Status::Refused, Status::Failed] {
+            assert_eq!(abandon(status, "expired"), Decision::AlreadySettled(status));
         }
     }
 

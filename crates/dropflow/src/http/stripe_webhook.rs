@@ -2,7 +2,7 @@
 //! ([`crate::payments::stripe::webhook`] checks and applies them). Answers: 404 when
 //! `[payments.stripe]` is not set; 400 for a missing or unreadable `Stripe-Signature` or a
 //! body that is no event; 401 for a signature that does not match or is too old; 200 with
-//! `{"received": true, "status": credited | already_settled | refused | ignored}` for every
+//! `{"received": true, "status": credited | already_settled | refused | failed | ignored}` for every
 //! event taken (Stripe retries anything else); 503 when the storage is busy, so Stripe
 //! retries.
 
@@ -49,11 +49,13 @@ pub async fn stripe(
     match &outcome {
         Outcome::Credited { top_up_id, .. }
         | Outcome::AlreadySettled { top_up_id, .. }
-        | Outcome::Refused { top_up_id, .. } => answer["top_up_id"] = json!(top_up_id),
+        | Outcome::Refused { top_up_id, .. }
+        | Outcome::Failed { top_up_id, .. } => answer["top_up_id"] = json!(top_up_id),
         Outcome::Ignored(_) => {}
     }
     match outcome {
         Outcome::Refused { problem, .. } => answer["reason"] = json!(problem),
+        Outcome::Failed { reason, .. } => answer["reason"] = json!(reason),
         Outcome::Ignored(reason) => answer["reason"] = json!(reason),
         Outcome::Credited { .. } | Outcome::AlreadySettled { .. } => {}
     }

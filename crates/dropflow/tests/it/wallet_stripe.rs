@@ -604,3 +604,40 @@ async fn the_wallet_page_tops_up_by_card_through_stripes_page() {
     app.stop().await;
     stripe.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_expired_page_or_a_failed_payment_ends_the_top_up_unpaid() {
+    let (app, stripe, store) = spawn_with_stripe().await;
+    for kind in [
+        "checkout.session.expired",
+        "checkout.session.async_payment_failed",
+    ] {
+        let started = start(&app, &store, "30.00", "USD").await;
+        let id = started["id"].as_str().unwrap();
+        let session = stripe
+            .session(started["session_id"].as_str().unwrap())
+            .unwrap();
+        let mut object = session.object();
+        object["status"] = json!(if kind.ends_with("expired") {
+            "expired"
+        } else {
+            "complete"
+        });
+        let (status, answer) = answered(&stripe.deliver(&sandbox::event(kind, object)).await);
+        assert_eq!(
+            (status, answer["status"].as_str()),
+            (200, Some("failed")),
+            "{kind}"
+        );
+        let ended = top_up(&app, &store, id).await;
+        assert_eq!(ended["status"], "failed");
+        assert!(ended["problem"].as_str().unwrap_or_default().contains(kind));
+        // Nothing credits it afterwards.
+        let paid = stripe.complete(&session.id).unwrap();
+        let (_, answer) = answered(&stripe.deliver(&paid).await);
+        assert_eq!(answer["status"], "already_settled", "{kind}");
+    }
+    assert_eq!(available(&app, &store, "USD").await, "0.00");
+    app.stop().await;
+    stripe.shutdown().await;
+}

@@ -13,7 +13,9 @@
 //! The events acted on, from "Fulfill orders" (<https://docs.stripe.com/checkout/fulfillment>):
 //! `checkout.session.completed` (the customer finished; the money is in when its
 //! `payment_status` is `paid`, not yet for delayed methods such as bank debits) and
-//! `checkout.session.async_payment_succeeded` (such a delayed payment arrived).
+//! `checkout.session.async_payment_succeeded` (such a delayed payment arrived); and the two
+//! that say it will not come: `checkout.session.async_payment_failed` and
+//! `checkout.session.expired` (the top-up ends `failed`).
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -23,8 +25,22 @@ pub const SESSION_COMPLETED: &str = "checkout.session.completed";
 /// `checkout.session.async_payment_succeeded`.
 pub const ASYNC_PAYMENT_SUCCEEDED: &str = "checkout.session.async_payment_succeeded";
 
+/// `checkout.session.async_payment_failed`: a delayed payment did not arrive.
+pub const ASYNC_PAYMENT_FAILED: &str = "checkout.session.async_payment_failed";
+/// `checkout.session.expired`: the page was left unpaid until it expired (24 h by default).
+pub const SESSION_EXPIRED: &str = "checkout.session.expired";
+
 /// The event types that may credit a wallet.
-pub const ACTED_ON: [&str; 2] = [SESSION_COMPLETED, ASYNC_PAYMENT_SUCCEEDED];
+pub const CREDITING: [&str; 2] = [SESSION_COMPLETED, ASYNC_PAYMENT_SUCCEEDED];
+/// The event types that end a top-up unpaid.
+pub const ABANDONING: [&str; 2] = [SESSION_EXPIRED, ASYNC_PAYMENT_FAILED];
+/// Every event type acted on.
+pub const ACTED_ON: [&str; 4] = [
+    SESSION_COMPLETED,
+    ASYNC_PAYMENT_SUCCEEDED,
+    SESSION_EXPIRED,
+    ASYNC_PAYMENT_FAILED,
+];
 
 /// The metadata keys dropflow puts on a session it makes.
 pub const META_TOP_UP: &str = "dropflow_top_up_id";

@@ -11,7 +11,8 @@
 //! with OUR amount under the reference `stripe:<session id>` (the ledger's unique key on
 //! (store, kind, reference) refuses a second credit for the session whatever else fails),
 //! the purchases waiting for money queued, the top-up marked paid with the event and the
-//! credit; or the top-up marked refused with why. Every other event, an unknown session, or
+//! credit; or the top-up marked refused with why. `checkout.session.expired` and
+//! `…async_payment_failed` end a top-up still awaiting payment as `failed`. Every other event, an unknown session, or
 //! one already settled answers 200 with what was done (Stripe retries any other status for
 //! days, and a retry would change nothing).
 
@@ -21,7 +22,7 @@ use super::StripeConfig;
 use crate::storage::card_top_ups::{self, CardTopUp, Settlement};
 use crate::storage::ledger::{self, PostError};
 use crate::storage::{Database, StorageError};
-use dropflow_core::card_top_up::{settle, Decision, Notice, Status};
+use dropflow_core::card_top_up::{abandon, settle, Decision, Notice, Status};
 use dropflow_core::ledger::{LedgerError, Operation};
 
 /// The provider name stored on the top-ups this module settles.
@@ -39,6 +40,8 @@ pub enum Outcome {
     AlreadySettled { top_up_id: String, status: Status },
     /// The notice disagreed with the top-up: refused, not credited.
     Refused { top_up_id: String, problem: String },
+    /// The payment will not come (the page expired, the payment failed): `failed`.
+    Failed { top_up_id: String, reason: String },
     /// Nothing to do (another event type, not ours, not paid yet).
     Ignored(String),
 }
@@ -50,6 +53,7 @@ impl Outcome {
             Outcome::Credited { .. } => "credited",
             Outcome::AlreadySettled { .. } => "already_settled",
             Outcome::Refused { .. } => "refused",
+            Outcome::Failed { .. } => "failed",
             Outcome::Ignored(_) => "ignored",
         }
     }
@@ -94,10 +98,20 @@ pub async fn receive(
         )));
     }
     let session = event::session_of(&event).map_err(NoticeError::Body)?;
-    apply(db, &event.id, &session).await
+    let abandoned = event::ABANDONING
+        .contains(&event.kind.as_str())
+        .then(|| format!("Stripe says {}", event.kind));
+    apply(db, &event.id, &session, abandoned).await
 }
 
-async fn apply(db: &Database, event_id: &str, session: &Session) -> Result<Outcome, NoticeError> {
+/// Applies a notice about `session`: a payment, or when `abandoned` says why, the end of
+/// the top-up unpaid.
+async fn apply(
+    db: &Database,
+    event_id: &str,
+    session: &Session,
+    abandoned: Option<String>,
+) -> Result<Outcome, NoticeError> {
     let mut tx = db.begin().await?;
     let found = card_top_ups::lock_for_notice(
         &mut tx,
@@ -117,9 +131,10 @@ async fn apply(db: &Database, event_id: &str, session: &Session) -> Result<Outco
         amount_minor: session.amount_total,
         currency: session.currency.clone(),
     };
-    let decision = match other_store(session, &top_up) {
-        Some(problem) if top_up.status.awaits_payment() => Decision::Mismatch(problem),
-        _ => settle(top_up.status, top_up.amount, &notice),
+    let decision = match (other_store(session, &top_up), abandoned) {
+        (Some(problem), _) if top_up.status.awaits_payment() => Decision::Mismatch(problem),
+        (_, Some(why)) => abandon(top_up.status, &why),
+        (_, None) => settle(top_up.status, top_up.amount, &notice),
     };
     let settlement = |status, ledger_transaction_id, problem| Settlement {
         status,
@@ -150,6 +165,21 @@ async fn apply(db: &Database, event_id: &str, session: &Session) -> Result<Outco
             Ok(Outcome::Refused {
                 top_up_id: top_up.id,
                 problem,
+            })
+        }
+        Decision::Abandoned(why) => {
+            card_top_ups::settle(
+                &mut tx,
+                &top_up.id,
+                &settlement(Status::Failed, None, Some(&why)),
+            )
+            .await?;
+            tx.commit().await.map_err(StorageError::from)?;
+            tracing::info!(top_up.id = %top_up.id, store.id = %top_up.store_id,
+                stripe.event = event_id, "card top-up ended unpaid");
+            Ok(Outcome::Failed {
+                top_up_id: top_up.id,
+                reason: why,
             })
         }
         Decision::Credit(amount) => {

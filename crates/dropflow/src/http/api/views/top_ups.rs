@@ -16,7 +16,8 @@ pub struct CardTopUp {
     /// ISO 4217, e.g. "USD": the wallet credited.
     currency: String,
     /// creating (Stripe not heard yet), open (pay at `url`), failed (Stripe refused the
-    /// page), paid (credited once), refused (the payment notice disagreed: not credited).
+    /// page, or it expired unpaid, or its payment failed), paid (credited once), refused (the
+    /// payment notice disagreed: not credited).
     #[schema(schema_with = status_schema)]
     status: String,
     /// The payment page to send the payer to.
