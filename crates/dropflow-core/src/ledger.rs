@@ -30,6 +30,8 @@
 //! which is exactly the "bought twice" we must surface. Each reference is reserved at most
 //! once, then settled (captured or released) at most once, then refunded at most once. A
 //! supplier order that is placed again after a release carries a new reference (the attempt).
+//! A top-up may carry a reference too ([`top_up_for`]: a card payment's session), and is then
+//! posted at most once for it.
 //! Storage backs this with a unique key on (store, kind, reference).
 
 use crate::money::Money;
@@ -443,6 +445,24 @@ pub fn top_up(amount: Money) -> Result<Transaction, LedgerError> {
     ))
 }
 
+/// Money coming in from outside under a reference of its own (a card payment's session, say
+/// `stripe:cs_…`): the ledger refuses a second top-up for the same reference
+/// ([`LedgerError::Duplicate`]), so one payment can credit the wallet at most once, however
+/// often its notice is delivered.
+pub fn top_up_for(
+    balances: &Balances,
+    amount: Money,
+    reference: &str,
+) -> Result<Transaction, LedgerError> {
+    let a = positive(amount)?;
+    balances.checked(
+        Kind::TopUp,
+        amount.currency,
+        reference,
+        &[(Account::External, -a), (Account::Available, a)],
+    )
+}
+
 /// Sets `amount` aside for the supplier order `reference` (done while placing it).
 pub fn reserve(
     balances: &Balances,
@@ -564,6 +584,11 @@ pub enum Operation {
     TopUp {
         amount: Money,
     },
+    /// A top-up posted at most once for `reference` ([`top_up_for`]).
+    TopUpFor {
+        amount: Money,
+        reference: String,
+    },
     Reserve {
         amount: Money,
         reference: String,
@@ -587,6 +612,7 @@ impl Operation {
     pub fn currency(&self) -> Currency {
         match self {
             Operation::TopUp { amount }
+            | Operation::TopUpFor { amount, .. }
             | Operation::Reserve { amount, .. }
             | Operation::Capture { amount, .. }
             | Operation::Refund { amount, .. } => amount.currency,
@@ -598,7 +624,8 @@ impl Operation {
     pub fn reference(&self) -> Option<&str> {
         match self {
             Operation::TopUp { .. } => None,
-            Operation::Reserve { reference, .. }
+            Operation::TopUpFor { reference, .. }
+            | Operation::Reserve { reference, .. }
             | Operation::Capture { reference, .. }
             | Operation::Release { reference, .. }
             | Operation::Refund { reference, .. } => Some(reference),
@@ -610,6 +637,7 @@ impl Operation {
 pub fn plan(balances: &Balances, operation: &Operation) -> Result<Transaction, LedgerError> {
     let tx = match operation {
         Operation::TopUp { amount } => top_up(*amount)?,
+        Operation::TopUpFor { amount, reference } => top_up_for(balances, *amount, reference)?,
         Operation::Reserve { amount, reference } => reserve(balances, *amount, reference)?,
         Operation::Capture { amount, reference } => capture(balances, reference, *amount)?,
         Operation::Release { reference, .. } => release(balances, reference)?,

@@ -27,6 +27,8 @@ pub mod procurement;
 pub mod supplier;
 /// The merchant wallet as a double-entry ledger: every movement balances.
 pub mod ledger;
+/// A wallet top-up paid by card (Stripe Checkout): what a payment notice does to it.
+pub mod card_top_up;
 /// Product mapping: store items to supplier offers (with bundles and backups).
 pub mod catalog;
 /// Routing: a paid order's lines to one purchase per supplier.

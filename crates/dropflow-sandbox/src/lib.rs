@@ -37,6 +37,9 @@ pub mod shopify_admin;
 pub mod woocommerce_admin;
 /// A small SMTP server that keeps what it receives, with switches to misbehave.
 pub mod smtp;
+/// A Stripe Checkout stand-in (sessions, idempotency keys, signed payment events), served
+/// over HTTP.
+pub mod stripe;
 
 use base64::Engine as _;
 use hmac::Hmac;

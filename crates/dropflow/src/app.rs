@@ -163,6 +163,7 @@ pub fn context(
             .clone()
             .unwrap_or_else(|| crate::storage::accounts::DEFAULT_ACCOUNT.to_string()),
         suppliers,
+        payments: crate::payments::Payments::from_config(&config.payments),
     }
 }
 

@@ -43,6 +43,9 @@ pub struct Config {
     /// `[intake]`: what a store order may contain, and what is held for a person.
     #[serde(default)]
     pub intake: crate::platforms::limits::IntakeLimits,
+    /// `[payments.*]`: payment providers for wallet top-ups; without one, none is offered.
+    #[serde(default)]
+    pub payments: crate::payments::PaymentsConfig,
 }
 
 /// `[outbound]`.
@@ -302,6 +305,7 @@ impl Default for Config {
             fx: FxConfig::default(),
             outbound: OutboundConfig::default(),
             intake: Default::default(),
+            payments: Default::default(),
         }
     }
 }
@@ -423,6 +427,39 @@ mod tests {
             let config = Config::load(Some(Path::new("old.toml")))
                 .map_err(|e| figment::Error::from(e.to_string()))?;
             assert_eq!(config.outbound_reach(), Reach::AnyAddress);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_stripe_section_is_read_with_defaults_and_hides_its_secrets() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|e| figment::Error::from(e.to_string()))?;
+            assert!(config.payments.stripe.is_none(), "no provider by default");
+            jail.create_file(
+                "pay.toml",
+                "[payments.stripe]\nsecret_key = \"sk_test_hunter2\"\n\
+                 success_url = \"https://d.test/ok\"\ncancel_url = \"https://d.test/no\"\n",
+            )?;
+            jail.set_env(
+                "DROPFLOW__PAYMENTS__STRIPE__WEBHOOK_SECRET",
+                "whsec_hunter3",
+            );
+            let config = Config::load(Some(Path::new("pay.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            let Some(stripe) = &config.payments.stripe else {
+                panic!("the [payments.stripe] section was not read")
+            };
+            assert_eq!(stripe.webhook_secret, "whsec_hunter3");
+            assert_eq!(stripe.api_base, "https://api.stripe.com");
+            assert_eq!(stripe.tolerance_secs, 300);
+            let shown = format!("{config:?}");
+            assert!(!shown.contains("hunter"), "{shown}");
+            jail.create_file("typo.toml", "[payments.stripe]\nsecret = \"x\"\n")?;
+            match Config::load(Some(Path::new("typo.toml"))) {
+                Ok(_) => panic!("accepted an unknown [payments.stripe] key"),
+                Err(e) => assert!(e.to_string().contains("secret"), "{e}"),
+            }
             Ok(())
         });
     }

@@ -25,6 +25,8 @@ pub mod platforms;
 pub mod suppliers;
 /// Carrier tracking services (17TRACK), one registry line each.
 pub mod carriers;
+/// Payment providers for wallet top-ups (Stripe Checkout), one `[payments.*]` section each.
+pub mod payments;
 /// The supplier's product page shown to a manual vendor: `https` addresses only.
 pub mod supplier_link;
 

@@ -261,3 +261,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_referenced_top_up_credits_once() {
+    let mut b = Balances::new(usd());
+    let op = Operation::TopUpFor {
+        amount: m(2_500),
+        reference: "stripe:cs_test_1".into(),
+    };
+    let tx = plan(&b, &op).unwrap();
+    assert_eq!(tx.reference.as_deref(), Some("stripe:cs_test_1"));
+    b.apply(&tx).unwrap();
+    assert_eq!((b.available, b.external), (2_500, -2_500));
+    assert_eq!(
+        plan(&b, &op),
+        Err(LedgerError::Duplicate {
+            kind: Kind::TopUp,
+            reference: "stripe:cs_test_1".into()
+        })
+    );
+    assert_eq!(
+        b.apply(&tx),
+        Err(LedgerError::Duplicate {
+            kind: Kind::TopUp,
+            reference: "stripe:cs_test_1".into()
+        })
+    );
+    // Another payment is another reference.
+    let other = Operation::TopUpFor {
+        amount: m(100),
+        reference: "stripe:cs_test_2".into(),
+    };
+    b.apply(&plan(&b, &other).unwrap()).unwrap();
+    assert_eq!(b.available, 2_600);
+    assert_eq!(
+        top_up_for(&b, m(0), "stripe:cs_test_3"),
+        Err(LedgerError::NotPositive(m(0)))
+    );
+}

@@ -50,6 +50,8 @@ pub mod home;
 pub mod settings;
 /// `/wallet`: balances, ledger, top-up.
 pub mod wallet;
+/// `POST /wallet/card-top-up`: a top-up paid on Stripe's page.
+pub mod wallet_card;
 /// The Returns tab: after-sale cases with their counts.
 pub mod returns;
 /// The order page's Cases section, and a case as the order and vendor pages show it.
@@ -149,5 +151,6 @@ pub fn router() -> Router<Context> {
         .route("/wallet", get(wallet::page))
         .route("/returns", get(returns::page))
         .route("/wallet/top-up", post(wallet::top_up))
+        .route("/wallet/card-top-up", post(wallet_card::start))
     // Pages and actions: add routes here.
 }

@@ -70,6 +70,8 @@ struct WalletPage {
     stores: Vec<StoreLink>,
     store_id: String,
     can_top_up: bool,
+    /// Whether a top-up by card is offered (`[payments.stripe]` set).
+    card_top_ups: bool,
     balances: Vec<BalanceRow>,
     entries: Vec<EntryRow>,
     next_page: Option<String>,
@@ -167,6 +169,7 @@ async fn render(
             .collect(),
         store_id: store.map(|s| s.to_string()).unwrap_or_default(),
         can_top_up: viewer.role() == Role::Owner && store.is_some(),
+        card_top_ups: state.payments.stripe().is_some(),
         balances,
         entries,
         next_page,

@@ -17,6 +17,8 @@ pub mod openapi;
 pub mod webhooks;
 /// `POST /webhooks/cj`: what CJ pushes about our orders.
 pub mod supplier_webhooks;
+/// `POST /webhooks/stripe`: Stripe's payments of card top-ups.
+pub mod stripe_webhook;
 
 use crate::ingest::Ingest;
 use crate::services::Context;
@@ -153,11 +155,13 @@ pub fn routes() -> Router<HttpState> {
         .route("/openapi.json", get(openapi::document))
         .merge(api::warehouse::routes())
         .merge(api::cases::routes())
-        .merge(api::evidence::routes());
+        .merge(api::evidence::routes())
+        .merge(api::top_ups::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(webhooks::routes())
         .route("/webhooks/cj", post(supplier_webhooks::cj))
+        .route("/webhooks/stripe", post(stripe_webhook::stripe))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

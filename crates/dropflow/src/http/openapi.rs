@@ -27,6 +27,8 @@ use utoipa::{Modify, OpenApi};
         super::api::wallet::top_up,
         super::api::wallet::show,
         super::api::wallet::entries,
+        super::api::top_ups::start,
+        super::api::top_ups::show,
         super::api::procurement::place,
         super::api::procurement::pay,
         super::api::procurement::refresh,

@@ -39,6 +39,8 @@ pub mod replace_difference;
 pub mod vendor_view;
 /// The merchant wallet: top-ups, balances.
 pub mod wallet;
+/// Wallet top-ups paid by card (Stripe Checkout): start one, read one.
+pub mod top_ups;
 /// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
 /// decisions, carrier and fee.
 pub mod warehouse;
@@ -83,4 +85,6 @@ pub struct Context {
     /// The supplier connectors the jobs use, for actions that ask a supplier while a person
     /// waits (a link by hand is checked against the supplier's order).
     pub suppliers: crate::suppliers::Suppliers,
+    /// `[payments.*]`: the providers wallet top-ups are paid through.
+    pub payments: crate::payments::Payments,
 }

@@ -36,6 +36,8 @@ pub mod accounts;
 pub mod sessions;
 /// The wallet ledger: postings that always balance.
 pub mod ledger;
+/// Wallet top-ups paid by card (Stripe Checkout): asked for, opened, settled once.
+pub mod card_top_ups;
 /// Per-store automation settings and Admin API access.
 pub mod settings;
 /// The operator's exchange rates, for comparing money across currencies.

@@ -45,6 +45,7 @@ mod supplier_cancel;
 mod tracking_apply;
 mod vendor_items;
 mod wallet;
+mod wallet_stripe;
 mod warehouse;
 mod warehouse_case_returns;
 mod warehouse_operator;

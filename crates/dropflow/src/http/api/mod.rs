@@ -11,6 +11,8 @@ pub mod orders;
 pub mod stores;
 /// The merchant wallet: top-ups, balances, ledger entries.
 pub mod wallet;
+/// Wallet top-ups paid by card (Stripe Checkout).
+pub mod top_ups;
 /// Place, pay, refresh (one order or many); a vendor's tracking entry.
 pub mod procurement;
 /// Flags a person settles; link by hand or buy again.

@@ -22,6 +22,8 @@ pub mod settings;
 pub mod mappings;
 /// Ledger entries of the wallet.
 pub mod wallet;
+/// Wallet top-ups paid by card.
+pub mod top_ups;
 /// The job queue.
 pub mod jobs;
 /// A user's API tokens.
