@@ -31,6 +31,9 @@
 //! once, then settled (captured or released) at most once, then refunded at most once. A
 //! supplier order that is placed again after a release carries a new reference (the attempt).
 //! Storage backs this with a unique key on (store, kind, reference).
+//!
+//! A manual vendor's earnings and payouts are postings in the same tables, on the vendor's
+//! own accounts (`vendor:<handle>:…`), with their own kinds and rules: [`crate::payouts`].
 
 use crate::money::Money;
 use crate::reference::currency::Currency;

@@ -27,6 +27,8 @@ pub mod procurement;
 pub mod supplier;
 /// The merchant wallet as a double-entry ledger: every movement balances.
 pub mod ledger;
+/// A manual vendor's earnings and payouts, as postings in the same ledger.
+pub mod payouts;
 /// Product mapping: store items to supplier offers (with bundles and backups).
 pub mod catalog;
 /// Routing: a paid order's lines to one purchase per supplier.

@@ -153,7 +153,8 @@ pub fn routes() -> Router<HttpState> {
         .route("/openapi.json", get(openapi::document))
         .merge(api::warehouse::routes())
         .merge(api::cases::routes())
-        .merge(api::evidence::routes());
+        .merge(api::evidence::routes())
+        .merge(api::vendor_payouts::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(webhooks::routes())

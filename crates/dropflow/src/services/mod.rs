@@ -39,6 +39,8 @@ pub mod replace_difference;
 pub mod vendor_view;
 /// The merchant wallet: top-ups, balances.
 pub mod wallet;
+/// A manual vendor's earnings and payouts: read, request; the owner's approval and settings.
+pub mod vendor_payouts;
 /// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
 /// decisions, carrier and fee.
 pub mod warehouse;

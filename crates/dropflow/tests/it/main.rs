@@ -43,6 +43,7 @@ mod storage_contract;
 mod supplier_cancel;
 mod tracking_apply;
 mod vendor_items;
+mod vendor_payouts;
 mod wallet;
 mod warehouse;
 mod warehouse_case_returns;
