@@ -308,8 +308,13 @@ fn not_found(what: &str) -> ActionError {
     ActionError::NotFound(format!("{what} not found"))
 }
 
-/// What the caller may read of `vendor`: the vendor itself, or the owner.
-fn reader_of<'a>(caller: &'a Caller, vendor: &'a str) -> Result<Filter<'a>, ActionError> {
+/// What the caller may read of `vendor`: the vendor itself, or the owner of an account that
+/// knows the handle (another account's vendor is 404).
+async fn reader_of<'a>(
+    ctx: &Context,
+    caller: &'a Caller,
+    vendor: &'a str,
+) -> Result<Filter<'a>, ActionError> {
     if let Scope::Vendor {
         account_id,
         vendor: own,
@@ -325,6 +330,9 @@ fn reader_of<'a>(caller: &'a Caller, vendor: &'a str) -> Result<Filter<'a>, Acti
         };
     }
     caller.require(&[Role::Owner], "see vendors' earnings")?;
+    if !store::known_vendor(&ctx.db, account_of(caller), vendor).await? {
+        return Err(not_found(&format!("vendor {vendor:?}")));
+    }
     Ok(Filter {
         account_id: account_of(caller),
         vendor: Some(vendor),
@@ -337,7 +345,7 @@ pub async fn overview(
     caller: &Caller,
     vendor: &str,
 ) -> Result<VendorEarningsView, ActionError> {
-    let filter = reader_of(caller, vendor)?;
+    let filter = reader_of(ctx, caller, vendor).await?;
     let settings = store::settings(&ctx.db, caller.account_id(), vendor).await?;
     Ok(VendorEarningsView {
         vendor: vendor.to_string(),
@@ -392,7 +400,7 @@ pub async fn settings(
     caller: &Caller,
     vendor: &str,
 ) -> Result<SettingsView, ActionError> {
-    reader_of(caller, vendor)?;
+    reader_of(ctx, caller, vendor).await?;
     let s = store::settings(&ctx.db, caller.account_id(), vendor).await?;
     Ok(settings_view(vendor, &s))
 }
@@ -453,7 +461,7 @@ pub async fn request(
     vendor: &str,
     input: PayoutRequestInput,
 ) -> Result<PayoutView, ActionError> {
-    let filter = reader_of(caller, vendor)?;
+    let filter = reader_of(ctx, caller, vendor).await?;
     if !matches!(caller.scope, Scope::Vendor { .. }) {
         return Err(ActionError::Forbidden(
             "only the vendor asks for its payouts; the owner records them as paid".into(),

@@ -886,6 +886,26 @@ pub async fn vendor_emails(tx: &mut Tx<'_>, store_id: &str, vendor: &str) -> Res
         .collect()
 }
 
+/// Whether the account (every account: `None`) knows the vendor handle: a vendor user, a
+/// purse in one of its stores, or settings.
+pub async fn known_vendor(db: &Database, account_id: Option<&str>, vendor: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(1 AS BIGINT) FROM users WHERE role = 'vendor' AND vendor = $1
+            AND ($2 = '' OR account_id = $2)
+         UNION ALL
+         SELECT CAST(1 AS BIGINT) FROM vendor_purses p JOIN stores s ON s.id = p.store_id
+         WHERE p.vendor = $1 AND ($2 = '' OR s.account_id = $2)
+         UNION ALL
+         SELECT CAST(1 AS BIGINT) FROM vendor_settings WHERE vendor = $1 AND ($2 = '' OR account_id = $2)
+         LIMIT 1",
+    )
+    .bind(vendor)
+    .bind(account_id.unwrap_or(""))
+    .fetch_optional(&db.reader)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// The store's name as its people know it (its domain).
 pub async fn store_name(tx: &mut Tx<'_>, store_id: &str) -> Result<String> {
     let name: Option<String> = sqlx::query_scalar("SELECT domain FROM stores WHERE id = $1")

@@ -312,6 +312,17 @@ async fn a_delivered_purchase_earns_after_its_holding_period_charges_carry_and_a
         &[],
     )
     .await;
+    for path in [
+        "/api/v1/vendors/vendor-a/earnings",
+        "/api/v1/vendors/vendor-a/settings",
+    ] {
+        expect_error(
+            app.get_as(&stranger, path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
     expect_error(
         app.get_as(&stranger, &format!("/api/v1/payouts/{payout}"))
             .await,
