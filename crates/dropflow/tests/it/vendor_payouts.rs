@@ -556,6 +556,16 @@ async fn a_declined_request_moves_nothing_and_the_schedule_asks_for_the_whole_ba
         "no holding: {earning}"
     );
 
+    // Two followers at once: the earning moves once.
+    let (one, two) = tokio::join!(
+        vendor_earnings::tick(&app.db, available_at - Duration::seconds(1)),
+        vendor_earnings::tick(&app.db, available_at - Duration::seconds(1))
+    );
+    assert_eq!(
+        one.unwrap().matured + two.unwrap().matured,
+        0,
+        "not before its time"
+    );
     // The schedule: a request for everything available, once per week.
     let ticked = vendor_earnings::tick(&app.db, available_at).await.unwrap();
     assert_eq!((ticked.matured, ticked.requested), (1, 1));
@@ -611,11 +621,47 @@ async fn a_declined_request_moves_nothing_and_the_schedule_asks_for_the_whole_ba
     .await;
     assert_eq!(read["payout"]["note"], json!("invoice missing"), "{read}");
     assert_eq!(read["lines"], json!([]), "nothing covered: {read}");
+    // The vendor asks twice at once: one request is opened, the other refused as open.
+    let ask_body = json!({"currency": "USD", "amount": "1.00"});
+    let ask = || app.post_as(&token, "/api/v1/vendors/vendor-a/payouts", &ask_body);
+    let (first, second) = tokio::join!(ask(), ask());
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let open = earnings(&app, &token).await["payouts"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    expect_json(
+        app.api_post(
+            &format!("/api/v1/payouts/{open}/decline"),
+            &json!({"note": "wait for the weekly payout"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
     // Next week the schedule asks again.
     let next_week = vendor_earnings::tick(&app.db, available_at + Duration::days(7))
         .await
         .unwrap();
     assert_eq!(next_week.requested, 1);
+    let payout = earnings(&app, &token).await["payouts"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // Two owners record it at once: paid once, never more than is available.
+    let pay_path = format!("/api/v1/payouts/{payout}/pay");
+    let pay_body = json!({"method": "wise", "reference": "W-1"});
+    let pay = || app.api_post(&pay_path, &pay_body);
+    let (first, second) = tokio::join!(pay(), pay());
+    let mut statuses = [first.status(), second.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    assert_eq!(
+        purse(&app, &token).await,
+        ("0.00".into(), "0.00".into(), "4.00".into())
+    );
     balanced(&app).await;
     app.allow_pending_jobs();
     app.stop().await;
