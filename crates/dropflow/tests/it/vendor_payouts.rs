@@ -5,7 +5,9 @@
 //! vendor accepts on a case comes off, a negative balance carried forward; a request below
 //! the minimum or above what is available is refused; the owner records a payout as paid, the
 //! vendor is mailed and the statement lists what it covers; another vendor or account sees
-//! nothing of it; and the ledger balances throughout.
+//! nothing of it; and the ledger balances throughout. The vendor's and the owner's pages and
+//! forms do the same; two followers, two owners paying, or two requests at once move money
+//! once, under the purse's lock; the schedule asks once per period.
 
 use crate::cases::{handed_over_order, open, ship_line_a, World, WAIT};
 use crate::dashboard_pages::Browser;
@@ -78,6 +80,13 @@ async fn vendor_refunds(app: &TestApp, world: &World, amount: &str, reference: &
     )
     .await;
     id
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let at = page.find(marker).expect("a form") + marker.len();
+    page[at..at + page[at..].find('"').expect("end")].to_string()
 }
 
 fn at(value: &Value) -> DateTime<Utc> {
@@ -529,6 +538,85 @@ async fn a_delivered_purchase_earns_after_its_holding_period_charges_carry_and_a
     let desk = owner.page("/vendors/payouts").await;
     assert!(desk.contains("id=\"no-requests\""), "{desk}");
     assert!(desk.contains("vendor-a"), "{desk}");
+
+    // The forms: the vendor's request below the minimum is refused on its page; the owner
+    // lowers the minimum, the vendor asks again, the owner records it as paid.
+    let vendor_csrf = csrf(&page);
+    let asked = browser
+        .post_form(
+            "/vendor/payouts",
+            &[
+                ("csrf_token", &vendor_csrf),
+                ("currency", "USD"),
+                ("amount", "0.50"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    let refused = browser.page("/vendor/earnings").await;
+    assert!(
+        refused.contains("below the vendor&#39;s minimum payout")
+            || refused.contains("below the vendor's minimum payout"),
+        "{refused}"
+    );
+    let owner_csrf = csrf(&desk);
+    let saved = owner
+        .post_form(
+            "/vendors/vendor-a/settings",
+            &[
+                ("csrf_token", &owner_csrf),
+                ("holding_days", "7"),
+                ("minimum_minor", "0"),
+                ("schedule", "monthly"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let settings = app.api_json("/api/v1/vendors/vendor-a/settings").await;
+    assert_eq!(
+        (
+            &settings["holding_days"],
+            &settings["minimum_minor"],
+            &settings["schedule"]
+        ),
+        (&json!(7), &json!(0), &json!("monthly")),
+        "{settings}"
+    );
+    browser
+        .post_form(
+            "/vendor/payouts",
+            &[
+                ("csrf_token", &vendor_csrf),
+                ("currency", "USD"),
+                ("amount", "0.50"),
+            ],
+        )
+        .await;
+    let desk = owner.page("/vendors/payouts").await;
+    assert!(desk.contains("id=\"requests\""), "{desk}");
+    let second = app.api_json("/api/v1/vendors").await["requests"][0]["id"]
+        .as_str()
+        .expect("the request")
+        .to_string();
+    let recorded = owner
+        .post_form(
+            &format!("/payouts/{second}/pay"),
+            &[
+                ("csrf_token", &owner_csrf),
+                ("method", "paypal"),
+                ("reference", "PP-77"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        purse(&app, &token).await,
+        ("0.00".into(), "0.00".into(), "3.00".into())
+    );
+    let statement = browser.page(&format!("/payouts/{second}")).await;
+    assert!(statement.contains("PP-77"), "{statement}");
+    assert!(statement.contains(">0.50<"), "carried forward: {statement}");
+    balanced(&app).await;
     app.allow_pending_jobs();
     app.stop().await;
 }
