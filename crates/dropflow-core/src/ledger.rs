@@ -33,6 +33,9 @@
 //! A top-up may carry a reference too ([`top_up_for`]: a card payment's session), and is then
 //! posted at most once for it.
 //! Storage backs this with a unique key on (store, kind, reference).
+//!
+//! A manual vendor's earnings and payouts are postings in the same tables, on the vendor's
+//! own accounts (`vendor:<handle>:…`), with their own kinds and rules: [`crate::payouts`].
 
 use crate::money::Money;
 use crate::reference::currency::Currency;

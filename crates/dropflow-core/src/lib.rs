@@ -29,6 +29,8 @@ pub mod supplier;
 pub mod ledger;
 /// A wallet top-up paid by card (Stripe Checkout): what a payment notice does to it.
 pub mod card_top_up;
+/// A manual vendor's earnings and payouts, as postings in the same ledger.
+pub mod payouts;
 /// Product mapping: store items to supplier offers (with bundles and backups).
 pub mod catalog;
 /// Routing: a paid order's lines to one purchase per supplier.

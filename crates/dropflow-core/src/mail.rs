@@ -34,10 +34,12 @@ pub enum MailKind {
     ReplacementShipped,
     /// To the customer: their request was declined, with the merchant's note.
     CaseDeclined,
+    /// To a manual vendor: a payout was sent, with how, and what it covers.
+    VendorPayout,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 14] = [
+    pub const ALL: [MailKind; 15] = [
         MailKind::NewOrder,
         MailKind::SupplierShipped,
         MailKind::PaymentFailed,
@@ -52,6 +54,7 @@ impl MailKind {
         MailKind::RefundIssued,
         MailKind::ReplacementShipped,
         MailKind::CaseDeclined,
+        MailKind::VendorPayout,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +73,7 @@ impl MailKind {
             MailKind::RefundIssued => "refund_issued",
             MailKind::ReplacementShipped => "replacement_shipped",
             MailKind::CaseDeclined => "case_declined",
+            MailKind::VendorPayout => "vendor_payout",
         }
     }
 
@@ -86,7 +90,9 @@ impl MailKind {
             | MailKind::RefundIssued
             | MailKind::ReplacementShipped
             | MailKind::CaseDeclined => Audience::Customer,
-            MailKind::VendorOrder | MailKind::VendorChange => Audience::Vendor,
+            MailKind::VendorOrder | MailKind::VendorChange | MailKind::VendorPayout => {
+                Audience::Vendor
+            }
             MailKind::NewOrder
             | MailKind::SupplierShipped
             | MailKind::PaymentFailed

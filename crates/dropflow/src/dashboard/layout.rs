@@ -172,6 +172,7 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
             ("/orders", "Orders"),
             ("/returns", "Returns"),
             ("/wallet", "Wallet"),
+            ("/vendors/payouts", "Vendor payouts"),
             ("/warehouse", "Warehouse"),
         ],
         Role::Staff => &[
@@ -180,7 +181,10 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
             ("/returns", "Returns"),
             ("/wallet", "Wallet"),
         ],
-        Role::Vendor => &[("/vendor", "Orders to ship")],
+        Role::Vendor => &[
+            ("/vendor", "Orders to ship"),
+            ("/vendor/earnings", "Earnings"),
+        ],
         Role::Warehouse => &[("/warehouse", "Warehouse")],
     };
     links
@@ -219,11 +223,13 @@ mod tests {
     }
 
     #[test]
-    fn vendors_see_only_their_page() {
+    fn vendors_see_only_their_pages() {
         let nav = nav_for(Role::Vendor, "vendor");
-        assert_eq!(nav.len(), 1);
+        assert_eq!(nav.len(), 2);
         assert!(nav[0].current);
+        assert!(!nav[1].current);
         assert_eq!(nav[0].href, "/vendor");
+        assert_eq!(nav[1].href, "/vendor/earnings");
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub mod orders;
 pub mod rules;
 /// `/vendor`: a manual vendor's supplier orders to ship.
 pub mod vendor;
+/// `/vendor/earnings`, `/vendors/payouts`, `/payouts/{id}`: vendors' earnings and payouts.
+pub mod vendor_payouts;
 /// Which warehouse actions an order's leg allows the merchant (one pure function).
 pub mod warehouse_rules;
 /// `/warehouse`: the warehouse operator's desk (receive, inspect, pack, dispatch, exceptions).
@@ -143,6 +145,16 @@ pub fn router() -> Router<Context> {
         )
         .route("/cases/{id}/photos/{photo_id}", get(case_actions::photo))
         .route("/vendor", get(vendor::page))
+        .route("/vendor/earnings", get(vendor_payouts::earnings))
+        .route("/vendor/payouts", post(vendor_payouts::request))
+        .route("/vendors/payouts", get(vendor_payouts::owner_page))
+        .route(
+            "/vendors/{vendor}/settings",
+            post(vendor_payouts::save_settings),
+        )
+        .route("/payouts/{id}", get(vendor_payouts::statement))
+        .route("/payouts/{id}/pay", post(vendor_payouts::pay))
+        .route("/payouts/{id}/decline", post(vendor_payouts::decline))
         .route(
             "/stores/{id}/settings",
             get(settings::page).post(settings::save),

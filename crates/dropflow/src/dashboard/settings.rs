@@ -169,7 +169,7 @@ fn mail_label(kind: MailKind) -> &'static str {
         | MailKind::RefundIssued
         | MailKind::ReplacementShipped
         | MailKind::CaseDeclined => "Customer mail",
-        MailKind::VendorOrder | MailKind::VendorChange => "Vendor mail",
+        MailKind::VendorOrder | MailKind::VendorChange | MailKind::VendorPayout => "Vendor mail",
     }
 }
 

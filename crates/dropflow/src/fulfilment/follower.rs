@@ -65,6 +65,7 @@ pub async fn tick(services: &Services, config: &FollowerConfig) -> anyhow::Resul
     )
     .await?;
     super::warehouse::late::tick(&services.db, now).await?;
+    super::vendor_earnings::tick(&services.db, now).await?;
     if services.tracking.is_some() {
         let numbers = parcels::claim_due(&services.db, now, lease_ms, config.batch * 4).await?;
         if !numbers.is_empty() {

@@ -43,6 +43,8 @@ pub mod warehouse;
 pub mod after_sale;
 /// One order transition inside a caller's transaction.
 pub mod order_tx;
+/// A manual vendor's earnings: earned on delivery, charged by cases, matured by the follower.
+pub mod vendor_earnings;
 
 /// A supplier order and its order moved together inside a caller's transaction.
 pub(crate) mod supplier_order_tx;

@@ -75,6 +75,10 @@ pub async fn apply(tx: &mut Tx<'_>, to: Move<'_>, actor: Actor) -> anyhow::Resul
         to.last_error,
     )
     .await?;
+    if to.status == SupplierOrderStatus::Delivered {
+        // A manual vendor's purchase delivered: what it earns, in the same transaction.
+        super::vendor_earnings::delivered(tx, &to.id.to_string(), chrono::Utc::now()).await?;
+    }
     order_tx::apply(
         tx,
         to.order_id,

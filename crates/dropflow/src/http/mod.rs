@@ -156,7 +156,8 @@ pub fn routes() -> Router<HttpState> {
         .merge(api::warehouse::routes())
         .merge(api::cases::routes())
         .merge(api::evidence::routes())
-        .merge(api::top_ups::routes());
+        .merge(api::top_ups::routes())
+        .merge(api::vendor_payouts::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(webhooks::routes())

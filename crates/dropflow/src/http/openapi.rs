@@ -85,6 +85,14 @@ use utoipa::{Modify, OpenApi};
         super::api::cases::add_photos,
         super::api::cases::photo,
         super::api::evidence::download,
+        super::api::vendor_payouts::vendors,
+        super::api::vendor_payouts::earnings,
+        super::api::vendor_payouts::settings,
+        super::api::vendor_payouts::put_settings,
+        super::api::vendor_payouts::request,
+        super::api::vendor_payouts::show,
+        super::api::vendor_payouts::pay,
+        super::api::vendor_payouts::decline,
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

@@ -25,6 +25,8 @@ pub mod return_address;
 pub mod templates;
 /// Where mails go: SMTP (lettre) or `.eml` files.
 pub mod transport;
+/// A manual vendor's mail when a payout is sent.
+pub mod vendor_payout;
 
 use crate::jobs::Registry;
 use crate::storage::{Database, Tx};

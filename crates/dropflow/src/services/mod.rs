@@ -41,6 +41,8 @@ pub mod vendor_view;
 pub mod wallet;
 /// Wallet top-ups paid by card (Stripe Checkout): start one, read one.
 pub mod top_ups;
+/// A manual vendor's earnings and payouts: read, request; the owner's approval and settings.
+pub mod vendor_payouts;
 /// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
 /// decisions, carrier and fee.
 pub mod warehouse;

@@ -273,6 +273,23 @@ fn parse_account(text: &str) -> Result<Account> {
     Account::parse(text).ok_or_else(|| StorageError::Corrupt(format!("ledger account {text:?}")))
 }
 
+/// A ledger account as the entries show it: a wallet's, or a vendor's purse's
+/// (`vendor:<handle>:<account>`, [`dropflow_core::payouts`]).
+fn entry_account(text: &str) -> Result<String> {
+    if dropflow_core::payouts::parse_account(text).is_some() {
+        return Ok(text.to_string());
+    }
+    Ok(parse_account(text)?.as_str().to_string())
+}
+
+/// A transaction's kind as the entries show it: a wallet's, or a vendor movement's.
+fn entry_kind(text: &str) -> Result<String> {
+    if let Some(kind) = dropflow_core::payouts::Kind::parse(text) {
+        return Ok(kind.as_str().to_string());
+    }
+    Ok(parse_kind(text)?.as_str().to_string())
+}
+
 fn parse_currency(text: &str) -> Result<Currency> {
     Currency::from_code(text).map_err(|e| StorageError::Corrupt(format!("ledger currency: {e}")))
 }
@@ -344,18 +361,16 @@ pub async fn entries(
         let id: i64 = row.try_get("id")?;
         let currency_code: String = row.try_get("currency")?;
         let currency = parse_currency(&currency_code)?;
-        let account = parse_account(&row.try_get::<String, _>("account")?)?;
+        let account = entry_account(&row.try_get::<String, _>("account")?)?;
         let posting = EntryPosting {
-            account: account.as_str().to_string(),
+            account,
             amount: Money::new(row.try_get("amount_minor")?, currency).to_decimal_string(),
         };
         match out.last_mut() {
             Some(entry) if entry.id == id => entry.postings.push(posting),
             _ => out.push(Entry {
                 id,
-                kind: parse_kind(&row.try_get::<String, _>("kind")?)?
-                    .as_str()
-                    .to_string(),
+                kind: entry_kind(&row.try_get::<String, _>("kind")?)?,
                 currency: currency_code,
                 reference: row.try_get("reference")?,
                 created_at: from_ms(row.try_get("created_at")?),
@@ -401,6 +416,7 @@ pub async fn check_balanced(db: &Database) -> Result<bool> {
         "SELECT t.store_id, t.currency, p.account,
                 CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS total
          FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
+         WHERE p.account NOT LIKE 'vendor:%'
          GROUP BY t.store_id, t.currency, p.account",
     )
     .fetch_all(&mut *tx)
@@ -442,6 +458,7 @@ pub async fn check_balanced(db: &Database) -> Result<bool> {
             }
         }
     }
-    // Postings on a wallet that has no row would have escaped the comparison above.
-    Ok(accounted == from_postings.len())
+    // Postings on a wallet that has no row would have escaped the comparison above. A
+    // vendor's accounts are checked against its purse (`storage::vendor_payouts`).
+    Ok(accounted == from_postings.len() && super::vendor_payouts::balanced_in(&mut tx).await?)
 }

@@ -64,6 +64,8 @@ pub mod cases;
 pub mod case_photos;
 /// Payment disputes (chargebacks, inquiries) the store tells of, one row per store dispute.
 pub mod chargebacks;
+/// A manual vendor's earnings and payouts: purses, earnings, charges, payouts, settings.
+pub mod vendor_payouts;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};

@@ -44,6 +44,7 @@ mod storage_contract;
 mod supplier_cancel;
 mod tracking_apply;
 mod vendor_items;
+mod vendor_payouts;
 mod wallet;
 mod wallet_stripe;
 mod warehouse;

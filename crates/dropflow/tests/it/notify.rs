@@ -170,7 +170,13 @@ fn every_mail(order_id: OrderId) -> Vec<Mail> {
         .flat_map(|e| notify::notifications_for(e, &ctx))
         .collect();
     let kinds: BTreeSet<&str> = mails.iter().map(|m| m.kind().as_str()).collect();
-    let all: BTreeSet<&str> = MailKind::ALL.iter().map(|k| k.as_str()).collect();
+    // A vendor's payout mail is about no order and follows no order event: the payout's
+    // action writes it (`services::vendor_payouts::pay`), checked in `vendor_payouts.rs`.
+    let all: BTreeSet<&str> = MailKind::ALL
+        .iter()
+        .filter(|k| **k != MailKind::VendorPayout)
+        .map(|k| k.as_str())
+        .collect();
     assert_eq!(kinds, all, "every kind of mail is made");
     mails
 }

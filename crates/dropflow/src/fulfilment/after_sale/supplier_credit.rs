@@ -1,7 +1,9 @@
 //! A supplier's refund for a case, recorded once: on the case (by the supplier's reference)
 //! and in the wallet it was paid from (a ledger refund under `<attempt id>#case:<case id>`,
 //! a part of the purchase's capture, so the ledger itself refuses a second credit and never
-//! gives back more than was paid).
+//! gives back more than was paid). A manual vendor was never paid from the wallet: its
+//! credit is charged to its earnings instead (`fulfilment::vendor_earnings::charge`, once per
+//! case and purchase).
 
 use super::case_tx::{self, Entry};
 use crate::storage::cases::StoredCase;
@@ -42,7 +44,24 @@ pub async fn record(
         amount.to_decimal_string(),
         amount.currency.code()
     );
-    if let Some(purchase) = purchase {
+    let vendors = match purchase {
+        Some(purchase) => {
+            crate::fulfilment::vendor_earnings::is_vendors(tx, &purchase.id.to_string()).await?
+        }
+        None => false,
+    };
+    if let (true, Some(purchase)) = (vendors, purchase) {
+        // A manual vendor was never paid from the wallet: its refund comes off its earnings.
+        crate::fulfilment::vendor_earnings::charge(
+            tx,
+            &purchase.id.to_string(),
+            &case.id,
+            amount,
+            chrono::Utc::now(),
+        )
+        .await?;
+        words.push_str(", charged to the vendor's earnings");
+    } else if let Some(purchase) = purchase {
         let operation = Operation::Refund {
             amount,
             reference: reference(purchase, &case.id),

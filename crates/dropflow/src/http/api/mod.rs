@@ -34,6 +34,8 @@ pub mod warehouse;
 pub mod cases;
 /// The evidence file for answering a payment dispute.
 pub mod evidence;
+/// A manual vendor's earnings and payouts; the owner's approval and settings.
+pub mod vendor_payouts;
 /// What the handlers answer: the API's own types, made from rows and action outputs.
 pub mod views;
 

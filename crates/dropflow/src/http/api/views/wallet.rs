@@ -7,7 +7,8 @@ view! {
     pub struct Entry from ledger::Entry {
         /// Increasing; pass it as `before` to page back.
         id: i64,
-        /// top_up, reserve, capture, release or refund.
+        /// top_up, reserve, capture, release or refund; a manual vendor's vendor_earning,
+        /// vendor_mature, vendor_charge or vendor_payout.
         kind: String,
         currency: String,
         /// The supplier order (attempt) it is about.
@@ -20,7 +21,8 @@ view! {
 
 view! {
     pub struct EntryPosting from ledger::EntryPosting {
-        /// available, reserved, spent or external.
+        /// available, reserved, spent or external; a vendor's
+        /// `vendor:<handle>:pending|available|paid|cost`.
         account: String,
         /// Signed decimal string in the entry's currency, e.g. "-12.50".
         amount: String,
