@@ -19,6 +19,7 @@ mod place;
 mod scratch;
 mod sys;
 mod tabs;
+mod tabs_http;
 mod tracking;
 
 use crate::config::Config;

@@ -37,7 +37,7 @@ const SAMPLES_PER_TAB: usize = 300;
 
 pub async fn run(args: TabsArgs, config: &Config) -> anyhow::Result<()> {
     let mut scratch = Scratch::new(&config.database.url)?;
-    let outcome = measure(&args, &mut scratch).await;
+    let outcome = measure(&args, config, &mut scratch).await;
     scratch.finish(outcome, args.keep).await
 }
 
@@ -384,7 +384,7 @@ async fn fill(db: &Database, url: &str, n: usize) -> anyhow::Result<Filled> {
     })
 }
 
-async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
+async fn measure(args: &TabsArgs, config: &Config, scratch: &mut Scratch) -> anyhow::Result<()> {
     let n = args.orders.max(1);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let engine = scratch.engine();
@@ -550,6 +550,8 @@ async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
     ));
     table.print();
     println!("(rows returned in total: {rows_seen}; `list` reads the summary columns and parses each row's state JSON)");
+    let (http, bare) = super::tabs_http::measure(config, &db, &url).await?;
+    super::tabs_http::report(n, &http, &bare);
 
     let report = json!({
         "bench": "tabs",
@@ -568,6 +570,10 @@ async fn measure(args: &TabsArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
         "ceiling_bare_first_page": hist_json(&bare_first),
         "ceiling_bare_keyset_page": hist_json(&bare_keyset),
         "target_ms": TARGET_MS,
+        "http_page_view": hist_json(&http.wall),
+        "http_cpu_ms_per_view": http.cpu_ms_per_view,
+        "ceiling_bare_page_view": hist_json(&bare.wall),
+        "ceiling_cpu_ms_per_view": bare.cpu_ms_per_view,
     });
     println!("\nBENCH_JSON {report}");
     db.close().await;
