@@ -101,6 +101,8 @@ fn at(value: &Value) -> DateTime<Utc> {
 async fn a_delivered_purchase_earns_after_its_holding_period_charges_carry_and_a_payout_is_recorded_once(
 ) {
     let (_cj, app, store) = cj_shop().await;
+    // The store has no Admin API access: the vendor's parcel waits for it, failed at once.
+    app.expect_failed_jobs("shipment.push");
     // The owner sets vendor A's minimum payout to 1.50 (holding period: the default 14 days).
     let settings = expect_json(
         app.api_put(
@@ -624,6 +626,8 @@ async fn a_delivered_purchase_earns_after_its_holding_period_charges_carry_and_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_request_moves_nothing_and_the_schedule_asks_for_the_whole_balance() {
     let (_cj, app, store) = cj_shop().await;
+    // The store has no Admin API access: the vendor's parcel waits for it, failed at once.
+    app.expect_failed_jobs("shipment.push");
     expect_json(
         app.api_put(
             "/api/v1/vendors/vendor-a/settings",
