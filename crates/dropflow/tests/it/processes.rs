@@ -478,3 +478,52 @@ async fn on_sqlite_a_role_and_a_second_serve_are_refused() {
     let (_again, base) = serve(&db, "both", "web").await;
     assert_eq!(status_of(&client, &format!("{base}/healthz")).await, 200);
 }
+
+/// PostgreSQL LISTEN/NOTIFY: a worker whose poll comes once a minute still starts, at once,
+/// the routing of an order a web process took (the web process's commit wakes it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_process_wakes_the_workers_without_waiting_for_their_poll() {
+    if admin_postgres_url().is_none() {
+        eprintln!(
+            "SKIPPED a_web_process_wakes_the_workers_without_waiting_for_their_poll: \
+             wake-ups across processes are PostgreSQL's LISTEN/NOTIFY"
+        );
+        return;
+    }
+    let db = TestDb::create().await;
+    std::fs::write(
+        db.dir.path().join("dropflow.toml"),
+        "[jobs]\npoll_ms = 60000\n",
+    )
+    .expect("write dropflow.toml");
+    let migrated = dropflow(&db).arg("migrate").output().await.expect("migrate");
+    assert!(migrated.status.success(), "{migrated:?}");
+    let added = dropflow(&db)
+        .args(["stores", "add", "--platform", "shopify", "--domain", SHOP])
+        .args(["--secret", SHOPIFY_SECRET])
+        .output()
+        .await
+        .expect("stores add");
+    assert!(added.status.success(), "{added:?}");
+    let (_web, web) = serve(&db, "web", "web").await;
+    let (_worker, _) = serve(&db, "worker", "worker-a").await;
+    // The worker's first poll (at start) has found nothing; its next is a minute away.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let client = reqwest::Client::new();
+    let sent = Instant::now();
+    send_order(&client, &web, &numbered_paid_order(9_200_001)).await;
+    let store_db = db.connect().await;
+    let routed = "SELECT COUNT(*) FROM jobs WHERE kind = 'order.route' AND status = 'succeeded'";
+    let woken = eventually(Duration::from_secs(20), || async {
+        scalar(&store_db, routed).await == 1
+    })
+    .await;
+    assert!(
+        woken,
+        "the worker did not route the order before its next poll: {:?}\n{}",
+        job_summary(&store_db).await,
+        logs(db.dir.path())
+    );
+    eprintln!("routed by the worker {:?} after the webhook", sent.elapsed());
+    store_db.close().await;
+}
