@@ -496,7 +496,11 @@ async fn a_web_process_wakes_the_workers_without_waiting_for_their_poll() {
         "[jobs]\npoll_ms = 60000\n",
     )
     .expect("write dropflow.toml");
-    let migrated = dropflow(&db).arg("migrate").output().await.expect("migrate");
+    let migrated = dropflow(&db)
+        .arg("migrate")
+        .output()
+        .await
+        .expect("migrate");
     assert!(migrated.status.success(), "{migrated:?}");
     let added = dropflow(&db)
         .args(["stores", "add", "--platform", "shopify", "--domain", SHOP])
@@ -524,6 +528,9 @@ async fn a_web_process_wakes_the_workers_without_waiting_for_their_poll() {
         job_summary(&store_db).await,
         logs(db.dir.path())
     );
-    eprintln!("routed by the worker {:?} after the webhook", sent.elapsed());
+    eprintln!(
+        "routed by the worker {:?} after the webhook",
+        sent.elapsed()
+    );
     store_db.close().await;
 }
