@@ -362,7 +362,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 crate::app::start_with_services(&config, services, config.follow.follower())
                     .await?;
             println!("dropflow listening on {}", running.base_url());
-            if storage::accounts::user_count(&db).await? == 0 {
+            if config.process.role.serves_http() && storage::accounts::user_count(&db).await? == 0 {
                 // On standard error, and never a panic if nobody reads it: standard output's
                 // first line is the address, which scripts (and the tests) read and then close.
                 use std::io::Write as _;
