@@ -139,7 +139,7 @@ async fn a_worker_killed_mid_placement_is_taken_over_and_nothing_is_bought_twice
     // (a lost answer) within a second.
     let config = format!(
         "[outbound]\nallow_private_addresses = true\n\
-         [jobs]\nconcurrency = 8\nlease_secs = 2\npoll_ms = 50\n\
+         [jobs]\nconcurrency = 8\nlease_secs = 4\npoll_ms = 50\n\
          backoff_base_ms = 200\nbackoff_cap_ms = 1000\n\
          [suppliers.cj]\nbase_url = \"{}\"\napi_key = \"{}\"\ntimeout_ms = 5000\n",
         cj.base_url,
@@ -321,6 +321,10 @@ async fn a_worker_killed_mid_placement_is_taken_over_and_nothing_is_bought_twice
         .expect("kill");
     assert!(killed.success());
     let _ = worker_a.wait().await;
+    // A commit the worker sent just before it died may still land (PostgreSQL finishes the
+    // command it received): let it, before reading what the worker left. Its leases (4 s,
+    // renewed every 1.3 s) cannot have lapsed yet, so nobody has taken over.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let abandoned: Vec<(i64, String)> = sqlx::query_as(&format!(
         "SELECT id, kind FROM jobs WHERE status = 'running' AND lease_owner LIKE '{pid}-%'"
     ))
