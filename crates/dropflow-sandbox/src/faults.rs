@@ -14,8 +14,11 @@ use tokio::sync::watch;
 /// What to do to the next requests.
 #[derive(Debug, Clone)]
 pub struct Faults {
-    /// Added to every answer.
+    /// Added to every answer, before the platform acts.
     pub latency: Duration,
+    /// Added after the platform acted, before its answer goes out: a caller that dies
+    /// meanwhile never hears that (say) its purchase went through.
+    pub answer_delay: Duration,
     /// Share of requests that never get an answer in time.
     pub timeout_rate: f64,
     /// Share of requests answered 500/502/503.
@@ -51,6 +54,7 @@ impl Default for Faults {
     fn default() -> Self {
         Faults {
             latency: Duration::ZERO,
+            answer_delay: Duration::ZERO,
             timeout_rate: 0.0,
             server_error_rate: 0.0,
             rate_limit_rate: 0.0,
@@ -172,7 +176,13 @@ impl Injector {
 async fn layer(State(injector): State<Injector>, request: Request, next: Next) -> Response {
     let faults = injector.switch.get();
     match injector.strike(&faults).await {
-        Strike::Pass => next.run(request).await,
+        Strike::Pass => {
+            let response = next.run(request).await;
+            if !faults.answer_delay.is_zero() {
+                tokio::time::sleep(faults.answer_delay).await;
+            }
+            response
+        }
         Strike::Answer(response) => response,
         Strike::Timeout => {
             if faults.place_despite_timeout

@@ -1,7 +1,10 @@
 //! Process wiring: one `dropflow serve` process runs the HTTP server, the group-commit ingest
 //! writer and the job runner over one database. Tests and benchmarks start the same thing.
+//! `[process] role` splits it across processes sharing one PostgreSQL database: `web` (HTTP:
+//! API, dashboard, webhooks, health, metrics) and `worker` (job runner, follower, event
+//! consumers; its listener answers health and metrics only).
 
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::fulfilment::follower::FollowerConfig;
 use crate::fulfilment::Services;
 use crate::http::{self, HttpState};
@@ -23,10 +26,13 @@ pub struct Running {
     pub db: Database,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
-    runner: JoinHandle<()>,
+    /// `None` in a `web` process.
+    runner: Option<JoinHandle<()>>,
     ingest: JoinHandle<()>,
     follower: Option<JoinHandle<()>>,
     events: Option<JoinHandle<()>>,
+    /// PostgreSQL: wake-ups to and from the other processes (`storage::wake`).
+    wake: Option<JoinHandle<()>>,
 }
 
 /// The process-wide Prometheus recorder (a process can hold only one).
@@ -98,6 +104,9 @@ pub async fn start_with_services(
         .context("cannot set up mail ([notify])")?;
     crate::notify::register(&mut registry, services.db.clone(), notifier);
     let mut running = launch(config, services.db.clone(), registry, services.cadence).await?;
+    if !config.process.role.works() {
+        return Ok(running);
+    }
     running.events = Some(tokio::spawn(crate::events::run(
         services.db.clone(),
         events_config(config),
@@ -182,6 +191,15 @@ async fn launch(
     registry: Registry,
     cadence: dropflow_core::follow::Cadence,
 ) -> anyhow::Result<Running> {
+    let role = config.process.role;
+    if db.engine == crate::storage::Engine::Sqlite && role != Role::Both {
+        anyhow::bail!(
+            "[process] role = \"{}\" needs PostgreSQL: roles divide the work between \
+             processes sharing one database, and SQLite takes one process (one writer at a \
+             time); run SQLite with role \"both\"",
+            role.as_str()
+        );
+    }
     // `[fx]` seeds the shared rate table (never over a rate for a later day).
     let fx_seed = config.fx.rates()?;
     if !fx_seed.is_empty() {
@@ -200,6 +218,8 @@ async fn launch(
         },
     );
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let wake =
+        crate::storage::wake::across_processes(&db, &config.database.url, shutdown_rx.clone());
     let requeued = registry
         .requeue_provided(&db)
         .await
@@ -224,7 +244,11 @@ async fn launch(
             },
         },
     );
-    let runner_task = tokio::spawn(runner.run(shutdown_rx.clone()));
+    // A web process leaves the queue to the workers: the wake-up `storage::wake` sends on
+    // PostgreSQL (and their polls, as a safety net) bring them what its commits queued.
+    let runner_task = role
+        .works()
+        .then(|| tokio::spawn(runner.run(shutdown_rx.clone())));
 
     let ctx = context(config, &db, cadence, suppliers);
     let state = HttpState {
@@ -236,7 +260,12 @@ async fn launch(
         metrics_token: config.http.metrics_token.clone(),
         storage_health: Default::default(),
     };
-    let router = router(state, config.http.body_limit_bytes);
+    let router = if role.serves_http() {
+        router(state, config.http.body_limit_bytes)
+    } else {
+        // A worker is health-checked and scraped like any process; it serves nothing else.
+        http::finish(http::probes(), state, config.http.body_limit_bytes)
+    };
     let listener = tokio::net::TcpListener::bind(&config.http.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.http.listen))?;
@@ -253,7 +282,7 @@ async fn launch(
         })
         .await
     });
-    tracing::info!(%addr, "dropflow is listening");
+    tracing::info!(%addr, role = role.as_str(), "dropflow is listening");
     Ok(Running {
         addr,
         db,
@@ -263,6 +292,7 @@ async fn launch(
         ingest: ingest_task,
         follower: None,
         events: None,
+        wake,
     })
 }
 
@@ -279,12 +309,17 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
-        let _ = self.runner.await;
+        if let Some(runner) = self.runner {
+            let _ = runner.await;
+        }
         if let Some(follower) = self.follower {
             let _ = follower.await;
         }
         if let Some(events) = self.events {
             let _ = events.await;
+        }
+        if let Some(wake) = self.wake {
+            let _ = wake.await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), self.ingest).await;
         self.db.close().await;

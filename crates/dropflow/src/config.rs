@@ -46,6 +46,56 @@ pub struct Config {
     /// `[payments.*]`: payment providers for wallet top-ups; without one, none is offered.
     #[serde(default)]
     pub payments: crate::payments::PaymentsConfig,
+    /// `[process]`: what this `dropflow serve` process does (`role`).
+    #[serde(default)]
+    pub process: ProcessConfig,
+}
+
+/// `[process]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessConfig {
+    /// `web`, `worker` or `both` (default); `serve --role` overrides it.
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// What one `dropflow serve` process does. Several processes on one PostgreSQL database
+/// divide the work: any number of `web` processes behind a proxy, any number of `worker`
+/// processes claiming jobs (leases, `FOR UPDATE SKIP LOCKED`), syncs (compare-and-set) and
+/// event cursors (leased). SQLite takes one process, `both`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// HTTP only: the API, the dashboard, the store and supplier webhooks (ingest), health
+    /// and metrics. No job runner, follower or event consumers.
+    Web,
+    /// The job runner, the follower and the event consumers; its listen address answers
+    /// only `/healthz`, `/readyz` and `/metrics`.
+    Worker,
+    /// Everything in one process.
+    #[default]
+    Both,
+}
+
+impl Role {
+    /// Whether this process answers the API, the dashboard and the webhooks.
+    pub fn serves_http(self) -> bool {
+        matches!(self, Role::Web | Role::Both)
+    }
+
+    /// Whether this process runs jobs, follows suppliers and parcels, and consumes events.
+    pub fn works(self) -> bool {
+        matches!(self, Role::Worker | Role::Both)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Web => "web",
+            Role::Worker => "worker",
+            Role::Both => "both",
+        }
+    }
 }
 
 /// `[outbound]`.
@@ -155,12 +205,8 @@ impl WarehouseConfig {
         if let Some(dir) = &self.files_dir {
             return dir.clone();
         }
-        let sqlite = database_url
-            .strip_prefix("sqlite://")
-            .or_else(|| database_url.strip_prefix("sqlite:"))
-            .map(|rest| rest.split('?').next().unwrap_or(rest))
-            .filter(|path| !path.is_empty() && !path.contains(":memory:"));
-        match sqlite.and_then(|p| std::path::Path::new(p).parent()) {
+        let sqlite = crate::storage::sqlite_file(database_url);
+        match sqlite.as_deref().and_then(|p| p.parent()) {
             Some(parent) => parent.join("warehouse-files"),
             None => std::env::temp_dir().join("dropflow-warehouse-files"),
         }
@@ -306,6 +352,7 @@ impl Default for Config {
             outbound: OutboundConfig::default(),
             intake: Default::default(),
             payments: Default::default(),
+            process: ProcessConfig::default(),
         }
     }
 }
@@ -459,6 +506,30 @@ mod tests {
             match Config::load(Some(Path::new("typo.toml"))) {
                 Ok(_) => panic!("accepted an unknown [payments.stripe] key"),
                 Err(e) => assert!(e.to_string().contains("secret"), "{e}"),
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_process_role_defaults_to_both_and_comes_from_the_file_or_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.process.role, Role::Both);
+            jail.create_file("web.toml", "[process]\nrole = \"web\"\n")?;
+            let config = Config::load(Some(Path::new("web.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.process.role, Role::Web);
+            assert!(config.process.role.serves_http() && !config.process.role.works());
+            jail.set_env("DROPFLOW__PROCESS__ROLE", "worker");
+            let config = Config::load(Some(Path::new("web.toml")))
+                .map_err(|e| figment::Error::from(e.to_string()))?;
+            assert_eq!(config.process.role, Role::Worker);
+            assert!(!config.process.role.serves_http() && config.process.role.works());
+            jail.set_env("DROPFLOW__PROCESS__ROLE", "everything");
+            match Config::load(None) {
+                Ok(_) => panic!("accepted an unknown role"),
+                Err(e) => assert!(e.to_string().contains("everything"), "{e}"),
             }
             Ok(())
         });

@@ -149,6 +149,27 @@ async fn injects_http_faults() {
     let (status, _) = create_order(&sandbox, &token, "T-1").await;
     assert_eq!(status, 504);
     assert_eq!(sandbox.orders_with_number("T-1"), 1);
+
+    // An answer held after the purchase: the order exists before its caller hears of it.
+    sandbox.faults.set(Faults {
+        answer_delay: Duration::from_millis(400),
+        ..Faults::default()
+    });
+    {
+        let started = std::time::Instant::now();
+        let pending = create_order(&sandbox, &token, "D-1");
+        tokio::pin!(pending);
+        let early = tokio::time::timeout(Duration::from_millis(200), &mut pending).await;
+        assert!(early.is_err(), "answered before the delay");
+        assert_eq!(
+            sandbox.orders_with_number("D-1"),
+            1,
+            "bought before answering"
+        );
+        let (status, _) = pending.await;
+        assert_eq!(status, 200);
+        assert!(started.elapsed() >= Duration::from_millis(400));
+    }
     sandbox.shutdown().await;
 }
 

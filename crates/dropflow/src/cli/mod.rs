@@ -35,6 +35,11 @@ pub enum Command {
         /// Address to listen on (default 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<String>,
+        /// What this process does (default `[process] role`, else both): `web` serves HTTP,
+        /// `worker` runs jobs, the follower and event consumers (answering only health and
+        /// metrics). Several processes need PostgreSQL.
+        #[arg(long, value_enum)]
+        role: Option<crate::config::Role>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -342,17 +347,22 @@ fn exit(answer: Result<ExitCode, ActionError>) -> anyhow::Result<ExitCode> {
 
 async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, role } => {
             if let Some(listen) = listen {
                 config.http.listen = listen;
             }
+            if let Some(role) = role {
+                config.process.role = role;
+            }
+            // Held until the process ends (the system lets go of it even on SIGKILL).
+            let _one_process = sqlite_serve_lock(&config.database.url)?;
             let db = open(&config).await?;
             let services = crate::app::services_from(&config, &db);
             let running =
                 crate::app::start_with_services(&config, services, config.follow.follower())
                     .await?;
             println!("dropflow listening on {}", running.base_url());
-            if storage::accounts::user_count(&db).await? == 0 {
+            if config.process.role.serves_http() && storage::accounts::user_count(&db).await? == 0 {
                 // On standard error, and never a panic if nobody reads it: standard output's
                 // first line is the address, which scripts (and the tests) read and then close.
                 use std::io::Write as _;
@@ -420,6 +430,38 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 BenchCommand::Place(args) => crate::bench::place(args, &config).await?,
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// On SQLite, one `serve` process per database: a second is refused at once rather than
+/// contending for the one write lock (every commit of both would wait on the other, webhooks
+/// answered 503). The lock is a file next to the database, locked exclusively; the system
+/// releases it when the process ends, however it ends. `None` on PostgreSQL, where processes
+/// share the work (`[process] role`).
+fn sqlite_serve_lock(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    let Some(path) = storage::sqlite_file(url) else {
+        return Ok(None);
+    };
+    let mut name = path.as_os_str().to_owned();
+    name.push(".serve-lock");
+    let lock_path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another `dropflow serve` is running on {} (it holds {}): SQLite takes one \
+             process; to run several, use PostgreSQL and `--role web|worker`",
+            path.display(),
+            lock_path.display()
+        ),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("cannot lock {}", lock_path.display()))
         }
     }
 }

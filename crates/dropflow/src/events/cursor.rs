@@ -118,3 +118,18 @@ pub async fn remove(tx: &mut Tx<'_>, name: &str) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// How far each consumer is behind the newest order event (events not yet read), by cursor
+/// name, for `/metrics`.
+pub async fn behind(db: &Database) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT c.name AS name,
+            COALESCE((SELECT MAX(id) FROM order_events), 0) - c.last_event_id AS behind
+         FROM event_cursors c ORDER BY c.name",
+    )
+    .fetch_all(&db.reader)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("name")?, r.try_get("behind")?)))
+        .collect()
+}

@@ -5,8 +5,8 @@
 //! the transaction of what the events caused (webhooks: after the receiver's 2xx). Cursors
 //! are leased, so several processes sharing one database work each consumer once.
 //!
-//! Woken by `Database::events_recorded` (rung after commits that record events in this
-//! process) and polling at a short interval for the other processes' events.
+//! Woken by `Database::events_recorded` (rung after commits that record events, in this
+//! process or, on PostgreSQL, another: `storage::wake`) and polling at a short interval.
 
 /// `event_cursors`: positions and leases.
 pub mod cursor;

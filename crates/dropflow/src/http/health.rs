@@ -93,6 +93,9 @@ pub async fn metrics(
     if let Err(e) = metrics_access(state.metrics_token.as_deref(), presented, peer) {
         return e.into_response();
     }
+    if state.metrics.is_some() {
+        record_queue_gauges(&state.db).await;
+    }
     state
         .metrics
         .as_ref()
@@ -100,6 +103,84 @@ pub async fn metrics(
         .unwrap_or_default()
         .into_response()
 }
+
+/// The database-wide queue as gauges, read at each scrape (every process answers the same
+/// figures: scrape any one). By job kind: `dropflow_jobs_due` (queued and due: the backlog),
+/// `dropflow_jobs_oldest_due_age_seconds` (how long the longest-waiting due job has waited),
+/// `dropflow_jobs_scheduled` (retries backing off), `dropflow_jobs_running`,
+/// `dropflow_jobs_failed` (kept after the last try) and `dropflow_jobs_waiting_for_fix`
+/// (`waits_for`: a person must act); by consumer, `dropflow_events_behind` (order events
+/// not yet read; the merchants' webhook consumers as one series, the furthest behind). Every
+/// kind has its series, 0 when it has no jobs open. A slow or failing database leaves them
+/// as they were (the scrape still answers).
+async fn record_queue_gauges(db: &crate::storage::Database) {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Mutex;
+    static SEEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let now = crate::storage::now_ms();
+    let read = async {
+        let kinds = crate::storage::jobs::backlog(db, now).await?;
+        let events = crate::events::cursor::behind(db).await?;
+        Ok::<_, crate::storage::StorageError>((kinds, events))
+    };
+    let (kinds, events) = match tokio::time::timeout(Duration::from_secs(2), read).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "cannot read the queue for /metrics");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!("reading the queue for /metrics took over 2 s");
+            return;
+        }
+    };
+    // Every kind known, and every kind ever seen here, has its series (0 when it has no
+    // jobs open): an alert on a series needs the series to exist.
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    seen.extend(dropflow_core::jobs::ALL.iter().map(|k| k.to_string()));
+    seen.extend(kinds.iter().map(|k| k.kind.clone()));
+    for kind in seen.iter() {
+        let values = match kinds.iter().find(|k| &k.kind == kind) {
+            Some(k) => [
+                k.due as f64,
+                k.oldest_due_at.map_or(0, |at| (now - at).max(0)) as f64 / 1000.0,
+                k.scheduled as f64,
+                k.running as f64,
+                k.failed as f64,
+                k.waiting_for_fix as f64,
+            ],
+            None => [0.0; 6],
+        };
+        for (name, value) in QUEUE_GAUGES.into_iter().zip(values) {
+            metrics::gauge!(name, "kind" => kind.clone()).set(value);
+        }
+    }
+    drop(seen);
+    // Cursor names carry a webhook endpoint's id: one series for all of them, no tenant label.
+    let mut behind: BTreeMap<&str, i64> = BTreeMap::new();
+    for (name, n) in &events {
+        let consumer = if name.starts_with("webhook:") {
+            "webhook"
+        } else {
+            name.as_str()
+        };
+        let entry = behind.entry(consumer).or_insert(0);
+        *entry = (*entry).max(*n);
+    }
+    for (consumer, n) in behind {
+        metrics::gauge!("dropflow_events_behind", "consumer" => consumer.to_string()).set(n as f64);
+    }
+}
+
+/// The per-kind queue gauges [`record_queue_gauges`] sets.
+const QUEUE_GAUGES: [&str; 6] = [
+    "dropflow_jobs_due",
+    "dropflow_jobs_oldest_due_age_seconds",
+    "dropflow_jobs_scheduled",
+    "dropflow_jobs_running",
+    "dropflow_jobs_failed",
+    "dropflow_jobs_waiting_for_fix",
+];
 
 /// Who may read `/metrics` (see [`metrics`]).
 pub fn metrics_access(

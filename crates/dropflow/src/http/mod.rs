@@ -163,6 +163,12 @@ pub fn routes() -> Router<HttpState> {
         .merge(webhooks::routes())
         .route("/webhooks/cj", post(supplier_webhooks::cj))
         .route("/webhooks/stripe", post(stripe_webhook::stripe))
+        .merge(probes())
+}
+
+/// What every process answers, a `worker` only these: `/healthz`, `/readyz`, `/metrics`.
+pub fn probes() -> Router<HttpState> {
+    Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -391,6 +391,47 @@ fn view_from_row(r: &AnyRow) -> Result<JobView> {
     }))
 }
 
+/// One job kind's share of the queue, for the operator's gauges (`/metrics`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindBacklog {
+    pub kind: String,
+    /// Queued and due now: waiting only for a free worker.
+    pub due: i64,
+    /// When the longest-waiting due job became due (epoch ms).
+    pub oldest_due_at: Option<i64>,
+    /// Queued for later (a retry's backoff).
+    pub scheduled: i64,
+    pub running: i64,
+    /// Kept as failed after their last try (retryable by a person).
+    pub failed: i64,
+    /// Failed at once, waiting for a person's fix (`waits_for`).
+    pub waiting_for_fix: i64,
+}
+
+/// The queue by kind, over the jobs not yet done (succeeded ones are not read: the
+/// `(status, run_at)` index serves it). A kind with nothing open is not listed.
+pub async fn backlog(db: &Database, now_ms: i64) -> Result<Vec<KindBacklog>> {
+    let query = sqlx::query(
+        "SELECT kind,
+            SUM(CASE WHEN status = 'queued' AND run_at <= $1 THEN 1 ELSE 0 END) AS due,
+            MIN(CASE WHEN status = 'queued' AND run_at <= $1 THEN run_at END) AS oldest_due_at,
+            SUM(CASE WHEN status = 'queued' AND run_at > $1 THEN 1 ELSE 0 END) AS scheduled,
+            SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END) AS running,
+            SUM(CASE WHEN status = 'failed' AND waits_for IS NULL THEN 1 ELSE 0 END) AS failed,
+            SUM(CASE WHEN status = 'failed' AND waits_for IS NOT NULL THEN 1 ELSE 0 END)
+                AS waiting_for_fix
+         FROM jobs WHERE status IN ('queued', 'running', 'failed')
+         GROUP BY kind ORDER BY kind",
+    )
+    .bind(now_ms);
+    query::all(query, &db.reader, |r| {
+        Ok(from_row!(r => KindBacklog {
+            kind, due, oldest_due_at, scheduled, running, failed, waiting_for_fix
+        }))
+    })
+    .await
+}
+
 fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

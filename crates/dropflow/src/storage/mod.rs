@@ -66,6 +66,8 @@ pub mod case_photos;
 pub mod chargebacks;
 /// A manual vendor's earnings and payouts: purses, earnings, charges, payouts, settings.
 pub mod vendor_payouts;
+/// Wake-ups after commits, carried across processes on PostgreSQL (LISTEN/NOTIFY).
+pub mod wake;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
@@ -151,12 +153,12 @@ pub struct Database {
     pub writer: AnyPool,
     /// Reads: dashboards, API lists, CLI.
     pub reader: AnyPool,
-    /// Rung after a commit that queued jobs, so this process's job runner claims them at once
-    /// instead of at its next poll (other processes still find them by polling).
-    pub jobs_queued: std::sync::Arc<tokio::sync::Notify>,
-    /// Rung after a commit that may have recorded order events, so this process's event
-    /// consumers (`crate::events`) read them at once instead of at their next poll.
-    pub events_recorded: std::sync::Arc<tokio::sync::Notify>,
+    /// Rung after a commit that queued jobs, so the job runner claims them at once instead of
+    /// at its next poll (in the other processes too, on PostgreSQL: [`wake`]).
+    pub jobs_queued: wake::Wake,
+    /// Rung after a commit that may have recorded order events, so the event consumers
+    /// (`crate::events`) read them at once instead of at their next poll.
+    pub events_recorded: wake::Wake,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -265,6 +267,15 @@ impl Database {
         self.writer.close().await;
         self.reader.close().await;
     }
+}
+
+/// The file of a `sqlite://` URL (`None` for PostgreSQL and in-memory databases).
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+        .filter(|path| !path.is_empty() && !path.contains(":memory:"))
+        .map(std::path::PathBuf::from)
 }
 
 /// sqlx opens SQLite files read-write but does not create them unless told (`mode=rwc`).

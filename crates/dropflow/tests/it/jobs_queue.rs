@@ -622,3 +622,70 @@ async fn a_kind_whose_jobs_hang_never_takes_the_slots_of_the_others() {
     stop_runner(runner).await;
     db.close().await;
 }
+
+/// The queue's gauges (`/metrics`) read `backlog`: by kind, what is due and since when, what
+/// backs off, runs, failed, or waits for a person; succeeded jobs are not counted.
+#[tokio::test]
+async fn the_backlog_counts_each_kind_by_state_and_dates_the_oldest_due_job() {
+    let (_testdb, db) = TestDb::migrated().await;
+    let now = now_ms();
+    let mut tx = db.begin().await.expect("begin");
+    for (kind, run_at) in [
+        ("a.kind", now - 30_000),
+        ("a.kind", now - 5_000),
+        ("a.kind", now + 60_000),
+        ("b.kind", now - 1_000),
+        ("b.kind", now - 1_000),
+        ("b.kind", now - 1_000),
+        ("b.kind", now - 1_000),
+    ] {
+        queue::enqueue(&mut tx, kind, &json!({}), None, run_at)
+            .await
+            .expect("enqueue");
+    }
+    tx.commit().await.expect("commit");
+    // Of b's four: one running, one succeeded, one failed, one failed waiting for a fix.
+    let claimed = queue::claim(&db, "me", &["b.kind"], 4, 60_000)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 4);
+    assert!(queue::complete(&db, claimed[1].id, "me")
+        .await
+        .expect("done"));
+    let failed = queue::fail(&db, claimed[2].id, "me", "gone", None, None);
+    assert!(failed.await.expect("fail"));
+    let waiting = queue::fail(
+        &db,
+        claimed[3].id,
+        "me",
+        "no key",
+        None,
+        Some("supplier:cj"),
+    );
+    assert!(waiting.await.expect("fail"));
+
+    let backlog = queue::backlog(&db, now).await.expect("backlog");
+    assert_eq!(
+        backlog,
+        vec![
+            queue::KindBacklog {
+                kind: "a.kind".into(),
+                due: 2,
+                oldest_due_at: Some(now - 30_000),
+                scheduled: 1,
+                running: 0,
+                failed: 0,
+                waiting_for_fix: 0,
+            },
+            queue::KindBacklog {
+                kind: "b.kind".into(),
+                due: 0,
+                oldest_due_at: None,
+                scheduled: 0,
+                running: 1,
+                failed: 1,
+                waiting_for_fix: 1,
+            },
+        ]
+    );
+}

@@ -38,6 +38,7 @@ mod order_changes;
 mod paying;
 mod placing;
 mod process;
+mod processes;
 mod routing;
 mod sandbox_process;
 mod storage_contract;
