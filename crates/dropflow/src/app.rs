@@ -242,6 +242,7 @@ async fn launch(
                 base: Duration::from_millis(config.jobs.backoff_base_ms.max(1)),
                 cap: Duration::from_millis(config.jobs.backoff_cap_ms.max(1)),
             },
+            fair_share: config.jobs.fair_share,
         },
     );
     // A web process leaves the queue to the workers: the wake-up `storage::wake` sends on

@@ -296,6 +296,14 @@ pub struct JobSettings {
     pub backoff_base_ms: u64,
     #[serde(default = "default_backoff_cap_ms")]
     pub backoff_cap_ms: u64,
+    /// Fair shares of the runner's slots across job kinds (`jobs::fair`); off, a claim takes
+    /// the oldest due jobs whatever their kind (kept to measure what fairness costs).
+    #[serde(default = "default_fair_share")]
+    pub fair_share: bool,
+}
+
+fn default_fair_share() -> bool {
+    true
 }
 
 fn default_backoff_base_ms() -> u64 {
@@ -337,6 +345,7 @@ impl Default for Config {
                 poll_ms: 250,
                 backoff_base_ms: default_backoff_base_ms(),
                 backoff_cap_ms: default_backoff_cap_ms(),
+                fair_share: default_fair_share(),
             },
             log: LogConfig {
                 format: "text".into(),

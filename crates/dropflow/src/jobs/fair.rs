@@ -45,6 +45,18 @@ impl Slots {
         }
     }
 
+    /// No shares: every claim may take every free slot for any kind (the runner before fair
+    /// shares; `jobs.fair_share = false`).
+    pub fn unfair(concurrency: usize) -> Slots {
+        let concurrency = concurrency.max(1);
+        Slots {
+            concurrency,
+            share: concurrency,
+            reserve: 0,
+            held: HashMap::new(),
+        }
+    }
+
     pub fn busy(&self) -> usize {
         self.held.values().sum()
     }

@@ -94,6 +94,8 @@ pub struct RunnerConfig {
     /// Sleep between polls when the queue is empty.
     pub poll_interval: Duration,
     pub backoff: backoff::Backoff,
+    /// Fair shares of the slots across job kinds ([`fair`]).
+    pub fair_share: bool,
 }
 
 impl Default for RunnerConfig {
@@ -103,6 +105,7 @@ impl Default for RunnerConfig {
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_millis(250),
             backoff: backoff::Backoff::default(),
+            fair_share: true,
         }
     }
 }
@@ -136,7 +139,11 @@ impl Runner {
         let kinds = self.registry.kinds();
         let kind_refs: Vec<&str> = kinds.iter().map(String::as_str).collect();
         let mut in_flight: JoinSet<String> = JoinSet::new();
-        let mut slots = fair::Slots::new(self.config.concurrency);
+        let mut slots = if self.config.fair_share {
+            fair::Slots::new(self.config.concurrency)
+        } else {
+            fair::Slots::unfair(self.config.concurrency)
+        };
         let mut last_sweep = std::time::Instant::now();
         loop {
             if *shutdown.borrow() {

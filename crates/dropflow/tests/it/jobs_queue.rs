@@ -24,6 +24,7 @@ fn quick(backoff_base_ms: u64, backoff_cap_ms: u64) -> RunnerConfig {
             base: Duration::from_millis(backoff_base_ms),
             cap: Duration::from_millis(backoff_cap_ms),
         },
+        fair_share: true,
     }
 }
 

@@ -46,6 +46,7 @@ impl Mailer {
                 base: Duration::from_millis(40),
                 cap: Duration::from_millis(200),
             },
+            fair_share: true,
         };
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(Runner::new(db.clone(), registry, config).run(stopped));
