@@ -2,12 +2,14 @@
 //! that times out on every write-back, thousands of retries due at once) never starves the
 //! rest: routing and placing keep their slots whatever waits behind a failing store.
 //!
-//! - A kind holds at most `share` (half the slots) while any other kind may want them: a claim
-//!   asks only for kinds below their share, and never for more jobs than the least-served of
-//!   those kinds may still take, so one claim cannot hand all free slots to one kind.
-//! - Work-conserving: when nothing of any other kind is due, a kind may go past its share, but
-//!   never into the last `reserve` slots, kept so that a job of another kind arriving meanwhile
-//!   starts at once instead of waiting for a slow job to end.
+//! - A claim asks only for kinds below their `share` (half the slots), and leaves the last
+//!   `reserve` slots free (an eighth) while more are free: one claim may carry a kind past its
+//!   share (claims stay large: each is a commit on the one writer), but then that kind is left
+//!   out until it is below its share again, and the reserve is only ever taken by kinds below
+//!   their share. A kind whose jobs hang therefore never holds the slots the others need.
+//! - Work-conserving: when nothing of any other kind is due, a kind past its share may take
+//!   more, but never the reserve, so that a job of another kind arriving meanwhile starts at
+//!   once instead of waiting for a slow job to end.
 //!
 //! Pure bookkeeping: the runner counts what it spawned and what ended, and asks for the two
 //! claims ([`Slots::first_claim`], [`Slots::second_claim`]).
@@ -75,7 +77,8 @@ impl Slots {
         self.held.get(kind).copied().unwrap_or(0)
     }
 
-    /// The kinds below their share, and how many jobs one claim may take for them.
+    /// The kinds below their share, and how many jobs one claim may take for them: every
+    /// free slot but the reserve, or, when only the reserve is left, the reserve.
     pub fn first_claim<'a>(&self, kinds: &[&'a str]) -> Option<Claim<'a>> {
         let free = self.concurrency.saturating_sub(self.busy());
         let open: Vec<&str> = kinds
@@ -83,9 +86,12 @@ impl Slots {
             .copied()
             .filter(|k| self.held(k) < self.share)
             .collect();
-        let most_held = open.iter().map(|k| self.held(k)).max()?;
-        let limit = free.min(self.share - most_held);
-        (limit > 0).then_some(Claim { kinds: open, limit })
+        let limit = if free > self.reserve {
+            free - self.reserve
+        } else {
+            free
+        };
+        (limit > 0 && !open.is_empty()).then_some(Claim { kinds: open, limit })
     }
 
     /// After a first claim that found less than it asked (nothing else is due): the kinds at
@@ -115,10 +121,10 @@ mod tests {
     const KINDS: [&str; 3] = ["push", "place", "route"];
 
     #[test]
-    fn one_claim_never_gives_one_kind_more_than_its_share() {
+    fn a_claim_leaves_the_reserve_while_more_is_free() {
         let slots = Slots::new(8);
         let claim = slots.first_claim(&KINDS).expect("a claim");
-        assert_eq!(claim.limit, 4, "half the slots at most in one claim");
+        assert_eq!(claim.limit, 7, "every free slot but the reserve");
         assert_eq!(claim.kinds, KINDS.to_vec());
     }
 
@@ -130,10 +136,13 @@ mod tests {
         }
         let claim = slots.first_claim(&KINDS).expect("a claim");
         assert_eq!(claim.kinds, vec!["place", "route"]);
-        assert_eq!(claim.limit, 4);
-        slots.started("place");
+        assert_eq!(claim.limit, 3, "4 free, 1 kept in reserve");
+        for _ in 0..3 {
+            slots.started("place");
+        }
         let claim = slots.first_claim(&KINDS).expect("a claim");
-        assert_eq!(claim.limit, 3, "place may take three more before its share");
+        assert_eq!(claim.kinds, vec!["place", "route"]);
+        assert_eq!(claim.limit, 1, "the reserve, for kinds below their share");
     }
 
     #[test]
@@ -156,6 +165,8 @@ mod tests {
         let first = slots.first_claim(&KINDS).expect("a claim");
         assert_eq!(first.kinds, vec!["place", "route"]);
         assert_eq!(first.limit, 1, "the reserve is there for another kind");
+        slots.started("place");
+        assert_eq!(slots.first_claim(&KINDS), None, "every slot is busy");
     }
 
     #[test]
@@ -178,6 +189,7 @@ mod tests {
     fn a_single_slot_runner_still_runs_every_kind() {
         let mut slots = Slots::new(1);
         assert_eq!(slots.first_claim(&KINDS).expect("a claim").limit, 1);
+        assert_eq!(Slots::new(2).first_claim(&KINDS).expect("a claim").limit, 1);
         slots.started("push");
         assert_eq!(slots.first_claim(&KINDS), None);
         assert_eq!(slots.second_claim(&KINDS), None);
