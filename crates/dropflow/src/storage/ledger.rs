@@ -381,6 +381,48 @@ pub async fn entries(
     Ok(out)
 }
 
+/// Whose accounts [`posting_sums`] adds up: the stores' wallets, or the vendors' purses
+/// (accounts named `vendor:…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accounts {
+    Wallets,
+    Vendors,
+}
+
+/// The sum of the postings of each (store, currency, account) of one family, read in the
+/// caller's transaction so a balance check compares it with rows of the same snapshot.
+pub async fn posting_sums(
+    tx: &mut Tx<'_>,
+    accounts: Accounts,
+) -> Result<BTreeMap<(String, String, String), i64>> {
+    let filter = match accounts {
+        Accounts::Wallets => "NOT LIKE",
+        Accounts::Vendors => "LIKE",
+    };
+    // PostgreSQL's SUM(BIGINT) is NUMERIC, which the Any driver cannot decode: cast it back.
+    let sums = sqlx::query(&format!(
+        "SELECT t.store_id, t.currency, p.account,
+                CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS total
+         FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
+         WHERE p.account {filter} 'vendor:%'
+         GROUP BY t.store_id, t.currency, p.account"
+    ))
+    .fetch_all(&mut **tx)
+    .await?;
+    sums.iter()
+        .map(|row| {
+            Ok((
+                (
+                    row.try_get("store_id")?,
+                    row.try_get("currency")?,
+                    row.try_get("account")?,
+                ),
+                row.try_get("total")?,
+            ))
+        })
+        .collect()
+}
+
 /// Whether the books add up: every transaction's postings sum to zero, the postings of each
 /// currency sum to zero, every wallet's running balances equal the sums of its postings, and
 /// no balance but `external` is negative.
@@ -411,27 +453,7 @@ pub async fn check_balanced(db: &Database) -> Result<bool> {
     if unbalanced != 0 || currencies_off != 0 {
         return Ok(false);
     }
-    // PostgreSQL's SUM(BIGINT) is NUMERIC, which the Any driver cannot decode: cast it back.
-    let sums = sqlx::query(
-        "SELECT t.store_id, t.currency, p.account,
-                CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS total
-         FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
-         WHERE p.account NOT LIKE 'vendor:%'
-         GROUP BY t.store_id, t.currency, p.account",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut from_postings: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-    for row in &sums {
-        from_postings.insert(
-            (
-                row.try_get("store_id")?,
-                row.try_get("currency")?,
-                row.try_get("account")?,
-            ),
-            row.try_get("total")?,
-        );
-    }
+    let from_postings = posting_sums(&mut tx, Accounts::Wallets).await?;
     let wallets = sqlx::query(&format!(
         "SELECT store_id, currency, {BALANCE_COLUMNS} FROM wallets"
     ))

@@ -19,7 +19,6 @@ use dropflow_core::payouts::{
 use dropflow_core::reference::currency::Currency;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use std::collections::BTreeMap;
 
 /// Why a vendor movement was not written.
 #[derive(Debug, thiserror::Error)]
@@ -945,26 +944,7 @@ pub async fn scheduled_purses(db: &Database) -> Result<Vec<(Purse, Settings)>> {
 /// running balances equal the sums of its accounts' postings, they sum to zero, `pending`
 /// and `paid` are not negative, and no vendor posting lies outside a purse.
 pub async fn balanced_in(tx: &mut Tx<'_>) -> Result<bool> {
-    let sums = sqlx::query(
-        "SELECT t.store_id, t.currency, p.account,
-                CAST(COALESCE(SUM(p.amount_minor), 0) AS BIGINT) AS total
-         FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
-         WHERE p.account LIKE 'vendor:%'
-         GROUP BY t.store_id, t.currency, p.account",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut from_postings: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-    for row in &sums {
-        from_postings.insert(
-            (
-                row.try_get("store_id")?,
-                row.try_get("currency")?,
-                row.try_get("account")?,
-            ),
-            row.try_get("total")?,
-        );
-    }
+    let from_postings = super::ledger::posting_sums(tx, super::ledger::Accounts::Vendors).await?;
     let purses = sqlx::query(&format!("SELECT {PURSE_COLUMNS} FROM vendor_purses p"))
         .fetch_all(&mut **tx)
         .await?;
