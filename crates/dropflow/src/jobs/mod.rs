@@ -7,8 +7,10 @@
 pub mod backoff;
 /// Fair shares of the runner's slots across job kinds.
 pub mod fair;
+/// Job outcomes written in groups, one commit for many finished tries.
+pub mod outcomes;
 
-use crate::storage::jobs::{self as queue, ClaimedJob};
+use crate::storage::jobs::{self as queue, ClaimedJob, Outcome};
 use crate::storage::Database;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -145,6 +147,7 @@ impl Runner {
             fair::Slots::unfair(self.config.concurrency)
         };
         let mut last_sweep = std::time::Instant::now();
+        let (recorder, writer) = outcomes::Recorder::start(self.db.clone(), self.owner.clone());
         loop {
             if *shutdown.borrow() {
                 break;
@@ -170,6 +173,7 @@ impl Runner {
                 };
                 let run = execute(
                     self.db.clone(),
+                    recorder.clone(),
                     self.owner.clone(),
                     self.config.clone(),
                     handler,
@@ -189,6 +193,9 @@ impl Runner {
             }
         }
         while in_flight.join_next().await.is_some() {}
+        // Every outcome handed over is written before the runner says it has stopped.
+        drop(recorder);
+        let _ = writer.await;
     }
 }
 
@@ -235,9 +242,11 @@ impl Runner {
     }
 }
 
-/// Runs one job with a heartbeat, then records success or failure.
+/// Runs one job with a heartbeat, then records success or failure (grouped with other jobs'
+/// outcomes by `recorder`).
 async fn execute(
     db: Database,
+    recorder: outcomes::Recorder,
     owner: String,
     config: RunnerConfig,
     handler: Handler,
@@ -248,12 +257,11 @@ async fn execute(
     let attempt = job.attempt;
     let max_attempts = job.max_attempts;
     let heartbeat_db = db.clone();
-    let heartbeat_owner = owner.clone();
     let lease_ms = config.lease.as_millis() as i64;
     let heartbeat = tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_millis((lease_ms / 3).max(10) as u64)).await;
-            match queue::heartbeat(&heartbeat_db, id, &heartbeat_owner, lease_ms).await {
+            match queue::heartbeat(&heartbeat_db, id, &owner, lease_ms).await {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(error) => tracing::warn!(job.id = id, %error, "heartbeat failed"),
@@ -263,53 +271,42 @@ async fn execute(
     // A panicking job is a failed try, not a dead runner.
     let outcome = tokio::spawn(handler(job)).await;
     heartbeat.abort();
-    let result = match outcome {
+    let recorded = match outcome {
         Ok(Ok(())) => {
-            let done = queue::complete(&db, id, &owner).await.map(|_| ());
+            let done = recorder.record(Outcome::Done { id }).await.map(|_| ());
             // A job's follow-ups (placing after routing, paying after placing) are ready now.
             db.jobs_queued.notify_one();
             db.events_recorded.notify_waiters();
             done
         }
         Ok(Err(error)) => {
-            let retry = retry_at(Some(&error), &config, attempt, max_attempts);
-            let waits_for = error.downcast_ref::<WaitsFor>().map(|w| w.fix.as_str());
-            let recorded = record_failure(
-                &db,
-                &owner,
-                Failure {
-                    id,
-                    retry_at: retry,
-                    attempt,
-                    error: &format!("{error:#}"),
-                    waits_for,
-                },
-            )
-            .await;
-            if recorded.is_ok() && error.downcast_ref::<RetryAfter>().is_some() {
+            let failure = Failure {
+                id,
+                retry_at: retry_at(Some(&error), &config, attempt, max_attempts),
+                attempt,
+                error: format!("{error:#}"),
+                waits_for: error.downcast_ref::<WaitsFor>().map(|w| w.fix.clone()),
                 // A rate limit is the other side pacing us, not this job failing: the try
                 // does not count, so a burst of 429s cannot use up the tries a real fault
                 // would need.
-                queue::give_back_attempt(&db, id).await
-            } else {
-                recorded
-            }
+                give_back: error.downcast_ref::<RetryAfter>().is_some(),
+            };
+            record_failure(&recorder, failure).await
         }
         Err(join_error) => {
-            let retry = retry_at(None, &config, attempt, max_attempts);
-            let message = format!("job panicked: {join_error}");
             let failure = Failure {
                 id,
-                retry_at: retry,
+                retry_at: retry_at(None, &config, attempt, max_attempts),
                 attempt,
-                error: &message,
+                error: format!("job panicked: {join_error}"),
                 waits_for: None,
+                give_back: false,
             };
-            record_failure(&db, &owner, failure).await
+            record_failure(&recorder, failure).await
         }
     };
     metrics::counter!("dropflow_jobs_finished_total", "kind" => kind.clone()).increment(1);
-    if let Err(error) = result {
+    if let Err(error) = recorded {
         tracing::error!(job.id = id, job.kind = %kind, %error, "could not record the job's outcome");
     }
 }
@@ -358,30 +355,31 @@ fn retry_at(
 }
 
 /// One failed try, as it is recorded.
-struct Failure<'a> {
+struct Failure {
     id: i64,
     retry_at: Option<i64>,
     attempt: i64,
-    error: &'a str,
-    waits_for: Option<&'a str>,
+    error: String,
+    waits_for: Option<String>,
+    give_back: bool,
 }
 
 async fn record_failure(
-    db: &Database,
-    owner: &str,
-    failure: Failure<'_>,
-) -> crate::storage::Result<()> {
+    recorder: &outcomes::Recorder,
+    failure: Failure,
+) -> Result<(), outcomes::NotRecorded> {
     let Failure {
         id,
         retry_at,
         attempt,
         error,
         waits_for,
+        give_back,
     } = failure;
-    if let Some(fix) = waits_for {
+    if let Some(fix) = &waits_for {
         tracing::warn!(
             job.id = id,
-            job.waits_for = fix,
+            job.waits_for = fix.as_str(),
             "job waits for a person's fix"
         );
     } else if retry_at.is_none() {
@@ -393,7 +391,12 @@ async fn record_failure(
     } else {
         tracing::warn!(job.id = id, job.attempt = attempt, "job failed; will retry");
     }
-    queue::fail(db, id, owner, error, retry_at, waits_for)
-        .await
-        .map(|_| ())
+    let failed = Outcome::Failed {
+        id,
+        error,
+        retry_at_ms: retry_at,
+        waits_for,
+        give_back,
+    };
+    recorder.record(failed).await.map(|_| ())
 }

@@ -180,24 +180,89 @@ pub async fn heartbeat(db: &Database, id: i64, owner: &str, lease_ms: i64) -> Re
     Ok(result.rows_affected() == 1)
 }
 
-/// Marks a job done; `false` if the lease was lost meanwhile (someone else owns it now).
-pub async fn complete(db: &Database, id: i64, owner: &str) -> Result<bool> {
-    let result = sqlx::query(
-        "UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_until = NULL,
-            last_error = NULL, updated_at = $1
-         WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
-    )
-    .bind(now_ms())
-    .bind(id)
-    .bind(owner)
-    .execute(&db.writer)
-    .await?;
-    Ok(result.rows_affected() == 1)
+/// How a job's try ended, as [`record`] writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The try succeeded: the job is done.
+    Done { id: i64 },
+    /// The try failed: back to the queue at `retry_at_ms`, or kept as `failed` when that was
+    /// the last try (`None`), with what it waits for when only a person's fix unblocks it
+    /// ([`requeue_waiting`]). `give_back`: the try does not count (the other side asked us to
+    /// wait; it did not refuse).
+    Failed {
+        id: i64,
+        error: String,
+        retry_at_ms: Option<i64>,
+        waits_for: Option<String>,
+        give_back: bool,
+    },
 }
 
-/// Records a failed try: back to the queue at `retry_at_ms`, or kept as `failed` when that
-/// was the last try (`retry_at_ms = None`), with what it waits for when a person's fix
-/// unblocks it ([`requeue_waiting`]). Never deleted.
+/// Writes the outcomes of several tries in ONE transaction, so a busy runner pays one commit
+/// (one fsync on SQLite) for a group of finished jobs instead of one each. Each outcome is
+/// `true` if it was written, `false` if its lease was lost meanwhile (someone else owns the
+/// job now and their outcome stands). Jobs are never deleted.
+pub async fn record(db: &Database, owner: &str, outcomes: &[Outcome]) -> Result<Vec<bool>> {
+    let mut tx = db.writer.begin().await?;
+    let now = now_ms();
+    let mut written = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        let result =
+            match outcome {
+                Outcome::Done { id } => sqlx::query(
+                    "UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_until = NULL,
+                        last_error = NULL, updated_at = $1
+                     WHERE id = $2 AND lease_owner = $3 AND status = 'running'",
+                )
+                .bind(now)
+                .bind(*id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?,
+                Outcome::Failed {
+                    id,
+                    error,
+                    retry_at_ms,
+                    waits_for,
+                    give_back,
+                } => {
+                    let status = if retry_at_ms.is_some() {
+                        "queued"
+                    } else {
+                        "failed"
+                    };
+                    sqlx::query(
+                    "UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), last_error = $3,
+                        lease_owner = NULL, lease_until = NULL, updated_at = $4, waits_for = $7,
+                        attempts = CASE WHEN $8 = 1 AND attempts > 0 THEN attempts - 1
+                                        ELSE attempts END
+                     WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+                )
+                .bind(status)
+                .bind(*retry_at_ms)
+                .bind(truncate(error, 2000))
+                .bind(now)
+                .bind(*id)
+                .bind(owner)
+                .bind(waits_for.as_deref())
+                .bind(i64::from(*give_back && retry_at_ms.is_some()))
+                .execute(&mut *tx)
+                .await?
+                }
+            };
+        written.push(result.rows_affected() == 1);
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// Marks a job done; `false` if the lease was lost meanwhile (someone else owns it now).
+pub async fn complete(db: &Database, id: i64, owner: &str) -> Result<bool> {
+    let written = record(db, owner, &[Outcome::Done { id }]).await?;
+    Ok(written[0])
+}
+
+/// Records a failed try (see [`Outcome::Failed`]); `false` if the lease was lost meanwhile.
 pub async fn fail(
     db: &Database,
     id: i64,
@@ -206,25 +271,14 @@ pub async fn fail(
     retry_at_ms: Option<i64>,
     waits_for: Option<&str>,
 ) -> Result<bool> {
-    let (status, run_at) = match retry_at_ms {
-        Some(at) => ("queued", Some(at)),
-        None => ("failed", None),
+    let failed = Outcome::Failed {
+        id,
+        error: error.to_string(),
+        retry_at_ms,
+        waits_for: waits_for.map(str::to_string),
+        give_back: false,
     };
-    let result = sqlx::query(
-        "UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), last_error = $3,
-            lease_owner = NULL, lease_until = NULL, updated_at = $4, waits_for = $7
-         WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
-    )
-    .bind(status)
-    .bind(run_at)
-    .bind(truncate(error, 2000))
-    .bind(now_ms())
-    .bind(id)
-    .bind(owner)
-    .bind(waits_for)
-    .execute(&db.writer)
-    .await?;
-    Ok(result.rows_affected() == 1)
+    Ok(record(db, owner, &[failed]).await?[0])
 }
 
 /// Puts every failed job waiting for `fix` back in the queue with a fresh set of tries (the
@@ -244,18 +298,6 @@ pub async fn requeue_waiting(db: &Database, fix: &str) -> Result<u64> {
         db.jobs_queued.notify_one();
     }
     Ok(result.rows_affected())
-}
-
-/// Gives a queued job back the try it just used (it was told to wait, not refused).
-pub async fn give_back_attempt(db: &Database, id: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE jobs SET attempts = attempts - 1 WHERE id = $1 AND status = 'queued'
-         AND attempts > 0",
-    )
-    .bind(id)
-    .execute(&db.writer)
-    .await?;
-    Ok(())
 }
 
 /// Jobs whose lease expired on their last try (the process died mid-run) are kept as failed,

@@ -690,3 +690,70 @@ async fn the_backlog_counts_each_kind_by_state_and_dates_the_oldest_due_job() {
         ]
     );
 }
+
+/// Outcomes written as one group (`storage::jobs::record`, what the runner's outcome writer
+/// calls) each land as if written alone: done, retried later with the try given back when the
+/// other side asked us to wait, failed waiting for a fix; and one whose lease was taken over
+/// by another runner is refused without spoiling the rest of the group.
+#[tokio::test]
+async fn outcomes_written_as_one_group_each_land_as_if_written_alone() {
+    let (_testdb, db) = TestDb::migrated().await;
+    let ids = [
+        enqueue_one(&db, "g.kind", json!({})).await,
+        enqueue_one(&db, "g.kind", json!({})).await,
+        enqueue_one(&db, "g.kind", json!({})).await,
+        enqueue_one(&db, "g.kind", json!({})).await,
+    ];
+    let claimed = queue::claim(&db, "me", &["g.kind"], 4, 60_000)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 4);
+    // The fourth job's lease ran out and another runner took it.
+    sqlx::query("UPDATE jobs SET lease_owner = 'someone-else' WHERE id = $1")
+        .bind(ids[3])
+        .execute(&db.writer)
+        .await
+        .expect("take over");
+    let later = now_ms() + 60_000;
+    let failed = |id, retry_at_ms, waits_for: Option<&str>, give_back| queue::Outcome::Failed {
+        id,
+        error: "boom".into(),
+        retry_at_ms,
+        waits_for: waits_for.map(str::to_string),
+        give_back,
+    };
+    let written = queue::record(
+        &db,
+        "me",
+        &[
+            queue::Outcome::Done { id: ids[0] },
+            failed(ids[1], Some(later), None, true),
+            failed(ids[2], None, Some("supplier:cj"), false),
+            queue::Outcome::Done { id: ids[3] },
+        ],
+    )
+    .await
+    .expect("record");
+    assert_eq!(written, vec![true, true, true, false]);
+    assert_eq!(status_of(&db, ids[0]).await, ("succeeded".into(), 1, None));
+    assert_eq!(
+        status_of(&db, ids[1]).await,
+        ("queued".into(), 0, Some("boom".into())),
+        "a try the other side paced is given back"
+    );
+    assert_eq!(
+        status_of(&db, ids[2]).await,
+        ("failed".into(), 1, Some("boom".into()))
+    );
+    let waits: Option<String> = sqlx::query_scalar("SELECT waits_for FROM jobs WHERE id = $1")
+        .bind(ids[2])
+        .fetch_one(&db.reader)
+        .await
+        .expect("waits_for");
+    assert_eq!(waits.as_deref(), Some("supplier:cj"));
+    assert_eq!(
+        status_of(&db, ids[3]).await.0,
+        "running",
+        "the new owner's job"
+    );
+}
