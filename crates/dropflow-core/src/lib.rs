@@ -33,6 +33,8 @@ pub mod card_top_up;
 pub mod payouts;
 /// Product mapping: store items to supplier offers (with bundles and backups).
 pub mod catalog;
+/// The catalogue side: what a store variant should show from its suppliers and policies.
+pub mod inventory;
 /// Routing: a paid order's lines to one purchase per supplier.
 pub mod routing;
 /// What a store edit means for what was bought (re-derive or flag).
