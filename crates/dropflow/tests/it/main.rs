@@ -32,6 +32,7 @@ mod jobs_waiting;
 mod link_and_difference;
 mod migration_parity;
 mod money;
+mod money_cycle;
 mod notify;
 mod openapi_health;
 mod order_changes;

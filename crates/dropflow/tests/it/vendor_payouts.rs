@@ -21,7 +21,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-async fn earnings(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn earnings(app: &TestApp, token: &str) -> Value {
     expect_json(
         app.get_as(token, "/api/v1/vendors/vendor-a/earnings").await,
         StatusCode::OK,
@@ -30,7 +30,7 @@ async fn earnings(app: &TestApp, token: &str) -> Value {
 }
 
 /// Vendor A's one purse: (pending, available, paid).
-async fn purse(app: &TestApp, token: &str) -> (String, String, String) {
+pub(crate) async fn purse(app: &TestApp, token: &str) -> (String, String, String) {
     let all = earnings(app, token).await;
     let purses = all["purses"].as_array().expect("purses");
     assert_eq!(purses.len(), 1, "{all}");
@@ -38,7 +38,7 @@ async fn purse(app: &TestApp, token: &str) -> (String, String, String) {
     (text("pending"), text("available"), text("paid"))
 }
 
-async fn balanced(app: &TestApp) {
+pub(crate) async fn balanced(app: &TestApp) {
     assert!(
         ledger::check_balanced(&app.db).await.unwrap(),
         "the ledger does not balance"
@@ -46,7 +46,7 @@ async fn balanced(app: &TestApp) {
 }
 
 /// Vendor A ships both units of line A, then marks the purchase delivered.
-async fn deliver_line_a(app: &TestApp, world: &World, serial: u64) {
+pub(crate) async fn deliver_line_a(app: &TestApp, world: &World, serial: u64) {
     ship_line_a(app, world, 2, serial).await;
     let response = app
         .post_as(
@@ -59,7 +59,12 @@ async fn deliver_line_a(app: &TestApp, world: &World, serial: u64) {
 }
 
 /// Vendor A accepts a case on one unit of line A by refunding `amount`.
-async fn vendor_refunds(app: &TestApp, world: &World, amount: &str, reference: &str) -> String {
+pub(crate) async fn vendor_refunds(
+    app: &TestApp,
+    world: &World,
+    amount: &str,
+    reference: &str,
+) -> String {
     let body = json!({ "reason": "wrong_item", "lines": [{ "line_id": world.line_a, "quantity": 1 }],
         "resolution": { "kind": "reship" } });
     let opened = expect_json(open(app, &world.order, &body).await, StatusCode::CREATED).await;
@@ -89,7 +94,7 @@ fn csrf(page: &str) -> String {
     page[at..at + page[at..].find('"').expect("end")].to_string()
 }
 
-fn at(value: &Value) -> DateTime<Utc> {
+pub(crate) fn at(value: &Value) -> DateTime<Utc> {
     value
         .as_str()
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())

@@ -14,17 +14,20 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// A dropflow whose `[payments.stripe]` points at a fresh Stripe sandbox (whose webhooks
-/// come back to dropflow), with the default store: the app, the sandbox, the store's id.
-async fn spawn_with_stripe() -> (TestApp, StripeSandbox, String) {
-    let stripe = sandbox::start(StripeSandboxConfig {
+/// A fresh Stripe sandbox answering slowly enough for the lost-answer tests.
+pub(crate) async fn stripe_sandbox() -> StripeSandbox {
+    sandbox::start(StripeSandboxConfig {
         lost_answer_hold: Duration::from_millis(1500),
         timeout_hold: Duration::from_millis(1500),
         ..StripeSandboxConfig::default()
     })
     .await
-    .unwrap();
-    let config = StripeConfig {
+    .unwrap()
+}
+
+/// `[payments.stripe]` pointing at `stripe`.
+pub(crate) fn stripe_config(stripe: &StripeSandbox) -> StripeConfig {
+    StripeConfig {
         secret_key: stripe.secret_key().to_string(),
         webhook_secret: stripe.webhook_secret().to_string(),
         success_url: "https://dropflow.test/wallet?store={STORE_ID}&paid={TOP_UP_ID}".into(),
@@ -33,7 +36,14 @@ async fn spawn_with_stripe() -> (TestApp, StripeSandbox, String) {
         tolerance_secs: 300,
         timeout_ms: 500,
         max_amount_minor: 99_999_999,
-    };
+    }
+}
+
+/// A dropflow whose `[payments.stripe]` points at a fresh Stripe sandbox (whose webhooks
+/// come back to dropflow), with the default store: the app, the sandbox, the store's id.
+async fn spawn_with_stripe() -> (TestApp, StripeSandbox, String) {
+    let stripe = stripe_sandbox().await;
+    let config = stripe_config(&stripe);
     let app = TestApp::spawn_custom(dropflow::jobs::Registry::new(), move |c| {
         c.payments.stripe = Some(config);
     })
@@ -48,7 +58,7 @@ fn card_path(store: &str) -> String {
 }
 
 /// Starts a card top-up of `amount` `currency` (201 expected); the top-up.
-async fn start(app: &TestApp, store: &str, amount: &str, currency: &str) -> Value {
+pub(crate) async fn start(app: &TestApp, store: &str, amount: &str, currency: &str) -> Value {
     let response = app
         .api_post(
             &card_path(store),
@@ -58,11 +68,11 @@ async fn start(app: &TestApp, store: &str, amount: &str, currency: &str) -> Valu
     expect_json(response, StatusCode::CREATED).await
 }
 
-async fn top_up(app: &TestApp, store: &str, id: &str) -> Value {
+pub(crate) async fn top_up(app: &TestApp, store: &str, id: &str) -> Value {
     app.api_json(&format!("{}/{id}", card_path(store))).await
 }
 
-async fn available(app: &TestApp, store: &str, currency: &str) -> String {
+pub(crate) async fn available(app: &TestApp, store: &str, currency: &str) -> String {
     app.wallet(store, currency).await["available"]
         .as_str()
         .unwrap_or_default()
@@ -70,7 +80,7 @@ async fn available(app: &TestApp, store: &str, currency: &str) -> String {
 }
 
 /// The ledger's top-up entries of the store.
-async fn top_up_entries(app: &TestApp, store: &str) -> Vec<Value> {
+pub(crate) async fn top_up_entries(app: &TestApp, store: &str) -> Vec<Value> {
     app.api_list(&format!("/api/v1/stores/{store}/wallet/entries"))
         .await
         .into_iter()
@@ -79,7 +89,7 @@ async fn top_up_entries(app: &TestApp, store: &str) -> Vec<Value> {
 }
 
 /// The webhook's answer to a delivery (which must have been answered).
-fn answered(delivery: &sandbox::Delivery) -> (u16, Value) {
+pub(crate) fn answered(delivery: &sandbox::Delivery) -> (u16, Value) {
     (
         delivery.status.expect("the webhook answered"),
         delivery.answer_json(),
@@ -207,7 +217,11 @@ async fn a_payment_delivered_twice_at_once_credits_once() {
 }
 
 /// POSTs `body` to the webhook with `signature` as its `Stripe-Signature` (none if `None`).
-async fn post_webhook(app: &TestApp, body: &[u8], signature: Option<&str>) -> reqwest::Response {
+pub(crate) async fn post_webhook(
+    app: &TestApp,
+    body: &[u8],
+    signature: Option<&str>,
+) -> reqwest::Response {
     let mut request = app
         .client()
         .post(app.url("/webhooks/stripe"))
