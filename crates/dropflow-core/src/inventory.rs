@@ -16,6 +16,9 @@
 //! rounding never takes the price below the rule. A cost with no rate gives no price (said,
 //! not guessed). A rise above the policy's ceiling is held for a person instead of written.
 
+/// How often each offer's stock and price are read at its supplier.
+pub mod pace;
+
 use crate::catalog::{Component, Mapping, Offer};
 use crate::fx::{FxError, RateTable};
 use crate::money::Money;
