@@ -84,11 +84,29 @@ impl Default for PricePolicy {
     }
 }
 
-/// A store's catalogue policies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// A store's catalogue policies, and the currency its prices are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
+    pub currency: Currency,
     pub stock: StockPolicy,
     pub price: PricePolicy,
+}
+
+impl Policy {
+    /// The defaults for a store selling in `currency`: the suppliers' whole stock, 0 when
+    /// out; prices at cost × 2 rounded up to .99 (none for a currency without minor units),
+    /// shown but not written until the merchant turns automatic updates on.
+    pub fn default_for(currency: Currency) -> Policy {
+        let mut price = PricePolicy::default();
+        if currency.minor_units() == 0 {
+            price.ending = None;
+        }
+        Policy {
+            currency,
+            stock: StockPolicy::default(),
+            price,
+        }
+    }
 }
 
 /// Why a policy was refused.
@@ -108,11 +126,14 @@ pub enum PolicyError {
     },
     #[error("max_auto_rise_bp must be at most 1,000,000 (+10,000 %), not {0}")]
     Ceiling(u32),
+    #[error("cap must be more than zero (a cap of 0 would never sell)")]
+    ZeroCap,
 }
 
 impl Policy {
-    /// Checks the policy for a store selling in `currency`.
-    pub fn check(&self, currency: Currency) -> Result<(), PolicyError> {
+    /// Checks the policy against its currency.
+    pub fn check(&self) -> Result<(), PolicyError> {
+        let currency = self.currency;
         let price = &self.price;
         if price.markup_bp == 0 || price.markup_bp > 1_000_000 {
             return Err(PolicyError::Markup(price.markup_bp));
@@ -129,6 +150,9 @@ impl Policy {
                     limit,
                 });
             }
+        }
+        if self.stock.cap == Some(0) {
+            return Err(PolicyError::ZeroCap);
         }
         if price.max_auto_rise_bp.is_some_and(|c| c > 1_000_000) {
             return Err(PolicyError::Ceiling(price.max_auto_rise_bp.unwrap_or(0)));

@@ -35,8 +35,13 @@ fn shown(stock: Option<u32>, price: Money) -> StoreVariant {
     }
 }
 
+fn default_usd() -> Policy {
+    Policy::default_for(cur("USD"))
+}
+
 fn auto(markup_bp: u32, ending: Option<u32>, ceiling: Option<u32>) -> Policy {
     Policy {
+        currency: cur("USD"),
         stock: StockPolicy::default(),
         price: PricePolicy {
             markup_bp,
@@ -116,7 +121,7 @@ fn unknown_stock_is_never_written_as_a_number() {
     let d = decide(
         &mapping,
         &shown(Some(7), usd(999)),
-        &Policy::default(),
+        &default_usd(),
         &rates(),
     );
     assert_eq!((d.stock, d.writes.stock), (None, None));
@@ -129,12 +134,7 @@ fn sold_out_everywhere_sets_zero_or_unpublishes_and_a_restock_publishes_again() 
         offer(SupplierKind::Aliexpress, 1, usd(500), Some(0)),
         offer(SupplierKind::Cj, 2, usd(520), Some(0)),
     ]);
-    let d = decide(
-        &out,
-        &shown(Some(8), usd(1099)),
-        &Policy::default(),
-        &rates(),
-    );
+    let d = decide(&out, &shown(Some(8), usd(1099)), &default_usd(), &rates());
     assert!(d.out_everywhere);
     assert_eq!(d.writes.stock, Some(0));
     assert_eq!(
@@ -143,7 +143,7 @@ fn sold_out_everywhere_sets_zero_or_unpublishes_and_a_restock_publishes_again() 
     );
     assert_eq!(d.price_note, Some(PriceNote::NoCost));
 
-    let mut policy = Policy::default();
+    let mut policy = default_usd();
     policy.stock.when_out = WhenOut::Unpublish;
     let d = decide(&out, &shown(Some(8), usd(1099)), &policy, &rates());
     assert_eq!((d.writes.stock, d.writes.published), (Some(0), Some(false)));
@@ -170,7 +170,7 @@ fn sold_out_everywhere_sets_zero_or_unpublishes_and_a_restock_publishes_again() 
 #[test]
 fn a_buffer_that_takes_the_last_units_sells_nothing() {
     let mapping = one(vec![offer(SupplierKind::Cj, 1, usd(500), Some(2))]);
-    let mut policy = Policy::default();
+    let mut policy = default_usd();
     policy.stock.buffer = 3;
     policy.stock.when_out = WhenOut::Unpublish;
     let d = decide(&mapping, &shown(Some(4), usd(1099)), &policy, &rates());
@@ -298,19 +298,24 @@ fn a_cost_without_a_rate_gives_no_price_and_says_which_pair() {
 
 #[test]
 fn policies_are_checked_against_the_stores_currency() {
-    let mut policy = Policy::default();
-    assert_eq!(policy.check(cur("USD")), Ok(()));
+    let mut policy = default_usd();
+    assert_eq!(policy.check(), Ok(()));
+    assert_eq!(Policy::default_for(cur("JPY")).check(), Ok(()));
+    policy.currency = cur("JPY");
     assert!(matches!(
-        policy.check(cur("JPY")),
+        policy.check(),
         Err(PolicyError::Ending { limit: 1, .. })
     ));
     policy.price.ending = None;
-    assert_eq!(policy.check(cur("JPY")), Ok(()));
+    assert_eq!(policy.check(), Ok(()));
     policy.price.markup_bp = 0;
-    assert_eq!(policy.check(cur("USD")), Err(PolicyError::Markup(0)));
+    assert_eq!(policy.check(), Err(PolicyError::Markup(0)));
     policy.price.markup_bp = 20_000;
     policy.price.fixed_minor = -1;
-    assert_eq!(policy.check(cur("USD")), Err(PolicyError::Fixed(-1)));
+    assert_eq!(policy.check(), Err(PolicyError::Fixed(-1)));
+    policy.price.fixed_minor = 0;
+    policy.stock.cap = Some(0);
+    assert_eq!(policy.check(), Err(PolicyError::ZeroCap));
 }
 
 fn offers() -> impl Strategy<Value = Vec<Offer>> {
@@ -337,6 +342,7 @@ fn policies() -> impl Strategy<Value = Policy> {
     )
         .prop_map(
             |(buffer, cap, unpublish, markup_bp, fixed_minor, ending, ceiling)| Policy {
+                currency: cur("USD"),
                 stock: StockPolicy {
                     buffer,
                     cap,

@@ -135,6 +135,10 @@ pub fn routes() -> Router<HttpState> {
             get(api::settings::return_address).put(api::settings::put_return_address),
         )
         .route(
+            "/stores/{store_id}/catalogue-policy",
+            get(api::settings::catalogue_policy).put(api::settings::put_catalogue_policy),
+        )
+        .route(
             "/fx-rates",
             get(api::fx_rates::list).put(api::fx_rates::put),
         )

@@ -67,6 +67,8 @@ use utoipa::{Modify, OpenApi};
         super::api::settings::put_admin,
         super::api::settings::return_address,
         super::api::settings::put_return_address,
+        super::api::settings::catalogue_policy,
+        super::api::settings::put_catalogue_policy,
         super::api::fx_rates::list,
         super::api::fx_rates::put,
         super::api::fx_rates::import_ecb,

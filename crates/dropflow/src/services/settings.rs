@@ -9,8 +9,10 @@ use crate::storage::settings::{self, AdminAccess, StoreSettings};
 use crate::storage::{stores, StorageError, Tx};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::StoreId;
+use dropflow_core::inventory::Policy;
 use dropflow_core::payment::CapturePolicy;
 use dropflow_core::reference::address::{check_address, PostalAddress};
+use dropflow_core::reference::currency::Currency;
 use serde::Deserialize;
 
 /// The store's settings (defaults if never set).
@@ -162,6 +164,41 @@ pub async fn put_return_address(
     settings::set_return_address(&ctx.db, store_id, address.as_ref()).await?;
     tracing::info!(store.id = %store_id, set = address.is_some(), "store return address changed");
     Ok(address)
+}
+
+/// The store's catalogue policy (stock to publish, what to do when out, the price rule):
+/// what the merchant set, else the defaults for the currency of the store's orders (US
+/// dollars before its first order).
+pub async fn catalogue_policy(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+) -> Result<Policy, ActionError> {
+    let store_id = store_in_scope(ctx, caller, MERCHANTS, "see this", store).await?;
+    if let Some(policy) = settings::catalogue_policy(&ctx.db, store_id).await? {
+        return Ok(policy);
+    }
+    let code = settings::selling_currency(&ctx.db, store_id).await?;
+    let currency = Currency::from_code(code.as_deref().unwrap_or("USD"))
+        .map_err(|e| ActionError::Internal(format!("the store's orders' currency: {e}")))?;
+    Ok(Policy::default_for(currency))
+}
+
+/// Replaces the store's catalogue policy (owner only), checked first: a markup, fixed amount,
+/// ending or ceiling out of range is refused naming it, and nothing changes.
+pub async fn put_catalogue_policy(
+    ctx: &Context,
+    caller: &Caller,
+    store: &str,
+    policy: Policy,
+) -> Result<Policy, ActionError> {
+    let store_id = store_in_scope(ctx, caller, &[Role::Owner], "change this", store).await?;
+    policy
+        .check()
+        .map_err(|e| ActionError::Unprocessable(e.to_string()))?;
+    settings::set_catalogue_policy(&ctx.db, store_id, &policy).await?;
+    tracing::info!(store.id = %store_id, "catalogue policy changed");
+    Ok(policy)
 }
 
 /// Longest a field of the return address may be (a label line, not a letter).

@@ -310,3 +310,44 @@ pub async fn set_return_address_in(
         .await?;
     query::touched(result)
 }
+
+/// The store's catalogue policy (`stores.catalogue_policy`); `None` when never set. An
+/// unknown store is [`StorageError::NotFound`].
+pub async fn catalogue_policy(
+    db: &Database,
+    store_id: StoreId,
+) -> Result<Option<dropflow_core::inventory::Policy>> {
+    let row = sqlx::query("SELECT catalogue_policy FROM stores WHERE id = $1")
+        .bind(store_id.to_string())
+        .fetch_optional(&db.reader)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    row.try_get::<Option<String>, _>("catalogue_policy")?
+        .map(|json| super::codec::from_json("stores.catalogue_policy", &json))
+        .transpose()
+}
+
+/// Replaces the store's catalogue policy; the caller checked it.
+pub async fn set_catalogue_policy(
+    db: &Database,
+    store_id: StoreId,
+    policy: &dropflow_core::inventory::Policy,
+) -> Result<()> {
+    let result = sqlx::query("UPDATE stores SET catalogue_policy = $1 WHERE id = $2")
+        .bind(super::codec::to_json(policy)?)
+        .bind(store_id.to_string())
+        .execute(&db.writer)
+        .await?;
+    query::touched(result)
+}
+
+/// The currency of the store's newest order (what it sells in, as far as its orders say);
+/// `None` before its first order.
+pub async fn selling_currency(db: &Database, store_id: StoreId) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT currency FROM orders WHERE store_id = $1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(store_id.to_string())
+    .fetch_optional(&db.reader)
+    .await?)
+}

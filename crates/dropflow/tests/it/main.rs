@@ -16,6 +16,7 @@ mod case_returns;
 mod case_returns_shopify;
 mod case_suppliers;
 mod cases;
+mod catalogue_policy;
 mod chargebacks;
 mod cli;
 mod concurrency;

@@ -2,6 +2,7 @@
 //! store's Admin API access for writing fulfilments back: adapters over
 //! [`crate::services::settings`].
 
+use crate::http::api::views::catalogue::CataloguePolicy;
 use crate::http::api::views::settings::StoreSettings;
 use crate::http::api::{Answer, Id};
 use crate::http::auth::Acting;
@@ -95,4 +96,42 @@ pub async fn put_return_address(
 ) -> Answer<ReturnAddress> {
     let address = settings::put_return_address(&ctx, &caller, &store_id, input.address).await?;
     Ok(Json(ReturnAddress { address }))
+}
+
+/// The store's catalogue policy: the stock to publish from its suppliers' (less a buffer, at
+/// most a cap, 0 or unpublished when out) and the price rule (cost × markup + fixed, rounded
+/// up to an ending, written automatically or only shown, rises above a ceiling held for a
+/// person). Never set: the defaults for the currency of the store's orders.
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/catalogue-policy",
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = CataloguePolicy)))]
+pub async fn catalogue_policy(
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
+) -> Answer<CataloguePolicy> {
+    Ok(Json(
+        settings::catalogue_policy(&ctx, &caller, &store_id)
+            .await?
+            .into(),
+    ))
+}
+
+/// Replaces the store's catalogue policy (owner only). 422 names the field out of range (an
+/// unknown currency, a markup of 0, an ending that does not fit the currency, a cap of 0);
+/// nothing changes then.
+#[utoipa::path(put, path = "/api/v1/stores/{store_id}/catalogue-policy",
+    request_body = CataloguePolicy,
+    params(("store_id" = String, Path, description = "store id")),
+    responses((status = 200, body = CataloguePolicy)))]
+pub async fn put_catalogue_policy(
+    Acting(ctx, caller): Acting,
+    ApiPath(store_id): Id,
+    ApiJson(input): ApiJson<CataloguePolicy>,
+) -> Answer<CataloguePolicy> {
+    let policy = input.try_into()?;
+    Ok(Json(
+        settings::put_catalogue_policy(&ctx, &caller, &store_id, policy)
+            .await?
+            .into(),
+    ))
 }

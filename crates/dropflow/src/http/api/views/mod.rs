@@ -18,6 +18,8 @@ pub mod flags;
 pub mod warehouse;
 /// A store's automation settings.
 pub mod settings;
+/// A store's catalogue policy (stock to publish, price rule).
+pub mod catalogue;
 /// Product mappings.
 pub mod mappings;
 /// Ledger entries of the wallet.
