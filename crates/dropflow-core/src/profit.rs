@@ -1,7 +1,7 @@
 //! An order's profit, in the order's currency and exact minor units.
 //!
 //! **Revenue** is what the customer was charged for the goods and shipping: the lines less
-//! discounts plus shipping, with taxes kept apart (taken out when the prices include them).
+//! discounts plus shipping, as placed (the store's total), with taxes kept apart.
 //! **Costs**, each in its own currency and converted with the rate table in force when it was
 //! incurred ([`RateHistory`]): the supplier's goods and shipping (what the wallet paid, net of
 //! the supplier's refunds), warehouse fees, the payment provider's fee (the store's
@@ -60,11 +60,14 @@ impl CostKind {
     }
 }
 
-/// What the customer was charged, in minor units of the order's currency.
+/// What the customer was charged, in minor units of the order's currency, as the store
+/// placed the order: its total is lines less discounts plus shipping (plus taxes when they
+/// come on top). Later refunds lower what the store shows as current, not this: they are
+/// costs ([`CostKind::Refund`]), so nothing is counted twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Revenue {
-    /// Σ quantity × unit price over the lines.
-    pub lines: i64,
+    /// The store's order total as placed.
+    pub total: i64,
     pub discounts: i64,
     pub shipping: i64,
     pub taxes: i64,
@@ -73,15 +76,21 @@ pub struct Revenue {
 }
 
 impl Revenue {
-    /// What the customer paid in all: the store's order total when its parts were kept.
+    /// What the customer paid in all.
     pub fn charged(&self) -> i64 {
-        let on_top = if self.taxes_included { 0 } else { self.taxes };
-        self.lines - self.discounts + self.shipping + on_top
+        self.total
     }
 
-    /// Revenue: what was charged less taxes.
+    /// Revenue: what was charged less taxes (inside the prices or on top, the total holds
+    /// them either way).
     pub fn net(&self) -> i64 {
-        self.charged() - self.taxes
+        self.total - self.taxes
+    }
+
+    /// The line prices as placed: the total less shipping and taxes on top, plus discounts.
+    pub fn lines(&self) -> i64 {
+        let on_top = if self.taxes_included { 0 } else { self.taxes };
+        self.total - self.shipping - on_top + self.discounts
     }
 }
 

@@ -40,7 +40,7 @@ fn eur_usd(at_ms: i64, rate: &str) -> RateChange {
 fn revenue() -> Revenue {
     // 2 × 25.00 − 5.00 + 4.90 shipping, 3.00 tax on top: 52.90 charged, 49.90 revenue.
     Revenue {
-        lines: 5000,
+        total: 5290,
         discounts: 500,
         shipping: 490,
         taxes: 300,
@@ -52,12 +52,15 @@ fn revenue() -> Revenue {
 fn revenue_keeps_taxes_apart_whether_included_or_on_top() {
     assert_eq!(revenue().charged(), 5290);
     assert_eq!(revenue().net(), 4990);
+    assert_eq!(revenue().lines(), 5000);
+    // The same lines with the taxes inside the prices: the total holds them, once.
     let included = Revenue {
+        total: 4990,
         taxes_included: true,
         ..revenue()
     };
-    assert_eq!(included.charged(), 4990);
     assert_eq!(included.net(), 4690);
+    assert_eq!(included.lines(), 5000);
 }
 
 #[test]
@@ -273,14 +276,14 @@ proptest! {
     /// the sum of its costs.
     #[test]
     fn profit_is_revenue_less_the_sum_of_costs(
-        lines in 0i64..10_000_000,
+        total in 0i64..10_000_000,
         discounts in 0i64..1_000_000,
         shipping in 0i64..1_000_000,
         taxes in 0i64..1_000_000,
         included in any::<bool>(),
         costs in proptest::collection::vec((any_kind(), -1_000_000i64..10_000_000, 0i64..1000), 0..12),
     ) {
-        let revenue = Revenue { lines, discounts, shipping, taxes, taxes_included: included };
+        let revenue = Revenue { total, discounts, shipping, taxes, taxes_included: included };
         let items: Vec<Item> = costs.iter().map(|(k, m, at)| cost(*k, usd(*m), *at)).collect();
         let OrderProfit::Complete(p) = compute(c("USD"), &revenue, &items, &RateHistory::default())
         else { panic!("complete") };

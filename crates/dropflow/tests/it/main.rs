@@ -39,6 +39,7 @@ mod paying;
 mod placing;
 mod process;
 mod processes;
+mod profit;
 mod routing;
 mod sandbox_process;
 mod storage_contract;
