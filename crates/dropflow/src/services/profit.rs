@@ -8,6 +8,7 @@ use super::{ActionError, Caller, Context, MERCHANTS};
 use crate::storage::accounts::Role;
 use crate::storage::fx_rates;
 use crate::storage::profit::{self as store, OrderFacts};
+use crate::storage::Database;
 use crate::suppliers::registry;
 use chrono::{DateTime, NaiveDate, Utc};
 use dropflow_core::after_sale::dispute::DisputeStatus;
@@ -159,13 +160,22 @@ pub fn figure(facts: &OrderFacts, rates: &RateHistory) -> OrderFigure {
 /// The figures of `order_ids` (already checked to be the caller's), in the order given: a
 /// fixed number of statements for the page, the rate history read once if any cost needs it.
 pub async fn figures(ctx: &Context, order_ids: &[String]) -> Result<Vec<OrderFigure>, ActionError> {
-    let facts = store::facts(&ctx.db, order_ids).await?;
+    let (facts, rates) = read(&ctx.db, order_ids).await?;
+    Ok(facts.iter().map(|f| figure(f, &rates)).collect())
+}
+
+/// The facts of `order_ids` and, if any of their money needs converting, the rate history.
+async fn read(
+    db: &Database,
+    order_ids: &[String],
+) -> Result<(Vec<OrderFacts>, RateHistory), ActionError> {
+    let facts = store::facts(db, order_ids).await?;
     let rates = if facts.iter().any(needs_rates) {
-        fx_rates::history(&ctx.db).await?
+        fx_rates::history(db).await?
     } else {
         RateHistory::default()
     };
-    Ok(facts.iter().map(|f| figure(f, &rates)).collect())
+    Ok((facts, rates))
 }
 
 /// One order's profit (`reference`: its id, name or store order id).
@@ -383,6 +393,29 @@ pub fn csv_header() -> String {
     format!("{}\n", columns.join(","))
 }
 
+/// The report as a CSV download, written to the client row by row (the header, then each
+/// group) rather than as one string: the API's and the dashboard's.
+pub fn csv_response(by: By, rows: Vec<ReportRow>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let lines = std::iter::once(csv_header())
+        .chain(rows.into_iter().map(|row| csv_line(&row)))
+        .map(Ok::<_, std::convert::Infallible>);
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"profit-{}.csv\"", by.as_str()),
+            ),
+        ],
+        axum::body::Body::from_stream(futures::stream::iter(lines)),
+    )
+        .into_response()
+}
+
 /// One report row as a CSV line (fields quoted when they must be).
 pub fn csv_line(row: &ReportRow) -> String {
     let t = &row.totals;
@@ -470,22 +503,18 @@ pub struct Reconciliation {
 /// up: what the customers were charged to the stores' order totals (each order read once),
 /// and the wallet money (what each purchase and package fee took from `spent`, before
 /// conversion) to every wallet's `spent` balance in the ledger.
-pub async fn reconcile(ctx: &Context) -> Result<Reconciliation, ActionError> {
+/// Whole-installation: for the demo's summary and the command line, never a request.
+pub async fn reconcile(db: &Database) -> Result<Reconciliation, ActionError> {
     let mut out = Reconciliation::default();
     let mut counted: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut charged: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut after: Option<String> = None;
     loop {
-        let ids = store::all_order_ids(&ctx.db, after.as_deref(), REPORT_PAGE).await?;
+        let ids = store::all_order_ids(db, after.as_deref(), REPORT_PAGE).await?;
         let Some(last) = ids.last().cloned() else {
             break;
         };
-        let facts = store::facts(&ctx.db, &ids).await?;
-        let rates = if facts.iter().any(needs_rates) {
-            fx_rates::history(&ctx.db).await?
-        } else {
-            RateHistory::default()
-        };
+        let (facts, rates) = read(db, &ids).await?;
         for f in &facts {
             *charged
                 .entry((f.store_id.clone(), f.currency.code().to_string()))
@@ -523,14 +552,14 @@ pub async fn reconcile(ctx: &Context) -> Result<Reconciliation, ActionError> {
         &mut out.mismatches,
         "wallet",
         "spent",
-        &store::spent_by_wallet(&ctx.db).await?,
+        &store::spent_by_wallet(db).await?,
         &counted,
     );
     compare(
         &mut out.mismatches,
         "orders of",
         "total",
-        &store::totals_by_store(&ctx.db).await?,
+        &store::totals_by_store(db).await?,
         &charged,
     );
     Ok(out)

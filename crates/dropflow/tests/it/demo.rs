@@ -38,6 +38,7 @@ fn assert_sound(summary: &demo::Summary, orders: usize, report: &str) {
     assert_eq!(summary.refund_mismatches, 0, "{report}");
     assert_eq!(summary.cases_unsettled, 0, "{report}");
     assert_eq!(summary.credit_mismatches, 0, "{report}");
+    assert!(summary.profit_reconciles, "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

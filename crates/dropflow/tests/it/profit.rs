@@ -6,6 +6,7 @@
 //! order and store are 404, a vendor 403; the CSV export says what the API says.
 
 use crate::cases::{deliver_refund, shipped_order, shopify_refund};
+use crate::dashboard_pages::Browser;
 use crate::support::cj_world::*;
 use crate::support::*;
 use dropflow::storage::accounts::Role;
@@ -122,6 +123,15 @@ async fn an_order_with_known_costs_gives_the_exact_figure_and_a_missing_cost_is_
     assert_eq!(unknown["complete"], json!(false), "{unknown}");
     assert!(unknown["profit"].is_null(), "{unknown}");
     assert_eq!(reasons(&unknown), ["no_fee_rule"], "{unknown}");
+    // The order page says which cost is missing instead of a figure.
+    add_owner(&app, "owner@profit.test").await;
+    let mut owner = Browser::sign_in(&app, "owner@profit.test").await;
+    let page = owner.page(&format!("/orders/{id}")).await;
+    assert!(
+        page.contains("missing: payment fee: no rule set for the store"),
+        "{page}"
+    );
+    assert!(!page.contains("order-profit-figure"));
 
     // A rule out of range is refused and writes nothing.
     let bad = json!({ "percent_bps": 10_001, "fixed_minor": 30, "fixed_currency": "USD" });
@@ -178,6 +188,23 @@ async fn an_order_with_known_costs_gives_the_exact_figure_and_a_missing_cost_is_
         "{figure}"
     );
     assert!(figure["missing"].as_array().is_some_and(Vec::is_empty));
+
+    // The order page shows the figure; the profit page its chart and table.
+    let page = owner.page(&format!("/orders/{id}")).await;
+    let shown = format!(
+        r#"<strong id="order-profit-figure">{} USD</strong>"#,
+        cents(total - cost - fee)
+    );
+    assert!(page.contains(&shown), "{page}");
+    let report = owner
+        .page(&format!("/profit?store={store}&by=product"))
+        .await;
+    assert!(report.contains(r#"<figure class="chart""#), "{report}");
+    assert!(report.contains(r#"id="profit-table""#), "{report}");
+    let csv = owner
+        .get(&format!("/profit.csv?store={store}&by=day"))
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
 
     // The store report adds the one order up the same way, and the CSV says the same.
     let by_store = app

@@ -8,9 +8,7 @@ use crate::http::auth::Acting;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::services::profit::{self as service, ReportQuery};
-use axum::body::Body;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
@@ -79,18 +77,7 @@ pub async fn report_csv(
 ) -> Result<Response, ApiError> {
     let query = query_of(&params)?;
     let rows = service::report(&ctx, &caller, &store_id, &query).await?;
-    let lines = std::iter::once(service::csv_header())
-        .chain(rows.into_iter().map(|row| service::csv_line(&row)))
-        .map(Ok::<_, std::convert::Infallible>);
-    let disposition = format!("attachment; filename=\"profit-{}.csv\"", query.by.as_str());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        Body::from_stream(futures::stream::iter(lines)),
-    )
-        .into_response())
+    Ok(service::csv_response(query.by, rows))
 }
 
 /// The store's payment-fee rule, when one is set.
