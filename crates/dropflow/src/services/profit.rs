@@ -157,10 +157,10 @@ pub fn figure(facts: &OrderFacts, rates: &RateHistory) -> OrderFigure {
     }
 }
 
-/// The figures of `order_ids` (already checked to be the caller's), in the order given: a
+/// The figures of `order_ids` (already checked to be the caller's, or the benchmark's), in the order given: a
 /// fixed number of statements for the page, the rate history read once if any cost needs it.
-pub async fn figures(ctx: &Context, order_ids: &[String]) -> Result<Vec<OrderFigure>, ActionError> {
-    let (facts, rates) = read(&ctx.db, order_ids).await?;
+pub async fn figures(db: &Database, order_ids: &[String]) -> Result<Vec<OrderFigure>, ActionError> {
+    let (facts, rates) = read(db, order_ids).await?;
     Ok(facts.iter().map(|f| figure(f, &rates)).collect())
 }
 
@@ -186,7 +186,7 @@ pub async fn order(
 ) -> Result<OrderFigure, ActionError> {
     caller.require(MERCHANTS, "see profit")?;
     let id = super::orders::resolve(ctx, caller, reference).await?;
-    figures(ctx, &[id.to_string()])
+    figures(&ctx.db, &[id.to_string()])
         .await?
         .pop()
         .ok_or_else(|| ActionError::NotFound(format!("order {reference:?} not found")))
@@ -313,7 +313,7 @@ pub async fn report(
             break;
         };
         let ids: Vec<String> = page.into_iter().map(|(_, id)| id).collect();
-        for figure in figures(ctx, &ids).await? {
+        for figure in figures(&ctx.db, &ids).await? {
             add(&mut groups, query.by, &figure);
         }
         after = Some(last);
