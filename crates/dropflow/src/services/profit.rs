@@ -169,7 +169,7 @@ async fn read(
     db: &Database,
     order_ids: &[String],
 ) -> Result<(Vec<OrderFacts>, RateHistory), ActionError> {
-    let facts = store::facts(db, order_ids).await?;
+    let facts = store::facts(db, order_ids, &is_vendor).await?;
     let rates = if facts.iter().any(needs_rates) {
         fx_rates::history(db).await?
     } else {

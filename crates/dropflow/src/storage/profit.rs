@@ -95,8 +95,13 @@ fn in_list(ids: &[String]) -> String {
 }
 
 /// The facts of `order_ids` (those that exist), in the order given. The caller has checked
-/// they are in scope.
-pub async fn facts(db: &Database, order_ids: &[String]) -> Result<Vec<OrderFacts>> {
+/// they are in scope; `hands_over(kind)` says whether a supplier kind's purchases are a
+/// manual vendor's (their earnings and charges are read, in one more statement, only then).
+pub async fn facts(
+    db: &Database,
+    order_ids: &[String],
+    hands_over: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<OrderFacts>> {
     if order_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -214,7 +219,9 @@ pub async fn facts(db: &Database, order_ids: &[String]) -> Result<Vec<OrderFacts
                 (order_id.clone(), id.clone()),
             );
         }
-        purchase_ids.push(id.clone());
+        if hands_over(&kind) {
+            purchase_ids.push(id.clone());
+        }
         let supplier = if account.is_empty() || kind != "manual" {
             kind.clone()
         } else {
@@ -335,49 +342,42 @@ pub async fn facts(db: &Database, order_ids: &[String]) -> Result<Vec<OrderFacts
     }
 
     if !purchase_ids.is_empty() {
+        // Earnings and charges in one statement (the list's parameters serve both halves).
         let list = in_list(&purchase_ids);
-        let mut vendor_moves = |rows: Vec<AnyRow>, at: &str, earning: bool| -> Result<()> {
-            for row in rows {
-                let purchase: String = row.try_get("supplier_order_id")?;
-                let code: String = row.try_get("currency")?;
-                let movement = Movement {
-                    amount: Money::new(
-                        row.try_get("amount_minor")?,
-                        currency(&code, "vendor currency")?,
-                    ),
-                    at_ms: row.try_get(at)?,
-                };
-                let order_id: String = row.try_get("order_id")?;
-                let Some(p) = by_id
-                    .get_mut(&order_id)
-                    .and_then(|o| o.purchases.iter_mut().find(|p| p.id == purchase))
-                else {
-                    continue;
-                };
-                if earning {
-                    p.earning = Some(movement);
-                } else {
-                    p.charges.push(movement);
-                }
+        let sql = format!(
+            "SELECT supplier_order_id, order_id, amount_minor, currency, delivered_at AS at,
+                1 AS earning FROM vendor_earnings WHERE supplier_order_id IN ({list})
+             UNION ALL
+             SELECT supplier_order_id, order_id, amount_minor, currency, charged_at AS at,
+                0 AS earning FROM vendor_charges WHERE supplier_order_id IN ({list})
+             ORDER BY at"
+        );
+        for row in query::bind_ids(sqlx::query(&sql), &purchase_ids)
+            .fetch_all(&db.reader)
+            .await?
+        {
+            let purchase: String = row.try_get("supplier_order_id")?;
+            let code: String = row.try_get("currency")?;
+            let movement = Movement {
+                amount: Money::new(
+                    row.try_get("amount_minor")?,
+                    currency(&code, "vendor currency")?,
+                ),
+                at_ms: row.try_get("at")?,
+            };
+            let order_id: String = row.try_get("order_id")?;
+            let Some(p) = by_id
+                .get_mut(&order_id)
+                .and_then(|o| o.purchases.iter_mut().find(|p| p.id == purchase))
+            else {
+                continue;
+            };
+            if row.try_get::<i64, _>("earning")? == 1 {
+                p.earning = Some(movement);
+            } else {
+                p.charges.push(movement);
             }
-            Ok(())
-        };
-        let sql = format!(
-            "SELECT supplier_order_id, order_id, amount_minor, currency, delivered_at
-             FROM vendor_earnings WHERE supplier_order_id IN ({list})"
-        );
-        let rows = query::bind_ids(sqlx::query(&sql), &purchase_ids)
-            .fetch_all(&db.reader)
-            .await?;
-        vendor_moves(rows, "delivered_at", true)?;
-        let sql = format!(
-            "SELECT supplier_order_id, order_id, amount_minor, currency, charged_at
-             FROM vendor_charges WHERE supplier_order_id IN ({list}) ORDER BY reference"
-        );
-        let rows = query::bind_ids(sqlx::query(&sql), &purchase_ids)
-            .fetch_all(&db.reader)
-            .await?;
-        vendor_moves(rows, "charged_at", false)?;
+        }
     }
 
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
