@@ -25,7 +25,6 @@ pub struct OrderFacts {
     /// When the order reached us, epoch ms: what the store report's days and range read
     /// (indexed per store), the same for every engine and every store's clock.
     pub placed_at_ms: i64,
-    pub total_minor: i64,
     pub revenue: Revenue,
     /// The store's payment-fee rule; `None` when not set, or when it is unreadable.
     pub fee_rule: Option<FeeRule>,
@@ -407,7 +406,6 @@ fn order_row(row: &AnyRow) -> Result<OrderFacts> {
         name: row.try_get("name")?,
         currency: order_currency,
         placed_at_ms: row.try_get("placed_at")?,
-        total_minor: row.try_get("total_minor")?,
         revenue: Revenue {
             total: row.try_get("total_minor")?,
             discounts: row.try_get("discounts_minor")?,
