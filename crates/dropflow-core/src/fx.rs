@@ -9,6 +9,8 @@
 
 /// The ECB's euro reference-rate CSV (`eurofxref.csv`), read into rates.
 pub mod ecb;
+/// The table as it stood at any moment, for costs converted at the rate of their day.
+pub mod history;
 
 use crate::money::Money;
 use crate::reference::currency::Currency;

@@ -29,6 +29,9 @@ pub mod supplier;
 pub mod ledger;
 /// A wallet top-up paid by card (Stripe Checkout): what a payment notice does to it.
 pub mod card_top_up;
+/// An order's profit: revenue less every cost, each converted at the rate recorded when it
+/// was incurred, or the costs still unknown.
+pub mod profit;
 /// A manual vendor's earnings and payouts, as postings in the same ledger.
 pub mod payouts;
 /// Product mapping: store items to supplier offers (with bundles and backups).

@@ -7,6 +7,8 @@
 //! - `tabs`: the orders page's queries over a database filled with many orders.
 //! - `tracking`: carrier updates applied to many shipments, next to a bare UPDATE ceiling.
 //! - `place`: webhook → supplier order placed at a fixed rate, next to the supplier call alone.
+//! - `profit`: the profit of an orders page (50 orders) over many orders, next to the bare
+//!   query of the same 50 rows, with the ratio.
 //!
 //! Each run works on fresh databases it creates and removes: SQLite files in a new temporary
 //! folder by default, or `dropflow_bench_<uuid>` databases on the PostgreSQL server named by
@@ -16,6 +18,7 @@ mod hist;
 mod ingest;
 mod load;
 mod place;
+mod profit;
 mod scratch;
 mod sys;
 mod tabs;
@@ -85,4 +88,11 @@ pub use place::PlaceArgs;
 /// `dropflow bench place`.
 pub async fn place(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
     place::run(args, config).await
+}
+
+pub use profit::ProfitArgs;
+
+/// `dropflow bench profit`.
+pub async fn profit(args: ProfitArgs, config: &Config) -> anyhow::Result<()> {
+    profit::run(args, config).await
 }

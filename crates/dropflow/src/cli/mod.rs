@@ -256,6 +256,9 @@ pub enum BenchCommand {
     Tracking(crate::bench::TrackingArgs),
     /// Webhook → supplier order placed at a fixed rate, next to the supplier call alone.
     Place(crate::bench::PlaceArgs),
+    /// The profit of an orders page (50 orders) over many orders, next to the bare query of
+    /// the same rows.
+    Profit(crate::bench::ProfitArgs),
 }
 
 /// Entry point used by `main`.
@@ -428,6 +431,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 BenchCommand::Tabs(args) => crate::bench::tabs(args, &config).await?,
                 BenchCommand::Tracking(args) => crate::bench::tracking(args, &config).await?,
                 BenchCommand::Place(args) => crate::bench::place(args, &config).await?,
+                BenchCommand::Profit(args) => crate::bench::profit(args, &config).await?,
             }
             Ok(ExitCode::SUCCESS)
         }

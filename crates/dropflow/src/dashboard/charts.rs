@@ -233,6 +233,115 @@ pub fn shipping_times(id: &str, days: &[DayShipping]) -> String {
     figure(id, &title, &svg, legend, &table)
 }
 
+/// One bar of the profit chart: its label and its profit in minor units.
+pub struct ProfitBar {
+    pub label: String,
+    pub minor: i64,
+}
+
+/// Profit per group in one currency: a bar per group above the zero line (profit) or below
+/// it (loss, hatched, so the sign never rests on colour alone), each with its amount as a
+/// tooltip; the numbers as a table too.
+pub fn profit_bars(id: &str, currency: &str, bars: &[ProfitBar]) -> String {
+    let amount = |minor: i64| crate::services::view::money(minor, currency);
+    let title = format!("Profit in {currency}, {} groups", bars.len());
+    let total: i64 = bars.iter().map(|b| b.minor).sum();
+    let desc = if bars.is_empty() {
+        "No order with every cost known in these days.".to_string()
+    } else {
+        let losses = bars.iter().filter(|b| b.minor < 0).count();
+        format!(
+            "{} in all over {} groups; {losses} with a loss (hatched bars below the zero line).",
+            amount(total),
+            bars.len()
+        )
+    };
+    let top = bars.iter().map(|b| b.minor.max(0)).max().unwrap_or(0);
+    let bottom = bars.iter().map(|b| (-b.minor).max(0)).max().unwrap_or(0);
+    // One scale for both sides, zero where their shares of the height meet.
+    let scale = Scale::new(top.max(bottom));
+    let plot = HEIGHT - TOP - BOTTOM;
+    let has_losses = bottom > 0;
+    let half = if has_losses && top > 0 {
+        plot / 2.0
+    } else {
+        plot
+    };
+    let zero = if has_losses && top == 0 {
+        TOP
+    } else {
+        TOP + half
+    };
+    let y = |minor: i64| zero - half * (minor as f64 / scale.max as f64);
+    let mut svg = open_svg(id, &title, &desc);
+    let hatch = format!("{}-loss", escape(id));
+    let _ = write!(
+        svg,
+        "<defs>{}</defs>",
+        pattern_def(&hatch, "#D55E00", "backslash")
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="{LEFT}" y1="{zero:.1}" x2="{x2}" y2="{zero:.1}" stroke="#333" stroke-width="1.5"/><text x="{tx}" y="{ty:.1}" text-anchor="end" fill="#333">0</text>"##,
+        x2 = WIDTH - RIGHT,
+        tx = LEFT - 6.0,
+        ty = zero + 4.0,
+    );
+    if bars.is_empty() {
+        empty_note(&mut svg, "Nothing to show");
+    }
+    let slot = slot_width(bars.len());
+    let every = bars.len().div_ceil(8).max(1);
+    for (i, bar) in bars.iter().enumerate() {
+        let x = LEFT + slot * i as f64 + slot * 0.15;
+        let (top_y, bottom_y) = if bar.minor >= 0 {
+            (y(bar.minor), zero)
+        } else {
+            (zero, y(bar.minor))
+        };
+        let fill = if bar.minor >= 0 {
+            "#009E73".to_string()
+        } else {
+            format!("url(#{hatch})")
+        };
+        let _ = write!(
+            svg,
+            r##"<rect x="{x:.1}" y="{top_y:.1}" width="{w:.1}" height="{h:.1}" fill="{fill}" stroke="#333" stroke-width="0.5"><title>{label}: {value}</title></rect>"##,
+            w = slot * 0.7,
+            h = (bottom_y - top_y).max(0.5),
+            label = escape(&bar.label),
+            value = escape(&amount(bar.minor)),
+        );
+        if i % every == 0 {
+            let short: String = bar.label.chars().take(12).collect();
+            let _ = write!(
+                svg,
+                r##"<text x="{x:.1}" y="{ly}" text-anchor="middle" fill="#333">{}</text>"##,
+                escape(&short),
+                x = LEFT + slot * i as f64 + slot / 2.0,
+                ly = HEIGHT - BOTTOM + 16.0,
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    let legend = format!(
+        r##"<ul class="chart-legend"><li><svg width="16" height="16" aria-hidden="true" focusable="false"><rect width="16" height="16" fill="#009E73" stroke="#333"/></svg> Profit</li><li><svg width="16" height="16" aria-hidden="true" focusable="false"><rect width="16" height="16" fill="url(#{hatch})" stroke="#333"/></svg> Loss</li></ul>"##
+    );
+    let mut table = String::from(
+        r#"<table><thead><tr><th scope="col">Group</th><th scope="col" class="amount">Profit</th></tr></thead><tbody>"#,
+    );
+    for bar in bars {
+        let _ = write!(
+            table,
+            r#"<tr><th scope="row">{}</th><td class="amount">{}</td></tr>"#,
+            escape(&bar.label),
+            escape(&amount(bar.minor))
+        );
+    }
+    table.push_str("</tbody></table>");
+    figure(id, &title, &svg, &legend, &table)
+}
+
 /// One line of the shipping chart: name, colour, dash attribute, the value it draws.
 type Line = (
     &'static str,
@@ -412,6 +521,29 @@ mod tests {
             }
         }
         assert!(stack.is_empty(), "unclosed {stack:?}");
+    }
+
+    #[test]
+    fn the_profit_chart_draws_losses_below_zero_hatched_and_escapes_labels() {
+        let bars = [
+            ProfitBar {
+                label: "<Mug>".into(),
+                minor: 1250,
+            },
+            ProfitBar {
+                label: "Cup".into(),
+                minor: -300,
+            },
+        ];
+        let html = profit_bars("profit", "USD", &bars);
+        well_formed(&html);
+        assert!(html.contains("&lt;Mug&gt;: 12.50 USD"), "{html}");
+        assert!(html.contains("Cup: -3.00 USD"), "{html}");
+        assert!(html.contains("url(#profit-loss)"), "{html}");
+        assert!(!html.contains("<Mug>"));
+        let empty = profit_bars("profit", "USD", &[]);
+        well_formed(&empty);
+        assert!(empty.contains("No order with every cost known"));
     }
 
     fn some_days() -> Vec<DayTabs> {

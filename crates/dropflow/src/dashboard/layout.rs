@@ -172,6 +172,7 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
             ("/orders", "Orders"),
             ("/returns", "Returns"),
             ("/wallet", "Wallet"),
+            ("/profit", "Profit"),
             ("/vendors/payouts", "Vendor payouts"),
             ("/warehouse", "Warehouse"),
         ],
@@ -180,6 +181,7 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
             ("/orders", "Orders"),
             ("/returns", "Returns"),
             ("/wallet", "Wallet"),
+            ("/profit", "Profit"),
         ],
         Role::Vendor => &[
             ("/vendor", "Orders to ship"),

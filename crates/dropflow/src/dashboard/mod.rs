@@ -54,6 +54,8 @@ pub mod settings;
 pub mod wallet;
 /// `POST /wallet/card-top-up`: a top-up paid on Stripe's page.
 pub mod wallet_card;
+/// Profit: the order page's block, and a store's profit per day, product, supplier or store.
+pub mod profit;
 /// The Returns tab: after-sale cases with their counts.
 pub mod returns;
 /// The order page's Cases section, and a case as the order and vendor pages show it.
@@ -161,6 +163,8 @@ pub fn router() -> Router<Context> {
         )
         .route("/stores/{id}/logo", get(settings::logo))
         .route("/wallet", get(wallet::page))
+        .route("/profit", get(profit::page))
+        .route("/profit.csv", get(profit::csv))
         .route("/returns", get(returns::page))
         .route("/wallet/top-up", post(wallet::top_up))
         .route("/wallet/card-top-up", post(wallet_card::start))

@@ -147,6 +147,8 @@ struct OrderPage {
     warehouse: Option<WarehouseSection>,
     /// Owners and staff: the order's after-sale cases and the form to open one.
     cases: Option<CasesSection>,
+    /// Owners and staff: the order's profit, or the costs still missing.
+    profit: Option<super::profit::ProfitBlock>,
 }
 
 /// `GET /orders/{id}`.
@@ -270,6 +272,7 @@ pub async fn page(
         None
     };
     let cases = order_cases::section(&state, &viewer.caller, id, &detail.timeline).await?;
+    let profit = super::profit::block(&state, &viewer.caller, id).await?;
     let flags: Vec<FlagRow> = if vendor.is_some() {
         Vec::new()
     } else {
@@ -323,6 +326,7 @@ pub async fn page(
         tracking_forms,
         warehouse,
         cases,
+        profit,
     };
     Ok(shown(page.render(), &viewer))
 }

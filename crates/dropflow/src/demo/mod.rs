@@ -212,6 +212,18 @@ pub fn print_summary(summary: &Summary) {
          their store: {}",
         summary.duplicate_supplier_orders, summary.ledger_balanced, summary.store_mismatches
     );
+    let profit: Vec<String> = summary
+        .profit_total
+        .iter()
+        .map(|(currency, amount)| format!("{amount} {currency}"))
+        .collect();
+    println!(
+        "profit: {} · orders with a cost missing: {} · reconciles with the ledger and the \
+         stores' totals: {}",
+        profit.join(", "),
+        summary.profit_incomplete,
+        summary.profit_reconciles
+    );
     println!(
         "changed in the store: {} orders · wrong items sent: {} · cancelled but bought \
          without a flag: {}",

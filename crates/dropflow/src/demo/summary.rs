@@ -85,6 +85,16 @@ pub struct Summary {
     /// Cases whose recorded refunds differ from what the store sandbox paid back under the
     /// case's marker (must be 0).
     pub refund_mismatches: usize,
+    /// Profit over every order whose costs are all known, per currency (decimal strings).
+    pub profit_total: BTreeMap<String, String>,
+    /// Orders whose profit names a missing cost (a purchase not priced, a chargeback open).
+    pub profit_incomplete: usize,
+    /// What profit counts adds up: the customers' charges to the stores' order totals, the
+    /// wallet money to the ledger's `spent` balances (must be true).
+    pub profit_reconciles: bool,
+    /// What does not add up, one line each (empty when it reconciles).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profit_mismatches: Vec<String>,
     /// Webhook received → every supplier order of the order placed.
     pub place_ms: Percentiles,
     /// Webhook received → every parcel written back to the store.
@@ -365,6 +375,19 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         open_flags.insert(kind, n);
     }
 
+    let profit = crate::services::profit::reconcile(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("profit: {e}"))?;
+    let profit_total = profit
+        .profit_total
+        .iter()
+        .map(|(code, minor)| {
+            let currency = dropflow_core::reference::currency::Currency::from_code(code)?;
+            let amount = dropflow_core::money::Money::new(*minor, currency);
+            Ok((code.clone(), amount.to_decimal_string()))
+        })
+        .collect::<anyhow::Result<BTreeMap<_, _>>>()?;
+
     Ok(Summary {
         orders,
         by_state,
@@ -387,6 +410,10 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         cases_unsettled: case_figures.unsettled,
         credit_mismatches: case_figures.credit_mismatches,
         refund_mismatches: case_figures.refund_mismatches,
+        profit_total,
+        profit_incomplete: profit.incomplete,
+        profit_reconciles: profit.mismatches.is_empty(),
+        profit_mismatches: profit.mismatches,
         place_ms: Percentiles::of(place),
         fulfil_ms: Percentiles::of(fulfil),
         elapsed_s,

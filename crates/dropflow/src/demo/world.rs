@@ -177,6 +177,9 @@ impl World {
             )
             .await?;
             fund(&db, store, Money::new(options.wallet_usd * 100, usd)).await?;
+            // A card provider's usual 2.9 % + 0.30: profit knows every order's fee.
+            let fee = dropflow_core::profit::FeeRule::new(290, Money::new(30, usd))?;
+            crate::storage::profit::set_fee_rule(&db, &store.id.to_string(), &fee, "demo").await?;
             match options.scenario {
                 super::Scenario::Plain => map_catalogue(&db, store).await?,
                 super::Scenario::Warehouse => {

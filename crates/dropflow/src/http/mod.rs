@@ -160,6 +160,7 @@ pub fn routes() -> Router<HttpState> {
         .merge(api::warehouse::routes())
         .merge(api::cases::routes())
         .merge(api::evidence::routes())
+        .merge(api::profit::routes())
         .merge(api::top_ups::routes())
         .merge(api::vendor_payouts::routes());
     Router::new()

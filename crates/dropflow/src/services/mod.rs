@@ -50,6 +50,8 @@ pub mod warehouse;
 pub mod cases;
 /// The evidence file an order's payment dispute is answered with (one HTML document).
 pub mod evidence;
+/// Profit per order and per day, product, supplier or store; the store's payment-fee rule.
+pub mod profit;
 /// Words for people: statuses, money and times as pages and files show them.
 pub mod view;
 /// An order's timeline in sentences (the order page, the evidence file).

@@ -2,6 +2,7 @@
 //! every process on the database. Routing reads the whole table inside its transaction.
 
 use super::{now_ms, Database, Result, StorageError, Tx};
+use dropflow_core::fx::history::{RateChange, RateHistory};
 use dropflow_core::fx::{FxRate, Rate, RateTable};
 use dropflow_core::reference::currency::Currency;
 use sqlx::Row;
@@ -79,6 +80,7 @@ pub async fn replace(db: &Database, table: &RateTable, actor: &str) -> Result<()
     for rate in table.rates() {
         upsert(&mut tx, rate, actor, false).await?;
     }
+    record_history(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -89,6 +91,7 @@ pub async fn merge(db: &Database, rates: &[FxRate], actor: &str) -> Result<()> {
     for rate in rates {
         upsert(&mut tx, rate, actor, false).await?;
     }
+    record_history(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -100,6 +103,70 @@ pub async fn seed(db: &Database, rates: &[FxRate]) -> Result<()> {
     for rate in rates {
         upsert(&mut tx, rate, "config", true).await?;
     }
+    record_history(&mut tx).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Appends to `fx_rate_history` what changed in `fx_rates` in this transaction: a pair whose
+/// rate differs from its last recorded one, and a pair recorded but no longer in the table
+/// (removed, `rate` NULL). Called by every writer of `fx_rates`, so the history is complete.
+async fn record_history(tx: &mut Tx<'_>) -> Result<()> {
+    let now = now_ms();
+    let last = "SELECT MAX(h2.id) FROM fx_rate_history h2 WHERE h2.base = {t}.base AND h2.quote = {t}.quote";
+    sqlx::query(&format!(
+        "INSERT INTO fx_rate_history (base, quote, rate, source, as_of, recorded_at)
+         SELECT f.base, f.quote, f.rate, f.source, f.as_of, $1 FROM fx_rates f
+         WHERE NOT EXISTS (SELECT 1 FROM fx_rate_history h
+            WHERE h.base = f.base AND h.quote = f.quote AND h.rate = f.rate
+              AND h.id = ({}))",
+        last.replace("{t}", "f")
+    ))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(&format!(
+        "INSERT INTO fx_rate_history (base, quote, rate, source, as_of, recorded_at)
+         SELECT h.base, h.quote, NULL, NULL, NULL, $1 FROM fx_rate_history h
+         WHERE h.rate IS NOT NULL AND h.id = ({})
+           AND NOT EXISTS (SELECT 1 FROM fx_rates f WHERE f.base = h.base AND f.quote = h.quote)",
+        last.replace("{t}", "h")
+    ))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Every change to the rates, oldest first: the table as it stood at any moment.
+pub async fn history(db: &Database) -> Result<RateHistory> {
+    let rows = sqlx::query(
+        "SELECT base, quote, rate, source, as_of, recorded_at FROM fx_rate_history ORDER BY id",
+    )
+    .fetch_all(&db.reader)
+    .await?;
+    let changes = rows
+        .iter()
+        .map(|row| {
+            let at_ms: i64 = row.try_get("recorded_at")?;
+            let rate: Option<String> = row.try_get("rate")?;
+            let rate = match rate {
+                Some(_) => Some(from_row(row)?),
+                None => None,
+            };
+            let currency = |column: &str| -> Result<Currency> {
+                let text: String = row.try_get(column)?;
+                Currency::from_code(&text).map_err(|_| {
+                    StorageError::Corrupt(format!("fx_rate_history.{column}: {text:?}"))
+                })
+            };
+            Ok(RateChange {
+                at_ms,
+                base: currency("base")?,
+                quote: currency("quote")?,
+                rate,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RateHistory::new(changes))
 }

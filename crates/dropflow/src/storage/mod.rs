@@ -66,6 +66,8 @@ pub mod case_photos;
 pub mod chargebacks;
 /// A manual vendor's earnings and payouts: purses, earnings, charges, payouts, settings.
 pub mod vendor_payouts;
+/// What profit reads of a page of orders, in a fixed number of statements.
+pub mod profit;
 /// Wake-ups after commits, carried across processes on PostgreSQL (LISTEN/NOTIFY).
 pub mod wake;
 

@@ -63,6 +63,7 @@ impl Checks {
         ] {
             self.check(value == 0, format!("{name} = {value}"));
         }
+        self.check(summary.profit_reconciles, "profit_reconciles");
     }
 
     fn verdict(self, summary: &demo::Summary) -> Result<(), String> {

@@ -41,6 +41,7 @@ mod paying;
 mod placing;
 mod process;
 mod processes;
+mod profit;
 mod routing;
 mod sandbox_process;
 mod storage_contract;

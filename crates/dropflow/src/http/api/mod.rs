@@ -34,6 +34,8 @@ pub mod warehouse;
 pub mod cases;
 /// The evidence file for answering a payment dispute.
 pub mod evidence;
+/// Profit per order and per day, product, supplier or store; the payment-fee rule.
+pub mod profit;
 /// A manual vendor's earnings and payouts; the owner's approval and settings.
 pub mod vendor_payouts;
 /// What the handlers answer: the API's own types, made from rows and action outputs.

@@ -30,6 +30,8 @@ pub mod top_ups;
 pub mod jobs;
 /// A user's API tokens.
 pub mod tokens;
+/// Profit per order and per group of orders; the payment-fee rule.
+pub mod profit;
 
 /// Every row of `rows` as its view (a list field, or a list answer).
 pub fn each<R, V: From<R>>(rows: Vec<R>) -> Vec<V> {
