@@ -133,6 +133,62 @@ async fn a_card_top_up_pays_a_vendor_purchase_whose_earning_is_charged_matured_a
     ] {
         assert_eq!(statement[field], json!(amount), "{field}: {statement}");
     }
+    // The order's profit is whole (a fee rule set: 2.9 % + 0.30 USD) and adds up: revenue less
+    // every cost, the vendor's among them net of what it was charged back.
+    expect_json(
+        app.api_put(
+            &format!("/api/v1/stores/{store}/payment-fee"),
+            &json!({ "percent_bps": 290, "fixed_minor": 30, "fixed_currency": "USD" }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let profit = app
+        .api_json(&format!("/api/v1/orders/{}/profit", world.order))
+        .await;
+    assert_eq!(profit["complete"], json!(true), "{profit}");
+    // The vendors' agreed costs: vendor A's 2 units and its reship's 1 (2.00 each), vendor
+    // B's 1 unit, less the 1.00 vendor A was charged back.
+    assert_eq!(profit["costs"]["vendor"], json!("7.00"), "{profit}");
+    // 2.9 % of what the customer paid, rounded to the cent, plus 0.30.
+    let charged = {
+        let text = profit["charged"]
+            .as_str()
+            .expect("charged")
+            .replace('.', "");
+        text.parse::<i64>().expect("a number")
+    };
+    let fee = (charged * 290 + 5_000) / 10_000 + 30;
+    assert_eq!(
+        profit["costs"]["payment_fee"],
+        json!(format!("{}.{:02}", fee / 100, fee % 100)),
+        "{profit}"
+    );
+    let minor = |v: &serde_json::Value| -> i64 {
+        v.as_str()
+            .unwrap_or_else(|| panic!("an amount: {v}"))
+            .replace('.', "")
+            .parse()
+            .expect("a number")
+    };
+    let costs: i64 = [
+        "supplier",
+        "warehouse",
+        "payment_fee",
+        "refund",
+        "chargeback",
+        "vendor",
+    ]
+    .iter()
+    .map(|kind| minor(&profit["costs"][kind]))
+    .sum();
+    assert_eq!(costs, minor(&profit["cost_total"]), "{profit}");
+    assert_eq!(
+        minor(&profit["profit"]),
+        minor(&profit["revenue"]) - costs,
+        "{profit}"
+    );
     // The wallet still holds the card top-up: nothing of the vendor's cycle came out of it
     // twice, and the books add up.
     assert_eq!(available(&app, &store, "USD").await, "120.00");
