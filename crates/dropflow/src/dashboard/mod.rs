@@ -52,6 +52,8 @@ pub mod home;
 pub mod settings;
 /// `/wallet`: balances, ledger, top-up.
 pub mod wallet;
+/// CSV downloads of a store's orders, ledger and payouts (the API's exports).
+pub mod exports;
 /// `POST /wallet/card-top-up`: a top-up paid on Stripe's page.
 pub mod wallet_card;
 /// The Returns tab: after-sale cases with their counts.
@@ -164,5 +166,8 @@ pub fn router() -> Router<Context> {
         .route("/returns", get(returns::page))
         .route("/wallet/top-up", post(wallet::top_up))
         .route("/wallet/card-top-up", post(wallet_card::start))
+        .route("/stores/{id}/exports/orders.csv", get(exports::orders))
+        .route("/stores/{id}/exports/ledger.csv", get(exports::ledger))
+        .route("/stores/{id}/exports/payouts.csv", get(exports::payouts))
     // Pages and actions: add routes here.
 }

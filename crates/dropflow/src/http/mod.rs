@@ -157,7 +157,8 @@ pub fn routes() -> Router<HttpState> {
         .merge(api::cases::routes())
         .merge(api::evidence::routes())
         .merge(api::top_ups::routes())
-        .merge(api::vendor_payouts::routes());
+        .merge(api::vendor_payouts::routes())
+        .merge(api::exports::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(webhooks::routes())

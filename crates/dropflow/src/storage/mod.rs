@@ -66,6 +66,8 @@ pub mod case_photos;
 pub mod chargebacks;
 /// A manual vendor's earnings and payouts: purses, earnings, charges, payouts, settings.
 pub mod vendor_payouts;
+/// The rows CSV exports read, one keyset page at a time.
+pub mod exports;
 /// Wake-ups after commits, carried across processes on PostgreSQL (LISTEN/NOTIFY).
 pub mod wake;
 

@@ -24,6 +24,7 @@ mod dashboard_stats;
 mod dashboard_warehouse;
 mod demo;
 mod events;
+mod exports;
 mod hardening;
 mod installation_actions;
 mod isolation;

@@ -36,6 +36,8 @@ pub mod cases;
 pub mod evidence;
 /// A manual vendor's earnings and payouts; the owner's approval and settings.
 pub mod vendor_payouts;
+/// A store's orders, ledger and vendor payouts as streamed CSV files.
+pub mod exports;
 /// What the handlers answer: the API's own types, made from rows and action outputs.
 pub mod views;
 
