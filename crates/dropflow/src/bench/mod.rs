@@ -6,12 +6,15 @@
 //!   (the same orders, one transaction each), then the acknowledgement latency at 80 % load.
 //! - `tabs`: the orders page's queries over a database filled with many orders.
 //! - `tracking`: carrier updates applied to many shipments, next to a bare UPDATE ceiling.
+//! - `export`: a store's orders as CSV through the API (streamed), next to the bare SELECT of
+//!   the same rows, with rows/s and the process's peak memory.
 //! - `place`: webhook → supplier order placed at a fixed rate, next to the supplier call alone.
 //!
 //! Each run works on fresh databases it creates and removes: SQLite files in a new temporary
 //! folder by default, or `dropflow_bench_<uuid>` databases on the PostgreSQL server named by
 //! `--database postgres://…`.
 
+mod export;
 mod hist;
 mod ingest;
 mod load;
@@ -85,4 +88,19 @@ pub use place::PlaceArgs;
 /// `dropflow bench place`.
 pub async fn place(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
     place::run(args, config).await
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Orders to fill the database with, all exported.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+    /// Keep the filled database afterwards (its location is printed).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// `dropflow bench export`.
+pub async fn export(args: ExportArgs, config: &Config) -> anyhow::Result<()> {
+    export::run(args, config).await
 }

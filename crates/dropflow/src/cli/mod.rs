@@ -256,6 +256,9 @@ pub enum BenchCommand {
     Tracking(crate::bench::TrackingArgs),
     /// Webhook → supplier order placed at a fixed rate, next to the supplier call alone.
     Place(crate::bench::PlaceArgs),
+    /// A store's orders exported as CSV through the API (streamed), next to the bare SELECT
+    /// of the same rows: rows/s and peak memory.
+    Export(crate::bench::ExportArgs),
 }
 
 /// Entry point used by `main`.
@@ -428,6 +431,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 BenchCommand::Tabs(args) => crate::bench::tabs(args, &config).await?,
                 BenchCommand::Tracking(args) => crate::bench::tracking(args, &config).await?,
                 BenchCommand::Place(args) => crate::bench::place(args, &config).await?,
+                BenchCommand::Export(args) => crate::bench::export(args, &config).await?,
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -174,6 +174,7 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
             ("/wallet", "Wallet"),
             ("/vendors/payouts", "Vendor payouts"),
             ("/warehouse", "Warehouse"),
+            ("/audit", "Audit log"),
         ],
         Role::Staff => &[
             ("/", "Overview"),

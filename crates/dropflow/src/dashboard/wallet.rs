@@ -218,7 +218,7 @@ pub async fn top_up(State(state): State<Context>, posted: Posted) -> Result<Resp
         }
         Err(other) => return Err(other.into()),
     };
-    let balances = top_up_store(&state.db, store_id, amount).await?;
+    let balances = top_up_store(&state.db, &viewer.caller, store_id, amount).await?;
     Ok(redirect_with(
         &format!("/wallet?store={store_id}"),
         Flash::ok(format!(

@@ -96,6 +96,7 @@ use utoipa::{Modify, OpenApi};
         super::api::exports::orders,
         super::api::exports::ledger,
         super::api::exports::payouts,
+        super::api::audit::list,
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

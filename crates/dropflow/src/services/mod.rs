@@ -50,6 +50,8 @@ pub mod warehouse;
 pub mod cases;
 /// The evidence file an order's payment dispute is answered with (one HTML document).
 pub mod evidence;
+/// The audit log: recording a change in its own transaction; the account's entries.
+pub mod audit;
 /// CSV exports streamed page by page: orders, ledger postings, vendor payouts.
 pub mod exports;
 /// Words for people: statuses, money and times as pages and files show them.

@@ -68,6 +68,8 @@ pub mod chargebacks;
 pub mod vendor_payouts;
 /// The rows CSV exports read, one keyset page at a time.
 pub mod exports;
+/// Who changed what: settings, mappings, rates, rules and money, before and after.
+pub mod audit;
 /// Wake-ups after commits, carried across processes on PostgreSQL (LISTEN/NOTIFY).
 pub mod wake;
 

@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod api_orders;
+mod audit;
 mod api_stores;
 mod bad_input;
 mod browser;
