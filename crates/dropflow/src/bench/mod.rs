@@ -6,6 +6,8 @@
 //!   (the same orders, one transaction each), then the acknowledgement latency at 80 % load.
 //! - `tabs`: the orders page's queries over a database filled with many orders.
 //! - `tracking`: carrier updates applied to many shipments, next to a bare UPDATE ceiling.
+//! - `export`: a store's orders as CSV through the API (streamed), next to the bare SELECT of
+//!   the same rows, with rows/s and the process's peak memory.
 //! - `place`: webhook → supplier order placed at a fixed rate, next to the supplier call alone.
 //! - `profit`: the profit of an orders page (50 orders) over many orders, next to the bare
 //!   query of the same 50 rows, with the ratio.
@@ -14,6 +16,7 @@
 //! folder by default, or `dropflow_bench_<uuid>` databases on the PostgreSQL server named by
 //! `--database postgres://…`.
 
+mod export;
 mod hist;
 mod ingest;
 mod load;
@@ -95,4 +98,19 @@ pub use profit::ProfitArgs;
 /// `dropflow bench profit`.
 pub async fn profit(args: ProfitArgs, config: &Config) -> anyhow::Result<()> {
     profit::run(args, config).await
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Orders to fill the database with, all exported.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+    /// Keep the filled database afterwards (its location is printed).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// `dropflow bench export`.
+pub async fn export(args: ExportArgs, config: &Config) -> anyhow::Result<()> {
+    export::run(args, config).await
 }

@@ -216,15 +216,18 @@ fn templates() -> anyhow::Result<Vec<(Option<String>, Option<String>)>> {
     Ok(out)
 }
 
-struct Filled {
-    ids: Vec<String>,
+/// What [`fill`] wrote (also the database `bench export` reads).
+pub(super) struct Filled {
+    pub(super) store_id: String,
+    pub(super) ids: Vec<String>,
     per_tab: BTreeMap<&'static str, i64>,
-    elapsed: Duration,
+    pub(super) elapsed: Duration,
     analyze: Duration,
     note: String,
 }
 
-async fn fill(db: &Database, url: &str, n: usize) -> anyhow::Result<Filled> {
+/// Fills `db` (at `url`) with `n` orders of one store by bulk multi-row INSERTs.
+pub(super) async fn fill(db: &Database, url: &str, n: usize) -> anyhow::Result<Filled> {
     let store = storage::stores::create(
         db,
         Platform::Shopify,
@@ -376,6 +379,7 @@ async fn fill(db: &Database, url: &str, n: usize) -> anyhow::Result<Filled> {
     conn.close().await?;
     per_tab.insert("all", n as i64);
     Ok(Filled {
+        store_id,
         ids,
         per_tab,
         elapsed,

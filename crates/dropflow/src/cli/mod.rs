@@ -259,6 +259,9 @@ pub enum BenchCommand {
     /// The profit of an orders page (50 orders) over many orders, next to the bare query of
     /// the same rows.
     Profit(crate::bench::ProfitArgs),
+    /// A store's orders exported as CSV through the API (streamed), next to the bare SELECT
+    /// of the same rows: rows/s and peak memory.
+    Export(crate::bench::ExportArgs),
 }
 
 /// Entry point used by `main`.
@@ -432,6 +435,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 BenchCommand::Tracking(args) => crate::bench::tracking(args, &config).await?,
                 BenchCommand::Place(args) => crate::bench::place(args, &config).await?,
                 BenchCommand::Profit(args) => crate::bench::profit(args, &config).await?,
+                BenchCommand::Export(args) => crate::bench::export(args, &config).await?,
             }
             Ok(ExitCode::SUCCESS)
         }

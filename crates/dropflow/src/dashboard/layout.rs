@@ -175,6 +175,7 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
             ("/profit", "Profit"),
             ("/vendors/payouts", "Vendor payouts"),
             ("/warehouse", "Warehouse"),
+            ("/audit", "Audit log"),
         ],
         Role::Staff => &[
             ("/", "Overview"),

@@ -52,6 +52,10 @@ pub mod home;
 pub mod settings;
 /// `/wallet`: balances, ledger, top-up.
 pub mod wallet;
+/// `/audit`: the account's audit log (owners).
+pub mod audit;
+/// CSV downloads of a store's orders, ledger and payouts (the API's exports).
+pub mod exports;
 /// `POST /wallet/card-top-up`: a top-up paid on Stripe's page.
 pub mod wallet_card;
 /// Profit: the order page's block, and a store's profit per day, product, supplier or store.
@@ -168,5 +172,9 @@ pub fn router() -> Router<Context> {
         .route("/returns", get(returns::page))
         .route("/wallet/top-up", post(wallet::top_up))
         .route("/wallet/card-top-up", post(wallet_card::start))
+        .route("/audit", get(audit::page))
+        .route("/stores/{id}/exports/orders.csv", get(exports::orders))
+        .route("/stores/{id}/exports/ledger.csv", get(exports::ledger))
+        .route("/stores/{id}/exports/payouts.csv", get(exports::payouts))
     // Pages and actions: add routes here.
 }

@@ -83,6 +83,9 @@ struct OrdersPage {
     next_page: Option<String>,
     /// Where the bulk form comes back to.
     return_to: String,
+    /// The CSV download of the chosen store's orders with this tab and dates (a store must
+    /// be chosen: an export is per store).
+    export: Option<String>,
 }
 
 /// The Needs Attention tab: its count and, when `page` is given, its orders.
@@ -277,6 +280,18 @@ pub async fn page(
         })
         .collect();
     let selected = |value: &str, param: &Option<String>| param.as_deref() == Some(value);
+    let export = store_id.map(|store| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if !attention && tab != Tab::All {
+            q.append_pair("state", tab.as_str());
+        }
+        for (k, v) in [("from", &params.from), ("to", &params.to)] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        format!("/stores/{store}/exports/orders.csv?{}", q.finish())
+    });
     let page = OrdersPage {
         layout: Layout::new(&viewer, "Orders", "orders"),
         tabs,
@@ -303,6 +318,7 @@ pub async fn page(
         show_reason,
         next_page,
         return_to: filter_query(&[("tab", &tab_key)]),
+        export,
         tab_key,
     };
     Ok(shown(page.render(), &viewer))

@@ -70,6 +70,8 @@ struct WalletPage {
     stores: Vec<StoreLink>,
     store_id: String,
     can_top_up: bool,
+    /// Owners download the store's vendor payouts too.
+    can_export_payouts: bool,
     /// Whether a top-up by card is offered (`[payments.stripe]` set).
     card_top_ups: bool,
     balances: Vec<BalanceRow>,
@@ -169,6 +171,7 @@ async fn render(
             .collect(),
         store_id: store.map(|s| s.to_string()).unwrap_or_default(),
         can_top_up: viewer.role() == Role::Owner && store.is_some(),
+        can_export_payouts: viewer.role() == Role::Owner,
         card_top_ups: state.payments.stripe().is_some(),
         balances,
         entries,
@@ -215,7 +218,7 @@ pub async fn top_up(State(state): State<Context>, posted: Posted) -> Result<Resp
         }
         Err(other) => return Err(other.into()),
     };
-    let balances = top_up_store(&state.db, store_id, amount).await?;
+    let balances = top_up_store(&state.db, &viewer.caller, store_id, amount).await?;
     Ok(redirect_with(
         &format!("/wallet?store={store_id}"),
         Flash::ok(format!(

@@ -162,7 +162,9 @@ pub fn routes() -> Router<HttpState> {
         .merge(api::evidence::routes())
         .merge(api::profit::routes())
         .merge(api::top_ups::routes())
-        .merge(api::vendor_payouts::routes());
+        .merge(api::vendor_payouts::routes())
+        .merge(api::exports::routes())
+        .merge(api::audit::routes());
     Router::new()
         .nest("/api/v1", api)
         .merge(webhooks::routes())

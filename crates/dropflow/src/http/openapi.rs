@@ -100,6 +100,10 @@ use utoipa::{Modify, OpenApi};
         super::api::vendor_payouts::show,
         super::api::vendor_payouts::pay,
         super::api::vendor_payouts::decline,
+        super::api::exports::orders,
+        super::api::exports::ledger,
+        super::api::exports::payouts,
+        super::api::audit::list,
     ),
     modifiers(&BearerAuth, &ErrorAnswers)
 )]

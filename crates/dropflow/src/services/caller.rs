@@ -68,6 +68,16 @@ impl Caller {
         }
     }
 
+    /// Who the audit log says acted: `user:<user id>`, `token:<name>` for a token made
+    /// without a user, `installation` for the command line.
+    pub fn audit_actor(&self) -> String {
+        match (&self.user, &self.scope) {
+            (Some(user), _) => format!("user:{}", user.id),
+            (None, Scope::Installation) => "installation".into(),
+            (None, _) => format!("token:{}", self.actor),
+        }
+    }
+
     pub fn account_id(&self) -> &str {
         self.scope.account_id()
     }

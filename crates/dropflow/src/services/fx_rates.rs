@@ -138,7 +138,13 @@ pub async fn put(
         rates.push(rate);
     }
     let table = RateTable::new(rates).map_err(|e| ActionError::Unprocessable(e.to_string()))?;
-    fx_rates::replace(&ctx.db, &table, &caller.actor).await?;
+    let mut tx = ctx.db.begin().await?;
+    let before = bodies(&fx_rates::all_in(&mut tx).await?);
+    fx_rates::replace_in(&mut tx, &table, &caller.actor).await?;
+    audited(&mut tx, caller, "fx_rates.replace", &before).await?;
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
     tracing::info!(rates = table.rates().len(), "exchange rates replaced");
     Ok(bodies(&fx_rates::all(&ctx.db).await?))
 }
@@ -151,7 +157,13 @@ pub async fn import_ecb(
     require_rate_setter(ctx, caller)?;
     let parsed =
         ecb::parse(&input.csv).map_err(|e| ActionError::Unprocessable(format!("csv: {e}")))?;
-    fx_rates::merge(&ctx.db, &parsed.rates, &caller.actor).await?;
+    let mut tx = ctx.db.begin().await?;
+    let before = bodies(&fx_rates::all_in(&mut tx).await?);
+    fx_rates::merge_in(&mut tx, &parsed.rates, &caller.actor).await?;
+    audited(&mut tx, caller, "fx_rates.import_ecb", &before).await?;
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
     tracing::info!(rates = parsed.rates.len(), as_of = %parsed.as_of, "ECB exchange rates imported");
     Ok(EcbImported {
         as_of: parsed.as_of.format("%Y-%m-%d").to_string(),
@@ -159,4 +171,24 @@ pub async fn import_ecb(
         skipped: parsed.skipped,
         rates: bodies(&fx_rates::all(&ctx.db).await?).rates,
     })
+}
+
+/// Records a change of the rate table (the whole table before and after) in its `tx`.
+async fn audited(
+    tx: &mut crate::storage::Tx<'_>,
+    caller: &Caller,
+    action: &str,
+    before: &FxRatesBody,
+) -> Result<(), ActionError> {
+    let after = bodies(&fx_rates::all_in(tx).await?);
+    super::audit::record(
+        tx,
+        caller,
+        None,
+        action,
+        ("fx_rates", "table"),
+        Some(super::audit::snapshot(before)?),
+        Some(super::audit::snapshot(&after)?),
+    )
+    .await
 }

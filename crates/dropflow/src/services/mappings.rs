@@ -153,15 +153,17 @@ pub async fn put(
         }
     };
     let mapping = to_mapping(&input.components)?;
-    catalog::put(
-        &ctx.db,
-        store_id,
+    let mut tx = ctx.db.begin().await?;
+    let change = (
         key_kind,
-        &key_value,
+        key_value.as_str(),
         input.title.as_deref(),
         &mapping,
-    )
-    .await?;
+    );
+    put_audited(&mut tx, caller, store_id, change).await?;
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
     let stored = catalog::list(&ctx.db, store_id)
         .await?
         .into_iter()
@@ -199,17 +201,15 @@ pub async fn import_csv(
     caller.require(MERCHANTS, "change this")?;
     let store = crate::services::stores::find(ctx, caller, store).await?;
     let (parsed, errors) = crate::mapping_csv::parse(input, on_row);
+    // One transaction for the import: every good row stored and audited, or none.
+    let mut tx = ctx.db.begin().await?;
     for m in &parsed {
-        catalog::put(
-            &ctx.db,
-            store.id,
-            m.key_kind,
-            &m.key,
-            m.title.as_deref(),
-            &m.mapping,
-        )
-        .await?;
+        let change = (m.key_kind, m.key.as_str(), m.title.as_deref(), &m.mapping);
+        put_audited(&mut tx, caller, store.id, change).await?;
     }
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
     Ok(CsvImport {
         imported: parsed.len(),
         errors,
@@ -238,4 +238,36 @@ pub async fn export_csv(
         .flush()
         .map_err(|e| ActionError::Internal(format!("cannot write the CSV: {e}")))?;
     Ok(())
+}
+
+/// Stores one store item's mapping in `tx` and records it in the audit log with what it
+/// replaced.
+async fn put_audited(
+    tx: &mut crate::storage::Tx<'_>,
+    caller: &Caller,
+    store_id: dropflow_core::ids::StoreId,
+    (key_kind, key_value, title, mapping): (KeyKind, &str, Option<&str>, &Mapping),
+) -> Result<(), ActionError> {
+    let before = catalog::get_in(tx, store_id, key_kind, key_value).await?;
+    catalog::put_in(tx, store_id, key_kind, key_value, title, mapping).await?;
+    let snapshot = |title: Option<&str>, mapping: &Mapping| {
+        serde_json::json!({"key_kind": key_kind.as_str(), "key_value": key_value,
+            "title": title, "mapping": mapping})
+    };
+    let store = store_id.to_string();
+    let subject = format!("{}:{key_value}", key_kind.as_str());
+    crate::services::audit::record(
+        tx,
+        caller,
+        Some(&store),
+        if before.is_some() {
+            "mapping.replace"
+        } else {
+            "mapping.create"
+        },
+        ("mapping", &subject),
+        before.as_ref().map(|(t, m)| snapshot(t.as_deref(), m)),
+        Some(snapshot(title, mapping)),
+    )
+    .await
 }

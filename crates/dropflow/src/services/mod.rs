@@ -52,6 +52,10 @@ pub mod cases;
 pub mod evidence;
 /// Profit per order and per day, product, supplier or store; the store's payment-fee rule.
 pub mod profit;
+/// The audit log: recording a change in its own transaction; the account's entries.
+pub mod audit;
+/// CSV exports streamed page by page: orders, ledger postings, vendor payouts.
+pub mod exports;
 /// Words for people: statuses, money and times as pages and files show them.
 pub mod view;
 /// An order's timeline in sentences (the order page, the evidence file).

@@ -2,7 +2,7 @@
 //! merchant's return address, and the store's Admin API access for writing fulfilments back.
 
 use super::stores::store_in_scope;
-use super::{ActionError, Caller, Context, MERCHANTS};
+use super::{audit, ActionError, Caller, Context, MERCHANTS};
 use crate::platforms::{shop_check, store_address};
 use crate::storage::accounts::Role;
 use crate::storage::settings::{self, AdminAccess, StoreSettings};
@@ -62,6 +62,17 @@ pub async fn put_in(
 ) -> Result<usize, ActionError> {
     let before = settings::get(&ctx.db, store_id).await?;
     settings::put_in(tx, store_id, input).await?;
+    let store = store_id.to_string();
+    audit::record(
+        tx,
+        caller,
+        Some(&store),
+        "settings.update",
+        ("settings", &store),
+        Some(audit::snapshot(&before)?),
+        Some(audit::snapshot(input)?),
+    )
+    .await?;
     if before.buy_when_authorized == input.buy_when_authorized {
         return Ok(0);
     }
@@ -121,7 +132,28 @@ pub async fn put_admin(
             shop_check::ShopCheckError::Refused(why) => ActionError::Unprocessable(why),
             shop_check::ShopCheckError::Unavailable(why) => ActionError::Unavailable(why),
         })?;
-    stores::verify_with_access(&ctx.db, store_id, &access).await?;
+    let before = settings::admin_access(&ctx.db, store_id).await?;
+    let mut tx = ctx.db.begin().await?;
+    stores::verify_with_access_in(&mut tx, store_id, &access).await?;
+    // The key and secret are recorded as having been set, never their values (storage
+    // redacts `key` and `secret`).
+    let id = store_id.to_string();
+    let admin = |url: Option<&str>, key: bool, secret: bool| serde_json::json!({"url": url, "key": key.then_some("set"), "secret": secret.then_some("set")});
+    audit::record(
+        &mut tx,
+        caller,
+        Some(&id),
+        "store_admin.set",
+        ("store_admin", &id),
+        Some(admin(
+            before.as_ref().map(|a| a.url.as_str()),
+            before.is_some(),
+            before.as_ref().is_some_and(|a| a.secret.is_some()),
+        )),
+        Some(admin(Some(&access.url), true, access.secret.is_some())),
+    )
+    .await?;
+    tx.commit().await.map_err(StorageError::from)?;
     ctx.stores.forget(store.platform, &store.domain);
     // The write-backs that waited for this access (none set, or refused) run again now.
     let requeued = crate::storage::jobs::requeue_waiting(
@@ -161,7 +193,21 @@ pub async fn put_return_address(
         .map(checked_return_address)
         .transpose()
         .map_err(ActionError::Unprocessable)?;
-    settings::set_return_address(&ctx.db, store_id, address.as_ref()).await?;
+    let before = settings::return_address(&ctx.db, store_id).await?;
+    let mut tx = ctx.db.begin().await?;
+    settings::set_return_address_in(&mut tx, store_id, address.as_ref()).await?;
+    let id = store_id.to_string();
+    audit::record(
+        &mut tx,
+        caller,
+        Some(&id),
+        "return_address.set",
+        ("return_address", &id),
+        before.as_ref().map(audit::snapshot).transpose()?,
+        address.as_ref().map(audit::snapshot).transpose()?,
+    )
+    .await?;
+    tx.commit().await.map_err(StorageError::from)?;
     tracing::info!(store.id = %store_id, set = address.is_some(), "store return address changed");
     Ok(address)
 }

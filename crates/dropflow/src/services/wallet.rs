@@ -64,9 +64,11 @@ pub fn parse_top_up(amount: &str, currency_code: &str) -> Result<Money, ActionEr
 }
 
 /// Adds money to a store's wallet (the caller has checked the store and the role) and, in the
-/// same transaction, queues the payments that failed for want of money.
+/// same transaction, queues the payments that failed for want of money and records the
+/// top-up in the audit log as `caller`'s.
 pub async fn top_up_store(
     db: &crate::storage::Database,
+    caller: &Caller,
     store_id: StoreId,
     amount: Money,
 ) -> Result<Balances, ActionError> {
@@ -74,6 +76,26 @@ pub async fn top_up_store(
     let posted = ledger::post(&mut tx, db.engine, store_id, &Operation::TopUp { amount })
         .await
         .map_err(post_error)?;
+    let after = WalletView::new(store_id, &posted.balances);
+    let mut before = serde_json::to_value(&after).map_err(ActionError::internal)?;
+    before["available"] = Money::new(posted.balances.available - amount.minor, amount.currency)
+        .to_decimal_string()
+        .into();
+    let mut after = serde_json::to_value(&after).map_err(ActionError::internal)?;
+    after["amount"] = amount.to_decimal_string().into();
+    after["ledger_transaction_id"] = posted.transaction_id.into();
+    let store = store_id.to_string();
+    let subject = format!("{store}:{}", amount.currency.code());
+    super::audit::record(
+        &mut tx,
+        caller,
+        Some(&store),
+        "wallet.top_up",
+        ("wallet", &subject),
+        Some(before),
+        Some(after),
+    )
+    .await?;
     // Purchases that failed for want of money are paid now that there is some.
     let waiting =
         crate::storage::supplier_orders::unpaid_for_lack_of_funds(&mut tx, store_id).await?;
@@ -120,7 +142,7 @@ pub async fn top_up(
     let store_id =
         store_in_scope(ctx, caller, &[Role::Owner], "top up the wallet", store_id).await?;
     let amount = parse_top_up(&input.amount, &input.currency)?;
-    let balances = top_up_store(&ctx.db, store_id, amount).await?;
+    let balances = top_up_store(&ctx.db, caller, store_id, amount).await?;
     Ok(WalletView::new(store_id, &balances))
 }
 

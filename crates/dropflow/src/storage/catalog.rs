@@ -43,9 +43,25 @@ pub struct StoredMapping {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Creates or replaces the mapping of one store item.
+/// Creates or replaces the mapping of one store item, in a transaction of its own (demo and
+/// bench seeding; a person's change goes through `services::mappings`, which audits it).
 pub async fn put(
     db: &Database,
+    store_id: StoreId,
+    key_kind: KeyKind,
+    key_value: &str,
+    title: Option<&str>,
+    mapping: &Mapping,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    put_in(&mut tx, store_id, key_kind, key_value, title, mapping).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Creates or replaces the mapping of one store item, in the caller's transaction.
+pub async fn put_in(
+    tx: &mut Tx<'_>,
     store_id: StoreId,
     key_kind: KeyKind,
     key_value: &str,
@@ -68,9 +84,37 @@ pub async fn put(
     .bind(title)
     .bind(to_json(mapping)?)
     .bind(now)
-    .execute(&db.writer)
+    .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The title and mapping one store item has now, read in the caller's transaction.
+pub async fn get_in(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    key_kind: KeyKind,
+    key_value: &str,
+) -> Result<Option<(Option<String>, Mapping)>> {
+    let row = sqlx::query(
+        "SELECT title, components FROM mappings
+         WHERE store_id = $1 AND key_kind = $2 AND key_value = $3",
+    )
+    .bind(store_id.to_string())
+    .bind(key_kind.as_str())
+    .bind(key_value)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("title")?,
+            from_json(
+                "mappings.components",
+                &r.try_get::<String, _>("components")?,
+            )?,
+        ))
+    })
+    .transpose()
 }
 
 /// Every mapping of a store, by key.

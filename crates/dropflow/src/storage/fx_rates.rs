@@ -71,28 +71,24 @@ async fn upsert(tx: &mut Tx<'_>, rate: &FxRate, actor: &str, only_if_newer: bool
     Ok(())
 }
 
-/// Replaces the whole table with `table`, in one transaction.
-pub async fn replace(db: &Database, table: &RateTable, actor: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
+/// Replaces the whole table with `table`, in the caller's transaction.
+pub async fn replace_in(tx: &mut Tx<'_>, table: &RateTable, actor: &str) -> Result<()> {
     sqlx::query("DELETE FROM fx_rates")
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     for rate in table.rates() {
-        upsert(&mut tx, rate, actor, false).await?;
+        upsert(tx, rate, actor, false).await?;
     }
-    record_history(&mut tx).await?;
-    tx.commit().await?;
+    record_history(tx).await?;
     Ok(())
 }
 
-/// Sets the given rates (an import), keeping the others; in one transaction.
-pub async fn merge(db: &Database, rates: &[FxRate], actor: &str) -> Result<()> {
-    let mut tx = db.begin().await?;
+/// Sets the given rates (an import), keeping the others; in the caller's transaction.
+pub async fn merge_in(tx: &mut Tx<'_>, rates: &[FxRate], actor: &str) -> Result<()> {
     for rate in rates {
-        upsert(&mut tx, rate, actor, false).await?;
+        upsert(tx, rate, actor, false).await?;
     }
-    record_history(&mut tx).await?;
-    tx.commit().await?;
+    record_history(tx).await?;
     Ok(())
 }
 

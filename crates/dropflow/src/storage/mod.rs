@@ -68,6 +68,10 @@ pub mod chargebacks;
 pub mod vendor_payouts;
 /// What profit reads of a page of orders, in a fixed number of statements.
 pub mod profit;
+/// The rows CSV exports read, one keyset page at a time.
+pub mod exports;
+/// Who changed what: settings, mappings, rates, rules and money, before and after.
+pub mod audit;
 /// Wake-ups after commits, carried across processes on PostgreSQL (LISTEN/NOTIFY).
 pub mod wake;
 

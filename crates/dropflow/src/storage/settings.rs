@@ -8,7 +8,7 @@ use dropflow_core::payment::CapturePolicy;
 use sqlx::Row;
 
 /// What a store lets dropflow do without a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct StoreSettings {
     pub auto_order: bool,
     pub auto_pay: bool,

@@ -101,7 +101,26 @@ pub async fn verify_with_access(
     id: StoreId,
     access: &super::settings::AdminAccess,
 ) -> Result<()> {
-    let store = get(db, id).await?;
+    let mut tx = db.begin().await?;
+    verify_with_access_in(&mut tx, id, access).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`verify_with_access`] inside the caller's transaction (the change is audited with it).
+pub async fn verify_with_access_in(
+    tx: &mut super::Tx<'_>,
+    id: StoreId,
+    access: &super::settings::AdminAccess,
+) -> Result<()> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM stores WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let store = row
+        .map(|r| from_row(&r))
+        .transpose()?
+        .ok_or(StorageError::NotFound)?;
     let result = sqlx::query(
         "UPDATE stores SET admin_url = $1, admin_key = $2, admin_secret = $3,
              verified_at = COALESCE(verified_at, $4)
@@ -116,7 +135,7 @@ pub async fn verify_with_access(
     .bind(id.to_string())
     .bind(store.platform.as_str())
     .bind(&store.domain)
-    .execute(&db.writer)
+    .execute(&mut **tx)
     .await;
     match result {
         Ok(done) if done.rows_affected() == 1 => Ok(()),

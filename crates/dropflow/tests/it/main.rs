@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod api_orders;
+mod audit;
 mod api_stores;
 mod bad_input;
 mod browser;
@@ -25,6 +26,7 @@ mod dashboard_stats;
 mod dashboard_warehouse;
 mod demo;
 mod events;
+mod exports;
 mod hardening;
 mod installation_actions;
 mod isolation;

@@ -38,6 +38,10 @@ pub mod evidence;
 pub mod profit;
 /// A manual vendor's earnings and payouts; the owner's approval and settings.
 pub mod vendor_payouts;
+/// A store's orders, ledger and vendor payouts as streamed CSV files.
+pub mod exports;
+/// The account's audit log.
+pub mod audit;
 /// What the handlers answer: the API's own types, made from rows and action outputs.
 pub mod views;
 
