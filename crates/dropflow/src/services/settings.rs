@@ -242,7 +242,21 @@ pub async fn put_catalogue_policy(
     policy
         .check()
         .map_err(|e| ActionError::Unprocessable(e.to_string()))?;
-    settings::set_catalogue_policy(&ctx.db, store_id, &policy).await?;
+    let before = settings::catalogue_policy(&ctx.db, store_id).await?;
+    let mut tx = ctx.db.begin().await?;
+    settings::set_catalogue_policy_in(&mut tx, store_id, &policy).await?;
+    let id = store_id.to_string();
+    audit::record(
+        &mut tx,
+        caller,
+        Some(&id),
+        "catalogue_policy.set",
+        ("catalogue_policy", &id),
+        before.as_ref().map(audit::snapshot).transpose()?,
+        Some(audit::snapshot(&policy)?),
+    )
+    .await?;
+    tx.commit().await.map_err(StorageError::from)?;
     tracing::info!(store.id = %store_id, "catalogue policy changed");
     Ok(policy)
 }

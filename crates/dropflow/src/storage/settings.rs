@@ -327,16 +327,17 @@ pub async fn catalogue_policy(
         .transpose()
 }
 
-/// Replaces the store's catalogue policy; the caller checked it.
-pub async fn set_catalogue_policy(
-    db: &Database,
+/// Replaces the store's catalogue policy in the caller's transaction (audited with it); the
+/// caller checked it.
+pub async fn set_catalogue_policy_in(
+    tx: &mut Tx<'_>,
     store_id: StoreId,
     policy: &dropflow_core::inventory::Policy,
 ) -> Result<()> {
     let result = sqlx::query("UPDATE stores SET catalogue_policy = $1 WHERE id = $2")
         .bind(super::codec::to_json(policy)?)
         .bind(store_id.to_string())
-        .execute(&db.writer)
+        .execute(&mut **tx)
         .await?;
     query::touched(result)
 }

@@ -92,6 +92,25 @@ async fn a_policy_out_of_range_is_refused_naming_the_field_and_nothing_changes()
         );
     }
     assert_eq!(app.api_json(&path(&store)).await, kept);
+    // The audit log holds the one accepted change, none of the refused ones.
+    let audit = app
+        .api_json(&format!(
+            "/api/v1/audit?store={store}&subject=catalogue_policy"
+        ))
+        .await;
+    let entries = audit["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["action"], json!("catalogue_policy.set"));
+    assert_eq!(
+        entries[0]["before"],
+        Value::Null,
+        "never set before: {audit}"
+    );
+    assert_eq!(
+        entries[0]["after"]["price"]["markup_bp"],
+        json!(25000),
+        "{audit}"
+    );
     // Without minor units and without an ending, yen are fine.
     let yen = policy("JPY", Value::Null);
     expect_json(app.api_put(&path(&store), &yen).await, StatusCode::OK).await;
