@@ -56,6 +56,9 @@ pub struct Summary {
     /// Cancelled or refunded orders with a purchase the supplier holds and no flag saying so
     /// (must be 0).
     pub cancelled_but_bought: usize,
+    /// What each of those is: the order, the purchase and its status, its flags and jobs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cancelled_but_bought_detail: Vec<String>,
     /// Open flags a person must settle, by kind (changes after purchase, links by hand).
     pub open_flags: BTreeMap<String, usize>,
     /// The wallet's postings and running balances agree to the cent.
@@ -144,10 +147,23 @@ pub async fn unfinished(db: &Database) -> anyhow::Result<usize> {
     ]
     .map(|kind| format!("'{kind}'"))
     .join(", ");
+    let purchasing = [
+        dropflow_core::jobs::PLACE_SUPPLIER_ORDER,
+        dropflow_core::jobs::PAY_SUPPLIER_ORDER,
+        dropflow_core::jobs::CANCEL_SUPPLIER_ORDER,
+        dropflow_core::jobs::CANCEL_SUPPLIER_ORDERS,
+    ]
+    .map(|kind| format!("'{kind}'"))
+    .join(", ");
     let row = sqlx::query(&format!(
         "SELECT COUNT(*) AS n FROM orders o
          WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.order_id = o.id
                 AND j.kind IN ({writes_back}) AND j.status IN ('queued', 'running'))
+            -- A purchase still being placed, paid or let go settles by itself (a cancelled
+            -- order's attempt in doubt is looked up and let go by its placer): wait for it
+            -- whatever the order's tab.
+            OR EXISTS (SELECT 1 FROM jobs j WHERE j.order_id = o.id
+                AND j.kind IN ({purchasing}) AND j.status IN ('queued', 'running'))
             OR (o.tab NOT IN ('on_hold', 'failed', 'canceled')
            AND NOT ((o.procurement = 'delivered' AND NOT EXISTS (
                     SELECT 1 FROM warehouse_legs w WHERE w.order_id = o.id)
@@ -352,16 +368,24 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
            AND NOT EXISTS (SELECT 1 FROM order_flags f WHERE f.supplier_order_id = s.id)",
     )
     .await?;
-    let cancelled_but_bought = count(
-        db,
-        "SELECT COUNT(DISTINCT o.id) AS n FROM orders o
+    let mut cancelled_but_bought_detail = Vec::new();
+    for r in sqlx::query(
+        "SELECT o.id AS order_id, s.id AS purchase FROM orders o
          JOIN supplier_orders s ON s.order_id = o.id
          WHERE o.tab = 'canceled' AND s.supplier <> 'marketplace'
            AND s.status IN ('placement_unknown', 'awaiting_payment', 'awaiting_shipment',
                 'shipped', 'delivered')
-           AND NOT EXISTS (SELECT 1 FROM order_flags f WHERE f.supplier_order_id = s.id)",
+           AND NOT EXISTS (SELECT 1 FROM order_flags f WHERE f.supplier_order_id = s.id)
+         ORDER BY o.id",
     )
-    .await?;
+    .fetch_all(&db.reader)
+    .await?
+    {
+        let order: String = r.try_get("order_id")?;
+        let purchase: String = r.try_get("purchase")?;
+        cancelled_but_bought_detail.push(mismatch_detail(db, &order, &purchase).await?);
+    }
+    let cancelled_but_bought = cancelled_but_bought_detail.len();
     let mut open_flags = BTreeMap::new();
     for r in sqlx::query(
         "SELECT kind, COUNT(*) AS n FROM order_flags WHERE resolved_at IS NULL GROUP BY kind",
@@ -397,6 +421,7 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
         changed_orders,
         wrong_items_sent,
         cancelled_but_bought,
+        cancelled_but_bought_detail,
         open_flags,
         ledger_balanced: crate::storage::ledger::check_balanced(db).await?,
         store_mismatches,
