@@ -162,6 +162,29 @@ pub async fn apply_remote(
         };
         supplier_order_tx::apply(&mut tx, to, actor.clone()).await?;
     }
+    // Paid at the supplier after the store's order was cancelled or refunded (by hand in its
+    // buyer centre, or a charge that raced the cancel job): money is out for goods nobody
+    // wants, so a person is asked to get it back.
+    if applied.paid_outside() && order_stopped {
+        let about = super::flags::About {
+            id: so.id,
+            label: &label,
+        };
+        let detail = format!(
+            "{label} reports its order paid after the order was cancelled or refunded in the \
+             store: ask them to cancel it before it ships, then record the refund"
+        );
+        let kind = crate::storage::flags::kind::CANCEL_WITH_SUPPLIER;
+        super::flags::raise(
+            &mut tx,
+            so.order_id,
+            Some(about),
+            kind,
+            &detail,
+            actor.clone(),
+        )
+        .await?;
+    }
     if applied.cancelled_as_asked {
         let resolution = applied
             .detail
