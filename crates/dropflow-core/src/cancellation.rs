@@ -34,6 +34,10 @@ pub struct Purchase {
     pub external_id: Option<String>,
     /// Whether this process can talk to the supplier (its connector is configured).
     pub connected: bool,
+    /// The supplier takes payment for a placed order by itself, not through a pay call of
+    /// ours (AliExpress `try_to_pay` charges the account at creation; its buyer centre). An
+    /// unpaid order there does not simply lapse: it may be charged after we let it go.
+    pub charges_by_itself: bool,
 }
 
 impl Purchase {
@@ -197,6 +201,18 @@ pub fn settle(purchase: &Purchase, why: &str, answer: &CancelAnswer) -> Settleme
                 format!("the order was {why}; left unpaid at {label}{theirs}, never paid from here")
             }
         };
+        if purchase.charges_by_itself && !matches!(answer, CancelAnswer::Cancelled) {
+            // Still open there and charged without us: kept and followed (its reserve
+            // held), so a payment or a cancellation the supplier reports settles it.
+            return Settlement::flagged(
+                CancelFlag::CancelWithSupplier,
+                format!(
+                    "{why} while {label} had it unpaid{theirs}, and {label} takes payment by \
+                     itself: cancel it in {label}'s buyer centre before it is paid. dropflow \
+                     follows the order and settles this when {label} reports it cancelled"
+                ),
+            );
+        }
         let settlement = Settlement::cancelled(Money::Release, note);
         return match answer {
             CancelAnswer::Refused { detail } => settlement.with_flag(
@@ -262,6 +278,7 @@ mod tests {
             status,
             external_id: Some("2407".into()),
             connected: true,
+            charges_by_itself: kind == SupplierKind::Aliexpress,
         }
     }
 
@@ -384,12 +401,25 @@ mod tests {
             .unwrap()
             .1
             .ends_with("ask the seller before it ships"));
-        // Unpaid and no API: it lapses, nobody needs to act.
+        // Unpaid at a supplier paid only through our call, and no API: it lapses.
+        let mut paid_by_us = purchase(SupplierKind::Aliexpress, S::AwaitingPayment);
+        paid_by_us.charges_by_itself = false;
         let lapses = settle(
-            &purchase(SupplierKind::Aliexpress, S::AwaitingPayment),
+            &paid_by_us,
             WHY,
             &CancelAnswer::NotOffered { how: "-".into() },
         );
         assert!(lapses.cancel && lapses.flag.is_none());
+        // One that charges by itself (AliExpress `try_to_pay`) may still take the money:
+        // kept, followed, and a person told to cancel it there.
+        let charges = purchase(SupplierKind::Aliexpress, S::AwaitingPayment);
+        let kept = settle(&charges, WHY, &CancelAnswer::NotOffered { how: "-".into() });
+        assert!(!kept.cancel && kept.money == Money::Keep);
+        let (kind, words) = kept.flag.unwrap();
+        assert_eq!(kind, CancelFlag::CancelWithSupplier);
+        assert!(words.contains("takes payment by itself"), "{words}");
+        // Cancelled there: nothing left to be charged.
+        let gone = settle(&charges, WHY, &CancelAnswer::Cancelled);
+        assert!(gone.cancel && gone.flag.is_none());
     }
 }

@@ -32,8 +32,9 @@ pub struct Attempt {
     /// How long since the supplier order last changed (for an unanswered attempt: since the
     /// attempt was made).
     pub unchanged_for: chrono::Duration,
-    /// The order was cancelled in the store.
-    pub order_cancelled: bool,
+    /// The order was cancelled, or its money refunded or voided, in the store: nothing is
+    /// bought for it any more.
+    pub order_stopped: bool,
     /// The order is on hold.
     pub order_held: bool,
     /// A person (a manual vendor) buys and ships it: there is no one to call.
@@ -143,6 +144,16 @@ impl Outcome {
     }
 }
 
+/// Whether the supplier holds a purchase in `status` as paid (its money is out).
+fn paid(status: SupplierOrderStatus) -> bool {
+    matches!(
+        status,
+        SupplierOrderStatus::AwaitingShipment
+            | SupplierOrderStatus::Shipped
+            | SupplierOrderStatus::Delivered
+    )
+}
+
 /// Whether a purchase in `status` is still to be placed (a repeated job finds most done).
 pub fn open(status: SupplierOrderStatus) -> bool {
     match status {
@@ -159,7 +170,7 @@ pub fn open(status: SupplierOrderStatus) -> bool {
 /// The first step for an attempt [`open`] to placement.
 pub fn start(attempt: &Attempt) -> Next {
     let unanswered = attempt.status == SupplierOrderStatus::PlacementUnknown;
-    if attempt.order_cancelled && !unanswered {
+    if attempt.order_stopped && !unanswered {
         let cancelled = Outcome::status(SupplierOrderStatus::Cancelled, None);
         return Next::Done(Decision::Record(cancelled));
     }
@@ -173,7 +184,7 @@ pub fn start(attempt: &Attempt) -> Next {
         );
         return Next::Done(Decision::Record(handed));
     }
-    match (unanswered, attempt.order_cancelled) {
+    match (unanswered, attempt.order_stopped) {
         (true, true) => Next::Call(Call::Lookup(Lookup::CancelledWhileUnanswered)),
         (true, false) => Next::Call(Call::Lookup(Lookup::Unanswered)),
         (false, _) => Next::Call(Call::Place),
@@ -191,6 +202,16 @@ pub fn looked_up(
     let decision = match (lookup, answer) {
         (_, Err(error)) if !matches!(error, SupplierError::NotOffered(_)) => {
             Decision::Failed(error)
+        }
+        // Found already paid (AliExpress charges with the order): it was bought for an order
+        // nobody wants any more; recorded as bought so `settle` flags it for a person.
+        (Lookup::CancelledWhileUnanswered, Ok(Some(remote))) if paid(remote.status) => {
+            Decision::Record(Outcome::bought(
+                remote,
+                Some(
+                    "placed and paid by an unanswered attempt after the order was cancelled".into(),
+                ),
+            ))
         }
         (Lookup::CancelledWhileUnanswered, Ok(Some(remote))) => Decision::Record(Outcome {
             external_id: Some(remote.supplier_order_id),
@@ -292,6 +313,39 @@ pub fn placed(attempt: &Attempt, answer: Result<Placement, SupplierError>) -> Ne
     Next::Done(decision)
 }
 
+/// Where the purchase must still stand for this run's decision to be written: *placement
+/// unknown* once the run claimed it to call the supplier, else the status it was read in.
+/// Anything else means another writer moved it meanwhile (the cancel job letting go of an
+/// unclaimed purchase, a second runner, a person linking it): the decision is stale.
+pub fn expected_at_write(read: SupplierOrderStatus, called_supplier: bool) -> SupplierOrderStatus {
+    if called_supplier && read == SupplierOrderStatus::AwaitingPlacement {
+        SupplierOrderStatus::PlacementUnknown
+    } else {
+        read
+    }
+}
+
+/// A stale decision is not written, except that money may be out: the supplier says it
+/// bought (and was paid) while the purchase was let go here meanwhile. Then a person must
+/// ask for it back; the text of the flag is returned.
+pub fn stale_but_charged(
+    outcome: &Outcome,
+    now: SupplierOrderStatus,
+    label: &str,
+) -> Option<String> {
+    let let_go = matches!(
+        now,
+        SupplierOrderStatus::Cancelled | SupplierOrderStatus::Rejected
+    );
+    (outcome.bought && paid(outcome.status) && let_go).then(|| {
+        format!(
+            "{label} took payment with order {} after the purchase was let go here: ask them \
+             to cancel it before it ships, then record the refund",
+            outcome.external_id.as_deref().unwrap_or("unknown")
+        )
+    })
+}
+
 /// A recorded outcome against where the order stands when it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settlement {
@@ -301,17 +355,34 @@ pub struct Settlement {
     /// The supplier took payment with an order the store cancelled meanwhile: a person asks
     /// them to cancel it before it ships.
     pub charged_after_cancel: bool,
+    /// Placed unpaid while the store cancelled, at a supplier that takes payment by itself
+    /// (AliExpress `try_to_pay`): kept and followed, and a person cancels it there before
+    /// it is charged.
+    pub unpaid_after_cancel: bool,
 }
 
 /// Settles `outcome` against the order: cancelled or refunded in the store while the supplier
 /// was answering (the cancel job left the attempt alone while it was in flight), an unpaid
 /// purchase is let go to lapse at the supplier, and one the supplier charged at once is
 /// flagged.
-pub fn settle(outcome: Outcome, order_stopped: bool) -> Settlement {
+/// `charges_by_itself`: the supplier takes payment without our pay call, so an unpaid
+/// order there does not simply lapse.
+pub fn settle(outcome: Outcome, order_stopped: bool, charges_by_itself: bool) -> Settlement {
     let mut outcome = outcome;
     let mut charged_after_cancel = false;
+    let mut unpaid_after_cancel = false;
+    // Handed to a vendor (nothing bought through an API) after the order stopped: the vendor
+    // never gets it.
+    if order_stopped && !outcome.bought && outcome.status == SupplierOrderStatus::AwaitingShipment {
+        outcome.status = SupplierOrderStatus::Cancelled;
+        outcome.detail =
+            Some("not handed to the vendor: the order was cancelled in the store".into());
+    }
     if order_stopped && outcome.bought {
         match outcome.status {
+            SupplierOrderStatus::AwaitingPayment if charges_by_itself => {
+                unpaid_after_cancel = true;
+            }
             SupplierOrderStatus::AwaitingPayment => {
                 outcome.status = SupplierOrderStatus::Cancelled;
                 outcome.detail = Some(
@@ -320,7 +391,7 @@ pub fn settle(outcome: Outcome, order_stopped: bool) -> Settlement {
                         .into(),
                 );
             }
-            SupplierOrderStatus::AwaitingShipment => charged_after_cancel = true,
+            status if paid(status) => charged_after_cancel = true,
             _ => {}
         }
     }
@@ -331,6 +402,7 @@ pub fn settle(outcome: Outcome, order_stopped: bool) -> Settlement {
         reserve: outcome.bought,
         outcome,
         charged_after_cancel,
+        unpaid_after_cancel,
     }
 }
 
@@ -372,6 +444,7 @@ impl Settlement {
                 && note.is_none(),
             pay: self.reserve
                 && auto_pay
+                && !self.unpaid_after_cancel
                 && outcome.status == SupplierOrderStatus::AwaitingPayment
                 && last_error.is_none(),
             payment_failed,
@@ -399,7 +472,7 @@ mod tests {
                 currency: "USD".into(),
             }],
             unchanged_for: chrono::Duration::minutes(5),
-            order_cancelled: false,
+            order_stopped: false,
             order_held: false,
             by_hand: false,
         }
@@ -447,7 +520,7 @@ mod tests {
     #[test]
     fn a_cancelled_order_cancels_an_unplaced_attempt_without_a_call() {
         let mut a = attempt(SupplierOrderStatus::AwaitingPlacement);
-        a.order_cancelled = true;
+        a.order_stopped = true;
         a.order_held = true;
         let outcome = recorded(start(&a));
         assert_eq!(outcome.status, SupplierOrderStatus::Cancelled);
@@ -499,7 +572,7 @@ mod tests {
     #[test]
     fn a_cancelled_order_settles_an_unanswered_attempt_by_asking() {
         let mut a = attempt(SupplierOrderStatus::PlacementUnknown);
-        a.order_cancelled = true;
+        a.order_stopped = true;
         assert_eq!(
             start(&a),
             Next::Call(Call::Lookup(Lookup::CancelledWhileUnanswered))
@@ -515,6 +588,17 @@ mod tests {
         assert_eq!(found.external_id.as_deref(), Some("9001"));
         assert!(!found.bought);
         assert!(found.detail.unwrap().contains("left unpaid to lapse"));
+
+        // AliExpress charges with the order: found paid, it is recorded as bought, so the
+        // settlement flags it for a person instead of calling it cancelled.
+        let charged = recorded(looked_up(
+            &a,
+            lookup,
+            Ok(Some(remote(SupplierOrderStatus::AwaitingShipment))),
+        ));
+        assert!(charged.bought);
+        assert_eq!(charged.status, SupplierOrderStatus::AwaitingShipment);
+        assert!(settle(charged, true, false).charged_after_cancel);
 
         let absent = recorded(looked_up(&a, lookup, Ok(None)));
         assert_eq!(absent.status, SupplierOrderStatus::Cancelled);
@@ -678,7 +762,11 @@ mod tests {
 
     #[test]
     fn a_purchase_placed_while_the_order_stopped_is_let_go_unpaid() {
-        let settled = settle(bought(SupplierOrderStatus::AwaitingPayment, None), true);
+        let settled = settle(
+            bought(SupplierOrderStatus::AwaitingPayment, None),
+            true,
+            false,
+        );
         assert_eq!(settled.outcome.status, SupplierOrderStatus::Cancelled);
         assert!(!settled.reserve);
         assert!(!settled.charged_after_cancel);
@@ -688,8 +776,31 @@ mod tests {
     }
 
     #[test]
+    fn a_purchase_placed_unpaid_at_a_supplier_that_charges_by_itself_is_kept_and_flagged() {
+        let settled = settle(
+            bought(SupplierOrderStatus::AwaitingPayment, None),
+            true,
+            true,
+        );
+        assert_eq!(settled.outcome.status, SupplierOrderStatus::AwaitingPayment);
+        assert!(settled.reserve && settled.unpaid_after_cancel);
+        assert!(!settled.charged_after_cancel);
+        assert!(!settled.written(None, true).pay);
+        let live = settle(
+            bought(SupplierOrderStatus::AwaitingPayment, None),
+            false,
+            true,
+        );
+        assert!(!live.unpaid_after_cancel && live.written(None, true).pay);
+    }
+
+    #[test]
     fn a_purchase_charged_while_the_order_stopped_is_flagged() {
-        let settled = settle(bought(SupplierOrderStatus::AwaitingShipment, None), true);
+        let settled = settle(
+            bought(SupplierOrderStatus::AwaitingShipment, None),
+            true,
+            false,
+        );
         assert_eq!(
             settled.outcome.status,
             SupplierOrderStatus::AwaitingShipment
@@ -699,19 +810,71 @@ mod tests {
     }
 
     #[test]
-    fn a_stopped_order_changes_nothing_that_was_not_just_bought() {
-        let handed = Outcome::status(SupplierOrderStatus::AwaitingShipment, None);
-        let settled = settle(handed.clone(), true);
-        assert_eq!(settled.outcome, handed);
+    fn a_stopped_order_is_never_handed_to_its_vendor() {
+        let handed = Outcome::status(
+            SupplierOrderStatus::AwaitingShipment,
+            Some("handed to the vendor".into()),
+        );
+        let settled = settle(handed.clone(), true, false);
+        assert_eq!(settled.outcome.status, SupplierOrderStatus::Cancelled);
+        assert!(settled
+            .outcome
+            .detail
+            .unwrap()
+            .contains("not handed to the vendor"));
         assert!(!settled.reserve && !settled.charged_after_cancel);
-        let written = settled.written(Some("short"), true);
+        let live = settle(handed.clone(), false, false);
+        assert_eq!(live.outcome, handed);
+        let written = live.written(Some("short"), true);
         assert!(!written.capture && !written.pay);
         assert_eq!(written.payment_failed, None);
     }
 
     #[test]
+    fn a_decision_is_written_only_where_it_was_made_from() {
+        use SupplierOrderStatus::*;
+        assert_eq!(expected_at_write(AwaitingPlacement, true), PlacementUnknown);
+        assert_eq!(
+            expected_at_write(AwaitingPlacement, false),
+            AwaitingPlacement
+        );
+        assert_eq!(expected_at_write(PlacementUnknown, true), PlacementUnknown);
+        let charged = bought(AwaitingShipment, None);
+        let words = stale_but_charged(&charged, Cancelled, "aliexpress:default").unwrap();
+        assert!(words.contains("order 9001"), "{words}");
+        assert_eq!(stale_but_charged(&charged, AwaitingShipment, "a"), None);
+        assert_eq!(
+            stale_but_charged(&bought(AwaitingPayment, None), Cancelled, "a"),
+            None
+        );
+        let handed = Outcome::status(AwaitingShipment, None);
+        assert_eq!(stale_but_charged(&handed, Cancelled, "a"), None);
+    }
+
+    #[test]
+    fn a_stopped_order_leaves_a_cancelled_outcome_as_it_is() {
+        let cancelled = Outcome::status(SupplierOrderStatus::Cancelled, None);
+        let settled = settle(cancelled.clone(), true, false);
+        assert_eq!(settled.outcome, cancelled);
+        assert!(!settled.reserve && !settled.charged_after_cancel);
+    }
+
+    #[test]
+    fn a_purchase_found_shipped_after_the_order_stopped_is_flagged_too() {
+        for status in [SupplierOrderStatus::Shipped, SupplierOrderStatus::Delivered] {
+            let settled = settle(bought(status, None), true, false);
+            assert_eq!(settled.outcome.status, status);
+            assert!(settled.charged_after_cancel, "{status:?}");
+        }
+    }
+
+    #[test]
     fn a_placed_purchase_is_reserved_and_paid_with_auto_pay() {
-        let settled = settle(bought(SupplierOrderStatus::AwaitingPayment, None), false);
+        let settled = settle(
+            bought(SupplierOrderStatus::AwaitingPayment, None),
+            false,
+            false,
+        );
         assert!(settled.reserve);
         let written = settled.written(None, true);
         assert!(written.pay && !written.capture);
@@ -721,7 +884,11 @@ mod tests {
 
     #[test]
     fn a_short_wallet_fails_the_payment_and_queues_nothing() {
-        let settled = settle(bought(SupplierOrderStatus::AwaitingPayment, None), false);
+        let settled = settle(
+            bought(SupplierOrderStatus::AwaitingPayment, None),
+            false,
+            false,
+        );
         let written = settled.written(Some("short by 3.00 USD"), true);
         assert!(!written.pay);
         let failed = Some("payment failed: short by 3.00 USD".to_string());
@@ -735,6 +902,7 @@ mod tests {
         let settled = settle(
             bought(SupplierOrderStatus::Rejected, Some("refused")),
             false,
+            false,
         );
         let written = settled.written(Some("short"), true);
         assert_eq!(written.note.as_deref(), Some("payment failed: short"));
@@ -745,11 +913,16 @@ mod tests {
 
     #[test]
     fn a_purchase_paid_with_the_order_is_captured_unless_noted() {
-        let paid = settle(bought(SupplierOrderStatus::AwaitingShipment, None), false);
+        let paid = settle(
+            bought(SupplierOrderStatus::AwaitingShipment, None),
+            false,
+            false,
+        );
         assert!(paid.written(None, false).capture);
         assert!(!paid.written(Some("short"), false).capture);
         let found = settle(
             bought(SupplierOrderStatus::AwaitingShipment, Some("found")),
+            false,
             false,
         );
         assert!(!found.written(None, false).capture);

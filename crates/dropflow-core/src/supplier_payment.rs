@@ -17,9 +17,10 @@ pub enum Start {
     Pay,
 }
 
-/// The first step for a purchase in `status` whose order is (or is not) cancelled.
-pub fn start(status: SupplierOrderStatus, order_cancelled: bool) -> Start {
-    match (status, order_cancelled) {
+/// The first step for a purchase in `status` whose order is (or is not) stopped: cancelled,
+/// or its money refunded or voided, in the store.
+pub fn start(status: SupplierOrderStatus, order_stopped: bool) -> Start {
+    match (status, order_stopped) {
         (SupplierOrderStatus::AwaitingPayment, false) => Start::Pay,
         (SupplierOrderStatus::AwaitingPayment, true) => Start::Cancel,
         _ => Start::Nothing,

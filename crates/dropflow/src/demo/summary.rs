@@ -447,12 +447,21 @@ pub async fn summarize(world: &World, elapsed_s: f64) -> anyhow::Result<Summary>
 
 /// One line saying where a purchase missing from its store stands, for the report.
 async fn mismatch_detail(db: &Database, order: &str, purchase: &str) -> anyhow::Result<String> {
-    let status: Option<String> = sqlx::query("SELECT status FROM supplier_orders WHERE id = $1")
-        .bind(purchase)
-        .fetch_optional(&db.reader)
-        .await?
-        .map(|r| r.try_get("status"))
-        .transpose()?;
+    let standing =
+        sqlx::query("SELECT status, supplier, last_error FROM supplier_orders WHERE id = $1")
+            .bind(purchase)
+            .fetch_optional(&db.reader)
+            .await?
+            .map(|r| -> anyhow::Result<String> {
+                let status: String = r.try_get("status")?;
+                let supplier: String = r.try_get("supplier")?;
+                let why: Option<String> = r.try_get("last_error")?;
+                Ok(format!(
+                    "{status} at {supplier}{}",
+                    why.map(|w| format!(": {w}")).unwrap_or_default()
+                ))
+            })
+            .transpose()?;
     let mut jobs = Vec::new();
     for r in sqlx::query(
         "SELECT kind, status, attempts, last_error FROM jobs WHERE order_id = $1 ORDER BY id",
@@ -480,7 +489,7 @@ async fn mismatch_detail(db: &Database, order: &str, purchase: &str) -> anyhow::
             .collect::<Result<_, _>>()?;
     Ok(format!(
         "order {order} purchase {purchase} ({}) flags [{}] jobs [{}]",
-        status.unwrap_or_else(|| "gone".into()),
+        standing.unwrap_or_else(|| "gone".into()),
         flags.join(", "),
         jobs.join("; ")
     ))

@@ -107,6 +107,13 @@ pub async fn cancel(services: &Services, order_id: OrderId) -> anyhow::Result<()
     Ok(())
 }
 
+/// Whether `supplier` takes payment for a placed order without our pay call (no API pay,
+/// and not a person handed the order): AliExpress.
+pub(crate) fn charges_by_itself(supplier: &str) -> bool {
+    let can = crate::suppliers::registry::capabilities_of(supplier);
+    !can.pay && !can.hands_over_to_person && !can.buys_for_warehouse
+}
+
 /// What writing a settlement came to.
 enum Written {
     Done,
@@ -127,6 +134,7 @@ async fn let_go(services: &Services, id: SupplierOrderId, why: &str) -> anyhow::
         status: so.status,
         external_id: so.external_id.clone(),
         connected: connector.is_some(),
+        charges_by_itself: charges_by_itself(&so.supplier),
     };
     let settlement = match cancellation::plan(&purchase, why) {
         Plan::Leave => return Ok(Written::Done),

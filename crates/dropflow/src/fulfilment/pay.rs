@@ -31,7 +31,7 @@ pub async fn pay(services: &Services, id: SupplierOrderId) -> anyhow::Result<()>
     let order = crate::storage::orders::purchase_view(db, so.order_id)
         .await?
         .with_context(|| format!("order {} does not exist", so.order_id))?;
-    match supplier_payment::start(so.status, order.state.cancel_reason.is_some()) {
+    match supplier_payment::start(so.status, order.state.stopped()) {
         Start::Nothing => return Ok(()),
         Start::Cancel => return super::cancel::cancel(services, so.order_id).await,
         Start::Pay => {}

@@ -12,6 +12,12 @@
 //! AliExpress (`out_order_id`) and CJ (`orderNumber`) refuse as a duplicate if the first call
 //! went through.
 //!
+//! Never undo another writer: the outcome is written only if, under the order's lock, the
+//! purchase still stands where this run made its decision from
+//! ([`placement::expected_at_write`]). The cancel job lets go of a purchase not yet claimed
+//! while a run that read the order before the cancellation is still deciding; writing that
+//! run's handover or purchase over it would buy for an order nobody wants, unflagged.
+//!
 //! What the answer leads to, in one transaction with the order's transition:
 //! - placed: the wallet reserves the cost; with auto-pay on, paying is queued; the supplier
 //!   order is followed from now on;
@@ -54,11 +60,15 @@ pub async fn place(services: &Services, id: SupplierOrderId) -> anyhow::Result<(
         .await?
         .with_context(|| format!("order {} does not exist", so.order_id))?;
     let attempt = attempt(&so, &order);
-    let (decision, auto_pay) = match placement::start(&attempt) {
-        Next::Done(decision) => (decision, false),
-        Next::Call(call) => ask_supplier(services, &so, &order, &attempt, call).await?,
+    let (decision, auto_pay, called) = match placement::start(&attempt) {
+        Next::Done(decision) => (decision, false, false),
+        Next::Call(call) => {
+            let (decision, auto_pay) = ask_supplier(services, &so, &order, &attempt, call).await?;
+            (decision, auto_pay, true)
+        }
     };
-    write(services, &so, decision, auto_pay).await
+    let expected = placement::expected_at_write(so.status, called);
+    write(services, &so, expected, decision, auto_pay).await
 }
 
 /// Whether a person (a manual vendor) buys and ships this purchase, so there is no one to call.
@@ -83,7 +93,7 @@ fn attempt(so: &SupplierOrder, order: &orders::PurchaseView) -> Attempt {
             })
             .collect(),
         unchanged_for: Utc::now() - so.updated_at,
-        order_cancelled: order.state.cancel_reason.is_some(),
+        order_stopped: order.state.stopped(),
         order_held: !order.state.holds.is_empty(),
         by_hand: bought_by_hand(so),
     }
@@ -129,16 +139,18 @@ async fn ask_supplier(
     }
 }
 
-/// Writes what was decided, each in one transaction with the order's transition.
+/// Writes what was decided, each in one transaction with the order's transition, provided
+/// the purchase still stands where the decision was made from (`expected`).
 async fn write(
     services: &Services,
     so: &SupplierOrder,
+    expected: SupplierOrderStatus,
     decision: Decision,
     auto_pay: bool,
 ) -> anyhow::Result<()> {
     match decision {
         Decision::Nothing => Ok(()),
-        Decision::Record(outcome) => record(services, so, outcome, auto_pay).await,
+        Decision::Record(outcome) => record(services, so, expected, outcome, auto_pay).await,
         Decision::FlagForLink { detail, give_up } => {
             flag_for_link(services, so, &detail).await?;
             if give_up {
@@ -146,7 +158,7 @@ async fn write(
             }
             Ok(())
         }
-        Decision::Refused(refusal) => refused(&services.db, so, refusal).await,
+        Decision::Refused(refusal) => refused(&services.db, so, expected, refusal).await,
         // Unanswered or refused to talk: the attempt stays *placement unknown* and the job is
         // retried with backoff; the retry reconciles before buying.
         Decision::Failed(error) => Err(super::supplier_failure(error)),
@@ -208,10 +220,34 @@ fn placer() -> Actor {
     Actor::System("placer".into())
 }
 
+/// The purchase's status when another writer moved it away from `expected` since this run
+/// read it (under the order's lock, which every writer of a purchase takes first).
+async fn moved_since(
+    tx: &mut Tx<'_>,
+    so: &SupplierOrder,
+    expected: SupplierOrderStatus,
+) -> anyhow::Result<Option<SupplierOrderStatus>> {
+    let (now, _) = supplier_orders::status_in(tx, so.id).await?;
+    if now == expected {
+        return Ok(None);
+    }
+    tracing::info!(supplier_order.id = %so.id, now = now.as_str(), expected = expected.as_str(),
+        "the purchase moved while it was being placed: this run's decision is not written");
+    Ok(Some(now))
+}
+
 /// The supplier said no: nothing bought, the reserve released, and the refusal's way out.
-async fn refused(db: &Database, so: &SupplierOrder, refusal: Refusal) -> anyhow::Result<()> {
+async fn refused(
+    db: &Database,
+    so: &SupplierOrder,
+    expected: SupplierOrderStatus,
+    refusal: Refusal,
+) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
+    if moved_since(&mut tx, so, expected).await?.is_some() {
+        return Ok(());
+    }
     wallet::release(&mut tx, db.engine, so).await?;
     match refusal {
         Refusal::PriceIncreased { detail } => {
@@ -279,16 +315,28 @@ async fn refused(db: &Database, so: &SupplierOrder, refusal: Refusal) -> anyhow:
 async fn record(
     services: &Services,
     so: &SupplierOrder,
+    expected: SupplierOrderStatus,
     outcome: Outcome,
     auto_pay: bool,
 ) -> anyhow::Result<()> {
     let db = &services.db;
     let mut tx = db.begin().await?;
     orders::lock(&mut tx, so.order_id).await?;
+    // Stale (let go, or recorded by another run, meanwhile): a handover or a cancellation
+    // written now would undo that; only money taken meanwhile is still news.
+    if let Some(now) = moved_since(&mut tx, so, expected).await? {
+        if let Some(words) = placement::stale_but_charged(&outcome, now, &so.label()) {
+            let kind = crate::storage::flags::kind::CANCEL_WITH_SUPPLIER;
+            raise_flag(&mut tx, so, kind, &words).await?;
+            tx.commit().await?;
+        }
+        return Ok(());
+    }
     let order_stopped = orders::load_for_update(&mut tx, so.order_id)
         .await?
         .is_some_and(|o| o.state.stopped());
-    let settlement = placement::settle(outcome, order_stopped);
+    let charges_by_itself = super::cancel::charges_by_itself(&so.supplier);
+    let settlement = placement::settle(outcome, order_stopped, charges_by_itself);
     let outcome = &settlement.outcome;
     let mut so = so.clone();
     if let Some(cost) = outcome.cost {
@@ -344,6 +392,18 @@ async fn record(
             "{} took payment with order {reference} while the order was being cancelled in \
              the store: ask them to cancel it before it ships",
             so.label()
+        );
+        let kind = crate::storage::flags::kind::CANCEL_WITH_SUPPLIER;
+        raise_flag(&mut tx, &so, kind, &detail).await?;
+    }
+    if settlement.unpaid_after_cancel {
+        let label = so.label();
+        let reference = outcome.external_id.as_deref().unwrap_or("unknown");
+        let detail = format!(
+            "{label} placed order {reference} while the order was being cancelled in the \
+             store, and {label} takes payment by itself: cancel it in {label}'s buyer centre \
+             before it is paid. dropflow follows the order and settles this when {label} \
+             reports it cancelled"
         );
         let kind = crate::storage::flags::kind::CANCEL_WITH_SUPPLIER;
         raise_flag(&mut tx, &so, kind, &detail).await?;

@@ -80,6 +80,13 @@ pub async fn apply_remote(
     orders::lock(&mut tx, so.order_id).await?;
     // Re-read under the lock: a payment or a webhook may have moved it since.
     let current = super::supplier_order(db, so.id).await?;
+    if dropflow_core::placement::open(current.status) {
+        // Still being placed (a CJ notice about an attempt whose answer is in flight): the
+        // placer records it, or reconciles it by our reference; a move written here would be
+        // overwritten by, or would overwrite, that.
+        tracing::info!(supplier_order.id = %current.id, "supplier news about a purchase still being placed: left to the placer");
+        return Ok(());
+    }
     let mut so = current;
     let order_stopped = orders::load_for_update(&mut tx, so.order_id)
         .await?

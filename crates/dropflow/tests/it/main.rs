@@ -10,6 +10,7 @@ mod audit;
 mod api_stores;
 mod bad_input;
 mod browser;
+mod cancel_races;
 mod case_mails;
 mod case_pages;
 mod case_refunds;

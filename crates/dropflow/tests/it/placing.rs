@@ -17,15 +17,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Sandboxes {
-    ali: AliExpressSandbox,
-    cj: CjSandbox,
+pub(crate) struct Sandboxes {
+    pub(crate) ali: AliExpressSandbox,
+    pub(crate) cj: CjSandbox,
 }
 
 /// How long the AliExpress sandbox holds a request it will not answer in time.
 const TIMEOUT_HOLD: Duration = Duration::from_millis(1_500);
 
-async fn sandboxes() -> Sandboxes {
+pub(crate) async fn sandboxes() -> Sandboxes {
     Sandboxes {
         ali: ali_sandbox::start(ali_sandbox::AliExpressSandboxConfig {
             timeout_hold: TIMEOUT_HOLD,
@@ -55,14 +55,14 @@ fn suppliers(s: &Sandboxes) -> Suppliers {
     map.into()
 }
 
-async fn app_with(s: &Sandboxes) -> TestApp {
+pub(crate) async fn app_with(s: &Sandboxes) -> TestApp {
     let connectors = suppliers(s);
     TestApp::spawn_fulfilment(move |services| services.suppliers = connectors, |_| {}).await
 }
 
 /// Maps the order's first line to AliExpress's first catalogue offer and every other line to
 /// a CJ variant.
-async fn map_order(app: &TestApp, store: &str, order: &Value) {
+pub(crate) async fn map_order(app: &TestApp, store: &str, order: &Value) {
     let ali = &ali_sandbox::offers()[0];
     for (i, line) in order["line_items"]
         .as_array()
