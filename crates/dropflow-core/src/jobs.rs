@@ -4,6 +4,8 @@
 
 /// Routes a paid order's lines to one purchase per supplier.
 pub const ROUTE_ORDER: &str = "order.route";
+/// Lifts an order's out-of-stock hold when an offer has the stock again.
+pub const RECHECK_STOCK: &str = "order.recheck_stock";
 /// Lets go of an order's purchases after the store cancelled it.
 pub const CANCEL_SUPPLIER_ORDERS: &str = "order.cancel_supplier_orders";
 /// Works out what a store edit means for what was bought.
@@ -38,8 +40,9 @@ pub const FOLLOW_SUPPLIER: &str = "case.follow_supplier";
 pub const ORDER_REPLACEMENT: &str = "case.order_replacement";
 
 /// Every kind, for listings and checks.
-pub const ALL: [&str; 17] = [
+pub const ALL: [&str; 18] = [
     ROUTE_ORDER,
+    RECHECK_STOCK,
     CANCEL_SUPPLIER_ORDERS,
     RECONCILE_EDIT,
     PLACE_SUPPLIER_ORDER,

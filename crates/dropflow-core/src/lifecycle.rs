@@ -308,6 +308,23 @@ pub fn transition(state: &OrderState, command: Command) -> Result<Transition, Re
                     suppliers: routed_to,
                 });
             }
+            // No offer has the stock: held instead of bought in part or failed outright, and
+            // lifted by itself when a stock update says an offer has it again
+            // (`fulfilment::restock`).
+            let short = crate::routing::out_of_stock_words(&failures);
+            if let Some(short) = short.filter(|_| {
+                builder.state.cancel_reason.is_none()
+                    && builder
+                        .state
+                        .hold(HoldReason::InventoryOutOfStock)
+                        .is_none()
+            }) {
+                builder.place_hold(
+                    HoldReason::InventoryOutOfStock,
+                    format!("{short}; held until a supplier has it again (lifts by itself)"),
+                    HoldOrigin::System,
+                );
+            }
             if builder.state.routing_failures != failures {
                 builder.events.push(if failures.is_empty() {
                     OrderEvent::RoutingSucceeded

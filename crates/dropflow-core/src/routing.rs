@@ -115,6 +115,17 @@ pub struct LineFailure {
     pub reason: RouteFailure,
 }
 
+/// The out-of-stock lines among `failures`, in words ("line 2: no supplier has 3 in
+/// stock"), or `None` when no line failed for stock.
+pub fn out_of_stock_words(failures: &[LineFailure]) -> Option<String> {
+    let short: Vec<String> = failures
+        .iter()
+        .filter(|f| matches!(f.reason, RouteFailure::OutOfStock { .. }))
+        .map(|f| format!("line {}: {}", f.line_position + 1, f.reason.describe()))
+        .collect();
+    (!short.is_empty()).then(|| short.join("; "))
+}
+
 /// The routing decision for one order.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RoutePlan {

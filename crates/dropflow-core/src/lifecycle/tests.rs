@@ -221,6 +221,46 @@ fn a_routing_failure_puts_the_order_in_failed_until_a_retry_routes_it() {
 }
 
 #[test]
+fn a_line_no_supplier_has_in_stock_holds_the_order_once_until_the_hold_lifts() {
+    let t = receive(snapshot(PaymentStatus::Paid));
+    let short = crate::routing::LineFailure {
+        line_position: 1,
+        reason: crate::routing::RouteFailure::OutOfStock {
+            component: 0,
+            needed: 3,
+        },
+    };
+    let routing = Command::RecordRouting {
+        routed_to: vec!["cj:default".into()],
+        failures: vec![short],
+    };
+    let held = apply(&t.state, routing.clone());
+    assert_eq!(held.state.tab(), Tab::OnHold);
+    let Some(hold) = held.state.hold(HoldReason::InventoryOutOfStock) else {
+        panic!("not held for stock: {:?}", held.state.holds);
+    };
+    assert_eq!(hold.origin, HoldOrigin::System);
+    assert!(
+        hold.detail
+            .starts_with("line 2: no supplier has 3 in stock"),
+        "{}",
+        hold.detail
+    );
+    assert!(hold.detail.contains("lifts by itself"));
+    // Routed again while held (a run queued earlier): one hold, not two.
+    let again = apply(&held.state, routing);
+    assert_eq!(again.state.holds.len(), 1);
+    // Stock back: the hold lifts and nothing else stands in the way.
+    let lifted = apply(
+        &held.state,
+        Command::ReleaseHold {
+            reason: HoldReason::InventoryOutOfStock,
+        },
+    );
+    assert!(lifted.state.holds.is_empty());
+}
+
+#[test]
 fn a_refunded_order_is_canceled_and_never_routed() {
     let t = receive(snapshot(PaymentStatus::Refunded));
     assert_eq!(t.state.tab(), Tab::Canceled);

@@ -9,6 +9,8 @@
 
 /// `order.route`: a ready order's lines become one supplier order per supplier.
 pub mod route;
+/// Lifts an order's out-of-stock hold when an offer has the stock again.
+pub mod restock;
 /// `supplier_order.place`: buys one supplier order, never twice.
 pub mod place;
 /// `supplier_order.pay`: pays a placed supplier order from the wallet.
@@ -145,12 +147,15 @@ pub fn register(registry: &mut Registry, services: Services) {
 type Handler = for<'a> fn(&'a Services, &'a serde_json::Value) -> BoxFuture<'a, anyhow::Result<()>>;
 
 /// Every fulfilment job kind and what runs it.
-const HANDLERS: [(&str, Handler); 16] = [
+const HANDLERS: [(&str, Handler); 17] = [
     (route::JOB, |s, payload| {
         Box::pin(route::run(&s.db, payload))
     }),
     (edits::JOB, |s, payload| {
         Box::pin(edits::run(&s.db, payload))
+    }),
+    (restock::JOB, |s, payload| {
+        Box::pin(restock::run(&s.db, payload))
     }),
     (place::JOB, |s, payload| {
         Box::pin(async move { place::place(s, supplier_order_id(payload)?).await })

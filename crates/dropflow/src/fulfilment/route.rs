@@ -50,7 +50,13 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
         .into_iter()
         .filter(|l| l.requires_shipping && !already.contains(&l.position))
         .collect();
-    let plan = plan(tx, order_id, input.store_id, input.country, &lines).await?;
+    let mut plan = plan(tx, order_id, input.store_id, input.country, &lines).await?;
+    // A line no offer has the stock for holds the whole order (the lifecycle's
+    // `RecordRouting`): nothing of it is bought meanwhile, and once the hold lifts the lines
+    // are routed together, one purchase per supplier as usual.
+    if routing::out_of_stock_words(&plan.failures).is_some() {
+        plan.purchases.clear();
+    }
     let settings = settings::get_in(tx, input.store_id).await?;
     // Supplier orders routed earlier and not placed yet (set back by the price guard, or
     // waiting for a Place click): placing them again is this run's job too.
@@ -97,14 +103,17 @@ pub(crate) async fn plan(
     let refused = supplier_orders::out_of_stock_offers(tx, order_id).await?;
     let mut mappings = Vec::with_capacity(lines.len());
     for line in lines {
-        let mut mapping = catalog::find(
+        let found = catalog::find_stamped(
             tx,
             store_id,
             line.variant_id.as_deref(),
             line.sku.as_deref(),
         )
         .await?;
-        // An offer that refused this order as out of stock is out of stock for it.
+        let mut mapping = found.as_ref().map(|(m, _)| m.clone());
+        let written_at = found.map_or(i64::MIN, |(_, at)| at);
+        // An offer that refused this order as out of stock is out of stock for it, until its
+        // stock figure is written again (restocked) after the refusal.
         for offer in mapping
             .iter_mut()
             .flat_map(|m| m.components.iter_mut())
@@ -114,7 +123,7 @@ pub(crate) async fn plan(
                 offer.supplier.kind.as_str().to_string(),
                 offer.supplier_sku_id.clone(),
             );
-            if refused.contains(&key) {
+            if refused.get(&key).is_some_and(|at| *at >= written_at) {
                 offer.stock = Some(0);
             }
         }

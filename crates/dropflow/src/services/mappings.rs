@@ -161,6 +161,7 @@ pub async fn put(
         &mapping,
     );
     put_audited(&mut tx, caller, store_id, change).await?;
+    crate::fulfilment::restock::recheck_store(&mut tx, store_id).await?;
     tx.commit()
         .await
         .map_err(crate::storage::StorageError::from)?;
@@ -206,6 +207,9 @@ pub async fn import_csv(
     for m in &parsed {
         let change = (m.key_kind, m.key.as_str(), m.title.as_deref(), &m.mapping);
         put_audited(&mut tx, caller, store.id, change).await?;
+    }
+    if !parsed.is_empty() {
+        crate::fulfilment::restock::recheck_store(&mut tx, store.id).await?;
     }
     tx.commit()
         .await

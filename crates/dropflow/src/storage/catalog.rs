@@ -150,10 +150,22 @@ pub async fn find(
     variant_id: Option<&str>,
     sku: Option<&str>,
 ) -> Result<Option<Mapping>> {
+    Ok(find_stamped(tx, store_id, variant_id, sku)
+        .await?
+        .map(|(mapping, _)| mapping))
+}
+
+/// [`find`], with when the mapping (and so its offers' stock figures) was last written, in ms.
+pub async fn find_stamped(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    variant_id: Option<&str>,
+    sku: Option<&str>,
+) -> Result<Option<(Mapping, i64)>> {
     for (kind, value) in [(KeyKind::Variant, variant_id), (KeyKind::Sku, sku)] {
         let Some(value) = value else { continue };
         let row = sqlx::query(
-            "SELECT components FROM mappings
+            "SELECT components, updated_at FROM mappings
              WHERE store_id = $1 AND key_kind = $2 AND key_value = $3",
         )
         .bind(store_id.to_string())
@@ -162,10 +174,11 @@ pub async fn find(
         .fetch_optional(&mut **tx)
         .await?;
         if let Some(row) = row {
-            return Ok(Some(from_json(
+            let mapping = from_json(
                 "mappings.components",
                 &row.try_get::<String, _>("components")?,
-            )?));
+            )?;
+            return Ok(Some((mapping, row.try_get("updated_at")?)));
         }
     }
     Ok(None)

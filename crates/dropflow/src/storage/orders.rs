@@ -397,6 +397,29 @@ pub async fn attention(db: &Database, id: OrderId) -> Result<Option<(String, i64
     Ok(reason.zip(since))
 }
 
+/// The store's orders held for `reason`, in a write transaction. Held orders sit in the On
+/// Hold tab (`orders_by_tab`); the reason is read from the state each holds, since a held
+/// order carries its holds only there.
+pub async fn held_in_store(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    reason: dropflow_core::hold::HoldReason,
+) -> Result<Vec<OrderId>> {
+    let rows = sqlx::query("SELECT id, state FROM orders WHERE tab = $1 AND store_id = $2")
+        .bind(Tab::OnHold.as_str())
+        .bind(store_id.to_string())
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut held = Vec::new();
+    for row in &rows {
+        let state: OrderState = from_json("orders.state", &row.try_get::<String, _>("state")?)?;
+        if state.hold(reason).is_some() {
+            held.push(parse_id("orders.id", &row.try_get::<String, _>("id")?)?);
+        }
+    }
+    Ok(held)
+}
+
 /// One order line as stored.
 #[derive(Debug, Clone)]
 pub struct OrderLine {

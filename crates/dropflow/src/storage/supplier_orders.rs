@@ -9,7 +9,7 @@ use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::routing::PlannedPurchase;
 use sqlx::Row;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Writes the planned purchases as supplier orders and, with `place_now` (the store's
 /// auto-order), queues their placement.
@@ -104,22 +104,28 @@ pub async fn routed_lines(tx: &mut Tx<'_>, order_id: OrderId) -> Result<BTreeSet
         .collect()
 }
 
-/// The offers (supplier kind, SKU) that refused this order as out of stock: routing it again
-/// leaves them out, so a backup offer takes over.
+/// The offers (supplier kind, SKU) that refused this order as out of stock, with when they
+/// last did (ms): routing it again leaves them out, so a backup offer takes over, unless the
+/// offer's stock was updated since.
 pub async fn out_of_stock_offers(
     tx: &mut Tx<'_>,
     order_id: OrderId,
-) -> Result<BTreeSet<(String, String)>> {
+) -> Result<BTreeMap<(String, String), i64>> {
     let rows = sqlx::query(
-        "SELECT DISTINCT s.supplier, i.supplier_sku_id FROM supplier_orders s
+        "SELECT s.supplier, i.supplier_sku_id, MAX(s.updated_at) AS refused_at
+         FROM supplier_orders s
          JOIN supplier_order_items i ON i.supplier_order_id = s.id
-         WHERE s.order_id = $1 AND s.status = 'cancelled' AND s.last_error LIKE 'out of stock%'",
+         WHERE s.order_id = $1 AND s.status = 'cancelled' AND s.last_error LIKE 'out of stock%'
+         GROUP BY s.supplier, i.supplier_sku_id",
     )
     .bind(order_id.to_string())
     .fetch_all(&mut **tx)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("supplier")?, r.try_get("supplier_sku_id")?)))
+        .map(|r| {
+            let key = (r.try_get("supplier")?, r.try_get("supplier_sku_id")?);
+            Ok((key, r.try_get("refused_at")?))
+        })
         .collect()
 }
 

@@ -29,6 +29,7 @@ mod demo;
 mod events;
 mod exports;
 mod hardening;
+mod inventory_hold;
 mod installation_actions;
 mod isolation;
 mod jobs_queue;

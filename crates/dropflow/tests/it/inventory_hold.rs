@@ -1,0 +1,185 @@
+//! No overselling at order time (issue 15, deliver 4): an order for a variant no offer can
+//! supply is held `inventory_out_of_stock` with the reason instead of being bought blind or
+//! in part, and the hold lifts by itself when a stock update says an offer has it again —
+//! whether the stock was known to be out, or the supplier refused the purchase for stock.
+
+use crate::placing::{app_with, sandboxes};
+use crate::support::*;
+use dropflow_sandbox::faults::Faults;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn offer(supplier: &str, sku: &str, priority: i32, stock: Option<u32>) -> Value {
+    json!({
+        "supplier": supplier, "supplier_product_id": format!("prod-{sku}"),
+        "supplier_sku_id": sku, "unit_cost": "2.00", "currency": "USD",
+        "priority": priority, "stock": stock, "ships_to": ["US", "CA"]
+    })
+}
+
+async fn map_variant(app: &TestApp, store: &str, line: &Value, offers: Vec<Value>) {
+    let variant = line["variant_id"].to_string();
+    let body = json!({ "variant_id": variant.trim_matches('"'),
+        "components": [{ "offers": offers }] });
+    app.put_mapping(store, &body).await;
+}
+
+/// A paid order with two lines (quantity 1 and 2).
+fn two_lines(id: u64) -> Value {
+    let mut order = numbered_paid_order(id);
+    let mut first = order["line_items"][0].clone();
+    first["quantity"] = json!(1);
+    first["current_quantity"] = json!(1);
+    let mut second = second_line(&first, "SKU-B", "Second item");
+    second["quantity"] = json!(2);
+    second["current_quantity"] = json!(2);
+    order["line_items"] = json!([first, second]);
+    order
+}
+
+async fn hold_words(app: &TestApp, id: &str) -> Option<String> {
+    let detail = app.order_detail(id).await;
+    detail["holds"]
+        .as_array()?
+        .iter()
+        .find(|h| h["reason"] == json!("inventory_out_of_stock"))
+        .map(|h| h["detail"].as_str().unwrap_or_default().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_no_offer_can_supply_is_held_and_lifts_by_itself_when_stock_returns() {
+    let s = sandboxes().await;
+    let app = app_with(&s).await;
+    let store = app.shopify_store().await;
+    let order = two_lines(9_270_001);
+    let (a, b) = (
+        order["line_items"][0].clone(),
+        order["line_items"][1].clone(),
+    );
+    map_variant(&app, &store, &a, vec![offer("cj", "cj-a", 1, Some(50))]).await;
+    // Line two needs 2: the first offer has 1, its backup none.
+    map_variant(
+        &app,
+        &store,
+        &b,
+        vec![
+            offer("cj", "cj-b", 1, Some(1)),
+            offer("aliexpress", "ae-b", 2, Some(0)),
+        ],
+    )
+    .await;
+    let id = app.create_order(&order).await;
+    let held = eventually(WAIT, || async { hold_words(&app, &id).await.is_some() }).await;
+    assert!(held, "not held: {}", app.order_detail(&id).await);
+    let words = hold_words(&app, &id).await.unwrap();
+    assert!(
+        words.starts_with("line 2: no supplier has 2 in stock"),
+        "{words}"
+    );
+    assert_eq!(app.order_detail(&id).await["tab"], json!("on_hold"));
+    // Nothing is bought in part: not even line one, which has the stock.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(s.cj.order_count(), 0);
+    assert_eq!(s.ali.order_count(), 0);
+    assert_eq!(app.supplier_orders(&id).await, Vec::<Value>::new());
+
+    // The merchant lets it go while still short: routing holds it again with the same words.
+    app.released(&id, "inventory_out_of_stock").await;
+    let again = eventually(WAIT, || async { hold_words(&app, &id).await.is_some() }).await;
+    assert!(again, "{}", app.order_detail(&id).await);
+    assert_eq!(s.cj.order_count(), 0);
+
+    // An unrelated mapping change rechecks it, and it stays held.
+    let other =
+        json!({ "sku": "UNRELATED", "components": [{ "offers": [offer("cj", "x", 1, Some(9))] }] });
+    app.put_mapping(&store, &other).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(hold_words(&app, &id).await.is_some());
+
+    // Stock back at the first offer: the hold lifts by itself and both lines are bought.
+    map_variant(
+        &app,
+        &store,
+        &b,
+        vec![
+            offer("cj", "cj-b", 1, Some(10)),
+            offer("aliexpress", "ae-b", 2, Some(0)),
+        ],
+    )
+    .await;
+    let bought = eventually(WAIT, || async {
+        let p = app.supplier_orders(&id).await;
+        p.len() == 1
+            && p[0]["status"] != json!("awaiting_placement")
+            && p[0]["status"] != json!("placement_unknown")
+    })
+    .await;
+    assert!(
+        bought,
+        "{:?} {}",
+        app.supplier_orders(&id).await,
+        app.order_detail(&id).await
+    );
+    assert_eq!(hold_words(&app, &id).await, None);
+    let detail = app.order_detail(&id).await;
+    let lifted = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == json!("hold_released") && e["actor"] == json!("system:stock"));
+    assert!(lifted, "{detail}");
+    let items = app.supplier_orders(&id).await[0]["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(items, 2, "both lines in the one CJ purchase");
+    assert_eq!(s.cj.order_count(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_refused_for_stock_with_no_backup_is_held_until_a_restock_is_written() {
+    let s = sandboxes().await;
+    s.cj.faults.set(Faults {
+        out_of_stock_rate: 1.0,
+        ..Faults::default()
+    });
+    let app = app_with(&s).await;
+    let store = app.shopify_store().await;
+    let mut order = numbered_paid_order(9_270_002);
+    order["line_items"] = json!([order["line_items"][0].clone()]);
+    let line = order["line_items"][0].clone();
+    // The mapping believes there is stock; CJ refuses at placing.
+    map_variant(&app, &store, &line, vec![offer("cj", "cj-r", 1, Some(30))]).await;
+    let id = app.create_order(&order).await;
+    let held = eventually(WAIT, || async { hold_words(&app, &id).await.is_some() }).await;
+    assert!(
+        held,
+        "{:?} {}",
+        app.supplier_orders(&id).await,
+        app.order_detail(&id).await
+    );
+    let refused = app.supplier_orders(&id).await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["status"], json!("cancelled"), "{refused:?}");
+
+    // CJ has it again and the stock figure is written: lifted, routed, bought once.
+    s.cj.faults.set(Faults::default());
+    map_variant(&app, &store, &line, vec![offer("cj", "cj-r", 1, Some(30))]).await;
+    let bought = eventually(WAIT, || async {
+        app.supplier_orders(&id).await.iter().any(|p| {
+            p["status"] == json!("awaiting_payment") || p["status"] == json!("awaiting_shipment")
+        })
+    })
+    .await;
+    assert!(
+        bought,
+        "{:?} {}",
+        app.supplier_orders(&id).await,
+        app.order_detail(&id).await
+    );
+    assert_eq!(hold_words(&app, &id).await, None);
+    app.stop().await;
+}
