@@ -6,6 +6,8 @@
 pub const ROUTE_ORDER: &str = "order.route";
 /// Lifts an order's out-of-stock hold when an offer has the stock again.
 pub const RECHECK_STOCK: &str = "order.recheck_stock";
+/// Reads one supplier offer's stock and cost at its supplier.
+pub const READ_OFFER: &str = "offer.read";
 /// Lets go of an order's purchases after the store cancelled it.
 pub const CANCEL_SUPPLIER_ORDERS: &str = "order.cancel_supplier_orders";
 /// Works out what a store edit means for what was bought.
@@ -40,9 +42,10 @@ pub const FOLLOW_SUPPLIER: &str = "case.follow_supplier";
 pub const ORDER_REPLACEMENT: &str = "case.order_replacement";
 
 /// Every kind, for listings and checks.
-pub const ALL: [&str; 18] = [
+pub const ALL: [&str; 19] = [
     ROUTE_ORDER,
     RECHECK_STOCK,
+    READ_OFFER,
     CANCEL_SUPPLIER_ORDERS,
     RECONCILE_EDIT,
     PLACE_SUPPLIER_ORDER,

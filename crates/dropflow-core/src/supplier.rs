@@ -203,6 +203,27 @@ pub struct RemoteItem {
     pub quantity: u32,
 }
 
+/// One supplier offer (a SKU of a product) to read at the supplier, for the destination
+/// its prices and stock depend on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferRef {
+    pub supplier_product_id: String,
+    pub supplier_sku_id: String,
+    /// ISO 3166-1 alpha-2.
+    pub ship_to_country: String,
+}
+
+/// What the supplier says of an offer now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferReading {
+    /// Units it can sell; `None` when it does not say. An offer it no longer sells (the SKU
+    /// is gone, not shipped there) reads 0 with `note` saying why.
+    pub stock: Option<u32>,
+    /// What one unit costs to buy now.
+    pub unit_cost: Option<Money>,
+    pub note: Option<String>,
+}
+
 /// Asking a supplier to cancel one of its orders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelRequest {

@@ -64,6 +64,7 @@ pub async fn tick(services: &Services, config: &FollowerConfig) -> anyhow::Resul
         config.batch,
     )
     .await?;
+    super::catalogue::claim(services, lease_ms, config.batch).await?;
     super::warehouse::late::tick(&services.db, now).await?;
     super::vendor_earnings::tick(&services.db, now).await?;
     if services.tracking.is_some() {

@@ -11,6 +11,8 @@
 pub mod route;
 /// Lifts an order's out-of-stock hold when an offer has the stock again.
 pub mod restock;
+/// `offer.read`: a supplier offer's stock and cost, read at the pace it needs.
+pub mod catalogue;
 /// `supplier_order.place`: buys one supplier order, never twice.
 pub mod place;
 /// `supplier_order.pay`: pays a placed supplier order from the wallet.
@@ -147,7 +149,7 @@ pub fn register(registry: &mut Registry, services: Services) {
 type Handler = for<'a> fn(&'a Services, &'a serde_json::Value) -> BoxFuture<'a, anyhow::Result<()>>;
 
 /// Every fulfilment job kind and what runs it.
-const HANDLERS: [(&str, Handler); 17] = [
+const HANDLERS: [(&str, Handler); 18] = [
     (route::JOB, |s, payload| {
         Box::pin(route::run(&s.db, payload))
     }),
@@ -156,6 +158,9 @@ const HANDLERS: [(&str, Handler); 17] = [
     }),
     (restock::JOB, |s, payload| {
         Box::pin(restock::run(&s.db, payload))
+    }),
+    (catalogue::JOB, |s, payload| {
+        Box::pin(catalogue::run(s, payload))
     }),
     (place::JOB, |s, payload| {
         Box::pin(async move { place::place(s, supplier_order_id(payload)?).await })

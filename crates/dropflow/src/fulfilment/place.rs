@@ -270,6 +270,16 @@ async fn refused(
             super::after_sale::replacement::refused(&mut tx, so, &detail).await?;
         }
         Refusal::OutOfStock { detail } => {
+            // Our figure was wrong: its offers are read again at once.
+            for item in &so.items {
+                let key = (so.supplier.clone(), item.supplier_sku_id.clone());
+                crate::storage::offer_readings::refused_for_stock(
+                    &mut tx,
+                    &key,
+                    crate::storage::now_ms(),
+                )
+                .await?;
+            }
             let cancelled = Move::of(so, SupplierOrderStatus::Cancelled).noted(&detail);
             supplier_order_tx::apply(&mut tx, cancelled, placer()).await?;
             let payload = serde_json::json!({ "order_id": so.order_id.to_string() });

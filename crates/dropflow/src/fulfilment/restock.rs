@@ -3,7 +3,7 @@
 //! Routing holds an order whose line no offer has the stock for
 //! ([`dropflow_core::routing::out_of_stock_words`], in the lifecycle's `RecordRouting`), so
 //! nothing is bought blind or in part. Whenever a store's stock figures change (a mapping
-//! written by API or CSV import; the catalogue sync when it lands) [`recheck_store`] queues
+//! written by API or CSV import; an offer read at its supplier with more stock) [`recheck_held`] queues
 //! this job for each of that store's orders held for stock. The job plans the unrouted lines
 //! again, exactly as routing would (`route::plan`), and when every line now has an offer with
 //! the stock it releases the hold and queues routing — one transaction. Still short, nothing
@@ -31,10 +31,13 @@ pub async fn run(db: &crate::storage::Database, payload: &serde_json::Value) -> 
     Ok(())
 }
 
-/// Queues a recheck for each of the store's orders held for stock, in the caller's
-/// transaction (the one that changed the stock figures, so none is missed).
-pub async fn recheck_store(tx: &mut Tx<'_>, store_id: StoreId) -> crate::storage::Result<usize> {
-    let held = orders::held_in_store(tx, store_id, HoldReason::InventoryOutOfStock).await?;
+/// Queues a recheck for each order held for stock (of `store`, or of every store), in the
+/// caller's transaction (the one that changed the stock figures, so none is missed).
+pub async fn recheck_held(
+    tx: &mut Tx<'_>,
+    store: Option<StoreId>,
+) -> crate::storage::Result<usize> {
+    let held = orders::held(tx, store, HoldReason::InventoryOutOfStock).await?;
     for order_id in &held {
         let payload = serde_json::json!({ "order_id": order_id.to_string() });
         crate::storage::jobs::enqueue(tx, JOB, &payload, Some(*order_id), crate::storage::now_ms())

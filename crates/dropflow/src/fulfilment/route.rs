@@ -1,6 +1,6 @@
 use crate::storage::orders::{self, Cause};
 use crate::storage::write_set::WriteSet;
-use crate::storage::{catalog, fx_rates, settings, supplier_orders, Database, Tx};
+use crate::storage::{catalog, fx_rates, offer_readings, settings, supplier_orders, Database, Tx};
 use anyhow::Context;
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
@@ -112,8 +112,18 @@ pub(crate) async fn plan(
         .await?;
         let mut mapping = found.as_ref().map(|(m, _)| m.clone());
         let written_at = found.map_or(i64::MIN, |(_, at)| at);
-        // An offer that refused this order as out of stock is out of stock for it, until its
-        // stock figure is written again (restocked) after the refusal.
+        let keys: Vec<_> = mapping
+            .iter()
+            .flat_map(|m| m.components.iter())
+            .flat_map(|c| c.offers.iter())
+            .map(|o| {
+                (
+                    o.supplier.kind.as_str().to_string(),
+                    o.supplier_sku_id.clone(),
+                )
+            })
+            .collect();
+        let read = offer_readings::stock_read(tx, &keys).await?;
         for offer in mapping
             .iter_mut()
             .flat_map(|m| m.components.iter_mut())
@@ -123,7 +133,17 @@ pub(crate) async fn plan(
                 offer.supplier.kind.as_str().to_string(),
                 offer.supplier_sku_id.clone(),
             );
-            if refused.get(&key).is_some_and(|at| *at >= written_at) {
+            // The newest figure wins: the mapping's own, or the supplier's as last read.
+            let mut changed_at = written_at;
+            if let Some(found) = read.get(&key).filter(|r| r.read_at > written_at) {
+                offer.stock = Some(u32::try_from(found.stock).unwrap_or(0));
+                changed_at = changed_at.max(found.changed_at);
+            }
+            // An offer that refused this order as out of stock is out of stock for it, until
+            // its figure changes after the refusal (written again, or read different at the
+            // supplier): a supplier that lists stock it will not sell is not asked again and
+            // again.
+            if refused.get(&key).is_some_and(|at| *at >= changed_at) {
                 offer.stock = Some(0);
             }
         }

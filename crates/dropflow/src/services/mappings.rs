@@ -161,7 +161,7 @@ pub async fn put(
         &mapping,
     );
     put_audited(&mut tx, caller, store_id, change).await?;
-    crate::fulfilment::restock::recheck_store(&mut tx, store_id).await?;
+    crate::fulfilment::restock::recheck_held(&mut tx, Some(store_id)).await?;
     tx.commit()
         .await
         .map_err(crate::storage::StorageError::from)?;
@@ -209,7 +209,7 @@ pub async fn import_csv(
         put_audited(&mut tx, caller, store.id, change).await?;
     }
     if !parsed.is_empty() {
-        crate::fulfilment::restock::recheck_store(&mut tx, store.id).await?;
+        crate::fulfilment::restock::recheck_held(&mut tx, Some(store.id)).await?;
     }
     tx.commit()
         .await
@@ -254,6 +254,7 @@ async fn put_audited(
 ) -> Result<(), ActionError> {
     let before = catalog::get_in(tx, store_id, key_kind, key_value).await?;
     catalog::put_in(tx, store_id, key_kind, key_value, title, mapping).await?;
+    crate::fulfilment::catalogue::track_mapping(tx, mapping).await?;
     let snapshot = |title: Option<&str>, mapping: &Mapping| {
         serde_json::json!({"key_kind": key_kind.as_str(), "key_value": key_value,
             "title": title, "mapping": mapping})

@@ -72,6 +72,8 @@ pub mod profit;
 pub mod exports;
 /// Who changed what: settings, mappings, rates, rules and money, before and after.
 pub mod audit;
+/// Supplier offers' stock and cost as last read, and when to read them next.
+pub mod offer_readings;
 /// Wake-ups after commits, carried across processes on PostgreSQL (LISTEN/NOTIFY).
 pub mod wake;
 

@@ -397,19 +397,20 @@ pub async fn attention(db: &Database, id: OrderId) -> Result<Option<(String, i64
     Ok(reason.zip(since))
 }
 
-/// The store's orders held for `reason`, in a write transaction. Held orders sit in the On
-/// Hold tab (`orders_by_tab`); the reason is read from the state each holds, since a held
-/// order carries its holds only there.
-pub async fn held_in_store(
+/// The orders held for `reason` (of `store`, or of every store), in a write transaction.
+/// Held orders sit in the On Hold tab (`orders_by_tab`); the reason is read from the state
+/// each holds, since a held order carries its holds only there.
+pub async fn held(
     tx: &mut Tx<'_>,
-    store_id: StoreId,
+    store: Option<StoreId>,
     reason: dropflow_core::hold::HoldReason,
 ) -> Result<Vec<OrderId>> {
-    let rows = sqlx::query("SELECT id, state FROM orders WHERE tab = $1 AND store_id = $2")
-        .bind(Tab::OnHold.as_str())
-        .bind(store_id.to_string())
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, state FROM orders WHERE tab = $1 AND ($2 = '' OR store_id = $2)")
+            .bind(Tab::OnHold.as_str())
+            .bind(store.map(|s| s.to_string()).unwrap_or_default())
+            .fetch_all(&mut **tx)
+            .await?;
     let mut held = Vec::new();
     for row in &rows {
         let state: OrderState = from_json("orders.state", &row.try_get::<String, _>("state")?)?;

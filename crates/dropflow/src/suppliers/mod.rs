@@ -67,8 +67,8 @@ pub use registry::{Suppliers, SuppliersConfig};
 use async_trait::async_trait;
 use dropflow_core::reference::address::PostalAddress;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseRequest,
-    RemoteOrder, SupplierError, SupplierKind,
+    CancelAnswer, CancelRequest, Capabilities, OfferReading, OfferRef, PaymentResult, Placement,
+    PurchaseRequest, RemoteOrder, SupplierError, SupplierKind,
 };
 
 /// Goods sent back to the supplier, or a refund asked of it (a failed inspection at the
@@ -186,6 +186,16 @@ pub trait Supplier: Send + Sync {
                 request.supplier_order_id
             ),
         })
+    }
+
+    /// The offer's stock and cost now (the catalogue side: `fulfilment::catalogue`). Default:
+    /// the API cannot tell; a connector whose line in [`registry`] has `catalogue` answers.
+    async fn read_offer(&self, offer: &OfferRef) -> Result<OfferReading, SupplierError> {
+        Err(SupplierError::NotOffered(format!(
+            "{}'s API cannot read offer {}",
+            self.kind().as_str(),
+            offer.supplier_sku_id
+        )))
     }
 
     /// The address the supplier is given for a purchase shipped to `customer` (what a link by

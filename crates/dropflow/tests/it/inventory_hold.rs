@@ -183,3 +183,96 @@ async fn a_purchase_refused_for_stock_with_no_backup_is_held_until_a_restock_is_
     assert_eq!(hold_words(&app, &id).await, None);
     app.stop().await;
 }
+
+/// The offer's reading as stored: (stock, history rows).
+async fn reading(app: &TestApp, vid: &str) -> (Option<i64>, i64) {
+    let stock = sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT stock FROM offer_readings WHERE supplier = 'cj' AND supplier_sku_id = $1",
+    )
+    .bind(vid)
+    .fetch_optional(&app.db.reader)
+    .await
+    .expect("reading")
+    .flatten();
+    let history = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM offer_reading_history WHERE supplier_sku_id = '{vid}'"
+        ))
+        .await;
+    (stock, history)
+}
+
+/// One follower round (as `serve` runs it every second).
+async fn follow(app: &TestApp) {
+    use dropflow::fulfilment::follower::{self, FollowerConfig};
+    follower::tick(
+        &dropflow::fulfilment::Services::bare(&app.db),
+        &FollowerConfig::default(),
+    )
+    .await
+    .expect("follower tick");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sell_out_read_at_the_supplier_holds_the_next_order_and_a_restock_read_lifts_it() {
+    let s = sandboxes().await;
+    let app = app_with(&s).await;
+    let store = app.shopify_store().await;
+    let variant = dropflow_sandbox::cj::variants()[0].clone();
+    s.cj.set_stock(&variant.vid, 0);
+    let mut order = numbered_paid_order(9_270_003);
+    order["line_items"] = json!([order["line_items"][0].clone()]);
+    let line = order["line_items"][0].clone();
+    // The mapping does not say the stock: only the supplier's word can.
+    let cj = json!({ "supplier": "cj", "supplier_product_id": variant.pid,
+        "supplier_sku_id": variant.vid, "unit_cost": "2.00", "currency": "USD" });
+    map_variant(&app, &store, &line, vec![cj]).await;
+
+    // Followed from the mapping's write: read at once, and CJ says none are left.
+    follow(&app).await;
+    let sold_out = eventually(WAIT, || async {
+        reading(&app, &variant.vid).await.0 == Some(0)
+    })
+    .await;
+    assert!(sold_out, "{:?}", reading(&app, &variant.vid).await);
+
+    // The next order is held, not bought blind.
+    let id = app.create_order(&order).await;
+    let held = eventually(WAIT, || async { hold_words(&app, &id).await.is_some() }).await;
+    assert!(held, "{}", app.order_detail(&id).await);
+    assert_eq!(s.cj.order_count(), 0);
+
+    // Read again before its time: nothing changed, nothing lifts, no history added.
+    sqlx::query("UPDATE offer_readings SET next_read_at = 0")
+        .execute(&app.db.writer)
+        .await
+        .expect("due");
+    follow(&app).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(reading(&app, &variant.vid).await, (Some(0), 1));
+    assert!(hold_words(&app, &id).await.is_some());
+
+    // CJ restocks; at the next read the hold lifts by itself and the order is bought.
+    s.cj.set_stock(&variant.vid, 40);
+    sqlx::query("UPDATE offer_readings SET next_read_at = 0")
+        .execute(&app.db.writer)
+        .await
+        .expect("due");
+    follow(&app).await;
+    let bought = eventually(WAIT, || async {
+        app.supplier_orders(&id)
+            .await
+            .iter()
+            .any(|p| p["status"] == json!("awaiting_payment"))
+    })
+    .await;
+    assert!(
+        bought,
+        "{:?} {}",
+        app.supplier_orders(&id).await,
+        app.order_detail(&id).await
+    );
+    assert_eq!(reading(&app, &variant.vid).await, (Some(40), 2));
+    assert_eq!(hold_words(&app, &id).await, None);
+    app.stop().await;
+}

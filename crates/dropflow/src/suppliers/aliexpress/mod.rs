@@ -38,8 +38,9 @@ use async_trait::async_trait;
 use dropflow_core::money::Money;
 use dropflow_core::procurement::SupplierOrderStatus;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseLine,
-    PurchaseRequest, RejectReason, RemoteItem, RemoteOrder, SupplierError, SupplierKind, Tracking,
+    CancelAnswer, CancelRequest, Capabilities, OfferReading, OfferRef, PaymentResult, Placement,
+    PurchaseLine, PurchaseRequest, RejectReason, RemoteItem, RemoteOrder, SupplierError,
+    SupplierKind, Tracking,
 };
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
@@ -590,6 +591,33 @@ impl Supplier for AliExpress {
     /// `Rejected(DuplicateReference)` if the first went through.
     async fn place(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
         self.place_after_asking(request).await
+    }
+
+    /// `aliexpress.ds.product.get` for the destination: the SKU's sale price (what an order is
+    /// charged) and `sku_available_stock`, read as [`AliExpress::quote`] reads them. A product
+    /// AliExpress does not ship there, or a SKU it no longer has, reads 0 with the reason.
+    async fn read_offer(&self, offer: &OfferRef) -> Result<OfferReading, SupplierError> {
+        let product = self
+            .product(&offer.supplier_product_id, &offer.ship_to_country)
+            .await?;
+        Ok(
+            match wire::sku_offer(&product, &offer.supplier_product_id, &offer.supplier_sku_id)? {
+                Ok(sku) => OfferReading {
+                    stock: Some(sku.available),
+                    unit_cost: Some(sku.unit_cost),
+                    note: None,
+                },
+                Err(reason) => OfferReading {
+                    stock: Some(0),
+                    unit_cost: None,
+                    note: Some(match reason {
+                        RejectReason::NotDeliverable { detail }
+                        | RejectReason::Other { detail } => detail,
+                        other => format!("{other:?}"),
+                    }),
+                },
+            },
+        )
     }
 
     /// Not possible with AliExpress's documented API, so it says so instead of guessing.

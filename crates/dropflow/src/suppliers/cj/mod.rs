@@ -37,8 +37,8 @@ use async_trait::async_trait;
 use auth::TokenCache;
 use dropflow_core::money::Money;
 use dropflow_core::supplier::{
-    CancelAnswer, CancelRequest, Capabilities, PaymentResult, Placement, PurchaseRequest,
-    RejectReason, RemoteOrder, SupplierError, SupplierKind, Tracking,
+    CancelAnswer, CancelRequest, Capabilities, OfferReading, OfferRef, PaymentResult, Placement,
+    PurchaseRequest, RejectReason, RemoteOrder, SupplierError, SupplierKind, Tracking,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -383,6 +383,19 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 impl Supplier for Cj {
     fn kind(&self) -> SupplierKind {
         SupplierKind::Cj
+    }
+
+    /// A variant's price (`product/variant/queryByVid`) and its stock across CJ's
+    /// warehouses (`product/stock/queryByVid`), asked at once. CJ's price and stock do not
+    /// depend on the destination.
+    async fn read_offer(&self, offer: &OfferRef) -> Result<OfferReading, SupplierError> {
+        let vid = offer.supplier_sku_id.as_str();
+        let (price, stock) = futures::try_join!(self.variant_price(vid), self.stock(vid))?;
+        Ok(OfferReading {
+            stock: Some(u32::try_from(stock).unwrap_or(u32::MAX)),
+            unit_cost: Some(price),
+            note: None,
+        })
     }
 
     async fn place(&self, request: &PurchaseRequest) -> Result<Placement, SupplierError> {
