@@ -594,8 +594,9 @@ impl Supplier for AliExpress {
     }
 
     /// `aliexpress.ds.product.get` for the destination: the SKU's sale price (what an order is
-    /// charged) and `sku_available_stock`, read as [`AliExpress::quote`] reads them. A product
-    /// AliExpress does not ship there, or a SKU it no longer has, reads 0 with the reason.
+    /// charged) and `sku_available_stock`, read as [`AliExpress::quote`] reads them. A SKU or
+    /// product it no longer has reads 0 with the reason; one not shipped to the country read
+    /// for reads unknown, with the reason.
     async fn read_offer(&self, offer: &OfferRef) -> Result<OfferReading, SupplierError> {
         let product = self
             .product(&offer.supplier_product_id, &offer.ship_to_country)
@@ -607,12 +608,18 @@ impl Supplier for AliExpress {
                     unit_cost: Some(sku.unit_cost),
                     note: None,
                 },
+                // Not shipped to the country read for: it may still ship to an order's own
+                // country, so its stock is not said rather than said to be none.
+                Err(RejectReason::NotDeliverable { detail }) => OfferReading {
+                    stock: None,
+                    unit_cost: None,
+                    note: Some(detail),
+                },
                 Err(reason) => OfferReading {
                     stock: Some(0),
                     unit_cost: None,
                     note: Some(match reason {
-                        RejectReason::NotDeliverable { detail }
-                        | RejectReason::Other { detail } => detail,
+                        RejectReason::Other { detail } => detail,
                         other => format!("{other:?}"),
                     }),
                 },

@@ -843,3 +843,32 @@ fn config_reads_with_defaults_and_never_prints_secrets() {
         "{shown}"
     );
 }
+
+/// The catalogue read: `aliexpress.ds.product.get`'s SKU list (`ae_item_sku_info_dtos`, each
+/// with `sku_available_stock` and `offer_sale_price`, per the DS API's product query) read for
+/// one SKU; a SKU the product no longer has reads 0 with the reason, never a guess.
+#[tokio::test]
+async fn an_offer_is_read_with_its_stock_and_sale_price() {
+    use dropflow_core::supplier::OfferRef;
+    let s = start().await;
+    let ae = connector(&s);
+    let offer = &sandbox::offers()[1];
+    let asked = |sku: &str| OfferRef {
+        supplier_product_id: offer.product_id.clone(),
+        supplier_sku_id: sku.to_string(),
+        ship_to_country: "US".into(),
+    };
+    assert!(s.set_stock(&offer.sku_id, 7));
+    let read = ae.read_offer(&asked(&offer.sku_id)).await.unwrap();
+    assert_eq!(read.stock, Some(7));
+    assert_eq!(read.unit_cost, Some(usd(offer.unit_cost_cents)));
+    assert_eq!(read.note, None);
+    assert!(s.set_stock(&offer.sku_id, 0));
+    assert_eq!(
+        ae.read_offer(&asked(&offer.sku_id)).await.unwrap().stock,
+        Some(0)
+    );
+    let gone = ae.read_offer(&asked("no-such-sku")).await.unwrap();
+    assert_eq!(gone.stock, Some(0));
+    assert!(gone.note.unwrap().contains("has no SKU no-such-sku"));
+}
