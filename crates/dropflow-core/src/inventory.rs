@@ -224,13 +224,30 @@ pub struct Decision {
     pub price_note: Option<PriceNote>,
 }
 
-/// Decides what the store should show for a variant bought as `mapping`.
-pub fn decide(
+/// What the suppliers offer for a variant bought as `mapping`, by the store's policy,
+/// whatever the store shows now: the products list reads it, [`decide`] compares it with
+/// the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Offered {
+    /// The stock the policy gives (`None`: no offer says its stock).
+    pub stock: Option<u32>,
+    /// One component has no stock at any of its offers, each of which says its stock.
+    pub out_everywhere: bool,
+    /// What buying one store unit costs now, in `currency`.
+    pub cost: Option<Money>,
+    /// The rule's price.
+    pub price: Option<Money>,
+    /// Why there is no price.
+    pub price_note: Option<PriceNote>,
+}
+
+/// [`Offered`] for `mapping`, priced in `currency`.
+pub fn offered(
     mapping: &Mapping,
-    store: &StoreVariant,
     policy: &Policy,
     rates: &RateTable,
-) -> Decision {
+    currency: Currency,
+) -> Offered {
     let supplier_units = units_available(mapping);
     let stock = supplier_units.map(|units| {
         let after_buffer = units.saturating_sub(policy.stock.buffer);
@@ -239,7 +256,36 @@ pub fn decide(
             .cap
             .map_or(after_buffer, |cap| after_buffer.min(cap))
     });
-    let out_everywhere = supplier_units == Some(0);
+    let (cost, price, price_note) = match current_cost(mapping, currency, rates) {
+        Ok(cost) => match rule_price(cost, &policy.price) {
+            Some(price) => (Some(cost), Some(price), None),
+            None => (Some(cost), None, Some(PriceNote::TooLarge)),
+        },
+        Err(note) => (None, None, Some(note)),
+    };
+    Offered {
+        stock,
+        out_everywhere: supplier_units == Some(0),
+        cost,
+        price,
+        price_note,
+    }
+}
+
+/// Decides what the store should show for a variant bought as `mapping`.
+pub fn decide(
+    mapping: &Mapping,
+    store: &StoreVariant,
+    policy: &Policy,
+    rates: &RateTable,
+) -> Decision {
+    let Offered {
+        stock,
+        out_everywhere,
+        cost,
+        price,
+        mut price_note,
+    } = offered(mapping, policy, rates, store.price.currency);
     let mut writes = Writes::default();
     if let Some(stock) = stock {
         if store.stock != Some(stock) {
@@ -254,14 +300,6 @@ pub fn decide(
     } else if back_in_stock && !store.published && store.unpublished_by_us {
         writes.published = Some(true);
     }
-    let currency = store.price.currency;
-    let (cost, price, mut price_note) = match current_cost(mapping, currency, rates) {
-        Ok(cost) => match rule_price(cost, &policy.price) {
-            Some(price) => (Some(cost), Some(price), None),
-            None => (Some(cost), None, Some(PriceNote::TooLarge)),
-        },
-        Err(note) => (None, None, Some(note)),
-    };
     if let Some(price) = price.filter(|p| *p != store.price && policy.price.auto_update) {
         if rise_is_held(store.price, price, &policy.price) {
             price_note = Some(PriceNote::RiseHeld {

@@ -161,6 +161,7 @@ pub fn routes() -> Router<HttpState> {
         .merge(api::cases::routes())
         .merge(api::evidence::routes())
         .merge(api::profit::routes())
+        .merge(api::products::routes())
         .merge(api::top_ups::routes())
         .merge(api::vendor_payouts::routes())
         .merge(api::exports::routes())

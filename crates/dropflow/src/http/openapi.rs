@@ -87,6 +87,7 @@ use utoipa::{Modify, OpenApi};
         super::api::cases::add_photos,
         super::api::cases::photo,
         super::api::evidence::download,
+        super::api::products::list,
         super::api::profit::order,
         super::api::profit::report,
         super::api::profit::report_csv,

@@ -27,6 +27,8 @@ pub mod fx_rates;
 pub mod webhook_endpoints;
 /// Product mappings (store items to supplier offers).
 pub mod mappings;
+/// The products list: mapped items, their offers' stock and cost as read, the policy's figures.
+pub mod products;
 /// Orders: resolve by reference, holds, routing again.
 pub mod orders;
 /// Place, pay, refresh (one order or many); a vendor's tracking entry.

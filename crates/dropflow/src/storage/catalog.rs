@@ -21,7 +21,8 @@ impl KeyKind {
             KeyKind::Sku => "sku",
         }
     }
-    fn parse(s: &str) -> Result<KeyKind> {
+    /// The kind as stored and as the API and CSV spell it.
+    pub fn parse(s: &str) -> Result<KeyKind> {
         match s {
             "variant" => Ok(KeyKind::Variant),
             "sku" => Ok(KeyKind::Sku),
@@ -126,6 +127,32 @@ pub async fn list(db: &Database, store_id: StoreId) -> Result<Vec<StoredMapping>
     .bind(store_id.to_string())
     .fetch_all(&db.reader)
     .await?;
+    stored(&rows)
+}
+
+/// One page of the store's mappings in (key kind, key) order, after `after` (exclusive).
+pub async fn page(
+    db: &Database,
+    store_id: StoreId,
+    after: Option<(KeyKind, &str)>,
+    limit: i64,
+) -> Result<Vec<StoredMapping>> {
+    let (kind, key) = after.map_or(("", ""), |(k, v)| (k.as_str(), v));
+    let rows = sqlx::query(
+        "SELECT store_id, key_kind, key_value, title, components, updated_at FROM mappings
+         WHERE store_id = $1 AND (key_kind > $2 OR (key_kind = $2 AND key_value > $3))
+         ORDER BY key_kind, key_value LIMIT $4",
+    )
+    .bind(store_id.to_string())
+    .bind(kind)
+    .bind(key)
+    .bind(limit)
+    .fetch_all(&db.reader)
+    .await?;
+    stored(&rows)
+}
+
+fn stored(rows: &[sqlx::any::AnyRow]) -> Result<Vec<StoredMapping>> {
     rows.iter()
         .map(|r| {
             Ok(StoredMapping {

@@ -28,6 +28,9 @@ pub struct Standing {
     pub read_at: Option<i64>,
     pub changed_at: Option<i64>,
     pub refused_for_stock_at: Option<i64>,
+    pub next_read_at: i64,
+    /// Why the supplier does not sell it any more, as it said.
+    pub note: Option<String>,
 }
 
 /// A reading to record.
@@ -62,7 +65,8 @@ pub async fn track(tx: &mut Tx<'_>, offers: &[Tracked], now_ms: i64) -> Result<(
 }
 
 const COLUMNS: &str = "supplier, supplier_sku_id, supplier_product_id, ship_to, stock, \
-                       unit_cost_minor, currency, read_at, changed_at, refused_for_stock_at";
+                       unit_cost_minor, currency, read_at, changed_at, refused_for_stock_at, \
+                       next_read_at, note";
 
 fn standing(row: &sqlx::any::AnyRow) -> Result<Standing> {
     Ok(Standing {
@@ -78,7 +82,20 @@ fn standing(row: &sqlx::any::AnyRow) -> Result<Standing> {
         read_at: row.try_get("read_at")?,
         changed_at: row.try_get("changed_at")?,
         refused_for_stock_at: row.try_get("refused_for_stock_at")?,
+        next_read_at: row.try_get("next_read_at")?,
+        note: row.try_get("note")?,
     })
+}
+
+/// The rows of those of `keys` that are followed (the products list).
+pub async fn of(db: &Database, keys: &[OfferKey]) -> Result<BTreeMap<OfferKey, Standing>> {
+    let mut found = BTreeMap::new();
+    for key in keys {
+        if let Some(standing) = load(db, key).await? {
+            found.insert(key.clone(), standing);
+        }
+    }
+    Ok(found)
 }
 
 /// Claims up to `limit` offers due a read: each one's next read is pushed `lease_ms` ahead

@@ -276,3 +276,86 @@ async fn a_sell_out_read_at_the_supplier_holds_the_next_order_and_a_restock_read
     assert_eq!(hold_words(&app, &id).await, None);
     app.stop().await;
 }
+
+/// The products list (issue 15, "What a user gets"): each offer as mapped and as last read,
+/// the policy's figures from what routing uses now, the out-of-stock filter, paging, and
+/// nobody sees another account's products.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_products_list_shows_each_offer_as_mapped_and_as_read_and_only_to_its_store() {
+    use dropflow::storage::accounts::Role;
+    use reqwest::StatusCode;
+    let s = sandboxes().await;
+    let app = app_with(&s).await;
+    let store = app.shopify_store().await;
+    let variants = dropflow_sandbox::cj::variants();
+    let (sold, kept) = (&variants[0], &variants[1]);
+    s.cj.set_stock(&sold.vid, 0);
+    s.cj.set_stock(&kept.vid, 25);
+    for (sku, v) in [("A-SOLD", sold), ("B-KEPT", kept)] {
+        let body = json!({ "sku": sku, "title": sku, "components": [{ "offers": [{
+            "supplier": "cj", "supplier_product_id": v.pid, "supplier_sku_id": v.vid,
+            "unit_cost": "2.00", "currency": "USD", "stock": 100 }] }] });
+        app.put_mapping(&store, &body).await;
+    }
+    follow(&app).await;
+    let read = eventually(WAIT, || async {
+        reading(&app, &sold.vid).await.0 == Some(0) && reading(&app, &kept.vid).await.0 == Some(25)
+    })
+    .await;
+    assert!(read);
+
+    let path = format!("/api/v1/stores/{store}/products");
+    let all = expect_json(app.api_get(&path).await, StatusCode::OK).await;
+    assert_eq!(all["currency"], json!("USD"));
+    let products = all["products"].as_array().unwrap();
+    assert_eq!(products.len(), 2, "{all}");
+    let a = &products[0];
+    assert_eq!(a["key_value"], json!("A-SOLD"));
+    assert_eq!(a["out_of_stock_everywhere"], json!(true), "{a}");
+    assert_eq!(a["stock_to_publish"], json!(0));
+    let offer = &a["offers"][0];
+    assert_eq!(offer["mapped_stock"], json!(100), "{offer}");
+    assert_eq!(offer["read_stock"], json!(0));
+    assert_eq!(
+        offer["stock"],
+        json!(0),
+        "the newer reading is what is used"
+    );
+    assert!(offer["read_at"].is_string() && offer["next_read_at"].is_string());
+    let b = &products[1];
+    assert_eq!(b["stock_to_publish"], json!(25), "{b}");
+    assert_eq!(b["out_of_stock_everywhere"], json!(false));
+    assert!(b["cost_minor"].as_i64().is_some_and(|c| c > 0), "{b}");
+    assert!(b["price_minor"].as_i64() > b["cost_minor"].as_i64(), "{b}");
+
+    let out = app.api_json(&format!("{path}?out_of_stock=true")).await;
+    let keys: Vec<_> = out["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key_value"].clone())
+        .collect();
+    assert_eq!(keys, vec![json!("A-SOLD")]);
+    let first = app.api_json(&format!("{path}?limit=1")).await;
+    assert_eq!(first["products"][0]["key_value"], json!("A-SOLD"));
+    let after = first["next_after"].as_str().unwrap().to_string();
+    let second = app.api_json(&format!("{path}?limit=1&after={after}")).await;
+    assert_eq!(second["products"][0]["key_value"], json!("B-KEPT"));
+    for bad in ["?limit=0", "?limit=501", "?after=nonsense"] {
+        expect_error(
+            app.api_get(&format!("{path}{bad}")).await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        )
+        .await;
+    }
+    let other = new_account(&app, "Elsewhere").await;
+    let stranger = user_token(&app, &other, "owner@elsewhere.test", Role::Owner, &[]).await;
+    expect_error(
+        app.get_as(&stranger, &path).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    app.stop().await;
+}

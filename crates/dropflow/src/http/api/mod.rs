@@ -36,6 +36,8 @@ pub mod cases;
 pub mod evidence;
 /// Profit per order and per day, product, supplier or store; the payment-fee rule.
 pub mod profit;
+/// The products list: mapped items, their offers as read at the suppliers.
+pub mod products;
 /// A manual vendor's earnings and payouts; the owner's approval and settings.
 pub mod vendor_payouts;
 /// A store's orders, ledger and vendor payouts as streamed CSV files.

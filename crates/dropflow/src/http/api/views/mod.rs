@@ -32,6 +32,8 @@ pub mod jobs;
 pub mod tokens;
 /// Profit per order and per group of orders; the payment-fee rule.
 pub mod profit;
+/// The products list.
+pub mod products;
 
 /// Every row of `rows` as its view (a list field, or a list answer).
 pub fn each<R, V: From<R>>(rows: Vec<R>) -> Vec<V> {
