@@ -172,6 +172,7 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
             ("/orders", "Orders"),
             ("/returns", "Returns"),
             ("/wallet", "Wallet"),
+            ("/products", "Products"),
             ("/profit", "Profit"),
             ("/vendors/payouts", "Vendor payouts"),
             ("/warehouse", "Warehouse"),
@@ -182,6 +183,7 @@ pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
             ("/orders", "Orders"),
             ("/returns", "Returns"),
             ("/wallet", "Wallet"),
+            ("/products", "Products"),
             ("/profit", "Profit"),
         ],
         Role::Vendor => &[

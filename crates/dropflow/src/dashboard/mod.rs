@@ -60,6 +60,8 @@ pub mod exports;
 pub mod wallet_card;
 /// Profit: the order page's block, and a store's profit per day, product, supplier or store.
 pub mod profit;
+/// The products list: mapped items, their offers as read at the suppliers.
+pub mod products;
 /// The Returns tab: after-sale cases with their counts.
 pub mod returns;
 /// The order page's Cases section, and a case as the order and vendor pages show it.
@@ -167,6 +169,7 @@ pub fn router() -> Router<Context> {
         )
         .route("/stores/{id}/logo", get(settings::logo))
         .route("/wallet", get(wallet::page))
+        .route("/products", get(products::page))
         .route("/profit", get(profit::page))
         .route("/profit.csv", get(profit::csv))
         .route("/returns", get(returns::page))
