@@ -5,6 +5,7 @@
 
 use crate::money::Money;
 use crate::reference::country::CountryCode;
+use crate::reference::currency::Currency;
 use crate::supplier::SupplierKind;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,10 @@ pub struct Offer {
     pub stock: Option<u32>,
     /// The supplier's product page, shown to a manual vendor.
     pub product_url: Option<String>,
+    /// What the supplier charges to ship this item, once per purchase whatever the quantity,
+    /// in `unit_cost`'s currency (the vendor's "plus its shipping"); `None`: nothing on top.
+    #[serde(default)]
+    pub shipping_cost: Option<Money>,
 }
 
 impl Offer {
@@ -66,7 +71,16 @@ impl Offer {
             ships_to: Vec::new(),
             stock: None,
             product_url: None,
+            shipping_cost: None,
         }
+    }
+
+    /// What `quantity` units cost from this offer: the goods, plus its shipping once.
+    pub fn cost_of(&self, quantity: u32) -> i64 {
+        self.unit_cost
+            .minor
+            .saturating_mul(i64::from(quantity))
+            .saturating_add(self.shipping_cost.map_or(0, |s| s.minor))
     }
 
     pub fn ships_to(&self, country: Option<CountryCode>) -> bool {
@@ -76,6 +90,16 @@ impl Offer {
     pub fn has_stock_for(&self, quantity: u32) -> bool {
         self.stock.is_none_or(|s| s >= quantity)
     }
+}
+
+/// An offer's shipping cost as typed: a decimal string in the offer's `currency`, 0 or more
+/// (the mapping API and the CSV import both read it here).
+pub fn shipping_cost(text: &str, currency: Currency) -> Result<Money, String> {
+    let cost = Money::parse_decimal(text, currency).map_err(|e| e.to_string())?;
+    if cost.minor < 0 {
+        return Err("must not be negative".into());
+    }
+    Ok(cost)
 }
 
 /// One part of a store item: how many supplier units one store unit needs, and the offers.

@@ -276,6 +276,9 @@ pub fn difference(
             quantity: (item.quantity / was).saturating_mul(extra),
             unit_cost: item.unit_cost,
             product_url: item.product_url.clone(),
+            // The extra units are goods only: the item's shipping was agreed with the first
+            // purchase of the line.
+            shipping_cost: None,
         });
     }
     Ok((extra, planned))

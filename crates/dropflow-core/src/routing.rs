@@ -39,6 +39,20 @@ pub struct PlannedItem {
     pub quantity: u32,
     pub unit_cost: Money,
     pub product_url: Option<String>,
+    /// The offer's shipping, once for the item whatever the quantity (in `unit_cost`'s
+    /// currency); `None`: nothing on top of the goods.
+    #[serde(default)]
+    pub shipping_cost: Option<Money>,
+}
+
+impl PlannedItem {
+    /// What the item costs: its units, plus its shipping.
+    pub fn cost_minor(&self) -> i64 {
+        self.unit_cost
+            .minor
+            .saturating_mul(i64::from(self.quantity))
+            .saturating_add(self.shipping_cost.map_or(0, |s| s.minor))
+    }
 }
 
 /// Everything to buy from one supplier for this order.
@@ -189,6 +203,7 @@ pub fn route(
                             quantity,
                             unit_cost: offer.unit_cost,
                             product_url: offer.product_url.clone(),
+                            shipping_cost: offer.shipping_cost,
                         });
                 }
             }
@@ -234,27 +249,31 @@ fn choose<'o>(
         .into_iter()
         .filter(|o| o.priority == best_priority)
         .collect();
-    cheapest(best, component, pricing)
+    cheapest(best, needed, component, pricing)
 }
 
-/// The cheapest of offers of equal priority (the first of equals), costs compared in one
-/// currency.
+/// The cheapest of offers of equal priority (the first of equals) for `needed` units, their
+/// shipping included, costs compared in one currency.
 fn cheapest<'o>(
     offers: Vec<&'o Offer>,
+    needed: u32,
     component: usize,
     pricing: Pricing<'_>,
 ) -> Result<&'o Offer, RouteFailure> {
+    // What the units cost from an offer (at least one unit: a line of none still picks by
+    // price).
+    let total = |offer: &Offer| Money::new(offer.cost_of(needed.max(1)), offer.unit_cost.currency);
     let one_currency = offers
         .windows(2)
         .all(|w| w[0].unit_cost.currency == w[1].unit_cost.currency);
     let mut priced = Vec::with_capacity(offers.len());
     for offer in offers {
         let cost = if one_currency {
-            offer.unit_cost.minor
+            total(offer).minor
         } else {
             pricing
                 .rates
-                .convert(offer.unit_cost, pricing.currency)
+                .convert(total(offer), pricing.currency)
                 .map_err(|_| RouteFailure::NoExchangeRate {
                     component,
                     from: offer.unit_cost.currency,

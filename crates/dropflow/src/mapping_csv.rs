@@ -3,7 +3,9 @@
 //! Columns: `key_kind` (variant|sku), `key`, `title`, `component` (0-based), `component_quantity`,
 //! `supplier` (aliexpress|cj|manual), `account`, `supplier_product_id`, `supplier_sku_id`,
 //! `unit_cost` (decimal), `currency`, `priority`, `ships_to` (space-separated ISO codes, empty
-//! = everywhere), `stock` (empty = unknown), `product_url` (empty, or an `https://` address).
+//! = everywhere), `stock` (empty = unknown), `product_url` (empty, or an `https://` address),
+//! `shipping_cost` (decimal in `currency`, once per purchase whatever the quantity; empty =
+//! nothing on top of the goods; a file without the column imports as before).
 //!
 //! Rows of the same key build one mapping. A bad row is reported with its line number and
 //! skipped; it never stops the good rows (the rest of its key's mapping is still imported).
@@ -41,6 +43,8 @@ pub struct Row {
     pub stock: Option<u32>,
     #[serde(default)]
     pub product_url: String,
+    #[serde(default)]
+    pub shipping_cost: String,
 }
 
 /// A row that could not be imported.
@@ -184,6 +188,13 @@ fn check(row: &Row) -> Result<(KeyKind, Offer), String> {
             return Err(format!("{name} must not be empty"));
         }
     }
+    let shipping_cost = match row.shipping_cost.as_str() {
+        "" => None,
+        text => Some(
+            dropflow_core::catalog::shipping_cost(text, currency)
+                .map_err(|why| format!("shipping_cost: {why}"))?,
+        ),
+    };
     let product_url = match row.product_url.as_str() {
         "" => None,
         url => Some(crate::supplier_link::check(url).map_err(|why| format!("product_url: {why}"))?),
@@ -206,6 +217,7 @@ fn check(row: &Row) -> Result<(KeyKind, Offer), String> {
             ships_to,
             stock: row.stock,
             product_url,
+            shipping_cost,
         },
     ))
 }
@@ -236,6 +248,10 @@ pub fn rows_of(key_kind: KeyKind, key: &str, title: Option<&str>, mapping: &Mapp
                     .join(" "),
                 stock: offer.stock,
                 product_url: offer.product_url.clone().unwrap_or_default(),
+                shipping_cost: offer
+                    .shipping_cost
+                    .map(|s| s.to_decimal_string())
+                    .unwrap_or_default(),
             });
         }
     }
@@ -307,6 +323,48 @@ variant,333,Hat,0,1,manual,acme,p3,s3,3.50,USD,1,,,javascript:alert(1)\n"
             .starts_with("product_url: must start with https://")));
         // The message never repeats what was typed.
         assert!(!errors[1].message.contains("javascript"), "{errors:?}");
+    }
+
+    #[test]
+    fn an_offers_shipping_cost_round_trips_and_a_negative_or_bad_one_is_refused() {
+        let header = HEADER.replace("product_url\n", "product_url,shipping_cost\n");
+        let csv = format!(
+            "{header}\
+variant,111,Mug,0,1,manual,acme,p1,s1,3.50,USD,1,,,,4.25\n\
+variant,222,Cap,0,1,manual,acme,p2,s2,3.50,USD,1,,,,\n\
+variant,333,Hat,0,1,manual,acme,p3,s3,3.50,USD,1,,,,-1.00\n\
+variant,444,Bag,0,1,manual,acme,p4,s4,3.50,USD,1,,,,1.001\n"
+        );
+        let (mappings, errors) = parse(csv.as_bytes(), || {});
+        assert_eq!(mappings.len(), 2, "{errors:?}");
+        let offer = |m: &ParsedMapping| m.mapping.components[0].offers[0].clone();
+        let usd = Currency::from_code("USD").unwrap();
+        assert_eq!(
+            offer(&mappings[0]).shipping_cost,
+            Some(Money::new(425, usd))
+        );
+        assert_eq!(offer(&mappings[1]).shipping_cost, None);
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![4, 5], "{errors:?}");
+        assert!(errors
+            .iter()
+            .all(|e| e.message.starts_with("shipping_cost")));
+
+        let mut out = csv::Writer::from_writer(Vec::new());
+        for m in &mappings {
+            for row in rows_of(m.key_kind, &m.key, m.title.as_deref(), &m.mapping) {
+                out.serialize(row).unwrap();
+            }
+        }
+        let bytes = out.into_inner().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.lines().next().unwrap().ends_with(",shipping_cost"),
+            "{text}"
+        );
+        let (again, errors) = parse(bytes.as_slice(), || {});
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(again, mappings);
     }
 
     #[test]

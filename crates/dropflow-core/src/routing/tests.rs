@@ -67,6 +67,31 @@ fn priority_wins_then_cost() {
 }
 
 #[test]
+fn an_offers_shipping_counts_in_its_cost_and_rides_with_the_item() {
+    // 2 × 1.00 + 5.00 shipping = 7.00 against 2 × 3.00 = 6.00: the dearer goods win.
+    let mut cheap_goods = offer(SupplierKind::Manual, "cheap-goods", 100, 1, None);
+    cheap_goods.shipping_cost = Some(usd(500));
+    let m = Mapping::single(vec![
+        cheap_goods.clone(),
+        offer(SupplierKind::Cj, "free-shipping", 300, 1, None),
+    ]);
+    let plan = route(&[line(0, "v1", 2)], us(), usd_pricing(), |_| {
+        Some(m.clone())
+    });
+    assert_eq!(plan.purchases[0].items[0].supplier_sku_id, "free-shipping");
+    assert_eq!(plan.purchases[0].items[0].cost_minor(), 600);
+
+    // Alone it is bought, its shipping once whatever the quantity: 3 × 1.00 + 5.00.
+    let alone = Mapping::single(vec![cheap_goods]);
+    let plan = route(&[line(0, "v1", 3)], us(), usd_pricing(), |_| {
+        Some(alone.clone())
+    });
+    let item = &plan.purchases[0].items[0];
+    assert_eq!(item.shipping_cost, Some(usd(500)));
+    assert_eq!(item.cost_minor(), 3 * 100 + 500);
+}
+
+#[test]
 fn a_backup_takes_over_when_the_first_is_out_of_stock() {
     let m = Mapping::single(vec![
         offer(SupplierKind::Aliexpress, "first", 100, 1, Some(1)),

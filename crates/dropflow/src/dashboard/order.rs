@@ -353,7 +353,11 @@ fn line_row(line: &orders::OrderLine, currency: &str, sos: &[SupplierOrderView])
                 so.supplier, so.supplier_account, item.supplier_product_id, item.supplier_sku_id
             ),
             crate::supplier_link::shown(item.product_url.as_deref()),
-            view::money(item.unit_cost_minor * item.quantity, &item.currency),
+            // The goods and the item's shipping: what the line costs at the supplier.
+            view::money(
+                item.unit_cost_minor * item.quantity + item.shipping_minor.unwrap_or(0),
+                &item.currency,
+            ),
         ),
         None => ("not routed".to_string(), None, "—".to_string()),
     };

@@ -37,9 +37,11 @@ pub struct Line {
     pub quantity: i64,
     /// "Color: Red · Size: L"; empty when the store sent no words.
     pub variant: String,
-    /// What the merchant pays for the item's units, with its currency ("8.40 USD").
+    /// What the merchant pays for the item's units and its shipping, with its currency
+    /// ("8.40 USD").
     pub cost: String,
-    /// "2 × 4.20 USD" when more than one unit, else empty.
+    /// "2 × 4.20 USD" when more than one unit, "1 × 4.20 USD + 1.00 USD shipping" with
+    /// shipping, else empty.
     pub each: String,
     /// The supplier's product page, when the mapping gives an `https` one.
     pub supplier_link: Option<String>,
@@ -49,6 +51,7 @@ pub struct Line {
 
 /// An item in the vendor's words.
 pub fn line(item: &SupplierOrderItem) -> Line {
+    let shipping = item.shipping_minor.unwrap_or(0);
     Line {
         title: item
             .line_title
@@ -57,17 +60,24 @@ pub fn line(item: &SupplierOrderItem) -> Line {
         quantity: item.quantity,
         variant: dropflow_core::variant::in_words(&item.variant_words),
         cost: view::money(
-            item.unit_cost_minor.saturating_mul(item.quantity),
+            item.unit_cost_minor
+                .saturating_mul(item.quantity)
+                .saturating_add(shipping),
             &item.currency,
         ),
-        each: if item.quantity > 1 {
-            format!(
+        each: match (item.quantity > 1, item.shipping_minor) {
+            (true, None) => format!(
                 "{} × {}",
                 item.quantity,
                 view::money(item.unit_cost_minor, &item.currency)
-            )
-        } else {
-            String::new()
+            ),
+            (_, Some(s)) => format!(
+                "{} × {} + {} shipping",
+                item.quantity,
+                view::money(item.unit_cost_minor, &item.currency),
+                view::money(s, &item.currency)
+            ),
+            (false, None) => String::new(),
         },
         supplier_link: crate::supplier_link::shown(item.product_url.as_deref()),
         supplier_ref: format!("{} / {}", item.supplier_product_id, item.supplier_sku_id),

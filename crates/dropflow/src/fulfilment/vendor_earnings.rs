@@ -39,8 +39,9 @@ async fn vendors(
         .filter(|p| registry::capabilities_of(&p.supplier).hands_over_to_person))
 }
 
-/// Records what the vendor earns for its purchase delivered at `at`: its agreed cost,
-/// pending until the vendor's holding period is over. Nothing for another supplier's
+/// Records what the vendor earns for its purchase delivered at `at`: its agreed cost (the
+/// mapping's unit cost × quantity for each item, plus each item's shipping, as the purchase
+/// was written by routing), pending until the vendor's holding period is over. Nothing for another supplier's
 /// purchase, one without a cost, or one already earned. Whether it was recorded now.
 pub async fn delivered(
     tx: &mut Tx<'_>,

@@ -48,7 +48,8 @@ pub struct AuditParams {
     /// Only changes to this store's things (its id).
     pub store: Option<String>,
     /// Only changes to this subject: `<kind>` (`settings`, `mappings`, `fx_rates`, `wallet`,
-    /// `payout`, `vendor_settings`, `card_top_up`, `warehouse_rates`, …) or `<kind>:<id>`.
+    /// `payout`, `vendor_settings`, `card_top_up`, `warehouse_rates`, `warehouse_refund_rules`,
+    /// `warehouse_settings`, …) or `<kind>:<id>`.
     pub subject: Option<String>,
     /// Changes at or after this time: RFC 3339, or a date (YYYY-MM-DD, UTC).
     pub from: Option<String>,

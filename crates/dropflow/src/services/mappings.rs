@@ -53,6 +53,10 @@ pub struct OfferInput {
     /// The supplier's product page, shown to a manual vendor as "Open Supplier Page";
     /// `https://` addresses only.
     pub product_url: Option<String>,
+    /// What the supplier charges to ship this item, once per purchase whatever the quantity:
+    /// a decimal string in `currency`, 0 or more, e.g. "4.50"; absent: nothing on top of the
+    /// goods. A manual vendor earns it with the goods; routing counts it when comparing offers.
+    pub shipping_cost: Option<String>,
 }
 
 pub fn blank(value: &Option<String>) -> Option<String> {
@@ -104,6 +108,12 @@ fn to_offer(offer: &OfferInput, at: &str) -> Result<Offer, ActionError> {
     if unit_cost.minor < 0 {
         return Err(bad("unit_cost", "must not be negative".into()));
     }
+    let shipping_cost = blank(&offer.shipping_cost)
+        .map(|text| {
+            dropflow_core::catalog::shipping_cost(&text, currency)
+                .map_err(|why| bad("shipping_cost", why))
+        })
+        .transpose()?;
     let ships_to = offer
         .ships_to
         .iter()
@@ -133,6 +143,7 @@ fn to_offer(offer: &OfferInput, at: &str) -> Result<Offer, ActionError> {
         ships_to,
         stock: offer.stock,
         product_url,
+        shipping_cost,
     })
 }
 

@@ -89,8 +89,9 @@ pub async fn start_card_top_up(
         .await
         .ok()
         .map(|s| s.domain);
-    let top_up = card_top_ups::insert(
-        &ctx.db,
+    let mut tx = ctx.db.begin().await?;
+    let top_up = card_top_ups::insert_in(
+        &mut tx,
         &NewCardTopUp {
             store_id,
             provider: crate::payments::stripe::webhook::PROVIDER,
@@ -99,6 +100,29 @@ pub async fn start_card_top_up(
         },
     )
     .await?;
+    // Recorded as asked for: what Stripe then says (open, failed, paid) follows from it.
+    let store = store_id.to_string();
+    super::audit::record(
+        &mut tx,
+        caller,
+        Some(&store),
+        "card_top_up.create",
+        ("card_top_up", &top_up.id),
+        None,
+        Some(serde_json::json!({
+            "id": top_up.id,
+            "store_id": store,
+            "provider": top_up.provider,
+            "amount": top_up.amount.to_decimal_string(),
+            "currency": top_up.amount.currency.code(),
+            "status": top_up.status.as_str(),
+            "requested_by": top_up.requested_by,
+        })),
+    )
+    .await?;
+    tx.commit()
+        .await
+        .map_err(crate::storage::StorageError::from)?;
     let asked = stripe
         .create_session(&SessionRequest {
             top_up_id: &top_up.id,

@@ -422,7 +422,21 @@ pub async fn put_settings(
     }
     let settings = Settings::checked(input.holding_days, input.minimum_minor, &input.schedule)
         .map_err(ActionError::Unprocessable)?;
-    store::put_settings(&ctx.db, caller.account_id(), vendor, &settings).await?;
+    let mut tx = ctx.db.begin().await?;
+    let before = store::settings_in(&mut *tx, caller.account_id(), vendor).await?;
+    store::put_settings_in(&mut tx, caller.account_id(), vendor, &settings).await?;
+    // The vendor's settings are the account's, not one store's.
+    super::audit::record(
+        &mut tx,
+        caller,
+        None,
+        "vendor_settings.set",
+        ("vendor_settings", vendor),
+        Some(super::audit::snapshot(&settings_view(vendor, &before))?),
+        Some(super::audit::snapshot(&settings_view(vendor, &settings))?),
+    )
+    .await?;
+    tx.commit().await.map_err(StorageError::from)?;
     Ok(settings_view(vendor, &settings))
 }
 
@@ -505,6 +519,19 @@ pub async fn request(
     let settings = store::settings_in(&mut *tx, caller.account_id(), vendor).await?;
     payouts::check_request(&purse.balances, &settings, amount, open).map_err(refused)?;
     let id = store::insert_request(&mut tx, &key, amount, &caller.actor, Utc::now()).await?;
+    let asked = store::payout_in(&mut tx, &id)
+        .await?
+        .ok_or_else(|| not_found("payout"))?;
+    super::audit::record(
+        &mut tx,
+        caller,
+        Some(&key.store_id),
+        "payout.request",
+        ("payout", &id),
+        None,
+        Some(super::audit::snapshot(&PayoutView::from(&asked))?),
+    )
+    .await?;
     tx.commit().await.map_err(StorageError::from)?;
     let (row, _) = store::payout(&ctx.db, &id)
         .await?
@@ -667,6 +694,27 @@ pub async fn pay(
             "payout {id} changed meanwhile"
         )));
     }
+    let paid = store::payout_in(&mut tx, id)
+        .await?
+        .ok_or_else(|| not_found("payout"))?;
+    let mut after = super::audit::snapshot(&PayoutView::from(&paid))?;
+    after["statement"] = serde_json::json!({
+        "opening": signed(statement.opening, key.currency),
+        "earned": signed(statement.earned, key.currency),
+        "charged": signed(statement.charged, key.currency),
+        "closing": signed(statement.closing, key.currency),
+        "lines": statement.items.len(),
+    });
+    super::audit::record(
+        &mut tx,
+        caller,
+        Some(&key.store_id),
+        "payout.pay",
+        ("payout", id),
+        Some(super::audit::snapshot(&PayoutView::from(&fresh))?),
+        Some(after),
+    )
+    .await?;
     let recipients = store::vendor_emails(&mut tx, &key.store_id, &key.vendor).await?;
     if !recipients.is_empty() {
         let currency = key.currency;
@@ -723,6 +771,9 @@ pub async fn decline(
         )));
     }
     let mut tx = ctx.db.begin().await?;
+    let before = store::payout_in(&mut tx, id)
+        .await?
+        .ok_or_else(|| not_found("payout"))?;
     let decided = store::decide(
         &mut tx,
         id,
@@ -743,9 +794,21 @@ pub async fn decline(
             "payout {id} is no longer waiting for a decision"
         )));
     }
-    tx.commit().await.map_err(StorageError::from)?;
-    let (row, _) = store::payout(&ctx.db, id)
+    let row = store::payout_in(&mut tx, id)
         .await?
         .ok_or_else(|| not_found("payout"))?;
-    Ok(PayoutView::from(&row))
+    let before = PayoutView::from(&before);
+    let after = PayoutView::from(&row);
+    super::audit::record(
+        &mut tx,
+        caller,
+        Some(&row.key.store_id),
+        "payout.decline",
+        ("payout", id),
+        Some(super::audit::snapshot(&before)?),
+        Some(super::audit::snapshot(&after)?),
+    )
+    .await?;
+    tx.commit().await.map_err(StorageError::from)?;
+    Ok(after)
 }

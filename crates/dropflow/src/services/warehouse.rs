@@ -17,6 +17,7 @@ use crate::storage::accounts::Role;
 use crate::storage::warehouse::{
     self as store, Package, ReturnReceipt, ScanException, WarehouseSettings,
 };
+use crate::storage::{StorageError, Tx};
 use dropflow_core::event::Actor;
 use dropflow_core::ids::OrderId;
 use dropflow_core::warehouse::inspection::{
@@ -646,7 +647,11 @@ pub async fn put_rates(
             return Err(ActionError::Unprocessable(e.to_string()));
         }
     }
-    store::put_rate_tables(&ctx.db, &input.toml, &caller.actor).await?;
+    let before = store::rate_tables(&ctx.db).await?;
+    let mut tx = ctx.db.begin().await?;
+    store::put_rate_tables_in(&mut tx, &input.toml, &caller.actor).await?;
+    record_document(&mut tx, caller, "warehouse_rates", before, &input.toml).await?;
+    tx.commit().await.map_err(StorageError::from)?;
     tracing::info!("warehouse rate tables replaced");
     Ok(input)
 }
@@ -666,9 +671,42 @@ pub async fn put_refund_rules(
 ) -> Result<RefundRulesBody, ActionError> {
     require_installation_operator(ctx, caller, "change the refund rules")?;
     RefundRules::from_toml(&input.toml).map_err(|e| ActionError::Unprocessable(e.to_string()))?;
-    store::put_refund_rules(&ctx.db, &input.toml, &caller.actor).await?;
+    let before = store::refund_rules(&ctx.db).await?;
+    let mut tx = ctx.db.begin().await?;
+    store::put_refund_rules_in(&mut tx, &input.toml, &caller.actor).await?;
+    record_document(
+        &mut tx,
+        caller,
+        "warehouse_refund_rules",
+        before,
+        &input.toml,
+    )
+    .await?;
+    tx.commit().await.map_err(StorageError::from)?;
     tracing::info!("warehouse refund rules replaced");
     Ok(input)
+}
+
+/// Records the replacement of an installation-wide document (`kind`: the rate tables or
+/// the refund rules) in the operator's account's log: the TOML before (absent while the
+/// sample data applied) and after.
+async fn record_document(
+    tx: &mut Tx<'_>,
+    caller: &Caller,
+    kind: &str,
+    before: Option<String>,
+    after: &str,
+) -> Result<(), ActionError> {
+    super::audit::record(
+        tx,
+        caller,
+        None,
+        &format!("{kind}.replace"),
+        (kind, "current"),
+        before.map(|toml| serde_json::json!({ "toml": toml })),
+        Some(serde_json::json!({ "toml": after })),
+    )
+    .await
 }
 
 pub async fn settings(
@@ -696,7 +734,22 @@ pub async fn put_settings(
             ));
         }
     }
-    store::put_settings(&ctx.db, store_id, &input).await?;
+    let mut tx = ctx.db.begin().await?;
+    let before = store::settings(&mut *tx, store_id).await?;
+    store::put_settings_in(&mut tx, store_id, &input).await?;
+    let snapshot = |s: &WarehouseSettings| serde_json::json!({"auto_pick": s.auto_pick, "auto_pay_fee": s.auto_pay_fee});
+    let store = store_id.to_string();
+    super::audit::record(
+        &mut tx,
+        caller,
+        Some(&store),
+        "warehouse_settings.set",
+        ("warehouse_settings", &store),
+        Some(snapshot(&before)),
+        Some(snapshot(&input)),
+    )
+    .await?;
+    tx.commit().await.map_err(StorageError::from)?;
     Ok(input)
 }
 

@@ -1,6 +1,6 @@
 //! Wallet top-ups paid by card (`card_top_ups`, `dropflow_core::card_top_up`).
 //!
-//! A top-up is written ([`insert`]) before the provider is asked for a payment page, so its id
+//! A top-up is written ([`insert_in`]) before the provider is asked for a payment page, so its id
 //! can be the request's idempotency key; the provider's answer moves it to `open`
 //! ([`opened`]) or `failed` ([`failed`]). A payment notice is applied inside the caller's
 //! transaction: [`lock_for_notice`] reads the row under a lock (`FOR UPDATE` on PostgreSQL;
@@ -71,8 +71,9 @@ pub struct NewCardTopUp {
     pub requested_by: String,
 }
 
-/// Writes a new top-up (`creating`) with a fresh id; an unknown store is `NotFound`.
-pub async fn insert(db: &Database, new: &NewCardTopUp) -> Result<CardTopUp> {
+/// Writes a new top-up (`creating`) with a fresh id in `tx` (the caller records it in the
+/// audit log in the same one); an unknown store is `NotFound`.
+pub async fn insert_in(tx: &mut Tx<'_>, new: &NewCardTopUp) -> Result<CardTopUp> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = now_ms();
     let inserted = sqlx::query(
@@ -88,7 +89,7 @@ pub async fn insert(db: &Database, new: &NewCardTopUp) -> Result<CardTopUp> {
     .bind(Status::Creating.as_str())
     .bind(&new.requested_by)
     .bind(now)
-    .execute(&db.writer)
+    .execute(&mut **tx)
     .await;
     match inserted {
         Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
@@ -97,7 +98,7 @@ pub async fn insert(db: &Database, new: &NewCardTopUp) -> Result<CardTopUp> {
         other => other?,
     };
     let sql = format!("SELECT {COLUMNS} FROM card_top_ups WHERE id = $1");
-    query::one(sqlx::query(&sql).bind(&id), &db.writer, from_db)
+    query::one(sqlx::query(&sql).bind(&id), &mut **tx, from_db)
         .await?
         .ok_or(StorageError::NotFound)
 }

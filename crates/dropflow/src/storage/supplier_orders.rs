@@ -7,7 +7,7 @@ use super::{now_ms, Database, Result, Tx};
 use chrono::{DateTime, Utc};
 use dropflow_core::ids::{OrderId, StoreId, SupplierOrderId};
 use dropflow_core::procurement::SupplierOrderStatus;
-use dropflow_core::routing::PlannedPurchase;
+use dropflow_core::routing::{PlannedItem, PlannedPurchase};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,11 +37,9 @@ pub async fn create_from_plan(
             .items
             .first()
             .map(|i| i.unit_cost.currency.code().to_string());
-        let cost: i64 = purchase
-            .items
-            .iter()
-            .map(|i| i.unit_cost.minor.saturating_mul(i64::from(i.quantity)))
-            .sum();
+        // The goods and each item's shipping: what the supplier (a vendor: what it earns) is
+        // owed for the purchase.
+        let cost: i64 = purchase.items.iter().map(PlannedItem::cost_minor).sum();
         sqlx::query(
             "INSERT INTO supplier_orders (id, order_id, supplier, supplier_account, status,
                 attempt_id, cost_minor, currency, created_at, updated_at, ship_to_fingerprint)
@@ -63,9 +61,9 @@ pub async fn create_from_plan(
             sqlx::query(
                 "INSERT INTO supplier_order_items (supplier_order_id, position, line_position,
                     supplier_product_id, supplier_sku_id, quantity, unit_cost_minor, currency,
-                    product_url, line_quantity)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-                    (SELECT quantity FROM order_lines WHERE order_id = $10 AND position = $3))",
+                    product_url, shipping_minor, line_quantity)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                    (SELECT quantity FROM order_lines WHERE order_id = $11 AND position = $3))",
             )
             .bind(id.to_string())
             .bind(position as i64)
@@ -76,6 +74,7 @@ pub async fn create_from_plan(
             .bind(item.unit_cost.minor)
             .bind(item.unit_cost.currency.code())
             .bind(&item.product_url)
+            .bind(item.shipping_cost.map(|s| s.minor))
             .bind(order_id.to_string())
             .execute(&mut **tx)
             .await?;
@@ -177,6 +176,8 @@ pub struct SupplierOrderItem {
     pub unit_cost_minor: i64,
     pub currency: String,
     pub product_url: Option<String>,
+    /// The offer's shipping the item was bought with (once, whatever the quantity).
+    pub shipping_minor: Option<i64>,
     pub line_title: Option<String>,
     pub variant_words: Vec<dropflow_core::variant::VariantWord>,
 }
@@ -405,7 +406,7 @@ pub async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<S
     sqlx::query(
         "SELECT i.line_position, l.external_id AS line_id, i.line_quantity,
             i.supplier_product_id, i.supplier_sku_id, i.quantity, i.unit_cost_minor,
-            i.currency, i.product_url, l.title AS line_title, l.variant_words
+            i.currency, i.product_url, i.shipping_minor, l.title AS line_title, l.variant_words
          FROM supplier_order_items i
          JOIN supplier_orders s ON s.id = i.supplier_order_id
          LEFT JOIN order_lines l ON l.order_id = s.order_id AND l.position = i.line_position
@@ -418,7 +419,7 @@ pub async fn for_order_items(db: &Database, id: SupplierOrderId) -> Result<Vec<S
     .map(|i| {
         Ok(from_row!(i => SupplierOrderItem {
             line_position, line_id, line_quantity, supplier_product_id, supplier_sku_id,
-            quantity, unit_cost_minor, currency, product_url, line_title;
+            quantity, unit_cost_minor, currency, product_url, shipping_minor, line_title;
             variant_words: super::codec::variant_words(i.try_get("variant_words")?)?,
         }))
     })

@@ -311,8 +311,9 @@ pub async fn settings(db: &Database, account_id: &str, vendor: &str) -> Result<S
     settings_in(&db.reader, account_id, vendor).await
 }
 
-pub async fn put_settings(
-    db: &Database,
+/// Sets a vendor's settings in `tx` (the caller records the change in the same one).
+pub async fn put_settings_in(
+    tx: &mut Tx<'_>,
     account_id: &str,
     vendor: &str,
     settings: &Settings,
@@ -331,7 +332,7 @@ pub async fn put_settings(
     .bind(settings.minimum_minor)
     .bind(settings.schedule.as_str())
     .bind(now_ms())
-    .execute(&db.writer)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }

@@ -19,6 +19,17 @@ pub(crate) const WAIT: Duration = Duration::from_secs(15);
 /// A paid Shopify order: line A (2 units) bought from vendor A, line B (1 unit) from
 /// vendor B, both handed over.
 pub(crate) async fn handed_over_order(app: &TestApp, store: &str, number: u64) -> World {
+    handed_over_order_with(app, store, number, None).await
+}
+
+/// [`handed_over_order`], vendor A's offer charging `shipping_a` (a decimal string in USD)
+/// on top of its goods.
+pub(crate) async fn handed_over_order_with(
+    app: &TestApp,
+    store: &str,
+    number: u64,
+    shipping_a: Option<&str>,
+) -> World {
     let mut order = paid_order(number, &format!("#{number}"));
     let mut a = order["line_items"][0].clone();
     a["quantity"] = json!(2);
@@ -31,7 +42,14 @@ pub(crate) async fn handed_over_order(app: &TestApp, store: &str, number: u64) -
     b["quantity"] = json!(1);
     b["current_quantity"] = json!(1);
     order["line_items"] = json!([a.clone(), b.clone()]);
-    map_to_manual(app, store, &a["variant_id"], "vendor-a").await;
+    crate::support::cj_world::map_to_manual_shipping(
+        app,
+        store,
+        &a["variant_id"],
+        "vendor-a",
+        shipping_a,
+    )
+    .await;
     map_to_manual(app, store, &b["variant_id"], "vendor-b").await;
     let token = vendor_token(app, &format!("a{number}@vendor.test"), "vendor-a").await;
     let id = app.create_order(&order).await;

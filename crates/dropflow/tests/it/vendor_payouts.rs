@@ -763,3 +763,110 @@ async fn a_declined_request_moves_nothing_and_the_schedule_asks_for_the_whole_ba
     app.allow_pending_jobs();
     app.stop().await;
 }
+
+/// Issue 16: "the vendor's earning (the cost agreed in the mapping, plus its shipping)". The
+/// mapping's offer takes a shipping cost (refused below zero, read back as set); the purchase
+/// routed from it costs the goods plus the shipping once; delivered, the vendor earns exactly
+/// that, and the order's profit counts the same vendor cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_earns_its_goods_plus_the_shipping_agreed_in_the_mapping() {
+    let (_cj, app, store) = cj_shop().await;
+    app.expect_failed_jobs("shipment.push");
+
+    // The field round-trips through the mapping API; a negative or over-precise one is 422.
+    let offer = |shipping: &str| {
+        json!({ "variant_id": "shipping-probe", "components": [{ "offers": [{
+            "supplier": "manual", "account": "vendor-a", "supplier_product_id": "p",
+            "supplier_sku_id": "s", "unit_cost": "2.00", "currency": "USD",
+            "shipping_cost": shipping }] }] })
+    };
+    for bad in ["-0.01", "1.001", "lots"] {
+        let message = expect_error(
+            app.api_put(&format!("/api/v1/stores/{store}/mappings"), &offer(bad))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+        )
+        .await;
+        assert!(
+            message.starts_with("components[0].offers[0].shipping_cost"),
+            "{message}"
+        );
+    }
+    let stored = app.put_mapping(&store, &offer("1.25")).await;
+    let shipping = &stored["mapping"]["components"][0]["offers"][0]["shipping_cost"];
+    assert_eq!(
+        shipping,
+        &json!({"minor": 125, "currency": "USD"}),
+        "{stored}"
+    );
+    let listed = app
+        .api_json(&format!("/api/v1/stores/{store}/mappings"))
+        .await;
+    let probe = listed
+        .as_array()
+        .expect("mappings")
+        .iter()
+        .find(|m| m["key_value"] == "shipping-probe")
+        .expect("the probe")
+        .clone();
+    assert_eq!(
+        probe["mapping"]["components"][0]["offers"][0]["shipping_cost"],
+        *shipping
+    );
+
+    // Vendor A's offer: 2.00 a unit plus 1.25 shipping; the order buys 2 units.
+    let world = crate::cases::handed_over_order_with(&app, &store, 9_818_001, Some("1.25")).await;
+    let purchase = app
+        .supplier_orders(&world.order)
+        .await
+        .into_iter()
+        .find(|p| p["id"] == json!(world.purchase_a))
+        .expect("vendor A's purchase");
+    assert_eq!(purchase["cost_minor"], json!(2 * 200 + 125), "{purchase}");
+    assert_eq!(
+        purchase["items"][0]["shipping_minor"],
+        json!(125),
+        "{purchase}"
+    );
+    assert_eq!(purchase["items"][0]["quantity"], json!(2), "{purchase}");
+
+    deliver_line_a(&app, &world, 10_818_001).await;
+    assert_eq!(
+        purse(&app, &world.vendor_a).await,
+        ("5.25".into(), "0.00".into(), "0.00".into())
+    );
+    let all = earnings(&app, &world.vendor_a).await;
+    assert_eq!(all["earnings"][0]["amount"], json!("5.25"), "{all}");
+    balanced(&app).await;
+
+    // The order's profit counts vendor A's 5.25 and vendor B's 2.00 (its purchase not
+    // delivered: its price), and adds up.
+    expect_json(
+        app.api_put(
+            &format!("/api/v1/stores/{store}/payment-fee"),
+            &json!({ "percent_bps": 290, "fixed_minor": 30, "fixed_currency": "USD" }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let profit = app
+        .api_json(&format!("/api/v1/orders/{}/profit", world.order))
+        .await;
+    assert_eq!(profit["complete"], json!(true), "{profit}");
+    assert_eq!(profit["costs"]["vendor"], json!("7.25"), "{profit}");
+    let minor = |v: &Value| -> i64 {
+        v.as_str()
+            .unwrap_or_else(|| panic!("an amount: {v}"))
+            .replace('.', "")
+            .parse()
+            .expect("a number")
+    };
+    assert_eq!(
+        minor(&profit["profit"]),
+        minor(&profit["revenue"]) - minor(&profit["cost_total"]),
+        "{profit}"
+    );
+    app.stop().await;
+}

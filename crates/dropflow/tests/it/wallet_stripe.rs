@@ -41,7 +41,7 @@ pub(crate) fn stripe_config(stripe: &StripeSandbox) -> StripeConfig {
 
 /// A dropflow whose `[payments.stripe]` points at a fresh Stripe sandbox (whose webhooks
 /// come back to dropflow), with the default store: the app, the sandbox, the store's id.
-async fn spawn_with_stripe() -> (TestApp, StripeSandbox, String) {
+pub(crate) async fn spawn_with_stripe() -> (TestApp, StripeSandbox, String) {
     let stripe = stripe_sandbox().await;
     let config = stripe_config(&stripe);
     let app = TestApp::spawn_custom(dropflow::jobs::Registry::new(), move |c| {

@@ -121,7 +121,7 @@ pub async fn order(services: &Services, id: &str) -> anyhow::Result<()> {
         .iter()
         .flat_map(|p| &p.items)
         .filter(|i| i.unit_cost.currency == first)
-        .map(|i| i.unit_cost.minor * i64::from(i.quantity))
+        .map(dropflow_core::routing::PlannedItem::cost_minor)
         .sum();
     let cost = Money::new(cost_minor, first);
     let event = CaseEvent::ReplacementOrdered {

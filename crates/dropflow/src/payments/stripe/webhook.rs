@@ -227,6 +227,30 @@ async fn apply(
                     status: Status::Paid,
                 });
             }
+            // The credit is money moved by no one signed in: the log names the system and
+            // the provider's event.
+            let store = top_up.store_id.to_string();
+            crate::storage::audit::record(
+                &mut tx,
+                crate::storage::audit::Change {
+                    account_id: "",
+                    store_id: Some(&store),
+                    actor: "system",
+                    action: "card_top_up.credit",
+                    subject_kind: "card_top_up",
+                    subject_id: &top_up.id,
+                    before: Some(serde_json::json!({"status": top_up.status.as_str()})),
+                    after: Some(serde_json::json!({
+                        "status": Status::Paid.as_str(),
+                        "amount": amount.to_decimal_string(),
+                        "currency": amount.currency.code(),
+                        "ledger_transaction_id": posted.transaction_id,
+                        "event_id": event_id,
+                        "session_id": session.id,
+                    })),
+                },
+            )
+            .await?;
             tx.commit().await.map_err(StorageError::from)?;
             tracing::info!(top_up.id = %top_up.id, store.id = %top_up.store_id,
                 stripe.event = event_id, ledger.transaction = posted.transaction_id,

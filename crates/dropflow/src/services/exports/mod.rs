@@ -31,7 +31,9 @@ pub const PAGE: i64 = 1000;
 /// A kind of export: its header, its pages, its rows as CSV records.
 #[async_trait::async_trait]
 pub trait Export: Send + Sync + 'static {
-    type Row: Send + Sync + 'static;
+    /// Cloned once a page: the last row is the next page's keyset bound, read while this
+    /// page is written.
+    type Row: Clone + Send + Sync + 'static;
 
     /// The header row's column names.
     fn columns(&self) -> &'static [&'static str];
@@ -54,6 +56,8 @@ pub trait Export: Send + Sync + 'static {
 pub struct Record<'a> {
     writer: &'a mut csv::Writer<Vec<u8>>,
     currency: &'a mut Option<Currency>,
+    /// Reused for each formatted cell (amounts, times): no allocation per cell.
+    scratch: &'a mut String,
     error: Option<String>,
 }
 
@@ -91,7 +95,11 @@ impl Record<'_> {
         match known {
             Some(c) => {
                 *self.currency = Some(c);
-                self.cell(Money::new(minor, c).to_decimal_string().as_bytes());
+                let mut text = std::mem::take(self.scratch);
+                text.clear();
+                write_decimal(&mut text, Money::new(minor, c));
+                self.cell(text.as_bytes());
+                *self.scratch = text;
             }
             None => {
                 self.error
@@ -102,8 +110,11 @@ impl Record<'_> {
 
     /// A time (epoch ms) in RFC 3339, UTC, to the millisecond.
     pub fn at(&mut self, ms: i64) {
-        let text = from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut text = std::mem::take(self.scratch);
+        text.clear();
+        write_time(&mut text, ms);
         self.cell(text.as_bytes());
+        *self.scratch = text;
     }
 
     /// An optional time: an empty cell when absent.
@@ -113,6 +124,51 @@ impl Record<'_> {
             None => self.cell(b""),
         }
     }
+}
+
+/// `money` as [`Money::to_decimal_string`] writes it ("-12.50", "1250"), into `out`.
+fn write_decimal(out: &mut String, money: Money) {
+    use std::fmt::Write;
+    let exponent = u32::from(money.currency.minor_units());
+    let sign = if money.minor < 0 { "-" } else { "" };
+    let abs = money.minor.unsigned_abs();
+    // Writing into a String cannot fail.
+    let _ = if exponent == 0 {
+        write!(out, "{sign}{abs}")
+    } else {
+        let scale = 10u64.pow(exponent);
+        write!(
+            out,
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = exponent as usize
+        )
+    };
+}
+
+/// Epoch `ms` as RFC 3339 in UTC to the millisecond (`2026-01-31T12:00:00.250Z`, what
+/// `to_rfc3339_opts(Millis, true)` writes), into `out`.
+fn write_time(out: &mut String, ms: i64) {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    let at = from_ms(ms);
+    if !(0..=9999).contains(&at.year()) {
+        // Outside four-digit years chrono's own spelling (a sign, more digits) is the one.
+        out.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        return;
+    }
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.timestamp_subsec_millis()
+    );
 }
 
 /// Free text as a spreadsheet will not run it: a cell starting with `=`, `+`, `-`, `@` (a
@@ -167,16 +223,37 @@ impl axum::response::IntoResponse for CsvFile {
     }
 }
 
+/// The next page, being read while the current one is written (the database's work and
+/// the CSV's overlap); stopped if the download is dropped.
+struct NextPage<R>(tokio::task::JoinHandle<Result<Vec<R>, StorageError>>);
+
+impl<R> Drop for NextPage<R> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// What the stream carries from one page to the next.
 struct Cursor<E: Export> {
     db: Database,
-    export: E,
+    export: std::sync::Arc<E>,
     /// The first page, read before the answer began.
     first: Option<Vec<E::Row>>,
-    last: Option<E::Row>,
+    next: Option<NextPage<E::Row>>,
     header: bool,
     done: bool,
     currency: Option<Currency>,
+    scratch: String,
+}
+
+impl<E: Export> Cursor<E> {
+    /// Starts reading the page after `last`.
+    fn read_after(&mut self, last: E::Row) {
+        let (db, export) = (self.db.clone(), self.export.clone());
+        self.next = Some(NextPage(tokio::spawn(async move {
+            export.page(&db, Some(&last), PAGE).await
+        })));
+    }
 }
 
 /// Streams `export` as CSV: one header row, then every page's rows. The first page is read
@@ -190,12 +267,13 @@ pub async fn csv_file<E: Export>(
     let first = export.page(db, None, PAGE).await?;
     let cursor = Cursor {
         db: db.clone(),
-        export,
+        export: std::sync::Arc::new(export),
         first: Some(first),
-        last: None,
+        next: None,
         header: true,
         done: false,
         currency: None,
+        scratch: String::with_capacity(64),
     };
     let body = futures::stream::try_unfold(cursor, next_chunk).boxed();
     Ok(CsvFile { filename, body })
@@ -208,20 +286,26 @@ async fn next_chunk<E: Export>(
     if cursor.done {
         return Ok(None);
     }
-    let rows = match cursor.first.take() {
-        Some(rows) => rows,
-        None => {
-            let page = cursor
-                .export
-                .page(&cursor.db, cursor.last.as_ref(), PAGE)
-                .await;
+    let rows = match (cursor.first.take(), cursor.next.take()) {
+        (Some(rows), _) => rows,
+        (None, Some(mut next)) => {
+            let page = match (&mut next.0).await {
+                Ok(page) => page,
+                Err(e) => Err(StorageError::Corrupt(format!(
+                    "export: a page's read ended: {e}"
+                ))),
+            };
             page.inspect_err(|e| tracing::error!(error = %e, "an export's page failed"))?
         }
+        (None, None) => Vec::new(),
     };
-    if rows.is_empty() {
-        cursor.done = true;
-        if !cursor.header {
-            return Ok(None);
+    match rows.last() {
+        Some(last) => cursor.read_after(last.clone()),
+        None => {
+            cursor.done = true;
+            if !cursor.header {
+                return Ok(None);
+            }
         }
     }
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 160 + 256));
@@ -235,6 +319,7 @@ async fn next_chunk<E: Export>(
         let mut record = Record {
             writer: &mut writer,
             currency: &mut cursor.currency,
+            scratch: &mut cursor.scratch,
             error: None,
         };
         cursor.export.write(row, &mut record);
@@ -253,7 +338,6 @@ async fn next_chunk<E: Export>(
         tracing::error!(error = %e, "an export's row could not be written");
         return Err(StorageError::Corrupt(format!("export: {e}")));
     }
-    cursor.last = rows.into_iter().last();
     Ok(Some((Bytes::from(bytes), cursor)))
 }
 
@@ -319,6 +403,40 @@ mod tests {
             ("", ""),
         ] {
             assert_eq!(neutralise(text), cell, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn amounts_and_times_are_written_as_money_and_chrono_spell_them() {
+        use super::{from_ms, write_decimal, write_time, Currency, Money};
+        for (minor, code) in [
+            (0, "USD"),
+            (5, "USD"),
+            (-5, "USD"),
+            (123_456, "USD"),
+            (-1250, "JPY"),
+            (1_234_567, "KWD"),
+            (i64::MIN, "USD"),
+        ] {
+            let money = Money::new(minor, Currency::from_code(code).unwrap());
+            let mut out = String::new();
+            write_decimal(&mut out, money);
+            assert_eq!(out, money.to_decimal_string());
+        }
+        for ms in [
+            0,
+            1,
+            999,
+            1_767_225_600_000,
+            1_767_225_601_250,
+            253_402_300_799_999,
+            -1,
+            -62_167_219_200_001,
+        ] {
+            let mut out = String::new();
+            write_time(&mut out, ms);
+            let chrono = from_ms(ms).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            assert_eq!(out, chrono, "{ms}");
         }
     }
 

@@ -208,7 +208,7 @@ pub async fn item_line_bought(
     use dropflow_core::reference::currency::Currency;
     let query = sqlx::query(
         "SELECT supplier_product_id, supplier_sku_id, quantity, unit_cost_minor, currency,
-            product_url
+            product_url, shipping_minor
          FROM supplier_order_items WHERE supplier_order_id = $1 AND line_position = $2
          ORDER BY position",
     )
@@ -226,6 +226,10 @@ pub async fn item_line_bought(
             quantity: u32::try_from(r.try_get::<i64, _>("quantity")?).unwrap_or(0),
             unit_cost: Money::new(r.try_get("unit_cost_minor")?, currency),
             product_url: r.try_get("product_url")?,
+            // Bought again as it was: its shipping again too.
+            shipping_cost: r
+                .try_get::<Option<i64>, _>("shipping_minor")?
+                .map(|minor| Money::new(minor, currency)),
         })
     })
     .await

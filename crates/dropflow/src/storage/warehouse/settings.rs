@@ -7,8 +7,9 @@ pub async fn rate_tables(db: &Database) -> Result<Option<String>> {
     current_document(db, "warehouse_rates", "tables").await
 }
 
-pub async fn put_rate_tables(db: &Database, toml: &str, by: &str) -> Result<()> {
-    put_current_document(db, "warehouse_rates", "tables", toml, by).await
+/// Replaces the rate tables in `tx` (the caller records the change in the same one).
+pub async fn put_rate_tables_in(tx: &mut Tx<'_>, toml: &str, by: &str) -> Result<()> {
+    put_current_document(tx, "warehouse_rates", "tables", toml, by).await
 }
 
 /// The operator's refund rules as TOML, when they replaced the sample data.
@@ -16,8 +17,9 @@ pub async fn refund_rules(db: &Database) -> Result<Option<String>> {
     current_document(db, "warehouse_refund_rules", "rules").await
 }
 
-pub async fn put_refund_rules(db: &Database, toml: &str, by: &str) -> Result<()> {
-    put_current_document(db, "warehouse_refund_rules", "rules", toml, by).await
+/// Replaces the refund rules in `tx` (the caller records the change in the same one).
+pub async fn put_refund_rules_in(tx: &mut Tx<'_>, toml: &str, by: &str) -> Result<()> {
+    put_current_document(tx, "warehouse_refund_rules", "rules", toml, by).await
 }
 
 /// An operator-edited document (rate tables, refund rules): the one `current` row of
@@ -37,13 +39,12 @@ async fn current_document(
 }
 
 async fn put_current_document(
-    db: &Database,
+    tx: &mut Tx<'_>,
     table: &'static str,
     column: &'static str,
     text: &str,
     by: &str,
 ) -> Result<()> {
-    let mut tx = db.begin().await?;
     sqlx::query(&format!(
         "INSERT INTO {table} (id, {column}, updated_by, updated_at)
          VALUES ('current', $1, $2, $3)
@@ -53,9 +54,8 @@ async fn put_current_document(
     .bind(text)
     .bind(by)
     .bind(now_ms())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -94,6 +94,17 @@ where
 
 pub async fn put_settings(db: &Database, store_id: StoreId, s: &WarehouseSettings) -> Result<()> {
     let mut tx = db.begin().await?;
+    put_settings_in(&mut tx, store_id, s).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a store's warehouse settings in `tx` (the caller records the change in the same one).
+pub async fn put_settings_in(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    s: &WarehouseSettings,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO warehouse_settings (store_id, auto_pick, auto_pay_fee, updated_at)
          VALUES ($1, $2, $3, $4)
@@ -104,8 +115,7 @@ pub async fn put_settings(db: &Database, store_id: StoreId, s: &WarehouseSetting
     .bind(s.auto_pick.map(|p| to_json(&p)).transpose()?)
     .bind(i64::from(s.auto_pay_fee))
     .bind(now_ms())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }

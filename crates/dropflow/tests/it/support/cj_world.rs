@@ -64,10 +64,21 @@ pub async fn map_to(app: &TestApp, store: &str, order: &Value, supplier: &str) {
 
 /// Maps one store variant to manual vendor `vendor` (its own product and SKU, 2.00 USD).
 pub async fn map_to_manual(app: &TestApp, store: &str, variant: &Value, vendor: &str) {
+    map_to_manual_shipping(app, store, variant, vendor, None).await;
+}
+
+/// [`map_to_manual`], the offer charging `shipping` (a decimal string in USD) on top.
+pub async fn map_to_manual_shipping(
+    app: &TestApp,
+    store: &str,
+    variant: &Value,
+    vendor: &str,
+    shipping: Option<&str>,
+) {
     let body = json!({ "variant_id": variant.to_string().trim_matches('"'),
         "components": [{ "offers": [{ "supplier": "manual", "account": vendor,
             "supplier_product_id": format!("p-{vendor}"), "supplier_sku_id": format!("s-{vendor}"),
-            "unit_cost": "2.00", "currency": "USD" }] }] });
+            "unit_cost": "2.00", "currency": "USD", "shipping_cost": shipping }] }] });
     app.put_mapping(store, &body).await;
 }
 

@@ -46,6 +46,10 @@ view! {
         /// The supplier's product page, from the mapping (an `https` address when entered since
         /// addresses are checked; pages link only those).
         product_url: Option<String>,
+        /// The mapping offer's shipping the item was bought with, once whatever the quantity,
+        /// in `currency` (`null`: nothing on top of the goods). The purchase's `cost_minor`
+        /// includes it.
+        shipping_minor: Option<i64>,
         /// The order line's title (`null` when the line is gone).
         line_title: Option<String>,
         /// The customer's chosen variant of that line in words (option names and values).
