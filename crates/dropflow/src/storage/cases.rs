@@ -174,10 +174,13 @@ pub async fn update(
 }
 
 /// The order's purchases (not cancelled or rejected) that bought any of the lines at
-/// `positions`: whom a case about those lines concerns.
+/// `positions`: whom case `case_id` about those lines concerns. The case's own replacement
+/// (a reship bought for it) is not where its goods came from, so it is left out; another
+/// case's replacement is, when its goods are the ones claimed.
 pub async fn purchases_of_lines(
     db: &Database,
     order_id: OrderId,
+    case_id: &str,
     positions: &[i64],
 ) -> Result<Vec<dropflow_core::ids::SupplierOrderId>> {
     // One query per claimed line: a case claims a handful of lines.
@@ -187,10 +190,11 @@ pub async fn purchases_of_lines(
             "SELECT DISTINCT so.id AS id FROM supplier_orders so
              JOIN supplier_order_items i ON i.supplier_order_id = so.id
              WHERE so.order_id = $1 AND so.status NOT IN ('cancelled', 'rejected')
-               AND i.line_position = $2",
+               AND i.line_position = $2 AND (so.case_id IS NULL OR so.case_id <> $3)",
         )
         .bind(order_id.to_string())
         .bind(position)
+        .bind(case_id)
         .fetch_all(&db.reader)
         .await?;
         for row in found {

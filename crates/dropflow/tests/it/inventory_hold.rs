@@ -353,10 +353,21 @@ async fn the_products_list_shows_each_offer_as_mapped_and_as_read_and_only_to_it
     add_owner(&app, "owner@shop.example").await;
     let mut owner = crate::dashboard_pages::Browser::sign_in(&app, "owner@shop.example").await;
     let page = owner.page("/products").await;
-    assert!(page.contains("sku A-SOLD") && page.contains("out everywhere"), "{page}");
-    assert!(page.contains("mapped 100 at") && page.contains("read 25 at"), "{page}");
-    let only_out = owner.page(&format!("/products?store={store}&out_of_stock=true")).await;
-    assert!(only_out.contains("sku A-SOLD") && !only_out.contains("sku B-KEPT"), "{only_out}");
+    assert!(
+        page.contains("sku A-SOLD") && page.contains("out everywhere"),
+        "{page}"
+    );
+    assert!(
+        page.contains("mapped 100 at") && page.contains("read 25 at"),
+        "{page}"
+    );
+    let only_out = owner
+        .page(&format!("/products?store={store}&out_of_stock=true"))
+        .await;
+    assert!(
+        only_out.contains("sku A-SOLD") && !only_out.contains("sku B-KEPT"),
+        "{only_out}"
+    );
     let other = new_account(&app, "Elsewhere").await;
     let stranger = user_token(&app, &other, "owner@elsewhere.test", Role::Owner, &[]).await;
     expect_error(

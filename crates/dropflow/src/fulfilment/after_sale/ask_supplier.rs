@@ -51,7 +51,7 @@ pub async fn ask(services: &Services, id: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let positions: Vec<i64> = case.lines.iter().map(|l| l.line_position).collect();
-    let purchases = store::purchases_of_lines(db, case.order_id, &positions).await?;
+    let purchases = store::purchases_of_lines(db, case.order_id, &case.id, &positions).await?;
     let purchase = match purchases.as_slice() {
         [one] => Some(
             supplier_orders::load(db, *one)

@@ -352,7 +352,7 @@ async fn asked_purchase(
         } => id.parse().ok(),
         _ => {
             let positions: Vec<i64> = case.lines.iter().map(|l| l.line_position).collect();
-            match store::purchases_of_lines(&ctx.db, case.order_id, &positions)
+            match store::purchases_of_lines(&ctx.db, case.order_id, &case.id, &positions)
                 .await?
                 .as_slice()
             {
