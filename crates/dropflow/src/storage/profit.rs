@@ -89,13 +89,6 @@ fn currency(text: &str, what: &str) -> Result<Currency> {
     Currency::from_code(text).map_err(|_| StorageError::Corrupt(format!("{what}: {text:?}")))
 }
 
-/// The rows `sql` reads for `ids` (its only parameters, `$1…`).
-async fn by_ids(db: &Database, sql: &str, ids: &[String]) -> Result<Vec<AnyRow>> {
-    Ok(query::bind_ids(sqlx::query(sql), ids)
-        .fetch_all(&db.reader)
-        .await?)
-}
-
 fn in_list(ids: &[String]) -> String {
     query::params(1, ids.len())
 }
@@ -120,44 +113,12 @@ pub async fn facts(
          FROM orders o LEFT JOIN store_payment_fees f ON f.store_id = o.store_id
          WHERE o.id IN ({list})"
     );
-    let bind = |sql: &str| -> String { sql.replace("{list}", &list) };
-    let lines_sql = bind(
-        "SELECT order_id, product_id, sku, title, quantity, unit_price_minor FROM order_lines
-         WHERE order_id IN ({list}) ORDER BY order_id, position",
-    );
-    let cases_sql = bind(
-        "SELECT id, order_id, state, created_at FROM cases WHERE order_id IN ({list}) ORDER BY id",
-    );
-    let purchases_sql = bind(
-        "SELECT id, order_id, supplier, supplier_account, status, attempt_id, cost_minor,
-            currency, created_at FROM supplier_orders WHERE order_id IN ({list}) ORDER BY id",
-    );
-    let chargebacks_sql = bind(
-        "SELECT id, order_id, kind, status, amount_minor, currency,
-            COALESCE(finalized_on, updated_at) AS decided_at
-         FROM chargebacks WHERE order_id IN ({list}) ORDER BY id",
-    );
-    // Every order of each package the page's orders travelled in, so a shared fee is split.
-    let packages_sql = bind(
-        "SELECT package_id, order_id FROM warehouse_package_orders WHERE package_id IN
-            (SELECT package_id FROM warehouse_package_orders WHERE order_id IN ({list}))
-         ORDER BY package_id, order_id",
-    );
-    // The six reads depend only on the ids: they go at once, each on a connection of the
-    // pool, so a page waits for the slowest of them rather than for their sum (on
-    // PostgreSQL a statement is a network round trip). An id with no order finds no rows.
-    let (orders, line_rows, case_rows, purchase_rows, chargeback_rows, package_rows) = tokio::try_join!(
-        query::all(
-            query::bind_ids(sqlx::query(&sql), order_ids),
-            &db.reader,
-            order_row,
-        ),
-        by_ids(db, &lines_sql, order_ids),
-        by_ids(db, &cases_sql, order_ids),
-        by_ids(db, &purchases_sql, order_ids),
-        by_ids(db, &chargebacks_sql, order_ids),
-        by_ids(db, &packages_sql, order_ids),
-    )?;
+    let orders = query::all(
+        query::bind_ids(sqlx::query(&sql), order_ids),
+        &db.reader,
+        order_row,
+    )
+    .await?;
     let mut by_id: BTreeMap<String, OrderFacts> = orders
         .into_iter()
         .map(|o| (o.order_id.clone(), o))
@@ -170,8 +131,17 @@ pub async fn facts(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let list = in_list(&ids);
+    let bind = |sql: &str| -> String { sql.replace("{list}", &list) };
 
-    for row in line_rows {
+    let lines_sql = bind(
+        "SELECT order_id, product_id, sku, title, quantity, unit_price_minor FROM order_lines
+         WHERE order_id IN ({list}) ORDER BY order_id, position",
+    );
+    for row in query::bind_ids(sqlx::query(&lines_sql), &ids)
+        .fetch_all(&db.reader)
+        .await?
+    {
         let order_id: String = row.try_get("order_id")?;
         let title: String = row.try_get("title")?;
         let product: Option<String> = row.try_get("product_id")?;
@@ -187,8 +157,14 @@ pub async fn facts(
         }
     }
 
+    let cases_sql = bind(
+        "SELECT id, order_id, state, created_at FROM cases WHERE order_id IN ({list}) ORDER BY id",
+    );
     let mut case_ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for row in case_rows {
+    for row in query::bind_ids(sqlx::query(&cases_sql), &ids)
+        .fetch_all(&db.reader)
+        .await?
+    {
         let order_id: String = row.try_get("order_id")?;
         let id: String = row.try_get("id")?;
         let state: String = row.try_get("state")?;
@@ -207,10 +183,17 @@ pub async fn facts(
         }
     }
 
+    let purchases_sql = bind(
+        "SELECT id, order_id, supplier, supplier_account, status, attempt_id, cost_minor,
+            currency, created_at FROM supplier_orders WHERE order_id IN ({list}) ORDER BY id",
+    );
     // The ledger references that are a purchase's: its attempt, and each case's credit on it.
     let mut references: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut purchase_ids = Vec::new();
-    for row in purchase_rows {
+    for row in query::bind_ids(sqlx::query(&purchases_sql), &ids)
+        .fetch_all(&db.reader)
+        .await?
+    {
         let order_id: String = row.try_get("order_id")?;
         let id: String = row.try_get("id")?;
         let attempt: String = row.try_get("attempt_id")?;
@@ -258,7 +241,15 @@ pub async fn facts(
         }
     }
 
-    for row in chargeback_rows {
+    let chargebacks_sql = bind(
+        "SELECT id, order_id, kind, status, amount_minor, currency,
+            COALESCE(finalized_on, updated_at) AS decided_at
+         FROM chargebacks WHERE order_id IN ({list}) ORDER BY id",
+    );
+    for row in query::bind_ids(sqlx::query(&chargebacks_sql), &ids)
+        .fetch_all(&db.reader)
+        .await?
+    {
         let order_id: String = row.try_get("order_id")?;
         let code: String = row.try_get("currency")?;
         if let Some(order) = by_id.get_mut(&order_id) {
@@ -275,8 +266,17 @@ pub async fn facts(
         }
     }
 
+    // Every order of each package the page's orders travelled in, so a shared fee is split.
+    let packages_sql = bind(
+        "SELECT package_id, order_id FROM warehouse_package_orders WHERE package_id IN
+            (SELECT package_id FROM warehouse_package_orders WHERE order_id IN ({list}))
+         ORDER BY package_id, order_id",
+    );
     let mut packages: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for row in package_rows {
+    for row in query::bind_ids(sqlx::query(&packages_sql), &ids)
+        .fetch_all(&db.reader)
+        .await?
+    {
         packages
             .entry(row.try_get("package_id")?)
             .or_default()
@@ -288,56 +288,30 @@ pub async fn facts(
     let mut refs: Vec<String> = references.keys().cloned().collect();
     refs.extend(packages.keys().map(|p| fee_reference(p)));
     let stores: BTreeSet<String> = by_id.values().map(|o| o.store_id.clone()).collect();
-    let spent_sql = format!(
-        "SELECT t.reference, t.currency, t.created_at, p.amount_minor
-         FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
-         WHERE t.store_id IN ({}) AND t.reference IN ({}) AND p.account = 'spent'
-         ORDER BY t.id",
-        query::params(1, stores.len()),
-        query::params(1 + stores.len(), refs.len()),
-    );
-    // Earnings and charges in one statement (the list's parameters serve both halves).
-    let vendor_list = in_list(&purchase_ids);
-    let vendor_sql = format!(
-        "SELECT supplier_order_id, order_id, amount_minor, currency, delivered_at AS at,
-            1 AS earning FROM vendor_earnings WHERE supplier_order_id IN ({vendor_list})
-         UNION ALL
-         SELECT supplier_order_id, order_id, amount_minor, currency, charged_at AS at,
-            0 AS earning FROM vendor_charges WHERE supplier_order_id IN ({vendor_list})
-         ORDER BY at"
-    );
-    // The wallet's postings and the vendors' earnings, at once as well.
-    let (spent_rows, vendor_rows) = tokio::try_join!(
-        async {
-            if refs.is_empty() {
-                return Ok(Vec::new());
-            }
-            query::bind_ids(query::bind_ids(sqlx::query(&spent_sql), &stores), &refs)
-                .fetch_all(&db.reader)
-                .await
-        },
-        async {
-            if purchase_ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            query::bind_ids(sqlx::query(&vendor_sql), &purchase_ids)
-                .fetch_all(&db.reader)
-                .await
-        },
-    )?;
     let mut spent: BTreeMap<String, Vec<Movement>> = BTreeMap::new();
-    for row in spent_rows {
-        let code: String = row.try_get("currency")?;
-        spent
-            .entry(row.try_get("reference")?)
-            .or_default()
-            .push(Movement {
-                amount: Money::new(
-                    row.try_get("amount_minor")?,
-                    currency(&code, "ledger_transactions.currency")?,
-                ),
-                at_ms: row.try_get("created_at")?,
-            });
+    if !refs.is_empty() {
+        let sql = format!(
+            "SELECT t.reference, t.currency, t.created_at, p.amount_minor
+             FROM ledger_transactions t JOIN ledger_postings p ON p.transaction_id = t.id
+             WHERE t.store_id IN ({}) AND t.reference IN ({}) AND p.account = 'spent'
+             ORDER BY t.id",
+            query::params(1, stores.len()),
+            query::params(1 + stores.len(), refs.len()),
+        );
+        let q = query::bind_ids(query::bind_ids(sqlx::query(&sql), &stores), &refs);
+        for row in q.fetch_all(&db.reader).await? {
+            let code: String = row.try_get("currency")?;
+            spent
+                .entry(row.try_get("reference")?)
+                .or_default()
+                .push(Movement {
+                    amount: Money::new(
+                        row.try_get("amount_minor")?,
+                        currency(&code, "ledger_transactions.currency")?,
+                    ),
+                    at_ms: row.try_get("created_at")?,
+                });
+        }
     }
     for (reference, (order_id, purchase_id)) in &references {
         let Some(moves) = spent.get(reference) else {
@@ -366,8 +340,21 @@ pub async fn facts(
         }
     }
 
-    {
-        for row in vendor_rows {
+    if !purchase_ids.is_empty() {
+        // Earnings and charges in one statement (the list's parameters serve both halves).
+        let list = in_list(&purchase_ids);
+        let sql = format!(
+            "SELECT supplier_order_id, order_id, amount_minor, currency, delivered_at AS at,
+                1 AS earning FROM vendor_earnings WHERE supplier_order_id IN ({list})
+             UNION ALL
+             SELECT supplier_order_id, order_id, amount_minor, currency, charged_at AS at,
+                0 AS earning FROM vendor_charges WHERE supplier_order_id IN ({list})
+             ORDER BY at"
+        );
+        for row in query::bind_ids(sqlx::query(&sql), &purchase_ids)
+            .fetch_all(&db.reader)
+            .await?
+        {
             let purchase: String = row.try_get("supplier_order_id")?;
             let code: String = row.try_get("currency")?;
             let movement = Movement {
