@@ -163,6 +163,13 @@ impl Layout {
     }
 }
 
+/// One link of a row of tabs (`link_tabs.html`): a store to pick, a filter or a grouping.
+pub struct TabLink {
+    pub href: String,
+    pub label: String,
+    pub current: bool,
+}
+
 /// The pages each role has. The dashboard-pages branch adds its links here.
 pub fn nav_for(role: Role, section: &str) -> Vec<NavLink> {
     let links: &[(&'static str, &'static str)] = match role {

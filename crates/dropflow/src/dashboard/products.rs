@@ -21,11 +21,7 @@ pub struct ProductsParams {
     pub after: Option<String>,
 }
 
-pub struct Link {
-    pub href: String,
-    pub label: String,
-    pub current: bool,
-}
+use super::layout::TabLink as Link;
 
 /// One offer's line.
 pub struct OfferLine {

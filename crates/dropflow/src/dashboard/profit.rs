@@ -91,11 +91,7 @@ pub struct ProfitParams {
     pub to: Option<String>,
 }
 
-pub struct Link {
-    pub href: String,
-    pub label: String,
-    pub current: bool,
-}
+use super::layout::TabLink as Link;
 
 pub struct Row {
     pub label: String,

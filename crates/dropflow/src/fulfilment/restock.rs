@@ -10,8 +10,7 @@
 //! is written: the hold keeps its words and waits for the next change.
 
 use super::{order_tx, route};
-use crate::storage::{orders, supplier_orders, Tx};
-use anyhow::Context;
+use crate::storage::{orders, Tx};
 use dropflow_core::event::Actor;
 use dropflow_core::hold::HoldReason;
 use dropflow_core::ids::{OrderId, StoreId};
@@ -57,16 +56,7 @@ async fn recheck(tx: &mut Tx<'_>, order_id: OrderId) -> anyhow::Result<bool> {
     if state.cancel_reason.is_some() || state.hold(HoldReason::InventoryOutOfStock).is_none() {
         return Ok(false);
     }
-    let input = orders::routing_input(tx, order_id)
-        .await?
-        .context("the order has no routing input")?;
-    let already = supplier_orders::routed_lines(tx, order_id).await?;
-    let lines: Vec<routing::LineToRoute> = input
-        .lines
-        .into_iter()
-        .filter(|l| l.requires_shipping && !already.contains(&l.position))
-        .collect();
-    let plan = route::plan(tx, order_id, input.store_id, input.country, &lines).await?;
+    let (_, plan) = route::plan_unrouted(tx, order_id).await?;
     if routing::out_of_stock_words(&plan.failures).is_some() {
         return Ok(false);
     }

@@ -41,23 +41,14 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
     if state.cancel_reason.is_some() || !state.holds.is_empty() || !state.payment_accepted() {
         return Ok(());
     }
-    let input = orders::routing_input(tx, order_id)
-        .await?
-        .context("the order has no routing input")?;
-    let already = supplier_orders::routed_lines(tx, order_id).await?;
-    let lines: Vec<routing::LineToRoute> = input
-        .lines
-        .into_iter()
-        .filter(|l| l.requires_shipping && !already.contains(&l.position))
-        .collect();
-    let mut plan = plan(tx, order_id, input.store_id, input.country, &lines).await?;
+    let (store_id, mut plan) = plan_unrouted(tx, order_id).await?;
     // A line no offer has the stock for holds the whole order (the lifecycle's
     // `RecordRouting`): nothing of it is bought meanwhile, and once the hold lifts the lines
     // are routed together, one purchase per supplier as usual.
     if routing::out_of_stock_words(&plan.failures).is_some() {
         plan.purchases.clear();
     }
-    let settings = settings::get_in(tx, input.store_id).await?;
+    let settings = settings::get_in(tx, store_id).await?;
     // Supplier orders routed earlier and not placed yet (set back by the price guard, or
     // waiting for a Place click): placing them again is this run's job too.
     let waiting = supplier_orders::awaiting_placement_in(tx, order_id).await?;
@@ -87,6 +78,25 @@ pub async fn route_in(tx: &mut crate::storage::Tx<'_>, order_id: OrderId) -> any
     writes.flush(tx).await?;
     tracing::info!(order.id = %order_id, purchases = plan.purchases.len(), "order routed");
     Ok(())
+}
+
+/// The order's store, and the plan for its shippable lines no live purchase covers yet (what
+/// a routing run buys, and what the stock recheck asks about).
+pub(crate) async fn plan_unrouted(
+    tx: &mut Tx<'_>,
+    order_id: OrderId,
+) -> anyhow::Result<(dropflow_core::ids::StoreId, routing::RoutePlan)> {
+    let input = orders::routing_input(tx, order_id)
+        .await?
+        .context("the order has no routing input")?;
+    let already = supplier_orders::routed_lines(tx, order_id).await?;
+    let lines: Vec<routing::LineToRoute> = input
+        .lines
+        .into_iter()
+        .filter(|l| l.requires_shipping && !already.contains(&l.position))
+        .collect();
+    let plan = plan(tx, order_id, input.store_id, input.country, &lines).await?;
+    Ok((input.store_id, plan))
 }
 
 /// The purchases that would buy `lines` of the order: each line's mapping (an offer that
