@@ -8,6 +8,7 @@
 //! look for a fulfilment already carrying the tracking number before creating one, so a
 //! repeat answers `AlreadyFulfilled` instead of fulfilling twice.
 
+use super::admin_catalogue::CatalogueAccess;
 use super::admin_refund::{RefundOutcome, RefundPush};
 use crate::outbound::{Answer, Endpoint, HttpError};
 use dropflow_core::after_sale::StoreRefund;
@@ -246,8 +247,9 @@ pub fn logged(
     result
 }
 
-/// A store's Admin API, as far as dropflow writes to it.
-pub trait StoreAdmin: Send + Sync {
+/// A store's Admin API, as far as dropflow writes to it: orders' fulfilments and refunds
+/// here, the catalogue in [`CatalogueAccess`].
+pub trait StoreAdmin: CatalogueAccess + Send + Sync {
     /// Marks the parcel's lines fulfilled with its tracking.
     fn push_fulfilment<'a>(
         &'a self,

@@ -57,6 +57,8 @@
 //! the platforms in words.
 
 pub mod admin;
+/// Reading and writing the store's catalogue (stock, prices, on sale) for issue 15.
+pub mod admin_catalogue;
 /// Refunding a customer through the store's Admin API, for an after-sale case.
 pub mod admin_refund;
 /// What a store's domain and Admin API URL may be (platform syntax, public only).

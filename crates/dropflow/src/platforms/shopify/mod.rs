@@ -11,6 +11,7 @@
 //! [`Shopify`] is the connector as the webhook route and store registration use it.
 
 pub mod admin;
+mod admin_catalogue;
 mod admin_refund;
 mod admin_wire;
 pub mod dispute;

@@ -10,6 +10,7 @@
 //! [`WooCommerce`] is the connector as the webhook route and store registration use it.
 
 pub mod admin;
+mod admin_catalogue;
 mod admin_refund;
 mod admin_wire;
 mod refund_wire;
