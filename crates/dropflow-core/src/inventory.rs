@@ -176,6 +176,9 @@ pub struct StoreVariant {
     /// the merchant hid stays hidden).
     pub unpublished_by_us: bool,
     pub price: Money,
+    /// A rise above the ceiling a person approved: written while the rule still gives
+    /// exactly this price (a newer cost asks again).
+    pub approved_price: Option<Money>,
 }
 
 /// What to write to the store; `None` fields are left as they are.
@@ -301,7 +304,7 @@ pub fn decide(
         writes.published = Some(true);
     }
     if let Some(price) = price.filter(|p| *p != store.price && policy.price.auto_update) {
-        if rise_is_held(store.price, price, &policy.price) {
+        if rise_is_held(store.price, price, &policy.price) && store.approved_price != Some(price) {
             price_note = Some(PriceNote::RiseHeld {
                 from: store.price,
                 to: price,

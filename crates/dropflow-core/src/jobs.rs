@@ -41,11 +41,20 @@ pub const FOLLOW_SUPPLIER: &str = "case.follow_supplier";
 /// Buys a case's replacement (a reship or an exchange) through the normal route.
 pub const ORDER_REPLACEMENT: &str = "case.order_replacement";
 
+/// Reads one page of a store's catalogue (its variants' stock, price, on sale) into
+/// `store_variants`, queueing the next page.
+pub const READ_STORE_CATALOGUE: &str = "store.read_catalogue";
+/// Writes to a store what its suppliers' stock and costs make of its variants (the leased
+/// due ones), in batches.
+pub const WRITE_STORE_CATALOGUE: &str = "store.write_catalogue";
+
 /// Every kind, for listings and checks.
-pub const ALL: [&str; 19] = [
+pub const ALL: [&str; 21] = [
     ROUTE_ORDER,
     RECHECK_STOCK,
     READ_OFFER,
+    READ_STORE_CATALOGUE,
+    WRITE_STORE_CATALOGUE,
     CANCEL_SUPPLIER_ORDERS,
     RECONCILE_EDIT,
     PLACE_SUPPLIER_ORDER,

@@ -32,6 +32,7 @@ fn shown(stock: Option<u32>, price: Money) -> StoreVariant {
         published: true,
         unpublished_by_us: false,
         price,
+        approved_price: None,
     }
 }
 
@@ -252,6 +253,15 @@ fn a_rise_above_the_ceiling_is_held_and_a_drop_or_a_small_rise_is_written() {
             to: usd(1202)
         })
     );
+    // Approved by a person: written — but only that price; a newer cost asks again.
+    let approved = StoreVariant {
+        approved_price: Some(usd(1202)),
+        ..shown(Some(10), usd(1000))
+    };
+    let d = decide(&mapping(601), &approved, &policy, &rates());
+    assert_eq!((d.writes.price, d.price_note), (Some(usd(1202)), None));
+    let d = decide(&mapping(650), &approved, &policy, &rates());
+    assert_eq!(d.writes.price, None, "13.00 was not the price approved");
     // A drop is written whatever the ceiling.
     let d = decide(
         &mapping(100),
@@ -384,6 +394,7 @@ proptest! {
             published,
             unpublished_by_us: !published,
             price: usd(store_price),
+            approved_price: None,
         };
         let d = decide(&mapping, &store, &policy, &rates());
         let known: Vec<u32> = offers.iter().filter_map(|o| o.stock).collect();
@@ -409,6 +420,7 @@ proptest! {
                 None => store.unpublished_by_us,
             },
             price: d.writes.price.unwrap_or(store.price),
+            approved_price: None,
         };
         let again = decide(&mapping, &after, &policy, &rates());
         prop_assert!(again.writes.is_empty(), "{:?} then {:?}", d.writes, again.writes);

@@ -170,6 +170,8 @@ pub fn router() -> Router<Context> {
         .route("/stores/{id}/logo", get(settings::logo))
         .route("/wallet", get(wallet::page))
         .route("/products", get(products::page))
+        .route("/products/approve-price", post(products::approve_price))
+        .route("/products/read", post(products::read_catalogue))
         .route("/profit", get(profit::page))
         .route("/profit.csv", get(profit::csv))
         .route("/returns", get(returns::page))

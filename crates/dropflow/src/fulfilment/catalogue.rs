@@ -156,6 +156,10 @@ pub async fn read(services: &Services, key: &OfferKey) -> anyhow::Result<()> {
     };
     let mut tx = db.begin().await?;
     readings::record(&mut tx, key, &reading, changed, next).await?;
+    if changed {
+        // The store variants this SKU supplies are compared again at the next tick.
+        crate::storage::store_variants::mark_offer_due(&mut tx, &key.0, &key.1, read_at).await?;
+    }
     if restocked {
         // Orders held for stock are planned again; those this offer can now supply lift.
         super::restock::recheck_held(&mut tx, None).await?;
@@ -163,4 +167,40 @@ pub async fn read(services: &Services, key: &OfferKey) -> anyhow::Result<()> {
     tx.commit().await?;
     tracing::info!(supplier = %key.0, changed, restocked, "offer read");
     Ok(())
+}
+
+/// `mapping` as its suppliers were last read: each offer's stock and cost replaced by its
+/// reading where that is newer than the mapping (written at `written_at` ms) — the figures
+/// routing trusts, and those the store's catalogue is kept to.
+pub fn as_read(
+    mapping: &mut Mapping,
+    written_at: i64,
+    read: &std::collections::BTreeMap<OfferKey, readings::Standing>,
+) {
+    for offer in mapping
+        .components
+        .iter_mut()
+        .flat_map(|c| c.offers.iter_mut())
+    {
+        let key = (
+            offer.supplier.kind.as_str().to_string(),
+            offer.supplier_sku_id.clone(),
+        );
+        let Some(r) = read
+            .get(&key)
+            .filter(|r| r.read_at.is_some_and(|at| at > written_at))
+        else {
+            continue;
+        };
+        if let Some(stock) = r.stock {
+            offer.stock = Some(u32::try_from(stock).unwrap_or(0));
+        }
+        let currency = r
+            .currency
+            .as_deref()
+            .and_then(|c| dropflow_core::reference::currency::Currency::from_code(c).ok());
+        if let (Some(minor), Some(currency)) = (r.unit_cost_minor, currency) {
+            offer.unit_cost = dropflow_core::money::Money::new(minor, currency);
+        }
+    }
 }

@@ -65,6 +65,8 @@ pub async fn tick(services: &Services, config: &FollowerConfig) -> anyhow::Resul
     )
     .await?;
     super::catalogue::claim(services, lease_ms, config.batch).await?;
+    super::store_catalogue::claim_reads(services, config.batch).await?;
+    super::store_catalogue::claim_writes(services, config.batch).await?;
     super::warehouse::late::tick(&services.db, now).await?;
     super::vendor_earnings::tick(&services.db, now).await?;
     if services.tracking.is_some() {

@@ -13,6 +13,11 @@ pub mod route;
 pub mod restock;
 /// `offer.read`: a supplier offer's stock and cost, read at the pace it needs.
 pub mod catalogue;
+/// `store.read_catalogue` / `store.write_catalogue`: the store's catalogue kept in step with
+/// its suppliers (stock, price, on sale), only differences written.
+pub mod store_catalogue;
+/// A store's Admin API connector for a job, and which failures a retry can fix.
+pub(crate) mod store_access;
 /// `supplier_order.place`: buys one supplier order, never twice.
 pub mod place;
 /// `supplier_order.pay`: pays a placed supplier order from the wallet.
@@ -149,7 +154,7 @@ pub fn register(registry: &mut Registry, services: Services) {
 type Handler = for<'a> fn(&'a Services, &'a serde_json::Value) -> BoxFuture<'a, anyhow::Result<()>>;
 
 /// Every fulfilment job kind and what runs it.
-const HANDLERS: [(&str, Handler); 18] = [
+const HANDLERS: [(&str, Handler); 20] = [
     (route::JOB, |s, payload| {
         Box::pin(route::run(&s.db, payload))
     }),
@@ -161,6 +166,12 @@ const HANDLERS: [(&str, Handler); 18] = [
     }),
     (catalogue::JOB, |s, payload| {
         Box::pin(catalogue::run(s, payload))
+    }),
+    (store_catalogue::READ_JOB, |s, payload| {
+        Box::pin(store_catalogue::read::run(s, payload))
+    }),
+    (store_catalogue::WRITE_JOB, |s, payload| {
+        Box::pin(store_catalogue::write::run(s, payload))
     }),
     (place::JOB, |s, payload| {
         Box::pin(async move { place::place(s, supplier_order_id(payload)?).await })

@@ -88,6 +88,8 @@ use utoipa::{Modify, OpenApi};
         super::api::cases::photo,
         super::api::evidence::download,
         super::api::products::list,
+        super::api::products::approve_price,
+        super::api::products::read_catalogue,
         super::api::profit::order,
         super::api::profit::report,
         super::api::profit::report_csv,

@@ -249,7 +249,7 @@ pub fn logged(
 
 /// A store's Admin API, as far as dropflow writes to it: orders' fulfilments and refunds
 /// here, the catalogue in [`CatalogueAccess`].
-pub trait StoreAdmin: CatalogueAccess + Send + Sync {
+pub trait StoreAdmin: Send + Sync {
     /// Marks the parcel's lines fulfilled with its tracking.
     fn push_fulfilment<'a>(
         &'a self,
@@ -270,6 +270,12 @@ pub trait StoreAdmin: CatalogueAccess + Send + Sync {
         &'a self,
         store_order_id: &'a str,
     ) -> BoxFuture<'a, Result<Vec<StoreRefund>, StoreApiError>>;
+
+    /// The store's catalogue through the same access (`None`: this connector does not read
+    /// or write it).
+    fn catalogue(&self) -> Option<&dyn CatalogueAccess> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@ use dropflow_core::ids::StoreId;
 use dropflow_core::inventory::Policy;
 use dropflow_core::payment::CapturePolicy;
 use dropflow_core::reference::address::{check_address, PostalAddress};
-use dropflow_core::reference::currency::Currency;
 use serde::Deserialize;
 
 /// The store's settings (defaults if never set).
@@ -221,13 +220,9 @@ pub async fn catalogue_policy(
     store: &str,
 ) -> Result<Policy, ActionError> {
     let store_id = store_in_scope(ctx, caller, MERCHANTS, "see this", store).await?;
-    if let Some(policy) = settings::catalogue_policy(&ctx.db, store_id).await? {
-        return Ok(policy);
-    }
-    let code = settings::selling_currency(&ctx.db, store_id).await?;
-    let currency = Currency::from_code(code.as_deref().unwrap_or("USD"))
-        .map_err(|e| ActionError::Internal(format!("the store's orders' currency: {e}")))?;
-    Ok(Policy::default_for(currency))
+    crate::fulfilment::store_catalogue::policy(&ctx.db, store_id)
+        .await
+        .map_err(|e| ActionError::Internal(format!("the store's catalogue policy: {e}")))
 }
 
 /// Replaces the store's catalogue policy (owner only), checked first: a markup, fixed amount,

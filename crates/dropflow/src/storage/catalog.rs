@@ -8,7 +8,7 @@ use dropflow_core::ids::StoreId;
 use sqlx::Row;
 
 /// What a store line is matched on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum KeyKind {
     Variant,
     Sku,
@@ -87,6 +87,46 @@ pub async fn put_in(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    index_offers(tx, store_id, key_kind, key_value, mapping).await?;
+    super::store_variants::mark_mapped_due(tx, store_id, key_kind, key_value, now).await?;
+    Ok(())
+}
+
+/// Keeps `mapping_offers` (which mappings buy from which supplier SKU) equal to the mapping.
+async fn index_offers(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    key_kind: KeyKind,
+    key_value: &str,
+    mapping: &Mapping,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM mapping_offers WHERE store_id = $1 AND key_kind = $2 AND key_value = $3",
+    )
+    .bind(store_id.to_string())
+    .bind(key_kind.as_str())
+    .bind(key_value)
+    .execute(&mut **tx)
+    .await?;
+    let offers: std::collections::BTreeSet<(&str, &str)> = mapping
+        .components
+        .iter()
+        .flat_map(|c| c.offers.iter())
+        .map(|o| (o.supplier.kind.as_str(), o.supplier_sku_id.as_str()))
+        .collect();
+    for (supplier, sku) in offers {
+        sqlx::query(
+            "INSERT INTO mapping_offers (store_id, key_kind, key_value, supplier, supplier_sku_id)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(store_id.to_string())
+        .bind(key_kind.as_str())
+        .bind(key_value)
+        .bind(supplier)
+        .bind(sku)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
@@ -209,4 +249,58 @@ pub async fn find_stamped(
         }
     }
     Ok(None)
+}
+
+/// The mappings that name any of `variant_ids` (by variant) or `skus` (by SKU) in the store,
+/// read in one statement: the catalogue writer's batch.
+pub async fn of_keys(
+    db: &Database,
+    store_id: StoreId,
+    variant_ids: &[&str],
+    skus: &[&str],
+) -> Result<Vec<StoredMapping>> {
+    let mut clauses = Vec::new();
+    let mut next = 2;
+    for (kind, values) in [(KeyKind::Variant, variant_ids), (KeyKind::Sku, skus)] {
+        if values.is_empty() {
+            continue;
+        }
+        let marks: Vec<String> = (0..values.len())
+            .map(|i| format!("${}", next + i))
+            .collect();
+        next += values.len();
+        clauses.push(format!(
+            "(key_kind = '{}' AND key_value IN ({}))",
+            kind.as_str(),
+            marks.join(", ")
+        ));
+    }
+    if clauses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT key_kind, key_value, title, components, updated_at FROM mappings
+         WHERE store_id = $1 AND ({})",
+        clauses.join(" OR ")
+    );
+    let mut query = sqlx::query(&sql).bind(store_id.to_string());
+    for value in variant_ids.iter().chain(skus.iter()) {
+        query = query.bind(*value);
+    }
+    let rows = query.fetch_all(&db.reader).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredMapping {
+                store_id,
+                key_kind: KeyKind::parse(&r.try_get::<String, _>("key_kind")?)?,
+                key_value: r.try_get("key_value")?,
+                title: r.try_get("title")?,
+                mapping: from_json(
+                    "mappings.components",
+                    &r.try_get::<String, _>("components")?,
+                )?,
+                updated_at: from_ms(r.try_get("updated_at")?),
+            })
+        })
+        .collect()
 }

@@ -74,6 +74,8 @@ pub mod exports;
 pub mod audit;
 /// Supplier offers' stock and cost as last read, and when to read them next.
 pub mod offer_readings;
+/// The store's catalogue as last read or written, and which variants are due a write.
+pub mod store_variants;
 /// Wake-ups after commits, carried across processes on PostgreSQL (LISTEN/NOTIFY).
 pub mod wake;
 

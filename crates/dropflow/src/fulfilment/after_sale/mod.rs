@@ -36,14 +36,8 @@ pub mod store_return;
 /// A supplier's refund for a case, on the case and in the wallet, once.
 pub mod supplier_credit;
 
-use crate::fulfilment::Services;
-use crate::jobs::RetryAfter;
-use crate::platforms::admin::{StoreAdmin, StoreApiError};
-use crate::storage::{settings, stores, StorageError};
+use crate::storage::StorageError;
 use anyhow::Context as _;
-use dropflow_core::ids::StoreId;
-use dropflow_core::intake::Platform;
-use std::sync::Arc;
 
 /// Why a case could not be opened or changed as asked.
 #[derive(Debug, thiserror::Error)]
@@ -73,43 +67,7 @@ impl From<anyhow::Error> for CaseError {
     }
 }
 
-/// The Admin API connector of a store and its platform, or why there is none (the job fails
-/// with the reason until a person sets the access and retries it).
-pub(crate) async fn store_admin(
-    services: &Services,
-    store_id: StoreId,
-) -> anyhow::Result<(Platform, Arc<dyn StoreAdmin>)> {
-    let db = &services.db;
-    let access = settings::admin_access(db, store_id)
-        .await?
-        .ok_or_else(|| super::push::no_admin_access(store_id))?;
-    let platform = stores::get(db, store_id).await?.platform;
-    let admin = (services.admin)(platform, &access).with_context(|| {
-        format!(
-            "no Admin API connector for {} stores in this build",
-            platform.as_str()
-        )
-    })?;
-    Ok((platform, admin))
-}
-
-/// A store call's failure that retrying can fix, as the job's error: a 429 waits as long as
-/// the store said, the rest retries with the usual backoff. `None` for a refusal.
-pub(crate) fn retry_later(error: &StoreApiError) -> Option<anyhow::Error> {
-    match error {
-        StoreApiError::RateLimited {
-            retry_after: Some(after),
-        } => Some(
-            RetryAfter {
-                after: *after,
-                message: "the store is rate limiting us".into(),
-            }
-            .into(),
-        ),
-        transient if transient.is_transient() => Some(transient.clone().into()),
-        _ => None,
-    }
-}
+pub(crate) use super::store_access::{retry_later, store_admin};
 
 /// Reads `{"case_id": …}` from a job payload.
 pub(crate) fn case_id(payload: &serde_json::Value) -> anyhow::Result<&str> {

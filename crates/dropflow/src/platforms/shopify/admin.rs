@@ -187,4 +187,8 @@ impl StoreAdmin for ShopifyAdmin {
     ) -> BoxFuture<'a, Result<Vec<StoreRefund>, StoreApiError>> {
         Box::pin(self.read_refunds(store_order_id))
     }
+
+    fn catalogue(&self) -> Option<&dyn crate::platforms::admin_catalogue::CatalogueAccess> {
+        Some(self)
+    }
 }

@@ -291,6 +291,10 @@ impl StoreAdmin for WooAdmin {
     ) -> BoxFuture<'a, Result<Vec<StoreRefund>, StoreApiError>> {
         Box::pin(async move { self.read_refunds(store_order_id).await })
     }
+
+    fn catalogue(&self) -> Option<&dyn crate::platforms::admin_catalogue::CatalogueAccess> {
+        Some(self)
+    }
 }
 
 /// The URL as OAuth signs it: scheme, host, port unless the default, path; no query.

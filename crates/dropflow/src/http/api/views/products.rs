@@ -1,6 +1,6 @@
 //! The products list as the API answers it ([`crate::services::products`]).
 
-use crate::services::products::{Product, ProductOffer, ProductsPage};
+use crate::services::products::{InStore, Product, ProductOffer, ProductsPage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -35,6 +35,57 @@ pub struct ProductView {
     /// When the mapping was last written.
     mapped_at: DateTime<Utc>,
     offers: Vec<ProductOfferView>,
+    /// What the store shows and what dropflow last wrote to it (`null`: the store's
+    /// catalogue was not read yet, or has no such variant).
+    in_store: Option<InStoreView>,
+}
+
+/// The item in the store.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InStoreView {
+    variant_id: String,
+    product_id: String,
+    /// The store's price, in minor units of `currency`.
+    price_minor: i64,
+    /// `null`: the store does not track its stock.
+    stock: Option<i64>,
+    /// On sale (Shopify: its product is active; WooCommerce: published).
+    published: bool,
+    /// The store price's margin over the cost of buying one now, in basis points of the
+    /// price (`null`: no cost known).
+    margin_bp: Option<i64>,
+    /// When the store's catalogue was last read for it.
+    read_at: DateTime<Utc>,
+    /// A supplier changed since: it is compared and written at the next sync.
+    write_due: bool,
+    /// What dropflow last set (`stock`, `published`, `price` as `{minor, currency}`).
+    #[schema(value_type = Option<Object>)]
+    last_write: Option<serde_json::Value>,
+    last_write_at: Option<DateTime<Utc>>,
+    /// The store's words refusing the last write.
+    write_error: Option<String>,
+    /// The rule's price, held for a person as a rise above the ceiling (minor units):
+    /// approve it with `POST …/products/{variant_id}/approve-price`.
+    held_price_minor: Option<i64>,
+}
+
+impl From<InStore> for InStoreView {
+    fn from(s: InStore) -> Self {
+        InStoreView {
+            variant_id: s.variant_id,
+            product_id: s.product_id,
+            price_minor: s.price.minor,
+            stock: s.stock,
+            published: s.published,
+            margin_bp: s.margin_bp,
+            read_at: s.read_at,
+            write_due: s.write_due,
+            last_write: s.last_write,
+            last_write_at: s.last_write_at,
+            write_error: s.write_error,
+            held_price_minor: s.held_price.map(|h| h.minor),
+        }
+    }
 }
 
 /// One offer: as mapped, and as last read at its supplier.
@@ -112,6 +163,7 @@ impl From<Product> for ProductView {
             price_note: note,
             mapped_at: p.mapped_at,
             offers: p.offers.into_iter().map(Into::into).collect(),
+            in_store: p.in_store.map(Into::into),
         }
     }
 }
