@@ -1,5 +1,6 @@
 //! `POST /admin/api/2026-07/graphql.json`: the GraphQL Admin API, as far as the sandbox
-//! serves it: the `refundCreate` mutation (`docs/protocols/after-sale.md` §1.1–1.2).
+//! serves it: the `refundCreate` mutation (`docs/protocols/after-sale.md` §1.1–1.2) here,
+//! the catalogue's operations in [`super::catalogue_graphql`].
 //!
 //! The operation is told by the mutation field it names (`refundCreate`), and its input is
 //! read from `variables` (the shape of the documented example: `mutation M($input:
@@ -37,7 +38,22 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+/// Catalogue operations go to [`super::catalogue_graphql`] (metered by query cost);
+/// everything else is `refundCreate`'s, metered by the REST bucket as before.
 pub(crate) async fn graphql(State(app): State<App>, body: Bytes) -> Response {
+    if let Ok(request) = serde_json::from_slice::<Value>(&body) {
+        if let Some(query) = request.get("query").and_then(Value::as_str) {
+            if let Some(op) = super::catalogue_graphql::operation(query) {
+                let variables = request.get("variables").cloned().unwrap_or(json!({}));
+                return super::catalogue_graphql::answer(&app, op, query, &variables);
+            }
+        }
+    }
+    let metered = app.clone();
+    super::routes::metered(&metered, refund_graphql(app, body)).await
+}
+
+async fn refund_graphql(app: App, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return (
             StatusCode::BAD_REQUEST,
@@ -55,7 +71,7 @@ pub(crate) async fn graphql(State(app): State<App>, body: Bytes) -> Response {
     let variables = request.get("variables").cloned().unwrap_or(json!({}));
     if !query.trim_start().starts_with("mutation") || !query.contains("refundCreate") {
         return ok(errors(
-            "This sandbox serves only the refundCreate mutation.",
+            "This sandbox serves only refundCreate and the catalogue operations.",
             "undefinedField",
         ));
     }

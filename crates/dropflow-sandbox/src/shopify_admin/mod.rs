@@ -29,12 +29,20 @@
 //!   authenticated response carries `X-Shopify-Shop-Api-Call-Limit: used/bucket`; a call that
 //!   does not fit is answered 429 with a fractional-seconds `Retry-After` (the time until one
 //!   call fits) and Shopify's "Exceeded 2 calls per second" body;
+//! - **catalogue** ([`catalogue`], [`catalogue_ops`], [`catalogue_graphql`], issue 15):
+//!   products and variants seeded by [`ShopifyAdminSandbox::add_product`], read with
+//!   `productVariants`, written with `inventorySetQuantities` (`@idempotent` mandatory),
+//!   `inventoryItemUpdate`, `productVariantsBulkUpdate` and `productUpdate`, metered by a
+//!   calculated-query-cost bucket (2,000 points, 100 a second; `THROTTLED` answers);
 //! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx, 429).
 //!
 //! Sandbox choices where the reference is silent: an unknown order or fulfillment order is 404
 //! `{"errors":"Not Found"}`; an unknown fulfillment order line id is 422; the 401 and the
 //! injected faults do not touch the bucket and carry no call-limit header.
 
+mod catalogue;
+mod catalogue_graphql;
+mod catalogue_ops;
 mod graphql;
 mod money;
 mod refund_rest;
@@ -42,6 +50,9 @@ mod refunds;
 mod routes;
 mod state;
 
+pub use catalogue::{
+    AdminEdit, CatalogueVariant, NewProduct, NewVariant, SeededProduct, SeededVariant,
+};
 pub use refunds::{RefundRecord, RefundTransaction, RefundedLine, GATEWAY};
 pub use state::{FulfilledLine, FulfillmentRecord};
 
@@ -211,3 +222,7 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod refund_tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod catalogue_tests;

@@ -59,12 +59,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route_layer(middleware::from_fn_with_state(app.clone(), bucket))
         .route_layer(middleware::from_fn_with_state(app.clone(), token));
-    // Sandbox choice: GraphQL shares the REST bucket (one call, one drop) and is answered
-    // 429 when it overflows; Shopify meters GraphQL by query cost, and a throttled answer's
-    // status is not documented (its body is `errors[].extensions.code: "THROTTLED"`).
+    // GraphQL is metered inside its handler, by operation: the catalogue's operations by
+    // calculated query cost (`catalogue_graphql`), `refundCreate` as before through
+    // [`metered`] (sandbox choice: it shares the REST bucket, one call one drop, 429 when
+    // it overflows).
     let graphql = Router::new()
         .route("/graphql.json", post(super::graphql::graphql))
-        .route_layer(middleware::from_fn_with_state(app.clone(), bucket))
         .route_layer(middleware::from_fn_with_state(app.clone(), token));
     Router::new()
         .nest(&base, api)
@@ -132,9 +132,18 @@ async fn token(State(app): State<App>, request: Request, next: Next) -> Response
 }
 
 async fn bucket(State(app): State<App>, request: Request, next: Next) -> Response {
+    metered(&app, next.run(request)).await
+}
+
+/// `answer` if the leaky bucket admits one more call (429 otherwise), stamped with the
+/// bucket's `X-Shopify-Shop-Api-Call-Limit`.
+pub(crate) async fn metered(
+    app: &App,
+    answer: impl std::future::Future<Output = Response>,
+) -> Response {
     let size = app.shared.config.bucket_size.max(1);
     let (mut response, used) = match app.shared.admit() {
-        Admission::Admitted { used } => (next.run(request).await, used),
+        Admission::Admitted { used } => (answer.await, used),
         Admission::Throttled { retry_after } => (throttled(retry_after), size),
     };
     if let Ok(value) = HeaderValue::from_str(&format!("{used}/{size}")) {

@@ -2,6 +2,7 @@
 //! and the leaky bucket. The orders' money and refunds are behind their own
 //! ([`super::refunds::Book`]).
 
+use super::catalogue::Catalogue;
 use super::refunds::Book;
 use super::ShopifyAdminConfig;
 use serde_json::{json, Value};
@@ -121,6 +122,8 @@ pub struct Shared {
     pub config: ShopifyAdminConfig,
     inner: Mutex<Inner>,
     book: Mutex<Book>,
+    /// The products, variants and inventory, and the GraphQL cost bucket.
+    catalogue: Mutex<Catalogue>,
 }
 
 /// Whether a call fits in the bucket.
@@ -148,6 +151,7 @@ impl Shared {
                 admitted: 0,
             }),
             book: Mutex::new(Book::new()),
+            catalogue: Mutex::new(Catalogue::new()),
         }
     }
 
@@ -155,6 +159,12 @@ impl Shared {
     pub(crate) fn book(&self) -> MutexGuard<'_, Book> {
         // As for `lock`: every change is made after validation.
         self.book.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The catalogue (issue 15).
+    pub(crate) fn catalogue(&self) -> MutexGuard<'_, Catalogue> {
+        // As for `lock`: every change is made after validation.
+        self.catalogue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -12,6 +12,7 @@
 
 pub mod admin;
 mod admin_catalogue;
+mod admin_catalogue_wire;
 mod admin_refund;
 mod admin_wire;
 pub mod dispute;
@@ -19,6 +20,9 @@ pub mod refund;
 mod refund_wire;
 pub mod returns;
 mod transformers;
+
+#[cfg(test)]
+mod admin_catalogue_tests;
 
 #[cfg(test)]
 mod admin_refund_tests;
