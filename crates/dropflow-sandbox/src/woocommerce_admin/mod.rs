@@ -22,17 +22,24 @@
 //!   [`WooAdminSandbox::refunds`] and makes one by hand, as a merchant in wp-admin would, with
 //!   [`WooAdminSandbox::refund_in_admin`]. Amounts are shown with the store's price decimals
 //!   ([`WooAdminConfig::price_decimals`], WooCommerce's "Number of decimals" setting);
+//! - **catalogue**: `GET products`, `GET products/{id}/variations`, `products/batch` and
+//!   `products/{id}/variations/batch` (`catalogue.rs` and `catalogue_api.rs` say what is
+//!   modelled); seeded with [`WooAdminSandbox::add_product`], inspected with
+//!   [`WooAdminSandbox::catalogue_variant`] and [`WooAdminSandbox::catalogue_write_calls`];
 //! - **faults**: the shared [`FaultSwitch`] (latency, timeouts, 5xx as WordPress's HTML error
 //!   page, 429) in front of every route; with `place_despite_timeout` a timed-out refund
 //!   request is still carried out (the caller never hears it was made).
 
 mod amount;
 mod auth;
+mod catalogue;
+mod catalogue_api;
 mod refund_api;
 mod refunds;
 mod routes;
 mod state;
 
+pub use catalogue::{CatalogueVariant, SeedProduct, SeedVariation, Seeded};
 pub use refunds::RefundRecord;
 pub use state::{AuthSeen, NoteRecord};
 
@@ -153,3 +160,7 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod refund_tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod catalogue_tests;

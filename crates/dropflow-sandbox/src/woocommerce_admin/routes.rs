@@ -1,5 +1,6 @@
 //! The HTTP surface under `/wp-json/wc/v3`. Layers, outermost first: faults, then the auth
-//! check (every path). The refund routes' handlers are in [`super::refund_api`].
+//! check (every path). The refund routes' handlers are in [`super::refund_api`], the
+//! catalogue's in [`super::catalogue_api`].
 
 use super::auth::{self, Presented, Scheme};
 use super::state::{Refusal, Shared};
@@ -9,7 +10,7 @@ use axum::extract::{OriginalUri, Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -71,6 +72,23 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(super::refund_api::list).post(super::refund_api::create),
         )
         .route("/system_status", get(system_status))
+        .route("/products", get(super::catalogue_api::list_products))
+        .route(
+            "/products/batch",
+            post(super::catalogue_api::batch_products)
+                .put(super::catalogue_api::batch_products)
+                .patch(super::catalogue_api::batch_products),
+        )
+        .route(
+            "/products/{id}/variations",
+            get(super::catalogue_api::list_variations),
+        )
+        .route(
+            "/products/{id}/variations/batch",
+            post(super::catalogue_api::batch_variations)
+                .put(super::catalogue_api::batch_variations)
+                .patch(super::catalogue_api::batch_variations),
+        )
         .route_layer(middleware::from_fn_with_state(app.clone(), authenticate));
     Router::new()
         .nest(BASE_PATH, api)

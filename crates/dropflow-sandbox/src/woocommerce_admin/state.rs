@@ -64,6 +64,8 @@ pub(super) struct Inner {
     /// The next id for anything the site creates (notes, refunds, meta and item rows):
     /// WordPress numbers them from shared sequences, so ids only ever grow.
     pub next_id: u64,
+    /// Products and variations ([`super::catalogue`]).
+    pub catalogue: super::catalogue::Catalogue,
     nonces: HashSet<String>,
     auth: AuthSeen,
 }
@@ -122,6 +124,7 @@ impl Shared {
             inner: Mutex::new(Inner {
                 orders: HashMap::new(),
                 next_id: 9_000,
+                catalogue: Default::default(),
                 nonces: HashSet::new(),
                 auth: AuthSeen::default(),
             }),

@@ -11,11 +11,15 @@
 
 pub mod admin;
 mod admin_catalogue;
+mod admin_catalogue_wire;
+mod admin_catalogue_write;
 mod admin_refund;
 mod admin_wire;
 mod refund_wire;
 mod transformers;
 
+#[cfg(test)]
+mod admin_catalogue_tests;
 #[cfg(test)]
 mod admin_refund_tests;
 #[cfg(test)]
