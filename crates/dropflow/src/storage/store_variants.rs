@@ -296,6 +296,27 @@ pub async fn record(
     Ok(())
 }
 
+/// Every variant of a product put on sale or hidden whole by dropflow (a platform that
+/// publishes products, not variants).
+pub async fn set_product_published(
+    tx: &mut Tx<'_>,
+    store_id: StoreId,
+    product_id: &str,
+    published: bool,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE store_variants SET published = $3, unpublished_by_us = $4
+         WHERE store_id = $1 AND product_id = $2",
+    )
+    .bind(store_id.to_string())
+    .bind(product_id)
+    .bind(i64::from(published))
+    .bind(i64::from(!published))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// A person approves the held rise to `price_minor` (exactly what was held: a rise held
 /// since at another price is not approved by this); the variant is marked due. `false` when
 /// no such rise is held.

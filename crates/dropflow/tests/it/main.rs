@@ -30,6 +30,7 @@ mod events;
 mod exports;
 mod hardening;
 mod inventory_hold;
+mod store_catalogue;
 mod installation_actions;
 mod isolation;
 mod jobs_queue;

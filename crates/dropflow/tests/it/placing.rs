@@ -39,7 +39,7 @@ pub(crate) async fn sandboxes() -> Sandboxes {
     }
 }
 
-fn suppliers(s: &Sandboxes) -> Suppliers {
+pub(crate) fn suppliers(s: &Sandboxes) -> Suppliers {
     let mut ali = AliExpressConfig::new(
         s.ali.base_url.clone(),
         s.ali.app_key(),

@@ -48,11 +48,16 @@ pub async fn write(services: &Services, store_id: StoreId, lease_until: i64) -> 
         let Some(last) = leased.last() else { break };
         after = last.shown.variant_id.clone();
         let decided = decide_batch(services, store_id, &leased, &policy, &rates).await?;
-        let settled = write_batch(services, store_id, catalogue, &decided).await?;
+        let (settled, products) = write_batch(services, store_id, catalogue, &decided).await?;
         let now = now_ms();
         let mut tx = db.begin().await?;
         for one in &settled {
             store_variants::record(&mut tx, store_id, lease_until, one, now).await?;
+        }
+        // Where the platform hides whole products, every variant of one shows what was set.
+        for (product_id, published) in &products {
+            store_variants::set_product_published(&mut tx, store_id, product_id, *published)
+                .await?;
         }
         tx.commit().await?;
     }
@@ -133,13 +138,14 @@ fn shown(row: &StoredVariant, policy: &Policy) -> StoreVariant {
     }
 }
 
-/// Writes the batch's differences in one call and settles every variant of it.
+/// Writes the batch's differences in one call and settles every variant of it; also the
+/// products put on sale or hidden whole (a platform that publishes products only).
 async fn write_batch(
     services: &Services,
     store_id: StoreId,
     catalogue: &dyn CatalogueAccess,
     decided: &[Decided<'_>],
-) -> anyhow::Result<Vec<Settled>> {
+) -> anyhow::Result<(Vec<Settled>, Vec<(String, bool)>)> {
     let mut writes: Vec<(usize, inventory::Writes)> = decided
         .iter()
         .enumerate()
@@ -176,6 +182,7 @@ async fn write_batch(
     };
     let wrote: BTreeMap<usize, &inventory::Writes> = writes.iter().map(|(i, w)| (*i, w)).collect();
     let mut settled = Vec::with_capacity(decided.len());
+    let mut products = Vec::new();
     for (i, d) in decided.iter().enumerate() {
         let row = d.row;
         let held = d.decision.as_ref().and_then(|d| match d.price_note {
@@ -199,6 +206,9 @@ async fn write_batch(
                     if let Some(published) = w.published {
                         one.published = published;
                         one.unpublished_by_us = !published;
+                        if !catalogue.publishes_variants() {
+                            products.push((row.shown.product_id.clone(), published));
+                        }
                     }
                     one.price_minor = w.price.map_or(one.price_minor, |p| p.minor);
                     one.wrote = Some(serde_json::to_string(w)?);
@@ -210,7 +220,7 @@ async fn write_batch(
         }
         settled.push(one);
     }
-    Ok(settled)
+    Ok((settled, products))
 }
 
 /// A platform that publishes whole products (Shopify) hides a product only when every one of
