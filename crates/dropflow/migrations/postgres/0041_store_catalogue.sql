@@ -3,7 +3,8 @@
 -- did to it; write_due_at marks one whose suppliers changed since (the writer compares,
 -- decides and writes only differences, then clears it if nothing marked it again).
 -- mapping_offers: which mappings buy from which supplier SKU, so a supplier's change finds
--- the store variants it moves without reading every mapping.
+-- the store variants it moves without reading every mapping (supplier as offer_readings
+-- keys it: the kind, or manual:<vendor handle>).
 CREATE TABLE store_variants (
     store_id TEXT NOT NULL REFERENCES stores (id),
     variant_id TEXT NOT NULL,
@@ -46,7 +47,10 @@ CREATE INDEX mapping_offers_by_offer ON mapping_offers (supplier, supplier_sku_i
 
 INSERT INTO mapping_offers (store_id, key_kind, key_value, supplier, supplier_sku_id)
 SELECT DISTINCT m.store_id, m.key_kind, m.key_value,
-       o.value -> 'supplier' ->> 'kind', o.value ->> 'supplier_sku_id'
+       CASE WHEN o.value -> 'supplier' ->> 'kind' = 'manual'
+            THEN 'manual:' || (o.value -> 'supplier' ->> 'account')
+            ELSE o.value -> 'supplier' ->> 'kind' END,
+       o.value ->> 'supplier_sku_id'
 FROM mappings m,
      jsonb_array_elements(m.components::jsonb -> 'components') c,
      jsonb_array_elements(c.value -> 'offers') o;

@@ -3,7 +3,8 @@
 -- did to it; write_due_at marks one whose suppliers changed since (the writer compares,
 -- decides and writes only differences, then clears it if nothing marked it again).
 -- mapping_offers: which mappings buy from which supplier SKU, so a supplier's change finds
--- the store variants it moves without reading every mapping.
+-- the store variants it moves without reading every mapping (supplier as offer_readings
+-- keys it: the kind, or manual:<vendor handle>).
 CREATE TABLE store_variants (
     store_id TEXT NOT NULL REFERENCES stores (id),
     variant_id TEXT NOT NULL,
@@ -46,7 +47,10 @@ CREATE INDEX mapping_offers_by_offer ON mapping_offers (supplier, supplier_sku_i
 
 INSERT INTO mapping_offers (store_id, key_kind, key_value, supplier, supplier_sku_id)
 SELECT DISTINCT m.store_id, m.key_kind, m.key_value,
-       json_extract(o.value, '$.supplier.kind'), json_extract(o.value, '$.supplier_sku_id')
+       CASE WHEN json_extract(o.value, '$.supplier.kind') = 'manual'
+            THEN 'manual:' || json_extract(o.value, '$.supplier.account')
+            ELSE json_extract(o.value, '$.supplier.kind') END,
+       json_extract(o.value, '$.supplier_sku_id')
 FROM mappings m, json_each(m.components, '$.components') c, json_each(c.value, '$.offers') o;
 
 -- When the store's catalogue was last read whole (NULL: never).

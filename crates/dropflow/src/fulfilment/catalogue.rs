@@ -182,10 +182,7 @@ pub fn as_read(
         .iter_mut()
         .flat_map(|c| c.offers.iter_mut())
     {
-        let key = (
-            offer.supplier.kind.as_str().to_string(),
-            offer.supplier_sku_id.clone(),
-        );
+        let key = crate::storage::offer_readings::key_of(offer);
         let Some(r) = read
             .get(&key)
             .filter(|r| r.read_at.is_some_and(|at| at > written_at))

@@ -126,12 +126,7 @@ pub(crate) async fn plan(
             .iter()
             .flat_map(|m| m.components.iter())
             .flat_map(|c| c.offers.iter())
-            .map(|o| {
-                (
-                    o.supplier.kind.as_str().to_string(),
-                    o.supplier_sku_id.clone(),
-                )
-            })
+            .map(crate::storage::offer_readings::key_of)
             .collect();
         let read = offer_readings::stock_read(tx, &keys).await?;
         for offer in mapping
@@ -139,10 +134,7 @@ pub(crate) async fn plan(
             .flat_map(|m| m.components.iter_mut())
             .flat_map(|c| c.offers.iter_mut())
         {
-            let key = (
-                offer.supplier.kind.as_str().to_string(),
-                offer.supplier_sku_id.clone(),
-            );
+            let key = crate::storage::offer_readings::key_of(offer);
             // The newest figure wins: the mapping's own, or the supplier's as last read.
             let mut changed_at = written_at;
             if let Some(found) = read.get(&key).filter(|r| r.read_at > written_at) {

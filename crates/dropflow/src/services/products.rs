@@ -138,12 +138,7 @@ pub async fn list(
         .iter()
         .flat_map(|m| m.mapping.components.iter())
         .flat_map(|c| c.offers.iter())
-        .map(|o| {
-            (
-                o.supplier.kind.as_str().to_string(),
-                o.supplier_sku_id.clone(),
-            )
-        })
+        .map(crate::storage::offer_readings::key_of)
         .collect();
     let read = offer_readings::of(&ctx.db, &keys).await?;
     let shown = shown_in_store(ctx, store_id, &page).await?;
@@ -182,10 +177,7 @@ fn product(
     let mut offers = Vec::new();
     for (component, part) in now.components.iter_mut().enumerate() {
         for offer in part.offers.iter_mut() {
-            let key = (
-                offer.supplier.kind.as_str().to_string(),
-                offer.supplier_sku_id.clone(),
-            );
+            let key = crate::storage::offer_readings::key_of(offer);
             let reading = read.get(&key).cloned();
             let newer = reading
                 .as_ref()

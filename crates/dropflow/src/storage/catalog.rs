@@ -108,11 +108,11 @@ async fn index_offers(
     .bind(key_value)
     .execute(&mut **tx)
     .await?;
-    let offers: std::collections::BTreeSet<(&str, &str)> = mapping
+    let offers: std::collections::BTreeSet<super::offer_readings::OfferKey> = mapping
         .components
         .iter()
         .flat_map(|c| c.offers.iter())
-        .map(|o| (o.supplier.kind.as_str(), o.supplier_sku_id.as_str()))
+        .map(super::offer_readings::key_of)
         .collect();
     for (supplier, sku) in offers {
         sqlx::query(

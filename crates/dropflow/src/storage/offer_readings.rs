@@ -6,8 +6,18 @@ use super::{Database, Result, Tx};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-/// An offer by supplier kind (`cj`) and SKU.
+/// An offer by supplier (`cj`; a manual vendor's `manual:<handle>`, two vendors being two
+/// suppliers) and SKU.
 pub type OfferKey = (String, String);
+
+/// The key an offer's readings are kept under.
+pub fn key_of(offer: &dropflow_core::catalog::Offer) -> OfferKey {
+    let supplier = match offer.supplier.kind {
+        dropflow_core::supplier::SupplierKind::Manual => offer.supplier.label(),
+        kind => kind.as_str().to_string(),
+    };
+    (supplier, offer.supplier_sku_id.clone())
+}
 
 /// An offer to follow: what identifies it at the supplier.
 #[derive(Debug, Clone, PartialEq, Eq)]

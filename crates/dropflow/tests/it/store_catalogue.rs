@@ -89,6 +89,29 @@ async fn product(app: &TestApp, store: &str, key: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// Follower rounds until every offer mapped was read at its supplier once: the store is
+/// then compared with what the suppliers say, not with the mappings' own figures (which
+/// would write a price from the mapping's cost, then hold the rise the reading brings).
+async fn read_every_offer(app: &TestApp) {
+    let read = follow_until(app, || async {
+        app.scalar("SELECT COUNT(*) FROM offer_readings WHERE read_at IS NULL")
+            .await
+            == 0
+    })
+    .await;
+    assert!(read, "offers never read");
+}
+
+/// The catalogue jobs run so far (kind, status, last error), for a failure's message.
+async fn jobs_seen(app: &TestApp) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT kind, status, last_error FROM jobs WHERE kind LIKE 'store.%' ORDER BY id",
+    )
+    .fetch_all(&app.db.reader)
+    .await
+    .expect("jobs")
+}
+
 /// `"24.99"` as minor units.
 fn minor(price: &str) -> i64 {
     let (major, cents) = price.split_once('.').unwrap_or((price, "0"));
@@ -154,6 +177,7 @@ async fn a_shopify_store_is_kept_to_its_suppliers_stock_and_prices() {
         )
         .await;
     }
+    read_every_offer(&app).await;
     let read = app
         .api_post(
             &format!("/api/v1/stores/{store}/catalogue/read"),
@@ -327,6 +351,7 @@ async fn a_woocommerce_store_is_kept_to_its_suppliers_and_a_refused_write_is_sho
         )
         .await;
     }
+    read_every_offer(&app).await;
     let read = app
         .api_post(
             &format!("/api/v1/stores/{store}/catalogue/read"),
@@ -367,6 +392,17 @@ async fn a_woocommerce_store_is_kept_to_its_suppliers_and_a_refused_write_is_sho
 
     // The merchant deletes the sticker in wp-admin; a supplier change then asks for a write
     // the store refuses: kept with the store's words, not retried blind, shown.
+    // (Once the reads and writes queued so far are done: a read after the delete would
+    // rightly forget the sticker.)
+    let settled = follow_until(&app, || async {
+        app.scalar(
+            "SELECT COUNT(*) FROM jobs WHERE kind LIKE 'store.%' AND status IN ('queued', 'running')",
+        )
+        .await
+            == 0
+    })
+    .await;
+    assert!(settled, "{:?}", jobs_seen(&app).await);
     assert!(shop.delete_product_in_admin(sticker.product_id));
     s.cj.set_stock(&c.vid, 2);
     read_offers_now(&app).await;
@@ -374,7 +410,12 @@ async fn a_woocommerce_store_is_kept_to_its_suppliers_and_a_refused_write_is_sho
         product(&app, &store, "STICKER").await["in_store"]["write_error"].is_string()
     })
     .await;
-    assert!(refused, "{}", product(&app, &store, "STICKER").await);
+    assert!(
+        refused,
+        "{} {:?}",
+        product(&app, &store, "STICKER").await,
+        jobs_seen(&app).await
+    );
     let listed = app
         .api_json(&format!(
             "/api/v1/stores/{store}/products?write_refused=true"

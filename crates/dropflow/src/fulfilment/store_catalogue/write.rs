@@ -93,12 +93,7 @@ async fn decide_batch<'a>(
         .iter()
         .flat_map(|m| m.mapping.components.iter())
         .flat_map(|c| c.offers.iter())
-        .map(|o| {
-            (
-                o.supplier.kind.as_str().to_string(),
-                o.supplier_sku_id.clone(),
-            )
-        })
+        .map(crate::storage::offer_readings::key_of)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
