@@ -164,6 +164,7 @@ pub fn routes() -> Router<HttpState> {
         .merge(api::products::routes())
         .merge(api::top_ups::routes())
         .merge(api::vendor_payouts::routes())
+        .merge(api::vendor_stock::routes())
         .merge(api::exports::routes())
         .merge(api::audit::routes());
     Router::new()

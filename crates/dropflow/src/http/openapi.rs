@@ -96,6 +96,8 @@ use utoipa::{Modify, OpenApi};
         super::api::profit::fee,
         super::api::profit::put_fee,
         super::api::vendor_payouts::vendors,
+        super::api::vendor_stock::put,
+        super::api::vendor_stock::put_csv,
         super::api::vendor_payouts::earnings,
         super::api::vendor_payouts::settings,
         super::api::vendor_payouts::put_settings,

@@ -257,7 +257,7 @@ pub async fn export_csv(
 
 /// Stores one store item's mapping in `tx` and records it in the audit log with what it
 /// replaced.
-async fn put_audited(
+pub(crate) async fn put_audited(
     tx: &mut crate::storage::Tx<'_>,
     caller: &Caller,
     store_id: dropflow_core::ids::StoreId,

@@ -45,6 +45,8 @@ pub mod wallet;
 pub mod top_ups;
 /// A manual vendor's earnings and payouts: read, request; the owner's approval and settings.
 pub mod vendor_payouts;
+/// A manual vendor's stock and cost, entered by the vendor (API or CSV) into the mappings.
+pub mod vendor_stock;
 /// The warehouse leg: operators' receiving, inspection, packing, dispatch, rates; merchants'
 /// decisions, carrier and fee.
 pub mod warehouse;

@@ -304,3 +304,37 @@ pub async fn of_keys(
         })
         .collect()
 }
+
+/// The mappings of the account's stores that buy `supplier_sku_id` from `supplier` (as
+/// `offer_readings::key_of` names it: `manual:<handle>` for a vendor), in the caller's
+/// transaction.
+pub async fn keys_with_offer(
+    tx: &mut Tx<'_>,
+    account_id: &str,
+    supplier: &str,
+    supplier_sku_id: &str,
+) -> Result<Vec<(StoreId, KeyKind, String)>> {
+    let rows = sqlx::query(
+        "SELECT mo.store_id, mo.key_kind, mo.key_value FROM mapping_offers mo
+         JOIN stores s ON s.id = mo.store_id
+         WHERE s.account_id = $1 AND mo.supplier = $2 AND mo.supplier_sku_id = $3
+         ORDER BY mo.store_id, mo.key_kind, mo.key_value",
+    )
+    .bind(account_id)
+    .bind(supplier)
+    .bind(supplier_sku_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let store: String = r.try_get("store_id")?;
+            Ok((
+                store
+                    .parse()
+                    .map_err(|e| super::StorageError::Corrupt(format!("store id {store}: {e}")))?,
+                KeyKind::parse(&r.try_get::<String, _>("key_kind")?)?,
+                r.try_get("key_value")?,
+            ))
+        })
+        .collect()
+}

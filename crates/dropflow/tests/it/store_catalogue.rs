@@ -6,6 +6,7 @@
 //! shown. (The connectors' own tests cover throttling and batch limits.)
 
 use crate::placing::{sandboxes, Sandboxes};
+use crate::support::cj_world::map_to_manual;
 use crate::support::*;
 use dropflow_sandbox::shopify_admin::{self, AdminEdit, NewProduct, NewVariant};
 use dropflow_sandbox::woocommerce_admin::{self, SeedProduct, SeedVariation};
@@ -422,5 +423,110 @@ async fn a_woocommerce_store_is_kept_to_its_suppliers_and_a_refused_write_is_sho
         ))
         .await;
     assert_eq!(listed["products"].as_array().unwrap().len(), 1, "{listed}");
+    app.stop().await;
+}
+
+/// A manual vendor says what it has (issue 15, deliver 1): by JSON and by CSV, each line
+/// checked alone; its figures reach the mappings that buy from it, so an order is held
+/// while it has none and bought when it has some again. Nobody enters another's figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vendor_enters_its_stock_and_an_order_waits_for_it() {
+    let s = sandboxes().await;
+    let app = app(&s).await;
+    let store = app.shopify_store().await;
+    let mut order = numbered_paid_order(9_280_001);
+    order["line_items"] = json!([order["line_items"][0].clone()]);
+    map_to_manual(
+        &app,
+        &store,
+        &order["line_items"][0]["variant_id"],
+        "vendor-a",
+    )
+    .await;
+    let vendor = vendor_token(&app, "stock@vendor.test", "vendor-a").await;
+    let other = vendor_token(&app, "other@vendor.test", "vendor-b").await;
+    let sku = "s-vendor-a";
+
+    let entered = app
+        .put_as(
+            &vendor,
+            "/api/v1/vendors/vendor-a/stock",
+            &json!({ "lines": [
+                { "supplier_sku_id": sku, "stock": 0, "unit_cost": "2.40", "currency": "USD" },
+                { "supplier_sku_id": "not-mapped", "stock": 3 },
+                { "supplier_sku_id": sku, "stock": 9 },
+                { "supplier_sku_id": "s-x", "unit_cost": "1.00" }
+            ] }),
+        )
+        .await;
+    let report = expect_json(entered, reqwest::StatusCode::OK).await;
+    assert_eq!(report["accepted"], json!(1), "{report}");
+    assert_eq!(report["mappings_changed"], json!(1), "{report}");
+    let lines: Vec<i64> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![2, 3, 4], "{report}");
+    let mapping = &app
+        .api_list(&format!("/api/v1/stores/{store}/mappings"))
+        .await[0];
+    let offer = &mapping["mapping"]["components"][0]["offers"][0];
+    assert_eq!(offer["stock"], json!(0), "{mapping}");
+
+    // Another vendor, or naming another vendor: nothing of vendor-a's changes.
+    let theirs = app
+        .put_as(
+            &other,
+            "/api/v1/vendors/vendor-a/stock",
+            &json!({ "lines": [{ "supplier_sku_id": sku, "stock": 50 }] }),
+        )
+        .await;
+    assert_eq!(theirs.status().as_u16(), 404);
+    let own = app
+        .put_as(
+            &other,
+            "/api/v1/vendors/vendor-b/stock",
+            &json!({ "lines": [{ "supplier_sku_id": sku, "stock": 50 }] }),
+        )
+        .await;
+    let own = expect_json(own, reqwest::StatusCode::OK).await;
+    assert_eq!(own["accepted"], json!(0), "{own}");
+
+    // Out of stock: the order is held, not handed to the vendor.
+    let id = app.create_order(&order).await;
+    let held = eventually(WAIT, || async {
+        app.order_detail(&id).await["holds"]
+            .as_array()
+            .is_some_and(|h| {
+                h.iter()
+                    .any(|h| h["reason"] == json!("inventory_out_of_stock"))
+            })
+    })
+    .await;
+    assert!(held, "{}", app.order_detail(&id).await);
+
+    // The vendor uploads a CSV: the hold lifts by itself and the vendor gets the order.
+    let csv = format!("supplier_sku_id,stock,unit_cost,currency\n{sku},4,,\nbroken,x,,\n");
+    let uploaded = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/vendors/vendor-a/stock/csv",
+            Some(&vendor),
+            |r| r.header("content-type", "text/csv").body(csv.clone()),
+        )
+        .await;
+    let report = expect_json(uploaded, reqwest::StatusCode::OK).await;
+    assert_eq!(report["accepted"], json!(1), "{report}");
+    assert_eq!(report["errors"][0]["line"], json!(3), "{report}");
+    let handed = eventually(WAIT, || async {
+        app.supplier_orders(&id)
+            .await
+            .iter()
+            .any(|p| p["status"] == json!("awaiting_shipment"))
+    })
+    .await;
+    assert!(handed, "{}", app.order_detail(&id).await);
     app.stop().await;
 }

@@ -374,7 +374,7 @@ impl TestApp {
 
     /// Sends `method path` with `token` as its Bearer (none if `None`) and what `build` adds
     /// (a body, headers); the answer, whatever it is.
-    async fn call(
+    pub async fn call(
         &self,
         method: Method,
         path: &str,

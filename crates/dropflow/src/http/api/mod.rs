@@ -40,6 +40,8 @@ pub mod profit;
 pub mod products;
 /// A manual vendor's earnings and payouts; the owner's approval and settings.
 pub mod vendor_payouts;
+/// A manual vendor's stock and cost (JSON or CSV).
+pub mod vendor_stock;
 /// A store's orders, ledger and vendor payouts as streamed CSV files.
 pub mod exports;
 /// The account's audit log.
