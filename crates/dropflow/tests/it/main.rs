@@ -31,6 +31,7 @@ mod exports;
 mod hardening;
 mod inventory_hold;
 mod store_catalogue;
+mod catalogue_month;
 mod installation_actions;
 mod isolation;
 mod jobs_queue;

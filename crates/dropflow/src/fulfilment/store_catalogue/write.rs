@@ -110,14 +110,35 @@ async fn decide_batch<'a>(
                         .as_deref()
                         .and_then(|sku| by_key.get(&(KeyKind::Sku, sku)))
                 });
-            let decision = found.map(|stored| {
-                let mut mapping = stored.mapping.clone();
-                as_read(&mut mapping, stored.updated_at.timestamp_millis(), &read);
-                inventory::decide(&mapping, &shown(row, policy), policy, rates)
-            });
+            // An offer followed at its supplier but not read yet leaves the variant as it
+            // is: the mapping's own figures may be placeholders, and a price written from
+            // them would make the first real reading look like a rise to hold. The first
+            // reading marks the variant due again.
+            let decision = found
+                .filter(|stored| !awaits_first_read(&stored.mapping, &read))
+                .map(|stored| {
+                    let mut mapping = stored.mapping.clone();
+                    as_read(&mut mapping, stored.updated_at.timestamp_millis(), &read);
+                    inventory::decide(&mapping, &shown(row, policy), policy, rates)
+                });
             Decided { row, decision }
         })
         .collect())
+}
+
+/// Whether an offer of `mapping` is followed at its supplier and was never read.
+fn awaits_first_read(
+    mapping: &dropflow_core::catalog::Mapping,
+    read: &BTreeMap<offer_readings::OfferKey, offer_readings::Standing>,
+) -> bool {
+    mapping
+        .components
+        .iter()
+        .flat_map(|c| c.offers.iter())
+        .any(|o| {
+            read.get(&offer_readings::key_of(o))
+                .is_some_and(|r| r.read_at.is_none())
+        })
 }
 
 /// What the store shows for `row`, in the policy's currency.
