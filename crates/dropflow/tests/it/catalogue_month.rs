@@ -304,9 +304,8 @@ async fn a_month_of_supplier_drift_leaves_every_store_variant_as_the_policy_give
         .collect();
     let mut orders: Vec<(String, bool)> = Vec::new();
     for day in 0..DAYS {
-        for i in 0..sources.len() {
+        for source in sources.iter_mut() {
             let roll = rng.below(100);
-            let source = &mut sources[i];
             let changed = match roll {
                 0..=14 => {
                     source.stock = 0;
@@ -332,7 +331,7 @@ async fn a_month_of_supplier_drift_leaves_every_store_variant_as_the_policy_give
                 _ => false,
             };
             if changed {
-                apply(&s, &sources[i], &app).await;
+                apply(&s, source, &app).await;
             }
         }
         sqlx::query("UPDATE offer_readings SET next_read_at = 0")
