@@ -174,38 +174,29 @@ fn product(
 ) -> Product {
     let mapped_at = stored.updated_at.timestamp_millis();
     let mut now = stored.mapping.clone();
+    crate::fulfilment::catalogue::as_read(&mut now, mapped_at, read);
     let mut offers = Vec::new();
-    for (component, part) in now.components.iter_mut().enumerate() {
-        for offer in part.offers.iter_mut() {
-            let key = crate::storage::offer_readings::key_of(offer);
-            let reading = read.get(&key).cloned();
-            let newer = reading
-                .as_ref()
-                .filter(|r| r.read_at.is_some_and(|at| at > mapped_at));
-            let (mapped_stock, mapped_cost) = (offer.stock, offer.unit_cost);
-            if let Some(r) = newer {
-                if let Some(stock) = r.stock {
-                    offer.stock = Some(u32::try_from(stock).unwrap_or(0));
-                }
-                let cost = r
-                    .currency
-                    .as_deref()
-                    .and_then(|c| Currency::from_code(c).ok());
-                if let (Some(minor), Some(currency)) = (r.unit_cost_minor, cost) {
-                    offer.unit_cost = Money::new(minor, currency);
-                }
-            }
+    for (component, (mapped, part)) in stored
+        .mapping
+        .components
+        .iter()
+        .zip(now.components.iter())
+        .enumerate()
+    {
+        for (offer, used) in mapped.offers.iter().zip(part.offers.iter()) {
             offers.push(ProductOffer {
                 component,
-                supplier: key.0,
+                supplier: offer.supplier.kind.as_str().to_string(),
                 account: offer.supplier.account.clone(),
                 supplier_product_id: offer.supplier_product_id.clone(),
                 supplier_sku_id: offer.supplier_sku_id.clone(),
                 priority: offer.priority,
-                mapped_stock,
-                mapped_cost,
-                stock: offer.stock,
-                read: reading,
+                mapped_stock: offer.stock,
+                mapped_cost: offer.unit_cost,
+                stock: used.stock,
+                read: read
+                    .get(&crate::storage::offer_readings::key_of(offer))
+                    .cloned(),
             });
         }
     }

@@ -103,15 +103,25 @@ fn check(line: &StockLine) -> Result<Checked, String> {
 }
 
 /// The vendor whose figures these are: a vendor's own (naming another is 404), or the one
-/// the owner names.
-fn whose(caller: &Caller, named: Option<&str>) -> Result<String, ActionError> {
+/// the owner names (a vendor the account does not know is 404).
+async fn whose(ctx: &Context, caller: &Caller, named: Option<&str>) -> Result<String, ActionError> {
     caller.require(&[Role::Owner, Role::Vendor], "enter a vendor's stock")?;
     let named = named.map(str::trim).filter(|v| !v.is_empty());
     match (vendor_of(caller), named) {
         (Some(own), None) => Ok(own.to_string()),
         (Some(own), Some(other)) if other == own => Ok(own.to_string()),
         (Some(_), Some(_)) => Err(ActionError::NotFound("no such vendor".into())),
-        (None, Some(vendor)) => Ok(vendor.to_string()),
+        (None, Some(vendor)) => {
+            let account = match caller.scope {
+                crate::storage::accounts::Scope::Installation => None,
+                _ => Some(caller.account_id()),
+            };
+            if crate::storage::vendor_payouts::known_vendor(&ctx.db, account, vendor).await? {
+                Ok(vendor.to_string())
+            } else {
+                Err(ActionError::NotFound("no such vendor".into()))
+            }
+        }
         (None, None) => Err(ActionError::Unprocessable(
             "vendor: name the vendor whose stock this is".into(),
         )),
@@ -125,7 +135,7 @@ pub async fn enter(
     vendor: Option<&str>,
     lines: Vec<(usize, StockLine)>,
 ) -> Result<StockReport, ActionError> {
-    let vendor = whose(caller, vendor)?;
+    let vendor = whose(ctx, caller, vendor).await?;
     if lines.len() > MAX_LINES {
         return Err(ActionError::Unprocessable(format!(
             "at most {MAX_LINES} lines at once, not {}",

@@ -261,7 +261,8 @@ pub struct Settled {
 }
 
 /// Records what the writer settled for a leased variant; the row stops being due unless it
-/// was marked again since the lease.
+/// was marked again since the lease. What the store shows is changed only by a write that
+/// landed (a read of the store meanwhile keeps what it found).
 pub async fn record(
     tx: &mut Tx<'_>,
     store_id: StoreId,
@@ -270,8 +271,11 @@ pub async fn record(
     now_ms: i64,
 ) -> Result<()> {
     sqlx::query(
-        "UPDATE store_variants SET stock = $3, published = $4, unpublished_by_us = $5,
-            price_minor = $6,
+        "UPDATE store_variants SET
+            stock = CASE WHEN $7 IS NULL THEN stock ELSE $3 END,
+            published = CASE WHEN $7 IS NULL THEN published ELSE $4 END,
+            unpublished_by_us = CASE WHEN $7 IS NULL THEN unpublished_by_us ELSE $5 END,
+            price_minor = CASE WHEN $7 IS NULL THEN price_minor ELSE $6 END,
             last_write = COALESCE($7, last_write),
             last_write_at = CASE WHEN $7 IS NULL THEN last_write_at ELSE $9 END,
             write_error = CASE WHEN $8 IS NOT NULL THEN $8

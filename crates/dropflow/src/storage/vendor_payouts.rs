@@ -887,7 +887,7 @@ pub async fn vendor_emails(tx: &mut Tx<'_>, store_id: &str, vendor: &str) -> Res
 }
 
 /// Whether the account (every account: `None`) knows the vendor handle: a vendor user, a
-/// purse in one of its stores, or settings.
+/// purse in one of its stores, settings, or a mapping buying from it.
 pub async fn known_vendor(db: &Database, account_id: Option<&str>, vendor: &str) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT CAST(1 AS BIGINT) FROM users WHERE role = 'vendor' AND vendor = $1
@@ -897,6 +897,9 @@ pub async fn known_vendor(db: &Database, account_id: Option<&str>, vendor: &str)
          WHERE p.vendor = $1 AND ($2 = '' OR s.account_id = $2)
          UNION ALL
          SELECT CAST(1 AS BIGINT) FROM vendor_settings WHERE vendor = $1 AND ($2 = '' OR account_id = $2)
+         UNION ALL
+         SELECT CAST(1 AS BIGINT) FROM mapping_offers m JOIN stores s ON s.id = m.store_id
+         WHERE m.supplier = 'manual:' || $1 AND ($2 = '' OR s.account_id = $2)
          LIMIT 1",
     )
     .bind(vendor)
