@@ -9,6 +9,9 @@
 //! - `export`: a store's orders as CSV through the API (streamed), next to the bare SELECT of
 //!   the same rows, with rows/s and the process's peak memory.
 //! - `place`: webhook → supplier order placed at a fixed rate, next to the supplier call alone.
+//! - `catalogue`: supplier changes applied to a store's mapped variants (record, lease,
+//!   decide, settle) next to a bare-UPDATE ceiling; the Shopify calls 1,000 stock changes
+//!   cost; a supplier's sell-out reaching the store, next to the follower's tick.
 //! - `profit`: the profit of an orders page (50 orders) over many orders, next to the bare
 //!   query of the same 50 rows, with the ratio.
 //!
@@ -16,6 +19,7 @@
 //! folder by default, or `dropflow_bench_<uuid>` databases on the PostgreSQL server named by
 //! `--database postgres://…`.
 
+mod catalogue;
 mod export;
 mod hist;
 mod ingest;
@@ -91,6 +95,13 @@ pub use place::PlaceArgs;
 /// `dropflow bench place`.
 pub async fn place(args: PlaceArgs, config: &Config) -> anyhow::Result<()> {
     place::run(args, config).await
+}
+
+pub use catalogue::CatalogueArgs;
+
+/// `dropflow bench catalogue`.
+pub async fn catalogue(args: CatalogueArgs, config: &Config) -> anyhow::Result<()> {
+    catalogue::run(args, config).await
 }
 
 pub use profit::ProfitArgs;

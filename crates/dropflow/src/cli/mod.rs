@@ -259,6 +259,9 @@ pub enum BenchCommand {
     /// The profit of an orders page (50 orders) over many orders, next to the bare query of
     /// the same rows.
     Profit(crate::bench::ProfitArgs),
+    /// Supplier changes applied to many mapped store variants, next to a bare-UPDATE
+    /// ceiling; the Shopify calls 1,000 stock changes cost; a sell-out's way to the store.
+    Catalogue(crate::bench::CatalogueArgs),
     /// A store's orders exported as CSV through the API (streamed), next to the bare SELECT
     /// of the same rows: rows/s and peak memory.
     Export(crate::bench::ExportArgs),
@@ -436,6 +439,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<ExitCode> {
                 BenchCommand::Place(args) => crate::bench::place(args, &config).await?,
                 BenchCommand::Profit(args) => crate::bench::profit(args, &config).await?,
                 BenchCommand::Export(args) => crate::bench::export(args, &config).await?,
+                BenchCommand::Catalogue(args) => crate::bench::catalogue(args, &config).await?,
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -97,12 +97,32 @@ fn standing(row: &sqlx::any::AnyRow) -> Result<Standing> {
     })
 }
 
-/// The rows of those of `keys` that are followed (the products list).
+/// The rows of those of `keys` that are followed (the products list, the catalogue writer's
+/// batch): one statement per supplier and up to 256 SKUs, not one per key.
 pub async fn of(db: &Database, keys: &[OfferKey]) -> Result<BTreeMap<OfferKey, Standing>> {
+    let mut by_supplier: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (supplier, sku) in keys {
+        by_supplier.entry(supplier).or_default().push(sku);
+    }
     let mut found = BTreeMap::new();
-    for key in keys {
-        if let Some(standing) = load(db, key).await? {
-            found.insert(key.clone(), standing);
+    for (supplier, skus) in by_supplier {
+        for chunk in super::write_set::chunks(&skus) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM offer_readings
+                 WHERE supplier = $1 AND supplier_sku_id IN ({})",
+                super::query::params(2, chunk.len())
+            );
+            let query = chunk
+                .iter()
+                .fold(sqlx::query(&sql).bind(supplier), |q, sku| q.bind(*sku));
+            for row in query.fetch_all(&db.reader).await? {
+                let standing = standing(&row)?;
+                let key = (
+                    standing.offer.supplier.clone(),
+                    standing.offer.supplier_sku_id.clone(),
+                );
+                found.insert(key, standing);
+            }
         }
     }
     Ok(found)

@@ -143,30 +143,32 @@ pub async fn mark_mapped_due(
 }
 
 /// Marks every store variant mapped to the supplier SKU due a comparison (its stock or cost
-/// was read different).
+/// was read different), in one statement: the variants its mappings name by variant id, and
+/// those carrying a SKU its mappings name. (Written as a LEFT JOIN, not a UNION: SQLite
+/// scans the whole table for a row-value IN over a compound select, and both engines look
+/// each variant up by primary key this way.) The number marked.
 pub async fn mark_offer_due(
     tx: &mut Tx<'_>,
     supplier: &str,
     supplier_sku_id: &str,
     now_ms: i64,
 ) -> Result<u64> {
-    let mut marked = 0;
-    for (kind, column) in [("variant", "variant_id"), ("sku", "sku")] {
-        let done = sqlx::query(&format!(
-            "UPDATE store_variants SET write_due_at = $4
-             WHERE (store_id, {column}) IN (
-                SELECT store_id, key_value FROM mapping_offers
-                WHERE supplier = $1 AND supplier_sku_id = $2 AND key_kind = $3)"
-        ))
-        .bind(supplier)
-        .bind(supplier_sku_id)
-        .bind(kind)
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
-        marked += done.rows_affected();
-    }
-    Ok(marked)
+    let done = sqlx::query(
+        "UPDATE store_variants SET write_due_at = $3
+         WHERE (store_id, variant_id) IN (
+            SELECT o.store_id,
+                CASE WHEN o.key_kind = 'variant' THEN o.key_value ELSE v.variant_id END
+            FROM mapping_offers o
+            LEFT JOIN store_variants v
+                ON o.key_kind = 'sku' AND v.store_id = o.store_id AND v.sku = o.key_value
+            WHERE o.supplier = $1 AND o.supplier_sku_id = $2)",
+    )
+    .bind(supplier)
+    .bind(supplier_sku_id)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// The stores with variants due a comparison now.

@@ -49,29 +49,48 @@ pub async fn write(services: &Services, store_id: StoreId, lease_until: i64) -> 
         after = last.shown.variant_id.clone();
         let decided = decide_batch(services, store_id, &leased, &policy, &rates).await?;
         let (settled, products) = write_batch(services, store_id, catalogue, &decided).await?;
-        let now = now_ms();
-        let mut tx = db.begin().await?;
-        for one in &settled {
-            store_variants::record(&mut tx, store_id, lease_until, one, now).await?;
-        }
-        // Where the platform hides whole products, every variant of one shows what was set.
-        for (product_id, published) in &products {
-            store_variants::set_product_published(&mut tx, store_id, product_id, *published)
-                .await?;
-        }
-        tx.commit().await?;
+        record_batch(services, store_id, lease_until, &settled, &products).await?;
     }
     Ok(())
 }
 
-/// One leased variant and what its suppliers make of it (`None`: no mapping names it, so
-/// nothing of it is dropflow's to write).
-struct Decided<'a> {
-    row: &'a StoredVariant,
-    decision: Option<Decision>,
+/// Records what a batch settled, in one transaction: each variant's row (cleared unless
+/// marked again since the lease) and, where the platform hides whole products, every variant
+/// of a product put on sale or hidden.
+pub(crate) async fn record_batch(
+    services: &Services,
+    store_id: StoreId,
+    lease_until: i64,
+    settled: &[Settled],
+    products: &[(String, bool)],
+) -> anyhow::Result<()> {
+    let now = now_ms();
+    let mut tx = services.db.begin().await?;
+    for one in settled {
+        store_variants::record(&mut tx, store_id, lease_until, one, now).await?;
+    }
+    // Where the platform hides whole products, every variant of one shows what was set.
+    for (product_id, published) in products {
+        store_variants::set_product_published(&mut tx, store_id, product_id, *published).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
-async fn decide_batch<'a>(
+/// What a batch settled: every variant's row, and the products put on sale or hidden whole
+/// (their id, on sale).
+pub(crate) type SettledBatch = (Vec<Settled>, Vec<(String, bool)>);
+
+/// One leased variant and what its suppliers make of it (`None`: no mapping names it, so
+/// nothing of it is dropflow's to write).
+pub(crate) struct Decided<'a> {
+    pub(crate) row: &'a StoredVariant,
+    pub(crate) decision: Option<Decision>,
+}
+
+/// Decides each of a batch of leased variants over its mapping as its suppliers were last
+/// read (the mappings and readings of the whole batch read at once).
+pub(crate) async fn decide_batch<'a>(
     services: &Services,
     store_id: StoreId,
     leased: &'a [StoredVariant],
@@ -161,17 +180,51 @@ async fn write_batch(
     store_id: StoreId,
     catalogue: &dyn CatalogueAccess,
     decided: &[Decided<'_>],
-) -> anyhow::Result<(Vec<Settled>, Vec<(String, bool)>)> {
+) -> anyhow::Result<SettledBatch> {
+    let publishes_variants = catalogue.publishes_variants();
+    let writes = planned(services, store_id, publishes_variants, decided).await?;
+    let sent = to_send(decided, &writes);
+    let answers: BTreeMap<String, WriteResult> = if sent.is_empty() {
+        BTreeMap::new()
+    } else {
+        catalogue
+            .write_variants(&sent)
+            .await
+            .map_err(|error| job_failure(error, store_id, "writing the store's catalogue"))?
+            .into_iter()
+            .map(|a| (a.variant_id, a.result))
+            .collect()
+    };
+    settle(decided, &writes, &answers, publishes_variants)
+}
+
+/// The writes a batch sends, by the variant's index in `decided`: each decision's
+/// differences, a hide kept only where the platform can hide that variant alone or its whole
+/// product is out (`publishes_variants`: the platform's `CatalogueAccess::publishes_variants`).
+pub(crate) async fn planned(
+    services: &Services,
+    store_id: StoreId,
+    publishes_variants: bool,
+    decided: &[Decided<'_>],
+) -> anyhow::Result<Vec<(usize, inventory::Writes)>> {
     let mut writes: Vec<(usize, inventory::Writes)> = decided
         .iter()
         .enumerate()
         .filter_map(|(i, d)| d.decision.as_ref().map(|d| (i, d.writes.clone())))
         .filter(|(_, w)| !w.is_empty())
         .collect();
-    if !catalogue.publishes_variants() {
+    if !publishes_variants {
         whole_products_only(services, store_id, decided, &mut writes).await?;
     }
-    let sent: Vec<VariantWrite> = writes
+    Ok(writes)
+}
+
+/// What the store is sent for the `writes` of `decided`.
+pub(crate) fn to_send(
+    decided: &[Decided<'_>],
+    writes: &[(usize, inventory::Writes)],
+) -> Vec<VariantWrite> {
+    writes
         .iter()
         .map(|(i, w)| {
             let row = decided[*i].row;
@@ -184,18 +237,18 @@ async fn write_batch(
                 price: w.price.map(|p| p.to_decimal_string()),
             }
         })
-        .collect();
-    let answers: BTreeMap<String, WriteResult> = if sent.is_empty() {
-        BTreeMap::new()
-    } else {
-        catalogue
-            .write_variants(&sent)
-            .await
-            .map_err(|error| job_failure(error, store_id, "writing the store's catalogue"))?
-            .into_iter()
-            .map(|a| (a.variant_id, a.result))
-            .collect()
-    };
+        .collect()
+}
+
+/// Settles every variant of the batch by the store's `answers` (by variant id) to `writes`:
+/// what it shows now, what was written or refused, a rise held; also the products put on
+/// sale or hidden whole. A variant written but not answered is left out (still leased).
+pub(crate) fn settle(
+    decided: &[Decided<'_>],
+    writes: &[(usize, inventory::Writes)],
+    answers: &BTreeMap<String, WriteResult>,
+    publishes_variants: bool,
+) -> anyhow::Result<SettledBatch> {
     let wrote: BTreeMap<usize, &inventory::Writes> = writes.iter().map(|(i, w)| (*i, w)).collect();
     let mut settled = Vec::with_capacity(decided.len());
     let mut products = Vec::new();
@@ -222,7 +275,7 @@ async fn write_batch(
                     if let Some(published) = w.published {
                         one.published = published;
                         one.unpublished_by_us = !published;
-                        if !catalogue.publishes_variants() {
+                        if !publishes_variants {
                             products.push((row.shown.product_id.clone(), published));
                         }
                     }
