@@ -19,6 +19,10 @@
 //!   mapping from them into our types. Wire types never leave the connector, so a platform's
 //!   quirks (ids as integers, money as strings or floats, statuses as free text) stop here;
 //! - `admin.rs` (+ `admin_wire.rs`): the Admin API client implementing `admin::StoreAdmin`;
+//! - `admin_catalogue.rs` (+ `_wire`, `_tests`): the same client implementing
+//!   `admin_catalogue::CatalogueAccess` (the store's variants read and written), handed out
+//!   by `StoreAdmin::catalogue()` — a platform without it answers `None` and its stores'
+//!   catalogues are left alone;
 //! - `tests.rs`, `admin_tests.rs`: against the platform's published fixtures
 //!   (`tests/fixtures/<platform>/`).
 //!
