@@ -68,13 +68,16 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredVariant> {
     })
 }
 
-/// Keeps what the store shows for `variants`, each marked due so the writer compares it
-/// with its suppliers. A variant the store shows on sale again was put back by the merchant:
-/// no longer ours to publish or hide.
+/// Keeps what the store shows for `variants` (asked for at `fetched_at`), each marked due
+/// so the writer compares it with its suppliers. A variant dropflow wrote after the page was
+/// asked for keeps what was written: the page shows the store from before that write. A
+/// variant the store shows on sale again was put back by the merchant: no longer ours to
+/// publish or hide.
 pub async fn upsert_read(
     tx: &mut Tx<'_>,
     store_id: StoreId,
     variants: &[ReadVariant],
+    fetched_at: i64,
     now_ms: i64,
 ) -> Result<()> {
     for v in variants {
@@ -86,9 +89,15 @@ pub async fn upsert_read(
              ON CONFLICT (store_id, variant_id) DO UPDATE SET
                 product_id = excluded.product_id, sku = excluded.sku, title = excluded.title,
                 inventory_item_id = excluded.inventory_item_id,
-                price_minor = excluded.price_minor, stock = excluded.stock,
-                published = excluded.published,
-                unpublished_by_us = CASE WHEN excluded.published = 1 THEN 0
+                price_minor = CASE WHEN store_variants.last_write_at > $11
+                    THEN store_variants.price_minor ELSE excluded.price_minor END,
+                stock = CASE WHEN store_variants.last_write_at > $11
+                    THEN store_variants.stock ELSE excluded.stock END,
+                published = CASE WHEN store_variants.last_write_at > $11
+                    THEN store_variants.published ELSE excluded.published END,
+                unpublished_by_us = CASE WHEN store_variants.last_write_at > $11
+                    THEN store_variants.unpublished_by_us
+                    WHEN excluded.published = 1 THEN 0
                     ELSE store_variants.unpublished_by_us END,
                 read_at = excluded.read_at, write_due_at = excluded.write_due_at",
         )
@@ -102,6 +111,7 @@ pub async fn upsert_read(
         .bind(v.stock)
         .bind(i64::from(v.published))
         .bind(now_ms)
+        .bind(fetched_at)
         .execute(&mut **tx)
         .await?;
     }

@@ -42,6 +42,7 @@ pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Re
         return Ok(());
     };
     let currency = super::policy(&services.db, store_id).await?.currency;
+    let fetched_at = now_ms();
     let page = catalogue
         .catalogue_page(after)
         .await
@@ -58,7 +59,7 @@ pub async fn run(services: &Services, payload: &serde_json::Value) -> anyhow::Re
     }
     let now = now_ms();
     let mut tx = services.db.begin().await?;
-    store_variants::upsert_read(&mut tx, store_id, &kept, now).await?;
+    store_variants::upsert_read(&mut tx, store_id, &kept, fetched_at, now).await?;
     match page.next.as_deref() {
         Some(next) => queue(&mut tx, store_id, Some(next), started_at).await?,
         None => {
