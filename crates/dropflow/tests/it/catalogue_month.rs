@@ -8,10 +8,11 @@
 //! ceiling, which are held for a person at exactly the rule's price.
 
 use crate::placing::{sandboxes, Sandboxes};
+use crate::store_catalogue::{app, minor, policy, woo_store_with_admin};
 use crate::support::*;
 use dropflow_sandbox::aliexpress as ali_sandbox;
 use dropflow_sandbox::shopify_admin::{self, NewProduct, NewVariant};
-use dropflow_sandbox::woocommerce_admin::{self, SeedProduct};
+use dropflow_sandbox::woocommerce_admin::SeedProduct;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -22,6 +23,7 @@ const WOO_PRODUCTS: usize = 400;
 const DAYS: usize = 30;
 const VENDOR: &str = "vendor-m";
 const VENDOR_SKUS: usize = 6;
+/// The policy's buffer and cap (`store_catalogue::policy`).
 const BUFFER: i64 = 1;
 const CAP: i64 = 50;
 
@@ -96,12 +98,6 @@ fn price_for(cost_cents: i64) -> i64 {
     }
 }
 
-fn minor(price: &str) -> i64 {
-    let (major, cents) = price.split_once('.').unwrap_or((price, "0"));
-    let cents = format!("{cents:0<2}");
-    major.parse::<i64>().expect("major") * 100 + cents[..2].parse::<i64>().expect("cents")
-}
-
 /// One follower round after another until the offers are read, the stores written and no
 /// catalogue work is left.
 async fn settle(app: &TestApp) {
@@ -133,17 +129,6 @@ async fn settle(app: &TestApp) {
     assert_eq!(failed, 0, "a catalogue job failed");
 }
 
-async fn policy(app: &TestApp, store: &str, when_out: &str) {
-    let body = json!({ "currency": "USD",
-        "stock": { "buffer": BUFFER, "cap": CAP, "when_out": when_out },
-        "price": { "markup_bp": 20000, "fixed_minor": 0, "ending": 99,
-                   "auto_update": true, "max_auto_rise_bp": 2000 } });
-    let response = app
-        .api_put(&format!("/api/v1/stores/{store}/catalogue-policy"), &body)
-        .await;
-    assert!(response.status().is_success(), "{}", response.status());
-}
-
 /// Every product the store lists (`in_store` and the policy's figures), by mapping key.
 async fn listed(app: &TestApp, store: &str) -> BTreeMap<String, Value> {
     let mut all = BTreeMap::new();
@@ -167,15 +152,7 @@ async fn listed(app: &TestApp, store: &str) -> BTreeMap<String, Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_month_of_supplier_drift_leaves_every_store_variant_as_the_policy_gives() {
     let s = sandboxes().await;
-    let connectors = crate::placing::suppliers(&s);
-    let app = TestApp::spawn_fulfilment(
-        move |services| {
-            services.suppliers = connectors;
-            services.admin = dropflow::app::store_admins();
-        },
-        |_| {},
-    )
-    .await;
+    let app = app(&s).await;
     let mut rng = Lcg(15);
 
     // The sources: every CJ variant and AliExpress SKU the sandboxes sell, and the vendor's.
@@ -219,16 +196,7 @@ async fn a_month_of_supplier_drift_leaves_every_store_variant_as_the_policy_give
     shop.set_cost_limit(200_000.0, 20_000.0);
     app.connect_shopify_admin(&shopify, &shop).await;
     policy(&app, &shopify, "set_zero").await;
-    let woo = app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let site = woocommerce_admin::start(Default::default())
-        .await
-        .expect("woocommerce sandbox");
-    let access = json!({ "url": site.base_url, "key": site.consumer_key(),
-        "secret": site.consumer_secret() });
-    let connected = app
-        .api_put(&format!("/api/v1/stores/{woo}/admin"), &access)
-        .await;
-    assert!(connected.status().is_success(), "{}", connected.status());
+    let (woo, site) = woo_store_with_admin(&app).await;
     policy(&app, &woo, "unpublish").await;
 
     let offer = |source: &Source| {

@@ -16,7 +16,9 @@ use std::time::Duration;
 // Generous: a loaded CI machine runs many suites beside this one.
 const WAIT: Duration = Duration::from_secs(60);
 
-async fn app(s: &Sandboxes) -> TestApp {
+/// A fulfilment app buying through the sandboxes' suppliers and writing to stores through
+/// the real Admin API connectors.
+pub(crate) async fn app(s: &Sandboxes) -> TestApp {
     let connectors = crate::placing::suppliers(s);
     TestApp::spawn_fulfilment(
         move |services| {
@@ -69,7 +71,9 @@ fn cj_offer(v: &dropflow_sandbox::cj::SandboxVariant) -> Value {
         "unit_cost": "1.00", "currency": "USD" })
 }
 
-async fn policy(app: &TestApp, store: &str, when_out: &str) {
+/// The catalogue policy these tests hold: buffer 1, cap 50, × 2 rounded up to .99, automatic
+/// updates with a +20 % ceiling.
+pub(crate) async fn policy(app: &TestApp, store: &str, when_out: &str) {
     let body = json!({ "currency": "USD",
         "stock": { "buffer": 1, "cap": 50, "when_out": when_out },
         "price": { "markup_bp": 20000, "fixed_minor": 0, "ending": 99,
@@ -78,6 +82,23 @@ async fn policy(app: &TestApp, store: &str, when_out: &str) {
         .api_put(&format!("/api/v1/stores/{store}/catalogue-policy"), &body)
         .await;
     assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// The WooCommerce store, its Admin API a fresh sandbox site.
+pub(crate) async fn woo_store_with_admin(
+    app: &TestApp,
+) -> (String, woocommerce_admin::WooAdminSandbox) {
+    let store = app.register_woo_store(WOO_SITE, WOO_SECRET).await;
+    let site = woocommerce_admin::start(Default::default())
+        .await
+        .expect("woocommerce admin sandbox");
+    let access = json!({ "url": site.base_url, "key": site.consumer_key(),
+        "secret": site.consumer_secret() });
+    let connected = app
+        .api_put(&format!("/api/v1/stores/{store}/admin"), &access)
+        .await;
+    assert!(connected.status().is_success(), "{}", connected.status());
+    (store, site)
 }
 
 /// The products list's entry for a mapping key.
@@ -115,7 +136,7 @@ async fn jobs_seen(app: &TestApp) -> Vec<(String, String, Option<String>)> {
 }
 
 /// `"24.99"` as minor units.
-fn minor(price: &str) -> i64 {
+pub(crate) fn minor(price: &str) -> i64 {
     let (major, cents) = price.split_once('.').unwrap_or((price, "0"));
     let cents = format!("{cents:0<2}");
     major.parse::<i64>().unwrap() * 100 + cents[..2].parse::<i64>().unwrap()
@@ -315,16 +336,7 @@ async fn a_shopify_store_is_kept_to_its_suppliers_stock_and_prices() {
 async fn a_woocommerce_store_is_kept_to_its_suppliers_and_a_refused_write_is_shown() {
     let s = sandboxes().await;
     let app = app(&s).await;
-    let store = app.register_woo_store(WOO_SITE, WOO_SECRET).await;
-    let shop = woocommerce_admin::start(Default::default())
-        .await
-        .expect("woocommerce admin sandbox");
-    let access = json!({ "url": shop.base_url, "key": shop.consumer_key(),
-        "secret": shop.consumer_secret() });
-    let connected = app
-        .api_put(&format!("/api/v1/stores/{store}/admin"), &access)
-        .await;
-    assert!(connected.status().is_success(), "{}", connected.status());
+    let (store, shop) = woo_store_with_admin(&app).await;
     policy(&app, &store, "unpublish").await;
 
     let variants = dropflow_sandbox::cj::variants();

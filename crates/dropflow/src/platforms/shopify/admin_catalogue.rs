@@ -26,18 +26,16 @@
 //! [`StoreApiError::RateLimited`] with the wait the cost extension gives; a 429 is waited out
 //! by the endpoint as for every Shopify call. Logs carry counts, never the token.
 
-use super::admin::{ShopifyAdmin, REFUSALS, TOKEN_HEADER};
+use super::admin::ShopifyAdmin;
 use super::admin_catalogue_wire::{
     gid, payload, Answer, Lookup, PageData, Payload, UserError, MAX_ITEMS, PAGE_QUERY, SET_PRICES,
     SET_STATUS, SET_STOCK, STOCK_LOOKUP, TRACK_STOCK,
 };
-use super::admin_refund::GRAPHQL_API_VERSION;
-use crate::platforms::admin::{call_json, outside_text, StoreApiError};
+use crate::platforms::admin::{outside_text, StoreApiError};
 use crate::platforms::admin_catalogue::{
     CatalogueAccess, CataloguePage, VariantWrite, VariantWritten, WriteResult,
 };
 use futures::future::BoxFuture;
-use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 
@@ -69,23 +67,7 @@ impl ShopifyAdmin {
         query: &str,
         variables: Value,
     ) -> Result<Value, StoreApiError> {
-        let url = format!(
-            "{}/admin/api/{GRAPHQL_API_VERSION}/graphql.json",
-            self.base_url
-        );
-        let request = self
-            .endpoint
-            .request(Method::POST, url)
-            .header(TOKEN_HEADER, &self.access_token);
-        let body = json!({"query": query, "variables": variables});
-        let answer: Answer = call_json(
-            &self.endpoint,
-            "graphql.json",
-            request,
-            Some(&body),
-            REFUSALS,
-        )
-        .await?;
+        let answer: Answer = self.graphql(query, variables).await?;
         answer.data(what)
     }
 

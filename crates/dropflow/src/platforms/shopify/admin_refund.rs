@@ -107,7 +107,7 @@ impl ShopifyAdmin {
     }
 
     /// One GraphQL call, repeated after 429s; a 2xx answer read as `T`.
-    async fn graphql<T: serde::de::DeserializeOwned>(
+    pub(super) async fn graphql<T: serde::de::DeserializeOwned>(
         &self,
         query: &str,
         variables: Value,
